@@ -1,0 +1,5 @@
+"""``python -m claimwire`` runs the command line."""
+
+from claimwire.cli import main
+
+main()

@@ -1,0 +1,46 @@
+"""The ``claimwire`` command line: a thin layer over the library API."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from claimwire import __version__
+from claimwire.cli.common import report_error
+from claimwire.cli.corpus import corpus_app
+from claimwire.errors import ClaimwireError
+
+app = typer.Typer(
+    name="claimwire",
+    help="Claims, sources and survey statistics in wire press releases: corpus, annotation, "
+    "evaluation.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+app.add_typer(corpus_app, name="corpus")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"claimwire {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """claimwire: an annotated corpus and evaluation toolkit for wire press releases."""
+
+
+def main() -> None:
+    """Console entry point: user errors become one clear message and exit code 1."""
+    try:
+        app()
+    except ClaimwireError as error:
+        report_error(error)
+        sys.exit(1)

@@ -1,0 +1,43 @@
+"""What every command shares: consoles, error reports, progress bars, JSON output."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from claimwire.errors import ClaimwireError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def report_error(error: ClaimwireError) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output on stdout (never mixed with progress or colour)."""
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def progress_bar() -> Progress:
+    """A progress bar on stderr that disappears when done."""
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )

@@ -1,0 +1,1 @@
+"""The versioned corpus: ingest, segmentation, releases, validation and diffs."""

@@ -1,0 +1,118 @@
+"""What changed between two releases: documents and annotations, and the changelog entry."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+
+class DocumentKey(NamedTuple):
+    """How a document is recognised across releases: its input, id and text hash."""
+
+    doc_id: str
+    text_sha256: str
+
+
+@dataclass(slots=True)
+class DocumentChanges:
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: list[tuple[str, str]] = field(default_factory=list)
+    unchanged: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "removed": self.removed,
+            "changed": [{"old": old, "new": new} for old, new in self.changed],
+            "unchanged": self.unchanged,
+        }
+
+
+@dataclass(slots=True)
+class AnnotationChanges:
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    kept: int = 0
+    reanchored: list[str] = field(default_factory=list)
+    orphaned: list[str] = field(default_factory=list)
+    relations_added: int = 0
+    relations_removed: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "removed": self.removed,
+            "kept": self.kept,
+            "reanchored": self.reanchored,
+            "orphaned": self.orphaned,
+            "relations_added": self.relations_added,
+            "relations_removed": self.relations_removed,
+        }
+
+    @property
+    def accounted_for(self) -> set[str]:
+        """Parent annotation ids this release explains the absence of."""
+        return set(self.removed) | set(self.orphaned)
+
+
+def compare_documents(
+    old: Mapping[str, DocumentKey], new: Mapping[str, DocumentKey]
+) -> DocumentChanges:
+    """Compare two ``{source: key}`` indexes: same source with another text is *changed*."""
+    changes = DocumentChanges()
+    for source, key in new.items():
+        before = old.get(source)
+        if before is None:
+            changes.added.append(key.doc_id)
+        elif before.text_sha256 != key.text_sha256:
+            changes.changed.append((before.doc_id, key.doc_id))
+        else:
+            changes.unchanged += 1
+    changes.removed = [key.doc_id for source, key in old.items() if source not in new]
+    return changes
+
+
+def _listing(ids: list[str], limit: int = 20) -> str:
+    shown = ", ".join(f"`{i}`" for i in ids[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def changelog_entry(
+    version: str,
+    parent: str | None,
+    created: str,
+    documents: DocumentChanges,
+    annotations: AnnotationChanges,
+    totals: Mapping[str, int],
+) -> str:
+    """A Markdown changelog entry, generated from the diff with the parent release."""
+    lines = [
+        f"## {version} ({created[:10]})",
+        "",
+        f"Parent: {parent or 'none'}. {totals['documents']} documents, "
+        f"{totals['annotations']} annotations, {totals['relations']} relations.",
+        "",
+        f"- Documents: {len(documents.added)} added, {len(documents.removed)} removed, "
+        f"{len(documents.changed)} changed, {documents.unchanged} unchanged.",
+    ]
+    for label, ids in (("added", documents.added), ("removed", documents.removed)):
+        if ids:
+            lines.append(f"  - {label}: {_listing(ids)}")
+    if documents.changed:
+        lines.append(f"  - changed: {_listing([f'{a} → {b}' for a, b in documents.changed])}")
+    lines.append(
+        f"- Annotations: {len(annotations.added)} added, {annotations.kept} kept, "
+        f"{len(annotations.reanchored)} re-anchored, {len(annotations.orphaned)} orphaned, "
+        f"{len(annotations.removed)} removed."
+    )
+    if annotations.orphaned:
+        lines.append(
+            f"  - orphaned (quote no longer in the text): {_listing(annotations.orphaned)}"
+        )
+    lines.append(
+        f"- Relations: {annotations.relations_added} added, "
+        f"{len(annotations.relations_removed)} removed."
+    )
+    return "\n".join(lines) + "\n"

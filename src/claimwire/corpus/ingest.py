@@ -1,0 +1,169 @@
+"""Turn raw inputs (plain text, HTML pages, JSONL) into segmented, identified documents.
+
+Raw files are read as received and never edited. Corrections and split choices live in an
+optional sidecar ``<file>.meta.yaml`` (or, for JSONL, in each line's fields), which overrides
+what is read from the text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from claimwire.corpus.identity import SPLIT_NAMES, assign_split, document_id
+from claimwire.corpus.language import identify_language
+from claimwire.corpus.metadata import extract_metadata
+from claimwire.corpus.normalize import decode_utf8, normalize_text, split_date_marker
+from claimwire.corpus.segment import SentenceSegmenter, segment
+from claimwire.errors import ClaimwireError
+from claimwire.model import Document, iter_json_lines
+
+TEXT_SUFFIXES = frozenset({".txt", ".text"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+JSONL_SUFFIXES = frozenset({".jsonl"})
+SIDECAR_SUFFIX = ".meta.yaml"
+OVERRIDABLE = frozenset(
+    {"title", "dateline_city", "published", "wire", "distribution_id", "issuer", "urls"}
+)
+"""Metadata fields a sidecar or a JSONL line may set; ``lang`` and ``split`` may be set too."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawDocument:
+    """One input document's normalized text and where it came from."""
+
+    text: str
+    source_file: str
+    source_sha256: str
+    source_line: int | None = None
+    title: str | None = None
+    date_marker: str | None = None
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        """A key naming the input: the file, and the line for JSONL inputs."""
+        return self.source_file + (f"#L{self.source_line}" if self.source_line else "")
+
+
+def raw_files(raw_dir: Path) -> list[Path]:
+    """The input files under ``raw_dir`` that ingest reads, in a stable order."""
+    if not raw_dir.is_dir():
+        raise ClaimwireError("raw input folder not found", file=raw_dir)
+    suffixes = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+    return sorted(
+        path
+        for path in raw_dir.rglob("*")
+        if path.is_file() and path.suffix.lower() in suffixes and not path.name.startswith(".")
+    )
+
+
+def _check_overrides(overrides: Mapping[str, Any], source: Path, line: int | None) -> None:
+    allowed = OVERRIDABLE | {"lang", "split"}
+    for key, value in overrides.items():
+        if key not in allowed:
+            raise ClaimwireError(
+                f"unknown metadata field; expected one of {', '.join(sorted(allowed))}",
+                file=source,
+                line=line,
+                field=key,
+            )
+        if key == "split" and value not in SPLIT_NAMES:
+            raise ClaimwireError(
+                f"expected one of {', '.join(SPLIT_NAMES)}, got {value!r}",
+                file=source,
+                line=line,
+                field=key,
+            )
+
+
+def _sidecar(path: Path) -> dict[str, Any]:
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    if not sidecar.exists():
+        return {}
+    try:
+        data = yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise ClaimwireError(
+            f"not valid YAML: {getattr(error, 'problem', error)}",
+            file=sidecar,
+            line=mark.line + 1 if mark else None,
+        ) from None
+    if not isinstance(data, dict):
+        raise ClaimwireError("expected a mapping of metadata fields", file=sidecar)
+    _check_overrides(data, sidecar, None)
+    return data
+
+
+def _html_text(html: str) -> tuple[str, str | None]:
+    import trafilatura  # imported here: it is slow to import and only HTML needs it
+
+    extracted: Any = trafilatura.bare_extraction(
+        html, with_metadata=True, include_comments=False, include_tables=True, favor_precision=True
+    )
+    if extracted is None or not extracted.text:
+        return "", None
+    paragraphs = [line.strip() for line in str(extracted.text).split("\n") if line.strip()]
+    return "\n\n".join(paragraphs), str(extracted.title) if extracted.title else None
+
+
+def read_raw(path: Path, root: Path) -> Iterator[RawDocument]:
+    """Read one raw input file; a JSONL file yields one document per line."""
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    relative = path.relative_to(root).as_posix()
+    suffix = path.suffix.lower()
+    if suffix in JSONL_SUFFIXES:
+        decode_utf8(data, path)  # a located error for bad bytes before any JSON is parsed
+        yield from _read_jsonl(path, relative, digest)
+        return
+    text = normalize_text(decode_utf8(data, path))
+    title = None
+    if suffix in HTML_SUFFIXES:
+        text, title = _html_text(text)
+        text = normalize_text(text)
+    marker, text = split_date_marker(text)
+    if not text.strip():
+        raise ClaimwireError("no text found in this input", file=path)
+    yield RawDocument(text, relative, digest, None, title, marker, _sidecar(path))
+
+
+def _read_jsonl(path: Path, relative: str, digest: str) -> Iterator[RawDocument]:
+    for lineno, record in iter_json_lines(path):
+        text = record.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise ClaimwireError(
+                "expected a non-empty string", file=path, line=lineno, field="text"
+            )
+        overrides = {k: v for k, v in record.items() if k not in ("text", "id")}
+        _check_overrides(overrides, path, lineno)
+        marker, body = split_date_marker(normalize_text(text))
+        yield RawDocument(body, relative, digest, lineno, None, marker, overrides)
+
+
+def build_document(raw: RawDocument, segmenter: SentenceSegmenter | None = None) -> Document:
+    """Segment a raw document, read its metadata, and give it its id and split."""
+    paragraphs, sentences = segment(raw.text, segmenter)
+    overrides = dict(raw.overrides)
+    meta: dict[str, Any] = extract_metadata(raw.text, paragraphs, raw.title).to_dict()
+    meta.update({k: v for k, v in overrides.items() if k in OVERRIDABLE})
+    meta["date_marker"] = raw.date_marker
+    meta["source_file"] = raw.source_file
+    meta["source_line"] = raw.source_line
+    meta["source_sha256"] = raw.source_sha256
+    doc_id = document_id(raw.text, meta["title"])
+    return Document(
+        id=doc_id,
+        text=raw.text,
+        lang=overrides["lang"] if "lang" in overrides else identify_language(raw.text),
+        split=overrides.get("split") or assign_split(doc_id),
+        paragraphs=tuple(paragraphs),
+        sentences=tuple(sentences),
+        meta=meta,
+    )

@@ -1,0 +1,370 @@
+"""Immutable, checksummed corpus releases: reading (verified) and building (atomic)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from claimwire import __version__
+from claimwire.corpus.changes import (
+    AnnotationChanges,
+    DocumentChanges,
+    DocumentKey,
+    changelog_entry,
+    compare_documents,
+)
+from claimwire.corpus.identity import text_hash
+from claimwire.corpus.ingest import build_document, raw_files, read_raw
+from claimwire.corpus.reanchor import Anchoring, reanchor
+from claimwire.corpus.segment import SentenceSegmenter
+from claimwire.errors import ClaimwireError
+from claimwire.files import atomic_directory, atomic_write_text, sha256_file
+from claimwire.model import Annotation, Document, Relation, read_records, write_records
+
+DOCUMENTS = "documents.jsonl"
+ANNOTATIONS = "annotations.jsonl"
+RELATIONS = "relations.jsonl"
+MANIFEST = "MANIFEST.json"
+CHANGES = "CHANGES.md"
+DATA_FILES = (DOCUMENTS, ANNOTATIONS, RELATIONS, CHANGES)
+CHANGELOG = "CHANGELOG.md"
+_SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
+
+
+def parse_version(version: str) -> tuple[int, int, int]:
+    """``"1.2.3"`` → ``(1, 2, 3)``; anything else is a user error."""
+    match = _SEMVER.fullmatch(version)
+    if match is None:
+        raise ClaimwireError(f"version '{version}' is not of the form MAJOR.MINOR.PATCH")
+    return int(match[1]), int(match[2]), int(match[3])
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """A release folder whose files were checked against its manifest when opened."""
+
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest["version"])
+
+    def documents(self) -> Iterator[Document]:
+        return read_records(self.path / DOCUMENTS, Document)
+
+    def annotations(self) -> Iterator[Annotation]:
+        return read_records(self.path / ANNOTATIONS, Annotation)
+
+    def relations(self) -> Iterator[Relation]:
+        return read_records(self.path / RELATIONS, Relation)
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The release's manifest; a missing or malformed one is a located error."""
+    manifest_path = path / MANIFEST
+    if not path.is_dir():
+        raise ClaimwireError("release folder not found", file=path)
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ClaimwireError("no MANIFEST.json: not a release folder", file=path) from None
+    except json.JSONDecodeError as error:
+        raise ClaimwireError(
+            f"not valid JSON: {error.msg}", file=manifest_path, line=error.lineno
+        ) from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        raise ClaimwireError("expected an object with a 'files' table", file=manifest_path)
+    return manifest
+
+
+def checksum_problems(path: Path, manifest: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(file, problem)`` for every data file that is missing or differs from the manifest."""
+    problems = []
+    for name in DATA_FILES:
+        entry = manifest["files"].get(name)
+        file_path = path / name
+        if entry is None:
+            problems.append((name, "not listed in MANIFEST.json"))
+        elif not file_path.exists():
+            problems.append((name, "missing"))
+        elif sha256_file(file_path) != entry.get("sha256"):
+            problems.append((name, "sha256 differs from MANIFEST.json: the file was modified"))
+    return problems
+
+
+def open_release(path: Path, verify: bool = True) -> Release:
+    """Open a release; with ``verify`` every file's checksum must match the manifest."""
+    manifest = read_manifest(path)
+    if verify:
+        for name, problem in checksum_problems(path, manifest):
+            raise ClaimwireError(f"checksum check failed: {problem}", file=path / name)
+    return Release(path, manifest)
+
+
+def release_versions(releases_dir: Path) -> list[str]:
+    """Versions released in ``releases_dir``, oldest first."""
+    if not releases_dir.is_dir():
+        return []
+    versions = [p.name for p in releases_dir.iterdir() if p.is_dir() and _SEMVER.fullmatch(p.name)]
+    return sorted(versions, key=parse_version)
+
+
+def write_changelog(releases_dir: Path) -> Path:
+    """Regenerate ``CHANGELOG.md`` beside the releases folder from every release's entry."""
+    entries = [
+        (releases_dir / version / CHANGES).read_text(encoding="utf-8")
+        for version in reversed(release_versions(releases_dir))
+        if (releases_dir / version / CHANGES).exists()
+    ]
+    header = (
+        "# Corpus changelog\n\nGenerated from each release's CHANGES.md by "
+        "`claimwire corpus build`; do not edit by hand.\n\n"
+    )
+    path = releases_dir.parent / CHANGELOG
+    atomic_write_text(path, header + "\n".join(entries))
+    return path
+
+
+@dataclass(slots=True)
+class BuildReport:
+    path: Path
+    manifest: dict[str, Any]
+    documents: DocumentChanges
+    annotations: AnnotationChanges
+    changelog: Path
+    problems: list[str] = field(default_factory=list)
+
+
+ProgressCallback = Callable[[int, int, int], None]
+"""Called with (files done, files total, documents done)."""
+
+
+def _source_key(document: Document) -> str:
+    meta = document.meta
+    line = meta.get("source_line")
+    return str(meta.get("source_file")) + (f"#L{line}" if line else "")
+
+
+def _index(documents: Iterator[Document]) -> dict[str, DocumentKey]:
+    return {_source_key(doc): DocumentKey(doc.id, text_hash(doc.text)) for doc in documents}
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.documents = self.paragraphs = self.sentences = self.characters = 0
+        self.splits: dict[str, int] = defaultdict(int)
+
+    def add(self, document: Document) -> None:
+        self.documents += 1
+        self.paragraphs += len(document.paragraphs)
+        self.sentences += len(document.sentences)
+        self.characters += len(document.text)
+        self.splits[document.split] += 1
+
+
+def _ingest(
+    raw_dir: Path,
+    out: Path,
+    parent_index: dict[str, DocumentKey],
+    segmenter: SentenceSegmenter | None,
+    progress: ProgressCallback | None,
+) -> tuple[dict[str, DocumentKey], dict[str, Document], _Counter]:
+    """Stream raw inputs into ``out``; return the new index, changed documents and counts."""
+    files = raw_files(raw_dir)
+    if not files:
+        raise ClaimwireError("no raw inputs (.txt, .html, .jsonl) found", file=raw_dir)
+    index: dict[str, DocumentKey] = {}
+    sources_by_id: dict[str, str] = {}
+    changed: dict[str, Document] = {}
+    counter = _Counter()
+
+    def documents() -> Iterator[Document]:
+        for done, path in enumerate(files):
+            for raw in read_raw(path, raw_dir):
+                document = build_document(raw, segmenter)
+                if document.id in sources_by_id:
+                    raise ClaimwireError(
+                        f"duplicate document: same text as {sources_by_id[document.id]}",
+                        file=raw_dir / raw.source_file,
+                        line=raw.source_line,
+                    )
+                sources_by_id[document.id] = raw.source
+                key = DocumentKey(document.id, text_hash(document.text))
+                index[raw.source] = key
+                before = parent_index.get(raw.source)
+                if before is not None and before.text_sha256 != key.text_sha256:
+                    changed[before.doc_id] = document
+                counter.add(document)
+                if progress:
+                    progress(done, len(files), counter.documents)
+                yield document
+            if progress:
+                progress(done + 1, len(files), counter.documents)
+
+    write_records(out / DOCUMENTS, documents())
+    return index, changed, counter
+
+
+def _carry_over(
+    parent: Release, doc_changes: DocumentChanges, changed: dict[str, Document]
+) -> tuple[list[Annotation], list[Relation], AnnotationChanges]:
+    """Bring the parent's gold onto the new documents, re-anchoring edited ones."""
+    removed_docs = set(doc_changes.removed)
+    by_doc: dict[str, list[Annotation]] = defaultdict(list)
+    for annotation in parent.annotations():
+        by_doc[annotation.doc_id].append(annotation)
+    report = AnnotationChanges()
+    kept: list[Annotation] = []
+    new_ids: dict[str, str] = {}
+    old_texts = {doc.id: doc.text for doc in parent.documents() if doc.id in changed}
+    for doc_id, doc_annotations in by_doc.items():
+        if doc_id in removed_docs:
+            report.removed.extend(a.id for a in doc_annotations)
+            continue
+        if doc_id not in changed:
+            kept.extend(doc_annotations)
+            report.kept += len(doc_annotations)
+            continue
+        document = changed[doc_id]
+        for result in reanchor(doc_annotations, old_texts[doc_id], document.text, document.id):
+            if result.status is Anchoring.ORPHANED:
+                report.orphaned.append(result.annotation.id)
+                continue
+            kept.append(result.annotation)
+            new_ids[result.annotation.id] = document.id
+            if result.status is Anchoring.REANCHORED:
+                report.reanchored.append(result.annotation.id)
+            else:
+                report.kept += 1
+    alive = {a.id for a in kept}
+    relations: list[Relation] = []
+    for relation in parent.relations():
+        if relation.head in alive and relation.tail in alive:
+            doc_id = new_ids.get(relation.head, relation.doc_id)
+            relations.append(dataclasses.replace(relation, doc_id=doc_id))
+        else:
+            report.relations_removed.append(relation.id)
+    return kept, relations, report
+
+
+def compare_annotations(
+    parent: Release | None, annotations: Sequence[Annotation], relations: Sequence[Relation]
+) -> AnnotationChanges:
+    """Annotation changes against ``parent`` by id: added, removed, kept, moved."""
+    before = {a.id: a for a in parent.annotations()} if parent else {}
+    before_relations = {r.id for r in parent.relations()} if parent else set()
+    report = AnnotationChanges()
+    now = {a.id for a in annotations}
+    for annotation in annotations:
+        old = before.get(annotation.id)
+        if old is None:
+            report.added.append(annotation.id)
+        elif (old.start, old.end) != (annotation.start, annotation.end):
+            report.reanchored.append(annotation.id)
+        else:
+            report.kept += 1
+    report.removed = [i for i in before if i not in now]
+    current_relations = {r.id for r in relations}
+    report.relations_added = len(current_relations - before_relations)
+    report.relations_removed = sorted(before_relations - current_relations)
+    return report
+
+
+def build_release(
+    raw_dir: Path,
+    releases_dir: Path,
+    version: str,
+    *,
+    parent: str | None = None,
+    annotations: Sequence[Annotation] | None = None,
+    relations: Sequence[Relation] | None = None,
+    schema_version: str | None = None,
+    segmenter: SentenceSegmenter | None = None,
+    progress: ProgressCallback | None = None,
+    validate: Callable[[Path, str | None], list[str]] | None = None,
+) -> BuildReport:
+    """Build ``releases_dir/version`` from ``raw_dir``, atomically.
+
+    Gold is either given (``annotations``/``relations``) or carried over from ``parent``
+    and re-anchored where a document's text changed. ``validate`` (folder, parent version) →
+    problems is run on the staged release; any problem aborts the build with nothing written.
+    """
+    parse_version(version)
+    parent_release: Release | None = None
+    if parent is not None:
+        if parse_version(parent) >= parse_version(version):
+            raise ClaimwireError(f"version {version} must be newer than its parent {parent}")
+        parent_release = open_release(releases_dir / parent)
+    target = releases_dir / version
+    with atomic_directory(target) as staging:
+        parent_index = _index(parent_release.documents()) if parent_release else {}
+        index, changed, counter = _ingest(raw_dir, staging, parent_index, segmenter, progress)
+        doc_changes = compare_documents(parent_index, index)
+        if annotations is not None:
+            gold, links = list(annotations), list(relations or [])
+            ann_changes = compare_annotations(parent_release, gold, links)
+        elif parent_release is not None:
+            gold, links, ann_changes = _carry_over(parent_release, doc_changes, changed)
+        else:
+            gold, links, ann_changes = [], [], AnnotationChanges()
+        write_records(staging / ANNOTATIONS, gold)
+        write_records(staging / RELATIONS, links)
+        created = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        totals = {
+            "documents": counter.documents,
+            "paragraphs": counter.paragraphs,
+            "sentences": counter.sentences,
+            "characters": counter.characters,
+            "annotations": len(gold),
+            "relations": len(links),
+        }
+        (staging / CHANGES).write_text(
+            changelog_entry(version, parent, created, doc_changes, ann_changes, totals),
+            encoding="utf-8",
+        )
+        records = {DOCUMENTS: counter.documents, ANNOTATIONS: len(gold), RELATIONS: len(links)}
+        manifest = {
+            "version": version,
+            "parent": parent,
+            "created": created,
+            "toolkit_version": __version__,
+            "schema_version": schema_version,
+            "files": {
+                name: {
+                    "sha256": sha256_file(staging / name),
+                    "bytes": (staging / name).stat().st_size,
+                    **({"records": records[name]} if name in records else {}),
+                }
+                for name in DATA_FILES
+            },
+            "counts": totals,
+            "splits": dict(sorted(counter.splits.items())),
+            "changes": {"documents": doc_changes.to_dict(), "annotations": ann_changes.to_dict()},
+        }
+        (staging / MANIFEST).write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        problems = validate(staging, parent) if validate else []
+        if problems:
+            shown = "\n  ".join(problems[:10])
+            raise ClaimwireError(
+                f"the built release does not validate; nothing was written:\n  {shown}",
+                file=target,
+            )
+    changelog = write_changelog(releases_dir)
+    return BuildReport(target, manifest, doc_changes, ann_changes, changelog)
+
+
+def diff_releases(old: Release, new: Release) -> tuple[DocumentChanges, AnnotationChanges]:
+    """Documents (matched by input) and annotations (matched by id) from ``old`` to ``new``."""
+    documents = compare_documents(_index(old.documents()), _index(new.documents()))
+    annotations = compare_annotations(old, list(new.annotations()), list(new.relations()))
+    return documents, annotations

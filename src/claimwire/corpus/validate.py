@@ -1,0 +1,349 @@
+"""Release validation in levels, after Universal Dependencies' ``validate.py``.
+
+1. files and JSON format (manifest, checksums, record shapes, counts)
+2. ids, references and offsets
+3. segmentation tiling (paragraphs and sentences)
+4. schema (labels and attributes), through a pluggable checker
+5. against the parent release
+
+Each problem is data (:class:`Problem`); problems are collected, not raised, and printed as
+``[file line N doc D ann A] L2 code: message``.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from claimwire.corpus.identity import HASH_CHARS, SPLIT_NAMES, text_hash
+from claimwire.corpus.release import (
+    ANNOTATIONS,
+    DOCUMENTS,
+    MANIFEST,
+    RELATIONS,
+    checksum_problems,
+    parse_version,
+)
+from claimwire.errors import ClaimwireError, RecordError
+from claimwire.model import Annotation, Document, Relation, Span, iter_json_lines
+
+MAX_LEVEL = 5
+
+# Every problem code, by level, with what it means (the documentation and tests use this).
+CODES: dict[str, tuple[int, str]] = {
+    "missing-file": (1, "a required release file is absent"),
+    "manifest-invalid": (1, "MANIFEST.json is not valid JSON or lacks a required key"),
+    "version-mismatch": (1, "the manifest's version is not the folder's name or not semver"),
+    "checksum-mismatch": (1, "a file's sha256 differs from MANIFEST.json"),
+    "bad-json": (1, "a line is not a JSON object"),
+    "bad-record": (1, "a record lacks a field or has one of the wrong type"),
+    "count-mismatch": (1, "a file's record count differs from MANIFEST.json"),
+    "duplicate-id": (2, "an id is used twice"),
+    "doc-id-mismatch": (2, "a document id does not end with its text's hash"),
+    "text-not-normalized": (2, "a text is not NFC or contains a carriage return"),
+    "bad-split": (2, "a document's split is not train, dev or test"),
+    "unknown-document": (2, "an annotation or relation names a document not in the release"),
+    "offset-out-of-range": (2, "a span is empty, reversed or outside its text"),
+    "quote-mismatch": (2, "an annotation's quote is not the text at its offsets"),
+    "unknown-annotation": (2, "a relation's head or tail is not an annotation"),
+    "cross-document-relation": (2, "a relation links annotations of different documents"),
+    "span-order": (3, "segments overlap or are out of order"),
+    "span-untrimmed": (3, "a segment starts or ends with white space"),
+    "uncovered-text": (3, "text outside every segment is not white space"),
+    "sentence-outside-paragraph": (3, "a sentence crosses a paragraph boundary"),
+    "parent-not-found": (5, "the parent release named in the manifest does not exist"),
+    "version-not-newer": (5, "the release's version is not newer than its parent's"),
+    "annotation-unaccounted": (
+        5,
+        "a parent annotation is missing and not listed as removed or orphaned",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    level: int
+    code: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    doc: str | None = None
+    ann: str | None = None
+
+    def __str__(self) -> str:
+        where = [self.file or "release"]
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.doc:
+            where.append(f"doc {self.doc}")
+        if self.ann:
+            where.append(f"ann {self.ann}")
+        return f"[{' '.join(where)}] L{self.level} {self.code}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+SchemaCheck = Callable[[Annotation | Relation], Iterable[str]]
+"""Level 4: returns ``code: message`` strings for one record (none when it conforms)."""
+
+
+def _problem(code: str, message: str, **where: Any) -> Problem:
+    return Problem(CODES[code][0], code, message, **where)
+
+
+def _check_segments(
+    text: str, spans: Iterable[Span], kind: str, where: dict[str, Any]
+) -> Iterator[Problem]:
+    """Spans in order, trimmed, not overlapping, with only white space between them."""
+    previous_end = 0
+    for index, (start, end) in enumerate(spans, start=1):
+        if not 0 <= start < end <= len(text):
+            yield _problem("offset-out-of-range", f"{kind} {index} [{start}, {end})", **where)
+            continue
+        if start < previous_end:
+            yield _problem("span-order", f"{kind} {index} starts inside the previous one", **where)
+        elif not text[previous_end:start].isspace() and previous_end != start:
+            yield _problem(
+                "uncovered-text", f"non-space text before {kind} {index} is in no {kind}", **where
+            )
+        if text[start].isspace() or text[end - 1].isspace():
+            yield _problem("span-untrimmed", f"{kind} {index} has outer white space", **where)
+        previous_end = max(previous_end, end)
+    if text[previous_end:].strip():
+        yield _problem(
+            "uncovered-text", f"non-space text after the last {kind} is in no {kind}", **where
+        )
+
+
+def _check_sentences_in_paragraphs(document: Document, where: dict[str, Any]) -> Iterator[Problem]:
+    paragraphs = document.paragraphs
+    p = 0
+    for index, (start, end) in enumerate(document.sentences, start=1):
+        while p < len(paragraphs) and paragraphs[p][1] <= start:
+            p += 1
+        if p == len(paragraphs) or not (paragraphs[p][0] <= start and end <= paragraphs[p][1]):
+            yield _problem(
+                "sentence-outside-paragraph",
+                f"sentence {index} [{start}, {end}) is not inside one paragraph",
+                **where,
+            )
+
+
+class ReleaseValidator:
+    """Validates one release folder up to a level; see the module docstring."""
+
+    def __init__(
+        self, path: Path, max_level: int = MAX_LEVEL, schema_check: SchemaCheck | None = None
+    ) -> None:
+        self.path = path
+        self.max_level = max_level
+        self.schema_check = schema_check
+        self.problems: list[Problem] = []
+        self.texts: dict[str, str] = {}
+        self.annotation_docs: dict[str, str] = {}
+        self.manifest: dict[str, Any] = {}
+
+    def run(self) -> list[Problem]:
+        if self._check_manifest():
+            documents = list(self._records(DOCUMENTS, Document))
+            annotations = list(self._records(ANNOTATIONS, Annotation))
+            relations = list(self._records(RELATIONS, Relation))
+            if self.max_level >= 2:
+                self._check_documents(documents)
+                self._check_annotations(annotations)
+                self._check_relations(relations)
+            if self.max_level >= 4 and self.schema_check is not None:
+                self._check_schema(annotations, relations)
+            if self.max_level >= 5:
+                self._check_parent(annotations)
+        return self.problems
+
+    def _add(self, code: str, message: str, **where: Any) -> None:
+        self.problems.append(_problem(code, message, **where))
+
+    def _check_manifest(self) -> bool:
+        manifest_path = self.path / MANIFEST
+        if not manifest_path.exists():
+            self._add("missing-file", "MANIFEST.json is missing", file=MANIFEST)
+            return False
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            self._add("manifest-invalid", f"not valid JSON: {error}", file=MANIFEST)
+            return False
+        missing = [k for k in ("version", "files", "counts") if not isinstance(manifest, dict)
+                   or k not in manifest]  # fmt: skip
+        if missing or not isinstance(manifest["files"], dict):
+            self._add("manifest-invalid", f"missing keys: {', '.join(missing)}", file=MANIFEST)
+            return False
+        self.manifest = manifest
+        version = str(manifest["version"])
+        try:
+            parse_version(version)
+        except ClaimwireError as error:
+            self._add("version-mismatch", error.message, file=MANIFEST)
+        staged = self.path.name.startswith(".")  # a build's staging folder, not yet renamed
+        if not staged and version != self.path.name:
+            self._add(
+                "version-mismatch", f"manifest says {version}, folder is {self.path.name}",
+                file=MANIFEST,
+            )  # fmt: skip
+        ok = True
+        for name, problem in checksum_problems(self.path, manifest):
+            code = "missing-file" if problem == "missing" else "checksum-mismatch"
+            self._add(code, f"{name}: {problem}", file=name)
+            ok = ok and code != "missing-file"
+        return ok
+
+    def _records(self, name: str, kind: type[Any]) -> Iterator[Any]:
+        count = 0
+        try:
+            for lineno, obj in iter_json_lines(self.path / name):
+                count += 1
+                try:
+                    record = kind.from_dict(obj)
+                except RecordError as error:
+                    self._add("bad-record", str(error), file=name, line=lineno, doc=obj.get("id"))
+                    continue
+                yield lineno, record
+        except ClaimwireError as error:
+            self._add("bad-json", error.message, file=name, line=error.line)
+            return
+        expected = self.manifest["files"].get(name, {}).get("records")
+        if expected is not None and expected != count:
+            self._add("count-mismatch", f"{count} records, manifest says {expected}", file=name)
+
+    def _check_documents(self, documents: list[tuple[int, Document]]) -> None:
+        for lineno, doc in documents:
+            where = {"file": DOCUMENTS, "line": lineno, "doc": doc.id}
+            if doc.id in self.texts:
+                self._add("duplicate-id", "document id used before", **where)
+            self.texts[doc.id] = doc.text
+            if not doc.id.endswith("-" + text_hash(doc.text)[:HASH_CHARS]):
+                self._add("doc-id-mismatch", "id does not end with the text's sha256[:10]", **where)
+            if "\r" in doc.text or not unicodedata.is_normalized("NFC", doc.text):
+                self._add("text-not-normalized", "text must be NFC with LF line ends", **where)
+            if doc.split not in SPLIT_NAMES:
+                self._add("bad-split", f"'{doc.split}' is not one of train, dev, test", **where)
+            if self.max_level >= 3:
+                self.problems.extend(_check_segments(doc.text, doc.paragraphs, "paragraph", where))
+                self.problems.extend(_check_segments(doc.text, doc.sentences, "sentence", where))
+                self.problems.extend(_check_sentences_in_paragraphs(doc, where))
+
+    def _check_annotations(self, annotations: list[tuple[int, Annotation]]) -> None:
+        for lineno, ann in annotations:
+            where = {"file": ANNOTATIONS, "line": lineno, "doc": ann.doc_id, "ann": ann.id}
+            if ann.id in self.annotation_docs:
+                self._add("duplicate-id", "annotation id used before", **where)
+            self.annotation_docs[ann.id] = ann.doc_id
+            text = self.texts.get(ann.doc_id)
+            if text is None:
+                self._add("unknown-document", "doc_id is not a document of this release", **where)
+                continue
+            if not ann.is_span:
+                continue
+            assert ann.start is not None and ann.end is not None
+            if not 0 <= ann.start < ann.end <= len(text):
+                self._add(
+                    "offset-out-of-range",
+                    f"[{ann.start}, {ann.end}) must satisfy 0 <= start < end <= {len(text)}",
+                    **where,
+                )
+            elif ann.quote is not None and ann.quote.exact != text[ann.start : ann.end]:
+                self._add(
+                    "quote-mismatch",
+                    f"quote {ann.quote.exact[:40]!r} but the text there is "
+                    f"{text[ann.start : ann.end][:40]!r}",
+                    **where,
+                )
+
+    def _check_relations(self, relations: list[tuple[int, Relation]]) -> None:
+        seen: set[str] = set()
+        for lineno, rel in relations:
+            where = {"file": RELATIONS, "line": lineno, "doc": rel.doc_id, "ann": rel.id}
+            if rel.id in seen:
+                self._add("duplicate-id", "relation id used before", **where)
+            seen.add(rel.id)
+            if rel.doc_id not in self.texts:
+                self._add("unknown-document", "doc_id is not a document of this release", **where)
+            for end_name, ann_id in (("head", rel.head), ("tail", rel.tail)):
+                owner = self.annotation_docs.get(ann_id)
+                if owner is None:
+                    self._add("unknown-annotation", f"{end_name} '{ann_id}' not found", **where)
+                elif owner != rel.doc_id:
+                    self._add(
+                        "cross-document-relation",
+                        f"{end_name} '{ann_id}' belongs to document {owner}",
+                        **where,
+                    )
+
+    def _check_schema(
+        self,
+        annotations: list[tuple[int, Annotation]],
+        relations: list[tuple[int, Relation]],
+    ) -> None:
+        assert self.schema_check is not None
+        for name, records in ((ANNOTATIONS, annotations), (RELATIONS, relations)):
+            for lineno, record in records:
+                for finding in self.schema_check(record):
+                    code, _, message = finding.partition(": ")
+                    self.problems.append(
+                        Problem(4, code, message, name, lineno, record.doc_id, record.id)
+                    )
+
+    def _check_parent(self, annotations: list[tuple[int, Annotation]]) -> None:
+        parent = self.manifest.get("parent")
+        if not parent:
+            return
+        parent_path = self.path.parent / str(parent)
+        if not (parent_path / MANIFEST).exists():
+            self._add("parent-not-found", f"no release {parent} beside this one", file=MANIFEST)
+            return
+        try:
+            if parse_version(str(parent)) >= parse_version(str(self.manifest["version"])):
+                self._add("version-not-newer", f"parent {parent} is not older", file=MANIFEST)
+        except ClaimwireError:
+            pass  # already reported at level 1
+        changes = self.manifest.get("changes", {}).get("annotations", {})
+        explained = set(changes.get("removed", [])) | set(changes.get("orphaned", []))
+        present = {ann.id for _, ann in annotations}
+        for lineno, obj in iter_json_lines(parent_path / ANNOTATIONS):
+            ann_id = obj.get("id")
+            if ann_id not in present and ann_id not in explained:
+                self._add(
+                    "annotation-unaccounted",
+                    f"parent {parent} has it; this release neither keeps nor lists it",
+                    file=f"{parent}/{ANNOTATIONS}", line=lineno, ann=ann_id,
+                )  # fmt: skip
+
+
+def validate_release(
+    path: Path, max_level: int = MAX_LEVEL, schema_check: SchemaCheck | None = None
+) -> list[Problem]:
+    """All problems found in the release at ``path`` up to ``max_level``."""
+    if not path.is_dir():
+        raise ClaimwireError("release folder not found", file=path)
+    return ReleaseValidator(path, max_level, schema_check).run()
+
+
+def summarize(problems: list[Problem]) -> str:
+    """``PASSED`` or ``FAILED with N errors`` (the last line ``validate`` prints)."""
+    return "PASSED" if not problems else f"FAILED with {len(problems)} errors"
+
+
+def cap_per_code(problems: list[Problem], cap: int) -> tuple[list[Problem], Counter[str]]:
+    """At most ``cap`` problems of each code, and how many of each were left out."""
+    shown: list[Problem] = []
+    seen: Counter[str] = Counter()
+    for problem in problems:
+        seen[problem.code] += 1
+        if seen[problem.code] <= cap:
+            shown.append(problem)
+    hidden = Counter({code: n - cap for code, n in seen.items() if n > cap})
+    return shown, hidden

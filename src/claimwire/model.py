@@ -1,0 +1,265 @@
+"""The shared data model: documents, annotations and relations.
+
+Offsets are Python ``str`` indices (code points) into the document's NFC text, half-open
+``[start, end)``. Gold, an annotator's work and a system's output are all *annotation sets*:
+lists of :class:`Annotation` and :class:`Relation` records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import jsonlines
+
+from claimwire.errors import ClaimwireError, RecordError
+
+Span = tuple[int, int]
+QUOTE_CONTEXT = 32
+"""How many characters of prefix and suffix a quote keeps for re-anchoring."""
+
+
+def _require(record: Mapping[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
+    if name not in record:
+        raise RecordError("missing; every record needs it", field=name)
+    value = record[name]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        expected = (
+            kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        )
+        raise RecordError(f"expected {expected}, got {type(value).__name__}", field=name)
+    return value
+
+
+def _optional(record: Mapping[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
+    if record.get(name) is None:
+        return None
+    return _require(record, name, kind)
+
+
+def _spans(record: Mapping[str, Any], name: str) -> tuple[Span, ...]:
+    raw = _require(record, name, list)
+    spans = []
+    for i, pair in enumerate(raw):
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(isinstance(x, int) and not isinstance(x, bool) for x in pair)
+        ):
+            raise RecordError(f"item {i}: expected a [start, end] pair of integers", field=name)
+        spans.append((pair[0], pair[1]))
+    return tuple(spans)
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """W3C TextQuoteSelector: the exact text with a little context on each side."""
+
+    exact: str
+    prefix: str = ""
+    suffix: str = ""
+
+    @classmethod
+    def from_text(cls, text: str, start: int, end: int, context: int = QUOTE_CONTEXT) -> Quote:
+        return cls(
+            text[start:end], text[max(0, start - context) : start], text[end : end + context]
+        )
+
+    def to_dict(self) -> dict[str, str]:
+        return {"exact": self.exact, "prefix": self.prefix, "suffix": self.suffix}
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> Quote:
+        try:
+            return cls(
+                _require(record, "exact", str),
+                _optional(record, "prefix", str) or "",
+                _optional(record, "suffix", str) or "",
+            )
+        except RecordError as error:
+            error.field = f"quote.{error.field}"
+            raise
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A normalized press release with its segmentation and metadata."""
+
+    id: str
+    text: str
+    lang: str | None
+    split: str
+    paragraphs: tuple[Span, ...]
+    sentences: tuple[Span, ...]
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def paragraph_id(self, index: int) -> str:
+        """The stable id of the paragraph at 0-based ``index`` (``DOC:p1`` is the first)."""
+        return f"{self.id}:p{index + 1}"
+
+    def sentence_id(self, index: int) -> str:
+        """The stable id of the sentence at 0-based ``index`` (``DOC:s1`` is the first)."""
+        return f"{self.id}:s{index + 1}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "lang": self.lang,
+            "split": self.split,
+            "meta": dict(self.meta),
+            "text": self.text,
+            "paragraphs": [list(span) for span in self.paragraphs],
+            "sentences": [list(span) for span in self.sentences],
+        }
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> Document:
+        return cls(
+            id=_require(record, "id", str),
+            text=_require(record, "text", str),
+            lang=_optional(record, "lang", str),
+            split=_require(record, "split", str),
+            paragraphs=_spans(record, "paragraphs"),
+            sentences=_spans(record, "sentences"),
+            meta=_optional(record, "meta", dict) or {},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """A labelled span (or, with no offsets, a document-level item such as a SURVEY)."""
+
+    id: str
+    doc_id: str
+    layer: str
+    label: str
+    start: int | None = None
+    end: int | None = None
+    quote: Quote | None = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    author: str = "gold"
+
+    @property
+    def is_span(self) -> bool:
+        return self.start is not None and self.end is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "doc_id": self.doc_id,
+            "layer": self.layer,
+            "label": self.label,
+            "start": self.start,
+            "end": self.end,
+            "quote": self.quote.to_dict() if self.quote else None,
+            "attributes": dict(self.attributes),
+            "author": self.author,
+        }
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> Annotation:
+        start = _optional(record, "start", int)
+        end = _optional(record, "end", int)
+        if (start is None) != (end is None):
+            raise RecordError("start and end must both be given or both be null", field="end")
+        quote = _optional(record, "quote", dict)
+        return cls(
+            id=_require(record, "id", str),
+            doc_id=_require(record, "doc_id", str),
+            layer=_require(record, "layer", str),
+            label=_require(record, "label", str),
+            start=start,
+            end=end,
+            quote=Quote.from_dict(quote) if quote is not None else None,
+            attributes=_optional(record, "attributes", dict) or {},
+            author=_optional(record, "author", str) or "gold",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """A typed, directed link between two annotations of one document."""
+
+    id: str
+    doc_id: str
+    type: str
+    head: str
+    tail: str
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    author: str = "gold"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "doc_id": self.doc_id,
+            "type": self.type,
+            "head": self.head,
+            "tail": self.tail,
+            "attributes": dict(self.attributes),
+            "author": self.author,
+        }
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> Relation:
+        return cls(
+            id=_require(record, "id", str),
+            doc_id=_require(record, "doc_id", str),
+            type=_require(record, "type", str),
+            head=_require(record, "head", str),
+            tail=_require(record, "tail", str),
+            attributes=_optional(record, "attributes", dict) or {},
+            author=_optional(record, "author", str) or "gold",
+        )
+
+
+Record = TypeVar("Record", Document, Annotation, Relation)
+
+
+def iter_json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line number, object)`` for each non-blank line; bad JSON is a located error."""
+    try:
+        handle = path.open("rb")
+    except OSError as error:
+        raise ClaimwireError(f"cannot open: {error.strerror}", file=path) from None
+    current = 0
+
+    def non_blank_lines() -> Iterator[bytes]:
+        nonlocal current
+        for current, line in enumerate(handle, start=1):  # noqa: B007 - read by the caller
+            if line.strip():
+                yield line
+
+    with handle, jsonlines.Reader(non_blank_lines()) as reader:
+        try:
+            for obj in reader:
+                if not isinstance(obj, dict):
+                    raise ClaimwireError(
+                        f"expected a JSON object, got {type(obj).__name__}", file=path, line=current
+                    )
+                yield current, obj
+        except jsonlines.InvalidLineError as error:
+            message = str(error).split(": ", 1)[-1].rsplit(" (line", 1)[0]
+            raise ClaimwireError(f"not valid JSON: {message}", file=path, line=current) from None
+
+
+def read_records(path: Path, kind: type[Record]) -> Iterator[Record]:
+    """Read one record type from a JSONL file, naming the file, line and field of any error."""
+    for lineno, obj in iter_json_lines(path):
+        try:
+            yield kind.from_dict(obj)
+        except RecordError as error:
+            raise error.located(file=path, line=lineno) from None
+
+
+def write_records(path: Path, records: Iterable[Document | Annotation | Relation]) -> int:
+    """Write records as JSONL (UTF-8, not ASCII-escaped); return how many were written."""
+    count = 0
+    with path.open("w", encoding="utf-8") as handle:
+        writer = jsonlines.Writer(handle, compact=True, sort_keys=False, flush=False)
+        for record in records:
+            writer.write(record.to_dict())
+            count += 1
+        writer.close()
+    return count
