@@ -8,6 +8,7 @@ what is read from the text.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,16 +102,56 @@ def _sidecar(path: Path) -> dict[str, Any]:
     return data
 
 
+# The extractor collapses every Unicode space to " ", which would lose the no-break spaces of
+# French typography ("90\u00a0%", "3\u202f000"): they cross it disguised as printable
+# letters (rare Latin modifier letters), written literally or as HTML entities.
+_KEPT_SPACES = {"\u00a0": "\ua7f7", "\u202f": "\ua7f8", "\u2009": "\ua7f9"}
+_SPACE_ENTITY = re.compile(
+    r"&(?:nbsp|NonBreakingSpace|thinsp|ThinSpace|#160|#x0*a0|#8239|#x0*202f|#8201|#x0*2009);",
+    re.IGNORECASE,
+)
+_ENTITY_CHAR = {"nbsp": "\u00a0", "nonbreakingspace": "\u00a0", "#160": "\u00a0",
+                "thinsp": "\u2009", "thinspace": "\u2009", "#8201": "\u2009",
+                "#8239": "\u202f"}  # fmt: skip
+
+
+def _entity_space(entity: str) -> str:
+    name = entity[1:-1].lower()
+    if name.startswith("#x"):
+        return chr(int(name[2:], 16))
+    return _ENTITY_CHAR[name]
+
+
+def _protect_spaces(html: str) -> str:
+    html = _SPACE_ENTITY.sub(lambda m: _entity_space(m.group(0)), html)
+    for space, stand_in in _KEPT_SPACES.items():
+        html = html.replace(space, stand_in)
+    return html
+
+
+def _restore_spaces(text: str) -> str:
+    for space, stand_in in _KEPT_SPACES.items():
+        text = text.replace(stand_in, space)
+    return text
+
+
 def _html_text(html: str) -> tuple[str, str | None]:
     import trafilatura  # imported here: it is slow to import and only HTML needs it
 
+    protect = not any(stand_in in html for stand_in in _KEPT_SPACES.values())
     extracted: Any = trafilatura.bare_extraction(
-        html, with_metadata=True, include_comments=False, include_tables=True, favor_precision=True
+        _protect_spaces(html) if protect else html,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        favor_precision=True,
     )
     if extracted is None or not extracted.text:
         return "", None
-    paragraphs = [line.strip() for line in str(extracted.text).split("\n") if line.strip()]
-    return "\n\n".join(paragraphs), str(extracted.title) if extracted.title else None
+    restore = _restore_spaces if protect else str
+    lines = restore(str(extracted.text)).split("\n")
+    title = restore(str(extracted.title)) if extracted.title else None
+    return "\n\n".join(line.strip() for line in lines if line.strip()), title
 
 
 def read_raw(path: Path, root: Path) -> Iterator[RawDocument]:

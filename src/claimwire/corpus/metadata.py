@@ -28,7 +28,7 @@ _ENGLISH_MONTHS = {
     "sept": 9, "oct": 10, "nov": 11, "dec": 12,
 }  # fmt: skip
 _MONTHS = _FRENCH_MONTHS | _ENGLISH_MONTHS
-_MONTH = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
+_MONTH = "(?i:" + "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True)) + ")"
 _DAY = r"(?P<day>\d{1,2})(?:er|ᵉʳ|st|nd|rd|th)?"
 _DATE = (
     rf"(?:{_DAY}\.?\s+(?P<month>{_MONTH})\.?\s+(?P<year>\d{{4}})"  # 19 juin 2025

@@ -171,7 +171,9 @@ class RuleSegmenter:
     @staticmethod
     def _inside_quotation(text: str, sentence_start: int, split_at: int, end: int) -> bool:
         """A « opened in this sentence and closed later in the paragraph: keep it whole."""
-        opened = text.count("«", sentence_start, split_at) - text.count("»", sentence_start, split_at)
+        opened = text.count("«", sentence_start, split_at) - text.count(
+            "»", sentence_start, split_at
+        )
         return opened > 0 and text.find("»", split_at, end) >= 0
 
     @staticmethod

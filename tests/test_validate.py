@@ -1,0 +1,176 @@
+"""Every validator code, each triggered by a broken copy of the seed release."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claimwire.corpus.validate import CODES, validate_release
+from claimwire.files import sha256_file
+
+from .helpers import run_cli
+
+
+class Editor:
+    """Edit a release's files as JSON and keep its manifest's checksums and counts in step."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.manifest: dict[str, Any] = json.loads((path / "MANIFEST.json").read_text())
+
+    def records(self, name: str) -> list[dict[str, Any]]:
+        text = (self.path / name).read_text(encoding="utf-8")
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    def write(self, name: str, records: list[dict[str, Any]], *, lines: list[str] = ()) -> None:  # type: ignore[assignment]
+        body = [json.dumps(r, ensure_ascii=False) for r in records] + list(lines)
+        (self.path / name).write_text("".join(line + "\n" for line in body), encoding="utf-8")
+        self.manifest["files"][name]["records"] = len(body)
+        self.sync()
+
+    def sync(self) -> None:
+        for name, entry in self.manifest["files"].items():
+            if (self.path / name).exists():
+                entry["sha256"] = sha256_file(self.path / name)
+        self.save_manifest()
+
+    def save_manifest(self) -> None:
+        (self.path / "MANIFEST.json").write_text(json.dumps(self.manifest), encoding="utf-8")
+
+    def document(self) -> dict[str, Any]:
+        return self.records("documents.jsonl")[0]
+
+    def span_annotation(self, **changes: Any) -> dict[str, Any]:
+        doc = self.document()
+        start, end = doc["sentences"][0]
+        record = {
+            "id": "a1", "doc_id": doc["id"], "layer": "claims", "label": "CLAIM",
+            "start": start, "end": end,
+            "quote": {"exact": doc["text"][start:end], "prefix": "", "suffix": ""},
+        }  # fmt: skip
+        record.update(changes)
+        return record
+
+    def edit_document(self, change: Callable[[dict[str, Any]], None]) -> None:
+        doc = self.document()
+        change(doc)
+        self.write("documents.jsonl", [doc])
+
+
+def _relation(editor: Editor, **changes: Any) -> dict[str, Any]:
+    doc_id = editor.document()["id"]
+    record = {"id": "r1", "doc_id": doc_id, "type": "attributed_to", "head": "a1", "tail": "a1"}
+    record.update(changes)
+    return record
+
+
+def _with_parent(editor: Editor, parent: str, *, annotation: bool = False) -> None:
+    parent_path = editor.path.parent / parent
+    shutil.copytree(editor.path, parent_path)
+    if annotation:
+        parent_editor = Editor(parent_path)
+        parent_editor.manifest["version"] = parent
+        parent_editor.write("annotations.jsonl", [parent_editor.span_annotation(id="gone")])
+    editor.manifest["parent"] = parent
+    editor.save_manifest()
+
+
+def _swap_char(doc: dict[str, Any], old: str, new: str) -> None:
+    doc["text"] = doc["text"].replace(old, new, 1)
+
+
+def _overlap(doc: dict[str, Any]) -> None:
+    doc["sentences"][1][0] = doc["sentences"][0][1] - 3
+
+
+def _untrimmed(doc: dict[str, Any]) -> None:
+    doc["sentences"][-1][0] -= 1
+
+
+def _cross_paragraph(doc: dict[str, Any]) -> None:
+    third, fourth = doc["sentences"][2], doc["sentences"][3]  # end of p1, start of p2
+    doc["sentences"][2:4] = [[third[0], fourth[1]]]
+
+
+BREAKERS: dict[str, Callable[[Editor], None]] = {
+    "missing-file": lambda e: (e.path / "relations.jsonl").unlink(),
+    "manifest-invalid": lambda e: (e.path / "MANIFEST.json").write_text("{", encoding="utf-8"),
+    "version-mismatch": lambda e: (e.manifest.update(version="0.2.0"), e.save_manifest()),
+    "checksum-mismatch": lambda e: (e.path / "CHANGES.md").write_text("edited", encoding="utf-8"),
+    "bad-json": lambda e: e.write("annotations.jsonl", [], lines=["{oops"]),
+    "bad-record": lambda e: e.write("annotations.jsonl", [{"id": "a", "doc_id": "d"}]),
+    "count-mismatch": lambda e: (
+        e.manifest["files"]["documents.jsonl"].update(records=2),
+        e.save_manifest(),
+    ),
+    "duplicate-id": lambda e: e.write("annotations.jsonl", [e.span_annotation()] * 2),
+    "doc-id-mismatch": lambda e: e.edit_document(lambda d: _swap_char(d, "Astana", "Astanb")),
+    "text-not-normalized": lambda e: e.edit_document(lambda d: _swap_char(d, " ", "\r")),
+    "bad-split": lambda e: e.edit_document(lambda d: d.update(split="holdout")),
+    "unknown-document": lambda e: e.write("annotations.jsonl", [e.span_annotation(doc_id="x")]),
+    "offset-out-of-range": lambda e: e.write(
+        "annotations.jsonl", [e.span_annotation(end=10**6, quote=None)]
+    ),
+    "quote-mismatch": lambda e: e.write(
+        "annotations.jsonl", [e.span_annotation(quote={"exact": "autre chose"})]
+    ),
+    "unknown-annotation": lambda e: e.write("relations.jsonl", [_relation(e, head="nope")]),
+    "cross-document-relation": lambda e: (
+        e.write("annotations.jsonl", [e.span_annotation()]),
+        e.write("relations.jsonl", [_relation(e, doc_id="other-doc")]),
+    ),
+    "span-order": lambda e: e.edit_document(_overlap),
+    "span-untrimmed": lambda e: e.edit_document(_untrimmed),
+    "uncovered-text": lambda e: e.edit_document(lambda d: d["sentences"].pop(5)),
+    "sentence-outside-paragraph": lambda e: e.edit_document(_cross_paragraph),
+    "parent-not-found": lambda e: (e.manifest.update(parent="0.0.9"), e.save_manifest()),
+    "version-not-newer": lambda e: _with_parent(e, "0.2.0"),
+    "annotation-unaccounted": lambda e: _with_parent(e, "0.0.1", annotation=True),
+}
+
+
+def test_every_code_has_a_broken_fixture() -> None:
+    assert set(BREAKERS) == set(CODES)
+
+
+def test_seed_release_passes(seed_release: Path) -> None:
+    assert validate_release(seed_release) == []
+    result = run_cli("corpus", "validate", seed_release)
+    assert result.returncode == 0
+    assert result.stdout.strip().splitlines()[-1] == "PASSED"
+
+
+@pytest.mark.parametrize("code", sorted(CODES))
+def test_broken_release_reports_code(seed_release: Path, code: str) -> None:
+    BREAKERS[code](Editor(seed_release))
+    problems = validate_release(seed_release)
+    found = {p.code for p in problems}
+    assert code in found, f"expected {code}, got {found}"
+    level = CODES[code][0]
+    assert all(p.level == CODES[p.code][0] for p in problems)
+    assert validate_release(seed_release, max_level=level - 1) == [] or level == 1
+
+    result = run_cli("corpus", "validate", seed_release)
+    assert result.returncode == 1
+    lines = result.stdout.strip().splitlines()
+    assert lines[-1] == f"FAILED with {len(problems)} errors"
+    line = next(line for line in lines if f" L{level} {code}: " in line)
+    assert line.startswith("[")
+    assert "Traceback" not in result.stderr
+
+
+def test_json_output_and_levels(seed_release: Path) -> None:
+    BREAKERS["quote-mismatch"](Editor(seed_release))
+    result = run_cli("corpus", "validate", seed_release, "--json")
+    report = json.loads(result.stdout)
+    assert report["passed"] is False
+    problem = report["problems"][0]
+    assert problem["code"] == "quote-mismatch"
+    assert problem["file"] == "annotations.jsonl" and problem["line"] == 1
+    assert problem["ann"] == "a1"
+    assert run_cli("corpus", "validate", seed_release, "--level", "1").returncode == 0
