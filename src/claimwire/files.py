@@ -15,6 +15,12 @@ from claimwire.errors import ClaimwireError
 _CHUNK = 1 << 20
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def sha256_file(path: Path) -> str:
     """Hex SHA-256 of a file's bytes, read in chunks."""
     digest = hashlib.sha256()
@@ -35,6 +41,7 @@ def atomic_directory(final: Path) -> Iterator[Path]:
         raise ClaimwireError("already exists; released versions are never rewritten", file=final)
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    staging.chmod(0o777 & ~_umask())  # mkdtemp's private 0700 is not what a release should be
     try:
         yield staging
         os.rename(staging, final)
@@ -50,6 +57,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -55,11 +55,12 @@ def build(
     counts = report.manifest["counts"]
     changes = report.documents
     console.print(
-        f"[green]Built[/] release [bold]{version}[/] in {escape(str(report.path))}: "
-        f"{counts['documents']} documents, {counts['paragraphs']} paragraphs, "
-        f"{counts['sentences']} sentences, {counts['annotations']} annotations "
-        f"({len(changes.added)} added, {len(changes.removed)} removed, "
-        f"{len(changes.changed)} changed). Changelog: {escape(str(report.changelog))}"
+        f"[green]Built[/] release [bold]{version}[/] in {escape(str(report.path))}\n"
+        f"  documents {counts['documents']} (added {len(changes.added)}, removed "
+        f"{len(changes.removed)}, changed {len(changes.changed)}), paragraphs "
+        f"{counts['paragraphs']}, sentences {counts['sentences']}, annotations "
+        f"{counts['annotations']}, relations {counts['relations']}\n"
+        f"  changelog: {escape(str(report.changelog))}"
     )
 
 

@@ -91,8 +91,8 @@ def changelog_entry(
     lines = [
         f"## {version} ({created[:10]})",
         "",
-        f"Parent: {parent or 'none'}. {totals['documents']} documents, "
-        f"{totals['annotations']} annotations, {totals['relations']} relations.",
+        f"Parent: {parent or 'none'}. Totals: documents {totals['documents']}, "
+        f"annotations {totals['annotations']}, relations {totals['relations']}.",
         "",
         f"- Documents: {len(documents.added)} added, {len(documents.removed)} removed, "
         f"{len(documents.changed)} changed, {documents.unchanged} unchanged.",

