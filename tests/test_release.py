@@ -83,12 +83,18 @@ def test_bad_raw_input_is_located_and_nothing_is_written(
 
 
 def test_missing_inputs_are_clear(tmp_path: Path) -> None:
-    result = run_cli("corpus", "build", "--version", "0.1.0", "--raw", tmp_path / "nope")
-    assert result.returncode == 1 and "raw input folder not found" in result.stderr
+    result = run_cli("corpus", "build", "--version", "0.1.0", "--raw", "nope", cwd=tmp_path)
+    assert result.returncode == 1 and "nope: raw input folder not found" in result.stderr
+    assert not (tmp_path / "corpus").exists()
     result = run_cli("corpus", "validate", tmp_path / "nope")
     assert result.returncode == 1 and "release folder not found" in result.stderr
-    result = run_cli("corpus", "build", "--version", "1.0", "--raw", tmp_path)
+    result = run_cli("corpus", "build", "--version", "1.0", cwd=tmp_path)
     assert result.returncode == 1 and "MAJOR.MINOR.PATCH" in result.stderr
+    result = run_cli("corpus", "build", "--version", "0.2.0", "--parent", "0.1.0", cwd=tmp_path)
+    assert (
+        result.returncode == 1
+        and "corpus/releases/0.1.0: release folder not found" in result.stderr
+    )
 
 
 def test_jsonl_and_html_inputs(tmp_path: Path) -> None:

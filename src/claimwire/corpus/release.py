@@ -172,15 +172,13 @@ class _Counter:
 
 def _ingest(
     raw_dir: Path,
+    files: list[Path],
     out: Path,
     parent_index: dict[str, DocumentKey],
     segmenter: SentenceSegmenter | None,
     progress: ProgressCallback | None,
 ) -> tuple[dict[str, DocumentKey], dict[str, Document], _Counter]:
     """Stream raw inputs into ``out``; return the new index, changed documents and counts."""
-    files = raw_files(raw_dir)
-    if not files:
-        raise ClaimwireError("no raw inputs (.txt, .html, .jsonl) found", file=raw_dir)
     index: dict[str, DocumentKey] = {}
     sources_by_id: dict[str, str] = {}
     changed: dict[str, Document] = {}
@@ -303,10 +301,15 @@ def build_release(
         if parse_version(parent) >= parse_version(version):
             raise ClaimwireError(f"version {version} must be newer than its parent {parent}")
         parent_release = open_release(releases_dir / parent)
+    files = raw_files(raw_dir)
+    if not files:
+        raise ClaimwireError("no raw inputs (.txt, .html, .jsonl) found", file=raw_dir)
     target = releases_dir / version
     with atomic_directory(target) as staging:
         parent_index = _index(parent_release.documents()) if parent_release else {}
-        index, changed, counter = _ingest(raw_dir, staging, parent_index, segmenter, progress)
+        index, changed, counter = _ingest(
+            raw_dir, files, staging, parent_index, segmenter, progress
+        )
         doc_changes = compare_documents(parent_index, index)
         if annotations is not None:
             gold, links = list(annotations), list(relations or [])
