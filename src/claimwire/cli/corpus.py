@@ -84,7 +84,7 @@ def validate(
     else:
         shown, hidden = cap_per_code(problems, max_per_code)
         for problem in shown:
-            console.print(escape(str(problem)), style="red", highlight=False)
+            console.print(escape(str(problem)), style="red", highlight=False, soft_wrap=True)
         for code, count in sorted(hidden.items()):
             console.print(f"... {count} more {code} ({CODES[code][1]})", style="yellow")
         style = "bold green" if not problems else "bold red"

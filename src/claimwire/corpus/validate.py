@@ -109,11 +109,16 @@ def _check_segments(
         if start < previous_end:
             yield _problem("span-order", f"{kind} {index} starts inside the previous one", **where)
         elif not text[previous_end:start].isspace() and previous_end != start:
+            gap = text[previous_end:start].strip()
             yield _problem(
-                "uncovered-text", f"non-space text before {kind} {index} is in no {kind}", **where
+                "uncovered-text",
+                f"text {gap[:30]!r} at {previous_end} before {kind} {index} is in no {kind}",
+                **where,
             )
         if text[start].isspace() or text[end - 1].isspace():
-            yield _problem("span-untrimmed", f"{kind} {index} has outer white space", **where)
+            yield _problem(
+                "span-untrimmed", f"{kind} {index} [{start}, {end}) has outer white space", **where
+            )
         previous_end = max(previous_end, end)
     if text[previous_end:].strip():
         yield _problem(
