@@ -7,6 +7,7 @@ import sys
 import typer
 
 from claimwire import __version__
+from claimwire.cli.annotation import numbers
 from claimwire.cli.common import report_error
 from claimwire.cli.corpus import corpus_app
 from claimwire.errors import ClaimwireError
@@ -20,6 +21,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(corpus_app, name="corpus")
+app.command("numbers")(numbers)
 
 
 def _show_version(value: bool) -> None:

@@ -1,0 +1,1 @@
+"""Annotation: the label schema, French number normalization, gold resolution, guidelines."""

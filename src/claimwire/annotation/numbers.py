@@ -1,0 +1,225 @@
+"""French quantities with their offsets: "94,8 milliards de dollars" → 94800000000 USD.
+
+Handles the decimal comma, digit groups separated by a space, U+00A0, U+202F or U+2009 (and
+"." before exactly three digits), "%" and "pour cent", scale words (mille, million, milliard
+= 1e9, billion = 1e12 in French — 1e9 in English), abbreviations (M€, Md, Mds, Mrd),
+currencies before or after the number ("de dollars", "d'euros", "$", "€", "USD"), spelled-out
+numbers (through ``text2num``, on our own word spans so offsets survive), and qualifiers
+("plus de", "près de", "environ", "ont dépassé les"). Ordinals (1er, 2e, 30ᵉ, 30ème), years,
+dates, times, phone numbers, identifiers and reference numbers (art. 3, p. 12) are not
+quantities. Values are exact :class:`~decimal.Decimal` numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from text_to_num import text2num
+
+_SPACE = "[ \u00a0\u202f\u2009]"
+_DIGITS = re.compile(
+    r"(?<![\w.,/\-+@#])"
+    rf"(?P<int>\d{{1,3}}(?:{_SPACE}\d{{3}})+(?!\d)|\d{{1,3}}(?:\.\d{{3}})+(?![\d,])|\d+)"
+    r"(?:[,.](?P<frac>\d+))?"
+)
+_NUMBER_WORDS = (
+    "zéro|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|"
+    "quinze|seize|vingts?|trente|quarante|cinquante|soixante|cents?|mille"
+)
+_SPELLED = re.compile(
+    rf"(?<![\w’'-])(?:{_NUMBER_WORDS})(?:(?:-| et | |-et-)(?:{_NUMBER_WORDS}))*(?![\w’'-])",
+    re.IGNORECASE,
+)
+_SCALE_WORDS = {
+    "mille": Decimal(1000), "million": Decimal(10) ** 6, "millions": Decimal(10) ** 6,
+    "milliard": Decimal(10) ** 9, "milliards": Decimal(10) ** 9,
+    "billion": Decimal(10) ** 12, "billions": Decimal(10) ** 12,
+    "md": Decimal(10) ** 9, "mds": Decimal(10) ** 9, "mrd": Decimal(10) ** 9,
+    "mrds": Decimal(10) ** 9, "m": Decimal(10) ** 6, "k": Decimal(1000),
+}  # fmt: skip
+_SCALE = re.compile(
+    rf"{_SPACE}*(?P<scale>millions?|milliards?|billions?|mille|Mds?|Mrds?|Md"
+    rf"|M(?={_SPACE}*(?:€|\$|d[’']euros|de{_SPACE}+dollars))|k(?=€|\$))(?![\w])",
+)
+_CURRENCIES: tuple[tuple[str, str], ...] = (
+    (r"dollars?(?:\s+américains|\s+US)?", "USD"),
+    (r"euros?", "EUR"),
+    (r"yuans?|renminbi", "CNY"),
+    (r"yens?", "JPY"),
+    (r"livres?\s+sterling", "GBP"),
+    (r"francs?\s+suisses", "CHF"),
+    (r"roubles?", "RUB"),
+    (r"tenges?", "KZT"),
+    (r"USD|EUR|CNY|RMB|JPY|GBP|CHF|RUB|KZT", ""),
+)
+_CURRENCY_WORD = re.compile(
+    rf"{_SPACE}*(?:(?:de{_SPACE}+|d[’']))?(?P<currency>"
+    + "|".join(f"(?:{pattern})" for pattern, _ in _CURRENCIES)
+    + r")(?![\w])",
+    re.IGNORECASE,
+)
+_CURRENCY_SYMBOL = re.compile(rf"{_SPACE}*(?P<symbol>\$\s?US|US\$|€|\$|£|¥)")
+_PREFIX_SYMBOL = re.compile(r"(?P<symbol>US\$|\$|€|£|¥)" + rf"{_SPACE}?\Z")
+_SYMBOLS = {"$US": "USD", "$ US": "USD", "US$": "USD", "$": "USD", "€": "EUR", "£": "GBP",
+            "¥": "JPY"}  # fmt: skip
+_PERCENT = re.compile(rf"{_SPACE}*(?:%|pour{_SPACE}?cent|pourcent|percent|per cent)(?![\w])")
+_POINTS = re.compile(rf"{_SPACE}+points?(?:{_SPACE}+de{_SPACE}+pourcentage)?(?![\w])")
+_DURATION = re.compile(rf"{_SPACE}+(?P<unit>ans|années|année|an|mois|jours|jour|semaines)(?![\w])")
+_DURATION_UNITS = {"an": "year", "ans": "year", "année": "year", "années": "year",
+                   "mois": "month", "jour": "day", "jours": "day", "semaines": "week"}  # fmt: skip
+_MONTHS = (
+    "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+)
+_DATE_AFTER = re.compile(
+    rf"(?:{_SPACE}+(?:au|et|-){_SPACE}+\d{{1,2}})?{_SPACE}+(?:{_MONTHS})\b", re.IGNORECASE
+)
+_TIME_AFTER = re.compile(rf"{_SPACE}*h(?:{_SPACE}*\d{{2}})?(?![\w])|:\d{{2}}")
+_ORDINAL_AFTER = re.compile(r"(?:er|re|e|ème|eme|ᵉ|ᵉʳ|ʳᵉ|nd|st|th|rd|°)(?![\w])")
+_REFERENCE_BEFORE = re.compile(
+    r"(?:\b(?:art|p|pp|n°|no|vol|chap|al)\.?|\barticle|\bnuméro|\bID|\bISIN|\bcode|°|#"
+    rf"|\d{_SPACE}*h)"
+    rf"{_SPACE}*\Z",
+    re.IGNORECASE,
+)
+_PHONE = re.compile(r"\+?\d{1,4}(?:[ .\u00a0]\d{2,3}){3,}")
+_URL_OR_EMAIL = re.compile(r"\bhttps?://\S+|\bwww\.\S+|\S+@\S+\.\w+")
+_QUALIFIERS: tuple[tuple[str, str], ...] = (
+    (r"pas moins de|pas moins d[’']|au moins|at least|no less than|minimum", "at_least"),
+    (r"pas plus de|au plus|jusqu[’']à|at most|up to|no more than|maximum", "at_most"),
+    (r"plus de|plus d[’']|au-delà de|supérieure? à|(?:ont|a|avait|avaient)\s+dépassé(?:\s+les?)?"
+     r"|dépassant(?:\s+les?)?|more than|over|exceeded|exceeding", "more_than"),
+    (r"moins de|moins d[’']|inférieure? à|less than|fewer than|under", "less_than"),
+    (r"près de|près d[’']|environ|env\.|quelque|autour de|approximativement|presque|quasiment"
+     r"|about|around|nearly|almost|approximately|roughly|some|~", "about"),
+)  # fmt: skip
+_QUALIFIER = re.compile(
+    "(?:"
+    + "|".join(f"(?P<q{i}>{pattern})" for i, (pattern, _) in enumerate(_QUALIFIERS))
+    + rf"){_SPACE}*\Z",
+    re.IGNORECASE,
+)
+_ARTICLES = frozenset({"un", "une"})
+QUALIFIERS = ("exact", "about", "more_than", "less_than", "at_least", "at_most")
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    start: int
+    end: int
+    text: str
+    value: Decimal
+    unit: str
+    qualifier: str
+
+    def to_dict(self) -> dict[str, Any]:
+        number: int | float = (
+            int(self.value) if self.value == self.value.to_integral() else float(self.value)
+        )
+        return {
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "value": number,
+            "unit": self.unit,
+            "qualifier": self.qualifier,
+        }
+
+
+def _excluded(text: str) -> list[tuple[int, int]]:
+    return [m.span() for pattern in (_URL_OR_EMAIL, _PHONE) for m in pattern.finditer(text)]
+
+
+def _digit_value(match: re.Match[str]) -> Decimal:
+    integer = re.sub(r"[^\d]", "", match.group("int"))
+    fraction = match.group("frac")
+    return Decimal(f"{integer}.{fraction}" if fraction else integer)
+
+
+def _spelled_value(words: str) -> Decimal | None:
+    if words.lower() in _ARTICLES:
+        return None  # "un", "une" are articles far more often than numbers
+    try:
+        return Decimal(text2num(words.lower(), "fr"))
+    except ValueError:
+        return None
+
+
+def _currency_code(word: str) -> str:
+    for pattern, code in _CURRENCIES:
+        if re.fullmatch(pattern, word, re.IGNORECASE):
+            return code or ("CNY" if word.upper() == "RMB" else word.upper())
+    return word.upper()
+
+
+def _qualifier(text: str, start: int) -> str:
+    match = _QUALIFIER.search(text, max(0, start - 40), start)
+    if match is None:
+        return "exact"
+    index = next(int(name[1:]) for name, value in match.groupdict().items() if value)
+    return _QUALIFIERS[index][1]
+
+
+def find_quantities(text: str, lang: str = "fr") -> list[Quantity]:
+    """Every quantity in ``text``, in order, with exact ``[start, end)`` offsets."""
+    excluded = _excluded(text)
+    found: list[Quantity] = []
+    candidates: list[tuple[int, int, Decimal, bool]] = []
+    for match in _DIGITS.finditer(text):
+        candidates.append((match.start(), match.end(), _digit_value(match), True))
+    for match in _SPELLED.finditer(text):
+        value = _spelled_value(match.group(0))
+        if value is None and _SCALE.match(text, match.end()):
+            value = Decimal(1)  # "un milliard": here the article is a number
+        if value is not None:
+            candidates.append((match.start(), match.end(), value, False))
+    for start, end, value, digits in sorted(candidates):
+        if any(s <= start < e for s, e in excluded):
+            continue
+        if digits and (
+            _ORDINAL_AFTER.match(text, end)
+            or _DATE_AFTER.match(text, end)
+            or _TIME_AFTER.match(text, end)
+            or _REFERENCE_BEFORE.search(text, max(0, start - 20), start)
+        ):
+            continue
+        quantity = _read_quantity(text, start, end, value, lang)
+        if quantity is None or (found and quantity.start < found[-1].end):
+            continue
+        found.append(quantity)
+    return found
+
+
+def _read_quantity(text: str, start: int, end: int, value: Decimal, lang: str) -> Quantity | None:
+    """Extend a number with its scale, unit and currency, and read its qualifier."""
+    raw = text[start:end]
+    position = end
+    scale = _SCALE.match(text, position)
+    if scale:
+        word = scale.group("scale")
+        multiplier = _SCALE_WORDS[word.lower()]
+        if word.lower().startswith("billion") and lang != "fr":
+            multiplier = Decimal(10) ** 9
+        value *= multiplier
+        position = scale.end()
+    unit = "count"
+    prefix = _PREFIX_SYMBOL.search(text, max(0, start - 4), start)
+    if prefix:
+        unit = _SYMBOLS[prefix.group("symbol")]
+        start = prefix.start()
+    elif percent := _PERCENT.match(text, position):
+        unit, position = "percent", percent.end()
+    elif symbol := _CURRENCY_SYMBOL.match(text, position):
+        unit, position = _SYMBOLS[symbol.group("symbol").replace(" ", "")], symbol.end()
+    elif currency := _CURRENCY_WORD.match(text, position):
+        unit, position = _currency_code(currency.group("currency")), currency.end()
+    elif points := _POINTS.match(text, position):
+        unit, position = "points", points.end()
+    elif duration := _DURATION.match(text, position):
+        unit, position = _DURATION_UNITS[duration.group("unit").lower()], duration.end()
+    if unit == "count" and not scale and raw.isdigit() and len(raw) == 4 and 1800 <= value <= 2100:
+        return None  # a year
+    return Quantity(start, position, text[start:position], value, unit, _qualifier(text, start))

@@ -1,0 +1,432 @@
+"""The annotation schema: loaded from ``annotation/schema.yaml``, checked, and asked.
+
+Every other part of claimwire asks the schema about layers, labels, attributes, relations,
+stance targets and the survey disclosure checklist; nothing hard-codes a label list.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from claimwire.annotation.yaml_lines import line_of, load_yaml
+from claimwire.errors import ClaimwireError
+from claimwire.model import Annotation, Relation
+
+SCHEMA_FILE = Path("annotation") / "schema.yaml"
+ATTRIBUTE_TYPES = frozenset({"choice", "boolean", "decimal", "text", "ref"})
+SCOPES = frozenset({"span", "document"})
+TIERS = ("core", "extended")
+ISSUER = "issuer"
+
+# Level-4 problem codes (validate level 4) and what each means.
+CODES: dict[str, str] = {
+    "unknown-label": "the label is not in the schema",
+    "wrong-layer": "the annotation's layer is not its label's layer",
+    "wrong-scope": "a span label without offsets, or a document label with offsets",
+    "missing-attribute": "a required attribute is absent",
+    "unknown-attribute": "an attribute the label does not define",
+    "bad-attribute-value": "an attribute value of the wrong type or outside the allowed values",
+    "unknown-relation": "the relation type is not in the schema",
+    "relation-label": "a relation's head or tail has a label the relation does not allow",
+    "bad-reference": "a ref attribute names no annotation of an allowed label",
+    "evidence-mismatch": "a disclosure status disagrees with its evidence spans",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    name: str
+    type: str
+    required: bool
+    values: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+    description: str = ""
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` is not valid for this attribute, or ``None``."""
+        if self.type == "choice":
+            return None if value in self.values else f"expected one of {', '.join(self.values)}"
+        if self.type == "boolean":
+            return None if isinstance(value, bool) else "expected true or false"
+        if self.type == "decimal":
+            if isinstance(value, bool) or not isinstance(value, str | int):
+                return 'expected an exact decimal written as a string, e.g. "92.4"'
+            try:
+                Decimal(str(value))
+            except InvalidOperation:
+                return f"{value!r} is not a decimal number"
+            return None
+        if self.type in ("text", "ref"):
+            return (
+                None if isinstance(value, str) and value.strip() else "expected a non-empty string"
+            )
+        return f"unknown type {self.type}"
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    name: str
+    layer: str
+    scope: str
+    description: str
+    anchor: str
+    attributes: Mapping[str, Attribute]
+
+    @property
+    def is_span(self) -> bool:
+        return self.scope == "span"
+
+
+@dataclass(frozen=True, slots=True)
+class RelationType:
+    name: str
+    description: str
+    head: tuple[str, ...]
+    tail: tuple[str, ...]
+    attributes: Mapping[str, Attribute]
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosureField:
+    name: str
+    tier: str
+    description: str
+    anchor: str
+
+
+@dataclass(frozen=True, slots=True)
+class StanceTarget:
+    id: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A level-4 problem found on one annotation or relation."""
+
+    record: Annotation | Relation
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    name: str
+    version: str
+    layers: Mapping[str, str]
+    labels: Mapping[str, Label]
+    relations: Mapping[str, RelationType]
+    stance_targets: Mapping[str, StanceTarget]
+    disclosure_fields: Mapping[str, DisclosureField]
+    disclosure_statuses: Mapping[str, float | None]
+    disclosure_weights: Mapping[str, float]
+    path: Path | None = field(default=None, compare=False)
+
+    # ---- questions the rest of claimwire asks ----------------------------------------------
+
+    def labels_of(self, layer: str) -> list[str]:
+        return [name for name, label in self.labels.items() if label.layer == layer]
+
+    def span_labels(self) -> list[str]:
+        return [name for name, label in self.labels.items() if label.is_span]
+
+    def attribute(self, label: str, name: str) -> Attribute | None:
+        return self.labels[label].attributes.get(name) if label in self.labels else None
+
+    # ---- checking annotation sets ----------------------------------------------------------
+
+    def findings(
+        self, annotations: Iterable[Annotation], relations: Iterable[Relation]
+    ) -> Iterator[Finding]:
+        """Every level-4 problem of an annotation set (records are not changed)."""
+        annotations = list(annotations)
+        by_id = {a.id: a for a in annotations}
+        for annotation in annotations:
+            for code, message in self._annotation_problems(annotation, by_id):
+                yield Finding(annotation, code, message)
+        relations = list(relations)
+        for relation in relations:
+            for code, message in self._relation_problems(relation, by_id):
+                yield Finding(relation, code, message)
+        yield from self._evidence_findings(annotations, relations, by_id)
+
+    def _attributes_problems(
+        self,
+        attributes: Mapping[str, Any],
+        spec: Mapping[str, Attribute],
+        doc_id: str,
+        by_id: Mapping[str, Annotation],
+    ) -> Iterator[tuple[str, str]]:
+        for name, attribute in spec.items():
+            if attribute.required and attributes.get(name) is None:
+                yield "missing-attribute", f"'{name}' is required"
+        for name, value in attributes.items():
+            defined = spec.get(name)
+            if defined is None:
+                known = ", ".join(spec) or "none"
+                yield "unknown-attribute", f"'{name}' is not defined (defined: {known})"
+                continue
+            if value is None:
+                continue
+            problem = defined.problem(value)
+            if problem:
+                yield "bad-attribute-value", f"'{name}' = {value!r}: {problem}"
+            elif defined.type == "ref" and value not in defined.allow:
+                target = by_id.get(value)
+                if (
+                    target is None
+                    or target.doc_id != doc_id
+                    or target.label not in attribute.labels
+                ):
+                    allowed = " or ".join([*attribute.labels, *attribute.allow])
+                    yield "bad-reference", f"'{name}' = {value!r} is not a {allowed} here"
+
+    def _annotation_problems(
+        self, annotation: Annotation, by_id: Mapping[str, Annotation]
+    ) -> Iterator[tuple[str, str]]:
+        label = self.labels.get(annotation.label)
+        if label is None:
+            yield "unknown-label", f"'{annotation.label}' (known: {', '.join(self.labels)})"
+            return
+        if annotation.layer != label.layer:
+            yield "wrong-layer", f"{label.name} belongs to layer '{label.layer}'"
+        if annotation.is_span != label.is_span:
+            yield "wrong-scope", f"{label.name} is a {label.scope} label"
+        yield from self._attributes_problems(
+            annotation.attributes, label.attributes, annotation.doc_id, by_id
+        )
+
+    def _relation_problems(
+        self, relation: Relation, by_id: Mapping[str, Annotation]
+    ) -> Iterator[tuple[str, str]]:
+        kind = self.relations.get(relation.type)
+        if kind is None:
+            yield "unknown-relation", f"'{relation.type}' (known: {', '.join(self.relations)})"
+            return
+        for end, ann_id, allowed in (("head", relation.head, kind.head),
+                                     ("tail", relation.tail, kind.tail)):  # fmt: skip
+            target = by_id.get(ann_id)
+            if target is not None and target.label not in allowed:
+                yield (
+                    "relation-label",
+                    (f"{end} is a {target.label}; {relation.type} takes {', '.join(allowed)}"),
+                )
+        yield from self._attributes_problems(
+            relation.attributes, kind.attributes, relation.doc_id, by_id
+        )
+
+    def _evidence_findings(
+        self,
+        annotations: list[Annotation],
+        relations: list[Relation],
+        by_id: Mapping[str, Annotation],
+    ) -> Iterator[Finding]:
+        evidence: dict[str, set[str]] = {}
+        for relation in relations:
+            head = by_id.get(relation.head)
+            if relation.type == "evidence_of" and head is not None:
+                evidence.setdefault(relation.tail, set()).add(str(head.attributes.get("field")))
+        for survey in annotations:
+            if not self.is_survey(survey.label):
+                continue
+            shown = evidence.get(survey.id, set())
+            for name in self.disclosure_fields:
+                status = survey.attributes.get(name)
+                disclosed = status in ("present", "partial")
+                if disclosed != (name in shown) and status is not None:
+                    linked = "no DISCLOSURE span" if disclosed else "a DISCLOSURE span"
+                    message = f"'{name}' is {status} but {linked} for it is linked"
+                    yield Finding(survey, "evidence-mismatch", message)
+
+    # ---- the disclosure checklist ----------------------------------------------------------
+
+    def is_survey(self, label: str) -> bool:
+        spec = self.labels.get(label)
+        return spec is not None and set(self.disclosure_fields) <= set(spec.attributes)
+
+    def disclosure_scores(self, survey: Annotation) -> dict[str, float | None]:
+        """Core score (present 1, partial 0.5, absent 0, over the 6 core fields) and the
+        weighted full score over applicable fields (core ×2, extended ×1)."""
+        core_total = core_count = 0.0
+        weighted = weights = 0.0
+        for name, spec in self.disclosure_fields.items():
+            value = self.disclosure_statuses.get(str(survey.attributes.get(name)))
+            weight = self.disclosure_weights[spec.tier]
+            if spec.tier == "core":
+                core_count += 1
+                core_total += value or 0.0
+            if value is not None:
+                weighted += weight * value
+                weights += weight
+        return {
+            "core": core_total / core_count if core_count else None,
+            "full": weighted / weights if weights else None,
+        }
+
+
+# ---- loading -----------------------------------------------------------------------------
+
+
+def default_schema_path() -> Path:
+    """``$CLAIMWIRE_SCHEMA``, else ``annotation/schema.yaml`` here, else the repository's."""
+    if env := os.environ.get("CLAIMWIRE_SCHEMA"):
+        return Path(env)
+    if SCHEMA_FILE.exists():
+        return SCHEMA_FILE
+    return Path(__file__).resolve().parents[3] / SCHEMA_FILE
+
+
+class _Reader:
+    """Reads the YAML tree and raises errors naming the file, line and field."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, message: str, node: Any, field: str) -> ClaimwireError:
+        return ClaimwireError(message, file=self.path, line=line_of(node), field=field)
+
+    def mapping(self, node: Any, key: str, where: str) -> Mapping[str, Any]:
+        value = node.get(key) if isinstance(node, Mapping) else None
+        if not isinstance(value, Mapping):
+            raise self.fail("expected a mapping", node, f"{where}.{key}".strip("."))
+        return value
+
+    def strings(self, node: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+        value = node.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail("expected a list of strings", node, f"{where}.{key}")
+        return tuple(value)
+
+    def attributes(
+        self, node: Mapping[str, Any], where: str, lists: Mapping[str, tuple[str, ...]]
+    ) -> dict[str, Attribute]:
+        raw = node.get("attributes") or {}
+        if not isinstance(raw, Mapping):
+            raise self.fail("expected a mapping of attributes", node, f"{where}.attributes")
+        result = {}
+        for name, spec in raw.items():
+            here = f"{where}.attributes.{name}"
+            if not isinstance(spec, Mapping):
+                raise self.fail("expected a mapping with a type", node, here)
+            kind = spec.get("type")
+            if kind not in ATTRIBUTE_TYPES:
+                raise self.fail(
+                    f"unknown type {kind!r}; expected one of {', '.join(sorted(ATTRIBUTE_TYPES))}",
+                    spec, f"{here}.type",
+                )  # fmt: skip
+            values = self.strings(spec, "values", here)
+            if "values_from" in spec:
+                source = spec["values_from"]
+                if source not in lists:
+                    raise self.fail(
+                        f"expected one of {', '.join(lists)}", spec, f"{here}.values_from"
+                    )
+                values = lists[source]
+            if kind == "choice" and not values:
+                raise self.fail("a choice needs values or values_from", spec, here)
+            labels = self.strings(spec, "labels", here)
+            if kind == "ref" and not labels:
+                raise self.fail("a ref needs the labels it may point to", spec, here)
+            required = spec.get("required", False)
+            if not isinstance(required, bool):
+                raise self.fail("expected true or false", spec, f"{here}.required")
+            result[name] = Attribute(
+                name, kind, required, values, labels, self.strings(spec, "allow", here),
+                str(spec.get("description", "")),
+            )  # fmt: skip
+        return result
+
+
+def _disclosure(reader: _Reader, root: Mapping[str, Any]) -> tuple[
+    dict[str, DisclosureField], dict[str, float | None], dict[str, float]
+]:  # fmt: skip
+    node = reader.mapping(root, "disclosure", "")
+    fields_node = reader.mapping(node, "fields", "disclosure")
+    fields = {}
+    for name, spec in fields_node.items():
+        tier = spec.get("tier") if isinstance(spec, Mapping) else None
+        if tier not in TIERS:
+            raise reader.fail(f"expected tier core or extended, got {tier!r}", spec,
+                              f"disclosure.fields.{name}.tier")  # fmt: skip
+        fields[name] = DisclosureField(
+            name, tier, str(spec.get("description", "")), str(spec.get("anchor", ""))
+        )
+    statuses = dict(reader.mapping(node, "statuses", "disclosure"))
+    weights = dict(reader.mapping(node, "weights", "disclosure"))
+    if set(weights) != set(TIERS):
+        raise reader.fail("expected weights for core and extended", node, "disclosure.weights")
+    return fields, statuses, weights
+
+
+def load_schema(path: Path | None = None) -> Schema:
+    """Load and check a schema file; a broken schema is a located error."""
+    path = path or default_schema_path()
+    root = load_yaml(path)
+    reader = _Reader(path)
+    if not isinstance(root, Mapping):
+        raise ClaimwireError("expected a mapping at the top level", file=path)
+    for key in ("name", "version"):
+        if not isinstance(root.get(key), str):
+            raise reader.fail("expected a string", root, key)
+    targets_node = reader.mapping(root, "stance_targets", "")
+    targets = {
+        tid: StanceTarget(tid, str(spec.get("name", tid)), str(spec.get("description", "")))
+        for tid, spec in targets_node.items()
+    }
+    fields, statuses, weights = _disclosure(reader, root)
+    lists = {"stance_targets": tuple(targets), "disclosure": tuple(fields)}
+    status_values = tuple(statuses)
+    layers: dict[str, str] = {}
+    labels: dict[str, Label] = {}
+    for layer_name, layer in reader.mapping(root, "layers", "").items():
+        layers[layer_name] = str(layer.get("description", ""))
+        for label_name, spec in reader.mapping(layer, "labels", f"layers.{layer_name}").items():
+            where = f"layers.{layer_name}.labels.{label_name}"
+            if label_name in labels:
+                raise reader.fail("label defined twice", spec, where)
+            scope = spec.get("scope")
+            if scope not in SCOPES:
+                raise reader.fail(f"expected scope span or document, got {scope!r}", spec,
+                                  f"{where}.scope")  # fmt: skip
+            attributes = reader.attributes(spec, where, lists)
+            if spec.get("disclosure") is True:
+                for name, disclosure in fields.items():
+                    attributes[name] = Attribute(
+                        name, "choice", True, status_values, description=disclosure.description
+                    )
+            labels[label_name] = Label(
+                label_name, layer_name, scope, " ".join(str(spec.get("description", "")).split()),
+                str(spec.get("anchor", "")), attributes,
+            )  # fmt: skip
+    relations: dict[str, RelationType] = {}
+    for name, spec in reader.mapping(root, "relations", "").items():
+        where = f"relations.{name}"
+        head, tail = reader.strings(spec, "head", where), reader.strings(spec, "tail", where)
+        for end, names in (("head", head), ("tail", tail)):
+            unknown = [n for n in names if n not in labels]
+            if unknown or not names:
+                raise reader.fail(f"expected known labels, got {unknown or 'none'}", spec,
+                                  f"{where}.{end}")  # fmt: skip
+        relations[name] = RelationType(
+            name, str(spec.get("description", "")), head, tail,
+            reader.attributes(spec, where, lists),
+        )  # fmt: skip
+    for label in labels.values():
+        for attribute in label.attributes.values():
+            unknown = [n for n in attribute.labels if n not in labels]
+            if unknown:
+                raise ClaimwireError(
+                    f"ref to unknown labels {unknown}", file=path,
+                    field=f"{label.name}.{attribute.name}",
+                )  # fmt: skip
+    return Schema(
+        str(root["name"]), str(root["version"]), layers, labels, relations, targets, fields,
+        statuses, weights, path,
+    )  # fmt: skip

@@ -1,0 +1,52 @@
+"""YAML loading that remembers each mapping's line, so errors can name it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from claimwire.errors import ClaimwireError
+
+
+class LinedDict(dict[str, Any]):
+    """A mapping that knows the line (1-based) where it starts in its YAML file."""
+
+    line: int | None = None
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LinedDict:
+    mapping = LinedDict({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
+    mapping.line = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def line_of(node: Any) -> int | None:
+    """The line a mapping read by :func:`load_yaml` starts on, if known."""
+    return getattr(node, "line", None)
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse a YAML file; syntax errors and unreadable files are located errors."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ClaimwireError("file not found", file=path) from None
+    except UnicodeDecodeError as error:
+        raise ClaimwireError(f"not valid UTF-8 at byte {error.start}", file=path) from None
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error)
+        raise ClaimwireError(
+            f"not valid YAML: {problem}", file=path, line=mark.line + 1 if mark else None
+        ) from None
