@@ -149,7 +149,7 @@ def test_child_release_reanchors_gold_and_reports_changes(tmp_path: Path, raw_di
                           Quote.from_text(text, start, end))  # fmt: skip
 
     gold = [span("92,4 %", "fig"), span("90 % des personnes interrogées", "poll")]
-    build_release(raw_dir, releases, "0.2.0", parent="0.1.0", annotations=gold)
+    build_release(raw_dir, releases, "0.2.0", parent="0.1.0", gold=lambda docs: (gold, []))
     # A corrected version of the raw release: one sentence added, one figure edited.
     seed = (raw_dir / "release-fr.txt").read_text(encoding="utf-8")
     edited = seed.replace("PÉKIN, 19 juin", "Mise à jour du 20 juin.\n\nPÉKIN, 19 juin")
@@ -184,7 +184,7 @@ def test_invalid_gold_aborts_the_build(tmp_path: Path, raw_dir: Path) -> None:
             raw_dir,
             tmp_path / "releases",
             "0.1.0",
-            annotations=[bad],
+            gold=lambda documents: ([bad], []),
             validate=lambda path, parent: [str(p) for p in validate_release(path)],
         )
     assert not (tmp_path / "releases" / "0.1.0").exists()

@@ -34,12 +34,20 @@ _SPELLED = re.compile(
     re.IGNORECASE,
 )
 _SCALE_WORDS = {
-    "mille": Decimal(1000), "million": Decimal(10) ** 6, "millions": Decimal(10) ** 6,
-    "milliard": Decimal(10) ** 9, "milliards": Decimal(10) ** 9,
-    "billion": Decimal(10) ** 12, "billions": Decimal(10) ** 12,
-    "md": Decimal(10) ** 9, "mds": Decimal(10) ** 9, "mrd": Decimal(10) ** 9,
-    "mrds": Decimal(10) ** 9, "m": Decimal(10) ** 6, "k": Decimal(1000),
-}  # fmt: skip
+    "mille": Decimal(1000),
+    "million": Decimal(10) ** 6,
+    "millions": Decimal(10) ** 6,
+    "milliard": Decimal(10) ** 9,
+    "milliards": Decimal(10) ** 9,
+    "billion": Decimal(10) ** 12,
+    "billions": Decimal(10) ** 12,
+    "md": Decimal(10) ** 9,
+    "mds": Decimal(10) ** 9,
+    "mrd": Decimal(10) ** 9,
+    "mrds": Decimal(10) ** 9,
+    "m": Decimal(10) ** 6,
+    "k": Decimal(1000),
+}
 _SCALE = re.compile(
     rf"{_SPACE}*(?P<scale>millions?|milliards?|billions?|mille|Mds?|Mrds?|Md"
     rf"|M(?={_SPACE}*(?:€|\$|d[’']euros|de{_SPACE}+dollars))|k(?=€|\$))(?![\w])",
@@ -63,13 +71,28 @@ _CURRENCY_WORD = re.compile(
 )
 _CURRENCY_SYMBOL = re.compile(rf"{_SPACE}*(?P<symbol>\$\s?US|US\$|€|\$|£|¥)")
 _PREFIX_SYMBOL = re.compile(r"(?P<symbol>US\$|\$|€|£|¥)" + rf"{_SPACE}?\Z")
-_SYMBOLS = {"$US": "USD", "$ US": "USD", "US$": "USD", "$": "USD", "€": "EUR", "£": "GBP",
-            "¥": "JPY"}  # fmt: skip
+_SYMBOLS = {
+    "$US": "USD",
+    "$ US": "USD",
+    "US$": "USD",
+    "$": "USD",
+    "€": "EUR",
+    "£": "GBP",
+    "¥": "JPY",
+}
 _PERCENT = re.compile(rf"{_SPACE}*(?:%|pour{_SPACE}?cent|pourcent|percent|per cent)(?![\w])")
 _POINTS = re.compile(rf"{_SPACE}+points?(?:{_SPACE}+de{_SPACE}+pourcentage)?(?![\w])")
 _DURATION = re.compile(rf"{_SPACE}+(?P<unit>ans|années|année|an|mois|jours|jour|semaines)(?![\w])")
-_DURATION_UNITS = {"an": "year", "ans": "year", "année": "year", "années": "year",
-                   "mois": "month", "jour": "day", "jours": "day", "semaines": "week"}  # fmt: skip
+_DURATION_UNITS = {
+    "an": "year",
+    "ans": "year",
+    "année": "year",
+    "années": "year",
+    "mois": "month",
+    "jour": "day",
+    "jours": "day",
+    "semaines": "week",
+}
 _MONTHS = (
     "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
     "january|february|march|april|may|june|july|august|september|october|november|december"
@@ -90,12 +113,18 @@ _URL_OR_EMAIL = re.compile(r"\bhttps?://\S+|\bwww\.\S+|\S+@\S+\.\w+")
 _QUALIFIERS: tuple[tuple[str, str], ...] = (
     (r"pas moins de|pas moins d[’']|au moins|at least|no less than|minimum", "at_least"),
     (r"pas plus de|au plus|jusqu[’']à|at most|up to|no more than|maximum", "at_most"),
-    (r"plus de|plus d[’']|au-delà de|supérieure? à|(?:ont|a|avait|avaient)\s+dépassé(?:\s+les?)?"
-     r"|dépassant(?:\s+les?)?|more than|over|exceeded|exceeding", "more_than"),
+    (
+        r"plus de|plus d[’']|au-delà de|supérieure? à|(?:ont|a|avait|avaient)\s+dépassé(?:\s+les?)?"
+        r"|dépassant(?:\s+les?)?|more than|over|exceeded|exceeding",
+        "more_than",
+    ),
     (r"moins de|moins d[’']|inférieure? à|less than|fewer than|under", "less_than"),
-    (r"près de|près d[’']|environ|env\.|quelque|autour de|approximativement|presque|quasiment"
-     r"|about|around|nearly|almost|approximately|roughly|some|~", "about"),
-)  # fmt: skip
+    (
+        r"près de|près d[’']|environ|env\.|quelque|autour de|approximativement|presque|quasiment"
+        r"|about|around|nearly|almost|approximately|roughly|some|~",
+        "about",
+    ),
+)
 _QUALIFIER = re.compile(
     "(?:"
     + "|".join(f"(?P<q{i}>{pattern})" for i, (pattern, _) in enumerate(_QUALIFIERS))

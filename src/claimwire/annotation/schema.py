@@ -210,8 +210,10 @@ class Schema:
         if kind is None:
             yield "unknown-relation", f"'{relation.type}' (known: {', '.join(self.relations)})"
             return
-        for end, ann_id, allowed in (("head", relation.head, kind.head),
-                                     ("tail", relation.tail, kind.tail)):  # fmt: skip
+        for end, ann_id, allowed in (
+            ("head", relation.head, kind.head),
+            ("tail", relation.tail, kind.tail),
+        ):
             target = by_id.get(ann_id)
             if target is not None and target.label not in allowed:
                 yield (
@@ -246,6 +248,39 @@ class Schema:
                     yield Finding(survey, "evidence-mismatch", message)
 
     # ---- the disclosure checklist ----------------------------------------------------------
+
+    def summarize(
+        self, annotations: Iterable[Annotation], relations: Iterable[Relation]
+    ) -> dict[str, Any]:
+        """Per-layer counts and every SURVEY's disclosure scores and risk flags."""
+        layers: dict[str, int] = dict.fromkeys(self.layers, 0)
+        surveys = []
+        for annotation in annotations:
+            layers[annotation.layer] = layers.get(annotation.layer, 0) + 1
+            if self.is_survey(annotation.label):
+                flags = [
+                    name
+                    for name, spec in self.labels[annotation.label].attributes.items()
+                    if spec.type == "boolean" and annotation.attributes.get(name) is True
+                ]
+                surveys.append(
+                    {
+                        "id": annotation.id,
+                        "name": annotation.attributes.get("name"),
+                        "disclosure": self.disclosure_scores(annotation),
+                        "fields": {f: annotation.attributes.get(f) for f in self.disclosure_fields},
+                        "flags": flags,
+                    }
+                )
+        relation_counts: dict[str, int] = dict.fromkeys(self.relations, 0)
+        for relation in relations:
+            relation_counts[relation.type] = relation_counts.get(relation.type, 0) + 1
+        return {
+            "schema_version": self.version,
+            "layers": layers,
+            "relations": relation_counts,
+            "surveys": surveys,
+        }
 
     def is_survey(self, label: str) -> bool:
         spec = self.labels.get(label)
@@ -319,8 +354,9 @@ class _Reader:
             if kind not in ATTRIBUTE_TYPES:
                 raise self.fail(
                     f"unknown type {kind!r}; expected one of {', '.join(sorted(ATTRIBUTE_TYPES))}",
-                    spec, f"{here}.type",
-                )  # fmt: skip
+                    spec,
+                    f"{here}.type",
+                )
             values = self.strings(spec, "values", here)
             if "values_from" in spec:
                 source = spec["values_from"]
@@ -338,23 +374,31 @@ class _Reader:
             if not isinstance(required, bool):
                 raise self.fail("expected true or false", spec, f"{here}.required")
             result[name] = Attribute(
-                name, kind, required, values, labels, self.strings(spec, "allow", here),
+                name,
+                kind,
+                required,
+                values,
+                labels,
+                self.strings(spec, "allow", here),
                 str(spec.get("description", "")),
-            )  # fmt: skip
+            )
         return result
 
 
-def _disclosure(reader: _Reader, root: Mapping[str, Any]) -> tuple[
-    dict[str, DisclosureField], dict[str, float | None], dict[str, float]
-]:  # fmt: skip
+def _disclosure(
+    reader: _Reader, root: Mapping[str, Any]
+) -> tuple[dict[str, DisclosureField], dict[str, float | None], dict[str, float]]:
     node = reader.mapping(root, "disclosure", "")
     fields_node = reader.mapping(node, "fields", "disclosure")
     fields = {}
     for name, spec in fields_node.items():
         tier = spec.get("tier") if isinstance(spec, Mapping) else None
         if tier not in TIERS:
-            raise reader.fail(f"expected tier core or extended, got {tier!r}", spec,
-                              f"disclosure.fields.{name}.tier")  # fmt: skip
+            raise reader.fail(
+                f"expected tier core or extended, got {tier!r}",
+                spec,
+                f"disclosure.fields.{name}.tier",
+            )
         fields[name] = DisclosureField(
             name, tier, str(spec.get("description", "")), str(spec.get("anchor", ""))
         )
@@ -393,8 +437,9 @@ def load_schema(path: Path | None = None) -> Schema:
                 raise reader.fail("label defined twice", spec, where)
             scope = spec.get("scope")
             if scope not in SCOPES:
-                raise reader.fail(f"expected scope span or document, got {scope!r}", spec,
-                                  f"{where}.scope")  # fmt: skip
+                raise reader.fail(
+                    f"expected scope span or document, got {scope!r}", spec, f"{where}.scope"
+                )
             attributes = reader.attributes(spec, where, lists)
             if spec.get("disclosure") is True:
                 for name, disclosure in fields.items():
@@ -402,9 +447,13 @@ def load_schema(path: Path | None = None) -> Schema:
                         name, "choice", True, status_values, description=disclosure.description
                     )
             labels[label_name] = Label(
-                label_name, layer_name, scope, " ".join(str(spec.get("description", "")).split()),
-                str(spec.get("anchor", "")), attributes,
-            )  # fmt: skip
+                label_name,
+                layer_name,
+                scope,
+                " ".join(str(spec.get("description", "")).split()),
+                str(spec.get("anchor", "")),
+                attributes,
+            )
     relations: dict[str, RelationType] = {}
     for name, spec in reader.mapping(root, "relations", "").items():
         where = f"relations.{name}"
@@ -412,21 +461,34 @@ def load_schema(path: Path | None = None) -> Schema:
         for end, names in (("head", head), ("tail", tail)):
             unknown = [n for n in names if n not in labels]
             if unknown or not names:
-                raise reader.fail(f"expected known labels, got {unknown or 'none'}", spec,
-                                  f"{where}.{end}")  # fmt: skip
+                raise reader.fail(
+                    f"expected known labels, got {unknown or 'none'}", spec, f"{where}.{end}"
+                )
         relations[name] = RelationType(
-            name, str(spec.get("description", "")), head, tail,
+            name,
+            str(spec.get("description", "")),
+            head,
+            tail,
             reader.attributes(spec, where, lists),
-        )  # fmt: skip
+        )
     for label in labels.values():
         for attribute in label.attributes.values():
             unknown = [n for n in attribute.labels if n not in labels]
             if unknown:
                 raise ClaimwireError(
-                    f"ref to unknown labels {unknown}", file=path,
+                    f"ref to unknown labels {unknown}",
+                    file=path,
                     field=f"{label.name}.{attribute.name}",
-                )  # fmt: skip
+                )
     return Schema(
-        str(root["name"]), str(root["version"]), layers, labels, relations, targets, fields,
-        statuses, weights, path,
-    )  # fmt: skip
+        str(root["name"]),
+        str(root["version"]),
+        layers,
+        labels,
+        relations,
+        targets,
+        fields,
+        statuses,
+        weights,
+        path,
+    )

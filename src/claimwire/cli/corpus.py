@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from claimwire.annotation.checks import validate as validate_release
+from claimwire.annotation.gold import gold_files, resolve_gold
+from claimwire.annotation.schema import CODES as SCHEMA_CODES
+from claimwire.annotation.schema import default_schema_path, load_schema
 from claimwire.cli.common import console, print_json, progress_bar
 from claimwire.corpus.release import build_release, diff_releases, open_release
 from claimwire.corpus.stats import release_stats
-from claimwire.corpus.validate import (
-    CODES,
-    MAX_LEVEL,
-    cap_per_code,
-    summarize,
-    validate_release,
-)
+from claimwire.corpus.validate import CODES, MAX_LEVEL, cap_per_code, summarize
+from claimwire.model import Annotation, Document, Relation
 
 corpus_app = typer.Typer(help="Build, validate, inspect and compare corpus releases.")
 
@@ -29,12 +30,37 @@ def _validation_messages(path: Path, parent: str | None) -> list[str]:
     return [str(problem) for problem in validate_release(path)]
 
 
+def _surveys_table(summary: dict[str, Any]) -> Table | None:
+    surveys = summary.get("surveys") or []
+    if not surveys:
+        return None
+    table = Table(title="SURVEY disclosure (core: 6 fields; full: core ×2, extended ×1)")
+    for column in ("survey", "core", "full", "risk flags"):
+        table.add_column(column, justify="right" if column in ("core", "full") else "left")
+    for survey in surveys:
+        scores = survey["disclosure"]
+        table.add_row(
+            escape(str(survey.get("name") or survey["id"])),
+            f"{scores['core']:.2f}" if scores["core"] is not None else "—",
+            f"{scores['full']:.2f}" if scores["full"] is not None else "—",
+            ", ".join(survey.get("flags") or []) or "none",
+        )
+    return table
+
+
 @corpus_app.command("build")
 def build(
     version: str = typer.Option(..., "--version", help="The new release's version, X.Y.Z."),
     raw: Path = typer.Option(RAW_DIR, help="Folder of raw inputs (.txt, .html, .jsonl)."),
     out: Path = typer.Option(RELEASES_DIR, help="Folder that holds the releases."),
     parent: str | None = typer.Option(None, help="The release this one follows, X.Y.Z."),
+    gold: Path | None = typer.Option(
+        None, help="Gold YAML file or folder (annotation/gold); else the parent's gold is kept."
+    ),
+    schema: Path | None = typer.Option(
+        None,
+        help="Annotation schema to check gold with and ship [default: annotation/schema.yaml].",
+    ),
 ) -> None:
     """Ingest raw inputs into a new, immutable release folder OUT/VERSION.
 
@@ -49,8 +75,27 @@ def build(
                 task, completed=files_done, total=files_total, detail=f"{documents} documents"
             )
 
+        schema_path = schema or default_schema_path()
+        rules = load_schema(schema_path) if schema or gold or schema_path.exists() else None
+        resolve = None
+        if gold is not None:
+            assert rules is not None
+            files, checked = gold_files(gold), rules
+
+            def resolve(documents: Iterator[Document]) -> tuple[list[Annotation], list[Relation]]:
+                return resolve_gold(files, documents, checked)
+
         report = build_release(
-            raw, out, version, parent=parent, progress=on_progress, validate=_validation_messages
+            raw,
+            out,
+            version,
+            parent=parent,
+            gold=resolve,
+            schema_file=schema_path if rules else None,
+            schema_version=rules.version if rules else None,
+            summarize=rules.summarize if rules else None,
+            progress=on_progress,
+            validate=_validation_messages,
         )
     counts = report.manifest["counts"]
     changes = report.documents
@@ -78,15 +123,19 @@ def validate(
     problems = validate_release(path, level)
     if as_json:
         print_json(
-            {"passed": not problems, "summary": summarize(problems),
-             "problems": [p.to_dict() for p in problems]}
-        )  # fmt: skip
+            {
+                "passed": not problems,
+                "summary": summarize(problems),
+                "problems": [p.to_dict() for p in problems],
+            }
+        )
     else:
         shown, hidden = cap_per_code(problems, max_per_code)
         for problem in shown:
             console.print(escape(str(problem)), style="red", highlight=False, soft_wrap=True)
         for code, count in sorted(hidden.items()):
-            console.print(f"... {count} more {code} ({CODES[code][1]})", style="yellow")
+            meaning = CODES.get(code, (4, SCHEMA_CODES.get(code, "")))[1]
+            console.print(f"... {count} more {code} ({meaning})", style="yellow")
         style = "bold green" if not problems else "bold red"
         console.print(summarize(problems), style=style)
     if problems:
@@ -99,7 +148,11 @@ def stats(
     as_json: bool = typer.Option(False, "--json", help="Print the statistics as JSON."),
 ) -> None:
     """Documents, paragraphs, sentences, characters and label counts per split."""
-    data = release_stats(open_release(path))
+    release = open_release(path)
+    data = release_stats(release)
+    summary = release.manifest.get("gold_summary") or {}
+    if summary:
+        data["gold_summary"] = summary
     if as_json:
         print_json(data)
         return
@@ -117,6 +170,9 @@ def stats(
         for name in names:
             table.add_row(name, *(str(splits[s][kind].get(name, 0)) for s in splits))
     console.print(table)
+    surveys = _surveys_table(summary)
+    if surveys is not None:
+        console.print(surveys)
 
 
 @corpus_app.command("diff")

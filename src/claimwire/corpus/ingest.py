@@ -110,9 +110,15 @@ _SPACE_ENTITY = re.compile(
     r"&(?:nbsp|NonBreakingSpace|thinsp|ThinSpace|#160|#x0*a0|#8239|#x0*202f|#8201|#x0*2009);",
     re.IGNORECASE,
 )
-_ENTITY_CHAR = {"nbsp": "\u00a0", "nonbreakingspace": "\u00a0", "#160": "\u00a0",
-                "thinsp": "\u2009", "thinspace": "\u2009", "#8201": "\u2009",
-                "#8239": "\u202f"}  # fmt: skip
+_ENTITY_CHAR = {
+    "nbsp": "\u00a0",
+    "nonbreakingspace": "\u00a0",
+    "#160": "\u00a0",
+    "thinsp": "\u2009",
+    "thinspace": "\u2009",
+    "#8201": "\u2009",
+    "#8239": "\u202f",
+}
 
 
 def _entity_space(entity: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +34,9 @@ ANNOTATIONS = "annotations.jsonl"
 RELATIONS = "relations.jsonl"
 MANIFEST = "MANIFEST.json"
 CHANGES = "CHANGES.md"
+SCHEMA = "schema.yaml"
 DATA_FILES = (DOCUMENTS, ANNOTATIONS, RELATIONS, CHANGES)
+"""Files every release has; ``schema.yaml`` is there too when the release has a schema."""
 CHANGELOG = "CHANGELOG.md"
 _SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 
@@ -88,7 +91,8 @@ def read_manifest(path: Path) -> dict[str, Any]:
 def checksum_problems(path: Path, manifest: dict[str, Any]) -> list[tuple[str, str]]:
     """``(file, problem)`` for every data file that is missing or differs from the manifest."""
     problems = []
-    for name in DATA_FILES:
+    listed = [name for name in manifest["files"] if name not in DATA_FILES]
+    for name in (*DATA_FILES, *listed):
         entry = manifest["files"].get(name)
         file_path = path / name
         if entry is None:
@@ -143,6 +147,8 @@ class BuildReport:
     problems: list[str] = field(default_factory=list)
 
 
+GoldSource = Callable[[Iterator[Document]], tuple[list[Annotation], list[Relation]]]
+"""Resolves a release's gold against its documents (streamed from the staged release)."""
 ProgressCallback = Callable[[int, int, int], None]
 """Called with (files done, files total, documents done)."""
 
@@ -282,18 +288,21 @@ def build_release(
     version: str,
     *,
     parent: str | None = None,
-    annotations: Sequence[Annotation] | None = None,
-    relations: Sequence[Relation] | None = None,
+    gold: GoldSource | None = None,
+    schema_file: Path | None = None,
     schema_version: str | None = None,
+    summarize: Callable[[list[Annotation], list[Relation]], dict[str, Any]] | None = None,
     segmenter: SentenceSegmenter | None = None,
     progress: ProgressCallback | None = None,
     validate: Callable[[Path, str | None], list[str]] | None = None,
 ) -> BuildReport:
     """Build ``releases_dir/version`` from ``raw_dir``, atomically.
 
-    Gold is either given (``annotations``/``relations``) or carried over from ``parent``
-    and re-anchored where a document's text changed. ``validate`` (folder, parent version) →
-    problems is run on the staged release; any problem aborts the build with nothing written.
+    Gold is either resolved afresh by ``gold`` (called with the new documents) or carried
+    over from ``parent`` and re-anchored where a document's text changed. ``schema_file`` is
+    copied into the release; ``summarize`` adds a ``gold_summary`` to the manifest;
+    ``validate`` (folder, parent version) → problems runs on the staged release, and any
+    problem aborts the build with nothing written.
     """
     parse_version(version)
     parent_release: Release | None = None
@@ -311,29 +320,33 @@ def build_release(
             raw_dir, files, staging, parent_index, segmenter, progress
         )
         doc_changes = compare_documents(parent_index, index)
-        if annotations is not None:
-            gold, links = list(annotations), list(relations or [])
-            ann_changes = compare_annotations(parent_release, gold, links)
+        if gold is not None:
+            kept, links = gold(read_records(staging / DOCUMENTS, Document))
+            ann_changes = compare_annotations(parent_release, kept, links)
         elif parent_release is not None:
-            gold, links, ann_changes = _carry_over(parent_release, doc_changes, changed)
+            kept, links, ann_changes = _carry_over(parent_release, doc_changes, changed)
         else:
-            gold, links, ann_changes = [], [], AnnotationChanges()
-        write_records(staging / ANNOTATIONS, gold)
+            kept, links, ann_changes = [], [], AnnotationChanges()
+        write_records(staging / ANNOTATIONS, kept)
         write_records(staging / RELATIONS, links)
+        release_files = list(DATA_FILES)
+        if schema_file is not None:
+            shutil.copyfile(schema_file, staging / SCHEMA)
+            release_files.append(SCHEMA)
         created = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         totals = {
             "documents": counter.documents,
             "paragraphs": counter.paragraphs,
             "sentences": counter.sentences,
             "characters": counter.characters,
-            "annotations": len(gold),
+            "annotations": len(kept),
             "relations": len(links),
         }
         (staging / CHANGES).write_text(
             changelog_entry(version, parent, created, doc_changes, ann_changes, totals),
             encoding="utf-8",
         )
-        records = {DOCUMENTS: counter.documents, ANNOTATIONS: len(gold), RELATIONS: len(links)}
+        records = {DOCUMENTS: counter.documents, ANNOTATIONS: len(kept), RELATIONS: len(links)}
         manifest = {
             "version": version,
             "parent": parent,
@@ -346,12 +359,14 @@ def build_release(
                     "bytes": (staging / name).stat().st_size,
                     **({"records": records[name]} if name in records else {}),
                 }
-                for name in DATA_FILES
+                for name in release_files
             },
             "counts": totals,
             "splits": dict(sorted(counter.splits.items())),
             "changes": {"documents": doc_changes.to_dict(), "annotations": ann_changes.to_dict()},
         }
+        if summarize is not None:
+            manifest["gold_summary"] = summarize(kept, links)
         (staging / MANIFEST).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )

@@ -89,8 +89,10 @@ class Problem:
         return asdict(self)
 
 
-SchemaCheck = Callable[[Annotation | Relation], Iterable[str]]
-"""Level 4: returns ``code: message`` strings for one record (none when it conforms)."""
+SchemaCheck = Callable[
+    [list[Annotation], list[Relation]], Iterable[tuple[Annotation | Relation, str, str]]
+]
+"""Level 4: ``(record, code, message)`` for every problem of an annotation set."""
 
 
 def _problem(code: str, message: str, **where: Any) -> Problem:
@@ -191,8 +193,11 @@ class ReleaseValidator:
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             self._add("manifest-invalid", f"not valid JSON: {error}", file=MANIFEST)
             return False
-        missing = [k for k in ("version", "files", "counts") if not isinstance(manifest, dict)
-                   or k not in manifest]  # fmt: skip
+        missing = [
+            k
+            for k in ("version", "files", "counts")
+            if not isinstance(manifest, dict) or k not in manifest
+        ]
         if missing or not isinstance(manifest["files"], dict):
             self._add("manifest-invalid", f"missing keys: {', '.join(missing)}", file=MANIFEST)
             return False
@@ -205,9 +210,10 @@ class ReleaseValidator:
         staged = self.path.name.startswith(".")  # a build's staging folder, not yet renamed
         if not staged and version != self.path.name:
             self._add(
-                "version-mismatch", f"manifest says {version}, folder is {self.path.name}",
+                "version-mismatch",
+                f"manifest says {version}, folder is {self.path.name}",
                 file=MANIFEST,
-            )  # fmt: skip
+            )
         ok = True
         for name, problem in checksum_problems(self.path, manifest):
             code = "missing-file" if problem == "missing" else "checksum-mismatch"
@@ -303,13 +309,16 @@ class ReleaseValidator:
         relations: list[tuple[int, Relation]],
     ) -> None:
         assert self.schema_check is not None
-        for name, records in ((ANNOTATIONS, annotations), (RELATIONS, relations)):
-            for lineno, record in records:
-                for finding in self.schema_check(record):
-                    code, _, message = finding.partition(": ")
-                    self.problems.append(
-                        Problem(4, code, message, name, lineno, record.doc_id, record.id)
-                    )
+        lines = {("a", ann.id): lineno for lineno, ann in annotations}
+        lines.update({("r", rel.id): lineno for lineno, rel in relations})
+        findings = self.schema_check([a for _, a in annotations], [r for _, r in relations])
+        for record, code, message in findings:
+            kind, name = ("a", ANNOTATIONS) if isinstance(record, Annotation) else ("r", RELATIONS)
+            self.problems.append(
+                Problem(
+                    4, code, message, name, lines.get((kind, record.id)), record.doc_id, record.id
+                )
+            )
 
     def _check_parent(self, annotations: list[tuple[int, Annotation]]) -> None:
         parent = self.manifest.get("parent")
@@ -333,8 +342,10 @@ class ReleaseValidator:
                 self._add(
                     "annotation-unaccounted",
                     f"parent {parent} has it; this release neither keeps nor lists it",
-                    file=f"{parent}/{ANNOTATIONS}", line=lineno, ann=ann_id,
-                )  # fmt: skip
+                    file=f"{parent}/{ANNOTATIONS}",
+                    line=lineno,
+                    ann=ann_id,
+                )
 
 
 def validate_release(
