@@ -263,3 +263,16 @@ def write_records(path: Path, records: Iterable[Document | Annotation | Relation
             count += 1
         writer.close()
     return count
+
+
+def write_records_atomically(
+    path: Path, records: Iterable[Document | Annotation | Relation]
+) -> int:
+    """:func:`write_records` through a temporary file renamed into place."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        count = write_records(temporary, records)
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return count

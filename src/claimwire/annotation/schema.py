@@ -180,12 +180,8 @@ class Schema:
                 yield "bad-attribute-value", f"'{name}' = {value!r}: {problem}"
             elif defined.type == "ref" and value not in defined.allow:
                 target = by_id.get(value)
-                if (
-                    target is None
-                    or target.doc_id != doc_id
-                    or target.label not in attribute.labels
-                ):
-                    allowed = " or ".join([*attribute.labels, *attribute.allow])
+                if target is None or target.doc_id != doc_id or target.label not in defined.labels:
+                    allowed = " or ".join([*defined.labels, *defined.allow])
                     yield "bad-reference", f"'{name}' = {value!r} is not a {allowed} here"
 
     def _annotation_problems(

@@ -7,7 +7,7 @@ import sys
 import typer
 
 from claimwire import __version__
-from claimwire.cli.annotation import numbers
+from claimwire.cli.annotation import annotate_app, numbers
 from claimwire.cli.common import report_error
 from claimwire.cli.corpus import corpus_app
 from claimwire.errors import ClaimwireError
@@ -21,6 +21,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(corpus_app, name="corpus")
+app.add_typer(annotate_app, name="annotate")
 app.command("numbers")(numbers)
 
 

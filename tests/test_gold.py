@@ -1,0 +1,141 @@
+"""Gold resolution: quotes to offsets, located errors, nothing written on failure; release 1.0.0."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from claimwire.annotation.checks import validate
+from claimwire.annotation.gold import GoldError, resolve_gold
+from claimwire.annotation.schema import load_schema
+from claimwire.corpus.release import open_release
+from claimwire.files import sha256_file
+
+from .helpers import REPO, run_cli
+
+GOLD = REPO / "annotation" / "gold" / "release-fr.yaml"
+RELEASE = REPO / "corpus" / "releases" / "1.0.0"
+HEADER = "source: release-fr.txt\nannotations:\n"
+
+
+def _resolve(tmp_path: Path, body: str):  # type: ignore[no-untyped-def]
+    path = tmp_path / "gold.yaml"
+    path.write_text(HEADER + body, encoding="utf-8")
+    documents = open_release(REPO / "corpus" / "releases" / "0.1.0").documents()
+    return path, resolve_gold([path], documents, load_schema())
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "message"),
+    [
+        ("  - {id: a, label: CUE, quote: \"a dit que\"}\n", 3, "quote not found"),
+        ("  - {id: a, label: CUE, quote: \"a déclaré\"}\n", 3, "occurs 4 times; add 'occurrence"),
+        ("  - {id: a, label: CUE, quote: \"a déclaré\", occurrence: 9}\n", 3, "occurrence must be 1 to 4"),
+        ("  - {id: a, label: RUMOUR, quote: \"CGTN\"}\n", 3, "unknown label 'RUMOUR'"),
+        ("  - {id: a, label: CUE, quote: \"a ajouté\"}\n"
+         "  - id: b\n    label: CLAIM\n    quote: \"Ce Traité vise\"\n"
+         "    attributes: {claim_type: rumour, checkworthy: true}\n", 4,
+         "b: bad-attribute-value: 'claim_type' = 'rumour'"),
+        ("  - {id: s, label: SURVEY, quote: \"CGTN\", attributes: {}}\n", 3, "document-level label"),
+        ("  - {id: a, label: CUE, quote: \"a ajouté\"}\n  - {id: a, label: CUE, quote: \"a salué\"}\n",
+         4, "id 'a' is used twice"),
+    ],
+)  # fmt: skip
+def test_gold_errors_name_file_and_line(tmp_path: Path, body: str, line: int, message: str) -> None:
+    with pytest.raises(GoldError) as caught:
+        _resolve(tmp_path, body)
+    problems = [str(p) for p in caught.value.problems]
+    assert any(
+        p.startswith(f"{tmp_path / 'gold.yaml'}:{line}: ") and message in p for p in problems
+    ), problems
+
+
+def test_relations_to_unknown_ids_are_reported(tmp_path: Path) -> None:
+    body = '  - {id: a, label: CUE, quote: "a ajouté"}\nrelations:\n  - {type: from_survey, head: a, tail: zz}\n'
+    with pytest.raises(GoldError) as caught:
+        _resolve(tmp_path, body)
+    assert any("tail 'zz' is not an annotation id" in str(p) for p in caught.value.problems)
+
+
+def test_resolved_offsets_slice_their_quotes(tmp_path: Path) -> None:
+    _, (annotations, relations) = _resolve(
+        tmp_path, '  - {id: a, label: CUE, quote: "a déclaré", occurrence: 4}\n'
+    )
+    [cue] = annotations
+    assert cue.id.endswith(":a") and cue.layer == "attribution" and cue.author == "gold"
+    [document] = open_release(REPO / "corpus" / "releases" / "0.1.0").documents()
+    assert cue.start is not None and document.text[cue.start : cue.end] == "a déclaré"
+    assert document.text[cue.end : cue.end + 10] == " Cui Zheng"
+    assert relations == []
+
+
+def test_resolve_cli_writes_nothing_on_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(HEADER + '  - {id: a, label: CUE, quote: "introuvable"}\n', encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli(
+        "annotate", "resolve", bad, "--release", REPO / "corpus/releases/0.1.0", "--out", out
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{bad}:3: quote not found" in result.stderr
+    assert not out.exists()
+    result = run_cli(
+        "annotate", "resolve", GOLD, "--release", REPO / "corpus/releases/0.1.0", "--out", out
+    )
+    assert result.returncode == 0, result.stderr
+    lines = (out / "annotations.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(list(open_release(RELEASE).annotations()))
+
+
+def test_release_1_0_0_is_the_resolved_gold() -> None:
+    release = open_release(RELEASE)
+    assert release.manifest["parent"] == "0.1.0"
+    assert release.manifest["schema_version"] == "1.0.0"
+    assert validate(RELEASE) == []
+    documents = list(release.documents())
+    expected, relations = resolve_gold(
+        [GOLD], iter(documents), load_schema(RELEASE / "schema.yaml")
+    )
+    assert list(release.annotations()) == expected
+    assert list(release.relations()) == relations
+    labels = {a.label for a in expected}
+    assert labels == set(load_schema().labels)  # every label is used at least once
+    survey = release.manifest["gold_summary"]["surveys"][0]
+    assert survey["disclosure"]["core"] == pytest.approx(2 / 6)
+    assert set(survey["flags"]) == {"sponsor_is_interested_party", "sponsor_is_publisher"}
+
+
+def test_stats_show_layers_and_disclosure_scores() -> None:
+    result = run_cli("corpus", "stats", RELEASE)
+    assert "statistics/SURVEY_STAT" in result.stdout and "0.33" in result.stdout
+    data = json.loads(run_cli("corpus", "stats", RELEASE, "--json").stdout)
+    assert (
+        data["gold_summary"]["layers"]["claims"] == data["splits"]["all"]["labels"]["claims/CLAIM"]
+    )
+
+
+def test_schema_problems_in_a_release_are_level_4(tmp_path: Path) -> None:
+    copy = tmp_path / "releases" / "1.0.0"
+    shutil.copytree(RELEASE, copy)
+    shutil.copytree(RELEASE.parent / "0.1.0", copy.parent / "0.1.0")
+    path = copy / "annotations.jsonl"
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    claim = next(r for r in records if r["label"] == "CLAIM")
+    claim["attributes"]["claim_type"] = "rumour"
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
+    manifest = json.loads((copy / "MANIFEST.json").read_text(encoding="utf-8"))
+    manifest["files"]["annotations.jsonl"]["sha256"] = sha256_file(path)
+    (copy / "MANIFEST.json").write_text(json.dumps(manifest), encoding="utf-8")
+    result = run_cli("corpus", "validate", copy)
+    assert result.returncode == 1
+    line = records.index(claim) + 1
+    assert (
+        f"[annotations.jsonl line {line} doc {claim['doc_id']} ann {claim['id']}] L4 bad-attribute-value"
+        in result.stdout
+    )
+    assert run_cli("corpus", "validate", copy, "--level", "3").returncode == 0

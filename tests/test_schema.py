@@ -1,0 +1,144 @@
+"""The schema loader, its level-4 checks and the disclosure scores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from claimwire.annotation.schema import CODES, load_schema
+from claimwire.errors import ClaimwireError
+from claimwire.model import Annotation, Quote, Relation
+
+from .helpers import REPO
+
+SCHEMA = REPO / "annotation" / "schema.yaml"
+
+
+@pytest.fixture(scope="module")
+def schema():  # type: ignore[no-untyped-def]
+    return load_schema(SCHEMA)
+
+
+def test_schema_defines_every_layer(schema) -> None:  # type: ignore[no-untyped-def]
+    assert set(schema.layers) == {"claims", "attribution", "statistics", "stance"}
+    assert schema.labels_of("attribution") == ["SOURCE", "CUE", "CONTENT"]
+    assert schema.attribute("CLAIM", "claim_type").values[-1] == "not_a_claim"
+    assert schema.attribute("STANCE", "target").values == tuple(schema.stance_targets)
+    assert schema.attribute("STANCE", "stance").values == ("FAVOR", "AGAINST", "NONE")
+    survey = schema.labels["SURVEY"]
+    assert not survey.is_span and schema.is_survey("SURVEY")
+    core = [f for f, spec in schema.disclosure_fields.items() if spec.tier == "core"]
+    assert core == ["conductor", "sponsor", "sample_size", "fieldwork_dates", "population", "mode"]
+    assert len(schema.disclosure_fields) == 15
+
+
+def _broken(tmp_path: Path, old: str, new: str) -> Path:
+    text = SCHEMA.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "schema.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message", "field"),
+    [
+        ("type: boolean", "type: flag", "unknown type 'flag'", "layers.claims.labels.CLAIM.attributes.checkworthy.type"),
+        ("CLAIM:\n        scope: span", "CLAIM:\n        scope: paragraph", "expected scope span or document", "layers.claims.labels.CLAIM.scope"),
+        ("tail: [SOURCE]", "tail: [SOURCES]", "expected known labels", "relations.attributed_to.tail"),
+        ("values_from: stance_targets", "values_from: targets", "expected one of", None),
+        ("tier: core", "tier: central", "expected tier core or extended", "disclosure.fields.conductor.tier"),
+        ("version: 1.0.0", "version: [1]", "expected a string", "version"),
+    ],
+)  # fmt: skip
+def test_broken_schema_is_a_located_error(
+    tmp_path: Path, old: str, new: str, message: str, field: str | None
+) -> None:
+    path = _broken(tmp_path, old, new)
+    with pytest.raises(ClaimwireError) as caught:
+        load_schema(path)
+    error = caught.value
+    assert message in error.message
+    assert error.file == str(path) and error.line is not None
+    if field:
+        assert error.field == field
+
+
+def test_yaml_syntax_error_is_located(tmp_path: Path) -> None:
+    path = tmp_path / "schema.yaml"
+    path.write_text("name: x\nversion: [1.0\nlayers: {}\n", encoding="utf-8")
+    with pytest.raises(ClaimwireError) as caught:
+        load_schema(path)
+    assert caught.value.line == 3 and "not valid YAML" in caught.value.message
+
+
+def _span(label: str, layer: str, **attributes: object) -> Annotation:
+    return Annotation(f"d:{label}", "d", layer, label, 0, 4, Quote("abcd"), attributes)
+
+
+def _codes(schema, annotations, relations=()):  # type: ignore[no-untyped-def]
+    return {f.code for f in schema.findings(annotations, list(relations))}
+
+
+def test_findings_cover_every_code(schema) -> None:  # type: ignore[no-untyped-def]
+    source = _span("SOURCE", "attribution", source_kind="person", named=True)
+    cue = _span("CUE", "attribution")
+    claim = _span("CLAIM", "claims", claim_type="quantity", checkworthy=True)
+    assert _codes(schema, [source, cue, claim]) == set()
+    cases = {
+        "unknown-label": [_span("RUMOUR", "claims")],
+        "wrong-layer": [_span("CUE", "claims")],
+        "wrong-scope": [Annotation("d:s", "d", "stance", "STANCE", 0, 3, None,
+                                   {"holder": "issuer", "target": "BRI", "stance": "NONE"})],
+        "missing-attribute": [_span("CLAIM", "claims", claim_type="quantity")],
+        "unknown-attribute": [_span("CUE", "attribution", strength="high")],
+        "bad-attribute-value": [_span("CLAIM", "claims", claim_type="rumour", checkworthy=True)],
+        "bad-reference": [source, cue, Annotation("d:st", "d", "stance", "STANCE", None, None,
+                                                  None, {"holder": cue.id, "target": "BRI",
+                                                         "stance": "FAVOR"})],
+    }  # fmt: skip
+    for code, records in cases.items():
+        assert code in _codes(schema, records), code
+    relation = Relation("d:r", "d", "attributed_to", claim.id, source.id,
+                        {"quote_type": "indirect", "cue": cue.id})  # fmt: skip
+    assert _codes(schema, [source, cue, claim], [relation]) == set()
+    backwards = Relation("d:r", "d", "attributed_to", source.id, claim.id, {"quote_type": "direct"})
+    assert "relation-label" in _codes(schema, [source, claim], [backwards])
+    assert "unknown-relation" in _codes(schema, [source, claim],
+                                        [Relation("d:x", "d", "quotes", claim.id, source.id)])  # fmt: skip
+    wrong_cue = Relation("d:r", "d", "attributed_to", claim.id, source.id,
+                         {"quote_type": "direct", "cue": source.id})  # fmt: skip
+    assert "bad-reference" in _codes(schema, [source, claim], [wrong_cue])
+    survey = Annotation(
+        "d:survey", "d", "statistics", "SURVEY", attributes=_survey_attributes(schema)
+    )
+    assert "evidence-mismatch" in _codes(schema, [survey])
+    evidence = _span("DISCLOSURE", "statistics", field="conductor")
+    linked = Relation("d:e", "d", "evidence_of", evidence.id, survey.id)
+    assert _codes(schema, [survey, evidence], [linked]) == set()
+    covered = {"unknown-label", "wrong-layer", "wrong-scope", "missing-attribute",
+               "unknown-attribute", "bad-attribute-value", "bad-reference", "relation-label",
+               "unknown-relation", "evidence-mismatch"}  # fmt: skip
+    assert covered == set(CODES)
+
+
+def _survey_attributes(schema) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    attributes: dict[str, object] = {f: "absent" for f in schema.disclosure_fields}
+    attributes.update(conductor="present", subgroup_bases="not_applicable", name="poll",
+                      sampling_type="unknown", self_selected=False,
+                      sponsor_is_interested_party=True, sponsor_is_publisher=False)  # fmt: skip
+    return attributes
+
+
+def test_disclosure_scores(schema) -> None:  # type: ignore[no-untyped-def]
+    attributes = _survey_attributes(schema)
+    attributes.update(sponsor="partial", fieldwork_dates="partial", question_wording="partial")
+    survey = Annotation("s", "d", "statistics", "SURVEY", attributes=attributes)
+    scores = schema.disclosure_scores(survey)
+    assert scores["core"] == pytest.approx(2 / 6)
+    # core: weight 2 × (1 + 0.5 + 0.5) over 6 fields; extended: 0.5 over 8 applicable fields
+    assert scores["full"] == pytest.approx((2 * 2.0 + 0.5) / (2 * 6 + 8))
+    summary = schema.summarize([survey], [])
+    assert summary["surveys"][0]["flags"] == ["sponsor_is_interested_party"]
+    assert summary["layers"]["statistics"] == 1
