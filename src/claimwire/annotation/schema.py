@@ -143,11 +143,15 @@ class Schema:
     # ---- checking annotation sets ----------------------------------------------------------
 
     def findings(
-        self, annotations: Iterable[Annotation], relations: Iterable[Relation]
+        self,
+        annotations: Iterable[Annotation],
+        relations: Iterable[Relation],
+        context: Iterable[Annotation] = (),
     ) -> Iterator[Finding]:
-        """Every level-4 problem of an annotation set (records are not changed)."""
+        """Every level-4 problem of an annotation set (records are not changed). References
+        may also point into ``context`` (annotations given with a task, such as gold holders)."""
         annotations = list(annotations)
-        by_id = {a.id: a for a in annotations}
+        by_id = {a.id: a for a in context} | {a.id: a for a in annotations}
         for annotation in annotations:
             for code, message in self._annotation_problems(annotation, by_id):
                 yield Finding(annotation, code, message)

@@ -10,6 +10,7 @@ from claimwire import __version__
 from claimwire.cli.annotation import annotate_app, numbers
 from claimwire.cli.common import report_error
 from claimwire.cli.corpus import corpus_app
+from claimwire.cli.eval import eval_app
 from claimwire.errors import ClaimwireError
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app = typer.Typer(
 )
 app.add_typer(corpus_app, name="corpus")
 app.add_typer(annotate_app, name="annotate")
+app.add_typer(eval_app, name="eval")
 app.command("numbers")(numbers)
 
 

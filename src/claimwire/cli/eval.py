@@ -1,0 +1,128 @@
+"""``claimwire eval``: check prediction files and score them against a release."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from claimwire.cli.common import console, err_console, print_json
+from claimwire.eval.evaluate import Evaluation, SystemResult
+from claimwire.eval.html import write_html_report
+from claimwire.eval.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED, DEFAULT_TRIALS
+from claimwire.eval.report import Leaderboard, leaderboard, markdown, significance_rows
+from claimwire.eval.units import UNIT_KINDS
+
+eval_app = typer.Typer(help="Check and score predictions against a release's gold.")
+
+RELEASE = Path("corpus/releases/1.0.0")
+
+
+def _rich(board: Leaderboard) -> Table:
+    table = Table(title=escape(board.title))
+    for i, column in enumerate(board.header):
+        table.add_column(escape(column), justify="left" if i == 0 else "right")
+    for row in board.rows:
+        table.add_row(*(escape(cell) for cell in row))
+    return table
+
+
+def _detail_columns(board: Leaderboard, schemes: int) -> Leaderboard:
+    """The columns of a span leaderboard after the per-scheme F1s."""
+    keep = [0, *range(schemes + 1, len(board.header))]
+    return Leaderboard(
+        "details",
+        tuple(board.header[i] for i in keep),
+        tuple(tuple(row[i] for i in keep) for row in board.rows),
+    )
+
+
+@eval_app.command("check")
+def check(
+    predictions: Path = typer.Argument(..., help="A prediction JSONL file (or set folder)."),
+    release: Path = typer.Option(RELEASE, help="The release the predictions are for."),
+    task: str = typer.Option(..., help="Task name (eval/tasks/NAME.yaml) or a task file."),
+    fix_offsets: bool = typer.Option(
+        False, "--fix-offsets", help="Re-anchor spans whose quote is elsewhere; say what moved."
+    ),
+) -> None:
+    """Run the format checker: JSON, ids, offsets, quotes, labels, values, relations."""
+    evaluation = Evaluation.open(release, task)
+    report = evaluation.check(predictions, fix_offsets=fix_offsets)
+    for fix in report.fixes:
+        console.print(f"[yellow]fixed[/] {escape(fix)}", soft_wrap=True)
+    for label, count in sorted(report.ignored.items()):
+        console.print(f"[yellow]ignored[/] {count} {label} annotations (not part of task {task})")
+    assert report.annotation_set is not None
+    console.print(
+        f"[green]OK[/] {escape(str(predictions))}: {len(report.annotation_set.annotations)} "
+        f"annotations and {len(report.annotation_set.relations)} relations for task {task}"
+    )
+
+
+@eval_app.command("score")
+def score(
+    predictions: list[Path] = typer.Argument(..., help="One prediction file per system."),
+    release: Path = typer.Option(RELEASE, help="The release whose gold is the reference."),
+    task: str = typer.Option(..., help="Task name (eval/tasks/NAME.yaml) or a task file."),
+    gold: Path | None = typer.Option(
+        None, help="Score against this annotation set instead of the release's gold."
+    ),
+    split: str | None = typer.Option(None, help="Split to score [default: the task's]."),
+    unit: str | None = typer.Option(
+        None,
+        help=f"Resampling unit: {', '.join(UNIT_KINDS)} [default: document from 30 "
+        "documents up, else sentence (spans) or item (stance)].",
+    ),
+    bootstrap: int = typer.Option(DEFAULT_RESAMPLES, min=10, help="Bootstrap resamples."),
+    trials: int = typer.Option(DEFAULT_TRIALS, min=10, help="Approximate randomization trials."),
+    seed: int = typer.Option(DEFAULT_SEED, help="Random seed for resampling."),
+    as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
+    as_markdown: bool = typer.Option(False, "--markdown", help="Print a Markdown leaderboard."),
+    html: Path | None = typer.Option(None, help="Write a self-contained error-analysis page."),
+    fix_offsets: bool = typer.Option(False, "--fix-offsets", help="Re-anchor by quote first."),
+) -> None:
+    """Score systems: SemEval schemes (strict, exact, partial, type), character overlap,
+    per label, relations, attributes, disclosure, stance — with bootstrap confidence
+    intervals and, for several systems, paired significance against the first."""
+    evaluation = Evaluation.open(
+        release, task, gold=gold, split=split, unit=unit, resamples=bootstrap, seed=seed
+    )
+    results: list[SystemResult] = []
+    for path in predictions:
+        report = evaluation.check(path, fix_offsets=fix_offsets)
+        for fix in report.fixes:
+            err_console.print(f"[yellow]fixed[/] {escape(fix)}", soft_wrap=True)
+        results.append(evaluation.score(report))
+    tests = [(r, evaluation.compare(r, results[0], trials)) for r in results[1:]]
+    board = leaderboard(results)
+    if html is not None:
+        write_html_report(html, evaluation, results)
+    if as_json:
+        payload = [r.to_dict() for r in results]
+        for (_, pair), entry in zip(tests, payload[1:], strict=True):
+            entry["significance"] = {"baseline": results[0].system}
+            for test in pair:
+                entry["significance"][test.method.replace(" ", "_")] = {
+                    "delta": test.delta,
+                    "p_value": test.p_value,
+                    "trials": test.trials,
+                }
+        print_json(payload if len(payload) > 1 else payload[0])
+        return
+    if as_markdown:
+        print(markdown(board, evaluation.signature()), end="")
+        return
+    console.print(_rich(leaderboard(results, details=False)))
+    if results[0].task.kind == "spans" and len(board.header) > len(results[0].task.schemes) + 1:
+        console.print(_rich(_detail_columns(board, len(results[0].task.schemes))))
+    if tests:
+        console.print(_rich(significance_rows(results[0], tests)))
+    notes = dict.fromkeys(note for r in results for note in r.statistics.notes)
+    for note in notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
+    console.print(f"[dim]{escape(evaluation.signature())}[/]", soft_wrap=True)
+    if html is not None:
+        console.print(f"HTML report: {escape(str(html))}")

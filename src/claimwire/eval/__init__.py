@@ -1,0 +1,1 @@
+"""Evaluation: the shared span matcher, scorers, uncertainty, signatures and reports."""

@@ -1,0 +1,237 @@
+"""The format checker: every prediction file passes it before it is scored (CheckThat!'s way).
+
+A prediction file is one JSONL annotation set: annotation records (``label``, offsets…)
+and relation records (``type``, ``head``, ``tail``) mixed in any order. A folder with
+``annotations.jsonl`` and ``relations.jsonl`` (an annotator's set, a release) works too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from claimwire.annotation.schema import Schema
+from claimwire.corpus.reanchor import find_quote
+from claimwire.corpus.release import ANNOTATIONS, MANIFEST, RELATIONS, open_release
+from claimwire.errors import ClaimwireError, RecordError
+from claimwire.eval.tasks import Task
+from claimwire.model import Annotation, Document, Quote, Relation, iter_json_lines
+
+# Schema findings a prediction may have without being rejected: a system that predicts spans
+# without every attribute is scored, not refused; disclosure evidence is not required.
+TOLERATED = frozenset({"missing-attribute", "evidence-mismatch"})
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotationSet:
+    """A system's output, an annotator's work or gold: annotations and relations."""
+
+    name: str
+    annotations: tuple[Annotation, ...]
+    relations: tuple[Relation, ...]
+
+
+@dataclass(slots=True)
+class CheckReport:
+    path: Path
+    problems: list[str] = field(default_factory=list)
+    fixes: list[str] = field(default_factory=list)
+    ignored: dict[str, int] = field(default_factory=dict)
+    annotation_set: AnnotationSet | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _records(path: Path) -> list[tuple[Path, int, Annotation | Relation]]:
+    """Read a prediction file or folder; malformed lines raise a located error."""
+    if path.is_dir():
+        if (path / MANIFEST).exists():
+            release = open_release(path)
+            rows: list[tuple[Path, int, Annotation | Relation]] = []
+            rows += [(path / ANNOTATIONS, i, a) for i, a in enumerate(release.annotations(), 1)]
+            rows += [(path / RELATIONS, i, r) for i, r in enumerate(release.relations(), 1)]
+            return rows
+        files = [path / ANNOTATIONS, path / RELATIONS]
+    elif path.exists():
+        files = [path]
+    else:
+        raise ClaimwireError("prediction file not found", file=path)
+    rows = []
+    for file in files:
+        if not file.exists():
+            continue
+        for lineno, obj in iter_json_lines(file):
+            kind: type[Annotation] | type[Relation] = (
+                Relation if "head" in obj or "tail" in obj else Annotation
+            )
+            try:
+                rows.append((file, lineno, kind.from_dict(obj)))
+            except RecordError as error:
+                raise error.located(file=file, line=lineno) from None
+    return rows
+
+
+def check_predictions(
+    path: Path,
+    documents: Mapping[str, Document],
+    schema: Schema,
+    task: Task,
+    *,
+    fix_offsets: bool = False,
+    name: str | None = None,
+    context: tuple[Annotation, ...] = (),
+) -> CheckReport:
+    """Check a prediction set against the release's documents, the schema and the task.
+
+    ``context`` are annotations a prediction may refer to without containing them: the gold
+    SOURCEs that the stance task gives as holders.
+    """
+    report = CheckReport(path)
+    rows = _records(path)
+    where: dict[tuple[str, str], str] = {}
+    annotations: list[Annotation] = []
+    relations: list[Relation] = []
+    seen: set[tuple[str, str]] = set()
+    for file, lineno, record in rows:
+        location = f"{file}:{lineno}"
+        kind = "relation" if isinstance(record, Relation) else "annotation"
+        if (kind, record.id) in seen:
+            report.problems.append(f"{location}: field 'id': duplicate {kind} id {record.id!r}")
+            continue
+        seen.add((kind, record.id))
+        where[(kind, record.id)] = location
+        document = documents.get(record.doc_id)
+        if document is None:
+            report.problems.append(
+                f"{location}: field 'doc_id': {record.doc_id!r} is not a document of the release"
+            )
+            continue
+        if isinstance(record, Relation):
+            relations.append(record)
+            continue
+        checked = _check_offsets(record, document, location, report, fix_offsets)
+        if checked is not None:
+            annotations.append(checked)
+    by_id = {a.id: a for a in annotations}
+    for relation in relations:
+        location = where[("relation", relation.id)]
+        for end in ("head", "tail"):
+            target = getattr(relation, end)
+            if target not in by_id:
+                report.problems.append(
+                    f"{location}: field '{end}': no annotation with id {target!r}"
+                )
+    for finding in schema.findings(annotations, relations, context):
+        if finding.code in TOLERATED:
+            continue
+        kind = "relation" if isinstance(finding.record, Relation) else "annotation"
+        report.problems.append(
+            f"{where[(kind, finding.record.id)]}: {finding.code}: {finding.message}"
+        )
+    if task.forbid_overlap:
+        _check_overlaps(annotations, task, where, report)
+    wanted = set(task.related_labels)
+    kept = [a for a in annotations if a.label in wanted]
+    ignored: dict[str, int] = defaultdict(int)
+    for annotation in annotations:
+        if annotation.label not in wanted:
+            ignored[annotation.label] += 1
+    report.ignored = dict(ignored)
+    kept_ids = {a.id for a in kept}
+    links = [r for r in relations if r.head in kept_ids and r.tail in kept_ids]
+    report.annotation_set = AnnotationSet(
+        name or system_name(path, task), tuple(kept), tuple(links)
+    )
+    return report
+
+
+def system_name(path: Path, task: Task) -> str:
+    """``eval/runs/rules/claims.jsonl`` → ``rules``; ``preds-v2.jsonl`` → ``preds-v2``; a
+    release folder → ``gold@1.0.0``."""
+    if path.is_dir():
+        return f"gold@{path.name}" if (path / MANIFEST).exists() else path.name
+    return path.parent.name if path.stem == task.name and path.parent.name else path.stem
+
+
+def _check_offsets(
+    annotation: Annotation,
+    document: Document,
+    location: str,
+    report: CheckReport,
+    fix: bool,
+) -> Annotation | None:
+    if not annotation.is_span:
+        return annotation
+    assert annotation.start is not None and annotation.end is not None
+    text = document.text
+    in_range = 0 <= annotation.start < annotation.end <= len(text)
+    quoted = annotation.quote
+    if in_range and (quoted is None or quoted.exact == text[annotation.start : annotation.end]):
+        return annotation
+    if fix and quoted is not None:
+        span = find_quote(text, quoted, near=annotation.start)
+        if span is not None:
+            report.fixes.append(
+                f"{location}: moved {annotation.id!r} from [{annotation.start}, {annotation.end})"
+                f" to [{span[0]}, {span[1]}) where its quote is"
+            )
+            return dataclasses.replace(
+                annotation, start=span[0], end=span[1], quote=Quote.from_text(text, *span)
+            )
+    if not in_range:
+        report.problems.append(
+            f"{location}: field 'end': [{annotation.start}, {annotation.end}) is outside the "
+            f"document (expected 0 <= start < end <= {len(text)})"
+        )
+    else:
+        found = text[annotation.start : annotation.end][:40]
+        report.problems.append(
+            f"{location}: field 'quote': {quoted.exact[:40] if quoted else ''!r} but the text at "
+            f"[{annotation.start}, {annotation.end}) is {found!r}"
+            + ("" if fix else " (--fix-offsets re-anchors by quote)")
+        )
+    return None
+
+
+def _check_overlaps(
+    annotations: list[Annotation],
+    task: Task,
+    where: Mapping[tuple[str, str], str],
+    report: CheckReport,
+) -> None:
+    groups: dict[tuple[str, str], list[Annotation]] = defaultdict(list)
+    for annotation in annotations:
+        if annotation.is_span and annotation.label in task.labels:
+            groups[(annotation.doc_id, annotation.label)].append(annotation)
+    for spans in groups.values():
+        spans.sort(key=lambda a: (a.start or 0, a.end or 0))
+        for before, after in itertools.pairwise(spans):
+            assert before.end is not None and after.start is not None
+            if after.start < before.end:
+                report.problems.append(
+                    f"{where[('annotation', after.id)]}: field 'start': {after.label} "
+                    f"{after.id!r} overlaps {before.id!r}; task {task.name} forbids overlapping "
+                    f"spans of one label"
+                )
+
+
+def load_annotation_set(path: Path, name: str | None = None) -> AnnotationSet:
+    """Read an annotation set without a release to check it against (gold of a release)."""
+    rows = _records(path)
+    annotations = tuple(r for _, _, r in rows if isinstance(r, Annotation))
+    relations = tuple(r for _, _, r in rows if isinstance(r, Relation))
+    return AnnotationSet(name or path.name, annotations, relations)
+
+
+def filter_set(annotation_set: AnnotationSet, labels: tuple[str, ...]) -> AnnotationSet:
+    """Only the annotations of ``labels`` and the relations between them."""
+    kept = tuple(a for a in annotation_set.annotations if a.label in labels)
+    ids = {a.id for a in kept}
+    links = tuple(r for r in annotation_set.relations if r.head in ids and r.tail in ids)
+    return AnnotationSet(annotation_set.name, kept, links)

@@ -1,0 +1,314 @@
+"""One evaluation: a release (or another gold set), a task, a split, a resampling unit.
+
+evaluation = Evaluation.open(Path("corpus/releases/1.0.0"), "claims")
+result = evaluation.score(evaluation.check(Path("eval/runs/rules/claims.jsonl")))
+print(result.primary, result.signature)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from claimwire import __version__
+from claimwire.annotation.schema import Schema, load_schema
+from claimwire.corpus.release import MANIFEST, SCHEMA, open_release
+from claimwire.errors import ClaimwireError
+from claimwire.eval.checker import (
+    AnnotationSet,
+    CheckReport,
+    check_predictions,
+    filter_set,
+    load_annotation_set,
+)
+from claimwire.eval.metrics import (
+    DEFAULT_RESAMPLES,
+    DEFAULT_SEED,
+    DEFAULT_TRIALS,
+    Floats,
+    Significance,
+    approximate_randomization,
+    paired_bootstrap,
+    percentile_interval,
+    resample_weights,
+)
+from claimwire.eval.scoring import SpanTaskScorer, StanceScorer, Statistics, stance_scores
+from claimwire.eval.tasks import Task, find_task
+from claimwire.eval.units import UNIT_KINDS, default_unit
+from claimwire.model import Document
+
+
+def _sha8(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+
+
+@dataclass
+class SystemResult:
+    """Scores of one system on one task, with the statistics they were computed from."""
+
+    system: str
+    task: Task
+    signature: str
+    statistics: Statistics
+    scores: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def primary(self) -> float:
+        return float(self.scores["primary"]["value"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "system": self.system,
+            "task": self.task.name,
+            "signature": self.signature,
+            **self.scores,
+            "notes": list(self.statistics.notes),
+        }
+
+
+def _interval(values: Floats) -> dict[str, float]:
+    return percentile_interval(values).to_dict()
+
+
+@dataclass
+class Evaluation:
+    release: Path
+    task: Task
+    schema: Schema
+    documents: list[Document]
+    gold: AnnotationSet
+    gold_label: str
+    unit: str
+    all_documents: dict[str, Document]
+    resamples: int = DEFAULT_RESAMPLES
+    seed: int = DEFAULT_SEED
+
+    @classmethod
+    def open(
+        cls,
+        release: Path,
+        task: str,
+        *,
+        gold: Path | None = None,
+        split: str | None = None,
+        unit: str | None = None,
+        resamples: int = DEFAULT_RESAMPLES,
+        seed: int = DEFAULT_SEED,
+    ) -> Evaluation:
+        opened = open_release(release)
+        schema = load_schema(release / SCHEMA) if (release / SCHEMA).exists() else load_schema()
+        spec = find_task(task, schema)
+        wanted_split = split if split is not None else spec.split
+        documents = [d for d in opened.documents() if wanted_split in (None, "all", d.split)]
+        if not documents:
+            raise ClaimwireError(
+                f"no documents of split {wanted_split!r} in this release", file=release
+            )
+        if gold is None:
+            gold_set = AnnotationSet("gold", tuple(opened.annotations()), tuple(opened.relations()))
+            gold_label = f"{opened.version}@{_sha8(release / MANIFEST)}"
+        else:
+            gold_set = load_annotation_set(gold, gold.stem)
+            gold_label = (
+                f"{gold_set.name}@{_sha8(gold if gold.is_file() else gold / 'annotations.jsonl')}"
+            )
+        chosen = unit or default_unit(len(documents), spec.kind)
+        if chosen not in UNIT_KINDS or (chosen == "item" and spec.kind != "stance"):
+            raise ClaimwireError(f"unit {chosen!r} does not fit a {spec.kind} task")
+        ids = {d.id for d in documents}
+        gold_set = filter_set(gold_set, spec.related_labels)
+        gold_set = AnnotationSet(
+            gold_set.name,
+            tuple(a for a in gold_set.annotations if a.doc_id in ids),
+            tuple(r for r in gold_set.relations if r.doc_id in ids),
+        )
+        every = {d.id: d for d in open_release(release, verify=False).documents()}
+        return cls(
+            release, spec, schema, documents, gold_set, gold_label, chosen, every, resamples, seed
+        )
+
+    @property
+    def split_name(self) -> str:
+        return str(self.task.split or "all")
+
+    def signature(self, scheme: str | None = None) -> str:
+        scheme = scheme or self.task.primary
+        return (
+            f"task:{self.task.name}|scheme:{scheme}|corpus:{self.gold_label}|split:{self.split_name}"
+            f"|unit:{self.unit}|bs:{self.resamples}|seed:{self.seed}|v:{__version__}"
+        )
+
+    def check(
+        self, path: Path, *, fix_offsets: bool = False, name: str | None = None
+    ) -> CheckReport:
+        """Run the format checker on a prediction file; problems raise a located error."""
+        holders = tuple(a for a in self.gold.annotations if a.label != self.task.labels[0])
+        report = check_predictions(
+            path,
+            self.all_documents,
+            self.schema,
+            self.task,
+            fix_offsets=fix_offsets,
+            name=name,
+            context=holders,
+        )
+        if not report.ok:
+            shown = "\n  ".join(report.problems[:20])
+            more = (
+                f"\n  … and {len(report.problems) - 20} more" if len(report.problems) > 20 else ""
+            )
+            raise ClaimwireError(
+                f"{len(report.problems)} problems; nothing was scored:\n  {shown}{more}", file=path
+            )
+        return report
+
+    def statistics(self, predictions: AnnotationSet) -> Statistics:
+        if self.task.kind == "stance":
+            return StanceScorer(self.task, self.documents, self.unit).statistics(
+                self.gold, predictions
+            )
+        return SpanTaskScorer(self.task, self.schema, self.documents, self.unit).statistics(
+            self.gold, predictions
+        )
+
+    def score(self, report_or_set: CheckReport | AnnotationSet) -> SystemResult:
+        predictions = (
+            report_or_set.annotation_set
+            if isinstance(report_or_set, CheckReport)
+            else report_or_set
+        )
+        assert predictions is not None
+        statistics = self.statistics(predictions)
+        result = SystemResult(predictions.name, self.task, self.signature(), statistics)
+        result.scores = self._scores(statistics)
+        return result
+
+    # ---- from statistics to scores ------------------------------------------------------
+
+    def _weights(self, units: int) -> Floats:
+        return resample_weights(units, self.resamples, self.seed)
+
+    def _scores(self, statistics: Statistics) -> dict[str, Any]:
+        if self.task.kind == "stance":
+            return self._stance_scores(statistics)
+        scores: dict[str, Any] = {"schemes": {}, "relations": {}, "attributes": {}}
+        weights = None
+        for key, table in statistics.tables.items():
+            parts = key.split("/")
+            if weights is None:
+                weights = self._weights(len(table.stats))
+            totals = table.stats.sum(0)
+            precision, recall, f1 = (float(x) for x in table.metric(totals))
+            entry: dict[str, Any] = {"precision": precision, "recall": recall, "f1": f1}
+            entry.update({c: float(v) for c, v in zip(table.columns, totals, strict=True)})
+            if parts[0] == "spans" and len(parts) == 2:
+                entry["ci"] = _interval(table.metric(weights @ table.stats)[2])
+                entry["per_label"] = {}
+                scores["schemes"][parts[1]] = entry
+            elif parts[0] == "spans":
+                scores["schemes"][parts[1]]["per_label"][parts[2]] = entry
+            elif parts[0] == "relations":
+                entry["ci"] = _interval(table.metric(weights @ table.stats)[2])
+                scores["relations"].setdefault(parts[1], {})[parts[2]] = entry
+            else:
+                scores["attributes"][parts[1]] = entry
+        for entry in scores["schemes"].values():
+            labels = entry["per_label"]
+            entry["macro_f1"] = (
+                float(np.mean([v["f1"] for v in labels.values()])) if labels else 0.0
+            )
+        if "disclosure" in statistics.extra:
+            scores["disclosure"] = self._disclosure_scores(statistics.extra["disclosure"])
+        primary = scores["schemes"][self.task.primary]
+        scores["primary"] = {
+            "name": f"{self.task.primary} F1",
+            "value": primary["f1"],
+            "ci": primary["ci"],
+        }
+        return scores
+
+    @staticmethod
+    def _disclosure_scores(extra: dict[str, Any]) -> dict[str, Any]:
+        accuracy, error = extra["accuracy"].sum(0), extra["error"].sum(0)
+        fields = extra["fields"]
+        return {
+            "field_accuracy": {
+                name: (
+                    float(accuracy[2 * i] / accuracy[2 * i + 1]) if accuracy[2 * i + 1] else None
+                )
+                for i, name in enumerate(fields)
+            },
+            "surveys": int(accuracy[1]) if len(accuracy) > 1 else 0,
+            "core_score_mae": float(error[0] / error[1]) if error[1] else None,
+        }
+
+    def _stance_scores(self, statistics: Statistics) -> dict[str, Any]:
+        extra = statistics.extra["stance"]
+        classes, confusion = extra["classes"], extra["confusion"]
+        totals = confusion.sum(0)
+        scores = stance_scores(totals, classes, self.task.positive)
+        resampled = stance_scores(
+            self._weights(len(confusion)) @ confusion, classes, self.task.positive
+        )
+        n = len(classes)
+        return {
+            "stance": {
+                "f_avg": float(scores["f_avg"]),
+                "macro_f1": float(scores["macro_f1"]),
+                "per_class": {
+                    c: {
+                        "precision": float(scores["precision"][i]),
+                        "recall": float(scores["recall"][i]),
+                        "f1": float(scores["f1"][i]),
+                        "support": int(totals.reshape(n, n)[i].sum()),
+                    }
+                    for i, c in enumerate(classes)
+                },
+                "confusion": totals.reshape(n, n).astype(int).tolist(),
+                "classes": list(classes),
+                "ci": {
+                    "f_avg": _interval(resampled["f_avg"]),
+                    "macro_f1": _interval(resampled["macro_f1"]),
+                },
+            },
+            "primary": {
+                "name": "F_avg",
+                "value": float(scores["f_avg"]),
+                "ci": _interval(resampled["f_avg"]),
+            },
+        }
+
+    # ---- significance -------------------------------------------------------------------
+
+    def primary_table(self, result: SystemResult) -> tuple[Floats, Any]:
+        """The per-unit statistics behind the primary metric, and the metric itself."""
+        if self.task.kind == "stance":
+            extra = result.statistics.extra["stance"]
+            classes = extra["classes"]
+
+            def f_avg(stats: Floats) -> Floats:
+                return np.asarray(stance_scores(stats, classes, self.task.positive)["f_avg"])
+
+            return extra["confusion"], f_avg
+        table = result.statistics.tables[f"spans/{self.task.primary}"]
+
+        def f1(stats: Floats) -> Floats:
+            return np.asarray(table.metric(stats)[2])
+
+        return table.stats, f1
+
+    def compare(
+        self, a: SystemResult, b: SystemResult, trials: int = DEFAULT_TRIALS
+    ) -> Sequence[Significance]:
+        """Paired bootstrap and approximate randomization of ``a`` against ``b``."""
+        stats_a, metric = self.primary_table(a)
+        stats_b, _ = self.primary_table(b)
+        return (
+            paired_bootstrap(stats_a, stats_b, metric, self.resamples, self.seed),
+            approximate_randomization(stats_a, stats_b, metric, trials, self.seed),
+        )

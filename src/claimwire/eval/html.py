@@ -1,0 +1,190 @@
+"""A self-contained error-analysis page: scores, and each document's text with gold and
+predicted spans side by side, coloured by outcome. No script, no external resource; every
+piece of corpus text is HTML-escaped."""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Sequence
+from html import escape
+from pathlib import Path
+
+from claimwire.eval.evaluate import Evaluation, SystemResult
+from claimwire.eval.matching import COR, INC, MIS, PAR, SPU
+from claimwire.eval.report import Leaderboard, leaderboard
+from claimwire.files import atomic_write_text
+from claimwire.model import Annotation, Document
+
+OUTCOME_CLASS = {COR: "matched", INC: "partial", PAR: "partial", MIS: "missed", SPU: "spurious"}
+STYLE = """
+body{font:15px/1.5 system-ui,sans-serif;margin:2rem;color:#1d2330;max-width:1400px}
+h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}code{font-size:.85em}
+table{border-collapse:collapse;margin:.5rem 0 1rem}th,td{border:1px solid #ccd;padding:.25rem .6rem}
+th{background:#eef1f6}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.pair{display:grid;grid-template-columns:1fr 1fr;gap:1.2rem}
+.text{white-space:pre-wrap;border:1px solid #dde;padding:.8rem;border-radius:6px;background:#fcfcfd}
+mark{border-radius:3px;padding:0 1px}
+mark.matched{background:#b7ebc0}mark.partial{background:#ffe08a}
+mark.missed{background:#ffb3b3}mark.spurious{background:#d9c2ff}
+.legend mark{margin-right:.8rem}.notes li{color:#8a5a00}
+"""
+
+
+def _marked_text(text: str, spans: Sequence[tuple[int, int, str, str, str]]) -> str:
+    """``text`` with ``(start, end, outcome, label, id)`` spans as <mark> elements; where
+    spans nest, each piece takes the outcome of the innermost span covering it."""
+    cuts = sorted({0, len(text), *(s for s, *_ in spans), *(e for _, e, *_ in spans)})
+    pieces = []
+    for start, end in itertools.pairwise(cuts):
+        covering = [s for s in spans if s[0] <= start and end <= s[1]]
+        chunk = escape(text[start:end])
+        if not covering:
+            pieces.append(chunk)
+            continue
+        inner = min(covering, key=lambda s: s[1] - s[0])
+        title = "; ".join(f"{label} ({outcome})" for _, _, outcome, label, _ in covering)
+        pieces.append(
+            f'<mark class="{inner[2]}" data-label="{escape(inner[3])}" '
+            f'data-id="{escape(inner[4])}" title="{escape(title)}">{chunk}</mark>'
+        )
+    return "".join(pieces)
+
+
+def _table(board: Leaderboard) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in board.header)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td{'' if i == 0 else ' class=num'}>{escape(c)}</td>" for i, c in enumerate(row)
+        )
+        + "</tr>"
+        for row in board.rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _confusion_svg(classes: Sequence[str], matrix: Sequence[Sequence[int]]) -> str:
+    """A confusion-matrix heat map (rows gold, columns predicted) as inline SVG."""
+    cell, margin = 64, 90
+    size = margin + cell * len(classes)
+    peak = max((v for row in matrix for v in row), default=0) or 1
+    parts = [
+        f'<svg class="confusion" xmlns="http://www.w3.org/2000/svg" width="{size + 10}" '
+        f'height="{size + 10}" role="img" aria-label="confusion matrix">'
+    ]
+    for i, name in enumerate(classes):
+        y = margin + i * cell + cell / 2 + 5
+        x = margin + i * cell + cell / 2
+        parts.append(f'<text x="{margin - 8}" y="{y}" text-anchor="end">{escape(name)}</text>')
+        parts.append(f'<text x="{x}" y="{margin - 10}" text-anchor="middle">{escape(name)}</text>')
+        for j, value in enumerate(matrix[i]):
+            shade = int(255 - 180 * value / peak)
+            parts.append(
+                f'<rect x="{margin + j * cell}" y="{margin + i * cell}" width="{cell}" '
+                f'height="{cell}" fill="rgb({shade},{shade},255)" stroke="#fff" '
+                f'data-gold="{escape(name)}" data-pred="{escape(classes[j])}" '
+                f'data-count="{value}"/>'
+                f'<text x="{margin + j * cell + cell / 2}" y="{margin + i * cell + cell / 2 + 5}" '
+                f'text-anchor="middle">{value}</text>'
+            )
+    parts.append('<text x="4" y="16">rows: gold · columns: predicted</text></svg>')
+    return "".join(parts)
+
+
+def _spans_of(
+    annotations: Sequence[Annotation], outcomes: dict[str, int]
+) -> dict[str, list[tuple[int, int, str, str, str]]]:
+    by_doc: dict[str, list[tuple[int, int, str, str, str]]] = defaultdict(list)
+    for annotation in annotations:
+        if annotation.is_span and annotation.id in outcomes:
+            assert annotation.start is not None and annotation.end is not None
+            by_doc[annotation.doc_id].append(
+                (
+                    annotation.start,
+                    annotation.end,
+                    OUTCOME_CLASS[outcomes[annotation.id]],
+                    annotation.label,
+                    annotation.id,
+                )
+            )
+    return by_doc
+
+
+def _documents_section(result: SystemResult, documents: Sequence[Document]) -> str:
+    match_info = result.statistics.extra.get("primary_match")
+    if match_info is None:
+        return ""
+    gold_rows, pred_rows, found = match_info
+    gold_spans = _spans_of(
+        gold_rows, {a.id: int(o) for a, o in zip(gold_rows, found.gold_outcome, strict=True)}
+    )
+    pred_spans = _spans_of(
+        pred_rows, {a.id: int(o) for a, o in zip(pred_rows, found.pred_outcome, strict=True)}
+    )
+    sections = []
+    for document in documents:
+        title = document.meta.get("title") or document.id
+        sections.append(
+            f'<section class="document" data-doc="{escape(document.id)}">'
+            f"<h3>{escape(str(title))}</h3><div class=pair>"
+            f'<div><h4>Gold</h4><div class="text gold">'
+            f"{_marked_text(document.text, gold_spans.get(document.id, []))}</div></div>"
+            f'<div><h4>{escape(result.system)}</h4><div class="text system">'
+            f"{_marked_text(document.text, pred_spans.get(document.id, []))}</div></div>"
+            "</div></section>"
+        )
+    return "".join(sections)
+
+
+def render_html(evaluation: Evaluation, results: Sequence[SystemResult]) -> str:
+    task = evaluation.task
+    parts = [
+        "<!doctype html><html lang=en><head><meta charset=utf-8>",
+        f"<title>claimwire — {escape(task.name)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>claimwire · task <code>{escape(task.name)}</code></h1>",
+        f"<p>{escape(task.description)}</p>",
+        f"<p><code class=signature>{escape(evaluation.signature())}</code></p>",
+        _table(leaderboard(results)),
+    ]
+    notes = dict.fromkeys(n for r in results for n in r.statistics.notes)
+    if notes:
+        parts.append("<ul class=notes>" + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>")
+    parts.append(
+        "<p class=legend>Primary scheme <b>" + escape(task.primary) + "</b>: "
+        '<mark class="matched">matched</mark><mark class="partial">partial / incorrect</mark>'
+        '<mark class="missed">missed (gold only)</mark>'
+        '<mark class="spurious">spurious (system only)</mark></p>'
+    )
+    for result in results:
+        parts.append(
+            f'<h2 class=system data-system="{escape(result.system)}">{escape(result.system)}</h2>'
+        )
+        stance = result.scores.get("stance")
+        if stance:
+            parts.append(_confusion_svg(stance["classes"], stance["confusion"]))
+        parts.append(_relations_table(result))
+        parts.append(_documents_section(result, evaluation.documents))
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def _relations_table(result: SystemResult) -> str:
+    relations = result.scores.get("relations") or {}
+    if not relations:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(kind)}</td><td>{escape(scheme)}</td><td class=num>{v['tp']:.0f}</td>"
+        f"<td class=num>{v['predicted']:.0f}</td><td class=num>{v['gold']:.0f}</td>"
+        f"<td class=num>{v['f1']:.3f}</td></tr>"
+        for kind, by_scheme in relations.items()
+        for scheme, v in by_scheme.items()
+    )
+    return (
+        "<table class=relations><thead><tr><th>relation</th><th>scheme</th><th>correct</th>"
+        f"<th>predicted</th><th>gold</th><th>F1</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def write_html_report(path: Path, evaluation: Evaluation, results: Sequence[SystemResult]) -> None:
+    atomic_write_text(path, render_html(evaluation, results))

@@ -1,0 +1,145 @@
+"""Scores from sufficient statistics, and their uncertainty (sacreBLEU's definitions).
+
+Every scorer first reduces each resampling unit (a document, a sentence or a paragraph) to a
+row of counts. Corpus scores, bootstrap confidence intervals, paired bootstrap and
+approximate randomization all re-aggregate those rows; nothing is re-matched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+Floats = NDArray[np.float64]
+Metric = Callable[[Floats], Floats]
+"""Maps summed statistics, shape ``(..., k)``, to one score per row, shape ``(...)``."""
+
+DEFAULT_RESAMPLES = 1000
+DEFAULT_TRIALS = 10_000
+DEFAULT_SEED = 12345
+
+
+def safe_divide(numerator: Floats, denominator: Floats) -> Floats:
+    """``numerator / denominator``, 0 where the denominator is 0 (never NaN)."""
+    numerator, denominator = np.asarray(numerator, float), np.asarray(denominator, float)
+    out = np.zeros(np.broadcast(numerator, denominator).shape)
+    np.divide(numerator, denominator, out=out, where=denominator != 0)
+    return out
+
+
+def f_measure(precision: Floats, recall: Floats) -> Floats:
+    return safe_divide(2 * precision * recall, precision + recall)
+
+
+def span_prf(counts: Floats) -> tuple[Floats, Floats, Floats]:
+    """Precision, recall, F1 from ``(..., 5)`` COR, INC, PAR, MIS, SPU counts (PAR: ½)."""
+    cor, inc, par, mis, spu = (counts[..., i] for i in range(5))
+    credit = cor + 0.5 * par
+    precision = safe_divide(credit, cor + inc + par + spu)
+    recall = safe_divide(credit, cor + inc + par + mis)
+    return precision, recall, f_measure(precision, recall)
+
+
+def overlap_prf(stats: Floats) -> tuple[Floats, Floats, Floats]:
+    """Character-overlap P, R, F1 from ``(..., 4)``: P numerator, |S|, R numerator, |T|."""
+    precision = safe_divide(stats[..., 0], stats[..., 1])
+    recall = safe_divide(stats[..., 2], stats[..., 3])
+    return precision, recall, f_measure(precision, recall)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A bootstrap confidence interval around a score."""
+
+    low: float
+    high: float
+    mean: float
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2
+
+    def to_dict(self) -> dict[str, float]:
+        return {"low": self.low, "high": self.high, "mean": self.mean}
+
+
+def percentile_interval(scores: Floats, confidence: float = 0.95) -> Interval:
+    """The central ``confidence`` interval of bootstrap scores (sacreBLEU: 2.5 % each side)."""
+    ordered = np.sort(np.asarray(scores, dtype=np.float64))
+    last = len(ordered) - 1
+    tail = (1 - confidence) / 2
+    low = ordered[int(np.floor(tail * last))]
+    high = ordered[int(np.ceil((1 - tail) * last))]
+    return Interval(float(low), float(high), float(ordered.mean()))
+
+
+def resample_weights(units: int, resamples: int, seed: int) -> Floats:
+    """``(resamples, units)``: how often each unit is drawn in each bootstrap sample."""
+    rng = np.random.default_rng(seed)
+    if units == 0:
+        return np.zeros((resamples, 0))
+    return rng.multinomial(units, np.full(units, 1.0 / units), size=resamples).astype(np.float64)
+
+
+def bootstrap_interval(
+    stats: Floats,
+    metric: Metric,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    confidence: float = 0.95,
+    weights: Floats | None = None,
+) -> Interval:
+    """Percentile bootstrap over units: resample rows with replacement, re-aggregate."""
+    weights = resample_weights(len(stats), resamples, seed) if weights is None else weights
+    return percentile_interval(metric(weights @ stats), confidence)
+
+
+@dataclass(frozen=True)
+class Significance:
+    """A paired test of system A against system B on the same units."""
+
+    method: str
+    delta: float
+    p_value: float
+    trials: int
+
+
+def paired_bootstrap(
+    stats_a: Floats,
+    stats_b: Floats,
+    metric: Metric,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> Significance:
+    """sacreBLEU's paired bootstrap: p = (#{|Δ* − mean Δ*| ≥ |Δ|} + 1) / (B + 1)."""
+    observed = float(metric(stats_a.sum(0)) - metric(stats_b.sum(0)))
+    weights = resample_weights(len(stats_a), resamples, seed)
+    deltas = metric(weights @ stats_a) - metric(weights @ stats_b)
+    extreme = np.count_nonzero(np.abs(deltas - deltas.mean()) >= abs(observed) - 1e-12)
+    return Significance("paired bootstrap", observed, (extreme + 1) / (resamples + 1), resamples)
+
+
+def approximate_randomization(
+    stats_a: Floats,
+    stats_b: Floats,
+    metric: Metric,
+    trials: int = DEFAULT_TRIALS,
+    seed: int = DEFAULT_SEED,
+    chunk: int = 1000,
+) -> Significance:
+    """Swap the two systems' rows per unit with probability ½; p = (c + 1) / (R + 1) with
+    c = #{|Δ_trial| ≥ |Δ_observed|}."""
+    observed = float(metric(stats_a.sum(0)) - metric(stats_b.sum(0)))
+    rng = np.random.default_rng(seed)
+    total_a, difference = stats_a.sum(0), stats_b - stats_a
+    extreme = 0
+    for done in range(0, trials, chunk):
+        swap = rng.random((min(chunk, trials - done), len(stats_a))) < 0.5
+        swapped_a = total_a + swap.astype(np.float64) @ difference
+        swapped_b = total_a + stats_b.sum(0) - swapped_a
+        deltas = metric(swapped_a) - metric(swapped_b)
+        extreme += int(np.count_nonzero(np.abs(deltas) >= abs(observed) - 1e-12))
+    return Significance("approximate randomization", observed, (extreme + 1) / (trials + 1), trials)

@@ -1,0 +1,354 @@
+"""Task scorers: reduce a system's output to per-unit sufficient statistics, then score.
+
+Each scorer returns :class:`Statistics` — named tables of shape ``(units, k)`` — and a metric
+for each table. Corpus scores, bootstrap intervals and paired tests only re-aggregate the
+tables (see :mod:`claimwire.eval.metrics`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import numpy as np
+
+from claimwire.annotation.schema import Schema
+from claimwire.eval.checker import AnnotationSet
+from claimwire.eval.matching import COR, PAR, SpanSet, match, overlap_credit_by_unit
+from claimwire.eval.metrics import Floats, overlap_prf, safe_divide, span_prf
+from claimwire.eval.tasks import OVERLAP, Task
+from claimwire.eval.units import Units
+from claimwire.model import Annotation, Document
+
+PRF = tuple[Floats, Floats, Floats]
+
+
+def count_prf(stats: Floats) -> PRF:
+    """P, R, F1 from ``(..., 3)`` true positives, predicted and gold counts."""
+    precision = safe_divide(stats[..., 0], stats[..., 1])
+    recall = safe_divide(stats[..., 0], stats[..., 2])
+    return precision, recall, safe_divide(2 * precision * recall, precision + recall)
+
+
+@dataclass(frozen=True)
+class Table:
+    """One component's per-unit statistics and how to turn them into P, R, F1."""
+
+    stats: Floats
+    metric: Callable[[Floats], PRF]
+    columns: tuple[str, ...]
+
+
+@dataclass
+class Statistics:
+    """Every table of one system on one task, keyed like ``spans/strict`` or
+    ``spans/strict/CLAIM``; ``extra`` holds what is not a P/R/F table (disclosure errors)."""
+
+    tables: dict[str, Table] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _credited(outcome: np.int8 | int, scheme: str) -> bool:
+    return outcome == COR or (scheme == "partial" and outcome == PAR)
+
+
+class SpanEncoder:
+    """Turns annotations into :class:`SpanSet` arrays, remembering which row is which."""
+
+    def __init__(self, units: Units, labels: Sequence[str]) -> None:
+        self.units = units
+        self.label_index = {label: i for i, label in enumerate(labels)}
+
+    def encode(self, annotations: Sequence[Annotation]) -> tuple[SpanSet, list[Annotation]]:
+        rows, kept = [], []
+        for annotation in annotations:
+            if not annotation.is_span or annotation.label not in self.label_index:
+                continue
+            if annotation.doc_id not in self.units.doc_index:
+                continue
+            assert annotation.start is not None and annotation.end is not None
+            rows.append(
+                (
+                    self.units.doc_index[annotation.doc_id],
+                    self.label_index[annotation.label],
+                    annotation.start,
+                    annotation.end,
+                    self.units.of(annotation.doc_id, annotation.start),
+                )
+            )
+            kept.append(annotation)
+        return SpanSet.from_tuples(rows), kept
+
+
+def values_agree(gold: Any, predicted: Any, kind: str, tolerance: float) -> bool:
+    """Equal attribute values; decimals within a relative ``tolerance``."""
+    if kind == "decimal":
+        try:
+            g, p = Decimal(str(gold)), Decimal(str(predicted))
+        except InvalidOperation:
+            return False
+        return abs(g - p) <= abs(g) * Decimal(str(tolerance))
+    return bool(gold == predicted)
+
+
+class SpanTaskScorer:
+    """Spans under every scheme, per label, plus relations, attributes and disclosure."""
+
+    def __init__(self, task: Task, schema: Schema, documents: Sequence[Document], unit: str):
+        self.task = task
+        self.schema = schema
+        self.units = Units(documents, unit)
+
+    def statistics(self, gold: AnnotationSet, pred: AnnotationSet) -> Statistics:
+        task, units = self.task, self.units.count
+        result = Statistics()
+        encoder = SpanEncoder(self.units, task.labels)
+        gold_spans, gold_rows = encoder.encode(gold.annotations)
+        pred_spans, pred_rows = encoder.encode(pred.annotations)
+        for label in task.labels:
+            if not any(a.label == label for a in gold_rows):
+                result.notes.append(f"{label} does not occur in the gold: its scores are 0.")
+        matches = {}
+        for scheme in task.span_schemes:
+            found = match(gold_spans, pred_spans, scheme)
+            matches[scheme] = found
+            result.tables[f"spans/{scheme}"] = Table(
+                found.counts_by_unit(gold_spans, pred_spans, units),
+                span_prf,
+                ("cor", "inc", "par", "mis", "spu"),
+            )
+            for index, label in enumerate(task.labels):
+                g_mask, p_mask = gold_spans.label == index, pred_spans.label == index
+                g, p = gold_spans.subset(g_mask), pred_spans.subset(p_mask)
+                per_label = match(g, p, scheme)
+                result.tables[f"spans/{scheme}/{label}"] = Table(
+                    per_label.counts_by_unit(g, p, units),
+                    span_prf,
+                    ("cor", "inc", "par", "mis", "spu"),
+                )
+        if OVERLAP in task.schemes:
+            columns = ("p_credit", "predicted", "r_credit", "gold")
+            result.tables["spans/overlap"] = Table(
+                overlap_credit_by_unit(gold_spans, pred_spans, units), overlap_prf, columns
+            )
+            for index, label in enumerate(task.labels):
+                g = gold_spans.subset(gold_spans.label == index)
+                p = pred_spans.subset(pred_spans.label == index)
+                result.tables[f"spans/overlap/{label}"] = Table(
+                    overlap_credit_by_unit(g, p, units), overlap_prf, columns
+                )
+        primary = matches.get(task.primary) or next(iter(matches.values()), None)
+        if primary is not None:
+            result.extra["primary_match"] = (gold_rows, pred_rows, primary)
+        if primary is not None and task.attributes:
+            pairs = {
+                pred_rows[p].id: gold_rows[g]
+                for p, g in enumerate(primary.pred_match.tolist())
+                if g >= 0 and _credited(primary.pred_outcome[p], task.primary)
+            }
+            self._attributes(gold_rows, pred_rows, pairs, result)
+        for relation in task.relations:
+            self._relations(relation.type, relation.head, relation.tail, gold, pred, result)
+        if task.disclosure:
+            self._disclosure(gold, pred, result)
+        return result
+
+    def _attributes(
+        self,
+        gold_rows: list[Annotation],
+        pred_rows: list[Annotation],
+        pairs: Mapping[str, Annotation],
+        result: Statistics,
+    ) -> None:
+        units = self.units
+        for name in self.task.attributes:
+            table = np.zeros((units.count, 3))
+            for annotation in gold_rows:
+                if annotation.attributes.get(name) is not None:
+                    table[units.of(annotation.doc_id, annotation.start), 2] += 1
+            for annotation in pred_rows:
+                value = annotation.attributes.get(name)
+                if value is None:
+                    continue
+                table[units.of(annotation.doc_id, annotation.start), 1] += 1
+                partner = pairs.get(annotation.id)
+                spec = self.schema.attribute(annotation.label, name)
+                if partner is None or spec is None:
+                    continue
+                expected = partner.attributes.get(name)
+                if expected is not None and values_agree(
+                    expected, value, spec.type, self.task.value_tolerance
+                ):
+                    table[units.of(partner.doc_id, partner.start), 0] += 1
+            result.tables[f"attributes/{name}"] = Table(
+                table, count_prf, ("tp", "predicted", "gold")
+            )
+
+    def _unit(self, annotation: Annotation) -> int:
+        return self.units.of(annotation.doc_id, annotation.start)
+
+    def _relations(
+        self,
+        relation_type: str,
+        heads: tuple[str, ...],
+        tails: tuple[str, ...],
+        gold: AnnotationSet,
+        pred: AnnotationSet,
+        result: Statistics,
+    ) -> None:
+        """A predicted relation counts when its type matches and both ends are matched to
+        the gold relation's ends under the scheme."""
+        encoder = SpanEncoder(self.units, tuple(dict.fromkeys((*heads, *tails))))
+        gold_spans, gold_rows = encoder.encode(gold.annotations)
+        pred_spans, pred_rows = encoder.encode(pred.annotations)
+        gold_by_id = {a.id: a for a in gold_rows}
+        pred_by_id = {a.id: a for a in pred_rows}
+        for scheme in self.task.span_schemes:
+            found = match(gold_spans, pred_spans, scheme)
+            to_gold = {
+                pred_rows[p].id: gold_rows[g].id
+                for p, g in enumerate(found.pred_match.tolist())
+                if g >= 0 and _credited(found.pred_outcome[p], scheme)
+            }
+            gold_links = Counter(
+                (r.head, r.tail)
+                for r in gold.relations
+                if r.type == relation_type and r.head in gold_by_id and r.tail in gold_by_id
+            )
+            table = np.zeros((self.units.count, 3))
+            for gold_head, _ in gold_links.elements():
+                table[self._unit(gold_by_id[gold_head]), 2] += 1
+            remaining = Counter(gold_links)
+            for relation in pred.relations:
+                if relation.type != relation_type or relation.head not in pred_by_id:
+                    continue
+                table[self._unit(pred_by_id[relation.head]), 1] += 1
+                key = (to_gold.get(relation.head, ""), to_gold.get(relation.tail, ""))
+                if remaining[key] > 0:
+                    remaining[key] -= 1
+                    table[self._unit(gold_by_id[key[0]]), 0] += 1
+            result.tables[f"relations/{relation_type}/{scheme}"] = Table(
+                table, count_prf, ("tp", "predicted", "gold")
+            )
+
+    def _disclosure(self, gold: AnnotationSet, pred: AnnotationSet, result: Statistics) -> None:
+        """Per-field accuracy of the survey checklist and the core-score absolute error."""
+        label = self.task.disclosure
+        fields = list(self.schema.disclosure_fields)
+        surveys: dict[str, dict[str, list[Annotation]]] = defaultdict(lambda: defaultdict(list))
+        for side, annotation_set in (("gold", gold), ("pred", pred)):
+            for annotation in annotation_set.annotations:
+                if annotation.label == label and annotation.doc_id in self.units.doc_index:
+                    surveys[annotation.doc_id][side].append(annotation)
+        accuracy = np.zeros((self.units.count, 2 * len(fields)))
+        error = np.zeros((self.units.count, 2))
+        for doc_id, sides in surveys.items():
+            unit = self.units.of(doc_id, None)
+            predicted = list(sides["pred"])
+            for survey in sides["gold"]:
+                partner = max(predicted, default=None, key=_agreement(survey, fields))
+                if partner is not None:
+                    predicted.remove(partner)
+                for i, name in enumerate(fields):
+                    got = partner.attributes.get(name) if partner else None
+                    accuracy[unit, 2 * i] += got == survey.attributes.get(name)
+                    accuracy[unit, 2 * i + 1] += 1
+                gold_score = self.schema.disclosure_scores(survey)["core"] or 0.0
+                pred_score = (
+                    (self.schema.disclosure_scores(partner)["core"] or 0.0) if partner else 0.0
+                )
+                error[unit] += (abs(gold_score - pred_score), 1)
+        result.extra["disclosure"] = {"fields": fields, "accuracy": accuracy, "error": error}
+        if not accuracy[:, 1::2].any():
+            result.notes.append(f"No {label} in the gold: disclosure scores are not defined.")
+
+
+def _agreement(survey: Annotation, fields: list[str]) -> Callable[[Annotation], int]:
+    """How many checklist fields another survey annotation shares with ``survey``."""
+
+    def agree(other: Annotation) -> int:
+        return sum(other.attributes.get(f) == survey.attributes.get(f) for f in fields)
+
+    return agree
+
+
+class StanceScorer:
+    """SemEval-2016 Task 6: every gold (holder, target) pair is classified; F_avg is the mean
+    F1 of the positive classes (FAVOR, AGAINST), macro-F1 adds NONE."""
+
+    def __init__(self, task: Task, documents: Sequence[Document], unit: str):
+        self.task = task
+        self.unit = unit
+        self.units = Units(documents, "document" if unit == "item" else unit)
+
+    @staticmethod
+    def _key(annotation: Annotation) -> tuple[str, str, str]:
+        attributes = annotation.attributes
+        return annotation.doc_id, str(attributes.get("holder")), str(attributes.get("target"))
+
+    def statistics(self, gold: AnnotationSet, pred: AnnotationSet) -> Statistics:
+        classes = self.task.classes
+        index = {c: i for i, c in enumerate(classes)}
+        label = self.task.labels[0]
+        gold_items = [
+            a for a in gold.annotations if a.label == label and a.doc_id in self.units.doc_index
+        ]
+        predicted = {
+            self._key(a): a.attributes.get("stance") for a in pred.annotations if a.label == label
+        }
+        result = Statistics()
+        rows = len(gold_items) if self.unit == "item" else self.units.count
+        confusion = np.zeros((rows, len(classes) ** 2))
+        unanswered = 0
+        gold_keys = set()
+        for row, item in enumerate(gold_items):
+            key = self._key(item)
+            gold_keys.add(key)
+            answer = predicted.get(key)
+            if answer not in index:
+                unanswered += 1
+                answer = "NONE"
+            unit = row if self.unit == "item" else self.units.of(item.doc_id, None)
+            confusion[
+                unit, index[str(item.attributes.get("stance"))] * len(classes) + index[str(answer)]
+            ] += 1
+        extra = sum(1 for key in predicted if key not in gold_keys)
+        if unanswered:
+            result.notes.append(
+                f"{unanswered} gold (holder, target) pairs had no prediction and count as NONE."
+            )
+        if extra:
+            result.notes.append(f"{extra} predicted pairs are not in the gold and were ignored.")
+        totals = confusion.sum(0).reshape(len(classes), len(classes))
+        for name in self.task.positive:
+            if totals[index[name]].sum() == 0:
+                result.notes.append(
+                    f"{name} does not occur in the gold: its F1 is 0 and F_avg = mean of the "
+                    "positive classes still counts it, as the SemEval-2016 script does."
+                )
+        result.extra["stance"] = {"classes": list(classes), "confusion": confusion}
+        return result
+
+
+def stance_scores(
+    confusion: Floats, classes: Sequence[str], positive: Sequence[str]
+) -> dict[str, Any]:
+    """Per-class P/R/F1, F_avg and macro-F1 from summed ``(..., n²)`` confusion counts."""
+    n = len(classes)
+    matrix = confusion.reshape(*confusion.shape[:-1], n, n)
+    true_positive = np.diagonal(matrix, axis1=-2, axis2=-1)
+    precision = safe_divide(true_positive, matrix.sum(-2))
+    recall = safe_divide(true_positive, matrix.sum(-1))
+    f1 = safe_divide(2 * precision * recall, precision + recall)
+    positive_index = [classes.index(c) for c in positive]
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "f_avg": f1[..., positive_index].mean(-1),
+        "macro_f1": f1.mean(-1),
+    }

@@ -1,0 +1,152 @@
+"""Benchmark tasks (``eval/tasks/*.yaml``), checked against the schema when loaded."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from claimwire.annotation.schema import Schema
+from claimwire.annotation.yaml_lines import line_of, load_yaml
+from claimwire.errors import ClaimwireError
+from claimwire.eval.matching import SCHEMES
+
+TASKS_DIR = Path("eval") / "tasks"
+OVERLAP = "overlap"
+KINDS = ("spans", "stance")
+
+
+@dataclass(frozen=True, slots=True)
+class RelationSpec:
+    type: str
+    head: tuple[str, ...]
+    tail: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    name: str
+    description: str
+    kind: str
+    labels: tuple[str, ...]
+    schemes: tuple[str, ...] = ()
+    primary: str = "strict"
+    attributes: tuple[str, ...] = ()
+    relations: tuple[RelationSpec, ...] = ()
+    value_tolerance: float = 0.005
+    disclosure: str | None = None
+    forbid_overlap: bool = False
+    classes: tuple[str, ...] = ()
+    positive: tuple[str, ...] = ()
+    split: str | None = "test"
+    path: Path | None = field(default=None, compare=False)
+
+    @property
+    def span_schemes(self) -> tuple[str, ...]:
+        return tuple(s for s in self.schemes if s != OVERLAP)
+
+    @property
+    def related_labels(self) -> tuple[str, ...]:
+        """Every label the task reads: its own, its relations' ends and its survey label."""
+        names = list(self.labels)
+        for relation in self.relations:
+            names += [*relation.head, *relation.tail]
+        if self.disclosure:
+            names.append(self.disclosure)
+        return tuple(dict.fromkeys(names))
+
+
+def default_tasks_dir() -> Path:
+    if TASKS_DIR.exists():
+        return TASKS_DIR
+    return Path(__file__).resolve().parents[3] / TASKS_DIR
+
+
+def _strings(node: Mapping[str, Any], key: str, path: Path) -> tuple[str, ...]:
+    value = node.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ClaimwireError("expected a list of strings", file=path, line=line_of(node), field=key)
+    return tuple(value)
+
+
+def load_task(path: Path, schema: Schema) -> Task:
+    """Read one task file and check every name in it against the schema."""
+    node = load_yaml(path)
+    if not isinstance(node, Mapping):
+        raise ClaimwireError("expected a mapping", file=path)
+
+    def fail(message: str, key: str, where: Any = node) -> ClaimwireError:
+        return ClaimwireError(message, file=path, line=line_of(where), field=key)
+
+    kind = node.get("kind")
+    if kind not in KINDS:
+        raise fail(f"expected one of {', '.join(KINDS)}", "kind")
+    labels = _strings(node, "labels", path)
+    for label in labels:
+        if label not in schema.labels:
+            raise fail(f"label {label!r} is not in the schema", "labels")
+    schemes = _strings(node, "schemes", path)
+    for scheme in schemes:
+        if scheme not in (*SCHEMES, OVERLAP):
+            raise fail(
+                f"unknown scheme {scheme!r}; expected {', '.join((*SCHEMES, OVERLAP))}", "schemes"
+            )
+    relations = []
+    for spec in node.get("relations") or []:
+        relation = RelationSpec(
+            str(spec.get("type")), _strings(spec, "head", path), _strings(spec, "tail", path)
+        )
+        if relation.type not in schema.relations:
+            raise fail(f"relation {relation.type!r} is not in the schema", "relations", spec)
+        relations.append(relation)
+    attributes = _strings(node, "attributes", path)
+    for attribute in attributes:
+        if not any(schema.attribute(label, attribute) for label in labels):
+            raise fail(f"no label of the task has attribute {attribute!r}", "attributes")
+    disclosure = node.get("disclosure")
+    if disclosure is not None and not schema.is_survey(str(disclosure)):
+        raise fail(f"{disclosure!r} is not a survey label", "disclosure")
+    primary = str(node.get("primary", "strict"))
+    classes = _strings(node, "classes", path)
+    if kind == "stance":
+        allowed = schema.attribute(labels[0], "stance") if labels else None
+        if allowed is None or set(classes) - set(allowed.values):
+            raise fail("classes must be the stance values of the schema", "classes")
+    elif primary not in schemes:
+        raise fail(f"primary scheme {primary!r} is not one of the task's schemes", "primary")
+    return Task(
+        name=str(node.get("name", path.stem)),
+        description=str(node.get("description", "")),
+        kind=kind,
+        labels=labels,
+        schemes=schemes,
+        primary=primary,
+        attributes=attributes,
+        relations=tuple(relations),
+        value_tolerance=float(node.get("value_tolerance", 0.005)),
+        disclosure=str(disclosure) if disclosure else None,
+        forbid_overlap=bool(node.get("forbid_overlap", False)),
+        classes=classes,
+        positive=_strings(node, "positive", path),
+        split=node.get("split"),
+        path=path,
+    )
+
+
+def load_tasks(schema: Schema, directory: Path | None = None) -> dict[str, Task]:
+    """Every task of a folder, by name."""
+    directory = directory or default_tasks_dir()
+    tasks = [load_task(path, schema) for path in sorted(directory.glob("*.yaml"))]
+    return {task.name: task for task in tasks}
+
+
+def find_task(name_or_path: str, schema: Schema) -> Task:
+    """A task by name (in ``eval/tasks``) or by the path of its file."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml"):
+        return load_task(path, schema)
+    tasks = load_tasks(schema)
+    if name_or_path not in tasks:
+        raise ClaimwireError(f"unknown task {name_or_path!r}; known: {', '.join(tasks)}")
+    return tasks[name_or_path]

@@ -1,0 +1,47 @@
+"""Resampling units: which document, paragraph or sentence a span belongs to."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+
+from claimwire.errors import ClaimwireError
+from claimwire.model import Document
+
+UNIT_KINDS = ("document", "paragraph", "sentence", "item")
+MIN_DOCUMENTS_FOR_DOCUMENT_UNITS = 30
+"""Below this many documents a document-level bootstrap has too few units to mean anything."""
+
+
+def default_unit(documents: int, kind: str) -> str:
+    """Documents from 30 up; below, sentences (spans) or items (stance pairs)."""
+    if documents >= MIN_DOCUMENTS_FOR_DOCUMENT_UNITS:
+        return "document"
+    return "item" if kind == "stance" else "sentence"
+
+
+class Units:
+    """Numbers the units of a list of documents and finds the unit of an offset."""
+
+    def __init__(self, documents: Sequence[Document], kind: str) -> None:
+        if kind not in UNIT_KINDS:
+            raise ClaimwireError(f"unknown unit {kind!r}; expected one of {', '.join(UNIT_KINDS)}")
+        self.kind = kind
+        self.doc_index = {doc.id: i for i, doc in enumerate(documents)}
+        self._starts: list[list[int]] = []
+        self._first: list[int] = []
+        total = 0
+        for doc in documents:
+            spans = {"paragraph": doc.paragraphs, "sentence": doc.sentences}.get(kind, ((0, 0),))
+            self._starts.append([start for start, _ in spans] or [0])
+            self._first.append(total)
+            total += max(1, len(spans))
+        self.count = total
+        self.items = 0
+
+    def of(self, doc_id: str, offset: int | None) -> int:
+        """The unit of a character offset (a document-level item: its document's first unit)."""
+        doc = self.doc_index[doc_id]
+        if offset is None or self.kind in ("document", "item"):
+            return self._first[doc]
+        return self._first[doc] + max(0, bisect.bisect_right(self._starts[doc], offset) - 1)
