@@ -31,19 +31,29 @@ def _resolve(tmp_path: Path, body: str):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("body", "line", "message"),
     [
-        ("  - {id: a, label: CUE, quote: \"a dit que\"}\n", 3, "quote not found"),
-        ("  - {id: a, label: CUE, quote: \"a déclaré\"}\n", 3, "occurs 4 times; add 'occurrence"),
-        ("  - {id: a, label: CUE, quote: \"a déclaré\", occurrence: 9}\n", 3, "occurrence must be 1 to 4"),
-        ("  - {id: a, label: RUMOUR, quote: \"CGTN\"}\n", 3, "unknown label 'RUMOUR'"),
-        ("  - {id: a, label: CUE, quote: \"a ajouté\"}\n"
-         "  - id: b\n    label: CLAIM\n    quote: \"Ce Traité vise\"\n"
-         "    attributes: {claim_type: rumour, checkworthy: true}\n", 4,
-         "b: bad-attribute-value: 'claim_type' = 'rumour'"),
-        ("  - {id: s, label: SURVEY, quote: \"CGTN\", attributes: {}}\n", 3, "document-level label"),
-        ("  - {id: a, label: CUE, quote: \"a ajouté\"}\n  - {id: a, label: CUE, quote: \"a salué\"}\n",
-         4, "id 'a' is used twice"),
+        ('  - {id: a, label: CUE, quote: "a dit que"}\n', 3, "quote not found"),
+        ('  - {id: a, label: CUE, quote: "a déclaré"}\n', 3, "occurs 4 times; add 'occurrence"),
+        (
+            '  - {id: a, label: CUE, quote: "a déclaré", occurrence: 9}\n',
+            3,
+            "occurrence must be 1 to 4",
+        ),
+        ('  - {id: a, label: RUMOUR, quote: "CGTN"}\n', 3, "unknown label 'RUMOUR'"),
+        (
+            '  - {id: a, label: CUE, quote: "a ajouté"}\n'
+            '  - id: b\n    label: CLAIM\n    quote: "Ce Traité vise"\n'
+            "    attributes: {claim_type: rumour, checkworthy: true}\n",
+            4,
+            "b: bad-attribute-value: 'claim_type' = 'rumour'",
+        ),
+        ('  - {id: s, label: SURVEY, quote: "CGTN", attributes: {}}\n', 3, "document-level label"),
+        (
+            '  - {id: a, label: CUE, quote: "a ajouté"}\n  - {id: a, label: CUE, quote: "a salué"}\n',
+            4,
+            "id 'a' is used twice",
+        ),
     ],
-)  # fmt: skip
+)
 def test_gold_errors_name_file_and_line(tmp_path: Path, body: str, line: int, message: str) -> None:
     with pytest.raises(GoldError) as caught:
         _resolve(tmp_path, body)

@@ -16,10 +16,11 @@ def test_committed_guidelines_are_in_sync_with_the_schema() -> None:
 def test_a_schema_change_makes_the_check_fail_until_regenerated(tmp_path: Path) -> None:
     schema = tmp_path / "schema.yaml"
     schema.write_text(
-        SCHEMA.read_text(encoding="utf-8").replace("values: [FAVOR, AGAINST, NONE]",
-                                                   "values: [FAVOR, AGAINST, NEUTRAL, NONE]"),
+        SCHEMA.read_text(encoding="utf-8").replace(
+            "values: [FAVOR, AGAINST, NONE]", "values: [FAVOR, AGAINST, NEUTRAL, NONE]"
+        ),
         encoding="utf-8",
-    )  # fmt: skip
+    )
     guidelines = tmp_path / "guidelines.md"
     guidelines.write_text(GUIDELINES.read_text(encoding="utf-8"), encoding="utf-8")
     args = ("annotate", "guidelines", "--path", guidelines, "--schema", schema)

@@ -8,29 +8,64 @@ from claimwire.corpus.segment import paragraphs
 @pytest.mark.parametrize(
     ("text", "city", "published", "wire"),
     [
-        ("PÉKIN, 19 juin 2025 (GLOBE NEWSWIRE) — Pour la première fois", "PÉKIN", "2025-06-19",
-         "GLOBE NEWSWIRE"),
-        ("Titre\n\nMONTRÉAL, 1er avril 2024 (GLOBE NEWSWIRE) -- La société", "MONTRÉAL",
-         "2024-04-01", "GLOBE NEWSWIRE"),
-        ("TORONTO, June 3, 2025 (GLOBE NEWSWIRE) -- Acme Inc.", "TORONTO", "2025-06-03",
-         "GLOBE NEWSWIRE"),
-        ("NEW YORK, June 19, 2025 /PRNewswire/ -- Acme Corp. today", "NEW YORK", "2025-06-19",
-         "PR Newswire"),
-        ("PARIS, 2 septembre 2025 /PRNewswire/ -- Le groupe", "PARIS", "2025-09-02",
-         "PR Newswire"),
-        ("LONDON, 5 March 2025 /PRNewswire-PRWeb/ -- Foo Ltd", "LONDON", "2025-03-05",
-         "PR Newswire"),
-        ("June 19, 2025 08:00 AM Eastern Daylight Time\n\nSAN FRANCISCO--(BUSINESS WIRE)--Acme",
-         "SAN FRANCISCO", "2025-06-19", "Business Wire"),
+        (
+            "PÉKIN, 19 juin 2025 (GLOBE NEWSWIRE) — Pour la première fois",
+            "PÉKIN",
+            "2025-06-19",
+            "GLOBE NEWSWIRE",
+        ),
+        (
+            "Titre\n\nMONTRÉAL, 1er avril 2024 (GLOBE NEWSWIRE) -- La société",
+            "MONTRÉAL",
+            "2024-04-01",
+            "GLOBE NEWSWIRE",
+        ),
+        (
+            "TORONTO, June 3, 2025 (GLOBE NEWSWIRE) -- Acme Inc.",
+            "TORONTO",
+            "2025-06-03",
+            "GLOBE NEWSWIRE",
+        ),
+        (
+            "NEW YORK, June 19, 2025 /PRNewswire/ -- Acme Corp. today",
+            "NEW YORK",
+            "2025-06-19",
+            "PR Newswire",
+        ),
+        ("PARIS, 2 septembre 2025 /PRNewswire/ -- Le groupe", "PARIS", "2025-09-02", "PR Newswire"),
+        (
+            "LONDON, 5 March 2025 /PRNewswire-PRWeb/ -- Foo Ltd",
+            "LONDON",
+            "2025-03-05",
+            "PR Newswire",
+        ),
+        (
+            "June 19, 2025 08:00 AM Eastern Daylight Time\n\nSAN FRANCISCO--(BUSINESS WIRE)--Acme",
+            "SAN FRANCISCO",
+            "2025-06-19",
+            "Business Wire",
+        ),
         ("PARIS--(BUSINESS WIRE)--Regulatory News: Acme", "PARIS", None, "Business Wire"),
-        ("AUSTIN, TX / ACCESSWIRE / June 19, 2025 / Widget Co. announced", "AUSTIN, TX",
-         "2025-06-19", "ACCESSWIRE"),
-        ("NEW YORK, NY / ACCESS Newswire / May 2, 2025 / Foo", "NEW YORK, NY", "2025-05-02",
-         "ACCESSWIRE"),
-        ("PÉKIN, 31 février 2025 (GLOBE NEWSWIRE) — Date impossible", "PÉKIN", None,
-         "GLOBE NEWSWIRE"),
+        (
+            "AUSTIN, TX / ACCESSWIRE / June 19, 2025 / Widget Co. announced",
+            "AUSTIN, TX",
+            "2025-06-19",
+            "ACCESSWIRE",
+        ),
+        (
+            "NEW YORK, NY / ACCESS Newswire / May 2, 2025 / Foo",
+            "NEW YORK, NY",
+            "2025-05-02",
+            "ACCESSWIRE",
+        ),
+        (
+            "PÉKIN, 31 février 2025 (GLOBE NEWSWIRE) — Date impossible",
+            "PÉKIN",
+            None,
+            "GLOBE NEWSWIRE",
+        ),
     ],
-)  # fmt: skip
+)
 def test_datelines(text: str, city: str, published: str | None, wire: str) -> None:
     dateline = find_dateline(text)
     assert dateline is not None

@@ -18,9 +18,16 @@ def test_records_round_trip_through_jsonl(tmp_path: Path) -> None:
     text = "Selon l’Insee, le PIB a augmenté de 0,3\u00a0%."
     document = Document("insee-abc", text, "fr", "test", ((0, len(text)),), ((0, len(text)),))
     annotation = Annotation(
-        "a1", "insee-abc", "attribution", "SOURCE", 6, 13, Quote.from_text(text, 6, 13),
-        {"named": True}, "alice",
-    )  # fmt: skip
+        "a1",
+        "insee-abc",
+        "attribution",
+        "SOURCE",
+        6,
+        13,
+        Quote.from_text(text, 6, 13),
+        {"named": True},
+        "alice",
+    )
     document_level = Annotation("a2", "insee-abc", "statistics", "SURVEY")
     relation = Relation("r1", "insee-abc", "attributed_to", "a2", "a1")
     for records, kind in (
@@ -41,12 +48,18 @@ def test_records_round_trip_through_jsonl(tmp_path: Path) -> None:
         ({"doc_id": "d", "layer": "x", "label": "y"}, "id", "missing"),
         ({"id": 3, "doc_id": "d", "layer": "x", "label": "y"}, "id", "expected str"),
         ({"id": "a", "doc_id": "d", "layer": "x", "label": "y", "start": 1}, "end", "both"),
-        ({"id": "a", "doc_id": "d", "layer": "x", "label": "y", "start": True, "end": 2},
-         "start", "expected int"),
-        ({"id": "a", "doc_id": "d", "layer": "x", "label": "y", "quote": {"prefix": ""}},
-         "quote.exact", "missing"),
+        (
+            {"id": "a", "doc_id": "d", "layer": "x", "label": "y", "start": True, "end": 2},
+            "start",
+            "expected int",
+        ),
+        (
+            {"id": "a", "doc_id": "d", "layer": "x", "label": "y", "quote": {"prefix": ""}},
+            "quote.exact",
+            "missing",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_records_name_file_line_and_field(
     tmp_path: Path, line: dict[str, object], field: str, expected: str
 ) -> None:

@@ -29,16 +29,24 @@ CASES: list[tuple[str, list[tuple[str, str, str, str]]]] = [
     ("vingt-cinq pour cent", [("vingt-cinq pour cent", "25", "percent", "exact")]),
     ("12 pour cent des voix", [("12 pour cent", "12", "percent", "exact")]),
     ("3 points de pourcentage", [("3 points de pourcentage", "3", "points", "exact")]),
-    ("92 points sur 100", [("92 points", "92", "points", "exact"), ("100", "100", "count", "exact")]),
+    (
+        "92 points sur 100",
+        [("92 points", "92", "points", "exact"), ("100", "100", "count", "exact")],
+    ),
     # scale words (long scale in French)
-    ("94,8 milliards de dollars en 2024", [("94,8 milliards de dollars", "94800000000", "USD", "exact")]),
+    (
+        "94,8 milliards de dollars en 2024",
+        [("94,8 milliards de dollars", "94800000000", "USD", "exact")],
+    ),
     ("1,5 million de personnes", [("1,5 million", "1500000", "count", "exact")]),
     ("2 millions d’euros", [("2 millions d’euros", "2000000", "EUR", "exact")]),
     ("2 millions d'euros", [("2 millions d'euros", "2000000", "EUR", "exact")]),
     ("un billion de yens", [("un billion de yens", "1000000000000", "JPY", "exact")]),
     ("3 mille participants", [("3 mille", "3000", "count", "exact")]),
-    ("2,5 Md€ sur cinq ans", [("2,5 Md€", "2500000000", "EUR", "exact"),
-                              ("cinq ans", "5", "year", "exact")]),
+    (
+        "2,5 Md€ sur cinq ans",
+        [("2,5 Md€", "2500000000", "EUR", "exact"), ("cinq ans", "5", "year", "exact")],
+    ),
     ("4 Mds de dollars", [("4 Mds de dollars", "4000000000", "USD", "exact")]),
     ("12 M€ de chiffre d’affaires", [("12 M€", "12000000", "EUR", "exact")]),
     # currencies before and after
@@ -48,11 +56,20 @@ CASES: list[tuple[str, list[tuple[str, str, str, str]]]] = [
     ("5 $US par action", [("5 $US", "5", "USD", "exact")]),
     ("10 USD", [("10 USD", "10", "USD", "exact")]),
     ("40 milliards de yuans", [("40 milliards de yuans", "40000000000", "CNY", "exact")]),
-    ("300 millions de dollars américains", [("300 millions de dollars américains", "300000000", "USD", "exact")]),
+    (
+        "300 millions de dollars américains",
+        [("300 millions de dollars américains", "300000000", "USD", "exact")],
+    ),
     ("7 livres sterling", [("7 livres sterling", "7", "GBP", "exact")]),
     # qualifiers
-    ("plus de 30 milliards de dollars", [("30 milliards de dollars", "30000000000", "USD", "more_than")]),
-    ("ont dépassé les 30 milliards de dollars", [("30 milliards de dollars", "30000000000", "USD", "more_than")]),
+    (
+        "plus de 30 milliards de dollars",
+        [("30 milliards de dollars", "30000000000", "USD", "more_than")],
+    ),
+    (
+        "ont dépassé les 30 milliards de dollars",
+        [("30 milliards de dollars", "30000000000", "USD", "more_than")],
+    ),
     ("près de 1 004 personnes", [("1 004", "1004", "count", "about")]),
     ("environ 300 000 habitants", [("300 000", "300000", "count", "about")]),
     ("quelque 40 pays", [("40", "40", "count", "about")]),
@@ -81,7 +98,7 @@ CASES: list[tuple[str, list[tuple[str, str, str, str]]]] = [
     ("https://news.cgtn.com/news/2025-06-18/p.html", []),
     ("code ISIN FR0000123456", []),
     ("le COVID-19 et le G20", []),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("text", "expected"), CASES, ids=[c[0][:40] for c in CASES])
@@ -111,9 +128,21 @@ def test_cli_prints_one_json_object_per_quantity() -> None:
     assert result.returncode == 0
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert rows == [
-        {"start": 22, "end": 47, "text": "94,8 milliards de dollars", "value": 94800000000,
-         "unit": "USD", "qualifier": "exact"},
-        {"start": 70, "end": 74, "text": "12 %", "value": 12, "unit": "percent",
-         "qualifier": "more_than"},
-    ]  # fmt: skip
+        {
+            "start": 22,
+            "end": 47,
+            "text": "94,8 milliards de dollars",
+            "value": 94800000000,
+            "unit": "USD",
+            "qualifier": "exact",
+        },
+        {
+            "start": 70,
+            "end": 74,
+            "text": "12 %",
+            "value": 12,
+            "unit": "percent",
+            "qualifier": "more_than",
+        },
+    ]
     assert [text[r["start"] : r["end"]] for r in rows] == [r["text"] for r in rows]

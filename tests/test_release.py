@@ -25,8 +25,10 @@ def test_seed_release_contents(seed_releases: Path) -> None:
     meta = document.meta
     assert meta["date_marker"] == "2025-06"
     assert (meta["dateline_city"], meta["published"], meta["wire"]) == (
-        "PÉKIN", "2025-06-19", "GLOBE NEWSWIRE",
-    )  # fmt: skip
+        "PÉKIN",
+        "2025-06-19",
+        "GLOBE NEWSWIRE",
+    )
     assert meta["distribution_id"] == "9471272"
     assert meta["issuer"] == "CGTN"
     assert meta["urls"][0].startswith("https://news.cgtn.com/news/2025-06-18/")
@@ -40,8 +42,9 @@ def test_seed_release_contents(seed_releases: Path) -> None:
 
 def test_released_versions_are_immutable(seed_releases: Path, raw_dir: Path) -> None:
     before = sorted(p.name for p in seed_releases.iterdir())
-    result = run_cli("corpus", "build", "--version", "0.1.0", "--raw", raw_dir, "--out",
-                     seed_releases)  # fmt: skip
+    result = run_cli(
+        "corpus", "build", "--version", "0.1.0", "--raw", raw_dir, "--out", seed_releases
+    )
     assert result.returncode == 1
     assert "already exists" in result.stderr and "Traceback" not in result.stderr
     assert sorted(p.name for p in seed_releases.iterdir()) == before
@@ -101,10 +104,14 @@ def test_jsonl_and_html_inputs(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
     lines = [
-        {"text": "date 2025-01\nLONDON, 5 March 2025 /PRNewswire/ -- Foo Ltd said hello. "
-                 "It was raining.", "issuer": "Foo Ltd", "split": "dev"},
+        {
+            "text": "date 2025-01\nLONDON, 5 March 2025 /PRNewswire/ -- Foo Ltd said hello. "
+            "It was raining.",
+            "issuer": "Foo Ltd",
+            "split": "dev",
+        },
         {"text": "Deuxième communiqué.\r\nAvec deux lignes.", "lang": "fr"},
-    ]  # fmt: skip
+    ]
     (raw / "batch.jsonl").write_text("\n".join(json.dumps(x) for x in lines), encoding="utf-8")
     (raw / "page.html").write_text(
         "<html><head><title>Acme lance un produit</title></head><body><nav>Menu</nav>"
@@ -115,8 +122,10 @@ def test_jsonl_and_html_inputs(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     report = build_release(raw, tmp_path / "releases", "0.1.0")
-    documents = {d.meta["source_file"] + str(d.meta["source_line"]): d
-                 for d in open_release(report.path).documents()}  # fmt: skip
+    documents = {
+        d.meta["source_file"] + str(d.meta["source_line"]): d
+        for d in open_release(report.path).documents()
+    }
     first, second, page = (
         documents["batch.jsonl1"],
         documents["batch.jsonl2"],
@@ -145,8 +154,15 @@ def test_child_release_reanchors_gold_and_reports_changes(tmp_path: Path, raw_di
     def span(exact: str, ann_id: str) -> Annotation:
         start = text.index(exact)
         end = start + len(exact)
-        return Annotation(ann_id, document.id, "statistics", "SURVEY_STAT", start, end,
-                          Quote.from_text(text, start, end))  # fmt: skip
+        return Annotation(
+            ann_id,
+            document.id,
+            "statistics",
+            "SURVEY_STAT",
+            start,
+            end,
+            Quote.from_text(text, start, end),
+        )
 
     gold = [span("92,4 %", "fig"), span("90 % des personnes interrogées", "poll")]
     build_release(raw_dir, releases, "0.2.0", parent="0.1.0", gold=lambda docs: (gold, []))

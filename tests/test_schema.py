@@ -44,14 +44,34 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
 @pytest.mark.parametrize(
     ("old", "new", "message", "field"),
     [
-        ("type: boolean", "type: flag", "unknown type 'flag'", "layers.claims.labels.CLAIM.attributes.checkworthy.type"),
-        ("CLAIM:\n        scope: span", "CLAIM:\n        scope: paragraph", "expected scope span or document", "layers.claims.labels.CLAIM.scope"),
-        ("tail: [SOURCE]", "tail: [SOURCES]", "expected known labels", "relations.attributed_to.tail"),
+        (
+            "type: boolean",
+            "type: flag",
+            "unknown type 'flag'",
+            "layers.claims.labels.CLAIM.attributes.checkworthy.type",
+        ),
+        (
+            "CLAIM:\n        scope: span",
+            "CLAIM:\n        scope: paragraph",
+            "expected scope span or document",
+            "layers.claims.labels.CLAIM.scope",
+        ),
+        (
+            "tail: [SOURCE]",
+            "tail: [SOURCES]",
+            "expected known labels",
+            "relations.attributed_to.tail",
+        ),
         ("values_from: stance_targets", "values_from: targets", "expected one of", None),
-        ("tier: core", "tier: central", "expected tier core or extended", "disclosure.fields.conductor.tier"),
+        (
+            "tier: core",
+            "tier: central",
+            "expected tier core or extended",
+            "disclosure.fields.conductor.tier",
+        ),
         ("version: 1.0.0", "version: [1]", "expected a string", "version"),
     ],
-)  # fmt: skip
+)
 def test_broken_schema_is_a_located_error(
     tmp_path: Path, old: str, new: str, message: str, field: str | None
 ) -> None:
@@ -89,26 +109,50 @@ def test_findings_cover_every_code(schema) -> None:  # type: ignore[no-untyped-d
     cases = {
         "unknown-label": [_span("RUMOUR", "claims")],
         "wrong-layer": [_span("CUE", "claims")],
-        "wrong-scope": [Annotation("d:s", "d", "stance", "STANCE", 0, 3, None,
-                                   {"holder": "issuer", "target": "BRI", "stance": "NONE"})],
+        "wrong-scope": [
+            Annotation(
+                "d:s",
+                "d",
+                "stance",
+                "STANCE",
+                0,
+                3,
+                None,
+                {"holder": "issuer", "target": "BRI", "stance": "NONE"},
+            )
+        ],
         "missing-attribute": [_span("CLAIM", "claims", claim_type="quantity")],
         "unknown-attribute": [_span("CUE", "attribution", strength="high")],
         "bad-attribute-value": [_span("CLAIM", "claims", claim_type="rumour", checkworthy=True)],
-        "bad-reference": [source, cue, Annotation("d:st", "d", "stance", "STANCE", None, None,
-                                                  None, {"holder": cue.id, "target": "BRI",
-                                                         "stance": "FAVOR"})],
-    }  # fmt: skip
+        "bad-reference": [
+            source,
+            cue,
+            Annotation(
+                "d:st",
+                "d",
+                "stance",
+                "STANCE",
+                None,
+                None,
+                None,
+                {"holder": cue.id, "target": "BRI", "stance": "FAVOR"},
+            ),
+        ],
+    }
     for code, records in cases.items():
         assert code in _codes(schema, records), code
-    relation = Relation("d:r", "d", "attributed_to", claim.id, source.id,
-                        {"quote_type": "indirect", "cue": cue.id})  # fmt: skip
+    relation = Relation(
+        "d:r", "d", "attributed_to", claim.id, source.id, {"quote_type": "indirect", "cue": cue.id}
+    )
     assert _codes(schema, [source, cue, claim], [relation]) == set()
     backwards = Relation("d:r", "d", "attributed_to", source.id, claim.id, {"quote_type": "direct"})
     assert "relation-label" in _codes(schema, [source, claim], [backwards])
-    assert "unknown-relation" in _codes(schema, [source, claim],
-                                        [Relation("d:x", "d", "quotes", claim.id, source.id)])  # fmt: skip
-    wrong_cue = Relation("d:r", "d", "attributed_to", claim.id, source.id,
-                         {"quote_type": "direct", "cue": source.id})  # fmt: skip
+    assert "unknown-relation" in _codes(
+        schema, [source, claim], [Relation("d:x", "d", "quotes", claim.id, source.id)]
+    )
+    wrong_cue = Relation(
+        "d:r", "d", "attributed_to", claim.id, source.id, {"quote_type": "direct", "cue": source.id}
+    )
     assert "bad-reference" in _codes(schema, [source, claim], [wrong_cue])
     survey = Annotation(
         "d:survey", "d", "statistics", "SURVEY", attributes=_survey_attributes(schema)
@@ -117,17 +161,32 @@ def test_findings_cover_every_code(schema) -> None:  # type: ignore[no-untyped-d
     evidence = _span("DISCLOSURE", "statistics", field="conductor")
     linked = Relation("d:e", "d", "evidence_of", evidence.id, survey.id)
     assert _codes(schema, [survey, evidence], [linked]) == set()
-    covered = {"unknown-label", "wrong-layer", "wrong-scope", "missing-attribute",
-               "unknown-attribute", "bad-attribute-value", "bad-reference", "relation-label",
-               "unknown-relation", "evidence-mismatch"}  # fmt: skip
+    covered = {
+        "unknown-label",
+        "wrong-layer",
+        "wrong-scope",
+        "missing-attribute",
+        "unknown-attribute",
+        "bad-attribute-value",
+        "bad-reference",
+        "relation-label",
+        "unknown-relation",
+        "evidence-mismatch",
+    }
     assert covered == set(CODES)
 
 
 def _survey_attributes(schema) -> dict[str, object]:  # type: ignore[no-untyped-def]
     attributes: dict[str, object] = {f: "absent" for f in schema.disclosure_fields}
-    attributes.update(conductor="present", subgroup_bases="not_applicable", name="poll",
-                      sampling_type="unknown", self_selected=False,
-                      sponsor_is_interested_party=True, sponsor_is_publisher=False)  # fmt: skip
+    attributes.update(
+        conductor="present",
+        subgroup_bases="not_applicable",
+        name="poll",
+        sampling_type="unknown",
+        self_selected=False,
+        sponsor_is_interested_party=True,
+        sponsor_is_publisher=False,
+    )
     return attributes
 
 

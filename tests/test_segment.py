@@ -105,10 +105,40 @@ def test_sentences(paragraph: str, sentences: list[str]) -> None:
 @st.composite
 def press_text(draw: st.DrawFn) -> str:
     pieces = st.sampled_from(
-        ["M.", "Dupont", "a", "dit", ".", "!", "?", "…", "«", "»", "\u00a0", "\u202f", " ", "\n",
-         "\n\n", "\t", "2,5", "%", "art.", "S.A.", "https://x.fr/a.b", "Le", "il", "1.", "- ",
-         "J.-C.", "’", "(", ")", "é", "\r\n"]
-    )  # fmt: skip
+        [
+            "M.",
+            "Dupont",
+            "a",
+            "dit",
+            ".",
+            "!",
+            "?",
+            "…",
+            "«",
+            "»",
+            "\u00a0",
+            "\u202f",
+            " ",
+            "\n",
+            "\n\n",
+            "\t",
+            "2,5",
+            "%",
+            "art.",
+            "S.A.",
+            "https://x.fr/a.b",
+            "Le",
+            "il",
+            "1.",
+            "- ",
+            "J.-C.",
+            "’",
+            "(",
+            ")",
+            "é",
+            "\r\n",
+        ]
+    )
     return normalize_text("".join(draw(st.lists(pieces, max_size=60))))
 
 

@@ -49,10 +49,14 @@ class Editor:
         doc = self.document()
         start, end = doc["sentences"][0]
         record = {
-            "id": "a1", "doc_id": doc["id"], "layer": "claims", "label": "CLAIM",
-            "start": start, "end": end,
+            "id": "a1",
+            "doc_id": doc["id"],
+            "layer": "claims",
+            "label": "CLAIM",
+            "start": start,
+            "end": end,
             "quote": {"exact": doc["text"][start:end], "prefix": "", "suffix": ""},
-        }  # fmt: skip
+        }
         record.update(changes)
         return record
 

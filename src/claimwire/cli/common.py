@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from rich.console import Console
@@ -19,6 +20,8 @@ from claimwire.errors import ClaimwireError
 
 console = Console()
 err_console = Console(stderr=True)
+if not console.is_terminal and "COLUMNS" not in os.environ:
+    console.width = 120  # logs and pipes get whole tables, not 80-column ones
 
 
 def report_error(error: ClaimwireError) -> None:

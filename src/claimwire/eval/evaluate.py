@@ -40,7 +40,7 @@ from claimwire.eval.metrics import (
 from claimwire.eval.scoring import SpanTaskScorer, StanceScorer, Statistics, stance_scores
 from claimwire.eval.tasks import Task, find_task
 from claimwire.eval.units import UNIT_KINDS, default_unit
-from claimwire.model import Document
+from claimwire.model import Annotation, Document
 
 
 def _sha8(path: Path) -> str:
@@ -85,6 +85,8 @@ class Evaluation:
     gold_label: str
     unit: str
     all_documents: dict[str, Document]
+    context: tuple[Annotation, ...]
+    """Gold annotations predictions may refer to: the SOURCEs that stance holders name."""
     resamples: int = DEFAULT_RESAMPLES
     seed: int = DEFAULT_SEED
 
@@ -121,6 +123,13 @@ class Evaluation:
         if chosen not in UNIT_KINDS or (chosen == "item" and spec.kind != "stance"):
             raise ClaimwireError(f"unit {chosen!r} does not fit a {spec.kind} task")
         ids = {d.id for d in documents}
+        referable = {
+            label
+            for name in spec.labels
+            for attribute in schema.labels[name].attributes.values()
+            for label in attribute.labels
+        }
+        context = tuple(a for a in gold_set.annotations if a.label in referable)
         gold_set = filter_set(gold_set, spec.related_labels)
         gold_set = AnnotationSet(
             gold_set.name,
@@ -129,7 +138,17 @@ class Evaluation:
         )
         every = {d.id: d for d in open_release(release, verify=False).documents()}
         return cls(
-            release, spec, schema, documents, gold_set, gold_label, chosen, every, resamples, seed
+            release,
+            spec,
+            schema,
+            documents,
+            gold_set,
+            gold_label,
+            chosen,
+            every,
+            context,
+            resamples,
+            seed,
         )
 
     @property
@@ -147,7 +166,6 @@ class Evaluation:
         self, path: Path, *, fix_offsets: bool = False, name: str | None = None
     ) -> CheckReport:
         """Run the format checker on a prediction file; problems raise a located error."""
-        holders = tuple(a for a in self.gold.annotations if a.label != self.task.labels[0])
         report = check_predictions(
             path,
             self.all_documents,
@@ -155,7 +173,7 @@ class Evaluation:
             self.task,
             fix_offsets=fix_offsets,
             name=name,
-            context=holders,
+            context=self.context,
         )
         if not report.ok:
             shown = "\n  ".join(report.problems[:20])

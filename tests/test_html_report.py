@@ -1,0 +1,139 @@
+"""The HTML error-analysis page, loaded in real headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from claimwire.corpus.release import build_release, open_release
+from claimwire.model import Annotation, Quote
+
+from .helpers import run_cli
+
+TEXT = (
+    "Titre <b>gras</b> et <script>window.pwned = 1</script>\n\n"
+    "PARIS, 3 mars 2025 (GLOBE NEWSWIRE) — Le commerce a atteint 12 milliards d’euros. "
+    "Selon l’Insee, 90 % des personnes interrogées approuvent. La croissance est forte."
+)
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    if os.environ.get("CI"):
+        pytest.fail("Chromium is not installed; .ci/run installs Debian's chromium package")
+    pytest.skip("Chromium is not installed (apt-get install chromium); CI installs it")
+
+
+def span(doc_id: str, text: str, ann_id: str, exact: str) -> Annotation:
+    start = text.index(exact)
+    end = start + len(exact)
+    return Annotation(
+        ann_id,
+        doc_id,
+        "claims",
+        "CLAIM",
+        start,
+        end,
+        Quote.from_text(text, start, end),
+        {"claim_type": "quantity", "checkworthy": True},
+    )
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("html")
+    raw = root / "raw"
+    raw.mkdir()
+    (raw / "doc.jsonl").write_text(json.dumps({"text": TEXT, "split": "test"}) + "\n", "utf-8")
+    gold_claims = [
+        "Le commerce a atteint 12 milliards d’euros",
+        "90 % des personnes interrogées approuvent",
+        "La croissance est forte",
+    ]
+
+    def gold(documents):  # type: ignore[no-untyped-def]
+        [document] = list(documents)
+        return [span(document.id, document.text, f"g{i}", c) for i, c in enumerate(gold_claims)], []
+
+    schema = Path(__file__).resolve().parent.parent / "annotation" / "schema.yaml"
+    build_release(raw, root / "releases", "1.0.0", gold=gold, schema_file=schema)
+    release = root / "releases" / "1.0.0"
+    [document] = list(open_release(release).documents())
+    predictions = [
+        span(
+            document.id, document.text, "p0", "Le commerce a atteint 12 milliards d’euros"
+        ),  # matched
+        span(document.id, document.text, "p1", "90 % des personnes"),  # partial (boundary)
+        span(document.id, document.text, "p2", "<script>window.pwned = 1</script>"),  # spurious
+    ]  # the third gold claim is missed
+    path = root / "preds.jsonl"
+    path.write_text(
+        "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in predictions)
+    )
+    html = root / "report.html"
+    result = run_cli(
+        "eval", "score", path, "--task", "claims", "--release", release, "--html", html
+    )
+    assert result.returncode == 0, result.stderr
+    return html
+
+
+def run_chromium(*args: str) -> subprocess.CompletedProcess[str]:
+    profile = Path(os.environ.get("TMPDIR", "/tmp")) / f"claimwire-chromium-{os.getpid()}"
+    return subprocess.run(
+        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_page_renders_highlights_in_chromium(report: Path) -> None:
+    done = run_chromium("--enable-logging=stderr", "--v=0", "--dump-dom", report.as_uri())
+    assert done.returncode == 0, done.stderr[-2000:]
+    dom = done.stdout
+    classes = re.findall(r'<mark class="(\w+)"', dom)
+    gold_part, system_part = dom.split('class="text gold"')[1].split('class="text system"')
+    assert re.findall(r'<mark class="(\w+)"', gold_part) == ["matched", "partial", "missed"]
+    assert re.findall(r'<mark class="(\w+)"', system_part.split("</section>")[0]) == [
+        "spurious",
+        "matched",
+        "partial",
+    ]
+    assert len(classes) >= 6
+    # corpus text is text: the <script> and <b> of the document are escaped, never elements
+    assert "<script>" not in dom and "&lt;script&gt;window.pwned = 1&lt;/script&gt;" in dom
+    assert "<b>gras</b>" not in dom and "&lt;b&gt;gras&lt;/b&gt;" in dom
+    console_errors = [
+        line
+        for line in done.stderr.splitlines()
+        if "CONSOLE" in line and ("Error" in line or "Uncaught" in line)
+    ]
+    assert console_errors == []
+
+
+def test_screenshot_is_a_real_picture(report: Path, tmp_path: Path) -> None:
+    shot = tmp_path / "report.png"
+    done = run_chromium(f"--screenshot={shot}", "--window-size=1200,900", report.as_uri())
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000

@@ -1,0 +1,107 @@
+"""Scores, intervals and paired tests against naive re-implementations and scikit-learn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+
+from claimwire.eval.matching import SpanSet, overlap_credit_by_unit
+from claimwire.eval.metrics import (
+    approximate_randomization,
+    bootstrap_interval,
+    overlap_prf,
+    paired_bootstrap,
+    resample_weights,
+    span_prf,
+)
+from claimwire.eval.scoring import stance_scores
+
+RNG = np.random.default_rng(7)
+UNITS = 40
+STATS_A = RNG.integers(0, 5, size=(UNITS, 5)).astype(float)
+STATS_B = RNG.integers(0, 5, size=(UNITS, 5)).astype(float)
+
+
+def f1(stats: np.ndarray) -> np.ndarray:
+    return np.asarray(span_prf(stats)[2])
+
+
+def test_bootstrap_interval_equals_a_naive_loop() -> None:
+    weights = resample_weights(UNITS, 500, seed=3)
+    naive = []
+    for row in weights:
+        sample = np.repeat(np.arange(UNITS), row.astype(int))
+        naive.append(float(f1(STATS_A[sample].sum(0))))
+    naive.sort()
+    interval = bootstrap_interval(STATS_A, f1, resamples=500, seed=3)
+    assert interval.low == pytest.approx(naive[int(np.floor(0.025 * 499))])
+    assert interval.high == pytest.approx(naive[int(np.ceil(0.975 * 499))])
+    assert interval.low <= float(f1(STATS_A.sum(0))) <= interval.high
+    assert weights.sum(1).tolist() == [UNITS] * 500
+
+
+def test_paired_bootstrap_is_sacrebleus_variant() -> None:
+    weights = resample_weights(UNITS, 300, seed=5)
+    observed = float(f1(STATS_A.sum(0)) - f1(STATS_B.sum(0)))
+    deltas = np.array([float(f1(w @ STATS_A) - f1(w @ STATS_B)) for w in weights])
+    expected = (np.sum(np.abs(deltas - deltas.mean()) >= abs(observed)) + 1) / 301
+    result = paired_bootstrap(STATS_A, STATS_B, f1, resamples=300, seed=5)
+    assert result.delta == pytest.approx(observed)
+    assert result.p_value == pytest.approx(expected)
+
+
+def test_approximate_randomization_matches_a_naive_loop() -> None:
+    trials = 400
+    result = approximate_randomization(STATS_A, STATS_B, f1, trials=trials, seed=9, chunk=trials)
+    rng = np.random.default_rng(9)
+    swaps = rng.random((trials, UNITS)) < 0.5
+    observed = float(f1(STATS_A.sum(0)) - f1(STATS_B.sum(0)))
+    count = 0
+    for swap in swaps:
+        a = np.where(swap[:, None], STATS_B, STATS_A).sum(0)
+        b = np.where(swap[:, None], STATS_A, STATS_B).sum(0)
+        count += abs(float(f1(a) - f1(b))) >= abs(observed)
+    assert result.p_value == pytest.approx((count + 1) / (trials + 1))
+    identical = approximate_randomization(STATS_A, STATS_A, f1, trials=200, seed=1)
+    assert identical.delta == 0 and identical.p_value == 1.0
+
+
+def test_no_nan_on_empty_statistics() -> None:
+    assert [float(x) for x in span_prf(np.zeros(5))] == [0.0, 0.0, 0.0]
+    assert [float(x) for x in overlap_prf(np.zeros(4))] == [0.0, 0.0, 0.0]
+    interval = bootstrap_interval(np.zeros((3, 5)), f1, resamples=50)
+    assert (interval.low, interval.high) == (0.0, 0.0)
+
+
+def test_overlap_credit_fixes_the_ptc_recall_defect() -> None:
+    """PTC's per-technique recall reuses the precision numerator: gold [0,100), prediction
+    [0,10) prints R = 1.0. Here R = 10/100."""
+    gold = SpanSet.from_tuples([(0, 0, 0, 100, 0)])
+    pred = SpanSet.from_tuples([(0, 0, 0, 10, 0)])
+    precision, recall, _ = overlap_prf(overlap_credit_by_unit(gold, pred, 1).sum(0))
+    assert (float(precision), float(recall)) == (1.0, pytest.approx(0.1))
+    # a prediction over two gold spans of the same label earns credit from both (PTC's sum)
+    gold = SpanSet.from_tuples([(0, 0, 0, 10, 0), (0, 0, 20, 30, 0)])
+    pred = SpanSet.from_tuples([(0, 0, 5, 25, 0), (0, 1, 0, 10, 0)])  # second: other label
+    stats = overlap_credit_by_unit(gold, pred, 1).sum(0)
+    assert stats.tolist() == [pytest.approx(10 / 20), 2, pytest.approx(0.5 + 0.5), 2]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_stance_scores_equal_scikit_learn(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    classes = ["FAVOR", "AGAINST", "NONE"]
+    gold = rng.choice(classes, size=60, p=[0.5, 0.2 if seed else 0.0, 0.3 if seed else 0.5])
+    pred = rng.choice(classes, size=60)
+    confusion = confusion_matrix(gold, pred, labels=classes).astype(float).reshape(-1)
+    ours = stance_scores(confusion, classes, ["FAVOR", "AGAINST"])
+    assert float(ours["f_avg"]) == pytest.approx(
+        f1_score(gold, pred, labels=["FAVOR", "AGAINST"], average="macro", zero_division=0)
+    )
+    assert float(ours["macro_f1"]) == pytest.approx(
+        f1_score(gold, pred, labels=classes, average="macro", zero_division=0)
+    )
+    p, r, f, _ = precision_recall_fscore_support(gold, pred, labels=classes, zero_division=0)
+    assert np.allclose(ours["precision"], p) and np.allclose(ours["recall"], r)
+    assert np.allclose(ours["f1"], f)
