@@ -20,10 +20,10 @@ from __future__ import annotations
 import argparse
 import random
 import tempfile
-import threading
 import time
 from pathlib import Path
 
+from measure import MB, PeakRss
 from rich.console import Console
 from rich.table import Table
 
@@ -36,38 +36,6 @@ from claimwire.corpus.validate import validate_release
 REPO = Path(__file__).resolve().parent.parent
 CITIES = ["PÉKIN", "PARIS", "MONTRÉAL", "GENÈVE", "ASTANA", "BRUXELLES", "DAKAR", "LYON"]
 MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "septembre"]
-MB = 1_000_000
-
-
-class PeakRss:
-    """Samples this process's resident memory in a thread; ``peak`` is the highest seen."""
-
-    def __init__(self, interval: float = 0.02) -> None:
-        self.interval = interval
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    @staticmethod
-    def current() -> int:
-        with open("/proc/self/statm") as handle:
-            pages = int(handle.read().split()[1])
-        return pages * 4096
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.current())
-            time.sleep(self.interval)
-
-    def __enter__(self) -> PeakRss:
-        self.peak = self.current()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self.current())
 
 
 def paragraph_pool() -> list[str]:
@@ -89,8 +57,14 @@ def write_corpus(raw: Path, documents: int, rng: random.Random) -> int:
             "a été généré pour mesurer la vitesse."
         )
         body = rng.sample(pool, rng.randint(8, 30))
-        text = "\n\n".join([f"Titre du communiqué {i}", dateline, *body,
-                            f"GlobeNewswire Distribution ID {1_000_000 + i}"])  # fmt: skip
+        text = "\n\n".join(
+            [
+                f"Titre du communiqué {i}",
+                dateline,
+                *body,
+                f"GlobeNewswire Distribution ID {1_000_000 + i}",
+            ]
+        )
         (raw / f"release-{i:05d}.txt").write_text(text, encoding="utf-8")
         characters += len(text)
     return characters
@@ -104,9 +78,11 @@ def bench_build(workdir: Path, documents: int, rng: random.Random) -> dict[str, 
     with PeakRss() as memory:
         start = time.perf_counter()
         build_release(
-            raw, releases, "0.1.0",
+            raw,
+            releases,
+            "0.1.0",
             validate=lambda path, parent: [str(p) for p in validate_release(path)],
-        )  # fmt: skip
+        )
         build_seconds = time.perf_counter() - start
     release = releases / "0.1.0"
     size = sum(f.stat().st_size for f in release.iterdir())

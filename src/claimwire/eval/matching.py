@@ -8,9 +8,9 @@ SemEval-2013 Task 9.1 schemes, as nervaluate names its counts — COR, INC, PAR,
 * ``type``    — overlap with the same label → COR; overlap with another label → INC.
 
 Unlike nervaluate 1.x, which walks the predictions in file order and greedily takes the first
-gold span each one overlaps, assignment here is one-to-one and independent of order: exact
-matches first (as multisets), then the remaining overlapping pairs by decreasing overlap,
-ties broken by position. "Sufficient overlap" is nervaluate's: at least ``min_overlap`` (1 %
+gold span each one overlaps, assignment here is one-to-one and independent of order: the
+pairs that earn COR first, then the remaining overlapping pairs by decreasing overlap, ties
+broken by position. "Sufficient overlap" is nervaluate's: at least ``min_overlap`` (1 %
 by default) of the gold span. Everything is vectorized with numpy; only the final greedy
 pass over overlapping pairs (a small fraction of all spans) is a Python loop.
 """
@@ -24,6 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 COR, INC, PAR, MIS, SPU = range(5)
+OUT = -1
+"""The outcome of a span that does not take part (another label, in a per-label match)."""
 OUTCOMES = ("cor", "inc", "par", "mis", "spu")
 SCHEMES = ("strict", "exact", "partial", "type")
 DEFAULT_MIN_OVERLAP = 0.01
@@ -68,48 +70,11 @@ class Match:
 
     def counts_by_unit(self, gold: SpanSet, pred: SpanSet, units: int) -> NDArray[np.float64]:
         """``(units, 5)`` counts of COR, INC, PAR, MIS, SPU; pairs count in the gold's unit."""
-        table = np.zeros((units, 5), dtype=np.float64)
-        for outcome in (COR, INC, PAR, MIS):
-            table[:, outcome] = np.bincount(
-                gold.unit[self.gold_outcome == outcome], minlength=units
-            )
-        table[:, SPU] = np.bincount(pred.unit[self.pred_outcome == SPU], minlength=units)
+        # one bincount per side; column 0 collects the spans that take no part (OUT = -1)
+        cells = gold.unit * 6 + (self.gold_outcome + 1)
+        table = np.bincount(cells, minlength=units * 6).reshape(units, 6)[:, 1:].astype(float)
+        table[:, SPU] = np.bincount(pred.unit, weights=self.pred_outcome == SPU, minlength=units)
         return table
-
-
-def _exact_pairs(gold: SpanSet, pred: SpanSet, with_label: bool) -> tuple[Ints, Ints]:
-    """Indices of gold and predicted spans with equal keys, matched as multisets: the r-th
-    gold of a key is paired with the r-th prediction of that key."""
-    if not len(gold) or not len(pred):
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    label_g = gold.label if with_label else np.zeros_like(gold.label)
-    label_p = pred.label if with_label else np.zeros_like(pred.label)
-    keys = [
-        np.concatenate(pair)
-        for pair in (
-            (gold.end, pred.end),
-            (gold.start, pred.start),
-            (label_g, label_p),
-            (gold.doc, pred.doc),
-        )
-    ]
-    side = np.concatenate([np.zeros(len(gold), np.int64), np.ones(len(pred), np.int64)])
-    index = np.concatenate([np.arange(len(gold)), np.arange(len(pred))])
-    order = np.lexsort([index, side, *keys])  # within a key: golds first, then predictions
-    sorted_keys = [k[order] for k in keys]
-    side = side[order]
-    positions = np.arange(len(order))
-    key_change = np.ones(len(order), dtype=bool)
-    key_change[1:] = np.any([k[1:] != k[:-1] for k in sorted_keys], axis=0)
-    side_change = key_change.copy()
-    side_change[1:] |= side[1:] != side[:-1]
-    key_start = np.maximum.accumulate(np.where(key_change, positions, 0))
-    block_start = np.maximum.accumulate(np.where(side_change, positions, 0))
-    is_pred = side == 1
-    golds_of_key = np.where(is_pred, block_start - key_start, 0)
-    rank = positions - block_start
-    paired = is_pred & (rank < golds_of_key)
-    return index[order][key_start[paired] + rank[paired]], index[order][paired]
 
 
 def overlap_pairs(
@@ -120,10 +85,10 @@ def overlap_pairs(
     if not len(gold) or not len(pred):
         empty = np.empty(0, np.int64)
         return empty, empty, empty
-    order = np.lexsort([gold.start, gold.doc])
+    big = int(max(gold.end.max(), pred.end.max())) + 1
+    order = np.argsort(gold.doc * big + gold.start, kind="stable")
     g_doc, g_start, g_end = gold.doc[order], gold.start[order], gold.end[order]
     # running max of ends within each document (documents are sorted, so doc*big resets it)
-    big = int(max(g_end.max(), pred.end.max())) + 1
     reach = np.maximum.accumulate(g_doc * big + g_end) - g_doc * big
     # golds in the same document that start before each prediction ends
     combined = g_doc * big + g_start
@@ -163,60 +128,104 @@ def _assign(
     gold_match: Ints,
     pred_match: Ints,
 ) -> tuple[Ints, Ints]:
-    """Greedy one-to-one assignment of free spans by decreasing overlap; ties by position."""
+    """One-to-one assignment of free spans by decreasing overlap, ties broken by position.
+
+    A pair whose gold and prediction overlap nothing else is taken at once (vectorized);
+    only spans in contention go through the greedy pass, in a deterministic order.
+    """
     g, p, length = pairs
     free = (gold_match[g] < 0) & (pred_match[p] < 0)
     g, p, length = g[free], p[free], length[free]
-    order = np.lexsort(
-        [
-            pred.label[p],
-            gold.label[g],
-            pred.end[p],
-            pred.start[p],
-            gold.end[g],
-            gold.start[g],
-            gold.doc[g],
-            -length,
-        ]
+    if not len(g):
+        return g, p
+    alone = (np.bincount(g, minlength=len(gold))[g] == 1) & (
+        np.bincount(p, minlength=len(pred))[p] == 1
     )
-    chosen_g: list[int] = []
-    chosen_p: list[int] = []
-    used_g: set[int] = set()
-    used_p: set[int] = set()
-    for gi, pi in zip(g[order].tolist(), p[order].tolist(), strict=True):
-        if gi not in used_g and pi not in used_p:
-            used_g.add(gi)
-            used_p.add(pi)
-            chosen_g.append(gi)
-            chosen_p.append(pi)
-    return np.array(chosen_g, np.int64), np.array(chosen_p, np.int64)
+    chosen_g, chosen_p = [g[alone]], [p[alone]]
+    g, p, length = g[~alone], p[~alone], length[~alone]
+    if len(g):
+        order = np.lexsort([pred.label[p], gold.label[g], pred.end[p], pred.start[p],
+                            gold.end[g], gold.start[g], gold.doc[g], -length])  # fmt: skip
+        used_g: set[int] = set()
+        used_p: set[int] = set()
+        greedy_g: list[int] = []
+        greedy_p: list[int] = []
+        for gi, pi in zip(g[order].tolist(), p[order].tolist(), strict=True):
+            if gi not in used_g and pi not in used_p:
+                used_g.add(gi)
+                used_p.add(pi)
+                greedy_g.append(gi)
+                greedy_p.append(pi)
+        chosen_g.append(np.array(greedy_g, np.int64))
+        chosen_p.append(np.array(greedy_p, np.int64))
+    return np.concatenate(chosen_g), np.concatenate(chosen_p)
+
+
+class Matcher:
+    """Matches one gold set with one prediction set under any scheme, overall or for one
+    label: the overlapping pairs are found once and shared by every scheme and label."""
+
+    def __init__(
+        self, gold: SpanSet, pred: SpanSet, min_overlap: float = DEFAULT_MIN_OVERLAP
+    ) -> None:
+        self.gold = gold
+        self.pred = pred
+        self._pairs: dict[int | None, tuple[Ints, Ints, Ints, NDArray[np.bool_], NDArray[np.bool_]]]
+        g, p, length = overlap_pairs(gold, pred, min_overlap)
+        self._pairs = {None: self._with_tests(g, p, length)}
+
+    def _with_tests(
+        self, g: Ints, p: Ints, length: Ints
+    ) -> tuple[Ints, Ints, Ints, NDArray[np.bool_], NDArray[np.bool_]]:
+        gold, pred = self.gold, self.pred
+        same_label = gold.label[g] == pred.label[p]
+        same_bounds = (gold.start[g] == pred.start[p]) & (gold.end[g] == pred.end[p])
+        return g, p, length, same_label, same_bounds
+
+    def _pairs_of(
+        self, label: int | None
+    ) -> tuple[Ints, Ints, Ints, NDArray[np.bool_], NDArray[np.bool_]]:
+        if label not in self._pairs:
+            g, p, length, same_label, same_bounds = self._pairs[None]
+            keep = same_label & (self.gold.label[g] == label)
+            self._pairs[label] = (g[keep], p[keep], length[keep], same_label[keep],
+                                  same_bounds[keep])  # fmt: skip
+        return self._pairs[label]
+
+    def match(self, scheme: str, label: int | None = None) -> Match:
+        """Match under ``scheme``; with ``label``, only spans of that label take part (as
+        in nervaluate's per-label tables, where a label swap is a MIS and a SPU)."""
+        if scheme not in SCHEMES:
+            raise ValueError(f"unknown scheme {scheme!r}; expected one of {', '.join(SCHEMES)}")
+        gold, pred = self.gold, self.pred
+        g, p, length, same_label, same_bounds = self._pairs_of(label)
+        gold_outcome = np.full(len(gold), MIS, dtype=np.int8)
+        pred_outcome = np.full(len(pred), SPU, dtype=np.int8)
+        if label is not None:
+            gold_outcome[gold.label != label] = OUT
+            pred_outcome[pred.label != label] = OUT
+        gold_match = np.full(len(gold), -1, dtype=np.int64)
+        pred_match = np.full(len(pred), -1, dtype=np.int64)
+
+        def take(mask: NDArray[np.bool_] | None, outcome: int) -> None:
+            pairs = (g, p, length) if mask is None else (g[mask], p[mask], length[mask])
+            chosen_g, chosen_p = _assign(gold, pred, pairs, gold_match, pred_match)
+            gold_match[chosen_g], pred_match[chosen_p] = chosen_p, chosen_g
+            gold_outcome[chosen_g] = pred_outcome[chosen_p] = outcome
+
+        if scheme == "type":
+            take(same_label, COR)
+        else:
+            take(same_bounds & same_label if scheme == "strict" else same_bounds, COR)
+        take(None, PAR if scheme == "partial" else INC)
+        return Match(gold_outcome, pred_outcome, gold_match, pred_match)
 
 
 def match(
     gold: SpanSet, pred: SpanSet, scheme: str, min_overlap: float = DEFAULT_MIN_OVERLAP
 ) -> Match:
     """Match predicted spans to gold spans under one scheme."""
-    if scheme not in SCHEMES:
-        raise ValueError(f"unknown scheme {scheme!r}; expected one of {', '.join(SCHEMES)}")
-    gold_outcome = np.full(len(gold), MIS, dtype=np.int8)
-    pred_outcome = np.full(len(pred), SPU, dtype=np.int8)
-    gold_match = np.full(len(gold), -1, dtype=np.int64)
-    pred_match = np.full(len(pred), -1, dtype=np.int64)
-
-    def take(matched: tuple[Ints, Ints], outcome: int) -> None:
-        g, p = matched
-        gold_match[g], pred_match[p] = p, g
-        gold_outcome[g] = pred_outcome[p] = outcome
-
-    g, p, length = overlap_pairs(gold, pred, min_overlap)
-    if scheme == "type":
-        same = gold.label[g] == pred.label[p]
-        take(_assign(gold, pred, (g[same], p[same], length[same]), gold_match, pred_match), COR)
-    else:
-        take(_exact_pairs(gold, pred, with_label=scheme == "strict"), COR)
-    second = PAR if scheme == "partial" else INC
-    take(_assign(gold, pred, (g, p, length), gold_match, pred_match), second)
-    return Match(gold_outcome, pred_outcome, gold_match, pred_match)
+    return Matcher(gold, pred, min_overlap).match(scheme)
 
 
 def overlap_credit_by_unit(gold: SpanSet, pred: SpanSet, units: int) -> NDArray[np.float64]:

@@ -17,7 +17,7 @@ import numpy as np
 
 from claimwire.annotation.schema import Schema
 from claimwire.eval.checker import AnnotationSet
-from claimwire.eval.matching import COR, PAR, SpanSet, match, overlap_credit_by_unit
+from claimwire.eval.matching import COR, PAR, Matcher, SpanSet, overlap_credit_by_unit
 from claimwire.eval.metrics import Floats, overlap_prf, safe_divide, span_prf
 from claimwire.eval.tasks import OVERLAP, Task
 from claimwire.eval.units import Units
@@ -113,22 +113,18 @@ class SpanTaskScorer:
             if not any(a.label == label for a in gold_rows):
                 result.notes.append(f"{label} does not occur in the gold: its scores are 0.")
         matches = {}
+        matcher = Matcher(gold_spans, pred_spans)
+        columns = ("cor", "inc", "par", "mis", "spu")
         for scheme in task.span_schemes:
-            found = match(gold_spans, pred_spans, scheme)
+            found = matcher.match(scheme)
             matches[scheme] = found
             result.tables[f"spans/{scheme}"] = Table(
-                found.counts_by_unit(gold_spans, pred_spans, units),
-                span_prf,
-                ("cor", "inc", "par", "mis", "spu"),
+                found.counts_by_unit(gold_spans, pred_spans, units), span_prf, columns
             )
             for index, label in enumerate(task.labels):
-                g_mask, p_mask = gold_spans.label == index, pred_spans.label == index
-                g, p = gold_spans.subset(g_mask), pred_spans.subset(p_mask)
-                per_label = match(g, p, scheme)
+                per_label = matcher.match(scheme, label=index)
                 result.tables[f"spans/{scheme}/{label}"] = Table(
-                    per_label.counts_by_unit(g, p, units),
-                    span_prf,
-                    ("cor", "inc", "par", "mis", "spu"),
+                    per_label.counts_by_unit(gold_spans, pred_spans, units), span_prf, columns
                 )
         if OVERLAP in task.schemes:
             columns = ("p_credit", "predicted", "r_credit", "gold")
@@ -207,8 +203,9 @@ class SpanTaskScorer:
         pred_spans, pred_rows = encoder.encode(pred.annotations)
         gold_by_id = {a.id: a for a in gold_rows}
         pred_by_id = {a.id: a for a in pred_rows}
+        matcher = Matcher(gold_spans, pred_spans)
         for scheme in self.task.span_schemes:
-            found = match(gold_spans, pred_spans, scheme)
+            found = matcher.match(scheme)
             to_gold = {
                 pred_rows[p].id: gold_rows[g].id
                 for p, g in enumerate(found.pred_match.tolist())
