@@ -14,16 +14,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Until the benchmark lands: rebuild the bundled corpus (0.1.0, then 1.0.0 with the gold) in a
-# temporary folder, validate it and print its statistics.
+# The main job: every built-in system on every task over the bundled release; writes
+# eval/leaderboard.md, eval/report.html and eval/runs/, and prints the leaderboard.
 run: $(STAMP)
-	@tmp=$$(mktemp -d); \
-	$(BIN)/claimwire corpus build --version 0.1.0 --out $$tmp/releases \
-	  && $(BIN)/claimwire corpus build --version 1.0.0 --parent 0.1.0 --gold annotation/gold \
-	       --out $$tmp/releases \
-	  && $(BIN)/claimwire corpus validate $$tmp/releases/1.0.0 \
-	  && $(BIN)/claimwire corpus stats $$tmp/releases/1.0.0; \
-	status=$$?; rm -rf $$tmp; exit $$status
+	$(BIN)/claimwire benchmark
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

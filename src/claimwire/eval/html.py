@@ -137,12 +137,11 @@ def _documents_section(result: SystemResult, documents: Sequence[Document]) -> s
     return "".join(sections)
 
 
-def render_html(evaluation: Evaluation, results: Sequence[SystemResult]) -> str:
+def _task_section(evaluation: Evaluation, results: Sequence[SystemResult]) -> str:
     task = evaluation.task
     parts = [
-        "<!doctype html><html lang=en><head><meta charset=utf-8>",
-        f"<title>claimwire — {escape(task.name)}</title><style>{STYLE}</style></head><body>",
-        f"<h1>claimwire · task <code>{escape(task.name)}</code></h1>",
+        f'<section class="task" data-task="{escape(task.name)}">',
+        f"<h1>Task <code>{escape(task.name)}</code></h1>",
         f"<p>{escape(task.description)}</p>",
         f"<p><code class=signature>{escape(evaluation.signature())}</code></p>",
         _table(leaderboard(results)),
@@ -150,12 +149,13 @@ def render_html(evaluation: Evaluation, results: Sequence[SystemResult]) -> str:
     notes = dict.fromkeys(n for r in results for n in r.statistics.notes)
     if notes:
         parts.append("<ul class=notes>" + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>")
-    parts.append(
-        "<p class=legend>Primary scheme <b>" + escape(task.primary) + "</b>: "
-        '<mark class="matched">matched</mark><mark class="partial">partial / incorrect</mark>'
-        '<mark class="missed">missed (gold only)</mark>'
-        '<mark class="spurious">spurious (system only)</mark></p>'
-    )
+    if task.kind == "spans":
+        parts.append(
+            "<p class=legend>Primary scheme <b>" + escape(task.primary) + "</b>: "
+            '<mark class="matched">matched</mark><mark class="partial">partial / incorrect</mark>'
+            '<mark class="missed">missed (gold only)</mark>'
+            '<mark class="spurious">spurious (system only)</mark></p>'
+        )
     for result in results:
         parts.append(
             f'<h2 class=system data-system="{escape(result.system)}">{escape(result.system)}</h2>'
@@ -165,8 +165,23 @@ def render_html(evaluation: Evaluation, results: Sequence[SystemResult]) -> str:
             parts.append(_confusion_svg(stance["classes"], stance["confusion"]))
         parts.append(_relations_table(result))
         parts.append(_documents_section(result, evaluation.documents))
-    parts.append("</body></html>")
+    parts.append("</section>")
     return "".join(parts)
+
+
+def render_page(sections: Sequence[tuple[Evaluation, Sequence[SystemResult]]]) -> str:
+    """One self-contained page with a section per task."""
+    names = ", ".join(evaluation.task.name for evaluation, _ in sections)
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<title>claimwire — {escape(names)}</title><style>{STYLE}</style></head><body>"
+        + "".join(_task_section(evaluation, results) for evaluation, results in sections)
+        + "</body></html>"
+    )
+
+
+def render_html(evaluation: Evaluation, results: Sequence[SystemResult]) -> str:
+    return render_page([(evaluation, results)])
 
 
 def _relations_table(result: SystemResult) -> str:

@@ -144,8 +144,18 @@ def _assign(
     chosen_g, chosen_p = [g[alone]], [p[alone]]
     g, p, length = g[~alone], p[~alone], length[~alone]
     if len(g):
-        order = np.lexsort([pred.label[p], gold.label[g], pred.end[p], pred.start[p],
-                            gold.end[g], gold.start[g], gold.doc[g], -length])  # fmt: skip
+        order = np.lexsort(
+            [
+                pred.label[p],
+                gold.label[g],
+                pred.end[p],
+                pred.start[p],
+                gold.end[g],
+                gold.start[g],
+                gold.doc[g],
+                -length,
+            ]
+        )
         used_g: set[int] = set()
         used_p: set[int] = set()
         greedy_g: list[int] = []
@@ -188,8 +198,13 @@ class Matcher:
         if label not in self._pairs:
             g, p, length, same_label, same_bounds = self._pairs[None]
             keep = same_label & (self.gold.label[g] == label)
-            self._pairs[label] = (g[keep], p[keep], length[keep], same_label[keep],
-                                  same_bounds[keep])  # fmt: skip
+            self._pairs[label] = (
+                g[keep],
+                p[keep],
+                length[keep],
+                same_label[keep],
+                same_bounds[keep],
+            )
         return self._pairs[label]
 
     def match(self, scheme: str, label: int | None = None) -> Match:

@@ -114,7 +114,7 @@ class SpanTaskScorer:
                 result.notes.append(f"{label} does not occur in the gold: its scores are 0.")
         matches = {}
         matcher = Matcher(gold_spans, pred_spans)
-        columns = ("cor", "inc", "par", "mis", "spu")
+        columns: tuple[str, ...] = ("cor", "inc", "par", "mis", "spu")
         for scheme in task.span_schemes:
             found = matcher.match(scheme)
             matches[scheme] = found

@@ -1,0 +1,102 @@
+"""``claimwire run`` and ``claimwire benchmark``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from claimwire.benchmark import BUILT_IN, benchmark
+from claimwire.cli.common import console, err_console, progress_bar
+from claimwire.cli.eval import _detail_columns, _rich
+from claimwire.corpus.release import open_release
+from claimwire.errors import ClaimwireError
+from claimwire.eval.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED
+from claimwire.eval.report import leaderboard
+from claimwire.systems.base import RunContext, available_systems, load_system, run_system
+
+RELEASE = Path("corpus/releases/1.0.0")
+
+
+def _options(pairs: list[str]) -> dict[str, str]:
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ClaimwireError(f"--option expects KEY=VALUE, got {pair!r}")
+        options[key] = value
+    return options
+
+
+def run(
+    system: str = typer.Argument(..., help="A registered system name (see --list)."),
+    release: Path = typer.Option(RELEASE, help="The release to annotate."),
+    split: str = typer.Option("test", help="Split to annotate (train, dev, test or all)."),
+    out: Path = typer.Option(..., help="Prediction file to write (JSONL); re-runs resume it."),
+    option: list[str] = typer.Option([], "--option", "-o", help="System option KEY=VALUE."),
+    batch_size: int = typer.Option(32, min=1, help="Documents per batch."),
+) -> None:
+    """Run a system over a release split into a prediction file (resumable)."""
+    opened = open_release(release)
+    documents = list(opened.documents())
+    chosen = [d for d in documents if split in ("all", d.split)]
+    if not chosen:
+        raise ClaimwireError(f"no documents of split {split!r}", file=release)
+    instance = load_system(system, _options(option))
+    context = RunContext(
+        opened, chosen, split, documents, list(opened.annotations()), list(opened.relations())
+    )
+    with progress_bar() as bar:
+        task = bar.add_task(f"{system}", total=len(chosen), detail="")
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, detail=f"{done} documents")
+
+        meta = run_system(instance, context, out, batch_size=batch_size, progress=advance)
+    console.print(f"[green]Wrote[/] {escape(str(out))} for {len(chosen)} documents")
+    console.print(f"[dim]{escape(meta['signature'])}[/]", soft_wrap=True)
+
+
+def systems() -> None:
+    """List the registered systems (entry points of claimwire.systems)."""
+    for name, entry in sorted(available_systems().items()):
+        console.print(f"[bold]{escape(name)}[/]  {escape(entry.value)}")
+
+
+def benchmark_command(
+    release: Path = typer.Option(RELEASE, help="The release to benchmark on."),
+    runs: Path = typer.Option(Path("eval/runs"), help="Where each system's predictions go."),
+    leaderboard_path: Path = typer.Option(
+        Path("eval/leaderboard.md"), "--leaderboard", help="Markdown leaderboard to write."
+    ),
+    html: Path | None = typer.Option(Path("eval/report.html"), help="HTML report to write."),
+    bootstrap: int = typer.Option(DEFAULT_RESAMPLES, min=10, help="Bootstrap resamples."),
+    seed: int = typer.Option(DEFAULT_SEED, help="Random seed."),
+    system: list[str] = typer.Option(list(BUILT_IN), "--system", help="Systems to run."),
+) -> None:
+    """Run every built-in system on every task over the bundled release, score them with
+    confidence intervals, write the leaderboard and the HTML report, and print the table."""
+    with err_console.status("benchmark") as status:
+        result = benchmark(
+            release,
+            runs,
+            leaderboard_path,
+            html,
+            resamples=bootstrap,
+            seed=seed,
+            systems=tuple(system),
+            progress=lambda m: status.update(m),
+        )
+    for task_name, scored in result.results.items():
+        board = leaderboard(scored)
+        console.print(_rich(leaderboard(scored, details=False)))
+        if scored[0].task.kind == "spans" and len(board.header) > len(scored[0].task.schemes) + 1:
+            console.print(_rich(_detail_columns(board, len(scored[0].task.schemes))))
+        console.print(
+            f"[dim]{escape(result.evaluations[task_name].signature())}[/]", soft_wrap=True
+        )
+    console.print(
+        f"Leaderboard: {escape(str(leaderboard_path))}"
+        + (f"   HTML report: {escape(str(html))}" if html else "")
+    )

@@ -1,0 +1,1 @@
+"""Systems that produce annotation sets: rule baselines, stance baselines, adapters."""

@@ -1,0 +1,170 @@
+"""Systems: anything that maps documents to an annotation set.
+
+A system is a class registered under the entry-point group ``claimwire.systems`` (so a
+third-party package can add one) with a ``name``, a ``version``, the ``tasks`` it produces
+output for, and ``annotate(documents, context)``. :func:`run_system` runs one over a release
+split into a prediction file, resumably.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from claimwire import __version__
+from claimwire.corpus.release import MANIFEST, Release
+from claimwire.errors import ClaimwireError
+from claimwire.model import Annotation, Document, Relation
+
+ENTRY_POINT_GROUP = "claimwire.systems"
+DONE_SUFFIX = ".done"
+META_SUFFIX = ".meta.json"
+
+
+@dataclass(frozen=True)
+class DocumentOutput:
+    doc_id: str
+    annotations: Sequence[Annotation]
+    relations: Sequence[Relation] = ()
+
+
+@dataclass
+class RunContext:
+    """What a system may read besides the documents it annotates.
+
+    ``gold`` is the release's gold for every document: systems must only read what a task
+    gives as input (the stance task's (holder, target) pairs and their attribution), and
+    training systems read the gold of the training split.
+    """
+
+    release: Release
+    documents: Sequence[Document]
+    split: str
+    all_documents: Sequence[Document] = ()
+    gold: Sequence[Annotation] = ()
+    gold_relations: Sequence[Relation] = ()
+    options: Mapping[str, str] = field(default_factory=dict)
+
+    def gold_of(self, doc_ids: Iterable[str]) -> tuple[list[Annotation], list[Relation]]:
+        wanted = set(doc_ids)
+        return (
+            [a for a in self.gold if a.doc_id in wanted],
+            [r for r in self.gold_relations if r.doc_id in wanted],
+        )
+
+
+@runtime_checkable
+class System(Protocol):
+    name: str
+    version: str
+    tasks: tuple[str, ...]
+
+    def annotate(self, documents: Sequence[Document], context: RunContext) -> list[DocumentOutput]:
+        """Annotate a batch of documents."""
+        ...
+
+
+def available_systems() -> dict[str, Any]:
+    """Registered systems by name (entry points of ``claimwire.systems``)."""
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def load_system(name: str, options: Mapping[str, str] | None = None) -> System:
+    """Instantiate a registered system with its options (``key=value`` strings)."""
+    registry = available_systems()
+    if name not in registry:
+        raise ClaimwireError(f"unknown system {name!r}; registered: {', '.join(sorted(registry))}")
+    factory = registry[name].load()
+    system = factory(**dict(options or {}))
+    if not isinstance(system, System):
+        raise ClaimwireError(f"entry point {name!r} does not build a claimwire System")
+    return system
+
+
+def signature(system: System, release: Release, split: str) -> str:
+    """``system:NAME@VERSION|options:<sha8>|corpus:X.Y.Z@<sha8>|split:S|v:<toolkit>``."""
+    options = json.dumps(getattr(system, "options", {}), sort_keys=True, default=str)
+    corpus = hashlib.sha256((release.path / MANIFEST).read_bytes()).hexdigest()[:8]
+    return (
+        f"system:{system.name}@{system.version}|options:{hashlib.sha256(options.encode()).hexdigest()[:8]}"
+        f"|corpus:{release.version}@{corpus}|split:{split}|v:{__version__}"
+    )
+
+
+def _completed(out: Path) -> set[str]:
+    """Documents a previous run finished, after cutting off any half-written document."""
+    done_path = out.with_name(out.name + DONE_SUFFIX)
+    if not out.exists() or not done_path.exists():
+        return set()
+    finished: dict[str, int] = {}
+    for line in done_path.read_text(encoding="utf-8").splitlines():
+        doc_id, _, offset = line.rpartition("\t")
+        if doc_id:
+            finished[doc_id] = int(offset)
+    end = max(finished.values(), default=0)
+    with out.open("r+b") as handle:
+        handle.truncate(end)  # whatever follows the last finished document is partial
+    return set(finished)
+
+
+def run_system(
+    system: System,
+    context: RunContext,
+    out: Path,
+    *,
+    batch_size: int = 32,
+    progress: Any = None,
+    reproducible: bool = False,
+) -> dict[str, Any]:
+    """Run ``system`` over ``context.documents`` into ``out`` (JSONL), resumably.
+
+    Each document's records are appended and flushed, then the document is recorded in
+    ``out.done`` with the file's length: a re-run skips finished documents and cuts off a
+    half-written one, so an interrupted run always leaves a valid partial file. The run's
+    signature goes to ``out.meta.json`` (without its creation time when ``reproducible``).
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.with_name(out.name + DONE_SUFFIX).exists():
+        raise ClaimwireError(
+            "exists and was not written by `claimwire run` (no .done file); remove it or "
+            "choose another --out",
+            file=out,
+        )
+    finished = _completed(out)
+    todo = [d for d in context.documents if d.id not in finished]
+    meta = {
+        "signature": signature(system, context.release, context.split),
+        "system": system.name,
+        "version": system.version,
+        "options": getattr(system, "options", {}),
+        "release": context.release.version,
+        "split": context.split,
+        "documents": len(context.documents),
+    }
+    if not reproducible:
+        meta["created"] = datetime.now(UTC).replace(microsecond=0).isoformat()
+    with out.open("ab") as handle, out.with_name(out.name + DONE_SUFFIX).open("a") as done:
+        for start in range(0, len(todo), batch_size):
+            batch = todo[start : start + batch_size]
+            for output in system.annotate(batch, context):
+                records: list[Annotation | Relation] = [*output.annotations, *output.relations]
+                lines = [json.dumps(r.to_dict(), ensure_ascii=False) for r in records]
+                handle.write("".join(line + "\n" for line in lines).encode("utf-8"))
+                handle.flush()
+                os.fsync(handle.fileno())
+                done.write(f"{output.doc_id}\t{handle.tell()}\n")
+                done.flush()
+            if progress is not None:
+                progress(len(finished) + start + len(batch), len(context.documents))
+    meta["notes"] = list(getattr(system, "notes", []))
+    out.with_name(out.name + META_SUFFIX).write_text(
+        json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    return meta

@@ -1,0 +1,280 @@
+"""Stance baselines. Like SemEval-2016 Task 6, the task gives each (holder, target) pair and
+the text to judge: the whole release for the issuer, the content attributed to the holder
+(by the gold attribution) for a quoted source. Systems only choose FAVOR / AGAINST / NONE.
+
+* ``stance-majority`` — the most frequent label of the training pairs;
+* ``stance-lexicon`` — counts evaluative words in the sentences that mention the target;
+* ``stance-sklearn`` — TF-IDF + logistic regression (scikit-learn), seeded.
+
+When the training split has fewer than ``min_train`` pairs (the bundled release has none),
+the trained baselines switch to cross-validation over the evaluated pairs: each pair is
+predicted by a model that never saw it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from claimwire.model import Annotation, Document, Relation
+from claimwire.systems.base import DocumentOutput, RunContext
+
+STANCE = "STANCE"
+CLASSES = ("FAVOR", "AGAINST", "NONE")
+# Words that name each target of the schema (accents and case folded before matching).
+TARGET_WORDS: dict[str, tuple[str, ...]] = {
+    "BRI": (
+        "bri",
+        "belt and road",
+        "belt & road",
+        "ceinture",
+        "route de la soie",
+        "routes de la soie",
+        "nouvelles routes",
+    ),
+    "CHINA_CENTRAL_ASIA": (
+        "chine-asie centrale",
+        "chine – asie centrale",
+        "asie centrale",
+        "mecanisme",
+        "partenariat",
+        "cooperation",
+    ),
+    "CHINA_CENTRAL_ASIA_TREATY": ("traite", "bon voisinage"),
+}
+# A small documented French evaluative lexicon (positive / negative), accent-folded.
+POSITIVE = frozenset(
+    "important importante marquante marquant etape succes salue saluer renforcer promouvoir "
+    "confiance benefique amitie efficace dynamique record essentiel majeur soutenant socle "
+    "prosperite stabilite developpement modele mutuels mutuelle respect volonte ferme "
+    "pleinement epanouit elargit bien".split()
+)
+NEGATIVE = frozenset(
+    "critique critiquer denonce denoncer menace echec preoccupation inquietude oppose "
+    "condamne risque dette piege rejet rejette protectionnisme hostile tension conflit "
+    "sanction sanctions abus".split()
+)
+_FOLD = str.maketrans("àâäéèêëîïôöùûüç’", "aaaeeeeiioouuuc'")
+_WORD = re.compile(r"[a-z']+")
+
+
+def fold(text: str) -> str:
+    return text.lower().translate(_FOLD)
+
+
+@dataclass(frozen=True)
+class StanceItem:
+    """One (holder, target) pair of the stance task, with the text that judges it."""
+
+    doc_id: str
+    holder: str
+    target: str
+    text: str
+
+
+def _name_key(text: str) -> str:
+    names = re.findall(r"[A-ZÀ-Ý][\w’'-]+(?:\s+[A-ZÀ-Ý][\w’'-]+)+", text)
+    return names[0] if names else text
+
+
+def stance_items(
+    document: Document, gold: Sequence[Annotation], relations: Sequence[Relation]
+) -> list[StanceItem]:
+    """The pairs to label in ``document``: each gold STANCE without its label, with the
+    issuer's text (the release) or the text the gold attributes to the holder."""
+    by_id = {a.id: a for a in gold}
+    items = []
+    for annotation in gold:
+        if annotation.label != STANCE or annotation.doc_id != document.id:
+            continue
+        holder = str(annotation.attributes.get("holder"))
+        target = str(annotation.attributes.get("target"))
+        if holder == "issuer" or holder not in by_id:
+            text = document.text
+        else:
+            source = by_id[holder]
+            key = _name_key(document.text[source.start : source.end])
+            spans = []
+            for relation in relations:
+                tail, head = by_id.get(relation.tail), by_id.get(relation.head)
+                if relation.type != "attributed_to" or tail is None or head is None:
+                    continue
+                if tail.id == holder or key in document.text[tail.start : tail.end]:
+                    spans.append(document.text[head.start : head.end])
+            text = " ".join(spans)
+        items.append(StanceItem(document.id, holder, target, text))
+    return items
+
+
+def _output(
+    document: Document, items: Sequence[StanceItem], labels: Sequence[str], author: str
+) -> DocumentOutput:
+    annotations = [
+        Annotation(
+            f"{document.id}:{author}-{i + 1}",
+            document.id,
+            "stance",
+            STANCE,
+            attributes={"holder": item.holder, "target": item.target, "stance": label},
+            author=author,
+        )
+        for i, (item, label) in enumerate(zip(items, labels, strict=True))
+    ]
+    return DocumentOutput(document.id, annotations)
+
+
+class _StanceSystem:
+    tasks = ("stance",)
+    version = "1.0"
+    name = "stance"
+
+    def __init__(self, **options: str) -> None:
+        self.options = dict(options)
+        self.min_train = int(options.get("min_train", 20))
+        self.folds = int(options.get("folds", 5))
+        self.seed = int(options.get("seed", 12345))
+        self.notes: list[str] = []
+
+    def _items(
+        self, documents: Sequence[Document], context: RunContext
+    ) -> list[tuple[Document, list[StanceItem]]]:
+        gold, relations = context.gold_of(d.id for d in documents)
+        return [(d, stance_items(d, gold, relations)) for d in documents]
+
+    def _training(self, context: RunContext) -> tuple[list[StanceItem], list[str]]:
+        train_docs = [d for d in context.all_documents if d.split == "train"]
+        gold, relations = context.gold_of(d.id for d in train_docs)
+        labels = {
+            (a.doc_id, str(a.attributes.get("holder")), str(a.attributes.get("target"))): str(
+                a.attributes.get("stance")
+            )
+            for a in gold
+            if a.label == STANCE
+        }
+        items = [i for d in train_docs for i in stance_items(d, gold, relations)]
+        return items, [labels[(i.doc_id, i.holder, i.target)] for i in items]
+
+    def annotate(self, documents: Sequence[Document], context: RunContext) -> list[DocumentOutput]:
+        grouped = self._items(documents, context)
+        flat = [item for _, items in grouped for item in items]
+        labels = self.predict(flat, context)
+        outputs, position = [], 0
+        for document, items in grouped:
+            outputs.append(
+                _output(document, items, labels[position : position + len(items)], self.name)
+            )
+            position += len(items)
+        return outputs
+
+    def predict(self, items: Sequence[StanceItem], context: RunContext) -> list[str]:
+        raise NotImplementedError
+
+    def _fit_predict(
+        self, train: Sequence[StanceItem], labels: Sequence[str], test: Sequence[StanceItem]
+    ) -> list[str]:
+        raise NotImplementedError
+
+    def _trained_predict(self, items: Sequence[StanceItem], context: RunContext) -> list[str]:
+        """Train on the training split, or cross-validate over ``items`` when it is small."""
+        train, labels = self._training(context)
+        if len(train) >= self.min_train:
+            return self._fit_predict(train, labels, items)
+        folds_used = max(2, min(self.folds, len(items)))
+        note = (
+            f"{self.name}: the training split has {len(train)} pairs (< {self.min_train}), so "
+            f"it was cross-validated over the {len(items)} evaluated pairs ({folds_used} folds, "
+            f"seed {self.seed})."
+        )
+        if note not in self.notes:
+            self.notes.append(note)
+        gold = {
+            (a.doc_id, str(a.attributes.get("holder")), str(a.attributes.get("target"))): str(
+                a.attributes.get("stance")
+            )
+            for a in context.gold
+            if a.label == STANCE
+        }
+        truth = [gold[(i.doc_id, i.holder, i.target)] for i in items]
+        predictions = [""] * len(items)
+        from sklearn.model_selection import KFold
+
+        folds = KFold(n_splits=folds_used, shuffle=True, random_state=self.seed)
+        if len(items) < 2:
+            return ["NONE"] * len(items)
+        for fit_index, test_index in folds.split(list(items)):
+            fitted = self._fit_predict(
+                [items[i] for i in fit_index],
+                [truth[i] for i in fit_index],
+                [items[i] for i in test_index],
+            )
+            for i, label in zip(test_index, fitted, strict=True):
+                predictions[i] = label
+        return predictions
+
+
+class MajoritySystem(_StanceSystem):
+    """The most frequent training label for every pair."""
+
+    name = "stance-majority"
+
+    def predict(self, items: Sequence[StanceItem], context: RunContext) -> list[str]:
+        return self._trained_predict(items, context)
+
+    def _fit_predict(
+        self, train: Sequence[StanceItem], labels: Sequence[str], test: Sequence[StanceItem]
+    ) -> list[str]:
+        counts = Counter(labels)
+        best = max(CLASSES, key=lambda c: (counts[c], -CLASSES.index(c)))
+        return [best] * len(test)
+
+
+class LexiconSystem(_StanceSystem):
+    """FAVOR when positive words outnumber negative ones in the sentences that name the
+    target, AGAINST when the reverse, NONE when the target is not named or it is a tie."""
+
+    name = "stance-lexicon"
+
+    def predict(self, items: Sequence[StanceItem], context: RunContext) -> list[str]:
+        return [self.judge(item) for item in items]
+
+    @staticmethod
+    def judge(item: StanceItem) -> str:
+        words = TARGET_WORDS.get(item.target, ())
+        score = 0
+        for sentence in re.split(r"(?<=[.!?])\s+", fold(item.text)):
+            if not any(w in sentence for w in words):
+                continue
+            tokens = _WORD.findall(sentence)
+            score += sum(t in POSITIVE for t in tokens) - sum(t in NEGATIVE for t in tokens)
+        return "FAVOR" if score > 0 else "AGAINST" if score < 0 else "NONE"
+
+
+class SklearnSystem(_StanceSystem):
+    """TF-IDF (word 1–2 grams) + logistic regression, the target as a feature token."""
+
+    name = "stance-sklearn"
+
+    def predict(self, items: Sequence[StanceItem], context: RunContext) -> list[str]:
+        return self._trained_predict(items, context)
+
+    def _fit_predict(
+        self, train: Sequence[StanceItem], labels: Sequence[str], test: Sequence[StanceItem]
+    ) -> list[str]:
+        if len(set(labels)) < 2:
+            return [labels[0] if labels else "NONE"] * len(test)
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+
+        def features(item: StanceItem) -> str:
+            holder = "issuer" if item.holder == "issuer" else "source"
+            return f"target_{item.target.lower()} holder_{holder} {fold(item.text)}"
+
+        model = make_pipeline(
+            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+            LogisticRegression(max_iter=1000, random_state=self.seed),
+        )
+        model.fit([features(i) for i in train], list(labels))
+        return [str(label) for label in model.predict([features(i) for i in test])]
