@@ -23,7 +23,7 @@ from claimwire.model import Annotation, Document, Quote, Relation
 from claimwire.systems import lexicon as lx
 from claimwire.systems.base import DocumentOutput, RunContext
 
-_CLOSING = ' \t\n.;:!?»”"’)'
+_CLOSING = ' \t\n.,;:!?»”"’)'
 _OPENING = ' \t\n«“"(:'
 _THAT = re.compile(r"\s*(?:que\s+|qu[’']\s*|:\s*)?(?:«\s*)?")
 _PROPOSITION = re.compile(
