@@ -26,6 +26,7 @@ from pathlib import Path
 from measure import MB, PeakRss
 from rich.console import Console
 from rich.table import Table
+from synthetic import synthetic_texts
 
 from claimwire.corpus.release import build_release
 from claimwire.corpus.segment import RuleSegmenter, paragraphs
@@ -34,46 +35,15 @@ from claimwire.corpus.segment_spacy import SenterSegmenter
 from claimwire.corpus.validate import validate_release
 
 REPO = Path(__file__).resolve().parent.parent
-CITIES = ["PÉKIN", "PARIS", "MONTRÉAL", "GENÈVE", "ASTANA", "BRUXELLES", "DAKAR", "LYON"]
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "septembre"]
-
-
-def paragraph_pool() -> list[str]:
-    seed = (REPO / "corpus" / "raw" / "release-fr.txt").read_text(encoding="utf-8")
-    pool = [p.strip() for p in seed.split("\n\n")[1:-3] if p.strip()]
-    hard = load_gold(REPO / "tests" / "data" / "segmentation-hard-fr.txt")
-    pool += [hard.text[s:e] for s, e in hard.paragraphs]
-    return pool
-
-
-def write_corpus(raw: Path, documents: int, rng: random.Random) -> int:
-    """Write ``documents`` synthetic releases as .txt files; return the characters written."""
-    pool = paragraph_pool()
-    characters = 0
-    for i in range(documents):
-        dateline = (
-            f"{rng.choice(CITIES)}, {rng.randint(1, 28)} {rng.choice(MONTHS)} "
-            f"{rng.randint(2019, 2026)} (GLOBE NEWSWIRE) — Le document synthétique n° {i} "
-            "a été généré pour mesurer la vitesse."
-        )
-        body = rng.sample(pool, rng.randint(8, 30))
-        text = "\n\n".join(
-            [
-                f"Titre du communiqué {i}",
-                dateline,
-                *body,
-                f"GlobeNewswire Distribution ID {1_000_000 + i}",
-            ]
-        )
-        (raw / f"release-{i:05d}.txt").write_text(text, encoding="utf-8")
-        characters += len(text)
-    return characters
 
 
 def bench_build(workdir: Path, documents: int, rng: random.Random) -> dict[str, float]:
     raw = workdir / f"raw-{documents}"
     raw.mkdir()
-    characters = write_corpus(raw, documents, rng)
+    characters = 0
+    for i, text in enumerate(synthetic_texts(documents, rng)):
+        (raw / f"release-{i:05d}.txt").write_text(text, encoding="utf-8")
+        characters += len(text)
     releases = workdir / f"releases-{documents}"
     with PeakRss() as memory:
         start = time.perf_counter()
