@@ -31,20 +31,27 @@ def sha256_file(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def atomic_directory(final: Path) -> Iterator[Path]:
+def atomic_directory(final: Path, *, replace: bool = False) -> Iterator[Path]:
     """Yield a temporary folder beside ``final``; rename it to ``final`` only on success.
 
-    Refuses to replace an existing ``final``. If the body raises, the temporary folder is
-    removed and ``final`` is left as it was (absent).
+    Without ``replace``, an existing ``final`` is refused; with it, the old folder is swapped
+    out only once the new one is complete. If the body raises, the temporary folder is
+    removed and ``final`` is left exactly as it was.
     """
-    if final.exists():
+    if final.exists() and not replace:
         raise ClaimwireError("already exists; released versions are never rewritten", file=final)
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
     staging.chmod(0o777 & ~_umask())  # mkdtemp's private 0700 is not what a release should be
     try:
         yield staging
-        os.rename(staging, final)
+        if final.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
+            os.rename(final, old / final.name)
+            os.rename(staging, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

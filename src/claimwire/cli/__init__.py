@@ -11,6 +11,7 @@ from claimwire.cli.annotation import annotate_app, numbers
 from claimwire.cli.common import report_error
 from claimwire.cli.corpus import corpus_app
 from claimwire.cli.eval import eval_app
+from claimwire.cli.hub import hub_app
 from claimwire.cli.systems import benchmark_command, run, systems
 from claimwire.errors import ClaimwireError
 
@@ -25,6 +26,7 @@ app = typer.Typer(
 app.add_typer(corpus_app, name="corpus")
 app.add_typer(annotate_app, name="annotate")
 app.add_typer(eval_app, name="eval")
+app.add_typer(hub_app, name="hub")
 app.command("numbers")(numbers)
 app.command("run")(run)
 app.command("systems")(systems)

@@ -1,0 +1,80 @@
+"""``claimwire hub``: export, publish and load the corpus as a Hugging Face dataset."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from claimwire.cli.common import console, err_console
+from claimwire.hub.export import export_release
+from claimwire.hub.load import load_corpus
+from claimwire.hub.publish import publish as publish_release
+from claimwire.hub.tables import BUILDERS
+
+hub_app = typer.Typer(help="Export, publish and load the corpus as a Hugging Face dataset.")
+
+
+def _files_table(title: str, files: list) -> Table:  # type: ignore[type-arg]
+    table = Table(title=title)
+    for column in ("file", "bytes", "sha256"):
+        table.add_column(column, justify="right" if column == "bytes" else "left")
+    for item in files:
+        table.add_row(escape(item.path), f"{item.bytes:,}", item.sha256[:16] + "…")
+    return table
+
+
+@hub_app.command("export")
+def export(
+    release: Path = typer.Argument(..., help="A release folder."),
+    out: Path = typer.Option(..., help="Folder to write the Hub layout into."),
+    force: bool = typer.Option(False, "--force", help="Replace a non-empty OUT."),
+) -> None:
+    """Write parquet per config and split, the dataset card and croissant.json."""
+    files = export_release(release, out, force=force)
+    console.print(_files_table(f"exported {release.name} to {out}", files))
+
+
+@hub_app.command("publish")
+def publish(
+    release: Path = typer.Argument(..., help="A release folder."),
+    repo_id: str = typer.Option(..., "--repo-id", help="The dataset repository, ORG/NAME."),
+    private: bool = typer.Option(False, "--private", help="Create the repository private."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would be uploaded."),
+) -> None:
+    """Upload the release in one commit and tag it vX.Y.Z (refused if the tag exists).
+
+    The token comes from HF_TOKEN or the Hugging Face login and is never printed; without
+    one, this is a dry run."""
+    report = publish_release(
+        release, repo_id, private=private, dry_run=dry_run, endpoint=os.environ.get("HF_ENDPOINT")
+    )
+    title = (
+        f"uploaded to {repo_id} as {report.tag}"
+        if report.sent
+        else f"would upload to {repo_id} and tag {report.tag} ({report.reason})"
+    )
+    console.print(_files_table(title, report.files))
+    if report.sent:
+        console.print(f"[green]Published[/] commit {report.commit}, tag {report.tag}: {report.url}")
+    else:
+        err_console.print(f"[yellow]Nothing was sent[/]: {report.reason}.")
+
+
+@hub_app.command("load")
+def load(
+    source: str = typer.Argument(..., help="A release folder, an export folder, or X.Y.Z."),
+    config: str = typer.Option("documents", help=f"One of: {', '.join(BUILDERS)}."),
+    repo_id: str | None = typer.Option(None, "--repo-id", help="The Hub repository, for X.Y.Z."),
+) -> None:
+    """Load one config with `datasets` and print its splits and columns."""
+    dataset = load_corpus(source, config, repo_id=repo_id)
+    table = Table(title=f"{source} · {config}")
+    for column in ("split", "rows", "columns"):
+        table.add_column(column)
+    for split, part in dataset.items():
+        table.add_row(split, str(part.num_rows), escape(", ".join(part.column_names)))
+    console.print(table)

@@ -1,0 +1,141 @@
+"""The dataset card's prose, generated from the release and its schema."""
+
+from __future__ import annotations
+
+from datasets import ClassLabel, List, Value
+
+from claimwire.annotation.schema import Schema
+from claimwire.corpus.release import Release
+from claimwire.hub.tables import DEFAULT_CONFIG, Table
+
+
+def _type(feature: object) -> str:
+    if isinstance(feature, List):
+        return f"list of {_type(feature.feature)}"
+    if isinstance(feature, ClassLabel):
+        return "class label (" + ", ".join(feature.names) + ")"
+    if isinstance(feature, Value):
+        return str(feature.dtype)
+    if isinstance(feature, dict):
+        return "struct {" + ", ".join(feature) + "}"
+    return type(feature).__name__
+
+
+def render_card(
+    release: Release, schema: Schema, tables: list[Table], splits: list[str], changes: str
+) -> str:
+    counts = release.manifest.get("counts", {})
+    summary = release.manifest.get("gold_summary") or {}
+    lines = [
+        f"# claimwire {release.version}",
+        "",
+        "Claims, the sources they are attributed to and the survey statistics that back them, "
+        "in press releases distributed by newswires — with the stance of the issuer and of "
+        "every quoted source toward listed targets. Every span is an exact character offset "
+        "into the document's NFC text, so annotations can be checked against the text they "
+        "quote.",
+        "",
+        f"Release `{release.version}` (parent `{release.manifest.get('parent') or 'none'}`, "
+        f"annotation schema `{schema.version}`): {counts.get('documents', 0)} documents, "
+        f"{counts.get('sentences', 0)} sentences, {counts.get('annotations', 0)} annotations, "
+        f"{counts.get('relations', 0)} relations.",
+        "",
+        "## Loading",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        "",
+        f'claims = load_dataset("ORG/NAME", "claims", revision="v{release.version}")',
+        "```",
+        "",
+        'Pin a version with `revision="vX.Y.Z"`: every release is a git tag of this '
+        "repository, and a published release is never rewritten.",
+        "",
+        "## Structure",
+        "",
+        "| config | rows per split | what a row is |",
+        "|---|---|---|",
+    ]
+    for table in tables:
+        sizes = ", ".join(f"{s}: {len(table.rows.get(s, []))}" for s in splits)
+        default = " (default)" if table.config == DEFAULT_CONFIG else ""
+        lines.append(f"| `{table.config}`{default} | {sizes} | {table.description} |")
+    lines += [
+        "",
+        "Splits are assigned per document (from a hash of its id, or by a documented choice),"
+        " the same way in every config.",
+        "",
+        "## Fields",
+        "",
+    ]
+    for table in tables:
+        lines += [f"### `{table.config}`", "", "| field | type |", "|---|---|"]
+        lines += [f"| `{name}` | {_type(feature)} |" for name, feature in table.features.items()]
+        lines.append("")
+    lines += [
+        "## How it was annotated",
+        "",
+        "Gold is authored as quote-anchored records (the exact text, plus its occurrence where "
+        "it repeats) and resolved to offsets by the toolkit, then validated at every level "
+        "(format, offsets, segmentation, schema, against the parent release). Labels:",
+        "",
+        "| layer | label | definition |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {label.layer} | `{label.name}` | {label.description} |"
+        for label in schema.labels.values()
+    ]
+    lines += [
+        "",
+        "## The survey disclosure checklist",
+        "",
+        "Each poll a release reports is a SURVEY whose fields are `present`, `partial`, `absent` "
+        "or `not_applicable`, each backed by an evidence span. Core score = mean over the core "
+        "fields (present 1, partial 0.5); full score weights core ×2, extended ×1 over the "
+        "applicable fields. The French law of 19 July 1977 is cited as a norm for what readers "
+        "need, not as a compliance verdict (it covers electoral polls).",
+        "",
+        "| field | tier | anchored in |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{f.name}` | {f.tier} | {f.anchor} |" for f in schema.disclosure_fields.values()]
+    for survey in summary.get("surveys", []):
+        scores = survey["disclosure"]
+        lines += [
+            "",
+            f"- {survey.get('name')}: core {scores['core']:.2f}, full "
+            f"{scores['full']:.2f}; risk flags: {', '.join(survey['flags']) or 'none'}.",
+        ]
+    lines += [
+        "",
+        "## Limitations",
+        "",
+        "- The corpus is small and single-issuer so far: scores on it have wide intervals, and "
+        "the evaluation toolkit resamples sentences, not documents, below 30 documents.",
+        "- Press releases are promotional texts; the stance labels describe what the texts "
+        "say, not whether it is true. Claims are marked check-worthy, not checked.",
+        "- One annotator authored the gold; no agreement figure is available for this release.",
+        "",
+        "## Licence and provenance",
+        "",
+        "The texts are press releases distributed by newswires for publication; they remain the "
+        "property of their issuers and are not relicensed. Each document records its raw file "
+        "and that file's SHA-256. The annotations and the toolkit are Apache-2.0.",
+        "",
+        "## Citation",
+        "",
+        "```bibtex",
+        "@misc{claimwire,",
+        "  title  = {claimwire: claims, sources and survey statistics in wire press releases},",
+        f"  note   = {{corpus release {release.version}}},",
+        f"  year   = {{{str(release.manifest.get('created', ''))[:4]}}}",
+        "}",
+        "```",
+        "",
+        "## Changelog",
+        "",
+        changes.strip().replace("## ", "### ", 1),
+        "",
+    ]
+    return "\n".join(lines)

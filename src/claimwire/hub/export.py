@@ -1,0 +1,155 @@
+"""Export a release in the Hub's layout: parquet per config and split, a dataset card with
+its YAML metadata, and a Croissant description.
+
+    DIR/README.md                              card: YAML (configs, dataset_info, version…) + prose
+    DIR/croissant.json                         Croissant 1.0 JSON-LD, checksums of every file
+    DIR/data/<config>/<split>-00000-of-00001.parquet
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from datasets import Dataset, disable_progress_bars
+
+from claimwire import __version__
+from claimwire.annotation.checks import release_schema, validate
+from claimwire.annotation.schema import Schema, load_schema
+from claimwire.corpus.identity import SPLIT_NAMES
+from claimwire.corpus.release import CHANGES, Release, open_release
+from claimwire.errors import ClaimwireError
+from claimwire.files import atomic_directory
+from claimwire.hub.card import render_card
+from claimwire.hub.croissant import croissant
+from claimwire.hub.tables import DEFAULT_CONFIG, Table, release_tables
+
+DATA = "data"
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    path: str
+    bytes: int
+    sha256: str
+
+
+def parquet_path(config: str, split: str) -> str:
+    return f"{DATA}/{config}/{split}-00000-of-00001.parquet"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def card_metadata(
+    release: Release, tables: list[Table], splits: list[str], sizes: dict[tuple[str, str], int]
+) -> dict[str, Any]:
+    """The card's YAML: license, languages, configs with data_files, features, version."""
+    languages = sorted({str(d.lang) for d in release.documents() if d.lang})
+    return {
+        "license": "other",
+        "license_name": "wire-press-releases",
+        "license_details": "Press releases distributed by newswires for publication; they stay "
+        "their issuers' property and are not relicensed. The annotations follow the code's "
+        "Apache-2.0 licence.",
+        "language": languages or ["fr"],
+        "pretty_name": f"claimwire {release.version}: claims, sources and survey statistics in "
+        "wire press releases",
+        "task_categories": ["token-classification", "text-classification"],
+        "tags": [
+            "claims",
+            "fact-checking",
+            "attribution",
+            "stance",
+            "survey-statistics",
+            "press-releases",
+            "french",
+        ],
+        "version": release.version,
+        "configs": [
+            {
+                "config_name": table.config,
+                **({"default": True} if table.config == DEFAULT_CONFIG else {}),
+                "data_files": [{"split": s, "path": parquet_path(table.config, s)} for s in splits],
+            }
+            for table in tables
+        ],
+        "dataset_info": [
+            {
+                "config_name": table.config,
+                "features": table.features._to_yaml_list(),
+                "splits": [
+                    {
+                        "name": s,
+                        "num_bytes": sizes[(table.config, s)],
+                        "num_examples": len(table.rows.get(s, [])),
+                    }
+                    for s in splits
+                ],
+            }
+            for table in tables
+        ],
+    }
+
+
+def export_release(
+    release_path: Path, out: Path, *, force: bool = False, repo_id: str | None = None
+) -> list[ExportedFile]:
+    """Write the Hub layout of a release into ``out`` (atomically); refuse an invalid release
+    and a non-empty ``out`` without ``force``."""
+    problems = validate(release_path)
+    if problems:
+        raise ClaimwireError(
+            f"the release does not validate ({len(problems)} problems, first: {problems[0]}); "
+            "fix it before publishing",
+            file=release_path,
+        )
+    if out.exists() and any(out.iterdir()) and not force:
+        raise ClaimwireError("exists and is not empty; pass --force to replace it", file=out)
+    release = open_release(release_path)
+    schema: Schema = release_schema(release_path) or load_schema()
+    tables = release_tables(release, schema)
+    splits = [s for s in SPLIT_NAMES if any(d.split == s for d in release.documents())]
+    disable_progress_bars()
+    sizes: dict[tuple[str, str], int] = {}
+    with atomic_directory(out, replace=True) as staging:
+        for table in tables:
+            for split in splits:
+                target = staging / parquet_path(table.config, split)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                rows = table.rows.get(split, [])
+                dataset = (
+                    Dataset.from_list(rows, features=table.features)
+                    if rows
+                    else Dataset.from_dict(
+                        {name: [] for name in table.features}, features=table.features
+                    )
+                )
+                dataset.to_parquet(str(target))
+                sizes[(table.config, split)] = int(dataset.data.nbytes)
+        files = sorted(p for p in staging.rglob("*.parquet"))
+        checksums = {p.relative_to(staging).as_posix(): _sha256(p) for p in files}
+        metadata = card_metadata(release, tables, splits, sizes)
+        changes = (release.path / CHANGES).read_text(encoding="utf-8")
+        card = render_card(release, schema, tables, splits, changes)
+        (staging / "README.md").write_text(
+            "---\n"
+            + yaml.safe_dump(metadata, allow_unicode=True, sort_keys=False)
+            + "---\n\n"
+            + card,
+            encoding="utf-8",
+        )
+        document = croissant(release, tables, checksums, __version__, repo_id)
+        (staging / "croissant.json").write_text(
+            json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+    return [
+        ExportedFile(p.relative_to(out).as_posix(), p.stat().st_size, _sha256(p))
+        for p in sorted(out.rglob("*"))
+        if p.is_file()
+    ]

@@ -1,0 +1,49 @@
+"""The corpus in code: ``load_corpus`` returns a ``datasets.DatasetDict``.
+
+from claimwire.hub.load import load_corpus
+claims = load_corpus("corpus/releases/1.0.0", "claims")        # a release folder
+claims = load_corpus("exported-dir", "claims")                 # a `hub export` folder
+claims = load_corpus("1.0.0", "claims", repo_id="ORG/NAME")    # the Hub, pinned to v1.0.0
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from claimwire.corpus.release import MANIFEST
+from claimwire.errors import ClaimwireError
+from claimwire.hub.export import export_release
+from claimwire.hub.tables import BUILDERS, DEFAULT_CONFIG
+
+_VERSION = re.compile(r"v?(\d+\.\d+\.\d+)")
+
+
+def load_corpus(
+    source: str | Path,
+    config: str = DEFAULT_CONFIG,
+    *,
+    repo_id: str | None = None,
+    cache_dir: str | Path | None = None,
+) -> Any:
+    """Load one config of the corpus from a release folder, an export folder, or the Hub."""
+    import datasets
+
+    if config not in BUILDERS:
+        raise ClaimwireError(f"unknown config {config!r}; expected one of {', '.join(BUILDERS)}")
+    path = Path(source)
+    cache = str(cache_dir) if cache_dir else None
+    if path.is_dir() and (path / MANIFEST).exists():
+        export = Path(tempfile.mkdtemp(prefix="claimwire-export-"))
+        export_release(path, export / "data", force=True)
+        return datasets.load_dataset(str(export / "data"), config, cache_dir=cache)
+    if path.is_dir():
+        return datasets.load_dataset(str(path), config, cache_dir=cache)
+    version = _VERSION.fullmatch(str(source))
+    if version is None:
+        raise ClaimwireError(f"{source!r} is neither a folder nor a version X.Y.Z")
+    if not repo_id:
+        raise ClaimwireError("loading a version from the Hub needs --repo-id ORG/NAME")
+    return datasets.load_dataset(repo_id, config, revision=f"v{version.group(1)}", cache_dir=cache)

@@ -1,0 +1,460 @@
+"""A release as Hugging Face dataset tables: one config per view, rows and typed features.
+
+Configs: ``documents`` (default), ``sentences``, ``claims``, ``attribution``, ``statistics``
+(with the SURVEY disclosure fields) and ``stance``. Every row carries its document's split,
+so every config splits the corpus the same way. Statistics are float64 (float32 would turn
+0.9 into 0.8999999761581421); labels are strings, with a ClassLabel beside where the schema
+closes the set.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from datasets import ClassLabel, Features, List, Value
+
+from claimwire.annotation.schema import Schema
+from claimwire.corpus.release import Release
+from claimwire.model import Annotation, Document, Relation
+
+DEFAULT_CONFIG = "documents"
+SPAN = {"start": Value("int32"), "end": Value("int32")}
+
+
+@dataclass(frozen=True)
+class Table:
+    config: str
+    description: str
+    features: Features
+    rows: dict[str, list[dict[str, Any]]]
+    """Rows by split."""
+
+
+class _Gold:
+    """The release's annotations indexed the ways the tables need."""
+
+    def __init__(
+        self,
+        documents: list[Document],
+        annotations: Iterable[Annotation],
+        relations: Iterable[Relation],
+    ) -> None:
+        self.documents = {d.id: d for d in documents}
+        self.annotations = list(annotations)
+        self.relations = list(relations)
+        self.by_id = {a.id: a for a in self.annotations}
+        self.heads: dict[str, list[Relation]] = defaultdict(list)
+        for relation in self.relations:
+            self.heads[relation.head].append(relation)
+
+    def text(self, annotation: Annotation | None) -> str | None:
+        if annotation is None or annotation.start is None:
+            return None
+        return self.documents[annotation.doc_id].text[annotation.start : annotation.end]
+
+    def split(self, annotation: Annotation | Relation) -> str:
+        return self.documents[annotation.doc_id].split
+
+    def labelled(self, *labels: str) -> list[Annotation]:
+        return [a for a in self.annotations if a.label in labels]
+
+
+def _by_split(rows: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for split, row in rows:
+        grouped[split].append(row)
+    return dict(grouped)
+
+
+def _documents(gold: _Gold, schema: Schema) -> Table:
+    features = Features(
+        {
+            "id": Value("string"),
+            "split": Value("string"),
+            "lang": Value("string"),
+            "title": Value("string"),
+            "dateline_city": Value("string"),
+            "published": Value("string"),
+            "wire": Value("string"),
+            "distribution_id": Value("string"),
+            "issuer": Value("string"),
+            "urls": List(Value("string")),
+            "date_marker": Value("string"),
+            "source_file": Value("string"),
+            "source_sha256": Value("string"),
+            "text": Value("string"),
+            "paragraphs": List(SPAN),
+            "sentences": List(SPAN),
+        }
+    )
+    rows = []
+    for doc in gold.documents.values():
+        meta = doc.meta
+        rows.append(
+            (
+                doc.split,
+                {
+                    "id": doc.id,
+                    "split": doc.split,
+                    "lang": doc.lang,
+                    **{
+                        key: meta.get(key)
+                        for key in (
+                            "title",
+                            "dateline_city",
+                            "published",
+                            "wire",
+                            "distribution_id",
+                            "issuer",
+                            "date_marker",
+                            "source_file",
+                            "source_sha256",
+                        )
+                    },
+                    "urls": list(meta.get("urls") or []),
+                    "text": doc.text,
+                    "paragraphs": [{"start": s, "end": e} for s, e in doc.paragraphs],
+                    "sentences": [{"start": s, "end": e} for s, e in doc.sentences],
+                },
+            )
+        )
+    return Table(
+        "documents",
+        "One row per press release: text, metadata, segmentation.",
+        features,
+        _by_split(rows),
+    )
+
+
+def _sentences(gold: _Gold, schema: Schema) -> Table:
+    features = Features(
+        {
+            "id": Value("string"),
+            "doc_id": Value("string"),
+            "split": Value("string"),
+            "index": Value("int32"),
+            "paragraph": Value("int32"),
+            "start": Value("int32"),
+            "end": Value("int32"),
+            "text": Value("string"),
+        }
+    )
+    rows = []
+    for doc in gold.documents.values():
+        paragraph = 0
+        for index, (start, end) in enumerate(doc.sentences):
+            while paragraph + 1 < len(doc.paragraphs) and doc.paragraphs[paragraph][1] <= start:
+                paragraph += 1
+            rows.append(
+                (
+                    doc.split,
+                    {
+                        "id": doc.sentence_id(index),
+                        "doc_id": doc.id,
+                        "split": doc.split,
+                        "index": index,
+                        "paragraph": paragraph,
+                        "start": start,
+                        "end": end,
+                        "text": doc.text[start:end],
+                    },
+                )
+            )
+    return Table(
+        "sentences",
+        "One row per sentence, with exact offsets into its document.",
+        features,
+        _by_split(rows),
+    )
+
+
+def _claims(gold: _Gold, schema: Schema) -> Table:
+    claim_types = schema.attribute("CLAIM", "claim_type")
+    assert claim_types is not None
+    features = Features(
+        {
+            "id": Value("string"),
+            "doc_id": Value("string"),
+            "split": Value("string"),
+            "start": Value("int32"),
+            "end": Value("int32"),
+            "text": Value("string"),
+            "claim_type": Value("string"),
+            "claim_type_label": ClassLabel(names=list(claim_types.values)),
+            "checkworthy": Value("bool"),
+            "numeric_category": Value("string"),
+            "sources": List(
+                {
+                    "source_id": Value("string"),
+                    "source_text": Value("string"),
+                    "cue_text": Value("string"),
+                    "quote_type": Value("string"),
+                }
+            ),
+        }
+    )
+    rows = []
+    for claim in gold.labelled("CLAIM"):
+        attributes = claim.attributes
+        sources = [
+            {
+                "source_id": r.tail,
+                "source_text": gold.text(gold.by_id.get(r.tail)),
+                "cue_text": gold.text(gold.by_id.get(str(r.attributes.get("cue")))),
+                "quote_type": r.attributes.get("quote_type"),
+            }
+            for r in gold.heads[claim.id]
+            if r.type == "attributed_to"
+        ]
+        rows.append(
+            (
+                gold.split(claim),
+                {
+                    "id": claim.id,
+                    "doc_id": claim.doc_id,
+                    "split": gold.split(claim),
+                    "start": claim.start,
+                    "end": claim.end,
+                    "text": gold.text(claim),
+                    "claim_type": attributes.get("claim_type"),
+                    "claim_type_label": claim_types.values.index(attributes["claim_type"]),
+                    "checkworthy": attributes.get("checkworthy"),
+                    "numeric_category": attributes.get("numeric_category"),
+                    "sources": sources,
+                },
+            )
+        )
+    return Table(
+        "claims",
+        "One row per check-worthy claim, with its type and its sources.",
+        features,
+        _by_split(rows),
+    )
+
+
+def _attribution(gold: _Gold, schema: Schema) -> Table:
+    def span_fields(prefix: str) -> dict[str, Any]:
+        return {
+            f"{prefix}_id": Value("string"),
+            f"{prefix}_start": Value("int32"),
+            f"{prefix}_end": Value("int32"),
+            f"{prefix}_text": Value("string"),
+        }
+
+    features = Features(
+        {
+            "id": Value("string"),
+            "doc_id": Value("string"),
+            "split": Value("string"),
+            "content_label": Value("string"),
+            **span_fields("content"),
+            **span_fields("source"),
+            "source_kind": Value("string"),
+            "source_role": Value("string"),
+            "source_named": Value("bool"),
+            **span_fields("cue"),
+            "quote_type": Value("string"),
+        }
+    )
+    rows = []
+    for relation in gold.relations:
+        if relation.type != "attributed_to":
+            continue
+        content, source = gold.by_id[relation.head], gold.by_id[relation.tail]
+        cue = gold.by_id.get(str(relation.attributes.get("cue")))
+
+        def span(prefix: str, annotation: Annotation | None) -> dict[str, Any]:
+            return {
+                f"{prefix}_id": annotation.id if annotation else None,
+                f"{prefix}_start": annotation.start if annotation else None,
+                f"{prefix}_end": annotation.end if annotation else None,
+                f"{prefix}_text": gold.text(annotation),
+            }
+
+        rows.append(
+            (
+                gold.split(relation),
+                {
+                    "id": relation.id,
+                    "doc_id": relation.doc_id,
+                    "split": gold.split(relation),
+                    "content_label": content.label,
+                    **span("content", content),
+                    **span("source", source),
+                    "source_kind": source.attributes.get("source_kind"),
+                    "source_role": source.attributes.get("source_role"),
+                    "source_named": source.attributes.get("named"),
+                    **span("cue", cue),
+                    "quote_type": relation.attributes.get("quote_type"),
+                },
+            )
+        )
+    return Table(
+        "attribution",
+        "One row per attribution: content, source, cue (PARC-style).",
+        features,
+        _by_split(rows),
+    )
+
+
+def _statistics(gold: _Gold, schema: Schema) -> Table:
+    fields = list(schema.disclosure_fields)
+    features = Features(
+        {
+            "id": Value("string"),
+            "doc_id": Value("string"),
+            "split": Value("string"),
+            "label": Value("string"),
+            "start": Value("int32"),
+            "end": Value("int32"),
+            "text": Value("string"),
+            "value": Value("float64"),
+            "value_decimal": Value("string"),
+            "unit": Value("string"),
+            "qualifier": Value("string"),
+            "time_reference": Value("string"),
+            "proposition": Value("string"),
+            "respondent_base": Value("string"),
+            "source_ids": List(Value("string")),
+            "survey_id": Value("string"),
+            "survey_name": Value("string"),
+            "sampling_type": Value("string"),
+            "disclosure": {name: Value("string") for name in fields},
+            "disclosure_evidence": List({"field": Value("string"), "text": Value("string")}),
+            "disclosure_core": Value("float64"),
+            "disclosure_full": Value("float64"),
+            "risk_flags": List(Value("string")),
+        }
+    )
+    evidence: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for relation in gold.relations:
+        if relation.type == "evidence_of":
+            span = gold.by_id[relation.head]
+            evidence[relation.tail].append(
+                {"field": span.attributes.get("field"), "text": gold.text(span)}
+            )
+    rows = []
+    for stat in gold.labelled("SURVEY_STAT", "NUM_STAT"):
+        attributes = stat.attributes
+        links = gold.heads[stat.id]
+        survey = next((gold.by_id[r.tail] for r in links if r.type == "from_survey"), None)
+        scores = schema.disclosure_scores(survey) if survey else {"core": None, "full": None}
+        flags = (
+            [
+                name
+                for name, spec in schema.labels[survey.label].attributes.items()
+                if spec.type == "boolean" and survey.attributes.get(name) is True
+            ]
+            if survey
+            else []
+        )
+        rows.append(
+            (
+                gold.split(stat),
+                {
+                    "id": stat.id,
+                    "doc_id": stat.doc_id,
+                    "split": gold.split(stat),
+                    "label": stat.label,
+                    "start": stat.start,
+                    "end": stat.end,
+                    "text": gold.text(stat),
+                    "value": float(Decimal(str(attributes["value"]))),
+                    "value_decimal": str(attributes["value"]),
+                    **{
+                        k: attributes.get(k)
+                        for k in (
+                            "unit",
+                            "qualifier",
+                            "time_reference",
+                            "proposition",
+                            "respondent_base",
+                        )
+                    },
+                    "source_ids": [r.tail for r in links if r.type == "attributed_to"],
+                    "survey_id": survey.id if survey else None,
+                    "survey_name": survey.attributes.get("name") if survey else None,
+                    "sampling_type": survey.attributes.get("sampling_type") if survey else None,
+                    "disclosure": {f: survey.attributes.get(f) for f in fields} if survey else None,
+                    "disclosure_evidence": evidence.get(survey.id, []) if survey else [],
+                    "disclosure_core": scores["core"],
+                    "disclosure_full": scores["full"],
+                    "risk_flags": flags,
+                },
+            )
+        )
+    return Table(
+        "statistics",
+        "One row per figure (poll figures and other statistics), with "
+        "its slots and, for poll figures, the survey's disclosure checklist.",
+        features,
+        _by_split(rows),
+    )
+
+
+def _stance(gold: _Gold, schema: Schema) -> Table:
+    values = schema.attribute("STANCE", "stance")
+    assert values is not None
+    features = Features(
+        {
+            "id": Value("string"),
+            "doc_id": Value("string"),
+            "split": Value("string"),
+            "holder": Value("string"),
+            "holder_text": Value("string"),
+            "target": Value("string"),
+            "target_name": Value("string"),
+            "stance": Value("string"),
+            "stance_label": ClassLabel(names=list(values.values)),
+        }
+    )
+    rows = []
+    for item in gold.labelled("STANCE"):
+        holder = str(item.attributes.get("holder"))
+        document = gold.documents[item.doc_id]
+        holder_text = (
+            document.meta.get("issuer") if holder == "issuer" else gold.text(gold.by_id.get(holder))
+        )
+        target = str(item.attributes.get("target"))
+        rows.append(
+            (
+                gold.split(item),
+                {
+                    "id": item.id,
+                    "doc_id": item.doc_id,
+                    "split": gold.split(item),
+                    "holder": holder,
+                    "holder_text": holder_text,
+                    "target": target,
+                    "target_name": schema.stance_targets[target].name,
+                    "stance": item.attributes.get("stance"),
+                    "stance_label": values.values.index(str(item.attributes.get("stance"))),
+                },
+            )
+        )
+    return Table(
+        "stance",
+        "One row per (holder, target) pair: FAVOR, AGAINST or NONE.",
+        features,
+        _by_split(rows),
+    )
+
+
+BUILDERS: dict[str, Callable[[_Gold, Schema], Table]] = {
+    "documents": _documents,
+    "sentences": _sentences,
+    "claims": _claims,
+    "attribution": _attribution,
+    "statistics": _statistics,
+    "stance": _stance,
+}
+
+
+def release_tables(release: Release, schema: Schema) -> list[Table]:
+    """Every config of a release, in order, ``documents`` first."""
+    gold = _Gold(list(release.documents()), release.annotations(), release.relations())
+    return [build(gold, schema) for build in BUILDERS.values()]
