@@ -86,6 +86,7 @@ def _upload(
     from huggingface_hub.errors import HfHubHTTPError
 
     api = HfApi(endpoint=endpoint, token=token)
+    unreachable: tuple[type[BaseException], ...] = (OSError, *_transport_errors())
     try:
         repo = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
         refs = api.list_repo_refs(repo_id, repo_type="dataset")
@@ -113,6 +114,6 @@ def _upload(
         raise ClaimwireError(
             f"the Hub refused the request (HTTP {status}): {str(error).splitlines()[0]}"
         ) from None
-    except (OSError, *_transport_errors()) as error:  # connection refused, DNS, TLS…
+    except unreachable as error:  # connection refused, DNS, TLS…
         raise ClaimwireError(f"cannot reach the Hub at {api.endpoint}: {error}") from None
     return PublishReport(repo_id, tag, files, sent=True, commit=commit.oid, url=str(repo))
