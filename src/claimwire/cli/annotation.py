@@ -7,13 +7,20 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
+from rich.table import Table
 
+from claimwire.annotation.checks import release_schema
 from claimwire.annotation.gold import gold_files, resolve_gold
 from claimwire.annotation.guidelines import sync_guidelines
 from claimwire.annotation.numbers import find_quantities
 from claimwire.annotation.schema import load_schema
-from claimwire.cli.common import console, err_console
+from claimwire.cli.common import console, err_console, print_json
 from claimwire.corpus.release import open_release
+from claimwire.errors import ClaimwireError
+from claimwire.eval.adjudication import adjudicate
+from claimwire.eval.agreement import AgreementReport, AgreementStudy, Statistic
+from claimwire.eval.checker import TOLERATED, AnnotationSet, load_annotation_set
+from claimwire.files import atomic_write_text
 from claimwire.model import write_records_atomically
 
 
@@ -71,3 +78,127 @@ def guidelines(
         raise typer.Exit(1)
     else:
         console.print(f"[green]Updated[/] the tables in {escape(str(path))}")
+
+
+def _sets(paths: list[Path]) -> list[AnnotationSet]:
+    sets = [load_annotation_set(path, path.stem if path.is_file() else path.name) for path in paths]
+    names = [s.name for s in sets]
+    if len(set(names)) != len(names):
+        raise ClaimwireError(f"two sets have the same name ({', '.join(names)}); rename the files")
+    return sets
+
+
+@annotate_app.command("agree")
+def agree(
+    sets: list[Path] = typer.Argument(
+        ..., help="Two or more annotation sets (JSONL files or folders)."
+    ),
+    release: Path = typer.Option(Path("corpus/releases/1.0.0"), help="The release they annotate."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Inter-annotator agreement: pairwise F1 per scheme, unitizing α per label, κ and α on
+    attributes and stance, and per-field agreement on the survey checklist."""
+    opened = open_release(release)
+    schema = release_schema(release) or load_schema()
+    report = AgreementStudy(_sets(sets), list(opened.documents()), schema).report()
+    if as_json:
+        print_json(report.to_dict())
+        return
+    _print_agreement(report)
+
+
+def _value(statistic: Statistic) -> str:
+    if statistic.value is None:
+        return f"— ({statistic.reason})"
+    return f"{statistic.value:.3f} (n={statistic.units})"
+
+
+def _print_agreement(report: AgreementReport) -> None:
+    table = Table(title="pairwise F1 (one set as reference, the other as prediction)")
+    schemes = ["strict", "exact", "partial", "type", "overlap"]
+    table.add_column("pair")
+    for scheme in schemes:
+        table.add_column(scheme, justify="right")
+    for pair, scores in report.pairwise_f1.items():
+        table.add_row(escape(pair), *(f"{scores[s]:.3f}" for s in schemes))
+    console.print(table)
+    for title, group in (("unitizing α per label", report.unitizing), ("stance", report.stance)):
+        if group:
+            table = Table(title=title)
+            table.add_column("what")
+            table.add_column("value", justify="right")
+            for name, statistic in group.items():
+                table.add_row(escape(name), escape(_value(statistic)))
+            console.print(table)
+    if report.attributes:
+        table = Table(title="attributes of strictly matched spans")
+        for column in ("attribute", "statistic", "value"):
+            table.add_column(column)
+        for attribute, stats in report.attributes.items():
+            for name, statistic in stats.items():
+                table.add_row(escape(attribute), escape(name), escape(_value(statistic)))
+        console.print(table)
+    if report.disclosure:
+        table = Table(title="SURVEY disclosure fields")
+        for column in ("field", "agreement", "alpha"):
+            table.add_column(column)
+        for name, stats in report.disclosure.items():
+            table.add_row(name, escape(_value(stats["agreement"])), escape(_value(stats["alpha"])))
+        console.print(table)
+    for note in report.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
+
+
+@annotate_app.command("adjudicate")
+def adjudicate_command(
+    sets: list[Path] = typer.Argument(..., help="Two or more annotation sets to merge."),
+    out: Path = typer.Option(
+        ..., help="Folder for the merged gold (annotations.jsonl, relations.jsonl)."
+    ),
+    policy: str = typer.Option("majority", help="'majority' or 'prefer:NAME' (that set wins)."),
+    conflicts: Path | None = typer.Option(
+        None, help="Where to list what the policy could not decide [default: OUT/conflicts.jsonl]."
+    ),
+    release: Path = typer.Option(Path("corpus/releases/1.0.0"), help="The release they annotate."),
+) -> None:
+    """Merge annotator sets into one gold set; undecided items go to a conflicts file."""
+    opened = open_release(release)
+    schema = release_schema(release) or load_schema()
+    references = frozenset(
+        name
+        for spec in [
+            *(label.attributes for label in schema.labels.values()),
+            *(relation.attributes for relation in schema.relations.values()),
+        ]
+        for name, attribute in spec.items()
+        if attribute.type == "ref"
+    )
+    merged = adjudicate(_sets(sets), policy, references=references)
+    documents = {d.id: d for d in opened.documents()}
+    problems = [
+        f"{f.record.id}: {f.code}: {f.message}"
+        for f in schema.findings(merged.annotations, merged.relations)
+        if f.code not in TOLERATED
+    ]
+    problems += [
+        f"{a.id}: not a document of {release}"
+        for a in merged.annotations
+        if a.doc_id not in documents
+    ]
+    if problems:
+        raise ClaimwireError(
+            "the merged set does not validate; nothing was written:\n  "
+            + "\n  ".join(problems[:10])
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    write_records_atomically(out / "annotations.jsonl", merged.annotations)
+    write_records_atomically(out / "relations.jsonl", merged.relations)
+    conflicts_path = conflicts or out / "conflicts.jsonl"
+    atomic_write_text(
+        conflicts_path, "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in merged.conflicts)
+    )
+    console.print(
+        f"[green]Merged[/] {len(merged.annotations)} annotations ({merged.accepted} unanimous, "
+        f"{merged.resolved} by {policy}) and {len(merged.relations)} relations into "
+        f"{escape(str(out))}; {len(merged.conflicts)} conflicts in {escape(str(conflicts_path))}"
+    )
