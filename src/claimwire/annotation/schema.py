@@ -137,6 +137,16 @@ class Schema:
     def span_labels(self) -> list[str]:
         return [name for name, label in self.labels.items() if label.is_span]
 
+    def referenced_labels(self, labels: Iterable[str]) -> set[str]:
+        """Labels that the ``ref`` attributes of ``labels`` may point to (STANCE → SOURCE)."""
+        return {
+            target
+            for label in labels
+            if label in self.labels
+            for attribute in self.labels[label].attributes.values()
+            for target in attribute.labels
+        }
+
     def attribute(self, label: str, name: str) -> Attribute | None:
         return self.labels[label].attributes.get(name) if label in self.labels else None
 

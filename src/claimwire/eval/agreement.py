@@ -25,6 +25,7 @@ from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import AnnotationSet
 from claimwire.eval.matching import COR, SCHEMES, Matcher, SpanSet, overlap_credit_by_unit
 from claimwire.eval.metrics import overlap_prf, span_prf
+from claimwire.eval.scoring import stance_key
 from claimwire.eval.unitizing import unitizing_alpha
 from claimwire.model import Annotation, Document
 
@@ -262,18 +263,16 @@ class AgreementStudy:
     # ---- document-level items ------------------------------------------------------------
 
     def _stance(self, report: AgreementReport) -> None:
-        keyed = [
-            {
-                (
-                    a.doc_id,
-                    str(a.attributes.get("holder")),
-                    str(a.attributes.get("target")),
-                ): a.attributes.get("stance")
-                for a in s.annotations
-                if a.label == "STANCE"
-            }
-            for s in self.sets
-        ]
+        keyed = []
+        for annotation_set in self.sets:
+            holders = {a.id: a for a in annotation_set.annotations}
+            keyed.append(
+                {
+                    stance_key(a, holders): a.attributes.get("stance")
+                    for a in annotation_set.annotations
+                    if a.label == "STANCE"
+                }
+            )
         keys = sorted(set().union(*keyed))
         if not keys:
             return

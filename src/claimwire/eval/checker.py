@@ -136,7 +136,7 @@ def check_predictions(
         )
     if task.forbid_overlap:
         _check_overlaps(annotations, task, where, report)
-    wanted = set(task.related_labels)
+    wanted = set(task.related_labels) | schema.referenced_labels(task.labels)
     kept = [a for a in annotations if a.label in wanted]
     ignored: dict[str, int] = defaultdict(int)
     for annotation in annotations:

@@ -123,14 +123,9 @@ class Evaluation:
         if chosen not in UNIT_KINDS or (chosen == "item" and spec.kind != "stance"):
             raise ClaimwireError(f"unit {chosen!r} does not fit a {spec.kind} task")
         ids = {d.id for d in documents}
-        referable = {
-            label
-            for name in spec.labels
-            for attribute in schema.labels[name].attributes.values()
-            for label in attribute.labels
-        }
+        referable = schema.referenced_labels(spec.labels)
         context = tuple(a for a in gold_set.annotations if a.label in referable)
-        gold_set = filter_set(gold_set, spec.related_labels)
+        gold_set = filter_set(gold_set, (*spec.related_labels, *sorted(referable)))
         gold_set = AnnotationSet(
             gold_set.name,
             tuple(a for a in gold_set.annotations if a.doc_id in ids),
@@ -187,9 +182,8 @@ class Evaluation:
 
     def statistics(self, predictions: AnnotationSet) -> Statistics:
         if self.task.kind == "stance":
-            return StanceScorer(self.task, self.documents, self.unit).statistics(
-                self.gold, predictions
-            )
+            scorer = StanceScorer(self.task, self.documents, self.unit, self.context)
+            return scorer.statistics(self.gold, predictions)
         return SpanTaskScorer(self.task, self.schema, self.documents, self.unit).statistics(
             self.gold, predictions
         )

@@ -273,29 +273,46 @@ def _agreement(survey: Annotation, fields: list[str]) -> Callable[[Annotation], 
     return agree
 
 
+def stance_key(annotation: Annotation, holders: Mapping[str, Annotation]) -> tuple[str, str, str]:
+    """(document, holder, target), the holder named by its span when it is a SOURCE: two
+    annotation sets with their own ids still name the same holder the same way."""
+    holder = str(annotation.attributes.get("holder"))
+    source = holders.get(holder)
+    if source is not None and source.is_span:
+        holder = f"span:{source.start}-{source.end}"
+    return annotation.doc_id, holder, str(annotation.attributes.get("target"))
+
+
 class StanceScorer:
     """SemEval-2016 Task 6: every gold (holder, target) pair is classified; F_avg is the mean
     F1 of the positive classes (FAVOR, AGAINST), macro-F1 adds NONE."""
 
-    def __init__(self, task: Task, documents: Sequence[Document], unit: str):
+    def __init__(
+        self,
+        task: Task,
+        documents: Sequence[Document],
+        unit: str,
+        context: Sequence[Annotation] = (),
+    ) -> None:
         self.task = task
         self.unit = unit
         self.units = Units(documents, "document" if unit == "item" else unit)
-
-    @staticmethod
-    def _key(annotation: Annotation) -> tuple[str, str, str]:
-        attributes = annotation.attributes
-        return annotation.doc_id, str(attributes.get("holder")), str(attributes.get("target"))
+        self.context = context
 
     def statistics(self, gold: AnnotationSet, pred: AnnotationSet) -> Statistics:
         classes = self.task.classes
         index = {c: i for i, c in enumerate(classes)}
         label = self.task.labels[0]
+        holders = {a.id: a for a in (*self.context, *gold.annotations, *pred.annotations)}
+
+        def key(annotation: Annotation) -> tuple[str, str, str]:
+            return stance_key(annotation, holders)
+
         gold_items = [
             a for a in gold.annotations if a.label == label and a.doc_id in self.units.doc_index
         ]
         predicted = {
-            self._key(a): a.attributes.get("stance") for a in pred.annotations if a.label == label
+            key(a): a.attributes.get("stance") for a in pred.annotations if a.label == label
         }
         result = Statistics()
         rows = len(gold_items) if self.unit == "item" else self.units.count
@@ -303,9 +320,9 @@ class StanceScorer:
         unanswered = 0
         gold_keys = set()
         for row, item in enumerate(gold_items):
-            key = self._key(item)
-            gold_keys.add(key)
-            answer = predicted.get(key)
+            item_key = key(item)
+            gold_keys.add(item_key)
+            answer = predicted.get(item_key)
             if answer not in index:
                 unanswered += 1
                 answer = "NONE"
@@ -313,7 +330,7 @@ class StanceScorer:
             confusion[
                 unit, index[str(item.attributes.get("stance"))] * len(classes) + index[str(answer)]
             ] += 1
-        extra = sum(1 for key in predicted if key not in gold_keys)
+        extra = sum(1 for k in predicted if k not in gold_keys)
         if unanswered:
             result.notes.append(
                 f"{unanswered} gold (holder, target) pairs had no prediction and count as NONE."

@@ -1,0 +1,402 @@
+"""Pure converters between annotation sets and Label Studio results (both directions).
+
+Label Studio exports a region and each of its per-region attributes as separate result
+items sharing the region's ``id``; relations as ``{"type": "relation", "from_id", "to_id",
+"labels"}``; document-level choices without a region. ``from_results`` re-joins them, types
+the values by the schema, and reports — never keeps — a region whose text is not the
+document's text at its offsets (the server accepts anything).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from claimwire.annotation.label_studio.config import (
+    CUE_RELATION,
+    ISSUER,
+    LABELS,
+    SEP,
+    STANCE_LABEL,
+    TEXT,
+    control,
+)
+from claimwire.annotation.schema import Attribute, Schema
+from claimwire.model import Annotation, Document, Quote, Relation
+
+Result = dict[str, Any]
+
+
+def region_id(annotation_id: str) -> str:
+    """A short, stable Label Studio region id for one of our annotation ids."""
+    return hashlib.sha1(annotation_id.encode("utf-8")).hexdigest()[:10]
+
+
+def _value_of(attribute: Attribute, value: Any) -> tuple[str, dict[str, Any]]:
+    if attribute.type in ("choice", "boolean"):
+        return "choices", {
+            "choices": [str(value).lower() if attribute.type == "boolean" else str(value)]
+        }
+    if attribute.type == "decimal":
+        return "number", {"number": float(Decimal(str(value)))}
+    return "textarea", {"text": [str(value)]}
+
+
+def to_results(
+    annotations: Iterable[Annotation], relations: Iterable[Relation], schema: Schema, text: str
+) -> list[Result]:
+    """Our annotations and relations as Label Studio results for one document."""
+    results: list[Result] = []
+    by_id = {a.id: a for a in annotations}
+    for annotation in by_id.values():
+        spec = schema.labels[annotation.label]
+        if annotation.is_span:
+            assert annotation.start is not None and annotation.end is not None
+            rid = region_id(annotation.id)
+            span = {
+                "start": annotation.start,
+                "end": annotation.end,
+                "text": text[annotation.start : annotation.end],
+            }
+            results.append(
+                {
+                    "id": rid,
+                    "from_name": LABELS,
+                    "to_name": TEXT,
+                    "type": "labels",
+                    "value": {**span, "labels": [annotation.label]},
+                }
+            )
+            for name, value in annotation.attributes.items():
+                attribute = spec.attributes.get(name)
+                if attribute is None or attribute.type == "ref" or value is None:
+                    continue
+                kind, payload = _value_of(attribute, value)
+                results.append(
+                    {
+                        "id": rid,
+                        "from_name": control(annotation.label, name),
+                        "to_name": TEXT,
+                        "type": kind,
+                        "value": {**span, **payload},
+                    }
+                )
+        elif annotation.label == STANCE_LABEL:
+            holder = str(annotation.attributes.get("holder"))
+            target, stance = (
+                annotation.attributes.get("target"),
+                annotation.attributes.get("stance"),
+            )
+            if holder == ISSUER:
+                results.append(
+                    {
+                        "id": region_id(annotation.id),
+                        "from_name": control(ISSUER, "stance", str(target)),
+                        "to_name": TEXT,
+                        "type": "choices",
+                        "value": {"choices": [stance]},
+                    }
+                )
+            elif holder in by_id:
+                source = by_id[holder]
+                assert source.start is not None and source.end is not None
+                results.append(
+                    {
+                        "id": region_id(holder),
+                        "from_name": control("SOURCE", "stance", str(target)),
+                        "to_name": TEXT,
+                        "type": "choices",
+                        "value": {
+                            "start": source.start,
+                            "end": source.end,
+                            "text": text[source.start : source.end],
+                            "choices": [stance],
+                        },
+                    }
+                )
+        else:
+            for name, value in annotation.attributes.items():
+                attribute = spec.attributes.get(name)
+                if attribute is None or value is None:
+                    continue
+                kind, payload = _value_of(attribute, value)
+                results.append(
+                    {
+                        "id": region_id(f"{annotation.id}:{name}"),
+                        "from_name": control(annotation.label, name),
+                        "to_name": TEXT,
+                        "type": kind,
+                        "value": payload,
+                    }
+                )
+    for relation in relations:
+        if relation.head not in by_id or relation.tail not in by_id:
+            continue
+        head, tail = region_id(relation.head), region_id(relation.tail)
+        labels = [relation.type]
+        if relation.attributes.get("quote_type"):
+            labels.append(str(relation.attributes["quote_type"]))
+        if by_id[relation.head].is_span and by_id[relation.tail].is_span:
+            results.append(
+                {
+                    "type": "relation",
+                    "from_id": head,
+                    "to_id": tail,
+                    "direction": "right",
+                    "labels": labels,
+                }
+            )
+        cue = relation.attributes.get("cue")
+        if cue in by_id:
+            results.append(
+                {
+                    "type": "relation",
+                    "from_id": head,
+                    "to_id": region_id(str(cue)),
+                    "direction": "right",
+                    "labels": [CUE_RELATION],
+                }
+            )
+    return results
+
+
+@dataclass
+class Converted:
+    annotations: list[Annotation] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _typed(attribute: Attribute, value: Any) -> Any:
+    if attribute.type == "boolean":
+        return str(value).lower() == "true"
+    if attribute.type == "decimal":
+        try:
+            return format(Decimal(str(value)).normalize(), "f")
+        except InvalidOperation:
+            return str(value)
+    return value
+
+
+def _payload(result: Result) -> Any:
+    value = result.get("value", {})
+    for key in ("choices", "number", "text"):
+        if key in value and not (key == "text" and result.get("type") == "labels"):
+            item = value[key]
+            return item[0] if isinstance(item, list) and len(item) == 1 else item
+    return None
+
+
+def from_results(
+    results: Sequence[Result], document: Document, schema: Schema, author: str, where: str = ""
+) -> Converted:
+    """One annotator's Label Studio results on one document, as our records."""
+    out = Converted()
+    regions: dict[str, Result] = {}
+    extras: dict[str, list[Result]] = defaultdict(list)
+    document_level: list[Result] = []
+    links: list[Result] = []
+    for result in results:
+        if result.get("type") == "relation":
+            links.append(result)
+        elif result.get("from_name") == LABELS:
+            regions[str(result.get("id"))] = result
+        elif "start" in result.get("value", {}):
+            extras[str(result.get("id"))].append(result)
+        else:
+            document_level.append(result)
+    ids: dict[str, str] = {}
+    for rid, region in regions.items():
+        value = region.get("value", {})
+        start, end, labels = value.get("start"), value.get("end"), value.get("labels") or []
+        label = str(labels[0]) if labels else ""
+        if label not in schema.labels or not isinstance(start, int) or not isinstance(end, int):
+            out.problems.append(
+                f"{where}region {rid}: unknown label {label!r} or missing offsets; skipped"
+            )
+            continue
+        expected = document.text[start:end] if 0 <= start < end <= len(document.text) else None
+        if expected is None or (value.get("text") is not None and value["text"] != expected):
+            out.problems.append(
+                f"{where}region {rid} ({label}) [{start}, {end}): its text {value.get('text')!r} "
+                f"is not the document's text there {expected!r}; skipped"
+            )
+            continue
+        attributes: dict[str, Any] = {}
+        for extra in extras.get(rid, []):
+            owner, _, name = str(extra.get("from_name")).partition(SEP)
+            attribute = schema.attribute(label, name) if owner == label else None
+            if attribute is not None:
+                attributes[name] = _typed(attribute, _payload(extra))
+        ann_id = f"{document.id}:{author}-{rid}"
+        ids[rid] = ann_id
+        out.annotations.append(
+            Annotation(
+                ann_id,
+                document.id,
+                schema.labels[label].layer,
+                label,
+                start,
+                end,
+                Quote.from_text(document.text, start, end),
+                attributes,
+                author,
+            )
+        )
+    out.annotations += _document_items(document, document_level, extras, ids, schema, author)
+    out.relations = _relations(document, links, ids, author, out.problems, where, schema)
+    out.relations += _survey_links(out.annotations, schema, author, len(out.relations))
+    return out
+
+
+def _survey_links(
+    annotations: list[Annotation], schema: Schema, author: str, numbered: int
+) -> list[Relation]:
+    """A Label Studio project has one SURVEY per document (document-level choices), so its
+    poll figures and evidence spans belong to it: ``from_survey`` and ``evidence_of``."""
+    survey = next((a for a in annotations if schema.is_survey(a.label)), None)
+    if survey is None:
+        return []
+    links = []
+    for relation in schema.relations.values():
+        if relation.tail != (survey.label,):
+            continue
+        for annotation in annotations:
+            if annotation.label in relation.head:
+                numbered += 1
+                links.append(
+                    Relation(
+                        f"{survey.doc_id}:{author}-rel-{numbered}",
+                        survey.doc_id,
+                        relation.name,
+                        annotation.id,
+                        survey.id,
+                        {},
+                        author,
+                    )
+                )
+    return links
+
+
+def _document_items(
+    document: Document,
+    results: list[Result],
+    extras: dict[str, list[Result]],
+    ids: dict[str, str],
+    schema: Schema,
+    author: str,
+) -> list[Annotation]:
+    items: list[Annotation] = []
+    grouped: dict[str, dict[str, Any]] = defaultdict(dict)
+    for result in results:
+        owner, _, rest = str(result.get("from_name")).partition(SEP)
+        name, _, target = rest.partition(SEP)
+        if owner == ISSUER and name == "stance":
+            items.append(
+                Annotation(
+                    f"{document.id}:{author}-stance-issuer-{target}",
+                    document.id,
+                    "stance",
+                    STANCE_LABEL,
+                    attributes={"holder": ISSUER, "target": target, "stance": _payload(result)},
+                    author=author,
+                )
+            )
+        elif owner in schema.labels and schema.attribute(owner, name) is not None:
+            attribute = schema.attribute(owner, name)
+            assert attribute is not None
+            grouped[owner][name] = _typed(attribute, _payload(result))
+    for owner, attributes in grouped.items():
+        items.append(
+            Annotation(
+                f"{document.id}:{author}-{owner.lower()}",
+                document.id,
+                schema.labels[owner].layer,
+                owner,
+                attributes=attributes,
+                author=author,
+            )
+        )
+    for rid, group in extras.items():
+        for extra in group:
+            owner, _, rest = str(extra.get("from_name")).partition(SEP)
+            name, _, target = rest.partition(SEP)
+            if owner == "SOURCE" and name == "stance" and rid in ids:
+                items.append(
+                    Annotation(
+                        f"{document.id}:{author}-stance-{rid}-{target}",
+                        document.id,
+                        "stance",
+                        STANCE_LABEL,
+                        attributes={
+                            "holder": ids[rid],
+                            "target": target,
+                            "stance": _payload(extra),
+                        },
+                        author=author,
+                    )
+                )
+    return items
+
+
+def _relations(
+    document: Document,
+    links: list[Result],
+    ids: dict[str, str],
+    author: str,
+    problems: list[str],
+    where: str,
+    schema: Schema,
+) -> list[Relation]:
+    relations: list[Relation] = []
+    cues: dict[str, str] = {}
+    for link in links:
+        if (
+            CUE_RELATION in (link.get("labels") or [])
+            and link.get("from_id") in ids
+            and link.get("to_id") in ids
+        ):
+            cues[ids[link["from_id"]]] = ids[link["to_id"]]
+    for link in links:
+        labels = list(link.get("labels") or [])
+        head, tail = ids.get(str(link.get("from_id"))), ids.get(str(link.get("to_id")))
+        if CUE_RELATION in labels:
+            continue
+        if head is None or tail is None:
+            problems.append(
+                f"{where}relation {link.get('from_id')} → {link.get('to_id')}: an end was "
+                "skipped or is missing; relation skipped"
+            )
+            continue
+        kind = next((label for label in labels if label in schema.relations), None)
+        if kind is None:
+            problems.append(
+                f"{where}relation {link.get('from_id')} → {link.get('to_id')}: no relation "
+                f"type among its labels {labels}; skipped"
+            )
+            continue
+        attributes: dict[str, Any] = {}
+        quote_type = schema.relations[kind].attributes.get("quote_type")
+        chosen = [
+            label for label in labels if quote_type is not None and label in quote_type.values
+        ]
+        if chosen:
+            attributes["quote_type"] = chosen[0]
+        if head in cues:
+            attributes["cue"] = cues[head]
+        relations.append(
+            Relation(
+                f"{document.id}:{author}-rel-{len(relations) + 1}",
+                document.id,
+                kind,
+                head,
+                tail,
+                attributes,
+                author,
+            )
+        )
+    return relations
