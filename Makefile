@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LS_VENV := .venv-ls
+LS_STAMP := $(LS_VENV)/.installed
 
 .PHONY: run test lint bench clean
 
@@ -19,18 +21,25 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/claimwire benchmark
 
+# Label Studio (the annotation server the tests start) lives in its own virtualenv.
+$(LS_STAMP):
+	$(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/python -m pip install --quiet label-studio==1.23.2
+	touch $(LS_STAMP)
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
 
-test: lint
+test: lint $(LS_STAMP)
 	$(BIN)/pytest
 
-bench: $(STAMP)
+bench: $(STAMP) $(LS_STAMP)
 	$(BIN)/python benchmarks/bench_corpus.py
 	$(BIN)/python benchmarks/bench_scoring.py
 	$(BIN)/python benchmarks/bench_systems.py
+	$(BIN)/python benchmarks/bench_label_studio.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LS_VENV) .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -26,7 +27,12 @@ def run_cli(*args: str | Path, cwd: Path | None = None) -> CliResult:
         capture_output=True,
         text=True,
         cwd=cwd,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+        env={
+            "COLUMNS": "200",
+            "PATH": "/usr/bin:/bin",
+            "NO_COLOR": "1",
+            **{k: v for k, v in os.environ.items() if k.startswith("LABEL_STUDIO_")},
+        },
         check=False,
     )
     return CliResult(completed.returncode, completed.stdout, completed.stderr)

@@ -1,0 +1,265 @@
+"""The annotation-project round trip: pure converters, then a real Label Studio server."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claimwire.annotation.label_studio import server as label_studio_server
+from claimwire.annotation.label_studio.client import Connection, client, validate_config
+from claimwire.annotation.label_studio.config import configs
+from claimwire.annotation.label_studio.convert import from_results, region_id, to_results
+from claimwire.annotation.schema import load_schema
+from claimwire.corpus.release import open_release
+from claimwire.errors import ClaimwireError
+from claimwire.model import Annotation, Relation
+
+from .helpers import REPO, run_cli
+
+RELEASE = REPO / "corpus" / "releases" / "1.0.0"
+SCHEMA = load_schema(RELEASE / "schema.yaml")
+RELEASED = open_release(RELEASE)
+DOCUMENT = next(RELEASED.documents())
+GOLD = list(RELEASED.annotations())
+GOLD_RELATIONS = list(RELEASED.relations())
+
+
+def canonical(annotations: list[Annotation], relations: list[Relation]) -> tuple[set, set]:  # type: ignore[type-arg]
+    """What an annotation set says, independent of its ids."""
+    by_id = {a.id: a for a in annotations}
+
+    def name(ann_id: Any) -> Any:
+        a = by_id.get(str(ann_id))
+        return (a.label, a.start, a.end) if a is not None else ann_id
+
+    items = set()
+    for a in annotations:
+        attributes = {k: name(v) if k == "holder" else v for k, v in a.attributes.items()}
+        items.add((a.label, a.start, a.end, json.dumps(attributes, sort_keys=True, default=str)))
+    links = {
+        (
+            r.type,
+            name(r.head),
+            name(r.tail),
+            json.dumps(
+                {k: name(v) if k == "cue" else v for k, v in r.attributes.items()},
+                sort_keys=True,
+                default=str,
+            ),
+        )
+        for r in relations
+    }
+    return items, links
+
+
+def test_converters_round_trip_the_gold() -> None:
+    results = to_results(GOLD, GOLD_RELATIONS, SCHEMA, DOCUMENT.text)
+    converted = from_results(results, DOCUMENT, SCHEMA, "gold")
+    assert converted.problems == []
+    assert canonical(converted.annotations, converted.relations) == canonical(GOLD, GOLD_RELATIONS)
+
+
+def test_per_region_attributes_share_the_region_id_and_are_typed() -> None:
+    claim = next(a for a in GOLD if a.label == "NUM_STAT" and a.attributes.get("time_reference"))
+    results = to_results([claim], [], SCHEMA, DOCUMENT.text)
+    assert {r["id"] for r in results} == {region_id(claim.id)}
+    number = next(r for r in results if r["type"] == "number")
+    assert number["value"]["number"] == 94_800_000_000.0
+    [back] = from_results(results, DOCUMENT, SCHEMA, "x").annotations
+    assert back.attributes["value"] == "94800000000" and back.attributes["qualifier"] == "exact"
+    source = next(a for a in GOLD if a.label == "SOURCE")
+    [typed] = from_results(
+        to_results([source], [], SCHEMA, DOCUMENT.text), DOCUMENT, SCHEMA, "x"
+    ).annotations
+    assert typed.attributes["named"] is True
+
+
+def test_a_region_whose_text_is_not_the_document_is_reported_not_kept() -> None:
+    claim = next(a for a in GOLD if a.label == "CLAIM")
+    results = to_results([claim], [], SCHEMA, DOCUMENT.text)
+    for result in results:
+        result["value"]["start"] += 1  # the server accepts anything
+    converted = from_results(results, DOCUMENT, SCHEMA, "x", where="task 1: ")
+    assert converted.annotations == []
+    assert len(converted.problems) == 1 and "task 1: region" in converted.problems[0]
+    assert "is not the document's text" in converted.problems[0]
+
+
+def test_configs_are_generated_and_up_to_date() -> None:
+    assert (
+        run_cli(
+            "annotate", "config", "--check", "--out", REPO / "annotation" / "label_studio"
+        ).returncode
+        == 0
+    )
+    xml = configs(SCHEMA)["full.xml"]
+    for label in SCHEMA.span_labels():
+        assert f'<Label value="{label}"' in xml
+    assert 'name="CLAIM__claim_type"' in xml and 'name="issuer__stance__BRI"' in xml
+    assert 'name="SURVEY__conductor"' in xml and '<Relation value="attributed_to"/>' in xml
+
+
+def test_pull_from_file_needs_no_server(tmp_path: Path) -> None:
+    export = [
+        {
+            "id": 7,
+            "data": {"text": DOCUMENT.text, "doc_id": DOCUMENT.id},
+            "annotations": [
+                {
+                    "id": 1,
+                    "completed_by": {"id": 3, "email": "zoe@example.org"},
+                    "result": to_results(GOLD, GOLD_RELATIONS, SCHEMA, DOCUMENT.text),
+                },
+                {"id": 2, "completed_by": 4, "was_cancelled": True, "result": []},
+            ],
+        }
+    ]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export), encoding="utf-8")
+    result = run_cli(
+        "annotate", "pull", "--from-file", path, "--out", tmp_path / "sets", "--release", RELEASE
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "sets" / "zoe.jsonl").exists() and not (
+        tmp_path / "sets" / "user4.jsonl"
+    ).exists()
+    broken = tmp_path / "broken.json"
+    broken.write_text("[{", encoding="utf-8")
+    failed = run_cli(
+        "annotate", "pull", "--from-file", broken, "--out", tmp_path / "x", "--release", RELEASE
+    )
+    assert failed.returncode == 1 and "not a Label Studio JSON export" in failed.stderr
+
+
+# ---- against a real server --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[label_studio_server.Server]:
+    executable = label_studio_server.binary()
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("Label Studio is not installed; `make test` creates .venv-ls")
+        pytest.skip("Label Studio is not installed (make test creates .venv-ls)")
+    with label_studio_server.label_studio(
+        executable, tmp_path_factory.mktemp("label-studio")
+    ) as running:
+        yield running
+
+
+def env(server: label_studio_server.Server, token: str | None = None) -> dict[str, str]:
+    return {"LABEL_STUDIO_URL": server.url, "LABEL_STUDIO_API_KEY": token or server.token}
+
+
+def cli(server: label_studio_server.Server, *args: str | Path, token: str | None = None):  # type: ignore[no-untyped-def]
+    os.environ.update(env(server, token))
+    try:
+        return run_cli(*args)
+    finally:
+        for key in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY"):
+            os.environ.pop(key, None)
+
+
+def test_every_config_is_valid_on_the_server(server: label_studio_server.Server) -> None:
+    connection = Connection(server.url, server.token)
+    ls = client(connection)
+    for name, xml in configs(SCHEMA).items():
+        project = ls.projects.create(
+            title=f"config {name} {uuid.uuid4().hex[:6]}", label_config=xml
+        )
+        validate_config(connection, project.id, xml)
+        broken = xml.replace('toName="text"', 'toName="nowhere"', 1)
+        with pytest.raises(ClaimwireError, match=r"HTTP 400"):
+            validate_config(connection, project.id, broken)
+
+
+def test_round_trip_with_two_annotators(server: label_studio_server.Server, tmp_path: Path) -> None:
+    title = f"seed {uuid.uuid4().hex[:8]}"
+    run = REPO / "eval" / "runs" / "rules" / "predictions.jsonl"
+    pushed = cli(server, "annotate", "push", RELEASE, "--project", title, "--predictions", run)
+    assert pushed.returncode == 0, pushed.stderr
+    assert server.token not in pushed.stdout + pushed.stderr
+    again = cli(server, "annotate", "push", RELEASE, "--project", title, "--predictions", run)
+    assert "0 tasks imported, 1 already there" in again.stdout
+    connection = Connection(server.url, server.token)
+    ls = client(connection)
+    project = next(p for p in ls.projects.list() if p.title == title)
+    [task] = list(ls.tasks.list(project=project.id, fields="all"))
+    signature = json.loads(run.with_name(run.name + ".meta.json").read_text())["signature"]
+    assert [p.model_version for p in task.predictions] == [signature]
+    # two annotators: alice reproduces the gold, bob disagrees on claim types and misses cues
+    suffix = uuid.uuid4().hex[:6]
+    alice = ls.users.create(username=f"alice{suffix}", email=f"alice{suffix}@claimwire.test")
+    bob = ls.users.create(username=f"bob{suffix}", email=f"bob{suffix}@claimwire.test")
+    bob_annotations = [
+        dataclasses.replace(a, attributes=dict(a.attributes, claim_type="other"))
+        if a.label == "CLAIM"
+        else a
+        for a in GOLD
+        if a.label != "CUE"
+    ]
+    kept = {a.id for a in bob_annotations}
+    bob_relations = [
+        dataclasses.replace(r, attributes={k: v for k, v in r.attributes.items() if k != "cue"})
+        for r in GOLD_RELATIONS
+        if r.head in kept and r.tail in kept
+    ]
+    for user, created, links in (
+        (alice, GOLD, GOLD_RELATIONS),
+        (bob, bob_annotations, bob_relations),
+    ):
+        ls.annotations.create(
+            id=task.id,
+            result=to_results(created, links, SCHEMA, DOCUMENT.text),
+            completed_by=user.id,
+        )
+    out = tmp_path / "pulled"
+    pulled = cli(server, "annotate", "pull", "--project", title, "--out", out, "--release", RELEASE)
+    assert pulled.returncode == 0, pulled.stderr
+    from claimwire.eval.checker import load_annotation_set
+
+    for user, created, links in (
+        (alice, GOLD, GOLD_RELATIONS),
+        (bob, bob_annotations, bob_relations),
+    ):
+        back = load_annotation_set(out / f"{user.email.split('@')[0]}.jsonl")
+        assert canonical(list(back.annotations), list(back.relations)) == canonical(created, links)
+    agreement = run_cli(
+        "annotate",
+        "agree",
+        out / f"alice{suffix}.jsonl",
+        out / f"bob{suffix}.jsonl",
+        "--release",
+        RELEASE,
+        "--json",
+    )
+    report = json.loads(agreement.stdout)
+    assert report["unitizing_alpha"]["CLAIM"]["value"] == 1.0
+    assert (
+        report["attributes"]["CLAIM.claim_type"][f"kappa alice{suffix} vs bob{suffix}"]["value"] < 1
+    )
+
+
+def test_bad_token_and_unreachable_server_are_clear(
+    server: label_studio_server.Server, tmp_path: Path
+) -> None:
+    wrong = cli(server, "annotate", "pull", "--project", "x", "--out", tmp_path, token="0" * 40)
+    assert wrong.returncode == 1 and "HTTP 401" in wrong.stderr and "0" * 40 not in wrong.stderr
+    os.environ.update(
+        {"LABEL_STUDIO_URL": "http://127.0.0.1:9", "LABEL_STUDIO_API_KEY": "secret-token"}
+    )
+    try:
+        down = run_cli(
+            "annotate", "pull", "--project", "x", "--out", tmp_path, "--release", RELEASE
+        )
+    finally:
+        os.environ.pop("LABEL_STUDIO_URL"), os.environ.pop("LABEL_STUDIO_API_KEY")
+    assert down.returncode == 1 and "cannot reach Label Studio" in down.stderr
+    assert "secret-token" not in down.stderr and "Traceback" not in down.stderr
