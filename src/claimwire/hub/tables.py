@@ -25,6 +25,12 @@ DEFAULT_CONFIG = "documents"
 SPAN = {"start": Value("int32"), "end": Value("int32")}
 
 
+def _features(**fields: Any) -> Features:
+    """A row of an annotation table: its id, its document and split, then ``fields``."""
+    return Features({"id": Value("string"), "doc_id": Value("string"), "split": Value("string"),
+                     **fields})
+
+
 @dataclass(frozen=True)
 class Table:
     config: str
@@ -131,17 +137,12 @@ def _documents(gold: _Gold, schema: Schema) -> Table:
 
 
 def _sentences(gold: _Gold, schema: Schema) -> Table:
-    features = Features(
-        {
-            "id": Value("string"),
-            "doc_id": Value("string"),
-            "split": Value("string"),
-            "index": Value("int32"),
-            "paragraph": Value("int32"),
-            "start": Value("int32"),
-            "end": Value("int32"),
-            "text": Value("string"),
-        }
+    features = _features(
+        index=Value("int32"),
+        paragraph=Value("int32"),
+        start=Value("int32"),
+        end=Value("int32"),
+        text=Value("string"),
     )
     rows = []
     for doc in gold.documents.values():
@@ -175,27 +176,22 @@ def _sentences(gold: _Gold, schema: Schema) -> Table:
 def _claims(gold: _Gold, schema: Schema) -> Table:
     claim_types = schema.attribute("CLAIM", "claim_type")
     assert claim_types is not None
-    features = Features(
+    features = _features(
+        start=Value("int32"),
+        end=Value("int32"),
+        text=Value("string"),
+        claim_type=Value("string"),
+        claim_type_label=ClassLabel(names=list(claim_types.values)),
+        checkworthy=Value("bool"),
+        numeric_category=Value("string"),
+        sources=List(
         {
-            "id": Value("string"),
-            "doc_id": Value("string"),
-            "split": Value("string"),
-            "start": Value("int32"),
-            "end": Value("int32"),
-            "text": Value("string"),
-            "claim_type": Value("string"),
-            "claim_type_label": ClassLabel(names=list(claim_types.values)),
-            "checkworthy": Value("bool"),
-            "numeric_category": Value("string"),
-            "sources": List(
-                {
-                    "source_id": Value("string"),
-                    "source_text": Value("string"),
-                    "cue_text": Value("string"),
-                    "quote_type": Value("string"),
-                }
-            ),
+        source_id=Value("string"),
+        source_text=Value("string"),
+        cue_text=Value("string"),
+        quote_type=Value("string"),
         }
+        ),
     )
     rows = []
     for claim in gold.labelled("CLAIM"):
@@ -245,20 +241,15 @@ def _attribution(gold: _Gold, schema: Schema) -> Table:
             f"{prefix}_text": Value("string"),
         }
 
-    features = Features(
-        {
-            "id": Value("string"),
-            "doc_id": Value("string"),
-            "split": Value("string"),
-            "content_label": Value("string"),
-            **span_fields("content"),
-            **span_fields("source"),
-            "source_kind": Value("string"),
-            "source_role": Value("string"),
-            "source_named": Value("bool"),
-            **span_fields("cue"),
-            "quote_type": Value("string"),
-        }
+    features = _features(
+        content_label=Value("string"),
+        **span_fields("content"),
+        **span_fields("source"),
+        source_kind=Value("string"),
+        source_role=Value("string"),
+        source_named=Value("bool"),
+        **span_fields("cue"),
+        quote_type=Value("string"),
     )
     rows = []
     for relation in gold.relations:
@@ -303,32 +294,27 @@ def _attribution(gold: _Gold, schema: Schema) -> Table:
 
 def _statistics(gold: _Gold, schema: Schema) -> Table:
     fields = list(schema.disclosure_fields)
-    features = Features(
-        {
-            "id": Value("string"),
-            "doc_id": Value("string"),
-            "split": Value("string"),
-            "label": Value("string"),
-            "start": Value("int32"),
-            "end": Value("int32"),
-            "text": Value("string"),
-            "value": Value("float64"),
-            "value_decimal": Value("string"),
-            "unit": Value("string"),
-            "qualifier": Value("string"),
-            "time_reference": Value("string"),
-            "proposition": Value("string"),
-            "respondent_base": Value("string"),
-            "source_ids": List(Value("string")),
-            "survey_id": Value("string"),
-            "survey_name": Value("string"),
-            "sampling_type": Value("string"),
-            "disclosure": {name: Value("string") for name in fields},
-            "disclosure_evidence": List({"field": Value("string"), "text": Value("string")}),
-            "disclosure_core": Value("float64"),
-            "disclosure_full": Value("float64"),
-            "risk_flags": List(Value("string")),
-        }
+    features = _features(
+        label=Value("string"),
+        start=Value("int32"),
+        end=Value("int32"),
+        text=Value("string"),
+        value=Value("float64"),
+        value_decimal=Value("string"),
+        unit=Value("string"),
+        qualifier=Value("string"),
+        time_reference=Value("string"),
+        proposition=Value("string"),
+        respondent_base=Value("string"),
+        source_ids=List(Value("string")),
+        survey_id=Value("string"),
+        survey_name=Value("string"),
+        sampling_type=Value("string"),
+        disclosure={name: Value("string") for name in fields},
+        disclosure_evidence=List({"field": Value("string"), "text": Value("string")}),
+        disclosure_core=Value("float64"),
+        disclosure_full=Value("float64"),
+        risk_flags=List(Value("string")),
     )
     evidence: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for relation in gold.relations:
@@ -399,18 +385,13 @@ def _statistics(gold: _Gold, schema: Schema) -> Table:
 def _stance(gold: _Gold, schema: Schema) -> Table:
     values = schema.attribute("STANCE", "stance")
     assert values is not None
-    features = Features(
-        {
-            "id": Value("string"),
-            "doc_id": Value("string"),
-            "split": Value("string"),
-            "holder": Value("string"),
-            "holder_text": Value("string"),
-            "target": Value("string"),
-            "target_name": Value("string"),
-            "stance": Value("string"),
-            "stance_label": ClassLabel(names=list(values.values)),
-        }
+    features = _features(
+        holder=Value("string"),
+        holder_text=Value("string"),
+        target=Value("string"),
+        target_name=Value("string"),
+        stance=Value("string"),
+        stance_label=ClassLabel(names=list(values.values)),
     )
     rows = []
     for item in gold.labelled("STANCE"):
