@@ -27,8 +27,9 @@ SPAN = {"start": Value("int32"), "end": Value("int32")}
 
 def _features(**fields: Any) -> Features:
     """A row of an annotation table: its id, its document and split, then ``fields``."""
-    return Features({"id": Value("string"), "doc_id": Value("string"), "split": Value("string"),
-                     **fields})
+    return Features(
+        {"id": Value("string"), "doc_id": Value("string"), "split": Value("string"), **fields}
+    )
 
 
 @dataclass(frozen=True)
@@ -185,12 +186,12 @@ def _claims(gold: _Gold, schema: Schema) -> Table:
         checkworthy=Value("bool"),
         numeric_category=Value("string"),
         sources=List(
-        {
-        source_id=Value("string"),
-        source_text=Value("string"),
-        cue_text=Value("string"),
-        quote_type=Value("string"),
-        }
+            {
+                "source_id": Value("string"),
+                "source_text": Value("string"),
+                "cue_text": Value("string"),
+                "quote_type": Value("string"),
+            }
         ),
     )
     rows = []
