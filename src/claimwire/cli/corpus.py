@@ -18,12 +18,18 @@ from claimwire.cli.common import console, print_json, progress_bar
 from claimwire.corpus.release import build_release, diff_releases, open_release
 from claimwire.corpus.stats import release_stats
 from claimwire.corpus.validate import CODES, MAX_LEVEL, cap_per_code, summarize
+from claimwire.eval.checker import load_annotation_set
 from claimwire.model import Annotation, Document, Relation
 
 corpus_app = typer.Typer(help="Build, validate, inspect and compare corpus releases.")
 
 RAW_DIR = Path("corpus/raw")
 RELEASES_DIR = Path("corpus/releases")
+
+
+def _is_annotation_set(path: Path) -> bool:
+    """An annotation set with offsets (JSONL, e.g. adjudicated gold), not quote-anchored YAML."""
+    return path.suffix == ".jsonl" or (path.is_dir() and (path / "annotations.jsonl").exists())
 
 
 def _validation_messages(path: Path, parent: str | None) -> list[str]:
@@ -55,7 +61,9 @@ def build(
     out: Path = typer.Option(RELEASES_DIR, help="Folder that holds the releases."),
     parent: str | None = typer.Option(None, help="The release this one follows, X.Y.Z."),
     gold: Path | None = typer.Option(
-        None, help="Gold YAML file or folder (annotation/gold); else the parent's gold is kept."
+        None,
+        help="Gold: quote-anchored YAML (annotation/gold) or an annotation set with offsets "
+        "(e.g. `annotate adjudicate` output); else the parent's gold is kept, re-anchored.",
     ),
     schema: Path | None = typer.Option(
         None,
@@ -78,7 +86,13 @@ def build(
         schema_path = schema or default_schema_path()
         rules = load_schema(schema_path) if schema or gold or schema_path.exists() else None
         resolve = None
-        if gold is not None:
+        if gold is not None and _is_annotation_set(gold):
+            adjudicated = load_annotation_set(gold)
+
+            def resolve(documents: Iterator[Document]) -> tuple[list[Annotation], list[Relation]]:
+                return list(adjudicated.annotations), list(adjudicated.relations)
+
+        elif gold is not None:
             assert rules is not None
             files, checked = gold_files(gold), rules
 
