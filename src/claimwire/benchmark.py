@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from claimwire import __version__
+from claimwire.annotation.checks import release_schema
+from claimwire.annotation.schema import load_schema
 from claimwire.corpus.release import open_release
 from claimwire.eval.evaluate import Evaluation, SystemResult
 from claimwire.eval.html import render_page
@@ -71,7 +73,7 @@ def benchmark(
     systems: tuple[str, ...] = BUILT_IN,
     progress: Callable[[str], None] | None = None,
 ) -> BenchmarkResult:
-    schema_tasks = load_tasks(Evaluation.open(release, "claims").schema)
+    schema_tasks = load_tasks(release_schema(release) or load_schema())
     predictions: dict[str, Path] = {}
     run_notes: dict[str, list[str]] = {}
     covered: dict[str, tuple[str, ...]] = {}

@@ -39,6 +39,15 @@ def _detail_columns(board: Leaderboard, schemes: int) -> Leaderboard:
     )
 
 
+def print_leaderboard(results: list[SystemResult]) -> None:
+    """The scheme table, then (span tasks) a second table with the other columns."""
+    board = leaderboard(results)
+    console.print(_rich(leaderboard(results, details=False)))
+    schemes = len(results[0].task.schemes)
+    if results[0].task.kind == "spans" and len(board.header) > schemes + 1:
+        console.print(_rich(_detail_columns(board, schemes)))
+
+
 @eval_app.command("check")
 def check(
     predictions: Path = typer.Argument(..., help="A prediction JSONL file (or set folder)."),
@@ -115,9 +124,7 @@ def score(
     if as_markdown:
         print(markdown(board, evaluation.signature()), end="")
         return
-    console.print(_rich(leaderboard(results, details=False)))
-    if results[0].task.kind == "spans" and len(board.header) > len(results[0].task.schemes) + 1:
-        console.print(_rich(_detail_columns(board, len(results[0].task.schemes))))
+    print_leaderboard(results)
     if tests:
         console.print(_rich(significance_rows(results[0], tests)))
     notes = dict.fromkeys(note for r in results for note in r.statistics.notes)

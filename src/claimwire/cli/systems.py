@@ -9,11 +9,10 @@ from rich.markup import escape
 
 from claimwire.benchmark import BUILT_IN, benchmark
 from claimwire.cli.common import console, err_console, progress_bar
-from claimwire.cli.eval import _detail_columns, _rich
+from claimwire.cli.eval import print_leaderboard
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED
-from claimwire.eval.report import leaderboard
 from claimwire.systems.base import RunContext, available_systems, load_system, run_system
 
 RELEASE = Path("corpus/releases/1.0.0")
@@ -89,10 +88,7 @@ def benchmark_command(
             progress=lambda m: status.update(m),
         )
     for task_name, scored in result.results.items():
-        board = leaderboard(scored)
-        console.print(_rich(leaderboard(scored, details=False)))
-        if scored[0].task.kind == "spans" and len(board.header) > len(scored[0].task.schemes) + 1:
-            console.print(_rich(_detail_columns(board, len(scored[0].task.schemes))))
+        print_leaderboard(scored)
         console.print(
             f"[dim]{escape(result.evaluations[task_name].signature())}[/]", soft_wrap=True
         )
