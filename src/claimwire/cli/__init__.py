@@ -12,6 +12,7 @@ from claimwire.cli.common import report_error
 from claimwire.cli.corpus import corpus_app
 from claimwire.cli.eval import eval_app
 from claimwire.cli.hub import hub_app
+from claimwire.cli.label_studio import label_studio_config, pull_command, push_command
 from claimwire.cli.systems import benchmark_command, run, systems
 from claimwire.errors import ClaimwireError
 
@@ -24,6 +25,9 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(corpus_app, name="corpus")
+annotate_app.command("config")(label_studio_config)
+annotate_app.command("push")(push_command)
+annotate_app.command("pull")(pull_command)
 app.add_typer(annotate_app, name="annotate")
 app.add_typer(eval_app, name="eval")
 app.add_typer(hub_app, name="hub")

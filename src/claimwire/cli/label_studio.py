@@ -1,0 +1,169 @@
+"""``claimwire annotate config|push|pull``: the Label Studio round trip."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from claimwire.annotation.checks import release_schema
+from claimwire.annotation.label_studio.client import (
+    Connection,
+    convert_export,
+    export_tasks,
+    push,
+    users_by_id,
+)
+from claimwire.annotation.label_studio.config import configs, write_configs
+from claimwire.annotation.schema import load_schema
+from claimwire.cli.common import console, err_console, progress_bar
+from claimwire.corpus.release import open_release
+from claimwire.errors import ClaimwireError
+from claimwire.eval.checker import load_annotation_set
+from claimwire.model import Annotation, Relation, write_records_atomically
+from claimwire.systems.base import META_SUFFIX
+
+LABEL_STUDIO_DIR = Path("annotation/label_studio")
+
+
+def label_studio_config(
+    out: Path = typer.Option(LABEL_STUDIO_DIR, help="Folder of the generated configs."),
+    schema: Path | None = typer.Option(None, help="Schema [default: annotation/schema.yaml]."),
+    check: bool = typer.Option(False, "--check", help="Only check; exit 1 if any is out of date."),
+) -> None:
+    """Generate the Label Studio labeling configs (one per layer, and full.xml) from the schema."""
+    stale = write_configs(load_schema(schema), out, check)
+    if check and stale:
+        err_console.print(
+            f"[red]out of date[/]: {', '.join(stale)} — run `claimwire annotate config`"
+        )
+        raise typer.Exit(1)
+    console.print(
+        f"{len(configs(load_schema(schema)))} configs in {escape(str(out))}"
+        + (f"; updated {', '.join(stale)}" if stale and not check else "; all up to date")
+    )
+
+
+def _connection(url: str | None, api_key: str | None) -> Connection:
+    url = url or os.environ.get("LABEL_STUDIO_URL")
+    token = api_key or os.environ.get("LABEL_STUDIO_API_KEY")
+    if not url or not token:
+        raise ClaimwireError(
+            "Label Studio connection: set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY "
+            "(or --url and --api-key)"
+        )
+    return Connection(url.rstrip("/"), token)
+
+
+def _run_predictions(path: Path) -> tuple[dict[str, tuple[list[Annotation], list[Relation]]], str]:
+    prediction_set = load_annotation_set(path)
+    grouped: dict[str, tuple[list[Annotation], list[Relation]]] = {}
+    for annotation in prediction_set.annotations:
+        grouped.setdefault(annotation.doc_id, ([], []))[0].append(annotation)
+    for relation in prediction_set.relations:
+        grouped.setdefault(relation.doc_id, ([], []))[1].append(relation)
+    meta = path.with_name(path.name + META_SUFFIX)
+    version = (
+        json.loads(meta.read_text(encoding="utf-8"))["signature"]
+        if meta.exists()
+        else f"file:{path.name}"
+    )
+    return grouped, version
+
+
+def push_command(
+    release: Path = typer.Argument(..., help="The release whose documents become tasks."),
+    project: str = typer.Option(..., help="Project title: the same title is the same project."),
+    predictions: Path | None = typer.Option(
+        None, help="A run (JSONL) to import as pre-annotations."
+    ),
+    config: str = typer.Option("full", help="Which generated config: full, or one layer's name."),
+    split: str = typer.Option(
+        "all", help="Documents of this split only (train, dev, test or all)."
+    ),
+    url: str | None = typer.Option(None, help="Label Studio URL [env LABEL_STUDIO_URL]."),
+    api_key: str | None = typer.Option(
+        None, help="API token [env LABEL_STUDIO_API_KEY]; never printed."
+    ),
+) -> None:
+    """Create or update a Label Studio project and import one task per new document."""
+    connection = _connection(url, api_key)
+    schema = release_schema(release) or load_schema()
+    xml = configs(schema).get(f"{config}.xml")
+    if xml is None:
+        raise ClaimwireError(
+            f"unknown config {config!r}; expected full or one of {', '.join(schema.layers)}"
+        )
+    documents = [d for d in open_release(release).documents() if split in ("all", d.split)]
+    grouped, version = _run_predictions(predictions) if predictions else (None, None)
+    with progress_bar() as bar:
+        task = bar.add_task("importing", total=len(documents), detail="")
+        report = push(
+            connection,
+            project,
+            xml,
+            documents,
+            grouped,
+            version,
+            schema,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    console.print(
+        f"[green]{'Created' if report.created else 'Updated'}[/] project {escape(project)} "
+        f"(id {report.project_id}): {report.imported} tasks imported, {report.skipped} already "
+        f"there, {report.predictions} with predictions"
+        + (f" ({escape(version)})" if version else "")
+    )
+
+
+def pull_command(
+    out: Path = typer.Option(..., help="Folder for one annotation set per annotator (JSONL)."),
+    project: str | None = typer.Option(None, help="Project title on the server."),
+    from_file: Path | None = typer.Option(
+        None, "--from-file", help="A Label Studio JSON export instead of a server."
+    ),
+    release: Path = typer.Option(
+        Path("corpus/releases/1.0.0"), help="The release the tasks come from."
+    ),
+    url: str | None = typer.Option(None, help="Label Studio URL [env LABEL_STUDIO_URL]."),
+    api_key: str | None = typer.Option(
+        None, help="API token [env LABEL_STUDIO_API_KEY]; never printed."
+    ),
+) -> None:
+    """Export a project (full JSON) and convert it to one annotation set per annotator; every
+    region whose text does not match the release is reported and left out."""
+    schema = release_schema(release) or load_schema()
+    documents = {d.id: d for d in open_release(release).documents()}
+    if from_file is not None:
+        try:
+            tasks = json.loads(from_file.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise ClaimwireError(
+                f"not a Label Studio JSON export: {error}", file=from_file
+            ) from None
+        pulled = convert_export(tasks, documents, schema, source=str(from_file))
+    else:
+        if not project:
+            raise ClaimwireError("pull needs --project NAME (or --from-file EXPORT.json)")
+        connection = _connection(url, api_key)
+        with err_console.status("exporting"):
+            tasks = export_tasks(connection, project)
+            pulled = convert_export(
+                tasks, documents, schema, users_by_id(connection), source=project
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    for author, converted in sorted(pulled.sets.items()):
+        path = out / f"{author}.jsonl"
+        write_records_atomically(path, [*converted.annotations, *converted.relations])
+        console.print(
+            f"{escape(author)}: {len(converted.annotations)} annotations, "
+            f"{len(converted.relations)} relations → {escape(str(path))}"
+        )
+    for problem in pulled.problems:
+        err_console.print(f"[yellow]skipped[/] {escape(problem)}", soft_wrap=True)
+    console.print(
+        f"{pulled.tasks} tasks, {len(pulled.sets)} annotators, {len(pulled.problems)} problems"
+    )
