@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import typer
@@ -102,6 +103,11 @@ def score(
     results: list[SystemResult] = []
     for path in predictions:
         report = evaluation.check(path, fix_offsets=fix_offsets)
+        assert report.annotation_set is not None
+        taken = [r.system for r in results]
+        if report.annotation_set.name in taken:  # two files of one name: keep both apart
+            name = f"{report.annotation_set.name}#{taken.count(report.annotation_set.name) + 1}"
+            report.annotation_set = dataclasses.replace(report.annotation_set, name=name)
         for fix in report.fixes:
             err_console.print(f"[yellow]fixed[/] {escape(fix)}", soft_wrap=True)
         results.append(evaluation.score(report))

@@ -151,12 +151,16 @@ def check_predictions(
     return report
 
 
+GENERIC_STEMS = frozenset({"predictions", "annotations", "output", "run"})
+
+
 def system_name(path: Path, task: Task) -> str:
-    """``eval/runs/rules/claims.jsonl`` → ``rules``; ``preds-v2.jsonl`` → ``preds-v2``; a
-    release folder → ``gold@1.0.0``."""
+    """``eval/runs/rules/predictions.jsonl`` or ``…/rules/claims.jsonl`` → ``rules``;
+    ``preds-v2.jsonl`` → ``preds-v2``; a release folder → ``gold@1.0.0``."""
     if path.is_dir():
         return f"gold@{path.name}" if (path / MANIFEST).exists() else path.name
-    return path.parent.name if path.stem == task.name and path.parent.name else path.stem
+    generic = path.stem == task.name or path.stem in GENERIC_STEMS
+    return path.parent.name if generic and path.parent.name else path.stem
 
 
 def _check_offsets(

@@ -20,10 +20,12 @@ OUTCOME_CLASS = {COR: "matched", INC: "partial", PAR: "partial", MIS: "missed", 
 STYLE = """
 body{font:15px/1.5 system-ui,sans-serif;margin:2rem;color:#1d2330;max-width:1400px}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}code{font-size:.85em}
-table{border-collapse:collapse;margin:.5rem 0 1rem}th,td{border:1px solid #ccd;padding:.25rem .6rem}
+table{border-collapse:collapse;margin:.5rem 0 1rem;display:block;max-width:100%;overflow-x:auto}
+th,td{border:1px solid #ccd;padding:.25rem .6rem}
 th{background:#eef1f6}td.num{text-align:right;font-variant-numeric:tabular-nums}
-.pair{display:grid;grid-template-columns:1fr 1fr;gap:1.2rem}
-.text{white-space:pre-wrap;border:1px solid #dde;padding:.8rem;border-radius:6px;background:#fcfcfd}
+.pair{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:1.2rem}
+.text{white-space:pre-wrap;overflow-wrap:anywhere;border:1px solid #dde;padding:.8rem;
+  border-radius:6px;background:#fcfcfd}
 mark{border-radius:3px;padding:0 1px}
 mark.matched{background:#b7ebc0}mark.partial{background:#ffe08a}
 mark.missed{background:#ffb3b3}mark.spurious{background:#d9c2ff}
