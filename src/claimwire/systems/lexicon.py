@@ -129,3 +129,40 @@ MARGIN = re.compile(r"\bmarge d[’']erreur\b")
 POPULATION = re.compile(
     r"\b(?:représentatif|représentative)\s+(?:de la population\s+)?[\w\s’']{0,40}"
 )
+
+# What respondents agreed with, after the verb that reports it.
+PROPOSITION = re.compile(
+    r"\b(?:considèrent|estiment|pensent|jugent|affirment|déclarent|"
+    r"soutiennent|approuvent|croient)\s+(?:que|qu[’'])\s*(?P<prop>.+)$"
+)
+
+# Who a source is (the rules system's source_kind and source_role).
+GOVERNMENT = re.compile(
+    r"\b(?:administration|ministère|gouvernement|douanes|institut national|"
+    r"bureau national|office national|insee|banque centrale)\b",
+    re.I,
+)
+MEDIA = re.compile(r"\b(?:CGTN|Xinhua|CCTV|RT|Sputnik|China Daily|Global Times)\b")
+GOVERNMENT_TITLES = re.compile(
+    r"\b(?:président|présidente|ministre|gouverneur|ambassadeur|"
+    r"ambassadrice|maire|porte-parole|chef de l’État|premier ministre)\b",
+    re.I,
+)
+EXPERT = re.compile(
+    r"\b(?:université|centre de recherche|institut|professeur|chercheur|"
+    r"chercheuse|économiste|analyste|expert)\b",
+    re.I,
+)
+TITLE = re.compile(r"\s*(?:le |la |l’|l')?(?:" + "|".join(TITLE_WORDS) + r")\b", re.I)
+ORGANIZATION_WORDS = re.compile(
+    r"\b(?:administration|institut|agence|ministère|banque|groupe|"
+    r"group|corp|inc|sa|université|centre|office|bureau|association|"
+    r"fondation|commission|conseil|organisation|société|compagnie)\b",
+    re.I,
+)
+PERSON_NAME = re.compile(r"(?:[A-ZÀ-Ý][\w’'-]+\s+){1,3}[A-ZÀ-Ý][\w’'-]+")
+INTERNATIONAL = re.compile(
+    r"\b(?:secrétariat|secrétaire général|nations unies|onu|union européenne|"
+    r"organisation internationale|mécanisme)\b",
+    re.I,
+)

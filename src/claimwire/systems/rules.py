@@ -26,40 +26,7 @@ from claimwire.systems.base import DocumentOutput, RunContext
 _CLOSING = ' \t\n.,;:!?»”"’)'
 _OPENING = ' \t\n«“"(:'
 _THAT = re.compile(r"\s*(?:que\s+|qu[’']\s*|:\s*)?(?:«\s*)?")
-_PROPOSITION = re.compile(
-    r"\b(?:considèrent|estiment|pensent|jugent|affirment|déclarent|"
-    r"soutiennent|approuvent|croient)\s+(?:que|qu[’'])\s*(?P<prop>.+)$"
-)
 _DURATIONS = frozenset({"year", "month", "day", "week"})
-_GOVERNMENT = re.compile(
-    r"\b(?:administration|ministère|gouvernement|douanes|institut national|"
-    r"bureau national|office national|insee|banque centrale)\b",
-    re.I,
-)
-_MEDIA = re.compile(r"\b(?:CGTN|Xinhua|CCTV|RT|Sputnik|China Daily|Global Times)\b")
-_GOVERNMENT_TITLES = re.compile(
-    r"\b(?:président|présidente|ministre|gouverneur|ambassadeur|"
-    r"ambassadrice|maire|porte-parole|chef de l’État|premier ministre)\b",
-    re.I,
-)
-_EXPERT = re.compile(
-    r"\b(?:université|centre de recherche|institut|professeur|chercheur|"
-    r"chercheuse|économiste|analyste|expert)\b",
-    re.I,
-)
-_TITLE = re.compile(r"\s*(?:le |la |l’|l')?(?:" + "|".join(lx.TITLE_WORDS) + r")\b", re.I)
-_ORGANIZATION_WORDS = re.compile(
-    r"\b(?:administration|institut|agence|ministère|banque|groupe|"
-    r"group|corp|inc|sa|université|centre|office|bureau|association|"
-    r"fondation|commission|conseil|organisation|société|compagnie)\b",
-    re.I,
-)
-_NAME = re.compile(r"(?:[A-ZÀ-Ý][\w’'-]+\s+){1,3}[A-ZÀ-Ý][\w’'-]+")
-_INTL = re.compile(
-    r"\b(?:secrétariat|secrétaire général|nations unies|onu|union européenne|"
-    r"organisation internationale|mécanisme)\b",
-    re.I,
-)
 
 
 @dataclass
@@ -236,7 +203,7 @@ class RulesSystem:
         titled = [
             i
             for i in range(max(1, len(chunks) - 3), len(chunks))
-            if _TITLE.match(chunks[i].group(0))
+            if lx.TITLE.match(chunks[i].group(0))
         ]
         apposition = bool(titled)
         after = text[end:s_end].strip(_CLOSING)
@@ -257,7 +224,7 @@ class RulesSystem:
         """ "…, a déclaré le président X dans un discours." — content first, source after."""
         stop = lx.SOURCE_STOP.search(text, end, s_end)
         source_end = stop.start() if stop else s_end
-        if _TITLE.match(
+        if lx.TITLE.match(
             text, source_end + 1 if text[source_end : source_end + 1] == "," else source_end
         ):
             source_end = s_end  # "X, Secrétaire général du …": the apposition belongs to X
@@ -321,28 +288,28 @@ class RulesSystem:
             return {"source_kind": "person", "named": False}
         if lx.POLL_WORDS.search(phrase):
             kind = "survey"
-        elif _GOVERNMENT.search(phrase) and not labels & {"PER"}:
+        elif lx.GOVERNMENT.search(phrase) and not labels & {"PER"}:
             kind = (
                 "official_statistics"
                 if re.search(r"douanes|statisti|insee|bureau", phrase, re.I)
                 else "organization"
             )
         elif "PER" in labels or (
-            _NAME.fullmatch(phrase) and not _ORGANIZATION_WORDS.search(phrase)
+            lx.PERSON_NAME.fullmatch(phrase) and not lx.ORGANIZATION_WORDS.search(phrase)
         ):
             kind = "person"
-        elif "ORG" in labels or _ORGANIZATION_WORDS.search(phrase):
+        elif "ORG" in labels or lx.ORGANIZATION_WORDS.search(phrase):
             kind = "organization"
         else:
             kind = "person" if any(w.lower() in lx.TITLE_WORDS for w in words) else "organization"
         role = None
-        if _MEDIA.search(phrase):
+        if lx.MEDIA.search(phrase):
             role = "state_media"
-        elif _INTL.search(phrase):
+        elif lx.INTERNATIONAL.search(phrase):
             role = "intl_org"
-        elif _EXPERT.search(phrase):
+        elif lx.EXPERT.search(phrase):
             role = "expert"
-        elif _GOVERNMENT_TITLES.search(phrase) or _GOVERNMENT.search(phrase):
+        elif lx.GOVERNMENT_TITLES.search(phrase) or lx.GOVERNMENT.search(phrase):
             role = "government_official"
         named = bool(labels & {"PER", "ORG"}) or any(
             w[:1].isupper() and w.lower() not in lx.TITLE_WORDS for w in words[1:]
@@ -412,7 +379,7 @@ class RulesSystem:
             )
             if is_poll:
                 end = respondents.end() if respondents else quantity.end
-                proposition = _PROPOSITION.search(text[end : sentence[1]])
+                proposition = lx.PROPOSITION.search(text[end : sentence[1]])
                 stat = builder.add(
                     "SURVEY_STAT",
                     quantity.start,
