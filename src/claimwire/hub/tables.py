@@ -66,6 +66,13 @@ class _Gold:
     def split(self, annotation: Annotation | Relation) -> str:
         return self.documents[annotation.doc_id].split
 
+    def row(
+        self, record: Annotation | Relation, fields: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """A table row of ``record``: its split, and its id, document and split, then ``fields``."""
+        split = self.split(record)
+        return split, {"id": record.id, "doc_id": record.doc_id, "split": split, **fields}
+
     def labelled(self, *labels: str) -> list[Annotation]:
         return [a for a in self.annotations if a.label in labels]
 
@@ -208,12 +215,9 @@ def _claims(gold: _Gold, schema: Schema) -> Table:
             if r.type == "attributed_to"
         ]
         rows.append(
-            (
-                gold.split(claim),
+            gold.row(
+                claim,
                 {
-                    "id": claim.id,
-                    "doc_id": claim.doc_id,
-                    "split": gold.split(claim),
                     "start": claim.start,
                     "end": claim.end,
                     "text": gold.text(claim),
@@ -268,12 +272,9 @@ def _attribution(gold: _Gold, schema: Schema) -> Table:
             }
 
         rows.append(
-            (
-                gold.split(relation),
+            gold.row(
+                relation,
                 {
-                    "id": relation.id,
-                    "doc_id": relation.doc_id,
-                    "split": gold.split(relation),
                     "content_label": content.label,
                     **span("content", content),
                     **span("source", source),
@@ -340,12 +341,9 @@ def _statistics(gold: _Gold, schema: Schema) -> Table:
             else []
         )
         rows.append(
-            (
-                gold.split(stat),
+            gold.row(
+                stat,
                 {
-                    "id": stat.id,
-                    "doc_id": stat.doc_id,
-                    "split": gold.split(stat),
                     "label": stat.label,
                     "start": stat.start,
                     "end": stat.end,
@@ -403,12 +401,9 @@ def _stance(gold: _Gold, schema: Schema) -> Table:
         )
         target = str(item.attributes.get("target"))
         rows.append(
-            (
-                gold.split(item),
+            gold.row(
+                item,
                 {
-                    "id": item.id,
-                    "doc_id": item.doc_id,
-                    "split": gold.split(item),
                     "holder": holder,
                     "holder_text": holder_text,
                     "target": target,
