@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from pathlib import Path
 
 import krippendorff
-import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
@@ -87,19 +85,6 @@ def test_unitizing_alpha_reproduces_krippendorff_1995(
     result = category_alpha(units[category], 0, length)
     assert result.expected == pytest.approx(expected, abs=5e-3)  # the paper's stated precision
     assert result.alpha == pytest.approx(alpha, abs=0.02)
-
-
-def test_unitizing_alpha_is_fast() -> None:
-    rng = np.random.default_rng(0)
-    length = 5_000_000
-    coders = []
-    for _ in range(3):
-        starts = np.sort(rng.choice(length // 100, size=50_000, replace=False)) * 100
-        coders.append([(int(s), int(s) + int(rng.integers(5, 90))) for s in starts])
-    start = time.perf_counter()
-    result = category_alpha(coders, 0, length)
-    assert time.perf_counter() - start < 5  # benchmarks/ measures it properly (< 1 s)
-    assert result.alpha is not None and -1 <= result.alpha <= 1
 
 
 def two_annotators() -> tuple[AnnotationSet, AnnotationSet, list]:  # type: ignore[type-arg]

@@ -25,7 +25,7 @@ from claimwire.eval.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED
 from claimwire.eval.report import leaderboard, markdown
 from claimwire.eval.tasks import load_tasks
 from claimwire.files import atomic_write_text
-from claimwire.systems.base import META_SUFFIX, RunContext, load_system, run_system
+from claimwire.systems.base import META_SUFFIX, RunContext, System, load_system, run_system
 
 BUILT_IN = ("rules", "stance-majority", "stance-lexicon", "stance-sklearn")
 PREDICTIONS = "predictions.jsonl"
@@ -38,21 +38,10 @@ class BenchmarkResult:
     leaderboard: str
 
 
-def run_into(system_name: str, release: Path, split: str, runs: Path) -> tuple[Path, list[str]]:
+def run_into(system: System, context: RunContext, runs: Path) -> tuple[Path, list[str]]:
     """Run a system afresh over a split; its predictions replace ``runs/<system>/``.
     Returns the prediction file and the system's notes on how it ran."""
-    opened = open_release(release)
-    documents = list(opened.documents())
-    context = RunContext(
-        release=opened,
-        documents=[d for d in documents if split in ("all", d.split)],
-        split=split,
-        all_documents=documents,
-        gold=list(opened.annotations()),
-        gold_relations=list(opened.relations()),
-    )
-    system = load_system(system_name)
-    target = runs / system_name
+    target = runs / system.name
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target) as staging:
         out = Path(staging) / PREDICTIONS
@@ -77,13 +66,14 @@ def benchmark(
     predictions: dict[str, Path] = {}
     run_notes: dict[str, list[str]] = {}
     covered: dict[str, tuple[str, ...]] = {}
+    split = next(iter(schema_tasks.values())).split or "test"
+    context = RunContext.for_split(open_release(release), split)
     for name in systems:
         if progress:
             progress(f"running {name}")
         system = load_system(name)
         covered[name] = system.tasks
-        split = next(iter(schema_tasks.values())).split or "test"
-        predictions[name], run_notes[name] = run_into(name, release, split, runs)
+        predictions[name], run_notes[name] = run_into(system, context, runs)
     results: dict[str, list[SystemResult]] = {}
     evaluations: dict[str, Evaluation] = {}
     sections = [

@@ -37,15 +37,9 @@ def run(
     batch_size: int = typer.Option(32, min=1, help="Documents per batch."),
 ) -> None:
     """Run a system over a release split into a prediction file (resumable)."""
-    opened = open_release(release)
-    documents = list(opened.documents())
-    chosen = [d for d in documents if split in ("all", d.split)]
-    if not chosen:
-        raise ClaimwireError(f"no documents of split {split!r}", file=release)
+    context = RunContext.for_split(open_release(release), split)
+    chosen = context.documents
     instance = load_system(system, _options(option))
-    context = RunContext(
-        opened, chosen, split, documents, list(opened.annotations()), list(opened.relations())
-    )
     with progress_bar() as bar:
         task = bar.add_task(f"{system}", total=len(chosen), detail="")
 

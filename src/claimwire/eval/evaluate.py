@@ -106,7 +106,8 @@ class Evaluation:
         schema = load_schema(release / SCHEMA) if (release / SCHEMA).exists() else load_schema()
         spec = find_task(task, schema)
         wanted_split = split if split is not None else spec.split
-        documents = [d for d in opened.documents() if wanted_split in (None, "all", d.split)]
+        every = {d.id: d for d in opened.documents()}
+        documents = [d for d in every.values() if wanted_split in (None, "all", d.split)]
         if not documents:
             raise ClaimwireError(
                 f"no documents of split {wanted_split!r} in this release", file=release
@@ -131,7 +132,6 @@ class Evaluation:
             tuple(a for a in gold_set.annotations if a.doc_id in ids),
             tuple(r for r in gold_set.relations if r.doc_id in ids),
         )
-        every = {d.id: d for d in open_release(release, verify=False).documents()}
         return cls(
             release,
             spec,

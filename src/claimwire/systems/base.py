@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -50,7 +50,22 @@ class RunContext:
     all_documents: Sequence[Document] = ()
     gold: Sequence[Annotation] = ()
     gold_relations: Sequence[Relation] = ()
-    options: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def for_split(cls, release: Release, split: str) -> RunContext:
+        """The documents of ``split`` (or ``all``) of a release, with everything else it holds."""
+        documents = list(release.documents())
+        chosen = [d for d in documents if split in ("all", d.split)]
+        if not chosen:
+            raise ClaimwireError(f"no documents of split {split!r}", file=release.path)
+        return cls(
+            release,
+            chosen,
+            split,
+            documents,
+            list(release.annotations()),
+            list(release.relations()),
+        )
 
     def gold_of(self, doc_ids: Iterable[str]) -> tuple[list[Annotation], list[Relation]]:
         wanted = set(doc_ids)
