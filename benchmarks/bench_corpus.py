@@ -51,7 +51,7 @@ def bench_build(workdir: Path, documents: int, rng: random.Random) -> dict[str, 
             raw,
             releases,
             "0.1.0",
-            validate=lambda path, parent: [str(p) for p in validate_release(path)],
+            validate=lambda path: [str(p) for p in validate_release(path)],
         )
         build_seconds = time.perf_counter() - start
     release = releases / "0.1.0"

@@ -12,7 +12,7 @@ from claimwire.annotation.checks import validate
 from claimwire.annotation.gold import GoldError, resolve_gold
 from claimwire.annotation.schema import load_schema
 from claimwire.corpus.release import open_release
-from claimwire.files import sha256_file
+from claimwire.files import sha256
 
 from .helpers import REPO, run_cli
 
@@ -139,7 +139,7 @@ def test_schema_problems_in_a_release_are_level_4(tmp_path: Path) -> None:
         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
     )
     manifest = json.loads((copy / "MANIFEST.json").read_text(encoding="utf-8"))
-    manifest["files"]["annotations.jsonl"]["sha256"] = sha256_file(path)
+    manifest["files"]["annotations.jsonl"]["sha256"] = sha256(path)
     (copy / "MANIFEST.json").write_text(json.dumps(manifest), encoding="utf-8")
     result = run_cli("corpus", "validate", copy)
     assert result.returncode == 1

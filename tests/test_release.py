@@ -201,7 +201,7 @@ def test_invalid_gold_aborts_the_build(tmp_path: Path, raw_dir: Path) -> None:
             tmp_path / "releases",
             "0.1.0",
             gold=lambda documents: ([bad], []),
-            validate=lambda path, parent: [str(p) for p in validate_release(path)],
+            validate=lambda path: [str(p) for p in validate_release(path)],
         )
     assert not (tmp_path / "releases" / "0.1.0").exists()
 

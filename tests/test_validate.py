@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from claimwire.corpus.validate import CODES, validate_release
-from claimwire.files import sha256_file
+from claimwire.files import sha256
 
 from .helpers import run_cli
 
@@ -36,7 +36,7 @@ class Editor:
     def sync(self) -> None:
         for name, entry in self.manifest["files"].items():
             if (self.path / name).exists():
-                entry["sha256"] = sha256_file(self.path / name)
+                entry["sha256"] = sha256(self.path / name)
         self.save_manifest()
 
     def save_manifest(self) -> None:

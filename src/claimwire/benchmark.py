@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from claimwire import __version__
-from claimwire.annotation.checks import release_schema
-from claimwire.annotation.schema import load_schema
+from claimwire.annotation.checks import schema_of
 from claimwire.corpus.release import open_release
 from claimwire.eval.evaluate import Evaluation, SystemResult
 from claimwire.eval.html import render_page
@@ -62,7 +61,7 @@ def benchmark(
     systems: tuple[str, ...] = BUILT_IN,
     progress: Callable[[str], None] | None = None,
 ) -> BenchmarkResult:
-    schema_tasks = load_tasks(release_schema(release) or load_schema())
+    schema_tasks = load_tasks(schema_of(release))
     predictions: dict[str, Path] = {}
     run_notes: dict[str, list[str]] = {}
     covered: dict[str, tuple[str, ...]] = {}

@@ -9,6 +9,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 from claimwire.errors import ClaimwireError
 
@@ -21,10 +22,14 @@ def _umask() -> int:
     return mask
 
 
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes, read in chunks."""
+def sha256(data: bytes | str | Path) -> str:
+    """Hex SHA-256 of bytes, of a string's UTF-8, or of a file's bytes (read in chunks)."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if isinstance(data, bytes):
+        return hashlib.sha256(data).hexdigest()
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with data.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
@@ -57,16 +62,26 @@ def atomic_directory(final: Path, *, replace: bool = False) -> Iterator[Path]:
         raise
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
+@contextlib.contextmanager
+def atomic_writer(path: Path) -> Iterator[TextIO]:
+    """A UTF-8 text handle on a temporary file beside ``path``, renamed onto it on success.
+
+    If the body raises, the temporary file is removed and ``path`` is left as it was.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
+            yield out
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` with :func:`atomic_writer`."""
+    with atomic_writer(path) as out:
+        out.write(text)

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import jsonlines
 
 from claimwire.errors import ClaimwireError, RecordError
+from claimwire.files import atomic_writer
 
 Span = tuple[int, int]
 QUOTE_CONTEXT = 32
@@ -255,24 +256,23 @@ def read_records(path: Path, kind: type[Record]) -> Iterator[Record]:
 
 def write_records(path: Path, records: Iterable[Document | Annotation | Relation]) -> int:
     """Write records as JSONL (UTF-8, not ASCII-escaped); return how many were written."""
-    count = 0
     with path.open("w", encoding="utf-8") as handle:
-        writer = jsonlines.Writer(handle, compact=True, sort_keys=False, flush=False)
-        for record in records:
-            writer.write(record.to_dict())
-            count += 1
-        writer.close()
-    return count
+        return _write_records(handle, records)
 
 
 def write_records_atomically(
     path: Path, records: Iterable[Document | Annotation | Relation]
 ) -> int:
-    """:func:`write_records` through a temporary file renamed into place."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        count = write_records(temporary, records)
-        temporary.replace(path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    """:func:`write_records` through :func:`claimwire.files.atomic_writer`."""
+    with atomic_writer(path) as handle:
+        return _write_records(handle, records)
+
+
+def _write_records(handle: TextIO, records: Iterable[Document | Annotation | Relation]) -> int:
+    count = 0
+    writer = jsonlines.Writer(handle, compact=True, sort_keys=False, flush=False)
+    for record in records:
+        writer.write(record.to_dict())
+        count += 1
+    writer.close()
     return count

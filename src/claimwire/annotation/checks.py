@@ -28,6 +28,11 @@ def release_schema(path: Path) -> Schema | None:
     return load_schema(path / SCHEMA) if (path / SCHEMA).exists() else None
 
 
+def schema_of(path: Path) -> Schema:
+    """The schema of a release: its own copy, else the packaged one."""
+    return release_schema(path) or load_schema()
+
+
 def validate(path: Path, max_level: int = MAX_LEVEL) -> list[Problem]:
     """Validate a release at every level, level 4 against the release's own schema."""
     schema = release_schema(path) if max_level >= 4 else None

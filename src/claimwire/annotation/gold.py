@@ -31,6 +31,7 @@ from typing import Any
 
 from claimwire.annotation.schema import Schema
 from claimwire.annotation.yaml_lines import line_of, load_yaml
+from claimwire.corpus.reanchor import occurrences
 from claimwire.errors import ClaimwireError
 from claimwire.model import Annotation, Document, Quote, Relation
 
@@ -103,11 +104,7 @@ class _Resolver:
             self.problem(node, "expected a non-empty 'quote' (the exact text to annotate)")
             return None
         text = self.document.text
-        positions = []
-        at = text.find(quote)
-        while at >= 0:
-            positions.append(at)
-            at = text.find(quote, at + 1)
+        positions = occurrences(text, quote)
         occurrence = node.get("occurrence")
         if not positions:
             self.problem(node, f"quote not found in {self.document.id}: {quote[:60]!r}")

@@ -132,7 +132,6 @@ _QUALIFIER = re.compile(
     re.IGNORECASE,
 )
 _ARTICLES = frozenset({"un", "une"})
-QUALIFIERS = ("exact", "about", "more_than", "less_than", "at_least", "at_most")
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from claimwire.annotation.checks import release_schema
+from claimwire.annotation.checks import schema_of
 from claimwire.annotation.gold import gold_files, resolve_gold
 from claimwire.annotation.guidelines import sync_guidelines
 from claimwire.annotation.numbers import find_quantities
@@ -99,7 +99,7 @@ def agree(
     """Inter-annotator agreement: pairwise F1 per scheme, unitizing α per label, κ and α on
     attributes and stance, and per-field agreement on the survey checklist."""
     opened = open_release(release)
-    schema = release_schema(release) or load_schema()
+    schema = schema_of(release)
     report = AgreementStudy(_sets(sets), list(opened.documents()), schema).report()
     if as_json:
         print_json(report.to_dict())
@@ -163,7 +163,7 @@ def adjudicate_command(
 ) -> None:
     """Merge annotator sets into one gold set; undecided items go to a conflicts file."""
     opened = open_release(release)
-    schema = release_schema(release) or load_schema()
+    schema = schema_of(release)
     references = frozenset(
         name
         for spec in [

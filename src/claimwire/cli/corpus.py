@@ -32,7 +32,7 @@ def _is_annotation_set(path: Path) -> bool:
     return path.suffix == ".jsonl" or (path.is_dir() and (path / "annotations.jsonl").exists())
 
 
-def _validation_messages(path: Path, parent: str | None) -> list[str]:
+def _validation_messages(path: Path) -> list[str]:
     return [str(problem) for problem in validate_release(path)]
 
 

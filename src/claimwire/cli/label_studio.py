@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from claimwire.annotation.checks import release_schema
+from claimwire.annotation.checks import schema_of
 from claimwire.annotation.label_studio.client import (
     Connection,
     convert_export,
@@ -91,7 +91,7 @@ def push_command(
 ) -> None:
     """Create or update a Label Studio project and import one task per new document."""
     connection = _connection(url, api_key)
-    schema = release_schema(release) or load_schema()
+    schema = schema_of(release)
     xml = configs(schema).get(f"{config}.xml")
     if xml is None:
         raise ClaimwireError(
@@ -135,7 +135,7 @@ def pull_command(
 ) -> None:
     """Export a project (full JSON) and convert it to one annotation set per annotator; every
     region whose text does not match the release is reported and left out."""
-    schema = release_schema(release) or load_schema()
+    schema = schema_of(release)
     documents = {d.id: d for d in open_release(release).documents()}
     if from_file is not None:
         try:

@@ -51,11 +51,6 @@ class AnnotationChanges:
             "relations_removed": self.relations_removed,
         }
 
-    @property
-    def accounted_for(self) -> set[str]:
-        """Parent annotation ids this release explains the absence of."""
-        return set(self.removed) | set(self.orphaned)
-
 
 def compare_documents(
     old: Mapping[str, DocumentKey], new: Mapping[str, DocumentKey]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
+
+from claimwire.files import sha256
 
 SPLITS: tuple[tuple[str, int], ...] = (("train", 70), ("dev", 15), ("test", 15))
 """Split names with their share (percent) of the hash space, in order."""
@@ -13,11 +14,6 @@ _NON_SLUG = re.compile(r"[^a-z0-9]+")
 SLUG_WORDS = 6
 SLUG_CHARS = 48
 HASH_CHARS = 10
-
-
-def text_hash(text: str) -> str:
-    """SHA-256 of the normalized text, hex."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def slugify(text: str, words: int = SLUG_WORDS, limit: int = SLUG_CHARS) -> str:
@@ -30,12 +26,12 @@ def slugify(text: str, words: int = SLUG_WORDS, limit: int = SLUG_CHARS) -> str:
 
 def document_id(text: str, title: str | None = None) -> str:
     """``<slug>-<hash10>``: readable, and derived from the normalized text alone plus its title."""
-    return f"{slugify(title or text)}-{text_hash(text)[:HASH_CHARS]}"
+    return f"{slugify(title or text)}-{sha256(text)[:HASH_CHARS]}"
 
 
 def assign_split(doc_id: str) -> str:
     """The split a document falls in, from the hash of its id (stable across releases)."""
-    bucket = int(hashlib.sha256(doc_id.encode("utf-8")).hexdigest()[:8], 16) % 100
+    bucket = int(sha256(doc_id)[:8], 16) % 100
     threshold = 0
     for name, share in SPLITS:
         threshold += share

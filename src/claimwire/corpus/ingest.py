@@ -7,7 +7,6 @@ what is read from the text.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from claimwire.corpus.metadata import extract_metadata
 from claimwire.corpus.normalize import decode_utf8, normalize_text, split_date_marker
 from claimwire.corpus.segment import SentenceSegmenter, segment
 from claimwire.errors import ClaimwireError
+from claimwire.files import sha256
 from claimwire.model import Document, iter_json_lines
 
 TEXT_SUFFIXES = frozenset({".txt", ".text"})
@@ -163,7 +163,7 @@ def _html_text(html: str) -> tuple[str, str | None]:
 def read_raw(path: Path, root: Path) -> Iterator[RawDocument]:
     """Read one raw input file; a JSONL file yields one document per line."""
     data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
+    digest = sha256(data)
     relative = path.relative_to(root).as_posix()
     suffix = path.suffix.lower()
     if suffix in JSONL_SUFFIXES:

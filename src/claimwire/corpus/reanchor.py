@@ -82,15 +82,21 @@ def _context_score(text: str, start: int, end: int, quote: Quote) -> int:
     return score
 
 
+def occurrences(text: str, quote: str) -> list[int]:
+    """Every start offset of ``quote`` in ``text``, overlapping occurrences included."""
+    positions = []
+    at = text.find(quote)
+    while at >= 0:
+        positions.append(at)
+        at = text.find(quote, at + 1)
+    return positions
+
+
 def find_quote(text: str, quote: Quote, near: int | None = None) -> tuple[int, int] | None:
     """The best occurrence of ``quote.exact`` in ``text`` by context, then by distance."""
     if not quote.exact:
         return None
-    candidates = []
-    position = text.find(quote.exact)
-    while position >= 0:
-        candidates.append(position)
-        position = text.find(quote.exact, position + 1)
+    candidates = occurrences(text, quote.exact)
     if not candidates:
         return None
     target = near if near is not None else 0

@@ -8,7 +8,7 @@ import re
 import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,12 +21,11 @@ from claimwire.corpus.changes import (
     changelog_entry,
     compare_documents,
 )
-from claimwire.corpus.identity import text_hash
 from claimwire.corpus.ingest import build_document, raw_files, read_raw
 from claimwire.corpus.reanchor import Anchoring, reanchor
 from claimwire.corpus.segment import SentenceSegmenter
 from claimwire.errors import ClaimwireError
-from claimwire.files import atomic_directory, atomic_write_text, sha256_file
+from claimwire.files import atomic_directory, atomic_write_text, sha256
 from claimwire.model import Annotation, Document, Relation, read_records, write_records
 
 DOCUMENTS = "documents.jsonl"
@@ -99,7 +98,7 @@ def checksum_problems(path: Path, manifest: dict[str, Any]) -> list[tuple[str, s
             problems.append((name, "not listed in MANIFEST.json"))
         elif not file_path.exists():
             problems.append((name, "missing"))
-        elif sha256_file(file_path) != entry.get("sha256"):
+        elif sha256(file_path) != entry.get("sha256"):
             problems.append((name, "sha256 differs from MANIFEST.json: the file was modified"))
     return problems
 
@@ -144,7 +143,6 @@ class BuildReport:
     documents: DocumentChanges
     annotations: AnnotationChanges
     changelog: Path
-    problems: list[str] = field(default_factory=list)
 
 
 GoldSource = Callable[[Iterator[Document]], tuple[list[Annotation], list[Relation]]]
@@ -160,7 +158,7 @@ def _source_key(document: Document) -> str:
 
 
 def _index(documents: Iterator[Document]) -> dict[str, DocumentKey]:
-    return {_source_key(doc): DocumentKey(doc.id, text_hash(doc.text)) for doc in documents}
+    return {_source_key(doc): DocumentKey(doc.id, sha256(doc.text)) for doc in documents}
 
 
 class _Counter:
@@ -201,7 +199,7 @@ def _ingest(
                         line=raw.source_line,
                     )
                 sources_by_id[document.id] = raw.source
-                key = DocumentKey(document.id, text_hash(document.text))
+                key = DocumentKey(document.id, sha256(document.text))
                 index[raw.source] = key
                 before = parent_index.get(raw.source)
                 if before is not None and before.text_sha256 != key.text_sha256:
@@ -294,14 +292,14 @@ def build_release(
     summarize: Callable[[list[Annotation], list[Relation]], dict[str, Any]] | None = None,
     segmenter: SentenceSegmenter | None = None,
     progress: ProgressCallback | None = None,
-    validate: Callable[[Path, str | None], list[str]] | None = None,
+    validate: Callable[[Path], list[str]] | None = None,
 ) -> BuildReport:
     """Build ``releases_dir/version`` from ``raw_dir``, atomically.
 
     Gold is either resolved afresh by ``gold`` (called with the new documents) or carried
     over from ``parent`` and re-anchored where a document's text changed. ``schema_file`` is
     copied into the release; ``summarize`` adds a ``gold_summary`` to the manifest;
-    ``validate`` (folder, parent version) → problems runs on the staged release, and any
+    ``validate`` (folder) → problems runs on the staged release, and any
     problem aborts the build with nothing written.
     """
     parse_version(version)
@@ -355,7 +353,7 @@ def build_release(
             "schema_version": schema_version,
             "files": {
                 name: {
-                    "sha256": sha256_file(staging / name),
+                    "sha256": sha256(staging / name),
                     "bytes": (staging / name).stat().st_size,
                     **({"records": records[name]} if name in records else {}),
                 }
@@ -370,7 +368,7 @@ def build_release(
         (staging / MANIFEST).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
-        problems = validate(staging, parent) if validate else []
+        problems = validate(staging) if validate else []
         if problems:
             shown = "\n  ".join(problems[:10])
             raise ClaimwireError(

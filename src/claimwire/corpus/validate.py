@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from claimwire.corpus.identity import HASH_CHARS, SPLIT_NAMES, text_hash
+from claimwire.corpus.identity import HASH_CHARS, SPLIT_NAMES
 from claimwire.corpus.release import (
     ANNOTATIONS,
     DOCUMENTS,
@@ -30,6 +30,7 @@ from claimwire.corpus.release import (
     parse_version,
 )
 from claimwire.errors import ClaimwireError, RecordError
+from claimwire.files import sha256
 from claimwire.model import Annotation, Document, Relation, Span, iter_json_lines
 
 MAX_LEVEL = 5
@@ -243,7 +244,7 @@ class ReleaseValidator:
         where = {"file": DOCUMENTS, "line": lineno, "doc": doc.id}
         if doc.id in self.documents:
             self._add("duplicate-id", "document id used before", **where)
-        if not doc.id.endswith("-" + text_hash(doc.text)[:HASH_CHARS]):
+        if not doc.id.endswith("-" + sha256(doc.text)[:HASH_CHARS]):
             self._add("doc-id-mismatch", "id does not end with the text's sha256[:10]", **where)
         if "\r" in doc.text or not unicodedata.is_normalized("NFC", doc.text):
             self._add("text-not-normalized", "text must be NFC with LF line ends", **where)

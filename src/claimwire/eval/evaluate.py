@@ -7,7 +7,6 @@ print(result.primary, result.signature)
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,11 +39,12 @@ from claimwire.eval.metrics import (
 from claimwire.eval.scoring import SpanTaskScorer, StanceScorer, Statistics, stance_scores
 from claimwire.eval.tasks import Task, find_task
 from claimwire.eval.units import UNIT_KINDS, default_unit
+from claimwire.files import sha256
 from claimwire.model import Annotation, Document
 
 
 def _sha8(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+    return sha256(path)[:8]
 
 
 @dataclass

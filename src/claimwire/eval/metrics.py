@@ -58,10 +58,6 @@ class Interval:
     high: float
     mean: float
 
-    @property
-    def half_width(self) -> float:
-        return (self.high - self.low) / 2
-
     def to_dict(self) -> dict[str, float]:
         return {"low": self.low, "high": self.high, "mean": self.mean}
 

@@ -37,7 +37,6 @@ class Units:
             self._first.append(total)
             total += max(1, len(spans))
         self.count = total
-        self.items = 0
 
     def of(self, doc_id: str, offset: int | None) -> int:
         """The unit of a character offset (a document-level item: its document's first unit)."""

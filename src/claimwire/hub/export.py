@@ -8,7 +8,6 @@ its YAML metadata, and a Croissant description.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +17,12 @@ import yaml
 from datasets import Dataset, disable_progress_bars
 
 from claimwire import __version__
-from claimwire.annotation.checks import release_schema, validate
-from claimwire.annotation.schema import Schema, load_schema
+from claimwire.annotation.checks import schema_of, validate
+from claimwire.annotation.schema import Schema
 from claimwire.corpus.identity import SPLIT_NAMES
 from claimwire.corpus.release import CHANGES, Release, open_release
 from claimwire.errors import ClaimwireError
-from claimwire.files import atomic_directory
+from claimwire.files import atomic_directory, sha256
 from claimwire.hub.card import render_card
 from claimwire.hub.croissant import croissant
 from claimwire.hub.tables import DEFAULT_CONFIG, Table, release_tables
@@ -40,10 +39,6 @@ class ExportedFile:
 
 def parquet_path(config: str, split: str) -> str:
     return f"{DATA}/{config}/{split}-00000-of-00001.parquet"
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def card_metadata(
@@ -112,7 +107,7 @@ def export_release(
     if out.exists() and any(out.iterdir()) and not force:
         raise ClaimwireError("exists and is not empty; pass --force to replace it", file=out)
     release = open_release(release_path)
-    schema: Schema = release_schema(release_path) or load_schema()
+    schema: Schema = schema_of(release_path)
     tables = release_tables(release, schema)
     splits = [s for s in SPLIT_NAMES if any(d.split == s for d in release.documents())]
     disable_progress_bars()
@@ -133,7 +128,7 @@ def export_release(
                 dataset.to_parquet(str(target))
                 sizes[(table.config, split)] = int(dataset.data.nbytes)
         files = sorted(p for p in staging.rglob("*.parquet"))
-        checksums = {p.relative_to(staging).as_posix(): _sha256(p) for p in files}
+        checksums = {p.relative_to(staging).as_posix(): sha256(p) for p in files}
         metadata = card_metadata(release, tables, splits, sizes)
         changes = (release.path / CHANGES).read_text(encoding="utf-8")
         card = render_card(release, schema, tables, splits, changes)
@@ -149,7 +144,7 @@ def export_release(
             json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
     return [
-        ExportedFile(p.relative_to(out).as_posix(), p.stat().st_size, _sha256(p))
+        ExportedFile(p.relative_to(out).as_posix(), p.stat().st_size, sha256(p))
         for p in sorted(out.rglob("*"))
         if p.is_file()
     ]

@@ -8,7 +8,6 @@ split into a prediction file, resumably.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,6 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 from claimwire import __version__
 from claimwire.corpus.release import MANIFEST, Release
 from claimwire.errors import ClaimwireError
+from claimwire.files import sha256
 from claimwire.model import Annotation, Document, Relation
 
 ENTRY_POINT_GROUP = "claimwire.systems"
@@ -106,9 +106,9 @@ def load_system(name: str, options: Mapping[str, str] | None = None) -> System:
 def signature(system: System, release: Release, split: str) -> str:
     """``system:NAME@VERSION|options:<sha8>|corpus:X.Y.Z@<sha8>|split:S|v:<toolkit>``."""
     options = json.dumps(getattr(system, "options", {}), sort_keys=True, default=str)
-    corpus = hashlib.sha256((release.path / MANIFEST).read_bytes()).hexdigest()[:8]
+    corpus = sha256(release.path / MANIFEST)[:8]
     return (
-        f"system:{system.name}@{system.version}|options:{hashlib.sha256(options.encode()).hexdigest()[:8]}"
+        f"system:{system.name}@{system.version}|options:{sha256(options)[:8]}"
         f"|corpus:{release.version}@{corpus}|split:{split}|v:{__version__}"
     )
 

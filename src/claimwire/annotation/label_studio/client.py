@@ -190,14 +190,6 @@ def export_tasks(connection: Connection, title: str) -> list[dict[str, Any]]:
     return data
 
 
-def _download(ls: Any, project_id: int) -> bytes:
-    return b"".join(
-        ls.projects.exports.download_sync(
-            id=project_id, export_type="JSON", download_all_tasks=True
-        )
-    )
-
-
 def _annotator(annotation: Mapping[str, Any], users: Mapping[int, str]) -> str:
     who = annotation.get("completed_by")
     if isinstance(who, dict):
