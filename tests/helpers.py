@@ -31,6 +31,7 @@ def run_cli(*args: str | Path, cwd: Path | None = None) -> CliResult:
             "COLUMNS": "200",
             "PATH": "/usr/bin:/bin",
             "NO_COLOR": "1",
+            "PYTHONPATH": str(REPO / "src"),  # this checkout's code, not an installed copy
             **{k: v for k, v in os.environ.items() if k.startswith("LABEL_STUDIO_")},
         },
         check=False,

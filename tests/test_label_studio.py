@@ -19,6 +19,7 @@ from claimwire.annotation.label_studio.convert import from_results, region_id, t
 from claimwire.annotation.schema import load_schema
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
+from claimwire.eval.checker import load_annotation_set
 from claimwire.model import Annotation, Relation
 
 from .helpers import REPO, run_cli
@@ -127,7 +128,7 @@ def test_pull_from_file_needs_no_server(tmp_path: Path) -> None:
         "annotate", "pull", "--from-file", path, "--out", tmp_path / "sets", "--release", RELEASE
     )
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "sets" / "zoe.jsonl").exists() and not (
+    assert (tmp_path / "sets" / "zoe@example.org.jsonl").exists() and not (
         tmp_path / "sets" / "user4.jsonl"
     ).exists()
     broken = tmp_path / "broken.json"
@@ -223,19 +224,17 @@ def test_round_trip_with_two_annotators(server: label_studio_server.Server, tmp_
     out = tmp_path / "pulled"
     pulled = cli(server, "annotate", "pull", "--project", title, "--out", out, "--release", RELEASE)
     assert pulled.returncode == 0, pulled.stderr
-    from claimwire.eval.checker import load_annotation_set
-
     for user, created, links in (
         (alice, GOLD, GOLD_RELATIONS),
         (bob, bob_annotations, bob_relations),
     ):
-        back = load_annotation_set(out / f"{user.email.split('@')[0]}.jsonl")
+        back = load_annotation_set(out / f"{user.email}.jsonl")
         assert canonical(list(back.annotations), list(back.relations)) == canonical(created, links)
     agreement = run_cli(
         "annotate",
         "agree",
-        out / f"alice{suffix}.jsonl",
-        out / f"bob{suffix}.jsonl",
+        out / f"{alice.email}.jsonl",
+        out / f"{bob.email}.jsonl",
         "--release",
         RELEASE,
         "--json",
@@ -243,7 +242,7 @@ def test_round_trip_with_two_annotators(server: label_studio_server.Server, tmp_
     report = json.loads(agreement.stdout)
     assert report["unitizing_alpha"]["CLAIM"]["value"] == 1.0
     assert (
-        report["attributes"]["CLAIM.claim_type"][f"kappa alice{suffix} vs bob{suffix}"]["value"] < 1
+        report["attributes"]["CLAIM.claim_type"][f"kappa {alice.email} vs {bob.email}"]["value"] < 1
     )
 
 
@@ -263,3 +262,39 @@ def test_bad_token_and_unreachable_server_are_clear(
         os.environ.pop("LABEL_STUDIO_URL"), os.environ.pop("LABEL_STUDIO_API_KEY")
     assert down.returncode == 1 and "cannot reach Label Studio" in down.stderr
     assert "secret-token" not in down.stderr and "Traceback" not in down.stderr
+
+
+def test_hostile_annotator_emails_stay_inside_out(
+    server: label_studio_server.Server, tmp_path: Path
+) -> None:
+    """An e-mail is a name, never a path; e-mails with the same local part never merge."""
+    title = f"hostile {uuid.uuid4().hex[:8]}"
+    assert cli(server, "annotate", "push", RELEASE, "--project", title).returncode == 0
+    ls = client(Connection(server.url, server.token))
+    project = next(p for p in ls.projects.list() if p.title == title)
+    [task] = list(ls.tasks.list(project=project.id, fields="all"))
+    suffix = uuid.uuid4().hex[:6]
+    # Label Studio 1.23 refuses ../x/annotations@x but accepts a quoted local part and a slash
+    emails = [
+        f'"x/../../../annotations{suffix}"@x.example',
+        f"a/{suffix}@x.example",
+        f"al{suffix}@a.example",
+        f"al{suffix}@b.example",
+    ]
+    for number, email in enumerate(emails):
+        user = ls.users.create(username=f"h{number}{suffix}", email=email)
+        assert user.email == email  # the server accepts it as it is
+        ls.annotations.create(
+            id=task.id,
+            result=to_results(GOLD[: number + 1], [], SCHEMA, DOCUMENT.text),
+            completed_by=user.id,
+        )
+    root = tmp_path / "root"
+    out = root / "a" / "sets"
+    pulled = cli(server, "annotate", "pull", "--project", title, "--out", out, "--release", RELEASE)
+    assert pulled.returncode == 0, pulled.stderr
+    written = sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
+    assert all(p.parent == Path("a/sets") for p in written), written
+    assert len(written) == 4
+    sizes = sorted(len(load_annotation_set(root / p).annotations) for p in written)
+    assert sizes == [1, 2, 3, 4]  # four annotators, four sets, nothing merged

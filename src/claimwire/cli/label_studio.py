@@ -24,6 +24,7 @@ from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import load_annotation_set
 from claimwire.model import Annotation, Relation, write_records_atomically
+from claimwire.names import child, safe_name
 from claimwire.systems.base import META_SUFFIX
 
 LABEL_STUDIO_DIR = Path("annotation/label_studio")
@@ -156,7 +157,7 @@ def pull_command(
             )
     out.mkdir(parents=True, exist_ok=True)
     for author, converted in sorted(pulled.sets.items()):
-        path = out / f"{author}.jsonl"
+        path = child(out, f"{safe_name(author)}.jsonl", what="annotator")
         write_records_atomically(path, [*converted.annotations, *converted.relations])
         console.print(
             f"{escape(author)}: {len(converted.annotations)} annotations, "

@@ -17,6 +17,7 @@ from claimwire.corpus.release import MANIFEST
 from claimwire.errors import ClaimwireError
 from claimwire.hub.export import export_release
 from claimwire.hub.tables import BUILDERS, DEFAULT_CONFIG
+from claimwire.names import check_repo_id
 
 _VERSION = re.compile(r"v?(\d+\.\d+\.\d+)")
 
@@ -46,4 +47,8 @@ def load_corpus(
         raise ClaimwireError(f"{source!r} is neither a folder nor a version X.Y.Z")
     if not repo_id:
         raise ClaimwireError("loading a version from the Hub needs --repo-id ORG/NAME")
+    if Path(check_repo_id(repo_id)).exists():  # `datasets` would read the local path instead
+        raise ClaimwireError(
+            f"--repo-id {repo_id!r} is also a local path; give a folder as SOURCE instead"
+        )
     return datasets.load_dataset(repo_id, config, revision=f"v{version.group(1)}", cache_dir=cache)

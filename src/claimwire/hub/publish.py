@@ -16,6 +16,7 @@ from pathlib import Path
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
 from claimwire.hub.export import ExportedFile, export_release
+from claimwire.names import check_repo_id
 
 
 @dataclass
@@ -44,8 +45,7 @@ def publish(
     dry_run: bool = False,
     endpoint: str | None = None,
 ) -> PublishReport:
-    if "/" not in repo_id or repo_id.count("/") != 1:
-        raise ClaimwireError(f"--repo-id must be ORG/NAME, got {repo_id!r}")
+    check_repo_id(repo_id)
     version = open_release(release_path).version
     tag = f"v{version}"
     token = _token()

@@ -193,8 +193,7 @@ def export_tasks(connection: Connection, title: str) -> list[dict[str, Any]]:
 def _annotator(annotation: Mapping[str, Any], users: Mapping[int, str]) -> str:
     who = annotation.get("completed_by")
     if isinstance(who, dict):
-        email = who.get("email") or ""
-        return email.split("@")[0] or f"user{who.get('id')}"
+        return str(who.get("email") or f"user{who.get('id')}")
     if isinstance(who, int):
         return users.get(who, f"user{who}")
     return "unknown"
@@ -253,7 +252,7 @@ def convert_export(
 def users_by_id(connection: Connection) -> dict[int, str]:
     ls = client(connection)
     users = with_retries(lambda: list(ls.users.list()), connection)
-    return {u.id: (u.email or "").split("@")[0] or f"user{u.id}" for u in users}
+    return {u.id: u.email or f"user{u.id}" for u in users}
 
 
 def validate_config(connection: Connection, project_id: int, label_config: str) -> None:

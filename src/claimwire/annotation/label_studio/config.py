@@ -24,6 +24,7 @@ from xml.sax.saxutils import quoteattr
 from claimwire.annotation.schema import Attribute, Schema
 from claimwire.errors import ClaimwireError
 from claimwire.files import atomic_write_text
+from claimwire.names import child
 
 SEP = "__"
 LABELS = "label"
@@ -176,7 +177,7 @@ def write_configs(schema: Schema, folder: Path, check: bool) -> list[str]:
     """Write the configs (or, with ``check``, list the files that are out of date)."""
     stale = []
     for name, xml in configs(schema).items():
-        path = folder / name
+        path = child(folder, name, what="config")
         if not path.exists() or path.read_text(encoding="utf-8") != xml:
             stale.append(name)
             if not check:

@@ -1,0 +1,64 @@
+"""Names built from data (annotators' e-mails, layer names, repository ids) made safe.
+
+Data never becomes a path: :func:`safe_name` turns any string into one file name (unique per
+input), :func:`child` refuses a name that would leave the folder it is joined to, and
+:func:`check_repo_id` accepts only the Hub's ``ORG/NAME`` grammar.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from pathlib import Path
+
+from claimwire.errors import ClaimwireError
+
+_KEEP = re.compile(r"[^A-Za-z0-9._@+-]")
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,199}")
+_MAX = 120
+# The Hub's grammar: ORG/NAME, letters, digits, '-', '_', '.', no '--' or '..', ≤ 96 each.
+_REPO_PART = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
+
+
+def safe_name(text: str) -> str:
+    """A file name (no folder part, no leading dot) standing for ``text``; distinct inputs
+    give distinct names: when anything had to be replaced, a digest of the input is appended."""
+    normal = unicodedata.normalize("NFKC", text)
+    cleaned = _KEEP.sub("_", normal).replace("..", "_").lstrip("._-+@")[:_MAX] or "unnamed"
+    if cleaned == text and _PLAIN.fullmatch(cleaned):
+        return cleaned
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{cleaned}-{digest}"
+
+
+def child(folder: Path, name: str, *, what: str = "name") -> Path:
+    """``folder / name`` after checking ``name`` is one plain file name that stays inside."""
+    if not _PLAIN.fullmatch(name) or ".." in name:
+        raise ClaimwireError(
+            f"{what} {name!r} cannot be a file name: expected letters, digits and . _ @ + - "
+            "(starting with a letter or digit)"
+        )
+    path = folder / name
+    root = os.path.realpath(folder)
+    if os.path.commonpath([root, os.path.realpath(path)]) != root:
+        raise ClaimwireError(f"{what} {name!r} would be written outside {folder}")
+    return path
+
+
+def check_repo_id(repo_id: str) -> str:
+    """``repo_id`` if it is a Hub dataset id ``ORG/NAME``; a clear error otherwise."""
+    parts = repo_id.split("/")
+    if (
+        len(parts) != 2
+        or not all(_REPO_PART.fullmatch(part) for part in parts)
+        or ".." in repo_id
+        or "--" in repo_id
+        or repo_id.endswith(".git")
+    ):
+        raise ClaimwireError(
+            f"--repo-id must be a Hub id ORG/NAME (letters, digits, '-', '_', '.'; no '..' or "
+            f"'--'), got {repo_id!r}"
+        )
+    return repo_id
