@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from claimwire.model import Annotation, Relation
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_RAW = REPO / "corpus" / "raw"
@@ -37,3 +41,31 @@ def run_cli(*args: str | Path, cwd: Path | None = None) -> CliResult:
         check=False,
     )
     return CliResult(completed.returncode, completed.stdout, completed.stderr)
+
+
+def canonical(annotations: list[Annotation], relations: list[Relation]) -> tuple[set, set]:  # type: ignore[type-arg]
+    """What an annotation set says, independent of its ids."""
+    by_id = {a.id: a for a in annotations}
+
+    def name(ann_id: Any) -> Any:
+        a = by_id.get(str(ann_id))
+        return (a.label, a.start, a.end) if a is not None else ann_id
+
+    items = set()
+    for a in annotations:
+        attributes = {k: name(v) if k == "holder" else v for k, v in a.attributes.items()}
+        items.add((a.label, a.start, a.end, json.dumps(attributes, sort_keys=True, default=str)))
+    links = {
+        (
+            r.type,
+            name(r.head),
+            name(r.tail),
+            json.dumps(
+                {k: name(v) if k == "cue" else v for k, v in r.attributes.items()},
+                sort_keys=True,
+                default=str,
+            ),
+        )
+        for r in relations
+    }
+    return items, links

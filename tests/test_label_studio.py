@@ -8,7 +8,6 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,9 +19,8 @@ from claimwire.annotation.schema import load_schema
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import load_annotation_set
-from claimwire.model import Annotation, Relation
 
-from .helpers import REPO, run_cli
+from .helpers import REPO, canonical, run_cli
 
 RELEASE = REPO / "corpus" / "releases" / "1.0.0"
 SCHEMA = load_schema(RELEASE / "schema.yaml")
@@ -30,34 +28,6 @@ RELEASED = open_release(RELEASE)
 DOCUMENT = next(RELEASED.documents())
 GOLD = list(RELEASED.annotations())
 GOLD_RELATIONS = list(RELEASED.relations())
-
-
-def canonical(annotations: list[Annotation], relations: list[Relation]) -> tuple[set, set]:  # type: ignore[type-arg]
-    """What an annotation set says, independent of its ids."""
-    by_id = {a.id: a for a in annotations}
-
-    def name(ann_id: Any) -> Any:
-        a = by_id.get(str(ann_id))
-        return (a.label, a.start, a.end) if a is not None else ann_id
-
-    items = set()
-    for a in annotations:
-        attributes = {k: name(v) if k == "holder" else v for k, v in a.attributes.items()}
-        items.add((a.label, a.start, a.end, json.dumps(attributes, sort_keys=True, default=str)))
-    links = {
-        (
-            r.type,
-            name(r.head),
-            name(r.tail),
-            json.dumps(
-                {k: name(v) if k == "cue" else v for k, v in r.attributes.items()},
-                sort_keys=True,
-                default=str,
-            ),
-        )
-        for r in relations
-    }
-    return items, links
 
 
 def test_converters_round_trip_the_gold() -> None:

@@ -9,6 +9,7 @@ import typer
 from claimwire import __version__
 from claimwire.cli.annotation import annotate_app, numbers
 from claimwire.cli.common import report_error
+from claimwire.cli.convert import convert_command
 from claimwire.cli.corpus import corpus_app
 from claimwire.cli.eval import eval_app
 from claimwire.cli.hub import hub_app
@@ -31,6 +32,7 @@ annotate_app.command("pull")(pull_command)
 app.add_typer(annotate_app, name="annotate")
 app.add_typer(eval_app, name="eval")
 app.add_typer(hub_app, name="hub")
+app.command("convert")(convert_command)
 app.command("numbers")(numbers)
 app.command("run")(run)
 app.command("systems")(systems)

@@ -23,6 +23,8 @@ from claimwire.cli.common import console, err_console, progress_bar
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import load_annotation_set
+from claimwire.formats.convert import read_json_export
+from claimwire.formats.label_studio_min import from_json_min, is_json_min
 from claimwire.model import Annotation, Relation, write_records_atomically
 from claimwire.names import child, safe_name
 from claimwire.systems.base import META_SUFFIX
@@ -139,13 +141,13 @@ def pull_command(
     schema = schema_of(release)
     documents = {d.id: d for d in open_release(release).documents()}
     if from_file is not None:
-        try:
-            tasks = json.loads(from_file.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise ClaimwireError(
-                f"not a Label Studio JSON export: {error}", file=from_file
-            ) from None
-        pulled = convert_export(tasks, documents, schema, source=str(from_file))
+        tasks = read_json_export(from_file)
+        if is_json_min(tasks):
+            pulled, losses = from_json_min(tasks, documents, schema, source=str(from_file))
+            for loss in losses:
+                err_console.print(f"[yellow]not carried[/] {escape(str(loss))}", soft_wrap=True)
+        else:
+            pulled = convert_export(tasks, documents, schema, source=str(from_file))
     else:
         if not project:
             raise ClaimwireError("pull needs --project NAME (or --from-file EXPORT.json)")
@@ -155,6 +157,10 @@ def pull_command(
             pulled = convert_export(
                 tasks, documents, schema, users_by_id(connection), source=project
             )
+    if pulled.tasks and not pulled.sets and pulled.problems:
+        raise ClaimwireError(
+            f"no task could be read ({len(pulled.problems)} problems), first: {pulled.problems[0]}"
+        )
     out.mkdir(parents=True, exist_ok=True)
     for author, converted in sorted(pulled.sets.items()):
         path = child(out, f"{safe_name(author)}.jsonl", what="annotator")

@@ -92,8 +92,32 @@ def check_predictions(
     ``context`` are annotations a prediction may refer to without containing them: the gold
     SOURCEs that the stance task gives as holders.
     """
+    return check_rows(
+        path,
+        _records(path),
+        documents,
+        schema,
+        task,
+        fix_offsets=fix_offsets,
+        name=name,
+        context=context,
+    )
+
+
+def check_rows(
+    path: Path,
+    rows: list[tuple[Path, int, Annotation | Relation]],
+    documents: Mapping[str, Document],
+    schema: Schema,
+    task: Task,
+    *,
+    fix_offsets: bool = False,
+    name: str | None = None,
+    context: tuple[Annotation, ...] = (),
+) -> CheckReport:
+    """:func:`check_predictions` on records already read, each with its file and line (an
+    import from another tool's format locates them in that tool's files)."""
     report = CheckReport(path)
-    rows = _records(path)
     where: dict[tuple[str, str], str] = {}
     annotations: list[Annotation] = []
     relations: list[Relation] = []

@@ -1,0 +1,86 @@
+"""``claimwire convert``: import an annotation set from another tool's format, or export one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from claimwire.annotation.checks import release_schema
+from claimwire.annotation.schema import load_schema
+from claimwire.cli.common import console, err_console
+from claimwire.corpus.release import open_release
+from claimwire.errors import ClaimwireError
+from claimwire.eval.checker import load_annotation_set
+from claimwire.formats.base import Loss, summarize
+from claimwire.formats.convert import FORMATS, export_set, import_set
+from claimwire.model import Annotation, Relation, write_records_atomically
+
+SHOWN_LOSSES = 20
+
+
+def _report_losses(losses: list[Loss]) -> None:
+    if not losses:
+        console.print("nothing lost")
+        return
+    counts = ", ".join(f"{n} {kind}" for kind, n in summarize(losses).items())
+    err_console.print(f"[yellow]not carried[/]: {escape(counts)}", soft_wrap=True)
+    for loss in losses[:SHOWN_LOSSES]:
+        err_console.print(f"  {escape(str(loss))}", soft_wrap=True, highlight=False)
+    if len(losses) > SHOWN_LOSSES:
+        err_console.print(f"  … and {len(losses) - SHOWN_LOSSES} more")
+
+
+def convert_command(
+    source: Path = typer.Argument(
+        ...,
+        help="What to convert: the tool's file or folder (--from), or an annotation set "
+        "or release (--to).",
+    ),
+    out: Path = typer.Option(..., help="The annotation set (JSONL) or the export to write."),
+    from_format: str | None = typer.Option(
+        None, "--from", help=f"Import from this format: {', '.join(FORMATS)}."
+    ),
+    to_format: str | None = typer.Option(
+        None, "--to", help=f"Export to this format: {', '.join(FORMATS)}."
+    ),
+    release: Path = typer.Option(
+        Path("corpus/releases/1.0.0"), help="The release whose documents give the text."
+    ),
+    author: str = typer.Option("gold", help="The author of imported records."),
+    split: str = typer.Option("all", help="Export the documents of this split only."),
+    force: bool = typer.Option(False, "--force", help="Replace --out if it exists."),
+) -> None:
+    """Import from or export to BRAT, doccano, Label Studio JSON-MIN…; reports what the target
+    format could not carry."""
+    if (from_format is None) == (to_format is None):
+        raise ClaimwireError("give exactly one of --from FORMAT (import) or --to FORMAT (export)")
+    schema = release_schema(release) or load_schema()
+    opened = open_release(release)
+    if from_format is not None:
+        if out.exists() and not force:
+            raise ClaimwireError("already exists (--force replaces it)", file=out)
+        documents = {d.id: d for d in opened.documents()}
+        result = import_set(from_format, source, documents, schema, author)
+        records: list[Annotation | Relation] = [
+            *result.annotation_set.annotations,
+            *result.annotation_set.relations,
+        ]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_records_atomically(out, records)
+        console.print(
+            f"{len(result.annotation_set.annotations)} annotations, "
+            f"{len(result.annotation_set.relations)} relations → {escape(str(out))}"
+        )
+        _report_losses(result.losses)
+        return
+    assert to_format is not None
+    annotation_set = load_annotation_set(source)
+    chosen = [d for d in opened.documents() if split in ("all", d.split)]
+    losses = export_set(to_format, out, chosen, annotation_set, schema, replace=force)
+    console.print(
+        f"{len(annotation_set.annotations)} annotations, {len(annotation_set.relations)} "
+        f"relations on {len(chosen)} documents → {escape(str(out))} ({to_format})"
+    )
+    _report_losses(losses)

@@ -1,0 +1,72 @@
+"""What every format shares: the records an import produced, and what a conversion lost.
+
+A format module is a pair of pure functions: ``to_<format>`` (documents + annotation set →
+the format's files) and ``from_<format>`` (files → records located in those files). Neither
+drops anything silently: what the target cannot carry comes back as :class:`Loss` items.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from claimwire.model import Annotation, Quote, Relation
+
+
+@dataclass(frozen=True, slots=True)
+class Loss:
+    """One thing a conversion could not carry: its kind, where it was, and what it was."""
+
+    kind: str
+    where: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.kind}: {self.detail}"
+
+
+@dataclass(slots=True)
+class Imported:
+    """Records read from a format's files, each with the file and line it came from."""
+
+    annotations: list[tuple[Path, int, Annotation]] = field(default_factory=list)
+    relations: list[tuple[Path, int, Relation]] = field(default_factory=list)
+    losses: list[Loss] = field(default_factory=list)
+
+    def rows(self) -> list[tuple[Path, int, Annotation | Relation]]:
+        return [*self.annotations, *self.relations]
+
+
+def summarize(losses: Iterable[Loss]) -> dict[str, int]:
+    """How many losses of each kind, most frequent first."""
+    return dict(Counter(loss.kind for loss in losses).most_common())
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def file_stem(doc_id: str) -> str:
+    """A document id as a file name stem that stays inside the folder it is written to."""
+    stem = _UNSAFE.sub("_", doc_id).lstrip(".")
+    return stem or "_"
+
+
+def span_annotation(
+    ann_id: str,
+    doc_id: str,
+    layer: str,
+    label: str,
+    text: str,
+    start: int,
+    end: int,
+    author: str,
+    attributes: dict[str, object] | None = None,
+) -> Annotation:
+    """A span annotation with its quote taken from the document's text."""
+    quote = Quote.from_text(text, start, end) if 0 <= start < end <= len(text) else None
+    return Annotation(
+        ann_id, doc_id, layer, label, start, end, quote, dict(attributes or {}), author
+    )

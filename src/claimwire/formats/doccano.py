@@ -1,0 +1,184 @@
+"""doccano JSONL: span labels and relations, one document per line.
+
+doccano exports a sequence-labelling project with relations as
+``{"id", "text", "entities": [{"id", "label", "start_offset", "end_offset"}],
+"relations": [{"id", "from_id", "to_id", "type"}], "Comments": []}`` and one without
+relations as ``{"id", "text", "label": [[start, end, "LABEL"]], "Comments": []}``. Columns it
+was given at import come back as top-level keys: ``doc_id`` names our document (else the
+document is found by its text). Offsets are code points, ends exclusive, as ours.
+
+doccano carries neither attributes nor document-level items (SURVEY, STANCE): both are losses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from claimwire.annotation.schema import Schema
+from claimwire.formats.base import Imported, Loss, span_annotation
+from claimwire.model import Annotation, Document, Relation
+
+FORMAT = "doccano"
+
+
+def to_doccano(
+    documents: Iterable[Document],
+    annotations: Iterable[Annotation],
+    relations: Iterable[Relation],
+) -> tuple[list[dict[str, Any]], list[Loss]]:
+    """One doccano line per document (relation-extraction shape), and what it lost."""
+    by_doc: dict[str, list[Annotation]] = {}
+    for annotation in annotations:
+        by_doc.setdefault(annotation.doc_id, []).append(annotation)
+    links: dict[str, list[Relation]] = {}
+    for relation in relations:
+        links.setdefault(relation.doc_id, []).append(relation)
+    lines: list[dict[str, Any]] = []
+    losses: list[Loss] = []
+    for number, document in enumerate(documents, start=1):
+        numbers: dict[str, int] = {}
+        entities = []
+        for annotation in by_doc.get(document.id, []):
+            if not annotation.is_span:
+                losses.append(Loss("document-item", annotation.id, annotation.label))
+                continue
+            numbers[annotation.id] = len(numbers) + 1
+            entities.append(
+                {
+                    "id": numbers[annotation.id],
+                    "label": annotation.label,
+                    "start_offset": annotation.start,
+                    "end_offset": annotation.end,
+                }
+            )
+            losses += [
+                Loss("attribute", annotation.id, f"{name}={value!r}")
+                for name, value in annotation.attributes.items()
+            ]
+        kept: list[dict[str, Any]] = []
+        for relation in links.get(document.id, []):
+            if relation.head not in numbers or relation.tail not in numbers:
+                losses.append(Loss("relation", relation.id, f"{relation.type}: an end is lost"))
+                continue
+            kept.append(
+                {
+                    "id": len(kept) + 1,
+                    "from_id": numbers[relation.head],
+                    "to_id": numbers[relation.tail],
+                    "type": relation.type,
+                }
+            )
+            losses += [
+                Loss("relation-attribute", relation.id, f"{name}={value!r}")
+                for name, value in relation.attributes.items()
+            ]
+        lines.append(
+            {
+                "id": number,
+                "text": document.text,
+                "doc_id": document.id,
+                "entities": entities,
+                "relations": kept,
+                "Comments": [],
+            }
+        )
+    return lines, losses
+
+
+def _entities(line: Mapping[str, Any]) -> Iterator[tuple[Any, Any, Any, Any]]:
+    """``(id, start, end, label)`` from either export shape."""
+    if "entities" in line:
+        for entity in line.get("entities") or []:
+            if not isinstance(entity, Mapping):
+                yield None, None, None, None
+                continue
+            yield (
+                entity.get("id"),
+                entity.get("start_offset"),
+                entity.get("end_offset"),
+                entity.get("label"),
+            )
+    else:
+        for i, item in enumerate(line.get("label") or line.get("labels") or []):
+            if isinstance(item, list) and len(item) == 3:
+                yield i, item[0], item[1], item[2]
+            else:
+                yield None, None, None, None
+
+
+def from_doccano(
+    lines: Iterable[tuple[int, Mapping[str, Any]]],
+    documents: Mapping[str, Document],
+    schema: Schema,
+    path: Path,
+    author: str,
+) -> tuple[Imported, list[str]]:
+    """Records from ``(line number, object)`` pairs; problems are located ``file:line`` lines."""
+    by_text = {document.text: document.id for document in documents.values()}
+    out = Imported()
+    problems: list[str] = []
+    for lineno, line in lines:
+        where = f"{path}:{lineno}"
+        text = line.get("text")
+        doc_id = line.get("doc_id") or (line.get("meta") or {}).get("doc_id")
+        if doc_id is None and isinstance(text, str):
+            doc_id = by_text.get(text)
+        document = documents.get(str(doc_id)) if doc_id is not None else None
+        if document is None:
+            problems.append(
+                f"{where}: field 'doc_id': {doc_id!r} is not a document of the release "
+                "(and no document has this text)"
+            )
+            continue
+        if not isinstance(text, str) or text != document.text:
+            problems.append(
+                f"{where}: field 'text': not the text of document {document.id} in the release"
+            )
+            continue
+        ids: dict[Any, str] = {}
+        for number, (entity_id, start, end, label) in enumerate(_entities(line), start=1):
+            if not (isinstance(start, int) and isinstance(end, int) and isinstance(label, str)):
+                problems.append(
+                    f"{where}: field 'entities': item {number}: expected start_offset, "
+                    "end_offset (integers) and label"
+                )
+                continue
+            ann_id = f"{document.id}:{author}-{lineno}.{number}"
+            ids[entity_id] = ann_id
+            layer = schema.labels[label].layer if label in schema.labels else ""
+            out.annotations.append(
+                (
+                    path,
+                    lineno,
+                    span_annotation(ann_id, document.id, layer, label, text, start, end, author),
+                )
+            )
+        for number, link in enumerate(line.get("relations") or [], start=1):
+            if not isinstance(link, Mapping):
+                problems.append(f"{where}: field 'relations': item {number}: expected an object")
+                continue
+            head, tail = ids.get(link.get("from_id")), ids.get(link.get("to_id"))
+            if head is None or tail is None:
+                problems.append(
+                    f"{where}: field 'relations': item {number}: from_id/to_id "
+                    f"{link.get('from_id')!r}/{link.get('to_id')!r} name no entity of the line"
+                )
+                continue
+            out.relations.append(
+                (
+                    path,
+                    lineno,
+                    Relation(
+                        f"{document.id}:{author}-rel-{lineno}.{number}",
+                        document.id,
+                        str(link.get("type")),
+                        head,
+                        tail,
+                        {},
+                        author,
+                    ),
+                )
+            )
+    return out, problems

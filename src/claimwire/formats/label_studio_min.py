@@ -1,0 +1,182 @@
+"""Label Studio's JSON-MIN export: one flat object per annotation, no result ids.
+
+Label Studio writes each task's data fields (``doc_id``, ``text``) at the top level, then one
+key per control (``from_name``): the span control ``label`` as a list of
+``{"start", "end", "text", "labels"}``; a per-region Number as a list of
+``{"start", "end", "text", "number"}``; per-region Choices and TextAreas as bare values
+(a list, or a single value when there is one); document-level controls as bare values; and
+``annotator``, ``annotation_id``, ``created_at``… A bare per-region value no longer says
+which region it belongs to, and relations are not exported at all.
+
+:func:`results_of` rebuilds full-export results, so the full export's converter does the
+rest: a bare value is given to its label's regions in order only when there is one value
+per region; otherwise it is a reported loss, as is every relation.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from claimwire.annotation.label_studio.client import PullResult, _annotator
+from claimwire.annotation.label_studio.config import LABELS, SEP, TEXT
+from claimwire.annotation.label_studio.convert import Converted, Result, from_results, to_results
+from claimwire.annotation.schema import Schema
+from claimwire.formats.base import Loss
+from claimwire.model import Annotation, Document, Relation
+
+META_KEYS = frozenset(
+    {"id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time", "text"}
+)
+KINDS = {"number": "number", "choices": "choices", "text": "textarea"}
+
+
+def is_json_min(tasks: Sequence[Any]) -> bool:
+    """A JSON-MIN export: objects without the full export's ``data`` and ``annotations``."""
+    return bool(tasks) and all(
+        isinstance(t, Mapping) and "data" not in t and "annotations" not in t for t in tasks
+    )
+
+
+def _values(raw: Any) -> list[Any]:
+    return list(raw) if isinstance(raw, list) else [raw]
+
+
+def _choice(value: Any) -> Result:
+    return {"choices": [value]} if not isinstance(value, list) else {"choices": value}
+
+
+def results_of(
+    task: Mapping[str, Any], schema: Schema, where: str
+) -> tuple[list[Result], list[Loss]]:
+    """Full-export results rebuilt from one JSON-MIN object, and what could not be."""
+    results: list[Result] = []
+    losses: list[Loss] = []
+    regions: dict[str, list[str]] = defaultdict(list)
+    spans: dict[tuple[str, int, int], str] = {}
+    offsets: dict[str, dict[str, Any]] = {}
+    for number, region in enumerate(_values(task.get(LABELS) or []), start=1):
+        if not isinstance(region, Mapping):
+            losses.append(Loss("malformed", where, f"{LABELS} item {number}"))
+            continue
+        rid = f"r{number}"
+        label = str((region.get("labels") or [""])[0])
+        regions[label].append(rid)
+        spans[(label, region.get("start", -1), region.get("end", -1))] = rid
+        offsets[rid] = {"start": region.get("start"), "end": region.get("end")}
+        results.append(
+            {"id": rid, "from_name": LABELS, "to_name": TEXT, "type": "labels", "value": region}
+        )
+    for key, raw in task.items():
+        owner, separator, _ = key.partition(SEP)
+        if key in META_KEYS or key == LABELS or not separator:
+            continue
+        spec = schema.labels.get(owner)
+        if spec is None or not spec.is_span:  # document-level controls: one bare value
+            results.append(
+                {"from_name": key, "to_name": TEXT, "type": "choices", "value": _choice(raw)}
+            )
+            continue
+        values = _values(raw)
+        if all(isinstance(v, Mapping) and "start" in v for v in values):
+            for value in values:
+                placed = spans.get((owner, value.get("start"), value.get("end")))
+                if placed is None:
+                    losses.append(Loss("unplaced-value", where, f"{key} at {value.get('start')}"))
+                    continue
+                kind = next((k for k in KINDS if k in value), "choices")
+                results.append(
+                    {
+                        "id": placed,
+                        "from_name": key,
+                        "to_name": TEXT,
+                        "type": KINDS[kind],
+                        "value": dict(value),
+                    }
+                )
+        elif len(values) == len(regions[owner]):
+            for rid, value in zip(regions[owner], values, strict=True):
+                results.append(
+                    {
+                        "id": rid,
+                        "from_name": key,
+                        "to_name": TEXT,
+                        "type": "choices",
+                        "value": {**offsets[rid], **_choice(value)},
+                    }
+                )
+        else:
+            losses.append(
+                Loss(
+                    "unplaced-value",
+                    where,
+                    f"{key}: {len(values)} values for {len(regions[owner])} {owner} regions; "
+                    "JSON-MIN does not say which region each belongs to (use the JSON export)",
+                )
+            )
+    return results, losses
+
+
+def from_json_min(
+    tasks: Iterable[Mapping[str, Any]],
+    documents: Mapping[str, Document],
+    schema: Schema,
+    source: str = "export",
+) -> tuple[PullResult, list[Loss]]:
+    """A JSON-MIN export → one annotation set per annotator, with what JSON-MIN lost."""
+    pulled = PullResult()
+    merged: dict[str, Converted] = defaultdict(Converted)
+    losses: list[Loss] = []
+    for number, task in enumerate(tasks, start=1):
+        pulled.tasks += 1
+        where = f"{source}: item {number}"
+        document = documents.get(str(task.get("doc_id")))
+        if document is None:
+            pulled.problems.append(
+                f"{where}: field 'doc_id': {task.get('doc_id')!r} is not a document of the release"
+            )
+            continue
+        if task.get(TEXT) not in (None, document.text):
+            pulled.problems.append(
+                f"{where}: field 'text': not the text of document {document.id} in the release"
+            )
+            continue
+        author = _annotator({"completed_by": task.get("annotator")}, {})
+        results, lost = results_of(task, schema, where)
+        losses += lost
+        converted = from_results(results, document, schema, author, f"{where} ({author}): ")
+        merged[author].annotations += converted.annotations
+        merged[author].relations += converted.relations
+        pulled.problems += converted.problems
+    if pulled.tasks:
+        losses.append(Loss("relation", source, "JSON-MIN exports carry no relations"))
+    pulled.sets = dict(merged)
+    return pulled, losses
+
+
+def _bare(values: list[Any]) -> Any:
+    return values[0] if len(values) == 1 else values
+
+
+def to_json_min(
+    document: Document,
+    annotations: Sequence[Annotation],
+    relations: Sequence[Relation],
+    schema: Schema,
+    annotator: int = 1,
+) -> tuple[dict[str, Any], list[Loss]]:
+    """One document's annotation set as Label Studio writes it in a JSON-MIN export."""
+    outputs: dict[str, list[Any]] = defaultdict(list)
+    losses = [Loss("relation", r.id, r.type) for r in relations]
+    for result in to_results(annotations, relations, schema, document.text):
+        if result.get("type") == "relation":
+            continue
+        value = result["value"]
+        if result["type"] in ("labels", "number"):
+            outputs[result["from_name"]].append(dict(value))
+        else:
+            outputs[result["from_name"]] += value.get("choices") or value.get("text") or []
+    record: dict[str, Any] = {"doc_id": document.id, "text": document.text, "id": 1}
+    record |= {key: _bare(values) for key, values in outputs.items()}
+    return record | {"annotator": annotator, "annotation_id": 1}, losses

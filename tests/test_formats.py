@@ -1,0 +1,252 @@
+"""Other tools' formats: round trips, fixtures shaped as each tool writes them, the checker on
+every import, and the losses each format reports instead of dropping."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claimwire.annotation.schema import load_schema
+from claimwire.corpus.release import open_release
+from claimwire.errors import ClaimwireError
+from claimwire.eval.checker import AnnotationSet, load_annotation_set
+from claimwire.formats.base import summarize
+from claimwire.formats.convert import export_set, import_set
+from claimwire.formats.label_studio_min import from_json_min, to_json_min
+from claimwire.model import Annotation, Relation
+
+from .helpers import DATA, REPO, canonical, run_cli
+
+RELEASE = REPO / "corpus" / "releases" / "1.0.0"
+SCHEMA = load_schema(RELEASE / "schema.yaml")
+DOCUMENTS = {d.id: d for d in open_release(RELEASE).documents()}
+DOCUMENT = next(iter(DOCUMENTS.values()))
+GOLD = load_annotation_set(RELEASE)
+JSON_MIN = DATA / "formats" / "label_studio_json_min.json"
+
+
+def spans_only(annotation_set: AnnotationSet) -> tuple[list[Annotation], list[Relation]]:
+    """The gold as a format without attributes or document-level items can carry it."""
+    kept = [
+        Annotation(a.id, a.doc_id, a.layer, a.label, a.start, a.end, author=a.author)
+        for a in annotation_set.annotations
+        if a.is_span
+    ]
+    ids = {a.id for a in kept}
+    links = [
+        Relation(r.id, r.doc_id, r.type, r.head, r.tail, author=r.author)
+        for r in annotation_set.relations
+        if r.head in ids and r.tail in ids
+    ]
+    return kept, links
+
+
+def round_trip(name: str, tmp_path: Path) -> tuple[AnnotationSet, dict[str, int]]:
+    out = tmp_path / f"export.{name}"
+    losses = export_set(name, out, list(DOCUMENTS.values()), GOLD, SCHEMA)
+    back = import_set(name, out, DOCUMENTS, SCHEMA)
+    return back.annotation_set, summarize(losses)
+
+
+# ---- doccano ----------------------------------------------------------------------------------
+
+
+def test_doccano_round_trip_keeps_spans_and_relations_and_reports_the_rest(
+    tmp_path: Path,
+) -> None:
+    back, lost = round_trip("doccano", tmp_path)
+    annotations, relations = spans_only(GOLD)
+    assert canonical(list(back.annotations), list(back.relations)) == canonical(
+        annotations, relations
+    )
+    # every attribute, every document-level item and every relation touching one is reported
+    attributes = sum(len(a.attributes) for a in GOLD.annotations if a.is_span)
+    assert lost["attribute"] == attributes > 0
+    assert lost["document-item"] == sum(1 for a in GOLD.annotations if not a.is_span)
+    assert lost["relation"] == len(GOLD.relations) - len(relations) > 0
+
+
+def doccano_line(entities: list[dict[str, Any]], relations: list[dict[str, Any]]) -> str:
+    """A line as doccano's relation-extraction export writes it (meta columns at top level)."""
+    return json.dumps(
+        {
+            "id": 6400,
+            "text": DOCUMENT.text,
+            "doc_id": DOCUMENT.id,
+            "Comments": [],
+            "entities": entities,
+            "relations": relations,
+        },
+        ensure_ascii=False,
+    )
+
+
+def test_doccano_exports_both_shapes_are_read(tmp_path: Path) -> None:
+    claim = next(a for a in GOLD.annotations if a.label == "CLAIM")
+    source = next(a for a in GOLD.annotations if a.label == "SOURCE")
+    entities = [
+        {"id": 1662, "label": "CLAIM", "start_offset": claim.start, "end_offset": claim.end},
+        {"id": 1663, "label": "SOURCE", "start_offset": source.start, "end_offset": source.end},
+    ]
+    path = tmp_path / "admin.jsonl"
+    path.write_text(
+        doccano_line(
+            entities, [{"id": 273, "from_id": 1662, "to_id": 1663, "type": "attributed_to"}]
+        )
+        + "\n"
+        # the sequence-labelling export without relations: no doc_id, found by its text
+        + json.dumps(
+            {
+                "id": 2,
+                "text": DOCUMENT.text,
+                "label": [[claim.start, claim.end, "CLAIM"]],
+                "Comments": [],
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    result = import_set("doccano", path, DOCUMENTS, SCHEMA, author="admin")
+    labels = sorted(a.label for a in result.annotation_set.annotations)
+    assert labels == ["CLAIM", "CLAIM", "SOURCE"]
+    [relation] = result.annotation_set.relations
+    assert relation.type == "attributed_to" and relation.author == "admin"
+
+
+@pytest.mark.parametrize(
+    ("entity", "expected"),
+    [
+        (
+            {"id": 1, "label": "PERSON", "start_offset": 0, "end_offset": 4},
+            "unknown-label: 'PERSON'",
+        ),
+        ({"id": 1, "label": "CUE", "start_offset": 0, "end_offset": 10**6}, "field 'end'"),
+    ],
+)
+def test_doccano_import_goes_through_the_checker(
+    tmp_path: Path, entity: dict[str, Any], expected: str
+) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(doccano_line([entity], []) + "\n", encoding="utf-8")
+    out = tmp_path / "set.jsonl"
+    result = run_cli("convert", path, "--from", "doccano", "--release", RELEASE, "--out", out)
+    assert result.returncode == 1
+    assert f"{path}:1: " in result.stderr and expected in result.stderr
+    assert "Traceback" not in result.stderr and not out.exists()
+
+
+def test_doccano_text_mismatch_is_a_located_error(tmp_path: Path) -> None:
+    path = tmp_path / "edited.jsonl"
+    record = json.loads(doccano_line([], []))
+    record["text"] = DOCUMENT.text.replace("Astana", "Astana!", 1)
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    with pytest.raises(ClaimwireError, match=rf"{path}:1: field 'text'"):
+        import_set("doccano", path, DOCUMENTS, SCHEMA)
+
+
+# ---- Label Studio JSON-MIN -------------------------------------------------------------------
+
+
+def gold_without(lost_keys: set[str]) -> tuple[list[Annotation], list[Relation]]:
+    """The gold minus what JSON-MIN cannot place (attributes given per label) and minus its
+    relations, except those a Label Studio project implies (one SURVEY per document)."""
+    annotations = [
+        Annotation(
+            a.id,
+            a.doc_id,
+            a.layer,
+            a.label,
+            a.start,
+            a.end,
+            a.quote,
+            {k: v for k, v in a.attributes.items() if f"{a.label}__{k}" not in lost_keys},
+            a.author,
+        )
+        for a in GOLD.annotations
+        if not (a.label == "STANCE" and a.attributes.get("holder") != "issuer")
+    ]
+    relations = [r for r in GOLD.relations if r.type in ("from_survey", "evidence_of")]
+    return annotations, relations
+
+
+def test_a_real_json_min_export_is_read(tmp_path: Path) -> None:
+    """The fixture is what Label Studio 1.23 wrote (JSON_MIN) for the gold of the seed."""
+    tasks = json.loads(JSON_MIN.read_text(encoding="utf-8"))
+    pulled, losses = from_json_min(tasks, DOCUMENTS, SCHEMA, "min")
+    assert pulled.problems == []
+    [(author, converted)] = pulled.sets.items()
+    assert author == "user1"
+    lost_keys = {loss.detail.split(":")[0] for loss in losses if loss.kind == "unplaced-value"}
+    assert lost_keys == {
+        "CLAIM__numeric_category",
+        "NUM_STAT__time_reference",
+        "SOURCE__stance__BRI",
+        "SOURCE__stance__CHINA_CENTRAL_ASIA",
+        "SOURCE__stance__CHINA_CENTRAL_ASIA_TREATY",
+    }
+    assert [loss.kind for loss in losses].count("relation") == 1
+    expected = gold_without({"CLAIM__numeric_category", "NUM_STAT__time_reference"})
+    got = canonical(converted.annotations, converted.relations)
+    assert got == canonical(*expected)
+
+
+def test_annotate_pull_reads_a_json_min_export(tmp_path: Path) -> None:
+    out = tmp_path / "sets"
+    result = run_cli(
+        "annotate", "pull", "--from-file", JSON_MIN, "--out", out, "--release", RELEASE
+    )
+    assert result.returncode == 0, result.stderr
+    assert "None is not a document" not in result.stderr
+    assert len(load_annotation_set(out / "user1.jsonl").annotations) == 72
+    assert "JSON-MIN exports carry no relations" in result.stderr
+
+
+def test_a_pull_where_no_task_is_a_document_fails(tmp_path: Path) -> None:
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps([{"id": 1, "data": {"doc_id": "nope"}, "annotations": []}]))
+    result = run_cli(
+        "annotate", "pull", "--from-file", path, "--out", tmp_path / "x", "--release", RELEASE
+    )
+    assert result.returncode == 1 and "'nope' is not a document" in result.stderr
+
+
+def test_json_min_round_trip_matches_the_real_export() -> None:
+    record, losses = to_json_min(DOCUMENT, GOLD.annotations, GOLD.relations, SCHEMA)
+    real = json.loads(JSON_MIN.read_text(encoding="utf-8"))[0]
+    volatile = {"created_at", "updated_at", "lead_time"}
+    assert record == {k: v for k, v in real.items() if k not in volatile}
+    assert len(losses) == len(GOLD.relations)
+    pulled, _ = from_json_min([record], DOCUMENTS, SCHEMA)
+    [converted] = pulled.sets.values()
+    assert canonical(converted.annotations, converted.relations) == canonical(
+        *gold_without({"CLAIM__numeric_category", "NUM_STAT__time_reference"})
+    )
+
+
+def test_convert_cli_round_trip_through_json_min(tmp_path: Path) -> None:
+    exported = tmp_path / "min.json"
+    first = run_cli(
+        "convert", RELEASE, "--to", "label-studio-min", "--release", RELEASE, "--out", exported
+    )
+    assert first.returncode == 0, first.stderr
+    assert "relation" in first.stderr  # the loss is reported
+    again = run_cli(
+        "convert", RELEASE, "--to", "label-studio-min", "--release", RELEASE, "--out", exported
+    )
+    assert again.returncode == 1 and "--force" in again.stderr
+    back = run_cli(
+        "convert",
+        exported,
+        "--from",
+        "label-studio-min",
+        "--release",
+        RELEASE,
+        "--out",
+        tmp_path / "b.jsonl",
+    )
+    assert back.returncode == 0, back.stderr
+    imported = load_annotation_set(tmp_path / "b.jsonl")
+    assert len(imported.annotations) == 72
