@@ -250,3 +250,92 @@ def test_convert_cli_round_trip_through_json_min(tmp_path: Path) -> None:
     assert back.returncode == 0, back.stderr
     imported = load_annotation_set(tmp_path / "b.jsonl")
     assert len(imported.annotations) == 72
+
+
+# ---- BRAT standoff ---------------------------------------------------------------------------
+
+
+def without_document_items(
+    annotation_set: AnnotationSet,
+) -> tuple[list[Annotation], list[Relation]]:
+    kept = [a for a in annotation_set.annotations if a.is_span]
+    ids = {a.id for a in kept}
+    return kept, [r for r in annotation_set.relations if r.head in ids and r.tail in ids]
+
+
+def test_brat_round_trip_keeps_spans_attributes_and_relations(tmp_path: Path) -> None:
+    back, lost = round_trip("brat", tmp_path)
+    assert canonical(list(back.annotations), list(back.relations)) == canonical(
+        *without_document_items(GOLD)
+    )
+    assert lost == {
+        "document-item": sum(1 for a in GOLD.annotations if not a.is_span),
+        "relation": len(GOLD.relations) - len(without_document_items(GOLD)[1]),
+    }
+    conf = (tmp_path / "export.brat" / "annotation.conf").read_text(encoding="utf-8")
+    assert "attributed_to\tArg1:CLAIM|CONTENT|SURVEY_STAT|NUM_STAT, Arg2:SOURCE" in conf
+    assert "checkworthy\tArg:CLAIM, Value:true|false" in conf
+    assert "SURVEY\n" not in conf  # document-level labels are not brat entities
+
+
+def brat_folder(tmp_path: Path, ann: str) -> Path:
+    """A brat collection as brat saves it: DOC.txt (the text, untouched) and DOC.ann."""
+    folder = tmp_path / "collection"
+    folder.mkdir()
+    (folder / f"{DOCUMENT.id}.txt").write_bytes(DOCUMENT.text.encode("utf-8"))
+    (folder / f"{DOCUMENT.id}.ann").write_text(ann, encoding="utf-8")
+    return folder
+
+
+def test_brat_fragments_notes_and_what_is_lost(tmp_path: Path) -> None:
+    text = DOCUMENT.text
+    paragraph_end = text.index("\n\n")
+    first = (paragraph_end - 20, paragraph_end)
+    second = (paragraph_end + 2, paragraph_end + 12)
+    far = (text.index("Astana"), text.index("Astana") + len("Astana"))
+    ann = "\n".join(
+        [
+            # one span across a paragraph break: brat splits it at the newlines
+            f"T1\tCLAIM {first[0]} {first[1]};{second[0]} {second[1]}\t"
+            f"{text[first[0] : first[1]]} {text[second[0] : second[1]]}",
+            "A1\tclaim_type T1 quantity",
+            "A2\tcheckworthy T1 false",
+            "A3\tNegation T1",  # an attribute the schema does not define
+            # a truly discontinuous span: two CLAIM spans and a reported loss
+            f"T2\tCLAIM {first[0]} {first[1]};{far[0]} {far[1]}\t{text[first[0] : first[1]]} Astana",
+            f"T3\tSOURCE {far[0]} {far[1]}\tAstana",
+            "R1\tattributed_to Arg1:T1 Arg2:T3",
+            '#1\tAnnotatorNotes R1\t{"quote_type": "indirect"}',
+            "#2\tAnnotatorNotes T3\tcheck this one",
+            "E1\tCLAIM:T1",
+            "N1\tReference T3 Wikidata:Q1520\tAstana",
+        ]
+    )
+    result = import_set("brat", brat_folder(tmp_path, ann + "\n"), DOCUMENTS, SCHEMA, "brat")
+    spans = sorted((a.label, a.start, a.end) for a in result.annotation_set.annotations)
+    assert spans == sorted(
+        [("CLAIM", first[0], second[1]), ("CLAIM", *first), ("CLAIM", *far), ("SOURCE", *far)]
+    )
+    t1 = next(a for a in result.annotation_set.annotations if a.end == second[1])
+    assert t1.attributes == {"claim_type": "quantity", "checkworthy": False}
+    [relation] = result.annotation_set.relations
+    assert relation.head == t1.id and relation.attributes == {"quote_type": "indirect"}
+    assert summarize(result.losses) == {
+        "attribute": 1,
+        "discontinuous": 1,
+        "note": 1,
+        "event": 1,
+        "normalization": 1,
+    }
+
+
+def test_brat_text_that_is_not_the_release_is_refused(tmp_path: Path) -> None:
+    ann = "T1\tSOURCE 0 4\tXXXX\n"
+    folder = brat_folder(tmp_path, ann)
+    out = tmp_path / "set.jsonl"
+    result = run_cli("convert", folder, "--from", "brat", "--release", RELEASE, "--out", out)
+    assert result.returncode == 1 and f"{DOCUMENT.id}.ann:1: field 'text'" in result.stderr
+    assert not out.exists()
+    (folder / f"{DOCUMENT.id}.txt").write_text("another text", encoding="utf-8")
+    with pytest.raises(ClaimwireError, match="not the text of document"):
+        import_set("brat", folder, DOCUMENTS, SCHEMA)

@@ -19,7 +19,7 @@ from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import AnnotationSet, check_rows
 from claimwire.eval.tasks import Task
 from claimwire.files import atomic_directory
-from claimwire.formats import doccano, label_studio_min
+from claimwire.formats import brat, doccano, label_studio_min
 from claimwire.formats.base import Imported, Loss
 from claimwire.model import Document, iter_json_lines
 
@@ -119,7 +119,24 @@ def read_json_export(path: Path) -> list[Any]:
     return data
 
 
+def _read_brat(
+    path: Path, documents: Mapping[str, Document], schema: Schema, author: str
+) -> tuple[Imported, list[str]]:
+    if not path.is_dir():
+        raise ClaimwireError("expected a brat folder of .txt and .ann files", file=path)
+    return brat.read_brat_folder(path, documents, schema, author)
+
+
+def _write_brat(
+    out: Path, documents: Sequence[Document], annotation_set: AnnotationSet, schema: Schema
+) -> list[Loss]:
+    return brat.write_brat_folder(
+        out, documents, annotation_set.annotations, annotation_set.relations, schema
+    )
+
+
 FORMATS: dict[str, Format] = {
+    "brat": Format("brat", _read_brat, _write_brat, folder=True),
     "doccano": Format("doccano", _read_doccano, _write_doccano, folder=False),
     "label-studio-min": Format("label-studio-min", _read_json_min, _write_json_min, folder=False),
 }
