@@ -149,3 +149,51 @@ def test_schema_problems_in_a_release_are_level_4(tmp_path: Path) -> None:
         in result.stdout
     )
     assert run_cli("corpus", "validate", copy, "--level", "3").returncode == 0
+
+
+def test_quotes_match_whole_words_only(tmp_path: Path) -> None:
+    """``il`` occurs inside "ville", "milliards"…: occurrence counts whole words only."""
+    _, (annotations, _) = _resolve(
+        tmp_path,
+        '  - {id: s, label: SOURCE, quote: "il", occurrence: 1,'
+        " attributes: {source_kind: person, named: false}}\n",
+    )
+    [document] = open_release(REPO / "corpus" / "releases" / "0.1.0").documents()
+    [source] = annotations
+    assert source.start is not None
+    assert document.text[source.start - 20 : source.end + 10] == "Dans cette optique, il a déclaré"
+
+
+def test_a_quote_inside_a_word_is_refused_unless_marked(tmp_path: Path) -> None:
+    body = '  - {id: c, label: CUE, quote: "illiards de"%s}\n'
+    with pytest.raises(GoldError) as caught:
+        _resolve(tmp_path, body % "")
+    assert "starts or ends inside a word" in str(caught.value.problems[0])
+    assert "partial_word: true" in str(caught.value.problems[0])
+    _, (annotations, _) = _resolve(tmp_path, body % ", partial_word: true, occurrence: 1")
+    assert annotations[0].quote is not None and annotations[0].quote.exact == "illiards de"
+
+
+def test_validation_warns_on_spans_that_cut_words(tmp_path: Path) -> None:
+    copy = tmp_path / "releases" / "1.0.0"
+    shutil.copytree(RELEASE, copy)
+    shutil.copytree(RELEASE.parent / "0.1.0", copy.parent / "0.1.0")
+    path = copy / "annotations.jsonl"
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    cue = next(r for r in records if r["id"].endswith(":cue-added"))  # "a ajouté"
+    cue["start"] += 3  # "jouté"
+    cue["quote"]["exact"] = cue["quote"]["exact"][3:]
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
+    manifest = json.loads((copy / "MANIFEST.json").read_text(encoding="utf-8"))
+    manifest["files"]["annotations.jsonl"]["sha256"] = sha256(path)
+    (copy / "MANIFEST.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert validate(copy) == []  # a warning does not fail validation
+    [warning] = validate(copy, warnings=True)
+    assert warning.code == "span-not-on-word-boundary" and warning.ann == cue["id"]
+    result = run_cli("corpus", "validate", copy)
+    assert result.returncode == 0, result.stdout
+    assert "L4 warning span-not-on-word-boundary" in result.stdout
+    assert "PASSED (1 warnings)" in result.stdout
+    assert run_cli("corpus", "validate", copy, "--level", "3").stdout.strip() == "PASSED"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from claimwire.corpus.validate import CODES, validate_release
+from claimwire.corpus.validate import CODES, WARNINGS, validate_release
 from claimwire.files import sha256
 
 from .helpers import run_cli
@@ -101,6 +101,13 @@ def _cross_paragraph(doc: dict[str, Any]) -> None:
     doc["sentences"][2:4] = [[third[0], fourth[1]]]
 
 
+def _cut_word(editor: Editor) -> None:
+    record = editor.span_annotation()
+    record["start"] += 1
+    record["quote"] = {"exact": record["quote"]["exact"][1:], "prefix": "", "suffix": ""}
+    editor.write("annotations.jsonl", [record])
+
+
 BREAKERS: dict[str, Callable[[Editor], None]] = {
     "missing-file": lambda e: (e.path / "relations.jsonl").unlink(),
     "manifest-invalid": lambda e: (e.path / "MANIFEST.json").write_text("{", encoding="utf-8"),
@@ -132,6 +139,7 @@ BREAKERS: dict[str, Callable[[Editor], None]] = {
     "span-untrimmed": lambda e: e.edit_document(_untrimmed),
     "uncovered-text": lambda e: e.edit_document(lambda d: d["sentences"].pop(5)),
     "sentence-outside-paragraph": lambda e: e.edit_document(_cross_paragraph),
+    "span-not-on-word-boundary": _cut_word,
     "parent-not-found": lambda e: (e.manifest.update(parent="0.0.9"), e.save_manifest()),
     "version-not-newer": lambda e: _with_parent(e, "0.2.0"),
     "annotation-unaccounted": lambda e: _with_parent(e, "0.0.1", annotation=True),
@@ -149,7 +157,15 @@ def test_seed_release_passes(seed_release: Path) -> None:
     assert result.stdout.strip().splitlines()[-1] == "PASSED"
 
 
-@pytest.mark.parametrize("code", sorted(CODES))
+def test_a_span_cutting_a_word_is_a_warning(seed_release: Path) -> None:
+    _cut_word(Editor(seed_release))
+    assert validate_release(seed_release) == []
+    [warning] = validate_release(seed_release, warnings=True)
+    assert warning.code == "span-not-on-word-boundary" and warning.level == 4
+    assert validate_release(seed_release, max_level=3, warnings=True) == []
+
+
+@pytest.mark.parametrize("code", sorted(set(CODES) - WARNINGS))
 def test_broken_release_reports_code(seed_release: Path, code: str) -> None:
     BREAKERS[code](Editor(seed_release))
     problems = validate_release(seed_release)

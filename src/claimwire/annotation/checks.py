@@ -33,7 +33,7 @@ def schema_of(path: Path) -> Schema:
     return release_schema(path) or load_schema()
 
 
-def validate(path: Path, max_level: int = MAX_LEVEL) -> list[Problem]:
+def validate(path: Path, max_level: int = MAX_LEVEL, warnings: bool = False) -> list[Problem]:
     """Validate a release at every level, level 4 against the release's own schema."""
     schema = release_schema(path) if max_level >= 4 else None
-    return validate_release(path, max_level, schema_check(schema) if schema else None)
+    return validate_release(path, max_level, schema_check(schema) if schema else None, warnings)

@@ -8,7 +8,8 @@ A gold file names its raw input and lists annotations by their exact text::
       - id: fig-trade
         label: NUM_STAT
         quote: "94,8 milliards de dollars"
-        occurrence: 1          # 1-based; required when the quote occurs more than once
+        occurrence: 1          # 1-based, among whole-word matches; required when the
+                               # quote occurs more than once
         attributes: {value: "94800000000", unit: USD, qualifier: exact, time_reference: "2024"}
       - id: survey-cgtn
         label: SURVEY          # a document-level label: no quote
@@ -17,7 +18,9 @@ A gold file names its raw input and lists annotations by their exact text::
       - {type: attributed_to, head: fig-trade, tail: src-customs,
          attributes: {cue: cue-selon-customs, quote_type: indirect}}
 
-Ids are local to the file; resolved ids are ``<document id>:<local id>``, and ``ref``
+A quote matches only where it starts and ends on word boundaries, so ``il`` is never found
+inside "ville"; a quote meant to cut a word is marked ``partial_word: true`` (then every
+match counts). Ids are local to the file; resolved ids are ``<document id>:<local id>``, and ``ref``
 attributes (a relation's ``cue``, a stance's ``holder``) are rewritten the same way.
 """
 
@@ -31,7 +34,7 @@ from typing import Any
 
 from claimwire.annotation.schema import Schema
 from claimwire.annotation.yaml_lines import line_of, load_yaml
-from claimwire.corpus.reanchor import occurrences
+from claimwire.corpus.words import find_all
 from claimwire.errors import ClaimwireError
 from claimwire.model import Annotation, Document, Quote, Relation
 
@@ -104,10 +107,21 @@ class _Resolver:
             self.problem(node, "expected a non-empty 'quote' (the exact text to annotate)")
             return None
         text = self.document.text
-        positions = occurrences(text, quote)
+        partial = node.get("partial_word", False)
+        if not isinstance(partial, bool):
+            self.problem(node, f"partial_word must be true or false, got {partial!r}")
+            return None
+        positions = find_all(text, quote, whole_words=not partial)
         occurrence = node.get("occurrence")
         if not positions:
-            self.problem(node, f"quote not found in {self.document.id}: {quote[:60]!r}")
+            if find_all(text, quote, whole_words=False):
+                self.problem(
+                    node,
+                    "quote starts or ends inside a word; extend it to whole words or mark "
+                    f"it 'partial_word: true': {quote[:60]!r}",
+                )
+            else:
+                self.problem(node, f"quote not found in {self.document.id}: {quote[:60]!r}")
             return None
         if occurrence is None:
             if len(positions) > 1:

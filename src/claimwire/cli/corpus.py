@@ -134,11 +134,12 @@ def validate(
 
     Prints one line per problem and PASSED or FAILED with N errors; exits 1 on failure.
     """
-    problems = validate_release(path, level)
+    problems = validate_release(path, level, warnings=True)
+    failed = any(not p.is_warning for p in problems)
     if as_json:
         print_json(
             {
-                "passed": not problems,
+                "passed": not failed,
                 "summary": summarize(problems),
                 "problems": [p.to_dict() for p in problems],
             }
@@ -146,13 +147,13 @@ def validate(
     else:
         shown, hidden = cap_per_code(problems, max_per_code)
         for problem in shown:
-            console.print(escape(str(problem)), style="red", highlight=False, soft_wrap=True)
+            style = "yellow" if problem.is_warning else "red"
+            console.print(escape(str(problem)), style=style, highlight=False, soft_wrap=True)
         for code, count in sorted(hidden.items()):
             meaning = CODES.get(code, (4, SCHEMA_CODES.get(code, "")))[1]
             console.print(f"... {count} more {code} ({meaning})", style="yellow")
-        style = "bold green" if not problems else "bold red"
-        console.print(summarize(problems), style=style)
-    if problems:
+        console.print(summarize(problems), style="bold red" if failed else "bold green")
+    if failed:
         raise typer.Exit(1)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import fast_diff_match_patch as dmp
 
+from claimwire.corpus.words import occurrences
 from claimwire.model import Annotation, Quote
 
 
@@ -80,16 +81,6 @@ def _context_score(text: str, start: int, end: int, quote: Quote) -> int:
             break
         score += 1
     return score
-
-
-def occurrences(text: str, quote: str) -> list[int]:
-    """Every start offset of ``quote`` in ``text``, overlapping occurrences included."""
-    positions = []
-    at = text.find(quote)
-    while at >= 0:
-        positions.append(at)
-        at = text.find(quote, at + 1)
-    return positions
 
 
 def find_quote(text: str, quote: Quote, near: int | None = None) -> tuple[int, int] | None:

@@ -29,11 +29,14 @@ from claimwire.corpus.release import (
     checksum_problems,
     parse_version,
 )
+from claimwire.corpus.words import on_word_boundaries
 from claimwire.errors import ClaimwireError, RecordError
 from claimwire.files import sha256
 from claimwire.model import Annotation, Document, Relation, Span, iter_json_lines
 
 MAX_LEVEL = 5
+# Codes that are reported but do not fail validation.
+WARNINGS = frozenset({"span-not-on-word-boundary"})
 
 # Every problem code, by level, with what it means (the documentation and tests use this).
 CODES: dict[str, tuple[int, str]] = {
@@ -57,6 +60,7 @@ CODES: dict[str, tuple[int, str]] = {
     "span-untrimmed": (3, "a segment starts or ends with white space"),
     "uncovered-text": (3, "text outside every segment is not white space"),
     "sentence-outside-paragraph": (3, "a sentence crosses a paragraph boundary"),
+    "span-not-on-word-boundary": (4, "a span starts or ends inside a word (a warning)"),
     "parent-not-found": (5, "the parent release named in the manifest does not exist"),
     "version-not-newer": (5, "the release's version is not newer than its parent's"),
     "annotation-unaccounted": (
@@ -76,6 +80,10 @@ class Problem:
     doc: str | None = None
     ann: str | None = None
 
+    @property
+    def is_warning(self) -> bool:
+        return self.code in WARNINGS
+
     def __str__(self) -> str:
         where = [self.file or "release"]
         if self.line is not None:
@@ -84,10 +92,11 @@ class Problem:
             where.append(f"doc {self.doc}")
         if self.ann:
             where.append(f"ann {self.ann}")
-        return f"[{' '.join(where)}] L{self.level} {self.code}: {self.message}"
+        kind = " warning" if self.is_warning else ""
+        return f"[{' '.join(where)}] L{self.level}{kind} {self.code}: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "severity": "warning" if self.is_warning else "error"}
 
 
 SchemaCheck = Callable[
@@ -274,6 +283,12 @@ class ReleaseValidator:
                     f"{text[ann.start : ann.end][:40]!r}",
                     **where,
                 )
+            elif self.max_level >= 4 and not on_word_boundaries(text, ann.start, ann.end):
+                self._add(
+                    "span-not-on-word-boundary",
+                    f"[{ann.start}, {ann.end}) {text[ann.start : ann.end][:40]!r} cuts a word",
+                    **where,
+                )
 
     def _check_annotation_ids(self, annotations: list[tuple[int, Annotation]]) -> None:
         for lineno, ann in annotations:
@@ -350,17 +365,26 @@ class ReleaseValidator:
 
 
 def validate_release(
-    path: Path, max_level: int = MAX_LEVEL, schema_check: SchemaCheck | None = None
+    path: Path,
+    max_level: int = MAX_LEVEL,
+    schema_check: SchemaCheck | None = None,
+    warnings: bool = False,
 ) -> list[Problem]:
-    """All problems found in the release at ``path`` up to ``max_level``."""
+    """All problems found in the release at ``path`` up to ``max_level``; warnings
+    (:data:`WARNINGS`) only when asked for."""
     if not path.is_dir():
         raise ClaimwireError("release folder not found", file=path)
-    return ReleaseValidator(path, max_level, schema_check).run()
+    problems = ReleaseValidator(path, max_level, schema_check).run()
+    return problems if warnings else [p for p in problems if not p.is_warning]
 
 
 def summarize(problems: list[Problem]) -> str:
-    """``PASSED`` or ``FAILED with N errors`` (the last line ``validate`` prints)."""
-    return "PASSED" if not problems else f"FAILED with {len(problems)} errors"
+    """``PASSED`` or ``FAILED with N errors`` (the last line ``validate`` prints); warnings
+    are counted, never failed on."""
+    errors = sum(not p.is_warning for p in problems)
+    warned = len(problems) - errors
+    tail = f" ({warned} warnings)" if warned else ""
+    return ("PASSED" if not errors else f"FAILED with {errors} errors") + tail
 
 
 def cap_per_code(problems: list[Problem], cap: int) -> tuple[list[Problem], Counter[str]]:
