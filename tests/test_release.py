@@ -67,7 +67,6 @@ def test_reading_a_tampered_release_fails_loudly(seed_release: Path) -> None:
         ("bad.jsonl", b'{"text": "Un."}\n{"text": \n', "bad.jsonl:2: not valid JSON"),
         ("bad.jsonl", b'{"text": "Un."}\n{"txt": "Deux."}\n', "bad.jsonl:2: field 'text'"),
         ("bad.jsonl", b'{"text": "Un.", "split": "x"}\n', "bad.jsonl:1: field 'split'"),
-        ("zz-copy.txt", None, "duplicate document: same text as release-fr.txt"),
         ("empty.txt", b" date 2025-06\n\n", "empty.txt: no text found"),
     ],
 )

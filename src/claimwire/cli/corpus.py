@@ -15,6 +15,7 @@ from claimwire.annotation.gold import gold_files, resolve_gold
 from claimwire.annotation.schema import CODES as SCHEMA_CODES
 from claimwire.annotation.schema import default_schema_path, load_schema
 from claimwire.cli.common import console, print_json, progress_bar
+from claimwire.corpus.duplicates import DEFAULT_THRESHOLD
 from claimwire.corpus.release import build_release, diff_releases, open_release
 from claimwire.corpus.stats import release_stats
 from claimwire.corpus.validate import CODES, MAX_LEVEL, cap_per_code, summarize
@@ -69,6 +70,13 @@ def build(
         None,
         help="Annotation schema to check gold with and ship [default: annotation/schema.yaml].",
     ),
+    near_duplicates: float = typer.Option(
+        DEFAULT_THRESHOLD,
+        min=0.01,
+        max=1.0,
+        help="Leave out a document whose word 5-gram Jaccard similarity (MinHash) with one "
+        "already ingested reaches this; exact duplicates are always left out.",
+    ),
 ) -> None:
     """Ingest raw inputs into a new, immutable release folder OUT/VERSION.
 
@@ -110,6 +118,7 @@ def build(
             summarize=rules.summarize if rules else None,
             progress=on_progress,
             validate=_validation_messages,
+            near_duplicates=near_duplicates,
         )
     counts = report.manifest["counts"]
     changes = report.documents
@@ -121,6 +130,8 @@ def build(
         f"{counts['annotations']}, relations {counts['relations']}\n"
         f"  changelog: {escape(str(report.changelog))}"
     )
+    for duplicate in report.duplicates:
+        console.print(f"  [yellow]duplicate left out[/]: {escape(duplicate.describe())}")
 
 
 @corpus_app.command("validate")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -81,6 +81,7 @@ def changelog_entry(
     documents: DocumentChanges,
     annotations: AnnotationChanges,
     totals: Mapping[str, int],
+    duplicates: Sequence[str] = (),
 ) -> str:
     """A Markdown changelog entry, generated from the diff with the parent release."""
     lines = [
@@ -97,6 +98,9 @@ def changelog_entry(
             lines.append(f"  - {label}: {_listing(ids)}")
     if documents.changed:
         lines.append(f"  - changed: {_listing([f'{a} → {b}' for a, b in documents.changed])}")
+    if duplicates:
+        lines.append(f"- Duplicates left out: {len(duplicates)}.")
+        lines += [f"  - {duplicate}" for duplicate in duplicates]
     lines.append(
         f"- Annotations: {len(annotations.added)} added, {annotations.kept} kept, "
         f"{len(annotations.reanchored)} re-anchored, {len(annotations.orphaned)} orphaned, "

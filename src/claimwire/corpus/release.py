@@ -8,7 +8,7 @@ import re
 import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from claimwire.corpus.changes import (
     changelog_entry,
     compare_documents,
 )
+from claimwire.corpus.duplicates import DEFAULT_THRESHOLD, Duplicate, DuplicateFinder
 from claimwire.corpus.ingest import build_document, raw_files, read_raw
 from claimwire.corpus.reanchor import Anchoring, reanchor
 from claimwire.corpus.segment import SentenceSegmenter
@@ -143,6 +144,7 @@ class BuildReport:
     documents: DocumentChanges
     annotations: AnnotationChanges
     changelog: Path
+    duplicates: list[Duplicate] = field(default_factory=list)
 
 
 GoldSource = Callable[[Iterator[Document]], tuple[list[Annotation], list[Relation]]]
@@ -181,10 +183,12 @@ def _ingest(
     parent_index: dict[str, DocumentKey],
     segmenter: SentenceSegmenter | None,
     progress: ProgressCallback | None,
+    finder: DuplicateFinder,
+    duplicates: list[Duplicate],
 ) -> tuple[dict[str, DocumentKey], dict[str, Document], _Counter]:
-    """Stream raw inputs into ``out``; return the new index, changed documents and counts."""
+    """Stream raw inputs into ``out``; return the new index, changed documents and counts.
+    A document that duplicates one already ingested is left out and added to ``duplicates``."""
     index: dict[str, DocumentKey] = {}
-    sources_by_id: dict[str, str] = {}
     changed: dict[str, Document] = {}
     counter = _Counter()
 
@@ -192,13 +196,10 @@ def _ingest(
         for done, path in enumerate(files):
             for raw in read_raw(path, raw_dir):
                 document = build_document(raw, segmenter)
-                if document.id in sources_by_id:
-                    raise ClaimwireError(
-                        f"duplicate document: same text as {sources_by_id[document.id]}",
-                        file=raw_dir / raw.source_file,
-                        line=raw.source_line,
-                    )
-                sources_by_id[document.id] = raw.source
+                duplicate = finder.check(document.id, raw.source, document.text)
+                if duplicate is not None:
+                    duplicates.append(duplicate)
+                    continue
                 key = DocumentKey(document.id, sha256(document.text))
                 index[raw.source] = key
                 before = parent_index.get(raw.source)
@@ -293,6 +294,7 @@ def build_release(
     segmenter: SentenceSegmenter | None = None,
     progress: ProgressCallback | None = None,
     validate: Callable[[Path], list[str]] | None = None,
+    near_duplicates: float = DEFAULT_THRESHOLD,
 ) -> BuildReport:
     """Build ``releases_dir/version`` from ``raw_dir``, atomically.
 
@@ -300,7 +302,9 @@ def build_release(
     over from ``parent`` and re-anchored where a document's text changed. ``schema_file`` is
     copied into the release; ``summarize`` adds a ``gold_summary`` to the manifest;
     ``validate`` (folder) → problems runs on the staged release, and any
-    problem aborts the build with nothing written.
+    problem aborts the build with nothing written. A document whose normalized text is that of
+    one already ingested, or whose word-shingle Jaccard similarity with one reaches
+    ``near_duplicates``, is left out and listed in the changelog and the manifest.
     """
     parse_version(version)
     parent_release: Release | None = None
@@ -314,8 +318,16 @@ def build_release(
     target = releases_dir / version
     with atomic_directory(target) as staging:
         parent_index = _index(parent_release.documents()) if parent_release else {}
+        duplicates: list[Duplicate] = []
         index, changed, counter = _ingest(
-            raw_dir, files, staging, parent_index, segmenter, progress
+            raw_dir,
+            files,
+            staging,
+            parent_index,
+            segmenter,
+            progress,
+            DuplicateFinder(near_duplicates),
+            duplicates,
         )
         doc_changes = compare_documents(parent_index, index)
         if gold is not None:
@@ -341,7 +353,15 @@ def build_release(
             "relations": len(links),
         }
         (staging / CHANGES).write_text(
-            changelog_entry(version, parent, created, doc_changes, ann_changes, totals),
+            changelog_entry(
+                version,
+                parent,
+                created,
+                doc_changes,
+                ann_changes,
+                totals,
+                [d.describe() for d in duplicates],
+            ),
             encoding="utf-8",
         )
         records = {DOCUMENTS: counter.documents, ANNOTATIONS: len(kept), RELATIONS: len(links)}
@@ -362,6 +382,10 @@ def build_release(
             "counts": totals,
             "splits": dict(sorted(counter.splits.items())),
             "changes": {"documents": doc_changes.to_dict(), "annotations": ann_changes.to_dict()},
+            "duplicates": {
+                "near_threshold": near_duplicates,
+                "left_out": [dataclasses.asdict(d) for d in duplicates],
+            },
         }
         if summarize is not None:
             manifest["gold_summary"] = summarize(kept, links)
@@ -376,7 +400,7 @@ def build_release(
                 file=target,
             )
     changelog = write_changelog(releases_dir)
-    return BuildReport(target, manifest, doc_changes, ann_changes, changelog)
+    return BuildReport(target, manifest, doc_changes, ann_changes, changelog, duplicates)
 
 
 def diff_releases(old: Release, new: Release) -> tuple[DocumentChanges, AnnotationChanges]:

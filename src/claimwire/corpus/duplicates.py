@@ -1,0 +1,90 @@
+"""Duplicate releases at ingest: exact (same normalized text) and near (MinHash LSH).
+
+The same press release often arrives twice — as ``.txt`` and ``.html``, or re-sent with a
+corrected figure. The first one ingested is kept; a later one is a duplicate of it when its
+*normalized* text (case-folded words, no punctuation or spacing) hashes the same, or when the
+Jaccard similarity of their word 5-gram shingles, estimated by MinHash, reaches the threshold.
+Memory is one digest and one MinHash signature per kept document: the texts are not kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+from numpy.typing import NDArray
+
+DEFAULT_THRESHOLD = 0.7
+SHINGLE = 5
+PERMUTATIONS = 128
+_WORD = re.compile(r"\w+")
+
+
+def words(text: str) -> list[str]:
+    """The text's words, case-folded: what a duplicate must share, whatever its markup."""
+    return _WORD.findall(text.casefold())
+
+
+def shingles(tokens: list[str], size: int = SHINGLE) -> set[bytes]:
+    """Word ``size``-grams (the whole text when it is shorter)."""
+    if len(tokens) < size:
+        return {" ".join(tokens).encode("utf-8")}
+    return {" ".join(tokens[i : i + size]).encode("utf-8") for i in range(len(tokens) - size + 1)}
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """A document left out, and the kept document it duplicates."""
+
+    doc_id: str
+    source: str
+    kept: str
+    kind: str  # "exact" or "near"
+    similarity: float
+
+    def describe(self) -> str:
+        how = "same text" if self.kind == "exact" else f"~{self.similarity:.2f} similar"
+        return f"{self.doc_id} ({self.source}) duplicates {self.kept} ({how})"
+
+
+class DuplicateFinder:
+    """Remembers the kept documents; :meth:`check` says whether a new one duplicates one."""
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD, permutations: int = PERMUTATIONS):
+        if not 0 < threshold <= 1:
+            raise ValueError("the near-duplicate threshold is a Jaccard similarity in (0, 1]")
+        self.threshold = threshold
+        self.permutations = permutations
+        self._digests: dict[bytes, str] = {}
+        self._signatures: dict[str, NDArray[np.uint32]] = {}
+        # candidates from a lower LSH threshold, so that a pair at the threshold is not missed
+        # by banding; the signatures then decide
+        self._lsh = MinHashLSH(threshold=max(0.05, threshold - 0.2), num_perm=permutations)
+
+    def _minhash(self, tokens: list[str]) -> MinHash:
+        minhash = MinHash(num_perm=self.permutations, seed=1)
+        minhash.update_batch(list(shingles(tokens)))
+        return minhash
+
+    def check(self, doc_id: str, source: str, text: str) -> Duplicate | None:
+        """``None`` (and the document is remembered as kept), or the duplicate it is."""
+        tokens = words(text)
+        digest = hashlib.sha256(" ".join(tokens).encode("utf-8")).digest()
+        if digest in self._digests:
+            return Duplicate(doc_id, source, self._digests[digest], "exact", 1.0)
+        minhash = self._minhash(tokens)
+        best: tuple[float, str] | None = None
+        for candidate in self._lsh.query(minhash):
+            signature = self._signatures[candidate]
+            similarity = float(np.mean(signature == minhash.hashvalues))
+            if similarity >= self.threshold and (best is None or similarity > best[0]):
+                best = (similarity, candidate)
+        if best is not None:
+            return Duplicate(doc_id, source, best[1], "near", best[0])
+        self._digests[digest] = doc_id
+        self._signatures[doc_id] = minhash.hashvalues.astype(np.uint32)
+        self._lsh.insert(doc_id, minhash)
+        return None

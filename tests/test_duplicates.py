@@ -1,0 +1,106 @@
+"""Duplicates at ingest: exact (normalized text) and near (MinHash LSH on word 5-grams)."""
+
+from __future__ import annotations
+
+import html
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from benchmarks.synthetic import synthetic_texts
+from claimwire.corpus.duplicates import DEFAULT_THRESHOLD, DuplicateFinder, shingles, words
+from claimwire.corpus.release import open_release
+
+from .helpers import run_cli
+
+
+def edit_words(text: str, count: int, rng: random.Random) -> str:
+    """``count`` words replaced at random: a release re-sent with a few corrections."""
+    tokens = text.split(" ")
+    for index in rng.sample(range(len(tokens)), count):
+        tokens[index] = "corrigé"
+    return " ".join(tokens)
+
+
+def jaccard(a: str, b: str) -> float:
+    left, right = shingles(words(a)), shingles(words(b))
+    return len(left & right) / len(left | right)
+
+
+def test_planted_near_duplicates_are_all_found_and_distinct_releases_are_not() -> None:
+    rng = random.Random(15)
+    distinct = list(synthetic_texts(400, rng))
+    finder = DuplicateFinder()
+    assert [finder.check(f"d{i}", "raw", t) for i, t in enumerate(distinct)] == [None] * 400
+    planted = {f"e{i}": edit_words(distinct[i], 3, rng) for i in range(0, 400, 4)}
+    found = {doc_id: finder.check(doc_id, "raw", text) for doc_id, text in planted.items()}
+    assert all(d is not None and d.kind == "near" for d in found.values())
+    assert {d.kept for d in found.values() if d} == {f"d{i}" for i in range(0, 400, 4)}
+    # the margin: the most similar distinct pair is far below the threshold
+    sample = distinct[:60]
+    closest = max(jaccard(a, b) for i, a in enumerate(sample) for b in sample[:i])
+    assert closest < DEFAULT_THRESHOLD - 0.2
+
+
+def test_exact_duplicates_ignore_case_spacing_and_punctuation() -> None:
+    finder = DuplicateFinder()
+    assert finder.check("a", "a.txt", "Le sommet, à Astana.\n\nLa Chine signe.") is None
+    duplicate = finder.check("b", "b.txt", "le sommet à Astana  La Chine signe !")
+    assert duplicate is not None and (duplicate.kind, duplicate.kept) == ("exact", "a")
+
+
+def test_threshold_is_checked() -> None:
+    with pytest.raises(ValueError, match="threshold"):
+        DuplicateFinder(1.5)
+
+
+def as_html(text: str) -> str:
+    """The seed release as a wire service's web page (paragraphs in <p>, site chrome around)."""
+    title, *paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    return (
+        f"<!doctype html><html lang='fr'><head><meta charset='utf-8'><title>{html.escape(title)}"
+        f"</title></head><body><nav><a href='/'>Accueil</a> <a href='/fr'>Communiqués</a></nav>"
+        f"<article><h1>{html.escape(title)}</h1>{body}</article>"
+        "<footer>© GlobeNewswire, Inc. Tous droits réservés.</footer></body></html>"
+    )
+
+
+def test_build_keeps_one_of_txt_html_and_edited_copies_and_reports_the_others(
+    raw_dir: Path, tmp_path: Path
+) -> None:
+    seed = (raw_dir / "release-fr.txt").read_text(encoding="utf-8")
+    (raw_dir / "release-fr.html").write_text(as_html(seed.split("\n", 1)[1]), encoding="utf-8")
+    (raw_dir / "release-fr-corrected.txt").write_text(
+        edit_words(seed, 4, random.Random(1)), encoding="utf-8"
+    )
+    (raw_dir / "zz-copy.txt").write_text(seed, encoding="utf-8")
+    out = tmp_path / "releases"
+    result = run_cli("corpus", "build", "--version", "0.1.0", "--raw", raw_dir, "--out", out)
+    assert result.returncode == 0, result.stderr
+    release = open_release(out / "0.1.0")
+    [document] = list(release.documents())
+    assert document.meta["source_file"] == "release-fr-corrected.txt"  # the first in file order
+    manifest = json.loads((out / "0.1.0" / "MANIFEST.json").read_text(encoding="utf-8"))
+    left_out = {d["source"]: d["kind"] for d in manifest["duplicates"]["left_out"]}
+    assert left_out == {"release-fr.html": "near", "release-fr.txt": "near", "zz-copy.txt": "near"}
+    changes = (out / "0.1.0" / "CHANGES.md").read_text(encoding="utf-8")
+    assert "Duplicates left out: 3." in changes and "release-fr.html" in changes
+    assert "duplicate left out" in result.stdout
+    strict = run_cli(
+        "corpus",
+        "build",
+        "--version",
+        "0.1.0",
+        "--raw",
+        raw_dir,
+        "--out",
+        tmp_path / "strict",
+        "--near-duplicates",
+        "1.0",
+    )
+    assert strict.returncode == 0, strict.stderr
+    kept = {d.meta["source_file"] for d in open_release(tmp_path / "strict" / "0.1.0").documents()}
+    assert "release-fr.html" in kept and "zz-copy.txt" not in kept  # the exact copy still goes
