@@ -8,13 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from claimwire.annotation.schema import load_schema
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import AnnotationSet, load_annotation_set
 from claimwire.formats.base import summarize
-from claimwire.formats.convert import export_set, import_set
+from claimwire.formats.conll import sentence_tokens
+from claimwire.formats.convert import Options, export_set, import_set
 from claimwire.formats.label_studio_min import from_json_min, to_json_min
 from claimwire.model import Annotation, Relation
 
@@ -339,3 +342,152 @@ def test_brat_text_that_is_not_the_release_is_refused(tmp_path: Path) -> None:
     (folder / f"{DOCUMENT.id}.txt").write_text("another text", encoding="utf-8")
     with pytest.raises(ClaimwireError, match="not the text of document"):
         import_set("brat", folder, DOCUMENTS, SCHEMA)
+
+
+# ---- CoNLL / BIO -----------------------------------------------------------------------------
+
+FLAT = ("CLAIM", "SOURCE", "CUE")
+
+
+def conll_blocks(text: str) -> list[list[tuple[str, str]]]:
+    """Sentences of (token, tag) as a CoNLL reader sees them (-DOCSTART- lines skipped)."""
+    sentences, current = [], []
+    for line in text.split("\n"):
+        if line.startswith("-DOCSTART-") or not line.strip():
+            if current:
+                sentences.append(current)
+            current = []
+            continue
+        token, tag = line.split("\t")
+        current.append((token, tag))
+    return sentences
+
+
+@pytest.mark.parametrize("scheme", ["IOB2", "BIOES"])
+def test_conll_round_trip_of_flat_labels(tmp_path: Path, scheme: str) -> None:
+    out = tmp_path / "gold.conll"
+    options = Options(FLAT, scheme)
+    losses = export_set("conll", out, list(DOCUMENTS.values()), GOLD, SCHEMA, options=options)
+    assert "expanded" not in summarize(losses) and "overlap" not in summarize(losses)
+    assert summarize(losses)["relation"] == len(GOLD.relations)
+    tags = {
+        tag for sentence in conll_blocks(out.read_text(encoding="utf-8")) for _, tag in sentence
+    }
+    assert ("S-CUE" in tags) == (scheme == "BIOES") and "B-CLAIM" in tags
+    back = import_set("conll", out, DOCUMENTS, SCHEMA)
+    expected = {(a.label, a.start, a.end) for a in GOLD.annotations if a.label in FLAT}
+    assert {(a.label, a.start, a.end) for a in back.annotation_set.annotations} == expected
+
+
+def test_conll_reports_what_bio_cannot_hold() -> None:
+    from claimwire.formats.conll import tags_of
+
+    astana = DOCUMENT.text.index("Astana")
+    cut = Annotation("cut", DOCUMENT.id, "attribution", "SOURCE", astana + 1, astana + 4)
+    inner = next(a for a in GOLD.annotations if a.label == "NUM_STAT")
+    claim = next(
+        a for a in GOLD.annotations if a.label == "CLAIM" and a.start <= inner.start < a.end
+    )
+    _, tags, losses = tags_of(DOCUMENT, [cut, claim, inner], ("SOURCE", "CLAIM", "NUM_STAT"))
+    assert {(loss.kind, loss.where) for loss in losses if loss.kind != "attribute"} == {
+        ("expanded", "cut"),
+        ("overlap", inner.id),
+    }
+    assert sum(tag == "B-SOURCE" for sentence in tags for tag in sentence) == 1
+
+
+def test_a_token_classifiers_output_is_read_back_as_character_spans(tmp_path: Path) -> None:
+    gold = tmp_path / "gold.conll"
+    export_set("conll", gold, [DOCUMENT], GOLD, SCHEMA, options=Options(("SOURCE",)))
+    # a tagger's "token gold predicted" lines (conlleval's columns, space-separated) that
+    # found only the first SOURCE
+    lines, state = [], "before"
+    for line in gold.read_text(encoding="utf-8").split("\n"):
+        if line.startswith("-DOCSTART-") or not line:
+            lines.append(line)
+            continue
+        token, tag = line.split("\t")
+        if (state, tag) == ("before", "B-SOURCE") or (state, tag) == ("inside", "I-SOURCE"):
+            state, predicted = "inside", tag
+        else:
+            state, predicted = ("after" if state != "before" else "before"), "O"
+        lines.append(f"{token} {tag} {predicted}")
+    output = tmp_path / "predicted.txt"
+    output.write_text("\n".join(lines), encoding="utf-8")
+    back = import_set("conll", output, DOCUMENTS, SCHEMA, author="tagger")
+    first = min((a for a in GOLD.annotations if a.label == "SOURCE"), key=lambda a: a.start or 0)
+    assert [(a.label, a.start, a.end, a.author) for a in back.annotation_set.annotations] == [
+        ("SOURCE", first.start, first.end, "tagger")
+    ]
+
+
+def test_conll_tokens_that_are_not_the_documents_are_located(tmp_path: Path) -> None:
+    path = tmp_path / "other.conll"
+    path.write_text(f"-DOCSTART-\t{DOCUMENT.id}\n\nCGTN\tB-SOURCE\nn'a\tO\n", encoding="utf-8")
+    out = tmp_path / "set.jsonl"
+    result = run_cli("convert", path, "--from", "conll", "--release", RELEASE, "--out", out)
+    assert (
+        result.returncode == 1
+        and f"{path}:4: token 2 of {DOCUMENT.id}: expected 'a'" in result.stderr
+    )
+    assert not out.exists()
+    path.write_text(f"-DOCSTART-\t{DOCUMENT.id}\n\nCGTN\tX-SOURCE\n", encoding="utf-8")
+    with pytest.raises(ClaimwireError, match="tag 'X-SOURCE'"):
+        import_set("conll", path, DOCUMENTS, SCHEMA)
+
+
+TOKENS = sentence_tokens(DOCUMENT)
+
+
+@st.composite
+def token_spans(draw: st.DrawFn) -> list[tuple[int, int, str]]:
+    """Random non-overlapping spans of whole tokens inside sentences: (start, end, label)."""
+    spans = []
+    for sentence in draw(st.lists(st.sampled_from(range(len(TOKENS))), max_size=6, unique=True)):
+        tokens = TOKENS[sentence]
+        position = 0
+        while position < len(tokens):
+            position += draw(st.integers(0, 6))
+            length = draw(st.integers(1, 5))
+            if position + length > len(tokens) or draw(st.booleans()):
+                break
+            label = draw(st.sampled_from(FLAT))
+            spans.append((tokens[position][1], tokens[position + length - 1][2], label))
+            position += length
+    return spans
+
+
+@settings(max_examples=60, deadline=None)
+@given(gold=token_spans(), predicted=token_spans(), scheme=st.sampled_from(["IOB2", "BIOES"]))
+def test_strict_span_scores_equal_seqeval_on_bio_round_trips(
+    gold: list[tuple[int, int, str]], predicted: list[tuple[int, int, str]], scheme: str
+) -> None:
+    from seqeval.metrics import f1_score, precision_score, recall_score
+    from seqeval.scheme import IOB2, IOBES
+
+    from claimwire.eval.matching import SpanSet, match
+    from claimwire.eval.metrics import span_prf
+    from claimwire.formats.conll import tags_of
+
+    def tag_lists(spans: list[tuple[int, int, str]]) -> list[list[str]]:
+        annotations = [
+            Annotation(f"a{i}", DOCUMENT.id, "x", lab, s, e) for i, (s, e, lab) in enumerate(spans)
+        ]
+        _, tags, losses = tags_of(DOCUMENT, annotations, FLAT, scheme)
+        assert not [loss for loss in losses if loss.kind != "attribute"]
+        return tags
+
+    def span_set(spans: list[tuple[int, int, str]]) -> SpanSet:
+        return SpanSet.from_tuples((0, FLAT.index(lab), s, e, 0) for s, e, lab in spans)
+
+    y_true, y_pred = tag_lists(gold), tag_lists(predicted)
+    counts = match(span_set(gold), span_set(predicted), "strict").counts_by_unit(
+        span_set(gold), span_set(predicted), 1
+    )[0]
+    ours = [float(x) for x in span_prf(counts)]
+    mode = {"IOB2": IOB2, "BIOES": IOBES}[scheme]
+    theirs = [
+        metric(y_true, y_pred, mode="strict", scheme=mode, zero_division=0)
+        for metric in (precision_score, recall_score, f1_score)
+    ]
+    assert ours == pytest.approx(theirs, abs=1e-12)

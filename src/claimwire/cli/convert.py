@@ -14,7 +14,7 @@ from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import load_annotation_set
 from claimwire.formats.base import Loss, summarize
-from claimwire.formats.convert import FORMATS, export_set, import_set
+from claimwire.formats.convert import FORMATS, Options, export_set, import_set
 from claimwire.model import Annotation, Relation, write_records_atomically
 
 SHOWN_LOSSES = 20
@@ -50,6 +50,12 @@ def convert_command(
     ),
     author: str = typer.Option("gold", help="The author of imported records."),
     split: str = typer.Option("all", help="Export the documents of this split only."),
+    labels: str | None = typer.Option(
+        None,
+        help="Comma-separated span labels for flat formats (conll, spacy doc.ents) "
+        "[default: every span label].",
+    ),
+    scheme: str = typer.Option("IOB2", help="Tagging scheme of conll exports: IOB2 or BIOES."),
     force: bool = typer.Option(False, "--force", help="Replace --out if it exists."),
 ) -> None:
     """Import from or export to BRAT, doccano, Label Studio JSON-MIN…; reports what the target
@@ -58,11 +64,15 @@ def convert_command(
         raise ClaimwireError("give exactly one of --from FORMAT (import) or --to FORMAT (export)")
     schema = release_schema(release) or load_schema()
     opened = open_release(release)
+    options = Options(
+        tuple(label.strip() for label in labels.split(",") if label.strip()) if labels else None,
+        scheme,
+    )
     if from_format is not None:
         if out.exists() and not force:
             raise ClaimwireError("already exists (--force replaces it)", file=out)
         documents = {d.id: d for d in opened.documents()}
-        result = import_set(from_format, source, documents, schema, author)
+        result = import_set(from_format, source, documents, schema, author, options)
         records: list[Annotation | Relation] = [
             *result.annotation_set.annotations,
             *result.annotation_set.relations,
@@ -78,7 +88,9 @@ def convert_command(
     assert to_format is not None
     annotation_set = load_annotation_set(source)
     chosen = [d for d in opened.documents() if split in ("all", d.split)]
-    losses = export_set(to_format, out, chosen, annotation_set, schema, replace=force)
+    losses = export_set(
+        to_format, out, chosen, annotation_set, schema, replace=force, options=options
+    )
     console.print(
         f"{len(annotation_set.annotations)} annotations, {len(annotation_set.relations)} "
         f"relations on {len(chosen)} documents → {escape(str(out))} ({to_format})"

@@ -19,12 +19,31 @@ from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import AnnotationSet, check_rows
 from claimwire.eval.tasks import Task
 from claimwire.files import atomic_directory
-from claimwire.formats import brat, doccano, label_studio_min
+from claimwire.formats import brat, conll, doccano, label_studio_min
 from claimwire.formats.base import Imported, Loss
 from claimwire.model import Document, iter_json_lines
 
-Reader = Callable[[Path, Mapping[str, Document], Schema, str], tuple[Imported, list[str]]]
-Writer = Callable[[Path, Sequence[Document], AnnotationSet, Schema], list[Loss]]
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What some formats need: the span labels of a flat format (BIO, doc.ents), its scheme."""
+
+    labels: tuple[str, ...] | None = None
+    scheme: str = "IOB2"
+
+    def flat_labels(self, schema: Schema) -> tuple[str, ...]:
+        chosen = self.labels or tuple(schema.span_labels())
+        unknown = [label for label in chosen if label not in schema.labels]
+        if unknown:
+            raise ClaimwireError(
+                f"unknown label(s) {', '.join(unknown)}; the schema has "
+                f"{', '.join(schema.span_labels())}"
+            )
+        return chosen
+
+
+Reader = Callable[[Path, Mapping[str, Document], Schema, str, Options], tuple[Imported, list[str]]]
+Writer = Callable[[Path, Sequence[Document], AnnotationSet, Schema, Options], list[Loss]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +68,17 @@ def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _read_doccano(
-    path: Path, documents: Mapping[str, Document], schema: Schema, author: str
+    path: Path, documents: Mapping[str, Document], schema: Schema, author: str, options: Options
 ) -> tuple[Imported, list[str]]:
     return doccano.from_doccano(_json_lines(path), documents, schema, path, author)
 
 
 def _write_doccano(
-    out: Path, documents: Sequence[Document], annotation_set: AnnotationSet, schema: Schema
+    out: Path,
+    documents: Sequence[Document],
+    annotation_set: AnnotationSet,
+    schema: Schema,
+    options: Options,
 ) -> list[Loss]:
     lines, losses = doccano.to_doccano(
         documents, annotation_set.annotations, annotation_set.relations
@@ -67,7 +90,7 @@ def _write_doccano(
 
 
 def _read_json_min(
-    path: Path, documents: Mapping[str, Document], schema: Schema, author: str
+    path: Path, documents: Mapping[str, Document], schema: Schema, author: str, options: Options
 ) -> tuple[Imported, list[str]]:
     tasks = read_json_export(path)
     if not label_studio_min.is_json_min(tasks):
@@ -92,7 +115,11 @@ def _read_json_min(
 
 
 def _write_json_min(
-    out: Path, documents: Sequence[Document], annotation_set: AnnotationSet, schema: Schema
+    out: Path,
+    documents: Sequence[Document],
+    annotation_set: AnnotationSet,
+    schema: Schema,
+    options: Options,
 ) -> list[Loss]:
     records, losses = [], []
     for number, document in enumerate(documents, start=1):
@@ -120,7 +147,7 @@ def read_json_export(path: Path) -> list[Any]:
 
 
 def _read_brat(
-    path: Path, documents: Mapping[str, Document], schema: Schema, author: str
+    path: Path, documents: Mapping[str, Document], schema: Schema, author: str, options: Options
 ) -> tuple[Imported, list[str]]:
     if not path.is_dir():
         raise ClaimwireError("expected a brat folder of .txt and .ann files", file=path)
@@ -128,15 +155,48 @@ def _read_brat(
 
 
 def _write_brat(
-    out: Path, documents: Sequence[Document], annotation_set: AnnotationSet, schema: Schema
+    out: Path,
+    documents: Sequence[Document],
+    annotation_set: AnnotationSet,
+    schema: Schema,
+    options: Options,
 ) -> list[Loss]:
     return brat.write_brat_folder(
         out, documents, annotation_set.annotations, annotation_set.relations, schema
     )
 
 
+def _read_conll(
+    path: Path, documents: Mapping[str, Document], schema: Schema, author: str, options: Options
+) -> tuple[Imported, list[str]]:
+    if path.is_dir():
+        raise ClaimwireError("expected a CoNLL file, got a folder", file=path)
+    with path.open(encoding="utf-8", newline="") as handle:
+        return conll.from_conll(handle, documents, schema, path, author)
+
+
+def _write_conll(
+    out: Path,
+    documents: Sequence[Document],
+    annotation_set: AnnotationSet,
+    schema: Schema,
+    options: Options,
+) -> list[Loss]:
+    if options.scheme not in conll.SCHEMES:
+        raise ClaimwireError(
+            f"unknown scheme {options.scheme!r}; expected {' or '.join(conll.SCHEMES)}"
+        )
+    lines, losses = conll.to_conll(
+        documents, annotation_set.annotations, options.flat_labels(schema), options.scheme
+    )
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        handle.writelines(lines)
+    return losses + [Loss("relation", r.id, r.type) for r in annotation_set.relations]
+
+
 FORMATS: dict[str, Format] = {
     "brat": Format("brat", _read_brat, _write_brat, folder=True),
+    "conll": Format("conll", _read_conll, _write_conll, folder=False),
     "doccano": Format("doccano", _read_doccano, _write_doccano, folder=False),
     "label-studio-min": Format("label-studio-min", _read_json_min, _write_json_min, folder=False),
 }
@@ -159,11 +219,14 @@ def import_set(
     documents: Mapping[str, Document],
     schema: Schema,
     author: str = "gold",
+    options: Options | None = None,
 ) -> ImportResult:
     """Read ``path`` in format ``name`` and check it; problems raise one error listing them."""
     if not path.exists():
         raise ClaimwireError("not found", file=path)
-    imported, problems = get_format(name).read(path, documents, schema, author)
+    imported, problems = get_format(name).read(
+        path, documents, schema, author, options or Options()
+    )
     report = check_rows(path, imported.rows(), documents, schema, checking_task(schema))
     problems += report.problems
     if problems:
@@ -182,18 +245,19 @@ def export_set(
     schema: Schema,
     *,
     replace: bool = False,
+    options: Options | None = None,
 ) -> list[Loss]:
     """Write ``annotation_set`` on ``documents`` in format ``name`` to ``out`` (atomically)."""
     spec = get_format(name)
     if spec.folder:
         with atomic_directory(out, replace=replace) as staging:
-            return spec.write(staging, documents, annotation_set, schema)
+            return spec.write(staging, documents, annotation_set, schema, options or Options())
     if out.exists() and not replace:
         raise ClaimwireError("already exists (--force replaces it)", file=out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.with_name(f".{out.name}.tmp")
     try:
-        losses = spec.write(staging, documents, annotation_set, schema)
+        losses = spec.write(staging, documents, annotation_set, schema, options or Options())
         staging.replace(out)
     finally:
         staging.unlink(missing_ok=True)
