@@ -491,3 +491,45 @@ def test_strict_span_scores_equal_seqeval_on_bio_round_trips(
         for metric in (precision_score, recall_score, f1_score)
     ]
     assert ours == pytest.approx(theirs, abs=1e-12)
+
+
+# ---- spaCy DocBin ----------------------------------------------------------------------------
+
+
+def test_spacy_docbin_loads_as_a_training_corpus_and_round_trips(tmp_path: Path) -> None:
+    import spacy
+    from spacy.training import Corpus
+
+    out = tmp_path / "train.spacy"
+    losses = export_set(
+        "spacy", out, list(DOCUMENTS.values()), GOLD, SCHEMA, options=Options(("CLAIM", "SOURCE"))
+    )
+    lost = summarize(losses)
+    assert "expanded" not in lost and lost["relation"] == len(GOLD.relations)
+    assert lost["document-item"] == sum(1 for a in GOLD.annotations if not a.is_span)
+    nlp = spacy.blank("fr")
+    [example] = list(Corpus(str(out))(nlp))  # what `spacy train` reads
+    doc = example.reference
+    assert doc.user_data["doc_id"] == DOCUMENT.id
+    spans = {(s.label_, s.start_char, s.end_char) for s in doc.spans["sc"]}
+    assert spans == {(a.label, a.start, a.end) for a in GOLD.annotations if a.is_span}
+    assert {e.label_ for e in doc.ents} == {"CLAIM", "SOURCE"}
+    assert len(list(doc.sents)) == len(DOCUMENT.sentences)
+    back = import_set("spacy", out, DOCUMENTS, SCHEMA)
+    assert canonical(list(back.annotation_set.annotations), []) == canonical(
+        spans_only(GOLD)[0], []
+    )
+
+
+def test_spacy_spans_cutting_tokens_are_expanded_and_reported(tmp_path: Path) -> None:
+    astana = DOCUMENT.text.index("Astana")
+    cut = Annotation("cut", DOCUMENT.id, "attribution", "SOURCE", astana + 1, astana + 4)
+    subset = AnnotationSet("x", (cut,), ())
+    out = tmp_path / "cut.spacy"
+    [loss] = export_set("spacy", out, [DOCUMENT], subset, SCHEMA, options=Options(("SOURCE",)))
+    assert (loss.kind, loss.where) == ("expanded", "cut")
+    [back] = import_set("spacy", out, DOCUMENTS, SCHEMA).annotation_set.annotations
+    assert (back.start, back.end) == (astana, astana + len("Astana"))
+    out.write_bytes(b"not a docbin")
+    with pytest.raises(ClaimwireError, match="not a spaCy DocBin"):
+        import_set("spacy", out, DOCUMENTS, SCHEMA)

@@ -31,7 +31,7 @@ Token = tuple[str, int, int]
 
 
 @functools.cache
-def _tokenizer() -> Any:
+def french_tokenizer() -> Any:
     import spacy
 
     return spacy.blank("fr").tokenizer
@@ -39,7 +39,7 @@ def _tokenizer() -> Any:
 
 def sentence_tokens(document: Document) -> list[list[Token]]:
     """``(text, start, end)`` tokens of each sentence (whitespace left out)."""
-    tokenize = _tokenizer()
+    tokenize = french_tokenizer()
     sentences = []
     for start, end in document.sentences or ((0, len(document.text)),):
         tokens = [
@@ -52,7 +52,7 @@ def sentence_tokens(document: Document) -> list[list[Token]]:
     return sentences
 
 
-def _flat(
+def flat_spans(
     annotations: Iterable[Annotation], labels: Sequence[str], losses: list[Loss]
 ) -> list[Annotation]:
     """The spans of ``labels``, without overlaps (an overlapping later span is a loss)."""
@@ -83,7 +83,7 @@ def tags_of(
     sentences = sentence_tokens(document)
     tags = [["O"] * len(tokens) for tokens in sentences]
     positions = [(s, i, tok) for s, tokens in enumerate(sentences) for i, tok in enumerate(tokens)]
-    spans = _flat(annotations, labels, losses)
+    spans = flat_spans(annotations, labels, losses)
     cursor = 0
     for annotation in spans:
         assert annotation.start is not None and annotation.end is not None

@@ -19,7 +19,7 @@ from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import AnnotationSet, check_rows
 from claimwire.eval.tasks import Task
 from claimwire.files import atomic_directory
-from claimwire.formats import brat, conll, doccano, label_studio_min
+from claimwire.formats import brat, conll, doccano, label_studio_min, spacy_docbin
 from claimwire.formats.base import Imported, Loss
 from claimwire.model import Document, iter_json_lines
 
@@ -194,9 +194,35 @@ def _write_conll(
     return losses + [Loss("relation", r.id, r.type) for r in annotation_set.relations]
 
 
+def _read_spacy(
+    path: Path, documents: Mapping[str, Document], schema: Schema, author: str, options: Options
+) -> tuple[Imported, list[str]]:
+    if path.is_dir():
+        raise ClaimwireError("expected a .spacy file, got a folder", file=path)
+    return spacy_docbin.from_docbin(path.read_bytes(), documents, schema, path, author)
+
+
+def _write_spacy(
+    out: Path,
+    documents: Sequence[Document],
+    annotation_set: AnnotationSet,
+    schema: Schema,
+    options: Options,
+) -> list[Loss]:
+    data, losses = spacy_docbin.to_docbin(
+        documents,
+        annotation_set.annotations,
+        annotation_set.relations,
+        options.flat_labels(schema),
+    )
+    out.write_bytes(data)
+    return losses
+
+
 FORMATS: dict[str, Format] = {
     "brat": Format("brat", _read_brat, _write_brat, folder=True),
     "conll": Format("conll", _read_conll, _write_conll, folder=False),
+    "spacy": Format("spacy", _read_spacy, _write_spacy, folder=False),
     "doccano": Format("doccano", _read_doccano, _write_doccano, folder=False),
     "label-studio-min": Format("label-studio-min", _read_json_min, _write_json_min, folder=False),
 }
