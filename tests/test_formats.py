@@ -533,3 +533,105 @@ def test_spacy_spans_cutting_tokens_are_expanded_and_reported(tmp_path: Path) ->
     out.write_bytes(b"not a docbin")
     with pytest.raises(ClaimwireError, match="not a spaCy DocBin"):
         import_set("spacy", out, DOCUMENTS, SCHEMA)
+
+
+# ---- INCEpTION / WebAnno (UIMA CAS XMI) ------------------------------------------------------
+
+
+def test_inception_round_trip_and_the_cas_loads_with_cassis(tmp_path: Path) -> None:
+    from cassis import load_cas_from_xmi, load_typesystem
+
+    back, lost = round_trip("inception", tmp_path)
+    assert canonical(list(back.annotations), list(back.relations)) == canonical(
+        *without_document_items(GOLD)
+    )
+    assert lost == {
+        "document-item": sum(1 for a in GOLD.annotations if not a.is_span),
+        "relation": len(GOLD.relations) - len(without_document_items(GOLD)[1]),
+    }
+    folder = tmp_path / "export.inception"
+    with (folder / "TypeSystem.xml").open("rb") as handle:
+        ts = load_typesystem(handle)
+    with (folder / f"{DOCUMENT.id}.xmi").open("rb") as handle:
+        cas = load_cas_from_xmi(handle, typesystem=ts)
+    assert cas.typecheck() == []
+    relation_type = ts.get_type("webanno.custom.ClaimwireRelation")
+    assert {"Governor", "Dependent"} <= {f.name for f in relation_type.all_features}
+    for relation in cas.select("webanno.custom.ClaimwireRelation"):
+        assert (relation.begin, relation.end) == (relation.Dependent.begin, relation.Dependent.end)
+    sentences = cas.select("de.tudarmstadt.ukp.dkpro.core.api.segmentation.type.Sentence")
+    assert [(s.begin, s.end) for s in sentences] == [tuple(s) for s in DOCUMENT.sentences]
+    assert cas.select("de.tudarmstadt.ukp.dkpro.core.api.segmentation.type.Token")
+    claim = next(iter(cas.select("webanno.custom.Claimwire")))
+    assert claim.label == "CLAIM" and claim.checkworthy is True
+
+
+def test_cas_offsets_are_utf16_in_the_xmi_and_code_points_in_claimwire(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    text = "🚀 Le sommet 😀 s’est tenu à Astana, selon 𝒳 l’agence."
+    document = replace(DOCUMENT, id="emoji", text=text, sentences=((0, len(text)),))
+    start = text.index("Astana")
+    source = Annotation(
+        "s",
+        "emoji",
+        "attribution",
+        "SOURCE",
+        start,
+        start + 6,
+        attributes={"source_kind": "organization", "named": True},
+    )
+    subset = AnnotationSet("x", (source,), ())
+    folder = tmp_path / "cas"
+    export_set("inception", folder, [document], subset, SCHEMA)
+    xmi = (folder / "emoji.xmi").read_text(encoding="utf-8")
+    astral_before = 2  # 🚀 and 😀 are two UTF-16 code units each
+    assert f'begin="{start + astral_before}" end="{start + astral_before + 6}"' in xmi
+    back = import_set("inception", folder, {"emoji": document}, SCHEMA)
+    [annotation] = back.annotation_set.annotations
+    assert (annotation.start, annotation.end) == (start, start + 6)
+    assert text[annotation.start : annotation.end] == "Astana"
+    assert annotation.attributes == {"source_kind": "organization", "named": True}
+
+
+def test_an_inception_export_with_other_layers_is_read_and_they_are_reported(
+    tmp_path: Path,
+) -> None:
+    """An XMI as INCEpTION writes it: the sofa, DocumentMetaData, our layer, another layer."""
+    from xml.sax.saxutils import quoteattr
+
+    from claimwire.formats.cas import type_system
+
+    ts = type_system(SCHEMA)
+    sentiment = ts.create_type("webanno.custom.Sentiment")
+    ts.create_feature(sentiment, "Polarity", "uima.cas.String")
+    folder = tmp_path / "inception"
+    folder.mkdir()
+    (folder / "TypeSystem.xml").write_text(ts.to_xml(), encoding="utf-8")
+    source = next(a for a in GOLD.annotations if a.label == "SOURCE")
+    (folder / "release.xmi").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<xmi:XMI xmlns:tcas="http:///uima/tcas.ecore" xmlns:xmi="http://www.omg.org/XMI" '
+        'xmlns:cas="http:///uima/cas.ecore" xmlns:custom="http:///webanno/custom.ecore" '
+        'xmlns:type2="http:///de/tudarmstadt/ukp/dkpro/core/api/metadata/type.ecore" '
+        'xmi:version="2.0"><cas:NULL xmi:id="0"/>'
+        f'<type2:DocumentMetaData xmi:id="1" sofa="12" begin="0" end="{len(DOCUMENT.text)}" '
+        f'language="fr" documentTitle="release-fr.txt" documentId={quoteattr(DOCUMENT.id)} '
+        'isLastSegment="false"/>'
+        f'<custom:Claimwire xmi:id="2" sofa="12" begin="{source.start}" end="{source.end}" '
+        'label="SOURCE" source_kind="person" named="true"/>'
+        '<custom:Sentiment xmi:id="3" sofa="12" begin="0" end="4" Polarity="positive"/>'
+        f'<cas:Sofa xmi:id="12" sofaNum="1" sofaID="_InitialView" mimeType="text" '
+        f"sofaString={quoteattr(DOCUMENT.text)}/>"
+        '<cas:View sofa="12" members="1 2 3"/></xmi:XMI>',
+        encoding="utf-8",
+    )
+    result = import_set("inception", folder, DOCUMENTS, SCHEMA, author="annotator1")
+    [annotation] = result.annotation_set.annotations
+    assert (annotation.label, annotation.start, annotation.end) == (
+        "SOURCE",
+        source.start,
+        source.end,
+    )
+    assert annotation.attributes == {"source_kind": "person", "named": True}
+    assert summarize(result.losses) == {"layer": 1}

@@ -19,7 +19,7 @@ from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import AnnotationSet, check_rows
 from claimwire.eval.tasks import Task
 from claimwire.files import atomic_directory
-from claimwire.formats import brat, conll, doccano, label_studio_min, spacy_docbin
+from claimwire.formats import brat, cas, conll, doccano, label_studio_min, spacy_docbin
 from claimwire.formats.base import Imported, Loss
 from claimwire.model import Document, iter_json_lines
 
@@ -219,8 +219,29 @@ def _write_spacy(
     return losses
 
 
+def _read_cas(
+    path: Path, documents: Mapping[str, Document], schema: Schema, author: str, options: Options
+) -> tuple[Imported, list[str]]:
+    if not path.is_dir():
+        raise ClaimwireError("expected a folder of .xmi files and TypeSystem.xml", file=path)
+    return cas.read_cas_folder(path, documents, schema, author)
+
+
+def _write_cas(
+    out: Path,
+    documents: Sequence[Document],
+    annotation_set: AnnotationSet,
+    schema: Schema,
+    options: Options,
+) -> list[Loss]:
+    return cas.write_cas_folder(
+        out, documents, annotation_set.annotations, annotation_set.relations, schema
+    )
+
+
 FORMATS: dict[str, Format] = {
     "brat": Format("brat", _read_brat, _write_brat, folder=True),
+    "inception": Format("inception", _read_cas, _write_cas, folder=True),
     "conll": Format("conll", _read_conll, _write_conll, folder=False),
     "spacy": Format("spacy", _read_spacy, _write_spacy, folder=False),
     "doccano": Format("doccano", _read_doccano, _write_doccano, folder=False),

@@ -1,0 +1,271 @@
+"""INCEpTION / WebAnno: UIMA CAS XMI with a type system generated from the schema (dkpro-cassis).
+
+INCEpTION's custom layers are types named ``webanno.custom.<Layer>``: a span layer is a
+``uima.tcas.Annotation`` subtype whose features are the tag and the attributes; a relation
+layer is one with ``Governor`` and ``Dependent`` features pointing at the span layer it is
+attached to (its begin and end are the dependent's). INCEpTION attaches a relation layer to
+one span layer, while our relations link labels of different schema layers (a CLAIM to a
+SOURCE), so the export has one span layer ``webanno.custom.Claimwire`` (``label`` + every span
+attribute; booleans as Boolean, everything else as String) and one relation layer
+``webanno.custom.ClaimwireRelation`` (``label`` + ``quote_type`` + ``cue``, a reference to
+the CUE span). Sentences, tokens (spaCy's French tokenizer) and DocumentMetaData use DKPro
+Core's types, as INCEpTION's importer expects. XMI offsets are UTF-16 code units; cassis
+converts them to and from Python's code points.
+
+Document-level items are losses; on import, annotations of other layer types are reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from claimwire.annotation.schema import Schema
+from claimwire.formats.base import Imported, Loss, file_stem, span_annotation
+from claimwire.formats.conll import sentence_tokens
+from claimwire.model import Annotation, Document, Relation
+
+SPAN = "webanno.custom.Claimwire"
+RELATION = "webanno.custom.ClaimwireRelation"
+SENTENCE = "de.tudarmstadt.ukp.dkpro.core.api.segmentation.type.Sentence"
+TOKEN = "de.tudarmstadt.ukp.dkpro.core.api.segmentation.type.Token"
+METADATA = "de.tudarmstadt.ukp.dkpro.core.api.metadata.type.DocumentMetaData"
+TYPESYSTEM = "TypeSystem.xml"
+STRING, BOOLEAN = "uima.cas.String", "uima.cas.Boolean"
+LABEL = "label"
+
+
+def span_features(schema: Schema) -> dict[str, str]:
+    """Every span attribute and its UIMA range (Boolean when it is boolean wherever used)."""
+    kinds: dict[str, set[str]] = {}
+    for label in schema.labels.values():
+        if label.is_span:
+            for attribute in label.attributes.values():
+                kinds.setdefault(attribute.name, set()).add(attribute.type)
+    return {name: BOOLEAN if types == {"boolean"} else STRING for name, types in kinds.items()}
+
+
+def type_system(schema: Schema) -> Any:
+    """The UIMA type system INCEpTION imports: DKPro segmentation + our two custom layers."""
+    from cassis import TypeSystem
+
+    ts = TypeSystem()
+    ts.create_type(SENTENCE)
+    ts.create_type(TOKEN)
+    metadata = ts.create_type(METADATA, supertypeName="uima.tcas.DocumentAnnotation")
+    for name in ("documentTitle", "documentId", "documentUri", "collectionId", "documentBaseUri"):
+        ts.create_feature(metadata, name, STRING)
+    ts.create_feature(metadata, "isLastSegment", BOOLEAN)
+    span = ts.create_type(SPAN, description=f"claimwire schema {schema.name} {schema.version}")
+    ts.create_feature(span, LABEL, STRING)
+    for name, range_type in span_features(schema).items():
+        ts.create_feature(span, name, range_type)
+    relation = ts.create_type(RELATION)
+    ts.create_feature(relation, "Governor", SPAN)
+    ts.create_feature(relation, "Dependent", SPAN)
+    ts.create_feature(relation, LABEL, STRING)
+    ts.create_feature(relation, "quote_type", STRING)
+    ts.create_feature(relation, "cue", SPAN)
+    return ts
+
+
+def to_cas(
+    document: Document,
+    annotations: Iterable[Annotation],
+    relations: Iterable[Relation],
+    ts: Any,
+) -> tuple[Any, list[Loss]]:
+    """One document as a CAS, and what it could not carry."""
+    from cassis import Cas
+
+    cas = Cas(typesystem=ts)
+    cas.sofa_string = document.text
+    cas.sofa_mime = "text/plain"
+    types = {name: ts.get_type(name) for name in (SENTENCE, TOKEN, METADATA, SPAN, RELATION)}
+    cas.add(
+        types[METADATA](
+            begin=0,
+            end=len(document.text),
+            language=document.lang or "x-unspecified",
+            documentId=document.id,
+            documentTitle=str(document.meta.get("title") or document.id),
+        )
+    )
+    for start, end in document.sentences:
+        cas.add(types[SENTENCE](begin=start, end=end))
+    for sentence in sentence_tokens(document):
+        cas.add_all([types[TOKEN](begin=s, end=e) for _, s, e in sentence])
+    losses: list[Loss] = []
+    spans: dict[str, Any] = {}
+    features = {f.name for f in types[SPAN].all_features}
+    for annotation in annotations:
+        if not annotation.is_span:
+            losses.append(Loss("document-item", annotation.id, annotation.label))
+            continue
+        values = {k: v for k, v in annotation.attributes.items() if v is not None}
+        values = {k: v if isinstance(v, bool) else str(v) for k, v in values.items()}
+        unknown = [k for k in values if k not in features]
+        losses += [Loss("attribute", annotation.id, name) for name in unknown]
+        fs = types[SPAN](
+            begin=annotation.start,
+            end=annotation.end,
+            label=annotation.label,
+            **{k: v for k, v in values.items() if k not in unknown},
+        )
+        cas.add(fs)
+        spans[annotation.id] = fs
+    for relation in relations:
+        if relation.head not in spans or relation.tail not in spans:
+            losses.append(Loss("relation", relation.id, f"{relation.type}: an end is not a span"))
+            continue
+        dependent = spans[relation.tail]
+        attributes = dict(relation.attributes)
+        cue = spans.get(str(attributes.pop("cue", None)))
+        quote_type = attributes.pop("quote_type", None)
+        losses += [Loss("relation-attribute", relation.id, name) for name in attributes]
+        cas.add(
+            types[RELATION](
+                begin=dependent.begin,
+                end=dependent.end,
+                Governor=spans[relation.head],
+                Dependent=dependent,
+                label=relation.type,
+                quote_type=quote_type,
+                cue=cue,
+            )
+        )
+    return cas, losses
+
+
+def write_cas_folder(
+    folder: Path,
+    documents: Iterable[Document],
+    annotations: Iterable[Annotation],
+    relations: Iterable[Relation],
+    schema: Schema,
+) -> list[Loss]:
+    """``TypeSystem.xml`` and one ``DOC.xmi`` per document (INCEpTION's UIMA CAS XMI)."""
+    ts = type_system(schema)
+    (folder / TYPESYSTEM).write_text(ts.to_xml(), encoding="utf-8")
+    by_doc: dict[str, list[Annotation]] = {}
+    for annotation in annotations:
+        by_doc.setdefault(annotation.doc_id, []).append(annotation)
+    links: dict[str, list[Relation]] = {}
+    for relation in relations:
+        links.setdefault(relation.doc_id, []).append(relation)
+    losses: list[Loss] = []
+    for document in documents:
+        cas, lost = to_cas(document, by_doc.get(document.id, []), links.get(document.id, []), ts)
+        cas.to_xmi(folder / f"{file_stem(document.id)}.xmi")
+        losses += lost
+    return losses
+
+
+def from_cas(
+    cas: Any,
+    documents: Mapping[str, Document],
+    schema: Schema,
+    path: Path,
+    author: str,
+    out: Imported,
+) -> list[str]:
+    """Our records from one CAS (its document by DocumentMetaData's id, else by file name)."""
+    metadata = (
+        next(iter(cas.select(METADATA)), None) if cas.typesystem.contains_type(METADATA) else None
+    )
+    doc_id = getattr(metadata, "documentId", None) or path.stem
+    by_stem = {file_stem(i): d for i, d in documents.items()}
+    document = documents.get(str(doc_id)) or by_stem.get(path.stem)
+    if document is None:
+        return [f"{path}: document {doc_id!r} is not a document of the release"]
+    if cas.sofa_string != document.text:
+        return [f"{path}: the CAS text is not the text of document {document.id} in the release"]
+    ids: dict[int, str] = {}
+    names = (
+        {f.name for f in cas.typesystem.get_type(SPAN).all_features}
+        if cas.typesystem.contains_type(SPAN)
+        else set()
+    )
+    for fs in cas.select(SPAN) if names else []:
+        label = str(fs.get(LABEL) or "")
+        attributes: dict[str, Any] = {}
+        for name in names - {LABEL, "begin", "end", "sofa"}:
+            value = fs.get(name)
+            if value is None:
+                continue
+            attribute = schema.attribute(label, name)
+            if attribute is None:
+                out.losses.append(
+                    Loss("attribute", f"{path}:{fs.xmiID}", f"{label} has no {name!r}")
+                )
+                continue
+            attributes[name] = value if attribute.type != "boolean" else bool(value)
+        ann_id = f"{document.id}:{author}-{fs.xmiID}"
+        ids[fs.xmiID] = ann_id
+        layer = schema.labels[label].layer if label in schema.labels else ""
+        annotation = span_annotation(
+            ann_id, document.id, layer, label, document.text, fs.begin, fs.end, author, attributes
+        )
+        out.annotations.append((path, fs.xmiID, annotation))
+    if cas.typesystem.contains_type(RELATION):
+        for fs in cas.select(RELATION):
+            governor, dependent = fs.get("Governor"), fs.get("Dependent")
+            head = ids.get(getattr(governor, "xmiID", -1))
+            tail = ids.get(getattr(dependent, "xmiID", -1))
+            if head is None or tail is None:
+                out.losses.append(Loss("relation", f"{path}:{fs.xmiID}", "an end is missing"))
+                continue
+            attributes = {}
+            if fs.get("quote_type"):
+                attributes["quote_type"] = fs.get("quote_type")
+            cue = fs.get("cue")
+            if cue is not None and cue.xmiID in ids:
+                attributes["cue"] = ids[cue.xmiID]
+            out.relations.append(
+                (
+                    path,
+                    fs.xmiID,
+                    Relation(
+                        f"{document.id}:{author}-rel-{fs.xmiID}",
+                        document.id,
+                        str(fs.get(LABEL)),
+                        head,
+                        tail,
+                        attributes,
+                        author,
+                    ),
+                )
+            )
+    for fs in cas.select_all_annotations():
+        name = fs.type.name
+        if name.startswith("webanno.custom.") and name not in (SPAN, RELATION):
+            out.losses.append(Loss("layer", f"{path}:{fs.xmiID}", name))
+    return []
+
+
+def read_cas_folder(
+    folder: Path, documents: Mapping[str, Document], schema: Schema, author: str
+) -> tuple[Imported, list[str]]:
+    """Every ``*.xmi`` of a folder, with the folder's ``TypeSystem.xml``."""
+    from cassis import load_cas_from_xmi, load_typesystem
+
+    typesystem = folder / TYPESYSTEM
+    if not typesystem.exists():
+        return Imported(), [f"{typesystem}: not found (INCEpTION's UIMA CAS XMI export has it)"]
+    out = Imported()
+    problems: list[str] = []
+    try:
+        with typesystem.open("rb") as handle:
+            ts = load_typesystem(handle)
+    except Exception as error:  # cassis raises bare exceptions on malformed XML
+        return out, [f"{typesystem}: not a UIMA type system: {error}"]
+    for xmi in sorted(folder.glob("*.xmi")):
+        try:
+            with xmi.open("rb") as handle:
+                cas = load_cas_from_xmi(handle, typesystem=ts)
+        except Exception as error:  # idem
+            problems.append(f"{xmi}: not a CAS XMI for this type system: {error}")
+            continue
+        problems += from_cas(cas, documents, schema, xmi, author, out)
+    return out, problems
