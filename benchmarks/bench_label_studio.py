@@ -48,7 +48,7 @@ def main() -> None:
     ]
     executable = server.binary()
     if executable is None:
-        raise SystemExit("Label Studio is not installed: run `make test` (it creates .venv-ls)")
+        raise SystemExit(server.MISSING)
     with (
         tempfile.TemporaryDirectory() as tmp,
         server.label_studio(executable, Path(tmp)) as running,

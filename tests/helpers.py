@@ -69,3 +69,11 @@ def canonical(annotations: list[Annotation], relations: list[Relation]) -> tuple
         for r in relations
     }
     return items, links
+
+
+def make_project(root: Path) -> Path:
+    """An empty claimwire project in ``root`` (what commands look for above the cwd)."""
+    for folder in ("corpus", "annotation", "eval"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    (root / "claimwire.toml").write_text(f'name = "{root.name}"\n', encoding="utf-8")
+    return root

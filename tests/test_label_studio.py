@@ -117,8 +117,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[label_studio_se
     executable = label_studio_server.binary()
     if executable is None:
         if os.environ.get("CI"):
-            pytest.fail("Label Studio is not installed; `make test` creates .venv-ls")
-        pytest.skip("Label Studio is not installed (make test creates .venv-ls)")
+            pytest.fail(label_studio_server.MISSING)
+        pytest.skip(label_studio_server.MISSING)
     with label_studio_server.label_studio(
         executable, tmp_path_factory.mktemp("label-studio")
     ) as running:

@@ -12,7 +12,7 @@ from claimwire.corpus.validate import validate_release
 from claimwire.errors import ClaimwireError
 from claimwire.model import Annotation, Quote, write_records
 
-from .helpers import run_cli
+from .helpers import make_project, run_cli
 
 
 def test_seed_release_contents(seed_releases: Path) -> None:
@@ -85,9 +85,10 @@ def test_bad_raw_input_is_located_and_nothing_is_written(
 
 
 def test_missing_inputs_are_clear(tmp_path: Path) -> None:
+    make_project(tmp_path)
     result = run_cli("corpus", "build", "--version", "0.1.0", "--raw", "nope", cwd=tmp_path)
     assert result.returncode == 1 and "nope: raw input folder not found" in result.stderr
-    assert not (tmp_path / "corpus").exists()
+    assert not (tmp_path / "corpus" / "releases").exists()
     result = run_cli("corpus", "validate", tmp_path / "nope")
     assert result.returncode == 1 and "release folder not found" in result.stderr
     result = run_cli("corpus", "build", "--version", "1.0", cwd=tmp_path)

@@ -22,7 +22,7 @@ from claimwire.eval.evaluate import Evaluation, SystemResult
 from claimwire.eval.html import render_page
 from claimwire.eval.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED
 from claimwire.eval.report import leaderboard, markdown
-from claimwire.eval.tasks import load_tasks
+from claimwire.eval.tasks import default_tasks_dir, load_tasks
 from claimwire.files import atomic_write_text
 from claimwire.systems.base import META_SUFFIX, RunContext, System, load_system, run_system
 
@@ -61,7 +61,7 @@ def benchmark(
     systems: tuple[str, ...] = BUILT_IN,
     progress: Callable[[str], None] | None = None,
 ) -> BenchmarkResult:
-    schema_tasks = load_tasks(schema_of(release))
+    schema_tasks = load_tasks(schema_of(release), default_tasks_dir(release))
     predictions: dict[str, Path] = {}
     run_notes: dict[str, list[str]] = {}
     covered: dict[str, tuple[str, ...]] = {}

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from claimwire.annotation.yaml_lines import line_of, load_yaml
+from claimwire.defaults import default_file
 from claimwire.errors import ClaimwireError
 from claimwire.model import Annotation, Relation
+from claimwire.project import find_project
 
-SCHEMA_FILE = Path("annotation") / "schema.yaml"
 ATTRIBUTE_TYPES = frozenset({"choice", "boolean", "decimal", "text", "ref"})
 SCOPES = frozenset({"span", "document"})
 TIERS = ("core", "extended")
@@ -320,12 +321,14 @@ class Schema:
 
 
 def default_schema_path() -> Path:
-    """``$CLAIMWIRE_SCHEMA``, else ``annotation/schema.yaml`` here, else the repository's."""
+    """``$CLAIMWIRE_SCHEMA``, else the project's ``annotation/schema.yaml``, else the packaged
+    default schema."""
     if env := os.environ.get("CLAIMWIRE_SCHEMA"):
         return Path(env)
-    if SCHEMA_FILE.exists():
-        return SCHEMA_FILE
-    return Path(__file__).resolve().parents[3] / SCHEMA_FILE
+    project = find_project()
+    if project is not None and project.schema.exists():
+        return project.schema
+    return default_file("schema.yaml")
 
 
 class _Reader:

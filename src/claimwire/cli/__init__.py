@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
@@ -16,6 +17,7 @@ from claimwire.cli.hub import hub_app
 from claimwire.cli.label_studio import label_studio_config, pull_command, push_command
 from claimwire.cli.systems import benchmark_command, run, systems
 from claimwire.errors import ClaimwireError
+from claimwire.project import use_project
 
 app = typer.Typer(
     name="claimwire",
@@ -24,6 +26,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(corpus_app, name="corpus")
 annotate_app.command("config")(label_studio_config)
@@ -48,10 +51,18 @@ def _show_version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_show_version, is_eager=True, help="Print the version."
+        False, "--version", "-V", callback=_show_version, is_eager=True, help="Print the version."
+    ),
+    project: Path | None = typer.Option(
+        None,
+        "--project",
+        envvar="CLAIMWIRE_PROJECT",
+        help="The project folder (holding claimwire.toml) [default: found from the working "
+        "directory upwards].",
     ),
 ) -> None:
     """claimwire: an annotated corpus and evaluation toolkit for wire press releases."""
+    use_project(project)
 
 
 def main() -> None:

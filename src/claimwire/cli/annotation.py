@@ -14,7 +14,7 @@ from claimwire.annotation.gold import gold_files, resolve_gold
 from claimwire.annotation.guidelines import sync_guidelines
 from claimwire.annotation.numbers import find_quantities
 from claimwire.annotation.schema import load_schema
-from claimwire.cli.common import console, err_console, print_json
+from claimwire.cli.common import chosen_release, console, err_console, print_json, project
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.adjudication import adjudicate
@@ -63,11 +63,14 @@ def resolve(
 
 @annotate_app.command("guidelines")
 def guidelines(
-    path: Path = typer.Option(Path("annotation/guidelines.md"), help="The guidelines file."),
+    path: Path | None = typer.Option(
+        None, help="The guidelines file [default: the project's annotation/guidelines.md]."
+    ),
     schema: Path | None = typer.Option(None, help="Schema [default: annotation/schema.yaml]."),
     check: bool = typer.Option(False, "--check", help="Only check; exit 1 if out of date."),
 ) -> None:
     """Regenerate the guidelines' tables of labels, attributes and fields from the schema."""
+    path = path or project().guidelines
     in_sync = sync_guidelines(path, load_schema(schema), check)
     if in_sync:
         console.print(f"{escape(str(path))} is in sync with the schema")
@@ -93,11 +96,14 @@ def agree(
     sets: list[Path] = typer.Argument(
         ..., help="Two or more annotation sets (JSONL files or folders)."
     ),
-    release: Path = typer.Option(Path("corpus/releases/1.0.0"), help="The release they annotate."),
+    release: Path | None = typer.Option(
+        None, help="The release they annotate (folder or X.Y.Z) [default: the newest]."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Inter-annotator agreement: pairwise F1 per scheme, unitizing α per label, κ and α on
     attributes and stance, and per-field agreement on the survey checklist."""
+    release = chosen_release(release)
     opened = open_release(release)
     schema = schema_of(release)
     report = AgreementStudy(_sets(sets), list(opened.documents()), schema).report()
@@ -159,9 +165,12 @@ def adjudicate_command(
     conflicts: Path | None = typer.Option(
         None, help="Where to list what the policy could not decide [default: OUT/conflicts.jsonl]."
     ),
-    release: Path = typer.Option(Path("corpus/releases/1.0.0"), help="The release they annotate."),
+    release: Path | None = typer.Option(
+        None, help="The release they annotate (folder or X.Y.Z) [default: the newest]."
+    ),
 ) -> None:
     """Merge annotator sets into one gold set; undecided items go to a conflicts file."""
+    release = chosen_release(release)
     opened = open_release(release)
     schema = schema_of(release)
     references = frozenset(

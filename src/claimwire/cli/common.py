@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -17,6 +18,7 @@ from rich.progress import (
 )
 
 from claimwire.errors import ClaimwireError
+from claimwire.project import SEMVER, Project, current_project
 
 console = Console()
 err_console = Console(stderr=True)
@@ -45,3 +47,19 @@ def progress_bar() -> Progress:
         transient=True,
         disable=not err_console.is_terminal,
     )
+
+
+def project() -> Project:
+    """The project the command runs in (``--project``, else found from the cwd)."""
+    return current_project()
+
+
+def chosen_release(release: Path | None) -> Path:
+    """The release a command works on: the one given (a folder, or a version X.Y.Z of the
+    project), else the project's newest. Says which on stderr."""
+    if release is None:
+        release = current_project().newest_release()
+    elif not release.exists() and SEMVER.fullmatch(str(release)):
+        release = current_project().releases / str(release)
+    err_console.print(f"release {escape(release.name)} ({escape(str(release))})", style="dim")
+    return release

@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from claimwire.annotation.checks import release_schema
 from claimwire.annotation.schema import load_schema
-from claimwire.cli.common import console, err_console
+from claimwire.cli.common import chosen_release, console, err_console
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import load_annotation_set
@@ -45,8 +45,9 @@ def convert_command(
     to_format: str | None = typer.Option(
         None, "--to", help=f"Export to this format: {', '.join(FORMATS)}."
     ),
-    release: Path = typer.Option(
-        Path("corpus/releases/1.0.0"), help="The release whose documents give the text."
+    release: Path | None = typer.Option(
+        None,
+        help="The release whose documents give the text (folder or X.Y.Z) [default: the newest].",
     ),
     author: str = typer.Option("gold", help="The author of imported records."),
     split: str = typer.Option("all", help="Export the documents of this split only."),
@@ -62,6 +63,7 @@ def convert_command(
     format could not carry."""
     if (from_format is None) == (to_format is None):
         raise ClaimwireError("give exactly one of --from FORMAT (import) or --to FORMAT (export)")
+    release = chosen_release(release)
     schema = release_schema(release) or load_schema()
     opened = open_release(release)
     options = Options(

@@ -14,7 +14,7 @@ from claimwire.annotation.checks import validate as validate_release
 from claimwire.annotation.gold import gold_files, resolve_gold
 from claimwire.annotation.schema import CODES as SCHEMA_CODES
 from claimwire.annotation.schema import default_schema_path, load_schema
-from claimwire.cli.common import console, print_json, progress_bar
+from claimwire.cli.common import chosen_release, console, print_json, progress_bar, project
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD
 from claimwire.corpus.release import build_release, diff_releases, open_release
 from claimwire.corpus.stats import release_stats
@@ -23,9 +23,6 @@ from claimwire.eval.checker import load_annotation_set
 from claimwire.model import Annotation, Document, Relation
 
 corpus_app = typer.Typer(help="Build, validate, inspect and compare corpus releases.")
-
-RAW_DIR = Path("corpus/raw")
-RELEASES_DIR = Path("corpus/releases")
 
 
 def _is_annotation_set(path: Path) -> bool:
@@ -58,8 +55,12 @@ def _surveys_table(summary: dict[str, Any]) -> Table | None:
 @corpus_app.command("build")
 def build(
     version: str = typer.Option(..., "--version", help="The new release's version, X.Y.Z."),
-    raw: Path = typer.Option(RAW_DIR, help="Folder of raw inputs (.txt, .html, .jsonl)."),
-    out: Path = typer.Option(RELEASES_DIR, help="Folder that holds the releases."),
+    raw: Path | None = typer.Option(
+        None, help="Folder of raw inputs (.txt, .html, .jsonl) [default: the project's corpus/raw]."
+    ),
+    out: Path | None = typer.Option(
+        None, help="Folder that holds the releases [default: the project's corpus/releases]."
+    ),
     parent: str | None = typer.Option(None, help="The release this one follows, X.Y.Z."),
     gold: Path | None = typer.Option(
         None,
@@ -83,6 +84,8 @@ def build(
     The release is staged and validated, then renamed into place: an interrupted or invalid
     build leaves nothing behind. The corpus changelog beside OUT is regenerated.
     """
+    raw = raw or project().raw
+    out = out or project().releases
     with progress_bar() as progress:
         task = progress.add_task("Building", total=None, detail="")
 
@@ -136,7 +139,9 @@ def build(
 
 @corpus_app.command("validate")
 def validate(
-    path: Path = typer.Argument(..., help="A release folder, e.g. corpus/releases/0.1.0."),
+    path: Path | None = typer.Argument(
+        None, help="A release folder or X.Y.Z [default: the project's newest]."
+    ),
     level: int = typer.Option(MAX_LEVEL, min=1, max=MAX_LEVEL, help="Highest level to check."),
     as_json: bool = typer.Option(False, "--json", help="Print problems as JSON."),
     max_per_code: int = typer.Option(20, min=1, help="Show at most this many of each code."),
@@ -145,7 +150,7 @@ def validate(
 
     Prints one line per problem and PASSED or FAILED with N errors; exits 1 on failure.
     """
-    problems = validate_release(path, level, warnings=True)
+    problems = validate_release(chosen_release(path), level, warnings=True)
     failed = any(not p.is_warning for p in problems)
     if as_json:
         print_json(
@@ -170,11 +175,13 @@ def validate(
 
 @corpus_app.command("stats")
 def stats(
-    path: Path = typer.Argument(..., help="A release folder."),
+    path: Path | None = typer.Argument(
+        None, help="A release folder or X.Y.Z [default: the project's newest]."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the statistics as JSON."),
 ) -> None:
     """Documents, paragraphs, sentences, characters and label counts per split."""
-    release = open_release(path)
+    release = open_release(chosen_release(path))
     data = release_stats(release)
     summary = release.manifest.get("gold_summary") or {}
     if summary:

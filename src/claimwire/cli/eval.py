@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from claimwire.cli.common import console, err_console, print_json
+from claimwire.cli.common import chosen_release, console, err_console, print_json
 from claimwire.eval.evaluate import Evaluation, SystemResult
 from claimwire.eval.html import write_html_report
 from claimwire.eval.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED, DEFAULT_TRIALS
@@ -17,8 +17,6 @@ from claimwire.eval.report import Leaderboard, leaderboard, markdown, significan
 from claimwire.eval.units import UNIT_KINDS
 
 eval_app = typer.Typer(help="Check and score predictions against a release's gold.")
-
-RELEASE = Path("corpus/releases/1.0.0")
 
 
 def _rich(board: Leaderboard) -> Table:
@@ -52,14 +50,17 @@ def print_leaderboard(results: list[SystemResult]) -> None:
 @eval_app.command("check")
 def check(
     predictions: Path = typer.Argument(..., help="A prediction JSONL file (or set folder)."),
-    release: Path = typer.Option(RELEASE, help="The release the predictions are for."),
+    release: Path | None = typer.Option(
+        None,
+        help="The release the predictions are for (folder or X.Y.Z) [default: the newest].",
+    ),
     task: str = typer.Option(..., help="Task name (eval/tasks/NAME.yaml) or a task file."),
     fix_offsets: bool = typer.Option(
         False, "--fix-offsets", help="Re-anchor spans whose quote is elsewhere; say what moved."
     ),
 ) -> None:
     """Run the format checker: JSON, ids, offsets, quotes, labels, values, relations."""
-    evaluation = Evaluation.open(release, task)
+    evaluation = Evaluation.open(chosen_release(release), task)
     report = evaluation.check(predictions, fix_offsets=fix_offsets)
     for fix in report.fixes:
         console.print(f"[yellow]fixed[/] {escape(fix)}", soft_wrap=True)
@@ -75,7 +76,10 @@ def check(
 @eval_app.command("score")
 def score(
     predictions: list[Path] = typer.Argument(..., help="One prediction file per system."),
-    release: Path = typer.Option(RELEASE, help="The release whose gold is the reference."),
+    release: Path | None = typer.Option(
+        None,
+        help="The release whose gold is the reference (folder or X.Y.Z) [default: the newest].",
+    ),
     task: str = typer.Option(..., help="Task name (eval/tasks/NAME.yaml) or a task file."),
     gold: Path | None = typer.Option(
         None, help="Score against this annotation set instead of the release's gold."
@@ -98,7 +102,13 @@ def score(
     per label, relations, attributes, disclosure, stance — with bootstrap confidence
     intervals and, for several systems, paired significance against the first."""
     evaluation = Evaluation.open(
-        release, task, gold=gold, split=split, unit=unit, resamples=bootstrap, seed=seed
+        chosen_release(release),
+        task,
+        gold=gold,
+        split=split,
+        unit=unit,
+        resamples=bootstrap,
+        seed=seed,
     )
     results: list[SystemResult] = []
     for path in predictions:

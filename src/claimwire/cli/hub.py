@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from claimwire.cli.common import console, err_console
+from claimwire.cli.common import chosen_release, console, err_console
 from claimwire.hub.export import export_release
 from claimwire.hub.load import load_corpus
 from claimwire.hub.publish import publish as publish_release
@@ -29,11 +29,14 @@ def _files_table(title: str, files: list) -> Table:  # type: ignore[type-arg]
 
 @hub_app.command("export")
 def export(
-    release: Path = typer.Argument(..., help="A release folder."),
+    release: Path | None = typer.Argument(
+        None, help="A release folder or X.Y.Z [default: the project's newest]."
+    ),
     out: Path = typer.Option(..., help="Folder to write the Hub layout into."),
     force: bool = typer.Option(False, "--force", help="Replace a non-empty OUT."),
 ) -> None:
     """Write parquet per config and split, the dataset card and croissant.json."""
+    release = chosen_release(release)
     files = export_release(release, out, force=force)
     console.print(_files_table(f"exported {release.name} to {out}", files))
 

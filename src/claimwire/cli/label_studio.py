@@ -19,7 +19,7 @@ from claimwire.annotation.label_studio.client import (
 )
 from claimwire.annotation.label_studio.config import configs, write_configs
 from claimwire.annotation.schema import load_schema
-from claimwire.cli.common import console, err_console, progress_bar
+from claimwire.cli.common import chosen_release, console, err_console, progress_bar
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import load_annotation_set
@@ -27,17 +27,20 @@ from claimwire.formats.convert import read_json_export
 from claimwire.formats.label_studio_min import from_json_min, is_json_min
 from claimwire.model import Annotation, Relation, write_records_atomically
 from claimwire.names import child, safe_name
+from claimwire.project import current_project
 from claimwire.systems.base import META_SUFFIX
-
-LABEL_STUDIO_DIR = Path("annotation/label_studio")
 
 
 def label_studio_config(
-    out: Path = typer.Option(LABEL_STUDIO_DIR, help="Folder of the generated configs."),
+    out: Path | None = typer.Option(
+        None,
+        help="Folder of the generated configs [default: annotation/label_studio].",
+    ),
     schema: Path | None = typer.Option(None, help="Schema [default: annotation/schema.yaml]."),
     check: bool = typer.Option(False, "--check", help="Only check; exit 1 if any is out of date."),
 ) -> None:
     """Generate the Label Studio labeling configs (one per layer, and full.xml) from the schema."""
+    out = out or current_project().label_studio
     stale = write_configs(load_schema(schema), out, check)
     if check and stale:
         err_console.print(
@@ -78,7 +81,10 @@ def _run_predictions(path: Path) -> tuple[dict[str, tuple[list[Annotation], list
 
 
 def push_command(
-    release: Path = typer.Argument(..., help="The release whose documents become tasks."),
+    release: Path | None = typer.Argument(
+        None,
+        help="The release whose documents become tasks (folder or X.Y.Z) [default: the newest].",
+    ),
     project: str = typer.Option(..., help="Project title: the same title is the same project."),
     predictions: Path | None = typer.Option(
         None, help="A run (JSONL) to import as pre-annotations."
@@ -94,6 +100,7 @@ def push_command(
 ) -> None:
     """Create or update a Label Studio project and import one task per new document."""
     connection = _connection(url, api_key)
+    release = chosen_release(release)
     schema = schema_of(release)
     xml = configs(schema).get(f"{config}.xml")
     if xml is None:
@@ -128,8 +135,9 @@ def pull_command(
     from_file: Path | None = typer.Option(
         None, "--from-file", help="A Label Studio JSON export instead of a server."
     ),
-    release: Path = typer.Option(
-        Path("corpus/releases/1.0.0"), help="The release the tasks come from."
+    release: Path | None = typer.Option(
+        None,
+        help="The release the tasks come from (folder or X.Y.Z) [default: the newest].",
     ),
     url: str | None = typer.Option(None, help="Label Studio URL [env LABEL_STUDIO_URL]."),
     api_key: str | None = typer.Option(
@@ -138,6 +146,7 @@ def pull_command(
 ) -> None:
     """Export a project (full JSON) and convert it to one annotation set per annotator; every
     region whose text does not match the release is reported and left out."""
+    release = chosen_release(release)
     schema = schema_of(release)
     documents = {d.id: d for d in open_release(release).documents()}
     if from_file is not None:

@@ -8,14 +8,12 @@ import typer
 from rich.markup import escape
 
 from claimwire.benchmark import BUILT_IN, benchmark
-from claimwire.cli.common import console, err_console, progress_bar
+from claimwire.cli.common import chosen_release, console, err_console, progress_bar, project
 from claimwire.cli.eval import print_leaderboard
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED
 from claimwire.systems.base import RunContext, available_systems, load_system, run_system
-
-RELEASE = Path("corpus/releases/1.0.0")
 
 
 def _options(pairs: list[str]) -> dict[str, str]:
@@ -30,14 +28,16 @@ def _options(pairs: list[str]) -> dict[str, str]:
 
 def run(
     system: str = typer.Argument(..., help="A registered system name (see --list)."),
-    release: Path = typer.Option(RELEASE, help="The release to annotate."),
+    release: Path | None = typer.Option(
+        None, help="The release to annotate (folder or X.Y.Z) [default: the newest]."
+    ),
     split: str = typer.Option("test", help="Split to annotate (train, dev, test or all)."),
     out: Path = typer.Option(..., help="Prediction file to write (JSONL); re-runs resume it."),
     option: list[str] = typer.Option([], "--option", "-o", help="System option KEY=VALUE."),
     batch_size: int = typer.Option(32, min=1, help="Documents per batch."),
 ) -> None:
     """Run a system over a release split into a prediction file (resumable)."""
-    context = RunContext.for_split(open_release(release), split)
+    context = RunContext.for_split(open_release(chosen_release(release)), split)
     chosen = context.documents
     instance = load_system(system, _options(option))
     with progress_bar() as bar:
@@ -58,18 +58,30 @@ def systems() -> None:
 
 
 def benchmark_command(
-    release: Path = typer.Option(RELEASE, help="The release to benchmark on."),
-    runs: Path = typer.Option(Path("eval/runs"), help="Where each system's predictions go."),
-    leaderboard_path: Path = typer.Option(
-        Path("eval/leaderboard.md"), "--leaderboard", help="Markdown leaderboard to write."
+    release: Path | None = typer.Option(
+        None, help="The release to benchmark on (folder or X.Y.Z) [default: the newest]."
     ),
-    html: Path | None = typer.Option(Path("eval/report.html"), help="HTML report to write."),
+    runs: Path | None = typer.Option(
+        None, help="Where each system's predictions go [default: the project's eval/runs]."
+    ),
+    leaderboard_path: Path | None = typer.Option(
+        None,
+        "--leaderboard",
+        help="Markdown leaderboard to write [default: the project's eval/leaderboard.md].",
+    ),
+    html: Path | None = typer.Option(
+        None, help="HTML report to write [default: the project's eval/report.html]."
+    ),
     bootstrap: int = typer.Option(DEFAULT_RESAMPLES, min=10, help="Bootstrap resamples."),
     seed: int = typer.Option(DEFAULT_SEED, help="Random seed."),
     system: list[str] = typer.Option(list(BUILT_IN), "--system", help="Systems to run."),
 ) -> None:
     """Run every built-in system on every task over the bundled release, score them with
     confidence intervals, write the leaderboard and the HTML report, and print the table."""
+    release = chosen_release(release)
+    runs = runs or project().runs
+    leaderboard_path = leaderboard_path or project().eval / "leaderboard.md"
+    html = html or project().eval / "report.html"
     with err_console.status("benchmark") as status:
         result = benchmark(
             release,

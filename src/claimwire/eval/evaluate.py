@@ -104,7 +104,7 @@ class Evaluation:
     ) -> Evaluation:
         opened = open_release(release)
         schema = load_schema(release / SCHEMA) if (release / SCHEMA).exists() else load_schema()
-        spec = find_task(task, schema)
+        spec = find_task(task, schema, release)
         wanted_split = split if split is not None else spec.split
         every = {d.id: d for d in opened.documents()}
         documents = [d for d in every.values() if wanted_split in (None, "all", d.split)]

@@ -9,12 +9,14 @@ from typing import Any
 
 from claimwire.annotation.schema import Schema
 from claimwire.annotation.yaml_lines import line_of, load_yaml
+from claimwire.defaults import default_file
 from claimwire.errors import ClaimwireError
 from claimwire.eval.matching import SCHEMES
+from claimwire.project import find_project
 
-TASKS_DIR = Path("eval") / "tasks"
 OVERLAP = "overlap"
 KINDS = ("spans", "stance")
+RELEASE_TASKS = "tasks"  # a release may carry the task definitions it was scored with
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +59,15 @@ class Task:
         return tuple(dict.fromkeys(names))
 
 
-def default_tasks_dir() -> Path:
-    if TASKS_DIR.exists():
-        return TASKS_DIR
-    return Path(__file__).resolve().parents[3] / TASKS_DIR
+def default_tasks_dir(release: Path | None = None) -> Path:
+    """The tasks a release carries (``RELEASE/tasks``), else the project's ``eval/tasks``,
+    else the packaged default tasks."""
+    if release is not None and (release / RELEASE_TASKS).is_dir():
+        return release / RELEASE_TASKS
+    project = find_project()
+    if project is not None and project.tasks.is_dir():
+        return project.tasks
+    return default_file("tasks")
 
 
 def _strings(node: Mapping[str, Any], key: str, path: Path) -> tuple[str, ...]:
@@ -135,18 +142,19 @@ def load_task(path: Path, schema: Schema) -> Task:
 
 
 def load_tasks(schema: Schema, directory: Path | None = None) -> dict[str, Task]:
-    """Every task of a folder, by name."""
+    """Every task of a folder (default: :func:`default_tasks_dir`), by name."""
     directory = directory or default_tasks_dir()
     tasks = [load_task(path, schema) for path in sorted(directory.glob("*.yaml"))]
     return {task.name: task for task in tasks}
 
 
-def find_task(name_or_path: str, schema: Schema) -> Task:
-    """A task by name (in ``eval/tasks``) or by the path of its file."""
+def find_task(name_or_path: str, schema: Schema, release: Path | None = None) -> Task:
+    """A task by the path of its file, or by name among the release's own tasks, else the
+    project's, else the packaged ones."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml"):
         return load_task(path, schema)
-    tasks = load_tasks(schema)
+    tasks = load_tasks(schema, default_tasks_dir(release))
     if name_or_path not in tasks:
         raise ClaimwireError(f"unknown task {name_or_path!r}; known: {', '.join(tasks)}")
     return tasks[name_or_path]

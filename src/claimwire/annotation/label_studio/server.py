@@ -1,10 +1,12 @@
 """A local Label Studio server on 127.0.0.1, for tests, benchmarks and trying things out.
 
-The server runs from its own virtualenv (``.venv-ls``, made by ``make test``; or the binary
-named by ``CLAIMWIRE_LABEL_STUDIO``), bound to 127.0.0.1 (its default is 0.0.0.0) with a
+The server runs from the binary named by ``CLAIMWIRE_LABEL_STUDIO``, else the project's own
+virtualenv (``.venv-ls`` beside ``claimwire.toml``, made by ``make test`` in the repository),
+else ``label-studio`` on the PATH, bound to 127.0.0.1 (its default is 0.0.0.0) with a
 pre-created user and legacy API token and telemetry off, and is stopped with SIGTERM. The
 first start migrates a new database (~25 s); the migrated, empty data folder is kept as a
-template in ``.cache/label-studio`` so later starts take a few seconds.
+template in the project's ``.cache/label-studio`` (outside a project, the user's cache
+folder) so later starts take a few seconds.
 """
 
 from __future__ import annotations
@@ -21,8 +23,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[4]
-TEMPLATE = REPO / ".cache" / "label-studio"
+from claimwire.project import find_project
+
+MISSING = (
+    "no Label Studio server found: set CLAIMWIRE_LABEL_STUDIO to its label-studio executable, "
+    "put label-studio on the PATH, or run `make test` in the claimwire repository (it makes "
+    ".venv-ls)"
+)
 USER = "admin@claimwire.test"
 TOKEN = "c1a1e5c1a1e5c1a1e5c1a1e5c1a1e5c1a1e5c1a1"
 """The legacy token of the pre-created user of a local, throw-away server."""
@@ -36,10 +43,23 @@ class Server:
 
 
 def binary() -> Path | None:
+    """The ``label-studio`` executable to start, or None (then say :data:`MISSING`)."""
     configured = os.environ.get("CLAIMWIRE_LABEL_STUDIO")
     candidates = [Path(configured)] if configured else []
-    candidates.append(REPO / ".venv-ls" / "bin" / "label-studio")
+    project = find_project()
+    if project is not None:
+        candidates.append(project.root / ".venv-ls" / "bin" / "label-studio")
+    if on_path := shutil.which("label-studio"):
+        candidates.append(Path(on_path))
     return next((c for c in candidates if c.exists()), None)
+
+
+def _template() -> Path:
+    project = find_project()
+    if project is not None:
+        return project.root / ".cache" / "label-studio"
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "claimwire" / "label-studio"
 
 
 def _free_port() -> int:
@@ -59,9 +79,10 @@ def _healthy(url: str) -> bool:
 @contextlib.contextmanager
 def label_studio(executable: Path, workdir: Path, timeout: float = 240) -> Iterator[Server]:
     data = workdir / "label-studio-data"
-    fresh = not TEMPLATE.exists()
+    template = _template()
+    fresh = not template.exists()
     if not fresh:
-        shutil.copytree(TEMPLATE, data)
+        shutil.copytree(template, data)
     data.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     env = {
@@ -108,9 +129,9 @@ def label_studio(executable: Path, workdir: Path, timeout: float = 240) -> Itera
                     + f"; see {log}"
                 )
             time.sleep(0.5)
-        if fresh and not TEMPLATE.exists():  # the migrated, still empty database: keep it
-            TEMPLATE.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copytree(data, TEMPLATE, ignore=shutil.ignore_patterns("export", "media"))
+        if fresh and not template.exists():  # the migrated, still empty database: keep it
+            template.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(data, template, ignore=shutil.ignore_patterns("export", "media"))
         yield Server(url, TOKEN, log)
     finally:
         with contextlib.suppress(ProcessLookupError):
