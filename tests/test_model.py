@@ -1,14 +1,20 @@
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from claimwire import model
 from claimwire.errors import ClaimwireError
 from claimwire.model import (
     Annotation,
     Document,
     Quote,
     Relation,
+    read_mixed,
+    read_numbered,
     read_records,
     write_records,
 )
@@ -81,3 +87,104 @@ def test_malformed_json_line_is_located(tmp_path: Path) -> None:
         list(read_records(path, Relation))
     assert caught.value.line == 2
     assert "not valid JSON" in caught.value.message
+
+
+def _annotation_line(i: int, **extra: object) -> dict[str, object]:
+    return {"id": f"a{i}", "doc_id": "d", "layer": "x", "label": "y", **extra}
+
+
+def test_typed_decoder_reads_without_the_per_field_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Valid files never reach ``from_dict``: the typed decoder checks them as it parses."""
+    path = tmp_path / "annotations.jsonl"
+    records = [
+        Annotation(f"a{i}", "d", "x", "y", i, i + 1, Quote("z"), {"k": i}) for i in range(50)
+    ]
+    write_records(path, records)
+
+    def refuse(record: object) -> Annotation:
+        raise AssertionError("slow path taken for a valid file")
+
+    monkeypatch.setattr(Annotation, "from_dict", classmethod(lambda cls, r: refuse(r)))
+    assert list(read_records(path, Annotation)) == records
+
+
+def test_blocks_keep_line_numbers_and_lenient_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Across small blocks, with blank lines and records only the slow path accepts (null
+    attributes, a null quote prefix), reading gives what ``from_dict`` gives, line for line."""
+    monkeypatch.setattr(model, "_CHUNK_BYTES", 64)
+    lines = [_annotation_line(i) for i in range(30)]
+    lines[7]["attributes"] = None
+    lines[12]["quote"] = {"exact": "q", "prefix": None}
+    text = "".join(json.dumps(line) + ("\n\n" if i == 20 else "\n") for i, line in enumerate(lines))
+    path = tmp_path / "annotations.jsonl"
+    path.write_text(text, encoding="utf-8")
+    expected = [Annotation.from_dict(line) for line in lines]
+    assert list(read_records(path, Annotation)) == expected
+    numbered = list(read_numbered(path, Annotation))
+    assert [n for n, _ in numbered] == [*range(1, 22), *range(23, 32)]
+    assert [r for _, r in numbered] == expected
+    bad = dict(lines[25], start=True, end=3)
+    path.write_text(text.replace(json.dumps(lines[25]), json.dumps(bad)), encoding="utf-8")
+    with pytest.raises(ClaimwireError) as caught:
+        list(read_records(path, Annotation))
+    assert (caught.value.line, caught.value.field) == (27, "start")
+
+
+def test_mixed_file_reads_both_kinds_with_their_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(model, "_CHUNK_BYTES", 100)
+    relation = {"id": "r", "doc_id": "d", "type": "t", "head": "a0", "tail": "a1"}
+    lines = [_annotation_line(0), relation, _annotation_line(1, label="head"), _annotation_line(2)]
+    path = tmp_path / "predictions.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    read = sorted(read_mixed(path), key=lambda row: row[0])
+    assert read == [
+        (1, Annotation.from_dict(lines[0])),
+        (2, Relation.from_dict(relation)),
+        (3, Annotation.from_dict(lines[2])),
+        (4, Annotation.from_dict(lines[3])),
+    ]
+    path.write_text(json.dumps(lines[0]) + "\n" + json.dumps({**relation, "tail": 3}) + "\n")
+    with pytest.raises(ClaimwireError) as caught:
+        list(read_mixed(path))
+    assert (caught.value.line, caught.value.field) == (2, "tail")
+
+
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {"id": st.text(), "doc_id": st.text(), "layer": st.text(), "label": st.text()},
+            optional={
+                "start": st.one_of(st.none(), st.integers(), st.booleans(), st.floats()),
+                "end": st.one_of(st.none(), st.integers(-5, 5)),
+                "attributes": st.one_of(st.none(), st.dictionaries(st.text(), st.integers())),
+                "author": st.one_of(st.none(), st.text(), st.integers()),
+                "quote": st.one_of(
+                    st.none(),
+                    st.fixed_dictionaries({"exact": st.one_of(st.text(), st.none())}),
+                ),
+            },
+        ),
+        max_size=5,
+    )
+)
+def test_fast_and_slow_paths_agree(lines: list[dict[str, object]]) -> None:
+    """Whatever the typed decoder accepts, ``from_dict`` accepts with the same result; what it
+    refuses gets the per-field error."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "annotations.jsonl"
+        path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+        try:
+            expected: list[Annotation] | str = [Annotation.from_dict(line) for line in lines]
+        except ClaimwireError as error:
+            expected = error.field or ""
+        try:
+            got: list[Annotation] | str = list(read_records(path, Annotation))
+        except ClaimwireError as error:
+            got = error.field or ""
+        assert got == expected

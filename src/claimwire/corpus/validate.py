@@ -32,7 +32,7 @@ from claimwire.corpus.release import (
 from claimwire.corpus.words import on_word_boundaries
 from claimwire.errors import ClaimwireError, RecordError
 from claimwire.files import sha256
-from claimwire.model import Annotation, Document, Relation, Span, iter_json_lines
+from claimwire.model import Annotation, Document, Relation, Span, iter_json_lines, read_numbered
 
 MAX_LEVEL = 5
 # Codes that are reported but do not fail validation.
@@ -233,14 +233,18 @@ class ReleaseValidator:
 
     def _records(self, name: str, kind: type[Any]) -> Iterator[Any]:
         count = 0
+
+        def bad(error: RecordError, lineno: int, obj: dict[str, Any]) -> None:
+            nonlocal count
+            count += 1
+            field = f"field '{error.field}': " if error.field else ""
+            self._add(
+                "bad-record", field + error.message, file=name, line=lineno, doc=obj.get("id")
+            )
+
         try:
-            for lineno, obj in iter_json_lines(self.path / name):
+            for lineno, record in read_numbered(self.path / name, kind, bad):
                 count += 1
-                try:
-                    record = kind.from_dict(obj)
-                except RecordError as error:
-                    self._add("bad-record", str(error), file=name, line=lineno, doc=obj.get("id"))
-                    continue
                 yield lineno, record
         except ClaimwireError as error:
             self._add("bad-json", error.message, file=name, line=error.line)

@@ -17,9 +17,9 @@ from pathlib import Path
 from claimwire.annotation.schema import Schema
 from claimwire.corpus.reanchor import find_quote
 from claimwire.corpus.release import ANNOTATIONS, MANIFEST, RELATIONS, open_release
-from claimwire.errors import ClaimwireError, RecordError
+from claimwire.errors import ClaimwireError
 from claimwire.eval.tasks import Task
-from claimwire.model import Annotation, Document, Quote, Relation, iter_json_lines
+from claimwire.model import Annotation, Document, Quote, Relation, read_mixed
 
 # Schema findings a prediction may have without being rejected: a system that predicts spans
 # without every attribute is scored, not refused; disclosure evidence is not required.
@@ -66,14 +66,7 @@ def _records(path: Path) -> list[tuple[Path, int, Annotation | Relation]]:
     for file in files:
         if not file.exists():
             continue
-        for lineno, obj in iter_json_lines(file):
-            kind: type[Annotation] | type[Relation] = (
-                Relation if "head" in obj or "tail" in obj else Annotation
-            )
-            try:
-                rows.append((file, lineno, kind.from_dict(obj)))
-            except RecordError as error:
-                raise error.located(file=file, line=lineno) from None
+        rows += [(file, lineno, record) for lineno, record in read_mixed(file)]
     return rows
 
 

@@ -1,0 +1,107 @@
+"""Reading and checking annotation records: the typed decoder against the per-field checks.
+
+Synthetic records shaped like a release's annotations (a quote with 32 characters of context
+each side, a few attributes; one in ten document-level, without offsets), written as JSONL.
+Measured in one process: records per second for ``read_records`` (one kind, a release file),
+``read_mixed`` (annotations and relations in any order, a prediction file) and the line-by-line
+``from_dict`` path every bad line still goes through, in CPU seconds (the machine is
+shared: wall time would measure the neighbours). Target: ≥ 1,000,000 records/s.
+Run: ``python benchmarks/bench_reading.py [--records N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from claimwire.model import (
+    Annotation,
+    Quote,
+    Relation,
+    iter_json_lines,
+    read_mixed,
+    read_records,
+    write_records,
+)
+
+TARGET = 1_000_000
+WORDS = "le la les un une selon sondage pour cent millions hausse baisse".split()
+
+
+def synthetic(records: int, seed: int = 12345) -> list[Annotation | Relation]:
+    rng = random.Random(seed)
+    out: list[Annotation | Relation] = []
+    for i in range(records):
+        doc = f"doc-{i // 40:06d}-0123456789"
+        if i % 10 == 9:
+            out.append(Relation(f"r{i}", doc, "attributed_to", f"a{i - 1}", f"a{i - 2}"))
+            continue
+        if i % 10 == 8:
+            out.append(Annotation(f"a{i}", doc, "statistics", "SURVEY", attributes={"n": 1000}))
+            continue
+        words = lambda k: " ".join(rng.choice(WORDS) for _ in range(k))  # noqa: E731
+        exact = words(rng.randint(2, 8))
+        start = rng.randint(0, 5000)
+        quote = Quote(exact, words(6)[-32:], words(6)[:32])
+        attributes = {"polarity": rng.choice(["positive", "negative"]), "hedged": False}
+        out.append(
+            Annotation(
+                f"a{i}", doc, "claims", "CLAIM", start, start + len(exact), quote, attributes
+            )
+        )
+    return out
+
+
+def rate(count: int, seconds: float) -> str:
+    return f"{count / seconds:,.0f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    args = parser.parse_args()
+    records = synthetic(args.records)
+    annotations = [r for r in records if isinstance(r, Annotation)]
+    with tempfile.TemporaryDirectory() as folder:
+        single, mixed = Path(folder) / "annotations.jsonl", Path(folder) / "predictions.jsonl"
+        write_records(single, annotations)
+        write_records(mixed, records)
+        total = len(annotations)
+        del records, annotations  # a live heap would bill the garbage collector to the reader
+        timings: dict[str, tuple[int, float]] = {}
+        for name, read, path in (
+            ("read_records (one kind)", lambda p: read_records(p, Annotation), single),
+            ("read_mixed (prediction file)", read_mixed, mixed),
+            (
+                "per-field checks (json + from_dict)",
+                lambda p: (Annotation.from_dict(obj) for _, obj in iter_json_lines(p)),
+                single,
+            ),
+        ):
+            start = time.process_time()
+            count = sum(1 for _ in read(path))
+            timings[name] = (count, time.process_time() - start)
+    table = Table(title=f"Reading + checking {total:,} annotation records")
+    for column in ("reader", "records", "CPU seconds", "records/s (CPU)"):
+        table.add_column(column, justify="left" if column == "reader" else "right")
+    for name, (count, seconds) in timings.items():
+        table.add_row(name, f"{count:,}", f"{seconds:.2f}", rate(count, seconds))
+    console = Console()
+    console.print(table)
+    fast = timings["read_records (one kind)"]
+    slow = timings["per-field checks (json + from_dict)"]
+    speed = fast[0] / fast[1]
+    console.print(
+        f"typed decoder {speed:,.0f} records/s, {speed / (slow[0] / slow[1]):.1f}x the per-field "
+        f"checks; target ≥ {TARGET:,}: {'met' if speed >= TARGET else 'MISSED'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
