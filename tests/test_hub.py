@@ -18,7 +18,7 @@ from .fake_hub import FakeHub
 from .helpers import REPO, run_cli
 
 RELEASE = REPO / "corpus" / "releases" / "1.0.0"
-CONFIGS = ("documents", "sentences", "claims", "attribution", "statistics", "stance")
+CONFIGS = ("documents", "sentences", "claims", "attribution", "statistics", "stance", "tokens")
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +77,20 @@ def test_datasets_loads_every_config_back_identically(
         assert polls and all(r["disclosure"]["conductor"] == "present" for r in polls)
         assert polls[0]["disclosure_core"] == pytest.approx(2 / 6)
         assert rows.features["value"].dtype == "float64"
+    elif config == "tokens":
+        assert len(rows) == len(document.sentences)
+        from seqeval.metrics.sequence_labeling import get_entities
+
+        names = rows.features["claims_tags"].feature.names
+        spans = {  # IOB2 tags back to character spans, read by seqeval: exactly the gold CLAIMs
+            (row["token_starts"][first], row["token_ends"][last])
+            for row in rows
+            for _, first, last in get_entities([names[t] for t in row["claims_tags"]])
+        }
+        assert spans == {(a.start, a.end) for a in annotations if a.label == "CLAIM"}
+        for row in rows:
+            offsets = zip(row["tokens"], row["token_starts"], row["token_ends"], strict=True)
+            assert all(document.text[s:e] == token for token, s, e in offsets)
     else:
         assert len(rows) == 12 and set(rows["stance"]) == {"FAVOR", "NONE"}
         assert rows.features["stance_label"].names == ["FAVOR", "AGAINST", "NONE"]
@@ -134,6 +148,7 @@ def publish(
         "COLUMNS": "200",
         "HF_HOME": "/nonexistent-hf-home",
         "HF_HUB_DISABLE_TELEMETRY": "1",
+        "PYTHONPATH": str(REPO / "src"),  # this checkout's code, not an installed copy
     }
     if token:
         env["HF_TOKEN"] = token

@@ -38,7 +38,7 @@ def french_tokenizer() -> Any:
 
 
 def sentence_tokens(document: Document) -> list[list[Token]]:
-    """``(text, start, end)`` tokens of each sentence (whitespace left out)."""
+    """``(text, start, end)`` tokens of each sentence of the release (whitespace left out)."""
     tokenize = french_tokenizer()
     sentences = []
     for start, end in document.sentences or ((0, len(document.text)),):
@@ -47,8 +47,7 @@ def sentence_tokens(document: Document) -> list[list[Token]]:
             for t in tokenize(document.text[start:end])
             if not t.is_space and t.text.strip()
         ]
-        if tokens:
-            sentences.append(tokens)
+        sentences.append(tokens)
     return sentences
 
 

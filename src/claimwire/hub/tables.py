@@ -1,10 +1,10 @@
 """A release as Hugging Face dataset tables: one config per view, rows and typed features.
 
 Configs: ``documents`` (default), ``sentences``, ``claims``, ``attribution``, ``statistics``
-(with the SURVEY disclosure fields) and ``stance``. Every row carries its document's split,
-so every config splits the corpus the same way. Statistics are float64 (float32 would turn
-0.9 into 0.8999999761581421); labels are strings, with a ClassLabel beside where the schema
-closes the set.
+(with the SURVEY disclosure fields), ``stance`` and ``tokens`` (tokens + IOB2 tags). Every row
+carries its document's split, so every config splits the corpus the same way. Statistics are
+float64 (float32 would turn 0.9 into 0.8999999761581421); labels are strings, with a
+ClassLabel beside where the schema closes the set.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from datasets import ClassLabel, Features, List, Value
 
 from claimwire.annotation.schema import Schema
 from claimwire.corpus.release import Release
+from claimwire.formats.conll import tags_of
 from claimwire.model import Annotation, Document, Relation
 
 DEFAULT_CONFIG = "documents"
@@ -421,6 +422,57 @@ def _stance(gold: _Gold, schema: Schema) -> Table:
     )
 
 
+def _tokens(gold: _Gold, schema: Schema) -> Table:
+    """Tokens and IOB2 tags per sentence, one tag column per span layer (BIO is flat)."""
+    layers = {
+        layer: [label for label in schema.labels_of(layer) if schema.labels[label].is_span]
+        for layer in schema.layers
+    }
+    layers = {layer: labels for layer, labels in layers.items() if labels}
+    names = {
+        layer: ["O", *(f"{p}-{label}" for label in labels for p in ("B", "I"))]
+        for layer, labels in layers.items()
+    }
+    features = _features(
+        index=Value("int32"),
+        tokens=List(Value("string")),
+        token_starts=List(Value("int32")),
+        token_ends=List(Value("int32")),
+        **{f"{layer}_tags": List(ClassLabel(names=names[layer])) for layer in layers},
+    )
+    by_doc: dict[str, list[Annotation]] = defaultdict(list)
+    for annotation in gold.annotations:
+        by_doc[annotation.doc_id].append(annotation)
+    rows = []
+    for doc in gold.documents.values():
+        tagged = {
+            layer: tags_of(doc, by_doc[doc.id], labels)[:2] for layer, labels in layers.items()
+        }
+        sentences = next(iter(tagged.values()))[0] if tagged else []
+        for index, tokens in enumerate(sentences):
+            row: dict[str, Any] = {
+                "id": doc.sentence_id(index),
+                "doc_id": doc.id,
+                "split": doc.split,
+                "index": index,
+                "tokens": [t[0] for t in tokens],
+                "token_starts": [t[1] for t in tokens],
+                "token_ends": [t[2] for t in tokens],
+            }
+            for layer, (_, tags) in tagged.items():
+                row[f"{layer}_tags"] = tags[index]
+            rows.append((doc.split, row))
+    return Table(
+        "tokens",
+        "One row per sentence: spaCy's French tokens with their offsets, and IOB2 tags per "
+        "span layer (ClassLabel sequences) for training token classifiers. BIO is flat: a span "
+        "overlapping an earlier one of its layer is left out, a span cutting a token is widened "
+        "to whole tokens.",
+        features,
+        _by_split(rows),
+    )
+
+
 BUILDERS: dict[str, Callable[[_Gold, Schema], Table]] = {
     "documents": _documents,
     "sentences": _sentences,
@@ -428,6 +480,7 @@ BUILDERS: dict[str, Callable[[_Gold, Schema], Table]] = {
     "attribution": _attribution,
     "statistics": _statistics,
     "stance": _stance,
+    "tokens": _tokens,
 }
 
 
