@@ -635,3 +635,35 @@ def test_an_inception_export_with_other_layers_is_read_and_they_are_reported(
     )
     assert annotation.attributes == {"source_kind": "person", "named": True}
     assert summarize(result.losses) == {"layer": 1}
+
+
+def test_brat_writes_a_span_across_lines_as_fragments_and_reads_it_whole(tmp_path: Path) -> None:
+    start = DOCUMENT.text.index("\n\n") - 10
+    across = Annotation(
+        "x",
+        DOCUMENT.id,
+        "attribution",
+        "CONTENT",
+        start,
+        start + 25,
+        attributes={"quote_type": "direct"},
+    )
+    folder = tmp_path / "brat"
+    export_set("brat", folder, [DOCUMENT], AnnotationSet("x", (across,), ()), SCHEMA)
+    ann = (folder / f"{DOCUMENT.id}.ann").read_text(encoding="utf-8")
+    assert f"T1\tCONTENT {start} {start + 10};{start + 12} {start + 25}\t" in ann
+    [back] = import_set("brat", folder, DOCUMENTS, SCHEMA).annotation_set.annotations
+    assert (back.start, back.end, back.attributes) == (start, start + 25, {"quote_type": "direct"})
+
+
+def test_convert_needs_one_direction_and_a_known_format(tmp_path: Path) -> None:
+    out = tmp_path / "x"
+    both = run_cli(
+        "convert", RELEASE, "--from", "brat", "--to", "brat", "--out", out, "--release", RELEASE
+    )
+    assert both.returncode == 1 and "exactly one of --from" in both.stderr
+    unknown = run_cli("convert", RELEASE, "--to", "xml", "--out", out, "--release", RELEASE)
+    assert (
+        unknown.returncode == 1 and "unknown format 'xml'; expected one of brat" in unknown.stderr
+    )
+    assert not out.exists() and "Traceback" not in both.stderr + unknown.stderr
