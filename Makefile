@@ -37,6 +37,7 @@ test: lint $(LS_STAMP)
 
 bench: $(STAMP) $(LS_STAMP)
 	$(BIN)/python benchmarks/bench_corpus.py
+	$(BIN)/python benchmarks/bench_duplicates.py
 	$(BIN)/python benchmarks/bench_scoring.py
 	$(BIN)/python benchmarks/bench_systems.py
 	$(BIN)/python benchmarks/bench_label_studio.py

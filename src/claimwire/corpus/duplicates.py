@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,11 @@ def shingles(tokens: list[str], size: int = SHINGLE) -> set[bytes]:
     if len(tokens) < size:
         return {" ".join(tokens).encode("utf-8")}
     return {" ".join(tokens[i : i + size]).encode("utf-8") for i in range(len(tokens) - size + 1)}
+
+
+def _band_key(band: bytes) -> int:
+    """An LSH band as a 64-bit integer key: smaller than its bytes, and deterministic."""
+    return int.from_bytes(hashlib.blake2b(band, digest_size=8).digest(), "little")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +68,18 @@ class DuplicateFinder:
         self._signatures: dict[str, NDArray[np.uint32]] = {}
         # candidates from a lower LSH threshold, so that a pair at the threshold is not missed
         # by banding; the signatures then decide
-        self._lsh = MinHashLSH(threshold=max(0.05, threshold - 0.2), num_perm=permutations)
+        self._lsh = MinHashLSH(
+            threshold=max(0.05, threshold - 0.2), num_perm=permutations, hashfunc=_band_key
+        )
+        self._permutations = MinHash(num_perm=permutations, seed=1, scheme="affine32").permutations
 
     def _minhash(self, tokens: list[str]) -> MinHash:
-        minhash = MinHash(num_perm=self.permutations, seed=1)
+        minhash = MinHash(
+            num_perm=self.permutations,
+            hashfunc=zlib.crc32,
+            permutations=self._permutations,
+            scheme="affine32",
+        )
         minhash.update_batch(list(shingles(tokens)))
         return minhash
 
