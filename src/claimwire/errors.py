@@ -40,3 +40,17 @@ class ClaimwireError(Exception):
 
 class RecordError(ClaimwireError):
     """A JSON record that does not have the expected shape."""
+
+
+SHOWN_CHARS = 60
+"""How much of a value a message quotes."""
+
+
+def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """``repr(value)`` cut to ``limit`` characters, saying how long it was: a message never
+    echoes a huge value in full."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f" ({len(value)} characters)" if isinstance(value, str) else ""
+    return f"{text[:limit]}…{size}"

@@ -15,7 +15,7 @@ from typing import Any
 
 from claimwire.annotation.yaml_lines import line_of, load_yaml
 from claimwire.defaults import default_file
-from claimwire.errors import ClaimwireError
+from claimwire.errors import ClaimwireError, shown
 from claimwire.model import Annotation, Relation
 from claimwire.project import find_project
 
@@ -61,7 +61,7 @@ class Attribute:
             try:
                 Decimal(str(value))
             except InvalidOperation:
-                return f"{value!r} is not a decimal number"
+                return f"{shown(value)} is not a decimal number"
             return None
         if self.type in ("text", "ref"):
             return (
@@ -192,19 +192,19 @@ class Schema:
                 continue
             problem = defined.problem(value)
             if problem:
-                yield "bad-attribute-value", f"'{name}' = {value!r}: {problem}"
+                yield "bad-attribute-value", f"'{name}' = {shown(value)}: {problem}"
             elif defined.type == "ref" and value not in defined.allow:
                 target = by_id.get(value)
                 if target is None or target.doc_id != doc_id or target.label not in defined.labels:
                     allowed = " or ".join([*defined.labels, *defined.allow])
-                    yield "bad-reference", f"'{name}' = {value!r} is not a {allowed} here"
+                    yield "bad-reference", f"'{name}' = {shown(value)} is not a {allowed} here"
 
     def _annotation_problems(
         self, annotation: Annotation, by_id: Mapping[str, Annotation]
     ) -> Iterator[tuple[str, str]]:
         label = self.labels.get(annotation.label)
         if label is None:
-            yield "unknown-label", f"'{annotation.label}' (known: {', '.join(self.labels)})"
+            yield "unknown-label", f"{shown(annotation.label)} (known: {', '.join(self.labels)})"
             return
         if annotation.layer != label.layer:
             yield "wrong-layer", f"{label.name} belongs to layer '{label.layer}'"
@@ -219,7 +219,7 @@ class Schema:
     ) -> Iterator[tuple[str, str]]:
         kind = self.relations.get(relation.type)
         if kind is None:
-            yield "unknown-relation", f"'{relation.type}' (known: {', '.join(self.relations)})"
+            yield "unknown-relation", f"{shown(relation.type)} (known: {', '.join(self.relations)})"
             return
         for end, ann_id, allowed in (
             ("head", relation.head, kind.head),

@@ -58,15 +58,27 @@ def check(
     fix_offsets: bool = typer.Option(
         False, "--fix-offsets", help="Re-anchor spans whose quote is elsewhere; say what moved."
     ),
+    split: str | None = typer.Option(
+        None, help="Split the predictions are for [default: the task's]; others are reported."
+    ),
+    allow_empty: bool = typer.Option(
+        False, "--allow-empty", help="Accept a set without records (else an error)."
+    ),
 ) -> None:
     """Run the format checker: JSON, ids, offsets, quotes, labels, values, relations."""
-    evaluation = Evaluation.open(chosen_release(release), task)
-    report = evaluation.check(predictions, fix_offsets=fix_offsets)
+    evaluation = Evaluation.open(chosen_release(release), task, split=split)
+    report = evaluation.check(predictions, fix_offsets=fix_offsets, allow_empty=allow_empty)
     for fix in report.fixes:
         console.print(f"[yellow]fixed[/] {escape(fix)}", soft_wrap=True)
     for label, count in sorted(report.ignored.items()):
         console.print(f"[yellow]ignored[/] {count} {label} annotations (not part of task {task})")
     assert report.annotation_set is not None
+    outside, documents = evaluation.outside(report.annotation_set)
+    if outside:
+        console.print(
+            f"[yellow]outside[/] {outside} annotations on {documents} documents not in split "
+            f"{escape(evaluation.split)} (they are not scored)"
+        )
     console.print(
         f"[green]OK[/] {escape(str(predictions))}: {len(report.annotation_set.annotations)} "
         f"annotations and {len(report.annotation_set.relations)} relations for task {task}"
@@ -97,6 +109,9 @@ def score(
     as_markdown: bool = typer.Option(False, "--markdown", help="Print a Markdown leaderboard."),
     html: Path | None = typer.Option(None, help="Write a self-contained error-analysis page."),
     fix_offsets: bool = typer.Option(False, "--fix-offsets", help="Re-anchor by quote first."),
+    allow_empty: bool = typer.Option(
+        False, "--allow-empty", help="Score a prediction set without records (else an error)."
+    ),
 ) -> None:
     """Score systems: SemEval schemes (strict, exact, partial, type), character overlap,
     per label, relations, attributes, disclosure, stance — with bootstrap confidence
@@ -112,7 +127,7 @@ def score(
     )
     results: list[SystemResult] = []
     for path in predictions:
-        report = evaluation.check(path, fix_offsets=fix_offsets)
+        report = evaluation.check(path, fix_offsets=fix_offsets, allow_empty=allow_empty)
         assert report.annotation_set is not None
         taken = [r.system for r in results]
         if report.annotation_set.name in taken:  # two files of one name: keep both apart

@@ -22,10 +22,9 @@ import numpy as np
 
 from claimwire.annotation.schema import Schema
 from claimwire.errors import ClaimwireError
-from claimwire.eval.checker import AnnotationSet
+from claimwire.eval.checker import AnnotationSet, stance_key
 from claimwire.eval.matching import COR, SCHEMES, Matcher, SpanSet, overlap_credit_by_unit
 from claimwire.eval.metrics import overlap_prf, span_prf
-from claimwire.eval.scoring import stance_key
 from claimwire.eval.unitizing import unitizing_alpha
 from claimwire.model import Annotation, Document
 

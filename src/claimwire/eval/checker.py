@@ -17,7 +17,7 @@ from pathlib import Path
 from claimwire.annotation.schema import Schema
 from claimwire.corpus.reanchor import find_quote
 from claimwire.corpus.release import ANNOTATIONS, MANIFEST, RELATIONS, open_release
-from claimwire.errors import ClaimwireError
+from claimwire.errors import ClaimwireError, shown
 from claimwire.eval.tasks import Task
 from claimwire.model import Annotation, Document, Quote, Relation, read_mixed
 
@@ -48,25 +48,45 @@ class CheckReport:
         return not self.problems
 
 
-def _records(path: Path) -> list[tuple[Path, int, Annotation | Relation]]:
-    """Read a prediction file or folder; malformed lines raise a located error."""
+def _records(
+    path: Path, allow_empty: bool = False
+) -> list[tuple[Path, int, Annotation | Relation]]:
+    """Read a prediction file or folder; malformed lines raise a located error, and so does
+    a set without a single record unless ``allow_empty``."""
+    rows: list[tuple[Path, int, Annotation | Relation]] = []
     if path.is_dir():
         if (path / MANIFEST).exists():
             release = open_release(path)
-            rows: list[tuple[Path, int, Annotation | Relation]] = []
             rows += [(path / ANNOTATIONS, i, a) for i, a in enumerate(release.annotations(), 1)]
             rows += [(path / RELATIONS, i, r) for i, r in enumerate(release.relations(), 1)]
-            return rows
+            return _not_empty(rows, path, allow_empty)
+        if not (path / ANNOTATIONS).exists():
+            raise ClaimwireError(
+                f"no {ANNOTATIONS} in this folder (expected a prediction file, or a folder "
+                f"with {ANNOTATIONS} and optionally {RELATIONS})",
+                file=path,
+            )
         files = [path / ANNOTATIONS, path / RELATIONS]
     elif path.exists():
         files = [path]
     else:
         raise ClaimwireError("prediction file not found", file=path)
-    rows = []
     for file in files:
         if not file.exists():
             continue
         rows += [(file, lineno, record) for lineno, record in read_mixed(file)]
+    return _not_empty(rows, path, allow_empty)
+
+
+def _not_empty(
+    rows: list[tuple[Path, int, Annotation | Relation]], path: Path, allow_empty: bool
+) -> list[tuple[Path, int, Annotation | Relation]]:
+    if not rows and not allow_empty:
+        raise ClaimwireError(
+            "no annotation or relation records (the set is empty or blank); "
+            "pass --allow-empty to score an empty set",
+            file=path,
+        )
     return rows
 
 
@@ -79,6 +99,7 @@ def check_predictions(
     fix_offsets: bool = False,
     name: str | None = None,
     context: tuple[Annotation, ...] = (),
+    allow_empty: bool = False,
 ) -> CheckReport:
     """Check a prediction set against the release's documents, the schema and the task.
 
@@ -87,7 +108,7 @@ def check_predictions(
     """
     return check_rows(
         path,
-        _records(path),
+        _records(path, allow_empty),
         documents,
         schema,
         task,
@@ -119,14 +140,17 @@ def check_rows(
         location = f"{file}:{lineno}"
         kind = "relation" if isinstance(record, Relation) else "annotation"
         if (kind, record.id) in seen:
-            report.problems.append(f"{location}: field 'id': duplicate {kind} id {record.id!r}")
+            report.problems.append(
+                f"{location}: field 'id': duplicate {kind} id {shown(record.id)}"
+            )
             continue
         seen.add((kind, record.id))
         where[(kind, record.id)] = location
         document = documents.get(record.doc_id)
         if document is None:
             report.problems.append(
-                f"{location}: field 'doc_id': {record.doc_id!r} is not a document of the release"
+                f"{location}: field 'doc_id': {shown(record.doc_id)} is not a document of the "
+                "release"
             )
             continue
         if isinstance(record, Relation):
@@ -142,7 +166,13 @@ def check_rows(
             target = getattr(relation, end)
             if target not in by_id:
                 report.problems.append(
-                    f"{location}: field '{end}': no annotation with id {target!r}"
+                    f"{location}: field '{end}': no annotation with id {shown(target)}"
+                )
+            elif by_id[target].doc_id != relation.doc_id:
+                report.problems.append(
+                    f"{location}: field '{end}': annotation {shown(target)} is in document "
+                    f"{shown(by_id[target].doc_id)}, the relation in {shown(relation.doc_id)}; "
+                    "a relation links annotations of its own document"
                 )
     for finding in schema.findings(annotations, relations, context):
         if finding.code in TOLERATED:
@@ -153,6 +183,8 @@ def check_rows(
         )
     if task.forbid_overlap:
         _check_overlaps(annotations, task, where, report)
+    if task.kind == "stance":
+        _check_stance_pairs(annotations, task, context, where, report)
     wanted = set(task.related_labels) | schema.referenced_labels(task.labels)
     kept = [a for a in annotations if a.label in wanted]
     ignored: dict[str, int] = defaultdict(int)
@@ -192,6 +224,11 @@ def _check_offsets(
     assert annotation.start is not None and annotation.end is not None
     text = document.text
     in_range = 0 <= annotation.start < annotation.end <= len(text)
+    if not in_range and not (fix and annotation.quote is not None):
+        report.problems.append(
+            f"{location}: {_bad_offsets(annotation.start, annotation.end, len(text))}"
+        )
+        return None
     quoted = annotation.quote
     if in_range and (quoted is None or quoted.exact == text[annotation.start : annotation.end]):
         return annotation
@@ -207,8 +244,7 @@ def _check_offsets(
             )
     if not in_range:
         report.problems.append(
-            f"{location}: field 'end': [{annotation.start}, {annotation.end}) is outside the "
-            f"document (expected 0 <= start < end <= {len(text)})"
+            f"{location}: {_bad_offsets(annotation.start, annotation.end, len(text))}"
         )
     else:
         found = text[annotation.start : annotation.end][:40]
@@ -218,6 +254,54 @@ def _check_offsets(
             + ("" if fix else " (--fix-offsets re-anchors by quote)")
         )
     return None
+
+
+def _bad_offsets(start: int, end: int, length: int) -> str:
+    """Why ``[start, end)`` is not a span of a text of ``length`` characters."""
+    span = f"[{start}, {end})"
+    if start < 0:
+        why = f"field 'start': {span} starts at a negative offset"
+    elif end == start:
+        why = f"field 'end': {span} is empty (zero-length)"
+    elif end < start:
+        why = f"field 'end': {span} is reversed (end before start)"
+    else:
+        why = f"field 'end': {span} is outside the document of {length} characters"
+    return f"{why}; expected 0 <= start < end <= {length}"
+
+
+def stance_key(annotation: Annotation, holders: Mapping[str, Annotation]) -> tuple[str, str, str]:
+    """(document, holder, target), the holder named by its span when it is a SOURCE: two
+    annotation sets with their own ids still name the same holder the same way."""
+    holder = str(annotation.attributes.get("holder"))
+    source = holders.get(holder)
+    if source is not None and source.is_span:
+        holder = f"span:{source.start}-{source.end}"
+    return annotation.doc_id, holder, str(annotation.attributes.get("target"))
+
+
+def _check_stance_pairs(
+    annotations: list[Annotation],
+    task: Task,
+    context: tuple[Annotation, ...],
+    where: Mapping[tuple[str, str], str],
+    report: CheckReport,
+) -> None:
+    """One answer per (holder, target) pair of a document: a second one is refused."""
+    holders = {a.id: a for a in (*context, *annotations)}
+    first: dict[tuple[str, str, str], Annotation] = {}
+    for annotation in annotations:
+        if annotation.label not in task.labels:
+            continue
+        key = stance_key(annotation, holders)
+        if key in first:
+            report.problems.append(
+                f"{where[('annotation', annotation.id)]}: field 'attributes': a second stance "
+                f"for holder {shown(key[1])} and target {shown(key[2])} (the first is "
+                f"{shown(first[key].id)}); give one stance per pair"
+            )
+        else:
+            first[key] = annotation
 
 
 def _check_overlaps(
@@ -242,9 +326,11 @@ def _check_overlaps(
                 )
 
 
-def load_annotation_set(path: Path, name: str | None = None) -> AnnotationSet:
+def load_annotation_set(
+    path: Path, name: str | None = None, allow_empty: bool = False
+) -> AnnotationSet:
     """Read an annotation set without a release to check it against (gold of a release)."""
-    rows = _records(path)
+    rows = _records(path, allow_empty)
     annotations = tuple(r for _, _, r in rows if isinstance(r, Annotation))
     relations = tuple(r for _, _, r in rows if isinstance(r, Relation))
     return AnnotationSet(name or path.name, annotations, relations)

@@ -15,15 +15,15 @@ from typing import Any
 import numpy as np
 
 from claimwire import __version__
-from claimwire.annotation.schema import Schema, load_schema
-from claimwire.corpus.release import MANIFEST, SCHEMA, open_release
+from claimwire.annotation.checks import schema_of
+from claimwire.annotation.schema import Schema
+from claimwire.corpus.release import MANIFEST, open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import (
     AnnotationSet,
     CheckReport,
     check_predictions,
     filter_set,
-    load_annotation_set,
 )
 from claimwire.eval.metrics import (
     DEFAULT_RESAMPLES,
@@ -71,6 +71,18 @@ class SystemResult:
         }
 
 
+def raise_problems(report: CheckReport, path: Path, what: str) -> None:
+    """A located error listing the checker's problems (the first 20), if it found any."""
+    if report.ok:
+        return
+    listed = "\n  ".join(report.problems[:20])
+    more = f"\n  … and {len(report.problems) - 20} more" if len(report.problems) > 20 else ""
+    raise ClaimwireError(
+        f"{len(report.problems)} problems in the {what}; nothing was scored:\n  {listed}{more}",
+        file=path,
+    )
+
+
 def _interval(values: Floats) -> dict[str, float]:
     return percentile_interval(values).to_dict()
 
@@ -87,6 +99,8 @@ class Evaluation:
     all_documents: dict[str, Document]
     context: tuple[Annotation, ...]
     """Gold annotations predictions may refer to: the SOURCEs that stance holders name."""
+    split: str = "all"
+    """The split scored (``all``: every document), named in the signature."""
     resamples: int = DEFAULT_RESAMPLES
     seed: int = DEFAULT_SEED
 
@@ -101,11 +115,14 @@ class Evaluation:
         unit: str | None = None,
         resamples: int = DEFAULT_RESAMPLES,
         seed: int = DEFAULT_SEED,
+        allow_empty: bool = False,
     ) -> Evaluation:
+        """``gold`` (another annotation set) goes through the checks predictions do; a split
+        without gold annotations of the task is an error, not a score of 0."""
         opened = open_release(release)
-        schema = load_schema(release / SCHEMA) if (release / SCHEMA).exists() else load_schema()
+        schema = schema_of(release)
         spec = find_task(task, schema, release)
-        wanted_split = split if split is not None else spec.split
+        wanted_split = str(split if split is not None else spec.split or "all")
         every = {d.id: d for d in opened.documents()}
         documents = [d for d in every.values() if wanted_split in (None, "all", d.split)]
         if not documents:
@@ -116,7 +133,10 @@ class Evaluation:
             gold_set = AnnotationSet("gold", tuple(opened.annotations()), tuple(opened.relations()))
             gold_label = f"{opened.version}@{_sha8(release / MANIFEST)}"
         else:
-            gold_set = load_annotation_set(gold, gold.stem)
+            checked = check_predictions(gold, every, schema, spec, name=gold.stem)
+            raise_problems(checked, gold, "gold")
+            assert checked.annotation_set is not None
+            gold_set = checked.annotation_set
             gold_label = (
                 f"{gold_set.name}@{_sha8(gold if gold.is_file() else gold / 'annotations.jsonl')}"
             )
@@ -133,32 +153,39 @@ class Evaluation:
             tuple(r for r in gold_set.relations if r.doc_id in ids),
         )
         return cls(
-            release,
-            spec,
-            schema,
-            documents,
-            gold_set,
-            gold_label,
-            chosen,
-            every,
-            context,
-            resamples,
-            seed,
+            release=release,
+            task=spec,
+            schema=schema,
+            documents=documents,
+            gold=gold_set,
+            gold_label=gold_label,
+            unit=chosen,
+            all_documents=every,
+            context=context,
+            split=wanted_split,
+            resamples=resamples,
+            seed=seed,
         )
 
     @property
     def split_name(self) -> str:
-        return str(self.task.split or "all")
+        return self.split
 
     def signature(self, scheme: str | None = None) -> str:
         scheme = scheme or self.task.primary
         return (
-            f"task:{self.task.name}|scheme:{scheme}|corpus:{self.gold_label}|split:{self.split_name}"
-            f"|unit:{self.unit}|bs:{self.resamples}|seed:{self.seed}|v:{__version__}"
+            f"task:{self.task.name}@{self.task.digest}|scheme:{scheme}|corpus:{self.gold_label}"
+            f"|split:{self.split}|unit:{self.unit}|bs:{self.resamples}|seed:{self.seed}"
+            f"|v:{__version__}"
         )
 
     def check(
-        self, path: Path, *, fix_offsets: bool = False, name: str | None = None
+        self,
+        path: Path,
+        *,
+        fix_offsets: bool = False,
+        name: str | None = None,
+        allow_empty: bool = False,
     ) -> CheckReport:
         """Run the format checker on a prediction file; problems raise a located error."""
         report = check_predictions(
@@ -169,16 +196,27 @@ class Evaluation:
             fix_offsets=fix_offsets,
             name=name,
             context=self.context,
+            allow_empty=allow_empty,
         )
-        if not report.ok:
-            shown = "\n  ".join(report.problems[:20])
-            more = (
-                f"\n  … and {len(report.problems) - 20} more" if len(report.problems) > 20 else ""
-            )
-            raise ClaimwireError(
-                f"{len(report.problems)} problems; nothing was scored:\n  {shown}{more}", file=path
-            )
+        raise_problems(report, path, "predictions")
         return report
+
+    def _require_gold(self) -> None:
+        task = self.task
+        scored = {*task.labels, *([task.disclosure] if task.disclosure else [])}
+        if not any(a.label in scored for a in self.gold.annotations):
+            raise ClaimwireError(
+                f"split {self.split!r} has no gold {', '.join(task.labels)} annotations "
+                f"({len(self.documents)} documents): there is nothing to score against",
+                file=self.release,
+            )
+
+    def outside(self, predictions: AnnotationSet) -> tuple[int, int]:
+        """How many predicted annotations lie on documents outside the scored split, and on
+        how many documents: they are reported, never scored."""
+        ids = {d.id for d in self.documents}
+        docs = {a.doc_id for a in predictions.annotations if a.doc_id not in ids}
+        return sum(1 for a in predictions.annotations if a.doc_id in docs), len(docs)
 
     def statistics(self, predictions: AnnotationSet) -> Statistics:
         if self.task.kind == "stance":
@@ -195,7 +233,14 @@ class Evaluation:
             else report_or_set
         )
         assert predictions is not None
+        self._require_gold()
         statistics = self.statistics(predictions)
+        outside, documents = self.outside(predictions)
+        if outside:
+            statistics.notes.append(
+                f"{outside} predicted annotations on {documents} documents outside split "
+                f"{self.split!r} were not scored."
+            )
         result = SystemResult(predictions.name, self.task, self.signature(), statistics)
         result.scores = self._scores(statistics)
         return result

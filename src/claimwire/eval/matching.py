@@ -243,9 +243,40 @@ def match(
     return Matcher(gold, pred, min_overlap).match(scheme)
 
 
+def merge_same_label(spans: SpanSet) -> SpanSet:
+    """Same-label spans of one document that share a character, merged into their union.
+
+    The merged span keeps the unit of its first part. A set of spans and the same set with
+    every span repeated merge to the same spans, so repeating a span earns nothing.
+    """
+    if len(spans) < 2:
+        return spans
+    order = np.lexsort([spans.end, spans.start, spans.label, spans.doc])
+    doc, label, start, end, unit = (
+        a[order] for a in (spans.doc, spans.label, spans.start, spans.end, spans.unit)
+    )
+    first_of_group = np.ones(len(doc), dtype=bool)
+    first_of_group[1:] = (doc[1:] != doc[:-1]) | (label[1:] != label[:-1])
+    group = np.cumsum(first_of_group) - 1
+    big = int(end.max()) + 1
+    # the furthest end reached so far in the group (groups are sorted: group*big resets it)
+    reach = np.maximum.accumulate(group * big + end) - group * big
+    starts_anew = first_of_group.copy()
+    starts_anew[1:] |= start[1:] >= reach[:-1]
+    first = np.flatnonzero(starts_anew)
+    merged_end = np.maximum.reduceat(end, first)
+    return SpanSet(doc[first], label[first], start[first], merged_end, unit[first])
+
+
 def overlap_credit_by_unit(gold: SpanSet, pred: SpanSet, units: int) -> NDArray[np.float64]:
     """The propaganda-span scorer's character-overlap credit, per unit: columns
-    ``(Σ_s Σ_t |s∩t|/|s|, |S|, Σ_t Σ_s |s∩t|/|t|, |T|)`` over same-label pairs."""
+    ``(Σ_s Σ_t |s∩t|/|s|, |S|, Σ_t Σ_s |s∩t|/|t|, |T|)`` over same-label pairs.
+
+    Same-label spans that overlap are first merged on each side (:func:`merge_same_label`),
+    so every credit is at most 1 per span and P, R, F1 stay within [0, 1]: repeating or
+    nesting spans cannot inflate a score.
+    """
+    gold, pred = merge_same_label(gold), merge_same_label(pred)
     g, p, length = overlap_pairs(gold, pred, same_label=True)
     table = np.zeros((units, 4), dtype=np.float64)
     table[:, 0] = np.bincount(

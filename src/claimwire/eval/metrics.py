@@ -7,8 +7,10 @@ approximate randomization all re-aggregate those rows; nothing is re-matched.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 from numpy.typing import NDArray
@@ -63,13 +65,20 @@ class Interval:
 
 
 def percentile_interval(scores: Floats, confidence: float = 0.95) -> Interval:
-    """The central ``confidence`` interval of bootstrap scores (sacreBLEU: 2.5 % each side)."""
+    """The central ``confidence`` interval of B bootstrap scores, as sacreBLEU's
+    ``estimate_ci`` takes it: sorted scores ``[k]`` and ``[B − k − 1]`` (0-based) with
+    k = ⌊B · (1 − confidence) / 2⌋ — at B = 1000 and 95 %, the 26th and the 975th."""
     ordered = np.sort(np.asarray(scores, dtype=np.float64))
-    last = len(ordered) - 1
-    tail = (1 - confidence) / 2
-    low = ordered[int(np.floor(tail * last))]
-    high = ordered[int(np.ceil((1 - tail) * last))]
-    return Interval(float(low), float(high), float(ordered.mean()))
+    count = len(ordered)
+    if count == 0:
+        return Interval(0.0, 0.0, 0.0)
+    # exact rational arithmetic: 1000 * 0.025 must give 25, not 24.999…
+    tail = (1 - Fraction(str(confidence))) / 2
+    low_index = min(math.floor(count * tail), count - 1)
+    high_index = max(count - low_index - 1, low_index)
+    return Interval(
+        float(ordered[low_index]), float(ordered[high_index]), float(math.fsum(ordered) / count)
+    )
 
 
 def resample_weights(units: int, resamples: int, seed: int) -> Floats:
@@ -110,7 +119,13 @@ def paired_bootstrap(
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = DEFAULT_SEED,
 ) -> Significance:
-    """sacreBLEU's paired bootstrap: p = (#{|Δ* − mean Δ*| ≥ |Δ|} + 1) / (B + 1)."""
+    """Paired bootstrap: p = (#{|Δ* − mean Δ*| ≥ |Δ|} + 1) / (B + 1), Δ* the signed
+    differences A − B on each resample (centred: the null hypothesis of no difference).
+
+    sacreBLEU (``_paired_bs_test``) centres the *absolute* differences instead,
+    ``#{|Δ*| − mean |Δ*| > |Δ|}``, which compares a spread with a difference and rarely
+    rejects; centring the signed differences shifts the bootstrap distribution onto the
+    null hypothesis, the usual two-sided bootstrap test, and is what is done here."""
     observed = float(metric(stats_a.sum(0)) - metric(stats_b.sum(0)))
     weights = resample_weights(len(stats_a), resamples, seed)
     deltas = metric(weights @ stats_a) - metric(weights @ stats_b)

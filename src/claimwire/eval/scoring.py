@@ -7,6 +7,7 @@ tables (see :mod:`claimwire.eval.metrics`).
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from claimwire.annotation.schema import Schema
-from claimwire.eval.checker import AnnotationSet
+from claimwire.eval.checker import AnnotationSet, stance_key
 from claimwire.eval.matching import COR, PAR, Matcher, SpanSet, overlap_credit_by_unit
 from claimwire.eval.metrics import Floats, overlap_prf, safe_divide, span_prf
 from claimwire.eval.tasks import OVERLAP, Task
@@ -63,9 +64,15 @@ class SpanEncoder:
         self.units = units
         self.label_index = {label: i for i, label in enumerate(labels)}
 
+    def _content(self, annotation: Annotation) -> tuple[int, tuple[str, int, int, str, str, str]]:
+        return self.units.doc_index.get(annotation.doc_id, -1), content_key(annotation)
+
     def encode(self, annotations: Sequence[Annotation]) -> tuple[SpanSet, list[Annotation]]:
+        """Rows in content order (document, offsets, label, attributes, id), never in file
+        order: ties in matching are broken by content, and every float is summed in one
+        order whatever the order of the file."""
         rows, kept = [], []
-        for annotation in annotations:
+        for annotation in sorted(annotations, key=self._content):
             if not annotation.is_span or annotation.label not in self.label_index:
                 continue
             if annotation.doc_id not in self.units.doc_index:
@@ -82,6 +89,18 @@ class SpanEncoder:
             )
             kept.append(annotation)
         return SpanSet.from_tuples(rows), kept
+
+
+def content_key(annotation: Annotation) -> tuple[str, int, int, str, str, str]:
+    """An annotation's sort key by what it says (ties broken by id, never by position)."""
+    return (
+        annotation.doc_id,
+        annotation.start if annotation.start is not None else -1,
+        annotation.end if annotation.end is not None else -1,
+        annotation.label,
+        json.dumps(annotation.attributes, sort_keys=True, ensure_ascii=False, default=str),
+        annotation.id,
+    )
 
 
 def values_agree(gold: Any, predicted: Any, kind: str, tolerance: float) -> bool:
@@ -241,6 +260,9 @@ class SpanTaskScorer:
             for annotation in annotation_set.annotations:
                 if annotation.label == label and annotation.doc_id in self.units.doc_index:
                     surveys[annotation.doc_id][side].append(annotation)
+        for sides in surveys.values():
+            for listed in sides.values():
+                listed.sort(key=content_key)  # ties go to content, not to file order
         accuracy = np.zeros((self.units.count, 2 * len(fields)))
         error = np.zeros((self.units.count, 2))
         for doc_id, sides in surveys.items():
@@ -271,16 +293,6 @@ def _agreement(survey: Annotation, fields: list[str]) -> Callable[[Annotation], 
         return sum(other.attributes.get(f) == survey.attributes.get(f) for f in fields)
 
     return agree
-
-
-def stance_key(annotation: Annotation, holders: Mapping[str, Annotation]) -> tuple[str, str, str]:
-    """(document, holder, target), the holder named by its span when it is a SOURCE: two
-    annotation sets with their own ids still name the same holder the same way."""
-    holder = str(annotation.attributes.get("holder"))
-    source = holders.get(holder)
-    if source is not None and source.is_span:
-        holder = f"span:{source.start}-{source.end}"
-    return annotation.doc_id, holder, str(annotation.attributes.get("target"))
 
 
 class StanceScorer:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +14,7 @@ from claimwire.annotation.yaml_lines import line_of, load_yaml
 from claimwire.defaults import default_file
 from claimwire.errors import ClaimwireError
 from claimwire.eval.matching import SCHEMES
+from claimwire.files import sha256
 from claimwire.project import find_project
 
 OVERLAP = "overlap"
@@ -45,6 +48,18 @@ class Task:
     path: Path | None = field(default=None, compare=False)
 
     @property
+    def digest(self) -> str:
+        """8 hex digits of SHA-256 over what decides a score (labels, schemes, attributes,
+        relations, tolerance, classes…; not the description, the file or the default split):
+        a task changed under the same name gets another signature."""
+        definition = {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in ("description", "path", "split")
+        }
+        return sha256(json.dumps(definition, sort_keys=True, default=_plain))[:8]
+
+    @property
     def span_schemes(self) -> tuple[str, ...]:
         return tuple(s for s in self.schemes if s != OVERLAP)
 
@@ -57,6 +72,12 @@ class Task:
         if self.disclosure:
             names.append(self.disclosure)
         return tuple(dict.fromkeys(names))
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)
 
 
 def default_tasks_dir(release: Path | None = None) -> Path:
