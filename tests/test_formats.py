@@ -616,7 +616,8 @@ def test_an_inception_export_with_other_layers_is_read_and_they_are_reported(
         'xmlns:type2="http:///de/tudarmstadt/ukp/dkpro/core/api/metadata/type.ecore" '
         'xmi:version="2.0"><cas:NULL xmi:id="0"/>'
         f'<type2:DocumentMetaData xmi:id="1" sofa="12" begin="0" end="{len(DOCUMENT.text)}" '
-        f'language="fr" documentTitle="release-fr.txt" documentId={quoteattr(DOCUMENT.id)} '
+        # INCEpTION names the document by its file name: it is found by its text
+        'language="fr" documentTitle="release-fr.txt" documentId="release-fr.txt" '
         'isLastSegment="false"/>'
         f'<custom:Claimwire xmi:id="2" sofa="12" begin="{source.start}" end="{source.end}" '
         'label="SOURCE" source_kind="person" named="true"/>'
@@ -667,3 +668,13 @@ def test_convert_needs_one_direction_and_a_known_format(tmp_path: Path) -> None:
         unknown.returncode == 1 and "unknown format 'xml'; expected one of brat" in unknown.stderr
     )
     assert not out.exists() and "Traceback" not in both.stderr + unknown.stderr
+
+
+def test_two_documents_with_one_file_name_are_refused(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    twins = [replace(DOCUMENT, id="a/b"), replace(DOCUMENT, id="a_b")]
+    for name in ("brat", "inception"):
+        with pytest.raises(ClaimwireError, match="would share the file name 'a_b'"):
+            export_set(name, tmp_path / name, twins, AnnotationSet("x", (), ()), SCHEMA)
+        assert not (tmp_path / name).exists()

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from claimwire.errors import ClaimwireError
 from claimwire.model import Annotation, Quote, Relation
 
 
@@ -52,6 +53,22 @@ def file_stem(doc_id: str) -> str:
     """A document id as a file name stem that stays inside the folder it is written to."""
     stem = _UNSAFE.sub("_", doc_id).lstrip(".")
     return stem or "_"
+
+
+def file_stems(doc_ids: Iterable[str]) -> dict[str, str]:
+    """Each document id's file stem; two ids with one stem are refused (one would overwrite
+    the other)."""
+    stems: dict[str, str] = {}
+    owners: dict[str, str] = {}
+    for doc_id in doc_ids:
+        stem = file_stem(doc_id)
+        if stem in owners and owners[stem] != doc_id:
+            raise ClaimwireError(
+                f"documents {owners[stem]!r} and {doc_id!r} would share the file name {stem!r}"
+            )
+        owners[stem] = doc_id
+        stems[doc_id] = stem
+    return stems
 
 
 def span_annotation(

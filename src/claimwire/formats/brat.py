@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from claimwire.annotation.schema import Attribute, Schema
-from claimwire.formats.base import Imported, Loss, file_stem, span_annotation
+from claimwire.formats.base import Imported, Loss, file_stem, file_stems, span_annotation
 from claimwire.model import Annotation, Document, Relation
 
 CONF = "annotation.conf"
@@ -360,8 +360,10 @@ def write_brat_folder(
         links.setdefault(relation.doc_id, []).append(relation)
     losses: list[Loss] = []
     (folder / CONF).write_text(annotation_conf(schema), encoding="utf-8")
+    documents = list(documents)
+    stems = file_stems(d.id for d in documents)
     for document in documents:
-        stem = file_stem(document.id)
+        stem = stems[document.id]
         ann, lost = to_brat(
             document, by_doc.get(document.id, []), links.get(document.id, []), schema
         )

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from claimwire.annotation.schema import Schema
-from claimwire.formats.base import Imported, Loss, file_stem, span_annotation
+from claimwire.formats.base import Imported, Loss, file_stem, file_stems, span_annotation
 from claimwire.formats.conll import sentence_tokens
 from claimwire.model import Annotation, Document, Relation
 
@@ -155,9 +155,11 @@ def write_cas_folder(
     for relation in relations:
         links.setdefault(relation.doc_id, []).append(relation)
     losses: list[Loss] = []
+    documents = list(documents)
+    stems = file_stems(d.id for d in documents)
     for document in documents:
         cas, lost = to_cas(document, by_doc.get(document.id, []), links.get(document.id, []), ts)
-        cas.to_xmi(folder / f"{file_stem(document.id)}.xmi")
+        cas.to_xmi(folder / f"{stems[document.id]}.xmi")
         losses += lost
     return losses
 
@@ -176,7 +178,8 @@ def from_cas(
     )
     doc_id = getattr(metadata, "documentId", None) or path.stem
     by_stem = {file_stem(i): d for i, d in documents.items()}
-    document = documents.get(str(doc_id)) or by_stem.get(path.stem)
+    by_text = {d.text: d for d in documents.values()}
+    document = documents.get(str(doc_id)) or by_stem.get(path.stem) or by_text.get(cas.sofa_string)
     if document is None:
         return [f"{path}: document {doc_id!r} is not a document of the release"]
     if cas.sofa_string != document.text:
