@@ -178,7 +178,9 @@ def test_publish_uploads_one_commit_then_tags_it(hub: FakeHub, exported: Path) -
     assert len(hub.commits) == 1
     assert hub.tags == {"v1.0.0": hub.commits[0]}
     assert set(hub.files) == {
-        p.relative_to(exported).as_posix() for p in exported.rglob("*") if p.is_file()
+        p.relative_to(exported).as_posix()
+        for p in exported.rglob("*")
+        if p.is_file() and p.name != ".claimwire-export"  # the local marker stays local
     }
     for path, data in hub.files.items():
         if path.endswith(".parquet"):

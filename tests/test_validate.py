@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from claimwire.corpus.release import DIGEST, manifest_digest
 from claimwire.corpus.validate import CODES, WARNINGS, validate_release
 from claimwire.files import sha256
 
@@ -40,6 +42,31 @@ class Editor:
         self.save_manifest()
 
     def save_manifest(self) -> None:
+        """Write the manifest with its counts, splits and digest kept in step with the files."""
+        self._recount()
+        if DIGEST in self.manifest:
+            self.manifest[DIGEST] = manifest_digest(self.manifest)
+        (self.path / "MANIFEST.json").write_text(json.dumps(self.manifest), encoding="utf-8")
+
+    def _recount(self) -> None:
+        counts = self.manifest["counts"]
+        for key in ("annotations", "relations"):
+            path = self.path / f"{key}.jsonl"
+            if path.exists():
+                counts[key] = sum(1 for line in path.read_text().splitlines() if line.strip())
+        try:
+            documents = self.records("documents.jsonl")
+        except (OSError, json.JSONDecodeError):
+            return
+        counts.update(
+            documents=len(documents),
+            paragraphs=sum(len(d["paragraphs"]) for d in documents),
+            sentences=sum(len(d["sentences"]) for d in documents),
+            characters=sum(len(d["text"]) for d in documents),
+        )
+        self.manifest["splits"] = dict(Counter(d["split"] for d in documents))
+
+    def save_manifest_as_is(self) -> None:
         (self.path / "MANIFEST.json").write_text(json.dumps(self.manifest), encoding="utf-8")
 
     def document(self) -> dict[str, Any]:
@@ -143,11 +170,26 @@ BREAKERS: dict[str, Callable[[Editor], None]] = {
     "parent-not-found": lambda e: (e.manifest.update(parent="0.0.9"), e.save_manifest()),
     "version-not-newer": lambda e: _with_parent(e, "0.2.0"),
     "annotation-unaccounted": lambda e: _with_parent(e, "0.0.1", annotation=True),
+    "manifest-digest-mismatch": lambda e: (
+        e.manifest.update(created="1999"),
+        e.save_manifest_as_is(),
+    ),
+    "unlisted-file": lambda e: (e.path / "notes.txt").write_text("x", encoding="utf-8"),
+    "manifest-mismatch": lambda e: _forged_counts(e),
 }
+# Codes a broken copy of a release in place cannot show, each tested where it can be.
+ELSEWHERE = {"staging-folder": "test_integrity.py::test_a_staging_folder_never_validates"}
+
+
+def _forged_counts(editor: Editor) -> None:
+    """Counts edited, digest recomputed to match: only the recount catches it."""
+    editor.manifest["counts"]["sentences"] = 1
+    editor.manifest[DIGEST] = manifest_digest(editor.manifest)
+    editor.save_manifest_as_is()
 
 
 def test_every_code_has_a_broken_fixture() -> None:
-    assert set(BREAKERS) == set(CODES)
+    assert set(BREAKERS) | set(ELSEWHERE) == set(CODES) and not set(BREAKERS) & set(ELSEWHERE)
 
 
 def test_seed_release_passes(seed_release: Path) -> None:
@@ -165,7 +207,7 @@ def test_a_span_cutting_a_word_is_a_warning(seed_release: Path) -> None:
     assert validate_release(seed_release, max_level=3, warnings=True) == []
 
 
-@pytest.mark.parametrize("code", sorted(set(CODES) - WARNINGS))
+@pytest.mark.parametrize("code", sorted(set(BREAKERS) - WARNINGS))
 def test_broken_release_reports_code(seed_release: Path, code: str) -> None:
     BREAKERS[code](Editor(seed_release))
     problems = validate_release(seed_release)

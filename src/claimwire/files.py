@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
+import fcntl
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -35,31 +39,100 @@ def sha256(data: bytes | str | Path) -> str:
     return digest.hexdigest()
 
 
+# A staging (".NAME.claimwire-XXXXXXXX.tmp") or swapped-out (".old") folder beside its target.
+_LEFTOVER = re.compile(r"\..+\.claimwire-[a-z0-9_]{8}\.(?:tmp|old)")
+_RENAME_NOREPLACE = 1
+_AT_FDCWD = -100
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold the exclusive lock of ``folder`` (``flock`` on the folder itself: no lock file to
+    leave behind; the kernel releases it when its holder exits, however it exits). Refused at
+    once if another process holds it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ClaimwireError(
+                "another claimwire process is writing here; try again once it has finished",
+                file=folder,
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def clean_stale_staging(folder: Path) -> list[Path]:
+    """Remove the staging folders dead writers left in ``folder``; call it holding
+    :func:`folder_lock`, so that no live writer has one there."""
+    removed = []
+    for entry in sorted(folder.iterdir()):
+        if _LEFTOVER.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
+def rename_no_replace(source: Path, target: Path) -> None:
+    """Rename ``source`` to ``target``, failing with FileExistsError if ``target`` exists, even
+    when it appeared a moment ago (``renameat2(RENAME_NOREPLACE)`` where the system has it)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is not None:
+        args = (_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _RENAME_NOREPLACE)
+        if renameat2(*args) == 0:
+            return
+        error = ctypes.get_errno()
+        if error not in (errno.ENOSYS, errno.EINVAL):  # else: no support here, fall back
+            raise OSError(error, os.strerror(error), str(target))
+    if os.path.lexists(target):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target))
+    os.rename(source, target)
+
+
 @contextlib.contextmanager
 def atomic_directory(final: Path, *, replace: bool = False) -> Iterator[Path]:
     """Yield a temporary folder beside ``final``; rename it to ``final`` only on success.
 
-    Without ``replace``, an existing ``final`` is refused; with it, the old folder is swapped
-    out only once the new one is complete. If the body raises, the temporary folder is
-    removed and ``final`` is left exactly as it was.
+    One writer per parent folder at a time (its lock); staging folders that dead writers left
+    there are removed first. Without ``replace``, an existing ``final`` is refused, and so is one
+    that appears while the body runs: an existing folder is never moved aside. With
+    ``replace``, the old folder is swapped out only once the new one is complete. If the body
+    raises, the temporary folder is removed and ``final`` is left exactly as it was.
     """
     if final.exists() and not replace:
         raise ClaimwireError("already exists; released versions are never rewritten", file=final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
-    staging.chmod(0o777 & ~_umask())  # mkdtemp's private 0700 is not what a release should be
-    try:
-        yield staging
-        if final.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
-            os.rename(final, old / final.name)
-            os.rename(staging, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with folder_lock(final.parent):
+        clean_stale_staging(final.parent)
+        staging = Path(
+            tempfile.mkdtemp(prefix=f".{final.name}.claimwire-", suffix=".tmp", dir=final.parent)
+        )
+        staging.chmod(0o777 & ~_umask())  # mkdtemp's private 0700 is not what a release should be
+        try:
+            yield staging
+            if replace and final.exists():
+                old = Path(
+                    tempfile.mkdtemp(
+                        prefix=f".{final.name}.claimwire-", suffix=".old", dir=final.parent
+                    )
+                )
+                os.rename(final, old / final.name)
+                os.rename(staging, final)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                try:
+                    rename_no_replace(staging, final)
+                except FileExistsError:
+                    raise ClaimwireError(
+                        "appeared while this one was being written; nothing was replaced",
+                        file=final,
+                    ) from None
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
 
 
 @contextlib.contextmanager
@@ -79,6 +152,21 @@ def atomic_writer(path: Path) -> Iterator[TextIO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def stage_text(path: Path, text: str) -> Path:
+    """Write ``text`` to a temporary file beside ``path`` and return it: the caller makes it
+    ``path`` with ``os.replace`` (which cannot fail for want of space) or removes it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(temporary, 0o666 & ~_umask())
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return Path(temporary)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

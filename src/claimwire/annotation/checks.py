@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from claimwire.annotation.schema import Schema, load_schema
-from claimwire.corpus.release import SCHEMA
+from claimwire.corpus.release import DIGEST, MANIFEST, SCHEMA, open_release, read_manifest
 from claimwire.corpus.validate import MAX_LEVEL, Problem, SchemaCheck, validate_release
+from claimwire.errors import ClaimwireError
 from claimwire.model import Annotation, Relation
 
 
@@ -24,8 +26,15 @@ def schema_check(schema: Schema) -> SchemaCheck:
 
 
 def release_schema(path: Path) -> Schema | None:
-    """The schema a release was built with (its own ``schema.yaml``), if it has one."""
-    return load_schema(path / SCHEMA) if (path / SCHEMA).exists() else None
+    """The schema a release was built with (its own ``schema.yaml``) if its manifest lists it:
+    an unlisted file dropped into a release is never used."""
+    if not (path / SCHEMA).is_file():
+        return None
+    try:
+        listed = SCHEMA in read_manifest(path)["files"]
+    except ClaimwireError:
+        listed = False
+    return load_schema(path / SCHEMA) if listed else None
 
 
 def schema_of(path: Path) -> Schema:
@@ -33,7 +42,45 @@ def schema_of(path: Path) -> Schema:
     return release_schema(path) or load_schema()
 
 
-def validate(path: Path, max_level: int = MAX_LEVEL, warnings: bool = False) -> list[Problem]:
-    """Validate a release at every level, level 4 against the release's own schema."""
+def _summary_problems(path: Path, schema: Schema) -> list[Problem]:
+    """The manifest's ``gold_summary`` against the one recomputed from the release's gold."""
+    stated = read_manifest(path).get("gold_summary")
+    if stated is None:
+        return []
+    release = open_release(path, verify=False)
+    recomputed = schema.summarize(list(release.annotations()), list(release.relations()))
+    if json.loads(json.dumps(recomputed)) == stated:
+        return []
+    message = "gold_summary differs from the one recomputed from the gold"
+    return [Problem(1, "manifest-mismatch", message, MANIFEST)]
+
+
+def validate(
+    path: Path, max_level: int = MAX_LEVEL, warnings: bool = False, *, staged: bool = False
+) -> list[Problem]:
+    """Validate a release at every level, level 4 against the release's own schema; the
+    manifest's gold summary is recomputed with that schema."""
     schema = release_schema(path) if max_level >= 4 else None
-    return validate_release(path, max_level, schema_check(schema) if schema else None, warnings)
+    problems = validate_release(
+        path, max_level, schema_check(schema) if schema else None, warnings, staged=staged
+    )
+    if schema is not None and not any(p.level == 1 for p in problems):
+        problems += _summary_problems(path, schema)
+    return problems
+
+
+def legacy_note(path: Path) -> str | None:
+    """A warning for a release whose manifest carries no digest of its own (built before
+    manifests had one): its counts and summary are recomputed, its other fields are not
+    protected."""
+    try:
+        manifest = read_manifest(path)
+    except ClaimwireError:
+        return None
+    if DIGEST in manifest:
+        return None
+    return (
+        f"release {manifest.get('version', path.name)} is a legacy release: its MANIFEST.json "
+        f"has no {DIGEST}; counts, splits, gold summary and file checksums were checked "
+        "against the files, dates and other fields cannot be"
+    )

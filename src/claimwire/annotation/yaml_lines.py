@@ -17,7 +17,17 @@ class LinedDict(dict[str, Any]):
 
 
 class _LineLoader(yaml.SafeLoader):
-    pass
+    """Safe loading without aliases: ``*name`` could expand a few bytes into gigabytes."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                "aliases (*name) are not accepted; write the value out",
+                self.peek_event().start_mark,  # type: ignore[no-untyped-call]
+            )
+        return super().compose_node(parent, index)
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LinedDict:
@@ -35,15 +45,20 @@ def line_of(node: Any) -> int | None:
 
 
 def load_yaml(path: Path) -> Any:
-    """Parse a YAML file; syntax errors and unreadable files are located errors."""
+    """Parse a YAML file (safely, without aliases); syntax errors, unreadable files and
+    nesting too deep to parse are located errors. Every YAML claimwire reads comes here."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ClaimwireError("file not found", file=path) from None
+    except IsADirectoryError:
+        raise ClaimwireError("is a folder, expected a YAML file", file=path) from None
     except UnicodeDecodeError as error:
         raise ClaimwireError(f"not valid UTF-8 at byte {error.start}", file=path) from None
     try:
         return yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
+    except RecursionError:
+        raise ClaimwireError("nested too deeply to read", file=path) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error)

@@ -10,11 +10,19 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from claimwire.annotation.checks import legacy_note
 from claimwire.annotation.checks import validate as validate_release
 from claimwire.annotation.gold import gold_files, resolve_gold
 from claimwire.annotation.schema import CODES as SCHEMA_CODES
 from claimwire.annotation.schema import default_schema_path, load_schema
-from claimwire.cli.common import chosen_release, console, print_json, progress_bar, project
+from claimwire.cli.common import (
+    chosen_release,
+    console,
+    err_console,
+    print_json,
+    progress_bar,
+    project,
+)
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD
 from claimwire.corpus.release import build_release, diff_releases, open_release
 from claimwire.corpus.stats import release_stats
@@ -31,7 +39,7 @@ def _is_annotation_set(path: Path) -> bool:
 
 
 def _validation_messages(path: Path) -> list[str]:
-    return [str(problem) for problem in validate_release(path)]
+    return [str(problem) for problem in validate_release(path, staged=True)]
 
 
 def _surveys_table(summary: dict[str, Any]) -> Table | None:
@@ -150,14 +158,19 @@ def validate(
 
     Prints one line per problem and PASSED or FAILED with N errors; exits 1 on failure.
     """
-    problems = validate_release(chosen_release(path), level, warnings=True)
+    release = chosen_release(path)
+    problems = validate_release(release, level, warnings=True)
     failed = any(not p.is_warning for p in problems)
+    legacy = legacy_note(release)
+    if legacy:
+        err_console.print(f"[yellow]warning:[/] {escape(legacy)}", highlight=False, soft_wrap=True)
     if as_json:
         print_json(
             {
                 "passed": not failed,
                 "summary": summarize(problems),
                 "problems": [p.to_dict() for p in problems],
+                "warnings": [legacy] if legacy else [],
             }
         )
     else:

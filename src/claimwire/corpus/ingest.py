@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from claimwire.annotation.yaml_lines import load_yaml
 from claimwire.corpus.identity import SPLIT_NAMES, assign_split, document_id
 from claimwire.corpus.language import identify_language
 from claimwire.corpus.metadata import extract_metadata
@@ -87,15 +86,7 @@ def _sidecar(path: Path) -> dict[str, Any]:
     sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
     if not sidecar.exists():
         return {}
-    try:
-        data = yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise ClaimwireError(
-            f"not valid YAML: {getattr(error, 'problem', error)}",
-            file=sidecar,
-            line=mark.line + 1 if mark else None,
-        ) from None
+    data = load_yaml(sidecar) or {}
     if not isinstance(data, dict):
         raise ClaimwireError("expected a mapping of metadata fields", file=sidecar)
     _check_overrides(data, sidecar, None)

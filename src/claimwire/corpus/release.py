@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
 import re
 import shutil
 from collections import defaultdict
@@ -26,7 +28,7 @@ from claimwire.corpus.ingest import build_document, raw_files, read_raw
 from claimwire.corpus.reanchor import Anchoring, reanchor
 from claimwire.corpus.segment import SentenceSegmenter
 from claimwire.errors import ClaimwireError
-from claimwire.files import atomic_directory, atomic_write_text, sha256
+from claimwire.files import atomic_directory, atomic_write_text, sha256, stage_text
 from claimwire.model import Annotation, Document, Relation, read_records, write_records
 
 DOCUMENTS = "documents.jsonl"
@@ -35,6 +37,7 @@ RELATIONS = "relations.jsonl"
 MANIFEST = "MANIFEST.json"
 CHANGES = "CHANGES.md"
 SCHEMA = "schema.yaml"
+DIGEST = "manifest_sha256"  # the manifest's own digest (releases built before it lack one)
 DATA_FILES = (DOCUMENTS, ANNOTATIONS, RELATIONS, CHANGES)
 """Files every release has; ``schema.yaml`` is there too when the release has a schema."""
 CHANGELOG = "CHANGELOG.md"
@@ -88,19 +91,46 @@ def read_manifest(path: Path) -> dict[str, Any]:
     return manifest
 
 
-def checksum_problems(path: Path, manifest: dict[str, Any]) -> list[tuple[str, str]]:
-    """``(file, problem)`` for every data file that is missing or differs from the manifest."""
+def manifest_digest(manifest: dict[str, Any]) -> str:
+    """SHA-256 of the manifest's canonical JSON, without its own ``manifest_sha256`` key."""
+    body = {key: value for key, value in manifest.items() if key != DIGEST}
+    return sha256(json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
+
+
+def checksum_problems(path: Path, manifest: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """``(file, code, problem)`` for a manifest whose digest does not match, every data file
+    that is missing or differs from the manifest, and every file the manifest does not list."""
     problems = []
+    recorded = manifest.get(DIGEST)
+    if recorded is not None and recorded != manifest_digest(manifest):
+        problems.append(
+            (MANIFEST, "manifest-digest-mismatch", f"{DIGEST} differs: MANIFEST.json was edited")
+        )
     listed = [name for name in manifest["files"] if name not in DATA_FILES]
     for name in (*DATA_FILES, *listed):
         entry = manifest["files"].get(name)
         file_path = path / name
-        if entry is None:
-            problems.append((name, "not listed in MANIFEST.json"))
-        elif not file_path.exists():
-            problems.append((name, "missing"))
+        if not isinstance(entry, dict):
+            problems.append((name, "missing-file", "not listed in MANIFEST.json"))
+        elif not file_path.is_file():
+            problems.append((name, "missing-file", "missing"))
         elif sha256(file_path) != entry.get("sha256"):
-            problems.append((name, "sha256 differs from MANIFEST.json: the file was modified"))
+            problems.append(
+                (
+                    name,
+                    "checksum-mismatch",
+                    "sha256 differs from MANIFEST.json: the file was modified",
+                )
+            )
+    for extra in sorted(p.name for p in path.iterdir()):
+        if extra != MANIFEST and extra not in manifest["files"]:
+            problems.append(
+                (
+                    extra,
+                    "unlisted-file",
+                    "not listed in MANIFEST.json; a release holds only its listed files",
+                )
+            )
     return problems
 
 
@@ -108,7 +138,7 @@ def open_release(path: Path, verify: bool = True) -> Release:
     """Open a release; with ``verify`` every file's checksum must match the manifest."""
     manifest = read_manifest(path)
     if verify:
-        for name, problem in checksum_problems(path, manifest):
+        for name, _, problem in checksum_problems(path, manifest):
             raise ClaimwireError(f"checksum check failed: {problem}", file=path / name)
     return Release(path, manifest)
 
@@ -121,19 +151,27 @@ def release_versions(releases_dir: Path) -> list[str]:
     return sorted(versions, key=parse_version)
 
 
-def write_changelog(releases_dir: Path) -> Path:
-    """Regenerate ``CHANGELOG.md`` beside the releases folder from every release's entry."""
+def changelog_text(releases_dir: Path, staged: tuple[str, Path] | None = None) -> str:
+    """The corpus changelog from every release's entry (and a staged release's, if given)."""
+    folders = {version: releases_dir / version for version in release_versions(releases_dir)}
+    if staged is not None:
+        folders[staged[0]] = staged[1]
     entries = [
-        (releases_dir / version / CHANGES).read_text(encoding="utf-8")
-        for version in reversed(release_versions(releases_dir))
-        if (releases_dir / version / CHANGES).exists()
+        (folders[version] / CHANGES).read_text(encoding="utf-8")
+        for version in sorted(folders, key=parse_version, reverse=True)
+        if (folders[version] / CHANGES).exists()
     ]
     header = (
         "# Corpus changelog\n\nGenerated from each release's CHANGES.md by "
         "`claimwire corpus build`; do not edit by hand.\n\n"
     )
+    return header + "\n".join(entries)
+
+
+def write_changelog(releases_dir: Path) -> Path:
+    """Regenerate ``CHANGELOG.md`` beside the releases folder from every release's entry."""
     path = releases_dir.parent / CHANGELOG
-    atomic_write_text(path, header + "\n".join(entries))
+    atomic_write_text(path, changelog_text(releases_dir))
     return path
 
 
@@ -281,6 +319,16 @@ def compare_annotations(
     return report
 
 
+@contextlib.contextmanager
+def _removed_on_failure(paths: list[Path]) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        for path in paths:
+            path.unlink(missing_ok=True)
+        raise
+
+
 def build_release(
     raw_dir: Path,
     releases_dir: Path,
@@ -316,7 +364,8 @@ def build_release(
     if not files:
         raise ClaimwireError("no raw inputs (.txt, .html, .jsonl) found", file=raw_dir)
     target = releases_dir / version
-    with atomic_directory(target) as staging:
+    pending: list[Path] = []
+    with _removed_on_failure(pending), atomic_directory(target) as staging:
         parent_index = _index(parent_release.documents()) if parent_release else {}
         duplicates: list[Duplicate] = []
         index, changed, counter = _ingest(
@@ -389,6 +438,7 @@ def build_release(
         }
         if summarize is not None:
             manifest["gold_summary"] = summarize(kept, links)
+        manifest[DIGEST] = manifest_digest(manifest)
         (staging / MANIFEST).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
@@ -399,7 +449,11 @@ def build_release(
                 f"the built release does not validate; nothing was written:\n  {shown}",
                 file=target,
             )
-    changelog = write_changelog(releases_dir)
+        # the changelog is staged too: a full disk fails the build before the release appears,
+        # and os.replace after the rename cannot fail for want of space
+        changelog = releases_dir.parent / CHANGELOG
+        pending.append(stage_text(changelog, changelog_text(releases_dir, (version, staging))))
+    os.replace(pending.pop(), changelog)
     return BuildReport(target, manifest, doc_changes, ann_changes, changelog, duplicates)
 
 

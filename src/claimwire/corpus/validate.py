@@ -44,6 +44,10 @@ CODES: dict[str, tuple[int, str]] = {
     "manifest-invalid": (1, "MANIFEST.json is not valid JSON or lacks a required key"),
     "version-mismatch": (1, "the manifest's version is not the folder's name or not semver"),
     "checksum-mismatch": (1, "a file's sha256 differs from MANIFEST.json"),
+    "manifest-digest-mismatch": (1, "MANIFEST.json's own sha256 does not match its content"),
+    "unlisted-file": (1, "a file in the release folder is not listed in MANIFEST.json"),
+    "manifest-mismatch": (1, "MANIFEST.json's counts or summary differ from the files"),
+    "staging-folder": (1, "the folder is a build's staging folder, not a release"),
     "bad-json": (1, "a line is not a JSON object"),
     "bad-record": (1, "a record lacks a field or has one of the wrong type"),
     "count-mismatch": (1, "a file's record count differs from MANIFEST.json"),
@@ -156,9 +160,14 @@ class ReleaseValidator:
     """Validates one release folder up to a level; see the module docstring."""
 
     def __init__(
-        self, path: Path, max_level: int = MAX_LEVEL, schema_check: SchemaCheck | None = None
+        self,
+        path: Path,
+        max_level: int = MAX_LEVEL,
+        schema_check: SchemaCheck | None = None,
+        staged: bool = False,
     ) -> None:
         self.path = path
+        self.staged = staged  # a build validating its own staging folder
         self.max_level = max_level
         self.schema_check = schema_check
         self.problems: list[Problem] = []
@@ -176,11 +185,22 @@ class ReleaseValidator:
         by_document: dict[str, list[tuple[int, Annotation]]] = defaultdict(list)
         for lineno, ann in annotations:
             by_document[ann.doc_id].append((lineno, ann))
+        counts: Counter[str] = Counter()
+        splits: Counter[str] = Counter()
         for lineno, doc in self._records(DOCUMENTS, Document):
             if self.max_level >= 2:
                 self._check_document(lineno, doc)
                 self._check_offsets(doc.text, by_document.get(doc.id, []))
             self.documents.add(doc.id)
+            counts.update(
+                documents=1,
+                paragraphs=len(doc.paragraphs),
+                sentences=len(doc.sentences),
+                characters=len(doc.text),
+            )
+            splits[doc.split] += 1
+        counts.update(annotations=len(annotations), relations=len(relations))
+        self._check_counts(counts, splits)
         if self.max_level >= 2:
             self._check_annotation_ids(annotations)
             self._check_relations(relations)
@@ -217,16 +237,18 @@ class ReleaseValidator:
             parse_version(version)
         except ClaimwireError as error:
             self._add("version-mismatch", error.message, file=MANIFEST)
-        staged = self.path.name.startswith(".")  # a build's staging folder, not yet renamed
-        if not staged and version != self.path.name:
+        if self.path.name.startswith(".") and not self.staged:
+            self._add(
+                "staging-folder", "a build's staging folder is never a release", file=MANIFEST
+            )
+        elif not self.staged and version != self.path.name:
             self._add(
                 "version-mismatch",
                 f"manifest says {version}, folder is {self.path.name}",
                 file=MANIFEST,
             )
         ok = True
-        for name, problem in checksum_problems(self.path, manifest):
-            code = "missing-file" if problem == "missing" else "checksum-mismatch"
+        for name, code, problem in checksum_problems(self.path, manifest):
             self._add(code, f"{name}: {problem}", file=name)
             ok = ok and code != "missing-file"
         return ok
@@ -252,6 +274,24 @@ class ReleaseValidator:
         expected = self.manifest["files"].get(name, {}).get("records")
         if expected is not None and expected != count:
             self._add("count-mismatch", f"{count} records, manifest says {expected}", file=name)
+
+    def _check_counts(self, counts: Counter[str], splits: Counter[str]) -> None:
+        """The manifest's counts and splits, recomputed from the files."""
+        stated = self.manifest.get("counts")
+        for key, value in stated.items() if isinstance(stated, dict) else []:
+            if key in counts and counts[key] != value:
+                self._add(
+                    "manifest-mismatch",
+                    f"counts.{key} is {value}, the files hold {counts[key]}",
+                    file=MANIFEST,
+                )
+        stated_splits = self.manifest.get("splits")
+        if stated_splits is not None and stated_splits != dict(splits):
+            self._add(
+                "manifest-mismatch",
+                f"splits say {stated_splits}, the documents have {dict(sorted(splits.items()))}",
+                file=MANIFEST,
+            )
 
     def _check_document(self, lineno: int, doc: Document) -> None:
         where = {"file": DOCUMENTS, "line": lineno, "doc": doc.id}
@@ -373,12 +413,15 @@ def validate_release(
     max_level: int = MAX_LEVEL,
     schema_check: SchemaCheck | None = None,
     warnings: bool = False,
+    *,
+    staged: bool = False,
 ) -> list[Problem]:
     """All problems found in the release at ``path`` up to ``max_level``; warnings
-    (:data:`WARNINGS`) only when asked for."""
+    (:data:`WARNINGS`) only when asked for (``staged``: a build checking its own staging
+    folder, the only time such a folder is validated)."""
     if not path.is_dir():
         raise ClaimwireError("release folder not found", file=path)
-    problems = ReleaseValidator(path, max_level, schema_check).run()
+    problems = ReleaseValidator(path, max_level, schema_check, staged).run()
     return problems if warnings else [p for p in problems if not p.is_warning]
 
 

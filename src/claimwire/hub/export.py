@@ -20,7 +20,7 @@ from claimwire import __version__
 from claimwire.annotation.checks import schema_of, validate
 from claimwire.annotation.schema import Schema
 from claimwire.corpus.identity import SPLIT_NAMES
-from claimwire.corpus.release import CHANGES, Release, open_release
+from claimwire.corpus.release import CHANGES, MANIFEST, Release, open_release
 from claimwire.errors import ClaimwireError
 from claimwire.files import atomic_directory, sha256
 from claimwire.hub.card import render_card
@@ -92,6 +92,37 @@ def card_metadata(
     }
 
 
+EXPORT_MARKER = ".claimwire-export"
+_PROTECTED = (MANIFEST, "claimwire.toml", ".git")  # a release, a project, a repository
+
+
+def _check_replaceable(out: Path, force: bool) -> None:
+    """``out`` may be written: absent or empty, or with ``force`` a folder an earlier export
+    made (its marker) that holds no release, project or repository."""
+    if out.exists() and not out.is_dir():
+        raise ClaimwireError("exists and is not a folder", file=out)
+    inside = next((p for p in out.resolve().parents if (p / MANIFEST).is_file()), None)
+    if inside is not None:
+        raise ClaimwireError(f"is inside the release {inside}: releases are immutable", file=out)
+    if not out.exists() or not any(out.iterdir()):
+        return
+    if not force:
+        raise ClaimwireError("exists and is not empty; pass --force to replace it", file=out)
+    if not (out / EXPORT_MARKER).is_file():
+        raise ClaimwireError(
+            f"--force replaces only a folder made by `hub export` (it holds {EXPORT_MARKER}); "
+            "this one does not: choose an empty or new --out",
+            file=out,
+        )
+    for name in _PROTECTED:
+        found = next(iter(out.rglob(name)), None)
+        if found is not None:
+            raise ClaimwireError(
+                f"--force refused: it holds {found.relative_to(out)}, which is never replaced",
+                file=out,
+            )
+
+
 def export_release(
     release_path: Path, out: Path, *, force: bool = False, repo_id: str | None = None
 ) -> list[ExportedFile]:
@@ -104,8 +135,7 @@ def export_release(
             "fix it before publishing",
             file=release_path,
         )
-    if out.exists() and any(out.iterdir()) and not force:
-        raise ClaimwireError("exists and is not empty; pass --force to replace it", file=out)
+    _check_replaceable(out, force)
     release = open_release(release_path)
     schema: Schema = schema_of(release_path)
     tables = release_tables(release, schema)
@@ -139,6 +169,11 @@ def export_release(
             + card,
             encoding="utf-8",
         )
+        (staging / EXPORT_MARKER).write_text(
+            f"A claimwire export of release {release.version}; `hub export --force` may replace "
+            "this folder.\n",
+            encoding="utf-8",
+        )
         document = croissant(release, tables, checksums, __version__, repo_id)
         (staging / "croissant.json").write_text(
             json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
@@ -146,5 +181,5 @@ def export_release(
     return [
         ExportedFile(p.relative_to(out).as_posix(), p.stat().st_size, sha256(p))
         for p in sorted(out.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.name != EXPORT_MARKER
     ]

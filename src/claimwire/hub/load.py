@@ -15,7 +15,7 @@ from typing import Any
 
 from claimwire.corpus.release import MANIFEST
 from claimwire.errors import ClaimwireError
-from claimwire.hub.export import export_release
+from claimwire.hub.export import EXPORT_MARKER, export_release
 from claimwire.hub.tables import BUILDERS, DEFAULT_CONFIG
 from claimwire.names import check_repo_id
 
@@ -41,6 +41,10 @@ def load_corpus(
         export_release(path, export / "data", force=True)
         return datasets.load_dataset(str(export / "data"), config, cache_dir=cache)
     if path.is_dir():
+        if not (path / EXPORT_MARKER).is_file():
+            raise ClaimwireError(
+                "neither a release (MANIFEST.json) nor a `hub export` folder", file=path
+            )
         return datasets.load_dataset(str(path), config, cache_dir=cache)
     version = _VERSION.fullmatch(str(source))
     if version is None:

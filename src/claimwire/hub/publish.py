@@ -15,7 +15,7 @@ from pathlib import Path
 
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
-from claimwire.hub.export import ExportedFile, export_release
+from claimwire.hub.export import EXPORT_MARKER, ExportedFile, export_release
 from claimwire.names import check_repo_id
 
 
@@ -101,6 +101,7 @@ def _upload(
             repo_type="dataset",
             commit_message=f"claimwire release {tag}",
             commit_description=f"Corpus release {tag}, exported by claimwire.",
+            ignore_patterns=[EXPORT_MARKER],
         )
         api.create_tag(
             repo_id,
