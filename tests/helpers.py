@@ -77,3 +77,14 @@ def make_project(root: Path) -> Path:
         (root / folder).mkdir(parents=True, exist_ok=True)
     (root / "claimwire.toml").write_text(f'name = "{root.name}"\n', encoding="utf-8")
     return root
+
+
+def one_error_line(stderr: str) -> bool:
+    """stderr holds exactly one error, on one line (notes such as the release used may precede
+    it), and no traceback."""
+    lines = stderr.strip().splitlines()
+    return (
+        "Traceback" not in stderr
+        and len([line for line in lines if line.startswith("error:")]) == 1
+        and lines[-1].startswith("error:")
+    )

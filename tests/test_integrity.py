@@ -16,7 +16,7 @@ from claimwire.corpus.release import DIGEST, build_release, manifest_digest
 from claimwire.errors import ClaimwireError
 from claimwire.files import atomic_directory, clean_stale_staging, folder_lock
 
-from .helpers import REPO, SEED_RAW, run_cli
+from .helpers import REPO, SEED_RAW, one_error_line, run_cli
 
 RELEASES = REPO / "corpus" / "releases"
 
@@ -119,7 +119,7 @@ def test_two_cli_builds_at_once_one_wins_one_says_why(tmp_path: Path) -> None:
     codes = sorted(code for code, _ in outputs)
     assert codes == [0, 1], outputs
     [error] = [err for code, err in outputs if code]
-    assert "Traceback" not in error and len(error.strip().splitlines()) == 1, error
+    assert "Traceback" not in error and one_error_line(error), error
     assert run_cli("corpus", "validate", releases / "1.1.0").returncode == 0
 
 
@@ -235,7 +235,7 @@ def test_export_force_never_replaces_a_release_or_its_parents(project: Path, out
         "hub", "export", project / "corpus/releases/1.0.0", "--out", project / out, "--force"
     )
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert one_error_line(result.stderr), result.stderr
     assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
 
 
