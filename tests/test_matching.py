@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nervaluate import Evaluator
 
-from claimwire.eval.matching import OUTCOMES, SCHEMES, SpanSet, match
+from claimwire.eval.matching import OUTCOMES, SCHEMES, SpanSet, match, overlap_pairs
 from claimwire.eval.metrics import span_prf
 
 LABELS = ["CLAIM", "SOURCE", "CUE"]
@@ -163,3 +163,48 @@ def test_duplicate_spans_match_as_multisets() -> None:
     assert counts(gold, [[(0, 0, 5)] * 3], "strict").tolist() == [2, 0, 0, 0, 1]
     assert counts([[(0, 0, 5)]], [[(1, 0, 5)]], "strict").tolist() == [0, 1, 0, 0, 0]
     random.seed(0)
+
+
+span_lists = st.lists(
+    st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 40), st.integers(1, 40)),
+    max_size=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(span_lists, span_lists, st.sampled_from([0.0, 0.01, 0.5]), st.booleans())
+def test_overlap_pairs_are_every_overlapping_pair(
+    gold_raw, pred_raw, min_overlap, same_label
+) -> None:  # type: ignore[no-untyped-def]
+    """Against the definition, pair by pair (nested spans, shared starts, covering spans)."""
+
+    def spans(raw: list[tuple[int, int, int, int]]) -> SpanSet:
+        return SpanSet.from_tuples((d, lab, s, s + n, 0) for d, lab, s, n in raw)
+
+    gold, pred = spans(gold_raw), spans(pred_raw)
+    expected = set()
+    for i in range(len(gold)):
+        for j in range(len(pred)):
+            length = min(gold.end[i], pred.end[j]) - max(gold.start[i], pred.start[j])
+            if (
+                gold.doc[i] == pred.doc[j]
+                and length > 0
+                and length >= min_overlap * (gold.end[i] - gold.start[i])
+                and (not same_label or gold.label[i] == pred.label[j])
+            ):
+                expected.add((i, j, int(length)))
+    g, p, length = overlap_pairs(gold, pred, min_overlap, same_label)
+    found = list(zip(g.tolist(), p.tolist(), length.tolist(), strict=True))
+    assert sorted(found) == found and set(found) == expected and len(found) == len(expected)
+
+
+def test_a_span_covering_the_document_overlaps_each_prediction_once() -> None:
+    """The case that made the running-maximum walk quadratic: one gold span covers all."""
+    n = 2000
+    gold = SpanSet.from_tuples(
+        [(0, 0, 0, 10 * n, 0), *((0, 0, 10 * i, 10 * i + 5, 0) for i in range(n))]
+    )
+    pred = SpanSet.from_tuples((0, 0, 10 * i + 1, 10 * i + 4, 0) for i in range(n))
+    g, p, _ = overlap_pairs(gold, pred)
+    assert len(g) == 2 * n
+    assert np.bincount(p).tolist() == [2] * n

@@ -6,13 +6,16 @@ import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
+from claimwire.eval import metrics
 from claimwire.eval.matching import SpanSet, overlap_credit_by_unit
 from claimwire.eval.metrics import (
     approximate_randomization,
     bootstrap_interval,
     overlap_prf,
     paired_bootstrap,
+    percentile_interval,
     resample_weights,
+    resampled_totals,
     span_prf,
 )
 from claimwire.eval.scoring import stance_scores
@@ -105,3 +108,38 @@ def test_stance_scores_equal_scikit_learn(seed: int) -> None:
     p, r, f, _ = precision_recall_fscore_support(gold, pred, labels=classes, zero_division=0)
     assert np.allclose(ours["precision"], p) and np.allclose(ours["recall"], r)
     assert np.allclose(ours["f1"], f)
+
+
+def test_small_bootstraps_keep_their_multinomial_weights() -> None:
+    """Below the dense limit the totals are the multinomial weights' (results unchanged)."""
+    totals = resampled_totals(STATS_A, 500, seed=3)
+    assert np.array_equal(totals, resample_weights(UNITS, 500, seed=3) @ STATS_A)
+
+
+def test_large_bootstraps_draw_poisson_weights_in_unit_batches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past the limit, each unit's weight is Poisson(1), drawn a batch of units at a time: the
+    totals equal the dense matrix of those same draws, and the interval is close to the
+    multinomial bootstrap's."""
+    stats = np.random.default_rng(1).integers(0, 5, size=(3000, 5)).astype(float)
+    dense = resampled_totals(stats, 400, seed=8)
+    monkeypatch.setattr(metrics, "DENSE_CELLS", 0)
+    monkeypatch.setattr(metrics, "UNIT_BATCH", 700)
+    rng = np.random.default_rng(8)
+    weights = np.hstack(
+        [
+            rng.poisson(1.0, size=(400, len(range(s, min(s + 700, 3000)))))
+            for s in range(0, 3000, 700)
+        ]
+    )
+    poisson = resampled_totals(stats, 400, seed=8)
+    assert np.allclose(poisson, weights @ stats)
+    assert abs(weights.sum(1).mean() - 3000) < 10  # sizes vary: mean 3000, sd √3000
+    multinomial_ci = percentile_interval(f1(dense))
+    poisson_ci = percentile_interval(f1(poisson))
+    width = multinomial_ci.high - multinomial_ci.low
+    assert abs(poisson_ci.low - multinomial_ci.low) < 0.25 * width
+    assert abs(poisson_ci.high - multinomial_ci.high) < 0.25 * width
+    paired = paired_bootstrap(stats, stats[::-1].copy(), f1, resamples=400, seed=8)
+    assert 0.0 < paired.p_value <= 1.0

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from claimwire.corpus import segment as segment_module
 from claimwire.corpus.normalize import normalize_text, split_date_marker
 from claimwire.corpus.segment import RuleSegmenter, paragraphs, segment
 from claimwire.corpus.segment_eval import evaluate_segmenter, load_gold
@@ -168,3 +169,38 @@ def test_segmentation_invariants_on_any_text(text: str) -> None:
 
 def test_hard_set_file_exists() -> None:
     assert Path(HARD_SET).stat().st_size > 5000
+
+
+def _sentences_counting_from_each_start(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The quotation rule as first written (recounting « » from the sentence start at every
+    boundary): the oracle for the incremental count."""
+    rules = RuleSegmenter()
+    spans, sentence_start = [], start
+    for match in segment_module._BOUNDARY.finditer(text, start, end):
+        split_at, next_start = match.start(2), match.end(2)
+        opened = text.count("«", sentence_start, split_at) - text.count(
+            "»", sentence_start, split_at
+        )
+        inside = opened > 0 and text.find("»", split_at, end) >= 0
+        if rules._continues(text, start, match.start(), next_start, end) or inside:
+            continue
+        if span := segment_module._trim(text, sentence_start, split_at):
+            spans.append(span)
+        sentence_start = next_start
+    if last := segment_module._trim(text, sentence_start, end):
+        spans.append(last)
+    return spans
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["Il a dit", " « Oui.", " Non !", " » ", "Elle.", " Fin", "».", " « "]),
+        max_size=30,
+    )
+)
+def test_quotation_count_is_incremental_and_unchanged(pieces: list[str]) -> None:
+    text = "".join(pieces).strip()
+    assert RuleSegmenter().sentences(text, 0, len(text)) == _sentences_counting_from_each_start(
+        text, 0, len(text)
+    )

@@ -3,6 +3,7 @@ baselines, the command and transformers adapters, resumable runs, and the benchm
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from claimwire.corpus.ingest import RawDocument, build_document
 from claimwire.corpus.release import build_release, open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.evaluate import Evaluation
-from claimwire.model import Document
+from claimwire.model import Annotation, Document
 from claimwire.systems.base import (
     DocumentOutput,
     RunContext,
@@ -290,3 +291,46 @@ def test_committed_leaderboard_and_runs_match_a_fresh_benchmark(tmp_path: Path) 
     assert set(result.results) == {"claims", "attribution", "statistics", "stance"}
     assert '<section class="task" data-task="stance">' in (tmp_path / "report.html").read_text()
     assert Evaluation.open(RELEASE, "claims").task.primary == "strict"
+
+
+def test_stance_training_is_gathered_once_and_batches_do_not_change_predictions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Training pairs are built once per run (not per batch) from gold indexed by document:
+    stance_items runs once per document, and any batch size gives the same file."""
+    from claimwire.systems import stance
+
+    words = ["Nous saluons ce progrès remarquable.", "Nous condamnons cette décision injuste."]
+    docs = [
+        dataclasses.replace(document(f"Communiqué {i}. {words[i % 2]}"), split=split)
+        for i, split in enumerate(["train"] * 30 + ["test"] * 6)
+    ]
+    gold = [
+        Annotation(
+            f"{d.id}:stance",
+            d.id,
+            "stance",
+            "STANCE",
+            attributes={"holder": "issuer", "target": "t", "stance": ["FAVOR", "AGAINST"][i % 2]},
+        )
+        for i, d in enumerate(docs)
+    ]
+    calls: list[str] = []
+    original = stance.stance_items
+
+    def counted(doc: Document, *rest: object) -> list[StanceItem]:
+        calls.append(doc.id)
+        return original(doc, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stance, "stance_items", counted)
+    outputs = []
+    for batch_size in (1, 4):
+        calls.clear()
+        context = RunContext(open_release(RELEASE), docs[30:], "test", docs, gold)
+        out = tmp_path / f"batch-{batch_size}.jsonl"
+        run_system(SklearnSystem(), context, out, batch_size=batch_size, reproducible=True)
+        outputs.append(out.read_bytes())
+        assert sorted(calls) == sorted(d.id for d in docs)
+    assert outputs[0] == outputs[1]
+    labels = [json.loads(line)["attributes"]["stance"] for line in outputs[0].splitlines()]
+    assert labels == ["FAVOR", "AGAINST"] * 3

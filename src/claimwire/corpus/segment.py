@@ -144,6 +144,32 @@ def is_abbreviation(word: str) -> bool:
     return word in ABBREVIATIONS or _LOWER_INITIALISM.fullmatch(word) is not None
 
 
+class _Quotation:
+    """Is a « opened in the current sentence and closed later in the paragraph? Counted
+    incrementally (each character once per paragraph), so a long quotation stays linear."""
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.text, self.end = text, end
+        self.counted_to = start
+        self.opened = 0
+        self.next_close = -2  # not looked for yet; -1: no » until the paragraph's end
+
+    def restart(self, sentence_start: int) -> None:
+        self.counted_to, self.opened = sentence_start, 0
+
+    def open_until_later(self, split_at: int) -> bool:
+        text = self.text
+        self.opened += text.count("«", self.counted_to, split_at) - text.count(
+            "»", self.counted_to, split_at
+        )
+        self.counted_to = split_at
+        if self.opened <= 0:
+            return False
+        if self.next_close != -1 and self.next_close < split_at:
+            self.next_close = text.find("»", split_at, self.end)
+        return self.next_close >= 0
+
+
 class RuleSegmenter:
     """The default sentence splitter: fast rules, exact offsets, no model."""
 
@@ -152,29 +178,23 @@ class RuleSegmenter:
     def sentences(self, text: str, start: int, end: int) -> list[Span]:
         spans: list[Span] = []
         sentence_start = start
+        quotation = _Quotation(text, start, end)
         for match in _BOUNDARY.finditer(text, start, end):
             split_at = match.start(2)  # after the punctuation and any closing quotes
             next_start = match.end(2)
             if self._continues(text, start, match.start(), next_start, end) or (
-                self._inside_quotation(text, sentence_start, split_at, end)
+                quotation.open_until_later(split_at)
             ):
                 continue
             span = _trim(text, sentence_start, split_at)
             if span:
                 spans.append(span)
             sentence_start = next_start
+            quotation.restart(next_start)
         last = _trim(text, sentence_start, end)
         if last:
             spans.append(last)
         return spans
-
-    @staticmethod
-    def _inside_quotation(text: str, sentence_start: int, split_at: int, end: int) -> bool:
-        """A « opened in this sentence and closed later in the paragraph: keep it whole."""
-        opened = text.count("«", sentence_start, split_at) - text.count(
-            "»", sentence_start, split_at
-        )
-        return opened > 0 and text.find("»", split_at, end) >= 0
 
     @staticmethod
     def _continues(text: str, para_start: int, punct_at: int, next_at: int, end: int) -> bool:

@@ -34,7 +34,7 @@ from claimwire.eval.metrics import (
     approximate_randomization,
     paired_bootstrap,
     percentile_interval,
-    resample_weights,
+    resampled_totals,
 )
 from claimwire.eval.scoring import SpanTaskScorer, StanceScorer, Statistics, stance_scores
 from claimwire.eval.tasks import Task, find_task
@@ -247,30 +247,41 @@ class Evaluation:
 
     # ---- from statistics to scores ------------------------------------------------------
 
-    def _weights(self, units: int) -> Floats:
-        return resample_weights(units, self.resamples, self.seed)
+    def _resampled(self, stats: Floats) -> Floats:
+        return resampled_totals(stats, self.resamples, self.seed)
+
+    def _resampled_tables(self, statistics: Statistics) -> dict[str, Floats]:
+        """Every table that gets a confidence interval, resampled with one set of weights."""
+        keys = [
+            key
+            for key in statistics.tables
+            if key.startswith("relations/") or (key.startswith("spans/") and key.count("/") == 1)
+        ]
+        if not keys:
+            return {}
+        stacked = self._resampled(np.hstack([statistics.tables[k].stats for k in keys]))
+        bounds = np.cumsum([0] + [statistics.tables[k].stats.shape[1] for k in keys])
+        return {k: stacked[:, bounds[i] : bounds[i + 1]] for i, k in enumerate(keys)}
 
     def _scores(self, statistics: Statistics) -> dict[str, Any]:
         if self.task.kind == "stance":
             return self._stance_scores(statistics)
         scores: dict[str, Any] = {"schemes": {}, "relations": {}, "attributes": {}}
-        weights = None
+        resampled = self._resampled_tables(statistics)
         for key, table in statistics.tables.items():
             parts = key.split("/")
-            if weights is None:
-                weights = self._weights(len(table.stats))
             totals = table.stats.sum(0)
             precision, recall, f1 = (float(x) for x in table.metric(totals))
             entry: dict[str, Any] = {"precision": precision, "recall": recall, "f1": f1}
             entry.update({c: float(v) for c, v in zip(table.columns, totals, strict=True)})
             if parts[0] == "spans" and len(parts) == 2:
-                entry["ci"] = _interval(table.metric(weights @ table.stats)[2])
+                entry["ci"] = _interval(table.metric(resampled[key])[2])
                 entry["per_label"] = {}
                 scores["schemes"][parts[1]] = entry
             elif parts[0] == "spans":
                 scores["schemes"][parts[1]]["per_label"][parts[2]] = entry
             elif parts[0] == "relations":
-                entry["ci"] = _interval(table.metric(weights @ table.stats)[2])
+                entry["ci"] = _interval(table.metric(resampled[key])[2])
                 scores["relations"].setdefault(parts[1], {})[parts[2]] = entry
             else:
                 scores["attributes"][parts[1]] = entry
@@ -309,9 +320,7 @@ class Evaluation:
         classes, confusion = extra["classes"], extra["confusion"]
         totals = confusion.sum(0)
         scores = stance_scores(totals, classes, self.task.positive)
-        resampled = stance_scores(
-            self._weights(len(confusion)) @ confusion, classes, self.task.positive
-        )
+        resampled = stance_scores(self._resampled(confusion), classes, self.task.positive)
         n = len(classes)
         return {
             "stance": {

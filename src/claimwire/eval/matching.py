@@ -77,41 +77,53 @@ class Match:
         return table
 
 
+def _ranges(lo: Ints, hi: Ints) -> tuple[Ints, Ints]:
+    """``(i, j)`` for every ``i`` and every ``lo[i] <= j < hi[i]``, vectorized."""
+    counts = np.maximum(hi - lo, 0)
+    owner = np.repeat(np.arange(len(lo)), counts)
+    offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    return owner, lo[owner] + offsets
+
+
+def _starting_inside(
+    keys: Ints, order: Ints, low: Ints, high: Ints, open_low: bool
+) -> tuple[Ints, Ints]:
+    """``(i, order[j])`` for every sorted key ``keys[j]`` in ``[low[i], high[i])`` (or in
+    ``(low[i], high[i])`` with ``open_low``)."""
+    lo = np.searchsorted(keys, low, side="right" if open_low else "left")
+    hi = np.searchsorted(keys, high, side="left")
+    owner, found = _ranges(lo, hi)
+    return owner, order[found]
+
+
 def overlap_pairs(
     gold: SpanSet, pred: SpanSet, min_overlap: float = 0.0, same_label: bool = False
 ) -> tuple[Ints, Ints, Ints]:
     """Every (gold, pred) pair in one document whose overlap is > 0 and at least
-    ``min_overlap`` of the gold span: ``(gold indices, pred indices, overlap lengths)``."""
+    ``min_overlap`` of the gold span: ``(gold indices, pred indices, overlap lengths)``,
+    ordered by gold then prediction.
+
+    Two spans overlap when one starts inside the other: golds starting in ``[p.start, p.end)``
+    plus predictions starting in ``(g.start, g.end)``, each a range of sorted starts. The cost
+    is O(n log n + pairs), also when one span covers a whole document.
+    """
     if not len(gold) or not len(pred):
         empty = np.empty(0, np.int64)
         return empty, empty, empty
     big = int(max(gold.end.max(), pred.end.max())) + 1
-    order = np.argsort(gold.doc * big + gold.start, kind="stable")
-    g_doc, g_start, g_end = gold.doc[order], gold.start[order], gold.end[order]
-    # running max of ends within each document (documents are sorted, so doc*big resets it)
-    reach = np.maximum.accumulate(g_doc * big + g_end) - g_doc * big
-    # golds in the same document that start before each prediction ends
-    combined = g_doc * big + g_start
-    hi = np.searchsorted(combined, pred.doc * big + pred.end, side="left")
-    pred_index = np.arange(len(pred))
-    found_g, found_p = [], []
-    step = 1
-    active = hi - step >= 0
-    while active.any():
-        p = pred_index[active]
-        cand = hi[active] - step
-        alive = (g_doc[cand] == pred.doc[p]) & (reach[cand] > pred.start[p])
-        p, cand = p[alive], cand[alive]
-        hits = g_end[cand] > pred.start[p]
-        found_g.append(cand[hits])
-        found_p.append(p[hits])
-        active = np.zeros(len(pred), dtype=bool)
-        active[p] = True
-        step += 1
-        active &= hi - step >= 0
-    g_sorted = np.concatenate(found_g) if found_g else np.empty(0, np.int64)
-    p_idx = np.concatenate(found_p) if found_p else np.empty(0, np.int64)
-    g_idx = order[g_sorted]
+    g_key, p_key = gold.doc * big + gold.start, pred.doc * big + pred.start
+    g_order = np.argsort(g_key, kind="stable")
+    p_order = np.argsort(p_key, kind="stable")
+    p_of_1, g_of_1 = _starting_inside(
+        g_key[g_order], g_order, p_key, pred.doc * big + pred.end, open_low=False
+    )
+    g_of_2, p_of_2 = _starting_inside(
+        p_key[p_order], p_order, g_key, gold.doc * big + gold.end, open_low=True
+    )
+    g_idx = np.concatenate([g_of_1, g_of_2])
+    p_idx = np.concatenate([p_of_1, p_of_2])
+    canonical = np.lexsort([p_idx, g_idx])
+    g_idx, p_idx = g_idx[canonical], p_idx[canonical]
     length = np.minimum(gold.end[g_idx], pred.end[p_idx]) - np.maximum(
         gold.start[g_idx], pred.start[p_idx]
     )

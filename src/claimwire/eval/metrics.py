@@ -81,6 +81,12 @@ def percentile_interval(scores: Floats, confidence: float = 0.95) -> Interval:
     )
 
 
+DENSE_CELLS = 1 << 22
+"""Up to this many units × resamples, bootstrap weights are the exact multinomial draw (one
+matrix, as sacreBLEU-style bootstraps do); beyond, Poisson weights drawn in unit batches."""
+UNIT_BATCH = 2048
+
+
 def resample_weights(units: int, resamples: int, seed: int) -> Floats:
     """``(resamples, units)``: how often each unit is drawn in each bootstrap sample."""
     rng = np.random.default_rng(seed)
@@ -89,17 +95,38 @@ def resample_weights(units: int, resamples: int, seed: int) -> Floats:
     return rng.multinomial(units, np.full(units, 1.0 / units), size=resamples).astype(np.float64)
 
 
+def resampled_totals(stats: Floats, resamples: int, seed: int) -> Floats:
+    """The statistics summed over each bootstrap sample: ``(resamples, *stats.shape[1:])``.
+
+    Small inputs use :func:`resample_weights` (so results at a fixed seed are what they
+    always were). Past :data:`DENSE_CELLS`, each unit's weight in each resample is drawn from
+    Poisson(1), a batch of units at a time: memory is ``resamples × UNIT_BATCH``, never
+    ``resamples × units``. The Poisson bootstrap's resamples vary in size (mean ``units``,
+    standard deviation ``√units``) and approach the multinomial bootstrap as units grow.
+    """
+    stats = np.asarray(stats, dtype=np.float64)
+    units = len(stats)
+    flat = stats.reshape(units, -1)
+    if units * resamples <= DENSE_CELLS:
+        totals = resample_weights(units, resamples, seed) @ flat
+    else:
+        rng = np.random.default_rng(seed)
+        totals = np.zeros((resamples, flat.shape[1]))
+        for start in range(0, units, UNIT_BATCH):
+            block = flat[start : start + UNIT_BATCH]
+            totals += rng.poisson(1.0, size=(resamples, len(block))).astype(np.float64) @ block
+    return totals.reshape(resamples, *stats.shape[1:])
+
+
 def bootstrap_interval(
     stats: Floats,
     metric: Metric,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = DEFAULT_SEED,
     confidence: float = 0.95,
-    weights: Floats | None = None,
 ) -> Interval:
     """Percentile bootstrap over units: resample rows with replacement, re-aggregate."""
-    weights = resample_weights(len(stats), resamples, seed) if weights is None else weights
-    return percentile_interval(metric(weights @ stats), confidence)
+    return percentile_interval(metric(resampled_totals(stats, resamples, seed)), confidence)
 
 
 @dataclass(frozen=True)
@@ -127,8 +154,9 @@ def paired_bootstrap(
     rejects; centring the signed differences shifts the bootstrap distribution onto the
     null hypothesis, the usual two-sided bootstrap test, and is what is done here."""
     observed = float(metric(stats_a.sum(0)) - metric(stats_b.sum(0)))
-    weights = resample_weights(len(stats_a), resamples, seed)
-    deltas = metric(weights @ stats_a) - metric(weights @ stats_b)
+    columns = stats_a.shape[1]
+    totals = resampled_totals(np.hstack([stats_a, stats_b]), resamples, seed)
+    deltas = metric(totals[:, :columns]) - metric(totals[:, columns:])
     extreme = np.count_nonzero(np.abs(deltas - deltas.mean()) >= abs(observed) - 1e-12)
     return Significance("paired bootstrap", observed, (extreme + 1) / (resamples + 1), resamples)
 

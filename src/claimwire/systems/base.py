@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -39,9 +39,11 @@ class DocumentOutput:
 class RunContext:
     """What a system may read besides the documents it annotates.
 
-    ``gold`` is the release's gold for every document: systems must only read what a task
-    gives as input (the stance task's (holder, target) pairs and their attribution), and
-    training systems read the gold of the training split.
+    ``gold`` is the release's gold for every document (read from the release when not given):
+    systems must only read what a task gives as input (the stance task's (holder, target)
+    pairs and their attribution), and training systems read the gold of the training split.
+    Gold is indexed by document once; documents of other splits are streamed from the
+    release when a system asks for them (:meth:`documents_of`), never all held.
     """
 
     release: Release
@@ -50,29 +52,50 @@ class RunContext:
     all_documents: Sequence[Document] = ()
     gold: Sequence[Annotation] = ()
     gold_relations: Sequence[Relation] = ()
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """What a system computed once per context (a trained model), by the system's name."""
+    _gold_index: dict[str, tuple[list[Annotation], list[Relation]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def for_split(cls, release: Release, split: str) -> RunContext:
-        """The documents of ``split`` (or ``all``) of a release, with everything else it holds."""
-        documents = list(release.documents())
-        chosen = [d for d in documents if split in ("all", d.split)]
+        """The documents of ``split`` (or ``all``) of a release; the rest stays on disk."""
+        chosen = [d for d in release.documents() if split in ("all", d.split)]
         if not chosen:
             raise ClaimwireError(f"no documents of split {split!r}", file=release.path)
-        return cls(
-            release,
-            chosen,
-            split,
-            documents,
-            list(release.annotations()),
-            list(release.relations()),
-        )
+        return cls(release, chosen, split)
+
+    def documents_of(self, split: str) -> Iterator[Document]:
+        """The documents of ``split``: from memory when held, else streamed from the release."""
+        if self.split in ("all", split):
+            source: Iterable[Document] = self.documents
+        else:
+            source = self.all_documents or self.release.documents()
+        return (d for d in source if d.split == split)
+
+    def _index(self) -> dict[str, tuple[list[Annotation], list[Relation]]]:
+        if self._gold_index is None:
+            index: dict[str, tuple[list[Annotation], list[Relation]]] = {}
+            given = bool(self.gold or self.gold_relations)
+            for annotation in self.gold if given else self.release.annotations():
+                index.setdefault(annotation.doc_id, ([], []))[0].append(annotation)
+            for relation in self.gold_relations if given else self.release.relations():
+                index.setdefault(relation.doc_id, ([], []))[1].append(relation)
+            self._gold_index = index
+        return self._gold_index
 
     def gold_of(self, doc_ids: Iterable[str]) -> tuple[list[Annotation], list[Relation]]:
-        wanted = set(doc_ids)
-        return (
-            [a for a in self.gold if a.doc_id in wanted],
-            [r for r in self.gold_relations if r.doc_id in wanted],
-        )
+        """The gold annotations and relations of these documents (by document, in order)."""
+        index = self._index()
+        annotations: list[Annotation] = []
+        relations: list[Relation] = []
+        for doc_id in dict.fromkeys(doc_ids):
+            found = index.get(doc_id)
+            if found is not None:
+                annotations += found[0]
+                relations += found[1]
+        return annotations, relations
 
 
 @runtime_checkable

@@ -104,10 +104,9 @@ class HuggingFaceSystem:
         return DocumentOutput(document.id, annotations)
 
     def _stance(self, documents: Sequence[Document], context: RunContext) -> list[DocumentOutput]:
-        gold, relations = context.gold_of(d.id for d in documents)
         outputs = []
         for document in documents:
-            items = stance_items(document, gold, relations)
+            items = stance_items(document, *context.gold_of([document.id]))
             inputs = [
                 f"{self.schema.stance_targets[i.target].name}: {i.text}"[:2000] for i in items
             ]

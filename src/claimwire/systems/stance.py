@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from claimwire.model import Annotation, Document, Relation
@@ -108,6 +108,17 @@ def stance_items(
     return items
 
 
+def _gold_labels(gold: Iterable[Annotation]) -> dict[tuple[str, str, str], str]:
+    """``(document, holder, target)`` → the gold stance label."""
+    return {
+        (a.doc_id, str(a.attributes.get("holder")), str(a.attributes.get("target"))): str(
+            a.attributes.get("stance")
+        )
+        for a in gold
+        if a.label == STANCE
+    }
+
+
 def _output(
     document: Document, items: Sequence[StanceItem], labels: Sequence[str], author: str
 ) -> DocumentOutput:
@@ -140,21 +151,23 @@ class _StanceSystem:
     def _items(
         self, documents: Sequence[Document], context: RunContext
     ) -> list[tuple[Document, list[StanceItem]]]:
-        gold, relations = context.gold_of(d.id for d in documents)
-        return [(d, stance_items(d, gold, relations)) for d in documents]
+        return [(d, stance_items(d, *context.gold_of([d.id]))) for d in documents]
 
     def _training(self, context: RunContext) -> tuple[list[StanceItem], list[str]]:
-        train_docs = [d for d in context.all_documents if d.split == "train"]
-        gold, relations = context.gold_of(d.id for d in train_docs)
-        labels = {
-            (a.doc_id, str(a.attributes.get("holder")), str(a.attributes.get("target"))): str(
-                a.attributes.get("stance")
-            )
-            for a in gold
-            if a.label == STANCE
-        }
-        items = [i for d in train_docs for i in stance_items(d, gold, relations)]
-        return items, [labels[(i.doc_id, i.holder, i.target)] for i in items]
+        """The training split's pairs and labels, gathered once per run context."""
+        key = f"{self.name}:training"
+        if key not in context.cache:
+            items: list[StanceItem] = []
+            labels: list[str] = []
+            for document in context.documents_of("train"):
+                gold, relations = context.gold_of([document.id])
+                truth = _gold_labels(gold)
+                found = stance_items(document, gold, relations)
+                items += found
+                labels += [truth[(i.doc_id, i.holder, i.target)] for i in found]
+            context.cache[key] = (items, labels)
+        training: tuple[list[StanceItem], list[str]] = context.cache[key]
+        return training
 
     def annotate(self, documents: Sequence[Document], context: RunContext) -> list[DocumentOutput]:
         grouped = self._items(documents, context)
@@ -189,13 +202,7 @@ class _StanceSystem:
         )
         if note not in self.notes:
             self.notes.append(note)
-        gold = {
-            (a.doc_id, str(a.attributes.get("holder")), str(a.attributes.get("target"))): str(
-                a.attributes.get("stance")
-            )
-            for a in context.gold
-            if a.label == STANCE
-        }
+        gold = _gold_labels(context.gold_of(i.doc_id for i in items)[0])
         truth = [gold[(i.doc_id, i.holder, i.target)] for i in items]
         predictions = [""] * len(items)
         from sklearn.model_selection import KFold

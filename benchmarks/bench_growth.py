@@ -1,0 +1,116 @@
+"""Paths that used to grow faster than their input, measured at doubling sizes.
+
+For each: CPU seconds at n, 2n, 4n and the growth exponent log2(t(2n)/t(n)) (1 = linear,
+2 = quadratic). Peak memory for the bootstrap (units × resamples was a dense matrix).
+- overlap pairs when one gold span covers the whole document;
+- the sentence splitter inside one long « … » quotation;
+- the stance baselines (training gathered once per run, gold indexed by document);
+- bootstrap totals at 1,000 resamples (Poisson weights in unit batches past the dense limit).
+Run: ``python benchmarks/bench_growth.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+import tracemalloc
+from collections.abc import Callable
+
+import numpy as np
+from measure import MB
+from rich.console import Console
+from rich.table import Table
+from synthetic import REPO
+
+from claimwire.corpus.ingest import RawDocument, build_document
+from claimwire.corpus.release import open_release
+from claimwire.corpus.segment import RuleSegmenter
+from claimwire.eval.matching import SpanSet, overlap_pairs
+from claimwire.eval.metrics import resampled_totals
+from claimwire.model import Annotation
+from claimwire.systems.base import RunContext
+from claimwire.systems.stance import MajoritySystem
+
+
+def cpu(work: Callable[[], object]) -> float:
+    start = time.process_time()
+    work()
+    return time.process_time() - start
+
+
+def covering_overlaps(n: int) -> Callable[[], object]:
+    gold = SpanSet.from_tuples(
+        [(0, 0, 0, 10 * n, 0), *((0, 0, 10 * i, 10 * i + 5, 0) for i in range(n))]
+    )
+    pred = SpanSet.from_tuples((0, 0, 10 * i + 1, 10 * i + 4, 0) for i in range(n))
+    return lambda: overlap_pairs(gold, pred)
+
+
+def long_quotation(sentences: int) -> Callable[[], object]:
+    text = "Il a déclaré : « " + " ".join(["Le projet avance bien."] * sentences) + " » Fin."
+    return lambda: RuleSegmenter().sentences(text, 0, len(text))
+
+
+def stance_run(documents: int) -> Callable[[], object]:
+    words = ["Nous saluons ce progrès remarquable.", "Nous condamnons cette décision injuste."]
+    docs = [
+        dataclasses.replace(
+            build_document(RawDocument(f"Communiqué {i}. {words[i % 2]}", "s.txt", "0" * 64)),
+            split="train" if i % 4 else "test",
+        )
+        for i in range(documents)
+    ]
+    gold = [
+        Annotation(
+            f"{d.id}:s",
+            d.id,
+            "stance",
+            "STANCE",
+            attributes={"holder": "issuer", "target": "t", "stance": "FAVOR"},
+        )
+        for d in docs
+    ]
+    release = open_release(REPO / "corpus" / "releases" / "1.0.0")
+    test = [d for d in docs if d.split == "test"]
+
+    def run() -> None:
+        system, context = MajoritySystem(), RunContext(release, test, "test", docs, gold)
+        for start in range(0, len(test), 32):
+            system.annotate(test[start : start + 32], context)
+
+    return run
+
+
+def main() -> None:
+    console = Console()
+    table = Table(title="Growth at doubling sizes (CPU seconds)")
+    for column in ("path", "n", "t(n)", "t(2n)", "t(4n)", "exponent"):
+        table.add_column(column, justify="left" if column == "path" else "right")
+    cases: list[tuple[str, int, Callable[[int], Callable[[], object]]]] = [
+        ("overlap pairs, one span covering the document (spans)", 16_000, covering_overlaps),
+        ("sentence splitter inside « … » (sentences)", 20_000, long_quotation),
+        ("stance-majority run, batches of 32 (documents)", 4_000, stance_run),
+    ]
+    for name, n, make in cases:
+        times = [cpu(make(n * k)) for k in (1, 2, 4)]
+        exponent = math.log2(max(times[2], 1e-9) / max(times[1], 1e-9))
+        table.add_row(name, f"{n:,}", *(f"{t:.3f}" for t in times), f"{exponent:.2f}")
+    console.print(table)
+    memory = Table(title="Bootstrap totals, 1,000 resamples, 5 columns")
+    for column in ("units", "CPU s", "peak MB (tracemalloc)", "dense matrix would be MB"):
+        memory.add_column(column, justify="right")
+    for units in (10_000, 100_000, 400_000):
+        stats = np.random.default_rng(1).integers(0, 5, size=(units, 5)).astype(float)
+        tracemalloc.start()
+        seconds = cpu(lambda stats=stats: resampled_totals(stats, 1000, 12345))
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        memory.add_row(
+            f"{units:,}", f"{seconds:.2f}", f"{peak / MB:.0f}", f"{units * 8000 / MB:,.0f}"
+        )
+    console.print(memory)
+
+
+if __name__ == "__main__":
+    main()
