@@ -678,3 +678,16 @@ def test_two_documents_with_one_file_name_are_refused(tmp_path: Path) -> None:
         with pytest.raises(ClaimwireError, match="would share the file name 'a_b'"):
             export_set(name, tmp_path / name, twins, AnnotationSet("x", (), ()), SCHEMA)
         assert not (tmp_path / name).exists()
+
+
+def test_flat_labels_must_be_span_labels(tmp_path: Path) -> None:
+    with pytest.raises(ClaimwireError, match="--labels: SURVEY, PERSON not span label"):
+        export_set(
+            "conll",
+            tmp_path / "x.conll",
+            [DOCUMENT],
+            GOLD,
+            SCHEMA,
+            options=Options(("SURVEY", "PERSON")),
+        )
+    assert not (tmp_path / "x.conll").exists()

@@ -216,6 +216,38 @@ def test_round_trip_with_two_annotators(server: label_studio_server.Server, tmp_
     )
 
 
+def test_a_json_min_export_from_the_server_is_pulled(
+    server: label_studio_server.Server, tmp_path: Path
+) -> None:
+    """JSON-MIN as the running server writes it (not only the stored fixture) is read."""
+    ls = client(Connection(server.url, server.token))
+    project = ls.projects.create(
+        title=f"min {uuid.uuid4().hex[:8]}", label_config=configs(SCHEMA)["full.xml"]
+    )
+    ls.projects.import_tasks(
+        id=project.id, request=[{"doc_id": DOCUMENT.id, "text": DOCUMENT.text}]
+    )
+    [task] = list(ls.tasks.list(project=project.id, fields="all"))
+    ls.annotations.create(
+        id=task.id, result=to_results(GOLD, GOLD_RELATIONS, SCHEMA, DOCUMENT.text)
+    )
+    export = tmp_path / "min.json"
+    export.write_bytes(
+        b"".join(
+            ls.projects.exports.download_sync(
+                id=project.id, export_type="JSON_MIN", download_all_tasks=True
+            )
+        )
+    )
+    out = tmp_path / "sets"
+    pulled = run_cli("annotate", "pull", "--from-file", export, "--out", out, "--release", RELEASE)
+    assert pulled.returncode == 0, pulled.stderr
+    [written] = list(out.glob("*.jsonl"))
+    spans = {(a.label, a.start, a.end) for a in load_annotation_set(written).annotations}
+    assert spans == {(a.label, a.start, a.end) for a in GOLD if a.is_span}
+    assert "JSON-MIN exports carry no relations" in pulled.stderr
+
+
 def test_bad_token_and_unreachable_server_are_clear(
     server: label_studio_server.Server, tmp_path: Path
 ) -> None:

@@ -23,6 +23,8 @@ from claimwire.formats import brat, cas, conll, doccano, label_studio_min, spacy
 from claimwire.formats.base import Imported, Loss
 from claimwire.model import Document, iter_json_lines
 
+SHOWN_PROBLEMS = 30
+
 
 @dataclass(frozen=True, slots=True)
 class Options:
@@ -33,11 +35,11 @@ class Options:
 
     def flat_labels(self, schema: Schema) -> tuple[str, ...]:
         chosen = self.labels or tuple(schema.span_labels())
-        unknown = [label for label in chosen if label not in schema.labels]
+        unknown = [label for label in chosen if label not in schema.span_labels()]
         if unknown:
             raise ClaimwireError(
-                f"unknown label(s) {', '.join(unknown)}; the schema has "
-                f"{', '.join(schema.span_labels())}"
+                f"--labels: {', '.join(unknown)} not span label(s) of the schema; expected "
+                f"some of {', '.join(schema.span_labels())}"
             )
         return chosen
 
@@ -277,8 +279,12 @@ def import_set(
     report = check_rows(path, imported.rows(), documents, schema, checking_task(schema))
     problems += report.problems
     if problems:
+        shown = problems[:SHOWN_PROBLEMS]
+        more = len(problems) - len(shown)
         raise ClaimwireError(
-            f"{len(problems)} problem(s); nothing written:\n  " + "\n  ".join(problems)
+            f"{len(problems)} problem(s); nothing written:\n  "
+            + "\n  ".join(shown)
+            + (f"\n  … and {more} more" if more else "")
         )
     assert report.annotation_set is not None
     return ImportResult(report.annotation_set, imported.losses)
