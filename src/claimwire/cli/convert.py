@@ -59,8 +59,8 @@ def convert_command(
     scheme: str = typer.Option("IOB2", help="Tagging scheme of conll exports: IOB2 or BIOES."),
     force: bool = typer.Option(False, "--force", help="Replace --out if it exists."),
 ) -> None:
-    """Import from or export to BRAT, doccano, Label Studio JSON-MIN…; reports what the target
-    format could not carry."""
+    """Import from or export to BRAT, INCEpTION (CAS XMI), CoNLL/BIO, spaCy DocBin, doccano or
+    Label Studio JSON-MIN; every import is checked, and what a format cannot carry is listed."""
     if (from_format is None) == (to_format is None):
         raise ClaimwireError("give exactly one of --from FORMAT (import) or --to FORMAT (export)")
     release = chosen_release(release)
