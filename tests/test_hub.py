@@ -214,3 +214,25 @@ def test_unreachable_hub_is_a_clear_error(hub: FakeHub) -> None:
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "cannot reach the Hub" in done.stderr or "refused" in done.stderr
     os.environ.pop("HF_TOKEN", None)
+
+
+def test_card_lists_a_bounded_number_of_surveys() -> None:
+    """Past CARD_SURVEYS, the card gives the rest as one line of counts and mean scores."""
+    from claimwire.hub.card import CARD_SURVEYS, _survey_lines
+
+    surveys = [
+        {
+            "name": f"poll {i}",
+            "disclosure": {"core": 0.5, "full": 0.25 if i % 2 else None},
+            "flags": ["self_selected"] if i % 3 == 0 else [],
+        }
+        for i in range(CARD_SURVEYS + 30)
+    ]
+    lines = [line for line in _survey_lines(surveys) if line]
+    assert len(lines) == CARD_SURVEYS + 1
+    rest = surveys[CARD_SURVEYS:]
+    flagged = sum(1 for s in rest if s["flags"])
+    assert lines[-1] == (
+        f"- and 30 more surveys: mean core 0.50, mean full 0.25; risk flags: "
+        f"self_selected {flagged}."
+    )

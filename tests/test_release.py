@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -219,3 +220,26 @@ def test_write_records_output_is_what_validate_reads(tmp_path: Path) -> None:
     path = tmp_path / "a.jsonl"
     write_records(path, [Annotation("a", "d", "l", "L")])
     assert json.loads(path.read_text())["quote"] is None
+
+
+def test_manifest_summarizes_added_ids_instead_of_listing_them(tmp_path: Path) -> None:
+    """A release of many documents keeps a bounded manifest: added ids become a count, the
+    digest of the sorted ids and the first few (the changelog lists them)."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    lines = [
+        json.dumps({"text": f"Communiqué numéro {i}. Le texte {i} est court."}) for i in range(60)
+    ]
+    (raw / "docs.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    report = build_release(raw, tmp_path / "releases", "0.1.0")
+    added = report.manifest["changes"]["documents"]["added"]
+    ids = sorted(report.documents.added)
+    assert len(ids) == 60
+    assert added == {
+        "count": 60,
+        "sha256": hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest(),
+        "first": ids[:20],
+    }
+    manifest = json.loads((report.path / "MANIFEST.json").read_text(encoding="utf-8"))
+    assert manifest["changes"]["documents"]["added"]["count"] == 60
+    assert validate_release(report.path) == []

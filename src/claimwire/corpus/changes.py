@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from claimwire.files import sha256
+
 
 class DocumentKey(NamedTuple):
     """How a document is recognised across releases: its input, id and text hash."""
@@ -50,6 +52,36 @@ class AnnotationChanges:
             "relations_added": self.relations_added,
             "relations_removed": self.relations_removed,
         }
+
+
+LISTED_IDS = 20
+"""How many ids of a long list a manifest shows beside its count and digest."""
+
+
+def id_summary(ids: Sequence[str]) -> dict[str, Any]:
+    """A bounded stand-in for a list of ids: how many, the SHA-256 of the sorted ids (one per
+    line), and the first few; the full list is what the changelog and ``corpus diff`` give."""
+    ordered = sorted(ids)
+    return {
+        "count": len(ordered),
+        "sha256": sha256("\n".join(ordered)),
+        "first": ordered[:LISTED_IDS],
+    }
+
+
+def manifest_changes(
+    documents: DocumentChanges, annotations: AnnotationChanges
+) -> dict[str, dict[str, Any]]:
+    """The changes as a manifest records them: added and re-anchored ids summarized (they grow
+    with the corpus); removed and orphaned ids listed in full (validation explains with them)."""
+    return {
+        "documents": {**documents.to_dict(), "added": id_summary(documents.added)},
+        "annotations": {
+            **annotations.to_dict(),
+            "added": id_summary(annotations.added),
+            "reanchored": id_summary(annotations.reanchored),
+        },
+    }
 
 
 def compare_documents(

@@ -22,6 +22,7 @@ from claimwire.corpus.changes import (
     DocumentKey,
     changelog_entry,
     compare_documents,
+    manifest_changes,
 )
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD, Duplicate, DuplicateFinder
 from claimwire.corpus.ingest import build_document, raw_files, read_raw
@@ -430,7 +431,7 @@ def build_release(
             },
             "counts": totals,
             "splits": dict(sorted(counter.splits.items())),
-            "changes": {"documents": doc_changes.to_dict(), "annotations": ann_changes.to_dict()},
+            "changes": manifest_changes(doc_changes, ann_changes),
             "duplicates": {
                 "near_threshold": near_duplicates,
                 "left_out": [dataclasses.asdict(d) for d in duplicates],

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import Any
+
 from datasets import ClassLabel, List, Value
 
 from claimwire.annotation.schema import Schema
@@ -100,13 +103,7 @@ def render_card(
         "|---|---|---|",
     ]
     lines += [f"| `{f.name}` | {f.tier} | {f.anchor} |" for f in schema.disclosure_fields.values()]
-    for survey in summary.get("surveys", []):
-        scores = survey["disclosure"]
-        lines += [
-            "",
-            f"- {survey.get('name')}: core {scores['core']:.2f}, full "
-            f"{scores['full']:.2f}; risk flags: {', '.join(survey['flags']) or 'none'}.",
-        ]
+    lines += _survey_lines(summary.get("surveys", []))
     lines += [
         "",
         "## Limitations",
@@ -139,3 +136,37 @@ def render_card(
         "",
     ]
     return "\n".join(lines)
+
+
+CARD_SURVEYS = 20
+"""Surveys the card lists one by one; past that it gives their number and mean scores."""
+
+
+def _score(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _survey_lines(surveys: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for survey in surveys[:CARD_SURVEYS]:
+        scores = survey["disclosure"]
+        lines += [
+            "",
+            f"- {survey.get('name')}: core {_score(scores['core'])}, full "
+            f"{_score(scores['full'])}; risk flags: {', '.join(survey['flags']) or 'none'}.",
+        ]
+    rest = surveys[CARD_SURVEYS:]
+    if rest:
+
+        def mean(key: str) -> str:
+            values = [s["disclosure"][key] for s in rest if s["disclosure"].get(key) is not None]
+            return _score(sum(values) / len(values) if values else None)
+
+        flags = Counter(flag for s in rest for flag in s["flags"])
+        flagged = ", ".join(f"{name} {count}" for name, count in sorted(flags.items()))
+        lines += [
+            "",
+            f"- and {len(rest)} more surveys: mean core {mean('core')}, mean full "
+            f"{mean('full')}; risk flags: {flagged or 'none'}.",
+        ]
+    return lines
