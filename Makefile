@@ -36,6 +36,7 @@ test: lint $(LS_STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP) $(LS_STAMP)
+	$(BIN)/python benchmarks/bench_cli.py
 	$(BIN)/python benchmarks/bench_corpus.py
 	$(BIN)/python benchmarks/bench_duplicates.py
 	$(BIN)/python benchmarks/bench_scoring.py

@@ -1,4 +1,9 @@
-"""The ``claimwire`` command line: a thin layer over the library API."""
+"""The ``claimwire`` command line: a thin layer over the library API.
+
+Each command's module is imported only when that command runs (:mod:`claimwire.cli.lazy`),
+and heavy libraries only inside the functions that need them: the root's ``--version``,
+``--help`` and completion import none of them (``benchmarks/bench_cli.py`` measures it).
+"""
 
 from __future__ import annotations
 
@@ -8,38 +13,56 @@ from pathlib import Path
 import typer
 
 from claimwire import __version__
-from claimwire.cli.annotation import annotate_app, numbers
-from claimwire.cli.common import report_error
-from claimwire.cli.convert import convert_command
-from claimwire.cli.corpus import corpus_app
-from claimwire.cli.eval import eval_app
-from claimwire.cli.hub import hub_app
-from claimwire.cli.label_studio import label_studio_config, pull_command, push_command
-from claimwire.cli.systems import benchmark_command, run, systems
+from claimwire.cli.lazy import MARKUP, lazy_group
 from claimwire.errors import ClaimwireError
 from claimwire.project import use_project
+
+COMMANDS = {
+    "corpus": (
+        "claimwire.cli.corpus:corpus_app",
+        "Build, validate, inspect and compare corpus releases.",
+    ),
+    "annotate": (
+        "claimwire.cli.annotation:annotate_app",
+        "Annotation tools: gold, guidelines, agreement, adjudication, Label Studio.",
+    ),
+    "eval": (
+        "claimwire.cli.eval:eval_app",
+        "Check and score predictions against a release's gold.",
+    ),
+    "hub": (
+        "claimwire.cli.hub:hub_app",
+        "Export, publish and load the corpus as a Hugging Face dataset.",
+    ),
+    "convert": (
+        "claimwire.cli.convert:convert_command",
+        "Import from or export to BRAT, INCEpTION, doccano, Label Studio JSON-MIN, CoNLL, spaCy.",
+    ),
+    "numbers": (
+        "claimwire.cli.annotation:numbers",
+        "Print one JSON object per quantity found in a text.",
+    ),
+    "run": (
+        "claimwire.cli.systems:run",
+        "Run a system over a release split into a prediction file (resumable).",
+    ),
+    "systems": ("claimwire.cli.systems:systems", "List the registered systems."),
+    "benchmark": (
+        "claimwire.cli.systems:benchmark_command",
+        "Run the built-in systems on every task; write the leaderboard and report.",
+    ),
+}
 
 app = typer.Typer(
     name="claimwire",
     help="Claims, sources and survey statistics in wire press releases: corpus, annotation, "
     "evaluation.",
+    cls=lazy_group(COMMANDS),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=MARKUP,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(corpus_app, name="corpus")
-annotate_app.command("config")(label_studio_config)
-annotate_app.command("push")(push_command)
-annotate_app.command("pull")(pull_command)
-app.add_typer(annotate_app, name="annotate")
-app.add_typer(eval_app, name="eval")
-app.add_typer(hub_app, name="hub")
-app.command("convert")(convert_command)
-app.command("numbers")(numbers)
-app.command("run")(run)
-app.command("systems")(systems)
-app.command("benchmark")(benchmark_command)
 
 
 def _show_version(value: bool) -> None:
@@ -70,5 +93,7 @@ def main() -> None:
     try:
         app()
     except ClaimwireError as error:
+        from claimwire.cli.common import report_error
+
         report_error(error)
         sys.exit(1)

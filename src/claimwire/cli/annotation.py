@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from claimwire.annotation.checks import schema_of
-from claimwire.annotation.gold import gold_files, resolve_gold
-from claimwire.annotation.guidelines import sync_guidelines
-from claimwire.annotation.numbers import find_quantities
-from claimwire.annotation.schema import load_schema
 from claimwire.cli.common import chosen_release, console, err_console, print_json, project
-from claimwire.corpus.release import open_release
+from claimwire.cli.label_studio import label_studio_config, pull_command, push_command
+from claimwire.cli.lazy import MARKUP
 from claimwire.errors import ClaimwireError
-from claimwire.eval.adjudication import adjudicate
-from claimwire.eval.agreement import AgreementReport, AgreementStudy, Statistic
-from claimwire.eval.checker import TOLERATED, AnnotationSet, load_annotation_set
-from claimwire.files import atomic_write_text
-from claimwire.model import write_records_atomically
+
+if TYPE_CHECKING:
+    from claimwire.eval.agreement import AgreementReport, Statistic
+    from claimwire.eval.checker import AnnotationSet
 
 
 def numbers(
@@ -29,11 +24,15 @@ def numbers(
     lang: str = typer.Option("fr", help="Language: 'fr' reads billion as 1e12, 'en' as 1e9."),
 ) -> None:
     """Print one JSON object per quantity: start, end, text, value, unit, qualifier."""
+    from claimwire.annotation.numbers import find_quantities
+
     for quantity in find_quantities(text, lang=lang):
         print(json.dumps(quantity.to_dict(), ensure_ascii=False))
 
 
-annotate_app = typer.Typer(help="Annotation tools: resolve gold, generate guidelines tables.")
+annotate_app = typer.Typer(
+    rich_markup_mode=MARKUP, help="Annotation tools: resolve gold, generate guidelines tables."
+)
 
 
 @annotate_app.command("resolve")
@@ -48,6 +47,11 @@ def resolve(
     Every problem (quote not found, ambiguous quote without occurrence, value outside the
     schema) is reported with its file and line, and nothing is written.
     """
+    from claimwire.annotation.gold import gold_files, resolve_gold
+    from claimwire.annotation.schema import load_schema
+    from claimwire.corpus.release import open_release
+    from claimwire.model import write_records_atomically
+
     rules = load_schema(schema)
     annotations, relations = resolve_gold(
         gold_files(gold), open_release(release).documents(), rules
@@ -70,6 +74,9 @@ def guidelines(
     check: bool = typer.Option(False, "--check", help="Only check; exit 1 if out of date."),
 ) -> None:
     """Regenerate the guidelines' tables of labels, attributes and fields from the schema."""
+    from claimwire.annotation.guidelines import sync_guidelines
+    from claimwire.annotation.schema import load_schema
+
     path = path or project().guidelines
     in_sync = sync_guidelines(path, load_schema(schema), check)
     if in_sync:
@@ -84,6 +91,8 @@ def guidelines(
 
 
 def _sets(paths: list[Path]) -> list[AnnotationSet]:
+    from claimwire.eval.checker import load_annotation_set
+
     sets = [load_annotation_set(path, path.stem if path.is_file() else path.name) for path in paths]
     names = [s.name for s in sets]
     if len(set(names)) != len(names):
@@ -103,6 +112,10 @@ def agree(
 ) -> None:
     """Inter-annotator agreement: pairwise F1 per scheme, unitizing α per label, κ and α on
     attributes and stance, and per-field agreement on the survey checklist."""
+    from claimwire.annotation.checks import schema_of
+    from claimwire.corpus.release import open_release
+    from claimwire.eval.agreement import AgreementStudy
+
     release = chosen_release(release)
     opened = open_release(release)
     schema = schema_of(release)
@@ -120,6 +133,8 @@ def _value(statistic: Statistic) -> str:
 
 
 def _print_agreement(report: AgreementReport) -> None:
+    from rich.table import Table
+
     table = Table(title="pairwise F1 (one set as reference, the other as prediction)")
     schemes = ["strict", "exact", "partial", "type", "overlap"]
     table.add_column("pair")
@@ -170,6 +185,13 @@ def adjudicate_command(
     ),
 ) -> None:
     """Merge annotator sets into one gold set; undecided items go to a conflicts file."""
+    from claimwire.annotation.checks import schema_of
+    from claimwire.corpus.release import open_release
+    from claimwire.eval.adjudication import adjudicate
+    from claimwire.eval.checker import TOLERATED
+    from claimwire.files import atomic_write_text
+    from claimwire.model import write_records_atomically
+
     release = chosen_release(release)
     opened = open_release(release)
     schema = schema_of(release)
@@ -211,3 +233,8 @@ def adjudicate_command(
         f"{merged.resolved} by {policy}) and {len(merged.relations)} relations into "
         f"{escape(str(out))}; {len(merged.conflicts)} conflicts in {escape(str(conflicts_path))}"
     )
+
+
+annotate_app.command("config")(label_studio_config)
+annotate_app.command("push")(push_command)
+annotate_app.command("pull")(pull_command)

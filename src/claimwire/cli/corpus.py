@@ -23,6 +23,7 @@ from claimwire.cli.common import (
     progress_bar,
     project,
 )
+from claimwire.cli.lazy import MARKUP
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD
 from claimwire.corpus.release import build_release, diff_releases, open_release
 from claimwire.corpus.stats import release_stats
@@ -30,7 +31,9 @@ from claimwire.corpus.validate import CODES, MAX_LEVEL, cap_per_code, summarize
 from claimwire.eval.checker import load_annotation_set
 from claimwire.model import Annotation, Document, Relation
 
-corpus_app = typer.Typer(help="Build, validate, inspect and compare corpus releases.")
+corpus_app = typer.Typer(
+    rich_markup_mode=MARKUP, help="Build, validate, inspect and compare corpus releases."
+)
 
 
 def _is_annotation_set(path: Path) -> bool:

@@ -4,22 +4,30 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from claimwire.cli.common import chosen_release, console, err_console, print_json
-from claimwire.eval.evaluate import Evaluation, SystemResult
-from claimwire.eval.html import write_html_report
-from claimwire.eval.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED, DEFAULT_TRIALS
-from claimwire.eval.report import Leaderboard, leaderboard, markdown, significance_rows
+from claimwire.cli.lazy import MARKUP
+from claimwire.eval.resampling import DEFAULT_RESAMPLES, DEFAULT_SEED, DEFAULT_TRIALS
 from claimwire.eval.units import UNIT_KINDS
 
-eval_app = typer.Typer(help="Check and score predictions against a release's gold.")
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from claimwire.eval.evaluate import SystemResult
+    from claimwire.eval.report import Leaderboard
+
+eval_app = typer.Typer(
+    rich_markup_mode=MARKUP, help="Check and score predictions against a release's gold."
+)
 
 
 def _rich(board: Leaderboard) -> Table:
+    from rich.table import Table
+
     table = Table(title=escape(board.title))
     for i, column in enumerate(board.header):
         table.add_column(escape(column), justify="left" if i == 0 else "right")
@@ -30,6 +38,8 @@ def _rich(board: Leaderboard) -> Table:
 
 def _detail_columns(board: Leaderboard, schemes: int) -> Leaderboard:
     """The columns of a span leaderboard after the per-scheme F1s."""
+    from claimwire.eval.report import Leaderboard
+
     keep = [0, *range(schemes + 1, len(board.header))]
     return Leaderboard(
         "details",
@@ -40,6 +50,8 @@ def _detail_columns(board: Leaderboard, schemes: int) -> Leaderboard:
 
 def print_leaderboard(results: list[SystemResult]) -> None:
     """The scheme table, then (span tasks) a second table with the other columns."""
+    from claimwire.eval.report import leaderboard
+
     board = leaderboard(results)
     console.print(_rich(leaderboard(results, details=False)))
     schemes = len(results[0].task.schemes)
@@ -66,6 +78,8 @@ def check(
     ),
 ) -> None:
     """Run the format checker: JSON, ids, offsets, quotes, labels, values, relations."""
+    from claimwire.eval.evaluate import Evaluation
+
     evaluation = Evaluation.open(chosen_release(release), task, split=split)
     report = evaluation.check(predictions, fix_offsets=fix_offsets, allow_empty=allow_empty)
     for fix in report.fixes:
@@ -116,6 +130,10 @@ def score(
     """Score systems: SemEval schemes (strict, exact, partial, type), character overlap,
     per label, relations, attributes, disclosure, stance — with bootstrap confidence
     intervals and, for several systems, paired significance against the first."""
+    from claimwire.eval.evaluate import Evaluation
+    from claimwire.eval.html import write_html_report
+    from claimwire.eval.report import leaderboard, markdown, significance_rows
+
     evaluation = Evaluation.open(
         chosen_release(release),
         task,

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from claimwire.cli.common import chosen_release, console, err_console
-from claimwire.hub.export import export_release
-from claimwire.hub.load import load_corpus
-from claimwire.hub.publish import publish as publish_release
-from claimwire.hub.tables import BUILDERS
+from claimwire.cli.lazy import MARKUP
 
-hub_app = typer.Typer(help="Export, publish and load the corpus as a Hugging Face dataset.")
+if TYPE_CHECKING:
+    from rich.table import Table
+
+hub_app = typer.Typer(
+    rich_markup_mode=MARKUP, help="Export, publish and load the corpus as a Hugging Face dataset."
+)
 
 
 def _files_table(title: str, files: list) -> Table:  # type: ignore[type-arg]
+    from rich.table import Table
+
     table = Table(title=title)
     for column in ("file", "bytes", "sha256"):
         table.add_column(column, justify="right" if column == "bytes" else "left")
@@ -36,6 +40,8 @@ def export(
     force: bool = typer.Option(False, "--force", help="Replace a non-empty OUT."),
 ) -> None:
     """Write parquet per config and split, the dataset card and croissant.json."""
+    from claimwire.hub.export import export_release
+
     release = chosen_release(release)
     files = export_release(release, out, force=force)
     console.print(_files_table(f"exported {release.name} to {out}", files))
@@ -52,6 +58,8 @@ def publish(
 
     The token comes from HF_TOKEN or the Hugging Face login and is never printed; without
     one, this is a dry run."""
+    from claimwire.hub.publish import publish as publish_release
+
     report = publish_release(
         release, repo_id, private=private, dry_run=dry_run, endpoint=os.environ.get("HF_ENDPOINT")
     )
@@ -70,10 +78,17 @@ def publish(
 @hub_app.command("load")
 def load(
     source: str = typer.Argument(..., help="A release folder, an export folder, or X.Y.Z."),
-    config: str = typer.Option("documents", help=f"One of: {', '.join(BUILDERS)}."),
+    config: str = typer.Option(
+        "documents",
+        help="The config: documents, or one of the export's (an unknown name lists them).",
+    ),
     repo_id: str | None = typer.Option(None, "--repo-id", help="The Hub repository, for X.Y.Z."),
 ) -> None:
     """Load one config with `datasets` and print its splits and columns."""
+    from rich.table import Table
+
+    from claimwire.hub.load import load_corpus
+
     dataset = load_corpus(source, config, repo_id=repo_id)
     table = Table(title=f"{source} · {config}")
     for column in ("split", "rows", "columns"):

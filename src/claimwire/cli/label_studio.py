@@ -5,30 +5,18 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 
-from claimwire.annotation.checks import schema_of
-from claimwire.annotation.label_studio.client import (
-    Connection,
-    convert_export,
-    export_tasks,
-    push,
-    users_by_id,
-)
-from claimwire.annotation.label_studio.config import configs, write_configs
-from claimwire.annotation.schema import load_schema
 from claimwire.cli.common import chosen_release, console, err_console, progress_bar
-from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
-from claimwire.eval.checker import load_annotation_set
-from claimwire.formats.convert import read_json_export
-from claimwire.formats.label_studio_min import from_json_min, is_json_min
-from claimwire.model import Annotation, Relation, write_records_atomically
-from claimwire.names import child, safe_name
 from claimwire.project import current_project
-from claimwire.systems.base import META_SUFFIX
+
+if TYPE_CHECKING:
+    from claimwire.annotation.label_studio.client import Connection
+    from claimwire.model import Annotation, Relation
 
 
 def label_studio_config(
@@ -40,6 +28,9 @@ def label_studio_config(
     check: bool = typer.Option(False, "--check", help="Only check; exit 1 if any is out of date."),
 ) -> None:
     """Generate the Label Studio labeling configs (one per layer, and full.xml) from the schema."""
+    from claimwire.annotation.label_studio.config import configs, write_configs
+    from claimwire.annotation.schema import load_schema
+
     out = out or current_project().label_studio
     stale = write_configs(load_schema(schema), out, check)
     if check and stale:
@@ -54,6 +45,8 @@ def label_studio_config(
 
 
 def _connection(url: str | None, api_key: str | None) -> Connection:
+    from claimwire.annotation.label_studio.client import Connection
+
     url = url or os.environ.get("LABEL_STUDIO_URL")
     token = api_key or os.environ.get("LABEL_STUDIO_API_KEY")
     if not url or not token:
@@ -65,6 +58,9 @@ def _connection(url: str | None, api_key: str | None) -> Connection:
 
 
 def _run_predictions(path: Path) -> tuple[dict[str, tuple[list[Annotation], list[Relation]]], str]:
+    from claimwire.eval.checker import load_annotation_set
+    from claimwire.systems.base import META_SUFFIX
+
     prediction_set = load_annotation_set(path)
     grouped: dict[str, tuple[list[Annotation], list[Relation]]] = {}
     for annotation in prediction_set.annotations:
@@ -99,6 +95,11 @@ def push_command(
     ),
 ) -> None:
     """Create or update a Label Studio project and import one task per new document."""
+    from claimwire.annotation.checks import schema_of
+    from claimwire.annotation.label_studio.client import push
+    from claimwire.annotation.label_studio.config import configs
+    from claimwire.corpus.release import open_release
+
     connection = _connection(url, api_key)
     release = chosen_release(release)
     schema = schema_of(release)
@@ -146,6 +147,14 @@ def pull_command(
 ) -> None:
     """Export a project (full JSON) and convert it to one annotation set per annotator; every
     region whose text does not match the release is reported and left out."""
+    from claimwire.annotation.checks import schema_of
+    from claimwire.annotation.label_studio.client import convert_export, export_tasks, users_by_id
+    from claimwire.corpus.release import open_release
+    from claimwire.formats.convert import read_json_export
+    from claimwire.formats.label_studio_min import from_json_min, is_json_min
+    from claimwire.model import write_records_atomically
+    from claimwire.names import child, safe_name
+
     release = chosen_release(release)
     schema = schema_of(release)
     documents = {d.id: d for d in open_release(release).documents()}

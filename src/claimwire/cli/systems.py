@@ -7,13 +7,9 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from claimwire.benchmark import BUILT_IN, benchmark
 from claimwire.cli.common import chosen_release, console, err_console, progress_bar, project
-from claimwire.cli.eval import print_leaderboard
-from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
-from claimwire.eval.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED
-from claimwire.systems.base import RunContext, available_systems, load_system, run_system
+from claimwire.eval.resampling import DEFAULT_RESAMPLES, DEFAULT_SEED
 
 
 def _options(pairs: list[str]) -> dict[str, str]:
@@ -27,16 +23,33 @@ def _options(pairs: list[str]) -> dict[str, str]:
 
 
 def run(
-    system: str = typer.Argument(..., help="A registered system name (see --list)."),
+    system: str | None = typer.Argument(
+        None, help="A registered system name (`--list` or `claimwire systems` lists them)."
+    ),
     release: Path | None = typer.Option(
         None, help="The release to annotate (folder or X.Y.Z) [default: the newest]."
     ),
     split: str = typer.Option("test", help="Split to annotate (train, dev, test or all)."),
-    out: Path = typer.Option(..., help="Prediction file to write (JSONL); re-runs resume it."),
+    out: Path | None = typer.Option(
+        None, help="Prediction file to write (JSONL); re-runs resume it."
+    ),
     option: list[str] = typer.Option([], "--option", "-o", help="System option KEY=VALUE."),
     batch_size: int = typer.Option(32, min=1, help="Documents per batch."),
+    list_systems: bool = typer.Option(
+        False, "--list", help="List the registered systems and exit."
+    ),
 ) -> None:
     """Run a system over a release split into a prediction file (resumable)."""
+    if list_systems:
+        systems()
+        return
+    if system is None or out is None:
+        raise ClaimwireError(
+            "run needs a SYSTEM and --out FILE (`claimwire run --list` lists them)"
+        )
+    from claimwire.corpus.release import open_release
+    from claimwire.systems.base import RunContext, load_system, run_system
+
     context = RunContext.for_split(open_release(chosen_release(release)), split)
     chosen = context.documents
     instance = load_system(system, _options(option))
@@ -53,6 +66,8 @@ def run(
 
 def systems() -> None:
     """List the registered systems (entry points of claimwire.systems)."""
+    from claimwire.systems.base import available_systems
+
     for name, entry in sorted(available_systems().items()):
         console.print(f"[bold]{escape(name)}[/]  {escape(entry.value)}")
 
@@ -74,10 +89,15 @@ def benchmark_command(
     ),
     bootstrap: int = typer.Option(DEFAULT_RESAMPLES, min=10, help="Bootstrap resamples."),
     seed: int = typer.Option(DEFAULT_SEED, help="Random seed."),
-    system: list[str] = typer.Option(list(BUILT_IN), "--system", help="Systems to run."),
+    system: list[str] = typer.Option(
+        [], "--system", help="Systems to run [default: every built-in one]."
+    ),
 ) -> None:
     """Run every built-in system on every task over the bundled release, score them with
     confidence intervals, write the leaderboard and the HTML report, and print the table."""
+    from claimwire.benchmark import BUILT_IN, benchmark
+    from claimwire.cli.eval import print_leaderboard
+
     release = chosen_release(release)
     runs = runs or project().runs
     leaderboard_path = leaderboard_path or project().eval / "leaderboard.md"
@@ -90,7 +110,7 @@ def benchmark_command(
             html,
             resamples=bootstrap,
             seed=seed,
-            systems=tuple(system),
+            systems=tuple(system) or BUILT_IN,
             progress=lambda m: status.update(m),
         )
     for task_name, scored in result.results.items():

