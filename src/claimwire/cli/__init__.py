@@ -18,6 +18,10 @@ from claimwire.errors import ClaimwireError
 from claimwire.project import use_project
 
 COMMANDS = {
+    "init": (
+        "claimwire.cli.init:init_command",
+        "Create a project: claimwire.toml, corpus/raw/, schema, guidelines, tasks.",
+    ),
     "corpus": (
         "claimwire.cli.corpus:corpus_app",
         "Build, validate, inspect and compare corpus releases.",

@@ -1,0 +1,59 @@
+"""``claimwire init``: a project scaffold from the packaged defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from claimwire.annotation.guidelines import sync_guidelines
+from claimwire.annotation.schema import load_schema
+from claimwire.errors import ClaimwireError
+from claimwire.project import read_project
+from claimwire.scaffold import init_project
+
+from .helpers import REPO, run_cli
+
+
+def test_init_makes_a_project_the_commands_find(tmp_path: Path) -> None:
+    result = run_cli("init", "demo", "--lang", "fr", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    demo = tmp_path / "demo"
+    project = read_project(demo / "claimwire.toml")
+    assert (project.name, project.lang) == ("demo", "fr")
+    assert project.raw.is_dir() and project.gold.is_dir()
+    for name in ("README.md", ".gitignore"):
+        assert (demo / name).is_file()
+    stats = run_cli("corpus", "stats", cwd=demo / "corpus" / "raw")
+    assert stats.returncode == 1 and "no release in" in stats.stderr  # found the project
+
+
+def test_the_repository_project_files_are_what_init_produces(tmp_path: Path) -> None:
+    """The schema, tasks and Label Studio configs of a new project equal this repository's."""
+    init_project(tmp_path / "demo")
+    demo = tmp_path / "demo"
+    schema = demo / "annotation" / "schema.yaml"
+    assert schema.read_bytes() == (REPO / "annotation" / "schema.yaml").read_bytes()
+    for folder in ("eval/tasks", "annotation/label_studio"):
+        made = {p.name: p.read_bytes() for p in (demo / folder).iterdir()}
+        ours = {p.name: p.read_bytes() for p in (REPO / folder).iterdir()}
+        assert made == ours, folder
+    assert sync_guidelines(demo / "annotation" / "guidelines.md", load_schema(schema), check=True)
+
+
+def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    result = run_cli("init", tmp_path)
+    assert result.returncode == 1
+    assert "is not empty" in result.stderr and "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    init_project(empty)
+    assert (empty / "claimwire.toml").is_file()
+
+
+def test_a_bad_language_code_writes_nothing(tmp_path: Path) -> None:
+    with pytest.raises(ClaimwireError, match="language code"):
+        init_project(tmp_path / "demo", lang="../x")
+    assert list(tmp_path.iterdir()) == []
