@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+
 import pytest
 
 from claimwire import __version__
 
-from .helpers import run_cli
+from .helpers import REPO, run_cli
 
 
 @pytest.mark.parametrize("flag", ["-V", "--version"])
@@ -36,3 +40,43 @@ def test_systems_are_listed_by_systems_and_by_run_list() -> None:
     assert listed.returncode == 0 and "rules" in listed.stdout
     assert run_cli("run", "--list").stdout == listed.stdout
     assert "--list" in run_cli("run", "-h").stdout
+
+
+RUN = REPO / "eval" / "runs" / "example" / "claims.jsonl"
+SCORE = ("eval", "score", "--task", "claims", "--bootstrap", "50", "--trials", "50")
+
+
+def test_json_has_one_shape_whatever_the_number_of_systems() -> None:
+    one = json.loads(run_cli(*SCORE, RUN, "--format", "json").stdout)
+    two = json.loads(
+        run_cli(*SCORE, RUN, RUN, "--format", "json", "--name", "a", "--name", "b").stdout
+    )
+    assert set(one) == set(two) == {"task", "signature", "systems"}
+    assert [s["system"] for s in two["systems"]] == ["a", "b"]
+    assert one["systems"][0]["significance"] is None
+    assert two["systems"][1]["significance"]["baseline"] == "a"
+    assert one["systems"][0]["primary"] == two["systems"][0]["primary"]
+
+
+def test_score_only_and_width_print_bare_scores_like_sacrebleu() -> None:
+    full = json.loads(run_cli(*SCORE, RUN, "--format", "json").stdout)
+    value = full["systems"][0]["primary"]["value"]
+    assert run_cli(*SCORE, RUN, "-b").stdout == f"{value:.3f}\n"
+    assert run_cli(*SCORE, RUN, RUN, "-b", "-w", "5").stdout == f"{value:.5f}\n" * 2
+
+
+def test_csv_rows_carry_score_interval_and_signature() -> None:
+    rows = list(csv.DictReader(io.StringIO(run_cli(*SCORE, RUN, "--format", "csv").stdout)))
+    full = json.loads(run_cli(*SCORE, RUN, "--format", "json").stdout)["systems"][0]
+    assert len(rows) == 1 and rows[0]["system"] == full["system"]
+    assert float(rows[0]["value"]) == round(full["primary"]["value"], 3)
+    assert float(rows[0]["ci_low"]) <= float(rows[0]["value"]) <= float(rows[0]["ci_high"])
+    assert rows[0]["signature"] == full["signature"]
+
+
+def test_names_must_match_the_files_and_json_is_deprecated_but_works() -> None:
+    wrong = run_cli(*SCORE, RUN, "--name", "a", "--name", "b")
+    assert wrong.returncode == 1 and "2 --name for 1 prediction files" in wrong.stderr
+    old = run_cli(*SCORE, RUN, "--json")
+    assert old.returncode == 0 and "deprecated" in old.stderr
+    assert json.loads(old.stdout)["system"] == "example"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +10,7 @@ from rich.markup import escape
 
 from claimwire.cli.common import chosen_release, console, err_console, print_json
 from claimwire.cli.lazy import MARKUP
+from claimwire.errors import ClaimwireError
 from claimwire.eval.resampling import DEFAULT_RESAMPLES, DEFAULT_SEED, DEFAULT_TRIALS
 from claimwire.eval.units import UNIT_KINDS
 
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
     from claimwire.eval.evaluate import SystemResult
     from claimwire.eval.report import Leaderboard
+
+FORMATS = ("text", "json", "csv", "markdown")
 
 eval_app = typer.Typer(
     rich_markup_mode=MARKUP, help="Check and score predictions against a release's gold."
@@ -119,8 +121,20 @@ def score(
     bootstrap: int = typer.Option(DEFAULT_RESAMPLES, min=10, help="Bootstrap resamples."),
     trials: int = typer.Option(DEFAULT_TRIALS, min=10, help="Approximate randomization trials."),
     seed: int = typer.Option(DEFAULT_SEED, help="Random seed for resampling."),
-    as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
-    as_markdown: bool = typer.Option(False, "--markdown", help="Print a Markdown leaderboard."),
+    output: str = typer.Option(
+        "text", "--format", "-f", help="Output: text (tables), json (one shape), csv, markdown."
+    ),
+    score_only: bool = typer.Option(
+        False, "--score-only", "-b", help="Print only each system's primary score, one a line."
+    ),
+    width: int = typer.Option(
+        3, "--width", "-w", min=0, max=12, help="Decimals of --score-only and csv scores."
+    ),
+    name: list[str] = typer.Option(
+        [], "--name", help="A system's name, once per prediction file [default: file names]."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Deprecated: use --format json."),
+    as_markdown: bool = typer.Option(False, "--markdown", help="Same as --format markdown."),
     html: Path | None = typer.Option(None, help="Write a self-contained error-analysis page."),
     fix_offsets: bool = typer.Option(False, "--fix-offsets", help="Re-anchor by quote first."),
     allow_empty: bool = typer.Option(
@@ -130,10 +144,14 @@ def score(
     """Score systems: SemEval schemes (strict, exact, partial, type), character overlap,
     per label, relations, attributes, disclosure, stance — with bootstrap confidence
     intervals and, for several systems, paired significance against the first."""
+    from claimwire.eval.compare import score_systems
     from claimwire.eval.evaluate import Evaluation
     from claimwire.eval.html import write_html_report
     from claimwire.eval.report import leaderboard, markdown, significance_rows
 
+    output = "markdown" if as_markdown else output
+    if output not in FORMATS:
+        raise ClaimwireError(f"expected one of {', '.join(FORMATS)}", field="--format")
     evaluation = Evaluation.open(
         chosen_release(release),
         task,
@@ -143,42 +161,42 @@ def score(
         resamples=bootstrap,
         seed=seed,
     )
-    results: list[SystemResult] = []
-    for path in predictions:
-        report = evaluation.check(path, fix_offsets=fix_offsets, allow_empty=allow_empty)
-        assert report.annotation_set is not None
-        taken = [r.system for r in results]
-        if report.annotation_set.name in taken:  # two files of one name: keep both apart
-            name = f"{report.annotation_set.name}#{taken.count(report.annotation_set.name) + 1}"
-            report.annotation_set = dataclasses.replace(report.annotation_set, name=name)
-        for fix in report.fixes:
-            err_console.print(f"[yellow]fixed[/] {escape(fix)}", soft_wrap=True)
-        results.append(evaluation.score(report))
-    tests = [(r, evaluation.compare(r, results[0], trials)) for r in results[1:]]
-    board = leaderboard(results)
+    comparison = score_systems(
+        evaluation,
+        predictions,
+        names=name,
+        trials=trials,
+        fix_offsets=fix_offsets,
+        allow_empty=allow_empty,
+    )
+    for fix in comparison.fixes:
+        err_console.print(f"[yellow]fixed[/] {escape(fix)}", soft_wrap=True)
+    results = comparison.results
     if html is not None:
         write_html_report(html, evaluation, results)
-    if as_json:
-        payload = [r.to_dict() for r in results]
-        for (_, pair), entry in zip(tests, payload[1:], strict=True):
-            entry["significance"] = {"baseline": results[0].system}
-            for test in pair:
-                entry["significance"][test.method.replace(" ", "_")] = {
-                    "delta": test.delta,
-                    "p_value": test.p_value,
-                    "trials": test.trials,
-                }
+    if as_json:  # the old shape: one object for one system, a list for several
+        err_console.print("note: --json is deprecated; --format json always prints one shape")
+        payload = [
+            {**r.to_dict(), **({"significance": s} if (s := comparison.significance(i)) else {})}
+            for i, r in enumerate(results)
+        ]
         print_json(payload if len(payload) > 1 else payload[0])
-        return
-    if as_markdown:
-        print(markdown(board, evaluation.signature()), end="")
-        return
-    print_leaderboard(results)
-    if tests:
-        console.print(_rich(significance_rows(results[0], tests)))
-    notes = dict.fromkeys(note for r in results for note in r.statistics.notes)
-    for note in notes:
-        console.print(f"[yellow]note:[/] {escape(note)}")
-    console.print(f"[dim]{escape(evaluation.signature())}[/]", soft_wrap=True)
+    elif score_only:
+        print("\n".join(comparison.score_lines(width)))
+    elif output == "json":
+        print_json(comparison.to_json())
+    elif output == "csv":
+        print(comparison.to_csv(width), end="")
+    elif output == "markdown":
+        print(markdown(leaderboard(results), evaluation.signature()), end="")
+    else:
+        print_leaderboard(results)
+        if comparison.tests:
+            tests = list(zip(results[1:], comparison.tests, strict=True))
+            console.print(_rich(significance_rows(results[0], tests)))
+        notes = dict.fromkeys(note for r in results for note in r.statistics.notes)
+        for note in notes:
+            console.print(f"[yellow]note:[/] {escape(note)}")
+        console.print(f"[dim]{escape(evaluation.signature())}[/]", soft_wrap=True)
     if html is not None:
-        console.print(f"HTML report: {escape(str(html))}")
+        err_console.print(f"HTML report: {escape(str(html))}")
