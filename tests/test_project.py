@@ -11,8 +11,7 @@ import pytest
 from claimwire.annotation.schema import default_schema_path, load_schema
 from claimwire.defaults import default_file
 from claimwire.errors import ClaimwireError
-from claimwire.eval.evaluate import Evaluation
-from claimwire.eval.tasks import default_tasks_dir, load_tasks
+from claimwire.eval.tasks import default_tasks_dir, find_task, load_tasks
 from claimwire.project import find_project, read_project, use_project
 
 from .helpers import REPO, run_cli
@@ -139,17 +138,13 @@ def test_commands_say_which_release_they_used(tmp_path: Path) -> None:
     assert "release 1.0.0 (" in by_version.stderr
 
 
-def test_a_release_that_carries_its_tasks_is_scored_with_them(tmp_path: Path) -> None:
+def test_tasks_a_release_carries_come_before_the_projects(tmp_path: Path) -> None:
     release = tmp_path / "1.0.0"
-    shutil.copytree(RELEASE, release)
-    (release / "tasks").mkdir()
-    task = (REPO / "eval" / "tasks" / "claims.yaml").read_text(encoding="utf-8")
-    (release / "tasks" / "claims.yaml").write_text(
-        task.replace("split: test", "split: all"), encoding="utf-8"
-    )
-    evaluation = Evaluation.open(release, "claims")
-    assert evaluation.task.path == release / "tasks" / "claims.yaml"
-    assert Evaluation.open(RELEASE, "claims").task.path != evaluation.task.path
+    (release / "tasks").mkdir(parents=True)
+    shutil.copy(REPO / "eval" / "tasks" / "claims.yaml", release / "tasks" / "claims.yaml")
+    assert default_tasks_dir(release) == release / "tasks"
+    assert find_task("claims", load_schema(), release).path == release / "tasks" / "claims.yaml"
+    assert default_tasks_dir(RELEASE).resolve() == (REPO / "eval" / "tasks").resolve()
 
 
 def test_label_studio_is_found_in_the_project_and_else_named_clearly(
