@@ -78,6 +78,13 @@ class Comparison:
             )
         return out.getvalue()
 
+    def to_pandas(self) -> Any:
+        """One row per system: the columns of :meth:`to_csv`, with numbers as floats."""
+        import pandas
+
+        frame = pandas.read_csv(io.StringIO(self.to_csv(width=12)))
+        return frame
+
     def score_lines(self, width: int = 3) -> list[str]:
         """sacreBLEU's ``--score-only``: each system's primary score, nothing else."""
         return [f"{result.primary:.{width}f}" for result in self.results]

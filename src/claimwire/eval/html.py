@@ -11,12 +11,18 @@ from html import escape
 from pathlib import Path
 
 from claimwire.eval.evaluate import Evaluation, SystemResult
-from claimwire.eval.matching import COR, INC, MIS, PAR, SPU
+from claimwire.eval.matches import SpanOutcome, span_match
 from claimwire.eval.report import Leaderboard, leaderboard
 from claimwire.files import atomic_write_text
-from claimwire.model import Annotation, Document
+from claimwire.model import Document
 
-OUTCOME_CLASS = {COR: "matched", INC: "partial", PAR: "partial", MIS: "missed", SPU: "spurious"}
+OUTCOME_CLASS = {
+    "cor": "matched",
+    "inc": "partial",
+    "par": "partial",
+    "mis": "missed",
+    "spu": "spurious",
+}
 STYLE = """
 body{font:15px/1.5 system-ui,sans-serif;margin:2rem;color:#1d2330;max-width:1400px}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}code{font-size:.85em}
@@ -94,18 +100,17 @@ def _confusion_svg(classes: Sequence[str], matrix: Sequence[Sequence[int]]) -> s
     return "".join(parts)
 
 
-def _spans_of(
-    annotations: Sequence[Annotation], outcomes: dict[str, int]
-) -> dict[str, list[tuple[int, int, str, str, str]]]:
+def _spans_of(spans: Sequence[SpanOutcome]) -> dict[str, list[tuple[int, int, str, str, str]]]:
     by_doc: dict[str, list[tuple[int, int, str, str, str]]] = defaultdict(list)
-    for annotation in annotations:
-        if annotation.is_span and annotation.id in outcomes:
+    for span in spans:
+        annotation = span.annotation
+        if annotation.is_span:
             assert annotation.start is not None and annotation.end is not None
             by_doc[annotation.doc_id].append(
                 (
                     annotation.start,
                     annotation.end,
-                    OUTCOME_CLASS[outcomes[annotation.id]],
+                    OUTCOME_CLASS[span.outcome],
                     annotation.label,
                     annotation.id,
                 )
@@ -114,16 +119,10 @@ def _spans_of(
 
 
 def _documents_section(result: SystemResult, documents: Sequence[Document]) -> str:
-    match_info = result.statistics.extra.get("primary_match")
-    if match_info is None:
+    match = span_match(result)
+    if match is None:
         return ""
-    gold_rows, pred_rows, found = match_info
-    gold_spans = _spans_of(
-        gold_rows, {a.id: int(o) for a, o in zip(gold_rows, found.gold_outcome, strict=True)}
-    )
-    pred_spans = _spans_of(
-        pred_rows, {a.id: int(o) for a, o in zip(pred_rows, found.pred_outcome, strict=True)}
-    )
+    gold_spans, pred_spans = _spans_of(match.gold), _spans_of(match.predictions)
     sections = []
     for document in documents:
         title = document.meta.get("title") or document.id
