@@ -187,40 +187,15 @@ def adjudicate_command(
     """Merge annotator sets into one gold set; undecided items go to a conflicts file."""
     from claimwire.annotation.checks import schema_of
     from claimwire.corpus.release import open_release
-    from claimwire.eval.adjudication import adjudicate
-    from claimwire.eval.checker import TOLERATED
+    from claimwire.eval.adjudication import adjudicate_for
     from claimwire.files import atomic_write_text
     from claimwire.model import write_records_atomically
 
     release = chosen_release(release)
     opened = open_release(release)
     schema = schema_of(release)
-    references = frozenset(
-        name
-        for spec in [
-            *(label.attributes for label in schema.labels.values()),
-            *(relation.attributes for relation in schema.relations.values()),
-        ]
-        for name, attribute in spec.items()
-        if attribute.type == "ref"
-    )
-    merged = adjudicate(_sets(sets), policy, references=references)
-    documents = {d.id: d for d in opened.documents()}
-    problems = [
-        f"{f.record.id}: {f.code}: {f.message}"
-        for f in schema.findings(merged.annotations, merged.relations)
-        if f.code not in TOLERATED
-    ]
-    problems += [
-        f"{a.id}: not a document of {release}"
-        for a in merged.annotations
-        if a.doc_id not in documents
-    ]
-    if problems:
-        raise ClaimwireError(
-            "the merged set does not validate; nothing was written:\n  "
-            + "\n  ".join(problems[:10])
-        )
+    document_ids = {d.id for d in opened.documents()}
+    merged = adjudicate_for(_sets(sets), policy, schema, document_ids, str(release))
     out.mkdir(parents=True, exist_ok=True)
     write_records_atomically(out / "annotations.jsonl", merged.annotations)
     write_records_atomically(out / "relations.jsonl", merged.relations)

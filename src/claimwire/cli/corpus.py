@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +11,8 @@ from rich.table import Table
 
 from claimwire.annotation.checks import legacy_note
 from claimwire.annotation.checks import validate as validate_release
-from claimwire.annotation.gold import gold_files, resolve_gold
 from claimwire.annotation.schema import CODES as SCHEMA_CODES
-from claimwire.annotation.schema import default_schema_path, load_schema
+from claimwire.build import build as build_project_release
 from claimwire.cli.common import (
     chosen_release,
     console,
@@ -25,24 +23,13 @@ from claimwire.cli.common import (
 )
 from claimwire.cli.lazy import MARKUP
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD
-from claimwire.corpus.release import build_release, diff_releases, open_release
+from claimwire.corpus.release import diff_releases, open_release
 from claimwire.corpus.stats import release_stats
 from claimwire.corpus.validate import CODES, MAX_LEVEL, cap_per_code, summarize
-from claimwire.eval.checker import load_annotation_set
-from claimwire.model import Annotation, Document, Relation
 
 corpus_app = typer.Typer(
     rich_markup_mode=MARKUP, help="Build, validate, inspect and compare corpus releases."
 )
-
-
-def _is_annotation_set(path: Path) -> bool:
-    """An annotation set with offsets (JSONL, e.g. adjudicated gold), not quote-anchored YAML."""
-    return path.suffix == ".jsonl" or (path.is_dir() and (path / "annotations.jsonl").exists())
-
-
-def _validation_messages(path: Path) -> list[str]:
-    return [str(problem) for problem in validate_release(path, staged=True)]
 
 
 def _surveys_table(summary: dict[str, Any]) -> Table | None:
@@ -105,34 +92,15 @@ def build(
                 task, completed=files_done, total=files_total, detail=f"{documents} documents"
             )
 
-        schema_path = schema or default_schema_path()
-        rules = load_schema(schema_path) if schema or gold or schema_path.exists() else None
-        resolve = None
-        if gold is not None and _is_annotation_set(gold):
-            adjudicated = load_annotation_set(gold)
-
-            def resolve(documents: Iterator[Document]) -> tuple[list[Annotation], list[Relation]]:
-                return list(adjudicated.annotations), list(adjudicated.relations)
-
-        elif gold is not None:
-            assert rules is not None
-            files, checked = gold_files(gold), rules
-
-            def resolve(documents: Iterator[Document]) -> tuple[list[Annotation], list[Relation]]:
-                return resolve_gold(files, documents, checked)
-
-        report = build_release(
+        report = build_project_release(
             raw,
             out,
             version,
             parent=parent,
-            gold=resolve,
-            schema_file=schema_path if rules else None,
-            schema_version=rules.version if rules else None,
-            summarize=rules.summarize if rules else None,
-            progress=on_progress,
-            validate=_validation_messages,
+            gold=gold,
+            schema=schema,
             near_duplicates=near_duplicates,
+            progress=on_progress,
         )
     counts = report.manifest["counts"]
     changes = report.documents

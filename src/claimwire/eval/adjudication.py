@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from claimwire.annotation.schema import Schema
 from claimwire.errors import ClaimwireError
-from claimwire.eval.checker import AnnotationSet
+from claimwire.eval.checker import TOLERATED, AnnotationSet
 from claimwire.model import Annotation, Relation
 
 Key = tuple[Any, ...]
@@ -218,3 +219,44 @@ def _relations(
                 author,
             )
         )
+
+
+def reference_attributes(schema: Schema) -> frozenset[str]:
+    """The attributes whose values are annotation ids (``ref``): renamed when sets merge."""
+    return frozenset(
+        name
+        for spec in [
+            *(label.attributes for label in schema.labels.values()),
+            *(relation.attributes for relation in schema.relations.values()),
+        ]
+        for name, attribute in spec.items()
+        if attribute.type == "ref"
+    )
+
+
+def adjudicate_for(
+    sets: Sequence[AnnotationSet],
+    policy: str,
+    schema: Schema,
+    document_ids: Collection[str],
+    release: str,
+) -> Adjudication:
+    """Merge ``sets`` and check the result against the schema and the release's documents;
+    a merged set that does not validate raises one error listing its first problems."""
+    merged = adjudicate(sets, policy, references=reference_attributes(schema))
+    problems = [
+        f"{f.record.id}: {f.code}: {f.message}"
+        for f in schema.findings(merged.annotations, merged.relations)
+        if f.code not in TOLERATED
+    ]
+    problems += [
+        f"{a.id}: not a document of {release}"
+        for a in merged.annotations
+        if a.doc_id not in document_ids
+    ]
+    if problems:
+        raise ClaimwireError(
+            "the merged set does not validate; nothing was written:\n  "
+            + "\n  ".join(problems[:10])
+        )
+    return merged
