@@ -138,13 +138,13 @@ def test_a_build_that_fails_on_the_changelog_leaves_no_release(
     with pytest.raises(OSError):
         build_release(SEED_RAW, tmp_path / "releases", "0.1.0")
     assert list((tmp_path / "releases").iterdir()) == []
-    assert not (tmp_path / "CHANGELOG.md").exists()
+    assert not (tmp_path / "releases" / "CHANGELOG.md").exists()
 
 
 def test_new_builds_carry_their_manifest_digest(seed_releases: Path) -> None:
     manifest = json.loads((seed_releases / "0.1.0" / "MANIFEST.json").read_text())
     assert manifest[DIGEST] == manifest_digest(manifest)
-    assert (seed_releases.parent / "CHANGELOG.md").read_text().count("0.1.0") >= 1
+    assert (seed_releases / "CHANGELOG.md").read_text().count("0.1.0") >= 1
 
 
 def test_a_staging_folder_never_validates(seed_release: Path) -> None:

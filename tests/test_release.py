@@ -37,7 +37,7 @@ def test_seed_release_contents(seed_releases: Path) -> None:
     assert manifest["counts"]["documents"] == 1
     assert manifest["counts"]["sentences"] == len(document.sentences)
     assert manifest["files"]["documents.jsonl"]["records"] == 1
-    changelog = (seed_releases.parent / "CHANGELOG.md").read_text(encoding="utf-8")
+    changelog = (seed_releases / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "## 0.1.0" in changelog and "1 added" in changelog
 
 
@@ -182,7 +182,7 @@ def test_child_release_reanchors_gold_and_reports_changes(tmp_path: Path, raw_di
     assert validate_release(report.path) == []
     changes = (report.path / "CHANGES.md").read_text(encoding="utf-8")
     assert "1 re-anchored, 1 orphaned" in changes and "`poll`" in changes
-    changelog = (tmp_path / "CHANGELOG.md").read_text(encoding="utf-8")
+    changelog = (releases / "CHANGELOG.md").read_text(encoding="utf-8")
     assert changelog.index("## 0.3.0") < changelog.index("## 0.2.0") < changelog.index("## 0.1.0")
 
     result = run_cli("corpus", "diff", releases / "0.2.0", releases / "0.3.0", "--json")
@@ -243,3 +243,23 @@ def test_manifest_summarizes_added_ids_instead_of_listing_them(tmp_path: Path) -
     manifest = json.loads((report.path / "MANIFEST.json").read_text(encoding="utf-8"))
     assert manifest["changes"]["documents"]["added"]["count"] == 60
     assert validate_release(report.path) == []
+
+
+def test_build_writes_nothing_outside_its_out_folder(raw_dir: Path, tmp_path: Path) -> None:
+    """Before: `corpus build --out X` replaced X/../CHANGELOG.md, a user's own file."""
+    mine = tmp_path / "CHANGELOG.md"
+    mine.write_text("# my project's changelog\n", encoding="utf-8")
+    out = tmp_path / "releases"
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = run_cli("corpus", "build", "--version", "0.1.0", "--raw", raw_dir, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert mine.read_text(encoding="utf-8") == "# my project's changelog\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, "releases"])
+    assert "## 0.1.0" in (out / "CHANGELOG.md").read_text(encoding="utf-8")
+    # a changelog in the releases folder that claimwire did not write is never replaced
+    (out / "CHANGELOG.md").write_text("notes of mine\n", encoding="utf-8")
+    refused = run_cli("corpus", "build", "--version", "0.2.0", "--raw", raw_dir, "--out", out)
+    assert refused.returncode == 1
+    assert "CHANGELOG.md: exists and was not written by `claimwire corpus build`" in refused.stderr
+    assert (out / "CHANGELOG.md").read_text(encoding="utf-8") == "notes of mine\n"
+    assert not (out / "0.2.0").exists()

@@ -334,3 +334,48 @@ def test_stance_training_is_gathered_once_and_batches_do_not_change_predictions(
     assert outputs[0] == outputs[1]
     labels = [json.loads(line)["attributes"]["stance"] for line in outputs[0].splitlines()]
     assert labels == ["FAVOR", "AGAINST"] * 3
+
+
+def test_a_run_resumes_only_a_run_of_the_same_signature(tmp_path: Path) -> None:
+    """Before: `run rules --out x` kept the command's predictions and rewrote the meta."""
+    program = tmp_path / "fake_llm.py"
+    program.write_text(FAKE, encoding="utf-8")
+    out = tmp_path / "x.jsonl"
+    command = ("run", "command", "-o", f"cmd={sys.executable} {program}")
+    first = run_cli(*command, "--release", RELEASE, "--out", out)
+    assert first.returncode == 0, first.stderr
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert records and {r["author"] for r in records} == {"command"}  # not "gold"
+    before = out.read_bytes(), (tmp_path / "x.jsonl.meta.json").read_bytes()
+    other = run_cli("run", "rules", "--release", RELEASE, "--out", out)
+    assert other.returncode == 1
+    assert "holds another run (system:command@1.0|" in other.stderr
+    assert "this run is system:rules@1.0|" in other.stderr
+    assert "--overwrite" in other.stderr and "Traceback" not in other.stderr
+    assert (out.read_bytes(), (tmp_path / "x.jsonl.meta.json").read_bytes()) == before
+    again = run_cli(*command, "--release", RELEASE, "--out", out)  # same signature: resumes
+    assert again.returncode == 0, again.stderr
+    assert out.read_bytes() == before[0]
+    replaced = run_cli("run", "rules", "--release", RELEASE, "--out", out, "--overwrite")
+    assert replaced.returncode == 0, replaced.stderr
+    meta = json.loads((tmp_path / "x.jsonl.meta.json").read_text(encoding="utf-8"))
+    assert meta["system"] == "rules"
+    authors = {json.loads(line)["author"] for line in out.read_text().splitlines()}
+    assert authors == {"rules"}
+
+
+def test_unknown_system_options_are_refused_with_the_known_ones(tmp_path: Path) -> None:
+    result = run_cli(
+        "run",
+        "stance-sklearn",
+        "-o",
+        "min_trian=5",
+        "--release",
+        RELEASE,
+        "--out",
+        tmp_path / "s.jsonl",
+    )
+    assert result.returncode == 1
+    assert "unknown option min_trian for system stance-sklearn" in result.stderr
+    assert "known: min_train, folds, seed" in result.stderr
+    assert not (tmp_path / "s.jsonl").exists()

@@ -38,8 +38,12 @@ def run(
     list_systems: bool = typer.Option(
         False, "--list", help="List the registered systems and exit."
     ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace --out if it holds another run (else refused)."
+    ),
 ) -> None:
-    """Run a system over a release split into a prediction file (resumable)."""
+    """Run a system over a release split into a prediction file (resumable: a re-run of the
+    same system, options, release and split continues where it stopped)."""
     if list_systems:
         systems()
         return
@@ -59,7 +63,9 @@ def run(
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, detail=f"{done} documents")
 
-        meta = run_system(instance, context, out, batch_size=batch_size, progress=advance)
+        meta = run_system(
+            instance, context, out, batch_size=batch_size, progress=advance, overwrite=overwrite
+        )
     console.print(f"[green]Wrote[/] {escape(str(out))} for {len(chosen)} documents")
     console.print(f"[dim]{escape(meta['signature'])}[/]", soft_wrap=True)
 

@@ -152,6 +152,26 @@ def release_versions(releases_dir: Path) -> list[str]:
     return sorted(versions, key=parse_version)
 
 
+_CHANGELOG_HEADER = (
+    "# Corpus changelog\n\nGenerated from each release's CHANGES.md by "
+    "`claimwire corpus build`; do not edit by hand.\n\n"
+)
+
+
+def check_changelog(releases_dir: Path) -> None:
+    """Refuse to build where ``releases_dir/CHANGELOG.md`` exists but was not generated."""
+    path = releases_dir / CHANGELOG
+    if path.is_file():
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            start = handle.read(len(_CHANGELOG_HEADER))
+        if start != _CHANGELOG_HEADER:
+            raise ClaimwireError(
+                "exists and was not written by `claimwire corpus build`; the corpus changelog "
+                "is generated here: move this file away first",
+                file=path,
+            )
+
+
 def changelog_text(releases_dir: Path, staged: tuple[str, Path] | None = None) -> str:
     """The corpus changelog from every release's entry (and a staged release's, if given)."""
     folders = {version: releases_dir / version for version in release_versions(releases_dir)}
@@ -162,16 +182,13 @@ def changelog_text(releases_dir: Path, staged: tuple[str, Path] | None = None) -
         for version in sorted(folders, key=parse_version, reverse=True)
         if (folders[version] / CHANGES).exists()
     ]
-    header = (
-        "# Corpus changelog\n\nGenerated from each release's CHANGES.md by "
-        "`claimwire corpus build`; do not edit by hand.\n\n"
-    )
-    return header + "\n".join(entries)
+    return _CHANGELOG_HEADER + "\n".join(entries)
 
 
 def write_changelog(releases_dir: Path) -> Path:
-    """Regenerate ``CHANGELOG.md`` beside the releases folder from every release's entry."""
-    path = releases_dir.parent / CHANGELOG
+    """Regenerate ``CHANGELOG.md`` inside the releases folder from every release's entry
+    (nothing is written outside the folder the user named)."""
+    path = releases_dir / CHANGELOG
     atomic_write_text(path, changelog_text(releases_dir))
     return path
 
@@ -365,6 +382,7 @@ def build_release(
     if not files:
         raise ClaimwireError("no raw inputs (.txt, .html, .jsonl) found", file=raw_dir)
     target = releases_dir / version
+    check_changelog(releases_dir)
     pending: list[Path] = []
     with _removed_on_failure(pending), atomic_directory(target) as staging:
         parent_index = _index(parent_release.documents()) if parent_release else {}
@@ -452,7 +470,7 @@ def build_release(
             )
         # the changelog is staged too: a full disk fails the build before the release appears,
         # and os.replace after the rename cannot fail for want of space
-        changelog = releases_dir.parent / CHANGELOG
+        changelog = releases_dir / CHANGELOG
         pending.append(stage_text(changelog, changelog_text(releases_dir, (version, staging))))
     os.replace(pending.pop(), changelog)
     return BuildReport(target, manifest, doc_changes, ann_changes, changelog, duplicates)

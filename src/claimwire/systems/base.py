@@ -8,6 +8,7 @@ split into a prediction file, resumably.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -20,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 from claimwire import __version__
 from claimwire.corpus.release import MANIFEST, Release
 from claimwire.errors import ClaimwireError
-from claimwire.files import sha256
+from claimwire.files import atomic_write_text, sha256
 from claimwire.model import Annotation, Document, Relation
 
 ENTRY_POINT_GROUP = "claimwire.systems"
@@ -120,6 +121,13 @@ def load_system(name: str, options: Mapping[str, str] | None = None) -> System:
     if name not in registry:
         raise ClaimwireError(f"unknown system {name!r}; registered: {', '.join(sorted(registry))}")
     factory = registry[name].load()
+    known: tuple[str, ...] | None = getattr(factory, "known_options", None)
+    unknown = sorted(set(options or {}) - set(known)) if known is not None else []
+    if unknown and known is not None:
+        raise ClaimwireError(
+            f"unknown option {', '.join(unknown)} for system {name}; "
+            f"known: {', '.join(known) or 'none'}"
+        )
     system = factory(**dict(options or {}))
     if not isinstance(system, System):
         raise ClaimwireError(f"entry point {name!r} does not build a claimwire System")
@@ -160,25 +168,43 @@ def run_system(
     batch_size: int = 32,
     progress: Any = None,
     reproducible: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Run ``system`` over ``context.documents`` into ``out`` (JSONL), resumably.
 
     Each document's records are appended and flushed, then the document is recorded in
     ``out.done`` with the file's length: a re-run skips finished documents and cuts off a
     half-written one, so an interrupted run always leaves a valid partial file. The run's
-    signature goes to ``out.meta.json`` (without its creation time when ``reproducible``).
+    signature goes to ``out.meta.json`` (without its creation time when ``reproducible``),
+    first when the run starts: a file is resumed only by a run of the same signature (system,
+    version, options, release, split); another run is refused unless ``overwrite``, which
+    starts afresh. Records a system leaves without an author are labelled with its name.
     """
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists() and not out.with_name(out.name + DONE_SUFFIX).exists():
+    done_path = out.with_name(out.name + DONE_SUFFIX)
+    meta_path = out.with_name(out.name + META_SUFFIX)
+    wanted = signature(system, context.release, context.split)
+    if overwrite:
+        for path in (out, done_path, meta_path):
+            path.unlink(missing_ok=True)
+    if out.exists() and not done_path.exists():
         raise ClaimwireError(
-            "exists and was not written by `claimwire run` (no .done file); remove it or "
-            "choose another --out",
+            "exists and was not written by `claimwire run` (no .done file); remove it, "
+            "choose another --out or pass --overwrite",
             file=out,
         )
+    if out.exists():
+        previous = _previous_signature(meta_path)
+        if previous != wanted:
+            raise ClaimwireError(
+                f"holds another run ({previous or 'no signature'}); this run is {wanted}. "
+                "Pass --overwrite to replace it, or choose another --out",
+                file=out,
+            )
     finished = _completed(out)
     todo = [d for d in context.documents if d.id not in finished]
     meta = {
-        "signature": signature(system, context.release, context.split),
+        "signature": wanted,
         "system": system.name,
         "version": system.version,
         "options": getattr(system, "options", {}),
@@ -188,11 +214,13 @@ def run_system(
     }
     if not reproducible:
         meta["created"] = datetime.now(UTC).replace(microsecond=0).isoformat()
+    _write_meta(meta_path, meta)
     with out.open("ab") as handle, out.with_name(out.name + DONE_SUFFIX).open("a") as done:
         for start in range(0, len(todo), batch_size):
             batch = todo[start : start + batch_size]
             for output in system.annotate(batch, context):
                 records: list[Annotation | Relation] = [*output.annotations, *output.relations]
+                records = [_authored(r, system.name) for r in records]
                 lines = [json.dumps(r.to_dict(), ensure_ascii=False) for r in records]
                 handle.write("".join(line + "\n" for line in lines).encode("utf-8"))
                 handle.flush()
@@ -202,7 +230,24 @@ def run_system(
             if progress is not None:
                 progress(len(finished) + start + len(batch), len(context.documents))
     meta["notes"] = list(getattr(system, "notes", []))
-    out.with_name(out.name + META_SUFFIX).write_text(
-        json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
+    _write_meta(meta_path, meta)
     return meta
+
+
+def _authored(record: Annotation | Relation, name: str) -> Annotation | Relation:
+    """A system's record without an author (read as ``gold``) is labelled with the system."""
+    if record.author in ("", "gold"):
+        return dataclasses.replace(record, author=name)
+    return record
+
+
+def _previous_signature(meta_path: Path) -> str | None:
+    try:
+        previous = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return previous.get("signature") if isinstance(previous, dict) else None
+
+
+def _write_meta(path: Path, meta: dict[str, Any]) -> None:
+    atomic_write_text(path, json.dumps(meta, ensure_ascii=False, indent=2) + "\n")

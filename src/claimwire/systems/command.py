@@ -25,6 +25,8 @@ class CommandSystem:
     version = "1.0"
     tasks = ("claims", "attribution", "statistics", "stance")
 
+    known_options: tuple[str, ...] = ("cmd", "timeout")
+
     def __init__(self, **options: str) -> None:
         if not options.get("cmd"):
             raise ClaimwireError('the command system needs an option cmd="PROGRAM ARGS"')

@@ -32,6 +32,8 @@ class HuggingFaceSystem:
     version = "1.0"
     tasks = ("claims", "attribution", "statistics", "stance")
 
+    known_options: tuple[str, ...] = ("model", "task", "batch_size")
+
     def __init__(self, **options: str) -> None:
         self.options = dict(options)
         model = options.get("model")

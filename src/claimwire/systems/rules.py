@@ -109,6 +109,8 @@ class RulesSystem:
     version = "1.0"
     tasks = ("claims", "attribution", "statistics")
 
+    known_options: tuple[str, ...] = ()
+
     def __init__(self, **options: str) -> None:
         self.options = dict(options)
         self.schema = load_schema()

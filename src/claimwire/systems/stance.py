@@ -140,6 +140,7 @@ class _StanceSystem:
     tasks = ("stance",)
     version = "1.0"
     name = "stance"
+    known_options: tuple[str, ...] = ("min_train", "folds", "seed")
 
     def __init__(self, **options: str) -> None:
         self.options = dict(options)
