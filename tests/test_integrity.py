@@ -98,7 +98,8 @@ def test_two_builds_at_once_in_two_processes(tmp_path: Path) -> None:
     assert outcomes[1].startswith("error:") and (
         "another claimwire process" in outcomes[1] or "already exists" in outcomes[1]
     )
-    assert [p.name for p in releases.iterdir() if not p.name.startswith(".")] == ["1.1.0"]
+    listed = sorted(p.name for p in releases.iterdir() if not p.name.startswith("."))
+    assert listed == ["1.1.0", "CHANGELOG.md"]
     assert not [p for p in releases.iterdir() if p.name.endswith((".tmp", ".old"))]
     assert run_cli("corpus", "validate", releases / "1.1.0").returncode == 0
 
