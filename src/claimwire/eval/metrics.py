@@ -60,8 +60,17 @@ class Interval:
     high: float
     mean: float
 
+    @property
+    def half_width(self) -> float:
+        """Half the interval's width: the "±" of a reported score."""
+        return (self.high - self.low) / 2
+
     def to_dict(self) -> dict[str, float]:
         return {"low": self.low, "high": self.high, "mean": self.mean}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, float]) -> Interval:
+        return cls(data["low"], data["high"], data["mean"])
 
 
 def percentile_interval(scores: Floats, confidence: float = 0.95) -> Interval:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from claimwire.eval.evaluate import SystemResult
-from claimwire.eval.metrics import Significance
+from claimwire.eval.metrics import Interval, Significance
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Leaderboard:
 def _with_ci(value: float, ci: dict[str, float] | None) -> str:
     if not ci:
         return f"{value:.3f}"
-    return f"{value:.3f}±{(ci['high'] - ci['low']) / 2:.3f}"
+    return f"{value:.3f}±{Interval.from_dict(ci).half_width:.3f}"
 
 
 def leaderboard(results: Sequence[SystemResult], details: bool = True) -> Leaderboard:
