@@ -1,99 +1,26 @@
 """The ``claimwire`` command line: a thin layer over the library API.
 
-Each command's module is imported only when that command runs (:mod:`claimwire.cli.lazy`),
-and heavy libraries only inside the functions that need them: the root's ``--version``,
-``--help`` and completion import none of them (``benchmarks/bench_cli.py`` measures it).
+``claimwire --version`` answers before Typer is even imported; everything else builds the
+application (:mod:`claimwire.cli.root`), whose commands load their modules when used.
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+from typing import Any
 
-import typer
-
-from claimwire import __version__
-from claimwire.cli.lazy import MARKUP, lazy_group
 from claimwire.errors import ClaimwireError
-from claimwire.project import use_project
-
-COMMANDS = {
-    "init": (
-        "claimwire.cli.init:init_command",
-        "Create a project: claimwire.toml, corpus/raw/, schema, guidelines, tasks.",
-    ),
-    "corpus": (
-        "claimwire.cli.corpus:corpus_app",
-        "Build, validate, inspect and compare corpus releases.",
-    ),
-    "annotate": (
-        "claimwire.cli.annotation:annotate_app",
-        "Annotation tools: gold, guidelines, agreement, adjudication, Label Studio.",
-    ),
-    "eval": (
-        "claimwire.cli.eval:eval_app",
-        "Check and score predictions against a release's gold.",
-    ),
-    "hub": (
-        "claimwire.cli.hub:hub_app",
-        "Export, publish and load the corpus as a Hugging Face dataset.",
-    ),
-    "convert": (
-        "claimwire.cli.convert:convert_command",
-        "Import from or export to BRAT, INCEpTION, doccano, Label Studio JSON-MIN, CoNLL, spaCy.",
-    ),
-    "numbers": (
-        "claimwire.cli.annotation:numbers",
-        "Print one JSON object per quantity found in a text.",
-    ),
-    "run": (
-        "claimwire.cli.systems:run",
-        "Run a system over a release split into a prediction file (resumable).",
-    ),
-    "systems": ("claimwire.cli.systems:systems", "List the registered systems."),
-    "benchmark": (
-        "claimwire.cli.systems:benchmark_command",
-        "Run the built-in systems on every task; write the leaderboard and report.",
-    ),
-}
-
-app = typer.Typer(
-    name="claimwire",
-    help="Claims, sources and survey statistics in wire press releases: corpus, annotation, "
-    "evaluation.",
-    cls=lazy_group(COMMANDS),
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=MARKUP,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
-def _show_version(value: bool) -> None:
-    if value:
-        typer.echo(f"claimwire {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False, "--version", "-V", callback=_show_version, is_eager=True, help="Print the version."
-    ),
-    project: Path | None = typer.Option(
-        None,
-        "--project",
-        envvar="CLAIMWIRE_PROJECT",
-        help="The project folder (holding claimwire.toml) [default: found from the working "
-        "directory upwards].",
-    ),
-) -> None:
-    """claimwire: an annotated corpus and evaluation toolkit for wire press releases."""
-    use_project(project)
 
 
 def main() -> None:
     """Console entry point: user errors become one clear message and exit code 1."""
+    if sys.argv[1:] in (["--version"], ["-V"]):
+        from claimwire import __version__
+
+        print(f"claimwire {__version__}")
+        return
+    from claimwire.cli.root import app
+
     try:
         app()
     except ClaimwireError as error:
@@ -101,3 +28,12 @@ def main() -> None:
 
         report_error(error)
         sys.exit(1)
+
+
+def __getattr__(name: str) -> Any:
+    """The Typer application (``claimwire.cli.app``), built when asked."""
+    if name == "app":
+        from claimwire.cli.root import app
+
+        return app
+    raise AttributeError(f"module 'claimwire.cli' has no attribute {name!r}")
