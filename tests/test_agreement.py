@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from pathlib import Path
 
 import krippendorff
@@ -200,8 +201,23 @@ def test_agree_and_adjudicate_commands(tmp_path: Path) -> None:
     two = run_cli(
         "annotate", "adjudicate", *paths[:2], "--release", RELEASE, "--out", tmp_path / "g2"
     )
-    conflicts = (tmp_path / "g2" / "conflicts.jsonl").read_text().splitlines()
-    assert two.returncode == 0 and conflicts  # alice vs bob: ties go to a person, never dropped
+    assert two.returncode == 0, two.stderr
+    conflicts = [json.loads(line) for line in (tmp_path / "g2" / "conflicts.jsonl").open()]
+    # alice vs bob: every difference is listed, exactly once, with its reason
+    bob_by_id = {a.id: a for a in bob.annotations}
+    missed = [a for a in alice.annotations if a.id not in bob_by_id]
+    retyped = Counter(
+        a.label for a in alice.annotations if a.id in bob_by_id and a != bob_by_id[a.id]
+    )
+    reasons = Counter(c["reason"] for c in conflicts)
+    assert reasons["only a minority of sets has it"] == len(missed) > 0
+    assert reasons["no majority for 'claim_type': kept without it"] == retyped["CLAIM"] > 0
+    assert reasons["no majority for 'stance': kept without it"] == retyped["STANCE"] > 0
+    dropped = [r for r in reasons if r.startswith("'cue' pointed to")]
+    missed_ids = {m.id for m in missed}
+    cited = [r for r in alice.relations if r.attributes.get("cue") in missed_ids]
+    assert sum(reasons[r] for r in dropped) == len(cited) > 0
+    assert sum(reasons.values()) == len(conflicts)
     preferred = run_cli(
         "annotate",
         "adjudicate",
@@ -239,3 +255,51 @@ def test_adjudication_never_drops_a_minority_item_silently() -> None:
     alice_only = {a.id for a in alice.annotations} - {a.id for a in bob.annotations}
     reasons = [c["reason"] for c in merged.conflicts]
     assert len([r for r in reasons if r == "only a minority of sets has it"]) == len(alice_only)
+
+
+def _source_pair() -> tuple[AnnotationSet, AnnotationSet]:
+    release = open_release(RELEASE)
+    gold = list(release.annotations())
+    source = next(a for a in gold if a.label == "SOURCE" and a.attributes.get("named") is True)
+    claim_ids = {r.head for r in release.relations() if r.tail == source.id}
+    links = tuple(r for r in release.relations() if r.tail == source.id and r.head in claim_ids)
+    cues = {str(r.attributes.get("cue")) for r in links}
+    keep = [a for a in gold if a.id == source.id or a.id in claim_ids or a.id in cues]
+    assert links, "the SOURCE must carry a relation"
+    alice = AnnotationSet("alice", tuple(keep), links)
+    flipped = dataclasses.replace(source, attributes=dict(source.attributes, named=False))
+    bob_items = tuple(flipped if a.id == source.id else a for a in keep)
+    return alice, AnnotationSet("bob", bob_items, links)
+
+
+def test_majority_tie_on_one_attribute_keeps_the_span_and_flags_it() -> None:
+    """Before: a tie on `named` between two annotators dropped the SOURCE and its relation."""
+    alice, bob = _source_pair()
+    merged = adjudicate([alice, bob])
+    [source] = [a for a in merged.annotations if a.label == "SOURCE"]
+    assert "named" not in source.attributes
+    original = next(a for a in alice.annotations if a.label == "SOURCE")
+    assert source.attributes == {k: v for k, v in original.attributes.items() if k != "named"}
+    assert len(merged.relations) == len(alice.relations)
+    assert all(r.tail == source.id for r in merged.relations)
+    [flag] = merged.conflicts
+    assert flag["reason"] == "no majority for 'named': kept without it"
+    assert flag["versions"]["alice"]["attributes"]["named"] is True
+    assert flag["versions"]["bob"]["attributes"]["named"] is False
+
+
+def test_exactly_half_of_the_sets_is_not_a_majority() -> None:
+    """Two annotators, an item only one of them marked: dropped and listed, not accepted."""
+    alice, bob = _source_pair()
+    extra = dataclasses.replace(alice.annotations[0], id="only-alice", start=0, end=5)
+    merged = adjudicate([AnnotationSet("alice", (*alice.annotations, extra), ()), bob])
+    assert not [a for a in merged.annotations if (a.start, a.end) == (0, 5)]
+    assert [c["reason"] for c in merged.conflicts].count("only a minority of sets has it") == 1
+    three = adjudicate(
+        [
+            AnnotationSet("alice", (*alice.annotations, extra), ()),
+            AnnotationSet("carol", (*alice.annotations, extra), ()),
+            bob,
+        ]
+    )
+    assert [a for a in three.annotations if (a.start, a.end) == (0, 5)]  # 2 of 3 is a majority

@@ -208,3 +208,13 @@ def test_a_span_covering_the_document_overlaps_each_prediction_once() -> None:
     g, p, _ = overlap_pairs(gold, pred)
     assert len(g) == 2 * n
     assert np.bincount(p).tolist() == [2] * n
+
+
+def test_assignment_takes_the_larger_overlap_when_it_decides_the_counts() -> None:
+    """Gold [0,10) [10,20), predictions [0,12) [11,20): [0,12) overlaps the first gold by 10
+    and the second by 1; taking the larger overlap gives INC 2 under `exact`, the smaller
+    one INC 1, MIS 1, SPU 1."""
+    gold = [[(0, 0, 10), (0, 10, 20)]]
+    for pred in ([[(0, 0, 12), (0, 11, 20)]], [[(0, 11, 20), (0, 0, 12)]]):
+        assert counts(gold, pred, "exact").tolist() == [0, 2, 0, 0, 0]
+        assert counts(gold, pred, "partial").tolist() == [0, 0, 2, 0, 0]

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
+from claimwire.annotation.schema import load_schema
 from claimwire.eval import metrics
 from claimwire.eval.matching import SpanSet, overlap_credit_by_unit
 from claimwire.eval.metrics import (
@@ -18,7 +19,8 @@ from claimwire.eval.metrics import (
     resampled_totals,
     span_prf,
 )
-from claimwire.eval.scoring import stance_scores
+from claimwire.eval.scoring import stance_scores, values_agree
+from claimwire.eval.tasks import find_task
 
 RNG = np.random.default_rng(7)
 UNITS = 40
@@ -143,3 +145,26 @@ def test_large_bootstraps_draw_poisson_weights_in_unit_batches(
     assert abs(poisson_ci.high - multinomial_ci.high) < 0.25 * width
     paired = paired_bootstrap(stats, stats[::-1].copy(), f1, resamples=400, seed=8)
     assert 0.0 < paired.p_value <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("gold", "predicted", "agree"),
+    [
+        ("94.8", "94.8", True),
+        ("94.8", "95.274", True),  # +0.5 % exactly
+        ("94.8", "94.326", True),  # -0.5 % exactly
+        ("94.8", "95.275", False),
+        ("94.8", "94.325", False),
+        ("1012", "1017", True),
+        ("1012", "1018", False),
+        ("0", "0.0001", False),
+        ("94.8", "about 95", False),
+    ],
+)
+def test_values_agree_within_half_a_percent_of_the_gold(
+    gold: str, predicted: str, agree: bool
+) -> None:
+    """The statistics task's value tolerance: |predicted − gold| ≤ 0.5 % of |gold|, exact
+    decimals (no float rounding at the boundary)."""
+    assert values_agree(gold, predicted, "decimal", 0.005) is agree
+    assert find_task("statistics", load_schema()).value_tolerance == 0.005

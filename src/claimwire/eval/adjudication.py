@@ -2,8 +2,10 @@
 
 Items are compared by identity — a span by (document, label, start, end), a stance by
 (document, holder, target), a survey by document. An item every set agrees on (same
-attributes) is accepted. Otherwise a named policy decides: ``majority`` (an item and each of
-its attribute values need more than half of the sets), or ``prefer:NAME`` (that annotator's
+attributes) is accepted. Otherwise a named policy decides: ``majority`` (an item needs more
+than half of the sets — exactly half is not enough; an attribute value without such a
+majority is left out and flagged in the conflicts, the item and its relations kept), or
+``prefer:NAME`` (that annotator's
 version wins, absence included). What the policy cannot decide goes to the conflicts list,
 never silently away. Relations are kept when their ends survive and the policy accepts them.
 """
@@ -115,14 +117,20 @@ def _merge(
         result.conflicts.append(_conflict(key, by_set, names, "only a minority of sets has it"))
         return None
     attributes: dict[str, Any] = {}
+    undecided = []
     for name in sorted({k for a in by_set.values() for k in a.attributes}):
         votes = Counter(repr(a.attributes.get(name)) for a in by_set.values())
         (best, count), *rest = votes.most_common()
         if count * 2 <= len(names) or (rest and rest[0][1] == count):
-            result.conflicts.append(_conflict(key, by_set, names, f"no majority for {name!r}"))
-            return None
+            undecided.append(name)
+            continue
         attributes[name] = next(
             a.attributes.get(name) for a in by_set.values() if repr(a.attributes.get(name)) == best
+        )
+    if undecided:  # the item has its majority: keep it, and flag what is left to decide
+        listed = ", ".join(repr(n) for n in undecided)
+        result.conflicts.append(
+            _conflict(key, by_set, names, f"no majority for {listed}: kept without it")
         )
     result.resolved += 1
     base = next(iter(by_set.values()))
