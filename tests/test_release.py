@@ -263,3 +263,58 @@ def test_build_writes_nothing_outside_its_out_folder(raw_dir: Path, tmp_path: Pa
     assert "CHANGELOG.md: exists and was not written by `claimwire corpus build`" in refused.stderr
     assert (out / "CHANGELOG.md").read_text(encoding="utf-8") == "notes of mine\n"
     assert not (out / "0.2.0").exists()
+
+
+def test_removed_documents_and_renumbered_annotations_in_diff_and_changelog(
+    tmp_path: Path,
+) -> None:
+    """A document dropped from the raw folder is listed as removed (before, no test removed
+    one); an annotation re-numbered on the same span is kept, not removed and added."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for name in ("a", "b"):
+        (raw / f"{name}.txt").write_text(f"Communiqué {name}.\n\nLe PIB a crû de 2 %.\n", "utf-8")
+
+    def gold(prefix: str):  # type: ignore[no-untyped-def]
+        def resolve(documents):  # type: ignore[no-untyped-def]
+            found = []
+            for doc in documents:
+                start = doc.text.index("2 %")
+                found.append(
+                    Annotation(
+                        f"{prefix}-{doc.id}",
+                        doc.id,
+                        "statistics",
+                        "NUM_STAT",
+                        start,
+                        start + 3,
+                        Quote.from_text(doc.text, start, start + 3),
+                    )
+                )
+            return found, []
+
+        return resolve
+
+    releases = tmp_path / "releases"
+    build_release(raw, releases, "0.1.0", gold=gold("old"))
+    docs = {d.meta["source_file"]: d.id for d in open_release(releases / "0.1.0").documents()}
+    (raw / "b.txt").unlink()
+    report = build_release(raw, releases, "0.2.0", parent="0.1.0", gold=gold("new"))
+    assert report.documents.removed == [docs["b.txt"]]
+    assert report.annotations.removed == [f"old-{docs['b.txt']}"]
+    assert report.annotations.renamed == [(f"old-{docs['a.txt']}", f"new-{docs['a.txt']}")]
+    assert report.annotations.added == [] and report.annotations.kept == 1
+    assert validate_release(report.path) == []
+    changes = (report.path / "CHANGES.md").read_text(encoding="utf-8")
+    assert f"  - removed: `{docs['b.txt']}`" in changes
+    assert "1 removed. 1 of the kept have a new id (same label and span)." in changes
+    assert f"  - removed: `old-{docs['b.txt']}`" in changes
+    assert "## 0.2.0" in (releases / "CHANGELOG.md").read_text(encoding="utf-8")
+    result = run_cli("corpus", "diff", releases / "0.1.0", releases / "0.2.0", "--json")
+    assert result.returncode == 0, result.stderr
+    diff = json.loads(result.stdout)
+    assert diff["documents"]["removed"] == [docs["b.txt"]]
+    assert diff["annotations"]["removed"] == [f"old-{docs['b.txt']}"]
+    assert diff["annotations"]["renamed"] == [
+        {"old": f"old-{docs['a.txt']}", "new": f"new-{docs['a.txt']}"}
+    ]

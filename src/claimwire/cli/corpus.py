@@ -213,6 +213,7 @@ def diff(
         ("documents unchanged", documents.unchanged),
         ("annotations added", len(annotations.added)),
         ("annotations removed", len(annotations.removed)),
+        ("annotations renamed (same label and span)", len(annotations.renamed)),
         ("annotations moved", len(annotations.reanchored)),
         ("annotations kept", annotations.kept),
         ("relations added", annotations.relations_added),

@@ -41,11 +41,14 @@ class AnnotationChanges:
     orphaned: list[str] = field(default_factory=list)
     relations_added: int = 0
     relations_removed: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+    """(old id, new id) of annotations matched by content (document, label, span), not id."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "added": self.added,
             "removed": self.removed,
+            "renamed": [{"old": old, "new": new} for old, new in self.renamed],
             "kept": self.kept,
             "reanchored": self.reanchored,
             "orphaned": self.orphaned,
@@ -137,7 +140,14 @@ def changelog_entry(
         f"- Annotations: {len(annotations.added)} added, {annotations.kept} kept, "
         f"{len(annotations.reanchored)} re-anchored, {len(annotations.orphaned)} orphaned, "
         f"{len(annotations.removed)} removed."
+        + (
+            f" {len(annotations.renamed)} of the kept have a new id (same label and span)."
+            if annotations.renamed
+            else ""
+        )
     )
+    if annotations.removed:
+        lines.append(f"  - removed: {_listing(annotations.removed)}")
     if annotations.orphaned:
         lines.append(
             f"  - orphaned (quote no longer in the text): {_listing(annotations.orphaned)}"

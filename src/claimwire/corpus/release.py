@@ -317,24 +317,40 @@ def _carry_over(
 def compare_annotations(
     parent: Release | None, annotations: Sequence[Annotation], relations: Sequence[Relation]
 ) -> AnnotationChanges:
-    """Annotation changes against ``parent`` by id: added, removed, kept, moved."""
+    """Annotation changes against ``parent``: matched by id, then the rest by content
+    (document, label, span), so a re-numbered annotation is kept, not removed and added."""
     before = {a.id: a for a in parent.annotations()} if parent else {}
     before_relations = {r.id for r in parent.relations()} if parent else set()
     report = AnnotationChanges()
     now = {a.id for a in annotations}
+    unmatched: dict[tuple[Any, ...], list[str]] = defaultdict(list)
+    for old_id, old_annotation in before.items():
+        if old_id not in now:
+            unmatched[_content(old_annotation)].append(old_id)
+    renamed: set[str] = set()
     for annotation in annotations:
         old = before.get(annotation.id)
         if old is None:
-            report.added.append(annotation.id)
+            candidates = unmatched.get(_content(annotation))
+            if candidates:
+                report.renamed.append((candidates.pop(0), annotation.id))
+                renamed.add(report.renamed[-1][0])
+                report.kept += 1
+            else:
+                report.added.append(annotation.id)
         elif (old.start, old.end) != (annotation.start, annotation.end):
             report.reanchored.append(annotation.id)
         else:
             report.kept += 1
-    report.removed = [i for i in before if i not in now]
+    report.removed = [i for i in before if i not in now and i not in renamed]
     current_relations = {r.id for r in relations}
     report.relations_added = len(current_relations - before_relations)
     report.relations_removed = sorted(before_relations - current_relations)
     return report
+
+
+def _content(annotation: Annotation) -> tuple[Any, ...]:
+    return (annotation.doc_id, annotation.label, annotation.start, annotation.end)
 
 
 @contextlib.contextmanager

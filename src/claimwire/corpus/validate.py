@@ -395,6 +395,7 @@ class ReleaseValidator:
             pass  # already reported at level 1
         changes = self.manifest.get("changes", {}).get("annotations", {})
         explained = set(changes.get("removed", [])) | set(changes.get("orphaned", []))
+        explained |= {pair.get("old") for pair in changes.get("renamed", [])}
         present = {ann.id for _, ann in annotations}
         for lineno, obj in iter_json_lines(parent_path / ANNOTATIONS):
             ann_id = obj.get("id")
