@@ -1,4 +1,5 @@
-"""The French quantity normalizer, case by case: (text, [(surface, value, unit, qualifier)])."""
+"""The quantity normalizer, case by case in French and in English:
+(text, [(surface, value, unit, qualifier)])."""
 
 from __future__ import annotations
 
@@ -146,3 +147,62 @@ def test_cli_prints_one_json_object_per_quantity() -> None:
         },
     ]
     assert [text[r["start"] : r["end"]] for r in rows] == [r["text"] for r in rows]
+
+
+ENGLISH: list[tuple[str, list[tuple[str, str, str, str]]]] = [
+    ("Trade reached $94.8 billion in 2024.", [("$94.8 billion", "94.8e9", "USD", "exact")]),
+    ("more than 3.5 trillion yuan", [("3.5 trillion yuan", "3.5e12", "CNY", "more_than")]),
+    ("revenue of $5m", [("$5m", "5e6", "USD", "exact")]),
+    ("a €2.3bn deal", [("€2.3bn", "2.3e9", "EUR", "exact")]),
+    ("the 1.5 bn figure", [("1.5 bn", "1.5e9", "count", "exact")]),
+    ("12.5 million pounds", [("12.5 million pounds", "12.5e6", "GBP", "exact")]),
+    ("4,500 thousand tonnes", [("4,500 thousand", "4.5e6", "count", "exact")]),
+    ("1,012 adults were surveyed", [("1,012", "1012", "count", "exact")]),
+    ("about 1,200 people", [("1,200", "1200", "count", "about")]),
+    ("nearly 40% of respondents", [("40%", "40", "percent", "about")]),
+    ("over 12 per cent", [("12 per cent", "12", "percent", "more_than")]),
+    ("at least 500 companies", [("500", "500", "count", "at_least")]),
+    ("up 4.2 percentage points", [("4.2 percentage points", "4.2", "points", "exact")]),
+    ("aged 18 and over", [("18", "18", "count", "at_least")]),
+    ("3 years", [("3 years", "3", "year", "exact")]),
+    ("In 2023, sales rose 7%", [("7%", "7", "percent", "exact")]),
+    ("awesome 12 people", [("12", "12", "count", "exact")]),  # "some" only as a word
+    ("5 m tall", [("5", "5", "count", "exact")]),  # "m" is a scale only for money
+    ("the 3rd quarter", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ENGLISH, ids=[c[0][:40] for c in ENGLISH])
+def test_english_quantities(text: str, expected: list[tuple[str, str, str, str]]) -> None:
+    """Before: "$94.8 billion" in an English document read 94,800,000,000,000 (long scale)."""
+    found = find_quantities(text, lang="en")
+    assert [(q.text, q.value, q.unit, q.qualifier) for q in found] == [
+        (surface, Decimal(value), unit, qualifier) for surface, value, unit, qualifier in expected
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("sondage auprès de 1 012 personnes", ("1 012", "1012", "count", "exact")),
+        ("près de 1 012 personnes", ("1 012", "1012", "count", "about")),
+        ("les personnes de 18 ans et plus", ("18 ans", "18", "year", "at_least")),
+        ("2,5 trillions de dollars", ("2,5 trillions de dollars", "2.5e18", "USD", "exact")),
+    ],
+)
+def test_french_qualifiers_and_long_scale(text: str, expected: tuple[str, str, str, str]) -> None:
+    """ "auprès de" is not "près de"; "18 ans et plus" is not an exact quantity."""
+    [quantity] = find_quantities(text, lang="fr")
+    surface, value, unit, qualifier = expected
+    assert (quantity.text, quantity.value, quantity.unit, quantity.qualifier) == (
+        surface,
+        Decimal(value),
+        unit,
+        qualifier,
+    )
+
+
+@pytest.mark.parametrize("lang", ["fr", "fr-CA", "fr_FR", None])
+def test_french_variants_read_the_long_scale(lang: str | None) -> None:
+    [quantity] = find_quantities("2,3 billions de dollars", lang=lang)
+    assert quantity.value == Decimal("2.3e12")

@@ -377,3 +377,12 @@ def test_unknown_system_options_are_refused_with_the_known_ones(tmp_path: Path) 
     assert "unknown option min_trian for system stance-sklearn" in result.stderr
     assert "known: min_train, folds, seed" in result.stderr
     assert not (tmp_path / "s.jsonl").exists()
+
+
+def test_rules_read_numbers_in_the_documents_language(rules: RulesSystem) -> None:
+    """Before: an English release's "$94.8 billion" became 94,800,000,000,000 (French scale)."""
+    text = "Trade between the two countries reached $94.8 billion in 2024, customs data show."
+    english = dataclasses.replace(document(text), lang="en")
+    [output] = rules.annotate([english], None)
+    values = [a.attributes.get("value") for a in output.annotations if a.label == "NUM_STAT"]
+    assert values == ["94800000000"]

@@ -1,4 +1,9 @@
-"""French quantities with their offsets: "94,8 milliards de dollars" → 94800000000 USD.
+"""Quantities with their offsets: "94,8 milliards de dollars" → 94800000000 USD.
+
+The document's language decides the conventions: French (decimal comma, long scale:
+milliard = 1e9, billion = 1e12, trillion = 1e18) or, for every other language, English
+(decimal point, "1,012" grouping, short scale: billion = 1e9, trillion = 1e12, "bn", "tn",
+"m" and "k" after a currency symbol). The rest of this note describes French.
 
 Handles the decimal comma, digit groups separated by a space, U+00A0, U+202F or U+2009 (and
 "." before exactly three digits), "%" and "pour cent", scale words (mille, million, milliard
@@ -25,6 +30,11 @@ _DIGITS = re.compile(
     rf"(?P<int>\d{{1,3}}(?:{_SPACE}\d{{3}})+(?!\d)|\d{{1,3}}(?:\.\d{{3}})+(?![\d,])|\d+)"
     r"(?:[,.](?P<frac>\d+))?"
 )
+_DIGITS_EN = re.compile(  # English: "1,012" groups thousands, "94.8" is a decimal point
+    r"(?<![\w.,/\-+@#])"
+    rf"(?P<int>\d{{1,3}}(?:,\d{{3}})+(?![\d])|\d{{1,3}}(?:{_SPACE}\d{{3}})+(?!\d)|\d+)"
+    r"(?:\.(?P<frac>\d+))?"
+)
 _NUMBER_WORDS = (
     "zéro|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|"
     "quinze|seize|vingts?|trente|quarante|cinquante|soixante|cents?|mille"
@@ -33,7 +43,7 @@ _SPELLED = re.compile(
     rf"(?<![\w’'-])(?:{_NUMBER_WORDS})(?:(?:-| et | |-et-)(?:{_NUMBER_WORDS}))*(?![\w’'-])",
     re.IGNORECASE,
 )
-_SCALE_WORDS = {
+_SCALE_WORDS = {  # French: the long scale
     "mille": Decimal(1000),
     "million": Decimal(10) ** 6,
     "millions": Decimal(10) ** 6,
@@ -41,6 +51,8 @@ _SCALE_WORDS = {
     "milliards": Decimal(10) ** 9,
     "billion": Decimal(10) ** 12,
     "billions": Decimal(10) ** 12,
+    "trillion": Decimal(10) ** 18,
+    "trillions": Decimal(10) ** 18,
     "md": Decimal(10) ** 9,
     "mds": Decimal(10) ** 9,
     "mrd": Decimal(10) ** 9,
@@ -49,8 +61,26 @@ _SCALE_WORDS = {
     "k": Decimal(1000),
 }
 _SCALE = re.compile(
-    rf"{_SPACE}*(?P<scale>millions?|milliards?|billions?|mille|Mds?|Mrds?|Md"
+    rf"{_SPACE}*(?P<scale>millions?|milliards?|billions?|trillions?|mille|Mds?|Mrds?|Md"
     rf"|M(?={_SPACE}*(?:€|\$|d[’']euros|de{_SPACE}+dollars))|k(?=€|\$))(?![\w])",
+)
+_SCALE_WORDS_EN = {  # English: the short scale
+    "thousand": Decimal(1000),
+    "million": Decimal(10) ** 6,
+    "billion": Decimal(10) ** 9,
+    "trillion": Decimal(10) ** 12,
+    "k": Decimal(1000),
+    "m": Decimal(10) ** 6,
+    "mn": Decimal(10) ** 6,
+    "mln": Decimal(10) ** 6,
+    "bn": Decimal(10) ** 9,
+    "b": Decimal(10) ** 9,
+    "tn": Decimal(10) ** 12,
+}
+_SCALE_EN = re.compile(  # abbreviations stick to the number: "$5m", "€2.3bn", "1.2 bn"
+    rf"(?:{_SPACE}*(?P<scale>thousand|million|billion|trillion)s?"
+    rf"|{_SPACE}?(?P<abbr>bn|tn|mn|mln|m|b|k)(?=\b|{_SPACE}))(?![\w])",
+    re.IGNORECASE,
 )
 _CURRENCIES: tuple[tuple[str, str], ...] = (
     (r"dollars?(?:\s+américains|\s+US)?", "USD"),
@@ -61,6 +91,7 @@ _CURRENCIES: tuple[tuple[str, str], ...] = (
     (r"francs?\s+suisses", "CHF"),
     (r"roubles?", "RUB"),
     (r"tenges?", "KZT"),
+    (r"pounds?(?:\s+sterling)?", "GBP"),
     (r"USD|EUR|CNY|RMB|JPY|GBP|CHF|RUB|KZT", ""),
 )
 _CURRENCY_WORD = re.compile(
@@ -81,8 +112,19 @@ _SYMBOLS = {
     "¥": "JPY",
 }
 _PERCENT = re.compile(rf"{_SPACE}*(?:%|pour{_SPACE}?cent|pourcent|percent|per cent)(?![\w])")
-_POINTS = re.compile(rf"{_SPACE}+points?(?:{_SPACE}+de{_SPACE}+pourcentage)?(?![\w])")
-_DURATION = re.compile(rf"{_SPACE}+(?P<unit>ans|années|année|an|mois|jours|jour|semaines)(?![\w])")
+_OR_MORE = re.compile(  # "18 ans et plus", "aged 65 and over": an open interval from below
+    rf"{_SPACE}*(?:et{_SPACE}+plus|ou{_SPACE}+plus|et{_SPACE}+au-delà|and{_SPACE}+(?:over|above|older)"
+    rf"|or{_SPACE}+(?:more|older|above)|\+)(?![\w])",
+    re.IGNORECASE,
+)
+_POINTS = re.compile(
+    rf"{_SPACE}+(?:percentage{_SPACE}+)?points?(?:{_SPACE}+de{_SPACE}+pourcentage)?(?![\w])"
+)
+_DURATION = re.compile(
+    rf"{_SPACE}+(?P<unit>ans|années|année|an|mois|jours|jour|semaines"
+    r"|years?|months?|days?|weeks?)(?![\w])",
+    re.IGNORECASE,
+)
 _DURATION_UNITS = {
     "an": "year",
     "ans": "year",
@@ -92,6 +134,14 @@ _DURATION_UNITS = {
     "jour": "day",
     "jours": "day",
     "semaines": "week",
+    "year": "year",
+    "years": "year",
+    "month": "month",
+    "months": "month",
+    "day": "day",
+    "days": "day",
+    "week": "week",
+    "weeks": "week",
 }
 _MONTHS = (
     "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
@@ -126,7 +176,7 @@ _QUALIFIERS: tuple[tuple[str, str], ...] = (
     ),
 )
 _QUALIFIER = re.compile(
-    "(?:"
+    r"(?<![\w-])(?:"
     + "|".join(f"(?P<q{i}>{pattern})" for i, (pattern, _) in enumerate(_QUALIFIERS))
     + rf"){_SPACE}*\Z",
     re.IGNORECASE,
@@ -183,7 +233,11 @@ def _currency_code(word: str) -> str:
     return word.upper()
 
 
-def _qualifier(text: str, start: int) -> str:
+def _qualifier(text: str, start: int, end: int) -> str:
+    """The qualifier before a quantity ("plus de", "about" — whole words only: "auprès de" is
+    not "près de"), or after it ("18 ans et plus", "65 and over": at least)."""
+    if _OR_MORE.match(text, end):
+        return "at_least"
     match = _QUALIFIER.search(text, max(0, start - 40), start)
     if match is None:
         return "exact"
@@ -191,14 +245,22 @@ def _qualifier(text: str, start: int) -> str:
     return _QUALIFIERS[index][1]
 
 
-def find_quantities(text: str, lang: str = "fr") -> list[Quantity]:
-    """Every quantity in ``text``, in order, with exact ``[start, end)`` offsets."""
+def is_french(lang: str | None) -> bool:
+    """French number conventions (decimal comma, long scale) for ``fr`` and its variants;
+    every other language is read with English ones (decimal point, short scale)."""
+    return (lang or "fr").lower().replace("_", "-").split("-")[0] == "fr"
+
+
+def find_quantities(text: str, lang: str | None = "fr") -> list[Quantity]:
+    """Every quantity in ``text``, in order, with exact ``[start, end)`` offsets, read with the
+    conventions of the document's language ``lang`` (see :func:`is_french`)."""
+    french = is_french(lang)
     excluded = _excluded(text)
     found: list[Quantity] = []
     candidates: list[tuple[int, int, Decimal, bool]] = []
-    for match in _DIGITS.finditer(text):
+    for match in (_DIGITS if french else _DIGITS_EN).finditer(text):
         candidates.append((match.start(), match.end(), _digit_value(match), True))
-    for match in _SPELLED.finditer(text):
+    for match in _SPELLED.finditer(text) if french else ():
         value = _spelled_value(match.group(0))
         if value is None and _SCALE.match(text, match.end()):
             value = Decimal(1)  # "un milliard": here the article is a number
@@ -214,27 +276,40 @@ def find_quantities(text: str, lang: str = "fr") -> list[Quantity]:
             or _REFERENCE_BEFORE.search(text, max(0, start - 20), start)
         ):
             continue
-        quantity = _read_quantity(text, start, end, value, lang)
+        quantity = _read_quantity(text, start, end, value, french)
         if quantity is None or (found and quantity.start < found[-1].end):
             continue
         found.append(quantity)
     return found
 
 
-def _read_quantity(text: str, start: int, end: int, value: Decimal, lang: str) -> Quantity | None:
+def _scale(text: str, position: int, french: bool, money: bool) -> tuple[Decimal, int] | None:
+    """The multiplier of a scale word or abbreviation at ``position``, and where it ends. An
+    English one-letter abbreviation ("m", "b", "k") counts only after a currency symbol."""
+    if french:
+        match = _SCALE.match(text, position)
+        return (_SCALE_WORDS[match.group("scale").lower()], match.end()) if match else None
+    match = _SCALE_EN.match(text, position)
+    if match is None:
+        return None
+    word = (match.group("scale") or match.group("abbr")).lower()
+    if word in ("m", "b", "k") and not money:
+        return None
+    return _SCALE_WORDS_EN[word], match.end()
+
+
+def _read_quantity(
+    text: str, start: int, end: int, value: Decimal, french: bool
+) -> Quantity | None:
     """Extend a number with its scale, unit and currency, and read its qualifier."""
     raw = text[start:end]
     position = end
-    scale = _SCALE.match(text, position)
-    if scale:
-        word = scale.group("scale")
-        multiplier = _SCALE_WORDS[word.lower()]
-        if word.lower().startswith("billion") and lang != "fr":
-            multiplier = Decimal(10) ** 9
-        value *= multiplier
-        position = scale.end()
-    unit = "count"
     prefix = _PREFIX_SYMBOL.search(text, max(0, start - 4), start)
+    scale = _scale(text, position, french, money=prefix is not None)
+    if scale:
+        value *= scale[0]
+        position = scale[1]
+    unit = "count"
     if prefix:
         unit = _SYMBOLS[prefix.group("symbol")]
         start = prefix.start()
@@ -250,4 +325,6 @@ def _read_quantity(text: str, start: int, end: int, value: Decimal, lang: str) -
         unit, position = _DURATION_UNITS[duration.group("unit").lower()], duration.end()
     if unit == "count" and not scale and raw.isdigit() and len(raw) == 4 and 1800 <= value <= 2100:
         return None  # a year
-    return Quantity(start, position, text[start:position], value, unit, _qualifier(text, start))
+    return Quantity(
+        start, position, text[start:position], value, unit, _qualifier(text, start, position)
+    )

@@ -21,7 +21,11 @@ if TYPE_CHECKING:
 
 def numbers(
     text: str = typer.Argument(..., help="French (or English) text to read quantities from."),
-    lang: str = typer.Option("fr", help="Language: 'fr' reads billion as 1e12, 'en' as 1e9."),
+    lang: str = typer.Option(
+        "fr",
+        help="Language: 'fr' (decimal comma, long scale: billion = 1e12); any other is read "
+        "the English way (decimal point, short scale: billion = 1e9).",
+    ),
 ) -> None:
     """Print one JSON object per quantity: start, end, text, value, unit, qualifier."""
     from claimwire.annotation.numbers import find_quantities

@@ -265,12 +265,15 @@ class RulesSystem:
             quote_type = "direct" if item.direct else "indirect"
             content_text = text[item.content[0] : item.content[1]]
             if item.cue[2] in lx.NON_ASSERTIVE or (
-                lx.EVALUATIVE.search(content_text) and not self._checkable(content_text)
+                lx.EVALUATIVE.search(content_text)
+                and not self._checkable(content_text, document.lang)
             ):
                 head = builder.add("CONTENT", *item.content, quote_type=quote_type)
             else:
                 head = builder.add(
-                    "CLAIM", *item.content, **self._claim_attributes(content_text, True)
+                    "CLAIM",
+                    *item.content,
+                    **self._claim_attributes(content_text, True, document.lang),
                 )
             builder.relate("attributed_to", head, source_id, cue=cue_id, quote_type=quote_type)
             attributed.append((item.content, source_id, cue_id, quote_type))
@@ -279,9 +282,11 @@ class RulesSystem:
         return DocumentOutput(document.id, builder.annotations, builder.relations)
 
     @staticmethod
-    def _checkable(content: str) -> bool:
+    def _checkable(content: str, lang: str | None) -> bool:
         return bool(
-            find_quantities(content) or lx.COMPARATIVE.search(content) or lx.YEAR.search(content)
+            find_quantities(content, lang or "fr")
+            or lx.COMPARATIVE.search(content)
+            or lx.YEAR.search(content)
         )
 
     def _source_attributes(self, phrase: str, labels: set[str]) -> dict[str, Any]:
@@ -318,8 +323,8 @@ class RulesSystem:
         )
         return {"source_kind": kind, "source_role": role, "named": named}
 
-    def _claim_attributes(self, content: str, attributed: bool) -> dict[str, Any]:
-        quantities = [q for q in find_quantities(content) if q.unit not in _DURATIONS]
+    def _claim_attributes(self, content: str, attributed: bool, lang: str | None) -> dict[str, Any]:
+        quantities = [q for q in find_quantities(content, lang or "fr") if q.unit not in _DURATIONS]
         comparative = lx.COMPARATIVE.search(content)
         if lx.CAUSAL.search(content):
             claim_type = "correlation_causation"
@@ -357,8 +362,10 @@ class RulesSystem:
             if span is None:
                 continue
             sentence = text[span[0] : span[1]]
-            if self._checkable(sentence):
-                builder.add("CLAIM", *span, **self._claim_attributes(sentence, False))
+            if self._checkable(sentence, document.lang):
+                builder.add(
+                    "CLAIM", *span, **self._claim_attributes(sentence, False, document.lang)
+                )
 
     # ---- statistics ---------------------------------------------------------------------
 
@@ -366,7 +373,7 @@ class RulesSystem:
         text = document.text
         survey_stats: list[str] = []
         poll_sentences: list[tuple[int, int]] = []
-        for quantity in find_quantities(text):
+        for quantity in find_quantities(text, document.lang or "fr"):
             if quantity.unit in _DURATIONS or (quantity.unit == "count" and quantity.value < 3):
                 continue
             sentence = next(
