@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from claimwire.annotation.schema import Schema
 from claimwire.corpus.reanchor import find_quote
@@ -33,6 +34,16 @@ class AnnotationSet:
     name: str
     annotations: tuple[Annotation, ...]
     relations: tuple[Relation, ...]
+
+    def to_pandas(self, records: str = "annotations") -> Any:
+        """One row per annotation (or, with ``records="relations"``, per relation), their
+        JSON fields flattened: ``quote.exact``, ``attributes.claim_type``…"""
+        import pandas
+
+        if records not in ("annotations", "relations"):
+            raise ClaimwireError(f"expected annotations or relations, got {records!r}")
+        rows = [r.to_dict() for r in getattr(self, records)]
+        return pandas.json_normalize(rows, sep=".")
 
 
 @dataclass(slots=True)
