@@ -79,7 +79,10 @@ def _build(tmp: Path) -> tuple[Path, Path]:
     sdist_name = _run(sys.executable, "-c", hook.format("sdist"), dist, cwd=REPO, env=env)
     sdist = dist / sdist_name.stdout.strip().splitlines()[-1]
     with tarfile.open(sdist) as archive:
-        archive.extractall(tmp / "unpacked", filter="data")
+        if hasattr(tarfile, "data_filter"):  # Python ≥ 3.11.4
+            archive.extractall(tmp / "unpacked", filter="data")
+        else:  # an archive we just built ourselves
+            archive.extractall(tmp / "unpacked")
     (source,) = (tmp / "unpacked").iterdir()
     wheel_name = _run(sys.executable, "-c", hook.format("wheel"), dist, cwd=source, env=env)
     return sdist, dist / wheel_name.stdout.strip().splitlines()[-1]
