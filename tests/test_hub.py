@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from claimwire.corpus.release import open_release
+from claimwire.corpus.release import build_release, open_release
 from claimwire.hub.load import load_corpus
+from claimwire.model import Annotation, Quote
 
 from .fake_hub import FakeHub
 from .helpers import REPO, run_cli
@@ -199,8 +200,11 @@ def test_publish_uploads_one_commit_then_tags_it(hub: FakeHub, exported: Path) -
 
 
 def test_publish_without_token_or_with_dry_run_sends_nothing(hub: FakeHub) -> None:
-    for done in (publish(hub, token=None), publish(hub, "--dry-run")):
-        assert done.returncode == 0, done.stderr
+    """Without a token the exit code is 1 (before: 0, which passed a CI job meant to publish);
+    a dry run is 0."""
+    for done, code in ((publish(hub, token=None), 1), (publish(hub, "--dry-run"), 0)):
+        assert done.returncode == code, done.stderr
+        assert "Traceback" not in done.stderr
         assert (
             "Nothing was sent" in done.stderr
             and "data/claims/test-00000-of-00001.parquet" in done.stdout
@@ -236,3 +240,88 @@ def test_card_lists_a_bounded_number_of_surveys() -> None:
         f"- and 30 more surveys: mean core 0.50, mean full 0.25; risk flags: "
         f"self_selected {flagged}."
     )
+
+
+SENTENCE = "La société affirme que ses ventes ont progressé de 12 % en 2024."
+
+
+@pytest.fixture(scope="module")
+def partly_annotated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A release whose train and dev documents are not annotated yet: CLAIMs on test only."""
+    root = tmp_path_factory.mktemp("partly")
+    raw = root / "raw"
+    raw.mkdir()
+    for i in range(20):
+        (raw / f"doc{i:02}.txt").write_text(f"Communiqué numéro {i}.\n\n{SENTENCE}\n", "utf-8")
+
+    def gold(documents):  # type: ignore[no-untyped-def]
+        claims = []
+        for doc in documents:
+            if doc.split == "test":
+                start, end = doc.text.index("ses ventes"), doc.text.index(" en 2024")
+                claims.append(
+                    Annotation(
+                        f"c-{doc.id}",
+                        doc.id,
+                        "claims",
+                        "CLAIM",
+                        start,
+                        end,
+                        Quote.from_text(doc.text, start, end),
+                        {"claim_type": "quantity", "checkworthy": True},
+                    )
+                )
+        return claims, []
+
+    build_release(raw, root / "releases", "0.1.0", gold=gold)
+    release = root / "releases" / "0.1.0"
+    assert {d.split for d in open_release(release).documents()} == {"train", "dev", "test"}
+    return release
+
+
+def test_a_release_with_unannotated_splits_loads_in_every_config(
+    partly_annotated: Path, tmp_path: Path
+) -> None:
+    """Before: empty train/dev parquet files were declared and `datasets.load_dataset(DIR,
+    "claims")` failed ("Instruction 'train' corresponds to no data!")."""
+    import datasets
+    import yaml
+
+    out = tmp_path / "export"
+    done = run_cli("hub", "export", partly_annotated, "--out", out, "--repo-id", "acme/wire-claims")
+    assert done.returncode == 0, done.stderr
+    card = (out / "README.md").read_text(encoding="utf-8")
+    metadata = yaml.safe_load(card.split("---\n")[1])
+    configs = {c["config_name"]: [f["split"] for f in c["data_files"]] for c in metadata["configs"]}
+    assert configs["claims"] == ["test"]
+    assert configs["documents"] == ["train", "validation", "test"]
+    assert "stance" not in configs  # no row in any split: left out
+    assert metadata["size_categories"] == ["n<1K"]
+    for config, splits in configs.items():
+        loaded = datasets.load_dataset(str(out), config, cache_dir=str(tmp_path / "cache"))
+        assert list(loaded) == splits
+        assert all(part.num_rows > 0 for part in loaded.values())
+    assert 'load_dataset("acme/wire-claims", "claims", revision="v0.1.0")' in card
+    assert "ORG/NAME" not in card
+    assert "| `claim_type` | string | Full Fact's claim type. |" in card
+    assert "| `start` | int" in card and "start offset in the document's text" in card
+    listed = {p.relative_to(out).as_posix() for p in out.rglob("*.parquet")}
+    assert "data/claims/test-00000-of-00001.parquet" in listed
+    assert "data/claims/train-00000-of-00001.parquet" not in listed
+    assert "data/documents/validation-00000-of-00001.parquet" in listed
+    loaded = run_cli("hub", "load", out, "--config", "claims")
+    assert loaded.returncode == 0 and "Traceback" not in loaded.stderr
+
+
+def test_load_corpus_leaves_no_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: every call on a release folder left a claimwire-export-* folder behind."""
+    import tempfile
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    dataset = load_corpus(RELEASE, "claims", cache_dir=tmp_path / "cache")
+    assert dataset["test"].num_rows == 19
+    assert list(temporary.iterdir()) == []

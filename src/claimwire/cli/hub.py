@@ -38,12 +38,15 @@ def export(
     ),
     out: Path = typer.Option(..., help="Folder to write the Hub layout into."),
     force: bool = typer.Option(False, "--force", help="Replace a non-empty OUT."),
+    repo_id: str | None = typer.Option(
+        None, "--repo-id", help="The repository the card's loading example names, ORG/NAME."
+    ),
 ) -> None:
     """Write parquet per config and split, the dataset card and croissant.json."""
     from claimwire.hub.export import export_release
 
     release = chosen_release(release)
-    files = export_release(release, out, force=force)
+    files = export_release(release, out, force=force, repo_id=repo_id)
     console.print(_files_table(f"exported {release.name} to {out}", files))
 
 
@@ -57,7 +60,7 @@ def publish(
     """Upload the release in one commit and tag it vX.Y.Z (refused if the tag exists).
 
     The token comes from HF_TOKEN or the Hugging Face login and is never printed; without
-    one, this is a dry run."""
+    one nothing is sent and the exit code is 1 (with --dry-run, 0)."""
     from claimwire.hub.publish import publish as publish_release
 
     report = publish_release(
@@ -73,6 +76,8 @@ def publish(
         console.print(f"[green]Published[/] commit {report.commit}, tag {report.tag}: {report.url}")
     else:
         err_console.print(f"[yellow]Nothing was sent[/]: {report.reason}.")
+        if not dry_run:  # a job that meant to publish must not pass
+            raise typer.Exit(1)
 
 
 @hub_app.command("load")

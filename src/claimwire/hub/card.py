@@ -24,9 +24,94 @@ def _type(feature: object) -> str:
     return type(feature).__name__
 
 
+HUB_SPLITS = {"dev": "validation"}
+"""Our split names the Hub spells otherwise (its loaders expect ``validation``)."""
+
+
+def hub_split(split: str) -> str:
+    return HUB_SPLITS.get(split, split)
+
+
+FIELDS = {
+    "id": "the row's stable id",
+    "doc_id": "the document's id",
+    "split": "train, dev or test, assigned per document",
+    "lang": "the document's language (ISO 639-1)",
+    "title": "the release's title",
+    "dateline_city": "the city of the dateline",
+    "published": "the publication date in the dateline (ISO 8601)",
+    "wire": "the newswire that distributed the release",
+    "distribution_id": "the wire's distribution id",
+    "issuer": "the organisation that issued the release",
+    "urls": "URLs found in the text",
+    "date_marker": "the date marker of the raw input",
+    "source_file": "the raw input file",
+    "source_sha256": "SHA-256 of the raw input file",
+    "text": "the text (NFC); offsets index it in code points",
+    "paragraphs": "[start, end) of each paragraph",
+    "sentences": "[start, end) of each sentence",
+    "index": "position in the document, from 0",
+    "paragraph": "the paragraph the sentence lies in",
+    "start": "start offset in the document's text (code points, inclusive)",
+    "end": "end offset in the document's text (exclusive)",
+    "label": "the annotation label",
+    "value": "the normalized value as a number",
+    "value_decimal": "the normalized value as an exact decimal string",
+    "sources": "the SOURCE annotations the claim is attributed to",
+    "source_ids": "the SOURCE annotations the figure is attributed to",
+    "holder": "who holds the stance: `issuer` or a SOURCE id",
+    "holder_text": "the holder's text",
+    "target": "what the stance is about",
+    "target_name": "the target's name",
+    "disclosure": "the checklist: each field present, partial or absent",
+    "disclosure_evidence": "the spans that disclose each field",
+    "disclosure_core": "core disclosure score in [0, 1]",
+    "disclosure_full": "full disclosure score in [0, 1]",
+    "risk_flags": "flags such as self-selected sample or interested sponsor",
+    "survey_id": "the SURVEY this figure reports",
+    "survey_name": "the survey's name",
+    "tokens": "the sentence's tokens",
+    "token_starts": "each token's start offset",
+    "token_ends": "each token's end offset",
+}
+
+
+def describe_field(name: str, schema: Schema) -> str:
+    """A field's description: the list above, the schema's attribute of that name, or the
+    part of an annotation it belongs to (``source_start``: the SOURCE's start offset)."""
+    if name in FIELDS:
+        return FIELDS[name]
+    for label in schema.labels.values():
+        attribute = label.attributes.get(name)
+        if attribute is not None and attribute.description:
+            return attribute.description.strip().replace("\n", " ").replace("|", "\\|")
+    head, _, tail = name.partition("_")
+    if tail == "label":
+        return f"the `{head}` value's display name"
+    if tail == "tags":
+        return f"BIO tags of the {head} task, one per token"
+    if tail in ("start", "end", "text", "id"):
+        return f"the {head} span's {FIELDS.get(tail, tail).split(' (')[0]}"
+    if head == "source" and tail:
+        return f"the SOURCE's `{tail}` attribute"
+    return ""
+
+
+def _example_config(tables: list[Table]) -> str:
+    names = [t.config for t in tables]
+    return "claims" if "claims" in names else (names[0] if names else "documents")
+
+
 def render_card(
-    release: Release, schema: Schema, tables: list[Table], splits: list[str], changes: str
+    release: Release,
+    schema: Schema,
+    tables: list[Table],
+    splits: list[str],
+    changes: str,
+    repo_id: str | None = None,
 ) -> str:
+    """The card's prose. ``repo_id`` is named in the loading example (``ORG/NAME`` when the
+    export is not for a repository yet)."""
     counts = release.manifest.get("counts", {})
     summary = release.manifest.get("gold_summary") or {}
     lines = [
@@ -48,7 +133,8 @@ def render_card(
         "```python",
         "from datasets import load_dataset",
         "",
-        f'claims = load_dataset("ORG/NAME", "claims", revision="v{release.version}")',
+        f'claims = load_dataset("{repo_id or "ORG/NAME"}", "{_example_config(tables)}", '
+        f'revision="v{release.version}")',
         "```",
         "",
         'Pin a version with `revision="vX.Y.Z"`: every release is a git tag of this '
@@ -60,20 +146,26 @@ def render_card(
         "|---|---|---|",
     ]
     for table in tables:
-        sizes = ", ".join(f"{s}: {len(table.rows.get(s, []))}" for s in splits)
+        sizes = ", ".join(
+            f"{hub_split(s)}: {len(table.rows[s])}" for s in splits if table.rows.get(s)
+        )
         default = " (default)" if table.config == DEFAULT_CONFIG else ""
         lines.append(f"| `{table.config}`{default} | {sizes} | {table.description} |")
     lines += [
         "",
         "Splits are assigned per document (from a hash of its id, or by a documented choice),"
-        " the same way in every config.",
+        " the same way in every config; `dev` is published as `validation`. A split without"
+        " a row in a config (documents not annotated yet) is left out of that config.",
         "",
         "## Fields",
         "",
     ]
     for table in tables:
-        lines += [f"### `{table.config}`", "", "| field | type |", "|---|---|"]
-        lines += [f"| `{name}` | {_type(feature)} |" for name, feature in table.features.items()]
+        lines += [f"### `{table.config}`", "", "| field | type | description |", "|---|---|---|"]
+        lines += [
+            f"| `{name}` | {_type(feature)} | {describe_field(name, schema)} |"
+            for name, feature in table.features.items()
+        ]
         lines.append("")
     lines += [
         "## How it was annotated",

@@ -23,7 +23,7 @@ from claimwire.corpus.identity import SPLIT_NAMES
 from claimwire.corpus.release import CHANGES, MANIFEST, Release, open_release
 from claimwire.errors import ClaimwireError
 from claimwire.files import atomic_directory, sha256
-from claimwire.hub.card import render_card
+from claimwire.hub.card import hub_split, render_card
 from claimwire.hub.croissant import croissant
 from claimwire.hub.tables import DEFAULT_CONFIG, Table, release_tables
 
@@ -38,13 +38,28 @@ class ExportedFile:
 
 
 def parquet_path(config: str, split: str) -> str:
-    return f"{DATA}/{config}/{split}-00000-of-00001.parquet"
+    return f"{DATA}/{config}/{hub_split(split)}-00000-of-00001.parquet"
+
+
+def table_splits(table: Table, splits: list[str]) -> list[str]:
+    """The splits of ``splits`` where ``table`` has rows: an empty split is left out of the
+    export (``datasets`` refuses a declared split without data)."""
+    return [s for s in splits if table.rows.get(s)]
+
+
+def size_category(documents: int) -> str:
+    """The Hub's ``size_categories`` value for a number of documents."""
+    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K")):
+        if documents < limit:
+            return name
+    return "100K<n<1M" if documents < 1_000_000 else "n>1M"
 
 
 def card_metadata(
     release: Release, tables: list[Table], splits: list[str], sizes: dict[tuple[str, str], int]
 ) -> dict[str, Any]:
-    """The card's YAML: license, languages, configs with data_files, features, version."""
+    """The card's YAML: license, languages, size, configs with data_files (non-empty splits
+    only), features, version. ``tables`` are the tables with at least one row."""
     languages = sorted({str(d.lang) for d in release.documents() if d.lang})
     return {
         "license": "other",
@@ -56,6 +71,9 @@ def card_metadata(
         "pretty_name": f"claimwire {release.version}: claims, sources and survey statistics in "
         "wire press releases",
         "task_categories": ["token-classification", "text-classification"],
+        "size_categories": [
+            size_category(int(release.manifest.get("counts", {}).get("documents", 0)))
+        ],
         "tags": [
             "claims",
             "fact-checking",
@@ -70,7 +88,10 @@ def card_metadata(
             {
                 "config_name": table.config,
                 **({"default": True} if table.config == DEFAULT_CONFIG else {}),
-                "data_files": [{"split": s, "path": parquet_path(table.config, s)} for s in splits],
+                "data_files": [
+                    {"split": hub_split(s), "path": parquet_path(table.config, s)}
+                    for s in table_splits(table, splits)
+                ],
             }
             for table in tables
         ],
@@ -80,11 +101,11 @@ def card_metadata(
                 "features": table.features._to_yaml_list(),
                 "splits": [
                     {
-                        "name": s,
+                        "name": hub_split(s),
                         "num_bytes": sizes[(table.config, s)],
                         "num_examples": len(table.rows.get(s, [])),
                     }
-                    for s in splits
+                    for s in table_splits(table, splits)
                 ],
             }
             for table in tables
@@ -138,30 +159,24 @@ def export_release(
     _check_replaceable(out, force)
     release = open_release(release_path)
     schema: Schema = schema_of(release_path)
-    tables = release_tables(release, schema)
     splits = [s for s in SPLIT_NAMES if any(d.split == s for d in release.documents())]
+    # a config without a row in any split is left out: it could not be loaded
+    tables = [t for t in release_tables(release, schema) if table_splits(t, splits)]
     disable_progress_bars()
     sizes: dict[tuple[str, str], int] = {}
     with atomic_directory(out, replace=True) as staging:
         for table in tables:
-            for split in splits:
+            for split in table_splits(table, splits):
                 target = staging / parquet_path(table.config, split)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                rows = table.rows.get(split, [])
-                dataset = (
-                    Dataset.from_list(rows, features=table.features)
-                    if rows
-                    else Dataset.from_dict(
-                        {name: [] for name in table.features}, features=table.features
-                    )
-                )
+                dataset = Dataset.from_list(table.rows[split], features=table.features)
                 dataset.to_parquet(str(target))
                 sizes[(table.config, split)] = int(dataset.data.nbytes)
         files = sorted(p for p in staging.rglob("*.parquet"))
         checksums = {p.relative_to(staging).as_posix(): sha256(p) for p in files}
         metadata = card_metadata(release, tables, splits, sizes)
         changes = (release.path / CHANGES).read_text(encoding="utf-8")
-        card = render_card(release, schema, tables, splits, changes)
+        card = render_card(release, schema, tables, splits, changes, repo_id)
         (staging / "README.md").write_text(
             "---\n"
             + yaml.safe_dump(metadata, allow_unicode=True, sort_keys=False)

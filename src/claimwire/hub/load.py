@@ -37,9 +37,12 @@ def load_corpus(
     path = Path(source)
     cache = str(cache_dir) if cache_dir else None
     if path.is_dir() and (path / MANIFEST).exists():
-        export = Path(tempfile.mkdtemp(prefix="claimwire-export-"))
-        export_release(path, export / "data", force=True)
-        return datasets.load_dataset(str(export / "data"), config, cache_dir=cache)
+        # exported into a temporary folder, loaded into memory, and the folder removed
+        with tempfile.TemporaryDirectory(prefix="claimwire-export-") as export:
+            export_release(path, Path(export) / "data", force=True)
+            return datasets.load_dataset(
+                str(Path(export) / "data"), config, cache_dir=cache, keep_in_memory=True
+            )
     if path.is_dir():
         if not (path / EXPORT_MARKER).is_file():
             raise ClaimwireError(
