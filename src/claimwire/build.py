@@ -13,7 +13,13 @@ from claimwire.annotation.checks import validate as validate_release
 from claimwire.annotation.gold import gold_files, resolve_gold
 from claimwire.annotation.schema import Schema, default_schema_path, load_schema
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD
-from claimwire.corpus.release import BuildReport, GoldSource, ProgressCallback, build_release
+from claimwire.corpus.release import (
+    BuildReport,
+    GoldSource,
+    ProgressCallback,
+    Sharding,
+    build_release,
+)
 from claimwire.eval.checker import load_annotation_set
 from claimwire.model import Annotation, Document, Relation
 
@@ -55,6 +61,7 @@ def build(
     schema: Path | None = None,
     near_duplicates: float = DEFAULT_THRESHOLD,
     progress: ProgressCallback | None = None,
+    sharding: Sharding | None = None,
 ) -> BuildReport:
     """Build ``releases/version`` from ``raw``, shipping the schema (``schema``, else the
     default one when it exists) and validating the staged release with it."""
@@ -72,4 +79,5 @@ def build(
         progress=progress,
         validate=_staged_problems,
         near_duplicates=near_duplicates,
+        sharding=sharding,
     )

@@ -233,8 +233,17 @@ def _decoder(kind: type[Record]) -> msgspec.json.Decoder[Record]:
     return _DECODERS[kind]
 
 
+ZSTD_SUFFIX = ".zst"
+"""A record file whose name ends so is zstd-compressed JSONL."""
+
+
 def _open(path: Path) -> BinaryIO:
     try:
+        if path.name.endswith(ZSTD_SUFFIX):
+            import zstandard
+
+            handle: BinaryIO = zstandard.open(path, "rb")
+            return handle
         return path.open("rb")
     except OSError as error:
         raise ClaimwireError(f"cannot open: {error.strerror}", file=path) from None
@@ -394,6 +403,11 @@ def read_mixed(path: Path) -> Iterator[tuple[int, Annotation | Relation]]:
 
 def write_records(path: Path, records: Iterable[Document | Annotation | Relation]) -> int:
     """Write records as JSONL (UTF-8, not ASCII-escaped); return how many were written."""
+    if path.name.endswith(ZSTD_SUFFIX):
+        import zstandard
+
+        with zstandard.open(path, "wt", encoding="utf-8") as compressed:
+            return _write_records(compressed, records)
     with path.open("w", encoding="utf-8") as handle:
         return _write_records(handle, records)
 

@@ -23,7 +23,12 @@ from claimwire.cli.common import (
 )
 from claimwire.cli.lazy import MARKUP
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD
-from claimwire.corpus.release import diff_releases, open_release
+from claimwire.corpus.release import (
+    DEFAULT_SHARD_RECORDS,
+    Sharding,
+    diff_releases,
+    open_release,
+)
 from claimwire.corpus.stats import release_stats
 from claimwire.corpus.validate import CODES, MAX_LEVEL, cap_per_code, summarize
 
@@ -76,6 +81,14 @@ def build(
         help="Leave out a document whose word 5-gram Jaccard similarity (MinHash) with one "
         "already ingested reaches this; exact duplicates are always left out.",
     ),
+    shard_records: int = typer.Option(
+        DEFAULT_SHARD_RECORDS,
+        min=1,
+        help="Write a record file with more records than this as numbered shards of this size.",
+    ),
+    compress: bool = typer.Option(
+        False, help="Write the record files as zstd-compressed shards (.jsonl.zst)."
+    ),
 ) -> None:
     """Ingest raw inputs into a new, immutable release folder OUT/VERSION.
 
@@ -101,6 +114,7 @@ def build(
             schema=schema,
             near_duplicates=near_duplicates,
             progress=on_progress,
+            sharding=Sharding(shard_records, compress),
         )
     counts = report.manifest["counts"]
     changes = report.documents

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import json
 import os
 import re
 import shutil
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +31,15 @@ from claimwire.corpus.reanchor import Anchoring, reanchor
 from claimwire.corpus.segment import SentenceSegmenter
 from claimwire.errors import ClaimwireError
 from claimwire.files import atomic_directory, atomic_write_text, sha256, stage_text
-from claimwire.model import Annotation, Document, Relation, read_records, write_records
+from claimwire.model import (
+    ZSTD_SUFFIX,
+    Annotation,
+    Document,
+    Record,
+    Relation,
+    read_records,
+    write_records,
+)
 
 DOCUMENTS = "documents.jsonl"
 ANNOTATIONS = "annotations.jsonl"
@@ -40,6 +49,10 @@ CHANGES = "CHANGES.md"
 SCHEMA = "schema.yaml"
 DIGEST = "manifest_sha256"  # the manifest's own digest (releases built before it lack one)
 DATA_FILES = (DOCUMENTS, ANNOTATIONS, RELATIONS, CHANGES)
+RECORD_FILES = (DOCUMENTS, ANNOTATIONS, RELATIONS)
+SHARDS = "shards"
+"""Manifest key: for a record file written as shards, its shards in order."""
+DEFAULT_SHARD_RECORDS = 100_000
 """Files every release has; ``schema.yaml`` is there too when the release has a schema."""
 CHANGELOG = "CHANGELOG.md"
 _SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
@@ -64,14 +77,69 @@ class Release:
     def version(self) -> str:
         return str(self.manifest["version"])
 
+    def parts(self, name: str) -> list[str]:
+        """The files that hold record file ``name``: itself, or its shards in order."""
+        return record_parts(self.manifest, name)
+
     def documents(self) -> Iterator[Document]:
-        return read_records(self.path / DOCUMENTS, Document)
+        return read_parts(self.path, self.parts(DOCUMENTS), Document)
 
     def annotations(self) -> Iterator[Annotation]:
-        return read_records(self.path / ANNOTATIONS, Annotation)
+        return read_parts(self.path, self.parts(ANNOTATIONS), Annotation)
 
     def relations(self) -> Iterator[Relation]:
-        return read_records(self.path / RELATIONS, Relation)
+        return read_parts(self.path, self.parts(RELATIONS), Relation)
+
+
+def record_parts(manifest: dict[str, Any], name: str) -> list[str]:
+    """``[name]``, or the shards the manifest lists for it."""
+    shards = manifest.get(SHARDS, {})
+    listed = shards.get(name) if isinstance(shards, dict) else None
+    return [str(part) for part in listed] if isinstance(listed, list) and listed else [name]
+
+
+def read_parts(folder: Path, parts: Sequence[str], kind: type[Record]) -> Iterator[Record]:
+    """The records of every part, in order."""
+    for part in parts:
+        yield from read_records(folder / part, kind)
+
+
+@dataclass(frozen=True, slots=True)
+class Sharding:
+    """How a release writes its record files: past ``records`` records, or when
+    ``compress`` is set, as numbered shards of at most ``records`` records each
+    (``documents-00000.jsonl``, or ``.jsonl.zst`` compressed with zstd)."""
+
+    records: int = DEFAULT_SHARD_RECORDS
+    compress: bool = False
+
+    def shard(self, name: str, index: int) -> str:
+        return f"{name.removesuffix('.jsonl')}-{index:05d}.jsonl" + (
+            ZSTD_SUFFIX if self.compress else ""
+        )
+
+
+def write_parts(
+    folder: Path, name: str, records: Iterable[Record], sharding: Sharding
+) -> dict[str, int]:
+    """Write ``records`` as ``name`` or as shards; return ``{part: records}`` in order.
+    Records stream through: at most one record is held beyond the one being written."""
+    iterator = iter(records)
+    parts: dict[str, int] = {}
+    pending = next(iterator, None)
+    while pending is not None or not parts:
+        part = sharding.shard(name, len(parts))
+        head = [] if pending is None else [pending]
+        count = write_records(
+            folder / part, itertools.islice(itertools.chain(head, iterator), sharding.records)
+        )
+        parts[part] = count
+        pending = next(iterator, None)
+    if len(parts) == 1 and not sharding.compress:
+        (only,) = parts
+        os.replace(folder / only, folder / name)
+        return {name: parts[only]}
+    return parts
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
@@ -107,8 +175,9 @@ def checksum_problems(path: Path, manifest: dict[str, Any]) -> list[tuple[str, s
         problems.append(
             (MANIFEST, "manifest-digest-mismatch", f"{DIGEST} differs: MANIFEST.json was edited")
         )
-    listed = [name for name in manifest["files"] if name not in DATA_FILES]
-    for name in (*DATA_FILES, *listed):
+    required = [part for name in DATA_FILES for part in record_parts(manifest, name)]
+    listed = [name for name in manifest["files"] if name not in required]
+    for name in (*required, *listed):
         entry = manifest["files"].get(name)
         file_path = path / name
         if not isinstance(entry, dict):
@@ -241,7 +310,8 @@ def _ingest(
     progress: ProgressCallback | None,
     finder: DuplicateFinder,
     duplicates: list[Duplicate],
-) -> tuple[dict[str, DocumentKey], dict[str, Document], _Counter]:
+    sharding: Sharding,
+) -> tuple[dict[str, DocumentKey], dict[str, Document], _Counter, dict[str, int]]:
     """Stream raw inputs into ``out``; return the new index, changed documents and counts.
     A document that duplicates one already ingested is left out and added to ``duplicates``."""
     index: dict[str, DocumentKey] = {}
@@ -268,8 +338,8 @@ def _ingest(
             if progress:
                 progress(done + 1, len(files), counter.documents)
 
-    write_records(out / DOCUMENTS, documents())
-    return index, changed, counter
+    parts = write_parts(out, DOCUMENTS, documents(), sharding)
+    return index, changed, counter, parts
 
 
 def _carry_over(
@@ -377,6 +447,7 @@ def build_release(
     progress: ProgressCallback | None = None,
     validate: Callable[[Path], list[str]] | None = None,
     near_duplicates: float = DEFAULT_THRESHOLD,
+    sharding: Sharding | None = None,
 ) -> BuildReport:
     """Build ``releases_dir/version`` from ``raw_dir``, atomically.
 
@@ -386,8 +457,10 @@ def build_release(
     ``validate`` (folder) → problems runs on the staged release, and any
     problem aborts the build with nothing written. A document whose normalized text is that of
     one already ingested, or whose word-shingle Jaccard similarity with one reaches
-    ``near_duplicates``, is left out and listed in the changelog and the manifest.
+    ``near_duplicates``, is left out and listed in the changelog and the manifest. Record files
+    past ``sharding.records`` records are written as shards (:class:`Sharding`).
     """
+    sharding = sharding or Sharding()
     parse_version(version)
     parent_release: Release | None = None
     if parent is not None:
@@ -403,7 +476,7 @@ def build_release(
     with _removed_on_failure(pending), atomic_directory(target) as staging:
         parent_index = _index(parent_release.documents()) if parent_release else {}
         duplicates: list[Duplicate] = []
-        index, changed, counter = _ingest(
+        index, changed, counter, document_parts = _ingest(
             raw_dir,
             files,
             staging,
@@ -412,18 +485,24 @@ def build_release(
             progress,
             DuplicateFinder(near_duplicates),
             duplicates,
+            sharding,
         )
         doc_changes = compare_documents(parent_index, index)
         if gold is not None:
-            kept, links = gold(read_records(staging / DOCUMENTS, Document))
+            kept, links = gold(read_parts(staging, list(document_parts), Document))
             ann_changes = compare_annotations(parent_release, kept, links)
         elif parent_release is not None:
             kept, links, ann_changes = _carry_over(parent_release, doc_changes, changed)
         else:
             kept, links, ann_changes = [], [], AnnotationChanges()
-        write_records(staging / ANNOTATIONS, kept)
-        write_records(staging / RELATIONS, links)
-        release_files = list(DATA_FILES)
+        parts = {
+            DOCUMENTS: document_parts,
+            ANNOTATIONS: write_parts(staging, ANNOTATIONS, kept, sharding),
+            RELATIONS: write_parts(staging, RELATIONS, links, sharding),
+        }
+        records = {part: n for written in parts.values() for part, n in written.items()}
+        shards = {name: list(written) for name, written in parts.items() if name not in written}
+        release_files = [*records, CHANGES]
         if schema_file is not None:
             shutil.copyfile(schema_file, staging / SCHEMA)
             release_files.append(SCHEMA)
@@ -448,7 +527,6 @@ def build_release(
             ),
             encoding="utf-8",
         )
-        records = {DOCUMENTS: counter.documents, ANNOTATIONS: len(kept), RELATIONS: len(links)}
         manifest = {
             "version": version,
             "parent": parent,
@@ -463,6 +541,7 @@ def build_release(
                 }
                 for name in release_files
             },
+            **({SHARDS: shards} if shards else {}),
             "counts": totals,
             "splits": dict(sorted(counter.splits.items())),
             "changes": manifest_changes(doc_changes, ann_changes),

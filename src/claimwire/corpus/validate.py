@@ -28,6 +28,8 @@ from claimwire.corpus.release import (
     RELATIONS,
     checksum_problems,
     parse_version,
+    read_manifest,
+    record_parts,
 )
 from claimwire.corpus.words import on_word_boundaries
 from claimwire.errors import ClaimwireError, RecordError
@@ -254,26 +256,37 @@ class ReleaseValidator:
         return ok
 
     def _records(self, name: str, kind: type[Any]) -> Iterator[Any]:
-        count = 0
+        """``(line, record)`` of record file ``name``; in a sharded release, lines count
+        through its shards in order and each shard's record count is checked."""
+        offset = 0
+        for part in record_parts(self.manifest, name):
+            count = 0
 
-        def bad(error: RecordError, lineno: int, obj: dict[str, Any]) -> None:
-            nonlocal count
-            count += 1
-            field = f"field '{error.field}': " if error.field else ""
-            self._add(
-                "bad-record", field + error.message, file=name, line=lineno, doc=obj.get("id")
-            )
-
-        try:
-            for lineno, record in read_numbered(self.path / name, kind, bad):
+            def bad(error: RecordError, lineno: int, obj: dict[str, Any], part: str = part) -> None:
+                nonlocal count
                 count += 1
-                yield lineno, record
-        except ClaimwireError as error:
-            self._add("bad-json", error.message, file=name, line=error.line)
-            return
-        expected = self.manifest["files"].get(name, {}).get("records")
-        if expected is not None and expected != count:
-            self._add("count-mismatch", f"{count} records, manifest says {expected}", file=name)
+                field = f"field '{error.field}': " if error.field else ""
+                self._add(
+                    "bad-record",
+                    field + error.message,
+                    file=part,
+                    line=lineno,
+                    doc=obj.get("id"),
+                )
+
+            lines = 0
+            try:
+                for lineno, record in read_numbered(self.path / part, kind, bad):
+                    count += 1
+                    lines = lineno
+                    yield offset + lineno, record
+            except ClaimwireError as error:
+                self._add("bad-json", error.message, file=part, line=error.line)
+                return
+            offset += lines
+            expected = self.manifest["files"].get(part, {}).get("records")
+            if expected is not None and expected != count:
+                self._add("count-mismatch", f"{count} records, manifest says {expected}", file=part)
 
     def _check_counts(self, counts: Counter[str], splits: Counter[str]) -> None:
         """The manifest's counts and splits, recomputed from the files."""
@@ -397,7 +410,15 @@ class ReleaseValidator:
         explained = set(changes.get("removed", [])) | set(changes.get("orphaned", []))
         explained |= {pair.get("old") for pair in changes.get("renamed", [])}
         present = {ann.id for _, ann in annotations}
-        for lineno, obj in iter_json_lines(parent_path / ANNOTATIONS):
+        try:
+            parent_parts = record_parts(read_manifest(parent_path), ANNOTATIONS)
+        except ClaimwireError as error:
+            self._add("parent-not-found", error.message, file=MANIFEST)
+            return
+        parent_lines = (
+            line for part in parent_parts for line in iter_json_lines(parent_path / part)
+        )
+        for lineno, obj in parent_lines:
             ann_id = obj.get("id")
             if ann_id not in present and ann_id not in explained:
                 self._add(

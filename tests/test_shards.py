@@ -1,0 +1,93 @@
+"""Sharded releases: past a record count (or compressed), record files are numbered shards
+listed with their checksums; every reader takes them, and a sharded release validates,
+scores and exports exactly as its single-file twin."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from claimwire.corpus.release import Sharding, build_release, open_release
+from claimwire.corpus.validate import validate_release
+from claimwire.errors import ClaimwireError
+
+from .helpers import REPO, SEED_RAW, run_cli
+
+GOLD = REPO / "corpus" / "releases" / "1.0.0"
+PREDICTIONS = REPO / "eval" / "runs" / "rules" / "predictions.jsonl"
+
+
+@pytest.fixture(scope="module")
+def twins(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The bundled release rebuilt twice: one file per kind, and zstd shards of 10 records."""
+    gold = open_release(GOLD)
+    annotations, relations = list(gold.annotations()), list(gold.relations())
+    built = []
+    for name, sharding in (("single", Sharding()), ("sharded", Sharding(10, compress=True))):
+        releases = tmp_path_factory.mktemp(name) / "releases"
+        report = build_release(
+            SEED_RAW,
+            releases,
+            "1.0.0",
+            gold=lambda documents: (annotations, relations),
+            schema_file=GOLD / "schema.yaml",
+            sharding=sharding,
+        )
+        built.append(report.path)
+    return built[0], built[1]
+
+
+def test_sharded_files_are_listed_with_checksums_and_read_back(twins: tuple[Path, Path]) -> None:
+    single, sharded = twins
+    manifest = json.loads((sharded / "MANIFEST.json").read_text(encoding="utf-8"))
+    shards = manifest["shards"]["annotations.jsonl"]
+    assert len(shards) == -(-manifest["counts"]["annotations"] // 10) > 1
+    assert shards[0] == "annotations-00000.jsonl.zst"
+    assert manifest["shards"]["documents.jsonl"] == ["documents-00000.jsonl.zst"]
+    assert all(manifest["files"][s]["records"] <= 10 for s in shards)
+    assert not (sharded / "annotations.jsonl").exists()
+    assert "shards" not in json.loads((single / "MANIFEST.json").read_text(encoding="utf-8"))
+    a, b = open_release(single), open_release(sharded)
+    assert list(a.documents()) == list(b.documents())
+    assert list(a.annotations()) == list(b.annotations())
+    assert list(a.relations()) == list(b.relations())
+    assert validate_release(single) == [] and validate_release(sharded) == []
+
+
+def test_a_modified_shard_fails_the_checksum(twins: tuple[Path, Path], tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "1.0.0"
+    shutil.copytree(twins[1], copy)
+    shard = copy / "relations-00000.jsonl.zst"
+    shard.write_bytes(shard.read_bytes()[:-1])
+    with pytest.raises(ClaimwireError, match="checksum"):
+        open_release(copy)
+    assert any(p.code == "checksum-mismatch" for p in validate_release(copy))
+
+
+def test_twins_score_and_export_the_same(twins: tuple[Path, Path], tmp_path: Path) -> None:
+    scores = []
+    tables = []
+    for release in twins:
+        result = run_cli(
+            "eval", "score", PREDICTIONS, "--task", "claims", "--release", release, "--json"
+        )
+        assert result.returncode == 0, result.stderr
+        score = json.loads(result.stdout)
+        score.pop("signature")  # names the release's manifest digest
+        scores.append(score)
+        out = tmp_path / release.parent.parent.name
+        exported = run_cli("hub", "export", release, "--out", out)
+        assert exported.returncode == 0, exported.stderr
+        tables.append(
+            {
+                str(path.relative_to(out)): pq.read_table(path).to_pylist()
+                for path in sorted(out.rglob("*.parquet"))
+            }
+        )
+    assert scores[0] == scores[1] and scores[0]["schemes"]["strict"]["cor"] > 0
+    assert tables[0] == tables[1] and tables[0]
