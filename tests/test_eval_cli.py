@@ -210,3 +210,34 @@ def test_gold_option_compares_two_annotation_sets(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["schemes"]["strict"]["f1"] == 1.0
     assert "|corpus:claims@" in data["signature"]
+
+
+def test_fix_offsets_out_writes_the_reanchored_set(tmp_path: Path, document) -> None:  # type: ignore[no-untyped-def]
+    """Before: --fix-offsets said what it moved but wrote nothing."""
+    good = claim(document)
+    moved = dict(good, start=good["start"] + 40, end=good["end"] + 40)
+    other = claim(document, "p2")
+    path = write(tmp_path, moved, other)
+    fixed = tmp_path / "fixed.jsonl"
+    result = run_cli(
+        "eval",
+        "check",
+        path,
+        "--task",
+        "claims",
+        "--release",
+        RELEASE,
+        "--fix-offsets",
+        "--out",
+        fixed,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2 records, 1 moved" in result.stdout
+    records = [json.loads(line) for line in fixed.read_text(encoding="utf-8").splitlines()]
+    assert [(r["id"], r["start"], r["end"]) for r in records] == [
+        ("p1", good["start"], good["end"]),
+        ("p2", good["start"], good["end"]),
+    ]
+    assert run_cli("eval", "check", fixed, "--task", "claims", "--release", RELEASE).returncode == 0
+    alone = run_cli("eval", "check", path, "--task", "claims", "--release", RELEASE, "--out", fixed)
+    assert alone.returncode == 1 and "give --fix-offsets too" in alone.stderr

@@ -78,14 +78,26 @@ def check(
     allow_empty: bool = typer.Option(
         False, "--allow-empty", help="Accept a set without records (else an error)."
     ),
+    out: Path | None = typer.Option(
+        None, "--out", help="With --fix-offsets: write the re-anchored set to this JSONL file."
+    ),
 ) -> None:
     """Run the format checker: JSON, ids, offsets, quotes, labels, values, relations."""
+    from claimwire.errors import ClaimwireError
+    from claimwire.eval.checker import write_fixed
     from claimwire.eval.evaluate import Evaluation
 
+    if out is not None and not fix_offsets:
+        raise ClaimwireError("--out writes the re-anchored set: give --fix-offsets too")
     evaluation = Evaluation.open(chosen_release(release), task, split=split)
     report = evaluation.check(predictions, fix_offsets=fix_offsets, allow_empty=allow_empty)
     for fix in report.fixes:
         console.print(f"[yellow]fixed[/] {escape(fix)}", soft_wrap=True)
+    if out is not None:
+        count = write_fixed(predictions, report, out)
+        console.print(
+            f"[green]Wrote[/] {escape(str(out))}: {count} records, {len(report.fixed)} moved"
+        )
     for label, count in sorted(report.ignored.items()):
         console.print(f"[yellow]ignored[/] {count} {label} annotations (not part of task {task})")
     assert report.annotation_set is not None

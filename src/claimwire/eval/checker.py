@@ -20,7 +20,14 @@ from claimwire.corpus.reanchor import find_quote
 from claimwire.corpus.release import ANNOTATIONS, MANIFEST, RELATIONS, open_release
 from claimwire.errors import ClaimwireError, shown
 from claimwire.eval.tasks import Task
-from claimwire.model import Annotation, Document, Quote, Relation, read_mixed
+from claimwire.model import (
+    Annotation,
+    Document,
+    Quote,
+    Relation,
+    read_mixed,
+    write_records_atomically,
+)
 
 # Schema findings a prediction may have without being rejected: a system that predicts spans
 # without every attribute is scored, not refused; disclosure evidence is not required.
@@ -51,6 +58,8 @@ class CheckReport:
     path: Path
     problems: list[str] = field(default_factory=list)
     fixes: list[str] = field(default_factory=list)
+    fixed: dict[str, Annotation] = field(default_factory=dict)
+    """Re-anchored annotations by id (``--fix-offsets``)."""
     ignored: dict[str, int] = field(default_factory=dict)
     annotation_set: AnnotationSet | None = None
 
@@ -250,9 +259,11 @@ def _check_offsets(
                 f"{location}: moved {annotation.id!r} from [{annotation.start}, {annotation.end})"
                 f" to [{span[0]}, {span[1]}) where its quote is"
             )
-            return dataclasses.replace(
+            moved = dataclasses.replace(
                 annotation, start=span[0], end=span[1], quote=Quote.from_text(text, *span)
             )
+            report.fixed[annotation.id] = moved
+            return moved
     if not in_range:
         report.problems.append(
             f"{location}: {_bad_offsets(annotation.start, annotation.end, len(text))}"
@@ -335,6 +346,16 @@ def _check_overlaps(
                     f"{after.id!r} overlaps {before.id!r}; task {task.name} forbids overlapping "
                     f"spans of one label"
                 )
+
+
+def write_fixed(source: Path, report: CheckReport, out: Path) -> int:
+    """Write every record of ``source`` to ``out`` (JSONL, atomically), the re-anchored
+    annotations of ``report`` in place of the originals; return how many were written."""
+    records = [
+        report.fixed.get(record.id, record) if isinstance(record, Annotation) else record
+        for _, _, record in _records(source, allow_empty=True)
+    ]
+    return write_records_atomically(out, records)
 
 
 def load_annotation_set(
