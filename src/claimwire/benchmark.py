@@ -21,7 +21,13 @@ from claimwire.corpus.release import open_release
 from claimwire.eval.evaluate import Evaluation, SystemResult
 from claimwire.eval.html import render_page
 from claimwire.eval.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED
-from claimwire.eval.report import leaderboard, markdown
+from claimwire.eval.report import (
+    Leaderboard,
+    leaderboard,
+    markdown,
+    markdown_table,
+    significance_rows,
+)
 from claimwire.eval.tasks import default_tasks_dir, load_tasks
 from claimwire.files import atomic_write_text
 from claimwire.systems.base import META_SUFFIX, RunContext, System, load_system, run_system
@@ -99,18 +105,15 @@ def benchmark(
         evaluations[task_name] = evaluation
         sections.append(markdown(leaderboard(scored), evaluation.signature()))
         if len(scored) > 1:
-            best = scored[0]
-            rows = [
-                "| system | vs | Δ primary | paired bootstrap p | approx. randomization p |",
-                "|---|---|---:|---:|---:|",
+            best = scored[0]  # the best system against each other one
+            boards = [
+                significance_rows(other, [(best, evaluation.compare(best, other))])
+                for other in scored[1:]
             ]
-            for other in scored[1:]:
-                bootstrap_test, randomization = evaluation.compare(best, other)
-                rows.append(
-                    f"| {best.system} | {other.system} | {bootstrap_test.delta:+.3f} | "
-                    f"{bootstrap_test.p_value:.4f} | {randomization.p_value:.4f} |"
-                )
-            sections += ["", *rows]
+            pairs = Leaderboard(
+                boards[0].title, boards[0].header, tuple(r for b in boards for r in b.rows)
+            )
+            sections += ["", *markdown_table(pairs, left=2)]
         notes = dict.fromkeys(
             [
                 *(n for r in scored for n in run_notes.get(r.system, [])),

@@ -84,14 +84,18 @@ def _details(results: Sequence[SystemResult]) -> Leaderboard:
     return Leaderboard(f"{task.name} — {task.description}", header, tuple(rows))
 
 
-def markdown(board: Leaderboard, signature: str | None = None) -> str:
-    lines = [
-        f"### {board.title}",
-        "",
+def markdown_table(board: Leaderboard, left: int = 1) -> list[str]:
+    """``board``'s header, alignment row and rows as Markdown lines; the first ``left``
+    columns are left-aligned, the others right-aligned."""
+    return [
         "| " + " | ".join(board.header) + " |",
-        "|" + "|".join("---" if i == 0 else "---:" for i in range(len(board.header))) + "|",
+        "|" + "|".join("---" if i < left else "---:" for i in range(len(board.header))) + "|",
+        *("| " + " | ".join(row) + " |" for row in board.rows),
     ]
-    lines += ["| " + " | ".join(row) + " |" for row in board.rows]
+
+
+def markdown(board: Leaderboard, signature: str | None = None) -> str:
+    lines = [f"### {board.title}", "", *markdown_table(board)]
     if signature:
         lines += ["", f"`{signature}`"]
     return "\n".join(lines) + "\n"
