@@ -63,16 +63,15 @@ class Comparison:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         for result in self.results:
-            primary = result.scores["primary"]
-            ci = primary["ci"]
+            primary = result.primary_score
             writer.writerow(
                 [
                     result.system,
                     result.task.name,
-                    primary["name"],
-                    f"{primary['value']:.{width}f}",
-                    f"{ci['low']:.{width}f}",
-                    f"{ci['high']:.{width}f}",
+                    primary.name,
+                    f"{primary.value:.{width}f}",
+                    f"{primary.interval.low:.{width}f}",
+                    f"{primary.interval.high:.{width}f}",
                     result.signature,
                 ]
             )

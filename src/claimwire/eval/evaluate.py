@@ -30,6 +30,7 @@ from claimwire.eval.metrics import (
     DEFAULT_SEED,
     DEFAULT_TRIALS,
     Floats,
+    Interval,
     Significance,
     approximate_randomization,
     paired_bootstrap,
@@ -47,6 +48,15 @@ def _sha8(path: Path) -> str:
     return sha256(path)[:8]
 
 
+@dataclass(frozen=True)
+class PrimaryScore:
+    """A task's primary score (``strict F1``, ``F_avg``…) with its bootstrap interval."""
+
+    name: str
+    value: float
+    interval: Interval
+
+
 @dataclass
 class SystemResult:
     """Scores of one system on one task, with the statistics they were computed from."""
@@ -60,6 +70,14 @@ class SystemResult:
     @property
     def primary(self) -> float:
         return float(self.scores["primary"]["value"])
+
+    @property
+    def primary_score(self) -> PrimaryScore:
+        """The task's primary score, typed: its name, value and bootstrap interval."""
+        primary = self.scores["primary"]
+        return PrimaryScore(
+            str(primary["name"]), float(primary["value"]), Interval.from_dict(primary["ci"])
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
