@@ -40,6 +40,8 @@ bench: $(STAMP) $(LS_STAMP)
 	$(BIN)/python benchmarks/bench_corpus.py
 	$(BIN)/python benchmarks/bench_duplicates.py
 	$(BIN)/python benchmarks/bench_scoring.py
+	$(BIN)/python benchmarks/bench_reading.py
+	$(BIN)/python benchmarks/bench_growth.py
 	$(BIN)/python benchmarks/bench_systems.py
 	$(BIN)/python benchmarks/bench_label_studio.py
 
