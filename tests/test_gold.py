@@ -1,4 +1,4 @@
-"""Gold resolution: quotes to offsets, located errors, nothing written on failure; release 1.0.0."""
+"""Gold resolution: quotes to offsets, located errors, nothing written on failure; releases 1.0.0 and 1.1.0."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from claimwire.annotation.gold import GoldError, resolve_gold
 from claimwire.annotation.schema import load_schema
 from claimwire.corpus.release import open_release
 from claimwire.files import sha256
+from claimwire.model import Annotation
 
 from .helpers import REPO, run_cli
 
 GOLD = REPO / "annotation" / "gold" / "release-fr.yaml"
-RELEASE = REPO / "corpus" / "releases" / "1.0.0"
+RELEASE = REPO / "corpus" / "releases" / "1.1.0"
 HEADER = "source: release-fr.txt\nannotations:\n"
 
 
@@ -100,11 +101,11 @@ def test_resolve_cli_writes_nothing_on_error(tmp_path: Path) -> None:
     assert len(lines) == len(list(open_release(RELEASE).annotations()))
 
 
-def test_release_1_0_0_is_the_resolved_gold() -> None:
+def test_release_1_1_0_is_the_resolved_gold() -> None:
     release = open_release(RELEASE)
-    assert release.manifest["parent"] == "0.1.0"
-    assert release.manifest["schema_version"] == "1.0.0"
-    assert validate(RELEASE) == []
+    assert release.manifest["parent"] == "1.0.0"
+    assert release.manifest["schema_version"] == "1.1.0"
+    assert validate(RELEASE, warnings=True) == []
     documents = list(release.documents())
     expected, relations = resolve_gold(
         [GOLD], iter(documents), load_schema(RELEASE / "schema.yaml")
@@ -115,7 +116,62 @@ def test_release_1_0_0_is_the_resolved_gold() -> None:
     assert labels == set(load_schema().labels)  # every label is used at least once
     survey = release.manifest["gold_summary"]["surveys"][0]
     assert survey["disclosure"]["core"] == pytest.approx(2 / 6)
-    assert set(survey["flags"]) == {"sponsor_is_interested_party", "sponsor_is_publisher"}
+    assert set(survey["flags"]) == {"sponsor_is_publisher"}
+
+
+def _gold_of(release: Path) -> dict[str, Annotation]:
+    return {a.id.split(":", 1)[1]: a for a in open_release(release).annotations()}
+
+
+def test_release_1_1_0_fixes_the_gold_errors() -> None:
+    """Each error the blind re-annotation found in 1.0.0, fixed in 1.1.0 and listed."""
+    old, new = _gold_of(RELEASE.parent / "1.0.0"), _gold_of(RELEASE)
+    assert "num-five-nations" in old and "num-five-nations" not in new
+    assert new["claim-presidents-attended"].attributes["checkworthy"] is False
+    for claim in ("claim-treaty-signed", "claim-three-centres"):
+        assert "numeric_category" not in old[claim].attributes
+        assert new[claim].attributes["numeric_category"] == "statistical"
+    assert new["survey-cgtn"].attributes["sponsor_is_interested_party"] == "unknown"
+    wording = [a for a in new.values() if a.attributes.get("field") == "question_wording"]
+    assert [a.quote.exact.endswith("l’avenir") for a in wording if a.quote] == [True, False]
+    assert len(wording) == 2  # one evidence span per poll figure, each a whole proposition
+    # stance-xi-bri stays FAVOR: the verbless sentence on the BRI is Xi's content now
+    [link] = [
+        r
+        for r in open_release(RELEASE).relations()
+        if r.head.endswith(":content-bri-dynamic")
+    ]
+    assert link.tail.endswith(":src-xi-5") and link.type == "attributed_to"
+    assert new["stance-xi-bri"].attributes["target"] == new["target-bri"].id
+    assert {a.attributes["name"] for a in new.values() if a.label == "TARGET"} == {
+        "the Belt and Road Initiative",
+        "China–Central Asia cooperation",
+        "the Treaty of Eternal Good-Neighbourliness, Friendship and Cooperation",
+    }
+    changes = (RELEASE / "CHANGES.md").read_text(encoding="utf-8")
+    for fix in (
+        "removed: `cgtn-a-publie-un-article-sur-bf5a7044b3:num-five-nations`",
+        "claim-presidents-attended` (checkworthy: True → False)",
+        "claim-treaty-signed` (numeric_category: ∅ → statistical)",
+        "survey-cgtn` (sponsor_is_interested_party: True → unknown)",
+        "re-anchored: `cgtn-a-publie-un-article-sur-bf5a7044b3:disclosure-wording`",
+        "content-bri-dynamic",
+    ):
+        assert fix in changes, fix
+
+
+@pytest.mark.parametrize(
+    ("version", "digest"),
+    [
+        ("0.1.0", "438536532d580fa26504b78fe000fa8fed0a28dbbab5fede19bf46b16bcb344f"),
+        ("1.0.0", "e4173767837ac86a9dc3ddee0be2d710a474e80e6e4376e6c3e257496415a478"),
+    ],
+)
+def test_published_releases_stay_byte_identical(version: str, digest: str) -> None:
+    """A release is immutable: its manifest (which checksums every file) never changes."""
+    path = RELEASE.parent / version
+    assert sha256(path / "MANIFEST.json") == digest
+    assert validate(path, max_level=1) == []
 
 
 def test_stats_show_layers_and_disclosure_scores() -> None:
@@ -129,7 +185,7 @@ def test_stats_show_layers_and_disclosure_scores() -> None:
 
 def test_schema_problems_in_a_release_are_level_4(tmp_path: Path) -> None:
     copy = tmp_path / "releases" / "1.0.0"
-    shutil.copytree(RELEASE, copy)
+    shutil.copytree(RELEASE.parent / "1.0.0", copy)
     shutil.copytree(RELEASE.parent / "0.1.0", copy.parent / "0.1.0")
     path = copy / "annotations.jsonl"
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
@@ -176,7 +232,7 @@ def test_a_quote_inside_a_word_is_refused_unless_marked(tmp_path: Path) -> None:
 
 def test_validation_warns_on_spans_that_cut_words(tmp_path: Path) -> None:
     copy = tmp_path / "releases" / "1.0.0"
-    shutil.copytree(RELEASE, copy)
+    shutil.copytree(RELEASE.parent / "1.0.0", copy)
     shutil.copytree(RELEASE.parent / "0.1.0", copy.parent / "0.1.0")
     path = copy / "annotations.jsonl"
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]

@@ -22,19 +22,33 @@ from claimwire.eval.checker import load_annotation_set
 
 from .helpers import REPO, canonical, run_cli
 
-RELEASE = REPO / "corpus" / "releases" / "1.0.0"
+RELEASE = REPO / "corpus" / "releases" / "1.1.0"
 SCHEMA = load_schema(RELEASE / "schema.yaml")
 RELEASED = open_release(RELEASE)
 DOCUMENT = next(RELEASED.documents())
 GOLD = list(RELEASED.annotations())
 GOLD_RELATIONS = list(RELEASED.relations())
+TARGETS = [a for a in GOLD if a.label == "TARGET"]
 
 
 def test_converters_round_trip_the_gold() -> None:
     results = to_results(GOLD, GOLD_RELATIONS, SCHEMA, DOCUMENT.text)
-    converted = from_results(results, DOCUMENT, SCHEMA, "gold")
+    converted = from_results(results, DOCUMENT, SCHEMA, "gold", targets=TARGETS)
     assert converted.problems == []
     assert canonical(converted.annotations, converted.relations) == canonical(GOLD, GOLD_RELATIONS)
+
+
+def test_stance_choices_are_the_documents_own_targets() -> None:
+    """Per-document targets: one ``<target id>=<stance>`` option per target and value."""
+    results = to_results(GOLD, [], SCHEMA, DOCUMENT.text)
+    [issuer] = [r for r in results if r["from_name"] == "issuer__stance"]
+    assert sorted(issuer["value"]["choices"]) == sorted(
+        f"{a.attributes['target']}={a.attributes['stance']}"
+        for a in GOLD
+        if a.label == "STANCE" and a.attributes["holder"] == "issuer"
+    )
+    assert all(t.id in {c.split("=")[0] for c in issuer["value"]["choices"]} for t in TARGETS)
+    assert not any(r["value"].get("labels") == ["TARGET"] for r in results)
 
 
 def test_per_region_attributes_share_the_region_id_and_are_typed() -> None:
@@ -73,7 +87,8 @@ def test_configs_are_generated_and_up_to_date() -> None:
     xml = configs(SCHEMA)["full.xml"]
     for label in SCHEMA.span_labels():
         assert f'<Label value="{label}"' in xml
-    assert 'name="CLAIM__claim_type"' in xml and 'name="issuer__stance__BRI"' in xml
+    assert 'name="CLAIM__claim_type"' in xml and 'name="issuer__stance"' in xml
+    assert 'value="$stance_choices"' in xml and "Belt" not in xml  # targets come with tasks
     assert 'name="SURVEY__conductor"' in xml and '<Relation value="attributed_to"/>' in xml
 
 
@@ -165,6 +180,13 @@ def test_round_trip_with_two_annotators(server: label_studio_server.Server, tmp_
     [task] = list(ls.tasks.list(project=project.id, fields="all"))
     signature = json.loads(run.with_name(run.name + ".meta.json").read_text())["signature"]
     assert [p.model_version for p in task.predictions] == [signature]
+    # the task carries its own document's targets and their stance options
+    assert [t["attributes"]["name"] for t in task.data["targets"]] == [
+        t.attributes["name"] for t in TARGETS
+    ]
+    options = {o["value"]: o["html"] for o in task.data["stance_choices"]}
+    assert len(options) == 3 * len(TARGETS)
+    assert options[f"{TARGETS[0].id}=FAVOR"] == "the Belt and Road Initiative: FAVOR"
     # two annotators: alice reproduces the gold, bob disagrees on claim types and misses cues
     suffix = uuid.uuid4().hex[:6]
     alice = ls.users.create(username=f"alice{suffix}", email=f"alice{suffix}@claimwire.test")

@@ -24,7 +24,10 @@ def test_schema_defines_every_layer(schema) -> None:  # type: ignore[no-untyped-
     assert set(schema.layers) == {"claims", "attribution", "statistics", "stance"}
     assert schema.labels_of("attribution") == ["SOURCE", "CUE", "CONTENT"]
     assert schema.attribute("CLAIM", "claim_type").values[-1] == "not_a_claim"
-    assert schema.attribute("STANCE", "target").values == tuple(schema.stance_targets)
+    # stance targets are TARGET items of each document, not a list in the schema
+    assert schema.stance_targets == {}
+    assert schema.attribute("STANCE", "target").labels == ("TARGET",)
+    assert schema.labels["TARGET"].scope == "either" and schema.labels["TARGET"].may_span
     assert schema.attribute("STANCE", "stance").values == ("FAVOR", "AGAINST", "NONE")
     survey = schema.labels["SURVEY"]
     assert not survey.is_span and schema.is_survey("SURVEY")
@@ -53,7 +56,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         (
             "CLAIM:\n        scope: span",
             "CLAIM:\n        scope: paragraph",
-            "expected scope span or document",
+            "expected scope span, document or either",
             "layers.claims.labels.CLAIM.scope",
         ),
         (
@@ -62,14 +65,14 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
             "expected known labels",
             "relations.attributed_to.tail",
         ),
-        ("values_from: stance_targets", "values_from: targets", "expected one of", None),
+        ("values_from: disclosure", "values_from: checklist", "expected one of", None),
         (
             "tier: core",
             "tier: central",
             "expected tier core or extended",
             "disclosure.fields.conductor.tier",
         ),
-        ("version: 1.0.0", "version: [1]", "expected a string", "version"),
+        ("version: 1.1.0", "version: [1]", "expected a string", "version"),
     ],
 )
 def test_broken_schema_is_a_located_error(
@@ -184,7 +187,7 @@ def _survey_attributes(schema) -> dict[str, object]:  # type: ignore[no-untyped-
         name="poll",
         sampling_type="unknown",
         self_selected=False,
-        sponsor_is_interested_party=True,
+        sponsor_is_interested_party="yes",
         sponsor_is_publisher=False,
     )
     return attributes
@@ -200,4 +203,22 @@ def test_disclosure_scores(schema) -> None:  # type: ignore[no-untyped-def]
     assert scores["full"] == pytest.approx((2 * 2.0 + 0.5) / (2 * 6 + 8))
     summary = schema.summarize([survey], [])
     assert summary["surveys"][0]["flags"] == ["sponsor_is_interested_party"]
+    survey.attributes["sponsor_is_interested_party"] = "unknown"  # the text does not say
+    assert schema.summarize([survey], [])["surveys"][0]["flags"] == []
     assert summary["layers"]["statistics"] == 1
+
+
+def test_targets_belong_to_their_document(schema) -> None:  # type: ignore[no-untyped-def]
+    anchored = _span("TARGET", "stance", name="the treaty")
+    floating = Annotation("d:t2", "d", "stance", "TARGET", attributes={"name": "cooperation"})
+    assert _codes(schema, [anchored, floating]) == set()  # offsets optional
+    stance = Annotation(
+        "d:s", "d", "stance", "STANCE", attributes={"holder": "issuer", "target": floating.id}
+    )
+    stance.attributes["stance"] = "FAVOR"
+    assert _codes(schema, [floating, stance]) == set()
+    elsewhere = Annotation("e:t", "e", "stance", "TARGET", attributes={"name": "cooperation"})
+    stance.attributes["target"] = elsewhere.id
+    assert _codes(schema, [floating, elsewhere, stance]) == {"bad-reference"}
+    stance.attributes["target"] = "BRI"  # the schema lists no targets any more
+    assert _codes(schema, [floating, stance]) == {"bad-reference"}

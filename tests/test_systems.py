@@ -121,13 +121,13 @@ def test_rules_output_passes_the_format_checker(tmp_path: Path) -> None:
 
 
 def test_lexicon_judges_the_target_sentences() -> None:
-    judge = LexiconSystem.judge
-    assert judge(StanceItem("d", "issuer", "BRI", "La BRI est un succès majeur.")) == "FAVOR"
-    assert (
-        judge(StanceItem("d", "issuer", "BRI", "La Ceinture est un piège de la dette."))
-        == "AGAINST"
-    )
-    assert judge(StanceItem("d", "issuer", "BRI", "Le traité est important.")) == "NONE"
+    def judge(text: str) -> str:
+        words = ("Belt and Road Initiative", "BRI", "Ceinture")
+        return LexiconSystem.judge(StanceItem("d", "issuer", "d:t", text, words[0], words))
+
+    assert judge("La BRI est un succès majeur.") == "FAVOR"
+    assert judge("La Ceinture est un piège de la dette.") == "AGAINST"
+    assert judge("Le traité est important.") == "NONE"
 
 
 def test_sklearn_trains_when_there_is_a_training_split() -> None:

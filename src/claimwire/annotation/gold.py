@@ -97,9 +97,9 @@ class _Resolver:
     def global_id(self, local: str) -> str:
         return f"{self.document.id}:{local}"
 
-    def anchor(self, node: Mapping[str, Any], label_is_span: bool) -> tuple[int, int] | None:
+    def anchor(self, node: Mapping[str, Any], scope: str) -> tuple[int, int] | None:
         quote = node.get("quote")
-        if not label_is_span:
+        if scope == "document" or (scope == "either" and quote is None):
             if quote is not None:
                 self.problem(node, f"{node.get('label')} is a document-level label: no quote")
             return None
@@ -156,8 +156,8 @@ class _Resolver:
                 f"unknown label {label_name!r}; the schema has {', '.join(self.schema.labels)}",
             )
             return None
-        span = self.anchor(node, label.is_span)
-        if label.is_span and span is None:
+        span = self.anchor(node, label.scope)
+        if span is None and (label.is_span or node.get("quote") is not None):
             return None
         attributes = node.get("attributes") or {}
         if not isinstance(attributes, Mapping):

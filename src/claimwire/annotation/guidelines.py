@@ -82,9 +82,10 @@ def render_tables(schema: Schema) -> str:
     for relation in schema.relations.values():
         if relation.attributes:
             lines += _attributes_table(f"{relation.name} (relation)", dict(relation.attributes))
-    lines += ["### Stance targets", "", "| id | target | description |", "|---|---|---|"]
-    for target in schema.stance_targets.values():
-        lines.append(f"| `{target.id}` | {target.name} | {_cell(target.description)} |")
+    if schema.stance_targets:  # schemas before 1.1.0; since then, TARGET items per document
+        lines += ["### Stance targets", "", "| id | target | description |", "|---|---|---|"]
+        for target in schema.stance_targets.values():
+            lines.append(f"| `{target.id}` | {target.name} | {_cell(target.description)} |")
     statuses, weights = schema.disclosure_statuses, schema.disclosure_weights
     core = sum(1 for f in schema.disclosure_fields.values() if f.tier == "core")
     lines += [

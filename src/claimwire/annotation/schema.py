@@ -20,7 +20,7 @@ from claimwire.model import Annotation, Relation
 from claimwire.project import find_project
 
 ATTRIBUTE_TYPES = frozenset({"choice", "boolean", "decimal", "text", "ref"})
-SCOPES = frozenset({"span", "document"})
+SCOPES = frozenset({"span", "document", "either"})
 TIERS = ("core", "extended")
 ISSUER = "issuer"
 
@@ -82,6 +82,11 @@ class Label:
     @property
     def is_span(self) -> bool:
         return self.scope == "span"
+
+    @property
+    def may_span(self) -> bool:
+        """Offsets allowed: a span label, or an ``either`` label (anchored where it can be)."""
+        return self.scope in ("span", "either")
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +213,7 @@ class Schema:
             return
         if annotation.layer != label.layer:
             yield "wrong-layer", f"{label.name} belongs to layer '{label.layer}'"
-        if annotation.is_span != label.is_span:
+        if label.scope != "either" and annotation.is_span != label.is_span:
             yield "wrong-scope", f"{label.name} is a {label.scope} label"
         yield from self._attributes_problems(
             annotation.attributes, label.attributes, annotation.doc_id, by_id
@@ -269,11 +274,7 @@ class Schema:
         for annotation in annotations:
             layers[annotation.layer] = layers.get(annotation.layer, 0) + 1
             if self.is_survey(annotation.label):
-                flags = [
-                    name
-                    for name, spec in self.labels[annotation.label].attributes.items()
-                    if spec.type == "boolean" and annotation.attributes.get(name) is True
-                ]
+                flags = self.risk_flags(annotation)
                 surveys.append(
                     {
                         "id": annotation.id,
@@ -292,6 +293,20 @@ class Schema:
             "relations": relation_counts,
             "surveys": surveys,
         }
+
+    def risk_flags(self, survey: Annotation) -> list[str]:
+        """The survey's raised risk flags: boolean attributes that are true, and yes / no /
+        unknown choices that are ``yes`` (``unknown`` raises none: the text does not say)."""
+        return [
+            name
+            for name, spec in self.labels[survey.label].attributes.items()
+            if (spec.type == "boolean" and survey.attributes.get(name) is True)
+            or (
+                spec.type == "choice"
+                and "yes" in spec.values
+                and survey.attributes.get(name) == "yes"
+            )
+        ]
 
     def is_survey(self, label: str) -> bool:
         spec = self.labels.get(label)
@@ -432,7 +447,8 @@ def load_schema(path: Path | None = None) -> Schema:
     for key in ("name", "version"):
         if not isinstance(root.get(key), str):
             raise reader.fail("expected a string", root, key)
-    targets_node = reader.mapping(root, "stance_targets", "")
+    # Schemas before 1.1.0 listed stance targets here; now they are TARGET items per document.
+    targets_node = reader.mapping(root, "stance_targets", "") if "stance_targets" in root else {}
     targets = {
         tid: StanceTarget(tid, str(spec.get("name", tid)), str(spec.get("description", "")))
         for tid, spec in targets_node.items()
@@ -451,7 +467,9 @@ def load_schema(path: Path | None = None) -> Schema:
             scope = spec.get("scope")
             if scope not in SCOPES:
                 raise reader.fail(
-                    f"expected scope span or document, got {scope!r}", spec, f"{where}.scope"
+                    f"expected scope span, document or either, got {scope!r}",
+                    spec,
+                    f"{where}.scope",
                 )
             attributes = reader.attributes(spec, where, lists)
             if spec.get("disclosure") is True:

@@ -98,6 +98,7 @@ def push_command(
     from claimwire.annotation.checks import schema_of
     from claimwire.annotation.label_studio.client import push
     from claimwire.annotation.label_studio.config import configs
+    from claimwire.annotation.targets import TARGET
     from claimwire.corpus.release import open_release
 
     connection = _connection(url, api_key)
@@ -108,7 +109,12 @@ def push_command(
         raise ClaimwireError(
             f"unknown config {config!r}; expected full or one of {', '.join(schema.layers)}"
         )
-    documents = [d for d in open_release(release).documents() if split in ("all", d.split)]
+    opened = open_release(release)
+    documents = [d for d in opened.documents() if split in ("all", d.split)]
+    targets: dict[str, list[Annotation]] = {}
+    for annotation in opened.annotations():
+        if annotation.label == TARGET:
+            targets.setdefault(annotation.doc_id, []).append(annotation)
     grouped, version = _run_predictions(predictions) if predictions else (None, None)
     with progress_bar() as bar:
         task = bar.add_task("importing", total=len(documents), detail="")
@@ -121,6 +127,7 @@ def push_command(
             version,
             schema,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            targets=targets,
         )
     console.print(
         f"[green]{'Created' if report.created else 'Updated'}[/] project {escape(project)} "

@@ -39,6 +39,8 @@ class AnnotationChanges:
     kept: int = 0
     reanchored: list[str] = field(default_factory=list)
     orphaned: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    """Same offsets, other attributes: ``id (name: old → new, …)``."""
     relations_added: int = 0
     relations_removed: list[str] = field(default_factory=list)
     renamed: list[tuple[str, str]] = field(default_factory=list)
@@ -52,6 +54,7 @@ class AnnotationChanges:
             "kept": self.kept,
             "reanchored": self.reanchored,
             "orphaned": self.orphaned,
+            "changed": self.changed,
             "relations_added": self.relations_added,
             "relations_removed": self.relations_removed,
         }
@@ -139,19 +142,24 @@ def changelog_entry(
     lines.append(
         f"- Annotations: {len(annotations.added)} added, {annotations.kept} kept, "
         f"{len(annotations.reanchored)} re-anchored, {len(annotations.orphaned)} orphaned, "
-        f"{len(annotations.removed)} removed."
+        f"{len(annotations.removed)} removed, {len(annotations.changed)} with other attributes."
         + (
             f" {len(annotations.renamed)} of the kept have a new id (same label and span)."
             if annotations.renamed
             else ""
         )
     )
-    if annotations.removed:
-        lines.append(f"  - removed: {_listing(annotations.removed)}")
-    if annotations.orphaned:
-        lines.append(
-            f"  - orphaned (quote no longer in the text): {_listing(annotations.orphaned)}"
-        )
+    for label, ids in (
+        ("added", annotations.added),
+        ("removed", annotations.removed),
+        ("re-anchored", annotations.reanchored),
+        ("orphaned (quote no longer in the text)", annotations.orphaned),
+    ):
+        if ids:
+            lines.append(f"  - {label}: {_listing(ids)}")
+    if annotations.changed:
+        lines.append(f"  - attributes changed: {len(annotations.changed)}")
+        lines += [f"    - {change}" for change in annotations.changed[:20]]
     lines.append(
         f"- Relations: {annotations.relations_added} added, "
         f"{len(annotations.relations_removed)} removed."

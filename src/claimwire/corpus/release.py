@@ -384,6 +384,16 @@ def _carry_over(
     return kept, relations, report
 
 
+def attribute_changes(old: Annotation, new: Annotation) -> str:
+    """``name: old → new`` for every attribute that differs (absent shown as ∅)."""
+    names = dict.fromkeys([*old.attributes, *new.attributes])
+    return ", ".join(
+        f"{name}: {old.attributes.get(name, '∅')} → {new.attributes.get(name, '∅')}"
+        for name in names
+        if old.attributes.get(name) != new.attributes.get(name)
+    )
+
+
 def compare_annotations(
     parent: Release | None, annotations: Sequence[Annotation], relations: Sequence[Relation]
 ) -> AnnotationChanges:
@@ -412,6 +422,8 @@ def compare_annotations(
             report.reanchored.append(annotation.id)
         else:
             report.kept += 1
+            if old.attributes != annotation.attributes:
+                report.changed.append(f"`{annotation.id}` ({attribute_changes(old, annotation)})")
     report.removed = [i for i in before if i not in now and i not in renamed]
     current_relations = {r.id for r in relations}
     report.relations_added = len(current_relations - before_relations)

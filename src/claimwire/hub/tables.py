@@ -18,6 +18,7 @@ from typing import Any
 from datasets import ClassLabel, Features, List, Value
 
 from claimwire.annotation.schema import Schema
+from claimwire.annotation.targets import Target, document_targets
 from claimwire.corpus.release import Release
 from claimwire.formats.conll import tags_of
 from claimwire.model import Annotation, Document, Relation
@@ -332,15 +333,7 @@ def _statistics(gold: _Gold, schema: Schema) -> Table:
         links = gold.heads[stat.id]
         survey = next((gold.by_id[r.tail] for r in links if r.type == "from_survey"), None)
         scores = schema.disclosure_scores(survey) if survey else {"core": None, "full": None}
-        flags = (
-            [
-                name
-                for name, spec in schema.labels[survey.label].attributes.items()
-                if spec.type == "boolean" and survey.attributes.get(name) is True
-            ]
-            if survey
-            else []
-        )
+        flags = schema.risk_flags(survey) if survey else []
         rows.append(
             gold.row(
                 stat,
@@ -393,6 +386,8 @@ def _stance(gold: _Gold, schema: Schema) -> Table:
         stance=Value("string"),
         stance_label=ClassLabel(names=list(values.values)),
     )
+    texts = {doc_id: document.text for doc_id, document in gold.documents.items()}
+    targets = document_targets(gold.annotations, schema, texts)
     rows = []
     for item in gold.labelled("STANCE"):
         holder = str(item.attributes.get("holder"))
@@ -401,6 +396,7 @@ def _stance(gold: _Gold, schema: Schema) -> Table:
             document.meta.get("issuer") if holder == "issuer" else gold.text(gold.by_id.get(holder))
         )
         target = str(item.attributes.get("target"))
+        named = targets.get(item.doc_id, {}).get(target, Target(target, target))
         rows.append(
             gold.row(
                 item,
@@ -408,7 +404,7 @@ def _stance(gold: _Gold, schema: Schema) -> Table:
                     "holder": holder,
                     "holder_text": holder_text,
                     "target": target,
-                    "target_name": schema.stance_targets[target].name,
+                    "target_name": named.name,
                     "stance": item.attributes.get("stance"),
                     "stance_label": values.values.index(str(item.attributes.get("stance"))),
                 },

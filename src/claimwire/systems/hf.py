@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from claimwire.annotation.checks import release_schema
 from claimwire.annotation.schema import load_schema
 from claimwire.errors import ClaimwireError
 from claimwire.model import Annotation, Document, Quote
@@ -106,12 +107,11 @@ class HuggingFaceSystem:
         return DocumentOutput(document.id, annotations)
 
     def _stance(self, documents: Sequence[Document], context: RunContext) -> list[DocumentOutput]:
+        schema = release_schema(context.release.path) or self.schema
         outputs = []
         for document in documents:
-            items = stance_items(document, *context.gold_of([document.id]))
-            inputs = [
-                f"{self.schema.stance_targets[i.target].name}: {i.text}"[:2000] for i in items
-            ]
+            items = stance_items(document, *context.gold_of([document.id]), schema)
+            inputs = [f"{i.target_name}: {i.text}"[:2000] for i in items]
             predictions = self.pipeline(inputs, batch_size=self.batch_size) if inputs else []
             annotations = []
             for n, (item, prediction) in enumerate(zip(items, predictions, strict=True), start=1):

@@ -1,6 +1,7 @@
 """Stance baselines. Like SemEval-2016 Task 6, the task gives each (holder, target) pair and
 the text to judge: the whole release for the issuer, the content attributed to the holder
-(by the gold attribution) for a quoted source. Systems only choose FAVOR / AGAINST / NONE.
+(by the gold attribution) for a quoted source. Targets are the document's own TARGET items
+(their name, aliases and anchored text). Systems only choose FAVOR / AGAINST / NONE.
 
 * ``stance-majority`` — the most frequent label of the training pairs;
 * ``stance-lexicon`` — counts evaluative words in the sentences that mention the target;
@@ -18,32 +19,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from claimwire.annotation.checks import release_schema
+from claimwire.annotation.schema import Schema
+from claimwire.annotation.targets import Target, document_targets
 from claimwire.model import Annotation, Document, Relation
 from claimwire.systems.base import DocumentOutput, RunContext
 
 STANCE = "STANCE"
 CLASSES = ("FAVOR", "AGAINST", "NONE")
-# Words that name each target of the schema (accents and case folded before matching).
-TARGET_WORDS: dict[str, tuple[str, ...]] = {
-    "BRI": (
-        "bri",
-        "belt and road",
-        "belt & road",
-        "ceinture",
-        "route de la soie",
-        "routes de la soie",
-        "nouvelles routes",
-    ),
-    "CHINA_CENTRAL_ASIA": (
-        "chine-asie centrale",
-        "chine – asie centrale",
-        "asie centrale",
-        "mecanisme",
-        "partenariat",
-        "cooperation",
-    ),
-    "CHINA_CENTRAL_ASIA_TREATY": ("traite", "bon voisinage"),
-}
 # A small documented French evaluative lexicon (positive / negative), accent-folded.
 POSITIVE = frozenset(
     "important importante marquante marquant etape succes salue saluer renforcer promouvoir "
@@ -72,6 +55,8 @@ class StanceItem:
     holder: str
     target: str
     text: str
+    target_name: str = ""
+    target_words: tuple[str, ...] = ()
 
 
 def _name_key(text: str) -> str:
@@ -80,11 +65,18 @@ def _name_key(text: str) -> str:
 
 
 def stance_items(
-    document: Document, gold: Sequence[Annotation], relations: Sequence[Relation]
+    document: Document,
+    gold: Sequence[Annotation],
+    relations: Sequence[Relation],
+    schema: Schema | None = None,
 ) -> list[StanceItem]:
     """The pairs to label in ``document``: each gold STANCE without its label, with the
-    issuer's text (the release) or the text the gold attributes to the holder."""
+    issuer's text (the release) or the text the gold attributes to the holder, and the
+    target as the document names it (``schema``: the targets of releases before 1.1.0)."""
     by_id = {a.id: a for a in gold}
+    targets = document_targets(
+        [a for a in gold if a.doc_id == document.id], schema, {document.id: document.text}
+    ).get(document.id, {})
     items = []
     for annotation in gold:
         if annotation.label != STANCE or annotation.doc_id != document.id:
@@ -104,7 +96,8 @@ def stance_items(
                 if tail.id == holder or key in document.text[tail.start : tail.end]:
                     spans.append(document.text[head.start : head.end])
             text = " ".join(spans)
-        items.append(StanceItem(document.id, holder, target, text))
+        named = targets.get(target, Target(target, target))
+        items.append(StanceItem(document.id, holder, target, text, named.name, named.words))
     return items
 
 
@@ -152,7 +145,8 @@ class _StanceSystem:
     def _items(
         self, documents: Sequence[Document], context: RunContext
     ) -> list[tuple[Document, list[StanceItem]]]:
-        return [(d, stance_items(d, *context.gold_of([d.id]))) for d in documents]
+        schema = release_schema(context.release.path)
+        return [(d, stance_items(d, *context.gold_of([d.id]), schema)) for d in documents]
 
     def _training(self, context: RunContext) -> tuple[list[StanceItem], list[str]]:
         """The training split's pairs and labels, gathered once per run context."""
@@ -160,10 +154,11 @@ class _StanceSystem:
         if key not in context.cache:
             items: list[StanceItem] = []
             labels: list[str] = []
+            schema = release_schema(context.release.path)
             for document in context.documents_of("train"):
                 gold, relations = context.gold_of([document.id])
                 truth = _gold_labels(gold)
-                found = stance_items(document, gold, relations)
+                found = stance_items(document, gold, relations, schema)
                 items += found
                 labels += [truth[(i.doc_id, i.holder, i.target)] for i in found]
             context.cache[key] = (items, labels)
@@ -240,7 +235,8 @@ class MajoritySystem(_StanceSystem):
 
 class LexiconSystem(_StanceSystem):
     """FAVOR when positive words outnumber negative ones in the sentences that name the
-    target, AGAINST when the reverse, NONE when the target is not named or it is a tie."""
+    target (by its name, aliases or anchored text), AGAINST when the reverse, NONE when the
+    target is not named or it is a tie."""
 
     name = "stance-lexicon"
 
@@ -249,7 +245,7 @@ class LexiconSystem(_StanceSystem):
 
     @staticmethod
     def judge(item: StanceItem) -> str:
-        words = TARGET_WORDS.get(item.target, ())
+        words = [fold(w) for w in item.target_words or (item.target_name,) if w]
         score = 0
         for sentence in re.split(r"(?<=[.!?])\s+", fold(item.text)):
             if not any(w in sentence for w in words):
@@ -278,7 +274,8 @@ class SklearnSystem(_StanceSystem):
 
         def features(item: StanceItem) -> str:
             holder = "issuer" if item.holder == "issuer" else "source"
-            return f"target_{item.target.lower()} holder_{holder} {fold(item.text)}"
+            target = "_".join(_WORD.findall(fold(item.target_name or item.target)))
+            return f"target_{target} holder_{holder} {fold(item.text)}"
 
         model = make_pipeline(
             TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),

@@ -18,9 +18,16 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
+from claimwire.annotation.label_studio.config import (
+    STANCE_CHOICES,
+    STANCE_LABEL,
+    TARGETS,
+    stance_options,
+)
 from claimwire.annotation.label_studio.convert import Converted, from_results, to_results
 from claimwire.annotation.schema import Schema
-from claimwire.errors import ClaimwireError
+from claimwire.annotation.targets import TARGET, targets_of
+from claimwire.errors import ClaimwireError, RecordError
 from claimwire.model import Annotation, Document, Relation
 
 T = TypeVar("T")
@@ -92,12 +99,17 @@ def _task(
     predictions: Mapping[str, tuple[list[Annotation], list[Relation]]] | None,
     model_version: str | None,
     schema: Schema,
+    targets: Sequence[Annotation] = (),
 ) -> dict[str, Any]:
+    stance = schema.attribute(STANCE_LABEL, "stance")
+    named = [(t.id, t.name) for t in targets_of(targets, schema, document.text)]
     payload: dict[str, Any] = {
         "data": {
             "text": document.text,
             "doc_id": document.id,
             "title": document.meta.get("title") or document.id,
+            TARGETS: [t.to_dict() for t in targets],
+            STANCE_CHOICES: stance_options(named, stance.values if stance else ()),
         }
     }
     if predictions is not None and document.id in predictions:
@@ -120,7 +132,10 @@ def push(
     model_version: str | None,
     schema: Schema,
     progress: Callable[[int, int], None] | None = None,
+    targets: Mapping[str, Sequence[Annotation]] | None = None,
 ) -> PushReport:
+    """Create or update the project and import one task per new document; each task carries
+    its document's TARGET items (``targets``: doc id → items) and their stance options."""
     ls = client(connection)
     project = find_project(ls, title, connection)
     created = project is None
@@ -136,7 +151,10 @@ def push(
     existing = {str((t.data or {}).get("doc_id")): t for t in tasks if (t.data or {}).get("doc_id")}
     new = [d for d in documents if d.id not in existing]
     for start in range(0, len(new), BATCH):
-        batch = [_task(d, predictions, model_version, schema) for d in new[start : start + BATCH]]
+        batch = [
+            _task(d, predictions, model_version, schema, (targets or {}).get(d.id, ()))
+            for d in new[start : start + BATCH]
+        ]
         with_retries(
             partial(ls.projects.import_tasks, id=project.id, request=batch, return_task_ids=True),
             connection,
@@ -232,6 +250,14 @@ def convert_export(
                 f"{document.id} of the release; skipped"
             )
             continue
+        try:
+            given = _given_targets(data, schema)
+        except RecordError as error:
+            result.problems.append(
+                f"{source}: task {task.get('id')}: its {TARGETS} are not valid ({error}); "
+                "its stances keep their target ids, without the TARGET items"
+            )
+            given = []
         for annotation in task.get("annotations") or []:
             if annotation.get("was_cancelled"):
                 continue
@@ -240,13 +266,24 @@ def convert_export(
                 f"{source}: task {task.get('id')} annotation {annotation.get('id')} ({author}): "
             )
             converted = from_results(
-                annotation.get("result") or [], document, schema, author, where
+                annotation.get("result") or [], document, schema, author, where, given
             )
             merged[author].annotations += converted.annotations
             merged[author].relations += converted.relations
             result.problems += converted.problems
     result.sets = dict(merged)
     return result
+
+
+def _given_targets(data: Mapping[str, Any], schema: Schema) -> list[Annotation]:
+    """The TARGET items a task carries (none for a schema without TARGETs); a malformed
+    one is a :class:`RecordError`."""
+    if TARGET not in schema.labels:
+        return []
+    items = data.get(TARGETS) or []
+    if not isinstance(items, list):
+        raise RecordError(f"'{TARGETS}' must be a list of TARGET records")
+    return [Annotation.from_dict(item) for item in items]
 
 
 def users_by_id(connection: Connection) -> dict[int, str]:

@@ -9,17 +9,20 @@ One config per layer and one with every layer (``full.xml``). In each:
   text), shown when a region of that label is selected;
 * ``<Relations>``: every relation type, the quote types (a second label on an
   ``attributed_to`` arrow), and ``cue`` (an arrow from the content to its cue);
-* document-level Choices: the issuer's stance per target (``issuer__stance__TARGET``) and the
-  SURVEY checklist (``SURVEY__field``); a quoted source's stance is a per-region choice on
-  its SOURCE region (``SOURCE__stance__TARGET``).
+* document-level Choices: the issuer's stance (``issuer__stance``) and the SURVEY checklist
+  (``SURVEY__field``); a quoted source's stance is a per-region choice on its SOURCE region
+  (``SOURCE__stance``). Stance choices are dynamic (``value="$stance_choices"``): each task
+  lists its own document's targets, one option ``<target id>=<stance>`` per target and
+  stance value, so every document shows its own targets.
 
 Control names are built here and parsed back by :mod:`.convert`: one naming scheme.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 from claimwire.annotation.schema import Attribute, Schema
 from claimwire.errors import ClaimwireError
@@ -32,6 +35,11 @@ TEXT = "text"
 CUE_RELATION = "cue"
 STANCE_LABEL = "STANCE"
 ISSUER = "issuer"
+STANCE_CHOICES = "stance_choices"
+"""The task data field holding a task's stance options (see :func:`stance_options`)."""
+TARGETS = "targets"
+"""The task data field holding the task's TARGET items."""
+CHOICE_SEP = "="
 COLOURS = (
     "#ffd166",
     "#06d6a0",
@@ -47,8 +55,50 @@ COLOURS = (
 
 
 def control(owner: str, attribute: str, target: str | None = None) -> str:
-    """``CLAIM__claim_type``, ``SOURCE__stance__BRI``, ``issuer__stance__BRI``."""
+    """``CLAIM__claim_type``, ``SOURCE__stance``, ``issuer__stance``; with a target, the
+    per-target controls of schemas before 1.1.0 (``issuer__stance__BRI``)."""
     return SEP.join([owner, attribute] + ([target] if target else []))
+
+
+def stance_options(
+    targets: Iterable[tuple[str, str]], values: Iterable[str]
+) -> list[dict[str, str]]:
+    """A task's dynamic stance options: for each ``(target id, name)`` and stance value, one
+    option whose value is ``<target id>=<stance>`` and whose text is ``<name>: <stance>``."""
+    values = list(values)
+    return [
+        {"value": f"{tid}{CHOICE_SEP}{value}", "html": escape(f"{name}: {value}")}
+        for tid, name in targets
+        for value in values
+    ]
+
+
+def parse_stance_choice(choice: str) -> tuple[str, str]:
+    """``<target id>=<stance>`` → ``(target id, stance)``."""
+    target, _, stance = choice.rpartition(CHOICE_SEP)
+    return target, stance
+
+
+def _stance_controls(schema: Schema, owner: str, per_region: bool) -> list[str]:
+    """The stance choices of a holder: dynamic (the task's own targets), or, for a schema
+    that still lists its targets, one static single choice per target."""
+    stance = schema.attribute(STANCE_LABEL, "stance")
+    if not schema.stance_targets or stance is None:
+        return [_stance_choices(control(owner, "stance"), per_region, "stance, one per target")]
+    return [
+        _choices(control(owner, "stance", t), stance.values, per_region, target.name)
+        for t, target in schema.stance_targets.items()
+    ]
+
+
+def _stance_choices(name: str, per_region: bool, hint: str) -> str:
+    attrs = (
+        f'name={quoteattr(name)} toName="{TEXT}" choice="multiple" '
+        f'value="${STANCE_CHOICES}" showInline="false"'
+    )
+    if per_region:
+        attrs += ' perRegion="true"'
+    return f'<Header value={quoteattr(hint)} size="6"/><Choices {attrs}/>'
 
 
 def _choices(name: str, values: tuple[str, ...], per_region: bool, hint: str) -> str:
@@ -124,17 +174,7 @@ def render_config(schema: Schema, layers: list[str]) -> str:
             and STANCE_LABEL in schema.labels
             and schema.labels[STANCE_LABEL].layer in layers
         ):
-            stance = schema.attribute(STANCE_LABEL, "stance")
-            assert stance is not None
-            controls += [
-                _choices(
-                    control("SOURCE", "stance", t),
-                    stance.values,
-                    True,
-                    f"stance toward {target.name}",
-                )
-                for t, target in schema.stance_targets.items()
-            ]
+            controls += _stance_controls(schema, "SOURCE", True)
         if controls:
             parts.append(
                 f'<View visibleWhen="region-selected" whenLabelValue={quoteattr(label.name)}>'
@@ -142,14 +182,11 @@ def render_config(schema: Schema, layers: list[str]) -> str:
             )
     for label in document_labels:
         if label.name == STANCE_LABEL:
-            stance = schema.attribute(STANCE_LABEL, "stance")
-            assert stance is not None
             parts.append('<Header value="Stance of the issuer" size="5"/>')
-            parts += [
-                _choices(control(ISSUER, "stance", t), stance.values, False, target.name)
-                for t, target in schema.stance_targets.items()
-            ]
+            parts += _stance_controls(schema, ISSUER, False)
             continue
+        if label.scope == "either":
+            continue  # given with the task (its TARGETs), not annotated here
         parts.append(f'<Header value={quoteattr(label.name + " (one per document)")} size="5"/>')
         for attribute in label.attributes.values():
             name = control(label.name, attribute.name)

@@ -9,6 +9,7 @@ document's text at its offsets (the server accepts anything).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -17,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from claimwire.annotation.label_studio.config import (
+    CHOICE_SEP,
     CUE_RELATION,
     ISSUER,
     LABELS,
@@ -24,6 +26,7 @@ from claimwire.annotation.label_studio.config import (
     STANCE_LABEL,
     TEXT,
     control,
+    parse_stance_choice,
 )
 from claimwire.annotation.schema import Attribute, Schema
 from claimwire.model import Annotation, Document, Quote, Relation
@@ -52,8 +55,11 @@ def to_results(
     """Our annotations and relations as Label Studio results for one document."""
     results: list[Result] = []
     by_id = {a.id: a for a in annotations}
+    stances: dict[str, list[tuple[str, str]]] = {}
     for annotation in by_id.values():
         spec = schema.labels[annotation.label]
+        if spec.scope == "either":
+            continue  # a TARGET is given with the task (its data), not annotated
         if annotation.is_span:
             assert annotation.start is not None and annotation.end is not None
             rid = region_id(annotation.id)
@@ -87,37 +93,12 @@ def to_results(
                 )
         elif annotation.label == STANCE_LABEL:
             holder = str(annotation.attributes.get("holder"))
-            target, stance = (
-                annotation.attributes.get("target"),
-                annotation.attributes.get("stance"),
-            )
-            if holder == ISSUER:
-                results.append(
-                    {
-                        "id": region_id(annotation.id),
-                        "from_name": control(ISSUER, "stance", str(target)),
-                        "to_name": TEXT,
-                        "type": "choices",
-                        "value": {"choices": [stance]},
-                    }
-                )
-            elif holder in by_id:
-                source = by_id[holder]
-                assert source.start is not None and source.end is not None
-                results.append(
-                    {
-                        "id": region_id(holder),
-                        "from_name": control("SOURCE", "stance", str(target)),
-                        "to_name": TEXT,
-                        "type": "choices",
-                        "value": {
-                            "start": source.start,
-                            "end": source.end,
-                            "text": text[source.start : source.end],
-                            "choices": [stance],
-                        },
-                    }
-                )
+            target = str(annotation.attributes.get("target"))
+            stance = str(annotation.attributes.get("stance"))
+            if target in schema.stance_targets:  # a schema before 1.1.0: one control each
+                stances.setdefault(holder, []).append((control("", "stance", target), stance))
+            else:
+                stances.setdefault(holder, []).append(("", f"{target}{CHOICE_SEP}{stance}"))
         else:
             for name, value in annotation.attributes.items():
                 attribute = spec.attributes.get(name)
@@ -133,6 +114,7 @@ def to_results(
                         "value": payload,
                     }
                 )
+    results += _stance_results(stances, by_id, text)
     for relation in relations:
         if relation.head not in by_id or relation.tail not in by_id:
             continue
@@ -160,6 +142,42 @@ def to_results(
                     "direction": "right",
                     "labels": [CUE_RELATION],
                 }
+            )
+    return results
+
+
+def _stance_results(
+    stances: dict[str, list[tuple[str, str]]], by_id: dict[str, Annotation], text: str
+) -> list[Result]:
+    """Per holder, one multiple-choice result (``<target id>=<stance>`` choices) or, for
+    targets an older schema lists, one single-choice result per target (``(suffix, value)``
+    pairs: the suffix ``__stance__T`` names the per-target control). The issuer's are
+    document-level; a source's sit on its region."""
+    results: list[Result] = []
+    for holder, pairs in stances.items():
+        owner = ISSUER if holder == ISSUER else "SOURCE"
+        if holder != ISSUER and holder not in by_id:
+            continue
+        groups: dict[str, list[str]] = {}
+        for suffix, choice in pairs:
+            groups.setdefault(suffix or control("", "stance"), []).append(choice)
+        for suffix, choices in groups.items():
+            name = owner + suffix
+            if holder == ISSUER:
+                rid = region_id(f"{ISSUER}:{suffix}")
+                value: dict[str, Any] = {"choices": choices}  # document-level
+            else:
+                source = by_id[holder]
+                assert source.start is not None and source.end is not None
+                rid = region_id(holder)
+                value = {
+                    "start": source.start,
+                    "end": source.end,
+                    "text": text[source.start : source.end],
+                    "choices": choices,
+                }
+            results.append(
+                {"id": rid, "from_name": name, "to_name": TEXT, "type": "choices", "value": value}
             )
     return results
 
@@ -192,9 +210,16 @@ def _payload(result: Result) -> Any:
 
 
 def from_results(
-    results: Sequence[Result], document: Document, schema: Schema, author: str, where: str = ""
+    results: Sequence[Result],
+    document: Document,
+    schema: Schema,
+    author: str,
+    where: str = "",
+    targets: Sequence[Annotation] = (),
 ) -> Converted:
-    """One annotator's Label Studio results on one document, as our records."""
+    """One annotator's Label Studio results on one document, as our records. ``targets``
+    are the TARGET items the task gave: they join the set when the annotator judged a
+    stance toward them."""
     out = Converted()
     regions: dict[str, Result] = {}
     extras: dict[str, list[Result]] = defaultdict(list)
@@ -248,6 +273,8 @@ def from_results(
             )
         )
     out.annotations += _document_items(document, document_level, extras, ids, schema, author)
+    judged = {a.attributes.get("target") for a in out.annotations if a.label == STANCE_LABEL}
+    out.annotations += [dataclasses.replace(t, author=author) for t in targets if t.id in judged]
     out.relations = _relations(document, links, ids, author, out.problems, where, schema)
     out.relations += _survey_links(out.annotations, schema, author, len(out.relations))
     return out
@@ -294,18 +321,9 @@ def _document_items(
     grouped: dict[str, dict[str, Any]] = defaultdict(dict)
     for result in results:
         owner, _, rest = str(result.get("from_name")).partition(SEP)
-        name, _, target = rest.partition(SEP)
+        name, _, legacy = rest.partition(SEP)
         if owner == ISSUER and name == "stance":
-            items.append(
-                Annotation(
-                    f"{document.id}:{author}-stance-issuer-{target}",
-                    document.id,
-                    "stance",
-                    STANCE_LABEL,
-                    attributes={"holder": ISSUER, "target": target, "stance": _payload(result)},
-                    author=author,
-                )
-            )
+            items += _stances(document, ISSUER, "issuer", result, author, legacy)
         elif owner in schema.labels and schema.attribute(owner, name) is not None:
             attribute = schema.attribute(owner, name)
             assert attribute is not None
@@ -324,22 +342,31 @@ def _document_items(
     for rid, group in extras.items():
         for extra in group:
             owner, _, rest = str(extra.get("from_name")).partition(SEP)
-            name, _, target = rest.partition(SEP)
+            name, _, legacy = rest.partition(SEP)
             if owner == "SOURCE" and name == "stance" and rid in ids:
-                items.append(
-                    Annotation(
-                        f"{document.id}:{author}-stance-{rid}-{target}",
-                        document.id,
-                        "stance",
-                        STANCE_LABEL,
-                        attributes={
-                            "holder": ids[rid],
-                            "target": target,
-                            "stance": _payload(extra),
-                        },
-                        author=author,
-                    )
-                )
+                items += _stances(document, ids[rid], rid, extra, author, legacy)
+    return items
+
+
+def _stances(
+    document: Document, holder: str, key: str, result: Result, author: str, legacy: str = ""
+) -> list[Annotation]:
+    """The STANCE items of one holder's result: ``<target id>=<stance>`` choices, or the
+    one stance of a per-target control (``legacy``: that target)."""
+    items = []
+    for choice in result.get("value", {}).get("choices") or []:
+        target, stance = (legacy, str(choice)) if legacy else parse_stance_choice(str(choice))
+        local = target.rpartition(":")[2]
+        items.append(
+            Annotation(
+                f"{document.id}:{author}-stance-{key}-{local}",
+                document.id,
+                "stance",
+                STANCE_LABEL,
+                attributes={"holder": holder, "target": target, "stance": stance},
+                author=author,
+            )
+        )
     return items
 
 
