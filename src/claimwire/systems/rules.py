@@ -431,6 +431,12 @@ class RulesSystem:
             for stat in survey_stats:
                 builder.relate("from_survey", stat, survey)
 
+    def _unknown_flag(self, name: str) -> str | bool:
+        """What the text alone cannot establish: ``unknown`` where the schema has that value
+        (since 1.1.0), else false."""
+        spec = self.schema.attribute("SURVEY", name)
+        return "unknown" if spec is not None and "unknown" in spec.values else False
+
     def _survey(
         self, document: Document, sentences: list[tuple[int, int]], builder: _Builder
     ) -> str:
@@ -471,7 +477,7 @@ class RulesSystem:
             name=f"Survey by {owner}" if owner else "Survey",
             sampling_type="self_selected" if self_selected else "unknown",
             self_selected=self_selected,
-            sponsor_is_interested_party=bool(issuer and owner and owner in issuer),
+            sponsor_is_interested_party=self._unknown_flag("sponsor_is_interested_party"),
             sponsor_is_publisher=bool(issuer and owner and owner in issuer),
             **fields,
         )
