@@ -132,7 +132,7 @@ def test_outside_any_project_a_command_says_how_to_make_one(tmp_path: Path) -> N
 def test_commands_say_which_release_they_used(tmp_path: Path) -> None:
     newest = run_cli("corpus", "stats", "--json")
     assert newest.returncode == 0, newest.stderr
-    assert "release 1.0.0 (corpus/releases/1.0.0)" in newest.stderr
+    assert "release 1.1.0 (corpus/releases/1.1.0)" in newest.stderr
     by_version = run_cli("--project", REPO, "corpus", "stats", "1.0.0", "--json", cwd=tmp_path)
     assert by_version.returncode == 0, by_version.stderr
     assert "release 1.0.0 (" in by_version.stderr

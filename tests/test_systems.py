@@ -29,7 +29,8 @@ from claimwire.systems.stance import LexiconSystem, SklearnSystem, StanceItem
 
 from .helpers import REPO, run_cli
 
-RELEASE = REPO / "corpus" / "releases" / "1.0.0"
+RELEASE = REPO / "corpus" / "releases" / "1.1.0"
+OLD_RELEASE = REPO / "corpus" / "releases" / "1.0.0"  # schema 1.0.0: targets in the schema
 
 
 def document(text: str) -> Document:
@@ -163,6 +164,15 @@ def test_stance_systems_answer_every_gold_pair(tmp_path: Path, name: str) -> Non
     again = tmp_path / "again.jsonl"
     run_cli("run", name, "--release", RELEASE, "--out", again)
     assert again.read_text() == out.read_text()  # seeded, deterministic
+
+
+def test_baselines_still_run_on_a_release_with_the_old_schema(tmp_path: Path) -> None:
+    """1.0.0 lists its stance targets in its schema and has a boolean interest flag."""
+    for name, task in (("rules", "statistics"), ("stance-lexicon", "stance")):
+        out = tmp_path / f"{name}.jsonl"
+        assert run_cli("run", name, "--release", OLD_RELEASE, "--out", out).returncode == 0
+        checked = run_cli("eval", "check", out, "--task", task, "--release", OLD_RELEASE)
+        assert checked.returncode == 0, checked.stderr
 
 
 FAKE = """

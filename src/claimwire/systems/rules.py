@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from claimwire.annotation.checks import release_schema
 from claimwire.annotation.numbers import Quantity, find_quantities
 from claimwire.annotation.schema import Schema, load_schema
 from claimwire.corpus.metadata import find_dateline
@@ -132,6 +133,8 @@ class RulesSystem:
     def annotate(
         self, documents: Sequence[Document], context: RunContext | None = None
     ) -> list[DocumentOutput]:
+        if context is not None:  # annotate with the schema the release was annotated with
+            self.schema = release_schema(context.release.path) or self.schema
         found = [(doc, list(self._attributions(doc))) for doc in documents]
         sources = [(doc, a.source) for doc, attributions in found for a in attributions if a.source]
         texts = [doc.text[s:e] for doc, (s, e) in sources]
