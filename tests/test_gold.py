@@ -137,9 +137,7 @@ def test_release_1_1_0_fixes_the_gold_errors() -> None:
     assert len(wording) == 2  # one evidence span per poll figure, each a whole proposition
     # stance-xi-bri stays FAVOR: the verbless sentence on the BRI is Xi's content now
     [link] = [
-        r
-        for r in open_release(RELEASE).relations()
-        if r.head.endswith(":content-bri-dynamic")
+        r for r in open_release(RELEASE).relations() if r.head.endswith(":content-bri-dynamic")
     ]
     assert link.tail.endswith(":src-xi-5") and link.type == "attributed_to"
     assert new["stance-xi-bri"].attributes["target"] == new["target-bri"].id

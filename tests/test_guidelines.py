@@ -44,3 +44,33 @@ def test_tables_list_every_label_and_field() -> None:
         *schema.stance_targets,
     ]:
         assert f"`{name}`" in tables
+
+
+def _words(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"\w+", text.casefold().replace("’", "'"))
+
+
+def _shared_windows(text: str, size: int = 8) -> set[tuple[str, ...]]:
+    """Runs of ``size`` words that ``text`` shares with a test-split document."""
+    from claimwire.corpus.release import open_release
+
+    words = _words(text)
+    windows = {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
+    release = open_release(REPO / "corpus" / "releases" / "1.1.0")
+    shared: set[tuple[str, ...]] = set()
+    for document in release.documents():
+        if document.split == "test":
+            seen = _words(document.text)
+            shared |= windows & {tuple(seen[i : i + size]) for i in range(len(seen) - size + 1)}
+    return shared
+
+
+def test_no_guideline_example_quotes_a_test_split_document() -> None:
+    """Worked examples are written for the guidelines: no eight consecutive words of them
+    occur in a document of the test split (the generated tables are the schema's words)."""
+    text = GUIDELINES.read_text(encoding="utf-8").split(BEGIN)[0]
+    assert _shared_windows(text) == set()
+    quoted = text + "\nExample: « Ce Traité vise à consacrer par la loi le principe »."
+    assert _shared_windows(quoted)  # the check catches a quoted sentence

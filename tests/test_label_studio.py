@@ -247,7 +247,8 @@ def test_a_json_min_export_from_the_server_is_pulled(
         title=f"min {uuid.uuid4().hex[:8]}", label_config=configs(SCHEMA)["full.xml"]
     )
     ls.projects.import_tasks(
-        id=project.id, request=[{"doc_id": DOCUMENT.id, "text": DOCUMENT.text}]
+        id=project.id,
+        request=[{"doc_id": DOCUMENT.id, "text": DOCUMENT.text, "stance_choices": []}],
     )
     [task] = list(ls.tasks.list(project=project.id, fields="all"))
     ls.annotations.create(
