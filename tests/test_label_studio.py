@@ -268,7 +268,9 @@ def test_a_json_min_export_from_the_server_is_pulled(
     [written] = list(out.glob("*.jsonl"))
     back = load_annotation_set(written).annotations
     assert {(a.label, a.start, a.end) for a in back if a.is_span} == {
-        (a.label, a.start, a.end) for a in GOLD if a.is_span
+        (a.label, a.start, a.end)
+        for a in GOLD
+        if a.is_span and a.label != "TARGET"  # targets come with the task, not annotated
     }
     survey = next(a for a in back if a.label == "SURVEY")  # document-level choices are kept
     assert survey.attributes["conductor"] == "present"
