@@ -159,7 +159,11 @@ _REFERENCE_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _PHONE = re.compile(r"\+?\d{1,4}(?:[ .\u00a0]\d{2,3}){3,}")
-_URL_OR_EMAIL = re.compile(r"\bhttps?://\S+|\bwww\.\S+|\S+@\S+\.\w+")
+# URLs and e-mails are found token by token (a token is a run of non-space characters): the
+# single pattern ``\S+@\S+\.\w+`` restarted at every character of a long token, quadratic.
+_TOKEN = re.compile(r"\S+")
+_URL_START = re.compile(r"\b(?:https?://|www\.)")
+_DOT_WORD = re.compile(r"\.\w")
 _QUALIFIERS: tuple[tuple[str, str], ...] = (
     (r"pas moins de|pas moins d[’']|au moins|at least|no less than|minimum", "at_least"),
     (r"pas plus de|au plus|jusqu[’']à|at most|up to|no more than|maximum", "at_most"),
@@ -207,8 +211,25 @@ class Quantity:
         }
 
 
+def _url_or_email(token: str) -> int | None:
+    """Where a URL or an e-mail address starts in ``token``, if it holds one."""
+    url = _URL_START.search(token)
+    if url is not None:
+        return url.start()
+    at = token.find("@")
+    if at > 0 and _DOT_WORD.search(token, at + 2):
+        return 0
+    return None
+
+
 def _excluded(text: str) -> list[tuple[int, int]]:
-    return [m.span() for pattern in (_URL_OR_EMAIL, _PHONE) for m in pattern.finditer(text)]
+    """Spans that hold no quantity: URLs, e-mail addresses, phone numbers (linear time)."""
+    spans = [m.span() for m in _PHONE.finditer(text)]
+    for token in _TOKEN.finditer(text):
+        offset = _url_or_email(token.group())
+        if offset is not None:
+            spans.append((token.start() + offset, token.end()))
+    return spans
 
 
 def _digit_value(match: re.Match[str]) -> Decimal:

@@ -6,6 +6,7 @@ application (:mod:`claimwire.cli.root`), whose commands load their modules when 
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -13,7 +14,9 @@ from claimwire.errors import ClaimwireError
 
 
 def main() -> None:
-    """Console entry point: user errors become one clear message and exit code 1."""
+    """Console entry point: user errors (and a full disk, a permission refused…) become one
+    clear line and exit code 1; anything else is a bug: one line saying so, exit code 2, and
+    the traceback only with CLAIMWIRE_DEBUG=1."""
     if sys.argv[1:] in (["--version"], ["-V"]):
         from claimwire import __version__
 
@@ -23,11 +26,25 @@ def main() -> None:
 
     try:
         app()
-    except ClaimwireError as error:
-        from claimwire.cli.common import report_error
+    except KeyboardInterrupt:
+        print("interrupted; nothing was half-written", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exception:
+        from claimwire.cli.common import report_error, user_error
 
-        report_error(error)
-        sys.exit(1)
+        error = user_error(exception)
+        if error is not None:
+            report_error(error)
+            sys.exit(1)
+        if os.environ.get("CLAIMWIRE_DEBUG"):
+            raise
+        report_error(
+            ClaimwireError(
+                f"internal error ({type(exception).__name__}: {exception}); this is a bug: "
+                "rerun with CLAIMWIRE_DEBUG=1 for the traceback and report it (docs/security.md)"
+            )
+        )
+        sys.exit(2)
 
 
 def __getattr__(name: str) -> Any:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +18,58 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
 
 from claimwire.errors import ClaimwireError
 from claimwire.project import SEMVER, Project, current_project
 
-console = Console()
-err_console = Console(stderr=True)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control characters (escape sequences that retitle the
+    window or clear the screen, bidi overrides) shown as ``\\xNN`` instead of obeyed."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+class _Console(Console):
+    """A console that shows control characters from data instead of obeying them: every
+    string it prints (tables' cells included) goes through :func:`printable`."""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        return super().render_str(printable(text), **options)
+
+
+console = _Console()
+err_console = _Console(stderr=True)
 if not console.is_terminal and "COLUMNS" not in os.environ:
     console.width = 120  # logs and pipes get whole tables, not 80-column ones
 
 
 def report_error(error: ClaimwireError) -> None:
-    err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+    """One line on stderr: ``error: FILE:LINE: field 'F': what was expected``."""
+    message = printable(str(error)).replace("\n", " ")
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def user_error(exception: BaseException) -> ClaimwireError | None:
+    """The failures a user causes or meets (a full disk, a file they may not write, a folder
+    where a file was expected…) as a located one-line error; None for a real bug."""
+    if isinstance(exception, ClaimwireError):
+        return exception
+    if isinstance(exception, OSError):
+        where = exception.filename
+        reason = exception.strerror or type(exception).__name__
+        if exception.errno == errno.ENOSPC:
+            reason = "no space left on the device; nothing was half-written, free space and rerun"
+        return ClaimwireError(reason, file=where)
+    if isinstance(exception, UnicodeError):
+        return ClaimwireError(f"a file is not valid UTF-8 ({exception})")
+    if isinstance(exception, RecursionError):
+        return ClaimwireError("an input is nested too deeply to read")
+    if isinstance(exception, MemoryError):
+        return ClaimwireError("out of memory: an input is far larger than expected")
+    return None
 
 
 def print_json(data: Any) -> None:

@@ -1,0 +1,291 @@
+"""Hostile inputs and faults, driven through the CLI as a user would meet them.
+
+Every case must end with one error line on stderr, an exit code other than 0, no traceback,
+and no new file outside the output folder it names. Cases that need a server, two processes
+or a full disk follow the table. docs/security.md says what each command guarantees.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from claimwire.annotation.numbers import find_quantities
+
+from .helpers import REPO, SEED_RAW, one_error_line, run_cli
+
+RELEASE = REPO / "corpus" / "releases" / "1.0.0"
+RUN = REPO / "eval" / "runs" / "rules" / "predictions.jsonl"
+
+
+@dataclass(frozen=True)
+class Case:
+    """``setup(tmp)`` writes the hostile input and returns the CLI arguments."""
+
+    name: str
+    setup: Callable[[Path], list[str | Path]]
+    says: str = ""  # a fragment the error line must contain
+
+
+def _write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _gold_lines() -> list[str]:
+    return (RELEASE / "annotations.jsonl").read_text(encoding="utf-8").splitlines()
+
+
+def _agree(tmp: Path, lines: list[str]) -> list[str | Path]:
+    good = _write(tmp / "a.jsonl", "\n".join(_gold_lines()) + "\n")
+    bad = _write(tmp / "b.jsonl", "\n".join(lines) + "\n")
+    return ["annotate", "agree", good, bad, "--release", RELEASE]
+
+
+def _raw_with_sidecar(tmp: Path, sidecar: str | bytes | None, as_folder: bool = False) -> Path:
+    raw = tmp / "raw"
+    shutil.copytree(SEED_RAW, raw)
+    meta = next(raw.glob("*.meta.yaml"))
+    if as_folder:
+        meta.unlink()
+        meta.mkdir()
+    elif sidecar is not None:
+        _write(meta, sidecar)
+    return raw
+
+
+def _build(tmp: Path, raw: Path) -> list[str | Path]:
+    return ["corpus", "build", "--version", "2.0.0", "--raw", raw, "--out", tmp / "out"]
+
+
+def _task(tmp: Path, change: str) -> list[str | Path]:
+    text = (REPO / "eval" / "tasks" / "claims.yaml").read_text(encoding="utf-8") + change
+    task = _write(tmp / "claims.yaml", text)
+    return ["eval", "check", RUN, "--task", task, "--release", RELEASE]
+
+
+def _release_with_manifest(tmp: Path, manifest: str) -> Path:
+    copy = tmp / "1.0.0"
+    shutil.copytree(RELEASE, copy)
+    _write(copy / "MANIFEST.json", manifest)
+    return copy
+
+
+def _pull_file(tmp: Path, export: object) -> list[str | Path]:
+    source = _write(tmp / "export.json", json.dumps(export))
+    return ["annotate", "pull", "--from-file", source, "--out", tmp / "out", "--release", RELEASE]
+
+
+def _gold_yaml(tmp: Path, body: str) -> list[str | Path]:
+    gold = _write(tmp / "gold" / "g.yaml", "source: release-fr.txt\nauthor: x\n" + body)
+    return [
+        "corpus",
+        "build",
+        "--version",
+        "2.0.0",
+        "--raw",
+        SEED_RAW,
+        "--out",
+        tmp / "out",
+        "--gold",
+        gold.parent,
+    ]
+
+
+CASES = [
+    # annotate agree: every set passes the format checker first
+    Case(
+        "agree: a duplicated line",
+        lambda t: _agree(t, _gold_lines() + _gold_lines()[:1]),
+        "duplicate",
+    ),
+    Case(
+        "agree: an empty folder",
+        lambda t: [
+            "annotate",
+            "agree",
+            RELEASE,
+            (t / "empty").mkdir() or t / "empty",
+            "--release",
+            RELEASE,
+        ],
+    ),
+    # corpus inputs of the wrong type or encoding
+    Case(
+        "sidecar: not UTF-8",
+        lambda t: _build(t, _raw_with_sidecar(t, b"title: \xe9t\xe9\n")),
+        "UTF-8",
+    ),
+    Case(
+        "sidecar: UTF-16",
+        lambda t: _build(t, _raw_with_sidecar(t, "title: x\n".encode("utf-16"))),
+        "UTF-8",
+    ),
+    Case("sidecar: a folder", lambda t: _build(t, _raw_with_sidecar(t, None, as_folder=True))),
+    Case(
+        "sidecar: nested 10,000 deep",
+        lambda t: _build(t, _raw_with_sidecar(t, "title: " + "[" * 10000 + "]" * 10000)),
+    ),
+    Case(
+        "sidecar: alias bomb",
+        lambda t: _build(t, _raw_with_sidecar(t, "a: &a [x, x]\nb: &b [*a, *a]\ntitle: *b\n")),
+        "aliases",
+    ),
+    # gold and task YAML with values of the wrong type
+    # files and folders in the wrong place
+    Case(
+        "score --html is a folder",
+        lambda t: [
+            "eval",
+            "score",
+            RUN,
+            "--task",
+            "claims",
+            "--release",
+            RELEASE,
+            "--html",
+            (t / "dir").mkdir() or t / "dir",
+        ],
+    ),
+    Case(
+        "stats: malformed MANIFEST",
+        lambda t: ["corpus", "stats", _release_with_manifest(t, "[1, 2]")],
+    ),
+    Case(
+        "diff: MANIFEST without files",
+        lambda t: ["corpus", "diff", RELEASE, _release_with_manifest(t, '{"version": "1.0.0"}')],
+    ),
+    Case(
+        "hub load: a folder that is not an export",
+        lambda t: ["hub", "load", _write(t / "x" / "a.csv", "a\n1\n").parent],
+        "hub export",
+    ),
+    # absurd numbers
+    # Label Studio exports of the wrong shape
+    Case("pull: an object, not a list", lambda t: _pull_file(t, {"results": "nope"})),
+    Case(
+        "pull: annotations is a string",
+        lambda t: _pull_file(t, [{"id": 1, "data": {"doc_id": "x"}, "annotations": "x"}]),
+    ),
+    # names from data
+    Case(
+        "hub publish: repo id ../x",
+        lambda t: ["hub", "publish", RELEASE, "--repo-id", "../x", "--dry-run"],
+        "ORG/NAME",
+    ),
+    Case(
+        "hub load: repo id ../../x",
+        lambda t: ["hub", "load", "1.0.0", "--repo-id", "../../x"],
+        "ORG/NAME",
+    ),
+]
+
+
+def _files(root: Path) -> set[Path]:
+    return {p for p in root.rglob("*")}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_hostile_input_gives_one_line(case: Case, tmp_path: Path) -> None:
+    args = case.setup(tmp_path)
+    before = _files(tmp_path)
+    repo_before = _files(REPO / "corpus")
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode not in (0, 2), (result.returncode, result.stderr)
+    assert one_error_line(result.stderr), result.stderr
+    assert case.says.lower() in result.stderr.lower(), result.stderr
+    out = tmp_path / "out"
+    new = {p for p in _files(tmp_path) - before if out not in p.parents and p != out}
+    assert not new, new
+    assert _files(REPO / "corpus") == repo_before
+
+
+# ---- faults: a full disk, two writers, a hostile server ------------------------------------
+
+
+def _tmpfs_cli(mount: Path, size_kb: int, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with ``mount`` a tmpfs of ``size_kb`` (a private mount namespace)."""
+    command = [sys.executable, "-m", "claimwire", *map(str, args)]
+    script = f'mount -t tmpfs -o size={size_kb}k tmpfs "{mount}" && exec "$@"'
+    return subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script, "sh", *command],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+        check=False,
+    )
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Path:
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    probe = _tmpfs_cli(mount, 64, "--version")
+    if shutil.which("unshare") is None or probe.returncode != 0:
+        pytest.skip(f"no private tmpfs here: {probe.stderr.strip()[:100]}")
+    return mount
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["corpus", "build", "--version", "0.1.0", "--raw", SEED_RAW, "--out", "{disk}/releases"],
+        ["hub", "export", RELEASE, "--out", "{disk}/export"],
+    ],
+    ids=["build", "export"],
+)
+def test_a_full_disk_is_one_line_and_leaves_nothing(small_disk: Path, args: list) -> None:  # type: ignore[type-arg]
+    filled = [str(a).format(disk=small_disk) for a in args]
+    result = _tmpfs_cli(small_disk, 24, *filled)
+    assert result.returncode == 1, result.stderr
+    assert one_error_line(result.stderr) and "no space left" in result.stderr, result.stderr
+    assert not list(small_disk.iterdir())  # the mount is private: this is the real folder
+
+
+# ---- the number finder is linear on adversarial text (timings: benchmarks/bench_regex.py) --
+
+_PIECES = st.sampled_from(
+    [
+        "1",
+        ".000",
+        ",5",
+        "\u202f000",
+        "a",
+        "@",
+        ".",
+        "http://",
+        " ",
+        "deux",
+        "-et-",
+        "%",
+        "M",
+        "€",
+        "www.",
+    ]
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(_PIECES, min_size=1, max_size=4), st.integers(1000, 8000))
+def test_number_finder_on_long_adversarial_text(pieces: list[str], repeat: int) -> None:
+    text = "".join(pieces) * repeat
+    found = find_quantities(text)
+    ends = [0]
+    for quantity in found:
+        assert 0 <= quantity.start < quantity.end <= len(text)
+        assert text[quantity.start : quantity.end] == quantity.text
+        assert quantity.start >= ends[-1]
+        ends.append(quantity.end)
