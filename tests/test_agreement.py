@@ -187,6 +187,12 @@ def test_agree_and_adjudicate_commands(tmp_path: Path) -> None:
     result = run_cli("annotate", "agree", *paths[:2], "--release", RELEASE)
     assert result.returncode == 0, result.stderr
     assert "alice vs bob" in result.stdout and "unitizing α per label" in result.stdout
+    assert "F1 per label, alice vs bob" in result.stdout and "relations" in result.stdout
+    skipped = run_cli("annotate", "agree", *paths[:2], "--release", RELEASE, "--missing", "skip")
+    assert skipped.returncode == 0 and "empty as a value" not in skipped.stdout
+    wrong = run_cli("annotate", "agree", *paths[:2], "--release", RELEASE, "--missing", "drop")
+    assert wrong.returncode == 1 and "--missing must be one of skip, value, both" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
     data = json.loads(run_cli("annotate", "agree", *paths, "--release", RELEASE, "--json").stdout)
     assert set(data["pairwise_f1"]) == {"alice vs bob", "alice vs carol", "bob vs carol"}
     out = tmp_path / "gold"
@@ -303,3 +309,82 @@ def test_exactly_half_of_the_sets_is_not_a_majority() -> None:
         ]
     )
     assert [a for a in three.annotations if (a.start, a.end) == (0, 5)]  # 2 of 3 is a majority
+
+
+NEW = REPO / "corpus" / "releases" / "1.1.0"
+
+
+def _gold_set(name: str) -> tuple[AnnotationSet, list]:  # type: ignore[type-arg]
+    release = open_release(NEW)
+    return (
+        AnnotationSet(name, tuple(release.annotations()), tuple(release.relations())),
+        list(release.documents()),
+    )
+
+
+def test_agree_reports_per_label_relations_and_survey_fields() -> None:
+    gold, documents = _gold_set("a")
+    annotations = [
+        dataclasses.replace(a, attributes=dict(a.attributes, sampling_type="self_selected"))
+        if a.label == "SURVEY"
+        else a
+        for a in gold.annotations
+        if a.label != "CUE"
+    ]
+    kept = {a.id for a in annotations}
+    relations = [
+        r for r in gold.relations if r.type != "evidence_of" and r.head in kept and r.tail in kept
+    ]
+    other = AnnotationSet("b", tuple(annotations), tuple(relations))
+    report = AgreementStudy([gold, other], documents, load_schema(NEW / "schema.yaml")).report()
+    per_label = report.per_label_f1["a vs b"]
+    assert per_label["CLAIM"]["strict"] == 1.0 and per_label["CUE"]["strict"] == 0.0
+    assert set(per_label["CLAIM"]) == {"strict", "exact", "partial", "type", "overlap"}
+    relations_report = report.relations
+    assert relations_report["attributed_to"]["F1 a vs b"].value == 1.0
+    assert relations_report["from_survey"]["F1 a vs b"].value == 1.0  # SURVEY ends match
+    assert relations_report["evidence_of"]["F1 a vs b"].value == 0.0
+    assert relations_report["cue"]["F1 a vs b"].value == 0.0  # b has no cues
+    assert report.survey["sampling_type"]["agreement"].value == 0.0
+    assert report.survey["sponsor_is_interested_party"]["agreement"].value == 1.0
+    assert report.survey["name"]["agreement"].value == 1.0
+    json.dumps(report.to_dict())
+
+
+def test_missing_optional_attributes_are_skipped_or_counted() -> None:
+    """numeric_category is optional: one side leaving it empty is skipped, or is a value."""
+    gold, documents = _gold_set("a")
+    claims = [a for a in gold.annotations if a.label == "CLAIM"]
+    numeric = [a.id for a in claims if a.attributes.get("numeric_category")]
+    emptied = set(numeric[:2])  # two numerical claims b leaves without a category
+    other = AnnotationSet(
+        "b",
+        tuple(
+            dataclasses.replace(
+                a,
+                attributes={k: v for k, v in a.attributes.items() if k != "numeric_category"},
+            )
+            if a.id in emptied
+            else a
+            for a in gold.annotations
+        ),
+        gold.relations,
+    )
+    schema = load_schema(NEW / "schema.yaml")
+    report = AgreementStudy([gold, other], documents, schema).report()
+    stats = report.attributes["CLAIM.numeric_category"]
+    left = [a.attributes.get("numeric_category") for a in claims]
+    right = [None if a.id in emptied else a.attributes.get("numeric_category") for a in claims]
+    skip = [(x, y) for x, y in zip(left, right, strict=True) if x is not None and y is not None]
+    assert stats["kappa a vs b"].value == pytest.approx(
+        cohen_kappa_score([x for x, _ in skip], [y for _, y in skip])
+    )
+    as_value = [(x or "(empty)", y or "(empty)") for x, y in zip(left, right, strict=True)]
+    assert stats["kappa a vs b, empty as a value"].value == pytest.approx(
+        cohen_kappa_score([x for x, _ in as_value], [y for _, y in as_value])
+    )
+    assert stats["kappa a vs b"].value == 1.0 > stats["kappa a vs b, empty as a value"].value
+    only_skip = AgreementStudy([gold, other], documents, schema, missing="skip").report()
+    assert "kappa a vs b, empty as a value" not in only_skip.attributes["CLAIM.numeric_category"]
+    with pytest.raises(ClaimwireError, match="missing must be one of"):
+        AgreementStudy([gold, other], documents, schema, missing="drop")  # type: ignore[arg-type]

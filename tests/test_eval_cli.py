@@ -241,3 +241,24 @@ def test_fix_offsets_out_writes_the_reanchored_set(tmp_path: Path, document) -> 
     assert run_cli("eval", "check", fixed, "--task", "claims", "--release", RELEASE).returncode == 0
     alone = run_cli("eval", "check", path, "--task", "claims", "--release", RELEASE, "--out", fixed)
     assert alone.returncode == 1 and "give --fix-offsets too" in alone.stderr
+
+
+def test_relations_ending_at_a_survey_are_scorable(tmp_path: Path) -> None:
+    """A SURVEY has no span: from_survey / evidence_of match it by label in its document,
+    so the gold scored against itself gets 1.0 (it got 0.0 before)."""
+    task = tmp_path / "survey-links.yaml"
+    task.write_text(
+        "name: survey-links\ndescription: figures and evidence linked to their survey.\n"
+        "kind: spans\nlabels: [SURVEY_STAT, DISCLOSURE]\nschemes: [strict]\nprimary: strict\n"
+        "relations:\n  - {type: from_survey, head: [SURVEY_STAT], tail: [SURVEY]}\n"
+        "  - {type: evidence_of, head: [DISCLOSURE], tail: [SURVEY]}\nsplit: test\n",
+        encoding="utf-8",
+    )
+    newest = REPO / "corpus" / "releases" / "1.1.0"
+    result = run_cli("eval", "score", newest, "--task", task, "--release", newest, "--json")
+    assert result.returncode == 0, result.stderr
+    relations = json.loads(result.stdout)["relations"]
+    assert relations["from_survey"]["strict"]["f1"] == 1.0
+    assert relations["from_survey"]["strict"]["gold"] == 2.0
+    assert relations["evidence_of"]["strict"]["f1"] == 1.0
+    assert relations["evidence_of"]["strict"]["tp"] == 5.0

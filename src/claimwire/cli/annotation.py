@@ -140,17 +140,33 @@ def agree(
         None, help="The release they annotate (folder or X.Y.Z) [default: the newest]."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    missing: str = typer.Option(
+        "both",
+        help="An optional attribute one side left empty: 'skip' the span, count 'value' "
+        "(empty) as a value, or report 'both'.",
+    ),
 ) -> None:
-    """Inter-annotator agreement: pairwise F1 per scheme, unitizing α per label, κ and α on
-    attributes and stance, and per-field agreement on the survey checklist."""
+    """Inter-annotator agreement: pairwise F1 per scheme (pooled and per label), unitizing α
+    per label, relation agreement (attributed_to, cue, from_survey, evidence_of), κ and α on
+    attributes and stance, and the survey's checklist, sampling type, risk flags and name."""
     from claimwire.annotation.checks import schema_of
     from claimwire.corpus.release import open_release
-    from claimwire.eval.agreement import AgreementStudy
+    from claimwire.eval.agreement import MISSING_MODES, AgreementStudy
 
+    if missing not in MISSING_MODES:
+        raise ClaimwireError(
+            f"--missing must be one of {', '.join(MISSING_MODES)}, got {missing!r}"
+        )
     release = chosen_release(release)
     opened = open_release(release)
     schema = schema_of(release)
-    report = AgreementStudy(_sets(sets, release), list(opened.documents()), schema).report()
+    study = AgreementStudy(
+        _sets(sets, release),
+        list(opened.documents()),
+        schema,
+        missing=missing,  # type: ignore[arg-type]
+    )
+    report = study.report()
     if as_json:
         print_json(report.to_dict())
         return
@@ -174,6 +190,14 @@ def _print_agreement(report: AgreementReport) -> None:
     for pair, scores in report.pairwise_f1.items():
         table.add_row(escape(pair), *(f"{scores[s]:.3f}" for s in schemes))
     console.print(table)
+    for pair, labels in report.per_label_f1.items():
+        table = Table(title=f"F1 per label, {pair}")
+        table.add_column("label")
+        for scheme in schemes:
+            table.add_column(scheme, justify="right")
+        for label, scores in labels.items():
+            table.add_row(label, *(f"{scores[s]:.3f}" for s in schemes))
+        console.print(table)
     for title, group in (("unitizing α per label", report.unitizing), ("stance", report.stance)):
         if group:
             table = Table(title=title)
@@ -190,6 +214,15 @@ def _print_agreement(report: AgreementReport) -> None:
             for name, statistic in stats.items():
                 table.add_row(escape(attribute), escape(name), escape(_value(statistic)))
         console.print(table)
+    for title, groups in (("relations", report.relations), ("SURVEY attributes", report.survey)):
+        if groups:
+            table = Table(title=title)
+            for column in ("what", "statistic", "value"):
+                table.add_column(column)
+            for what, stats in groups.items():
+                for name, statistic in stats.items():
+                    table.add_row(escape(what), escape(name), escape(_value(statistic)))
+            console.print(table)
     if report.disclosure:
         table = Table(title="SURVEY disclosure fields")
         for column in ("field", "agreement", "alpha"):

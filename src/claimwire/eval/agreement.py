@@ -1,12 +1,18 @@
 """Inter-annotator agreement between annotation sets — with the evaluation's own matcher.
 
 * spans: pairwise F1 under every scheme (one set as reference, the other as prediction: F1
-  is symmetric), and Krippendorff's unitizing α_u per label over the character continuum;
+  is symmetric), pooled and per label, and Krippendorff's unitizing α_u per label over the
+  character continuum;
 * attributes of the spans two sets match exactly (strict): Cohen's κ (scikit-learn) per pair
-  and Krippendorff's α (``krippendorff``; nominal for labels, interval for numbers) over all
-  sets;
+  and Krippendorff's α (``krippendorff``; nominal for labels and free text — compared
+  case- and space-folded — interval for numbers) over all sets. An optional attribute one
+  side left empty is skipped (``missing="skip"``), or counts as the value "empty"
+  (``"value"``: then two sets leaving it empty agree); ``"both"`` reports the two;
+* relations: pairwise F1 per relation type (``attributed_to``, ``from_survey``,
+  ``evidence_of``) and for ``cue`` (a content's cue), ends matched strictly — a document-
+  level end (a SURVEY) by its label in its document; κ of the quote type of shared links;
 * stance: κ and α over the (holder, target) pairs;
-* SURVEY disclosure: agreement per checklist field.
+* SURVEY: per checklist field, and its other attributes (sampling type, risk flags, name).
 
 Degenerate cases are stated, never NaN: a statistic that cannot be computed carries a reason.
 """
@@ -14,6 +20,7 @@ Degenerate cases are stated, never NaN: a statistic that cannot be computed carr
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -46,6 +53,12 @@ class AgreementReport:
     sets: list[str]
     pairwise_f1: dict[str, dict[str, float]] = field(default_factory=dict)
     """``{"A vs B": {scheme: F1}}``."""
+    per_label_f1: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    """``{"A vs B": {label: {scheme: F1}}}``."""
+    relations: dict[str, dict[str, Statistic]] = field(default_factory=dict)
+    """``{"attributed_to": {"F1 A vs B": …}, "cue": …, "attributed_to.quote_type": …}``."""
+    survey: dict[str, dict[str, Statistic]] = field(default_factory=dict)
+    """SURVEY attributes other than the checklist: ``{name: {"agreement", "alpha"}}``."""
     unitizing: dict[str, Statistic] = field(default_factory=dict)
     attributes: dict[str, dict[str, Statistic]] = field(default_factory=dict)
     """``{"label.attribute": {"kappa A vs B": …, "alpha": …}}``."""
@@ -61,6 +74,9 @@ class AgreementReport:
         return {
             "sets": self.sets,
             "pairwise_f1": self.pairwise_f1,
+            "per_label_f1": self.per_label_f1,
+            "relations": {k: dump(v) for k, v in self.relations.items()},
+            "survey": {k: dump(v) for k, v in self.survey.items()},
             "unitizing_alpha": dump(self.unitizing),
             "attributes": {k: dump(v) for k, v in self.attributes.items()},
             "stance": dump(self.stance),
@@ -70,6 +86,23 @@ class AgreementReport:
 
 
 Level = Literal["nominal", "interval"]
+Missing = Literal["skip", "value", "both"]
+MISSING_MODES = ("skip", "value", "both")
+EMPTY = "(empty)"
+"""What an optional attribute left empty counts as under ``missing="value"``."""
+
+
+def _folded(value: Any) -> Any:
+    """Free text compared as people read it: case- and space-folded."""
+    return " ".join(str(value).casefold().split()) if isinstance(value, str) else value
+
+
+def _f1(left: Counter[Any], right: Counter[Any], what: str) -> Statistic:
+    """Dice/F1 of two multisets of keys (symmetric, like span F1)."""
+    total = sum(left.values()) + sum(right.values())
+    if total == 0:
+        return Statistic(None, f"neither set has {what}", 0)
+    return Statistic(2 * sum((left & right).values()) / total, units=total)
 
 
 def _alpha(matrix: list[list[Any]], level: Level) -> Statistic:
@@ -119,7 +152,11 @@ class AgreementStudy:
         documents: Sequence[Document],
         schema: Schema,
         labels: Sequence[str] | None = None,
+        missing: Missing = "both",
     ) -> None:
+        if missing not in MISSING_MODES:
+            raise ClaimwireError(f"missing must be one of {', '.join(MISSING_MODES)}")
+        self.missing = missing
         if len(sets) < 2:
             raise ClaimwireError("agreement needs at least two annotation sets (annotators)")
         self.sets = list(sets)
@@ -157,13 +194,47 @@ class AgreementStudy:
                 overlap_prf(overlap_credit_by_unit(span_x, span_y, 1).sum(0))[2]
             )
             report.pairwise_f1[name] = scores
+            report.per_label_f1[name] = self._per_label(span_x, span_y, matcher)
             strict = matcher.match("strict")
             self._pair_attributes(report, name, rows_x, rows_y, strict)
+            self._relations(report, name, self.sets[x], self.sets[y])
         self._unitizing(report)
         self._attribute_alpha(report, encoded)
         self._stance(report)
         self._disclosure(report)
+        self._survey(report)
         return report
+
+    def _per_label(self, span_x: SpanSet, span_y: SpanSet, matcher: Matcher) -> dict[str, Any]:
+        """Every scheme per label (the match re-run within the label, as nervaluate does)."""
+        result: dict[str, dict[str, float]] = {}
+        for index, label in enumerate(self.labels):
+            scores = {
+                s: float(
+                    span_prf(
+                        matcher.match(s, label=index).counts_by_unit(span_x, span_y, 1).sum(0)
+                    )[2]
+                )
+                for s in SCHEMES
+            }
+            x = span_x.subset(span_x.label == index)
+            y = span_y.subset(span_y.label == index)
+            scores["overlap"] = float(overlap_prf(overlap_credit_by_unit(x, y, 1).sum(0))[2])
+            result[label] = scores
+        return result
+
+    @property
+    def _modes(self) -> tuple[str, ...]:
+        return ("skip", "value") if self.missing == "both" else (self.missing,)
+
+    def _coded(self, value: Any, optional: bool, mode: str) -> Any:
+        if value is None:
+            return EMPTY if optional and mode == "value" else None
+        return _folded(value)
+
+    @staticmethod
+    def _suffix(mode: str) -> str:
+        return ", empty as a value" if mode == "value" else ""
 
     # ---- spans ---------------------------------------------------------------------------
 
@@ -194,17 +265,18 @@ class AgreementStudy:
 
     # ---- attributes of matched spans -----------------------------------------------------
 
-    def _categorical(self, label: str) -> list[tuple[str, Level]]:
+    def _categorical(self, label: str) -> list[tuple[str, Level, bool]]:
+        """``(attribute, level, optional)`` for every attribute agreement can be measured on:
+        choices, booleans and free text (nominal), decimals (interval)."""
         spec = self.schema.labels[label].attributes
         levels: dict[str, Level] = {
             "decimal": "interval",
             "choice": "nominal",
             "boolean": "nominal",
+            "text": "nominal",
         }
         return [
-            (name, levels[a.type])
-            for name, a in spec.items()
-            if a.type in ("choice", "boolean", "decimal")
+            (name, levels[a.type], not a.required) for name, a in spec.items() if a.type in levels
         ]
 
     def _pair_attributes(
@@ -216,16 +288,21 @@ class AgreementStudy:
         strict: Any,
     ) -> None:
         for label in self.labels:
-            for attribute, level in self._categorical(label):
+            for attribute, level, optional in self._categorical(label):
                 if level != "nominal":
                     continue
-                a_values, b_values = [], []
-                for p, g in enumerate(strict.pred_match.tolist()):
-                    if g >= 0 and strict.pred_outcome[p] == COR and rows_y[p].label == label:
-                        a_values.append(rows_x[g].attributes.get(attribute))
-                        b_values.append(rows_y[p].attributes.get(attribute))
+                pairs = [
+                    (rows_x[g].attributes.get(attribute), rows_y[p].attributes.get(attribute))
+                    for p, g in enumerate(strict.pred_match.tolist())
+                    if g >= 0 and strict.pred_outcome[p] == COR and rows_y[p].label == label
+                ]
                 key = f"{label}.{attribute}"
-                report.attributes.setdefault(key, {})[f"kappa {name}"] = _kappa(a_values, b_values)
+                for mode in self._modes if optional else ("skip",):
+                    a_values = [self._coded(a, optional, mode) for a, _ in pairs]
+                    b_values = [self._coded(b, optional, mode) for _, b in pairs]
+                    report.attributes.setdefault(key, {})[f"kappa {name}{self._suffix(mode)}"] = (
+                        _kappa(a_values, b_values)
+                    )
 
     def _attribute_alpha(
         self, report: AgreementReport, encoded: list[tuple[SpanSet, list[Annotation]]]
@@ -244,20 +321,83 @@ class AgreementStudy:
             )
         for label in self.labels:
             indices = [i for i, a in enumerate(base_rows) if a.label == label]
-            for attribute, level in self._categorical(label):
-                matrix = [[base_rows[i].attributes.get(attribute) for i in indices]]
+            for attribute, level, optional in self._categorical(label):
+                raw = [[base_rows[i].attributes.get(attribute) for i in indices]]
                 for partner in partners:
-                    matrix.append(
+                    raw.append(
                         [
                             partner[i].attributes.get(attribute) if i in partner else None
                             for i in indices
                         ]
                     )
                 if level == "interval":
-                    matrix = [[None if v is None else float(v) for v in row] for row in matrix]
-                report.attributes.setdefault(f"{label}.{attribute}", {})[f"alpha ({level})"] = (
-                    _alpha(matrix, level)
-                )
+                    matrix = [[None if v is None else float(v) for v in row] for row in raw]
+                    report.attributes.setdefault(f"{label}.{attribute}", {})[f"alpha ({level})"] = (
+                        _alpha(matrix, level)
+                    )
+                    continue
+                for mode in self._modes if optional else ("skip",):
+                    # a span the other set did not match stays missing in every mode
+                    matrix = [
+                        [
+                            self._coded(v, optional, mode)
+                            if column == 0 or i in partners[column - 1]
+                            else None
+                            for i, v in zip(indices, row, strict=True)
+                        ]
+                        for column, row in enumerate(raw)
+                    ]
+                    report.attributes.setdefault(f"{label}.{attribute}", {})[
+                        f"alpha ({level}{self._suffix(mode)})"
+                    ] = _alpha(matrix, level)
+
+    # ---- relations -----------------------------------------------------------------------
+
+    def _links(self, annotation_set: AnnotationSet) -> dict[str, Counter[Any]]:
+        """Each relation type's links (and ``cue`` links) keyed by their ends: a span by
+        its document, label and offsets, a document-level item by its document, label
+        and rank among that label's items there."""
+        ends: dict[str, tuple[Any, ...]] = {}
+        ranks: Counter[tuple[str, str]] = Counter()
+        for a in annotation_set.annotations:
+            if a.is_span:
+                ends[a.id] = (a.doc_id, a.label, a.start, a.end)
+            else:
+                ranks[(a.doc_id, a.label)] += 1
+                ends[a.id] = (a.doc_id, a.label, ranks[(a.doc_id, a.label)])
+        links: dict[str, Counter[Any]] = {name: Counter() for name in self.schema.relations}
+        links["cue"] = Counter()
+        for r in annotation_set.relations:
+            if r.doc_id not in self.doc_index or r.head not in ends or r.tail not in ends:
+                continue
+            links.setdefault(r.type, Counter())[(ends[r.head], ends[r.tail])] += 1
+            cue = r.attributes.get("cue")
+            if cue in ends:
+                links["cue"][(ends[r.head], ends[str(cue)])] += 1
+        return links
+
+    def _relations(
+        self, report: AgreementReport, name: str, x: AnnotationSet, y: AnnotationSet
+    ) -> None:
+        left, right = self._links(x), self._links(y)
+        for kind in dict.fromkeys([*left, *right]):
+            report.relations.setdefault(kind, {})[f"F1 {name}"] = _f1(
+                left.get(kind, Counter()), right.get(kind, Counter()), f"{kind} links"
+            )
+        by_end = [self._quote_types(s) for s in (x, y)]
+        if by_end[0] or by_end[1]:
+            shared = sorted(set(by_end[0]) & set(by_end[1]), key=str)
+            report.relations.setdefault("attributed_to.quote_type", {})[f"kappa {name}"] = _kappa(
+                [by_end[0][k] for k in shared], [by_end[1][k] for k in shared]
+            )
+
+    def _quote_types(self, annotation_set: AnnotationSet) -> dict[Any, Any]:
+        spans = {a.id: (a.doc_id, a.label, a.start, a.end) for a in annotation_set.annotations}
+        return {
+            (spans.get(r.head), spans.get(r.tail)): r.attributes.get("quote_type")
+            for r in annotation_set.relations
+            if r.type == "attributed_to" and r.head in spans and r.tail in spans
+        }
 
     # ---- document-level items ------------------------------------------------------------
 
@@ -300,3 +440,30 @@ class AgreementStudy:
                 else Statistic(None, "no survey coded by every set")
             )
             report.disclosure[name] = {"agreement": share, "alpha": _alpha(matrix, "nominal")}
+
+    def _survey(self, report: AgreementReport) -> None:
+        """The SURVEY's other attributes: sampling type, risk flags, free-text name."""
+        surveys = [
+            {a.doc_id: a for a in reversed(s.annotations) if self.schema.is_survey(a.label)}
+            for s in self.sets
+        ]
+        docs = sorted(set().union(*surveys))
+        labels = {a.label for s in surveys for a in s.values()}
+        for label in sorted(labels):
+            for name, attribute in self.schema.labels[label].attributes.items():
+                if name in self.schema.disclosure_fields or attribute.type == "ref":
+                    continue
+                matrix = [
+                    [_folded(s[d].attributes.get(name)) if d in s else None for d in docs]
+                    for s in surveys
+                ]
+                complete = [c for c in zip(*matrix, strict=True) if None not in c]
+                report.survey[name] = {
+                    "agreement": Statistic(
+                        sum(len(set(c)) == 1 for c in complete) / len(complete),
+                        units=len(complete),
+                    )
+                    if complete
+                    else Statistic(None, "no survey coded by every set"),
+                    "alpha": _alpha(matrix, "nominal"),
+                }

@@ -216,12 +216,15 @@ class SpanTaskScorer:
         result: Statistics,
     ) -> None:
         """A predicted relation counts when its type matches and both ends are matched to
-        the gold relation's ends under the scheme."""
-        encoder = SpanEncoder(self.units, tuple(dict.fromkeys((*heads, *tails))))
+        the gold relation's ends under the scheme; a document-level end (a SURVEY) matches
+        the gold item of its label in its document (the k-th with the k-th)."""
+        labels = tuple(dict.fromkeys((*heads, *tails)))
+        encoder = SpanEncoder(self.units, labels)
         gold_spans, gold_rows = encoder.encode(gold.annotations)
         pred_spans, pred_rows = encoder.encode(pred.annotations)
-        gold_by_id = {a.id: a for a in gold_rows}
-        pred_by_id = {a.id: a for a in pred_rows}
+        gold_items, pred_items, item_pairs = self._document_items(gold, pred, labels)
+        gold_by_id = {a.id: a for a in (*gold_rows, *gold_items)}
+        pred_by_id = {a.id: a for a in (*pred_rows, *pred_items)}
         matcher = Matcher(gold_spans, pred_spans)
         for scheme in self.task.span_schemes:
             found = matcher.match(scheme)
@@ -229,7 +232,7 @@ class SpanTaskScorer:
                 pred_rows[p].id: gold_rows[g].id
                 for p, g in enumerate(found.pred_match.tolist())
                 if g >= 0 and _credited(found.pred_outcome[p], scheme)
-            }
+            } | item_pairs
             gold_links = Counter(
                 (r.head, r.tail)
                 for r in gold.relations
@@ -250,6 +253,29 @@ class SpanTaskScorer:
             result.tables[f"relations/{relation_type}/{scheme}"] = Table(
                 table, count_prf, ("tp", "predicted", "gold")
             )
+
+    def _document_items(
+        self, gold: AnnotationSet, pred: AnnotationSet, labels: tuple[str, ...]
+    ) -> tuple[list[Annotation], list[Annotation], dict[str, str]]:
+        """Document-level annotations of ``labels`` on both sides, and predicted id → gold
+        id for the k-th item of a label in a document on each side."""
+        sides: list[list[Annotation]] = []
+        ranked: list[dict[tuple[str, str, int], str]] = []
+        for annotation_set in (gold, pred):
+            items = [
+                a
+                for a in annotation_set.annotations
+                if not a.is_span and a.label in labels and a.doc_id in self.units.doc_index
+            ]
+            seen: Counter[tuple[str, str]] = Counter()
+            ranks = {}
+            for a in items:
+                seen[(a.doc_id, a.label)] += 1
+                ranks[(a.doc_id, a.label, seen[(a.doc_id, a.label)])] = a.id
+            sides.append(items)
+            ranked.append(ranks)
+        pairs = {ranked[1][key]: ranked[0][key] for key in ranked[1].keys() & ranked[0].keys()}
+        return sides[0], sides[1], pairs
 
     def _disclosure(self, gold: AnnotationSet, pred: AnnotationSet, result: Statistics) -> None:
         """Per-field accuracy of the survey checklist and the core-score absolute error."""
