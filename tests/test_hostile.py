@@ -289,3 +289,10 @@ def test_number_finder_on_long_adversarial_text(pieces: list[str], repeat: int) 
         assert text[quantity.start : quantity.end] == quantity.text
         assert quantity.start >= ends[-1]
         ends.append(quantity.end)
+
+
+@pytest.mark.parametrize(("option", "value"), [("--bootstrap", "100000000"), ("--seed", "-1")])
+def test_absurd_resampling_options_are_refused(option: str, value: str) -> None:
+    result = run_cli("eval", "score", RUN, "--task", "claims", "--release", RELEASE, option, value)
+    assert result.returncode == 2 and f"Invalid value for '{option}'" in result.stderr
+    assert "Traceback" not in result.stderr

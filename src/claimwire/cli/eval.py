@@ -130,9 +130,13 @@ def score(
         help=f"Resampling unit: {', '.join(UNIT_KINDS)} [default: document from 30 "
         "documents up, else sentence (spans) or item (stance)].",
     ),
-    bootstrap: int = typer.Option(DEFAULT_RESAMPLES, min=10, help="Bootstrap resamples."),
+    bootstrap: int = typer.Option(
+        DEFAULT_RESAMPLES, min=10, max=100_000, help="Bootstrap resamples."
+    ),
     trials: int = typer.Option(DEFAULT_TRIALS, min=10, help="Approximate randomization trials."),
-    seed: int = typer.Option(DEFAULT_SEED, help="Random seed for resampling."),
+    seed: int = typer.Option(
+        DEFAULT_SEED, min=0, max=2**32 - 1, help="Random seed for resampling."
+    ),
     output: str = typer.Option(
         "text", "--format", "-f", help="Output: text (tables), json (one shape), csv, markdown."
     ),

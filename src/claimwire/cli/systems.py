@@ -93,8 +93,10 @@ def benchmark_command(
     html: Path | None = typer.Option(
         None, help="HTML report to write [default: the project's eval/report.html]."
     ),
-    bootstrap: int = typer.Option(DEFAULT_RESAMPLES, min=10, help="Bootstrap resamples."),
-    seed: int = typer.Option(DEFAULT_SEED, help="Random seed."),
+    bootstrap: int = typer.Option(
+        DEFAULT_RESAMPLES, min=10, max=100_000, help="Bootstrap resamples."
+    ),
+    seed: int = typer.Option(DEFAULT_SEED, min=0, max=2**32 - 1, help="Random seed."),
     system: list[str] = typer.Option(
         [], "--system", help="Systems to run [default: every built-in one]."
     ),
