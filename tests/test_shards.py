@@ -16,7 +16,7 @@ from claimwire.errors import ClaimwireError
 
 from .helpers import REPO, SEED_RAW, run_cli
 
-GOLD = REPO / "corpus" / "releases" / "1.0.0"
+GOLD = REPO / "corpus" / "releases" / "1.1.0"  # the release the committed runs score
 PREDICTIONS = REPO / "eval" / "runs" / "rules" / "predictions.jsonl"
 
 

@@ -142,7 +142,12 @@ def changelog_entry(
     lines.append(
         f"- Annotations: {len(annotations.added)} added, {annotations.kept} kept, "
         f"{len(annotations.reanchored)} re-anchored, {len(annotations.orphaned)} orphaned, "
-        f"{len(annotations.removed)} removed, {len(annotations.changed)} with other attributes."
+        f"{len(annotations.removed)} removed."
+        + (
+            f" {len(annotations.changed)} of the kept have other attributes."
+            if annotations.changed
+            else ""
+        )
         + (
             f" {len(annotations.renamed)} of the kept have a new id (same label and span)."
             if annotations.renamed
