@@ -145,6 +145,32 @@ CASES = [
         "aliases",
     ),
     # gold and task YAML with values of the wrong type
+    Case(
+        "sidecar: title is a list",
+        lambda t: _build(t, _raw_with_sidecar(t, "title: [a, b]\n")),
+        "title",
+    ),
+    Case(
+        "sidecar: urls is a number",
+        lambda t: _build(t, _raw_with_sidecar(t, "urls: 5\n")),
+        "urls",
+    ),
+    Case(
+        "jsonl: title is a number",
+        lambda t: _build(
+            t, _write(t / "raw" / "a.jsonl", '{"text": "Bonjour.", "title": 5}\n').parent
+        ),
+        "title",
+    ),
+    Case(
+        "gold: annotations is a number", lambda t: _gold_yaml(t, "annotations: 5\n"), "annotations"
+    ),
+    Case(
+        "task: value_tolerance is text",
+        lambda t: _task(t, "value_tolerance: abc\n"),
+        "value_tolerance",
+    ),
+    Case("task: relations are not mappings", lambda t: _task(t, "relations: [abc]\n"), "relations"),
     # files and folders in the wrong place
     Case(
         "score --html is a folder",

@@ -307,7 +307,7 @@ def test_removed_documents_and_renumbered_annotations_in_diff_and_changelog(
     assert validate_release(report.path) == []
     changes = (report.path / "CHANGES.md").read_text(encoding="utf-8")
     assert f"  - removed: `{docs['b.txt']}`" in changes
-    assert "1 removed, 0 with other attributes. 1 of the kept have a new id" in changes
+    assert "1 removed. 1 of the kept have a new id" in changes
     assert f"  - removed: `old-{docs['b.txt']}`" in changes
     assert "## 0.2.0" in (releases / "CHANGELOG.md").read_text(encoding="utf-8")
     result = run_cli("corpus", "diff", releases / "0.1.0", releases / "0.2.0", "--json")

@@ -243,6 +243,10 @@ def resolve_gold(
         resolver = _Resolver(path, schema, document)
         author = str(root.get("author") or "gold")
         nodes = root.get("annotations") or []
+        if not isinstance(nodes, list) or not isinstance(root.get("relations") or [], list):
+            key = "annotations" if not isinstance(nodes, list) else "relations"
+            problems.append(GoldProblem(path, line_of(root), f"{key}: expected a list"))
+            continue
         resolved = [a for a in (resolver.annotation(n, author) for n in nodes) if a]
         links = [r for n in root.get("relations") or [] if (r := resolver.relation(n, author))]
         unresolved: list[Annotation | Relation] = [*resolved, *links]

@@ -7,6 +7,7 @@ what is read from the text.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -63,12 +64,30 @@ def raw_files(raw_dir: Path) -> list[Path]:
     )
 
 
+def _expected_type(key: str, value: Any) -> str | None:
+    """What ``value`` should have been for metadata field ``key``; None when it is fine."""
+    if key == "urls":
+        ok = isinstance(value, list) and all(isinstance(url, str) for url in value)
+        return None if ok or value is None else "a list of strings"
+    if key == "published" and isinstance(value, datetime.date):
+        return None
+    return None if value is None or isinstance(value, str) else "a string"
+
+
 def _check_overrides(overrides: Mapping[str, Any], source: Path, line: int | None) -> None:
     allowed = OVERRIDABLE | {"lang", "split"}
     for key, value in overrides.items():
         if key not in allowed:
             raise ClaimwireError(
                 f"unknown metadata field; expected one of {', '.join(sorted(allowed))}",
+                file=source,
+                line=line,
+                field=key,
+            )
+        expected = _expected_type(key, value)
+        if expected:
+            raise ClaimwireError(
+                f"expected {expected}, got {type(value).__name__}",
                 file=source,
                 line=line,
                 field=key,
@@ -190,7 +209,13 @@ def build_document(raw: RawDocument, segmenter: SentenceSegmenter | None = None)
     paragraphs, sentences = segment(raw.text, segmenter)
     overrides = dict(raw.overrides)
     meta: dict[str, Any] = extract_metadata(raw.text, paragraphs, raw.title).to_dict()
-    meta.update({k: v for k, v in overrides.items() if k in OVERRIDABLE})
+    meta.update(
+        {
+            key: value.isoformat() if isinstance(value, datetime.date) else value
+            for key, value in overrides.items()
+            if key in OVERRIDABLE
+        }
+    )
     meta["date_marker"] = raw.date_marker
     meta["source_file"] = raw.source_file
     meta["source_line"] = raw.source_line

@@ -121,7 +121,10 @@ def load_task(path: Path, schema: Schema) -> Task:
                 f"unknown scheme {scheme!r}; expected {', '.join((*SCHEMES, OVERLAP))}", "schemes"
             )
     relations = []
-    for spec in node.get("relations") or []:
+    specs = node.get("relations") or []
+    if not isinstance(specs, list) or not all(isinstance(spec, Mapping) for spec in specs):
+        raise fail("expected a list of mappings with type, head and tail", "relations")
+    for spec in specs:
         relation = RelationSpec(
             str(spec.get("type")), _strings(spec, "head", path), _strings(spec, "tail", path)
         )
@@ -143,6 +146,9 @@ def load_task(path: Path, schema: Schema) -> Task:
             raise fail("classes must be the stance values of the schema", "classes")
     elif primary not in schemes:
         raise fail(f"primary scheme {primary!r} is not one of the task's schemes", "primary")
+    tolerance = node.get("value_tolerance", 0.005)
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance < 0:
+        raise fail(f"expected a number ≥ 0, got {tolerance!r}", "value_tolerance")
     return Task(
         name=str(node.get("name", path.stem)),
         description=str(node.get("description", "")),
@@ -152,7 +158,7 @@ def load_task(path: Path, schema: Schema) -> Task:
         primary=primary,
         attributes=attributes,
         relations=tuple(relations),
-        value_tolerance=float(node.get("value_tolerance", 0.005)),
+        value_tolerance=float(tolerance),
         disclosure=str(disclosure) if disclosure else None,
         forbid_overlap=bool(node.get("forbid_overlap", False)),
         classes=classes,
