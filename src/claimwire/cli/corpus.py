@@ -93,7 +93,7 @@ def build(
     """Ingest raw inputs into a new, immutable release folder OUT/VERSION.
 
     The release is staged and validated, then renamed into place: an interrupted or invalid
-    build leaves nothing behind. The corpus changelog beside OUT is regenerated.
+    build leaves nothing behind. The corpus changelog (OUT/CHANGELOG.md) is regenerated.
     """
     raw = raw or project().raw
     out = out or project().releases
