@@ -146,6 +146,38 @@ CASES = [
     ),
     # gold and task YAML with values of the wrong type
     Case(
+        "raw: a NUL character in the text",
+        lambda t: _build(t, _write(t / "raw" / "a.txt", "Bonjour\x00 le monde.\n").parent),
+        "NUL",
+    ),
+    Case(
+        "raw: a JSONL file with no line",
+        lambda t: _build(t, _write(t / "raw" / "a.jsonl", "\n").parent),
+        "no document",
+    ),
+    Case(
+        "build: a version with non-ASCII digits",
+        lambda t: [
+            "corpus",
+            "build",
+            "--version",
+            "1\u0662.0.0",
+            "--raw",
+            SEED_RAW,
+            "--out",
+            t / "out",
+        ],
+        "MAJOR.MINOR.PATCH",
+    ),
+    Case(
+        "gold: occurrence is a boolean",
+        lambda t: _gold_yaml(
+            t,
+            "annotations:\n  - {id: a, label: CLAIM, quote: le, occurrence: true}\n",
+        ),
+        "occurrence",
+    ),
+    Case(
         "sidecar: title is a list",
         lambda t: _build(t, _raw_with_sidecar(t, "title: [a, b]\n")),
         "title",

@@ -132,7 +132,11 @@ class _Resolver:
                 )
                 return None
             occurrence = 1
-        if not isinstance(occurrence, int) or not 1 <= occurrence <= len(positions):
+        if (
+            isinstance(occurrence, bool)
+            or not isinstance(occurrence, int)
+            or not 1 <= occurrence <= len(positions)
+        ):
             self.problem(node, f"occurrence must be 1 to {len(positions)}, got {occurrence!r}")
             return None
         start = positions[occurrence - 1]

@@ -206,6 +206,10 @@ def _read_jsonl(path: Path, relative: str, digest: str) -> Iterator[RawDocument]
 
 def build_document(raw: RawDocument, segmenter: SentenceSegmenter | None = None) -> Document:
     """Segment a raw document, read its metadata, and give it its id and split."""
+    if (nul := raw.text.find("\x00")) >= 0:
+        raise ClaimwireError(
+            f"NUL character at offset {nul}: not text", file=raw.source_file, line=raw.source_line
+        )
     paragraphs, sentences = segment(raw.text, segmenter)
     overrides = dict(raw.overrides)
     meta: dict[str, Any] = extract_metadata(raw.text, paragraphs, raw.title).to_dict()

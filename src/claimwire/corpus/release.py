@@ -55,7 +55,7 @@ SHARDS = "shards"
 DEFAULT_SHARD_RECORDS = 100_000
 """Files every release has; ``schema.yaml`` is there too when the release has a schema."""
 CHANGELOG = "CHANGELOG.md"
-_SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
+_SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 
 
 def parse_version(version: str) -> tuple[int, int, int]:
@@ -499,6 +499,8 @@ def build_release(
             duplicates,
             sharding,
         )
+        if counter.documents == 0:
+            raise ClaimwireError("the raw inputs hold no document", file=raw_dir)
         doc_changes = compare_documents(parent_index, index)
         if gold is not None:
             kept, links = gold(read_parts(staging, list(document_parts), Document))
