@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from claimwire.model import Annotation, Relation
+from claimwire.corpus.release import build_release
+from claimwire.model import Annotation, Document, Quote, Relation
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_RAW = REPO / "corpus" / "raw"
@@ -88,3 +89,33 @@ def one_error_line(stderr: str) -> bool:
         and len([line for line in lines if line.startswith("error:")]) == 1
         and lines[-1].startswith("error:")
     )
+
+
+CLAIM_SENTENCE = "La société affirme que ses ventes ont progressé de 12 % en 2024."
+
+
+def release_with_test_claims(root: Path, documents: int) -> Path:
+    """Release 0.1.0 of ``documents`` short releases in the splits their ids give them, with a
+    CLAIM on each test document only (train and dev are left unannotated)."""
+    raw = root / "raw"
+    raw.mkdir()
+    for i in range(documents):
+        text = f"Communiqué numéro {i}.\n\n{CLAIM_SENTENCE}\n"
+        (raw / f"doc{i:02}.txt").write_text(text, "utf-8")
+
+    def gold(docs: list[Document]) -> tuple[list[Annotation], list[Relation]]:
+        claims = []
+        for doc in docs:
+            if doc.split == "test":
+                start, end = doc.text.index("ses ventes"), doc.text.index(" en 2024")
+                quote = Quote.from_text(doc.text, start, end)
+                attributes = {"claim_type": "quantity", "checkworthy": True}
+                claims.append(
+                    Annotation(
+                        f"c-{doc.id}", doc.id, "claims", "CLAIM", start, end, quote, attributes
+                    )
+                )
+        return claims, []
+
+    build_release(raw, root / "releases", "0.1.0", gold=gold)
+    return root / "releases" / "0.1.0"

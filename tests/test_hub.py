@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from claimwire.corpus.release import build_release, open_release
+from claimwire.corpus.release import open_release
 from claimwire.hub.load import load_corpus
-from claimwire.model import Annotation, Quote
 
 from .fake_hub import FakeHub
-from .helpers import REPO, run_cli
+from .helpers import REPO, release_with_test_claims, run_cli
 
 RELEASE = REPO / "corpus" / "releases" / "1.0.0"
 CONFIGS = ("documents", "sentences", "claims", "attribution", "statistics", "stance", "tokens")
@@ -242,39 +241,10 @@ def test_card_lists_a_bounded_number_of_surveys() -> None:
     )
 
 
-SENTENCE = "La société affirme que ses ventes ont progressé de 12 % en 2024."
-
-
 @pytest.fixture(scope="module")
 def partly_annotated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A release whose train and dev documents are not annotated yet: CLAIMs on test only."""
-    root = tmp_path_factory.mktemp("partly")
-    raw = root / "raw"
-    raw.mkdir()
-    for i in range(20):
-        (raw / f"doc{i:02}.txt").write_text(f"Communiqué numéro {i}.\n\n{SENTENCE}\n", "utf-8")
-
-    def gold(documents):  # type: ignore[no-untyped-def]
-        claims = []
-        for doc in documents:
-            if doc.split == "test":
-                start, end = doc.text.index("ses ventes"), doc.text.index(" en 2024")
-                claims.append(
-                    Annotation(
-                        f"c-{doc.id}",
-                        doc.id,
-                        "claims",
-                        "CLAIM",
-                        start,
-                        end,
-                        Quote.from_text(doc.text, start, end),
-                        {"claim_type": "quantity", "checkworthy": True},
-                    )
-                )
-        return claims, []
-
-    build_release(raw, root / "releases", "0.1.0", gold=gold)
-    release = root / "releases" / "0.1.0"
+    release = release_with_test_claims(tmp_path_factory.mktemp("partly"), 20)
     assert {d.split for d in open_release(release).documents()} == {"train", "dev", "test"}
     return release
 

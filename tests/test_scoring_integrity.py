@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sacrebleu.significance import estimate_ci
 
-from claimwire.corpus.release import build_release, open_release
+from claimwire.corpus.release import open_release
 from claimwire.eval.checker import AnnotationSet
 from claimwire.eval.evaluate import Evaluation
 from claimwire.eval.matching import SCHEMES, SpanSet, match, overlap_credit_by_unit
@@ -23,9 +23,9 @@ from claimwire.eval.metrics import (
     resample_weights,
     span_prf,
 )
-from claimwire.model import Annotation, Document, Quote
+from claimwire.model import Annotation, Document
 
-from .helpers import REPO, run_cli
+from .helpers import REPO, release_with_test_claims, run_cli
 
 RELEASE = REPO / "corpus" / "releases" / "1.0.0"
 GOLD = list(open_release(RELEASE).annotations())
@@ -106,41 +106,10 @@ def test_signature_changes_with_the_task_definition(tmp_path: Path) -> None:
     assert before["signature"].split("|")[1:] == after["signature"].split("|")[1:]
 
 
-SENTENCE = "La société affirme que ses ventes ont progressé de 12 % en 2024."
-
-
 @pytest.fixture(scope="module")
 def split_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A release of several documents in several splits, with a CLAIM on the test ones."""
-    root = tmp_path_factory.mktemp("splits")
-    raw = root / "raw"
-    raw.mkdir()
-    for i in range(12):
-        (raw / f"doc{i:02}.txt").write_text(f"Communiqué numéro {i}.\n\n{SENTENCE}\n", "utf-8")
-
-    def gold(documents: object) -> tuple[list[Annotation], list[object]]:
-        claims = []
-        for doc in documents:  # type: ignore[attr-defined]
-            assert isinstance(doc, Document)
-            if doc.split == "test":
-                start = doc.text.index("ses ventes")
-                end = doc.text.index(" en 2024")
-                claims.append(
-                    Annotation(
-                        f"c-{doc.id}",
-                        doc.id,
-                        "claims",
-                        "CLAIM",
-                        start,
-                        end,
-                        Quote.from_text(doc.text, start, end),
-                        {"claim_type": "quantity", "checkworthy": True},
-                    )
-                )
-        return claims, []
-
-    build_release(raw, root / "releases", "0.1.0", gold=gold)  # type: ignore[arg-type]
-    path = root / "releases" / "0.1.0"
+    path = release_with_test_claims(tmp_path_factory.mktemp("splits"), 12)
     splits = {d.split for d in open_release(path).documents()}
     assert {"test", "train"} <= splits, splits
     return path
