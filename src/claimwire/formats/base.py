@@ -41,6 +41,19 @@ class Imported:
         return [*self.annotations, *self.relations]
 
 
+def by_document(
+    annotations: Iterable[Annotation], relations: Iterable[Relation]
+) -> tuple[dict[str, list[Annotation]], dict[str, list[Relation]]]:
+    """Annotations and relations grouped by their document id, in input order."""
+    spans: dict[str, list[Annotation]] = {}
+    for annotation in annotations:
+        spans.setdefault(annotation.doc_id, []).append(annotation)
+    links: dict[str, list[Relation]] = {}
+    for relation in relations:
+        links.setdefault(relation.doc_id, []).append(relation)
+    return spans, links
+
+
 def summarize(losses: Iterable[Loss]) -> dict[str, int]:
     """How many losses of each kind, most frequent first."""
     return dict(Counter(loss.kind for loss in losses).most_common())

@@ -25,7 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from claimwire.annotation.schema import Attribute, Schema
-from claimwire.formats.base import Imported, Loss, file_stem, file_stems, span_annotation
+from claimwire.formats.base import (
+    Imported,
+    Loss,
+    by_document,
+    file_stem,
+    file_stems,
+    span_annotation,
+)
 from claimwire.model import Annotation, Document, Relation
 
 CONF = "annotation.conf"
@@ -352,12 +359,7 @@ def write_brat_folder(
     schema: Schema,
 ) -> list[Loss]:
     """``DOC.txt`` + ``DOC.ann`` per document and the schema's annotation.conf."""
-    by_doc: dict[str, list[Annotation]] = {}
-    for annotation in annotations:
-        by_doc.setdefault(annotation.doc_id, []).append(annotation)
-    links: dict[str, list[Relation]] = {}
-    for relation in relations:
-        links.setdefault(relation.doc_id, []).append(relation)
+    by_doc, links = by_document(annotations, relations)
     losses: list[Loss] = []
     (folder / CONF).write_text(annotation_conf(schema), encoding="utf-8")
     documents = list(documents)

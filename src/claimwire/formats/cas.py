@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from claimwire.annotation.schema import Schema
-from claimwire.formats.base import Imported, Loss, file_stem, file_stems, span_annotation
+from claimwire.formats.base import (
+    Imported,
+    Loss,
+    by_document,
+    file_stem,
+    file_stems,
+    span_annotation,
+)
 from claimwire.formats.conll import sentence_tokens
 from claimwire.model import Annotation, Document, Relation
 
@@ -148,12 +155,7 @@ def write_cas_folder(
     """``TypeSystem.xml`` and one ``DOC.xmi`` per document (INCEpTION's UIMA CAS XMI)."""
     ts = type_system(schema)
     (folder / TYPESYSTEM).write_text(ts.to_xml(), encoding="utf-8")
-    by_doc: dict[str, list[Annotation]] = {}
-    for annotation in annotations:
-        by_doc.setdefault(annotation.doc_id, []).append(annotation)
-    links: dict[str, list[Relation]] = {}
-    for relation in relations:
-        links.setdefault(relation.doc_id, []).append(relation)
+    by_doc, links = by_document(annotations, relations)
     losses: list[Loss] = []
     documents = list(documents)
     stems = file_stems(d.id for d in documents)

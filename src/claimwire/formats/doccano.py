@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from claimwire.annotation.schema import Schema
-from claimwire.formats.base import Imported, Loss, span_annotation
+from claimwire.formats.base import Imported, Loss, by_document, span_annotation
 from claimwire.model import Annotation, Document, Relation
 
 FORMAT = "doccano"
@@ -29,12 +29,7 @@ def to_doccano(
     relations: Iterable[Relation],
 ) -> tuple[list[dict[str, Any]], list[Loss]]:
     """One doccano line per document (relation-extraction shape), and what it lost."""
-    by_doc: dict[str, list[Annotation]] = {}
-    for annotation in annotations:
-        by_doc.setdefault(annotation.doc_id, []).append(annotation)
-    links: dict[str, list[Relation]] = {}
-    for relation in relations:
-        links.setdefault(relation.doc_id, []).append(relation)
+    by_doc, links = by_document(annotations, relations)
     lines: list[dict[str, Any]] = []
     losses: list[Loss] = []
     for number, document in enumerate(documents, start=1):
