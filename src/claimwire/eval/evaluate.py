@@ -185,10 +185,6 @@ class Evaluation:
             seed=seed,
         )
 
-    @property
-    def split_name(self) -> str:
-        return self.split
-
     def signature(self, scheme: str | None = None) -> str:
         scheme = scheme or self.task.primary
         return (
