@@ -29,6 +29,7 @@ MODULES = (
     "claimwire.corpus.normalize",
     "claimwire.systems.rules",
     "claimwire.systems.lexicon",
+    "claimwire.redact",
 )
 FRAGMENTS = {
     "1.000…,5": ("1", ".000", ",5"),
