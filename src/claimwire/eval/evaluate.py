@@ -7,8 +7,8 @@ print(result.primary, result.signature)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +30,26 @@ from claimwire.eval.metrics import (
     DEFAULT_SEED,
     DEFAULT_TRIALS,
     Floats,
-    Interval,
     Significance,
     approximate_randomization,
     paired_bootstrap,
-    percentile_interval,
-    resampled_totals,
 )
-from claimwire.eval.scoring import SpanTaskScorer, StanceScorer, Statistics, stance_scores
+from claimwire.eval.results import (
+    PrimaryScore as PrimaryScore,
+)
+from claimwire.eval.results import (
+    SchemeScore,
+    Scores,
+    StanceScores,
+    scores_from,
+)
+from claimwire.eval.scoring import (
+    SpanTaskScorer,
+    StanceScorer,
+    Statistics,
+    TableKey,
+    stance_scores,
+)
 from claimwire.eval.tasks import Task, find_task
 from claimwire.eval.units import UNIT_KINDS, default_unit
 from claimwire.files import sha256
@@ -48,45 +60,53 @@ def _sha8(path: Path) -> str:
     return sha256(path)[:8]
 
 
-@dataclass(frozen=True)
-class PrimaryScore:
-    """A task's primary score (``strict F1``, ``F_avg``…) with its bootstrap interval."""
-
-    name: str
-    value: float
-    interval: Interval
-
-
 @dataclass
 class SystemResult:
-    """Scores of one system on one task, with the statistics they were computed from."""
+    """Scores of one system on one task (typed: :class:`Scores`), with the statistics they
+    were computed from."""
 
     system: str
     task: Task
     signature: str
     statistics: Statistics
-    scores: dict[str, Any] = field(default_factory=dict)
+    scores: Scores
 
     @property
     def primary(self) -> float:
-        return float(self.scores["primary"]["value"])
+        return self.scores.primary.value
 
     @property
     def primary_score(self) -> PrimaryScore:
         """The task's primary score, typed: its name, value and bootstrap interval."""
-        primary = self.scores["primary"]
-        return PrimaryScore(
-            str(primary["name"]), float(primary["value"]), Interval.from_dict(primary["ci"])
-        )
+        return self.scores.primary
+
+    @property
+    def spans(self) -> Mapping[str, SchemeScore]:
+        """Span scores per scheme (empty for a stance task)."""
+        return self.scores.spans
+
+    @property
+    def stance(self) -> StanceScores | None:
+        return self.scores.stance
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "system": self.system,
             "task": self.task.name,
             "signature": self.signature,
-            **self.scores,
+            **self.scores.to_dict(),
             "notes": list(self.statistics.notes),
         }
+
+    def to_pandas(self) -> Any:
+        """One row per scheme and label, relation, attribute, stance class or disclosure
+        field (see :meth:`Scores.rows`), with the system and task."""
+        import pandas
+
+        rows = [
+            {"system": self.system, "task": self.task.name, **row} for row in self.scores.rows()
+        ]
+        return pandas.DataFrame(rows)
 
 
 def raise_problems(report: CheckReport, path: Path, what: str) -> None:
@@ -99,10 +119,6 @@ def raise_problems(report: CheckReport, path: Path, what: str) -> None:
         f"{len(report.problems)} problems in the {what}; nothing was scored:\n  {listed}{more}",
         file=path,
     )
-
-
-def _interval(values: Floats) -> dict[str, float]:
-    return percentile_interval(values).to_dict()
 
 
 @dataclass
@@ -255,113 +271,8 @@ class Evaluation:
                 f"{outside} predicted annotations on {documents} documents outside split "
                 f"{self.split!r} were not scored."
             )
-        result = SystemResult(predictions.name, self.task, self.signature(), statistics)
-        result.scores = self._scores(statistics)
-        return result
-
-    # ---- from statistics to scores ------------------------------------------------------
-
-    def _resampled(self, stats: Floats) -> Floats:
-        return resampled_totals(stats, self.resamples, self.seed)
-
-    def _resampled_tables(self, statistics: Statistics) -> dict[str, Floats]:
-        """Every table that gets a confidence interval, resampled with one set of weights."""
-        keys = [
-            key
-            for key in statistics.tables
-            if key.startswith("relations/") or (key.startswith("spans/") and key.count("/") == 1)
-        ]
-        if not keys:
-            return {}
-        stacked = self._resampled(np.hstack([statistics.tables[k].stats for k in keys]))
-        bounds = np.cumsum([0] + [statistics.tables[k].stats.shape[1] for k in keys])
-        return {k: stacked[:, bounds[i] : bounds[i + 1]] for i, k in enumerate(keys)}
-
-    def _scores(self, statistics: Statistics) -> dict[str, Any]:
-        if self.task.kind == "stance":
-            return self._stance_scores(statistics)
-        scores: dict[str, Any] = {"schemes": {}, "relations": {}, "attributes": {}}
-        resampled = self._resampled_tables(statistics)
-        for key, table in statistics.tables.items():
-            parts = key.split("/")
-            totals = table.stats.sum(0)
-            precision, recall, f1 = (float(x) for x in table.metric(totals))
-            entry: dict[str, Any] = {"precision": precision, "recall": recall, "f1": f1}
-            entry.update({c: float(v) for c, v in zip(table.columns, totals, strict=True)})
-            if parts[0] == "spans" and len(parts) == 2:
-                entry["ci"] = _interval(table.metric(resampled[key])[2])
-                entry["per_label"] = {}
-                scores["schemes"][parts[1]] = entry
-            elif parts[0] == "spans":
-                scores["schemes"][parts[1]]["per_label"][parts[2]] = entry
-            elif parts[0] == "relations":
-                entry["ci"] = _interval(table.metric(resampled[key])[2])
-                scores["relations"].setdefault(parts[1], {})[parts[2]] = entry
-            else:
-                scores["attributes"][parts[1]] = entry
-        for entry in scores["schemes"].values():
-            labels = entry["per_label"]
-            entry["macro_f1"] = (
-                float(np.mean([v["f1"] for v in labels.values()])) if labels else 0.0
-            )
-        if "disclosure" in statistics.extra:
-            scores["disclosure"] = self._disclosure_scores(statistics.extra["disclosure"])
-        primary = scores["schemes"][self.task.primary]
-        scores["primary"] = {
-            "name": f"{self.task.primary} F1",
-            "value": primary["f1"],
-            "ci": primary["ci"],
-        }
-        return scores
-
-    @staticmethod
-    def _disclosure_scores(extra: dict[str, Any]) -> dict[str, Any]:
-        accuracy, error = extra["accuracy"].sum(0), extra["error"].sum(0)
-        fields = extra["fields"]
-        return {
-            "field_accuracy": {
-                name: (
-                    float(accuracy[2 * i] / accuracy[2 * i + 1]) if accuracy[2 * i + 1] else None
-                )
-                for i, name in enumerate(fields)
-            },
-            "surveys": int(accuracy[1]) if len(accuracy) > 1 else 0,
-            "core_score_mae": float(error[0] / error[1]) if error[1] else None,
-        }
-
-    def _stance_scores(self, statistics: Statistics) -> dict[str, Any]:
-        extra = statistics.extra["stance"]
-        classes, confusion = extra["classes"], extra["confusion"]
-        totals = confusion.sum(0)
-        scores = stance_scores(totals, classes, self.task.positive)
-        resampled = stance_scores(self._resampled(confusion), classes, self.task.positive)
-        n = len(classes)
-        return {
-            "stance": {
-                "f_avg": float(scores["f_avg"]),
-                "macro_f1": float(scores["macro_f1"]),
-                "per_class": {
-                    c: {
-                        "precision": float(scores["precision"][i]),
-                        "recall": float(scores["recall"][i]),
-                        "f1": float(scores["f1"][i]),
-                        "support": int(totals.reshape(n, n)[i].sum()),
-                    }
-                    for i, c in enumerate(classes)
-                },
-                "confusion": totals.reshape(n, n).astype(int).tolist(),
-                "classes": list(classes),
-                "ci": {
-                    "f_avg": _interval(resampled["f_avg"]),
-                    "macro_f1": _interval(resampled["macro_f1"]),
-                },
-            },
-            "primary": {
-                "name": "F_avg",
-                "value": float(scores["f_avg"]),
-                "ci": _interval(resampled["f_avg"]),
-            },
-        }
+        scores = scores_from(statistics, self.task, self.resamples, self.seed)
+        return SystemResult(predictions.name, self.task, self.signature(), statistics, scores)
 
     # ---- significance -------------------------------------------------------------------
 
@@ -375,7 +286,7 @@ class Evaluation:
                 return np.asarray(stance_scores(stats, classes, self.task.positive)["f_avg"])
 
             return extra["confusion"], f_avg
-        table = result.statistics.tables[f"spans/{self.task.primary}"]
+        table = result.statistics.tables[TableKey.spans(self.task.primary)]
 
         def f1(stats: Floats) -> Floats:
             return np.asarray(table.metric(stats)[2])

@@ -161,9 +161,8 @@ def _task_section(evaluation: Evaluation, results: Sequence[SystemResult]) -> st
         parts.append(
             f'<h2 class=system data-system="{escape(result.system)}">{escape(result.system)}</h2>'
         )
-        stance = result.scores.get("stance")
-        if stance:
-            parts.append(_confusion_svg(stance["classes"], stance["confusion"]))
+        if result.stance is not None:
+            parts.append(_confusion_svg(result.stance.classes, result.stance.confusion))
         parts.append(_relations_table(result))
         parts.append(_documents_section(result, evaluation.documents))
     parts.append("</section>")
@@ -186,13 +185,13 @@ def render_html(evaluation: Evaluation, results: Sequence[SystemResult]) -> str:
 
 
 def _relations_table(result: SystemResult) -> str:
-    relations = result.scores.get("relations") or {}
+    relations = result.scores.relations
     if not relations:
         return ""
     rows = "".join(
-        f"<tr><td>{escape(kind)}</td><td>{escape(scheme)}</td><td class=num>{v['tp']:.0f}</td>"
-        f"<td class=num>{v['predicted']:.0f}</td><td class=num>{v['gold']:.0f}</td>"
-        f"<td class=num>{v['f1']:.3f}</td></tr>"
+        f"<tr><td>{escape(kind)}</td><td>{escape(scheme)}</td>"
+        f"<td class=num>{v.counts['tp']:.0f}</td><td class=num>{v.counts['predicted']:.0f}</td>"
+        f"<td class=num>{v.counts['gold']:.0f}</td><td class=num>{v.f1:.3f}</td></tr>"
         for kind, by_scheme in relations.items()
         for scheme, v in by_scheme.items()
     )

@@ -18,10 +18,8 @@ class Leaderboard:
     rows: tuple[tuple[str, ...], ...]
 
 
-def _with_ci(value: float, ci: dict[str, float] | None) -> str:
-    if not ci:
-        return f"{value:.3f}"
-    return f"{value:.3f}±{Interval.from_dict(ci).half_width:.3f}"
+def _with_ci(value: float, interval: Interval) -> str:
+    return f"{value:.3f}±{interval.half_width:.3f}"
 
 
 def leaderboard(results: Sequence[SystemResult], details: bool = True) -> Leaderboard:
@@ -32,13 +30,14 @@ def leaderboard(results: Sequence[SystemResult], details: bool = True) -> Leader
         header = ("system", "F_avg", "macro-F1", *(f"F1 {c}" for c in task.classes))
         rows = []
         for result in results:
-            stance = result.scores["stance"]
+            stance = result.stance
+            assert stance is not None
             rows.append(
                 (
                     result.system,
-                    _with_ci(stance["f_avg"], stance["ci"]["f_avg"]),
-                    _with_ci(stance["macro_f1"], stance["ci"]["macro_f1"]),
-                    *(f"{stance['per_class'][c]['f1']:.3f}" for c in task.classes),
+                    _with_ci(stance.f_avg, stance.f_avg_interval),
+                    _with_ci(stance.macro_f1, stance.macro_f1_interval),
+                    *(f"{stance.per_class[c].f1:.3f}" for c in task.classes),
                 )
             )
         return Leaderboard(f"{task.name} — {task.description}", header, tuple(rows))
@@ -47,10 +46,7 @@ def leaderboard(results: Sequence[SystemResult], details: bool = True) -> Leader
         rows = [
             (
                 r.system,
-                *(
-                    _with_ci(r.scores["schemes"][s]["f1"], r.scores["schemes"][s].get("ci"))
-                    for s in task.schemes
-                ),
+                *(_with_ci(r.spans[s].f1, r.spans[s].interval) for s in task.schemes),
             )
             for r in results
         ]
@@ -67,21 +63,24 @@ def _details(results: Sequence[SystemResult]) -> Leaderboard:
     header = ("system", *(f"{s} F1" for s in task.schemes), f"macro F1 ({task.primary})", *extra)
     rows = []
     for result in results:
-        schemes = result.scores["schemes"]
+        scores = result.scores
         cells = [result.system]
-        cells += [_with_ci(schemes[s]["f1"], schemes[s].get("ci")) for s in task.schemes]
-        cells.append(f"{schemes[task.primary]['macro_f1']:.3f}")
+        cells += [_with_ci(scores.spans[s].f1, scores.spans[s].interval) for s in task.schemes]
+        cells.append(f"{scores.spans[task.primary].macro_f1:.3f}")
         for relation in task.relations:
-            cells.append(f"{result.scores['relations'][relation.type][task.primary]['f1']:.3f}")
-        cells += [f"{result.scores['attributes'][name]['f1']:.3f}" for name in task.attributes]
+            cells.append(f"{scores.relations[relation.type][task.primary].f1:.3f}")
+        cells += [f"{scores.attributes[name].f1:.3f}" for name in task.attributes]
         if task.disclosure:
-            disclosure = result.scores.get("disclosure", {})
-            values = [v for v in disclosure.get("field_accuracy", {}).values() if v is not None]
-            mae = disclosure.get("core_score_mae")
-            accuracy = f"{sum(values) / len(values):.3f}" if values else "—"
-            cells.append(f"{accuracy} / {mae:.3f}" if mae is not None else f"{accuracy} / —")
+            disclosure = scores.disclosure
+            mean = disclosure.mean_accuracy if disclosure else None
+            mae = disclosure.core_score_mae if disclosure else None
+            cells.append(f"{_or_dash(mean)} / {_or_dash(mae)}")
         rows.append(tuple(cells))
     return Leaderboard(f"{task.name} — {task.description}", header, tuple(rows))
+
+
+def _or_dash(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
 
 
 def markdown_table(board: Leaderboard, left: int = 1) -> list[str]:

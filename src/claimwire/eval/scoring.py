@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -43,12 +43,34 @@ class Table:
     columns: tuple[str, ...]
 
 
+class TableKey(NamedTuple):
+    """Which table: a ``family`` (``spans``, ``relations``, ``attributes``), its ``scheme``
+    (None for attributes) and the ``name`` it is restricted to — a label (None: every label),
+    a relation type or an attribute."""
+
+    family: str
+    scheme: str | None = None
+    name: str | None = None
+
+    @classmethod
+    def spans(cls, scheme: str, label: str | None = None) -> TableKey:
+        return cls("spans", scheme, label)
+
+    @classmethod
+    def relation(cls, relation_type: str, scheme: str) -> TableKey:
+        return cls("relations", scheme, relation_type)
+
+    @classmethod
+    def attribute(cls, name: str) -> TableKey:
+        return cls("attributes", None, name)
+
+
 @dataclass
 class Statistics:
-    """Every table of one system on one task, keyed like ``spans/strict`` or
-    ``spans/strict/CLAIM``; ``extra`` holds what is not a P/R/F table (disclosure errors)."""
+    """Every table of one system on one task, keyed by :class:`TableKey`; ``extra`` holds
+    what is not a P/R/F table (the primary match, disclosure errors, stance confusions)."""
 
-    tables: dict[str, Table] = field(default_factory=dict)
+    tables: dict[TableKey, Table] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -137,23 +159,23 @@ class SpanTaskScorer:
         for scheme in task.span_schemes:
             found = matcher.match(scheme)
             matches[scheme] = found
-            result.tables[f"spans/{scheme}"] = Table(
+            result.tables[TableKey.spans(scheme)] = Table(
                 found.counts_by_unit(gold_spans, pred_spans, units), span_prf, columns
             )
             for index, label in enumerate(task.labels):
                 per_label = matcher.match(scheme, label=index)
-                result.tables[f"spans/{scheme}/{label}"] = Table(
+                result.tables[TableKey.spans(scheme, label)] = Table(
                     per_label.counts_by_unit(gold_spans, pred_spans, units), span_prf, columns
                 )
         if OVERLAP in task.schemes:
             columns = ("p_credit", "predicted", "r_credit", "gold")
-            result.tables["spans/overlap"] = Table(
+            result.tables[TableKey.spans(OVERLAP)] = Table(
                 overlap_credit_by_unit(gold_spans, pred_spans, units), overlap_prf, columns
             )
             for index, label in enumerate(task.labels):
                 g = gold_spans.subset(gold_spans.label == index)
                 p = pred_spans.subset(pred_spans.label == index)
-                result.tables[f"spans/overlap/{label}"] = Table(
+                result.tables[TableKey.spans(OVERLAP, label)] = Table(
                     overlap_credit_by_unit(g, p, units), overlap_prf, columns
                 )
         primary = matches.get(task.primary) or next(iter(matches.values()), None)
@@ -199,7 +221,7 @@ class SpanTaskScorer:
                     expected, value, spec.type, self.task.value_tolerance
                 ):
                     table[units.of(partner.doc_id, partner.start), 0] += 1
-            result.tables[f"attributes/{name}"] = Table(
+            result.tables[TableKey.attribute(name)] = Table(
                 table, count_prf, ("tp", "predicted", "gold")
             )
 
@@ -250,7 +272,7 @@ class SpanTaskScorer:
                 if remaining[key] > 0:
                     remaining[key] -= 1
                     table[self._unit(gold_by_id[key[0]]), 0] += 1
-            result.tables[f"relations/{relation_type}/{scheme}"] = Table(
+            result.tables[TableKey.relation(relation_type, scheme)] = Table(
                 table, count_prf, ("tp", "predicted", "gold")
             )
 
