@@ -4,8 +4,10 @@ Each command runs as a fresh process (the ``claimwire`` script beside the interp
 user types it), several times, interleaved with the bare interpreter so machine load hits
 both alike. Printed per command: min and median seconds, the ratio to the bare interpreter's
 and the difference.
-Target: every difference within 0.25 s. The completion answer is what a shell's TAB asks
-(``_CLAIMWIRE_COMPLETE=complete_bash``, ``claimwire eval s``).
+Target: every difference within 0.25 s. The completion answers are what a shell's TAB asks
+(``_CLAIMWIRE_COMPLETE=complete_bash``): a command name (``claimwire eval s``, answered from
+the static tables before Typer is imported) and, for the record, an option of a command
+(``claimwire eval score --ta``, which builds that command with Typer).
 
 Run: ``python benchmarks/bench_cli.py [--runs N]``.
 """
@@ -32,6 +34,14 @@ COMMANDS: dict[str, tuple[list[str], dict[str, str]]] = {
             "_CLAIMWIRE_COMPLETE": "complete_bash",
             "COMP_WORDS": "claimwire eval s",
             "COMP_CWORD": "2",
+        },
+    ),
+    "completion (score --ta<TAB>)": (
+        [SCRIPT],
+        {
+            "_CLAIMWIRE_COMPLETE": "complete_bash",
+            "COMP_WORDS": "claimwire eval score --ta",
+            "COMP_CWORD": "3",
         },
     ),
 }

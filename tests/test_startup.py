@@ -39,10 +39,15 @@ main()
 """
 
 
-def loaded(*args: str, **env: str) -> list[str]:
-    """The heavy top-level modules a ``claimwire ARGS`` process had imported when it ended."""
+CLI_LIBRARIES = ("typer", "click", "pydantic", "rich")
+"""What building the Typer commands imports (Typer builds a pydantic adapter per parameter)."""
+
+
+def loaded(*args: str, watch: tuple[str, ...] = HEAVY, **env: str) -> list[str]:
+    """The ``watch`` top-level modules (the heavy ones by default) a ``claimwire ARGS``
+    process had imported when it ended."""
     done = subprocess.run(
-        [sys.executable, "-c", PROBE.format(heavy=HEAVY, args=list(args))],
+        [sys.executable, "-c", PROBE.format(heavy=watch, args=list(args))],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(REPO / "src"), **env},
@@ -79,6 +84,25 @@ def test_a_completion_answer_loads_no_heavy_library() -> None:
         "COMP_CWORD": "2",
     }
     assert loaded(**env) == []
+
+
+@pytest.mark.parametrize(
+    ("words", "cword"), [("claimwire eval s", "2"), ("claimwire ", "1"), ("claimwire hub ", "2")]
+)
+def test_completing_a_command_name_builds_no_command(words: str, cword: str) -> None:
+    """Command names come from the static tables (cli/commands.py): neither Typer, click nor
+    pydantic is imported, so the answer costs about what ``--version`` does."""
+    env = {"_CLAIMWIRE_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": cword}
+    assert loaded(watch=(*HEAVY, *CLI_LIBRARIES), **env) == []
+
+
+def test_completing_an_option_still_asks_typer() -> None:
+    env = {
+        "_CLAIMWIRE_COMPLETE": "complete_bash",
+        "COMP_WORDS": "claimwire eval score --ta",
+        "COMP_CWORD": "3",
+    }
+    assert "typer" in loaded(watch=CLI_LIBRARIES, **env)
 
 
 def test_a_command_still_loads_what_it_needs() -> None:

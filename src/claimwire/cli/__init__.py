@@ -1,7 +1,9 @@
 """The ``claimwire`` command line: a thin layer over the library API.
 
-``claimwire --version`` answers before Typer is even imported; everything else builds the
-application (:mod:`claimwire.cli.root`), whose commands load their modules when used.
+``claimwire --version`` and the shell's completion of command names
+(:mod:`claimwire.cli.completion`) answer before Typer is even imported; everything else
+builds the application (:mod:`claimwire.cli.root`), whose commands load their modules when
+used.
 """
 
 from __future__ import annotations
@@ -22,6 +24,15 @@ def main() -> None:
 
         print(f"claimwire {__version__}")
         return
+    if "_CLAIMWIRE_COMPLETE" in os.environ:
+        from claimwire.cli.completion import complete_names
+
+        answer = complete_names(os.environ)
+        if isinstance(answer, int):
+            sys.exit(answer)
+        if answer is not None:
+            print(answer)
+            return
     from claimwire.cli.root import app
 
     try:

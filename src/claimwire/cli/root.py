@@ -12,48 +12,9 @@ from pathlib import Path
 import typer
 
 from claimwire import __version__
+from claimwire.cli.commands import COMMANDS
 from claimwire.cli.lazy import MARKUP, lazy_group
 from claimwire.project import use_project
-
-COMMANDS = {
-    "init": (
-        "claimwire.cli.init:init_command",
-        "Create a project: claimwire.toml, corpus/raw/, schema, guidelines, tasks.",
-    ),
-    "corpus": (
-        "claimwire.cli.corpus:corpus_app",
-        "Build, validate, inspect and compare corpus releases.",
-    ),
-    "annotate": (
-        "claimwire.cli.annotation:annotate_app",
-        "Annotation tools: gold, guidelines, agreement, adjudication, Label Studio.",
-    ),
-    "eval": (
-        "claimwire.cli.eval:eval_app",
-        "Check and score predictions against a release's gold.",
-    ),
-    "hub": (
-        "claimwire.cli.hub:hub_app",
-        "Export, publish and load the corpus as a Hugging Face dataset.",
-    ),
-    "convert": (
-        "claimwire.cli.convert:convert_command",
-        "Import from or export to BRAT, INCEpTION, doccano, Label Studio JSON-MIN, CoNLL, spaCy.",
-    ),
-    "numbers": (
-        "claimwire.cli.annotation:numbers",
-        "Print one JSON object per quantity found in a text.",
-    ),
-    "run": (
-        "claimwire.cli.systems:run",
-        "Run a system over a release split into a prediction file (resumable).",
-    ),
-    "systems": ("claimwire.cli.systems:systems", "List the registered systems."),
-    "benchmark": (
-        "claimwire.cli.systems:benchmark_command",
-        "Run the built-in systems on every task; write the leaderboard and report.",
-    ),
-}
 
 app = typer.Typer(
     name="claimwire",

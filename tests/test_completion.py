@@ -1,0 +1,113 @@
+"""Shell completion of command names answers from static tables, exactly as Typer would."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+
+from claimwire.cli.commands import COMMANDS, SUBCOMMANDS
+from claimwire.cli.completion import COMPLETE_VAR, complete_names, split_words
+from claimwire.cli.root import app
+
+LINES = [
+    "claimwire ",
+    "claimwire e",
+    "claimwire eval ",
+    "claimwire eval s",
+    "claimwire annotate p",
+    "claimwire corpus ",
+    "claimwire hub zz",
+    "claimwire  hub   l",
+    "claimwire 'ev",
+]
+FALLBACK = [  # answered by Typer: options, a command's own arguments, unknown words
+    "claimwire eval score --ta",
+    "claimwire --project . eval s",
+    "claimwire run x",
+    "claimwire nosuch s",
+    "claimwire eval score ",
+]
+
+
+def _environ(shell: str, line: str, fish_action: str = "get-args") -> dict[str, str]:
+    environ = {COMPLETE_VAR: f"complete_{shell}"}
+    if shell == "bash":
+        words = line.split()
+        cword = len(words) if line.endswith(" ") else len(words) - 1
+        environ |= {"COMP_WORDS": line, "COMP_CWORD": str(cword)}
+    elif shell == "powershell":
+        incomplete = "" if line.endswith(" ") else split_words(line)[-1]
+        environ |= {"_TYPER_COMPLETE_ARGS": line, "_TYPER_COMPLETE_WORD_TO_COMPLETE": incomplete}
+    else:
+        environ |= {"_TYPER_COMPLETE_ARGS": line, "_TYPER_COMPLETE_FISH_ACTION": fish_action}
+    return environ
+
+
+def _typer_answer(
+    environ: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[str, int]:
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exited:
+        app(prog_name="claimwire")
+    return capsys.readouterr().out, int(exited.value.code or 0)
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish", "powershell"])
+@pytest.mark.parametrize("line", LINES)
+def test_names_are_completed_as_typer_would(
+    shell: str, line: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Typer renders the helps through rich, which wraps them at the console's width (80
+    columns when the shell captures the output): a help longer than that gets a newline in
+    the middle, which fish takes for another candidate. We do not wrap; otherwise the answer
+    is Typer's, character for character."""
+    environ = _environ(shell, line)
+    answer = complete_names(environ)
+    assert isinstance(answer, str)
+    out, code = _typer_answer(environ, monkeypatch, capsys)
+    assert code == 0
+    if shell == "bash":
+        assert out == answer + "\n"
+    else:
+        assert out.split() == answer.split()
+
+
+@pytest.mark.parametrize("line", ["claimwire e", "claimwire hub zz"])
+def test_fish_asks_whether_there_are_arguments(
+    line: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environ = _environ("fish", line, fish_action="is-args")
+    code = complete_names(environ)
+    assert isinstance(code, int)
+    assert _typer_answer(environ, monkeypatch, capsys) == ("", code)
+
+
+@pytest.mark.parametrize("line", FALLBACK)
+def test_other_requests_go_to_typer(line: str) -> None:
+    assert complete_names(_environ("bash", line)) is None
+    assert complete_names(_environ("zsh", line)) is None
+
+
+def test_not_a_completion_request() -> None:
+    assert complete_names({}) is None
+    assert complete_names({COMPLETE_VAR: "source_bash"}) is None
+    assert complete_names({COMPLETE_VAR: "complete_bash", "COMP_WORDS": "claimwire"}) is None
+
+
+def test_the_tables_are_the_command_tree() -> None:
+    """SUBCOMMANDS lists each group's commands, in order, with the short help click shows."""
+    root = typer.main.get_command(app)
+    context = root.make_context("claimwire", [], resilient_parsing=True)
+    assert root.list_commands(context) == list(COMMANDS)
+    tree = {}
+    for name in COMMANDS:
+        real = root.get_command(context, name).real  # type: ignore[union-attr]
+        if isinstance(real, typer.core.TyperGroup):
+            tree[name] = {
+                sub: real.get_command(context, sub).get_short_help_str()  # type: ignore[union-attr]
+                for sub in real.list_commands(context)
+                if not real.get_command(context, sub).hidden  # type: ignore[union-attr]
+            }
+    assert tree == SUBCOMMANDS, f"paste into src/claimwire/cli/commands.py: {tree!r}"
+    assert [list(v) for v in tree.values()] == [list(v) for v in SUBCOMMANDS.values()]
