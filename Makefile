@@ -13,7 +13,7 @@ LS_STAMP := $(LS_VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,hf]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,hf,ray]'
 	touch $(STAMP)
 
 # The main job: every built-in system on every task over the bundled release; writes

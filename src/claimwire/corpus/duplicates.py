@@ -13,9 +13,10 @@ import hashlib
 import re
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 from numpy.typing import NDArray
 
 DEFAULT_THRESHOLD = 0.7
@@ -39,6 +40,35 @@ def shingles(tokens: list[str], size: int = SHINGLE) -> set[bytes]:
 def _band_key(band: bytes) -> int:
     """An LSH band as a 64-bit integer key: smaller than its bytes, and deterministic."""
     return int.from_bytes(hashlib.blake2b(band, digest_size=8).digest(), "little")
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What duplicate finding needs of a text: the digest of its words and the MinHash of
+    their shingles (computed anywhere: by an engine's worker, next to the document)."""
+
+    digest: bytes
+    hashvalues: NDArray[np.uint64]
+
+
+_PERMUTATIONS: dict[int, Any] = {}
+
+
+def fingerprint(text: str, permutations: int = PERMUTATIONS) -> Fingerprint:
+    """The text's :class:`Fingerprint` (deterministic: fixed permutations, CRC-32 hashes)."""
+    if permutations not in _PERMUTATIONS:
+        seeded = MinHash(num_perm=permutations, seed=1, scheme="affine32")
+        _PERMUTATIONS[permutations] = seeded.permutations
+    tokens = words(text)
+    minhash = MinHash(
+        num_perm=permutations,
+        hashfunc=zlib.crc32,
+        permutations=_PERMUTATIONS[permutations],
+        scheme="affine32",
+    )
+    minhash.update_batch(list(shingles(tokens)))
+    digest = hashlib.sha256(" ".join(tokens).encode("utf-8")).digest()
+    return Fingerprint(digest, minhash.hashvalues)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,25 +101,16 @@ class DuplicateFinder:
         self._lsh = MinHashLSH(
             threshold=max(0.05, threshold - 0.2), num_perm=permutations, hashfunc=_band_key
         )
-        self._permutations = MinHash(num_perm=permutations, seed=1, scheme="affine32").permutations
-
-    def _minhash(self, tokens: list[str]) -> MinHash:
-        minhash = MinHash(
-            num_perm=self.permutations,
-            hashfunc=zlib.crc32,
-            permutations=self._permutations,
-            scheme="affine32",
-        )
-        minhash.update_batch(list(shingles(tokens)))
-        return minhash
 
     def check(self, doc_id: str, source: str, text: str) -> Duplicate | None:
         """``None`` (and the document is remembered as kept), or the duplicate it is."""
-        tokens = words(text)
-        digest = hashlib.sha256(" ".join(tokens).encode("utf-8")).digest()
-        if digest in self._digests:
-            return Duplicate(doc_id, source, self._digests[digest], "exact", 1.0)
-        minhash = self._minhash(tokens)
+        return self.admit(doc_id, source, fingerprint(text, self.permutations))
+
+    def admit(self, doc_id: str, source: str, print_: Fingerprint) -> Duplicate | None:
+        """:meth:`check` for a text whose :func:`fingerprint` was computed already."""
+        if print_.digest in self._digests:
+            return Duplicate(doc_id, source, self._digests[print_.digest], "exact", 1.0)
+        minhash = LeanMinHash(seed=1, hashvalues=print_.hashvalues, scheme="affine32")
         best: tuple[float, str] | None = None
         for candidate in self._lsh.query(minhash):
             signature = self._signatures[candidate]
@@ -98,7 +119,7 @@ class DuplicateFinder:
                 best = (similarity, candidate)
         if best is not None:
             return Duplicate(doc_id, source, best[1], "near", best[0])
-        self._digests[digest] = doc_id
+        self._digests[print_.digest] = doc_id
         self._signatures[doc_id] = minhash.hashvalues.astype(np.uint32)
         self._lsh.insert(doc_id, minhash)
         return None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from claimwire.annotation.yaml_lines import load_yaml
+from claimwire.corpus.duplicates import Fingerprint, fingerprint
 from claimwire.corpus.identity import SPLIT_NAMES, assign_split, document_id
 from claimwire.corpus.language import identify_language
 from claimwire.corpus.metadata import extract_metadata
@@ -202,6 +203,51 @@ def _read_jsonl(path: Path, relative: str, digest: str) -> Iterator[RawDocument]
         _check_overrides(overrides, path, lineno)
         marker, body = split_date_marker(normalize_text(text))
         yield RawDocument(body, relative, digest, lineno, None, marker, overrides)
+
+
+@dataclass(frozen=True, slots=True)
+class RawFiles:
+    """A part of the raw inputs for an engine: ``(file index, item)`` per document, where
+    the item is a JSONL line already read, or a text/HTML file to read in the stage (where
+    the HTML extraction costs). Iterated where the engine's worker is."""
+
+    root: Path
+    files: tuple[tuple[int, Path], ...]
+
+    def __iter__(self) -> Iterator[tuple[int, RawDocument | Path]]:
+        for index, path in self.files:
+            if path.suffix.lower() in JSONL_SUFFIXES:
+                yield from ((index, raw) for raw in read_raw(path, self.root))
+            else:
+                yield index, path
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """One ingested document, with what the build's driver needs besides it."""
+
+    file_index: int
+    source: str
+    document: Document
+    fingerprint: Fingerprint
+
+
+@dataclass(frozen=True)
+class BuildDocuments:
+    """The per-document stage of ``corpus build``: read (text, HTML), segment, extract the
+    metadata, identify the language, give the id and split; and fingerprint for duplicates."""
+
+    root: Path
+    segmenter: SentenceSegmenter | None = None
+
+    def __call__(self, batch: list[tuple[int, RawDocument | Path]]) -> list[Built]:
+        built: list[Built] = []
+        for index, item in batch:
+            raws = read_raw(item, self.root) if isinstance(item, Path) else (item,)
+            for raw in raws:
+                document = build_document(raw, self.segmenter)
+                built.append(Built(index, raw.source, document, fingerprint(document.text)))
+        return built
 
 
 def build_document(raw: RawDocument, segmenter: SentenceSegmenter | None = None) -> Document:

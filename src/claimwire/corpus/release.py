@@ -26,9 +26,10 @@ from claimwire.corpus.changes import (
     manifest_changes,
 )
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD, Duplicate, DuplicateFinder
-from claimwire.corpus.ingest import build_document, raw_files, read_raw
+from claimwire.corpus.ingest import BuildDocuments, RawFiles, raw_files
 from claimwire.corpus.reanchor import Anchoring, reanchor
 from claimwire.corpus.segment import SentenceSegmenter
+from claimwire.engine import Engine, LocalEngine
 from claimwire.errors import ClaimwireError
 from claimwire.files import atomic_directory, atomic_write_text, sha256, stage_text
 from claimwire.model import (
@@ -51,6 +52,8 @@ DIGEST = "manifest_sha256"  # the manifest's own digest (releases built before i
 DATA_FILES = (DOCUMENTS, ANNOTATIONS, RELATIONS, CHANGES)
 RECORD_FILES = (DOCUMENTS, ANNOTATIONS, RELATIONS)
 SHARDS = "shards"
+BUILD_BATCH = 32
+"""Raw documents per batch of the build's per-document stage."""
 """Manifest key: for a record file written as shards, its shards in order."""
 DEFAULT_SHARD_RECORDS = 100_000
 """Files every release has; ``schema.yaml`` is there too when the release has a schema."""
@@ -278,6 +281,19 @@ ProgressCallback = Callable[[int, int, int], None]
 """Called with (files done, files total, documents done)."""
 
 
+def build_time() -> datetime:
+    """Now, to the second; or ``SOURCE_DATE_EPOCH`` when set (reproducible builds: the same
+    inputs then give the same release, byte for byte)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None:
+        if not epoch.isascii() or not epoch.isdigit():
+            raise ClaimwireError(
+                f"expected a number of seconds since 1970, got {epoch!r}", field="SOURCE_DATE_EPOCH"
+            )
+        return datetime.fromtimestamp(int(epoch), UTC)
+    return datetime.now(UTC).replace(microsecond=0)
+
+
 def _source_key(document: Document) -> str:
     meta = document.meta
     line = meta.get("source_line")
@@ -311,6 +327,7 @@ def _ingest(
     finder: DuplicateFinder,
     duplicates: list[Duplicate],
     sharding: Sharding,
+    engine: Engine,
 ) -> tuple[dict[str, DocumentKey], dict[str, Document], _Counter, dict[str, int]]:
     """Stream raw inputs into ``out``; return the new index, changed documents and counts.
     A document that duplicates one already ingested is left out and added to ``duplicates``."""
@@ -319,25 +336,28 @@ def _ingest(
     counter = _Counter()
 
     def documents() -> Iterator[Document]:
-        for done, path in enumerate(files):
-            for raw in read_raw(path, raw_dir):
-                document = build_document(raw, segmenter)
-                duplicate = finder.check(document.id, raw.source, document.text)
-                if duplicate is not None:
-                    duplicates.append(duplicate)
-                    continue
-                key = DocumentKey(document.id, sha256(document.text))
-                index[raw.source] = key
-                before = parent_index.get(raw.source)
-                if before is not None and before.text_sha256 != key.text_sha256:
-                    changed[before.doc_id] = document
-                counter.add(document)
-                if progress:
-                    progress(done, len(files), counter.documents)
-                yield document
+        for built in engine.map(BuildDocuments(raw_dir, segmenter), raw_parts, BUILD_BATCH):
+            document = built.document
+            duplicate = finder.admit(document.id, built.source, built.fingerprint)
+            if duplicate is not None:
+                duplicates.append(duplicate)
+                continue
+            key = DocumentKey(document.id, sha256(document.text))
+            index[built.source] = key
+            before = parent_index.get(built.source)
+            if before is not None and before.text_sha256 != key.text_sha256:
+                changed[before.doc_id] = document
+            counter.add(document)
             if progress:
-                progress(done + 1, len(files), counter.documents)
+                progress(built.file_index, len(files), counter.documents)
+            yield document
+        if progress:
+            progress(len(files), len(files), counter.documents)
 
+    numbered = tuple(enumerate(files))
+    groups = engine.workers * 4 if engine.distributed else 1  # read in parallel, in order
+    size = -(-len(numbered) // groups)
+    raw_parts = [RawFiles(raw_dir, numbered[i : i + size]) for i in range(0, len(numbered), size)]
     parts = write_parts(out, DOCUMENTS, documents(), sharding)
     return index, changed, counter, parts
 
@@ -460,6 +480,7 @@ def build_release(
     validate: Callable[[Path], list[str]] | None = None,
     near_duplicates: float = DEFAULT_THRESHOLD,
     sharding: Sharding | None = None,
+    engine: Engine | None = None,
 ) -> BuildReport:
     """Build ``releases_dir/version`` from ``raw_dir``, atomically.
 
@@ -470,7 +491,8 @@ def build_release(
     problem aborts the build with nothing written. A document whose normalized text is that of
     one already ingested, or whose word-shingle Jaccard similarity with one reaches
     ``near_duplicates``, is left out and listed in the changelog and the manifest. Record files
-    past ``sharding.records`` records are written as shards (:class:`Sharding`).
+    past ``sharding.records`` records are written as shards (:class:`Sharding`). ``engine``
+    runs the per-document stages (:class:`BuildDocuments`); the release is the same either way.
     """
     sharding = sharding or Sharding()
     parse_version(version)
@@ -498,6 +520,7 @@ def build_release(
             DuplicateFinder(near_duplicates),
             duplicates,
             sharding,
+            engine or LocalEngine(),
         )
         if counter.documents == 0:
             raise ClaimwireError("the raw inputs hold no document", file=raw_dir)
@@ -520,7 +543,7 @@ def build_release(
         if schema_file is not None:
             shutil.copyfile(schema_file, staging / SCHEMA)
             release_files.append(SCHEMA)
-        created = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        created = build_time().isoformat().replace("+00:00", "Z")
         totals = {
             "documents": counter.documents,
             "paragraphs": counter.paragraphs,

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from claimwire import __version__
-from claimwire.corpus.release import MANIFEST, Release
+from claimwire.corpus.release import DOCUMENTS, MANIFEST, Release, read_parts
+from claimwire.engine import Engine, LocalEngine
 from claimwire.errors import ClaimwireError
 from claimwire.files import atomic_write_text, sha256
 from claimwire.model import Annotation, Document, Relation
@@ -60,16 +61,21 @@ class RunContext:
     )
 
     @classmethod
-    def for_split(cls, release: Release, split: str) -> RunContext:
-        """The documents of ``split`` (or ``all``) of a release; the rest stays on disk."""
-        chosen = [d for d in release.documents() if split in ("all", d.split)]
-        if not chosen:
+    def for_split(cls, release: Release, split: str, hold: bool = True) -> RunContext:
+        """The documents of ``split`` (or ``all``) of a release; the rest stays on disk.
+        With ``hold`` false none is held (an engine's workers read them from the release)."""
+        chosen = [d for d in release.documents() if split in ("all", d.split)] if hold else []
+        if not (chosen if hold else split_size(release, split)):
             raise ClaimwireError(f"no documents of split {split!r}", file=release.path)
         return cls(release, chosen, split)
 
+    def size(self) -> int:
+        """How many documents the split holds (counted by the manifest when not held)."""
+        return len(self.documents) or split_size(self.release, self.split)
+
     def documents_of(self, split: str) -> Iterator[Document]:
         """The documents of ``split``: from memory when held, else streamed from the release."""
-        if self.split in ("all", split):
+        if self.split in ("all", split) and self.documents:
             source: Iterable[Document] = self.documents
         else:
             source = self.all_documents or self.release.documents()
@@ -97,6 +103,29 @@ class RunContext:
                 annotations += found[0]
                 relations += found[1]
         return annotations, relations
+
+
+def split_size(release: Release, split: str) -> int:
+    """Documents of ``split`` (or ``all``) in ``release``, as its manifest counts them."""
+    if split == "all":
+        return int(release.manifest.get("counts", {}).get("documents", 0))
+    return int(release.manifest.get("splits", {}).get(split, 0))
+
+
+@dataclass(frozen=True)
+class SplitDocuments:
+    """The documents of a split of a release, less those ``skip``ped: a part that reads
+    itself where an engine's worker iterates it (one part, so batches are the local ones)."""
+
+    release: Path
+    parts: tuple[str, ...]
+    split: str
+    skip: frozenset[str] = frozenset()
+
+    def __iter__(self) -> Iterator[Document]:
+        for document in read_parts(self.release, self.parts, Document):
+            if self.split in ("all", document.split) and document.id not in self.skip:
+                yield document
 
 
 @runtime_checkable
@@ -144,6 +173,36 @@ def signature(system: System, release: Release, split: str) -> str:
     )
 
 
+class Annotate:
+    """The per-document stage of a run: each document's records, as the JSON lines to
+    append, with its id. Pickled for an engine's worker, it carries the system (which loads
+    its model there, once) and the release, and builds a context of its own there."""
+
+    def __init__(self, system: System, context: RunContext) -> None:
+        self.system = system
+        self.context = context
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"system": self.system, "release": self.context.release, "split": self.context.split}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.system = state["system"]
+        self.context = RunContext(state["release"], (), state["split"])
+
+    def __call__(self, batch: list[Document]) -> list[tuple[str, bytes, tuple[str, ...]]]:
+        """(document id, its JSON lines, the system's notes so far) for each document."""
+        lines: list[tuple[str, bytes, tuple[str, ...]]] = []
+        for output in self.system.annotate(batch, self.context):
+            records: list[Annotation | Relation] = [*output.annotations, *output.relations]
+            text = "".join(
+                json.dumps(_authored(r, self.system.name).to_dict(), ensure_ascii=False) + "\n"
+                for r in records
+            )
+            notes = tuple(getattr(self.system, "notes", ()))
+            lines.append((output.doc_id, text.encode("utf-8"), notes))
+        return lines
+
+
 def _completed(out: Path) -> set[str]:
     """Documents a previous run finished, after cutting off any half-written document."""
     done_path = out.with_name(out.name + DONE_SUFFIX)
@@ -169,6 +228,7 @@ def run_system(
     progress: Any = None,
     reproducible: bool = False,
     overwrite: bool = False,
+    engine: Engine | None = None,
 ) -> dict[str, Any]:
     """Run ``system`` over ``context.documents`` into ``out`` (JSONL), resumably.
 
@@ -179,6 +239,7 @@ def run_system(
     first when the run starts: a file is resumed only by a run of the same signature (system,
     version, options, release, split); another run is refused unless ``overwrite``, which
     starts afresh. Records a system leaves without an author are labelled with its name.
+    ``engine`` runs the system's batches (:mod:`claimwire.engine`; the same file either way).
     """
     out.parent.mkdir(parents=True, exist_ok=True)
     done_path = out.with_name(out.name + DONE_SUFFIX)
@@ -202,7 +263,8 @@ def run_system(
                 file=out,
             )
     finished = _completed(out)
-    todo = [d for d in context.documents if d.id not in finished]
+    engine = engine or LocalEngine()
+    total = context.size()
     meta = {
         "signature": wanted,
         "system": system.name,
@@ -210,26 +272,33 @@ def run_system(
         "options": getattr(system, "options", {}),
         "release": context.release.version,
         "split": context.split,
-        "documents": len(context.documents),
+        "documents": total,
     }
     if not reproducible:
         meta["created"] = datetime.now(UTC).replace(microsecond=0).isoformat()
     _write_meta(meta_path, meta)
+    parts: list[Iterable[Document]]
+    if engine.distributed:  # the workers read the documents from the release
+        skip = frozenset(finished)
+        release = context.release
+        parts = [SplitDocuments(release.path, tuple(release.parts(DOCUMENTS)), context.split, skip)]
+    else:
+        parts = [[d for d in context.documents if d.id not in finished]]
+    outputs = engine.map(Annotate(system, context), parts, batch_size)
     with out.open("ab") as handle, out.with_name(out.name + DONE_SUFFIX).open("a") as done:
-        for start in range(0, len(todo), batch_size):
-            batch = todo[start : start + batch_size]
-            for output in system.annotate(batch, context):
-                records: list[Annotation | Relation] = [*output.annotations, *output.relations]
-                records = [_authored(r, system.name) for r in records]
-                lines = [json.dumps(r.to_dict(), ensure_ascii=False) for r in records]
-                handle.write("".join(line + "\n" for line in lines).encode("utf-8"))
-                handle.flush()
-                os.fsync(handle.fileno())
-                done.write(f"{output.doc_id}\t{handle.tell()}\n")
-                done.flush()
-            if progress is not None:
-                progress(len(finished) + start + len(batch), len(context.documents))
-    meta["notes"] = list(getattr(system, "notes", []))
+        notes: dict[str, None] = {}  # from every worker's copy of the system, in order
+        for count, (doc_id, data, noted) in enumerate(outputs, 1):
+            notes.update(dict.fromkeys(noted))
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+            done.write(f"{doc_id}\t{handle.tell()}\n")
+            done.flush()
+            if progress is not None and count % batch_size == 0:
+                progress(len(finished) + count, total)
+    if progress is not None:
+        progress(total, total)
+    meta["notes"] = list(notes)
     _write_meta(meta_path, meta)
     return meta
 

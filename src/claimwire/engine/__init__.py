@@ -1,0 +1,85 @@
+"""Engines: run a per-item stage over a stream of items, batch by batch, in input order.
+
+A *stage* is a picklable callable that maps a batch (a list of items) to a list of results;
+it loads what it needs (a system's model) once, on its first batch. *Parts* are iterables of
+items (a list, or an object that reads a file when iterated); results come back in the order
+of the parts and of the items in each part, whatever the engine::
+
+    for document in engine.map(BuildDocuments(), parts, batch_size=64):
+        ...
+
+The local engine runs the stage in this process; the Ray engine (``claimwire[ray]``) runs it
+as Ray Data ``map_batches`` over a pool of actors, on this machine's cores or on a cluster.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol, TypeVar
+
+from claimwire.errors import ClaimwireError
+
+T = TypeVar("T")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+ENGINES = ("local", "ray")
+
+
+class Stage(Protocol[T, R_co]):
+    """Maps a batch of items to its results (one list, in the batch's order)."""
+
+    def __call__(self, batch: list[T]) -> Sequence[R_co]: ...
+
+
+class Engine(Protocol):
+    """Runs a stage over parts of items and yields the results in input order."""
+
+    name: str
+    workers: int
+    distributed: bool
+    """True when the stage runs in other processes: parts should then read their items
+    themselves (from files) rather than hold them."""
+
+    def map(
+        self, stage: Stage[T, R], parts: Sequence[Iterable[T]], batch_size: int
+    ) -> Iterator[R]: ...
+
+
+def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last one shorter)."""
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+class LocalEngine:
+    """The stage in this process, one batch at a time."""
+
+    name = "local"
+    workers = 1
+    distributed = False
+
+    def map(self, stage: Stage[T, R], parts: Sequence[Iterable[T]], batch_size: int) -> Iterator[R]:
+        for part in parts:
+            for batch in batches(part, batch_size):
+                yield from stage(batch)
+
+
+def open_engine(name: str = "local", address: str | None = None) -> Engine:
+    """The engine called ``name``: ``local``, or ``ray`` (on ``address``, else ``RAY_ADDRESS``,
+    else a local Ray with this machine's cores)."""
+    if name == "local":
+        return LocalEngine()
+    if name != "ray":
+        raise ClaimwireError(f"unknown engine {name!r}; expected one of {', '.join(ENGINES)}")
+    try:
+        import ray  # noqa: F401  (only to say clearly that it is missing)
+    except ImportError:
+        raise ClaimwireError(
+            "--engine ray needs Ray: pip install 'claimwire[ray]'", field="engine"
+        ) from None
+    from claimwire.engine.ray_data import RayEngine
+
+    return RayEngine(address)

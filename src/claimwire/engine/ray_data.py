@@ -1,0 +1,191 @@
+"""The Ray engine: a stage as Ray Data ``map_batches`` over a pool of actors.
+
+Each part becomes one read task that iterates it (on a worker: a part that reads files reads
+them there) and cuts it into batches; a batch travels as one pickled row ``(seq, blob)``.
+The stage is sent once to each actor, which keeps it (and the model it loads) for every
+batch. Rows come back in input order (``preserve_order``), checked by their sequence
+numbers, so the results are those of the local engine in the same order. A user error
+(:class:`ClaimwireError`) inside a read or a stage travels back as a row and is raised when
+the driver reaches it, as the local engine would raise it. An actor that dies is restarted
+and its batch retried by Ray Data (``max_restarts``/``max_task_retries``).
+
+Only imported by :func:`claimwire.engine.open_engine`, once Ray is known to be installed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import pyarrow as pa  # type: ignore[import-untyped]
+import ray
+import ray.data
+from ray.data.block import BlockMetadata
+from ray.data.datasource import Datasource, ReadTask
+
+from claimwire.engine import Stage, batches
+from claimwire.errors import ClaimwireError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+BATCHES_PER_BLOCK = 4
+"""Batches per Ray Data block out of a read task: fewer objects, still a steady stream."""
+_SCHEMA = pa.schema([("seq", pa.int64()), ("blob", pa.large_binary()), ("error", pa.bool_())])
+_PART_BITS = 32
+
+
+def _dumps(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _block(rows: list[tuple[int, bytes, bool]]) -> pa.Table:
+    seqs, blobs, errors = zip(*rows, strict=True)
+    return pa.Table.from_arrays(
+        [pa.array(seqs, pa.int64()), pa.array(blobs, pa.large_binary()), pa.array(errors)],
+        schema=_SCHEMA,
+    )
+
+
+def _read(index: int, part: Iterable[Any], batch_size: int) -> Iterator[pa.Table]:
+    rows: list[tuple[int, bytes, bool]] = []
+    seq = index << _PART_BITS
+    try:
+        for batch in batches(part, batch_size):
+            rows.append((seq, _dumps(batch), False))
+            seq += 1
+            if len(rows) == BATCHES_PER_BLOCK:
+                yield _block(rows)
+                rows = []
+    except ClaimwireError as error:
+        rows.append((seq, _dumps(error), True))
+    if rows:
+        yield _block(rows)
+
+
+class _Parts(Datasource):
+    """One read task per part."""
+
+    def __init__(self, parts: Sequence[Iterable[Any]], batch_size: int) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.parts = parts
+        self.batch_size = batch_size
+
+    def estimate_inmemory_data_size(self) -> int | None:
+        return None
+
+    def get_read_tasks(
+        self, parallelism: int, per_task_row_limit: int | None = None, data_context: Any = None
+    ) -> list[ReadTask]:
+        size = self.batch_size
+
+        def task(index: int, part: Iterable[Any]) -> ReadTask:
+            return ReadTask(
+                lambda: _read(index, part, size),
+                BlockMetadata(num_rows=None, size_bytes=None, exec_stats=None, input_files=None),
+                schema=_SCHEMA,
+            )
+
+        return [task(index, part) for index, part in enumerate(self.parts)]
+
+
+class _Apply:
+    """The actor: holds one stage, maps each pickled batch to its pickled results."""
+
+    def __init__(self, stage: Stage[Any, Any]) -> None:
+        self.stage = stage
+
+    def __call__(self, table: pa.Table) -> pa.Table:
+        blobs: list[bytes] = []
+        errors: list[bool] = []
+        for blob, failed in zip(
+            table.column("blob").to_pylist(), table.column("error").to_pylist(), strict=True
+        ):
+            if failed:  # a read error passes through
+                blobs.append(blob)
+                errors.append(True)
+                continue
+            try:
+                blobs.append(_dumps(list(self.stage(pickle.loads(blob)))))
+                errors.append(False)
+            except ClaimwireError as error:
+                blobs.append(_dumps(error))
+                errors.append(True)
+        return pa.Table.from_arrays(
+            [table.column("seq"), pa.array(blobs, pa.large_binary()), pa.array(errors)],
+            schema=_SCHEMA,
+        )
+
+
+def start(address: str | None) -> None:
+    """Join the cluster at ``address`` (or ``RAY_ADDRESS``), else start a local Ray with this
+    machine's cores; quietly, without the dashboard. Does nothing when Ray is already up."""
+    if ray.is_initialized():
+        return
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    options: dict[str, Any] = {
+        "include_dashboard": False,
+        "log_to_driver": False,
+        "logging_level": logging.ERROR,
+    }
+    if address is None:
+        options["num_cpus"] = os.cpu_count() or 1
+    try:
+        ray.init(address=address, **options)
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        raise ClaimwireError(
+            f"could not start or join Ray at {address or 'this machine'}: {error}",
+            field="ray-address",
+        ) from None
+
+
+class RayEngine:
+    """Stages on Ray Data actors, one per CPU of the cluster (or ``workers``)."""
+
+    name = "ray"
+    distributed = True
+
+    def __init__(self, address: str | None = None, workers: int | None = None) -> None:
+        start(address)
+        context = ray.data.DataContext.get_current()
+        context.execution_options.preserve_order = True
+        context.enable_progress_bars = False
+        context.print_on_execution_start = False
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
+        cpus = ray.cluster_resources().get("CPU", 1)  # type: ignore[no-untyped-call]
+        self.workers = workers or max(1, int(cpus))
+
+    def map(self, stage: Stage[T, R], parts: Sequence[Iterable[T]], batch_size: int) -> Iterator[R]:
+        if not parts:
+            return
+        dataset = ray.data.read_datasource(
+            _Parts(parts, batch_size),
+            override_num_blocks=len(parts),
+            num_cpus=0,  # reading is light: it must not hold a core the actors need
+        ).map_batches(
+            _Apply,
+            fn_constructor_args=(stage,),
+            batch_size=1,
+            batch_format="pyarrow",
+            zero_copy_batch=True,
+            concurrency=self.workers,
+            num_cpus=1,
+        )
+        last = -1
+        for table in dataset.iter_batches(batch_size=None, batch_format="pyarrow"):
+            for seq, blob, failed in zip(
+                table.column("seq").to_pylist(),
+                table.column("blob").to_pylist(),
+                table.column("error").to_pylist(),
+                strict=True,
+            ):
+                if seq <= last:  # preserve_order is what makes the output the local one's
+                    raise RuntimeError(f"Ray Data returned batch {seq} after batch {last}")
+                last = seq
+                value = pickle.loads(blob)
+                if failed:
+                    raise value
+                yield from value

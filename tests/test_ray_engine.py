@@ -1,0 +1,195 @@
+"""The Ray engine gives what the local engine gives, byte for byte, on a local Ray of 2 CPUs:
+the same release, the same predictions, the same scores; a worker that dies is replaced and
+its batch redone, nothing lost or written twice; user errors stay one located line."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from benchmarks.synthetic import synthetic_texts
+from claimwire.corpus.release import build_release, open_release
+from claimwire.engine import LocalEngine, open_engine
+from claimwire.errors import ClaimwireError
+from claimwire.model import Document
+from claimwire.systems.base import DocumentOutput, RunContext, run_system
+from claimwire.systems.rules import RulesSystem
+
+from .helpers import REPO, one_error_line
+
+ray = pytest.importorskip("ray")
+
+DOCUMENTS = 300
+
+
+def _raw(root: Path, documents: int = DOCUMENTS) -> Path:
+    """Synthetic releases as text files and as JSONL lines, with a few exact duplicates."""
+    raw = root / "raw"
+    (raw / "wire").mkdir(parents=True)
+    texts = list(synthetic_texts(documents, random.Random(14)))
+    half = documents // 2
+    for i, text in enumerate(texts[:half]):
+        (raw / "wire" / f"release-{i:04d}.txt").write_text(text, encoding="utf-8")
+    lines = [json.dumps({"text": text}, ensure_ascii=False) for text in texts[half:] + texts[:3]]
+    (raw / "feed.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return raw
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[object]:
+    """One local Ray of 2 CPUs for the module, shut down after it."""
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the dying system below
+    try:
+        yield open_engine("ray")
+    finally:
+        ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def built(engine: object, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The same raw inputs built by both engines: (local releases, Ray releases)."""
+    root = tmp_path_factory.mktemp("ray-build")
+    raw = _raw(root)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    try:
+        build_release(raw, root / "local", "0.1.0")
+        build_release(raw, root / "ray", "0.1.0", engine=engine)  # type: ignore[arg-type]
+    finally:
+        mp.undo()
+    return root / "local", root / "ray"
+
+
+def test_local_engine_keeps_parts_and_batches_in_order() -> None:
+    seen: list[list[int]] = []
+
+    def double(batch: list[int]) -> list[int]:
+        seen.append(batch)
+        return [2 * x for x in batch]
+
+    out = list(LocalEngine().map(double, [range(5), [], range(5, 7)], batch_size=2))
+    assert out == [0, 2, 4, 6, 8, 10, 12]
+    assert seen == [[0, 1], [2, 3], [4], [5, 6]]  # batches never span two parts
+
+
+def test_ray_keeps_order_across_parts_and_batches(engine: object) -> None:
+    parts = [range(0, 500), [], range(500, 731)]
+    out = list(engine.map(_square, parts, batch_size=7))  # type: ignore[attr-defined]
+    assert out == [x * x for x in range(731)]
+
+
+def _square(batch: list[int]) -> list[int]:
+    return [x * x for x in batch]
+
+
+def test_ray_builds_the_local_release_byte_for_byte(built: tuple[Path, Path]) -> None:
+    local, ray_built = built
+    files = _files(local)
+    assert files == _files(ray_built)  # MANIFEST.json and the corpus changelog included
+    manifest = json.loads(files["0.1.0/MANIFEST.json"])
+    assert manifest["counts"]["documents"] == DOCUMENTS
+    assert len(manifest["duplicates"]["left_out"]) == 3  # found the same way, in the same order
+    assert manifest["created"] == "2026-01-01T00:00:00Z"  # SOURCE_DATE_EPOCH
+
+
+def test_ray_runs_the_local_predictions_byte_for_byte(
+    built: tuple[Path, Path], engine: object, tmp_path: Path
+) -> None:
+    release = open_release(built[0] / "0.1.0")
+    local = tmp_path / "local.jsonl"
+    run_system(RulesSystem(), RunContext.for_split(release, "all"), local, reproducible=True)
+    remote = tmp_path / "ray.jsonl"
+    context = RunContext.for_split(release, "all", hold=False)
+    assert context.documents == []  # the workers read them from the release
+    run_system(RulesSystem(), context, remote, reproducible=True, engine=engine)  # type: ignore[arg-type]
+    assert local.read_bytes() == remote.read_bytes()
+    assert local.stat().st_size > 0
+    for suffix in (".done", ".meta.json"):
+        assert Path(f"{local}{suffix}").read_bytes() == Path(f"{remote}{suffix}").read_bytes()
+
+
+class _DiesOnce(RulesSystem):
+    """The rules, in a worker process that exits hard in its second batch, once (a marker
+    file says it happened): Ray Data must restart the actor and redo that batch."""
+
+    def __init__(self, marker: Path) -> None:
+        super().__init__()
+        self.marker = marker
+        self.batches = 0
+
+    def annotate(self, documents: Sequence[Document], context: RunContext) -> list[DocumentOutput]:
+        self.batches += 1
+        if self.batches == 2 and not self.marker.exists():
+            self.marker.write_text(str(os.getpid()))
+            os._exit(1)
+        return super().annotate(documents, context)
+
+
+def test_a_killed_worker_is_retried_and_nothing_is_lost_or_duplicated(
+    built: tuple[Path, Path], engine: object, tmp_path: Path
+) -> None:
+    release = open_release(built[0] / "0.1.0")
+    local = tmp_path / "local.jsonl"
+    run_system(RulesSystem(), RunContext.for_split(release, "test"), local, reproducible=True)
+    marker = tmp_path / "died"
+    remote = tmp_path / "ray.jsonl"
+    context = RunContext.for_split(release, "test", hold=False)
+    run_system(_DiesOnce(marker), context, remote, batch_size=4, engine=engine)  # type: ignore[arg-type]
+    assert marker.exists()  # a worker did die
+    assert int(marker.read_text()) != os.getpid()
+    assert local.read_bytes() == remote.read_bytes()
+    done = [line.split("\t")[0] for line in Path(f"{remote}.done").read_text().splitlines()]
+    assert len(done) == len(set(done)) == sum(1 for d in release.documents() if d.split == "test")
+
+
+def test_a_user_error_in_a_worker_is_the_local_one_line_error(
+    engine: object, tmp_path: Path
+) -> None:
+    raw = _raw(tmp_path, 40)
+    feed = raw / "feed.jsonl"
+    lines = feed.read_text(encoding="utf-8").splitlines()
+    lines[6] = json.dumps({"text": 42})
+    feed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    errors = []
+    for name, chosen in (("local", None), ("ray", engine)):
+        with pytest.raises(ClaimwireError) as raised:
+            build_release(raw, tmp_path / name, "0.1.0", engine=chosen)  # type: ignore[arg-type]
+        errors.append(str(raised.value))
+        assert not (tmp_path / name / "0.1.0").exists()
+    assert errors[0] == errors[1]
+    assert errors[0].endswith("feed.jsonl:7: field 'text': expected a non-empty string")
+
+
+def test_without_ray_installed_engine_ray_says_what_to_install(tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    (blocker / "ray.py").write_text("raise ImportError(\"No module named 'ray'\")\n")
+    raw, out = _raw(tmp_path, 3), tmp_path / "out"
+    command = ["corpus", "build", "--version", "0.1.0", "--raw", raw, "--out", out]
+    done = subprocess.run(
+        [sys.executable, "-m", "claimwire", *map(str, command), "--engine", "ray"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": f"{blocker}{os.pathsep}{REPO / 'src'}", "NO_COLOR": "1"},
+        check=False,
+    )
+    assert done.returncode != 0
+    assert one_error_line(done.stderr), done.stderr
+    assert "pip install 'claimwire[ray]'" in done.stderr
+    assert not out.exists()
