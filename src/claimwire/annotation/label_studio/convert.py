@@ -29,6 +29,7 @@ from claimwire.annotation.label_studio.config import (
     parse_stance_choice,
 )
 from claimwire.annotation.schema import Attribute, Schema
+from claimwire.errors import shown
 from claimwire.model import Annotation, Document, Quote, Relation
 
 Result = dict[str, Any]
@@ -190,13 +191,16 @@ class Converted:
 
 
 def _typed(attribute: Attribute, value: Any) -> Any:
-    if attribute.type == "boolean":
+    """A Label Studio value typed by the schema; left as it came when it cannot be, so
+    :meth:`Attribute.problem` names what was expected."""
+    if attribute.type == "boolean" and str(value).lower() in ("true", "false"):
         return str(value).lower() == "true"
-    if attribute.type == "decimal":
+    if attribute.type == "decimal" and not isinstance(value, bool):
         try:
-            return format(Decimal(str(value)).normalize(), "f")
+            number = Decimal(str(value))
         except InvalidOperation:
-            return str(value)
+            return value
+        return format(number.normalize(), "f") if number.is_finite() else value
     return value
 
 
@@ -207,6 +211,30 @@ def _payload(result: Result) -> Any:
             item = value[key]
             return item[0] if isinstance(item, list) and len(item) == 1 else item
     return None
+
+
+def _attribute(
+    attribute: Attribute, result: Result, where: str, problems: list[str]
+) -> tuple[bool, Any]:
+    """``(True, value)`` for a value the schema accepts; else the problem is reported
+    (the attribute is left out) and ``(False, None)``."""
+    value = _typed(attribute, _payload(result))
+    problem = attribute.problem(value)
+    if attribute.type == "decimal" and problem is None and not isinstance(value, str):
+        problem = "expected a number"
+    if problem is None:
+        return True, value
+    problems.append(
+        f"{where}{result.get('from_name')}: value {shown(value)}: {problem}; attribute left out"
+    )
+    return False, None
+
+
+def _not_read(result: Result, where: str, why: str) -> str:
+    return (
+        f"{where}result {result.get('id')!r} (control {shown(result.get('from_name'))}, "
+        f"type {shown(result.get('type'))}): {why}; skipped"
+    )
 
 
 def from_results(
@@ -225,12 +253,27 @@ def from_results(
     extras: dict[str, list[Result]] = defaultdict(list)
     document_level: list[Result] = []
     links: list[Result] = []
+    foreign: set[str] = set()  # regions of another span control: reported once, with theirs
     for result in results:
-        if result.get("type") == "relation":
+        if not isinstance(result, dict) or (
+            result.get("type") != "relation" and not isinstance(result.get("value"), dict)
+        ):
+            out.problems.append(f"{where}result {shown(result)}: expected a Label Studio result")
+        elif result.get("type") == "relation":
             links.append(result)
         elif result.get("from_name") == LABELS:
             regions[str(result.get("id"))] = result
-        elif "start" in result.get("value", {}):
+        elif result.get("type") == "labels":
+            foreign.add(str(result.get("id")))
+            out.problems.append(
+                _not_read(
+                    result,
+                    where,
+                    f"span labels are read from the control {LABELS!r} of the configs "
+                    "`annotate config` writes",
+                )
+            )
+        elif "start" in result["value"]:
             extras[str(result.get("id"))].append(result)
         else:
             document_level.append(result)
@@ -239,9 +282,14 @@ def from_results(
         value = region.get("value", {})
         start, end, labels = value.get("start"), value.get("end"), value.get("labels") or []
         label = str(labels[0]) if labels else ""
-        if label not in schema.labels or not isinstance(start, int) or not isinstance(end, int):
+        if (
+            label not in schema.labels
+            or not all(isinstance(x, int) and not isinstance(x, bool) for x in (start, end))
+            or len(labels) != 1
+        ):
             out.problems.append(
-                f"{where}region {rid}: unknown label {label!r} or missing offsets; skipped"
+                f"{where}region {rid}: expected one label of the schema and integer offsets, "
+                f"got labels {shown(labels)}, start {shown(start)}, end {shown(end)}; skipped"
             )
             continue
         expected = document.text[start:end] if 0 <= start < end <= len(document.text) else None
@@ -256,7 +304,13 @@ def from_results(
             owner, _, name = str(extra.get("from_name")).partition(SEP)
             attribute = schema.attribute(label, name) if owner == label else None
             if attribute is not None:
-                attributes[name] = _typed(attribute, _payload(extra))
+                kept, typed = _attribute(attribute, extra, f"{where}region {rid} ", out.problems)
+                if kept:
+                    attributes[name] = typed
+            elif not (owner == "SOURCE" == label and name.partition(SEP)[0] == "stance"):
+                out.problems.append(
+                    _not_read(extra, f"{where}region {rid} ({label}) ", "not an attribute of it")
+                )
         ann_id = f"{document.id}:{author}-{rid}"
         ids[rid] = ann_id
         out.annotations.append(
@@ -272,7 +326,12 @@ def from_results(
                 author,
             )
         )
-    out.annotations += _document_items(document, document_level, extras, ids, schema, author)
+    for rid, group in extras.items():
+        if rid not in regions and rid not in foreign:
+            out.problems += [_not_read(extra, where, "it belongs to no region") for extra in group]
+    out.annotations += _document_items(
+        document, document_level, extras, ids, schema, author, where, out.problems
+    )
     judged = {a.attributes.get("target") for a in out.annotations if a.label == STANCE_LABEL}
     out.annotations += [dataclasses.replace(t, author=author) for t in targets if t.id in judged]
     out.relations = _relations(document, links, ids, author, out.problems, where, schema)
@@ -316,18 +375,25 @@ def _document_items(
     ids: dict[str, str],
     schema: Schema,
     author: str,
+    where: str,
+    problems: list[str],
 ) -> list[Annotation]:
     items: list[Annotation] = []
     grouped: dict[str, dict[str, Any]] = defaultdict(dict)
     for result in results:
         owner, _, rest = str(result.get("from_name")).partition(SEP)
         name, _, legacy = rest.partition(SEP)
+        attribute = schema.attribute(owner, name)
         if owner == ISSUER and name == "stance":
-            items += _stances(document, ISSUER, "issuer", result, author, legacy)
-        elif owner in schema.labels and schema.attribute(owner, name) is not None:
-            attribute = schema.attribute(owner, name)
-            assert attribute is not None
-            grouped[owner][name] = _typed(attribute, _payload(result))
+            items += _stances(
+                document, ISSUER, "issuer", result, author, schema, legacy, where, problems
+            )
+        elif attribute is not None and not schema.labels[owner].is_span:
+            kept, typed = _attribute(attribute, result, where, problems)
+            if kept:
+                grouped[owner][name] = typed
+        else:
+            problems.append(_not_read(result, where, "no document-level control of the schema"))
     for owner, attributes in grouped.items():
         items.append(
             Annotation(
@@ -344,18 +410,37 @@ def _document_items(
             owner, _, rest = str(extra.get("from_name")).partition(SEP)
             name, _, legacy = rest.partition(SEP)
             if owner == "SOURCE" and name == "stance" and rid in ids:
-                items += _stances(document, ids[rid], rid, extra, author, legacy)
+                items += _stances(
+                    document, ids[rid], rid, extra, author, schema, legacy, where, problems
+                )
     return items
 
 
 def _stances(
-    document: Document, holder: str, key: str, result: Result, author: str, legacy: str = ""
+    document: Document,
+    holder: str,
+    key: str,
+    result: Result,
+    author: str,
+    schema: Schema,
+    legacy: str,
+    where: str,
+    problems: list[str],
 ) -> list[Annotation]:
     """The STANCE items of one holder's result: ``<target id>=<stance>`` choices, or the
-    one stance of a per-target control (``legacy``: that target)."""
+    one stance of a per-target control (``legacy``: that target). A choice whose stance the
+    schema does not know, or that names no target, is reported and left out."""
     items = []
-    for choice in result.get("value", {}).get("choices") or []:
+    values = schema.attribute(STANCE_LABEL, "stance")
+    choices = result.get("value", {}).get("choices") or []
+    for choice in choices if isinstance(choices, list) else [choices]:
         target, stance = (legacy, str(choice)) if legacy else parse_stance_choice(str(choice))
+        problem = "names no target" if not target else values and values.problem(stance)
+        if problem:
+            problems.append(
+                f"{where}{result.get('from_name')}: choice {shown(choice)}: {problem}; left out"
+            )
+            continue
         local = target.rpartition(":")[2]
         items.append(
             Annotation(
