@@ -145,3 +145,19 @@ def test_pull_counts_what_it_could_not_read(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "0 problems" not in done.stdout and "problems" in done.stdout
     assert "control 'label'" in done.stderr
+
+
+def test_a_json_min_span_control_of_another_name_is_a_reported_loss() -> None:
+    from claimwire.formats.label_studio_min import from_json_min
+
+    min_export = json.loads(
+        (Path(__file__).parent / "data" / "formats" / "label_studio_json_min.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    for task in min_export:
+        task["labels"] = task.pop("label")  # Label Studio's default span control
+    documents = {d.id: d for d in open_release(REPO / "corpus" / "releases" / "1.0.0").documents()}
+    schema = load_schema(REPO / "corpus" / "releases" / "1.0.0" / "schema.yaml")
+    _, losses = from_json_min(min_export, documents, schema, "min")
+    assert [loss.kind for loss in losses].count("unknown-control") == len(min_export)

@@ -70,7 +70,18 @@ def results_of(
         )
     for key, raw in task.items():
         owner, separator, _ = key.partition(SEP)
-        if key in META_KEYS or key == LABELS or not separator:
+        if key in META_KEYS or key == LABELS:
+            continue
+        if not separator:  # a data field of the task, or the span control of another config
+            if raw and all(isinstance(v, Mapping) and "labels" in v for v in _values(raw)):
+                losses.append(
+                    Loss(
+                        "unknown-control",
+                        where,
+                        f"{key}: span labels are read from the control {LABELS!r} of the "
+                        "configs `annotate config` writes",
+                    )
+                )
             continue
         spec = schema.labels.get(owner)
         if spec is None or not spec.is_span:  # document-level controls: one bare value
