@@ -17,6 +17,7 @@ from typing import Any, BinaryIO, TextIO, TypeVar
 import jsonlines
 import msgspec
 
+from claimwire import strict_json
 from claimwire.errors import ClaimwireError, RecordError
 from claimwire.files import atomic_writer
 
@@ -270,18 +271,27 @@ def _numbered_lines(first: int, chunk: bytes) -> Iterator[tuple[int, bytes]]:
             yield lineno, line
 
 
+def loads_object(line: str | bytes) -> dict[str, Any]:
+    """One JSON object (a JSONL line): not JSON, not an object or a key named twice in any
+    of its objects is a :class:`ClaimwireError` (the caller locates it)."""
+    try:
+        obj = strict_json.loads(line)
+    except UnicodeDecodeError as error:
+        raise ClaimwireError(f"not valid UTF-8: {error.reason}") from None
+    except strict_json.DuplicateKeyError as error:
+        raise ClaimwireError(str(error), field=error.key) from None
+    except json.JSONDecodeError as error:
+        raise ClaimwireError(f"not valid JSON: {error}") from None
+    if not isinstance(obj, dict):
+        raise ClaimwireError(f"expected a JSON object, got {type(obj).__name__}")
+    return obj
+
+
 def _json_object(path: Path, lineno: int, line: bytes) -> dict[str, Any]:
     try:
-        obj = json.loads(line)
-    except UnicodeDecodeError as error:
-        raise ClaimwireError(f"not valid UTF-8: {error.reason}", file=path, line=lineno) from None
-    except json.JSONDecodeError as error:
-        raise ClaimwireError(f"not valid JSON: {error}", file=path, line=lineno) from None
-    if not isinstance(obj, dict):
-        raise ClaimwireError(
-            f"expected a JSON object, got {type(obj).__name__}", file=path, line=lineno
-        )
-    return obj
+        return loads_object(line)
+    except ClaimwireError as error:
+        raise error.located(file=path, line=lineno) from None
 
 
 def iter_json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

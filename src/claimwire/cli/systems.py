@@ -35,6 +35,12 @@ def run(
         None, help="Prediction file to write (JSONL); re-runs resume it."
     ),
     option: list[str] = typer.Option([], "--option", "-o", help="System option KEY=VALUE."),
+    env: list[str] = typer.Option(
+        [],
+        "--env",
+        help="An environment variable the command system's program may see (repeatable); "
+        "it gets only PATH, HOME, the locale and the temporary folder otherwise.",
+    ),
     batch_size: int = typer.Option(32, min=1, help="Documents per batch."),
     list_systems: bool = typer.Option(
         False, "--list", help="List the registered systems and exit."
@@ -61,7 +67,12 @@ def run(
     runner = open_engine(engine, ray_address)
     hold = not runner.distributed  # else the workers read the documents
     context = RunContext.for_split(open_release(chosen_release(release)), split, hold)
-    instance = load_system(system, _options(option))
+    options = _options(option)
+    if env:
+        if system != "command":
+            raise ClaimwireError(f"--env is for the command system, not {system}")
+        options["env"] = ",".join([*filter(None, options.get("env", "").split(",")), *env])
+    instance = load_system(system, options)
     with progress_bar() as bar:
         task = bar.add_task(f"{system}", total=context.size(), detail="")
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from claimwire import __version__
+from claimwire import __version__, strict_json
 from claimwire.corpus.changes import (
     AnnotationChanges,
     DocumentChanges,
@@ -151,13 +151,17 @@ def read_manifest(path: Path) -> dict[str, Any]:
     if not path.is_dir():
         raise ClaimwireError("release folder not found", file=path)
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = strict_json.loads(manifest_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ClaimwireError("no MANIFEST.json: not a release folder", file=path) from None
     except json.JSONDecodeError as error:
         raise ClaimwireError(
             f"not valid JSON: {error.msg}", file=manifest_path, line=error.lineno
         ) from None
+    except strict_json.DuplicateKeyError as error:
+        raise ClaimwireError(str(error), file=manifest_path, field=error.key) from None
+    except UnicodeDecodeError as error:
+        raise ClaimwireError(f"not valid UTF-8: {error.reason}", file=manifest_path) from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
         raise ClaimwireError("expected an object with a 'files' table", file=manifest_path)
     return manifest

@@ -12,7 +12,6 @@ Each problem is data (:class:`Problem`); problems are collected, not raised, and
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -20,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from claimwire import strict_json
 from claimwire.corpus.identity import HASH_CHARS, SPLIT_NAMES
 from claimwire.corpus.release import (
     ANNOTATIONS,
@@ -221,9 +221,11 @@ class ReleaseValidator:
             self._add("missing-file", "MANIFEST.json is missing", file=MANIFEST)
             return False
         try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            self._add("manifest-invalid", f"not valid JSON: {error}", file=MANIFEST)
+            manifest = strict_json.loads(manifest_path.read_text(encoding="utf-8"))
+        except ValueError as error:  # not JSON, not UTF-8, a key named twice
+            duplicate = isinstance(error, strict_json.DuplicateKeyError)
+            said = str(error) if duplicate else f"not valid JSON: {error}"
+            self._add("manifest-invalid", said, file=MANIFEST)
             return False
         missing = [
             k

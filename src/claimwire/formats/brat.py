@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from claimwire import strict_json
 from claimwire.annotation.schema import Attribute, Schema
 from claimwire.formats.base import (
     Imported,
@@ -286,8 +287,8 @@ class _Reader:
 
     def note(self, lineno: int, body: str) -> dict[str, Any]:
         try:
-            payload = json.loads(body)
-        except json.JSONDecodeError:
+            payload = strict_json.loads(body)
+        except ValueError:
             payload = None
         if not isinstance(payload, dict):
             self.out.losses.append(Loss("note", self.located(lineno), body[:80]))

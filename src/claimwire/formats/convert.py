@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from claimwire import strict_json
 from claimwire.annotation.schema import Schema
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import AnnotationSet, check_rows
@@ -137,15 +138,37 @@ def _write_json_min(
 def read_json_export(path: Path) -> list[Any]:
     """A Label Studio export file (a JSON list), or a located error."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        data = strict_json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
         raise ClaimwireError(f"not a Label Studio JSON export: {error}", file=path) from None
     if not isinstance(data, list):
         raise ClaimwireError(
             f"not a Label Studio JSON export: expected a list of tasks, got {type(data).__name__}",
             file=path,
         )
+    for number, task in enumerate(data, start=1):
+        problem = _task_shape(task)
+        if problem:
+            raise ClaimwireError(
+                f"not a Label Studio JSON export: task {number}: {problem}", file=path
+            )
     return data
+
+
+def _task_shape(task: Any) -> str | None:
+    """What is wrong with the shape of one exported task (full or JSON-MIN), or None."""
+    if not isinstance(task, dict):
+        return f"expected an object, got {type(task).__name__}"
+    if not isinstance(task.get("data", {}), dict):
+        return f"'data' must be an object, got {type(task['data']).__name__}"
+    for key in ("annotations", "predictions"):
+        items = task.get(key, [])
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            return f"'{key}' must be a list of objects"
+        for item in items:
+            if not isinstance(item.get("result", []), list):
+                return f"'{key}[].result' must be a list of results"
+    return None
 
 
 def _read_brat(

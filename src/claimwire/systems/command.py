@@ -4,20 +4,74 @@ The program reads documents as JSONL on standard input (one ``Document`` record 
 ``id``, ``text``, ``lang``, ``meta``, ``paragraphs``, ``sentences``) and writes annotation
 and relation records as JSONL on standard output. Its output goes through the format
 checker before anything is scored. Options: ``cmd`` (the command line, required),
-``timeout`` (seconds per batch, default 600).
+``timeout`` (seconds per batch, default 600), ``env`` (comma-separated names of environment
+variables the program may see; ``run --env NAME`` adds one).
+
+The program runs with a minimal environment (:data:`BASE_ENV`: ``PATH``, ``HOME``, the
+locale, the temporary folder) plus only the variables ``env`` names: a token such as
+``LABEL_STUDIO_API_KEY`` or ``HF_TOKEN`` never reaches it unless named. A record for a
+document that is not in the batch, or a line that is not a record, is a located error.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
+import re
 import shlex
 import subprocess
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from claimwire.errors import ClaimwireError, RecordError
-from claimwire.model import Annotation, Document, Relation
+from claimwire.errors import ClaimwireError, RecordError, shown
+from claimwire.model import Annotation, Document, Relation, loads_object
+from claimwire.redact import redact
 from claimwire.systems.base import DocumentOutput, RunContext
+
+BASE_ENV = (
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "LANGUAGE",
+    "TZ",
+    "TMPDIR",
+    "TMP",
+    "TEMP",
+    "SYSTEMROOT",
+    "SYSTEMDRIVE",
+    "WINDIR",
+    "COMSPEC",
+    "PATHEXT",
+)
+"""What every external program gets, with the ``LC_*`` locale variables."""
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def environment_names(option: str) -> tuple[str, ...]:
+    """The names of ``env=A,B``, each checked."""
+    names = tuple(name.strip() for name in option.split(",") if name.strip())
+    for name in names:
+        if not _ENV_NAME.fullmatch(name):
+            raise ClaimwireError(
+                f"--env {shown(name)}: expected an environment variable name (letters, digits, _)"
+            )
+    return names
+
+
+def program_environment(
+    names: Sequence[str], environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """:data:`BASE_ENV` and ``LC_*`` from ``environ`` (default ``os.environ``), plus
+    ``names``; a named variable that is not set is an error."""
+    source = os.environ if environ is None else environ
+    kept = {k: v for k, v in source.items() if k in BASE_ENV or k.startswith("LC_")}
+    missing = [name for name in names if name not in source]
+    if missing:
+        raise ClaimwireError(f"--env {', '.join(missing)}: not set in this environment")
+    return kept | {name: source[name] for name in names}
 
 
 class CommandSystem:
@@ -25,51 +79,83 @@ class CommandSystem:
     version = "1.0"
     tasks = ("claims", "attribution", "statistics", "stance")
 
-    known_options: tuple[str, ...] = ("cmd", "timeout")
+    known_options: tuple[str, ...] = ("cmd", "timeout", "env")
 
     def __init__(self, **options: str) -> None:
         if not options.get("cmd"):
             raise ClaimwireError('the command system needs an option cmd="PROGRAM ARGS"')
         self.options = dict(options)
-        self.argv = shlex.split(options["cmd"])
-        self.timeout = float(options.get("timeout", 600))
+        try:
+            self.argv = shlex.split(options["cmd"])
+        except ValueError as error:
+            raise ClaimwireError(
+                f"option cmd {shown(options['cmd'])}: not a command line ({error})"
+            ) from None
+        if not self.argv:
+            raise ClaimwireError('the command system needs an option cmd="PROGRAM ARGS"')
+        try:
+            self.timeout = float(options.get("timeout", 600))
+        except ValueError:
+            self.timeout = math.nan
+        if not 0 < self.timeout <= 7 * 24 * 3600:
+            raise ClaimwireError(
+                f"option timeout {shown(options.get('timeout'))}: expected seconds, "
+                "a number above 0 and at most a week"
+            )
+        self.env = environment_names(options.get("env", ""))
 
     def annotate(self, documents: Sequence[Document], context: RunContext) -> list[DocumentOutput]:
         payload = "".join(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in documents)
+        environment = program_environment(self.env)
         try:
             done = subprocess.run(
                 self.argv,
                 input=payload,
                 capture_output=True,
                 text=True,
+                errors="replace",
                 timeout=self.timeout,
                 check=False,
+                env=environment,
             )
         except FileNotFoundError:
             raise ClaimwireError(f"command not found: {self.argv[0]}") from None
+        except PermissionError:
+            raise ClaimwireError(f"command not executable: {self.argv[0]}") from None
         except subprocess.TimeoutExpired:
             raise ClaimwireError(
                 f"command timed out after {self.timeout:.0f} s: {self.argv[0]}"
             ) from None
         if done.returncode != 0:
-            raise ClaimwireError(
-                f"command exited with {done.returncode}: {done.stderr.strip()[-500:]}"
-            )
+            said = redact(done.stderr.strip()[-500:], environment.values())
+            raise ClaimwireError(f"command exited with {done.returncode}: {said}")
+        batch = {d.id for d in documents}
         annotations: dict[str, list[Annotation]] = defaultdict(list)
         relations: dict[str, list[Relation]] = defaultdict(list)
+        where = f"<{self.argv[0]} stdout>"
         for lineno, line in enumerate(done.stdout.splitlines(), start=1):
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                record = loads_object(line)
                 if "head" in record or "tail" in record:
                     relation = Relation.from_dict(record)
-                    relations[relation.doc_id].append(relation)
+                    doc_id = relation.doc_id
+                    relations[doc_id].append(relation)
                 else:
                     annotation = Annotation.from_dict(record)
-                    annotations[annotation.doc_id].append(annotation)
-            except (json.JSONDecodeError, RecordError) as error:
+                    doc_id = annotation.doc_id
+                    annotations[doc_id].append(annotation)
+            except (ClaimwireError, RecordError) as error:
                 raise ClaimwireError(
-                    f"bad output line: {error}", file=f"<{self.argv[0]} stdout>", line=lineno
+                    f"bad output line: {error.message}", file=where, line=lineno, field=error.field
                 ) from None
+            if doc_id not in batch:
+                raise ClaimwireError(
+                    f"a record for document {shown(doc_id)}, which is not among the "
+                    f"{len(batch)} documents the program was given",
+                    file=where,
+                    line=lineno,
+                    field="doc_id",
+                )
         return [DocumentOutput(d.id, annotations[d.id], relations[d.id]) for d in documents]
