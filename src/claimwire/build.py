@@ -21,8 +21,11 @@ from claimwire.corpus.release import (
     build_release,
 )
 from claimwire.engine import Engine
+from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import load_annotation_set
+from claimwire.eval.tasks import load_task
 from claimwire.model import Annotation, Document, Relation
+from claimwire.project import find_project
 
 
 def is_annotation_set(path: Path) -> bool:
@@ -48,6 +51,22 @@ def gold_source(gold: Path, schema: Schema) -> GoldSource:
     return resolved
 
 
+def task_files(tasks: Path | None, schema: Schema) -> list[Path]:
+    """The task definitions a release ships: ``tasks`` (a folder), else the project's task
+    folder when it exists; each is checked against ``schema`` first (a located error)."""
+    if tasks is None:
+        project = find_project()
+        tasks = project.tasks if project is not None and project.tasks.is_dir() else None
+    if tasks is None:
+        return []
+    if not tasks.is_dir():
+        raise ClaimwireError("expected a folder of task definitions (*.yaml)", file=tasks)
+    files = sorted(tasks.glob("*.yaml"))
+    for path in files:
+        load_task(path, schema)
+    return files
+
+
 def _staged_problems(path: Path) -> list[str]:
     return [str(problem) for problem in validate_release(path, staged=True)]
 
@@ -64,11 +83,14 @@ def build(
     progress: ProgressCallback | None = None,
     sharding: Sharding | None = None,
     engine: Engine | None = None,
+    tasks: Path | None = None,
 ) -> BuildReport:
     """Build ``releases/version`` from ``raw``, shipping the schema (``schema``, else the
-    default one when it exists) and validating the staged release with it."""
+    default one when it exists) and the task definitions (:func:`task_files`), and validating
+    the staged release with them."""
     schema_path = schema or default_schema_path()
     rules = load_schema(schema_path) if schema or gold or schema_path.exists() else None
+    shipped = task_files(tasks, rules) if rules is not None else []
     return build_release(
         raw,
         releases,
@@ -83,4 +105,5 @@ def build(
         near_duplicates=near_duplicates,
         sharding=sharding,
         engine=engine,
+        task_files=shipped,
     )

@@ -7,7 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from claimwire.annotation.schema import Schema, load_schema
-from claimwire.corpus.release import DIGEST, MANIFEST, SCHEMA, open_release, read_manifest
+from claimwire.corpus.release import (
+    DIGEST,
+    MANIFEST,
+    SCHEMA,
+    TASKS,
+    open_release,
+    read_manifest,
+)
 from claimwire.corpus.validate import MAX_LEVEL, Problem, SchemaCheck, validate_release
 from claimwire.errors import ClaimwireError
 from claimwire.model import Annotation, Relation
@@ -55,17 +62,36 @@ def _summary_problems(path: Path, schema: Schema) -> list[Problem]:
     return [Problem(1, "manifest-mismatch", message, MANIFEST)]
 
 
+def _task_problems(path: Path, schema: Schema) -> list[Problem]:
+    """Each task definition the release carries (listed ``tasks/*.yaml``), loaded against
+    the release's schema: what ``eval score`` on this release would use."""
+    from claimwire.eval.tasks import load_task
+
+    problems = []
+    for name in read_manifest(path)["files"]:
+        if name.startswith(f"{TASKS}/"):
+            try:
+                load_task(path / name, schema)
+            except ClaimwireError as error:
+                message = f"{error.field}: {error.message}" if error.field else error.message
+                problems.append(Problem(4, "bad-task", message, name, error.line))
+    return problems
+
+
 def validate(
     path: Path, max_level: int = MAX_LEVEL, warnings: bool = False, *, staged: bool = False
 ) -> list[Problem]:
     """Validate a release at every level, level 4 against the release's own schema; the
-    manifest's gold summary is recomputed with that schema."""
+    manifest's gold summary is recomputed with that schema, and the task definitions the
+    release carries are loaded with it."""
     schema = release_schema(path) if max_level >= 4 else None
     problems = validate_release(
         path, max_level, schema_check(schema) if schema else None, warnings, staged=staged
     )
-    if schema is not None and not any(p.level == 1 for p in problems):
-        problems += _summary_problems(path, schema)
+    if max_level >= 4 and not any(p.level == 1 for p in problems):
+        if schema is not None:
+            problems += _summary_problems(path, schema)
+        problems += _task_problems(path, schema or load_schema())
     return problems
 
 

@@ -76,6 +76,11 @@ def build(
         None,
         help="Annotation schema to check gold with and ship [default: annotation/schema.yaml].",
     ),
+    tasks: Path | None = typer.Option(
+        None,
+        help="Folder of task definitions (*.yaml) to ship in the release's tasks/ "
+        "[default: the project's eval/tasks, when it exists].",
+    ),
     near_duplicates: float = typer.Option(
         DEFAULT_THRESHOLD,
         min=0.01,
@@ -117,6 +122,7 @@ def build(
             parent=parent,
             gold=gold,
             schema=schema,
+            tasks=tasks,
             near_duplicates=near_duplicates,
             progress=on_progress,
             sharding=Sharding(shard_records, compress),

@@ -41,6 +41,7 @@ from claimwire.model import (
     read_records,
     write_records,
 )
+from claimwire.names import child
 
 DOCUMENTS = "documents.jsonl"
 ANNOTATIONS = "annotations.jsonl"
@@ -48,6 +49,8 @@ RELATIONS = "relations.jsonl"
 MANIFEST = "MANIFEST.json"
 CHANGES = "CHANGES.md"
 SCHEMA = "schema.yaml"
+TASKS = "tasks"
+"""Folder of a release's own task definitions, listed in the manifest as ``tasks/NAME.yaml``."""
 DIGEST = "manifest_sha256"  # the manifest's own digest (releases built before it lack one)
 DATA_FILES = (DOCUMENTS, ANNOTATIONS, RELATIONS, CHANGES)
 RECORD_FILES = (DOCUMENTS, ANNOTATIONS, RELATIONS)
@@ -173,6 +176,23 @@ def manifest_digest(manifest: dict[str, Any]) -> str:
     return sha256(json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
 
 
+def is_release_file_name(name: str) -> bool:
+    """A name a manifest may list: a plain file name, or ``tasks/NAME.yaml``."""
+    folder, _, base = name.rpartition("/")
+    if folder not in ("", TASKS) or (folder and not base.endswith(".yaml")):
+        return False
+    return bool(base) and not base.startswith(".") and base not in ("..", MANIFEST)
+
+
+def _present_files(path: Path) -> Iterator[str]:
+    """Every entry of a release folder by its manifest name (``tasks/`` looked into)."""
+    for entry in sorted(path.iterdir()):
+        if entry.name == TASKS and entry.is_dir() and not entry.is_symlink():
+            yield from (f"{TASKS}/{child.name}" for child in sorted(entry.iterdir()))
+        elif entry.name != MANIFEST:
+            yield entry.name
+
+
 def checksum_problems(path: Path, manifest: dict[str, Any]) -> list[tuple[str, str, str]]:
     """``(file, code, problem)`` for a manifest whose digest does not match, every data file
     that is missing or differs from the manifest, and every file the manifest does not list."""
@@ -187,7 +207,15 @@ def checksum_problems(path: Path, manifest: dict[str, Any]) -> list[tuple[str, s
     for name in (*required, *listed):
         entry = manifest["files"].get(name)
         file_path = path / name
-        if not isinstance(entry, dict):
+        if not is_release_file_name(name):
+            problems.append(
+                (
+                    MANIFEST,
+                    "manifest-invalid",
+                    f"lists {name!r}: a release file is a plain name or tasks/NAME.yaml",
+                )
+            )
+        elif not isinstance(entry, dict):
             problems.append((name, "missing-file", "not listed in MANIFEST.json"))
         elif not file_path.is_file():
             problems.append((name, "missing-file", "missing"))
@@ -199,8 +227,8 @@ def checksum_problems(path: Path, manifest: dict[str, Any]) -> list[tuple[str, s
                     "sha256 differs from MANIFEST.json: the file was modified",
                 )
             )
-    for extra in sorted(p.name for p in path.iterdir()):
-        if extra != MANIFEST and extra not in manifest["files"]:
+    for extra in _present_files(path):
+        if extra not in manifest["files"]:
             problems.append(
                 (
                     extra,
@@ -469,6 +497,19 @@ def _removed_on_failure(paths: list[Path]) -> Iterator[None]:
         raise
 
 
+def _copy_tasks(task_files: Sequence[Path], staging: Path) -> list[str]:
+    """Copy task definitions into ``staging/tasks/``; their manifest names, in order."""
+    names = []
+    for task_file in sorted(task_files, key=lambda p: p.name):
+        name = f"{TASKS}/{task_file.name}"
+        if not is_release_file_name(name):
+            raise ClaimwireError("a task file's name must end in .yaml", file=task_file)
+        (staging / TASKS).mkdir(exist_ok=True)
+        shutil.copyfile(task_file, child(staging / TASKS, task_file.name, what="task file"))
+        names.append(name)
+    return names
+
+
 def build_release(
     raw_dir: Path,
     releases_dir: Path,
@@ -485,18 +526,20 @@ def build_release(
     near_duplicates: float = DEFAULT_THRESHOLD,
     sharding: Sharding | None = None,
     engine: Engine | None = None,
+    task_files: Sequence[Path] = (),
 ) -> BuildReport:
     """Build ``releases_dir/version`` from ``raw_dir``, atomically.
 
     Gold is either resolved afresh by ``gold`` (called with the new documents) or carried
     over from ``parent`` and re-anchored where a document's text changed. ``schema_file`` is
-    copied into the release; ``summarize`` adds a ``gold_summary`` to the manifest;
-    ``validate`` (folder) → problems runs on the staged release, and any
-    problem aborts the build with nothing written. A document whose normalized text is that of
-    one already ingested, or whose word-shingle Jaccard similarity with one reaches
-    ``near_duplicates``, is left out and listed in the changelog and the manifest. Record files
-    past ``sharding.records`` records are written as shards (:class:`Sharding`). ``engine``
-    runs the per-document stages (:class:`BuildDocuments`); the release is the same either way.
+    copied into the release, ``task_files`` into its ``tasks/`` folder; ``summarize`` adds a
+    ``gold_summary`` to the manifest; ``validate`` (folder) → problems runs on the staged
+    release, and any problem aborts the build with nothing written. A document whose
+    normalized text is that of one already ingested, or whose word-shingle Jaccard similarity
+    with one reaches ``near_duplicates``, is left out and listed in the changelog and the
+    manifest. Record files past ``sharding.records`` records are written as shards
+    (:class:`Sharding`). ``engine`` runs the per-document stages (:class:`BuildDocuments`); the
+    release is the same either way.
     """
     sharding = sharding or Sharding()
     parse_version(version)
@@ -547,6 +590,7 @@ def build_release(
         if schema_file is not None:
             shutil.copyfile(schema_file, staging / SCHEMA)
             release_files.append(SCHEMA)
+        release_files += _copy_tasks(task_files, staging)
         created = build_time().isoformat().replace("+00:00", "Z")
         totals = {
             "documents": counter.documents,

@@ -67,6 +67,7 @@ CODES: dict[str, tuple[int, str]] = {
     "uncovered-text": (3, "text outside every segment is not white space"),
     "sentence-outside-paragraph": (3, "a sentence crosses a paragraph boundary"),
     "span-not-on-word-boundary": (4, "a span starts or ends inside a word (a warning)"),
+    "bad-task": (4, "a task definition the release carries does not load against its schema"),
     "parent-not-found": (5, "the parent release named in the manifest does not exist"),
     "version-not-newer": (5, "the release's version is not newer than its parent's"),
     "annotation-unaccounted": (
