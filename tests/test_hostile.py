@@ -95,6 +95,17 @@ def _cut_manifest(tmp: Path, command: str) -> list[Path]:
     return [RELEASE, copy] if command == "diff" else [copy]
 
 
+def _linked(tmp: Path, name: str, target: str) -> Path:
+    """A copy of the seed's raw folder with a symbolic link ``name`` → ``target``; two
+    links naming each other when ``target`` is a bare name ending in .txt (a loop)."""
+    raw = tmp / "raw"
+    shutil.copytree(SEED_RAW, raw)
+    (raw / name).symlink_to(target)
+    if target.endswith(".txt") and target.startswith("l"):
+        (raw / target).symlink_to(name)
+    return raw
+
+
 def _first_doc() -> str:
     return str(json.loads(_gold_lines()[0])["doc_id"])
 
@@ -255,6 +266,18 @@ CASES = [
     ),
     Case("pull: a list of numbers", lambda t: _pull_file(t, [1, 2]), "task 1"),
     Case("pull: data is a number", lambda t: _pull_file(t, [{"id": 1, "data": 5}]), "data"),
+    # symbolic links that would leave inputs out in silence
+    Case("raw: a symbolic link loop", lambda t: _build(t, _linked(t, "l1.txt", "l2.txt")), "loops"),
+    Case(
+        "raw: a symbolic link to nothing",
+        lambda t: _build(t, _linked(t, "gone.txt", "missing.txt")),
+        "points to nothing",
+    ),
+    Case(
+        "raw: a symbolic link to a folder outside",
+        lambda t: _build(t, _linked(t, "more", str((t / "elsewhere").mkdir() or t / "elsewhere"))),
+        "not followed",
+    ),
     # a key named twice: readers disagree on which value counts
     Case(
         "duplicate key: raw JSONL",

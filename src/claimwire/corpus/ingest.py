@@ -8,6 +8,8 @@ what is read from the text.
 from __future__ import annotations
 
 import datetime
+import errno
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -54,15 +56,41 @@ class RawDocument:
 
 
 def raw_files(raw_dir: Path) -> list[Path]:
-    """The input files under ``raw_dir`` that ingest reads, in a stable order."""
+    """The input files under ``raw_dir`` that ingest reads, in a stable order. A symbolic
+    link that loops or points nowhere, or one to a folder outside ``raw_dir`` (never
+    followed), is a located error: it would otherwise leave inputs out in silence."""
     if not raw_dir.is_dir():
         raise ClaimwireError("raw input folder not found", file=raw_dir)
     suffixes = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
-    return sorted(
-        path
-        for path in raw_dir.rglob("*")
-        if path.is_file() and path.suffix.lower() in suffixes and not path.name.startswith(".")
-    )
+    root = raw_dir.resolve()
+    files = []
+    for path in raw_dir.rglob("*"):
+        if path.is_symlink():
+            _check_link(path, root, suffixes | {".yaml", ""})
+        if path.is_file() and path.suffix.lower() in suffixes and not path.name.startswith("."):
+            files.append(path)
+    return sorted(files)
+
+
+def _check_link(path: Path, root: Path, relevant: frozenset[str]) -> None:
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError) as error:  # RuntimeError: a loop, before Python 3.13
+        if path.suffix.lower() not in relevant:
+            return  # a link ingest would not read anyway
+        loops = isinstance(error, RuntimeError) or getattr(error, "errno", None) == errno.ELOOP
+        raise ClaimwireError(
+            "a symbolic link that "
+            + ("loops" if loops else f"points to nothing ({os.readlink(path)!r})")
+            + ": remove it or point it at an input",
+            file=path,
+        ) from None
+    if target.is_dir() and target != root and root not in target.parents:
+        raise ClaimwireError(
+            f"a symbolic link to a folder outside the raw folder ({target}): folders are "
+            "not followed; copy the folder or link its files",
+            file=path,
+        )
 
 
 def _expected_type(key: str, value: Any) -> str | None:
