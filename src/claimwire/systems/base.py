@@ -204,16 +204,45 @@ class Annotate:
 
 
 def _completed(out: Path) -> set[str]:
-    """Documents a previous run finished, after cutting off any half-written document."""
+    """Documents a previous run finished, after cutting off any half-written document.
+
+    Only whole lines of the ``.done`` file count: a last line cut short by a kill is dropped
+    (its document runs again). An offset that is not a number, goes backwards or points past
+    the end of ``out`` means the two files disagree: a located error, never a truncation that
+    would grow ``out``."""
     done_path = out.with_name(out.name + DONE_SUFFIX)
     if not out.exists() or not done_path.exists():
         return set()
+    data = done_path.read_bytes()
+    whole = data[: data.rfind(b"\n") + 1]
+    size = out.stat().st_size
     finished: dict[str, int] = {}
-    for line in done_path.read_text(encoding="utf-8").splitlines():
-        doc_id, _, offset = line.rpartition("\t")
-        if doc_id:
-            finished[doc_id] = int(offset)
-    end = max(finished.values(), default=0)
+    end = 0
+    for lineno, line in enumerate(whole.split(b"\n")[:-1], start=1):
+        doc_id, _, offset = line.rpartition(b"\t")
+        if not doc_id or not offset.isdigit() or len(offset) > 20:
+            raise ClaimwireError(
+                "expected DOCUMENT<TAB>OFFSET; pass --overwrite to start the run afresh",
+                file=done_path,
+                line=lineno,
+            )
+        position = int(offset)
+        if not end <= position <= size:
+            raise ClaimwireError(
+                f"offset {position} is "
+                + (
+                    f"past the end of {out.name} ({size} bytes)"
+                    if position > size
+                    else f"before the previous document's ({end})"
+                )
+                + ": the run's files disagree; pass --overwrite to start the run afresh",
+                file=done_path,
+                line=lineno,
+            )
+        finished[doc_id.decode("utf-8", "replace")] = end = position
+    if len(whole) < len(data):
+        with done_path.open("r+b") as handle:
+            handle.truncate(len(whole))  # the torn line: appending must start a new line
     with out.open("r+b") as handle:
         handle.truncate(end)  # whatever follows the last finished document is partial
     return set(finished)

@@ -1,0 +1,89 @@
+"""A run's ``.done`` file after faults: a torn last line, offsets the output contradicts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from claimwire.corpus.release import Release, build_release, open_release
+from claimwire.errors import ClaimwireError
+from claimwire.systems.base import DONE_SUFFIX, RunContext, run_system
+from claimwire.systems.rules import RulesSystem
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
+    """Six documents, each with a figure the rules system finds."""
+    root = tmp_path_factory.mktemp("resume")
+    (root / "raw").mkdir()
+    (root / "raw" / "docs.jsonl").write_text(
+        "".join(
+            json.dumps({"text": f"Document {i}. Selon l’Insee, le PIB a augmenté de {i},5 %."})
+            + "\n"
+            for i in range(1, 7)
+        ),
+        encoding="utf-8",
+    )
+    build_release(root / "raw", root / "releases", "0.1.0")
+    return open_release(root / "releases" / "0.1.0")
+
+
+def _run(out: Path) -> None:
+    release = open_release(out.parent / "release")
+    run_system(RulesSystem(), RunContext.for_split(release, "all"), out, reproducible=True)
+
+
+@pytest.fixture
+def finished(tmp_path: Path, release: Release) -> tuple[Path, bytes, bytes]:
+    """A complete run: its output and its ``.done`` file."""
+    (tmp_path / "release").symlink_to(release.path)
+    out = tmp_path / "run.jsonl"
+    _run(out)
+    done = out.with_name(out.name + DONE_SUFFIX)
+    assert len(done.read_text().splitlines()) > 3
+    return out, out.read_bytes(), done.read_bytes()
+
+
+def test_a_torn_last_line_of_done_loses_nothing(finished: tuple[Path, bytes, bytes]) -> None:
+    """A kill while the last ``DOC<TAB>OFFSET`` line was written leaves ``DOC<TAB>1``: the
+    document is not finished. Before: it counted as finished at offset 1, the output was cut
+    at the previous document and its records were lost."""
+    out, full, done_bytes = finished
+    done = out.with_name(out.name + DONE_SUFFIX)
+    lines = done_bytes.decode().splitlines()
+    doc_id, offset = lines[-1].split("\t")
+    assert len(offset) > 1 and full.endswith(b"\n")
+    done.write_text("\n".join(lines[:-1]) + f"\n{doc_id}\t{offset[0]}", encoding="utf-8")
+    _run(out)
+    assert out.read_bytes() == full
+    assert done.read_bytes() == done_bytes  # the torn piece is gone, not glued to a new line
+
+
+def test_an_offset_past_the_end_is_an_error_not_a_huge_file(
+    finished: tuple[Path, bytes, bytes],
+) -> None:
+    """Before: ``truncate(offset)`` grew the output to the offset (a sparse file of any size)."""
+    out, full, done_bytes = finished
+    done = out.with_name(out.name + DONE_SUFFIX)
+    lines = done_bytes.decode().splitlines()
+    doc_id, _ = lines[-1].split("\t")
+    done.write_text("\n".join([*lines[:-1], f"{doc_id}\t{50 * 2**30}"]) + "\n", encoding="utf-8")
+    with pytest.raises(ClaimwireError, match=r"past the end of run\.jsonl") as error:
+        _run(out)
+    assert error.value.line == len(lines) and error.value.file == str(done)
+    assert out.read_bytes() == full
+
+
+@pytest.mark.parametrize("line", ["no tab here", "doc\tabc", "doc\t-5", "doc\t0"])
+def test_a_malformed_or_backward_line_is_located(
+    finished: tuple[Path, bytes, bytes], line: str
+) -> None:
+    out, full, done_bytes = finished
+    done = out.with_name(out.name + DONE_SUFFIX)
+    done.write_bytes(done_bytes + line.encode() + b"\n")
+    with pytest.raises(ClaimwireError) as error:
+        _run(out)
+    assert error.value.line == len(done_bytes.splitlines()) + 1
+    assert out.read_bytes() == full
