@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,13 +13,15 @@ from pathlib import Path
 import pytest
 
 from claimwire.annotation.label_studio import server as label_studio_server
-from claimwire.annotation.label_studio.client import Connection, client, validate_config
+from claimwire.annotation.label_studio.client import Connection, client, push, validate_config
 from claimwire.annotation.label_studio.config import configs
 from claimwire.annotation.label_studio.convert import from_results, region_id, to_results
 from claimwire.annotation.schema import load_schema
+from claimwire.corpus.ingest import RawDocument, build_document
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import load_annotation_set
+from claimwire.model import Annotation, Document, Quote, Relation
 
 from .helpers import REPO, canonical, run_cli
 
@@ -329,3 +332,192 @@ def test_hostile_annotator_emails_stay_inside_out(
     assert len(written) == 4
     sizes = sorted(len(load_annotation_set(root / p).annotations) for p in written)
     assert sizes == [1, 2, 3, 4]  # four annotators, four sets, nothing merged
+
+
+# ---- at scale: bulk requests, export snapshots, personal access tokens ------------------------
+
+
+def synthetic_documents(count: int, tag: str) -> list[Document]:
+    return [
+        build_document(
+            RawDocument(
+                f"Titre {tag} {i}\n\nPARIS, 3 mai 2024 — Le groupe {tag} annonce {i} "
+                "millions d'euros de ventes.\n\nLe chiffre progresse de 4 %.",
+                f"{tag}-{i}.txt",
+                "0" * 64,
+            )
+        )
+        for i in range(count)
+    ]
+
+
+def one_claim_each(documents: list[Document]) -> dict[str, tuple[list[Annotation], list[Relation]]]:
+    predicted: dict[str, tuple[list[Annotation], list[Relation]]] = {}
+    for document in documents:
+        start, end = document.sentences[1]
+        claim = Annotation(
+            f"{document.id}:c",
+            document.id,
+            "claims",
+            "CLAIM",
+            start,
+            end,
+            Quote.from_text(document.text, start, end),
+            {"claim_type": "other", "checkworthy": True},
+        )
+        predicted[document.id] = ([claim], [])
+    return predicted
+
+
+def requests_in_log(server: label_studio_server.Server, since: int, pattern: str) -> int:
+    """How many requests the server logged past byte ``since`` that match ``pattern`` (its
+    log writes each request line twice: a line repeating the one before is not counted)."""
+    lines = server.log.read_bytes()[since:].decode("utf-8", "replace").splitlines()
+    unique = [line for i, line in enumerate(lines) if i == 0 or line != lines[i - 1]]
+    return sum(1 for line in unique if re.search(pattern, line))
+
+
+def test_repush_lists_once_and_adds_predictions_in_bulk(
+    server: label_studio_server.Server,
+) -> None:
+    """Re-push found each task with a lookup per task and created predictions one request
+    per task (164 s for 500 tasks): now one listing and one bulk import per batch."""
+    connection = Connection(server.url, server.token)
+    title = f"bulk {uuid.uuid4().hex[:8]}"
+    documents = synthetic_documents(40, uuid.uuid4().hex[:6])
+    xml = configs(SCHEMA)["full.xml"]
+    first = push(connection, title, xml, documents[:30], None, None, SCHEMA)
+    assert (first.created, first.imported, first.skipped, first.predictions) == (True, 30, 0, 0)
+    predicted = one_claim_each(documents)
+    since = server.log.stat().st_size
+    # 10 new tasks with their predictions; 30 tasks already there get theirs in bulk
+    again = push(connection, title, xml, documents, predicted, "run-1", SCHEMA)
+    assert (again.created, again.imported, again.skipped, again.predictions) == (False, 10, 30, 40)
+    assert requests_in_log(server, since, r"POST /api/predictions/") == 0
+    assert (
+        requests_in_log(server, since, rf"POST /api/projects/{first.project_id}/import/predictions")
+        == 1
+    )
+    assert requests_in_log(server, since, r"GET /api/tasks/\?") == 1
+    assert requests_in_log(server, since, r"GET /api/tasks/\d+") == 0
+    # once more: nothing new, no prediction twice
+    third = push(connection, title, xml, documents, predicted, "run-1", SCHEMA)
+    assert (third.imported, third.skipped, third.predictions) == (0, 40, 0)
+    tasks = list(client(connection).tasks.list(project=first.project_id, fields="all"))
+    assert len(tasks) == 40
+    assert all([p.model_version for p in t.predictions] == ["run-1"] for t in tasks)
+    by_doc = {t.data["doc_id"]: t for t in tasks}
+    for document in documents:
+        [region] = [r for r in by_doc[document.id].predictions[0].result if r["type"] == "labels"]
+        assert (region["value"]["start"], region["value"]["end"]) == document.sentences[1]
+
+
+def test_predictions_for_tasks_outside_the_pushed_documents_are_left_alone(
+    server: label_studio_server.Server,
+) -> None:
+    """A run covering tasks of the project that this push does not name (another split)
+    stopped the push with an internal error."""
+    connection = Connection(server.url, server.token)
+    title = f"split {uuid.uuid4().hex[:8]}"
+    documents = synthetic_documents(4, uuid.uuid4().hex[:6])
+    xml = configs(SCHEMA)["full.xml"]
+    push(connection, title, xml, documents, None, None, SCHEMA)
+    report = push(connection, title, xml, documents[:2], one_claim_each(documents), "v", SCHEMA)
+    assert (report.imported, report.skipped, report.predictions) == (0, 4, 2)
+
+
+def test_pull_reads_an_export_snapshot_and_removes_it(
+    server: label_studio_server.Server, tmp_path: Path
+) -> None:
+    """The synchronous export timed out at 10,000 annotated tasks: pull creates a snapshot,
+    waits for it, streams it and deletes it; the sets are what the synchronous export gives."""
+    title = f"snapshot {uuid.uuid4().hex[:8]}"
+    assert cli(server, "annotate", "push", RELEASE, "--project", title).returncode == 0
+    ls = client(Connection(server.url, server.token))
+    project = next(p for p in ls.projects.list() if p.title == title)
+    [task] = list(ls.tasks.list(project=project.id, fields="all"))
+    annotator = ls.users.create(
+        username=f"s{uuid.uuid4().hex[:6]}", email=f"s{uuid.uuid4().hex[:6]}@claimwire.test"
+    )
+    results = to_results(GOLD, GOLD_RELATIONS, SCHEMA, DOCUMENT.text)
+    ls.annotations.create(id=task.id, result=results, completed_by=annotator.id)
+    ls.annotations.create(id=task.id, result=results[:2], ground_truth=True)
+    ls.annotations.create(id=task.id, result=results[:1], was_cancelled=True)
+    synchronous = tmp_path / "sync.json"
+    synchronous.write_bytes(
+        b"".join(
+            ls.projects.exports.download_sync(
+                id=project.id, export_type="JSON", download_all_tasks=True
+            )
+        )
+    )
+    since = server.log.stat().st_size
+    out = tmp_path / "pulled"
+    pulled = cli(server, "annotate", "pull", "--project", title, "--out", out, "--release", RELEASE)
+    assert pulled.returncode == 0, pulled.stderr
+    assert requests_in_log(server, since, rf"POST /api/projects/{project.id}/exports/ ") == 1
+    assert requests_in_log(server, since, rf"DELETE /api/projects/{project.id}/exports/\d+ ") == 1
+    assert requests_in_log(server, since, rf"GET /api/projects/{project.id}/export\?") == 0
+    assert list(ls.projects.exports.list(id=project.id)) == []
+    expected = tmp_path / "expected"
+    from_sync = run_cli(
+        "annotate", "pull", "--from-file", synchronous, "--out", expected, "--release", RELEASE
+    )
+    assert from_sync.returncode == 0, from_sync.stderr
+
+    # the file form names annotators by id, the server form by e-mail: the same sets
+    def sets(folder: Path) -> list[str]:
+        loaded = [load_annotation_set(p) for p in folder.glob("*.jsonl")]
+        return sorted(
+            repr([sorted(map(repr, part)) for part in canonical(s.annotations, s.relations)])
+            for s in loaded
+        )
+
+    assert len(sets(out)) == 2 and sets(out) == sets(expected)
+
+
+def test_a_personal_access_token_works_and_is_never_printed(
+    server: label_studio_server.Server, tmp_path: Path
+) -> None:
+    """Label Studio's personal access tokens (JWT refresh tokens) are exchanged for access
+    tokens; neither is printed, even in an error."""
+    import httpx
+
+    created = httpx.post(
+        f"{server.url}/api/token/", headers={"Authorization": f"Token {server.token}"}
+    )
+    assert created.status_code == 201, created.text
+    personal = created.json()["token"]
+    title = f"pat {uuid.uuid4().hex[:8]}"
+    pushed = cli(server, "annotate", "push", RELEASE, "--project", title, token=personal)
+    assert pushed.returncode == 0, pushed.stderr
+    assert "1 tasks imported" in pushed.stdout
+    pulled = cli(
+        server,
+        "annotate",
+        "pull",
+        "--project",
+        title,
+        "--out",
+        tmp_path / "o",
+        "--release",
+        RELEASE,
+        token=personal,
+    )
+    assert pulled.returncode == 0, pulled.stderr
+    missing = cli(
+        server,
+        "annotate",
+        "pull",
+        "--project",
+        "no such project",
+        "--out",
+        tmp_path / "p",
+        "--release",
+        RELEASE,
+        token=personal,
+    )
+    assert missing.returncode == 1 and "no Label Studio project named" in missing.stderr
+    for result in (pushed, pulled, missing):
+        assert personal not in result.stdout + result.stderr
+        assert personal.split(".")[2] not in result.stdout + result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -9,14 +10,27 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
+from rich.progress import TaskID
 
 from claimwire.cli.common import chosen_release, console, err_console, progress_bar
 from claimwire.errors import ClaimwireError
 from claimwire.project import current_project
 
 if TYPE_CHECKING:
-    from claimwire.annotation.label_studio.client import Connection
+    from collections.abc import Iterator
+
+    from claimwire.annotation.label_studio.client import Connection, Limits, Progress
     from claimwire.model import Annotation, Relation
+
+TIMEOUT = typer.Option(
+    30.0, min=0.1, help="Seconds to wait for one answer from the server (connect, each read)."
+)
+RETRIES = typer.Option(
+    2, min=0, max=10, help="Tries again this many times after a failed connection or a busy server."
+)
+DEADLINE = typer.Option(
+    3600.0, min=1.0, help="Seconds for everything the command asks of the server."
+)
 
 
 def label_studio_config(
@@ -42,6 +56,26 @@ def label_studio_config(
         f"{len(configs(load_schema(schema)))} configs in {escape(str(out))}"
         + (f"; updated {', '.join(stale)}" if stale and not check else "; all up to date")
     )
+
+
+def _limits(timeout: float, retries: int, deadline: float) -> Limits:
+    from claimwire.annotation.label_studio.client import Limits
+
+    return Limits(timeout=timeout, retries=retries, deadline=deadline)
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Progress]:
+    """A progress callback for the client: one bar per stage, on stderr."""
+    with progress_bar() as bar:
+        bars: dict[str, TaskID] = {}
+
+        def update(stage: str, done: int, total: int | None) -> None:
+            if stage not in bars:
+                bars[stage] = bar.add_task(stage, total=total, detail="")
+            bar.update(bars[stage], completed=done, total=total)
+
+        yield update
 
 
 def _connection(url: str | None, api_key: str | None) -> Connection:
@@ -93,8 +127,12 @@ def push_command(
     api_key: str | None = typer.Option(
         None, help="API token [env LABEL_STUDIO_API_KEY]; never printed."
     ),
+    timeout: float = TIMEOUT,
+    retries: int = RETRIES,
+    deadline: float = DEADLINE,
 ) -> None:
-    """Create or update a Label Studio project and import one task per new document."""
+    """Create or update a Label Studio project and import one task per new document (in
+    batches; predictions of a run go onto the tasks that do not have them yet)."""
     from claimwire.annotation.checks import schema_of
     from claimwire.annotation.label_studio.client import push
     from claimwire.annotation.label_studio.config import configs
@@ -116,8 +154,7 @@ def push_command(
         if annotation.label == TARGET:
             targets.setdefault(annotation.doc_id, []).append(annotation)
     grouped, version = _run_predictions(predictions) if predictions else (None, None)
-    with progress_bar() as bar:
-        task = bar.add_task("importing", total=len(documents), detail="")
+    with _progress() as progress:
         report = push(
             connection,
             project,
@@ -126,8 +163,9 @@ def push_command(
             grouped,
             version,
             schema,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            progress=progress,
             targets=targets,
+            limits=_limits(timeout, retries, deadline),
         )
     console.print(
         f"[green]{'Created' if report.created else 'Updated'}[/] project {escape(project)} "
@@ -151,11 +189,16 @@ def pull_command(
     api_key: str | None = typer.Option(
         None, help="API token [env LABEL_STUDIO_API_KEY]; never printed."
     ),
+    timeout: float = TIMEOUT,
+    retries: int = RETRIES,
+    deadline: float = DEADLINE,
 ) -> None:
-    """Export a project (full JSON) and convert it to one annotation set per annotator; every
-    region whose text does not match the release is reported and left out."""
+    """Export a project (full JSON, through an export snapshot) and convert it to one
+    annotation set per annotator; every region whose text does not match the release is
+    reported and left out."""
     from claimwire.annotation.checks import schema_of
-    from claimwire.annotation.label_studio.client import convert_export, export_tasks, users_by_id
+    from claimwire.annotation.label_studio.client import Session, convert_export, users_by_id
+    from claimwire.annotation.label_studio.export import exported_tasks
     from claimwire.corpus.release import open_release
     from claimwire.formats.convert import read_json_export
     from claimwire.formats.label_studio_min import from_json_min, is_json_min
@@ -177,11 +220,13 @@ def pull_command(
         if not project:
             raise ClaimwireError("pull needs --project NAME (or --from-file EXPORT.json)")
         connection = _connection(url, api_key)
-        with err_console.status("exporting"):
-            tasks = export_tasks(connection, project)
-            pulled = convert_export(
-                tasks, documents, schema, users_by_id(connection), source=project
-            )
+        with (
+            Session(connection, _limits(timeout, retries, deadline)) as session,
+            _progress() as progress,
+        ):
+            users = users_by_id(session)
+            with exported_tasks(session, project, progress) as stream:
+                pulled = convert_export(stream, documents, schema, users, source=project)
     if pulled.tasks and not pulled.sets and pulled.problems:
         raise ClaimwireError(
             f"no task could be read ({len(pulled.problems)} problems), first: {pulled.problems[0]}"

@@ -1,22 +1,22 @@
-"""The annotation-project round trip with a Label Studio server (label-studio-sdk 2.x).
+"""The annotation-project round trip with a Label Studio server.
 
-``push`` creates or updates the project called NAME (same name, same project), imports one
-task per document that is not there yet (matched by ``doc_id``: re-running never duplicates),
-with optional pre-annotations as predictions whose ``model_version`` is the run's signature.
-``pull`` exports the project in full JSON (not JSON_MIN, which drops relations) and turns it
-into one annotation set per annotator. Network errors are retried with backoff, then
-reported; the token is never printed.
+``push`` creates or updates the project called NAME (same name, same project), lists the
+project's tasks once (a dict from ``doc_id`` to task: re-running never duplicates), imports
+the new documents as tasks in batches, with optional pre-annotations as predictions whose
+``model_version`` is the run's signature, and adds the run's predictions to tasks that do not
+have them yet through the bulk prediction import, in batches. ``pull`` (:mod:`.export`)
+exports the project in full JSON (not JSON_MIN, which drops relations) through an export
+snapshot and turns it into one annotation set per annotator. Every request is bounded
+(:mod:`.transport`): timeouts, retries, a deadline, the failing URL named, the token never
+printed.
 """
 
 from __future__ import annotations
 
-import json
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from claimwire.annotation.label_studio.config import (
     STANCE_CHOICES,
@@ -25,56 +25,26 @@ from claimwire.annotation.label_studio.config import (
     stance_options,
 )
 from claimwire.annotation.label_studio.convert import Converted, from_results, to_results
+from claimwire.annotation.label_studio.transport import Connection, Limits, Session
 from claimwire.annotation.schema import Schema
 from claimwire.annotation.targets import TARGET, targets_of
-from claimwire.errors import ClaimwireError, RecordError
+from claimwire.errors import RecordError
 from claimwire.model import Annotation, Document, Relation
 
-T = TypeVar("T")
-BATCH = 500
+__all__ = ["Connection", "Limits", "Session", "client", "convert_export", "push"]
 
+BATCH = 1000
+"""Tasks (or predictions) per import request."""
+PAGE = 1000
+"""Tasks per page when listing a project."""
 
-@dataclass
-class Connection:
-    url: str
-    token: str
-
-    def __repr__(self) -> str:  # never show the token
-        return f"Connection(url={self.url!r}, token=***)"
-
-
-def _transient() -> tuple[type[BaseException], ...]:
-    import httpx
-
-    return (httpx.TransportError, ConnectionError, TimeoutError)
-
-
-def with_retries(
-    call: Callable[[], T], connection: Connection, attempts: int = 4, delay: float = 0.5
-) -> T:
-    """Run ``call``, retrying network failures with exponential backoff, then a clear error."""
-    from label_studio_sdk.core.api_error import ApiError
-
-    for attempt in range(attempts):
-        try:
-            return call()
-        except _transient() as error:
-            if attempt == attempts - 1:
-                raise ClaimwireError(
-                    f"cannot reach Label Studio at {connection.url} after {attempts} attempts: "
-                    f"{type(error).__name__}"
-                ) from None
-            time.sleep(delay * 2**attempt)
-        except ApiError as error:
-            detail = error.body if isinstance(error.body, str | dict) else ""
-            raise ClaimwireError(
-                f"Label Studio answered HTTP {error.status_code}: {str(detail)[:300]}"
-                + (" (check LABEL_STUDIO_API_KEY)" if error.status_code in (401, 403) else "")
-            ) from None
-    raise AssertionError("unreachable")
+Progress = Callable[[str, int, int | None], None]
+"""Called as ``progress(stage, done, total)`` while a long step runs."""
+Predictions = Mapping[str, tuple[list[Annotation], list[Relation]]]
 
 
 def client(connection: Connection) -> Any:
+    """The Label Studio SDK's client for the same server (tests and benchmarks use it)."""
     from label_studio_sdk import LabelStudio
 
     return LabelStudio(base_url=connection.url, api_key=connection.token)  # type: ignore[no-untyped-call]
@@ -89,15 +59,79 @@ class PushReport:
     predictions: int
 
 
-def find_project(ls: Any, title: str, connection: Connection) -> Any | None:
-    projects = with_retries(lambda: list(ls.projects.list()), connection)
-    return next((p for p in projects if p.title == title), None)
+def find_project(session: Session, title: str) -> dict[str, Any] | None:
+    """The project called ``title`` (the server filters by title; the match here is exact)."""
+    params = {"title": title, "include": "id,title,label_config"}
+    for page in session.listing("api/projects/", params, "results", page_size=100):
+        for project in page:
+            if project.get("title") == title:
+                return project
+    return None
+
+
+def _object_with_id(session: Session, answer: Any, method: str, path: str) -> dict[str, Any]:
+    if not isinstance(answer, dict) or not isinstance(answer.get("id"), int):
+        raise session.error(method, session.url(path), "the answer is not an object with an id")
+    return answer
+
+
+def _project(session: Session, title: str, label_config: str) -> tuple[dict[str, Any], bool]:
+    """The project called ``title`` with ``label_config`` (created or updated), and whether
+    it was created."""
+    project = find_project(session, title)
+    if project is None:
+        path = "api/projects/"
+        created = session.json("POST", path, body={"title": title, "label_config": label_config})
+        return _object_with_id(session, created, "POST", path), True
+    if project.get("label_config") != label_config:
+        session.json("PATCH", f"api/projects/{project['id']}/", body={"label_config": label_config})
+    return project, False
+
+
+@dataclass(frozen=True)
+class _Existing:
+    task_id: int
+    versions: frozenset[str]
+
+
+def existing_tasks(
+    session: Session, project_id: int, versions: bool, progress: Progress | None = None
+) -> dict[str, _Existing]:
+    """The project's tasks by ``doc_id``, from one paged listing (with the model versions of
+    their predictions when ``versions``)."""
+    params: dict[str, Any] = {"project": project_id, "include": "id,data"}
+    if versions:
+        params.update(fields="all", include="id,data,predictions")
+    found: dict[str, _Existing] = {}
+    listing = session.listing(
+        "api/tasks/",
+        params,
+        "tasks",
+        page_size=PAGE,
+        progress=(lambda done, total: progress("listing tasks", done, total)) if progress else None,
+    )
+    for page in listing:
+        for task in page:
+            data = task.get("data")
+            doc_id = data.get("doc_id") if isinstance(data, dict) else None
+            if not doc_id or str(doc_id) in found:
+                continue
+            predictions = task.get("predictions") or []
+            found[str(doc_id)] = _Existing(
+                task["id"],
+                frozenset(
+                    str(p.get("model_version"))
+                    for p in (predictions if isinstance(predictions, list) else [])
+                    if isinstance(p, dict)
+                ),
+            )
+    return found
 
 
 def _task(
     document: Document,
-    predictions: Mapping[str, tuple[list[Annotation], list[Relation]]] | None,
-    model_version: str | None,
+    predictions: Predictions | None,
+    model_version: str,
     schema: Schema,
     targets: Sequence[Annotation] = (),
 ) -> dict[str, Any]:
@@ -116,11 +150,36 @@ def _task(
         annotations, relations = predictions[document.id]
         payload["predictions"] = [
             {
-                "model_version": model_version or "claimwire",
+                "model_version": model_version,
                 "result": to_results(annotations, relations, schema, document.text),
             }
         ]
     return payload
+
+
+def _send_batches(
+    session: Session,
+    path: str,
+    items: Sequence[Any],
+    build: Callable[[Any], dict[str, Any]],
+    count_key: str,
+    stage: str,
+    progress: Progress | None,
+) -> None:
+    """POST ``items`` (each made by ``build``) in batches of :data:`BATCH`; the server must
+    say it created each one (``count_key`` of its answer)."""
+    for start in range(0, len(items), BATCH):
+        batch = [build(item) for item in items[start : start + BATCH]]
+        answer = session.json("POST", path, body=batch)
+        created = answer.get(count_key) if isinstance(answer, dict) else None
+        if created != len(batch):
+            raise session.error(
+                "POST",
+                session.url(path),
+                f"sent {len(batch)}, the server says it created {created!r} ({count_key!r})",
+            )
+        if progress:
+            progress(stage, start + len(batch), len(items))
 
 
 def push(
@@ -128,84 +187,58 @@ def push(
     title: str,
     label_config: str,
     documents: Sequence[Document],
-    predictions: Mapping[str, tuple[list[Annotation], list[Relation]]] | None,
+    predictions: Predictions | None,
     model_version: str | None,
     schema: Schema,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
     targets: Mapping[str, Sequence[Annotation]] | None = None,
+    limits: Limits | None = None,
 ) -> PushReport:
     """Create or update the project and import one task per new document; each task carries
-    its document's TARGET items (``targets``: doc id → items) and their stance options."""
-    ls = client(connection)
-    project = find_project(ls, title, connection)
-    created = project is None
-    if project is None:
-        project = with_retries(
-            partial(ls.projects.create, title=title, label_config=label_config), connection
+    its document's TARGET items (``targets``: doc id → items) and their stance options.
+    Predictions (doc id → annotations and relations) go with new tasks, and onto tasks
+    already there that have no prediction of ``model_version`` yet."""
+    version = model_version or "claimwire"
+    with Session(connection, limits) as session:
+        project, created = _project(session, title, label_config)
+        project_id = project["id"]
+        existing = existing_tasks(session, project_id, predictions is not None, progress)
+        new = [d for d in documents if d.id not in existing]
+        _send_batches(
+            session,
+            f"api/projects/{project_id}/import",
+            new,
+            lambda d: _task(d, predictions, version, schema, (targets or {}).get(d.id, ())),
+            "task_count",
+            "importing tasks",
+            progress,
         )
-    elif project.label_config != label_config:
-        with_retries(
-            partial(ls.projects.update, id=project.id, label_config=label_config), connection
-        )
-    tasks = with_retries(partial(_all_tasks, ls, project.id), connection)
-    existing = {str((t.data or {}).get("doc_id")): t for t in tasks if (t.data or {}).get("doc_id")}
-    new = [d for d in documents if d.id not in existing]
-    for start in range(0, len(new), BATCH):
-        batch = [
-            _task(d, predictions, model_version, schema, (targets or {}).get(d.id, ()))
-            for d in new[start : start + BATCH]
+        added = sum(1 for d in new if predictions is not None and d.id in predictions)
+        pending = [
+            (existing[d.id].task_id, d)
+            for d in documents
+            if predictions is not None
+            and d.id in predictions
+            and d.id in existing
+            and version not in existing[d.id].versions
         ]
-        with_retries(
-            partial(ls.projects.import_tasks, id=project.id, request=batch, return_task_ids=True),
-            connection,
+
+        def prediction(item: tuple[int, Document]) -> dict[str, Any]:
+            task_id, document = item
+            annotations, relations = predictions[document.id]  # type: ignore[index]
+            result = to_results(annotations, relations, schema, document.text)
+            return {"task": task_id, "model_version": version, "result": result}
+
+        _send_batches(
+            session,
+            f"api/projects/{project_id}/import/predictions",
+            pending,
+            prediction,
+            "created",
+            "importing predictions",
+            progress,
         )
-        if progress:
-            progress(start + len(batch), len(new))
-    added = sum(1 for d in new if predictions is not None and d.id in predictions)
-    for doc_id, task in existing.items():
-        if predictions is None or doc_id not in predictions:
-            continue
-        versions = {
-            getattr(p, "model_version", None) if not isinstance(p, dict) else p.get("model_version")
-            for p in (task.predictions or [])
-        }
-        if model_version in versions:
-            continue
-        document = next(d for d in documents if d.id == doc_id)
-        annotations, relations = predictions[doc_id]
-        result = to_results(annotations, relations, schema, document.text)
-        with_retries(
-            partial(
-                ls.predictions.create, task=task.id, model_version=model_version, result=result
-            ),
-            connection,
-        )
-        added += 1
-    return PushReport(project.id, created, len(new), len(existing), added)
-
-
-def _all_tasks(ls: Any, project_id: int) -> list[Any]:
-    return list(ls.tasks.list(project=project_id, fields="all"))
-
-
-def export_tasks(connection: Connection, title: str) -> list[dict[str, Any]]:
-    """The project's tasks in Label Studio's full JSON export format."""
-    ls = client(connection)
-    project = find_project(ls, title, connection)
-    if project is None:
-        raise ClaimwireError(f"no Label Studio project named {title!r} at {connection.url}")
-    chunks = with_retries(
-        lambda: b"".join(
-            ls.projects.exports.download_sync(
-                id=project.id, export_type="JSON", download_all_tasks=True
-            )
-        ),
-        connection,
-    )
-    data = json.loads(chunks)
-    if not isinstance(data, list):
-        raise ClaimwireError("unexpected export from Label Studio: not a list of tasks")
-    return data
+    return PushReport(project_id, created, len(new), len(existing), added + len(pending))
 
 
 def _annotator(annotation: Mapping[str, Any], users: Mapping[int, str]) -> str:
@@ -286,16 +319,23 @@ def _given_targets(data: Mapping[str, Any], schema: Schema) -> list[Annotation]:
     return [Annotation.from_dict(item) for item in items]
 
 
-def users_by_id(connection: Connection) -> dict[int, str]:
-    ls = client(connection)
-    users = with_retries(lambda: list(ls.users.list()), connection)
-    return {u.id: u.email or f"user{u.id}" for u in users}
+def users_by_id(session: Session) -> dict[int, str]:
+    """The server's users: id → e-mail (a missing e-mail becomes ``user<id>``)."""
+    users: dict[int, str] = {}
+    for page in session.listing("api/users/", {}, "results", page_size=PAGE):
+        for user in page:
+            email = user.get("email")
+            users[user["id"]] = email if isinstance(email, str) and email else f"user{user['id']}"
+    return users
 
 
-def validate_config(connection: Connection, project_id: int, label_config: str) -> None:
+def validate_config(
+    connection: Connection, project_id: int, label_config: str, limits: Limits | None = None
+) -> None:
     """Ask the server whether a labeling config is valid for a project (an error if not)."""
-    ls = client(connection)
-    with_retries(
-        lambda: ls.projects.validate_label_config(id=project_id, label_config=label_config),
-        connection,
-    )
+    with Session(connection, limits) as session:
+        session.json(
+            "POST",
+            f"api/projects/{project_id}/validate/",
+            body={"label_config": label_config},
+        )
