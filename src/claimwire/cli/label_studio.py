@@ -193,9 +193,9 @@ def pull_command(
     retries: int = RETRIES,
     deadline: float = DEADLINE,
 ) -> None:
-    """Export a project (full JSON, through an export snapshot) and convert it to one
-    annotation set per annotator; every region whose text does not match the release is
-    reported and left out."""
+    """Export a project (full JSON) and convert it to one annotation set per annotator; every
+    region whose text does not match the release is reported and left out. The export is a
+    snapshot the server builds, streamed and then deleted."""
     from claimwire.annotation.checks import schema_of
     from claimwire.annotation.label_studio.client import Session, convert_export, users_by_id
     from claimwire.annotation.label_studio.export import exported_tasks
