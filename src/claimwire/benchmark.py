@@ -30,6 +30,7 @@ from claimwire.eval.report import (
 )
 from claimwire.eval.tasks import default_tasks_dir, load_tasks
 from claimwire.files import atomic_write_text
+from claimwire.markup import md_text
 from claimwire.systems.base import META_SUFFIX, RunContext, System, load_system, run_system
 
 BUILT_IN = ("rules", "stance-majority", "stance-lexicon", "stance-sklearn")
@@ -120,7 +121,7 @@ def benchmark(
                 *(n for r in scored for n in r.statistics.notes),
             ]
         )
-        sections += ["", *(f"- {n}" for n in notes), ""]
+        sections += ["", *(f"- {md_text(n)}" for n in notes), ""]
     text = "\n".join(sections).rstrip() + "\n"
     text = re.sub(r"\n{3,}", "\n\n", text)
     atomic_write_text(leaderboard_path, text)

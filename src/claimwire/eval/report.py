@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from claimwire.eval.evaluate import SystemResult
 from claimwire.eval.metrics import Interval, Significance
+from claimwire.markup import md_code, md_text
 
 
 @dataclass(frozen=True)
@@ -87,16 +88,17 @@ def markdown_table(board: Leaderboard, left: int = 1) -> list[str]:
     """``board``'s header, alignment row and rows as Markdown lines; the first ``left``
     columns are left-aligned, the others right-aligned."""
     return [
-        "| " + " | ".join(board.header) + " |",
+        "| " + " | ".join(map(md_text, board.header)) + " |",
         "|" + "|".join("---" if i < left else "---:" for i in range(len(board.header))) + "|",
-        *("| " + " | ".join(row) + " |" for row in board.rows),
+        *("| " + " | ".join(map(md_text, row)) + " |" for row in board.rows),
     ]
 
 
 def markdown(board: Leaderboard, signature: str | None = None) -> str:
-    lines = [f"### {board.title}", "", *markdown_table(board)]
+    """``board`` as a Markdown section; names from data are escaped (:mod:`claimwire.markup`)."""
+    lines = [f"### {md_text(board.title)}", "", *markdown_table(board)]
     if signature:
-        lines += ["", f"`{signature}`"]
+        lines += ["", md_code(signature)]
     return "\n".join(lines) + "\n"
 
 

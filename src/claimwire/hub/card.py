@@ -10,6 +10,7 @@ from datasets import ClassLabel, List, Value
 from claimwire.annotation.schema import Schema
 from claimwire.corpus.release import Release
 from claimwire.hub.tables import DEFAULT_CONFIG, Table
+from claimwire.markup import html_free, md_code, md_text
 
 
 def _type(feature: object) -> str:
@@ -77,23 +78,24 @@ FIELDS = {
 
 
 def describe_field(name: str, schema: Schema) -> str:
-    """A field's description: the list above, the schema's attribute of that name, or the
-    part of an annotation it belongs to (``source_start``: the SOURCE's start offset)."""
+    """A field's description (Markdown for a table cell): the list above, the schema's
+    attribute of that name, or the part of an annotation it belongs to (``source_start``:
+    the SOURCE's start offset)."""
     if name in FIELDS:
         return FIELDS[name]
     for label in schema.labels.values():
         attribute = label.attributes.get(name)
         if attribute is not None and attribute.description:
-            return attribute.description.strip().replace("\n", " ").replace("|", "\\|")
+            return md_text(attribute.description)
     head, _, tail = name.partition("_")
     if tail == "label":
-        return f"the `{head}` value's display name"
+        return f"the {md_code(head, cell=True)} value's display name"
     if tail == "tags":
-        return f"BIO tags of the {head} task, one per token"
+        return f"BIO tags of the {md_text(head)} task, one per token"
     if tail in ("start", "end", "text", "id"):
-        return f"the {head} span's {FIELDS.get(tail, tail).split(' (')[0]}"
+        return f"the {md_text(head)} span's {FIELDS.get(tail, tail).split(' (')[0]}"
     if head == "source" and tail:
-        return f"the SOURCE's `{tail}` attribute"
+        return f"the SOURCE's {md_code(tail, cell=True)} attribute"
     return ""
 
 
@@ -123,8 +125,9 @@ def render_card(
         "into the document's NFC text, so annotations can be checked against the text they "
         "quote.",
         "",
-        f"Release `{release.version}` (parent `{release.manifest.get('parent') or 'none'}`, "
-        f"annotation schema `{schema.version}`): {counts.get('documents', 0)} documents, "
+        f"Release {md_code(release.version)} "
+        f"(parent {md_code(release.manifest.get('parent') or 'none')}, "
+        f"annotation schema {md_code(schema.version)}): {counts.get('documents', 0)} documents, "
         f"{counts.get('sentences', 0)} sentences, {counts.get('annotations', 0)} annotations, "
         f"{counts.get('relations', 0)} relations.",
         "",
@@ -150,7 +153,10 @@ def render_card(
             f"{hub_split(s)}: {len(table.rows[s])}" for s in splits if table.rows.get(s)
         )
         default = " (default)" if table.config == DEFAULT_CONFIG else ""
-        lines.append(f"| `{table.config}`{default} | {sizes} | {table.description} |")
+        lines.append(
+            f"| {md_code(table.config, cell=True)}{default} | {sizes} "
+            f"| {md_text(table.description)} |"
+        )
     lines += [
         "",
         "Splits are assigned per document (from a hash of its id, or by a documented choice),"
@@ -161,9 +167,11 @@ def render_card(
         "",
     ]
     for table in tables:
-        lines += [f"### `{table.config}`", "", "| field | type | description |", "|---|---|---|"]
+        lines += [f"### {md_code(table.config)}", "", "| field | type | description |"]
+        lines.append("|---|---|---|")
         lines += [
-            f"| `{name}` | {_type(feature)} | {describe_field(name, schema)} |"
+            f"| {md_code(name, cell=True)} | {md_text(_type(feature))} "
+            f"| {describe_field(name, schema)} |"
             for name, feature in table.features.items()
         ]
         lines.append("")
@@ -178,7 +186,8 @@ def render_card(
         "|---|---|---|",
     ]
     lines += [
-        f"| {label.layer} | `{label.name}` | {label.description} |"
+        f"| {md_text(label.layer)} | {md_code(label.name, cell=True)} "
+        f"| {md_text(label.description)} |"
         for label in schema.labels.values()
     ]
     lines += [
@@ -194,7 +203,10 @@ def render_card(
         "| field | tier | anchored in |",
         "|---|---|---|",
     ]
-    lines += [f"| `{f.name}` | {f.tier} | {f.anchor} |" for f in schema.disclosure_fields.values()]
+    lines += [
+        f"| {md_code(f.name, cell=True)} | {md_text(f.tier)} | {md_text(f.anchor)} |"
+        for f in schema.disclosure_fields.values()
+    ]
     lines += _survey_lines(summary.get("surveys", []))
     lines += [
         "",
@@ -224,7 +236,7 @@ def render_card(
         "",
         "## Changelog",
         "",
-        changes.strip().replace("## ", "### ", 1),
+        html_free(changes.strip().replace("## ", "### ", 1)),
         "",
     ]
     return "\n".join(lines)
@@ -244,8 +256,9 @@ def _survey_lines(surveys: list[dict[str, Any]]) -> list[str]:
         scores = survey["disclosure"]
         lines += [
             "",
-            f"- {survey.get('name')}: core {_score(scores['core'])}, full "
-            f"{_score(scores['full'])}; risk flags: {', '.join(survey['flags']) or 'none'}.",
+            f"- {md_text(survey.get('name'))}: core {_score(scores['core'])}, full "
+            f"{_score(scores['full'])}; risk flags: "
+            f"{md_text(', '.join(survey['flags']) or 'none')}.",
         ]
     rest = surveys[CARD_SURVEYS:]
     if rest:
@@ -255,7 +268,7 @@ def _survey_lines(surveys: list[dict[str, Any]]) -> list[str]:
             return _score(sum(values) / len(values) if values else None)
 
         flags = Counter(flag for s in rest for flag in s["flags"])
-        flagged = ", ".join(f"{name} {count}" for name, count in sorted(flags.items()))
+        flagged = md_text(", ".join(f"{name} {count}" for name, count in sorted(flags.items())))
         lines += [
             "",
             f"- and {len(rest)} more surveys: mean core {mean('core')}, mean full "
