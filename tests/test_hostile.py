@@ -106,6 +106,21 @@ def _linked(tmp: Path, name: str, target: str) -> Path:
     return raw
 
 
+def _broken_export(tmp: Path, breaking: str) -> Path:
+    out = tmp / "export"
+    assert run_cli("hub", "export", RELEASE, "--out", out).returncode == 0
+    parquet = out / "data" / "claims" / "test-00000-of-00001.parquet"
+    if breaking == "parquet":
+        parquet.write_bytes(parquet.read_bytes()[:100])
+    elif breaking == "card":
+        _write(out / "README.md", "---\nconfigs: [\n---\n")
+    else:
+        for path in out.rglob("*"):
+            if path.is_file() and path.name != ".claimwire-export":
+                path.unlink()
+    return out
+
+
 def _first_doc() -> str:
     return str(json.loads(_gold_lines()[0])["doc_id"])
 
@@ -256,6 +271,18 @@ CASES = [
         "hub load: a folder that is not an export",
         lambda t: ["hub", "load", _write(t / "x" / "a.csv", "a\n1\n").parent],
         "hub export",
+    ),
+    *(
+        Case(
+            f"hub load: an export with {what}",
+            lambda t, b=breaking: ["hub", "load", _broken_export(t, b), "--config", "claims"],
+            "cannot load",
+        )
+        for what, breaking in (
+            ("a cut parquet file", "parquet"),
+            ("a card whose YAML is broken", "card"),
+            ("no data file", "empty"),
+        )
     ),
     # absurd numbers
     # Label Studio exports of the wrong shape

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from claimwire.corpus.release import MANIFEST
 from claimwire.errors import ClaimwireError
 from claimwire.hub.export import EXPORT_MARKER, export_release
+from claimwire.hub.network import bounded, failure
 from claimwire.hub.tables import BUILDERS, DEFAULT_CONFIG
 from claimwire.names import check_repo_id
 
@@ -40,15 +42,18 @@ def load_corpus(
         # exported into a temporary folder, loaded into memory, and the folder removed
         with tempfile.TemporaryDirectory(prefix="claimwire-export-") as export:
             export_release(path, Path(export) / "data", force=True)
-            return datasets.load_dataset(
-                str(Path(export) / "data"), config, cache_dir=cache, keep_in_memory=True
+            return _loaded(
+                str(path),
+                lambda: datasets.load_dataset(
+                    str(Path(export) / "data"), config, cache_dir=cache, keep_in_memory=True
+                ),
             )
     if path.is_dir():
         if not (path / EXPORT_MARKER).is_file():
             raise ClaimwireError(
                 "neither a release (MANIFEST.json) nor a `hub export` folder", file=path
             )
-        return datasets.load_dataset(str(path), config, cache_dir=cache)
+        return _loaded(str(path), lambda: datasets.load_dataset(str(path), config, cache_dir=cache))
     version = _VERSION.fullmatch(str(source))
     if version is None:
         raise ClaimwireError(f"{source!r} is neither a folder nor a version X.Y.Z")
@@ -58,4 +63,27 @@ def load_corpus(
         raise ClaimwireError(
             f"--repo-id {repo_id!r} is also a local path; give a folder as SOURCE instead"
         )
-    return datasets.load_dataset(repo_id, config, revision=f"v{version.group(1)}", cache_dir=cache)
+    bounded()
+    return _loaded(
+        f"{repo_id}@v{version.group(1)}",
+        lambda: datasets.load_dataset(
+            repo_id, config, revision=f"v{version.group(1)}", cache_dir=cache
+        ),
+    )
+
+
+def _loaded(where: str, load: Callable[[], Any]) -> Any:
+    """``load()``; whatever ``datasets`` raises on a broken folder, a bad card or an
+    unreachable Hub becomes one line naming ``where`` (the underlying error included, its
+    tokens masked). Anything ``datasets`` can raise on hostile data is caught: it is the
+    only call inside."""
+    try:
+        return load()
+    except ClaimwireError:
+        raise
+    except Exception as error:
+        cause = error.__cause__ or error.__context__
+        why = failure(error, f"cannot load {where} with `datasets`")
+        if cause is not None and str(cause).strip():
+            why += f" (because {failure(cause, type(cause).__name__).split(': ', 1)[-1]})"
+        raise ClaimwireError(why) from None

@@ -16,6 +16,7 @@ from pathlib import Path
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
 from claimwire.hub.export import EXPORT_MARKER, ExportedFile, export_release
+from claimwire.hub.network import bounded, failure
 from claimwire.names import check_repo_id
 
 
@@ -85,6 +86,7 @@ def _upload(
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
 
+    bounded()
     api = HfApi(endpoint=endpoint, token=token)
     unreachable: tuple[type[BaseException], ...] = (OSError, *_transport_errors())
     try:
@@ -111,10 +113,9 @@ def _upload(
             tag_message=f"claimwire corpus release {tag}",
         )
     except HfHubHTTPError as error:
-        status = error.response.status_code if error.response is not None else "?"
+        raise ClaimwireError(failure(error, "the Hub refused the request", (token,))) from None
+    except unreachable as error:  # connection refused, DNS, TLS, no answer in time…
         raise ClaimwireError(
-            f"the Hub refused the request (HTTP {status}): {str(error).splitlines()[0]}"
+            failure(error, f"cannot reach the Hub at {api.endpoint}", (token,))
         ) from None
-    except unreachable as error:  # connection refused, DNS, TLS…
-        raise ClaimwireError(f"cannot reach the Hub at {api.endpoint}: {error}") from None
     return PublishReport(repo_id, tag, files, sent=True, commit=commit.oid, url=str(repo))
