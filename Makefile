@@ -43,6 +43,7 @@ bench: $(STAMP) $(LS_STAMP)
 	$(BIN)/python benchmarks/bench_reading.py
 	$(BIN)/python benchmarks/bench_growth.py
 	$(BIN)/python benchmarks/bench_systems.py
+	$(BIN)/python benchmarks/bench_ray.py
 	$(BIN)/python benchmarks/bench_label_studio.py
 
 clean:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -155,6 +156,8 @@ class RayEngine:
         context.enable_progress_bars = False
         context.print_on_execution_start = False
         logging.getLogger("ray.data").setLevel(logging.ERROR)
+        # Ray Data's advice about an input it counts as one block (our reads stream many)
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"ray\.data\.")
         cpus = ray.cluster_resources().get("CPU", 1)  # type: ignore[no-untyped-call]
         self.workers = workers or max(1, int(cpus))
 

@@ -20,7 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from claimwire import __version__
 from claimwire.corpus.release import DOCUMENTS, MANIFEST, Release, read_parts
-from claimwire.engine import Engine, LocalEngine
+from claimwire.engine import Engine, LocalEngine, batches
 from claimwire.errors import ClaimwireError
 from claimwire.files import atomic_write_text, sha256
 from claimwire.model import Annotation, Document, Relation
@@ -261,9 +261,9 @@ def run_system(
 ) -> dict[str, Any]:
     """Run ``system`` over ``context.documents`` into ``out`` (JSONL), resumably.
 
-    Each document's records are appended and flushed, then the document is recorded in
-    ``out.done`` with the file's length: a re-run skips finished documents and cuts off a
-    half-written one, so an interrupted run always leaves a valid partial file. The run's
+    Each batch's records are appended and synced to disk, then its documents are recorded
+    in ``out.done`` with the file's length after each: a re-run skips finished documents and
+    cuts off a half-written one, so an interrupted run always leaves a valid partial file. The run's
     signature goes to ``out.meta.json`` (without its creation time when ``reproducible``),
     first when the run starts: a file is resumed only by a run of the same signature (system,
     version, options, release, split); another run is refused unless ``overwrite``, which
@@ -316,17 +316,20 @@ def run_system(
     outputs = engine.map(Annotate(system, context), parts, batch_size)
     with out.open("ab") as handle, out.with_name(out.name + DONE_SUFFIX).open("a") as done:
         notes: dict[str, None] = {}  # from every worker's copy of the system, in order
-        for count, (doc_id, data, noted) in enumerate(outputs, 1):
-            notes.update(dict.fromkeys(noted))
-            handle.write(data)
+        count = 0
+        for batch in batches(outputs, batch_size):
+            ends = []
+            for doc_id, data, noted in batch:
+                notes.update(dict.fromkeys(noted))
+                handle.write(data)
+                ends.append(f"{doc_id}\t{handle.tell()}\n")
             handle.flush()
-            os.fsync(handle.fileno())
-            done.write(f"{doc_id}\t{handle.tell()}\n")
+            os.fsync(handle.fileno())  # on disk before the documents are recorded as done
+            done.write("".join(ends))
             done.flush()
-            if progress is not None and count % batch_size == 0:
+            count += len(batch)
+            if progress is not None:
                 progress(len(finished) + count, total)
-    if progress is not None:
-        progress(total, total)
     meta["notes"] = list(notes)
     _write_meta(meta_path, meta)
     return meta
