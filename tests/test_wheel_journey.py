@@ -155,6 +155,8 @@ def test_the_installed_wheel_runs_the_three_journeys_on_a_users_project(
         "corpus", "build", "--version", "0.1.0", "--gold", "annotation/gold", cwd=demo
     )
     assert "annotations 3" in built.stdout
+    shipped = sorted(p.name for p in (demo / "corpus" / "releases" / "0.1.0" / "tasks").iterdir())
+    assert shipped == sorted(p.name for p in (demo / "eval" / "tasks").glob("*.yaml"))
     run = claimwire("run", "rules", "--out", "runs/rules.jsonl", cwd=demo / "corpus")
     assert "release 0.1.0" in run.stderr
     scored = claimwire(
