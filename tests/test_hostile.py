@@ -236,6 +236,18 @@ CASES = [
         "title",
     ),
     Case(
+        "sidecar: title is a number",
+        lambda t: _build(t, _raw_with_sidecar(t, "title: 5\n")),
+        "title",
+    ),
+    Case(
+        "jsonl: title is a list",
+        lambda t: _build(
+            t, _write(t / "raw" / "a.jsonl", '{"text": "Bonjour.", "title": ["a"]}\n').parent
+        ),
+        "title",
+    ),
+    Case(
         "gold: annotations is a number", lambda t: _gold_yaml(t, "annotations: 5\n"), "annotations"
     ),
     Case(
@@ -423,12 +435,24 @@ def small_disk(tmp_path: Path) -> Path:
     [
         ["corpus", "build", "--version", "0.1.0", "--raw", SEED_RAW, "--out", "{disk}/releases"],
         ["hub", "export", RELEASE, "--out", "{disk}/export"],
+        [
+            "eval",
+            "score",
+            RUN,
+            "--task",
+            "claims",
+            "--release",
+            REPO / "corpus" / "releases" / "1.1.0",
+            "--html",
+            "{disk}/report.html",
+        ],
     ],
-    ids=["build", "export"],
+    ids=["build", "export", "score --html"],
 )
 def test_a_full_disk_is_one_line_and_leaves_nothing(small_disk: Path, args: list) -> None:  # type: ignore[type-arg]
+    """24 KB hold no release and no export; 4 KB (one page) hold no HTML report."""
     filled = [str(a).format(disk=small_disk) for a in args]
-    result = _tmpfs_cli(small_disk, 24, *filled)
+    result = _tmpfs_cli(small_disk, 4 if "--html" in args else 24, *filled)
     assert result.returncode == 1, result.stderr
     assert one_error_line(result.stderr) and "no space left" in result.stderr, result.stderr
     assert not list(small_disk.iterdir())  # the mount is private: this is the real folder
