@@ -2,13 +2,15 @@
 """An LLM as a claimwire system, through the ``command`` adapter.
 
     claimwire run command --option cmd="python examples/llm_command.py" \\
+        --env LLM_BASE_URL --env LLM_MODEL [--env LLM_API_KEY] \\
         --release corpus/releases/1.0.0 --out runs/llm.jsonl
     claimwire eval score runs/llm.jsonl --task claims
 
 It reads documents (JSONL) on stdin, asks an OpenAI-compatible chat endpoint for the check-
 worthy claims of each sentence, and writes CLAIM annotations (JSONL) on stdout, with exact
 offsets found by searching the model's quotes in the sentence (a quote the model invented is
-dropped). Settings come from the environment:
+dropped). Settings come from the environment (the program sees only the variables named
+with ``--env``):
 
     LLM_BASE_URL   e.g. http://127.0.0.1:8000/v1 (a local server: vLLM, llama.cpp, Ollama…)
     LLM_MODEL      the model name the server expects

@@ -319,6 +319,11 @@ CASES = [
     ),
     # a key named twice: readers disagree on which value counts
     Case(
+        "duplicate key: a task's YAML",
+        lambda t: _task(t, "primary: strict\nprimary: exact\n"),
+        "appears twice",
+    ),
+    Case(
         "duplicate key: raw JSONL",
         lambda t: _build(
             t, _write(t / "raw" / "a.jsonl", '{"text": "Bonjour.", "text": "Adieu."}\n').parent
