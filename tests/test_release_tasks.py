@@ -93,6 +93,11 @@ def test_eval_score_and_check_use_the_release_tasks(built: Path) -> None:
     assert ",exact F1," in scored.stdout and "|scheme:exact|" in scored.stdout
     checked = run_cli("eval", "check", RULES, "--task", "claims", "--release", built)
     assert checked.returncode == 0, checked.stderr
+    for result in (scored, checked):  # said on stderr: it wins over the project's
+        assert "task claims: the release's own tasks/claims.yaml" in result.stderr
+    project = REPO / "corpus" / "releases" / "1.1.0"
+    plain = run_cli("eval", "check", RULES, "--task", "claims", "--release", project)
+    assert plain.returncode == 0 and "the release's own" not in plain.stderr
 
 
 def test_the_project_build_ships_its_tasks_by_default(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from claimwire.eval.units import UNIT_KINDS
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from claimwire.eval.evaluate import SystemResult
+    from claimwire.eval.evaluate import Evaluation, SystemResult
     from claimwire.eval.report import Leaderboard
 
 FORMATS = ("text", "json", "csv", "markdown")
@@ -48,6 +48,17 @@ def _detail_columns(board: Leaderboard, schemes: int) -> Leaderboard:
         tuple(board.header[i] for i in keep),
         tuple(tuple(row[i] for i in keep) for row in board.rows),
     )
+
+
+def say_release_task(evaluation: Evaluation) -> None:
+    """Name the task definition on stderr when it is the release's own (it wins over the
+    project's)."""
+    path = evaluation.task.path
+    if path is not None and path.parent == evaluation.release / "tasks":
+        err_console.print(
+            f"task {escape(evaluation.task.name)}: the release's own tasks/{escape(path.name)}",
+            highlight=False,
+        )
 
 
 def print_leaderboard(results: list[SystemResult]) -> None:
@@ -90,6 +101,7 @@ def check(
     if out is not None and not fix_offsets:
         raise ClaimwireError("--out writes the re-anchored set: give --fix-offsets too")
     evaluation = Evaluation.open(chosen_release(release), task, split=split)
+    say_release_task(evaluation)
     report = evaluation.check(predictions, fix_offsets=fix_offsets, allow_empty=allow_empty)
     for fix in report.fixes:
         console.print(f"[yellow]fixed[/] {escape(fix)}", soft_wrap=True)
@@ -177,6 +189,7 @@ def score(
         resamples=bootstrap,
         seed=seed,
     )
+    say_release_task(evaluation)
     comparison = score_systems(
         evaluation,
         predictions,
