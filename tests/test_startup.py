@@ -97,11 +97,36 @@ def test_completing_a_command_name_builds_no_command(words: str, cword: str) -> 
     assert loaded(watch=(*HEAVY, *CLI_LIBRARIES), **env) == []
 
 
-def test_completing_an_option_still_asks_typer() -> None:
+@pytest.mark.parametrize(
+    ("shell", "line"),
+    [
+        ("bash", "claimwire eval score --ta"),
+        ("zsh", "claimwire eval score x.jsonl --task claims --"),
+        ("fish", "claimwire corpus build -"),
+        ("powershell", "claimwire --project . annotate push --"),
+    ],
+)
+def test_completing_an_option_builds_no_command(shell: str, line: str) -> None:
+    """Option names and helps come from the generated table (cli/options.py): neither Typer,
+    click, pydantic nor rich is imported."""
+    words = line.split()
+    env = {
+        "_CLAIMWIRE_COMPLETE": f"complete_{shell}",
+        "COMP_WORDS": line,
+        "COMP_CWORD": str(len(words) - 1),
+        "_TYPER_COMPLETE_ARGS": line,
+        "_TYPER_COMPLETE_WORD_TO_COMPLETE": words[-1],
+        "_TYPER_COMPLETE_FISH_ACTION": "get-args",
+        "COLUMNS": "1000",
+    }
+    assert loaded(watch=(*HEAVY, *CLI_LIBRARIES), **env) == []
+
+
+def test_completing_an_option_value_still_asks_typer() -> None:
     env = {
         "_CLAIMWIRE_COMPLETE": "complete_bash",
-        "COMP_WORDS": "claimwire eval score --ta",
-        "COMP_CWORD": "3",
+        "COMP_WORDS": "claimwire eval score --format ",
+        "COMP_CWORD": "4",
     }
     assert "typer" in loaded(watch=CLI_LIBRARIES, **env)
 

@@ -1,12 +1,15 @@
 """The command tree's names and one-line helps, importing no command: the root group
 registers its lazy commands from :data:`COMMANDS`, and shell completion of command names
-answers from both tables (:mod:`claimwire.cli.completion`) without building any command.
+answers from both tables (:mod:`claimwire.cli.completion`) without building any command;
+:class:`Option` is the row of the generated options table (:mod:`claimwire.cli.options`).
 
 ``tests/test_completion.py`` checks that :data:`SUBCOMMANDS` is what the groups define
 (names, order and the short help click shows); its failure prints the table to paste here.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": (
@@ -76,3 +79,21 @@ SUBCOMMANDS: dict[str, dict[str, str]] = {
     },
 }
 """``group → {subcommand → short help}`` of the root's groups, in their order."""
+
+
+class Option(NamedTuple):
+    """One option of a command: its parameter, its names (click's order), whether it takes a
+    value, whether it may be repeated, whether giving it is plain parsing (no callback, not
+    eager, one value or none), and its help as Typer prints it for zsh, fish and PowerShell
+    (None: no help). The help option's names (``unordered``) come from a set in click: their
+    order is that of ``set(names)``, which changes with the process's hash seed."""
+
+    param: str
+    names: tuple[str, ...]
+    unordered: bool
+    takes_value: bool
+    multiple: bool
+    plain: bool
+    zsh: str | None
+    fish: str | None
+    powershell: str | None

@@ -1,20 +1,24 @@
-"""Shell completion of command names, answered before Typer is imported.
+"""Shell completion of command and option names, answered before Typer is imported.
 
-Completing ``claimwire ev<TAB>`` or ``claimwire eval s<TAB>`` only needs the command tree's
-names (:mod:`claimwire.cli.commands`), yet building the Typer commands to answer it costs
-half a second (Typer builds a pydantic adapter for every parameter). This module answers
-those requests from the static tables, in the output format of Typer's completion classes
-for bash, zsh, fish and PowerShell; anything else (options, option values, file names, a
-word after a command that is not a group) goes to Typer as before.
+Completing ``claimwire eval s<TAB>`` or ``claimwire eval score --ta<TAB>`` only needs the
+command tree's names (:mod:`claimwire.cli.commands`) and each command's options
+(:mod:`claimwire.cli.options`, generated from the real commands), yet building the Typer
+commands to answer it costs over half a second (Typer builds a pydantic adapter for every
+parameter). This module answers those requests from the static tables, in the output of
+Typer's completion classes for bash, zsh, fish and PowerShell; anything else (option values,
+file names, a word after a command that is not a group, a help rich would wrap at the
+console's width) goes to Typer as before.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from collections.abc import Mapping
 
-from claimwire.cli.commands import COMMANDS, SUBCOMMANDS
+from claimwire.cli.commands import COMMANDS, SUBCOMMANDS, Option
+from claimwire.cli.options import OPTIONS
 
 COMPLETE_VAR = "_CLAIMWIRE_COMPLETE"
 WHITESPACE = re.compile(r"\s")
@@ -67,6 +71,77 @@ def _candidates(args: list[str], incomplete: str) -> list[tuple[str, str]] | Non
     return [(name, text) for name, text in table.items() if name.startswith(incomplete)]
 
 
+def _parsed(args: list[str]) -> tuple[str, set[str]] | None:
+    """The command path ``args`` reach and the options given to that command, parsed as
+    click parses them while completing; None when that needs the real commands (an unknown
+    word or option, ``--``, ``--opt=value``, an option with a callback…)."""
+    path, given, rest = "", set[str](), list(args)
+    while rest:
+        word = rest.pop(0)
+        options = OPTIONS.get(path)
+        if options is None or word == "--":
+            return None
+        if len(word) > 1 and word.startswith("-"):
+            option = next((o for o in options if word in o.names), None)
+            if option is None or not option.plain:
+                return None
+            if option.takes_value:
+                if not rest:
+                    return None
+                rest.pop(0)
+            given.add(option.param)
+        elif path in SUBCOMMANDS or path == "":
+            if f"{path} {word}".strip() not in OPTIONS:
+                return None
+            path, given = f"{path} {word}".strip(), set()
+    return path, given
+
+
+def _option_candidates(args: list[str], incomplete: str) -> list[tuple[str, Option]] | None:
+    """``(name, option)`` of the options that complete ``incomplete`` after ``args``, or None
+    when the answer needs the real commands."""
+    if not incomplete.startswith("-") or "=" in incomplete:
+        return None
+    parsed = _parsed(args)
+    if parsed is None:
+        return None
+    path, given = parsed
+    return [
+        (name, option)
+        for option in OPTIONS[path]
+        if option.multiple or option.param not in given
+        for name in (list(set(option.names)) if option.unordered else option.names)
+        if name.startswith(incomplete)
+    ]
+
+
+def console_width() -> int:
+    """The width rich gives Typer's console in this process, which wraps the helps it prints."""
+    environ = os.environ
+    for variable in ("TERMINAL_WIDTH", "COLUMNS"):
+        if environ.get(variable, "").isdigit():
+            return int(environ[variable])
+    width = 0
+    for descriptor in (0, 1, 2):
+        try:
+            width = os.get_terminal_size(descriptor).columns
+        except (AttributeError, ValueError, OSError):
+            continue
+        break
+    if environ.get("TERM", "").lower() in ("dumb", "unknown"):
+        width = min(width or 80, 80)
+    return width or 80
+
+
+def _fits(text: str | None, width: int) -> bool:
+    """Whether rich prints ``text`` unwrapped at ``width`` columns (a character outside ASCII
+    may take two)."""
+    if text is None:
+        return True
+    cells = 1 if text.isascii() else 2
+    return all(len(line) * cells <= width for line in text.split("\n"))
+
+
 def _zsh_escape(text: str) -> str:
     return (
         text.replace('"', '""')
@@ -97,15 +172,47 @@ def _format(shell: str, items: list[tuple[str, str]], environ: Mapping[str, str]
     return "\n".join(f"{n}:::{h or ' '}" for n, h in items)
 
 
+def _format_options(
+    shell: str, items: list[tuple[str, Option]], environ: Mapping[str, str]
+) -> str | int | None:
+    """What Typer prints for these options (helps stored as Typer renders them for the
+    shell), or None when rich would wrap one of the helps."""
+    if shell == "bash":
+        return "\n".join(name for name, _ in items)
+    helps = {"zsh": "zsh", "fish": "fish", "powershell": "powershell", "pwsh": "powershell"}
+    shown = [(name, getattr(option, helps[shell])) for name, option in items]
+    width = console_width()
+    if not all(_fits(text, width) for _, text in shown):
+        return None
+    if shell == "zsh":
+        if not shown:
+            return "_files"
+        listed = "\n".join(
+            f'"{_zsh_escape(n)}":"{h}"' if h else f'"{_zsh_escape(n)}"' for n, h in shown
+        )
+        return f"_arguments '*: :(({listed}))'"
+    if shell == "fish":
+        action = environ.get("_TYPER_COMPLETE_FISH_ACTION", "")
+        if action == "is-args":
+            return 0 if shown else 1
+        if action == "get-args" and shown:
+            return "\n".join(f"{n}\t{h}" if h else n for n, h in shown)
+        return ""
+    return "\n".join(f"{n}:::{h or ' '}" for n, h in shown)
+
+
 def complete_names(environ: Mapping[str, str]) -> str | int | None:
-    """The answer to a completion request for a command name (text to print, or an exit
-    code), or None when Typer must answer (not a completion request, an option, a value…)."""
+    """The answer to a completion request for a command or option name (text to print, or
+    an exit code), or None when Typer must answer (not a completion request, a value…)."""
     action, _, shell = environ.get(COMPLETE_VAR, "").partition("_")
     if action != "complete":
         return None
     request = _request(shell, environ)
     if request is None:
         return None
+    options = _option_candidates(*request)
+    if options is not None:
+        return _format_options(shell, options, environ)
     items = _candidates(*request)
     if items is None or any("[" in text for _, text in items):
         return None  # bracketed help: Typer's rich rendering decides what shows
