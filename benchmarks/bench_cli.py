@@ -5,9 +5,9 @@ user types it), several times, interleaved with the bare interpreter so machine 
 both alike. Printed per command: min and median seconds, the ratio to the bare interpreter's
 and the difference.
 Target: every difference within 0.25 s. The completion answers are what a shell's TAB asks
-(``_CLAIMWIRE_COMPLETE=complete_bash``): a command name (``claimwire eval s``, answered from
-the static tables before Typer is imported) and, for the record, an option of a command
-(``claimwire eval score --ta``, which builds that command with Typer).
+(``_CLAIMWIRE_COMPLETE=complete_bash``): a command name (``claimwire eval s``) and an option
+of a command (``claimwire eval score --ta``), both answered from the static tables
+(cli/commands.py, the generated cli/options.py) before Typer is imported.
 
 Run: ``python benchmarks/bench_cli.py [--runs N]``.
 """

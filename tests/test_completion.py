@@ -7,7 +7,7 @@ import pytest
 import typer
 
 from claimwire.cli.commands import COMMANDS, SUBCOMMANDS
-from claimwire.cli.completion import COMPLETE_VAR, complete_names, split_words
+from claimwire.cli.completion import COMPLETE_VAR, complete_names, split_words, wrapped
 from claimwire.cli.option_table import build
 from claimwire.cli.options import OPTIONS
 from claimwire.cli.root import app
@@ -60,19 +60,13 @@ def _typer_answer(
 def test_names_are_completed_as_typer_would(
     shell: str, line: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Typer renders the helps through rich, which wraps them at the console's width (80
-    columns when the shell captures the output): a help longer than that gets a newline in
-    the middle, which fish takes for another candidate. We do not wrap; otherwise the answer
-    is Typer's, character for character."""
-    environ = _environ(shell, line)
-    answer = complete_names(environ)
-    assert isinstance(answer, str)
-    out, code = _typer_answer(environ, monkeypatch, capsys)
-    assert code == 0
-    if shell == "bash":
-        assert out == answer + "\n"
-    else:
-        assert out.split() == answer.split()
+    """Character for character, helps wrapped at the console's width as rich wraps them."""
+    for width in ("80", "30"):
+        monkeypatch.setenv("COLUMNS", width)
+        environ = _environ(shell, line)
+        answer = complete_names(environ)
+        assert isinstance(answer, str)
+        assert _typer_answer(environ, monkeypatch, capsys) == (answer + "\n", 0)
 
 
 @pytest.mark.parametrize("line", ["claimwire e", "claimwire hub zz"])
@@ -182,19 +176,23 @@ def test_options_given_are_left_out_as_typer_does(
     assert _same_as_typer(line, monkeypatch, capsys) == 5
 
 
-@pytest.mark.parametrize("path", ["", "eval score", "corpus build", "run", "numbers"])
-def test_a_help_rich_would_wrap_goes_to_typer(
-    path: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("width", ["80", "37", "12"])
+def test_helps_are_wrapped_as_rich_wraps_them(
+    width: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """At 40 columns rich wraps the longer helps: those answers are left to Typer (bash shows
-    no help and is always answered)."""
-    monkeypatch.setenv("COLUMNS", "40")
-    for line in _lines(path, ["-", "--"]):
-        assert _same_as_typer(line, monkeypatch, capsys) >= 1
-        for shell in ("zsh", "powershell"):
-            answer = complete_names(_environ(shell, line))
-            assert answer is None or all(len(x) <= 60 for x in str(answer).splitlines())
-    assert complete_names(_environ("zsh", "claimwire numbers --l")) is None
+    """Typer prints the helps through rich, which wraps them at the console's width (a
+    newline inside a help; at 12 columns long words are folded): the same answer, for every
+    command."""
+    monkeypatch.setenv("COLUMNS", width)
+    for path in OPTIONS:
+        assert _same_as_typer(_lines(path, ["-"])[0], monkeypatch, capsys) == 5, path
+
+
+def test_a_help_whose_wrapping_is_not_reproduced_goes_to_typer() -> None:
+    assert wrapped("short", 10) == "short"
+    assert wrapped("a\tb c d e f g h", 5) is None
+    assert wrapped("é " * 10, 5) is None
+    assert wrapped("é " * 10, 40) == "é " * 10
 
 
 @pytest.mark.parametrize("line", OPTION_FALLBACK)

@@ -22,6 +22,8 @@ from claimwire.cli.options import OPTIONS
 
 COMPLETE_VAR = "_CLAIMWIRE_COMPLETE"
 WHITESPACE = re.compile(r"\s")
+EMOJI = re.compile(r":\S*?:")  # what rich may take for an emoji code
+WORD = re.compile(r"\s*\S+\s*")  # a word and the whitespace around it, as rich splits
 
 
 def split_words(line: str) -> list[str]:
@@ -133,13 +135,43 @@ def console_width() -> int:
     return width or 80
 
 
-def _fits(text: str | None, width: int) -> bool:
-    """Whether rich prints ``text`` unwrapped at ``width`` columns (a character outside ASCII
-    may take two)."""
-    if text is None:
-        return True
-    cells = 1 if text.isascii() else 2
-    return all(len(line) * cells <= width for line in text.split("\n"))
+def wrapped(text: str, width: int) -> str | None:
+    """``text`` as rich prints it on a console ``width`` columns wide (``Text.wrap``: words
+    wrapped, a word longer than a line folded, whitespace kept up to the edge), or None for
+    a text whose wrapping this does not reproduce (outside printable ASCII, several lines)."""
+    if all(len(line) <= width for line in text.split("\n")) and (
+        text.isascii() or len(text) * 2 <= width
+    ):
+        return text
+    if not (text.isascii() and text.isprintable()):
+        return None
+    breaks: list[int] = []
+    offset = 0
+    match = WORD.match(text)
+    while match is not None:
+        start, end = match.span()
+        word = match.group()
+        length = len(word.rstrip())
+        if width - offset >= length:
+            offset += len(word)
+        elif length > width:
+            pieces = [word[i : i + width] for i in range(0, len(word), width)]
+            for piece in pieces:
+                if start:
+                    breaks.append(start)
+                offset = len(piece)
+                start += len(piece)
+        elif offset and start:
+            breaks.append(start)
+            offset = len(word)
+        match = WORD.match(text, end)
+    lines = []
+    for begin, stop in zip([0, *breaks], [*breaks, len(text)], strict=True):
+        line = text[begin:stop]
+        if len(line) > width:
+            line = line[: len(line) - min(len(line) - len(line.rstrip()), len(line) - width)]
+        lines.append(line[:width])
+    return "\n".join(lines)
 
 
 def _zsh_escape(text: str) -> str:
@@ -152,38 +184,36 @@ def _zsh_escape(text: str) -> str:
     )
 
 
-def _format(shell: str, items: list[tuple[str, str]], environ: Mapping[str, str]) -> str | int:
-    """The text Typer's completion class for ``shell`` prints (fish's ``is-args`` answers
-    with an exit code)."""
-    if shell == "bash":
-        return "\n".join(name for name, _ in items)
-    if shell == "zsh":
-        if not items:
-            return "_files"
-        listed = "\n".join(f'"{_zsh_escape(n)}":"{_zsh_escape(h)}"' for n, h in items)
-        return f"_arguments '*: :(({listed}))'"
-    if shell == "fish":
-        action = environ.get("_TYPER_COMPLETE_FISH_ACTION", "")
-        if action == "is-args":
-            return 0 if items else 1
-        if action == "get-args" and items:
-            return "\n".join(f"{n}\t{WHITESPACE.sub(' ', h)}" for n, h in items)
-        return ""
-    return "\n".join(f"{n}:::{h or ' '}" for n, h in items)
+HELP_FIELD = {"zsh": "zsh", "fish": "fish", "powershell": "powershell", "pwsh": "powershell"}
+"""The shell's rendering of the helps in :class:`claimwire.cli.commands.Option`."""
 
 
-def _format_options(
-    shell: str, items: list[tuple[str, Option]], environ: Mapping[str, str]
-) -> str | int | None:
-    """What Typer prints for these options (helps stored as Typer renders them for the
-    shell), or None when rich would wrap one of the helps."""
-    if shell == "bash":
-        return "\n".join(name for name, _ in items)
-    helps = {"zsh": "zsh", "fish": "fish", "powershell": "powershell", "pwsh": "powershell"}
-    shown = [(name, getattr(option, helps[shell])) for name, option in items]
-    width = console_width()
-    if not all(_fits(text, width) for _, text in shown):
+def _rendered(shell: str, text: str) -> str | None:
+    """A command's help as Typer's completion class for ``shell`` hands it to rich (the
+    caller keeps helps holding rich markup for Typer)."""
+    if not text:
         return None
+    if shell == "zsh":
+        return _zsh_escape(text)
+    return WHITESPACE.sub(" ", text) if shell == "fish" else text
+
+
+def _format(
+    shell: str, items: list[tuple[str, str | None]], environ: Mapping[str, str]
+) -> str | int | None:
+    """The text Typer's completion class for ``shell`` prints for these ``(name, help as
+    rendered for the shell)`` (fish's ``is-args`` answers with an exit code); the helps are
+    wrapped at the console's width as rich wraps them; None when a help's wrapping is not
+    reproduced."""
+    if shell == "bash":
+        return "\n".join(name for name, _ in items)
+    width = console_width()
+    shown: list[tuple[str, str | None]] = []
+    for name, text in items:
+        shown_text = None if text is None else wrapped(text, width)
+        if text is not None and shown_text is None:
+            return None
+        shown.append((name, shown_text))
     if shell == "zsh":
         if not shown:
             return "_files"
@@ -212,8 +242,11 @@ def complete_names(environ: Mapping[str, str]) -> str | int | None:
         return None
     options = _option_candidates(*request)
     if options is not None:
-        return _format_options(shell, options, environ)
+        field = HELP_FIELD.get(shell)
+        return _format(
+            shell, [(n, getattr(o, field) if field else None) for n, o in options], environ
+        )
     items = _candidates(*request)
-    if items is None or any("[" in text for _, text in items):
-        return None  # bracketed help: Typer's rich rendering decides what shows
-    return _format(shell, items, environ)
+    if items is None or any("[" in text or EMOJI.search(text) for _, text in items):
+        return None  # rich markup or emoji codes: Typer's rendering decides what shows
+    return _format(shell, [(n, _rendered(shell, h)) for n, h in items], environ)
