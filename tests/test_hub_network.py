@@ -97,3 +97,14 @@ def test_a_bad_timeout_setting_is_one_line(hub: FakeHub) -> None:
     done = _publish(hub, CLAIMWIRE_HUB_TIMEOUT="soon")
     assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
     assert "CLAIMWIRE_HUB_TIMEOUT='soon'" in done.stderr and hub.requests == []
+
+
+@pytest.mark.parametrize("answer", ["nope", [1, 2], {"unexpected": True}])
+def test_a_garbage_answer_from_the_hub_is_one_line(
+    hub: FakeHub, monkeypatch: pytest.MonkeyPatch, answer: Any
+) -> None:
+    """Before: huggingface_hub's KeyError / TypeError on the answer was an internal error."""
+    monkeypatch.setattr(hub, "route", lambda method, path, body: (200, answer))
+    done = _publish(hub)
+    assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
+    assert "unexpected answer" in done.stderr and TOKEN not in done.stderr

@@ -118,4 +118,8 @@ def _upload(
         raise ClaimwireError(
             failure(error, f"cannot reach the Hub at {api.endpoint}", (token,))
         ) from None
+    except (ValueError, KeyError, TypeError, AttributeError) as error:  # garbage answers
+        raise ClaimwireError(
+            failure(error, f"unexpected answer from the Hub at {api.endpoint}", (token,))
+        ) from None
     return PublishReport(repo_id, tag, files, sent=True, commit=commit.oid, url=str(repo))
