@@ -45,6 +45,7 @@ bench: $(STAMP) $(LS_STAMP)
 	$(BIN)/python benchmarks/bench_systems.py
 	$(BIN)/python benchmarks/bench_ray.py
 	$(BIN)/python benchmarks/bench_label_studio.py
+	$(BIN)/python benchmarks/bench_regex.py
 
 clean:
 	rm -rf $(VENV) $(LS_VENV) .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -52,8 +52,9 @@ PREPOSITION_CUE = re.compile(
     rf"(?:(?:{'|'.join(SOURCE_NOUNS)})\b|[A-ZÀ-Ý]))"
 )
 # Words that end a source noun phrase after an inverted cue ("a déclaré X dans un discours").
+# (?<!\s): a search tries a run of spaces once, from its first space, not from each (linear)
 SOURCE_STOP = re.compile(
-    r"\s+(?:dans|lors|en|à|au|aux|devant|pendant|durant|après|avant|mardi|lundi|mercredi|jeudi|"
+    r"(?<!\s)\s+(?:dans|lors|en|à|au|aux|devant|pendant|durant|après|avant|mardi|lundi|mercredi|jeudi|"
     r"vendredi|samedi|dimanche|hier|aujourd’hui|selon|sur|pour|avec|que|qui)\b|[.;:!?(,]"
 )
 TITLE_WORDS = (
