@@ -141,8 +141,11 @@ class Session:
             )
         return left
 
-    def _timeout(self, method: str, url: str, wait: float | None) -> httpx.Timeout:
-        return httpx.Timeout(min(wait or self.limits.timeout, self.remaining(method, url)))
+    def _seconds(self, method: str, url: str, wait: float | None, cleanup: bool) -> float:
+        """How long one request may wait: its own wait, never past the deadline (a cleanup
+        request: its wait alone)."""
+        wanted = wait or self.limits.timeout
+        return wanted if cleanup else min(wanted, self.remaining(method, url))
 
     def _pause(self, method: str, url: str, attempt: int, retry_after: str | None) -> None:
         delay = min(BACKOFF * 2**attempt, BACKOFF_CAP)
@@ -165,7 +168,7 @@ class Session:
             response = self._http.post(
                 path,
                 json={"refresh": self._refresh},
-                timeout=self._timeout("POST", where, None),
+                timeout=self._seconds("POST", where, None, cleanup=False),
             )
         except httpx.HTTPError as error:
             reason = f"cannot reach Label Studio ({type(error).__name__})"
@@ -214,24 +217,26 @@ class Session:
         attempt = 0
         while True:
             last = cleanup or attempt >= self.limits.retries
+            seconds = self._seconds(method, url, wait, cleanup)
             request = self._http.build_request(
                 method,
                 path,
                 params=params,
                 json=body,
                 headers={"Authorization": self._authorization(method, url)},
-                timeout=httpx.Timeout(wait) if cleanup else self._timeout(method, url, wait),
+                timeout=httpx.Timeout(seconds),
             )
             try:
                 response = self._http.send(request, stream=True)
             except httpx.TimeoutException as error:
                 connecting = isinstance(error, httpx.ConnectTimeout | httpx.PoolTimeout)
                 if last or not (reads or connecting):
-                    seconds = min(wait or self.limits.timeout, self.limits.deadline)
+                    self.remaining(method, url)  # the deadline, if that is what ended it
+                    option = "--timeout" if wait is None else "--deadline"
                     raise self.error(
                         method,
                         url,
-                        f"no answer within {seconds:g} s (--timeout) after {attempt + 1} "
+                        f"no answer within {seconds:g} s ({option}) after {attempt + 1} "
                         f"attempt{'s' * (attempt > 0)}",
                     ) from None
             except httpx.HTTPError as error:
