@@ -360,3 +360,25 @@ def test_bounds_have_sane_defaults_and_limits() -> None:
         check=False,
     )
     assert refused.returncode == 2 and "--timeout" in refused.stderr
+
+
+def test_a_busy_answer_is_tried_again_even_for_an_import(hostile: Hostile, tmp_path: Path) -> None:
+    """429 and 503 say the request was not processed: an import is sent again after the
+    server's Retry-After, and the push succeeds."""
+    imports: list[str] = []
+
+    def behave(handler: BaseHTTPRequestHandler, body: str) -> Answer | None:
+        path, _ = route(handler)
+        if path == "/api/tasks/":
+            return 200, {"total": 0, "tasks": []}
+        if path == "/api/projects/5/import":
+            imports.append(body)
+            if len(imports) == 1:
+                return 429, {"detail": "slow down"}
+            return 201, {"task_count": len(json.loads(body))}
+        return a_project(handler)
+
+    hostile.behave = behave
+    result = run(hostile, "push", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "1 tasks imported" in result.stdout and len(imports) == 2 and imports[0] == imports[1]
