@@ -5,9 +5,10 @@ user types it), several times, interleaved with the bare interpreter so machine 
 both alike. Printed per command: min and median seconds, the ratio to the bare interpreter's
 and the difference.
 Target: every difference within 0.25 s. The completion answers are what a shell's TAB asks
-(``_CLAIMWIRE_COMPLETE=complete_bash``): a command name (``claimwire eval s``) and an option
-of a command (``claimwire eval score --ta``), both answered from the static tables
-(cli/commands.py, the generated cli/options.py) before Typer is imported.
+(``_CLAIMWIRE_COMPLETE=complete_bash``): a command name (``claimwire eval s``), an option of
+a command (``claimwire eval score --ta``) and, for zsh, all of a command's options with their
+helps wrapped at the console's width (``claimwire eval score --``), all answered from the
+static tables (cli/commands.py, the generated cli/options.py) before Typer is imported.
 
 Run: ``python benchmarks/bench_cli.py [--runs N]``.
 """
@@ -44,6 +45,10 @@ COMMANDS: dict[str, tuple[list[str], dict[str, str]]] = {
             "COMP_CWORD": "3",
         },
     ),
+    "completion zsh (score --<TAB>)": (
+        [SCRIPT],
+        {"_CLAIMWIRE_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "claimwire eval score --"},
+    ),
 }
 
 
@@ -69,13 +74,13 @@ def main() -> None:
             times[name].append(once(argv, extra))
     base_min = min(times["python -c pass"])
     base_median = statistics.median(times["python -c pass"])
-    print(f"{'command':<28} {'min s':>7} {'median s':>9} {'ratio':>7} {'Δ median s':>11}  target")
+    print(f"{'command':<30} {'min s':>7} {'median s':>9} {'ratio':>7} {'Δ median s':>11}  target")
     for name, values in times.items():
         low, middle = min(values), statistics.median(values)
         delta = middle - base_median
         verdict = "" if name.startswith("python") else ("met" if delta <= TARGET else "MISSED")
         print(
-            f"{name:<28} {low:7.3f} {middle:9.3f} {middle / base_median:6.1f}× {delta:11.3f}  "
+            f"{name:<30} {low:7.3f} {middle:9.3f} {middle / base_median:6.1f}× {delta:11.3f}  "
             f"{verdict}"
         )
     print(f"({args.runs} runs each, interleaved; bare python min {base_min:.3f} s)")
