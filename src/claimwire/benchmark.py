@@ -93,7 +93,9 @@ def benchmark(
     for task_name in schema_tasks:
         if progress:
             progress(f"scoring {task_name}")
-        evaluation = Evaluation.open(release, task_name, resamples=resamples, seed=seed)
+        evaluation = Evaluation.open(
+            release, task_name, resamples=resamples, seed=seed, keep_matches=True
+        )
         scored = [
             evaluation.score(evaluation.check(path, name=name, allow_empty=True))
             for name, path in predictions.items()

@@ -386,29 +386,35 @@ def read_mixed(path: Path) -> Iterator[tuple[int, Annotation | Relation]]:
     order; each block of lines yields its annotations, then its relations.
     """
     for first, chunk in _chunks(path):
-        groups: dict[type[Annotation] | type[Relation], tuple[list[int], list[bytes]]] = {
-            Annotation: ([], []),
-            Relation: ([], []),
-        }
-        for lineno, line in _numbered_lines(first, chunk):
-            numbers, lines = groups[
-                Relation if b'"head"' in line or b'"tail"' in line else Annotation
-            ]
-            numbers.append(lineno)
-            lines.append(line)
-        for kind, (numbers, lines) in groups.items():
-            if not lines:
-                continue
-            records: list[Any] | None = _decode_fast(kind, b"\n".join(lines))
-            if records is not None and len(records) == len(lines):
-                yield from zip(numbers, records, strict=True)
-            else:
-                yield from _decode_slow(
-                    path,
-                    zip(numbers, lines, strict=True),
-                    lambda obj: Relation if _is_relation(obj) else Annotation,
-                    None,
-                )
+        yield from decode_mixed(path, _numbered_lines(first, chunk))
+
+
+def decode_mixed(
+    path: Path, numbered: Iterable[tuple[int, bytes]]
+) -> Iterator[tuple[int, Annotation | Relation]]:
+    """:func:`read_mixed` on lines already read, each with its number in ``path``: the
+    annotations, then the relations."""
+    groups: dict[type[Annotation] | type[Relation], tuple[list[int], list[bytes]]] = {
+        Annotation: ([], []),
+        Relation: ([], []),
+    }
+    for lineno, line in numbered:
+        numbers, lines = groups[Relation if b'"head"' in line or b'"tail"' in line else Annotation]
+        numbers.append(lineno)
+        lines.append(line)
+    for kind, (numbers, lines) in groups.items():
+        if not lines:
+            continue
+        records: list[Any] | None = _decode_fast(kind, b"\n".join(lines))
+        if records is not None and len(records) == len(lines):
+            yield from zip(numbers, records, strict=True)
+        else:
+            yield from _decode_slow(
+                path,
+                zip(numbers, lines, strict=True),
+                lambda obj: Relation if _is_relation(obj) else Annotation,
+                None,
+            )
 
 
 def write_records(path: Path, records: Iterable[Document | Annotation | Relation]) -> int:

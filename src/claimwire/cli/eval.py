@@ -112,16 +112,14 @@ def check(
         )
     for label, count in sorted(report.ignored.items()):
         console.print(f"[yellow]ignored[/] {count} {label} annotations (not part of task {task})")
-    assert report.annotation_set is not None
-    outside, documents = evaluation.outside(report.annotation_set)
-    if outside:
+    if report.outside:
         console.print(
-            f"[yellow]outside[/] {outside} annotations on {documents} documents not in split "
-            f"{escape(evaluation.split)} (they are not scored)"
+            f"[yellow]outside[/] {report.outside} annotations on {report.outside_documents} "
+            f"documents not in split {escape(evaluation.split)} (they are not scored)"
         )
     console.print(
-        f"[green]OK[/] {escape(str(predictions))}: {len(report.annotation_set.annotations)} "
-        f"annotations and {len(report.annotation_set.relations)} relations for task {task}"
+        f"[green]OK[/] {escape(str(predictions))}: {report.annotations} "
+        f"annotations and {report.relations} relations for task {task}"
     )
 
 
@@ -188,6 +186,7 @@ def score(
         unit=unit,
         resamples=bootstrap,
         seed=seed,
+        keep_matches=html is not None,
     )
     say_release_task(evaluation)
     comparison = score_systems(

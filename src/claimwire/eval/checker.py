@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from claimwire.corpus.reanchor import find_quote
 from claimwire.corpus.release import ANNOTATIONS, MANIFEST, RELATIONS, open_release
 from claimwire.errors import ClaimwireError, shown
 from claimwire.eval.tasks import Task
+from claimwire.grouping import Duplicate
 from claimwire.model import (
     Annotation,
     Document,
@@ -62,10 +63,56 @@ class CheckReport:
     """Re-anchored annotations by id (``--fix-offsets``)."""
     ignored: dict[str, int] = field(default_factory=dict)
     annotation_set: AnnotationSet | None = None
+    """What passed (:func:`check_rows`); a streamed check keeps only its counts."""
+    name: str = ""
+    annotations: int = 0
+    relations: int = 0
+    outside: int = 0
+    """Annotations that passed on documents outside the scored split, and on how many."""
+    outside_documents: int = 0
+    gold_scored: int = 0
+    """Gold annotations of the task's scored labels in the scored split."""
+    statistics: Any = None
+    """Per-unit statistics of what passed (:class:`claimwire.eval.scoring.Statistics`)."""
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def absorb(self, other: CheckReport) -> None:
+        """Add the findings and counts of a batch's check."""
+        self.problems += other.problems
+        self.fixes += other.fixes
+        self.fixed.update(other.fixed)
+        for label, count in other.ignored.items():
+            self.ignored[label] = self.ignored.get(label, 0) + count
+        self.annotations += other.annotations
+        self.relations += other.relations
+
+    def duplicates(self, found: Iterable[Duplicate]) -> None:
+        for duplicate in found:
+            self.problems.append(
+                f"{duplicate.path}:{duplicate.line}: field 'id': duplicate {duplicate.kind} id "
+                f"{shown(duplicate.id)}"
+            )
+
+
+def _prediction_files(path: Path, allow_empty: bool = True) -> list[Path]:
+    """The record files of a prediction file or folder (or of a release's gold)."""
+    if path.is_dir():
+        if (path / MANIFEST).exists():
+            release = open_release(path)
+            return [path / p for name in (ANNOTATIONS, RELATIONS) for p in release.parts(name)]
+        if not (path / ANNOTATIONS).exists():
+            raise ClaimwireError(
+                f"no {ANNOTATIONS} in this folder (expected a prediction file, or a folder "
+                f"with {ANNOTATIONS} and optionally {RELATIONS})",
+                file=path,
+            )
+        return [f for f in (path / ANNOTATIONS, path / RELATIONS) if f.exists()]
+    if not path.exists():
+        raise ClaimwireError("prediction file not found", file=path)
+    return [path]
 
 
 def _records(
@@ -74,40 +121,25 @@ def _records(
     """Read a prediction file or folder; malformed lines raise a located error, and so does
     a set without a single record unless ``allow_empty``."""
     rows: list[tuple[Path, int, Annotation | Relation]] = []
-    if path.is_dir():
-        if (path / MANIFEST).exists():
-            release = open_release(path)
-            rows += [(path / ANNOTATIONS, i, a) for i, a in enumerate(release.annotations(), 1)]
-            rows += [(path / RELATIONS, i, r) for i, r in enumerate(release.relations(), 1)]
-            return _not_empty(rows, path, allow_empty)
-        if not (path / ANNOTATIONS).exists():
-            raise ClaimwireError(
-                f"no {ANNOTATIONS} in this folder (expected a prediction file, or a folder "
-                f"with {ANNOTATIONS} and optionally {RELATIONS})",
-                file=path,
-            )
-        files = [path / ANNOTATIONS, path / RELATIONS]
-    elif path.exists():
-        files = [path]
+    if path.is_dir() and (path / MANIFEST).exists():
+        release = open_release(path)
+        rows += [(path / ANNOTATIONS, i, a) for i, a in enumerate(release.annotations(), 1)]
+        rows += [(path / RELATIONS, i, r) for i, r in enumerate(release.relations(), 1)]
     else:
-        raise ClaimwireError("prediction file not found", file=path)
-    for file in files:
-        if not file.exists():
-            continue
-        rows += [(file, lineno, record) for lineno, record in read_mixed(file)]
-    return _not_empty(rows, path, allow_empty)
+        for file in _prediction_files(path):
+            rows += [(file, lineno, record) for lineno, record in read_mixed(file)]
+    not_empty(len(rows), path, allow_empty)
+    return rows
 
 
-def _not_empty(
-    rows: list[tuple[Path, int, Annotation | Relation]], path: Path, allow_empty: bool
-) -> list[tuple[Path, int, Annotation | Relation]]:
-    if not rows and not allow_empty:
+def not_empty(count: int, path: Path, allow_empty: bool) -> None:
+    """A set without a single record is an error unless ``allow_empty``."""
+    if not count and not allow_empty:
         raise ClaimwireError(
             "no annotation or relation records (the set is empty or blank); "
             "pass --allow-empty to score an empty set",
             file=path,
         )
-    return rows
 
 
 def check_predictions(
@@ -148,9 +180,11 @@ def check_rows(
     fix_offsets: bool = False,
     name: str | None = None,
     context: tuple[Annotation, ...] = (),
+    elsewhere: Callable[[str], str | None] | None = None,
 ) -> CheckReport:
     """:func:`check_predictions` on records already read, each with its file and line (an
-    import from another tool's format locates them in that tool's files)."""
+    import from another tool's format locates them in that tool's files). ``elsewhere``
+    names the document of an annotation id that is not among ``rows`` (a batch's check)."""
     report = CheckReport(path)
     where: dict[tuple[str, str], str] = {}
     annotations: list[Annotation] = []
@@ -184,14 +218,17 @@ def check_rows(
         location = where[("relation", relation.id)]
         for end in ("head", "tail"):
             target = getattr(relation, end)
-            if target not in by_id:
+            owner = by_id[target].doc_id if target in by_id else None
+            if owner is None and elsewhere is not None:
+                owner = elsewhere(target)
+            if owner is None or (target not in by_id and owner == relation.doc_id):
                 report.problems.append(
                     f"{location}: field '{end}': no annotation with id {shown(target)}"
                 )
-            elif by_id[target].doc_id != relation.doc_id:
+            elif owner != relation.doc_id:
                 report.problems.append(
                     f"{location}: field '{end}': annotation {shown(target)} is in document "
-                    f"{shown(by_id[target].doc_id)}, the relation in {shown(relation.doc_id)}; "
+                    f"{shown(owner)}, the relation in {shown(relation.doc_id)}; "
                     "a relation links annotations of its own document"
                 )
     for finding in schema.findings(annotations, relations, context):
@@ -214,9 +251,9 @@ def check_rows(
     report.ignored = dict(ignored)
     kept_ids = {a.id for a in kept}
     links = [r for r in relations if r.head in kept_ids and r.tail in kept_ids]
-    report.annotation_set = AnnotationSet(
-        name or system_name(path, task), tuple(kept), tuple(links)
-    )
+    report.name = name or system_name(path, task)
+    report.annotation_set = AnnotationSet(report.name, tuple(kept), tuple(links))
+    report.annotations, report.relations = len(kept), len(links)
     return report
 
 

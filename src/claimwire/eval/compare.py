@@ -9,7 +9,6 @@ scores of ``--score-only``)::
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -114,11 +113,9 @@ def score_systems(
             name=names[i] if names else None,
             allow_empty=allow_empty,
         )
-        assert report.annotation_set is not None
         taken = [r.system for r in results]
-        if report.annotation_set.name in taken:  # two files of one name: keep both apart
-            name = f"{report.annotation_set.name}#{taken.count(report.annotation_set.name) + 1}"
-            report.annotation_set = dataclasses.replace(report.annotation_set, name=name)
+        if report.name in taken:  # two files of one name: keep both apart
+            report.name = f"{report.name}#{taken.count(report.name) + 1}"
         fixes += report.fixes
         results.append(evaluation.score(report))
     tests = [evaluation.compare(r, results[0], trials) for r in results[1:]]

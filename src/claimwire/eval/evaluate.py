@@ -7,7 +7,9 @@ print(result.primary, result.signature)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,13 +19,16 @@ import numpy as np
 from claimwire import __version__
 from claimwire.annotation.checks import schema_of
 from claimwire.annotation.schema import Schema
-from claimwire.corpus.release import MANIFEST, open_release
+from claimwire.corpus.release import ANNOTATIONS, MANIFEST, RELATIONS, open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import (
     AnnotationSet,
     CheckReport,
-    check_predictions,
+    _prediction_files,
+    check_rows,
     filter_set,
+    not_empty,
+    system_name,
 )
 from claimwire.eval.metrics import (
     DEFAULT_RESAMPLES,
@@ -48,12 +53,15 @@ from claimwire.eval.scoring import (
     StanceScorer,
     Statistics,
     TableKey,
+    merge_statistics,
     stance_scores,
+    statistics_notes,
 )
 from claimwire.eval.tasks import Task, find_task
 from claimwire.eval.units import UNIT_KINDS, default_unit
 from claimwire.files import sha256
-from claimwire.model import Annotation, Document
+from claimwire.grouping import Duplicate, RecordIndex, Row
+from claimwire.model import Annotation, Document, Relation
 
 
 def _sha8(path: Path) -> str:
@@ -121,22 +129,62 @@ def raise_problems(report: CheckReport, path: Path, what: str) -> None:
     )
 
 
+def _as_set(name: str, rows: list[Row]) -> AnnotationSet:
+    records = [record for _, _, record in rows]
+    return AnnotationSet(
+        name,
+        tuple(r for r in records if isinstance(r, Annotation)),
+        tuple(r for r in records if isinstance(r, Relation)),
+    )
+
+
+BATCH_DOCUMENTS = 256
+"""Documents checked and scored together: memory holds one batch's texts and records."""
+
+
+class _SetRows:
+    """An annotation set already in memory, read like a :class:`RecordIndex`."""
+
+    def __init__(self, annotation_set: AnnotationSet) -> None:
+        self.by_document: dict[str, list[Row]] = defaultdict(list)
+        where = Path(annotation_set.name)
+        records: list[Annotation | Relation] = [
+            *annotation_set.annotations,
+            *annotation_set.relations,
+        ]
+        for record in records:
+            self.by_document[record.doc_id].append((where, 0, record))
+        self.duplicates: list[Duplicate] = []
+
+    def rows(self, doc_ids: Sequence[str]) -> list[Row]:
+        return [row for doc_id in doc_ids for row in self.by_document.pop(doc_id, [])]
+
+    def leftover(self) -> Iterator[list[Row]]:
+        yield [row for rows in self.by_document.values() for row in rows]
+
+    def document_of(self, annotation_id: str) -> str | None:
+        return None  # a set in memory is scored as it is, never checked
+
+
 @dataclass
 class Evaluation:
+    """A task on a release's split, ready to check and score prediction files. Documents,
+    gold and predictions are read a batch of documents at a time (:data:`BATCH_DOCUMENTS`):
+    memory holds per-unit statistics, never the corpus."""
+
     release: Path
     task: Task
     schema: Schema
-    documents: list[Document]
-    gold: AnnotationSet
     gold_label: str
     unit: str
-    all_documents: dict[str, Document]
-    context: tuple[Annotation, ...]
-    """Gold annotations predictions may refer to: the SOURCEs that stance holders name."""
     split: str = "all"
     """The split scored (``all``: every document), named in the signature."""
     resamples: int = DEFAULT_RESAMPLES
     seed: int = DEFAULT_SEED
+    gold_path: Path | None = None
+    """Another annotation set scored against instead of the release's gold."""
+    keep_matches: bool = False
+    """Keep every matched span (the error-analysis page shows them): one batch of all."""
 
     @classmethod
     def open(
@@ -150,6 +198,7 @@ class Evaluation:
         resamples: int = DEFAULT_RESAMPLES,
         seed: int = DEFAULT_SEED,
         allow_empty: bool = False,
+        keep_matches: bool = False,
     ) -> Evaluation:
         """``gold`` (another annotation set) goes through the checks predictions do; a split
         without gold annotations of the task is an error, not a score of 0."""
@@ -157,48 +206,35 @@ class Evaluation:
         schema = schema_of(release)
         spec = find_task(task, schema, release)
         wanted_split = str(split if split is not None else spec.split or "all")
-        every = {d.id: d for d in opened.documents()}
-        documents = [d for d in every.values() if wanted_split in (None, "all", d.split)]
-        if not documents:
+        splits = opened.manifest.get("splits")
+        if not isinstance(splits, dict):  # a manifest without split counts: count them
+            splits = Counter(d.split for d in opened.documents())
+        count = sum(splits.values()) if wanted_split == "all" else splits.get(wanted_split, 0)
+        if not count:
             raise ClaimwireError(
                 f"no documents of split {wanted_split!r} in this release", file=release
             )
         if gold is None:
-            gold_set = AnnotationSet("gold", tuple(opened.annotations()), tuple(opened.relations()))
             gold_label = f"{opened.version}@{_sha8(release / MANIFEST)}"
         else:
-            checked = check_predictions(gold, every, schema, spec, name=gold.stem)
-            raise_problems(checked, gold, "gold")
-            assert checked.annotation_set is not None
-            gold_set = checked.annotation_set
+            _prediction_files(gold)  # a missing set fails here
             gold_label = (
-                f"{gold_set.name}@{_sha8(gold if gold.is_file() else gold / 'annotations.jsonl')}"
+                f"{gold.stem}@{_sha8(gold if gold.is_file() else gold / 'annotations.jsonl')}"
             )
-        chosen = unit or default_unit(len(documents), spec.kind)
+        chosen = unit or default_unit(count, spec.kind)
         if chosen not in UNIT_KINDS or (chosen == "item" and spec.kind != "stance"):
             raise ClaimwireError(f"unit {chosen!r} does not fit a {spec.kind} task")
-        ids = {d.id for d in documents}
-        referable = schema.referenced_labels(spec.labels)
-        context = tuple(a for a in gold_set.annotations if a.label in referable)
-        gold_set = filter_set(gold_set, (*spec.related_labels, *sorted(referable)))
-        gold_set = AnnotationSet(
-            gold_set.name,
-            tuple(a for a in gold_set.annotations if a.doc_id in ids),
-            tuple(r for r in gold_set.relations if r.doc_id in ids),
-        )
         return cls(
             release=release,
             task=spec,
             schema=schema,
-            documents=documents,
-            gold=gold_set,
             gold_label=gold_label,
             unit=chosen,
-            all_documents=every,
-            context=context,
             split=wanted_split,
             resamples=resamples,
             seed=seed,
+            gold_path=gold,
+            keep_matches=keep_matches,
         )
 
     def signature(self, scheme: str | None = None) -> str:
@@ -209,6 +245,27 @@ class Evaluation:
             f"|v:{__version__}"
         )
 
+    @property
+    def documents(self) -> list[Document]:
+        """The scored split's documents (read for the error-analysis page)."""
+        return [d for d in open_release(self.release).documents() if self._scored(d)]
+
+    def _scored(self, document: Document) -> bool:
+        return self.split == "all" or document.split == self.split
+
+    def _batches(self) -> Iterator[list[Document]]:
+        documents = open_release(self.release).documents()
+        size = None if self.keep_matches else BATCH_DOCUMENTS
+        while batch := list(itertools.islice(documents, size)):
+            yield batch
+
+    def _gold_index(self) -> RecordIndex:
+        if self.gold_path is not None:
+            return RecordIndex(_prediction_files(self.gold_path))
+        opened = open_release(self.release)
+        files = [self.release / p for name in (ANNOTATIONS, RELATIONS) for p in opened.parts(name)]
+        return RecordIndex(files, check_ids=False)
+
     def check(
         self,
         path: Path,
@@ -217,62 +274,155 @@ class Evaluation:
         name: str | None = None,
         allow_empty: bool = False,
     ) -> CheckReport:
-        """Run the format checker on a prediction file; problems raise a located error."""
-        report = check_predictions(
-            path,
-            self.all_documents,
-            self.schema,
-            self.task,
-            fix_offsets=fix_offsets,
-            name=name,
-            context=self.context,
-            allow_empty=allow_empty,
-        )
+        """Run the format checker on a prediction file and gather the per-unit statistics
+        of what passes; problems raise a located error."""
+        with RecordIndex(_prediction_files(path)) as predictions:
+            not_empty(predictions.count, path, allow_empty)
+            report = self._run(
+                predictions, path, name or system_name(path, self.task), True, fix_offsets
+            )
         raise_problems(report, path, "predictions")
         return report
 
-    def _require_gold(self) -> None:
+    def _run(
+        self,
+        predictions: RecordIndex | _SetRows,
+        path: Path,
+        name: str,
+        check: bool,
+        fix_offsets: bool = False,
+    ) -> CheckReport:
+        """One pass over the release a batch of documents at a time: gold and predictions
+        of the batch read back, checked, and reduced to per-unit statistics."""
+        task, schema = self.task, self.schema
+        referable = schema.referenced_labels(task.labels)
+        kept_labels = (*task.related_labels, *sorted(referable))
+        scored_labels = {*task.labels, *([task.disclosure] if task.disclosure else [])}
+        report = CheckReport(path, name=name)
+        gold_report = CheckReport(self.gold_path or self.release)
+        parts: list[Statistics] = []
+        outside_docs = 0
+        with self._gold_index() as gold_index:
+            if self.gold_path is not None:
+                not_empty(gold_index.count, self.gold_path, False)
+            for batch in self._batches():
+                by_id = {d.id: d for d in batch}
+                ids = list(by_id)
+                gold_rows = gold_index.rows(ids)
+                if self.gold_path is not None:
+                    checked = check_rows(
+                        self.gold_path,
+                        gold_rows,
+                        by_id,
+                        schema,
+                        task,
+                        elsewhere=gold_index.document_of,
+                    )
+                    gold_report.absorb(checked)
+                    gold_set = checked.annotation_set
+                else:
+                    gold_set = _as_set("gold", gold_rows)
+                assert gold_set is not None
+                context = tuple(a for a in gold_set.annotations if a.label in referable)
+                rows = predictions.rows(ids)
+                if check:
+                    found = check_rows(
+                        path,
+                        rows,
+                        by_id,
+                        schema,
+                        task,
+                        fix_offsets=fix_offsets,
+                        name=name,
+                        context=context,
+                        elsewhere=predictions.document_of,
+                    )
+                    report.absorb(found)
+                    predicted = found.annotation_set
+                else:
+                    predicted = _as_set(name, rows)
+                assert predicted is not None
+                scored = [d for d in batch if self._scored(d)]
+                outside = {
+                    a.doc_id for a in predicted.annotations if not self._scored(by_id[a.doc_id])
+                }
+                outside_docs += len(outside)
+                report.outside += sum(1 for a in predicted.annotations if a.doc_id in outside)
+                if not scored or report.problems or gold_report.problems:
+                    continue  # nothing will be scored: keep checking only
+                ids_scored = {d.id for d in scored}
+                gold_set = filter_set(gold_set, kept_labels)
+                gold_set = AnnotationSet(
+                    gold_set.name,
+                    tuple(a for a in gold_set.annotations if a.doc_id in ids_scored),
+                    tuple(r for r in gold_set.relations if r.doc_id in ids_scored),
+                )
+                report.gold_scored += sum(a.label in scored_labels for a in gold_set.annotations)
+                statistics = self._statistics(scored, context, gold_set, predicted)
+                if not self.keep_matches:
+                    statistics.extra.pop("primary_match", None)
+                parts.append(statistics)
+            if self.gold_path is not None:
+                for rows in gold_index.leftover():
+                    gold_report.absorb(check_rows(self.gold_path, rows, {}, schema, task))
+                gold_report.duplicates(gold_index.duplicates)
+        raise_problems(gold_report, self.gold_path or self.release, "gold")
+        for rows in predictions.leftover():
+            if check:
+                report.absorb(check_rows(path, rows, {}, schema, task, name=name))
+        report.duplicates(predictions.duplicates)
+        report.outside_documents = outside_docs
+        if parts:
+            report.statistics = merge_statistics(parts)
+        return report
+
+    def _statistics(
+        self,
+        documents: list[Document],
+        context: tuple[Annotation, ...],
+        gold: AnnotationSet,
+        predicted: AnnotationSet,
+    ) -> Statistics:
+        if self.task.kind == "stance":
+            scorer = StanceScorer(self.task, documents, self.unit, context)
+            return scorer.statistics(gold, predicted)
+        return SpanTaskScorer(self.task, self.schema, documents, self.unit).statistics(
+            gold, predicted
+        )
+
+    def _require_gold(self, report: CheckReport) -> None:
         task = self.task
-        scored = {*task.labels, *([task.disclosure] if task.disclosure else [])}
-        if not any(a.label in scored for a in self.gold.annotations):
+        if not report.gold_scored:
             raise ClaimwireError(
                 f"split {self.split!r} has no gold {', '.join(task.labels)} annotations "
-                f"({len(self.documents)} documents): there is nothing to score against",
+                f"({self.documents_count()} documents): there is nothing to score against",
                 file=self.release,
             )
 
-    def outside(self, predictions: AnnotationSet) -> tuple[int, int]:
-        """How many predicted annotations lie on documents outside the scored split, and on
-        how many documents: they are reported, never scored."""
-        ids = {d.id for d in self.documents}
-        docs = {a.doc_id for a in predictions.annotations if a.doc_id not in ids}
-        return sum(1 for a in predictions.annotations if a.doc_id in docs), len(docs)
-
-    def statistics(self, predictions: AnnotationSet) -> Statistics:
-        if self.task.kind == "stance":
-            scorer = StanceScorer(self.task, self.documents, self.unit, self.context)
-            return scorer.statistics(self.gold, predictions)
-        return SpanTaskScorer(self.task, self.schema, self.documents, self.unit).statistics(
-            self.gold, predictions
-        )
+    def documents_count(self) -> int:
+        splits = open_release(self.release).manifest.get("splits") or {}
+        return int(sum(splits.values()) if self.split == "all" else splits.get(self.split, 0))
 
     def score(self, report_or_set: CheckReport | AnnotationSet) -> SystemResult:
-        predictions = (
-            report_or_set.annotation_set
-            if isinstance(report_or_set, CheckReport)
-            else report_or_set
-        )
-        assert predictions is not None
-        self._require_gold()
-        statistics = self.statistics(predictions)
-        outside, documents = self.outside(predictions)
-        if outside:
+        """Scores of a checked prediction file (:meth:`check`), or of an annotation set in
+        memory (used as it is, unchecked)."""
+        if isinstance(report_or_set, AnnotationSet):
+            report = self._run(
+                _SetRows(report_or_set), Path(report_or_set.name), report_or_set.name, False
+            )
+        else:
+            report = report_or_set
+        self._require_gold(report)
+        assert report.statistics is not None
+        statistics = report.statistics
+        statistics.notes = statistics_notes(self.task, statistics)
+        if report.outside:
             statistics.notes.append(
-                f"{outside} predicted annotations on {documents} documents outside split "
-                f"{self.split!r} were not scored."
+                f"{report.outside} predicted annotations on {report.outside_documents} documents "
+                f"outside split {self.split!r} were not scored."
             )
         scores = scores_from(statistics, self.task, self.resamples, self.seed)
-        return SystemResult(predictions.name, self.task, self.signature(), statistics, scores)
+        return SystemResult(report.name, self.task, self.signature(), statistics, scores)
 
     # ---- significance -------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ tables (see :mod:`claimwire.eval.metrics`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -86,15 +87,12 @@ class SpanEncoder:
         self.units = units
         self.label_index = {label: i for i, label in enumerate(labels)}
 
-    def _content(self, annotation: Annotation) -> tuple[int, tuple[str, int, int, str, str, str]]:
-        return self.units.doc_index.get(annotation.doc_id, -1), content_key(annotation)
-
     def encode(self, annotations: Sequence[Annotation]) -> tuple[SpanSet, list[Annotation]]:
         """Rows in content order (document, offsets, label, attributes, id), never in file
         order: ties in matching are broken by content, and every float is summed in one
         order whatever the order of the file."""
         rows, kept = [], []
-        for annotation in sorted(annotations, key=self._content):
+        for annotation in sorted_by_content(annotations, self.units.doc_index):
             if not annotation.is_span or annotation.label not in self.label_index:
                 continue
             if annotation.doc_id not in self.units.doc_index:
@@ -111,6 +109,32 @@ class SpanEncoder:
             )
             kept.append(annotation)
         return SpanSet.from_tuples(rows), kept
+
+
+def sorted_by_content(
+    annotations: Sequence[Annotation], doc_index: Mapping[str, int]
+) -> list[Annotation]:
+    """``annotations`` sorted by (document's position, :func:`content_key`), the attributes
+    serialised only to break ties of document, offsets and label (they are rare)."""
+
+    def cheap(a: Annotation) -> tuple[int, str, int, int, str]:
+        return (
+            doc_index.get(a.doc_id, -1),
+            a.doc_id,
+            a.start if a.start is not None else -1,
+            a.end if a.end is not None else -1,
+            a.label,
+        )
+
+    ranked = sorted(annotations, key=cheap)
+    keys = [cheap(a) for a in ranked]
+    first = 0
+    for i in range(1, len(ranked) + 1):
+        if i == len(ranked) or keys[i] != keys[first]:
+            if i - first > 1:
+                ranked[first:i] = sorted(ranked[first:i], key=content_key)
+            first = i
+    return ranked
 
 
 def content_key(annotation: Annotation) -> tuple[str, int, int, str, str, str]:
@@ -150,9 +174,6 @@ class SpanTaskScorer:
         encoder = SpanEncoder(self.units, task.labels)
         gold_spans, gold_rows = encoder.encode(gold.annotations)
         pred_spans, pred_rows = encoder.encode(pred.annotations)
-        for label in task.labels:
-            if not any(a.label == label for a in gold_rows):
-                result.notes.append(f"{label} does not occur in the gold: its scores are 0.")
         matches = {}
         matcher = Matcher(gold_spans, pred_spans)
         columns: tuple[str, ...] = ("cor", "inc", "par", "mis", "spu")
@@ -330,8 +351,6 @@ class SpanTaskScorer:
                 )
                 error[unit] += (abs(gold_score - pred_score), 1)
         result.extra["disclosure"] = {"fields": fields, "accuracy": accuracy, "error": error}
-        if not accuracy[:, 1::2].any():
-            result.notes.append(f"No {label} in the gold: disclosure scores are not defined.")
 
 
 def _agreement(survey: Annotation, fields: list[str]) -> Callable[[Annotation], int]:
@@ -391,21 +410,90 @@ class StanceScorer:
                 unit, index[str(item.attributes.get("stance"))] * len(classes) + index[str(answer)]
             ] += 1
         extra = sum(1 for k in predicted if k not in gold_keys)
-        if unanswered:
-            result.notes.append(
-                f"{unanswered} gold (holder, target) pairs had no prediction and count as NONE."
+        result.extra["stance"] = {
+            "classes": list(classes),
+            "confusion": confusion,
+            "unanswered": unanswered,
+            "ignored": extra,
+        }
+        return result
+
+
+def merge_statistics(parts: Sequence[Statistics]) -> Statistics:
+    """The statistics of consecutive batches of documents as one: tables stacked in unit
+    order (each batch numbers its own units), counts added. The matched rows (for the
+    error-analysis page) are kept only from a single batch."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    merged = Statistics(
+        tables={
+            key: dataclasses.replace(table, stats=np.vstack([p.tables[key].stats for p in parts]))
+            for key, table in first.tables.items()
+        }
+    )
+    if "disclosure" in first.extra:
+        merged.extra["disclosure"] = {
+            "fields": first.extra["disclosure"]["fields"],
+            **{
+                key: np.vstack([p.extra["disclosure"][key] for p in parts])
+                for key in ("accuracy", "error")
+            },
+        }
+    if "stance" in first.extra:
+        merged.extra["stance"] = {
+            "classes": first.extra["stance"]["classes"],
+            "confusion": np.vstack([p.extra["stance"]["confusion"] for p in parts]),
+            **{
+                key: sum(p.extra["stance"][key] for p in parts) for key in ("unanswered", "ignored")
+            },
+        }
+    return merged
+
+
+def statistics_notes(task: Task, statistics: Statistics) -> list[str]:
+    """What a reader of the scores should know: labels absent from the gold, gold pairs
+    without an answer, undefined disclosure scores."""
+    notes = []
+    if "stance" in statistics.extra:
+        stance = statistics.extra["stance"]
+        classes = stance["classes"]
+        if stance["unanswered"]:
+            notes.append(
+                f"{stance['unanswered']} gold (holder, target) pairs had no prediction and "
+                "count as NONE."
             )
-        if extra:
-            result.notes.append(f"{extra} predicted pairs are not in the gold and were ignored.")
-        totals = confusion.sum(0).reshape(len(classes), len(classes))
-        for name in self.task.positive:
-            if totals[index[name]].sum() == 0:
-                result.notes.append(
+        if stance["ignored"]:
+            notes.append(
+                f"{stance['ignored']} predicted pairs are not in the gold and were ignored."
+            )
+        totals = stance["confusion"].sum(0).reshape(len(classes), len(classes))
+        for name in task.positive:
+            if totals[classes.index(name)].sum() == 0:
+                notes.append(
                     f"{name} does not occur in the gold: its F1 is 0 and F_avg = mean of the "
                     "positive classes still counts it, as the SemEval-2016 script does."
                 )
-        result.extra["stance"] = {"classes": list(classes), "confusion": confusion}
-        return result
+        return notes
+    for label in task.labels:
+        if not _gold_count(statistics, label):
+            notes.append(f"{label} does not occur in the gold: its scores are 0.")
+    disclosure = statistics.extra.get("disclosure")
+    if disclosure is not None and not disclosure["accuracy"][:, 1::2].any():
+        notes.append(f"No {task.disclosure} in the gold: disclosure scores are not defined.")
+    return notes
+
+
+def _gold_count(statistics: Statistics, label: str) -> int:
+    """Gold spans of ``label``: each is correct, incorrect, partial or missed under any
+    scheme (the overlap table counts them in its ``gold`` column)."""
+    for key, table in statistics.tables.items():
+        if key.family == "spans" and key.name == label:
+            columns = table.stats.sum(0)
+            if "gold" in table.columns:
+                return int(columns[table.columns.index("gold")])
+            return int(columns[:4].sum())
+    return 0
 
 
 def stance_scores(

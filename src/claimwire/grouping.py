@@ -1,0 +1,282 @@
+"""Records of JSONL files, grouped by document without holding them.
+
+One pass over the files notes, per record, where its line is (byte offsets), its line number,
+the document it names and its id; then a batch of documents reads back only its own lines::
+
+    index = RecordIndex([Path("run.jsonl")])
+    for batch in batches_of_documents:
+        rows = index.rows([d.id for d in batch])  # (file, line, record), file order per document
+    rest = index.leftover()  # records naming a document no batch asked for
+
+Memory holds a few numbers per record (about 30 bytes), never the records. A later record
+with the id of an earlier one of its kind is kept apart (:attr:`RecordIndex.duplicates`). A
+zstd shard is decompressed once into an anonymous temporary file that is read back the same
+way.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import msgspec
+import numpy as np
+
+from claimwire.model import (
+    ZSTD_SUFFIX,
+    Annotation,
+    Relation,
+    _chunks,
+    _json_object,
+    _numbered_lines,
+    decode_mixed,
+)
+
+Row = tuple[Path, int, Annotation | Relation]
+"""A record with the file and line it was read from."""
+
+
+class _Key(msgspec.Struct):
+    """What the index needs of a record; any type is accepted here (the full decoder checks
+    types when the record is read back, and names the field)."""
+
+    id: Any = None
+    doc_id: Any = None
+    head: Any = msgspec.UNSET
+    tail: Any = msgspec.UNSET
+
+
+_KEYS = msgspec.json.Decoder(_Key)
+NO_DOCUMENT = -1
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    path: Path
+    line: int
+    kind: str
+    id: str
+
+
+class _Source:
+    """One file read back by offset: the file itself, or its decompressed copy."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle: IO[bytes] | None = None
+
+    def read(self, start: int, end: int) -> bytes:
+        assert self.handle is not None
+        return os.pread(self.handle.fileno(), end - start, start)
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
+class RecordIndex:
+    """Where every record of ``files`` is, by the document it names: runs of adjacent lines
+    of one document (a file written document by document is one run per document)."""
+
+    def __init__(self, files: Sequence[Path], *, check_ids: bool = True) -> None:
+        self._sources = [_Source(path) for path in files]
+        self._documents: dict[str, int] = {}
+        columns: list[tuple[Any, ...]] = []
+        hashes: list[Any] = []
+        for number, source in enumerate(self._sources):
+            for runs, ids in self._scan(source):
+                columns.append((np.full(len(runs[0]), number, dtype=np.int32), *runs))
+                if check_ids:
+                    hashes.append(ids)
+        if columns:
+            joined = [np.concatenate(column) for column in zip(*columns, strict=True)]
+        else:
+            joined = [np.zeros(0, t) for t in (np.int32, np.int64, np.int64, np.int32, np.int32)]
+            joined.append(np.zeros(0, np.int32))
+        self._file, self._start, self._end, self._line, self._count, doc = joined
+        self.count = int(self._count.sum())
+        self.duplicates: list[Duplicate] = []
+        self._dropped: set[tuple[int, int]] = set()
+        if hashes:
+            self._mark_duplicates(np.concatenate(hashes))
+        self._order = np.argsort(doc, kind="stable")
+        self._bounds = np.searchsorted(doc[self._order], np.arange(-1, len(self._documents) + 1))
+        self._asked = np.zeros(len(self._documents), dtype=bool)
+        self._owners: tuple[Any, Any, list[str]] | None = None
+
+    # ---- the pass ----------------------------------------------------------------------
+
+    def _scan(self, source: _Source) -> Iterator[tuple[tuple[Any, ...], Any]]:
+        path = source.path
+        copy: IO[bytes] | None = None
+        if path.name.endswith(ZSTD_SUFFIX):
+            copy = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the index)
+            source.handle = copy
+        else:
+            source.handle = path.open("rb")
+        offset = 0
+        for first, chunk in _chunks(path):
+            if copy is not None:
+                copy.write(chunk)
+            yield self._block(path, first, chunk, offset)
+            offset += len(chunk)
+        if copy is not None:
+            copy.flush()
+
+    def _block(
+        self, path: Path, first: int, chunk: bytes, offset: int, every: bool = False
+    ) -> tuple[tuple[Any, ...], Any]:
+        """Runs of one block (start and end bytes, first line, lines, document) and the
+        hash of each record's (kind, id)."""
+        newlines = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+        if not chunk.endswith(b"\n"):
+            newlines = np.append(newlines, len(chunk))
+        starts = np.concatenate([[0], newlines[:-1] + 1]).astype(np.int64)
+        ends = newlines.astype(np.int64)
+        try:
+            keys: list[_Key] = _KEYS.decode_lines(chunk)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            keys = []
+        index = np.flatnonzero(ends > starts)
+        if len(keys) != len(index):  # blank lines, or a line the key decoder refuses
+            kept, keys = [], []
+            for lineno, line in _numbered_lines(first, chunk):
+                try:
+                    keys.append(_KEYS.decode(line))
+                except (msgspec.DecodeError, msgspec.ValidationError):
+                    _json_object(path, lineno, line)  # raises the located error
+                    raise
+                kept.append(lineno - first)
+            index = np.asarray(kept, dtype=np.int64)
+        documents = self._documents
+        doc = np.empty(len(keys), dtype=np.int32)
+        hashes = np.empty(len(keys), dtype=np.int64)
+        for i, key in enumerate(keys):
+            doc_id = key.doc_id
+            doc[i] = (
+                documents.setdefault(doc_id, len(documents))
+                if isinstance(doc_id, str)
+                else NO_DOCUMENT
+            )
+            relation = key.head is not msgspec.UNSET or key.tail is not msgspec.UNSET
+            hashes[i] = hash((relation, key.id)) if isinstance(key.id, str) else 0
+        if every:  # one run per record
+            return (index, index, index, index, doc), hashes
+        # a run breaks where the document changes or a blank line comes between
+        breaks = np.flatnonzero((doc[1:] != doc[:-1]) | (index[1:] != index[:-1] + 1)) + 1
+        heads = np.concatenate([[0], breaks]).astype(np.int64)
+        tails = np.concatenate([breaks, [len(index)]]).astype(np.int64) - 1
+        if not len(index):
+            heads = tails = np.zeros(0, np.int64)
+        runs = (
+            starts[index[heads]] + offset,
+            ends[index[tails]] + offset,
+            (index[heads] + first).astype(np.int32),
+            (tails - heads + 1).astype(np.int32),
+            doc[heads],
+        )
+        return runs, hashes
+
+    def _mark_duplicates(self, hashes: Any) -> None:
+        """Records whose (kind, id) an earlier record has: listed, and never read back."""
+        ranked = np.sort(hashes)
+        repeated = np.unique(ranked[1:][(ranked[1:] == ranked[:-1]) & (ranked[1:] != 0)])
+        if not len(repeated):
+            return
+        ends = np.cumsum(self._count)
+        seen: set[int] = set()
+        for position in np.flatnonzero(np.isin(hashes, repeated)).tolist():
+            if hashes[position] not in seen:
+                seen.add(int(hashes[position]))
+                continue
+            run = int(np.searchsorted(ends, position, side="right"))
+            lineno = int(self._line[run]) + position - int(ends[run] - self._count[run])
+            number = int(self._file[run])
+            [(_, _, record)] = [r for r in self._read_runs([run]) if r[1] == lineno]
+            kind = "relation" if isinstance(record, Relation) else "annotation"
+            self.duplicates.append(Duplicate(self._sources[number].path, lineno, kind, record.id))
+            self._dropped.add((number, lineno))
+
+    # ---- reading back ------------------------------------------------------------------
+
+    def _read_runs(self, runs: Any) -> list[Row]:
+        """The records of ``runs`` (in run order), decoded with located errors."""
+        rows: list[Row] = []
+        runs = np.asarray(runs, dtype=np.int64)
+        for number in np.unique(self._file[runs]).tolist():
+            chosen = runs[self._file[runs] == number]
+            source = self._sources[number]
+            numbers: list[int] = []
+            lines: list[bytes] = []
+            for run in chosen.tolist():
+                block = source.read(int(self._start[run]), int(self._end[run]))
+                first = int(self._line[run])
+                numbers.extend(range(first, first + int(self._count[run])))
+                lines.extend(block.split(b"\n"))
+            decoded = decode_mixed(source.path, zip(numbers, lines, strict=True))
+            path, dropped = source.path, self._dropped
+            if dropped:
+                decoded = ((n, r) for n, r in decoded if (number, n) not in dropped)
+            rows.extend([(path, lineno, record) for lineno, record in decoded])
+        return rows
+
+    def document_of(self, annotation_id: str) -> str | None:
+        """The document of the annotation with this id in any batch (the owners are indexed
+        on the first call: only a relation whose end is not in its own batch asks)."""
+        if self._owners is None:
+            hashes, keys = [], []
+            for source in self._sources:
+                for first, chunk in _chunks(source.path):
+                    runs, ids = self._block(source.path, first, chunk, 0, every=True)
+                    hashes.append(ids)
+                    keys.append(runs[4])
+            ranked = np.concatenate(hashes) if hashes else np.zeros(0, np.int64)
+            owners = np.concatenate(keys) if keys else np.zeros(0, np.int32)
+            order = np.argsort(ranked, kind="stable")
+            self._owners = (ranked[order], owners[order], list(self._documents))
+        ranked, owners, names = self._owners
+        wanted = hash((False, annotation_id))
+        at = int(np.searchsorted(ranked, wanted))
+        if at < len(ranked) and ranked[at] == wanted and owners[at] >= 0:
+            return names[int(owners[at])]
+        return None
+
+    def _runs_of(self, key: int) -> Any:
+        return self._order[self._bounds[key + 1] : self._bounds[key + 2]]
+
+    def rows(self, doc_ids: Sequence[str]) -> list[Row]:
+        """The records naming these documents, in file order."""
+        runs = []
+        for doc_id in doc_ids:
+            key = self._documents.get(doc_id)
+            if key is not None:
+                self._asked[key] = True
+                runs.append(self._runs_of(key))
+        return self._read_runs(np.sort(np.concatenate(runs))) if runs else []
+
+    def leftover(self, batch: int = 10_000) -> Iterator[list[Row]]:
+        """Records naming a document no :meth:`rows` call asked for (or no document at
+        all), about ``batch`` records at a time, in file order."""
+        runs = [self._runs_of(NO_DOCUMENT)]
+        runs += [self._runs_of(key) for key in np.flatnonzero(~self._asked).tolist()]
+        every = np.sort(np.concatenate(runs))
+        ends = np.cumsum(self._count[every])
+        first = 0
+        while first < len(every):
+            last = int(np.searchsorted(ends, (ends[first - 1] if first else 0) + batch)) + 1
+            yield self._read_runs(every[first:last])
+            first = last
+
+    def close(self) -> None:
+        for source in self._sources:
+            source.close()
+
+    def __enter__(self) -> RecordIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,161 @@
+"""Streaming: records grouped by document without holding them, and ``eval score`` reading a
+release a bounded batch of documents at a time with the scores of one pass over everything."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from claimwire.corpus.release import open_release
+from claimwire.eval import evaluate
+from claimwire.eval.checker import check_rows
+from claimwire.eval.evaluate import Evaluation
+from claimwire.grouping import RecordIndex
+from claimwire.model import read_mixed
+
+from .helpers import release_with_test_claims
+
+
+def _lines(documents: int, per_document: int) -> list[str]:
+    lines = []
+    for d in range(documents):
+        for k in range(per_document):
+            lines.append(
+                json.dumps(
+                    {"id": f"a{d}-{k}", "doc_id": f"d{d}", "layer": "claims", "label": "CLAIM"}
+                )
+            )
+        lines.append(
+            json.dumps(
+                {"id": f"r{d}", "doc_id": f"d{d}", "type": "t", "head": f"a{d}-0", "tail": "x"}
+            )
+        )
+    return lines
+
+
+def _by_document(path: Path) -> dict[str, list[tuple[int, str]]]:
+    grouped = defaultdict(list)
+    for lineno, record in read_mixed(path):
+        grouped[record.doc_id].append((lineno, record.id))
+    return {k: sorted(v) for k, v in grouped.items()}
+
+
+@pytest.mark.parametrize("shape", ["grouped", "shuffled", "zstd"])
+def test_record_index_reads_back_each_documents_records(tmp_path: Path, shape: str) -> None:
+    lines = _lines(40, 5)
+    if shape != "grouped":
+        random.Random(7).shuffle(lines)
+    lines[3:3] = ["", "   "]  # blank lines keep their numbers
+    text = "\n".join(lines) + "\n"
+    path = tmp_path / "p.jsonl"
+    path.write_text(text, encoding="utf-8")
+    expected = _by_document(path)
+    if shape == "zstd":
+        path = tmp_path / "p.jsonl.zst"
+        path.write_bytes(zstandard.ZstdCompressor().compress(text.encode()))
+    with RecordIndex([path]) as index:
+        assert index.count == 240 and not index.duplicates
+        for batch in (["d3", "d0"], ["d7"], ["d12", "d30", "d39"]):
+            got = defaultdict(list)
+            for file, lineno, record in index.rows(batch):
+                assert file == path
+                got[record.doc_id].append((lineno, record.id))
+            assert {k: sorted(v) for k, v in got.items()} == {d: expected[d] for d in batch}
+        rest = {record.doc_id for rows in index.leftover(batch=7) for _, _, record in rows}
+        assert rest == set(expected) - {"d3", "d0", "d7", "d12", "d30", "d39"}
+        assert index.document_of("a5-2") == "d5" and index.document_of("r5") is None
+
+
+def test_record_index_keeps_later_duplicates_apart(tmp_path: Path) -> None:
+    lines = _lines(3, 2)
+    lines.append(lines[0])  # a second a0-0, line 10
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with RecordIndex([path]) as index:
+        [duplicate] = index.duplicates
+        assert (duplicate.line, duplicate.kind, duplicate.id) == (10, "annotation", "a0-0")
+        assert [r.id for _, _, r in index.rows(["d0"])].count("a0-0") == 1
+
+
+def test_a_bad_line_is_still_located(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join([*_lines(2, 1), "{not json"]) + "\n", encoding="utf-8")
+    with pytest.raises(Exception, match="not valid JSON") as error:
+        RecordIndex([path])
+    assert getattr(error.value, "line", None) == 5
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return release_with_test_claims(tmp_path_factory.mktemp("stream"), 24)
+
+
+def _predictions(release: Path, tmp_path: Path) -> Path:
+    """The gold claims, one shifted, plus a spurious one on each unannotated document."""
+    records = [a.to_dict() for a in open_release(release).annotations()]
+    claimed = {r["doc_id"] for r in records}
+    records[0] = {**records[0], "start": records[0]["start"] + 4, "quote": None}
+    for document in open_release(release).documents():
+        if document.id not in claimed:
+            records.append({**records[0], "id": f"x-{document.id}", "doc_id": document.id})
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in reversed(records)) + "\n", "utf-8")
+    return path
+
+
+def test_eval_score_checks_and_scores_a_bounded_batch_at_a_time(
+    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    predictions = _predictions(release, tmp_path)
+    whole = Evaluation.open(release, "claims", split="all", resamples=50, keep_matches=True)
+    expected = whole.score(whole.check(predictions)).to_dict()
+    seen: list[int] = []
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(len(args[2]))
+        return check_rows(*args, **kwargs)
+
+    monkeypatch.setattr(evaluate, "BATCH_DOCUMENTS", 5)
+    monkeypatch.setattr(evaluate, "check_rows", spy)
+    batched = Evaluation.open(release, "claims", split="all", resamples=50)
+    result = batched.score(batched.check(predictions)).to_dict()
+    assert seen and max(seen) <= 5 and sum(seen) == 24  # every document once, 5 at most
+    assert 0 < expected["schemes"]["strict"]["f1"] < 1
+    assert result == expected  # the same scores to the last digit
+
+
+def test_a_relation_to_another_batchs_document_names_it(
+    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    documents = list(open_release(release).documents())
+    first, last = documents[0], documents[-1]
+    records = [
+        {
+            "id": "h",
+            "doc_id": first.id,
+            "layer": "attribution",
+            "label": "CUE",
+            "start": 0,
+            "end": 4,
+        },
+        {
+            "id": "t",
+            "doc_id": last.id,
+            "layer": "attribution",
+            "label": "CUE",
+            "start": 0,
+            "end": 4,
+        },
+        {"id": "r", "doc_id": first.id, "type": "attributed_to", "head": "h", "tail": "t"},
+    ]
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", "utf-8")
+    monkeypatch.setattr(evaluate, "BATCH_DOCUMENTS", 1)
+    with pytest.raises(Exception) as error:
+        Evaluation.open(release, "attribution", split="all").check(path)
+    assert f":3: field 'tail': annotation 't' is in document '{last.id}'" in str(error.value)
