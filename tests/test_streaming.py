@@ -159,3 +159,34 @@ def test_a_relation_to_another_batchs_document_names_it(
     with pytest.raises(Exception) as error:
         Evaluation.open(release, "attribution", split="all").check(path)
     assert f":3: field 'tail': annotation 't' is in document '{last.id}'" in str(error.value)
+
+
+def _parquet_tables(folder: Path) -> dict[str, object]:
+    import pyarrow.parquet as pq
+
+    return {p.relative_to(folder).as_posix(): pq.read_table(p) for p in folder.rglob("*.parquet")}
+
+
+def test_hub_export_writes_a_batch_of_documents_at_a_time(
+    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datasets import Dataset
+
+    from claimwire.hub import export, tables
+
+    export.export_release(release, tmp_path / "whole")
+    documents_per_call: list[int] = []
+    from_list = Dataset.from_list
+
+    def spy(rows, *args, **kwargs):  # type: ignore[no-untyped-def]
+        documents_per_call.append(len({r.get("doc_id", r.get("id")) for r in rows}))
+        return from_list(rows, *args, **kwargs)
+
+    monkeypatch.setattr(tables, "BATCH_DOCUMENTS", 5)
+    monkeypatch.setattr(export.Dataset, "from_list", spy)
+    export.export_release(release, tmp_path / "batched")
+    assert documents_per_call and max(documents_per_call) <= 5
+    whole, batched = _parquet_tables(tmp_path / "whole"), _parquet_tables(tmp_path / "batched")
+    assert whole.keys() == batched.keys() and len(whole) >= 3
+    for name, table in whole.items():
+        assert table.equals(batched[name]), name  # type: ignore[attr-defined]

@@ -150,7 +150,7 @@ def render_card(
     ]
     for table in tables:
         sizes = ", ".join(
-            f"{hub_split(s)}: {len(table.rows[s])}" for s in splits if table.rows.get(s)
+            f"{hub_split(s)}: {table.counts[s]}" for s in splits if table.counts.get(s)
         )
         default = " (default)" if table.config == DEFAULT_CONFIG else ""
         lines.append(

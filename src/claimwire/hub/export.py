@@ -8,13 +8,16 @@ its YAML metadata, and a Croissant description.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import yaml
 from datasets import Dataset, disable_progress_bars
+from datasets import config as datasets_config
 
 from claimwire import __version__
 from claimwire.annotation.checks import schema_of, validate
@@ -25,7 +28,7 @@ from claimwire.errors import ClaimwireError
 from claimwire.files import atomic_directory, sha256
 from claimwire.hub.card import hub_split, render_card
 from claimwire.hub.croissant import croissant
-from claimwire.hub.tables import DEFAULT_CONFIG, Table, release_tables
+from claimwire.hub.tables import DEFAULT_CONFIG, Table, batched_tables
 
 DATA = "data"
 
@@ -44,7 +47,7 @@ def parquet_path(config: str, split: str) -> str:
 def table_splits(table: Table, splits: list[str]) -> list[str]:
     """The splits of ``splits`` where ``table`` has rows: an empty split is left out of the
     export (``datasets`` refuses a declared split without data)."""
-    return [s for s in splits if table.rows.get(s)]
+    return [s for s in splits if table.counts.get(s)]
 
 
 def size_category(documents: int) -> str:
@@ -53,6 +56,61 @@ def size_category(documents: int) -> str:
         if documents < limit:
             return name
     return "100K<n<1M" if documents < 1_000_000 else "n>1M"
+
+
+@dataclass
+class _Written:
+    """What the parquet writers wrote: each config's features and rows per split (as
+    :class:`Table` with counted rows), and the Arrow bytes per (config, split)."""
+
+    tables: list[Table]
+    sizes: dict[tuple[str, str], int]
+
+
+def write_parquet(release: Release, schema: Schema, folder: Path) -> _Written:
+    """``folder/data/<config>/<split>-00000-of-00001.parquet`` for every config and split
+    with rows, written a batch of documents at a time: one ``pyarrow.parquet.ParquetWriter``
+    per config × split, fed record batches encoded by ``datasets`` (the same Arrow schema,
+    metadata and column options as ``Dataset.to_parquet``)."""
+    from datasets.io.parquet import get_parquet_column_options
+
+    writers: dict[tuple[str, str], pq.ParquetWriter] = {}
+    counts: dict[str, dict[str, int]] = {}
+    sizes: dict[tuple[str, str], int] = {}
+    first: list[Table] = []
+    try:
+        for tables in batched_tables(release, schema):
+            first = first or tables
+            for table in tables:
+                counted = counts.setdefault(table.config, {})
+                for split, rows in table.rows.items():
+                    if not rows:
+                        continue
+                    key = (table.config, split)
+                    dataset = Dataset.from_list(rows, features=table.features)
+                    arrow = dataset.data.table
+                    if key not in writers:
+                        target = folder / parquet_path(*key)
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        arrow_schema = dataset.features.arrow_schema
+                        writers[key] = pq.ParquetWriter(
+                            target,
+                            schema=arrow_schema,
+                            use_content_defined_chunking=datasets_config.DEFAULT_CDC_OPTIONS,
+                            write_page_index=True,
+                            **get_parquet_column_options(dataset.features, arrow_schema),
+                        )
+                    writers[key].write_table(arrow.select(writers[key].schema.names))
+                    counted[split] = counted.get(split, 0) + len(rows)
+                    sizes[key] = sizes.get(key, 0) + int(arrow.nbytes)
+    finally:
+        for writer in writers.values():
+            writer.add_key_value_metadata(
+                {"content_defined_chunking": json.dumps(datasets_config.DEFAULT_CDC_OPTIONS)}
+            )
+            writer.close()
+    tables = [dataclasses.replace(t, rows={}, written=counts.get(t.config, {})) for t in first]
+    return _Written(tables, sizes)
 
 
 def card_metadata(
@@ -103,7 +161,7 @@ def card_metadata(
                     {
                         "name": hub_split(s),
                         "num_bytes": sizes[(table.config, s)],
-                        "num_examples": len(table.rows.get(s, [])),
+                        "num_examples": table.counts[s],
                     }
                     for s in table_splits(table, splits)
                 ],
@@ -160,18 +218,12 @@ def export_release(
     release = open_release(release_path)
     schema: Schema = schema_of(release_path)
     splits = [s for s in SPLIT_NAMES if any(d.split == s for d in release.documents())]
-    # a config without a row in any split is left out: it could not be loaded
-    tables = [t for t in release_tables(release, schema) if table_splits(t, splits)]
     disable_progress_bars()
-    sizes: dict[tuple[str, str], int] = {}
     with atomic_directory(out, replace=True) as staging:
-        for table in tables:
-            for split in table_splits(table, splits):
-                target = staging / parquet_path(table.config, split)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                dataset = Dataset.from_list(table.rows[split], features=table.features)
-                dataset.to_parquet(str(target))
-                sizes[(table.config, split)] = int(dataset.data.nbytes)
+        written = write_parquet(release, schema, staging)
+        # a config without a row in any split is left out: it could not be loaded
+        tables = [t for t in written.tables if table_splits(t, splits)]
+        sizes = written.sizes
         files = sorted(p for p in staging.rglob("*.parquet"))
         checksums = {p.relative_to(staging).as_posix(): sha256(p) for p in files}
         metadata = card_metadata(release, tables, splits, sizes)

@@ -9,9 +9,10 @@ ClassLabel beside where the schema closes the set.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -19,8 +20,9 @@ from datasets import ClassLabel, Features, List, Value
 
 from claimwire.annotation.schema import Schema
 from claimwire.annotation.targets import Target, document_targets
-from claimwire.corpus.release import Release
+from claimwire.corpus.release import ANNOTATIONS, RELATIONS, Release
 from claimwire.formats.conll import tags_of
+from claimwire.grouping import RecordIndex
 from claimwire.model import Annotation, Document, Relation
 
 DEFAULT_CONFIG = "documents"
@@ -40,7 +42,15 @@ class Table:
     description: str
     features: Features
     rows: dict[str, list[dict[str, Any]]]
-    """Rows by split."""
+    """Rows by split (of one batch of documents, when exported)."""
+    written: dict[str, int] = field(default_factory=dict)
+    """Rows per split written away (the rows themselves are then not kept)."""
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Rows per split, the empty splits left out."""
+        found = self.written or {split: len(rows) for split, rows in self.rows.items()}
+        return {split: count for split, count in found.items() if count}
 
 
 class _Gold:
@@ -480,7 +490,24 @@ BUILDERS: dict[str, Callable[[_Gold, Schema], Table]] = {
 }
 
 
-def release_tables(release: Release, schema: Schema) -> list[Table]:
-    """Every config of a release, in order, ``documents`` first."""
-    gold = _Gold(list(release.documents()), release.annotations(), release.relations())
-    return [build(gold, schema) for build in BUILDERS.values()]
+BATCH_DOCUMENTS = 256
+"""Documents whose rows are built together: memory holds one batch's rows."""
+
+
+def batched_tables(
+    release: Release, schema: Schema, batch: int | None = None
+) -> Iterator[list[Table]]:
+    """Every config's rows for one batch of documents at a time (``batch``, else
+    :data:`BATCH_DOCUMENTS`), in document order; every reference an annotation makes stays
+    inside its document, so a batch's rows are whole."""
+    files = [release.path / p for name in (ANNOTATIONS, RELATIONS) for p in release.parts(name)]
+    documents = release.documents()
+    with RecordIndex(files, check_ids=False) as index:
+        while chunk := list(itertools.islice(documents, batch or BATCH_DOCUMENTS)):
+            records = [record for _, _, record in index.rows([d.id for d in chunk])]
+            gold = _Gold(
+                chunk,
+                (r for r in records if isinstance(r, Annotation)),
+                (r for r in records if isinstance(r, Relation)),
+            )
+            yield [build(gold, schema) for build in BUILDERS.values()]
