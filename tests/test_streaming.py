@@ -190,3 +190,40 @@ def test_hub_export_writes_a_batch_of_documents_at_a_time(
     assert whole.keys() == batched.keys() and len(whole) >= 3
     for name, table in whole.items():
         assert table.equals(batched[name]), name  # type: ignore[attr-defined]
+
+
+def test_validate_checks_a_batch_of_documents_at_a_time(
+    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from claimwire.corpus import validate
+    from claimwire.corpus.validate import validate_release
+
+    copy = tmp_path / "releases" / release.name
+    shutil.copytree(release, copy)
+    claims = [a for a in open_release(copy).annotations()]
+    assert len(claims) >= 2 and claims[0].doc_id != claims[-1].doc_id
+    relation = {
+        "id": "r1",
+        "doc_id": claims[0].doc_id,
+        "type": "attributed_to",
+        "head": claims[0].id,
+        "tail": claims[-1].id,  # another document's, read in another batch
+        "attributes": {"quote_type": "direct"},
+    }
+    (copy / "relations.jsonl").write_text(json.dumps(relation) + "\n", "utf-8")
+    seen: list[int] = []
+
+    def schema_check(annotations, relations):  # type: ignore[no-untyped-def]
+        seen.append(len({a.doc_id for a in annotations}))
+        return []
+
+    monkeypatch.setattr(validate, "BATCH_DOCUMENTS", 5)
+    problems = validate_release(copy, schema_check=schema_check)
+    assert seen and max(seen) <= 5
+    codes = {p.code for p in problems}
+    assert "cross-document-relation" in codes, problems
+    [crossing] = [p for p in problems if p.code == "cross-document-relation"]
+    assert (crossing.file, crossing.line, crossing.ann) == ("relations.jsonl", 1, "r1")
+    assert claims[-1].doc_id in crossing.message

@@ -29,11 +29,12 @@ import numpy as np
 from claimwire.model import (
     ZSTD_SUFFIX,
     Annotation,
+    RecordErrorHandler,
     Relation,
     _chunks,
     _json_object,
     _numbered_lines,
-    decode_mixed,
+    decode_numbered,
 )
 
 Row = tuple[Path, int, Annotation | Relation]
@@ -60,6 +61,7 @@ class Duplicate:
     line: int
     kind: str
     id: str
+    doc_id: str
 
 
 class _Source:
@@ -82,13 +84,29 @@ class RecordIndex:
     """Where every record of ``files`` is, by the document it names: runs of adjacent lines
     of one document (a file written document by document is one run per document)."""
 
-    def __init__(self, files: Sequence[Path], *, check_ids: bool = True) -> None:
+    def __init__(
+        self,
+        files: Sequence[Path],
+        *,
+        check_ids: bool = True,
+        kinds: Sequence[type[Annotation] | type[Relation] | None] = (),
+        on_error: RecordErrorHandler | None = None,
+    ) -> None:
+        """``kinds``: the record type of each file (default: either, told by its fields);
+        ``on_error``: what to do with a record of the wrong shape instead of raising."""
         self._sources = [_Source(path) for path in files]
+        self._kinds = list(kinds) or [None] * len(files)
+        self._on_error = on_error
+        self.lines = [0] * len(files)
+        """Lines of each file, blank ones included."""
+        self.records = [0] * len(files)
+        """Records (non-blank lines) of each file."""
         self._documents: dict[str, int] = {}
         columns: list[tuple[Any, ...]] = []
         hashes: list[Any] = []
         for number, source in enumerate(self._sources):
-            for runs, ids in self._scan(source):
+            for runs, ids in self._scan(source, number):
+                self.records[number] += len(ids)
                 columns.append((np.full(len(runs[0]), number, dtype=np.int32), *runs))
                 if check_ids:
                     hashes.append(ids)
@@ -110,7 +128,7 @@ class RecordIndex:
 
     # ---- the pass ----------------------------------------------------------------------
 
-    def _scan(self, source: _Source) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    def _scan(self, source: _Source, number: int) -> Iterator[tuple[tuple[Any, ...], Any]]:
         path = source.path
         copy: IO[bytes] | None = None
         if path.name.endswith(ZSTD_SUFFIX):
@@ -124,6 +142,7 @@ class RecordIndex:
                 copy.write(chunk)
             yield self._block(path, first, chunk, offset)
             offset += len(chunk)
+            self.lines[number] = first - 1 + chunk.count(b"\n") + (not chunk.endswith(b"\n"))
         if copy is not None:
             copy.flush()
 
@@ -198,7 +217,9 @@ class RecordIndex:
             number = int(self._file[run])
             [(_, _, record)] = [r for r in self._read_runs([run]) if r[1] == lineno]
             kind = "relation" if isinstance(record, Relation) else "annotation"
-            self.duplicates.append(Duplicate(self._sources[number].path, lineno, kind, record.id))
+            self.duplicates.append(
+                Duplicate(self._sources[number].path, lineno, kind, record.id, record.doc_id)
+            )
             self._dropped.add((number, lineno))
 
     # ---- reading back ------------------------------------------------------------------
@@ -217,7 +238,12 @@ class RecordIndex:
                 first = int(self._line[run])
                 numbers.extend(range(first, first + int(self._count[run])))
                 lines.extend(block.split(b"\n"))
-            decoded = decode_mixed(source.path, zip(numbers, lines, strict=True))
+            decoded = decode_numbered(
+                source.path,
+                zip(numbers, lines, strict=True),
+                self._kinds[number],
+                self._on_error,
+            )
             path, dropped = source.path, self._dropped
             if dropped:
                 decoded = ((n, r) for n, r in decoded if (number, n) not in dropped)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -387,6 +388,35 @@ def read_mixed(path: Path) -> Iterator[tuple[int, Annotation | Relation]]:
     """
     for first, chunk in _chunks(path):
         yield from decode_mixed(path, _numbered_lines(first, chunk))
+
+
+def decode_numbered(
+    path: Path,
+    numbered: Iterable[tuple[int, bytes]],
+    kind: type[Annotation] | type[Relation] | None = None,
+    on_error: RecordErrorHandler | None = None,
+) -> Iterator[tuple[int, Annotation | Relation]]:
+    """Lines already read, each with its number in ``path``, as records of ``kind`` (of
+    either kind when None: :func:`decode_mixed`); a bad record goes to ``on_error`` if given,
+    else raises its located error."""
+    if kind is None and on_error is None:
+        yield from decode_mixed(path, numbered)
+        return
+    pairs = list(numbered)
+    groups: dict[Any, list[tuple[int, bytes]]] = defaultdict(list)
+    for lineno, line in pairs:
+        chosen = kind or (Relation if b'"head"' in line or b'"tail"' in line else Annotation)
+        groups[chosen].append((lineno, line))
+    for chosen, lines in groups.items():
+        records: list[Any] | None = _decode_fast(chosen, b"\n".join(line for _, line in lines))
+        if records is not None and len(records) == len(lines):
+            yield from zip((n for n, _ in lines), records, strict=True)
+        else:
+            yield from _decode_slow(path, lines, _constant(chosen), on_error)
+
+
+def _constant(kind: type[Any]) -> Callable[[dict[str, Any]], type[Any]]:
+    return lambda _: kind
 
 
 def decode_mixed(

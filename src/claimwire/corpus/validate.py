@@ -34,7 +34,11 @@ from claimwire.corpus.release import (
 from claimwire.corpus.words import on_word_boundaries
 from claimwire.errors import ClaimwireError, RecordError
 from claimwire.files import sha256
+from claimwire.grouping import RecordIndex, Row
 from claimwire.model import Annotation, Document, Relation, Span, iter_json_lines, read_numbered
+
+BATCH_DOCUMENTS = 256
+"""Documents whose annotations are checked together."""
 
 MAX_LEVEL = 5
 # Codes that are reported but do not fail validation.
@@ -181,19 +185,16 @@ class ReleaseValidator:
     def run(self) -> list[Problem]:
         if not self._check_manifest():
             return self.problems
-        # Annotations and relations are held (they are small); documents stream through, so
-        # memory does not grow with the corpus's text.
-        annotations = list(self._records(ANNOTATIONS, Annotation))
-        relations = list(self._records(RELATIONS, Relation))
-        by_document: dict[str, list[tuple[int, Annotation]]] = defaultdict(list)
-        for lineno, ann in annotations:
-            by_document[ann.doc_id].append((lineno, ann))
+        # Documents stream through; annotations and relations are read back a batch of
+        # documents at a time (every check but uniqueness stays inside a document), so memory
+        # does not grow with the corpus.
+        index = self._index()
         counts: Counter[str] = Counter()
         splits: Counter[str] = Counter()
+        batch: list[Document] = []
         for lineno, doc in self._records(DOCUMENTS, Document):
             if self.max_level >= 2:
                 self._check_document(lineno, doc)
-                self._check_offsets(doc.text, by_document.get(doc.id, []))
             self.documents.add(doc.id)
             counts.update(
                 documents=1,
@@ -202,16 +203,110 @@ class ReleaseValidator:
                 characters=len(doc.text),
             )
             splits[doc.split] += 1
-        counts.update(annotations=len(annotations), relations=len(relations))
+            batch.append(doc)
+            if len(batch) == BATCH_DOCUMENTS:
+                counts += self._check_batch(index, batch)
+                batch = []
+        counts += self._check_batch(index, batch)
+        if index is not None:
+            for rows in index.leftover():
+                counts += self._check_records(index, [], rows)
+            for duplicate in index.duplicates:  # counted, never read back
+                counts[f"{duplicate.kind}s"] += 1
+            for duplicate in index.duplicates if self.max_level >= 2 else []:
+                name = ANNOTATIONS if duplicate.kind == "annotation" else RELATIONS
+                self._add(
+                    "duplicate-id",
+                    f"{duplicate.kind} id used before",
+                    file=name,
+                    line=self._line(index, duplicate.path, duplicate.line),
+                    doc=duplicate.doc_id,
+                    ann=duplicate.id,
+                )
+            self._check_part_counts(index)
+        counts.update(annotations=0, relations=0)
         self._check_counts(counts, splits)
+        if self.max_level >= 5 and index is not None:
+            self._check_parent(index)
+        if index is not None:
+            index.close()
+        return self.problems
+
+    def _index(self) -> RecordIndex | None:
+        """Where each annotation and relation is, by document; ``None`` (and the problem
+        said) when a line is not JSON at all."""
+        parts = [(name, kind) for name, kind in ((ANNOTATIONS, Annotation), (RELATIONS, Relation))]
+        files, kinds = [], []
+        self._parts: dict[Path, tuple[str, int]] = {}
+        for name, kind in parts:
+            for part in record_parts(self.manifest, name):
+                files.append(self.path / part)
+                kinds.append(kind)
+
+        def bad(error: RecordError, lineno: int, obj: dict[str, Any]) -> None:
+            field = f"field '{error.field}': " if error.field else ""
+            self._add(
+                "bad-record",
+                field + error.message,
+                file=Path(str(error.file)).name,
+                line=lineno,
+                doc=obj.get("id"),
+            )
+
+        try:
+            index = RecordIndex(files, kinds=kinds, on_error=bad)
+        except ClaimwireError as error:
+            self._add("bad-json", error.message, file=Path(error.file or "").name, line=error.line)
+            return None
+        for name, _ in parts:
+            offset = 0
+            for part in record_parts(self.manifest, name):
+                self._parts[self.path / part] = (name, offset)
+                offset += index.lines[files.index(self.path / part)]
+        return index
+
+    def _line(self, index: RecordIndex, path: Path, lineno: int) -> int:
+        """A shard's line as a line of its logical file (lines count through the shards)."""
+        return self._parts[path][1] + lineno
+
+    def _check_part_counts(self, index: RecordIndex) -> None:
+        for path, (_, _) in self._parts.items():
+            expected = self.manifest["files"].get(path.name, {}).get("records")
+            count = index.records[list(self._parts).index(path)]
+            if expected is not None and expected != count:
+                self._add(
+                    "count-mismatch", f"{count} records, manifest says {expected}", file=path.name
+                )
+
+    def _check_batch(self, index: RecordIndex | None, documents: list[Document]) -> Counter[str]:
+        if index is None or not documents:
+            return Counter()
+        return self._check_records(index, documents, index.rows([d.id for d in documents]))
+
+    def _check_records(
+        self, index: RecordIndex, documents: list[Document], rows: list[Row]
+    ) -> Counter[str]:
+        """Offsets, ids, references and the schema of one batch's records (or, with no
+        documents, of records naming a document the release does not have)."""
+        annotations: list[tuple[int, Annotation]] = []
+        relations: list[tuple[int, Relation]] = []
+        for path, lineno, record in rows:
+            line = self._line(index, path, lineno)
+            if isinstance(record, Annotation):
+                annotations.append((line, record))
+            else:
+                relations.append((line, record))
         if self.max_level >= 2:
-            self._check_annotation_ids(annotations)
-            self._check_relations(relations)
+            by_document: dict[str, list[tuple[int, Annotation]]] = defaultdict(list)
+            for lineno, ann in annotations:
+                by_document[ann.doc_id].append((lineno, ann))
+            for doc in documents:
+                self._check_offsets(doc.text, by_document.get(doc.id, []))
+            owners = self._check_annotation_ids(annotations)
+            self._check_relations(relations, owners, index)
         if self.max_level >= 4 and self.schema_check is not None:
             self._check_schema(annotations, relations)
-        if self.max_level >= 5:
-            self._check_parent(annotations)
-        return self.problems
+        return Counter(annotations=len(annotations), relations=len(relations))
 
     def _add(self, code: str, message: str, **where: Any) -> None:
         self.problems.append(_problem(code, message, **where))
@@ -350,26 +445,29 @@ class ReleaseValidator:
                     **where,
                 )
 
-    def _check_annotation_ids(self, annotations: list[tuple[int, Annotation]]) -> None:
+    def _check_annotation_ids(self, annotations: list[tuple[int, Annotation]]) -> dict[str, str]:
+        """Each annotation's document must be a document of the release; the batch's
+        annotation ids with their documents."""
+        owners: dict[str, str] = {}
         for lineno, ann in annotations:
-            where = {"file": ANNOTATIONS, "line": lineno, "doc": ann.doc_id, "ann": ann.id}
-            if ann.id in self.annotation_docs:
-                self._add("duplicate-id", "annotation id used before", **where)
-            self.annotation_docs[ann.id] = ann.doc_id
+            owners[ann.id] = ann.doc_id
             if ann.doc_id not in self.documents:
+                where = {"file": ANNOTATIONS, "line": lineno, "doc": ann.doc_id, "ann": ann.id}
                 self._add("unknown-document", "doc_id is not a document of this release", **where)
+        return owners
 
-    def _check_relations(self, relations: list[tuple[int, Relation]]) -> None:
-        seen: set[str] = set()
+    def _check_relations(
+        self,
+        relations: list[tuple[int, Relation]],
+        owners: dict[str, str],
+        index: RecordIndex,
+    ) -> None:
         for lineno, rel in relations:
             where = {"file": RELATIONS, "line": lineno, "doc": rel.doc_id, "ann": rel.id}
-            if rel.id in seen:
-                self._add("duplicate-id", "relation id used before", **where)
-            seen.add(rel.id)
             if rel.doc_id not in self.documents:
                 self._add("unknown-document", "doc_id is not a document of this release", **where)
             for end_name, ann_id in (("head", rel.head), ("tail", rel.tail)):
-                owner = self.annotation_docs.get(ann_id)
+                owner = owners.get(ann_id) or index.document_of(ann_id)
                 if owner is None:
                     self._add("unknown-annotation", f"{end_name} '{ann_id}' not found", **where)
                 elif owner != rel.doc_id:
@@ -396,7 +494,7 @@ class ReleaseValidator:
                 )
             )
 
-    def _check_parent(self, annotations: list[tuple[int, Annotation]]) -> None:
+    def _check_parent(self, index: RecordIndex) -> None:
         parent = self.manifest.get("parent")
         if not parent:
             return
@@ -412,7 +510,6 @@ class ReleaseValidator:
         changes = self.manifest.get("changes", {}).get("annotations", {})
         explained = set(changes.get("removed", [])) | set(changes.get("orphaned", []))
         explained |= {pair.get("old") for pair in changes.get("renamed", [])}
-        present = {ann.id for _, ann in annotations}
         try:
             parent_parts = record_parts(read_manifest(parent_path), ANNOTATIONS)
         except ClaimwireError as error:
@@ -423,7 +520,7 @@ class ReleaseValidator:
         )
         for lineno, obj in parent_lines:
             ann_id = obj.get("id")
-            if ann_id not in present and ann_id not in explained:
+            if ann_id not in explained and index.document_of(str(ann_id)) is None:
                 self._add(
                     "annotation-unaccounted",
                     f"parent {parent} has it; this release neither keeps nor lists it",
