@@ -39,6 +39,39 @@ CODES: dict[str, str] = {
 }
 
 
+SUMMARY_SURVEYS = 20
+"""Surveys a release's gold summary lists one by one; the rest are tallied."""
+
+
+@dataclass
+class SurveyTally:
+    """Surveys summarized together: how many, mean core and full scores (over those that
+    have one), and how often each risk flag is raised."""
+
+    count: int = 0
+    core: list[float] = field(default_factory=lambda: [0.0, 0.0])
+    full: list[float] = field(default_factory=lambda: [0.0, 0.0])
+    flags: dict[str, int] = field(default_factory=dict)
+
+    def add(self, survey: Mapping[str, Any]) -> None:
+        self.count += 1
+        for key, total in (("core", self.core), ("full", self.full)):
+            value = survey["disclosure"].get(key)
+            if value is not None:
+                total[0] += value
+                total[1] += 1
+        for flag in survey["flags"]:
+            self.flags[flag] = self.flags.get(flag, 0) + 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "mean_core": self.core[0] / self.core[1] if self.core[1] else None,
+            "mean_full": self.full[0] / self.full[1] if self.full[1] else None,
+            "flags": dict(sorted(self.flags.items())),
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class Attribute:
     name: str
@@ -266,24 +299,32 @@ class Schema:
     # ---- the disclosure checklist ----------------------------------------------------------
 
     def summarize(
-        self, annotations: Iterable[Annotation], relations: Iterable[Relation]
+        self,
+        annotations: Iterable[Annotation],
+        relations: Iterable[Relation],
+        surveys_listed: int | None = SUMMARY_SURVEYS,
     ) -> dict[str, Any]:
-        """Per-layer counts and every SURVEY's disclosure scores and risk flags."""
+        """Per-layer counts, the first ``surveys_listed`` SURVEYs' disclosure scores and risk
+        flags and, past them, ``more_surveys``: their number, mean scores and flag counts (a
+        summary stays small whatever the corpus; ``None`` lists every survey, the form of
+        manifests written before)."""
         layers: dict[str, int] = dict.fromkeys(self.layers, 0)
-        surveys = []
+        surveys: list[dict[str, Any]] = []
+        rest = SurveyTally()
         for annotation in annotations:
             layers[annotation.layer] = layers.get(annotation.layer, 0) + 1
             if self.is_survey(annotation.label):
-                flags = self.risk_flags(annotation)
-                surveys.append(
-                    {
-                        "id": annotation.id,
-                        "name": annotation.attributes.get("name"),
-                        "disclosure": self.disclosure_scores(annotation),
-                        "fields": {f: annotation.attributes.get(f) for f in self.disclosure_fields},
-                        "flags": flags,
-                    }
-                )
+                survey = {
+                    "id": annotation.id,
+                    "name": annotation.attributes.get("name"),
+                    "disclosure": self.disclosure_scores(annotation),
+                    "fields": {f: annotation.attributes.get(f) for f in self.disclosure_fields},
+                    "flags": self.risk_flags(annotation),
+                }
+                if surveys_listed is None or len(surveys) < surveys_listed:
+                    surveys.append(survey)
+                else:
+                    rest.add(survey)
         relation_counts: dict[str, int] = dict.fromkeys(self.relations, 0)
         for relation in relations:
             relation_counts[relation.type] = relation_counts.get(relation.type, 0) + 1
@@ -292,6 +333,7 @@ class Schema:
             "layers": layers,
             "relations": relation_counts,
             "surveys": surveys,
+            **({"more_surveys": rest.to_dict()} if rest.count else {}),
         }
 
     def risk_flags(self, survey: Annotation) -> list[str]:

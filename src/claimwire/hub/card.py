@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from datasets import ClassLabel, List, Value
 
-from claimwire.annotation.schema import Schema
+from claimwire.annotation.schema import SUMMARY_SURVEYS, Schema, SurveyTally
 from claimwire.corpus.release import Release
 from claimwire.hub.tables import DEFAULT_CONFIG, Table
 from claimwire.markup import html_free, md_code, md_text
@@ -207,7 +206,7 @@ def render_card(
         f"| {md_code(f.name, cell=True)} | {md_text(f.tier)} | {md_text(f.anchor)} |"
         for f in schema.disclosure_fields.values()
     ]
-    lines += _survey_lines(summary.get("surveys", []))
+    lines += _survey_lines(summary.get("surveys", []), summary.get("more_surveys"))
     lines += [
         "",
         "## Limitations",
@@ -242,7 +241,7 @@ def render_card(
     return "\n".join(lines)
 
 
-CARD_SURVEYS = 20
+CARD_SURVEYS = SUMMARY_SURVEYS
 """Surveys the card lists one by one; past that it gives their number and mean scores."""
 
 
@@ -250,7 +249,9 @@ def _score(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
-def _survey_lines(surveys: list[dict[str, Any]]) -> list[str]:
+def _survey_lines(surveys: list[dict[str, Any]], more: dict[str, Any] | None = None) -> list[str]:
+    """The first :data:`CARD_SURVEYS` surveys, then one line for the rest (``more``: the
+    tally a bounded gold summary carries; else tallied here from a summary listing all)."""
     lines = []
     for survey in surveys[:CARD_SURVEYS]:
         scores = survey["disclosure"]
@@ -260,18 +261,17 @@ def _survey_lines(surveys: list[dict[str, Any]]) -> list[str]:
             f"{_score(scores['full'])}; risk flags: "
             f"{md_text(', '.join(survey['flags']) or 'none')}.",
         ]
-    rest = surveys[CARD_SURVEYS:]
+    tally = SurveyTally()
+    for survey in surveys[CARD_SURVEYS:]:  # a summary listing every survey (older releases)
+        tally.add(survey)
+    rest = more if more is not None else (tally.to_dict() if tally.count else None)
     if rest:
-
-        def mean(key: str) -> str:
-            values = [s["disclosure"][key] for s in rest if s["disclosure"].get(key) is not None]
-            return _score(sum(values) / len(values) if values else None)
-
-        flags = Counter(flag for s in rest for flag in s["flags"])
-        flagged = md_text(", ".join(f"{name} {count}" for name, count in sorted(flags.items())))
+        flagged = md_text(
+            ", ".join(f"{name} {count}" for name, count in sorted(rest["flags"].items()))
+        )
         lines += [
             "",
-            f"- and {len(rest)} more surveys: mean core {mean('core')}, mean full "
-            f"{mean('full')}; risk flags: {flagged or 'none'}.",
+            f"- and {rest['count']} more surveys: mean core {_score(rest['mean_core'])}, mean "
+            f"full {_score(rest['mean_full'])}; risk flags: {flagged or 'none'}.",
         ]
     return lines

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import yaml
 from datasets import Dataset, disable_progress_bars
 from datasets import config as datasets_config
@@ -103,14 +103,29 @@ def write_parquet(release: Release, schema: Schema, folder: Path) -> _Written:
                     writers[key].write_table(arrow.select(writers[key].schema.names))
                     counted[split] = counted.get(split, 0) + len(rows)
                     sizes[key] = sizes.get(key, 0) + int(arrow.nbytes)
-    finally:
-        for writer in writers.values():
-            writer.add_key_value_metadata(
-                {"content_defined_chunking": json.dumps(datasets_config.DEFAULT_CDC_OPTIONS)}
-            )
-            writer.close()
+    except BaseException:
+        _close_all(writers, finished=False)
+        raise
+    _close_all(writers, finished=True)
     tables = [dataclasses.replace(t, rows={}, written=counts.get(t.config, {})) for t in first]
     return _Written(tables, sizes)
+
+
+def _close_all(writers: dict[tuple[str, str], Any], finished: bool) -> None:
+    """Close every writer (a full disk can fail any of them); the first error is raised
+    once all are closed, so none is left to fail again when collected."""
+    first: BaseException | None = None
+    for writer in writers.values():
+        try:
+            if finished:
+                writer.add_key_value_metadata(
+                    {"content_defined_chunking": json.dumps(datasets_config.DEFAULT_CDC_OPTIONS)}
+                )
+            writer.close()
+        except OSError as error:
+            first = first or error
+    if first is not None and finished:
+        raise first
 
 
 def card_metadata(
