@@ -227,3 +227,96 @@ def test_validate_checks_a_batch_of_documents_at_a_time(
     [crossing] = [p for p in problems if p.code == "cross-document-relation"]
     assert (crossing.file, crossing.line, crossing.ann) == ("relations.jsonl", 1, "r1")
     assert claims[-1].doc_id in crossing.message
+
+
+def _surveys(release: Path, count: int) -> list[object]:
+    from claimwire.model import Annotation
+
+    doc = next(open_release(release).documents())
+    return [
+        Annotation(
+            f"s{i}",
+            doc.id,
+            "statistics",
+            "SURVEY",
+            attributes={
+                "name": f"sondage {i}",
+                "sampling_type": "unknown",
+                "self_selected": i % 3 == 0,
+                "sponsor_is_interested_party": "unknown",
+                "sponsor_is_publisher": False,
+                "sample_size": "absent" if i % 2 else "not_applicable",
+            },
+        )
+        for i in range(count)
+    ]
+
+
+def test_gold_summary_lists_twenty_surveys_and_tallies_the_rest(release: Path) -> None:
+    from claimwire.annotation.schema import SUMMARY_SURVEYS, load_schema
+
+    schema = load_schema()
+    surveys = _surveys(release, 25)
+    summary = schema.summarize(surveys, [])  # type: ignore[arg-type]
+    every = schema.summarize(surveys, [], None)  # type: ignore[arg-type]
+    assert summary["surveys"] == every["surveys"][:SUMMARY_SURVEYS]
+    rest = every["surveys"][SUMMARY_SURVEYS:]
+
+    def mean(key: str) -> float | None:
+        values = [s["disclosure"][key] for s in rest if s["disclosure"][key] is not None]
+        return sum(values) / len(values) if values else None
+
+    assert summary["more_surveys"] == {
+        "count": 5,
+        "mean_core": mean("core"),
+        "mean_full": mean("full"),
+        "flags": {"self_selected": sum(1 for s in rest if "self_selected" in s["flags"])},
+    }
+    assert "more_surveys" not in schema.summarize(surveys[:20], [])  # type: ignore[arg-type]
+
+
+def test_validate_recomputes_a_legacy_summary_listing_every_survey(
+    release: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from claimwire.annotation.checks import validate
+    from claimwire.annotation.schema import load_schema
+    from claimwire.corpus.release import DIGEST, MANIFEST, manifest_digest
+    from claimwire.model import write_records
+
+    copy = tmp_path / "releases" / release.name
+    shutil.copytree(release, copy)
+    manifest = json.loads((copy / MANIFEST).read_text("utf-8"))
+    schema = load_schema()
+    records = [*open_release(copy).annotations(), *_surveys(copy, 25)]
+    write_records(copy / "annotations.jsonl", records)  # type: ignore[arg-type]
+    shutil.copyfile(
+        Path(__file__).parent.parent / "src/claimwire/defaults/schema.yaml", copy / "schema.yaml"
+    )
+
+    def reseal(summary: dict) -> None:  # type: ignore[type-arg]
+        from claimwire.files import sha256
+
+        manifest["gold_summary"] = summary
+        manifest["counts"]["annotations"] = len(records)
+        for name in ("annotations.jsonl", "schema.yaml"):
+            path = copy / name
+            manifest["files"][name] = {
+                **manifest["files"].get(name, {}),
+                "sha256": sha256(path),
+                "bytes": path.stat().st_size,
+                **({"records": len(records)} if name == "annotations.jsonl" else {}),
+            }
+        manifest.pop(DIGEST, None)
+        manifest[DIGEST] = manifest_digest(manifest)
+        (copy / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
+
+    legacy = schema.summarize(records, [], None)  # type: ignore[arg-type]
+    reseal(json.loads(json.dumps(legacy)))
+    assert not [p for p in validate(copy) if p.code == "manifest-mismatch"]
+    legacy["surveys"][-1]["name"] = "changed"
+    reseal(json.loads(json.dumps(legacy)))
+    assert [p for p in validate(copy) if p.code == "manifest-mismatch"]
+    reseal(json.loads(json.dumps(schema.summarize(records, []))))  # type: ignore[arg-type]
+    assert not [p for p in validate(copy) if p.code == "manifest-mismatch"]
