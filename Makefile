@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 LS_VENV := .venv-ls
 LS_STAMP := $(LS_VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,16 @@ bench: $(STAMP) $(LS_STAMP)
 	$(BIN)/python benchmarks/bench_ray.py
 	$(BIN)/python benchmarks/bench_label_studio.py
 	$(BIN)/python benchmarks/bench_regex.py
+	$(MAKE) bench-scale
+
+# Synthetic releases with gold and predictions, built once (the larger takes minutes) and
+# reused: whole-process eval score against nervaluate, peak memory at 10k and 100k documents.
+BENCH_DATA ?= build/bench
+bench-scale: $(STAMP)
+	test -d $(BENCH_DATA)/10k || $(BIN)/python benchmarks/synthetic_release.py $(BENCH_DATA)/10k --documents 10000
+	test -d $(BENCH_DATA)/100k || $(BIN)/python benchmarks/synthetic_release.py $(BENCH_DATA)/100k --documents 100000
+	$(BIN)/python benchmarks/bench_eval_score.py $(BENCH_DATA)/10k
+	$(BIN)/python benchmarks/bench_memory.py $(BENCH_DATA)/10k $(BENCH_DATA)/100k
 
 clean:
 	rm -rf $(VENV) $(LS_VENV) .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -74,7 +74,7 @@ def main() -> None:
                 if args.only and name not in args.only:
                     continue
                 results.setdefault(name, []).append(measure(command))
-                peak, cpu, wall = results[name][-1]
+                peak, cpu, _ = results[name][-1]
                 print(f"{name} @ {sizes[-1]:,}: {peak / MB:,.0f} MB, {cpu:.1f} s CPU", flush=True)
     table = Table(title="peak RSS of whole commands (MB) and CPU seconds, per release size")
     table.add_column("command")

@@ -1,0 +1,108 @@
+"""Whole-process ``claimwire eval score`` against nervaluate's ``evaluate()`` alone, on the same
+spans of a synthetic release (``synthetic_release.py``: 10,000 documents, ~250,000 gold and
+~250,000 predicted CLAIM spans).
+
+claimwire runs as a user runs it — a fresh process: start-up, reading and checking every
+record, scoring (four SemEval schemes, overlap, per label, attributes) and 1,000 bootstrap
+resamples — its CPU seconds taken from the kernel's accounting of the child. nervaluate 1.x is
+given its input already built in memory (per document, dicts with inclusive ends) and only its
+``Evaluator(...).evaluate()`` is timed. The counts of every scheme must be identical.
+Target: claimwire ≥ 5× faster. Run: ``python benchmarks/bench_eval_score.py FOLDER``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from nervaluate import Evaluator
+from rich.console import Console
+from rich.table import Table
+from synthetic_release import VERSION
+
+from claimwire.corpus.release import open_release
+from claimwire.model import Annotation, read_mixed
+
+SCRIPT = str(Path(sys.executable).with_name("claimwire"))
+TARGET = 5.0
+FIELDS = ("cor", "inc", "par", "mis", "spu")
+NERVALUATE = {"strict": "strict", "exact": "exact", "partial": "partial", "type": "ent_type"}
+
+
+def claimwire(release: Path, predictions: Path) -> tuple[float, float, dict]:  # type: ignore[type-arg]
+    """CPU seconds (user + system) and wall seconds of the whole command, and its JSON."""
+    args = [SCRIPT, "eval", "score", str(predictions), "--release", str(release)]
+    args += ["--task", "claims", "--format", "json", "--bootstrap", "1000"]
+    start = time.perf_counter()
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert child.stdout is not None
+    out = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit("claimwire eval score failed")
+    data = json.loads(out)
+    data = data["systems"][0] if "systems" in data else data
+    return usage.ru_utime + usage.ru_stime, wall, data
+
+
+def spans(records: object, documents: list[str]) -> list[list[dict]]:  # type: ignore[type-arg]
+    by_doc: dict[str, list[dict]] = defaultdict(list)  # type: ignore[type-arg]
+    for record in records:  # type: ignore[attr-defined]
+        if isinstance(record, Annotation) and record.label == "CLAIM" and record.is_span:
+            by_doc[record.doc_id].append(
+                {"label": "CLAIM", "start": record.start, "end": record.end - 1}
+            )
+    return [by_doc.get(d, []) for d in documents]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("folder", type=Path, help="a synthetic_release.py output")
+    args = parser.parse_args()
+    release = args.folder / "releases" / VERSION
+    predictions = args.folder / "predictions.jsonl"
+    opened = open_release(release)
+    documents = [d.id for d in opened.documents()]
+    gold = spans(opened.annotations(), documents)
+    pred = spans((r for _, r in read_mixed(predictions)), documents)
+    start = time.process_time()
+    theirs = Evaluator(gold, pred, tags=["CLAIM"], loader="dict").evaluate()
+    nervaluate_cpu = time.process_time() - start
+    our_cpu, wall, ours = claimwire(release, predictions)
+    for scheme, name in NERVALUATE.items():
+        got = [int(ours["schemes"][scheme][f]) for f in FIELDS]
+        overall = theirs["overall"][name]
+        expected = [
+            overall.correct,
+            overall.incorrect,
+            overall.partial,
+            overall.missed,
+            overall.spurious,
+        ]
+        assert got == expected, (scheme, got, expected)
+    ratio = nervaluate_cpu / our_cpu
+    table = Table(
+        title=f"eval score, whole process, vs nervaluate: {len(documents):,} documents, "
+        f"{sum(map(len, gold)):,} gold and {sum(map(len, pred)):,} predicted CLAIM spans "
+        "(counts identical in every scheme)"
+    )
+    for column in ("what", "CPU s", "ratio"):
+        table.add_column(column, justify="left" if column == "what" else "right")
+    table.add_row("nervaluate 1.2.1 Evaluator(...).evaluate() alone", f"{nervaluate_cpu:.2f}", "1×")
+    table.add_row(
+        "claimwire eval score (process: start-up, read, check, score, 1,000 resamples)",
+        f"{our_cpu:.2f} (wall {wall:.2f})",
+        f"{ratio:.1f}× faster — target {TARGET:g}× " + ("met" if ratio >= TARGET else "NOT met"),
+    )
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
