@@ -193,3 +193,11 @@ def test_without_ray_installed_engine_ray_says_what_to_install(tmp_path: Path) -
     assert one_error_line(done.stderr), done.stderr
     assert "pip install 'claimwire[ray]'" in done.stderr
     assert not out.exists()
+
+
+def test_an_unknown_engine_names_the_option_and_the_choices() -> None:
+    with pytest.raises(ClaimwireError) as raised:
+        open_engine("spark")
+    assert (
+        str(raised.value) == "field '--engine': unknown engine 'spark'; expected one of local, ray"
+    )

@@ -73,13 +73,13 @@ def open_engine(name: str = "local", address: str | None = None) -> Engine:
     if name == "local":
         return LocalEngine()
     if name != "ray":
-        raise ClaimwireError(f"unknown engine {name!r}; expected one of {', '.join(ENGINES)}")
+        raise ClaimwireError(
+            f"unknown engine {name!r}; expected one of {', '.join(ENGINES)}", field="--engine"
+        )
     try:
         import ray  # noqa: F401  (only to say clearly that it is missing)
     except ImportError:
-        raise ClaimwireError(
-            "--engine ray needs Ray: pip install 'claimwire[ray]'", field="engine"
-        ) from None
+        raise ClaimwireError("--engine ray needs Ray: pip install 'claimwire[ray]'") from None
     from claimwire.engine.ray_data import RayEngine
 
     return RayEngine(address)

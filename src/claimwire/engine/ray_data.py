@@ -139,7 +139,7 @@ def start(address: str | None) -> None:
     except (ConnectionError, RuntimeError, ValueError) as error:
         raise ClaimwireError(
             f"could not start or join Ray at {address or 'this machine'}: {error}",
-            field="ray-address",
+            field="--ray-address",
         ) from None
 
 
