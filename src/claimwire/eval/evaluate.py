@@ -184,7 +184,9 @@ class Evaluation:
     gold_path: Path | None = None
     """Another annotation set scored against instead of the release's gold."""
     keep_matches: bool = False
-    """Keep every matched span (the error-analysis page shows them): one batch of all."""
+    """Keep every matched span and the checked set (the error-analysis page shows them): one
+    batch of all documents. Without it they are kept only when the release fits in one batch
+    (:data:`BATCH_DOCUMENTS`)."""
 
     @classmethod
     def open(
@@ -305,7 +307,8 @@ class Evaluation:
         with self._gold_index() as gold_index:
             if self.gold_path is not None:
                 not_empty(gold_index.count, self.gold_path, False)
-            for batch in self._batches():
+            for number, batch in enumerate(self._batches()):
+                first_batch = number == 0
                 by_id = {d.id: d for d in batch}
                 ids = list(by_id)
                 gold_rows = gold_index.rows(ids)
@@ -339,6 +342,8 @@ class Evaluation:
                     )
                     report.absorb(found)
                     predicted = found.annotation_set
+                    # what passed is kept for a release read in one batch, as before
+                    report.annotation_set = predicted if first_batch else None
                 else:
                     predicted = _as_set(name, rows)
                 assert predicted is not None
@@ -358,10 +363,10 @@ class Evaluation:
                     tuple(r for r in gold_set.relations if r.doc_id in ids_scored),
                 )
                 report.gold_scored += sum(a.label in scored_labels for a in gold_set.annotations)
-                statistics = self._statistics(scored, context, gold_set, predicted)
-                if not self.keep_matches:
-                    statistics.extra.pop("primary_match", None)
-                parts.append(statistics)
+                parts.append(self._statistics(scored, context, gold_set, predicted))
+                if len(parts) > 1:  # past one batch, the matched rows are not kept
+                    for part in parts[-2:]:
+                        part.extra.pop("primary_match", None)
             if self.gold_path is not None:
                 for rows in gold_index.leftover():
                     gold_report.absorb(check_rows(self.gold_path, rows, {}, schema, task))
