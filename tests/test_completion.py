@@ -117,6 +117,9 @@ GIVEN = [  # options already on the line are left out (unless repeatable), as cl
     "claimwire eval score -f json -",
     "claimwire run rules --env A --env B --e",
     "claimwire eval -",
+    "claimwire eval score x.jsonl -b --s",
+    "claimwire corpus build --no-compress --c",
+    "claimwire hub publish 1.0.0 --dry-run --private -",
 ]
 OPTION_FALLBACK = [  # values, "--", unknown options, eager options: Typer answers
     "claimwire eval score --format ",

@@ -79,7 +79,7 @@ def build() -> dict[str, tuple[Option, ...]]:
                         multiple=param.multiple,
                         plain=param.callback is None
                         and not param.is_eager
-                        and param.nargs == (1 if takes_value else 0),
+                        and (param.is_flag or (takes_value and param.nargs == 1)),
                         zsh=rendered("zsh", param.help),
                         fish=rendered("fish", param.help),
                         powershell=rendered("powershell", param.help),
