@@ -67,8 +67,11 @@ def main() -> None:
                 n += 1
                 print(json.dumps({
                     "id": f"{document['id']}:llm-{n}", "doc_id": document["id"],
-                    "layer": "claims", "label": "CLAIM", "start": at, "end": at + len(claim["quote"]),
-                    "attributes": {"claim_type": claim.get("claim_type", "other"), "checkworthy": True},
+                    "layer": "claims", "label": "CLAIM",
+                    "start": at, "end": at + len(claim["quote"]),
+                    "attributes": {
+                        "claim_type": claim.get("claim_type", "other"), "checkworthy": True,
+                    },
                     "author": os.environ["LLM_MODEL"],
                 }, ensure_ascii=False))
 
