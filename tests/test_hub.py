@@ -140,18 +140,23 @@ def hub() -> Iterator[FakeHub]:
 
 
 def publish(
-    hub: FakeHub, *extra: str, token: str | None = "hf_secret_token_123"
+    hub: FakeHub,
+    *extra: str,
+    token: str | None = "hf_secret_token_123",
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    env = {
+    """``hub publish`` of the bundled release to ``hub``, in a clean environment (plus ``env``)."""
+    variables = {
         "PATH": "/usr/bin:/bin",
         "HF_ENDPOINT": hub.url,
         "COLUMNS": "200",
         "HF_HOME": "/nonexistent-hf-home",
         "HF_HUB_DISABLE_TELEMETRY": "1",
         "PYTHONPATH": str(REPO / "src"),  # this checkout's code, not an installed copy
+        **(env or {}),
     }
     if token:
-        env["HF_TOKEN"] = token
+        variables["HF_TOKEN"] = token
     return subprocess.run(
         [
             sys.executable,
@@ -166,7 +171,8 @@ def publish(
         ],
         capture_output=True,
         text=True,
-        env=env,
+        env=variables,
+        timeout=300,  # a safety net for the test run, not a measurement
         check=False,
     )
 

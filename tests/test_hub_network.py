@@ -6,8 +6,6 @@ The Hub is the one server tests replace (tests/fake_hub.py); the client code
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -15,10 +13,10 @@ from typing import Any
 import pytest
 
 from .fake_hub import FakeHub
-from .helpers import REPO, one_error_line
+from .helpers import one_error_line
+from .test_hub import publish
 
 TOKEN = "hf_secret_token_123"
-RELEASE = REPO / "corpus" / "releases" / "1.0.0"
 
 
 @pytest.fixture
@@ -26,35 +24,6 @@ def hub() -> Iterator[FakeHub]:
     fake = FakeHub().start()
     yield fake
     fake.stop()
-
-
-def _publish(hub: FakeHub, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "claimwire",
-            "hub",
-            "publish",
-            str(RELEASE),
-            "--repo-id",
-            "claimwire-test/corpus",
-        ],
-        capture_output=True,
-        text=True,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "HF_ENDPOINT": hub.url,
-            "HF_TOKEN": TOKEN,
-            "HF_HOME": "/nonexistent-hf-home",
-            "HF_HUB_DISABLE_TELEMETRY": "1",
-            "COLUMNS": "200",
-            "PYTHONPATH": str(REPO / "src"),
-            **env,
-        },
-        timeout=300,  # a safety net for the test run, not a measurement
-        check=False,
-    )
 
 
 def test_a_hub_that_echoes_the_token_never_gets_it_printed(
@@ -67,7 +36,7 @@ def test_a_hub_that_echoes_the_token_never_gets_it_printed(
         return 401, {"error": f"Invalid credentials in Authorization header: {said}"}
 
     monkeypatch.setattr(hub, "route", echo)
-    done = _publish(hub)
+    done = publish(hub, token=TOKEN)
     assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
     assert TOKEN not in done.stderr + done.stdout
     assert "HTTP 401" in done.stderr and "Invalid credentials" in done.stderr
@@ -85,7 +54,7 @@ def test_a_silent_hub_fails_within_the_bound(hub: FakeHub, monkeypatch: pytest.M
 
     monkeypatch.setattr(hub, "route", silent)
     try:
-        done = _publish(hub, CLAIMWIRE_HUB_TIMEOUT="1")
+        done = publish(hub, token=TOKEN, env={"CLAIMWIRE_HUB_TIMEOUT": "1"})
     finally:
         never.set()
     assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
@@ -94,7 +63,7 @@ def test_a_silent_hub_fails_within_the_bound(hub: FakeHub, monkeypatch: pytest.M
 
 
 def test_a_bad_timeout_setting_is_one_line(hub: FakeHub) -> None:
-    done = _publish(hub, CLAIMWIRE_HUB_TIMEOUT="soon")
+    done = publish(hub, token=TOKEN, env={"CLAIMWIRE_HUB_TIMEOUT": "soon"})
     assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
     assert "CLAIMWIRE_HUB_TIMEOUT='soon'" in done.stderr and hub.requests == []
 
@@ -105,6 +74,6 @@ def test_a_garbage_answer_from_the_hub_is_one_line(
 ) -> None:
     """Before: huggingface_hub's KeyError / TypeError on the answer was an internal error."""
     monkeypatch.setattr(hub, "route", lambda method, path, body: (200, answer))
-    done = _publish(hub)
+    done = publish(hub, token=TOKEN)
     assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
     assert "unexpected answer" in done.stderr and TOKEN not in done.stderr
