@@ -3,6 +3,7 @@ release a bounded batch of documents at a time with the scores of one pass over 
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 from collections import defaultdict
@@ -322,3 +323,21 @@ def test_validate_recomputes_a_legacy_summary_listing_every_survey(
     assert [p for p in validate(copy) if p.code == "manifest-mismatch"]
     reseal(json.loads(json.dumps(schema.summarize(records, []))))  # type: ignore[arg-type]
     assert not [p for p in validate(copy) if p.code == "manifest-mismatch"]
+
+
+def test_eval_score_checks_batches_with_the_collector_paused(
+    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    predictions = _predictions(release, tmp_path)
+    collector: list[bool] = []
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        collector.append(gc.isenabled())
+        return check_rows(*args, **kwargs)
+
+    monkeypatch.setattr(evaluate, "BATCH_DOCUMENTS", 5)
+    monkeypatch.setattr(evaluate, "check_rows", spy)
+    evaluation = Evaluation.open(release, "claims", split="all", resamples=50)
+    evaluation.check(predictions)
+    assert collector and not any(collector)  # no collection pass in the middle of a batch
+    assert gc.isenabled()  # and the collector is back on afterwards
