@@ -13,7 +13,7 @@ import pytest
 import zstandard
 
 from claimwire.corpus.release import open_release
-from claimwire.eval import evaluate
+from claimwire.eval import batches, evaluate
 from claimwire.eval.checker import check_rows
 from claimwire.eval.evaluate import Evaluation
 from claimwire.grouping import RecordIndex
@@ -122,7 +122,7 @@ def test_eval_score_checks_and_scores_a_bounded_batch_at_a_time(
         return check_rows(*args, **kwargs)
 
     monkeypatch.setattr(evaluate, "BATCH_DOCUMENTS", 5)
-    monkeypatch.setattr(evaluate, "check_rows", spy)
+    monkeypatch.setattr(batches, "check_rows", spy)
     batched = Evaluation.open(release, "claims", split="all", resamples=50)
     report = batched.check(predictions)
     assert report.annotation_set is None  # past one batch, only counts are kept
@@ -336,7 +336,7 @@ def test_eval_score_checks_batches_with_the_collector_paused(
         return check_rows(*args, **kwargs)
 
     monkeypatch.setattr(evaluate, "BATCH_DOCUMENTS", 5)
-    monkeypatch.setattr(evaluate, "check_rows", spy)
+    monkeypatch.setattr(batches, "check_rows", spy)
     evaluation = Evaluation.open(release, "claims", split="all", resamples=50)
     evaluation.check(predictions)
     assert collector and not any(collector)  # no collection pass in the middle of a batch

@@ -22,12 +22,12 @@ from claimwire.annotation.schema import Schema
 from claimwire.collection import collected_per_batch, paused_collection
 from claimwire.corpus.release import ANNOTATIONS, MANIFEST, RELATIONS, open_release
 from claimwire.errors import ClaimwireError
+from claimwire.eval.batches import BatchResult, BatchSetup, score_batch
 from claimwire.eval.checker import (
     AnnotationSet,
     CheckReport,
     _prediction_files,
     check_rows,
-    filter_set,
     not_empty,
     system_name,
 )
@@ -50,8 +50,6 @@ from claimwire.eval.results import (
     scores_from,
 )
 from claimwire.eval.scoring import (
-    SpanTaskScorer,
-    StanceScorer,
     Statistics,
     TableKey,
     merge_statistics,
@@ -127,15 +125,6 @@ def raise_problems(report: CheckReport, path: Path, what: str) -> None:
     raise ClaimwireError(
         f"{len(report.problems)} problems in the {what}; nothing was scored:\n  {listed}{more}",
         file=path,
-    )
-
-
-def _as_set(name: str, rows: list[Row]) -> AnnotationSet:
-    records = [record for _, _, record in rows]
-    return AnnotationSet(
-        name,
-        tuple(r for r in records if isinstance(r, Annotation)),
-        tuple(r for r in records if isinstance(r, Relation)),
     )
 
 
@@ -256,11 +245,15 @@ class Evaluation:
     def _scored(self, document: Document) -> bool:
         return self.split == "all" or document.split == self.split
 
-    def _batches(self) -> Iterator[list[Document]]:
+    def _batches(self) -> Iterator[tuple[list[Document], bool]]:
+        """Batches of documents, each with whether it is the whole release."""
         documents = open_release(self.release).documents()
         size = None if self.keep_matches else BATCH_DOCUMENTS
-        while batch := list(itertools.islice(documents, size)):
-            yield batch
+        batch, first = list(itertools.islice(documents, size)), True
+        while batch:
+            following = list(itertools.islice(documents, size))
+            yield batch, first and not following
+            batch, first = following, False
 
     def _gold_index(self) -> RecordIndex:
         if self.gold_path is not None:
@@ -296,105 +289,64 @@ class Evaluation:
         fix_offsets: bool = False,
     ) -> CheckReport:
         """One pass over the release a batch of documents at a time: gold and predictions
-        of the batch read back, checked, and reduced to per-unit statistics."""
-        task, schema = self.task, self.schema
-        referable = schema.referenced_labels(task.labels)
-        kept_labels = (*task.related_labels, *sorted(referable))
-        scored_labels = {*task.labels, *([task.disclosure] if task.disclosure else [])}
+        of the batch read back, checked, and reduced to per-unit statistics
+        (:func:`score_batch`), added up in batch order."""
+        setup = BatchSetup(
+            self.task,
+            self.schema,
+            self.unit,
+            self.split,
+            path,
+            name,
+            check,
+            fix_offsets,
+            self.gold_path,
+        )
         report = CheckReport(path, name=name)
         gold_report = CheckReport(self.gold_path or self.release)
         parts: list[Statistics] = []
-        outside_docs = 0
         with self._gold_index() as gold_index:
             if self.gold_path is not None:
                 not_empty(gold_index.count, self.gold_path, False)
-            for number, batch in enumerate(collected_per_batch(self._batches())):
-                first_batch = number == 0
-                by_id = {d.id: d for d in batch}
-                ids = list(by_id)
-                gold_rows = gold_index.rows(ids)
-                if self.gold_path is not None:
-                    checked = check_rows(
-                        self.gold_path,
-                        gold_rows,
-                        by_id,
-                        schema,
-                        task,
-                        elsewhere=gold_index.document_of,
-                    )
-                    gold_report.absorb(checked)
-                    gold_set = checked.annotation_set
-                else:
-                    gold_set = _as_set("gold", gold_rows)
-                assert gold_set is not None
-                context = tuple(a for a in gold_set.annotations if a.label in referable)
-                rows = predictions.rows(ids)
-                if check:
-                    found = check_rows(
-                        path,
-                        rows,
-                        by_id,
-                        schema,
-                        task,
-                        fix_offsets=fix_offsets,
-                        name=name,
-                        context=context,
-                        elsewhere=predictions.document_of,
-                    )
-                    report.absorb(found)
-                    predicted = found.annotation_set
-                    # what passed is kept for a release read in one batch, as before
-                    report.annotation_set = predicted if first_batch else None
-                else:
-                    predicted = _as_set(name, rows)
-                assert predicted is not None
-                scored = [d for d in batch if self._scored(d)]
-                outside = {
-                    a.doc_id for a in predicted.annotations if not self._scored(by_id[a.doc_id])
-                }
-                outside_docs += len(outside)
-                report.outside += sum(1 for a in predicted.annotations if a.doc_id in outside)
-                if not scored or report.problems or gold_report.problems:
-                    continue  # nothing will be scored: keep checking only
-                ids_scored = {d.id for d in scored}
-                gold_set = filter_set(gold_set, kept_labels)
-                gold_set = AnnotationSet(
-                    gold_set.name,
-                    tuple(a for a in gold_set.annotations if a.doc_id in ids_scored),
-                    tuple(r for r in gold_set.relations if r.doc_id in ids_scored),
+            for batch, keep in collected_per_batch(self._batches()):
+                ids = [d.id for d in batch]
+                part = score_batch(
+                    setup,
+                    batch,
+                    gold_index.rows(ids),
+                    predictions.rows(ids),
+                    keep=keep,
+                    gold_elsewhere=gold_index.document_of,
+                    elsewhere=predictions.document_of,
                 )
-                report.gold_scored += sum(a.label in scored_labels for a in gold_set.annotations)
-                parts.append(self._statistics(scored, context, gold_set, predicted))
-                if len(parts) > 1:  # past one batch, the matched rows are not kept
-                    for part in parts[-2:]:
-                        part.extra.pop("primary_match", None)
+                self._absorb(report, gold_report, part, parts)
             if self.gold_path is not None:
                 for rows in gold_index.leftover():
-                    gold_report.absorb(check_rows(self.gold_path, rows, {}, schema, task))
+                    gold_report.absorb(check_rows(self.gold_path, rows, {}, self.schema, self.task))
                 gold_report.duplicates(gold_index.duplicates)
         raise_problems(gold_report, self.gold_path or self.release, "gold")
         for rows in predictions.leftover():
             if check:
-                report.absorb(check_rows(path, rows, {}, schema, task, name=name))
+                report.absorb(check_rows(path, rows, {}, self.schema, self.task, name=name))
         report.duplicates(predictions.duplicates)
-        report.outside_documents = outside_docs
         if parts:
             report.statistics = merge_statistics(parts)
         return report
 
-    def _statistics(
-        self,
-        documents: list[Document],
-        context: tuple[Annotation, ...],
-        gold: AnnotationSet,
-        predicted: AnnotationSet,
-    ) -> Statistics:
-        if self.task.kind == "stance":
-            scorer = StanceScorer(self.task, documents, self.unit, context)
-            return scorer.statistics(gold, predicted)
-        return SpanTaskScorer(self.task, self.schema, documents, self.unit).statistics(
-            gold, predicted
-        )
+    @staticmethod
+    def _absorb(
+        report: CheckReport, gold_report: CheckReport, part: BatchResult, parts: list[Statistics]
+    ) -> None:
+        """Add a batch's part to the pass's report (batches come in order)."""
+        if part.gold_report is not None:
+            gold_report.absorb(part.gold_report)
+        report.absorb(part.report)
+        report.annotation_set = part.report.annotation_set  # only a whole release's is kept
+        report.outside += part.outside
+        report.outside_documents += part.outside_documents
+        if part.statistics is not None and not report.problems and not gold_report.problems:
+            report.gold_scored += part.gold_scored
+            parts.append(part.statistics)
 
     def _require_gold(self, report: CheckReport) -> None:
         task = self.task

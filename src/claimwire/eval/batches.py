@@ -1,0 +1,139 @@
+"""One batch of documents checked and reduced to per-unit statistics.
+
+:func:`score_batch` is the body of an evaluation's pass (:meth:`Evaluation._run`): the
+gold and predicted records of a batch of documents are checked (predictions always, gold when
+it is another annotation set) and scored. Every engine calls it, so a batch gives the same
+report part and the same statistics whichever process computes it; the driver adds them up
+in batch order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from claimwire.annotation.schema import Schema
+from claimwire.eval.checker import AnnotationSet, CheckReport, check_rows, filter_set
+from claimwire.eval.scoring import SpanTaskScorer, StanceScorer, Statistics
+from claimwire.eval.tasks import Task
+from claimwire.grouping import Row
+from claimwire.model import Annotation, Document, Relation
+
+Lookup = Callable[[str], "str | None"]
+"""The document of an annotation id outside the batch (a relation's far end), or None."""
+
+
+@dataclass(frozen=True)
+class BatchSetup:
+    """What every batch of one evaluation shares (small and picklable)."""
+
+    task: Task
+    schema: Schema
+    unit: str
+    split: str
+    path: Path
+    """The predictions, as named in their problems."""
+    name: str
+    check: bool
+    """Check the predictions (else they are an annotation set scored as it is)."""
+    fix_offsets: bool = False
+    gold_path: Path | None = None
+    """Another annotation set as gold, checked like predictions (else the release's)."""
+
+
+@dataclass
+class BatchResult:
+    """A batch's part: its checks (absorbed in batch order) and its statistics."""
+
+    report: CheckReport
+    gold_report: CheckReport | None
+    statistics: Statistics | None
+    """None when the batch scores no document or its checks found problems."""
+    outside: int = 0
+    """Predicted annotations that passed on documents outside the scored split…"""
+    outside_documents: int = 0
+    """…and on how many documents."""
+    gold_scored: int = 0
+
+
+def as_set(name: str, rows: Sequence[Row]) -> AnnotationSet:
+    records = [record for _, _, record in rows]
+    return AnnotationSet(
+        name,
+        tuple(r for r in records if isinstance(r, Annotation)),
+        tuple(r for r in records if isinstance(r, Relation)),
+    )
+
+
+def score_batch(
+    setup: BatchSetup,
+    documents: Sequence[Document],
+    gold_rows: list[Row],
+    rows: list[Row],
+    *,
+    keep: bool,
+    gold_elsewhere: Lookup | None = None,
+    elsewhere: Lookup | None = None,
+) -> BatchResult:
+    """Check and score one batch. ``keep``: the batch is the whole release, so the set that
+    passed and the matched spans are kept (the error-analysis page shows them)."""
+    task, schema = setup.task, setup.schema
+    referable = schema.referenced_labels(task.labels)
+    by_id = {d.id: d for d in documents}
+    gold_report = None
+    if setup.gold_path is not None:
+        gold_report = check_rows(
+            setup.gold_path, gold_rows, by_id, schema, task, elsewhere=gold_elsewhere
+        )
+        gold_set = gold_report.annotation_set
+        gold_report.annotation_set = None
+    else:
+        gold_set = as_set("gold", gold_rows)
+    assert gold_set is not None
+    context = tuple(a for a in gold_set.annotations if a.label in referable)
+    if setup.check:
+        report = check_rows(
+            setup.path,
+            rows,
+            by_id,
+            schema,
+            task,
+            fix_offsets=setup.fix_offsets,
+            name=setup.name,
+            context=context,
+            elsewhere=elsewhere,
+        )
+        predicted = report.annotation_set
+        if not keep:
+            report.annotation_set = None
+    else:
+        report = CheckReport(setup.path, name=setup.name)
+        predicted = as_set(setup.name, rows)
+    assert predicted is not None
+    result = BatchResult(report, gold_report, None)
+    scored = [d for d in documents if setup.split == "all" or d.split == setup.split]
+    ids_scored = {d.id for d in scored}
+    outside = {a.doc_id for a in predicted.annotations if a.doc_id not in ids_scored}
+    result.outside_documents = len(outside)
+    result.outside = sum(1 for a in predicted.annotations if a.doc_id in outside)
+    if not scored or report.problems or (gold_report is not None and gold_report.problems):
+        return result  # nothing will be scored: the checks only
+    kept_labels = (*task.related_labels, *sorted(referable))
+    scored_labels = {*task.labels, *([task.disclosure] if task.disclosure else [])}
+    gold_set = filter_set(gold_set, kept_labels)
+    gold_set = AnnotationSet(
+        gold_set.name,
+        tuple(a for a in gold_set.annotations if a.doc_id in ids_scored),
+        tuple(r for r in gold_set.relations if r.doc_id in ids_scored),
+    )
+    result.gold_scored = sum(a.label in scored_labels for a in gold_set.annotations)
+    if task.kind == "stance":
+        scorer = StanceScorer(task, scored, setup.unit, context)
+        result.statistics = scorer.statistics(gold_set, predicted)
+    else:
+        span_scorer = SpanTaskScorer(task, schema, scored, setup.unit)
+        result.statistics = span_scorer.statistics(gold_set, predicted)
+    if not keep:
+        result.statistics.extra.pop("primary_match", None)
+    return result
