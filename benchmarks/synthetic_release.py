@@ -25,7 +25,7 @@ from pathlib import Path
 from synthetic import synthetic_texts
 
 from claimwire.annotation.schema import Schema, default_schema_path, load_schema
-from claimwire.corpus.release import build_release
+from claimwire.corpus.release import build_release, open_release
 from claimwire.model import Annotation, Document, Quote, Relation, write_records
 
 VERSION = "1.0.0"
@@ -170,19 +170,15 @@ def build(out: Path, documents: int, seed: int = 12345) -> tuple[Path, Path]:
     schema = load_schema(schema_path)
     predictions = out / "predictions.jsonl"
 
-    def gold(docs: Iterator[Document]) -> tuple[list[Annotation], list[Relation]]:
-        annotations: list[Annotation] = []
-        relations: list[Relation] = []
+    def gold(docs: Iterator[Document]) -> Iterator[Annotation | Relation]:
+        for doc in docs:
+            kept, links = gold_of(doc, schema)
+            yield from kept
+            yield from links
 
-        def predicted() -> Iterator[Annotation | Relation]:
-            for doc in docs:
-                kept, links = gold_of(doc, schema)
-                annotations.extend(kept)
-                relations.extend(links)
-                yield from predictions_of(doc, kept, links)
-
-        write_records(predictions, predicted())
-        return annotations, relations
+    def predicted(docs: Iterator[Document]) -> Iterator[Annotation | Relation]:
+        for doc in docs:  # the gold again: it depends only on the document
+            yield from predictions_of(doc, *gold_of(doc, schema))
 
     report = build_release(
         raw,
@@ -194,6 +190,7 @@ def build(out: Path, documents: int, seed: int = 12345) -> tuple[Path, Path]:
         summarize=schema.summarize,
         near_duplicates=1.0,
     )
+    write_records(predictions, predicted(open_release(report.path).documents()))
     return report.path, predictions
 
 

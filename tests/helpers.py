@@ -103,7 +103,7 @@ def release_with_test_claims(root: Path, documents: int) -> Path:
         text = f"Communiqué numéro {i}.\n\n{CLAIM_SENTENCE}\n"
         (raw / f"doc{i:02}.txt").write_text(text, "utf-8")
 
-    def gold(docs: list[Document]) -> tuple[list[Annotation], list[Relation]]:
+    def gold(docs: list[Document]) -> list[Annotation]:
         claims = []
         for doc in docs:
             if doc.split == "test":
@@ -115,7 +115,7 @@ def release_with_test_claims(root: Path, documents: int) -> Path:
                         f"c-{doc.id}", doc.id, "claims", "CLAIM", start, end, quote, attributes
                     )
                 )
-        return claims, []
+        return claims
 
     build_release(raw, root / "releases", "0.1.0", gold=gold)
     return root / "releases" / "0.1.0"

@@ -71,7 +71,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     def gold(documents):  # type: ignore[no-untyped-def]
         [document] = list(documents)
-        return [span(document.id, document.text, f"g{i}", c) for i, c in enumerate(gold_claims)], []
+        return [span(document.id, document.text, f"g{i}", c) for i, c in enumerate(gold_claims)]
 
     schema = Path(__file__).resolve().parent.parent / "annotation" / "schema.yaml"
     build_release(raw, root / "releases", "1.0.0", gold=gold, schema_file=schema)

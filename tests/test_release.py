@@ -166,7 +166,7 @@ def test_child_release_reanchors_gold_and_reports_changes(tmp_path: Path, raw_di
         )
 
     gold = [span("92,4 %", "fig"), span("90 % des personnes interrogées", "poll")]
-    build_release(raw_dir, releases, "0.2.0", parent="0.1.0", gold=lambda docs: (gold, []))
+    build_release(raw_dir, releases, "0.2.0", parent="0.1.0", gold=lambda docs: gold)
     # A corrected version of the raw release: one sentence added, one figure edited.
     seed = (raw_dir / "release-fr.txt").read_text(encoding="utf-8")
     edited = seed.replace("PÉKIN, 19 juin", "Mise à jour du 20 juin.\n\nPÉKIN, 19 juin")
@@ -201,7 +201,7 @@ def test_invalid_gold_aborts_the_build(tmp_path: Path, raw_dir: Path) -> None:
             raw_dir,
             tmp_path / "releases",
             "0.1.0",
-            gold=lambda documents: ([bad], []),
+            gold=lambda documents: [bad],
             validate=lambda path: [str(p) for p in validate_release(path)],
         )
     assert not (tmp_path / "releases" / "0.1.0").exists()
@@ -291,7 +291,7 @@ def test_removed_documents_and_renumbered_annotations_in_diff_and_changelog(
                         Quote.from_text(doc.text, start, start + 3),
                     )
                 )
-            return found, []
+            return found
 
         return resolve
 

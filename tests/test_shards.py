@@ -32,7 +32,7 @@ def twins(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
             SEED_RAW,
             releases,
             "1.0.0",
-            gold=lambda documents: (annotations, relations),
+            gold=lambda documents: [*annotations, *relations],
             schema_file=GOLD / "schema.yaml",
             sharding=sharding,
         )

@@ -341,3 +341,72 @@ def test_eval_score_checks_batches_with_the_collector_paused(
     evaluation.check(predictions)
     assert collector and not any(collector)  # no collection pass in the middle of a batch
     assert gc.isenabled()  # and the collector is back on afterwards
+
+
+GOLD_RELEASE = Path(__file__).parent.parent / "corpus" / "releases" / "1.1.0"
+
+
+def test_build_streams_gold_through_to_the_release_files(tmp_path: Path) -> None:
+    """The gold is written as it comes: a record is released before the next is asked for,
+    and each kind keeps its order in its own file whatever the mix."""
+    from claimwire.corpus.release import build_release
+    from claimwire.model import Annotation, Document, Relation, read_records
+
+    from .helpers import SEED_RAW
+
+    live = [0]
+    most = [0]
+
+    class Tracked(Annotation):
+        def __del__(self) -> None:
+            live[0] -= 1
+
+    def gold(documents):  # type: ignore[no-untyped-def]
+        for document in documents:
+            for k in range(500):
+                most[0] = max(most[0], live[0])
+                live[0] += 1
+                yield Tracked(f"{document.id}-{k}", document.id, "claims", "CLAIM")
+                if k % 100 == 0:
+                    yield Relation(
+                        f"r{document.id}-{k}", document.id, "t", f"{document.id}-{k}", "x"
+                    )
+
+    report = build_release(SEED_RAW, tmp_path / "releases", "1.0.0", gold=gold)
+    assert most[0] <= 2  # the old build held every gold record before writing any
+    documents = [d.id for d in read_records(report.path / "documents.jsonl", Document)]
+    annotations = [a.id for a in read_records(report.path / "annotations.jsonl", Annotation)]
+    relations = [r.id for r in read_records(report.path / "relations.jsonl", Relation)]
+    assert annotations == [f"{d}-{k}" for d in documents for k in range(500)]
+    assert relations == [f"r{d}-{k}" for d in documents for k in range(0, 500, 100)]
+    assert report.manifest["counts"]["annotations"] == len(annotations)
+    assert report.manifest["counts"]["relations"] == len(relations)
+    assert report.annotations.added == annotations
+    assert not list(report.path.glob(".*"))  # the staged spool is gone
+
+
+def test_build_with_an_annotation_set_writes_the_same_files(tmp_path: Path) -> None:
+    """``corpus build --gold set.jsonl`` (annotations and relations mixed in one file)
+    writes each kind's file byte for byte as the release the set came from."""
+    from claimwire.model import write_records
+
+    from .helpers import SEED_RAW, run_cli
+
+    source = open_release(GOLD_RELEASE)
+    annotations, relations = list(source.annotations()), list(source.relations())
+    mixed = [*annotations[:5], *relations, *annotations[5:]]
+    write_records(tmp_path / "gold.jsonl", mixed)  # type: ignore[arg-type]
+    args = ["corpus", "build", "--version", "9.0.0", "--raw", SEED_RAW, "--out", tmp_path / "out"]
+    result = run_cli(
+        *args, "--gold", tmp_path / "gold.jsonl", "--schema", GOLD_RELEASE / "schema.yaml"
+    )
+    assert result.returncode == 0, result.stderr
+    for name in ("annotations.jsonl", "relations.jsonl"):
+        built = (tmp_path / "out" / "9.0.0" / name).read_bytes()
+        assert built == (GOLD_RELEASE / name).read_bytes()
+    (tmp_path / "empty.jsonl").write_text("\n", encoding="utf-8")
+    result = run_cli(*args[:3], "9.1.0", *args[4:], "--gold", tmp_path / "empty.jsonl")
+    assert result.returncode != 0
+    assert "no annotation or relation records" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out" / "9.1.0").exists()

@@ -6,6 +6,7 @@ runs (the corpus layer knows neither schemas nor gold; this module plugs them in
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from claimwire.corpus.release import (
 )
 from claimwire.engine import Engine
 from claimwire.errors import ClaimwireError
-from claimwire.eval.checker import load_annotation_set
+from claimwire.eval.checker import stream_records
 from claimwire.eval.tasks import load_task
 from claimwire.model import Annotation, Document, Relation
 from claimwire.project import find_project
@@ -37,16 +38,16 @@ def gold_source(gold: Path, schema: Schema) -> GoldSource:
     """How the build gets its gold from ``gold``: an annotation set as it is, or quote-anchored
     YAML resolved against the new documents and checked with ``schema``."""
     if is_annotation_set(gold):
-        adjudicated = load_annotation_set(gold)
 
-        def taken(documents: Iterator[Document]) -> tuple[list[Annotation], list[Relation]]:
-            return list(adjudicated.annotations), list(adjudicated.relations)
+        def taken(documents: Iterator[Document]) -> Iterator[Annotation | Relation]:
+            return (record for _, _, record in stream_records(gold))
 
         return taken
     files = gold_files(gold)
 
-    def resolved(documents: Iterator[Document]) -> tuple[list[Annotation], list[Relation]]:
-        return resolve_gold(files, documents, schema)
+    def resolved(documents: Iterator[Document]) -> Iterator[Annotation | Relation]:
+        annotations, relations = resolve_gold(files, documents, schema)
+        return itertools.chain(annotations, relations)
 
     return resolved
 

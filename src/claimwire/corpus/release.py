@@ -38,6 +38,7 @@ from claimwire.model import (
     Document,
     Record,
     Relation,
+    read_mixed,
     read_records,
     write_records,
 )
@@ -126,7 +127,7 @@ class Sharding:
 
 
 def write_parts(
-    folder: Path, name: str, records: Iterable[Record], sharding: Sharding
+    folder: Path, name: str, records: Iterable[Document | Annotation | Relation], sharding: Sharding
 ) -> dict[str, int]:
     """Write ``records`` as ``name`` or as shards; return ``{part: records}`` in order.
     Records stream through: at most one record is held beyond the one being written."""
@@ -146,6 +147,27 @@ def write_parts(
         os.replace(folder / only, folder / name)
         return {name: parts[only]}
     return parts
+
+
+def _write_gold(
+    folder: Path, records: Iterable[Annotation | Relation], sharding: Sharding
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Write gold streamed in any mix of annotations and relations as the release's
+    annotation and relation files (each kind in its order): spooled once to a staged file,
+    then each kind read back from it. Returns the parts of each, as :func:`write_parts`."""
+    spool = folder / GOLD_SPOOL
+    try:
+        write_records(spool, records)
+        return (
+            write_parts(folder, ANNOTATIONS, _of_kind(spool, Annotation), sharding),
+            write_parts(folder, RELATIONS, _of_kind(spool, Relation), sharding),
+        )
+    finally:
+        spool.unlink(missing_ok=True)
+
+
+def _of_kind(spool: Path, kind: type[Annotation | Relation]) -> Iterator[Annotation | Relation]:
+    return (record for _, record in read_mixed(spool) if isinstance(record, kind))
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
@@ -307,8 +329,11 @@ class BuildReport:
     duplicates: list[Duplicate] = field(default_factory=list)
 
 
-GoldSource = Callable[[Iterator[Document]], tuple[list[Annotation], list[Relation]]]
-"""Resolves a release's gold against its documents (streamed from the staged release)."""
+GoldSource = Callable[[Iterator[Document]], Iterable[Annotation | Relation]]
+"""Resolves a release's gold against its documents (streamed from the staged release): its
+annotations and relations, in any mix, streamed through to the release's files."""
+GOLD_SPOOL = ".gold.jsonl"
+"""The staged gold, both kinds in their order, until each kind has its own file."""
 ProgressCallback = Callable[[int, int, int], None]
 """Called with (files done, files total, documents done)."""
 
@@ -447,20 +472,24 @@ def attribute_changes(old: Annotation, new: Annotation) -> str:
 
 
 def compare_annotations(
-    parent: Release | None, annotations: Sequence[Annotation], relations: Sequence[Relation]
+    parent: Release | None,
+    annotations: Callable[[], Iterable[Annotation]],
+    relations: Iterable[Relation],
 ) -> AnnotationChanges:
     """Annotation changes against ``parent``: matched by id, then the rest by content
-    (document, label, span), so a re-numbered annotation is kept, not removed and added."""
+    (document, label, span), so a re-numbered annotation is kept, not removed and added.
+    ``annotations`` streams the new annotations (twice when there is a parent): only ids are
+    held of them."""
     before = {a.id: a for a in parent.annotations()} if parent else {}
     before_relations = {r.id for r in parent.relations()} if parent else set()
     report = AnnotationChanges()
-    now = {a.id for a in annotations}
+    now = {a.id for a in annotations()} if before else set()
     unmatched: dict[tuple[Any, ...], list[str]] = defaultdict(list)
     for old_id, old_annotation in before.items():
         if old_id not in now:
             unmatched[_content(old_annotation)].append(old_id)
     renamed: set[str] = set()
-    for annotation in annotations:
+    for annotation in annotations():
         old = before.get(annotation.id)
         if old is None:
             candidates = unmatched.get(_content(annotation))
@@ -519,7 +548,7 @@ def build_release(
     gold: GoldSource | None = None,
     schema_file: Path | None = None,
     schema_version: str | None = None,
-    summarize: Callable[[list[Annotation], list[Relation]], dict[str, Any]] | None = None,
+    summarize: Callable[[Iterable[Annotation], Iterable[Relation]], dict[str, Any]] | None = None,
     segmenter: SentenceSegmenter | None = None,
     progress: ProgressCallback | None = None,
     validate: Callable[[Path], list[str]] | None = None,
@@ -573,17 +602,24 @@ def build_release(
             raise ClaimwireError("the raw inputs hold no document", file=raw_dir)
         doc_changes = compare_documents(parent_index, index)
         if gold is not None:
-            kept, links = gold(read_parts(staging, list(document_parts), Document))
-            ann_changes = compare_annotations(parent_release, kept, links)
-        elif parent_release is not None:
-            kept, links, ann_changes = _carry_over(parent_release, doc_changes, changed)
+            gold_parts = _write_gold(
+                staging, gold(read_parts(staging, list(document_parts), Document)), sharding
+            )
+            ann_changes = compare_annotations(
+                parent_release,
+                lambda: read_parts(staging, list(gold_parts[0]), Annotation),
+                read_parts(staging, list(gold_parts[1]), Relation),
+            )
         else:
-            kept, links, ann_changes = [], [], AnnotationChanges()
-        parts = {
-            DOCUMENTS: document_parts,
-            ANNOTATIONS: write_parts(staging, ANNOTATIONS, kept, sharding),
-            RELATIONS: write_parts(staging, RELATIONS, links, sharding),
-        }
+            if parent_release is not None:
+                kept, links, ann_changes = _carry_over(parent_release, doc_changes, changed)
+            else:
+                kept, links, ann_changes = [], [], AnnotationChanges()
+            gold_parts = (
+                write_parts(staging, ANNOTATIONS, kept, sharding),
+                write_parts(staging, RELATIONS, links, sharding),
+            )
+        parts = {DOCUMENTS: document_parts, ANNOTATIONS: gold_parts[0], RELATIONS: gold_parts[1]}
         records = {part: n for written in parts.values() for part, n in written.items()}
         shards = {name: list(written) for name, written in parts.items() if name not in written}
         release_files = [*records, CHANGES]
@@ -597,8 +633,8 @@ def build_release(
             "paragraphs": counter.paragraphs,
             "sentences": counter.sentences,
             "characters": counter.characters,
-            "annotations": len(kept),
-            "relations": len(links),
+            "annotations": sum(gold_parts[0].values()),
+            "relations": sum(gold_parts[1].values()),
         }
         (staging / CHANGES).write_text(
             changelog_entry(
@@ -636,7 +672,10 @@ def build_release(
             },
         }
         if summarize is not None:
-            manifest["gold_summary"] = summarize(kept, links)
+            manifest["gold_summary"] = summarize(
+                read_parts(staging, list(gold_parts[0]), Annotation),
+                read_parts(staging, list(gold_parts[1]), Relation),
+            )
         manifest[DIGEST] = manifest_digest(manifest)
         (staging / MANIFEST).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
@@ -659,5 +698,5 @@ def build_release(
 def diff_releases(old: Release, new: Release) -> tuple[DocumentChanges, AnnotationChanges]:
     """Documents (matched by input) and annotations (matched by id) from ``old`` to ``new``."""
     documents = compare_documents(_index(old.documents()), _index(new.documents()))
-    annotations = compare_annotations(old, list(new.annotations()), list(new.relations()))
+    annotations = compare_annotations(old, new.annotations, new.relations())
     return documents, annotations

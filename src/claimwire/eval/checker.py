@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,21 +115,34 @@ def _prediction_files(path: Path, allow_empty: bool = True) -> list[Path]:
     return [path]
 
 
+def stream_records(
+    path: Path, allow_empty: bool = False
+) -> Iterator[tuple[Path, int, Annotation | Relation]]:
+    """The records of a prediction file or folder, one at a time; malformed lines raise a
+    located error, and so does a set without a single record (at its end) unless
+    ``allow_empty``."""
+    count = 0
+    if path.is_dir() and (path / MANIFEST).exists():
+        release = open_release(path)
+        for i, annotation in enumerate(release.annotations(), 1):
+            count += 1
+            yield path / ANNOTATIONS, i, annotation
+        for i, relation in enumerate(release.relations(), 1):
+            count += 1
+            yield path / RELATIONS, i, relation
+    else:
+        for file in _prediction_files(path):
+            for lineno, record in read_mixed(file):
+                count += 1
+                yield file, lineno, record
+    not_empty(count, path, allow_empty)
+
+
 def _records(
     path: Path, allow_empty: bool = False
 ) -> list[tuple[Path, int, Annotation | Relation]]:
-    """Read a prediction file or folder; malformed lines raise a located error, and so does
-    a set without a single record unless ``allow_empty``."""
-    rows: list[tuple[Path, int, Annotation | Relation]] = []
-    if path.is_dir() and (path / MANIFEST).exists():
-        release = open_release(path)
-        rows += [(path / ANNOTATIONS, i, a) for i, a in enumerate(release.annotations(), 1)]
-        rows += [(path / RELATIONS, i, r) for i, r in enumerate(release.relations(), 1)]
-    else:
-        for file in _prediction_files(path):
-            rows += [(file, lineno, record) for lineno, record in read_mixed(file)]
-    not_empty(len(rows), path, allow_empty)
-    return rows
+    """Read a prediction file or folder (:func:`stream_records`)."""
+    return list(stream_records(path, allow_empty))
 
 
 def not_empty(count: int, path: Path, allow_empty: bool) -> None:
@@ -388,10 +401,10 @@ def _check_overlaps(
 def write_fixed(source: Path, report: CheckReport, out: Path) -> int:
     """Write every record of ``source`` to ``out`` (JSONL, atomically), the re-anchored
     annotations of ``report`` in place of the originals; return how many were written."""
-    records = [
+    records = (
         report.fixed.get(record.id, record) if isinstance(record, Annotation) else record
-        for _, _, record in _records(source, allow_empty=True)
-    ]
+        for _, _, record in stream_records(source, allow_empty=True)
+    )
     return write_records_atomically(out, records)
 
 
