@@ -410,3 +410,43 @@ def test_build_with_an_annotation_set_writes_the_same_files(tmp_path: Path) -> N
     assert "no annotation or relation records" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out" / "9.1.0").exists()
+
+
+def test_fixed_set_is_written_as_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``eval check --fix-offsets --out`` (``write_fixed``) writes each record before
+    reading the next: the old one read the whole prediction file first."""
+    from claimwire.eval import checker
+    from claimwire.eval.checker import CheckReport, write_fixed
+    from claimwire.model import Annotation, write_records_atomically
+
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join(_lines(30, 4)) + "\n", encoding="utf-8")
+    read, written, ahead = [0], [0], [0]
+    reader = checker.read_mixed
+
+    def counted_reader(file: Path):  # type: ignore[no-untyped-def]
+        for row in reader(file):
+            read[0] += 1
+            yield row
+
+    def counted_writer(out: Path, records) -> int:  # type: ignore[no-untyped-def]
+        def each():  # type: ignore[no-untyped-def]
+            for record in records:
+                ahead[0] = max(ahead[0], read[0] - written[0])
+                written[0] += 1
+                yield record
+
+        return write_records_atomically(out, each())
+
+    monkeypatch.setattr(checker, "read_mixed", counted_reader)
+    monkeypatch.setattr(checker, "write_records_atomically", counted_writer)
+    first = next(r for _, r in read_mixed(path) if isinstance(r, Annotation))
+    moved = Annotation(first.id, first.doc_id, "claims", "CLAIM", 1, 2)
+    report = CheckReport(path, fixed={first.id: moved})
+    assert write_fixed(path, report, tmp_path / "out.jsonl") == 150
+    assert ahead[0] <= 1
+    out = [r for _, r in read_mixed(tmp_path / "out.jsonl")]
+    assert out[0] == moved
+    assert [r.id for r in out] == [r.id for _, r in read_mixed(path)]
