@@ -19,7 +19,7 @@ import numpy as np
 from claimwire import __version__
 from claimwire.annotation.checks import schema_of
 from claimwire.annotation.schema import Schema
-from claimwire.collection import collected_per_batch, paused_collection
+from claimwire.collection import fewer_collections
 from claimwire.corpus.release import ANNOTATIONS, MANIFEST, RELATIONS, open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.batches import BatchResult, BatchSetup, score_batch
@@ -272,7 +272,7 @@ class Evaluation:
     ) -> CheckReport:
         """Run the format checker on a prediction file and gather the per-unit statistics
         of what passes; problems raise a located error."""
-        with paused_collection(), RecordIndex(_prediction_files(path)) as predictions:
+        with fewer_collections(), RecordIndex(_prediction_files(path)) as predictions:
             not_empty(predictions.count, path, allow_empty)
             report = self._run(
                 predictions, path, name or system_name(path, self.task), True, fix_offsets
@@ -308,7 +308,7 @@ class Evaluation:
         with self._gold_index() as gold_index:
             if self.gold_path is not None:
                 not_empty(gold_index.count, self.gold_path, False)
-            for batch, keep in collected_per_batch(self._batches()):
+            for batch, keep in self._batches():
                 ids = [d.id for d in batch]
                 part = score_batch(
                     setup,

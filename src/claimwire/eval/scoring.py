@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
@@ -19,7 +19,7 @@ import numpy as np
 
 from claimwire.annotation.schema import Schema
 from claimwire.eval.checker import AnnotationSet, stance_key
-from claimwire.eval.matching import COR, PAR, Matcher, SpanSet, overlap_credit_by_unit
+from claimwire.eval.matching import COR, PAR, Ints, Matcher, SpanSet, overlap_credit_by_unit
 from claimwire.eval.metrics import Floats, overlap_prf, safe_divide, span_prf
 from claimwire.eval.tasks import OVERLAP, Task
 from claimwire.eval.units import Units
@@ -91,50 +91,47 @@ class SpanEncoder:
         """Rows in content order (document, offsets, label, attributes, id), never in file
         order: ties in matching are broken by content, and every float is summed in one
         order whatever the order of the file."""
-        rows, kept = [], []
-        for annotation in sorted_by_content(annotations, self.units.doc_index):
-            if not annotation.is_span or annotation.label not in self.label_index:
-                continue
-            if annotation.doc_id not in self.units.doc_index:
-                continue
-            assert annotation.start is not None and annotation.end is not None
-            rows.append(
-                (
-                    self.units.doc_index[annotation.doc_id],
-                    self.label_index[annotation.label],
-                    annotation.start,
-                    annotation.end,
-                    self.units.of(annotation.doc_id, annotation.start),
-                )
-            )
-            kept.append(annotation)
-        return SpanSet.from_tuples(rows), kept
+        doc_index, label_index = self.units.doc_index, self.label_index
+        kept = [
+            a for a in annotations if a.label in label_index and a.is_span and a.doc_id in doc_index
+        ]
+        doc = np.array([doc_index[a.doc_id] for a in kept], dtype=np.int64)
+        start = np.array([a.start for a in kept], dtype=np.int64)
+        end = np.array([a.end for a in kept], dtype=np.int64)
+        label = np.array([label_index[a.label] for a in kept], dtype=np.int64)
+        order = content_order(kept, doc, start, end, self.label_rank[label])
+        doc, start, end, label = doc[order], start[order], end[order], label[order]
+        spans = SpanSet(doc, label, start, end, self.units.of_many(doc, start))
+        return spans, [kept[i] for i in order.tolist()]
+
+    @property
+    def label_rank(self) -> Ints:
+        """Each label code's rank in the labels' alphabetical order."""
+        rank = np.empty(len(self.label_index), dtype=np.int64)
+        rank[[self.label_index[name] for name in sorted(self.label_index)]] = np.arange(len(rank))
+        return rank
 
 
-def sorted_by_content(
-    annotations: Sequence[Annotation], doc_index: Mapping[str, int]
-) -> list[Annotation]:
-    """``annotations`` sorted by (document's position, :func:`content_key`), the attributes
-    serialised only to break ties of document, offsets and label (they are rare)."""
-
-    def cheap(a: Annotation) -> tuple[int, str, int, int, str]:
-        return (
-            doc_index.get(a.doc_id, -1),
-            a.doc_id,
-            a.start if a.start is not None else -1,
-            a.end if a.end is not None else -1,
-            a.label,
-        )
-
-    ranked = sorted(annotations, key=cheap)
-    keys = [cheap(a) for a in ranked]
-    first = 0
-    for i in range(1, len(ranked) + 1):
-        if i == len(ranked) or keys[i] != keys[first]:
-            if i - first > 1:
-                ranked[first:i] = sorted(ranked[first:i], key=content_key)
-            first = i
-    return ranked
+def content_order(
+    rows: Sequence[Annotation], doc: Ints, start: Ints, end: Ints, label_rank: Ints
+) -> Ints:
+    """The order of ``rows`` by (document's position, :func:`content_key`): one stable
+    lexsort of the arrays; rows equal in all of them (rare) are ordered by their content
+    key, the attributes serialised only there."""
+    order: Ints = np.lexsort([np.arange(len(doc)), label_rank, end, start, doc])
+    keys = np.stack([doc, start, end, label_rank])[:, order]
+    tied = np.zeros(len(order), dtype=bool)
+    tied[1:] = (keys[:, 1:] == keys[:, :-1]).all(axis=0)
+    if not tied.any():
+        return order
+    group_starts = np.flatnonzero(tied[1:] & ~tied[:-1])
+    for first in group_starts.tolist():
+        last = first + 1
+        while last < len(order) and tied[last]:
+            last += 1
+        members = order[first:last].tolist()
+        order[first:last] = sorted(members, key=lambda i: content_key(rows[i]))
+    return order
 
 
 def content_key(annotation: Annotation) -> tuple[str, int, int, str, str, str]:
@@ -203,12 +200,21 @@ class SpanTaskScorer:
         if primary is not None:
             result.extra["primary_match"] = (gold_rows, pred_rows, primary)
         if primary is not None and task.attributes:
-            pairs = {
-                pred_rows[p].id: gold_rows[g]
-                for p, g in enumerate(primary.pred_match.tolist())
-                if g >= 0 and _credited(primary.pred_outcome[p], task.primary)
+            credited = primary.pred_outcome == COR
+            if task.primary == "partial":
+                credited |= primary.pred_outcome == PAR
+            credited &= primary.pred_match >= 0
+            # a predicted id credited with a gold partner: every row with that id has it
+            by_id = {
+                pred_rows[p].id: g
+                for p, g in zip(
+                    np.flatnonzero(credited).tolist(),
+                    primary.pred_match[credited].tolist(),
+                    strict=True,
+                )
             }
-            self._attributes(gold_rows, pred_rows, pairs, result)
+            partner = np.array([by_id.get(a.id, -1) for a in pred_rows], dtype=np.int64)
+            self._attributes((gold_rows, gold_spans), (pred_rows, pred_spans), partner, result)
         for relation in task.relations:
             self._relations(relation.type, relation.head, relation.tail, gold, pred, result)
         if task.disclosure:
@@ -217,31 +223,34 @@ class SpanTaskScorer:
 
     def _attributes(
         self,
-        gold_rows: list[Annotation],
-        pred_rows: list[Annotation],
-        pairs: Mapping[str, Annotation],
+        gold: tuple[list[Annotation], SpanSet],
+        pred: tuple[list[Annotation], SpanSet],
+        partner: Ints,
         result: Statistics,
     ) -> None:
-        units = self.units
+        """Per attribute: gold and predicted values counted per unit with ``bincount``; a
+        predicted value is right when its credited gold partner (``partner``, -1: none)
+        has an agreeing value, counted in the partner's unit."""
+        (gold_rows, gold_spans), (pred_rows, pred_spans) = gold, pred
+        units, tolerance = self.units.count, self.task.value_tolerance
+        labels = self.task.labels
         for name in self.task.attributes:
-            table = np.zeros((units.count, 3))
-            for annotation in gold_rows:
-                if annotation.attributes.get(name) is not None:
-                    table[units.of(annotation.doc_id, annotation.start), 2] += 1
-            for annotation in pred_rows:
-                value = annotation.attributes.get(name)
-                if value is None:
-                    continue
-                table[units.of(annotation.doc_id, annotation.start), 1] += 1
-                partner = pairs.get(annotation.id)
-                spec = self.schema.attribute(annotation.label, name)
-                if partner is None or spec is None:
-                    continue
-                expected = partner.attributes.get(name)
-                if expected is not None and values_agree(
-                    expected, value, spec.type, self.task.value_tolerance
-                ):
-                    table[units.of(partner.doc_id, partner.start), 0] += 1
+            expected = [a.attributes.get(name) for a in gold_rows]
+            given = [a.attributes.get(name) for a in pred_rows]
+            has_gold = np.array([v is not None for v in expected], dtype=bool)
+            has_pred = np.array([v is not None for v in given], dtype=bool)
+            specs = [self.schema.attribute(label, name) for label in labels]
+            right = [
+                p
+                for p in np.flatnonzero(has_pred & (partner >= 0)).tolist()
+                if (spec := specs[pred_spans.label[p]]) is not None
+                and (value := expected[partner[p]]) is not None
+                and values_agree(value, given[p], spec.type, tolerance)
+            ]
+            table = np.zeros((units, 3))
+            table[:, 0] = np.bincount(gold_spans.unit[partner[right]], minlength=units)
+            table[:, 1] = np.bincount(pred_spans.unit[has_pred], minlength=units)
+            table[:, 2] = np.bincount(gold_spans.unit[has_gold], minlength=units)
             result.tables[TableKey.attribute(name)] = Table(
                 table, count_prf, ("tp", "predicted", "gold")
             )

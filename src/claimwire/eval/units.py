@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
 
 from claimwire.errors import ClaimwireError
 from claimwire.model import Document
@@ -37,6 +41,7 @@ class Units:
             self._first.append(total)
             total += max(1, len(spans))
         self.count = total
+        self._unit_keys: tuple[NDArray[np.int64], NDArray[np.int64], int] | None = None
 
     def of(self, doc_id: str, offset: int | None) -> int:
         """The unit of a character offset (a document-level item: its document's first unit)."""
@@ -44,3 +49,21 @@ class Units:
         if offset is None or self.kind in ("document", "item"):
             return self._first[doc]
         return self._first[doc] + max(0, bisect.bisect_right(self._starts[doc], offset) - 1)
+
+    def of_many(self, doc: NDArray[np.int64], offset: NDArray[np.int64]) -> NDArray[np.int64]:
+        """:meth:`of` for arrays of document positions and offsets at once."""
+        first = np.asarray(self._first, dtype=np.int64)
+        if self.kind in ("document", "item") or not len(doc):
+            return first[doc]
+        if self._unit_keys is None:
+            lengths = [len(starts) for starts in self._starts]
+            owner = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+            starts = np.fromiter(itertools.chain.from_iterable(self._starts), np.int64, self.count)
+            big = int(starts.max(initial=0)) + 1
+            self._unit_keys = (owner, starts, big)
+        owner, starts, big = self._unit_keys
+        big = max(big, int(offset.max(initial=0)) + 1)
+        # units are numbered in (document, start) order: the last unit starting at or before
+        # the offset, never one of an earlier document
+        found = np.searchsorted(owner * big + starts, doc * big + offset, side="right") - 1
+        return np.maximum(found, first[doc])
