@@ -452,3 +452,113 @@ def test_fixed_set_is_written_as_it_is_read(
     out = [r for _, r in read_mixed(tmp_path / "out.jsonl")]
     assert out[0] == moved
     assert [r.id for r in out] == [r.id for _, r in read_mixed(path)]
+
+
+def _changes_in_memory(old: list, new: list, old_links: list, new_links: list) -> dict:  # type: ignore[type-arg]
+    """The comparison as it was made with both sides in memory (the oracle)."""
+    from claimwire.corpus.changes import AnnotationChanges, attribute_changes
+
+    def content(a):  # type: ignore[no-untyped-def]
+        return (a.doc_id, a.label, a.start, a.end)
+
+    before = {a.id: a for a in old}
+    report = AnnotationChanges()
+    now = {a.id for a in new}
+    unmatched = defaultdict(list)
+    for old_id, annotation in before.items():
+        if old_id not in now:
+            unmatched[content(annotation)].append(old_id)
+    renamed = set()
+    for annotation in new:
+        previous = before.get(annotation.id)
+        if previous is None:
+            candidates = unmatched.get(content(annotation))
+            if candidates:
+                report.renamed.append((candidates.pop(0), annotation.id))
+                renamed.add(report.renamed[-1][0])
+                report.kept += 1
+            else:
+                report.added.append(annotation.id)
+        elif (previous.start, previous.end) != (annotation.start, annotation.end):
+            report.reanchored.append(annotation.id)
+        else:
+            report.kept += 1
+            if previous.attributes != annotation.attributes:
+                change = attribute_changes(previous, annotation)
+                report.changed.append(f"`{annotation.id}` ({change})")
+    report.removed = [i for i in before if i not in now and i not in renamed]
+    current, earlier = {r.id for r in new_links}, {r.id for r in old_links}
+    report.relations_added = len(current - earlier)
+    report.relations_removed = sorted(earlier - current)
+    return report.to_dict()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_diff_compares_a_batch_of_documents_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """``corpus diff`` reads both releases' annotations a few documents at a time and gives
+    what the whole-file comparison gave: ids matched first (also across documents), then
+    content (renamed), each list in its file's order."""
+    from claimwire.corpus import diff
+    from claimwire.model import Annotation, Relation, write_records
+
+    rng = random.Random(seed)
+    old = []
+    for k in range(300):
+        start = rng.randrange(50)
+        old.append(
+            Annotation(
+                f"a{k}",
+                f"d{rng.randrange(23)}",
+                "claims",
+                "CLAIM",
+                start,
+                start + 5,
+                attributes={"x": rng.randrange(2)},
+            )
+        )
+    new = []
+    for k, a in enumerate(old):
+        roll = rng.random()
+        if roll < 0.1:
+            continue  # removed
+        if roll < 0.2:
+            new.append(Annotation(f"n{k}", a.doc_id, "claims", "CLAIM", a.start, a.end))  # renamed
+        elif roll < 0.3:
+            new.append(Annotation(a.id, a.doc_id, "claims", "CLAIM", a.start, (a.end or 0) + 1))
+        elif roll < 0.35:
+            new.append(Annotation(a.id, f"d{rng.randrange(23)}", "claims", "CLAIM", a.start, a.end))
+        elif roll < 0.45:
+            new.append(
+                Annotation(a.id, a.doc_id, "claims", "CLAIM", a.start, a.end, attributes={"x": 9})
+            )
+        else:
+            new.append(a)
+    new += [
+        Annotation(f"z{k}", f"d{rng.randrange(30)}", "claims", "CLAIM", k, k + 2) for k in range(40)
+    ]
+    rng.shuffle(new)
+    links = [Relation(f"r{k}", "d0", "t", "a", "b") for k in range(30)]
+    new_links = [
+        *rng.sample(links, 20),
+        *(Relation(f"s{k}", "d1", "t", "a", "b") for k in range(5)),
+    ]
+    files = {}
+    for name, records in (("old", old), ("new", new), ("old_r", links), ("new_r", new_links)):
+        half = len(records) // 2  # two parts, as shards
+        files[name] = [tmp_path / f"{name}-0.jsonl", tmp_path / f"{name}-1.jsonl"]
+        write_records(files[name][0], records[:half])
+        write_records(files[name][1], records[half:])
+    asked: list[int] = []
+    rows = RecordIndex.rows
+
+    def spy(self, doc_ids):  # type: ignore[no-untyped-def]
+        asked.append(len(doc_ids))
+        return rows(self, doc_ids)
+
+    monkeypatch.setattr(diff, "BATCH_DOCUMENTS", 5)
+    monkeypatch.setattr(RecordIndex, "rows", spy)
+    found = diff.compare_files(files["old"], files["new"], files["old_r"], files["new_r"])
+    assert asked and max(asked) <= 5
+    assert found.to_dict() == _changes_in_memory(old, new, links, new_links)

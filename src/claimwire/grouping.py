@@ -91,9 +91,11 @@ class RecordIndex:
         check_ids: bool = True,
         kinds: Sequence[type[Annotation] | type[Relation] | None] = (),
         on_error: RecordErrorHandler | None = None,
+        keep_ids: bool = False,
     ) -> None:
         """``kinds``: the record type of each file (default: either, told by its fields);
-        ``on_error``: what to do with a record of the wrong shape instead of raising."""
+        ``on_error``: what to do with a record of the wrong shape instead of raising;
+        ``keep_ids``: keep the ids' hashes (8 bytes a record) for :meth:`holds`."""
         self._sources = [_Source(path) for path in files]
         self._kinds = list(kinds) or [None] * len(files)
         self._on_error = on_error
@@ -108,7 +110,7 @@ class RecordIndex:
             for runs, ids in self._scan(source, number):
                 self.records[number] += len(ids)
                 columns.append((np.full(len(runs[0]), number, dtype=np.int32), *runs))
-                if check_ids:
+                if check_ids or keep_ids:
                     hashes.append(ids)
         if columns:
             joined = [np.concatenate(column) for column in zip(*columns, strict=True)]
@@ -119,8 +121,15 @@ class RecordIndex:
         self.count = int(self._count.sum())
         self.duplicates: list[Duplicate] = []
         self._dropped: set[tuple[int, int]] = set()
-        if hashes:
-            self._mark_duplicates(np.concatenate(hashes))
+        self._ids = np.zeros(0, np.int64)
+        if hashes and (check_ids or keep_ids):
+            self._ids = np.concatenate(hashes)
+            del hashes
+            self._ids.sort()  # in place: no second copy
+            if check_ids:
+                self._mark_duplicates()
+        if not keep_ids:
+            self._ids = np.zeros(0, np.int64)
         self._order = np.argsort(doc, kind="stable")
         self._bounds = np.searchsorted(doc[self._order], np.arange(-1, len(self._documents) + 1))
         self._asked = np.zeros(len(self._documents), dtype=bool)
@@ -200,12 +209,21 @@ class RecordIndex:
         )
         return runs, hashes
 
-    def _mark_duplicates(self, hashes: Any) -> None:
-        """Records whose (kind, id) an earlier record has: listed, and never read back."""
-        ranked = np.sort(hashes)
+    def _hashes(self, every: bool = False) -> Iterator[tuple[tuple[Any, ...], Any]]:
+        """The files' blocks again: their runs (one per record with ``every``) and the hash
+        of each record's (kind, id), in file order."""
+        for source in self._sources:
+            for first, chunk in _chunks(source.path):
+                yield self._block(source.path, first, chunk, 0, every)
+
+    def _mark_duplicates(self) -> None:
+        """Records whose (kind, id) an earlier record has: listed, and never read back (the
+        files are hashed again in their order only when some id repeats)."""
+        ranked = self._ids
         repeated = np.unique(ranked[1:][(ranked[1:] == ranked[:-1]) & (ranked[1:] != 0)])
         if not len(repeated):
             return
+        hashes = np.concatenate([ids for _, ids in self._hashes()])
         ends = np.cumsum(self._count)
         seen: set[int] = set()
         for position in np.flatnonzero(np.isin(hashes, repeated)).tolist():
@@ -255,11 +273,9 @@ class RecordIndex:
         on the first call: only a relation whose end is not in its own batch asks)."""
         if self._owners is None:
             hashes, keys = [], []
-            for source in self._sources:
-                for first, chunk in _chunks(source.path):
-                    runs, ids = self._block(source.path, first, chunk, 0, every=True)
-                    hashes.append(ids)
-                    keys.append(runs[4])
+            for runs, ids in self._hashes(every=True):
+                hashes.append(ids)
+                keys.append(runs[4])
             ranked = np.concatenate(hashes) if hashes else np.zeros(0, np.int64)
             owners = np.concatenate(keys) if keys else np.zeros(0, np.int32)
             order = np.argsort(ranked, kind="stable")
@@ -270,6 +286,18 @@ class RecordIndex:
         if at < len(ranked) and ranked[at] == wanted and owners[at] >= 0:
             return names[int(owners[at])]
         return None
+
+    @property
+    def documents(self) -> list[str]:
+        """The documents the records name, in the order first named."""
+        return list(self._documents)
+
+    def holds(self, ids: Sequence[str], relation: bool = False) -> Any:
+        """Whether a record of this kind has each of ``ids`` (a boolean array; needs
+        ``keep_ids``): by 64-bit hash, as duplicates are found."""
+        wanted = np.fromiter((hash((relation, i)) for i in ids), np.int64, len(ids))
+        at = np.searchsorted(self._ids, wanted).clip(max=max(len(self._ids) - 1, 0))
+        return self._ids[at] == wanted if len(self._ids) else np.zeros(len(ids), dtype=bool)
 
     def _runs_of(self, key: int) -> Any:
         return self._order[self._bounds[key + 1] : self._bounds[key + 2]]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from claimwire.files import sha256
+from claimwire.model import Annotation
 
 
 class DocumentKey(NamedTuple):
@@ -170,3 +171,13 @@ def changelog_entry(
         f"{len(annotations.relations_removed)} removed."
     )
     return "\n".join(lines) + "\n"
+
+
+def attribute_changes(old: Annotation, new: Annotation) -> str:
+    """``name: old → new`` for every attribute that differs (absent shown as ∅)."""
+    names = dict.fromkeys([*old.attributes, *new.attributes])
+    return ", ".join(
+        f"{name}: {old.attributes.get(name, '∅')} → {new.attributes.get(name, '∅')}"
+        for name in names
+        if old.attributes.get(name) != new.attributes.get(name)
+    )

@@ -25,6 +25,7 @@ from claimwire.corpus.changes import (
     compare_documents,
     manifest_changes,
 )
+from claimwire.corpus.diff import compare_files
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD, Duplicate, DuplicateFinder
 from claimwire.corpus.ingest import BuildDocuments, RawFiles, raw_files
 from claimwire.corpus.reanchor import Anchoring, reanchor
@@ -461,61 +462,6 @@ def _carry_over(
     return kept, relations, report
 
 
-def attribute_changes(old: Annotation, new: Annotation) -> str:
-    """``name: old → new`` for every attribute that differs (absent shown as ∅)."""
-    names = dict.fromkeys([*old.attributes, *new.attributes])
-    return ", ".join(
-        f"{name}: {old.attributes.get(name, '∅')} → {new.attributes.get(name, '∅')}"
-        for name in names
-        if old.attributes.get(name) != new.attributes.get(name)
-    )
-
-
-def compare_annotations(
-    parent: Release | None,
-    annotations: Callable[[], Iterable[Annotation]],
-    relations: Iterable[Relation],
-) -> AnnotationChanges:
-    """Annotation changes against ``parent``: matched by id, then the rest by content
-    (document, label, span), so a re-numbered annotation is kept, not removed and added.
-    ``annotations`` streams the new annotations (twice when there is a parent): only ids are
-    held of them."""
-    before = {a.id: a for a in parent.annotations()} if parent else {}
-    before_relations = {r.id for r in parent.relations()} if parent else set()
-    report = AnnotationChanges()
-    now = {a.id for a in annotations()} if before else set()
-    unmatched: dict[tuple[Any, ...], list[str]] = defaultdict(list)
-    for old_id, old_annotation in before.items():
-        if old_id not in now:
-            unmatched[_content(old_annotation)].append(old_id)
-    renamed: set[str] = set()
-    for annotation in annotations():
-        old = before.get(annotation.id)
-        if old is None:
-            candidates = unmatched.get(_content(annotation))
-            if candidates:
-                report.renamed.append((candidates.pop(0), annotation.id))
-                renamed.add(report.renamed[-1][0])
-                report.kept += 1
-            else:
-                report.added.append(annotation.id)
-        elif (old.start, old.end) != (annotation.start, annotation.end):
-            report.reanchored.append(annotation.id)
-        else:
-            report.kept += 1
-            if old.attributes != annotation.attributes:
-                report.changed.append(f"`{annotation.id}` ({attribute_changes(old, annotation)})")
-    report.removed = [i for i in before if i not in now and i not in renamed]
-    current_relations = {r.id for r in relations}
-    report.relations_added = len(current_relations - before_relations)
-    report.relations_removed = sorted(before_relations - current_relations)
-    return report
-
-
-def _content(annotation: Annotation) -> tuple[Any, ...]:
-    return (annotation.doc_id, annotation.label, annotation.start, annotation.end)
-
-
 @contextlib.contextmanager
 def _removed_on_failure(paths: list[Path]) -> Iterator[None]:
     try:
@@ -605,11 +551,7 @@ def build_release(
             gold_parts = _write_gold(
                 staging, gold(read_parts(staging, list(document_parts), Document)), sharding
             )
-            ann_changes = compare_annotations(
-                parent_release,
-                lambda: read_parts(staging, list(gold_parts[0]), Annotation),
-                read_parts(staging, list(gold_parts[1]), Relation),
-            )
+            ann_changes = _compare(parent_release, staging, gold_parts)
         else:
             if parent_release is not None:
                 kept, links, ann_changes = _carry_over(parent_release, doc_changes, changed)
@@ -695,8 +637,25 @@ def build_release(
     return BuildReport(target, manifest, doc_changes, ann_changes, changelog, duplicates)
 
 
+def _compare(
+    parent: Release | None, folder: Path, parts: tuple[Iterable[str], Iterable[str]]
+) -> AnnotationChanges:
+    """Annotation changes from ``parent`` to the annotation and relation ``parts`` of
+    ``folder`` (:func:`claimwire.corpus.diff.compare_files`: a batch of documents at a time)."""
+
+    def files(release: Release | None, name: str) -> list[Path]:
+        return [release.path / part for part in release.parts(name)] if release else []
+
+    return compare_files(
+        files(parent, ANNOTATIONS),
+        [folder / part for part in parts[0]],
+        files(parent, RELATIONS),
+        [folder / part for part in parts[1]],
+    )
+
+
 def diff_releases(old: Release, new: Release) -> tuple[DocumentChanges, AnnotationChanges]:
     """Documents (matched by input) and annotations (matched by id) from ``old`` to ``new``."""
     documents = compare_documents(_index(old.documents()), _index(new.documents()))
-    annotations = compare_annotations(old, new.annotations, new.relations())
+    annotations = _compare(old, new.path, (new.parts(ANNOTATIONS), new.parts(RELATIONS)))
     return documents, annotations
