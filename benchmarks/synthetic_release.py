@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import random
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from synthetic import synthetic_texts
 
 from claimwire.annotation.schema import Schema, default_schema_path, load_schema
-from claimwire.corpus.release import build_release, open_release
+from claimwire.corpus.release import Sharding, build_release, open_release
 from claimwire.model import Annotation, Document, Quote, Relation, write_records
 
 VERSION = "1.0.0"
@@ -159,13 +160,22 @@ def _renamed(annotation: Annotation, **attrs: object) -> Annotation:
     )
 
 
-def build(out: Path, documents: int, seed: int = 12345) -> tuple[Path, Path]:
-    """Write the raw texts, build the release with its gold, write the predictions."""
+def build(
+    out: Path,
+    documents: int,
+    seed: int = 12345,
+    *,
+    splits: Sequence[str] = ("test",),
+    sharding: Sharding | None = None,
+) -> tuple[Path, Path]:
+    """Write the raw texts, build the release with its gold, write the predictions. The
+    documents take ``splits`` in turn; ``sharding``: how the release is written."""
     raw = out / "raw"
     raw.mkdir(parents=True)
     with (raw / "releases.jsonl").open("w", encoding="utf-8") as handle:
-        for text in synthetic_texts(documents, random.Random(seed)):
-            handle.write(json.dumps({"text": text, "split": "test"}, ensure_ascii=False) + "\n")
+        texts = synthetic_texts(documents, random.Random(seed))
+        for text, split in zip(texts, itertools.cycle(splits), strict=False):
+            handle.write(json.dumps({"text": text, "split": split}, ensure_ascii=False) + "\n")
     schema_path = default_schema_path()
     schema = load_schema(schema_path)
     predictions = out / "predictions.jsonl"
@@ -189,6 +199,7 @@ def build(out: Path, documents: int, seed: int = 12345) -> tuple[Path, Path]:
         schema_version=schema.version,
         summarize=schema.summarize,
         near_duplicates=1.0,
+        sharding=sharding,
     )
     write_records(predictions, predicted(open_release(report.path).documents()))
     return report.path, predictions

@@ -11,13 +11,16 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from benchmarks.synthetic import synthetic_texts
-from claimwire.corpus.release import build_release, open_release
+from claimwire.corpus.release import Sharding, build_release, open_release
 from claimwire.engine import LocalEngine, open_engine
 from claimwire.errors import ClaimwireError
+from claimwire.eval import evaluate
+from claimwire.eval.evaluate import Evaluation
 from claimwire.model import Document
 from claimwire.systems.base import DocumentOutput, RunContext, run_system
 from claimwire.systems.rules import RulesSystem
@@ -201,3 +204,168 @@ def test_an_unknown_engine_names_the_option_and_the_choices() -> None:
     assert (
         str(raised.value) == "field '--engine': unknown engine 'spark'; expected one of local, ray"
     )
+
+
+# ---- eval score -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A synthetic release of 300 documents (test and train) with gold, written twice (one
+    file per kind; zstd shards of 70 records), its predictions and a second system's."""
+    root = tmp_path_factory.mktemp("ray-score")
+    mp = pytest.MonkeyPatch()
+    mp.syspath_prepend(str(REPO / "benchmarks"))
+    try:
+        import synthetic_release
+
+        single, predictions = synthetic_release.build(
+            root / "single", DOCUMENTS, splits=("test", "test", "train")
+        )
+        sharded, _ = synthetic_release.build(
+            root / "sharded",
+            DOCUMENTS,
+            splits=("test", "test", "train"),
+            sharding=Sharding(70, compress=True),
+        )
+    finally:
+        mp.undo()
+    records = [json.loads(line) for line in predictions.read_text(encoding="utf-8").splitlines()]
+    linked = {r[end] for r in records if "head" in r for end in ("head", "tail")}
+    unlinked = [r["id"] for r in records if r.get("label") == "CLAIM" and r["id"] not in linked]
+    left_out = set(unlinked[::3])  # a third of the claims no relation names
+    other = root / "other.jsonl"
+    kept = [json.dumps(r) for r in records if r["id"] not in left_out]
+    other.write_text("\n".join(kept) + "\n", "utf-8")
+    return {"single": single, "sharded": sharded, "predictions": predictions, "other": other}
+
+
+def _outputs(release: Path, engine: object, predictions: list[Path], **options: Any) -> str:
+    """Every format ``eval score`` prints, for these systems on this release."""
+    from claimwire.eval.compare import score_systems
+    from claimwire.eval.report import leaderboard, markdown
+
+    evaluation = Evaluation.open(release, "claims", resamples=200, engine=engine, **options)  # type: ignore[arg-type]
+    comparison = score_systems(evaluation, predictions, trials=200)
+    board = markdown(leaderboard(comparison.results), evaluation.signature())
+    return "\n".join([json.dumps(comparison.to_json()), comparison.to_csv(6), board])
+
+
+def test_ray_scores_the_local_scores_byte_for_byte(scored: dict[str, Path], engine: object) -> None:
+    systems = [scored["predictions"], scored["other"]]
+    for release in (scored["single"], scored["sharded"]):
+        for split in ("test", "all"):
+            local = _outputs(release, None, systems, split=split)
+            assert local == _outputs(release, engine, systems, split=split), (release, split)
+    result = json.loads(local.split("\n")[0])["systems"]
+    assert 0 < result[0]["schemes"]["strict"]["f1"] < 1  # a real score, not an empty one
+    assert result[1]["schemes"]["strict"]["f1"] != result[0]["schemes"]["strict"]["f1"]
+
+
+def test_eval_score_engine_ray_prints_the_local_json(
+    scored: dict[str, Path], engine: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from claimwire.cli.root import app
+
+    command = ["eval", "score", str(scored["predictions"]), "--release", str(scored["single"])]
+    command += ["--task", "claims", "--format", "json", "--bootstrap", "100"]
+    printed = []
+    for extra in ([], ["--engine", "ray"]):  # in this process: the module's Ray is joined
+        with pytest.raises(SystemExit) as done:
+            app([*command, *extra])
+        assert done.value.code == 0
+        printed.append(capsys.readouterr().out)
+    assert printed[0] == printed[1] and json.loads(printed[0])["systems"]
+
+
+def _broken(predictions: Path, tmp_path: Path, change: dict[str, Any]) -> tuple[Path, int]:
+    """The predictions with ``change`` made to the first annotation past line 4,000."""
+    lines = predictions.read_text(encoding="utf-8").splitlines()
+    line = next(n for n in range(4000, len(lines)) if '"head"' not in lines[n - 1])
+    lines[line - 1] = json.dumps({**json.loads(lines[line - 1]), **change})
+    path = tmp_path / "broken.jsonl"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return path, line
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"start": "x"}, "broken.jsonl:{line}: field 'start'"),
+        ({"end": 10**6}, "problems in the predictions; nothing was scored"),
+    ],
+)
+def test_a_bad_prediction_file_is_the_local_located_error(
+    scored: dict[str, Path],
+    engine: object,
+    tmp_path: Path,
+    change: dict[str, Any],
+    expected: str,
+) -> None:
+    broken, line = _broken(scored["predictions"], tmp_path, change)
+    errors = []
+    for chosen in (None, engine):
+        with pytest.raises(ClaimwireError) as raised:
+            _outputs(scored["sharded"], chosen, [broken])
+        errors.append(str(raised.value))
+    assert errors[0] == errors[1]
+    assert expected.format(line=line) in errors[0]
+    assert f"broken.jsonl:{line}:" in errors[0]
+
+
+def test_a_relation_to_another_batchs_document_is_named_by_the_worker(
+    scored: dict[str, Path], engine: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = scored["predictions"].read_text(encoding="utf-8").splitlines()
+    far = next(json.loads(x) for x in reversed(lines) if '"head"' not in x)
+    relation = next(json.loads(x) for x in lines if '"head"' in x)
+    assert far["doc_id"] != relation["doc_id"]
+    lines.append(json.dumps({**relation, "id": "r-far", "tail": far["id"]}))
+    path = tmp_path / "far.jsonl"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    monkeypatch.setattr(evaluate, "BATCH_DOCUMENTS", 16)
+    errors = []
+    for chosen in (None, engine):
+        with pytest.raises(ClaimwireError) as raised:
+            _outputs(scored["single"], chosen, [path])
+        errors.append(str(raised.value))
+    assert errors[0] == errors[1]
+    assert f"field 'tail': annotation {far['id']!r} is in document {far['doc_id']!r}" in errors[0]
+
+
+class _DiesInABatch:
+    """A stage that exits hard in a batch past the first hundred lines of the documents,
+    once (a marker file says it happened): Ray must run that batch again elsewhere."""
+
+    def __init__(self, stage: Any, marker: Path) -> None:
+        self.stage = stage
+        self.marker = marker
+
+    def __call__(self, batch: list[Any]) -> list[Any]:
+        if batch[0].documents[0].runs[0][2] > 100 and not self.marker.exists():
+            self.marker.write_text(str(os.getpid()))
+            os._exit(1)
+        return list(self.stage(batch))
+
+
+class _KillingEngine:
+    """The Ray engine, its streamed stages wrapped in :class:`_DiesInABatch`."""
+
+    def __init__(self, engine: Any, marker: Path) -> None:
+        self.engine, self.marker = engine, marker
+        self.name, self.workers, self.distributed = "ray", engine.workers, True
+
+    def stream(self, stage: Any, items: Any, batch_size: int = 1) -> Any:
+        return self.engine.stream(_DiesInABatch(stage, self.marker), items, batch_size)
+
+
+def test_a_worker_killed_while_scoring_is_retried_and_nothing_is_lost_or_counted_twice(
+    scored: dict[str, Path], engine: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(evaluate, "BATCH_DOCUMENTS", 16)
+    systems = [scored["predictions"]]
+    local = _outputs(scored["single"], None, systems, split="all")
+    marker = tmp_path / "died"
+    remote = _outputs(scored["single"], _KillingEngine(engine, marker), systems, split="all")
+    assert marker.exists() and int(marker.read_text()) != os.getpid()  # a worker did die
+    assert local == remote

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -78,6 +78,129 @@ class _Source:
     def close(self) -> None:
         if self.handle is not None:
             self.handle.close()
+
+
+Run = tuple[int, int, int, int]
+"""Adjacent lines of one file: start and end bytes, first line number, lines."""
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Some lines of one record file, by where they are: small enough to send to another
+    process, which reads them back (:func:`read_lines`) from a file it sees at ``file``."""
+
+    path: Path
+    """The file as named in errors."""
+    file: Path
+    """The same file, absolute: what is opened."""
+    runs: tuple[Run, ...]
+    data: bytes | None = None
+    """The runs' bytes, one after the other, when only this process can read them (a
+    compressed file's decompressed copy)."""
+    dropped: frozenset[int] = frozenset()
+    """Line numbers not to read (a later record with an earlier one's id)."""
+    kind: type[Annotation] | type[Relation] | None = None
+    """The record type of every line (None: either, told by its fields)."""
+
+    def blocks(self, read: Callable[[int, int], bytes] | None = None) -> Iterator[bytes]:
+        """Each run's bytes: from ``data``, through ``read(start, end)``, else from the
+        file."""
+        if self.data is not None:
+            at = 0
+            for start, end, _, _ in self.runs:
+                yield self.data[at : at + end - start]
+                at += end - start
+        elif read is not None:
+            for start, end, _, _ in self.runs:
+                yield read(start, end)
+        else:
+            with self.file.open("rb") as handle:
+                for start, end, _, _ in self.runs:
+                    yield os.pread(handle.fileno(), end - start, start)
+
+    def numbered(
+        self, read: Callable[[int, int], bytes] | None = None
+    ) -> Iterator[tuple[int, bytes]]:
+        """``(line number, line)`` of every line but the dropped ones."""
+        for (_, _, first, _), block in zip(self.runs, self.blocks(read), strict=True):
+            for lineno, line in enumerate(block.split(b"\n"), first):
+                if lineno not in self.dropped:
+                    yield lineno, line
+
+
+def read_lines(
+    lines: Lines,
+    on_error: RecordErrorHandler | None = None,
+    read: Callable[[int, int], bytes] | None = None,
+) -> list[Row]:
+    """The records of ``lines`` with their file and line, decoded with located errors."""
+    decoded = decode_numbered(lines.path, lines.numbered(read), lines.kind, on_error)
+    return [(lines.path, lineno, record) for lineno, record in decoded]
+
+
+class _DocumentKey(msgspec.Struct):
+    id: Any = None
+
+
+_DOCUMENT_KEYS = msgspec.json.Decoder(_DocumentKey)
+
+
+class _LinesBuilder:
+    """Lines of one file gathered line by line, adjacent ones in one run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.runs: list[list[int]] = []
+        self.data: list[bytes] | None = [] if path.name.endswith(ZSTD_SUFFIX) else None
+
+    def add(self, start: int, end: int, lineno: int, line: bytes) -> None:
+        last = self.runs[-1] if self.runs else None
+        follows = last is not None and last[1] + 1 == start and last[2] + last[3] == lineno
+        if last is not None and follows:
+            last[1], last[3] = end, last[3] + 1
+        else:
+            self.runs.append([start, end, lineno, 1])
+        if self.data is not None:  # a run's bytes: its lines between newlines
+            self.data.append(b"\n" + line if follows else line)
+
+    def lines(self) -> Lines:
+        runs = tuple((a, b, c, d) for a, b, c, d in self.runs)
+        data = b"".join(self.data) if self.data is not None else None
+        return Lines(self.path, self.path.absolute(), runs, data)
+
+
+def document_lines(
+    files: Sequence[Path], size: int | None
+) -> Iterator[tuple[list[str | None], list[Lines]]]:
+    """The documents of ``files`` (one a line, in order) ``size`` at a time (None: all at
+    once): their ids (None when not a string) and where their lines are, for another process
+    to read. Only the ids are decoded here; a line that is not a JSON object is a located
+    error."""
+    ids: list[str | None] = []
+    built: list[_LinesBuilder] = []
+    for path in files:
+        offset = 0
+        for first, chunk in _chunks(path):
+            at = offset
+            for lineno, line in enumerate(chunk.split(b"\n"), first):
+                start, at = at, at + len(line) + 1
+                if not line.strip():
+                    continue
+                try:
+                    key = _DOCUMENT_KEYS.decode(line)
+                except (msgspec.DecodeError, msgspec.ValidationError):
+                    _json_object(path, lineno, line)  # raises the located error
+                    raise
+                if not built or built[-1].path != path:
+                    built.append(_LinesBuilder(path))
+                built[-1].add(start, start + len(line), lineno, line)
+                ids.append(key.id if isinstance(key.id, str) else None)
+                if len(ids) == size:
+                    yield ids, [b.lines() for b in built]
+                    ids, built = [], []
+            offset += len(chunk)
+    if ids:
+        yield ids, [b.lines() for b in built]
 
 
 class RecordIndex:
@@ -245,28 +368,32 @@ class RecordIndex:
     def _read_runs(self, runs: Any) -> list[Row]:
         """The records of ``runs`` (in run order), decoded with located errors."""
         rows: list[Row] = []
+        for number, lines in self._lines(runs, portable=False):
+            rows += read_lines(lines, self._on_error, self._sources[number].read)
+        return rows
+
+    def _lines(self, runs: Any, portable: bool) -> Iterator[tuple[int, Lines]]:
+        """``runs`` as :class:`Lines`, one per file (in file order, then run order);
+        ``portable``: a compressed file's lines carry their bytes (its copy is this
+        process's)."""
         runs = np.asarray(runs, dtype=np.int64)
         for number in np.unique(self._file[runs]).tolist():
-            chosen = runs[self._file[runs] == number]
+            chosen = runs[self._file[runs] == number].tolist()
             source = self._sources[number]
-            numbers: list[int] = []
-            lines: list[bytes] = []
-            for run in chosen.tolist():
-                block = source.read(int(self._start[run]), int(self._end[run]))
-                first = int(self._line[run])
-                numbers.extend(range(first, first + int(self._count[run])))
-                lines.extend(block.split(b"\n"))
-            decoded = decode_numbered(
-                source.path,
-                zip(numbers, lines, strict=True),
-                self._kinds[number],
-                self._on_error,
+            spans = tuple(
+                (int(self._start[r]), int(self._end[r]), int(self._line[r]), int(self._count[r]))
+                for r in chosen
             )
-            path, dropped = source.path, self._dropped
-            if dropped:
-                decoded = ((n, r) for n, r in decoded if (number, n) not in dropped)
-            rows.extend([(path, lineno, record) for lineno, record in decoded])
-        return rows
+            data = None
+            if portable and source.path.name.endswith(ZSTD_SUFFIX):
+                data = b"".join(source.read(start, end) for start, end, _, _ in spans)
+            dropped = frozenset(
+                lineno
+                for file, lineno in self._dropped
+                if file == number and any(f <= lineno < f + c for _, _, f, c in spans)
+            )
+            path = source.path
+            yield number, Lines(path, path.absolute(), spans, data, dropped, self._kinds[number])
 
     def document_of(self, annotation_id: str) -> str | None:
         """The document of the annotation with this id in any batch (the owners are indexed
@@ -302,15 +429,25 @@ class RecordIndex:
     def _runs_of(self, key: int) -> Any:
         return self._order[self._bounds[key + 1] : self._bounds[key + 2]]
 
-    def rows(self, doc_ids: Sequence[str]) -> list[Row]:
-        """The records naming these documents, in file order."""
+    def _asked_runs(self, doc_ids: Sequence[str]) -> Any:
         runs = []
         for doc_id in doc_ids:
             key = self._documents.get(doc_id)
             if key is not None:
                 self._asked[key] = True
                 runs.append(self._runs_of(key))
-        return self._read_runs(np.sort(np.concatenate(runs))) if runs else []
+        return np.sort(np.concatenate(runs)) if runs else None
+
+    def rows(self, doc_ids: Sequence[str]) -> list[Row]:
+        """The records naming these documents, in file order."""
+        runs = self._asked_runs(doc_ids)
+        return self._read_runs(runs) if runs is not None else []
+
+    def where(self, doc_ids: Sequence[str]) -> list[Lines]:
+        """Where the records naming these documents are, for another process to read them
+        (:func:`read_lines`): what :meth:`rows` would read, in the same order."""
+        runs = self._asked_runs(doc_ids)
+        return [lines for _, lines in self._lines(runs, portable=True)] if runs is not None else []
 
     def leftover(self, batch: int = 10_000) -> Iterator[list[Row]]:
         """Records naming a document no :meth:`rows` call asked for (or no document at
@@ -324,6 +461,10 @@ class RecordIndex:
             last = int(np.searchsorted(ends, (ends[first - 1] if first else 0) + batch)) + 1
             yield self._read_runs(every[first:last])
             first = last
+
+    @property
+    def files(self) -> list[Path]:
+        return [source.path for source in self._sources]
 
     def close(self) -> None:
         for source in self._sources:

@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from claimwire.cli.common import chosen_release, console, err_console, print_json
+from claimwire.cli.engine import ENGINE, RAY_ADDRESS
 from claimwire.cli.lazy import MARKUP
 from claimwire.errors import ClaimwireError
 from claimwire.eval.resampling import DEFAULT_RESAMPLES, DEFAULT_SEED, DEFAULT_TRIALS
@@ -166,10 +167,13 @@ def score(
     allow_empty: bool = typer.Option(
         False, "--allow-empty", help="Score a prediction set without records (else an error)."
     ),
+    engine: str = ENGINE,
+    ray_address: str | None = RAY_ADDRESS,
 ) -> None:
     """Score systems: SemEval schemes (strict, exact, partial, type), character overlap,
     per label, relations, attributes, disclosure, stance — with bootstrap confidence
     intervals and, for several systems, paired significance against the first."""
+    from claimwire.engine import open_engine
     from claimwire.eval.compare import score_systems
     from claimwire.eval.evaluate import Evaluation
     from claimwire.eval.html import write_html_report
@@ -188,6 +192,7 @@ def score(
         seed=seed,
         keep_matches=html is not None,
     )
+    evaluation.engine = open_engine(engine, ray_address)  # once the release is known good
     say_release_task(evaluation)
     comparison = score_systems(
         evaluation,

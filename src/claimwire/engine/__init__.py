@@ -8,6 +8,9 @@ of the parts and of the items in each part, whatever the engine::
     for document in engine.map(BuildDocuments(), parts, batch_size=64):
         ...
 
+:meth:`Engine.stream` takes items this process makes instead (an evaluation's batches,
+described by where their lines are), a bounded window of them in flight.
+
 The local engine runs the stage in this process; the Ray engine (``claimwire[ray]``) runs it
 as Ray Data ``map_batches`` over a pool of actors, on this machine's cores or on a cluster.
 """
@@ -46,6 +49,12 @@ class Engine(Protocol):
         self, stage: Stage[T, R], parts: Sequence[Iterable[T]], batch_size: int
     ) -> Iterator[R]: ...
 
+    def stream(self, stage: Stage[T, R], items: Iterable[T], batch_size: int = 1) -> Iterator[R]:
+        """The stage over items made here, in this process (small ones: descriptions of
+        where the work's data is), ``batch_size`` at a time; a bounded number of batches is
+        in flight, so memory does not grow with the number of items."""
+        ...
+
 
 def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """``items`` in lists of ``size`` (the last one shorter)."""
@@ -63,8 +72,11 @@ class LocalEngine:
 
     def map(self, stage: Stage[T, R], parts: Sequence[Iterable[T]], batch_size: int) -> Iterator[R]:
         for part in parts:
-            for batch in batches(part, batch_size):
-                yield from stage(batch)
+            yield from self.stream(stage, part, batch_size)
+
+    def stream(self, stage: Stage[T, R], items: Iterable[T], batch_size: int = 1) -> Iterator[R]:
+        for batch in batches(items, batch_size):
+            yield from stage(batch)
 
 
 def open_engine(name: str = "local", address: str | None = None) -> Engine:

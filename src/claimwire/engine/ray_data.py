@@ -9,11 +9,18 @@ numbers, so the results are those of the local engine in the same order. A user 
 the driver reaches it, as the local engine would raise it. An actor that dies is restarted
 and its batch retried by Ray Data (``max_restarts``/``max_task_retries``).
 
+Items made by the driver (:meth:`RayEngine.stream`) go another way: Ray Data reads its input
+in worker tasks, and the driver's items (descriptions of batches from its indexes) are not
+there to read. Each batch of them is one Ray task; a window of ``WINDOW × workers`` tasks is
+in flight, results are taken in submission order, and a task whose worker dies is run again
+by Ray (``max_retries``).
+
 Only imported by :func:`claimwire.engine.open_engine`, once Ray is known to be installed.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import pickle
@@ -37,6 +44,8 @@ BATCHES_PER_BLOCK = 4
 """Batches per Ray Data block out of a read task: fewer objects, still a steady stream."""
 _SCHEMA = pa.schema([("seq", pa.int64()), ("blob", pa.large_binary()), ("error", pa.bool_())])
 _PART_BITS = 32
+WINDOW = 2
+"""Tasks in flight per worker with :meth:`RayEngine.stream`: one running, one queued."""
 
 
 def _dumps(value: Any) -> bytes:
@@ -121,6 +130,18 @@ class _Apply:
         )
 
 
+def _stage_task(stage: Stage[Any, Any], batch: list[Any]) -> tuple[bool, Any]:
+    """One batch through the stage on a worker: ``(False, results)``, or ``(True, error)``
+    for a user error (raised by the driver when it reaches this batch)."""
+    try:
+        return False, list(stage(batch))
+    except ClaimwireError as error:
+        return True, error
+
+
+_remote_stage = ray.remote(num_cpus=1, max_retries=3)(_stage_task)
+
+
 def start(address: str | None) -> None:
     """Join the cluster at ``address`` (or ``RAY_ADDRESS``), else start a local Ray with this
     machine's cores; quietly, without the dashboard. Does nothing when Ray is already up."""
@@ -192,3 +213,24 @@ class RayEngine:
                 if failed:
                     raise value
                 yield from value
+
+    def stream(self, stage: Stage[T, R], items: Iterable[T], batch_size: int = 1) -> Iterator[R]:
+        staged = ray.put(stage)  # sent once; each task gets a reference
+        window: collections.deque[Any] = collections.deque()
+        try:
+            for batch in batches(items, batch_size):
+                window.append(_remote_stage.remote(staged, batch))
+                if len(window) >= WINDOW * self.workers:
+                    yield from _taken(window.popleft())
+            while window:
+                yield from _taken(window.popleft())
+        finally:
+            for ref in window:  # stopped early (an error): nothing left running
+                ray.cancel(ref)
+
+
+def _taken(ref: Any) -> list[Any]:
+    failed, value = ray.get(ref)
+    if failed:
+        raise value
+    return list(value)

@@ -9,16 +9,18 @@ in batch order.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from claimwire.annotation.schema import Schema
 from claimwire.eval.checker import AnnotationSet, CheckReport, check_rows, filter_set
 from claimwire.eval.scoring import SpanTaskScorer, StanceScorer, Statistics
 from claimwire.eval.tasks import Task
-from claimwire.grouping import Row
-from claimwire.model import Annotation, Document, Relation
+from claimwire.grouping import Lines, RecordIndex, Row, read_lines
+from claimwire.model import Annotation, Document, Relation, decode_numbered
 
 Lookup = Callable[[str], "str | None"]
 """The document of an annotation id outside the batch (a relation's far end), or None."""
@@ -137,3 +139,63 @@ def score_batch(
     if not keep:
         result.statistics.extra.pop("primary_match", None)
     return result
+
+
+@dataclass(frozen=True)
+class BatchLines:
+    """A batch told by where its lines are: what a worker is sent (a few hundred numbers
+    per batch); it reads the lines itself, from files every worker sees at the same path."""
+
+    documents: tuple[Lines, ...]
+    gold: tuple[Lines, ...]
+    predictions: tuple[Lines, ...]
+    keep: bool
+
+
+def read_documents(lines: Lines) -> list[Document]:
+    """The documents of ``lines``, decoded with located errors."""
+    decoded = decode_numbered(lines.path, lines.numbered(), cast(Any, Document))
+    return [cast(Document, document) for _, document in decoded]
+
+
+@functools.lru_cache(maxsize=4)
+def _owners(files: tuple[tuple[Path, int, int], ...]) -> RecordIndex:
+    return RecordIndex([path for path, _, _ in files], check_ids=False)
+
+
+def _lookup(files: tuple[Path, ...]) -> Lookup:
+    """:meth:`RecordIndex.document_of` over ``files``, indexed on its first call (only a
+    relation whose end is not in its batch asks) and kept for the next batches."""
+
+    def owner(annotation_id: str) -> str | None:
+        stamps = tuple((p, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+        return _owners(stamps).document_of(annotation_id)
+
+    return owner
+
+
+class ScoreBatches:
+    """:func:`score_batch` where the batch's lines are read: the stage of a distributed
+    pass (:meth:`claimwire.engine.Engine.stream`)."""
+
+    def __init__(
+        self, setup: BatchSetup, gold_files: Sequence[Path], prediction_files: Sequence[Path]
+    ) -> None:
+        self.setup = setup
+        self.gold_files = tuple(p.absolute() for p in gold_files)
+        self.prediction_files = tuple(p.absolute() for p in prediction_files)
+
+    def __call__(self, batch: list[BatchLines]) -> list[BatchResult]:
+        return [self._score(lines) for lines in batch]
+
+    def _score(self, lines: BatchLines) -> BatchResult:
+        documents = [d for part in lines.documents for d in read_documents(part)]
+        return score_batch(
+            self.setup,
+            documents,
+            [row for part in lines.gold for row in read_lines(part)],
+            [row for part in lines.predictions for row in read_lines(part)],
+            keep=lines.keep,
+            gold_elsewhere=_lookup(self.gold_files),
+            elsewhere=_lookup(self.prediction_files),
+        )

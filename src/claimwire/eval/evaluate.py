@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -20,9 +20,10 @@ from claimwire import __version__
 from claimwire.annotation.checks import schema_of
 from claimwire.annotation.schema import Schema
 from claimwire.collection import fewer_collections
-from claimwire.corpus.release import ANNOTATIONS, MANIFEST, RELATIONS, open_release
+from claimwire.corpus.release import ANNOTATIONS, DOCUMENTS, MANIFEST, RELATIONS, open_release
+from claimwire.engine import Engine
 from claimwire.errors import ClaimwireError
-from claimwire.eval.batches import BatchResult, BatchSetup, score_batch
+from claimwire.eval.batches import BatchLines, BatchResult, BatchSetup, ScoreBatches, score_batch
 from claimwire.eval.checker import (
     AnnotationSet,
     CheckReport,
@@ -59,7 +60,7 @@ from claimwire.eval.scoring import (
 from claimwire.eval.tasks import Task, find_task
 from claimwire.eval.units import UNIT_KINDS, default_unit
 from claimwire.files import sha256
-from claimwire.grouping import Duplicate, RecordIndex, Row
+from claimwire.grouping import Duplicate, RecordIndex, Row, document_lines
 from claimwire.model import Annotation, Document, Relation
 
 
@@ -132,6 +133,19 @@ BATCH_DOCUMENTS = 256
 """Documents checked and scored together: memory holds one batch's texts and records."""
 
 
+T = TypeVar("T")
+
+
+def alone(batches: Iterator[T]) -> Iterator[tuple[T, bool]]:
+    """Each batch, with whether it is the only one (read one batch ahead)."""
+    batch = next(batches, None)
+    first = True
+    while batch is not None:
+        following = next(batches, None)
+        yield batch, first and following is None
+        batch, first = following, False
+
+
 class _SetRows:
     """An annotation set already in memory, read like a :class:`RecordIndex`."""
 
@@ -177,6 +191,8 @@ class Evaluation:
     """Keep every matched span and the checked set (the error-analysis page shows them): one
     batch of all documents. Without it they are kept only when the release fits in one batch
     (:data:`BATCH_DOCUMENTS`)."""
+    engine: Engine | None = None
+    """Where batches of documents are checked and scored (default: this process)."""
 
     @classmethod
     def open(
@@ -191,6 +207,7 @@ class Evaluation:
         seed: int = DEFAULT_SEED,
         allow_empty: bool = False,
         keep_matches: bool = False,
+        engine: Engine | None = None,
     ) -> Evaluation:
         """``gold`` (another annotation set) goes through the checks predictions do; a split
         without gold annotations of the task is an error, not a score of 0."""
@@ -227,6 +244,7 @@ class Evaluation:
             seed=seed,
             gold_path=gold,
             keep_matches=keep_matches,
+            engine=engine,
         )
 
     def signature(self, scheme: str | None = None) -> str:
@@ -245,15 +263,14 @@ class Evaluation:
     def _scored(self, document: Document) -> bool:
         return self.split == "all" or document.split == self.split
 
-    def _batches(self) -> Iterator[tuple[list[Document], bool]]:
-        """Batches of documents, each with whether it is the whole release."""
+    @property
+    def _batch_size(self) -> int | None:
+        return None if self.keep_matches else BATCH_DOCUMENTS
+
+    def _batches(self) -> Iterator[list[Document]]:
         documents = open_release(self.release).documents()
-        size = None if self.keep_matches else BATCH_DOCUMENTS
-        batch, first = list(itertools.islice(documents, size)), True
-        while batch:
-            following = list(itertools.islice(documents, size))
-            yield batch, first and not following
-            batch, first = following, False
+        while batch := list(itertools.islice(documents, self._batch_size)):
+            yield batch
 
     def _gold_index(self) -> RecordIndex:
         if self.gold_path is not None:
@@ -308,17 +325,7 @@ class Evaluation:
         with self._gold_index() as gold_index:
             if self.gold_path is not None:
                 not_empty(gold_index.count, self.gold_path, False)
-            for batch, keep in self._batches():
-                ids = [d.id for d in batch]
-                part = score_batch(
-                    setup,
-                    batch,
-                    gold_index.rows(ids),
-                    predictions.rows(ids),
-                    keep=keep,
-                    gold_elsewhere=gold_index.document_of,
-                    elsewhere=predictions.document_of,
-                )
+            for part in self._parts(setup, gold_index, predictions):
                 self._absorb(report, gold_report, part, parts)
             if self.gold_path is not None:
                 for rows in gold_index.leftover():
@@ -332,6 +339,40 @@ class Evaluation:
         if parts:
             report.statistics = merge_statistics(parts)
         return report
+
+    def _parts(
+        self, setup: BatchSetup, gold_index: RecordIndex, predictions: RecordIndex | _SetRows
+    ) -> Iterator[BatchResult]:
+        """Each batch's part, in order: here, or on the engine's workers, which are sent
+        where the batch's lines are and read them themselves."""
+        engine = self.engine
+        if engine is not None and engine.distributed and isinstance(predictions, RecordIndex):
+            opened = open_release(self.release)
+            files = [self.release / part for part in opened.parts(DOCUMENTS)]
+            described = (
+                BatchLines(
+                    tuple(documents),
+                    tuple(gold_index.where(known)),
+                    tuple(predictions.where(known)),
+                    keep,
+                )
+                for (ids, documents), keep in alone(document_lines(files, self._batch_size))
+                for known in [[i for i in ids if i is not None]]
+            )
+            stage = ScoreBatches(setup, gold_index.files, predictions.files)
+            yield from engine.stream(stage, described)
+            return
+        for batch, keep in alone(self._batches()):
+            ids = [d.id for d in batch]
+            yield score_batch(
+                setup,
+                batch,
+                gold_index.rows(ids),
+                predictions.rows(ids),
+                keep=keep,
+                gold_elsewhere=gold_index.document_of,
+                elsewhere=predictions.document_of,
+            )
 
     @staticmethod
     def _absorb(
