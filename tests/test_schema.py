@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from claimwire.annotation.schema import CODES, load_schema
+from claimwire.annotation.schema import CODES, Schema, load_schema
 from claimwire.errors import ClaimwireError
 from claimwire.model import Annotation, Quote, Relation
 
@@ -222,3 +224,88 @@ def test_targets_belong_to_their_document(schema) -> None:  # type: ignore[no-un
     assert _codes(schema, [floating, elsewhere, stance]) == {"bad-reference"}
     stance.attributes["target"] = "BRI"  # the schema lists no targets any more
     assert _codes(schema, [floating, stance]) == {"bad-reference"}
+
+
+_VALUES = st.one_of(
+    st.sampled_from(["quantity", "other", "FAVOR", "issuer", "t1", "", " "]),
+    st.booleans(),
+    st.integers(-1, 2),
+    st.sampled_from([0.0, -0.0, 1.0, float("nan")]),
+    st.lists(st.just("x"), max_size=1),
+    st.none(),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@example(  # equal values of another type, or shown otherwise, are not the same finding
+    [
+        ("CLAIM", "claims", True, {"checkworthy": True, "claim_type": 0.0}),
+        ("CLAIM", "claims", True, {"checkworthy": 1, "claim_type": -0.0}),
+        ("CLAIM", "claims", True, {"checkworthy": 1, "claim_type": 0.0}),
+    ]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["CLAIM", "STANCE", "TARGET", "SURVEY", "NOPE"]),
+            st.sampled_from(["claims", "stance", "statistics"]),
+            st.booleans(),
+            st.dictionaries(
+                st.sampled_from(["claim_type", "checkworthy", "holder", "target", "stance", "x"]),
+                _VALUES,
+                max_size=3,
+            ),
+        ),
+        max_size=25,
+    )
+)
+def test_findings_shared_by_equal_annotations_are_each_ones_own(
+    drawn: list[tuple[str, str, bool, dict[str, object]]],
+) -> None:
+    """Annotations saying the same thing share their findings; each one checked alone (the
+    others as context, so references resolve the same) finds the same."""
+    schema = load_schema()
+    annotations = [
+        Annotation(
+            f"a{i}", "d", layer, label, *((0, 4) if span else (None, None)), attributes=attributes
+        )
+        for i, (label, layer, span, attributes) in enumerate(drawn)
+    ]
+    together = [(f.record.id, f.code, f.message) for f in schema.findings(annotations, [])]
+    alone = [
+        (f.record.id, f.code, f.message)
+        for a in annotations
+        for f in schema.findings([a], [], context=annotations)
+    ]
+    assert together == alone
+
+
+def test_equal_annotations_are_checked_once_per_batch(
+    schema,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    checked: list[str] = []
+    problems = Schema._annotation_problems
+
+    def spy(self, annotation, by_id):  # type: ignore[no-untyped-def]
+        checked.append(annotation.id)
+        return problems(self, annotation, by_id)
+
+    monkeypatch.setattr(Schema, "_annotation_problems", spy)
+    annotations = [
+        Annotation(
+            f"c{i}",
+            "d",
+            "claims",
+            "CLAIM",
+            i,
+            i + 1,
+            attributes={"claim_type": "quantity" if i % 2 else "oops"},
+        )
+        for i in range(100)
+    ]
+    found = list(schema.findings(annotations, []))
+    assert len(checked) == 2  # one per distinct (label, layer, scope, attributes)
+    assert sorted({f.record.id for f in found if f.code == "bad-attribute-value"}) == sorted(
+        f"c{i}" for i in range(0, 100, 2)
+    )

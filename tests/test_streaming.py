@@ -562,3 +562,22 @@ def test_diff_compares_a_batch_of_documents_at_a_time(
     found = diff.compare_files(files["old"], files["new"], files["old_r"], files["new_r"])
     assert asked and max(asked) <= 5
     assert found.to_dict() == _changes_in_memory(old, new, links, new_links)
+
+
+def test_eval_score_verifies_the_release_checksums_once(
+    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from claimwire.corpus import release as releases
+
+    predictions = _predictions(release, tmp_path)
+    verified: list[Path] = []
+
+    def spy(path, manifest):  # type: ignore[no-untyped-def]
+        verified.append(path)
+        return checksum_problems(path, manifest)
+
+    checksum_problems = releases.checksum_problems
+    monkeypatch.setattr(releases, "checksum_problems", spy)
+    evaluation = Evaluation.open(release, "claims", split="all", resamples=50)
+    evaluation.score(evaluation.check(predictions))
+    assert verified == [release]  # when opened; the pass reads what was verified

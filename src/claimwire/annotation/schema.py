@@ -7,7 +7,7 @@ stance targets and the survey disclosure checklist; nothing hard-codes a label l
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -101,6 +101,29 @@ class Attribute:
                 None if isinstance(value, str) and value.strip() else "expected a non-empty string"
             )
         return f"unknown type {self.type}"
+
+
+_PLAIN = frozenset({str, bool, int, type(None)})
+
+
+def _problem_key(annotation: Annotation, referring: Container[str]) -> Hashable | None:
+    """What an annotation's level-4 problems depend on — label, layer, scope and each
+    attribute's name, type and value — or None when they also depend on other annotations
+    (a label with ``ref`` attributes) or a value is not a string, boolean, integer or
+    null. Annotations with one key have the same problems, found once per batch."""
+    if annotation.label in referring:
+        return None
+    attributes = annotation.attributes
+    types = tuple(map(type, attributes.values()))
+    if not _PLAIN.issuperset(types):
+        return None  # a list, a dict or a float (-0.0 == 0.0 but is shown otherwise)
+    return (
+        annotation.label,
+        annotation.layer,
+        annotation.is_span,
+        tuple(attributes.items()),
+        types,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,8 +224,20 @@ class Schema:
         may also point into ``context`` (annotations given with a task, such as gold holders)."""
         annotations = list(annotations)
         by_id = {a.id: a for a in context} | {a.id: a for a in annotations}
+        referring = {
+            name
+            for name, label in self.labels.items()
+            if any(attribute.type == "ref" for attribute in label.attributes.values())
+        }
+        known: dict[Hashable, list[tuple[str, str]]] = {}
         for annotation in annotations:
-            for code, message in self._annotation_problems(annotation, by_id):
+            key = _problem_key(annotation, referring)
+            problems = known.get(key) if key is not None else None
+            if problems is None:
+                problems = list(self._annotation_problems(annotation, by_id))
+                if key is not None:
+                    known[key] = problems
+            for code, message in problems:
                 yield Finding(annotation, code, message)
         relations = list(relations)
         for relation in relations:
@@ -284,8 +319,9 @@ class Schema:
             head = by_id.get(relation.head)
             if relation.type == "evidence_of" and head is not None:
                 evidence.setdefault(relation.tail, set()).add(str(head.attributes.get("field")))
+        surveys = {name for name in self.labels if self.is_survey(name)}
         for survey in annotations:
-            if not self.is_survey(survey.label):
+            if survey.label not in surveys:
                 continue
             shown = evidence.get(survey.id, set())
             for name in self.disclosure_fields:

@@ -34,6 +34,9 @@ from claimwire.model import (
 # without every attribute is scored, not refused; disclosure evidence is not required.
 TOLERATED = frozenset({"missing-attribute", "evidence-mismatch"})
 
+Place = tuple[Path, int]
+"""Where a record is: its file and line."""
+
 
 @dataclass(frozen=True, slots=True)
 class AnnotationSet:
@@ -199,36 +202,45 @@ def check_rows(
     import from another tool's format locates them in that tool's files). ``elsewhere``
     names the document of an annotation id that is not among ``rows`` (a batch's check)."""
     report = CheckReport(path)
-    where: dict[tuple[str, str], str] = {}
+    where: dict[tuple[str, str], Place] = {}
     annotations: list[Annotation] = []
     relations: list[Relation] = []
-    seen: set[tuple[str, str]] = set()
     for file, lineno, record in rows:
-        location = f"{file}:{lineno}"
-        kind = "relation" if isinstance(record, Relation) else "annotation"
-        if (kind, record.id) in seen:
+        is_relation = isinstance(record, Relation)
+        key = ("relation" if is_relation else "annotation", record.id)
+        if key in where:
             report.problems.append(
-                f"{location}: field 'id': duplicate {kind} id {shown(record.id)}"
+                f"{file}:{lineno}: field 'id': duplicate {key[0]} id {shown(record.id)}"
             )
             continue
-        seen.add((kind, record.id))
-        where[(kind, record.id)] = location
+        where[key] = (file, lineno)
         document = documents.get(record.doc_id)
         if document is None:
             report.problems.append(
-                f"{location}: field 'doc_id': {shown(record.doc_id)} is not a document of the "
-                "release"
+                f"{file}:{lineno}: field 'doc_id': {shown(record.doc_id)} is not a document of "
+                "the release"
             )
             continue
         if isinstance(record, Relation):
             relations.append(record)
             continue
-        checked = _check_offsets(record, document, location, report, fix_offsets)
+        begin, stop, text = record.start, record.end, document.text
+        if (
+            begin is None
+            or stop is None
+            or (
+                0 <= begin < stop <= len(text)
+                and (record.quote is None or record.quote.exact == text[begin:stop])
+            )
+        ):
+            annotations.append(record)  # not a span, or a span where its quote is
+            continue
+        checked = _check_offsets(record, document, f"{file}:{lineno}", report, fix_offsets)
         if checked is not None:
             annotations.append(checked)
     by_id = {a.id: a for a in annotations}
     for relation in relations:
-        location = where[("relation", relation.id)]
+        location = _at(where[("relation", relation.id)])
         for end in ("head", "tail"):
             target = getattr(relation, end)
             owner = by_id[target].doc_id if target in by_id else None
@@ -249,7 +261,7 @@ def check_rows(
             continue
         kind = "relation" if isinstance(finding.record, Relation) else "annotation"
         report.problems.append(
-            f"{where[(kind, finding.record.id)]}: {finding.code}: {finding.message}"
+            f"{_at(where[(kind, finding.record.id)])}: {finding.code}: {finding.message}"
         )
     if task.forbid_overlap:
         _check_overlaps(annotations, task, where, report)
@@ -268,6 +280,11 @@ def check_rows(
     report.annotation_set = AnnotationSet(report.name, tuple(kept), tuple(links))
     report.annotations, report.relations = len(kept), len(links)
     return report
+
+
+def _at(place: Place) -> str:
+    """``file:line``, the start of every problem."""
+    return f"{place[0]}:{place[1]}"
 
 
 GENERIC_STEMS = frozenset({"predictions", "annotations", "output", "run"})
@@ -356,7 +373,7 @@ def _check_stance_pairs(
     annotations: list[Annotation],
     task: Task,
     context: tuple[Annotation, ...],
-    where: Mapping[tuple[str, str], str],
+    where: Mapping[tuple[str, str], Place],
     report: CheckReport,
 ) -> None:
     """One answer per (holder, target) pair of a document: a second one is refused."""
@@ -368,7 +385,7 @@ def _check_stance_pairs(
         key = stance_key(annotation, holders)
         if key in first:
             report.problems.append(
-                f"{where[('annotation', annotation.id)]}: field 'attributes': a second stance "
+                f"{_at(where[('annotation', annotation.id)])}: field 'attributes': a second stance "
                 f"for holder {shown(key[1])} and target {shown(key[2])} (the first is "
                 f"{shown(first[key].id)}); give one stance per pair"
             )
@@ -379,7 +396,7 @@ def _check_stance_pairs(
 def _check_overlaps(
     annotations: list[Annotation],
     task: Task,
-    where: Mapping[tuple[str, str], str],
+    where: Mapping[tuple[str, str], Place],
     report: CheckReport,
 ) -> None:
     groups: dict[tuple[str, str], list[Annotation]] = defaultdict(list)
@@ -392,7 +409,7 @@ def _check_overlaps(
             assert before.end is not None and after.start is not None
             if after.start < before.end:
                 report.problems.append(
-                    f"{where[('annotation', after.id)]}: field 'start': {after.label} "
+                    f"{_at(where[('annotation', after.id)])}: field 'start': {after.label} "
                     f"{after.id!r} overlaps {before.id!r}; task {task.name} forbids overlapping "
                     f"spans of one label"
                 )
