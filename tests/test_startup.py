@@ -135,3 +135,10 @@ def test_a_command_still_loads_what_it_needs() -> None:
     assert "numpy" in loaded(
         "eval", "score", "eval/runs/rules/predictions.jsonl", "--task", "claims"
     )
+
+
+def test_scoring_loads_no_library_of_corpus_building() -> None:
+    """Duplicate finding's MinHash (datasketch, which imports scipy) is for building a
+    release: scoring against one never imports it."""
+    heavy = loaded("eval", "score", "eval/runs/rules/predictions.jsonl", "--task", "claims")
+    assert "datasketch" not in heavy and "scipy" not in heavy

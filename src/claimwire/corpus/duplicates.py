@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
 from numpy.typing import NDArray
 
 DEFAULT_THRESHOLD = 0.7
@@ -56,6 +55,8 @@ _PERMUTATIONS: dict[int, Any] = {}
 
 def fingerprint(text: str, permutations: int = PERMUTATIONS) -> Fingerprint:
     """The text's :class:`Fingerprint` (deterministic: fixed permutations, CRC-32 hashes)."""
+    from datasketch import MinHash  # half a second of imports (scipy): only when building
+
     if permutations not in _PERMUTATIONS:
         seeded = MinHash(num_perm=permutations, seed=1, scheme="affine32")
         _PERMUTATIONS[permutations] = seeded.permutations
@@ -98,6 +99,8 @@ class DuplicateFinder:
         self._signatures: dict[str, NDArray[np.uint32]] = {}
         # candidates from a lower LSH threshold, so that a pair at the threshold is not missed
         # by banding; the signatures then decide
+        from datasketch import MinHashLSH
+
         self._lsh = MinHashLSH(
             threshold=max(0.05, threshold - 0.2), num_perm=permutations, hashfunc=_band_key
         )
@@ -108,6 +111,8 @@ class DuplicateFinder:
 
     def admit(self, doc_id: str, source: str, print_: Fingerprint) -> Duplicate | None:
         """:meth:`check` for a text whose :func:`fingerprint` was computed already."""
+        from datasketch import LeanMinHash
+
         if print_.digest in self._digests:
             return Duplicate(doc_id, source, self._digests[print_.digest], "exact", 1.0)
         minhash = LeanMinHash(seed=1, hashvalues=print_.hashvalues, scheme="affine32")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections.abc import Sequence
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING
 
 from claimwire.errors import ClaimwireError
 from claimwire.model import Document
+
+if TYPE_CHECKING:  # the command line reads UNIT_KINDS without loading numpy
+    import numpy as np
+    from numpy.typing import NDArray
 
 UNIT_KINDS = ("document", "paragraph", "sentence", "item")
 MIN_DOCUMENTS_FOR_DOCUMENT_UNITS = 30
@@ -52,6 +54,8 @@ class Units:
 
     def of_many(self, doc: NDArray[np.int64], offset: NDArray[np.int64]) -> NDArray[np.int64]:
         """:meth:`of` for arrays of document positions and offsets at once."""
+        import numpy as np
+
         first = np.asarray(self._first, dtype=np.int64)
         if self.kind in ("document", "item") or not len(doc):
             return first[doc]
