@@ -581,3 +581,29 @@ def test_eval_score_verifies_the_release_checksums_once(
     evaluation = Evaluation.open(release, "claims", split="all", resamples=50)
     evaluation.score(evaluation.check(predictions))
     assert verified == [release]  # when opened; the pass reads what was verified
+
+
+def test_merged_statistics_do_not_hold_the_parts_twice() -> None:
+    """Stacking the batches' per-unit tables lets each part's table go once stacked: the
+    merge adds about one table's worth of memory, not a second copy of every table."""
+    import tracemalloc
+
+    import numpy as np
+
+    from claimwire.eval.scoring import Statistics, Table, TableKey, count_prf, merge_statistics
+
+    keys = [TableKey("spans", scheme, label) for scheme in "abcd" for label in (None, "X", "Y")]
+
+    def part() -> Statistics:
+        return Statistics(tables={k: Table(np.ones((256, 5)), count_prf, ("a",)) for k in keys})
+
+    tracemalloc.start()
+    parts = [part() for _ in range(40)]
+    held, _ = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    merged = merge_statistics(parts)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    total = 40 * len(keys) * 256 * 5 * 8
+    assert peak - held < 0.3 * total  # the old merge held every part and the merge: 1.0×
+    assert merged.tables[keys[0]].stats.shape == (40 * 256, 5)

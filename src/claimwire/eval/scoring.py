@@ -431,14 +431,17 @@ class StanceScorer:
 def merge_statistics(parts: Sequence[Statistics]) -> Statistics:
     """The statistics of consecutive batches of documents as one: tables stacked in unit
     order (each batch numbers its own units), counts added. The matched rows (for the
-    error-analysis page) are kept only from a single batch."""
+    error-analysis page) are kept only from a single batch. The parts' tables are consumed:
+    each is let go once stacked, so the parts and their merge are not held twice."""
     if len(parts) == 1:
         return parts[0]
     first = parts[0]
     merged = Statistics(
         tables={
-            key: dataclasses.replace(table, stats=np.vstack([p.tables[key].stats for p in parts]))
-            for key, table in first.tables.items()
+            key: dataclasses.replace(
+                table, stats=np.vstack([p.tables.pop(key).stats for p in parts])
+            )
+            for key, table in list(first.tables.items())
         }
     )
     if "disclosure" in first.extra:
