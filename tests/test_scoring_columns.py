@@ -129,3 +129,28 @@ def test_a_span_task_looks_up_no_unit_per_span(monkeypatch: pytest.MonkeyPatch) 
     assert claim_type[:, 0].tolist() == [1.0, 1.0, 1.0, 2.0, 1.0]  # in the gold spans' units
     checkworthy = got.tables[TableKey.attribute("checkworthy")].stats.sum(0).tolist()
     assert checkworthy == [0.0, 0.0, 10.0]  # predicted without it: nothing predicted
+
+
+def test_decimal_values_agree_within_the_tasks_tolerance() -> None:
+    """``value`` is a decimal: right within 0.5 % of the gold (the statistics task's
+    tolerance), whatever its writing; other attributes must be equal."""
+    schema = load_schema()
+    documents = _documents([[0], [0]])
+    pairs = [("92.4", "92.8"), ("100", "101"), ("7", "7.00"), ("12", None)]
+    gold, pred = [], []
+    for i, (expected, written) in enumerate(pairs):
+        span = {"doc_id": f"d{i % 2}", "layer": "statistics", "label": "NUM_STAT"}
+        span |= {"start": 10 * i, "end": 10 * i + 5}
+        gold.append(Annotation(f"g{i}", **span, attributes={"value": expected, "unit": "%"}))
+        given_attributes = {"unit": "%" if i else "percent"}
+        if written is not None:
+            given_attributes["value"] = written
+        pred.append(Annotation(f"p{i}", **span, attributes=given_attributes))
+    scorer = SpanTaskScorer(find_task("statistics", schema), schema, documents, "document")
+    got = scorer.statistics(
+        AnnotationSet("g", tuple(gold), ()), AnnotationSet("p", tuple(pred), ())
+    )
+    value = got.tables[TableKey.attribute("value")].stats
+    assert value.tolist() == [[2.0, 2.0, 2.0], [0.0, 1.0, 2.0]]  # 92.8 and 7.00 right
+    unit = got.tables[TableKey.attribute("unit")].stats.sum(0).tolist()
+    assert unit == [3.0, 4.0, 4.0]  # "percent" is not "%"

@@ -240,12 +240,23 @@ class SpanTaskScorer:
             has_gold = np.array([v is not None for v in expected], dtype=bool)
             has_pred = np.array([v is not None for v in given], dtype=bool)
             specs = [self.schema.attribute(label, name) for label in labels]
+            defined = np.array([spec is not None for spec in specs], dtype=bool)
+            decimal = np.array([spec is not None and spec.type == "decimal" for spec in specs])
+            compared = np.flatnonzero(has_pred & (partner >= 0) & defined[pred_spans.label])
             right = [
                 p
-                for p in np.flatnonzero(has_pred & (partner >= 0)).tolist()
-                if (spec := specs[pred_spans.label[p]]) is not None
-                and (value := expected[partner[p]]) is not None
-                and values_agree(value, given[p], spec.type, tolerance)
+                for p, g, tolerant in zip(
+                    compared.tolist(),
+                    partner[compared].tolist(),
+                    decimal[pred_spans.label[compared]].tolist(),
+                    strict=True,
+                )
+                if (value := expected[g]) is not None
+                and (
+                    values_agree(value, given[p], "decimal", tolerance)
+                    if tolerant
+                    else value == given[p]
+                )
             ]
             table = np.zeros((units, 3))
             table[:, 0] = np.bincount(gold_spans.unit[partner[right]], minlength=units)
