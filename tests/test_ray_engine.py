@@ -9,6 +9,7 @@ import os
 import random
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,20 @@ def test_ray_keeps_order_across_parts_and_batches(engine: object) -> None:
 
 def _square(batch: list[int]) -> list[int]:
     return [x * x for x in batch]
+
+
+def _worker(batch: list[int]) -> list[int]:
+    time.sleep(0.05)  # long enough that a second actor is asked before the first is free
+    return [os.getpid()] * len(batch)
+
+
+def test_ray_spreads_one_part_over_every_worker_a_batch_at_a_time(engine: object) -> None:
+    """One part (a run's documents are one) still fills every actor: each batch is a block
+    of its own, so the driver also gets results back batch by batch, not a part at once."""
+    pids = list(engine.map(_worker, [range(400)], batch_size=10))  # type: ignore[attr-defined]
+    assert len(pids) == 400
+    assert len(set(pids)) == 2 and os.getpid() not in pids
+    assert min(pids.count(pid) for pid in set(pids)) >= 100  # both did a real share
 
 
 def test_ray_builds_the_local_release_byte_for_byte(built: tuple[Path, Path]) -> None:

@@ -40,8 +40,11 @@ from claimwire.errors import ClaimwireError
 T = TypeVar("T")
 R = TypeVar("R")
 
-BATCHES_PER_BLOCK = 4
-"""Batches per Ray Data block out of a read task: fewer objects, still a steady stream."""
+BLOCK_BYTES = 1
+"""Ray Data's target block size for this engine: every batch is a block of its own. A block is
+what Ray Data hands to one actor and back to the driver; at its default (128 MiB) a read task's
+batches are merged into one block, so one actor did a whole part and the driver received
+all of its results at once (its memory grew with the part)."""
 _SCHEMA = pa.schema([("seq", pa.int64()), ("blob", pa.large_binary()), ("error", pa.bool_())])
 _PART_BITS = 32
 WINDOW = 2
@@ -61,19 +64,13 @@ def _block(rows: list[tuple[int, bytes, bool]]) -> pa.Table:
 
 
 def _read(index: int, part: Iterable[Any], batch_size: int) -> Iterator[pa.Table]:
-    rows: list[tuple[int, bytes, bool]] = []
     seq = index << _PART_BITS
     try:
         for batch in batches(part, batch_size):
-            rows.append((seq, _dumps(batch), False))
+            yield _block([(seq, _dumps(batch), False)])
             seq += 1
-            if len(rows) == BATCHES_PER_BLOCK:
-                yield _block(rows)
-                rows = []
     except ClaimwireError as error:
-        rows.append((seq, _dumps(error), True))
-    if rows:
-        yield _block(rows)
+        yield _block([(seq, _dumps(error), True)])
 
 
 class _Parts(Datasource):
@@ -174,6 +171,7 @@ class RayEngine:
         start(address)
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True
+        context.target_max_block_size = BLOCK_BYTES
         context.enable_progress_bars = False
         context.print_on_execution_start = False
         logging.getLogger("ray.data").setLevel(logging.ERROR)
