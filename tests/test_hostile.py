@@ -7,6 +7,7 @@ or a full disk follow the table. docs/security.md says what each command guarant
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -119,6 +120,34 @@ def _broken_export(tmp: Path, breaking: str) -> Path:
             if path.is_file() and path.name != ".claimwire-export":
                 path.unlink()
     return out
+
+
+def _repeated(line: str) -> str:
+    """A record line whose label is named twice (JSON readers disagree on which counts)."""
+    return line.replace('"label":', '"label":"SOURCE","label":', 1)
+
+
+def _repeated_run(tmp: Path) -> Path:
+    lines = RUN.read_text(encoding="utf-8").splitlines()
+    return _write(
+        tmp / "run.jsonl", "\n".join([*lines[:3], _repeated(lines[3]), *lines[4:]]) + "\n"
+    )
+
+
+def _release_with_repeat(tmp: Path) -> Path:
+    """A copy of the release whose third annotation names its label twice, with the
+    MANIFEST's checksum of the file brought up to date (only the repeat is wrong)."""
+    copy = tmp / "1.0.0"
+    shutil.copytree(RELEASE, copy)
+    lines = _gold_lines()
+    data = ("\n".join([*lines[:2], _repeated(lines[2]), *lines[3:]]) + "\n").encode("utf-8")
+    _write(copy / "annotations.jsonl", data)
+    manifest = json.loads((copy / "MANIFEST.json").read_text(encoding="utf-8"))
+    manifest["files"]["annotations.jsonl"].update(
+        sha256=hashlib.sha256(data).hexdigest(), bytes=len(data)
+    )
+    _write(copy / "MANIFEST.json", json.dumps(manifest, indent=2) + "\n")
+    return copy
 
 
 def _first_doc() -> str:
@@ -354,6 +383,36 @@ CASES = [
             RELEASE,
         ],
         "appears twice",
+    ),
+    # the same in record lines (the typed decoder would keep the last value in silence)
+    Case(
+        "duplicate key: eval score predictions",
+        lambda t: ["eval", "score", _repeated_run(t), "--task", "claims", "--release", RELEASE],
+        "run.jsonl:4: field 'label': key 'label' appears twice",
+    ),
+    Case(
+        "duplicate key: eval check predictions",
+        lambda t: ["eval", "check", _repeated_run(t), "--task", "claims", "--release", RELEASE],
+        "run.jsonl:4: field 'label': key 'label' appears twice",
+    ),
+    Case(
+        "duplicate key: annotate agree",
+        lambda t: _agree(
+            t, [_repeated(line) if i == 5 else line for i, line in enumerate(_gold_lines())]
+        ),
+        "b.jsonl:6: field 'label': key 'label' appears twice",
+    ),
+    *(
+        Case(
+            f"duplicate key: gold of a release ({' '.join(command)})",
+            lambda t, c=command: [
+                *c,
+                _release_with_repeat(t),
+                *(["--out", t / "out"] if c[0] == "hub" else []),
+            ],
+            "annotations.jsonl:3: field 'label': key 'label' appears twice",
+        )
+        for command in (("corpus", "validate"), ("corpus", "stats"), ("hub", "export"))
     ),
     # a MANIFEST cut short
     *(

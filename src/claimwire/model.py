@@ -11,7 +11,9 @@ import gc
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import repeat
+from operator import attrgetter, is_
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO, TypeVar
 
@@ -24,6 +26,7 @@ from claimwire.files import atomic_writer
 
 Span = tuple[int, int]
 QUOTE_CONTEXT = 32
+_set = object.__setattr__  # how a frozen record's __init__ sets its fields
 """How many characters of prefix and suffix a quote keeps for re-anchoring."""
 
 
@@ -59,13 +62,23 @@ def _spans(record: Mapping[str, Any], name: str) -> tuple[Span, ...]:
     return tuple(spans)
 
 
-@dataclass(frozen=True, slots=True)
+# The record classes give their defaults in ``__init__``, not as dataclass defaults: the typed
+# decoder then requires every field, so a decoded record says which keys its line named (see
+# _decode_fast); a line that leaves a field out is read by the per-field checks instead.
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Quote:
     """W3C TextQuoteSelector: the exact text with a little context on each side."""
 
     exact: str
-    prefix: str = ""
-    suffix: str = ""
+    prefix: str
+    suffix: str
+
+    def __init__(self, exact: str, prefix: str = "", suffix: str = "") -> None:
+        _set(self, "exact", exact)
+        _set(self, "prefix", prefix)
+        _set(self, "suffix", suffix)
 
     @classmethod
     def from_text(cls, text: str, start: int, end: int, context: int = QUOTE_CONTEXT) -> Quote:
@@ -89,7 +102,7 @@ class Quote:
             raise
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Document:
     """A normalized press release with its segmentation and metadata."""
 
@@ -99,7 +112,25 @@ class Document:
     split: str
     paragraphs: tuple[Span, ...]
     sentences: tuple[Span, ...]
-    meta: Mapping[str, Any] = field(default_factory=dict)
+    meta: Mapping[str, Any]
+
+    def __init__(
+        self,
+        id: str,
+        text: str,
+        lang: str | None,
+        split: str,
+        paragraphs: tuple[Span, ...],
+        sentences: tuple[Span, ...],
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
+        _set(self, "id", id)
+        _set(self, "text", text)
+        _set(self, "lang", lang)
+        _set(self, "split", split)
+        _set(self, "paragraphs", paragraphs)
+        _set(self, "sentences", sentences)
+        _set(self, "meta", {} if meta is None else meta)
 
     def paragraph_id(self, index: int) -> str:
         """The stable id of the paragraph at 0-based ``index`` (``DOC:p1`` is the first)."""
@@ -133,7 +164,7 @@ class Document:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Annotation:
     """A labelled span (or, with no offsets, a document-level item such as a SURVEY)."""
 
@@ -141,11 +172,33 @@ class Annotation:
     doc_id: str
     layer: str
     label: str
-    start: int | None = None
-    end: int | None = None
-    quote: Quote | None = None
-    attributes: Mapping[str, Any] = field(default_factory=dict)
-    author: str = "gold"
+    start: int | None
+    end: int | None
+    quote: Quote | None
+    attributes: Mapping[str, Any]
+    author: str
+
+    def __init__(
+        self,
+        id: str,
+        doc_id: str,
+        layer: str,
+        label: str,
+        start: int | None = None,
+        end: int | None = None,
+        quote: Quote | None = None,
+        attributes: Mapping[str, Any] | None = None,
+        author: str = "gold",
+    ) -> None:
+        _set(self, "id", id)
+        _set(self, "doc_id", doc_id)
+        _set(self, "layer", layer)
+        _set(self, "label", label)
+        _set(self, "start", start)
+        _set(self, "end", end)
+        _set(self, "quote", quote)
+        _set(self, "attributes", {} if attributes is None else attributes)
+        _set(self, "author", author)
 
     @property
     def is_span(self) -> bool:
@@ -184,7 +237,7 @@ class Annotation:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Relation:
     """A typed, directed link between two annotations of one document."""
 
@@ -193,8 +246,26 @@ class Relation:
     type: str
     head: str
     tail: str
-    attributes: Mapping[str, Any] = field(default_factory=dict)
-    author: str = "gold"
+    attributes: Mapping[str, Any]
+    author: str
+
+    def __init__(
+        self,
+        id: str,
+        doc_id: str,
+        type: str,
+        head: str,
+        tail: str,
+        attributes: Mapping[str, Any] | None = None,
+        author: str = "gold",
+    ) -> None:
+        _set(self, "id", id)
+        _set(self, "doc_id", doc_id)
+        _set(self, "type", type)
+        _set(self, "head", head)
+        _set(self, "tail", tail)
+        _set(self, "attributes", {} if attributes is None else attributes)
+        _set(self, "author", author)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -305,13 +376,37 @@ def iter_json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 def _needs_checks(kind: type[Record], records: list[Any]) -> bool:
     """True if a record needs what types cannot say: an annotation with only one of start and
     end, or an empty author (``from_dict`` reads it as ``gold``)."""
+    if kind is Document:
+        return False
+    if kind is Annotation and _missing(records, "start") != _missing(records, "end"):
+        return True
+    return "" in list(map(attrgetter("author"), records))
+
+
+def _missing(records: list[Any], name: str) -> list[bool]:
+    """Whether each record's ``name`` is None."""
+    return list(map(is_, map(attrgetter(name), records), repeat(None)))
+
+
+_STRINGS_PER_RECORD = {Annotation: 9 + 5, Relation: 7 + 6, Document: 7 + 3}
+"""Keys (every field: the decoder requires them all) and string fields of one record."""
+
+
+def _strings(kind: type[Record], records: list[Any]) -> int:
+    """The keys and string values the decoded ``records`` hold (:mod:`claimwire.strict_json`)."""
+    count = _STRINGS_PER_RECORD[kind] * len(records)
+    if kind is Document:
+        count += _missing(records, "lang").count(False)
+        return count + strict_json.strings_in_dicts(list(map(attrgetter("meta"), records)))
     if kind is Annotation:
-        return any((r.start is None) != (r.end is None) or not r.author for r in records)
-    return kind is Relation and not all(r.author for r in records)
+        count += (3 + 3) * _missing(records, "quote").count(False)
+    return count + strict_json.strings_in_dicts(list(map(attrgetter("attributes"), records)))
 
 
 def _decode_fast(kind: type[Record], data: bytes) -> list[Record] | None:
-    """Every record of ``data`` (JSON lines), or None if one of them needs the slow path."""
+    """Every record of ``data`` (JSON lines), or None if one of them needs the slow path: a
+    value the types refuse, a field left out, or a key named twice or unknown (the decoder
+    would keep the last value, or skip it, in silence)."""
     enabled = gc.isenabled()
     gc.disable()  # the records are new objects with no cycles: collecting them is wasted work
     try:
@@ -321,6 +416,8 @@ def _decode_fast(kind: type[Record], data: bytes) -> list[Record] | None:
     finally:
         if enabled:
             gc.enable()
+    if strict_json.quoted_strings(data) != 2 * _strings(kind, records):
+        return None
     return None if _needs_checks(kind, records) else records
 
 
