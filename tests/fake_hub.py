@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -31,6 +32,8 @@ class FakeHub:
     commits: list[str] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
     server: ThreadingHTTPServer | None = None
+    trickle: float = 0.0
+    """Seconds between two bytes of each answer: a Hub slow but never silent."""
 
     @property
     def url(self) -> str:
@@ -47,11 +50,29 @@ class FakeHub:
 
             def _reply(self, status: int, payload: Any) -> None:
                 body = json.dumps(payload).encode()
+                if hub.trickle:
+                    self._trickle(status, body)
+                    return
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def _trickle(self, status: int, body: bytes) -> None:
+                """The whole answer, status line and headers included, a byte at a time."""
+                head = (
+                    f"HTTP/1.0 {status} Slow\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n"
+                ).encode()
+                answer = head + (b"" if self.command == "HEAD" else body)
+                try:
+                    for i in range(len(answer)):
+                        self.wfile.write(answer[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(hub.trickle)
+                except OSError:  # the client gave up
+                    pass
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

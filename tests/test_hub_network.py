@@ -6,14 +6,19 @@ The Hub is the one server tests replace (tests/fake_hub.py); the client code
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from .fake_hub import FakeHub
-from .helpers import one_error_line
+from .helpers import REPO, one_error_line
 from .test_hub import publish
 
 TOKEN = "hf_secret_token_123"
@@ -77,3 +82,56 @@ def test_a_garbage_answer_from_the_hub_is_one_line(
     done = publish(hub, token=TOKEN)
     assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
     assert "unexpected answer" in done.stderr and TOKEN not in done.stderr
+
+
+def test_a_hub_that_trickles_is_stopped_at_the_deadline(hub: FakeHub) -> None:
+    """Each answer comes a byte every 0.2 s: no request ever waits 1 s (the per-request
+    timeout), but the whole publish would take minutes. Before: only the per-request
+    bound existed, and the command went on for as long as the Hub kept trickling."""
+    hub.trickle = 0.2
+    env = {"CLAIMWIRE_HUB_TIMEOUT": "1", "CLAIMWIRE_HUB_DEADLINE": "3"}
+    started = time.monotonic()
+    done = publish(hub, token=TOKEN, env=env)
+    took = time.monotonic() - started
+    assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
+    assert "stopped after 3 s" in done.stderr and "CLAIMWIRE_HUB_DEADLINE" in done.stderr
+    assert f"during POST {hub.url}/api/repos/create" in done.stderr
+    assert TOKEN not in done.stderr and hub.commits == [] and hub.tags == {}
+    assert took < 60, took  # not a timing test: the trickle alone would take minutes
+
+
+def _load(hub: FakeHub, cache: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    variables = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HF_ENDPOINT": hub.url,
+        "HF_HOME": str(cache / "hf-home"),
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "PYTHONPATH": str(REPO / "src"),
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "claimwire", "hub", "load", "1.0.0", "--repo-id", "org/corpus"],
+        env=variables,
+        cwd=cache,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_hub_load_from_a_trickling_hub_stops_at_the_deadline(hub: FakeHub, tmp_path: Path) -> None:
+    hub.trickle = 0.2
+    env = {"CLAIMWIRE_HUB_TIMEOUT": "1", "CLAIMWIRE_HUB_DEADLINE": "3"}
+    done = _load(hub, tmp_path, env)
+    assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
+    assert "hub load org/corpus@v1.0.0: stopped after 3 s" in done.stderr
+    assert f"during HEAD {hub.url}/datasets/org/corpus/resolve/v1.0.0/" in done.stderr
+    assert hub.requests, "the command never reached the Hub"
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5", "1e9"])
+def test_a_bad_deadline_setting_is_one_line(hub: FakeHub, value: str) -> None:
+    done = publish(hub, token=TOKEN, env={"CLAIMWIRE_HUB_DEADLINE": value})
+    assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
+    assert f"CLAIMWIRE_HUB_DEADLINE={value!r}" in done.stderr and hub.requests == []

@@ -17,7 +17,7 @@ from typing import Any
 from claimwire.corpus.release import MANIFEST
 from claimwire.errors import ClaimwireError
 from claimwire.hub.export import EXPORT_MARKER, export_release
-from claimwire.hub.network import bounded, failure
+from claimwire.hub.network import bounded, failure, within_deadline
 from claimwire.hub.tables import BUILDERS, DEFAULT_CONFIG
 from claimwire.names import check_repo_id
 
@@ -64,12 +64,14 @@ def load_corpus(
             f"--repo-id {repo_id!r} is also a local path; give a folder as SOURCE instead"
         )
     bounded()
-    return _loaded(
-        f"{repo_id}@v{version.group(1)}",
-        lambda: datasets.load_dataset(
-            repo_id, config, revision=f"v{version.group(1)}", cache_dir=cache
-        ),
-    )
+    where = f"{repo_id}@v{version.group(1)}"
+    with within_deadline(f"hub load {where}"):
+        return _loaded(
+            where,
+            lambda: datasets.load_dataset(
+                repo_id, config, revision=f"v{version.group(1)}", cache_dir=cache
+            ),
+        )
 
 
 def _loaded(where: str, load: Callable[[], Any]) -> Any:

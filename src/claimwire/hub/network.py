@@ -4,13 +4,22 @@
 accepts the connection and never answers would hold ``hub publish`` or ``hub load`` forever.
 :func:`bounded` sets one on that client — :data:`TIMEOUT` seconds for each connect, read and
 write, or ``CLAIMWIRE_HUB_TIMEOUT`` — and the client's own retries (a few, with backoff, on
-429 and 5xx) stay as they are. :func:`failure` turns what the client raised into one line
-naming the URL that failed, with every token masked (:mod:`claimwire.redact`).
+429 and 5xx) stay as they are. :func:`within_deadline` bounds a whole conversation — every
+request, retry and wait of one ``hub publish`` or ``hub load`` — to :data:`DEADLINE` seconds, or
+``CLAIMWIRE_HUB_DEADLINE``: a server that answers each request in time but slowly (a byte at a
+time) cannot hold a command for longer. :func:`failure` turns what the client raised into one
+line naming the URL that failed, with every token masked (:mod:`claimwire.redact`).
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from claimwire.errors import ClaimwireError
 from claimwire.redact import redact, redact_url
@@ -19,18 +28,85 @@ TIMEOUT = 60.0
 """Seconds for each connect, read or write of a Hub request."""
 
 
-def timeout() -> float:
-    """:data:`TIMEOUT`, or ``CLAIMWIRE_HUB_TIMEOUT`` when set to a positive number."""
-    raw = os.environ.get("CLAIMWIRE_HUB_TIMEOUT", "")
+DEADLINE = 3600.0
+"""Seconds for a whole ``hub publish`` or ``hub load`` conversation with the Hub."""
+
+
+def _seconds(name: str, default: float, most: float) -> float:
+    raw = os.environ.get(name, "")
     try:
-        value = float(raw) if raw else TIMEOUT
+        value = float(raw) if raw else default
     except ValueError:
         value = -1.0
-    if not 0 < value <= 3600:
-        raise ClaimwireError(
-            f"CLAIMWIRE_HUB_TIMEOUT={raw!r}: expected seconds, above 0 and at most 3600"
-        )
+    if not 0 < value <= most:
+        raise ClaimwireError(f"{name}={raw!r}: expected seconds, above 0 and at most {most:g}")
     return value
+
+
+def timeout() -> float:
+    """:data:`TIMEOUT`, or ``CLAIMWIRE_HUB_TIMEOUT`` when set to a positive number."""
+    return _seconds("CLAIMWIRE_HUB_TIMEOUT", TIMEOUT, 3600)
+
+
+def deadline() -> float:
+    """:data:`DEADLINE`, or ``CLAIMWIRE_HUB_DEADLINE`` when set (at most a week)."""
+    return _seconds("CLAIMWIRE_HUB_DEADLINE", DEADLINE, 7 * 24 * 3600)
+
+
+class _Expired(BaseException):
+    """Raised in the main thread when the deadline passes: a BaseException, so that no
+    ``except Exception`` on the way (the client's retries, ``datasets``) swallows it."""
+
+
+@contextmanager
+def within_deadline(what: str, secrets: tuple[str | None, ...] = ()) -> Iterator[None]:
+    """Run the body's Hub conversation within :func:`deadline` seconds, or stop it with one
+    line naming ``what`` and the request in progress. Each request also gets no more time
+    than is left. The body is interrupted by a timer signal (main thread only; elsewhere a
+    request that starts after the deadline is refused, and the one in flight keeps its own
+    :func:`timeout`)."""
+    from huggingface_hub import get_session
+
+    seconds = deadline()
+    ends = time.monotonic() + seconds
+    session = get_session()
+    current: list[str] = []
+
+    def before(request: Any) -> None:
+        current[:] = [f"{request.method} {redact_url(str(request.url), secrets)}"]
+        left = ends - time.monotonic()
+        if left <= 0:
+            raise _Expired
+        limits = request.extensions.get("timeout") or {}
+        request.extensions["timeout"] = {
+            k: left if v is None else min(v, left) for k, v in limits.items()
+        } or {k: left for k in ("connect", "read", "write", "pool")}
+
+    def expire(signum: int, frame: Any) -> None:
+        raise _Expired
+
+    main = threading.current_thread() is threading.main_thread()
+    hooks = session.event_hooks
+    hooks["request"] = [*hooks["request"], before]
+    previous = signal.signal(signal.SIGALRM, expire) if main else None
+    if main:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _Expired:
+        doing = f" during {current[0]}" if current else ""
+        raise ClaimwireError(
+            redact(
+                f"{what}: stopped after {seconds:g} s, the time allowed for the whole "
+                f"conversation with the Hub (CLAIMWIRE_HUB_DEADLINE){doing}",
+                secrets,
+            )
+        ) from None
+    finally:
+        if main:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
+        hooks["request"] = [hook for hook in hooks["request"] if hook is not before]
 
 
 def bounded() -> None:

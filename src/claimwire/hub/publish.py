@@ -16,7 +16,7 @@ from pathlib import Path
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
 from claimwire.hub.export import EXPORT_MARKER, ExportedFile, export_release
-from claimwire.hub.network import bounded, failure
+from claimwire.hub.network import bounded, failure, within_deadline
 from claimwire.names import check_repo_id
 
 
@@ -89,37 +89,38 @@ def _upload(
     bounded()
     api = HfApi(endpoint=endpoint, token=token)
     unreachable: tuple[type[BaseException], ...] = (OSError, *_transport_errors())
-    try:
-        repo = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-        refs = api.list_repo_refs(repo_id, repo_type="dataset")
-        if any(ref.name == tag for ref in refs.tags):
-            raise ClaimwireError(
-                f"{repo_id} already has tag {tag}: a published release is never rewritten; "
-                "build a new version"
+    with within_deadline(f"hub publish to {repo_id}", (token,)):
+        try:
+            repo = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+            refs = api.list_repo_refs(repo_id, repo_type="dataset")
+            if any(ref.name == tag for ref in refs.tags):
+                raise ClaimwireError(
+                    f"{repo_id} already has tag {tag}: a published release is never rewritten; "
+                    "build a new version"
+                )
+            commit = api.upload_folder(
+                folder_path=str(folder),
+                repo_id=repo_id,
+                repo_type="dataset",
+                commit_message=f"claimwire release {tag}",
+                commit_description=f"Corpus release {tag}, exported by claimwire.",
+                ignore_patterns=[EXPORT_MARKER],
             )
-        commit = api.upload_folder(
-            folder_path=str(folder),
-            repo_id=repo_id,
-            repo_type="dataset",
-            commit_message=f"claimwire release {tag}",
-            commit_description=f"Corpus release {tag}, exported by claimwire.",
-            ignore_patterns=[EXPORT_MARKER],
-        )
-        api.create_tag(
-            repo_id,
-            tag=tag,
-            revision=commit.oid,
-            repo_type="dataset",
-            tag_message=f"claimwire corpus release {tag}",
-        )
-    except HfHubHTTPError as error:
-        raise ClaimwireError(failure(error, "the Hub refused the request", (token,))) from None
-    except unreachable as error:  # connection refused, DNS, TLS, no answer in time…
-        raise ClaimwireError(
-            failure(error, f"cannot reach the Hub at {api.endpoint}", (token,))
-        ) from None
-    except (ValueError, KeyError, TypeError, AttributeError) as error:  # garbage answers
-        raise ClaimwireError(
-            failure(error, f"unexpected answer from the Hub at {api.endpoint}", (token,))
-        ) from None
+            api.create_tag(
+                repo_id,
+                tag=tag,
+                revision=commit.oid,
+                repo_type="dataset",
+                tag_message=f"claimwire corpus release {tag}",
+            )
+        except HfHubHTTPError as error:
+            raise ClaimwireError(failure(error, "the Hub refused the request", (token,))) from None
+        except unreachable as error:  # connection refused, DNS, TLS, no answer in time…
+            raise ClaimwireError(
+                failure(error, f"cannot reach the Hub at {api.endpoint}", (token,))
+            ) from None
+        except (ValueError, KeyError, TypeError, AttributeError) as error:  # garbage answers
+            raise ClaimwireError(
+                failure(error, f"unexpected answer from the Hub at {api.endpoint}", (token,))
+            ) from None
     return PublishReport(repo_id, tag, files, sent=True, commit=commit.oid, url=str(repo))
