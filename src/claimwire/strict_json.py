@@ -5,20 +5,18 @@ file with ``{"label": "CLAIM", "label": "X"}`` means different things to differe
 :func:`loads` is :func:`json.loads` refusing such objects (:class:`DuplicateKeyError`, a
 ``ValueError`` naming the key).
 
-A typed decoder (msgspec) keeps the last value of a repeated key. :func:`quoted_strings` and
-:func:`strings_in_dicts` let its caller prove that a block had none: each JSON string, key or
-value, is written between two unescaped quotes, so the block's unescaped quotes are twice the
-strings it holds. If that equals twice the keys and string values the decoded records hold
-(every key of a decoded object is distinct), no key was named twice and none went unread;
-anything else (a repeated key, an unknown key) sends the block to the strict reader, which
-decides and names the key.
+A typed decoder (msgspec) keeps the last value of a repeated key. :func:`quoted_strings` lets
+its caller prove that a block had none: each JSON string, key or value, is written between two
+unescaped quotes, so the block's unescaped quotes are twice the strings it holds. If that
+equals twice the keys and string values the decoded records hold (the keys of a decoded object
+are distinct), no key was named twice and none went unread; anything else (a repeated key, an
+unknown key) sends the block to the strict reader, which decides and names the key.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from itertools import chain
 from typing import Any
 
 from claimwire.errors import shown
@@ -63,25 +61,3 @@ def quoted_strings(data: bytes) -> int:
     if b'\\\\"' not in data:  # no run longer than one backslash ends at a quote
         return quotes - data.count(b'\\"')
     return quotes - sum(len(run) % 2 for run in _BACKSLASHES_BEFORE_A_QUOTE.findall(data))
-
-
-def strings_in(value: Any) -> int:
-    """How many JSON strings (keys and string values) a decoded JSON value holds."""
-    kind = type(value)
-    if kind is str:
-        return 1
-    if kind is dict:
-        return len(value) + sum(map(strings_in, value.values()))
-    if kind is list:
-        return sum(map(strings_in, value))
-    return 0
-
-
-def strings_in_dicts(dicts: list[dict[str, Any]]) -> int:
-    """:func:`strings_in` summed over decoded objects, flat ones read at C speed."""
-    values = list(chain.from_iterable(map(dict.values, dicts)))
-    kinds = list(map(type, values))
-    count = sum(map(len, dicts)) + kinds.count(str)
-    if dict in kinds or list in kinds:
-        count += sum(strings_in(v) for v in values if type(v) in (dict, list))
-    return count
