@@ -174,20 +174,19 @@ def _parquet_tables(folder: Path) -> dict[str, object]:
 def test_hub_export_writes_a_batch_of_documents_at_a_time(
     release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from datasets import Dataset
 
     from claimwire.hub import export, tables
 
     export.export_release(release, tmp_path / "whole")
     documents_per_call: list[int] = []
-    from_list = Dataset.from_list
+    arrow_table = export.arrow_table
 
     def spy(rows, *args, **kwargs):  # type: ignore[no-untyped-def]
         documents_per_call.append(len({r.get("doc_id", r.get("id")) for r in rows}))
-        return from_list(rows, *args, **kwargs)
+        return arrow_table(rows, *args, **kwargs)
 
     monkeypatch.setattr(tables, "BATCH_DOCUMENTS", 5)
-    monkeypatch.setattr(export.Dataset, "from_list", spy)
+    monkeypatch.setattr(export, "arrow_table", spy)
     export.export_release(release, tmp_path / "batched")
     assert documents_per_call and max(documents_per_call) <= 5
     whole, batched = _parquet_tables(tmp_path / "whole"), _parquet_tables(tmp_path / "batched")
@@ -607,3 +606,55 @@ def test_merged_statistics_do_not_hold_the_parts_twice() -> None:
     total = 40 * len(keys) * 256 * 5 * 8
     assert peak - held < 0.3 * total  # the old merge held every part and the merge: 1.0×
     assert merged.tables[keys[0]].stats.shape == (40 * 256, 5)
+
+
+def test_arrow_tables_are_what_datasets_builds_from_the_rows(release: Path) -> None:
+    """Each config's rows become the Arrow table ``Dataset.from_list`` made of them (same
+    columns in the same order, ClassLabel numbers, schema metadata and buffer sizes, which the
+    card's num_bytes adds up), without ``datasets`` encoding each value."""
+    from datasets import Dataset
+
+    from claimwire.annotation.checks import schema_of
+    from claimwire.hub.arrow import arrow_table
+    from claimwire.hub.tables import batched_tables
+
+    compared = set()
+    for tables in batched_tables(open_release(release), schema_of(release), batch=2):
+        for table in tables:
+            for rows in table.rows.values():
+                if not rows:
+                    continue
+                expected = Dataset.from_list(rows, features=table.features)
+                built, features = arrow_table(rows, table.features)
+                assert features == expected.features
+                assert built.equals(expected.data.table), table.config
+                assert built.schema.equals(expected.data.table.schema, check_metadata=True)
+                assert built.nbytes == expected.data.table.nbytes, table.config
+                compared.add(table.config)
+    assert {"documents", "claims", "tokens"} <= compared  # tokens: ClassLabel sequences
+
+
+def test_tokens_are_made_once_per_document_for_every_tag_layer(
+    release: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tokens table tags several span layers over one tokenization of each document (it
+    tokenized the document again for each layer: spaCy was most of an export's time)."""
+    from claimwire.annotation.checks import schema_of
+    from claimwire.formats import conll
+    from claimwire.hub import tables
+
+    calls: list[str] = []
+    tokenize = conll.sentence_tokens
+
+    def spy(document):  # type: ignore[no-untyped-def]
+        calls.append(document.id)
+        return tokenize(document)
+
+    monkeypatch.setattr(conll, "sentence_tokens", spy)
+    monkeypatch.setattr(tables, "sentence_tokens", spy)
+    documents = [d.id for d in open_release(release).documents()]
+    built = [
+        t for ts in tables.batched_tables(open_release(release), schema_of(release)) for t in ts
+    ]
+    assert any(t.config == "tokens" and t.counts for t in built)
+    assert sorted(calls) == sorted(documents)

@@ -76,10 +76,12 @@ def tags_of(
     annotations: Iterable[Annotation],
     labels: Sequence[str],
     scheme: str = "IOB2",
+    sentences: list[list[Token]] | None = None,
 ) -> tuple[list[list[Token]], list[list[str]], list[Loss]]:
-    """The document's tokens and one tag per token, and what BIO could not carry."""
+    """The document's tokens and one tag per token, and what BIO could not carry.
+    ``sentences``: the document's :func:`sentence_tokens`, when already computed."""
     losses: list[Loss] = []
-    sentences = sentence_tokens(document)
+    sentences = sentence_tokens(document) if sentences is None else sentences
     tags = [["O"] * len(tokens) for tokens in sentences]
     positions = [(s, i, tok) for s, tokens in enumerate(sentences) for i, tok in enumerate(tokens)]
     spans = flat_spans(annotations, labels, losses)

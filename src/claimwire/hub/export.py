@@ -16,8 +16,8 @@ from typing import Any
 
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import yaml
-from datasets import Dataset, disable_progress_bars
 from datasets import config as datasets_config
+from datasets import disable_progress_bars
 
 from claimwire import __version__
 from claimwire.annotation.checks import schema_of, validate
@@ -26,6 +26,7 @@ from claimwire.corpus.identity import SPLIT_NAMES
 from claimwire.corpus.release import CHANGES, MANIFEST, Release, open_release
 from claimwire.errors import ClaimwireError
 from claimwire.files import atomic_directory, sha256
+from claimwire.hub.arrow import arrow_table
 from claimwire.hub.card import hub_split, render_card
 from claimwire.hub.croissant import croissant
 from claimwire.hub.tables import DEFAULT_CONFIG, Table, batched_tables
@@ -70,8 +71,9 @@ class _Written:
 def write_parquet(release: Release, schema: Schema, folder: Path) -> _Written:
     """``folder/data/<config>/<split>-00000-of-00001.parquet`` for every config and split
     with rows, written a batch of documents at a time: one ``pyarrow.parquet.ParquetWriter``
-    per config × split, fed record batches encoded by ``datasets`` (the same Arrow schema,
-    metadata and column options as ``Dataset.to_parquet``)."""
+    per config × split, fed the batch's rows as Arrow tables built column by column
+    (:func:`claimwire.hub.arrow.arrow_table`: the same tables as ``Dataset.from_list``, the
+    same Arrow schema, metadata and column options as ``Dataset.to_parquet``)."""
     from datasets.io.parquet import get_parquet_column_options
 
     writers: dict[tuple[str, str], pq.ParquetWriter] = {}
@@ -87,18 +89,17 @@ def write_parquet(release: Release, schema: Schema, folder: Path) -> _Written:
                     if not rows:
                         continue
                     key = (table.config, split)
-                    dataset = Dataset.from_list(rows, features=table.features)
-                    arrow = dataset.data.table
+                    arrow, features = arrow_table(rows, table.features)
                     if key not in writers:
                         target = folder / parquet_path(*key)
                         target.parent.mkdir(parents=True, exist_ok=True)
-                        arrow_schema = dataset.features.arrow_schema
+                        arrow_schema = features.arrow_schema
                         writers[key] = pq.ParquetWriter(
                             target,
                             schema=arrow_schema,
                             use_content_defined_chunking=datasets_config.DEFAULT_CDC_OPTIONS,
                             write_page_index=True,
-                            **get_parquet_column_options(dataset.features, arrow_schema),
+                            **get_parquet_column_options(features, arrow_schema),
                         )
                     writers[key].write_table(arrow.select(writers[key].schema.names))
                     counted[split] = counted.get(split, 0) + len(rows)

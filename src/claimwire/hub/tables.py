@@ -21,7 +21,7 @@ from datasets import ClassLabel, Features, List, Value
 from claimwire.annotation.schema import Schema
 from claimwire.annotation.targets import Target, document_targets
 from claimwire.corpus.release import ANNOTATIONS, RELATIONS, Release
-from claimwire.formats.conll import tags_of
+from claimwire.formats.conll import sentence_tokens, tags_of
 from claimwire.grouping import RecordIndex
 from claimwire.model import Annotation, Document, Relation
 
@@ -451,8 +451,10 @@ def _tokens(gold: _Gold, schema: Schema) -> Table:
         by_doc[annotation.doc_id].append(annotation)
     rows = []
     for doc in gold.documents.values():
+        tokenized = sentence_tokens(doc) if layers else []  # once for every layer
         tagged = {
-            layer: tags_of(doc, by_doc[doc.id], labels)[:2] for layer, labels in layers.items()
+            layer: tags_of(doc, by_doc[doc.id], labels, sentences=tokenized)[:2]
+            for layer, labels in layers.items()
         }
         sentences = next(iter(tagged.values()))[0] if tagged else []
         for index, tokens in enumerate(sentences):
