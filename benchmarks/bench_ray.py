@@ -1,10 +1,12 @@
-"""The Ray engine against the local one: ``corpus build`` and ``run rules`` throughput.
+"""The Ray engine against the local one: ``corpus build``, ``run rules``, ``eval score``.
 
 Synthetic releases (JSONL files of at most 10,000 lines) are built into a release by each
-engine, then ``rules`` runs over every document of it with each engine. Printed per size:
+engine, then ``rules`` runs over every document of it with each engine; a synthetic release
+with gold and predictions (``synthetic_release.py``) is scored by each. Printed per size:
 documents per wall second for each engine and their ratio, whether the outputs are identical
-(every release file; the prediction file), and the driver's peak RSS (Ray's workers are other
-processes: the driver should stay flat as the corpus grows). Ray's start-up is timed apart.
+(every release file; the prediction file; the scores' JSON), and the driver's peak RSS (Ray's
+workers are other processes: the driver should stay flat as the corpus grows). Ray's start-up
+is timed apart.
 Staged-release validation is left out (it is the same serial pass for both engines).
 
 Target (issue 14): Ray on 2 cores ≥ 1.7x the local engine at 100,000 documents.
@@ -25,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import synthetic_release
 from measure import MB, PeakRss
 from rich.console import Console
 from rich.table import Table
@@ -32,6 +35,7 @@ from synthetic import synthetic_texts
 
 from claimwire.corpus.release import build_release, open_release
 from claimwire.engine import Engine, open_engine
+from claimwire.eval.evaluate import Evaluation
 from claimwire.systems.base import RunContext, run_system
 from claimwire.systems.rules import RulesSystem
 
@@ -81,6 +85,14 @@ def run_rules(release: Path, out: Path, engine: Engine, batch_size: int) -> None
     run_system(RulesSystem(), context, out, batch_size=batch_size, reproducible=True, engine=engine)
 
 
+def score(release: Path, out: Path, engine: Engine) -> None:
+    """``eval score`` of the synthetic predictions (beside ``releases/``), JSON to ``out``."""
+    predictions = release.parents[1] / "predictions.jsonl"
+    evaluation = Evaluation.open(release, "claims", split="all", engine=engine)
+    result = evaluation.score(evaluation.check(predictions))
+    out.write_text(json.dumps(result.to_dict(), sort_keys=True), encoding="utf-8")
+
+
 def one(stage: str, engine_name: str, source: Path, out: Path, cpus: int, batch: int) -> None:
     """In a fresh process: one stage with one engine; prints its JSON measurements."""
     import ray
@@ -97,6 +109,8 @@ def one(stage: str, engine_name: str, source: Path, out: Path, cpus: int, batch:
         start = time.perf_counter()
         if stage == "build":
             build(source, out, engine)
+        elif stage == "score":
+            score(source, out, engine)
         else:
             run_rules(source, out, engine, batch)
         seconds = time.perf_counter() - start
@@ -150,10 +164,14 @@ def main() -> None:
             release = root / "local" / "0.1.0"
             ran = {n: measured("run", n, release, root / f"{n}.jsonl", args) for n in ENGINES}
             same_run = (root / "local.jsonl").read_bytes() == (root / "ray.jsonl").read_bytes()
-            startups += [built["ray"]["startup"], ran["ray"]["startup"]]
+            scored, _ = synthetic_release.build(root / "scored", documents)
+            scores = {n: measured("score", n, scored, root / f"{n}.json", args) for n in ENGINES}
+            same_scores = (root / "local.json").read_bytes() == (root / "ray.json").read_bytes()
+            startups += [built["ray"]["startup"], ran["ray"]["startup"], scores["ray"]["startup"]]
             for stage, timing, same in (
                 ("corpus build", built, same_release),
                 ("run rules", ran, same_run),
+                ("eval score", scores, same_scores),
             ):
                 local, remote = timing["local"], timing["ray"]
                 table.add_row(
