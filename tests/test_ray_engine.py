@@ -275,6 +275,10 @@ def test_ray_scores_the_local_scores_byte_for_byte(scored: dict[str, Path], engi
     result = json.loads(local.split("\n")[0])["systems"]
     assert 0 < result[0]["schemes"]["strict"]["f1"] < 1  # a real score, not an empty one
     assert result[1]["schemes"]["strict"]["f1"] != result[0]["schemes"]["strict"]["f1"]
+    gold = {"gold": scored["predictions"]}  # another annotation set as gold: checked on workers
+    local = _outputs(scored["sharded"], None, [scored["other"]], **gold)
+    assert local == _outputs(scored["sharded"], engine, [scored["other"]], **gold)
+    assert 0 < json.loads(local.split("\n")[0])["systems"][0]["schemes"]["strict"]["f1"] < 1
 
 
 def test_eval_score_engine_ray_prints_the_local_json(
@@ -294,9 +298,13 @@ def test_eval_score_engine_ray_prints_the_local_json(
 
 
 def _broken(predictions: Path, tmp_path: Path, change: dict[str, Any]) -> tuple[Path, int]:
-    """The predictions with ``change`` made to the first annotation past line 4,000."""
+    """The predictions with ``change`` made to the first annotation past line 4,000 (an
+    ``id`` of ``None``: the id of an annotation before it)."""
     lines = predictions.read_text(encoding="utf-8").splitlines()
     line = next(n for n in range(4000, len(lines)) if '"head"' not in lines[n - 1])
+    if change.get("id", "") is None:
+        before = next(x for x in reversed(lines[: line - 1]) if '"head"' not in x)
+        change = {"id": json.loads(before)["id"]}
     lines[line - 1] = json.dumps({**json.loads(lines[line - 1]), **change})
     path = tmp_path / "broken.jsonl"
     path.write_text("\n".join(lines) + "\n", "utf-8")
@@ -308,6 +316,7 @@ def _broken(predictions: Path, tmp_path: Path, change: dict[str, Any]) -> tuple[
     [
         ({"start": "x"}, "broken.jsonl:{line}: field 'start'"),
         ({"end": 10**6}, "problems in the predictions; nothing was scored"),
+        ({"id": None}, "broken.jsonl:{line}: field 'id': duplicate annotation id"),
     ],
 )
 def test_a_bad_prediction_file_is_the_local_located_error(
