@@ -99,7 +99,8 @@ def main() -> None:
     table.add_row(
         "claimwire eval score (process: start-up, read, check, score, 1,000 resamples)",
         f"{our_cpu:.2f} (wall {wall:.2f})",
-        f"{ratio:.1f}× faster — target {TARGET:g}× " + ("met" if ratio >= TARGET else "NOT met"),
+        f"{ratio:.2f}× as fast ({'faster' if ratio >= 1 else 'slower'}) — target {TARGET:g}× "
+        + ("met" if ratio >= TARGET else "NOT met"),
     )
     Console().print(table)
 
