@@ -189,6 +189,19 @@ def _as_plain(value: Any) -> Any:
     return value
 
 
+OPTIONAL = ["start", "quote", "attributes", "author", "prefix", "suffix"]
+
+
+def _leave_out(pairs: Pairs, names: set[str]) -> None:
+    """Drop the fields ``names`` (start and end together) from a record and its quote."""
+    if "start" in names:
+        names = names | {"end"}
+    pairs[:] = [(key, value) for key, value in pairs if key not in names]
+    for key, value in pairs:
+        if key == "quote" and value is not None:
+            _leave_out(value, names & {"prefix", "suffix"})
+
+
 READERS: dict[str, Callable[[Path], list[Any]]] = {
     "read_mixed": lambda p: [r for _, r in sorted(read_mixed(p), key=lambda x: x[0])],
     "decode_numbered": lambda p: [
@@ -208,6 +221,8 @@ def test_a_repeated_key_anywhere_is_refused_and_clean_lines_read_as_before(
     records = data.draw(
         st.lists(st.one_of(_annotation(), _relation()), min_size=1, max_size=6), label="records"
     )
+    for pairs in records:  # fields with a default may be left out, or written with it
+        _leave_out(pairs, data.draw(st.sets(st.sampled_from(OPTIONAL)), label="left out"))
     bad = data.draw(st.one_of(st.none(), st.integers(0, len(records) - 1)), label="bad line")
     key = _with_repeat(records[bad], data.draw) if bad is not None else None
     lines = [_dump(pairs, data.draw) for pairs in records]
@@ -314,3 +329,27 @@ def test_the_fast_path_takes_what_claimwire_writes(
         monkeypatch.setattr(kind, "from_dict", classmethod(lambda cls, r: refuse(r)))
     got = [r for _, r in sorted(read_mixed(path), key=lambda x: x[0])]
     assert got == records
+
+
+def test_the_fast_path_takes_lines_that_leave_defaults_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A producer that writes only the fields it has (no quote, no author…) is read by the
+    typed decoder too, with the constructor's defaults, as ``from_dict`` reads it."""
+    lines = [
+        {"id": "a1", "doc_id": "d", "layer": "claims", "label": "CLAIM", "start": 0, "end": 3},
+        {"id": "a2", "doc_id": "d", "layer": "claims", "label": "CLAIM", "author": "sys"},
+        {"id": "a3", "doc_id": "d", "layer": "x", "label": "Y", "quote": {"exact": "abc"}},
+        {"id": "a4", "doc_id": "d", "layer": "x", "label": "Y", "attributes": {"k": ["v"]}},
+    ]
+    path = _write_lines(tmp_path / "p.jsonl", [json.dumps(line) for line in lines])
+    expected = [Annotation.from_dict(line) for line in lines]
+    model._decoder(Annotation)  # the decoder of whole lines first: msgspec caches per class
+
+    def refuse(record: object) -> Annotation:
+        raise AssertionError("slow path taken for a valid file")
+
+    monkeypatch.setattr(Annotation, "from_dict", classmethod(lambda cls, r: refuse(r)))
+    got = list(read_records(path, Annotation))
+    assert got == expected and {type(r) for r in got} == {Annotation}
+    assert type(got[2].quote) is Quote

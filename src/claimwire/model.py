@@ -11,7 +11,7 @@ import gc
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import repeat
 from operator import attrgetter, is_, is_not
 from pathlib import Path
@@ -409,20 +409,126 @@ def _quoted(kind: type[Record], records: list[Any]) -> int:
 
 def _decode_fast(kind: type[Record], data: bytes) -> list[Record] | None:
     """Every record of ``data`` (JSON lines), or None if one of them needs the slow path: a
-    value the types refuse, a field left out, or a key named twice or unknown (the decoder
-    would keep the last value, or skip it, in silence)."""
+    value the types refuse, or a key named twice or unknown (the decoder would keep the last
+    value, or skip it, in silence). Lines that leave fields out are decoded with the
+    constructor's defaults (:data:`_OMITTING`) and proved clean the same way."""
     enabled = gc.isenabled()
     gc.disable()  # the records are new objects with no cycles: collecting them is wasted work
     try:
         records = _decoder(kind).decode_lines(data)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+        quoted = _quoted(kind, records)
+    except msgspec.ValidationError as error:
+        if "missing required field" not in str(error):
+            return None
+        try:
+            records = _decoder(_OMITTING[kind]).decode_lines(data)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return None
+        quoted = _quoted_omitting(kind, records)
+        _as_kind(kind, records)
+    except msgspec.DecodeError:
         return None
     finally:
         if enabled:
             gc.enable()
-    if strict_json.quoted_strings(data) != _quoted(kind, records):
+    if strict_json.quoted_strings(data) != quoted:
         return None
     return None if _needs_checks(kind, records) else records
+
+
+@dataclass(frozen=True, slots=True)
+class _OmittingQuote:
+    exact: str
+    prefix: str = ""
+    suffix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _OmittingAnnotation:
+    id: str
+    doc_id: str
+    layer: str
+    label: str
+    start: int | None = None
+    end: int | None = None
+    quote: _OmittingQuote | None = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    author: str = "gold"
+
+
+@dataclass(frozen=True, slots=True)
+class _OmittingRelation:
+    id: str
+    doc_id: str
+    type: str
+    head: str
+    tail: str
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    author: str = "gold"
+
+
+@dataclass(frozen=True, slots=True)
+class _OmittingDocument:
+    id: str
+    text: str
+    lang: str | None
+    split: str
+    paragraphs: tuple[Span, ...]
+    sentences: tuple[Span, ...]
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+_OMITTING: dict[type, Any] = {
+    Annotation: _OmittingAnnotation,
+    Relation: _OmittingRelation,
+    Document: _OmittingDocument,
+}
+"""For each record class, a class of the same fields and layout whose fields have the
+constructor's defaults: what the typed decoder fills in for lines that leave fields out. Its
+records are made records of the class itself right after decoding. (Not a subclass: msgspec
+caches a class's decoding plan on the class, and a subclass would find its parent's.)"""
+
+
+def _as_kind(kind: type[Record], records: list[Any]) -> None:
+    for record in records:
+        _set(record, "__class__", kind)
+    if kind is Annotation:
+        for quote in filter(None, map(attrgetter("quote"), records)):
+            _set(quote, "__class__", Quote)
+
+
+def _present(records: list[Any], name: str, default: Any) -> int:
+    """How many records have ``name`` other than ``default`` (so their line named it)."""
+    values = list(map(attrgetter(name), records))
+    if default is None:
+        return sum(map(is_not, values, repeat(None)))
+    return len(values) - values.count(default)
+
+
+def _quoted_omitting(kind: type[Record], records: list[Any]) -> int:
+    """:func:`_quoted` for records whose lines may leave fields out: a field counts only when
+    its value is not the default, so a line that names a field with its default value (or
+    names it twice) is not proved clean and goes to the strict reader."""
+    n = len(records)
+    if kind is Document:
+        count = 6 * n + 3 * n + _present(records, "lang", None)
+        return 2 * count + _objects_quoted(records, "meta")
+    authors = _present(records, "author", "gold")
+    count = (5 if kind is Relation else 4) * 2 * n + 2 * authors
+    if kind is Annotation:
+        count += _present(records, "start", None) + _present(records, "end", None)
+        quotes = list(filter(None, map(attrgetter("quote"), records)))
+        count += 3 * len(quotes)  # the key quote, and exact: key and string
+        count += 2 * (_present(quotes, "prefix", "") + _present(quotes, "suffix", ""))
+    return 2 * count + _objects_quoted(records, "attributes")
+
+
+def _objects_quoted(records: list[Any], name: str) -> int:
+    """Twice the keys and strings of each record's free-form object ``name``, plus twice one
+    key for each that is not empty (an empty one may have been left out)."""
+    objects = list(map(attrgetter(name), records))
+    present = len(objects) - list(map(len, objects)).count(0)
+    return 2 * present + strict_json.quoted_strings(_ENCODER.encode(objects))
 
 
 RecordErrorHandler = Callable[[RecordError, int, dict[str, Any]], None]
