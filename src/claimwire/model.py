@@ -490,6 +490,7 @@ caches a class's decoding plan on the class, and a subclass would find its paren
 
 
 def _as_kind(kind: type[Record], records: list[Any]) -> None:
+    """Make records decoded as :data:`_OMITTING` twins records of ``kind`` (same slots)."""
     for record in records:
         _set(record, "__class__", kind)
     if kind is Annotation:
