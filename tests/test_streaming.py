@@ -658,3 +658,27 @@ def test_tokens_are_made_once_per_document_for_every_tag_layer(
     ]
     assert any(t.config == "tokens" and t.counts for t in built)
     assert sorted(calls) == sorted(documents)
+
+
+def test_record_index_holds_its_id_hashes_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The id hashes (8 bytes a record) are gathered through a file and sorted in place: the
+    index never holds them twice (the old one held the blocks' arrays, their concatenation
+    and a sorted copy: three times)."""
+    import tracemalloc
+
+    from claimwire import model
+
+    monkeypatch.setattr(model, "_CHUNK_BYTES", 1 << 16)  # small blocks: their objects are few
+    records = 200_000
+    path = tmp_path / "p.jsonl"
+    with path.open("w", encoding="utf-8") as handle:
+        for k in range(records):
+            handle.write(f'{{"id": "a{k}", "doc_id": "d{k // 100}"}}\n')
+    tracemalloc.start()
+    with RecordIndex([path], keep_ids=True) as index:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert index.holds(["a5", "a199999", "nope"]).tolist() == [True, True, False]
+    assert peak < 2 * 8 * records

@@ -228,13 +228,14 @@ class RecordIndex:
         """Records (non-blank lines) of each file."""
         self._documents: dict[str, int] = {}
         columns: list[tuple[Any, ...]] = []
-        hashes: list[Any] = []
+        # the id hashes go to a file as they come, then into one array: never twice in memory
+        hashes = tempfile.TemporaryFile() if check_ids or keep_ids else None  # noqa: SIM115
         for number, source in enumerate(self._sources):
             for runs, ids in self._scan(source, number):
                 self.records[number] += len(ids)
                 columns.append((np.full(len(runs[0]), number, dtype=np.int32), *runs))
-                if check_ids or keep_ids:
-                    hashes.append(ids)
+                if hashes is not None:
+                    ids.tofile(hashes)
         if columns:
             joined = [np.concatenate(column) for column in zip(*columns, strict=True)]
         else:
@@ -244,10 +245,11 @@ class RecordIndex:
         self.count = int(self._count.sum())
         self.duplicates: list[Duplicate] = []
         self._dropped: set[tuple[int, int]] = set()
-        self._ids = np.zeros(0, np.int64)
-        if hashes and (check_ids or keep_ids):
-            self._ids = np.concatenate(hashes)
-            del hashes
+        self._ids: Any = np.zeros(0, np.int64)
+        if hashes is not None:
+            with hashes:
+                hashes.seek(0)
+                self._ids = np.fromfile(hashes, dtype=np.int64)
             self._ids.sort()  # in place: no second copy
             if check_ids:
                 self._mark_duplicates()
