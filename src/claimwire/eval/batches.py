@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from claimwire.annotation.schema import Schema
+from claimwire.collection import fewer_collections
 from claimwire.eval.checker import AnnotationSet, CheckReport, check_rows, filter_set
 from claimwire.eval.scoring import SpanTaskScorer, StanceScorer, Statistics
 from claimwire.eval.tasks import Task
@@ -186,7 +187,8 @@ class ScoreBatches:
         self.prediction_files = tuple(p.absolute() for p in prediction_files)
 
     def __call__(self, batch: list[BatchLines]) -> list[BatchResult]:
-        return [self._score(lines) for lines in batch]
+        with fewer_collections():  # as the local pass
+            return [self._score(lines) for lines in batch]
 
     def _score(self, lines: BatchLines) -> BatchResult:
         documents = [d for part in lines.documents for d in read_documents(part)]
