@@ -682,3 +682,28 @@ def test_record_index_holds_its_id_hashes_once(
         tracemalloc.stop()
         assert index.holds(["a5", "a199999", "nope"]).tolist() == [True, True, False]
     assert peak < 2 * 8 * records
+
+
+def test_eval_score_stacks_the_batches_statistics_as_they_come(
+    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The per-unit tables are stacked a few batches at a time during the pass (the old pass
+    kept every batch's small arrays to the end); the scores are those of one batch."""
+    from claimwire.eval import scoring
+
+    predictions = _predictions(release, tmp_path)
+    whole = Evaluation.open(release, "claims", split="all", resamples=50)
+    expected = whole.score(whole.check(predictions)).to_dict()
+    stacked: list[int] = []
+    merge = scoring.merge_statistics
+
+    def spy(parts):  # type: ignore[no-untyped-def]
+        stacked.append(len(parts))
+        return merge(parts)
+
+    monkeypatch.setattr(evaluate, "BATCH_DOCUMENTS", 1)
+    monkeypatch.setattr(evaluate, "STACKED_BATCHES", 4)
+    monkeypatch.setattr(evaluate, "merge_statistics", spy)
+    batched = Evaluation.open(release, "claims", split="all", resamples=50)
+    assert batched.score(batched.check(predictions)).to_dict() == expected
+    assert len(stacked) > 2 and max(stacked) <= 24 // 4  # never every batch at once
