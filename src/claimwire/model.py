@@ -7,11 +7,14 @@ lists of :class:`Annotation` and :class:`Relation` records.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+import inspect
 import json
+import typing
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import repeat
 from operator import attrgetter, is_, is_not
 from pathlib import Path
@@ -26,8 +29,8 @@ from claimwire.files import atomic_writer
 
 Span = tuple[int, int]
 QUOTE_CONTEXT = 32
-_set = object.__setattr__  # how a frozen record's __init__ sets its fields
 """How many characters of prefix and suffix a quote keeps for re-anchoring."""
+_set = object.__setattr__  # how a frozen record's __init__ sets its fields
 
 
 def _require(record: Mapping[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
@@ -436,52 +439,32 @@ def _decode_fast(kind: type[Record], data: bytes) -> list[Record] | None:
     return None if _needs_checks(kind, records) else records
 
 
-@dataclass(frozen=True, slots=True)
-class _OmittingQuote:
-    exact: str
-    prefix: str = ""
-    suffix: str = ""
+def _omitting_twin(kind: type, twins: Mapping[type, Any]) -> Any:
+    """A dataclass of ``kind``'s fields, in its order and layout, whose fields take the
+    defaults of ``kind``'s constructor (a ``None`` mapping stands for an empty one); a field
+    holding a record class holds that class's twin instead."""
+    hints = typing.get_type_hints(kind)
+    parameters = inspect.signature(kind).parameters
+    fields: list[tuple[str, Any, Any]] = []
+    for name in (f.name for f in dataclasses.fields(kind)):
+        hint = hints[name]
+        for record, twin in twins.items():
+            hint = twin | None if hint == record | None else hint
+        default = parameters[name].default
+        if default is inspect.Parameter.empty:
+            fields.append((name, hint, dataclasses.field()))
+        elif default is None and typing.get_origin(hint) is Mapping:
+            fields.append((name, hint, dataclasses.field(default_factory=dict)))
+        else:
+            fields.append((name, hint, dataclasses.field(default=default)))
+    twin = dataclasses.make_dataclass(f"_Omitting{kind.__name__}", fields, frozen=True, slots=True)
+    twin.__module__ = __name__
+    return twin
 
 
-@dataclass(frozen=True, slots=True)
-class _OmittingAnnotation:
-    id: str
-    doc_id: str
-    layer: str
-    label: str
-    start: int | None = None
-    end: int | None = None
-    quote: _OmittingQuote | None = None
-    attributes: Mapping[str, Any] = field(default_factory=dict)
-    author: str = "gold"
-
-
-@dataclass(frozen=True, slots=True)
-class _OmittingRelation:
-    id: str
-    doc_id: str
-    type: str
-    head: str
-    tail: str
-    attributes: Mapping[str, Any] = field(default_factory=dict)
-    author: str = "gold"
-
-
-@dataclass(frozen=True, slots=True)
-class _OmittingDocument:
-    id: str
-    text: str
-    lang: str | None
-    split: str
-    paragraphs: tuple[Span, ...]
-    sentences: tuple[Span, ...]
-    meta: Mapping[str, Any] = field(default_factory=dict)
-
-
+_QUOTE_TWIN = _omitting_twin(Quote, {})
 _OMITTING: dict[type, Any] = {
-    Annotation: _OmittingAnnotation,
-    Relation: _OmittingRelation,
-    Document: _OmittingDocument,
+    kind: _omitting_twin(kind, {Quote: _QUOTE_TWIN}) for kind in (Annotation, Relation, Document)
 }
 """For each record class, a class of the same fields and layout whose fields have the
 constructor's defaults: what the typed decoder fills in for lines that leave fields out. Its
