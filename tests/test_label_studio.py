@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -377,6 +378,16 @@ def requests_in_log(server: label_studio_server.Server, since: int, pattern: str
     return sum(1 for line in unique if re.search(pattern, line))
 
 
+def log_end_once_logged(server: label_studio_server.Server, since: int, pattern: str) -> int:
+    """The log's size once a request matching ``pattern`` past byte ``since`` is in it: the
+    server writes a request's line after answering it, so a busy machine may log it late."""
+    deadline = time.monotonic() + 30
+    while not requests_in_log(server, since, pattern):
+        assert time.monotonic() < deadline, f"no request matching {pattern!r} logged in 30 s"
+        time.sleep(0.05)
+    return server.log.stat().st_size
+
+
 def test_repush_lists_once_and_adds_predictions_in_bulk(
     server: label_studio_server.Server,
 ) -> None:
@@ -444,6 +455,7 @@ def test_pull_reads_an_export_snapshot_and_removes_it(
     ls.annotations.create(id=task.id, result=results[:2], ground_truth=True)
     ls.annotations.create(id=task.id, result=results[:1], was_cancelled=True)
     synchronous = tmp_path / "sync.json"
+    before_sync = server.log.stat().st_size
     synchronous.write_bytes(
         b"".join(
             ls.projects.exports.download_sync(
@@ -451,7 +463,7 @@ def test_pull_reads_an_export_snapshot_and_removes_it(
             )
         )
     )
-    since = server.log.stat().st_size
+    since = log_end_once_logged(server, before_sync, rf"GET /api/projects/{project.id}/export\?")
     out = tmp_path / "pulled"
     pulled = cli(server, "annotate", "pull", "--project", title, "--out", out, "--release", RELEASE)
     assert pulled.returncode == 0, pulled.stderr
