@@ -62,9 +62,9 @@ class _Expired(BaseException):
 def within_deadline(what: str, secrets: tuple[str | None, ...] = ()) -> Iterator[None]:
     """Run the body's Hub conversation within :func:`deadline` seconds, or stop it with one
     line naming ``what`` and the request in progress. Each request also gets no more time
-    than is left. The body is interrupted by a timer signal (main thread only; elsewhere a
-    request that starts after the deadline is refused, and the one in flight keeps its own
-    :func:`timeout`)."""
+    than is left. The body is interrupted by a timer signal (in the main thread, where the
+    system has SIGALRM; elsewhere a request that starts after the deadline is refused, and the
+    one in flight keeps its own :func:`timeout`)."""
     from huggingface_hub import get_session
 
     seconds = deadline()
@@ -85,7 +85,7 @@ def within_deadline(what: str, secrets: tuple[str | None, ...] = ()) -> Iterator
     def expire(signum: int, frame: Any) -> None:
         raise _Expired
 
-    main = threading.current_thread() is threading.main_thread()
+    main = threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM")
     hooks = session.event_hooks
     hooks["request"] = [*hooks["request"], before]
     previous = signal.signal(signal.SIGALRM, expire) if main else None
