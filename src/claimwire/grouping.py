@@ -32,9 +32,9 @@ from claimwire.model import (
     RecordErrorHandler,
     Relation,
     _chunks,
-    _json_object,
     _numbered_lines,
     decode_numbered,
+    refused_line,
 )
 
 Row = tuple[Path, int, Annotation | Relation]
@@ -188,9 +188,8 @@ def document_lines(
                     continue
                 try:
                     key = _DOCUMENT_KEYS.decode(line)
-                except (msgspec.DecodeError, msgspec.ValidationError):
-                    _json_object(path, lineno, line)  # raises the located error
-                    raise
+                except (msgspec.DecodeError, msgspec.ValidationError) as error:
+                    raise refused_line(path, lineno, line, error) from None
                 if not built or built[-1].path != path:
                     built.append(_LinesBuilder(path))
                 built[-1].add(start, start + len(line), lineno, line)
@@ -300,9 +299,8 @@ class RecordIndex:
             for lineno, line in _numbered_lines(first, chunk):
                 try:
                     keys.append(_KEYS.decode(line))
-                except (msgspec.DecodeError, msgspec.ValidationError):
-                    _json_object(path, lineno, line)  # raises the located error
-                    raise
+                except (msgspec.DecodeError, msgspec.ValidationError) as error:
+                    raise refused_line(path, lineno, line, error) from None
                 kept.append(lineno - first)
             index = np.asarray(kept, dtype=np.int64)
         documents = self._documents

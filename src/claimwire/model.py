@@ -355,7 +355,7 @@ def loads_object(line: str | bytes) -> dict[str, Any]:
         raise ClaimwireError(f"not valid UTF-8: {error.reason}") from None
     except strict_json.DuplicateKeyError as error:
         raise ClaimwireError(str(error), field=error.key) from None
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, strict_json.NotStandardJSONError) as error:
         raise ClaimwireError(f"not valid JSON: {error}") from None
     if not isinstance(obj, dict):
         raise ClaimwireError(f"expected a JSON object, got {type(obj).__name__}")
@@ -367,6 +367,13 @@ def _json_object(path: Path, lineno: int, line: bytes) -> dict[str, Any]:
         return loads_object(line)
     except ClaimwireError as error:
         raise error.located(file=path, line=lineno) from None
+
+
+def refused_line(path: Path, lineno: int, line: bytes, error: Exception) -> ClaimwireError:
+    """The located error for a line the typed decoder refused: the strict reader's, or the
+    decoder's own reason if the strict reader takes the line."""
+    _json_object(path, lineno, line)
+    return ClaimwireError(f"not valid JSON: {error}").located(file=path, line=lineno)
 
 
 def iter_json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -434,9 +441,19 @@ def _decode_fast(kind: type[Record], data: bytes) -> list[Record] | None:
     finally:
         if enabled:
             gc.enable()
-    if strict_json.quoted_strings(data) != quoted:
+    if strict_json.quoted_strings(data) != quoted or not _one_per_line(data, len(records)):
         return None
     return None if _needs_checks(kind, records) else records
+
+
+def _one_per_line(data: bytes, count: int) -> bool:
+    """Whether ``data``'s ``count`` decoded values are one to a line: every line break but a
+    final one stands between a ``}`` and a ``{`` (which no JSON value holds inside it, so no
+    value spans lines) and there are as many lines as values (so none holds two)."""
+    breaks = data.count(b"\n")
+    separators = data.count(b"}\n{") + data.count(b"}\r\n{")
+    final = data.endswith(b"\n")
+    return breaks == separators + final and count == separators + 1
 
 
 def _omitting_twin(kind: type, twins: Mapping[type, Any]) -> Any:

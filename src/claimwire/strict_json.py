@@ -44,9 +44,31 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+class NotStandardJSONError(ValueError):
+    """Text Python's reader takes but JSON does not allow: ``NaN``, ``Infinity`` or half of
+    a surrogate pair (other readers refuse it, and it cannot be written back as UTF-8)."""
+
+
+def _no_constant(name: str) -> Any:
+    raise NotStandardJSONError(f"{name} is not a JSON number (expected a number, or null)")
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
 def loads(text: str | bytes) -> Any:
-    """:func:`json.loads`, refusing duplicate keys (:class:`DuplicateKeyError`)."""
-    return json.loads(text, object_pairs_hook=_unique)
+    """:func:`json.loads`, refusing duplicate keys (:class:`DuplicateKeyError`) and what
+    JSON does not allow (:class:`NotStandardJSONError`)."""
+    obj = json.loads(text, object_pairs_hook=_unique, parse_constant=_no_constant)
+    raw = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    if _SURROGATE_ESCAPE.search(raw):  # a pair decodes to one character; half of one cannot
+        try:
+            json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise NotStandardJSONError(
+                "a \\u escape names half of a surrogate pair (expected a whole character)"
+            ) from None
+    return obj
 
 
 _BACKSLASHES_BEFORE_A_QUOTE = re.compile(rb'(?<!\\)\\++(?=")')

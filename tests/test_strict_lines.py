@@ -1,0 +1,89 @@
+"""JSON lines read as JSON lines: one value a line, and only what JSON allows.
+
+The typed decoder takes a stream of values, so a line holding two objects, or one object
+spread over lines, used to be read as records with the wrong line numbers; and ``NaN``, or
+half of a surrogate pair, passed the strict reader but not the typed one, which ended in an
+internal error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from claimwire.errors import ClaimwireError
+from claimwire.grouping import RecordIndex
+from claimwire.model import Annotation, loads_object, read_mixed, read_numbered, read_records
+
+A = {"id": "a1", "doc_id": "d", "layer": "claims", "label": "CLAIM", "start": 0, "end": 1}
+
+
+def line(**changes: object) -> str:
+    return json.dumps({**A, **changes}, separators=(",", ":"))
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "set.jsonl"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_line_holding_two_records_is_refused_by_every_reader(tmp_path: Path) -> None:
+    path = write(tmp_path, line() + line(id="a2") + "\n" + line(id="a3") + "\n")
+    readers = (
+        lambda: list(read_records(path, Annotation)),
+        lambda: list(read_numbered(path, Annotation)),
+        lambda: list(read_mixed(path)),
+    )
+    for read in readers:
+        with pytest.raises(ClaimwireError) as caught:
+            read()
+        assert str(caught.value).startswith(f"{path}:1: not valid JSON")
+
+
+def test_two_records_on_a_line_cannot_hide_behind_a_record_spread_over_two(
+    tmp_path: Path,
+) -> None:
+    spread = json.dumps(A, indent=None).replace(', "layer"', ',\n"layer"')
+    path = write(tmp_path, line(id="a0") + line(id="a2") + "\n" + spread + "\n")
+    with pytest.raises(ClaimwireError) as caught:
+        list(read_numbered(path, Annotation))
+    assert str(caught.value).startswith(f"{path}:1: not valid JSON")
+
+
+def test_clean_lines_are_read_with_their_numbers(tmp_path: Path) -> None:
+    path = write(tmp_path, "".join(line(id=f"a{i}") + "\n" for i in range(5)))
+    assert [(n, r.id) for n, r in read_numbered(path, Annotation)] == [
+        (i + 1, f"a{i}") for i in range(5)
+    ]
+    crlf = write(tmp_path, "".join(line(id=f"a{i}") + "\r\n" for i in range(3)))
+    assert [r.id for r in read_records(crlf, Annotation)] == ["a0", "a1", "a2"]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"a": NaN}', "NaN is not a JSON number"),
+        ('{"a": [1, -Infinity]}', "-Infinity is not a JSON number"),
+        ('{"a": "\\ud800"}', "half of a surrogate pair"),
+    ],
+)
+def test_what_json_does_not_allow_is_refused(text: str, reason: str) -> None:
+    with pytest.raises(ClaimwireError, match=reason):
+        loads_object(text)
+
+
+def test_a_whole_surrogate_pair_is_one_character() -> None:
+    assert loads_object('{"a": "\\ud83d\\ude00"}') == {"a": "\U0001f600"}
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", '"\\udfff"'])
+def test_the_record_index_names_the_line_the_typed_reader_refuses(
+    tmp_path: Path, value: str
+) -> None:
+    bad = line(id="a2")[:-1] + ',"attributes":{"v":' + value + "}}"
+    path = write(tmp_path, line() + "\n" + bad.replace(',"attributes":{}', "") + "\n")
+    with pytest.raises(ClaimwireError) as caught:
+        RecordIndex([path])
+    assert str(caught.value).startswith(f"{path}:2: not valid JSON")
