@@ -135,3 +135,38 @@ def test_a_bad_deadline_setting_is_one_line(hub: FakeHub, value: str) -> None:
     done = publish(hub, token=TOKEN, env={"CLAIMWIRE_HUB_DEADLINE": value})
     assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
     assert f"CLAIMWIRE_HUB_DEADLINE={value!r}" in done.stderr and hub.requests == []
+
+
+def test_a_client_remade_after_a_failed_connect_keeps_the_bounds(
+    hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a failed connect huggingface_hub closes its client and makes a new one. Before,
+    that client had neither the per-request timeout nor the deadline's hook: away from the
+    main thread (no timer signal), the rest of the conversation was unbounded."""
+    from huggingface_hub import close_session, get_session
+
+    from claimwire.errors import ClaimwireError
+    from claimwire.hub.network import bounded, within_deadline
+
+    monkeypatch.setenv("CLAIMWIRE_HUB_TIMEOUT", "7")
+    monkeypatch.setenv("CLAIMWIRE_HUB_DEADLINE", "0.5")
+    outcome: list[BaseException | int] = []
+
+    def conversation() -> None:
+        bounded()
+        try:
+            with within_deadline("hub load"):
+                close_session()  # what huggingface_hub does after a connect error
+                remade = get_session()
+                outcome.append(int(remade.timeout.read or 0))
+                time.sleep(0.6)
+                remade.get(f"{hub.url}/api/whoami-v2")
+        except ClaimwireError as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=conversation)
+    worker.start()
+    worker.join(60)
+    assert outcome[0] == 7
+    assert isinstance(outcome[1], ClaimwireError), outcome
+    assert f"during GET {hub.url}/api/whoami-v2" in str(outcome[1])

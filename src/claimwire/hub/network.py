@@ -2,12 +2,13 @@
 
 ``huggingface_hub`` 2.x gives its shared HTTP client no timeout: a Hub (or a proxy) that
 accepts the connection and never answers would hold ``hub publish`` or ``hub load`` forever.
-:func:`bounded` sets one on that client — :data:`TIMEOUT` seconds for each connect, read and
-write, or ``CLAIMWIRE_HUB_TIMEOUT`` — and the client's own retries (a few, with backoff, on
-429 and 5xx) stay as they are. :func:`within_deadline` bounds a whole conversation — every
-request, retry and wait of one ``hub publish`` or ``hub load`` — to :data:`DEADLINE` seconds, or
-``CLAIMWIRE_HUB_DEADLINE``: a server that answers each request in time but slowly (a byte at a
-time) cannot hold a command for longer. :func:`failure` turns what the client raised into one
+:func:`bounded` sets one on every client it makes (it makes a new one after a failed connect)
+— :data:`TIMEOUT` seconds for each connect, read and write, or ``CLAIMWIRE_HUB_TIMEOUT`` — and
+the client's own retries (a few, with backoff, on 429 and 5xx) stay as they are.
+:func:`within_deadline` bounds a whole conversation — every request, retry and wait of one
+``hub publish`` or ``hub load`` — to :data:`DEADLINE` seconds, or ``CLAIMWIRE_HUB_DEADLINE``: a
+server that answers each request in time but slowly (a byte at a time) cannot hold a command
+for longer. :func:`failure` turns what the client raised into one
 line naming the URL that failed, with every token masked (:mod:`claimwire.redact`).
 """
 
@@ -58,18 +59,48 @@ class _Expired(BaseException):
     ``except Exception`` on the way (the client's retries, ``datasets``) swallows it."""
 
 
+_ACTIVE: list[Any] = []
+"""The request hook of the conversation under way (:func:`within_deadline`), if any."""
+
+
+def _on_request(request: Any) -> None:
+    for hook in _ACTIVE:
+        hook(request)
+
+
+def _bounded_factory(make: Any) -> Any:
+    """``make``, with each client it makes given :func:`timeout` and :func:`_on_request`."""
+
+    def factory() -> Any:
+        client = make()
+        client.timeout = timeout()
+        client.event_hooks["request"] = [*client.event_hooks["request"], _on_request]
+        return client
+
+    factory.__wrapped__ = make  # type: ignore[attr-defined]
+    return factory
+
+
+def bounded() -> None:
+    """Give every HTTP client ``huggingface_hub`` makes (``datasets`` shares it) a timeout and
+    the deadline's hook: the client it remakes after a failed connect included."""
+    from huggingface_hub import set_client_factory
+    from huggingface_hub.utils import _http
+
+    current = getattr(_http, "_GLOBAL_CLIENT_FACTORY", _http.default_client_factory)
+    make = getattr(current, "__wrapped__", current)
+    set_client_factory(_bounded_factory(make))  # the next client is made by the factory
+
+
 @contextmanager
 def within_deadline(what: str, secrets: tuple[str | None, ...] = ()) -> Iterator[None]:
     """Run the body's Hub conversation within :func:`deadline` seconds, or stop it with one
     line naming ``what`` and the request in progress. Each request also gets no more time
     than is left. The body is interrupted by a timer signal (in the main thread, where the
     system has SIGALRM; elsewhere a request that starts after the deadline is refused, and the
-    one in flight keeps its own :func:`timeout`)."""
-    from huggingface_hub import get_session
-
+    one in flight keeps its own :func:`timeout`). Call :func:`bounded` first."""
     seconds = deadline()
     ends = time.monotonic() + seconds
-    session = get_session()
     current: list[str] = []
 
     def before(request: Any) -> None:
@@ -86,8 +117,7 @@ def within_deadline(what: str, secrets: tuple[str | None, ...] = ()) -> Iterator
         raise _Expired
 
     main = threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM")
-    hooks = session.event_hooks
-    hooks["request"] = [*hooks["request"], before]
+    _ACTIVE[:] = [before]
     previous = signal.signal(signal.SIGALRM, expire) if main else None
     if main:
         signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -106,14 +136,7 @@ def within_deadline(what: str, secrets: tuple[str | None, ...] = ()) -> Iterator
         if main:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
-        hooks["request"] = [hook for hook in hooks["request"] if hook is not before]
-
-
-def bounded() -> None:
-    """Give ``huggingface_hub``'s shared client (also used by ``datasets``) a timeout."""
-    from huggingface_hub import get_session
-
-    get_session().timeout = timeout()
+        _ACTIVE.clear()
 
 
 def _url(error: BaseException) -> str | None:
