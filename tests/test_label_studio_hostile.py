@@ -382,3 +382,13 @@ def test_a_busy_answer_is_tried_again_even_for_an_import(hostile: Hostile, tmp_p
     result = run(hostile, "push", tmp_path)
     assert result.returncode == 0, result.stderr
     assert "1 tasks imported" in result.stdout and len(imports) == 2 and imports[0] == imports[1]
+
+
+def test_an_answer_naming_a_key_twice_is_refused(hostile: Hostile, tmp_path: Path) -> None:
+    """A page ``{"results": [...], "results": [...]}`` was read last-wins, in silence."""
+    page = b'{"count": 1, "results": [{"id": 1, "title": "wires"}], "results": []}'
+    hostile.behave = lambda handler, _: (200, page)
+    for command in ("pull", "push"):
+        result = run(hostile, command, tmp_path)
+        line = assert_one_clear_line(result, hostile, tmp_path, "api/")
+        assert "key 'results' appears twice" in line, line

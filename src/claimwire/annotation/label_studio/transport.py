@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from claimwire import strict_json
 from claimwire.errors import ClaimwireError
 from claimwire.redact import redact
 
@@ -346,7 +347,9 @@ class Session:
         if not raw.strip():
             return None
         try:
-            return json.loads(raw)
+            return strict_json.loads(raw)
+        except strict_json.DuplicateKeyError as error:
+            raise self.error(method, url, f"the answer is not usable: {error}") from None
         except (ValueError, RecursionError):
             raise self.error(method, url, "the answer is not JSON") from None
 
