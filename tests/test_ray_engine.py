@@ -311,6 +311,17 @@ def _broken(predictions: Path, tmp_path: Path, change: dict[str, Any]) -> tuple[
     return path, line
 
 
+def _errors_of_both(release: Path, engine: object, predictions: Path) -> list[str]:
+    """The error the local engine and ``engine`` each raise on ``predictions``: the same."""
+    errors = []
+    for chosen in (None, engine):
+        with pytest.raises(ClaimwireError) as raised:
+            _outputs(release, chosen, [predictions])
+        errors.append(str(raised.value))
+    assert errors[0] == errors[1]
+    return errors
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
@@ -327,12 +338,7 @@ def test_a_bad_prediction_file_is_the_local_located_error(
     expected: str,
 ) -> None:
     broken, line = _broken(scored["predictions"], tmp_path, change)
-    errors = []
-    for chosen in (None, engine):
-        with pytest.raises(ClaimwireError) as raised:
-            _outputs(scored["sharded"], chosen, [broken])
-        errors.append(str(raised.value))
-    assert errors[0] == errors[1]
+    errors = _errors_of_both(scored["sharded"], engine, broken)
     assert expected.format(line=line) in errors[0]
     assert f"broken.jsonl:{line}:" in errors[0]
 
@@ -348,12 +354,7 @@ def test_a_relation_to_another_batchs_document_is_named_by_the_worker(
     path = tmp_path / "far.jsonl"
     path.write_text("\n".join(lines) + "\n", "utf-8")
     monkeypatch.setattr(evaluate, "BATCH_DOCUMENTS", 16)
-    errors = []
-    for chosen in (None, engine):
-        with pytest.raises(ClaimwireError) as raised:
-            _outputs(scored["single"], chosen, [path])
-        errors.append(str(raised.value))
-    assert errors[0] == errors[1]
+    errors = _errors_of_both(scored["single"], engine, path)
     assert f"field 'tail': annotation {far['id']!r} is in document {far['doc_id']!r}" in errors[0]
 
 
