@@ -394,3 +394,121 @@ def test_a_worker_killed_while_scoring_is_retried_and_nothing_is_lost_or_counted
     remote = _outputs(scored["single"], _KillingEngine(engine, marker), systems, split="all")
     assert marker.exists() and int(marker.read_text()) != os.getpid()  # a worker did die
     assert local == remote
+
+
+# ---- files that change or vanish under a worker ---------------------------------------------
+
+
+def _cli_error(
+    command: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """The one error line ``claimwire command`` prints (run in this process: it joins the
+    module's Ray), which must exit with a user error's code."""
+    from claimwire.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["claimwire", *command])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 1
+    stderr = capsys.readouterr().err
+    assert one_error_line(stderr), stderr
+    return stderr
+
+
+@pytest.mark.parametrize("name", ["wire/release-0007.txt", "feed.jsonl"])
+def test_a_raw_file_a_worker_does_not_find_is_one_line_naming_it(
+    engine: object,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+) -> None:
+    """The driver lists the file, a worker does not find it (a node that does not see the
+    inputs): a text file is read in the stage, a JSONL file by the part's read task."""
+    from claimwire.corpus import release as release_module
+
+    raw = _raw(tmp_path, 40)
+    listed = release_module.raw_files
+
+    def listed_then_gone(folder: Path) -> list[Path]:
+        files = listed(folder)
+        (raw / name).unlink()
+        return files
+
+    monkeypatch.setattr(release_module, "raw_files", listed_then_gone)
+    out = tmp_path / "releases"
+    command = ["corpus", "build", "--version", "0.1.0", "--raw", str(raw), "--out", str(out)]
+    stderr = _cli_error([*command, "--engine", "ray"], capsys, monkeypatch)
+    assert f"{raw / name}: No such file or directory on Ray worker" in stderr
+    assert not (out / "0.1.0").exists()
+
+
+def _after_first_batch(monkeypatch: pytest.MonkeyPatch, change: Any) -> None:
+    """``change()`` runs once the driver has described the first batch of documents (its
+    indexes are made; no worker has read anything yet)."""
+    described = evaluate.document_lines
+
+    def then_changed(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        batches = described(*args, **kwargs)
+        first = next(batches)
+        change()
+        yield first
+        yield from batches
+
+    monkeypatch.setattr(evaluate, "document_lines", then_changed)
+
+
+def test_a_prediction_file_gone_before_a_worker_reads_it_is_one_line_naming_it(
+    scored: dict[str, Path],
+    engine: object,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    predictions = tmp_path / "predictions.jsonl"
+    predictions.write_bytes(scored["predictions"].read_bytes())
+    _after_first_batch(monkeypatch, predictions.unlink)
+    command = ["eval", "score", str(predictions), "--release", str(scored["single"])]
+    command += ["--task", "claims", "--format", "json", "--engine", "ray"]
+    stderr = _cli_error(command, capsys, monkeypatch)
+    assert f"{predictions}: No such file or directory on Ray worker" in stderr
+
+
+def test_a_prediction_file_replaced_after_it_was_indexed_is_refused(
+    scored: dict[str, Path], engine: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The driver found the lines' offsets in the file it indexed; a worker reading them from
+    a file put in its place would read other lines (here: the same bytes, lines reversed)."""
+    predictions = tmp_path / "predictions.jsonl"
+    predictions.write_bytes(scored["predictions"].read_bytes())
+    lines = predictions.read_bytes().splitlines(keepends=True)
+    replacement = tmp_path / "replacement.jsonl"
+    replacement.write_bytes(b"".join(reversed(lines)))
+    indexed = predictions.stat().st_mtime_ns
+    os.utime(replacement, ns=(indexed + 10**9, indexed + 10**9))
+    _after_first_batch(monkeypatch, lambda: os.replace(replacement, predictions))
+    with pytest.raises(ClaimwireError) as raised:
+        _outputs(scored["single"], engine, [predictions])
+    assert str(raised.value).startswith(f"{predictions}: changed while this command was reading")
+    assert f"was {len(b''.join(lines))} bytes" in str(raised.value)
+
+
+def test_a_release_file_replaced_during_a_run_is_refused(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """``run``'s workers read the documents from the release: one replaced since the run
+    began (a release is never edited) is refused, not annotated."""
+    import shutil
+
+    from claimwire.systems.base import SplitDocuments
+
+    release = tmp_path / "0.1.0"
+    shutil.copytree(built[0] / "0.1.0", release)
+    documents = release / "documents.jsonl"
+    stamps = ((documents.stat().st_size, documents.stat().st_mtime_ns),)
+    part = SplitDocuments(release, ("documents.jsonl",), "all", stamps=stamps)
+    assert len(list(part)) == DOCUMENTS
+    text = documents.read_bytes()
+    documents.write_bytes(text[: text.index(b"\n") + 1])  # one document left
+    with pytest.raises(ClaimwireError, match=r"documents\.jsonl: changed while this command"):
+        list(part)

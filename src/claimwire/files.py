@@ -173,3 +173,26 @@ def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` with :func:`atomic_writer`."""
     with atomic_writer(path) as out:
         out.write(text)
+
+
+FileStamp = tuple[int, int]
+"""A file's size and modification time (ns): what tells a reader that it was replaced."""
+
+
+def file_stamp(file: Path | int) -> FileStamp:
+    """The stamp of a file, by path or open descriptor."""
+    info = os.stat(file)
+    return info.st_size, info.st_mtime_ns
+
+
+def check_stamp(path: Path, expected: FileStamp | None, found: FileStamp) -> None:
+    """A located error when a file is no longer the one indexed (``expected``; None: not
+    checked): read at its old offsets, it would give other lines."""
+    if expected is not None and found != expected:
+        raise ClaimwireError(
+            f"changed while this command was reading it (was {expected[0]} bytes, modified at "
+            f"{expected[1]} ns; now {found[0]} bytes at {found[1]} ns): leave inputs as they "
+            "are until the command ends, and rerun it (on a cluster: every node must see the "
+            "same file, copied with its modification time)",
+            file=path,
+        )

@@ -26,6 +26,7 @@ from typing import IO, Any
 import msgspec
 import numpy as np
 
+from claimwire.files import FileStamp, check_stamp, file_stamp
 from claimwire.model import (
     ZSTD_SUFFIX,
     Annotation,
@@ -70,6 +71,8 @@ class _Source:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.handle: IO[bytes] | None = None
+        self.stamp: FileStamp | None = None
+        """The file's stamp when indexed (None for a compressed file: its lines travel)."""
 
     def read(self, start: int, end: int) -> bytes:
         assert self.handle is not None
@@ -101,6 +104,9 @@ class Lines:
     """Line numbers not to read (a later record with an earlier one's id)."""
     kind: type[Annotation] | type[Relation] | None = None
     """The record type of every line (None: either, told by its fields)."""
+    stamp: FileStamp | None = None
+    """The file's stamp when its lines were found: read from a file with another stamp,
+    they would be other lines (a located error instead)."""
 
     def blocks(self, read: Callable[[int, int], bytes] | None = None) -> Iterator[bytes]:
         """Each run's bytes: from ``data``, through ``read(start, end)``, else from the
@@ -115,6 +121,7 @@ class Lines:
                 yield read(start, end)
         else:
             with self.file.open("rb") as handle:
+                check_stamp(self.path, self.stamp, file_stamp(handle.fileno()))
                 for start, end, _, _ in self.runs:
                     yield os.pread(handle.fileno(), end - start, start)
 
@@ -148,10 +155,11 @@ _DOCUMENT_KEYS = msgspec.json.Decoder(_DocumentKey)
 class _LinesBuilder:
     """Lines of one file gathered line by line, adjacent ones in one run."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, stamp: FileStamp) -> None:
         self.path = path
         self.runs: list[list[int]] = []
         self.data: list[bytes] | None = [] if path.name.endswith(ZSTD_SUFFIX) else None
+        self.stamp = stamp if self.data is None else None
 
     def add(self, start: int, end: int, lineno: int, line: bytes) -> None:
         last = self.runs[-1] if self.runs else None
@@ -166,7 +174,7 @@ class _LinesBuilder:
     def lines(self) -> Lines:
         runs = tuple((a, b, c, d) for a, b, c, d in self.runs)
         data = b"".join(self.data) if self.data is not None else None
-        return Lines(self.path, self.path.absolute(), runs, data)
+        return Lines(self.path, self.path.absolute(), runs, data, stamp=self.stamp)
 
 
 def document_lines(
@@ -180,6 +188,7 @@ def document_lines(
     built: list[_LinesBuilder] = []
     for path in files:
         offset = 0
+        stamp = file_stamp(path)  # before reading: a file replaced meanwhile is told apart
         for first, chunk in _chunks(path):
             at = offset
             for lineno, line in enumerate(chunk.split(b"\n"), first):
@@ -191,7 +200,7 @@ def document_lines(
                 except (msgspec.DecodeError, msgspec.ValidationError) as error:
                     raise refused_line(path, lineno, line, error) from None
                 if not built or built[-1].path != path:
-                    built.append(_LinesBuilder(path))
+                    built.append(_LinesBuilder(path, stamp))
                 built[-1].add(start, start + len(line), lineno, line)
                 ids.append(key.id if isinstance(key.id, str) else None)
                 if len(ids) == size:
@@ -269,6 +278,7 @@ class RecordIndex:
             source.handle = copy
         else:
             source.handle = path.open("rb")
+            source.stamp = file_stamp(source.handle.fileno())
         offset = 0
         for first, chunk in _chunks(path):
             if copy is not None:
@@ -393,7 +403,8 @@ class RecordIndex:
                 if file == number and any(f <= lineno < f + c for _, _, f, c in spans)
             )
             path = source.path
-            yield number, Lines(path, path.absolute(), spans, data, dropped, self._kinds[number])
+            kind = self._kinds[number]
+            yield number, Lines(path, path.absolute(), spans, data, dropped, kind, source.stamp)
 
     def document_of(self, annotation_id: str) -> str | None:
         """The document of the annotation with this id in any batch (the owners are indexed

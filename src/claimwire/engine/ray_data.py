@@ -6,7 +6,8 @@ The stage is sent once to each actor, which keeps it (and the model it loads) fo
 batch. Rows come back in input order (``preserve_order``), checked by their sequence
 numbers, so the results are those of the local engine in the same order. A user error
 (:class:`ClaimwireError`) inside a read or a stage travels back as a row and is raised when
-the driver reaches it, as the local engine would raise it. An actor that dies is restarted
+the driver reaches it, as the local engine would raise it; so does a file a worker cannot
+read (:class:`OSError`), as a located error naming the file. An actor that dies is restarted
 and its batch retried by Ray Data (``max_restarts``/``max_task_retries``).
 
 Items made by the driver (:meth:`RayEngine.stream`) go another way: Ray Data reads its input
@@ -24,6 +25,7 @@ import collections
 import logging
 import os
 import pickle
+import socket
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -63,6 +65,17 @@ def _block(rows: list[tuple[int, bytes, bool]]) -> pa.Table:
     )
 
 
+def _worker_error(error: OSError) -> ClaimwireError:
+    """A file a worker could not read, as a located error (the local engine's would be the
+    same failure met here; on a cluster it usually means a node does not see the file)."""
+    reason = error.strerror or type(error).__name__
+    return ClaimwireError(
+        f"{reason} on Ray worker {socket.gethostname()} (every node must see the inputs at the "
+        "same path)",
+        file=error.filename,
+    )
+
+
 def _read(index: int, part: Iterable[Any], batch_size: int) -> Iterator[pa.Table]:
     seq = index << _PART_BITS
     try:
@@ -71,6 +84,8 @@ def _read(index: int, part: Iterable[Any], batch_size: int) -> Iterator[pa.Table
             seq += 1
     except ClaimwireError as error:
         yield _block([(seq, _dumps(error), True)])
+    except OSError as error:
+        yield _block([(seq, _dumps(_worker_error(error)), True)])
 
 
 class _Parts(Datasource):
@@ -118,8 +133,9 @@ class _Apply:
             try:
                 blobs.append(_dumps(list(self.stage(pickle.loads(blob)))))
                 errors.append(False)
-            except ClaimwireError as error:
-                blobs.append(_dumps(error))
+            except (ClaimwireError, OSError) as error:
+                failure = error if isinstance(error, ClaimwireError) else _worker_error(error)
+                blobs.append(_dumps(failure))
                 errors.append(True)
         return pa.Table.from_arrays(
             [table.column("seq"), pa.array(blobs, pa.large_binary()), pa.array(errors)],
@@ -134,6 +150,8 @@ def _stage_task(stage: Stage[Any, Any], batch: list[Any]) -> tuple[bool, Any]:
         return False, list(stage(batch))
     except ClaimwireError as error:
         return True, error
+    except OSError as error:
+        return True, _worker_error(error)
 
 
 _remote_stage = ray.remote(num_cpus=1, max_retries=3)(_stage_task)

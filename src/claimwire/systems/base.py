@@ -9,6 +9,7 @@ split into a prediction file, resumably.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -22,7 +23,7 @@ from claimwire import __version__
 from claimwire.corpus.release import DOCUMENTS, MANIFEST, Release, read_parts
 from claimwire.engine import Engine, LocalEngine, batches
 from claimwire.errors import ClaimwireError
-from claimwire.files import atomic_write_text, sha256
+from claimwire.files import FileStamp, atomic_write_text, check_stamp, file_stamp, sha256
 from claimwire.model import Annotation, Document, Relation
 
 ENTRY_POINT_GROUP = "claimwire.systems"
@@ -121,11 +122,15 @@ class SplitDocuments:
     parts: tuple[str, ...]
     split: str
     skip: frozenset[str] = frozenset()
+    stamps: tuple[FileStamp, ...] = ()
+    """Each part's stamp when the run began (a part replaced since is refused)."""
 
     def __iter__(self) -> Iterator[Document]:
-        for document in read_parts(self.release, self.parts, Document):
-            if self.split in ("all", document.split) and document.id not in self.skip:
-                yield document
+        for part, stamp in itertools.zip_longest(self.parts, self.stamps):
+            check_stamp(self.release / part, stamp, file_stamp(self.release / part))
+            for document in read_parts(self.release, (part,), Document):
+                if self.split in ("all", document.split) and document.id not in self.skip:
+                    yield document
 
 
 @runtime_checkable
@@ -310,7 +315,9 @@ def run_system(
     if engine.distributed:  # the workers read the documents from the release
         skip = frozenset(finished)
         release = context.release
-        parts = [SplitDocuments(release.path, tuple(release.parts(DOCUMENTS)), context.split, skip)]
+        names = tuple(release.parts(DOCUMENTS))
+        stamps = tuple(file_stamp(release.path / name) for name in names)
+        parts = [SplitDocuments(release.path, names, context.split, skip, stamps)]
     else:
         parts = [[d for d in context.documents if d.id not in finished]]
     outputs = engine.map(Annotate(system, context), parts, batch_size)
