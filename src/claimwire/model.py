@@ -449,11 +449,29 @@ def _decode_fast(kind: type[Record], data: bytes) -> list[Record] | None:
 def _one_per_line(data: bytes, count: int) -> bool:
     """Whether ``data``'s ``count`` decoded values are one to a line: every line break but a
     final one stands between a ``}`` and a ``{`` (which no JSON value holds inside it, so no
-    value spans lines) and there are as many lines as values (so none holds two)."""
-    breaks = data.count(b"\n")
-    separators = data.count(b"}\n{") + data.count(b"}\r\n{")
-    final = data.endswith(b"\n")
-    return breaks == separators + final and count == separators + 1
+    value spans lines; a ``\\r`` may come before the break) and there are as many lines as
+    values (so none holds two). The bytes around the breaks are looked up with numpy."""
+    import numpy as np
+
+    raw = np.frombuffer(data, dtype=np.uint8)
+    breaks = np.flatnonzero(raw == NEWLINE)
+    if data.endswith(b"\n"):
+        breaks = breaks[:-1]
+    if count != len(breaks) + 1:
+        return False
+    if not len(breaks):
+        return True
+    if breaks[0] == 0:
+        return False
+    before = breaks - 1
+    returns = raw[before] == CARRIAGE_RETURN
+    before[returns] -= 1  # "}\r\n{"
+    if before[0] < 0:
+        return False
+    return bool(np.all((raw[before] == CLOSE) & (raw[breaks + 1] == OPEN)))
+
+
+NEWLINE, CARRIAGE_RETURN, OPEN, CLOSE = b"\n\r{}"
 
 
 def _omitting_twin(kind: type, twins: Mapping[type, Any]) -> Any:

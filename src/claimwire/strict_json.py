@@ -71,15 +71,26 @@ def loads(text: str | bytes) -> Any:
     return obj
 
 
-_BACKSLASHES_BEFORE_A_QUOTE = re.compile(rb'(?<!\\)\\++(?=")')
+QUOTE, BACKSLASH = ord('"'), ord("\\")
 
 
 def quoted_strings(data: bytes) -> int:
     """Twice the JSON strings (keys and values) of ``data``, if it is valid JSON: its quotes
-    minus the escaped ones (after an odd run of backslashes)."""
-    quotes = data.count(b'"')
+    minus the escaped ones (after an odd run of backslashes). Counted with numpy, a few
+    bytes a cycle: the bytes are compared, never walked one by one in Python."""
+    import numpy as np
+
+    raw = np.frombuffer(data, dtype=np.uint8)
+    quotes = int(np.count_nonzero(raw == QUOTE))
     if b"\\" not in data:
         return quotes
-    if b'\\\\"' not in data:  # no run longer than one backslash ends at a quote
-        return quotes - data.count(b'\\"')
-    return quotes - sum(len(run) % 2 for run in _BACKSLASHES_BEFORE_A_QUOTE.findall(data))
+    slashes = np.flatnonzero(raw == BACKSLASH)
+    runs = np.ones(len(slashes), dtype=bool)  # where a run of backslashes starts
+    runs[1:] = slashes[1:] != slashes[:-1] + 1
+    first = np.flatnonzero(runs)
+    last = np.append(first[1:], len(slashes)) - 1
+    after = slashes[last] + 1  # the byte after each run
+    quoted = after < len(raw)
+    quoted[quoted] = raw[after[quoted]] == QUOTE
+    odd = (last - first) % 2 == 0
+    return quotes - int(np.count_nonzero(quoted & odd))
