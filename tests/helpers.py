@@ -25,8 +25,11 @@ class CliResult:
     stderr: str
 
 
-def run_cli(*args: str | Path, cwd: Path | None = None) -> CliResult:
-    """Run ``python -m claimwire ARGS`` as a user would, in a real process."""
+def run_cli(
+    *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> CliResult:
+    """Run ``python -m claimwire ARGS`` as a user would, in a real process (``env``: more
+    variables it sees)."""
     completed = subprocess.run(
         [sys.executable, "-m", "claimwire", *map(str, args)],
         capture_output=True,
@@ -38,6 +41,7 @@ def run_cli(*args: str | Path, cwd: Path | None = None) -> CliResult:
             "NO_COLOR": "1",
             "PYTHONPATH": str(REPO / "src"),  # this checkout's code, not an installed copy
             **{k: v for k, v in os.environ.items() if k.startswith("LABEL_STUDIO_")},
+            **(env or {}),
         },
         check=False,
     )

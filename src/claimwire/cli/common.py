@@ -22,6 +22,7 @@ from rich.text import Text
 
 from claimwire.errors import ClaimwireError
 from claimwire.project import SEMVER, Project, current_project
+from claimwire.storage import as_given, fetch, fetch_parent, is_uri
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -48,7 +49,7 @@ if not console.is_terminal and "COLUMNS" not in os.environ:
 
 def report_error(error: ClaimwireError) -> None:
     """One line on stderr: ``error: FILE:LINE: field 'F': what was expected``."""
-    message = printable(str(error)).replace("\n", " ")
+    message = printable(as_given(str(error))).replace("\n", " ")
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
@@ -96,12 +97,21 @@ def project() -> Project:
     return current_project()
 
 
-def chosen_release(release: Path | None) -> Path:
-    """The release a command works on: the one given (a folder, or a version X.Y.Z of the
-    project), else the project's newest. Says which on stderr."""
-    if release is None:
+def chosen_release(given: str | Path | None, *, with_parent: bool = False) -> Path:
+    """The release a command works on: the one given (a folder, a URI such as
+    ``s3://bucket/releases/1.0.0`` read into a local copy — ``with_parent``: with its parent
+    release beside it, for validation —, or a version X.Y.Z of the project), else the
+    project's newest. Says which on stderr."""
+    if given is None:
         release = current_project().newest_release()
-    elif not release.exists() and SEMVER.fullmatch(str(release)):
-        release = current_project().releases / str(release)
-    err_console.print(f"release {escape(release.name)} ({escape(str(release))})", style="dim")
+    elif is_uri(given):
+        release = fetch(str(given))
+        if with_parent:
+            fetch_parent(str(given), release)
+    else:
+        release = Path(given)
+        if not release.exists() and SEMVER.fullmatch(str(release)):
+            release = current_project().releases / str(release)
+    where = as_given(str(release))
+    err_console.print(f"release {escape(release.name)} ({escape(where)})", style="dim")
     return release

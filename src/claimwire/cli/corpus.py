@@ -33,6 +33,7 @@ from claimwire.corpus.release import (
 from claimwire.corpus.stats import release_stats
 from claimwire.corpus.validate import CODES, MAX_LEVEL, cap_per_code, summarize
 from claimwire.engine import open_engine
+from claimwire.storage import local, refuse_remote_out
 
 corpus_app = typer.Typer(
     rich_markup_mode=MARKUP, help="Build, validate, inspect and compare corpus releases."
@@ -60,14 +61,16 @@ def _surveys_table(summary: dict[str, Any]) -> Table | None:
 @corpus_app.command("build")
 def build(
     version: str = typer.Option(..., "--version", help="The new release's version, X.Y.Z."),
-    raw: Path | None = typer.Option(
-        None, help="Folder of raw inputs (.txt, .html, .jsonl) [default: the project's corpus/raw]."
+    raw: str | None = typer.Option(
+        None,
+        help="Folder of raw inputs (.txt, .html, .jsonl), or a URI prefix (s3://BUCKET/KEY) "
+        "[default: the project's corpus/raw].",
     ),
     out: Path | None = typer.Option(
         None, help="Folder that holds the releases [default: the project's corpus/releases]."
     ),
     parent: str | None = typer.Option(None, help="The release this one follows, X.Y.Z."),
-    gold: Path | None = typer.Option(
+    gold: str | None = typer.Option(
         None,
         help="Gold: quote-anchored YAML (annotation/gold) or an annotation set with offsets "
         "(e.g. `annotate adjudicate` output); else the parent's gold is kept, re-anchored.",
@@ -104,7 +107,8 @@ def build(
     The release is staged and validated, then renamed into place: an interrupted or invalid
     build leaves nothing behind. The corpus changelog (OUT/CHANGELOG.md) is regenerated.
     """
-    raw = raw or project().raw
+    refuse_remote_out(out)
+    raw_dir = project().raw if raw is None else local(raw)
     out = out or project().releases
     runner = open_engine(engine, ray_address)
     with progress_bar() as progress:
@@ -116,11 +120,11 @@ def build(
             )
 
         report = build_project_release(
-            raw,
+            raw_dir,
             out,
             version,
             parent=parent,
-            gold=gold,
+            gold=None if gold is None else local(gold),
             schema=schema,
             tasks=tasks,
             near_duplicates=near_duplicates,
@@ -144,8 +148,8 @@ def build(
 
 @corpus_app.command("validate")
 def validate(
-    path: Path | None = typer.Argument(
-        None, help="A release folder or X.Y.Z [default: the project's newest]."
+    path: str | None = typer.Argument(
+        None, help="A release folder, a URI (s3://BUCKET/KEY) or X.Y.Z [default: the newest]."
     ),
     level: int = typer.Option(MAX_LEVEL, min=1, max=MAX_LEVEL, help="Highest level to check."),
     as_json: bool = typer.Option(False, "--json", help="Print problems as JSON."),
@@ -155,7 +159,7 @@ def validate(
 
     Prints one line per problem and PASSED or FAILED with N errors; exits 1 on failure.
     """
-    release = chosen_release(path)
+    release = chosen_release(path, with_parent=True)
     problems = validate_release(release, level, warnings=True)
     failed = any(not p.is_warning for p in problems)
     legacy = legacy_note(release)
@@ -185,8 +189,8 @@ def validate(
 
 @corpus_app.command("stats")
 def stats(
-    path: Path | None = typer.Argument(
-        None, help="A release folder or X.Y.Z [default: the project's newest]."
+    path: str | None = typer.Argument(
+        None, help="A release folder, a URI (s3://BUCKET/KEY) or X.Y.Z [default: the newest]."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the statistics as JSON."),
 ) -> None:
@@ -220,16 +224,17 @@ def stats(
 
 @corpus_app.command("diff")
 def diff(
-    old: Path = typer.Argument(..., help="The older release folder."),
-    new: Path = typer.Argument(..., help="The newer release folder."),
+    old: str = typer.Argument(..., help="The older release folder (or URI)."),
+    new: str = typer.Argument(..., help="The newer release folder (or URI)."),
     as_json: bool = typer.Option(False, "--json", help="Print the changes as JSON."),
 ) -> None:
     """Documents added, removed or changed, and annotations kept, moved, added or removed."""
-    documents, annotations = diff_releases(open_release(old), open_release(new))
+    before, after = open_release(local(old)), open_release(local(new))
+    documents, annotations = diff_releases(before, after)
     if as_json:
         print_json({"documents": documents.to_dict(), "annotations": annotations.to_dict()})
         return
-    table = Table(title=f"{old.name} → {new.name}")
+    table = Table(title=f"{before.path.name} → {after.path.name}")
     table.add_column("")
     table.add_column("count", justify="right")
     rows = [

@@ -14,6 +14,7 @@ from claimwire.cli.lazy import MARKUP
 from claimwire.errors import ClaimwireError
 from claimwire.eval.resampling import DEFAULT_RESAMPLES, DEFAULT_SEED, DEFAULT_TRIALS
 from claimwire.eval.units import UNIT_KINDS
+from claimwire.storage import local, refuse_remote_out
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -75,8 +76,10 @@ def print_leaderboard(results: list[SystemResult]) -> None:
 
 @eval_app.command("check")
 def check(
-    predictions: Path = typer.Argument(..., help="A prediction JSONL file (or set folder)."),
-    release: Path | None = typer.Option(
+    predictions: str = typer.Argument(
+        ..., help="A prediction JSONL file (or set folder), local or a URI (s3://BUCKET/KEY)."
+    ),
+    release: str | None = typer.Option(
         None,
         help="The release the predictions are for (folder or X.Y.Z) [default: the newest].",
     ),
@@ -101,13 +104,15 @@ def check(
 
     if out is not None and not fix_offsets:
         raise ClaimwireError("--out writes the re-anchored set: give --fix-offsets too")
+    refuse_remote_out(out)
     evaluation = Evaluation.open(chosen_release(release), task, split=split)
     say_release_task(evaluation)
-    report = evaluation.check(predictions, fix_offsets=fix_offsets, allow_empty=allow_empty)
+    given, predictions = predictions, str(local(predictions))
+    report = evaluation.check(Path(predictions), fix_offsets=fix_offsets, allow_empty=allow_empty)
     for fix in report.fixes:
         console.print(f"[yellow]fixed[/] {escape(fix)}", soft_wrap=True)
     if out is not None:
-        count = write_fixed(predictions, report, out)
+        count = write_fixed(Path(predictions), report, out)
         console.print(
             f"[green]Wrote[/] {escape(str(out))}: {count} records, {len(report.fixed)} moved"
         )
@@ -119,21 +124,23 @@ def check(
             f"documents not in split {escape(evaluation.split)} (they are not scored)"
         )
     console.print(
-        f"[green]OK[/] {escape(str(predictions))}: {report.annotations} "
+        f"[green]OK[/] {escape(given)}: {report.annotations} "
         f"annotations and {report.relations} relations for task {task}"
     )
 
 
 @eval_app.command("score")
 def score(
-    predictions: list[Path] = typer.Argument(..., help="One prediction file per system."),
-    release: Path | None = typer.Option(
+    predictions: list[str] = typer.Argument(
+        ..., help="One prediction file per system, local or a URI (s3://BUCKET/KEY)."
+    ),
+    release: str | None = typer.Option(
         None,
         help="The release whose gold is the reference (folder or X.Y.Z) [default: the newest].",
     ),
     task: str = typer.Option(..., help="Task name (eval/tasks/NAME.yaml) or a task file."),
-    gold: Path | None = typer.Option(
-        None, help="Score against this annotation set instead of the release's gold."
+    gold: str | None = typer.Option(
+        None, help="Score against this annotation set (file or URI) instead of the release's gold."
     ),
     split: str | None = typer.Option(None, help="Split to score [default: the task's]."),
     unit: str | None = typer.Option(
@@ -182,10 +189,11 @@ def score(
     output = "markdown" if as_markdown else output
     if output not in FORMATS:
         raise ClaimwireError(f"expected one of {', '.join(FORMATS)}", field="--format")
+    refuse_remote_out(html, "--html")
     evaluation = Evaluation.open(
         chosen_release(release),
         task,
-        gold=gold,
+        gold=None if gold is None else local(gold),
         split=split,
         unit=unit,
         resamples=bootstrap,
@@ -196,7 +204,7 @@ def score(
     say_release_task(evaluation)
     comparison = score_systems(
         evaluation,
-        predictions,
+        [local(path) for path in predictions],
         names=name,
         trials=trials,
         fix_offsets=fix_offsets,

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from claimwire.cli.common import chosen_release, console, err_console
 from claimwire.cli.lazy import MARKUP
+from claimwire.storage import refuse_remote_out
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -33,8 +34,8 @@ def _files_table(title: str, files: list) -> Table:  # type: ignore[type-arg]
 
 @hub_app.command("export")
 def export(
-    release: Path | None = typer.Argument(
-        None, help="A release folder or X.Y.Z [default: the project's newest]."
+    release: str | None = typer.Argument(
+        None, help="A release folder, a URI (s3://BUCKET/KEY) or X.Y.Z [default: the newest]."
     ),
     out: Path = typer.Option(..., help="Folder to write the Hub layout into."),
     force: bool = typer.Option(False, "--force", help="Replace a non-empty OUT."),
@@ -45,9 +46,10 @@ def export(
     """Write parquet per config and split, the dataset card and croissant.json."""
     from claimwire.hub.export import export_release
 
-    release = chosen_release(release)
-    files = export_release(release, out, force=force, repo_id=repo_id)
-    console.print(_files_table(f"exported {release.name} to {out}", files))
+    refuse_remote_out(out)
+    folder = chosen_release(release, with_parent=True)
+    files = export_release(folder, out, force=force, repo_id=repo_id)
+    console.print(_files_table(f"exported {folder.name} to {out}", files))
 
 
 @hub_app.command("publish")

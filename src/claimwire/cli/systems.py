@@ -11,6 +11,7 @@ from claimwire.cli.common import chosen_release, console, err_console, progress_
 from claimwire.cli.engine import ENGINE, RAY_ADDRESS
 from claimwire.errors import ClaimwireError
 from claimwire.eval.resampling import DEFAULT_RESAMPLES, DEFAULT_SEED
+from claimwire.storage import refuse_remote_out
 
 
 def _options(pairs: list[str]) -> dict[str, str]:
@@ -27,8 +28,8 @@ def run(
     system: str | None = typer.Argument(
         None, help="A registered system name (`--list` or `claimwire systems` lists them)."
     ),
-    release: Path | None = typer.Option(
-        None, help="The release to annotate (folder or X.Y.Z) [default: the newest]."
+    release: str | None = typer.Option(
+        None, help="The release to annotate (folder, URI or X.Y.Z) [default: the newest]."
     ),
     split: str = typer.Option("test", help="Split to annotate (train, dev, test or all)."),
     out: Path | None = typer.Option(
@@ -64,6 +65,7 @@ def run(
     from claimwire.engine import open_engine
     from claimwire.systems.base import RunContext, load_system, run_system
 
+    refuse_remote_out(out)
     runner = open_engine(engine, ray_address)
     hold = not runner.distributed  # else the workers read the documents
     context = RunContext.for_split(open_release(chosen_release(release)), split, hold)

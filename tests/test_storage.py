@@ -1,0 +1,253 @@
+"""Inputs in object storage: releases, predictions, gold and raw folders named by an
+``s3://`` URI are read through pyarrow's S3 filesystem from a real S3 server on 127.0.0.1
+(moto's), and give the same output, byte for byte, as their local copies."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from .helpers import REPO, SEED_RAW, CliResult, make_project, one_error_line, run_cli
+
+pytest.importorskip("moto.server")
+import pyarrow.fs as pafs
+from moto.server import ThreadedMotoServer
+
+RELEASE = REPO / "corpus" / "releases" / "1.1.0"
+PREDICTIONS = REPO / "eval" / "runs" / "rules" / "predictions.jsonl"
+BUCKET = "claimwire-data"
+SECRET = "s3cr3t-never-shown"
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": SECRET,
+    "AWS_EC2_METADATA_DISABLED": "true",  # no instance-metadata lookups from a test
+    "HOME": "/nonexistent",  # no ~/.aws of whoever runs the tests
+}
+
+
+@dataclass
+class Server:
+    endpoint: str
+    filesystem: pafs.S3FileSystem
+
+    def uri(self, key: str) -> str:
+        """``s3://BUCKET/key`` with this server as its endpoint (in the URI's query)."""
+        return f"s3://{BUCKET}/{key}?endpoint_override={self.endpoint}&scheme=http&region=us-east-1"
+
+    def upload(self, local: Path, key: str) -> str:
+        if local.is_dir():
+            pafs.copy_files(str(local), f"{BUCKET}/{key}", destination_filesystem=self.filesystem)
+        else:
+            with self.filesystem.open_output_stream(f"{BUCKET}/{key}") as out:
+                out.write(local.read_bytes())
+        return self.uri(key)
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[Server]:
+    """A real S3 server on 127.0.0.1 holding the bundled releases 1.1.0 and its parent, the
+    rules system's predictions for it and the seed's raw folder."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"{host}:{port}"
+    filesystem = pafs.S3FileSystem(
+        access_key="testing",
+        secret_key=SECRET,
+        endpoint_override=endpoint,
+        scheme="http",
+        region="us-east-1",
+        allow_bucket_creation=True,
+    )
+    filesystem.create_dir(BUCKET)
+    served = Server(endpoint, filesystem)
+    served.upload(RELEASE, "releases/1.1.0")
+    served.upload(RELEASE.parent / "1.0.0", "releases/1.0.0")  # its parent (validation reads it)
+    served.upload(PREDICTIONS, "runs/rules.jsonl")
+    served.upload(SEED_RAW, "raw")
+    yield served
+    server.stop()
+
+
+def cli(*args: str | Path, tmp: Path, env: dict[str, str] | None = None) -> CliResult:
+    """The command with the test credentials and its own temporary folder (to see that the
+    local copies are removed)."""
+    (tmp / "tmp").mkdir(exist_ok=True)
+    return run_cli(*args, env={**CREDENTIALS, "TMPDIR": str(tmp / "tmp"), **(env or {})})
+
+
+def same(remote: CliResult, local: CliResult) -> None:
+    assert remote.returncode == local.returncode == 0, remote.stderr + local.stderr
+    assert remote.stdout == local.stdout
+
+
+def test_scores_from_s3_are_those_of_the_local_copy(s3: Server, tmp_path: Path) -> None:
+    release, predictions = s3.uri("releases/1.1.0"), s3.uri("runs/rules.jsonl")
+    args = ("--task", "claims", "--format", "json", "--bootstrap", "100")
+    remote = cli("eval", "score", predictions, "--release", release, *args, tmp=tmp_path)
+    local = cli("eval", "score", PREDICTIONS, "--release", RELEASE, *args, tmp=tmp_path)
+    same(remote, local)
+    assert '"cor"' in remote.stdout
+    assert f"s3://{BUCKET}/releases/1.1.0" in remote.stderr and SECRET not in remote.stderr
+    assert "endpoint_override" not in remote.stderr  # the query is never shown
+    assert list((tmp_path / "tmp").iterdir()) == []  # the local copies are gone
+    gold = cli(
+        "eval", "score", predictions, "--release", release, "--gold",
+        s3.uri("releases/1.1.0/annotations.jsonl"), *args, tmp=tmp_path,
+    )  # fmt: skip
+    assert gold.returncode == 0, gold.stderr
+    checked = cli(
+        "eval", "check", predictions, "--release", release, "--task", "claims", tmp=tmp_path
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert f"OK s3://{BUCKET}/runs/rules.jsonl?" in checked.stdout  # as the user named it
+
+
+def test_validate_stats_and_export_from_s3(s3: Server, tmp_path: Path) -> None:
+    release = s3.uri("releases/1.1.0")
+    for command in (("corpus", "validate", "--json"), ("corpus", "stats", "--json")):
+        same(
+            cli(*command[:2], release, *command[2:], tmp=tmp_path),
+            cli(*command[:2], RELEASE, *command[2:], tmp=tmp_path),
+        )
+    exported = []
+    for name, source in (("remote", release), ("local", RELEASE)):
+        out = tmp_path / name
+        result = cli("hub", "export", source, "--out", out, tmp=tmp_path)
+        assert result.returncode == 0, result.stderr
+        exported.append(
+            {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+        )
+    assert exported[0] == exported[1] and any(k.endswith(".parquet") for k in exported[0])
+
+
+def test_run_reads_its_release_from_s3(s3: Server, tmp_path: Path) -> None:
+    outputs = []
+    for name, source in (("remote", s3.uri("releases/1.1.0")), ("local", str(RELEASE))):
+        out = tmp_path / f"{name}.jsonl"
+        result = cli("run", "rules", "--release", source, "--out", out, tmp=tmp_path)
+        assert result.returncode == 0, result.stderr
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] and outputs[0]
+
+
+def test_build_reads_its_raw_folder_from_s3(s3: Server, tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project")
+    stamp = {"SOURCE_DATE_EPOCH": "1700000000"}
+    releases = []
+    for name, raw in (("remote", s3.uri("raw")), ("local", str(SEED_RAW))):
+        out = project / name
+        result = run_cli(
+            "corpus", "build", "--version", "1.0.0", "--raw", raw, "--out", out,
+            cwd=project, env={**CREDENTIALS, **stamp},
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        releases.append(
+            {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+        )
+    assert releases[0] == releases[1] and "1.0.0/documents.jsonl" in releases[0]
+
+
+def test_a_bad_prediction_line_is_located_at_its_uri(s3: Server, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.jsonl"
+    lines = PREDICTIONS.read_text(encoding="utf-8").splitlines()
+    broken.write_text("\n".join([lines[0], lines[1].replace('"start"', '"begin"')]) + "\n")
+    uri = s3.upload(broken, "runs/broken.jsonl")
+    result = cli(
+        "eval",
+        "score",
+        uri,
+        "--release",
+        s3.uri("releases/1.1.0"),
+        "--task",
+        "claims",
+        tmp=tmp_path,
+    )
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert f"s3://{BUCKET}/runs/broken.jsonl:2:" in result.stderr
+    assert str(tmp_path / "tmp") not in result.stderr  # never the local copy
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("releases/9.9.9", "no such object or prefix"),
+        ("runs/missing.jsonl", "no such object or prefix"),
+    ],
+)
+def test_a_missing_key_is_one_line(s3: Server, tmp_path: Path, key: str, expected: str) -> None:
+    result = cli("corpus", "validate", s3.uri(key), tmp=tmp_path)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert f"s3://{BUCKET}/{key}: {expected}" in result.stderr
+
+
+def test_a_missing_bucket_is_one_line(s3: Server, tmp_path: Path) -> None:
+    uri = s3.uri("releases/1.1.0").replace(BUCKET, "no-such-bucket")
+    result = cli("corpus", "stats", uri, tmp=tmp_path)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert "s3://no-such-bucket/releases/1.1.0: no such" in result.stderr
+
+
+def test_a_refused_connection_is_one_line(tmp_path: Path) -> None:
+    uri = "s3://claimwire-data/releases/1.1.0?endpoint_override=127.0.0.1:1&scheme=http"
+    result = cli("corpus", "validate", uri, tmp=tmp_path)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert "s3://claimwire-data/releases/1.1.0: could not connect" in result.stderr
+    assert "127.0.0.1:1" not in result.stderr
+
+
+def test_missing_or_refused_credentials_are_one_line(s3: Server, tmp_path: Path) -> None:
+    import moto.settings
+
+    before = moto.settings.INITIAL_NO_AUTH_ACTION_COUNT
+    moto.settings.INITIAL_NO_AUTH_ACTION_COUNT = 0  # the server checks credentials now
+    try:
+        none = cli(
+            "corpus", "stats", s3.uri("releases/1.1.0"), tmp=tmp_path,
+            env={"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""},
+        )  # fmt: skip
+        wrong = cli("corpus", "stats", s3.uri("releases/1.1.0"), tmp=tmp_path)
+    finally:
+        moto.settings.INITIAL_NO_AUTH_ACTION_COUNT = before
+    for result in (none, wrong):
+        assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+        assert f"s3://{BUCKET}/releases/1.1.0: " in result.stderr
+        assert SECRET not in result.stderr + result.stdout
+    assert "no AWS credentials were found" in none.stderr
+    assert "access denied" in wrong.stderr
+
+
+def test_an_unknown_scheme_is_one_line(tmp_path: Path) -> None:
+    result = cli("corpus", "validate", "ftp://example.org/releases/1.0.0", tmp=tmp_path)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert "ftp://example.org/releases/1.0.0: no pyarrow filesystem reads this" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("hub", "export", str(RELEASE), "--out", "s3://claimwire-data/export"),
+        ("run", "rules", "--release", str(RELEASE), "--out", "s3://claimwire-data/p.jsonl"),
+        ("corpus", "build", "--version", "9.0.0", "--out", "s3://claimwire-data/releases"),
+    ],
+)
+def test_writing_to_object_storage_is_refused(command: tuple[str, ...], tmp_path: Path) -> None:
+    result = cli(*command, tmp=tmp_path)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert "writing to object storage is not supported" in result.stderr
+    assert not Path("s3:").exists() and not (tmp_path / "s3:").exists()
+
+
+def test_file_uris_read_local_folders(tmp_path: Path) -> None:
+    copy = tmp_path / "1.1.0"
+    shutil.copytree(RELEASE, copy)
+    same(
+        cli("corpus", "stats", "--json", f"file://{copy}", tmp=tmp_path),
+        cli("corpus", "stats", "--json", copy, tmp=tmp_path),
+    )
+    assert os.listdir(tmp_path / "tmp") == []
