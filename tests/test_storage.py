@@ -251,3 +251,61 @@ def test_file_uris_read_local_folders(tmp_path: Path) -> None:
         cli("corpus", "stats", "--json", copy, tmp=tmp_path),
     )
     assert os.listdir(tmp_path / "tmp") == []
+
+
+def test_a_worker_without_the_copies_makes_them_from_their_uri(
+    s3: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stage sent to another node (no shared filesystem: the driver's copies are not
+    there) reads its parts from the URI: the copies are made again at the same paths, with
+    the same stamps, and the stage gives what it gave on the driver."""
+    import pickle
+
+    from claimwire import storage
+    from claimwire.corpus.ingest import BuildDocuments, raw_files
+    from claimwire.files import file_stamp
+
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    raw = storage.fetch(s3.uri("raw"))
+    try:
+        files = [p for p in raw_files(raw) if p.suffix == ".txt"]
+        batch = [(i, path) for i, path in enumerate(files)]
+        stamps = {path: file_stamp(path) for path in raw.rglob("*") if path.is_file()}
+        here = BuildDocuments(raw)(batch)
+        sent = pickle.dumps(storage.carried(BuildDocuments(raw)))
+        assert s3.endpoint.encode() in sent  # the URI, whole, travels with the stage
+        storage.remove_copies()  # the node the stage lands on has none of them
+        assert not raw.exists()
+        there = pickle.loads(sent)(batch)
+        assert [b.document for b in there] == [b.document for b in here] and here
+        assert {path: file_stamp(path) for path in stamps} == stamps
+        assert [p.name for p in raw.parent.iterdir()] == ["raw"]  # no staging left behind
+    finally:
+        storage.remove_copies()
+        shutil.rmtree(raw.parent.parent, ignore_errors=True)
+
+
+def test_ray_reads_remote_inputs_as_the_local_engine(s3: Server, tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    import tempfile
+
+    short = {"TMPDIR": tempfile.gettempdir()}  # Ray's sockets live there: a short path
+    release, predictions = s3.uri("releases/1.1.0"), s3.uri("runs/rules.jsonl")
+    args = ("--task", "claims", "--format", "json", "--bootstrap", "100")
+    ray_args = ("--engine", "ray")
+    same(
+        cli("eval", "score", predictions, "--release", release, *args, *ray_args,
+            tmp=tmp_path, env=short),
+        cli("eval", "score", PREDICTIONS, "--release", RELEASE, *args, tmp=tmp_path),
+    )  # fmt: skip
+    outputs = []
+    for engine, source in (("ray", s3.uri("releases/1.1.0")), ("local", str(RELEASE))):
+        out = tmp_path / f"{engine}.jsonl"
+        result = cli(
+            "run", "rules", "--release", source, "--out", out, "--engine", engine,
+            tmp=tmp_path, env=short,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] and outputs[0]

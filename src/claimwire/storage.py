@@ -22,10 +22,13 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from claimwire.errors import ClaimwireError
+from claimwire.files import rename_no_replace
 
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")
 _FOLDED = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:/")  # what ``Path`` makes of a URI
@@ -33,6 +36,8 @@ _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,199}")
 _CHUNK = 8 << 20
 _copies: dict[str, str] = {}
 """Each local copy (as a string) → the URI it was read from, as shown (without its query)."""
+_origins: dict[str, str] = {}
+"""Each local copy → the URI it was read from, whole (what another node reads it from)."""
 _root: list[Path] = []
 
 
@@ -122,31 +127,29 @@ def _inside(target: Path, relative: str, uri: str) -> Path:
     return target.joinpath(*parts)
 
 
-def _copy(fs: Any, source: str, target: Path) -> None:
+def _copy(fs: Any, source: str, target: Path, mtime_ns: int | None) -> None:
+    """One object into ``target``, stamped with the object's modification time: a copy made
+    on another node has the same size and time (the stamp readers check)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     with fs.open_input_stream(source) as stream, target.open("wb") as out:
         while chunk := stream.read(_CHUNK):
             out.write(chunk)
+    stamp = mtime_ns or 0
+    os.utime(target, ns=(stamp, stamp))
 
 
-def fetch(uri: str, into: Path | None = None) -> Path:
-    """A local copy of the object or prefix ``uri`` names (the same base name, in a private
-    folder removed when the process exits; ``into``: in that folder, an earlier copy's)."""
+def _fetch_to(uri: str, target: Path) -> None:
+    """The object or prefix ``uri`` names, copied to ``target`` (which must not exist)."""
     import pyarrow
     import pyarrow.fs
 
     fs, path = filesystem(uri)
     where = shown(uri)
     path = path.rstrip("/")
-    name = PurePosixPath(path).name
-    if not name:
-        raise ClaimwireError("expected an object or a prefix inside a bucket", file=where)
-    folder = into if into is not None else Path(tempfile.mkdtemp(dir=_spool_root()))
-    target = _inside(folder, name, where)
     try:
         info = fs.get_file_info(path)
         if info.type == pyarrow.fs.FileType.File:
-            _copy(fs, path, target)
+            _copy(fs, path, target, info.mtime_ns)
         elif info.type == pyarrow.fs.FileType.Directory:
             target.mkdir()
             listed = fs.get_file_info(pyarrow.fs.FileSelector(path, recursive=True))
@@ -155,14 +158,27 @@ def fetch(uri: str, into: Path | None = None) -> Path:
                 if entry.type == pyarrow.fs.FileType.Directory:
                     inner.mkdir(parents=True, exist_ok=True)
                 else:
-                    _copy(fs, entry.path, inner)
+                    _copy(fs, entry.path, inner, entry.mtime_ns)
         else:
             raise NotFound("no such object or prefix", file=where)
     except FileNotFoundError:
         raise NotFound("no such object or prefix", file=where) from None
     except (OSError, pyarrow.ArrowException) as error:
         raise ClaimwireError(_reason(error, uri), file=where) from None
+
+
+def fetch(uri: str, into: Path | None = None) -> Path:
+    """A local copy of the object or prefix ``uri`` names (the same base name, in a private
+    folder removed when the process exits; ``into``: in that folder, an earlier copy's)."""
+    where = shown(uri)
+    name = PurePosixPath(filesystem(uri)[1].rstrip("/")).name
+    if not name:
+        raise ClaimwireError("expected an object or a prefix inside a bucket", file=where)
+    folder = into if into is not None else Path(tempfile.mkdtemp(dir=_spool_root()))
+    target = _inside(folder, name, where)
+    _fetch_to(uri, target)
     _copies[str(target)] = where.rstrip("/")
+    _origins[str(target)] = uri
     return target
 
 
@@ -208,3 +224,45 @@ def remove_copies() -> None:
     if _root:
         shutil.rmtree(_root.pop(), ignore_errors=True)
         _copies.clear()
+        _origins.clear()
+
+
+@dataclass(frozen=True)
+class Carried:
+    """A stage sent to other processes with the URIs of this process's local copies: on a
+    node where a copy is missing (no shared filesystem), the stage first makes it again from
+    its URI, at the same path and with the same stamps, then runs."""
+
+    stage: Callable[[list[Any]], Sequence[Any]]
+    origins: tuple[tuple[str, str], ...]
+
+    def __call__(self, batch: list[Any]) -> Sequence[Any]:
+        for copy, uri in self.origins:
+            _mirror(Path(copy), uri)
+        return self.stage(batch)
+
+
+def carried(stage: Callable[[list[Any]], Sequence[Any]]) -> Callable[[list[Any]], Sequence[Any]]:
+    """``stage``, carrying the URIs of the local copies its parts may name (itself when
+    there are none)."""
+    return Carried(stage, tuple(_origins.items())) if _origins else stage
+
+
+def _mirror(copy: Path, uri: str) -> None:
+    """Make ``copy`` from ``uri`` unless it exists (on this machine: the driver's own copy,
+    or one another worker made): staged beside it, then renamed into place."""
+    if copy.exists():
+        return
+    copy.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    staging = copy.with_name(f".{copy.name}.{os.getpid()}.tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        _fetch_to(uri, staging)
+        rename_no_replace(staging, copy)
+    except FileExistsError:
+        pass  # another worker of this node made it first
+    finally:
+        if staging.is_dir():
+            shutil.rmtree(staging, ignore_errors=True)
+        elif staging.exists():
+            staging.unlink()

@@ -38,6 +38,7 @@ from ray.data.datasource import Datasource, ReadTask
 
 from claimwire.engine import Stage, batches
 from claimwire.errors import ClaimwireError
+from claimwire.storage import carried
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -207,7 +208,7 @@ class RayEngine:
             num_cpus=0,  # reading is light: it must not hold a core the actors need
         ).map_batches(
             _Apply,
-            fn_constructor_args=(stage,),
+            fn_constructor_args=(carried(stage),),  # copies of remote inputs travel as URIs
             batch_size=1,
             batch_format="pyarrow",
             zero_copy_batch=True,
@@ -231,7 +232,7 @@ class RayEngine:
                 yield from value
 
     def stream(self, stage: Stage[T, R], items: Iterable[T], batch_size: int = 1) -> Iterator[R]:
-        staged = ray.put(stage)  # sent once; each task gets a reference
+        staged: Any = ray.put(carried(stage))  # sent once; each task gets a reference
         window: collections.deque[Any] = collections.deque()
         try:
             for batch in batches(items, batch_size):
