@@ -8,10 +8,11 @@ the document it names and its id; then a batch of documents reads back only its 
         rows = index.rows([d.id for d in batch])  # (file, line, record), file order per document
     rest = index.leftover()  # records naming a document no batch asked for
 
-Memory holds a few numbers per record (about 30 bytes), never the records. A later record
-with the id of an earlier one of its kind is kept apart (:attr:`RecordIndex.duplicates`). A
-zstd shard is decompressed once into an anonymous temporary file that is read back the same
-way.
+Memory holds a few numbers per run of lines (about 60 bytes), never the records, and no
+Python object per document: a document is known by the 64-bit hash of its id (the name is
+read back from its lines when asked for). A later record with the id of an earlier one of its
+kind is kept apart (:attr:`RecordIndex.duplicates`). A zstd shard is decompressed once into an
+anonymous temporary file that is read back the same way.
 """
 
 from __future__ import annotations
@@ -54,6 +55,13 @@ class _Key(msgspec.Struct):
 
 _KEYS = msgspec.json.Decoder(_Key)
 NO_DOCUMENT = -1
+"""The document key of a record whose ``doc_id`` is not a string (``hash`` never gives -1)."""
+
+
+def document_key(doc_id: object) -> int:
+    """A document's key in the index: the hash of its id (:data:`NO_DOCUMENT` if not a
+    string)."""
+    return hash(doc_id) if isinstance(doc_id, str) else NO_DOCUMENT
 
 
 @dataclass(frozen=True)
@@ -234,7 +242,6 @@ class RecordIndex:
         """Lines of each file, blank ones included."""
         self.records = [0] * len(files)
         """Records (non-blank lines) of each file."""
-        self._documents: dict[str, int] = {}
         columns: list[tuple[Any, ...]] = []
         # the id hashes go to a file as they come, then into one array: never twice in memory
         hashes = tempfile.TemporaryFile() if check_ids or keep_ids else None  # noqa: SIM115
@@ -248,7 +255,7 @@ class RecordIndex:
             joined = [np.concatenate(column) for column in zip(*columns, strict=True)]
         else:
             joined = [np.zeros(0, t) for t in (np.int32, np.int64, np.int64, np.int32, np.int32)]
-            joined.append(np.zeros(0, np.int32))
+            joined.append(np.zeros(0, np.int64))
         self._file, self._start, self._end, self._line, self._count, doc = joined
         self.count = int(self._count.sum())
         self.duplicates: list[Duplicate] = []
@@ -264,9 +271,11 @@ class RecordIndex:
         if not keep_ids:
             self._ids = np.zeros(0, np.int64)
         self._order = np.argsort(doc, kind="stable")
-        self._bounds = np.searchsorted(doc[self._order], np.arange(-1, len(self._documents) + 1))
-        self._asked = np.zeros(len(self._documents), dtype=bool)
-        self._owners: tuple[Any, Any, list[str]] | None = None
+        self._keys = doc[self._order]
+        """Each run's document key (:func:`document_key`), in key order."""
+        self._asked = np.zeros(len(doc), dtype=bool)
+        """Runs a batch asked for."""
+        self._owners: tuple[Any, Any] | None = None
 
     # ---- the pass ----------------------------------------------------------------------
 
@@ -313,16 +322,10 @@ class RecordIndex:
                     raise refused_line(path, lineno, line, error) from None
                 kept.append(lineno - first)
             index = np.asarray(kept, dtype=np.int64)
-        documents = self._documents
-        doc = np.empty(len(keys), dtype=np.int32)
+        doc = np.empty(len(keys), dtype=np.int64)
         hashes = np.empty(len(keys), dtype=np.int64)
         for i, key in enumerate(keys):
-            doc_id = key.doc_id
-            doc[i] = (
-                documents.setdefault(doc_id, len(documents))
-                if isinstance(doc_id, str)
-                else NO_DOCUMENT
-            )
+            doc[i] = document_key(key.doc_id)
             relation = key.head is not msgspec.UNSET or key.tail is not msgspec.UNSET
             hashes[i] = hash((relation, key.id)) if isinstance(key.id, str) else 0
         if every:  # one run per record
@@ -415,20 +418,34 @@ class RecordIndex:
                 hashes.append(ids)
                 keys.append(runs[4])
             ranked = np.concatenate(hashes) if hashes else np.zeros(0, np.int64)
-            owners = np.concatenate(keys) if keys else np.zeros(0, np.int32)
+            owners = np.concatenate(keys) if keys else np.zeros(0, np.int64)
             order = np.argsort(ranked, kind="stable")
-            self._owners = (ranked[order], owners[order], list(self._documents))
-        ranked, owners, names = self._owners
+            self._owners = (ranked[order], owners[order])
+        ranked, owners = self._owners
         wanted = hash((False, annotation_id))
         at = int(np.searchsorted(ranked, wanted))
-        if at < len(ranked) and ranked[at] == wanted and owners[at] >= 0:
-            return names[int(owners[at])]
+        if at < len(ranked) and ranked[at] == wanted and owners[at] != NO_DOCUMENT:
+            return self._name(int(self._order[np.searchsorted(self._keys, owners[at])]))
         return None
+
+    def _name(self, run: int) -> str:
+        """The document a run's records name, read back from its first line."""
+        number, start, end = int(self._file[run]), int(self._start[run]), int(self._end[run])
+        line = self._sources[number].read(start, end).split(b"\n", 1)[0]
+        doc_id = _KEYS.decode(line).doc_id
+        assert isinstance(doc_id, str)
+        return doc_id
 
     @property
     def documents(self) -> list[str]:
-        """The documents the records name, in the order first named."""
-        return list(self._documents)
+        """The documents the records name, in the order first named (read back from the
+        first line of each one's first run)."""
+        keys = self._keys
+        heads = np.flatnonzero(
+            np.concatenate([[True], keys[1:] != keys[:-1]]) & (keys != NO_DOCUMENT)
+        )
+        first = np.sort(self._order[heads])  # the order is stable: a key's first run first
+        return [self._name(run) for run in first.tolist()]
 
     def holds(self, ids: Sequence[str], relation: bool = False) -> Any:
         """Whether a record of this kind has each of ``ids`` (a boolean array; needs
@@ -437,17 +454,16 @@ class RecordIndex:
         at = np.searchsorted(self._ids, wanted).clip(max=max(len(self._ids) - 1, 0))
         return self._ids[at] == wanted if len(self._ids) else np.zeros(len(ids), dtype=bool)
 
-    def _runs_of(self, key: int) -> Any:
-        return self._order[self._bounds[key + 1] : self._bounds[key + 2]]
-
     def _asked_runs(self, doc_ids: Sequence[str]) -> Any:
-        runs = []
-        for doc_id in doc_ids:
-            key = self._documents.get(doc_id)
-            if key is not None:
-                self._asked[key] = True
-                runs.append(self._runs_of(key))
-        return np.sort(np.concatenate(runs)) if runs else None
+        wanted = np.fromiter(map(document_key, doc_ids), np.int64, len(doc_ids))
+        wanted = wanted[wanted != NO_DOCUMENT]
+        low = np.searchsorted(self._keys, wanted, side="left")
+        high = np.searchsorted(self._keys, wanted, side="right")
+        if not (high > low).any():
+            return None
+        runs = np.sort(np.concatenate([self._order[a:b] for a, b in zip(low, high, strict=True)]))
+        self._asked[runs] = True
+        return runs
 
     def rows(self, doc_ids: Sequence[str]) -> list[Row]:
         """The records naming these documents, in file order."""
@@ -463,9 +479,7 @@ class RecordIndex:
     def leftover(self, batch: int = 10_000) -> Iterator[list[Row]]:
         """Records naming a document no :meth:`rows` call asked for (or no document at
         all), about ``batch`` records at a time, in file order."""
-        runs = [self._runs_of(NO_DOCUMENT)]
-        runs += [self._runs_of(key) for key in np.flatnonzero(~self._asked).tolist()]
-        every = np.sort(np.concatenate(runs))
+        every = np.flatnonzero(~self._asked)
         ends = np.cumsum(self._count[every])
         first = 0
         while first < len(every):

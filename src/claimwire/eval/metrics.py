@@ -8,7 +8,7 @@ approximate randomization all re-aggregate those rows; nothing is re-matched.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -114,17 +114,23 @@ def resampled_totals(stats: Floats, resamples: int, seed: int) -> Floats:
     standard deviation ``√units``) and approach the multinomial bootstrap as units grow.
     """
     stats = np.asarray(stats, dtype=np.float64)
-    units = len(stats)
-    flat = stats.reshape(units, -1)
-    if units * resamples <= DENSE_CELLS:
-        totals = resample_weights(units, resamples, seed) @ flat
-    else:
-        rng = np.random.default_rng(seed)
-        totals = np.zeros((resamples, flat.shape[1]))
-        for start in range(0, units, UNIT_BATCH):
-            block = flat[start : start + UNIT_BATCH]
-            totals += rng.poisson(1.0, size=(resamples, len(block))).astype(np.float64) @ block
+    totals = resampled_columns([stats.reshape(len(stats), -1)], resamples, seed)
     return totals.reshape(resamples, *stats.shape[1:])
+
+
+def resampled_columns(tables: Sequence[Floats], resamples: int, seed: int) -> Floats:
+    """:func:`resampled_totals` of the tables side by side (``(units, k_i)`` each), as of
+    ``np.hstack(tables)``: ``(resamples, Σ k_i)``. Past :data:`DENSE_CELLS` only a batch of
+    units is put side by side at a time, so the tables are never copied whole."""
+    units = len(tables[0])
+    if units * resamples <= DENSE_CELLS:
+        return resample_weights(units, resamples, seed) @ np.hstack(tables)
+    rng = np.random.default_rng(seed)
+    totals = np.zeros((resamples, sum(table.shape[1] for table in tables)))
+    for start in range(0, units, UNIT_BATCH):
+        block = np.hstack([table[start : start + UNIT_BATCH] for table in tables])
+        totals += rng.poisson(1.0, size=(resamples, len(block))).astype(np.float64) @ block
+    return totals
 
 
 def bootstrap_interval(

@@ -17,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from claimwire.eval.metrics import Floats, Interval, percentile_interval, resampled_totals
+from claimwire.eval.metrics import (
+    Floats,
+    Interval,
+    percentile_interval,
+    resampled_columns,
+    resampled_totals,
+)
 from claimwire.eval.scoring import Statistics, Table, TableKey, stance_scores
 from claimwire.eval.tasks import Task
 
@@ -257,9 +263,7 @@ def _resampled_tables(statistics: Statistics, resamples: int, seed: int) -> dict
     keys = [key for key in statistics.tables if _with_interval(key)]
     if not keys:
         return {}
-    stacked = resampled_totals(
-        np.hstack([statistics.tables[k].stats for k in keys]), resamples, seed
-    )
+    stacked = resampled_columns([statistics.tables[k].stats for k in keys], resamples, seed)
     bounds = np.cumsum([0] + [statistics.tables[k].stats.shape[1] for k in keys])
     return {k: stacked[:, bounds[i] : bounds[i + 1]] for i, k in enumerate(keys)}
 
