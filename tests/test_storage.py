@@ -309,3 +309,22 @@ def test_ray_reads_remote_inputs_as_the_local_engine(s3: Server, tmp_path: Path)
         assert result.returncode == 0, result.stderr
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1] and outputs[0]
+
+
+def test_a_key_that_would_leave_the_copy_is_refused(s3: Server, tmp_path: Path) -> None:
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=f"http://{s3.endpoint}",
+        aws_access_key_id="testing",
+        aws_secret_access_key=SECRET,
+        region_name="us-east-1",
+    )
+    client.put_object(Bucket=BUCKET, Key="hostile/a.txt", Body=b"fine")
+    client.put_object(Bucket=BUCKET, Key="hostile/../../../escape.txt", Body=b"out")
+    result = cli("corpus", "build", "--version", "1.0.0", "--raw", s3.uri("hostile"),
+                 "--out", tmp_path / "releases", tmp=tmp_path)  # fmt: skip
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert f"s3://{BUCKET}/hostile: a key under it cannot be a file name" in result.stderr
+    assert not list(tmp_path.rglob("escape.txt")) and not (tmp_path / "releases").exists()
