@@ -20,7 +20,6 @@ from operator import attrgetter, is_, is_not
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO, TypeVar
 
-import jsonlines
 import msgspec
 
 from claimwire import strict_json
@@ -673,8 +672,21 @@ def decode_mixed(
             )
 
 
-def write_records(path: Path, records: Iterable[Document | Annotation | Relation]) -> int:
-    """Write records as JSONL (UTF-8, not ASCII-escaped); return how many were written."""
+Writable = Document | Annotation | Relation | str
+"""A record, or its line already made by :func:`record_line`."""
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def record_line(record: Document | Annotation | Relation) -> str:
+    """The record's JSONL line (compact, UTF-8, not ASCII-escaped), newline included: what
+    :func:`write_records` writes for it."""
+    return _ENCODE(record.to_dict()) + "\n"
+
+
+def write_records(path: Path, records: Iterable[Writable]) -> int:
+    """Write records as JSONL (UTF-8, not ASCII-escaped); return how many were written. A
+    string is a record's line made already (:func:`record_line`, by an engine's worker)."""
     if path.name.endswith(ZSTD_SUFFIX):
         import zstandard
 
@@ -684,19 +696,15 @@ def write_records(path: Path, records: Iterable[Document | Annotation | Relation
         return _write_records(handle, records)
 
 
-def write_records_atomically(
-    path: Path, records: Iterable[Document | Annotation | Relation]
-) -> int:
+def write_records_atomically(path: Path, records: Iterable[Writable]) -> int:
     """:func:`write_records` through :func:`claimwire.files.atomic_writer`."""
     with atomic_writer(path) as handle:
         return _write_records(handle, records)
 
 
-def _write_records(handle: TextIO, records: Iterable[Document | Annotation | Relation]) -> int:
+def _write_records(handle: TextIO, records: Iterable[Writable]) -> int:
     count = 0
-    writer = jsonlines.Writer(handle, compact=True, sort_keys=False, flush=False)
     for record in records:
-        writer.write(record.to_dict())
+        handle.write(record if isinstance(record, str) else record_line(record))
         count += 1
-    writer.close()
     return count

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import errno
+import json
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -25,7 +26,7 @@ from claimwire.corpus.normalize import decode_utf8, normalize_text, split_date_m
 from claimwire.corpus.segment import SentenceSegmenter, segment
 from claimwire.errors import ClaimwireError
 from claimwire.files import sha256
-from claimwire.model import Document, iter_json_lines
+from claimwire.model import Document, iter_json_lines, record_line
 
 TEXT_SUFFIXES = frozenset({".txt", ".text"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -252,12 +253,38 @@ class RawFiles:
 
 @dataclass(frozen=True, slots=True)
 class Built:
-    """One ingested document, with what the build's driver needs besides it."""
+    """One ingested document as the build's driver needs it: its release line made already
+    (the driver writes it as it is: no document object crosses between processes), what
+    the manifest counts, and its fingerprint for duplicates."""
 
     file_index: int
     source: str
-    document: Document
+    doc_id: str
+    split: str
+    text_sha256: str
+    sizes: tuple[int, int, int]
+    """Paragraphs, sentences and characters."""
+    line: str
+    """The document's line in the release (:func:`claimwire.model.record_line`)."""
     fingerprint: Fingerprint
+
+    @classmethod
+    def of(cls, file_index: int, source: str, document: Document) -> Built:
+        sizes = (len(document.paragraphs), len(document.sentences), len(document.text))
+        return cls(
+            file_index,
+            source,
+            document.id,
+            document.split,
+            sha256(document.text),
+            sizes,
+            record_line(document),
+            fingerprint(document.text),
+        )
+
+    def document(self) -> Document:
+        """The document, read back from its line."""
+        return Document.from_dict(json.loads(self.line))
 
 
 @dataclass(frozen=True)
@@ -273,8 +300,7 @@ class BuildDocuments:
         for index, item in batch:
             raws = read_raw(item, self.root) if isinstance(item, Path) else (item,)
             for raw in raws:
-                document = build_document(raw, self.segmenter)
-                built.append(Built(index, raw.source, document, fingerprint(document.text)))
+                built.append(Built.of(index, raw.source, build_document(raw, self.segmenter)))
         return built
 
 

@@ -27,7 +27,7 @@ from claimwire.corpus.changes import (
 )
 from claimwire.corpus.diff import compare_files
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD, Duplicate, DuplicateFinder
-from claimwire.corpus.ingest import BuildDocuments, RawFiles, raw_files
+from claimwire.corpus.ingest import BuildDocuments, Built, RawFiles, raw_files
 from claimwire.corpus.reanchor import Anchoring, reanchor
 from claimwire.corpus.segment import SentenceSegmenter
 from claimwire.engine import Engine, LocalEngine
@@ -39,6 +39,7 @@ from claimwire.model import (
     Document,
     Record,
     Relation,
+    Writable,
     read_mixed,
     read_records,
     write_records,
@@ -128,7 +129,7 @@ class Sharding:
 
 
 def write_parts(
-    folder: Path, name: str, records: Iterable[Document | Annotation | Relation], sharding: Sharding
+    folder: Path, name: str, records: Iterable[Writable], sharding: Sharding
 ) -> dict[str, int]:
     """Write ``records`` as ``name`` or as shards; return ``{part: records}`` in order.
     Records stream through: at most one record is held beyond the one being written."""
@@ -367,12 +368,13 @@ class _Counter:
         self.documents = self.paragraphs = self.sentences = self.characters = 0
         self.splits: dict[str, int] = defaultdict(int)
 
-    def add(self, document: Document) -> None:
+    def add(self, built: Built) -> None:
         self.documents += 1
-        self.paragraphs += len(document.paragraphs)
-        self.sentences += len(document.sentences)
-        self.characters += len(document.text)
-        self.splits[document.split] += 1
+        paragraphs, sentences, characters = built.sizes
+        self.paragraphs += paragraphs
+        self.sentences += sentences
+        self.characters += characters
+        self.splits[built.split] += 1
 
 
 def _ingest(
@@ -393,22 +395,21 @@ def _ingest(
     changed: dict[str, Document] = {}
     counter = _Counter()
 
-    def documents() -> Iterator[Document]:
+    def documents() -> Iterator[str]:
         for built in engine.map(BuildDocuments(raw_dir, segmenter), raw_parts, BUILD_BATCH):
-            document = built.document
-            duplicate = finder.admit(document.id, built.source, built.fingerprint)
+            duplicate = finder.admit(built.doc_id, built.source, built.fingerprint)
             if duplicate is not None:
                 duplicates.append(duplicate)
                 continue
-            key = DocumentKey(document.id, sha256(document.text))
+            key = DocumentKey(built.doc_id, built.text_sha256)
             index[built.source] = key
             before = parent_index.get(built.source)
             if before is not None and before.text_sha256 != key.text_sha256:
-                changed[before.doc_id] = document
-            counter.add(document)
+                changed[before.doc_id] = built.document()
+            counter.add(built)
             if progress:
                 progress(built.file_index, len(files), counter.documents)
-            yield document
+            yield built.line
         if progress:
             progress(len(files), len(files), counter.documents)
 
