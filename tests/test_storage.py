@@ -68,7 +68,7 @@ def s3() -> Iterator[Server]:
     served = Server(endpoint, filesystem)
     served.upload(RELEASE, "releases/1.1.0")
     served.upload(RELEASE.parent / "1.0.0", "releases/1.0.0")  # its parent (validation reads it)
-    served.upload(PREDICTIONS, "runs/rules.jsonl")
+    served.upload(PREDICTIONS, "runs/rules/predictions.jsonl")
     served.upload(SEED_RAW, "raw")
     yield served
     server.stop()
@@ -87,7 +87,7 @@ def same(remote: CliResult, local: CliResult) -> None:
 
 
 def test_scores_from_s3_are_those_of_the_local_copy(s3: Server, tmp_path: Path) -> None:
-    release, predictions = s3.uri("releases/1.1.0"), s3.uri("runs/rules.jsonl")
+    release, predictions = s3.uri("releases/1.1.0"), s3.uri("runs/rules/predictions.jsonl")
     args = ("--task", "claims", "--format", "json", "--bootstrap", "100")
     remote = cli("eval", "score", predictions, "--release", release, *args, tmp=tmp_path)
     local = cli("eval", "score", PREDICTIONS, "--release", RELEASE, *args, tmp=tmp_path)
@@ -105,7 +105,7 @@ def test_scores_from_s3_are_those_of_the_local_copy(s3: Server, tmp_path: Path) 
         "eval", "check", predictions, "--release", release, "--task", "claims", tmp=tmp_path
     )
     assert checked.returncode == 0, checked.stderr
-    assert f"OK s3://{BUCKET}/runs/rules.jsonl?" in checked.stdout  # as the user named it
+    assert f"OK s3://{BUCKET}/runs/rules/predictions.jsonl?" in checked.stdout  # as named
 
 
 def test_validate_stats_and_export_from_s3(s3: Server, tmp_path: Path) -> None:
@@ -291,7 +291,7 @@ def test_ray_reads_remote_inputs_as_the_local_engine(s3: Server, tmp_path: Path)
     import tempfile
 
     short = {"TMPDIR": tempfile.gettempdir()}  # Ray's sockets live there: a short path
-    release, predictions = s3.uri("releases/1.1.0"), s3.uri("runs/rules.jsonl")
+    release, predictions = s3.uri("releases/1.1.0"), s3.uri("runs/rules/predictions.jsonl")
     args = ("--task", "claims", "--format", "json", "--bootstrap", "100")
     ray_args = ("--engine", "ray")
     same(

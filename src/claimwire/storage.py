@@ -146,6 +146,7 @@ def _fetch_to(uri: str, target: Path) -> None:
     fs, path = filesystem(uri)
     where = shown(uri)
     path = path.rstrip("/")
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         info = fs.get_file_info(path)
         if info.type == pyarrow.fs.FileType.File:
@@ -168,14 +169,17 @@ def _fetch_to(uri: str, target: Path) -> None:
 
 
 def fetch(uri: str, into: Path | None = None) -> Path:
-    """A local copy of the object or prefix ``uri`` names (the same base name, in a private
-    folder removed when the process exits; ``into``: in that folder, an earlier copy's)."""
+    """A local copy of the object or prefix ``uri`` names (the same name, in a folder of the
+    same name as the one above it, in a private folder removed when the process exits;
+    ``into``: in that folder, an earlier copy's)."""
     where = shown(uri)
-    name = PurePosixPath(filesystem(uri)[1].rstrip("/")).name
-    if not name:
+    path = PurePosixPath(filesystem(uri)[1].rstrip("/"))
+    if not path.name:
         raise ClaimwireError("expected an object or a prefix inside a bucket", file=where)
+    # the folder above keeps its name too: a system is named after it (runs/NAME/predictions.jsonl)
+    kept = path.name if into is not None else f"{path.parent.name}/{path.name}".lstrip("/")
     folder = into if into is not None else Path(tempfile.mkdtemp(dir=_spool_root()))
-    target = _inside(folder, name, where)
+    target = _inside(folder, kept, where)
     _fetch_to(uri, target)
     _copies[str(target)] = where.rstrip("/")
     _origins[str(target)] = uri
