@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from benchmarks.synthetic import synthetic_texts
-from claimwire.corpus.duplicates import DEFAULT_THRESHOLD, DuplicateFinder, shingles, words
+from claimwire.corpus.duplicates import (
+    DEFAULT_THRESHOLD,
+    PERMUTATIONS,
+    DuplicateFinder,
+    band_keys,
+    fingerprint,
+    shingles,
+    words,
+)
 from claimwire.corpus.release import open_release
 
 from .helpers import run_cli
@@ -42,6 +50,30 @@ def test_planted_near_duplicates_are_all_found_and_distinct_releases_are_not() -
     sample = distinct[:60]
     closest = max(jaccard(a, b) for i, a in enumerate(sample) for b in sample[:i])
     assert closest < DEFAULT_THRESHOLD - 0.2
+
+
+@pytest.mark.parametrize("threshold", [DEFAULT_THRESHOLD, 0.3])
+def test_near_duplicate_candidates_are_those_of_datasketchs_lsh(threshold: float) -> None:
+    """The bands (one table of integer keys) give the candidates datasketch's MinHashLSH
+    gives at every step, duplicates planted at several distances among distinct texts."""
+    from datasketch import LeanMinHash, MinHashLSH
+
+    rng = random.Random(16)
+    distinct = list(synthetic_texts(240, rng))
+    texts = distinct + [edit_words(distinct[i], 2 + i % 40, rng) for i in range(0, 240, 3)]
+    finder = DuplicateFinder(threshold)
+    lsh = MinHashLSH(threshold=max(0.05, threshold - 0.2), num_perm=PERMUTATIONS)
+    asked = 0
+    for number, text in enumerate(texts):
+        print_ = fingerprint(text)
+        minhash = LeanMinHash(seed=1, hashvalues=print_.hashvalues, scheme="affine32")
+        expected = set(lsh.query(minhash))
+        ours = finder.candidates(band_keys(print_.hashvalues, finder.bands, finder.rows))
+        assert set(ours) == expected and len(ours) == len(expected), number
+        asked += len(expected)
+        if finder.admit(f"d{number}", "raw", print_) is None:
+            lsh.insert(f"d{number}", minhash)
+    assert asked > 80  # the planted texts (at least) found candidates
 
 
 def test_exact_duplicates_ignore_case_spacing_and_punctuation() -> None:
