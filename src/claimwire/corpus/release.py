@@ -58,9 +58,11 @@ DIGEST = "manifest_sha256"  # the manifest's own digest (releases built before i
 DATA_FILES = (DOCUMENTS, ANNOTATIONS, RELATIONS, CHANGES)
 RECORD_FILES = (DOCUMENTS, ANNOTATIONS, RELATIONS)
 SHARDS = "shards"
-BUILD_BATCH = 32
-"""Raw documents per batch of the build's per-document stage."""
 """Manifest key: for a record file written as shards, its shards in order."""
+BUILD_BATCH = 256
+"""Raw documents per batch of the build's per-document stage. With Ray a batch is one block,
+which costs the driver (and Ray's daemons) CPU of its own: for 10,000 documents the driver
+used 5.4 CPU seconds in batches of 32, 3.3 in batches of 256."""
 DEFAULT_SHARD_RECORDS = 100_000
 """Files every release has; ``schema.yaml`` is there too when the release has a schema."""
 CHANGELOG = "CHANGELOG.md"
