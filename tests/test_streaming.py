@@ -752,23 +752,80 @@ def test_bootstrap_never_copies_the_tables_whole() -> None:
 def test_eval_score_stacks_the_batches_statistics_as_they_come(
     release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The per-unit tables are stacked a few batches at a time during the pass (the old pass
-    kept every batch's small arrays to the end); the scores are those of one batch."""
+    """Each batch's per-unit rows are copied into tables allocated once for the release's
+    documents (the manifest's split counts) and let go: nothing is merged at the end (the
+    old pass stacked every 16 batches, then merged the stacks: a second copy at the end);
+    the scores are those of one batch."""
     from claimwire.eval import scoring
 
     predictions = _predictions(release, tmp_path)
-    whole = Evaluation.open(release, "claims", split="all", resamples=50)
+    whole = Evaluation.open(release, "claims", split="all", unit="document", resamples=50)
     expected = whole.score(whole.check(predictions)).to_dict()
-    stacked: list[int] = []
-    merge = scoring.merge_statistics
+    allocated: list[int] = []
+    append = scoring.StackedStatistics._append
 
-    def spy(parts):  # type: ignore[no-untyped-def]
-        stacked.append(len(parts))
-        return merge(parts)
+    def spy(self, path, rows):  # type: ignore[no-untyped-def]
+        if path not in self.arrays or self.filled[path] + len(rows) > len(self.arrays[path]):
+            allocated.append(self.rows)
+        append(self, path, rows)
 
     monkeypatch.setattr(evaluate, "BATCH_DOCUMENTS", 1)
-    monkeypatch.setattr(evaluate, "STACKED_BATCHES", 4)
-    monkeypatch.setattr(evaluate, "merge_statistics", spy)
-    batched = Evaluation.open(release, "claims", split="all", resamples=50)
-    assert batched.score(batched.check(predictions)).to_dict() == expected
-    assert len(stacked) > 2 and max(stacked) <= 24 // 4  # never every batch at once
+    monkeypatch.setattr(scoring.StackedStatistics, "_append", spy)
+    monkeypatch.setattr(evaluate, "merge_statistics", None, raising=False)  # never called
+    batched = Evaluation.open(release, "claims", split="all", unit="document", resamples=50)
+    result = batched.score(batched.check(predictions))
+    assert result.to_dict() == expected
+    tables = result.statistics.tables
+    documents = sum(open_release(release).manifest["splits"].values())
+    arrays = len(tables) + 2 * ("disclosure" in result.statistics.extra)
+    assert allocated == [documents] * arrays  # each array once, for every document
+    assert all(len(table.stats) == documents for table in tables.values())
+
+
+def test_stacked_statistics_are_the_merge_of_the_batches() -> None:
+    """Stacked as they come (tables, disclosure and stance rows; grown when more rows come
+    than expected), the statistics equal :func:`merge_statistics` of the same batches."""
+    import numpy as np
+
+    from claimwire.eval.scoring import (
+        StackedStatistics,
+        Statistics,
+        Table,
+        TableKey,
+        count_prf,
+        merge_statistics,
+    )
+
+    rng = np.random.default_rng(5)
+    keys = [TableKey.spans("strict"), TableKey.attribute("kind")]
+
+    def part(units: int) -> Statistics:
+        disclosure = {"accuracy": rng.random((units, 2)), "error": rng.random((units, 2))}
+        stance = {"confusion": rng.random((units + 1, 1)), "unanswered": 2, "ignored": 1}
+        return Statistics(
+            tables={k: Table(rng.random((units, 3)), count_prf, ("a", "b", "c")) for k in keys},
+            extra={
+                "disclosure": {"fields": ["x"], **disclosure},
+                "stance": {"classes": ["A"], **stance},
+            },
+        )
+
+    for expected_rows in (0, 7, 40, 1000):
+        parts = [part(units) for units in (3, 0, 5, 1, 8)]
+        stack = StackedStatistics(expected_rows)
+        for p in parts:
+            stack.add(p)
+        merged = stack.merged()
+        assert merged is not None
+        whole = merge_statistics([Statistics(dict(p.tables), p.extra) for p in parts])
+        for key in keys:
+            assert np.array_equal(merged.tables[key].stats, whole.tables[key].stats)
+        for name, arrays in (("disclosure", ("accuracy", "error")), ("stance", ("confusion",))):
+            for array in arrays:
+                assert np.array_equal(merged.extra[name][array], whole.extra[name][array])
+        assert merged.extra["stance"]["unanswered"] == 10
+    single = StackedStatistics(10)
+    alone = part(4)
+    single.add(alone)
+    assert single.merged() is alone
+    assert StackedStatistics().merged() is None

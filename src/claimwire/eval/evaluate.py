@@ -51,9 +51,9 @@ from claimwire.eval.results import (
     scores_from,
 )
 from claimwire.eval.scoring import (
+    StackedStatistics,
     Statistics,
     TableKey,
-    merge_statistics,
     stance_scores,
     statistics_notes,
 )
@@ -134,31 +134,6 @@ BATCH_DOCUMENTS = 256
 
 
 T = TypeVar("T")
-
-
-STACKED_BATCHES = 16
-"""Batches whose per-unit statistics are stacked together as soon as they are all in."""
-
-
-class _Stacked:
-    """The per-unit statistics of consecutive batches, stacked every :data:`STACKED_BATCHES`
-    batches as they come: the batches' small arrays are let go early (their memory is reused
-    by the next batches instead of staying on the heap beside the final stack)."""
-
-    def __init__(self) -> None:
-        self.stacked: list[Statistics] = []
-        self.recent: list[Statistics] = []
-
-    def add(self, statistics: Statistics) -> None:
-        self.recent.append(statistics)
-        if len(self.recent) == STACKED_BATCHES:
-            self.stacked.append(merge_statistics(self.recent))
-            self.recent = []
-
-    def merged(self) -> Statistics | None:
-        """Every batch's statistics as one (a single batch's as they are), or None."""
-        parts = self.stacked + self.recent
-        return merge_statistics(parts) if parts else None
 
 
 def alone(batches: Iterator[T]) -> Iterator[tuple[T, bool]]:
@@ -297,6 +272,13 @@ class Evaluation:
         while batch := list(itertools.islice(documents, self._batch_size)):
             yield batch
 
+    def _expected_units(self) -> int:
+        """The units the pass will score, when the manifest tells (documents); else 0."""
+        splits = open_release(self.release, verify=False).manifest.get("splits")
+        if self.unit != "document" or not isinstance(splits, dict):
+            return 0
+        return int(sum(splits.values()) if self.split == "all" else splits.get(self.split, 0))
+
     def _gold_index(self) -> RecordIndex:
         if self.gold_path is not None:
             return RecordIndex(_prediction_files(self.gold_path))
@@ -346,7 +328,7 @@ class Evaluation:
         )
         report = CheckReport(path, name=name)
         gold_report = CheckReport(self.gold_path or self.release)
-        parts = _Stacked()
+        parts = StackedStatistics(self._expected_units())
         with self._gold_index() as gold_index:
             if self.gold_path is not None:
                 not_empty(gold_index.count, self.gold_path, False)
@@ -400,7 +382,7 @@ class Evaluation:
 
     @staticmethod
     def _absorb(
-        report: CheckReport, gold_report: CheckReport, part: BatchResult, parts: _Stacked
+        report: CheckReport, gold_report: CheckReport, part: BatchResult, parts: StackedStatistics
     ) -> None:
         """Add a batch's part to the pass's report (batches come in order)."""
         if part.gold_report is not None:

@@ -474,6 +474,79 @@ def merge_statistics(parts: Sequence[Statistics]) -> Statistics:
     return merged
 
 
+_PER_UNIT_EXTRA = {"disclosure": ("accuracy", "error"), "stance": ("confusion",)}
+"""The arrays of ``Statistics.extra`` with a row per unit (stacked like the tables)."""
+
+
+class StackedStatistics:
+    """Consecutive batches' statistics stacked as they come into arrays of ``rows`` rows
+    (the units expected; grown by half when more come), allocated once: a batch's arrays are
+    copied in and let go, so no batch's small arrays stay behind the stack. The result is
+    :func:`merge_statistics` of the batches, to the last digit."""
+
+    def __init__(self, rows: int = 0) -> None:
+        self.rows = rows
+        self.first: Statistics | None = None
+        self.batches = 0
+        self.arrays: dict[tuple[str, Any], Floats] = {}
+        self.filled: dict[tuple[str, Any], int] = {}
+        self.counts: Counter[str] = Counter()
+
+    def add(self, part: Statistics) -> None:
+        self.batches += 1
+        if self.first is None:
+            self.first = part  # a single batch is its own merge (matches and all)
+        arrays: dict[tuple[str, Any], Floats] = {
+            ("tables", key): table.stats for key, table in part.tables.items()
+        }
+        for name, keys in _PER_UNIT_EXTRA.items():
+            arrays.update({(name, k): part.extra[name][k] for k in keys if name in part.extra})
+        for path, array in arrays.items():
+            self._append(path, array)
+        if "stance" in part.extra:
+            self.counts.update({k: part.extra["stance"][k] for k in ("unanswered", "ignored")})
+
+    def _append(self, path: tuple[str, Any], rows: Floats) -> None:
+        held = self.arrays.get(path)
+        at = self.filled.get(path, 0)
+        end = at + len(rows)
+        if held is None or end > len(held):
+            grown = max(end, self.rows if held is None else len(held) * 3 // 2)
+            array = np.empty((grown, *rows.shape[1:]), dtype=rows.dtype)
+            if held is not None:
+                array[:at] = held[:at]
+            held = self.arrays[path] = array
+        held[at:end] = rows
+        self.filled[path] = end
+
+    def _stacked(self, path: tuple[str, Any]) -> Floats:
+        return self.arrays[path][: self.filled[path]]
+
+    def merged(self) -> Statistics | None:
+        """Every batch's statistics as one (a single batch's as they are), or None."""
+        first = self.first
+        if first is None or self.batches == 1:
+            return first
+        merged = Statistics(
+            tables={
+                key: dataclasses.replace(table, stats=self._stacked(("tables", key)))
+                for key, table in first.tables.items()
+            }
+        )
+        if "disclosure" in first.extra:
+            merged.extra["disclosure"] = {
+                "fields": first.extra["disclosure"]["fields"],
+                **{k: self._stacked(("disclosure", k)) for k in _PER_UNIT_EXTRA["disclosure"]},
+            }
+        if "stance" in first.extra:
+            merged.extra["stance"] = {
+                "classes": first.extra["stance"]["classes"],
+                "confusion": self._stacked(("stance", "confusion")),
+                **{k: self.counts[k] for k in ("unanswered", "ignored")},
+            }
+        return merged
+
+
 def statistics_notes(task: Task, statistics: Statistics) -> list[str]:
     """What a reader of the scores should know: labels absent from the gold, gold pairs
     without an answer, undefined disclosure scores."""
