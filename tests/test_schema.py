@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -309,3 +310,32 @@ def test_equal_annotations_are_checked_once_per_batch(
     assert sorted({f.record.id for f in found if f.code == "bad-attribute-value"}) == sorted(
         f"c{i}" for i in range(0, 100, 2)
     )
+
+
+def test_a_batch_shares_findings_only_between_values_of_one_json_text_and_type() -> None:
+    """Values whose JSON text is the same but that are not the same value — NaN and null,
+    a Decimal and its string — keep their own findings (the batch's keys fall back to each
+    annotation's own)."""
+    schema = load_schema()
+    sets = [
+        [
+            {"checkworthy": True, "claim_type": float("nan")},
+            {"checkworthy": True, "claim_type": None},
+        ],
+        [
+            {"checkworthy": Decimal("1"), "claim_type": "other"},
+            {"checkworthy": "1", "claim_type": "other"},
+        ],
+    ]
+    for attribute_sets in sets:
+        annotations = [
+            Annotation(f"a{i}", "d", "claims", "CLAIM", 0, 4, attributes=attributes)
+            for i, attributes in enumerate(attribute_sets)
+        ]
+        together = [(f.record.id, f.code, f.message) for f in schema.findings(annotations, [])]
+        alone = [
+            (f.record.id, f.code, f.message)
+            for a in annotations
+            for f in schema.findings([a], [], context=annotations)
+        ]
+        assert together == alone

@@ -21,6 +21,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import compress, repeat
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,7 +36,7 @@ from claimwire.model import (
     Relation,
     _chunks,
     _numbered_lines,
-    decode_numbered,
+    decode_columns,
     refused_line,
 )
 
@@ -137,10 +138,22 @@ class Lines:
         self, read: Callable[[int, int], bytes] | None = None
     ) -> Iterator[tuple[int, bytes]]:
         """``(line number, line)`` of every line but the dropped ones."""
+        return zip(*self.columns(read), strict=True)
+
+    def columns(
+        self, read: Callable[[int, int], bytes] | None = None
+    ) -> tuple[list[int], list[bytes]]:
+        """:meth:`numbered` as two lists: the line numbers and the lines."""
+        numbers: list[int] = []
+        lines: list[bytes] = []
         for (_, _, first, _), block in zip(self.runs, self.blocks(read), strict=True):
-            for lineno, line in enumerate(block.split(b"\n"), first):
-                if lineno not in self.dropped:
-                    yield lineno, line
+            split = block.split(b"\n")
+            numbers += range(first, first + len(split))
+            lines += split
+        if self.dropped:
+            kept = [n not in self.dropped for n in numbers]
+            return list(compress(numbers, kept)), list(compress(lines, kept))
+        return numbers, lines
 
 
 def read_lines(
@@ -149,8 +162,8 @@ def read_lines(
     read: Callable[[int, int], bytes] | None = None,
 ) -> list[Row]:
     """The records of ``lines`` with their file and line, decoded with located errors."""
-    decoded = decode_numbered(lines.path, lines.numbered(read), lines.kind, on_error)
-    return [(lines.path, lineno, record) for lineno, record in decoded]
+    numbers, records = decode_columns(lines.path, *lines.columns(read), lines.kind, on_error)
+    return list(zip(repeat(lines.path), numbers, records))
 
 
 class _DocumentKey(msgspec.Struct):

@@ -12,10 +12,9 @@ import gc
 import inspect
 import json
 import typing
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import compress, repeat
 from operator import attrgetter, is_, is_not
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO, TypeVar
@@ -345,6 +344,16 @@ def _numbered_lines(first: int, chunk: bytes) -> Iterator[tuple[int, bytes]]:
             yield lineno, line
 
 
+def _line_columns(first: int, chunk: bytes) -> tuple[list[int], list[bytes]]:
+    """:func:`_numbered_lines` as two lists, the numbers and the lines."""
+    lines = chunk.split(b"\n")
+    numbers = list(range(first, first + len(lines)))
+    kept = list(map(bytes.strip, lines))  # the line itself when it has no blank at its ends
+    if all(kept):
+        return numbers, lines
+    return list(compress(numbers, kept)), list(compress(lines, kept))
+
+
 def loads_object(line: str | bytes) -> dict[str, Any]:
     """One JSON object (a JSONL line): not JSON, not an object or a key named twice in any
     of its objects is a :class:`ClaimwireError` (the caller locates it)."""
@@ -612,7 +621,8 @@ def read_mixed(path: Path) -> Iterator[tuple[int, Annotation | Relation]]:
     order; each block of lines yields its annotations, then its relations.
     """
     for first, chunk in _chunks(path):
-        yield from decode_mixed(path, _numbered_lines(first, chunk))
+        numbers, records = decode_columns(path, *_line_columns(first, chunk))
+        yield from zip(numbers, records, strict=True)
 
 
 def decode_numbered(
@@ -624,24 +634,77 @@ def decode_numbered(
     """Lines already read, each with its number in ``path``, as records of ``kind`` (of
     either kind when None: :func:`decode_mixed`); a bad record goes to ``on_error`` if given,
     else raises its located error."""
-    if kind is None and on_error is None:
-        yield from decode_mixed(path, numbered)
-        return
     pairs = list(numbered)
-    groups: dict[Any, list[tuple[int, bytes]]] = defaultdict(list)
-    for lineno, line in pairs:
-        chosen = kind or (Relation if b'"head"' in line or b'"tail"' in line else Annotation)
-        groups[chosen].append((lineno, line))
-    for chosen, lines in groups.items():
-        records: list[Any] | None = _decode_fast(chosen, b"\n".join(line for _, line in lines))
-        if records is not None and len(records) == len(lines):
-            yield from zip((n for n, _ in lines), records, strict=True)
-        else:
-            yield from _decode_slow(path, lines, _constant(chosen), on_error)
+    numbers, records = decode_columns(
+        path, [n for n, _ in pairs], [line for _, line in pairs], kind, on_error
+    )
+    return zip(numbers, records, strict=True)
+
+
+def decode_columns(
+    path: Path,
+    numbers: list[int],
+    lines: list[bytes],
+    kind: type[Annotation] | type[Relation] | None = None,
+    on_error: RecordErrorHandler | None = None,
+) -> tuple[list[int], list[Any]]:
+    """:func:`decode_numbered` on two lists, line numbers and lines, into two lists, the
+    records and their numbers: each kind's lines decoded in one call, no per-line Python on
+    the fast path. Of either kind, a line naming ``head`` or ``tail`` is a relation; without
+    ``on_error`` the annotations come first, then the relations."""
+    chosen: type[Any] | None = kind
+    if kind is None:
+        data = b"\n".join(lines)
+        if b'"head"' not in data and b'"tail"' not in data:
+            chosen = Annotation
+    else:
+        data = None
+    if chosen is not None:
+        groups = [(chosen, numbers, lines, data)]
+    else:
+        groups = _by_kind(numbers, lines, first_seen=on_error is not None)
+    kind_of = _kind_of_object if kind is None and on_error is None else None
+    decoded_numbers: list[int] = []
+    decoded: list[Any] = []
+    for group, group_numbers, group_lines, joined in groups:
+        if not group_lines:
+            continue
+        if joined is None:
+            joined = b"\n".join(group_lines)
+        records: list[Any] | None = _decode_fast(group, joined)
+        if records is not None and len(records) == len(group_lines):
+            decoded_numbers += group_numbers
+            decoded += records
+            continue
+        numbered = zip(group_numbers, group_lines, strict=True)
+        for lineno, record in _decode_slow(path, numbered, kind_of or _constant(group), on_error):
+            decoded_numbers.append(lineno)
+            decoded.append(record)
+    return decoded_numbers, decoded
+
+
+def _by_kind(
+    numbers: list[int], lines: list[bytes], first_seen: bool
+) -> list[tuple[type[Any], list[int], list[bytes], bytes | None]]:
+    """The lines of each kind with their numbers: annotations then relations, or (with
+    ``first_seen``) the kind of the first line first."""
+    relation = [b'"head"' in line or b'"tail"' in line for line in lines]
+    annotation = [not flag for flag in relation]
+    groups: list[tuple[type[Any], list[int], list[bytes], bytes | None]] = [
+        (Annotation, list(compress(numbers, annotation)), list(compress(lines, annotation)), None),
+        (Relation, list(compress(numbers, relation)), list(compress(lines, relation)), None),
+    ]
+    if first_seen and relation and relation[0]:
+        groups.reverse()
+    return groups
 
 
 def _constant(kind: type[Any]) -> Callable[[dict[str, Any]], type[Any]]:
     return lambda _: kind
+
+
+def _kind_of_object(obj: Mapping[str, Any]) -> type[Any]:
+    return Relation if _is_relation(obj) else Annotation
 
 
 def decode_mixed(
@@ -649,27 +712,7 @@ def decode_mixed(
 ) -> Iterator[tuple[int, Annotation | Relation]]:
     """:func:`read_mixed` on lines already read, each with its number in ``path``: the
     annotations, then the relations."""
-    groups: dict[type[Annotation] | type[Relation], tuple[list[int], list[bytes]]] = {
-        Annotation: ([], []),
-        Relation: ([], []),
-    }
-    for lineno, line in numbered:
-        numbers, lines = groups[Relation if b'"head"' in line or b'"tail"' in line else Annotation]
-        numbers.append(lineno)
-        lines.append(line)
-    for kind, (numbers, lines) in groups.items():
-        if not lines:
-            continue
-        records: list[Any] | None = _decode_fast(kind, b"\n".join(lines))
-        if records is not None and len(records) == len(lines):
-            yield from zip(numbers, records, strict=True)
-        else:
-            yield from _decode_slow(
-                path,
-                zip(numbers, lines, strict=True),
-                lambda obj: Relation if _is_relation(obj) else Annotation,
-                None,
-            )
+    return decode_numbered(path, numbered)
 
 
 Writable = Document | Annotation | Relation | str

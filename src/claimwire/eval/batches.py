@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, cast
 
@@ -61,12 +62,15 @@ class BatchResult:
 
 
 def as_set(name: str, rows: Sequence[Row]) -> AnnotationSet:
-    records = [record for _, _, record in rows]
-    return AnnotationSet(
-        name,
-        tuple(r for r in records if isinstance(r, Annotation)),
-        tuple(r for r in records if isinstance(r, Relation)),
-    )
+    """The records of ``rows`` as an annotation set, in their order (one pass)."""
+    annotations: list[Annotation] = []
+    relations: list[Relation] = []
+    for _, _, record in rows:
+        if isinstance(record, Annotation):
+            annotations.append(record)
+        else:
+            relations.append(record)
+    return AnnotationSet(name, tuple(annotations), tuple(relations))
 
 
 def score_batch(
@@ -94,7 +98,7 @@ def score_batch(
     else:
         gold_set = as_set("gold", gold_rows)
     assert gold_set is not None
-    context = tuple(a for a in gold_set.annotations if a.label in referable)
+    context = tuple([a for a in gold_set.annotations if a.label in referable] if referable else ())
     if setup.check:
         report = check_rows(
             setup.path,
@@ -117,20 +121,27 @@ def score_batch(
     result = BatchResult(report, gold_report, None)
     scored = [d for d in documents if setup.split == "all" or d.split == setup.split]
     ids_scored = {d.id for d in scored}
-    outside = {a.doc_id for a in predicted.annotations if a.doc_id not in ids_scored}
+    # the records of a batch name its documents: when it scores them all, none is outside
+    every = len(ids_scored) == len(by_id)
+    outside = (
+        set() if every else {a.doc_id for a in predicted.annotations if a.doc_id not in ids_scored}
+    )
     result.outside_documents = len(outside)
-    result.outside = sum(1 for a in predicted.annotations if a.doc_id in outside)
+    if outside:
+        result.outside = sum(1 for a in predicted.annotations if a.doc_id in outside)
     if not scored or report.problems or (gold_report is not None and gold_report.problems):
         return result  # nothing will be scored: the checks only
     kept_labels = (*task.related_labels, *sorted(referable))
     scored_labels = {*task.labels, *([task.disclosure] if task.disclosure else [])}
     gold_set = filter_set(gold_set, kept_labels)
-    gold_set = AnnotationSet(
-        gold_set.name,
-        tuple(a for a in gold_set.annotations if a.doc_id in ids_scored),
-        tuple(r for r in gold_set.relations if r.doc_id in ids_scored),
-    )
-    result.gold_scored = sum(a.label in scored_labels for a in gold_set.annotations)
+    if not every:
+        gold_set = AnnotationSet(
+            gold_set.name,
+            tuple([a for a in gold_set.annotations if a.doc_id in ids_scored]),
+            tuple([r for r in gold_set.relations if r.doc_id in ids_scored]),
+        )
+    labels = map(attrgetter("label"), gold_set.annotations)
+    result.gold_scored = sum(map(scored_labels.__contains__, labels))
     if task.kind == "stance":
         scorer = StanceScorer(task, scored, setup.unit, context)
         result.statistics = scorer.statistics(gold_set, predicted)

@@ -11,6 +11,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,8 @@ TOLERATED = frozenset({"missing-attribute", "evidence-mismatch"})
 
 Place = tuple[Path, int]
 """Where a record is: its file and line."""
+Row = tuple[Path, int, Annotation | Relation]
+"""A record with its file and line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,22 +204,26 @@ def check_rows(
     import from another tool's format locates them in that tool's files). ``elsewhere``
     names the document of an annotation id that is not among ``rows`` (a batch's check)."""
     report = CheckReport(path)
-    where: dict[tuple[str, str], Place] = {}
+    where = _Places()
     annotations: list[Annotation] = []
     relations: list[Relation] = []
-    for file, lineno, record in rows:
+    annotation_at, relation_at = where.annotation, where.relation
+    document_of = documents.get
+    for row in rows:
+        record = row[2]
         is_relation = isinstance(record, Relation)
-        key = ("relation" if is_relation else "annotation", record.id)
-        if key in where:
+        places = relation_at if is_relation else annotation_at
+        if record.id in places:
+            kind = "relation" if is_relation else "annotation"
             report.problems.append(
-                f"{file}:{lineno}: field 'id': duplicate {key[0]} id {shown(record.id)}"
+                f"{_at(row)}: field 'id': duplicate {kind} id {shown(record.id)}"
             )
             continue
-        where[key] = (file, lineno)
-        document = documents.get(record.doc_id)
+        places[record.id] = row
+        document = document_of(record.doc_id)
         if document is None:
             report.problems.append(
-                f"{file}:{lineno}: field 'doc_id': {shown(record.doc_id)} is not a document of "
+                f"{_at(row)}: field 'doc_id': {shown(record.doc_id)} is not a document of "
                 "the release"
             )
             continue
@@ -234,10 +241,10 @@ def check_rows(
         ):
             annotations.append(record)  # not a span, or a span where its quote is
             continue
-        checked = _check_offsets(record, document, f"{file}:{lineno}", report, fix_offsets)
+        checked = _check_offsets(record, document, _at(row), report, fix_offsets)
         if checked is not None:
             annotations.append(checked)
-    by_id = {a.id: a for a in annotations}
+    by_id = {a.id: a for a in annotations} if relations else {}
     for relation in relations:
         location = _at(where[("relation", relation.id)])
         for end in ("head", "tail"):
@@ -269,11 +276,12 @@ def check_rows(
     wanted = set(task.related_labels) | schema.referenced_labels(task.labels)
     kept = [a for a in annotations if a.label in wanted]
     ignored: dict[str, int] = defaultdict(int)
-    for annotation in annotations:
-        if annotation.label not in wanted:
-            ignored[annotation.label] += 1
+    if len(kept) != len(annotations):
+        for annotation in annotations:
+            if annotation.label not in wanted:
+                ignored[annotation.label] += 1
     report.ignored = dict(ignored)
-    kept_ids = {a.id for a in kept}
+    kept_ids = set(map(attrgetter("id"), kept)) if relations else set()
     links = [r for r in relations if r.head in kept_ids and r.tail in kept_ids]
     report.name = name or system_name(path, task)
     report.annotation_set = AnnotationSet(report.name, tuple(kept), tuple(links))
@@ -281,9 +289,30 @@ def check_rows(
     return report
 
 
-def _at(place: Place) -> str:
+def _at(place: Place | Row) -> str:
     """``file:line``, the start of every problem."""
     return f"{place[0]}:{place[1]}"
+
+
+class _Places(Mapping[tuple[str, str], Place]):
+    """Where each record of a check is, by (kind, id): its row, kept as it was read (a
+    place is made only for a record a problem names)."""
+
+    def __init__(self) -> None:
+        self.annotation: dict[str, Row] = {}
+        self.relation: dict[str, Row] = {}
+
+    def __getitem__(self, key: tuple[str, str]) -> Place:
+        kind, record_id = key
+        row = (self.relation if kind == "relation" else self.annotation)[record_id]
+        return row[0], row[1]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        yield from (("annotation", i) for i in self.annotation)
+        yield from (("relation", i) for i in self.relation)
+
+    def __len__(self) -> int:
+        return len(self.annotation) + len(self.relation)
 
 
 GENERIC_STEMS = frozenset({"predictions", "annotations", "output", "run"})
@@ -447,7 +476,7 @@ def load_annotation_set(
 
 def filter_set(annotation_set: AnnotationSet, labels: tuple[str, ...]) -> AnnotationSet:
     """Only the annotations of ``labels`` and the relations between them."""
-    kept = tuple(a for a in annotation_set.annotations if a.label in labels)
-    ids = {a.id for a in kept}
-    links = tuple(r for r in annotation_set.relations if r.head in ids and r.tail in ids)
+    kept = tuple([a for a in annotation_set.annotations if a.label in labels])
+    ids = set(map(attrgetter("id"), kept))
+    links = tuple([r for r in annotation_set.relations if r.head in ids and r.tail in ids])
     return AnnotationSet(annotation_set.name, kept, links)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from itertools import repeat
+from operator import attrgetter, is_not, methodcaller
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -93,12 +95,17 @@ class SpanEncoder:
         order whatever the order of the file."""
         doc_index, label_index = self.units.doc_index, self.label_index
         kept = [
-            a for a in annotations if a.label in label_index and a.is_span and a.doc_id in doc_index
+            a
+            for a in annotations
+            if a.label in label_index
+            and a.start is not None
+            and a.end is not None
+            and a.doc_id in doc_index
         ]
-        doc = np.array([doc_index[a.doc_id] for a in kept], dtype=np.int64)
-        start = np.array([a.start for a in kept], dtype=np.int64)
-        end = np.array([a.end for a in kept], dtype=np.int64)
-        label = np.array([label_index[a.label] for a in kept], dtype=np.int64)
+        doc = _column(map(doc_index.__getitem__, map(_DOC_ID, kept)), len(kept))
+        start = _column(map(_START, kept), len(kept))
+        end = _column(map(_END, kept), len(kept))
+        label = _column(map(label_index.__getitem__, map(_LABEL, kept)), len(kept))
         order = content_order(kept, doc, start, end, self.label_rank[label])
         doc, start, end, label = doc[order], start[order], end[order], label[order]
         spans = SpanSet(doc, label, start, end, self.units.of_many(doc, start))
@@ -110,6 +117,16 @@ class SpanEncoder:
         rank = np.empty(len(self.label_index), dtype=np.int64)
         rank[[self.label_index[name] for name in sorted(self.label_index)]] = np.arange(len(rank))
         return rank
+
+
+_DOC_ID, _START, _END, _LABEL, _ID, _ATTRIBUTES = map(
+    attrgetter, ("doc_id", "start", "end", "label", "id", "attributes")
+)
+
+
+def _column(values: Iterator[int], count: int) -> Ints:
+    """``count`` integers as an int64 array, read from an iterator without a list."""
+    return np.fromiter(values, dtype=np.int64, count=count)
 
 
 def content_order(
@@ -213,7 +230,7 @@ class SpanTaskScorer:
                     strict=True,
                 )
             }
-            partner = np.array([by_id.get(a.id, -1) for a in pred_rows], dtype=np.int64)
+            partner = _column(map(by_id.get, map(_ID, pred_rows), repeat(-1)), len(pred_rows))
             self._attributes((gold_rows, gold_spans), (pred_rows, pred_spans), partner, result)
         for relation in task.relations:
             self._relations(relation.type, relation.head, relation.tail, gold, pred, result)
@@ -235,10 +252,11 @@ class SpanTaskScorer:
         units, tolerance = self.units.count, self.task.value_tolerance
         labels = self.task.labels
         for name in self.task.attributes:
-            expected = [a.attributes.get(name) for a in gold_rows]
-            given = [a.attributes.get(name) for a in pred_rows]
-            has_gold = np.array([v is not None for v in expected], dtype=bool)
-            has_pred = np.array([v is not None for v in given], dtype=bool)
+            value_of = methodcaller("get", name)
+            expected = list(map(value_of, map(_ATTRIBUTES, gold_rows)))
+            given = list(map(value_of, map(_ATTRIBUTES, pred_rows)))
+            has_gold = np.fromiter(map(is_not, expected, repeat(None)), bool, len(expected))
+            has_pred = np.fromiter(map(is_not, given, repeat(None)), bool, len(given))
             specs = [self.schema.attribute(label, name) for label in labels]
             defined = np.array([spec is not None for spec in specs], dtype=bool)
             decimal = np.array([spec is not None and spec.type == "decimal" for spec in specs])
