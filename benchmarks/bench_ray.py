@@ -10,7 +10,8 @@ is timed apart.
 Staged-release validation is left out (it is the same serial pass for both engines).
 
 Target (issue 14): Ray on 2 cores ≥ 1.7x the local engine at 100,000 documents.
-Run: ``make bench`` or ``python benchmarks/bench_ray.py [--documents N ...] [--cpus C]``.
+Run: ``make bench`` or ``python benchmarks/bench_ray.py [--documents N ...] [--cpus C]
+[--stages build,run,score]``; each row is also printed as soon as it is measured.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from claimwire.systems.rules import RulesSystem
 
 LINES_PER_FILE = 10_000
 ENGINES = ("local", "ray")
+STAGES = ("build", "run", "score")
 
 
 def write_raw(raw: Path, documents: int) -> None:
@@ -138,8 +140,17 @@ def main() -> None:
     parser.add_argument("--documents", type=int, nargs="+", default=[2_500, 10_000])
     parser.add_argument("--cpus", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--stages",
+        default=",".join(STAGES),
+        help=f"comma-separated, of {', '.join(STAGES)} (run rules needs a release: without "
+        "build, the local engine builds it, unmeasured)",
+    )
     parser.add_argument("--one", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    stages = args.stages.split(",")
+    if not set(stages) <= set(STAGES):
+        parser.error(f"--stages: expected some of {', '.join(STAGES)}, got {args.stages!r}")
     os.environ["SOURCE_DATE_EPOCH"] = "1767225600"  # both builds stamp the same time
     if args.one:
         stage, engine, source, out = args.one
@@ -159,22 +170,28 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="claimwire-bench-ray-") as tmp:
             root = Path(tmp)
             write_raw(root / "raw", documents)
-            built = {n: measured("build", n, root / "raw", root / n, args) for n in ENGINES}
-            same_release = files(root / "local") == files(root / "ray")
-            release = root / "local" / "0.1.0"
-            ran = {n: measured("run", n, release, root / f"{n}.jsonl", args) for n in ENGINES}
-            same_run = (root / "local.jsonl").read_bytes() == (root / "ray.jsonl").read_bytes()
-            scored, _ = synthetic_release.build(root / "scored", documents)
-            scores = {n: measured("score", n, scored, root / f"{n}.json", args) for n in ENGINES}
-            same_scores = (root / "local.json").read_bytes() == (root / "ray.json").read_bytes()
-            startups += [built["ray"]["startup"], ran["ray"]["startup"], scores["ray"]["startup"]]
-            for stage, timing, same in (
-                ("corpus build", built, same_release),
-                ("run rules", ran, same_run),
-                ("eval score", scores, same_scores),
-            ):
+            rows: list[tuple[str, dict[str, Any], bool]] = []
+            if "build" in stages:
+                built = {n: measured("build", n, root / "raw", root / n, args) for n in ENGINES}
+                rows.append(("corpus build", built, files(root / "local") == files(root / "ray")))
+            elif "run" in stages:
+                build(root / "raw", root / "local", open_engine("local"))
+            if "run" in stages:
+                release = root / "local" / "0.1.0"
+                ran = {n: measured("run", n, release, root / f"{n}.jsonl", args) for n in ENGINES}
+                same = (root / "local.jsonl").read_bytes() == (root / "ray.jsonl").read_bytes()
+                rows.append(("run rules", ran, same))
+            if "score" in stages:
+                scored, _ = synthetic_release.build(root / "scored", documents)
+                scores = {
+                    n: measured("score", n, scored, root / f"{n}.json", args) for n in ENGINES
+                }
+                same = (root / "local.json").read_bytes() == (root / "ray.json").read_bytes()
+                rows.append(("eval score", scores, same))
+            for stage, timing, same in rows:
                 local, remote = timing["local"], timing["ray"]
-                table.add_row(
+                startups.append(remote["startup"])
+                row = (
                     stage,
                     f"{documents:,}",
                     f"{documents / local['seconds']:,.1f}",
@@ -185,10 +202,13 @@ def main() -> None:
                     f"{local['private'] / MB:,.0f} / {remote['private'] / MB:,.0f} MB",
                     f"{local['driver_cpu']:,.1f} / {remote['driver_cpu']:,.1f}",
                 )
+                table.add_row(*row)
+                # as it comes too: a run stopped before the end keeps what it measured
+                print(" | ".join(row), f"| load {os.getloadavg()[0]:.1f}", flush=True)
     console.print(table)
     console.print(
-        f"Ray start-up (ray.init + engine), not in the rates: {min(startups):.1f}–"
-        f"{max(startups):.1f} s. Load average when done: {os.getloadavg()[0]:.1f} "
+        f"Ray start-up (ray.init + engine), not in the rates: {min(startups, default=0):.1f}–"
+        f"{max(startups, default=0):.1f} s. Load average when done: {os.getloadavg()[0]:.1f} "
         f"on {os.cpu_count()} cores."
     )
     console.print("Target: Ray ≥ 1.7x local at 100,000 documents on 2 cores (issue 14).")
