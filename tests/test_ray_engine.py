@@ -512,3 +512,37 @@ def test_a_release_file_replaced_during_a_run_is_refused(
     documents.write_bytes(text[: text.index(b"\n") + 1])  # one document left
     with pytest.raises(ClaimwireError, match=r"documents\.jsonl: changed while this command"):
         list(part)
+
+
+def test_eval_check_engine_ray_says_and_writes_what_the_local_check_does(
+    scored: dict[str, Path],
+    engine: object,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``eval check --fix-offsets --out`` on workers: the same moves, lines and file."""
+    from claimwire.cli import main
+
+    lines = scored["predictions"].read_text(encoding="utf-8").splitlines()
+    for number in range(0, len(lines), 7):
+        record = json.loads(lines[number])
+        if "head" not in record:  # an annotation one character off its quote
+            lines[number] = json.dumps(
+                {**record, "start": record["start"] + 1, "end": record["end"] + 1}
+            )
+    shifted = tmp_path / "shifted.jsonl"
+    shifted.write_text("\n".join(lines) + "\n", "utf-8")
+    said, written = [], []
+    for name in ("local", "ray"):
+        out = tmp_path / f"{name}.jsonl"
+        command = ["eval", "check", str(shifted), "--release", str(scored["sharded"])]
+        command += ["--task", "claims", "--fix-offsets", "--out", str(out), "--engine", name]
+        monkeypatch.setattr(sys, "argv", ["claimwire", *command])
+        with pytest.raises(SystemExit) as done:
+            main()
+        assert done.value.code == 0
+        said.append(capsys.readouterr().out.replace(str(out), "OUT"))
+        written.append(out.read_bytes())
+    assert said[0] == said[1] and written[0] == written[1]
+    assert said[0].count("\nfixed ") > 20 and written[0] != shifted.read_bytes()

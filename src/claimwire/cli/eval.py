@@ -96,8 +96,11 @@ def check(
     out: Path | None = typer.Option(
         None, "--out", help="With --fix-offsets: write the re-anchored set to this JSONL file."
     ),
+    engine: str = ENGINE,
+    ray_address: str | None = RAY_ADDRESS,
 ) -> None:
     """Run the format checker: JSON, ids, offsets, quotes, labels, values, relations."""
+    from claimwire.engine import open_engine
     from claimwire.errors import ClaimwireError
     from claimwire.eval.checker import write_fixed
     from claimwire.eval.evaluate import Evaluation
@@ -107,6 +110,7 @@ def check(
     refuse_remote_out(out)
     evaluation = Evaluation.open(chosen_release(release), task, split=split)
     say_release_task(evaluation)
+    evaluation.engine = open_engine(engine, ray_address)  # once the release is known good
     given, predictions = predictions, str(local(predictions))
     report = evaluation.check(Path(predictions), fix_offsets=fix_offsets, allow_empty=allow_empty)
     for fix in report.fixes:
