@@ -415,10 +415,10 @@ def _ingest(
         if progress:
             progress(len(files), len(files), counter.documents)
 
-    numbered = tuple(enumerate(files))
-    groups = engine.workers * 4 if engine.distributed else 1  # read in parallel, in order
-    size = -(-len(numbered) // groups)
-    raw_parts = [RawFiles(raw_dir, numbered[i : i + size]) for i in range(0, len(numbered), size)]
+    # one part, read in order: with several, Ray Data's ordered output held every later part's
+    # results until the first part was done, and the driver's serial work (duplicates,
+    # writing) then came after the workers' instead of beside it
+    raw_parts = [RawFiles(raw_dir, tuple(enumerate(files)))]
     parts = write_parts(out, DOCUMENTS, documents(), sharding)
     return index, changed, counter, parts
 
