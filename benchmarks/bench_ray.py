@@ -101,6 +101,9 @@ def one(stage: str, engine_name: str, source: Path, out: Path, cpus: int, batch:
 
     start = time.perf_counter()
     if engine_name == "ray":
+        from claimwire.engine.ray_data import WORKER_NICENESS
+
+        os.environ.setdefault(WORKER_NICENESS, "0")  # as the engine's own start does
         ray.init(
             num_cpus=cpus, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR
         )
