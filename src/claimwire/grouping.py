@@ -21,7 +21,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from pathlib import Path
 from typing import IO, Any
 
@@ -36,6 +36,7 @@ from claimwire.model import (
     Relation,
     _chunks,
     _numbered_lines,
+    decode_block,
     decode_columns,
     refused_line,
 )
@@ -161,9 +162,21 @@ def read_lines(
     on_error: RecordErrorHandler | None = None,
     read: Callable[[int, int], bytes] | None = None,
 ) -> list[Row]:
-    """The records of ``lines`` with their file and line, decoded with located errors."""
-    numbers, records = decode_columns(lines.path, *lines.columns(read), lines.kind, on_error)
-    return list(zip(repeat(lines.path), numbers, records))
+    """The records of ``lines`` with their file and line, decoded with located errors: the
+    runs of one kind are decoded as they were read, in one call; else (a relation among
+    annotations, a dropped line, a record the typed decoder refuses) line by line."""
+    if not lines.dropped:
+        data = b"\n".join(lines.blocks(read))
+        kind: type[Any] | None = lines.kind
+        if kind is None and b'"head"' not in data and b'"tail"' not in data:
+            kind = Annotation
+        count = sum(run[3] for run in lines.runs)
+        records = decode_block(kind, data, count) if kind is not None else None
+        if records is not None:
+            lineno = chain.from_iterable(range(run[2], run[2] + run[3]) for run in lines.runs)
+            return list(zip(repeat(lines.path), lineno, records))
+    numbers, decoded = decode_columns(lines.path, *lines.columns(read), lines.kind, on_error)
+    return list(zip(repeat(lines.path), numbers, decoded))
 
 
 class _DocumentKey(msgspec.Struct):

@@ -641,6 +641,13 @@ def decode_numbered(
     return zip(numbers, records, strict=True)
 
 
+def decode_block(kind: type[Any], data: bytes, count: int) -> list[Any] | None:
+    """The ``count`` records of ``data`` (lines of one kind, no blank one) in one call of
+    the typed decoder, proved clean; None if it refuses them (read them line by line)."""
+    records = _decode_fast(kind, data)
+    return records if records is not None and len(records) == count else None
+
+
 def decode_columns(
     path: Path,
     numbers: list[int],
