@@ -278,7 +278,7 @@ def test_a_worker_without_the_copies_makes_them_from_their_uri(
         storage.remove_copies()  # the node the stage lands on has none of them
         assert not raw.exists()
         there = pickle.loads(sent)(batch)
-        assert [b.document for b in there] == [b.document for b in here] and here
+        assert [b.line for b in there] == [b.line for b in here] and here
         assert {path: file_stamp(path) for path in stamps} == stamps
         assert [p.name for p in raw.parent.iterdir()] == ["raw"]  # no staging left behind
     finally:
