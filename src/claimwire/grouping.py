@@ -10,13 +10,17 @@ the document it names and its id; then a batch of documents reads back only its 
 
 Memory holds a few numbers per run of lines (about 60 bytes), never the records, and no
 Python object per document: a document is known by the 64-bit hash of its id (the name is
-read back from its lines when asked for). A later record with the id of an earlier one of its
-kind is kept apart (:attr:`RecordIndex.duplicates`). A zstd shard is decompressed once into an
-anonymous temporary file that is read back the same way.
+read back from its lines when asked for). The hash is only a bucket: a run holds one exact id,
+runs of one key are checked to name one id when the index is built (ids that share a key get
+keys of their own, the only ones held by name) and an asked id is compared with the name of
+the key it finds, so two ids never become one document. A later record with the id of an
+earlier one of its kind is kept apart (:attr:`RecordIndex.duplicates`). A zstd shard is
+decompressed once into an anonymous temporary file that is read back the same way.
 """
 
 from __future__ import annotations
 
+import operator
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -296,9 +300,16 @@ class RecordIndex:
                 self._mark_duplicates()
         if not keep_ids:
             self._ids = np.zeros(0, np.int64)
+        self._exact: dict[str, int] = {}
+        """The key of each id whose hash another id of the index shares."""
+        self._shared: dict[int, Any] = {}
+        """The runs of each such hash."""
         self._order = np.argsort(doc, kind="stable")
         self._keys = doc[self._order]
         """Each run's document key (:func:`document_key`), in key order."""
+        if self._split_shared_keys(doc):
+            self._order = np.argsort(doc, kind="stable")
+            self._keys = doc[self._order]
         self._asked = np.zeros(len(doc), dtype=bool)
         """Runs a batch asked for."""
         self._owners: tuple[Any, Any] | None = None
@@ -350,14 +361,16 @@ class RecordIndex:
             index = np.asarray(kept, dtype=np.int64)
         doc = np.empty(len(keys), dtype=np.int64)
         hashes = np.empty(len(keys), dtype=np.int64)
+        names = [key.doc_id for key in keys]
+        other = np.fromiter(map(operator.ne, names[1:], names[:-1]), bool, max(len(keys) - 1, 0))
         for i, key in enumerate(keys):
             doc[i] = document_key(key.doc_id)
             relation = key.head is not msgspec.UNSET or key.tail is not msgspec.UNSET
             hashes[i] = hash((relation, key.id)) if isinstance(key.id, str) else 0
         if every:  # one run per record
             return (index, index, index, index, doc), hashes
-        # a run breaks where the document changes or a blank line comes between
-        breaks = np.flatnonzero((doc[1:] != doc[:-1]) | (index[1:] != index[:-1] + 1)) + 1
+        # a run breaks where the document (its exact id) changes or a blank line comes between
+        breaks = np.flatnonzero(other | (index[1:] != index[:-1] + 1)) + 1
         heads = np.concatenate([[0], breaks]).astype(np.int64)
         tails = np.concatenate([breaks, [len(index)]]).astype(np.int64) - 1
         if not len(index):
@@ -370,6 +383,36 @@ class RecordIndex:
             doc[heads],
         )
         return runs, hashes
+
+    def _split_shared_keys(self, doc: Any) -> bool:
+        """Check that the runs of each key name one id (read back from their first lines;
+        only keys with several runs); give the ids of a key that several share keys of their
+        own, in ``doc`` and :attr:`_exact`. Whether any did."""
+        keys = self._keys
+        several = np.zeros(len(keys), dtype=bool)
+        several[1:] = keys[1:] == keys[:-1]
+        several[:-1] |= several[1:]
+        several &= keys != NO_DOCUMENT
+        first: tuple[int, str] | None = None
+        for position in np.flatnonzero(several):  # in key order: one key after the other
+            key, name = int(keys[position]), self._name(int(self._order[position]))
+            if first is None or first[0] != key:
+                first = (key, name)
+            elif name != first[1]:
+                self._shared[key] = np.sort(self._order[keys == key])
+        if not self._shared:
+            return False
+        names = sum(len(runs) for runs in self._shared.values())  # at most one a run
+        fresh = iter(np.setdiff1d(np.arange(len(doc) + names), doc).tolist())
+        for runs in self._shared.values():
+            for run in runs.tolist():
+                name = self._name(run)
+                self._exact[name] = self._exact.get(name, next(fresh))
+                doc[run] = self._exact[name]
+        return True
+
+    def _key(self, doc_id: str) -> int:
+        return self._exact.get(doc_id, document_key(doc_id))
 
     def _hashes(self, every: bool = False) -> Iterator[tuple[tuple[Any, ...], Any]]:
         """The files' blocks again: their runs (one per record with ``every``) and the hash
@@ -451,6 +494,11 @@ class RecordIndex:
         wanted = hash((False, annotation_id))
         at = int(np.searchsorted(ranked, wanted))
         if at < len(ranked) and ranked[at] == wanted and owners[at] != NO_DOCUMENT:
+            if int(owners[at]) in self._shared:  # the hash of several ids: find the record
+                for _, _, record in self._read_runs(self._shared[int(owners[at])]):
+                    if isinstance(record, Annotation) and record.id == annotation_id:
+                        return record.doc_id
+                return None
             return self._name(int(self._order[np.searchsorted(self._keys, owners[at])]))
         return None
 
@@ -481,13 +529,20 @@ class RecordIndex:
         return self._ids[at] == wanted if len(self._ids) else np.zeros(len(ids), dtype=bool)
 
     def _asked_runs(self, doc_ids: Sequence[str]) -> Any:
-        wanted = np.fromiter(map(document_key, doc_ids), np.int64, len(doc_ids))
-        wanted = wanted[wanted != NO_DOCUMENT]
+        """The runs of these documents: found by key, each found key's name compared with
+        the id asked (an id the index does not hold may share a key with one it does)."""
+        names = list(dict.fromkeys(doc_ids))
+        wanted = np.fromiter(map(self._key, names), np.int64, len(names))
         low = np.searchsorted(self._keys, wanted, side="left")
         high = np.searchsorted(self._keys, wanted, side="right")
-        if not (high > low).any():
+        found = [
+            self._order[a:b]
+            for name, key, a, b in zip(names, wanted.tolist(), low, high, strict=True)
+            if b > a and key != NO_DOCUMENT and self._name(int(self._order[a])) == name
+        ]
+        if not found:
             return None
-        runs = np.sort(np.concatenate([self._order[a:b] for a, b in zip(low, high, strict=True)]))
+        runs = np.sort(np.concatenate(found))
         self._asked[runs] = True
         return runs
 
