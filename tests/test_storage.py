@@ -4,8 +4,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,7 +109,8 @@ def test_scores_from_s3_are_those_of_the_local_copy(s3: Server, tmp_path: Path) 
         "eval", "check", predictions, "--release", release, "--task", "claims", tmp=tmp_path
     )
     assert checked.returncode == 0, checked.stderr
-    assert f"OK s3://{BUCKET}/runs/rules/predictions.jsonl?" in checked.stdout  # as named
+    assert f"OK s3://{BUCKET}/runs/rules/predictions.jsonl: " in checked.stdout
+    assert "?" not in checked.stdout  # the query is never shown
 
 
 def test_validate_stats_and_export_from_s3(s3: Server, tmp_path: Path) -> None:
@@ -328,3 +333,173 @@ def test_a_key_that_would_leave_the_copy_is_refused(s3: Server, tmp_path: Path) 
     assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
     assert f"s3://{BUCKET}/hostile: a key under it cannot be a file name" in result.stderr
     assert not list(tmp_path.rglob("escape.txt")) and not (tmp_path / "releases").exists()
+
+
+def test_credentials_in_the_uri_are_never_shown(s3: Server, tmp_path: Path) -> None:
+    """``s3://KEY:SECRET@bucket/…`` (Arrow's form): neither the secret nor the query is shown,
+    on success (the OK line, the release used) or failure, and no wrong advice is given."""
+    inline = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}  # only the URI's
+
+    def secret(key: str) -> str:
+        return s3.uri(key).replace("s3://", f"s3://testing:{SECRET}@")
+
+    release, predictions = secret("releases/1.1.0"), secret("runs/rules/predictions.jsonl")
+    checked = cli(
+        "eval", "check", predictions, "--release", release, "--task", "claims",
+        tmp=tmp_path, env=inline,
+    )  # fmt: skip
+    scored = cli(
+        "eval", "score", predictions, "--release", release, "--task", "claims",
+        "--bootstrap", "100", tmp=tmp_path, env=inline,
+    )  # fmt: skip
+    refused = cli(
+        "corpus", "stats", f"s3://testing:{SECRET}@{BUCKET}/releases/1.1.0"
+        "?endpoint_override=127.0.0.1:1&scheme=http", tmp=tmp_path, env=inline,
+    )  # fmt: skip
+    for result in (checked, scored, refused):
+        shown = result.stdout + result.stderr
+        assert SECRET not in shown and "endpoint_override" not in shown, shown
+    assert checked.returncode == scored.returncode == 0, checked.stderr + scored.stderr
+    assert f"OK s3://{BUCKET}/runs/rules/predictions.jsonl: " in checked.stdout
+    assert f"release 1.1.0 (s3://{BUCKET}/releases/1.1.0)" in scored.stderr
+    assert refused.returncode == 1 and one_error_line(refused.stderr), refused.stderr
+    assert f"s3://{BUCKET}/releases/1.1.0: could not connect" in refused.stderr
+    assert "no AWS credentials were found" not in refused.stderr  # they are in the URI
+
+
+def test_shown_drops_the_query_and_the_credentials() -> None:
+    from claimwire.storage import shown
+
+    assert shown("s3://AK:S3cr%2Ft@b/k/x?endpoint_override=h:1") == "s3://b/k/x"
+    assert shown("s3://AK:Se/cret@b/k") == "s3://b/k"  # a secret with a bare "/"
+    assert shown("hdfs://namenode:8020/a/b@c") == "hdfs://namenode:8020/a/b@c"
+    assert shown("s3://b/k@x:y") == "s3://b/k@x:y"
+
+
+def broken_release(tmp_path: Path, name: str, manifest: str) -> Path:
+    folder = tmp_path / name / "1.1.0"
+    shutil.copytree(RELEASE, folder)
+    (folder / "MANIFEST.json").write_text(manifest, encoding="utf-8")
+    return folder
+
+
+def test_a_remote_release_with_a_broken_manifest_is_validated_as_the_local_one(
+    s3: Server, tmp_path: Path
+) -> None:
+    """A broken MANIFEST or a parent that is no plain name: the same report (problems, exit
+    status) from the URI as from the local folder, not one error line instead."""
+    text = (RELEASE / "MANIFEST.json").read_text(encoding="utf-8")
+    truncated = broken_release(tmp_path, "truncated", text[: len(text) // 2])
+    parent = json.loads(text)
+    parent["parent"] = "../1.0.0"
+    outside = broken_release(tmp_path, "outside", json.dumps(parent, indent=2))
+    cases = ((truncated, ("--json",), "manifest-invalid"), (outside, (), "parent-not-found"))
+    for folder, options, code in cases:
+        uri = s3.upload(folder, f"{folder.parent.name}/1.1.0")
+        remote = cli("corpus", "validate", uri, *options, tmp=tmp_path)
+        local = cli("corpus", "validate", folder, *options, tmp=tmp_path)
+        assert remote.returncode == local.returncode == 1, remote.stderr
+        assert remote.stdout == local.stdout and "error:" not in remote.stderr
+        assert code in remote.stdout
+
+
+def test_fixed_lines_name_the_uri(s3: Server, tmp_path: Path) -> None:
+    lines = PREDICTIONS.read_text(encoding="utf-8").splitlines()
+    first = json.loads(lines[0])
+    first["start"], first["end"] = first["start"] + 1, first["end"] + 1
+    shifted = tmp_path / "shifted.jsonl"
+    shifted.write_text("\n".join([json.dumps(first, ensure_ascii=False), *lines[1:]]) + "\n")
+    uri = s3.upload(shifted, "runs/shifted/predictions.jsonl")
+    args = ("--release", s3.uri("releases/1.1.0"), "--task", "claims", "--fix-offsets")
+    checked = cli("eval", "check", uri, *args, tmp=tmp_path)
+    scored = cli("eval", "score", uri, *args, "--bootstrap", "100", tmp=tmp_path)
+    assert checked.returncode == scored.returncode == 0, checked.stderr + scored.stderr
+    fixed = f"fixed s3://{BUCKET}/runs/shifted/predictions.jsonl:1: moved"
+    assert fixed in checked.stdout and fixed in scored.stderr
+    assert "claimwire-remote-" not in checked.stdout + scored.stderr
+
+
+def test_keys_a_local_copy_cannot_hold_are_named(s3: Server, tmp_path: Path) -> None:
+    """A key both an object and a folder (legal in S3), a key too long for a local file name:
+    one line naming the keys, never the local copy."""
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=f"http://{s3.endpoint}",
+        aws_access_key_id="testing",
+        aws_secret_access_key=SECRET,
+        region_name="us-east-1",
+    )
+    client.put_object(Bucket=BUCKET, Key="clash/sub", Body=b"a file")
+    client.put_object(Bucket=BUCKET, Key="clash/sub/b.txt", Body=b"and a folder")
+    client.put_object(Bucket=BUCKET, Key=f"long/{'n' * 300}.txt", Body=b"long")
+    expected = {
+        "clash": "the key 'sub' is both an object and a folder (of 'sub/b.txt')",
+        "long": f"could not make the local copy of 'long/{'n' * 300}.txt' (File name too long)",
+    }
+    for prefix, message in expected.items():
+        result = cli("corpus", "build", "--version", "1.0.0", "--raw", s3.uri(prefix),
+                     "--out", tmp_path / "releases", tmp=tmp_path)  # fmt: skip
+        assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+        assert f"s3://{BUCKET}/{prefix}: {message}" in result.stderr
+        assert "claimwire-remote-" not in result.stderr
+    assert os.listdir(tmp_path / "tmp") == []
+
+
+def test_copies_are_removed_when_the_command_is_terminated(s3: Server, tmp_path: Path) -> None:
+    script = (
+        "import os, signal, sys\n"
+        "from claimwire import storage\n"
+        "copy = storage.fetch(sys.argv[1])\n"
+        "print(copy, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\n"
+    )
+    result = python(script, s3.uri("releases/1.1.0"), tmp=tmp_path)
+    assert result.returncode == 128 + signal.SIGTERM, result.stderr
+    assert "claimwire-remote-" in result.stdout and "Traceback" not in result.stderr
+    assert os.listdir(tmp_path / "tmp") == []
+
+
+def test_a_worker_removes_the_copies_it_made_when_it_exits(
+    s3: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a node without the driver's copies, the worker makes them and removes them when it
+    exits (nothing of a run is left on the node)."""
+    import pickle
+
+    from claimwire import storage
+    from claimwire.corpus.ingest import BuildDocuments, raw_files
+
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    raw = storage.fetch(s3.uri("raw"))
+    root = raw.parent.parent
+    batch = [(i, path) for i, path in enumerate(p for p in raw_files(raw) if p.suffix == ".txt")]
+    sent = tmp_path / "stage.pickle"
+    sent.write_bytes(pickle.dumps((storage.carried(BuildDocuments(raw)), batch)))
+    storage.remove_copies()  # the worker's node has none of them
+    script = (
+        "import pickle, sys\n"
+        "stage, batch = pickle.loads(open(sys.argv[1], 'rb').read())\n"
+        "print(len(stage(batch)), flush=True)\n"
+    )
+    result = python(script, str(sent), tmp=tmp_path)
+    assert result.returncode == 0 and int(result.stdout) == len(batch) > 0, result.stderr
+    assert not root.exists()  # what the worker made is gone with it
+
+
+def python(script: str, *args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
+    """``script`` run by this checkout's Python with the test credentials."""
+    (tmp / "tmp").mkdir(exist_ok=True)
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        env={
+            **CREDENTIALS,
+            "PATH": "/usr/bin:/bin",
+            "TMPDIR": str(tmp / "tmp"),
+            "PYTHONPATH": str(REPO / "src"),
+        },
+    )

@@ -6,8 +6,9 @@ names one object, or a prefix (a release, a folder of raw files); it is read onc
 stream, into a private folder in the OS temporary directory (removed when the process
 exits), and the readers then work on that copy: indexing a record file, checking its
 checksum and reading its documents' lines back batch by batch would otherwise each go to the
-server again, in thousands of small ranged requests. Messages name the URI, never the copy
-and never the URI's query (it may carry an endpoint or credentials).
+server again, in thousands of small ranged requests. Messages name the URI as :func:`shown`
+makes it, never the copy: without its query (it may carry an endpoint or credentials) and
+without the credentials a URI may carry before its host (``s3://KEY:SECRET@bucket/…``).
 
 Credentials and the endpoint come from the filesystem's own sources: for S3 the usual
 ``AWS_*`` environment variables, ``~/.aws`` files or an instance role, and the URI's query
@@ -18,9 +19,11 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import os
 import re
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,6 +42,8 @@ _copies: dict[str, str] = {}
 _origins: dict[str, str] = {}
 """Each local copy → the URI it was read from, whole (what another node reads it from)."""
 _root: list[Path] = []
+_mirrors: set[Path] = set()
+"""The folders this process made to hold copies that another process (the driver) named."""
 
 
 class NotFound(ClaimwireError):
@@ -53,8 +58,21 @@ def is_uri(value: str | Path) -> bool:
 
 
 def shown(uri: str) -> str:
-    """``uri`` as messages show it: without its query, which may carry secrets."""
-    return uri.split("?", 1)[0]
+    """``uri`` as messages show it, ``scheme://host/path``: without its query and without
+    the credentials before its host (``user:secret@``), which may both carry secrets."""
+    address = uri.split("?", 1)[0]
+    scheme, separator, rest = address.partition("://")
+    host, slash, path = rest.partition("/")
+    if separator and "@" in host:
+        host = host.rsplit("@", 1)[1]
+    elif separator and ":" in host and not host.rsplit(":", 1)[1].isdigit() and "@" in rest:
+        host, slash, path = rest.split("@", 1)[1].partition("/")  # a secret with a bare "/"
+    return f"{scheme}{separator}{host}{slash}{path}"
+
+
+def _has_userinfo(uri: str) -> bool:
+    """Whether ``uri`` carries credentials before its host (``s3://KEY:SECRET@bucket/…``)."""
+    return shown(uri) != uri.split("?", 1)[0]
 
 
 def as_given(text: str) -> str:
@@ -79,7 +97,7 @@ def _reason(error: BaseException, uri: str) -> str:
     else:
         first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
         reason = f"could not read it ({first[:200]})"
-    if s3 and not _aws_credentials():
+    if s3 and not _has_userinfo(uri) and not _aws_credentials():
         reason += "; no AWS credentials were found (AWS_ACCESS_KEY_ID, AWS_PROFILE or ~/.aws)"
     return reason
 
@@ -115,8 +133,22 @@ def filesystem(uri: str) -> tuple[Any, str]:
 def _spool_root() -> Path:
     if not _root:
         _root.append(Path(tempfile.mkdtemp(prefix="claimwire-remote-")))
-        atexit.register(shutil.rmtree, _root[0], True)
+        _remove_at_exit(_root[0])
     return _root[0]
+
+
+def _remove_at_exit(folder: Path) -> None:
+    """Remove ``folder`` when this process exits, also when it is ended by SIGTERM (a
+    timeout, a cancelled CI job, ``ray job stop``): unless the program handles SIGTERM
+    itself, the signal then ends the process through ``SystemExit``, so exit handlers run."""
+    atexit.register(shutil.rmtree, folder, True)
+    with contextlib.suppress(ValueError):  # not the main thread: its handler stays
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _terminated)
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _inside(target: Path, relative: str, uri: str) -> Path:
@@ -154,7 +186,9 @@ def _fetch_to(uri: str, target: Path) -> None:
         elif info.type == pyarrow.fs.FileType.Directory:
             target.mkdir()
             listed = fs.get_file_info(pyarrow.fs.FileSelector(path, recursive=True))
-            for entry in sorted(listed, key=lambda entry: entry.path):
+            entries = sorted(listed, key=lambda entry: entry.path)
+            _refuse_clashes(path, entries, where)
+            for entry in entries:
                 inner = _inside(target, entry.path[len(path) :].lstrip("/"), where)
                 if entry.type == pyarrow.fs.FileType.Directory:
                     inner.mkdir(parents=True, exist_ok=True)
@@ -164,8 +198,43 @@ def _fetch_to(uri: str, target: Path) -> None:
             raise NotFound("no such object or prefix", file=where)
     except FileNotFoundError:
         raise NotFound("no such object or prefix", file=where) from None
-    except (OSError, pyarrow.ArrowException) as error:
+    except OSError as error:
+        failed = _local_failure(error, path, target)
+        raise ClaimwireError(failed or _reason(error, uri), file=where) from None
+    except pyarrow.ArrowException as error:
         raise ClaimwireError(_reason(error, uri), file=where) from None
+
+
+def _local_failure(error: OSError, path: str, target: Path) -> str | None:
+    """What went wrong making the local copy of ``path`` at ``target``, naming the key (never
+    the copy); None when the failure is the server's or the filesystem library's."""
+    if error.errno == errno.ENOSPC:
+        return "no space left on the device for its local copy (set TMPDIR to a larger disk)"
+    if not isinstance(error.filename, str):
+        return None
+    written = Path(error.filename)
+    key = written.relative_to(target).as_posix() if written.is_relative_to(target) else ""
+    name = f"{path.rsplit('/', 1)[-1]}/{key}".rstrip("/.")
+    return f"could not make the local copy of {name!r} ({error.strerror or 'failed'})"
+
+
+def _refuse_clashes(path: str, entries: Sequence[Any], where: str) -> None:
+    """Refuse a prefix where a key is both an object and a folder of others (``a`` and
+    ``a/b``: S3 allows it, a local folder cannot hold both)."""
+    import pyarrow.fs
+
+    objects = {entry.path for entry in entries if entry.type == pyarrow.fs.FileType.File}
+    for entry in entries:
+        above = PurePosixPath(entry.path).parent
+        while len(str(above)) > len(path):
+            if str(above) in objects:
+                below = entry.path[len(path) :].lstrip("/")
+                raise ClaimwireError(
+                    f"the key {str(above)[len(path) :].lstrip('/')!r} is both an object and a "
+                    f"folder (of {below!r}); a local copy cannot hold both: rename one",
+                    file=where,
+                )
+            above = above.parent
 
 
 def fetch(uri: str, into: Path | None = None) -> Path:
@@ -197,13 +266,18 @@ def sibling(uri: str, name: str) -> str:
 def fetch_parent(uri: str, copy: Path) -> None:
     """Beside ``copy`` (the local copy of the release ``uri`` names), a copy of the parent
     release its manifest names, read from beside it in storage: validation compares the two.
-    Nothing if it has no parent or none is there (validation says so)."""
+    Nothing if it has no parent, none is there, or the manifest is unreadable or names no
+    plain folder: validation then reports it as it does for a local release."""
     from claimwire.corpus.release import read_manifest
 
-    parent = read_manifest(copy).get("parent")
-    if parent:
+    try:
+        parent = read_manifest(copy).get("parent")
+        beside = sibling(uri, str(parent)) if parent else None
+    except ClaimwireError:
+        return  # a broken manifest or a parent that is no plain name: validation reports it
+    if beside is not None:
         with contextlib.suppress(NotFound):
-            fetch(sibling(uri, str(parent)), into=copy.parent)
+            fetch(beside, into=copy.parent)
 
 
 def local(value: str | Path) -> Path:
@@ -257,7 +331,11 @@ def _mirror(copy: Path, uri: str) -> None:
     or one another worker made): staged beside it, then renamed into place."""
     if copy.exists():
         return
+    made = next((folder for folder in reversed([copy, *copy.parents]) if not folder.exists()), copy)
     copy.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if made != copy and made not in _mirrors:  # this process made the folders: its to remove
+        _mirrors.add(made)
+        _remove_at_exit(made)
     staging = copy.with_name(f".{copy.name}.{os.getpid()}.tmp")
     shutil.rmtree(staging, ignore_errors=True)
     try:

@@ -14,7 +14,7 @@ from claimwire.cli.lazy import MARKUP
 from claimwire.errors import ClaimwireError
 from claimwire.eval.resampling import DEFAULT_RESAMPLES, DEFAULT_SEED, DEFAULT_TRIALS
 from claimwire.eval.units import UNIT_KINDS
-from claimwire.storage import local, refuse_remote_out
+from claimwire.storage import as_given, local, refuse_remote_out, shown
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -114,7 +114,7 @@ def check(
     given, predictions = predictions, str(local(predictions))
     report = evaluation.check(Path(predictions), fix_offsets=fix_offsets, allow_empty=allow_empty)
     for fix in report.fixes:
-        console.print(f"[yellow]fixed[/] {escape(fix)}", soft_wrap=True)
+        console.print(f"[yellow]fixed[/] {escape(as_given(fix))}", soft_wrap=True)
     if out is not None:
         count = write_fixed(Path(predictions), report, out)
         console.print(
@@ -128,7 +128,7 @@ def check(
             f"documents not in split {escape(evaluation.split)} (they are not scored)"
         )
     console.print(
-        f"[green]OK[/] {escape(given)}: {report.annotations} "
+        f"[green]OK[/] {escape(shown(given))}: {report.annotations} "
         f"annotations and {report.relations} relations for task {task}"
     )
 
@@ -215,7 +215,7 @@ def score(
         allow_empty=allow_empty,
     )
     for fix in comparison.fixes:
-        err_console.print(f"[yellow]fixed[/] {escape(fix)}", soft_wrap=True)
+        err_console.print(f"[yellow]fixed[/] {escape(as_given(fix))}", soft_wrap=True)
     results = comparison.results
     if html is not None:
         write_html_report(html, evaluation, results)
