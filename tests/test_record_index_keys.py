@@ -4,6 +4,7 @@ documents) is forced here by giving two ids one key."""
 
 from __future__ import annotations
 
+import builtins
 import json
 import random
 from pathlib import Path
@@ -107,3 +108,19 @@ def test_eval_score_is_the_same_when_two_documents_share_a_key(
     first, second = sorted({str(r["doc_id"]) for r in gold})[:2]
     _one_key_for(monkeypatch, first, second)
     assert scores() == expected
+
+
+def test_two_record_ids_with_one_hash_are_not_duplicates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Duplicate ids are found by a 64-bit hash of (kind, id); two ids with one hash are read
+    back and compared, and only a true repeat is kept apart."""
+    clash = {(False, "doc-A-1"), (False, "doc-B-0")}
+    monkeypatch.setattr(
+        grouping, "hash", lambda key: 77 if key in clash else builtins.hash(key), raising=False
+    )
+    records = _records(["doc-A", "doc-B"], 2)
+    path = _write(tmp_path / "p.jsonl", [*records, records[1]])  # a true repeat of doc-A-1
+    with RecordIndex([path]) as index:
+        assert [(d.line, d.id) for d in index.duplicates] == [(5, "doc-A-1")]
+        assert _named(index.rows(["doc-B"])) == [(3, "doc-B", "doc-B-0"), (4, "doc-B", "doc-B-1")]

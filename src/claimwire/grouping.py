@@ -423,23 +423,24 @@ class RecordIndex:
 
     def _mark_duplicates(self) -> None:
         """Records whose (kind, id) an earlier record has: listed, and never read back (the
-        files are hashed again in their order only when some id repeats)."""
+        files are hashed again in their order only when some id's hash repeats; the records
+        with a repeated hash are read to compare their ids)."""
         ranked = self._ids
         repeated = np.unique(ranked[1:][(ranked[1:] == ranked[:-1]) & (ranked[1:] != 0)])
         if not len(repeated):
             return
         hashes = np.concatenate([ids for _, ids in self._hashes()])
         ends = np.cumsum(self._count)
-        seen: set[int] = set()
+        seen: set[tuple[str, str]] = set()
         for position in np.flatnonzero(np.isin(hashes, repeated)).tolist():
-            if hashes[position] not in seen:
-                seen.add(int(hashes[position]))
-                continue
             run = int(np.searchsorted(ends, position, side="right"))
             lineno = int(self._line[run]) + position - int(ends[run] - self._count[run])
             number = int(self._file[run])
             [(_, _, record)] = [r for r in self._read_runs([run]) if r[1] == lineno]
             kind = "relation" if isinstance(record, Relation) else "annotation"
+            if (kind, record.id) not in seen:
+                seen.add((kind, record.id))
+                continue
             self.duplicates.append(
                 Duplicate(self._sources[number].path, lineno, kind, record.id, record.doc_id)
             )
