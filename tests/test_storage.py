@@ -113,13 +113,18 @@ def test_scores_from_s3_are_those_of_the_local_copy(s3: Server, tmp_path: Path) 
     assert "?" not in checked.stdout  # the query is never shown
 
 
-def test_validate_stats_and_export_from_s3(s3: Server, tmp_path: Path) -> None:
+def test_validate_stats_diff_and_export_from_s3(s3: Server, tmp_path: Path) -> None:
     release = s3.uri("releases/1.1.0")
     for command in (("corpus", "validate", "--json"), ("corpus", "stats", "--json")):
         same(
             cli(*command[:2], release, *command[2:], tmp=tmp_path),
             cli(*command[:2], RELEASE, *command[2:], tmp=tmp_path),
         )
+    parent = s3.uri("releases/1.0.0")
+    same(
+        cli("corpus", "diff", "--json", parent, release, tmp=tmp_path),
+        cli("corpus", "diff", "--json", RELEASE.parent / "1.0.0", RELEASE, tmp=tmp_path),
+    )
     exported = []
     for name, source in (("remote", release), ("local", RELEASE)):
         out = tmp_path / name
