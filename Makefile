@@ -44,6 +44,7 @@ bench: $(STAMP) $(LS_STAMP)
 	$(BIN)/python benchmarks/bench_growth.py
 	$(BIN)/python benchmarks/bench_systems.py
 	$(BIN)/python benchmarks/bench_ray.py
+	$(BIN)/python benchmarks/bench_storage.py
 	$(BIN)/python benchmarks/bench_label_studio.py
 	$(BIN)/python benchmarks/bench_regex.py
 	$(MAKE) bench-scale
