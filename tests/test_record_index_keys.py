@@ -124,3 +124,21 @@ def test_two_record_ids_with_one_hash_are_not_duplicates(
     with RecordIndex([path]) as index:
         assert [(d.line, d.id) for d in index.duplicates] == [(5, "doc-A-1")]
         assert _named(index.rows(["doc-B"])) == [(3, "doc-B", "doc-B-0"), (4, "doc-B", "doc-B-1")]
+
+
+def test_the_document_of_an_annotation_is_told_by_its_id_not_its_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relation's end in another batch is looked up by the hash of its id: the records with
+    that hash are read back, so an id sharing the hash of another names its own document,
+    and an id no record has names none."""
+    clash = {(False, "doc-A-1"), (False, "doc-B-0"), (False, "nowhere")}
+    monkeypatch.setattr(
+        grouping, "hash", lambda key: 77 if key in clash else builtins.hash(key), raising=False
+    )
+    path = _write(tmp_path / "p.jsonl", _records(["doc-A", "doc-B"], 2))
+    with RecordIndex([path], check_ids=False) as index:
+        assert index.document_of("doc-A-1") == "doc-A"
+        assert index.document_of("doc-B-0") == "doc-B"
+        assert index.document_of("nowhere") is None
+        assert index.document_of("doc-B-1") == "doc-B"

@@ -249,6 +249,11 @@ def document_lines(
         yield ids, [b.lines() for b in built]
 
 
+def _span(ranked: Any, value: int) -> tuple[int, int]:
+    """Where ``value`` is in the sorted array ``ranked``: first and past-last positions."""
+    return int(np.searchsorted(ranked, value)), int(np.searchsorted(ranked, value, "right"))
+
+
 class RecordIndex:
     """Where every record of ``files`` is, by the document it names: runs of adjacent lines
     of one document (a file written document by document is one run per document)."""
@@ -493,14 +498,18 @@ class RecordIndex:
             self._owners = (ranked[order], owners[order])
         ranked, owners = self._owners
         wanted = hash((False, annotation_id))
-        at = int(np.searchsorted(ranked, wanted))
-        if at < len(ranked) and ranked[at] == wanted and owners[at] != NO_DOCUMENT:
-            if int(owners[at]) in self._shared:  # the hash of several ids: find the record
-                for _, _, record in self._read_runs(self._shared[int(owners[at])]):
-                    if isinstance(record, Annotation) and record.id == annotation_id:
-                        return record.doc_id
-                return None
-            return self._name(int(self._order[np.searchsorted(self._keys, owners[at])]))
+        low, high = _span(ranked, wanted)
+        # the documents of the records with this hash, first named first: their ids compared
+        for owner in dict.fromkeys(owners[low:high].tolist()):
+            if owner == NO_DOCUMENT:
+                continue
+            chosen: Any = self._shared.get(owner)
+            if chosen is None:
+                first, last = _span(self._keys, owner)
+                chosen = np.sort(self._order[first:last])
+            for _, _, record in self._read_runs(chosen):
+                if isinstance(record, Annotation) and record.id == annotation_id:
+                    return record.doc_id
         return None
 
     def _name(self, run: int) -> str:
