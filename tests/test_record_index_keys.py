@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from claimwire import grouping
+from claimwire.corpus.diff import compare_files
 from claimwire.corpus.release import open_release
 from claimwire.eval import evaluate
 from claimwire.eval.evaluate import Evaluation
@@ -142,3 +143,20 @@ def test_the_document_of_an_annotation_is_told_by_its_id_not_its_hash(
         assert index.document_of("doc-B-0") == "doc-B"
         assert index.document_of("nowhere") is None
         assert index.document_of("doc-B-1") == "doc-B"
+
+
+def test_corpus_diff_tells_a_removed_id_sharing_a_new_ids_hash_as_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether an id is on the other side is first asked of the hashes: an old id whose hash
+    a new id (of another document) has is still removed, and the new one added."""
+    clash = {(False, "doc-A-1"), (False, "doc-B-9")}
+    monkeypatch.setattr(
+        grouping, "hash", lambda key: 77 if key in clash else builtins.hash(key), raising=False
+    )
+    old = _write(tmp_path / "old.jsonl", _records(["doc-A", "doc-B"], 2))
+    added = {"id": "doc-B-9", "doc_id": "doc-B", "layer": "claims", "label": "CLAIM"}
+    new_records = [r for r in _records(["doc-A", "doc-B"], 2) if r["id"] != "doc-A-1"]
+    new = _write(tmp_path / "new.jsonl", [*new_records, {**added, "start": 5, "end": 9}])
+    changes = compare_files([old], [new], [], [])
+    assert (changes.removed, changes.added, changes.kept) == (["doc-A-1"], ["doc-B-9"], 3)

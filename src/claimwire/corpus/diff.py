@@ -38,8 +38,9 @@ class _Found:
     reanchored: list[tuple[Position, str]] = field(default_factory=list)
     changed: list[tuple[Position, str]] = field(default_factory=list)
     kept: int = 0
-    moved_old: dict[str, Annotation] = field(default_factory=dict)
-    """Old annotations whose id is in another document on the new side."""
+    moved_old: dict[str, tuple[Position, Annotation]] = field(default_factory=dict)
+    """Old annotations whose id is in another document on the new side (by hash: told
+    removed if no new annotation has it)."""
     moved_new: list[tuple[Position, Annotation]] = field(default_factory=list)
 
     def compare(self, at: Position, old: Annotation, new: Annotation) -> None:
@@ -73,7 +74,7 @@ def _batch(
         if not there:
             unmatched[_content(record)].append((at, record.id))
         elif record.id not in news:
-            found.moved_old[record.id] = record
+            found.moved_old[record.id] = (at, record)
     renamed: set[str] = set()
     for (at, record), there in zip(new, in_before.tolist(), strict=True):
         previous = olds.get(record.id)
@@ -131,11 +132,12 @@ def compare_files(
         rest_new = [row for rows in now.leftover() for row in rows]
         _batch(found, before, now, _positioned(old, rest_old), _positioned(new, rest_new))
     for at, record in found.moved_new:
-        previous = found.moved_old.get(record.id)
+        previous = found.moved_old.pop(record.id, None)
         if previous is None:  # two ids with one hash: the new one is told as added
             found.added.append((at, record.id))
         else:
-            found.compare(at, previous, record)
+            found.compare(at, previous[1], record)
+    found.removed += [(at, old.id) for at, old in found.moved_old.values()]  # by hash only
     report = AnnotationChanges(
         added=_in_order(found.added),
         removed=_in_order(found.removed),
