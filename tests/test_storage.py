@@ -508,3 +508,38 @@ def python(script: str, *args: str, tmp: Path) -> subprocess.CompletedProcess[st
             "PYTHONPATH": str(REPO / "src"),
         },
     )
+
+
+def test_copies_are_private_and_local_paths_are_left_as_they_are(tmp_path: Path) -> None:
+    from claimwire import storage
+
+    assert storage.local(RELEASE) == RELEASE and storage.local(str(RELEASE)) == RELEASE
+    copy = storage.fetch(f"file://{RELEASE}")
+    try:
+        assert (copy.parent.parent.stat().st_mode & 0o777) == 0o700  # mkdtemp's own folder
+        assert sorted(p.name for p in copy.iterdir()) == sorted(p.name for p in RELEASE.iterdir())
+    finally:
+        storage.remove_copies()
+    assert not copy.exists()
+
+
+def test_ray_builds_from_a_remote_raw_folder_as_the_local_engine(
+    s3: Server, tmp_path: Path
+) -> None:
+    pytest.importorskip("ray")
+    import tempfile
+
+    project = make_project(tmp_path / "project")
+    env = {**CREDENTIALS, "SOURCE_DATE_EPOCH": "1700000000", "TMPDIR": tempfile.gettempdir()}
+    releases = []
+    for engine, raw in (("ray", s3.uri("raw")), ("local", str(SEED_RAW))):
+        out = project / engine
+        result = run_cli(
+            "corpus", "build", "--version", "1.0.0", "--raw", raw, "--out", out,
+            "--engine", engine, cwd=project, env=env,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        releases.append(
+            {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+        )
+    assert releases[0] == releases[1] and "1.0.0/documents.jsonl" in releases[0]
