@@ -466,6 +466,34 @@ def test_copies_are_removed_when_the_command_is_terminated(s3: Server, tmp_path:
     assert os.listdir(tmp_path / "tmp") == []
 
 
+def test_copies_of_killed_processes_are_swept_at_the_next_start(s3: Server, tmp_path: Path) -> None:
+    """SIGKILL runs no exit handler: the next command removes what a dead process left, never
+    the copies of one that still runs."""
+    fetch = (
+        "import sys\nfrom claimwire import storage\nprint(storage.fetch(sys.argv[1]), flush=True)\n"
+    )
+    uri = s3.uri("runs/rules/predictions.jsonl")
+    killed = python(
+        fetch + "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", uri, tmp=tmp_path
+    )
+    assert killed.returncode == -signal.SIGKILL and Path(killed.stdout.strip()).exists()
+    alive = subprocess.Popen(
+        [sys.executable, "-c", fetch + "sys.stdin.read()\n", uri],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=python_env(tmp_path),
+    )  # fmt: skip
+    try:
+        assert alive.stdout is not None
+        living = Path(alive.stdout.readline().strip())
+        listed = python(fetch + "import os\nprint(len(os.listdir(sys.argv[2])))\n", uri,
+                        str(tmp_path / "tmp"), tmp=tmp_path)  # fmt: skip
+        assert listed.returncode == 0, listed.stderr
+        assert living.exists() and not Path(killed.stdout.strip()).exists()
+        assert listed.stdout.splitlines()[-1] == "2"  # the living one's and its own
+    finally:
+        alive.communicate("")
+    assert os.listdir(tmp_path / "tmp") == []
+
+
 def test_a_worker_removes_the_copies_it_made_when_it_exits(
     s3: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -496,18 +524,20 @@ def test_a_worker_removes_the_copies_it_made_when_it_exits(
 
 def python(script: str, *args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
     """``script`` run by this checkout's Python with the test credentials."""
-    (tmp / "tmp").mkdir(exist_ok=True)
     return subprocess.run(
-        [sys.executable, "-c", script, *args],
-        capture_output=True,
-        text=True,
-        env={
-            **CREDENTIALS,
-            "PATH": "/usr/bin:/bin",
-            "TMPDIR": str(tmp / "tmp"),
-            "PYTHONPATH": str(REPO / "src"),
-        },
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, env=python_env(tmp)
     )
+
+
+def python_env(tmp: Path) -> dict[str, str]:
+    """The test credentials, this checkout's code and ``tmp/tmp`` as the temporary folder."""
+    (tmp / "tmp").mkdir(exist_ok=True)
+    return {
+        **CREDENTIALS,
+        "PATH": "/usr/bin:/bin",
+        "TMPDIR": str(tmp / "tmp"),
+        "PYTHONPATH": str(REPO / "src"),
+    }
 
 
 def test_copies_are_private_and_local_paths_are_left_as_they_are(tmp_path: Path) -> None:

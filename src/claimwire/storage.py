@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import errno
+import fcntl
 import os
 import re
 import shutil
@@ -43,6 +44,10 @@ _origins: dict[str, str] = {}
 """Each local copy → the URI it was read from, whole (what another node reads it from)."""
 _root: list[Path] = []
 _mirrors: set[Path] = set()
+_held: list[int] = []
+"""The open lock files of the folders above, held until the process ends."""
+_PREFIX = "claimwire-remote-"
+_LOCK = ".claimwire-lock"
 """The folders this process made to hold copies that another process (the driver) named."""
 
 
@@ -132,9 +137,40 @@ def filesystem(uri: str) -> tuple[Any, str]:
 
 def _spool_root() -> Path:
     if not _root:
-        _root.append(Path(tempfile.mkdtemp(prefix="claimwire-remote-")))
+        _sweep(Path(tempfile.gettempdir()))
+        _root.append(Path(tempfile.mkdtemp(prefix=_PREFIX)))
+        _hold(_root[0])
         _remove_at_exit(_root[0])
     return _root[0]
+
+
+def _hold(folder: Path) -> None:
+    """Lock ``folder`` for as long as this process lives (the kernel drops the lock when it
+    dies, however it dies): locked under a staging name, then renamed, so a sweep never sees
+    the lock file unlocked while its owner lives."""
+    staging = folder / f"{_LOCK}.{os.getpid()}"
+    handle = os.open(staging, os.O_CREAT | os.O_WRONLY, 0o600)
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    os.replace(staging, folder / _LOCK)
+    _held.append(handle)
+
+
+def _sweep(folder: Path) -> None:
+    """Remove the copies in ``folder`` whose process is gone without removing them (killed by
+    SIGKILL, out of memory, a power cut): those whose lock nobody holds any more."""
+    for stale in folder.glob(f"{_PREFIX}*/{_LOCK}"):
+        try:
+            handle = os.open(stale, os.O_RDONLY)
+        except OSError:
+            continue  # someone else's, or removed meanwhile
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # its process lives
+        else:
+            shutil.rmtree(stale.parent, ignore_errors=True)
+        finally:
+            os.close(handle)
 
 
 def _remove_at_exit(folder: Path) -> None:
@@ -335,6 +371,8 @@ def _mirror(copy: Path, uri: str) -> None:
     copy.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if made != copy and made not in _mirrors:  # this process made the folders: its to remove
         _mirrors.add(made)
+        if made.name.startswith(_PREFIX):  # a sweep finds it if this process dies first
+            _hold(made)
         _remove_at_exit(made)
     staging = copy.with_name(f".{copy.name}.{os.getpid()}.tmp")
     shutil.rmtree(staging, ignore_errors=True)
