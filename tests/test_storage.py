@@ -573,3 +573,12 @@ def test_ray_builds_from_a_remote_raw_folder_as_the_local_engine(
             {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
         )
     assert releases[0] == releases[1] and "1.0.0/documents.jsonl" in releases[0]
+
+
+def test_a_local_path_is_shown_whole(tmp_path: Path) -> None:
+    """Only a URI loses its query when shown: a local file name may hold a ``?``."""
+    named = tmp_path / "rules?v=1.jsonl"
+    shutil.copy(PREDICTIONS, named)
+    result = cli("eval", "check", named, "--release", RELEASE, "--task", "claims", tmp=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"OK {named}: " in result.stdout

@@ -14,7 +14,7 @@ from claimwire.cli.lazy import MARKUP
 from claimwire.errors import ClaimwireError
 from claimwire.eval.resampling import DEFAULT_RESAMPLES, DEFAULT_SEED, DEFAULT_TRIALS
 from claimwire.eval.units import UNIT_KINDS
-from claimwire.storage import as_given, local, refuse_remote_out, shown
+from claimwire.storage import as_given, is_uri, local, refuse_remote_out, shown
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -128,7 +128,7 @@ def check(
             f"documents not in split {escape(evaluation.split)} (they are not scored)"
         )
     console.print(
-        f"[green]OK[/] {escape(shown(given))}: {report.annotations} "
+        f"[green]OK[/] {escape(shown(given) if is_uri(given) else given)}: {report.annotations} "
         f"annotations and {report.relations} relations for task {task}"
     )
 
