@@ -150,7 +150,11 @@ def _hold(folder: Path) -> None:
     the lock file unlocked while its owner lives."""
     staging = folder / f"{_LOCK}.{os.getpid()}"
     handle = os.open(staging, os.O_CREAT | os.O_WRONLY, 0o600)
-    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # a filesystem without locks: removed at exit only, never swept
+        os.close(handle)
+        return
     os.replace(staging, folder / _LOCK)
     _held.append(handle)
 
