@@ -3,7 +3,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from claimwire import model
@@ -173,16 +173,28 @@ def test_mixed_file_reads_both_kinds_with_their_lines(
         max_size=5,
     )
 )
+@example([{"id": "a", "doc_id": "d", "layer": "claims", "label": "CLAIM", "start": float("inf")}])
+@example([{"id": "a", "doc_id": "d", "layer": "claims", "label": "CLAIM", "start": "x"}])
 def test_fast_and_slow_paths_agree(lines: list[dict[str, object]]) -> None:
     """Whatever the typed decoder accepts, ``from_dict`` accepts with the same result; what it
-    refuses gets the per-field error."""
+    refuses gets the per-field error, and a line holding NaN or Infinity (not JSON) the
+    not-JSON error, which names no field."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "annotations.jsonl"
         path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
-        try:
-            expected: list[Annotation] | str = [Annotation.from_dict(line) for line in lines]
-        except ClaimwireError as error:
-            expected = error.field or ""
+        decoded: list[Annotation] = []
+        expected: list[Annotation] | str = decoded
+        for line in lines:
+            try:
+                json.dumps(line, allow_nan=False)
+            except ValueError:  # NaN or Infinity: not JSON, refused without a field
+                expected = ""
+                break
+            try:
+                decoded.append(Annotation.from_dict(line))
+            except ClaimwireError as error:
+                expected = error.field or ""
+                break
         try:
             got: list[Annotation] | str = list(read_records(path, Annotation))
         except ClaimwireError as error:
