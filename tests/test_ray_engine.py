@@ -534,8 +534,8 @@ def test_eval_check_engine_ray_says_and_writes_what_the_local_check_does(
     shifted = tmp_path / "shifted.jsonl"
     shifted.write_text("\n".join(lines) + "\n", "utf-8")
     said, written = [], []
-    for name in ("local", "ray"):
-        out = tmp_path / f"{name}.jsonl"
+    for number, name in enumerate(("local", "ray")):
+        out = tmp_path / f"out-{number}.jsonl"  # one length: rich wraps both lines alike
         command = ["eval", "check", str(shifted), "--release", str(scored["sharded"])]
         command += ["--task", "claims", "--fix-offsets", "--out", str(out), "--engine", name]
         monkeypatch.setattr(sys, "argv", ["claimwire", *command])
