@@ -43,6 +43,19 @@ class Server:
         """``s3://BUCKET/key`` with this server as its endpoint (in the URI's query)."""
         return f"s3://{BUCKET}/{key}?endpoint_override={self.endpoint}&scheme=http&region=us-east-1"
 
+    def put(self, key: str, body: bytes) -> None:
+        """Store ``body`` under ``key`` exactly as given, through the S3 API itself."""
+        import boto3
+
+        client = boto3.client(
+            "s3",
+            endpoint_url=f"http://{self.endpoint}",
+            aws_access_key_id="testing",
+            aws_secret_access_key=SECRET,
+            region_name="us-east-1",
+        )
+        client.put_object(Bucket=BUCKET, Key=key, Body=body)
+
     def upload(self, local: Path, key: str) -> str:
         if local.is_dir():
             pafs.copy_files(str(local), f"{BUCKET}/{key}", destination_filesystem=self.filesystem)
@@ -322,17 +335,8 @@ def test_ray_reads_remote_inputs_as_the_local_engine(s3: Server, tmp_path: Path)
 
 
 def test_a_key_that_would_leave_the_copy_is_refused(s3: Server, tmp_path: Path) -> None:
-    import boto3
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=f"http://{s3.endpoint}",
-        aws_access_key_id="testing",
-        aws_secret_access_key=SECRET,
-        region_name="us-east-1",
-    )
-    client.put_object(Bucket=BUCKET, Key="hostile/a.txt", Body=b"fine")
-    client.put_object(Bucket=BUCKET, Key="hostile/../../../escape.txt", Body=b"out")
+    s3.put("hostile/a.txt", b"fine")
+    s3.put("hostile/../../../escape.txt", b"out")
     result = cli("corpus", "build", "--version", "1.0.0", "--raw", s3.uri("hostile"),
                  "--out", tmp_path / "releases", tmp=tmp_path)  # fmt: skip
     assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
@@ -427,18 +431,9 @@ def test_fixed_lines_name_the_uri(s3: Server, tmp_path: Path) -> None:
 def test_keys_a_local_copy_cannot_hold_are_named(s3: Server, tmp_path: Path) -> None:
     """A key both an object and a folder (legal in S3), a key too long for a local file name:
     one line naming the keys, never the local copy."""
-    import boto3
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=f"http://{s3.endpoint}",
-        aws_access_key_id="testing",
-        aws_secret_access_key=SECRET,
-        region_name="us-east-1",
-    )
-    client.put_object(Bucket=BUCKET, Key="clash/sub", Body=b"a file")
-    client.put_object(Bucket=BUCKET, Key="clash/sub/b.txt", Body=b"and a folder")
-    client.put_object(Bucket=BUCKET, Key=f"long/{'n' * 300}.txt", Body=b"long")
+    s3.put("clash/sub", b"a file")
+    s3.put("clash/sub/b.txt", b"and a folder")
+    s3.put(f"long/{'n' * 300}.txt", b"long")
     expected = {
         "clash": "the key 'sub' is both an object and a folder (of 'sub/b.txt')",
         "long": f"could not make the local copy of 'long/{'n' * 300}.txt' (File name too long)",
