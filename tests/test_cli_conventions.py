@@ -9,6 +9,7 @@ import json
 import pytest
 
 from claimwire import __version__
+from claimwire.cli.common import user_error
 
 from .helpers import REPO, run_cli
 
@@ -80,3 +81,17 @@ def test_names_must_match_the_files_and_json_is_deprecated_but_works() -> None:
     old = run_cli(*SCORE, RUN, "--json")
     assert old.returncode == 0 and "deprecated" in old.stderr
     assert json.loads(old.stdout)["system"] == "example"
+
+
+@pytest.mark.parametrize(
+    ("raised", "said"),
+    [
+        (OSError("socket path too long: /tmp/x"), "socket path too long: /tmp/x"),
+        (FileNotFoundError(2, "No such file or directory", "a.jsonl"), "No such file or directory"),
+        (OSError(), "OSError"),
+    ],
+)
+def test_a_system_error_keeps_what_it_says(raised: OSError, said: str) -> None:
+    """An OSError raised with a message only (no errno) was reported as a bare "OSError"."""
+    error = user_error(raised)
+    assert error is not None and said in str(error)

@@ -60,7 +60,7 @@ def user_error(exception: BaseException) -> ClaimwireError | None:
         return exception
     if isinstance(exception, OSError):
         where = exception.filename
-        reason = exception.strerror or type(exception).__name__
+        reason = exception.strerror or str(exception) or type(exception).__name__
         if exception.errno == errno.ENOSPC:
             reason = "no space left on the device; nothing was half-written, free space and rerun"
         return ClaimwireError(reason, file=where)
