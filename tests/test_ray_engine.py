@@ -194,6 +194,27 @@ def test_a_user_error_in_a_worker_is_the_local_one_line_error(
     assert errors[0].endswith("feed.jsonl:7: field 'text': expected a non-empty string")
 
 
+def test_a_temp_folder_too_long_for_rays_sockets_is_one_located_line(tmp_path: Path) -> None:
+    """Ray puts its sockets under TMPDIR; a path past the 107 bytes of AF_UNIX was a bare
+    "error: OSError"."""
+    deep = tmp_path / ("t" * 110)
+    deep.mkdir()
+    raw, out = _raw(tmp_path, 3), tmp_path / "out"
+    command = ["corpus", "build", "--version", "0.1.0", "--raw", raw, "--out", out]
+    done = subprocess.run(
+        [sys.executable, "-m", "claimwire", *map(str, command), "--engine", "ray"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(deep), "PYTHONPATH": str(REPO / "src"), "NO_COLOR": "1"},
+        check=False,
+    )
+    assert done.returncode == 1
+    assert one_error_line(done.stderr), done.stderr
+    assert "could not start or join Ray at this machine" in done.stderr
+    assert "AF_UNIX path length" in done.stderr and "set TMPDIR to a shorter folder" in done.stderr
+    assert not out.exists()
+
+
 def test_without_ray_installed_engine_ray_says_what_to_install(tmp_path: Path) -> None:
     blocker = tmp_path / "blocker"
     blocker.mkdir()

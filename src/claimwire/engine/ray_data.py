@@ -180,9 +180,12 @@ def start(address: str | None) -> None:
         os.environ.setdefault(WORKER_NICENESS, "0")
     try:
         ray.init(address=address, **options)
-    except (ConnectionError, RuntimeError, ValueError) as error:
+    except (ConnectionError, RuntimeError, ValueError, OSError) as error:
+        hint = ""
+        if "AF_UNIX path length" in str(error):  # Ray's sockets live under the temp folder
+            hint = " (set TMPDIR to a shorter folder)"
         raise ClaimwireError(
-            f"could not start or join Ray at {address or 'this machine'}: {error}",
+            f"could not start or join Ray at {address or 'this machine'}: {error}{hint}",
             field="--ray-address",
         ) from None
 
