@@ -67,8 +67,8 @@ def run(
 
     refuse_remote_out(out)
     runner = open_engine(engine, ray_address)
-    hold = not runner.distributed  # else the workers read the documents
-    context = RunContext.for_split(open_release(chosen_release(release)), split, hold)
+    # documents are read from the release batch by batch (by the workers with Ray): none held
+    context = RunContext.for_split(open_release(chosen_release(release)), split, hold=False)
     options = _options(option)
     if env:
         if system != "command":

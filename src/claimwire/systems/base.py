@@ -264,7 +264,8 @@ def run_system(
     overwrite: bool = False,
     engine: Engine | None = None,
 ) -> dict[str, Any]:
-    """Run ``system`` over ``context.documents`` into ``out`` (JSONL), resumably.
+    """Run ``system`` over the split's documents (``context.documents`` when held, else read
+    from the release batch by batch) into ``out`` (JSONL), resumably.
 
     Each batch's records are appended and synced to disk, then its documents are recorded
     in ``out.done`` with the file's length after each: a re-run skips finished documents and
@@ -312,7 +313,7 @@ def run_system(
         meta["created"] = datetime.now(UTC).replace(microsecond=0).isoformat()
     _write_meta(meta_path, meta)
     parts: list[Iterable[Document]]
-    if engine.distributed:  # the workers read the documents from the release
+    if engine.distributed or not context.documents:  # read from the release as batches go
         skip = frozenset(finished)
         release = context.release
         names = tuple(release.parts(DOCUMENTS))

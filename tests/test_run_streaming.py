@@ -1,0 +1,64 @@
+"""``claimwire run`` reads the release's documents batch by batch: a run over a million
+documents holds a batch of them, not the corpus."""
+
+from __future__ import annotations
+
+import gc
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from claimwire import model
+from claimwire.corpus.release import build_release
+from claimwire.model import Document
+from claimwire.systems import base
+from claimwire.systems.base import DocumentOutput, RunContext
+
+DOCUMENTS = 120
+BATCH = 8
+
+
+class CountingSystem:
+    """Annotates nothing; notes how many documents are alive at each batch."""
+
+    name = "counting"
+    version = "1"
+    tasks = ("claims",)
+
+    def __init__(self) -> None:
+        self.alive: list[int] = []
+
+    def annotate(self, documents: Sequence[Document], context: RunContext) -> list[DocumentOutput]:
+        self.alive.append(sum(isinstance(o, Document) for o in gc.get_objects()))
+        return [DocumentOutput(d.id, [], []) for d in documents]
+
+
+def test_run_holds_a_batch_of_documents_not_the_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    lines = (
+        json.dumps({"text": f"Communiqué {i}. Le PIB a augmenté de {i},5 %."})
+        for i in range(DOCUMENTS)
+    )
+    (raw / "docs.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    build_release(raw, tmp_path / "releases", "0.1.0")
+    monkeypatch.setattr(model, "_CHUNK_BYTES", 512)  # a few documents a block read
+    system = CountingSystem()
+    monkeypatch.setattr(base, "load_system", lambda name, options: system)
+    out = tmp_path / "run.jsonl"
+    argv = ["claimwire", "run", "counting", "--release", str(tmp_path / "releases" / "0.1.0")]
+    argv += ["--split", "all", "--out", str(out), "--batch-size", str(BATCH)]
+    monkeypatch.setattr(sys, "argv", argv)
+    from claimwire.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 0
+    assert len(system.alive) == -(-DOCUMENTS // BATCH)
+    assert max(system.alive) <= 4 * BATCH, system.alive  # held: every document, at every batch
+    assert len(out.with_name(out.name + base.DONE_SUFFIX).read_text().splitlines()) == DOCUMENTS
