@@ -83,7 +83,7 @@ def build(raw: Path, out: Path, engine: Engine) -> None:
 
 
 def run_rules(release: Path, out: Path, engine: Engine, batch_size: int) -> None:
-    context = RunContext.for_split(open_release(release), "all", hold=not engine.distributed)
+    context = RunContext.for_split(open_release(release), "all", hold=False)  # as `claimwire run`
     run_system(RulesSystem(), context, out, batch_size=batch_size, reproducible=True, engine=engine)
 
 
