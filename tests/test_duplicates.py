@@ -14,6 +14,7 @@ from claimwire.corpus.duplicates import (
     DEFAULT_THRESHOLD,
     PERMUTATIONS,
     DuplicateFinder,
+    _BandTable,
     band_keys,
     fingerprint,
     shingles,
@@ -52,12 +53,17 @@ def test_planted_near_duplicates_are_all_found_and_distinct_releases_are_not() -
     assert closest < DEFAULT_THRESHOLD - 0.2
 
 
+@pytest.mark.parametrize("flush", [_BandTable.FLUSH, 64])
 @pytest.mark.parametrize("threshold", [DEFAULT_THRESHOLD, 0.3])
-def test_near_duplicate_candidates_are_those_of_datasketchs_lsh(threshold: float) -> None:
-    """The bands (one table of integer keys) give the candidates datasketch's MinHashLSH
-    gives at every step, duplicates planted at several distances among distinct texts."""
+def test_near_duplicate_candidates_are_those_of_datasketchs_lsh(
+    threshold: float, flush: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bands give the candidates datasketch's MinHashLSH gives at every step, duplicates
+    planted at several distances among distinct texts; with a small ``flush`` most keys are
+    in sorted runs that merged several times."""
     from datasketch import LeanMinHash, MinHashLSH
 
+    monkeypatch.setattr(_BandTable, "FLUSH", flush)
     rng = random.Random(16)
     distinct = list(synthetic_texts(240, rng))
     texts = distinct + [edit_words(distinct[i], 2 + i % 40, rng) for i in range(0, 240, 3)]
@@ -136,3 +142,21 @@ def test_build_keeps_one_of_txt_html_and_edited_copies_and_reports_the_others(
     assert strict.returncode == 0, strict.stderr
     kept = {d.meta["source_file"] for d in open_release(tmp_path / "strict" / "0.1.0").documents()}
     assert "release-fr.html" in kept and "zz-copy.txt" not in kept  # the exact copy still goes
+
+
+def test_a_kept_document_costs_about_a_kilobyte(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per kept document: id, digest, signature and band keys, in about 1 KB (a dict entry
+    per band and a numpy array per signature cost about 4 KB). The newest keys (at most
+    ``FLUSH``) sit in a dict: a constant, made small here."""
+    import tracemalloc
+
+    monkeypatch.setattr(DuplicateFinder, "BLOCK", 256)
+    monkeypatch.setattr(_BandTable, "FLUSH", 1024)
+    prints = [fingerprint(text) for text in synthetic_texts(2000, random.Random(3))]
+    finder = DuplicateFinder()
+    tracemalloc.start()
+    kept = [finder.admit(f"document-{n:06d}", "raw", p) for n, p in enumerate(prints)]
+    held, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert kept.count(None) > 1900
+    assert held / kept.count(None) < 1500, held / kept.count(None)

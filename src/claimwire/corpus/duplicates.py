@@ -4,7 +4,8 @@ The same press release often arrives twice — as ``.txt`` and ``.html``, or re-
 corrected figure. The first one ingested is kept; a later one is a duplicate of it when its
 *normalized* text (case-folded words, no punctuation or spacing) hashes the same, or when the
 Jaccard similarity of their word 5-gram shingles, estimated by MinHash, reaches the threshold.
-Memory is one digest and one MinHash signature per kept document: the texts are not kept.
+Memory is about 1 KB per kept document (id, digest, MinHash signature, band keys): the
+texts are not kept.
 """
 
 from __future__ import annotations
@@ -98,23 +99,77 @@ class Duplicate:
         return f"{self.doc_id} ({self.source}) duplicates {self.kept} ({how})"
 
 
+class _BandTable:
+    """Band keys → the numbers of the kept documents that have them, in 12 bytes a key: the
+    newest keys in a dict, the rest in sorted numpy runs that merge as they double (each key
+    is sorted O(log n) times; a lookup searches a run per doubling)."""
+
+    FLUSH = 1 << 16
+    """Keys held in the dict before they become a sorted run."""
+
+    def __init__(self) -> None:
+        self._recent: dict[int, list[int]] = {}
+        self._held = 0
+        self._runs: list[tuple[NDArray[np.uint64], NDArray[np.int32]]] = []
+
+    def add(self, keys: list[int], owner: int) -> None:
+        for key in keys:
+            self._recent.setdefault(key, []).append(owner)
+        self._held += len(keys)
+        if self._held >= self.FLUSH:
+            self._flush()
+
+    def owners(self, keys: list[int]) -> set[int]:
+        found: set[int] = set()
+        if self._runs:
+            asked = np.array(keys, dtype=np.uint64)
+            for run_keys, run_owners in self._runs:
+                first = np.searchsorted(run_keys, asked, "left")
+                last = np.searchsorted(run_keys, asked, "right")
+                hit = first < last
+                for start, end in zip(first[hit].tolist(), last[hit].tolist(), strict=True):
+                    found.update(run_owners[start:end].tolist())
+        for key in keys:
+            found.update(self._recent.get(key, ()))
+        return found
+
+    def _flush(self) -> None:
+        keys = np.fromiter(
+            (key for key, owners in self._recent.items() for _ in owners), np.uint64, self._held
+        )
+        owners = np.fromiter(
+            (owner for found in self._recent.values() for owner in found), np.int32, self._held
+        )
+        self._recent, self._held = {}, 0
+        while self._runs and len(self._runs[-1][0]) <= 2 * len(keys):
+            older_keys, older_owners = self._runs.pop()
+            keys = np.concatenate([older_keys, keys])
+            owners = np.concatenate([older_owners, owners])
+        order = np.lexsort((owners, keys))
+        self._runs.append((keys[order], owners[order]))
+
+
 class DuplicateFinder:
     """Remembers the kept documents; :meth:`check` says whether a new one duplicates one.
 
     Near-duplicate candidates come from MinHash LSH banding (the bands and rows datasketch's
     ``MinHashLSH`` chooses, at a threshold 0.2 lower so that a pair at the threshold is not
     missed by banding), then the signatures decide; the first kept document with the highest
-    similarity wins. The bands' keys live in one table of integers."""
+    similarity wins. A kept document costs about 1 KB: its id, its digest, its signature
+    (uint32, in blocks) and its bands' keys (:class:`_BandTable`)."""
+
+    BLOCK = 4096
+    """Signatures per block."""
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, permutations: int = PERMUTATIONS):
         if not 0 < threshold <= 1:
             raise ValueError("the near-duplicate threshold is a Jaccard similarity in (0, 1]")
         self.threshold = threshold
         self.permutations = permutations
-        self._digests: dict[bytes, str] = {}
-        self._signatures: dict[str, NDArray[np.uint32]] = {}
-        self._buckets: dict[int, str | list[str]] = {}
-        self._order: dict[str, int] = {}
+        self._ids: list[str] = []
+        self._digests: dict[bytes, int] = {}
+        self._blocks: list[NDArray[np.uint32]] = []
+        self._bands = _BandTable()
         from datasketch import MinHashLSH
 
         banding = MinHashLSH(threshold=max(0.05, threshold - 0.2), num_perm=permutations)
@@ -126,39 +181,29 @@ class DuplicateFinder:
 
     def candidates(self, keys: list[int]) -> list[str]:
         """Kept documents that share a band with these band keys, first kept first."""
-        found: dict[str, None] = {}
-        for key in keys:
-            hit = self._buckets.get(key)
-            if isinstance(hit, str):
-                found[hit] = None
-            elif hit is not None:
-                found.update(dict.fromkeys(hit))
-        return sorted(found, key=self._order.__getitem__) if len(found) > 1 else list(found)
+        return [self._ids[number] for number in sorted(self._bands.owners(keys))]
 
     def admit(self, doc_id: str, source: str, print_: Fingerprint) -> Duplicate | None:
         """:meth:`check` for a text whose :func:`fingerprint` was computed already."""
         if print_.digest in self._digests:
-            return Duplicate(doc_id, source, self._digests[print_.digest], "exact", 1.0)
+            kept = self._ids[self._digests[print_.digest]]
+            return Duplicate(doc_id, source, kept, "exact", 1.0)
         hashvalues = print_.hashvalues
         keys = band_keys(hashvalues, self.bands, self.rows)
-        best: tuple[float, str] | None = None
-        for candidate in self.candidates(keys):
-            same = np.count_nonzero(self._signatures[candidate] == hashvalues)
+        best: tuple[float, int] | None = None
+        for candidate in sorted(self._bands.owners(keys)):
+            signature = self._blocks[candidate // self.BLOCK][candidate % self.BLOCK]
+            same = np.count_nonzero(signature == hashvalues)
             similarity = float(same / len(hashvalues))
             if similarity >= self.threshold and (best is None or similarity > best[0]):
                 best = (similarity, candidate)
         if best is not None:
-            return Duplicate(doc_id, source, best[1], "near", best[0])
-        self._digests[print_.digest] = doc_id
-        self._signatures[doc_id] = hashvalues.astype(np.uint32)
-        self._order[doc_id] = len(self._order)
-        buckets = self._buckets
-        for key in keys:
-            hit = buckets.get(key)
-            if hit is None:
-                buckets[key] = doc_id
-            elif isinstance(hit, str):
-                buckets[key] = [hit, doc_id]
-            else:
-                hit.append(doc_id)
+            return Duplicate(doc_id, source, self._ids[best[1]], "near", best[0])
+        number = len(self._ids)
+        if number % self.BLOCK == 0:
+            self._blocks.append(np.empty((self.BLOCK, self.permutations), dtype=np.uint32))
+        self._blocks[-1][number % self.BLOCK] = hashvalues
+        self._ids.append(doc_id)
+        self._digests[print_.digest] = number
+        self._bands.add(keys, number)
         return None
