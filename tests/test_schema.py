@@ -237,6 +237,17 @@ _VALUES = st.one_of(
 )
 
 
+def _assert_shared_findings_are_each_ones(schema: Schema, annotations: list[Annotation]) -> None:
+    """Findings computed for a batch at once equal each annotation's checked alone."""
+    together = [(f.record.id, f.code, f.message) for f in schema.findings(annotations, [])]
+    alone = [
+        (f.record.id, f.code, f.message)
+        for a in annotations
+        for f in schema.findings([a], [], context=annotations)
+    ]
+    assert together == alone
+
+
 @settings(max_examples=200, deadline=None)
 @example(  # equal values of another type, or shown otherwise, are not the same finding
     [
@@ -272,13 +283,7 @@ def test_findings_shared_by_equal_annotations_are_each_ones_own(
         )
         for i, (label, layer, span, attributes) in enumerate(drawn)
     ]
-    together = [(f.record.id, f.code, f.message) for f in schema.findings(annotations, [])]
-    alone = [
-        (f.record.id, f.code, f.message)
-        for a in annotations
-        for f in schema.findings([a], [], context=annotations)
-    ]
-    assert together == alone
+    _assert_shared_findings_are_each_ones(schema, annotations)
 
 
 def test_equal_annotations_are_checked_once_per_batch(
@@ -332,10 +337,4 @@ def test_a_batch_shares_findings_only_between_values_of_one_json_text_and_type()
             Annotation(f"a{i}", "d", "claims", "CLAIM", 0, 4, attributes=attributes)
             for i, attributes in enumerate(attribute_sets)
         ]
-        together = [(f.record.id, f.code, f.message) for f in schema.findings(annotations, [])]
-        alone = [
-            (f.record.id, f.code, f.message)
-            for a in annotations
-            for f in schema.findings([a], [], context=annotations)
-        ]
-        assert together == alone
+        _assert_shared_findings_are_each_ones(schema, annotations)
