@@ -32,7 +32,7 @@ class CountingSystem:
         self.alive: list[int] = []
 
     def annotate(self, documents: Sequence[Document], context: RunContext) -> list[DocumentOutput]:
-        self.alive.append(sum(isinstance(o, Document) for o in gc.get_objects()))
+        self.alive.append(sum(type(o) is Document for o in gc.get_objects()))
         return [DocumentOutput(d.id, [], []) for d in documents]
 
 
