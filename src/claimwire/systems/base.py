@@ -25,6 +25,7 @@ from claimwire.engine import Engine, LocalEngine, batches
 from claimwire.errors import ClaimwireError
 from claimwire.files import FileStamp, atomic_write_text, check_stamp, file_stamp, sha256
 from claimwire.model import Annotation, Document, Relation
+from claimwire.systems.gold import Gold, GoldSource, HeldGold, ReleaseGold
 
 ENTRY_POINT_GROUP = "claimwire.systems"
 DONE_SUFFIX = ".done"
@@ -42,11 +43,12 @@ class DocumentOutput:
 class RunContext:
     """What a system may read besides the documents it annotates.
 
-    ``gold`` is the release's gold for every document (read from the release when not given):
-    systems must only read what a task gives as input (the stance task's (holder, target)
-    pairs and their attribution), and training systems read the gold of the training split.
-    Gold is indexed by document once; documents of other splits are streamed from the
-    release when a system asks for them (:meth:`documents_of`), never all held.
+    ``gold`` is gold the caller holds (else the release's is read): systems must only read
+    what a task gives as input (the stance task's (holder, target) pairs and their
+    attribution), and training systems read the gold of the training split. A batch's gold
+    is read for its documents alone (:mod:`claimwire.systems.gold`); documents of other
+    splits are streamed from the release when a system asks for them (:meth:`documents_of`),
+    never all held.
     """
 
     release: Release
@@ -57,9 +59,7 @@ class RunContext:
     gold_relations: Sequence[Relation] = ()
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """What a system computed once per context (a trained model), by the system's name."""
-    _gold_index: dict[str, tuple[list[Annotation], list[Relation]]] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
+    _gold_source: GoldSource | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def for_split(cls, release: Release, split: str, hold: bool = True) -> RunContext:
@@ -82,28 +82,37 @@ class RunContext:
             source = self.all_documents or self.release.documents()
         return (d for d in source if d.split == split)
 
-    def _index(self) -> dict[str, tuple[list[Annotation], list[Relation]]]:
-        if self._gold_index is None:
-            index: dict[str, tuple[list[Annotation], list[Relation]]] = {}
+    def _gold(self) -> GoldSource:
+        if self._gold_source is None:
             given = bool(self.gold or self.gold_relations)
-            for annotation in self.gold if given else self.release.annotations():
-                index.setdefault(annotation.doc_id, ([], []))[0].append(annotation)
-            for relation in self.gold_relations if given else self.release.relations():
-                index.setdefault(relation.doc_id, ([], []))[1].append(relation)
-            self._gold_index = index
-        return self._gold_index
+            self._gold_source = (
+                HeldGold(self.gold, self.gold_relations) if given else ReleaseGold(self.release)
+            )
+        return self._gold_source
 
-    def gold_of(self, doc_ids: Iterable[str]) -> tuple[list[Annotation], list[Relation]]:
-        """The gold annotations and relations of these documents (by document, in order)."""
-        index = self._index()
+    def gold_of(self, doc_ids: Iterable[str]) -> Gold:
+        """The gold annotations and relations of these documents (by document, in order),
+        read for them alone."""
+        asked = list(dict.fromkeys(doc_ids))
+        found = self._gold().of(asked)
         annotations: list[Annotation] = []
         relations: list[Relation] = []
-        for doc_id in dict.fromkeys(doc_ids):
-            found = index.get(doc_id)
-            if found is not None:
-                annotations += found[0]
-                relations += found[1]
+        for doc_id in asked:
+            if doc_id in found:
+                annotations += found[doc_id][0]
+                relations += found[doc_id][1]
         return annotations, relations
+
+    def gold_by_document(self, documents: Sequence[Document]) -> Iterator[tuple[Document, Gold]]:
+        """Each of these documents with its gold, read for the batch at once."""
+        found = self._gold().of([d.id for d in documents])
+        return ((d, found.get(d.id, ([], []))) for d in documents)
+
+    def close(self) -> None:
+        """Let go of the files the gold is read from (read again if asked again)."""
+        if self._gold_source is not None:
+            self._gold_source.close()
+            self._gold_source = None
 
 
 def split_size(release: Release, split: str) -> int:
@@ -338,6 +347,7 @@ def run_system(
             count += len(batch)
             if progress is not None:
                 progress(len(finished) + count, total)
+    context.close()  # the gold it read from
     meta["notes"] = list(notes)
     _write_meta(meta_path, meta)
     return meta

@@ -109,8 +109,8 @@ class HuggingFaceSystem:
     def _stance(self, documents: Sequence[Document], context: RunContext) -> list[DocumentOutput]:
         schema = release_schema(context.release.path) or self.schema
         outputs = []
-        for document in documents:
-            items = stance_items(document, *context.gold_of([document.id]), schema)
+        for document, gold in context.gold_by_document(documents):
+            items = stance_items(document, *gold, schema)
             inputs = [f"{i.target_name}: {i.text}"[:2000] for i in items]
             predictions = self.pipeline(inputs, batch_size=self.batch_size) if inputs else []
             annotations = []

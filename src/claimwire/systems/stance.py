@@ -16,17 +16,21 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from claimwire.annotation.checks import release_schema
 from claimwire.annotation.schema import Schema
 from claimwire.annotation.targets import Target, document_targets
+from claimwire.engine import batches
 from claimwire.model import Annotation, Document, Relation
 from claimwire.systems.base import DocumentOutput, RunContext
 
 STANCE = "STANCE"
 CLASSES = ("FAVOR", "AGAINST", "NONE")
+TRAINING_BATCH = 256
+"""Training documents whose gold is read at once."""
 # A small documented French evaluative lexicon (positive / negative), accent-folded.
 POSITIVE = frozenset(
     "important importante marquante marquant etape succes salue saluer renforcer promouvoir "
@@ -146,24 +150,36 @@ class _StanceSystem:
         self, documents: Sequence[Document], context: RunContext
     ) -> list[tuple[Document, list[StanceItem]]]:
         schema = release_schema(context.release.path)
-        return [(d, stance_items(d, *context.gold_of([d.id]), schema)) for d in documents]
+        found = context.gold_by_document(documents)
+        return [(d, stance_items(d, *gold, schema)) for d, gold in found]
 
-    def _training(self, context: RunContext) -> tuple[list[StanceItem], list[str]]:
-        """The training split's pairs and labels, gathered once per run context."""
-        key = f"{self.name}:training"
-        if key not in context.cache:
-            items: list[StanceItem] = []
-            labels: list[str] = []
-            schema = release_schema(context.release.path)
-            for document in context.documents_of("train"):
-                gold, relations = context.gold_of([document.id])
+    def _pairs(self, context: RunContext) -> Iterator[tuple[StanceItem, str]]:
+        """The training split's pairs with their gold labels, read a batch of documents at
+        a time (never the split's gold at once)."""
+        schema = release_schema(context.release.path)
+        for documents in batches(context.documents_of("train"), TRAINING_BATCH):
+            for document, (gold, relations) in context.gold_by_document(documents):
                 truth = _gold_labels(gold)
-                found = stance_items(document, gold, relations, schema)
-                items += found
-                labels += [truth[(i.doc_id, i.holder, i.target)] for i in found]
-            context.cache[key] = (items, labels)
-        training: tuple[list[StanceItem], list[str]] = context.cache[key]
-        return training
+                for item in stance_items(document, gold, relations, schema):
+                    yield item, truth[(item.doc_id, item.holder, item.target)]
+
+    def _trained(self, context: RunContext) -> tuple[int, Any]:
+        """How many training pairs there are, and the model fitted on them: once per run
+        context."""
+        key = f"{self.name}:model"
+        if key not in context.cache:
+            size = 0
+
+            def pairs() -> Iterator[tuple[StanceItem, str]]:
+                nonlocal size
+                for pair in self._pairs(context):
+                    size += 1
+                    yield pair
+
+            model = self._fit(pairs())
+            context.cache[key] = (size, model)
+        trained: tuple[int, Any] = context.cache[key]
+        return trained
 
     def annotate(self, documents: Sequence[Document], context: RunContext) -> list[DocumentOutput]:
         grouped = self._items(documents, context)
@@ -180,19 +196,26 @@ class _StanceSystem:
     def predict(self, items: Sequence[StanceItem], context: RunContext) -> list[str]:
         raise NotImplementedError
 
+    def _fit(self, pairs: Iterable[tuple[StanceItem, str]]) -> Any:
+        """A model of these (pair, label)s, read once."""
+        raise NotImplementedError
+
+    def _apply(self, model: Any, test: Sequence[StanceItem]) -> list[str]:
+        raise NotImplementedError
+
     def _fit_predict(
         self, train: Sequence[StanceItem], labels: Sequence[str], test: Sequence[StanceItem]
     ) -> list[str]:
-        raise NotImplementedError
+        return self._apply(self._fit(zip(train, labels, strict=True)), test)
 
     def _trained_predict(self, items: Sequence[StanceItem], context: RunContext) -> list[str]:
         """Train on the training split, or cross-validate over ``items`` when it is small."""
-        train, labels = self._training(context)
-        if len(train) >= self.min_train:
-            return self._fit_predict(train, labels, items)
+        size, model = self._trained(context)
+        if size >= self.min_train:
+            return self._apply(model, items)
         folds_used = max(2, min(self.folds, len(items)))
         note = (
-            f"{self.name}: the training split has {len(train)} pairs (< {self.min_train}), so "
+            f"{self.name}: the training split has {size} pairs (< {self.min_train}), so "
             f"it was cross-validated over the {len(items)} evaluated pairs ({folds_used} folds, "
             f"seed {self.seed})."
         )
@@ -225,12 +248,13 @@ class MajoritySystem(_StanceSystem):
     def predict(self, items: Sequence[StanceItem], context: RunContext) -> list[str]:
         return self._trained_predict(items, context)
 
-    def _fit_predict(
-        self, train: Sequence[StanceItem], labels: Sequence[str], test: Sequence[StanceItem]
-    ) -> list[str]:
-        counts = Counter(labels)
-        best = max(CLASSES, key=lambda c: (counts[c], -CLASSES.index(c)))
-        return [best] * len(test)
+    def _fit(self, pairs: Iterable[tuple[StanceItem, str]]) -> str:
+        """The most frequent label (counted as the pairs go by: none is kept)."""
+        counts = Counter(label for _, label in pairs)
+        return max(CLASSES, key=lambda c: (counts[c], -CLASSES.index(c)))
+
+    def _apply(self, model: Any, test: Sequence[StanceItem]) -> list[str]:
+        return [str(model)] * len(test)
 
 
 class LexiconSystem(_StanceSystem):
@@ -263,23 +287,33 @@ class SklearnSystem(_StanceSystem):
     def predict(self, items: Sequence[StanceItem], context: RunContext) -> list[str]:
         return self._trained_predict(items, context)
 
-    def _fit_predict(
-        self, train: Sequence[StanceItem], labels: Sequence[str], test: Sequence[StanceItem]
-    ) -> list[str]:
+    @staticmethod
+    def _features(item: StanceItem) -> str:
+        holder = "issuer" if item.holder == "issuer" else "source"
+        target = "_".join(_WORD.findall(fold(item.target_name or item.target)))
+        return f"target_{target} holder_{holder} {fold(item.text)}"
+
+    def _fit(self, pairs: Iterable[tuple[StanceItem, str]]) -> Any:
+        """The fitted pipeline (it needs every training text), or the one label seen."""
+        texts: list[str] = []
+        labels: list[str] = []
+        for item, label in pairs:
+            texts.append(self._features(item))
+            labels.append(label)
         if len(set(labels)) < 2:
-            return [labels[0] if labels else "NONE"] * len(test)
+            return labels[0] if labels else "NONE"
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
-
-        def features(item: StanceItem) -> str:
-            holder = "issuer" if item.holder == "issuer" else "source"
-            target = "_".join(_WORD.findall(fold(item.target_name or item.target)))
-            return f"target_{target} holder_{holder} {fold(item.text)}"
 
         model = make_pipeline(
             TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
             LogisticRegression(max_iter=1000, random_state=self.seed),
         )
-        model.fit([features(i) for i in train], list(labels))
-        return [str(label) for label in model.predict([features(i) for i in test])]
+        model.fit(texts, labels)
+        return model
+
+    def _apply(self, model: Any, test: Sequence[StanceItem]) -> list[str]:
+        if isinstance(model, str):
+            return [model] * len(test)
+        return [str(label) for label in model.predict([self._features(i) for i in test])]
