@@ -517,6 +517,62 @@ def test_a_worker_removes_the_copies_it_made_when_it_exits(
     assert not root.exists()  # what the worker made is gone with it
 
 
+@pytest.mark.parametrize("together", [False, True], ids=["one-after-the-other", "at-once"])
+def test_a_copy_two_workers_share_outlives_the_one_that_made_it(
+    s3: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, together: bool
+) -> None:
+    """Two workers of one node without the driver's copies, started one after the other (the
+    second reads the copies the first made) or at once (both make them): when the first
+    exits, the copies stay for the second; the last to exit removes them."""
+    import pickle
+
+    from claimwire import storage
+    from claimwire.corpus.ingest import BuildDocuments, raw_files
+
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    raw = storage.fetch(s3.uri("raw"))
+    root = raw.parent.parent
+    batch = [(i, path) for i, path in enumerate(p for p in raw_files(raw) if p.suffix == ".txt")]
+    sent = tmp_path / "stage.pickle"
+    sent.write_bytes(pickle.dumps((storage.carried(BuildDocuments(raw)), batch)))
+    storage.remove_copies()  # the workers' node has none of them
+    script = (
+        "import pickle, sys\n"
+        "stage, batch = pickle.loads(open(sys.argv[1], 'rb').read())\n"
+        "print(len(stage(batch)), flush=True)\n"
+        "sys.stdin.readline()\n"
+        "print(len(stage(batch)), flush=True)\n"
+    )
+    workers: list[subprocess.Popen[str]] = []
+    try:
+        for _ in range(2):
+            worker = subprocess.Popen(
+                [sys.executable, "-c", script, str(sent)], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                env=python_env(tmp_path),
+            )  # fmt: skip
+            workers.append(worker)
+            if not together:
+                assert worker.stdout is not None
+                assert int(worker.stdout.readline()) == len(batch) > 0
+        for worker in workers if together else []:
+            assert worker.stdout is not None
+            assert int(worker.stdout.readline()) == len(batch) > 0
+        first, second = workers
+        out, err = first.communicate("\n")
+        assert first.returncode == 0, err
+        assert raw.is_dir()  # the second still reads them
+        out, err = second.communicate("\n")
+        assert second.returncode == 0 and int(out) == len(batch), err
+        assert not root.exists()  # the last to leave removed them
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.communicate()
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def python(script: str, *args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
     """``script`` run by this checkout's Python with the test credentials."""
     return subprocess.run(

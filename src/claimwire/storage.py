@@ -26,6 +26,7 @@ import re
 import shutil
 import signal
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -43,12 +44,16 @@ _copies: dict[str, str] = {}
 _origins: dict[str, str] = {}
 """Each local copy → the URI it was read from, whole (what another node reads it from)."""
 _root: list[Path] = []
-_mirrors: set[Path] = set()
-_held: list[int] = []
-"""The open lock files of the folders above, held until the process ends."""
+_held: dict[Path, int] = {}
+"""Each folder of copies this process holds (its own, or one it shares with the other
+workers of its node) → its open lock file, held until the process ends."""
 _PREFIX = "claimwire-remote-"
 _LOCK = ".claimwire-lock"
-"""The folders this process made to hold copies that another process (the driver) named."""
+"""The lock file of a command's own folder of copies: only that process holds it."""
+_SHARED = ".claimwire-shared"
+"""The lock file of a folder of copies that the workers of a node made again from their URIs
+(the driver's copies are not on that node): every worker reading it holds it, shared."""
+_ATTEMPTS = 20
 
 
 class NotFound(ClaimwireError):
@@ -139,30 +144,86 @@ def _spool_root() -> Path:
     if not _root:
         _sweep(Path(tempfile.gettempdir()))
         _root.append(Path(tempfile.mkdtemp(prefix=_PREFIX)))
-        _hold(_root[0])
+        _hold(_root[0], _LOCK)
         _remove_at_exit(_root[0])
     return _root[0]
 
 
-def _hold(folder: Path) -> None:
-    """Lock ``folder`` for as long as this process lives (the kernel drops the lock when it
-    dies, however it dies): locked under a staging name, then renamed, so a sweep never sees
-    the lock file unlocked while its owner lives."""
-    staging = folder / f"{_LOCK}.{os.getpid()}"
+def _hold(folder: Path, lock: str) -> bool:
+    """Lock ``folder`` (just made by this process) for as long as this process lives — the
+    kernel drops the lock when it dies, however it dies. Locked under a staging name, then
+    renamed, so a sweep never sees the lock file unlocked while a holder lives. The lock is
+    shared: the node's other workers may share a :data:`_SHARED` folder (:func:`_join`). If
+    another worker made the same folder at the same moment, this one joins it. False on a
+    filesystem without locks (the folder is then removed at exit only, never swept)."""
+    staging = folder / f"{lock}.{os.getpid()}"
     handle = os.open(staging, os.O_CREAT | os.O_WRONLY, 0o600)
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:  # a filesystem without locks: removed at exit only, never swept
+        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        locked = True
+    except OSError:
+        locked = False
+    try:
+        rename_no_replace(staging, folder / lock)
+    except FileExistsError:  # made by another worker too, a moment before
         os.close(handle)
+        staging.unlink()
+        return _join(folder)
+    if not locked:
+        os.close(handle)
+        return False
+    _keep(folder, handle)
+    return True
+
+
+def _join(folder: Path) -> bool:
+    """Share ``folder``, a :data:`_SHARED` folder of copies another worker of this node made,
+    until this process ends; False if it is gone, or going (its last user is removing it)."""
+    try:
+        handle = os.open(folder / _SHARED, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(handle, fcntl.LOCK_SH)  # waits while a leaving last user removes it
+    except OSError:  # a filesystem without locks: nothing can be shared, nor removed
+        os.close(handle)
+        return True
+    try:
+        linked = os.stat(folder / _SHARED).st_ino == os.fstat(handle).st_ino
+    except OSError:
+        linked = False
+    if not linked:
+        os.close(handle)
+        return False
+    _keep(folder, handle)
+    return True
+
+
+def _keep(folder: Path, handle: int) -> None:
+    """Hold ``folder`` through its locked ``handle`` until this process ends."""
+    _held[folder] = handle
+    atexit.register(_leave, folder)
+
+
+def _leave(folder: Path) -> None:
+    """Stop sharing ``folder``: the last of its users to leave removes it."""
+    handle = _held.pop(folder, None)
+    if handle is None:
         return
-    os.replace(staging, folder / _LOCK)
-    _held.append(handle)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        pass  # another worker still reads it
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        os.close(handle)
 
 
 def _sweep(folder: Path) -> None:
-    """Remove the copies in ``folder`` whose process is gone without removing them (killed by
-    SIGKILL, out of memory, a power cut): those whose lock nobody holds any more."""
-    for stale in folder.glob(f"{_PREFIX}*/{_LOCK}"):
+    """Remove the copies in ``folder`` whose processes are gone without removing them (killed
+    by SIGKILL, out of memory, a power cut): those whose lock nobody holds any more."""
+    for stale in (*folder.glob(f"{_PREFIX}*/{_LOCK}"), *folder.glob(f"{_PREFIX}*/{_SHARED}")):
         try:
             handle = os.open(stale, os.O_RDONLY)
         except OSError:
@@ -182,6 +243,12 @@ def _remove_at_exit(folder: Path) -> None:
     timeout, a cancelled CI job, ``ray job stop``): unless the program handles SIGTERM
     itself, the signal then ends the process through ``SystemExit``, so exit handlers run."""
     atexit.register(shutil.rmtree, folder, True)
+    _stop_on_sigterm()
+
+
+def _stop_on_sigterm() -> None:
+    """End this process through ``SystemExit`` on SIGTERM, so its exit handlers run (unless
+    the program handles SIGTERM itself)."""
     with contextlib.suppress(ValueError):  # not the main thread: its handler stays
         if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
             signal.signal(signal.SIGTERM, _terminated)
@@ -368,15 +435,49 @@ def carried(stage: Callable[[list[Any]], Sequence[Any]]) -> Callable[[list[Any]]
 
 def _mirror(copy: Path, uri: str) -> None:
     """Make ``copy`` from ``uri`` unless it exists (on this machine: the driver's own copy,
-    or one another worker made): staged beside it, then renamed into place."""
-    if copy.exists():
-        return
+    or one another worker made, which this worker then shares: it stays while any of them
+    lives). Tried again if the last user of a shared copy removes it meanwhile."""
+    for _ in range(_ATTEMPTS):
+        if not copy.exists():
+            _make(copy, uri)
+        if _kept(copy):
+            return
+        time.sleep(0.05)
+    raise ClaimwireError("its local copy on this node kept being removed", file=shown(uri))
+
+
+def _kept(copy: Path) -> bool:
+    """Whether ``copy`` exists and stays while this process lives: it is in the driver's own
+    folder of copies (the driver outlives its workers), or in one this process shares."""
+    spool = _spool_of(copy)
+    return (spool is None or _shares(spool)) and copy.exists()
+
+
+def _shares(spool: Path) -> bool:
+    """Whether ``spool`` stays while this process lives: the driver's own, held or joined."""
+    return spool in _held or (spool / _LOCK).exists() or _join(spool)
+
+
+def _spool_of(copy: Path) -> Path | None:
+    """The folder of copies ``copy`` is in (named as :func:`_spool_root` names them)."""
+    spools = [folder for folder in copy.parents if folder.name.startswith(_PREFIX)]
+    return spools[-1] if spools else None
+
+
+def _make(copy: Path, uri: str) -> None:
+    """``copy`` made from ``uri``: staged beside it, then renamed into place. A folder of
+    copies this process makes is shared with the node's other workers (:data:`_SHARED`), and
+    its last user removes it; other folders it makes are its own to remove at exit."""
+    spool = _spool_of(copy)
+    if spool is not None and spool.exists() and not _shares(spool):
+        return  # its last user was removing it: the caller tries again
     made = next((folder for folder in reversed([copy, *copy.parents]) if not folder.exists()), copy)
     copy.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if made != copy and made not in _mirrors:  # this process made the folders: its to remove
-        _mirrors.add(made)
-        if made.name.startswith(_PREFIX):  # a sweep finds it if this process dies first
-            _hold(made)
+    if spool is not None and made in (spool, *spool.parents):
+        if not _hold(spool, _SHARED):  # held, a sweep finds it if every user dies first
+            _remove_at_exit(spool)
+        _stop_on_sigterm()
+    elif spool is None and made != copy:
         _remove_at_exit(made)
     staging = copy.with_name(f".{copy.name}.{os.getpid()}.tmp")
     shutil.rmtree(staging, ignore_errors=True)
