@@ -167,9 +167,12 @@ def test_the_installed_wheel_runs_the_three_journeys_on_a_users_project(
     assert 0.0 < result["primary"]["value"] <= 1.0
     claimwire("annotate", "config", "--check", cwd=demo)
     claimwire("hub", "export", "--out", tmp_path / "hub", cwd=demo)
+    # The dataset is dropped and collected before exit: Arrow threads that outlive it into
+    # the interpreter's teardown may abort the process after its work is done (a known
+    # datasets/pyarrow defect: huggingface/datasets#7566, apache/arrow#45214).
     load = (
-        "import sys, datasets; d = datasets.load_dataset(sys.argv[1], 'claims'); "
-        "print(sum(split.num_rows for split in d.values()))"
+        "import gc, sys, datasets; d = datasets.load_dataset(sys.argv[1], 'claims'); "
+        "print(sum(split.num_rows for split in d.values()), flush=True); del d; gc.collect()"
     )
     loaded = _run(venv / "bin" / "python", "-c", load, tmp_path / "hub", cwd=tmp_path, env=env)
     assert int(loaded.stdout.strip().splitlines()[-1]) == 2
