@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from claimwire.files import sha256
 from claimwire.model import Annotation
+from claimwire.spool import spilled_sorted
 
 
 class DocumentKey(NamedTuple):
@@ -35,7 +36,9 @@ class DocumentChanges:
 
 @dataclass(slots=True)
 class AnnotationChanges:
-    added: list[str] = field(default_factory=list)
+    added: Sequence[str] = field(default_factory=list)
+    """In file order (a :class:`claimwire.spool.Spool` when compared from files: it grows
+    with the corpus)."""
     removed: list[str] = field(default_factory=list)
     kept: int = 0
     reanchored: list[str] = field(default_factory=list)
@@ -49,7 +52,7 @@ class AnnotationChanges:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "added": self.added,
+            "added": list(self.added),
             "removed": self.removed,
             "renamed": [{"old": old, "new": new} for old, new in self.renamed],
             "kept": self.kept,
@@ -65,15 +68,19 @@ LISTED_IDS = 20
 """How many ids of a long list a manifest shows beside its count and digest."""
 
 
-def id_summary(ids: Sequence[str]) -> dict[str, Any]:
+def id_summary(ids: Iterable[str]) -> dict[str, Any]:
     """A bounded stand-in for a list of ids: how many, the SHA-256 of the sorted ids (one per
-    line), and the first few; the full list is what the changelog and ``corpus diff`` give."""
-    ordered = sorted(ids)
-    return {
-        "count": len(ordered),
-        "sha256": sha256("\n".join(ordered)),
-        "first": ordered[:LISTED_IDS],
-    }
+    line), and the first few; the full list is what the changelog and ``corpus diff`` give.
+    The ids are sorted a run at a time (:func:`claimwire.spool.spilled_sorted`)."""
+    digest = hashlib.sha256()
+    first: list[str] = []
+    count = 0
+    for doc_id in spilled_sorted(ids):
+        digest.update((b"\n" if count else b"") + doc_id.encode("utf-8"))
+        if count < LISTED_IDS:
+            first.append(doc_id)
+        count += 1
+    return {"count": count, "sha256": digest.hexdigest(), "first": first}
 
 
 def manifest_changes(
@@ -108,7 +115,7 @@ def compare_documents(
     return changes
 
 
-def _listing(ids: list[str], limit: int = 20) -> str:
+def _listing(ids: Sequence[str], limit: int = 20) -> str:
     shown = ", ".join(f"`{i}`" for i in ids[:limit])
     return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
@@ -155,14 +162,15 @@ def changelog_entry(
             else ""
         )
     )
-    for label, ids in (
+    listed: tuple[tuple[str, Sequence[str]], ...] = (
         ("added", annotations.added),
         ("removed", annotations.removed),
         ("re-anchored", annotations.reanchored),
         ("orphaned (quote no longer in the text)", annotations.orphaned),
-    ):
-        if ids:
-            lines.append(f"  - {label}: {_listing(ids)}")
+    )
+    for label, spans in listed:
+        if spans:
+            lines.append(f"  - {label}: {_listing(spans)}")
     if annotations.changed:
         lines.append(f"  - attributes changed: {len(annotations.changed)}")
         lines += [f"    - {change}" for change in annotations.changed[:20]]

@@ -22,6 +22,7 @@ import numpy as np
 from claimwire.corpus.changes import AnnotationChanges, attribute_changes
 from claimwire.grouping import RecordIndex, Row
 from claimwire.model import Annotation, Relation, read_records
+from claimwire.spool import Spool, spilled_sorted
 
 BATCH_DOCUMENTS = 256
 Position = tuple[int, int]
@@ -32,7 +33,8 @@ Position = tuple[int, int]
 class _Found:
     """Changes tagged with the position of the record that gave them."""
 
-    added: list[tuple[Position, str]] = field(default_factory=list)
+    added: Spool = field(default_factory=Spool)
+    """(position, id) of each: on disk (a first release adds every gold annotation)."""
     removed: list[tuple[Position, str]] = field(default_factory=list)
     renamed: list[tuple[Position, tuple[str, str]]] = field(default_factory=list)
     reanchored: list[tuple[Position, str]] = field(default_factory=list)
@@ -98,6 +100,17 @@ def _in_order(tagged: list[tuple[Position, Any]]) -> list[Any]:
     return [value for _, value in sorted(tagged, key=lambda item: item[0])]
 
 
+def _position(item: Sequence[Any]) -> Position:
+    return int(item[0][0]), int(item[0][1])
+
+
+def _spooled_in_order(tagged: Spool) -> Spool:
+    """The values of a spool of ``(position, value)``, by position, on disk again."""
+    ordered = Spool(value for _, value in spilled_sorted(tagged, key=_position))
+    tagged.close()
+    return ordered
+
+
 def _relation_hashes(files: Sequence[Path]) -> Any:
     return np.unique(
         np.fromiter((hash(r.id) for path in files for r in read_records(path, Relation)), np.int64)
@@ -139,7 +152,7 @@ def compare_files(
             found.compare(at, previous[1], record)
     found.removed += [(at, old.id) for at, old in found.moved_old.values()]  # by hash only
     report = AnnotationChanges(
-        added=_in_order(found.added),
+        added=_spooled_in_order(found.added),
         removed=_in_order(found.removed),
         kept=found.kept,
         reanchored=_in_order(found.reanchored),

@@ -1,0 +1,131 @@
+"""Lists that grow with the corpus, kept on disk: a build's added annotations (every gold
+annotation of a first release) would otherwise be held as Python strings, hundreds of bytes
+each.
+
+:class:`Spool` appends JSON values to an anonymous temporary file and reads them back in
+order; :func:`spilled_sorted` is ``sorted`` for such values, holding a run of them at a time::
+
+    ids = Spool(record.id for record in records)
+    first = ids[:20]  # held: the first few are kept in memory
+    for value in spilled_sorted(ids): ...
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import IO, Any, overload
+
+import msgspec
+
+HELD = 20
+"""Values a spool keeps in memory besides its file (what a changelog lists)."""
+RUN = 100_000
+"""Values :func:`spilled_sorted` sorts in memory at a time."""
+BLOCK = 1 << 16
+"""Bytes a spool reads at a time (a merge reads every run at once: runs × this)."""
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
+
+
+def _lines(handle: IO[bytes]) -> Iterator[bytes]:
+    """The lines of ``handle`` from its start, without moving its offset (appends go on)."""
+    offset, rest = 0, b""
+    while block := os.pread(handle.fileno(), BLOCK, offset):
+        offset += len(block)
+        *whole, rest = (rest + block).split(b"\n")
+        yield from whole
+
+
+class Spool(Sequence[Any]):
+    """JSON values in the order they were appended, in an anonymous temporary file (closed
+    with the spool; nothing is left on disk)."""
+
+    def __init__(self, values: Iterable[Any] = ()) -> None:
+        self._file: IO[bytes] | None = None
+        self._count = 0
+        self.first: list[Any] = []
+        """The first :data:`HELD` values."""
+        self.extend(values)
+
+    def append(self, value: Any) -> None:
+        if self._count < HELD:
+            self.first.append(value)
+        if self._file is None:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the spool)
+        self._file.write(_encode(value) + b"\n")
+        self._count += 1
+
+    def extend(self, values: Iterable[Any]) -> None:
+        for value in values:
+            self.append(value)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._count <= HELD or self._file is None:
+            yield from list(self.first)
+            return
+        self._file.flush()
+        for line in itertools.islice(_lines(self._file), self._count):
+            yield _decode(line)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._count)
+            if step == 1 and stop <= HELD:
+                return self.first[start:stop]
+            return list(itertools.islice(self, start, stop, step))
+        position = range(self._count)[index]  # IndexError past the end
+        if position < HELD:
+            return self.first[position]
+        return next(itertools.islice(self, position, None))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Spool({self.first!r}{', …' if self._count > HELD else ''}; {self._count})"
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def spilled_sorted(
+    values: Iterable[Any], key: Callable[[Any], Any] | None = None, run: int | None = None
+) -> Iterator[Any]:
+    """``sorted(values, key=key)`` (stable, the same order) for JSON values, holding ``run``
+    (default :data:`RUN`) of them at a time: each sorted run goes to a :class:`Spool`, and
+    the runs are merged."""
+    run = run or RUN
+    iterator = iter(values)
+    runs: list[Spool] = []
+    while chunk := list(itertools.islice(iterator, run)):
+        chunk.sort(key=key)
+        if not runs and len(chunk) < run:  # it all fits: no file
+            yield from chunk
+            return
+        runs.append(Spool(chunk))
+        del chunk
+    try:
+        yield from heapq.merge(*runs, key=key)
+    finally:
+        for spool in runs:
+            spool.close()
