@@ -302,6 +302,26 @@ def test_ray_scores_the_local_scores_byte_for_byte(scored: dict[str, Path], engi
     assert 0 < json.loads(local.split("\n")[0])["systems"][0]["schemes"]["strict"]["f1"] < 1
 
 
+def test_ray_makes_the_local_error_page(scored: dict[str, Path], engine: object) -> None:
+    """The page's document sections are made on the workers, where the documents are, and
+    the driver keeps the same ones as the local pass: the same page, byte for byte."""
+    from claimwire.eval.html import render_html
+
+    pages = []
+    for chosen in (None, engine):
+        evaluation = Evaluation.open(
+            scored["single"],
+            "claims",
+            resamples=100,
+            engine=chosen,
+            page_documents=20,  # type: ignore[arg-type]
+        )
+        result = evaluation.score(evaluation.check(scored["predictions"]))
+        pages.append(render_html(evaluation, [result]))
+    assert pages[0] == pages[1]
+    assert pages[0].count('<section class="document"') == 20 and "left out" in pages[0]
+
+
 def test_eval_score_engine_ray_prints_the_local_json(
     scored: dict[str, Path], engine: object, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import random
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from claimwire.eval.evaluate import Evaluation
 from claimwire.grouping import RecordIndex
 from claimwire.model import read_mixed
 
-from .helpers import release_with_test_claims
+from .helpers import release_with_test_claims, run_cli
 
 
 def _lines(documents: int, per_document: int) -> list[str]:
@@ -829,3 +830,80 @@ def test_stacked_statistics_are_the_merge_of_the_batches() -> None:
     single.add(alone)
     assert single.merged() is alone
     assert StackedStatistics().merged() is None
+
+
+def _errors_per_document(release: Path, tmp_path: Path) -> tuple[Path, dict[str, int]]:
+    """Predictions with ``i % 4`` spurious CLAIMs on the i-th document (besides the gold
+    claims, copied), and how many spans of each document are errors."""
+    gold = [a.to_dict() for a in open_release(release).annotations()]
+    records, errors = list(gold), {}
+    for i, document in enumerate(open_release(release).documents()):
+        errors[document.id] = i % 4
+        for k in range(i % 4):
+            start = document.text.index("numéro") + k
+            records.append(
+                {**gold[0], "id": f"x{i}-{k}", "doc_id": document.id, "start": start,
+                 "end": start + 3, "quote": None}
+            )  # fmt: skip
+    path = tmp_path / "errors.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", "utf-8")
+    return path, errors
+
+
+def test_the_error_page_is_made_batch_by_batch_keeping_the_worst_documents(
+    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--html`` scores a bounded batch at a time like any score (it read the whole split as
+    one batch) and keeps only the sections of the documents with the most errors."""
+    from claimwire.eval.html import render_html
+
+    predictions, errors = _errors_per_document(release, tmp_path)
+    whole = Evaluation.open(release, "claims", split="all", resamples=50, page_documents=100)
+    every = whole.score(whole.check(predictions))
+    assert every.pages is not None and every.pages.left_out == 0 and every.pages.seen == 24
+    seen: list[int] = []
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(len(args[2]))
+        return check_rows(*args, **kwargs)
+
+    monkeypatch.setattr(evaluate, "BATCH_DOCUMENTS", 5)
+    monkeypatch.setattr(batches, "check_rows", spy)
+    batched = Evaluation.open(release, "claims", split="all", resamples=50, page_documents=7)
+    result = batched.score(batched.check(predictions))
+    assert seen and max(seen) <= 5 and sum(seen) == 24
+    assert result.to_dict() == every.to_dict()
+    order = list(errors)
+    worst = sorted(order, key=lambda d: (-errors[d], order.index(d)))[:7]
+    page = render_html(batched, [result])
+    shown = re.findall(r'<section class="document" data-doc="([^"]+)"', page)
+    assert shown == [d for d in order if d in worst]  # the 7 worst, in corpus order
+    assert "7 documents with the most errors of the 24 scored" in page
+    assert "17 left out" in page
+    sections = {d: s for d, s in zip(shown, result.pages.sections(), strict=True)}  # type: ignore[union-attr]
+    for doc_id, section in zip(
+        re.findall(r'data-doc="([^"]+)"', "".join(every.pages.sections())),
+        every.pages.sections(),
+        strict=True,
+    ):
+        if doc_id in sections:
+            assert sections[doc_id] == section  # the same section as from one batch
+
+
+def test_eval_score_html_documents_sets_how_many_the_page_shows(
+    release: Path, tmp_path: Path
+) -> None:
+    predictions, errors = _errors_per_document(release, tmp_path)
+    page = tmp_path / "page.html"
+    result = run_cli(
+        "eval", "score", predictions, "--release", release, "--task", "claims", "--split",
+        "all", "--bootstrap", "10", "--html", page, "--html-documents", "3",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    shown = re.findall(r'data-doc="([^"]+)"', page.read_text("utf-8"))
+    assert len(shown) == 3 and all(errors[d] == 3 for d in shown)
+    refused = run_cli(
+        "eval", "score", predictions, "--release", release, "--task", "claims",
+        "--html", page, "--html-documents", "0",
+    )  # fmt: skip
+    assert refused.returncode != 0 and "--html-documents" in refused.stderr

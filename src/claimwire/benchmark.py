@@ -21,6 +21,7 @@ from claimwire.corpus.release import open_release
 from claimwire.eval.evaluate import Evaluation, SystemResult
 from claimwire.eval.html import render_page
 from claimwire.eval.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED
+from claimwire.eval.pages import DEFAULT_PAGE_DOCUMENTS
 from claimwire.eval.report import (
     Leaderboard,
     leaderboard,
@@ -94,7 +95,11 @@ def benchmark(
         if progress:
             progress(f"scoring {task_name}")
         evaluation = Evaluation.open(
-            release, task_name, resamples=resamples, seed=seed, keep_matches=True
+            release,
+            task_name,
+            resamples=resamples,
+            seed=seed,
+            page_documents=DEFAULT_PAGE_DOCUMENTS,
         )
         scored = [
             evaluation.score(evaluation.check(path, name=name, allow_empty=True))

@@ -12,6 +12,7 @@ from claimwire.cli.common import chosen_release, console, err_console, print_jso
 from claimwire.cli.engine import ENGINE, RAY_ADDRESS
 from claimwire.cli.lazy import MARKUP
 from claimwire.errors import ClaimwireError
+from claimwire.eval.pages import DEFAULT_PAGE_DOCUMENTS
 from claimwire.eval.resampling import DEFAULT_RESAMPLES, DEFAULT_SEED, DEFAULT_TRIALS
 from claimwire.eval.units import UNIT_KINDS
 from claimwire.storage import as_given, is_uri, local, refuse_remote_out, shown
@@ -174,6 +175,11 @@ def score(
     as_json: bool = typer.Option(False, "--json", help="Deprecated: use --format json."),
     as_markdown: bool = typer.Option(False, "--markdown", help="Same as --format markdown."),
     html: Path | None = typer.Option(None, help="Write a self-contained error-analysis page."),
+    html_documents: int = typer.Option(
+        DEFAULT_PAGE_DOCUMENTS,
+        min=1,
+        help="Documents the --html page shows: those with the most errors.",
+    ),
     fix_offsets: bool = typer.Option(False, "--fix-offsets", help="Re-anchor by quote first."),
     allow_empty: bool = typer.Option(
         False, "--allow-empty", help="Score a prediction set without records (else an error)."
@@ -202,7 +208,7 @@ def score(
         unit=unit,
         resamples=bootstrap,
         seed=seed,
-        keep_matches=html is not None,
+        page_documents=html_documents if html is not None else None,
     )
     evaluation.engine = open_engine(engine, ray_address)  # once the release is known good
     say_release_task(evaluation)

@@ -1188,6 +1188,17 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
             powershell="Write a self-contained error-analysis page.",
         ),
         Option(
+            param="html_documents",
+            names=("--html-documents",),
+            unordered=False,
+            takes_value=True,
+            multiple=False,
+            plain=True,
+            zsh="Documents the --html page shows\\\\: those with the most errors.",
+            fish="Documents the --html page shows: those with the most errors.",
+            powershell="Documents the --html page shows: those with the most errors.",
+        ),
+        Option(
             param="fix_offsets",
             names=("--fix-offsets",),
             unordered=False,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, cast
@@ -19,6 +19,8 @@ from typing import Any, cast
 from claimwire.annotation.schema import Schema
 from claimwire.collection import fewer_collections
 from claimwire.eval.checker import AnnotationSet, CheckReport, check_rows, filter_set
+from claimwire.eval.matches import match_of
+from claimwire.eval.pages import DocumentSection, document_sections
 from claimwire.eval.scoring import SpanTaskScorer, StanceScorer, Statistics
 from claimwire.eval.tasks import Task
 from claimwire.grouping import Lines, RecordIndex, Row, read_lines
@@ -44,6 +46,8 @@ class BatchSetup:
     fix_offsets: bool = False
     gold_path: Path | None = None
     """Another annotation set as gold, checked like predictions (else the release's)."""
+    pages: bool = False
+    """Render each scored document's section of the error-analysis page."""
 
 
 @dataclass
@@ -59,6 +63,8 @@ class BatchResult:
     outside_documents: int = 0
     """…and on how many documents."""
     gold_scored: int = 0
+    sections: list[DocumentSection] = field(default_factory=list)
+    """The error-analysis page's section of each scored document, in order (when asked)."""
 
 
 def as_set(name: str, rows: Sequence[Row]) -> AnnotationSet:
@@ -148,6 +154,9 @@ def score_batch(
     else:
         span_scorer = SpanTaskScorer(task, schema, scored, setup.unit)
         result.statistics = span_scorer.statistics(gold_set, predicted)
+        found = result.statistics.extra.get("primary_match")
+        if setup.pages and found is not None:
+            result.sections = document_sections(match_of(setup.name, task.primary, found), scored)
     if not keep:
         result.statistics.extra.pop("primary_match", None)
     return result

@@ -79,6 +79,8 @@ class CheckReport:
     """Gold annotations of the task's scored labels in the scored split."""
     statistics: Any = None
     """Per-unit statistics of what passed (:class:`claimwire.eval.scoring.Statistics`)."""
+    pages: Any = None
+    """The error-analysis page's document sections (:class:`claimwire.eval.pages.KeptSections`)."""
 
     @property
     def ok(self) -> bool:

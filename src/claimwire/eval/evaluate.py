@@ -41,6 +41,7 @@ from claimwire.eval.metrics import (
     approximate_randomization,
     paired_bootstrap,
 )
+from claimwire.eval.pages import KeptSections
 from claimwire.eval.results import (
     PrimaryScore as PrimaryScore,
 )
@@ -78,6 +79,8 @@ class SystemResult:
     signature: str
     statistics: Statistics
     scores: Scores
+    pages: KeptSections | None = None
+    """The error-analysis page's document sections (when the evaluation renders them)."""
 
     @property
     def primary(self) -> float:
@@ -193,6 +196,9 @@ class Evaluation:
     (:data:`BATCH_DOCUMENTS`)."""
     engine: Engine | None = None
     """Where batches of documents are checked and scored (default: this process)."""
+    page_documents: int | None = None
+    """Render the error-analysis page's document sections, keeping this many of them (the
+    documents with the most errors): batch by batch, in bounded memory."""
 
     @classmethod
     def open(
@@ -208,6 +214,7 @@ class Evaluation:
         allow_empty: bool = False,
         keep_matches: bool = False,
         engine: Engine | None = None,
+        page_documents: int | None = None,
     ) -> Evaluation:
         """``gold`` (another annotation set) goes through the checks predictions do; a split
         without gold annotations of the task is an error, not a score of 0."""
@@ -245,6 +252,7 @@ class Evaluation:
             gold_path=gold,
             keep_matches=keep_matches,
             engine=engine,
+            page_documents=page_documents,
         )
 
     def signature(self, scheme: str | None = None) -> str:
@@ -254,14 +262,6 @@ class Evaluation:
             f"|split:{self.split}|unit:{self.unit}|bs:{self.resamples}|seed:{self.seed}"
             f"|v:{__version__}"
         )
-
-    @property
-    def documents(self) -> list[Document]:
-        """The scored split's documents (read for the error-analysis page)."""
-        return [d for d in open_release(self.release).documents() if self._scored(d)]
-
-    def _scored(self, document: Document) -> bool:
-        return self.split == "all" or document.split == self.split
 
     @property
     def _batch_size(self) -> int | None:
@@ -325,8 +325,11 @@ class Evaluation:
             check,
             fix_offsets,
             self.gold_path,
+            pages=self.page_documents is not None,
         )
         report = CheckReport(path, name=name)
+        if self.page_documents is not None:
+            report.pages = KeptSections(self.page_documents)
         gold_report = CheckReport(self.gold_path or self.release)
         parts = StackedStatistics(self._expected_units())
         with self._gold_index() as gold_index:
@@ -394,6 +397,8 @@ class Evaluation:
         if part.statistics is not None and not report.problems and not gold_report.problems:
             report.gold_scored += part.gold_scored
             parts.add(part.statistics)
+            if report.pages is not None:
+                report.pages.add(part.sections)
 
     def _require_gold(self, report: CheckReport) -> None:
         task = self.task
@@ -427,7 +432,9 @@ class Evaluation:
                 f"outside split {self.split!r} were not scored."
             )
         scores = scores_from(statistics, self.task, self.resamples, self.seed)
-        return SystemResult(report.name, self.task, self.signature(), statistics, scores)
+        return SystemResult(
+            report.name, self.task, self.signature(), statistics, scores, report.pages
+        )
 
     # ---- significance -------------------------------------------------------------------
 

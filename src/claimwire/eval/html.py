@@ -4,25 +4,14 @@ piece of corpus text is HTML-escaped."""
 
 from __future__ import annotations
 
-import itertools
-from collections import defaultdict
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
 from claimwire.eval.evaluate import Evaluation, SystemResult
-from claimwire.eval.matches import SpanOutcome, span_match
 from claimwire.eval.report import Leaderboard, leaderboard
 from claimwire.files import atomic_write_text
-from claimwire.model import Document
 
-OUTCOME_CLASS = {
-    "cor": "matched",
-    "inc": "partial",
-    "par": "partial",
-    "mis": "missed",
-    "spu": "spurious",
-}
 STYLE = """
 body{font:15px/1.5 system-ui,sans-serif;margin:2rem;color:#1d2330;max-width:1400px}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}code{font-size:.85em}
@@ -37,26 +26,6 @@ mark.matched{background:#b7ebc0}mark.partial{background:#ffe08a}
 mark.missed{background:#ffb3b3}mark.spurious{background:#d9c2ff}
 .legend mark{margin-right:.8rem}.notes li{color:#8a5a00}
 """
-
-
-def _marked_text(text: str, spans: Sequence[tuple[int, int, str, str, str]]) -> str:
-    """``text`` with ``(start, end, outcome, label, id)`` spans as <mark> elements; where
-    spans nest, each piece takes the outcome of the innermost span covering it."""
-    cuts = sorted({0, len(text), *(s for s, *_ in spans), *(e for _, e, *_ in spans)})
-    pieces = []
-    for start, end in itertools.pairwise(cuts):
-        covering = [s for s in spans if s[0] <= start and end <= s[1]]
-        chunk = escape(text[start:end])
-        if not covering:
-            pieces.append(chunk)
-            continue
-        inner = min(covering, key=lambda s: s[1] - s[0])
-        title = "; ".join(f"{label} ({outcome})" for _, _, outcome, label, _ in covering)
-        pieces.append(
-            f'<mark class="{inner[2]}" data-label="{escape(inner[3])}" '
-            f'data-id="{escape(inner[4])}" title="{escape(title)}">{chunk}</mark>'
-        )
-    return "".join(pieces)
 
 
 def _table(board: Leaderboard) -> str:
@@ -100,42 +69,19 @@ def _confusion_svg(classes: Sequence[str], matrix: Sequence[Sequence[int]]) -> s
     return "".join(parts)
 
 
-def _spans_of(spans: Sequence[SpanOutcome]) -> dict[str, list[tuple[int, int, str, str, str]]]:
-    by_doc: dict[str, list[tuple[int, int, str, str, str]]] = defaultdict(list)
-    for span in spans:
-        annotation = span.annotation
-        if annotation.is_span:
-            assert annotation.start is not None and annotation.end is not None
-            by_doc[annotation.doc_id].append(
-                (
-                    annotation.start,
-                    annotation.end,
-                    OUTCOME_CLASS[span.outcome],
-                    annotation.label,
-                    annotation.id,
-                )
-            )
-    return by_doc
-
-
-def _documents_section(result: SystemResult, documents: Sequence[Document]) -> str:
-    match = span_match(result)
-    if match is None:
+def _documents_section(result: SystemResult) -> str:
+    """The kept document sections of a span task's result, and how many were left out."""
+    kept = result.pages
+    if kept is None:
         return ""
-    gold_spans, pred_spans = _spans_of(match.gold), _spans_of(match.predictions)
-    sections = []
-    for document in documents:
-        title = document.meta.get("title") or document.id
-        sections.append(
-            f'<section class="document" data-doc="{escape(document.id)}">'
-            f"<h3>{escape(str(title))}</h3><div class=pair>"
-            f'<div><h4>Gold</h4><div class="text gold">'
-            f"{_marked_text(document.text, gold_spans.get(document.id, []))}</div></div>"
-            f'<div><h4>{escape(result.system)}</h4><div class="text system">'
-            f"{_marked_text(document.text, pred_spans.get(document.id, []))}</div></div>"
-            "</div></section>"
+    shown = "".join(kept.sections())
+    if kept.left_out:
+        shown = (
+            f"<p class=left-out>The {kept.seen - kept.left_out:,} documents with the most errors "
+            f"of the {kept.seen:,} scored, in corpus order ({kept.left_out:,} left out; "
+            "<code>--html-documents</code> sets how many are shown).</p>" + shown
         )
-    return "".join(sections)
+    return shown
 
 
 def _task_section(evaluation: Evaluation, results: Sequence[SystemResult]) -> str:
@@ -164,7 +110,7 @@ def _task_section(evaluation: Evaluation, results: Sequence[SystemResult]) -> st
         if result.stance is not None:
             parts.append(_confusion_svg(result.stance.classes, result.stance.confusion))
         parts.append(_relations_table(result))
-        parts.append(_documents_section(result, evaluation.documents))
+        parts.append(_documents_section(result))
     parts.append("</section>")
     return "".join(parts)
 

@@ -66,8 +66,12 @@ class SpanMatch:
 def span_match(result: SystemResult) -> SpanMatch | None:
     """The typed match of a span task's result (None for a stance task)."""
     found = result.statistics.extra.get("primary_match")
-    if found is None:
-        return None
+    return None if found is None else match_of(result.system, result.task.primary, found)
+
+
+def match_of(system: str, scheme: str, found: Any) -> SpanMatch:
+    """The typed match from a span scorer's ``primary_match`` (gold rows, predicted rows and
+    the primary scheme's outcomes)."""
     gold_rows, pred_rows, match = found
 
     def sides(side: str, rows: Any, outcomes: Any) -> tuple[SpanOutcome, ...]:
@@ -76,8 +80,8 @@ def span_match(result: SystemResult) -> SpanMatch | None:
         )
 
     return SpanMatch(
-        result.system,
-        result.task.primary,
+        system,
+        scheme,
         sides("gold", gold_rows, match.gold_outcome),
         sides("prediction", pred_rows, match.pred_outcome),
     )
