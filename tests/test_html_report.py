@@ -10,6 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from claimwire.corpus.release import build_release, open_release
 from claimwire.model import Annotation, Quote
@@ -137,3 +139,51 @@ def test_screenshot_is_a_real_picture(report: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+def _marked_by_definition(text: str, spans: list[tuple[int, int, str, str, str]]) -> str:
+    """Each piece between span boundaries, marked by the innermost span covering it."""
+    from html import escape
+    from itertools import pairwise
+
+    cuts = sorted({0, len(text), *(s for s, *_ in spans), *(e for _, e, *_ in spans)})
+    pieces = []
+    for start, end in pairwise(cuts):
+        covering = [s for s in spans if s[0] <= start and end <= s[1]]
+        chunk = escape(text[start:end])
+        if covering:
+            inner = min(covering, key=lambda s: s[1] - s[0])
+            title = "; ".join(f"{label} ({outcome})" for _, _, outcome, label, _ in covering)
+            chunk = (
+                f'<mark class="{inner[2]}" data-label="{escape(inner[3])}" '
+                f'data-id="{escape(inner[4])}" title="{escape(title)}">{chunk}</mark>'
+            )
+        pieces.append(chunk)
+    return "".join(pieces)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet="ab<&é \n", max_size=40).flatmap(
+        lambda text: st.tuples(
+            st.just(text),
+            st.lists(
+                st.tuples(
+                    st.integers(0, len(text)),
+                    st.integers(0, len(text)),
+                    st.sampled_from(["matched", "missed", "spurious"]),
+                    st.sampled_from(["CLAIM", "SOURCE"]),
+                ),
+                max_size=6,
+            ),
+        )
+    )
+)
+def test_marked_text_marks_each_piece_by_its_innermost_span(
+    case: tuple[str, list[tuple[int, int, str, str]]],
+) -> None:
+    from claimwire.eval.pages import marked_text
+
+    text, drawn = case
+    spans = [(min(a, b), max(a, b), o, label, f"i{k}") for k, (a, b, o, label) in enumerate(drawn)]
+    assert marked_text(text, spans) == _marked_by_definition(text, spans)

@@ -45,22 +45,41 @@ class DocumentSection:
 
 def marked_text(text: str, spans: Sequence[Marked]) -> str:
     """``text`` with ``(start, end, outcome, label, id)`` spans as <mark> elements; where
-    spans nest, each piece takes the outcome of the innermost span covering it."""
+    spans nest, each piece takes the outcome of the innermost span covering it (the first
+    given among equals). One sweep over the span boundaries."""
+    starting: dict[int, list[int]] = defaultdict(list)
+    ending: dict[int, list[int]] = defaultdict(list)
+    for index, (start, end, *_) in enumerate(spans):
+        if start < end:
+            starting[start].append(index)
+            ending[end].append(index)
     cuts = sorted({0, len(text), *(s for s, *_ in spans), *(e for _, e, *_ in spans)})
+    covering: set[int] = set()
+    opening: dict[tuple[int, ...], str] = {}  # the <mark> tag of each set of covering spans
     pieces = []
     for start, end in itertools.pairwise(cuts):
-        covering = [s for s in spans if s[0] <= start and end <= s[1]]
+        covering.difference_update(ending.get(start, ()))
+        covering.update(starting.get(start, ()))
         chunk = escape(text[start:end])
         if not covering:
             pieces.append(chunk)
             continue
-        inner = min(covering, key=lambda s: s[1] - s[0])
-        title = "; ".join(f"{label} ({outcome})" for _, _, outcome, label, _ in covering)
-        pieces.append(
-            f'<mark class="{inner[2]}" data-label="{escape(inner[3])}" '
-            f'data-id="{escape(inner[4])}" title="{escape(title)}">{chunk}</mark>'
-        )
+        key = tuple(sorted(covering))
+        if key not in opening:
+            opening[key] = _opening_tag([spans[index] for index in key])
+        pieces.append(f"{opening[key]}{chunk}</mark>")
     return "".join(pieces)
+
+
+def _opening_tag(covering: Sequence[Marked]) -> str:
+    """The <mark> tag of a piece these spans cover: the innermost one's outcome, label and
+    id, and every covering span named in its title."""
+    inner = min(covering, key=lambda s: s[1] - s[0])
+    title = "; ".join(f"{label} ({outcome})" for _, _, outcome, label, _ in covering)
+    return (
+        f'<mark class="{inner[2]}" data-label="{escape(inner[3])}" '
+        f'data-id="{escape(inner[4])}" title="{escape(title)}">'
+    )
 
 
 def _marked_by_document(spans: Sequence[SpanOutcome]) -> dict[str, list[Marked]]:
