@@ -1,22 +1,29 @@
 """A build with gold keeps the list of added annotations on disk: a first release adds every
 gold annotation, and holding their ids (with their places, to put them in file order) was
-most of a 100,000-document build's memory."""
+most of a 100,000-document build's memory. A build that carries its parent's gold over reads
+it a batch of documents at a time."""
 
 from __future__ import annotations
 
+import gc
+import json
 import random
 import tracemalloc
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from claimwire import model, spool
+from claimwire.corpus import release
 from claimwire.corpus.changes import id_summary
 from claimwire.corpus.diff import compare_files
+from claimwire.corpus.release import build_release, open_release
 from claimwire.files import sha256
-from claimwire.model import Annotation, write_records
+from claimwire.model import Annotation, Document, Relation, write_records
 from claimwire.spool import Spool, spilled_sorted
 
 PER_DOCUMENT = 10
@@ -90,3 +97,45 @@ def test_spilled_sorted_is_sorted(values: list[tuple[int, str]], run: int) -> No
     assert spool[:3] == [v[1] for v in values][:3]
     if values:
         assert spool[-1] == values[-1][1]
+
+
+def test_a_build_carries_its_parents_gold_over_a_batch_of_documents_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    documents, batch = 120, 8
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    lines = (json.dumps({"text": f"Communiqué {i}. Le PIB a augmenté."}) for i in range(documents))
+    (raw / "docs.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def gold(docs: Iterable[Document]) -> Iterator[Annotation | Relation]:
+        for document in docs:
+            ids = [f"{document.id}:c{i}" for i in range(PER_DOCUMENT)]
+            for i, annotation_id in enumerate(ids):
+                yield Annotation(annotation_id, document.id, "claims", "CLAIM", i, i + 1)
+            yield Relation(f"{document.id}:r", document.id, "attributed_to", ids[0], ids[1])
+
+    releases = tmp_path / "releases"
+    parent = build_release(raw, releases, "0.1.0", gold=gold).path
+    monkeypatch.setattr(release, "CARRY_BATCH", batch)
+    monkeypatch.setattr(model, "_CHUNK_BYTES", 1 << 12)  # files read a few records a block
+    alive: list[int] = []  # gold annotations alive as the carried-over records are written
+    original = release.write_records
+
+    def counted(path: Path, records: Iterable[Any]) -> int:
+        def watched() -> Iterator[Any]:
+            for n, record in enumerate(records):
+                if n % 16 == 0:
+                    alive.append(sum(type(o) is Annotation for o in gc.get_objects()))
+                yield record
+
+        return original(path, watched())
+
+    monkeypatch.setattr(release, "write_records", counted)
+    child = build_release(raw, releases, "0.2.0", parent="0.1.0")
+    # before: every annotation of the parent (1,200) held while any was written
+    assert max(alive) <= 4 * batch * PER_DOCUMENT, max(alive)
+    opened, before = open_release(child.path), open_release(parent)
+    assert list(opened.annotations()) == list(before.annotations())
+    assert list(opened.relations()) == list(before.relations())
+    assert child.annotations.kept == documents * PER_DOCUMENT

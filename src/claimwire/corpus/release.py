@@ -27,10 +27,11 @@ from claimwire.corpus.changes import (
 )
 from claimwire.corpus.diff import compare_files
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD, Duplicate, DuplicateFinder
+from claimwire.corpus.gold_reader import GoldReader
 from claimwire.corpus.ingest import BuildDocuments, Built, RawFiles, raw_files
 from claimwire.corpus.reanchor import Anchoring, reanchor
 from claimwire.corpus.segment import SentenceSegmenter
-from claimwire.engine import Engine, LocalEngine
+from claimwire.engine import Engine, LocalEngine, batches
 from claimwire.errors import ClaimwireError
 from claimwire.files import atomic_directory, atomic_write_text, sha256, stage_text
 from claimwire.model import (
@@ -63,6 +64,8 @@ BUILD_BATCH = 256
 """Raw documents per batch of the build's per-document stage. With Ray a batch is one block,
 which costs the driver (and Ray's daemons) CPU of its own: for 10,000 documents the driver
 used 5.4 CPU seconds in batches of 32, 3.3 in batches of 256."""
+CARRY_BATCH = 256
+"""Parent documents whose gold a build carries over at once."""
 DEFAULT_SHARD_RECORDS = 100_000
 """Files every release has; ``schema.yaml`` is there too when the release has a schema."""
 CHANGELOG = "CHANGELOG.md"
@@ -424,45 +427,61 @@ def _ingest(
 
 
 def _carry_over(
-    parent: Release, doc_changes: DocumentChanges, changed: dict[str, Document]
-) -> tuple[list[Annotation], list[Relation], AnnotationChanges]:
-    """Bring the parent's gold onto the new documents, re-anchoring edited ones."""
+    parent: Release,
+    doc_changes: DocumentChanges,
+    changed: dict[str, Document],
+    report: AnnotationChanges,
+) -> Iterator[Annotation | Relation]:
+    """Bring the parent's gold onto the new documents, re-anchoring edited ones: each
+    document's kept annotations, then its relations whose ends are both kept (relations
+    never link documents: validation refuses it). Read a batch of documents at a time;
+    ``report`` is filled as the records go by."""
     removed_docs = set(doc_changes.removed)
-    by_doc: dict[str, list[Annotation]] = defaultdict(list)
-    for annotation in parent.annotations():
-        by_doc[annotation.doc_id].append(annotation)
-    report = AnnotationChanges()
-    kept: list[Annotation] = []
-    new_ids: dict[str, str] = {}
     old_texts = {doc.id: doc.text for doc in parent.documents() if doc.id in changed}
-    for doc_id, doc_annotations in by_doc.items():
-        if doc_id in removed_docs:
-            report.removed.extend(a.id for a in doc_annotations)
+    folder, annotations, relations = parent.path, parent.parts(ANNOTATIONS), parent.parts(RELATIONS)
+    with GoldReader(folder, annotations, relations) as gold:
+        for batch in batches(gold.documents, CARRY_BATCH):
+            found = gold.of(batch)
+            for doc_id in batch:
+                doc_annotations, doc_relations = found.get(doc_id, ([], []))
+                kept = _kept(doc_id, doc_annotations, removed_docs, changed, old_texts, report)
+                alive = {a.id: a.doc_id for a in kept}
+                yield from kept
+                for relation in doc_relations:
+                    if relation.head in alive and relation.tail in alive:
+                        yield dataclasses.replace(relation, doc_id=alive[relation.head])
+                    else:
+                        report.relations_removed.append(relation.id)
+
+
+def _kept(
+    doc_id: str,
+    annotations: list[Annotation],
+    removed_docs: set[str],
+    changed: dict[str, Document],
+    old_texts: dict[str, str],
+    report: AnnotationChanges,
+) -> list[Annotation]:
+    """One parent document's annotations that the new release keeps (re-anchored if the
+    document's text changed), noted in ``report``."""
+    if doc_id in removed_docs:
+        report.removed.extend(a.id for a in annotations)
+        return []
+    if doc_id not in changed:
+        report.kept += len(annotations)
+        return annotations
+    document = changed[doc_id]
+    kept = []
+    for result in reanchor(annotations, old_texts[doc_id], document.text, document.id):
+        if result.status is Anchoring.ORPHANED:
+            report.orphaned.append(result.annotation.id)
             continue
-        if doc_id not in changed:
-            kept.extend(doc_annotations)
-            report.kept += len(doc_annotations)
-            continue
-        document = changed[doc_id]
-        for result in reanchor(doc_annotations, old_texts[doc_id], document.text, document.id):
-            if result.status is Anchoring.ORPHANED:
-                report.orphaned.append(result.annotation.id)
-                continue
-            kept.append(result.annotation)
-            new_ids[result.annotation.id] = document.id
-            if result.status is Anchoring.REANCHORED:
-                report.reanchored.append(result.annotation.id)
-            else:
-                report.kept += 1
-    alive = {a.id for a in kept}
-    relations: list[Relation] = []
-    for relation in parent.relations():
-        if relation.head in alive and relation.tail in alive:
-            doc_id = new_ids.get(relation.head, relation.doc_id)
-            relations.append(dataclasses.replace(relation, doc_id=doc_id))
+        kept.append(result.annotation)
+        if result.status is Anchoring.REANCHORED:
+            report.reanchored.append(result.annotation.id)
         else:
-            report.relations_removed.append(relation.id)
-    return kept, relations, report
+            report.kept += 1
+    return kept
 
 
 @contextlib.contextmanager
@@ -556,14 +575,13 @@ def build_release(
             )
             ann_changes = _compare(parent_release, staging, gold_parts)
         else:
-            if parent_release is not None:
-                kept, links, ann_changes = _carry_over(parent_release, doc_changes, changed)
-            else:
-                kept, links, ann_changes = [], [], AnnotationChanges()
-            gold_parts = (
-                write_parts(staging, ANNOTATIONS, kept, sharding),
-                write_parts(staging, RELATIONS, links, sharding),
+            ann_changes = AnnotationChanges()
+            carried = (
+                _carry_over(parent_release, doc_changes, changed, ann_changes)
+                if parent_release is not None
+                else iter(())
             )
+            gold_parts = _write_gold(staging, carried, sharding)
         parts = {DOCUMENTS: document_parts, ANNOTATIONS: gold_parts[0], RELATIONS: gold_parts[1]}
         records = {part: n for written in parts.values() for part, n in written.items()}
         shards = {name: list(written) for name, written in parts.items() if name not in written}

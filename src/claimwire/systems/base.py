@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from claimwire import __version__
+from claimwire.corpus.gold_reader import Gold
 from claimwire.corpus.release import DOCUMENTS, MANIFEST, Release, read_parts
 from claimwire.engine import Engine, LocalEngine, batches
 from claimwire.errors import ClaimwireError
 from claimwire.files import FileStamp, atomic_write_text, check_stamp, file_stamp, sha256
 from claimwire.model import Annotation, Document, Relation
-from claimwire.systems.gold import Gold, GoldSource, HeldGold, ReleaseGold
+from claimwire.systems.gold import GoldSource, HeldGold, release_gold
 
 ENTRY_POINT_GROUP = "claimwire.systems"
 DONE_SUFFIX = ".done"
@@ -86,7 +87,7 @@ class RunContext:
         if self._gold_source is None:
             given = bool(self.gold or self.gold_relations)
             self._gold_source = (
-                HeldGold(self.gold, self.gold_relations) if given else ReleaseGold(self.release)
+                HeldGold(self.gold, self.gold_relations) if given else release_gold(self.release)
             )
         return self._gold_source
 

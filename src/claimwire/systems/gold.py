@@ -1,9 +1,9 @@
 """The gold of a batch of documents, for systems whose task gives gold as input (the stance
 task's pairs and their attribution).
 
-A release's gold is indexed by document in one pass (:class:`claimwire.grouping.RecordIndex`:
-a few numbers per run of lines, no record held), and each batch reads back the lines of its
-own documents only. Gold given in memory (a caller that already holds it) is grouped once.
+A release's gold is read back a batch of documents at a time
+(:class:`claimwire.corpus.gold_reader.GoldReader`); gold given in memory (a caller that
+already holds it) is grouped once.
 """
 
 from __future__ import annotations
@@ -11,12 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from claimwire.corpus.gold_reader import Gold, GoldReader
 from claimwire.corpus.release import ANNOTATIONS, RELATIONS, Release
-from claimwire.grouping import RecordIndex
 from claimwire.model import Annotation, Relation
-
-Gold = tuple[list[Annotation], list[Relation]]
-"""Gold annotations and relations (of one or more documents)."""
 
 
 class GoldSource(Protocol):
@@ -44,26 +41,6 @@ class HeldGold:
         pass
 
 
-class ReleaseGold:
+def release_gold(release: Release) -> GoldReader:
     """A release's gold, read back a batch of documents at a time."""
-
-    def __init__(self, release: Release) -> None:
-        annotations, relations = release.parts(ANNOTATIONS), release.parts(RELATIONS)
-        self._index = RecordIndex(
-            [release.path / part for part in (*annotations, *relations)],
-            check_ids=False,
-            kinds=[Annotation] * len(annotations) + [Relation] * len(relations),
-        )
-
-    def of(self, doc_ids: Sequence[str]) -> dict[str, Gold]:
-        found: dict[str, Gold] = {}
-        for _, _, record in self._index.rows(doc_ids):
-            pair = found.setdefault(record.doc_id, ([], []))
-            if isinstance(record, Annotation):
-                pair[0].append(record)
-            else:
-                pair[1].append(record)
-        return found
-
-    def close(self) -> None:
-        self._index.close()
+    return GoldReader(release.path, release.parts(ANNOTATIONS), release.parts(RELATIONS))
