@@ -21,7 +21,9 @@ from claimwire import model, spool
 from claimwire.corpus import release
 from claimwire.corpus.changes import id_summary
 from claimwire.corpus.diff import compare_files
+from claimwire.corpus.ingest import read_raw
 from claimwire.corpus.release import build_release, open_release
+from claimwire.errors import ClaimwireError
 from claimwire.files import sha256
 from claimwire.model import Annotation, Document, Relation, write_records
 from claimwire.spool import Spool, spilled_sorted
@@ -139,3 +141,30 @@ def test_a_build_carries_its_parents_gold_over_a_batch_of_documents_at_a_time(
     assert list(opened.annotations()) == list(before.annotations())
     assert list(opened.relations()) == list(before.relations())
     assert child.annotations.kept == documents * PER_DOCUMENT
+
+
+def test_a_jsonl_input_is_read_a_block_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One JSONL file can hold the whole corpus (331 MB for 100,000 documents): it was read
+    whole, and decoded whole, to check its bytes and take its digest."""
+    monkeypatch.setattr(model, "_CHUNK_BYTES", 1 << 16)  # its lines parsed 64 KB at a time
+    raw = tmp_path / "corpus.jsonl"
+    line = json.dumps({"text": "Le PIB a augmenté de 2 %. " * 40}, ensure_ascii=False)
+    raw.write_text("\n".join([line] * 4_000) + "\n", encoding="utf-8")
+    tracemalloc.start()
+    try:
+        documents = sum(1 for _ in read_raw(raw, tmp_path))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert documents == 4_000
+    assert peak < raw.stat().st_size / 2, (peak, raw.stat().st_size)
+
+
+def test_bad_bytes_in_a_jsonl_input_are_still_located(tmp_path: Path) -> None:
+    raw = tmp_path / "corpus.jsonl"
+    raw.write_bytes(b'{"text": "un"}\n' * 3 + b'{"text": "d\xe9j\xe0"}\n')
+    with pytest.raises(ClaimwireError) as error:
+        list(read_raw(raw, tmp_path))
+    assert error.value.line == 4 and "not valid UTF-8: byte 0xe9" in str(error.value)

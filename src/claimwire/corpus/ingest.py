@@ -22,7 +22,12 @@ from claimwire.corpus.duplicates import Fingerprint, fingerprint
 from claimwire.corpus.identity import SPLIT_NAMES, assign_split, document_id
 from claimwire.corpus.language import identify_language
 from claimwire.corpus.metadata import extract_metadata
-from claimwire.corpus.normalize import decode_utf8, normalize_text, split_date_marker
+from claimwire.corpus.normalize import (
+    check_utf8,
+    decode_utf8,
+    normalize_text,
+    split_date_marker,
+)
 from claimwire.corpus.segment import SentenceSegmenter, segment
 from claimwire.errors import ClaimwireError
 from claimwire.files import sha256
@@ -202,14 +207,14 @@ def _html_text(html: str) -> tuple[str, str | None]:
 
 def read_raw(path: Path, root: Path) -> Iterator[RawDocument]:
     """Read one raw input file; a JSONL file yields one document per line."""
-    data = path.read_bytes()
-    digest = sha256(data)
     relative = path.relative_to(root).as_posix()
     suffix = path.suffix.lower()
-    if suffix in JSONL_SUFFIXES:
-        decode_utf8(data, path)  # a located error for bad bytes before any JSON is parsed
-        yield from _read_jsonl(path, relative, digest)
+    if suffix in JSONL_SUFFIXES:  # read a block at a time: it can hold the whole corpus
+        check_utf8(path)  # a located error for bad bytes before any JSON is parsed
+        yield from _read_jsonl(path, relative, sha256(path))
         return
+    data = path.read_bytes()
+    digest = sha256(data)
     text = normalize_text(decode_utf8(data, path))
     title = None
     if suffix in HTML_SUFFIXES:

@@ -6,12 +6,14 @@ would change both meaning and offsets.
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from pathlib import Path
 
 from claimwire.errors import ClaimwireError
 
+_CHECK_BLOCK = 1 << 16
 _LINE_ENDS = re.compile(r"\r\n?")
 _DATE_MARKER = re.compile(r"\A[ \t]*date[ \t]+(\d{4}-\d{2}(?:-\d{2})?)(?:[ \t]*\n|[ \t]+)")
 
@@ -28,6 +30,20 @@ def decode_utf8(data: bytes, source: str | Path) -> str:
             file=source,
             line=line,
         ) from None
+
+
+def check_utf8(path: Path) -> None:
+    """What :func:`decode_utf8` checks, for a file read a block at a time (a JSONL input can
+    hold the whole corpus); invalid bytes are named by :func:`decode_utf8` itself."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as handle:
+            while block := handle.read(_CHECK_BLOCK):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        decode_utf8(path.read_bytes(), path)
+        raise
 
 
 def normalize_text(text: str) -> str:
