@@ -4,8 +4,10 @@ degenerate cases that must be stated rather than NaN."""
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import krippendorff
@@ -19,6 +21,7 @@ from claimwire.eval.adjudication import adjudicate
 from claimwire.eval.agreement import AgreementStudy
 from claimwire.eval.checker import AnnotationSet
 from claimwire.eval.unitizing import category_alpha, unitizing_alpha
+from claimwire.model import Document
 
 from .helpers import REPO, run_cli
 
@@ -388,3 +391,38 @@ def test_missing_optional_attributes_are_skipped_or_counted() -> None:
     assert "kappa a vs b, empty as a value" not in only_skip.attributes["CLAIM.numeric_category"]
     with pytest.raises(ClaimwireError, match="missing must be one of"):
         AgreementStudy([gold, other], documents, schema, missing="drop")  # type: ignore[arg-type]
+
+
+def _unannotated(n: int) -> Document:
+    text = "Un texte que personne n'a annoté. " * 20
+    return Document(f"other-{n}", text, "fr", "test", ((0, len(text)),), ((0, len(text)),))
+
+
+def test_the_study_keeps_only_the_documents_the_sets_name() -> None:
+    """A release of many documents, two annotators on a few of them: the release's
+    documents stream through the study (it held them all), with the same report."""
+    alice, bob, documents = two_annotators()
+    schema = load_schema(RELEASE / "schema.yaml")
+    expected = AgreementStudy([alice, bob], documents, schema).report().to_dict()
+    named = {a.doc_id for a in alice.annotations}
+    others, middle = 500, 250
+
+    def release_documents() -> Iterator[Document]:
+        for n in range(others):  # documents nobody annotated, before and after the named
+            yield _unannotated(n)
+            if n == middle:
+                yield from documents
+
+    study = AgreementStudy([alice, bob], release_documents(), schema)
+    alive = sum(type(o) is Document for o in gc.get_objects())
+    assert alive <= len(documents) + 1, alive  # held before: every one of the release's
+    assert set(study.doc_index) == named
+    report = study.report().to_dict()
+    assert report["pairwise_f1"] == expected["pairwise_f1"]
+    assert report != expected  # unitizing α is over the longer continuum
+    padded = [
+        *map(_unannotated, range(middle + 1)),
+        *documents,
+        *map(_unannotated, range(middle + 1, others)),
+    ]
+    assert report == AgreementStudy([alice, bob], padded, schema).report().to_dict()

@@ -100,14 +100,16 @@ def _checked_set(path: Path, release: Path) -> AnnotationSet:
     to an annotation the set lacks is left to the agreement study, which reports it.)"""
     from claimwire.annotation.checks import schema_of
     from claimwire.corpus.release import open_release
-    from claimwire.eval.checker import check_predictions
+    from claimwire.eval.checker import check_rows, stream_records
     from claimwire.eval.tasks import Task
 
     schema = schema_of(release)
-    documents = {d.id: d for d in open_release(release).documents()}
+    rows = list(stream_records(path))
+    named = {record.doc_id for _, _, record in rows}  # the release's other documents stay out
+    documents = {d.id: d for d in open_release(release).documents() if d.id in named}
     every_label = Task("agreement", "every label of the schema", "spans", tuple(schema.labels))
     name = path.stem if path.is_file() else path.name
-    report = check_predictions(path, documents, schema, every_label, name=name)
+    report = check_rows(path, rows, documents, schema, every_label, name=name)
     problems = [p for p in report.problems if ": bad-reference: " not in p]
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -162,7 +164,7 @@ def agree(
     schema = schema_of(release)
     study = AgreementStudy(
         _sets(sets, release),
-        list(opened.documents()),
+        opened.documents(),
         schema,
         missing=missing,  # type: ignore[arg-type]
     )

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -149,7 +149,7 @@ class AgreementStudy:
     def __init__(
         self,
         sets: Sequence[AnnotationSet],
-        documents: Sequence[Document],
+        documents: Iterable[Document],
         schema: Schema,
         labels: Sequence[str] | None = None,
         missing: Missing = "both",
@@ -160,9 +160,20 @@ class AgreementStudy:
         if len(sets) < 2:
             raise ClaimwireError("agreement needs at least two annotation sets (annotators)")
         self.sets = list(sets)
-        self.documents = list(documents)
         self.schema = schema
-        self.doc_index = {d.id: i for i, d in enumerate(self.documents)}
+        named = {a.doc_id for s in sets for a in s.annotations}
+        named.update(r.doc_id for s in sets for r in s.relations)
+        self.doc_index: dict[str, int] = {}
+        """The documents the sets name, by their place in the release."""
+        self._offsets: dict[str, int] = {}
+        """Where each of them starts in the release's texts put end to end."""
+        self._length = 0
+        """The release's characters: the continuum unitizing α is over."""
+        for place, document in enumerate(documents):  # streamed: only the named are kept
+            if document.id in named:
+                self.doc_index[document.id] = place
+                self._offsets[document.id] = self._length
+            self._length += len(document.text)
         present = {a.label for s in sets for a in s.annotations if a.is_span}
         self.labels = [label for label in (labels or schema.span_labels()) if label in present]
 
@@ -239,16 +250,13 @@ class AgreementStudy:
     # ---- spans ---------------------------------------------------------------------------
 
     def _unitizing(self, report: AgreementReport) -> None:
-        offsets, total = [], 0
-        for document in self.documents:
-            offsets.append(total)
-            total += len(document.text)
+        offsets, total = self._offsets, self._length
         for label in self.labels:
             coders = [
                 [
                     (
-                        offsets[self.doc_index[a.doc_id]] + a.start,
-                        offsets[self.doc_index[a.doc_id]] + a.end,
+                        offsets[a.doc_id] + a.start,
+                        offsets[a.doc_id] + a.end,
                     )
                     for a in s.annotations
                     if a.label == label
