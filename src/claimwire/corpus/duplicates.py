@@ -4,15 +4,19 @@ The same press release often arrives twice — as ``.txt`` and ``.html``, or re-
 corrected figure. The first one ingested is kept; a later one is a duplicate of it when its
 *normalized* text (case-folded words, no punctuation or spacing) hashes the same, or when the
 Jaccard similarity of their word 5-gram shingles, estimated by MinHash, reaches the threshold.
-Memory is about 1 KB per kept document (id, digest, MinHash signature, band keys): the
-texts are not kept.
+Memory is about 310 bytes per kept document, its band keys and a few numbers: its id, its
+digest and its MinHash signature go to anonymous temporary files, read back only for the few
+documents a new one may duplicate. The texts are not kept.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import tempfile
 import zlib
+from array import array
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,26 +153,63 @@ class _BandTable:
         self._runs.append((keys[order], owners[order]))
 
 
+class _Spilled:
+    """Values appended to an anonymous temporary file (removed when closed or when the process
+    ends), each read back by its number: 8 bytes of memory a value, for its place."""
+
+    BUFFER = 1 << 20
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115 (closed with the finder)
+        self._ends = array("q", [0])
+        self._pending = bytearray()
+
+    def __len__(self) -> int:
+        return len(self._ends) - 1
+
+    def append(self, value: bytes) -> None:
+        self._pending += value
+        self._ends.append(self._ends[-1] + len(value))
+        if len(self._pending) >= self.BUFFER:
+            self._flush()
+
+    def __getitem__(self, number: int) -> bytes:
+        return self.read(number)
+
+    def read(self, *numbers: int) -> bytes:
+        """The values of ``numbers``, one after the other."""
+        if self._pending:
+            self._flush()
+        ends, fd, read = self._ends, self._file.fileno(), os.pread
+        return b"".join([read(fd, ends[n + 1] - ends[n], ends[n]) for n in numbers])
+
+    def _flush(self) -> None:
+        self._file.write(self._pending)
+        self._pending.clear()
+
+    def close(self) -> None:
+        self._file.close()
+
+
 class DuplicateFinder:
     """Remembers the kept documents; :meth:`check` says whether a new one duplicates one.
 
     Near-duplicate candidates come from MinHash LSH banding (the bands and rows datasketch's
     ``MinHashLSH`` chooses, at a threshold 0.2 lower so that a pair at the threshold is not
     missed by banding), then the signatures decide; the first kept document with the highest
-    similarity wins. A kept document costs about 1 KB: its id, its digest, its signature
-    (uint32, in blocks) and its bands' keys (:class:`_BandTable`)."""
-
-    BLOCK = 4096
-    """Signatures per block."""
+    similarity wins; a document with the same words as a kept one (the same digest) is an
+    exact duplicate of it. A kept document costs about 310 bytes of memory: its bands' keys
+    (:class:`_BandTable`) and the places of its id, digest and signature (uint32) in
+    temporary files (:class:`_Spilled`), read back only for the candidates."""
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, permutations: int = PERMUTATIONS):
         if not 0 < threshold <= 1:
             raise ValueError("the near-duplicate threshold is a Jaccard similarity in (0, 1]")
         self.threshold = threshold
         self.permutations = permutations
-        self._ids: list[str] = []
-        self._digests: dict[bytes, int] = {}
-        self._blocks: list[NDArray[np.uint32]] = []
+        self._ids = _Spilled()
+        self._digests = _Spilled()
+        self._signatures = _Spilled()
         self._bands = _BandTable()
         from datasketch import MinHashLSH
 
@@ -181,29 +222,37 @@ class DuplicateFinder:
 
     def candidates(self, keys: list[int]) -> list[str]:
         """Kept documents that share a band with these band keys, first kept first."""
-        return [self._ids[number] for number in sorted(self._bands.owners(keys))]
+        return [self._name(number) for number in sorted(self._bands.owners(keys))]
+
+    def _name(self, number: int) -> str:
+        return self._ids[number].decode("utf-8")
+
+    def close(self) -> None:
+        """Remove the temporary files (also done when the process ends)."""
+        for spilled in (self._ids, self._digests, self._signatures):
+            spilled.close()
 
     def admit(self, doc_id: str, source: str, print_: Fingerprint) -> Duplicate | None:
         """:meth:`check` for a text whose :func:`fingerprint` was computed already."""
-        if print_.digest in self._digests:
-            kept = self._ids[self._digests[print_.digest]]
-            return Duplicate(doc_id, source, kept, "exact", 1.0)
         hashvalues = print_.hashvalues
         keys = band_keys(hashvalues, self.bands, self.rows)
         best: tuple[float, int] | None = None
-        for candidate in sorted(self._bands.owners(keys)):
-            signature = self._blocks[candidate // self.BLOCK][candidate % self.BLOCK]
-            same = np.count_nonzero(signature == hashvalues)
+        candidates = sorted(self._bands.owners(keys))
+        signatures = np.frombuffer(self._signatures.read(*candidates), dtype=np.uint32)
+        rows = signatures.reshape(len(candidates), len(hashvalues))
+        agree = (rows == hashvalues).sum(axis=1).tolist()
+        for candidate, same in zip(candidates, agree, strict=True):
+            # the same words make the same signature: only then can the digests be equal
+            if same == len(hashvalues) and self._digests[candidate] == print_.digest:
+                return Duplicate(doc_id, source, self._name(candidate), "exact", 1.0)
             similarity = float(same / len(hashvalues))
             if similarity >= self.threshold and (best is None or similarity > best[0]):
                 best = (similarity, candidate)
         if best is not None:
-            return Duplicate(doc_id, source, self._ids[best[1]], "near", best[0])
+            return Duplicate(doc_id, source, self._name(best[1]), "near", best[0])
         number = len(self._ids)
-        if number % self.BLOCK == 0:
-            self._blocks.append(np.empty((self.BLOCK, self.permutations), dtype=np.uint32))
-        self._blocks[-1][number % self.BLOCK] = hashvalues
-        self._ids.append(doc_id)
-        self._digests[print_.digest] = number
+        self._signatures.append(hashvalues.astype(np.uint32).tobytes())
+        self._ids.append(doc_id.encode("utf-8"))
+        self._digests.append(print_.digest)
         self._bands.add(keys, number)
         return None
