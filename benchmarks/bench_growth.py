@@ -11,7 +11,6 @@ Run: ``python benchmarks/bench_growth.py``.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 import tracemalloc
@@ -28,7 +27,7 @@ from claimwire.corpus.release import open_release
 from claimwire.corpus.segment import RuleSegmenter
 from claimwire.eval.matching import SpanSet, overlap_pairs
 from claimwire.eval.metrics import resampled_totals
-from claimwire.model import Annotation
+from claimwire.model import Annotation, replaced
 from claimwire.systems.base import RunContext
 from claimwire.systems.stance import MajoritySystem
 
@@ -55,7 +54,7 @@ def long_quotation(sentences: int) -> Callable[[], object]:
 def stance_run(documents: int) -> Callable[[], object]:
     words = ["Nous saluons ce progrès remarquable.", "Nous condamnons cette décision injuste."]
     docs = [
-        dataclasses.replace(
+        replaced(
             build_document(RawDocument(f"Communiqué {i}. {words[i % 2]}", "s.txt", "0" * 64)),
             split="train" if i % 4 else "test",
         )

@@ -15,7 +15,6 @@ Run: ``python benchmarks/synthetic_release.py OUT --documents N`` → ``OUT/rele
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import itertools
 import json
 import random
@@ -27,7 +26,7 @@ from synthetic import synthetic_texts
 
 from claimwire.annotation.schema import Schema, default_schema_path, load_schema
 from claimwire.corpus.release import Sharding, build_release, open_release
-from claimwire.model import Annotation, Document, Quote, Relation, write_records
+from claimwire.model import Annotation, Document, Quote, Relation, replaced, write_records
 
 VERSION = "1.0.0"
 CLAIM_TYPES = ["quantity", "correlation_causation", "laws_rules", "prediction", "other"]
@@ -124,7 +123,7 @@ def predictions_of(
             later = doc.text.find(" ", annotation.start, annotation.end) + 1
             start = later if 0 < later < annotation.end else annotation.start
             moved = _renamed(annotation)
-            yield dataclasses.replace(
+            yield replaced(
                 moved, start=start, quote=Quote.from_text(doc.text, start, annotation.end)
             )
         elif roll < 0.85:

@@ -3,7 +3,6 @@ degenerate cases that must be stated rather than NaN."""
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import json
 from collections import Counter
@@ -21,7 +20,7 @@ from claimwire.eval.adjudication import adjudicate
 from claimwire.eval.agreement import AgreementStudy
 from claimwire.eval.checker import AnnotationSet
 from claimwire.eval.unitizing import category_alpha, unitizing_alpha
-from claimwire.model import Document
+from claimwire.model import Document, replaced
 
 from .helpers import REPO, run_cli
 
@@ -100,15 +99,11 @@ def two_annotators() -> tuple[AnnotationSet, AnnotationSet, list]:  # type: igno
     for i, annotation in enumerate(gold):
         if annotation.label == "CLAIM" and i % 3 == 0:
             changed.append(
-                dataclasses.replace(
-                    annotation, attributes=dict(annotation.attributes, claim_type="other")
-                )
+                replaced(annotation, attributes=dict(annotation.attributes, claim_type="other"))
             )
         elif annotation.label == "STANCE" and annotation.attributes["stance"] == "NONE":
             changed.append(
-                dataclasses.replace(
-                    annotation, attributes=dict(annotation.attributes, stance="FAVOR")
-                )
+                replaced(annotation, attributes=dict(annotation.attributes, stance="FAVOR"))
             )
         elif annotation.label == "CUE" and i % 2 == 0:
             continue  # bob missed some cues
@@ -276,7 +271,7 @@ def _source_pair() -> tuple[AnnotationSet, AnnotationSet]:
     keep = [a for a in gold if a.id == source.id or a.id in claim_ids or a.id in cues]
     assert links, "the SOURCE must carry a relation"
     alice = AnnotationSet("alice", tuple(keep), links)
-    flipped = dataclasses.replace(source, attributes=dict(source.attributes, named=False))
+    flipped = replaced(source, attributes=dict(source.attributes, named=False))
     bob_items = tuple(flipped if a.id == source.id else a for a in keep)
     return alice, AnnotationSet("bob", bob_items, links)
 
@@ -300,7 +295,7 @@ def test_majority_tie_on_one_attribute_keeps_the_span_and_flags_it() -> None:
 def test_exactly_half_of_the_sets_is_not_a_majority() -> None:
     """Two annotators, an item only one of them marked: dropped and listed, not accepted."""
     alice, bob = _source_pair()
-    extra = dataclasses.replace(alice.annotations[0], id="only-alice", start=0, end=5)
+    extra = replaced(alice.annotations[0], id="only-alice", start=0, end=5)
     merged = adjudicate([AnnotationSet("alice", (*alice.annotations, extra), ()), bob])
     assert not [a for a in merged.annotations if (a.start, a.end) == (0, 5)]
     assert [c["reason"] for c in merged.conflicts].count("only a minority of sets has it") == 1
@@ -328,7 +323,7 @@ def _gold_set(name: str) -> tuple[AnnotationSet, list]:  # type: ignore[type-arg
 def test_agree_reports_per_label_relations_and_survey_fields() -> None:
     gold, documents = _gold_set("a")
     annotations = [
-        dataclasses.replace(a, attributes=dict(a.attributes, sampling_type="self_selected"))
+        replaced(a, attributes=dict(a.attributes, sampling_type="self_selected"))
         if a.label == "SURVEY"
         else a
         for a in gold.annotations
@@ -363,7 +358,7 @@ def test_missing_optional_attributes_are_skipped_or_counted() -> None:
     other = AnnotationSet(
         "b",
         tuple(
-            dataclasses.replace(
+            replaced(
                 a,
                 attributes={k: v for k, v in a.attributes.items() if k != "numeric_category"},
             )

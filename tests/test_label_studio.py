@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
@@ -22,7 +21,7 @@ from claimwire.corpus.ingest import RawDocument, build_document
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import load_annotation_set
-from claimwire.model import Annotation, Document, Quote, Relation
+from claimwire.model import Annotation, Document, Quote, Relation, replaced
 
 from .helpers import REPO, canonical, run_cli
 
@@ -196,15 +195,13 @@ def test_round_trip_with_two_annotators(server: label_studio_server.Server, tmp_
     alice = ls.users.create(username=f"alice{suffix}", email=f"alice{suffix}@claimwire.test")
     bob = ls.users.create(username=f"bob{suffix}", email=f"bob{suffix}@claimwire.test")
     bob_annotations = [
-        dataclasses.replace(a, attributes=dict(a.attributes, claim_type="other"))
-        if a.label == "CLAIM"
-        else a
+        replaced(a, attributes=dict(a.attributes, claim_type="other")) if a.label == "CLAIM" else a
         for a in GOLD
         if a.label != "CUE"
     ]
     kept = {a.id for a in bob_annotations}
     bob_relations = [
-        dataclasses.replace(r, attributes={k: v for k, v in r.attributes.items() if k != "cue"})
+        replaced(r, attributes={k: v for k, v in r.attributes.items() if k != "cue"})
         for r in GOLD_RELATIONS
         if r.head in kept and r.tail in kept
     ]

@@ -4,7 +4,6 @@ per-annotation rules they replace, and no per-span Python lookup is left in a sp
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import json
 
 import pytest
@@ -16,7 +15,7 @@ from claimwire.eval.checker import AnnotationSet
 from claimwire.eval.scoring import SpanEncoder, SpanTaskScorer, TableKey
 from claimwire.eval.tasks import find_task
 from claimwire.eval.units import Units
-from claimwire.model import Annotation, Document
+from claimwire.model import Annotation, Document, replaced
 
 LABELS = ("SOURCE", "CLAIM")  # not alphabetical: the order is by label name, not by code
 
@@ -115,9 +114,7 @@ def test_a_span_task_looks_up_no_unit_per_span(monkeypatch: pytest.MonkeyPatch) 
         for i in range(10)
     ]
     pred = [
-        dataclasses.replace(
-            a, id=f"p{i}", attributes={"claim_type": "other" if i % 3 == 0 else "quantity"}
-        )
+        replaced(a, id=f"p{i}", attributes={"claim_type": "other" if i % 3 == 0 else "quantity"})
         for i, a in enumerate(gold)
     ]
     scorer = SpanTaskScorer(find_task("claims", schema), schema, documents, "sentence")

@@ -3,7 +3,6 @@ baselines, the command and transformers adapters, resumable runs, and the benchm
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -16,7 +15,7 @@ from claimwire.corpus.ingest import RawDocument, build_document
 from claimwire.corpus.release import build_release, open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.evaluate import Evaluation
-from claimwire.model import Annotation, Document
+from claimwire.model import Annotation, Document, replaced
 from claimwire.systems.base import (
     DocumentOutput,
     RunContext,
@@ -310,7 +309,7 @@ def test_stance_training_is_gathered_once_and_batches_do_not_change_predictions(
 
     words = ["Nous saluons ce progrès remarquable.", "Nous condamnons cette décision injuste."]
     docs = [
-        dataclasses.replace(document(f"Communiqué {i}. {words[i % 2]}"), split=split)
+        replaced(document(f"Communiqué {i}. {words[i % 2]}"), split=split)
         for i, split in enumerate(["train"] * 30 + ["test"] * 6)
     ]
     gold = [
@@ -392,7 +391,7 @@ def test_unknown_system_options_are_refused_with_the_known_ones(tmp_path: Path) 
 def test_rules_read_numbers_in_the_documents_language(rules: RulesSystem) -> None:
     """Before: an English release's "$94.8 billion" became 94,800,000,000,000 (French scale)."""
     text = "Trade between the two countries reached $94.8 billion in 2024, customs data show."
-    english = dataclasses.replace(document(text), lang="en")
+    english = replaced(document(text), lang="en")
     [output] = rules.annotate([english], None)
     values = [a.attributes.get("value") for a in output.annotations if a.label == "NUM_STAT"]
     assert values == ["94800000000"]

@@ -26,7 +26,6 @@ attributes (a relation's ``cue``, a stance's ``holder``) are rewritten the same 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,7 @@ from claimwire.annotation.schema import Schema
 from claimwire.annotation.yaml_lines import line_of, load_yaml
 from claimwire.corpus.words import find_all
 from claimwire.errors import ClaimwireError
-from claimwire.model import Annotation, Document, Quote, Relation
+from claimwire.model import Annotation, Document, Quote, Relation, replaced
 
 GOLD_SUFFIXES = (".yaml", ".yml")
 
@@ -215,7 +214,7 @@ class _Resolver:
             attribute = spec.get(name)
             if attribute is not None and attribute.type == "ref" and value in self.local_ids:
                 attributes[name] = self.global_id(value)
-        return dataclasses.replace(record, attributes=attributes)
+        return replaced(record, attributes=attributes)
 
 
 def resolve_gold(

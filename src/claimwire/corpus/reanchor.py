@@ -10,7 +10,6 @@ quote is gone the annotation is *orphaned* and reported, never dropped silently.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 import fast_diff_match_patch as dmp
 
 from claimwire.corpus.words import occurrences
-from claimwire.model import Annotation, Quote
+from claimwire.model import Annotation, Quote, replaced
 
 
 class Anchoring(enum.Enum):
@@ -107,7 +106,7 @@ def reanchor(
     offsets = OffsetMap(old_text, new_text) if old_text != new_text else None
     results = []
     for annotation in annotations:
-        moved = dataclasses.replace(annotation, doc_id=new_doc_id)
+        moved = replaced(annotation, doc_id=new_doc_id)
         if not annotation.is_span:
             results.append(AnchorResult(Anchoring.KEPT, moved))
             continue
@@ -129,7 +128,7 @@ def reanchor(
         status = (
             Anchoring.KEPT if span == (annotation.start, annotation.end) else Anchoring.REANCHORED
         )
-        anchored = dataclasses.replace(
+        anchored = replaced(
             moved, start=span[0], end=span[1], quote=Quote.from_text(new_text, *span)
         )
         results.append(AnchorResult(status, anchored))

@@ -43,6 +43,7 @@ from claimwire.model import (
     Writable,
     read_mixed,
     read_records,
+    replaced,
     write_records,
 )
 from claimwire.names import child
@@ -449,7 +450,7 @@ def _carry_over(
                 yield from kept
                 for relation in doc_relations:
                     if relation.head in alive and relation.tail in alive:
-                        yield dataclasses.replace(relation, doc_id=alive[relation.head])
+                        yield replaced(relation, doc_id=alive[relation.head])
                     else:
                         report.relations_removed.append(relation.id)
 

@@ -12,7 +12,6 @@ never silently away. Relations are kept when their ends survive and the policy a
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from typing import Any
 from claimwire.annotation.schema import Schema
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import TOLERATED, AnnotationSet
-from claimwire.model import Annotation, Relation
+from claimwire.model import Annotation, Relation, replaced
 
 Key = tuple[Any, ...]
 
@@ -79,7 +78,7 @@ def adjudicate(
         if merged is None:
             continue
         new_id = f"{key[0]}:adj-{len(kept) + 1}"
-        kept.append((dataclasses.replace(merged, id=new_id, author=author), by_set))
+        kept.append((replaced(merged, id=new_id, author=author), by_set))
         for name, annotation in by_set.items():
             id_of[(name, annotation.id)] = new_id
     for merged, by_set in kept:
@@ -89,9 +88,7 @@ def adjudicate(
             origin = next((n for n, a in by_set.items() if a.attributes.get(name) == value), None)
             attributes[name] = _reference(id_of, origin, value, merged.id, name, result)
         result.annotations.append(
-            dataclasses.replace(
-                merged, attributes={k: v for k, v in attributes.items() if v is not None}
-            )
+            replaced(merged, attributes={k: v for k, v in attributes.items() if v is not None})
         )
     _relations(sets, id_of, preferred, result, author, references)
     return result
@@ -134,9 +131,7 @@ def _merge(
         )
     result.resolved += 1
     base = next(iter(by_set.values()))
-    return dataclasses.replace(
-        base, attributes={k: v for k, v in attributes.items() if v is not None}
-    )
+    return replaced(base, attributes={k: v for k, v in attributes.items() if v is not None})
 
 
 def _reference(

@@ -7,7 +7,6 @@ and relation records (``type``, ``head``, ``tail``) mixed in any order. A folder
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from claimwire.model import (
     Quote,
     Relation,
     read_mixed,
+    replaced,
     write_records_atomically,
 )
 
@@ -356,7 +356,7 @@ def _check_offsets(
                 f"{location}: moved {annotation.id!r} from [{annotation.start}, {annotation.end})"
                 f" to [{span[0]}, {span[1]}) where its quote is"
             )
-            moved = dataclasses.replace(
+            moved = replaced(
                 annotation, start=span[0], end=span[1], quote=Quote.from_text(text, *span)
             )
             report.fixed[annotation.id] = moved

@@ -8,7 +8,6 @@ split into a prediction file, resumably.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import os
@@ -25,7 +24,7 @@ from claimwire.corpus.release import DOCUMENTS, MANIFEST, Release, read_parts
 from claimwire.engine import Engine, LocalEngine, batches
 from claimwire.errors import ClaimwireError
 from claimwire.files import FileStamp, atomic_write_text, check_stamp, file_stamp, sha256
-from claimwire.model import Annotation, Document, Relation
+from claimwire.model import Annotation, Document, Relation, replaced
 from claimwire.systems.gold import GoldSource, HeldGold, release_gold
 
 ENTRY_POINT_GROUP = "claimwire.systems"
@@ -357,7 +356,7 @@ def run_system(
 def _authored(record: Annotation | Relation, name: str) -> Annotation | Relation:
     """A system's record without an author (read as ``gold``) is labelled with the system."""
     if record.author in ("", "gold"):
-        return dataclasses.replace(record, author=name)
+        return replaced(record, author=name)
     return record
 
 

@@ -9,7 +9,6 @@ document's text at its offsets (the server accepts anything).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -30,7 +29,7 @@ from claimwire.annotation.label_studio.config import (
 )
 from claimwire.annotation.schema import Attribute, Schema
 from claimwire.errors import shown
-from claimwire.model import Annotation, Document, Quote, Relation
+from claimwire.model import Annotation, Document, Quote, Relation, replaced
 
 Result = dict[str, Any]
 
@@ -333,7 +332,7 @@ def from_results(
         document, document_level, extras, ids, schema, author, where, out.problems
     )
     judged = {a.attributes.get("target") for a in out.annotations if a.label == STANCE_LABEL}
-    out.annotations += [dataclasses.replace(t, author=author) for t in targets if t.id in judged]
+    out.annotations += [replaced(t, author=author) for t in targets if t.id in judged]
     out.relations = _relations(document, links, ids, author, out.problems, where, schema)
     out.relations += _survey_links(out.annotations, schema, author, len(out.relations))
     return out
