@@ -200,3 +200,79 @@ def test_fast_and_slow_paths_agree(lines: list[dict[str, object]]) -> None:
         except ClaimwireError as error:
             got = error.field or ""
         assert got == expected
+
+
+def test_records_are_frozen_gc_free_and_behave_as_values() -> None:
+    """The record classes are frozen and not tracked by the collector (no cycle can hold
+    one: see ``model._Record``); a call fills the constructor's defaults, ``None`` for a
+    mapping is an empty one, and equality, hashing, pickling and ``replaced`` work on the
+    fields."""
+    import gc
+    import pickle
+
+    quote = Quote("x")
+    annotation = Annotation("a", "d", "claims", "CLAIM", quote=quote, attributes=None)
+    assert not gc.is_tracked(annotation) and not gc.is_tracked(quote)
+    assert annotation.attributes == {} and annotation.author == "gold" and quote.prefix == ""
+    assert annotation == Annotation("a", "d", "claims", "CLAIM", None, None, Quote("x", "", ""))
+    assert hash(quote) == hash(Quote("x", "", "")) and quote != Quote("y")
+    assert pickle.loads(pickle.dumps(annotation)) == annotation
+    moved = model.replaced(annotation, start=1, end=2)
+    assert (moved.start, moved.end, moved.id, annotation.start) == (1, 2, "a", None)
+    assert repr(quote) == "Quote(exact='x', prefix='', suffix='')"
+    with pytest.raises(AttributeError):
+        annotation.label = "X"  # type: ignore[misc]
+    with pytest.raises(TypeError, match="missing required argument: 'label'"):
+        Annotation("a", "d", "claims")  # type: ignore[call-arg]
+    document = Document("d", "t", None, "test", ((0, 1),), ((0, 1),))
+    assert document.meta == {} and not gc.is_tracked(document)
+
+
+def test_an_empty_author_is_refused_by_the_types_and_read_as_gold(tmp_path: Path) -> None:
+    """The typed decoder refuses an empty author (no scan of the records): the block is read
+    by ``from_dict``, which reads it as ``gold``."""
+    path = tmp_path / "a.jsonl"
+    write_records(
+        path, [Annotation("a", "d", "x", "y", author=""), Relation("r", "d", "t", "a", "b")]
+    )
+    with pytest.raises(Exception, match="length"):
+        model._decoder(Annotation).decode_lines(path.read_bytes().split(b"\n")[0])
+    assert [r.author for _, r in read_mixed(path)] == ["gold", "gold"]
+
+
+def test_a_mixed_file_is_split_by_kind_without_a_line_by_line_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """read_mixed finds the relation lines of a block with one scan: the lines are never
+    listed one by one; lines that only look like relations (an attribute or a label named
+    ``head``, a relation naming only ``tail``) go to the line by line path, which decides."""
+    path = tmp_path / "predictions.jsonl"
+    records: list[Annotation | Relation] = []
+    for i in range(300):
+        records.append(Annotation(f"a{i}", "d", "x", "y", i, i + 1, Quote("z"), {"k": i}))
+        if i % 7 == 0:
+            records.append(Relation(f"r{i}", "d", "t", f"a{i}", "a0"))
+    write_records(path, records)
+    listed = model._line_columns
+
+    def refuse(first: int, chunk: bytes) -> object:
+        raise AssertionError("lines listed one by one for a valid file")
+
+    monkeypatch.setattr(model, "_line_columns", refuse)
+    got = sorted(read_mixed(path), key=lambda row: row[0])
+    assert [r for _, r in got] == records and [n for n, _ in got] == list(range(1, 344))
+    monkeypatch.setattr(model, "_line_columns", listed)
+    odd = [
+        _annotation_line(0, label="head"),
+        {**_annotation_line(1), "attributes": {"tail": 1, "head": 2}},
+        {"id": "r", "doc_id": "d", "type": "t", "head": "a0", "tail": "a1"},
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in odd), encoding="utf-8")
+    kinds = [Annotation, Annotation, Relation]
+    assert sorted(read_mixed(path), key=lambda row: row[0]) == [
+        (i + 1, kind.from_dict(line)) for i, (kind, line) in enumerate(zip(kinds, odd, strict=True))
+    ]
+    path.write_text(json.dumps({"id": "r", "doc_id": "d", "type": "t", "tail": "a1"}) + "\n")
+    with pytest.raises(ClaimwireError) as caught:
+        list(read_mixed(path))
+    assert (caught.value.line, caught.value.field) == (1, "head")
