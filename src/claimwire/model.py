@@ -13,7 +13,7 @@ import json
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import compress, repeat
-from operator import attrgetter, is_, is_not
+from operator import attrgetter, is_, is_not, ne
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO, TextIO, TypeVar
 
@@ -435,12 +435,9 @@ def _needs_checks(kind: type[Record], records: list[Any]) -> bool:
     and end. (An empty author, which ``from_dict`` reads as ``gold``, the types refuse.)"""
     if kind is not Annotation:
         return False
-    starts = list(map(attrgetter("start"), records))
-    ends = list(map(attrgetter("end"), records))
-    nones = starts.count(None)
-    if nones != ends.count(None):
-        return True
-    return bool(nones) and list(compress(ends, map(is_, starts, repeat(None)))).count(None) != nones
+    starts = map(is_, map(attrgetter("start"), records), repeat(None))
+    ends = map(is_, map(attrgetter("end"), records), repeat(None))
+    return any(map(ne, starts, ends))  # one pass in C, no list
 
 
 _ENCODER = msgspec.json.Encoder()
