@@ -567,10 +567,10 @@ def test_inception_round_trip_and_the_cas_loads_with_cassis(tmp_path: Path) -> N
 
 
 def test_cas_offsets_are_utf16_in_the_xmi_and_code_points_in_claimwire(tmp_path: Path) -> None:
-    from dataclasses import replace
+    from claimwire.model import replaced
 
     text = "🚀 Le sommet 😀 s’est tenu à Astana, selon 𝒳 l’agence."
-    document = replace(DOCUMENT, id="emoji", text=text, sentences=((0, len(text)),))
+    document = replaced(DOCUMENT, id="emoji", text=text, sentences=((0, len(text)),))
     start = text.index("Astana")
     source = Annotation(
         "s",
@@ -671,9 +671,9 @@ def test_convert_needs_one_direction_and_a_known_format(tmp_path: Path) -> None:
 
 
 def test_two_documents_with_one_file_name_are_refused(tmp_path: Path) -> None:
-    from dataclasses import replace
+    from claimwire.model import replaced
 
-    twins = [replace(DOCUMENT, id="a/b"), replace(DOCUMENT, id="a_b")]
+    twins = [replaced(DOCUMENT, id="a/b"), replaced(DOCUMENT, id="a_b")]
     for name in ("brat", "inception"):
         with pytest.raises(ClaimwireError, match="would share the file name 'a_b'"):
             export_set(name, tmp_path / name, twins, AnnotationSet("x", (), ()), SCHEMA)
