@@ -164,5 +164,6 @@ def main() -> None:
             f"checks; target ≥ {TARGET:,}: {'met' if speed >= TARGET else 'MISSED'}"
         )
 
+
 if __name__ == "__main__":
     main()
