@@ -103,17 +103,41 @@ def _square(batch: list[int]) -> list[int]:
 
 
 def _worker(batch: list[int]) -> list[int]:
-    time.sleep(0.05)  # long enough that a second actor is asked before the first is free
+    time.sleep(0.02)  # long enough that a second actor is asked before the first is free
     return [os.getpid()] * len(batch)
 
 
-def test_ray_spreads_one_part_over_every_worker_a_batch_at_a_time(engine: object) -> None:
-    """One part (a run's documents are one) still fills every actor: each batch is a block
-    of its own, so the driver also gets results back batch by batch, not a part at once."""
-    pids = list(engine.map(_worker, [range(400)], batch_size=10))  # type: ignore[attr-defined]
-    assert len(pids) == 400
+def _batch_size(batch: list[int]) -> list[int]:
+    return [len(batch)] * len(batch)
+
+
+def test_ray_spreads_one_part_over_every_worker_a_block_at_a_time(engine: object) -> None:
+    """One part (a run's documents are one) still fills every actor: a block carries a few
+    batches (256 items), so the driver also gets results back block by block, not a part
+    at once."""
+    pids = list(engine.map(_worker, [range(2000)], batch_size=10))  # type: ignore[attr-defined]
+    assert len(pids) == 2000
     assert len(set(pids)) == 2 and os.getpid() not in pids
-    assert min(pids.count(pid) for pid in set(pids)) >= 100  # both did a real share
+    assert min(pids.count(pid) for pid in set(pids)) >= 500  # both did a real share
+
+
+def test_ray_sends_a_few_batches_a_block_and_calls_the_stage_batch_by_batch(
+    engine: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ray Data's own work is per block: small batches travel 256 items to a block, and the
+    stage still sees the batches the local engine gives it."""
+    blocks: list[int] = []
+    iterate = ray.data.Dataset.iter_batches
+
+    def counted(dataset: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        for table in iterate(dataset, *args, **kwargs):
+            blocks.append(table.num_rows)
+            yield table
+
+    monkeypatch.setattr(ray.data.Dataset, "iter_batches", counted)
+    sizes = list(engine.map(_batch_size, [range(1000)], batch_size=32))  # type: ignore[attr-defined]
+    assert sizes == [32] * 992 + [8] * 8
+    assert blocks == [1] * 4  # 8 batches a block (the last 3 and a short one), not 32 blocks
 
 
 def test_ray_builds_the_local_release_byte_for_byte(built: tuple[Path, Path]) -> None:
