@@ -6,6 +6,7 @@ import html
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ from claimwire.corpus.duplicates import (
     shingles,
     words,
 )
-from claimwire.corpus.release import open_release
+from claimwire.corpus.release import build_release, open_release
 
 from .helpers import run_cli
 
@@ -72,7 +73,8 @@ def test_near_duplicate_candidates_are_those_of_datasketchs_lsh(
     lsh = MinHashLSH(threshold=max(0.05, threshold - 0.2), num_perm=PERMUTATIONS)
     asked = 0
     for number, text in enumerate(texts):
-        print_ = fingerprint(text)
+        # every other one with its band keys made beside its MinHash, as the build's stage does
+        print_ = fingerprint(text, banding=finder.banding if number % 2 else None)
         minhash = LeanMinHash(seed=1, hashvalues=print_.hashvalues, scheme="affine32")
         expected = set(lsh.query(minhash))
         ours = finder.candidates(band_keys(print_.hashvalues, finder.bands, finder.rows))
@@ -172,3 +174,25 @@ def test_a_kept_document_costs_its_band_keys_and_a_few_numbers(
         "document-000007"
     ]  # what went to the files is read back
     finder.close()
+
+
+def test_the_build_stage_makes_the_band_keys_the_finder_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stage (on an engine's worker) makes each document's band keys for the finder's
+    banding, so the driver, which admits documents one at a time, does not."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for i, text in enumerate(synthetic_texts(12, random.Random(3))):
+        (raw / f"r{i}.txt").write_text(text, encoding="utf-8")
+    seen: list[bool] = []
+    admit = DuplicateFinder.admit
+
+    def spied(finder: DuplicateFinder, doc_id: str, source: str, print_: Any) -> Any:
+        made = band_keys(print_.hashvalues, finder.bands, finder.rows)
+        seen.append(print_.banding == finder.banding and print_.keys == made)
+        return admit(finder, doc_id, source, print_)
+
+    monkeypatch.setattr(DuplicateFinder, "admit", spied)
+    build_release(raw, tmp_path / "out", "0.1.0", near_duplicates=0.5)
+    assert len(seen) == 12 and all(seen)

@@ -12,6 +12,7 @@ documents a new one may duplicate. The texts are not kept.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import tempfile
@@ -64,13 +65,21 @@ class Fingerprint:
 
     digest: bytes
     hashvalues: NDArray[np.uint64]
+    banding: tuple[int, int] | None = None
+    """The (bands, rows) :attr:`keys` were made with, if they were."""
+    keys: list[int] | None = None
+    """Its LSH band keys (:func:`band_keys`), made beside the MinHash: the build's driver,
+    which admits documents one at a time, then does not (a third of its admitting)."""
 
 
 _PERMUTATIONS: dict[int, Any] = {}
 
 
-def fingerprint(text: str, permutations: int = PERMUTATIONS) -> Fingerprint:
-    """The text's :class:`Fingerprint` (deterministic: fixed permutations, CRC-32 hashes)."""
+def fingerprint(
+    text: str, permutations: int = PERMUTATIONS, banding: tuple[int, int] | None = None
+) -> Fingerprint:
+    """The text's :class:`Fingerprint` (deterministic: fixed permutations, CRC-32 hashes),
+    with its band keys for a :class:`DuplicateFinder`'s ``banding`` if given."""
     from datasketch import MinHash  # half a second of imports (scipy): only when building
 
     if permutations not in _PERMUTATIONS:
@@ -85,7 +94,10 @@ def fingerprint(text: str, permutations: int = PERMUTATIONS) -> Fingerprint:
     )
     minhash.update_batch(list(shingles(tokens)))
     digest = hashlib.sha256(" ".join(tokens).encode("utf-8")).digest()
-    return Fingerprint(digest, minhash.hashvalues)
+    if banding is None:
+        return Fingerprint(digest, minhash.hashvalues)
+    keys = band_keys(minhash.hashvalues, *banding)
+    return Fingerprint(digest, minhash.hashvalues, banding, keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,20 +117,26 @@ class Duplicate:
 
 class _BandTable:
     """Band keys → the numbers of the kept documents that have them, in 12 bytes a key: the
-    newest keys in a dict, the rest in sorted numpy runs that merge as they double (each key
-    is sorted O(log n) times; a lookup searches a run per doubling)."""
+    newest keys in a dict (a key's first owner; the rare later ones apart), the rest in sorted
+    numpy runs that merge as they double (each key is sorted O(log n) times; a lookup searches
+    a run per doubling)."""
 
     FLUSH = 1 << 16
-    """Keys held in the dict before they become a sorted run."""
+    """Keys held in the dicts before they become a sorted run."""
 
     def __init__(self) -> None:
-        self._recent: dict[int, list[int]] = {}
+        self._recent: dict[int, int] = {}
+        self._more: dict[int, list[int]] = {}
         self._held = 0
         self._runs: list[tuple[NDArray[np.uint64], NDArray[np.int32]]] = []
 
     def add(self, keys: list[int], owner: int) -> None:
-        for key in keys:
-            self._recent.setdefault(key, []).append(owner)
+        fresh = dict.fromkeys(keys, owner)
+        if not self._recent.keys().isdisjoint(fresh):
+            for key in self._recent.keys() & fresh.keys():
+                self._more.setdefault(key, []).append(owner)
+                del fresh[key]
+        self._recent.update(fresh)
         self._held += len(keys)
         if self._held >= self.FLUSH:
             self._flush()
@@ -129,22 +147,25 @@ class _BandTable:
             asked = np.array(keys, dtype=np.uint64)
             for run_keys, run_owners in self._runs:
                 first = np.searchsorted(run_keys, asked, "left")
-                last = np.searchsorted(run_keys, asked, "right")
-                hit = first < last
-                for start, end in zip(first[hit].tolist(), last[hit].tolist(), strict=True):
-                    found.update(run_owners[start:end].tolist())
-        for key in keys:
-            found.update(self._recent.get(key, ()))
+                hit = run_keys[np.minimum(first, len(run_keys) - 1)] == asked
+                if hit.any():  # rare: only these are searched again for their last owner
+                    last = np.searchsorted(run_keys, asked[hit], "right")
+                    for start, end in zip(first[hit].tolist(), last.tolist(), strict=True):
+                        found.update(run_owners[start:end].tolist())
+        recent = self._recent
+        for key in recent.keys() & keys:
+            found.add(recent[key])
+            found.update(self._more.get(key, ()))
         return found
 
     def _flush(self) -> None:
-        keys = np.fromiter(
-            (key for key, owners in self._recent.items() for _ in owners), np.uint64, self._held
-        )
+        pairs = [(key, owner) for key, owners in self._more.items() for owner in owners]
+        count = len(self._recent) + len(pairs)
+        keys = np.fromiter(itertools.chain(self._recent, (k for k, _ in pairs)), np.uint64, count)
         owners = np.fromiter(
-            (owner for found in self._recent.values() for owner in found), np.int32, self._held
+            itertools.chain(self._recent.values(), (o for _, o in pairs)), np.int32, count
         )
-        self._recent, self._held = {}, 0
+        self._recent, self._more, self._held = {}, {}, 0
         while self._runs and len(self._runs[-1][0]) <= 2 * len(keys):
             older_keys, older_owners = self._runs.pop()
             keys = np.concatenate([older_keys, keys])
@@ -216,6 +237,11 @@ class DuplicateFinder:
         banding = MinHashLSH(threshold=max(0.05, threshold - 0.2), num_perm=permutations)
         self.bands, self.rows = int(banding.b), int(banding.r)
 
+    @property
+    def banding(self) -> tuple[int, int]:
+        """(bands, rows): pass it to :func:`fingerprint` to have the band keys made there."""
+        return self.bands, self.rows
+
     def check(self, doc_id: str, source: str, text: str) -> Duplicate | None:
         """``None`` (and the document is remembered as kept), or the duplicate it is."""
         return self.admit(doc_id, source, fingerprint(text, self.permutations))
@@ -235,7 +261,9 @@ class DuplicateFinder:
     def admit(self, doc_id: str, source: str, print_: Fingerprint) -> Duplicate | None:
         """:meth:`check` for a text whose :func:`fingerprint` was computed already."""
         hashvalues = print_.hashvalues
-        keys = band_keys(hashvalues, self.bands, self.rows)
+        keys = print_.keys
+        if keys is None or print_.banding != self.banding:
+            keys = band_keys(hashvalues, self.bands, self.rows)
         best: tuple[float, int] | None = None
         candidates = sorted(self._bands.owners(keys))
         signatures = np.frombuffer(self._signatures.read(*candidates), dtype=np.uint32)

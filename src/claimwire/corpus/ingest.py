@@ -274,7 +274,13 @@ class Built:
     fingerprint: Fingerprint
 
     @classmethod
-    def of(cls, file_index: int, source: str, document: Document) -> Built:
+    def of(
+        cls,
+        file_index: int,
+        source: str,
+        document: Document,
+        banding: tuple[int, int] | None = None,
+    ) -> Built:
         sizes = (len(document.paragraphs), len(document.sentences), len(document.text))
         return cls(
             file_index,
@@ -284,7 +290,7 @@ class Built:
             sha256(document.text),
             sizes,
             record_line(document),
-            fingerprint(document.text),
+            fingerprint(document.text, banding=banding),
         )
 
     def document(self) -> Document:
@@ -299,13 +305,16 @@ class BuildDocuments:
 
     root: Path
     segmenter: SentenceSegmenter | None = None
+    banding: tuple[int, int] | None = None
+    """The duplicate finder's (:attr:`DuplicateFinder.banding`): band keys made here."""
 
     def __call__(self, batch: list[tuple[int, RawDocument | Path]]) -> list[Built]:
         built: list[Built] = []
         for index, item in batch:
             raws = read_raw(item, self.root) if isinstance(item, Path) else (item,)
             for raw in raws:
-                built.append(Built.of(index, raw.source, build_document(raw, self.segmenter)))
+                document = build_document(raw, self.segmenter)
+                built.append(Built.of(index, raw.source, document, self.banding))
         return built
 
 

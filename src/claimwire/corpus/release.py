@@ -402,7 +402,8 @@ def _ingest(
     counter = _Counter()
 
     def documents() -> Iterator[str]:
-        for built in engine.map(BuildDocuments(raw_dir, segmenter), raw_parts, BUILD_BATCH):
+        stage = BuildDocuments(raw_dir, segmenter, finder.banding)
+        for built in engine.map(stage, raw_parts, BUILD_BATCH):
             duplicate = finder.admit(built.doc_id, built.source, built.fingerprint)
             if duplicate is not None:
                 duplicates.append(duplicate)
