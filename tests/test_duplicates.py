@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import pickle
 import random
 from pathlib import Path
 from typing import Any
@@ -196,3 +197,16 @@ def test_the_build_stage_makes_the_band_keys_the_finder_uses(
     monkeypatch.setattr(DuplicateFinder, "admit", spied)
     build_release(raw, tmp_path / "out", "0.1.0", near_duplicates=0.5)
     assert len(seen) == 12 and all(seen)
+
+
+def test_a_fingerprint_crosses_processes_as_bytes_and_comes_back_the_same() -> None:
+    """Each document's fingerprint is pickled from a worker to the driver: its MinHash goes
+    as bytes (an array pickles several times slower), and comes back equal, same type."""
+    text = next(iter(synthetic_texts(1, random.Random(5))))
+    print_ = fingerprint(text, banding=DuplicateFinder().banding)
+    data = pickle.dumps(print_, protocol=pickle.HIGHEST_PROTOCOL)
+    assert b"numpy" not in data  # no array reduced by numpy's own pickling
+    back = pickle.loads(data)
+    assert back.hashvalues.dtype == print_.hashvalues.dtype
+    assert back.hashvalues.tolist() == print_.hashvalues.tolist()
+    assert (back.digest, back.banding, back.keys) == (print_.digest, print_.banding, print_.keys)
