@@ -9,7 +9,7 @@ import gc
 import json
 import random
 import tracemalloc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,12 @@ from hypothesis import strategies as st
 
 from claimwire import model, spool
 from claimwire.corpus import release
-from claimwire.corpus.changes import id_summary
+from claimwire.corpus.changes import (
+    AnnotationChanges,
+    DocumentChanges,
+    id_summary,
+    manifest_changes,
+)
 from claimwire.corpus.diff import compare_files
 from claimwire.corpus.ingest import read_raw
 from claimwire.corpus.release import build_release, open_release
@@ -169,3 +174,58 @@ def test_bad_bytes_in_a_jsonl_input_are_still_located(tmp_path: Path) -> None:
     with pytest.raises(ClaimwireError) as error:
         list(read_raw(raw, tmp_path))
     assert error.value.line == 4 and "not valid UTF-8: byte 0xe9" in str(error.value)
+
+
+def test_a_first_release_keeps_no_entry_per_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a parent every document is added: their ids are spooled in input order, and
+    no index of the documents (source → id and text digest) is kept to compare with."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    lines = (json.dumps({"text": f"Communiqué {i}. Le PIB a augmenté."}) for i in range(40))
+    (raw / "docs.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    indexes: list[int] = []
+    original = release._ingest
+
+    def ingest(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        indexes.append(len(result[0]))
+        return result
+
+    monkeypatch.setattr(release, "_ingest", ingest)
+    report = build_release(raw, tmp_path / "releases", "0.1.0")
+    assert indexes == [0]  # before: one entry a document
+    ids = [d.id for d in open_release(report.path).documents()]
+    assert list(report.documents.added) == ids and len(ids) == 40
+    manifest = report.manifest["changes"]["documents"]["added"]
+    assert manifest == {
+        "count": 40,
+        "sha256": sha256("\n".join(sorted(ids))),
+        "first": sorted(ids)[:20],
+    }
+
+
+class _Counted(Sequence[str]):
+    """Ids that count how often they are read through."""
+
+    def __init__(self, ids: list[str]) -> None:
+        self.ids, self.reads = ids, 0
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.ids[index]
+
+    def __iter__(self) -> Iterator[str]:
+        self.reads += 1
+        return iter(self.ids)
+
+
+def test_the_manifest_summarizes_the_added_ids_without_listing_them() -> None:
+    ids = [f"d{n}" for n in range(50)]
+    documents, annotations = _Counted(ids), _Counted(ids)
+    changes = manifest_changes(DocumentChanges(documents), AnnotationChanges(annotations))
+    assert changes["documents"]["added"] == changes["annotations"]["added"] == id_summary(ids)
+    assert documents.reads == annotations.reads == 1  # before: listed whole, then summarized

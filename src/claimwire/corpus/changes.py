@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -20,14 +20,17 @@ class DocumentKey(NamedTuple):
 
 @dataclass(slots=True)
 class DocumentChanges:
-    added: list[str] = field(default_factory=list)
+    added: Sequence[str] = field(default_factory=list)
+    """In input order (a :class:`claimwire.spool.Spool` for a release without a parent)."""
     removed: list[str] = field(default_factory=list)
     changed: list[tuple[str, str]] = field(default_factory=list)
     unchanged: int = 0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, ids: Callable[[Sequence[str]], Any] = list) -> dict[str, Any]:
+        """``ids``: what a list that grows with the corpus becomes (:func:`id_summary` in a
+        manifest: the list is never built)."""
         return {
-            "added": self.added,
+            "added": ids(self.added),
             "removed": self.removed,
             "changed": [{"old": old, "new": new} for old, new in self.changed],
             "unchanged": self.unchanged,
@@ -50,13 +53,14 @@ class AnnotationChanges:
     renamed: list[tuple[str, str]] = field(default_factory=list)
     """(old id, new id) of annotations matched by content (document, label, span), not id."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, ids: Callable[[Sequence[str]], Any] = list) -> dict[str, Any]:
+        """``ids``: as :meth:`DocumentChanges.to_dict`."""
         return {
-            "added": list(self.added),
+            "added": ids(self.added),
             "removed": self.removed,
             "renamed": [{"old": old, "new": new} for old, new in self.renamed],
             "kept": self.kept,
-            "reanchored": self.reanchored,
+            "reanchored": ids(self.reanchored),
             "orphaned": self.orphaned,
             "changed": self.changed,
             "relations_added": self.relations_added,
@@ -89,12 +93,8 @@ def manifest_changes(
     """The changes as a manifest records them: added and re-anchored ids summarized (they grow
     with the corpus); removed and orphaned ids listed in full (validation explains with them)."""
     return {
-        "documents": {**documents.to_dict(), "added": id_summary(documents.added)},
-        "annotations": {
-            **annotations.to_dict(),
-            "added": id_summary(annotations.added),
-            "reanchored": id_summary(annotations.reanchored),
-        },
+        "documents": documents.to_dict(id_summary),
+        "annotations": annotations.to_dict(id_summary),
     }
 
 
@@ -102,16 +102,17 @@ def compare_documents(
     old: Mapping[str, DocumentKey], new: Mapping[str, DocumentKey]
 ) -> DocumentChanges:
     """Compare two ``{source: key}`` indexes: same source with another text is *changed*."""
-    changes = DocumentChanges()
+    changes, added = DocumentChanges(), []
     for source, key in new.items():
         before = old.get(source)
         if before is None:
-            changes.added.append(key.doc_id)
+            added.append(key.doc_id)
         elif before.text_sha256 != key.text_sha256:
             changes.changed.append((before.doc_id, key.doc_id))
         else:
             changes.unchanged += 1
     changes.removed = [key.doc_id for source, key in old.items() if source not in new]
+    changes.added = added
     return changes
 
 

@@ -47,6 +47,7 @@ from claimwire.model import (
     write_records,
 )
 from claimwire.names import child
+from claimwire.spool import Spool
 
 DOCUMENTS = "documents.jsonl"
 ANNOTATIONS = "annotations.jsonl"
@@ -392,10 +393,12 @@ def _ingest(
     progress: ProgressCallback | None,
     finder: DuplicateFinder,
     duplicates: list[Duplicate],
+    added: Spool,
     sharding: Sharding,
     engine: Engine,
 ) -> tuple[dict[str, DocumentKey], dict[str, Document], _Counter, dict[str, int]]:
-    """Stream raw inputs into ``out``; return the new index, changed documents and counts.
+    """Stream raw inputs into ``out``; return the new index (``{}`` without a parent: the
+    documents are all added, their ids spooled in ``added``), changed documents and counts.
     A document that duplicates one already ingested is left out and added to ``duplicates``."""
     index: dict[str, DocumentKey] = {}
     changed: dict[str, Document] = {}
@@ -409,7 +412,10 @@ def _ingest(
                 duplicates.append(duplicate)
                 continue
             key = DocumentKey(built.doc_id, built.text_sha256)
-            index[built.source] = key
+            if not parent_index:
+                added.append(built.doc_id)
+            else:
+                index[built.source] = key
             before = parent_index.get(built.source)
             if before is not None and before.text_sha256 != key.text_sha256:
                 changed[before.doc_id] = built.document()
@@ -556,6 +562,7 @@ def build_release(
     with _removed_on_failure(pending), atomic_directory(target) as staging:
         parent_index = _index(parent_release.documents()) if parent_release else {}
         duplicates: list[Duplicate] = []
+        added = Spool()
         index, changed, counter, document_parts = _ingest(
             raw_dir,
             files,
@@ -565,12 +572,15 @@ def build_release(
             progress,
             DuplicateFinder(near_duplicates),
             duplicates,
+            added,
             sharding,
             engine or LocalEngine(),
         )
         if counter.documents == 0:
             raise ClaimwireError("the raw inputs hold no document", file=raw_dir)
-        doc_changes = compare_documents(parent_index, index)
+        doc_changes = (
+            compare_documents(parent_index, index) if parent_index else DocumentChanges(added)
+        )
         if gold is not None:
             gold_parts = _write_gold(
                 staging, gold(read_parts(staging, list(document_parts), Document)), sharding
