@@ -5,7 +5,6 @@ it a batch of documents at a time."""
 
 from __future__ import annotations
 
-import gc
 import json
 import random
 import tracemalloc
@@ -26,8 +25,9 @@ from claimwire.corpus.changes import (
     manifest_changes,
 )
 from claimwire.corpus.diff import compare_files
+from claimwire.corpus.gold_reader import GoldReader
 from claimwire.corpus.ingest import read_raw
-from claimwire.corpus.release import build_release, open_release
+from claimwire.corpus.release import Release, build_release, open_release
 from claimwire.errors import ClaimwireError
 from claimwire.files import sha256
 from claimwire.model import Annotation, Document, Relation, write_records
@@ -125,24 +125,21 @@ def test_a_build_carries_its_parents_gold_over_a_batch_of_documents_at_a_time(
     releases = tmp_path / "releases"
     parent = build_release(raw, releases, "0.1.0", gold=gold).path
     monkeypatch.setattr(release, "CARRY_BATCH", batch)
-    monkeypatch.setattr(model, "_CHUNK_BYTES", 1 << 12)  # files read a few records a block
-    alive: list[int] = []  # gold annotations alive as the carried-over records are written
-    original = release.write_records
+    whole: list[str] = []  # reads of the parent's whole gold (records are not gc-tracked,
+    for name in ("annotations", "relations"):  # so what is read is watched, not what lives)
+        monkeypatch.setattr(Release, name, lambda self, name=name: whole.append(name) or iter(()))
+    asked: list[int] = []  # documents whose gold is read at once
+    read_gold = GoldReader.of
 
-    def counted(path: Path, records: Iterable[Any]) -> int:
-        def watched() -> Iterator[Any]:
-            for n, record in enumerate(records):
-                if n % 16 == 0:
-                    alive.append(sum(type(o) is Annotation for o in gc.get_objects()))
-                yield record
+    def of(self: GoldReader, doc_ids: Sequence[str]) -> dict[str, Any]:
+        asked.append(len(doc_ids))
+        return read_gold(self, doc_ids)
 
-        return original(path, watched())
-
-    monkeypatch.setattr(release, "write_records", counted)
-    before = sum(type(o) is Annotation for o in gc.get_objects())  # any other test's
+    monkeypatch.setattr(GoldReader, "of", of)
     child = build_release(raw, releases, "0.2.0", parent="0.1.0")
-    # before: every annotation of the parent (1,200) held while any was written
-    assert max(alive) - before <= 4 * batch * PER_DOCUMENT, max(alive) - before
+    monkeypatch.undo()
+    assert whole == []  # before: every annotation and relation of the parent, held
+    assert max(asked) <= batch and sum(asked) == documents, asked
     opened, before = open_release(child.path), open_release(parent)
     assert list(opened.annotations()) == list(before.annotations())
     assert list(opened.relations()) == list(before.relations())

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from claimwire.corpus.release import build_release
+from claimwire.corpus.gold_reader import Gold, GoldReader
+from claimwire.corpus.release import Release, build_release
 from claimwire.model import Annotation, Document, Relation
 from claimwire.systems import base, stance
 from claimwire.systems.base import DocumentOutput, RunContext
@@ -73,15 +74,17 @@ def test_stance_run_holds_a_batch_of_gold_and_no_training_pair(
     release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(stance, "TRAINING_BATCH", BATCH)
-    training: list[int] = []  # gold annotations alive as each training document is read
-    original = stance.stance_items
+    whole: list[str] = []  # reads of the release's whole gold (records are not gc-tracked,
+    for name in ("annotations", "relations"):  # so what is read is watched, not what lives)
+        monkeypatch.setattr(Release, name, lambda self, name=name: whole.append(name) or iter(()))
+    asked: list[int] = []  # documents whose gold is read at once
+    read_gold = GoldReader.of
 
-    def counted(document: Document, *rest: object) -> list[StanceItem]:
-        if document.split == "train":
-            training.append(_alive(Annotation))
-        return original(document, *rest)  # type: ignore[arg-type]
+    def of(self: GoldReader, doc_ids: Sequence[str]) -> dict[str, Gold]:
+        asked.append(len(doc_ids))
+        return read_gold(self, doc_ids)
 
-    monkeypatch.setattr(stance, "stance_items", counted)
+    monkeypatch.setattr(GoldReader, "of", of)
     system = CountingMajority(min_train="10")
     monkeypatch.setattr(base, "load_system", lambda name, options: system)
     out = tmp_path / "run.jsonl"
@@ -90,20 +93,19 @@ def test_stance_run_holds_a_batch_of_gold_and_no_training_pair(
     monkeypatch.setattr(sys, "argv", argv)
     from claimwire.cli import main
 
-    before = _alive(Annotation), _alive(StanceItem)  # any other test's still alive
+    before = _alive(StanceItem)  # any other test's still alive
     with pytest.raises(SystemExit) as done:
         main()
     assert done.value.code == 0
     tests = DOCUMENTS // 2
     assert len(system.alive) == tests // BATCH
-    per_document = CLAIMS + 1
-    # held before: every document's gold (576 annotations) at every batch and every
-    # training document, and the 48 training pairs once trained
-    held = [(a - before[0], s - before[1]) for a, s in system.alive[1:]]
-    assert max(a for a, _ in held) <= 4 * BATCH * per_document, held
-    assert max(s for _, s in held) == 0, held
-    assert len(training) == tests
-    assert max(training) - before[0] <= 4 * BATCH * per_document, training
+    # before: the release's gold read whole at the first batch, and the 48 training pairs
+    # held once trained
+    assert whole == []
+    assert asked and max(asked) <= BATCH, asked
+    assert sum(asked) == DOCUMENTS  # each test batch, and the training split batch by batch
+    held = [s - before for _, s in system.alive[1:]]
+    assert max(held) == 0, held
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(records) == tests  # one pair a test document, labelled as most training pairs
     assert {r["attributes"]["stance"] for r in records} == {"AGAINST"}
