@@ -573,6 +573,65 @@ def test_a_copy_two_workers_share_outlives_the_one_that_made_it(
         shutil.rmtree(root, ignore_errors=True)
 
 
+def test_a_worker_removes_the_empty_folders_it_made_above_the_copies(
+    s3: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The driver's temporary folder may be missing on a worker's node: the worker makes it,
+    and removes it with the copies when it is the last to leave (left empty)."""
+    import pickle
+    import tempfile
+
+    from claimwire import storage
+    from claimwire.corpus.ingest import BuildDocuments, raw_files
+
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    above = tmp_path / "nodir"
+    (above / "sub").mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(above / "sub"))
+    storage.remove_copies()
+    raw = storage.fetch(s3.uri("raw"))
+    assert raw.is_relative_to(above / "sub")
+    batch = [(i, path) for i, path in enumerate(p for p in raw_files(raw) if p.suffix == ".txt")]
+    sent = tmp_path / "stage.pickle"
+    sent.write_bytes(pickle.dumps((storage.carried(BuildDocuments(raw)), batch)))
+    storage.remove_copies()
+    shutil.rmtree(above)  # the worker's node has no such folder
+    script = (
+        "import pickle, sys\n"
+        "stage, batch = pickle.loads(open(sys.argv[1], 'rb').read())\n"
+        "print(len(stage(batch)), flush=True)\n"
+    )
+    result = python(script, str(sent), tmp=tmp_path)
+    assert result.returncode == 0 and int(result.stdout) == len(batch) > 0, result.stderr
+    assert not above.exists()  # the folders it made are gone with the copies
+
+
+def test_a_folder_of_copies_another_worker_is_removing_is_made_again(tmp_path: Path) -> None:
+    """Two workers made the same folder at once and the other one, done already, is removing
+    it: locking it says so (the caller makes it again), it never takes a dying folder."""
+    import fcntl
+    import threading
+
+    from claimwire import storage
+
+    folder = tmp_path / "claimwire-remote-x"
+    folder.mkdir()
+    lock = folder / storage._SHARED
+    handle = os.open(lock, os.O_CREAT | os.O_RDWR, 0o600)
+    fcntl.flock(handle, fcntl.LOCK_EX)  # the other worker, leaving last, removes it
+    outcome: list[object] = []
+    locking = threading.Thread(target=lambda: outcome.append(storage._hold(folder, lock.name)))
+    locking.start()
+    locking.join(0.3)
+    assert not outcome  # it waits for the removal to end
+    shutil.rmtree(folder)
+    os.close(handle)
+    locking.join(5)
+    assert outcome == [storage.Hold.LOST]
+    assert folder not in storage._held
+
+
 def python(script: str, *args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
     """``script`` run by this checkout's Python with the test credentials."""
     return subprocess.run(

@@ -907,3 +907,18 @@ def test_eval_score_html_documents_sets_how_many_the_page_shows(
         "--html", page, "--html-documents", "0",
     )  # fmt: skip
     assert refused.returncode != 0 and "--html-documents" in refused.stderr
+
+
+def test_an_evaluation_keeping_its_matches_still_draws_the_page(
+    release: Path, tmp_path: Path
+) -> None:
+    """``keep_matches=True`` (the notebook API, which drew the page before the page had an
+    option of its own) still gives a page with every document."""
+    from claimwire.eval.html import render_html
+    from claimwire.eval.matches import span_match
+
+    predictions, _ = _errors_per_document(release, tmp_path)
+    evaluation = Evaluation.open(release, "claims", split="all", resamples=50, keep_matches=True)
+    result = evaluation.score(evaluation.check(predictions))
+    assert span_match(result) is not None
+    assert render_html(evaluation, [result]).count('<section class="document"') == 24

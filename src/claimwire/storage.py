@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import enum
 import errno
 import fcntl
 import os
@@ -149,15 +150,28 @@ def _spool_root() -> Path:
     return _root[0]
 
 
-def _hold(folder: Path, lock: str) -> bool:
-    """Lock ``folder`` (just made by this process) for as long as this process lives — the
-    kernel drops the lock when it dies, however it dies. Locked under a staging name, then
-    renamed, so a sweep never sees the lock file unlocked while a holder lives. The lock is
-    shared: the node's other workers may share a :data:`_SHARED` folder (:func:`_join`). If
-    another worker made the same folder at the same moment, this one joins it. False on a
-    filesystem without locks (the folder is then removed at exit only, never swept)."""
+class Hold(enum.Enum):
+    """What came of locking a folder of copies (:func:`_hold`)."""
+
+    HELD = "held"
+    """This process holds it, alone or with the node's other workers."""
+    UNLOCKED = "unlocked"
+    """A filesystem without locks: nothing is shared; removed at exit only, never swept."""
+    LOST = "lost"
+    """Another worker made it too and is removing it already: make it again."""
+
+
+def _hold(folder: Path, lock: str, made: Path | None = None) -> Hold:
+    """Lock ``folder`` (just made, or found without a lock) for as long as this process lives:
+    the kernel drops the lock when it dies, however it dies. Locked under a staging name,
+    then renamed, so a sweep never sees the lock file unlocked while a holder lives. The lock
+    is shared: the node's other workers may share a :data:`_SHARED` folder (:func:`_join`);
+    its file names ``made``, the topmost folder made for it, which the last user removes
+    when empty. If another worker locked the folder a moment before, this one joins it."""
     staging = folder / f"{lock}.{os.getpid()}"
-    handle = os.open(staging, os.O_CREAT | os.O_WRONLY, 0o600)
+    handle = os.open(staging, os.O_CREAT | os.O_RDWR, 0o600)  # read back by the last user
+    if made is not None:
+        os.write(handle, os.fsencode(made))
     try:
         fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
         locked = True
@@ -168,12 +182,12 @@ def _hold(folder: Path, lock: str) -> bool:
     except FileExistsError:  # made by another worker too, a moment before
         os.close(handle)
         staging.unlink()
-        return _join(folder)
+        return Hold.HELD if _join(folder) else Hold.LOST
     if not locked:
         os.close(handle)
-        return False
+        return Hold.UNLOCKED
     _keep(folder, handle)
-    return True
+    return Hold.HELD
 
 
 def _join(folder: Path) -> bool:
@@ -206,7 +220,8 @@ def _keep(folder: Path, handle: int) -> None:
 
 
 def _leave(folder: Path) -> None:
-    """Stop sharing ``folder``: the last of its users to leave removes it."""
+    """Stop sharing ``folder``: the last of its users to leave removes it, and the folders
+    made above it for it (named in its lock file) that are then empty."""
     handle = _held.pop(folder, None)
     if handle is None:
         return
@@ -215,9 +230,21 @@ def _leave(folder: Path) -> None:
     except OSError:
         pass  # another worker still reads it
     else:
+        made = Path(os.fsdecode(os.pread(handle, 4096, 0)) or folder)
         shutil.rmtree(folder, ignore_errors=True)
+        _remove_empty(folder.parent, made)
     finally:
         os.close(handle)
+
+
+def _remove_empty(folder: Path, top: Path) -> None:
+    """Remove ``folder`` and the folders above it up to ``top`` while they are empty."""
+    while folder.is_relative_to(top) and folder != folder.parent:
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty (another worker's), or gone
+        folder = folder.parent
 
 
 def _sweep(folder: Path) -> None:
@@ -454,8 +481,13 @@ def _kept(copy: Path) -> bool:
 
 
 def _shares(spool: Path) -> bool:
-    """Whether ``spool`` stays while this process lives: the driver's own, held or joined."""
-    return spool in _held or (spool / _LOCK).exists() or _join(spool)
+    """Whether ``spool`` stays while this process lives: the driver's own, held or joined;
+    one found without a lock (its maker is about to lock it, or died first) is locked here."""
+    if spool in _held or (spool / _LOCK).exists():
+        return True
+    if (spool / _SHARED).exists():
+        return _join(spool)
+    return _hold(spool, _SHARED) is not Hold.LOST
 
 
 def _spool_of(copy: Path) -> Path | None:
@@ -474,8 +506,11 @@ def _make(copy: Path, uri: str) -> None:
     made = next((folder for folder in reversed([copy, *copy.parents]) if not folder.exists()), copy)
     copy.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if spool is not None and made in (spool, *spool.parents):
-        if not _hold(spool, _SHARED):  # held, a sweep finds it if every user dies first
-            _remove_at_exit(spool)
+        held = _hold(spool, _SHARED, made)  # a sweep finds it if every user dies first
+        if held is Hold.LOST:
+            return  # its other maker is removing it already: the caller tries again
+        if held is Hold.UNLOCKED:
+            _remove_at_exit(made)
         _stop_on_sigterm()
     elif spool is None and made != copy:
         _remove_at_exit(made)

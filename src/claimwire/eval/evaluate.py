@@ -41,7 +41,7 @@ from claimwire.eval.metrics import (
     approximate_randomization,
     paired_bootstrap,
 )
-from claimwire.eval.pages import KeptSections
+from claimwire.eval.pages import DEFAULT_PAGE_DOCUMENTS, KeptSections
 from claimwire.eval.results import (
     PrimaryScore as PrimaryScore,
 )
@@ -191,9 +191,9 @@ class Evaluation:
     gold_path: Path | None = None
     """Another annotation set scored against instead of the release's gold."""
     keep_matches: bool = False
-    """Keep every matched span and the checked set (the error-analysis page shows them): one
-    batch of all documents. Without it they are kept only when the release fits in one batch
-    (:data:`BATCH_DOCUMENTS`)."""
+    """Keep every matched span and the checked set (a notebook's ``span_match``): one batch
+    of all documents; :meth:`open` then renders the error-analysis page's sections too.
+    Without it they are kept only when the release fits in one batch (:data:`BATCH_DOCUMENTS`)."""
     engine: Engine | None = None
     """Where batches of documents are checked and scored (default: this process)."""
     page_documents: int | None = None
@@ -252,7 +252,9 @@ class Evaluation:
             gold_path=gold,
             keep_matches=keep_matches,
             engine=engine,
-            page_documents=page_documents,
+            page_documents=DEFAULT_PAGE_DOCUMENTS
+            if keep_matches and page_documents is None
+            else page_documents,
         )
 
     def signature(self, scheme: str | None = None) -> str:
