@@ -67,6 +67,8 @@ def test_clean_lines_are_read_with_their_numbers(tmp_path: Path) -> None:
         ('{"a": NaN}', "NaN is not a JSON number"),
         ('{"a": [1, -Infinity]}', "-Infinity is not a JSON number"),
         ('{"a": "\\ud800"}', "half of a surrogate pair"),
+        ('{"a": 1e400}', "1e400 is too large for a number"),
+        ('{"a": [-2.5E+999]}', "-2.5E\\+999 is too large for a number"),
     ],
 )
 def test_what_json_does_not_allow_is_refused(text: str, reason: str) -> None:
@@ -87,3 +89,20 @@ def test_the_record_index_names_the_line_the_typed_reader_refuses(
     with pytest.raises(ClaimwireError) as caught:
         RecordIndex([path])
     assert str(caught.value).startswith(f"{path}:2: not valid JSON")
+
+
+@pytest.mark.parametrize("every_field", [True, False], ids=["every-field", "fields-left-out"])
+@pytest.mark.parametrize("value", ["1e400", "-1E+309", "1" + "0" * 400 + ".5"])
+def test_a_number_too_large_for_a_float_is_refused_on_the_fast_path_too(
+    tmp_path: Path, value: str, every_field: bool
+) -> None:
+    """The typed decoder refuses such a number, and the strict reader, which reads the block
+    again, names the line (it took the number as infinity)."""
+    fields = {"quote": None, "author": "gold"} if every_field else {}
+    bad = line(id="a2", **fields)[:-1] + ',"attributes":{"n":' + value + "}}"
+    good = "".join(line(id=f"a{i}", **fields) + "\n" for i in range(2))
+    path = write(tmp_path, good + bad + "\n")
+    with pytest.raises(ClaimwireError) as caught:
+        list(read_records(path, Annotation))
+    assert str(caught.value).startswith(f"{path}:3: not valid JSON")
+    assert "too large for a number" in str(caught.value)

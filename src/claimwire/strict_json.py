@@ -16,6 +16,7 @@ unknown key) sends the block to the strict reader, which decides and names the k
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -53,13 +54,25 @@ def _no_constant(name: str) -> Any:
     raise NotStandardJSONError(f"{name} is not a JSON number (expected a number, or null)")
 
 
+def _finite(text: str) -> float:
+    """A JSON number with a fraction or an exponent, refused if no float holds it (Python's
+    reader would make ``1e400`` infinity, which JSON cannot write back)."""
+    value = float(text)
+    if math.isinf(value):
+        shown = text if len(text) <= 24 else f"{text[:20]}…"
+        raise NotStandardJSONError(f"{shown} is too large for a number (expected a finite one)")
+    return value
+
+
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 
 
 def loads(text: str | bytes) -> Any:
     """:func:`json.loads`, refusing duplicate keys (:class:`DuplicateKeyError`) and what
     JSON does not allow (:class:`NotStandardJSONError`)."""
-    obj = json.loads(text, object_pairs_hook=_unique, parse_constant=_no_constant)
+    obj = json.loads(
+        text, object_pairs_hook=_unique, parse_constant=_no_constant, parse_float=_finite
+    )
     raw = text if isinstance(text, str) else text.decode("utf-8", "replace")
     if _SURROGATE_ESCAPE.search(raw):  # a pair decodes to one character; half of one cannot
         try:
