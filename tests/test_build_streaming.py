@@ -116,11 +116,15 @@ def test_a_build_carries_its_parents_gold_over_a_batch_of_documents_at_a_time(
     (raw / "docs.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def gold(docs: Iterable[Document]) -> Iterator[Annotation | Relation]:
+        relations = []
         for document in docs:
             ids = [f"{document.id}:c{i}" for i in range(PER_DOCUMENT)]
             for i, annotation_id in enumerate(ids):
                 yield Annotation(annotation_id, document.id, "claims", "CLAIM", i, i + 1)
-            yield Relation(f"{document.id}:r", document.id, "attributed_to", ids[0], ids[1])
+            relations.append(
+                Relation(f"{document.id}:r", document.id, "attributed_to", ids[0], ids[1])
+            )
+        yield from reversed(relations)  # not in the documents' order: the child keeps it
 
     releases = tmp_path / "releases"
     parent = build_release(raw, releases, "0.1.0", gold=gold).path

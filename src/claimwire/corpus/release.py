@@ -441,25 +441,33 @@ def _carry_over(
     report: AnnotationChanges,
 ) -> Iterator[Annotation | Relation]:
     """Bring the parent's gold onto the new documents, re-anchoring edited ones: each
-    document's kept annotations, then its relations whose ends are both kept (relations
-    never link documents: validation refuses it). Read a batch of documents at a time;
-    ``report`` is filled as the records go by."""
+    document's kept annotations, read a batch of documents at a time, then the relations
+    whose ends are both kept, in the parent's order (relations never link documents:
+    validation refuses it). What is held grows with the changes only: the annotations left
+    out, and the new document of those kept on edited documents. ``report`` is filled as the
+    records go by."""
     removed_docs = set(doc_changes.removed)
     old_texts = {doc.id: doc.text for doc in parent.documents() if doc.id in changed}
-    folder, annotations, relations = parent.path, parent.parts(ANNOTATIONS), parent.parts(RELATIONS)
-    with GoldReader(folder, annotations, relations) as gold:
+    dropped: set[str] = set()
+    moved: dict[str, str] = {}
+    with GoldReader(parent.path, parent.parts(ANNOTATIONS), ()) as gold:
         for batch in batches(gold.documents, CARRY_BATCH):
             found = gold.of(batch)
             for doc_id in batch:
-                doc_annotations, doc_relations = found.get(doc_id, ([], []))
+                doc_annotations = found.get(doc_id, ([], []))[0]
                 kept = _kept(doc_id, doc_annotations, removed_docs, changed, old_texts, report)
-                alive = {a.id: a.doc_id for a in kept}
                 yield from kept
-                for relation in doc_relations:
-                    if relation.head in alive and relation.tail in alive:
-                        yield replaced(relation, doc_id=alive[relation.head])
-                    else:
-                        report.relations_removed.append(relation.id)
+                if len(kept) < len(doc_annotations):
+                    dropped.update({a.id for a in doc_annotations} - {a.id for a in kept})
+                if doc_id in changed:
+                    moved.update((a.id, a.doc_id) for a in kept)
+    for relation in read_parts(parent.path, parent.parts(RELATIONS), Relation):  # streamed
+        if relation.head in dropped or relation.tail in dropped:
+            report.relations_removed.append(relation.id)
+        elif relation.head in moved:
+            yield replaced(relation, doc_id=moved[relation.head])
+        else:
+            yield relation
 
 
 def _kept(
