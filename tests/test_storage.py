@@ -489,11 +489,12 @@ def test_copies_of_killed_processes_are_swept_at_the_next_start(s3: Server, tmp_
     assert os.listdir(tmp_path / "tmp") == []
 
 
-def test_a_worker_removes_the_copies_it_made_when_it_exits(
+def _stage_for_a_node_without_copies(
     s3: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """On a node without the driver's copies, the worker makes them and removes them when it
-    exits (nothing of a run is left on the node)."""
+) -> tuple[Path, Path, list[tuple[int, Path]]]:
+    """A build stage over the raw folder's copy, carried and pickled with its batch to a
+    file; then the copies are removed, as on a node that has none of them. The file, the
+    folder the copies were in, and the batch."""
     import pickle
 
     from claimwire import storage
@@ -502,11 +503,20 @@ def test_a_worker_removes_the_copies_it_made_when_it_exits(
     for name, value in CREDENTIALS.items():
         monkeypatch.setenv(name, value)
     raw = storage.fetch(s3.uri("raw"))
-    root = raw.parent.parent
     batch = [(i, path) for i, path in enumerate(p for p in raw_files(raw) if p.suffix == ".txt")]
     sent = tmp_path / "stage.pickle"
     sent.write_bytes(pickle.dumps((storage.carried(BuildDocuments(raw)), batch)))
-    storage.remove_copies()  # the worker's node has none of them
+    storage.remove_copies()
+    return sent, raw.parent.parent, batch
+
+
+def test_a_worker_removes_the_copies_it_made_when_it_exits(
+    s3: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a node without the driver's copies, the worker makes them and removes them when it
+    exits (nothing of a run is left on the node)."""
+
+    sent, root, batch = _stage_for_a_node_without_copies(s3, tmp_path, monkeypatch)
     script = (
         "import pickle, sys\n"
         "stage, batch = pickle.loads(open(sys.argv[1], 'rb').read())\n"
@@ -524,19 +534,8 @@ def test_a_copy_two_workers_share_outlives_the_one_that_made_it(
     """Two workers of one node without the driver's copies, started one after the other (the
     second reads the copies the first made) or at once (both make them): when the first
     exits, the copies stay for the second; the last to exit removes them."""
-    import pickle
 
-    from claimwire import storage
-    from claimwire.corpus.ingest import BuildDocuments, raw_files
-
-    for name, value in CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    raw = storage.fetch(s3.uri("raw"))
-    root = raw.parent.parent
-    batch = [(i, path) for i, path in enumerate(p for p in raw_files(raw) if p.suffix == ".txt")]
-    sent = tmp_path / "stage.pickle"
-    sent.write_bytes(pickle.dumps((storage.carried(BuildDocuments(raw)), batch)))
-    storage.remove_copies()  # the workers' node has none of them
+    sent, root, batch = _stage_for_a_node_without_copies(s3, tmp_path, monkeypatch)
     script = (
         "import pickle, sys\n"
         "stage, batch = pickle.loads(open(sys.argv[1], 'rb').read())\n"
@@ -562,7 +561,7 @@ def test_a_copy_two_workers_share_outlives_the_one_that_made_it(
         first, second = workers
         out, err = first.communicate("\n")
         assert first.returncode == 0, err
-        assert raw.is_dir()  # the second still reads them
+        assert batch[0][1].is_file()  # the second still reads them
         out, err = second.communicate("\n")
         assert second.returncode == 0 and int(out) == len(batch), err
         assert not root.exists()  # the last to leave removed them

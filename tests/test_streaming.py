@@ -111,12 +111,8 @@ def _predictions(release: Path, tmp_path: Path) -> Path:
     return path
 
 
-def test_eval_score_checks_and_scores_a_bounded_batch_at_a_time(
-    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    predictions = _predictions(release, tmp_path)
-    whole = Evaluation.open(release, "claims", split="all", resamples=50, keep_matches=True)
-    expected = whole.score(whole.check(predictions)).to_dict()
+def _checked_in_batches_of_five(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Evaluations score 5 documents a batch; the list gets each checked batch's size."""
     seen: list[int] = []
 
     def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -125,6 +121,16 @@ def test_eval_score_checks_and_scores_a_bounded_batch_at_a_time(
 
     monkeypatch.setattr(evaluate, "BATCH_DOCUMENTS", 5)
     monkeypatch.setattr(batches, "check_rows", spy)
+    return seen
+
+
+def test_eval_score_checks_and_scores_a_bounded_batch_at_a_time(
+    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    predictions = _predictions(release, tmp_path)
+    whole = Evaluation.open(release, "claims", split="all", resamples=50, keep_matches=True)
+    expected = whole.score(whole.check(predictions)).to_dict()
+    seen = _checked_in_batches_of_five(monkeypatch)
     batched = Evaluation.open(release, "claims", split="all", resamples=50)
     report = batched.check(predictions)
     assert report.annotation_set is None  # past one batch, only counts are kept
@@ -861,14 +867,7 @@ def test_the_error_page_is_made_batch_by_batch_keeping_the_worst_documents(
     whole = Evaluation.open(release, "claims", split="all", resamples=50, page_documents=100)
     every = whole.score(whole.check(predictions))
     assert every.pages is not None and every.pages.left_out == 0 and every.pages.seen == 24
-    seen: list[int] = []
-
-    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
-        seen.append(len(args[2]))
-        return check_rows(*args, **kwargs)
-
-    monkeypatch.setattr(evaluate, "BATCH_DOCUMENTS", 5)
-    monkeypatch.setattr(batches, "check_rows", spy)
+    seen = _checked_in_batches_of_five(monkeypatch)
     batched = Evaluation.open(release, "claims", split="all", resamples=50, page_documents=7)
     result = batched.score(batched.check(predictions))
     assert seen and max(seen) <= 5 and sum(seen) == 24
