@@ -510,13 +510,8 @@ def _stage_for_a_node_without_copies(
     return sent, raw.parent.parent, batch
 
 
-def test_a_worker_removes_the_copies_it_made_when_it_exits(
-    s3: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """On a node without the driver's copies, the worker makes them and removes them when it
-    exits (nothing of a run is left on the node)."""
-
-    sent, root, batch = _stage_for_a_node_without_copies(s3, tmp_path, monkeypatch)
+def _run_as_a_worker(sent: Path, batch: list[tuple[int, Path]], tmp_path: Path) -> None:
+    """Run the pickled stage on its batch in a fresh process, as a worker would."""
     script = (
         "import pickle, sys\n"
         "stage, batch = pickle.loads(open(sys.argv[1], 'rb').read())\n"
@@ -524,6 +519,16 @@ def test_a_worker_removes_the_copies_it_made_when_it_exits(
     )
     result = python(script, str(sent), tmp=tmp_path)
     assert result.returncode == 0 and int(result.stdout) == len(batch) > 0, result.stderr
+
+
+def test_a_worker_removes_the_copies_it_made_when_it_exits(
+    s3: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a node without the driver's copies, the worker makes them and removes them when it
+    exits (nothing of a run is left on the node)."""
+
+    sent, root, batch = _stage_for_a_node_without_copies(s3, tmp_path, monkeypatch)
+    _run_as_a_worker(sent, batch, tmp_path)
     assert not root.exists()  # what the worker made is gone with it
 
 
@@ -577,32 +582,18 @@ def test_a_worker_removes_the_empty_folders_it_made_above_the_copies(
 ) -> None:
     """The driver's temporary folder may be missing on a worker's node: the worker makes it,
     and removes it with the copies when it is the last to leave (left empty)."""
-    import pickle
     import tempfile
 
     from claimwire import storage
-    from claimwire.corpus.ingest import BuildDocuments, raw_files
 
-    for name, value in CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
     above = tmp_path / "nodir"
     (above / "sub").mkdir(parents=True)
     monkeypatch.setattr(tempfile, "tempdir", str(above / "sub"))
-    storage.remove_copies()
-    raw = storage.fetch(s3.uri("raw"))
-    assert raw.is_relative_to(above / "sub")
-    batch = [(i, path) for i, path in enumerate(p for p in raw_files(raw) if p.suffix == ".txt")]
-    sent = tmp_path / "stage.pickle"
-    sent.write_bytes(pickle.dumps((storage.carried(BuildDocuments(raw)), batch)))
-    storage.remove_copies()
+    storage.remove_copies()  # the next copies go to the folder above
+    sent, root, batch = _stage_for_a_node_without_copies(s3, tmp_path, monkeypatch)
+    assert root.is_relative_to(above / "sub")
     shutil.rmtree(above)  # the worker's node has no such folder
-    script = (
-        "import pickle, sys\n"
-        "stage, batch = pickle.loads(open(sys.argv[1], 'rb').read())\n"
-        "print(len(stage(batch)), flush=True)\n"
-    )
-    result = python(script, str(sent), tmp=tmp_path)
-    assert result.returncode == 0 and int(result.stdout) == len(batch) > 0, result.stderr
+    _run_as_a_worker(sent, batch, tmp_path)
     assert not above.exists()  # the folders it made are gone with the copies
 
 
