@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from claimwire.corpus.release import build_release
 from claimwire.model import Annotation, Document, Quote, Relation
 
@@ -123,3 +125,25 @@ def release_with_test_claims(root: Path, documents: int) -> Path:
 
     build_release(raw, root / "releases", "0.1.0", gold=gold)
     return root / "releases" / "0.1.0"
+
+
+def watch_gold_reads(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[int]]:
+    """Watch how gold is read: the names of whole reads of a release's annotations or
+    relations (which then read nothing), and how many documents each ``GoldReader.of`` call
+    asks for. Records are not tracked by the collector: what is read is watched, not what
+    lives."""
+    from claimwire.corpus.gold_reader import GoldReader
+    from claimwire.corpus.release import Release
+
+    whole: list[str] = []
+    for name in ("annotations", "relations"):
+        monkeypatch.setattr(Release, name, lambda self, name=name: whole.append(name) or iter(()))
+    asked: list[int] = []
+    read_gold = GoldReader.of
+
+    def of(self: GoldReader, doc_ids: Any) -> Any:
+        asked.append(len(doc_ids))
+        return read_gold(self, doc_ids)
+
+    monkeypatch.setattr(GoldReader, "of", of)
+    return whole, asked

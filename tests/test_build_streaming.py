@@ -25,13 +25,14 @@ from claimwire.corpus.changes import (
     manifest_changes,
 )
 from claimwire.corpus.diff import compare_files
-from claimwire.corpus.gold_reader import GoldReader
 from claimwire.corpus.ingest import read_raw
-from claimwire.corpus.release import Release, build_release, open_release
+from claimwire.corpus.release import build_release, open_release
 from claimwire.errors import ClaimwireError
 from claimwire.files import sha256
 from claimwire.model import Annotation, Document, Relation, write_records
 from claimwire.spool import Spool, spilled_sorted
+
+from .helpers import watch_gold_reads
 
 PER_DOCUMENT = 10
 
@@ -129,17 +130,7 @@ def test_a_build_carries_its_parents_gold_over_a_batch_of_documents_at_a_time(
     releases = tmp_path / "releases"
     parent = build_release(raw, releases, "0.1.0", gold=gold).path
     monkeypatch.setattr(release, "CARRY_BATCH", batch)
-    whole: list[str] = []  # reads of the parent's whole gold (records are not gc-tracked,
-    for name in ("annotations", "relations"):  # so what is read is watched, not what lives)
-        monkeypatch.setattr(Release, name, lambda self, name=name: whole.append(name) or iter(()))
-    asked: list[int] = []  # documents whose gold is read at once
-    read_gold = GoldReader.of
-
-    def of(self: GoldReader, doc_ids: Sequence[str]) -> dict[str, Any]:
-        asked.append(len(doc_ids))
-        return read_gold(self, doc_ids)
-
-    monkeypatch.setattr(GoldReader, "of", of)
+    whole, asked = watch_gold_reads(monkeypatch)
     child = build_release(raw, releases, "0.2.0", parent="0.1.0")
     monkeypatch.undo()
     assert whole == []  # before: every annotation and relation of the parent, held

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from claimwire.corpus.gold_reader import Gold, GoldReader
-from claimwire.corpus.release import Release, build_release
+from claimwire.corpus.release import build_release
 from claimwire.model import Annotation, Document, Relation
 from claimwire.systems import base, stance
 from claimwire.systems.base import DocumentOutput, RunContext
 from claimwire.systems.stance import MajoritySystem, StanceItem
+
+from .helpers import watch_gold_reads
 
 DOCUMENTS = 96
 BATCH = 8
@@ -74,17 +75,7 @@ def test_stance_run_holds_a_batch_of_gold_and_no_training_pair(
     release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(stance, "TRAINING_BATCH", BATCH)
-    whole: list[str] = []  # reads of the release's whole gold (records are not gc-tracked,
-    for name in ("annotations", "relations"):  # so what is read is watched, not what lives)
-        monkeypatch.setattr(Release, name, lambda self, name=name: whole.append(name) or iter(()))
-    asked: list[int] = []  # documents whose gold is read at once
-    read_gold = GoldReader.of
-
-    def of(self: GoldReader, doc_ids: Sequence[str]) -> dict[str, Gold]:
-        asked.append(len(doc_ids))
-        return read_gold(self, doc_ids)
-
-    monkeypatch.setattr(GoldReader, "of", of)
+    whole, asked = watch_gold_reads(monkeypatch)
     system = CountingMajority(min_train="10")
     monkeypatch.setattr(base, "load_system", lambda name, options: system)
     out = tmp_path / "run.jsonl"
