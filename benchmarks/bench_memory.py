@@ -8,7 +8,8 @@ both peaks, their ratio and the CPU seconds.
 
 Run: ``python benchmarks/bench_memory.py SMALL LARGE`` with two folders written by
 ``python benchmarks/synthetic_release.py OUT --documents N`` (10,000 and 100,000 for the issue's
-target; building the larger takes several minutes, so they are built once and reused).
+target; building the larger takes several minutes, so they are built once and reused);
+``--only NAME`` (repeatable) measures only those commands, an import with its export.
 """
 
 from __future__ import annotations
@@ -31,22 +32,63 @@ FLAT = 1.5
 CEILING = 1_000 * MB
 
 
+FORMATS = {
+    "brat": "brat",
+    "inception": "inception",
+    "conll": "conll.txt",
+    "spacy": "docs.spacy",
+    "doccano": "doccano.jsonl",
+    "label-studio-min": "json-min.json",
+}
+"""Each ``convert`` format and the name of its export (a folder or a file)."""
+
+
 def commands(folder: Path, scratch: Path) -> dict[str, list[str]]:
+    """Every command that reads a release or an annotation set and runs offline, in an order
+    where each import reads the export measured before it."""
     release = str(folder / "releases" / VERSION)
-    return {
+    predictions = str(folder / "predictions.jsonl")
+    on = ("--release", release)
+    found: dict[str, list[str]] = {
         "eval score": [
-            *("eval", "score", "--release", release, "--task", "claims"),
-            *(str(folder / "predictions.jsonl"), "--format", "json"),
+            *("eval", "score", *on, "--task", "claims", predictions, "--format", "json"),
+        ],
+        "eval score --html": [
+            *("eval", "score", *on, "--task", "claims", predictions, "--format", "json"),
+            *("--html", str(scratch / "report.html")),
         ],
         "corpus validate": ["corpus", "validate", release],
         "corpus stats": ["corpus", "stats", release, "--json"],
-        "corpus diff": ["corpus", "diff", release, release, "--json"],
+        "corpus diff": ["corpus", "diff", release, release],
+        "corpus diff --json": ["corpus", "diff", release, release, "--json"],
         "hub export": ["hub", "export", release, "--out", str(scratch / "hub"), "--force"],
     }
+    for system in ("rules", "stance-majority"):
+        found[f"run {system}"] = [
+            *("run", system, *on, "--split", "test", "--out", str(scratch / f"{system}.jsonl")),
+        ]
+    for name, export in FORMATS.items():
+        out = str(scratch / export)
+        found[f"convert --to {name}"] = ["convert", predictions, "--to", name, "--out", out, *on]
+        found[f"convert --from {name}"] = [
+            *("convert", out, "--from", name, "--out", str(scratch / f"from-{name}.jsonl"), *on),
+        ]
+    sets = (predictions, str(scratch / "from-doccano.jsonl"))
+    found["annotate agree"] = ["annotate", "agree", *sets, *on, "--json"]
+    found["annotate adjudicate"] = [
+        *("annotate", "adjudicate", *sets, *on, "--out", str(scratch / "adjudicated")),
+    ]
+    found["benchmark"] = [
+        *("benchmark", *on, "--runs", str(scratch / "runs"), "--bootstrap", "100"),
+        *("--leaderboard", str(scratch / "leaderboard.md"), "--html", str(scratch / "b.html")),
+        *("--system", "rules"),
+    ]
+    return found
 
 
-def measure(args: list[str]) -> tuple[int, float, float]:
-    """Peak RSS (bytes), CPU seconds (user + system) and wall seconds of one child."""
+def measure(args: list[str]) -> tuple[int, float, float] | None:
+    """Peak RSS (bytes), CPU seconds (user + system) and wall seconds of one child; None (and
+    its error printed) when it fails."""
     start = time.perf_counter()
     with open(os.devnull, "wb") as devnull:
         child = subprocess.Popen([SCRIPT, *args], stdout=devnull, stderr=subprocess.PIPE)
@@ -55,16 +97,19 @@ def measure(args: list[str]) -> tuple[int, float, float]:
         _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"claimwire {' '.join(args)} failed:\n{error.decode()[-2000:]}")
+        print(f"claimwire {' '.join(args)} failed:\n{error.decode()[-2000:]}", file=sys.stderr)
+        return None
     return usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime, wall
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folders", type=Path, nargs="+", help="synthetic_release.py outputs")
-    parser.add_argument("--only", action="append", help="measure only these commands")
+    parser.add_argument(
+        "--only", action="append", help="measure only these commands (an import: with its export)"
+    )
     args = parser.parse_args()
-    results: dict[str, list[tuple[int, float, float]]] = {}
+    results: dict[str, list[tuple[int, float, float] | None]] = {}
     sizes = []
     for folder in args.folders:
         manifest = (folder / "releases" / VERSION / "MANIFEST.json").read_text()
@@ -73,9 +118,10 @@ def main() -> None:
             for name, command in commands(folder, Path(scratch)).items():
                 if args.only and name not in args.only:
                     continue
-                results.setdefault(name, []).append(measure(command))
-                peak, cpu, _ = results[name][-1]
-                print(f"{name} @ {sizes[-1]:,}: {peak / MB:,.0f} MB, {cpu:.1f} s CPU", flush=True)
+                run = measure(command)
+                results.setdefault(name, []).append(run)
+                shown = "failed" if run is None else f"{run[0] / MB:,.0f} MB, {run[1]:.1f} s CPU"
+                print(f"{name} @ {sizes[-1]:,}: {shown}", flush=True)
     table = Table(title="peak RSS of whole commands (MB) and CPU seconds, per release size")
     table.add_column("command")
     for size in sizes:
@@ -83,11 +129,15 @@ def main() -> None:
     table.add_column("peak ratio", justify="right")
     table.add_column("target", justify="right")
     for name, runs in results.items():
-        ratio = runs[-1][0] / runs[0][0]
-        met = ratio <= FLAT and all(peak < CEILING for peak, _, _ in runs)
+        done = [run for run in runs if run is not None]
+        if len(done) < len(runs):
+            table.add_row(name, *("failed" if r is None else "" for r in runs), "", "")
+            continue
+        ratio = done[-1][0] / done[0][0]
+        met = ratio <= FLAT and all(peak < CEILING for peak, _, _ in done)
         table.add_row(
             name,
-            *(f"{peak / MB:,.0f} MB, {cpu:.1f} s" for peak, cpu, _ in runs),
+            *(f"{peak / MB:,.0f} MB, {cpu:.1f} s" for peak, cpu, _ in done),
             f"{ratio:.2f}×",
             ("met" if met else "NOT met") + f" (≤ {FLAT}×, < 1 GB)",
         )

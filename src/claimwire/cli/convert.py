@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -12,21 +13,27 @@ from claimwire.annotation.schema import load_schema
 from claimwire.cli.common import chosen_release, console, err_console
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
-from claimwire.eval.checker import load_annotation_set
-from claimwire.formats.base import Loss, summarize
-from claimwire.formats.convert import FORMATS, Options, export_set, import_set
-from claimwire.model import Annotation, Relation, write_records_atomically
+from claimwire.formats.base import Losses
+from claimwire.formats.convert import (
+    FORMATS,
+    Batch,
+    Options,
+    export_batches,
+    import_set,
+    set_batches,
+)
+from claimwire.model import Annotation, Document, Relation, write_records_atomically
 
 SHOWN_LOSSES = 20
 
 
-def _report_losses(losses: list[Loss]) -> None:
+def _report_losses(losses: Losses) -> None:
     if not losses:
         console.print("nothing lost")
         return
-    counts = ", ".join(f"{n} {kind}" for kind, n in summarize(losses).items())
+    counts = ", ".join(f"{n} {kind}" for kind, n in losses.summary().items())
     err_console.print(f"[yellow]not carried[/]: {escape(counts)}", soft_wrap=True)
-    for loss in losses[:SHOWN_LOSSES]:
+    for loss in losses.first[:SHOWN_LOSSES]:
         err_console.print(f"  {escape(str(loss))}", soft_wrap=True, highlight=False)
     if len(losses) > SHOWN_LOSSES:
         err_console.print(f"  … and {len(losses) - SHOWN_LOSSES} more")
@@ -85,16 +92,42 @@ def convert_command(
             f"{len(result.annotation_set.annotations)} annotations, "
             f"{len(result.annotation_set.relations)} relations → {escape(str(out))}"
         )
-        _report_losses(result.losses)
+        imported = Losses()
+        imported.extend(result.losses)
+        _report_losses(imported)
         return
     assert to_format is not None
-    annotation_set = load_annotation_set(source)
-    chosen = [d for d in opened.documents() if split in ("all", d.split)]
-    losses = export_set(
-        to_format, out, chosen, annotation_set, schema, replace=force, options=options
+    exported = _Tally(d for d in opened.documents() if split in ("all", d.split))
+    losses = export_batches(
+        to_format,
+        out,
+        exported.counted(set_batches(source, exported)),
+        schema,
+        replace=force,
+        options=options,
+        keep=SHOWN_LOSSES,
     )
     console.print(
-        f"{len(annotation_set.annotations)} annotations, {len(annotation_set.relations)} "
-        f"relations on {len(chosen)} documents → {escape(str(out))} ({to_format})"
+        f"{exported.annotations} annotations, {exported.relations} relations on "
+        f"{exported.documents} documents → {escape(str(out))} ({to_format})"
     )
     _report_losses(losses)
+
+
+class _Tally(Iterator[Document]):
+    """The documents an export writes, counted as they pass, with the records on them."""
+
+    def __init__(self, documents: Iterator[Document]) -> None:
+        self._documents = documents
+        self.documents = self.annotations = self.relations = 0
+
+    def __next__(self) -> Document:
+        document = next(self._documents)
+        self.documents += 1
+        return document
+
+    def counted(self, batches: Iterator[Batch]) -> Iterator[Batch]:
+        for batch in batches:
+            self.annotations += len(batch[1].annotations)
+            self.relations += len(batch[1].relations)
+            yield batch

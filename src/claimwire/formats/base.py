@@ -59,6 +59,29 @@ def summarize(losses: Iterable[Loss]) -> dict[str, int]:
     return dict(Counter(loss.kind for loss in losses).most_common())
 
 
+@dataclass(slots=True)
+class Losses:
+    """What a conversion lost, kept as a count per kind and the first ``keep`` items (all of
+    them when ``keep`` is None): a big corpus's losses are counted, not held."""
+
+    keep: int | None = None
+    counts: Counter[str] = field(default_factory=Counter)
+    first: list[Loss] = field(default_factory=list)
+
+    def extend(self, losses: Iterable[Loss]) -> None:
+        for loss in losses:
+            self.counts[loss.kind] += 1
+            if self.keep is None or len(self.first) < self.keep:
+                self.first.append(loss)
+
+    def summary(self) -> dict[str, int]:
+        """How many losses of each kind, most frequent first."""
+        return dict(self.counts.most_common())
+
+    def __len__(self) -> int:
+        return self.counts.total()
+
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -68,20 +91,29 @@ def file_stem(doc_id: str) -> str:
     return stem or "_"
 
 
-def file_stems(doc_ids: Iterable[str]) -> dict[str, str]:
-    """Each document id's file stem; two ids with one stem are refused (one would overwrite
-    the other)."""
-    stems: dict[str, str] = {}
-    owners: dict[str, str] = {}
-    for doc_id in doc_ids:
+class FileStems:
+    """The file stems of the documents an export writes to ``folder``, one at a time: an id
+    whose stem another id already has is refused (one file would overwrite the other). Only
+    the ids their stem changes are held; an id that is its own stem is found by its file
+    (``suffix``)."""
+
+    def __init__(self, folder: Path, suffix: str) -> None:
+        self._folder = folder
+        self._suffix = suffix
+        self._changed: dict[str, str] = {}
+
+    def __call__(self, doc_id: str) -> str:
         stem = file_stem(doc_id)
-        if stem in owners and owners[stem] != doc_id:
+        owner = self._changed.get(stem)
+        if owner is None and stem != doc_id and (self._folder / (stem + self._suffix)).exists():
+            owner = stem
+        if owner is not None and owner != doc_id:
             raise ClaimwireError(
-                f"documents {owners[stem]!r} and {doc_id!r} would share the file name {stem!r}"
+                f"documents {owner!r} and {doc_id!r} would share the file name {stem!r}"
             )
-        owners[stem] = doc_id
-        stems[doc_id] = stem
-    return stems
+        if stem != doc_id:
+            self._changed[stem] = doc_id
+        return stem
 
 
 def span_annotation(

@@ -27,11 +27,11 @@ from typing import Any
 from claimwire import strict_json
 from claimwire.annotation.schema import Attribute, Schema
 from claimwire.formats.base import (
+    FileStems,
     Imported,
     Loss,
     by_document,
     file_stem,
-    file_stems,
     span_annotation,
 )
 from claimwire.model import Annotation, Document, Relation
@@ -358,15 +358,16 @@ def write_brat_folder(
     annotations: Iterable[Annotation],
     relations: Iterable[Relation],
     schema: Schema,
+    stems: FileStems | None = None,
 ) -> list[Loss]:
-    """``DOC.txt`` + ``DOC.ann`` per document and the schema's annotation.conf."""
+    """``DOC.txt`` + ``DOC.ann`` per document and the schema's annotation.conf; ``stems``:
+    the folder's stems so far, when documents come in several calls."""
     by_doc, links = by_document(annotations, relations)
     losses: list[Loss] = []
     (folder / CONF).write_text(annotation_conf(schema), encoding="utf-8")
-    documents = list(documents)
-    stems = file_stems(d.id for d in documents)
+    stems = stems or FileStems(folder, ".txt")
     for document in documents:
-        stem = stems[document.id]
+        stem = stems(document.id)
         ann, lost = to_brat(
             document, by_doc.get(document.id, []), links.get(document.id, []), schema
         )

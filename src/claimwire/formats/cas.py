@@ -23,11 +23,11 @@ from typing import Any
 
 from claimwire.annotation.schema import Schema
 from claimwire.formats.base import (
+    FileStems,
     Imported,
     Loss,
     by_document,
     file_stem,
-    file_stems,
     span_annotation,
 )
 from claimwire.formats.conll import sentence_tokens
@@ -151,17 +151,19 @@ def write_cas_folder(
     annotations: Iterable[Annotation],
     relations: Iterable[Relation],
     schema: Schema,
+    stems: FileStems | None = None,
 ) -> list[Loss]:
-    """``TypeSystem.xml`` and one ``DOC.xmi`` per document (INCEpTION's UIMA CAS XMI)."""
+    """``TypeSystem.xml`` and one ``DOC.xmi`` per document (INCEpTION's UIMA CAS XMI);
+    ``stems``: the folder's stems so far, when documents come in several calls."""
     ts = type_system(schema)
     (folder / TYPESYSTEM).write_text(ts.to_xml(), encoding="utf-8")
     by_doc, links = by_document(annotations, relations)
     losses: list[Loss] = []
-    documents = list(documents)
-    stems = file_stems(d.id for d in documents)
+    stems = stems or FileStems(folder, ".xmi")
     for document in documents:
+        stem = stems(document.id)
         cas, lost = to_cas(document, by_doc.get(document.id, []), links.get(document.id, []), ts)
-        cas.to_xmi(folder / f"{stems[document.id]}.xmi")
+        cas.to_xmi(folder / f"{stem}.xmi")
         losses += lost
     return losses
 

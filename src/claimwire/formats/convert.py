@@ -9,22 +9,25 @@ leaves nothing half-written. Both return what the format could not carry.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from claimwire import strict_json
 from claimwire.annotation.schema import Schema
+from claimwire.engine import batches
 from claimwire.errors import ClaimwireError
-from claimwire.eval.checker import AnnotationSet, check_rows
+from claimwire.eval.checker import AnnotationSet, _prediction_files, check_rows, not_empty
 from claimwire.eval.tasks import Task
 from claimwire.files import atomic_directory
 from claimwire.formats import brat, cas, conll, doccano, label_studio_min, spacy_docbin
-from claimwire.formats.base import Imported, Loss
-from claimwire.model import Document, iter_json_lines
+from claimwire.formats.base import FileStems, Imported, Loss, Losses, by_document
+from claimwire.grouping import RecordIndex
+from claimwire.model import Annotation, Document, Relation, iter_json_lines
 
 SHOWN_PROBLEMS = 30
+BATCH_DOCUMENTS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +49,9 @@ class Options:
 
 
 Reader = Callable[[Path, Mapping[str, Document], Schema, str, Options], tuple[Imported, list[str]]]
-Writer = Callable[[Path, Sequence[Document], AnnotationSet, Schema, Options], list[Loss]]
+Batch = tuple[Sequence[Document], AnnotationSet]
+"""Documents and the records on them, an export's unit: a corpus is written batch by batch."""
+Writer = Callable[[Path, Iterable[Batch], Schema, Options, Losses], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,19 +82,15 @@ def _read_doccano(
 
 
 def _write_doccano(
-    out: Path,
-    documents: Sequence[Document],
-    annotation_set: AnnotationSet,
-    schema: Schema,
-    options: Options,
-) -> list[Loss]:
-    lines, losses = doccano.to_doccano(
-        documents, annotation_set.annotations, annotation_set.relations
-    )
-    out.write_text(
-        "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8"
-    )
-    return losses
+    out: Path, batches: Iterable[Batch], schema: Schema, options: Options, losses: Losses
+) -> None:
+    with out.open("w", encoding="utf-8") as handle:
+        number = 1
+        for documents, found in batches:
+            lines, lost = doccano.to_doccano(documents, found.annotations, found.relations, number)
+            handle.write("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
+            losses.extend(lost)
+            number += len(lines)
 
 
 def _read_json_min(
@@ -118,21 +119,25 @@ def _read_json_min(
 
 
 def _write_json_min(
-    out: Path,
-    documents: Sequence[Document],
-    annotation_set: AnnotationSet,
-    schema: Schema,
-    options: Options,
-) -> list[Loss]:
-    records, losses = [], []
-    for number, document in enumerate(documents, start=1):
-        annotations = [a for a in annotation_set.annotations if a.doc_id == document.id]
-        relations = [r for r in annotation_set.relations if r.doc_id == document.id]
-        record, lost = label_studio_min.to_json_min(document, annotations, relations, schema)
-        records.append(record | {"id": number})
-        losses += lost
-    out.write_text(json.dumps(records, ensure_ascii=False, indent=2), encoding="utf-8")
-    return losses
+    out: Path, batches: Iterable[Batch], schema: Schema, options: Options, losses: Losses
+) -> None:
+    """One JSON list of tasks, written a task at a time: the bytes ``json.dumps(tasks,
+    indent=2)`` gives (a JSON string holds no line break, so each line of a task is
+    indented one level)."""
+    with out.open("w", encoding="utf-8") as handle:
+        number = 0
+        for documents, found in batches:
+            spans, links = by_document(found.annotations, found.relations)
+            for document in documents:
+                record, lost = label_studio_min.to_json_min(
+                    document, spans.get(document.id, []), links.get(document.id, []), schema
+                )
+                number += 1
+                task = json.dumps(record | {"id": number}, ensure_ascii=False, indent=2)
+                handle.write("[\n" if number == 1 else ",\n")
+                handle.write("\n".join("  " + line for line in task.split("\n")))
+                losses.extend(lost)
+        handle.write("\n]" if number else "[]")
 
 
 def read_json_export(path: Path) -> list[Any]:
@@ -180,15 +185,15 @@ def _read_brat(
 
 
 def _write_brat(
-    out: Path,
-    documents: Sequence[Document],
-    annotation_set: AnnotationSet,
-    schema: Schema,
-    options: Options,
-) -> list[Loss]:
-    return brat.write_brat_folder(
-        out, documents, annotation_set.annotations, annotation_set.relations, schema
-    )
+    out: Path, batches: Iterable[Batch], schema: Schema, options: Options, losses: Losses
+) -> None:
+    stems = FileStems(out, ".txt")
+    for documents, found in batches:
+        losses.extend(
+            brat.write_brat_folder(
+                out, documents, found.annotations, found.relations, schema, stems
+            )
+        )
 
 
 def _read_conll(
@@ -201,22 +206,19 @@ def _read_conll(
 
 
 def _write_conll(
-    out: Path,
-    documents: Sequence[Document],
-    annotation_set: AnnotationSet,
-    schema: Schema,
-    options: Options,
-) -> list[Loss]:
+    out: Path, batches: Iterable[Batch], schema: Schema, options: Options, losses: Losses
+) -> None:
     if options.scheme not in conll.SCHEMES:
         raise ClaimwireError(
             f"unknown scheme {options.scheme!r}; expected {' or '.join(conll.SCHEMES)}"
         )
-    lines, losses = conll.to_conll(
-        documents, annotation_set.annotations, options.flat_labels(schema), options.scheme
-    )
+    labels = options.flat_labels(schema)
     with out.open("w", encoding="utf-8", newline="") as handle:
-        handle.writelines(lines)
-    return losses + [Loss("relation", r.id, r.type) for r in annotation_set.relations]
+        for documents, found in batches:
+            lines, lost = conll.to_conll(documents, found.annotations, labels, options.scheme)
+            handle.writelines(lines)
+            losses.extend(lost)
+            losses.extend(Loss("relation", r.id, r.type) for r in found.relations)
 
 
 def _read_spacy(
@@ -228,20 +230,21 @@ def _read_spacy(
 
 
 def _write_spacy(
-    out: Path,
-    documents: Sequence[Document],
-    annotation_set: AnnotationSet,
-    schema: Schema,
-    options: Options,
-) -> list[Loss]:
-    data, losses = spacy_docbin.to_docbin(
-        documents,
-        annotation_set.annotations,
-        annotation_set.relations,
-        options.flat_labels(schema),
-    )
-    out.write_bytes(data)
-    return losses
+    out: Path, batches: Iterable[Batch], schema: Schema, options: Options, losses: Losses
+) -> None:
+    """One DocBin: spaCy serializes it whole, so it grows with the corpus (its token arrays,
+    not the documents)."""
+    from spacy.tokens import DocBin
+
+    labels = options.flat_labels(schema)
+    docbin = DocBin(store_user_data=True)
+    for documents, found in batches:
+        losses.extend(
+            spacy_docbin.add_to_docbin(
+                docbin, documents, found.annotations, found.relations, labels
+            )
+        )
+    out.write_bytes(docbin.to_bytes())
 
 
 def _read_cas(
@@ -253,15 +256,13 @@ def _read_cas(
 
 
 def _write_cas(
-    out: Path,
-    documents: Sequence[Document],
-    annotation_set: AnnotationSet,
-    schema: Schema,
-    options: Options,
-) -> list[Loss]:
-    return cas.write_cas_folder(
-        out, documents, annotation_set.annotations, annotation_set.relations, schema
-    )
+    out: Path, batches: Iterable[Batch], schema: Schema, options: Options, losses: Losses
+) -> None:
+    stems = FileStems(out, ".xmi")
+    for documents, found in batches:
+        losses.extend(
+            cas.write_cas_folder(out, documents, found.annotations, found.relations, schema, stems)
+        )
 
 
 FORMATS: dict[str, Format] = {
@@ -324,17 +325,61 @@ def export_set(
     options: Options | None = None,
 ) -> list[Loss]:
     """Write ``annotation_set`` on ``documents`` in format ``name`` to ``out`` (atomically)."""
+    batches = [(documents, annotation_set)]
+    return export_batches(name, out, batches, schema, replace=replace, options=options).first
+
+
+def export_batches(
+    name: str,
+    out: Path,
+    batches: Iterable[Batch],
+    schema: Schema,
+    *,
+    replace: bool = False,
+    options: Options | None = None,
+    keep: int | None = None,
+) -> Losses:
+    """Write each batch's records on its documents in format ``name`` to ``out`` (atomically),
+    a batch at a time; the losses are counted, the first ``keep`` held (all when None)."""
     spec = get_format(name)
+    losses = Losses(keep)
     if spec.folder:
         with atomic_directory(out, replace=replace) as staging:
-            return spec.write(staging, documents, annotation_set, schema, options or Options())
+            spec.write(staging, _at_least_one(batches), schema, options or Options(), losses)
+        return losses
     if out.exists() and not replace:
         raise ClaimwireError("already exists (--force replaces it)", file=out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.with_name(f".{out.name}.tmp")
     try:
-        losses = spec.write(staging, documents, annotation_set, schema, options or Options())
+        spec.write(staging, _at_least_one(batches), schema, options or Options(), losses)
         staging.replace(out)
     finally:
         staging.unlink(missing_ok=True)
     return losses
+
+
+def _at_least_one(batches: Iterable[Batch]) -> Iterator[Batch]:
+    """The batches, or one empty batch: an export of no document still writes its frame
+    (a folder's configuration, an empty list)."""
+    empty = True
+    for batch in batches:
+        empty = False
+        yield batch
+    if empty:
+        yield (), AnnotationSet("", (), ())
+
+
+def set_batches(
+    path: Path, documents: Iterable[Document], size: int | None = None
+) -> Iterator[Batch]:
+    """``documents`` ``size`` (:data:`BATCH_DOCUMENTS`) at a time, each batch with the records
+    an annotation set (a file, a folder, or a release's gold) has on them: the set is indexed
+    by document in one pass and each batch reads its own lines back, so neither is held."""
+    with RecordIndex(_prediction_files(path), check_ids=False) as index:
+        not_empty(index.count, path, allow_empty=False)
+        for batch in batches(documents, size or BATCH_DOCUMENTS):
+            records = [record for _, _, record in index.rows([d.id for d in batch])]
+            annotations = tuple(r for r in records if isinstance(r, Annotation))
+            relations = tuple(r for r in records if isinstance(r, Relation))
+            yield batch, AnnotationSet(path.name, annotations, relations)

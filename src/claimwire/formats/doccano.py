@@ -27,12 +27,14 @@ def to_doccano(
     documents: Iterable[Document],
     annotations: Iterable[Annotation],
     relations: Iterable[Relation],
+    first: int = 1,
 ) -> tuple[list[dict[str, Any]], list[Loss]]:
-    """One doccano line per document (relation-extraction shape), and what it lost."""
+    """One doccano line per document (relation-extraction shape, numbered from ``first``), and
+    what it lost."""
     by_doc, links = by_document(annotations, relations)
     lines: list[dict[str, Any]] = []
     losses: list[Loss] = []
-    for number, document in enumerate(documents, start=1):
+    for number, document in enumerate(documents, start=first):
         numbers: dict[str, int] = {}
         entities = []
         for annotation in by_doc.get(document.id, []):

@@ -52,21 +52,19 @@ def _span(doc: Any, annotation: Annotation, losses: list[Loss]) -> Any:
     return span
 
 
-def to_docbin(
+def add_to_docbin(
+    docbin: Any,
     documents: Iterable[Document],
     annotations: Iterable[Annotation],
     relations: Iterable[Any],
     ents: Sequence[str],
     spans_key: str = SPANS_KEY,
-) -> tuple[bytes, list[Loss]]:
-    """A serialized DocBin of the documents, and what it could not carry."""
-    from spacy.tokens import DocBin
-
+) -> list[Loss]:
+    """Add the documents to ``docbin`` (a spaCy DocBin); what they could not carry."""
     by_doc: dict[str, list[Annotation]] = {}
     for annotation in annotations:
         by_doc.setdefault(annotation.doc_id, []).append(annotation)
     losses: list[Loss] = [Loss("relation", r.id, r.type) for r in relations]
-    docbin = DocBin(store_user_data=True)
     for document in documents:
         doc = _doc(document)
         group = []
@@ -86,7 +84,7 @@ def to_docbin(
         quiet: list[Loss] = []  # expansions are reported once, for the span group
         doc.ents = [s for s in (_span(doc, a, quiet) for a in flat) if s is not None]
         docbin.add(doc)
-    return docbin.to_bytes(), losses
+    return losses
 
 
 def from_docbin(
