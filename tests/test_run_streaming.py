@@ -75,3 +75,28 @@ def test_run_holds_a_batch_of_documents_not_the_release(
     assert len(system.alive) == -(-DOCUMENTS // BATCH)
     assert max(system.alive) <= 4 * BATCH, system.alive  # before: every document, read first
     assert len(out.with_name(out.name + base.DONE_SUFFIX).read_text().splitlines()) == DOCUMENTS
+
+
+def test_benchmark_runs_the_systems_a_batch_of_documents_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from claimwire import benchmark
+
+    from .helpers import release_with_test_claims
+
+    folder = release_with_test_claims(tmp_path, 8 * DOCUMENTS)  # about 90 test documents
+    monkeypatch.setattr(model, "_CHUNK_BYTES", 512)  # a few documents a block read
+    system = CountingSystem()
+    monkeypatch.setattr(benchmark, "load_system", lambda name: system)
+    read_records = release.read_records
+
+    def counted(path: Path, kind: type[Any]) -> Iterator[Any]:
+        for record in read_records(path, kind):
+            system.read += kind is Document and record.split == "test"
+            yield record
+
+    monkeypatch.setattr(release, "read_records", counted)
+    out = tmp_path / "eval"
+    benchmark.benchmark(folder, out / "runs", out / "leaderboard.md", None, systems=("counting",))
+    assert system.done > 64, system.done
+    assert max(system.alive) <= 32, system.alive  # test documents ahead; before: the split

@@ -74,7 +74,7 @@ def benchmark(
     run_notes: dict[str, list[str]] = {}
     covered: dict[str, tuple[str, ...]] = {}
     split = next(iter(schema_tasks.values())).split or "test"
-    context = RunContext.for_split(open_release(release), split)
+    context = RunContext.for_split(open_release(release), split, hold=False)
     for name in systems:
         if progress:
             progress(f"running {name}")
