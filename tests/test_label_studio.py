@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -530,3 +531,61 @@ def test_a_personal_access_token_works_and_is_never_printed(
     for result in (pushed, pulled, missing):
         assert personal not in result.stdout + result.stderr
         assert personal.split(".")[2] not in result.stdout + result.stderr
+
+
+def test_push_sends_a_batch_of_documents_with_its_predictions_and_targets(
+    server: label_studio_server.Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Push held the split's documents, the run's records and the release's TARGET items;
+    it now reads a batch of documents, and the run's and the gold's records on them, at a
+    time."""
+    import sys
+
+    from claimwire import model
+    from claimwire.annotation.label_studio import client as ls_client
+    from claimwire.corpus import release
+
+    from .helpers import release_with_test_claims, watch_gold_reads
+
+    folder = release_with_test_claims(tmp_path, 60)
+    total = sum(1 for _ in open_release(folder).documents())
+    run = tmp_path / "run.jsonl"
+    run.write_bytes((folder / "annotations.jsonl").read_bytes())  # the gold claims as a run
+    monkeypatch.setattr(model, "_CHUNK_BYTES", 512)  # a few documents a block read
+    monkeypatch.setattr(ls_client, "BATCH", 8)
+    whole, asked = watch_gold_reads(monkeypatch)
+    read = [0]
+    read_records = release.read_records
+
+    def counted(path: Path, kind: type[Any]) -> Iterator[Any]:
+        for record in read_records(path, kind):
+            read[0] += kind is Document
+            yield record
+
+    monkeypatch.setattr(release, "read_records", counted)
+    ahead: list[int] = []
+    make_task = ls_client._task
+
+    def noted(document: Document, *args: Any) -> Any:
+        ahead.append(read[0])
+        return make_task(document, *args)
+
+    monkeypatch.setattr(ls_client, "_task", noted)
+    for key, value in env(server, None).items():
+        monkeypatch.setenv(key, value)
+    title = f"batched {uuid.uuid4().hex[:8]}"
+    argv = ["claimwire", "annotate", "push", str(folder), "--project", title]
+    monkeypatch.setattr(sys, "argv", [*argv, "--predictions", str(run)])
+    from claimwire.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 0
+    assert whole == [] and asked and max(asked) <= 8, (whole, asked)
+    assert len(ahead) == total and ahead[0] <= 24, ahead  # before: every document, read first
+    ls = client(Connection(server.url, server.token))
+    project = next(p for p in ls.projects.list() if p.title == title)
+    tasks = list(ls.tasks.list(project=project.id, fields="all"))
+    claimed = {a.doc_id for a in load_annotation_set(run).annotations}
+    assert len(tasks) == total
+    assert {t.data["doc_id"] for t in tasks if t.predictions} == claimed

@@ -19,7 +19,8 @@ from claimwire.project import current_project
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from claimwire.annotation.label_studio.client import Connection, Limits, Progress
+    from claimwire.annotation.label_studio.client import Chunk, Connection, Limits, Progress
+    from claimwire.corpus.release import Release
     from claimwire.model import Annotation, Relation
 
 TIMEOUT = typer.Option(
@@ -91,23 +92,46 @@ def _connection(url: str | None, api_key: str | None) -> Connection:
     return Connection(url.rstrip("/"), token)
 
 
-def _run_predictions(path: Path) -> tuple[dict[str, tuple[list[Annotation], list[Relation]]], str]:
-    from claimwire.eval.checker import load_annotation_set
+def _run_version(path: Path) -> str:
+    """The run's signature (its ``.meta.json``), else the file's name."""
     from claimwire.systems.base import META_SUFFIX
 
-    prediction_set = load_annotation_set(path)
-    grouped: dict[str, tuple[list[Annotation], list[Relation]]] = {}
-    for annotation in prediction_set.annotations:
-        grouped.setdefault(annotation.doc_id, ([], []))[0].append(annotation)
-    for relation in prediction_set.relations:
-        grouped.setdefault(relation.doc_id, ([], []))[1].append(relation)
     meta = path.with_name(path.name + META_SUFFIX)
-    version = (
-        json.loads(meta.read_text(encoding="utf-8"))["signature"]
-        if meta.exists()
-        else f"file:{path.name}"
+    if meta.exists():
+        return str(json.loads(meta.read_text(encoding="utf-8"))["signature"])
+    return f"file:{path.name}"
+
+
+def _push_chunks(opened: Release, split: str, predictions: Path | None) -> Iterator[Chunk]:
+    """The split's documents a push batch at a time, with the run's records on them and
+    their TARGET items, each read for the batch alone (the release's gold and the run indexed
+    by document)."""
+    from claimwire.annotation.label_studio.client import BATCH
+    from claimwire.annotation.targets import TARGET
+    from claimwire.corpus.gold_reader import GoldReader
+    from claimwire.corpus.release import ANNOTATIONS
+    from claimwire.engine import batches
+    from claimwire.formats.convert import set_batches
+
+    documents = (d for d in opened.documents() if split in ("all", d.split))
+    chunks = (
+        set_batches(predictions, documents, BATCH)
+        if predictions
+        else ((chunk, None) for chunk in batches(documents, BATCH))
     )
-    return grouped, version
+    with GoldReader(opened.path, opened.parts(ANNOTATIONS), ()) as gold:
+        for chunk, run in chunks:
+            found = gold.of([d.id for d in chunk])
+            targets = {
+                doc_id: [a for a in annotations if a.label == TARGET]
+                for doc_id, (annotations, _) in found.items()
+            }
+            grouped: dict[str, tuple[list[Annotation], list[Relation]]] = {}
+            for annotation in run.annotations if run else ():
+                grouped.setdefault(annotation.doc_id, ([], []))[0].append(annotation)
+            for relation in run.relations if run else ():
+                grouped.setdefault(relation.doc_id, ([], []))[1].append(relation)
+            yield chunk, grouped, targets
 
 
 def push_command(
@@ -134,9 +158,8 @@ def push_command(
     """Create or update a Label Studio project and import one task per new document (in
     batches; predictions of a run go onto the tasks that do not have them yet)."""
     from claimwire.annotation.checks import schema_of
-    from claimwire.annotation.label_studio.client import push
+    from claimwire.annotation.label_studio.client import push_chunks
     from claimwire.annotation.label_studio.config import configs
-    from claimwire.annotation.targets import TARGET
     from claimwire.corpus.release import open_release
 
     connection = _connection(url, api_key)
@@ -147,24 +170,16 @@ def push_command(
         raise ClaimwireError(
             f"unknown config {config!r}; expected full or one of {', '.join(schema.layers)}"
         )
-    opened = open_release(release)
-    documents = [d for d in opened.documents() if split in ("all", d.split)]
-    targets: dict[str, list[Annotation]] = {}
-    for annotation in opened.annotations():
-        if annotation.label == TARGET:
-            targets.setdefault(annotation.doc_id, []).append(annotation)
-    grouped, version = _run_predictions(predictions) if predictions else (None, None)
+    version = _run_version(predictions) if predictions else None
     with _progress() as progress:
-        report = push(
+        report = push_chunks(
             connection,
             project,
             xml,
-            documents,
-            grouped,
+            _push_chunks(open_release(release), split, predictions),
             version,
             schema,
             progress=progress,
-            targets=targets,
             limits=_limits(timeout, retries, deadline),
         )
     console.print(

@@ -28,6 +28,7 @@ from claimwire.annotation.label_studio.convert import Converted, from_results, t
 from claimwire.annotation.label_studio.transport import Connection, Limits, Session
 from claimwire.annotation.schema import Schema
 from claimwire.annotation.targets import TARGET, targets_of
+from claimwire.engine import batches
 from claimwire.errors import RecordError
 from claimwire.model import Annotation, Document, Relation
 
@@ -41,6 +42,8 @@ PAGE = 1000
 Progress = Callable[[str, int, int | None], None]
 """Called as ``progress(stage, done, total)`` while a long step runs."""
 Predictions = Mapping[str, tuple[list[Annotation], list[Relation]]]
+Chunk = tuple[Sequence[Document], Predictions, Mapping[str, Sequence[Annotation]]]
+"""Documents with their predictions and TARGET items, by document: what a push sends at once."""
 
 
 def client(connection: Connection) -> Any:
@@ -130,8 +133,8 @@ def existing_tasks(
 
 def _task(
     document: Document,
-    predictions: Predictions | None,
-    model_version: str,
+    predictions: Predictions,
+    model_version: str | None,
     schema: Schema,
     targets: Sequence[Annotation] = (),
 ) -> dict[str, Any]:
@@ -146,7 +149,7 @@ def _task(
             STANCE_CHOICES: stance_options(named, stance.values if stance else ()),
         }
     }
-    if predictions is not None and document.id in predictions:
+    if model_version is not None and document.id in predictions:
         annotations, relations = predictions[document.id]
         payload["predictions"] = [
             {
@@ -160,16 +163,15 @@ def _task(
 def _send_batches(
     session: Session,
     path: str,
-    items: Sequence[Any],
-    build: Callable[[Any], dict[str, Any]],
+    items: Sequence[dict[str, Any]],
     count_key: str,
     stage: str,
     progress: Progress | None,
 ) -> None:
-    """POST ``items`` (each made by ``build``) in batches of :data:`BATCH`; the server must
-    say it created each one (``count_key`` of its answer)."""
+    """POST ``items`` in batches of :data:`BATCH`; the server must say it created each one
+    (``count_key`` of its answer)."""
     for start in range(0, len(items), BATCH):
-        batch = [build(item) for item in items[start : start + BATCH]]
+        batch = items[start : start + BATCH]
         answer = session.json("POST", path, body=batch)
         created = answer.get(count_key) if isinstance(answer, dict) else None
         if created != len(batch):
@@ -186,7 +188,7 @@ def push(
     connection: Connection,
     title: str,
     label_config: str,
-    documents: Sequence[Document],
+    documents: Iterable[Document],
     predictions: Predictions | None,
     model_version: str | None,
     schema: Schema,
@@ -198,47 +200,73 @@ def push(
     its document's TARGET items (``targets``: doc id → items) and their stance options.
     Predictions (doc id → annotations and relations) go with new tasks, and onto tasks
     already there that have no prediction of ``model_version`` yet."""
-    version = model_version or "claimwire"
+    chunks = ((chunk, predictions or {}, targets or {}) for chunk in batches(documents, BATCH))
+    return push_chunks(
+        connection,
+        title,
+        label_config,
+        chunks,
+        (model_version or "claimwire") if predictions is not None else None,
+        schema,
+        progress,
+        limits,
+    )
+
+
+def push_chunks(
+    connection: Connection,
+    title: str,
+    label_config: str,
+    chunks: Iterable[Chunk],
+    model_version: str | None,
+    schema: Schema,
+    progress: Progress | None = None,
+    limits: Limits | None = None,
+) -> PushReport:
+    """:func:`push`, the documents coming a chunk at a time with their predictions and TARGET
+    items (predictions only with a ``model_version``): each chunk's new tasks, then its
+    predictions onto tasks already there, go in bulk requests of :data:`BATCH`, so neither
+    the documents nor the run are held."""
     with Session(connection, limits) as session:
         project, created = _project(session, title, label_config)
         project_id = project["id"]
-        existing = existing_tasks(session, project_id, predictions is not None, progress)
-        new = [d for d in documents if d.id not in existing]
-        _send_batches(
-            session,
-            f"api/projects/{project_id}/import",
-            new,
-            lambda d: _task(d, predictions, version, schema, (targets or {}).get(d.id, ())),
-            "task_count",
-            "importing tasks",
-            progress,
-        )
-        added = sum(1 for d in new if predictions is not None and d.id in predictions)
-        pending = [
-            (existing[d.id].task_id, d)
-            for d in documents
-            if predictions is not None
-            and d.id in predictions
-            and d.id in existing
-            and version not in existing[d.id].versions
-        ]
-
-        def prediction(item: tuple[int, Document]) -> dict[str, Any]:
-            task_id, document = item
-            annotations, relations = predictions[document.id]  # type: ignore[index]
-            result = to_results(annotations, relations, schema, document.text)
-            return {"task": task_id, "model_version": version, "result": result}
-
-        _send_batches(
-            session,
-            f"api/projects/{project_id}/import/predictions",
-            pending,
-            prediction,
-            "created",
-            "importing predictions",
-            progress,
-        )
-    return PushReport(project_id, created, len(new), len(existing), added + len(pending))
+        existing = existing_tasks(session, project_id, model_version is not None, progress)
+        imported = predicted = 0
+        for documents, found, targets in chunks:
+            new = [d for d in documents if d.id not in existing]
+            _send_batches(
+                session,
+                f"api/projects/{project_id}/import",
+                [_task(d, found, model_version, schema, targets.get(d.id, ())) for d in new],
+                "task_count",
+                "importing tasks",
+                progress,
+            )
+            imported += len(new)
+            if model_version is None:
+                continue
+            predicted += sum(1 for d in new if d.id in found)
+            pending = [
+                {
+                    "task": existing[d.id].task_id,
+                    "model_version": model_version,
+                    "result": to_results(*found[d.id], schema, d.text),
+                }
+                for d in documents
+                if d.id in found
+                and d.id in existing
+                and model_version not in existing[d.id].versions
+            ]
+            _send_batches(
+                session,
+                f"api/projects/{project_id}/import/predictions",
+                pending,
+                "created",
+                "importing predictions",
+                progress,
+            )
+            predicted += len(pending)
+    return PushReport(project_id, created, imported, len(existing), predicted)
 
 
 def _annotator(annotation: Mapping[str, Any], users: Mapping[int, str]) -> str:
