@@ -98,8 +98,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return html
 
 
-def run_chromium(*args: str) -> subprocess.CompletedProcess[str]:
-    profile = Path(os.environ.get("TMPDIR", "/tmp")) / f"claimwire-chromium-{os.getpid()}"
+def run_chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Headless Chromium with its profile in ``profile`` (a test's own temporary folder)."""
     return subprocess.run(
         [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
         capture_output=True,
@@ -109,8 +109,10 @@ def run_chromium(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_page_renders_highlights_in_chromium(report: Path) -> None:
-    done = run_chromium("--enable-logging=stderr", "--v=0", "--dump-dom", report.as_uri())
+def test_page_renders_highlights_in_chromium(report: Path, tmp_path: Path) -> None:
+    done = run_chromium(
+        tmp_path / "profile", "--enable-logging=stderr", "--v=0", "--dump-dom", report.as_uri()
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     dom = done.stdout
     classes = re.findall(r'<mark class="(\w+)"', dom)
@@ -135,7 +137,9 @@ def test_page_renders_highlights_in_chromium(report: Path) -> None:
 
 def test_screenshot_is_a_real_picture(report: Path, tmp_path: Path) -> None:
     shot = tmp_path / "report.png"
-    done = run_chromium(f"--screenshot={shot}", "--window-size=1200,900", report.as_uri())
+    done = run_chromium(
+        tmp_path / "profile", f"--screenshot={shot}", "--window-size=1200,900", report.as_uri()
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
