@@ -73,7 +73,7 @@ def commands(folder: Path, scratch: Path) -> dict[str, list[str]]:
         found[f"convert --from {name}"] = [
             *("convert", out, "--from", name, "--out", str(scratch / f"from-{name}.jsonl"), *on),
         ]
-    sets = (predictions, str(scratch / "from-doccano.jsonl"))
+    sets = (predictions, release)  # the run and the release's gold as two annotators
     found["annotate agree"] = ["annotate", "agree", *sets, *on, "--json"]
     found["annotate adjudicate"] = [
         *("annotate", "adjudicate", *sets, *on, "--out", str(scratch / "adjudicated")),

@@ -6,6 +6,8 @@ import errno
 import json
 import os
 import re
+import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +76,55 @@ def user_error(exception: BaseException) -> ClaimwireError | None:
 
 
 def print_json(data: Any) -> None:
-    """Machine-readable output on stdout (never mixed with progress or colour)."""
-    print(json.dumps(data, ensure_ascii=False, indent=2))
+    """Machine-readable output on stdout (never mixed with progress or colour): the text of
+    ``json.dumps(data, ensure_ascii=False, indent=2)``, written as it is made, so a list that
+    grows with the corpus (a :class:`claimwire.spool.Spool`) is never held as one string."""
+    pending: list[str] = []
+    size = 0
+    for chunk in json_chunks(data):
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= _WRITE:
+            sys.stdout.write("".join(pending))
+            pending, size = [], 0
+    sys.stdout.write("".join(pending) + "\n")
+    sys.stdout.flush()
+
+
+_WRITE = 1 << 16
+"""Characters of JSON gathered before each write."""
+
+
+def json_chunks(value: Any, level: int = 0) -> Iterator[str]:
+    """``json.dumps(value, ensure_ascii=False, indent=2)`` in pieces: objects and arrays
+    (lists, tuples, and other sequences such as spools) an item at a time."""
+    inner = "\n" + "  " * (level + 1)
+    if isinstance(value, dict):
+        if not value:
+            yield "{}"
+            return
+        for number, (key, item) in enumerate(value.items()):
+            yield ("{" if number == 0 else ",") + inner + _key(key) + ": "
+            yield from json_chunks(item, level + 1)
+        yield "\n" + "  " * level + "}"
+    elif isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray)):
+        if not len(value):
+            yield "[]"
+            return
+        for number, item in enumerate(value):
+            yield ("[" if number == 0 else ",") + inner
+            yield from json_chunks(item, level + 1)
+        yield "\n" + "  " * level + "]"
+    else:
+        yield json.dumps(value, ensure_ascii=False)
+
+
+def _key(key: Any) -> str:
+    """An object's key as ``json.dumps`` writes it (numbers, booleans and null as strings)."""
+    if isinstance(key, str):
+        return json.dumps(key, ensure_ascii=False)
+    text = json.dumps({key: 0}, ensure_ascii=False)
+    return text[1 : text.rindex(":")]
 
 
 def progress_bar() -> Progress:

@@ -232,7 +232,8 @@ def diff(
     before, after = open_release(local(old)), open_release(local(new))
     documents, annotations = diff_releases(before, after)
     if as_json:
-        print_json({"documents": documents.to_dict(), "annotations": annotations.to_dict()})
+        kept = lambda ids: ids  # noqa: E731 (a spooled list is printed as it is read back)
+        print_json({"documents": documents.to_dict(kept), "annotations": annotations.to_dict(kept)})
         return
     table = Table(title=f"{before.path.name} → {after.path.name}")
     table.add_column("")
