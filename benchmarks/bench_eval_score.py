@@ -11,7 +11,7 @@ Target: claimwire ≥ 5× faster.
 
 The floor printed next to the ratio: the CPU seconds that only decoding the three files
 ``eval score`` reads (the release's documents and gold, the predictions) takes with the
-fastest decoder here — msgspec into gc-free Structs of every field, 4 MB of whole lines at a
+fastest decoder here — msgspec into gc-free Structs of every field, whole lines a block at a
 time, no check, no object kept — and the ratio to nervaluate that this alone would allow.
 Below it, the least work any scorer keeping ``eval score``'s guarantees does: decoding only the
 fields scoring reads (the decoder skips the rest), verifying the release's checksums, and

@@ -276,3 +276,36 @@ def test_a_mixed_file_is_split_by_kind_without_a_line_by_line_pass(
     with pytest.raises(ClaimwireError) as caught:
         list(read_mixed(path))
     assert (caught.value.line, caught.value.field) == (1, "head")
+
+
+def test_reading_holds_one_small_block_and_counts_no_lines_it_decoded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 3 MB file is read a small block at a time (the traced peak stays far below the
+    file's size: blocks of megabytes were fresh memory each time), and the lines of a
+    block the typed decoder proved are numbered from its records, never counted again."""
+    import tracemalloc
+
+    records = [
+        Annotation(f"a{i}", f"d{i // 40}", "claims", "CLAIM", i, i + 9, Quote("x" * 9), {"k": i})
+        for i in range(20_000)
+    ]
+    path = tmp_path / "annotations.jsonl"
+    write_records(path, records)
+    assert path.stat().st_size > 3_000_000
+
+    def counted(chunk: bytes) -> int:
+        raise AssertionError("the lines of a proved block were counted")
+
+    monkeypatch.setattr(model, "_lines_in", counted)
+    tracemalloc.start()
+    try:
+        read = sum(1 for _ in read_records(path, Annotation))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert read == len(records)
+    assert peak < 1_000_000
+    numbered = list(read_numbered(path, Annotation))
+    assert [n for n, _ in numbered] == list(range(1, len(records) + 1))
+    assert [r for _, r in numbered] == records
