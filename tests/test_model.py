@@ -283,7 +283,8 @@ def test_reading_holds_one_small_block_and_counts_no_lines_it_decoded(
 ) -> None:
     """A 3 MB file is read a small block at a time (the traced peak stays far below the
     file's size: blocks of megabytes were fresh memory each time), and the lines of a
-    block the typed decoder proved are numbered from its records, never counted again."""
+    block the typed decoder proved are numbered from its records (or, in a prediction file,
+    from the line ends that split it by kind), never counted again."""
     import tracemalloc
 
     records = [
@@ -309,3 +310,10 @@ def test_reading_holds_one_small_block_and_counts_no_lines_it_decoded(
     numbered = list(read_numbered(path, Annotation))
     assert [n for n, _ in numbered] == list(range(1, len(records) + 1))
     assert [r for _, r in numbered] == records
+    mixed = tmp_path / "predictions.jsonl"
+    relations = [Relation(f"r{i}", r.doc_id, "t", r.id, "a0") for i, r in enumerate(records)]
+    write_records(mixed, [r for pair in zip(records, relations, strict=True) for r in pair])
+    read_back = sorted(read_mixed(mixed), key=lambda row: row[0])
+    assert [r for _, r in read_back[::2]] == records
+    assert [r for _, r in read_back[1::2]] == relations
+    assert [n for n, _ in read_back] == list(range(1, 2 * len(records) + 1))
