@@ -4,7 +4,7 @@ The same press release often arrives twice — as ``.txt`` and ``.html``, or re-
 corrected figure. The first one ingested is kept; a later one is a duplicate of it when its
 *normalized* text (case-folded words, no punctuation or spacing) hashes the same, or when the
 Jaccard similarity of their word 5-gram shingles, estimated by MinHash, reaches the threshold.
-Memory is about 310 bytes per kept document, its band keys and a few numbers: its id, its
+Memory is about 230 bytes per kept document, its band keys and a few numbers: its id, its
 digest and its MinHash signature go to anonymous temporary files, read back only for the few
 documents a new one may duplicate. The texts are not kept.
 """
@@ -138,10 +138,12 @@ class Duplicate:
 
 
 class _BandTable:
-    """Band keys → the numbers of the kept documents that have them, in 12 bytes a key: the
+    """Band keys → the numbers of the kept documents that have them, in 8 bytes a key: the
     newest keys in a dict (a key's first owner; the rare later ones apart), the rest in sorted
     numpy runs that merge as they double (each key is sorted O(log n) times; a lookup searches
-    a run per doubling)."""
+    a run per doubling). A run keeps a key's upper 32 bits and its owner: two keys sharing
+    them (about one lookup key in 2**32 / keys held) give a needless candidate, which the
+    signatures then turn down."""
 
     FLUSH = 1 << 16
     """Keys held in the dicts before they become a sorted run."""
@@ -150,7 +152,7 @@ class _BandTable:
         self._recent: dict[int, int] = {}
         self._more: dict[int, list[int]] = {}
         self._held = 0
-        self._runs: list[tuple[NDArray[np.uint64], NDArray[np.int32]]] = []
+        self._runs: list[tuple[NDArray[np.uint32], NDArray[np.int32]]] = []
 
     def add(self, keys: list[int], owner: int) -> None:
         fresh = dict.fromkeys(keys, owner)
@@ -166,7 +168,7 @@ class _BandTable:
     def owners(self, keys: list[int]) -> set[int]:
         found: set[int] = set()
         if self._runs:
-            asked = np.array(keys, dtype=np.uint64)
+            asked = _fingerprints(np.array(keys, dtype=np.uint64))
             for run_keys, run_owners in self._runs:
                 first = np.searchsorted(run_keys, asked, "left")
                 hit = run_keys[np.minimum(first, len(run_keys) - 1)] == asked
@@ -183,7 +185,9 @@ class _BandTable:
     def _flush(self) -> None:
         pairs = [(key, owner) for key, owners in self._more.items() for owner in owners]
         count = len(self._recent) + len(pairs)
-        keys = np.fromiter(itertools.chain(self._recent, (k for k, _ in pairs)), np.uint64, count)
+        keys = _fingerprints(
+            np.fromiter(itertools.chain(self._recent, (k for k, _ in pairs)), np.uint64, count)
+        )
         owners = np.fromiter(
             itertools.chain(self._recent.values(), (o for _, o in pairs)), np.int32, count
         )
@@ -194,6 +198,11 @@ class _BandTable:
             owners = np.concatenate([older_owners, owners])
         order = np.lexsort((owners, keys))
         self._runs.append((keys[order], owners[order]))
+
+
+def _fingerprints(keys: NDArray[np.uint64]) -> NDArray[np.uint32]:
+    """The upper 32 bits of 64-bit band keys: what a sorted run keeps of a key."""
+    return (keys >> np.uint64(32)).astype(np.uint32)
 
 
 class _Spilled:
@@ -241,7 +250,7 @@ class DuplicateFinder:
     ``MinHashLSH`` chooses, at a threshold 0.2 lower so that a pair at the threshold is not
     missed by banding), then the signatures decide; the first kept document with the highest
     similarity wins; a document with the same words as a kept one (the same digest) is an
-    exact duplicate of it. A kept document costs about 310 bytes of memory: its bands' keys
+    exact duplicate of it. A kept document costs about 230 bytes of memory: its bands' keys
     (:class:`_BandTable`) and the places of its id, digest and signature (uint32) in
     temporary files (:class:`_Spilled`), read back only for the candidates."""
 
