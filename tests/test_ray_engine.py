@@ -72,6 +72,8 @@ def built(engine: object, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
     raw = _raw(root)
     mp = pytest.MonkeyPatch()
     mp.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    # batches of 32 (blocks of 256): a few blocks, as a large corpus in blocks of 1,024 has
+    mp.setattr("claimwire.corpus.release.BUILD_BATCH", 32)
     try:
         build_release(raw, root / "local", "0.1.0")
         build_release(raw, root / "ray", "0.1.0", engine=engine)  # type: ignore[arg-type]
