@@ -693,9 +693,9 @@ def _decoded_apart(
     )
 
 
-_RELATION_KEY = b',"head":"'
-"""How :func:`write_records` writes a relation's ``head``: longer than the key alone, so the
-scan for it skips more bytes at a time (139 against 212 ns a record)."""
+_RELATION_KEY = b'","head":"'
+"""How :func:`write_records` writes a relation's ``head`` after its ``type``: longer than the
+key alone, so the scan for it skips more bytes at a time (127 against 212 ns a record)."""
 
 
 def _relation_hits(chunk: bytes) -> list[int]:
