@@ -12,7 +12,7 @@ import inspect
 import json
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from itertools import chain, compress, repeat
+from itertools import compress, repeat
 from operator import attrgetter, is_, is_not, ne
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO, TextIO, TypeVar
@@ -670,27 +670,27 @@ def read_mixed(path: Path) -> Iterator[tuple[int, Annotation | Relation]]:
         apart = _kinds_apart(first, chunk)
         decoded = _decoded_apart(apart) if apart is not None else None
         if decoded is not None:
-            yield from decoded
+            yield from decoded[0]
+            yield from decoded[1]
         else:
             numbers, records = decode_columns(path, *_line_columns(first, chunk))
             yield from zip(numbers, records, strict=True)
         first += _lines_in(chunk) if apart is None else len(apart[0][0]) + len(apart[1][0])
 
 
-def _decoded_apart(
-    apart: tuple[Numbered, Numbered],
-) -> Iterator[tuple[int, Annotation | Relation]] | None:
-    """The records of a block's annotation lines, then those of its relation lines, each
-    with its line number; None if the typed decoder refuses either kind's lines."""
+Pairs = Iterator[tuple[int, Any]]
+
+
+def _decoded_apart(apart: tuple[Numbered, Numbered]) -> tuple[Pairs, Pairs] | None:
+    """The records of a block's annotation lines and those of its relation lines, each with
+    its line number; None if the typed decoder refuses either kind's lines."""
     decoded = [
         decode_block(kind, data, len(numbers)) if numbers else []
         for kind, (numbers, data) in zip((Annotation, Relation), apart, strict=True)
     ]
     if decoded[0] is None or decoded[1] is None:
         return None
-    return chain(
-        zip(apart[0][0], decoded[0], strict=True), zip(apart[1][0], decoded[1], strict=True)
-    )
+    return zip(apart[0][0], decoded[0], strict=True), zip(apart[1][0], decoded[1], strict=True)
 
 
 _RELATION_KEY = b'","head":"'
