@@ -8,7 +8,6 @@ import tracemalloc
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import krippendorff
 import pytest
@@ -19,9 +18,9 @@ from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.adjudication import adjudicate
 from claimwire.eval.agreement import AgreementStudy
-from claimwire.eval.checker import AnnotationSet, load_annotation_set
+from claimwire.eval.checker import AnnotationSet
 from claimwire.eval.unitizing import category_alpha, unitizing_alpha
-from claimwire.model import Document, record_line, replaced
+from claimwire.model import Document, replaced
 
 from .helpers import REPO, run_cli
 
@@ -428,52 +427,3 @@ def test_the_study_keeps_only_the_documents_the_sets_name() -> None:
         *map(_unannotated, range(middle + 1, others)),
     ]
     assert report == AgreementStudy([alice, bob], padded, schema).report().to_dict()
-
-
-def test_adjudicate_reads_the_sets_a_batch_of_documents_at_a_time(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Adjudication held every set whole (3 GB for two sets on 10,000 documents); it now
-    merges a batch of documents at a time, into the files the whole merge gave."""
-    import sys
-
-    from claimwire.annotation.checks import schema_of
-    from claimwire.eval.adjudication import adjudicate_for
-    from claimwire.formats import convert
-    from claimwire.grouping import RecordIndex
-
-    from .helpers import release_with_test_claims
-
-    folder = release_with_test_claims(tmp_path, 120)
-    gold = load_annotation_set(folder / "annotations.jsonl")
-    alice = AnnotationSet("alice", gold.annotations, ())
-    bob = AnnotationSet("bob", gold.annotations[::2], ())  # bob misses every other claim
-    paths = []
-    for annotation_set in (alice, bob):
-        path = tmp_path / f"{annotation_set.name}.jsonl"
-        path.write_text("".join(record_line(a) for a in annotation_set.annotations), "utf-8")
-        paths.append(path)
-    monkeypatch.setattr(convert, "BATCH_DOCUMENTS", 4)
-    asked: list[int] = []
-    rows = RecordIndex.rows
-
-    def noted(self: RecordIndex, doc_ids: Any) -> Any:
-        asked.append(len(doc_ids))
-        return rows(self, doc_ids)
-
-    monkeypatch.setattr(RecordIndex, "rows", noted)
-    out = tmp_path / "merged"
-    argv = ["claimwire", "annotate", "adjudicate", *map(str, paths), "--release", str(folder)]
-    monkeypatch.setattr(sys, "argv", [*argv, "--out", str(out)])
-    from claimwire.cli import main
-
-    with pytest.raises(SystemExit) as done:
-        main()
-    assert done.value.code == 0
-    assert asked and max(asked) <= 4, asked  # before: every record of every set, read first
-    documents = {d.id for d in open_release(folder).documents()}
-    whole = adjudicate_for([alice, bob], "majority", schema_of(folder), documents, "x")
-    assert (out / "annotations.jsonl").read_text() == "".join(map(record_line, whole.annotations))
-    conflicts = (out / "conflicts.jsonl").read_text().splitlines()
-    assert [json.loads(line) for line in conflicts] == whole.conflicts
-    assert len(whole.conflicts) == len(alice.annotations) - len(bob.annotations) > 0

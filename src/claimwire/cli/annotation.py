@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,8 +15,6 @@ from claimwire.cli.lazy import MARKUP
 from claimwire.errors import ClaimwireError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from claimwire.eval.agreement import AgreementReport, Statistic
     from claimwire.eval.checker import AnnotationSet
 
@@ -128,51 +123,14 @@ def _sets(paths: list[Path], release: Path | None = None) -> list[AnnotationSet]
     them as they are: it reports and drops dangling references itself)."""
     from claimwire.eval.checker import load_annotation_set
 
-    _set_names(paths)
     if release is None:
-        return [load_annotation_set(p, p.stem if p.is_file() else p.name) for p in paths]
-    return [_checked_set(path, release) for path in paths]
-
-
-def _set_names(paths: list[Path]) -> list[str]:
-    """Each set's name (its file's stem or its folder's name); two sets of one name are
-    refused."""
-    names = [p.stem if p.is_file() else p.name for p in paths]
+        sets = [load_annotation_set(p, p.stem if p.is_file() else p.name) for p in paths]
+    else:
+        sets = [_checked_set(path, release) for path in paths]
+    names = [s.name for s in sets]
     if len(set(names)) != len(names):
         raise ClaimwireError(f"two sets have the same name ({', '.join(names)}); rename the files")
-    return names
-
-
-def _remove_if_empty(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # not there, or not empty
-        folder.rmdir()
-
-
-def _set_batches(paths: list[Path], stack: contextlib.ExitStack) -> Iterator[list[AnnotationSet]]:
-    """The sets' records a batch of documents at a time (every set's records on the same
-    documents), the documents in the order the sets first name them: each set is indexed by
-    document in one pass and each batch reads its own lines back."""
-    from claimwire.engine import batches
-    from claimwire.eval.checker import AnnotationSet, _prediction_files, not_empty
-    from claimwire.formats.convert import BATCH_DOCUMENTS
-    from claimwire.grouping import RecordIndex
-    from claimwire.model import Annotation, Relation
-
-    names = _set_names(paths)
-    indexes = []
-    for path in paths:
-        index = stack.enter_context(RecordIndex(_prediction_files(path), check_ids=False))
-        not_empty(index.count, path, allow_empty=False)
-        indexes.append(index)
-    documents = dict.fromkeys(doc for index in indexes for doc in index.documents)
-    for chunk in batches(documents, BATCH_DOCUMENTS):
-        sets = []
-        for name, index in zip(names, indexes, strict=True):
-            records = [record for _, _, record in index.rows(chunk)]
-            annotations = tuple(r for r in records if isinstance(r, Annotation))
-            relations = tuple(r for r in records if isinstance(r, Relation))
-            sets.append(AnnotationSet(name, annotations, relations))
-        yield sets
+    return sets
 
 
 @annotate_app.command("agree")
@@ -295,47 +253,26 @@ def adjudicate_command(
     """Merge annotator sets into one gold set; undecided items go to a conflicts file."""
     from claimwire.annotation.checks import schema_of
     from claimwire.corpus.release import open_release
-    from claimwire.eval.adjudication import adjudicate_batches
-    from claimwire.files import atomic_writer
-    from claimwire.model import record_line
+    from claimwire.eval.adjudication import adjudicate_for
+    from claimwire.files import atomic_write_text
+    from claimwire.model import write_records_atomically
 
     release = chosen_release(release)
+    opened = open_release(release)
     schema = schema_of(release)
-    document_ids = {d.id for d in open_release(release).documents()}
+    document_ids = {d.id for d in opened.documents()}
+    merged = adjudicate_for(_sets(sets), policy, schema, document_ids, str(release))
+    out.mkdir(parents=True, exist_ok=True)
+    write_records_atomically(out / "annotations.jsonl", merged.annotations)
+    write_records_atomically(out / "relations.jsonl", merged.relations)
     conflicts_path = conflicts or out / "conflicts.jsonl"
-    annotations = accepted = resolved = relations = undecided = 0
-    made = not out.exists()
-    with contextlib.ExitStack() as stack:  # the three files appear together, or none
-        if made:  # and a folder made for them goes if they do not
-            stack.callback(_remove_if_empty, out)
-        batches = _set_batches(sets, stack)
-        merges = adjudicate_batches(batches, policy, schema, document_ids, str(release))
-        writers = [
-            stack.enter_context(atomic_writer(path))
-            for path in (out / "annotations.jsonl", out / "relations.jsonl", conflicts_path)
-        ]
-        # the conflicts of references and of relations follow all the annotations' ones
-        later = [stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))]
-        later.append(stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8")))
-        for merged in merges:
-            writers[0].writelines(map(record_line, merged.annotations))
-            writers[1].writelines(map(record_line, merged.relations))
-            for handle, found in zip(
-                (writers[2], *later), merged.conflicts_by_phase(), strict=True
-            ):
-                handle.writelines(json.dumps(c, ensure_ascii=False) + "\n" for c in found)
-            annotations += len(merged.annotations)
-            relations += len(merged.relations)
-            undecided += len(merged.conflicts)
-            accepted += merged.accepted
-            resolved += merged.resolved
-        for handle in later:
-            handle.seek(0)
-            shutil.copyfileobj(handle, writers[2])
+    atomic_write_text(
+        conflicts_path, "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in merged.conflicts)
+    )
     console.print(
-        f"[green]Merged[/] {annotations} annotations ({accepted} unanimous, "
-        f"{resolved} by {policy}) and {relations} relations into "
-        f"{escape(str(out))}; {undecided} conflicts in {escape(str(conflicts_path))}"
+        f"[green]Merged[/] {len(merged.annotations)} annotations ({merged.accepted} unanimous, "
+        f"{merged.resolved} by {policy}) and {len(merged.relations)} relations into "
+        f"{escape(str(out))}; {len(merged.conflicts)} conflicts in {escape(str(conflicts_path))}"
     )
 
 

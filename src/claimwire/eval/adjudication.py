@@ -13,7 +13,7 @@ never silently away. Relations are kept when their ends survive and the policy a
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,15 +32,6 @@ class Adjudication:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     accepted: int = 0
     resolved: int = 0
-    phases: tuple[int, int] = (0, 0)
-    """Where the conflicts of annotations end, then those of their references: the
-    relations' conflicts follow."""
-
-    def conflicts_by_phase(self) -> tuple[list[dict[str, Any]], ...]:
-        """The conflicts of the annotations, of their references, and of the relations."""
-        first, second = self.phases
-        conflicts = self.conflicts
-        return conflicts[:first], conflicts[first:second], conflicts[second:]
 
 
 def item_key(annotation: Annotation) -> Key:
@@ -68,11 +59,9 @@ def adjudicate(
     policy: str = "majority",
     author: str = "adjudicated",
     references: frozenset[str] = frozenset({"cue", "holder"}),
-    first: tuple[int, int] = (1, 1),
 ) -> Adjudication:
     """Merge ``sets``; ``references`` names the attributes that hold annotation ids (the
-    schema's ``ref`` attributes), which are rewritten to the merged ids; ``first``: the
-    numbers the merged annotations' and relations' ids start from."""
+    schema's ``ref`` attributes), which are rewritten to the merged ids."""
     if len(sets) < 2:
         raise ClaimwireError("adjudication needs at least two annotation sets")
     names = [s.name for s in sets]
@@ -88,11 +77,10 @@ def adjudicate(
         merged = _merge(key, by_set, names, preferred, result)
         if merged is None:
             continue
-        new_id = f"{key[0]}:adj-{first[0] + len(kept)}"
+        new_id = f"{key[0]}:adj-{len(kept) + 1}"
         kept.append((replaced(merged, id=new_id, author=author), by_set))
         for name, annotation in by_set.items():
             id_of[(name, annotation.id)] = new_id
-    merges = len(result.conflicts)
     for merged, by_set in kept:
         attributes = dict(merged.attributes)
         for name in references & set(attributes):
@@ -102,8 +90,7 @@ def adjudicate(
         result.annotations.append(
             replaced(merged, attributes={k: v for k, v in attributes.items() if v is not None})
         )
-    result.phases = (merges, len(result.conflicts))
-    _relations(sets, id_of, preferred, result, author, references, first[1])
+    _relations(sets, id_of, preferred, result, author, references)
     return result
 
 
@@ -193,7 +180,6 @@ def _relations(
     result: Adjudication,
     author: str,
     references: frozenset[str],
-    first: int,
 ) -> None:
     votes: dict[tuple[str, str, str], list[tuple[str, Relation]]] = defaultdict(list)
     for annotation_set in sets:
@@ -227,7 +213,7 @@ def _relations(
         doc_id = relation.doc_id
         result.relations.append(
             Relation(
-                f"{doc_id}:adj-rel-{first + len(result.relations)}",
+                f"{doc_id}:adj-rel-{len(result.relations) + 1}",
                 doc_id,
                 kind,
                 head,
@@ -260,37 +246,20 @@ def adjudicate_for(
 ) -> Adjudication:
     """Merge ``sets`` and check the result against the schema and the release's documents;
     a merged set that does not validate raises one error listing its first problems."""
-    return next(adjudicate_batches([sets], policy, schema, document_ids, release))
-
-
-def adjudicate_batches(
-    batches: Iterable[Sequence[AnnotationSet]],
-    policy: str,
-    schema: Schema,
-    document_ids: Collection[str],
-    release: str,
-) -> Iterator[Adjudication]:
-    """:func:`adjudicate_for` on each batch of the sets (each batch: the sets' records on some
-    documents, all of a document's in one batch — references stay inside a document), the
-    merged ids numbered on from one batch to the next: the merge of the whole sets, a batch
-    at a time."""
-    first = (1, 1)
-    for sets in batches:
-        merged = adjudicate(sets, policy, references=reference_attributes(schema), first=first)
-        problems = [
-            f"{f.record.id}: {f.code}: {f.message}"
-            for f in schema.findings(merged.annotations, merged.relations)
-            if f.code not in TOLERATED
-        ]
-        problems += [
-            f"{a.id}: not a document of {release}"
-            for a in merged.annotations
-            if a.doc_id not in document_ids
-        ]
-        if problems:
-            raise ClaimwireError(
-                "the merged set does not validate; nothing was written:\n  "
-                + "\n  ".join(problems[:10])
-            )
-        first = (first[0] + len(merged.annotations), first[1] + len(merged.relations))
-        yield merged
+    merged = adjudicate(sets, policy, references=reference_attributes(schema))
+    problems = [
+        f"{f.record.id}: {f.code}: {f.message}"
+        for f in schema.findings(merged.annotations, merged.relations)
+        if f.code not in TOLERATED
+    ]
+    problems += [
+        f"{a.id}: not a document of {release}"
+        for a in merged.annotations
+        if a.doc_id not in document_ids
+    ]
+    if problems:
+        raise ClaimwireError(
+            "the merged set does not validate; nothing was written:\n  "
+            + "\n  ".join(problems[:10])
+        )
+    return merged
