@@ -21,7 +21,7 @@ from claimwire.formats.convert import Options, export_set, import_set
 from claimwire.formats.label_studio_min import from_json_min, to_json_min
 from claimwire.model import Annotation, Relation
 
-from .helpers import DATA, REPO, canonical, run_cli
+from .helpers import DATA, REPO, canonical, one_error_line, run_cli
 
 RELEASE = REPO / "corpus" / "releases" / "1.0.0"
 SCHEMA = load_schema(RELEASE / "schema.yaml")
@@ -691,3 +691,27 @@ def test_flat_labels_must_be_span_labels(tmp_path: Path) -> None:
             options=Options(("SURVEY", "PERSON")),
         )
     assert not (tmp_path / "x.conll").exists()
+
+
+@pytest.mark.parametrize(("doc_id", "expected"), [(None, "missing"), (7, "str")])
+def test_export_refuses_a_record_naming_no_document_it_cannot_place(
+    tmp_path: Path, doc_id: object, expected: str
+) -> None:
+    """A record whose doc_id is missing or not a string names no batch's document: it is
+    still read and refused with its line, and nothing is written."""
+    gold = (RELEASE / "annotations.jsonl").read_text(encoding="utf-8").splitlines()
+    bad = json.loads(gold[0])
+    bad["id"] = "orphan"
+    if doc_id is None:
+        del bad["doc_id"]
+    else:
+        bad["doc_id"] = doc_id
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join([*gold, json.dumps(bad, ensure_ascii=False)]) + "\n")
+    out = tmp_path / "out.json"
+    result = run_cli("convert", path, "--to", "doccano", "--release", RELEASE, "--out", out)
+    assert result.returncode == 1
+    assert one_error_line(result.stderr), result.stderr
+    assert f"set.jsonl:{len(gold) + 1}" in result.stderr and "doc_id" in result.stderr
+    assert expected in result.stderr
+    assert not out.exists()

@@ -383,3 +383,5 @@ def set_batches(
             annotations = tuple(r for r in records if isinstance(r, Annotation))
             relations = tuple(r for r in records if isinstance(r, Relation))
             yield batch, AnnotationSet(path.name, annotations, relations)
+        for _ in index.leftover():  # the records no batch read are read (and checked) too
+            pass
