@@ -9,6 +9,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from benchmarks.synthetic import synthetic_texts
@@ -16,6 +17,7 @@ from claimwire.corpus.duplicates import (
     DEFAULT_THRESHOLD,
     PERMUTATIONS,
     DuplicateFinder,
+    Fingerprint,
     _BandTable,
     _Spilled,
     band_keys,
@@ -63,10 +65,12 @@ def test_near_duplicate_candidates_are_those_of_datasketchs_lsh(
 ) -> None:
     """The bands give the candidates datasketch's MinHashLSH gives at every step, duplicates
     planted at several distances among distinct texts; with a small ``flush`` most keys are
-    in sorted runs that merged several times."""
+    in sorted runs that merged several times. (Bands are not capped here: the cap on a band's
+    kept documents is the one way the finder departs from datasketch, tested below.)"""
     from datasketch import LeanMinHash, MinHashLSH
 
     monkeypatch.setattr(_BandTable, "FLUSH", flush)
+    monkeypatch.setattr(DuplicateFinder, "BUCKET", 10**9)
     rng = random.Random(16)
     distinct = list(synthetic_texts(240, rng))
     texts = distinct + [edit_words(distinct[i], 2 + i % 40, rng) for i in range(0, 240, 3)]
@@ -211,3 +215,41 @@ def test_a_fingerprint_crosses_processes_as_bytes_and_comes_back_the_same() -> N
     assert back.hashvalues.dtype == print_.hashvalues.dtype
     assert back.hashvalues.tolist() == print_.hashvalues.tolist()
     assert (back.digest, back.banding, back.keys) == (print_.digest, print_.banding, print_.keys)
+
+
+def _print(values: Any, digest: bytes) -> Fingerprint:
+    return Fingerprint(digest, np.asarray(values, dtype=np.uint64))
+
+
+def test_a_band_many_kept_documents_share_gives_a_bounded_number_of_candidates() -> None:
+    """Boilerplate makes one band common to every release of a wire: each new release is a
+    candidate of the first BUCKET kept with it, not of all of them (a quadratic build)."""
+    rng = np.random.default_rng(7)
+    finder = DuplicateFinder()
+    common = rng.integers(0, 2**32, finder.rows)
+    for number in range(200):
+        values = rng.integers(0, 2**32, PERMUTATIONS)
+        values[: finder.rows] = common  # the first band is everyone's
+        assert finder.admit(f"d{number}", "s", _print(values, bytes([number % 256]) * 32)) is None
+    new = rng.integers(0, 2**32, PERMUTATIONS)
+    new[: finder.rows] = common
+    keys = band_keys(new.astype(np.uint64), finder.bands, finder.rows)
+    found = finder.candidates(keys)
+    assert found == [f"d{n}" for n in range(len(found))]  # the first kept
+    assert len(found) == DuplicateFinder.BUCKET < 200
+
+
+def test_a_text_whose_bands_are_all_full_still_has_its_exact_copy_found() -> None:
+    rng = np.random.default_rng(8)
+    finder = DuplicateFinder()
+    target = rng.integers(0, 2**32, PERMUTATIONS)
+    rows = finder.rows
+    for band in range(finder.bands):  # BUCKET others share each of the target's bands
+        for other in range(DuplicateFinder.BUCKET):
+            values = rng.integers(0, 2**32, PERMUTATIONS)
+            values[band * rows : (band + 1) * rows] = target[band * rows : (band + 1) * rows]
+            digest = rng.bytes(32)
+            assert finder.admit(f"b{band}-{other}", "s", _print(values, digest)) is None
+    assert finder.admit("target", "a.txt", _print(target, b"T" * 32)) is None
+    again = finder.admit("copy", "a.html", _print(target.copy(), b"T" * 32))
+    assert again is not None and (again.kept, again.kind) == ("target", "exact")

@@ -166,7 +166,12 @@ class _BandTable:
             self._flush()
 
     def owners(self, keys: list[int]) -> set[int]:
+        return self.lookup(keys)[0]
+
+    def lookup(self, keys: list[int]) -> tuple[set[int], list[int]]:
+        """The owners of ``keys``, and how many each key has."""
         found: set[int] = set()
+        counts = [0] * len(keys)
         if self._runs:
             asked = _fingerprints(np.array(keys, dtype=np.uint64))
             for run_keys, run_owners in self._runs:
@@ -174,13 +179,23 @@ class _BandTable:
                 hit = run_keys[np.minimum(first, len(run_keys) - 1)] == asked
                 if hit.any():  # rare: only these are searched again for their last owner
                     last = np.searchsorted(run_keys, asked[hit], "right")
-                    for start, end in zip(first[hit].tolist(), last.tolist(), strict=True):
+                    for at, start, end in zip(
+                        np.flatnonzero(hit).tolist(),
+                        first[hit].tolist(),
+                        last.tolist(),
+                        strict=True,
+                    ):
                         found.update(run_owners[start:end].tolist())
+                        counts[at] += end - start
         recent = self._recent
-        for key in recent.keys() & keys:
-            found.add(recent[key])
-            found.update(self._more.get(key, ()))
-        return found
+        if hits := recent.keys() & keys:
+            for at, key in enumerate(keys):
+                if key in hits:
+                    more = self._more.get(key, ())
+                    found.add(recent[key])
+                    found.update(more)
+                    counts[at] += 1 + len(more)
+        return found, counts
 
     def _flush(self) -> None:
         pairs = [(key, owner) for key, owners in self._more.items() for owner in owners]
@@ -198,6 +213,12 @@ class _BandTable:
             owners = np.concatenate([older_owners, owners])
         order = np.lexsort((owners, keys))
         self._runs.append((keys[order], owners[order]))
+
+
+def _text_key(digest: bytes) -> int:
+    """A key of the text's words (its digest's first 8 bytes), held beside its band keys:
+    the same words are found through it whatever the bands hold."""
+    return int.from_bytes(digest[:8], "little")
 
 
 def _fingerprints(keys: NDArray[np.uint64]) -> NDArray[np.uint32]:
@@ -277,6 +298,13 @@ class DuplicateFinder:
         """``None`` (and the document is remembered as kept), or the duplicate it is."""
         return self.admit(doc_id, source, fingerprint(text, self.permutations))
 
+    BUCKET = 8
+    """The kept documents a band key remembers, the first kept: a band that more share is
+    boilerplate (the wire's header, an issuer's "About us"), and remembering each of them
+    would make every later document a candidate of every earlier one — a quadratic build.
+    A near duplicate is still found through the bands its own words give it; an exact one
+    through its text's key, which is never full."""
+
     def candidates(self, keys: list[int]) -> list[str]:
         """Kept documents that share a band with these band keys, first kept first."""
         return [self._name(number) for number in sorted(self._bands.owners(keys))]
@@ -296,7 +324,9 @@ class DuplicateFinder:
         if keys is None or print_.banding != self.banding:
             keys = band_keys(hashvalues, self.bands, self.rows)
         best: tuple[float, int] | None = None
-        candidates = sorted(self._bands.owners(keys))
+        keys = [*keys, _text_key(print_.digest)]
+        owners, counts = self._bands.lookup(keys)
+        candidates = sorted(owners)
         signatures = np.frombuffer(self._signatures.read(*candidates), dtype=np.uint32)
         rows = signatures.reshape(len(candidates), len(hashvalues))
         agree = (rows == hashvalues).sum(axis=1).tolist()
@@ -313,5 +343,7 @@ class DuplicateFinder:
         self._signatures.append(hashvalues.astype(np.uint32).tobytes())
         self._ids.append(doc_id.encode("utf-8"))
         self._digests.append(print_.digest)
-        self._bands.add(keys, number)
+        text_key = keys.pop()
+        shared = [key for key, count in zip(keys, counts[:-1], strict=True) if count < self.BUCKET]
+        self._bands.add([*shared, text_key], number)
         return None
