@@ -147,3 +147,20 @@ def watch_gold_reads(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[i
 
     monkeypatch.setattr(GoldReader, "of", of)
     return whole, asked
+
+
+def watch_document_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A one-item list counting the documents read from releases so far (through
+    ``release.read_records``), for a test to note how far reading ran ahead of writing."""
+    from claimwire.corpus import release
+
+    read = [0]
+    read_records = release.read_records
+
+    def counted(path: Path, kind: type[Any]) -> Any:
+        for record in read_records(path, kind):
+            read[0] += kind is Document
+            yield record
+
+    monkeypatch.setattr(release, "read_records", counted)
+    return read

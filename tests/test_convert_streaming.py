@@ -12,7 +12,6 @@ import pytest
 
 from claimwire import model
 from claimwire.annotation.schema import load_schema
-from claimwire.corpus import release
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import AnnotationSet, load_annotation_set
@@ -20,7 +19,7 @@ from claimwire.formats import brat, cas, conll, convert, doccano, label_studio_m
 from claimwire.formats.convert import FORMATS, Options, export_batches, export_set
 from claimwire.model import Document
 
-from .helpers import REPO, release_with_test_claims, watch_gold_reads
+from .helpers import REPO, release_with_test_claims, watch_document_reads, watch_gold_reads
 
 BUNDLED = REPO / "corpus" / "releases" / "1.0.0"
 DOCUMENTS = 100
@@ -44,15 +43,7 @@ def test_an_export_reads_a_batch_of_documents_before_writing(
     monkeypatch.setattr(model, "_CHUNK_BYTES", 512)  # a few documents a block read
     monkeypatch.setattr(convert, "BATCH_DOCUMENTS", BATCH)
     whole, _ = watch_gold_reads(monkeypatch)
-    read = [0]
-    read_records = release.read_records
-
-    def counted(path: Path, kind: type[Any]) -> Iterator[Any]:
-        for record in read_records(path, kind):
-            read[0] += kind is Document
-            yield record
-
-    monkeypatch.setattr(release, "read_records", counted)
+    read = watch_document_reads(monkeypatch)
     ahead: list[int] = []
     module, function = FIRST_WRITE[name]
     write = getattr(module, function)

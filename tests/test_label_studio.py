@@ -543,9 +543,8 @@ def test_push_sends_a_batch_of_documents_with_its_predictions_and_targets(
 
     from claimwire import model
     from claimwire.annotation.label_studio import client as ls_client
-    from claimwire.corpus import release
 
-    from .helpers import release_with_test_claims, watch_gold_reads
+    from .helpers import release_with_test_claims, watch_document_reads, watch_gold_reads
 
     folder = release_with_test_claims(tmp_path, 60)
     total = sum(1 for _ in open_release(folder).documents())
@@ -554,15 +553,7 @@ def test_push_sends_a_batch_of_documents_with_its_predictions_and_targets(
     monkeypatch.setattr(model, "_CHUNK_BYTES", 512)  # a few documents a block read
     monkeypatch.setattr(ls_client, "BATCH", 8)
     whole, asked = watch_gold_reads(monkeypatch)
-    read = [0]
-    read_records = release.read_records
-
-    def counted(path: Path, kind: type[Any]) -> Iterator[Any]:
-        for record in read_records(path, kind):
-            read[0] += kind is Document
-            yield record
-
-    monkeypatch.setattr(release, "read_records", counted)
+    read = watch_document_reads(monkeypatch)
     ahead: list[int] = []
     make_task = ls_client._task
 
