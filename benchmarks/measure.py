@@ -11,14 +11,39 @@ from contextlib import contextmanager
 MB = 1_000_000
 
 
-class PeakRss:
+class _Sampler:
+    """Calls :meth:`take` on entering the block, every ``interval`` seconds in a thread while
+    it runs, and on leaving it."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def take(self) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.take()
+
+    def __enter__(self) -> _Sampler:
+        self.take()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.take()
+
+
+class PeakRss(_Sampler):
     """Samples this process's resident memory in a thread; ``peak`` is the highest seen."""
 
     def __init__(self, interval: float = 0.01) -> None:
-        self.interval = interval
+        super().__init__(interval)
         self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
 
     @staticmethod
     def current() -> int:
@@ -26,20 +51,12 @@ class PeakRss:
             pages = int(handle.read().split()[1])
         return pages * 4096
 
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.current())
-            time.sleep(self.interval)
+    def take(self) -> None:
+        self.peak = max(self.peak, self.current())
 
     def __enter__(self) -> PeakRss:
-        self.peak = self.current()
-        self._thread.start()
+        super().__enter__()
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self.current())
 
 
 @contextmanager
@@ -66,19 +83,17 @@ def _cpu_of_processes() -> dict[int, tuple[int, float]]:
     return found
 
 
-class TreeCpu:
+class TreeCpu(_Sampler):
     """CPU seconds of this process and every process under it (Ray's raylet, workers and
     actors), sampled in a thread; a process that ends keeps its last sample (up to
     ``interval`` of its CPU may be missed). Trustworthy on a shared machine, where wall
     time is not."""
 
     def __init__(self, interval: float = 0.25) -> None:
-        self.interval = interval
+        super().__init__(interval)
         self.seconds = 0.0
         self._first: dict[int, float] = {}
         self._last: dict[int, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _tree(self) -> dict[int, float]:
         processes = _cpu_of_processes()
@@ -92,17 +107,14 @@ class TreeCpu:
                     grew = True
         return {pid: processes[pid][1] for pid in mine if pid in processes}
 
-    def _sample(self) -> None:
-        while not self._stop.wait(self.interval):
-            self._last.update(self._tree())
+    def take(self) -> None:
+        self._last.update(self._tree())
 
     def __enter__(self) -> TreeCpu:
         self._first = self._tree()
-        self._thread.start()
+        super().__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._last.update(self._tree())
+        super().__exit__(*exc)
         self.seconds = sum(cpu - self._first.get(pid, 0.0) for pid, cpu in self._last.items())
