@@ -665,32 +665,44 @@ def read_mixed(path: Path) -> Iterator[tuple[int, Annotation | Relation]]:
     A line naming ``head`` or ``tail`` is a relation. Within each kind, records come in file
     order; each block of lines yields its annotations, then its relations.
     """
+    for notes, relations in mixed_columns(path):
+        yield from zip(*notes, strict=True)
+        yield from zip(*relations, strict=True)
+
+
+Columns = tuple[list[int], list[Any]]
+"""Line numbers and the records read from them."""
+
+
+def mixed_columns(path: Path) -> Iterator[tuple[Columns, Columns]]:
+    """:func:`read_mixed` a block of lines at a time: the block's annotations and its
+    relations, each kind as two lists (line numbers, records), in file order."""
     first = 1
     for chunk in _blocks(path):
         apart = _kinds_apart(first, chunk)
         decoded = _decoded_apart(apart) if apart is not None else None
-        if decoded is not None:
-            yield from decoded[0]
-            yield from decoded[1]
-        else:
+        if decoded is None:
             numbers, records = decode_columns(path, *_line_columns(first, chunk))
-            yield from zip(numbers, records, strict=True)
+            relation = [isinstance(record, Relation) for record in records]
+            annotation = [not flag for flag in relation]
+            decoded = (
+                (list(compress(numbers, annotation)), list(compress(records, annotation))),
+                (list(compress(numbers, relation)), list(compress(records, relation))),
+            )
+        yield decoded
         first += _lines_in(chunk) if apart is None else len(apart[0][0]) + len(apart[1][0])
 
 
-Pairs = Iterator[tuple[int, Any]]
-
-
-def _decoded_apart(apart: tuple[Numbered, Numbered]) -> tuple[Pairs, Pairs] | None:
+def _decoded_apart(apart: tuple[Numbered, Numbered]) -> tuple[Columns, Columns] | None:
     """The records of a block's annotation lines and those of its relation lines, each with
-    its line number; None if the typed decoder refuses either kind's lines."""
+    their line numbers; None if the typed decoder refuses either kind's lines."""
     decoded = [
         decode_block(kind, data, len(numbers)) if numbers else []
         for kind, (numbers, data) in zip((Annotation, Relation), apart, strict=True)
     ]
     if decoded[0] is None or decoded[1] is None:
         return None
-    return zip(apart[0][0], decoded[0], strict=True), zip(apart[1][0], decoded[1], strict=True)
+    return (apart[0][0], decoded[0]), (apart[1][0], decoded[1])
 
 
 _RELATION_KEY = b'","head":"'

@@ -62,6 +62,7 @@ from claimwire.eval.tasks import Task, find_task
 from claimwire.eval.units import UNIT_KINDS, default_unit
 from claimwire.files import sha256
 from claimwire.grouping import Duplicate, RecordIndex, Row, document_lines
+from claimwire.in_order import NotInOrder, RowsInOrder
 from claimwire.model import Annotation, Document, Relation
 
 
@@ -281,12 +282,14 @@ class Evaluation:
             return 0
         return int(sum(splits.values()) if self.split == "all" else splits.get(self.split, 0))
 
-    def _gold_index(self) -> RecordIndex:
+    def _gold_index(self, in_order: bool) -> RecordIndex | RowsInOrder:
         if self.gold_path is not None:
             return RecordIndex(_prediction_files(self.gold_path))
         opened = open_release(self.release, verify=False)  # verified by open
         files = [self.release / p for name in (ANNOTATIONS, RELATIONS) for p in opened.parts(name)]
-        return RecordIndex(files, check_ids=False)
+        return (
+            RowsInOrder(files, check_ids=False) if in_order else RecordIndex(files, check_ids=False)
+        )
 
     def check(
         self,
@@ -298,21 +301,40 @@ class Evaluation:
     ) -> CheckReport:
         """Run the format checker on a prediction file and gather the per-unit statistics
         of what passes; problems raise a located error."""
-        with fewer_collections(), RecordIndex(_prediction_files(path)) as predictions:
-            not_empty(predictions.count, path, allow_empty)
-            report = self._run(
-                predictions, path, name or system_name(path, self.task), True, fix_offsets
-            )
+        files = _prediction_files(path)
+        name = name or system_name(path, self.task)
+        with fewer_collections():
+            report = self._run_in_order(files, path, name, fix_offsets)
+            if report is None:
+                with RecordIndex(files) as predictions:
+                    not_empty(predictions.count, path, allow_empty)
+                    report = self._run(predictions, path, name, True, fix_offsets)
         raise_problems(report, path, "predictions")
         return report
 
+    def _run_in_order(
+        self, files: list[Path], path: Path, name: str, fix_offsets: bool
+    ) -> CheckReport | None:
+        """:meth:`_run` reading the predictions and the release's gold once, in the
+        documents' order (:class:`RowsInOrder`); None when they are not in that order, or
+        anything fails: the indexed pass then runs (and words any error)."""
+        if self.engine is not None and self.engine.distributed:
+            return None
+        try:
+            with RowsInOrder(files) as predictions:
+                report = self._run(predictions, path, name, True, fix_offsets, in_order=True)
+        except (NotInOrder, ClaimwireError):
+            return None
+        return report if predictions.count else None
+
     def _run(
         self,
-        predictions: RecordIndex | _SetRows,
+        predictions: RecordIndex | _SetRows | RowsInOrder,
         path: Path,
         name: str,
         check: bool,
         fix_offsets: bool = False,
+        in_order: bool = False,
     ) -> CheckReport:
         """One pass over the release a batch of documents at a time: gold and predictions
         of the batch read back, checked, and reduced to per-unit statistics
@@ -334,7 +356,7 @@ class Evaluation:
             report.pages = KeptSections(self.page_documents)
         gold_report = CheckReport(self.gold_path or self.release)
         parts = StackedStatistics(self._expected_units())
-        with self._gold_index() as gold_index:
+        with self._gold_index(in_order) as gold_index:
             if self.gold_path is not None:
                 not_empty(gold_index.count, self.gold_path, False)
             for part in self._parts(setup, gold_index, predictions):
@@ -343,6 +365,9 @@ class Evaluation:
                 for rows in gold_index.leftover():
                     gold_report.absorb(check_rows(self.gold_path, rows, {}, self.schema, self.task))
                 gold_report.duplicates(gold_index.duplicates)
+            elif isinstance(gold_index, RowsInOrder):
+                for _ in gold_index.leftover():  # raises if a gold record was not taken
+                    pass
         raise_problems(gold_report, self.gold_path or self.release, "gold")
         for rows in predictions.leftover():
             if check:
@@ -352,12 +377,20 @@ class Evaluation:
         return report
 
     def _parts(
-        self, setup: BatchSetup, gold_index: RecordIndex, predictions: RecordIndex | _SetRows
+        self,
+        setup: BatchSetup,
+        gold_index: RecordIndex | RowsInOrder,
+        predictions: RecordIndex | _SetRows | RowsInOrder,
     ) -> Iterator[BatchResult]:
         """Each batch's part, in order: here, or on the engine's workers, which are sent
         where the batch's lines are and read them themselves."""
         engine = self.engine
-        if engine is not None and engine.distributed and isinstance(predictions, RecordIndex):
+        if (
+            engine is not None
+            and engine.distributed
+            and isinstance(predictions, RecordIndex)
+            and isinstance(gold_index, RecordIndex)
+        ):
             opened = open_release(self.release, verify=False)  # verified by open
             files = [self.release / part for part in opened.parts(DOCUMENTS)]
             described = (
