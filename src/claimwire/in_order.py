@@ -5,13 +5,14 @@ The usual file of records writes a document's records together, in the order of 
 release's documents: then each batch's records are the next ones of every file, and one pass
 decodes each record once, with no index (:class:`~claimwire.grouping.RecordIndex` finds a
 record's line in a first pass and decodes it in a second). Whether a file is in that order is
-found out while reading: a batch takes, from the front of each file (each kind of record
-apart), the records naming one of its documents, and stops at the first that names another.
-A record never taken — one written before or after its batch, or naming a document of no
-batch — is left at the end, and so is a repeated id: :class:`NotInOrder` is raised, and the
-caller reads the files through the index instead (whose checks name it). Memory holds the
-records of a batch and the rest of the block that ends it, and 8 bytes a record to find
-repeated ids.
+found out as each block is decoded: the batch of every record's document (looked up by the
+64-bit hash of its id) must never go down within a file and a kind, nor be one already read.
+A batch takes, from the front of each file (each kind of record apart), the records naming
+one of its documents, and stops at the first that names another. A record never taken, a
+document of no batch, or a repeated id raises :class:`NotInOrder`, and the caller reads the
+files through the index instead (whose checks word any problem). Memory holds the records of
+a batch and the rest of the block that ends it, 16 bytes a document and 8 bytes a record (to
+find repeated ids).
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
 
 from claimwire.grouping import Duplicate, Row
-from claimwire.model import Columns, mixed_columns
+from claimwire.model import Columns, _chunks, mixed_columns
 
 _DOC_ID = attrgetter("doc_id")
 _ID = attrgetter("id")
@@ -33,6 +35,42 @@ _ID = attrgetter("id")
 
 class NotInOrder(Exception):
     """The files are not written in the batches' order (or need the index's checks)."""
+
+
+class _Id(msgspec.Struct):
+    id: Any = None
+
+
+_IDS = msgspec.json.Decoder(_Id)
+
+
+class Batches:
+    """The batch of each document of ``files`` (documents, one a line), ``size`` documents a
+    batch (None: one batch), by the hash of its id."""
+
+    def __init__(self, files: Sequence[Path], size: int | None) -> None:
+        hashes: list[Any] = []
+        for path in files:
+            for _, chunk in _chunks(path):
+                try:
+                    ids = _IDS.decode_lines(chunk)
+                except (msgspec.DecodeError, msgspec.ValidationError):
+                    raise NotInOrder from None
+                hashes.append(np.fromiter(map(hash, map(_ID, ids)), np.int64, len(ids)))
+        joined = np.concatenate(hashes) if hashes else np.zeros(0, np.int64)
+        order = np.argsort(joined, kind="stable")
+        self._hashes = joined[order]
+        self._batches = order // size if size else np.zeros(len(order), np.int64)
+
+    def of(self, doc_ids: list[Any]) -> Any:
+        """The batch of each document (raises :class:`NotInOrder` for one of no batch)."""
+        wanted = np.fromiter(map(hash, doc_ids), np.int64, len(doc_ids))
+        if not len(self._hashes):
+            raise NotInOrder
+        at = np.searchsorted(self._hashes, wanted).clip(max=len(self._hashes) - 1)
+        if not bool(np.all(self._hashes[at] == wanted)):
+            raise NotInOrder
+        return self._batches[at]
 
 
 class _Kind:
@@ -44,18 +82,27 @@ class _Kind:
         self.records: list[Any] = []
         self.docs: list[Any] = []
         self.at = 0
+        self.batch = 0
+        """The batch of the last record added."""
 
-    def add(self, columns: Columns, hashes: list[Any] | None) -> None:
+    def add(self, columns: Columns, reader: RowsInOrder) -> None:
         numbers, records = columns
+        if not records:
+            return
         if self.at:  # what was taken goes (what is left is at most a block's)
             del self.numbers[: self.at], self.records[: self.at], self.docs[: self.at]
             self.at = 0
+        docs = list(map(_DOC_ID, records))
+        batches = reader.batches.of(docs)
+        if batches[0] < max(self.batch, reader.batch) or bool(np.any(np.diff(batches) < 0)):
+            raise NotInOrder
+        self.batch = int(batches[-1])
         self.numbers += numbers
         self.records += records
-        self.docs += map(_DOC_ID, records)
-        if hashes is not None:
+        self.docs += docs
+        if reader.ids is not None:
             keys = zip(repeat(self.relation), map(_ID, records))
-            hashes.append(np.fromiter(map(hash, keys), np.int64, len(records)))
+            reader.ids.append(np.fromiter(map(hash, keys), np.int64, len(records)))
 
     def take(self, wanted: set[str]) -> tuple[list[int], list[Any], bool]:
         """The next records naming a document of ``wanted``, and whether a record naming
@@ -75,18 +122,18 @@ class _Kind:
 class _File:
     """One file read block by block, each kind of record apart."""
 
-    def __init__(self, path: Path, hashes: list[Any] | None) -> None:
+    def __init__(self, path: Path, reader: RowsInOrder) -> None:
         self.path = path
         self.blocks = mixed_columns(path)
         self.kinds = (_Kind(False), _Kind(True))
-        self.hashes = hashes
+        self.reader = reader
 
     def _more(self) -> bool:
         block = next(self.blocks, None)
         if block is None:
             return False
         for kind, columns in zip(self.kinds, block, strict=True):
-            kind.add(columns, self.hashes)
+            kind.add(columns, self.reader)
         return True
 
     def rows(self, wanted: set[str]) -> list[Row]:
@@ -108,10 +155,6 @@ class _File:
         if close is not None:
             close()
 
-    def next_documents(self) -> list[Any]:
-        """The document each kind's next record names."""
-        return [kind.docs[kind.at] for kind in self.kinds if kind.left]
-
     def finished(self) -> bool:
         """Whether every record was taken (the rest of the file is read to tell)."""
         while not any(kind.left for kind in self.kinds):
@@ -120,53 +163,28 @@ class _File:
         return False
 
 
-class _Seen:
-    """The documents of the batches read, by the 64-bit hash of their ids: sorted arrays of
-    sizes halving from the first (a new batch's merged into the last ones of no larger
-    size), so adding is linear over all and asking looks into a few arrays."""
-
-    def __init__(self) -> None:
-        self.levels: list[Any] = []
-
-    def add(self, doc_ids: Sequence[str]) -> None:
-        level = np.sort(np.fromiter(map(hash, doc_ids), np.int64, len(doc_ids)))
-        while self.levels and len(self.levels[-1]) <= len(level):
-            level = np.sort(np.concatenate([self.levels.pop(), level]))
-        self.levels.append(level)
-
-    def has(self, doc_ids: Sequence[Any]) -> bool:
-        """Whether any of ``doc_ids`` is one of them (a shared hash says yes: the caller
-        only loses the faster reading)."""
-        wanted = [hash(i) for i in doc_ids if isinstance(i, str)]
-        for level in self.levels:
-            at = np.searchsorted(level, wanted).clip(max=len(level) - 1)
-            if len(wanted) and bool(np.any(level[at] == wanted)):
-                return True
-        return False
-
-
 class RowsInOrder:
-    """:class:`~claimwire.grouping.RecordIndex`'s reading side for files in the batches'
-    order: :meth:`rows` for each batch in turn, then :meth:`leftover` (which raises
+    """:class:`~claimwire.grouping.RecordIndex`'s reading side for files in the order of
+    ``batches``: :meth:`rows` for each batch in turn, then :meth:`leftover` (which raises
     :class:`NotInOrder` if a record was not taken, or an id repeats with ``check_ids``)."""
 
-    def __init__(self, files: Sequence[Path], *, check_ids: bool = True) -> None:
-        self._hashes: list[Any] | None = [] if check_ids else None
-        self._files = [_File(path, self._hashes) for path in files]
-        self._passed = _Seen()
+    def __init__(self, files: Sequence[Path], batches: Batches, *, check_ids: bool = True) -> None:
+        self.batches = batches
+        self.batch = 0
+        """The batch :meth:`rows` reads next."""
+        self.ids: list[Any] | None = [] if check_ids else None
+        """The hash of each record's kind and id, a block at a time."""
+        self._files = [_File(path, self) for path in files]
         self.duplicates: list[Duplicate] = []
         self.count = 0
         """Records taken so far."""
 
     def rows(self, doc_ids: Sequence[str]) -> list[Row]:
-        """The records naming these documents (raises :class:`NotInOrder` as soon as a file's
-        next record names a document of a batch already read)."""
+        """The records naming these documents: the next batch's."""
         wanted = set(doc_ids)
         rows = [row for file in self._files for row in file.rows(wanted)]
         self.count += len(rows)
-        self._passed.add(doc_ids)
-        if any(self._passed.has(file.next_documents()) for file in self._files):
-            raise NotInOrder
+        self.batch += 1
         return rows
 
     def leftover(self) -> Iterator[list[Row]]:
@@ -174,8 +192,8 @@ class RowsInOrder:
         :class:`NotInOrder`)."""
         if not all(file.finished() for file in self._files):
             raise NotInOrder
-        if self._hashes:
-            ranked = np.sort(np.concatenate(self._hashes))
+        if self.ids:
+            ranked = np.sort(np.concatenate(self.ids))
             if bool(np.any(ranked[1:] == ranked[:-1])):
                 raise NotInOrder
         yield from ()

@@ -62,7 +62,7 @@ from claimwire.eval.tasks import Task, find_task
 from claimwire.eval.units import UNIT_KINDS, default_unit
 from claimwire.files import sha256
 from claimwire.grouping import Duplicate, RecordIndex, Row, document_lines
-from claimwire.in_order import NotInOrder, RowsInOrder
+from claimwire.in_order import Batches, NotInOrder, RowsInOrder
 from claimwire.model import Annotation, Document, Relation
 
 
@@ -282,13 +282,15 @@ class Evaluation:
             return 0
         return int(sum(splits.values()) if self.split == "all" else splits.get(self.split, 0))
 
-    def _gold_index(self, in_order: bool) -> RecordIndex | RowsInOrder:
+    def _gold_index(self, in_order: Batches | None) -> RecordIndex | RowsInOrder:
         if self.gold_path is not None:
             return RecordIndex(_prediction_files(self.gold_path))
         opened = open_release(self.release, verify=False)  # verified by open
         files = [self.release / p for name in (ANNOTATIONS, RELATIONS) for p in opened.parts(name)]
         return (
-            RowsInOrder(files, check_ids=False) if in_order else RecordIndex(files, check_ids=False)
+            RowsInOrder(files, in_order, check_ids=False)
+            if in_order is not None
+            else RecordIndex(files, check_ids=False)
         )
 
     def check(
@@ -321,8 +323,11 @@ class Evaluation:
         if self.engine is not None and self.engine.distributed:
             return None
         try:
-            with RowsInOrder(files) as predictions:
-                report = self._run(predictions, path, name, True, fix_offsets, in_order=True)
+            opened = open_release(self.release, verify=False)  # verified by open
+            documents = [self.release / part for part in opened.parts(DOCUMENTS)]
+            batches = Batches(documents, self._batch_size)
+            with RowsInOrder(files, batches) as predictions:
+                report = self._run(predictions, path, name, True, fix_offsets, batches)
         except (NotInOrder, ClaimwireError):
             return None
         return report if predictions.count else None
@@ -334,7 +339,7 @@ class Evaluation:
         name: str,
         check: bool,
         fix_offsets: bool = False,
-        in_order: bool = False,
+        in_order: Batches | None = None,
     ) -> CheckReport:
         """One pass over the release a batch of documents at a time: gold and predictions
         of the batch read back, checked, and reduced to per-unit statistics
