@@ -1,0 +1,140 @@
+"""eval score reads predictions (and the release's gold) written in the documents' order
+once, without an index; any other file goes through the index, with the same results."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claimwire.corpus.release import open_release
+from claimwire.errors import ClaimwireError
+from claimwire.eval import batches, evaluate
+from claimwire.eval.checker import check_rows
+from claimwire.eval.evaluate import Evaluation
+from claimwire.grouping import RecordIndex
+
+from .helpers import release_with_test_claims
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return release_with_test_claims(tmp_path_factory.mktemp("in-order"), 24)
+
+
+def _records(release: Path) -> list[dict[str, Any]]:
+    """The gold claims in the documents' order, one shifted, a spurious one on each
+    unannotated document and a relation on the first document."""
+    opened = open_release(release)
+    gold = {a.doc_id: a.to_dict() for a in opened.annotations()}
+    records: list[dict[str, Any]] = []
+    for number, document in enumerate(opened.documents()):
+        claim = gold.get(document.id)
+        if claim is None:
+            first = next(iter(gold.values()))
+            claim = {**first, "id": f"x-{document.id}", "doc_id": document.id, "quote": None}
+        elif number == 0:
+            claim = {**claim, "start": claim["start"] + 4, "quote": None}
+        records.append(claim)
+        cue = {**claim, "id": f"q-{document.id}", "label": "SOURCE", "layer": "attribution"}
+        cue["attributes"] = {}
+        records.append(cue)
+        if number == 0:
+            relation = {"type": "attributed_to", "head": claim["id"], "tail": cue["id"]}
+            records.append({"id": "r", "doc_id": document.id, **relation})
+    return records
+
+
+def _write(folder: Path, records: list[dict[str, Any]]) -> Path:
+    folder.mkdir()
+    path = folder / "system.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
+    return path
+
+
+def _watch(monkeypatch: pytest.MonkeyPatch) -> tuple[list[int], list[int]]:
+    """Batches of five documents; the lists get each checked batch's size and each file the
+    index reads."""
+    checked: list[int] = []
+    indexed: list[int] = []
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        checked.append(len(args[2]))
+        return check_rows(*args, **kwargs)
+
+    scan = RecordIndex._scan
+
+    def scanned(self: RecordIndex, source: Any, number: int) -> Any:
+        indexed.append(number)
+        return scan(self, source, number)
+
+    monkeypatch.setattr(evaluate, "BATCH_DOCUMENTS", 5)
+    monkeypatch.setattr(batches, "check_rows", spy)
+    monkeypatch.setattr(RecordIndex, "_scan", scanned)
+    return checked, indexed
+
+
+def _score(release: Path, path: Path) -> dict[str, Any]:
+    evaluation = Evaluation.open(release, "claims", split="all", resamples=50)
+    return evaluation.score(evaluation.check(path)).to_dict()
+
+
+def test_predictions_in_the_documents_order_are_read_once_without_an_index(
+    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = _records(release)
+    in_order = _score(release, _write(tmp_path / "a", records))
+    checked, indexed = _watch(monkeypatch)
+    assert _score(release, _write(tmp_path / "b", records)) == in_order
+    assert not indexed  # neither the predictions nor the gold went through an index
+    assert sum(checked) == 24  # every document checked once
+    assert 0 < in_order["schemes"]["strict"]["f1"] < 1
+
+
+@pytest.mark.parametrize("order", ["reversed", "shuffled", "one-record-last"])
+def test_predictions_in_another_order_go_through_the_index_with_the_same_scores(
+    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, order: str
+) -> None:
+    records = _records(release)
+    expected = _score(release, _write(tmp_path / "a", records))
+    if order == "reversed":
+        records.reverse()
+    elif order == "shuffled":
+        random.Random(7).shuffle(records)
+    else:  # the first document's claim after every other record
+        records.append(records.pop(0))
+    checked, indexed = _watch(monkeypatch)
+    assert _score(release, _write(tmp_path / "b", records)) == expected
+    assert indexed == [0, 0, 1]  # the predictions, then the gold (annotations, relations)
+    assert sum(checked) == 24  # found out of order before any batch was checked
+
+
+def _problems(release: Path, path: Path) -> str:
+    with pytest.raises(ClaimwireError) as error:
+        Evaluation.open(release, "claims", split="all", resamples=50).check(path)
+    return str(error.value)
+
+
+@pytest.mark.parametrize("problem", ["duplicate", "bad field", "unknown document", "not JSON"])
+def test_problems_of_a_file_in_order_are_worded_as_the_index_words_them(
+    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, problem: str
+) -> None:
+    records = _records(release)
+    lines = [json.dumps(r) for r in records]
+    if problem == "duplicate":
+        lines.insert(5, json.dumps({**records[5], "start": 1}))
+    elif problem == "bad field":
+        lines[7] = json.dumps({**records[7], "end": "seven"})
+    elif problem == "unknown document":
+        lines.insert(9, json.dumps({**records[9], "id": "u", "doc_id": "nowhere"}))
+    else:
+        lines[11] = lines[11][:-1]
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    found = _problems(release, path)
+    monkeypatch.setattr(Evaluation, "_run_in_order", lambda *args: None)
+    assert found == _problems(release, path)
+    assert str(path) in found and ":" in found
