@@ -10,12 +10,13 @@ from __future__ import annotations
 import gc
 import inspect
 import json
+import sys
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import compress, repeat
 from operator import attrgetter, is_, is_not, ne
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO, TextIO, TypeVar
+from typing import Annotated, Any, BinaryIO, NamedTuple, TextIO, TypeVar
 
 import msgspec
 
@@ -361,11 +362,26 @@ def _open(path: Path) -> BinaryIO:
         raise ClaimwireError(f"cannot open: {error.strerror}", file=path) from None
 
 
-def _blocks(path: Path) -> Iterator[bytes]:
-    """The file's whole lines, about :data:`_CHUNK_BYTES` at a time (a longer line whole)."""
+class LineSpan(NamedTuple):
+    """Whole lines of a plain file: its bytes from ``start`` to ``end``, the first of them
+    line ``first_line`` of the file."""
+
+    start: int
+    end: int
+    first_line: int
+
+
+def _blocks(path: Path, span: LineSpan | None = None) -> Iterator[bytes]:
+    """The file's whole lines, about :data:`_CHUNK_BYTES` at a time (a longer line whole);
+    only those of ``span`` (in a plain file) when given."""
     rest: list[bytes] = []
     with _open(path) as handle:
-        while block := handle.read(_CHUNK_BYTES):
+        left = sys.maxsize
+        if span is not None:
+            handle.seek(span.start)
+            left = span.end - span.start
+        while left > 0 and (block := handle.read(min(left, _CHUNK_BYTES))):
+            left -= len(block)
             cut = block.rfind(b"\n") + 1
             if not cut:
                 rest.append(block)
@@ -385,10 +401,10 @@ def _lines_in(chunk: bytes) -> int:
     return breaks + (not chunk.endswith(b"\n"))
 
 
-def _chunks(path: Path) -> Iterator[tuple[int, bytes]]:
+def _chunks(path: Path, span: LineSpan | None = None) -> Iterator[tuple[int, bytes]]:
     """``(number of its first line, whole lines)`` for each block of :func:`_blocks`."""
-    first = 1
-    for chunk in _blocks(path):
+    first = 1 if span is None else span.first_line
+    for chunk in _blocks(path, span):
         yield first, chunk
         first += _lines_in(chunk)
 
@@ -439,9 +455,12 @@ def refused_line(path: Path, lineno: int, line: bytes, error: Exception) -> Clai
     return ClaimwireError(f"not valid JSON: {error}").located(file=path, line=lineno)
 
 
-def iter_json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line number, object)`` for each non-blank line; bad JSON is a located error."""
-    for first, chunk in _chunks(path):
+def iter_json_lines(
+    path: Path, span: LineSpan | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line number, object)`` for each non-blank line (of ``span`` only, if given);
+    bad JSON is a located error."""
+    for first, chunk in _chunks(path, span):
         for lineno, line in _numbered_lines(first, chunk):
             yield lineno, _json_object(path, lineno, line)
 

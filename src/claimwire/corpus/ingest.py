@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import errno
+import itertools
 import json
 import os
 import re
@@ -21,6 +22,7 @@ from claimwire.annotation.yaml_lines import load_yaml
 from claimwire.corpus.duplicates import Fingerprint, fingerprint
 from claimwire.corpus.identity import SPLIT_NAMES, assign_split, document_id
 from claimwire.corpus.language import identify_language
+from claimwire.corpus.line_ranges import line_ranges
 from claimwire.corpus.metadata import extract_metadata
 from claimwire.corpus.normalize import (
     check_utf8,
@@ -29,9 +31,10 @@ from claimwire.corpus.normalize import (
     split_date_marker,
 )
 from claimwire.corpus.segment import SentenceSegmenter, segment
+from claimwire.engine import batches
 from claimwire.errors import ClaimwireError
 from claimwire.files import sha256
-from claimwire.model import Document, iter_json_lines, record_line
+from claimwire.model import Document, LineSpan, iter_json_lines, record_line
 
 TEXT_SUFFIXES = frozenset({".txt", ".text"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -226,8 +229,10 @@ def read_raw(path: Path, root: Path) -> Iterator[RawDocument]:
     yield RawDocument(text, relative, digest, None, title, marker, _sidecar(path))
 
 
-def _read_jsonl(path: Path, relative: str, digest: str) -> Iterator[RawDocument]:
-    for lineno, record in iter_json_lines(path):
+def _read_jsonl(
+    path: Path, relative: str, digest: str, span: LineSpan | None = None
+) -> Iterator[RawDocument]:
+    for lineno, record in iter_json_lines(path, span):
         text = record.get("text")
         if not isinstance(text, str) or not text.strip():
             raise ClaimwireError(
@@ -254,6 +259,46 @@ class RawFiles:
                 yield from ((index, raw) for raw in read_raw(path, self.root))
             else:
                 yield index, path
+
+    def pieces(self, items: int) -> Iterator[RawFiles | JsonlLines]:
+        """This part cut into pieces of at most ``items`` documents that each read their own
+        inputs: a JSONL input's ranges of ``items`` lines (found in one pass over it, which
+        also hashes it and checks its bytes), runs of ``items`` other files. A JSONL input
+        that pass cannot read or finds not UTF-8 is one piece, which fails where it is read
+        as the whole part would."""
+        for jsonl, group in itertools.groupby(self.files, key=_is_jsonl):
+            if not jsonl:
+                yield from (RawFiles(self.root, tuple(run)) for run in batches(group, items))
+                continue
+            for index, path in group:
+                found = line_ranges(path, items)
+                if found is None:
+                    yield RawFiles(self.root, ((index, path),))
+                    continue
+                digest, spans = found
+                yield from (JsonlLines(self.root, index, path, digest, span) for span in spans)
+
+
+def _is_jsonl(file: tuple[int, Path]) -> bool:
+    return file[1].suffix.lower() in JSONL_SUFFIXES
+
+
+@dataclass(frozen=True, slots=True)
+class JsonlLines:
+    """A range of lines of one JSONL input (a piece of :class:`RawFiles`), read where the
+    engine's worker is: ``(file index, document)`` for each line, numbered in the file."""
+
+    root: Path
+    index: int
+    path: Path
+    digest: str
+    """The whole file's SHA-256, which every document records."""
+    span: LineSpan
+
+    def __iter__(self) -> Iterator[tuple[int, RawDocument | Path]]:
+        relative = self.path.relative_to(self.root).as_posix()
+        for raw in _read_jsonl(self.path, relative, self.digest, self.span):
+            yield self.index, raw
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 from claimwire.errors import ClaimwireError
 
 T = TypeVar("T")
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
+T_co = TypeVar("T_co", covariant=True)
 
 ENGINES = ("local", "ray")
 
@@ -34,6 +35,17 @@ class Stage(Protocol[T, R_co]):
     """Maps a batch of items to its results (one list, in the batch's order)."""
 
     def __call__(self, batch: list[T]) -> Sequence[R_co]: ...
+
+
+@runtime_checkable
+class Divisible(Protocol[T_co]):
+    """A part that cuts itself, where the engine's driver is, into small parts that each read
+    their own items (a JSONL input into ranges of lines): an engine that runs the stage in
+    other processes can then hand them out without reading the part anywhere first."""
+
+    def pieces(self, items: int) -> Iterable[Iterable[T_co]]:
+        """The part's items, in order, in pieces of at most ``items``."""
+        ...
 
 
 class Engine(Protocol):

@@ -1,8 +1,12 @@
 """The Ray engine: a stage as Ray Data ``map_batches`` over a pool of actors.
 
-Each part becomes one read task that iterates it (on a worker: a part that reads files reads
-them there) and cuts it into batches; the batches travel a few at a time (about
-:data:`BLOCK_ITEMS` items) as one pickled row ``(seq, blob)``, a Ray Data block of its own.
+A part that cuts itself into pieces (:class:`~claimwire.engine.Divisible`: the build's raw
+inputs, a JSONL input in ranges of lines) is cut here, and each piece travels as a block of
+its own that the actor reads itself: no read task, no process between the files and the
+actors. Any other part becomes one read task that iterates it (on a worker: a part that
+reads files reads them there) and cuts it into batches; the batches travel a few at a time
+(about :data:`BLOCK_ITEMS` items) as one pickled row ``(seq, blob)``, a Ray Data block of
+its own.
 The stage is sent once to each actor, which keeps it (and the model it loads) for every
 batch. Rows come back in input order (``preserve_order``), checked by their sequence
 numbers, so the results are those of the local engine in the same order. A user error
@@ -29,7 +33,8 @@ import pickle
 import socket
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import ray
@@ -37,7 +42,7 @@ import ray.data
 from ray.data.block import BlockMetadata
 from ray.data.datasource import Datasource, ReadTask
 
-from claimwire.engine import Stage, batches
+from claimwire.engine import Divisible, Stage, batches
 from claimwire.errors import ClaimwireError
 from claimwire.storage import carried
 
@@ -134,9 +139,40 @@ class _Parts(Datasource):
         return [task(index, part) for index, part in enumerate(self.parts)]
 
 
+def _source(parts: Sequence[Iterable[Any]], batch_size: int) -> Any:
+    """The blocks the actors take: when every part is :class:`Divisible`, one per piece of
+    ``batch_size`` items, made here (no read task: each actor reads its own piece); else
+    each part's batches, read by one read task per part."""
+    if all(isinstance(part, Divisible) for part in parts):
+        rows = [
+            {"seq": seq, "blob": _dumps((_Batches(piece, batch_size), None))}
+            for seq, piece in enumerate(
+                piece for part in parts for piece in cast("Divisible[Any]", part).pieces(batch_size)
+            )
+        ]
+        return ray.data.from_items(rows, override_num_blocks=max(1, len(rows)))
+    return ray.data.read_datasource(
+        _Parts(parts, batch_size),
+        override_num_blocks=len(parts),
+        num_cpus=0,  # reading is light: it must not hold a core the actors need
+    )
+
+
+@dataclass(frozen=True)
+class _Batches:
+    """A piece's items in batches, read as they are iterated (in the actor)."""
+
+    piece: Iterable[Any]
+    size: int
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        return batches(self.piece, self.size)
+
+
 class _Apply:
-    """The actor: holds one stage; maps a block's batches, in turn, to their results (as
-    the local engine calls the stage), up to the first error, which passes on with them."""
+    """The actor: holds one stage; maps a block's batches (or a piece's, read here), in
+    turn, to their results (as the local engine calls the stage), up to the first error,
+    which passes on with them."""
 
     def __init__(self, stage: Stage[Any, Any]) -> None:
         self.stage = stage
@@ -224,11 +260,7 @@ class RayEngine:
     def map(self, stage: Stage[T, R], parts: Sequence[Iterable[T]], batch_size: int) -> Iterator[R]:
         if not parts:
             return
-        dataset = ray.data.read_datasource(
-            _Parts(parts, batch_size),
-            override_num_blocks=len(parts),
-            num_cpus=0,  # reading is light: it must not hold a core the actors need
-        ).map_batches(
+        dataset = _source(parts, batch_size).map_batches(
             _Apply,
             fn_constructor_args=(carried(stage),),  # copies of remote inputs travel as URIs
             batch_size=1,  # a block is one row
