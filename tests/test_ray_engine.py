@@ -74,6 +74,7 @@ def built(engine: object, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
     mp.setenv("SOURCE_DATE_EPOCH", "1767225600")
     # batches of 32 (blocks of 256): a few blocks, as a large corpus in blocks of 1,024 has
     mp.setattr("claimwire.corpus.release.BUILD_BATCH", 32)
+    mp.setattr(ray.data, "read_datasource", _no_read_task)
     try:
         build_release(raw, root / "local", "0.1.0")
         build_release(raw, root / "ray", "0.1.0", engine=engine)  # type: ignore[arg-type]
@@ -92,6 +93,10 @@ def test_local_engine_keeps_parts_and_batches_in_order() -> None:
     out = list(LocalEngine().map(double, [range(5), [], range(5, 7)], batch_size=2))
     assert out == [0, 2, 4, 6, 8, 10, 12]
     assert seen == [[0, 1], [2, 3], [4], [5, 6]]  # batches never span two parts
+
+
+def _no_read_task(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the build's inputs are read by the actors, not by a read task")
 
 
 def test_ray_keeps_order_across_parts_and_batches(engine: object) -> None:
@@ -143,6 +148,8 @@ def test_ray_sends_a_few_batches_a_block_and_calls_the_stage_batch_by_batch(
 
 
 def test_ray_builds_the_local_release_byte_for_byte(built: tuple[Path, Path]) -> None:
+    """The actors read their own pieces of the inputs (a JSONL input in ranges of lines):
+    no read task (the fixture refuses one), and the release is still the local one."""
     local, ray_built = built
     files = _files(local)
     assert files == _files(ray_built)  # MANIFEST.json and the corpus changelog included
@@ -480,6 +487,38 @@ def _cli_error(
     stderr = capsys.readouterr().err
     assert one_error_line(stderr), stderr
     return stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "bad", "expected"),
+    [
+        (11, json.dumps({"text": 42}), "feed.jsonl:11: field 'text': expected a non-empty string"),
+        (14, '{"text": "d\xe9j\xe0"}', "feed.jsonl:14: not valid UTF-8: byte 0xe9"),
+    ],
+)
+def test_a_bad_line_in_a_later_range_is_the_local_error(
+    engine: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: int, bad: str,
+    expected: str,
+) -> None:  # fmt: skip
+    """Ranges of 4 lines: the bad line is in the third or fourth, read by an actor that
+    numbers its lines from where its range starts; bad bytes come first, as the local engine
+    checks a file's bytes before its lines (here after a bad line 2)."""
+    monkeypatch.setattr("claimwire.corpus.release.BUILD_BATCH", 4)
+    raw = _raw(tmp_path, 40)
+    feed = raw / "feed.jsonl"
+    lines = feed.read_bytes().splitlines()
+    lines[line - 1] = bad.encode("latin-1")
+    if line == 14:
+        lines[1] = b'{"text": ""}'
+    feed.write_bytes(b"\n".join(lines) + b"\n")
+    errors = []
+    for name, chosen in (("local", None), ("ray", engine)):
+        with pytest.raises(ClaimwireError) as raised:
+            build_release(raw, tmp_path / name, "0.1.0", engine=chosen)  # type: ignore[arg-type]
+        errors.append(str(raised.value))
+        assert not (tmp_path / name / "0.1.0").exists()
+    assert errors[0] == errors[1]
+    assert expected in errors[0]
 
 
 @pytest.mark.parametrize("name", ["wire/release-0007.txt", "feed.jsonl"])
