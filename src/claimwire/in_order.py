@@ -18,8 +18,8 @@ find repeated ids).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from itertools import repeat
-from operator import attrgetter
+from itertools import compress, repeat
+from operator import attrgetter, ne
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,8 @@ class _Kind:
             del self.numbers[: self.at], self.records[: self.at], self.docs[: self.at]
             self.at = 0
         docs = list(map(_DOC_ID, records))
-        batches = reader.batches.of(docs)
+        changes = list(compress(docs, map(ne, docs, [None, *docs])))  # each run's document
+        batches = reader.batches.of(changes)
         if batches[0] < max(self.batch, reader.batch) or bool(np.any(np.diff(batches) < 0)):
             raise NotInOrder
         self.batch = int(batches[-1])
@@ -101,8 +102,8 @@ class _Kind:
         self.records += records
         self.docs += docs
         if reader.ids is not None:
-            keys = zip(repeat(self.relation), map(_ID, records))
-            reader.ids.append(np.fromiter(map(hash, keys), np.int64, len(records)))
+            ids = reader.ids[self.relation]
+            ids.append(np.fromiter(map(hash, map(_ID, records)), np.int64, len(records)))
 
     def take(self, wanted: set[str]) -> tuple[list[int], list[Any], bool]:
         """The next records naming a document of ``wanted``, and whether a record naming
@@ -172,8 +173,8 @@ class RowsInOrder:
         self.batches = batches
         self.batch = 0
         """The batch :meth:`rows` reads next."""
-        self.ids: list[Any] | None = [] if check_ids else None
-        """The hash of each record's kind and id, a block at a time."""
+        self.ids: tuple[list[Any], list[Any]] | None = ([], []) if check_ids else None
+        """The hash of each annotation's id and of each relation's, a block at a time."""
         self._files = [_File(path, self) for path in files]
         self.duplicates: list[Duplicate] = []
         self.count = 0
@@ -192,8 +193,8 @@ class RowsInOrder:
         :class:`NotInOrder`)."""
         if not all(file.finished() for file in self._files):
             raise NotInOrder
-        if self.ids:
-            ranked = np.sort(np.concatenate(self.ids))
+        for ids in self.ids or ():
+            ranked = np.sort(np.concatenate(ids)) if ids else np.zeros(0, np.int64)
             if bool(np.any(ranked[1:] == ranked[:-1])):
                 raise NotInOrder
         yield from ()
