@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 import json
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -151,3 +152,18 @@ def test_decimal_values_agree_within_the_tasks_tolerance() -> None:
     assert value.tolist() == [[2.0, 2.0, 2.0], [0.0, 1.0, 2.0]]  # 92.8 and 7.00 right
     unit = got.tables[TableKey.attribute("unit")].stats.sum(0).tolist()
     assert unit == [3.0, 4.0, 4.0]  # "percent" is not "%"
+
+
+def test_attribute_values_agree_as_python_compares_them_one_by_one() -> None:
+    from claimwire.eval.scoring import _agreeing, values_agree
+
+    expected = ["a", None, True, 1, ["x", "y"], {"k": 1}, 2.5, "2.50", None, 3]
+    given = ["a", "b", True, True, ["x", "y"], {"k": 2}, 2.5000001, "2.5", 1, 3.0]
+    decimal = np.array([False] * 6 + [True, True, True, False])
+    one_by_one = [
+        value is not None
+        and (values_agree(value, got, "decimal", 1e-3) if tolerant else value == got)
+        for value, got, tolerant in zip(expected, given, decimal.tolist(), strict=True)
+    ]
+    assert _agreeing(expected, given, decimal, 1e-3).tolist() == one_by_one
+    assert one_by_one == [True, False, True, True, True, False, True, True, False, True]

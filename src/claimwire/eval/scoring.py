@@ -163,6 +163,22 @@ def content_key(annotation: Annotation) -> tuple[str, int, int, str, str, str]:
     )
 
 
+def _agreeing(expected: list[Any], given: list[Any], decimal: Any, tolerance: float) -> Any:
+    """Whether each given value agrees with its expected one (a boolean array): equal, or
+    within ``tolerance`` where ``decimal``; never when the expected value is None. The equal
+    ones compared by numpy over object arrays, the decimal ones one by one."""
+    count = len(expected)
+    gold = np.fromiter(expected, object, count)
+    predicted = np.fromiter(given, object, count)
+    present = np.fromiter(map(is_not, expected, repeat(None)), bool, count)
+    agree = np.zeros(count, dtype=bool)
+    exact = present & ~decimal
+    agree[exact] = (gold[exact] == predicted[exact]).astype(bool)
+    for i in np.flatnonzero(present & decimal).tolist():
+        agree[i] = values_agree(expected[i], given[i], "decimal", tolerance)
+    return agree
+
+
 def values_agree(gold: Any, predicted: Any, kind: str, tolerance: float) -> bool:
     """Equal attribute values; decimals within a relative ``tolerance``."""
     if kind == "decimal":
@@ -261,19 +277,12 @@ class SpanTaskScorer:
             defined = np.array([spec is not None for spec in specs], dtype=bool)
             decimal = np.array([spec is not None and spec.type == "decimal" for spec in specs])
             compared = np.flatnonzero(has_pred & (partner >= 0) & defined[pred_spans.label])
-            right = [
-                p
-                for p, g, tolerant in zip(
-                    compared.tolist(),
-                    partner[compared].tolist(),
-                    decimal[pred_spans.label[compared]].tolist(),
-                    strict=True,
-                )
-                if (value := expected[g]) is not None
-                and (
-                    values_agree(value, given[p], "decimal", tolerance)
-                    if tolerant
-                    else value == given[p]
+            right = compared[
+                _agreeing(
+                    [expected[g] for g in partner[compared].tolist()],
+                    [given[p] for p in compared.tolist()],
+                    decimal[pred_spans.label[compared]],
+                    tolerance,
                 )
             ]
             table = np.zeros((units, 3))
