@@ -249,6 +249,12 @@ def document_lines(
         yield ids, [b.lines() for b in built]
 
 
+def id_hashes(ids: Sequence[str], relation: bool = False) -> Any:
+    """The 64-bit hash of each id, of an annotation (or a relation): what
+    :meth:`RecordIndex.holds` compares."""
+    return np.fromiter((hash((relation, i)) for i in ids), np.int64, len(ids))
+
+
 def _span(ranked: Any, value: int) -> tuple[int, int]:
     """Where ``value`` is in the sorted array ``ranked``: first and past-last positions."""
     return int(np.searchsorted(ranked, value)), int(np.searchsorted(ranked, value, "right"))
@@ -520,21 +526,40 @@ class RecordIndex:
         assert isinstance(doc_id, str)
         return doc_id
 
-    @property
-    def documents(self) -> list[str]:
-        """The documents the records name, in the order first named (read back from the
-        first line of each one's first run)."""
+    def _first_runs(self) -> Any:
+        """Each document's first run, in the order the documents are first named."""
         keys = self._keys
         heads = np.flatnonzero(
             np.concatenate([[True], keys[1:] != keys[:-1]]) & (keys != NO_DOCUMENT)
         )
-        first = np.sort(self._order[heads])  # the order is stable: a key's first run first
-        return [self._name(run) for run in first.tolist()]
+        return np.sort(self._order[heads])  # the order is stable: a key's first run first
+
+    @property
+    def documents(self) -> list[str]:
+        """The documents the records name, in the order first named (read back from the
+        first line of each one's first run)."""
+        return [self._name(run) for run in self._first_runs().tolist()]
+
+    def document_batches(self, size: int, fresh: bool = False) -> Iterator[list[str]]:
+        """:attr:`documents`, ``size`` at a time, each batch's names read back when it is
+        reached; ``fresh``: only the documents no :meth:`rows` call has asked for by then."""
+        first = self._first_runs()
+        batch: list[str] = []
+        for at in range(0, len(first), size):
+            runs = first[at : at + size]
+            if fresh:
+                runs = runs[~self._asked[runs]]
+            batch += [self._name(run) for run in runs.tolist()]
+            while len(batch) >= size:
+                yield batch[:size]
+                batch = batch[size:]
+        if batch:
+            yield batch
 
     def holds(self, ids: Sequence[str], relation: bool = False) -> Any:
         """Whether a record of this kind has each of ``ids`` (a boolean array; needs
         ``keep_ids``): by 64-bit hash, as duplicates are found."""
-        wanted = np.fromiter((hash((relation, i)) for i in ids), np.int64, len(ids))
+        wanted = id_hashes(ids, relation)
         at = np.searchsorted(self._ids, wanted).clip(max=max(len(self._ids) - 1, 0))
         return self._ids[at] == wanted if len(self._ids) else np.zeros(len(ids), dtype=bool)
 

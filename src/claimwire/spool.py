@@ -8,6 +8,8 @@ order; :func:`spilled_sorted` is ``sorted`` for such values, holding a run of th
     ids = Spool(record.id for record in records)
     first = ids[:20]  # held: the first few are kept in memory
     for value in spilled_sorted(ids): ...
+
+:func:`paired` walks two sorted streams side by side, as a merge join does.
 """
 
 from __future__ import annotations
@@ -129,3 +131,22 @@ def spilled_sorted(
     finally:
         for spool in runs:
             spool.close()
+
+
+def paired(
+    left: Iterable[Any], right: Iterable[Any], key: Callable[[Any], Any]
+) -> Iterator[tuple[Any, Any]]:
+    """``(left item, right item)`` for two streams sorted by ``key`` with one item a key:
+    each key once, in order, with None on the side that lacks it."""
+    lefts, rights = iter(left), iter(right)
+    a, b = next(lefts, None), next(rights, None)
+    while a is not None or b is not None:
+        if b is None or (a is not None and key(a) < key(b)):
+            yield a, None
+            a = next(lefts, None)
+        elif a is None or key(b) < key(a):
+            yield None, b
+            b = next(rights, None)
+        else:
+            yield a, b
+            a, b = next(lefts, None), next(rights, None)

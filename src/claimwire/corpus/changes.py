@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from claimwire.model import Annotation
-from claimwire.spool import spilled_sorted
+from claimwire.spool import paired, spilled_sorted
 
 
 class DocumentKey(NamedTuple):
@@ -113,6 +113,53 @@ def compare_documents(
             changes.unchanged += 1
     changes.removed = [key.doc_id for source, key in old.items() if source not in new]
     changes.added = added
+    return changes
+
+
+SORTED_AT_ONCE = 10_000
+"""Documents :func:`compare_document_streams` sorts in memory at a time (the rest on disk)."""
+_Place = list[Any]
+"""``[source, first position, [doc_id, text_sha256]]``: one input of one side."""
+
+
+def _by_source(keys: Iterable[tuple[str, DocumentKey]]) -> Iterator[_Place]:
+    """One :data:`_Place` per input, by input (an input named twice: the first place and the
+    last key, as a ``{source: key}`` dict holds it)."""
+    tagged = ([source, at, list(key)] for at, (source, key) in enumerate(keys))
+    group: _Place | None = None
+    for place in spilled_sorted(tagged, key=lambda p: (p[0], p[1]), run=SORTED_AT_ONCE):
+        if group is not None and group[0] == place[0]:
+            group[2] = place[2]
+            continue
+        if group is not None:
+            yield group
+        group = place
+    if group is not None:
+        yield group
+
+
+def compare_document_streams(
+    old: Iterable[tuple[str, DocumentKey]], new: Iterable[tuple[str, DocumentKey]]
+) -> DocumentChanges:
+    """:func:`compare_documents` of two streams of ``(source, key)``, holding only what
+    changed: both sides sorted by input on disk (:func:`claimwire.spool.spilled_sorted`),
+    then walked side by side; each list in its side's order."""
+    changes = DocumentChanges()
+    added: list[tuple[int, str]] = []
+    changed: list[tuple[int, tuple[str, str]]] = []
+    removed: list[tuple[int, str]] = []
+    for before, now in paired(_by_source(old), _by_source(new), key=lambda place: place[0]):
+        if now is None:
+            removed.append((before[1], before[2][0]))
+        elif before is None:
+            added.append((now[1], now[2][0]))
+        elif before[2][1] != now[2][1]:
+            changed.append((now[1], (before[2][0], now[2][0])))
+        else:
+            changes.unchanged += 1
+    changes.added = [doc_id for _, doc_id in sorted(added)]
+    changes.changed = [pair for _, pair in sorted(changed)]
+    changes.removed = [doc_id for _, doc_id in sorted(removed)]
     return changes
 
 

@@ -3,28 +3,37 @@
 Both sides are indexed by document (:class:`claimwire.grouping.RecordIndex`), then each batch
 of documents reads back its old and new annotations and compares them: by id, then the rest
 by content (document, label, span), so a re-numbered annotation is kept, not removed and
-added. Memory holds the indexes (a few numbers per record), one batch's records and the
-changes found; each list comes out in its file's order, as a whole-file comparison gives it::
+added. The records a batch cannot match by id wait on disk until every batch is read: only
+then is it known whether their id moved to another document. Memory holds the indexes (a few
+numbers per run of one document's lines), one batch's records, the hashes of the ids that
+both sides left unmatched and the changes found; each list comes out in its file's order, as
+a whole-file comparison gives it::
 
     changes = compare_files(old_parts, new_parts, old_relations, new_relations)
 """
 
 from __future__ import annotations
 
+import os
+import pickle
+import tempfile
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from claimwire.corpus.changes import AnnotationChanges, attribute_changes
-from claimwire.grouping import RecordIndex, Row
+from claimwire.corpus.changes import SORTED_AT_ONCE, AnnotationChanges, attribute_changes
+from claimwire.grouping import RecordIndex, Row, id_hashes
 from claimwire.model import Annotation, Relation, read_records
-from claimwire.spool import Spool, spilled_sorted
+from claimwire.spool import Spool, paired, spilled_sorted
 
 BATCH_DOCUMENTS = 256
+HASHES_AT_ONCE = 1 << 20
+"""Id hashes of the larger side's unmatched records compared with the smaller's at a time."""
 Position = tuple[int, int]
 """(file, line) of a record: where it comes in its side's files."""
 
@@ -63,26 +72,73 @@ def _positioned(files: Sequence[Path], rows: list[Row]) -> list[Any]:
     return [((number[path], line), record) for path, line, record in rows]
 
 
-def _batch(
-    found: _Found, before: RecordIndex, now: RecordIndex, old: list[Any], new: list[Any]
-) -> None:
-    """Compare one batch's old and new annotations (``(position, record)``, file order)."""
+class _Deferred:
+    """Each batch's records whose id is not on the other side of the batch, on disk, with
+    the hashes of their ids: whether such an id is elsewhere on the other side (moved to
+    another document) is known once every batch is read."""
+
+    def __init__(self) -> None:
+        self.records = tempfile.TemporaryFile()  # noqa: SIM115 (closed in moved())
+        self.hashes = (tempfile.TemporaryFile(), tempfile.TemporaryFile())  # noqa: SIM115
+        self.batches = 0
+
+    def add(self, old: list[Any], new: list[Any]) -> None:
+        pickle.dump((old, new), self.records)
+        for records, file in zip((old, new), self.hashes, strict=True):
+            id_hashes([record.id for _, record in records]).tofile(file)
+        self.batches += 1
+
+    def moved(self) -> Any:
+        """The sorted hashes of the ids on both sides' lists (held: the smaller side's)."""
+        counts = [file.seek(0, os.SEEK_END) // 8 for file in self.hashes]
+        small, large = sorted(self.hashes, key=lambda file: file.seek(0, os.SEEK_END))
+        small.seek(0)
+        held = np.unique(np.fromfile(small, dtype=np.int64))
+        found: list[Any] = [np.zeros(0, np.int64)]
+        large.seek(0)
+        for _ in range(0, min(counts) and max(counts), HASHES_AT_ONCE):
+            chunk = np.fromfile(large, dtype=np.int64, count=HASHES_AT_ONCE)
+            found.append(np.intersect1d(held, chunk))
+        for file in self.hashes:
+            file.close()
+        return np.unique(np.concatenate(found))
+
+    def __iter__(self) -> Iterator[tuple[list[Any], list[Any]]]:
+        self.records.seek(0)
+        for _ in range(self.batches):
+            yield pickle.load(self.records)  # written by this process
+        self.records.close()
+
+
+def _matched(found: _Found, deferred: _Deferred, old: list[Any], new: list[Any]) -> None:
+    """Compare the records of one batch (``(position, record)``, file order) that have the
+    same id; the others wait (:class:`_Deferred`)."""
     olds = {record.id: record for _, record in old}
     news = {record.id for _, record in new}
-    in_now = now.holds([record.id for _, record in old])
-    in_before = before.holds([record.id for _, record in new])
-    unmatched: dict[tuple[Any, ...], list[tuple[Position, str]]] = defaultdict(list)
-    for (at, record), there in zip(old, in_now.tolist(), strict=True):
-        if not there:
-            unmatched[_content(record)].append((at, record.id))
-        elif record.id not in news:
-            found.moved_old[record.id] = (at, record)
-    renamed: set[str] = set()
-    for (at, record), there in zip(new, in_before.tolist(), strict=True):
+    rest_new = []
+    for at, record in new:
         previous = olds.get(record.id)
         if previous is not None:
             found.compare(at, previous, record)
-        elif there:
+        else:
+            rest_new.append((at, record))
+    deferred.add([(at, record) for at, record in old if record.id not in news], rest_new)
+
+
+def _unmatched(found: _Found, moved: Any, old: list[Any], new: list[Any]) -> None:
+    """One batch's records whose id its other side lacks: moved to (or from) another
+    document when the other side has the id's hash elsewhere, else matched by content
+    (renamed), else added or removed."""
+    elsewhere = [np.isin(id_hashes([r.id for _, r in side]), moved).tolist() for side in (old, new)]
+    unmatched: dict[tuple[Any, ...], list[tuple[Position, str]]] = defaultdict(list)
+    for (at, record), there in zip(old, elsewhere[0], strict=True):
+        if there:
+            found.moved_old[record.id] = (at, record)
+        else:
+            unmatched[_content(record)].append((at, record.id))
+    renamed: set[str] = set()
+    for (at, record), there in zip(new, elsewhere[1], strict=True):
+        if there:
             found.moved_new.append((at, record))
         elif candidates := unmatched.get(_content(record)):
             _, old_id = candidates.pop(0)
@@ -91,7 +147,7 @@ def _batch(
             found.kept += 1
         else:
             found.added.append((at, record.id))
-    for (at, record), there in zip(old, in_now.tolist(), strict=True):
+    for (at, record), there in zip(old, elsewhere[0], strict=True):
         if not there and record.id not in renamed:
             found.removed.append((at, record.id))
 
@@ -111,10 +167,14 @@ def _spooled_in_order(tagged: Spool) -> Spool:
     return ordered
 
 
-def _relation_hashes(files: Sequence[Path]) -> Any:
-    return np.unique(
-        np.fromiter((hash(r.id) for path in files for r in read_records(path, Relation)), np.int64)
-    )
+def _relation_ids(files: Sequence[Path]) -> Iterator[str]:
+    """The relation ids of ``files``, sorted (on disk, :func:`spilled_sorted`), each once."""
+    ids = (r.id for path in files for r in read_records(path, Relation))
+    last = None
+    for relation_id in spilled_sorted(ids, run=SORTED_AT_ONCE):
+        if relation_id != last:
+            yield relation_id
+        last = relation_id
 
 
 def compare_files(
@@ -126,24 +186,29 @@ def compare_files(
     """The annotation changes from the ``old`` annotation files to the ``new`` ones (each a
     release's parts in order), and the relations added and removed."""
     kinds = [Annotation]
-    found = _Found()
+    found, deferred = _Found(), _Deferred()
     with (
-        RecordIndex(old, check_ids=False, keep_ids=True, kinds=kinds * len(old)) as before,
-        RecordIndex(new, check_ids=False, keep_ids=True, kinds=kinds * len(new)) as now,
+        RecordIndex(old, check_ids=False, kinds=kinds * len(old)) as before,
+        RecordIndex(new, check_ids=False, kinds=kinds * len(new)) as now,
     ):
-        documents = list(dict.fromkeys([*before.documents, *now.documents]))
-        for first in range(0, len(documents), BATCH_DOCUMENTS):
-            batch = documents[first : first + BATCH_DOCUMENTS]
-            _batch(
+        # the old side's documents in the order first named, then the new side's others
+        batches = chain(
+            before.document_batches(BATCH_DOCUMENTS),
+            now.document_batches(BATCH_DOCUMENTS, fresh=True),
+        )
+        for batch in batches:  # a batch's records go before the next batch's names come
+            _matched(
                 found,
-                before,
-                now,
+                deferred,
                 _positioned(old, before.rows(batch)),
                 _positioned(new, now.rows(batch)),
             )
         rest_old = [row for rows in before.leftover() for row in rows]
         rest_new = [row for rows in now.leftover() for row in rows]
-        _batch(found, before, now, _positioned(old, rest_old), _positioned(new, rest_new))
+        _matched(found, deferred, _positioned(old, rest_old), _positioned(new, rest_new))
+    moved = deferred.moved()
+    for old_rows, new_rows in deferred:
+        _unmatched(found, moved, old_rows, new_rows)
     for at, record in found.moved_new:
         previous = found.moved_old.pop(record.id, None)
         if previous is None:  # two ids with one hash: the new one is told as added
@@ -159,10 +224,8 @@ def compare_files(
         changed=_in_order(found.changed),
         renamed=_in_order(found.renamed),
     )
-    before_relations, current = _relation_hashes(old_relations), _relation_hashes(new_relations)
-    report.relations_added = int((~np.isin(current, before_relations)).sum())
-    gone = set(before_relations[~np.isin(before_relations, current)].tolist())
-    report.relations_removed = sorted(
-        {r.id for path in old_relations for r in read_records(path, Relation) if hash(r.id) in gone}
-    )
+    for before, now in paired(_relation_ids(old_relations), _relation_ids(new_relations), str):
+        report.relations_added += before is None
+        if now is None:
+            report.relations_removed.append(before)
     return report

@@ -22,6 +22,7 @@ from claimwire.corpus.changes import (
     DocumentChanges,
     DocumentKey,
     changelog_entry,
+    compare_document_streams,
     compare_documents,
     manifest_changes,
 )
@@ -368,8 +369,12 @@ def _source_key(document: Document) -> str:
     return str(meta.get("source_file")) + (f"#L{line}" if line else "")
 
 
+def _keys(documents: Iterator[Document]) -> Iterator[tuple[str, DocumentKey]]:
+    return ((_source_key(doc), DocumentKey(doc.id, sha256(doc.text))) for doc in documents)
+
+
 def _index(documents: Iterator[Document]) -> dict[str, DocumentKey]:
-    return {_source_key(doc): DocumentKey(doc.id, sha256(doc.text)) for doc in documents}
+    return dict(_keys(documents))
 
 
 class _Counter:
@@ -699,6 +704,6 @@ def _compare(
 
 def diff_releases(old: Release, new: Release) -> tuple[DocumentChanges, AnnotationChanges]:
     """Documents (matched by input) and annotations (matched by id) from ``old`` to ``new``."""
-    documents = compare_documents(_index(old.documents()), _index(new.documents()))
+    documents = compare_document_streams(_keys(old.documents()), _keys(new.documents()))
     annotations = _compare(old, new.path, (new.parts(ANNOTATIONS), new.parts(RELATIONS)))
     return documents, annotations

@@ -1,0 +1,100 @@
+"""``corpus diff`` holds what changed, not both releases: no hash of every annotation id, no
+``{input: document}`` index of either side."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claimwire.corpus import changes, diff, release
+from claimwire.corpus.changes import DocumentKey, compare_document_streams, compare_documents
+from claimwire.grouping import RecordIndex
+
+
+def _keys(rng: random.Random, count: int, prefix: str) -> list[tuple[str, DocumentKey]]:
+    """Inputs drawn from a small pool (some named twice), texts from two."""
+    return [
+        (f"src-{rng.randrange(count)}", DocumentKey(f"{prefix}{k}", f"sha{rng.randrange(2)}"))
+        for k in range(count)
+    ]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_streamed_document_comparison_is_the_dict_comparison(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Sorted on disk a few at a time and walked side by side, the comparison gives what two
+    ``{input: key}`` dicts give: the same lists in the same order (an input named twice keeps
+    its first place and its last key)."""
+    monkeypatch.setattr(changes, "SORTED_AT_ONCE", 7)
+    rng = random.Random(seed)
+    old, new = _keys(rng, rng.randrange(60), "o"), _keys(rng, rng.randrange(60), "n")
+    streamed = compare_document_streams(iter(old), iter(new))
+    assert streamed.to_dict() == compare_documents(dict(old), dict(new)).to_dict()
+
+
+def test_diff_releases_does_not_index_either_sides_documents(
+    seed_releases: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The releases' documents are compared as streams: the ``{input: key}`` dicts are never
+    built (before: one of each release's documents, hundreds of bytes each)."""
+
+    def refused(*args: Any) -> Any:
+        raise AssertionError("a whole release's documents indexed")
+
+    monkeypatch.setattr(release, "compare_documents", refused)
+    monkeypatch.setattr(release, "_index", refused)
+    old = release.open_release(seed_releases / "0.1.0")
+    documents, _ = release.diff_releases(old, old)
+    assert documents.unchanged == sum(1 for _ in old.documents())
+    assert (list(documents.added), documents.removed, documents.changed) == ([], [], [])
+
+
+def _annotation(k: int, doc: str) -> dict[str, Any]:
+    return {
+        "id": f"a{k}",
+        "doc_id": doc,
+        "layer": "claims",
+        "label": "CLAIM",
+        "start": k,
+        "end": k + 1,
+    }
+
+
+def test_annotation_comparison_holds_hashes_of_the_moved_ids_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Neither side's index keeps a hash of every id (before: 8 bytes an annotation a side);
+    what is held is the hashes of ids each side's batch left unmatched on both sides: the
+    moved ones."""
+    indexes: list[RecordIndex] = []
+    build = RecordIndex.__init__
+
+    def spy(self: RecordIndex, *args: Any, **kwargs: Any) -> None:
+        build(self, *args, **kwargs)
+        indexes.append(self)
+
+    moved: list[Any] = []
+    found = diff._Deferred.moved
+
+    def spy_moved(self: diff._Deferred) -> Any:
+        moved.append(found(self))
+        return moved[-1]
+
+    monkeypatch.setattr(RecordIndex, "__init__", spy)
+    monkeypatch.setattr(diff._Deferred, "moved", spy_moved)
+    monkeypatch.setattr(diff, "BATCH_DOCUMENTS", 3)
+    old = [_annotation(k, f"d{k % 20}") for k in range(200)]
+    new = [*old[:150], *(_annotation(k, "d0") for k in range(150, 152)), *old[152:]]
+    files = []
+    for name, records in (("old", old), ("new", new)):
+        files.append(tmp_path / f"{name}.jsonl")
+        files[-1].write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
+    report = diff.compare_files(files[:1], files[1:], [], [])
+    assert [len(index._ids) for index in indexes] == [0, 0]
+    assert len(moved[0]) == 2  # a150 and a151 moved to d0
+    assert (report.kept, list(report.added), report.removed) == (200, [], [])
