@@ -138,3 +138,36 @@ def test_problems_of_a_file_in_order_are_worded_as_the_index_words_them(
     monkeypatch.setattr(Evaluation, "_run_in_order", lambda *args: None)
     assert found == _problems(release, path)
     assert str(path) in found and ":" in found
+
+
+def test_reading_in_order_holds_a_batch_and_a_block_never_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from claimwire import model
+    from claimwire.in_order import Batches, RowsInOrder
+
+    monkeypatch.setattr(model, "_CHUNK_BYTES", 2048)  # blocks of about 12 records
+    ids = [f"d{i:03}" for i in range(200)]
+    documents = tmp_path / "documents.jsonl"
+    documents.write_text("".join(json.dumps({"id": i}) + "\n" for i in ids), "utf-8")
+    lines = [
+        json.dumps(
+            {"id": f"{d}-{n}", "doc_id": d, "layer": "claims", "label": "CLAIM", "start": n}
+            | {"end": n + 1, "quote": None, "attributes": {}, "author": "x"}
+        )
+        for d in ids
+        for n in range(5)
+    ]
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    held: list[int] = []
+    with RowsInOrder([path], Batches([documents], 4)) as reader:
+        for start in range(0, len(ids), 4):
+            rows = reader.rows(ids[start : start + 4])
+            assert [r[2].doc_id for r in rows] == [
+                d for d in ids[start : start + 4] for _ in range(5)
+            ]
+            held.append(max(len(kind.records) for file in reader._files for kind in file.kinds))
+        assert list(reader.leftover()) == []
+    assert reader.count == 1000
+    assert max(held) <= 20 + 2 * 12  # a batch's 20 records and the blocks around them
