@@ -427,3 +427,21 @@ def test_the_study_keeps_only_the_documents_the_sets_name() -> None:
         *map(_unannotated, range(middle + 1, others)),
     ]
     assert report == AgreementStudy([alice, bob], padded, schema).report().to_dict()
+
+
+def test_adjudication_keeps_its_conflicts_on_disk() -> None:
+    """Two sets that differ much conflict on a large share of their items, each listed with
+    every version: the conflicts wait on disk (a few held), and read back as they were made,
+    in order (before: a list of dicts, every one of them in memory, then one string)."""
+    from claimwire.spool import HELD
+
+    alice, bob, _ = two_annotators()
+    extra = [
+        replaced(alice.annotations[0], id=f"alice-{k}", start=k, end=k + 3) for k in range(2 * HELD)
+    ]
+    merged = adjudicate([AnnotationSet("alice", (*alice.annotations, *extra), ()), bob])
+    conflicts = list(merged.conflicts)
+    minority = [c for c in conflicts if c["reason"] == "only a minority of sets has it"]
+    assert len(conflicts) > HELD and len(merged.conflicts.first) == HELD
+    assert [c["versions"]["alice"]["id"] for c in minority[-2 * HELD :]] == [e.id for e in extra]
+    assert all(c["versions"]["bob"] is None for c in minority)

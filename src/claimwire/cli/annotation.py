@@ -254,7 +254,7 @@ def adjudicate_command(
     from claimwire.annotation.checks import schema_of
     from claimwire.corpus.release import open_release
     from claimwire.eval.adjudication import adjudicate_for
-    from claimwire.files import atomic_write_text
+    from claimwire.files import atomic_writer
     from claimwire.model import write_records_atomically
 
     release = chosen_release(release)
@@ -266,9 +266,9 @@ def adjudicate_command(
     write_records_atomically(out / "annotations.jsonl", merged.annotations)
     write_records_atomically(out / "relations.jsonl", merged.relations)
     conflicts_path = conflicts or out / "conflicts.jsonl"
-    atomic_write_text(
-        conflicts_path, "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in merged.conflicts)
-    )
+    with atomic_writer(conflicts_path) as handle:  # read back from disk one at a time
+        for conflict in merged.conflicts:
+            handle.write(json.dumps(conflict, ensure_ascii=False) + "\n")
     console.print(
         f"[green]Merged[/] {len(merged.annotations)} annotations ({merged.accepted} unanimous, "
         f"{merged.resolved} by {policy}) and {len(merged.relations)} relations into "

@@ -21,6 +21,7 @@ from claimwire.annotation.schema import Schema
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import TOLERATED, AnnotationSet
 from claimwire.model import Annotation, Relation, replaced
+from claimwire.spool import Spool
 
 Key = tuple[Any, ...]
 
@@ -29,7 +30,10 @@ Key = tuple[Any, ...]
 class Adjudication:
     annotations: list[Annotation] = field(default_factory=list)
     relations: list[Relation] = field(default_factory=list)
-    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: Spool = field(default_factory=Spool)
+    """What the policy could not decide, in order (each a JSON object), on disk: two sets
+    that differ much disagree on a large share of their items, each listed with every
+    version."""
     accepted: int = 0
     resolved: int = 0
 
