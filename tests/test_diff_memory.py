@@ -98,3 +98,27 @@ def test_annotation_comparison_holds_hashes_of_the_moved_ids_only(
     assert [len(index._ids) for index in indexes] == [0, 0]
     assert len(moved[0]) == 2  # a150 and a151 moved to d0
     assert (report.kept, list(report.added), report.removed) == (200, [], [])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_relation_ids_are_compared_sorted_on_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Relations added (how many) and removed (their ids, sorted) come from both sides' ids
+    sorted a few at a time on disk, as the two sets of ids give them (an id twice on a side
+    counts once)."""
+    from claimwire.model import Relation, write_records
+
+    monkeypatch.setattr(diff, "SORTED_AT_ONCE", 3)
+    rng = random.Random(seed)
+    sides = [[f"r{rng.randrange(40)}" for _ in range(rng.randrange(30))] for _ in range(2)]
+    files = []
+    for name, ids in zip(("old", "new"), sides, strict=True):
+        files.append([tmp_path / f"{name}-0.jsonl", tmp_path / f"{name}-1.jsonl"])
+        records = [Relation(i, "d0", "t", "a", "b") for i in ids]
+        write_records(files[-1][0], records[: len(records) // 2])
+        write_records(files[-1][1], records[len(records) // 2 :])
+    report = diff.compare_files([], [], *files)
+    old, new = set(sides[0]), set(sides[1])
+    assert report.relations_added == len(new - old)
+    assert report.relations_removed == sorted(old - new)
