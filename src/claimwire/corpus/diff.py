@@ -77,12 +77,18 @@ class _Deferred:
     the hashes of their ids: whether such an id is elsewhere on the other side (moved to
     another document) is known once every batch is read."""
 
-    def __init__(self) -> None:
-        self.records = tempfile.TemporaryFile()  # noqa: SIM115 (closed in moved())
+    def __init__(self, found: _Found, direct: bool) -> None:
+        """``direct``: a side without records (a first release), so no id moved: each
+        batch's records are told at once."""
+        self.found, self.direct = found, direct
+        self.records = tempfile.TemporaryFile()  # noqa: SIM115 (closed when read back)
         self.hashes = (tempfile.TemporaryFile(), tempfile.TemporaryFile())  # noqa: SIM115
         self.batches = 0
 
     def add(self, old: list[Any], new: list[Any]) -> None:
+        if self.direct:
+            _unmatched(self.found, np.zeros(0, np.int64), old, new)
+            return
         pickle.dump((old, new), self.records)
         for records, file in zip((old, new), self.hashes, strict=True):
             id_hashes([record.id for _, record in records]).tofile(file)
@@ -186,11 +192,12 @@ def compare_files(
     """The annotation changes from the ``old`` annotation files to the ``new`` ones (each a
     release's parts in order), and the relations added and removed."""
     kinds = [Annotation]
-    found, deferred = _Found(), _Deferred()
+    found = _Found()
     with (
         RecordIndex(old, check_ids=False, kinds=kinds * len(old)) as before,
         RecordIndex(new, check_ids=False, kinds=kinds * len(new)) as now,
     ):
+        deferred = _Deferred(found, direct=not before.count or not now.count)
         # the old side's documents in the order first named, then the new side's others
         batches = chain(
             before.document_batches(BATCH_DOCUMENTS),
