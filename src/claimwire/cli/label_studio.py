@@ -222,26 +222,26 @@ def pull_command(
 
     release = chosen_release(release)
     schema = schema_of(release)
-    documents = {d.id: d for d in open_release(release).documents()}
-    if from_file is not None:
-        tasks = read_json_export(from_file)
-        if is_json_min(tasks):
-            pulled, losses = from_json_min(tasks, documents, schema, source=str(from_file))
-            for loss in losses:
-                err_console.print(f"[yellow]not carried[/] {escape(str(loss))}", soft_wrap=True)
+    with open_release(release).document_index() as documents:  # read back as tasks name them
+        if from_file is not None:
+            tasks = read_json_export(from_file)
+            if is_json_min(tasks):
+                pulled, losses = from_json_min(tasks, documents, schema, source=str(from_file))
+                for loss in losses:
+                    err_console.print(f"[yellow]not carried[/] {escape(str(loss))}", soft_wrap=True)
+            else:
+                pulled = convert_export(tasks, documents, schema, source=str(from_file))
         else:
-            pulled = convert_export(tasks, documents, schema, source=str(from_file))
-    else:
-        if not project:
-            raise ClaimwireError("pull needs --project NAME (or --from-file EXPORT.json)")
-        connection = _connection(url, api_key)
-        with (
-            Session(connection, _limits(timeout, retries, deadline)) as session,
-            _progress() as progress,
-        ):
-            users = users_by_id(session)
-            with exported_tasks(session, project, progress) as stream:
-                pulled = convert_export(stream, documents, schema, users, source=project)
+            if not project:
+                raise ClaimwireError("pull needs --project NAME (or --from-file EXPORT.json)")
+            connection = _connection(url, api_key)
+            with (
+                Session(connection, _limits(timeout, retries, deadline)) as session,
+                _progress() as progress,
+            ):
+                users = users_by_id(session)
+                with exported_tasks(session, project, progress) as stream:
+                    pulled = convert_export(stream, documents, schema, users, source=project)
     if pulled.tasks and not pulled.sets and pulled.problems:
         raise ClaimwireError(
             f"no task could be read ({len(pulled.problems)} problems), first: {pulled.problems[0]}"

@@ -27,6 +27,7 @@ from claimwire.corpus.changes import (
     manifest_changes,
 )
 from claimwire.corpus.diff import compare_files
+from claimwire.corpus.document_index import DocumentIndex
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD, Duplicate, DuplicateFinder
 from claimwire.corpus.gold_reader import GoldReader
 from claimwire.corpus.ingest import BuildDocuments, Built, RawFiles, raw_files
@@ -102,6 +103,10 @@ class Release:
 
     def documents(self) -> Iterator[Document]:
         return read_parts(self.path, self.parts(DOCUMENTS), Document)
+
+    def document_index(self) -> DocumentIndex:
+        """The documents by id, each read back when asked for (close it when done)."""
+        return DocumentIndex([self.path / part for part in self.parts(DOCUMENTS)])
 
     def annotations(self) -> Iterator[Annotation]:
         return read_parts(self.path, self.parts(ANNOTATIONS), Annotation)

@@ -1,0 +1,87 @@
+"""A release's documents by id, read back when asked for: ``annotate pull`` finds the
+documents its tasks name without holding every document of the release."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claimwire.corpus.document_index import DocumentIndex
+from claimwire.corpus.release import build_release, open_release
+from claimwire.errors import ClaimwireError
+from claimwire.model import Document, write_records
+
+from .helpers import REPO, SEED_RAW, watch_document_reads
+
+RELEASE = REPO / "corpus" / "releases" / "1.0.0"
+JSON_MIN = REPO / "tests" / "data" / "formats" / "label_studio_json_min.json"
+
+
+def test_the_index_gives_what_the_release_holds(tmp_path: Path) -> None:
+    release = open_release(RELEASE)
+    every = {d.id: d for d in release.documents()}
+    with release.document_index() as index:
+        assert len(index) == len(every) and list(index) == list(every)
+        assert all(index[doc_id] == document for doc_id, document in every.items())
+        assert index.get("not-a-document") is None and index.get(3) is None  # type: ignore[call-overload]
+
+
+def test_ids_sharing_a_hash_are_told_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from claimwire.corpus import document_index
+
+    monkeypatch.setattr(document_index, "hash", lambda key: 5, raising=False)
+    documents = [Document(f"d{k}", f"texte {k}.", "fr", "train", (), ()) for k in range(4)]
+    write_records(tmp_path / "documents.jsonl", documents)
+    with DocumentIndex([tmp_path / "documents.jsonl"]) as index:
+        assert [index[f"d{k}"].text for k in (3, 0, 2)] == ["texte 3.", "texte 0.", "texte 2."]
+        assert index.get("d9") is None
+
+
+def test_a_bad_line_is_located(tmp_path: Path) -> None:
+    path = tmp_path / "documents.jsonl"
+    path.write_text(json.dumps({"id": "a", "text": "x"}) + "\nnot json\n", "utf-8")
+    with pytest.raises(ClaimwireError, match=r"documents\.jsonl:2"):
+        DocumentIndex([path])
+
+
+def test_pull_reads_the_documents_its_tasks_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: every document of the release was read into a ``{id: Document}`` first."""
+    from claimwire.cli.label_studio import pull_command
+
+    asked: list[str] = []
+    found = DocumentIndex.__getitem__
+
+    def spy(self: DocumentIndex, doc_id: Any) -> Document:
+        asked.append(doc_id)
+        return found(self, doc_id)
+
+    monkeypatch.setattr(DocumentIndex, "__getitem__", spy)
+    raw = tmp_path / "raw"
+    shutil.copytree(SEED_RAW, raw)
+    for k in range(5):
+        (raw / f"autre-{k}.txt").write_text(f"Communiqué {k}.\n\nLe PIB a crû de {k} %.\n", "utf-8")
+    build_release(raw, tmp_path / "releases", "1.0.0")
+    release = tmp_path / "releases" / "1.0.0"
+    read = watch_document_reads(monkeypatch)
+    tasks = json.loads(JSON_MIN.read_text("utf-8"))
+    out = tmp_path / "sets"
+    pull_command(
+        out=out,
+        project=None,
+        from_file=JSON_MIN,
+        release=release,
+        url=None,
+        api_key=None,
+        timeout=30.0,
+        retries=0,
+        deadline=60.0,
+    )
+    assert read[0] == 0
+    assert 0 < len(asked) <= len(tasks) < sum(1 for _ in open_release(release).documents()) == 6
+    assert (out / "user1.jsonl").exists()
