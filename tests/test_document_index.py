@@ -48,12 +48,20 @@ def test_a_bad_line_is_located(tmp_path: Path) -> None:
         DocumentIndex([path])
 
 
-def test_pull_reads_the_documents_its_tasks_name(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Before: every document of the release was read into a ``{id: Document}`` first."""
-    from claimwire.cli.label_studio import pull_command
+@pytest.fixture
+def six_documents(tmp_path: Path) -> Path:
+    """A release of the seed document and five others."""
+    raw = tmp_path / "raw"
+    shutil.copytree(SEED_RAW, raw)
+    for k in range(5):
+        (raw / f"autre-{k}.txt").write_text(f"Communiqué {k}.\n\nLe PIB a crû de {k} %.\n", "utf-8")
+    build_release(raw, tmp_path / "releases", "1.0.0")
+    return tmp_path / "releases" / "1.0.0"
 
+
+def _watch(monkeypatch: pytest.MonkeyPatch) -> tuple[list[int], list[str]]:
+    """Documents read through the release's readers, and ids asked of an index."""
+    read = watch_document_reads(monkeypatch)
     asked: list[str] = []
     found = DocumentIndex.__getitem__
 
@@ -62,26 +70,55 @@ def test_pull_reads_the_documents_its_tasks_name(
         return found(self, doc_id)
 
     monkeypatch.setattr(DocumentIndex, "__getitem__", spy)
-    raw = tmp_path / "raw"
-    shutil.copytree(SEED_RAW, raw)
-    for k in range(5):
-        (raw / f"autre-{k}.txt").write_text(f"Communiqué {k}.\n\nLe PIB a crû de {k} %.\n", "utf-8")
-    build_release(raw, tmp_path / "releases", "1.0.0")
-    release = tmp_path / "releases" / "1.0.0"
-    read = watch_document_reads(monkeypatch)
-    tasks = json.loads(JSON_MIN.read_text("utf-8"))
+    return read, asked
+
+
+def test_pull_reads_the_documents_its_tasks_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, six_documents: Path
+) -> None:
+    """Before: every document of the release was read into a ``{id: Document}`` first."""
+    from claimwire.cli.label_studio import pull_command
+
+    read, asked = _watch(monkeypatch)
     out = tmp_path / "sets"
     pull_command(
         out=out,
         project=None,
         from_file=JSON_MIN,
-        release=release,
+        release=six_documents,
         url=None,
         api_key=None,
         timeout=30.0,
         retries=0,
         deadline=60.0,
     )
-    assert read[0] == 0
-    assert 0 < len(asked) <= len(tasks) < sum(1 for _ in open_release(release).documents()) == 6
+    assert read[0] == 0 and set(asked) == {"cgtn-a-publie-un-article-sur-bf5a7044b3"}
+    assert sum(1 for _ in open_release(six_documents).documents()) == 6
     assert (out / "user1.jsonl").exists()
+
+
+def test_an_import_reads_the_documents_it_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, six_documents: Path
+) -> None:
+    """``convert --from`` finds each document its records name by id (before: the release's
+    documents were all read into a ``{id: Document}`` first)."""
+    from claimwire.cli.convert import convert_command
+
+    read, asked = _watch(monkeypatch)
+    out = tmp_path / "imported.jsonl"
+    # this release's schema refuses some of the export's values: nothing is written
+    with pytest.raises(ClaimwireError, match="nothing written"):
+        convert_command(
+            source=JSON_MIN,
+            out=out,
+            from_format="label-studio-min",
+            to_format=None,
+            release=six_documents,
+            author="gold",
+            split="all",
+            labels=None,
+            scheme="IOB2",
+            force=False,
+        )
+    assert read[0] == 0 and set(asked) == {"cgtn-a-publie-un-article-sur-bf5a7044b3"}
+    assert not out.exists()

@@ -80,8 +80,8 @@ def convert_command(
     if from_format is not None:
         if out.exists() and not force:
             raise ClaimwireError("already exists (--force replaces it)", file=out)
-        documents = {d.id: d for d in opened.documents()}
-        result = import_set(from_format, source, documents, schema, author, options)
+        with opened.document_index() as documents:  # read back as the import names them
+            result = import_set(from_format, source, documents, schema, author, options)
         records: list[Annotation | Relation] = [
             *result.annotation_set.annotations,
             *result.annotation_set.relations,

@@ -40,6 +40,11 @@ class _Id(msgspec.Struct):
 
 
 _IDS = msgspec.json.Decoder(_Id)
+RECENT = 64
+"""Documents kept after they are read: an import asks for one document per record, its
+records come document by document."""
+NOT_AN_ID = -1
+"""The hash noted for a line whose id is not a string (``hash`` never gives -1)."""
 
 
 class DocumentIndex(Mapping[str, Document]):
@@ -47,6 +52,7 @@ class DocumentIndex(Mapping[str, Document]):
 
     def __init__(self, files: Sequence[Path]) -> None:
         self._paths = list(files)
+        self._recent: dict[str, Document] = {}
         self._handles: list[IO[bytes]] = []
         hashes, numbers, lines, starts, ends = (array("q") for _ in range(5))
         for number, path in enumerate(self._paths):
@@ -65,7 +71,7 @@ class DocumentIndex(Mapping[str, Document]):
                         key = _IDS.decode(line)
                     except (msgspec.DecodeError, msgspec.ValidationError) as error:
                         raise refused_line(path, lineno, line, error) from None
-                    hashes.append(hash(key.id) if isinstance(key.id, str) else 0)
+                    hashes.append(hash(key.id) if isinstance(key.id, str) else NOT_AN_ID)
                     numbers.append(number)
                     lines.append(lineno)
                     starts.append(start)
@@ -96,6 +102,16 @@ class DocumentIndex(Mapping[str, Document]):
         return decoded
 
     def __getitem__(self, doc_id: str) -> Document:
+        recent = self._recent.get(doc_id) if isinstance(doc_id, str) else None
+        if recent is not None:
+            return recent
+        document = self._find(doc_id)
+        self._recent[doc_id] = document
+        if len(self._recent) > RECENT:
+            del self._recent[next(iter(self._recent))]
+        return document
+
+    def _find(self, doc_id: str) -> Document:
         if isinstance(doc_id, str):
             wanted = hash(doc_id)
             low = int(np.searchsorted(self._hashes, wanted))
@@ -109,10 +125,13 @@ class DocumentIndex(Mapping[str, Document]):
     def __iter__(self) -> Iterator[str]:
         """The ids, in the files' order."""
         for position in np.lexsort((self._where[1], self._where[0])).tolist():
-            yield self._read(position).id
+            number, _, start, end = (int(v) for v in self._where[:, position])
+            key = _IDS.decode(os.pread(self._handles[number].fileno(), end - start, start))
+            if isinstance(key.id, str):
+                yield key.id
 
     def __len__(self) -> int:
-        return len(self._hashes)
+        return int(np.count_nonzero(self._hashes != NOT_AN_ID))
 
     def close(self) -> None:
         for handle in self._handles:
