@@ -46,7 +46,8 @@ _IDS = msgspec.json.Decoder(_Id)
 
 class Batches:
     """The batch of each document of ``files`` (documents, one a line), ``size`` documents a
-    batch (None: one batch), by the hash of its id."""
+    batch (None: one batch), by the hash of its id; :class:`NotInOrder` if two documents
+    share a hash."""
 
     def __init__(self, files: Sequence[Path], size: int | None) -> None:
         hashes: list[Any] = []
@@ -60,6 +61,8 @@ class Batches:
         joined = np.concatenate(hashes) if hashes else np.zeros(0, np.int64)
         order = np.argsort(joined, kind="stable")
         self._hashes = joined[order]
+        if bool(np.any(self._hashes[1:] == self._hashes[:-1])):
+            raise NotInOrder  # an id twice (or two ids with one hash): the index tells them apart
         self._batches = order // size if size else np.zeros(len(order), np.int64)
 
     def of(self, doc_ids: list[Any]) -> Any:
