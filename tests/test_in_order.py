@@ -173,11 +173,16 @@ def test_reading_in_order_holds_a_batch_and_a_block_never_the_file(
     assert max(held) <= 20 + 2 * 12  # a batch's 20 records and the blocks around them
 
 
-def test_documents_sharing_an_id_leave_the_reading_to_the_index(tmp_path: Path) -> None:
+def test_documents_sharing_an_id_or_without_one_leave_the_reading_to_the_index(
+    tmp_path: Path,
+) -> None:
     from claimwire.in_order import Batches, NotInOrder
 
     documents = tmp_path / "documents.jsonl"
     documents.write_text('{"id": "a"}\n{"id": "b"}\n{"id": "a"}\n', "utf-8")
+    with pytest.raises(NotInOrder):
+        Batches([documents], 2)
+    documents.write_text('{"id": "a"}\n{"id": ["b"]}\n', "utf-8")  # no string id
     with pytest.raises(NotInOrder):
         Batches([documents], 2)
     documents.write_text('{"id": "a"}\n{"id": "b"}\n{"id": "c"}\n', "utf-8")

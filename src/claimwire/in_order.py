@@ -38,7 +38,7 @@ class NotInOrder(Exception):
 
 
 class _Id(msgspec.Struct):
-    id: Any = None
+    id: str  # a document without a string id is left to the checked reading
 
 
 _IDS = msgspec.json.Decoder(_Id)
