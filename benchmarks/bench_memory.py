@@ -9,7 +9,8 @@ both peaks, their ratio and the CPU seconds.
 Run: ``python benchmarks/bench_memory.py SMALL LARGE`` with two folders written by
 ``python benchmarks/synthetic_release.py OUT --documents N`` (10,000 and 100,000 for the issue's
 target; building the larger takes several minutes, so they are built once and reused);
-``--only NAME`` (repeatable) measures only those commands, an import with its export.
+``--only NAME`` (repeatable) measures only those commands; an import also runs the export it
+reads.
 """
 
 from __future__ import annotations
@@ -106,9 +107,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folders", type=Path, nargs="+", help="synthetic_release.py outputs")
     parser.add_argument(
-        "--only", action="append", help="measure only these commands (an import: with its export)"
+        "--only",
+        action="append",
+        help="measure only these commands (an import also measures the export it reads)",
     )
     args = parser.parse_args()
+    wanted = set(args.only or ())
+    wanted |= {
+        name.replace("--from", "--to") for name in wanted if name.startswith("convert --from")
+    }
     results: dict[str, list[tuple[int, float, float] | None]] = {}
     sizes = []
     for folder in args.folders:
@@ -116,7 +123,7 @@ def main() -> None:
         sizes.append(int(manifest.split('"documents": ', 1)[1].split(",", 1)[0]))
         with tempfile.TemporaryDirectory() as scratch:
             for name, command in commands(folder, Path(scratch)).items():
-                if args.only and name not in args.only:
+                if wanted and name not in wanted:
                     continue
                 run = measure(command)
                 results.setdefault(name, []).append(run)
