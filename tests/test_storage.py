@@ -19,6 +19,7 @@ import pytest
 from .helpers import REPO, SEED_RAW, CliResult, make_project, one_error_line, run_cli
 
 pytest.importorskip("moto.server")
+import pyarrow as pa
 import pyarrow.fs as pafs
 from moto.server import ThreadedMotoServer
 
@@ -487,6 +488,46 @@ def test_copies_of_killed_processes_are_swept_at_the_next_start(s3: Server, tmp_
     finally:
         alive.communicate("")
     assert os.listdir(tmp_path / "tmp") == []
+
+
+def test_a_ray_actor_makes_the_copies_before_it_reads_its_range_of_a_jsonl_input(
+    s3: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Ray build's actor reads its own range of a JSONL input before it first calls the
+    stage: on a node without the driver's copies it makes them first, from their URIs."""
+    import pickle
+
+    pytest.importorskip("ray")
+    from claimwire import storage
+    from claimwire.corpus.ingest import BuildDocuments, RawFiles, raw_files
+    from claimwire.engine.ray_data import _Apply, _source
+
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    lines = [json.dumps({"text": f"Le PIB a augmenté de {i} % en 2024."}) for i in range(5)]
+    (feeds / "feed.jsonl").write_text("\n".join(lines) + "\n")
+    raw = storage.fetch(s3.upload(feeds, "raw-jsonl"))
+    try:
+        part = RawFiles(raw, tuple(enumerate(raw_files(raw))))
+        here = BuildDocuments(raw)(list(part))
+        rows = []
+        monkeypatch.setattr("ray.data.from_items", lambda items, **_: rows.extend(items))
+        _source([part], 2)  # the rows the driver makes: a range of 2 lines each
+        actor = pickle.loads(pickle.dumps(_Apply(storage.carried(BuildDocuments(raw)))))
+        storage.remove_copies()  # the node the actor lands on has none of them
+        assert not raw.exists()
+        there = []
+        for row in rows:
+            table = pa.table({"seq": [row["seq"]], "blob": [row["blob"]]})
+            results, error = pickle.loads(actor(table).column("blob")[0].as_py())
+            assert error is None, error
+            there.extend(results)
+        assert len(rows) == 3 and [b.line for b in there] == [b.line for b in here] and here
+    finally:
+        storage.remove_copies()
+        shutil.rmtree(raw.parent.parent, ignore_errors=True)
 
 
 def _stage_for_a_node_without_copies(

@@ -449,9 +449,13 @@ class Carried:
     origins: tuple[tuple[str, str], ...]
 
     def __call__(self, batch: list[Any]) -> Sequence[Any]:
+        self.mirror()
+        return self.stage(batch)
+
+    def mirror(self) -> None:
+        """Make the copies missing on this node (before a piece of the inputs is read here)."""
         for copy, uri in self.origins:
             _mirror(Path(copy), uri)
-        return self.stage(batch)
 
 
 def carried(stage: Callable[[list[Any]], Sequence[Any]]) -> Callable[[list[Any]], Sequence[Any]]:

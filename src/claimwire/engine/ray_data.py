@@ -44,7 +44,7 @@ from ray.data.datasource import Datasource, ReadTask
 
 from claimwire.engine import Divisible, Stage, batches
 from claimwire.errors import ClaimwireError
-from claimwire.storage import carried
+from claimwire.storage import Carried, carried
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -183,6 +183,8 @@ class _Apply:
         group, error = pickle.loads(blob)
         results: list[Any] = []
         try:
+            if isinstance(self.stage, Carried) and isinstance(group, _Batches):
+                self.stage.mirror()  # the piece is read before the stage's first call
             for batch in group:
                 results.extend(self.stage(batch))
         except ClaimwireError as failure:
