@@ -118,7 +118,10 @@ def _problems(release: Path, path: Path) -> str:
     return str(error.value)
 
 
-@pytest.mark.parametrize("problem", ["duplicate", "bad field", "unknown document", "not JSON"])
+@pytest.mark.parametrize(
+    "problem",
+    ["duplicate", "bad field", "unknown document", "not JSON", "BOM first", "BOM within"],
+)
 def test_problems_of_a_file_in_order_are_worded_as_the_index_words_them(
     release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, problem: str
 ) -> None:
@@ -130,6 +133,9 @@ def test_problems_of_a_file_in_order_are_worded_as_the_index_words_them(
         lines[7] = json.dumps({**records[7], "end": "seven"})
     elif problem == "unknown document":
         lines.insert(9, json.dumps({**records[9], "id": "u", "doc_id": "nowhere"}))
+    elif problem.startswith("BOM"):  # a byte order mark, on the file's first line or a later one
+        at = 0 if problem == "BOM first" else 11
+        lines[at] = "\ufeff" + lines[at]
     else:
         lines[11] = lines[11][:-1]
     path = tmp_path / "p.jsonl"

@@ -448,10 +448,24 @@ def _json_object(path: Path, lineno: int, line: bytes) -> dict[str, Any]:
         raise error.located(file=path, line=lineno) from None
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
+def _record_object(path: Path, lineno: int, line: bytes) -> dict[str, Any]:
+    """:func:`_json_object` for a record's line, which must not start with a byte order mark
+    (a raw input's may: :mod:`claimwire.corpus.normalize` drops it)."""
+    if line.startswith(_BOM):
+        raise ClaimwireError(
+            "not valid JSON: the line starts with a UTF-8 byte order mark (BOM); "
+            "save the file as UTF-8 without one"
+        ).located(file=path, line=lineno)
+    return _json_object(path, lineno, line)
+
+
 def refused_line(path: Path, lineno: int, line: bytes, error: Exception) -> ClaimwireError:
-    """The located error for a line the typed decoder refused: the strict reader's, or the
-    decoder's own reason if the strict reader takes the line."""
-    _json_object(path, lineno, line)
+    """The located error for a record's line the typed decoder refused: the strict reader's,
+    or the decoder's own reason if the strict reader takes the line."""
+    _record_object(path, lineno, line)
     return ClaimwireError(f"not valid JSON: {error}").located(file=path, line=lineno)
 
 
@@ -628,7 +642,7 @@ def _decode_slow(
 ) -> Iterator[tuple[int, Any]]:
     """Line by line with the per-field checks: the error names file, line and field."""
     for lineno, line in lines:
-        obj = _json_object(path, lineno, line)
+        obj = _record_object(path, lineno, line)
         try:
             yield lineno, kind_of(obj).from_dict(obj)
         except RecordError as error:
