@@ -96,8 +96,33 @@ def test_annotation_comparison_holds_hashes_of_the_moved_ids_only(
         files[-1].write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
     report = diff.compare_files(files[:1], files[1:], [], [])
     assert [len(index._ids) for index in indexes] == [0, 0]
-    assert len(moved[0]) == 2  # a150 and a151 moved to d0
+    assert [len(side) for side in moved[0]] == [2, 2]  # a150 and a151 moved to d0
     assert (report.kept, list(report.added), report.removed) == (200, [], [])
+
+
+@pytest.mark.parametrize("mirror", [False, True])
+def test_an_id_the_other_side_has_in_another_batch_is_not_a_rename(
+    tmp_path: Path, mirror: bool
+) -> None:
+    """An id two documents share on one side: matched on its first document in one batch,
+    its record on a document of a later batch is removed (or added), as when the whole
+    sides are compared, not taken as the rename of the other side's record there (before:
+    only the ids the other side left unmatched counted)."""
+    filler = [{**_annotation(k, f"d{k:04}"), "id": f"f{k}"} for k in range(300)]
+    a = {**_annotation(0, "d0001"), "start": 0, "end": 5}
+    b = {**_annotation(0, "d0290"), "start": 10, "end": 15}
+    old = [*filler, {**a, "id": "X"}, {**b, "id": "X"}]
+    new = [*filler, {**a, "id": "X"}, {**b, "id": "Y"}]
+    if mirror:  # the shared id on the new side
+        old, new = [*filler, {**a, "id": "X"}, {**b, "id": "Z"}], old
+    files = []
+    for name, records in (("old", old), ("new", new)):
+        files.append(tmp_path / f"{name}.jsonl")
+        files[-1].write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
+    report = diff.compare_files(files[:1], files[1:], [], [])
+    added, removed = (["X"], ["Z"]) if mirror else (["Y"], ["X"])
+    assert (list(report.added), report.removed, report.renamed) == (added, removed, [])
+    assert report.kept == 301
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -14,7 +14,6 @@ a whole-file comparison gives it::
 
 from __future__ import annotations
 
-import os
 import pickle
 import tempfile
 from collections import defaultdict
@@ -22,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -74,46 +73,60 @@ def _positioned(files: Sequence[Path], rows: list[Row]) -> list[Any]:
 
 class _Deferred:
     """Each batch's records whose id is not on the other side of the batch, on disk, with
-    the hashes of their ids: whether such an id is elsewhere on the other side (moved to
-    another document) is known once every batch is read."""
+    the hashes of their ids and of every id each side has: whether such an id is elsewhere
+    on the other side (moved to another document) is known once every batch is read."""
 
     def __init__(self, found: _Found, direct: bool) -> None:
         """``direct``: a side without records (a first release), so no id moved: each
         batch's records are told at once."""
         self.found, self.direct = found, direct
         self.records = tempfile.TemporaryFile()  # noqa: SIM115 (closed when read back)
-        self.hashes = (tempfile.TemporaryFile(), tempfile.TemporaryFile())  # noqa: SIM115
+        self.unmatched = (tempfile.TemporaryFile(), tempfile.TemporaryFile())  # noqa: SIM115
+        self.every = (tempfile.TemporaryFile(), tempfile.TemporaryFile())  # noqa: SIM115
         self.batches = 0
 
-    def add(self, old: list[Any], new: list[Any]) -> None:
+    def add(self, old: list[Any], new: list[Any], rest: tuple[list[Any], list[Any]]) -> None:
+        """A batch's records (each side's, ``(position, record)``) and those of ``rest``,
+        the ones it could not match by id."""
         if self.direct:
-            _unmatched(self.found, np.zeros(0, np.int64), old, new)
+            _unmatched(self.found, (_NONE, _NONE), *rest)
             return
-        pickle.dump((old, new), self.records)
-        for records, file in zip((old, new), self.hashes, strict=True):
+        pickle.dump(rest, self.records)
+        files = (*self.unmatched, *self.every)
+        for records, file in zip((*rest, old, new), files, strict=True):
             id_hashes([record.id for _, record in records]).tofile(file)
         self.batches += 1
 
-    def moved(self) -> Any:
-        """The sorted hashes of the ids on both sides' lists (held: the smaller side's)."""
-        counts = [file.seek(0, os.SEEK_END) // 8 for file in self.hashes]
-        small, large = sorted(self.hashes, key=lambda file: file.seek(0, os.SEEK_END))
-        small.seek(0)
-        held = np.unique(np.fromfile(small, dtype=np.int64))
-        found: list[Any] = [np.zeros(0, np.int64)]
-        large.seek(0)
-        for _ in range(0, min(counts) and max(counts), HASHES_AT_ONCE):
-            chunk = np.fromfile(large, dtype=np.int64, count=HASHES_AT_ONCE)
-            found.append(np.intersect1d(held, chunk))
-        for file in self.hashes:
+    def moved(self) -> tuple[Any, Any]:
+        """For each side, the sorted hashes of its unmatched ids that the other side has
+        anywhere (held: the side's unmatched ids; the other side's ids are read in chunks)."""
+        found = (
+            _found_in(self.unmatched[0], self.every[1]),
+            _found_in(self.unmatched[1], self.every[0]),
+        )
+        for file in chain(self.unmatched, self.every):
             file.close()
-        return np.unique(np.concatenate(found))
+        return found
 
     def __iter__(self) -> Iterator[tuple[list[Any], list[Any]]]:
         self.records.seek(0)
         for _ in range(self.batches):
             yield pickle.load(self.records)  # written by this process
         self.records.close()
+
+
+_NONE = np.zeros(0, np.int64)
+
+
+def _found_in(wanted: IO[bytes], every: IO[bytes]) -> Any:
+    """The sorted hashes of ``wanted`` (a file of them) that are also in ``every``."""
+    wanted.seek(0)
+    held = np.unique(np.fromfile(wanted, dtype=np.int64))
+    found: list[Any] = [_NONE]
+    every.seek(0)
+    while len(held) and len(chunk := np.fromfile(every, dtype=np.int64, count=HASHES_AT_ONCE)):
+        found.append(np.intersect1d(held, chunk))
+    return np.unique(np.concatenate(found))
 
 
 def _matched(found: _Found, deferred: _Deferred, old: list[Any], new: list[Any]) -> None:
@@ -128,14 +141,18 @@ def _matched(found: _Found, deferred: _Deferred, old: list[Any], new: list[Any])
             found.compare(at, previous, record)
         else:
             rest_new.append((at, record))
-    deferred.add([(at, record) for at, record in old if record.id not in news], rest_new)
+    rest_old = [(at, record) for at, record in old if record.id not in news]
+    deferred.add(old, new, (rest_old, rest_new))
 
 
-def _unmatched(found: _Found, moved: Any, old: list[Any], new: list[Any]) -> None:
+def _unmatched(found: _Found, moved: tuple[Any, Any], old: list[Any], new: list[Any]) -> None:
     """One batch's records whose id its other side lacks: moved to (or from) another
-    document when the other side has the id's hash elsewhere, else matched by content
-    (renamed), else added or removed."""
-    elsewhere = [np.isin(id_hashes([r.id for _, r in side]), moved).tolist() for side in (old, new)]
+    document when the other side has the id elsewhere (``moved``: each side's such ids, by
+    hash), else matched by content (renamed), else added or removed."""
+    elsewhere = [
+        np.isin(id_hashes([r.id for _, r in side]), ids).tolist()
+        for side, ids in zip((old, new), moved, strict=True)
+    ]
     unmatched: dict[tuple[Any, ...], list[tuple[Position, str]]] = defaultdict(list)
     for (at, record), there in zip(old, elsewhere[0], strict=True):
         if there:
