@@ -7,14 +7,15 @@ drops anything silently: what the target cannot carry comes back as :class:`Loss
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from claimwire.errors import ClaimwireError
-from claimwire.model import Annotation, Quote, Relation
+from claimwire.model import Annotation, Document, Quote, Relation
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,37 @@ def file_stem(doc_id: str) -> str:
     """A document id as a file name stem that stays inside the folder it is written to."""
     stem = _UNSAFE.sub("_", doc_id).lstrip(".")
     return stem or "_"
+
+
+def _text_digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+class DocumentLookup:
+    """How an import finds the release's document a file or line is about: by its id, else
+    by the file stem an export gave the id, else by its text. The stem and text tables are
+    made once per import, on the first lookup that needs them (from the ids alone, and from
+    a 16-byte digest of each text: the texts are not held); of two documents with one stem
+    or one text, the later in the release is found."""
+
+    def __init__(self, documents: Mapping[str, Document]) -> None:
+        self.documents = documents
+        self._stems: dict[str, str] | None = None
+        self._texts: dict[bytes, str] | None = None
+
+    def by_id(self, doc_id: object) -> Document | None:
+        return self.documents.get(doc_id) if isinstance(doc_id, str) else None
+
+    def by_stem(self, stem: str) -> Document | None:
+        if self._stems is None:
+            self._stems = {file_stem(doc_id): doc_id for doc_id in self.documents}
+        return self.by_id(self._stems.get(stem))
+
+    def by_text(self, text: str) -> Document | None:
+        if self._texts is None:
+            self._texts = {_text_digest(d.text): d.id for d in self.documents.values()}
+        document = self.by_id(self._texts.get(_text_digest(text)))
+        return document if document is not None and document.text == text else None
 
 
 class FileStems:

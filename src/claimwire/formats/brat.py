@@ -27,11 +27,11 @@ from typing import Any
 from claimwire import strict_json
 from claimwire.annotation.schema import Attribute, Schema
 from claimwire.formats.base import (
+    DocumentLookup,
     FileStems,
     Imported,
     Loss,
     by_document,
-    file_stem,
     span_annotation,
 )
 from claimwire.model import Annotation, Document, Relation
@@ -335,11 +335,11 @@ def read_brat_folder(
     folder: Path, documents: Mapping[str, Document], schema: Schema, author: str
 ) -> tuple[Imported, list[str]]:
     """Every ``DOC.ann`` of a folder (its ``DOC.txt`` must be the release's text)."""
-    by_stem = {file_stem(doc_id): document for doc_id, document in documents.items()}
+    lookup = DocumentLookup(documents)
     out = Imported()
     problems: list[str] = []
     for ann in sorted(folder.glob("*.ann")):
-        document = by_stem.get(ann.stem)
+        document = lookup.by_stem(ann.stem)
         if document is None:
             problems.append(f"{ann}: {ann.stem!r} is not a document of the release")
             continue

@@ -23,11 +23,11 @@ from typing import Any
 
 from claimwire.annotation.schema import Schema
 from claimwire.formats.base import (
+    DocumentLookup,
     FileStems,
     Imported,
     Loss,
     by_document,
-    file_stem,
     span_annotation,
 )
 from claimwire.formats.conll import sentence_tokens
@@ -170,34 +170,38 @@ def write_cas_folder(
 
 def from_cas(
     cas: Any,
-    documents: Mapping[str, Document],
+    documents: DocumentLookup,
     schema: Schema,
     path: Path,
     author: str,
     out: Imported,
 ) -> list[str]:
-    """Our records from one CAS (its document by DocumentMetaData's id, else by file name)."""
+    """Our records from one CAS (its document by DocumentMetaData's id, else by file name,
+    else by text)."""
     metadata = (
         next(iter(cas.select(METADATA)), None) if cas.typesystem.contains_type(METADATA) else None
     )
     doc_id = getattr(metadata, "documentId", None) or path.stem
-    by_stem = {file_stem(i): d for i, d in documents.items()}
-    by_text = {d.text: d for d in documents.values()}
-    document = documents.get(str(doc_id)) or by_stem.get(path.stem) or by_text.get(cas.sofa_string)
+    document = (
+        documents.by_id(str(doc_id))
+        or documents.by_stem(path.stem)
+        or documents.by_text(cas.sofa_string)
+    )
     if document is None:
         return [f"{path}: document {doc_id!r} is not a document of the release"]
     if cas.sofa_string != document.text:
         return [f"{path}: the CAS text is not the text of document {document.id} in the release"]
     ids: dict[int, str] = {}
-    names = (
-        {f.name for f in cas.typesystem.get_type(SPAN).all_features}
+    features = (
+        [f.name for f in cas.typesystem.get_type(SPAN).all_features]
         if cas.typesystem.contains_type(SPAN)
-        else set()
+        else []
     )
-    for fs in cas.select(SPAN) if names else []:
+    attribute_names = [n for n in features if n not in {LABEL, "begin", "end", "sofa"}]
+    for fs in cas.select(SPAN) if features else []:
         label = str(fs.get(LABEL) or "")
         attributes: dict[str, Any] = {}
-        for name in names - {LABEL, "begin", "end", "sofa"}:
+        for name in attribute_names:  # in the type system's order: the same keys' order each run
             value = fs.get(name)
             if value is None:
                 continue
@@ -262,6 +266,7 @@ def read_cas_folder(
         return Imported(), [f"{typesystem}: not found (INCEpTION's UIMA CAS XMI export has it)"]
     out = Imported()
     problems: list[str] = []
+    lookup = DocumentLookup(documents)
     try:
         with typesystem.open("rb") as handle:
             ts = load_typesystem(handle)
@@ -274,5 +279,5 @@ def read_cas_folder(
         except Exception as error:  # idem
             problems.append(f"{xmi}: not a CAS XMI for this type system: {error}")
             continue
-        problems += from_cas(cas, documents, schema, xmi, author, out)
+        problems += from_cas(cas, lookup, schema, xmi, author, out)
     return out, problems

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from claimwire.annotation.schema import Schema
-from claimwire.formats.base import Imported, Loss, by_document, span_annotation
+from claimwire.formats.base import DocumentLookup, Imported, Loss, by_document, span_annotation
 from claimwire.model import Annotation, Document, Relation
 
 FORMAT = "doccano"
@@ -113,7 +113,7 @@ def from_doccano(
     author: str,
 ) -> tuple[Imported, list[str]]:
     """Records from ``(line number, object)`` pairs; problems are located ``file:line`` lines."""
-    by_text = {document.text: document.id for document in documents.values()}
+    lookup = DocumentLookup(documents)
     out = Imported()
     problems: list[str] = []
     for lineno, line in lines:
@@ -121,8 +121,9 @@ def from_doccano(
         text = line.get("text")
         doc_id = line.get("doc_id") or (line.get("meta") or {}).get("doc_id")
         if doc_id is None and isinstance(text, str):
-            doc_id = by_text.get(text)
-        document = documents.get(str(doc_id)) if doc_id is not None else None
+            found = lookup.by_text(text)
+            doc_id = found.id if found is not None else None
+        document = lookup.by_id(str(doc_id)) if doc_id is not None else None
         if document is None:
             problems.append(
                 f"{where}: field 'doc_id': {doc_id!r} is not a document of the release "

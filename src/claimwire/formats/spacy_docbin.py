@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from claimwire.annotation.schema import Schema
-from claimwire.formats.base import Imported, Loss, span_annotation
+from claimwire.formats.base import DocumentLookup, Imported, Loss, span_annotation
 from claimwire.formats.conll import flat_spans, french_tokenizer
 from claimwire.model import Annotation, Document
 
@@ -101,14 +101,15 @@ def from_docbin(
 
     out = Imported()
     problems: list[str] = []
-    by_text = {document.text: document.id for document in documents.values()}
+    lookup = DocumentLookup(documents)
     try:
         docs = list(DocBin().from_bytes(data).get_docs(spacy.blank("fr").vocab))
     except (ValueError, KeyError, TypeError) as error:
         return out, [f"{path}: not a spaCy DocBin: {error}"]
     for number, doc in enumerate(docs, start=1):
-        doc_id = doc.user_data.get(DOC_ID) or by_text.get(doc.text)
-        document = documents.get(str(doc_id)) if doc_id is not None else None
+        found = None if doc.user_data.get(DOC_ID) else lookup.by_text(doc.text)
+        doc_id = doc.user_data.get(DOC_ID) or (found.id if found is not None else None)
+        document = lookup.by_id(str(doc_id)) if doc_id is not None else None
         if document is None:
             problems.append(
                 f"{path}:{number}: doc {number} ({doc_id!r}) is not a document of the release"
