@@ -215,6 +215,29 @@ class _LinesBuilder:
         return Lines(self.path, self.path.absolute(), runs, data, stamp=self.stamp)
 
 
+def keyed_lines(
+    path: Path, keys: msgspec.json.Decoder[Any], copy: IO[bytes] | None = None
+) -> Iterator[tuple[int, int, bytes, Any]]:
+    """``(line number, first byte, line, what keys decodes of it)`` for each line of ``path``
+    that is not blank; a line ``keys`` refuses is a located error. ``copy``: a file that gets
+    the plain bytes as they are read (a compressed file's decompressed copy)."""
+    offset = 0
+    for first, chunk in _chunks(path):
+        if copy is not None:
+            copy.write(chunk)
+        at = offset
+        for lineno, line in enumerate(chunk.split(b"\n"), first):
+            start, at = at, at + len(line) + 1
+            if not line.strip():
+                continue
+            try:
+                key = keys.decode(line)
+            except (msgspec.DecodeError, msgspec.ValidationError) as error:
+                raise refused_line(path, lineno, line, error) from None
+            yield lineno, start, line, key
+        offset += len(chunk)
+
+
 def document_lines(
     files: Sequence[Path], size: int | None
 ) -> Iterator[tuple[list[str | None], list[Lines]]]:
@@ -225,26 +248,15 @@ def document_lines(
     ids: list[str | None] = []
     built: list[_LinesBuilder] = []
     for path in files:
-        offset = 0
         stamp = file_stamp(path)  # before reading: a file replaced meanwhile is told apart
-        for first, chunk in _chunks(path):
-            at = offset
-            for lineno, line in enumerate(chunk.split(b"\n"), first):
-                start, at = at, at + len(line) + 1
-                if not line.strip():
-                    continue
-                try:
-                    key = _DOCUMENT_KEYS.decode(line)
-                except (msgspec.DecodeError, msgspec.ValidationError) as error:
-                    raise refused_line(path, lineno, line, error) from None
-                if not built or built[-1].path != path:
-                    built.append(_LinesBuilder(path, stamp))
-                built[-1].add(start, start + len(line), lineno, line)
-                ids.append(key.id if isinstance(key.id, str) else None)
-                if len(ids) == size:
-                    yield ids, [b.lines() for b in built]
-                    ids, built = [], []
-            offset += len(chunk)
+        for lineno, start, line, key in keyed_lines(path, _DOCUMENT_KEYS):
+            if not built or built[-1].path != path:
+                built.append(_LinesBuilder(path, stamp))
+            built[-1].add(start, start + len(line), lineno, line)
+            ids.append(key.id if isinstance(key.id, str) else None)
+            if len(ids) == size:
+                yield ids, [b.lines() for b in built]
+                ids, built = [], []
     if ids:
         yield ids, [b.lines() for b in built]
 

@@ -24,15 +24,8 @@ from typing import IO, Any
 import msgspec
 import numpy as np
 
-from claimwire.model import (
-    ZSTD_SUFFIX,
-    Document,
-    _chunks,
-    _decode_slow,
-    _numbered_lines,
-    decode_block,
-    refused_line,
-)
+from claimwire.grouping import keyed_lines
+from claimwire.model import ZSTD_SUFFIX, Document, _decode_slow, _numbered_lines, decode_block
 
 
 class _Id(msgspec.Struct):
@@ -58,25 +51,12 @@ class DocumentIndex(Mapping[str, Document]):
         for number, path in enumerate(self._paths):
             copy = tempfile.TemporaryFile() if path.name.endswith(ZSTD_SUFFIX) else None  # noqa: SIM115
             self._handles.append(copy if copy is not None else path.open("rb"))
-            offset = 0
-            for first, chunk in _chunks(path):
-                if copy is not None:
-                    copy.write(chunk)
-                at = offset
-                for lineno, line in enumerate(chunk.split(b"\n"), first):
-                    start, at = at, at + len(line) + 1
-                    if not line.strip():
-                        continue
-                    try:
-                        key = _IDS.decode(line)
-                    except (msgspec.DecodeError, msgspec.ValidationError) as error:
-                        raise refused_line(path, lineno, line, error) from None
-                    hashes.append(hash(key.id) if isinstance(key.id, str) else NOT_AN_ID)
-                    numbers.append(number)
-                    lines.append(lineno)
-                    starts.append(start)
-                    ends.append(start + len(line))
-                offset += len(chunk)
+            for lineno, start, line, key in keyed_lines(path, _IDS, copy):
+                hashes.append(hash(key.id) if isinstance(key.id, str) else NOT_AN_ID)
+                numbers.append(number)
+                lines.append(lineno)
+                starts.append(start)
+                ends.append(start + len(line))
             if copy is not None:
                 copy.flush()
         order = np.argsort(np.frombuffer(hashes, dtype=np.int64), kind="stable")
