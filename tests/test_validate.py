@@ -13,6 +13,7 @@ import pytest
 
 from claimwire.corpus.release import DIGEST, manifest_digest
 from claimwire.corpus.validate import CODES, WARNINGS, validate_release
+from claimwire.errors import ClaimwireError
 from claimwire.files import sha256
 
 from .helpers import run_cli
@@ -227,6 +228,17 @@ def test_broken_release_reports_code(seed_release: Path, code: str) -> None:
     line = next(line for line in lines if f" L{level} {code}: " in line)
     assert line.startswith("[")
     assert "Traceback" not in result.stderr
+
+
+def test_a_parent_record_starting_with_a_byte_order_mark_is_refused(seed_release: Path) -> None:
+    """The parent's annotations are read as every record file is: a line starting with a
+    BOM is a located error (before: the parent check read it as the raw inputs are read)."""
+    editor = Editor(seed_release)
+    _with_parent(editor, "0.0.1", annotation=True)
+    parent = seed_release.parent / "0.0.1" / "annotations.jsonl"
+    parent.write_bytes(b"\xef\xbb\xbf" + parent.read_bytes())
+    with pytest.raises(ClaimwireError, match=r"annotations\.jsonl:1: .*byte order mark"):
+        validate_release(seed_release)
 
 
 def test_json_output_and_levels(seed_release: Path) -> None:

@@ -470,13 +470,15 @@ def refused_line(path: Path, lineno: int, line: bytes, error: Exception) -> Clai
 
 
 def iter_json_lines(
-    path: Path, span: LineSpan | None = None
+    path: Path, span: LineSpan | None = None, *, records: bool = False
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line number, object)`` for each non-blank line (of ``span`` only, if given);
-    bad JSON is a located error."""
+    bad JSON is a located error. ``records``: the lines of a record file, which must not
+    start with a byte order mark (a raw input's or a tool's may)."""
+    read = _record_object if records else _json_object
     for first, chunk in _chunks(path, span):
         for lineno, line in _numbered_lines(first, chunk):
-            yield lineno, _json_object(path, lineno, line)
+            yield lineno, read(path, lineno, line)
 
 
 def _needs_checks(kind: type[Record], records: list[Any]) -> bool:

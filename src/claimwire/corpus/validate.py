@@ -516,7 +516,9 @@ class ReleaseValidator:
             self._add("parent-not-found", error.message, file=MANIFEST)
             return
         parent_lines = (
-            line for part in parent_parts for line in iter_json_lines(parent_path / part)
+            line
+            for part in parent_parts
+            for line in iter_json_lines(parent_path / part, records=True)
         )
         for lineno, obj in parent_lines:
             ann_id = obj.get("id")
