@@ -196,11 +196,12 @@ def test_a_real_json_min_export_is_read(tmp_path: Path) -> None:
     assert got == canonical(*expected)
 
 
-def test_annotate_pull_reads_a_json_min_export(tmp_path: Path) -> None:
-    out = tmp_path / "sets"
-    result = run_cli(
-        "annotate", "pull", "--from-file", JSON_MIN, "--out", out, "--release", RELEASE
-    )
+@pytest.mark.parametrize("bom", [False, True])
+def test_annotate_pull_reads_a_json_min_export(tmp_path: Path, bom: bool) -> None:
+    """Also when the export starts with a byte order mark (as some editors save JSON)."""
+    out, export = tmp_path / "sets", tmp_path / "export.json"
+    export.write_bytes(b"\xef\xbb\xbf" * bom + JSON_MIN.read_bytes())
+    result = run_cli("annotate", "pull", "--from-file", export, "--out", out, "--release", RELEASE)
     assert result.returncode == 0, result.stderr
     assert "None is not a document" not in result.stderr
     assert len(load_annotation_set(out / "user1.jsonl").annotations) == 72

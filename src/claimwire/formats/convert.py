@@ -143,7 +143,7 @@ def _write_json_min(
 def read_json_export(path: Path) -> list[Any]:
     """A Label Studio export file (a JSON list), or a located error."""
     try:
-        data = strict_json.loads(path.read_text(encoding="utf-8"))
+        data = strict_json.loads(path.read_text(encoding="utf-8-sig"))  # a BOM is dropped
     except (OSError, ValueError) as error:
         raise ClaimwireError(f"not a Label Studio JSON export: {error}", file=path) from None
     if not isinstance(data, list):
