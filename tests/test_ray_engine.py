@@ -209,6 +209,18 @@ def test_a_killed_worker_is_retried_and_nothing_is_lost_or_duplicated(
     assert len(done) == len(set(done)) == sum(1 for d in release.documents() if d.split == "test")
 
 
+def _build_errors(raw: Path, out: Path, engine: Any) -> list[str]:
+    """The error of a build of ``raw`` with the local engine, then with ``engine``; neither
+    leaves a release behind."""
+    errors = []
+    for name, chosen in (("local", None), ("ray", engine)):
+        with pytest.raises(ClaimwireError) as raised:
+            build_release(raw, out / name, "0.1.0", engine=chosen)
+        errors.append(str(raised.value))
+        assert not (out / name / "0.1.0").exists()
+    return errors
+
+
 def test_a_user_error_in_a_worker_is_the_local_one_line_error(
     engine: object, tmp_path: Path
 ) -> None:
@@ -217,12 +229,7 @@ def test_a_user_error_in_a_worker_is_the_local_one_line_error(
     lines = feed.read_text(encoding="utf-8").splitlines()
     lines[6] = json.dumps({"text": 42})
     feed.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    errors = []
-    for name, chosen in (("local", None), ("ray", engine)):
-        with pytest.raises(ClaimwireError) as raised:
-            build_release(raw, tmp_path / name, "0.1.0", engine=chosen)  # type: ignore[arg-type]
-        errors.append(str(raised.value))
-        assert not (tmp_path / name / "0.1.0").exists()
+    errors = _build_errors(raw, tmp_path, engine)
     assert errors[0] == errors[1]
     assert errors[0].endswith("feed.jsonl:7: field 'text': expected a non-empty string")
 
@@ -511,12 +518,7 @@ def test_a_bad_line_in_a_later_range_is_the_local_error(
     if line == 14:
         lines[1] = b'{"text": ""}'
     feed.write_bytes(b"\n".join(lines) + b"\n")
-    errors = []
-    for name, chosen in (("local", None), ("ray", engine)):
-        with pytest.raises(ClaimwireError) as raised:
-            build_release(raw, tmp_path / name, "0.1.0", engine=chosen)  # type: ignore[arg-type]
-        errors.append(str(raised.value))
-        assert not (tmp_path / name / "0.1.0").exists()
+    errors = _build_errors(raw, tmp_path, engine)
     assert errors[0] == errors[1]
     assert expected in errors[0]
 
