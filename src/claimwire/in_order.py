@@ -11,17 +11,18 @@ A batch takes, from the front of each file (each kind of record apart), the reco
 one of its documents, and stops at the first that names another. A record never taken, a
 document of no batch, or a repeated id raises :class:`NotInOrder`, and the caller reads the
 files through the index instead (whose checks word any problem). Memory holds the records of
-a batch and the rest of the block that ends it, 16 bytes a document and 8 bytes a record (to
-find repeated ids).
+a batch and the rest of the block that ends it and 16 bytes a document; to find repeated
+ids, 8 bytes a record wait on disk and are sorted once every batch is read.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator, Sequence
 from itertools import compress, repeat
 from operator import attrgetter, ne
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import msgspec
 import numpy as np
@@ -105,8 +106,8 @@ class _Kind:
         self.records += records
         self.docs += docs
         if reader.ids is not None:
-            ids = reader.ids[self.relation]
-            ids.append(np.fromiter(map(hash, map(_ID, records)), np.int64, len(records)))
+            hashes = np.fromiter(map(hash, map(_ID, records)), np.int64, len(records))
+            hashes.tofile(reader.ids[self.relation])
 
     def take(self, wanted: set[str]) -> tuple[list[int], list[Any], bool]:
         """The next records naming a document of ``wanted``, and whether a record naming
@@ -176,8 +177,11 @@ class RowsInOrder:
         self.batches = batches
         self.batch = 0
         """The batch :meth:`rows` reads next."""
-        self.ids: tuple[list[Any], list[Any]] | None = ([], []) if check_ids else None
-        """The hash of each annotation's id and of each relation's, a block at a time."""
+        self.ids: tuple[IO[bytes], IO[bytes]] | None = (
+            (tempfile.TemporaryFile(), tempfile.TemporaryFile()) if check_ids else None  # noqa: SIM115
+        )
+        """The hash of each annotation's id and of each relation's, on disk until
+        :meth:`leftover` sorts them (8 bytes a record, not held while the batches are read)."""
         self._files = [_File(path, self) for path in files]
         self.duplicates: list[Duplicate] = []
         self.count = 0
@@ -197,7 +201,9 @@ class RowsInOrder:
         if not all(file.finished() for file in self._files):
             raise NotInOrder
         for ids in self.ids or ():
-            ranked = np.sort(np.concatenate(ids)) if ids else np.zeros(0, np.int64)
+            ids.seek(0)
+            ranked = np.fromfile(ids, dtype=np.int64)
+            ranked.sort()
             if bool(np.any(ranked[1:] == ranked[:-1])):
                 raise NotInOrder
         yield from ()
@@ -213,6 +219,8 @@ class RowsInOrder:
     def close(self) -> None:
         for file in self._files:
             file.close()
+        for ids in self.ids or ():
+            ids.close()
 
     def __enter__(self) -> RowsInOrder:
         return self
