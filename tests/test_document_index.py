@@ -59,18 +59,22 @@ def six_documents(tmp_path: Path) -> Path:
     return tmp_path / "releases" / "1.0.0"
 
 
+def _arguments(monkeypatch: pytest.MonkeyPatch, method: str) -> list[Any]:
+    """The argument of each call of a :class:`DocumentIndex` method, from now on."""
+    called: list[Any] = []
+    original = getattr(DocumentIndex, method)
+
+    def spy(self: DocumentIndex, argument: Any) -> Document:
+        called.append(argument)
+        return original(self, argument)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(DocumentIndex, method, spy)
+    return called
+
+
 def _watch(monkeypatch: pytest.MonkeyPatch) -> tuple[list[int], list[str]]:
     """Documents read through the release's readers, and ids asked of an index."""
-    read = watch_document_reads(monkeypatch)
-    asked: list[str] = []
-    found = DocumentIndex.__getitem__
-
-    def spy(self: DocumentIndex, doc_id: Any) -> Document:
-        asked.append(doc_id)
-        return found(self, doc_id)
-
-    monkeypatch.setattr(DocumentIndex, "__getitem__", spy)
-    return read, asked
+    return watch_document_reads(monkeypatch), _arguments(monkeypatch, "__getitem__")
 
 
 def test_pull_reads_the_documents_its_tasks_name(
@@ -148,14 +152,7 @@ def test_a_cas_import_reads_each_document_it_names_once(
                 text = text.replace(f'{field}="{path.stem}"', "")
             assert METADATA.rsplit(".", 1)[1] in text and path.stem not in text
             path.write_text(text, "utf-8")
-    reads: list[int] = []
-    read = DocumentIndex._read
-
-    def counted(self: DocumentIndex, position: int) -> Document:
-        reads.append(position)
-        return read(self, position)
-
-    monkeypatch.setattr(DocumentIndex, "_read", counted)
+    reads = _arguments(monkeypatch, "_read")
     monkeypatch.setattr(document_index, "RECENT", 4)  # fewer kept than the release's documents
     convert_command(export, imported, "inception", None, release, force=False, **options)
     assert len(files) == 24 and len(reads) <= 2 * len(files)  # before: 1,170
