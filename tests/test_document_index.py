@@ -4,6 +4,7 @@ documents its tasks name without holding every document of the release."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,38 @@ def test_a_bad_line_is_located(tmp_path: Path) -> None:
     path.write_text(json.dumps({"id": "a", "text": "x"}) + "\nnot json\n", "utf-8")
     with pytest.raises(ClaimwireError, match=r"documents\.jsonl:2"):
         DocumentIndex([path])
+
+
+def _four_documents(path: Path) -> Path:
+    write_records(path, [Document(f"d{k}", f"texte {k}.", "fr", "train", (), ()) for k in range(4)])
+    return path
+
+
+def test_a_file_changed_since_it_was_indexed_is_refused(tmp_path: Path) -> None:
+    path = _four_documents(tmp_path / "documents.jsonl")
+    with DocumentIndex([path]) as index:
+        assert index["d0"].text == "texte 0."
+        with path.open("r+b") as handle:  # the same size, other bytes at the noted offsets
+            handle.write(handle.read().replace(b"texte", b"TEXTE"))
+        with pytest.raises(ClaimwireError, match=r"documents\.jsonl: changed while this command"):
+            index.get("d1")
+        with pytest.raises(ClaimwireError, match="changed while"):
+            list(index)
+
+
+def test_a_file_replaced_or_removed_since_it_was_indexed_is_refused(tmp_path: Path) -> None:
+    path = _four_documents(tmp_path / "documents.jsonl")
+    with DocumentIndex([path]) as index:
+        other = tmp_path / "other.jsonl"
+        other.write_bytes(path.read_bytes().replace(b"texte", b"TEXTE"))
+        noted = path.stat()
+        os.utime(other, ns=(noted.st_atime_ns, noted.st_mtime_ns))  # size and time alike
+        other.replace(path)
+        with pytest.raises(ClaimwireError, match=r"documents\.jsonl: replaced by another file"):
+            index.get("d2")
+        path.unlink()
+        with pytest.raises(ClaimwireError, match=r"documents\.jsonl: removed while"):
+            index.get("d3")
 
 
 @pytest.fixture
