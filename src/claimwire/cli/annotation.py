@@ -150,25 +150,16 @@ def agree(
 ) -> None:
     """Inter-annotator agreement: pairwise F1 per scheme (pooled and per label), unitizing α
     per label, relation agreement (attributed_to, cue, from_survey, evidence_of), κ and α on
-    attributes and stance, and the survey's checklist, sampling type, risk flags and name."""
-    from claimwire.annotation.checks import schema_of
-    from claimwire.corpus.release import open_release
-    from claimwire.eval.agreement import MISSING_MODES, AgreementStudy
+    attributes and stance, and the survey's checklist, sampling type, risk flags and name.
+    The sets are read a batch of documents at a time."""
+    from claimwire.eval.agreement import MISSING_MODES
+    from claimwire.eval.agreement_files import agreement_of_files
 
     if missing not in MISSING_MODES:
         raise ClaimwireError(
             f"--missing must be one of {', '.join(MISSING_MODES)}, got {missing!r}"
         )
-    release = chosen_release(release)
-    opened = open_release(release)
-    schema = schema_of(release)
-    study = AgreementStudy(
-        _sets(sets, release),
-        opened.documents(),
-        schema,
-        missing=missing,  # type: ignore[arg-type]
-    )
-    report = study.report()
+    report = agreement_of_files(sets, chosen_release(release), missing)  # type: ignore[arg-type]
     if as_json:
         print_json(report.to_dict())
         return

@@ -20,7 +20,7 @@ Degenerate cases are stated, never NaN: a statistic that cannot be computed carr
 from __future__ import annotations
 
 import itertools
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -30,22 +30,13 @@ import numpy as np
 from claimwire.annotation.schema import Schema
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import AnnotationSet, stance_key
-from claimwire.eval.matching import COR, SCHEMES, Matcher, SpanSet, overlap_credit_by_unit
+from claimwire.eval.exact_sums import AlphaSums, CreditSums, KappaSums, Level, Statistic
+from claimwire.eval.matching import COR, SCHEMES, Matcher, SpanSet
 from claimwire.eval.metrics import overlap_prf, span_prf
-from claimwire.eval.unitizing import unitizing_alpha
+from claimwire.eval.unitizing import UnitizingSums
 from claimwire.model import Annotation, Document
 
-
-@dataclass
-class Statistic:
-    """A value, or why there is none."""
-
-    value: float | None
-    reason: str = ""
-    units: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "reason": self.reason or None, "units": self.units}
+__all__ = ["MISSING_MODES", "AgreementReport", "AgreementStudy", "AgreementSums", "Statistic"]
 
 
 @dataclass
@@ -85,7 +76,6 @@ class AgreementReport:
         }
 
 
-Level = Literal["nominal", "interval"]
 Missing = Literal["skip", "value", "both"]
 MISSING_MODES = ("skip", "value", "both")
 EMPTY = "(empty)"
@@ -97,146 +87,138 @@ def _folded(value: Any) -> Any:
     return " ".join(str(value).casefold().split()) if isinstance(value, str) else value
 
 
-def _f1(left: Counter[Any], right: Counter[Any], what: str) -> Statistic:
-    """Dice/F1 of two multisets of keys (symmetric, like span F1)."""
-    total = sum(left.values()) + sum(right.values())
-    if total == 0:
-        return Statistic(None, f"neither set has {what}", 0)
-    return Statistic(2 * sum((left & right).values()) / total, units=total)
+Pair = tuple[int, int]
 
 
-def _alpha(matrix: list[list[Any]], level: Level) -> Statistic:
-    """Krippendorff's α over coders × units (``None`` = missing), with a reason if undefined."""
-    import krippendorff
+def _links(annotation_set: AnnotationSet, relation_types: Iterable[str]) -> dict[str, Counter[Any]]:
+    """Each relation type's links (and ``cue`` links) keyed by their ends: a span by its
+    document, label and offsets, a document-level item by its document, label and rank
+    among that label's items there."""
+    ends: dict[str, tuple[Any, ...]] = {}
+    ranks: Counter[tuple[str, str]] = Counter()
+    for a in annotation_set.annotations:
+        if a.is_span:
+            ends[a.id] = (a.doc_id, a.label, a.start, a.end)
+        else:
+            ranks[(a.doc_id, a.label)] += 1
+            ends[a.id] = (a.doc_id, a.label, ranks[(a.doc_id, a.label)])
+    links: dict[str, Counter[Any]] = {name: Counter() for name in relation_types}
+    links["cue"] = Counter()
+    for r in annotation_set.relations:
+        if r.head not in ends or r.tail not in ends:
+            continue
+        links.setdefault(r.type, Counter())[(ends[r.head], ends[r.tail])] += 1
+        cue = r.attributes.get("cue")
+        if cue in ends:
+            links["cue"][(ends[r.head], ends[str(cue)])] += 1
+    return links
 
-    units = sum(
-        1 for column in zip(*matrix, strict=True) if sum(v is not None for v in column) >= 2
-    )
-    if units == 0:
-        return Statistic(None, "no unit was coded by two sets", 0)
-    values = sorted({v for row in matrix for v in row if v is not None}, key=str)
-    if len(values) < 2:
-        return Statistic(None, f"every coder used one value ({values[0]!r}): α is undefined", units)
-    if level == "nominal":
-        codes = {v: i for i, v in enumerate(values)}
-        data = np.array([[np.nan if v is None else codes[v] for v in row] for row in matrix], float)
-    else:
-        data = np.array([[np.nan if v is None else float(v) for v in row] for row in matrix], float)
-    try:
-        return Statistic(
-            float(krippendorff.alpha(reliability_data=data, level_of_measurement=level)),
-            units=units,
+
+def _quote_types(annotation_set: AnnotationSet) -> dict[Any, Any]:
+    spans = {a.id: (a.doc_id, a.label, a.start, a.end) for a in annotation_set.annotations}
+    return {
+        (spans.get(r.head), spans.get(r.tail)): r.attributes.get("quote_type")
+        for r in annotation_set.relations
+        if r.type == "attributed_to" and r.head in spans and r.tail in spans
+    }
+
+
+def _first_surveys(annotation_set: AnnotationSet, schema: Schema) -> dict[str, Annotation]:
+    """Each document's first SURVEY in the set."""
+    found: dict[str, Annotation] = {}
+    for a in annotation_set.annotations:
+        if schema.is_survey(a.label) and a.doc_id not in found:
+            found[a.doc_id] = a
+    return found
+
+
+@dataclass
+class _Shares:
+    """Items coded by every set, how many of them identically, and their α."""
+
+    alpha: AlphaSums = field(default_factory=lambda: AlphaSums("nominal"))
+    complete: int = 0
+    agreed: int = 0
+
+    def add(self, column: list[Any]) -> None:
+        self.alpha.add(column)
+        if None not in column:
+            self.complete += 1
+            self.agreed += len(set(column)) == 1
+
+    def result(self) -> dict[str, Statistic]:
+        share = (
+            Statistic(self.agreed / self.complete, units=self.complete)
+            if self.complete
+            else Statistic(None, "no survey coded by every set")
         )
-    except ValueError as error:
-        return Statistic(None, f"α is undefined: {error}", units)
+        return {"agreement": share, "alpha": self.alpha.result()}
 
 
-def _kappa(a: list[Any], b: list[Any]) -> Statistic:
-    from sklearn.metrics import cohen_kappa_score
-
-    pairs = [(x, y) for x, y in zip(a, b, strict=True) if x is not None and y is not None]
-    if not pairs:
-        return Statistic(None, "no unit coded by both", 0)
-    left, right = [str(x) for x, _ in pairs], [str(y) for _, y in pairs]
-    if len(set(left) | set(right)) < 2:
-        return Statistic(None, f"both used only {left[0]!r}: κ is undefined", len(pairs))
-    return Statistic(float(cohen_kappa_score(left, right)), units=len(pairs))
-
-
-class AgreementStudy:
-    """Agreement among annotation sets on the same documents."""
+class AgreementSums:
+    """The sufficient statistics of an agreement study, added a batch of documents at a
+    time (:meth:`add`, in the release's order) and turned into a report once
+    (:meth:`report`). Counts are integers, κ a contingency table, α coincidences and
+    unitizing α lengths by length: nothing depends on where batches start or on the order
+    of records, and memory holds no record and no document once its batch is added."""
 
     def __init__(
         self,
-        sets: Sequence[AnnotationSet],
-        documents: Iterable[Document],
+        names: Sequence[str],
         schema: Schema,
         labels: Sequence[str] | None = None,
         missing: Missing = "both",
     ) -> None:
         if missing not in MISSING_MODES:
             raise ClaimwireError(f"missing must be one of {', '.join(MISSING_MODES)}")
-        self.missing = missing
-        if len(sets) < 2:
+        if len(names) < 2:
             raise ClaimwireError("agreement needs at least two annotation sets (annotators)")
-        self.sets = list(sets)
-        self.schema = schema
-        named = {a.doc_id for s in sets for a in s.annotations}
-        named.update(r.doc_id for s in sets for r in s.relations)
-        self.doc_index: dict[str, int] = {}
-        """The documents the sets name, by their place in the release."""
-        self._offsets: dict[str, int] = {}
-        """Where each of them starts in the release's texts put end to end."""
-        self._length = 0
-        """The release's characters: the continuum unitizing α is over."""
-        for place, document in enumerate(documents):  # streamed: only the named are kept
-            if document.id in named:
-                self.doc_index[document.id] = place
-                self._offsets[document.id] = self._length
-            self._length += len(document.text)
-        present = {a.label for s in sets for a in s.annotations if a.is_span}
-        self.labels = [label for label in (labels or schema.span_labels()) if label in present]
+        self.names, self.schema, self.missing = list(names), schema, missing
+        self.candidates = list(labels or schema.span_labels())
+        self.present: set[str] = set()
+        """The span labels the sets use."""
+        self.length = 0
+        """The release's characters so far: the continuum unitizing α is over."""
+        self.pairs: list[Pair] = list(itertools.combinations(range(len(names)), 2))
+        zeros = lambda: np.zeros(5)  # noqa: E731
+        self.counts: dict[tuple[Pair, int | None, str], Any] = defaultdict(zeros)
+        """COR, INC, PAR, MIS, SPU per pair, label (None: pooled) and scheme."""
+        self.credits: dict[tuple[Pair, int | None], CreditSums] = defaultdict(CreditSums)
+        self.kappas: dict[tuple[Any, ...], KappaSums] = defaultdict(KappaSums)
+        self.alphas: dict[tuple[Any, ...], AlphaSums] = {}
+        self.links: dict[tuple[Pair, str], list[int]] = defaultdict(lambda: [0, 0])
+        """Per pair and relation kind: links in both sets (as multisets), links in either."""
+        self.extra_kinds: list[dict[str, None]] = [{} for _ in names]
+        self.quote_types: set[Pair] = set()
+        """The pairs where a set has attributed_to links (their quote type's κ is reported)."""
+        self.unitizing = {label: UnitizingSums(len(names)) for label in self.candidates}
+        self.unit_counts: Counter[str] = Counter()
+        self.stance = False
+        self.disclosure = {name: _Shares() for name in schema.disclosure_fields}
+        self.surveys: set[str] = set()
+        self.survey = {name: _Shares() for name in self._survey_attributes()}
 
-    def _spans(self, annotation_set: AnnotationSet) -> tuple[SpanSet, list[Annotation]]:
-        rows, kept = [], []
-        index = {label: i for i, label in enumerate(self.labels)}
-        for a in annotation_set.annotations:
-            if a.is_span and a.label in index and a.doc_id in self.doc_index:
-                assert a.start is not None and a.end is not None
-                rows.append((self.doc_index[a.doc_id], index[a.label], a.start, a.end, 0))
-                kept.append(a)
-        return SpanSet.from_tuples(rows), kept
+    def _survey_attributes(self) -> list[str]:
+        names: dict[str, None] = {}
+        for label, spec in self.schema.labels.items():
+            if self.schema.is_survey(label):
+                for name, attribute in spec.attributes.items():
+                    if name not in self.schema.disclosure_fields and attribute.type != "ref":
+                        names[name] = None
+        return list(names)
 
-    def report(self) -> AgreementReport:
-        report = AgreementReport([s.name for s in self.sets])
-        if not self.labels:
-            report.notes.append("No span annotations in these sets: span agreement is not defined.")
-        encoded = [self._spans(s) for s in self.sets]
-        for (x, (span_x, rows_x)), (y, (span_y, rows_y)) in itertools.combinations(
-            enumerate(encoded), 2
-        ):
-            name = f"{self.sets[x].name} vs {self.sets[y].name}"
-            matcher = Matcher(span_x, span_y)
-            scores = {
-                s: float(span_prf(matcher.match(s).counts_by_unit(span_x, span_y, 1).sum(0))[2])
-                for s in SCHEMES
-            }
-            scores["overlap"] = float(
-                overlap_prf(overlap_credit_by_unit(span_x, span_y, 1).sum(0))[2]
-            )
-            report.pairwise_f1[name] = scores
-            report.per_label_f1[name] = self._per_label(span_x, span_y, matcher)
-            strict = matcher.match("strict")
-            self._pair_attributes(report, name, rows_x, rows_y, strict)
-            self._relations(report, name, self.sets[x], self.sets[y])
-        self._unitizing(report)
-        self._attribute_alpha(report, encoded)
-        self._stance(report)
-        self._disclosure(report)
-        self._survey(report)
-        return report
-
-    def _per_label(self, span_x: SpanSet, span_y: SpanSet, matcher: Matcher) -> dict[str, Any]:
-        """Every scheme per label (the match re-run within the label, as nervaluate does)."""
-        result: dict[str, dict[str, float]] = {}
-        for index, label in enumerate(self.labels):
-            scores = {
-                s: float(
-                    span_prf(
-                        matcher.match(s, label=index).counts_by_unit(span_x, span_y, 1).sum(0)
-                    )[2]
-                )
-                for s in SCHEMES
-            }
-            x = span_x.subset(span_x.label == index)
-            y = span_y.subset(span_y.label == index)
-            scores["overlap"] = float(overlap_prf(overlap_credit_by_unit(x, y, 1).sum(0))[2])
-            result[label] = scores
-        return result
+    def _alpha(self, key: tuple[Any, ...], level: Level = "nominal") -> AlphaSums:
+        found = self.alphas.get(key)
+        if found is None:
+            found = self.alphas[key] = AlphaSums(level)
+        return found
 
     @property
     def _modes(self) -> tuple[str, ...]:
         return ("skip", "value") if self.missing == "both" else (self.missing,)
+
+    def _modes_of(self, optional: bool) -> tuple[str, ...]:
+        return self._modes if optional else ("skip",)
 
     def _coded(self, value: Any, optional: bool, mode: str) -> Any:
         if value is None:
@@ -246,32 +228,6 @@ class AgreementStudy:
     @staticmethod
     def _suffix(mode: str) -> str:
         return ", empty as a value" if mode == "value" else ""
-
-    # ---- spans ---------------------------------------------------------------------------
-
-    def _unitizing(self, report: AgreementReport) -> None:
-        offsets, total = self._offsets, self._length
-        for label in self.labels:
-            coders = [
-                [
-                    (
-                        offsets[a.doc_id] + a.start,
-                        offsets[a.doc_id] + a.end,
-                    )
-                    for a in s.annotations
-                    if a.label == label
-                    and a.is_span
-                    and a.doc_id in self.doc_index
-                    and a.start is not None
-                    and a.end is not None
-                ]
-                for s in self.sets
-            ]
-            _, [result] = unitizing_alpha({label: coders}, 0, max(total, 1))
-            reason = "" if result.alpha is not None else "expected disagreement is 0"
-            report.unitizing[label] = Statistic(result.alpha, reason, sum(map(len, coders)))
-
-    # ---- attributes of matched spans -----------------------------------------------------
 
     def _categorical(self, label: str) -> list[tuple[str, Level, bool]]:
         """``(attribute, level, optional)`` for every attribute agreement can be measured on:
@@ -287,36 +243,122 @@ class AgreementStudy:
             (name, levels[a.type], not a.required) for name, a in spec.items() if a.type in levels
         ]
 
-    def _pair_attributes(
+    # ---- one batch -----------------------------------------------------------------------
+
+    def add(self, documents: Sequence[Document], sets: Sequence[AnnotationSet]) -> None:
+        """A batch: the next documents of the release, and each set's records on them."""
+        places = {d.id: place for place, d in enumerate(documents)}
+        offsets, begin = [], self.length
+        for document in documents:
+            offsets.append(self.length)
+            self.length += len(document.text)
+        sets = [_on(s, places) for s in sets]
+        self.present.update(a.label for s in sets for a in s.annotations if a.is_span)
+        encoded = [self._spans(s, places) for s in sets]
+        for pair in self.pairs:
+            (span_x, rows_x), (span_y, rows_y) = encoded[pair[0]], encoded[pair[1]]
+            if len(span_x) or len(span_y):
+                self._pair_spans(pair, span_x, span_y, rows_x, rows_y)
+        links = [_links(s, self.schema.relations) for s in sets]
+        quotes = [_quote_types(s) for s in sets]
+        for index, found in enumerate(links):
+            self.extra_kinds[index].update(dict.fromkeys(found))
+        for pair in self.pairs:
+            self._pair_relations(pair, links, quotes)
+        self._add_unitizing(encoded, [offset for offset in offsets], begin)
+        self._add_attribute_alpha(encoded)
+        self._add_stance(sets)
+        self._add_surveys(sets)
+
+    def _spans(
+        self, annotation_set: AnnotationSet, places: dict[str, int]
+    ) -> tuple[SpanSet, list[Annotation]]:
+        rows, kept = [], []
+        index = {label: i for i, label in enumerate(self.candidates)}
+        for a in annotation_set.annotations:
+            if a.is_span and a.label in index:
+                assert a.start is not None and a.end is not None
+                rows.append((places[a.doc_id], index[a.label], a.start, a.end, 0))
+                kept.append(a)
+        return SpanSet.from_tuples(rows), kept
+
+    def _pair_spans(
         self,
-        report: AgreementReport,
-        name: str,
+        pair: Pair,
+        span_x: SpanSet,
+        span_y: SpanSet,
         rows_x: list[Annotation],
         rows_y: list[Annotation],
-        strict: Any,
     ) -> None:
-        for label in self.labels:
+        matcher = Matcher(span_x, span_y)
+        for scheme in SCHEMES:
+            self.counts[(pair, None, scheme)] += (
+                matcher.match(scheme).counts_by_unit(span_x, span_y, 1).sum(0)
+            )
+            for index in range(len(self.candidates)):
+                found = matcher.match(scheme, label=index)
+                self.counts[(pair, index, scheme)] += found.counts_by_unit(span_x, span_y, 1).sum(0)
+        self.credits[(pair, None)].add(span_x, span_y)
+        for index in range(len(self.candidates)):
+            x, y = span_x.subset(span_x.label == index), span_y.subset(span_y.label == index)
+            if len(x) or len(y):
+                self.credits[(pair, index)].add(x, y)
+        strict = matcher.match("strict")
+        for p, g in enumerate(strict.pred_match.tolist()):
+            if g < 0 or strict.pred_outcome[p] != COR:
+                continue
+            label = rows_y[p].label
             for attribute, level, optional in self._categorical(label):
                 if level != "nominal":
                     continue
-                pairs = [
-                    (rows_x[g].attributes.get(attribute), rows_y[p].attributes.get(attribute))
-                    for p, g in enumerate(strict.pred_match.tolist())
-                    if g >= 0 and strict.pred_outcome[p] == COR and rows_y[p].label == label
-                ]
-                key = f"{label}.{attribute}"
-                for mode in self._modes if optional else ("skip",):
-                    a_values = [self._coded(a, optional, mode) for a, _ in pairs]
-                    b_values = [self._coded(b, optional, mode) for _, b in pairs]
-                    report.attributes.setdefault(key, {})[f"kappa {name}{self._suffix(mode)}"] = (
-                        _kappa(a_values, b_values)
+                a = rows_x[g].attributes.get(attribute)
+                b = rows_y[p].attributes.get(attribute)
+                for mode in self._modes_of(optional):
+                    self.kappas[(pair, f"{label}.{attribute}", mode)].add(
+                        self._coded(a, optional, mode), self._coded(b, optional, mode)
                     )
 
-    def _attribute_alpha(
-        self, report: AgreementReport, encoded: list[tuple[SpanSet, list[Annotation]]]
+    def _pair_relations(
+        self, pair: Pair, links: list[dict[str, Counter[Any]]], quotes: list[dict[Any, Any]]
     ) -> None:
+        left, right = links[pair[0]], links[pair[1]]
+        for kind in dict.fromkeys([*left, *right]):
+            x, y = left.get(kind, Counter()), right.get(kind, Counter())
+            sums = self.links[(pair, kind)]
+            sums[0] += sum((x & y).values())
+            sums[1] += sum(x.values()) + sum(y.values())
+        by_end = quotes[pair[0]], quotes[pair[1]]
+        if by_end[0] or by_end[1]:
+            self.quote_types.add(pair)
+            table = self.kappas[(pair, "quote_type")]
+            for key in by_end[0].keys() & by_end[1].keys():
+                table.add(by_end[0][key], by_end[1][key])
+
+    def _add_unitizing(
+        self, encoded: list[tuple[SpanSet, list[Annotation]]], offsets: list[int], begin: int
+    ) -> None:
+        for index, label in enumerate(self.candidates):
+            coders = [
+                [
+                    (offsets[d] + s, offsets[d] + e)
+                    for d, s, e in zip(
+                        *(
+                            a[spans.label == index].tolist()
+                            for a in (spans.doc, spans.start, spans.end)
+                        ),
+                        strict=True,
+                    )
+                ]
+                for spans, _ in encoded
+            ]
+            self.unit_counts[label] += sum(map(len, coders))
+            self.unitizing[label].add(coders, begin, self.length - begin)
+
+    def _add_attribute_alpha(self, encoded: list[tuple[SpanSet, list[Annotation]]]) -> None:
         """α over all sets: units are the spans of the first set, matched strictly in each other."""
         base_spans, base_rows = encoded[0]
+        if not len(base_spans):
+            return
         partners = []
         for spans, rows in encoded[1:]:
             found = Matcher(base_spans, spans).match("strict")
@@ -327,91 +369,28 @@ class AgreementStudy:
                     if g >= 0 and found.pred_outcome[p] == COR
                 }
             )
-        for label in self.labels:
-            indices = [i for i, a in enumerate(base_rows) if a.label == label]
-            for attribute, level, optional in self._categorical(label):
-                raw = [[base_rows[i].attributes.get(attribute) for i in indices]]
-                for partner in partners:
-                    raw.append(
-                        [
-                            partner[i].attributes.get(attribute) if i in partner else None
-                            for i in indices
-                        ]
-                    )
+        for i, base in enumerate(base_rows):
+            for attribute, level, optional in self._categorical(base.label):
+                raw = [base.attributes.get(attribute)]
+                raw += [p[i].attributes.get(attribute) if i in p else None for p in partners]
+                key = (base.label, attribute)
                 if level == "interval":
-                    matrix = [[None if v is None else float(v) for v in row] for row in raw]
-                    report.attributes.setdefault(f"{label}.{attribute}", {})[f"alpha ({level})"] = (
-                        _alpha(matrix, level)
+                    self._alpha((*key, "interval"), "interval").add(
+                        [None if v is None else float(v) for v in raw]
                     )
                     continue
-                for mode in self._modes if optional else ("skip",):
+                for mode in self._modes_of(optional):
                     # a span the other set did not match stays missing in every mode
-                    matrix = [
-                        [
-                            self._coded(v, optional, mode)
-                            if column == 0 or i in partners[column - 1]
-                            else None
-                            for i, v in zip(indices, row, strict=True)
-                        ]
-                        for column, row in enumerate(raw)
+                    column = [self._coded(raw[0], optional, mode)]
+                    column += [
+                        self._coded(v, optional, mode) if i in p else None
+                        for v, p in zip(raw[1:], partners, strict=True)
                     ]
-                    report.attributes.setdefault(f"{label}.{attribute}", {})[
-                        f"alpha ({level}{self._suffix(mode)})"
-                    ] = _alpha(matrix, level)
+                    self._alpha((*key, mode)).add(column)
 
-    # ---- relations -----------------------------------------------------------------------
-
-    def _links(self, annotation_set: AnnotationSet) -> dict[str, Counter[Any]]:
-        """Each relation type's links (and ``cue`` links) keyed by their ends: a span by
-        its document, label and offsets, a document-level item by its document, label
-        and rank among that label's items there."""
-        ends: dict[str, tuple[Any, ...]] = {}
-        ranks: Counter[tuple[str, str]] = Counter()
-        for a in annotation_set.annotations:
-            if a.is_span:
-                ends[a.id] = (a.doc_id, a.label, a.start, a.end)
-            else:
-                ranks[(a.doc_id, a.label)] += 1
-                ends[a.id] = (a.doc_id, a.label, ranks[(a.doc_id, a.label)])
-        links: dict[str, Counter[Any]] = {name: Counter() for name in self.schema.relations}
-        links["cue"] = Counter()
-        for r in annotation_set.relations:
-            if r.doc_id not in self.doc_index or r.head not in ends or r.tail not in ends:
-                continue
-            links.setdefault(r.type, Counter())[(ends[r.head], ends[r.tail])] += 1
-            cue = r.attributes.get("cue")
-            if cue in ends:
-                links["cue"][(ends[r.head], ends[str(cue)])] += 1
-        return links
-
-    def _relations(
-        self, report: AgreementReport, name: str, x: AnnotationSet, y: AnnotationSet
-    ) -> None:
-        left, right = self._links(x), self._links(y)
-        for kind in dict.fromkeys([*left, *right]):
-            report.relations.setdefault(kind, {})[f"F1 {name}"] = _f1(
-                left.get(kind, Counter()), right.get(kind, Counter()), f"{kind} links"
-            )
-        by_end = [self._quote_types(s) for s in (x, y)]
-        if by_end[0] or by_end[1]:
-            shared = sorted(set(by_end[0]) & set(by_end[1]), key=str)
-            report.relations.setdefault("attributed_to.quote_type", {})[f"kappa {name}"] = _kappa(
-                [by_end[0][k] for k in shared], [by_end[1][k] for k in shared]
-            )
-
-    def _quote_types(self, annotation_set: AnnotationSet) -> dict[Any, Any]:
-        spans = {a.id: (a.doc_id, a.label, a.start, a.end) for a in annotation_set.annotations}
-        return {
-            (spans.get(r.head), spans.get(r.tail)): r.attributes.get("quote_type")
-            for r in annotation_set.relations
-            if r.type == "attributed_to" and r.head in spans and r.tail in spans
-        }
-
-    # ---- document-level items ------------------------------------------------------------
-
-    def _stance(self, report: AgreementReport) -> None:
+    def _add_stance(self, sets: Sequence[AnnotationSet]) -> None:
         keyed = []
-        for annotation_set in self.sets:
+        for annotation_set in sets:
             holders = {a.id: a for a in annotation_set.annotations}
             keyed.append(
                 {
@@ -420,58 +399,148 @@ class AgreementStudy:
                     if a.label == "STANCE"
                 }
             )
-        keys = sorted(set().union(*keyed))
-        if not keys:
-            return
-        matrix = [[k.get(key) for key in keys] for k in keyed]
-        report.stance["alpha (nominal)"] = _alpha(matrix, "nominal")
-        for (x, a), (y, b) in itertools.combinations(enumerate(matrix), 2):
-            report.stance[f"kappa {self.sets[x].name} vs {self.sets[y].name}"] = _kappa(a, b)
+        keys = set().union(*keyed)
+        self.stance = self.stance or bool(keys)
+        for key in keys:
+            column = [k.get(key) for k in keyed]
+            self._alpha(("stance",)).add(column)
+            for pair in self.pairs:
+                self.kappas[(pair, "stance")].add(column[pair[0]], column[pair[1]])
 
-    def _disclosure(self, report: AgreementReport) -> None:
-        surveys = [
-            {a.doc_id: a for a in reversed(s.annotations) if self.schema.is_survey(a.label)}
-            for s in self.sets
-        ]
-        docs = sorted(set().union(*surveys))
-        if not docs:
-            return
-        for name in self.schema.disclosure_fields:
-            matrix = [
-                [s[d].attributes.get(name) if d in s else None for d in docs] for s in surveys
-            ]
-            complete = [column for column in zip(*matrix, strict=True) if None not in column]
-            agreed = sum(1 for column in complete if len(set(column)) == 1)
-            share = (
-                Statistic(agreed / len(complete), units=len(complete))
-                if complete
-                else Statistic(None, "no survey coded by every set")
-            )
-            report.disclosure[name] = {"agreement": share, "alpha": _alpha(matrix, "nominal")}
+    def _add_surveys(self, sets: Sequence[AnnotationSet]) -> None:
+        surveys = [_first_surveys(s, self.schema) for s in sets]
+        for found in surveys:
+            self.surveys.update(a.label for a in found.values())
+        for doc in set().union(*surveys):
+            for name, shares in self.disclosure.items():
+                shares.add([s[doc].attributes.get(name) if doc in s else None for s in surveys])
+            for name, shares in self.survey.items():
+                shares.add(
+                    [_folded(s[doc].attributes.get(name)) if doc in s else None for s in surveys]
+                )
 
-    def _survey(self, report: AgreementReport) -> None:
-        """The SURVEY's other attributes: sampling type, risk flags, free-text name."""
-        surveys = [
-            {a.doc_id: a for a in reversed(s.annotations) if self.schema.is_survey(a.label)}
-            for s in self.sets
-        ]
-        docs = sorted(set().union(*surveys))
-        labels = {a.label for s in surveys for a in s.values()}
-        for label in sorted(labels):
-            for name, attribute in self.schema.labels[label].attributes.items():
-                if name in self.schema.disclosure_fields or attribute.type == "ref":
+    # ---- the report ----------------------------------------------------------------------
+
+    def report(self) -> AgreementReport:
+        report = AgreementReport(self.names)
+        labels = [label for label in self.candidates if label in self.present]
+        indices = [self.candidates.index(label) for label in labels]
+        if not labels:
+            report.notes.append("No span annotations in these sets: span agreement is not defined.")
+        for pair in self.pairs:
+            name = self._pair_name(pair)
+            report.pairwise_f1[name] = self._f1s(pair, None)
+            report.per_label_f1[name] = {
+                label: self._f1s(pair, index) for label, index in zip(labels, indices, strict=True)
+            }
+            for label in labels:
+                for attribute, level, optional in self._categorical(label):
+                    if level != "nominal":
+                        continue
+                    key = f"{label}.{attribute}"
+                    for mode in self._modes_of(optional):
+                        report.attributes.setdefault(key, {})[
+                            f"kappa {name}{self._suffix(mode)}"
+                        ] = self.kappas[(pair, key, mode)].result()
+            kinds = [*self.schema.relations, "cue", *self.extra_kinds[pair[0]]]
+            for kind in dict.fromkeys([*kinds, *self.extra_kinds[pair[1]]]):
+                both, either = self.links[(pair, kind)]
+                report.relations.setdefault(kind, {})[f"F1 {name}"] = (
+                    Statistic(2 * both / either, units=either)
+                    if either
+                    else Statistic(None, f"neither set has {kind} links", 0)
+                )
+            if pair in self.quote_types:
+                report.relations.setdefault("attributed_to.quote_type", {})[f"kappa {name}"] = (
+                    self.kappas[(pair, "quote_type")].result()
+                )
+        for label in labels:
+            result = self.unitizing[label].result(max(self.length, 1), label)
+            reason = "" if result.alpha is not None else "expected disagreement is 0"
+            report.unitizing[label] = Statistic(result.alpha, reason, self.unit_counts[label])
+        for label in labels:
+            for attribute, level, optional in self._categorical(label):
+                found = report.attributes.setdefault(f"{label}.{attribute}", {})
+                if level == "interval":
+                    found["alpha (interval)"] = self._alpha((label, attribute, level)).result()
                     continue
-                matrix = [
-                    [_folded(s[d].attributes.get(name)) if d in s else None for d in docs]
-                    for s in surveys
-                ]
-                complete = [c for c in zip(*matrix, strict=True) if None not in c]
-                report.survey[name] = {
-                    "agreement": Statistic(
-                        sum(len(set(c)) == 1 for c in complete) / len(complete),
-                        units=len(complete),
+                for mode in self._modes_of(optional):
+                    found[f"alpha ({level}{self._suffix(mode)})"] = self._alpha(
+                        (label, attribute, mode)
+                    ).result()
+        if self.stance:
+            report.stance["alpha (nominal)"] = self._alpha(("stance",)).result()
+            for pair in self.pairs:
+                report.stance[f"kappa {self._pair_name(pair)}"] = self.kappas[
+                    (pair, "stance")
+                ].result()
+        if self.surveys:
+            report.disclosure = {name: s.result() for name, s in self.disclosure.items()}
+        for label in sorted(self.surveys):
+            for name in self.schema.labels[label].attributes:
+                if name in self.survey:
+                    report.survey[name] = self.survey[name].result()
+        return report
+
+    def _pair_name(self, pair: Pair) -> str:
+        return f"{self.names[pair[0]]} vs {self.names[pair[1]]}"
+
+    def _f1s(self, pair: Pair, label: int | None) -> dict[str, float]:
+        scores = {s: float(span_prf(self.counts[(pair, label, s)])[2]) for s in SCHEMES}
+        scores["overlap"] = float(overlap_prf(self.credits[(pair, label)].stats())[2])
+        return scores
+
+
+def _on(annotation_set: AnnotationSet, places: dict[str, int]) -> AnnotationSet:
+    """The set's records on the batch's documents (a record naming another is not counted)."""
+    annotations = tuple(a for a in annotation_set.annotations if a.doc_id in places)
+    relations = tuple(r for r in annotation_set.relations if r.doc_id in places)
+    if len(annotations) == len(annotation_set.annotations) and len(relations) == len(
+        annotation_set.relations
+    ):
+        return annotation_set
+    return AnnotationSet(annotation_set.name, annotations, relations)
+
+
+BATCH = 256
+"""Documents added together by :class:`AgreementStudy`."""
+
+
+class AgreementStudy:
+    """Agreement among annotation sets in memory, on the documents of a release (streamed:
+    only a batch of them is held at a time)."""
+
+    def __init__(
+        self,
+        sets: Sequence[AnnotationSet],
+        documents: Iterable[Document],
+        schema: Schema,
+        labels: Sequence[str] | None = None,
+        missing: Missing = "both",
+        batch: int = BATCH,
+    ) -> None:
+        self.sums = AgreementSums([s.name for s in sets], schema, labels, missing)
+        by_document: list[dict[str, tuple[list[Annotation], list[Any]]]] = []
+        for annotation_set in sets:
+            grouped: dict[str, tuple[list[Annotation], list[Any]]] = defaultdict(lambda: ([], []))
+            for a in annotation_set.annotations:
+                grouped[a.doc_id][0].append(a)
+            for r in annotation_set.relations:
+                grouped[r.doc_id][1].append(r)
+            by_document.append(grouped)
+        iterator = iter(documents)
+        while chunk := list(itertools.islice(iterator, batch)):
+            parts = []
+            for annotation_set, grouped in zip(sets, by_document, strict=True):
+                found = [grouped.pop(d.id, ([], [])) for d in chunk]
+                parts.append(
+                    AnnotationSet(
+                        annotation_set.name,
+                        tuple(a for annotations, _ in found for a in annotations),
+                        tuple(r for _, relations in found for r in relations),
                     )
-                    if complete
-                    else Statistic(None, "no survey coded by every set"),
-                    "alpha": _alpha(matrix, "nominal"),
-                }
+                )
+            self.sums.add(chunk, parts)
+
+    def report(self) -> AgreementReport:
+        return self.sums.report()

@@ -1,0 +1,99 @@
+"""Agreement among annotation set files on a release, a batch of documents at a time.
+
+Each set is read as eval score reads predictions: in one pass when its records come in the
+documents' order (:class:`~claimwire.in_order.RowsInOrder`), else through the record index
+(:class:`~claimwire.grouping.RecordIndex`). Every batch's records go through the format
+checker (every label of the schema; a reference to an annotation the set lacks is left to
+the study, which reports it) and are added to the study's sums
+(:class:`~claimwire.eval.agreement.AgreementSums`): memory holds one batch's documents and
+records, never a whole set.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from pathlib import Path
+
+from claimwire.annotation.checks import schema_of
+from claimwire.corpus.release import DOCUMENTS, open_release
+from claimwire.errors import ClaimwireError
+from claimwire.eval.agreement import AgreementReport, AgreementSums, Missing
+from claimwire.eval.checker import CheckReport, _prediction_files, check_rows, not_empty
+from claimwire.eval.evaluate import BATCH_DOCUMENTS
+from claimwire.eval.tasks import Task
+from claimwire.grouping import RecordIndex
+from claimwire.in_order import Batches, NotInOrder, RowsInOrder
+
+Reader = RecordIndex | RowsInOrder
+
+
+def set_name(path: Path) -> str:
+    return path.stem if path.is_file() else path.name
+
+
+def agreement_of_files(
+    paths: Sequence[Path],
+    release: Path,
+    missing: Missing = "both",
+    batch: int = BATCH_DOCUMENTS,
+) -> AgreementReport:
+    """The agreement report of the sets at ``paths`` on ``release`` (checked), read
+    ``batch`` documents at a time."""
+    names = [set_name(path) for path in paths]
+    if len(set(names)) != len(names):
+        raise ClaimwireError(f"two sets have the same name ({', '.join(names)}); rename the files")
+    files = [_prediction_files(path) for path in paths]
+    opened = open_release(release)
+    try:
+        batches = Batches([release / part for part in opened.parts(DOCUMENTS)], batch)
+        readers: list[Reader] = [RowsInOrder(f, batches) for f in files]
+        return _study(paths, readers, release, missing, batch)
+    except (NotInOrder, ClaimwireError):
+        readers = [RecordIndex(f) for f in files]  # checks and words what went wrong
+        return _study(paths, readers, release, missing, batch)
+
+
+def _study(
+    paths: Sequence[Path], readers: Sequence[Reader], release: Path, missing: Missing, batch: int
+) -> AgreementReport:
+    schema = schema_of(release)
+    task = Task("agreement", "every label of the schema", "spans", tuple(schema.labels))
+    sums = AgreementSums([set_name(p) for p in paths], schema, missing=missing)
+    reports = [CheckReport(path, name=set_name(path)) for path in paths]
+    try:
+        documents = open_release(release, verify=False).documents()  # verified by the caller
+        while chunk := list(itertools.islice(documents, batch)):
+            by_id = {d.id: d for d in chunk}
+            checked = []
+            for path, reader, report in zip(paths, readers, reports, strict=True):
+                part = check_rows(
+                    path,
+                    reader.rows(list(by_id)),
+                    by_id,
+                    schema,
+                    task,
+                    name=report.name,
+                    elsewhere=reader.document_of,
+                )
+                report.absorb(part)
+                checked.append(part.annotation_set)
+            if not any(_problems(report) for report in reports):
+                sums.add(chunk, [s for s in checked if s is not None])
+        for path, reader, report in zip(paths, readers, reports, strict=True):
+            for rows in reader.leftover():
+                report.absorb(check_rows(path, rows, {}, schema, task, name=report.name))
+            report.duplicates(reader.duplicates)
+            not_empty(reader.count, path, False)
+            problems = _problems(report)
+            if problems:
+                more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+                raise ClaimwireError(f"the set fails the format checker: {problems[0]}{more}")
+    finally:
+        for reader in readers:
+            reader.close()
+    return sums.report()
+
+
+def _problems(report: CheckReport) -> list[str]:
+    return [p for p in report.problems if ": bad-reference: " not in p]

@@ -1,0 +1,209 @@
+"""`annotate agree` read a batch of documents at a time: exact sums that do not depend on
+where batches start nor on the records' order, equal to the peers (scikit-learn's κ, the
+``krippendorff`` package's α), and sets never held whole."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import krippendorff
+import numpy as np
+import pytest
+from sklearn.metrics import cohen_kappa_score
+
+from claimwire.eval import agreement_files
+from claimwire.eval.agreement_files import agreement_of_files
+from claimwire.eval.exact_sums import AlphaSums, KappaSums
+from claimwire.eval.unitizing import UnitizingSums, category_alpha
+from claimwire.grouping import RecordIndex
+
+from .helpers import REPO, run_cli, watch_gold_reads
+
+DOCUMENTS = 40
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[Path]]]:
+    """A synthetic release of 40 documents and four sets: its gold, the predictions, and
+    two variants of them (other claim types, claims dropped), so units are coded two, three
+    and four times."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        from synthetic_release import build
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    root = tmp_path_factory.mktemp("agree")
+    release, predictions = build(root / "syn", DOCUMENTS)
+    lines = [json.loads(line) for line in predictions.read_text("utf-8").splitlines()]
+    sets = [release, predictions]
+    for seed in (1, 2):
+        rng = random.Random(seed)
+        changed, dropped = [], set()
+        for record in lines:
+            if record.get("label") == "CLAIM":
+                roll = rng.random()
+                if roll < 0.15:
+                    dropped.add(record["id"])
+                    continue  # a claim this annotator did not mark
+                if roll < 0.4:
+                    kind = rng.choice(["quantity", "prediction", "other"])
+                    record = {**record, "attributes": {**record["attributes"], "claim_type": kind}}
+            changed.append(record)
+        changed = [r for r in changed if not {r.get("head"), r.get("tail")} & dropped]
+        path = root / f"variant{seed}.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in changed), "utf-8")
+        sets.append(path)
+    yield release, sets
+
+
+def _strict_pairs(left: Path, right: Path) -> list[tuple[str, str]]:
+    """The claim types of the CLAIMs two sets mark at the same offsets (a peer's view of
+    strict matching: the synthetic sets hold one CLAIM per offsets)."""
+
+    def claims(path: Path) -> dict[tuple[str, int, int], str]:
+        files = [path / "annotations.jsonl"] if path.is_dir() else [path]
+        found = {}
+        for file in files:
+            for line in file.read_text("utf-8").splitlines():
+                record = json.loads(line)
+                if record.get("label") == "CLAIM":
+                    key = (record["doc_id"], record["start"], record["end"])
+                    found[key] = record["attributes"]["claim_type"]
+        return found
+
+    a, b = claims(left), claims(right)
+    return [(a[key], b[key]) for key in sorted(a.keys() & b.keys())]
+
+
+def test_agreement_is_the_same_in_batches_of_1_7_and_all_and_equals_the_peers(
+    synthetic: tuple[Path, list[Path]],
+) -> None:
+    release, sets = synthetic
+    reports = [
+        agreement_of_files(sets, release, batch=size).to_dict() for size in (1, 7, DOCUMENTS)
+    ]
+    assert reports[0] == reports[1] == reports[2]  # every float, to the last digit
+    pairs = agreement_of_files(sets[:2], release, batch=7)
+    pairs_whole = agreement_of_files(sets[:2], release, batch=DOCUMENTS)
+    assert pairs.to_dict() == pairs_whole.to_dict()
+    found = _strict_pairs(sets[0], sets[1])
+    kappa = pairs.attributes["CLAIM.claim_type"][f"kappa {sets[0].name} vs predictions"]
+    assert kappa.units == len(found)
+    assert kappa.value == pytest.approx(cohen_kappa_score(*zip(*found, strict=True)), abs=1e-12)
+    codes = {v: i for i, v in enumerate(sorted({v for pair in found for v in pair}))}
+    peer = krippendorff.alpha(
+        reliability_data=[[codes[a] for a, _ in found], [codes[b] for _, b in found]],
+        level_of_measurement="nominal",
+    )
+    alpha = pairs.attributes["CLAIM.claim_type"]["alpha (nominal)"]
+    assert alpha.value == pytest.approx(peer, abs=1e-12) and alpha.value < 1
+    strict = reports[0]["pairwise_f1"][f"{sets[0].name} vs predictions"]["strict"]
+    assert 0 < strict < 1
+
+
+def test_agree_never_holds_a_set_whole(
+    synthetic: tuple[Path, list[Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each set is checked a batch at a time (before: every record of both sets was read
+    into a list, then checked whole); the release's gold, a set here, is never read whole."""
+    release, sets = synthetic
+    whole, _ = watch_gold_reads(monkeypatch)
+    checked: list[int] = []
+    check_rows = agreement_files.check_rows
+
+    def watched(path: Path, rows: list[Any], *args: Any, **kwargs: Any) -> Any:
+        checked.append(len(rows))
+        return check_rows(path, rows, *args, **kwargs)
+
+    monkeypatch.setattr(agreement_files, "check_rows", watched)
+    agreement_of_files(sets[:2], release, batch=4)
+    total = sum(1 for _ in (sets[1]).open()) + sum(
+        1 for name in ("annotations.jsonl", "relations.jsonl") for _ in (release / name).open()
+    )
+    assert sum(checked) == total and whole == []
+    assert len(checked) == 2 * DOCUMENTS // 4 and max(checked) < total / 8
+
+
+def test_a_shuffled_set_gives_the_same_report_through_the_index(
+    synthetic: tuple[Path, list[Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release, sets = synthetic
+    lines = sets[1].read_text("utf-8").splitlines(keepends=True)
+    random.Random(7).shuffle(lines)
+    shuffled = tmp_path / "predictions.jsonl"
+    shuffled.write_text("".join(lines), "utf-8")
+    expected = agreement_of_files(sets, release, batch=7).to_dict()
+    indexed: list[int] = []
+    init = RecordIndex.__init__
+
+    def counted(self: RecordIndex, *args: Any, **kwargs: Any) -> None:
+        indexed.append(1)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(RecordIndex, "__init__", counted)
+    assert agreement_of_files([sets[0], shuffled, *sets[2:]], release, batch=7).to_dict() == (
+        expected
+    )
+    assert indexed  # the in-order reading gave way to the index
+    result = run_cli("annotate", "agree", sets[0], shuffled, "--release", release, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == agreement_of_files(sets[:2], release).to_dict()
+
+
+def test_exact_sums_equal_the_peers_in_any_order() -> None:
+    """κ and α (nominal, interval) from sums added unit by unit in two orders: one value to
+    the last digit, the peers' up to their float rounding; four coders, so units coded three
+    times divide by 2 and four times by 3."""
+    rng = np.random.default_rng(5)
+    data = rng.integers(0, 4, size=(4, 300)).astype(float)
+    data[rng.random(data.shape) < 0.3] = np.nan
+    columns = [[None if np.isnan(v) else v for v in column] for column in data.T]
+    for level in ("nominal", "interval"):
+        values = []
+        for order in (columns, columns[::-1]):
+            sums = AlphaSums(level)  # type: ignore[arg-type]
+            for column in order:
+                sums.add(column)
+            values.append(sums.result().value)
+        peer = krippendorff.alpha(reliability_data=data, level_of_measurement=level)
+        assert values[0] == values[1] == pytest.approx(peer, abs=1e-12)
+    left, right = (rng.integers(0, 3, 500).tolist() for _ in range(2))
+    table = KappaSums()
+    for x, y in zip(left, right, strict=True):
+        table.add(x, y)
+    assert table.result().value == pytest.approx(cohen_kappa_score(left, right), abs=1e-12)
+    one = KappaSums()
+    one.add("a", "a")
+    assert one.result().value is None and "only 'a'" in one.result().reason
+
+
+def test_unitizing_sums_over_stretches_equal_the_whole_continuum() -> None:
+    """Units of three coders over a continuum of 1,000 characters: summed in stretches cut
+    between units (gaps then run across stretches) or whole, the same α_u to the last digit."""
+    rng = random.Random(3)
+    coders = []
+    for _ in range(3):
+        units, at = [], 0
+        while at < 950:
+            at += rng.randint(0, 60)
+            length = rng.randint(1, 30)
+            units.append((at, min(at + length, 1000)))
+            at += length
+        coders.append([u for u in units if u[0] < 1000])
+    whole = category_alpha(coders, 0, 1000)
+    for cuts in ([0, 1000], [0, 333, 1000], list(range(0, 1001, 10))):
+        cuts = [c for c in cuts if not any(s < c < e for units in coders for s, e in units)]
+        cuts = sorted({0, *cuts, 1000})
+        sums = UnitizingSums(3)
+        for begin, end in itertools.pairwise(cuts):
+            inside = [[(s, e) for s, e in units if begin <= s < end] for units in coders]
+            sums.add(inside, begin, end - begin)
+        assert sums.result(1000) == whole
+    assert len(cuts) > 4 and whole.alpha is not None
