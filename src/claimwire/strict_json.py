@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, TextIO
 
 from claimwire.errors import shown
 
@@ -82,6 +83,68 @@ def loads(text: str | bytes) -> Any:
                 "a \\u escape names half of a surrogate pair (expected a whole character)"
             ) from None
     return obj
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_unique, parse_constant=_no_constant, parse_float=_finite
+)
+_BLANK = re.compile(r"[ \t\n\r]*")
+CHUNK = 1 << 20
+
+
+def list_items(handle: TextIO, size: int = CHUNK) -> Iterator[Any]:
+    """The items of the JSON list ``handle`` holds, read ``size`` characters at a time, each
+    checked as :func:`loads` checks a text: a file of one list is never held whole. Any
+    fault is a ``ValueError`` (its message is not :func:`loads`'s: a caller that names it
+    reads the file with :func:`loads`)."""
+    text, at, done = "", 0, False
+
+    def more() -> None:
+        nonlocal text, at, done
+        chunk = handle.read(size)
+        done = not chunk
+        text, at = text[at:] + chunk, 0
+
+    def skip() -> str:
+        """The next character that is not blank ("" at the end)."""
+        nonlocal at
+        while True:
+            at = _BLANK.match(text, at).end()  # type: ignore[union-attr]
+            if at < len(text) or done:
+                return text[at : at + 1]
+            more()
+
+    if skip() != "[":
+        raise ValueError("expected a JSON list")
+    at += 1
+    first = True
+    while True:
+        mark = skip()
+        if mark == "]":
+            at += 1
+            if skip():
+                raise ValueError("extra data after the list")
+            return
+        if not first:
+            if mark != ",":
+                raise ValueError("expected ',' or ']'")
+            at += 1
+            skip()
+        while True:
+            try:
+                item, end = _DECODER.raw_decode(text, at)
+            except json.JSONDecodeError:
+                if done:
+                    raise
+                more()
+                continue
+            if end < len(text) or done:
+                break
+            more()  # a number may go on in the next characters
+        if _SURROGATE_ESCAPE.search(text, at, end):
+            loads(text[at:end])
+        at, first = end, False
+        yield item
 
 
 QUOTE, BACKSLASH = ord('"'), ord("\\")

@@ -19,10 +19,10 @@ from claimwire.formats.convert import (
     Batch,
     Options,
     export_batches,
-    import_set,
+    import_to,
     set_batches,
 )
-from claimwire.model import Annotation, Document, Relation, write_records_atomically
+from claimwire.model import Document
 
 SHOWN_LOSSES = 20
 
@@ -81,19 +81,10 @@ def convert_command(
         if out.exists() and not force:
             raise ClaimwireError("already exists (--force replaces it)", file=out)
         with opened.document_index() as documents:  # read back as the import names them
-            result = import_set(from_format, source, documents, schema, author, options)
-        records: list[Annotation | Relation] = [
-            *result.annotation_set.annotations,
-            *result.annotation_set.relations,
-        ]
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write_records_atomically(out, records)
-        console.print(
-            f"{len(result.annotation_set.annotations)} annotations, "
-            f"{len(result.annotation_set.relations)} relations → {escape(str(out))}"
-        )
-        imported = Losses()
-        imported.extend(result.losses)
+            annotations, relations, imported = import_to(
+                from_format, source, out, documents, schema, author, options, keep=SHOWN_LOSSES
+            )
+        console.print(f"{annotations} annotations, {relations} relations → {escape(str(out))}")
         _report_losses(imported)
         return
     assert to_format is not None

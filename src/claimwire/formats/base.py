@@ -32,14 +32,31 @@ class Loss:
 
 @dataclass(slots=True)
 class Imported:
-    """Records read from a format's files, each with the file and line it came from."""
+    """Records read from a format's files, each with the file and line it came from, what
+    the format could not carry, and the problems found reading them. A reader yields one
+    for each unit it reads (a file, a line, a block: one document's records), so an import
+    holds a batch of documents' records, never all of them."""
 
     annotations: list[tuple[Path, int, Annotation]] = field(default_factory=list)
     relations: list[tuple[Path, int, Relation]] = field(default_factory=list)
     losses: list[Loss] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
     def rows(self) -> list[tuple[Path, int, Annotation | Relation]]:
         return [*self.annotations, *self.relations]
+
+    def take(self) -> Imported:
+        """What was read since the last call, moved into a new value (this one is emptied)."""
+        taken = Imported(self.annotations, self.relations, self.losses, self.problems)
+        self.annotations, self.relations, self.losses, self.problems = [], [], [], []
+        return taken
+
+    def absorb(self, other: Imported) -> None:
+        """``other``'s records, losses and problems appended to these."""
+        self.annotations += other.annotations
+        self.relations += other.relations
+        self.losses += other.losses
+        self.problems += other.problems
 
 
 def by_document(

@@ -18,8 +18,9 @@ document-level items and attributes the schema does not define are reported loss
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -333,23 +334,25 @@ class _Reader:
 
 def read_brat_folder(
     folder: Path, documents: Mapping[str, Document], schema: Schema, author: str
-) -> tuple[Imported, list[str]]:
-    """Every ``DOC.ann`` of a folder (its ``DOC.txt`` must be the release's text)."""
+) -> Iterator[Imported]:
+    """Every ``DOC.ann`` of a folder (its ``DOC.txt`` must be the release's text), one file's
+    records at a time."""
     lookup = DocumentLookup(documents)
     out = Imported()
-    problems: list[str] = []
-    for ann in sorted(folder.glob("*.ann")):
+    for name in sorted(name for name in os.listdir(folder) if name.endswith(".ann")):
+        yield out.take()
+        ann = folder / name
         document = lookup.by_stem(ann.stem)
         if document is None:
-            problems.append(f"{ann}: {ann.stem!r} is not a document of the release")
+            out.problems.append(f"{ann}: {ann.stem!r} is not a document of the release")
             continue
         txt = ann.with_suffix(".txt")
         if txt.exists() and txt.read_bytes().decode("utf-8", "replace") != document.text:
-            problems.append(f"{txt}: not the text of document {document.id} in the release")
+            out.problems.append(f"{txt}: not the text of document {document.id} in the release")
             continue
         text = ann.read_bytes().decode("utf-8", "replace").removesuffix("\n")
-        _Reader(document, schema, ann, author, out, problems).read(text)
-    return out, problems
+        _Reader(document, schema, ann, author, out, out.problems).read(text)
+    yield out.take()
 
 
 def write_brat_folder(

@@ -17,7 +17,8 @@ Document-level items are losses; on import, annotations of other layer types are
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -257,27 +258,32 @@ def from_cas(
 
 def read_cas_folder(
     folder: Path, documents: Mapping[str, Document], schema: Schema, author: str
-) -> tuple[Imported, list[str]]:
-    """Every ``*.xmi`` of a folder, with the folder's ``TypeSystem.xml``."""
+) -> Iterator[Imported]:
+    """Every ``*.xmi`` of a folder, with the folder's ``TypeSystem.xml``, one file's records
+    at a time."""
     from cassis import load_cas_from_xmi, load_typesystem
 
     typesystem = folder / TYPESYSTEM
     if not typesystem.exists():
-        return Imported(), [f"{typesystem}: not found (INCEpTION's UIMA CAS XMI export has it)"]
+        found = f"{typesystem}: not found (INCEpTION's UIMA CAS XMI export has it)"
+        yield Imported(problems=[found])
+        return
     out = Imported()
-    problems: list[str] = []
     lookup = DocumentLookup(documents)
     try:
         with typesystem.open("rb") as handle:
             ts = load_typesystem(handle)
     except Exception as error:  # cassis raises bare exceptions on malformed XML
-        return out, [f"{typesystem}: not a UIMA type system: {error}"]
-    for xmi in sorted(folder.glob("*.xmi")):
+        yield Imported(problems=[f"{typesystem}: not a UIMA type system: {error}"])
+        return
+    for name in sorted(name for name in os.listdir(folder) if name.endswith(".xmi")):
+        yield out.take()
+        xmi = folder / name
         try:
             with xmi.open("rb") as handle:
                 cas = load_cas_from_xmi(handle, typesystem=ts)
         except Exception as error:  # idem
-            problems.append(f"{xmi}: not a CAS XMI for this type system: {error}")
+            out.problems.append(f"{xmi}: not a CAS XMI for this type system: {error}")
             continue
-        problems += from_cas(cas, lookup, schema, xmi, author, out)
-    return out, problems
+        out.problems += from_cas(cas, lookup, schema, xmi, author, out)
+    yield out.take()

@@ -160,7 +160,8 @@ class _Block:
     rows: list[tuple[int, str, str]]
 
 
-def _blocks(lines: Iterable[str], path: Path, problems: list[str]) -> Iterator[_Block]:
+def _blocks(lines: Iterable[str], path: Path, out: Imported) -> Iterator[_Block]:
+    """The file's blocks; a line outside a block is a problem of ``out``."""
     block: _Block | None = None
     for lineno, line in enumerate(lines, start=1):
         line = line.rstrip("\n")
@@ -174,7 +175,7 @@ def _blocks(lines: Iterable[str], path: Path, problems: list[str]) -> Iterator[_
             continue
         fields = line.split("\t") if "\t" in line else line.split()
         if block is None or len(fields) < 2:
-            problems.append(
+            out.problems.append(
                 f"{path}:{lineno}: expected 'TOKEN<TAB>TAG' after a '{DOCSTART}<TAB>doc_id' line"
             )
             continue
@@ -206,11 +207,14 @@ def from_conll(
     schema: Schema,
     path: Path,
     author: str,
-) -> tuple[Imported, list[str]]:
-    """Character spans from a CoNLL file whose tokens are the documents' tokens."""
+) -> Iterator[Imported]:
+    """Character spans from a CoNLL file whose tokens are the documents' tokens, a block's
+    (a document's) at a time."""
     out = Imported()
-    problems: list[str] = []
-    for block in _blocks(lines, path, problems):
+    problems = out.problems
+    for block in _blocks(lines, path, out):
+        yield out.take()
+        problems = out.problems
         document = documents.get(block.doc_id)
         if document is None:
             problems.append(
@@ -261,7 +265,7 @@ def from_conll(
                     ),
                 )
             )
-    return out, problems
+    yield out.take()
 
 
 def _valid(tag: str) -> bool:

@@ -8,11 +8,17 @@ leaves nothing half-written. Both return what the format could not carry.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
+import tempfile
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from claimwire import strict_json
 from claimwire.annotation.schema import Schema
@@ -20,13 +26,17 @@ from claimwire.engine import batches
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import AnnotationSet, _prediction_files, check_rows, not_empty
 from claimwire.eval.tasks import Task
-from claimwire.files import atomic_directory
+from claimwire.files import atomic_directory, atomic_writer
 from claimwire.formats import brat, cas, conll, doccano, label_studio_min, spacy_docbin
 from claimwire.formats.base import FileStems, Imported, Loss, Losses, by_document
 from claimwire.grouping import RecordIndex
-from claimwire.model import Annotation, Document, Relation, iter_json_lines
+from claimwire.model import Annotation, Document, Relation, iter_json_lines, record_line
 
 SHOWN_PROBLEMS = 30
+NOT_JSON_MIN = (
+    "not a JSON-MIN export (objects with 'data' and 'annotations' are the full JSON "
+    "export: `claimwire annotate pull --from-file` reads it)"
+)
 BATCH_DOCUMENTS = 256
 
 
@@ -48,7 +58,9 @@ class Options:
         return chosen
 
 
-Reader = Callable[[Path, Mapping[str, Document], Schema, str, Options], tuple[Imported, list[str]]]
+Reader = Callable[[Path, Mapping[str, Document], Schema, str, Options], Iterator[Imported]]
+"""A format's reader: what it read, one unit (a file, a line, a task: one document's
+records) at a time."""
 Batch = tuple[Sequence[Document], AnnotationSet]
 """Documents and the records on them, an export's unit: a corpus is written batch by batch."""
 Writer = Callable[[Path, Iterable[Batch], Schema, Options, Losses], None]
@@ -77,7 +89,7 @@ def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def _read_doccano(
     path: Path, documents: Mapping[str, Document], schema: Schema, author: str, options: Options
-) -> tuple[Imported, list[str]]:
+) -> Iterator[Imported]:
     return doccano.from_doccano(_json_lines(path), documents, schema, path, author)
 
 
@@ -95,27 +107,31 @@ def _write_doccano(
 
 def _read_json_min(
     path: Path, documents: Mapping[str, Document], schema: Schema, author: str, options: Options
-) -> tuple[Imported, list[str]]:
-    tasks = read_json_export(path)
-    if not label_studio_min.is_json_min(tasks):
-        raise ClaimwireError(
-            "not a JSON-MIN export (objects with 'data' and 'annotations' are the full JSON "
-            "export: `claimwire annotate pull --from-file` reads it)",
-            file=path,
+) -> Iterator[Imported]:
+    """A JSON-MIN export's tasks, one at a time (the file is read a part at a time)."""
+    annotators: set[str] = set()
+    number = 0
+    for number, task in enumerate(export_tasks(path), start=1):
+        if not label_studio_min.is_json_min([task]):
+            raise ClaimwireError(NOT_JSON_MIN, file=path)
+        out = Imported()
+        found = label_studio_min.from_task(
+            number, task, documents, schema, str(path), out.problems, out.losses
         )
-    pulled, losses = label_studio_min.from_json_min(tasks, documents, schema, str(path))
-    if len(pulled.sets) > 1:
+        if found is not None:
+            annotators.add(found[0])
+            out.annotations += [(path, number, a) for a in found[1].annotations]
+            out.relations += [(path, number, r) for r in found[1].relations]
+        yield out
+    if not number:
+        raise ClaimwireError(NOT_JSON_MIN, file=path)
+    yield Imported(losses=[label_studio_min.no_relations(str(path))])
+    if len(annotators) > 1:
         raise ClaimwireError(
-            f"{len(pulled.sets)} annotators in one export; `claimwire annotate pull "
+            f"{len(annotators)} annotators in one export; `claimwire annotate pull "
             "--from-file` writes one annotation set per annotator",
             file=path,
         )
-    imported = Imported(losses=losses)
-    item = {str(task.get("doc_id")): n for n, task in enumerate(tasks, start=1)}
-    for converted in pulled.sets.values():
-        imported.annotations += [(path, item[a.doc_id], a) for a in converted.annotations]
-        imported.relations += [(path, item[r.doc_id], r) for r in converted.relations]
-    return imported, pulled.problems
 
 
 def _write_json_min(
@@ -160,6 +176,23 @@ def read_json_export(path: Path) -> list[Any]:
     return data
 
 
+def export_tasks(path: Path) -> Iterator[Any]:
+    """The tasks of a Label Studio export file, one at a time, each of the shape
+    :func:`read_json_export` checks; a file that is not such a list is its located error."""
+    try:
+        with path.open(encoding="utf-8-sig") as handle:  # a BOM is dropped
+            for number, task in enumerate(strict_json.list_items(handle), start=1):
+                problem = _task_shape(task)
+                if problem:
+                    raise ClaimwireError(
+                        f"not a Label Studio JSON export: task {number}: {problem}", file=path
+                    )
+                yield task
+    except (OSError, ValueError) as error:
+        read_json_export(path)  # reading the file whole names the fault as it always has
+        raise ClaimwireError(f"not a Label Studio JSON export: {error}", file=path) from None
+
+
 def _task_shape(task: Any) -> str | None:
     """What is wrong with the shape of one exported task (full or JSON-MIN), or None."""
     if not isinstance(task, dict):
@@ -178,7 +211,7 @@ def _task_shape(task: Any) -> str | None:
 
 def _read_brat(
     path: Path, documents: Mapping[str, Document], schema: Schema, author: str, options: Options
-) -> tuple[Imported, list[str]]:
+) -> Iterator[Imported]:
     if not path.is_dir():
         raise ClaimwireError("expected a brat folder of .txt and .ann files", file=path)
     return brat.read_brat_folder(path, documents, schema, author)
@@ -198,11 +231,11 @@ def _write_brat(
 
 def _read_conll(
     path: Path, documents: Mapping[str, Document], schema: Schema, author: str, options: Options
-) -> tuple[Imported, list[str]]:
+) -> Iterator[Imported]:
     if path.is_dir():
         raise ClaimwireError("expected a CoNLL file, got a folder", file=path)
     with path.open(encoding="utf-8", newline="") as handle:
-        return conll.from_conll(handle, documents, schema, path, author)
+        yield from conll.from_conll(handle, documents, schema, path, author)
 
 
 def _write_conll(
@@ -223,7 +256,7 @@ def _write_conll(
 
 def _read_spacy(
     path: Path, documents: Mapping[str, Document], schema: Schema, author: str, options: Options
-) -> tuple[Imported, list[str]]:
+) -> Iterator[Imported]:
     if path.is_dir():
         raise ClaimwireError("expected a .spacy file, got a folder", file=path)
     return spacy_docbin.from_docbin(path.read_bytes(), documents, schema, path, author)
@@ -249,7 +282,7 @@ def _write_spacy(
 
 def _read_cas(
     path: Path, documents: Mapping[str, Document], schema: Schema, author: str, options: Options
-) -> tuple[Imported, list[str]]:
+) -> Iterator[Imported]:
     if not path.is_dir():
         raise ClaimwireError("expected a folder of .xmi files and TypeSystem.xml", file=path)
     return cas.read_cas_folder(path, documents, schema, author)
@@ -286,6 +319,80 @@ def checking_task(schema: Schema) -> Task:
     return Task("import", "every label of the schema", "spans", tuple(schema.labels), split=None)
 
 
+class _Regroup(Exception):
+    """A document's records came in two batches, or two batches' records share an id: the
+    import is checked again as one batch."""
+
+
+def checked_batches(
+    name: str,
+    path: Path,
+    documents: Mapping[str, Document],
+    schema: Schema,
+    author: str = "gold",
+    options: Options | None = None,
+    losses: Losses | None = None,
+    *,
+    whole: bool = False,
+) -> Iterator[AnnotationSet]:
+    """Read ``path`` in format ``name`` and check it :data:`BATCH_DOCUMENTS` documents at a
+    time (all at once when ``whole``): each batch's records, while no problem was found;
+    problems raise one error listing them at the end, what was lost goes to ``losses``. A
+    batch is checked as the whole import would be (the records of its documents are all in
+    it); where that fails (:class:`_Regroup`), only the whole import can be checked."""
+    if not path.exists():
+        raise ClaimwireError("not found", file=path)
+    task = checking_task(schema)
+    units = get_format(name).read(path, documents, schema, author, options or Options())
+    shown: list[str] = []
+    count = 0
+    earlier: set[int] = set()
+    """The hashes of the documents of the batches checked."""
+    with tempfile.TemporaryFile() as ids:  # the records' id hashes, compared at the end
+        for batch in _batched(units, None if whole else BATCH_DOCUMENTS):
+            if losses is not None:
+                losses.extend(batch.losses)
+            rows = batch.rows()
+            if not whole:
+                named = {hash(row[2].doc_id) for row in rows}
+                if not earlier.isdisjoint(named):
+                    raise _Regroup
+                earlier |= named
+                keys = (hash((isinstance(row[2], Relation), row[2].id)) for row in rows)
+                array("q", keys).tofile(ids)
+            report = check_rows(path, rows, documents, schema, task)
+            found = batch.problems + report.problems
+            count += len(found)
+            shown += found[: SHOWN_PROBLEMS - len(shown)]
+            if not count:
+                assert report.annotation_set is not None
+                yield report.annotation_set
+        if not whole:
+            ids.seek(0)
+            hashes = np.sort(np.fromfile(ids, dtype=np.int64))
+            if np.any(hashes[1:] == hashes[:-1]):
+                raise _Regroup
+    if count:
+        more = count - len(shown)
+        raise ClaimwireError(
+            f"{count} problem(s); nothing written:\n  "
+            + "\n  ".join(shown)
+            + (f"\n  … and {more} more" if more else "")
+        )
+
+
+def _batched(units: Iterable[Imported], size: int | None) -> Iterator[Imported]:
+    """``units`` joined ``size`` at a time (all of them when None); at least one batch."""
+    batch, joined = Imported(), 0
+    for unit in units:
+        batch.absorb(unit)
+        joined += 1
+        if size is not None and joined >= size:
+            yield batch
+            batch, joined = Imported(), 0
+    yield batch
+
+
 def import_set(
     name: str,
     path: Path,
@@ -294,24 +401,59 @@ def import_set(
     author: str = "gold",
     options: Options | None = None,
 ) -> ImportResult:
-    """Read ``path`` in format ``name`` and check it; problems raise one error listing them."""
-    if not path.exists():
-        raise ClaimwireError("not found", file=path)
-    imported, problems = get_format(name).read(
-        path, documents, schema, author, options or Options()
+    """Read ``path`` in format ``name`` and check it, all of it at once; problems raise one
+    error listing them. :func:`import_to` writes an import without holding it."""
+    losses = Losses()
+    [annotation_set] = checked_batches(
+        name, path, documents, schema, author, options, losses, whole=True
     )
-    report = check_rows(path, imported.rows(), documents, schema, checking_task(schema))
-    problems += report.problems
-    if problems:
-        shown = problems[:SHOWN_PROBLEMS]
-        more = len(problems) - len(shown)
-        raise ClaimwireError(
-            f"{len(problems)} problem(s); nothing written:\n  "
-            + "\n  ".join(shown)
-            + (f"\n  … and {more} more" if more else "")
-        )
-    assert report.annotation_set is not None
-    return ImportResult(report.annotation_set, imported.losses)
+    return ImportResult(annotation_set, losses.first)
+
+
+def import_to(
+    name: str,
+    path: Path,
+    out: Path,
+    documents: Mapping[str, Document],
+    schema: Schema,
+    author: str = "gold",
+    options: Options | None = None,
+    *,
+    keep: int | None = None,
+) -> tuple[int, int, Losses]:
+    """Read ``path`` in format ``name``, check it and write its records to the JSONL ``out``
+    as :func:`import_set`'s set would be written (annotations, then relations), a batch of
+    documents at a time: the relations wait in a temporary file, and ``out`` appears only
+    when every batch passed (nothing is written on error). Returns how many annotations and
+    relations were written and what was lost (the first ``keep`` held)."""
+    made = not out.parent.exists()
+    try:
+        for whole in (False, True):
+            losses = Losses(keep)
+            try:
+                with (
+                    atomic_writer(out) as handle,
+                    tempfile.TemporaryFile("w+", encoding="utf-8") as links,
+                ):
+                    spans = relations = 0
+                    for found in checked_batches(
+                        name, path, documents, schema, author, options, losses, whole=whole
+                    ):
+                        handle.writelines(map(record_line, found.annotations))
+                        links.writelines(map(record_line, found.relations))
+                        spans += len(found.annotations)
+                        relations += len(found.relations)
+                    links.seek(0)
+                    shutil.copyfileobj(links, handle)
+                return spans, relations, losses
+            except _Regroup:
+                continue
+    except BaseException:
+        if made:
+            with contextlib.suppress(OSError):
+                out.parent.rmdir()  # made for the temporary file: left as it was
+        raise
+    raise AssertionError("a whole import is never regrouped")
 
 
 def export_set(

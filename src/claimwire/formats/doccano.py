@@ -111,12 +111,15 @@ def from_doccano(
     schema: Schema,
     path: Path,
     author: str,
-) -> tuple[Imported, list[str]]:
-    """Records from ``(line number, object)`` pairs; problems are located ``file:line`` lines."""
+) -> Iterator[Imported]:
+    """Records from ``(line number, object)`` pairs, a line's at a time; problems are located
+    ``file:line`` lines."""
     lookup = DocumentLookup(documents)
     out = Imported()
-    problems: list[str] = []
+    problems = out.problems
     for lineno, line in lines:
+        yield out.take()
+        problems = out.problems
         where = f"{path}:{lineno}"
         text = line.get("text")
         doc_id = line.get("doc_id") or (line.get("meta") or {}).get("doc_id")
@@ -179,4 +182,4 @@ def from_doccano(
                     ),
                 )
             )
-    return out, problems
+    yield out.take()

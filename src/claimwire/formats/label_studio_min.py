@@ -141,29 +141,51 @@ def from_json_min(
     losses: list[Loss] = []
     for number, task in enumerate(tasks, start=1):
         pulled.tasks += 1
-        where = f"{source}: item {number}"
-        document = documents.get(str(task.get("doc_id")))
-        if document is None:
-            pulled.problems.append(
-                f"{where}: field 'doc_id': {task.get('doc_id')!r} is not a document of the release"
-            )
-            continue
-        if task.get(TEXT) not in (None, document.text):
-            pulled.problems.append(
-                f"{where}: field 'text': not the text of document {document.id} in the release"
-            )
-            continue
-        author = _annotator({"completed_by": task.get("annotator")}, {})
-        results, lost = results_of(task, schema, where)
-        losses += lost
-        converted = from_results(results, document, schema, author, f"{where} ({author}): ")
-        merged[author].annotations += converted.annotations
-        merged[author].relations += converted.relations
-        pulled.problems += converted.problems
+        found = from_task(number, task, documents, schema, source, pulled.problems, losses)
+        if found is not None:
+            author, converted = found
+            merged[author].annotations += converted.annotations
+            merged[author].relations += converted.relations
     if pulled.tasks:
-        losses.append(Loss("relation", source, "JSON-MIN exports carry no relations"))
+        losses.append(no_relations(source))
     pulled.sets = dict(merged)
     return pulled, losses
+
+
+def no_relations(source: str) -> Loss:
+    """The loss every JSON-MIN export has."""
+    return Loss("relation", source, "JSON-MIN exports carry no relations")
+
+
+def from_task(
+    number: int,
+    task: Mapping[str, Any],
+    documents: Mapping[str, Document],
+    schema: Schema,
+    source: str,
+    problems: list[str],
+    losses: list[Loss],
+) -> tuple[str, Converted] | None:
+    """Task ``number`` of an export → its annotator and records (None when its document is
+    not the release's); its problems and losses appended to ``problems`` and ``losses``."""
+    where = f"{source}: item {number}"
+    document = documents.get(str(task.get("doc_id")))
+    if document is None:
+        problems.append(
+            f"{where}: field 'doc_id': {task.get('doc_id')!r} is not a document of the release"
+        )
+        return None
+    if task.get(TEXT) not in (None, document.text):
+        problems.append(
+            f"{where}: field 'text': not the text of document {document.id} in the release"
+        )
+        return None
+    author = _annotator({"completed_by": task.get("annotator")}, {})
+    results, lost = results_of(task, schema, where)
+    losses += lost
+    converted = from_results(results, document, schema, author, f"{where} ({author}): ")
+    problems += converted.problems
+    return author, converted
 
 
 def _bare(values: list[Any]) -> Any:

@@ -12,7 +12,7 @@ groups and the entities (a span in both is one annotation).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,20 +93,23 @@ def from_docbin(
     schema: Schema,
     path: Path,
     author: str,
-) -> tuple[Imported, list[str]]:
+) -> Iterator[Imported]:
     """Span annotations from a DocBin whose docs carry ``user_data["doc_id"]`` (or whose text
-    is a document's text)."""
+    is a document's text), a doc's at a time (spaCy reads a DocBin whole, its token arrays;
+    its docs are made one at a time)."""
     import spacy
     from spacy.tokens import DocBin
 
     out = Imported()
-    problems: list[str] = []
     lookup = DocumentLookup(documents)
     try:
-        docs = list(DocBin().from_bytes(data).get_docs(spacy.blank("fr").vocab))
+        docs = DocBin().from_bytes(data).get_docs(spacy.blank("fr").vocab)
     except (ValueError, KeyError, TypeError) as error:
-        return out, [f"{path}: not a spaCy DocBin: {error}"]
+        yield Imported(problems=[f"{path}: not a spaCy DocBin: {error}"])
+        return
     for number, doc in enumerate(docs, start=1):
+        yield out.take()
+        problems = out.problems
         found = None if doc.user_data.get(DOC_ID) else lookup.by_text(doc.text)
         doc_id = doc.user_data.get(DOC_ID) or (found.id if found is not None else None)
         document = lookup.by_id(str(doc_id)) if doc_id is not None else None
@@ -144,4 +147,4 @@ def from_docbin(
                     ),
                 )
             )
-    return out, problems
+    yield out.take()

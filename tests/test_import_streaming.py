@@ -1,0 +1,236 @@
+"""``claimwire convert --from``: each reader gives one document's records at a time, and they
+are checked and written a batch of documents at a time, so an import of a million documents
+holds a batch, not the import; what it writes is what the import checked whole would be."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claimwire.annotation.schema import load_schema
+from claimwire.corpus.release import open_release
+from claimwire.errors import ClaimwireError
+from claimwire.eval.checker import AnnotationSet, load_annotation_set
+from claimwire.formats import convert
+from claimwire.formats.base import Imported
+from claimwire.formats.convert import FORMATS, export_set, import_set, import_to
+from claimwire.model import Document, replaced, write_records
+
+from .helpers import REPO, release_with_test_claims
+
+BUNDLED = REPO / "corpus" / "releases" / "1.0.0"
+SCHEMA = load_schema(BUNDLED / "schema.yaml")
+COPIES = 7
+
+
+def _copies() -> tuple[dict[str, Document], AnnotationSet]:
+    """The bundled document seven times (each text with its own ending), with its gold:
+    annotations and relations on every document."""
+    [seed] = open_release(BUNDLED).documents()
+    gold = load_annotation_set(BUNDLED)
+    documents: dict[str, Document] = {}
+    annotations, relations = [], []
+    for k in range(COPIES):
+        doc_id = f"copie-{k}"
+        documents[doc_id] = replaced(seed, id=doc_id, text=f"{seed.text}\n{k}\n")
+        ids = {a.id: f"{doc_id}.{a.id}" for a in gold.annotations}
+        annotations += [replaced(a, id=ids[a.id], doc_id=doc_id) for a in gold.annotations]
+        for r in gold.relations:
+            cue = {"cue": ids[r.attributes["cue"]]} if "cue" in r.attributes else {}
+            attributes = r.attributes | cue
+            head, tail = ids[r.head], ids[r.tail]
+            copy = replaced(r, id=f"{doc_id}.{r.id}", doc_id=doc_id, head=head, tail=tail)
+            relations.append(replaced(copy, attributes=attributes))
+    return documents, AnnotationSet("gold", tuple(annotations), tuple(relations))
+
+
+@pytest.mark.parametrize("name", FORMATS)
+@pytest.mark.parametrize("batch", [1, 3])
+def test_an_import_in_batches_writes_what_the_whole_import_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, batch: int
+) -> None:
+    documents, gold = _copies()
+    exported = tmp_path / f"export-{name}"
+    export_set(name, exported, list(documents.values()), gold, SCHEMA)
+    whole = import_set(name, exported, documents, SCHEMA)
+    assert whole.annotation_set.annotations  # something on each document
+    write_records(
+        tmp_path / "whole.jsonl",
+        [*whole.annotation_set.annotations, *whole.annotation_set.relations],
+    )
+
+    monkeypatch.setattr(convert, "BATCH_DOCUMENTS", batch)
+    checked: list[set[str]] = []
+    check_rows = convert.check_rows
+
+    def spied(path: Path, rows: list[Any], *args: Any, **kwargs: Any) -> Any:
+        checked.append({row[2].doc_id for row in rows})
+        return check_rows(path, rows, *args, **kwargs)
+
+    monkeypatch.setattr(convert, "check_rows", spied)
+    out = tmp_path / "streamed.jsonl"
+    annotations, relations, losses = import_to(name, exported, out, documents, SCHEMA)
+    assert out.read_bytes() == (tmp_path / "whole.jsonl").read_bytes()
+    assert (annotations, relations) == (
+        len(whole.annotation_set.annotations),
+        len(whole.annotation_set.relations),
+    )
+    assert list(map(str, losses.first)) == list(map(str, whole.losses))
+    assert max(map(len, checked)) <= batch < COPIES  # before: one check of every document
+
+
+def _spy_units(monkeypatch: pytest.MonkeyPatch, name: str) -> tuple[list[int], list[int]]:
+    """How many units the reader of ``name`` gave, and how many it had given when the first
+    record was written."""
+    given, ahead = [0], []
+    spec = FORMATS[name]
+
+    def counted(*args: Any) -> Iterator[Imported]:
+        for unit in spec.read(*args):
+            given[0] += 1
+            yield unit
+
+    monkeypatch.setitem(FORMATS, name, dataclasses.replace(spec, read=counted))
+    record_line = convert.record_line
+
+    def noted(record: Any) -> str:
+        if not ahead:
+            ahead.append(given[0])
+        return record_line(record)
+
+    monkeypatch.setattr(convert, "record_line", noted)
+    return given, ahead
+
+
+DOCUMENTS = 60
+BATCH = 4
+EXPORTS = {name: name + (".txt" if name == "conll" else "") for name in FORMATS}
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_an_import_writes_before_it_has_read_every_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    from claimwire.cli import main
+
+    folder = release_with_test_claims(tmp_path, DOCUMENTS)
+    exported = tmp_path / EXPORTS[name]
+    argv = ["claimwire", "convert", "--release", str(folder)]
+    monkeypatch.setattr(sys, "argv", [*argv, str(folder), "--to", name, "--out", str(exported)])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 0
+    monkeypatch.setattr(convert, "BATCH_DOCUMENTS", BATCH)
+    given, ahead = _spy_units(monkeypatch, name)
+    if name == "label-studio-min":  # the file is read a part at a time, never whole
+        monkeypatch.setattr(convert, "read_json_export", lambda path: pytest.fail("read whole"))
+    out = tmp_path / "sub" / "imported.jsonl"
+    monkeypatch.setattr(sys, "argv", [*argv, str(exported), "--from", name, "--out", str(out)])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 0
+    assert given[0] > DOCUMENTS and ahead and ahead[0] <= 2 * BATCH + 1, (given, ahead)
+    assert len(out.read_text("utf-8").splitlines()) == len(
+        list(load_annotation_set(folder).annotations)
+    )
+
+
+def _doccano(tmp_path: Path, lines: list[dict[str, Any]]) -> Path:
+    path = tmp_path / "doccano.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), "utf-8")
+    return path
+
+
+def _line(document: Document, label: str = "CLAIM") -> dict[str, Any]:
+    entity = {"id": 1, "start_offset": 0, "end_offset": 10, "label": label}
+    return {"doc_id": document.id, "text": document.text, "entities": [entity], "relations": []}
+
+
+def test_a_document_in_two_batches_is_imported_as_the_whole_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    documents, _ = _copies()
+    first, *others = documents.values()
+    path = _doccano(tmp_path, [_line(first), *map(_line, others), _line(first)])
+    whole = import_set("doccano", path, documents, SCHEMA)
+    write_records(tmp_path / "whole.jsonl", whole.annotation_set.annotations)
+    monkeypatch.setattr(convert, "BATCH_DOCUMENTS", 2)
+    import_to("doccano", path, tmp_path / "out.jsonl", documents, SCHEMA)
+    assert (tmp_path / "out.jsonl").read_bytes() == (tmp_path / "whole.jsonl").read_bytes()
+
+
+def _error(call: Any) -> str:
+    with pytest.raises(ClaimwireError) as caught:
+        call()
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 100])
+def test_problems_across_batches_are_all_counted_and_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    documents, _ = _copies()
+    lines = [
+        _line(d, "NOT-A-LABEL" if k % 2 else "CLAIM") for k, d in enumerate(documents.values())
+    ]
+    path = _doccano(tmp_path, lines)
+    whole = _error(lambda: import_set("doccano", path, documents, SCHEMA))
+    assert whole.startswith(f"{COPIES // 2} problem(s); nothing written:")
+    monkeypatch.setattr(convert, "BATCH_DOCUMENTS", batch)
+    out = tmp_path / "new" / "out.jsonl"
+    assert _error(lambda: import_to("doccano", path, out, documents, SCHEMA)) == whole
+    assert not (tmp_path / "new").exists()  # nothing written, not even the folder
+
+
+def test_an_id_in_two_batches_is_refused_as_the_whole_import_refuses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    documents, gold = _copies()
+    annotation = gold.annotations[0]
+    units = [
+        Imported([(tmp_path / f"{doc_id}.x", 1, replaced(annotation, doc_id=doc_id))])
+        for doc_id in documents
+    ]  # one id on every document
+    spec = dataclasses.replace(FORMATS["doccano"], read=lambda *args: iter(units))
+    monkeypatch.setitem(FORMATS, "doccano", spec)
+    whole = _error(lambda: import_set("doccano", tmp_path, documents, SCHEMA))
+    assert whole.startswith(f"{COPIES - 1} problem(s)") and "duplicate annotation id" in whole
+    monkeypatch.setattr(convert, "BATCH_DOCUMENTS", 2)
+    out = tmp_path / "out.jsonl"
+    assert _error(lambda: import_to("doccano", tmp_path, out, documents, SCHEMA)) == whole
+    assert not out.exists()
+
+
+def test_a_cas_file_copied_is_refused_as_the_whole_import_refuses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    documents, gold = _copies()
+    exported = tmp_path / "inception"
+    export_set("inception", exported, list(documents.values()), gold, SCHEMA)
+    (exported / "zz.xmi").write_bytes((exported / "copie-0.xmi").read_bytes())  # read last
+    whole = _error(lambda: import_set("inception", exported, documents, SCHEMA))
+    assert "duplicate annotation id" in whole
+    monkeypatch.setattr(convert, "BATCH_DOCUMENTS", 2)
+    out = tmp_path / "out.jsonl"
+    assert _error(lambda: import_to("inception", exported, out, documents, SCHEMA)) == whole
+
+
+LIST = '[{"a": 1, "b": [1.5, "x\\u00e9"]}, 12345, "deux", {"c": {"d": null}}, [], true]'
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 64, 1 << 20])
+def test_a_json_list_read_a_part_at_a_time_is_the_list(size: int) -> None:
+    from claimwire import strict_json
+
+    assert list(strict_json.list_items(io.StringIO(f" \n{LIST}\n"), size)) == json.loads(LIST)
+    assert list(strict_json.list_items(io.StringIO("[]"), size)) == []
+    for bad in ('{"a": 1}', "[1, 2", "[1 2]", "[1,]", '[{"a": 1, "a": 2}]', "[NaN]", "[1] x"):
+        with pytest.raises(ValueError):
+            list(strict_json.list_items(io.StringIO(bad), size))
