@@ -163,19 +163,26 @@ def content_key(annotation: Annotation) -> tuple[str, int, int, str, str, str]:
     )
 
 
-def _agreeing(expected: list[Any], given: list[Any], decimal: Any, tolerance: float) -> Any:
+def _objects(values: Any) -> Any:
+    """``values`` as a one-dimensional object array (a list's items stay whole: lists too)."""
+    if isinstance(values, np.ndarray):
+        return values
+    return np.fromiter(values, object, len(values))
+
+
+def _agreeing(expected: Any, given: Any, decimal: Any, tolerance: float) -> Any:
     """Whether each given value agrees with its expected one (a boolean array): equal, or
     within ``tolerance`` where ``decimal``; never when the expected value is None. The equal
-    ones compared by numpy over object arrays, the decimal ones one by one."""
-    count = len(expected)
-    gold = np.fromiter(expected, object, count)
-    predicted = np.fromiter(given, object, count)
-    present = np.fromiter(map(is_not, expected, repeat(None)), bool, count)
+    ones compared by numpy over object arrays (lists or object arrays are taken), the decimal
+    ones one by one."""
+    gold, predicted = _objects(expected), _objects(given)
+    count = len(gold)
+    present = np.fromiter(map(is_not, gold, repeat(None)), bool, count)
     agree = np.zeros(count, dtype=bool)
     exact = present & ~decimal
     agree[exact] = (gold[exact] == predicted[exact]).astype(bool)
     for i in np.flatnonzero(present & decimal).tolist():
-        agree[i] = values_agree(expected[i], given[i], "decimal", tolerance)
+        agree[i] = values_agree(gold[i], predicted[i], "decimal", tolerance)
     return agree
 
 
@@ -207,28 +214,35 @@ class SpanTaskScorer:
         matches = {}
         matcher = Matcher(gold_spans, pred_spans)
         columns: tuple[str, ...] = ("cor", "inc", "par", "mis", "spu")
+        # a label every span of both sides has: its tables are the overall ones
+        alone = [
+            bool((gold_spans.label == index).all() and (pred_spans.label == index).all())
+            for index in range(len(task.labels))
+        ]
         for scheme in task.span_schemes:
             found = matcher.match(scheme)
             matches[scheme] = found
-            result.tables[TableKey.spans(scheme)] = Table(
-                found.counts_by_unit(gold_spans, pred_spans, units), span_prf, columns
-            )
+            overall = found.counts_by_unit(gold_spans, pred_spans, units)
+            result.tables[TableKey.spans(scheme)] = Table(overall, span_prf, columns)
             for index, label in enumerate(task.labels):
-                per_label = matcher.match(scheme, label=index)
-                result.tables[TableKey.spans(scheme, label)] = Table(
-                    per_label.counts_by_unit(gold_spans, pred_spans, units), span_prf, columns
-                )
+                if alone[index]:
+                    counts = overall.copy()
+                else:
+                    per_label = matcher.match(scheme, label=index)
+                    counts = per_label.counts_by_unit(gold_spans, pred_spans, units)
+                result.tables[TableKey.spans(scheme, label)] = Table(counts, span_prf, columns)
         if OVERLAP in task.schemes:
             columns = ("p_credit", "predicted", "r_credit", "gold")
-            result.tables[TableKey.spans(OVERLAP)] = Table(
-                overlap_credit_by_unit(gold_spans, pred_spans, units), overlap_prf, columns
-            )
+            overall = overlap_credit_by_unit(gold_spans, pred_spans, units)
+            result.tables[TableKey.spans(OVERLAP)] = Table(overall, overlap_prf, columns)
             for index, label in enumerate(task.labels):
-                g = gold_spans.subset(gold_spans.label == index)
-                p = pred_spans.subset(pred_spans.label == index)
-                result.tables[TableKey.spans(OVERLAP, label)] = Table(
-                    overlap_credit_by_unit(g, p, units), overlap_prf, columns
-                )
+                if alone[index]:
+                    credit = overall.copy()
+                else:
+                    g = gold_spans.subset(gold_spans.label == index)
+                    p = pred_spans.subset(pred_spans.label == index)
+                    credit = overlap_credit_by_unit(g, p, units)
+                result.tables[TableKey.spans(OVERLAP, label)] = Table(credit, overlap_prf, columns)
         primary = matches.get(task.primary) or next(iter(matches.values()), None)
         if primary is not None:
             result.extra["primary_match"] = (gold_rows, pred_rows, primary)
@@ -238,15 +252,15 @@ class SpanTaskScorer:
                 credited |= primary.pred_outcome == PAR
             credited &= primary.pred_match >= 0
             # a predicted id credited with a gold partner: every row with that id has it
-            by_id = {
-                pred_rows[p].id: g
-                for p, g in zip(
-                    np.flatnonzero(credited).tolist(),
+            ids = list(map(_ID, pred_rows))
+            by_id = dict(
+                zip(
+                    map(ids.__getitem__, np.flatnonzero(credited).tolist()),
                     primary.pred_match[credited].tolist(),
                     strict=True,
                 )
-            }
-            partner = _column(map(by_id.get, map(_ID, pred_rows), repeat(-1)), len(pred_rows))
+            )
+            partner = _column(map(by_id.get, ids, repeat(-1)), len(pred_rows))
             self._attributes((gold_rows, gold_spans), (pred_rows, pred_spans), partner, result)
         for relation in task.relations:
             self._relations(relation.type, relation.head, relation.tail, gold, pred, result)
@@ -267,10 +281,12 @@ class SpanTaskScorer:
         (gold_rows, gold_spans), (pred_rows, pred_spans) = gold, pred
         units, tolerance = self.units.count, self.task.value_tolerance
         labels = self.task.labels
+        gold_attributes = list(map(_ATTRIBUTES, gold_rows))
+        pred_attributes = list(map(_ATTRIBUTES, pred_rows))
         for name in self.task.attributes:
             value_of = methodcaller("get", name)
-            expected = list(map(value_of, map(_ATTRIBUTES, gold_rows)))
-            given = list(map(value_of, map(_ATTRIBUTES, pred_rows)))
+            expected = list(map(value_of, gold_attributes))
+            given = list(map(value_of, pred_attributes))
             has_gold = np.fromiter(map(is_not, expected, repeat(None)), bool, len(expected))
             has_pred = np.fromiter(map(is_not, given, repeat(None)), bool, len(given))
             specs = [self.schema.attribute(label, name) for label in labels]
@@ -279,8 +295,8 @@ class SpanTaskScorer:
             compared = np.flatnonzero(has_pred & (partner >= 0) & defined[pred_spans.label])
             right = compared[
                 _agreeing(
-                    [expected[g] for g in partner[compared].tolist()],
-                    [given[p] for p in compared.tolist()],
+                    _objects(expected)[partner[compared]],
+                    _objects(given)[compared],
                     decimal[pred_spans.label[compared]],
                     tolerance,
                 )
