@@ -167,3 +167,43 @@ def test_attribute_values_agree_as_python_compares_them_one_by_one() -> None:
     ]
     assert _agreeing(expected, given, decimal, 1e-3).tolist() == one_by_one
     assert one_by_one == [True, False, True, True, True, False, True, True, False, True]
+
+
+def test_a_label_that_every_span_has_takes_the_overall_tables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When every gold and predicted span has one label, its per-label tables are the
+    overall ones, copied: no per-label match and no second overlap credit are computed."""
+    from claimwire.eval import matching, scoring
+
+    schema = load_schema()
+    documents = _documents([[0, 20, 40], [0, 30]])
+    gold = [
+        Annotation(f"g{i}", f"d{i % 2}", "claims", "CLAIM", 5 * i, 5 * i + 4 + i % 3)
+        for i in range(10)
+    ]
+    pred = [replaced(a, id=f"p{i}", end=a.end - i % 2) for i, a in enumerate(gold)]
+    task = find_task("claims", schema)
+    sets = AnnotationSet("g", tuple(gold), ()), AnnotationSet("p", tuple(pred), ())
+    matched: list[object] = []
+    credited: list[object] = []
+    match, credit = matching.Matcher.match, scoring.overlap_credit_by_unit
+    monkeypatch.setattr(
+        matching.Matcher, "match", lambda self, *a, **k: matched.append(k) or match(self, *a, **k)
+    )
+    monkeypatch.setattr(
+        scoring, "overlap_credit_by_unit", lambda *a: credited.append(a) or credit(*a)
+    )
+    got = SpanTaskScorer(task, schema, documents, "sentence").statistics(*sets)
+    assert matched == [{}] * len(task.span_schemes)  # no match with label=…
+    assert len(credited) == 1
+    units = Units(documents, "sentence").count
+    encoder = SpanEncoder(Units(documents, "sentence"), task.labels)
+    (g, _), (p, _) = encoder.encode(gold), encoder.encode(pred)
+    for scheme in task.span_schemes:
+        per_label = matching.Matcher(g, p).match(scheme, label=0).counts_by_unit(g, p, units)
+        table = got.tables[TableKey.spans(scheme, "CLAIM")].stats
+        assert table.tolist() == per_label.tolist()
+        assert table is not got.tables[TableKey.spans(scheme)].stats
+    overlap = got.tables[TableKey.spans("overlap", "CLAIM")].stats
+    assert overlap.tolist() == credit(g, p, units).tolist()
