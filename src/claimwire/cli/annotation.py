@@ -243,27 +243,15 @@ def adjudicate_command(
 ) -> None:
     """Merge annotator sets into one gold set; undecided items go to a conflicts file."""
     from claimwire.annotation.checks import schema_of
-    from claimwire.corpus.release import open_release
-    from claimwire.eval.adjudication import adjudicate_for
-    from claimwire.files import atomic_writer
-    from claimwire.model import write_records_atomically
+    from claimwire.eval.adjudication_files import adjudicate_files
 
     release = chosen_release(release)
-    opened = open_release(release)
-    schema = schema_of(release)
-    document_ids = {d.id for d in opened.documents()}
-    merged = adjudicate_for(_sets(sets), policy, schema, document_ids, str(release))
-    out.mkdir(parents=True, exist_ok=True)
-    write_records_atomically(out / "annotations.jsonl", merged.annotations)
-    write_records_atomically(out / "relations.jsonl", merged.relations)
     conflicts_path = conflicts or out / "conflicts.jsonl"
-    with atomic_writer(conflicts_path) as handle:  # read back from disk one at a time
-        for conflict in merged.conflicts:
-            handle.write(json.dumps(conflict, ensure_ascii=False) + "\n")
+    merged = adjudicate_files(sets, release, schema_of(release), out, conflicts_path, policy)
     console.print(
-        f"[green]Merged[/] {len(merged.annotations)} annotations ({merged.accepted} unanimous, "
-        f"{merged.resolved} by {policy}) and {len(merged.relations)} relations into "
-        f"{escape(str(out))}; {len(merged.conflicts)} conflicts in {escape(str(conflicts_path))}"
+        f"[green]Merged[/] {merged.annotations} annotations ({merged.accepted} unanimous, "
+        f"{merged.resolved} by {policy}) and {merged.relations} relations into "
+        f"{escape(str(out))}; {merged.conflicts} conflicts in {escape(str(conflicts_path))}"
     )
 
 

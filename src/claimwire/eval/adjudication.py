@@ -13,13 +13,13 @@ never silently away. Relations are kept when their ends survive and the policy a
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from claimwire.annotation.schema import Schema
 from claimwire.errors import ClaimwireError
-from claimwire.eval.checker import TOLERATED, AnnotationSet
+from claimwire.eval.checker import AnnotationSet
 from claimwire.model import Annotation, Relation, replaced
 from claimwire.spool import Spool
 
@@ -58,6 +58,12 @@ def _policy(policy: str, names: Sequence[str]) -> str | None:
     )
 
 
+Lookup = Callable[[str, str], str | None]
+"""The merged id of an item by its set's name and its id in that set (None: not kept)."""
+Sink = Callable[[dict[str, Any]], None]
+"""Where a conflict goes, in order."""
+
+
 def adjudicate(
     sets: Sequence[AnnotationSet],
     policy: str = "majority",
@@ -66,45 +72,78 @@ def adjudicate(
 ) -> Adjudication:
     """Merge ``sets``; ``references`` names the attributes that hold annotation ids (the
     schema's ``ref`` attributes), which are rewritten to the merged ids."""
-    if len(sets) < 2:
-        raise ClaimwireError("adjudication needs at least two annotation sets")
     names = [s.name for s in sets]
-    preferred = _policy(policy, names)
-    versions: dict[Key, dict[str, Annotation]] = defaultdict(dict)
-    for annotation_set in sets:
-        for annotation in annotation_set.annotations:
-            versions[item_key(annotation)][annotation_set.name] = annotation
+    preferred = check_policy(policy, names)
+    versions = item_versions((s.name, a) for s in sets for a in s.annotations)
     result = Adjudication()
     id_of: dict[tuple[str, str], str] = {}
-    kept: list[tuple[Annotation, dict[str, Annotation]]] = []
+    kept: list[tuple[Annotation, list[Reference]]] = []
     for key, by_set in versions.items():
-        merged = _merge(key, by_set, names, preferred, result)
+        merged = merge_item(key, by_set, names, preferred, result, result.conflicts.append)
         if merged is None:
             continue
         new_id = f"{key[0]}:adj-{len(kept) + 1}"
-        kept.append((replaced(merged, id=new_id, author=author), by_set))
+        kept.append(
+            (replaced(merged, id=new_id, author=author), origins(merged, by_set, references))
+        )
         for name, annotation in by_set.items():
             id_of[(name, annotation.id)] = new_id
-    for merged, by_set in kept:
-        attributes = dict(merged.attributes)
-        for name in references & set(attributes):
-            value = attributes[name]
-            origin = next((n for n, a in by_set.items() if a.attributes.get(name) == value), None)
-            attributes[name] = _reference(id_of, origin, value, merged.id, name, result)
-        result.annotations.append(
-            replaced(merged, attributes={k: v for k, v in attributes.items() if v is not None})
+
+    def lookup(name: str, item: str) -> str | None:
+        return id_of.get((name, item))
+
+    for merged, refs in kept:
+        result.annotations.append(with_references(merged, refs, lookup, result.conflicts.append))
+    votes: dict[tuple[str, str, str], list[tuple[str, Relation]]] = defaultdict(list)
+    for annotation_set in sets:
+        for relation in annotation_set.relations:
+            head = id_of.get((annotation_set.name, relation.head))
+            tail = id_of.get((annotation_set.name, relation.tail))
+            if head and tail:
+                votes[(relation.type, head, tail)].append((annotation_set.name, relation))
+    for (kind, head, tail), supporters in votes.items():
+        chosen = voted_relation(
+            (kind, head, tail),
+            supporters,
+            Voting(preferred, len(sets), author, references),
+            len(result.relations) + 1,
+            lookup,
+            result.conflicts.append,
         )
-    _relations(sets, id_of, preferred, result, author, references)
+        if chosen is not None:
+            result.relations.append(chosen)
     return result
 
 
-def _merge(
+def check_policy(policy: str, names: Sequence[str]) -> str | None:
+    """The preferred set's name (None: majority); an unknown policy, or fewer than two
+    sets, raises."""
+    if len(names) < 2:
+        raise ClaimwireError("adjudication needs at least two annotation sets")
+    return _policy(policy, names)
+
+
+def item_versions(
+    annotations: Iterable[tuple[str, Annotation]],
+) -> dict[Key, dict[str, Annotation]]:
+    """Each item's version in each set (a set's later annotation with the same identity
+    wins), items in the order first named."""
+    versions: dict[Key, dict[str, Annotation]] = defaultdict(dict)
+    for name, annotation in annotations:
+        versions[item_key(annotation)][name] = annotation
+    return versions
+
+
+def merge_item(
     key: Key,
     by_set: dict[str, Annotation],
     names: list[str],
     preferred: str | None,
     result: Adjudication,
+    conflict: Sink,
 ) -> Annotation | None:
+    """The item as the policy merges it (None: not kept); what it cannot decide goes to
+    ``conflict``; ``result`` counts the unanimous and the resolved."""
     if preferred is not None:
         winner = by_set.get(preferred)
         unanimous = len(by_set) == len(names) and len({_frozen(a) for a in by_set.values()}) == 1
@@ -115,7 +154,7 @@ def _merge(
         result.accepted += 1
         return next(iter(by_set.values()))
     if len(by_set) * 2 <= len(names):
-        result.conflicts.append(_conflict(key, by_set, names, "only a minority of sets has it"))
+        conflict(_conflict(key, by_set, names, "only a minority of sets has it"))
         return None
     attributes: dict[str, Any] = {}
     undecided = []
@@ -130,29 +169,60 @@ def _merge(
         )
     if undecided:  # the item has its majority: keep it, and flag what is left to decide
         listed = ", ".join(repr(n) for n in undecided)
-        result.conflicts.append(
-            _conflict(key, by_set, names, f"no majority for {listed}: kept without it")
-        )
+        conflict(_conflict(key, by_set, names, f"no majority for {listed}: kept without it"))
     result.resolved += 1
     base = next(iter(by_set.values()))
     return replaced(base, attributes={k: v for k, v in attributes.items() if v is not None})
 
 
+Reference = tuple[str, str | None, Any]
+"""A reference attribute of a merged item: its name, the first set whose version has the
+merged value, and that value (an id of that set)."""
+
+
+def origins(
+    merged: Annotation, by_set: dict[str, Annotation], references: frozenset[str]
+) -> list[Reference]:
+    """The merged item's references, each with the set its value comes from."""
+    attributes = merged.attributes
+    return [
+        (
+            name,
+            next(
+                (n for n, a in by_set.items() if a.attributes.get(name) == attributes[name]), None
+            ),
+            attributes[name],
+        )
+        for name in references & set(attributes)
+    ]
+
+
+def with_references(
+    merged: Annotation, refs: Sequence[Reference], lookup: Lookup, conflict: Sink
+) -> Annotation:
+    """The merged item with its references renamed to merged ids (or dropped, and said)."""
+    attributes = dict(merged.attributes)
+    for name, origin, value in refs:
+        attributes[name] = _reference(lookup, origin, value, merged.id, name, conflict)
+    return replaced(merged, attributes={k: v for k, v in attributes.items() if v is not None})
+
+
 def _reference(
-    id_of: dict[tuple[str, str], str],
+    lookup: Lookup,
     origin: str | None,
     value: Any,
     owner: str,
     name: str,
-    result: Adjudication,
+    conflict: Sink,
 ) -> Any:
     """The merged id a reference now points to; an undecided target drops the reference and
     says so in the conflicts (literal values such as ``issuer`` pass through)."""
-    if (str(origin), str(value)) in id_of:
-        return id_of[(str(origin), str(value))]
+    found = lookup(str(origin), str(value))
+    if found is not None:
+        return found
     if value == "issuer":
         return value
-    result.conflicts.append(
+    conflict(
         {
             "key": [owner, name],
             "reason": f"{name!r} pointed to {value!r}, "
@@ -177,55 +247,54 @@ def _conflict(
     }
 
 
-def _relations(
-    sets: Sequence[AnnotationSet],
-    id_of: dict[tuple[str, str], str],
-    preferred: str | None,
-    result: Adjudication,
-    author: str,
-    references: frozenset[str],
-) -> None:
-    votes: dict[tuple[str, str, str], list[tuple[str, Relation]]] = defaultdict(list)
-    for annotation_set in sets:
-        for relation in annotation_set.relations:
-            head = id_of.get((annotation_set.name, relation.head))
-            tail = id_of.get((annotation_set.name, relation.tail))
-            if head and tail:
-                votes[(relation.type, head, tail)].append((annotation_set.name, relation))
-    for (kind, head, tail), supporters in votes.items():
-        names = [n for n, _ in supporters]
-        keep = preferred in names if preferred is not None else len(names) * 2 > len(sets)
-        if not keep:
-            if preferred is None:
-                result.conflicts.append(
-                    {
-                        "key": [kind, head, tail],
-                        "reason": "relation of a minority",
-                        "versions": {n: r.to_dict() for n, r in supporters},
-                    }
-                )
-            continue
-        origin = preferred if preferred is not None else supporters[0][0]
-        relation = dict(supporters)[origin]
-        attributes = {
-            k: _reference(id_of, origin, v, f"{kind} {head} → {tail}", k, result)
-            if k in references
-            else v
-            for k, v in relation.attributes.items()
-        }
-        attributes = {k: v for k, v in attributes.items() if v is not None}
-        doc_id = relation.doc_id
-        result.relations.append(
-            Relation(
-                f"{doc_id}:adj-rel-{len(result.relations) + 1}",
-                doc_id,
-                kind,
-                head,
-                tail,
-                attributes,
-                author,
+@dataclass(frozen=True)
+class Voting:
+    """How relations are decided: the preferred set (None: majority), how many sets vote,
+    the merged records' author and the reference attributes."""
+
+    preferred: str | None
+    sets: int
+    author: str
+    references: frozenset[str]
+
+
+def voted_relation(
+    vote: tuple[str, str, str],
+    supporters: Sequence[tuple[str, Relation]],
+    voting: Voting,
+    number: int,
+    lookup: Lookup,
+    conflict: Sink,
+) -> Relation | None:
+    """The merged relation ``adj-rel-NUMBER`` between two merged items, when the policy
+    keeps it; ``supporters`` are the sets' relations between them, in the sets' order."""
+    kind, head, tail = vote
+    names = [n for n, _ in supporters]
+    preferred = voting.preferred
+    keep = preferred in names if preferred is not None else len(names) * 2 > voting.sets
+    if not keep:
+        if preferred is None:
+            conflict(
+                {
+                    "key": [kind, head, tail],
+                    "reason": "relation of a minority",
+                    "versions": {n: r.to_dict() for n, r in supporters},
+                }
             )
-        )
+        return None
+    origin = preferred if preferred is not None else supporters[0][0]
+    relation = dict(supporters)[origin]
+    attributes = {
+        k: _reference(lookup, origin, v, f"{kind} {head} → {tail}", k, conflict)
+        if k in voting.references
+        else v
+        for k, v in relation.attributes.items()
+    }
+    attributes = {k: v for k, v in attributes.items() if v is not None}
+    doc_id = relation.doc_id
+    return Relation(
+        f"{doc_id}:adj-rel-{number}", doc_id, kind, head, tail, attributes, voting.author
+    )
 
 
 def reference_attributes(schema: Schema) -> frozenset[str]:
@@ -239,31 +308,3 @@ def reference_attributes(schema: Schema) -> frozenset[str]:
         for name, attribute in spec.items()
         if attribute.type == "ref"
     )
-
-
-def adjudicate_for(
-    sets: Sequence[AnnotationSet],
-    policy: str,
-    schema: Schema,
-    document_ids: Collection[str],
-    release: str,
-) -> Adjudication:
-    """Merge ``sets`` and check the result against the schema and the release's documents;
-    a merged set that does not validate raises one error listing its first problems."""
-    merged = adjudicate(sets, policy, references=reference_attributes(schema))
-    problems = [
-        f"{f.record.id}: {f.code}: {f.message}"
-        for f in schema.findings(merged.annotations, merged.relations)
-        if f.code not in TOLERATED
-    ]
-    problems += [
-        f"{a.id}: not a document of {release}"
-        for a in merged.annotations
-        if a.doc_id not in document_ids
-    ]
-    if problems:
-        raise ClaimwireError(
-            "the merged set does not validate; nothing was written:\n  "
-            + "\n  ".join(problems[:10])
-        )
-    return merged

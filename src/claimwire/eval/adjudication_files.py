@@ -1,0 +1,461 @@
+"""Adjudication of annotation set files a batch of documents at a time, its output byte for
+byte the whole merge's (:func:`claimwire.eval.adjudication.adjudicate`).
+
+Each batch of the release's documents reads the sets' records naming them (in the
+documents' order without an index, else through :class:`~claimwire.grouping.RecordIndex`;
+then the documents no release has, which the checks refuse) and merges their items: an
+item's versions all name its document. What the whole merge orders and numbers over every
+document waits in a SQLite file in a temporary folder, keyed by where the item was first
+named (set, file, line): the merged items and their conflicts, then, once every batch is
+read, numbered in that order (``adj-N``) with the ``(set, id) → merged id`` pairs; the
+references are renamed through those pairs (a reference or a relation's end may name an
+item of another batch), the relations voted on grouped by their merged ends in the order
+first named (``adj-rel-N``). The three files are written as they come, each renamed into
+place only when the merged set passed the schema's checks; the temporary folder is removed
+whatever happens. Memory holds a batch's records and SQLite's page cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import msgspec
+
+from claimwire.annotation.schema import Schema
+from claimwire.corpus.release import DOCUMENTS, open_release
+from claimwire.errors import ClaimwireError
+from claimwire.eval.adjudication import (
+    Adjudication,
+    Reference,
+    Voting,
+    check_policy,
+    item_key,
+    item_versions,
+    merge_item,
+    origins,
+    reference_attributes,
+    voted_relation,
+    with_references,
+)
+from claimwire.eval.checker import TOLERATED, _prediction_files, not_empty
+from claimwire.files import atomic_writer
+from claimwire.grouping import RecordIndex, Row
+from claimwire.in_order import Batches, NotInOrder, RowsInOrder
+from claimwire.model import Annotation, Relation, record_line
+from claimwire.spool import _decode, _encode
+
+BATCH_DOCUMENTS = 256
+"""Documents merged at a time."""
+CACHE_KIB = 32 * 1024
+"""SQLite's page cache (its sorts spill to temporary files past it)."""
+CHECKED = 1000
+"""Merged records checked against the schema at a time."""
+_FILE_BITS, _SET_BITS = 40, 48
+"""Where the file's and the set's numbers go in a position (line numbers below 2**40)."""
+_ANNOTATION = msgspec.json.Decoder(Annotation)
+_RELATION = msgspec.json.Decoder(Relation)
+
+
+@dataclass
+class Outcome:
+    """What a merge wrote: its counts."""
+
+    annotations: int = 0
+    relations: int = 0
+    conflicts: int = 0
+    accepted: int = 0
+    resolved: int = 0
+
+
+@dataclass
+class _Set:
+    name: str
+    path: Path
+    files: list[Path]
+
+
+@dataclass
+class _Problems:
+    """The first problems of the merged set: the schema's, then documents not in the
+    release (as the whole merge lists them)."""
+
+    release: str
+    schema: list[str] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)
+
+    def found(self, kind: list[str], problem: str) -> None:
+        if len(kind) < 10:
+            kind.append(problem)
+
+    def raise_any(self) -> None:
+        problems = (self.schema + self.documents)[:10]
+        if problems:
+            raise ClaimwireError(
+                "the merged set does not validate; nothing was written:\n  " + "\n  ".join(problems)
+            )
+
+
+def annotation_sets(paths: Sequence[Path]) -> list[_Set]:
+    """Each set's name (its file's stem or its folder's name) and record files."""
+    sets = [_Set(p.stem if p.is_file() else p.name, p, _prediction_files(p)) for p in paths]
+    names = [s.name for s in sets]
+    if len(set(names)) != len(names):
+        raise ClaimwireError(f"two sets have the same name ({', '.join(names)}); rename the files")
+    return sets
+
+
+def adjudicate_files(
+    paths: Sequence[Path],
+    release: Path,
+    schema: Schema,
+    out: Path,
+    conflicts: Path,
+    policy: str = "majority",
+    *,
+    author: str = "adjudicated",
+    batch: int | None = None,
+) -> Outcome:
+    """Merge the sets at ``paths`` into ``out`` (annotations.jsonl, relations.jsonl) and
+    list what the policy could not decide in ``conflicts``; ``batch`` documents at a time
+    (None: :data:`BATCH_DOCUMENTS`). A merged set that does not validate raises one error
+    listing its first problems, and nothing is written."""
+    sets = annotation_sets(paths)
+    names = [s.name for s in sets]
+    voting = Voting(check_policy(policy, names), len(sets), author, reference_attributes(schema))
+    with tempfile.TemporaryDirectory(prefix="claimwire-adjudicate-") as folder:
+        store = _Store(Path(folder) / "merge.sqlite", sets, voting)
+        try:
+            _read(store, sets, release, batch or BATCH_DOCUMENTS)
+            return _write(store, schema, out, conflicts, _Problems(str(release)))
+        finally:
+            store.close()
+
+
+def _read(store: _Store, sets: list[_Set], release: Path, size: int) -> None:
+    """Every batch merged into ``store``: in the documents' order without an index when
+    the sets are written so, else through each set's index."""
+    opened = open_release(release)  # verified once
+    try:
+        batches = Batches([release / part for part in opened.parts(DOCUMENTS)], size)
+        with contextlib.ExitStack() as stack:
+            readers = [stack.enter_context(RowsInOrder(s.files, batches)) for s in sets]
+            for ids in _document_batches(release, size):
+                store.merge([reader.rows(ids) for reader in readers], False)
+            for reader, annotation_set in zip(readers, sets, strict=True):
+                for _ in reader.leftover():  # raises if a record was not taken
+                    pass
+                not_empty(reader.count, annotation_set.path, False)
+        return
+    except (NotInOrder, ClaimwireError):
+        store.reset()
+    with contextlib.ExitStack() as stack:
+        indexes = [stack.enter_context(RecordIndex(s.files)) for s in sets]
+        for index, annotation_set in zip(indexes, sets, strict=True):
+            not_empty(index.count, annotation_set.path, False)
+            if index.duplicates:
+                first = index.duplicates[0]
+                raise ClaimwireError(
+                    f"{first.kind} id {first.id!r} is used twice in the set: a reference to "
+                    "it would be ambiguous; give each record its own id",
+                    file=first.path,
+                    line=first.line,
+                )
+        for ids in _document_batches(release, size):
+            store.merge([index.rows(ids) for index in indexes], False)
+        for index in indexes:  # documents of no release: merged, then refused by the checks
+            for ids in index.document_batches(size, fresh=True):
+                store.merge([other.rows(ids) for other in indexes], True)
+        for number, index in enumerate(indexes):
+            for rows in index.leftover():
+                store.merge([rows if n == number else [] for n in range(len(indexes))], True)
+
+
+def _document_batches(release: Path, size: int) -> Iterator[list[str]]:
+    documents = open_release(release, verify=False).documents()
+    while batch := [d.id for d in itertools.islice(documents, size)]:
+        yield batch
+
+
+class _Store:
+    """What the batches merged, on disk, keyed by position (set, file, line)."""
+
+    def __init__(self, path: Path, sets: list[_Set], voting: Voting) -> None:
+        self.names = [s.name for s in sets]
+        self.number = {s.name: n for n, s in enumerate(sets)}
+        self.files = [{f: n for n, f in enumerate(s.files)} for s in sets]
+        self.voting = voting
+        self.tally = Adjudication()
+        self.db = sqlite3.connect(path, isolation_level=None)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{CACHE_KIB}"):
+            self.db.execute(f"PRAGMA {pragma}")
+        self._tables()
+
+    def _tables(self) -> None:
+        self.db.executescript(
+            """
+            CREATE TABLE items (position INTEGER PRIMARY KEY, doc TEXT, record BLOB,
+                                refs BLOB, names BLOB, outside INTEGER);
+            CREATE TABLE relations (position INTEGER PRIMARY KEY, setno INTEGER, head TEXT,
+                                    tail TEXT, type TEXT, record BLOB);
+            CREATE TABLE ids (setno INTEGER, id TEXT, merged TEXT,
+                              PRIMARY KEY (setno, id)) WITHOUT ROWID;
+            CREATE TABLE kept (number INTEGER PRIMARY KEY, id TEXT, record BLOB, refs BLOB,
+                               outside INTEGER);
+            """
+        )
+
+    def reset(self) -> None:
+        """Forget what was merged (the sets are read again another way)."""
+        self.db.executescript(
+            "DROP TABLE items; DROP TABLE relations; DROP TABLE ids; DROP TABLE kept;"
+        )
+        self._tables()
+        self.tally = Adjudication()
+
+    def close(self) -> None:
+        self.tally.conflicts.close()
+        self.db.close()
+
+    def _position(self, setno: int, path: Path, line: int) -> int:
+        return (setno << _SET_BITS) | (self.files[setno][path] << _FILE_BITS) | line
+
+    def merge(self, rows: Sequence[Sequence[Row]], outside: bool) -> None:
+        """One batch: each set's rows naming its documents (``outside``: no release's)."""
+        first: dict[Any, int] = {}
+        annotations: list[tuple[str, Annotation]] = []
+        relations = []
+        for setno, (name, found) in enumerate(zip(self.names, rows, strict=True)):
+            for path, line, record in found:
+                position = self._position(setno, path, line)
+                if isinstance(record, Relation):
+                    relations.append(
+                        (position, setno, record.head, record.tail, record.type, _encode(record))
+                    )
+                    continue
+                annotations.append((name, record))
+                first.setdefault(item_key(record), position)
+        items, conflicts = [], []
+        for key, by_set in item_versions(annotations).items():
+            position = first[key] << 1
+            merged = merge_item(
+                key,
+                by_set,
+                self.names,
+                self.voting.preferred,
+                self.tally,
+                lambda conflict: conflicts.append((position, _encode(conflict))),  # noqa: B023
+            )
+            if merged is not None:
+                names = [(self.number[n], a.id) for n, a in by_set.items()]
+                refs = origins(merged, by_set, self.voting.references)
+                items.append(
+                    (
+                        position | 1,
+                        key[0],
+                        _encode(merged),
+                        _encode(refs),
+                        _encode(names),
+                        outside,
+                    )
+                )
+        self.db.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?)", items)
+        self.db.executemany("INSERT INTO items (position, record) VALUES (?, ?)", conflicts)
+        self.db.executemany("INSERT INTO relations VALUES (?, ?, ?, ?, ?, ?)", relations)
+
+    def number_items(self, conflict: _Writer) -> None:
+        """Number the kept items in the order first named, note which ids they merge, and
+        write the items' conflicts (in that order)."""
+        insert_id = "INSERT OR REPLACE INTO ids VALUES (?, ?, ?)"
+        kept = 0
+        rows = self.db.execute("SELECT position, doc, record, refs, names, outside FROM items")
+        while chunk := rows.fetchmany(CHECKED):
+            numbered = []
+            for position, doc, record, refs, names, outside in chunk:
+                if not position & 1:
+                    conflict.write(record)
+                    continue
+                kept += 1
+                new_id = f"{doc}:adj-{kept}"
+                numbered.append((kept, new_id, record, refs, outside))
+                self.db.executemany(insert_id, [(s, i, new_id) for s, i in _decode(names)])
+            self.db.executemany("INSERT INTO kept VALUES (?, ?, ?, ?, ?)", numbered)
+        self.db.execute("CREATE INDEX kept_ids ON kept (id)")
+
+    def lookup(self, name: str, item: str) -> str | None:
+        setno = self.number.get(name)
+        if setno is None:
+            return None
+        found = self.db.execute(
+            "SELECT merged FROM ids WHERE setno = ? AND id = ?", (setno, item)
+        ).fetchone()
+        return None if found is None else str(found[0])
+
+    def merged(self, ids: Iterable[Any]) -> list[Annotation]:
+        """The merged items with these ids (for the checks: their document and label)."""
+        found = []
+        for new_id in dict.fromkeys(i for i in ids if isinstance(i, str)):
+            row = self.db.execute(
+                "SELECT number, record FROM kept WHERE id = ?", (new_id,)
+            ).fetchone()
+            if row is not None:
+                found.append(msgspec.structs.replace(_ANNOTATION.decode(row[1]), id=new_id))
+        return found
+
+    def annotations(self) -> Iterator[tuple[Annotation, list[Reference], bool]]:
+        """The kept items in order, numbered, with their references still to rename."""
+        author = self.voting.author
+        rows = self.db.execute("SELECT id, record, refs, outside FROM kept ORDER BY number")
+        while chunk := rows.fetchmany(CHECKED):
+            for new_id, record, refs, outside in chunk:
+                merged = _ANNOTATION.decode(record)
+                numbered = msgspec.structs.replace(merged, id=new_id, author=author)
+                yield numbered, [tuple(r) for r in _decode(refs)], bool(outside)  # type: ignore[misc]
+
+    def votes(self) -> Iterator[tuple[tuple[str, str, str], list[tuple[str, Relation]]]]:
+        """The relations between kept items grouped by type and merged ends, in the order
+        each group is first named, each group's in the sets' order."""
+        self.db.executescript(
+            """
+            CREATE TABLE votes AS
+                SELECT r.position, r.type, h.merged AS head, t.merged AS tail, r.setno, r.record
+                FROM relations r
+                JOIN ids h ON h.setno = r.setno AND h.id = r.head
+                JOIN ids t ON t.setno = r.setno AND t.id = r.tail;
+            CREATE INDEX votes_ends ON votes (type, head, tail, position);
+            """
+        )
+        rows = self.db.execute(
+            """
+            SELECT g.first, v.type, v.head, v.tail, v.setno, v.record
+            FROM (SELECT type, head, tail, MIN(position) AS first FROM votes
+                  GROUP BY type, head, tail) g
+            JOIN votes v ON v.type = g.type AND v.head = g.head AND v.tail = g.tail
+            ORDER BY g.first, v.position
+            """
+        )
+        group: list[tuple[str, Relation]] = []
+        vote: tuple[str, str, str] | None = None
+        at = None
+        while chunk := rows.fetchmany(CHECKED):
+            for first, kind, head, tail, setno, record in chunk:
+                if first != at and vote is not None:
+                    yield vote, group
+                    group = []
+                at, vote = first, (kind, head, tail)
+                group.append((self.names[setno], _RELATION.decode(record)))
+        if vote is not None:
+            yield vote, group
+
+
+class _Writer:
+    """Conflicts written as JSON lines (as the whole merge's spool gives them back)."""
+
+    def __init__(self, handle: TextIO) -> None:
+        self.handle = handle
+        self.count = 0
+
+    def write(self, encoded: bytes) -> None:
+        self.handle.write(json.dumps(_decode(encoded), ensure_ascii=False) + "\n")
+        self.count += 1
+
+    def add(self, conflict: dict[str, Any]) -> None:
+        self.write(_encode(conflict))
+
+
+def _write(
+    store: _Store, schema: Schema, out: Path, conflicts_path: Path, problems: _Problems
+) -> Outcome:
+    """Number, rename and check what ``store`` holds, writing the three files; each is
+    renamed into place only if the merged set validates."""
+    created = not out.exists()
+    outcome = Outcome(accepted=store.tally.accepted, resolved=store.tally.resolved)
+    try:
+        with contextlib.ExitStack() as stack:
+            annotations = stack.enter_context(atomic_writer(out / "annotations.jsonl"))
+            relations = stack.enter_context(atomic_writer(out / "relations.jsonl"))
+            conflicts = _Writer(stack.enter_context(atomic_writer(conflicts_path)))
+            store.number_items(conflicts)
+            outcome.annotations = _write_annotations(
+                store, schema, annotations, conflicts, problems
+            )
+            outcome.relations = _write_relations(store, schema, relations, conflicts, problems)
+            outcome.conflicts = conflicts.count
+            problems.raise_any()
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
+    return outcome
+
+
+def _write_annotations(
+    store: _Store, schema: Schema, handle: TextIO, conflicts: _Writer, problems: _Problems
+) -> int:
+    count = 0
+    items = store.annotations()
+    while chunk := list(itertools.islice(items, CHECKED)):
+        checked = []
+        for merged, refs, outside in chunk:
+            annotation = with_references(merged, refs, store.lookup, conflicts.add)
+            handle.write(record_line(annotation))
+            checked.append(annotation)
+            if outside:
+                problems.found(
+                    problems.documents, f"{annotation.id}: not a document of {problems.release}"
+                )
+        targets = store.merged(
+            v for a in checked for k, v in a.attributes.items() if k in store.voting.references
+        )
+        _check(schema, checked, [], targets, problems)
+        count += len(chunk)
+    return count
+
+
+def _write_relations(
+    store: _Store, schema: Schema, handle: TextIO, conflicts: _Writer, problems: _Problems
+) -> int:
+    count = 0
+    votes = store.votes()
+    while chunk := list(itertools.islice(votes, CHECKED)):
+        checked = []
+        for vote, supporters in chunk:
+            relation = voted_relation(
+                vote, supporters, store.voting, count + 1, store.lookup, conflicts.add
+            )
+            if relation is not None:
+                handle.write(record_line(relation))
+                checked.append(relation)
+                count += 1
+        ends = [
+            v
+            for r in checked
+            for v in (r.head, r.tail, *(r.attributes.get(k) for k in store.voting.references))
+        ]
+        _check(schema, [], checked, store.merged(ends), problems)
+    return count
+
+
+def _check(
+    schema: Schema,
+    annotations: list[Annotation],
+    relations: list[Relation],
+    context: list[Annotation],
+    problems: _Problems,
+) -> None:
+    """The schema's checks of merged records, their references' targets given."""
+    if len(problems.schema) >= 10:
+        return
+    for finding in schema.findings(annotations, relations, context):
+        if finding.code not in TOLERATED:
+            problems.found(
+                problems.schema, f"{finding.record.id}: {finding.code}: {finding.message}"
+            )
