@@ -196,27 +196,25 @@ class _Store:
         self.db = sqlite3.connect(path, isolation_level=None)
         for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{CACHE_KIB}"):
             self.db.execute(f"PRAGMA {pragma}")
+        self.db.execute("BEGIN")
         self._tables()
 
     def _tables(self) -> None:
-        self.db.executescript(
-            """
-            CREATE TABLE items (position INTEGER PRIMARY KEY, doc TEXT, record BLOB,
-                                refs BLOB, names BLOB, outside INTEGER);
-            CREATE TABLE relations (position INTEGER PRIMARY KEY, setno INTEGER, head TEXT,
-                                    tail TEXT, type TEXT, record BLOB);
-            CREATE TABLE ids (setno INTEGER, id TEXT, merged TEXT,
-                              PRIMARY KEY (setno, id)) WITHOUT ROWID;
-            CREATE TABLE kept (number INTEGER PRIMARY KEY, id TEXT, record BLOB, refs BLOB,
-                               outside INTEGER);
-            """
-        )
+        """The tables, in one transaction that is never committed (nothing is kept)."""
+        for table in (
+            "items (position INTEGER PRIMARY KEY, doc TEXT, record BLOB, refs BLOB, names BLOB,"
+            " outside INTEGER)",
+            "relations (position INTEGER PRIMARY KEY, setno INTEGER, head TEXT, tail TEXT,"
+            " type TEXT, record BLOB)",
+            "ids (setno INTEGER, id TEXT, merged TEXT)",
+            "kept (number INTEGER PRIMARY KEY, id TEXT, record BLOB, refs BLOB, outside INTEGER)",
+        ):
+            self.db.execute(f"CREATE TABLE {table}")
 
     def reset(self) -> None:
         """Forget what was merged (the sets are read again another way)."""
-        self.db.executescript(
-            "DROP TABLE items; DROP TABLE relations; DROP TABLE ids; DROP TABLE kept;"
-        )
+        for table in ("items", "relations", "ids", "kept"):
+            self.db.execute(f"DROP TABLE {table}")
         self._tables()
         self.tally = Adjudication()
 
@@ -273,11 +271,10 @@ class _Store:
     def number_items(self, conflict: _Writer) -> None:
         """Number the kept items in the order first named, note which ids they merge, and
         write the items' conflicts (in that order)."""
-        insert_id = "INSERT OR REPLACE INTO ids VALUES (?, ?, ?)"
         kept = 0
         rows = self.db.execute("SELECT position, doc, record, refs, names, outside FROM items")
         while chunk := rows.fetchmany(CHECKED):
-            numbered = []
+            numbered, ids = [], []
             for position, doc, record, refs, names, outside in chunk:
                 if not position & 1:
                     conflict.write(record)
@@ -285,8 +282,11 @@ class _Store:
                 kept += 1
                 new_id = f"{doc}:adj-{kept}"
                 numbered.append((kept, new_id, record, refs, outside))
-                self.db.executemany(insert_id, [(s, i, new_id) for s, i in _decode(names)])
+                ids += [(s, i, new_id) for s, i in _decode(names)]
             self.db.executemany("INSERT INTO kept VALUES (?, ?, ?, ?, ?)", numbered)
+            self.db.executemany("INSERT INTO ids VALUES (?, ?, ?)", ids)
+        # an id is in one item of its set (a set with an id twice is refused)
+        self.db.execute("CREATE INDEX ids_key ON ids (setno, id)")
         self.db.execute("CREATE INDEX kept_ids ON kept (id)")
 
     def lookup(self, name: str, item: str) -> str | None:
@@ -317,28 +317,27 @@ class _Store:
             for new_id, record, refs, outside in chunk:
                 merged = _ANNOTATION.decode(record)
                 numbered = msgspec.structs.replace(merged, id=new_id, author=author)
-                yield numbered, [tuple(r) for r in _decode(refs)], bool(outside)  # type: ignore[misc]
+                refs = [(name, origin, value) for name, origin, value in _decode(refs)]
+                yield numbered, refs, bool(outside)
 
     def votes(self) -> Iterator[tuple[tuple[str, str, str], list[tuple[str, Relation]]]]:
         """The relations between kept items grouped by type and merged ends, in the order
         each group is first named, each group's in the sets' order."""
-        self.db.executescript(
+        self.db.execute(
             """
             CREATE TABLE votes AS
                 SELECT r.position, r.type, h.merged AS head, t.merged AS tail, r.setno, r.record
                 FROM relations r
-                JOIN ids h ON h.setno = r.setno AND h.id = r.head
-                JOIN ids t ON t.setno = r.setno AND t.id = r.tail;
-            CREATE INDEX votes_ends ON votes (type, head, tail, position);
+                CROSS JOIN ids h ON h.setno = r.setno AND h.id = r.head
+                CROSS JOIN ids t ON t.setno = r.setno AND t.id = r.tail
             """
         )
+        self.db.execute("CREATE INDEX votes_ends ON votes (type, head, tail, position)")
         rows = self.db.execute(
             """
-            SELECT g.first, v.type, v.head, v.tail, v.setno, v.record
-            FROM (SELECT type, head, tail, MIN(position) AS first FROM votes
-                  GROUP BY type, head, tail) g
-            JOIN votes v ON v.type = g.type AND v.head = g.head AND v.tail = g.tail
-            ORDER BY g.first, v.position
+            SELECT MIN(position) OVER (PARTITION BY type, head, tail) AS first,
+                   type, head, tail, setno, record
+            FROM votes ORDER BY first, position
             """
         )
         group: list[tuple[str, Relation]] = []
