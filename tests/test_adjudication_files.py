@@ -83,7 +83,7 @@ def _annotator(docs: list[str], who: int) -> list[dict[str, Any]]:
                 f"{doc}:source",
                 cue=f"{doc}:{cue}",
                 quote_type="indirect",
-            )  # fmt: skip
+            )
         )
         if i + 1 < len(docs) and (who == 0 or i % 3 != 2):
             records.append(
