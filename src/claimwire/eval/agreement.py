@@ -19,6 +19,7 @@ Degenerate cases are stated, never NaN: a statistic that cannot be computed carr
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -180,8 +181,9 @@ class AgreementSums:
         self.length = 0
         """The release's characters so far: the continuum unitizing α is over."""
         self.pairs: list[Pair] = list(itertools.combinations(range(len(names)), 2))
-        zeros = lambda: np.zeros(5)  # noqa: E731
-        self.counts: dict[tuple[Pair, int | None, str], Any] = defaultdict(zeros)
+        self.counts: dict[tuple[Pair, int | None, str], Any] = defaultdict(
+            functools.partial(np.zeros, 5)
+        )
         """COR, INC, PAR, MIS, SPU per pair, label (None: pooled) and scheme."""
         self.credits: dict[tuple[Pair, int | None], CreditSums] = defaultdict(CreditSums)
         self.kappas: dict[tuple[Any, ...], KappaSums] = defaultdict(KappaSums)
@@ -191,6 +193,7 @@ class AgreementSums:
         self.extra_kinds: list[dict[str, None]] = [{} for _ in names]
         self.quote_types: set[Pair] = set()
         """The pairs where a set has attributed_to links (their quote type's κ is reported)."""
+        self._attributes = {label: self._categorical(label) for label in self.candidates}
         self.unitizing = {label: UnitizingSums(len(names)) for label in self.candidates}
         self.unit_counts: Counter[str] = Counter()
         self.stance = False
@@ -265,7 +268,7 @@ class AgreementSums:
             self.extra_kinds[index].update(dict.fromkeys(found))
         for pair in self.pairs:
             self._pair_relations(pair, links, quotes)
-        self._add_unitizing(encoded, [offset for offset in offsets], begin)
+        self._add_unitizing(encoded, offsets, begin)
         self._add_attribute_alpha(encoded)
         self._add_stance(sets)
         self._add_surveys(sets)
@@ -291,32 +294,34 @@ class AgreementSums:
         rows_y: list[Annotation],
     ) -> None:
         matcher = Matcher(span_x, span_y)
+        used = np.union1d(span_x.label, span_y.label).tolist()  # the other labels add nothing
         for scheme in SCHEMES:
             self.counts[(pair, None, scheme)] += (
                 matcher.match(scheme).counts_by_unit(span_x, span_y, 1).sum(0)
             )
-            for index in range(len(self.candidates)):
+            for index in used:
                 found = matcher.match(scheme, label=index)
                 self.counts[(pair, index, scheme)] += found.counts_by_unit(span_x, span_y, 1).sum(0)
         self.credits[(pair, None)].add(span_x, span_y)
-        for index in range(len(self.candidates)):
+        for index in used:
             x, y = span_x.subset(span_x.label == index), span_y.subset(span_y.label == index)
-            if len(x) or len(y):
-                self.credits[(pair, index)].add(x, y)
+            self.credits[(pair, index)].add(x, y)
         strict = matcher.match("strict")
+        alike: Counter[tuple[Any, ...]] = Counter()
         for p, g in enumerate(strict.pred_match.tolist()):
             if g < 0 or strict.pred_outcome[p] != COR:
                 continue
             label = rows_y[p].label
-            for attribute, level, optional in self._categorical(label):
-                if level != "nominal":
-                    continue
-                a = rows_x[g].attributes.get(attribute)
-                b = rows_y[p].attributes.get(attribute)
-                for mode in self._modes_of(optional):
-                    self.kappas[(pair, f"{label}.{attribute}", mode)].add(
-                        self._coded(a, optional, mode), self._coded(b, optional, mode)
-                    )
+            left, right = rows_x[g].attributes, rows_y[p].attributes
+            for attribute, level, optional in self._attributes[label]:
+                if level == "nominal":
+                    values = left.get(attribute), right.get(attribute)
+                    alike[(label, attribute, optional, *values)] += 1
+        for (label, attribute, optional, a, b), times in alike.items():
+            for mode in self._modes_of(optional):
+                self.kappas[(pair, f"{label}.{attribute}", mode)].add(
+                    self._coded(a, optional, mode), self._coded(b, optional, mode), times
+                )
 
     def _pair_relations(
         self, pair: Pair, links: list[dict[str, Counter[Any]]], quotes: list[dict[Any, Any]]
@@ -355,7 +360,8 @@ class AgreementSums:
             self.unitizing[label].add(coders, begin, self.length - begin)
 
     def _add_attribute_alpha(self, encoded: list[tuple[SpanSet, list[Annotation]]]) -> None:
-        """α over all sets: units are the spans of the first set, matched strictly in each other."""
+        """α over all sets: units are the spans of the first set, matched strictly in each other
+        (alike units are counted, then added once)."""
         base_spans, base_rows = encoded[0]
         if not len(base_spans):
             return
@@ -369,24 +375,36 @@ class AgreementSums:
                     if g >= 0 and found.pred_outcome[p] == COR
                 }
             )
+        alike: Counter[tuple[Any, ...]] = Counter()
         for i, base in enumerate(base_rows):
-            for attribute, level, optional in self._categorical(base.label):
-                raw = [base.attributes.get(attribute)]
-                raw += [p[i].attributes.get(attribute) if i in p else None for p in partners]
-                key = (base.label, attribute)
-                if level == "interval":
-                    self._alpha((*key, "interval"), "interval").add(
-                        [None if v is None else float(v) for v in raw]
-                    )
-                    continue
-                for mode in self._modes_of(optional):
-                    # a span the other set did not match stays missing in every mode
-                    column = [self._coded(raw[0], optional, mode)]
-                    column += [
-                        self._coded(v, optional, mode) if i in p else None
-                        for v, p in zip(raw[1:], partners, strict=True)
-                    ]
-                    self._alpha((*key, mode)).add(column)
+            matched = tuple(i in p for p in partners)
+            others = [p.get(i) for p in partners]
+            for attribute, _, _ in self._attributes[base.label]:
+                raw = (
+                    base.attributes.get(attribute),
+                    *(None if o is None else o.attributes.get(attribute) for o in others),
+                )
+                alike[(base.label, attribute, raw, matched)] += 1
+        levels = {
+            (label, attribute): (level, optional)
+            for label, found in self._attributes.items()
+            for attribute, level, optional in found
+        }
+        for (label, attribute, raw, matched), times in alike.items():
+            level, optional = levels[(label, attribute)]
+            if level == "interval":
+                self._alpha((label, attribute, level), level).add(
+                    [None if v is None else float(v) for v in raw], times
+                )
+                continue
+            for mode in self._modes_of(optional):
+                # a span the other set did not match stays missing in every mode
+                column = [self._coded(raw[0], optional, mode)]
+                column += [
+                    self._coded(v, optional, mode) if m else None
+                    for v, m in zip(raw[1:], matched, strict=True)
+                ]
+                self._alpha((label, attribute, mode)).add(column, times)
 
     def _add_stance(self, sets: Sequence[AnnotationSet]) -> None:
         keyed = []

@@ -46,9 +46,9 @@ class KappaSums:
 
     cells: Counter[tuple[str, str]] = field(default_factory=Counter)
 
-    def add(self, left: Any, right: Any) -> None:
+    def add(self, left: Any, right: Any, times: int = 1) -> None:
         if left is not None and right is not None:
-            self.cells[(str(left), str(right))] += 1
+            self.cells[(str(left), str(right))] += times
 
     def result(self) -> Statistic:
         n = sum(self.cells.values())
@@ -85,7 +85,8 @@ class AlphaSums:
     moments: list[Fraction] = field(default_factory=lambda: [Fraction(0)] * 3)
     """Interval: n, Σ v, Σ v² of the paired values."""
 
-    def add(self, column: Sequence[Any]) -> None:
+    def add(self, column: Sequence[Any], times: int = 1) -> None:
+        """A unit's values (``times`` units alike)."""
         coded = [value for value in column if value is not None]
         for value in coded:
             if self.first is None:
@@ -95,17 +96,18 @@ class AlphaSums:
         m = len(coded)
         if m < 2:
             return
-        self.units += 1
+        self.units += times
         if self.level == "nominal":
             counts = Counter(coded)
-            self.disagreement[m] += m * m - sum(c * c for c in counts.values())
-            self.counts.update(counts)
+            self.disagreement[m] += times * (m * m - sum(c * c for c in counts.values()))
+            for value, count in counts.items():
+                self.counts[value] += times * count
             return
         exact = [Fraction(float(value)) for value in coded]
         total, squares = sum(exact, Fraction(0)), sum((v * v for v in exact), Fraction(0))
-        self.disagreement[m] += 2 * (m * squares - total * total)
+        self.disagreement[m] += times * 2 * (m * squares - total * total)
         for i, part in enumerate((Fraction(m), total, squares)):
-            self.moments[i] += part
+            self.moments[i] += times * part
 
     def result(self) -> Statistic:
         if not self.units:
