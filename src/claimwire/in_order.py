@@ -28,7 +28,7 @@ import msgspec
 import numpy as np
 
 from claimwire.grouping import Duplicate, Row
-from claimwire.model import Columns, _chunks, mixed_columns
+from claimwire.model import Annotation, Columns, Relation, _chunks, mixed_columns
 
 _DOC_ID = attrgetter("doc_id")
 _ID = attrgetter("id")
@@ -127,9 +127,11 @@ class _Kind:
 class _File:
     """One file read block by block, each kind of record apart."""
 
-    def __init__(self, path: Path, reader: RowsInOrder) -> None:
+    def __init__(
+        self, path: Path, reader: RowsInOrder, kind: type[Annotation] | type[Relation] | None
+    ) -> None:
         self.path = path
-        self.blocks = mixed_columns(path)
+        self.blocks = mixed_columns(path, kind)
         self.kinds = (_Kind(False), _Kind(True))
         self.reader = reader
 
@@ -173,7 +175,15 @@ class RowsInOrder:
     ``batches``: :meth:`rows` for each batch in turn, then :meth:`leftover` (which raises
     :class:`NotInOrder` if a record was not taken, or an id repeats with ``check_ids``)."""
 
-    def __init__(self, files: Sequence[Path], batches: Batches, *, check_ids: bool = True) -> None:
+    def __init__(
+        self,
+        files: Sequence[Path],
+        batches: Batches,
+        *,
+        check_ids: bool = True,
+        kinds: Sequence[type[Annotation] | type[Relation] | None] = (),
+    ) -> None:
+        """``kinds``: the record type of each file (default: either, told by its fields)."""
         self.batches = batches
         self.batch = 0
         """The batch :meth:`rows` reads next."""
@@ -182,7 +192,10 @@ class RowsInOrder:
         )
         """The hash of each annotation's id and of each relation's, on disk until
         :meth:`leftover` sorts them (8 bytes a record, not held while the batches are read)."""
-        self._files = [_File(path, self) for path in files]
+        self._files = [
+            _File(path, self, kind)
+            for path, kind in zip(files, list(kinds) or [None] * len(files), strict=True)
+        ]
         self.duplicates: list[Duplicate] = []
         self.count = 0
         """Records taken so far."""

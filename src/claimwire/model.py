@@ -709,11 +709,23 @@ Columns = tuple[list[int], list[Any]]
 """Line numbers and the records read from them."""
 
 
-def mixed_columns(path: Path) -> Iterator[tuple[Columns, Columns]]:
+def mixed_columns(
+    path: Path, kind: type[Annotation] | type[Relation] | None = None
+) -> Iterator[tuple[Columns, Columns]]:
     """:func:`read_mixed` a block of lines at a time: the block's annotations and its
-    relations, each kind as two lists (line numbers, records), in file order."""
+    relations, each kind as two lists (line numbers, records), in file order. ``kind``: the
+    file holds records of that kind (a release's annotations or relations), so a block is
+    decoded as that kind in one call, without looking for the other kind's lines, when it
+    proves clean (and, for annotations, holds no relation's key): the records a mixed
+    reading gives; any other block is read as a mixed one."""
     first = 1
     for chunk in _blocks(path):
+        records = _of_kind(kind, chunk) if kind is not None else None
+        if records is not None:
+            columns: Columns = (list(range(first, first + len(records))), records)
+            yield (columns, ([], [])) if kind is Annotation else (([], []), columns)
+            first += len(records)
+            continue
         apart = _kinds_apart(first, chunk)
         decoded = _decoded_apart(apart) if apart is not None else None
         if decoded is None:
@@ -726,6 +738,15 @@ def mixed_columns(path: Path) -> Iterator[tuple[Columns, Columns]]:
             )
         yield decoded
         first += _lines_in(chunk) if apart is None else len(apart[0][0]) + len(apart[1][0])
+
+
+def _of_kind(kind: type[Annotation] | type[Relation], chunk: bytes) -> list[Any] | None:
+    """The records of a block of one kind's lines, proved clean (:func:`_decode_fast`), or
+    None; annotations only when no line holds :data:`_RELATION_KEY` (a mixed reading takes
+    such a line for a relation)."""
+    if kind is Annotation and _RELATION_KEY in chunk:
+        return None
+    return _decode_fast(kind, chunk)
 
 
 def _decoded_apart(apart: tuple[Numbered, Numbered]) -> tuple[Columns, Columns] | None:

@@ -287,8 +287,11 @@ class Evaluation:
             return RecordIndex(_prediction_files(self.gold_path))
         opened = open_release(self.release, verify=False)  # verified by open
         files = [self.release / p for name in (ANNOTATIONS, RELATIONS) for p in opened.parts(name)]
+        kinds = [Annotation] * len(opened.parts(ANNOTATIONS)) + [Relation] * len(
+            opened.parts(RELATIONS)
+        )
         return (
-            RowsInOrder(files, in_order, check_ids=False)
+            RowsInOrder(files, in_order, check_ids=False, kinds=kinds)
             if in_order is not None
             else RecordIndex(files, check_ids=False)
         )
