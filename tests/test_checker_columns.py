@@ -71,3 +71,76 @@ def test_a_batch_whose_relations_are_at_home_is_not_checked_relation_by_relation
     broken = [*records[:2], Relation("r", "d0", "attributed_to", "c", "nobody")]
     with pytest.raises(AssertionError, match="one by one"):
         check_rows(PATH, _rows(broken), {"d0": document}, schema, task)
+
+
+SCHEMA = load_schema()
+_ENDS = ["s0", "s1", "c0", "k0", "missing"]
+relation = st.builds(
+    lambda kind, head, tail, quote_type, cue, doc: Relation(
+        "",
+        f"d{doc}",
+        kind,
+        head,
+        tail,
+        {
+            **({"quote_type": quote_type} if quote_type else {}),
+            **({"cue": cue} if cue else {}),
+        },
+    ),
+    st.sampled_from(["attributed_to", "evidence_of", "cites"]),
+    st.sampled_from(_ENDS),
+    st.sampled_from(_ENDS),
+    st.sampled_from(["indirect", "direct", "shouted", 3, None]),
+    st.sampled_from([None, "k0", "s0", "missing"]),
+    st.integers(0, 1),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(relation, max_size=12))
+def test_relation_findings_equal_each_relation_checked_alone(drawn: list[Relation]) -> None:
+    """Relations of one key (type, ends' labels, attributes) are checked once: the findings
+    are those of each relation checked alone, in order."""
+    annotations = [
+        Annotation("s0", "d0", "attribution", "SOURCE", 0, 2),
+        Annotation("s1", "d1", "attribution", "SOURCE", 0, 2),
+        Annotation("c0", "d0", "attribution", "CLAIM", 3, 9),
+        Annotation("k0", "d0", "attribution", "CUE", 10, 12),
+    ]
+    relations = [
+        Relation(f"r{i}", r.doc_id, r.type, r.head, r.tail, r.attributes)
+        for i, r in enumerate(drawn)
+    ]
+    by_id = {a.id: a for a in annotations}
+    alone = [
+        (r.id, code, message)
+        for r in relations
+        for code, message in SCHEMA._relation_problems(r, by_id)
+    ]
+    found = [
+        (f.record.id, f.code, f.message)
+        for f in SCHEMA.findings(annotations, relations)
+        if isinstance(f.record, Relation)
+    ]
+    assert found == alone
+
+
+def test_relations_of_one_key_are_checked_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    annotations = [
+        Annotation("s", "d0", "attribution", "SOURCE", 0, 2),
+        *(Annotation(f"c{i}", "d0", "claims", "CLAIM", 3 + i, 4 + i) for i in range(5)),
+    ]
+    relations = [
+        Relation(f"r{i}", "d0", "attributed_to", f"c{i}", "s", {"quote_type": "indirect"})
+        for i in range(5)
+    ]
+    calls: list[str] = []
+    checked = type(SCHEMA)._relation_problems
+
+    def counted(self: object, relation: Relation, by_id: object) -> object:
+        calls.append(relation.id)
+        return checked(self, relation, by_id)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(SCHEMA), "_relation_problems", counted)
+    assert not [f for f in SCHEMA.findings(annotations, relations) if f.code != "missing-attribute"]
+    assert calls == ["r0"]

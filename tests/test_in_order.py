@@ -228,3 +228,29 @@ def test_documents_sharing_an_id_or_without_one_leave_the_reading_to_the_index(
         Batches([documents], 2)
     documents.write_text('{"id": "a"}\n{"id": "b"}\n{"id": "c"}\n', "utf-8")
     assert Batches([documents], 2).of(["c", "a", "b"]).tolist() == [1, 0, 0]
+
+
+def test_the_releases_gold_is_decoded_by_its_files_kind_not_split_line_by_kind(
+    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The release's annotations and relations files hold one kind each: their blocks are
+    decoded as that kind, never searched for the other kind's lines (the predictions, which
+    mix both, are); the scores are those of the mixed reading."""
+    from claimwire import model
+
+    path = _write(tmp_path / "a", _records(release))
+    mixed = _score(release, path)
+    split: list[int] = []
+    apart = model._kinds_apart
+
+    def spied(first: int, chunk: bytes) -> Any:
+        split.append(chunk.count(b"\n"))
+        return apart(first, chunk)
+
+    monkeypatch.setattr(model, "_kinds_apart", spied)
+    assert _score(release, path) == mixed
+    assert sum(split) == path.read_bytes().count(b"\n")  # the predictions' lines only
+    monkeypatch.setattr(model, "_of_kind", lambda kind, chunk: None)
+    split.clear()
+    assert _score(release, path) == mixed
+    assert sum(split) > path.read_bytes().count(b"\n")  # the gold's too, when not proved

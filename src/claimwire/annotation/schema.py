@@ -7,11 +7,12 @@ stance targets and the survey disclosure checklist; nothing hard-codes a label l
 from __future__ import annotations
 
 import os
-from collections.abc import Container, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from itertools import chain
-from operator import attrgetter, methodcaller
+from itertools import chain, compress, repeat
+from operator import and_, attrgetter, is_not, methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -131,39 +132,71 @@ def _problem_key(annotation: Annotation, referring: Container[str]) -> Hashable 
 
 
 _NATIVE = frozenset({str, bool, int, type(None)})
-_ID, _LABEL, _LAYER, _IS_SPAN, _ATTRIBUTES = map(
-    attrgetter, ("id", "label", "layer", "is_span", "attributes")
+_ID, _LABEL, _LAYER, _ATTRIBUTES, _START, _END, _HEAD, _TAIL, _TYPE = map(
+    attrgetter, ("id", "label", "layer", "attributes", "start", "end", "head", "tail", "type")
 )
 _ENCODER = msgspec.json.Encoder()
 
 
 def _problem_keys(
-    annotations: list[Annotation], referring: Container[str]
+    annotations: list[Annotation], referring: AbstractSet[str]
 ) -> list[Hashable | None]:
     """:func:`_problem_key` of each annotation, for a batch at once: when every attribute
     value is a string, an integer, a boolean or null (what claimwire's own files hold), the
     values are told apart by their JSON text (``true`` is not ``1``), encoded in one call;
     else each annotation's key alone (a float's text could be ``null``: NaN)."""
     attributes = list(map(_ATTRIBUTES, annotations))
+    encoded = _native_lines(attributes)
+    if encoded is None:
+        return [_problem_key(a, referring) for a in annotations]
+    labels = list(map(_LABEL, annotations))
+    spans = map(and_, _not_none(annotations, _START), _not_none(annotations, _END))  # is_span
+    keys: list[Hashable | None] = list(
+        zip(labels, map(_LAYER, annotations), spans, encoded, strict=True)
+    )
+    if referring and not referring.isdisjoint(labels):
+        keys = [
+            None if label in referring else key for label, key in zip(labels, keys, strict=True)
+        ]
+    return keys
+
+
+def _not_none(records: list[Any], field: Callable[[Any], Any]) -> Iterator[bool]:
+    return map(is_not, map(field, records), repeat(None))
+
+
+def _native_lines(attributes: list[Mapping[str, Any]]) -> list[bytes] | None:
+    """Each mapping's JSON text (encoded in one call), when every value is a string, an
+    integer, a boolean or null, which their texts tell apart (``true`` is not ``1``); else
+    None (a float's text could be ``null``: NaN)."""
     values = chain.from_iterable(map(methodcaller("values"), attributes))
     if not _NATIVE.issuperset(set(map(type, values))):
-        return [_problem_key(a, referring) for a in annotations]
+        return None
     try:
-        encoded = _ENCODER.encode_lines(attributes).split(b"\n")[:-1]
+        return _ENCODER.encode_lines(attributes).split(b"\n")[:-1]
     except TypeError:  # a mapping the encoder does not take
-        return [_problem_key(a, referring) for a in annotations]
-    keys: list[Hashable | None] = list(
-        zip(
-            map(_LABEL, annotations),
-            map(_LAYER, annotations),
-            map(_IS_SPAN, annotations),
-            encoded,
-            strict=True,
-        )
-    )
-    if referring:
+        return None
+
+
+def _relation_keys(
+    relations: list[Relation], by_id: Mapping[str, Annotation], refs: Mapping[str, list[str]]
+) -> list[Hashable | None]:
+    """What each relation's level-4 problems depend on — its type, its ends' labels (None:
+    not found) and its attributes' texts — or None when they depend on more: a value of one
+    of its type's ``ref`` attributes (``refs``: their names by type), or values other than
+    strings, integers, booleans and null."""
+    encoded = _native_lines(list(map(_ATTRIBUTES, relations)))
+    if encoded is None:
+        return [None] * len(relations)
+    found = by_id.get
+    heads = [None if a is None else a.label for a in map(found, map(_HEAD, relations))]
+    tails = [None if a is None else a.label for a in map(found, map(_TAIL, relations))]
+    types = list(map(_TYPE, relations))
+    keys: list[Hashable | None] = list(zip(types, heads, tails, encoded, strict=True))
+    if not refs.keys().isdisjoint(types):
         keys = [
-            None if a.label in referring else key for a, key in zip(annotations, keys, strict=True)
+            None if any(r.attributes.get(name) is not None for name in refs.get(kind, ())) else key
+            for r, kind, key in zip(relations, types, keys, strict=True)
         ]
     return keys
 
@@ -287,9 +320,23 @@ class Schema:
                 for code, message in problems:
                     yield Finding(annotation, code, message)
         relations = list(relations)
-        for relation in relations:
-            for code, message in self._relation_problems(relation, by_id):
-                yield Finding(relation, code, message)
+        refs = {
+            name: [a for a, attribute in kind.attributes.items() if attribute.type == "ref"]
+            for name, kind in self.relations.items()
+        }
+        refs = {name: names for name, names in refs.items() if names}
+        relation_keys = _relation_keys(relations, by_id, refs)
+        first_relation = dict(zip(reversed(relation_keys), reversed(relations), strict=True))
+        first_relation.pop(None, None)
+        said = {k: list(self._relation_problems(r, by_id)) for k, r in first_relation.items()}
+        if None in relation_keys or any(said.values()):
+            for relation, key in zip(relations, relation_keys, strict=True):
+                if key is None:
+                    relation_problems = list(self._relation_problems(relation, by_id))
+                else:
+                    relation_problems = said[key]
+                for code, message in relation_problems:
+                    yield Finding(relation, code, message)
         yield from self._evidence_findings(annotations, relations, by_id)
 
     def _attributes_problems(
@@ -361,15 +408,16 @@ class Schema:
         relations: list[Relation],
         by_id: Mapping[str, Annotation],
     ) -> Iterator[Finding]:
+        surveys = {name for name in self.labels if self.is_survey(name)}
+        found = list(compress(annotations, map(surveys.__contains__, map(_LABEL, annotations))))
+        if not found:
+            return
         evidence: dict[str, set[str]] = {}
         for relation in relations:
             head = by_id.get(relation.head)
             if relation.type == "evidence_of" and head is not None:
                 evidence.setdefault(relation.tail, set()).add(str(head.attributes.get("field")))
-        surveys = {name for name in self.labels if self.is_survey(name)}
-        for survey in annotations:
-            if survey.label not in surveys:
-                continue
+        for survey in found:
             shown = evidence.get(survey.id, set())
             for name in self.disclosure_fields:
                 status = survey.attributes.get(name)

@@ -233,13 +233,13 @@ def check_rows(
         if isinstance(record, Relation):
             relations.append(record)
             continue
-        begin, stop, text = record.start, record.end, document.text
+        begin, stop, text, quote = record.start, record.end, document.text, record.quote
         if (
             begin is None
             or stop is None
             or (
                 0 <= begin < stop <= len(text)
-                and (record.quote is None or record.quote.exact == text[begin:stop])
+                and (quote is None or _quoted(text, begin, stop, quote.exact))
             )
         ):
             annotations.append(record)  # not a span, or a span where its quote is
@@ -317,6 +317,12 @@ def _check_links(
                     f"{shown(target)} is in document {shown(owner)}, the relation in "
                     f"{shown(relation.doc_id)}; a relation links annotations of its own document"
                 )
+
+
+def _quoted(text: str, start: int, end: int, exact: str) -> bool:
+    """Whether ``exact`` is ``text[start:end]`` (a span within the text), compared in place
+    without copying the span out."""
+    return len(exact) == end - start and text.startswith(exact, start)
 
 
 def _at(place: Place | Row) -> str:
