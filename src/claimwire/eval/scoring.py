@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from itertools import repeat
-from operator import attrgetter, is_not, methodcaller
+from operator import attrgetter, is_, is_not, methodcaller
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -94,18 +94,27 @@ class SpanEncoder:
         order: ties in matching are broken by content, and every float is summed in one
         order whatever the order of the file."""
         doc_index, label_index = self.units.doc_index, self.label_index
-        kept = [
-            a
-            for a in annotations
-            if a.label in label_index
-            and a.start is not None
-            and a.end is not None
-            and a.doc_id in doc_index
-        ]
-        doc = _column(map(doc_index.__getitem__, map(_DOC_ID, kept)), len(kept))
-        start = _column(map(_START, kept), len(kept))
-        end = _column(map(_END, kept), len(kept))
-        label = _column(map(label_index.__getitem__, map(_LABEL, kept)), len(kept))
+        kept = list(annotations)
+        docs, starts, ends, labels = (list(map(field, kept)) for field in _SPAN_FIELDS)
+        if not (
+            all(map(label_index.__contains__, labels))
+            and not any(map(is_, starts, repeat(None)))
+            and not any(map(is_, ends, repeat(None)))
+            and all(map(doc_index.__contains__, docs))
+        ):  # some are not spans of these labels and documents: only those that are
+            kept = [
+                a
+                for a in annotations
+                if a.label in label_index
+                and a.start is not None
+                and a.end is not None
+                and a.doc_id in doc_index
+            ]
+            docs, starts, ends, labels = (list(map(field, kept)) for field in _SPAN_FIELDS)
+        doc = _column(map(doc_index.__getitem__, docs), len(kept))
+        start = _column(iter(starts), len(kept))
+        end = _column(iter(ends), len(kept))
+        label = _column(map(label_index.__getitem__, labels), len(kept))
         order = content_order(kept, doc, start, end, self.label_rank[label])
         doc, start, end, label = doc[order], start[order], end[order], label[order]
         spans = SpanSet(doc, label, start, end, self.units.of_many(doc, start))
@@ -122,6 +131,7 @@ class SpanEncoder:
 _DOC_ID, _START, _END, _LABEL, _ID, _ATTRIBUTES = map(
     attrgetter, ("doc_id", "start", "end", "label", "id", "attributes")
 )
+_SPAN_FIELDS = (_DOC_ID, _START, _END, _LABEL)
 
 
 def _column(values: Iterator[int], count: int) -> Ints:
