@@ -272,6 +272,54 @@ def _span(ranked: Any, value: int) -> tuple[int, int]:
     return int(np.searchsorted(ranked, value)), int(np.searchsorted(ranked, value, "right"))
 
 
+SPILL_VALUES = 1 << 20
+"""Values :func:`repeated_values` sorts at a time (8 MB)."""
+SPILL_BUCKETS = 256
+"""The most buckets :func:`repeated_values` deals values into (each a temporary file)."""
+
+
+def repeated_values(values: IO[bytes], skip: int | None = None) -> Any:
+    """The int64 values written to ``values`` (a file, read from its start) that occur more
+    than once (``skip``: a value never counted), sorted. Memory holds a bucket, never every
+    value: past :data:`SPILL_VALUES` values they are read that many at a time, and each
+    distinct value of such a block is dealt by its remainder into one of up to
+    :data:`SPILL_BUCKETS` temporary files (equal values share one), each sorted alone."""
+    values.seek(0, os.SEEK_END)
+    count = values.tell() // 8
+    parts = min(SPILL_BUCKETS, -(-count // SPILL_VALUES))
+    values.seek(0)
+    if parts <= 1:
+        return _repeats(np.fromfile(values, dtype=np.int64), skip)
+    buckets = [tempfile.TemporaryFile() for _ in range(parts)]  # noqa: SIM115 (closed below)
+    found = []
+    try:
+        while len(block := np.fromfile(values, dtype=np.int64, count=SPILL_VALUES)):
+            # a value once per block: one repeated everywhere fills no bucket
+            block, counts = np.unique(block, return_counts=True)
+            found.append(block[(counts > 1) & (block != skip if skip is not None else True)])
+            owner = block.view(np.uint64) % np.uint64(parts)
+            order = np.argsort(owner, kind="stable")
+            ends = np.searchsorted(owner[order], np.arange(1, parts + 1, dtype=np.uint64))
+            for bucket, part in zip(buckets, np.split(block[order], ends[:-1]), strict=True):
+                part.tofile(bucket)
+        for bucket in buckets:
+            bucket.seek(0)
+            found.append(_repeats(np.fromfile(bucket, dtype=np.int64), skip))
+        return np.unique(np.concatenate(found))
+    finally:
+        for bucket in buckets:
+            bucket.close()
+
+
+def _repeats(ranked: Any, skip: int | None) -> Any:
+    """The values of ``ranked`` (sorted here, in place) that occur more than once."""
+    ranked.sort()
+    twice = ranked[1:] == ranked[:-1]
+    if skip is not None:
+        twice &= ranked[1:] != skip
+    return np.unique(ranked[1:][twice])
+
+
 class RecordIndex:
     """Where every record of ``files`` is, by the document it names: runs of adjacent lines
     of one document (a file written document by document is one run per document)."""
@@ -316,13 +364,14 @@ class RecordIndex:
         self._ids: Any = np.zeros(0, np.int64)
         if hashes is not None:
             with hashes:
-                hashes.seek(0)
-                self._ids = np.fromfile(hashes, dtype=np.int64)
-            self._ids.sort()  # in place: no second copy
+                if keep_ids:
+                    hashes.seek(0)
+                    self._ids = np.fromfile(hashes, dtype=np.int64)
+                    repeated = _repeats(self._ids, skip=0)  # sorted in place: no copy
+                else:  # only the repeated ones are wanted: found a bucket at a time
+                    repeated = repeated_values(hashes, skip=0)
             if check_ids:
-                self._mark_duplicates()
-        if not keep_ids:
-            self._ids = np.zeros(0, np.int64)
+                self._mark_duplicates(repeated)
         self._exact: dict[str, int] = {}
         """The key of each id whose hash another id of the index shares."""
         self._shared: dict[int, Any] = {}
@@ -444,18 +493,19 @@ class RecordIndex:
             for first, chunk in _chunks(source.path):
                 yield self._block(source.path, first, chunk, 0, every)
 
-    def _mark_duplicates(self) -> None:
+    def _mark_duplicates(self, repeated: Any) -> None:
         """Records whose (kind, id) an earlier record has: listed, and never read back (the
         files are hashed again in their order only when some id's hash repeats; the records
         with a repeated hash are read to compare their ids)."""
-        ranked = self._ids
-        repeated = np.unique(ranked[1:][(ranked[1:] == ranked[:-1]) & (ranked[1:] != 0)])
         if not len(repeated):
             return
-        hashes = np.concatenate([ids for _, ids in self._hashes()])
+        positions, at = [], 0
+        for _, ids in self._hashes():  # a block's hashes at a time
+            positions += (np.flatnonzero(np.isin(ids, repeated)) + at).tolist()
+            at += len(ids)
         ends = np.cumsum(self._count)
         seen: set[tuple[str, str]] = set()
-        for position in np.flatnonzero(np.isin(hashes, repeated)).tolist():
+        for position in positions:
             run = int(np.searchsorted(ends, position, side="right"))
             lineno = int(self._line[run]) + position - int(ends[run] - self._count[run])
             number = int(self._file[run])

@@ -12,7 +12,8 @@ one of its documents, and stops at the first that names another. A record never 
 document of no batch, or a repeated id raises :class:`NotInOrder`, and the caller reads the
 files through the index instead (whose checks word any problem). Memory holds the records of
 a batch and the rest of the block that ends it and 16 bytes a document; to find repeated
-ids, 8 bytes a record wait on disk and are sorted once every batch is read.
+ids, 8 bytes a record wait on disk and are sorted a bucket at a time once every batch is
+read.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import IO, Any
 import msgspec
 import numpy as np
 
-from claimwire.grouping import Duplicate, Row
+from claimwire.grouping import Duplicate, Row, repeated_values
 from claimwire.model import Annotation, Columns, Relation, _chunks, mixed_columns
 
 _DOC_ID = attrgetter("doc_id")
@@ -214,10 +215,7 @@ class RowsInOrder:
         if not all(file.finished() for file in self._files):
             raise NotInOrder
         for ids in self.ids or ():
-            ids.seek(0)
-            ranked = np.fromfile(ids, dtype=np.int64)
-            ranked.sort()
-            if bool(np.any(ranked[1:] == ranked[:-1])):
+            if len(repeated_values(ids)):
                 raise NotInOrder
         yield from ()
 
