@@ -239,7 +239,7 @@ def check_rows(
             or stop is None
             or (
                 0 <= begin < stop <= len(text)
-                and (quote is None or _quoted(text, begin, stop, quote.exact))
+                and (quote is None or quote.exact == text[begin:stop])
             )
         ):
             annotations.append(record)  # not a span, or a span where its quote is
@@ -317,12 +317,6 @@ def _check_links(
                     f"{shown(target)} is in document {shown(owner)}, the relation in "
                     f"{shown(relation.doc_id)}; a relation links annotations of its own document"
                 )
-
-
-def _quoted(text: str, start: int, end: int, exact: str) -> bool:
-    """Whether ``exact`` is ``text[start:end]`` (a span within the text), compared in place
-    without copying the span out."""
-    return len(exact) == end - start and text.startswith(exact, start)
 
 
 def _at(place: Place | Row) -> str:
