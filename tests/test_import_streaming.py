@@ -8,6 +8,8 @@ import dataclasses
 import io
 import json
 import sys
+import tempfile
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -234,3 +236,27 @@ def test_a_json_list_read_a_part_at_a_time_is_the_list(size: int) -> None:
     for bad in ('{"a": 1}', "[1, 2", "[1 2]", "[1,]", '[{"a": 1, "a": 2}]', "[NaN]", "[1] x"):
         with pytest.raises(ValueError):
             list(strict_json.list_items(io.StringIO(bad), size))
+
+
+@pytest.mark.parametrize("at_once", [1, 3, 1 << 20])
+def test_hashes_that_come_twice_are_found_a_part_at_a_time(at_once: int) -> None:
+    values = [*range(-40, 40, 3), 2**62 + 5, -(2**62) - 7]
+    for twice in (None, *values):
+        with tempfile.TemporaryFile() as handle:
+            array("q", [*values, *([twice] if twice is not None else [])][::-1]).tofile(handle)
+            assert convert._repeats(handle, at_once) is (twice is not None)
+
+
+class _NotListed(dict):  # type: ignore[type-arg]
+    """Documents found by id, never listed (listing them would make the table of stems)."""
+
+    def __iter__(self) -> Iterator[str]:
+        raise AssertionError("every document listed")
+
+
+def test_files_named_as_their_documents_need_no_table_of_stems(tmp_path: Path) -> None:
+    documents, gold = _copies()
+    exported = tmp_path / "brat"
+    export_set("brat", exported, list(documents.values()), gold, SCHEMA)
+    back = import_set("brat", exported, _NotListed(documents), SCHEMA)
+    assert back == import_set("brat", exported, documents, SCHEMA)

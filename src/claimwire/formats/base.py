@@ -117,8 +117,9 @@ class DocumentLookup:
     """How an import finds the release's document a file or line is about: by its id, else
     by the file stem an export gave the id, else by its text. The stem and text tables are
     made once per import, on the first lookup that needs them (from the ids alone, and from
-    a 16-byte digest of each text: the texts are not held); of two documents with one stem
-    or one text, the later in the release is found."""
+    a 16-byte digest of each text: the texts are not held). A file named as a document's id
+    is that document's, without the table; of two documents with one stem or one text, the
+    later in the release is found."""
 
     def __init__(self, documents: Mapping[str, Document]) -> None:
         self.documents = documents
@@ -129,6 +130,9 @@ class DocumentLookup:
         return self.documents.get(doc_id) if isinstance(doc_id, str) else None
 
     def by_stem(self, stem: str) -> Document | None:
+        document = self.by_id(stem)  # a file named as its document's id: no table
+        if document is not None and file_stem(document.id) == stem:
+            return document
         if self._stems is None:
             self._stems = {file_stem(doc_id): doc_id for doc_id in self.documents}
         return self.by_id(self._stems.get(stem))

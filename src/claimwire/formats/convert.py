@@ -16,7 +16,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -38,6 +38,8 @@ NOT_JSON_MIN = (
     "export: `claimwire annotate pull --from-file` reads it)"
 )
 BATCH_DOCUMENTS = 256
+BUCKETS = 16
+"""An import's document and id hashes are compared a sixteenth at a time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,20 +348,17 @@ def checked_batches(
     units = get_format(name).read(path, documents, schema, author, options or Options())
     shown: list[str] = []
     count = 0
-    earlier: set[int] = set()
-    """The hashes of the documents of the batches checked."""
-    with tempfile.TemporaryFile() as ids:  # the records' id hashes, compared at the end
+    # the hashes of each batch's documents and of its records' ids wait on disk: one that
+    # comes twice is a document in two batches, or an id in two
+    with tempfile.TemporaryFile() as hashes:
         for batch in _batched(units, None if whole else BATCH_DOCUMENTS):
             if losses is not None:
                 losses.extend(batch.losses)
             rows = batch.rows()
             if not whole:
-                named = {hash(row[2].doc_id) for row in rows}
-                if not earlier.isdisjoint(named):
-                    raise _Regroup
-                earlier |= named
+                array("q", {hash(("document", row[2].doc_id)) for row in rows}).tofile(hashes)
                 keys = (hash((isinstance(row[2], Relation), row[2].id)) for row in rows)
-                array("q", keys).tofile(ids)
+                array("q", keys).tofile(hashes)
             report = check_rows(path, rows, documents, schema, task)
             found = batch.problems + report.problems
             count += len(found)
@@ -367,11 +366,8 @@ def checked_batches(
             if not count:
                 assert report.annotation_set is not None
                 yield report.annotation_set
-        if not whole:
-            ids.seek(0)
-            hashes = np.sort(np.fromfile(ids, dtype=np.int64))
-            if np.any(hashes[1:] == hashes[:-1]):
-                raise _Regroup
+        if not whole and _repeats(hashes):
+            raise _Regroup
     if count:
         more = count - len(shown)
         raise ClaimwireError(
@@ -379,6 +375,21 @@ def checked_batches(
             + "\n  ".join(shown)
             + (f"\n  … and {more} more" if more else "")
         )
+
+
+def _repeats(handle: IO[bytes], at_once: int = 1 << 20) -> bool:
+    """Whether a hash (int64) comes twice in ``handle``: the hashes of one of
+    :data:`BUCKETS` (by their low bits) are sorted at a time, read ``at_once`` at a time."""
+    for bucket in range(BUCKETS):
+        handle.seek(0)
+        chosen = [np.zeros(0, np.int64)]
+        while block := handle.read(8 * at_once):
+            read = np.frombuffer(block, np.int64)
+            chosen.append(read[(read & (BUCKETS - 1)) == bucket])
+        found = np.sort(np.concatenate(chosen))
+        if np.any(found[1:] == found[:-1]):
+            return True
+    return False
 
 
 def _batched(units: Iterable[Imported], size: int | None) -> Iterator[Imported]:
