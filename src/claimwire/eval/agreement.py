@@ -193,7 +193,10 @@ class AgreementSums:
         self.extra_kinds: list[dict[str, None]] = [{} for _ in names]
         self.quote_types: set[Pair] = set()
         """The pairs where a set has attributed_to links (their quote type's κ is reported)."""
-        self._attributes = {label: self._categorical(label) for label in self.candidates}
+        self._attributes = {
+            label: self._categorical(label) if label in schema.labels else []
+            for label in self.candidates
+        }
         self.unitizing = {label: UnitizingSums(len(names)) for label in self.candidates}
         self.unit_counts: Counter[str] = Counter()
         self.stance = False
