@@ -207,3 +207,18 @@ def test_unitizing_sums_over_stretches_equal_the_whole_continuum() -> None:
             sums.add(inside, begin, end - begin)
         assert sums.result(1000) == whole
     assert len(cuts) > 4 and whole.alpha is not None
+
+
+def test_a_label_outside_the_schema_is_only_absent() -> None:
+    """Labels asked for that the schema lacks are left out, as labels no set uses."""
+    from claimwire.annotation.schema import load_schema
+    from claimwire.corpus.release import open_release
+    from claimwire.eval.agreement import AgreementStudy
+    from claimwire.eval.checker import AnnotationSet
+
+    release = open_release(REPO / "corpus" / "releases" / "1.0.0")
+    gold = AnnotationSet("a", tuple(release.annotations()), tuple(release.relations()))
+    other = AnnotationSet("b", gold.annotations, gold.relations)
+    schema = load_schema(REPO / "corpus" / "releases" / "1.0.0" / "schema.yaml")
+    study = AgreementStudy([gold, other], release.documents(), schema, ["CLAIM", "NO_SUCH"])
+    assert list(study.report().per_label_f1["a vs b"]) == ["CLAIM"]
