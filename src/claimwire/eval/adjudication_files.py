@@ -207,7 +207,7 @@ class _Store:
             "relations (position INTEGER PRIMARY KEY, setno INTEGER, head TEXT, tail TEXT,"
             " type TEXT, record BLOB)",
             "ids (setno INTEGER, id TEXT, merged TEXT)",
-            "kept (number INTEGER PRIMARY KEY, id TEXT, record BLOB, refs BLOB, outside INTEGER)",
+            "kept (number INTEGER PRIMARY KEY, id TEXT, position INTEGER)",
         ):
             self.db.execute(f"CREATE TABLE {table}")
 
@@ -272,18 +272,20 @@ class _Store:
         """Number the kept items in the order first named, note which ids they merge, and
         write the items' conflicts (in that order)."""
         kept = 0
-        rows = self.db.execute("SELECT position, doc, record, refs, names, outside FROM items")
+        rows = self.db.execute(
+            "SELECT position, doc, names, IIF(position & 1, NULL, record) FROM items"
+        )
         while chunk := rows.fetchmany(CHECKED):
             numbered, ids = [], []
-            for position, doc, record, refs, names, outside in chunk:
-                if not position & 1:
-                    conflict.write(record)
+            for position, doc, names, conflict_record in chunk:
+                if conflict_record is not None:
+                    conflict.write(conflict_record)
                     continue
                 kept += 1
                 new_id = f"{doc}:adj-{kept}"
-                numbered.append((kept, new_id, record, refs, outside))
+                numbered.append((kept, new_id, position))
                 ids += [(s, i, new_id) for s, i in _decode(names)]
-            self.db.executemany("INSERT INTO kept VALUES (?, ?, ?, ?, ?)", numbered)
+            self.db.executemany("INSERT INTO kept VALUES (?, ?, ?)", numbered)
             self.db.executemany("INSERT INTO ids VALUES (?, ?, ?)", ids)
         # an id is in one item of its set (a set with an id twice is refused)
         self.db.execute("CREATE INDEX ids_key ON ids (setno, id)")
@@ -303,16 +305,21 @@ class _Store:
         found = []
         for new_id in dict.fromkeys(i for i in ids if isinstance(i, str)):
             row = self.db.execute(
-                "SELECT number, record FROM kept WHERE id = ?", (new_id,)
+                "SELECT i.record FROM kept k CROSS JOIN items i ON i.position = k.position"
+                " WHERE k.id = ?",
+                (new_id,),
             ).fetchone()
             if row is not None:
-                found.append(msgspec.structs.replace(_ANNOTATION.decode(row[1]), id=new_id))
+                found.append(msgspec.structs.replace(_ANNOTATION.decode(row[0]), id=new_id))
         return found
 
     def annotations(self) -> Iterator[tuple[Annotation, list[Reference], bool]]:
         """The kept items in order, numbered, with their references still to rename."""
         author = self.voting.author
-        rows = self.db.execute("SELECT id, record, refs, outside FROM kept ORDER BY number")
+        rows = self.db.execute(
+            "SELECT k.id, i.record, i.refs, i.outside FROM kept k"
+            " CROSS JOIN items i ON i.position = k.position ORDER BY k.number"
+        )
         while chunk := rows.fetchmany(CHECKED):
             for new_id, record, refs, outside in chunk:
                 merged = _ANNOTATION.decode(record)
