@@ -272,8 +272,8 @@ def _span(ranked: Any, value: int) -> tuple[int, int]:
     return int(np.searchsorted(ranked, value)), int(np.searchsorted(ranked, value, "right"))
 
 
-SPILL_VALUES = 1 << 20
-"""Values :func:`repeated_values` sorts at a time (8 MB)."""
+SPILL_VALUES = 1 << 18
+"""Values :func:`repeated_values` sorts at a time (2 MB: its transient arrays stay small)."""
 SPILL_BUCKETS = 256
 """The most buckets :func:`repeated_values` deals values into (each a temporary file)."""
 
