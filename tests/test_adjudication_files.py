@@ -5,7 +5,12 @@ relation ends naming another batch's items renamed through the ids kept on disk.
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +26,7 @@ from claimwire.eval.checker import load_annotation_set
 from claimwire.grouping import RecordIndex
 from claimwire.model import record_line
 
-from .helpers import one_error_line, release_with_test_claims, run_cli
+from .helpers import REPO, one_error_line, release_with_test_claims, run_cli
 
 SOURCE = {"source_kind": "person", "source_role": "government_official", "named": True}
 CLAIM_TYPES = ["quantity", "other", "prediction", "laws_rules"]
@@ -247,3 +252,141 @@ def test_a_set_with_an_id_twice_is_refused_with_its_line(release: Path, tmp_path
     assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
     assert f"bob.jsonl:{len(records)}" in result.stderr and "used twice" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+_WRAPPED = """
+import os, resource, sys, time
+from pathlib import Path
+from claimwire.eval import adjudication_files
+adjudication_files.CACHE_KIB = 1  # the temporary database spills to its file at once
+marker = os.environ.get("PAUSE_AT")
+if marker:  # stop once the files are being written, and say so
+    write = adjudication_files._write_relations
+    def paused(*args):
+        write(*args)
+        Path(marker).touch()
+        time.sleep(120)
+    adjudication_files._write_relations = paused
+if os.environ.get("FILE_LIMIT"):  # a temporary disk that fills up
+    limit = int(os.environ["FILE_LIMIT"])
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+sys.argv[0] = "claimwire"
+from claimwire.cli import main
+main()
+"""
+
+
+def _wrapped(*args: str | Path) -> list[str]:
+    return [sys.executable, "-c", _WRAPPED, "annotate", "adjudicate", *map(str, args)]
+
+
+def _environment(tmp_path: Path, **more: str) -> dict[str, str]:
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    return {**os.environ, "PYTHONPATH": str(REPO / "src"), "TMPDIR": str(temporary), **more}
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
+def test_a_terminated_merge_leaves_nothing(release: Path, tmp_path: Path, stop: int) -> None:
+    """A real SIGTERM while the files are written: exit 143, no output, no temporary file
+    (the database on disk included); SIGKILL, which nothing can handle: no temporary file."""
+    paths = _sets(release, tmp_path / "sets", 2, "documents")
+    marker = tmp_path / "writing"
+    env = _environment(tmp_path, PAUSE_AT=str(marker))
+    args = _wrapped(*paths, "--release", release, "--out", tmp_path / "out")
+    process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        while not marker.exists() and process.poll() is None:
+            time.sleep(0.05)
+        assert process.poll() is None, process.communicate()
+        assert any((tmp_path / "out").iterdir())  # the files were begun
+        process.send_signal(stop)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert os.listdir(tmp_path / "tmp") == []
+    if stop == signal.SIGTERM:
+        assert process.returncode == 128 + signal.SIGTERM, stderr
+        assert not (tmp_path / "out").exists()
+
+
+def test_a_full_temporary_disk_is_one_error_line(release: Path, tmp_path: Path) -> None:
+    paths = _sets(release, tmp_path / "sets", 2, "documents")
+    env = _environment(tmp_path, FILE_LIMIT="4096")
+    args = _wrapped(*paths, "--release", release, "--out", tmp_path / "a" / "out")
+    result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert f"temporary database in {tmp_path / 'tmp'} (" in result.stderr
+    assert "set TMPDIR to a folder on a larger disk" in result.stderr
+    assert not (tmp_path / "a").exists() and os.listdir(tmp_path / "tmp") == []
+
+
+def test_a_refused_merge_removes_the_folders_it_made(release: Path, tmp_path: Path) -> None:
+    """Only the folders it made go; one that was there (with a file in it) stays."""
+    paths = _sets(release, tmp_path / "sets", 2, "documents")
+    for path in paths:
+        _write(path, [{**r, "doc_id": "elsewhere"} if "-numero-3-" in r["doc_id"] else r
+                      for r in map(json.loads, path.read_text().splitlines())])  # fmt: skip
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "note.txt").write_text("mine", "utf-8")
+    out = tmp_path / "x" / "y" / "z"
+    conflicts = tmp_path / "kept" / "c" / "sub" / "c.jsonl"
+    result = run_cli("annotate", "adjudicate", *paths, "--release", release, "--out", out,
+                     "--conflicts", conflicts)  # fmt: skip
+    assert result.returncode == 1 and "not a document of" in result.stderr, result.stderr
+    assert not (tmp_path / "x").exists()
+    assert os.listdir(tmp_path / "kept") == ["note.txt"]
+
+
+def test_the_conflicts_do_not_depend_on_the_hash_seed(release: Path, tmp_path: Path) -> None:
+    """A STANCE whose holder and target are both dropped: its two conflicts in one order."""
+    paths = _sets(release, tmp_path / "sets", 2, "documents")
+    found = set()
+    for seed in ("1", "2", "3", "4"):
+        out = tmp_path / f"seed-{seed}"
+        result = run_cli("annotate", "adjudicate", *paths, "--release", release, "--out", out,
+                         env={"PYTHONHASHSEED": seed})  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        found.add((out / "conflicts.jsonl").read_bytes())
+    assert len(found) == 1
+
+
+def test_an_empty_set_is_refused_without_a_missing_option(release: Path, tmp_path: Path) -> None:
+    paths = _sets(release, tmp_path / "sets", 2, "documents")
+    _write(paths[1], [])
+    result = run_cli(
+        "annotate", "adjudicate", *paths, "--release", release, "--out", tmp_path / "out"
+    )
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert "bob.jsonl: no annotation or relation records" in result.stderr
+    assert "--allow-empty" not in result.stderr and "leave this one out" in result.stderr
+
+
+def test_a_repeated_relation_id_is_merged_as_before(release: Path, tmp_path: Path) -> None:
+    """Relations are renumbered and nothing names them: a repeated relation id changes
+    nothing in the merge."""
+    paths = _sets(release, tmp_path / "sets", 2, "documents")
+    run_cli("annotate", "adjudicate", *paths, "--release", release, "--out", tmp_path / "unique")
+    records = [json.loads(line) for line in paths[1].read_text().splitlines()]
+    relations = [n for n, r in enumerate(records) if "head" in r]
+    records[relations[1]]["id"] = records[relations[0]]["id"]
+    _write(paths[1], records)
+    result = run_cli(
+        "annotate", "adjudicate", *paths, "--release", release, "--out", tmp_path / "out"
+    )
+    assert result.returncode == 0, result.stderr
+    for name in adjudication_names():
+        assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "unique" / name).read_bytes()
+
+
+def test_a_repeated_annotation_line_is_refused_saying_why(release: Path, tmp_path: Path) -> None:
+    paths = _sets(release, tmp_path / "sets", 2, "documents")
+    records = [json.loads(line) for line in paths[1].read_text().splitlines()]
+    _write(paths[1], [records[0], *records])
+    result = run_cli(
+        "annotate", "adjudicate", *paths, "--release", release, "--out", tmp_path / "out"
+    )
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert "bob.jsonl:2: annotation id" in result.stderr
+    assert "one record per annotation id" in result.stderr and "ambiguous" not in result.stderr

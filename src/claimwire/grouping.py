@@ -332,12 +332,15 @@ class RecordIndex:
         kinds: Sequence[type[Annotation] | type[Relation] | None] = (),
         on_error: RecordErrorHandler | None = None,
         keep_ids: bool = False,
+        check_relation_ids: bool = True,
     ) -> None:
         """``kinds``: the record type of each file (default: either, told by its fields);
+        ``check_relation_ids``: False lists (and drops) only repeated annotation ids;
         ``on_error``: what to do with a record of the wrong shape instead of raising;
         ``keep_ids``: keep the ids' hashes (8 bytes a record) for :meth:`holds`."""
         self._sources = [_Source(path) for path in files]
         self._kinds = list(kinds) or [None] * len(files)
+        self._check_relation_ids = check_relation_ids
         self._on_error = on_error
         self.lines = [0] * len(files)
         """Lines of each file, blank ones included."""
@@ -511,6 +514,8 @@ class RecordIndex:
             number = int(self._file[run])
             [(_, _, record)] = [r for r in self._read_runs([run]) if r[1] == lineno]
             kind = "relation" if isinstance(record, Relation) else "annotation"
+            if kind == "relation" and not self._check_relation_ids:
+                continue
             if (kind, record.id) not in seen:
                 seen.add((kind, record.id))
                 continue

@@ -193,7 +193,8 @@ def origins(
             ),
             attributes[name],
         )
-        for name in references & set(attributes)
+        for name in attributes
+        if name in references  # the record's order: never the hash seed's
     ]
 
 

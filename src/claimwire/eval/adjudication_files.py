@@ -5,14 +5,16 @@ Each batch of the release's documents reads the sets' records naming them (in th
 documents' order without an index, else through :class:`~claimwire.grouping.RecordIndex`;
 then the documents no release has, which the checks refuse) and merges their items: an
 item's versions all name its document. What the whole merge orders and numbers over every
-document waits in a SQLite file in a temporary folder, keyed by where the item was first
+document waits in a temporary SQLite database, keyed by where the item was first
 named (set, file, line): the merged items and their conflicts, then, once every batch is
 read, numbered in that order (``adj-N``) with the ``(set, id) → merged id`` pairs; the
 references are renamed through those pairs (a reference or a relation's end may name an
 item of another batch), the relations voted on grouped by their merged ends in the order
 first named (``adj-rel-N``). The three files are written as they come, each renamed into
-place only when the merged set passed the schema's checks; the temporary folder is removed
-whatever happens. Memory holds a batch's records and SQLite's page cache.
+place only when the merged set passed the schema's checks. The database is a file SQLite
+unlinks as it opens it (under ``SQLITE_TMPDIR`` or ``TMPDIR``), so no way the process ends
+leaves it behind; SIGTERM ends the merge as Ctrl-C does, removing what it began to write.
+Memory holds a batch's records and SQLite's page cache.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import os
 import sqlite3
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,12 +47,13 @@ from claimwire.eval.adjudication import (
     voted_relation,
     with_references,
 )
-from claimwire.eval.checker import TOLERATED, _prediction_files, not_empty
+from claimwire.eval.checker import TOLERATED, _prediction_files
 from claimwire.files import atomic_writer
 from claimwire.grouping import RecordIndex, Row
 from claimwire.in_order import Batches, NotInOrder, RowsInOrder
 from claimwire.model import Annotation, Relation, record_line
 from claimwire.spool import _decode, _encode
+from claimwire.storage import _stop_on_sigterm
 
 BATCH_DOCUMENTS = 256
 """Documents merged at a time."""
@@ -130,13 +133,41 @@ def adjudicate_files(
     sets = annotation_sets(paths)
     names = [s.name for s in sets]
     voting = Voting(check_policy(policy, names), len(sets), author, reference_attributes(schema))
-    with tempfile.TemporaryDirectory(prefix="claimwire-adjudicate-") as folder:
-        store = _Store(Path(folder) / "merge.sqlite", sets, voting)
+    _stop_on_sigterm()
+    try:
+        store = _Store(sets, voting)
         try:
             _read(store, sets, release, batch or BATCH_DOCUMENTS)
             return _write(store, schema, out, conflicts, _Problems(str(release)))
         finally:
             store.close()
+    except sqlite3.OperationalError as error:
+        if not error.sqlite_errorname.startswith(
+            ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN")
+        ):
+            raise
+        raise ClaimwireError(
+            f"could not write the merge's temporary database in {_sqlite_folder()} ({error}): "
+            "free space there or set TMPDIR to a folder on a larger disk; nothing was written"
+        ) from None
+
+
+def _sqlite_folder() -> str:
+    """The folder SQLite puts its temporary databases in (as it picks it on Unix)."""
+    named = [os.environ.get(v, "") for v in ("SQLITE_TMPDIR", "TMPDIR")]
+    for folder in [*named, "/var/tmp", "/usr/tmp", "/tmp", "."]:
+        if folder and os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK):
+            return folder
+    return "."
+
+
+def _not_empty(count: int, path: Path) -> None:
+    if not count:
+        raise ClaimwireError(
+            "no annotation or relation records (the set is empty or blank); "
+            "every set merged needs records: leave this one out",
+            file=path,
+        )
 
 
 def _read(store: _Store, sets: list[_Set], release: Path, size: int) -> None:
@@ -152,19 +183,22 @@ def _read(store: _Store, sets: list[_Set], release: Path, size: int) -> None:
             for reader, annotation_set in zip(readers, sets, strict=True):
                 for _ in reader.leftover():  # raises if a record was not taken
                     pass
-                not_empty(reader.count, annotation_set.path, False)
+                _not_empty(reader.count, annotation_set.path)
         return
     except (NotInOrder, ClaimwireError):
         store.reset()
     with contextlib.ExitStack() as stack:
-        indexes = [stack.enter_context(RecordIndex(s.files)) for s in sets]
+        indexes = [
+            stack.enter_context(RecordIndex(s.files, check_relation_ids=False)) for s in sets
+        ]
         for index, annotation_set in zip(indexes, sets, strict=True):
-            not_empty(index.count, annotation_set.path, False)
+            _not_empty(index.count, annotation_set.path)
             if index.duplicates:
                 first = index.duplicates[0]
                 raise ClaimwireError(
-                    f"{first.kind} id {first.id!r} is used twice in the set: a reference to "
-                    "it would be ambiguous; give each record its own id",
+                    f"annotation id {first.id!r} is used twice in the set: the merge takes "
+                    "one record per annotation id (references and relations name annotations "
+                    "by it); remove the repeated line or give each record its own id",
                     file=first.path,
                     line=first.line,
                 )
@@ -187,13 +221,13 @@ def _document_batches(release: Path, size: int) -> Iterator[list[str]]:
 class _Store:
     """What the batches merged, on disk, keyed by position (set, file, line)."""
 
-    def __init__(self, path: Path, sets: list[_Set], voting: Voting) -> None:
+    def __init__(self, sets: list[_Set], voting: Voting) -> None:
         self.names = [s.name for s in sets]
         self.number = {s.name: n for n, s in enumerate(sets)}
         self.files = [{f: n for n, f in enumerate(s.files)} for s in sets]
         self.voting = voting
         self.tally = Adjudication()
-        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db = sqlite3.connect("", isolation_level=None)  # a temporary database
         for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{CACHE_KIB}"):
             self.db.execute(f"PRAGMA {pragma}")
         self.db.execute("BEGIN")
@@ -381,7 +415,7 @@ def _write(
 ) -> Outcome:
     """Number, rename and check what ``store`` holds, writing the three files; each is
     renamed into place only if the merged set validates."""
-    created = not out.exists()
+    made = sorted({*_missing(out), *_missing(conflicts_path.parent)}, key=lambda f: -len(f.parts))
     outcome = Outcome(accepted=store.tally.accepted, resolved=store.tally.resolved)
     try:
         with contextlib.ExitStack() as stack:
@@ -396,11 +430,17 @@ def _write(
             outcome.conflicts = conflicts.count
             problems.raise_any()
     except BaseException:
-        if created:
+        for folder in made:  # deepest first; a folder that holds anything stays
             with contextlib.suppress(OSError):
-                out.rmdir()
+                folder.rmdir()
         raise
     return outcome
+
+
+def _missing(folder: Path) -> list[Path]:
+    """``folder`` and its parents that do not exist yet (those writing it would make)."""
+    folder = folder.absolute()
+    return [f for f in (folder, *folder.parents) if not f.exists()]
 
 
 def _write_annotations(
