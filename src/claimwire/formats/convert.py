@@ -75,6 +75,11 @@ class Format:
     write: Writer
     folder: bool
     """Whether an export is a folder of files (else one file)."""
+    file_suffix: str | None = None
+    """When set, an export to a path with this suffix is one file, to any other a folder."""
+
+    def writes_folder(self, out: Path) -> bool:
+        return self.folder if self.file_suffix is None else out.suffix != self.file_suffix
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,27 +264,22 @@ def _write_conll(
 def _read_spacy(
     path: Path, documents: Mapping[str, Document], schema: Schema, author: str, options: Options
 ) -> Iterator[Imported]:
-    if path.is_dir():
-        raise ClaimwireError("expected a .spacy file, got a folder", file=path)
-    return spacy_docbin.from_docbin(path.read_bytes(), documents, schema, path, author)
+    """A ``.spacy`` file, or a folder of them (what ``--to spacy`` writes to a folder), one
+    DocBin at a time, the files in name order."""
+    for file in spacy_docbin.docbin_files(path):
+        yield from spacy_docbin.from_docbin(file.read_bytes(), documents, schema, file, author)
 
 
 def _write_spacy(
     out: Path, batches: Iterable[Batch], schema: Schema, options: Options, losses: Losses
 ) -> None:
-    """One DocBin: spaCy serializes it whole, so it grows with the corpus (its token arrays,
-    not the documents)."""
-    from spacy.tokens import DocBin
-
+    """One DocBin, or (``out`` a folder) one per :data:`spacy_docbin.FILE_DOCUMENTS`
+    documents: spaCy serializes a DocBin whole, so a single file grows with the corpus (its
+    token arrays, not the documents), a folder with the documents of one of its files."""
     labels = options.flat_labels(schema)
-    docbin = DocBin(store_user_data=True)
-    for documents, found in batches:
-        losses.extend(
-            spacy_docbin.add_to_docbin(
-                docbin, documents, found.annotations, found.relations, labels
-            )
-        )
-    out.write_bytes(docbin.to_bytes())
+    with spacy_docbin.DocBinWriter(out, out.is_dir()) as writer:
+        for documents, found in batches:
+            losses.extend(writer.add(documents, found.annotations, found.relations, labels))
 
 
 def _read_cas(
@@ -304,7 +304,7 @@ FORMATS: dict[str, Format] = {
     "brat": Format("brat", _read_brat, _write_brat, folder=True),
     "inception": Format("inception", _read_cas, _write_cas, folder=True),
     "conll": Format("conll", _read_conll, _write_conll, folder=False),
-    "spacy": Format("spacy", _read_spacy, _write_spacy, folder=False),
+    "spacy": Format("spacy", _read_spacy, _write_spacy, folder=False, file_suffix=".spacy"),
     "doccano": Format("doccano", _read_doccano, _write_doccano, folder=False),
     "label-studio-min": Format("label-studio-min", _read_json_min, _write_json_min, folder=False),
 }
@@ -496,7 +496,7 @@ def export_batches(
     a batch at a time; the losses are counted, the first ``keep`` held (all when None)."""
     spec = get_format(name)
     losses = Losses(keep)
-    if spec.folder:
+    if spec.writes_folder(out):
         with atomic_directory(out, replace=replace) as staging:
             spec.write(staging, _at_least_one(batches), schema, options or Options(), losses)
         return losses

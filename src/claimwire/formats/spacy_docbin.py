@@ -17,12 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from claimwire.annotation.schema import Schema
+from claimwire.errors import ClaimwireError
 from claimwire.formats.base import DocumentLookup, Imported, Loss, span_annotation
 from claimwire.formats.conll import flat_spans, french_tokenizer
-from claimwire.model import Annotation, Document
+from claimwire.model import Annotation, Document, Relation
 
 SPANS_KEY = "sc"
 DOC_ID = "doc_id"
+FILE_DOCUMENTS = 256
+"""The docs of one file of a folder export."""
 
 
 def _doc(document: Document) -> Any:
@@ -52,19 +55,18 @@ def _span(doc: Any, annotation: Annotation, losses: list[Loss]) -> Any:
     return span
 
 
-def add_to_docbin(
-    docbin: Any,
+def docs_of(
     documents: Iterable[Document],
     annotations: Iterable[Annotation],
-    relations: Iterable[Any],
     ents: Sequence[str],
+    losses: list[Loss],
     spans_key: str = SPANS_KEY,
-) -> list[Loss]:
-    """Add the documents to ``docbin`` (a spaCy DocBin); what they could not carry."""
+) -> Iterator[Any]:
+    """Each document as a spaCy ``Doc`` with its span annotations; what they could not carry
+    goes to ``losses``."""
     by_doc: dict[str, list[Annotation]] = {}
     for annotation in annotations:
         by_doc.setdefault(annotation.doc_id, []).append(annotation)
-    losses: list[Loss] = [Loss("relation", r.id, r.type) for r in relations]
     for document in documents:
         doc = _doc(document)
         group = []
@@ -83,8 +85,75 @@ def add_to_docbin(
         flat = flat_spans(by_doc.get(document.id, []), ents, losses)
         quiet: list[Loss] = []  # expansions are reported once, for the span group
         doc.ents = [s for s in (_span(doc, a, quiet) for a in flat) if s is not None]
-        docbin.add(doc)
-    return losses
+        yield doc
+
+
+class DocBinWriter:
+    """Docs written to one DocBin file at ``out``, or (``folder``) to the folder ``out`` as
+    ``docs-00000.spacy``, ``docs-00001.spacy``, … of :data:`FILE_DOCUMENTS` docs each, in the
+    order they came (spaCy reads a folder's files in name order). A DocBin is serialized
+    whole: a folder holds one file's docs at a time, a single file all of them. Files are
+    written when the ``with`` block ends without error."""
+
+    def __init__(self, out: Path, folder: bool) -> None:
+        self._out, self._folder = out, folder
+        self._docbin, self._files = _docbin(), 0
+
+    def __enter__(self) -> DocBinWriter:
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        if kind is None and (len(self._docbin) or not self._files):
+            self._flush()
+
+    def add(
+        self,
+        documents: Iterable[Document],
+        annotations: Iterable[Annotation],
+        relations: Iterable[Relation],
+        ents: Sequence[str],
+    ) -> list[Loss]:
+        """Add the documents with their records; what they could not carry."""
+        losses = [Loss("relation", r.id, r.type) for r in relations]
+        for doc in docs_of(documents, annotations, ents, losses):
+            self._docbin.add(doc)
+            if self._folder and len(self._docbin) >= FILE_DOCUMENTS:
+                self._flush()
+        return losses
+
+    def _flush(self) -> None:
+        target = self._out / f"docs-{self._files:05d}.spacy" if self._folder else self._out
+        staging = target.with_name(f".{target.name}.tmp")
+        staging.write_bytes(self._docbin.to_bytes())
+        staging.replace(target)
+        self._docbin, self._files = _docbin(), self._files + 1
+
+
+def _docbin() -> Any:
+    from spacy.tokens import DocBin
+
+    return DocBin(store_user_data=True)
+
+
+def docbin_files(path: Path) -> list[Path]:
+    """``path`` if a file, else the ``*.spacy`` files of the folder ``path`` in name order;
+    anything else in the folder (another file, a folder, an empty file) is a located
+    error."""
+    if not path.is_dir():
+        return [path]
+    files = sorted(path.iterdir())
+    for file in files:
+        if file.is_dir():
+            raise ClaimwireError(
+                "a folder inside a folder of .spacy files; expected only .spacy files", file=file
+            )
+        if file.suffix != ".spacy":
+            raise ClaimwireError("not a .spacy file; expected only .spacy files", file=file)
+        if not file.stat().st_size:
+            raise ClaimwireError("empty file; expected a spaCy DocBin", file=file)
+    if not files:
+        raise ClaimwireError("no .spacy file in the folder", file=path)
+    return files
 
 
 def from_docbin(

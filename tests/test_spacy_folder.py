@@ -1,0 +1,163 @@
+"""``claimwire convert --to spacy`` to a folder: one DocBin per few hundred documents, what
+``spacy train`` reads (``--paths.train folder/``), written without holding the corpus; and
+``--from spacy`` reading such a folder one DocBin at a time."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from claimwire.annotation.schema import load_schema
+from claimwire.corpus.release import open_release
+from claimwire.eval.checker import load_annotation_set
+from claimwire.formats import spacy_docbin
+from claimwire.formats.convert import Batch, export_batches, set_batches
+
+from .helpers import one_error_line, release_with_test_claims, run_cli
+
+DOCUMENTS = 20
+PER_FILE = 3
+
+
+def _convert(monkeypatch: pytest.MonkeyPatch, *args: str | Path) -> None:
+    from claimwire.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["claimwire", "convert", *map(str, args)])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 0
+
+
+@pytest.fixture
+def release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(spacy_docbin, "FILE_DOCUMENTS", PER_FILE)
+    return release_with_test_claims(tmp_path, DOCUMENTS)
+
+
+def _export(monkeypatch: pytest.MonkeyPatch, release: Path, out: Path) -> Path:
+    _convert(monkeypatch, release, "--to", "spacy", "--out", out, "--release", release)
+    return out
+
+
+def _spans(docs: Iterator[object]) -> list[tuple[str, list[tuple[str, int, int]]]]:
+    return [
+        (
+            d.user_data["doc_id"],  # type: ignore[attr-defined]
+            [(s.label_, s.start_char, s.end_char) for s in d.spans["sc"]],  # type: ignore[attr-defined]
+        )
+        for d in docs
+    ]
+
+
+def test_a_folder_export_is_a_training_corpus_equal_to_the_single_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, release: Path
+) -> None:
+    import spacy
+    from spacy.training import Corpus
+
+    folder = _export(monkeypatch, release, tmp_path / "train")
+    single = _export(monkeypatch, release, tmp_path / "train.spacy")
+    names = [p.name for p in sorted(folder.iterdir())]
+    files = -(-DOCUMENTS // PER_FILE)
+    assert names == [f"docs-{n:05d}.spacy" for n in range(files)]
+    assert single.is_file()
+    nlp = spacy.blank("fr")
+    from_folder = _spans(e.reference for e in Corpus(str(folder))(nlp))  # what spacy train reads
+    from_file = _spans(e.reference for e in Corpus(str(single))(nlp))
+    assert len(from_folder) == DOCUMENTS
+    assert from_folder == from_file
+    assert [d for d, _ in from_folder] == [d.id for d in open_release(release).documents()]
+    assert sum(len(spans) for _, spans in from_folder) == len(
+        load_annotation_set(release).annotations
+    )
+
+
+def test_a_folder_import_is_the_single_file_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, release: Path
+) -> None:
+    folder = _export(monkeypatch, release, tmp_path / "train")
+    single = _export(monkeypatch, release, tmp_path / "train.spacy")
+    for source in (folder, single):
+        out = tmp_path / f"{source.name}.jsonl"
+        _convert(monkeypatch, source, "--from", "spacy", "--out", out, "--release", release)
+    assert (tmp_path / "train.jsonl").read_bytes() == (tmp_path / "train.spacy.jsonl").read_bytes()
+    assert len((tmp_path / "train.jsonl").read_text("utf-8").splitlines()) == len(
+        load_annotation_set(release).annotations
+    )
+
+
+def test_a_folder_export_holds_one_file_of_docs_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, release: Path
+) -> None:
+    held: list[int] = []
+    flush = spacy_docbin.DocBinWriter._flush
+
+    def noted(self: spacy_docbin.DocBinWriter) -> None:
+        held.append(len(self._docbin))
+        flush(self)
+
+    monkeypatch.setattr(spacy_docbin.DocBinWriter, "_flush", noted)
+    _export(monkeypatch, release, tmp_path / "train")
+    assert sum(held) == DOCUMENTS and max(held) == PER_FILE, held
+
+
+def test_an_error_midway_leaves_no_folder(tmp_path: Path, release: Path) -> None:
+    schema = load_schema()
+
+    def failing() -> Iterator[Batch]:
+        for number, batch in enumerate(set_batches(release, open_release(release).documents(), 4)):
+            if number == 3:  # files were written already
+                raise OSError("disk full")
+            yield batch
+
+    out = tmp_path / "out" / "train"
+    with pytest.raises(OSError, match="disk full"):
+        export_batches("spacy", out, failing(), schema)
+    assert list((tmp_path / "out").iterdir()) == []  # neither the folder nor its staging
+
+
+def test_an_empty_export_is_one_empty_docbin(tmp_path: Path, release: Path) -> None:
+    schema = load_schema()
+    export_batches("spacy", tmp_path / "train", iter(()), schema)
+    [file] = (tmp_path / "train").iterdir()
+    from spacy.tokens import DocBin
+
+    assert file.name == "docs-00000.spacy" and len(DocBin().from_disk(file)) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("notes.txt", b"hello", "notes.txt: not a .spacy file"),
+        (".hidden", b"x", ".hidden: not a .spacy file"),
+        ("docs-00001.spacy", b"", "docs-00001.spacy: empty file"),
+        ("docs-00001.spacy", b"\x00garbage", "docs-00001.spacy:"),
+        ("nested", None, "nested: a folder inside a folder"),
+    ],
+)
+def test_a_hostile_folder_is_one_located_error(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    release: Path,
+    name: str,
+    content: bytes | None,
+    expected: str,
+) -> None:
+    folder = _export(monkeypatch, release, tmp_path / "train")
+    bad = folder / name
+    bad.unlink(missing_ok=True)
+    if content is None:
+        bad.mkdir()
+        (bad / "docs-00000.spacy").write_bytes((folder / "docs-00000.spacy").read_bytes())
+    else:
+        bad.write_bytes(content)
+    out = tmp_path / "imported.jsonl"
+    done = run_cli("convert", folder, "--from", "spacy", "--out", out, "--release", release)
+    assert done.returncode == 1, done
+    assert one_error_line(done.stderr) or "nothing written" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert expected in done.stderr, done.stderr
+    assert not out.exists()
