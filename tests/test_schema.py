@@ -338,3 +338,17 @@ def test_a_batch_shares_findings_only_between_values_of_one_json_text_and_type()
             for i, attributes in enumerate(attribute_sets)
         ]
         _assert_shared_findings_are_each_ones(schema, annotations)
+
+
+def test_a_decimal_attribute_must_be_finite(schema) -> None:  # type: ignore[no-untyped-def]
+    """ "NaN", "Infinity" and "sNaN" parse as decimals but are not numbers a figure can have
+    (before: they passed, and crashed the interval sums downstream)."""
+
+    def figure(value: str) -> list[Annotation]:
+        return [_span("NUM_STAT", "statistics", value=value, unit="count", qualifier="exact")]
+
+    for value in ("NaN", "Infinity", "-Infinity", "inf", "sNaN"):
+        [finding] = schema.findings(figure(value), [])
+        assert finding.code == "bad-attribute-value" and "not a finite decimal" in finding.message
+    for value in ("92.4", "-3", "1e999"):
+        assert _codes(schema, figure(value)) == set()

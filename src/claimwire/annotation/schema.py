@@ -97,10 +97,10 @@ class Attribute:
             if isinstance(value, bool) or not isinstance(value, str | int):
                 return 'expected an exact decimal written as a string, e.g. "92.4"'
             try:
-                Decimal(str(value))
+                finite = Decimal(str(value)).is_finite()
             except InvalidOperation:
                 return f"{shown(value)} is not a decimal number"
-            return None
+            return None if finite else f"{shown(value)} is not a finite decimal number"
         if self.type in ("text", "ref"):
             return (
                 None if isinstance(value, str) and value.strip() else "expected a non-empty string"

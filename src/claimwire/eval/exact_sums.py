@@ -14,6 +14,7 @@ sum of the credits) up to the float rounding the peers accumulate, which these d
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -88,6 +89,8 @@ class AlphaSums:
     def add(self, column: Sequence[Any], times: int = 1) -> None:
         """A unit's values (``times`` units alike)."""
         coded = [value for value in column if value is not None]
+        if self.level == "interval":  # a value beyond a float's range counts as not coded
+            coded = [value for value in coded if math.isfinite(float(value))]
         for value in coded:
             if self.first is None:
                 self.first = value
