@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
+from claimwire.errors import ClaimwireError
 from claimwire.eval import agreement_files
 from claimwire.eval.agreement_files import agreement_of_files
 from claimwire.eval.exact_sums import AlphaSums, KappaSums
@@ -222,3 +223,122 @@ def test_a_label_outside_the_schema_is_only_absent() -> None:
     schema = load_schema(REPO / "corpus" / "releases" / "1.0.0" / "schema.yaml")
     study = AgreementStudy([gold, other], release.documents(), schema, ["CLAIM", "NO_SUCH"])
     assert list(study.report().per_label_f1["a vs b"]) == ["CLAIM"]
+
+
+def _with_figures(release: Path, path: Path, values: list[str]) -> Path:
+    """The release's gold plus one NUM_STAT per value, each on a CLAIM's span of the
+    documents in order (the value written as given)."""
+    gold = (release / "annotations.jsonl").read_text("utf-8").splitlines(keepends=True)
+    claims, seen = [], set()
+    for line in gold:
+        record = json.loads(line)
+        if record["label"] == "CLAIM" and record["doc_id"] not in seen:
+            seen.add(record["doc_id"])
+            claims.append(record)
+    figures = [
+        {
+            **claim,
+            "id": f"{claim['id']}:figure",
+            "layer": "statistics",
+            "label": "NUM_STAT",
+            "attributes": {"value": value, "unit": "count", "qualifier": "exact"},
+        }
+        for claim, value in zip(claims, values, strict=False)
+    ]
+    path.write_text("".join(gold) + "".join(json.dumps(r) + "\n" for r in figures), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "sNaN"])
+def test_a_decimal_that_is_not_finite_is_one_located_error(
+    synthetic: tuple[Path, list[Path]], tmp_path: Path, value: str
+) -> None:
+    """The format checker refuses "NaN" or "Infinity" for a decimal attribute, so agree and
+    eval score stop on one located line (before: agree crashed with an internal error on
+    Fraction(nan), eval score with decimal.InvalidOperation)."""
+    release, _ = synthetic
+    a = _with_figures(release, tmp_path / "a.jsonl", [value, "3", "7"])
+    b = _with_figures(release, tmp_path / "b.jsonl", ["12.5", "4", "7"])
+    line = len((release / "annotations.jsonl").read_text("utf-8").splitlines()) + 1
+    expected = f"a.jsonl:{line}: bad-attribute-value: 'value' = {value!r}"
+    for args in (
+        ("annotate", "agree", a, b, "--release", release, "--json"),
+        ("eval", "score", a, "--release", release, "--task", "statistics"),
+    ):
+        result = run_cli(*args)
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+        assert expected in result.stderr and "not a finite decimal number" in result.stderr
+    assert run_cli("annotate", "agree", release, b, "--release", release).returncode == 0
+
+
+def test_alpha_sums_leave_out_a_value_beyond_a_float() -> None:
+    """A finite decimal too large for a float ("1e999") counts as not coded: the sums never
+    see an infinity."""
+    sums, peer = AlphaSums("interval"), AlphaSums("interval")
+    for column, kept in (([float("inf"), 12.5, 1.0], [12.5, 1.0]), ([3.0, 4.0], [3.0, 4.0])):
+        sums.add(column)
+        peer.add(kept)
+    assert sums.result() == peer.result() and sums.result().units == 2
+
+
+def _across_documents(release: Path, path: Path, holder: str) -> Path:
+    """The release's gold where the first relation's ``cue`` and a STANCE's ``holder`` of
+    the first document name a CUE and a SOURCE (id ``holder``) in the last document."""
+    gold = [json.loads(line) for line in (release / "annotations.jsonl").open(encoding="utf-8")]
+    relations = [json.loads(line) for line in (release / "relations.jsonl").open(encoding="utf-8")]
+    first, last = gold[0]["doc_id"], gold[-1]["doc_id"]
+    span = next(r for r in gold if r["doc_id"] == last and r["label"] == "SOURCE")
+    cue = {**span, "id": "cue-elsewhere", "label": "CUE", "attributes": {}}
+    relations[0] = {**relations[0], "attributes": {**relations[0]["attributes"], "cue": cue["id"]}}
+    assert relations[0]["doc_id"] == first != last
+    stance = {
+        "id": "stance-here",
+        "doc_id": first,
+        "layer": "stance",
+        "label": "STANCE",
+        "attributes": {"holder": holder, "target": "BRI", "stance": "FAVOR"},
+    }
+    records = [*gold, cue, {**span, "id": holder}, stance, *relations]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
+    return path
+
+
+def test_a_reference_to_another_document_is_dangling_whatever_the_batches(
+    synthetic: tuple[Path, list[Path]], tmp_path: Path
+) -> None:
+    """A cue or a stance holder naming an annotation of another document resolves in the
+    record's own document only, so it counts as unresolved at every batch size (before: it
+    counted only when both documents fell in one batch)."""
+    release, _ = synthetic
+    sets = [
+        _across_documents(release, tmp_path / "a.jsonl", "holder-a"),
+        _across_documents(release, tmp_path / "b.jsonl", "holder-b"),
+    ]
+    reports = [
+        agreement_of_files(sets, release, batch=size).to_dict() for size in (1, 7, DOCUMENTS)
+    ]
+    assert reports[0] == reports[1] == reports[2]
+    cue = reports[0]["relations"]["cue"]["F1 a vs b"]
+    assert cue["value"] is None and cue["units"] == 0
+    stance = reports[0]["stance"]
+    assert stance["alpha (nominal)"]["value"] is None and stance["alpha (nominal)"]["units"] == 0
+
+
+def test_the_first_problem_named_is_the_first_in_the_file(
+    synthetic: tuple[Path, list[Path]], tmp_path: Path
+) -> None:
+    """The error names the set's first problem in file order (before: in the release's
+    document order, records naming no document of the release last)."""
+    release, sets = synthetic
+    lines = [json.loads(line) for line in sets[1].read_text("utf-8").splitlines()]
+    last = max(i for i, r in enumerate(lines) if r.get("label") == "CLAIM")
+    lines[last] = {**lines[last], "quote": {**lines[last]["quote"], "exact": "qq"}}
+    stray = {**lines[0], "id": "stray", "doc_id": "nodoc"}
+    path = tmp_path / "errors.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in [stray, *lines]), "utf-8")
+    for batch in (1, DOCUMENTS):
+        with pytest.raises(ClaimwireError) as error:
+            agreement_of_files([sets[0], path], release, batch=batch)
+        assert f"format checker: {path}:1: field 'doc_id': 'nodoc'" in str(error.value)
+        assert str(error.value).endswith("(and 1 more)")

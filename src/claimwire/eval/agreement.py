@@ -94,33 +94,37 @@ Pair = tuple[int, int]
 def _links(annotation_set: AnnotationSet, relation_types: Iterable[str]) -> dict[str, Counter[Any]]:
     """Each relation type's links (and ``cue`` links) keyed by their ends: a span by its
     document, label and offsets, a document-level item by its document, label and rank
-    among that label's items there."""
-    ends: dict[str, tuple[Any, ...]] = {}
+    among that label's items there. Ends and cues resolve in the relation's own document
+    only (one elsewhere counts as dangling), so batches never change what is linked."""
+    ends: dict[tuple[str, str], tuple[Any, ...]] = {}
     ranks: Counter[tuple[str, str]] = Counter()
     for a in annotation_set.annotations:
         if a.is_span:
-            ends[a.id] = (a.doc_id, a.label, a.start, a.end)
+            ends[(a.doc_id, a.id)] = (a.doc_id, a.label, a.start, a.end)
         else:
             ranks[(a.doc_id, a.label)] += 1
-            ends[a.id] = (a.doc_id, a.label, ranks[(a.doc_id, a.label)])
+            ends[(a.doc_id, a.id)] = (a.doc_id, a.label, ranks[(a.doc_id, a.label)])
     links: dict[str, Counter[Any]] = {name: Counter() for name in relation_types}
     links["cue"] = Counter()
     for r in annotation_set.relations:
-        if r.head not in ends or r.tail not in ends:
+        head, tail = ends.get((r.doc_id, r.head)), ends.get((r.doc_id, r.tail))
+        if head is None or tail is None:
             continue
-        links.setdefault(r.type, Counter())[(ends[r.head], ends[r.tail])] += 1
+        links.setdefault(r.type, Counter())[(head, tail)] += 1
         cue = r.attributes.get("cue")
-        if cue in ends:
-            links["cue"][(ends[r.head], ends[str(cue)])] += 1
+        if isinstance(cue, str) and (r.doc_id, cue) in ends:
+            links["cue"][(head, ends[(r.doc_id, cue)])] += 1
     return links
 
 
 def _quote_types(annotation_set: AnnotationSet) -> dict[Any, Any]:
-    spans = {a.id: (a.doc_id, a.label, a.start, a.end) for a in annotation_set.annotations}
+    spans = {
+        (a.doc_id, a.id): (a.doc_id, a.label, a.start, a.end) for a in annotation_set.annotations
+    }
     return {
-        (spans.get(r.head), spans.get(r.tail)): r.attributes.get("quote_type")
+        (spans[(r.doc_id, r.head)], spans[(r.doc_id, r.tail)]): r.attributes.get("quote_type")
         for r in annotation_set.relations
-        if r.type == "attributed_to" and r.head in spans and r.tail in spans
+        if r.type == "attributed_to" and (r.doc_id, r.head) in spans and (r.doc_id, r.tail) in spans
     }
 
 
@@ -412,10 +416,12 @@ class AgreementSums:
     def _add_stance(self, sets: Sequence[AnnotationSet]) -> None:
         keyed = []
         for annotation_set in sets:
-            holders = {a.id: a for a in annotation_set.annotations}
+            holders: defaultdict[str, dict[str, Annotation]] = defaultdict(dict)
+            for a in annotation_set.annotations:  # a holder resolves in its stance's document
+                holders[a.doc_id][a.id] = a
             keyed.append(
                 {
-                    stance_key(a, holders): a.attributes.get("stance")
+                    stance_key(a, holders[a.doc_id]): a.attributes.get("stance")
                     for a in annotation_set.annotations
                     if a.label == "STANCE"
                 }

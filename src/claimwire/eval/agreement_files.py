@@ -12,6 +12,7 @@ records, never a whole set.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -90,11 +91,22 @@ def _study(
             problems = _problems(report)
             if problems:
                 more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-                raise ClaimwireError(f"the set fails the format checker: {problems[0]}{more}")
+                first = min(problems, key=_place)
+                raise ClaimwireError(f"the set fails the format checker: {first}{more}")
     finally:
         for reader in readers:
             reader.close()
     return sums.report()
+
+
+_LOCATED = re.compile(r"(.*?):(\d+): ")
+
+
+def _place(problem: str) -> tuple[bool, str, int]:
+    """Where a problem is, to name the first in (file, line) order whatever the batches
+    (a problem with no line comes last)."""
+    found = _LOCATED.match(problem)
+    return (False, found[1], int(found[2])) if found else (True, "", 0)
 
 
 def _problems(report: CheckReport) -> list[str]:
