@@ -191,6 +191,17 @@ def test_problems_across_batches_are_all_counted_and_nothing_is_written(
     assert not (tmp_path / "new").exists()  # nothing written, not even the folder
 
 
+def test_a_failed_import_leaves_no_folder_it_made_and_every_one_that_was_there(
+    tmp_path: Path,
+) -> None:
+    documents, _ = _copies()
+    path = _doccano(tmp_path, [_line(d, "NOT-A-LABEL") for d in documents.values()])
+    (tmp_path / "a").mkdir()
+    out = tmp_path / "a" / "b" / "c" / "d" / "out.jsonl"
+    assert "nothing written" in _error(lambda: import_to("doccano", path, out, documents, SCHEMA))
+    assert (tmp_path / "a").is_dir() and not (tmp_path / "a" / "b").exists()
+
+
 def test_an_id_in_two_batches_is_refused_as_the_whole_import_refuses_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

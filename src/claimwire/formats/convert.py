@@ -437,7 +437,7 @@ def import_to(
     documents at a time: the relations wait in a temporary file, and ``out`` appears only
     when every batch passed (nothing is written on error). Returns how many annotations and
     relations were written and what was lost (the first ``keep`` held)."""
-    made = not out.parent.exists()
+    made = _missing_folders(out.parent)
     try:
         for whole in (False, True):
             losses = Losses(keep)
@@ -460,11 +460,20 @@ def import_to(
             except _Regroup:
                 continue
     except BaseException:
-        if made:
+        for folder in made:  # made for the temporary file: left as they were, deepest first
             with contextlib.suppress(OSError):
-                out.parent.rmdir()  # made for the temporary file: left as it was
+                folder.rmdir()
         raise
     raise AssertionError("a whole import is never regrouped")
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
 
 
 def export_set(
