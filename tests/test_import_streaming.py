@@ -191,6 +191,22 @@ def test_problems_across_batches_are_all_counted_and_nothing_is_written(
     assert not (tmp_path / "new").exists()  # nothing written, not even the folder
 
 
+@pytest.mark.parametrize("shown", [2, 30])
+def test_the_reader_problems_of_a_later_batch_come_before_the_check_problems_as_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shown: int
+) -> None:
+    documents, _ = _copies()
+    lines = [_line(d, "NOPE" if k < 3 else "CLAIM") for k, d in enumerate(documents.values())]
+    lines[-1] |= {"doc_id": "ghost", "text": "no document has this text"}  # a reader problem
+    path = _doccano(tmp_path, lines)
+    monkeypatch.setattr(convert, "SHOWN_PROBLEMS", shown)
+    whole = _error(lambda: import_set("doccano", path, documents, SCHEMA))
+    assert whole.split("\n")[1].strip().startswith(f"{path}:{COPIES}: field 'doc_id'"), whole
+    monkeypatch.setattr(convert, "BATCH_DOCUMENTS", 2)
+    out = tmp_path / "out.jsonl"
+    assert _error(lambda: import_to("doccano", path, out, documents, SCHEMA)) == whole
+
+
 def test_a_failed_import_leaves_no_folder_it_made_and_every_one_that_was_there(
     tmp_path: Path,
 ) -> None:

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -346,8 +346,7 @@ def checked_batches(
         raise ClaimwireError("not found", file=path)
     task = checking_task(schema)
     units = get_format(name).read(path, documents, schema, author, options or Options())
-    shown: list[str] = []
-    count = 0
+    read, checked = _Problems(), _Problems()  # the reader's first, then the checks' (as whole)
     # the hashes of each batch's documents and of its records' ids wait on disk: one that
     # comes twice is a document in two batches, or an id in two
     with tempfile.TemporaryFile() as hashes:
@@ -360,21 +359,34 @@ def checked_batches(
                 keys = (hash((isinstance(row[2], Relation), row[2].id)) for row in rows)
                 array("q", keys).tofile(hashes)
             report = check_rows(path, rows, documents, schema, task)
-            found = batch.problems + report.problems
-            count += len(found)
-            shown += found[: SHOWN_PROBLEMS - len(shown)]
-            if not count:
+            read.add(batch.problems)
+            checked.add(report.problems)
+            if not read.count + checked.count:
                 assert report.annotation_set is not None
                 yield report.annotation_set
         if not whole and _repeats(hashes):
             raise _Regroup
+    count = read.count + checked.count
     if count:
+        shown = read.first + checked.first[: SHOWN_PROBLEMS - len(read.first)]
         more = count - len(shown)
         raise ClaimwireError(
             f"{count} problem(s); nothing written:\n  "
             + "\n  ".join(shown)
             + (f"\n  … and {more} more" if more else "")
         )
+
+
+@dataclass(slots=True)
+class _Problems:
+    """Problems counted, the first :data:`SHOWN_PROBLEMS` held."""
+
+    count: int = 0
+    first: list[str] = field(default_factory=list)
+
+    def add(self, problems: Sequence[str]) -> None:
+        self.count += len(problems)
+        self.first += problems[: SHOWN_PROBLEMS - len(self.first)]
 
 
 def _repeats(handle: IO[bytes], at_once: int = 1 << 20) -> bool:
