@@ -251,6 +251,33 @@ def test_a_cas_file_copied_is_refused_as_the_whole_import_refuses_it(
     assert _error(lambda: import_to("inception", exported, out, documents, SCHEMA)) == whole
 
 
+def _full_cut_short(tasks: list[Any]) -> str:
+    return json.dumps([{"data": {}, "annotations": []}, *tasks[1:]])[:-40]
+
+
+def _full_then_bad_shape(tasks: list[Any]) -> str:
+    return json.dumps([{"data": {}, "annotations": []}, tasks[1], {"annotations": 5}, *tasks[3:]])
+
+
+def _bad_shape_then_junk(tasks: list[Any]) -> str:
+    return json.dumps([*tasks[:4], {"annotations": 5}, *tasks[5:]]) + " junk"
+
+
+@pytest.mark.parametrize("spoil", [_full_cut_short, _full_then_bad_shape, _bad_shape_then_junk])
+def test_a_json_min_import_names_the_fault_the_whole_file_read_first_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spoil: Any
+) -> None:
+    documents, gold = _copies()
+    path = tmp_path / "min.json"
+    export_set("label-studio-min", path, list(documents.values()), gold, SCHEMA)
+    path.write_text(spoil(json.loads(path.read_text("utf-8"))), "utf-8")
+    whole = _error(lambda: convert.read_json_export(path))  # parse, shapes, then JSON-MIN
+    monkeypatch.setattr(convert, "BATCH_DOCUMENTS", 2)
+    out = tmp_path / "out.jsonl"
+    assert _error(lambda: import_to("label-studio-min", path, out, documents, SCHEMA)) == whole
+    assert not out.exists()
+
+
 LIST = '[{"a": 1, "b": [1.5, "x\\u00e9"]}, 12345, "deux", {"c": {"d": null}}, [], true]'
 
 

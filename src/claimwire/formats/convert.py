@@ -120,6 +120,7 @@ def _read_json_min(
     number = 0
     for number, task in enumerate(export_tasks(path), start=1):
         if not label_studio_min.is_json_min([task]):
+            read_json_export(path)  # whole, a fault of the file or a task's shape comes first
             raise ClaimwireError(NOT_JSON_MIN, file=path)
         out = Imported()
         found = label_studio_min.from_task(
@@ -191,13 +192,16 @@ def export_tasks(path: Path) -> Iterator[Any]:
             for number, task in enumerate(strict_json.list_items(handle), start=1):
                 problem = _task_shape(task)
                 if problem:
-                    raise ClaimwireError(
-                        f"not a Label Studio JSON export: task {number}: {problem}", file=path
-                    )
+                    problem = f"task {number}: {problem}"
+                    break
                 yield task
+            else:
+                return
     except (OSError, ValueError) as error:
         read_json_export(path)  # reading the file whole names the fault as it always has
         raise ClaimwireError(f"not a Label Studio JSON export: {error}", file=path) from None
+    read_json_export(path)  # a fault of the file, or an earlier one's, comes first as always
+    raise ClaimwireError(f"not a Label Studio JSON export: {problem}", file=path)
 
 
 def _task_shape(task: Any) -> str | None:
