@@ -34,14 +34,15 @@ CEILING = 1_000 * MB
 
 
 FORMATS = {
-    "brat": "brat",
-    "inception": "inception",
-    "conll": "conll.txt",
-    "spacy": "docs.spacy",
-    "doccano": "doccano.jsonl",
-    "label-studio-min": "json-min.json",
+    "brat": ("brat", "brat"),
+    "inception": ("inception", "inception"),
+    "conll": ("conll", "conll.txt"),
+    "spacy": ("spacy", "docs.spacy"),
+    "spacy folder": ("spacy", "spacy-docs"),
+    "doccano": ("doccano", "doccano.jsonl"),
+    "label-studio-min": ("label-studio-min", "json-min.json"),
 }
-"""Each ``convert`` format and the name of its export (a folder or a file)."""
+"""Each ``convert`` measured: its format and the name of its export (a folder or a file)."""
 
 
 def commands(folder: Path, scratch: Path) -> dict[str, list[str]]:
@@ -68,11 +69,12 @@ def commands(folder: Path, scratch: Path) -> dict[str, list[str]]:
         found[f"run {system}"] = [
             *("run", system, *on, "--split", "test", "--out", str(scratch / f"{system}.jsonl")),
         ]
-    for name, export in FORMATS.items():
+    for name, (form, export) in FORMATS.items():
         out = str(scratch / export)
-        found[f"convert --to {name}"] = ["convert", predictions, "--to", name, "--out", out, *on]
+        imported = str(scratch / f"from-{export}.jsonl")
+        found[f"convert --to {name}"] = ["convert", predictions, "--to", form, "--out", out, *on]
         found[f"convert --from {name}"] = [
-            *("convert", out, "--from", name, "--out", str(scratch / f"from-{name}.jsonl"), *on),
+            *("convert", out, "--from", form, "--out", imported, *on),
         ]
     sets = (predictions, release)  # the run and the release's gold as two annotators
     found["annotate agree"] = ["annotate", "agree", *sets, *on, "--json"]
