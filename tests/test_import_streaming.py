@@ -292,6 +292,29 @@ def test_a_json_list_read_a_part_at_a_time_is_the_list(size: int) -> None:
             list(strict_json.list_items(io.StringIO(bad), size))
 
 
+class _CountingDecoder:
+    """The strict decoder, counting the characters each parse starts from."""
+
+    def __init__(self, decoder: json.JSONDecoder) -> None:
+        self.decoder, self.parsed = decoder, 0
+
+    def raw_decode(self, text: str, at: int) -> tuple[Any, int]:
+        self.parsed += len(text) - at
+        return self.decoder.raw_decode(text, at)
+
+
+def test_a_large_item_is_parsed_a_few_times_not_once_a_part(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from claimwire import strict_json
+
+    text = json.dumps([{"k": "x" * (20 << 20)}, 1])  # a 20 MB task, read 1 MB at a time
+    counting = _CountingDecoder(strict_json._DECODER)
+    monkeypatch.setattr(strict_json, "_DECODER", counting)
+    assert list(strict_json.list_items(io.StringIO(text))) == json.loads(text)
+    assert counting.parsed < 4 * len(text), counting.parsed / len(text)  # once a part: ~11×
+
+
 @pytest.mark.parametrize("at_once", [1, 3, 1 << 20])
 def test_hashes_that_come_twice_are_found_a_part_at_a_time(at_once: int) -> None:
     values = [*range(-40, 40, 3), 2**62 + 5, -(2**62) - 7]

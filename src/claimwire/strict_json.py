@@ -99,9 +99,12 @@ def list_items(handle: TextIO, size: int = CHUNK) -> Iterator[Any]:
     reads the file with :func:`loads`)."""
     text, at, done = "", 0, False
 
-    def more() -> None:
+    def more(grow: bool = False) -> None:
+        """Read ``size`` characters more, or (``grow``: an item did not end in the text)
+        as many as are left unparsed: a large item is parsed again a few times, not once
+        per ``size`` characters."""
         nonlocal text, at, done
-        chunk = handle.read(size)
+        chunk = handle.read(max(size, len(text) - at) if grow else size)
         done = not chunk
         text, at = text[at:] + chunk, 0
 
@@ -136,7 +139,7 @@ def list_items(handle: TextIO, size: int = CHUNK) -> Iterator[Any]:
             except json.JSONDecodeError:
                 if done:
                     raise
-                more()
+                more(grow=True)
                 continue
             if end < len(text) or done:
                 break
