@@ -117,9 +117,10 @@ class DocumentLookup:
     """How an import finds the release's document a file or line is about: by its id, else
     by the file stem an export gave the id, else by its text. The stem and text tables are
     made once per import, on the first lookup that needs them (from the ids alone, and from
-    a 16-byte digest of each text: the texts are not held). A file named as a document's id
-    is that document's, without the table; of two documents with one stem or one text, the
-    later in the release is found."""
+    a 16-byte digest of each text: the texts are not held). The stem table holds only the
+    stems some id is not equal to: a file named as a document's id, when no other id has
+    that stem, is that document's; of two documents with one stem or one text, the later in
+    the release is found."""
 
     def __init__(self, documents: Mapping[str, Document]) -> None:
         self.documents = documents
@@ -130,12 +131,13 @@ class DocumentLookup:
         return self.documents.get(doc_id) if isinstance(doc_id, str) else None
 
     def by_stem(self, stem: str) -> Document | None:
-        document = self.by_id(stem)  # a file named as its document's id: no table
-        if document is not None and file_stem(document.id) == stem:
-            return document
         if self._stems is None:
-            self._stems = {file_stem(doc_id): doc_id for doc_id in self.documents}
-        return self.by_id(self._stems.get(stem))
+            self._stems = {}
+            for doc_id in self.documents:  # in release order: the later id of a stem wins
+                own = file_stem(doc_id)
+                if own != doc_id or own in self._stems:
+                    self._stems[own] = doc_id
+        return self.by_id(self._stems.get(stem, stem if file_stem(stem) == stem else None))
 
     def by_text(self, text: str) -> Document | None:
         if self._texts is None:
