@@ -136,6 +136,23 @@ def atomic_directory(final: Path, *, replace: bool = False) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
+def folders_removed_on_error(*folders: Path) -> Iterator[None]:
+    """On an error in the body, remove those of ``folders`` (and of their parents) that did
+    not exist when it began, deepest first; a folder that holds anything by then stays."""
+    made: set[Path] = set()
+    for folder in folders:
+        folder = folder.absolute()
+        made.update(f for f in (folder, *folder.parents) if not f.exists())
+    try:
+        yield
+    except BaseException:
+        for folder in sorted(made, key=lambda f: len(f.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+@contextlib.contextmanager
 def atomic_writer(path: Path) -> Iterator[TextIO]:
     """A UTF-8 text handle on a temporary file beside ``path``, renamed onto it on success.
 

@@ -48,7 +48,7 @@ from claimwire.eval.adjudication import (
     with_references,
 )
 from claimwire.eval.checker import TOLERATED, _prediction_files
-from claimwire.files import atomic_writer
+from claimwire.files import atomic_writer, folders_removed_on_error
 from claimwire.grouping import RecordIndex, Row
 from claimwire.in_order import Batches, NotInOrder, RowsInOrder
 from claimwire.model import Annotation, Relation, record_line
@@ -415,32 +415,17 @@ def _write(
 ) -> Outcome:
     """Number, rename and check what ``store`` holds, writing the three files; each is
     renamed into place only if the merged set validates."""
-    made = sorted({*_missing(out), *_missing(conflicts_path.parent)}, key=lambda f: -len(f.parts))
     outcome = Outcome(accepted=store.tally.accepted, resolved=store.tally.resolved)
-    try:
-        with contextlib.ExitStack() as stack:
-            annotations = stack.enter_context(atomic_writer(out / "annotations.jsonl"))
-            relations = stack.enter_context(atomic_writer(out / "relations.jsonl"))
-            conflicts = _Writer(stack.enter_context(atomic_writer(conflicts_path)))
-            store.number_items(conflicts)
-            outcome.annotations = _write_annotations(
-                store, schema, annotations, conflicts, problems
-            )
-            outcome.relations = _write_relations(store, schema, relations, conflicts, problems)
-            outcome.conflicts = conflicts.count
-            problems.raise_any()
-    except BaseException:
-        for folder in made:  # deepest first; a folder that holds anything stays
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        raise
+    with folders_removed_on_error(out, conflicts_path.parent), contextlib.ExitStack() as stack:
+        annotations = stack.enter_context(atomic_writer(out / "annotations.jsonl"))
+        relations = stack.enter_context(atomic_writer(out / "relations.jsonl"))
+        conflicts = _Writer(stack.enter_context(atomic_writer(conflicts_path)))
+        store.number_items(conflicts)
+        outcome.annotations = _write_annotations(store, schema, annotations, conflicts, problems)
+        outcome.relations = _write_relations(store, schema, relations, conflicts, problems)
+        outcome.conflicts = conflicts.count
+        problems.raise_any()
     return outcome
-
-
-def _missing(folder: Path) -> list[Path]:
-    """``folder`` and its parents that do not exist yet (those writing it would make)."""
-    folder = folder.absolute()
-    return [f for f in (folder, *folder.parents) if not f.exists()]
 
 
 def _write_annotations(

@@ -8,7 +8,6 @@ leaves nothing half-written. Both return what the format could not carry.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 import tempfile
@@ -26,7 +25,7 @@ from claimwire.engine import batches
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import AnnotationSet, _prediction_files, check_rows, not_empty
 from claimwire.eval.tasks import Task
-from claimwire.files import atomic_directory, atomic_writer
+from claimwire.files import atomic_directory, atomic_writer, folders_removed_on_error
 from claimwire.formats import brat, cas, conll, doccano, label_studio_min, spacy_docbin
 from claimwire.formats.base import FileStems, Imported, Loss, Losses, by_document
 from claimwire.grouping import RecordIndex
@@ -453,8 +452,7 @@ def import_to(
     documents at a time: the relations wait in a temporary file, and ``out`` appears only
     when every batch passed (nothing is written on error). Returns how many annotations and
     relations were written and what was lost (the first ``keep`` held)."""
-    made = _missing_folders(out.parent)
-    try:
+    with folders_removed_on_error(out.parent):  # made for the temporary file
         for whole in (False, True):
             losses = Losses(keep)
             try:
@@ -475,21 +473,7 @@ def import_to(
                 return spans, relations, losses
             except _Regroup:
                 continue
-    except BaseException:
-        for folder in made:  # made for the temporary file: left as they were, deepest first
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        raise
     raise AssertionError("a whole import is never regrouped")
-
-
-def _missing_folders(folder: Path) -> list[Path]:
-    """``folder`` and those of its parents that do not exist, deepest first."""
-    missing = []
-    while not folder.exists() and folder != folder.parent:
-        missing.append(folder)
-        folder = folder.parent
-    return missing
 
 
 def export_set(
