@@ -16,7 +16,6 @@ from claimwire.errors import ClaimwireError
 
 if TYPE_CHECKING:
     from claimwire.eval.agreement import AgreementReport, Statistic
-    from claimwire.eval.checker import AnnotationSet
 
 
 def numbers(
@@ -92,45 +91,6 @@ def guidelines(
         raise typer.Exit(1)
     else:
         console.print(f"[green]Updated[/] the tables in {escape(str(path))}")
-
-
-def _checked_set(path: Path, release: Path) -> AnnotationSet:
-    """An annotator's set after the format checker, with every label of the schema: a set
-    with duplicate ids, unknown documents or bad offsets is refused, not scored. (A reference
-    to an annotation the set lacks is left to the agreement study, which reports it.)"""
-    from claimwire.annotation.checks import schema_of
-    from claimwire.corpus.release import open_release
-    from claimwire.eval.checker import check_rows, stream_records
-    from claimwire.eval.tasks import Task
-
-    schema = schema_of(release)
-    rows = list(stream_records(path))
-    named = {record.doc_id for _, _, record in rows}  # the release's other documents stay out
-    documents = {d.id: d for d in open_release(release).documents() if d.id in named}
-    every_label = Task("agreement", "every label of the schema", "spans", tuple(schema.labels))
-    name = path.stem if path.is_file() else path.name
-    report = check_rows(path, rows, documents, schema, every_label, name=name)
-    problems = [p for p in report.problems if ": bad-reference: " not in p]
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise ClaimwireError(f"the set fails the format checker: {problems[0]}{more}")
-    assert report.annotation_set is not None
-    return report.annotation_set
-
-
-def _sets(paths: list[Path], release: Path | None = None) -> list[AnnotationSet]:
-    """The sets, each through the format checker when a release is given (adjudication reads
-    them as they are: it reports and drops dangling references itself)."""
-    from claimwire.eval.checker import load_annotation_set
-
-    if release is None:
-        sets = [load_annotation_set(p, p.stem if p.is_file() else p.name) for p in paths]
-    else:
-        sets = [_checked_set(path, release) for path in paths]
-    names = [s.name for s in sets]
-    if len(set(names)) != len(names):
-        raise ClaimwireError(f"two sets have the same name ({', '.join(names)}); rename the files")
-    return sets
 
 
 @annotate_app.command("agree")
