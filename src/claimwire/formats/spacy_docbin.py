@@ -92,8 +92,8 @@ class DocBinWriter:
     """Docs written to one DocBin file at ``out``, or (``folder``) to the folder ``out`` as
     ``docs-00000.spacy``, ``docs-00001.spacy``, … of :data:`FILE_DOCUMENTS` docs each, in the
     order they came (spaCy reads a folder's files in name order). A DocBin is serialized
-    whole: a folder holds one file's docs at a time, a single file all of them. Files are
-    written when the ``with`` block ends without error."""
+    whole: a folder holds one file's docs at a time, a single file all of them. ``out`` is
+    the export's staging copy (renamed into place by the caller), so files are written as is."""
 
     def __init__(self, out: Path, folder: bool) -> None:
         self._out, self._folder = out, folder
@@ -123,9 +123,7 @@ class DocBinWriter:
 
     def _flush(self) -> None:
         target = self._out / f"docs-{self._files:05d}.spacy" if self._folder else self._out
-        staging = target.with_name(f".{target.name}.tmp")
-        staging.write_bytes(self._docbin.to_bytes())
-        staging.replace(target)
+        target.write_bytes(self._docbin.to_bytes())  # ``out`` is the export's staging copy
         self._docbin, self._files = _docbin(), self._files + 1
 
 
