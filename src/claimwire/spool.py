@@ -29,8 +29,11 @@ RUN = 100_000
 """Values :func:`spilled_sorted` sorts in memory at a time."""
 BLOCK = 1 << 16
 """Bytes a spool reads at a time (a merge reads every run at once: runs × this)."""
-_encode = msgspec.json.Encoder().encode
-_decode = msgspec.json.Decoder().decode
+encode = msgspec.json.Encoder().encode
+"""One JSON value as compact UTF-8 bytes, one line (what a spool writes): :func:`decode`
+gives it back."""
+decode = msgspec.json.Decoder().decode
+"""The JSON value of bytes :func:`encode` made (arrays come back as lists)."""
 
 
 def _lines(handle: IO[bytes]) -> Iterator[bytes]:
@@ -58,7 +61,7 @@ class Spool(Sequence[Any]):
             self.first.append(value)
         if self._file is None:
             self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the spool)
-        self._file.write(_encode(value) + b"\n")
+        self._file.write(encode(value) + b"\n")
         self._count += 1
 
     def extend(self, values: Iterable[Any]) -> None:
@@ -74,7 +77,7 @@ class Spool(Sequence[Any]):
             return
         self._file.flush()
         for line in itertools.islice(_lines(self._file), self._count):
-            yield _decode(line)
+            yield decode(line)
 
     @overload
     def __getitem__(self, index: int) -> Any: ...

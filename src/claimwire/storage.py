@@ -270,12 +270,13 @@ def _remove_at_exit(folder: Path) -> None:
     timeout, a cancelled CI job, ``ray job stop``): unless the program handles SIGTERM
     itself, the signal then ends the process through ``SystemExit``, so exit handlers run."""
     atexit.register(shutil.rmtree, folder, True)
-    _stop_on_sigterm()
+    stop_on_sigterm()
 
 
-def _stop_on_sigterm() -> None:
-    """End this process through ``SystemExit`` on SIGTERM, so its exit handlers run (unless
-    the program handles SIGTERM itself)."""
+def stop_on_sigterm() -> None:
+    """From now on SIGTERM ends this process through ``SystemExit``, so its exit handlers
+    (``atexit``, ``finally`` blocks) run and remove what it made. A no-op if the program
+    handles SIGTERM itself, or when called outside the main thread. Idempotent."""
     with contextlib.suppress(ValueError):  # not the main thread: its handler stays
         if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
             signal.signal(signal.SIGTERM, _terminated)
@@ -515,7 +516,7 @@ def _make(copy: Path, uri: str) -> None:
             return  # its other maker is removing it already: the caller tries again
         if held is Hold.UNLOCKED:
             _remove_at_exit(made)
-        _stop_on_sigterm()
+        stop_on_sigterm()
     elif spool is None and made != copy:
         _remove_at_exit(made)
     staging = copy.with_name(f".{copy.name}.{os.getpid()}.tmp")

@@ -47,13 +47,13 @@ from claimwire.eval.adjudication import (
     voted_relation,
     with_references,
 )
-from claimwire.eval.checker import TOLERATED, _prediction_files
+from claimwire.eval.checker import TOLERATED, prediction_files
 from claimwire.files import atomic_writer, folders_removed_on_error
 from claimwire.grouping import RecordIndex, Row
 from claimwire.in_order import Batches, NotInOrder, RowsInOrder
 from claimwire.model import Annotation, Relation, record_line
-from claimwire.spool import _decode, _encode
-from claimwire.storage import _stop_on_sigterm
+from claimwire.spool import decode, encode
+from claimwire.storage import stop_on_sigterm
 
 BATCH_DOCUMENTS = 256
 """Documents merged at a time."""
@@ -108,7 +108,7 @@ class _Problems:
 
 def annotation_sets(paths: Sequence[Path]) -> list[_Set]:
     """Each set's name (its file's stem or its folder's name) and record files."""
-    sets = [_Set(p.stem if p.is_file() else p.name, p, _prediction_files(p)) for p in paths]
+    sets = [_Set(p.stem if p.is_file() else p.name, p, prediction_files(p)) for p in paths]
     names = [s.name for s in sets]
     if len(set(names)) != len(names):
         raise ClaimwireError(f"two sets have the same name ({', '.join(names)}); rename the files")
@@ -133,7 +133,7 @@ def adjudicate_files(
     sets = annotation_sets(paths)
     names = [s.name for s in sets]
     voting = Voting(check_policy(policy, names), len(sets), author, reference_attributes(schema))
-    _stop_on_sigterm()
+    stop_on_sigterm()
     try:
         store = _Store(sets, voting)
         try:
@@ -269,7 +269,7 @@ class _Store:
                 position = self._position(setno, path, line)
                 if isinstance(record, Relation):
                     relations.append(
-                        (position, setno, record.head, record.tail, record.type, _encode(record))
+                        (position, setno, record.head, record.tail, record.type, encode(record))
                     )
                     continue
                 annotations.append((name, record))
@@ -283,7 +283,7 @@ class _Store:
                 self.names,
                 self.voting.preferred,
                 self.tally,
-                lambda conflict: conflicts.append((position, _encode(conflict))),  # noqa: B023
+                lambda conflict: conflicts.append((position, encode(conflict))),  # noqa: B023
             )
             if merged is not None:
                 names = [(self.number[n], a.id) for n, a in by_set.items()]
@@ -292,9 +292,9 @@ class _Store:
                     (
                         position | 1,
                         key[0],
-                        _encode(merged),
-                        _encode(refs),
-                        _encode(names),
+                        encode(merged),
+                        encode(refs),
+                        encode(names),
                         outside,
                     )
                 )
@@ -318,7 +318,7 @@ class _Store:
                 kept += 1
                 new_id = f"{doc}:adj-{kept}"
                 numbered.append((kept, new_id, position))
-                ids += [(s, i, new_id) for s, i in _decode(names)]
+                ids += [(s, i, new_id) for s, i in decode(names)]
             self.db.executemany("INSERT INTO kept VALUES (?, ?, ?)", numbered)
             self.db.executemany("INSERT INTO ids VALUES (?, ?, ?)", ids)
         # an id is in one item of its set (a set with an id twice is refused)
@@ -358,7 +358,7 @@ class _Store:
             for new_id, record, refs, outside in chunk:
                 merged = _ANNOTATION.decode(record)
                 numbered = msgspec.structs.replace(merged, id=new_id, author=author)
-                refs = [(name, origin, value) for name, origin, value in _decode(refs)]
+                refs = [(name, origin, value) for name, origin, value in decode(refs)]
                 yield numbered, refs, bool(outside)
 
     def votes(self) -> Iterator[tuple[tuple[str, str, str], list[tuple[str, Relation]]]]:
@@ -403,11 +403,11 @@ class _Writer:
         self.count = 0
 
     def write(self, encoded: bytes) -> None:
-        self.handle.write(json.dumps(_decode(encoded), ensure_ascii=False) + "\n")
+        self.handle.write(json.dumps(decode(encoded), ensure_ascii=False) + "\n")
         self.count += 1
 
     def add(self, conflict: dict[str, Any]) -> None:
-        self.write(_encode(conflict))
+        self.write(encode(conflict))
 
 
 def _write(

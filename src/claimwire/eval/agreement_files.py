@@ -21,7 +21,7 @@ from claimwire.collection import fewer_collections
 from claimwire.corpus.release import DOCUMENTS, open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.agreement import AgreementReport, AgreementSums, Missing
-from claimwire.eval.checker import CheckReport, _prediction_files, check_rows, not_empty
+from claimwire.eval.checker import CheckReport, check_rows, not_empty, prediction_files
 from claimwire.eval.evaluate import BATCH_DOCUMENTS
 from claimwire.eval.tasks import Task
 from claimwire.grouping import RecordIndex
@@ -45,7 +45,7 @@ def agreement_of_files(
     names = [set_name(path) for path in paths]
     if len(set(names)) != len(names):
         raise ClaimwireError(f"two sets have the same name ({', '.join(names)}); rename the files")
-    files = [_prediction_files(path) for path in paths]
+    files = [prediction_files(path) for path in paths]
     opened = open_release(release)
     with fewer_collections():  # as eval score: batches of records without cycles
         try:

@@ -105,8 +105,11 @@ class CheckReport:
             )
 
 
-def _prediction_files(path: Path, allow_empty: bool = True) -> list[Path]:
-    """The record files of a prediction file or folder (or of a release's gold)."""
+def prediction_files(path: Path) -> list[Path]:
+    """The record files of a set, in reading order: a prediction file itself; a folder's
+    ``annotations.jsonl`` then its ``relations.jsonl`` (if any); a release's annotation parts
+    then its relation parts. A missing file, or a folder that is neither a release nor holds
+    ``annotations.jsonl``, raises a located :class:`ClaimwireError`; nothing is read."""
     if path.is_dir():
         if (path / MANIFEST).exists():
             release = open_release(path)
@@ -139,7 +142,7 @@ def stream_records(
             count += 1
             yield path / RELATIONS, i, relation
     else:
-        for file in _prediction_files(path):
+        for file in prediction_files(path):
             for lineno, record in read_mixed(file):
                 count += 1
                 yield file, lineno, record

@@ -27,9 +27,9 @@ from claimwire.eval.batches import BatchLines, BatchResult, BatchSetup, ScoreBat
 from claimwire.eval.checker import (
     AnnotationSet,
     CheckReport,
-    _prediction_files,
     check_rows,
     not_empty,
+    prediction_files,
     system_name,
 )
 from claimwire.eval.metrics import (
@@ -234,7 +234,7 @@ class Evaluation:
         if gold is None:
             gold_label = f"{opened.version}@{_sha8(release / MANIFEST)}"
         else:
-            _prediction_files(gold)  # a missing set fails here
+            prediction_files(gold)  # a missing set fails here
             gold_label = (
                 f"{gold.stem}@{_sha8(gold if gold.is_file() else gold / 'annotations.jsonl')}"
             )
@@ -284,7 +284,7 @@ class Evaluation:
 
     def _gold_index(self, in_order: Batches | None) -> RecordIndex | RowsInOrder:
         if self.gold_path is not None:
-            return RecordIndex(_prediction_files(self.gold_path))
+            return RecordIndex(prediction_files(self.gold_path))
         opened = open_release(self.release, verify=False)  # verified by open
         files = [self.release / p for name in (ANNOTATIONS, RELATIONS) for p in opened.parts(name)]
         kinds = [Annotation] * len(opened.parts(ANNOTATIONS)) + [Relation] * len(
@@ -306,7 +306,7 @@ class Evaluation:
     ) -> CheckReport:
         """Run the format checker on a prediction file and gather the per-unit statistics
         of what passes; problems raise a located error."""
-        files = _prediction_files(path)
+        files = prediction_files(path)
         name = name or system_name(path, self.task)
         with fewer_collections():
             report = self._run_in_order(files, path, name, fix_offsets)

@@ -23,7 +23,7 @@ from claimwire import strict_json
 from claimwire.annotation.schema import Schema
 from claimwire.engine import batches
 from claimwire.errors import ClaimwireError
-from claimwire.eval.checker import AnnotationSet, _prediction_files, check_rows, not_empty
+from claimwire.eval.checker import AnnotationSet, check_rows, not_empty, prediction_files
 from claimwire.eval.tasks import Task
 from claimwire.files import atomic_directory, atomic_writer, folders_removed_on_error
 from claimwire.formats import brat, cas, conll, doccano, label_studio_min, spacy_docbin
@@ -538,7 +538,7 @@ def set_batches(
     """``documents`` ``size`` (:data:`BATCH_DOCUMENTS`) at a time, each batch with the records
     an annotation set (a file, a folder, or a release's gold) has on them: the set is indexed
     by document in one pass and each batch reads its own lines back, so neither is held."""
-    with RecordIndex(_prediction_files(path), check_ids=False) as index:
+    with RecordIndex(prediction_files(path), check_ids=False) as index:
         not_empty(index.count, path, allow_empty=False)
         for batch in batches(documents, size or BATCH_DOCUMENTS):
             records = [record for _, _, record in index.rows([d.id for d in batch])]
