@@ -122,21 +122,15 @@ def test_large_bootstraps_draw_poisson_weights_in_unit_batches(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Past the limit, each unit's weight is Poisson(1), drawn a batch of units at a time: the
-    totals equal the dense matrix of those same draws, and the interval is close to the
-    multinomial bootstrap's."""
+    totals equal the dense matrix of those same draws (unit by unit, in the seed's order), and
+    the interval is close to the multinomial bootstrap's."""
     stats = np.random.default_rng(1).integers(0, 5, size=(3000, 5)).astype(float)
     dense = resampled_totals(stats, 400, seed=8)
     monkeypatch.setattr(metrics, "DENSE_CELLS", 0)
     monkeypatch.setattr(metrics, "UNIT_BATCH", 700)
-    rng = np.random.default_rng(8)
-    weights = np.hstack(
-        [
-            rng.poisson(1.0, size=(400, len(range(s, min(s + 700, 3000)))))
-            for s in range(0, 3000, 700)
-        ]
-    )
+    weights = metrics.poisson_one(np.random.default_rng(8), (3000, 400)).T.astype(float)
     poisson = resampled_totals(stats, 400, seed=8)
-    assert np.allclose(poisson, weights @ stats)
+    assert np.array_equal(poisson, weights @ stats)
     assert abs(weights.sum(1).mean() - 3000) < 10  # sizes vary: mean 3000, sd √3000
     multinomial_ci = percentile_interval(f1(dense))
     poisson_ci = percentile_interval(f1(poisson))
@@ -168,3 +162,50 @@ def test_values_agree_within_half_a_percent_of_the_gold(
     decimals (no float rounding at the boundary)."""
     assert values_agree(gold, predicted, "decimal", 0.005) is agree
     assert find_task("statistics", load_schema()).value_tolerance == 0.005
+
+
+def test_poisson_one_thresholds_give_poissons_probabilities() -> None:
+    """Each count's probability under the quantised CDF is Poisson(1)'s to within 2⁻³², and
+    no count past the last threshold has a probability of 2⁻³² or more."""
+    from scipy.stats import poisson
+
+    edges = np.array([0, *metrics.POISSON_ONE, 2**32], dtype=np.float64)
+    quantised = np.diff(edges) / 2**32
+    assert np.all(np.abs(quantised - poisson.pmf(np.arange(len(quantised)), 1.0)) <= 2**-32)
+    assert poisson.sf(len(quantised) - 1, 1.0) < 2**-32
+
+
+def _chi_square_p(draws: np.ndarray) -> float:
+    from scipy.stats import chisquare, poisson
+
+    counts = np.bincount(draws.ravel(), minlength=6)
+    observed = np.append(counts[:5], counts[5:].sum())
+    expected = np.append(poisson.pmf(np.arange(5), 1.0), poisson.sf(4, 1.0)) * draws.size
+    return float(chisquare(observed, expected).pvalue)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_poisson_one_draws_pass_the_test_numpys_poisson_passes(seed: int) -> None:
+    """2,000,000 draws: a chi-square goodness of fit to Poisson(1) that numpy's own sampler
+    passes with the same seed, a mean and a variance of 1."""
+    ours = metrics.poisson_one(np.random.default_rng(seed), (2000, 1000))
+    numpys = np.random.default_rng(seed).poisson(1.0, size=(2000, 1000))
+    assert ours.dtype == np.uint8
+    assert _chi_square_p(numpys) > 1e-3 and _chi_square_p(ours) > 1e-3
+    assert abs(ours.mean() - 1) < 0.003 and abs(ours.var() - 1) < 0.005
+
+
+def test_large_bootstraps_do_not_depend_on_the_unit_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same seed, same totals whatever the batch; another seed, other totals."""
+    stats = np.random.default_rng(4).integers(0, 5, size=(1000, 5)).astype(float)
+    monkeypatch.setattr(metrics, "DENSE_CELLS", 0)
+    by_batch = {}
+    for batch in (1, 333, 1000, 4096):
+        monkeypatch.setattr(metrics, "UNIT_BATCH", batch)
+        by_batch[batch] = resampled_totals(stats, 200, seed=9)
+    assert all(np.array_equal(by_batch[1], totals) for totals in by_batch.values())
+    assert np.array_equal(resampled_totals(stats, 200, seed=9), by_batch[1])
+    assert not np.array_equal(resampled_totals(stats, 200, seed=10), by_batch[1])
+    first = bootstrap_interval(stats, f1, resamples=200, seed=9)
+    assert first == bootstrap_interval(stats, f1, resamples=200, seed=9)
+    assert first != bootstrap_interval(stats, f1, resamples=200, seed=10)
