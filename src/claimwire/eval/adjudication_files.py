@@ -47,7 +47,7 @@ from claimwire.eval.adjudication import (
     voted_relation,
     with_references,
 )
-from claimwire.eval.checker import TOLERATED, prediction_files
+from claimwire.eval.checker import TOLERATED, NamedSet, named_sets
 from claimwire.files import atomic_writer, folders_removed_on_error
 from claimwire.grouping import RecordIndex, Row
 from claimwire.in_order import Batches, NotInOrder, RowsInOrder
@@ -79,13 +79,6 @@ class Outcome:
 
 
 @dataclass
-class _Set:
-    name: str
-    path: Path
-    files: list[Path]
-
-
-@dataclass
 class _Problems:
     """The first problems of the merged set: the schema's, then documents not in the
     release (as the whole merge lists them)."""
@@ -106,15 +99,6 @@ class _Problems:
             )
 
 
-def annotation_sets(paths: Sequence[Path]) -> list[_Set]:
-    """Each set's name (its file's stem or its folder's name) and record files."""
-    sets = [_Set(p.stem if p.is_file() else p.name, p, prediction_files(p)) for p in paths]
-    names = [s.name for s in sets]
-    if len(set(names)) != len(names):
-        raise ClaimwireError(f"two sets have the same name ({', '.join(names)}); rename the files")
-    return sets
-
-
 def adjudicate_files(
     paths: Sequence[Path],
     release: Path,
@@ -130,7 +114,7 @@ def adjudicate_files(
     list what the policy could not decide in ``conflicts``; ``batch`` documents at a time
     (None: :data:`BATCH_DOCUMENTS`). A merged set that does not validate raises one error
     listing its first problems, and nothing is written."""
-    sets = annotation_sets(paths)
+    sets = named_sets(paths)
     names = [s.name for s in sets]
     voting = Voting(check_policy(policy, names), len(sets), author, reference_attributes(schema))
     stop_on_sigterm()
@@ -170,7 +154,7 @@ def _not_empty(count: int, path: Path) -> None:
         )
 
 
-def _read(store: _Store, sets: list[_Set], release: Path, size: int) -> None:
+def _read(store: _Store, sets: list[NamedSet], release: Path, size: int) -> None:
     """Every batch merged into ``store``: in the documents' order without an index when
     the sets are written so, else through each set's index."""
     opened = open_release(release)  # verified once
@@ -221,7 +205,7 @@ def _document_batches(release: Path, size: int) -> Iterator[list[str]]:
 class _Store:
     """What the batches merged, on disk, keyed by position (set, file, line)."""
 
-    def __init__(self, sets: list[_Set], voting: Voting) -> None:
+    def __init__(self, sets: list[NamedSet], voting: Voting) -> None:
         self.names = [s.name for s in sets]
         self.number = {s.name: n for n, s in enumerate(sets)}
         self.files = [{f: n for n, f in enumerate(s.files)} for s in sets]

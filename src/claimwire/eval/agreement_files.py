@@ -21,17 +21,13 @@ from claimwire.collection import fewer_collections
 from claimwire.corpus.release import DOCUMENTS, open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.agreement import AgreementReport, AgreementSums, Missing
-from claimwire.eval.checker import CheckReport, check_rows, not_empty, prediction_files
+from claimwire.eval.checker import CheckReport, NamedSet, check_rows, named_sets, not_empty
 from claimwire.eval.evaluate import BATCH_DOCUMENTS
 from claimwire.eval.tasks import Task
 from claimwire.grouping import RecordIndex
 from claimwire.in_order import Batches, NotInOrder, RowsInOrder
 
 Reader = RecordIndex | RowsInOrder
-
-
-def set_name(path: Path) -> str:
-    return path.stem if path.is_file() else path.name
 
 
 def agreement_of_files(
@@ -42,36 +38,37 @@ def agreement_of_files(
 ) -> AgreementReport:
     """The agreement report of the sets at ``paths`` on ``release`` (checked), read
     ``batch`` documents at a time."""
-    names = [set_name(path) for path in paths]
-    if len(set(names)) != len(names):
-        raise ClaimwireError(f"two sets have the same name ({', '.join(names)}); rename the files")
-    files = [prediction_files(path) for path in paths]
+    sets = named_sets(paths)
     opened = open_release(release)
     with fewer_collections():  # as eval score: batches of records without cycles
         try:
             batches = Batches([release / part for part in opened.parts(DOCUMENTS)], batch)
-            readers: list[Reader] = [RowsInOrder(f, batches) for f in files]
-            return _study(paths, readers, release, missing, batch)
+            readers: list[Reader] = [RowsInOrder(s.files, batches) for s in sets]
+            return _study(sets, readers, release, missing, batch)
         except (NotInOrder, ClaimwireError):
-            readers = [RecordIndex(f) for f in files]  # checks and words what went wrong
-            return _study(paths, readers, release, missing, batch)
+            readers = [RecordIndex(s.files) for s in sets]  # checks and words what went wrong
+            return _study(sets, readers, release, missing, batch)
 
 
 def _study(
-    paths: Sequence[Path], readers: Sequence[Reader], release: Path, missing: Missing, batch: int
+    sets: Sequence[NamedSet],
+    readers: Sequence[Reader],
+    release: Path,
+    missing: Missing,
+    batch: int,
 ) -> AgreementReport:
     schema = schema_of(release)
     task = Task("agreement", "every label of the schema", "spans", tuple(schema.labels))
-    sums = AgreementSums([set_name(p) for p in paths], schema, missing=missing)
-    reports = [CheckReport(path, name=set_name(path)) for path in paths]
+    sums = AgreementSums([s.name for s in sets], schema, missing=missing)
+    reports = [CheckReport(s.path, name=s.name) for s in sets]
     try:
         documents = open_release(release, verify=False).documents()  # verified by the caller
         while chunk := list(itertools.islice(documents, batch)):
             by_id = {d.id: d for d in chunk}
             checked = []
-            for path, reader, report in zip(paths, readers, reports, strict=True):
+            for reader, report in zip(readers, reports, strict=True):
                 part = check_rows(
-                    path,
+                    report.path,
                     reader.rows(list(by_id)),
                     by_id,
                     schema,
@@ -83,11 +80,11 @@ def _study(
                 checked.append(part.annotation_set)
             if not any(_problems(report) for report in reports):
                 sums.add(chunk, [s for s in checked if s is not None])
-        for path, reader, report in zip(paths, readers, reports, strict=True):
+        for reader, report in zip(readers, reports, strict=True):
             for rows in reader.leftover():
-                report.absorb(check_rows(path, rows, {}, schema, task, name=report.name))
+                report.absorb(check_rows(report.path, rows, {}, schema, task, name=report.name))
             report.duplicates(reader.duplicates)
-            not_empty(reader.count, path, False)
+            not_empty(reader.count, report.path, False)
             problems = _problems(report)
             if problems:
                 more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

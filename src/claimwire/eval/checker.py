@@ -8,7 +8,7 @@ and relation records (``type``, ``head``, ``tail``) mixed in any order. A folder
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from operator import attrgetter, eq, not_
@@ -124,6 +124,33 @@ def prediction_files(path: Path) -> list[Path]:
     if not path.exists():
         raise ClaimwireError("prediction file not found", file=path)
     return [path]
+
+
+@dataclass(frozen=True, slots=True)
+class NamedSet:
+    """One of the sets a command compares or merges: its name, where it is, its record
+    files (:func:`prediction_files`)."""
+
+    name: str
+    path: Path
+    files: list[Path]
+
+
+def named_sets(paths: Sequence[Path]) -> list[NamedSet]:
+    """The sets at ``paths``, each named after its file's stem or its folder's name (what
+    ``annotate agree`` and ``annotate adjudicate`` report them as). Every path is checked
+    first (the first that is not a set raises :func:`prediction_files`' located error), then
+    two sets with one name are refused, naming both; nothing is read."""
+    sets = [NamedSet(p.stem if p.is_file() else p.name, p, prediction_files(p)) for p in paths]
+    first: dict[str, Path] = {}
+    for named in sets:
+        if named.name in first:
+            raise ClaimwireError(
+                f"two sets are named {named.name!r}: {first[named.name]} and {named.path} "
+                "(a set is named after its file's stem or its folder's name); rename one"
+            )
+        first[named.name] = named.path
+    return sets
 
 
 def stream_records(
