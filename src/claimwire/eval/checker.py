@@ -70,6 +70,9 @@ class CheckReport:
     ignored: dict[str, int] = field(default_factory=dict)
     annotation_set: AnnotationSet | None = None
     """What passed (:func:`check_rows`); a streamed check keeps only its counts."""
+    phases: list[int] = field(default_factory=list)
+    """Where in :attr:`problems` each later group of :func:`check_rows`'s checks begins
+    (links, schema, overlaps, stance)."""
     name: str = ""
     annotations: int = 0
     relations: int = 0
@@ -277,8 +280,10 @@ def check_rows(
         checked = _check_offsets(record, document, _at(row), report, fix_offsets)
         if checked is not None:
             annotations.append(checked)
+    report.phases.append(len(report.problems))
     if relations and not _linked_at_home(annotations, relations):
         _check_links(annotations, relations, where, report, elsewhere)
+    report.phases.append(len(report.problems))
     for finding in schema.findings(annotations, relations, context):
         if finding.code in TOLERATED:
             continue
@@ -286,8 +291,10 @@ def check_rows(
         report.problems.append(
             f"{_at(where[(kind, finding.record.id)])}: {finding.code}: {finding.message}"
         )
+    report.phases.append(len(report.problems))
     if task.forbid_overlap:
         _check_overlaps(annotations, task, where, report)
+    report.phases.append(len(report.problems))
     if task.kind == "stance":
         _check_stance_pairs(annotations, task, context, where, report)
     wanted = set(task.related_labels) | schema.referenced_labels(task.labels)

@@ -28,6 +28,7 @@ from claimwire.eval.tasks import Task
 from claimwire.files import atomic_directory, atomic_writer, folders_removed_on_error
 from claimwire.formats import brat, cas, conll, doccano, label_studio_min, spacy_docbin
 from claimwire.formats.base import FileStems, Imported, Loss, Losses, by_document
+from claimwire.formats.regroup import SpooledImport
 from claimwire.grouping import RecordIndex
 from claimwire.model import Annotation, Document, Relation, iter_json_lines, record_line
 
@@ -326,7 +327,7 @@ def checking_task(schema: Schema) -> Task:
 
 class _Regroup(Exception):
     """A document's records came in two batches, or two batches' records share an id: the
-    import is checked again as one batch."""
+    import is read again and checked a batch of whole documents at a time."""
 
 
 def checked_batches(
@@ -344,7 +345,7 @@ def checked_batches(
     time (all at once when ``whole``): each batch's records, while no problem was found;
     problems raise one error listing them at the end, what was lost goes to ``losses``. A
     batch is checked as the whole import would be (the records of its documents are all in
-    it); where that fails (:class:`_Regroup`), only the whole import can be checked."""
+    it); where that fails, :class:`_Regroup` is raised at the end."""
     if not path.exists():
         raise ClaimwireError("not found", file=path)
     task = checking_task(schema)
@@ -369,15 +370,7 @@ def checked_batches(
                 yield report.annotation_set
         if not whole and _repeats(hashes):
             raise _Regroup
-    count = read.count + checked.count
-    if count:
-        shown = read.first + checked.first[: SHOWN_PROBLEMS - len(read.first)]
-        more = count - len(shown)
-        raise ClaimwireError(
-            f"{count} problem(s); nothing written:\n  "
-            + "\n  ".join(shown)
-            + (f"\n  … and {more} more" if more else "")
-        )
+    _raise_problems(read, checked)
 
 
 @dataclass(slots=True)
@@ -390,6 +383,48 @@ class _Problems:
     def add(self, problems: Sequence[str]) -> None:
         self.count += len(problems)
         self.first += problems[: SHOWN_PROBLEMS - len(self.first)]
+
+
+def _raise_problems(read: _Problems, checked: _Problems) -> None:
+    """One error listing the reader's problems, then the checks', when there are any."""
+    count = read.count + checked.count
+    if count:
+        shown = read.first + checked.first[: SHOWN_PROBLEMS - len(read.first)]
+        more = count - len(shown)
+        raise ClaimwireError(
+            f"{count} problem(s); nothing written:\n  "
+            + "\n  ".join(shown)
+            + (f"\n  … and {more} more" if more else "")
+        )
+
+
+def _regrouped(
+    name: str,
+    path: Path,
+    documents: Mapping[str, Document],
+    schema: Schema,
+    author: str,
+    options: Options | None,
+    losses: Losses,
+    out: IO[str],
+) -> tuple[int, int]:
+    """The import read again to disk and checked a batch of whole documents at a time
+    (:class:`regroup.SpooledImport`); its records written to ``out`` when every check
+    passed. Returns how many annotations and relations were written."""
+    units = get_format(name).read(path, documents, schema, author, options or Options())
+    read, checked = _Problems(), _Problems()
+    with SpooledImport() as spooled:
+        for unit in units:
+            losses.extend(unit.losses)
+            read.add(unit.problems)
+            spooled.add(unit)
+        task = checking_task(schema)
+        checked.count, checked.first = spooled.check(
+            path, documents, schema, task, BATCH_DOCUMENTS, SHOWN_PROBLEMS - len(read.first)
+        )
+        _raise_problems(read, checked)
+        spooled.copy_to(out)
+        return spooled.counts[0], spooled.counts[1]
 
 
 def _repeats(handle: IO[bytes], at_once: int = 1 << 20) -> bool:
@@ -453,27 +488,29 @@ def import_to(
     when every batch passed (nothing is written on error). Returns how many annotations and
     relations were written and what was lost (the first ``keep`` held)."""
     with folders_removed_on_error(out.parent):  # made for the temporary file
-        for whole in (False, True):
+        try:
             losses = Losses(keep)
-            try:
-                with (
-                    atomic_writer(out) as handle,
-                    tempfile.TemporaryFile("w+", encoding="utf-8") as links,
+            with (
+                atomic_writer(out) as handle,
+                tempfile.TemporaryFile("w+", encoding="utf-8") as links,
+            ):
+                spans = relations = 0
+                for found in checked_batches(
+                    name, path, documents, schema, author, options, losses
                 ):
-                    spans = relations = 0
-                    for found in checked_batches(
-                        name, path, documents, schema, author, options, losses, whole=whole
-                    ):
-                        handle.writelines(map(record_line, found.annotations))
-                        links.writelines(map(record_line, found.relations))
-                        spans += len(found.annotations)
-                        relations += len(found.relations)
-                    links.seek(0)
-                    shutil.copyfileobj(links, handle)
-                return spans, relations, losses
-            except _Regroup:
-                continue
-    raise AssertionError("a whole import is never regrouped")
+                    handle.writelines(map(record_line, found.annotations))
+                    links.writelines(map(record_line, found.relations))
+                    spans += len(found.annotations)
+                    relations += len(found.relations)
+                links.seek(0)
+                shutil.copyfileobj(links, handle)
+        except _Regroup:
+            losses = Losses(keep)
+            with atomic_writer(out) as handle:
+                spans, relations = _regrouped(
+                    name, path, documents, schema, author, options, losses, handle
+                )
+        return spans, relations, losses
 
 
 def export_set(

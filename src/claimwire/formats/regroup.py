@@ -1,0 +1,143 @@
+"""An import whose documents' records are not together (one document in two doccano lines
+far apart, a CoNLL document in two blocks, a hostile file) checked without holding it: the
+records go to disk as they are read, in the import's order, are indexed by document
+(:class:`RecordIndex`), and are read back and checked a batch of whole documents at a time.
+
+What is written is what the import checked whole would write (the records in the order
+read: annotations, then relations), and so are the problems: counted, and the first few
+shown in the whole check's order (each problem keyed by its check and its record).
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import itertools
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from claimwire.annotation.schema import Schema
+from claimwire.eval.checker import CheckReport, Row, check_rows
+from claimwire.eval.tasks import Task
+from claimwire.formats.base import Imported
+from claimwire.grouping import RecordIndex
+from claimwire.model import Document, record_line
+from claimwire.spool import Spool
+
+
+class SpooledImport:
+    """An import's records on disk, annotations and relations each in a JSONL file of the
+    records in the order read, with where each was read (file and line) in a spool beside
+    it; removed on :meth:`close`."""
+
+    def __init__(self) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="claimwire-import-")
+        folder = Path(self._folder.name)
+        self.files = (folder / "annotations.jsonl", folder / "relations.jsonl")
+        self._handles = [file.open("w", encoding="utf-8") for file in self.files]
+        self._places = (Spool(), Spool())
+        self.counts = [0, 0]
+
+    def add(self, unit: Imported) -> None:
+        both: tuple[Sequence[Row], Sequence[Row]] = (unit.annotations, unit.relations)
+        for kind, rows in enumerate(both):
+            self._handles[kind].writelines(record_line(row[2]) for row in rows)
+            self._places[kind].extend([str(row[0]), row[1]] for row in rows)
+            self.counts[kind] += len(rows)
+
+    def check(
+        self,
+        path: Path,
+        documents: Mapping[str, Document],
+        schema: Schema,
+        task: Task,
+        size: int,
+        shown: int,
+    ) -> tuple[int, list[str]]:
+        """Check the records ``size`` documents at a time (every record of a document in
+        its batch): how many problems, and the first ``shown`` in the order the whole
+        import's check gives them (by check, then by record: annotations, then relations,
+        each in the order read), located where their records were read."""
+        for handle in self._handles:
+            handle.flush()
+        count, first = 0, list[tuple[tuple[int, ...], str]]()
+        with RecordIndex(list(self.files)) as index:
+            reports = (
+                check_rows(
+                    path, index.rows(batch), documents, schema, task, elsewhere=index.document_of
+                )
+                for batch in index.document_batches(size)
+            )
+            leftover = (
+                check_rows(path, rows, documents, schema, task) for rows in index.leftover()
+            )
+            for number, report in enumerate(itertools.chain(reports, leftover)):
+                count += len(report.problems)
+                keyed = [
+                    (bisect.bisect_right(report.phases, at), *self._record(problem), number, at)
+                    for at, problem in enumerate(report.problems)
+                ]
+                first = heapq.nsmallest(shown, [*first, *zip(keyed, report.problems, strict=True)])
+            repeated = CheckReport(path)
+            repeated.duplicates(index.duplicates)  # dropped from the checks, as the whole's are
+            count += len(repeated.problems)
+            keyed = [(0, *self._record(problem), -1, 0) for problem in repeated.problems]
+            first = heapq.nsmallest(shown, [*first, *zip(keyed, repeated.problems, strict=True)])
+        return count, self.located([problem for _, problem in first])
+
+    def _record(self, problem: str) -> tuple[int, int]:
+        """The spooled record a problem names: its kind (0 annotation, 1 relation) and line."""
+        for kind, file in enumerate(self.files):
+            if problem.startswith(prefix := f"{file}:"):
+                return kind, int(problem[len(prefix) :].split(":", 1)[0])
+        raise AssertionError(f"a problem names no spooled record: {problem}")
+
+    def located(self, problems: list[str]) -> list[str]:
+        """``problems`` (each ``spooled file:line: …``) naming where their records were read."""
+        wanted: tuple[dict[int, Any], dict[int, Any]] = ({}, {})
+        places: list[tuple[int, int, str] | None] = []
+        for problem in problems:
+            place = None
+            for kind, file in enumerate(self.files):
+                if problem.startswith(prefix := f"{file}:"):
+                    line, rest = problem[len(prefix) :].split(":", 1)
+                    place = (kind, int(line), rest)
+                    wanted[kind][int(line)] = None
+            places.append(place)
+        for kind, lines in enumerate(wanted):
+            last = max(lines, default=0)
+            for at, where in enumerate(self._places[kind], start=1):
+                if at > last:
+                    break
+                if at in lines:
+                    lines[at] = where
+        located = []
+        for problem, place in zip(problems, places, strict=True):
+            if place is not None:
+                file, line = wanted[place[0]][place[1]]
+                problem = f"{file}:{line}:{place[2]}"
+            located.append(problem)
+        return located
+
+    def copy_to(self, out: IO[str]) -> None:
+        """The records, annotations then relations, written to ``out``."""
+        for handle, file in zip(self._handles, self.files, strict=True):
+            handle.close()
+            with file.open(encoding="utf-8") as read:
+                shutil.copyfileobj(read, out)
+
+    def close(self) -> None:
+        for handle in self._handles:
+            handle.close()
+        for places in self._places:
+            places.close()
+        self._folder.cleanup()
+
+    def __enter__(self) -> SpooledImport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

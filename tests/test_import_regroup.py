@@ -1,0 +1,138 @@
+"""``claimwire convert --from`` when a document's records are not together (one document in
+two doccano lines or JSON-MIN tasks far apart, a CoNLL document given twice): the import is
+read again to disk and checked a batch of whole documents at a time, never as one batch of
+every document; what it writes, and the error it gives, are the whole import's."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claimwire.formats import convert, regroup
+from claimwire.formats.convert import export_set, import_set, import_to
+from claimwire.model import Document, write_records
+
+from .test_import_streaming import COPIES, SCHEMA, _copies, _error
+
+Split = Callable[[Path], None]
+
+
+def _split_doccano(path: Path) -> None:
+    """The first line's entities that no relation names stay; the others and the relations
+    go to a line of the same document at the end."""
+    lines = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    first = lines[0]
+    linked = {r[end] for r in first["relations"] for end in ("from_id", "to_id")}
+    early = [e for e in first["entities"] if e["id"] not in linked]
+    late = [e for e in first["entities"] if e["id"] in linked]
+    assert early and late
+    lines[0] = first | {"entities": early, "relations": []}
+    lines.append(first | {"entities": late})
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), "utf-8")
+
+
+def _split_json_min(path: Path) -> None:
+    """A last task on the first task's document, with one of its claims again (as the
+    first region of its task: the first task's first region's id)."""
+    tasks = json.loads(path.read_text("utf-8"))
+    first = tasks[0]
+    claim = [span for span in first["label"] if span["labels"] == ["CLAIM"]][0]
+    keep = ("doc_id", "text", "annotator", "annotation_id")
+    tasks.append({k: first[k] for k in keep} | {"id": len(tasks) + 1, "label": [claim]})
+    path.write_text(json.dumps(tasks), "utf-8")
+
+
+def _split_conll(path: Path) -> None:
+    """The first document's block given again at the end."""
+    text = path.read_text("utf-8")
+    second = text.index("-DOCSTART-", 1)
+    path.write_text(text + text[:second], "utf-8")
+
+
+SPLITS: dict[str, tuple[str, Split]] = {
+    "doccano": ("doccano.jsonl", _split_doccano),
+    "label-studio-min": ("min.json", _split_json_min),
+    "conll": ("export.conll", _split_conll),
+}
+
+
+def _whole(name: str, path: Path, documents: dict[str, Document], out: Path) -> str | None:
+    """What the import checked whole writes to ``out``, or its error."""
+    try:
+        found = import_set(name, path, documents, SCHEMA)
+    except convert.ClaimwireError as error:
+        return str(error)
+    write_records(out, [*found.annotation_set.annotations, *found.annotation_set.relations])
+    return None
+
+
+def _spy(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
+    """The documents of each check an import makes, and of each the regrouping makes last."""
+    checked: list[set[str]] = []
+    check_rows = regroup.check_rows
+
+    def spied(path: Path, rows: list[Any], *args: Any, **kwargs: Any) -> Any:
+        checked.append({row[2].doc_id for row in rows})
+        return check_rows(path, rows, *args, **kwargs)
+
+    monkeypatch.setattr(convert, "check_rows", spied)
+    monkeypatch.setattr(regroup, "check_rows", spied)
+    return checked
+
+
+@pytest.mark.parametrize("name", SPLITS)
+@pytest.mark.parametrize("batch", [1, 3, 1000])
+def test_a_split_document_is_imported_as_the_whole_import_never_all_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, batch: int
+) -> None:
+    documents, gold = _copies()
+    file, split = SPLITS[name]
+    path = tmp_path / file
+    export_set(name, path, list(documents.values()), gold, SCHEMA)
+    split(path)
+    error = _whole(name, path, documents, tmp_path / "whole.jsonl")
+    assert (error is not None) == (name != "doccano")  # a region or block again: its ids
+
+    monkeypatch.setattr(convert, "BATCH_DOCUMENTS", batch)
+    checked = _spy(monkeypatch)
+    out = tmp_path / "sub" / "out.jsonl"
+    if error is None:
+        import_to(name, path, out, documents, SCHEMA)
+        assert out.read_bytes() == (tmp_path / "whole.jsonl").read_bytes()
+    else:
+        assert "duplicate annotation id" in error
+        assert _error(lambda: import_to(name, path, out, documents, SCHEMA)) == error
+        assert not (tmp_path / "sub").exists()
+    assert max(map(len, checked)) <= batch  # never every document at once
+
+
+def _line(document: Document, entities: list[tuple[int, int, str]]) -> dict[str, Any]:
+    items = [
+        {"id": k, "start_offset": start, "end_offset": end, "label": label}
+        for k, (start, end, label) in enumerate(entities, start=1)
+    ]
+    return {"doc_id": document.id, "text": document.text, "entities": items, "relations": []}
+
+
+@pytest.mark.parametrize("batch", [1, 3, 1000])
+def test_the_problems_of_a_split_import_are_the_whole_import_s(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    documents, _ = _copies()
+    first, *others = documents.values()
+    lines = [_line(first, [(0, 10, "CLAIM")])]
+    lines += [_line(d, [(0, 10, "NOPE" if k % 2 else "CLAIM")]) for k, d in enumerate(others)]
+    lines.append(_line(first, [(20, 30, "NOPE"), (40, 50, "CLAIM")]))
+    path = tmp_path / "doccano.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), "utf-8")
+    whole = _error(lambda: import_set("doccano", path, documents, SCHEMA))
+    assert whole.startswith("4 problem(s); nothing written:"), whole
+    assert f"{path}:{COPIES + 1}:" in whole  # the later line of the split document
+    monkeypatch.setattr(convert, "BATCH_DOCUMENTS", batch)
+    out = tmp_path / "out.jsonl"
+    assert _error(lambda: import_to("doccano", path, out, documents, SCHEMA)) == whole
+    assert not out.exists()
