@@ -40,7 +40,7 @@ def _split_json_min(path: Path) -> None:
     first region of its task: the first task's first region's id)."""
     tasks = json.loads(path.read_text("utf-8"))
     first = tasks[0]
-    claim = [span for span in first["label"] if span["labels"] == ["CLAIM"]][0]
+    claim = next(span for span in first["label"] if span["labels"] == ["CLAIM"])
     keep = ("doc_id", "text", "annotator", "annotation_id")
     tasks.append({k: first[k] for k in keep} | {"id": len(tasks) + 1, "label": [claim]})
     path.write_text(json.dumps(tasks), "utf-8")
