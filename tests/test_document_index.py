@@ -59,11 +59,35 @@ def test_a_file_changed_since_it_was_indexed_is_refused(tmp_path: Path) -> None:
     with DocumentIndex([path]) as index:
         assert index["d0"].text == "texte 0."
         with path.open("r+b") as handle:  # the same size, other bytes at the noted offsets
-            handle.write(handle.read().replace(b"texte", b"TEXTE"))
+            text = handle.read()
+            handle.seek(0)
+            handle.write(text.replace(b"texte", b"TEXTE"))
         with pytest.raises(ClaimwireError, match=r"documents\.jsonl: changed while this command"):
             index.get("d1")
         with pytest.raises(ClaimwireError, match="changed while"):
             list(index)
+
+
+def test_an_edit_in_place_that_sets_the_time_back_is_refused(tmp_path: Path) -> None:
+    """The same size, the modification time restored: only the change time (which the
+    kernel sets on the write and on the utime) tells the file is not the one indexed."""
+    path = _four_documents(tmp_path / "documents.jsonl")
+    with DocumentIndex([path]) as index:
+        assert index["d0"].text == "texte 0."
+        noted = path.stat()
+        with path.open("r+b") as handle:
+            text = handle.read()
+            handle.seek(0)
+            handle.write(text.replace(b"texte", b"TEXTE"))
+        os.utime(path, ns=(noted.st_atime_ns, noted.st_mtime_ns))
+        assert (path.stat().st_size, path.stat().st_mtime_ns) == (noted.st_size, noted.st_mtime_ns)
+        with pytest.raises(ClaimwireError) as raised:
+            index.get("d1")
+        assert str(raised.value).startswith(
+            f"{path}: changed while this command was reading it (was {noted.st_size} bytes, "
+            f"modified at {noted.st_mtime_ns} ns; rewritten in place since, its size and "
+            "modification time kept): leave inputs as they are"
+        )
 
 
 def test_a_file_replaced_or_removed_since_it_was_indexed_is_refused(tmp_path: Path) -> None:

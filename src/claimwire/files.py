@@ -193,7 +193,13 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 FileStamp = tuple[int, int]
-"""A file's size and modification time (ns): what tells a reader that it was replaced."""
+"""A file's size and modification time (ns): what tells a reader that it was replaced. A
+copy made on another node with its modification time has the same stamp (stamps that travel
+to other processes are these)."""
+LocalStamp = tuple[int, int, int]
+"""A file's size, modification time and change time (ns), on this machine: the kernel sets
+the change time on every write and every ``utime``, so an edit in place that keeps the size
+and sets the modification time back still changes it."""
 
 
 def file_stamp(file: Path | int) -> FileStamp:
@@ -202,14 +208,20 @@ def file_stamp(file: Path | int) -> FileStamp:
     return info.st_size, info.st_mtime_ns
 
 
-def check_stamp(path: Path, expected: FileStamp | None, found: FileStamp) -> None:
+def check_stamp(
+    path: Path, expected: FileStamp | LocalStamp | None, found: FileStamp | LocalStamp
+) -> None:
     """A located error when a file is no longer the one indexed (``expected``; None: not
     checked): read at its old offsets, it would give other lines."""
     if expected is not None and found != expected:
+        was = f"{expected[0]} bytes, modified at {expected[1]} ns"
+        if found[:2] == expected[:2]:
+            now = "rewritten in place since, its size and modification time kept"
+        else:
+            now = f"now {found[0]} bytes at {found[1]} ns"
         raise ClaimwireError(
-            f"changed while this command was reading it (was {expected[0]} bytes, modified at "
-            f"{expected[1]} ns; now {found[0]} bytes at {found[1]} ns): leave inputs as they "
-            "are until the command ends, and rerun it (on a cluster: every node must see the "
-            "same file, copied with its modification time)",
+            f"changed while this command was reading it (was {was}; {now}): leave inputs as "
+            "they are until the command ends, and rerun it (on a cluster: every node must see "
+            "the same file, copied with its modification time)",
             file=path,
         )

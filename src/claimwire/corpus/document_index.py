@@ -8,11 +8,12 @@ decoded, and its id compared with the one asked (two ids never become one)::
         document = found.get(doc_id)  # None if the release has no such document
 
 A compressed part is decompressed once into an anonymous temporary file read back the same
-way. Each file's size, modification time and inode are noted before it is indexed and
-checked before each read: a file changed or replaced meanwhile would give other lines at the
-noted offsets, so it is one located error. Where a ``{id: Document}`` of the whole release
-was built, a pull of a few tasks held every text of the release (189 MB for 10,000 synthetic
-documents).
+way. Each file's size, modification and change times and inode are noted before it is
+indexed and checked before each read: a file changed or replaced meanwhile would give other
+lines at the noted offsets, so it is one located error (the change time catches an edit in
+place that kept the size and set the modification time back). Where a ``{id: Document}`` of
+the whole release was built, a pull of a few tasks held every text of the release (189 MB for
+10,000 synthetic documents).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import msgspec
 import numpy as np
 
 from claimwire.errors import ClaimwireError
-from claimwire.files import FileStamp, check_stamp
+from claimwire.files import LocalStamp, check_stamp
 from claimwire.grouping import keyed_lines
 from claimwire.model import ZSTD_SUFFIX, Document, _decode_slow, _numbered_lines, decode_block
 
@@ -52,7 +53,7 @@ class DocumentIndex(Mapping[str, Document]):
         self._paths = list(files)
         self._recent: dict[str, Document] = {}
         self._handles: list[IO[bytes]] = []
-        self._stamps: list[tuple[FileStamp, int] | None] = []
+        self._stamps: list[tuple[LocalStamp, int] | None] = []
         """Each file's stamp and inode when it was opened (None: a decompressed copy)."""
         hashes, numbers, lines, starts, ends = (array("q") for _ in range(5))
         for number, path in enumerate(self._paths):
@@ -102,13 +103,13 @@ class DocumentIndex(Mapping[str, Document]):
                     "the command ends, and rerun it",
                     file=path,
                 ) from None
-            check_stamp(path, noted[0], found[0])
             if found[1] != noted[1]:
                 raise ClaimwireError(
                     "replaced by another file while this command was reading it: leave inputs "
                     "as they are until the command ends, and rerun it",
                     file=path,
                 )
+            check_stamp(path, noted[0], found[0])
         return os.pread(self._handles[number].fileno(), end - start, start)
 
     def __getitem__(self, doc_id: str) -> Document:
@@ -154,7 +155,7 @@ class DocumentIndex(Mapping[str, Document]):
         self.close()
 
 
-def _stamp(file: Path | int) -> tuple[FileStamp, int]:
-    """A file's size and modification time, and its inode."""
+def _stamp(file: Path | int) -> tuple[LocalStamp, int]:
+    """A file's local stamp (size, modification and change times), and its inode."""
     info = os.stat(file)
-    return (info.st_size, info.st_mtime_ns), info.st_ino
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns), info.st_ino
