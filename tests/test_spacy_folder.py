@@ -132,10 +132,9 @@ def test_an_empty_export_is_one_empty_docbin(tmp_path: Path, release: Path) -> N
     ("name", "content", "expected"),
     [
         ("notes.txt", b"hello", "notes.txt: not a .spacy file"),
-        (".hidden", b"x", ".hidden: not a .spacy file"),
         ("docs-00001.spacy", b"", "docs-00001.spacy: empty file"),
         ("docs-00001.spacy", b"\x00garbage", "docs-00001.spacy:"),
-        ("nested", None, "nested: a folder inside a folder"),
+        ("nested", None, "nested/notes.txt: not a .spacy file"),
     ],
 )
 def test_a_hostile_folder_is_one_located_error(
@@ -149,9 +148,9 @@ def test_a_hostile_folder_is_one_located_error(
     folder = _export(monkeypatch, release, tmp_path / "train")
     bad = folder / name
     bad.unlink(missing_ok=True)
-    if content is None:
+    if content is None:  # a subfolder is read, and refused as the folder would be
         bad.mkdir()
-        (bad / "docs-00000.spacy").write_bytes((folder / "docs-00000.spacy").read_bytes())
+        (bad / "notes.txt").write_bytes(b"hello")
     else:
         bad.write_bytes(content)
     out = tmp_path / "imported.jsonl"
@@ -161,3 +160,64 @@ def test_a_hostile_folder_is_one_located_error(
     assert "Traceback" not in done.stderr
     assert expected in done.stderr, done.stderr
     assert not out.exists()
+
+
+def test_file_numbers_are_ordered_as_numbers_past_five_digits() -> None:
+    names = ["docs-100000.spacy", "docs-99999.spacy", "docs-00002.spacy", "docs-10.spacy"]
+    ordered = sorted(map(Path, names), key=spacy_docbin.number_order)
+    assert [p.name for p in ordered] == [
+        "docs-00002.spacy",
+        "docs-10.spacy",
+        "docs-99999.spacy",
+        "docs-100000.spacy",
+    ]
+    assert sorted(names) != [p.name for p in ordered]  # name order alone puts 100000 first
+
+
+def _imported(monkeypatch: pytest.MonkeyPatch, release: Path, source: Path, out: Path) -> bytes:
+    _convert(monkeypatch, source, "--from", "spacy", "--out", out, "--release", release)
+    return out.read_bytes()
+
+
+def test_a_folder_of_more_files_than_its_digits_is_read_in_the_docs_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, release: Path
+) -> None:
+    import spacy
+    from spacy.training import Corpus
+
+    monkeypatch.setattr(spacy_docbin, "FILE_DOCUMENTS", 1)
+    monkeypatch.setattr(spacy_docbin, "NAME_DIGITS", 1)
+    folder = _export(monkeypatch, release, tmp_path / "train")
+    names = [p.name for p in sorted(folder.iterdir())]
+    assert names == [f"docs-{n:02d}.spacy" for n in range(DOCUMENTS)]  # widened: 00 … 19
+    ids = [d.id for d in open_release(release).documents()]
+    read = _spans(e.reference for e in Corpus(str(folder))(spacy.blank("fr")))
+    assert [doc_id for doc_id, _ in read] == ids  # spaCy's name order is the docs' order
+    single = _export(monkeypatch, release, tmp_path / "train.spacy")
+    expected = _imported(monkeypatch, release, single, tmp_path / "single.jsonl")
+    assert _imported(monkeypatch, release, folder, tmp_path / "a.jsonl") == expected
+    for file in folder.iterdir():  # numbers of one digit past 9: docs-10 after docs-9
+        file.rename(folder / f"docs-{int(file.stem[5:])}.spacy")
+    assert _imported(monkeypatch, release, folder, tmp_path / "b.jsonl") == expected
+
+
+def test_a_folder_is_read_as_spacy_reads_it_hidden_entries_skipped_subfolders_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, release: Path
+) -> None:
+    import spacy
+    from spacy.training import Corpus
+
+    folder = _export(monkeypatch, release, tmp_path / "train")
+    single = _export(monkeypatch, release, tmp_path / "train.spacy")
+    expected = _imported(monkeypatch, release, single, tmp_path / "single.jsonl")
+    (folder / "part").mkdir()
+    for file in sorted(folder.glob("*.spacy"))[3:]:
+        file.rename(folder / "part" / file.name)  # later files in a subfolder
+    (folder / ".DS_Store").write_bytes(b"\x00\x01")
+    (folder / ".cache").mkdir()
+    (folder / ".cache" / "docs-00000.spacy").write_bytes(single.read_bytes())  # skipped
+    (folder / "part" / ".docs-00009.spacy.swp").write_bytes(b"")
+    ids = [d.id for d in open_release(release).documents()]
+    read = _spans(e.reference for e in Corpus(str(folder))(spacy.blank("fr")))
+    assert [doc_id for doc_id, _ in read] == ids  # what spaCy reads…
+    assert _imported(monkeypatch, release, folder, tmp_path / "out.jsonl") == expected  # …we do

@@ -12,6 +12,7 @@ groups and the entities (a span in both is one annotation).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ SPANS_KEY = "sc"
 DOC_ID = "doc_id"
 FILE_DOCUMENTS = 256
 """The docs of one file of a folder export."""
+NAME_DIGITS = 5
+"""The digits of a folder export's file numbers, more when it has more files."""
 
 
 def _doc(document: Document) -> Any:
@@ -91,7 +94,8 @@ def docs_of(
 class DocBinWriter:
     """Docs written to one DocBin file at ``out``, or (``folder``) to the folder ``out`` as
     ``docs-00000.spacy``, ``docs-00001.spacy``, … of :data:`FILE_DOCUMENTS` docs each, in the
-    order they came (spaCy reads a folder's files in name order). A DocBin is serialized
+    order they came (spaCy reads a folder's files in name order: past 100,000 files, every
+    number is widened to the last one's digits). A DocBin is serialized
     whole: a folder holds one file's docs at a time, a single file all of them. ``out`` is
     the export's staging copy (renamed into place by the caller), so files are written as is."""
 
@@ -105,6 +109,18 @@ class DocBinWriter:
     def __exit__(self, kind: object, *_: object) -> None:
         if kind is None and (len(self._docbin) or not self._files):
             self._flush()
+        if kind is None and self._folder:
+            self._widen()
+
+    def _name(self, number: int, digits: int | None = None) -> Path:
+        return self._out / f"docs-{number:0{digits or NAME_DIGITS}d}.spacy"
+
+    def _widen(self) -> None:
+        """Past 10**NAME_DIGITS files, every number written with as many digits as the last
+        one's, so that name order (spaCy's) is the docs' order."""
+        digits = len(str(self._files - 1))
+        for number in range(min(self._files, 10 ** (digits - 1)) if digits > NAME_DIGITS else 0):
+            self._name(number).rename(self._name(number, digits))
 
     def add(
         self,
@@ -122,7 +138,7 @@ class DocBinWriter:
         return losses
 
     def _flush(self) -> None:
-        target = self._out / f"docs-{self._files:05d}.spacy" if self._folder else self._out
+        target = self._name(self._files) if self._folder else self._out
         target.write_bytes(self._docbin.to_bytes())  # ``out`` is the export's staging copy
         self._docbin, self._files = _docbin(), self._files + 1
 
@@ -134,24 +150,45 @@ def _docbin() -> Any:
 
 
 def docbin_files(path: Path) -> list[Path]:
-    """``path`` if a file, else the ``*.spacy`` files of the folder ``path`` in name order;
-    anything else in the folder (another file, a folder, an empty file) is a located
-    error."""
+    """``path`` if a file, else the ``*.spacy`` files spaCy's ``Corpus`` reads from the folder
+    ``path``: those of its subfolders too, hidden files and folders (``.name``) skipped, in
+    :func:`number_order`. Another file, an empty ``.spacy`` file or no ``.spacy`` file at all
+    is a located error."""
     if not path.is_dir():
         return [path]
-    files = sorted(path.iterdir())
-    for file in files:
-        if file.is_dir():
-            raise ClaimwireError(
-                "a folder inside a folder of .spacy files; expected only .spacy files", file=file
-            )
-        if file.suffix != ".spacy":
-            raise ClaimwireError("not a .spacy file; expected only .spacy files", file=file)
-        if not file.stat().st_size:
-            raise ClaimwireError("empty file; expected a spaCy DocBin", file=file)
+    files, folders, seen = [], [path], {path.resolve()}
+    for folder in folders:
+        for entry in folder.iterdir():
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir():
+                if entry.resolve() not in seen:  # a link back up is read once
+                    seen.add(entry.resolve())
+                    folders.append(entry)
+            elif entry.suffix != ".spacy":
+                raise ClaimwireError("not a .spacy file; expected only .spacy files", file=entry)
+            elif not entry.stat().st_size:
+                raise ClaimwireError("empty file; expected a spaCy DocBin", file=entry)
+            else:
+                files.append(entry)
     if not files:
         raise ClaimwireError("no .spacy file in the folder", file=path)
-    return files
+    return sorted(files, key=lambda file: (number_order(file.relative_to(path)), file))
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def number_order(path: Path) -> tuple[tuple[tuple[str, int], ...], ...]:
+    """A sort key for a relative path: each part in name order, its runs of digits compared
+    as numbers (``docs-99999.spacy`` before ``docs-100000.spacy``)."""
+    return tuple(
+        tuple(
+            (piece, 0) if k % 2 == 0 else ("", int(piece))
+            for k, piece in enumerate(_DIGITS.split(part))
+        )
+        for part in path.parts
+    )
 
 
 def from_docbin(
