@@ -5,6 +5,7 @@ every document; what it writes, and the error it gives, are the whole import's."
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -13,8 +14,9 @@ from typing import Any
 import pytest
 
 from claimwire.formats import convert, regroup
-from claimwire.formats.convert import export_set, import_set, import_to
-from claimwire.model import Document, write_records
+from claimwire.formats.base import Imported
+from claimwire.formats.convert import FORMATS, export_set, import_set, import_to
+from claimwire.model import Document, replaced, write_records
 
 from .test_import_streaming import COPIES, SCHEMA, _copies, _error
 
@@ -136,3 +138,53 @@ def test_the_problems_of_a_split_import_are_the_whole_import_s(
     out = tmp_path / "out.jsonl"
     assert _error(lambda: import_to("doccano", path, out, documents, SCHEMA)) == whole
     assert not out.exists()
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3])
+def test_every_kind_of_problem_of_a_split_import_comes_in_the_whole_import_s_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    """Repeated ids, a relation to another document's annotation, unknown labels and a
+    dangling relation, on documents whose records come in several units far apart."""
+    documents, gold = _copies()
+    ids = list(documents)
+    seed = gold.annotations[0]
+
+    def note(k: int, doc: int, label: str = "CLAIM", ann_id: str | None = None) -> Any:
+        return replaced(seed, id=ann_id or f"a{k}", doc_id=ids[doc], label=label)
+
+    def link(k: int, doc: int, head: str, tail: str) -> Any:
+        relation = next(r for r in gold.relations if r.type == "attributed_to")
+        return replaced(relation, id=f"r{k}", doc_id=ids[doc], head=head, tail=tail)
+
+    units = [
+        Imported([(tmp_path / "u0", 1, note(0, 0)), (tmp_path / "u0", 2, note(1, 0, "NOPE"))]),
+        Imported(
+            [(tmp_path / "u1", 1, note(2, 1))], [(tmp_path / "u1", 3, link(0, 1, "a2", "a0"))]
+        ),
+        Imported([(tmp_path / "u2", 1, note(3, 2, "NOPE")), (tmp_path / "u2", 2, note(4, 2))]),
+        Imported([(tmp_path / "u3", 1, note(5, 3, ann_id="a0"))]),  # a0 again
+        Imported(
+            [(tmp_path / "u4", 1, note(6, 0, "NOPE"))],
+            [(tmp_path / "u4", 2, link(1, 0, "a6", "ghost"))],
+        ),
+        Imported(
+            [(tmp_path / "u5", 1, note(7, 4))], [(tmp_path / "u5", 2, link(0, 4, "a7", "a7"))]
+        ),
+    ]
+    spec = dataclasses.replace(FORMATS["doccano"], read=lambda *args: iter(units))
+    monkeypatch.setitem(FORMATS, "doccano", spec)
+    whole = _error(lambda: import_set("doccano", tmp_path, documents, SCHEMA))
+    for expected in (
+        "duplicate annotation id",
+        "duplicate relation id",
+        "is in document",
+        "'ghost'",
+        "unknown-label",
+    ):
+        assert expected in whole, whole
+    monkeypatch.setattr(convert, "BATCH_DOCUMENTS", batch)
+    checked = _spy(monkeypatch)
+    out = tmp_path / "out.jsonl"
+    assert _error(lambda: import_to("doccano", tmp_path, out, documents, SCHEMA)) == whole
+    assert max(map(len, checked)) <= batch

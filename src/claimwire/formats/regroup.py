@@ -19,12 +19,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from claimwire.annotation.schema import Schema
+from claimwire.annotation.schema import Label, RelationType, Schema
 from claimwire.eval.checker import CheckReport, Row, check_rows
 from claimwire.eval.tasks import Task
 from claimwire.formats.base import Imported
 from claimwire.grouping import RecordIndex
-from claimwire.model import Document, record_line
+from claimwire.model import Annotation, Document, Relation, record_line
 from claimwire.spool import Spool
 
 
@@ -67,9 +67,15 @@ class SpooledImport:
         with RecordIndex(list(self.files)) as index:
             reports = (
                 check_rows(
-                    path, index.rows(batch), documents, schema, task, elsewhere=index.document_of
+                    path,
+                    rows,
+                    documents,
+                    schema,
+                    task,
+                    context=_named_elsewhere(rows, schema, index),
+                    elsewhere=index.document_of,
                 )
-                for batch in index.document_batches(size)
+                for rows in map(index.rows, index.document_batches(size))
             )
             leftover = (
                 check_rows(path, rows, documents, schema, task) for rows in index.leftover()
@@ -141,3 +147,30 @@ class SpooledImport:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _named_elsewhere(rows: list[Row], schema: Schema, index: RecordIndex) -> tuple[Annotation, ...]:
+    """The annotations of other batches that the records of ``rows`` name (a relation's
+    ends, a reference attribute): the whole import's check knew them, so a batch's does."""
+    inside = {record.id for _, _, record in rows if isinstance(record, Annotation)}
+    named: set[str] = set()
+    for _, _, record in rows:
+        if isinstance(record, Relation):
+            named.update((record.head, record.tail))
+            spec: Label | RelationType | None = schema.relations.get(record.type)
+        else:
+            spec = schema.labels.get(record.label)
+        for name, attribute in spec.attributes.items() if spec is not None else ():
+            value = record.attributes.get(name)
+            if attribute.type == "ref" and isinstance(value, str):
+                named.add(value)
+    found = []
+    for annotation_id in sorted(named - inside):
+        owner = index.document_of(annotation_id)
+        if owner is not None:
+            found += [
+                record
+                for _, _, record in index.rows([owner])
+                if isinstance(record, Annotation) and record.id == annotation_id
+            ]
+    return tuple(found)
