@@ -105,9 +105,9 @@ def test_an_id_the_other_side_has_in_another_batch_is_not_a_rename(
     tmp_path: Path, mirror: bool
 ) -> None:
     """An id two documents share on one side: matched on its first document in one batch,
-    its record on a document of a later batch is removed (or added), as when the whole
-    sides are compared, not taken as the rename of the other side's record there (before:
-    only the ids the other side left unmatched counted)."""
+    its record on a document of a later batch is left out as a repeat (listed in
+    ``duplicates``), not taken as the rename of the other side's record there (before: only
+    the ids the other side left unmatched counted)."""
     filler = [{**_annotation(k, f"d{k:04}"), "id": f"f{k}"} for k in range(300)]
     a = {**_annotation(0, "d0001"), "start": 0, "end": 5}
     b = {**_annotation(0, "d0290"), "start": 10, "end": 15}
@@ -120,9 +120,13 @@ def test_an_id_the_other_side_has_in_another_batch_is_not_a_rename(
         files.append(tmp_path / f"{name}.jsonl")
         files[-1].write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
     report = diff.compare_files(files[:1], files[1:], [], [])
-    added, removed = (["X"], ["Z"]) if mirror else (["Y"], ["X"])
+    added, removed = ([], ["Z"]) if mirror else (["Y"], [])
     assert (list(report.added), report.removed, report.renamed) == (added, removed, [])
     assert report.kept == 301
+    repeated = report.duplicates["new" if mirror else "old"]
+    assert [(r.file, r.line, r.id, r.doc_id) for r in repeated] == [
+        (f"{'new' if mirror else 'old'}.jsonl", 302, "X", "d0290")
+    ]
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -35,6 +35,9 @@ from claimwire.corpus.validate import CODES, MAX_LEVEL, cap_per_code, summarize
 from claimwire.engine import open_engine
 from claimwire.storage import local, refuse_remote_out
 
+SHOWN_REPEATED = 5
+"""Repeated annotation ids ``corpus diff`` names per side (``--json`` lists every one)."""
+
 corpus_app = typer.Typer(
     rich_markup_mode=MARKUP, help="Build, validate, inspect and compare corpus releases."
 )
@@ -251,6 +254,20 @@ def diff(
         ("relations added", annotations.relations_added),
         ("relations removed", len(annotations.relations_removed)),
     ]
+    rows += [
+        (f"annotations left out, id repeated ({side} side)", len(repeated))
+        for side, repeated in annotations.duplicates.items()
+        if repeated
+    ]
     for name, count in rows:
         table.add_row(name, str(count))
     console.print(table)
+    for side, repeated in annotations.duplicates.items():
+        if repeated:
+            named = ", ".join(f"{r.file}:{r.line} {r.id!r}" for r in repeated[:SHOWN_REPEATED])
+            rest = len(repeated) - SHOWN_REPEATED
+            more = f" and {rest} more" if rest > 0 else ""
+            console.print(
+                f"[yellow]note:[/] the {side} side repeats annotation ids, each left out after "
+                f"its first (`corpus validate` lists them): {escape(named)}{more}"
+            )

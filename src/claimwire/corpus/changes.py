@@ -37,6 +37,16 @@ class DocumentChanges:
         }
 
 
+class Repeated(NamedTuple):
+    """An annotation whose id an earlier annotation of its side has: where it is."""
+
+    file: str
+    """The part's file name."""
+    line: int
+    id: str
+    doc_id: str
+
+
 @dataclass(slots=True)
 class AnnotationChanges:
     added: Sequence[str] = field(default_factory=list)
@@ -52,10 +62,14 @@ class AnnotationChanges:
     relations_removed: list[str] = field(default_factory=list)
     renamed: list[tuple[str, str]] = field(default_factory=list)
     """(old id, new id) of annotations matched by content (document, label, span), not id."""
+    duplicates: dict[str, list[Repeated]] = field(default_factory=dict)
+    """``"old"``/``"new"``: each side's annotations whose id an earlier one of that side has
+    (file order), left out of the comparison (a release ``corpus validate`` refuses)."""
 
     def to_dict(self, ids: Callable[[Sequence[str]], Any] = list) -> dict[str, Any]:
-        """``ids``: as :meth:`DocumentChanges.to_dict`."""
-        return {
+        """``ids``: as :meth:`DocumentChanges.to_dict`; ``duplicates`` only when a side has
+        some."""
+        found = {
             "added": ids(self.added),
             "removed": self.removed,
             "renamed": [{"old": old, "new": new} for old, new in self.renamed],
@@ -66,6 +80,12 @@ class AnnotationChanges:
             "relations_added": self.relations_added,
             "relations_removed": self.relations_removed,
         }
+        if any(self.duplicates.values()):
+            found["duplicates"] = {
+                side: [repeated._asdict() for repeated in self.duplicates.get(side, [])]
+                for side in ("old", "new")
+            }
+        return found
 
 
 LISTED_IDS = 20

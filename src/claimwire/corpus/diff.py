@@ -25,7 +25,12 @@ from typing import IO, Any
 
 import numpy as np
 
-from claimwire.corpus.changes import SORTED_AT_ONCE, AnnotationChanges, attribute_changes
+from claimwire.corpus.changes import (
+    SORTED_AT_ONCE,
+    AnnotationChanges,
+    Repeated,
+    attribute_changes,
+)
 from claimwire.grouping import RecordIndex, Row, id_hashes
 from claimwire.model import Annotation, Relation, read_records
 from claimwire.spool import Spool, paired, spilled_sorted
@@ -190,6 +195,12 @@ def _spooled_in_order(tagged: Spool) -> Spool:
     return ordered
 
 
+def _repeated(index: RecordIndex) -> list[Repeated]:
+    """The annotations the index left out for repeating an earlier one's id (found by
+    hash a bucket at a time, :func:`claimwire.grouping.repeated_values`), in file order."""
+    return [Repeated(d.path.name, d.line, d.id, d.doc_id) for d in index.duplicates]
+
+
 def _relation_ids(files: Sequence[Path]) -> Iterator[str]:
     """The relation ids of ``files``, sorted (on disk, :func:`spilled_sorted`), each once."""
     ids = (r.id for path in files for r in read_records(path, Relation))
@@ -211,9 +222,10 @@ def compare_files(
     kinds = [Annotation]
     found = _Found()
     with (
-        RecordIndex(old, check_ids=False, kinds=kinds * len(old)) as before,
-        RecordIndex(new, check_ids=False, kinds=kinds * len(new)) as now,
+        RecordIndex(old, kinds=kinds * len(old)) as before,
+        RecordIndex(new, kinds=kinds * len(new)) as now,
     ):
+        duplicates = {side: _repeated(index) for side, index in (("old", before), ("new", now))}
         deferred = _Deferred(found, direct=not before.count or not now.count)
         # the old side's documents in the order first named, then the new side's others
         batches = chain(
@@ -247,6 +259,7 @@ def compare_files(
         reanchored=_in_order(found.reanchored),
         changed=_in_order(found.changed),
         renamed=_in_order(found.renamed),
+        duplicates=duplicates,
     )
     for before, now in paired(_relation_ids(old_relations), _relation_ids(new_relations), str):
         report.relations_added += before is None
