@@ -339,3 +339,24 @@ def test_of_two_documents_with_one_stem_the_later_is_found(later: str) -> None:
     found = DocumentLookup(documents).by_stem("a_b")
     assert found is not None and found.id == later
     assert DocumentLookup(documents).by_stem("a b") is None
+
+
+def test_a_folder_s_files_are_listed_in_name_order_a_part_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from claimwire.formats import base
+
+    names = [f"doc-{k}.ann" for k in (3, 11, 2, 20, 1)] + ["é.ann", "z\udcff.ann", "A.ann"]
+    for name in [*names, "doc-1.txt", "annotation.conf"]:
+        (tmp_path / name).write_bytes(b"")
+    held: list[int] = []
+    spilled_sorted = base.spilled_sorted
+
+    def noted(values: Any, key: Any = None, run: int | None = None) -> Any:
+        held.append(run or 0)
+        return spilled_sorted(values, key, run)
+
+    monkeypatch.setattr(base, "spilled_sorted", noted)
+    monkeypatch.setattr(base, "NAMES_HELD", 2)
+    assert list(base.file_names(tmp_path, ".ann")) == sorted(names)  # as sorted() orders them
+    assert held == [2]  # sorted two names at a time (before: every name held and sorted)

@@ -8,14 +8,16 @@ drops anything silently: what the target cannot carry comes back as :class:`Loss
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from claimwire.errors import ClaimwireError
 from claimwire.model import Annotation, Document, Quote, Relation
+from claimwire.spool import spilled_sorted
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,26 @@ class Losses:
 
     def __len__(self) -> int:
         return self.counts.total()
+
+
+NAMES_HELD = 10_000
+"""File names a folder's listing sorts in memory at a time."""
+
+
+def file_names(folder: Path, suffix: str) -> Iterator[str]:
+    """The names of ``folder``'s files ending in ``suffix``, in name order, never all held:
+    the folder is listed an entry at a time and sorted :data:`NAMES_HELD` names at a time,
+    the sorted runs on disk and merged. A name goes to disk as its UTF-8 bytes (an
+    undecodable byte kept as a lone surrogate, as ``os`` gives it), which sort as its
+    characters do."""
+    with os.scandir(folder) as entries:
+        names = (
+            entry.name.encode("utf-8", "surrogatepass").decode("latin-1")
+            for entry in entries
+            if entry.name.endswith(suffix)
+        )
+        for name in spilled_sorted(names, run=NAMES_HELD):
+            yield name.encode("latin-1").decode("utf-8", "surrogatepass")
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -18,7 +18,6 @@ document-level items and attributes the schema does not define are reported loss
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from claimwire.formats.base import (
     Imported,
     Loss,
     by_document,
+    file_names,
     span_annotation,
 )
 from claimwire.model import Annotation, Document, Relation
@@ -339,7 +339,7 @@ def read_brat_folder(
     records at a time."""
     lookup = DocumentLookup(documents)
     out = Imported()
-    for name in sorted(name for name in os.listdir(folder) if name.endswith(".ann")):
+    for name in file_names(folder, ".ann"):
         yield out.take()
         ann = folder / name
         document = lookup.by_stem(ann.stem)

@@ -17,7 +17,6 @@ Document-level items are losses; on import, annotations of other layer types are
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from claimwire.formats.base import (
     Imported,
     Loss,
     by_document,
+    file_names,
     span_annotation,
 )
 from claimwire.formats.conll import sentence_tokens
@@ -276,7 +276,7 @@ def read_cas_folder(
     except Exception as error:  # cassis raises bare exceptions on malformed XML
         yield Imported(problems=[f"{typesystem}: not a UIMA type system: {error}"])
         return
-    for name in sorted(name for name in os.listdir(folder) if name.endswith(".xmi")):
+    for name in file_names(folder, ".xmi"):
         yield out.take()
         xmi = folder / name
         try:
