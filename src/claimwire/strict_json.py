@@ -68,12 +68,21 @@ def _finite(text: str) -> float:
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 
 
+class StrictDecoder(json.JSONDecoder):
+    """Python's JSON decoder refusing duplicate keys (:class:`DuplicateKeyError`), ``NaN``,
+    ``Infinity`` and numbers no float holds (:class:`NotStandardJSONError`): the one set of
+    hooks :func:`loads` and :func:`list_items` decode with."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            object_pairs_hook=_unique, parse_constant=_no_constant, parse_float=_finite
+        )
+
+
 def loads(text: str | bytes) -> Any:
-    """:func:`json.loads`, refusing duplicate keys (:class:`DuplicateKeyError`) and what
-    JSON does not allow (:class:`NotStandardJSONError`)."""
-    obj = json.loads(
-        text, object_pairs_hook=_unique, parse_constant=_no_constant, parse_float=_finite
-    )
+    """:func:`json.loads` with :class:`StrictDecoder`, also refusing half of a surrogate
+    pair (:class:`NotStandardJSONError`)."""
+    obj = json.loads(text, cls=StrictDecoder)
     raw = text if isinstance(text, str) else text.decode("utf-8", "replace")
     if _SURROGATE_ESCAPE.search(raw):  # a pair decodes to one character; half of one cannot
         try:
@@ -85,10 +94,10 @@ def loads(text: str | bytes) -> Any:
     return obj
 
 
-_DECODER = json.JSONDecoder(
-    object_pairs_hook=_unique, parse_constant=_no_constant, parse_float=_finite
-)
+_DECODER = StrictDecoder()
 _BLANK = re.compile(r"[ \t\n\r]*")
+_NUMBER_GOES_ON = re.compile(r"[0-9.eE+-]*")
+"""What a number cut at the end of the text read so far may still be followed by."""
 CHUNK = 1 << 20
 
 
@@ -141,9 +150,9 @@ def list_items(handle: TextIO, size: int = CHUNK) -> Iterator[Any]:
                     raise
                 more(grow=True)
                 continue
-            if end < len(text) or done:
+            if done or not _NUMBER_GOES_ON.fullmatch(text, end):
                 break
-            more()  # a number may go on in the next characters
+            more()  # a number may go on in the next characters ("-1." + "5", "2e" + "9")
         if _SURROGATE_ESCAPE.search(text, at, end):
             loads(text[at:end])
         at, first = end, False
