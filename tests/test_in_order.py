@@ -17,7 +17,7 @@ from claimwire.eval.checker import check_rows
 from claimwire.eval.evaluate import Evaluation
 from claimwire.grouping import RecordIndex
 
-from .helpers import release_with_test_claims
+from .helpers import REPO, release_with_test_claims
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,7 @@ def test_predictions_in_another_order_go_through_the_index_with_the_same_scores(
         records.append(records.pop(0))
     checked, indexed = _watch(monkeypatch)
     assert _score(release, _write(tmp_path / "b", records)) == expected
-    assert indexed == [0, 0, 1]  # the predictions, then the gold (annotations, relations)
+    assert indexed == [0, 0]  # the predictions, then the gold (its annotations: no relation task)
     assert sum(checked) == 24  # found out of order before any batch was checked
 
 
@@ -254,3 +254,35 @@ def test_the_releases_gold_is_decoded_by_its_files_kind_not_split_line_by_kind(
     split.clear()
     assert _score(release, path) == mixed
     assert sum(split) > path.read_bytes().count(b"\n")  # the gold's too, when not proved
+
+
+@pytest.mark.parametrize(("task", "reads_relations"), [("claims", False), ("attribution", True)])
+def test_the_releases_gold_relations_are_read_only_for_a_task_that_scores_relations(
+    monkeypatch: pytest.MonkeyPatch, task: str, reads_relations: bool
+) -> None:
+    """No score but a relation task's reads the gold's relations: the claims task never
+    decodes the release's relations file, the attribution task does; the scores are those of
+    a reading of every gold file."""
+    from claimwire import in_order
+
+    release = REPO / "corpus" / "releases" / "1.1.0"
+    predictions = REPO / "eval" / "runs" / "rules" / "predictions.jsonl"
+    read: list[str] = []
+    columns = in_order.mixed_columns
+
+    def spied(path: Path, kind: Any = None) -> Any:
+        read.append(path.name)
+        return columns(path, kind)
+
+    def scores() -> dict[str, Any]:
+        evaluation = Evaluation.open(release, task, resamples=10)
+        return evaluation.score(evaluation.check(predictions)).to_dict()
+
+    monkeypatch.setattr(in_order, "mixed_columns", spied)
+    scored = scores()
+    assert "annotations.jsonl" in read
+    assert ("relations.jsonl" in read) is reads_relations
+    monkeypatch.setattr(Evaluation, "reads_gold_relations", True)
+    read.clear()
+    assert scores() == scored
+    assert "relations.jsonl" in read

@@ -282,14 +282,22 @@ class Evaluation:
             return 0
         return int(sum(splits.values()) if self.split == "all" else splits.get(self.split, 0))
 
+    @property
+    def reads_gold_relations(self) -> bool:
+        """Whether a score reads the release's gold relations: only a relation task's."""
+        return bool(self.task.relations)
+
     def _gold_index(self, in_order: Batches | None) -> RecordIndex | RowsInOrder:
+        """The gold's records by document: ``--gold``'s file (checked), or the release's
+        annotations, and its relations when :attr:`reads_gold_relations` (the release's
+        checksums were verified when it was opened)."""
         if self.gold_path is not None:
             return RecordIndex(prediction_files(self.gold_path))
         opened = open_release(self.release, verify=False)  # verified by open
-        files = [self.release / p for name in (ANNOTATIONS, RELATIONS) for p in opened.parts(name)]
-        kinds = [Annotation] * len(opened.parts(ANNOTATIONS)) + [Relation] * len(
-            opened.parts(RELATIONS)
-        )
+        annotations = opened.parts(ANNOTATIONS)
+        relations = opened.parts(RELATIONS) if self.reads_gold_relations else []
+        files = [self.release / part for part in (*annotations, *relations)]
+        kinds = [Annotation] * len(annotations) + [Relation] * len(relations)
         return (
             RowsInOrder(files, in_order, check_ids=False, kinds=kinds)
             if in_order is not None
