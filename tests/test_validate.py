@@ -251,3 +251,48 @@ def test_json_output_and_levels(seed_release: Path) -> None:
     assert problem["file"] == "annotations.jsonl" and problem["line"] == 1
     assert problem["ann"] == "a1"
     assert run_cli("corpus", "validate", seed_release, "--level", "1").returncode == 0
+
+
+def _where(problems: list[Any]) -> list[tuple[Any, ...]]:
+    return [(p.code, p.file, p.line, p.doc, p.ann) for p in problems]
+
+
+def test_a_relations_line_that_is_not_json_leaves_the_counts_alone(seed_release: Path) -> None:
+    """The files cannot be indexed, so their records are not counted: the manifest's counts
+    are not said to differ (before: "counts.annotations is 2, the files hold 0")."""
+    editor = Editor(seed_release)
+    editor.write("annotations.jsonl", [editor.span_annotation(), editor.span_annotation(id="a2")])
+    editor.write("relations.jsonl", [], lines=["{oops", json.dumps(_relation(editor))])
+    assert _where(validate_release(seed_release)) == [
+        ("bad-json", "relations.jsonl", 1, None, None)
+    ]
+
+
+def test_a_bad_first_relation_is_located_by_its_document_and_counted(seed_release: Path) -> None:
+    """A relation of the wrong shape names its document and its own id (before: its id as
+    the document), and counts as one of the file's relations (before: "counts.relations is
+    2, the files hold 1")."""
+    editor = Editor(seed_release)
+    editor.write("annotations.jsonl", [editor.span_annotation()])
+    headless = {k: v for k, v in _relation(editor).items() if k != "head"}
+    editor.write("relations.jsonl", [headless, _relation(editor, id="r2")])
+    doc = editor.document()["id"]
+    problems = validate_release(seed_release)
+    assert _where(problems) == [("bad-record", "relations.jsonl", 1, doc, "r1")]
+    assert problems[0].message == "field 'head': missing; every record needs it"
+
+
+def test_an_annotation_in_the_relations_file_is_a_bad_record(seed_release: Path) -> None:
+    """An annotation line in relations.jsonl with the id of an annotation: one located
+    problem (before: an internal error, its id's hash taken for a repeat that then could not
+    be read back as a relation)."""
+    editor = Editor(seed_release)
+    editor.write("annotations.jsonl", [editor.span_annotation()])
+    editor.write("relations.jsonl", [editor.span_annotation(), _relation(editor)])
+    doc = editor.document()["id"]
+    assert _where(validate_release(seed_release)) == [
+        ("bad-record", "relations.jsonl", 1, doc, "a1")
+    ]
+    result = run_cli("corpus", "validate", seed_release)
+    assert result.returncode == 1 and "internal error" not in result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "FAILED with 1 errors"

@@ -32,6 +32,7 @@ from typing import IO, Any
 import msgspec
 import numpy as np
 
+from claimwire.errors import RecordError
 from claimwire.files import FileStamp, check_stamp, file_stamp
 from claimwire.model import (
     ZSTD_SUFFIX,
@@ -320,6 +321,10 @@ def _repeats(ranked: Any, skip: int | None) -> Any:
     return np.unique(ranked[1:][twice])
 
 
+def _unreported(error: RecordError, lineno: int, obj: dict[str, Any]) -> None:
+    """A refused record skipped without a word (where it is reported when read again)."""
+
+
 class RecordIndex:
     """Where every record of ``files`` is, by the document it names: runs of adjacent lines
     of one document (a file written document by document is one run per document)."""
@@ -512,7 +517,11 @@ class RecordIndex:
             run = int(np.searchsorted(ends, position, side="right"))
             lineno = int(self._line[run]) + position - int(ends[run] - self._count[run])
             number = int(self._file[run])
-            [(_, _, record)] = [r for r in self._read_runs([run]) if r[1] == lineno]
+            # a record its decoder refuses is not a repeat: its batch's reading reports it
+            found = [r for r in self._read_runs([run], _unreported) if r[1] == lineno]
+            if not found:
+                continue
+            [(_, _, record)] = found
             kind = "relation" if isinstance(record, Relation) else "annotation"
             if kind == "relation" and not self._check_relation_ids:
                 continue
@@ -526,11 +535,13 @@ class RecordIndex:
 
     # ---- reading back ------------------------------------------------------------------
 
-    def _read_runs(self, runs: Any) -> list[Row]:
-        """The records of ``runs`` (in run order), decoded with located errors."""
+    def _read_runs(self, runs: Any, on_error: RecordErrorHandler | None = None) -> list[Row]:
+        """The records of ``runs`` (in run order), decoded with located errors (``on_error``:
+        instead of the index's handler)."""
         rows: list[Row] = []
+        handler = on_error or self._on_error
         for number, lines in self._lines(runs, portable=False):
-            rows += read_lines(lines, self._on_error, self._sources[number].read)
+            rows += read_lines(lines, handler, self._sources[number].read)
         return rows
 
     def _lines(self, runs: Any, portable: bool) -> Iterator[tuple[int, Lines]]:

@@ -224,7 +224,8 @@ class ReleaseValidator:
                     ann=duplicate.id,
                 )
             self._check_part_counts(index)
-        counts.update(annotations=0, relations=0)
+            counts.update(annotations=0, relations=0)  # unknown when a line is not JSON
+            counts.update(self._refused)
         self._check_counts(counts, splits)
         if self.max_level >= 5 and index is not None:
             self._check_parent(index)
@@ -238,20 +239,27 @@ class ReleaseValidator:
         parts = [(name, kind) for name, kind in ((ANNOTATIONS, Annotation), (RELATIONS, Relation))]
         files, kinds = [], []
         self._parts: dict[Path, tuple[str, int]] = {}
+        self._refused: Counter[str] = Counter()
+        """Records refused for their shape, by kind (``annotations``, ``relations``)."""
         for name, kind in parts:
             for part in record_parts(self.manifest, name):
                 files.append(self.path / part)
                 kinds.append(kind)
 
         def bad(error: RecordError, lineno: int, obj: dict[str, Any]) -> None:
+            """A record of the wrong shape: reported where it is, and counted in its file
+            (the manifest counts it: the problem is its shape, not the count)."""
             field = f"field '{error.field}': " if error.field else ""
+            doc, own = obj.get("doc_id"), obj.get("id")
             self._add(
                 "bad-record",
                 field + error.message,
                 file=Path(str(error.file)).name,
                 line=lineno,
-                doc=obj.get("id"),
+                doc=doc if isinstance(doc, str) else None,
+                ann=own if isinstance(own, str) else None,
             )
+            self._refused[Path(self._parts[Path(str(error.file))][0]).stem] += 1
 
         try:
             index = RecordIndex(files, kinds=kinds, on_error=bad)
