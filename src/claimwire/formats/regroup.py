@@ -83,50 +83,42 @@ class SpooledImport:
             for number, report in enumerate(itertools.chain(reports, leftover)):
                 count += len(report.problems)
                 keyed = [
-                    (bisect.bisect_right(report.phases, at), *self._record(problem), number, at)
+                    (bisect.bisect_right(report.phases, at), *self._record(problem)[:2], number, at)
                     for at, problem in enumerate(report.problems)
                 ]
                 first = heapq.nsmallest(shown, [*first, *zip(keyed, report.problems, strict=True)])
             repeated = CheckReport(path)
             repeated.duplicates(index.duplicates)  # dropped from the checks, as the whole's are
             count += len(repeated.problems)
-            keyed = [(0, *self._record(problem), -1, 0) for problem in repeated.problems]
+            keyed = [(0, *self._record(problem)[:2], -1, 0) for problem in repeated.problems]
             first = heapq.nsmallest(shown, [*first, *zip(keyed, repeated.problems, strict=True)])
         return count, self.located([problem for _, problem in first])
 
-    def _record(self, problem: str) -> tuple[int, int]:
-        """The spooled record a problem names: its kind (0 annotation, 1 relation) and line."""
+    def _record(self, problem: str) -> tuple[int, int, str]:
+        """The spooled record a problem names (its kind: 0 annotation, 1 relation; its line)
+        and the rest of the problem."""
         for kind, file in enumerate(self.files):
             if problem.startswith(prefix := f"{file}:"):
-                return kind, int(problem[len(prefix) :].split(":", 1)[0])
+                line, rest = problem[len(prefix) :].split(":", 1)
+                return kind, int(line), rest
         raise AssertionError(f"a problem names no spooled record: {problem}")
 
     def located(self, problems: list[str]) -> list[str]:
-        """``problems`` (each ``spooled file:line: …``) naming where their records were read."""
+        """``problems`` (each ``spooled file:line: …``) naming where their records were read
+        (the spools of places read once, up to the last line named)."""
+        named = [self._record(problem) for problem in problems]
         wanted: tuple[dict[int, Any], dict[int, Any]] = ({}, {})
-        places: list[tuple[int, int, str] | None] = []
-        for problem in problems:
-            place = None
-            for kind, file in enumerate(self.files):
-                if problem.startswith(prefix := f"{file}:"):
-                    line, rest = problem[len(prefix) :].split(":", 1)
-                    place = (kind, int(line), rest)
-                    wanted[kind][int(line)] = None
-            places.append(place)
+        for kind, line, _ in named:
+            wanted[kind][line] = None
         for kind, lines in enumerate(wanted):
-            last = max(lines, default=0)
-            for at, where in enumerate(self._places[kind], start=1):
-                if at > last:
-                    break
+            for at, where in zip(
+                range(1, max(lines, default=0) + 1), self._places[kind], strict=False
+            ):
                 if at in lines:
                     lines[at] = where
-        located = []
-        for problem, place in zip(problems, places, strict=True):
-            if place is not None:
-                file, line = wanted[place[0]][place[1]]
-                problem = f"{file}:{line}:{place[2]}"
-            located.append(problem)
-        return located
+        return [
+            f"{wanted[kind][line][0]}:{wanted[kind][line][1]}:{rest}" for kind, line, rest in named
+        ]
 
     def copy_to(self, out: IO[str]) -> None:
         """The records, annotations then relations, written to ``out``."""
