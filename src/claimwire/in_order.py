@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator, Sequence
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import attrgetter, ne
 from pathlib import Path
 from typing import IO, Any
@@ -156,7 +156,7 @@ class _File:
                 rows += zip(repeat(self.path), numbers, records)
                 past = past or stopped
             if past or not self._more():
-                return [row for rows in taken for row in rows]
+                return list(chain.from_iterable(taken))
 
     def close(self) -> None:
         close = getattr(self.blocks, "close", None)
@@ -204,7 +204,7 @@ class RowsInOrder:
     def rows(self, doc_ids: Sequence[str]) -> list[Row]:
         """The records naming these documents: the next batch's."""
         wanted = set(doc_ids)
-        rows = [row for file in self._files for row in file.rows(wanted)]
+        rows = list(chain.from_iterable(file.rows(wanted) for file in self._files))
         self.count += len(rows)
         self.batch += 1
         return rows
