@@ -8,15 +8,6 @@ import ast
 from .helpers import REPO
 
 SOURCE = REPO / "src" / "claimwire"
-NOT_YET = {
-    "corpus/document_index.py: claimwire.model._decode_slow",
-    "corpus/document_index.py: claimwire.model._numbered_lines",
-    "formats/label_studio_min.py: claimwire.annotation.label_studio.client._annotator",
-    "grouping.py: claimwire.model._chunks",
-    "grouping.py: claimwire.model._numbered_lines",
-    "in_order.py: claimwire.model._chunks",
-}
-"""Older uses still to be renamed (none may be added)."""
 
 
 def _private_imports() -> list[str]:
@@ -33,4 +24,4 @@ def _private_imports() -> list[str]:
 
 
 def test_no_module_imports_another_modules_private_name() -> None:
-    assert [found for found in _private_imports() if found not in NOT_YET] == []
+    assert _private_imports() == []

@@ -39,10 +39,10 @@ from claimwire.model import (
     Annotation,
     RecordErrorHandler,
     Relation,
-    _chunks,
-    _numbered_lines,
     decode_block,
     decode_columns,
+    line_blocks,
+    numbered_lines,
     refused_line,
 )
 
@@ -223,7 +223,7 @@ def keyed_lines(
     that is not blank; a line ``keys`` refuses is a located error. ``copy``: a file that gets
     the plain bytes as they are read (a compressed file's decompressed copy)."""
     offset = 0
-    for first, chunk in _chunks(path):
+    for first, chunk in line_blocks(path):
         if copy is not None:
             copy.write(chunk)
         at = offset
@@ -406,7 +406,7 @@ class RecordIndex:
             source.handle = path.open("rb")
             source.stamp = file_stamp(source.handle.fileno())
         offset = 0
-        for first, chunk in _chunks(path):
+        for first, chunk in line_blocks(path):
             if copy is not None:
                 copy.write(chunk)
             yield self._block(path, first, chunk, offset)
@@ -432,7 +432,7 @@ class RecordIndex:
         index = np.flatnonzero(ends > starts)
         if len(keys) != len(index):  # blank lines, or a line the key decoder refuses
             kept, keys = [], []
-            for lineno, line in _numbered_lines(first, chunk):
+            for lineno, line in numbered_lines(first, chunk):
                 try:
                     keys.append(_KEYS.decode(line))
                 except (msgspec.DecodeError, msgspec.ValidationError) as error:
@@ -498,7 +498,7 @@ class RecordIndex:
         """The files' blocks again: their runs (one per record with ``every``) and the hash
         of each record's (kind, id), in file order."""
         for source in self._sources:
-            for first, chunk in _chunks(source.path):
+            for first, chunk in line_blocks(source.path):
                 yield self._block(source.path, first, chunk, 0, every)
 
     def _mark_duplicates(self, repeated: Any) -> None:

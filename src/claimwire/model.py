@@ -401,22 +401,26 @@ def _lines_in(chunk: bytes) -> int:
     return breaks + (not chunk.endswith(b"\n"))
 
 
-def _chunks(path: Path, span: LineSpan | None = None) -> Iterator[tuple[int, bytes]]:
-    """``(number of its first line, whole lines)`` for each block of :func:`_blocks`."""
+def line_blocks(path: Path, span: LineSpan | None = None) -> Iterator[tuple[int, bytes]]:
+    """``(number of its first line, whole lines)`` for each block of :func:`_blocks`: the
+    file (or ``span`` of it), decompressed if a zstd shard, a block of whole lines at a
+    time, never split inside a line; line numbers count from 1 (or the span's first)."""
     first = 1 if span is None else span.first_line
     for chunk in _blocks(path, span):
         yield first, chunk
         first += _lines_in(chunk)
 
 
-def _numbered_lines(first: int, chunk: bytes) -> Iterator[tuple[int, bytes]]:
+def numbered_lines(first: int, chunk: bytes) -> Iterator[tuple[int, bytes]]:
+    """``(line number, line)`` of each line of ``chunk`` that is not blank, the first
+    numbered ``first`` (what :func:`line_blocks` gives, one line at a time)."""
     for lineno, line in enumerate(chunk.split(b"\n"), start=first):
         if line.strip():
             yield lineno, line
 
 
 def _line_columns(first: int, chunk: bytes) -> tuple[list[int], list[bytes]]:
-    """:func:`_numbered_lines` as two lists, the numbers and the lines."""
+    """:func:`numbered_lines` as two lists, the numbers and the lines."""
     lines = chunk.split(b"\n")
     numbers = list(range(first, first + len(lines)))
     kept = list(map(bytes.strip, lines))  # the line itself when it has no blank at its ends
@@ -476,8 +480,8 @@ def iter_json_lines(
     bad JSON is a located error. ``records``: the lines of a record file, which must not
     start with a byte order mark (a raw input's or a tool's may)."""
     read = _record_object if records else _json_object
-    for first, chunk in _chunks(path, span):
-        for lineno, line in _numbered_lines(first, chunk):
+    for first, chunk in line_blocks(path, span):
+        for lineno, line in numbered_lines(first, chunk):
             yield lineno, read(path, lineno, line)
 
 
@@ -652,13 +656,16 @@ def _objects_quoted(records: list[Any], name: str) -> int:
 RecordErrorHandler = Callable[[RecordError, int, dict[str, Any]], None]
 
 
-def _decode_slow(
+def decode_lines(
     path: Path,
     lines: Iterable[tuple[int, bytes]],
     kind_of: Callable[[dict[str, Any]], type[Any]],
     on_error: RecordErrorHandler | None,
 ) -> Iterator[tuple[int, Any]]:
-    """Line by line with the per-field checks: the error names file, line and field."""
+    """``(line number, record)`` of each of ``lines``, decoded one at a time as the type
+    ``kind_of(its object)`` with the per-field checks: a bad line raises a
+    :class:`RecordError` naming file, line and field, or goes to ``on_error`` and is
+    skipped. The slow path: a block of one kind goes through :func:`decode_block`."""
     for lineno, line in lines:
         obj = _record_object(path, lineno, line)
         try:
@@ -686,7 +693,7 @@ def read_numbered(
             yield from enumerate(records, start=first)
             first += len(records)
         else:
-            yield from _decode_slow(path, _numbered_lines(first, chunk), lambda _: kind, on_error)
+            yield from decode_lines(path, numbered_lines(first, chunk), lambda _: kind, on_error)
             first += _lines_in(chunk)
 
 
@@ -699,9 +706,7 @@ def read_records(path: Path, kind: type[Record]) -> Iterator[Record]:
             yield from records
             first += len(records)
         else:
-            for _, record in _decode_slow(
-                path, _numbered_lines(first, chunk), lambda _: kind, None
-            ):
+            for _, record in decode_lines(path, numbered_lines(first, chunk), lambda _: kind, None):
                 yield record
             first += _lines_in(chunk)
 
@@ -886,7 +891,7 @@ def decode_columns(
             decoded += records
             continue
         numbered = zip(group_numbers, group_lines, strict=True)
-        for lineno, record in _decode_slow(path, numbered, kind_of or _constant(group), on_error):
+        for lineno, record in decode_lines(path, numbered, kind_of or _constant(group), on_error):
             decoded_numbers.append(lineno)
             decoded.append(record)
     return decoded_numbers, decoded

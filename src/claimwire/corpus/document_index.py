@@ -31,7 +31,7 @@ import numpy as np
 from claimwire.errors import ClaimwireError
 from claimwire.files import LocalStamp, check_stamp
 from claimwire.grouping import keyed_lines
-from claimwire.model import ZSTD_SUFFIX, Document, _decode_slow, _numbered_lines, decode_block
+from claimwire.model import ZSTD_SUFFIX, Document, decode_block, decode_lines, numbered_lines
 
 
 class _Id(msgspec.Struct):
@@ -86,7 +86,7 @@ class DocumentIndex(Mapping[str, Document]):
             document: Document = records[0]
             return document
         path = self._paths[number]
-        [(_, decoded)] = _decode_slow(path, _numbered_lines(lineno, line), lambda _: Document, None)
+        [(_, decoded)] = decode_lines(path, numbered_lines(lineno, line), lambda _: Document, None)
         assert isinstance(decoded, Document)
         return decoded
 

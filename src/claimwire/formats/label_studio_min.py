@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from claimwire.annotation.label_studio.client import PullResult, _annotator
+from claimwire.annotation.label_studio.client import PullResult, annotator_name
 from claimwire.annotation.label_studio.config import LABELS, SEP, TEXT
 from claimwire.annotation.label_studio.convert import Converted, Result, from_results, to_results
 from claimwire.annotation.schema import Schema
@@ -180,7 +180,7 @@ def from_task(
             f"{where}: field 'text': not the text of document {document.id} in the release"
         )
         return None
-    author = _annotator({"completed_by": task.get("annotator")}, {})
+    author = annotator_name({"completed_by": task.get("annotator")}, {})
     results, lost = results_of(task, schema, where)
     losses += lost
     converted = from_results(results, document, schema, author, f"{where} ({author}): ")

@@ -269,7 +269,9 @@ def push_chunks(
     return PushReport(project_id, created, imported, len(existing), predicted)
 
 
-def _annotator(annotation: Mapping[str, Any], users: Mapping[int, str]) -> str:
+def annotator_name(annotation: Mapping[str, Any], users: Mapping[int, str]) -> str:
+    """Who completed a Label Studio annotation: ``completed_by`` as an object's email (else
+    ``user<id>``), as an id looked up in ``users`` (else ``user<id>``), else ``unknown``."""
     who = annotation.get("completed_by")
     if isinstance(who, dict):
         return str(who.get("email") or f"user{who.get('id')}")
@@ -322,7 +324,7 @@ def convert_export(
         for annotation in task.get("annotations") or []:
             if annotation.get("was_cancelled"):
                 continue
-            author = _annotator(annotation, users or {})
+            author = annotator_name(annotation, users or {})
             where = (
                 f"{source}: task {task.get('id')} annotation {annotation.get('id')} ({author}): "
             )
