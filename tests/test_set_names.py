@@ -65,7 +65,10 @@ def test_a_missing_set_is_named_before_two_sets_with_one_name(
     sets.insert(missing_at, tmp_path / "carol.jsonl")
     code, error = _run(command, release, tmp_path, *sets)
     assert code == 1
-    assert error == f"error: {tmp_path / 'carol.jsonl'}: prediction file not found"
+    assert error == (
+        f"error: {tmp_path / 'carol.jsonl'}: not found (expected a set: a JSONL file of "
+        "records, or a folder with annotations.jsonl)"
+    )
 
 
 @pytest.mark.parametrize("command", COMMANDS)

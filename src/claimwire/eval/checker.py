@@ -125,7 +125,10 @@ def prediction_files(path: Path) -> list[Path]:
             )
         return [f for f in (path / ANNOTATIONS, path / RELATIONS) if f.exists()]
     if not path.exists():
-        raise ClaimwireError("prediction file not found", file=path)
+        raise ClaimwireError(
+            f"not found (expected a set: a JSONL file of records, or a folder with {ANNOTATIONS})",
+            file=path,
+        )
     return [path]
 
 
