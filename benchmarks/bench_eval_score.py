@@ -40,7 +40,7 @@ from synthetic_release import VERSION
 
 from claimwire.corpus.release import ANNOTATIONS, DOCUMENTS, RELATIONS, open_release
 from claimwire.files import sha256
-from claimwire.model import Annotation, _chunks, read_mixed
+from claimwire.model import Annotation, line_blocks, read_mixed
 
 SCRIPT = str(Path(sys.executable).with_name("claimwire"))
 TARGET = 5.0
@@ -153,7 +153,7 @@ def decoding_floor(files: list[tuple[Path, type]]) -> float:
     start = time.process_time()
     for path, kind in files:
         decoder = msgspec.json.Decoder(kind)
-        for _, chunk in _chunks(path):
+        for _, chunk in line_blocks(path):
             decoder.decode_lines(chunk)
     seconds = time.process_time() - start
     gc.enable()

@@ -35,8 +35,8 @@ from claimwire.model import (
     Annotation,
     Quote,
     Relation,
-    _chunks,
     iter_json_lines,
+    line_blocks,
     read_mixed,
     read_records,
     write_records,
@@ -93,7 +93,7 @@ def decoded_alone(path: Path, kind: type) -> int:
     the collector off, nothing proved or kept."""
     decoder = msgspec.json.Decoder(kind)
     gc.disable()
-    count = sum(len(decoder.decode_lines(chunk)) for _, chunk in _chunks(path))
+    count = sum(len(decoder.decode_lines(chunk)) for _, chunk in line_blocks(path))
     gc.enable()
     return count
 
