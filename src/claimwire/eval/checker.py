@@ -251,12 +251,14 @@ def check_rows(
     for row in rows:
         record = row[2]
         is_relation = isinstance(record, Relation)
-        if (relation_at if is_relation else annotation_at).setdefault(record.id, row) is not row:
+        places = relation_at if is_relation else annotation_at
+        if record.id in places:
             kind = "relation" if is_relation else "annotation"
             report.problems.append(
                 f"{_at(row)}: field 'id': duplicate {kind} id {shown(record.id)}"
             )
             continue
+        places[record.id] = row
         document = document_of(record.doc_id)
         if document is None:
             report.problems.append(
