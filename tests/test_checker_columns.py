@@ -144,3 +144,14 @@ def test_relations_of_one_key_are_checked_once(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(type(SCHEMA), "_relation_problems", counted)
     assert not [f for f in SCHEMA.findings(annotations, relations) if f.code != "missing-attribute"]
     assert calls == ["r0"]
+
+
+def test_a_row_given_twice_is_a_duplicate_id() -> None:
+    """The same row object twice in a batch is one id twice: refused, not scored twice."""
+    schema = load_schema()
+    task = find_task("claims", schema)
+    text = "Le maire a dit que tout va bien."
+    document = Document("d0", text, "fr", "test", ((0, len(text)),), ((0, len(text)),))
+    rows = _rows([Annotation("c", "d0", "claims", "CLAIM", 0, 8)])
+    report = check_rows(PATH, [rows[0], *rows], {"d0": document}, schema, task)
+    assert report.problems == ["p.jsonl:1: field 'id': duplicate annotation id 'c'"]
