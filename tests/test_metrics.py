@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
@@ -209,3 +211,23 @@ def test_large_bootstraps_do_not_depend_on_the_unit_batch(monkeypatch: pytest.Mo
     first = bootstrap_interval(stats, f1, resamples=200, seed=9)
     assert first == bootstrap_interval(stats, f1, resamples=200, seed=9)
     assert first != bootstrap_interval(stats, f1, resamples=200, seed=10)
+
+
+def test_large_bootstraps_hold_one_batch_of_weights_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past the limit, the traced peak is about one batch's float64 weights and its draw: a
+    batch's weights kept alive while the next batch draws would add a second matrix."""
+    monkeypatch.setattr(metrics, "DENSE_CELLS", 0)
+    monkeypatch.setattr(metrics, "UNIT_BATCH", 1000)
+    stats = np.random.default_rng(5).integers(0, 5, size=(5000, 3)).astype(float)
+    one_batch = 1000 * 400 * 8  # float64 weights of one batch
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        resampled_totals(stats, 400, seed=2)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # one batch: its float64 weights, or (before them) its uint32 draw with the counts
+    assert peak < 1.5 * one_batch

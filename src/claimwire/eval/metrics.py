@@ -157,8 +157,8 @@ def resampled_columns(tables: Sequence[Floats], resamples: int, seed: int) -> Fl
     totals = np.zeros((resamples, sum(table.shape[1] for table in tables)))
     for start in range(0, units, UNIT_BATCH):
         block = np.hstack([table[start : start + UNIT_BATCH] for table in tables])
-        weights = poisson_one(rng, (len(block), resamples)).astype(np.float64)
-        totals += weights.T @ block
+        # one unnamed temporary: a named one would keep last batch's weights alive
+        totals += poisson_one(rng, (len(block), resamples)).astype(np.float64).T @ block
     return totals
 
 
