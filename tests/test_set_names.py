@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from claimwire.eval.adjudication import check_policy
+from claimwire.eval.checker import named_sets
+
 from .helpers import one_error_line, release_with_test_claims, run_cli
 
 COMMANDS = ["agree", "adjudicate"]
@@ -65,10 +68,7 @@ def test_a_missing_set_is_named_before_two_sets_with_one_name(
     sets.insert(missing_at, tmp_path / "carol.jsonl")
     code, error = _run(command, release, tmp_path, *sets)
     assert code == 1
-    assert error == (
-        f"error: {tmp_path / 'carol.jsonl'}: not found (expected a set: a JSONL file of "
-        "records, or a folder with annotations.jsonl)"
-    )
+    assert error == f"error: {tmp_path / 'carol.jsonl'}: set not found"
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -79,4 +79,65 @@ def test_a_folder_that_is_not_a_set_is_named_before_the_clash(
     empty.mkdir()
     sets = [_set(tmp_path / "a" / "alice.jsonl"), _set(tmp_path / "b" / "alice.jsonl"), empty]
     error = _run(command, release, tmp_path, *sets)[1]
-    assert error.startswith(f"error: {empty}: no annotations.jsonl in this folder")
+    assert error == (
+        f"error: {empty}: no annotations.jsonl in this folder (expected a set: a JSONL file of "
+        "records, or a folder with annotations.jsonl and optionally relations.jsonl)"
+    )
+
+
+def _score(release: Path, *args: Path | str) -> str:
+    result = run_cli("eval", "score", "--release", release, "--task", "attribution", *args)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    return result.stderr.strip().splitlines()[-1]
+
+
+def test_eval_score_calls_a_missing_path_a_prediction_file(release: Path, tmp_path: Path) -> None:
+    """eval score shares the check with the annotate commands but speaks of what its user
+    passed: a prediction file (the predictions, and --gold's file)."""
+    missing = tmp_path / "missing.jsonl"
+    assert _score(release, missing) == f"error: {missing}: prediction file not found"
+    present = _set(tmp_path / "present.jsonl")
+    assert _score(release, "--gold", missing, present) == (
+        f"error: {missing}: prediction file not found"
+    )
+    empty = tmp_path / "nothing"
+    empty.mkdir()
+    assert _score(release, empty) == (
+        f"error: {empty}: no annotations.jsonl in this folder (expected a prediction file: a "
+        "JSONL file of records, or a folder with annotations.jsonl and optionally "
+        "relations.jsonl)"
+    )
+
+
+def test_convert_calls_a_missing_path_an_annotation_set(release: Path, tmp_path: Path) -> None:
+    missing, out = tmp_path / "missing.jsonl", tmp_path / "exported"
+    result = run_cli(
+        "convert", missing, "--to", "label-studio-min", "--release", release, "--out", out
+    )
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (f"error: {missing}: annotation set not found")
+    assert not out.exists()
+
+
+NFC, NFD = "\u00e9", "e\u0301"  # "é" composed, and decomposed as some file systems store it
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_names_that_differ_only_in_unicode_form_are_one_name(
+    command: str, release: Path, tmp_path: Path
+) -> None:
+    first, second = _set(tmp_path / f"{NFC}.jsonl"), _set(tmp_path / f"{NFD}.jsonl")
+    code, error = _run(command, release, tmp_path, first, second)
+    assert code == 1
+    assert error == (
+        f"error: two sets are named '{NFC}': {first} and {second} (a set is named after its "
+        "file's stem or its folder's name); rename one"
+    )
+
+
+def test_prefer_names_a_set_whatever_unicode_form_was_typed(tmp_path: Path) -> None:
+    sets = named_sets([_set(tmp_path / f"{NFD}.jsonl"), _set(tmp_path / "bob.jsonl")])
+    assert [s.name for s in sets] == [NFC, "bob"]
+    names = [s.name for s in sets]
+    assert check_policy(f"prefer:{NFD}", names) == NFC
+    assert check_policy(f"prefer:{NFC}", names) == NFC

@@ -12,6 +12,7 @@ never silently away. Relations are kept when their ends survive and the policy a
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -50,8 +51,9 @@ def item_key(annotation: Annotation) -> Key:
 def _policy(policy: str, names: Sequence[str]) -> str | None:
     if policy == "majority":
         return None
-    if policy.startswith("prefer:") and policy[7:] in names:
-        return policy[7:]
+    preferred = unicodedata.normalize("NFC", policy.removeprefix("prefer:"))
+    if policy.startswith("prefer:") and preferred in names:  # set names are NFC (set_name)
+        return preferred
     raise ClaimwireError(
         f"unknown policy {policy!r}; expected 'majority' or 'prefer:NAME' with NAME one of "
         f"{', '.join(names)}"

@@ -7,6 +7,7 @@ and relation records (``type``, ``head``, ``tail``) mixed in any order. A folder
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -108,27 +109,27 @@ class CheckReport:
             )
 
 
-def prediction_files(path: Path) -> list[Path]:
+def prediction_files(path: Path, what: str = "prediction file") -> list[Path]:
     """The record files of a set, in reading order: a prediction file itself; a folder's
     ``annotations.jsonl`` then its ``relations.jsonl`` (if any); a release's annotation parts
     then its relation parts. A missing file, or a folder that is neither a release nor holds
-    ``annotations.jsonl``, raises a located :class:`ClaimwireError`; nothing is read."""
+    ``annotations.jsonl``, raises a located :class:`ClaimwireError` that calls the path
+    ``what`` (the command's word for what the user passed: "prediction file", "set"); nothing
+    is read."""
     if path.is_dir():
         if (path / MANIFEST).exists():
             release = open_release(path)
             return [path / p for name in (ANNOTATIONS, RELATIONS) for p in release.parts(name)]
         if not (path / ANNOTATIONS).exists():
+            article = "an" if what[:1] in "aeiou" else "a"
             raise ClaimwireError(
-                f"no {ANNOTATIONS} in this folder (expected a prediction file, or a folder "
-                f"with {ANNOTATIONS} and optionally {RELATIONS})",
+                f"no {ANNOTATIONS} in this folder (expected {article} {what}: a JSONL file of "
+                f"records, or a folder with {ANNOTATIONS} and optionally {RELATIONS})",
                 file=path,
             )
         return [f for f in (path / ANNOTATIONS, path / RELATIONS) if f.exists()]
     if not path.exists():
-        raise ClaimwireError(
-            f"not found (expected a set: a JSONL file of records, or a folder with {ANNOTATIONS})",
-            file=path,
-        )
+        raise ClaimwireError(f"{what} not found", file=path)
     return [path]
 
 
@@ -142,12 +143,18 @@ class NamedSet:
     files: list[Path]
 
 
+def set_name(path: Path) -> str:
+    """A set's name: its file's stem or its folder's name, in Unicode's composed form (NFC),
+    so that a name typed as "é" and one a file system stored decomposed are one name."""
+    return unicodedata.normalize("NFC", path.stem if path.is_file() else path.name)
+
+
 def named_sets(paths: Sequence[Path]) -> list[NamedSet]:
-    """The sets at ``paths``, each named after its file's stem or its folder's name (what
+    """The sets at ``paths``, each named by :func:`set_name` (what
     ``annotate agree`` and ``annotate adjudicate`` report them as). Every path is checked
     first (the first that is not a set raises :func:`prediction_files`' located error), then
     two sets with one name are refused, naming both; nothing is read."""
-    sets = [NamedSet(p.stem if p.is_file() else p.name, p, prediction_files(p)) for p in paths]
+    sets = [NamedSet(set_name(p), p, prediction_files(p, "set")) for p in paths]
     first: dict[str, Path] = {}
     for named in sets:
         if named.name in first:

@@ -575,7 +575,7 @@ def set_batches(
     """``documents`` ``size`` (:data:`BATCH_DOCUMENTS`) at a time, each batch with the records
     an annotation set (a file, a folder, or a release's gold) has on them: the set is indexed
     by document in one pass and each batch reads its own lines back, so neither is held."""
-    with RecordIndex(prediction_files(path), check_ids=False) as index:
+    with RecordIndex(prediction_files(path, "annotation set"), check_ids=False) as index:
         not_empty(index.count, path, allow_empty=False)
         for batch in batches(documents, size or BATCH_DOCUMENTS):
             records = [record for _, _, record in index.rows([d.id for d in batch])]
