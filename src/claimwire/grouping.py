@@ -24,10 +24,10 @@ import operator
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, overload
 
 import msgspec
 import numpy as np
@@ -45,6 +45,7 @@ from claimwire.model import (
     numbered_lines,
     refused_line,
 )
+from claimwire.spool import Spool
 
 Row = tuple[Path, int, Annotation | Relation]
 """A record with the file and line it was read from."""
@@ -80,6 +81,42 @@ class Duplicate:
     doc_id: str
 
 
+class Duplicates(Sequence[Duplicate]):
+    """The records of an index's files whose (kind, id) an earlier record has, in file
+    order: on disk (a :class:`~claimwire.spool.Spool`, the first few held), read back as
+    :class:`Duplicate` when iterated."""
+
+    def __init__(self, files: Sequence[Path]) -> None:
+        self._files = list(files)
+        self._spool = Spool()
+
+    def add(self, number: int, line: int, kind: str, id: str, doc_id: str) -> None:
+        """A repeat at ``line`` of the ``number``-th file."""
+        self._spool.append((number, line, kind, id, doc_id))
+
+    def _of(self, value: Sequence[Any]) -> Duplicate:
+        number, line, kind, id, doc_id = value
+        return Duplicate(self._files[number], line, kind, id, doc_id)
+
+    def __len__(self) -> int:
+        return len(self._spool)
+
+    def __iter__(self) -> Iterator[Duplicate]:
+        return map(self._of, self._spool)
+
+    @overload
+    def __getitem__(self, index: int) -> Duplicate: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Duplicate]: ...
+    def __getitem__(self, index: int | slice) -> Duplicate | list[Duplicate]:
+        if isinstance(index, slice):
+            return list(map(self._of, self._spool[index]))
+        return self._of(self._spool[index])
+
+    def close(self) -> None:
+        self._spool.close()
+
+
 class _Source:
     """One file read back by offset: the file itself, or its decompressed copy."""
 
@@ -100,6 +137,8 @@ class _Source:
 
 Run = tuple[int, int, int, int]
 """Adjacent lines of one file: start and end bytes, first line number, lines."""
+NOTHING_DROPPED = np.zeros(0, np.int64)
+"""No line dropped (:attr:`Lines.dropped`)."""
 
 
 @dataclass(frozen=True)
@@ -115,8 +154,9 @@ class Lines:
     data: bytes | None = None
     """The runs' bytes, one after the other, when only this process can read them (a
     compressed file's decompressed copy)."""
-    dropped: frozenset[int] = frozenset()
-    """Line numbers not to read (a later record with an earlier one's id)."""
+    dropped: Any = field(default_factory=NOTHING_DROPPED.copy)
+    """Line numbers not to read (a later record with an earlier one's id), a sorted int64
+    array."""
     kind: type[Annotation] | type[Relation] | None = None
     """The record type of every line (None: either, told by its fields)."""
     stamp: FileStamp | None = None
@@ -156,8 +196,8 @@ class Lines:
             split = block.split(b"\n")
             numbers += range(first, first + len(split))
             lines += split
-        if self.dropped:
-            kept = [n not in self.dropped for n in numbers]
+        if len(self.dropped):
+            kept = (~np.isin(np.asarray(numbers, dtype=np.int64), self.dropped)).tolist()
             return list(compress(numbers, kept)), list(compress(lines, kept))
         return numbers, lines
 
@@ -170,7 +210,7 @@ def read_lines(
     """The records of ``lines`` with their file and line, decoded with located errors: the
     runs of one kind are decoded as they were read, in one call; else (a relation among
     annotations, a dropped line, a record the typed decoder refuses) line by line."""
-    if not lines.dropped:
+    if not len(lines.dropped):
         data = b"\n".join(lines.blocks(read))
         kind: type[Any] | None = lines.kind
         if kind is None and b'"head"' not in data and b'"tail"' not in data:
@@ -321,6 +361,10 @@ def _repeats(ranked: Any, skip: int | None) -> Any:
     return np.unique(ranked[1:][twice])
 
 
+def _first(pair: tuple[int, Any]) -> int:
+    return pair[0]
+
+
 def _unreported(error: RecordError, lineno: int, obj: dict[str, Any]) -> None:
     """A refused record skipped without a word (where it is reported when read again)."""
 
@@ -367,8 +411,10 @@ class RecordIndex:
             joined.append(np.zeros(0, np.int64))
         self._file, self._start, self._end, self._line, self._count, doc = joined
         self.count = int(self._count.sum())
-        self.duplicates: list[Duplicate] = []
-        self._dropped: set[tuple[int, int]] = set()
+        self.duplicates = Duplicates(self.files)
+        """Records whose (kind, id) an earlier record has, in file order (on disk)."""
+        self._dropped: dict[int, Any] = {}
+        """Each file's dropped lines: a bit a line (line n is bit n % 8 of byte n // 8)."""
         self._ids: Any = np.zeros(0, np.int64)
         if hashes is not None:
             with hashes:
@@ -502,36 +548,62 @@ class RecordIndex:
                 yield self._block(source.path, first, chunk, 0, every)
 
     def _mark_duplicates(self, repeated: Any) -> None:
-        """Records whose (kind, id) an earlier record has: listed, and never read back (the
-        files are hashed again in their order only when some id's hash repeats; the records
-        with a repeated hash are read to compare their ids)."""
+        """Records whose (kind, id) an earlier record has: spooled to :attr:`duplicates`, and
+        marked never to be read back (the files are read again in their order only when some
+        id's hash repeats, a block at a time; the lines of a block with a repeated hash are
+        decoded once, in one call, to compare their ids)."""
         if not len(repeated):
             return
-        positions, at = [], 0
-        for _, ids in self._hashes():  # a block's hashes at a time
-            positions += (np.flatnonzero(np.isin(ids, repeated)) + at).tolist()
-            at += len(ids)
-        ends = np.cumsum(self._count)
         seen: set[tuple[str, str]] = set()
-        for position in positions:
-            run = int(np.searchsorted(ends, position, side="right"))
-            lineno = int(self._line[run]) + position - int(ends[run] - self._count[run])
-            number = int(self._file[run])
-            # a record its decoder refuses is not a repeat: its batch's reading reports it
-            found = [r for r in self._read_runs([run], _unreported) if r[1] == lineno]
-            if not found:
-                continue
-            [(_, _, record)] = found
-            kind = "relation" if isinstance(record, Relation) else "annotation"
-            if kind == "relation" and not self._check_relation_ids:
-                continue
-            if (kind, record.id) not in seen:
-                seen.add((kind, record.id))
-                continue
-            self.duplicates.append(
-                Duplicate(self._sources[number].path, lineno, kind, record.id, record.doc_id)
-            )
-            self._dropped.add((number, lineno))
+        for number, source in enumerate(self._sources):
+            for first, chunk in line_blocks(source.path):
+                runs, ids = self._block(source.path, first, chunk, 0, every=True)
+                chosen = runs[0][np.isin(ids, repeated)].tolist()
+                if not chosen:
+                    continue
+                split = chunk.split(b"\n")
+                # a record its decoder refuses is not a repeat: its batch's reading reports it
+                numbers, records = decode_columns(
+                    source.path,
+                    [first + at for at in chosen],
+                    [split[at] for at in chosen],
+                    self._kinds[number],
+                    _unreported,
+                )
+                dropped = []
+                for lineno, record in sorted(zip(numbers, records, strict=True), key=_first):
+                    kind = "relation" if isinstance(record, Relation) else "annotation"
+                    if kind == "relation" and not self._check_relation_ids:
+                        continue
+                    if (kind, record.id) not in seen:
+                        seen.add((kind, record.id))
+                        continue
+                    self.duplicates.add(number, lineno, kind, record.id, record.doc_id)
+                    dropped.append(lineno)
+                self._drop(number, dropped)
+
+    def _drop(self, number: int, lines: list[int]) -> None:
+        """Mark lines of a file never to be read back (a bit a line of the file, set only
+        once a line is dropped)."""
+        if not lines:
+            return
+        bits = self._dropped.get(number)
+        if bits is None:
+            bits = self._dropped[number] = np.zeros(self.lines[number] // 8 + 1, np.uint8)
+        at = np.asarray(lines, dtype=np.int64)
+        np.bitwise_or.at(bits, at >> 3, (1 << (at & 7)).astype(np.uint8))
+
+    def _dropped_in(self, number: int, spans: Sequence[Run]) -> Any:
+        """The dropped line numbers within ``spans`` of a file, in span order."""
+        bits = self._dropped.get(number)
+        if bits is None:
+            return NOTHING_DROPPED
+        found = []
+        for _, _, first, count in spans:
+            low, high = first >> 3, ((first + count - 1) >> 3) + 1
+            lines = np.flatnonzero(np.unpackbits(bits[low:high], bitorder="little")) + (low << 3)
+            found.append(lines[(lines >= first) & (lines < first + count)])
+        return np.concatenate(found) if found else NOTHING_DROPPED
 
     # ---- reading back ------------------------------------------------------------------
 
@@ -559,11 +631,7 @@ class RecordIndex:
             data = None
             if portable and source.path.name.endswith(ZSTD_SUFFIX):
                 data = b"".join(source.read(start, end) for start, end, _, _ in spans)
-            dropped = frozenset(
-                lineno
-                for file, lineno in self._dropped
-                if file == number and any(f <= lineno < f + c for _, _, f, c in spans)
-            )
+            dropped = self._dropped_in(number, spans)
             path = source.path
             kind = self._kinds[number]
             yield number, Lines(path, path.absolute(), spans, data, dropped, kind, source.stamp)
@@ -688,6 +756,7 @@ class RecordIndex:
     def close(self) -> None:
         for source in self._sources:
             source.close()
+        self.duplicates.close()
 
     def __enter__(self) -> RecordIndex:
         return self

@@ -1,0 +1,127 @@
+"""A hostile file where many records repeat a few ids: the index finds the repeats decoding
+each repeated line once (never a whole run per repeat), keeps them on disk, and marks the
+dropped lines a bit a line: what it holds does not grow with the repeats."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zstandard
+
+from claimwire import grouping
+from claimwire.grouping import RecordIndex
+from claimwire.spool import HELD
+
+
+def _repeating(path: Path, count: int, ids: int = 1, per_document: int | None = None) -> Path:
+    """``count`` annotations cycling through ``ids`` ids, one document (or ``per_document``
+    records a document)."""
+    with path.open("w", encoding="utf-8") as handle:
+        for i in range(count):
+            doc = f"d{i // per_document}" if per_document else "d"
+            handle.write(
+                f'{{"id":"a{i % ids}","doc_id":"{doc}","layer":"claims","label":"CLAIM",'
+                '"start":0,"end":1}\n'
+            )
+    return path
+
+
+def _count_decoded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Lines the index decodes (whole records), counted as they go."""
+    decoded = [0]
+    block, columns = grouping.decode_block, grouping.decode_columns
+
+    def counted_block(kind: Any, data: bytes, count: int) -> Any:
+        decoded[0] += count
+        return block(kind, data, count)
+
+    def counted_columns(path: Path, numbers: list[int], lines: list[bytes], *rest: Any) -> Any:
+        decoded[0] += len(lines)
+        return columns(path, numbers, lines, *rest)
+
+    monkeypatch.setattr(grouping, "decode_block", counted_block)
+    monkeypatch.setattr(grouping, "decode_columns", counted_columns)
+    return decoded
+
+
+def test_a_run_of_repeats_is_decoded_once_not_once_a_repeat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repeats = 3_000
+    path = _repeating(tmp_path / "p.jsonl", repeats + 1)
+    decoded = _count_decoded(monkeypatch)
+    with RecordIndex([path]) as index:
+        assert decoded[0] <= repeats + 1  # each repeated line once (quadratic: 9 million)
+        assert len(index.duplicates) == repeats
+        [rows] = list(index.leftover())
+    assert [(line, record.id) for _, line, record in rows] == [(1, "a0")]
+
+
+def _retained(path: Path) -> int:
+    """Bytes an index of ``path`` still holds once built (its repeats found)."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        index = RecordIndex([path])
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    with index:
+        assert len(index.duplicates) > 1_000
+    return held
+
+
+def test_what_the_index_holds_does_not_grow_with_the_repeats(tmp_path: Path) -> None:
+    few = _retained(_repeating(tmp_path / "few.jsonl", 20_000, ids=3))
+    many = _retained(_repeating(tmp_path / "many.jsonl", 100_000, ids=3))
+    # a Duplicate and a (file, line) a repeat would be over 16 MB more; a bit a line is 10 KB
+    # (the rest: the interpreter's free lists, a few blocks' worth)
+    assert many < few + 256_000
+
+
+def test_the_repeats_and_the_rows_are_those_of_a_plain_reading(tmp_path: Path) -> None:
+    """First of each (kind, id) kept, in file order, across files, documents and kinds; a
+    refused record is no repeat (its reading reports it); a compressed file alike."""
+    lines = []
+    for i in range(600):
+        record: dict[str, Any] = {"id": f"x{i % 37}", "doc_id": f"d{i % 5}"}
+        if i % 3:
+            record.update(layer="claims", label="CLAIM", start=0, end=1)
+        else:
+            record.update(type="SOURCE_OF", head="x0", tail="x1")
+        if i == 100:
+            record["start"] = "not a number"
+        lines.append(json.dumps(record))
+    first = tmp_path / "a.jsonl"
+    first.write_text("\n".join(lines[:300]) + "\n", encoding="utf-8")
+    second = tmp_path / "b.jsonl.zst"
+    text = ("\n".join(lines[300:]) + "\n").encode()
+    second.write_bytes(zstandard.ZstdCompressor().compress(text))
+    seen: set[tuple[bool, str]] = set()
+    expected = []
+    for at, line in enumerate(lines):
+        record = json.loads(line)
+        key = ("head" in record, record["id"])
+        if at == 100:
+            continue
+        if key in seen:
+            path, lineno = (first, at + 1) if at < 300 else (second, at - 299)
+            expected.append((path, lineno, record["id"], record["doc_id"]))
+        seen.add(key)
+    refused: list[int] = []
+    with RecordIndex([first, second], on_error=lambda e, n, o: refused.append(n)) as index:
+        got = [(d.path, d.line, d.id, d.doc_id) for d in index.duplicates]
+        assert got == expected and len(expected) > HELD
+        assert list(index.duplicates[:3]) == [index.duplicates[i] for i in range(3)]
+        kept = [(p, n) for rows in index.leftover() for p, n, _ in rows]
+    dropped = {(p, n) for p, n, _, _ in expected}
+    assert refused == [101]
+    assert sorted(kept) == sorted(
+        (first, n) if n <= 300 else (second, n - 300)
+        for n in range(1, 601)
+        if n != 101 and ((first, n) if n <= 300 else (second, n - 300)) not in dropped
+    )
