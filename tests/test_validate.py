@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from claimwire.corpus.identity import HASH_CHARS
 from claimwire.corpus.release import DIGEST, manifest_digest
 from claimwire.corpus.validate import CODES, WARNINGS, validate_release
 from claimwire.errors import ClaimwireError
@@ -296,3 +297,32 @@ def test_an_annotation_in_the_relations_file_is_a_bad_record(seed_release: Path)
     result = run_cli("corpus", "validate", seed_release)
     assert result.returncode == 1 and "internal error" not in result.stderr
     assert result.stdout.strip().splitlines()[-1] == "FAILED with 1 errors"
+
+
+@pytest.mark.parametrize(
+    "change", [{"text": 5}, {"split": 7}, {"lang": 5}, {"paragraphs": "p"}, {"meta": []}]
+)
+def test_a_bad_document_is_counted_in_its_file(seed_release: Path, change: dict[str, Any]) -> None:
+    """A document of the wrong shape is one bad-record: it counts in its file with what of it
+    is readable, a count it leaves unknown is not compared, and its annotations do not name
+    an unknown document (before: "splits say {...}, the documents have {...}", "counts.documents
+    is N, the files hold N-1" and an unknown-document per annotation)."""
+    editor = Editor(seed_release)
+    editor.write("annotations.jsonl", [editor.span_annotation()])
+    first = editor.document()
+    text = "X" + first["text"][1:]  # a second document, its text one letter apart
+    second = {**first, "id": f"{first['id'][: -HASH_CHARS - 1]}-{sha256(text)[:HASH_CHARS]}"}
+    editor.write("documents.jsonl", [first, {**second, "text": text, "split": "train"}])
+    assert validate_release(seed_release) == []
+    documents = editor.records("documents.jsonl")
+    documents[0].update(change)
+    body = "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in documents)
+    (seed_release / "documents.jsonl").write_text(body, encoding="utf-8")
+    editor.manifest["files"]["documents.jsonl"]["sha256"] = sha256(seed_release / "documents.jsonl")
+    if DIGEST in editor.manifest:
+        editor.manifest[DIGEST] = manifest_digest(editor.manifest)
+    editor.save_manifest_as_is()
+    problems = validate_release(seed_release)
+    assert _where(problems) == [("bad-record", "documents.jsonl", 1, documents[0]["id"], None)], [
+        (p.code, p.message) for p in problems
+    ]

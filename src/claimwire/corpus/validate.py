@@ -181,6 +181,11 @@ class ReleaseValidator:
         self.documents: set[str] = set()
         self.annotation_docs: dict[str, str] = {}
         self.manifest: dict[str, Any] = {}
+        self._refused_documents: Counter[str] = Counter()
+        self._refused_splits: Counter[str] = Counter()
+        self._uncounted: set[str] = set()
+        """Counts a refused document leaves unknown (``characters`` when its text is not a
+        string, ``splits`` when its split is not): not compared with the manifest."""
 
     def run(self) -> list[Problem]:
         if not self._check_manifest():
@@ -208,6 +213,8 @@ class ReleaseValidator:
                 counts += self._check_batch(index, batch)
                 batch = []
         counts += self._check_batch(index, batch)
+        counts.update(self._refused_documents)
+        splits.update(self._refused_splits)
         if index is not None:
             for rows in index.leftover():
                 counts += self._check_records(index, [], rows)
@@ -379,6 +386,7 @@ class ReleaseValidator:
                     line=lineno,
                     doc=obj.get("id"),
                 )
+                self._refuse_document(obj)
 
             lines = 0
             try:
@@ -394,18 +402,40 @@ class ReleaseValidator:
             if expected is not None and expected != count:
                 self._add("count-mismatch", f"{count} records, manifest says {expected}", file=part)
 
+    def _refuse_document(self, obj: dict[str, Any]) -> None:
+        """A document of the wrong shape still counts in its file, with what of it is
+        readable (its split, paragraphs, sentences, characters; a count it leaves unknown is
+        not compared): the manifest counts it, and the problem is its shape, not the counts.
+        Its id (a string) is known, so its annotations are not also said to name an unknown
+        document."""
+        self._refused_documents["documents"] += 1
+        fields = (("paragraphs", "paragraphs", list), ("sentences", "sentences", list))
+        for key, name, shape in (*fields, ("characters", "text", str)):
+            value = obj.get(name)
+            if isinstance(value, shape):
+                self._refused_documents[key] += len(value)
+            else:
+                self._uncounted.add(key)
+        if isinstance(split := obj.get("split"), str):
+            self._refused_splits[split] += 1
+        else:
+            self._uncounted.add("splits")
+        if isinstance(own := obj.get("id"), str):
+            self.documents.add(own)
+
     def _check_counts(self, counts: Counter[str], splits: Counter[str]) -> None:
         """The manifest's counts and splits, recomputed from the files."""
         stated = self.manifest.get("counts")
         for key, value in stated.items() if isinstance(stated, dict) else []:
-            if key in counts and counts[key] != value:
+            if key in counts and key not in self._uncounted and counts[key] != value:
                 self._add(
                     "manifest-mismatch",
                     f"counts.{key} is {value}, the files hold {counts[key]}",
                     file=MANIFEST,
                 )
         stated_splits = self.manifest.get("splits")
-        if stated_splits is not None and stated_splits != dict(splits):
+        known = "splits" not in self._uncounted
+        if stated_splits is not None and known and stated_splits != dict(splits):
             self._add(
                 "manifest-mismatch",
                 f"splits say {stated_splits}, the documents have {dict(sorted(splits.items()))}",
