@@ -3,14 +3,21 @@ would."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import typer
 
 from claimwire.cli.commands import COMMANDS, SUBCOMMANDS
 from claimwire.cli.completion import COMPLETE_VAR, complete_names, split_words, wrapped
-from claimwire.cli.option_table import build
+from claimwire.cli.option_table import TARGET, build, regenerate
 from claimwire.cli.options import OPTIONS
 from claimwire.cli.root import app
+
+from .helpers import REPO
 
 LINES = [
     "claimwire ",
@@ -208,3 +215,31 @@ def test_the_option_table_is_the_commands() -> None:
     """cli/options.py is what the real commands define: a changed option or help fails here
     until ``python -m claimwire.cli.option_table`` regenerates it."""
     assert build() == OPTIONS, "run: python -m claimwire.cli.option_table"
+
+
+def test_the_option_table_is_written_only_when_it_changed(tmp_path: Path) -> None:
+    """Regenerating a current table leaves the file alone (not even its modification time);
+    ``--check`` says a stale one is stale without writing; a regeneration restores it."""
+    current = TARGET.read_text(encoding="utf-8")
+    copy = tmp_path / "options.py"
+    copy.write_text(current, encoding="utf-8")
+    os.utime(copy, ns=(1, 1))
+    assert not regenerate(copy)
+    assert copy.stat().st_mtime_ns == 1
+    stale = current.replace('"eval score"', '"eval scores"', 1)
+    copy.write_text(stale, encoding="utf-8")
+    assert regenerate(copy, check=True)
+    assert copy.read_text(encoding="utf-8") == stale
+    assert regenerate(copy)
+    assert copy.read_text(encoding="utf-8") == current
+
+
+def test_the_option_table_check_exits_0_when_current() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "claimwire.cli.option_table", "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")

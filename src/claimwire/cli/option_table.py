@@ -1,5 +1,6 @@
 """Write :mod:`claimwire.cli.options`, the options shell completion lists, from the real
-Typer commands: ``python -m claimwire.cli.option_table`` after changing a command's options.
+Typer commands: ``python -m claimwire.cli.option_table`` after changing a command's options
+(it writes only when the table changed; ``--check`` only says whether it is stale, exit 1).
 
 Each help is stored as Typer's completion classes print it for zsh, fish and PowerShell
 (shell escaping, rich markup resolved), rendered without wrapping; ``tests/test_completion.py``
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from claimwire.cli.commands import Option
+from claimwire.files import atomic_write_text
 
 TARGET = Path(__file__).with_name("options.py")
 HEADER = '''"""Every command's options as shell completion lists them, answered without building any
@@ -109,14 +111,46 @@ def source(table: dict[str, tuple[Option, ...]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    """Regenerate ``options.py`` in place, formatted as the project's ``ruff format`` does."""
-    text = source(build())
-    TARGET.write_text(text, encoding="utf-8")
-    for step in (["check", "--fix-only"], ["format"]):
-        subprocess.run([sys.executable, "-m", "ruff", *step, "-q", str(TARGET)], check=False)
-    print(f"wrote {TARGET.name}: {text.count('Option(')} options")
+def formatted(text: str) -> str:
+    """``text`` as the project's ``ruff check --fix`` and ``ruff format`` leave ``options.py``
+    (read from stdin, with the project's settings for that file)."""
+    for step in (["check", "--fix-only", "--exit-zero"], ["format"]):
+        text = subprocess.run(
+            [sys.executable, "-m", "ruff", *step, "-q", "--stdin-filename", str(TARGET), "-"],
+            input=text,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    return text
+
+
+def regenerate(target: Path = TARGET, *, check: bool = False) -> bool:
+    """Whether ``target`` held another table than the commands'; it is rewritten (atomically)
+    only then, and never with ``check``."""
+    text = formatted(source(build()))
+    stale = not target.exists() or target.read_text(encoding="utf-8") != text
+    if stale and not check:
+        atomic_write_text(target, text)
+    return stale
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Regenerate ``options.py`` when the commands' options changed (``--check``: only say
+    whether it is stale, exit 1 if so)."""
+    args = sys.argv[1:] if argv is None else argv
+    check = args == ["--check"]
+    if args and not check:
+        print("usage: python -m claimwire.cli.option_table [--check]", file=sys.stderr)
+        return 2
+    stale = regenerate(check=check)
+    if check:
+        if stale:
+            print(f"{TARGET.name} is stale: run python -m claimwire.cli.option_table")
+        return int(stale)
+    print(f"{'wrote' if stale else 'unchanged'} {TARGET.name}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
