@@ -5,6 +5,7 @@ dropped lines a bit a line: what it holds does not grow with the repeats."""
 from __future__ import annotations
 
 import json
+import pickle
 import tracemalloc
 from pathlib import Path
 from typing import Any
@@ -125,3 +126,15 @@ def test_the_repeats_and_the_rows_are_those_of_a_plain_reading(tmp_path: Path) -
         for n in range(1, 601)
         if n != 101 and ((first, n) if n <= 300 else (second, n - 300)) not in dropped
     )
+
+
+def test_lines_with_dropped_ones_travel_compare_and_hash(tmp_path: Path) -> None:
+    path = _repeating(tmp_path / "p.jsonl", 50, ids=7, per_document=10)
+    with RecordIndex([path]) as index:
+        [lines] = index.where(["d2"])
+        assert lines.dropped.tolist() == list(range(21, 31))
+        assert pickle.loads(pickle.dumps(lines)) == lines == index.where(["d2"])[0]
+        assert len({lines, index.where(["d2"])[0]}) == 1
+        assert grouping.read_lines(lines) == []
+        [first] = index.where(["d0"])
+        assert [n for _, n, _ in grouping.read_lines(first)] == [1, 2, 3, 4, 5, 6, 7]

@@ -154,9 +154,9 @@ class Lines:
     data: bytes | None = None
     """The runs' bytes, one after the other, when only this process can read them (a
     compressed file's decompressed copy)."""
-    dropped: Any = field(default_factory=NOTHING_DROPPED.copy)
+    dropped: Any = field(default_factory=NOTHING_DROPPED.copy, compare=False)
     """Line numbers not to read (a later record with an earlier one's id), a sorted int64
-    array."""
+    array (the same for the same runs of one index: not compared)."""
     kind: type[Annotation] | type[Relation] | None = None
     """The record type of every line (None: either, told by its fields)."""
     stamp: FileStamp | None = None
