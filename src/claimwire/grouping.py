@@ -14,8 +14,9 @@ read back from its lines when asked for). The hash is only a bucket: a run holds
 runs of one key are checked to name one id when the index is built (ids that share a key get
 keys of their own, the only ones held by name) and an asked id is compared with the name of
 the key it finds, so two ids never become one document. A later record with the id of an
-earlier one of its kind is kept apart (:attr:`RecordIndex.duplicates`). A zstd shard is
-decompressed once into an anonymous temporary file that is read back the same way.
+earlier one of its kind is kept apart (:attr:`RecordIndex.duplicates`, on disk; its lines
+are a bit each), found decoding each repeated line once. A zstd shard is decompressed once
+into an anonymous temporary file that is read back the same way.
 """
 
 from __future__ import annotations
@@ -361,10 +362,6 @@ def _repeats(ranked: Any, skip: int | None) -> Any:
     return np.unique(ranked[1:][twice])
 
 
-def _first(pair: tuple[int, Any]) -> int:
-    return pair[0]
-
-
 def _unreported(error: RecordError, lineno: int, obj: dict[str, Any]) -> None:
     """A refused record skipped without a word (where it is reported when read again)."""
 
@@ -571,7 +568,8 @@ class RecordIndex:
                     _unreported,
                 )
                 dropped = []
-                for lineno, record in sorted(zip(numbers, records, strict=True), key=_first):
+                in_order = sorted(zip(numbers, records, strict=True), key=operator.itemgetter(0))
+                for lineno, record in in_order:
                     kind = "relation" if isinstance(record, Relation) else "annotation"
                     if kind == "relation" and not self._check_relation_ids:
                         continue
