@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
+import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -83,11 +87,61 @@ def test_an_edit_in_place_that_sets_the_time_back_is_refused(tmp_path: Path) -> 
         assert (path.stat().st_size, path.stat().st_mtime_ns) == (noted.st_size, noted.st_mtime_ns)
         with pytest.raises(ClaimwireError) as raised:
             index.get("d1")
-        assert str(raised.value).startswith(
-            f"{path}: changed while this command was reading it (was {noted.st_size} bytes, "
-            f"modified at {noted.st_mtime_ns} ns; rewritten in place since, its size and "
-            "modification time kept): leave inputs as they are"
+        start = len(path.read_bytes().split(b"\n")[0]) + 1
+        end = start + len(path.read_bytes().split(b"\n")[1])
+        assert str(raised.value) == (
+            f"{path}:2: changed while this command was reading it: its bytes {start}-{end} "
+            "differ from when they were indexed (its size and modification time are the same): "
+            "leave inputs as they are until the command ends, and rerun it"
         )
+
+
+def test_one_byte_edited_in_place_is_refused_where_it_is_read(tmp_path: Path) -> None:
+    """One byte of one line changed, the size and the modification time kept: the lines
+    around it are still the ones indexed and read; that line is refused."""
+    path = _four_documents(tmp_path / "documents.jsonl")
+    with DocumentIndex([path]) as index:
+        noted = path.stat()
+        time.sleep(0.05)  # past the clock tick of the file's change time
+        data = path.read_bytes()
+        at = data.index(b"texte 2.")
+        with path.open("r+b") as handle:
+            handle.seek(at)
+            handle.write(b"T")
+        os.utime(path, ns=(noted.st_atime_ns, noted.st_mtime_ns))
+        assert path.stat().st_ctime_ns != noted.st_ctime_ns
+        assert [index[k].text for k in ("d0", "d1", "d3")] == ["texte 0.", "texte 1.", "texte 3."]
+        with pytest.raises(ClaimwireError, match=r"documents\.jsonl:3: changed while"):
+            index.get("d2")
+
+
+def _touch_access_time(path: Path) -> None:
+    subprocess.run(["touch", "-a", str(path)], check=True)
+
+
+def _chmod(path: Path) -> None:
+    path.chmod(path.stat().st_mode ^ stat.S_IWGRP)
+
+
+def _hard_link(path: Path) -> None:
+    os.link(path, path.with_name("link.jsonl"))  # as a backup's cp -al or rsync --link-dest
+
+
+@pytest.mark.parametrize("change", [_touch_access_time, _chmod, _hard_link])
+def test_a_change_of_metadata_only_is_not_refused(
+    tmp_path: Path, change: Callable[[Path], None]
+) -> None:
+    """touch -a, chmod or a hard link move the change time and no byte: what is read back
+    is checked against what was indexed, and passes."""
+    path = _four_documents(tmp_path / "documents.jsonl")
+    with DocumentIndex([path]) as index:
+        assert index["d0"].text == "texte 0."
+        noted = path.stat()
+        time.sleep(0.05)  # past the clock tick of the file's change time
+        change(path)
+        assert path.stat().st_ctime_ns != noted.st_ctime_ns
+        assert [index[f"d{k}"].text for k in range(1, 4)] == ["texte 1.", "texte 2.", "texte 3."]
+        assert list(index) == ["d0", "d1", "d2", "d3"]
 
 
 def test_a_file_replaced_or_removed_since_it_was_indexed_is_refused(tmp_path: Path) -> None:

@@ -199,7 +199,8 @@ to other processes are these)."""
 LocalStamp = tuple[int, int, int]
 """A file's size, modification time and change time (ns), on this machine: the kernel sets
 the change time on every write and every ``utime``, so an edit in place that keeps the size
-and sets the modification time back still changes it."""
+and sets the modification time back still changes it (and so do a ``chmod``, a hard link or
+an access-time update, which change no byte: a reader verifies the bytes then)."""
 
 
 def file_stamp(file: Path | int) -> FileStamp:
@@ -208,17 +209,12 @@ def file_stamp(file: Path | int) -> FileStamp:
     return info.st_size, info.st_mtime_ns
 
 
-def check_stamp(
-    path: Path, expected: FileStamp | LocalStamp | None, found: FileStamp | LocalStamp
-) -> None:
+def check_stamp(path: Path, expected: FileStamp | None, found: FileStamp) -> None:
     """A located error when a file is no longer the one indexed (``expected``; None: not
     checked): read at its old offsets, it would give other lines."""
     if expected is not None and found != expected:
         was = f"{expected[0]} bytes, modified at {expected[1]} ns"
-        if found[:2] == expected[:2]:
-            now = "rewritten in place since, its size and modification time kept"
-        else:
-            now = f"now {found[0]} bytes at {found[1]} ns"
+        now = f"now {found[0]} bytes at {found[1]} ns"
         raise ClaimwireError(
             f"changed while this command was reading it (was {was}; {now}): leave inputs as "
             "they are until the command ends, and rerun it (on a cluster: every node must see "

@@ -9,9 +9,12 @@ decoded, and its id compared with the one asked (two ids never become one)::
 
 A compressed part is decompressed once into an anonymous temporary file read back the same
 way. Each file's size, modification and change times and inode are noted before it is
-indexed and checked before each read: a file changed or replaced meanwhile would give other
-lines at the noted offsets, so it is one located error (the change time catches an edit in
-place that kept the size and set the modification time back). Where a ``{id: Document}`` of
+indexed, and each line's CRC-32 (4 bytes a document) as it is; before each read the file is
+checked: a file removed, replaced, or of another size or modification time would give other
+lines at the noted offsets, so it is one located error. When only the change time moved —
+a ``chmod``, a hard link (a backup's ``cp -al``), ``touch -a``, or an edit in place that kept
+the size and set the modification time back — the line is read and refused only if its
+bytes are not the ones indexed. Where a ``{id: Document}`` of
 the whole release was built, a pull of a few tasks held every text of the release (189 MB for
 10,000 synthetic documents).
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zlib
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -56,6 +60,7 @@ class DocumentIndex(Mapping[str, Document]):
         self._stamps: list[tuple[LocalStamp, int] | None] = []
         """Each file's stamp and inode when it was opened (None: a decompressed copy)."""
         hashes, numbers, lines, starts, ends = (array("q") for _ in range(5))
+        checksums = array("I")
         for number, path in enumerate(self._paths):
             copy = tempfile.TemporaryFile() if path.name.endswith(ZSTD_SUFFIX) else None  # noqa: SIM115
             self._handles.append(copy if copy is not None else path.open("rb"))
@@ -66,6 +71,7 @@ class DocumentIndex(Mapping[str, Document]):
                 lines.append(lineno)
                 starts.append(start)
                 ends.append(start + len(line))
+                checksums.append(zlib.crc32(line))
             if copy is not None:
                 copy.flush()
         order = np.argsort(np.frombuffer(hashes, dtype=np.int64), kind="stable")
@@ -77,10 +83,12 @@ class DocumentIndex(Mapping[str, Document]):
             ]
         )
         """Each line's file, line number, start and end bytes, in hash order."""
+        self._checksums = np.frombuffer(checksums, dtype=np.uint32)[order]
+        """Each line's CRC-32, in hash order: what a line read back after a change of its
+        file's metadata only is compared with."""
 
     def _read(self, position: int) -> Document:
-        number, lineno, start, end = (int(v) for v in self._where[:, position])
-        line = self._pread(number, start, end)
+        number, lineno, line = self._line(position)
         records = decode_block(Document, line, 1)
         if records is not None:
             document: Document = records[0]
@@ -90,27 +98,50 @@ class DocumentIndex(Mapping[str, Document]):
         assert isinstance(decoded, Document)
         return decoded
 
-    def _pread(self, number: int, start: int, end: int) -> bytes:
-        """Bytes ``start:end`` of file ``number``, once its stamp is checked."""
+    def _line(self, position: int) -> tuple[int, int, bytes]:
+        """The file number, line number and bytes of the line at ``position``, read back once
+        its file is checked: a file removed, replaced, or of another size or modification time
+        is an error; one whose change time alone moved (a permission, a hard link, an access
+        time, or an edit that set the modification time back) is read, and the line's bytes
+        must be the ones indexed."""
+        number, lineno, start, end = (int(v) for v in self._where[:, position])
         noted = self._stamps[number]
-        if noted is not None:
-            path = self._paths[number]
-            try:
-                found = _stamp(path)
-            except OSError:
-                raise ClaimwireError(
-                    "removed while this command was reading it: leave inputs as they are until "
-                    "the command ends, and rerun it",
-                    file=path,
-                ) from None
-            if found[1] != noted[1]:
-                raise ClaimwireError(
-                    "replaced by another file while this command was reading it: leave inputs "
-                    "as they are until the command ends, and rerun it",
-                    file=path,
-                )
-            check_stamp(path, noted[0], found[0])
-        return os.pread(self._handles[number].fileno(), end - start, start)
+        found = self._check(number, noted)
+        line = os.pread(self._handles[number].fileno(), end - start, start)
+        if noted is not None and found != noted and zlib.crc32(line) != self._checksums[position]:
+            raise ClaimwireError(
+                f"changed while this command was reading it: its bytes {start}-{end} differ "
+                "from when they were indexed (its size and modification time are the same): "
+                "leave inputs as they are until the command ends, and rerun it",
+                file=self._paths[number],
+                line=lineno,
+            )
+        return number, lineno, line
+
+    def _check(
+        self, number: int, noted: tuple[LocalStamp, int] | None
+    ) -> tuple[LocalStamp, int] | None:
+        """File ``number``'s stamp now (None: a decompressed copy, not checked); removed,
+        replaced by another file, or of another size or modification time is an error."""
+        if noted is None:
+            return None
+        path = self._paths[number]
+        try:
+            found = _stamp(path)
+        except OSError:
+            raise ClaimwireError(
+                "removed while this command was reading it: leave inputs as they are until "
+                "the command ends, and rerun it",
+                file=path,
+            ) from None
+        if found[1] != noted[1]:
+            raise ClaimwireError(
+                "replaced by another file while this command was reading it: leave inputs "
+                "as they are until the command ends, and rerun it",
+                file=path,
+            )
+        check_stamp(path, noted[0][:2], found[0][:2])
+        return found
 
     def __getitem__(self, doc_id: str) -> Document:
         recent = self._recent.get(doc_id) if isinstance(doc_id, str) else None
@@ -136,8 +167,7 @@ class DocumentIndex(Mapping[str, Document]):
     def __iter__(self) -> Iterator[str]:
         """The ids, in the files' order."""
         for position in np.lexsort((self._where[1], self._where[0])).tolist():
-            number, _, start, end = (int(v) for v in self._where[:, position])
-            key = _IDS.decode(self._pread(number, start, end))
+            key = _IDS.decode(self._line(position)[2])
             if isinstance(key.id, str):
                 yield key.id
 
