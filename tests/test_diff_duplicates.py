@@ -12,7 +12,8 @@ import pytest
 
 from claimwire.corpus import diff
 from claimwire.corpus.changes import Repeated
-from claimwire.corpus.release import build_release
+from claimwire.corpus.release import Sharding, build_release, open_release
+from claimwire.corpus.validate import validate_release
 from claimwire.model import Annotation, Quote
 
 from .helpers import run_cli
@@ -90,12 +91,12 @@ def test_the_changes_do_not_depend_on_the_batches_and_leave_the_repeats_out(
         expected = []
         for line, record in enumerate(records, 1):
             if record["id"] in seen:
-                expected.append(Repeated(name, line, record["id"], record["doc_id"])._asdict())
+                expected.append(Repeated(name, line, record["id"], record["doc_id"]).to_dict())
             seen.add(record["id"])
         assert repeats[side] == expected
 
 
-def _release_pair(root: Path) -> Path:
+def _release_pair(root: Path, sharding: Sharding | None = None) -> Path:
     """Releases 0.1.0 (a0 and b on one document) and 0.2.0 (the same, and a0 again on a
     document 0.1.0 has no annotation on), built without validation."""
     raw = root / "raw"
@@ -118,8 +119,8 @@ def _release_pair(root: Path) -> Path:
 
         return annotations
 
-    build_release(raw, root / "releases", "0.1.0", gold=gold(False))
-    build_release(raw, root / "releases", "0.2.0", gold=gold(True))
+    build_release(raw, root / "releases", "0.1.0", gold=gold(False), sharding=sharding)
+    build_release(raw, root / "releases", "0.2.0", gold=gold(True), sharding=sharding)
     return root / "releases"
 
 
@@ -142,3 +143,50 @@ def test_corpus_diff_lists_the_repeats_in_its_table_and_json(tmp_path: Path) -> 
     assert "annotations.jsonl:3 'a0'" in note
     clean = run_cli("corpus", "diff", releases / "0.1.0", releases / "0.1.0", "--json")
     assert "duplicates" not in json.loads(clean.stdout)["annotations"]
+
+
+def test_a_repeat_in_a_sharded_release_is_where_validate_says(tmp_path: Path) -> None:
+    """diff locates a repeat as ``corpus validate`` does (the record file, its lines counted
+    through the shards), then by its shard's own line."""
+    releases = _release_pair(tmp_path, Sharding(records=2))
+    new = releases / "0.2.0"
+    assert open_release(new).parts("annotations.jsonl") == [
+        "annotations-00000.jsonl",
+        "annotations-00001.jsonl",
+    ]
+    [problem] = [p for p in validate_release(new) if p.code == "duplicate-id"]
+    assert (problem.file, problem.line, problem.ann) == ("annotations.jsonl", 3, "a0")
+    result = run_cli("corpus", "diff", releases / "0.1.0", new, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["annotations"]["duplicates"]["new"] == [
+        {
+            "file": "annotations.jsonl",
+            "line": 3,
+            "id": "a0",
+            "doc_id": problem.doc,
+            "shard": "annotations-00001.jsonl:1",
+        }
+    ]
+    table = run_cli("corpus", "diff", releases / "0.1.0", new)
+    note = " ".join(table.stdout.split())
+    assert "annotations.jsonl:3 (annotations-00001.jsonl:1) 'a0'" in note
+
+
+def test_a_manifest_summarizes_the_repeats(tmp_path: Path) -> None:
+    """A release built with repeated ids (without validation) records how many and the first
+    few in its manifest's changes, not every one: a manifest does not grow with them."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "doc.txt").write_text("Communiqué.\n\nLes ventes ont crû de 5 %.\n")
+
+    def gold(docs: list[Any]) -> list[Annotation]:
+        [doc] = docs
+        quote = Quote.from_text(doc.text, 0, 5)
+        return [Annotation("a0", doc.id, "claims", "CLAIM", 0, 5, quote, {}) for _ in range(30)]
+
+    build_release(raw, tmp_path / "releases", "0.1.0", gold=gold)
+    manifest = json.loads((tmp_path / "releases" / "0.1.0" / "MANIFEST.json").read_text())
+    repeats = manifest["changes"]["annotations"]["duplicates"]
+    assert repeats["old"] == {"count": 0, "first": []}
+    assert repeats["new"]["count"] == 29
+    assert [r["line"] for r in repeats["new"]["first"]] == list(range(2, 22))

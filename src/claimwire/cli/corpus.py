@@ -264,7 +264,7 @@ def diff(
     console.print(table)
     for side, repeated in annotations.duplicates.items():
         if repeated:
-            named = ", ".join(f"{r.file}:{r.line} {r.id!r}" for r in repeated[:SHOWN_REPEATED])
+            named = ", ".join(f"{r.where()} {r.id!r}" for r in repeated[:SHOWN_REPEATED])
             rest = len(repeated) - SHOWN_REPEATED
             more = f" and {rest} more" if rest > 0 else ""
             console.print(

@@ -38,13 +38,35 @@ class DocumentChanges:
 
 
 class Repeated(NamedTuple):
-    """An annotation whose id an earlier annotation of its side has: where it is."""
+    """An annotation whose id an earlier annotation of its side has: where it is, as
+    ``corpus validate`` says it (a release's record file, its lines counted through the
+    shards)."""
 
     file: str
-    """The part's file name."""
     line: int
     id: str
     doc_id: str
+    shard: str | None = None
+    """``shard file:line`` when the file is sharded (None: it is not)."""
+
+    def where(self) -> str:
+        """``file:line``, and the shard's own ``(shard:line)`` when there is one."""
+        return f"{self.file}:{self.line}" + (f" ({self.shard})" if self.shard else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields; ``shard`` only when there is one."""
+        return {k: v for k, v in self._asdict().items() if v is not None}
+
+
+def every_repeat(repeated: Sequence[Repeated]) -> list[dict[str, Any]]:
+    """Every repeat, as ``corpus diff --json`` lists them."""
+    return [r.to_dict() for r in repeated]
+
+
+def repeat_summary(repeated: Sequence[Repeated]) -> dict[str, Any]:
+    """A bounded stand-in for a list of repeats, as a manifest records them: how many, and
+    the first few."""
+    return {"count": len(repeated), "first": every_repeat(repeated[:LISTED_IDS])}
 
 
 @dataclass(slots=True)
@@ -66,9 +88,13 @@ class AnnotationChanges:
     """``"old"``/``"new"``: each side's annotations whose id an earlier one of that side has
     (file order), left out of the comparison (a release ``corpus validate`` refuses)."""
 
-    def to_dict(self, ids: Callable[[Sequence[str]], Any] = list) -> dict[str, Any]:
+    def to_dict(
+        self,
+        ids: Callable[[Sequence[str]], Any] = list,
+        repeats: Callable[[Sequence[Repeated]], Any] = every_repeat,
+    ) -> dict[str, Any]:
         """``ids``: as :meth:`DocumentChanges.to_dict`; ``duplicates`` only when a side has
-        some."""
+        some, each side given by ``repeats``."""
         found = {
             "added": ids(self.added),
             "removed": self.removed,
@@ -82,8 +108,7 @@ class AnnotationChanges:
         }
         if any(self.duplicates.values()):
             found["duplicates"] = {
-                side: [repeated._asdict() for repeated in self.duplicates.get(side, [])]
-                for side in ("old", "new")
+                side: repeats(self.duplicates.get(side, [])) for side in ("old", "new")
             }
         return found
 
@@ -110,11 +135,12 @@ def id_summary(ids: Iterable[str]) -> dict[str, Any]:
 def manifest_changes(
     documents: DocumentChanges, annotations: AnnotationChanges
 ) -> dict[str, dict[str, Any]]:
-    """The changes as a manifest records them: added and re-anchored ids summarized (they grow
-    with the corpus); removed and orphaned ids listed in full (validation explains with them)."""
+    """The changes as a manifest records them: added and re-anchored ids and repeated ids
+    summarized (they grow with the corpus); removed and orphaned ids listed in full
+    (validation explains with them)."""
     return {
         "documents": documents.to_dict(id_summary),
-        "annotations": annotations.to_dict(id_summary),
+        "annotations": annotations.to_dict(id_summary, repeat_summary),
     }
 
 
