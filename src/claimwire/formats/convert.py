@@ -31,6 +31,7 @@ from claimwire.formats.base import FileStems, Imported, Loss, Losses, by_documen
 from claimwire.formats.regroup import SpooledImport
 from claimwire.grouping import RecordIndex
 from claimwire.model import Annotation, Document, Relation, iter_json_lines, record_line
+from claimwire.storage import stop_on_sigterm
 
 SHOWN_PROBLEMS = 30
 NOT_JSON_MIN = (
@@ -486,7 +487,9 @@ def import_to(
     as :func:`import_set`'s set would be written (annotations, then relations), a batch of
     documents at a time: the relations wait in a temporary file, and ``out`` appears only
     when every batch passed (nothing is written on error). Returns how many annotations and
-    relations were written and what was lost (the first ``keep`` held)."""
+    relations were written and what was lost (the first ``keep`` held). SIGTERM ends it as
+    an error does: nothing left beside ``out`` nor in ``TMPDIR``."""
+    stop_on_sigterm()
     with folders_removed_on_error(out.parent):  # made for the temporary file
         try:
             losses = Losses(keep)
