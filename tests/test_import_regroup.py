@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -188,3 +189,93 @@ def test_every_kind_of_problem_of_a_split_import_comes_in_the_whole_import_s_ord
     out = tmp_path / "out.jsonl"
     assert _error(lambda: import_to("doccano", tmp_path, out, documents, SCHEMA)) == whole
     assert max(map(len, checked)) <= batch
+
+
+def _failed_elsewhere(tmp_path: Path, case: str) -> list[Imported]:
+    """Units where a relation names an annotation of another document that fails its own
+    check: bad offsets (``cross``), or the failed first copy of a repeated id (``repeat``)."""
+    documents, gold = _copies()
+    ids = list(documents)
+    seed = gold.annotations[0]
+    relation = replaced(next(r for r in gold.relations if r.type == "attributed_to"), head="a1")
+    far = replaced(seed, id="a0", doc_id=ids[0], start=5, end=10**6)
+    units = [
+        Imported([(tmp_path / "u0", 1, far)]),
+        Imported(
+            [(tmp_path / "u1", 1, replaced(seed, id="a1", doc_id=ids[1]))],
+            [(tmp_path / "u1", 2, replaced(relation, id="r0", doc_id=ids[1], tail="a0"))],
+        ),
+        Imported([(tmp_path / "u2", 1, replaced(seed, id="a2", doc_id=ids[0]))]),  # doc 0 again
+    ]
+    if case == "repeat":  # a good copy of a0 later, in a third document
+        units.append(Imported([(tmp_path / "u3", 1, replaced(seed, id="a0", doc_id=ids[2]))]))
+    return units
+
+
+def _same_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, units: list[Imported], batch: int
+) -> tuple[str, str]:
+    """The error of the import checked whole, and of the import regrouped ``batch``
+    documents at a time, of the reader giving ``units``."""
+    spec = dataclasses.replace(FORMATS["doccano"], read=lambda *args: iter(units))
+    monkeypatch.setitem(FORMATS, "doccano", spec)
+    documents, _ = _copies()
+    whole = _error(lambda: import_set("doccano", tmp_path, documents, SCHEMA))
+    with monkeypatch.context() as batched:
+        batched.setattr(convert, "BATCH_DOCUMENTS", batch)
+        out = tmp_path / "out.jsonl"
+        return whole, _error(lambda: import_to("doccano", tmp_path, out, documents, SCHEMA))
+
+
+@pytest.mark.parametrize("case", ["cross", "repeat"])
+@pytest.mark.parametrize("batch", [1, 2])
+def test_a_batch_s_check_does_not_see_what_the_whole_check_rejected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str, batch: int
+) -> None:
+    """A relation naming another document's annotation whose span is outside its text: the
+    whole check has no such annotation, so neither has a batch's."""
+    units = _failed_elsewhere(tmp_path, case)
+    whole, regrouped = _same_problems(tmp_path, monkeypatch, units, batch)
+    assert "field 'tail': no annotation with id 'a0'" in whole, whole
+    assert regrouped == whole
+
+
+def _random_units(tmp_path: Path, draw: random.Random) -> list[Imported]:
+    """One document's records a unit, documents split across units, ids repeated, spans
+    outside their text, relations and ``cue`` references across documents; one bad span at
+    least (so the import is refused)."""
+    documents, gold = _copies()
+    ids = list(documents)
+    seeds = list(gold.annotations[:12])
+    relations = [r for r in gold.relations if "cue" in r.attributes][:1] + list(gold.relations[:3])
+    pool = [f"a{k}" for k in range(8)]
+    units = []
+    for number in range(draw.randint(3, 8)):
+        doc_id, file = draw.choice(ids), tmp_path / f"u{number}"
+        spans = []
+        for _ in range(draw.randint(1, 3)):
+            span = replaced(draw.choice(seeds), id=draw.choice(pool), doc_id=doc_id)
+            if draw.random() < 0.3 or (not units and not spans):
+                span = replaced(span, start=5, end=10**6)
+            spans.append(span)
+        links = []
+        for k in range(draw.randint(0, 2)):
+            head, tail = draw.choice(pool), draw.choice(pool)
+            link = replaced(draw.choice(relations), id=f"r{draw.randint(0, 5)}", doc_id=doc_id)
+            cue = {"cue": draw.choice(pool)} if "cue" in link.attributes else {}
+            link = replaced(link, head=head, tail=tail, attributes=link.attributes | cue)
+            links.append((file, 10 + k, link))
+        units.append(Imported([(file, k, a) for k, a in enumerate(spans, 1)], links))
+    return units
+
+
+def test_a_batch_s_check_gives_the_whole_check_s_problems_on_random_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seeded random imports whose failed annotations are named from other documents: the
+    regrouped check's problems (count, order, text) are the whole check's."""
+    for seed in range(40):
+        units = _random_units(tmp_path, random.Random(seed))
+        for batch in (1, 2):
+            whole, regrouped = _same_problems(tmp_path, monkeypatch, units, batch)
+            assert regrouped == whole, (seed, batch)

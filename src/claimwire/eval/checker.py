@@ -21,7 +21,7 @@ from claimwire.corpus.reanchor import find_quote
 from claimwire.corpus.release import ANNOTATIONS, MANIFEST, RELATIONS, open_release
 from claimwire.errors import ClaimwireError, shown
 from claimwire.eval.tasks import Task
-from claimwire.grouping import Duplicate
+from claimwire.grouping import Duplicate, RecordIndex
 from claimwire.model import (
     Annotation,
     Document,
@@ -335,6 +335,36 @@ def _linked_at_home(annotations: list[Annotation], relations: list[Relation]) ->
     return all(map(eq, map(owner, map(_HEAD, relations)), homes)) and all(
         map(eq, map(owner, map(_TAIL, relations)), homes)
     )
+
+
+class OtherBatches:
+    """The annotations of an index's other batches as the whole check knows them: those that
+    pass the record checks (a document of the release, a span inside its text where its quote
+    is); one that fails them, or a repeat of an id, is absent. Asked only for an id that is
+    not in the batch (a relation's end, a reference attribute)."""
+
+    def __init__(
+        self, index: RecordIndex, documents: Mapping[str, Document], fix_offsets: bool = False
+    ) -> None:
+        self._index, self._documents, self._fix = index, documents, fix_offsets
+
+    def annotation(self, annotation_id: str) -> Annotation | None:
+        owner = self._index.document_of(annotation_id)
+        if owner is None:
+            return None
+        record = next(
+            r
+            for _, _, r in self._index.rows([owner])
+            if isinstance(r, Annotation) and r.id == annotation_id
+        )
+        document = self._documents.get(record.doc_id)
+        if document is None:
+            return None
+        return _check_offsets(record, document, "", CheckReport(Path()), self._fix)
+
+    def document_of(self, annotation_id: str) -> str | None:
+        found = self.annotation(annotation_id)
+        return None if found is None else found.doc_id
 
 
 def _check_links(

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from claimwire.annotation.schema import Label, RelationType, Schema
-from claimwire.eval.checker import CheckReport, Row, check_rows
+from claimwire.eval.checker import CheckReport, OtherBatches, Row, check_rows
 from claimwire.eval.tasks import Task
 from claimwire.formats.base import Imported
 from claimwire.grouping import RecordIndex
@@ -65,6 +65,7 @@ class SpooledImport:
             handle.flush()
         count, first = 0, list[tuple[tuple[int, ...], str]]()
         with RecordIndex(list(self.files)) as index:
+            others = OtherBatches(index, documents)
             reports = (
                 check_rows(
                     path,
@@ -72,8 +73,8 @@ class SpooledImport:
                     documents,
                     schema,
                     task,
-                    context=_named_elsewhere(rows, schema, index),
-                    elsewhere=index.document_of,
+                    context=_named_elsewhere(rows, schema, others),
+                    elsewhere=others.document_of,
                 )
                 for rows in map(index.rows, index.document_batches(size))
             )
@@ -141,9 +142,12 @@ class SpooledImport:
         self.close()
 
 
-def _named_elsewhere(rows: list[Row], schema: Schema, index: RecordIndex) -> tuple[Annotation, ...]:
+def _named_elsewhere(
+    rows: list[Row], schema: Schema, others: OtherBatches
+) -> tuple[Annotation, ...]:
     """The annotations of other batches that the records of ``rows`` name (a relation's
-    ends, a reference attribute): the whole import's check knew them, so a batch's does."""
+    ends, a reference attribute) and the whole import's check kept: its check saw them, so a
+    batch's does."""
     inside = {record.id for _, _, record in rows if isinstance(record, Annotation)}
     named: set[str] = set()
     for _, _, record in rows:
@@ -156,13 +160,5 @@ def _named_elsewhere(rows: list[Row], schema: Schema, index: RecordIndex) -> tup
             value = record.attributes.get(name)
             if attribute.type == "ref" and isinstance(value, str):
                 named.add(value)
-    found = []
-    for annotation_id in sorted(named - inside):
-        owner = index.document_of(annotation_id)
-        if owner is not None:
-            found += [
-                record
-                for _, _, record in index.rows([owner])
-                if isinstance(record, Annotation) and record.id == annotation_id
-            ]
-    return tuple(found)
+    found = map(others.annotation, sorted(named - inside))
+    return tuple(annotation for annotation in found if annotation is not None)
