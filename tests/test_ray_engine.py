@@ -439,6 +439,23 @@ def test_a_relation_to_another_batchs_document_is_named_by_the_worker(
     assert f"field 'tail': annotation {far['id']!r} is in document {far['doc_id']!r}" in errors[0]
 
 
+def test_a_relation_to_another_batch_s_rejected_annotation_is_absent_to_the_worker(
+    scored: dict[str, Path], engine: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The annotation it names has a span outside its text: the whole check has none."""
+    lines = scored["predictions"].read_text(encoding="utf-8").splitlines()
+    at, far = next((k, json.loads(x)) for k, x in enumerate(lines) if '"head"' not in x)
+    relation = next(json.loads(x) for x in reversed(lines) if '"head"' in x)
+    assert far["doc_id"] != relation["doc_id"]
+    lines[at] = json.dumps({**far, "end": 10**6})
+    lines.append(json.dumps({**relation, "id": "r-far", "tail": far["id"]}))
+    path = tmp_path / "far.jsonl"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    monkeypatch.setattr(evaluate, "BATCH_DOCUMENTS", 16)
+    errors = _errors_of_both(scored["single"], engine, path)
+    assert f"field 'tail': no annotation with id {far['id']!r}" in errors[0]
+
+
 class _DiesInABatch:
     """A stage that exits hard in a batch past the first hundred lines of the documents,
     once (a marker file says it happened): Ray must run that batch again elsewhere."""

@@ -15,8 +15,9 @@ import zstandard
 
 from claimwire.collection import YOUNG_THRESHOLD
 from claimwire.corpus.release import open_release
+from claimwire.errors import ClaimwireError
 from claimwire.eval import batches, evaluate
-from claimwire.eval.checker import check_rows
+from claimwire.eval.checker import check_predictions, check_rows
 from claimwire.eval.evaluate import Evaluation
 from claimwire.grouping import RecordIndex
 from claimwire.model import read_mixed
@@ -921,3 +922,39 @@ def test_an_evaluation_keeping_its_matches_still_draws_the_page(
     result = evaluation.score(evaluation.check(predictions))
     assert span_match(result) is not None
     assert render_html(evaluation, [result]).count('<section class="document"') == 24
+
+
+@pytest.mark.parametrize("case", ["outside", "repeat", "unknown"])
+def test_a_relation_to_another_batch_s_rejected_annotation_is_as_the_whole_check_says(
+    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    """The annotation a relation names fails its own check (a span outside its text, the
+    failed first copy of a repeated id, a document not in the release): checked a batch at a
+    time, the errors are the whole check's, which has no such annotation."""
+    documents = list(open_release(release).documents())
+    first, last = documents[0], documents[-1]
+
+    def cue(ann_id: str, doc_id: str, end: int = 4) -> dict[str, object]:
+        return {"id": ann_id, "doc_id": doc_id, "layer": "attribution", "label": "CUE",
+                "start": 0, "end": end}  # fmt: skip
+
+    records = [cue("h", first.id), cue("t", last.id, 10**6)]
+    if case == "repeat":
+        records.append(cue("t", documents[1].id))
+    if case == "unknown":
+        records[1] = cue("t", "nowhere")
+    records.append({"id": "r", "doc_id": first.id, "type": "attributed_to", "head": "h",
+                    "tail": "t"})  # fmt: skip
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", "utf-8")
+    scorer = Evaluation.open(release, "attribution", split="all")
+    by_id = {d.id: d for d in documents}
+    whole = check_predictions(path, by_id, scorer.schema, scorer.task).problems
+    assert f"{path}:{len(records)}: field 'tail': no annotation with id 't'" in whole, whole
+    for size in (1000, 1):
+        monkeypatch.setattr(evaluate, "BATCH_DOCUMENTS", size)
+        with pytest.raises(ClaimwireError) as error:
+            Evaluation.open(release, "attribution", split="all").check(path)
+        header, *problems = str(error.value).splitlines()
+        assert header.endswith(f"{len(whole)} problems in the predictions; nothing was scored:")
+        assert sorted(line.strip() for line in problems) == sorted(whole), size

@@ -19,7 +19,14 @@ from typing import Any, cast
 
 from claimwire.annotation.schema import Schema
 from claimwire.collection import fewer_collections
-from claimwire.eval.checker import AnnotationSet, CheckReport, check_rows, filter_set
+from claimwire.corpus.document_index import DocumentIndex
+from claimwire.eval.checker import (
+    AnnotationSet,
+    CheckReport,
+    OtherBatches,
+    check_rows,
+    filter_set,
+)
 from claimwire.eval.matches import match_of
 from claimwire.eval.pages import DocumentSection, document_sections
 from claimwire.eval.scoring import SpanTaskScorer, StanceScorer, Statistics
@@ -179,18 +186,34 @@ def read_documents(lines: Lines) -> list[Document]:
     return [cast(Document, document) for _, document in decoded]
 
 
+Stamps = tuple[tuple[Path, int, int], ...]
+"""Files with their modification times and sizes: a cache key that changes with them."""
+
+
+def _stamps(files: tuple[Path, ...]) -> Stamps:
+    return tuple((p, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+
+
 @functools.lru_cache(maxsize=4)
-def _owners(files: tuple[tuple[Path, int, int], ...]) -> RecordIndex:
+def _owners(files: Stamps) -> RecordIndex:
     return RecordIndex([path for path, _, _ in files], check_ids=False)
 
 
-def _lookup(files: tuple[Path, ...]) -> Lookup:
-    """:meth:`RecordIndex.document_of` over ``files``, indexed on its first call (only a
-    relation whose end is not in its batch asks) and kept for the next batches."""
+@functools.lru_cache(maxsize=4)
+def _documents(files: Stamps) -> DocumentIndex:
+    return DocumentIndex([path for path, _, _ in files])
+
+
+def _lookup(files: tuple[Path, ...], documents: tuple[Path, ...], fix_offsets: bool) -> Lookup:
+    """:class:`OtherBatches` over ``files`` and the release's ``documents``, each indexed on
+    its first call (only a relation whose end is not in its batch asks) and kept for the
+    next batches."""
 
     def owner(annotation_id: str) -> str | None:
-        stamps = tuple((p, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
-        return _owners(stamps).document_of(annotation_id)
+        others = OtherBatches(
+            _owners(_stamps(files)), lambda: _documents(_stamps(documents)), fix_offsets
+        )
+        return others.document_of(annotation_id)
 
     return owner
 
@@ -200,11 +223,16 @@ class ScoreBatches:
     pass (:meth:`claimwire.engine.Engine.stream`)."""
 
     def __init__(
-        self, setup: BatchSetup, gold_files: Sequence[Path], prediction_files: Sequence[Path]
+        self,
+        setup: BatchSetup,
+        gold_files: Sequence[Path],
+        prediction_files: Sequence[Path],
+        document_files: Sequence[Path],
     ) -> None:
         self.setup = setup
         self.gold_files = tuple(p.absolute() for p in gold_files)
         self.prediction_files = tuple(p.absolute() for p in prediction_files)
+        self.document_files = tuple(p.absolute() for p in document_files)
 
     def __call__(self, batch: list[BatchLines]) -> list[BatchResult]:
         with fewer_collections():  # as the local pass
@@ -218,6 +246,6 @@ class ScoreBatches:
             [row for part in lines.gold for row in read_lines(part)],
             [row for part in lines.predictions for row in read_lines(part)],
             keep=lines.keep,
-            gold_elsewhere=_lookup(self.gold_files),
-            elsewhere=_lookup(self.prediction_files),
+            gold_elsewhere=_lookup(self.gold_files, self.document_files, False),
+            elsewhere=_lookup(self.prediction_files, self.document_files, self.setup.fix_offsets),
         )

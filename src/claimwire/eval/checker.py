@@ -341,25 +341,27 @@ class OtherBatches:
     """The annotations of an index's other batches as the whole check knows them: those that
     pass the record checks (a document of the release, a span inside its text where its quote
     is); one that fails them, or a repeat of an id, is absent. Asked only for an id that is
-    not in the batch (a relation's end, a reference attribute)."""
+    not in the batch (a relation's end, a reference attribute). ``documents``: the release's
+    documents by id, asked for on the first such question."""
 
     def __init__(
-        self, index: RecordIndex, documents: Mapping[str, Document], fix_offsets: bool = False
+        self,
+        index: RecordIndex,
+        documents: Callable[[], Mapping[str, Document]],
+        fix_offsets: bool = False,
     ) -> None:
         self._index, self._documents, self._fix = index, documents, fix_offsets
 
     def annotation(self, annotation_id: str) -> Annotation | None:
         owner = self._index.document_of(annotation_id)
-        if owner is None:
+        document = None if owner is None else self._documents().get(owner)
+        if owner is None or document is None:  # none, or not on a document of the release
             return None
         record = next(
             r
             for _, _, r in self._index.rows([owner])
             if isinstance(r, Annotation) and r.id == annotation_id
         )
-        document = self._documents.get(record.doc_id)
-        if document is None:
-            return None
         return _check_offsets(record, document, "", CheckReport(Path()), self._fix)
 
     def document_of(self, annotation_id: str) -> str | None:

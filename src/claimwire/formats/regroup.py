@@ -65,7 +65,7 @@ class SpooledImport:
             handle.flush()
         count, first = 0, list[tuple[tuple[int, ...], str]]()
         with RecordIndex(list(self.files)) as index:
-            others = OtherBatches(index, documents)
+            others = OtherBatches(index, lambda: documents)
             reports = (
                 check_rows(
                     path,
