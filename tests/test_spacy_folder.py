@@ -221,3 +221,30 @@ def test_a_folder_is_read_as_spacy_reads_it_hidden_entries_skipped_subfolders_re
     read = _spans(e.reference for e in Corpus(str(folder))(spacy.blank("fr")))
     assert [doc_id for doc_id, _ in read] == ids  # what spaCy reads…
     assert _imported(monkeypatch, release, folder, tmp_path / "out.jsonl") == expected  # …we do
+
+
+@pytest.mark.parametrize("first", ["ext", "zz"])
+def test_a_folder_linked_under_two_names_is_read_under_both_as_spacy_reads_it(
+    tmp_path: Path, first: str
+) -> None:
+    """Two links to one folder outside: its files under each name, as spaCy's ``walk_corpus``
+    lists them, in name order whichever link was made first; a link up to a folder it is in
+    is not followed (spaCy would follow it for ever)."""
+    from spacy.training.corpus import walk_corpus
+
+    outside, corpus = tmp_path / "outside", tmp_path / "corpus"
+    outside.mkdir()
+    (outside / "o.spacy").write_bytes(b"x")
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "sub" / "a.spacy").write_bytes(b"x")
+    for name in dict.fromkeys([first, "ext", "zz"]):  # made in this order
+        (corpus / name).symlink_to(outside, target_is_directory=True)
+    names = ["ext/o.spacy", "sub/a.spacy", "zz/o.spacy"]
+    spacy_reads = [str(p.relative_to(corpus)) for p in walk_corpus(corpus, ".spacy")]
+    assert spacy_reads == names
+    listed = spacy_docbin.docbin_files(corpus)
+    assert [str(p.relative_to(corpus)) for p in listed] == names
+    (corpus / "sub" / "up").symlink_to(corpus, target_is_directory=True)
+    (outside / "back").symlink_to(corpus, target_is_directory=True)
+    listed = spacy_docbin.docbin_files(corpus)
+    assert [str(p.relative_to(corpus)) for p in listed] == names  # the loops end

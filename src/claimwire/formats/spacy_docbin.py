@@ -94,8 +94,8 @@ def docs_of(
 class DocBinWriter:
     """Docs written to one DocBin file at ``out``, or (``folder``) to the folder ``out`` as
     ``docs-00000.spacy``, ``docs-00001.spacy``, … of :data:`FILE_DOCUMENTS` docs each, in the
-    order they came (spaCy reads a folder's files in name order: past 100,000 files, every
-    number is widened to the last one's digits). A DocBin is serialized
+    order they came (spaCy reads a folder's files in name order as text: past 100,000 files,
+    every number is widened to the last one's digits). A DocBin is serialized
     whole: a folder holds one file's docs at a time, a single file all of them. ``out`` is
     the export's staging copy (renamed into place by the caller), so files are written as is."""
 
@@ -117,7 +117,7 @@ class DocBinWriter:
 
     def _widen(self) -> None:
         """Past 10**NAME_DIGITS files, every number written with as many digits as the last
-        one's, so that name order (spaCy's) is the docs' order."""
+        one's, so that spaCy's name order (as text) is the docs' order too."""
         digits = len(str(self._files - 1))
         for number in range(min(self._files, 10 ** (digits - 1)) if digits > NAME_DIGITS else 0):
             self._name(number).rename(self._name(number, digits))
@@ -151,20 +151,21 @@ def _docbin() -> Any:
 
 def docbin_files(path: Path) -> list[Path]:
     """``path`` if a file, else the ``*.spacy`` files spaCy's ``Corpus`` reads from the folder
-    ``path``: those of its subfolders too, hidden files and folders (``.name``) skipped, in
-    :func:`number_order`. Another file, an empty ``.spacy`` file or no ``.spacy`` file at all
-    is a located error."""
+    ``path``: those of its subfolders too (a folder linked under two names is read under
+    both, as spaCy does; a link to a folder it is in is not followed, where spaCy would loop),
+    hidden files and folders (``.name``) skipped, in :func:`number_order`. Another file, an
+    empty ``.spacy`` file or no ``.spacy`` file at all is a located error."""
     if not path.is_dir():
         return [path]
-    files, folders, seen = [], [path], {path.resolve()}
-    for folder in folders:
+    files: list[Path] = []
+    folders = [(path, frozenset([path.resolve()]))]  # each with the folders it is in
+    for folder, above in folders:
         for entry in folder.iterdir():
             if entry.name.startswith("."):
                 continue
             if entry.is_dir():
-                if entry.resolve() not in seen:  # a link back up is read once
-                    seen.add(entry.resolve())
-                    folders.append(entry)
+                if (target := entry.resolve()) not in above:
+                    folders.append((entry, above | {target}))
             elif entry.suffix != ".spacy":
                 raise ClaimwireError("not a .spacy file; expected only .spacy files", file=entry)
             elif not entry.stat().st_size:
@@ -181,7 +182,9 @@ _DIGITS = re.compile(r"(\d+)")
 
 def number_order(path: Path) -> tuple[tuple[tuple[str, int], ...], ...]:
     """A sort key for a relative path: each part in name order, its runs of digits compared
-    as numbers (``docs-99999.spacy`` before ``docs-100000.spacy``)."""
+    as numbers (``docs-99999.spacy`` before ``docs-100000.spacy``). claimwire's order, not
+    spaCy's (which sorts paths as text): files numbered without padding (``docs-2``,
+    ``docs-10``) are read in the order they were numbered."""
     return tuple(
         tuple(
             (piece, 0) if k % 2 == 0 else ("", int(piece))
