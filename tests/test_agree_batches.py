@@ -342,3 +342,24 @@ def test_the_first_problem_named_is_the_first_in_the_file(
             agreement_of_files([sets[0], path], release, batch=batch)
         assert f"format checker: {path}:1: field 'doc_id': 'nodoc'" in str(error.value)
         assert str(error.value).endswith("(and 1 more)")
+
+
+@pytest.mark.parametrize("size", [7, DOCUMENTS])
+def test_a_relation_to_another_batch_s_rejected_annotation_counts_as_in_the_whole_check(
+    synthetic: tuple[Path, list[Path]], tmp_path: Path, size: int
+) -> None:
+    """The annotation it names has a span outside its text: the whole check has none, so the
+    relation's end is missing, not in another document."""
+    release, sets = synthetic
+    lines = sets[1].read_text("utf-8").splitlines()
+    at, far = next((k, json.loads(x)) for k, x in enumerate(lines) if '"head"' not in x)
+    relation = next(json.loads(x) for x in reversed(lines) if '"head"' in x)
+    assert far["doc_id"] != relation["doc_id"]
+    lines[at] = json.dumps({**far, "end": 10**6})
+    lines.insert(0, json.dumps({**relation, "id": "r-far", "tail": far["id"]}))  # shown first
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("\n".join(lines) + "\n", "utf-8")
+    with pytest.raises(ClaimwireError) as error:
+        agreement_of_files([release, broken], release, batch=size)
+    shown = f"{broken}:1: field 'tail': no annotation with id {far['id']!r} (and 1 more)"
+    assert str(error.value) == f"the set fails the format checker: {shown}"

@@ -21,7 +21,15 @@ from claimwire.collection import fewer_collections
 from claimwire.corpus.release import DOCUMENTS, open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.agreement import AgreementReport, AgreementSums, Missing
-from claimwire.eval.checker import CheckReport, NamedSet, check_rows, named_sets, not_empty
+from claimwire.eval.checker import (
+    CheckReport,
+    NamedSet,
+    check_rows,
+    elsewhere_of,
+    named_sets,
+    not_empty,
+    release_documents,
+)
 from claimwire.eval.evaluate import BATCH_DOCUMENTS
 from claimwire.eval.tasks import Task
 from claimwire.grouping import RecordIndex
@@ -63,23 +71,24 @@ def _study(
     reports = [CheckReport(s.path, name=s.name) for s in sets]
     try:
         documents = open_release(release, verify=False).documents()  # verified by the caller
-        while chunk := list(itertools.islice(documents, batch)):
-            by_id = {d.id: d for d in chunk}
-            checked = []
-            for reader, report in zip(readers, reports, strict=True):
-                part = check_rows(
-                    report.path,
-                    reader.rows(list(by_id)),
-                    by_id,
-                    schema,
-                    task,
-                    name=report.name,
-                    elsewhere=reader.document_of,
-                )
-                report.absorb(part)
-                checked.append(part.annotation_set)
-            if not any(_problems(report) for report in reports):
-                sums.add(chunk, [s for s in checked if s is not None])
+        with release_documents(release) as every:
+            while chunk := list(itertools.islice(documents, batch)):
+                by_id = {d.id: d for d in chunk}
+                checked = []
+                for reader, report in zip(readers, reports, strict=True):
+                    part = check_rows(
+                        report.path,
+                        reader.rows(list(by_id)),
+                        by_id,
+                        schema,
+                        task,
+                        name=report.name,
+                        elsewhere=elsewhere_of(reader, every),
+                    )
+                    report.absorb(part)
+                    checked.append(part.annotation_set)
+                if not any(_problems(report) for report in reports):
+                    sums.add(chunk, [s for s in checked if s is not None])
         for reader, report in zip(readers, reports, strict=True):
             for rows in reader.leftover():
                 report.absorb(check_rows(report.path, rows, {}, schema, task, name=report.name))

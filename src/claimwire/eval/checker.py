@@ -7,6 +7,7 @@ and relation records (``type``, ``head``, ``tail``) mixed in any order. A folder
 
 from __future__ import annotations
 
+import contextlib
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -14,9 +15,10 @@ from dataclasses import dataclass, field
 from itertools import compress
 from operator import attrgetter, eq, not_
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from claimwire.annotation.schema import Schema
+from claimwire.corpus.document_index import DocumentIndex
 from claimwire.corpus.reanchor import find_quote
 from claimwire.corpus.release import ANNOTATIONS, MANIFEST, RELATIONS, open_release
 from claimwire.errors import ClaimwireError, shown
@@ -367,6 +369,38 @@ class OtherBatches:
     def document_of(self, annotation_id: str) -> str | None:
         found = self.annotation(annotation_id)
         return None if found is None else found.doc_id
+
+
+class _Owners(Protocol):
+    def document_of(self, annotation_id: str) -> str | None: ...
+
+
+def elsewhere_of(
+    rows: _Owners, documents: Callable[[], Mapping[str, Document]], fix_offsets: bool = False
+) -> Callable[[str], str | None]:
+    """The document of another batch's annotation, as the whole check knows it: through
+    :class:`OtherBatches` when ``rows`` is a :class:`RecordIndex`, else its own answer."""
+    if isinstance(rows, RecordIndex):
+        return OtherBatches(rows, documents, fix_offsets).document_of
+    return rows.document_of
+
+
+@contextlib.contextmanager
+def release_documents(release: Path) -> Iterator[Callable[[], Mapping[str, Document]]]:
+    """The release's documents by id, opened on the first call (only a relation whose end is
+    in another batch asks) and closed at the end."""
+    opened: list[DocumentIndex] = []
+
+    def documents() -> Mapping[str, Document]:
+        if not opened:
+            opened.append(open_release(release, verify=False).document_index())
+        return opened[0]
+
+    try:
+        yield documents
+    finally:
+        for index in opened:
+            index.close()
 
 
 def _check_links(

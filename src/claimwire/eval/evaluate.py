@@ -7,10 +7,9 @@ print(result.primary, result.signature)
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,7 +20,6 @@ from claimwire import __version__
 from claimwire.annotation.checks import schema_of
 from claimwire.annotation.schema import Schema
 from claimwire.collection import fewer_collections
-from claimwire.corpus.document_index import DocumentIndex
 from claimwire.corpus.release import ANNOTATIONS, DOCUMENTS, MANIFEST, RELATIONS, open_release
 from claimwire.engine import Engine
 from claimwire.errors import ClaimwireError
@@ -29,10 +27,11 @@ from claimwire.eval.batches import BatchLines, BatchResult, BatchSetup, ScoreBat
 from claimwire.eval.checker import (
     AnnotationSet,
     CheckReport,
-    OtherBatches,
     check_rows,
+    elsewhere_of,
     not_empty,
     prediction_files,
+    release_documents,
     system_name,
 )
 from claimwire.eval.metrics import (
@@ -175,36 +174,6 @@ class _SetRows:
 
     def document_of(self, annotation_id: str) -> str | None:
         return None  # a set in memory is scored as it is, never checked
-
-
-@contextlib.contextmanager
-def _release_documents(release: Path) -> Iterator[Callable[[], Mapping[str, Document]]]:
-    """The release's documents by id, opened on the first call (only a relation whose end is
-    in another batch asks) and closed at the end."""
-    opened: list[DocumentIndex] = []
-
-    def documents() -> Mapping[str, Document]:
-        if not opened:
-            opened.append(open_release(release, verify=False).document_index())
-        return opened[0]
-
-    try:
-        yield documents
-    finally:
-        for index in opened:
-            index.close()
-
-
-def _elsewhere(
-    rows: RecordIndex | _SetRows | RowsInOrder,
-    documents: Callable[[], Mapping[str, Document]],
-    fix_offsets: bool,
-) -> Callable[[str], str | None]:
-    """The document of another batch's annotation, as the whole check knows it: one that
-    fails its own checks is absent (:class:`OtherBatches`)."""
-    if isinstance(rows, RecordIndex):
-        return OtherBatches(rows, documents, fix_offsets).document_of
-    return rows.document_of
 
 
 @dataclass
@@ -455,9 +424,9 @@ class Evaluation:
             stage = ScoreBatches(setup, gold_index.files, predictions.files, files)
             yield from engine.stream(stage, described)
             return
-        with _release_documents(self.release) as documents:
-            gold_elsewhere = _elsewhere(gold_index, documents, False)
-            elsewhere = _elsewhere(predictions, documents, setup.fix_offsets)
+        with release_documents(self.release) as documents:
+            gold_elsewhere = elsewhere_of(gold_index, documents)
+            elsewhere = elsewhere_of(predictions, documents, setup.fix_offsets)
             for batch, keep in alone(self._batches()):
                 ids = [d.id for d in batch]
                 yield score_batch(
