@@ -1,6 +1,7 @@
 """``claimwire convert --from`` ended by SIGTERM (a timeout, a cancelled job) while it reads:
 it exits 143 and leaves nothing, neither in ``TMPDIR`` (the regrouped import's spool) nor
-beside ``--out`` (its temporary file, the folder made for it)."""
+beside ``--out`` (its temporary file, the folder made for it); ``--to`` leaves no staging
+copy."""
 
 from __future__ import annotations
 
@@ -27,8 +28,11 @@ from pathlib import Path
 from claimwire.formats import convert, regroup
 marker = Path(os.environ["PAUSE_AT"])
 convert.BATCH_DOCUMENTS = 1  # a line a batch: the split document is in two
+from claimwire.formats import doccano
 if os.environ["PAUSE_IN"] == "regroup":  # the records spooled, before they are checked
     paused, name = regroup.SpooledImport, "add"
+elif os.environ["PAUSE_IN"] == "export":  # the staging copy open, before its first lines
+    paused, name = doccano, "to_doccano"
 else:  # the first batch read, before it is checked
     paused, name = convert, "check_rows"
 call = getattr(paused, name)
@@ -74,3 +78,26 @@ def test_a_terminated_import_leaves_nothing(tmp_path: Path, split: bool) -> None
     assert b"Traceback" not in stderr, stderr
     assert os.listdir(temporary) == []
     assert not out.parent.exists()
+
+
+def test_a_terminated_export_leaves_nothing(tmp_path: Path) -> None:
+    """``convert --to`` ended by SIGTERM while it writes: exit 143, no staging copy left."""
+    marker, out = tmp_path / "paused", tmp_path / "out" / "doccano.jsonl"
+    out.parent.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "PAUSE_AT": str(marker)}
+    env["PAUSE_IN"] = "export"
+    args = [sys.executable, "-c", _WRAPPED, "convert", str(BUNDLED), "--to", "doccano"]
+    args += ["--out", str(out), "--release", str(BUNDLED)]
+    process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        while not marker.exists() and process.poll() is None:
+            time.sleep(0.05)
+        assert process.poll() is None, process.communicate()
+        assert os.listdir(out.parent) != []  # the staging copy
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert os.listdir(out.parent) == []

@@ -542,7 +542,9 @@ def export_batches(
     keep: int | None = None,
 ) -> Losses:
     """Write each batch's records on its documents in format ``name`` to ``out`` (atomically),
-    a batch at a time; the losses are counted, the first ``keep`` held (all when None)."""
+    a batch at a time; the losses are counted, the first ``keep`` held (all when None).
+    SIGTERM ends it as an error does: no staging copy left beside ``out``."""
+    stop_on_sigterm()
     spec = get_format(name)
     losses = Losses(keep)
     if spec.writes_folder(out):
