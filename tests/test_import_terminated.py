@@ -81,9 +81,9 @@ def test_a_terminated_import_leaves_nothing(tmp_path: Path, split: bool) -> None
 
 
 def test_a_terminated_export_leaves_nothing(tmp_path: Path) -> None:
-    """``convert --to`` ended by SIGTERM while it writes: exit 143, no staging copy left."""
-    marker, out = tmp_path / "paused", tmp_path / "out" / "doccano.jsonl"
-    out.parent.mkdir()
+    """``convert --to`` ended by SIGTERM while it writes: exit 143, no staging copy left,
+    nor the folder made for it."""
+    marker, out = tmp_path / "paused", tmp_path / "made" / "doccano.jsonl"
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "PAUSE_AT": str(marker)}
     env["PAUSE_IN"] = "export"
     args = [sys.executable, "-c", _WRAPPED, "convert", str(BUNDLED), "--to", "doccano"]
@@ -100,4 +100,4 @@ def test_a_terminated_export_leaves_nothing(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 128 + signal.SIGTERM, stderr
-    assert os.listdir(out.parent) == []
+    assert not out.parent.exists()  # nor the folder made for it

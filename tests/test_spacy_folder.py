@@ -116,7 +116,11 @@ def test_an_error_midway_leaves_no_folder(tmp_path: Path, release: Path) -> None
     out = tmp_path / "out" / "train"
     with pytest.raises(OSError, match="disk full"):
         export_batches("spacy", out, failing(), schema)
-    assert list((tmp_path / "out").iterdir()) == []  # neither the folder nor its staging
+    assert not (tmp_path / "out").exists()  # neither the folder, its staging, nor its parent
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(OSError, match="disk full"):
+        export_batches("doccano", tmp_path / "kept" / "a" / "b.jsonl", failing(), schema)
+    assert list((tmp_path / "kept").iterdir()) == []  # a folder that was there stays
 
 
 def test_an_empty_export_is_one_empty_docbin(tmp_path: Path, release: Path) -> None:

@@ -543,24 +543,25 @@ def export_batches(
 ) -> Losses:
     """Write each batch's records on its documents in format ``name`` to ``out`` (atomically),
     a batch at a time; the losses are counted, the first ``keep`` held (all when None).
-    SIGTERM ends it as an error does: no staging copy left beside ``out``."""
+    SIGTERM ends it as an error does: no staging copy, nor folder made for ``out``, is left."""
     stop_on_sigterm()
     spec = get_format(name)
     losses = Losses(keep)
-    if spec.writes_folder(out):
-        with atomic_directory(out, replace=replace) as staging:
+    with folders_removed_on_error(out.parent):  # made for the export
+        if spec.writes_folder(out):
+            with atomic_directory(out, replace=replace) as staging:
+                spec.write(staging, _at_least_one(batches), schema, options or Options(), losses)
+            return losses
+        if out.exists() and not replace:
+            raise ClaimwireError("already exists (--force replaces it)", file=out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = out.with_name(f".{out.name}.tmp")
+        try:
             spec.write(staging, _at_least_one(batches), schema, options or Options(), losses)
+            staging.replace(out)
+        finally:
+            staging.unlink(missing_ok=True)
         return losses
-    if out.exists() and not replace:
-        raise ClaimwireError("already exists (--force replaces it)", file=out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.with_name(f".{out.name}.tmp")
-    try:
-        spec.write(staging, _at_least_one(batches), schema, options or Options(), losses)
-        staging.replace(out)
-    finally:
-        staging.unlink(missing_ok=True)
-    return losses
 
 
 def _at_least_one(batches: Iterable[Batch]) -> Iterator[Batch]:
