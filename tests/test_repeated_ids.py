@@ -10,6 +10,7 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import zstandard
 
@@ -138,3 +139,43 @@ def test_lines_with_dropped_ones_travel_compare_and_hash(tmp_path: Path) -> None
         assert grouping.read_lines(lines) == []
         [first] = index.where(["d0"])
         assert [n for _, n, _ in grouping.read_lines(first)] == [1, 2, 3, 4, 5, 6, 7]
+
+
+@pytest.mark.parametrize("text", ["head", "tail"])
+def test_an_annotation_whose_text_names_head_or_tail_is_still_a_repeat(
+    tmp_path: Path, text: str
+) -> None:
+    """A file of either kind: the repeat's kind comes from its keys, not from a search of
+    its bytes for "head" (an annotation quoting the word is no relation)."""
+    line = json.dumps(
+        {
+            "id": "a1",
+            "doc_id": "d",
+            "layer": "claims",
+            "label": "CLAIM",
+            "start": 0,
+            "end": 4,
+            "author": text,
+            "quote": {"exact": text},
+        }
+    )
+    relation = json.dumps(
+        {"id": "r1", "doc_id": "d", "type": "attributed_to", "head": "a1", "tail": "a2"}
+    )
+    path = tmp_path / "p.jsonl"
+    path.write_text(f"{line}\n{relation}\n{line}\n{relation}\n", encoding="utf-8")
+    with RecordIndex([path]) as index:
+        assert [(d.line, d.kind, d.id) for d in index.duplicates] == [
+            (3, "annotation", "a1"),
+            (4, "relation", "r1"),
+        ]
+        assert [row[1] for row in index.rows(["d"])] == [1, 2]
+
+
+def test_many_distinct_repeated_ids_are_found_by_binary_search() -> None:
+    """Membership in the sorted repeated hashes: the same answer as np.isin."""
+    rng = np.random.default_rng(3)
+    repeated = np.unique(rng.integers(-50, 50, 40))
+    for values in (rng.integers(-60, 60, 500), np.zeros(0, np.int64), repeated):
+        assert np.array_equal(grouping._among(values, repeated), np.isin(values, repeated))
+    assert not grouping._among(np.arange(5), np.zeros(0, np.int64)).any()

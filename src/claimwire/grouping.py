@@ -362,6 +362,15 @@ def _repeats(ranked: Any, skip: int | None) -> Any:
     return np.unique(ranked[1:][twice])
 
 
+def _among(values: Any, sorted_unique: Any) -> Any:
+    """Which of ``values`` are in ``sorted_unique`` (a sorted array of distinct values): one
+    binary search each, so a block costs the same whatever the number of repeated ids."""
+    if not len(sorted_unique):
+        return np.zeros(len(values), bool)
+    at = np.minimum(np.searchsorted(sorted_unique, values), len(sorted_unique) - 1)
+    return sorted_unique[at] == values
+
+
 def _unreported(error: RecordError, lineno: int, obj: dict[str, Any]) -> None:
     """A refused record skipped without a word (where it is reported when read again)."""
 
@@ -555,20 +564,15 @@ class RecordIndex:
         for number, source in enumerate(self._sources):
             for first, chunk in line_blocks(source.path):
                 runs, ids = self._block(source.path, first, chunk, 0, every=True)
-                chosen = runs[0][np.isin(ids, repeated)].tolist()
+                chosen = runs[0][_among(ids, repeated)].tolist()
                 if not chosen:
                     continue
                 split = chunk.split(b"\n")
-                # a record its decoder refuses is not a repeat: its batch's reading reports it
-                numbers, records = decode_columns(
-                    source.path,
-                    [first + at for at in chosen],
-                    [split[at] for at in chosen],
-                    self._kinds[number],
-                    _unreported,
+                decoded = self._decoded(
+                    source.path, number, [first + at for at in chosen], [split[at] for at in chosen]
                 )
                 dropped = []
-                in_order = sorted(zip(numbers, records, strict=True), key=operator.itemgetter(0))
+                in_order = sorted(zip(*decoded, strict=True), key=operator.itemgetter(0))
                 for lineno, record in in_order:
                     kind = "relation" if isinstance(record, Relation) else "annotation"
                     if kind == "relation" and not self._check_relation_ids:
@@ -579,6 +583,33 @@ class RecordIndex:
                     self.duplicates.add(number, lineno, kind, record.id, record.doc_id)
                     dropped.append(lineno)
                 self._drop(number, dropped)
+
+    def _decoded(
+        self, path: Path, number: int, numbers: list[int], lines: list[bytes]
+    ) -> tuple[list[int], list[Any]]:
+        """The numbered ``lines`` of a file decoded, each as the kind its key names (an
+        annotation whose text holds ``"head"`` is still an annotation) or as the file's one
+        kind. A record its decoder refuses is left out, not reported: its batch's reading
+        reports it."""
+        kind = self._kinds[number]
+        if kind is not None:
+            return decode_columns(path, numbers, lines, kind, _unreported)
+        apart: dict[type[Any], tuple[list[int], list[bytes]]] = {
+            Annotation: ([], []),
+            Relation: ([], []),
+        }
+        for lineno, line in zip(numbers, lines, strict=True):
+            key = _KEYS.decode(line)  # the block's keys were read already: cannot fail
+            relation = key.head is not msgspec.UNSET or key.tail is not msgspec.UNSET
+            group = apart[Relation if relation else Annotation]
+            group[0].append(lineno)
+            group[1].append(line)
+        decoded: tuple[list[int], list[Any]] = ([], [])
+        for group_kind, (group_numbers, group_lines) in apart.items():
+            found = decode_columns(path, group_numbers, group_lines, group_kind, _unreported)
+            decoded[0].extend(found[0])
+            decoded[1].extend(found[1])
+        return decoded
 
     def _drop(self, number: int, lines: list[int]) -> None:
         """Mark lines of a file never to be read back (a bit a line of the file, set only
