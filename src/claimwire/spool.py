@@ -72,9 +72,11 @@ class Spool(Sequence[Any]):
         return self._count
 
     def __iter__(self) -> Iterator[Any]:
-        if self._count <= HELD or self._file is None:
+        if self._count <= HELD:
             yield from list(self.first)
             return
+        if self._file is None:
+            raise ValueError(f"this spool was closed: only its first {HELD} values are left")
         self._file.flush()
         for line in itertools.islice(_lines(self._file), self._count):
             yield decode(line)
@@ -85,10 +87,15 @@ class Spool(Sequence[Any]):
     def __getitem__(self, index: slice) -> list[Any]: ...
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
-            start, stop, step = index.indices(self._count)
-            if step == 1 and stop <= HELD:
-                return self.first[start:stop]
-            return list(itertools.islice(self, start, stop, step))
+            positions = range(self._count)[index]
+            if not positions:
+                return []
+            if positions.step < 0:  # read forwards, then turned round
+                low, high = positions[-1], positions[0] + 1
+                return list(itertools.islice(self, low, high))[::-1][:: -positions.step]
+            if positions.step == 1 and positions.stop <= HELD:
+                return self.first[positions.start : positions.stop]
+            return list(itertools.islice(self, positions.start, positions.stop, positions.step))
         position = range(self._count)[index]  # IndexError past the end
         if position < HELD:
             return self.first[position]
@@ -103,6 +110,10 @@ class Spool(Sequence[Any]):
 
     def __repr__(self) -> str:
         return f"Spool({self.first!r}{', …' if self._count > HELD else ''}; {self._count})"
+
+    def __reduce__(self) -> tuple[type[Spool], tuple[list[Any]]]:
+        """Pickled as its values (a temporary file does not travel)."""
+        return Spool, (list(self),)
 
     def close(self) -> None:
         if self._file is not None:
