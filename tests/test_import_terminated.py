@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -47,28 +48,17 @@ main()
 """
 
 
-@pytest.mark.parametrize("split", [True, False], ids=["regrouped", "in-batches"])
-def test_a_terminated_import_leaves_nothing(tmp_path: Path, split: bool) -> None:
-    export = tmp_path / "doccano.jsonl"
-    gold = load_annotation_set(BUNDLED)
-    export_set("doccano", export, list(open_release(BUNDLED).documents()), gold, SCHEMA)
-    if split:
-        _split_doccano(export)  # the document's records in two lines: read again to disk
-    temporary, marker = tmp_path / "tmp", tmp_path / "paused"
-    temporary.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "TMPDIR": str(temporary)}
-    env |= {"PAUSE_AT": str(marker), "PAUSE_IN": "regroup" if split else "batch"}
-    out = tmp_path / "made" / "out.jsonl"
-    args = [sys.executable, "-c", _WRAPPED, "convert", str(export), "--from", "doccano"]
-    args += ["--out", str(out), "--release", str(BUNDLED)]
-    process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def _terminated(args: list[str], env: dict[str, str], paused: Callable[[], None]) -> bytes:
+    """Run ``claimwire ARGS`` until it pauses where ``env`` says, check it with ``paused``,
+    end it with SIGTERM; its stderr, once it exited 143 without a traceback."""
+    marker = Path(env["PAUSE_AT"])
+    command = [sys.executable, "-c", _WRAPPED, *args]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         while not marker.exists() and process.poll() is None:
             time.sleep(0.05)
         assert process.poll() is None, process.communicate()
-        spool = [name for name in os.listdir(temporary) if name.startswith("claimwire-import-")]
-        assert bool(spool) == split  # what SIGTERM must remove
-        assert [path.name for path in out.parent.iterdir()] != []  # the temporary file
+        paused()
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=60)
     finally:
@@ -76,6 +66,34 @@ def test_a_terminated_import_leaves_nothing(tmp_path: Path, split: bool) -> None
             process.kill()
     assert process.returncode == 128 + signal.SIGTERM, stderr
     assert b"Traceback" not in stderr, stderr
+    return stderr
+
+
+def _env(tmp_path: Path, pause_in: str, **more: str) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "PAUSE_IN": pause_in, **more}
+    env["PAUSE_AT"] = str(tmp_path / "paused")
+    return env
+
+
+@pytest.mark.parametrize("split", [True, False], ids=["regrouped", "in-batches"])
+def test_a_terminated_import_leaves_nothing(tmp_path: Path, split: bool) -> None:
+    export = tmp_path / "doccano.jsonl"
+    gold = load_annotation_set(BUNDLED)
+    export_set("doccano", export, list(open_release(BUNDLED).documents()), gold, SCHEMA)
+    if split:
+        _split_doccano(export)  # the document's records in two lines: read again to disk
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = _env(tmp_path, "regroup" if split else "batch", TMPDIR=str(temporary))
+    out = tmp_path / "made" / "out.jsonl"
+    args = ["convert", str(export), "--from", "doccano", "--out", str(out)]
+
+    def paused() -> None:
+        spool = [name for name in os.listdir(temporary) if name.startswith("claimwire-import-")]
+        assert bool(spool) == split  # what SIGTERM must remove
+        assert [path.name for path in out.parent.iterdir()] != []  # the temporary file
+
+    _terminated([*args, "--release", str(BUNDLED)], env, paused)
     assert os.listdir(temporary) == []
     assert not out.parent.exists()
 
@@ -83,21 +101,11 @@ def test_a_terminated_import_leaves_nothing(tmp_path: Path, split: bool) -> None
 def test_a_terminated_export_leaves_nothing(tmp_path: Path) -> None:
     """``convert --to`` ended by SIGTERM while it writes: exit 143, no staging copy left,
     nor the folder made for it."""
-    marker, out = tmp_path / "paused", tmp_path / "made" / "doccano.jsonl"
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "PAUSE_AT": str(marker)}
-    env["PAUSE_IN"] = "export"
-    args = [sys.executable, "-c", _WRAPPED, "convert", str(BUNDLED), "--to", "doccano"]
-    args += ["--out", str(out), "--release", str(BUNDLED)]
-    process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        while not marker.exists() and process.poll() is None:
-            time.sleep(0.05)
-        assert process.poll() is None, process.communicate()
+    out = tmp_path / "made" / "doccano.jsonl"
+    args = ["convert", str(BUNDLED), "--to", "doccano", "--out", str(out)]
+
+    def paused() -> None:
         assert os.listdir(out.parent) != []  # the staging copy
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 128 + signal.SIGTERM, stderr
+
+    _terminated([*args, "--release", str(BUNDLED)], _env(tmp_path, "export"), paused)
     assert not out.parent.exists()  # nor the folder made for it
