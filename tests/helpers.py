@@ -149,6 +149,22 @@ def watch_gold_reads(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[i
     return whole, asked
 
 
+def watch_checks(monkeypatch: pytest.MonkeyPatch, *modules: Any) -> list[list[str]]:
+    """The document of each row of each ``check_rows`` call that ``modules`` make (each
+    module's own name for the checker), a list per call, in call order."""
+    from claimwire.eval.checker import check_rows
+
+    calls: list[list[str]] = []
+
+    def watched(path: Path, rows: list[Any], *args: Any, **kwargs: Any) -> Any:
+        calls.append([row[2].doc_id for row in rows])
+        return check_rows(path, rows, *args, **kwargs)
+
+    for module in modules:
+        monkeypatch.setattr(module, "check_rows", watched)
+    return calls
+
+
 def watch_document_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """A one-item list counting the documents read from releases so far (through
     ``release.read_records``), for a test to note how far reading ran ahead of writing."""

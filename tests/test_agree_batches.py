@@ -23,7 +23,7 @@ from claimwire.eval.exact_sums import AlphaSums, KappaSums
 from claimwire.eval.unitizing import UnitizingSums, category_alpha
 from claimwire.grouping import RecordIndex
 
-from .helpers import REPO, run_cli, watch_gold_reads
+from .helpers import REPO, run_cli, watch_checks, watch_gold_reads
 
 DOCUMENTS = 40
 
@@ -116,15 +116,9 @@ def test_agree_never_holds_a_set_whole(
     into a list, then checked whole); the release's gold, a set here, is never read whole."""
     release, sets = synthetic
     whole, _ = watch_gold_reads(monkeypatch)
-    checked: list[int] = []
-    check_rows = agreement_files.check_rows
-
-    def watched(path: Path, rows: list[Any], *args: Any, **kwargs: Any) -> Any:
-        checked.append(len(rows))
-        return check_rows(path, rows, *args, **kwargs)
-
-    monkeypatch.setattr(agreement_files, "check_rows", watched)
+    calls = watch_checks(monkeypatch, agreement_files)
     agreement_of_files(sets[:2], release, batch=4)
+    checked = [len(call) for call in calls]
     total = sum(1 for _ in (sets[1]).open()) + sum(
         1 for name in ("annotations.jsonl", "relations.jsonl") for _ in (release / name).open()
     )
