@@ -362,13 +362,13 @@ def _repeats(ranked: Any, skip: int | None) -> Any:
     return np.unique(ranked[1:][twice])
 
 
-def _among(values: Any, sorted_unique: Any) -> Any:
-    """Which of ``values`` are in ``sorted_unique`` (a sorted array of distinct values): one
-    binary search each, so a block costs the same whatever the number of repeated ids."""
-    if not len(sorted_unique):
+def _among(values: Any, ordered: Any) -> Any:
+    """Which of ``values`` are in ``ordered`` (a sorted array): one binary search each, so a
+    block costs the same whatever the number of repeated ids."""
+    if not len(ordered):
         return np.zeros(len(values), bool)
-    at = np.minimum(np.searchsorted(sorted_unique, values), len(sorted_unique) - 1)
-    return sorted_unique[at] == values
+    at = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
+    return ordered[at] == values
 
 
 def _unreported(error: RecordError, lineno: int, obj: dict[str, Any]) -> None:
@@ -636,13 +636,11 @@ class RecordIndex:
 
     # ---- reading back ------------------------------------------------------------------
 
-    def _read_runs(self, runs: Any, on_error: RecordErrorHandler | None = None) -> list[Row]:
-        """The records of ``runs`` (in run order), decoded with located errors (``on_error``:
-        instead of the index's handler)."""
+    def _read_runs(self, runs: Any) -> list[Row]:
+        """The records of ``runs`` (in run order), decoded with located errors."""
         rows: list[Row] = []
-        handler = on_error or self._on_error
         for number, lines in self._lines(runs, portable=False):
-            rows += read_lines(lines, handler, self._sources[number].read)
+            rows += read_lines(lines, self._on_error, self._sources[number].read)
         return rows
 
     def _lines(self, runs: Any, portable: bool) -> Iterator[tuple[int, Lines]]:
@@ -734,9 +732,7 @@ class RecordIndex:
     def holds(self, ids: Sequence[str], relation: bool = False) -> Any:
         """Whether a record of this kind has each of ``ids`` (a boolean array; needs
         ``keep_ids``): by 64-bit hash, as duplicates are found."""
-        wanted = id_hashes(ids, relation)
-        at = np.searchsorted(self._ids, wanted).clip(max=max(len(self._ids) - 1, 0))
-        return self._ids[at] == wanted if len(self._ids) else np.zeros(len(ids), dtype=bool)
+        return _among(id_hashes(ids, relation), self._ids)
 
     def _asked_runs(self, doc_ids: Sequence[str]) -> Any:
         """The runs of these documents: found by key, each found key's name compared with

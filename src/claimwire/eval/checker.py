@@ -123,7 +123,7 @@ def prediction_files(path: Path, what: str = "prediction file") -> list[Path]:
             release = open_release(path)
             return [path / p for name in (ANNOTATIONS, RELATIONS) for p in release.parts(name)]
         if not (path / ANNOTATIONS).exists():
-            article = "an" if what[:1] in "aeiou" else "a"
+            article = "an" if what[:1] in tuple("aeiou") else "a"
             raise ClaimwireError(
                 f"no {ANNOTATIONS} in this folder (expected {article} {what}: a JSONL file of "
                 f"records, or a folder with {ANNOTATIONS} and optionally {RELATIONS})",
