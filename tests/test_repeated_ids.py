@@ -179,3 +179,33 @@ def test_many_distinct_repeated_ids_are_found_by_binary_search() -> None:
     for values in (rng.integers(-60, 60, 500), np.zeros(0, np.int64), repeated):
         assert np.array_equal(grouping._among(values, repeated), np.isin(values, repeated))
     assert not grouping._among(np.arange(5), np.zeros(0, np.int64)).any()
+
+
+def test_another_batch_s_annotation_is_looked_up_without_asking_for_its_document(
+    tmp_path: Path,
+) -> None:
+    """A lookup by id returns the record and leaves its document among those no batch asked
+    for (the batch that owns it still reads it; `leftover` still finds it when none does)."""
+    path = tmp_path / "p.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": f"a{i}",
+                    "doc_id": f"d{i}",
+                    "layer": "claims",
+                    "label": "CLAIM",
+                    "start": 0,
+                    "end": 1,
+                }
+            )
+            + "\n"
+            for i in range(2)
+        ),
+        encoding="utf-8",
+    )
+    with RecordIndex([path]) as index:
+        found = index.annotation_of("a1")
+        assert found is not None and (found.id, found.doc_id) == ("a1", "d1")
+        assert index.document_of("a1") == "d1" and index.annotation_of("nope") is None
+        assert [row[2].id for batch in index.leftover() for row in batch] == ["a0", "a1"]

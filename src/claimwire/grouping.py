@@ -664,8 +664,14 @@ class RecordIndex:
             yield number, Lines(path, path.absolute(), spans, data, dropped, kind, source.stamp)
 
     def document_of(self, annotation_id: str) -> str | None:
-        """The document of the annotation with this id in any batch (the owners are indexed
-        on the first call: only a relation whose end is not in its own batch asks)."""
+        """The document of the annotation with this id in any batch."""
+        found = self.annotation_of(annotation_id)
+        return None if found is None else found.doc_id
+
+    def annotation_of(self, annotation_id: str) -> Annotation | None:
+        """The annotation with this id in any batch, read back from its document's lines (the
+        owners are indexed on the first call: only a relation whose end is not in its own
+        batch asks). Its document is not marked as asked for."""
         if self._owners is None:
             hashes, keys = [], []
             for runs, ids in self._hashes(every=True):
@@ -688,7 +694,7 @@ class RecordIndex:
                 chosen = np.sort(self._order[first:last])
             for _, _, record in self._read_runs(chosen):
                 if isinstance(record, Annotation) and record.id == annotation_id:
-                    return record.doc_id
+                    return record
         return None
 
     def _name(self, run: int) -> str:

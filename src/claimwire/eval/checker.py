@@ -355,15 +355,10 @@ class OtherBatches:
         self._index, self._documents, self._fix = index, documents, fix_offsets
 
     def annotation(self, annotation_id: str) -> Annotation | None:
-        owner = self._index.document_of(annotation_id)
-        document = None if owner is None else self._documents().get(owner)
-        if owner is None or document is None:  # none, or not on a document of the release
+        record = self._index.annotation_of(annotation_id)
+        document = None if record is None else self._documents().get(record.doc_id)
+        if record is None or document is None:  # none, or not on a document of the release
             return None
-        record = next(
-            r
-            for _, _, r in self._index.rows([owner])
-            if isinstance(r, Annotation) and r.id == annotation_id
-        )
         return _check_offsets(record, document, "", CheckReport(Path()), self._fix)
 
     def document_of(self, annotation_id: str) -> str | None:
