@@ -15,7 +15,9 @@ fastest decoder here — msgspec into gc-free Structs of every field, whole line
 time, no check, no object kept — and the ratio to nervaluate that this alone would allow.
 Below it, the least work any scorer keeping ``eval score``'s guarantees does: decoding only the
 fields scoring reads (the decoder skips the rest), verifying the release's checksums, and
-starting Python with the decoder and numpy — no check and no scoring at all.
+starting Python with the decoder and numpy — no check and no scoring at all. Last, the same
+least work were the release to carry its gold as ready columns (the format change considered
+to reach 5×): only the predictions and the documents' texts decoded, the documents hashed.
 Run: ``python benchmarks/bench_eval_score.py FOLDER``.
 """
 
@@ -30,7 +32,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from nervaluate import Evaluator
@@ -129,21 +131,49 @@ class _Text(msgspec.Struct, gc=False):
     split: str
 
 
-def least_work(release: Path, predictions: Path) -> tuple[float, float, float]:
+class LeastWork(NamedTuple):
+    """CPU seconds of the parts of the least work a checked scorer does."""
+
+    gold: float
+    """Decoding the fields scoring reads of the release's gold annotations and relations."""
+    inputs: float
+    """Decoding the documents' texts and the prediction fields a check and scoring read."""
+    gold_checksums: float
+    document_checksums: float
+    start_up: float
+
+    @property
+    def total(self) -> float:
+        return self.gold + self.gold_checksums + self.without_gold
+
+    @property
+    def without_gold(self) -> float:
+        """The same, were the gold stored as ready columns: nothing of it decoded or hashed."""
+        return self.inputs + self.document_checksums + self.start_up
+
+
+def least_work(release: Path, predictions: Path) -> LeastWork:
     """CPU seconds of what any scorer of these files that keeps ``eval score``'s guarantees
     must do, nothing else: decode only the fields scoring reads; verify the release's
     checksums; start an interpreter with the decoder and numpy. No check, no scoring."""
     opened = open_release(release)
-    inputs = [(release / part, _Text) for part in opened.parts(DOCUMENTS)]
-    inputs += [(release / p, _Read) for n in (ANNOTATIONS, RELATIONS) for p in opened.parts(n)]
-    decode = decoding_floor([*inputs, (predictions, _Checked)])
-    start = time.process_time()
-    for path, _ in inputs:
-        sha256(path)
-    checksums = time.process_time() - start
+    documents = [release / part for part in opened.parts(DOCUMENTS)]
+    gold = [release / p for n in (ANNOTATIONS, RELATIONS) for p in opened.parts(n)]
+    inputs = decoding_floor([*((p, _Text) for p in documents), (predictions, _Checked)])
+    gold_decode = decoding_floor([(p, _Read) for p in gold])
     child = subprocess.Popen([sys.executable, "-c", "import msgspec, numpy"])
     _, _, usage = os.wait4(child.pid, 0)
-    return decode, checksums, usage.ru_utime + usage.ru_stime
+    return LeastWork(
+        gold_decode, inputs, hashing(gold), hashing(documents), usage.ru_utime + usage.ru_stime
+    )
+
+
+def hashing(paths: list[Path]) -> float:
+    """CPU seconds to verify the checksums of ``paths``."""
+    start = time.process_time()
+    for path in paths:
+        sha256(path)
+    return time.process_time() - start
 
 
 def decoding_floor(files: list[tuple[Path, type]]) -> float:
@@ -191,8 +221,7 @@ def main() -> None:
         for part in opened.parts(name)
     ]
     floor = decoding_floor([*inputs, (predictions, _Record)])
-    decode, checksums, start_up = least_work(release, predictions)
-    least = decode + checksums + start_up
+    least = least_work(release, predictions)
     for scheme, name in NERVALUATE.items():
         got = [int(ours["schemes"][scheme][f]) for f in FIELDS]
         overall = theirs["overall"][name]
@@ -226,20 +255,34 @@ def main() -> None:
     )
     table.add_row(
         "the least any checked scorer does: decode only the fields scoring reads "
-        f"({decode:.2f}), verify the release's checksums ({checksums:.2f}), start Python with "
-        f"msgspec and numpy ({start_up:.2f}); no check, no score",
-        f"{least:.2f}",
-        f"{nervaluate_cpu / least:.2f}× — "
-        + ("above" if nervaluate_cpu / least >= TARGET else "below")
-        + f" the {TARGET:g}× target before any work is done",
+        f"({least.gold + least.inputs:.2f}), verify the release's checksums "
+        f"({least.gold_checksums + least.document_checksums:.2f}), start Python with msgspec "
+        f"and numpy ({least.start_up:.2f}); no check, no score",
+        f"{least.total:.2f}",
+        _versus(nervaluate_cpu, least.total),
+    )
+    table.add_row(
+        "the same were the release's gold stored as ready columns (nothing of it decoded or "
+        f"hashed): the predictions and the documents' texts ({least.inputs:.2f}), the documents' "
+        f"checksum ({least.document_checksums:.2f}), start-up ({least.start_up:.2f})",
+        f"{least.without_gold:.2f}",
+        _versus(nervaluate_cpu, least.without_gold),
     )
     console = Console()
     console.print(table)
     console.print(
         f"decoding the inputs alone with the fastest decoder here: {floor:.2f} s = "
         f"{nervaluate_cpu / floor:.2f}× nervaluate (claimwire's whole process: {ratio:.2f}×); "
-        f"the least any checked scorer does: {least:.2f} s = {nervaluate_cpu / least:.2f}×"
+        f"the least any checked scorer does: {least.total:.2f} s = "
+        f"{nervaluate_cpu / least.total:.2f}×; with the gold as ready columns: "
+        f"{least.without_gold:.2f} s = {nervaluate_cpu / least.without_gold:.2f}×"
     )
+
+
+def _versus(nervaluate_cpu: float, seconds: float) -> str:
+    ratio = nervaluate_cpu / seconds
+    side = "above" if ratio >= TARGET else "below"
+    return f"{ratio:.2f}× — {side} the {TARGET:g}× target before any check or score"
 
 
 if __name__ == "__main__":
