@@ -141,6 +141,18 @@ def test_lines_with_dropped_ones_travel_compare_and_hash(tmp_path: Path) -> None
         assert [n for _, n, _ in grouping.read_lines(first)] == [1, 2, 3, 4, 5, 6, 7]
 
 
+def test_lines_that_drop_other_lines_are_not_equal(tmp_path: Path) -> None:
+    """The same runs of one file read other records when other lines are dropped: such
+    lines are neither equal nor one in a set."""
+    path = _repeating(tmp_path / "p.jsonl", 50, ids=7, per_document=10)
+    with RecordIndex([path]) as checked, RecordIndex([path], check_ids=False) as unchecked:
+        [dropping] = checked.where(["d2"])
+        [whole] = unchecked.where(["d2"])
+        assert dropping.runs == whole.runs
+        assert grouping.read_lines(dropping) != grouping.read_lines(whole)
+        assert dropping != whole and len({dropping, whole}) == 2
+
+
 @pytest.mark.parametrize("text", ["head", "tail"])
 def test_an_annotation_whose_text_names_head_or_tail_is_still_a_repeat(
     tmp_path: Path, text: str

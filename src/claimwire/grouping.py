@@ -142,10 +142,12 @@ NOTHING_DROPPED = np.zeros(0, np.int64)
 """No line dropped (:attr:`Lines.dropped`)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Lines:
     """Some lines of one record file, by where they are: small enough to send to another
-    process, which reads them back (:func:`read_lines`) from a file it sees at ``file``."""
+    process, which reads them back (:func:`read_lines`) from a file it sees at ``file``.
+    Equal (and hashed alike) when they read the same records: every field, the dropped lines
+    included."""
 
     path: Path
     """The file as named in errors."""
@@ -155,14 +157,24 @@ class Lines:
     data: bytes | None = None
     """The runs' bytes, one after the other, when only this process can read them (a
     compressed file's decompressed copy)."""
-    dropped: Any = field(default_factory=NOTHING_DROPPED.copy, compare=False)
+    dropped: Any = field(default_factory=NOTHING_DROPPED.copy)
     """Line numbers not to read (a later record with an earlier one's id), a sorted int64
-    array (the same for the same runs of one index: not compared)."""
+    array."""
     kind: type[Annotation] | type[Relation] | None = None
     """The record type of every line (None: either, told by its fields)."""
     stamp: FileStamp | None = None
     """The file's stamp when its lines were found: read from a file with another stamp,
     they would be other lines (a located error instead)."""
+
+    def _key(self) -> tuple[Any, ...]:
+        dropped = np.asarray(self.dropped, dtype=np.int64).tobytes()
+        return (self.path, self.file, self.runs, self.data, dropped, self.kind, self.stamp)
+
+    def __eq__(self, other: object) -> bool:
+        return self._key() == other._key() if isinstance(other, Lines) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     def blocks(self, read: Callable[[int, int], bytes] | None = None) -> Iterator[bytes]:
         """Each run's bytes: from ``data``, through ``read(start, end)``, else from the
@@ -304,8 +316,8 @@ def document_lines(
 
 
 def id_hashes(ids: Sequence[str], relation: bool = False) -> Any:
-    """The 64-bit hash of each id, of an annotation (or a relation): what
-    :meth:`RecordIndex.holds` compares."""
+    """The 64-bit hash of each id, of an annotation (or a relation), as the index finds
+    repeated ids by."""
     return np.fromiter((hash((relation, i)) for i in ids), np.int64, len(ids))
 
 
@@ -386,13 +398,11 @@ class RecordIndex:
         check_ids: bool = True,
         kinds: Sequence[type[Annotation] | type[Relation] | None] = (),
         on_error: RecordErrorHandler | None = None,
-        keep_ids: bool = False,
         check_relation_ids: bool = True,
     ) -> None:
         """``kinds``: the record type of each file (default: either, told by its fields);
         ``check_relation_ids``: False lists (and drops) only repeated annotation ids;
-        ``on_error``: what to do with a record of the wrong shape instead of raising;
-        ``keep_ids``: keep the ids' hashes (8 bytes a record) for :meth:`holds`."""
+        ``on_error``: what to do with a record of the wrong shape instead of raising."""
         self._sources = [_Source(path) for path in files]
         self._kinds = list(kinds) or [None] * len(files)
         self._check_relation_ids = check_relation_ids
@@ -403,7 +413,7 @@ class RecordIndex:
         """Records (non-blank lines) of each file."""
         columns: list[tuple[Any, ...]] = []
         # the id hashes go to a file as they come, then into one array: never twice in memory
-        hashes = tempfile.TemporaryFile() if check_ids or keep_ids else None  # noqa: SIM115
+        hashes = tempfile.TemporaryFile() if check_ids else None  # noqa: SIM115
         for number, source in enumerate(self._sources):
             for runs, ids in self._scan(source, number):
                 self.records[number] += len(ids)
@@ -421,17 +431,10 @@ class RecordIndex:
         """Records whose (kind, id) an earlier record has, in file order (on disk)."""
         self._dropped: dict[int, Any] = {}
         """Each file's dropped lines: a bit a line (line n is bit n % 8 of byte n // 8)."""
-        self._ids: Any = np.zeros(0, np.int64)
         if hashes is not None:
-            with hashes:
-                if keep_ids:
-                    hashes.seek(0)
-                    self._ids = np.fromfile(hashes, dtype=np.int64)
-                    repeated = _repeats(self._ids, skip=0)  # sorted in place: no copy
-                else:  # only the repeated ones are wanted: found a bucket at a time
-                    repeated = repeated_values(hashes, skip=0)
-            if check_ids:
-                self._mark_duplicates(repeated)
+            with hashes:  # only the repeated ones are wanted: found a bucket at a time
+                repeated = repeated_values(hashes, skip=0)
+            self._mark_duplicates(repeated)
         self._exact: dict[str, int] = {}
         """The key of each id whose hash another id of the index shares."""
         self._shared: dict[int, Any] = {}
@@ -734,11 +737,6 @@ class RecordIndex:
                 batch = batch[size:]
         if batch:
             yield batch
-
-    def holds(self, ids: Sequence[str], relation: bool = False) -> Any:
-        """Whether a record of this kind has each of ``ids`` (a boolean array; needs
-        ``keep_ids``): by 64-bit hash, as duplicates are found."""
-        return _among(id_hashes(ids, relation), self._ids)
 
     def _asked_runs(self, doc_ids: Sequence[str]) -> Any:
         """The runs of these documents: found by key, each found key's name compared with
