@@ -10,12 +10,13 @@ in batch order.
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import attrgetter, itemgetter, not_
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from claimwire.annotation.schema import Schema
 from claimwire.collection import fewer_collections
@@ -191,31 +192,59 @@ Stamps = tuple[tuple[Path, int, int], ...]
 
 
 def _stamps(files: tuple[Path, ...]) -> Stamps:
-    return tuple((p, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    return tuple((p, info.st_mtime_ns, info.st_size) for p in files for info in [p.stat()])
 
 
-@functools.lru_cache(maxsize=4)
-def _owners(files: Stamps) -> RecordIndex:
-    return RecordIndex([path for path, _, _ in files], check_ids=False)
+class Closable(Protocol):
+    def close(self) -> None: ...
 
 
-@functools.lru_cache(maxsize=4)
-def _documents(files: Stamps) -> DocumentIndex:
-    return DocumentIndex([path for path, _, _ in files])
+Kept = TypeVar("Kept", bound=Closable)
+
+
+class KeptIndexes:
+    """Indexes a process opened, kept for its next batches by what they index and their
+    files' stamps (a file changed since gets a new one); past ``size``, the least recently
+    used is closed. A batch asks for at most three (gold, predictions, documents): ``size``
+    must be more, so none a batch holds is closed under it."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple[str, Stamps], Closable] = OrderedDict()
+
+    def get(self, key: tuple[str, Stamps], make: Callable[[], Kept]) -> Kept:
+        """The index kept under ``key`` (``key[0]`` names its kind), else ``make()``'s,
+        kept."""
+        if key in self._kept:
+            self._kept.move_to_end(key)
+            return cast(Kept, self._kept[key])
+        index = self._kept[key] = make()
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)[1].close()
+        return index
+
+    def close(self) -> None:
+        while self._kept:
+            self._kept.popitem()[1].close()
+
+
+KEPT = KeptIndexes(4)
+"""This process's indexes of other batches' records and of the release's documents."""
 
 
 def _lookup(files: tuple[Path, ...], documents: tuple[Path, ...], fix_offsets: bool) -> Lookup:
-    """:class:`OtherBatches` over ``files`` and the release's ``documents``, each indexed on
-    its first call (only a relation whose end is not in its batch asks) and kept for the
-    next batches."""
+    """:class:`OtherBatches` over ``files`` and the release's ``documents``, for one batch:
+    the files are stamped once, each index is opened on the batch's first question (only a
+    relation whose end is not in its batch asks) and kept for the next batches."""
+    records_key, documents_key = ("records", _stamps(files)), ("documents", _stamps(documents))
 
-    def owner(annotation_id: str) -> str | None:
-        others = OtherBatches(
-            _owners(_stamps(files)), lambda: _documents(_stamps(documents)), fix_offsets
-        )
-        return others.document_of(annotation_id)
+    def made() -> OtherBatches:
+        index = KEPT.get(records_key, lambda: RecordIndex(files, check_ids=False))
+        found = functools.cache(lambda: KEPT.get(documents_key, lambda: DocumentIndex(documents)))
+        return OtherBatches(index, found, fix_offsets)
 
-    return owner
+    others = functools.cache(made)
+    return lambda annotation_id: others().document_of(annotation_id)
 
 
 class ScoreBatches:

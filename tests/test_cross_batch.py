@@ -1,0 +1,155 @@
+"""Questions a batch asks about other batches' records (a relation whose ends are in another
+document's batch), answered on a distributed engine's worker (:class:`ScoreBatches`): the
+files stamped once a batch, the indexes kept for the next batches and closed when dropped."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import warnings
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claimwire.corpus.document_index import DocumentIndex
+from claimwire.corpus.release import open_release
+from claimwire.engine import batches
+from claimwire.errors import ClaimwireError
+from claimwire.eval import evaluate
+from claimwire.eval.batches import KEPT, KeptIndexes
+from claimwire.eval.evaluate import Evaluation
+from claimwire.model import Document, write_records
+
+from .helpers import release_with_test_claims
+
+
+class InProcess:
+    """A distributed engine whose one worker is this process: each batch is read back from
+    where its lines are and checked by :class:`ScoreBatches`, as on a Ray worker."""
+
+    name = "in-process"
+    workers = 1
+    distributed = True
+
+    def stream(self, stage: Any, items: Iterable[Any], batch_size: int = 1) -> Iterator[Any]:
+        for batch in batches(items, batch_size):
+            yield from stage(batch)
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return release_with_test_claims(tmp_path_factory.mktemp("cross"), 24)
+
+
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Batches of 4 documents; the indexes a test's worker kept are closed after it."""
+    monkeypatch.setattr(evaluate, "BATCH_DOCUMENTS", 4)
+    yield
+    KEPT.close()
+
+
+def _far_relations(release: Path, path: Path, relations: int) -> list[str]:
+    """A CUE on each document and ``relations`` relations, each with its ends on the document
+    half the release away; the problems the whole check finds (two a relation)."""
+    ids = [d.id for d in open_release(release).documents()]
+    records: list[dict[str, Any]] = [
+        {"id": f"c{k}", "doc_id": d, "layer": "attribution", "label": "CUE", "start": 0, "end": 4}
+        for k, d in enumerate(ids)
+    ]
+    expected = []
+    for r in range(relations):
+        near, far = r % len(ids), (r + len(ids) // 2) % len(ids)
+        ends = {"head": f"c{far}", "tail": f"c{far}", "attributes": {"quote_type": "direct"}}
+        records.append({"id": f"r{r}", "doc_id": ids[near], "type": "attributed_to", **ends})
+        for end in ("head", "tail"):
+            expected.append(
+                f"{path}:{len(records)}: field '{end}': annotation 'c{far}' is in document "
+                f"{ids[far]!r}, the relation in {ids[near]!r}; a relation links annotations "
+                "of its own document"
+            )
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", "utf-8")
+    return expected
+
+
+def _problems(release: Path, path: Path) -> list[str]:
+    """The problems of ``path`` checked on the in-process worker (every one listed)."""
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setattr(evaluate, "raise_problems", _raise_every)
+    try:
+        with pytest.raises(ClaimwireError) as error:
+            Evaluation.open(release, "attribution", split="all", engine=InProcess()).check(path)
+    finally:
+        monkeypatch.undo()
+    return str(error.value).splitlines()[1:]
+
+
+def _raise_every(report: Any, path: Path, what: str) -> None:
+    if not report.ok:
+        raise ClaimwireError("\n".join([what, *report.problems]))
+
+
+def test_a_batch_stamps_its_files_once_whatever_it_asks(
+    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ten times the questions: the same number of looks at the files (was two ``stat`` of
+    each file per question)."""
+    looks: dict[Path, int] = {}
+    stat = Path.stat
+
+    def counted(self: Path, **kwargs: Any) -> os.stat_result:
+        looks[self] = looks.get(self, 0) + 1
+        return stat(self, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", counted)
+    counts = []
+    for relations in (24, 240):
+        path = tmp_path / f"p{relations}.jsonl"
+        expected = _far_relations(release, path, relations)
+        looks.clear()
+        assert sorted(_problems(release, path)) == sorted(expected)
+        counts.append((looks[path.absolute()], looks[release.absolute() / "documents.jsonl"]))
+    assert counts[0] == counts[1]
+
+
+def test_indexes_a_worker_drops_are_closed(release: Path, tmp_path: Path) -> None:
+    """Six systems checked on one worker: it keeps four indexes (the documents' and the last
+    three systems'); those it drops are closed, not left to the collector."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        for system in range(6):
+            path = tmp_path / f"system{system}.jsonl"
+            expected = _far_relations(release, path, 4 + system)
+            assert sorted(_problems(release, path)) == sorted(expected)
+        gc.collect()
+    assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
+
+
+def _open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_kept_indexes_close_the_least_recently_used(tmp_path: Path) -> None:
+    files = []
+    for k in range(3):
+        files.append(tmp_path / f"documents{k}.jsonl")
+        write_records(files[-1], [Document(f"d{k}", "texte.", "fr", "train", (), ())])
+    kept = KeptIndexes(2)
+
+    def index(k: int) -> DocumentIndex:
+        return kept.get(("documents", ((files[k], 0, 0),)), lambda: DocumentIndex([files[k]]))
+
+    before = _open_descriptors()
+    first, second = index(0), index(1)
+    assert _open_descriptors() == before + 2
+    assert index(0) is first  # kept, and now the most recently used
+    third = index(2)
+    assert _open_descriptors() == before + 2  # the second, least recently used, was closed
+    assert first["d0"].id == "d0" and third["d2"].id == "d2"
+    with pytest.raises(ValueError):
+        second["d1"]
+    kept.close()
+    assert _open_descriptors() == before
