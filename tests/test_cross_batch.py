@@ -1,6 +1,7 @@
 """Questions a batch asks about other batches' records (a relation whose ends are in another
-document's batch), answered on a distributed engine's worker (:class:`ScoreBatches`): the
-files stamped once a batch, the indexes kept for the next batches and closed when dropped."""
+document's batch): on a distributed engine's worker (:class:`ScoreBatches`), the files
+stamped once a batch, the indexes kept for the next batches and closed when dropped; in
+:meth:`RecordIndex.annotation_of`, a document asked about again read once."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from claimwire import grouping
 from claimwire.corpus.document_index import DocumentIndex
 from claimwire.corpus.release import open_release
 from claimwire.engine import batches
@@ -21,6 +23,7 @@ from claimwire.errors import ClaimwireError
 from claimwire.eval import evaluate
 from claimwire.eval.batches import KEPT, KeptIndexes
 from claimwire.eval.evaluate import Evaluation
+from claimwire.grouping import Lines, RecordIndex, Row, read_lines
 from claimwire.model import Document, write_records
 
 from .helpers import release_with_test_claims
@@ -153,3 +156,63 @@ def test_kept_indexes_close_the_least_recently_used(tmp_path: Path) -> None:
         second["d1"]
     kept.close()
     assert _open_descriptors() == before
+
+
+def _documents_of_four(path: Path, documents: int) -> None:
+    records = [
+        {"id": f"a{d}-{k}", "doc_id": f"d{d}", "layer": "claims", "label": "CLAIM"}
+        for d in range(documents)
+        for k in range(4)
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", "utf-8")
+
+
+def test_a_document_asked_about_again_is_read_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each of its four annotations asked for: its records are read once (were four times);
+    three documents kept, the least recently asked for read again."""
+    reads: list[str] = []
+
+    def counted(lines: Lines, *args: Any) -> list[Row]:
+        rows = read_lines(lines, *args)
+        reads.extend({row[2].doc_id for row in rows})
+        return rows
+
+    monkeypatch.setattr(grouping, "read_lines", counted)
+    monkeypatch.setattr(grouping, "RECENT_DOCUMENTS", 3)
+    path = tmp_path / "p.jsonl"
+    _documents_of_four(path, 5)
+    with RecordIndex([path]) as index:
+        found = [index.annotation_of(f"a{d}-{k}") for d in (0, 1) for k in range(4)]
+        assert [(a.doc_id, a.id) for a in found if a] == [
+            (f"d{d}", f"a{d}-{k}") for d in (0, 1) for k in range(4)
+        ]
+        assert reads == ["d0", "d1"]
+        assert [index.document_of(f"a{d}-0") for d in (2, 3, 4, 4, 3)] == [
+            "d2", "d3", "d4", "d4", "d3"
+        ]  # fmt: skip
+        assert reads == ["d0", "d1", "d2", "d3", "d4"]
+        assert index.document_of("a0-3") == "d0" and index.document_of("a9-0") is None
+        assert reads[5:] == ["d0"]  # dropped for d4, the third after it
+
+
+def test_the_kept_documents_hold_a_bounded_number_of_annotations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+
+    def counted(lines: Lines, *args: Any) -> list[Row]:
+        rows = read_lines(lines, *args)
+        reads.extend({row[2].doc_id for row in rows})
+        return rows
+
+    monkeypatch.setattr(grouping, "read_lines", counted)
+    monkeypatch.setattr(grouping, "RECENT_ANNOTATIONS", 6)
+    path = tmp_path / "p.jsonl"
+    _documents_of_four(path, 2)
+    with RecordIndex([path]) as index:
+        assert [index.document_of(i) for i in ("a0-0", "a1-0", "a1-1", "a0-1")] == [
+            "d0", "d1", "d1", "d0"
+        ]  # fmt: skip
+        assert reads == ["d0", "d1", "d0"]  # eight annotations are more than six: d0 dropped

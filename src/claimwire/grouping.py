@@ -24,6 +24,7 @@ from __future__ import annotations
 import operator
 import os
 import tempfile
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
@@ -138,6 +139,11 @@ class _Source:
 
 Run = tuple[int, int, int, int]
 """Adjacent lines of one file: start and end bytes, first line number, lines."""
+RECENT_DOCUMENTS = 256
+"""Documents whose annotations :meth:`RecordIndex.annotation_of` keeps once read (a batch's
+relations ask about a few other documents, each once an end)…"""
+RECENT_ANNOTATIONS = 1 << 14
+"""…holding at most this many annotations (but always the last document read)."""
 NOTHING_DROPPED = np.zeros(0, np.int64)
 """No line dropped (:attr:`Lines.dropped`)."""
 
@@ -448,6 +454,10 @@ class RecordIndex:
         self._asked = np.zeros(len(doc), dtype=bool)
         """Runs a batch asked for."""
         self._owners: tuple[Any, Any] | None = None
+        self._recent: OrderedDict[int, dict[str, Annotation]] = OrderedDict()
+        """The annotations of the documents :meth:`annotation_of` read last, by key."""
+        self._held = 0
+        """How many annotations :attr:`_recent` holds."""
 
     # ---- the pass ----------------------------------------------------------------------
 
@@ -685,20 +695,36 @@ class RecordIndex:
             order = np.argsort(ranked, kind="stable")
             self._owners = (ranked[order], owners[order])
         ranked, owners = self._owners
-        wanted = hash((False, annotation_id))
-        low, high = _span(ranked, wanted)
+        low, high = _span(ranked, hash((False, annotation_id)))
         # the documents of the records with this hash, first named first: their ids compared
         for owner in dict.fromkeys(owners[low:high].tolist()):
-            if owner == NO_DOCUMENT:
-                continue
-            chosen: Any = self._shared.get(owner)
-            if chosen is None:
-                first, last = _span(self._keys, owner)
-                chosen = np.sort(self._order[first:last])
-            for _, _, record in self._read_runs(chosen):
-                if isinstance(record, Annotation) and record.id == annotation_id:
-                    return record
+            found = None if owner == NO_DOCUMENT else self._annotations(owner).get(annotation_id)
+            if found is not None:
+                return found
         return None
+
+    def _annotations(self, key: int) -> dict[str, Annotation]:
+        """The annotations of the document with this key by id (an id's first), read back
+        once and kept while it is among the :data:`RECENT_DOCUMENTS` last asked for."""
+        found = self._recent.get(key)
+        if found is not None:
+            self._recent.move_to_end(key)
+            return found
+        chosen: Any = self._shared.get(key)
+        if chosen is None:
+            first, last = _span(self._keys, key)
+            chosen = np.sort(self._order[first:last])
+        found = {}
+        for _, _, record in self._read_runs(chosen):
+            if isinstance(record, Annotation):
+                found.setdefault(record.id, record)
+        self._recent[key] = found
+        self._held += len(found)
+        while len(self._recent) > 1 and (
+            len(self._recent) > RECENT_DOCUMENTS or self._held > RECENT_ANNOTATIONS
+        ):
+            self._held -= len(self._recent.popitem(last=False)[1])
+        return found
 
     def _name(self, run: int) -> str:
         """The document a run's records name, read back from its first line."""
