@@ -221,3 +221,50 @@ def test_another_batch_s_annotation_is_looked_up_without_asking_for_its_document
         assert found is not None and (found.id, found.doc_id) == ("a1", "d1")
         assert index.document_of("a1") == "d1" and index.annotation_of("nope") is None
         assert [row[2].id for batch in index.leftover() for row in batch] == ["a0", "a1"]
+
+
+def _twice(path: Path, ids: int) -> Path:
+    """``ids`` annotations, then each of them again (one document)."""
+    with path.open("w", encoding="utf-8") as handle:
+        for i in [*range(ids), *range(ids)]:
+            handle.write(
+                f'{{"id":"an-annotation-id-{i}","doc_id":"d","layer":"claims",'
+                '"label":"CLAIM","start":0,"end":1}\n'
+            )
+    return path
+
+
+def _peak(path: Path) -> int:
+    """The most bytes building an index of ``path`` holds at once (traced)."""
+    tracemalloc.start()
+    try:
+        with RecordIndex([path]) as index:
+            peak = tracemalloc.get_traced_memory()[1]
+            assert len(index.duplicates) >= 20_000
+    finally:
+        tracemalloc.stop()
+    return peak
+
+
+def test_finding_many_distinct_repeated_ids_holds_no_id(tmp_path: Path) -> None:
+    """Each id of a file written twice: finding the repeats holds a few bytes a repeated hash
+    (the sorted hashes, a bit and a second hash each), never the ids themselves (a set of
+    (kind, id) held about 150 bytes an id)."""
+    few = _peak(_twice(tmp_path / "few.jsonl", 20_000))
+    many = _peak(_twice(tmp_path / "many.jsonl", 100_000))
+    assert (many - few) / 80_000 < 60
+
+
+def test_ids_that_share_a_first_hash_are_told_apart() -> None:
+    """Two ids given one repeated hash (as a collision of their 64-bit hashes would) are
+    two ids: each is a repeat only of itself, whatever their order; an annotation and a
+    relation with one id are two records."""
+    came = grouping._FirstIds(np.array([7, 9], dtype=np.int64))
+    seen = [came.again(0, False, i) for i in ("a", "b", "a", "c", "b", "c", "a")]
+    assert seen == [False, False, True, False, True, True, True]
+    assert [came.again(1, r, "a") for r in (False, True, True, False)] == [
+        False,
+        False,
+        True,
+        True,
+    ]

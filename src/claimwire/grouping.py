@@ -21,9 +21,11 @@ into an anonymous temporary file that is read back the same way.
 
 from __future__ import annotations
 
+import hashlib
 import operator
 import os
 import tempfile
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -393,6 +395,45 @@ def _unreported(error: RecordError, lineno: int, obj: dict[str, Any]) -> None:
     """A refused record skipped without a word (where it is reported when read again)."""
 
 
+class _FirstIds:
+    """Which ids came already among those whose 64-bit hash repeats (``repeated``, sorted),
+    in memory that holds no id: a bit per repeated hash says an id of it came, and a second
+    64-bit hash of that first (kind, id), BLAKE2b keyed afresh in each process, tells another
+    id with the same first hash apart (9 bytes a repeated hash, the set of ids it replaces
+    held about 150). Two ids are one only if both hashes agree: a file cannot be crafted for
+    that without the two keys. A hash that several ids share keeps their second hashes."""
+
+    def __init__(self, repeated: Any) -> None:
+        self._came = bytearray(len(repeated) // 8 + 1)
+        self._second = array("q", bytes(8 * len(repeated)))
+        self._shared: dict[int, set[int]] = {}
+        self._key = os.urandom(16)
+
+    def _digest(self, relation: bool, record_id: str) -> int:
+        data = (b"r" if relation else b"a") + record_id.encode("utf-8", "surrogatepass")
+        digest = hashlib.blake2b(data, digest_size=8, key=self._key).digest()
+        return int.from_bytes(digest, "little", signed=True)
+
+    def again(self, slot: int, relation: bool, record_id: str) -> bool:
+        """Whether this (kind, id), whose first hash is the ``slot``-th repeated one, came
+        before (it is noted as come)."""
+        second = self._digest(relation, record_id)
+        byte, bit = slot >> 3, 1 << (slot & 7)
+        if not self._came[byte] & bit:
+            self._came[byte] |= bit
+            self._second[slot] = second
+            return False
+        shared = self._shared.get(slot)
+        if shared is None:
+            if self._second[slot] == second:
+                return True
+            shared = self._shared[slot] = {self._second[slot]}
+        if second in shared:
+            return True
+        shared.add(second)
+        return False
+
+
 class RecordIndex:
     """Where every record of ``files`` is, by the document it names: runs of adjacent lines
     of one document (a file written document by document is one run per document)."""
@@ -570,16 +611,19 @@ class RecordIndex:
         """Records whose (kind, id) an earlier record has: spooled to :attr:`duplicates`, and
         marked never to be read back (the files are read again in their order only when some
         id's hash repeats, a block at a time; the lines of a block with a repeated hash are
-        decoded once, in one call, to compare their ids)."""
+        decoded once, in one call, to compare their ids, :class:`_FirstIds`)."""
         if not len(repeated):
             return
-        seen: set[tuple[str, str]] = set()
+        came = _FirstIds(repeated)
         for number, source in enumerate(self._sources):
             for first, chunk in line_blocks(source.path):
                 runs, ids = self._block(source.path, first, chunk, 0, every=True)
-                chosen = runs[0][_among(ids, repeated)].tolist()
+                wanted = _among(ids, repeated)
+                chosen = runs[0][wanted].tolist()
                 if not chosen:
                     continue
+                slots = np.searchsorted(repeated, ids[wanted]).tolist()
+                slot = dict(zip(chosen, slots, strict=True))
                 split = chunk.split(b"\n")
                 decoded = self._decoded(
                     source.path, number, [first + at for at in chosen], [split[at] for at in chosen]
@@ -587,14 +631,13 @@ class RecordIndex:
                 dropped = []
                 in_order = sorted(zip(*decoded, strict=True), key=operator.itemgetter(0))
                 for lineno, record in in_order:
-                    kind = "relation" if isinstance(record, Relation) else "annotation"
-                    if kind == "relation" and not self._check_relation_ids:
+                    relation = isinstance(record, Relation)
+                    if relation and not self._check_relation_ids:
                         continue
-                    if (kind, record.id) not in seen:
-                        seen.add((kind, record.id))
-                        continue
-                    self.duplicates.add(number, lineno, kind, record.id, record.doc_id)
-                    dropped.append(lineno)
+                    if came.again(slot[lineno - first], relation, record.id):
+                        kind = "relation" if relation else "annotation"
+                        self.duplicates.add(number, lineno, kind, record.id, record.doc_id)
+                        dropped.append(lineno)
                 self._drop(number, dropped)
 
     def _decoded(
