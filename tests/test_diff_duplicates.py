@@ -146,8 +146,7 @@ def test_corpus_diff_lists_the_repeats_in_its_table_and_json(tmp_path: Path) -> 
 
 
 def test_a_repeat_in_a_sharded_release_is_where_validate_says(tmp_path: Path) -> None:
-    """diff locates a repeat as ``corpus validate`` does (the record file, its lines counted
-    through the shards), then by its shard's own line."""
+    """diff locates a repeat as ``corpus validate`` does: the shard and its own line."""
     releases = _release_pair(tmp_path, Sharding(records=2))
     new = releases / "0.2.0"
     assert open_release(new).parts("annotations.jsonl") == [
@@ -155,21 +154,15 @@ def test_a_repeat_in_a_sharded_release_is_where_validate_says(tmp_path: Path) ->
         "annotations-00001.jsonl",
     ]
     [problem] = [p for p in validate_release(new) if p.code == "duplicate-id"]
-    assert (problem.file, problem.line, problem.ann) == ("annotations.jsonl", 3, "a0")
+    assert (problem.file, problem.line, problem.ann) == ("annotations-00001.jsonl", 1, "a0")
     result = run_cli("corpus", "diff", releases / "0.1.0", new, "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["annotations"]["duplicates"]["new"] == [
-        {
-            "file": "annotations.jsonl",
-            "line": 3,
-            "id": "a0",
-            "doc_id": problem.doc,
-            "shard": "annotations-00001.jsonl:1",
-        }
+        {"file": "annotations-00001.jsonl", "line": 1, "id": "a0", "doc_id": problem.doc}
     ]
     table = run_cli("corpus", "diff", releases / "0.1.0", new)
     note = " ".join(table.stdout.split())
-    assert "annotations.jsonl:3 (annotations-00001.jsonl:1) 'a0'" in note
+    assert "annotations-00001.jsonl:1 'a0'" in note
 
 
 def test_a_manifest_summarizes_the_repeats(tmp_path: Path) -> None:

@@ -91,3 +91,43 @@ def test_twins_score_and_export_the_same(twins: tuple[Path, Path], tmp_path: Pat
         )
     assert scores[0] == scores[1] and scores[0]["schemes"]["strict"]["cor"] > 0
     assert tables[0] == tables[1] and tables[0]
+
+
+def test_every_problem_of_a_sharded_release_is_at_its_shard_s_own_line(tmp_path: Path) -> None:
+    """Problems found reading a shard (a record of the wrong shape), by the index (a repeated
+    id) and in a batch's checks (offsets, documents, relations' ends) all name the shard and
+    the line an editor opening it shows (some once counted lines through the shards)."""
+    gold = open_release(GOLD)
+    annotations, relations = list(gold.annotations()), list(gold.relations())
+    report = build_release(
+        SEED_RAW,
+        tmp_path / "releases",
+        "1.0.0",
+        gold=lambda documents: [*annotations, *relations],
+        schema_file=GOLD / "schema.yaml",
+        sharding=Sharding(10),
+    )
+    shard, links = report.path / "annotations-00003.jsonl", report.path / "relations-00001.jsonl"
+    lines = [json.loads(line) for line in shard.read_text(encoding="utf-8").splitlines()]
+    lines[1]["start"] = 10**6
+    lines[2]["label"] = 7
+    lines[3]["id"] = annotations[0].id
+    lines[4]["doc_id"] = "nope"
+    shard.write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    edges = [json.loads(line) for line in links.read_text(encoding="utf-8").splitlines()]
+    edges[0]["head"] = "missing"
+    links.write_text("".join(json.dumps(r) + "\n" for r in edges), encoding="utf-8")
+    found = {
+        (p.code, p.file, p.line)
+        for p in validate_release(report.path, max_level=2)
+        if p.line is not None
+    }
+    assert found == {
+        ("offset-out-of-range", "annotations-00003.jsonl", 2),
+        ("bad-record", "annotations-00003.jsonl", 3),
+        ("duplicate-id", "annotations-00003.jsonl", 4),
+        ("unknown-document", "annotations-00003.jsonl", 5),
+        ("unknown-annotation", "relations-00001.jsonl", 1),
+        ("unknown-annotation", "relations-00000.jsonl", 9),  # its head is the refused record
+        ("cross-document-relation", "relations-00000.jsonl", 10),  # its head's is "nope"
+    }

@@ -39,23 +39,19 @@ class DocumentChanges:
 
 class Repeated(NamedTuple):
     """An annotation whose id an earlier annotation of its side has: where it is, as
-    ``corpus validate`` says it (a release's record file, its lines counted through the
-    shards)."""
+    ``corpus validate`` says it (the file, a shard in a sharded release, and its line)."""
 
     file: str
     line: int
     id: str
     doc_id: str
-    shard: str | None = None
-    """``shard file:line`` when the file is sharded (None: it is not)."""
 
     def where(self) -> str:
-        """``file:line``, and the shard's own ``(shard:line)`` when there is one."""
-        return f"{self.file}:{self.line}" + (f" ({self.shard})" if self.shard else "")
+        """``file:line``."""
+        return f"{self.file}:{self.line}"
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields; ``shard`` only when there is one."""
-        return {k: v for k, v in self._asdict().items() if v is not None}
+        return self._asdict()
 
 
 def every_repeat(repeated: Sequence[Repeated]) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate, chain
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
@@ -195,25 +195,11 @@ def _spooled_in_order(tagged: Spool) -> Spool:
     return ordered
 
 
-def _repeated(index: RecordIndex, files: Sequence[Path], named: str | None) -> list[Repeated]:
+def _repeated(index: RecordIndex) -> list[Repeated]:
     """The annotations the index left out for repeating an earlier one's id (found by
-    hash a bucket at a time, :func:`claimwire.grouping.repeated_values`), in file order;
-    ``named``: the record file ``files`` are the parts of, its lines counted through them
-    (as ``corpus validate`` counts them)."""
-    offsets = dict(zip(files, accumulate(index.lines, initial=0), strict=False))
-    sharded = named is not None and [p.name for p in files] != [named]
-    return [
-        Repeated(d.path.name, d.line, d.id, d.doc_id)
-        if named is None
-        else Repeated(
-            named,
-            offsets[d.path] + d.line,
-            d.id,
-            d.doc_id,
-            f"{d.path.name}:{d.line}" if sharded else None,
-        )
-        for d in index.duplicates
-    ]
+    hash a bucket at a time, :func:`claimwire.grouping.repeated_values`), in file order,
+    each at its part's own line (as ``corpus validate`` says it)."""
+    return [Repeated(d.path.name, d.line, d.id, d.doc_id) for d in index.duplicates]
 
 
 def _relation_ids(files: Sequence[Path]) -> Iterator[str]:
@@ -231,21 +217,16 @@ def compare_files(
     new: Sequence[Path],
     old_relations: Sequence[Path],
     new_relations: Sequence[Path],
-    named: str | None = None,
 ) -> AnnotationChanges:
     """The annotation changes from the ``old`` annotation files to the ``new`` ones (each a
-    release's parts in order), and the relations added and removed. ``named``: the record
-    file the parts are of (``annotations.jsonl``), by which repeats are located."""
+    release's parts in order), and the relations added and removed."""
     kinds = [Annotation]
     found = _Found()
     with (
         RecordIndex(old, kinds=kinds * len(old)) as before,
         RecordIndex(new, kinds=kinds * len(new)) as now,
     ):
-        duplicates = {
-            side: _repeated(index, files, named)
-            for side, index, files in (("old", before, old), ("new", now, new))
-        }
+        duplicates = {"old": _repeated(before), "new": _repeated(now)}
         deferred = _Deferred(found, direct=not before.count or not now.count)
         # the old side's documents in the order first named, then the new side's others
         batches = chain(

@@ -704,7 +704,6 @@ def _compare(
         [folder / part for part in parts[0]],
         files(parent, RELATIONS),
         [folder / part for part in parts[1]],
-        named=ANNOTATIONS,
     )
 
 

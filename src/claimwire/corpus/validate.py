@@ -7,7 +7,8 @@
 5. against the parent release
 
 Each problem is data (:class:`Problem`); problems are collected, not raised, and printed as
-``[file line N doc D ann A] L2 code: message``.
+``[file line N doc D ann A] L2 code: message``. In a sharded release the file is the shard
+and the line its own, as an editor opening the shard counts it.
 """
 
 from __future__ import annotations
@@ -110,6 +111,9 @@ class Problem:
         return {**asdict(self), "severity": "warning" if self.is_warning else "error"}
 
 
+Place = tuple[str, int]
+"""Where a record is: its file's name (a shard's, in a sharded release) and its line."""
+
 SchemaCheck = Callable[
     [list[Annotation], list[Relation]], Iterable[tuple[Annotation | Relation, str, str]]
 ]
@@ -197,9 +201,9 @@ class ReleaseValidator:
         counts: Counter[str] = Counter()
         splits: Counter[str] = Counter()
         batch: list[Document] = []
-        for lineno, doc in self._records(DOCUMENTS, Document):
+        for part, lineno, doc in self._records(DOCUMENTS, Document):
             if self.max_level >= 2:
-                self._check_document(lineno, doc)
+                self._check_document(part, lineno, doc)
             self.documents.add(doc.id)
             counts.update(
                 documents=1,
@@ -221,12 +225,11 @@ class ReleaseValidator:
             for duplicate in index.duplicates:  # counted, never read back
                 counts[f"{duplicate.kind}s"] += 1
             for duplicate in index.duplicates if self.max_level >= 2 else []:
-                name = ANNOTATIONS if duplicate.kind == "annotation" else RELATIONS
                 self._add(
                     "duplicate-id",
                     f"{duplicate.kind} id used before",
-                    file=name,
-                    line=self._line(index, duplicate.path, duplicate.line),
+                    file=duplicate.path.name,
+                    line=duplicate.line,
                     doc=duplicate.doc_id,
                     ann=duplicate.id,
                 )
@@ -245,13 +248,15 @@ class ReleaseValidator:
         said) when a line is not JSON at all."""
         parts = [(name, kind) for name, kind in ((ANNOTATIONS, Annotation), (RELATIONS, Relation))]
         files, kinds = [], []
-        self._parts: dict[Path, tuple[str, int]] = {}
+        self._parts: dict[Path, str] = {}
+        """Each record file's name (``annotations.jsonl``), by the path of its part."""
         self._refused: Counter[str] = Counter()
         """Records refused for their shape, by kind (``annotations``, ``relations``)."""
         for name, kind in parts:
             for part in record_parts(self.manifest, name):
                 files.append(self.path / part)
                 kinds.append(kind)
+                self._parts[self.path / part] = name
 
         def bad(error: RecordError, lineno: int, obj: dict[str, Any]) -> None:
             """A record of the wrong shape: reported where it is, and counted in its file
@@ -266,26 +271,17 @@ class ReleaseValidator:
                 doc=doc if isinstance(doc, str) else None,
                 ann=own if isinstance(own, str) else None,
             )
-            self._refused[Path(self._parts[Path(str(error.file))][0]).stem] += 1
+            self._refused[Path(self._parts[Path(str(error.file))]).stem] += 1
 
         try:
             index = RecordIndex(files, kinds=kinds, on_error=bad)
         except ClaimwireError as error:
             self._add("bad-json", error.message, file=Path(error.file or "").name, line=error.line)
             return None
-        for name, _ in parts:
-            offset = 0
-            for part in record_parts(self.manifest, name):
-                self._parts[self.path / part] = (name, offset)
-                offset += index.lines[files.index(self.path / part)]
         return index
 
-    def _line(self, index: RecordIndex, path: Path, lineno: int) -> int:
-        """A shard's line as a line of its logical file (lines count through the shards)."""
-        return self._parts[path][1] + lineno
-
     def _check_part_counts(self, index: RecordIndex) -> None:
-        for path, (_, _) in self._parts.items():
+        for path in self._parts:
             expected = self.manifest["files"].get(path.name, {}).get("records")
             count = index.records[list(self._parts).index(path)]
             if expected is not None and expected != count:
@@ -303,18 +299,17 @@ class ReleaseValidator:
     ) -> Counter[str]:
         """Offsets, ids, references and the schema of one batch's records (or, with no
         documents, of records naming a document the release does not have)."""
-        annotations: list[tuple[int, Annotation]] = []
-        relations: list[tuple[int, Relation]] = []
+        annotations: list[tuple[Place, Annotation]] = []
+        relations: list[tuple[Place, Relation]] = []
         for path, lineno, record in rows:
-            line = self._line(index, path, lineno)
             if isinstance(record, Annotation):
-                annotations.append((line, record))
+                annotations.append(((path.name, lineno), record))
             else:
-                relations.append((line, record))
+                relations.append(((path.name, lineno), record))
         if self.max_level >= 2:
-            by_document: dict[str, list[tuple[int, Annotation]]] = defaultdict(list)
-            for lineno, ann in annotations:
-                by_document[ann.doc_id].append((lineno, ann))
+            by_document: dict[str, list[tuple[Place, Annotation]]] = defaultdict(list)
+            for place, ann in annotations:
+                by_document[ann.doc_id].append((place, ann))
             for doc in documents:
                 self._check_offsets(doc.text, by_document.get(doc.id, []))
             owners = self._check_annotation_ids(annotations)
@@ -368,10 +363,9 @@ class ReleaseValidator:
             ok = ok and code != "missing-file"
         return ok
 
-    def _records(self, name: str, kind: type[Any]) -> Iterator[Any]:
-        """``(line, record)`` of record file ``name``; in a sharded release, lines count
-        through its shards in order and each shard's record count is checked."""
-        offset = 0
+    def _records(self, name: str, kind: type[Any]) -> Iterator[tuple[str, int, Any]]:
+        """``(part, line, record)`` of record file ``name`` (each shard's own lines, in a
+        sharded release), each part's record count checked."""
         for part in record_parts(self.manifest, name):
             count = 0
 
@@ -388,16 +382,13 @@ class ReleaseValidator:
                 )
                 self._refuse_document(obj)
 
-            lines = 0
             try:
                 for lineno, record in read_numbered(self.path / part, kind, bad):
                     count += 1
-                    lines = lineno
-                    yield offset + lineno, record
+                    yield part, lineno, record
             except ClaimwireError as error:
                 self._add("bad-json", error.message, file=part, line=error.line)
                 return
-            offset += lines
             expected = self.manifest["files"].get(part, {}).get("records")
             if expected is not None and expected != count:
                 self._add("count-mismatch", f"{count} records, manifest says {expected}", file=part)
@@ -442,8 +433,8 @@ class ReleaseValidator:
                 file=MANIFEST,
             )
 
-    def _check_document(self, lineno: int, doc: Document) -> None:
-        where = {"file": DOCUMENTS, "line": lineno, "doc": doc.id}
+    def _check_document(self, part: str, lineno: int, doc: Document) -> None:
+        where = {"file": part, "line": lineno, "doc": doc.id}
         if doc.id in self.documents:
             self._add("duplicate-id", "document id used before", **where)
         if not doc.id.endswith("-" + sha256(doc.text)[:HASH_CHARS]):
@@ -457,12 +448,12 @@ class ReleaseValidator:
             self.problems.extend(_check_segments(doc.text, doc.sentences, "sentence", where))
             self.problems.extend(_check_sentences_in_paragraphs(doc, where))
 
-    def _check_offsets(self, text: str, annotations: list[tuple[int, Annotation]]) -> None:
-        for lineno, ann in annotations:
+    def _check_offsets(self, text: str, annotations: list[tuple[Place, Annotation]]) -> None:
+        for (part, lineno), ann in annotations:
             if not ann.is_span:
                 continue
             assert ann.start is not None and ann.end is not None
-            where = {"file": ANNOTATIONS, "line": lineno, "doc": ann.doc_id, "ann": ann.id}
+            where = {"file": part, "line": lineno, "doc": ann.doc_id, "ann": ann.id}
             if not 0 <= ann.start < ann.end <= len(text):
                 self._add(
                     "offset-out-of-range",
@@ -483,25 +474,25 @@ class ReleaseValidator:
                     **where,
                 )
 
-    def _check_annotation_ids(self, annotations: list[tuple[int, Annotation]]) -> dict[str, str]:
+    def _check_annotation_ids(self, annotations: list[tuple[Place, Annotation]]) -> dict[str, str]:
         """Each annotation's document must be a document of the release; the batch's
         annotation ids with their documents."""
         owners: dict[str, str] = {}
-        for lineno, ann in annotations:
+        for (part, lineno), ann in annotations:
             owners[ann.id] = ann.doc_id
             if ann.doc_id not in self.documents:
-                where = {"file": ANNOTATIONS, "line": lineno, "doc": ann.doc_id, "ann": ann.id}
+                where = {"file": part, "line": lineno, "doc": ann.doc_id, "ann": ann.id}
                 self._add("unknown-document", "doc_id is not a document of this release", **where)
         return owners
 
     def _check_relations(
         self,
-        relations: list[tuple[int, Relation]],
+        relations: list[tuple[Place, Relation]],
         owners: dict[str, str],
         index: RecordIndex,
     ) -> None:
-        for lineno, rel in relations:
-            where = {"file": RELATIONS, "line": lineno, "doc": rel.doc_id, "ann": rel.id}
+        for (part, lineno), rel in relations:
+            where = {"file": part, "line": lineno, "doc": rel.doc_id, "ann": rel.id}
             if rel.doc_id not in self.documents:
                 self._add("unknown-document", "doc_id is not a document of this release", **where)
             for end_name, ann_id in (("head", rel.head), ("tail", rel.tail)):
@@ -517,20 +508,17 @@ class ReleaseValidator:
 
     def _check_schema(
         self,
-        annotations: list[tuple[int, Annotation]],
-        relations: list[tuple[int, Relation]],
+        annotations: list[tuple[Place, Annotation]],
+        relations: list[tuple[Place, Relation]],
     ) -> None:
         assert self.schema_check is not None
-        lines = {("a", ann.id): lineno for lineno, ann in annotations}
-        lines.update({("r", rel.id): lineno for lineno, rel in relations})
+        places = {("a", ann.id): place for place, ann in annotations}
+        places.update({("r", rel.id): place for place, rel in relations})
         findings = self.schema_check([a for _, a in annotations], [r for _, r in relations])
         for record, code, message in findings:
             kind, name = ("a", ANNOTATIONS) if isinstance(record, Annotation) else ("r", RELATIONS)
-            self.problems.append(
-                Problem(
-                    4, code, message, name, lines.get((kind, record.id)), record.doc_id, record.id
-                )
-            )
+            part, line = places.get((kind, record.id), (name, None))
+            self.problems.append(Problem(4, code, message, part, line, record.doc_id, record.id))
 
     def _check_parent(self, index: RecordIndex) -> None:
         parent = self.manifest.get("parent")
@@ -554,17 +542,17 @@ class ReleaseValidator:
             self._add("parent-not-found", error.message, file=MANIFEST)
             return
         parent_lines = (
-            line
+            (part, *line)
             for part in parent_parts
             for line in iter_json_lines(parent_path / part, records=True)
         )
-        for lineno, obj in parent_lines:
+        for part, lineno, obj in parent_lines:
             ann_id = obj.get("id")
             if ann_id not in explained and index.document_of(str(ann_id)) is None:
                 self._add(
                     "annotation-unaccounted",
                     f"parent {parent} has it; this release neither keeps nor lists it",
-                    file=f"{parent}/{ANNOTATIONS}",
+                    file=f"{parent}/{part}",
                     line=lineno,
                     ann=ann_id,
                 )
