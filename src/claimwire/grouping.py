@@ -25,10 +25,11 @@ import hashlib
 import operator
 import os
 import tempfile
+import zlib
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain, compress, repeat
 from pathlib import Path
 from typing import IO, Any, overload
@@ -36,7 +37,7 @@ from typing import IO, Any, overload
 import msgspec
 import numpy as np
 
-from claimwire.errors import RecordError
+from claimwire.errors import ClaimwireError, RecordError
 from claimwire.files import FileStamp, check_stamp, file_stamp
 from claimwire.model import (
     ZSTD_SUFFIX,
@@ -122,21 +123,76 @@ class Duplicates(Sequence[Duplicate]):
 
 
 class _Source:
-    """One file read back by offset: the file itself, or its decompressed copy."""
+    """One file read back by offset: the file itself, or its decompressed copy. The file
+    itself is held open from before it is indexed, so one replaced meanwhile is still read as
+    it was; one rewritten in place is an error (:meth:`check`)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.handle: IO[bytes] | None = None
         self.stamp: FileStamp | None = None
         """The file's stamp when indexed (None for a compressed file: its lines travel)."""
+        self.changed = 0
+        """The file's change time (ns) when indexed, or when its bytes were last verified."""
+        self.checksum = 0
+        """The CRC-32 of its (plain) bytes, noted as they are indexed."""
+
+    def open(self, handle: IO[bytes], copy: bool) -> None:
+        """Hold ``handle``: the file itself (stamped), or its decompressed ``copy``."""
+        self.handle = handle
+        if not copy:
+            info = os.fstat(handle.fileno())
+            self.stamp, self.changed = (info.st_size, info.st_mtime_ns), info.st_ctime_ns
+
+    def note(self, chunk: bytes) -> None:
+        """The next block of the file's bytes, as it is indexed."""
+        self.checksum = zlib.crc32(chunk, self.checksum)
+
+    def fileno(self) -> int:
+        assert self.handle is not None
+        return self.handle.fileno()
 
     def read(self, start: int, end: int) -> bytes:
-        assert self.handle is not None
-        return os.pread(self.handle.fileno(), end - start, start)
+        return os.pread(self.fileno(), end - start, start)
+
+    def check(self) -> None:
+        """After reads: the file held has the size and modification time it was indexed with
+        (else a located error); when its change time alone moved (a permission, a hard link,
+        an access time, or an edit that set the modification time back), its bytes are read
+        again, once, and must be the ones indexed. Nothing to check in a private copy."""
+        if self.stamp is None:
+            return
+        info = os.fstat(self.fileno())
+        check_stamp(self.path, self.stamp, (info.st_size, info.st_mtime_ns))
+        if info.st_ctime_ns != self.changed:
+            checksum, at = 0, 0
+            while block := os.pread(self.fileno(), 1 << 20, at):
+                checksum, at = zlib.crc32(block, checksum), at + len(block)
+            if checksum != self.checksum:
+                raise _changed(self.path, "its size and modification time are the same")
+            self.changed = info.st_ctime_ns
+
+    def again(self) -> Iterator[tuple[int, bytes]]:
+        """The file's blocks (:func:`line_blocks`) read again from its path; after the last,
+        a located error if they were not the bytes indexed (replaced or rewritten since)."""
+        checksum = 0
+        for first, chunk in line_blocks(self.path):
+            checksum = zlib.crc32(chunk, checksum)
+            yield first, chunk
+        if checksum != self.checksum:
+            raise _changed(self.path, "read again from its path")
 
     def close(self) -> None:
         if self.handle is not None:
             self.handle.close()
+
+
+def _changed(path: Path, how: str) -> ClaimwireError:
+    return ClaimwireError(
+        f"changed while this command was reading it: its bytes differ from when they were "
+        f"indexed ({how}): leave inputs as they are until the command ends, and rerun it",
+        file=path,
+    )
 
 
 Run = tuple[int, int, int, int]
@@ -507,19 +563,23 @@ class RecordIndex:
         copy: IO[bytes] | None = None
         if path.name.endswith(ZSTD_SUFFIX):
             copy = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the index)
-            source.handle = copy
+            source.open(copy, copy=True)
         else:
-            source.handle = path.open("rb")
-            source.stamp = file_stamp(source.handle.fileno())
+            source.open(path.open("rb"), copy=False)
         offset = 0
         for first, chunk in line_blocks(path):
             if copy is not None:
                 copy.write(chunk)
+            source.note(chunk)
             yield self._block(path, first, chunk, offset)
             offset += len(chunk)
             self.lines[number] = first - 1 + chunk.count(b"\n") + (not chunk.endswith(b"\n"))
         if copy is not None:
             copy.flush()
+        else:  # the bytes indexed are the file held: not another one put at its path meanwhile
+            if os.stat(path).st_ino != os.fstat(source.fileno()).st_ino:
+                raise _changed(path, "replaced by another file")
+            source.check()
 
     def _block(
         self, path: Path, first: int, chunk: bytes, offset: int, every: bool = False
@@ -604,7 +664,7 @@ class RecordIndex:
         """The files' blocks again: their runs (one per record with ``every``) and the hash
         of each record's (kind, id), in file order."""
         for source in self._sources:
-            for first, chunk in line_blocks(source.path):
+            for first, chunk in source.again():
                 yield self._block(source.path, first, chunk, 0, every)
 
     def _mark_duplicates(self, repeated: Any) -> None:
@@ -616,7 +676,7 @@ class RecordIndex:
             return
         came = _FirstIds(repeated)
         for number, source in enumerate(self._sources):
-            for first, chunk in line_blocks(source.path):
+            for first, chunk in source.again():
                 runs, ids = self._block(source.path, first, chunk, 0, every=True)
                 wanted = _among(ids, repeated)
                 chosen = runs[0][wanted].tolist()
@@ -696,7 +756,10 @@ class RecordIndex:
         """The records of ``runs`` (in run order), decoded with located errors."""
         rows: list[Row] = []
         for number, lines in self._lines(runs, portable=False):
-            rows += read_lines(lines, self._on_error, self._sources[number].read)
+            source = self._sources[number]
+            read = replace(lines, data=b"".join(lines.blocks(source.read)))
+            source.check()  # after the reads, before decoding: a change before any is seen
+            rows += read_lines(read, self._on_error)
         return rows
 
     def _lines(self, runs: Any, portable: bool) -> Iterator[tuple[int, Lines]]:
@@ -810,6 +873,7 @@ class RecordIndex:
     def _asked_runs(self, doc_ids: Sequence[str]) -> Any:
         """The runs of these documents: found by key, each found key's name compared with
         the id asked (an id the index does not hold may share a key with one it does)."""
+        self._check()
         names = list(dict.fromkeys(doc_ids))
         wanted = np.fromiter(map(self._key, names), np.int64, len(names))
         low = np.searchsorted(self._keys, wanted, side="left")
@@ -819,11 +883,17 @@ class RecordIndex:
             for name, key, a, b in zip(names, wanted.tolist(), low, high, strict=True)
             if b > a and key != NO_DOCUMENT and self._name(int(self._order[a])) == name
         ]
+        self._check()  # the names were read from the files indexed
         if not found:
             return None
         runs = np.sort(np.concatenate(found))
         self._asked[runs] = True
         return runs
+
+    def _check(self) -> None:
+        """Each file is still the one indexed (:meth:`_Source.check`)."""
+        for source in self._sources:
+            source.check()
 
     def rows(self, doc_ids: Sequence[str]) -> list[Row]:
         """The records naming these documents, in file order."""
