@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from claimwire.annotation.checks import schema_of
@@ -22,9 +23,9 @@ from claimwire.corpus.release import DOCUMENTS, open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.agreement import AgreementReport, AgreementSums, Missing
 from claimwire.eval.checker import (
-    CheckReport,
     NamedSet,
     check_rows,
+    duplicate_problem,
     elsewhere_of,
     named_sets,
     not_empty,
@@ -68,37 +69,35 @@ def _study(
     schema = schema_of(release)
     task = Task("agreement", "every label of the schema", "spans", tuple(schema.labels))
     sums = AgreementSums([s.name for s in sets], schema, missing=missing)
-    reports = [CheckReport(s.path, name=s.name) for s in sets]
+    failures = [_Failures() for _ in sets]
     try:
         documents = open_release(release, verify=False).documents()  # verified by the caller
         with release_documents(release) as every:
             while chunk := list(itertools.islice(documents, batch)):
                 by_id = {d.id: d for d in chunk}
                 checked = []
-                for reader, report in zip(readers, reports, strict=True):
+                for named, reader, found in zip(sets, readers, failures, strict=True):
                     part = check_rows(
-                        report.path,
+                        named.path,
                         reader.rows(list(by_id)),
                         by_id,
                         schema,
                         task,
-                        name=report.name,
+                        name=named.name,
                         elsewhere=elsewhere_of(reader, every),
                     )
-                    report.absorb(part)
+                    found.add(part.problems)
                     checked.append(part.annotation_set)
-                if not any(_problems(report) for report in reports):
+                if not any(failures):
                     sums.add(chunk, [s for s in checked if s is not None])
-        for reader, report in zip(readers, reports, strict=True):
+        for named, reader, found in zip(sets, readers, failures, strict=True):
             for rows in reader.leftover():
-                report.absorb(check_rows(report.path, rows, {}, schema, task, name=report.name))
-            report.duplicates(reader.duplicates)
-            not_empty(reader.count, report.path, False)
-            problems = _problems(report)
-            if problems:
-                more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-                first = min(problems, key=_place)
-                raise ClaimwireError(f"the set fails the format checker: {first}{more}")
+                found.add(check_rows(named.path, rows, {}, schema, task).problems)
+            found.add(map(duplicate_problem, reader.duplicates))
+            not_empty(reader.count, named.path, False)
+            if found:
+                more = f" (and {found.count - 1} more)" if found.count > 1 else ""
+                raise ClaimwireError(f"the set fails the format checker: {found.first}{more}")
     finally:
         for reader in readers:
             reader.close()
@@ -115,5 +114,21 @@ def _place(problem: str) -> tuple[bool, str, int]:
     return (False, found[1], int(found[2])) if found else (True, "", 0)
 
 
-def _problems(report: CheckReport) -> list[str]:
-    return [p for p in report.problems if ": bad-reference: " not in p]
+@dataclass(slots=True)
+class _Failures:
+    """A set's problems (but bad references, which agreement tolerates): how many, and the
+    first in (file, line) order whatever the batches; none held besides."""
+
+    count: int = 0
+    first: str = ""
+
+    def add(self, problems: Iterable[str]) -> None:
+        for problem in problems:
+            if ": bad-reference: " in problem:
+                continue
+            if not self.count or _place(problem) < _place(self.first):
+                self.first = problem
+            self.count += 1
+
+    def __bool__(self) -> bool:
+        return bool(self.count)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from operator import attrgetter, eq, not_
@@ -63,10 +63,19 @@ class AnnotationSet:
         return pandas.json_normalize(rows, sep=".")
 
 
+HELD_PROBLEMS = 100
+"""Problems a whole pass's report holds (:meth:`CheckReport.absorb`); the rest are counted.
+What a command shows is fewer (``eval score`` names 20)."""
+
+
 @dataclass(slots=True)
 class CheckReport:
     path: Path
     problems: list[str] = field(default_factory=list)
+    """The problems held: all of one check (:func:`check_rows`, one batch's records); of a
+    whole pass (:meth:`absorb`, :meth:`duplicates`), the first :data:`HELD_PROBLEMS`."""
+    unheld: int = 0
+    """Problems found past those held (counted, not kept: a hostile file may have millions)."""
     fixes: list[str] = field(default_factory=list)
     fixed: dict[str, Annotation] = field(default_factory=dict)
     """Re-anchored annotations by id (``--fix-offsets``)."""
@@ -91,11 +100,24 @@ class CheckReport:
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.unheld
+
+    @property
+    def problem_count(self) -> int:
+        """Every problem found, held or not."""
+        return len(self.problems) + self.unheld
+
+    def hold(self, problems: Sequence[str], count: int | None = None) -> None:
+        """Add ``problems`` (or ``count`` problems of which they are the first), held while
+        fewer than :data:`HELD_PROBLEMS` are."""
+        room = max(HELD_PROBLEMS - len(self.problems), 0)
+        self.problems += problems[:room]
+        self.unheld += (len(problems) if count is None else count) - len(problems[:room])
 
     def absorb(self, other: CheckReport) -> None:
         """Add the findings and counts of a batch's check."""
-        self.problems += other.problems
+        self.hold(other.problems)
+        self.unheld += other.unheld
         self.fixes += other.fixes
         self.fixed.update(other.fixed)
         for label, count in other.ignored.items():
@@ -103,12 +125,19 @@ class CheckReport:
         self.annotations += other.annotations
         self.relations += other.relations
 
-    def duplicates(self, found: Iterable[Duplicate]) -> None:
-        for duplicate in found:
-            self.problems.append(
-                f"{duplicate.path}:{duplicate.line}: field 'id': duplicate {duplicate.kind} id "
-                f"{shown(duplicate.id)}"
-            )
+    def duplicates(self, found: Sequence[Duplicate]) -> None:
+        """Add a problem for each repeated id (in file order), only the first few read back
+        from ``found`` (on disk)."""
+        first = found[: max(HELD_PROBLEMS - len(self.problems), 0)]
+        self.hold(list(map(duplicate_problem, first)), len(found))
+
+
+def duplicate_problem(duplicate: Duplicate) -> str:
+    """The checker's problem for a record whose id an earlier record of its kind has."""
+    return (
+        f"{duplicate.path}:{duplicate.line}: field 'id': duplicate {duplicate.kind} id "
+        f"{shown(duplicate.id)}"
+    )
 
 
 def prediction_files(path: Path, what: str = "prediction file") -> list[Path]:

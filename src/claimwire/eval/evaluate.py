@@ -127,10 +127,11 @@ def raise_problems(report: CheckReport, path: Path, what: str) -> None:
     """A located error listing the checker's problems (the first 20), if it found any."""
     if report.ok:
         return
+    count = report.problem_count
     listed = "\n  ".join(report.problems[:20])
-    more = f"\n  … and {len(report.problems) - 20} more" if len(report.problems) > 20 else ""
+    more = f"\n  … and {count - 20} more" if count > 20 else ""
     raise ClaimwireError(
-        f"{len(report.problems)} problems in the {what}; nothing was scored:\n  {listed}{more}",
+        f"{count} problems in the {what}; nothing was scored:\n  {listed}{more}",
         file=path,
     )
 
@@ -450,7 +451,7 @@ class Evaluation:
         report.annotation_set = part.report.annotation_set  # only a whole release's is kept
         report.outside += part.outside
         report.outside_documents += part.outside_documents
-        if part.statistics is not None and not report.problems and not gold_report.problems:
+        if part.statistics is not None and report.ok and gold_report.ok:
             report.gold_scored += part.gold_scored
             parts.add(part.statistics)
             if report.pages is not None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from claimwire.annotation.schema import Label, RelationType, Schema
-from claimwire.eval.checker import CheckReport, OtherBatches, Row, check_rows
+from claimwire.eval.checker import OtherBatches, Row, check_rows, duplicate_problem
 from claimwire.eval.tasks import Task
 from claimwire.formats.base import Imported
 from claimwire.grouping import RecordIndex
@@ -88,11 +88,11 @@ class SpooledImport:
                     for at, problem in enumerate(report.problems)
                 ]
                 first = heapq.nsmallest(shown, [*first, *zip(keyed, report.problems, strict=True)])
-            repeated = CheckReport(path)
-            repeated.duplicates(index.duplicates)  # dropped from the checks, as the whole's are
-            count += len(repeated.problems)
-            keyed = [(0, *self._record(problem)[:2], -1, 0) for problem in repeated.problems]
-            first = heapq.nsmallest(shown, [*first, *zip(keyed, repeated.problems, strict=True)])
+            # dropped from the checks, as the whole's are; in file order: the first are least
+            repeated = list(map(duplicate_problem, index.duplicates[:shown]))
+            count += len(index.duplicates)
+            keyed = [(0, *self._record(problem)[:2], -1, 0) for problem in repeated]
+            first = heapq.nsmallest(shown, [*first, *zip(keyed, repeated, strict=True)])
         return count, self.located([problem for _, problem in first])
 
     def _record(self, problem: str) -> tuple[int, int, str]:
