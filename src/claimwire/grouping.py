@@ -29,7 +29,7 @@ import zlib
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
 from pathlib import Path
 from typing import IO, Any, overload
@@ -154,6 +154,13 @@ class _Source:
 
     def read(self, start: int, end: int) -> bytes:
         return os.pread(self.fileno(), end - start, start)
+
+    def checked(self, runs: Sequence[Run]) -> Callable[[int, int], bytes]:
+        """The runs' bytes, read now and checked after (:meth:`check`), before anything
+        decodes them: what ``read(start, end)`` then gives."""
+        read = {start: self.read(start, end) for start, end, _, _ in runs}
+        self.check()
+        return lambda start, _: read[start]
 
     def check(self) -> None:
         """After reads: the file held has the size and modification time it was indexed with
@@ -756,10 +763,7 @@ class RecordIndex:
         """The records of ``runs`` (in run order), decoded with located errors."""
         rows: list[Row] = []
         for number, lines in self._lines(runs, portable=False):
-            source = self._sources[number]
-            read = replace(lines, data=b"".join(lines.blocks(source.read)))
-            source.check()  # after the reads, before decoding: a change before any is seen
-            rows += read_lines(read, self._on_error)
+            rows += read_lines(lines, self._on_error, self._sources[number].checked(lines.runs))
         return rows
 
     def _lines(self, runs: Any, portable: bool) -> Iterator[tuple[int, Lines]]:
