@@ -1,14 +1,19 @@
 """A hostile file with a million repeated ids or bad records: the checks count every problem
-and hold the first few (what a command shows), so memory does not grow with the problems."""
+and hold the first few (what a command shows), and what lists every problem (``corpus
+validate`` and ``corpus diff``) keeps them on disk, so memory does not grow with them."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import tracemalloc
+from collections.abc import Sized
 from pathlib import Path
 
 import pytest
 
+from claimwire.corpus.diff import compare_files
+from claimwire.corpus.validate import validate_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval import checker
 from claimwire.eval.checker import CheckReport
@@ -80,3 +85,43 @@ def test_eval_check_counts_every_problem_and_names_the_first_twenty(tmp_path: Pa
     assert said.startswith("45101 problems in the predictions; nothing was scored:")
     assert said.endswith("… and 45081 more") and said.count("\n") == 21
     assert "p.jsonl:45003: field 'end': [1000000, 653) is reversed" in said
+
+
+def _release_repeating(root: Path, repeats: int) -> Path:
+    """The bundled release with its first annotation's line written ``repeats`` times more."""
+    release = root / "1.1.0"
+    shutil.copytree(RELEASE, release)
+    with (release / "annotations.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write((json.dumps(_first_annotation()) + "\n") * repeats)
+    return release
+
+
+def _listed(command: str, release: Path) -> Sized:
+    """The problems ``validate`` finds in ``release``, or the repeats ``diff`` lists."""
+    if command == "validate":
+        return validate_release(release, max_level=2)
+    parts = [RELEASE / "annotations.jsonl"], [release / "annotations.jsonl"]
+    return compare_files(*parts, [], []).duplicates["new"]
+
+
+def _kept(command: str, release: Path) -> tuple[int, int]:
+    """How many values :func:`_listed` returns and the bytes they hold (traced)."""
+    tracemalloc.start()
+    try:
+        made = _listed(command, release)
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    return len(made), held
+
+
+@pytest.mark.parametrize("command", ["validate", "diff"])
+def test_validate_and_diff_keep_their_repeats_on_disk(tmp_path: Path, command: str) -> None:
+    """``corpus validate`` and ``corpus diff`` list every repeat (their ``--json`` does),
+    read back from disk: what they return holds a few of them, not one object each."""
+    sizes = []
+    for repeats in (5_000, 45_000):
+        count, held = _kept(command, _release_repeating(tmp_path / str(repeats), repeats))
+        assert count >= repeats
+        sizes.append(held)
+    assert sizes[1] - sizes[0] < 100_000  # a Problem or Repeated a repeat: 10 MB and more

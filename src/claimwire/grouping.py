@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
 from pathlib import Path
-from typing import IO, Any, overload
+from typing import IO, Any
 
 import msgspec
 import numpy as np
@@ -50,7 +50,7 @@ from claimwire.model import (
     numbered_lines,
     refused_line,
 )
-from claimwire.spool import Spool
+from claimwire.spool import Spooled
 
 Row = tuple[Path, int, Annotation | Relation]
 """A record with the file and line it was read from."""
@@ -86,40 +86,24 @@ class Duplicate:
     doc_id: str
 
 
-class Duplicates(Sequence[Duplicate]):
+class Duplicates(Spooled[Duplicate]):
     """The records of an index's files whose (kind, id) an earlier record has, in file
     order: on disk (a :class:`~claimwire.spool.Spool`, the first few held), read back as
     :class:`Duplicate` when iterated."""
 
     def __init__(self, files: Sequence[Path]) -> None:
         self._files = list(files)
-        self._spool = Spool()
+        super().__init__(self._duplicate, self._fields_of)
 
     def add(self, number: int, line: int, kind: str, id: str, doc_id: str) -> None:
         """A repeat at ``line`` of the ``number``-th file."""
-        self._spool.append((number, line, kind, id, doc_id))
+        self.append_fields(number, line, kind, id, doc_id)
 
-    def _of(self, value: Sequence[Any]) -> Duplicate:
-        number, line, kind, id, doc_id = value
+    def _duplicate(self, number: int, line: int, kind: str, id: str, doc_id: str) -> Duplicate:
         return Duplicate(self._files[number], line, kind, id, doc_id)
 
-    def __len__(self) -> int:
-        return len(self._spool)
-
-    def __iter__(self) -> Iterator[Duplicate]:
-        return map(self._of, self._spool)
-
-    @overload
-    def __getitem__(self, index: int) -> Duplicate: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Duplicate]: ...
-    def __getitem__(self, index: int | slice) -> Duplicate | list[Duplicate]:
-        if isinstance(index, slice):
-            return list(map(self._of, self._spool[index]))
-        return self._of(self._spool[index])
-
-    def close(self) -> None:
-        self._spool.close()
+    def _fields_of(self, found: Duplicate) -> tuple[Any, ...]:
+        return self._files.index(found.path), found.line, found.kind, found.id, found.doc_id
 
 
 class _Source:

@@ -19,7 +19,7 @@ import itertools
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import IO, Any, overload
+from typing import IO, Any, Generic, TypeVar, overload
 
 import msgspec
 
@@ -43,6 +43,14 @@ def _lines(handle: IO[bytes]) -> Iterator[bytes]:
         offset += len(block)
         *whole, rest = (rest + block).split(b"\n")
         yield from whole
+
+
+def _equal(values: Sequence[Any], other: object) -> bool:
+    """Whether ``other`` is a sequence of the same values (a list, a spool…), read in turn
+    (``NotImplemented`` for anything else)."""
+    if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+        return NotImplemented  # type: ignore[no-any-return]
+    return len(values) == len(other) and all(a == b for a, b in zip(values, other, strict=True))
 
 
 class Spool(Sequence[Any]):
@@ -102,9 +110,7 @@ class Spool(Sequence[Any]):
         return next(itertools.islice(self, position, None))
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return _equal(self, other)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -122,6 +128,90 @@ class Spool(Sequence[Any]):
 
     def __del__(self) -> None:
         self.close()
+
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+class Mapped(Sequence[U], Generic[T, U]):
+    """``values`` seen through ``make``, each made when asked for (nothing held): a long
+    sequence of records printed as JSON objects, say."""
+
+    def __init__(self, values: Sequence[T], make: Callable[[T], U]) -> None:
+        self._values, self._make = values, make
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __iter__(self) -> Iterator[U]:
+        return map(self._make, self._values)
+
+    @overload
+    def __getitem__(self, index: int) -> U: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[U]: ...
+    def __getitem__(self, index: int | slice) -> U | list[U]:
+        if isinstance(index, slice):
+            return list(map(self._make, self._values[index]))
+        return self._make(self._values[index])
+
+    def __eq__(self, other: object) -> bool:
+        return _equal(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class Spooled(Sequence[T]):
+    """Values of one type in the order appended, on a :class:`Spool` (the first few held):
+    each kept as the JSON array ``fields(value)`` gives, read back as ``make(*fields)``::
+
+        problems = Spooled(Problem, astuple)
+    """
+
+    def __init__(self, make: Callable[..., T], fields: Callable[[T], Sequence[Any]]) -> None:
+        self._make, self._fields = make, fields
+        self._spool = Spool()
+
+    def append(self, value: T) -> None:
+        self._spool.append(self._fields(value))
+
+    def append_fields(self, *fields: Any) -> None:
+        """A value given by its fields (what ``make`` takes)."""
+        self._spool.append(fields)
+
+    def extend(self, values: Iterable[T]) -> None:
+        for value in values:
+            self.append(value)
+
+    def _made(self, fields: Sequence[Any]) -> T:
+        return self._make(*fields)
+
+    def __len__(self) -> int:
+        return len(self._spool)
+
+    def __iter__(self) -> Iterator[T]:
+        return map(self._made, self._spool)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            return list(map(self._made, self._spool[index]))
+        return self._made(self._spool[index])
+
+    def __eq__(self, other: object) -> bool:
+        return _equal(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self[: min(len(self), HELD)]!r}; {len(self)})"
+
+    def close(self) -> None:
+        self._spool.close()
 
 
 def spilled_sorted(

@@ -15,7 +15,7 @@ from claimwire.corpus.release import (
     open_release,
     read_manifest,
 )
-from claimwire.corpus.validate import MAX_LEVEL, Problem, SchemaCheck, validate_release
+from claimwire.corpus.validate import MAX_LEVEL, Problem, Problems, SchemaCheck, validate_release
 from claimwire.errors import ClaimwireError
 from claimwire.model import Annotation, Relation
 
@@ -89,7 +89,7 @@ def _task_problems(path: Path, schema: Schema) -> list[Problem]:
 
 def validate(
     path: Path, max_level: int = MAX_LEVEL, warnings: bool = False, *, staged: bool = False
-) -> list[Problem]:
+) -> Problems:
     """Validate a release at every level, level 4 against the release's own schema; the
     manifest's gold summary is recomputed with that schema, and the task definitions the
     release carries are loaded with it."""
@@ -99,8 +99,8 @@ def validate(
     )
     if max_level >= 4 and not any(p.level == 1 for p in problems):
         if schema is not None:
-            problems += _summary_problems(path, schema)
-        problems += _task_problems(path, schema or load_schema())
+            problems.extend(_summary_problems(path, schema))
+        problems.extend(_task_problems(path, schema or load_schema()))
     return problems
 
 

@@ -173,7 +173,7 @@ def validate(
             {
                 "passed": not failed,
                 "summary": summarize(problems),
-                "problems": [p.to_dict() for p in problems],
+                "problems": problems.dicts(),  # read back from disk as printed
                 "warnings": [legacy] if legacy else [],
             }
         )

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from claimwire.model import Annotation
-from claimwire.spool import paired, spilled_sorted
+from claimwire.spool import Mapped, paired, spilled_sorted
 
 
 class DocumentKey(NamedTuple):
@@ -54,15 +54,15 @@ class Repeated(NamedTuple):
         return self._asdict()
 
 
-def every_repeat(repeated: Sequence[Repeated]) -> list[dict[str, Any]]:
-    """Every repeat, as ``corpus diff --json`` lists them."""
-    return [r.to_dict() for r in repeated]
+def every_repeat(repeated: Sequence[Repeated]) -> Sequence[dict[str, Any]]:
+    """Every repeat, as ``corpus diff --json`` lists them (each made as it is read)."""
+    return Mapped(repeated, Repeated.to_dict)
 
 
 def repeat_summary(repeated: Sequence[Repeated]) -> dict[str, Any]:
     """A bounded stand-in for a list of repeats, as a manifest records them: how many, and
     the first few."""
-    return {"count": len(repeated), "first": every_repeat(repeated[:LISTED_IDS])}
+    return {"count": len(repeated), "first": [r.to_dict() for r in repeated[:LISTED_IDS]]}
 
 
 @dataclass(slots=True)
@@ -80,9 +80,10 @@ class AnnotationChanges:
     relations_removed: list[str] = field(default_factory=list)
     renamed: list[tuple[str, str]] = field(default_factory=list)
     """(old id, new id) of annotations matched by content (document, label, span), not id."""
-    duplicates: dict[str, list[Repeated]] = field(default_factory=dict)
+    duplicates: dict[str, Sequence[Repeated]] = field(default_factory=dict)
     """``"old"``/``"new"``: each side's annotations whose id an earlier one of that side has
-    (file order), left out of the comparison (a release ``corpus validate`` refuses)."""
+    (file order), left out of the comparison (a release ``corpus validate`` refuses): on disk
+    when compared from files (a :class:`claimwire.spool.Spooled`)."""
 
     def to_dict(
         self,

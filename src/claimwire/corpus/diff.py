@@ -33,7 +33,7 @@ from claimwire.corpus.changes import (
 )
 from claimwire.grouping import RecordIndex, Row, id_hashes
 from claimwire.model import Annotation, Relation, read_records
-from claimwire.spool import Spool, paired, spilled_sorted
+from claimwire.spool import Spool, Spooled, paired, spilled_sorted
 
 BATCH_DOCUMENTS = 256
 HASHES_AT_ONCE = 1 << 20
@@ -195,11 +195,13 @@ def _spooled_in_order(tagged: Spool) -> Spool:
     return ordered
 
 
-def _repeated(index: RecordIndex) -> list[Repeated]:
+def _repeated(index: RecordIndex) -> Spooled[Repeated]:
     """The annotations the index left out for repeating an earlier one's id (found by
     hash a bucket at a time, :func:`claimwire.grouping.repeated_values`), in file order,
-    each at its part's own line (as ``corpus validate`` says it)."""
-    return [Repeated(d.path.name, d.line, d.id, d.doc_id) for d in index.duplicates]
+    each at its part's own line (as ``corpus validate`` says it): on disk, as they are."""
+    repeated = Spooled(Repeated, tuple)
+    repeated.extend(Repeated(d.path.name, d.line, d.id, d.doc_id) for d in index.duplicates)
+    return repeated
 
 
 def _relation_ids(files: Sequence[Path]) -> Iterator[str]:
@@ -226,7 +228,10 @@ def compare_files(
         RecordIndex(old, kinds=kinds * len(old)) as before,
         RecordIndex(new, kinds=kinds * len(new)) as now,
     ):
-        duplicates = {"old": _repeated(before), "new": _repeated(now)}
+        duplicates: dict[str, Sequence[Repeated]] = {
+            "old": _repeated(before),
+            "new": _repeated(now),
+        }
         deferred = _Deferred(found, direct=not before.count or not now.count)
         # the old side's documents in the order first named, then the new side's others
         batches = chain(

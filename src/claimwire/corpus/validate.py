@@ -6,7 +6,8 @@
 4. schema (labels and attributes), through a pluggable checker
 5. against the parent release
 
-Each problem is data (:class:`Problem`); problems are collected, not raised, and printed as
+Each problem is data (:class:`Problem`); problems are collected, not raised (on disk: a
+hostile release may have millions, :class:`Problems`), and printed as
 ``[file line N doc D ann A] L2 code: message``. In a sharded release the file is the shard
 and the line its own, as an editor opening the shard counts it.
 """
@@ -15,8 +16,9 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, fields
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ from claimwire.errors import ClaimwireError, RecordError
 from claimwire.files import sha256
 from claimwire.grouping import RecordIndex, Row
 from claimwire.model import Annotation, Document, Relation, Span, iter_json_lines, read_numbered
+from claimwire.spool import Mapped, Spooled
 
 BATCH_DOCUMENTS = 256
 """Documents whose annotations are checked together."""
@@ -111,6 +114,27 @@ class Problem:
         return {**asdict(self), "severity": "warning" if self.is_warning else "error"}
 
 
+_FIELDS = attrgetter(*(f.name for f in fields(Problem)))
+
+
+class Problems(Spooled[Problem]):
+    """Problems in the order found, on disk (a :class:`~claimwire.spool.Spool`, the first
+    few held): ``corpus validate --json`` lists every one, its text output counts them by
+    code, and memory holds none of them."""
+
+    def __init__(self, problems: Iterable[Problem] = ()) -> None:
+        super().__init__(Problem, _FIELDS)
+        self.extend(problems)
+
+    def errors(self) -> Problems:
+        """The problems but the warnings (:data:`WARNINGS`), on disk again."""
+        return Problems(p for p in self if not p.is_warning)
+
+    def dicts(self) -> Sequence[dict[str, Any]]:
+        """Each problem as :meth:`Problem.to_dict`, made when read (for JSON)."""
+        return Mapped(self, Problem.to_dict)
+
+
 Place = tuple[str, int]
 """Where a record is: its file's name (a shard's, in a sharded release) and its line."""
 
@@ -181,7 +205,7 @@ class ReleaseValidator:
         self.staged = staged  # a build validating its own staging folder
         self.max_level = max_level
         self.schema_check = schema_check
-        self.problems: list[Problem] = []
+        self.problems = Problems()
         self.documents: set[str] = set()
         self.annotation_docs: dict[str, str] = {}
         self.manifest: dict[str, Any] = {}
@@ -191,7 +215,7 @@ class ReleaseValidator:
         """Counts a refused document leaves unknown (``characters`` when its text is not a
         string, ``splits`` when its split is not): not compared with the manifest."""
 
-    def run(self) -> list[Problem]:
+    def run(self) -> Problems:
         if not self._check_manifest():
             return self.problems
         # Documents stream through; annotations and relations are read back a batch of
@@ -224,15 +248,15 @@ class ReleaseValidator:
                 counts += self._check_records(index, [], rows)
             for duplicate in index.duplicates:  # counted, never read back
                 counts[f"{duplicate.kind}s"] += 1
-            for duplicate in index.duplicates if self.max_level >= 2 else []:
-                self._add(
-                    "duplicate-id",
-                    f"{duplicate.kind} id used before",
-                    file=duplicate.path.name,
-                    line=duplicate.line,
-                    doc=duplicate.doc_id,
-                    ann=duplicate.id,
-                )
+                if self.max_level >= 2:
+                    self._add(
+                        "duplicate-id",
+                        f"{duplicate.kind} id used before",
+                        file=duplicate.path.name,
+                        line=duplicate.line,
+                        doc=duplicate.doc_id,
+                        ann=duplicate.id,
+                    )
             self._check_part_counts(index)
             counts.update(annotations=0, relations=0)  # unknown when a line is not JSON
             counts.update(self._refused)
@@ -565,26 +589,26 @@ def validate_release(
     warnings: bool = False,
     *,
     staged: bool = False,
-) -> list[Problem]:
-    """All problems found in the release at ``path`` up to ``max_level``; warnings
-    (:data:`WARNINGS`) only when asked for (``staged``: a build checking its own staging
-    folder, the only time such a folder is validated)."""
+) -> Problems:
+    """All problems found in the release at ``path`` up to ``max_level`` (on disk, in the
+    order found); warnings (:data:`WARNINGS`) only when asked for (``staged``: a build
+    checking its own staging folder, the only time such a folder is validated)."""
     if not path.is_dir():
         raise ClaimwireError("release folder not found", file=path)
     problems = ReleaseValidator(path, max_level, schema_check, staged).run()
-    return problems if warnings else [p for p in problems if not p.is_warning]
+    return problems if warnings else problems.errors()
 
 
-def summarize(problems: list[Problem]) -> str:
+def summarize(problems: Iterable[Problem]) -> str:
     """``PASSED`` or ``FAILED with N errors`` (the last line ``validate`` prints); warnings
     are counted, never failed on."""
-    errors = sum(not p.is_warning for p in problems)
-    warned = len(problems) - errors
+    counted = Counter(p.is_warning for p in problems)
+    errors, warned = counted[False], counted[True]
     tail = f" ({warned} warnings)" if warned else ""
     return ("PASSED" if not errors else f"FAILED with {errors} errors") + tail
 
 
-def cap_per_code(problems: list[Problem], cap: int) -> tuple[list[Problem], Counter[str]]:
+def cap_per_code(problems: Iterable[Problem], cap: int) -> tuple[list[Problem], Counter[str]]:
     """At most ``cap`` problems of each code, and how many of each were left out."""
     shown: list[Problem] = []
     seen: Counter[str] = Counter()
