@@ -53,6 +53,11 @@ def _resolve(tmp_path: Path, body: str):  # type: ignore[no-untyped-def]
             4,
             "id 'a' is used twice",
         ),
+        (
+            "  - {id: a, label: CUE, quote: 2025-02-28}\n",
+            3,
+            "got date 2025-02-28: put it in quotes",
+        ),
     ],
 )
 def test_gold_errors_name_file_and_line(tmp_path: Path, body: str, line: int, message: str) -> None:

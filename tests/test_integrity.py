@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import multiprocessing
 import shutil
@@ -283,6 +284,29 @@ def test_yaml_aliases_are_a_located_error(tmp_path: Path) -> None:
     path.write_text("[" * 5000 + "]" * 5000, encoding="utf-8")
     with pytest.raises(ClaimwireError, match=r"nested too deeply|not valid YAML"):
         load_yaml(path)
+
+
+@pytest.mark.parametrize("value", ["2025-02-30", "2025-13-01", "2025-02-28 25:00:00"])
+def test_an_impossible_date_is_a_located_error(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text(f"title: ok\npublished: {value}\n", encoding="utf-8")
+    with pytest.raises(ClaimwireError, match=rf"x.yaml:2: .*'{value}' is not a valid date"):
+        load_yaml(path)
+    path.write_text(f"published: '{value}'\nday: 2025-02-28\n", encoding="utf-8")
+    assert load_yaml(path) == {"published": value, "day": datetime.date(2025, 2, 28)}
+
+
+def test_a_sidecar_with_an_impossible_date_does_not_build(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(SEED_RAW, raw)
+    sidecar = next(raw.glob("*.meta.yaml"))
+    sidecar.write_text("published: 2025-02-30\n", encoding="utf-8")
+    result = run_cli("corpus", "build", "--version", "0.1.0", "--raw", raw, "--out", tmp_path / "r")
+    assert result.returncode == 1 and one_error_line(result.stderr)
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: ") and f"{sidecar.name}:1: " in line
+    assert "'2025-02-30' is not a valid date" in line
+    assert not (tmp_path / "r" / "0.1.0").exists()
 
 
 def test_a_sidecar_bomb_does_not_build(tmp_path: Path) -> None:

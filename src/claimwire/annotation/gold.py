@@ -103,7 +103,12 @@ class _Resolver:
                 self.problem(node, f"{node.get('label')} is a document-level label: no quote")
             return None
         if not isinstance(quote, str) or not quote:
-            self.problem(node, "expected a non-empty 'quote' (the exact text to annotate)")
+            got = (
+                ""
+                if quote == ""
+                else f"; got {type(quote).__name__} {str(quote)[:60]}: put it in quotes"
+            )
+            self.problem(node, f"expected a non-empty 'quote' (the exact text to annotate){got}")
             return None
         text = self.document.text
         partial = node.get("partial_word", False)

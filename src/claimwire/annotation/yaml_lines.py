@@ -50,7 +50,22 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LinedDict
     return mapping
 
 
+def _construct_timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
+    """A date or time as YAML reads one; an impossible one (``2025-02-30``) is a located
+    error, not Python's ``ValueError``."""
+    try:
+        return loader.construct_yaml_timestamp(node)  # type: ignore[no-untyped-call]
+    except (ValueError, OverflowError):
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"{node.value!r} is not a valid date or time; correct it, or quote it if it is text",
+            node.start_mark,
+        ) from None
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def line_of(node: Any) -> int | None:
