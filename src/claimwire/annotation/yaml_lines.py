@@ -54,7 +54,7 @@ def _construct_timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
     """A date or time as YAML reads one; an impossible one (``2025-02-30``) is a located
     error, not Python's ``ValueError``."""
     try:
-        return loader.construct_yaml_timestamp(node)  # type: ignore[no-untyped-call]
+        return loader.construct_yaml_timestamp(node)
     except (ValueError, OverflowError):
         raise yaml.constructor.ConstructorError(
             None,
