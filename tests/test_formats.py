@@ -127,6 +127,10 @@ def test_doccano_exports_both_shapes_are_read(tmp_path: Path) -> None:
             "unknown-label: 'PERSON'",
         ),
         ({"id": 1, "label": "CUE", "start_offset": 0, "end_offset": 10**6}, "field 'end'"),
+        (
+            {"id": 1, "label": "CUE", "start_offset": True, "end_offset": 4},
+            "item 1: expected start_offset, end_offset (integers)",
+        ),
     ],
 )
 def test_doccano_import_goes_through_the_checker(

@@ -193,6 +193,11 @@ class FileStems:
         return stem
 
 
+def is_integer(value: object) -> bool:
+    """An integer as JSON writes one: ``true`` is not an offset (``bool`` is an ``int``)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def span_annotation(
     ann_id: str,
     doc_id: str,

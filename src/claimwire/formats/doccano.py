@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from claimwire.annotation.schema import Schema
-from claimwire.formats.base import DocumentLookup, Imported, Loss, by_document, span_annotation
+from claimwire.formats.base import (
+    DocumentLookup,
+    Imported,
+    Loss,
+    by_document,
+    is_integer,
+    span_annotation,
+)
 from claimwire.model import Annotation, Document, Relation
 
 FORMAT = "doccano"
@@ -140,7 +147,7 @@ def from_doccano(
             continue
         ids: dict[Any, str] = {}
         for number, (entity_id, start, end, label) in enumerate(_entities(line), start=1):
-            if not (isinstance(start, int) and isinstance(end, int) and isinstance(label, str)):
+            if not (is_integer(start) and is_integer(end) and isinstance(label, str)):
                 problems.append(
                     f"{where}: field 'entities': item {number}: expected start_offset, "
                     "end_offset (integers) and label"
