@@ -349,6 +349,25 @@ def test_brat_text_that_is_not_the_release_is_refused(tmp_path: Path) -> None:
         import_set("brat", folder, DOCUMENTS, SCHEMA)
 
 
+def test_brat_files_with_windows_line_ends_and_a_bom_read_as_brat_saved_them(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "export.brat"
+    export_set("brat", out, list(DOCUMENTS.values()), GOLD, SCHEMA)
+    saved = canonical(*_records(import_set("brat", out, DOCUMENTS, SCHEMA).annotation_set))
+    for ann in out.glob("*.ann"):  # git's autocrlf, an editor on Windows
+        ann.write_bytes(b"\xef\xbb\xbf" + ann.read_bytes().replace(b"\n", b"\r\n"))
+    assert canonical(*_records(import_set("brat", out, DOCUMENTS, SCHEMA).annotation_set)) == saved
+    txt = out / f"{DOCUMENT.id}.txt"
+    txt.write_bytes(txt.read_bytes().replace(b"\n", b"\r\n"))
+    with pytest.raises(ClaimwireError, match=r"\.txt: .*Windows line ends \(CRLF\)"):
+        import_set("brat", out, DOCUMENTS, SCHEMA)
+
+
+def _records(annotation_set: AnnotationSet) -> tuple[list[Annotation], list[Relation]]:
+    return list(annotation_set.annotations), list(annotation_set.relations)
+
+
 # ---- CoNLL / BIO -----------------------------------------------------------------------------
 
 FLAT = ("CLAIM", "SOURCE", "CUE")
@@ -381,6 +400,10 @@ def test_conll_round_trip_of_flat_labels(tmp_path: Path, scheme: str) -> None:
     assert ("S-CUE" in tags) == (scheme == "BIOES") and "B-CLAIM" in tags
     back = import_set("conll", out, DOCUMENTS, SCHEMA)
     expected = {(a.label, a.start, a.end) for a in GOLD.annotations if a.label in FLAT}
+    assert {(a.label, a.start, a.end) for a in back.annotation_set.annotations} == expected
+    # the same file with Windows line ends and a byte-order mark reads the same
+    out.write_bytes(b"\xef\xbb\xbf" + out.read_bytes().replace(b"\n", b"\r\n"))
+    back = import_set("conll", out, DOCUMENTS, SCHEMA)
     assert {(a.label, a.start, a.end) for a in back.annotation_set.annotations} == expected
 
 

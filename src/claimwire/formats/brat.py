@@ -161,6 +161,7 @@ class _Reader:
         notes: dict[str, list[tuple[int, str]]] = {}
         links: list[tuple[int, str, str, str, str]] = []
         for lineno, line in enumerate(text.split("\n"), start=1):
+            line = line.removesuffix("\r")  # Windows line ends (CRLF) are line ends
             if not line.strip():
                 continue
             key, _, rest = line.partition("\t")
@@ -347,10 +348,13 @@ def read_brat_folder(
             out.problems.append(f"{ann}: {ann.stem!r} is not a document of the release")
             continue
         txt = ann.with_suffix(".txt")
-        if txt.exists() and txt.read_bytes().decode("utf-8", "replace") != document.text:
-            out.problems.append(f"{txt}: not the text of document {document.id} in the release")
-            continue
-        text = ann.read_bytes().decode("utf-8", "replace").removesuffix("\n")
+        if txt.exists():
+            shown = txt.read_bytes().decode("utf-8", "replace").removeprefix("\ufeff")
+            if shown != document.text:
+                out.problems.append(f"{txt}: {_text_mismatch(shown, document)}")
+                continue
+        text = ann.read_bytes().decode("utf-8", "replace").removeprefix("\ufeff")
+        text = text.removesuffix("\n")
         _Reader(document, schema, ann, author, out, out.problems).read(text)
     yield out.take()
 
@@ -378,3 +382,13 @@ def write_brat_folder(
         (folder / f"{stem}.ann").write_bytes(ann.encode("utf-8"))
         losses += lost
     return losses
+
+
+def _text_mismatch(shown: str, document: Document) -> str:
+    """Why a ``.txt`` is not its document's text, in the words a user can act on."""
+    if "\r\n" in shown and shown.replace("\r\n", "\n") == document.text:
+        return (
+            f"the text of document {document.id} with Windows line ends (CRLF) where the "
+            "release has LF; restore LF line ends (brat's offsets count the file's characters)"
+        )
+    return f"not the text of document {document.id} in the release"

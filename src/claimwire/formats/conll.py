@@ -164,7 +164,9 @@ def _blocks(lines: Iterable[str], path: Path, out: Imported) -> Iterator[_Block]
     """The file's blocks; a line outside a block is a problem of ``out``."""
     block: _Block | None = None
     for lineno, line in enumerate(lines, start=1):
-        line = line.rstrip("\n")
+        line = line.rstrip("\r\n")  # Windows line ends (CRLF) are line ends
+        if lineno == 1:
+            line = line.removeprefix("\ufeff")  # a byte-order mark is not a token
         if line.startswith(DOCSTART):
             if block is not None:
                 yield block
