@@ -75,6 +75,14 @@ def test_csv_rows_carry_score_interval_and_signature() -> None:
     assert rows[0]["signature"] == full["signature"]
 
 
+@pytest.mark.parametrize("name", ["=1+2", "@SUM(1+1)", "+cmd", "-2+3"])
+def test_csv_names_a_spreadsheet_would_run_are_written_inert(name: str) -> None:
+    result = run_cli(*SCORE, RUN, "--name", name, "--format", "csv")
+    [row] = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert row["system"] == f"'{name}"
+    assert run_cli(*SCORE, RUN, "--name", "plain", "--format", "csv").stdout.count("'") == 0
+
+
 def test_names_must_match_the_files_and_json_is_deprecated_but_works() -> None:
     wrong = run_cli(*SCORE, RUN, "--name", "a", "--name", "b")
     assert wrong.returncode == 1 and "2 --name for 1 prediction files" in wrong.stderr

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,31 +57,37 @@ class Comparison:
         }
 
     def to_csv(self, width: int = 3) -> str:
-        """One row per system: its primary score, the interval and the signature."""
+        """One row per system: its primary score, the interval and the signature. A text cell
+        that a spreadsheet would run as a formula (a system named ``=1+2``) is written with a
+        leading ``'`` (OWASP's advice on CSV injection)."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
-        for result in self.results:
-            primary = result.primary_score
+        for row in self._rows():
             writer.writerow(
-                [
-                    result.system,
-                    result.task.name,
-                    primary.name,
-                    f"{primary.value:.{width}f}",
-                    f"{primary.interval.low:.{width}f}",
-                    f"{primary.interval.high:.{width}f}",
-                    result.signature,
-                ]
+                [f"{cell:.{width}f}" if isinstance(cell, float) else inert(cell) for cell in row]
             )
         return out.getvalue()
 
     def to_pandas(self) -> Any:
-        """One row per system: the columns of :meth:`to_csv`, with numbers as floats."""
+        """One row per system: the columns of :meth:`to_csv`, with numbers as floats and names
+        as they are."""
         import pandas
 
-        frame = pandas.read_csv(io.StringIO(self.to_csv(width=12)))
-        return frame
+        return pandas.DataFrame(list(self._rows()), columns=list(CSV_COLUMNS))
+
+    def _rows(self) -> Iterator[tuple[str, str, str, float, float, float, str]]:
+        for result in self.results:
+            primary = result.primary_score
+            yield (
+                result.system,
+                result.task.name,
+                primary.name,
+                primary.value,
+                primary.interval.low,
+                primary.interval.high,
+                result.signature,
+            )
 
     def score_lines(self, width: int = 3) -> list[str]:
         """sacreBLEU's ``--score-only``: each system's primary score, nothing else."""
@@ -120,3 +126,12 @@ def score_systems(
         results.append(evaluation.score(report))
     tests = [evaluation.compare(r, results[0], trials) for r in results[1:]]
     return Comparison(evaluation, results, tests, fixes)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a CSV cell as a formula."""
+
+
+def inert(cell: str) -> str:
+    """``cell`` as a spreadsheet shows it, never runs it."""
+    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
