@@ -316,6 +316,7 @@ def test_brat_fragments_notes_and_what_is_lost(tmp_path: Path) -> None:
             '#1\tAnnotatorNotes R1\t{"quote_type": "indirect"}',
             "#2\tAnnotatorNotes T3\tcheck this one",
             "E1\tCLAIM:T1",
+            "A4\tclaim_type E1 quantity",  # an event's attribute goes with the event
             "N1\tReference T3 Wikidata:Q1520\tAstana",
         ]
     )
@@ -329,12 +330,18 @@ def test_brat_fragments_notes_and_what_is_lost(tmp_path: Path) -> None:
     [relation] = result.annotation_set.relations
     assert relation.head == t1.id and relation.attributes == {"quote_type": "indirect"}
     assert summarize(result.losses) == {
-        "attribute": 1,
+        "attribute": 2,
         "discontinuous": 1,
         "note": 1,
         "event": 1,
         "normalization": 1,
     }
+
+
+def test_brat_attribute_of_a_missing_span_is_a_located_error(tmp_path: Path) -> None:
+    ann = "T1\tSOURCE 0 4\t" + DOCUMENT.text[:4] + "\nA1\tclaim_type T9 quantity\n"
+    with pytest.raises(ClaimwireError, match=r"\.ann:2: attribute 'claim_type' of 'T9'"):
+        import_set("brat", brat_folder(tmp_path, ann), DOCUMENTS, SCHEMA)
 
 
 def test_brat_text_that_is_not_the_release_is_refused(tmp_path: Path) -> None:

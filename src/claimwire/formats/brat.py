@@ -259,6 +259,17 @@ class _Reader:
         attributes: Mapping[str, Mapping[str, tuple[int, str]]],
         notes: Mapping[str, list[tuple[int, str]]],
     ) -> None:
+        for key, named in attributes.items():
+            if key in spans:
+                continue
+            for name, (lineno, _) in named.items():
+                if key.startswith("E"):  # events are reported as not carried
+                    self.out.losses.append(Loss("attribute", self.located(lineno), name))
+                else:
+                    self.problems.append(
+                        f"{self.located(lineno)}: attribute {name!r} of {key!r}, which is not "
+                        "a text-bound annotation (T) of this file"
+                    )
         for key, pieces in spans.items():
             if not pieces:
                 continue
