@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import typer
+from typer.testing import CliRunner
 
 from claimwire.cli.commands import COMMANDS, SUBCOMMANDS
 from claimwire.cli.completion import COMPLETE_VAR, complete_names, split_words, wrapped
@@ -243,3 +244,10 @@ def test_the_option_table_check_exits_0_when_current() -> None:
         env={**os.environ, "PYTHONPATH": str(REPO / "src")},
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_only_the_root_command_offers_to_install_completion(name: str) -> None:
+    runner = CliRunner()
+    assert "--install-completion" in runner.invoke(app, ["--help"]).output
+    assert "--install-completion" not in runner.invoke(app, [name, "--help"]).output

@@ -34,7 +34,9 @@ def numbers(
 
 
 annotate_app = typer.Typer(
-    rich_markup_mode=MARKUP, help="Annotation tools: resolve gold, generate guidelines tables."
+    add_completion=False,  # the root command installs completion for every command
+    rich_markup_mode=MARKUP,
+    help="Annotation tools: resolve gold, generate guidelines tables.",
 )
 
 

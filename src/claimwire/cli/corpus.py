@@ -39,7 +39,9 @@ SHOWN_REPEATED = 5
 """Repeated annotation ids ``corpus diff`` names per side (``--json`` lists every one)."""
 
 corpus_app = typer.Typer(
-    rich_markup_mode=MARKUP, help="Build, validate, inspect and compare corpus releases."
+    add_completion=False,  # the root command installs completion for every command
+    rich_markup_mode=MARKUP,
+    help="Build, validate, inspect and compare corpus releases.",
 )
 
 

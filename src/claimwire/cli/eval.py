@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 FORMATS = ("text", "json", "csv", "markdown")
 
 eval_app = typer.Typer(
-    rich_markup_mode=MARKUP, help="Check and score predictions against a release's gold."
+    add_completion=False,  # the root command installs completion for every command
+    rich_markup_mode=MARKUP,
+    help="Check and score predictions against a release's gold.",
 )
 
 

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from rich.table import Table
 
 hub_app = typer.Typer(
-    rich_markup_mode=MARKUP, help="Export, publish and load the corpus as a Hugging Face dataset."
+    add_completion=False,  # the root command installs completion for every command
+    rich_markup_mode=MARKUP,
+    help="Export, publish and load the corpus as a Hugging Face dataset.",
 )
 
 

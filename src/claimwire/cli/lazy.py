@@ -22,7 +22,7 @@ def _load(target: str, name: str) -> Any:
     module, _, attribute = target.partition(":")
     loaded = getattr(importlib.import_module(module), attribute)
     if not isinstance(loaded, typer.Typer):
-        single = typer.Typer(rich_markup_mode=MARKUP)
+        single = typer.Typer(rich_markup_mode=MARKUP, add_completion=False)
         single.command(name)(loaded)
         loaded = single
     return typer.main.get_command(loaded)
