@@ -83,10 +83,13 @@ def test_the_dataset_card_escapes_the_release_and_schema_it_describes(tmp_path: 
         schema,
         [],
         [],
-        "## Changes\n\n- <script>alert(2)</script> added",
+        "## Changes\n\n- <script>alert(2)</script> added\n- `id[1]` kept\n"
+        "[click](javascript:alert(3))\n![x](http://evil.example/x.png)\n[r]: javascript:alert(4)\n"
+        "[r]\n",
     )
     assert "<script>" not in card
     rendered = RENDER.render(card)
     _safe(rendered)
     assert "alert(1)" in rendered and "alert(2)" in rendered  # shown, as text
-    assert "<a href" not in rendered
+    assert "[click](javascript:alert(3))" in rendered and "[r]: javascript:alert(4)" in rendered
+    assert "<a href" not in rendered and "<code>id[1]</code>" in rendered

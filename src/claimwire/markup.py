@@ -33,6 +33,21 @@ def md_code(text: object, *, cell: bool = False) -> str:
     return f"`{flat.replace('|', chr(92) + '|') if cell else flat}`"
 
 
+# An inline code span: a run of backticks, then the least text up to a run of as many.
+_CODE_SPAN = re.compile(r"(`+)(?:.|\n)*?(?<!`)\1(?!`)")
+
+
 def html_free(markdown: str) -> str:
-    """Markdown whose markup is ours, with any raw HTML in it shown as text."""
-    return html.escape(markdown, quote=False)
+    """Markdown whose structure (headings, lists, code spans) is kept, with any raw HTML in it
+    shown as text and no link or image: outside code spans, ``[`` and ``]`` are escaped, so
+    ``[x](javascript:…)`` and ``![x](https://tracker…)`` show as written."""
+    escaped = html.escape(markdown, quote=False)
+    pieces, at = [], 0
+    for span in _CODE_SPAN.finditer(escaped):
+        pieces += [_no_links(escaped[at : span.start()]), span.group()]
+        at = span.end()
+    return "".join([*pieces, _no_links(escaped[at:])])
+
+
+def _no_links(text: str) -> str:
+    return text.replace("[", "\\[").replace("]", "\\]")
