@@ -32,10 +32,16 @@ NAME_DIGITS = 5
 
 
 def _doc(document: Document) -> Any:
+    """The document tokenized, its sentence starts set in one call: spaCy's
+    ``Token.is_sent_start`` setter scans the whole doc, so setting it token by token is
+    quadratic in the document's tokens."""
+    import numpy
+    from spacy.attrs import SENT_START
+
     doc = french_tokenizer()(document.text)
     starts = {start for start, _ in document.sentences}
-    for token in doc:
-        token.is_sent_start = token.i == 0 or token.idx in starts
+    flags = [1 if token.i == 0 or token.idx in starts else -1 for token in doc]
+    doc.from_array([SENT_START], numpy.array(flags, dtype=numpy.int64).astype(numpy.uint64))
     doc.user_data[DOC_ID] = document.id
     return doc
 
