@@ -309,6 +309,30 @@ def test_a_sidecar_with_an_impossible_date_does_not_build(tmp_path: Path) -> Non
     assert not (tmp_path / "r" / "0.1.0").exists()
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("lang: ../../etc", "field 'lang': expected a language tag"),
+        ("lang: ''", "field 'lang': expected a language tag"),
+        ("published: not-a-date", "field 'published': expected an ISO 8601 date"),
+        ("published: '2025-13-45'", "field 'published': expected an ISO 8601 date"),
+    ],
+)
+def test_sidecar_language_and_date_are_checked(tmp_path: Path, line: str, expected: str) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(SEED_RAW, raw)
+    sidecar = next(raw.glob("*.meta.yaml"))
+    sidecar.write_text(line + "\n", encoding="utf-8")
+    result = run_cli("corpus", "build", "--version", "0.1.0", "--raw", raw, "--out", tmp_path / "r")
+    assert result.returncode == 1 and one_error_line(result.stderr)
+    assert expected in result.stderr
+    for fine in ("lang: pt-BR\npublished: 2025-06-17", "published: '2025-06-17T09:30:00+02:00'"):
+        sidecar.write_text(fine + "\n", encoding="utf-8")
+        out = tmp_path / f"r{len(fine)}"
+        built = run_cli("corpus", "build", "--version", "0.1.0", "--raw", raw, "--out", out)
+        assert built.returncode == 0, built.stderr
+
+
 def test_a_sidecar_bomb_does_not_build(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     shutil.copytree(SEED_RAW, raw)

@@ -109,7 +109,27 @@ def _expected_type(key: str, value: Any) -> str | None:
         return None if ok or value is None else "a list of strings"
     if key == "published" and isinstance(value, datetime.date):
         return None
-    return None if value is None or isinstance(value, str) else "a string"
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return "a string"
+    if key == "lang" and not _LANGUAGE_TAG.fullmatch(value):
+        return "a language tag such as fr, en or pt-BR"
+    if key == "published" and not _iso_date(value):
+        return "an ISO 8601 date such as 2025-06-17 (or date and time)"
+    return None
+
+
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+"""A BCP 47 tag's usual shape: a 2–3 letter language, then subtags (``pt-BR``, ``zh-Hant``)."""
+
+
+def _iso_date(value: str) -> bool:
+    try:
+        datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_overrides(overrides: Mapping[str, Any], source: Path, line: int | None) -> None:
@@ -124,8 +144,9 @@ def _check_overrides(overrides: Mapping[str, Any], source: Path, line: int | Non
             )
         expected = _expected_type(key, value)
         if expected:
+            got = f"{value!r}" if isinstance(value, str) else type(value).__name__
             raise ClaimwireError(
-                f"expected {expected}, got {type(value).__name__}",
+                f"expected {expected}, got {got}",
                 file=source,
                 line=line,
                 field=key,
