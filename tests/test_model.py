@@ -317,3 +317,70 @@ def test_reading_holds_one_small_block_and_counts_no_lines_it_decoded(
     assert [r for _, r in read_back[::2]] == records
     assert [r for _, r in read_back[1::2]] == relations
     assert [n for n, _ in read_back] == list(range(1, 2 * len(records) + 1))
+
+
+def _read_line_by_line(path: Path) -> list[tuple[int, Annotation | Relation]]:
+    """What the per-field checks read from each line of a prediction file, alone: the
+    reference every block of :func:`read_mixed` must agree with."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    objects = [(n, json.loads(line)) for n, line in enumerate(lines, start=1) if line.strip()]
+    return [
+        (n, (Relation if "head" in obj or "tail" in obj else Annotation).from_dict(obj))
+        for n, obj in objects
+    ]
+
+
+@pytest.mark.parametrize("block", [64, 300, 1000, 1 << 16])
+@pytest.mark.parametrize("final_break", [True, False])
+def test_relation_lines_are_cut_out_wherever_they_fall_in_a_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int, final_break: bool
+) -> None:
+    """A block's relation lines are cut out where their key is found: first or last in a
+    block, one after another, a block of relations only, the file's last line without a line
+    break, a relation whose attributes name ``start``, ``end`` and ``head`` (the key found
+    twice on its line) and an annotation whose label is ``start``. Every record comes with its
+    line number, as the line by line reading gives it, each kind in file order, and no
+    block is listed line by line."""
+    monkeypatch.setattr(model, "_CHUNK_BYTES", block)
+    records: list[Annotation | Relation] = []
+    for i in range(60):
+        records.append(Annotation(f"a{i}", "d", "x", "start" if i % 4 else "y", i, i + 2))
+        for j in range(3 if i % 5 == 2 else int(i % 7 == 0)):
+            attributes = {"end": None, "start": "s", "head": "a0"} if j == 1 else {}
+            records.append(Relation(f"r{i}.{j}", "d", "t", f"a{i}", "a0", attributes))
+    records += [Relation(f"z{i}", "d", "t", "a1", "a2") for i in range(12)]
+    path = tmp_path / "predictions.jsonl"
+    write_records(path, records)
+    if not final_break:
+        path.write_bytes(path.read_bytes()[:-1])
+    monkeypatch.setattr(model, "_line_columns", None)  # no block goes line by line
+    read = list(read_mixed(path))
+    assert sorted(read, key=lambda row: row[0]) == list(enumerate(records, start=1))
+    for kind in (Annotation, Relation):
+        numbers = [n for n, r in read if isinstance(r, kind)]
+        assert numbers == sorted(numbers)
+
+
+def test_a_mixed_block_with_a_blank_line_or_a_line_of_neither_kind_reads_as_before(
+    tmp_path: Path,
+) -> None:
+    """A blank line among a block's relations and annotations is skipped and the lines after
+    it keep their numbers; a line that is neither kind (no ``layer``, no ``head``) is the
+    per-field error naming its line and field, wherever it is in the block."""
+    records: list[Annotation | Relation] = []
+    for i in range(20):
+        records.append(Annotation(f"a{i}", "d", "x", "y", i, i + 1, Quote("q"), {"k": i}))
+        if i % 3 == 0:
+            records.append(Relation(f"r{i}", "d", "t", f"a{i}", "a0"))
+    path = tmp_path / "predictions.jsonl"
+    write_records(path, records)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for blank in (0, 1, 5, len(lines)):
+        path.write_text("".join([*lines[:blank], "\n", *lines[blank:]]), encoding="utf-8")
+        assert sorted(read_mixed(path), key=lambda row: row[0]) == _read_line_by_line(path)
+    neither = json.dumps({"id": "n", "doc_id": "d", "start": 1, "end": 2}) + "\n"
+    for at in (0, 1, 4, len(lines)):
+        path.write_text("".join([*lines[:at], neither, *lines[at:]]), encoding="utf-8")
+        with pytest.raises(ClaimwireError) as caught:
+            list(read_mixed(path))
+        assert (caught.value.line, caught.value.field) == (at + 1, "layer")
