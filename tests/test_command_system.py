@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import textwrap
+import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
+
+from claimwire.corpus.release import open_release
+from claimwire.model import Document
+from claimwire.systems.base import RunContext
+from claimwire.systems.command import CommandSystem
+from claimwire.systems.program import LINE_LIMIT
 
 from .helpers import REPO, one_error_line, run_cli
 
@@ -136,3 +146,128 @@ def test_an_unbalanced_command_line_and_env_for_another_system(tmp_path: Path) -
         "run", "rules", "--env", "HF_TOKEN", "--release", RELEASE, "--out", tmp_path / "r.jsonl"
     )
     assert other.returncode == 1 and "--env is for the command system" in other.stderr
+
+
+def _program(tmp_path: Path, name: str, source: str) -> str:
+    """A small Python program written into ``tmp_path``, as a command line."""
+    program = tmp_path / name
+    program.write_text(textwrap.dedent(source), encoding="utf-8")
+    return f"{sys.executable} {program}"
+
+
+def _document(text: str) -> Document:
+    return Document("d1", text, "fr", "test", ((0, len(text)),), ((0, len(text)),))
+
+
+def _context() -> RunContext:
+    return RunContext(open_release(RELEASE), (), "test")
+
+
+QUOTING = """\
+    import json, sys
+    for line in sys.stdin:
+        d = json.loads(line)
+        print(json.dumps({"id": d["id"] + ":c1", "doc_id": d["id"], "layer": "claims",
+            "label": "CLAIM", "start": 0, "end": len(d["text"]),
+            "quote": {"exact": d["text"]}}, ensure_ascii=False))
+"""
+
+
+def test_an_answer_holding_unicode_line_separators_is_one_record(tmp_path: Path) -> None:
+    """Before: the answer was split with str.splitlines, which breaks at U+2028, U+2029 and
+    U+0085 (raw inside JSON strings): 'not valid JSON: Unterminated string'."""
+    text = "Le ministre a dit\u2028que 90 % approuvent\u2029la réforme\x85annoncée."
+    system = CommandSystem(cmd=_program(tmp_path, "quote.py", QUOTING))
+    [output] = system.annotate([_document(text)], _context())
+    assert [a.quote.exact for a in output.annotations if a.quote] == [text]
+
+
+def test_what_the_program_prints_is_never_held_whole(tmp_path: Path) -> None:
+    """Before: subprocess.run(capture_output=True) held all of stdout and stderr (64 MB
+    each here); now a line at a time and the last bytes of stderr."""
+    noisy = """\
+        import sys
+        sys.stdin.read()
+        for _ in range(64):
+            sys.stdout.write(" " * 2**20 + "\\n")
+            sys.stderr.write("progress " * (2**20 // 9) + "\\n")
+    """
+    system = CommandSystem(cmd=_program(tmp_path, "noisy.py", noisy))
+    tracemalloc.start()
+    try:
+        [output] = system.annotate([_document("Un texte.")], _context())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert output.annotations == [] and peak < 16 * 2**20, peak
+
+
+def test_a_line_over_the_limit_is_located_and_the_program_killed(tmp_path: Path) -> None:
+    """Before: any line was read whole; and the run waited for the program to end."""
+    long_line = f"""\
+        import sys, time
+        sys.stdin.read()
+        print()
+        print("x" * ({LINE_LIMIT} + 1), flush=True)
+        time.sleep(60)
+    """
+    started = time.monotonic()
+    done = _run(tmp_path, _program(tmp_path, "long.py", long_line))
+    assert time.monotonic() - started < 30
+    assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
+    assert f" stdout>:2: a line longer than {LINE_LIMIT} bytes" in done.stderr
+
+
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (a zombie not yet reaped by init counts)."""
+    for _ in range(50):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        except FileNotFoundError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.1)
+    return False
+
+
+SPAWNING = """\
+    import subprocess, sys, time
+    child = subprocess.Popen(["sleep", "40"])
+    open(sys.argv[1], "w").write(str(child.pid))
+    time.sleep(40)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_timeout_kills_the_programs_whole_group(tmp_path: Path) -> None:
+    """Before: the program was killed, not its children, and the run waited for them to
+    close its pipes (40 s here)."""
+    pid_file = tmp_path / "child.pid"
+    started = time.monotonic()
+    cmd = _program(tmp_path, "spawn.py", SPAWNING) + f" {pid_file}"
+    done = _run(tmp_path, cmd, "-o", "timeout=2")
+    assert time.monotonic() - started < 30
+    assert done.returncode == 1 and "command timed out after 2 s" in done.stderr, done.stderr
+    assert _gone(int(pid_file.read_text()))
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_sigterm_kills_the_programs_whole_group(tmp_path: Path) -> None:
+    """Before: claimwire ended on SIGTERM and left the program and its children running."""
+    pid_file = tmp_path / "child.pid"
+    cmd = _program(tmp_path, "spawn.py", SPAWNING) + f" {pid_file}"
+    argv = [sys.executable, "-m", "claimwire", "run", "command", "-o", f"cmd={cmd}"]
+    run = subprocess.Popen(
+        [*argv, "--release", str(RELEASE), "--out", str(tmp_path / "out.jsonl")],
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    for _ in range(300):
+        if pid_file.exists() and pid_file.read_text():
+            break
+        time.sleep(0.1)
+    run.send_signal(signal.SIGTERM)
+    assert run.wait(timeout=30) != 0
+    assert _gone(int(pid_file.read_text()))

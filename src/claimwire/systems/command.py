@@ -11,6 +11,12 @@ The program runs with a minimal environment (:data:`BASE_ENV`: ``PATH``, ``HOME`
 locale, the temporary folder) plus only the variables ``env`` names: a token such as
 ``LABEL_STUDIO_API_KEY`` or ``HF_TOKEN`` never reaches it unless named. A record for a
 document that is not in the batch, or a line that is not a record, is a located error.
+
+Its answer is read a line at a time as it comes (:mod:`claimwire.systems.program`): lines
+end at ``\n`` only (U+2028 and its kin stay inside a JSON string), a line is at most
+:data:`~claimwire.systems.program.LINE_LIMIT` bytes (8 MiB), only the last 4 KB of stderr
+are kept, and the program's whole process group is killed on a timeout, a bad line,
+Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -20,14 +26,13 @@ import math
 import os
 import re
 import shlex
-import subprocess
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from claimwire.errors import ClaimwireError, RecordError, shown
 from claimwire.model import Annotation, Document, Relation, loads_object
-from claimwire.redact import redact
 from claimwire.systems.base import DocumentOutput, RunContext
+from claimwire.systems.program import Program
 
 BASE_ENV = (
     "PATH",
@@ -106,56 +111,43 @@ class CommandSystem:
 
     def annotate(self, documents: Sequence[Document], context: RunContext) -> list[DocumentOutput]:
         payload = "".join(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in documents)
-        environment = program_environment(self.env)
-        try:
-            done = subprocess.run(
-                self.argv,
-                input=payload,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=self.timeout,
-                check=False,
-                env=environment,
-            )
-        except FileNotFoundError:
-            raise ClaimwireError(f"command not found: {self.argv[0]}") from None
-        except PermissionError:
-            raise ClaimwireError(f"command not executable: {self.argv[0]}") from None
-        except subprocess.TimeoutExpired:
-            raise ClaimwireError(
-                f"command timed out after {self.timeout:.0f} s: {self.argv[0]}"
-            ) from None
-        if done.returncode != 0:
-            said = redact(done.stderr.strip()[-500:], environment.values())
-            raise ClaimwireError(f"command exited with {done.returncode}: {said}")
         batch = {d.id for d in documents}
         annotations: dict[str, list[Annotation]] = defaultdict(list)
         relations: dict[str, list[Relation]] = defaultdict(list)
-        where = f"<{self.argv[0]} stdout>"
-        for lineno, line in enumerate(done.stdout.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = loads_object(line)
-                if "head" in record or "tail" in record:
-                    relation = Relation.from_dict(record)
-                    doc_id = relation.doc_id
-                    relations[doc_id].append(relation)
-                else:
-                    annotation = Annotation.from_dict(record)
-                    doc_id = annotation.doc_id
-                    annotations[doc_id].append(annotation)
-            except (ClaimwireError, RecordError) as error:
-                raise ClaimwireError(
-                    f"bad output line: {error.message}", file=where, line=lineno, field=error.field
-                ) from None
-            if doc_id not in batch:
-                raise ClaimwireError(
-                    f"a record for document {shown(doc_id)}, which is not among the "
-                    f"{len(batch)} documents the program was given",
-                    file=where,
-                    line=lineno,
-                    field="doc_id",
-                )
+        environment = program_environment(self.env)
+        with Program(self.argv, payload.encode("utf-8"), environment, self.timeout) as program:
+            for lineno, line in program.lines():
+                if not line.strip():
+                    continue
+                try:
+                    record = loads_object(line.decode("utf-8"))
+                    if "head" in record or "tail" in record:
+                        relation = Relation.from_dict(record)
+                        doc_id = relation.doc_id
+                        relations[doc_id].append(relation)
+                    else:
+                        annotation = Annotation.from_dict(record)
+                        doc_id = annotation.doc_id
+                        annotations[doc_id].append(annotation)
+                except UnicodeDecodeError as error:
+                    raise ClaimwireError(
+                        f"bad output line: not valid UTF-8: {error.reason}",
+                        file=program.where,
+                        line=lineno,
+                    ) from None
+                except (ClaimwireError, RecordError) as error:
+                    raise ClaimwireError(
+                        f"bad output line: {error.message}",
+                        file=program.where,
+                        line=lineno,
+                        field=error.field,
+                    ) from None
+                if doc_id not in batch:
+                    raise ClaimwireError(
+                        f"a record for document {shown(doc_id)}, which is not among the "
+                        f"{len(batch)} documents the program was given",
+                        file=program.where,
+                        line=lineno,
+                        field="doc_id",
+                    )
         return [DocumentOutput(d.id, annotations[d.id], relations[d.id]) for d in documents]
