@@ -13,6 +13,7 @@ groups and the entities (a span in both is one annotation).
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,13 @@ FILE_DOCUMENTS = 256
 """The docs of one file of a folder export."""
 NAME_DIGITS = 5
 """The digits of a folder export's file numbers, more when it has more files."""
+EXPANSION_RATIO = 100
+"""How many times its size on disk a DocBin may expand to when decompressed (past
+:data:`EXPANSION_FLOOR`): a DocBin of real documents expands 10–13 times (docs/security.md)."""
+EXPANSION_FLOOR = 16 << 20
+"""The decompressed size any DocBin may reach whatever its size on disk (a folder export's
+DocBin of 256 documents: about 17 MB)."""
+_CHUNK = 1 << 20
 
 
 def _doc(document: Document) -> Any:
@@ -200,6 +208,30 @@ def number_order(path: Path) -> tuple[tuple[tuple[str, int], ...], ...]:
     )
 
 
+def check_expansion(data: bytes, path: Path) -> None:
+    """Refuse the DocBin ``data`` (a zlib stream) if it decompresses to more than
+    :data:`EXPANSION_RATIO` times its size and :data:`EXPANSION_FLOOR`, found by decompressing
+    it a chunk at a time up to that limit (spaCy decompresses it whole, then reads it)."""
+    limit = max(EXPANSION_FLOOR, EXPANSION_RATIO * len(data))
+    inflate, size, rest = zlib.decompressobj(), 0, data
+    try:
+        while not inflate.eof and size <= limit:
+            size += len(chunk := inflate.decompress(rest, _CHUNK))
+            rest = inflate.unconsumed_tail
+            if not chunk and not rest:
+                break  # a truncated stream, which spaCy refuses
+    except zlib.error:
+        return  # not a zlib stream, which spaCy refuses
+    if size > limit:
+        raise ClaimwireError(
+            f"the DocBin decompresses to more than {limit:,} bytes ({EXPANSION_RATIO}× its "
+            f"{len(data):,} bytes, {EXPANSION_FLOOR >> 20} MiB at least; real documents: "
+            "10–13×): refused as a decompression bomb; split a real one into DocBins of "
+            "fewer docs in a folder",
+            file=path,
+        )
+
+
 def from_docbin(
     data: bytes,
     documents: Mapping[str, Document],
@@ -209,10 +241,12 @@ def from_docbin(
 ) -> Iterator[Imported]:
     """Span annotations from a DocBin whose docs carry ``user_data["doc_id"]`` (or whose text
     is a document's text), a doc's at a time (spaCy reads a DocBin whole, its token arrays;
-    its docs are made one at a time)."""
+    its docs are made one at a time); a DocBin decompressing to more than
+    :func:`check_expansion` allows is a located error."""
     import spacy
     from spacy.tokens import DocBin
 
+    check_expansion(data, path)
     out = Imported()
     lookup = DocumentLookup(documents)
     try:
