@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import unicodedata
+from collections.abc import Collection
 from pathlib import Path
 
 from claimwire.errors import ClaimwireError
@@ -22,12 +23,13 @@ _MAX = 120
 _REPO_PART = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
 
 
-def safe_name(text: str) -> str:
+def safe_name(text: str, reserved: Collection[str] = ()) -> str:
     """A file name (no folder part, no leading dot) standing for ``text``; distinct inputs
-    give distinct names: when anything had to be replaced, a digest of the input is appended."""
+    give distinct names: when anything had to be replaced, or ``text`` is one of ``reserved``
+    (names the caller's own files take), a digest of the input is appended."""
     normal = unicodedata.normalize("NFKC", text)
     cleaned = _KEEP.sub("_", normal).replace("..", "_").lstrip("._-+@")[:_MAX] or "unnamed"
-    if cleaned == text and _PLAIN.fullmatch(cleaned):
+    if cleaned == text and _PLAIN.fullmatch(cleaned) and cleaned not in reserved:
         return cleaned
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
     return f"{cleaned}-{digest}"

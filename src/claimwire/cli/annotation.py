@@ -56,7 +56,10 @@ def resolve(
     from claimwire.annotation.schema import load_schema
     from claimwire.corpus.release import open_release
     from claimwire.model import write_records_atomically
+    from claimwire.outputs import check_output
 
+    for name in ("annotations.jsonl", "relations.jsonl"):
+        check_output(out / name, inputs=[gold])
     rules = load_schema(schema)
     annotations, relations = resolve_gold(
         gold_files(gold), open_release(release).documents(), rules
@@ -202,13 +205,18 @@ def adjudicate_command(
     release: Path | None = typer.Option(
         None, help="The release they annotate (folder or X.Y.Z) [default: the newest]."
     ),
+    force: bool = typer.Option(False, "--force", help="Replace the files of an earlier merge."),
 ) -> None:
     """Merge annotator sets into one gold set; undecided items go to a conflicts file."""
     from claimwire.annotation.checks import schema_of
     from claimwire.eval.adjudication_files import adjudicate_files
+    from claimwire.outputs import check_output
 
-    release = chosen_release(release)
     conflicts_path = conflicts or out / "conflicts.jsonl"
+    outputs = ((out / "annotations.jsonl", "--out"), (out / "relations.jsonl", "--out"))
+    for path, option in (*outputs, (conflicts_path, "--conflicts")):
+        check_output(path, inputs=sets, force=force, option=option)
+    release = chosen_release(release)
     merged = adjudicate_files(sets, release, schema_of(release), out, conflicts_path, policy)
     console.print(
         f"[green]Merged[/] {merged.annotations} annotations ({merged.accepted} unanimous, "

@@ -23,6 +23,7 @@ from claimwire.formats.convert import (
     set_batches,
 )
 from claimwire.model import Document
+from claimwire.outputs import check_output
 
 SHOWN_LOSSES = 20
 
@@ -77,9 +78,8 @@ def convert_command(
         tuple(label.strip() for label in labels.split(",") if label.strip()) if labels else None,
         scheme,
     )
+    check_output(out, inputs=[source], force=force)
     if from_format is not None:
-        if out.exists() and not force:
-            raise ClaimwireError("already exists (--force replaces it)", file=out)
         with opened.document_index() as documents:  # read back as the import names them
             annotations, relations, imported = import_to(
                 from_format, source, out, documents, schema, author, options, keep=SHOWN_LOSSES

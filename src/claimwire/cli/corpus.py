@@ -33,7 +33,8 @@ from claimwire.corpus.release import (
 from claimwire.corpus.stats import release_stats
 from claimwire.corpus.validate import CODES, MAX_LEVEL, cap_per_code, summarize
 from claimwire.engine import open_engine
-from claimwire.storage import local, refuse_remote_out
+from claimwire.outputs import check_output
+from claimwire.storage import local
 
 SHOWN_REPEATED = 5
 """Repeated annotation ids ``corpus diff`` names per side (``--json`` lists every one)."""
@@ -112,7 +113,7 @@ def build(
     The release is staged and validated, then renamed into place: an interrupted or invalid
     build leaves nothing behind. The corpus changelog (OUT/CHANGELOG.md) is regenerated.
     """
-    refuse_remote_out(out)
+    check_output(out)
     raw_dir = project().raw if raw is None else local(raw)
     out = out or project().releases
     runner = open_engine(engine, ray_address)

@@ -15,7 +15,7 @@ from claimwire.errors import ClaimwireError
 from claimwire.eval.pages import DEFAULT_PAGE_DOCUMENTS
 from claimwire.eval.resampling import DEFAULT_RESAMPLES, DEFAULT_SEED, DEFAULT_TRIALS
 from claimwire.eval.units import UNIT_KINDS
-from claimwire.storage import as_given, is_uri, local, refuse_remote_out, shown
+from claimwire.storage import as_given, is_uri, local, shown
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -99,6 +99,7 @@ def check(
     out: Path | None = typer.Option(
         None, "--out", help="With --fix-offsets: write the re-anchored set to this JSONL file."
     ),
+    force: bool = typer.Option(False, "--force", help="Replace --out if it exists."),
     engine: str = ENGINE,
     ray_address: str | None = RAY_ADDRESS,
 ) -> None:
@@ -107,10 +108,11 @@ def check(
     from claimwire.errors import ClaimwireError
     from claimwire.eval.checker import write_fixed
     from claimwire.eval.evaluate import Evaluation
+    from claimwire.outputs import check_output
 
     if out is not None and not fix_offsets:
         raise ClaimwireError("--out writes the re-anchored set: give --fix-offsets too")
-    refuse_remote_out(out)
+    check_output(out, inputs=[predictions], force=force)
     evaluation = Evaluation.open(chosen_release(release), task, split=split)
     say_release_task(evaluation)
     evaluation.engine = open_engine(engine, ray_address)  # once the release is known good
@@ -197,11 +199,12 @@ def score(
     from claimwire.eval.evaluate import Evaluation
     from claimwire.eval.html import write_html_report
     from claimwire.eval.report import leaderboard, markdown, significance_rows
+    from claimwire.outputs import check_output
 
     output = "markdown" if as_markdown else output
     if output not in FORMATS:
         raise ClaimwireError(f"expected one of {', '.join(FORMATS)}", field="--format")
-    refuse_remote_out(html, "--html")
+    check_output(html, inputs=[*predictions, *([gold] if gold else [])], option="--html")
     evaluation = Evaluation.open(
         chosen_release(release),
         task,

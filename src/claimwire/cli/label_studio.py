@@ -214,12 +214,16 @@ def pull_command(
     from claimwire.annotation.checks import schema_of
     from claimwire.annotation.label_studio.client import Session, convert_export, users_by_id
     from claimwire.annotation.label_studio.export import exported_tasks
-    from claimwire.corpus.release import open_release
+    from claimwire.corpus.release import RECORD_FILES, open_release
     from claimwire.formats.convert import read_json_export
     from claimwire.formats.label_studio_min import from_json_min, is_json_min
     from claimwire.model import write_records_atomically
     from claimwire.names import child, safe_name
+    from claimwire.outputs import check_output
 
+    inputs = [from_file] if from_file else []
+    check_output(out, inputs=inputs)
+    reserved = {name.removesuffix(".jsonl") for name in (*RECORD_FILES, "conflicts.jsonl")}
     release = chosen_release(release)
     schema = schema_of(release)
     with open_release(release).document_index() as documents:  # read back as tasks name them
@@ -248,7 +252,8 @@ def pull_command(
         )
     out.mkdir(parents=True, exist_ok=True)
     for author, converted in sorted(pulled.sets.items()):
-        path = child(out, f"{safe_name(author)}.jsonl", what="annotator")
+        path = child(out, f"{safe_name(author, reserved)}.jsonl", what="annotator")
+        check_output(path, inputs=inputs)
         write_records_atomically(path, [*converted.annotations, *converted.relations])
         console.print(
             f"{escape(author)}: {len(converted.annotations)} annotations, "

@@ -11,7 +11,6 @@ from claimwire.cli.common import chosen_release, console, err_console, progress_
 from claimwire.cli.engine import ENGINE, RAY_ADDRESS
 from claimwire.errors import ClaimwireError
 from claimwire.eval.resampling import DEFAULT_RESAMPLES, DEFAULT_SEED
-from claimwire.storage import refuse_remote_out
 
 
 def _options(pairs: list[str]) -> dict[str, str]:
@@ -63,9 +62,10 @@ def run(
         )
     from claimwire.corpus.release import open_release
     from claimwire.engine import open_engine
+    from claimwire.outputs import check_output
     from claimwire.systems.base import RunContext, load_system, run_system
 
-    refuse_remote_out(out)
+    check_output(out)
     runner = open_engine(engine, ray_address)
     # documents are read from the release batch by batch (by the workers with Ray): none held
     context = RunContext.for_split(open_release(chosen_release(release)), split, hold=False)
@@ -129,7 +129,10 @@ def benchmark_command(
     confidence intervals, write the leaderboard and the HTML report, and print the table."""
     from claimwire.benchmark import BUILT_IN, benchmark
     from claimwire.cli.eval import print_leaderboard
+    from claimwire.outputs import check_output
 
+    for path, option in ((runs, "--runs"), (leaderboard_path, "--leaderboard"), (html, "--html")):
+        check_output(path, option=option)
     release = chosen_release(release)
     runs = runs or project().runs
     leaderboard_path = leaderboard_path or project().eval / "leaderboard.md"

@@ -23,13 +23,14 @@ from claimwire import __version__
 from claimwire.annotation.checks import schema_of, validate
 from claimwire.annotation.schema import Schema
 from claimwire.corpus.identity import SPLIT_NAMES
-from claimwire.corpus.release import CHANGES, MANIFEST, Release, open_release
+from claimwire.corpus.release import CHANGES, Release, open_release
 from claimwire.errors import ClaimwireError
 from claimwire.files import atomic_directory, sha256
 from claimwire.hub.arrow import arrow_table
 from claimwire.hub.card import hub_split, render_card
 from claimwire.hub.croissant import croissant
 from claimwire.hub.tables import DEFAULT_CONFIG, Table, batched_tables
+from claimwire.outputs import check_output
 
 DATA = "data"
 
@@ -188,34 +189,20 @@ def card_metadata(
 
 
 EXPORT_MARKER = ".claimwire-export"
-_PROTECTED = (MANIFEST, "claimwire.toml", ".git")  # a release, a project, a repository
 
 
 def _check_replaceable(out: Path, force: bool) -> None:
-    """``out`` may be written: absent or empty, or with ``force`` a folder an earlier export
-    made (its marker) that holds no release, project or repository."""
+    """``out`` may be written: the output rule (:func:`claimwire.outputs.check_output`), and
+    with ``force`` only over a folder an earlier export made (its marker)."""
     if out.exists() and not out.is_dir():
         raise ClaimwireError("exists and is not a folder", file=out)
-    inside = next((p for p in out.resolve().parents if (p / MANIFEST).is_file()), None)
-    if inside is not None:
-        raise ClaimwireError(f"is inside the release {inside}: releases are immutable", file=out)
-    if not out.exists() or not any(out.iterdir()):
-        return
-    if not force:
-        raise ClaimwireError("exists and is not empty; pass --force to replace it", file=out)
-    if not (out / EXPORT_MARKER).is_file():
+    check_output(out, force=force)
+    if out.exists() and any(out.iterdir()) and not (out / EXPORT_MARKER).is_file():
         raise ClaimwireError(
             f"--force replaces only a folder made by `hub export` (it holds {EXPORT_MARKER}); "
             "this one does not: choose an empty or new --out",
             file=out,
         )
-    for name in _PROTECTED:
-        found = next(iter(out.rglob(name)), None)
-        if found is not None:
-            raise ClaimwireError(
-                f"--force refused: it holds {found.relative_to(out)}, which is never replaced",
-                file=out,
-            )
 
 
 def export_release(

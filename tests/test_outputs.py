@@ -1,0 +1,186 @@
+"""The output rule (claimwire.outputs): no command writes into a release, over one of its own
+inputs, or over an earlier output without --force — each run as a user would."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from claimwire.annotation.label_studio.convert import to_results
+from claimwire.annotation.schema import load_schema
+from claimwire.corpus.release import open_release
+
+from .helpers import REPO, one_error_line, run_cli
+
+RELEASE = "corpus/releases/1.1.0"
+RUN = "eval/runs/rules/predictions.jsonl"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the repository's project (releases, raw inputs, tasks, runs) and b.jsonl,
+    a copy of the rules run."""
+    root = tmp_path / "project"
+    for name in ("corpus", "annotation", "eval"):
+        shutil.copytree(REPO / name, root / name)
+    shutil.copy(REPO / "claimwire.toml", root)
+    shutil.copy(root / RUN, root / "b.jsonl")  # a second annotation set
+    return root
+
+
+def _snapshot(folder: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _export(path: Path, release: Path, emails: list[str]) -> Path:
+    """A Label Studio JSON export: one task, one annotation per e-mail (the gold's first spans)."""
+    document = next(open_release(release).documents())
+    gold = list(open_release(release).annotations())[:3]
+    results = to_results(gold, [], load_schema(release / "schema.yaml"), document.text)
+    annotations = [
+        {"id": n, "completed_by": {"id": n, "email": e}, "result": results}
+        for n, e in enumerate(emails)
+    ]
+    task = {"id": 1, "data": {"text": document.text, "doc_id": document.id}}
+    path.write_text(json.dumps([{**task, "annotations": annotations}]), encoding="utf-8")
+    return path
+
+
+WRITERS: dict[str, Callable[[Path], list[str | Path]]] = {
+    "annotate adjudicate --out": lambda p: [
+        "annotate", "adjudicate", p / RUN, p / "b.jsonl", "--out", p / RELEASE,
+        "--release", p / RELEASE,
+    ],
+    "annotate adjudicate --conflicts": lambda p: [
+        "annotate", "adjudicate", p / RUN, p / "b.jsonl", "--out", p / "gold",
+        "--conflicts", p / RELEASE / "relations.jsonl", "--release", p / RELEASE,
+    ],
+    "annotate pull --out": lambda p: [
+        "annotate", "pull", "--from-file", _export(p / "ex.json", p / RELEASE, ["annotations"]),
+        "--out", p / RELEASE, "--release", p / RELEASE,
+    ],
+    "run --out --overwrite": lambda p: [
+        "run", "rules", "--out", p / RELEASE / "annotations.jsonl", "--overwrite",
+        "--release", p / RELEASE,
+    ],
+    "eval check --out": lambda p: [
+        "eval", "check", p / RUN, "--task", "claims", "--fix-offsets", "--release", p / RELEASE,
+        "--out", p / RELEASE / "annotations.jsonl", "--force",
+    ],
+    "eval score --html": lambda p: [
+        "eval", "score", p / RUN, "--task", "claims", "--release", p / RELEASE,
+        "--html", p / RELEASE / "relations.jsonl",
+    ],
+    "corpus build --out (the release for the releases folder)": lambda p: [
+        "corpus", "build", "--version", "2.0.0", "--out", p / RELEASE
+    ],
+    "convert --out --force": lambda p: [
+        "convert", p / RUN, "--to", "doccano", "--out", p / RELEASE / "annotations.jsonl",
+        "--force", "--release", p / RELEASE,
+    ],
+    "convert --out a release --force": lambda p: [
+        "convert", p / RUN, "--to", "brat", "--out", p / RELEASE, "--force",
+        "--release", p / RELEASE,
+    ],
+    "hub export --out": lambda p: ["hub", "export", p / RELEASE, "--out", p / RELEASE / "hub"],
+    "benchmark --html": lambda p: [
+        "benchmark", "--html", p / RELEASE / "report.html", "--release", p / RELEASE
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("writer", WRITERS, ids=list(WRITERS))
+def test_no_command_writes_into_a_release(project: Path, writer: str) -> None:
+    args = WRITERS[writer](project)
+    before = _snapshot(project / "corpus")
+    result = run_cli(*args, cwd=project)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert "inside the release" in result.stderr, result.stderr
+    assert _snapshot(project / "corpus") == before
+
+
+def test_an_output_linked_into_a_release_is_refused(project: Path) -> None:
+    (project / "report.html").symlink_to(project / RELEASE / "relations.jsonl")
+    before = _snapshot(project / "corpus")
+    args = ["eval", "score", project / RUN, "--task", "claims", "--html", "report.html"]
+    result = run_cli(*args, "--release", project / RELEASE, cwd=project)
+    assert result.returncode == 1 and "inside the release" in result.stderr, result.stderr
+    assert _snapshot(project / "corpus") == before
+
+
+def test_an_annotator_never_takes_a_release_file_name(project: Path) -> None:
+    export = _export(project / "ex.json", project / RELEASE, ["annotations", "alice"])
+    out = project / "sets"
+    args = ["annotate", "pull", "--from-file", export, "--out", out, "--release", project / RELEASE]
+    result = run_cli(*args, cwd=project)
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert "annotations.jsonl" not in names and "alice.jsonl" in names, names
+    assert any(n.startswith("annotations-") for n in names), names
+
+
+@pytest.mark.parametrize("command", ["adjudicate", "check"])
+def test_an_earlier_output_is_replaced_only_with_force(project: Path, command: str) -> None:
+    if command == "adjudicate":
+        out = project / "gold"
+        args = ["annotate", "adjudicate", project / RUN, project / "b.jsonl", "--out", out]
+        args += ["--release", project / RELEASE]
+        kept = out / "annotations.jsonl"
+    else:
+        out = kept = project / "fixed.jsonl"
+        args = ["eval", "check", project / RUN, "--task", "claims", "--fix-offsets", "--out", out]
+        args += ["--release", project / RELEASE]
+    assert run_cli(*args, cwd=project).returncode == 0
+    kept.write_text("mine\n", encoding="utf-8")
+    refused = run_cli(*args, cwd=project)
+    assert refused.returncode == 1 and one_error_line(refused.stderr), refused.stderr
+    assert "--force" in refused.stderr and kept.read_text(encoding="utf-8") == "mine\n"
+    assert run_cli(*args, "--force", cwd=project).returncode == 0
+    assert kept.read_text(encoding="utf-8") != "mine\n"
+
+
+INPUTS: dict[str, Callable[[Path], list[str | Path]]] = {
+    "eval score --html": lambda p: [
+        "eval", "score", p / "p.jsonl", "--task", "claims", "--html", p / "p.jsonl"
+    ],
+    "eval score --html (a link to it)": lambda p: [
+        "eval", "score", p / "p.jsonl", "--task", "claims", "--html", p / "link.jsonl"
+    ],
+    "eval score --html (the gold)": lambda p: [
+        "eval", "score", p / RUN, "--gold", p / "p.jsonl", "--task", "claims",
+        "--html", p / "p.jsonl",
+    ],
+    "eval check --out": lambda p: [
+        "eval", "check", p / "p.jsonl", "--task", "claims", "--fix-offsets",
+        "--out", p / "p.jsonl", "--force",
+    ],
+    "annotate adjudicate --conflicts": lambda p: [
+        "annotate", "adjudicate", p / "p.jsonl", p / RUN, "--out", p / "gold",
+        "--conflicts", p / "p.jsonl",
+    ],
+    "annotate adjudicate --out": lambda p: [
+        "annotate", "adjudicate", p / "annotations.jsonl", p / RUN, "--out", p, "--force"
+    ],
+    "convert --out (import)": lambda p: [
+        "convert", p / "p.jsonl", "--from", "doccano", "--out", p / "p.jsonl", "--force"
+    ],
+    "convert --out (export)": lambda p: [
+        "convert", p / "p.jsonl", "--to", "doccano", "--out", p / "p.jsonl", "--force"
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("writer", INPUTS, ids=list(INPUTS))
+def test_an_output_never_replaces_an_input(project: Path, writer: str) -> None:
+    shutil.copy(project / RUN, project / "p.jsonl")
+    shutil.copy(project / RUN, project / "annotations.jsonl")
+    (project / "link.jsonl").symlink_to(project / "p.jsonl")
+    before = _snapshot(project)
+    result = run_cli(*INPUTS[writer](project), cwd=project)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert "is also an input" in result.stderr, result.stderr
+    assert _snapshot(project) == before
