@@ -4,7 +4,12 @@ inputs, or over an earlier output without --force — each run as a user would."
 from __future__ import annotations
 
 import json
+import os
+import resource
 import shutil
+import stat
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -184,3 +189,76 @@ def test_an_output_never_replaces_an_input(project: Path, writer: str) -> None:
     assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
     assert "is also an input" in result.stderr, result.stderr
     assert _snapshot(project) == before
+
+
+LINKED: dict[str, Callable[[Path, Path], list[str | Path]]] = {
+    "eval score --html": lambda p, out: [
+        "eval", "score", p / RUN, "--task", "claims", "--html", out
+    ],
+    "eval check --out": lambda p, out: [
+        "eval", "check", p / RUN, "--task", "claims", "--fix-offsets", "--out", out, "--force"
+    ],
+    "run --out --overwrite": lambda p, out: ["run", "rules", "--out", out, "--overwrite"],
+    "convert --out --force": lambda p, out: [
+        "convert", p / RUN, "--to", "doccano", "--out", out, "--force"
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("writer", LINKED, ids=list(LINKED))
+def test_an_output_through_a_symbolic_link_writes_its_target(project: Path, writer: str) -> None:
+    target = project / "site" / "out.txt"
+    target.parent.mkdir()
+    target.write_text("old\n", encoding="utf-8")
+    link = project / "out.txt"
+    link.symlink_to(target)
+    result = run_cli(*LINKED[writer](project, link), "--release", project / RELEASE, cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and link.resolve() == target
+    assert target.read_text(encoding="utf-8") != "old\n"
+    assert sorted(p.name for p in target.parent.iterdir() if ".tmp" in p.name) == []
+
+
+@pytest.mark.parametrize("writer", LINKED, ids=list(LINKED))
+def test_an_output_that_is_not_a_regular_file_is_refused(project: Path, writer: str) -> None:
+    fifo = project / "pipe.txt"
+    os.mkfifo(fifo)
+    result = run_cli(*LINKED[writer](project, fifo), "--release", project / RELEASE, cwd=project)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert "pipe.txt: is not a regular file" in result.stderr, result.stderr
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+@pytest.mark.parametrize("writer", ["eval score --html", "eval check --out"])
+def test_an_output_that_is_a_folder_is_named_as_given(project: Path, writer: str) -> None:
+    (project / "d1").mkdir()
+    args = LINKED[writer](project, Path("d1"))
+    result = run_cli(*args, "--release", project / RELEASE, cwd=project)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert "error: d1: is a folder" in result.stderr and ".tmp" not in result.stderr
+
+
+def test_a_write_error_names_the_output(project: Path) -> None:
+    """A file-size limit (as a full disk) fails the write itself: the error names --out."""
+    args = ["convert", project / RUN, "--to", "doccano", "--out", "big.jsonl"]
+    limit = (8192, resource.getrlimit(resource.RLIMIT_FSIZE)[1])
+    completed = subprocess.run(
+        [sys.executable, "-m", "claimwire", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src"), "NO_COLOR": "1", "COLUMNS": "200"},
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, limit),
+        check=False,
+    )
+    assert completed.returncode == 1 and one_error_line(completed.stderr), completed.stderr
+    assert "error: big.jsonl: File too large" in completed.stderr, completed.stderr
+    assert not any(project.glob("*big.jsonl*"))
+
+
+def test_convert_over_an_existing_file_says_so(project: Path) -> None:
+    (project / "x.txt").write_text("mine\n", encoding="utf-8")
+    args = ["convert", project / RUN, "--to", "brat", "--out", "x.txt"]
+    result = run_cli(*args, "--release", project / RELEASE, cwd=project)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert "released versions" not in result.stderr and "--force" in result.stderr

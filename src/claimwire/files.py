@@ -104,7 +104,7 @@ def atomic_directory(final: Path, *, replace: bool = False) -> Iterator[Path]:
     raises, the temporary folder is removed and ``final`` is left exactly as it was.
     """
     if final.exists() and not replace:
-        raise ClaimwireError("already exists; released versions are never rewritten", file=final)
+        raise ClaimwireError("already exists and is never replaced", file=final)
     with folder_lock(final.parent):
         clean_stale_staging(final.parent)
         staging = Path(
@@ -152,19 +152,47 @@ def folders_removed_on_error(*folders: Path) -> Iterator[None]:
         raise
 
 
+def output_target(path: Path) -> Path:
+    """The file that writing ``path`` replaces: a symbolic link's target (the link stays a
+    link); an existing target that is not a regular file (a folder, a FIFO, a device) is
+    refused, never replaced."""
+    target = Path(os.path.realpath(path))
+    if os.path.lexists(target) and not target.is_file():
+        what = "a folder" if target.is_dir() else "not a regular file (a FIFO, a device…)"
+        raise ClaimwireError(f"is {what}; an output is written only as a regular file", file=path)
+    return target
+
+
+@contextlib.contextmanager
+def errors_named(path: Path, temporary: str | Path) -> Iterator[None]:
+    """An OSError of the body names ``path``, the user's, rather than the temporary file
+    (a write's own error names no file at all)."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename in (None, str(temporary)) and error.errno is not None:
+            raise OSError(error.errno, error.strerror, str(path)) from error
+        raise
+
+
 @contextlib.contextmanager
 def atomic_writer(path: Path) -> Iterator[TextIO]:
-    """A UTF-8 text handle on a temporary file beside ``path``, renamed onto it on success.
+    """A UTF-8 text handle on a temporary file beside ``path`` (beside its target when it is
+    a symbolic link: :func:`output_target`), renamed onto it on success.
 
     If the body raises, the temporary file is removed and ``path`` is left as it was.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    target = output_target(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            yield out
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
+        with errors_named(path, temporary):
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                yield out
+            os.chmod(temporary, 0o666 & ~_umask())
+            os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)

@@ -62,10 +62,12 @@ def run(
         )
     from claimwire.corpus.release import open_release
     from claimwire.engine import open_engine
+    from claimwire.files import output_target
     from claimwire.outputs import check_output
     from claimwire.systems.base import RunContext, load_system, run_system
 
     check_output(out)
+    out = output_target(out)  # through a symbolic link: .done and .meta.json beside its target
     runner = open_engine(engine, ray_address)
     # documents are read from the release batch by batch (by the workers with Ray): none held
     context = RunContext.for_split(open_release(chosen_release(release)), split, hold=False)

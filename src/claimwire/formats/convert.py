@@ -25,7 +25,13 @@ from claimwire.engine import batches
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import AnnotationSet, check_rows, not_empty, prediction_files
 from claimwire.eval.tasks import Task
-from claimwire.files import atomic_directory, atomic_writer, folders_removed_on_error
+from claimwire.files import (
+    atomic_directory,
+    atomic_writer,
+    errors_named,
+    folders_removed_on_error,
+    output_target,
+)
 from claimwire.formats import brat, cas, conll, doccano, label_studio_min, spacy_docbin
 from claimwire.formats.base import FileStems, Imported, Loss, Losses, by_document
 from claimwire.formats.regroup import SpooledImport
@@ -552,13 +558,15 @@ def export_batches(
             with atomic_directory(out, replace=replace) as staging:
                 spec.write(staging, _at_least_one(batches), schema, options or Options(), losses)
             return losses
-        if out.exists() and not replace:
+        target = output_target(out)  # through a symbolic link
+        if target.exists() and not replace:
             raise ClaimwireError("already exists (--force replaces it)", file=out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = out.with_name(f".{out.name}.tmp")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.with_name(f".{target.name}.tmp")
         try:
-            spec.write(staging, _at_least_one(batches), schema, options or Options(), losses)
-            staging.replace(out)
+            with errors_named(out, staging):
+                spec.write(staging, _at_least_one(batches), schema, options or Options(), losses)
+            staging.replace(target)
         finally:
             staging.unlink(missing_ok=True)
         return losses
