@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from claimwire import grouping
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval import evaluate
@@ -109,6 +110,39 @@ def test_a_file_replaced_is_read_as_indexed_and_never_mixed_with_the_new_one(
             index.document_of("a2-0")
         assert str(raised.value).startswith(f"{path}: changed while this command was reading")
         assert "(read again from its path)" in str(raised.value)
+
+
+def test_a_touched_file_is_verified_and_read_as_indexed(tmp_path: Path) -> None:
+    """``touch`` moves the modification time alone: the bytes are verified, not refused."""
+    path = _records(tmp_path / "p.jsonl")
+    with RecordIndex([path]) as index:
+        time.sleep(0.05)
+        os.utime(path)
+        assert _ids(index.rows(["d1"])) == ["a1-0", "a1-1", "a1-2"]
+        _rewrite_in_place(path, b'"d2"', b'"d9"', keep_time=False)  # an edit is still seen
+        with pytest.raises(ClaimwireError, match=r"bytes differ .*\(its size is the same\)"):
+            index.rows(["d2"])
+
+
+@pytest.mark.parametrize("after_scan", ["removed", "saved again"])
+def test_a_file_removed_or_saved_again_while_indexed_is_read_as_indexed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, after_scan: str
+) -> None:
+    """The path no longer names the file held once the scan ends (removed, or the same
+    bytes saved as a new file): the held file's bytes are the ones indexed, so it is read."""
+    path = _records(tmp_path / "p.jsonl")
+    scan = grouping.line_blocks
+
+    def then_changed(source: Path) -> Any:
+        yield from scan(source)
+        data = source.read_bytes()
+        source.unlink()
+        if after_scan == "saved again":
+            source.write_bytes(data)
+
+    monkeypatch.setattr(grouping, "line_blocks", then_changed)
+    with RecordIndex([path]) as index:
+        assert _ids(index.rows(["d3"])) == ["a3-0", "a3-1", "a3-2"]
 
 
 @pytest.fixture(scope="module")

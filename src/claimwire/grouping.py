@@ -140,28 +140,40 @@ class _Source:
         return os.pread(self.fileno(), end - start, start)
 
     def checked(self, runs: Sequence[Run]) -> Callable[[int, int], bytes]:
-        """The runs' bytes, read now and checked after (:meth:`check`), before anything
-        decodes them: what ``read(start, end)`` then gives."""
-        read = {start: self.read(start, end) for start, end, _, _ in runs}
-        self.check()
-        return lambda start, _: read[start]
+        """What reads the runs' bytes, each checked (:meth:`check`) as soon as it is read,
+        before anything decodes it; one run's bytes at a time, never the batch's at once."""
+        del runs  # read one at a time, as they are asked for
+
+        def read(start: int, end: int) -> bytes:
+            data = self.read(start, end)
+            self.check()
+            return data
+
+        return read
 
     def check(self) -> None:
-        """After reads: the file held has the size and modification time it was indexed with
-        (else a located error); when its change time alone moved (a permission, a hard link,
-        an access time, or an edit that set the modification time back), its bytes are read
-        again, once, and must be the ones indexed. Nothing to check in a private copy."""
+        """After reads: the file held is the one indexed. Another size is a located error;
+        when its modification or change time alone moved (``touch``, a permission, a hard
+        link, or an edit that kept the size), its bytes are read again, once, and must be the
+        ones indexed. Nothing to check in a private copy."""
         if self.stamp is None:
             return
         info = os.fstat(self.fileno())
-        check_stamp(self.path, self.stamp, (info.st_size, info.st_mtime_ns))
-        if info.st_ctime_ns != self.changed:
-            checksum, at = 0, 0
-            while block := os.pread(self.fileno(), 1 << 20, at):
-                checksum, at = zlib.crc32(block, checksum), at + len(block)
-            if checksum != self.checksum:
-                raise _changed(self.path, "its size and modification time are the same")
-            self.changed = info.st_ctime_ns
+        if info.st_size != self.stamp[0]:
+            check_stamp(self.path, self.stamp, (info.st_size, info.st_mtime_ns))
+        if info.st_mtime_ns != self.stamp[1] or info.st_ctime_ns != self.changed:
+            same_time = info.st_mtime_ns == self.stamp[1]
+            kept = "its size and modification time are" if same_time else "its size is"
+            self.verify(f"{kept} the same")
+            self.stamp, self.changed = (info.st_size, info.st_mtime_ns), info.st_ctime_ns
+
+    def verify(self, how: str) -> None:
+        """The held file's bytes are the ones indexed (their CRC-32), else a located error."""
+        checksum, at = 0, 0
+        while block := os.pread(self.fileno(), 1 << 20, at):
+            checksum, at = zlib.crc32(block, checksum), at + len(block)
+        if checksum != self.checksum:
+            raise _changed(self.path, how)
 
     def again(self) -> Iterator[tuple[int, bytes]]:
         """The file's blocks (:func:`line_blocks`) read again from its path; after the last,
@@ -176,6 +188,14 @@ class _Source:
     def close(self) -> None:
         if self.handle is not None:
             self.handle.close()
+
+
+def _same_file(path: Path, handle: int) -> bool:
+    """``path`` still names the open file ``handle`` (not removed, not replaced)."""
+    try:
+        return os.stat(path).st_ino == os.fstat(handle).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def _changed(path: Path, how: str) -> ClaimwireError:
@@ -567,9 +587,9 @@ class RecordIndex:
             self.lines[number] = first - 1 + chunk.count(b"\n") + (not chunk.endswith(b"\n"))
         if copy is not None:
             copy.flush()
-        else:  # the bytes indexed are the file held: not another one put at its path meanwhile
-            if os.stat(path).st_ino != os.fstat(source.fileno()).st_ino:
-                raise _changed(path, "replaced by another file")
+        else:  # the bytes indexed (read by path) are the file held, whatever the path holds now
+            if not _same_file(path, source.fileno()):
+                source.verify("replaced by another file")
             source.check()
 
     def _block(
