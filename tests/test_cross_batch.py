@@ -198,9 +198,11 @@ def test_a_document_asked_about_again_is_read_once(
         assert reads[5:] == ["d0"]  # dropped for d4, the third after it
 
 
-def test_the_kept_documents_hold_a_bounded_number_of_annotations(
+def test_the_kept_documents_hold_a_bounded_number_of_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Bounded by the bytes of their lines, not by a count: a few big annotations (long text
+    attributes) cannot hold gigabytes."""
     reads: list[str] = []
 
     def counted(lines: Lines, *args: Any) -> list[Row]:
@@ -209,11 +211,12 @@ def test_the_kept_documents_hold_a_bounded_number_of_annotations(
         return rows
 
     monkeypatch.setattr(grouping, "read_lines", counted)
-    monkeypatch.setattr(grouping, "RECENT_ANNOTATIONS", 6)
     path = tmp_path / "p.jsonl"
     _documents_of_four(path, 2)
+    first_document = sum(len(line) + 1 for line in path.read_bytes().splitlines()[:4])
+    monkeypatch.setattr(grouping, "RECENT_BYTES", first_document + first_document // 2)
     with RecordIndex([path]) as index:
         assert [index.document_of(i) for i in ("a0-0", "a1-0", "a1-1", "a0-1")] == [
             "d0", "d1", "d1", "d0"
         ]  # fmt: skip
-        assert reads == ["d0", "d1", "d0"]  # eight annotations are more than six: d0 dropped
+        assert reads == ["d0", "d1", "d0"]  # two documents' lines pass the bound: d0 dropped

@@ -211,8 +211,9 @@ Run = tuple[int, int, int, int]
 RECENT_DOCUMENTS = 256
 """Documents whose annotations :meth:`RecordIndex.annotation_of` keeps once read (a batch's
 relations ask about a few other documents, each once an end)…"""
-RECENT_ANNOTATIONS = 1 << 14
-"""…holding at most this many annotations (but always the last document read)."""
+RECENT_BYTES = 1 << 24
+"""…holding at most this many bytes of their lines (but always the last document read): a
+bound on memory whatever the annotations hold."""
 NOTHING_DROPPED = np.zeros(0, np.int64)
 """No line dropped (:attr:`Lines.dropped`)."""
 
@@ -564,8 +565,8 @@ class RecordIndex:
         self._owners: tuple[Any, Any] | None = None
         self._recent: OrderedDict[int, dict[str, Annotation]] = OrderedDict()
         """The annotations of the documents :meth:`annotation_of` read last, by key."""
-        self._held = 0
-        """How many annotations :attr:`_recent` holds."""
+        self._held: OrderedDict[int, int] = OrderedDict()
+        """The bytes of the lines each document of :attr:`_recent` was read from."""
 
     # ---- the pass ----------------------------------------------------------------------
 
@@ -823,6 +824,7 @@ class RecordIndex:
         found = self._recent.get(key)
         if found is not None:
             self._recent.move_to_end(key)
+            self._held.move_to_end(key)
             return found
         chosen: Any = self._shared.get(key)
         if chosen is None:
@@ -833,11 +835,11 @@ class RecordIndex:
             if isinstance(record, Annotation):
                 found.setdefault(record.id, record)
         self._recent[key] = found
-        self._held += len(found)
+        self._held[key] = int((self._end[chosen] - self._start[chosen]).sum())
         while len(self._recent) > 1 and (
-            len(self._recent) > RECENT_DOCUMENTS or self._held > RECENT_ANNOTATIONS
+            len(self._recent) > RECENT_DOCUMENTS or sum(self._held.values()) > RECENT_BYTES
         ):
-            self._held -= len(self._recent.popitem(last=False)[1])
+            del self._held[self._recent.popitem(last=False)[0]]
         return found
 
     def _name(self, run: int) -> str:
