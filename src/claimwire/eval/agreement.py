@@ -32,7 +32,7 @@ from claimwire.annotation.schema import Schema
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import AnnotationSet, stance_key
 from claimwire.eval.exact_sums import AlphaSums, CreditSums, KappaSums, Level, Statistic
-from claimwire.eval.matching import COR, SCHEMES, Matcher, SpanSet
+from claimwire.eval.matching import COR, SCHEMES, Matcher, SpanSet, pairs_located
 from claimwire.eval.metrics import overlap_prf, span_prf
 from claimwire.eval.unitizing import UnitizingSums
 from claimwire.model import Annotation, Document
@@ -268,7 +268,8 @@ class AgreementSums:
         for pair in self.pairs:
             (span_x, rows_x), (span_y, rows_y) = encoded[pair[0]], encoded[pair[1]]
             if len(span_x) or len(span_y):
-                self._pair_spans(pair, span_x, span_y, rows_x, rows_y)
+                with pairs_located(places, self._pair_name(pair)):
+                    self._pair_spans(pair, span_x, span_y, rows_x, rows_y)
         links = [_links(s, self.schema.relations) for s in sets]
         quotes = [_quote_types(s) for s in sets]
         for index, found in enumerate(links):

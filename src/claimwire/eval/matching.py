@@ -17,11 +17,15 @@ pass over overlapping pairs (a small fraction of all spans) is a Python loop.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 from numpy.typing import NDArray
+
+from claimwire.errors import ClaimwireError
 
 COR, INC, PAR, MIS, SPU = range(5)
 OUT = -1
@@ -31,7 +35,28 @@ SCHEMES = ("strict", "exact", "partial", "type")
 DEFAULT_MIN_OVERLAP = 0.01
 """Fraction of the gold span a prediction must cover to count as overlapping (nervaluate: 1 %)."""
 
+MAX_PAIRS_PER_DOCUMENT = 1_000_000
+"""Overlapping (gold, pred) pairs one document may make before matching refuses it: real
+annotation makes at most a few thousand (the bundled release and a 10,000-document synthetic
+release: see docs/evaluation.md); a pile of spans that all overlap makes n², and memory with it."""
+
 Ints = NDArray[np.int64]
+
+
+class TooManyPairs(ClaimwireError):
+    """A document whose spans overlap in more pairs than :data:`MAX_PAIRS_PER_DOCUMENT`."""
+
+    def __init__(self, doc: int, gold: int, pred: int, pairs: int) -> None:
+        self.doc, self.gold, self.pred, self.pairs = doc, gold, pred, pairs
+        super().__init__(self.describe(f"#{doc}"))
+
+    def describe(self, doc_id: str) -> str:
+        """The refusal, naming the document by its id."""
+        return (
+            f"document {doc_id!r}: {self.gold:,} and {self.pred:,} spans make {self.pairs:,}"
+            f" overlapping pairs, over the limit of {MAX_PAIRS_PER_DOCUMENT:,} a document"
+            " (spans piled on one another; matching them would need memory in proportion)"
+        )
 
 
 @dataclass(frozen=True)
@@ -77,23 +102,50 @@ class Match:
         return table
 
 
+@contextmanager
+def pairs_located(doc_ids: Iterable[str], files: str) -> Iterator[None]:
+    """Within it, a :class:`TooManyPairs` is reported as a user error naming ``files`` and the
+    document's id (the ``i``-th of ``doc_ids`` is the id of document position ``i``)."""
+    try:
+        yield
+    except TooManyPairs as error:
+        doc_id = next(islice(doc_ids, error.doc, None), f"#{error.doc}")
+        raise ClaimwireError(error.describe(doc_id), file=files) from None
+
+
 def _ranges(lo: Ints, hi: Ints) -> tuple[Ints, Ints]:
     """``(i, j)`` for every ``i`` and every ``lo[i] <= j < hi[i]``, vectorized."""
-    counts = np.maximum(hi - lo, 0)
+    counts = hi - lo
     owner = np.repeat(np.arange(len(lo)), counts)
     offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
     return owner, lo[owner] + offsets
 
 
-def _starting_inside(
-    keys: Ints, order: Ints, low: Ints, high: Ints, open_low: bool
-) -> tuple[Ints, Ints]:
-    """``(i, order[j])`` for every sorted key ``keys[j]`` in ``[low[i], high[i])`` (or in
-    ``(low[i], high[i])`` with ``open_low``)."""
+def _bounds(keys: Ints, low: Ints, high: Ints, open_low: bool) -> tuple[Ints, Ints]:
+    """For each ``i``, the range ``[lo[i], hi[i])`` of sorted ``keys`` in ``[low[i], high[i])``
+    (or in ``(low[i], high[i])`` with ``open_low``)."""
     lo = np.searchsorted(keys, low, side="right" if open_low else "left")
     hi = np.searchsorted(keys, high, side="left")
-    owner, found = _ranges(lo, hi)
-    return owner, order[found]
+    return lo, np.maximum(hi, lo)
+
+
+def _check_pairs(gold: SpanSet, pred: SpanSet, per_pred: Ints, per_gold: Ints) -> None:
+    """Refuse a document with more candidate pairs than :data:`MAX_PAIRS_PER_DOCUMENT`,
+    counted from the ranges' sizes without making the pairs."""
+    if int(per_pred.sum()) + int(per_gold.sum()) <= MAX_PAIRS_PER_DOCUMENT:
+        return
+    size = int(max(gold.doc.max(), pred.doc.max())) + 1
+    pairs = np.bincount(pred.doc, weights=per_pred, minlength=size) + np.bincount(
+        gold.doc, weights=per_gold, minlength=size
+    )
+    worst = int(np.argmax(pairs))
+    if pairs[worst] > MAX_PAIRS_PER_DOCUMENT:
+        raise TooManyPairs(
+            worst,
+            int(np.count_nonzero(gold.doc == worst)),
+            int(np.count_nonzero(pred.doc == worst)),
+            int(pairs[worst]),
+        )
 
 
 def overlap_pairs(
@@ -105,7 +157,9 @@ def overlap_pairs(
 
     Two spans overlap when one starts inside the other: golds starting in ``[p.start, p.end)``
     plus predictions starting in ``(g.start, g.end)``, each a range of sorted starts. The cost
-    is O(n log n + pairs), also when one span covers a whole document.
+    is O(n log n + pairs), also when one span covers a whole document; the pairs are counted
+    first, and a document with more than :data:`MAX_PAIRS_PER_DOCUMENT` is refused
+    (:class:`TooManyPairs`) before any is made.
     """
     if not len(gold) or not len(pred):
         empty = np.empty(0, np.int64)
@@ -114,12 +168,12 @@ def overlap_pairs(
     g_key, p_key = gold.doc * big + gold.start, pred.doc * big + pred.start
     g_order = np.argsort(g_key, kind="stable")
     p_order = np.argsort(p_key, kind="stable")
-    p_of_1, g_of_1 = _starting_inside(
-        g_key[g_order], g_order, p_key, pred.doc * big + pred.end, open_low=False
-    )
-    g_of_2, p_of_2 = _starting_inside(
-        p_key[p_order], p_order, g_key, gold.doc * big + gold.end, open_low=True
-    )
+    lo_1, hi_1 = _bounds(g_key[g_order], p_key, pred.doc * big + pred.end, open_low=False)
+    lo_2, hi_2 = _bounds(p_key[p_order], g_key, gold.doc * big + gold.end, open_low=True)
+    _check_pairs(gold, pred, hi_1 - lo_1, hi_2 - lo_2)
+    p_of_1, found_1 = _ranges(lo_1, hi_1)
+    g_of_2, found_2 = _ranges(lo_2, hi_2)
+    g_of_1, p_of_2 = g_order[found_1], p_order[found_2]
     g_idx = np.concatenate([g_of_1, g_of_2])
     p_idx = np.concatenate([p_of_1, p_of_2])
     canonical = np.lexsort([p_idx, g_idx])

@@ -21,7 +21,15 @@ import numpy as np
 
 from claimwire.annotation.schema import Schema
 from claimwire.eval.checker import AnnotationSet, stance_key
-from claimwire.eval.matching import COR, PAR, Ints, Matcher, SpanSet, overlap_credit_by_unit
+from claimwire.eval.matching import (
+    COR,
+    PAR,
+    Ints,
+    Matcher,
+    SpanSet,
+    overlap_credit_by_unit,
+    pairs_located,
+)
 from claimwire.eval.metrics import Floats, overlap_prf, safe_divide, span_prf
 from claimwire.eval.tasks import OVERLAP, Task
 from claimwire.eval.units import Units
@@ -216,6 +224,10 @@ class SpanTaskScorer:
         self.units = Units(documents, unit)
 
     def statistics(self, gold: AnnotationSet, pred: AnnotationSet) -> Statistics:
+        with pairs_located(self.units.doc_index, f"{pred.name} against {gold.name}"):
+            return self._statistics(gold, pred)
+
+    def _statistics(self, gold: AnnotationSet, pred: AnnotationSet) -> Statistics:
         task, units = self.task, self.units.count
         result = Statistics()
         encoder = SpanEncoder(self.units, task.labels)
