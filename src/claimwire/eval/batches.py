@@ -196,6 +196,8 @@ def _stamps(files: tuple[Path, ...]) -> Stamps:
 
 
 class Closable(Protocol):
+    """What :class:`KeptIndexes` keeps: an index holding files open."""
+
     def close(self) -> None: ...
 
 
@@ -205,8 +207,8 @@ Kept = TypeVar("Kept", bound=Closable)
 class KeptIndexes:
     """Indexes a process opened, kept for its next batches by what they index and their
     files' stamps (a file changed since gets a new one); past ``size``, the least recently
-    used is closed. A batch asks for at most three (gold, predictions, documents): ``size``
-    must be more, so none a batch holds is closed under it."""
+    used is closed. A batch asks for at most three (gold, predictions, documents): with
+    ``size`` at least that, none a batch holds is closed under it."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -224,6 +226,7 @@ class KeptIndexes:
         return index
 
     def close(self) -> None:
+        """Close every index kept."""
         while self._kept:
             self._kept.popitem()[1].close()
 
