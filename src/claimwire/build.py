@@ -25,8 +25,10 @@ from claimwire.engine import Engine
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import stream_records
 from claimwire.eval.tasks import load_task
+from claimwire.files import folders_removed_on_error
 from claimwire.model import Annotation, Document, Relation
 from claimwire.project import find_project
+from claimwire.storage import stop_on_sigterm
 
 
 def is_annotation_set(path: Path) -> bool:
@@ -88,23 +90,26 @@ def build(
 ) -> BuildReport:
     """Build ``releases/version`` from ``raw``, shipping the schema (``schema``, else the
     default one when it exists) and the task definitions (:func:`task_files`), and validating
-    the staged release with them."""
+    the staged release with them. SIGTERM ends it as an error does: no staging folder, nor
+    folder made for ``releases``, is left."""
+    stop_on_sigterm()
     schema_path = schema or default_schema_path()
     rules = load_schema(schema_path) if schema or gold or schema_path.exists() else None
     shipped = task_files(tasks, rules) if rules is not None else []
-    return build_release(
-        raw,
-        releases,
-        version,
-        parent=parent,
-        gold=gold_source(gold, rules) if gold is not None and rules is not None else None,
-        schema_file=schema_path if rules else None,
-        schema_version=rules.version if rules else None,
-        summarize=rules.summarize if rules else None,
-        progress=progress,
-        validate=_staged_problems,
-        near_duplicates=near_duplicates,
-        sharding=sharding,
-        engine=engine,
-        task_files=shipped,
-    )
+    with folders_removed_on_error(releases):
+        return build_release(
+            raw,
+            releases,
+            version,
+            parent=parent,
+            gold=gold_source(gold, rules) if gold is not None and rules is not None else None,
+            schema_file=schema_path if rules else None,
+            schema_version=rules.version if rules else None,
+            summarize=rules.summarize if rules else None,
+            progress=progress,
+            validate=_staged_problems,
+            near_duplicates=near_duplicates,
+            sharding=sharding,
+            engine=engine,
+            task_files=shipped,
+        )

@@ -25,12 +25,13 @@ from claimwire.annotation.schema import Schema
 from claimwire.corpus.identity import SPLIT_NAMES
 from claimwire.corpus.release import CHANGES, Release, open_release
 from claimwire.errors import ClaimwireError
-from claimwire.files import atomic_directory, sha256
+from claimwire.files import atomic_directory, folders_removed_on_error, sha256
 from claimwire.hub.arrow import arrow_table
 from claimwire.hub.card import hub_split, render_card
 from claimwire.hub.croissant import croissant
 from claimwire.hub.tables import DEFAULT_CONFIG, Table, batched_tables
 from claimwire.outputs import check_output
+from claimwire.storage import stop_on_sigterm
 
 DATA = "data"
 
@@ -209,7 +210,9 @@ def export_release(
     release_path: Path, out: Path, *, force: bool = False, repo_id: str | None = None
 ) -> list[ExportedFile]:
     """Write the Hub layout of a release into ``out`` (atomically); refuse an invalid release
-    and a non-empty ``out`` without ``force``."""
+    and a non-empty ``out`` without ``force``. SIGTERM ends it as an error does: no staging
+    folder, nor folder made for ``out``, is left."""
+    stop_on_sigterm()
     problems = validate(release_path)
     if problems:
         raise ClaimwireError(
@@ -222,7 +225,7 @@ def export_release(
     schema: Schema = schema_of(release_path)
     splits = [s for s in SPLIT_NAMES if any(d.split == s for d in release.documents())]
     disable_progress_bars()
-    with atomic_directory(out, replace=True) as staging:
+    with folders_removed_on_error(out.parent), atomic_directory(out, replace=True) as staging:
         written = write_parquet(release, schema, staging)
         # a config without a row in any split is left out: it could not be loaded
         tables = [t for t in written.tables if table_splits(t, splits)]
