@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,53 @@ def test_a_malformed_or_backward_line_is_located(
         _run(out)
     assert error.value.line == len(done_bytes.splitlines()) + 1
     assert out.read_bytes() == full
+
+
+def _run_streamed(out: Path) -> None:
+    """The run with the split's documents read from the release as batches go."""
+    release = open_release(out.parent / "release")
+    context = RunContext.for_split(release, "all", hold=False)
+    run_system(RulesSystem(), context, out, reproducible=True)
+
+
+@pytest.mark.parametrize("runs", [_run, _run_streamed], ids=["held", "streamed"])
+def test_an_offset_inside_a_record_is_located(
+    finished: tuple[Path, bytes, bytes], runs: Callable[[Path], None]
+) -> None:
+    """Before: the output was cut inside its first record and the run appended to it
+    (``{"id"{"id": …``): exit 0, a file that is not JSONL."""
+    out, full, done_bytes = finished
+    done = out.with_name(out.name + DONE_SUFFIX)
+    first = done_bytes.decode().splitlines()[0].split("\t")[0]
+    done.write_bytes(f"{first}\t5\n".encode())
+    with pytest.raises(ClaimwireError, match=r"offset 5 is not the start of a line") as error:
+        runs(out)
+    assert error.value.line == 1 and error.value.file == str(done)
+    assert out.read_bytes() == full and done.read_bytes() == f"{first}\t5\n".encode()
+
+
+@pytest.mark.parametrize("runs", [_run, _run_streamed], ids=["held", "streamed"])
+def test_a_document_not_in_the_split_is_located(
+    finished: tuple[Path, bytes, bytes], runs: Callable[[Path], None]
+) -> None:
+    """Before: a document the split does not have counted as finished in silence."""
+    out, full, done_bytes = finished
+    done = out.with_name(out.name + DONE_SUFFIX)
+    lines = done_bytes.decode().splitlines()
+    _, offset = lines[1].split("\t")
+    done.write_text(f"{lines[0]}\nnot-a-document\t{offset}\n", encoding="utf-8")
+    with pytest.raises(ClaimwireError, match=r"document 'not-a-document' is not in the split"):
+        runs(out)
+    assert out.read_bytes() == full
+
+
+@pytest.mark.parametrize("runs", [_run, _run_streamed], ids=["held", "streamed"])
+def test_a_run_cut_after_some_documents_resumes_whole(
+    finished: tuple[Path, bytes, bytes], runs: Callable[[Path], None]
+) -> None:
+    out, full, done_bytes = finished
+    done = out.with_name(out.name + DONE_SUFFIX)
+    lines = done_bytes.decode().splitlines()
+    done.write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
+    runs(out)
+    assert out.read_bytes() == full and done.read_bytes() == done_bytes

@@ -11,19 +11,22 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+import msgspec
+
 from claimwire import __version__
 from claimwire.corpus.gold_reader import Gold
 from claimwire.corpus.release import DOCUMENTS, MANIFEST, Release, read_parts
 from claimwire.engine import Engine, LocalEngine, batches
-from claimwire.errors import ClaimwireError
+from claimwire.errors import ClaimwireError, shown
 from claimwire.files import FileStamp, atomic_write_text, check_stamp, file_stamp, sha256
+from claimwire.grouping import keyed_lines
 from claimwire.model import Annotation, Document, Relation, replaced
 from claimwire.systems.gold import GoldSource, HeldGold, release_gold
 
@@ -217,49 +220,79 @@ class Annotate:
         return lines
 
 
-def _completed(out: Path) -> set[str]:
+def _completed(out: Path, split_ids: Callable[[], Iterable[str]]) -> set[str]:
     """Documents a previous run finished, after cutting off any half-written document.
 
     Only whole lines of the ``.done`` file count: a last line cut short by a kill is dropped
-    (its document runs again). An offset that is not a number, goes backwards or points past
-    the end of ``out`` means the two files disagree: a located error, never a truncation that
-    would grow ``out``."""
+    (its document runs again). An offset that is not a number, goes backwards, points past
+    the end of ``out`` or inside one of its lines, or a document not among ``split_ids``
+    (read only when some document is finished) means the two files disagree: a located
+    error, never a truncation that would grow ``out`` or cut a record. The ``.done`` file is
+    read a line at a time."""
     done_path = out.with_name(out.name + DONE_SUFFIX)
     if not out.exists() or not done_path.exists():
         return set()
-    data = done_path.read_bytes()
-    whole = data[: data.rfind(b"\n") + 1]
     size = out.stat().st_size
     finished: dict[str, int] = {}
-    end = 0
-    for lineno, line in enumerate(whole.split(b"\n")[:-1], start=1):
-        doc_id, _, offset = line.rpartition(b"\t")
-        if not doc_id or not offset.isdigit() or len(offset) > 20:
-            raise ClaimwireError(
-                "expected DOCUMENT<TAB>OFFSET; pass --overwrite to start the run afresh",
-                file=done_path,
-                line=lineno,
+    """Each finished document's line in the ``.done`` file."""
+    end = whole = 0
+    with done_path.open("rb") as done, out.open("rb") as written:
+        for lineno, line in enumerate(done, start=1):
+            if not line.endswith(b"\n"):
+                break  # torn by a kill
+            whole += len(line)
+            doc_id, _, offset = line[:-1].rpartition(b"\t")
+            if not doc_id or not offset.isdigit() or len(offset) > 20:
+                raise _disagree("expected DOCUMENT<TAB>OFFSET", done_path, lineno)
+            position = int(offset)
+            if position > size:
+                problem = f"offset {position} is past the end of {out.name} ({size} bytes)"
+            elif position < end:
+                problem = f"offset {position} is before the previous document's ({end})"
+            elif position and os.pread(written.fileno(), 1, position - 1) != b"\n":
+                problem = f"offset {position} is not the start of a line of {out.name}"
+            else:
+                finished.setdefault(doc_id.decode("utf-8", "replace"), lineno)
+                end = position
+                continue
+            raise _disagree(problem, done_path, lineno)
+    if finished:
+        unknown = set(finished).difference(split_ids())
+        if unknown:
+            first = min(unknown, key=finished.__getitem__)
+            raise _disagree(
+                f"document {shown(first)} is not in the split run", done_path, finished[first]
             )
-        position = int(offset)
-        if not end <= position <= size:
-            raise ClaimwireError(
-                f"offset {position} is "
-                + (
-                    f"past the end of {out.name} ({size} bytes)"
-                    if position > size
-                    else f"before the previous document's ({end})"
-                )
-                + ": the run's files disagree; pass --overwrite to start the run afresh",
-                file=done_path,
-                line=lineno,
-            )
-        finished[doc_id.decode("utf-8", "replace")] = end = position
-    if len(whole) < len(data):
+    if whole < done_path.stat().st_size:
         with done_path.open("r+b") as handle:
-            handle.truncate(len(whole))  # the torn line: appending must start a new line
+            handle.truncate(whole)  # the torn line: appending must start a new line
     with out.open("r+b") as handle:
         handle.truncate(end)  # whatever follows the last finished document is partial
     return set(finished)
+
+
+def _disagree(problem: str, done_path: Path, lineno: int) -> ClaimwireError:
+    return ClaimwireError(
+        f"{problem}: the run's files disagree; pass --overwrite to start the run afresh",
+        file=done_path,
+        line=lineno,
+    )
+
+
+def _split_ids(release: Release, split: str) -> Iterator[str]:
+    """The ids of the documents of ``split`` (or ``all``), only ids and splits decoded."""
+    for part in release.parts(DOCUMENTS):
+        for _, _, _, key in keyed_lines(release.path / part, _ID_AND_SPLIT):
+            if split in ("all", key.split) and isinstance(key.id, str):
+                yield key.id
+
+
+class _IdAndSplit(msgspec.Struct):
+    id: Any = None
+    split: Any = None
+
+
+_ID_AND_SPLIT = msgspec.json.Decoder(_IdAndSplit)
 
 
 def run_system(
@@ -306,7 +339,11 @@ def run_system(
                 "Pass --overwrite to replace it, or choose another --out",
                 file=out,
             )
-    finished = _completed(out)
+    held = context.documents
+    finished = _completed(
+        out,
+        lambda: (d.id for d in held) if held else _split_ids(context.release, context.split),
+    )
     engine = engine or LocalEngine()
     total = context.size()
     meta = {
