@@ -139,10 +139,9 @@ class _Source:
     def read(self, start: int, end: int) -> bytes:
         return os.pread(self.fileno(), end - start, start)
 
-    def checked(self, runs: Sequence[Run]) -> Callable[[int, int], bytes]:
-        """What reads the runs' bytes, each checked (:meth:`check`) as soon as it is read,
-        before anything decodes it; one run's bytes at a time, never the batch's at once."""
-        del runs  # read one at a time, as they are asked for
+    def checked(self) -> Callable[[int, int], bytes]:
+        """What reads a run's bytes, checked (:meth:`check`) as soon as they are read, before
+        anything decodes them: one run's bytes at a time, never a batch's at once."""
 
         def read(start: int, end: int) -> bytes:
             data = self.read(start, end)
@@ -768,7 +767,7 @@ class RecordIndex:
         """The records of ``runs`` (in run order), decoded with located errors."""
         rows: list[Row] = []
         for number, lines in self._lines(runs, portable=False):
-            rows += read_lines(lines, self._on_error, self._sources[number].checked(lines.runs))
+            rows += read_lines(lines, self._on_error, self._sources[number].checked())
         return rows
 
     def _lines(self, runs: Any, portable: bool) -> Iterator[tuple[int, Lines]]:
