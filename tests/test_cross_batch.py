@@ -168,11 +168,8 @@ def _documents_of_four(path: Path, documents: int) -> None:
     path.write_text("\n".join(json.dumps(r) for r in records) + "\n", "utf-8")
 
 
-def test_a_document_asked_about_again_is_read_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Each of its four annotations asked for: its records are read once (were four times);
-    three documents kept, the least recently asked for read again."""
+def _documents_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The documents whose records the index reads back, a read at a time, as it goes."""
     reads: list[str] = []
 
     def counted(lines: Lines, *args: Any) -> list[Row]:
@@ -181,6 +178,15 @@ def test_a_document_asked_about_again_is_read_once(
         return rows
 
     monkeypatch.setattr(grouping, "read_lines", counted)
+    return reads
+
+
+def test_a_document_asked_about_again_is_read_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each of its four annotations asked for: its records are read once (were four times);
+    three documents kept, the least recently asked for read again."""
+    reads = _documents_read(monkeypatch)
     monkeypatch.setattr(grouping, "RECENT_DOCUMENTS", 3)
     path = tmp_path / "p.jsonl"
     _documents_of_four(path, 5)
@@ -203,14 +209,7 @@ def test_the_kept_documents_hold_a_bounded_number_of_bytes(
 ) -> None:
     """Bounded by the bytes of their lines, not by a count: a few big annotations (long text
     attributes) cannot hold gigabytes."""
-    reads: list[str] = []
-
-    def counted(lines: Lines, *args: Any) -> list[Row]:
-        rows = read_lines(lines, *args)
-        reads.extend({row[2].doc_id for row in rows})
-        return rows
-
-    monkeypatch.setattr(grouping, "read_lines", counted)
+    reads = _documents_read(monkeypatch)
     path = tmp_path / "p.jsonl"
     _documents_of_four(path, 2)
     first_document = sum(len(line) + 1 for line in path.read_bytes().splitlines()[:4])
