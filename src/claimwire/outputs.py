@@ -66,13 +66,21 @@ def check_replaceable(path: Path, force: bool | None, option: str = "--out") -> 
         what = "exists and is not empty" if os.path.isdir(path) else "already exists"
         raise ClaimwireError(f"{option} {what}; pass --force to replace it", file=path)
     if os.path.isdir(path):
-        for name in PROTECTED:
-            found = next(iter(Path(path).rglob(name)), None)
-            if found is not None:
-                raise ClaimwireError(
-                    f"--force refused: it holds {found.relative_to(path)}, which is never replaced",
-                    file=path,
-                )
+        found = _protected_inside(Path(path))
+        if found is not None:
+            raise ClaimwireError(
+                f"--force refused: it holds {found.relative_to(path)}, which is never replaced",
+                file=path,
+            )
+
+
+def _protected_inside(folder: Path) -> Path | None:
+    """The first entry named in :data:`PROTECTED` below ``folder``, in one walk of it."""
+    for top, folders, files in os.walk(folder):
+        named = next((n for n in (*files, *folders) if n in PROTECTED), None)
+        if named is not None:
+            return Path(top) / named
+    return None
 
 
 def check_output(
