@@ -262,3 +262,17 @@ def test_convert_over_an_existing_file_says_so(project: Path) -> None:
     result = run_cli(*args, "--release", project / RELEASE, cwd=project)
     assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
     assert "released versions" not in result.stderr and "--force" in result.stderr
+
+
+@pytest.mark.parametrize("protected", ["deep/er/MANIFEST.json", "sub/claimwire.toml", ".git/HEAD"])
+def test_force_never_replaces_a_folder_holding_a_release_project_or_repository(
+    tmp_path: Path, protected: str
+) -> None:
+    out = tmp_path / "out"
+    (out / protected).parent.mkdir(parents=True)
+    (out / protected).write_text("{}", encoding="utf-8")
+    args = ["convert", REPO / "corpus/releases/1.1.0", "--to", "brat", "--out", out, "--force"]
+    result = run_cli(*args)
+    assert result.returncode == 1 and one_error_line(result.stderr)
+    assert "--force refused: it holds" in result.stderr
+    assert (out / protected).read_text(encoding="utf-8") == "{}"
