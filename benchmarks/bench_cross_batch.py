@@ -19,28 +19,22 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from measure import MB, PeakRss
 
-from claimwire.engine import batches
+from claimwire.engine import LocalEngine
 from claimwire.errors import ClaimwireError
 from claimwire.eval.evaluate import Evaluation
 
 
-class InProcess:
+class InProcess(LocalEngine):
     """An engine whose stage runs here, but as on a distributed engine's workers: each batch
     read back from where its lines are (what a Ray worker does)."""
 
     name = "in-process"
-    workers = 1
     distributed = True
-
-    def stream(self, stage: Any, items: Iterable[Any], batch_size: int = 1) -> Iterator[Any]:
-        for batch in batches(items, batch_size):
-            yield from stage(batch)
 
 
 def ends_by_document(predictions: Path) -> dict[str, tuple[str, str]]:

@@ -9,7 +9,7 @@ import gc
 import json
 import os
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ import pytest
 from claimwire import grouping
 from claimwire.corpus.document_index import DocumentIndex
 from claimwire.corpus.release import open_release
-from claimwire.engine import batches
+from claimwire.engine import LocalEngine
 from claimwire.errors import ClaimwireError
 from claimwire.eval import checker, evaluate
 from claimwire.eval.batches import KEPT, KeptIndexes
@@ -29,17 +29,12 @@ from claimwire.model import Document, write_records
 from .helpers import release_with_test_claims
 
 
-class InProcess:
+class InProcess(LocalEngine):
     """A distributed engine whose one worker is this process: each batch is read back from
     where its lines are and checked by :class:`ScoreBatches`, as on a Ray worker."""
 
     name = "in-process"
-    workers = 1
     distributed = True
-
-    def stream(self, stage: Any, items: Iterable[Any], batch_size: int = 1) -> Iterator[Any]:
-        for batch in batches(items, batch_size):
-            yield from stage(batch)
 
 
 @pytest.fixture(scope="module")
