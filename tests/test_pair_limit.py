@@ -11,7 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from claimwire.eval.matching import MAX_PAIRS_PER_DOCUMENT, SpanSet, TooManyPairs, match
+from claimwire.eval import matching
+from claimwire.eval.matching import (
+    MAX_PAIRS_PER_DOCUMENT,
+    SCHEMES,
+    Matcher,
+    SpanSet,
+    TooManyPairs,
+    match,
+)
 
 from .helpers import REPO, run_cli
 
@@ -81,3 +89,53 @@ def test_the_limit_is_per_document_not_per_batch() -> None:
     gold, pred = _sides(below, docs=3)
     found = match(gold, pred, "strict")
     assert np.all(found.gold_outcome == 0)  # every span matched to its twin: COR
+
+
+def _peak_of_match(gold: SpanSet, pred: SpanSet) -> int:
+    tracemalloc.start()
+    try:
+        match(gold, pred, "strict")
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_batch_of_documents_each_under_the_limit_matches_in_flat_memory() -> None:
+    """Documents each just under the limit, many in one batch: their pairs are made a group
+    of documents at a time, so memory is that of one document's, not the batch's."""
+    below = math.isqrt(MAX_PAIRS_PER_DOCUMENT)
+    one = _peak_of_match(*_sides(below, docs=1))
+    six = _peak_of_match(*_sides(below, docs=6))
+    assert six < 1.5 * one, (one, six)
+
+
+def _random_sides(seed: int, docs: int) -> tuple[SpanSet, SpanSet]:
+    """Spans of three labels scattered on ``docs`` short documents: nested, crossing, equal
+    and labelled differently, so every scheme's outcomes occur."""
+    rng = np.random.default_rng(seed)
+    sides = []
+    for _ in range(2):
+        count = docs * 12
+        doc = rng.integers(0, docs, count)
+        start = rng.integers(0, 60, count)
+        end = start + rng.integers(1, 25, count)
+        rows = zip(doc, rng.integers(0, 3, count), start, end, doc, strict=True)
+        sides.append(SpanSet.from_tuples(rows))
+    return sides[0], sides[1]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_matching_a_group_of_documents_at_a_time_changes_no_outcome(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    gold, pred = _random_sides(seed, docs=40)
+    whole = Matcher(gold, pred)
+    most = int(matching.overlap_pairs(gold, pred)[0].size)
+    # a limit between the largest document's pairs and the whole batch's: many groups
+    monkeypatch.setattr(matching, "MAX_PAIRS_PER_DOCUMENT", most // 8)
+    grouped = Matcher(gold, pred)
+    for scheme in SCHEMES:
+        for label in (None, 0, 1, 2):
+            expected, found = whole.match(scheme, label), grouped.match(scheme, label)
+            for name in ("gold_outcome", "pred_outcome", "gold_match", "pred_match"):
+                assert np.array_equal(getattr(found, name), getattr(expected, name)), name

@@ -78,7 +78,8 @@ class SpanSet:
     def __len__(self) -> int:
         return len(self.doc)
 
-    def subset(self, mask: NDArray[np.bool_]) -> SpanSet:
+    def subset(self, mask: NDArray[np.bool_] | Ints) -> SpanSet:
+        """The spans a boolean mask or an array of indices selects."""
         return SpanSet(
             self.doc[mask], self.label[mask], self.start[mask], self.end[mask], self.unit[mask]
         )
@@ -129,11 +130,31 @@ def _bounds(keys: Ints, low: Ints, high: Ints, open_low: bool) -> tuple[Ints, In
     return lo, np.maximum(hi, lo)
 
 
-def _check_pairs(gold: SpanSet, pred: SpanSet, per_pred: Ints, per_gold: Ints) -> None:
-    """Refuse a document with more candidate pairs than :data:`MAX_PAIRS_PER_DOCUMENT`,
-    counted from the ranges' sizes without making the pairs."""
+Candidates = tuple[Ints, Ints, Ints, Ints, Ints, Ints]
+"""Both sides' start orders; for each prediction, the range of sorted gold starts in
+``[p.start, p.end)``; for each gold span, the range of sorted predicted starts in
+``(g.start, g.end)``."""
+
+
+def _candidates(gold: SpanSet, pred: SpanSet) -> Candidates:
+    """The ranges that hold every candidate pair (both sides non-empty)."""
+    big = int(max(gold.end.max(), pred.end.max())) + 1
+    g_key, p_key = gold.doc * big + gold.start, pred.doc * big + pred.start
+    g_order = np.argsort(g_key, kind="stable")
+    p_order = np.argsort(p_key, kind="stable")
+    lo_1, hi_1 = _bounds(g_key[g_order], p_key, pred.doc * big + pred.end, open_low=False)
+    lo_2, hi_2 = _bounds(p_key[p_order], g_key, gold.doc * big + gold.end, open_low=True)
+    return g_order, p_order, lo_1, hi_1, lo_2, hi_2
+
+
+def _counted(gold: SpanSet, pred: SpanSet, found: Candidates) -> Ints | None:
+    """The candidate pairs of each document (position ``d``: document ``d``) when there are
+    more than :data:`MAX_PAIRS_PER_DOCUMENT` in all, else None; a document with more than
+    that is refused. Counted from the ranges' sizes, without making the pairs."""
+    _, _, lo_1, hi_1, lo_2, hi_2 = found
+    per_pred, per_gold = hi_1 - lo_1, hi_2 - lo_2
     if int(per_pred.sum()) + int(per_gold.sum()) <= MAX_PAIRS_PER_DOCUMENT:
-        return
+        return None
     size = int(max(gold.doc.max(), pred.doc.max())) + 1
     pairs = np.bincount(pred.doc, weights=per_pred, minlength=size) + np.bincount(
         gold.doc, weights=per_gold, minlength=size
@@ -146,6 +167,29 @@ def _check_pairs(gold: SpanSet, pred: SpanSet, per_pred: Ints, per_gold: Ints) -
             int(np.count_nonzero(pred.doc == worst)),
             int(pairs[worst]),
         )
+    return pairs.astype(np.int64)
+
+
+def _made(
+    gold: SpanSet, pred: SpanSet, found: Candidates, min_overlap: float, same_label: bool
+) -> tuple[Ints, Ints, Ints]:
+    """The pairs of the candidate ranges that overlap enough, ordered by gold then
+    prediction."""
+    g_order, p_order, lo_1, hi_1, lo_2, hi_2 = found
+    p_of_1, found_1 = _ranges(lo_1, hi_1)
+    g_of_2, found_2 = _ranges(lo_2, hi_2)
+    g_of_1, p_of_2 = g_order[found_1], p_order[found_2]
+    g_idx = np.concatenate([g_of_1, g_of_2])
+    p_idx = np.concatenate([p_of_1, p_of_2])
+    canonical = np.lexsort([p_idx, g_idx])
+    g_idx, p_idx = g_idx[canonical], p_idx[canonical]
+    length = np.minimum(gold.end[g_idx], pred.end[p_idx]) - np.maximum(
+        gold.start[g_idx], pred.start[p_idx]
+    )
+    keep = (length > 0) & (length >= min_overlap * (gold.end[g_idx] - gold.start[g_idx]))
+    if same_label:
+        keep &= gold.label[g_idx] == pred.label[p_idx]
+    return g_idx[keep], p_idx[keep], length[keep]
 
 
 def overlap_pairs(
@@ -164,27 +208,28 @@ def overlap_pairs(
     if not len(gold) or not len(pred):
         empty = np.empty(0, np.int64)
         return empty, empty, empty
-    big = int(max(gold.end.max(), pred.end.max())) + 1
-    g_key, p_key = gold.doc * big + gold.start, pred.doc * big + pred.start
-    g_order = np.argsort(g_key, kind="stable")
-    p_order = np.argsort(p_key, kind="stable")
-    lo_1, hi_1 = _bounds(g_key[g_order], p_key, pred.doc * big + pred.end, open_low=False)
-    lo_2, hi_2 = _bounds(p_key[p_order], g_key, gold.doc * big + gold.end, open_low=True)
-    _check_pairs(gold, pred, hi_1 - lo_1, hi_2 - lo_2)
-    p_of_1, found_1 = _ranges(lo_1, hi_1)
-    g_of_2, found_2 = _ranges(lo_2, hi_2)
-    g_of_1, p_of_2 = g_order[found_1], p_order[found_2]
-    g_idx = np.concatenate([g_of_1, g_of_2])
-    p_idx = np.concatenate([p_of_1, p_of_2])
-    canonical = np.lexsort([p_idx, g_idx])
-    g_idx, p_idx = g_idx[canonical], p_idx[canonical]
-    length = np.minimum(gold.end[g_idx], pred.end[p_idx]) - np.maximum(
-        gold.start[g_idx], pred.start[p_idx]
-    )
-    keep = (length > 0) & (length >= min_overlap * (gold.end[g_idx] - gold.start[g_idx]))
-    if same_label:
-        keep &= gold.label[g_idx] == pred.label[p_idx]
-    return g_idx[keep], p_idx[keep], length[keep]
+    found = _candidates(gold, pred)
+    _counted(gold, pred, found)
+    return _made(gold, pred, found, min_overlap, same_label)
+
+
+def _groups(gold: SpanSet, pred: SpanSet, pairs: Ints) -> list[tuple[Ints, Ints]]:
+    """Documents in consecutive groups, each making at most :data:`MAX_PAIRS_PER_DOCUMENT`
+    candidate pairs (``pairs``: per document): each group's gold and predicted indices."""
+    group_of = np.empty(len(pairs), np.int64)
+    group, filled = 0, 0
+    for doc, count in enumerate(pairs.tolist()):
+        if filled + count > MAX_PAIRS_PER_DOCUMENT:
+            group, filled = group + 1, 0
+        group_of[doc] = group
+        filled += count
+    sides = []
+    for spans in (gold, pred):
+        of_span = group_of[spans.doc]
+        order = np.argsort(of_span, kind="stable")
+        bounds = np.cumsum(np.bincount(of_span, minlength=group + 1))[:-1]
+        sides.append(np.split(order, bounds))
+    return list(zip(*sides, strict=True))
 
 
 def _assign(
@@ -237,30 +282,46 @@ def _assign(
     return np.concatenate(chosen_g), np.concatenate(chosen_p)
 
 
+Pairs = tuple[Ints, Ints, Ints, NDArray[np.bool_], NDArray[np.bool_]]
+"""Overlapping pairs (gold indices, predicted indices, overlap lengths) and, for each, whether
+its spans have the same label and the same boundaries."""
+
+
 class Matcher:
     """Matches one gold set with one prediction set under any scheme, overall or for one
-    label: the overlapping pairs are found once and shared by every scheme and label."""
+    label: the overlapping pairs are found once and shared by every scheme and label.
+
+    Pairs never exceed :data:`MAX_PAIRS_PER_DOCUMENT` at once: when a batch's documents make
+    more in all (each under the limit), each match is made a group of documents at a time,
+    its pairs found again and let go (documents never share a pair, so the outcome is the
+    same as in one go)."""
 
     def __init__(
         self, gold: SpanSet, pred: SpanSet, min_overlap: float = DEFAULT_MIN_OVERLAP
     ) -> None:
         self.gold = gold
         self.pred = pred
-        self._pairs: dict[int | None, tuple[Ints, Ints, Ints, NDArray[np.bool_], NDArray[np.bool_]]]
-        g, p, length = overlap_pairs(gold, pred, min_overlap)
-        self._pairs = {None: self._with_tests(g, p, length)}
+        self.min_overlap = min_overlap
+        self._groups: list[tuple[Ints, Ints]] = []
+        self._pairs: dict[int | None, Pairs] = {}
+        if not len(gold) or not len(pred):
+            empty = np.empty(0, np.int64)
+            self._pairs[None] = self._with_tests(empty, empty, empty)
+            return
+        found = _candidates(gold, pred)
+        pairs = _counted(gold, pred, found)
+        if pairs is None:
+            self._pairs[None] = self._with_tests(*_made(gold, pred, found, min_overlap, False))
+        else:
+            self._groups = _groups(gold, pred, pairs)
 
-    def _with_tests(
-        self, g: Ints, p: Ints, length: Ints
-    ) -> tuple[Ints, Ints, Ints, NDArray[np.bool_], NDArray[np.bool_]]:
+    def _with_tests(self, g: Ints, p: Ints, length: Ints) -> Pairs:
         gold, pred = self.gold, self.pred
         same_label = gold.label[g] == pred.label[p]
         same_bounds = (gold.start[g] == pred.start[p]) & (gold.end[g] == pred.end[p])
         return g, p, length, same_label, same_bounds
 
-    def _pairs_of(
-        self, label: int | None
-    ) -> tuple[Ints, Ints, Ints, NDArray[np.bool_], NDArray[np.bool_]]:
+    def _pairs_of(self, label: int | None) -> Pairs:
         if label not in self._pairs:
             g, p, length, same_label, same_bounds = self._pairs[None]
             keep = same_label & (self.gold.label[g] == label)
@@ -279,14 +340,25 @@ class Matcher:
         if scheme not in SCHEMES:
             raise ValueError(f"unknown scheme {scheme!r}; expected one of {', '.join(SCHEMES)}")
         gold, pred = self.gold, self.pred
-        g, p, length, same_label, same_bounds = self._pairs_of(label)
         gold_outcome = np.full(len(gold), MIS, dtype=np.int8)
         pred_outcome = np.full(len(pred), SPU, dtype=np.int8)
+        gold_match = np.full(len(gold), -1, dtype=np.int64)
+        pred_match = np.full(len(pred), -1, dtype=np.int64)
+        if self._groups:
+            for in_gold, in_pred in self._groups:
+                part = Matcher(gold.subset(in_gold), pred.subset(in_pred), self.min_overlap)
+                found = part.match(scheme, label)
+                gold_outcome[in_gold], pred_outcome[in_pred] = (
+                    found.gold_outcome,
+                    found.pred_outcome,
+                )
+                gold_match[in_gold] = np.where(found.gold_match >= 0, in_pred[found.gold_match], -1)
+                pred_match[in_pred] = np.where(found.pred_match >= 0, in_gold[found.pred_match], -1)
+            return Match(gold_outcome, pred_outcome, gold_match, pred_match)
+        g, p, length, same_label, same_bounds = self._pairs_of(label)
         if label is not None:
             gold_outcome[gold.label != label] = OUT
             pred_outcome[pred.label != label] = OUT
-        gold_match = np.full(len(gold), -1, dtype=np.int64)
-        pred_match = np.full(len(pred), -1, dtype=np.int64)
 
         def take(mask: NDArray[np.bool_] | None, outcome: int) -> None:
             pairs = (g, p, length) if mask is None else (g[mask], p[mask], length[mask])
