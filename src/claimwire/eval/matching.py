@@ -282,6 +282,15 @@ def _assign(
     return np.concatenate(chosen_g), np.concatenate(chosen_p)
 
 
+def _renumbered(partners: Ints, indices: Ints) -> Ints:
+    """A group's partners (-1: none) as indices of the whole side (``indices``: the group's
+    spans there)."""
+    whole = np.full(len(partners), -1, dtype=np.int64)
+    matched = partners >= 0
+    whole[matched] = indices[partners[matched]]
+    return whole
+
+
 Pairs = tuple[Ints, Ints, Ints, NDArray[np.bool_], NDArray[np.bool_]]
 """Overlapping pairs (gold indices, predicted indices, overlap lengths) and, for each, whether
 its spans have the same label and the same boundaries."""
@@ -352,8 +361,8 @@ class Matcher:
                     found.gold_outcome,
                     found.pred_outcome,
                 )
-                gold_match[in_gold] = np.where(found.gold_match >= 0, in_pred[found.gold_match], -1)
-                pred_match[in_pred] = np.where(found.pred_match >= 0, in_gold[found.pred_match], -1)
+                gold_match[in_gold] = _renumbered(found.gold_match, in_pred)
+                pred_match[in_pred] = _renumbered(found.pred_match, in_gold)
             return Match(gold_outcome, pred_outcome, gold_match, pred_match)
         g, p, length, same_label, same_bounds = self._pairs_of(label)
         if label is not None:
