@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,9 @@ from claimwire.eval import evaluate
 from claimwire.eval.evaluate import Evaluation
 from claimwire.grouping import RecordIndex
 
-from .helpers import release_with_test_claims
+from .helpers import REPO, one_error_line, release_with_test_claims, run_cli
+
+SRC = REPO / "src"
 
 
 def _records(path: Path, documents: int = 4) -> Path:
@@ -73,7 +76,9 @@ def test_an_edit_in_place_of_another_size_is_refused(tmp_path: Path) -> None:
     path = _records(tmp_path / "p.jsonl")
     with RecordIndex([path]) as index:
         _rewrite_in_place(path, b'"d1"', b'"d10"', keep_time=False)
-        with pytest.raises(ClaimwireError, match=r"p\.jsonl: changed while this command .*was"):
+        with pytest.raises(
+            ClaimwireError, match=r"p\.jsonl(:\d+)?: changed while this command .*was"
+        ):
             index.rows(["d3"])
 
 
@@ -178,3 +183,78 @@ def test_predictions_rewritten_during_eval_score_are_an_error(
     with pytest.raises(ClaimwireError, match=r"p\.jsonl: changed while this command"):
         evaluation.check(path)
     assert read == [4, 4]
+
+
+REWRITE_AFTER_INDEXING = '''
+"""Imported at start-up: the file named by CLAIMWIRE_TEST_REWRITE is rewritten in place once
+an index of it is built (a user editing it while the command runs)."""
+import os
+from pathlib import Path
+
+from claimwire import grouping
+
+target = Path(os.environ["CLAIMWIRE_TEST_REWRITE"])
+built = grouping.RecordIndex.__init__
+
+
+def rewritten_once_indexed(index, files, **options):
+    built(index, files, **options)
+    if target in files:
+        data = target.read_bytes()
+        with target.open("r+b") as handle:  # the first line longer: every later one moves
+            handle.write(b"{ " + data[1:])
+
+
+grouping.RecordIndex.__init__ = rewritten_once_indexed
+'''
+
+
+def test_a_release_rewritten_during_corpus_diff_is_a_located_error(
+    release: Path, tmp_path: Path
+) -> None:
+    """The old release's annotations are rewritten in place once indexed: the documents'
+    names read back from them (``document_batches``, before any batch) are one located
+    error, exit 1 (before: msgspec's "Input data was truncated", an internal error, exit 2)."""
+    old = tmp_path / "old"
+    shutil.copytree(release, old)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(REWRITE_AFTER_INDEXING, "utf-8")
+    target = old / "annotations.jsonl"
+    env = {"PYTHONPATH": f"{SRC}{os.pathsep}{hook}", "CLAIMWIRE_TEST_REWRITE": str(target)}
+    result = run_cli("corpus", "diff", old, release, env=env)
+    assert result.returncode == 1, result.stderr
+    assert one_error_line(result.stderr)
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"error: {target}:1: changed while this command was reading it (was ")
+    )
+
+
+def test_a_batch_read_back_checks_each_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One ``fstat`` per file a batch, whatever its runs (before: one per run, and two per
+    file to find the runs)."""
+    files = [_records(tmp_path / "a.jsonl", 8), _records(tmp_path / "b.jsonl", 8)]
+    files[1].write_bytes(files[1].read_bytes().replace(b'"a', b'"b'))  # ids of its own
+    with RecordIndex(files) as index:
+        calls: list[int] = []
+        fstat = os.fstat
+
+        def counted(handle: int) -> os.stat_result:
+            calls.append(handle)
+            return fstat(handle)
+
+        monkeypatch.setattr(grouping.os, "fstat", counted)
+        assert len(index.rows(["d0", "d2", "d4", "d6"])) == 24
+        assert len(calls) == 2
+        calls.clear()
+        assert index.rows(["nothing"]) == [] and len(calls) == 2
+        calls.clear()
+        assert list(index.document_batches(4)) == [
+            [f"d{d}" for d in range(4)],
+            ["d4", "d5", "d6", "d7"],
+        ]
+        assert len(calls) == 4

@@ -28,7 +28,7 @@ import tempfile
 import zlib
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
 from pathlib import Path
@@ -139,17 +139,6 @@ class _Source:
     def read(self, start: int, end: int) -> bytes:
         return os.pread(self.fileno(), end - start, start)
 
-    def checked(self) -> Callable[[int, int], bytes]:
-        """What reads a run's bytes, checked (:meth:`check`) as soon as they are read, before
-        anything decodes them: one run's bytes at a time, never a batch's at once."""
-
-        def read(start: int, end: int) -> bytes:
-            data = self.read(start, end)
-            self.check()
-            return data
-
-        return read
-
     def check(self) -> None:
         """After reads: the file held is the one indexed. Another size is a located error;
         when its modification or change time alone moved (``touch``, a permission, a hard
@@ -197,11 +186,12 @@ def _same_file(path: Path, handle: int) -> bool:
         return False
 
 
-def _changed(path: Path, how: str) -> ClaimwireError:
+def _changed(path: Path, how: str, line: int | None = None) -> ClaimwireError:
     return ClaimwireError(
         f"changed while this command was reading it: its bytes differ from when they were "
         f"indexed ({how}): leave inputs as they are until the command ends, and rerun it",
         file=path,
+        line=line,
     )
 
 
@@ -251,32 +241,27 @@ class Lines:
     def __hash__(self) -> int:
         return hash(self._key())
 
-    def blocks(self, read: Callable[[int, int], bytes] | None = None) -> Iterator[bytes]:
-        """Each run's bytes: from ``data``, through ``read(start, end)``, else from the
-        file."""
-        if self.data is not None:
+    def blocks(self, read: Sequence[bytes] | None = None) -> Iterator[bytes]:
+        """Each run's bytes: ``read`` (already read, one a run), else from ``data``, else
+        from the file."""
+        if read is not None:
+            yield from read
+        elif self.data is not None:
             at = 0
             for start, end, _, _ in self.runs:
                 yield self.data[at : at + end - start]
                 at += end - start
-        elif read is not None:
-            for start, end, _, _ in self.runs:
-                yield read(start, end)
         else:
             with self.file.open("rb") as handle:
                 check_stamp(self.path, self.stamp, file_stamp(handle.fileno()))
                 for start, end, _, _ in self.runs:
                     yield os.pread(handle.fileno(), end - start, start)
 
-    def numbered(
-        self, read: Callable[[int, int], bytes] | None = None
-    ) -> Iterator[tuple[int, bytes]]:
+    def numbered(self, read: Sequence[bytes] | None = None) -> Iterator[tuple[int, bytes]]:
         """``(line number, line)`` of every line but the dropped ones."""
         return zip(*self.columns(read), strict=True)
 
-    def columns(
-        self, read: Callable[[int, int], bytes] | None = None
-    ) -> tuple[list[int], list[bytes]]:
+    def columns(self, read: Sequence[bytes] | None = None) -> tuple[list[int], list[bytes]]:
         """:meth:`numbered` as two lists: the line numbers and the lines."""
         numbers: list[int] = []
         lines: list[bytes] = []
@@ -293,9 +278,10 @@ class Lines:
 def read_lines(
     lines: Lines,
     on_error: RecordErrorHandler | None = None,
-    read: Callable[[int, int], bytes] | None = None,
+    read: Sequence[bytes] | None = None,
 ) -> list[Row]:
-    """The records of ``lines`` with their file and line, decoded with located errors: the
+    """The records of ``lines`` (``read``: their runs' bytes, already read) with their file
+    and line, decoded with located errors: the
     runs of one kind are decoded as they were read, in one call; else (a relation among
     annotations, a dropped line, a record the typed decoder refuses) line by line."""
     if not len(lines.dropped):
@@ -763,11 +749,18 @@ class RecordIndex:
 
     # ---- reading back ------------------------------------------------------------------
 
-    def _read_runs(self, runs: Any) -> list[Row]:
-        """The records of ``runs`` (in run order), decoded with located errors."""
+    def _read_runs(self, runs: Any, on_error: RecordErrorHandler | None = None) -> list[Row]:
+        """The records of ``runs`` (in run order), decoded with located errors (``on_error``:
+        the index's own handler if None). Every run's bytes are read, then the files are
+        checked (:meth:`_check`, one ``fstat`` each), then the bytes decoded."""
+        read = [
+            (lines, [self._sources[number].read(start, end) for start, end, _, _ in lines.runs])
+            for number, lines in self._lines(runs, portable=False)
+        ]
+        self._check()
         rows: list[Row] = []
-        for number, lines in self._lines(runs, portable=False):
-            rows += read_lines(lines, self._on_error, self._sources[number].checked())
+        for lines, blocks in read:
+            rows += read_lines(lines, on_error or self._on_error, blocks)
         return rows
 
     def _lines(self, runs: Any, portable: bool) -> Iterator[tuple[int, Lines]]:
@@ -842,11 +835,22 @@ class RecordIndex:
         return found
 
     def _name(self, run: int) -> str:
-        """The document a run's records name, read back from its first line."""
+        """The document a run's records name, read back from its first line (named one
+        when indexed: else the file was changed since, a located error). Its caller checks
+        the file (:meth:`_check`) before it trusts the name."""
         number, start, end = int(self._file[run]), int(self._start[run]), int(self._end[run])
         line = self._sources[number].read(start, end).split(b"\n", 1)[0]
-        doc_id = _KEYS.decode(line).doc_id
-        assert isinstance(doc_id, str)
+        try:
+            doc_id = _KEYS.decode(line).doc_id
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            doc_id = None
+        if not isinstance(doc_id, str):  # it named one when indexed: the file changed since
+            lineno, source = int(self._line[run]), self._sources[number]
+            try:
+                source.check()  # what changed, if its stamp tells
+            except ClaimwireError as error:
+                raise error.located(line=lineno) from None
+            raise _changed(source.path, "the line no longer names a document", lineno)
         return doc_id
 
     def _first_runs(self) -> Any:
@@ -861,7 +865,9 @@ class RecordIndex:
     def documents(self) -> list[str]:
         """The documents the records name, in the order first named (read back from the
         first line of each one's first run)."""
-        return [self._name(run) for run in self._first_runs().tolist()]
+        names = [self._name(run) for run in self._first_runs().tolist()]
+        self._check()
+        return names
 
     def document_batches(self, size: int, fresh: bool = False) -> Iterator[list[str]]:
         """:attr:`documents`, ``size`` at a time, each batch's names read back when it is
@@ -873,6 +879,7 @@ class RecordIndex:
             if fresh:
                 runs = runs[~self._asked[runs]]
             batch += [self._name(run) for run in runs.tolist()]
+            self._check()
             while len(batch) >= size:
                 yield batch[:size]
                 batch = batch[size:]
@@ -881,8 +888,8 @@ class RecordIndex:
 
     def _asked_runs(self, doc_ids: Sequence[str]) -> Any:
         """The runs of these documents: found by key, each found key's name compared with
-        the id asked (an id the index does not hold may share a key with one it does)."""
-        self._check()
+        the id asked (an id the index does not hold may share a key with one it does). The
+        caller checks the files (:meth:`_check`) before it trusts what the names chose."""
         names = list(dict.fromkeys(doc_ids))
         wanted = np.fromiter(map(self._key, names), np.int64, len(names))
         low = np.searchsorted(self._keys, wanted, side="left")
@@ -892,7 +899,6 @@ class RecordIndex:
             for name, key, a, b in zip(names, wanted.tolist(), low, high, strict=True)
             if b > a and key != NO_DOCUMENT and self._name(int(self._order[a])) == name
         ]
-        self._check()  # the names were read from the files indexed
         if not found:
             return None
         runs = np.sort(np.concatenate(found))
@@ -907,12 +913,16 @@ class RecordIndex:
     def rows(self, doc_ids: Sequence[str]) -> list[Row]:
         """The records naming these documents, in file order."""
         runs = self._asked_runs(doc_ids)
-        return self._read_runs(runs) if runs is not None else []
+        if runs is None:
+            self._check()  # the names that chose nothing were the ones indexed
+            return []
+        return self._read_runs(runs)
 
     def where(self, doc_ids: Sequence[str]) -> list[Lines]:
         """Where the records naming these documents are, for another process to read them
         (:func:`read_lines`): what :meth:`rows` would read, in the same order."""
         runs = self._asked_runs(doc_ids)
+        self._check()
         return [lines for _, lines in self._lines(runs, portable=True)] if runs is not None else []
 
     def leftover(self, batch: int = 10_000) -> Iterator[list[Row]]:
