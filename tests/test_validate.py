@@ -326,3 +326,23 @@ def test_a_bad_document_is_counted_in_its_file(seed_release: Path, change: dict[
     assert _where(problems) == [("bad-record", "documents.jsonl", 1, documents[0]["id"], None)], [
         (p.code, p.message) for p in problems
     ]
+
+
+def test_a_bad_record_is_reported_once(seed_release: Path) -> None:
+    """A record of the wrong shape is one problem, in the text and in ``--json`` (before:
+    twice, once more when the parent check read its document back to find a kept
+    annotation, ``a1``)."""
+    editor = Editor(seed_release)
+    bad = editor.span_annotation(id="a2", start="zero")
+    editor.write("annotations.jsonl", [editor.span_annotation(), bad])
+    _with_parent(editor, "0.0.1")  # its annotation a1 is kept
+    doc = editor.document()["id"]
+    result = run_cli("corpus", "validate", seed_release)
+    assert result.returncode == 1
+    assert [line for line in result.stdout.splitlines() if "bad-record" in line] == [
+        f"[annotations.jsonl line 2 doc {doc} ann a2] L1 bad-record: "
+        "field 'start': expected int, got str"
+    ]
+    report = json.loads(run_cli("corpus", "validate", seed_release, "--json").stdout)
+    codes = [(p["code"], p["line"]) for p in report["problems"] if p["code"] == "bad-record"]
+    assert codes == [("bad-record", 2)]
