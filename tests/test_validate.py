@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 
+from claimwire import grouping
 from claimwire.corpus.identity import HASH_CHARS
 from claimwire.corpus.release import DIGEST, manifest_digest
 from claimwire.corpus.validate import CODES, WARNINGS, validate_release
 from claimwire.errors import ClaimwireError
 from claimwire.files import sha256
 
-from .helpers import run_cli
+from .helpers import release_with_test_claims, run_cli
 
 
 class Editor:
@@ -331,7 +332,8 @@ def test_a_bad_document_is_counted_in_its_file(seed_release: Path, change: dict[
 def test_a_bad_record_is_reported_once(seed_release: Path) -> None:
     """A record of the wrong shape is one problem, in the text and in ``--json`` (before:
     twice, once more when the parent check read its document back to find a kept
-    annotation, ``a1``)."""
+    annotation, ``a1``; and its parent's copy was said to be unaccounted for: it is kept,
+    of the wrong shape)."""
     editor = Editor(seed_release)
     bad = editor.span_annotation(id="a2", start="zero")
     editor.write("annotations.jsonl", [editor.span_annotation(), bad])
@@ -344,5 +346,40 @@ def test_a_bad_record_is_reported_once(seed_release: Path) -> None:
         "field 'start': expected int, got str"
     ]
     report = json.loads(run_cli("corpus", "validate", seed_release, "--json").stdout)
-    codes = [(p["code"], p["line"]) for p in report["problems"] if p["code"] == "bad-record"]
-    assert codes == [("bad-record", 2)]
+    assert [(p["code"], p["line"]) for p in report["problems"]] == [("bad-record", 2)]
+
+
+def test_the_parent_check_reads_no_document_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Level 5 joins the parent's annotation ids with this release's on disk: no document's
+    records are read back for it (before: one read per parent annotation whose document had
+    left the lookup's cache — on a parent not written document by document, every one:
+    quadratic in a document's size). The parent's annotations this release lacks are said
+    in the parent's order."""
+    release = release_with_test_claims(tmp_path, 6)
+    editor = Editor(release)
+    [claim] = editor.records("annotations.jsonl")
+    documents = [d["id"] for d in editor.records("documents.jsonl")]
+    kept = [{**claim, "id": f"x{k}-{d}", "doc_id": d} for k in range(3) for d in documents]
+    editor.write("annotations.jsonl", sorted(kept, key=lambda a: documents.index(a["doc_id"])))
+    _with_parent(editor, "0.0.1")
+    parent = Editor(tmp_path / "releases" / "0.0.1")
+    gone = [{**kept[0], "id": "gone-1"}, {**kept[0], "id": "gone-2"}]
+    parent.write("annotations.jsonl", kept[:9] + gone[:1] + kept[9:] + gone[1:])  # cycling
+    monkeypatch.setattr(grouping, "RECENT_DOCUMENTS", 2)
+    read = grouping.read_lines
+    reads = Counter[int]()
+
+    def counted(lines: Any, *args: Any) -> Any:
+        reads[level] += 1
+        return read(lines, *args)
+
+    monkeypatch.setattr(grouping, "read_lines", counted)
+    for level in (4, 5):
+        problems = validate_release(release, max_level=level)
+    assert reads[5] == reads[4] > 0
+    assert [(p.file, p.line, p.ann) for p in problems if p.level == 5] == [
+        ("0.0.1/annotations.jsonl", 10, "gone-1"),
+        ("0.0.1/annotations.jsonl", 20, "gone-2"),
+    ]

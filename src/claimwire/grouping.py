@@ -444,6 +444,23 @@ def _among(values: Any, ordered: Any) -> Any:
     return ordered[at] == values
 
 
+def _keys_of(path: Path, first: int, chunk: bytes) -> list[_Key]:
+    """The keys of a block's lines (not blank) that was indexed: decoded in one call, else
+    line by line, a line the key decoder refuses a located error."""
+    try:
+        keys: list[_Key] = _KEYS.decode_lines(chunk)
+        return keys
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        pass
+    keys = []
+    for lineno, line in numbered_lines(first, chunk):
+        try:
+            keys.append(_KEYS.decode(line))
+        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+            raise refused_line(path, lineno, line, error) from None
+    return keys
+
+
 def _unreported(error: RecordError, lineno: int, obj: dict[str, Any]) -> None:
     """A refused record skipped without a word (where it is reported when read again)."""
 
@@ -782,6 +799,20 @@ class RecordIndex:
             path = source.path
             kind = self._kinds[number]
             yield number, Lines(path, path.absolute(), spans, data, dropped, kind, source.stamp)
+
+    def annotation_ids(self) -> Iterator[list[Any]]:
+        """The ids the files' annotations have (any JSON value; repeats and records of the
+        wrong shape included), a block at a time in file order, read again from the files'
+        paths (whose bytes must be the ones indexed)."""
+        for number, source in enumerate(self._sources):
+            if self._kinds[number] is Relation:
+                continue
+            for first, chunk in source.again():
+                yield [
+                    key.id
+                    for key in _keys_of(source.path, first, chunk)
+                    if key.head is msgspec.UNSET and key.tail is msgspec.UNSET
+                ]
 
     def document_of(self, annotation_id: str) -> str | None:
         """The document of the annotation with this id in any batch."""

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from claimwire import strict_json
+from claimwire.corpus.id_join import MissingIds
 from claimwire.corpus.identity import HASH_CHARS, SPLIT_NAMES
 from claimwire.corpus.release import (
     ANNOTATIONS,
@@ -36,7 +37,7 @@ from claimwire.corpus.release import (
 )
 from claimwire.corpus.words import on_word_boundaries
 from claimwire.errors import ClaimwireError, RecordError
-from claimwire.files import sha256
+from claimwire.files import check_stamp, file_stamp, sha256
 from claimwire.grouping import RecordIndex, Row
 from claimwire.model import Annotation, Document, Relation, Span, iter_json_lines, read_numbered
 from claimwire.spool import Mapped, Spooled
@@ -557,29 +558,74 @@ class ReleaseValidator:
                 self._add("version-not-newer", f"parent {parent} is not older", file=MANIFEST)
         except ClaimwireError:
             pass  # already reported at level 1
-        changes = self.manifest.get("changes", {}).get("annotations", {})
-        explained = set(changes.get("removed", [])) | set(changes.get("orphaned", []))
-        explained |= {pair.get("old") for pair in changes.get("renamed", [])}
         try:
             parent_parts = record_parts(read_manifest(parent_path), ANNOTATIONS)
         except ClaimwireError as error:
             self._add("parent-not-found", error.message, file=MANIFEST)
             return
-        parent_lines = (
-            (part, *line)
-            for part in parent_parts
-            for line in iter_json_lines(parent_path / part, records=True)
-        )
-        for part, lineno, obj in parent_lines:
-            ann_id = obj.get("id")
-            if ann_id not in explained and index.document_of(str(ann_id)) is None:
-                self._add(
-                    "annotation-unaccounted",
-                    f"parent {parent} has it; this release neither keeps nor lists it",
-                    file=f"{parent}/{part}",
-                    line=lineno,
-                    ann=ann_id,
-                )
+        files = [(f"{parent}/{part}", parent_path / part) for part in parent_parts]
+        for name, lineno, ann_id in _unaccounted(index, files, self._explained()):
+            self._add(
+                "annotation-unaccounted",
+                f"parent {parent} has it; this release neither keeps nor lists it",
+                file=name,
+                line=lineno,
+                ann=ann_id,
+            )
+
+    def _explained(self) -> set[str]:
+        """The parent's annotation ids the manifest's changes list as removed, orphaned or
+        renamed (what is not a string in them, none)."""
+        changes = self.manifest.get("changes")
+        listed = changes.get("annotations") if isinstance(changes, dict) else None
+        if not isinstance(listed, dict):
+            return set()
+        renamed = listed.get("renamed")
+        pairs = renamed if isinstance(renamed, list) else []
+        olds = [pair.get("old") for pair in pairs if isinstance(pair, dict)]
+        found = (listed.get("removed"), listed.get("orphaned"), olds)
+        return {i for ids in found if isinstance(ids, list) for i in ids if isinstance(i, str)}
+
+
+ASKED_AT_ONCE = 10_000
+"""Parent annotations whose ids go to the join together."""
+
+
+def _unaccounted(
+    index: RecordIndex, files: list[tuple[str, Path]], explained: set[str]
+) -> Iterator[tuple[str, int, Any]]:
+    """``(file name, line, id)`` of each annotation of the parent's ``files`` (named, and
+    where) that this release (``index``) has no annotation with the id of, and ``explained``
+    does not list, in the parent's order. Linear: this release's ids and the parent's are
+    joined on disk (:class:`MissingIds`), then the parent is read again (unchanged since,
+    else a located error) to say where each one is."""
+    join = MissingIds()
+    for ids in index.annotation_ids():
+        join.have(i for i in ids if isinstance(i, str))
+    stamps = [file_stamp(path) for _, path in files]
+    asked: list[tuple[int, str]] = []
+    for number, (_, _, ann_id) in enumerate(_parent_ids(files)):
+        if not (isinstance(ann_id, str) and ann_id in explained):
+            asked.append((number, str(ann_id)))
+        if len(asked) == ASKED_AT_ONCE:
+            join.ask(asked)
+            asked = []
+    join.ask(asked)
+    missing = join.missing()
+    wanted = next(missing, None)
+    for number, found in enumerate(_parent_ids(files)):
+        if number == wanted:
+            yield found
+            wanted = next(missing, None)
+    for (_, path), stamp in zip(files, stamps, strict=True):
+        check_stamp(path, stamp, file_stamp(path))
+
+
+def _parent_ids(files: list[tuple[str, Path]]) -> Iterator[tuple[str, int, Any]]:
+    """``(file name, line, id)`` of each record of ``files``."""
+    for name, path in files:
+        for lineno, obj in iter_json_lines(path, records=True):
+            yield name, lineno, obj.get("id")
 
 
 def validate_release(
