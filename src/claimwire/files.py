@@ -170,9 +170,14 @@ def errors_named(path: Path, temporary: str | Path) -> Iterator[None]:
     try:
         yield
     except OSError as error:
-        if error.filename in (None, str(temporary)) and error.errno is not None:
-            raise OSError(error.errno, error.strerror, str(path)) from error
-        raise
+        raise named(error, path, temporary) from error
+
+
+def named(error: OSError, path: Path, temporary: str | Path = "") -> OSError:
+    """``error`` naming ``path`` when it named no file (or ``temporary``), else itself."""
+    if error.filename in (None, str(temporary)) and error.errno is not None:
+        return OSError(error.errno, error.strerror, str(path))
+    return error
 
 
 @contextlib.contextmanager

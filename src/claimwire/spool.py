@@ -14,14 +14,18 @@ order; :func:`spilled_sorted` is ``sorted`` for such values, holding a run of th
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import IO, Any, Generic, TypeVar, overload
 
 import msgspec
+
+from claimwire.files import named
 
 HELD = 20
 """Values a spool keeps in memory besides its file (what a changelog lists)."""
@@ -34,6 +38,11 @@ encode = msgspec.json.Encoder().encode
 gives it back."""
 decode = msgspec.json.Decoder().decode
 """The JSON value of bytes :func:`encode` made (arrays come back as lists)."""
+
+
+def temporary_files() -> Path:
+    """Where a spool's file is (``TMPDIR``), as its write errors name it."""
+    return Path(tempfile.gettempdir()) / "(temporary file; TMPDIR sets the folder)"
 
 
 def _lines(handle: IO[bytes]) -> Iterator[bytes]:
@@ -67,9 +76,12 @@ class Spool(Sequence[Any]):
     def append(self, value: Any) -> None:
         if self._count < HELD:
             self.first.append(value)
-        if self._file is None:
-            self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the spool)
-        self._file.write(encode(value) + b"\n")
+        try:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the spool)
+            self._file.write(encode(value) + b"\n")
+        except OSError as error:  # a full disk: no file named, as in a write's own error
+            raise named(error, temporary_files()) from error
         self._count += 1
 
     def extend(self, values: Iterable[Any]) -> None:
@@ -85,7 +97,10 @@ class Spool(Sequence[Any]):
             return
         if self._file is None:
             raise ValueError(f"this spool was closed: only its first {HELD} values are left")
-        self._file.flush()
+        try:
+            self._file.flush()
+        except OSError as error:
+            raise named(error, temporary_files()) from error
         for line in itertools.islice(_lines(self._file), self._count):
             yield decode(line)
 
@@ -122,8 +137,10 @@ class Spool(Sequence[Any]):
         return Spool, (list(self),)
 
     def close(self) -> None:
+        """Remove the file (what could not be written to it is of no use any more)."""
         if self._file is not None:
-            self._file.close()
+            with contextlib.suppress(OSError):
+                self._file.close()
             self._file = None
 
     def __del__(self) -> None:
