@@ -153,7 +153,7 @@ def measure(
 
     with PeakRss() as rss:
         pulled, pull_s = timed(pull)
-    annotations = sum(len(s.annotations) for s in pulled.sets.values())
+    annotations = sum(len(s.annotations) for s in pulled.sets.collected().values())
     ls = client(connection)
     project = next(p for p in ls.projects.list(title=f"pull {n}") if p.title == f"pull {n}")
     try:

@@ -184,7 +184,7 @@ def test_a_real_json_min_export_is_read(tmp_path: Path) -> None:
     tasks = json.loads(JSON_MIN.read_text(encoding="utf-8"))
     pulled, losses = from_json_min(tasks, DOCUMENTS, SCHEMA, "min")
     assert pulled.problems == []
-    [(author, converted)] = pulled.sets.items()
+    [(author, converted)] = pulled.sets.collected().items()
     assert author == "user1"
     lost_keys = {loss.detail.split(":")[0] for loss in losses if loss.kind == "unplaced-value"}
     assert lost_keys == {
@@ -228,7 +228,7 @@ def test_json_min_round_trip_matches_the_real_export() -> None:
     assert record == {k: v for k, v in real.items() if k not in volatile}
     assert len(losses) == len(GOLD.relations)
     pulled, _ = from_json_min([record], DOCUMENTS, SCHEMA)
-    [converted] = pulled.sets.values()
+    [converted] = pulled.sets.collected().values()
     assert canonical(converted.annotations, converted.relations) == canonical(
         *gold_without({"CLAIM__numeric_category", "NUM_STAT__time_reference"})
     )

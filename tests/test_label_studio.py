@@ -580,3 +580,34 @@ def test_push_sends_a_batch_of_documents_with_its_predictions_and_targets(
     claimed = {a.doc_id for a in load_annotation_set(run).annotations}
     assert len(tasks) == total
     assert {t.data["doc_id"] for t in tasks if t.predictions} == claimed
+
+
+def test_a_document_annotated_twice_is_pulled_once_and_both_tasks_named(
+    server: label_studio_server.Server, tmp_path: Path
+) -> None:
+    """A task imported twice, annotated in both (regions from the same results keep their
+    ids): pull keeps the first annotation, names both tasks, counts the problem, and the set
+    passes the format check (it repeated every id and said "0 problems")."""
+    title = f"twice {uuid.uuid4().hex[:8]}"
+    assert cli(server, "annotate", "push", RELEASE, "--project", title).returncode == 0
+    ls = client(Connection(server.url, server.token))
+    project = next(p for p in ls.projects.list() if p.title == title)
+    [pushed] = list(ls.tasks.list(project=project.id, fields="all"))
+    ls.projects.import_tasks(id=project.id, request=[{"data": pushed.data}])  # imported twice
+    first, second = sorted(t.id for t in ls.tasks.list(project=project.id))
+    results = to_results(GOLD, GOLD_RELATIONS, SCHEMA, DOCUMENT.text)
+    for task in (first, second):
+        ls.annotations.create(id=task, result=results)
+    out = tmp_path / "pulled"
+    pulled = cli(server, "annotate", "pull", "--project", title, "--out", out, "--release", RELEASE)
+    assert pulled.returncode == 0, pulled.stderr
+    assert "2 tasks, 1 annotators, 1 problems" in pulled.stdout
+    [problem] = [line for line in pulled.stderr.splitlines() if "annotated it twice" in line]
+    assert f"task {first} annotation" in problem and f"task {second} annotation" in problem
+    [kept] = out.glob("*.jsonl")
+    back = load_annotation_set(kept)
+    assert canonical(list(back.annotations), list(back.relations)) == canonical(
+        GOLD, GOLD_RELATIONS
+    )
+    checked = run_cli("eval", "check", kept, "--release", RELEASE, "--task", "attribution")
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -6,7 +6,7 @@ import contextlib
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import typer
 from rich.markup import escape
@@ -14,6 +14,7 @@ from rich.progress import TaskID
 
 from claimwire.cli.common import chosen_release, console, err_console, progress_bar
 from claimwire.errors import ClaimwireError
+from claimwire.files import errors_named
 from claimwire.project import current_project
 
 if TYPE_CHECKING:
@@ -214,15 +215,20 @@ def pull_command(
     from claimwire.annotation.checks import schema_of
     from claimwire.annotation.label_studio.client import Session, convert_export, users_by_id
     from claimwire.annotation.label_studio.export import exported_tasks
+    from claimwire.annotation.label_studio.pulled import check_replaceable
     from claimwire.corpus.release import RECORD_FILES, open_release
+    from claimwire.files import atomic_directory, folders_removed_on_error
     from claimwire.formats.convert import read_json_export
     from claimwire.formats.label_studio_min import from_json_min, is_json_min
-    from claimwire.model import write_records_atomically
     from claimwire.names import child, safe_name
     from claimwire.outputs import check_output
+    from claimwire.storage import stop_on_sigterm
 
     inputs = [from_file] if from_file else []
     check_output(out, inputs=inputs)
+    check_replaceable(out, inputs)
+    stop_on_sigterm()
+    source = str(from_file or project)
     reserved = {name.removesuffix(".jsonl") for name in (*RECORD_FILES, "conflicts.jsonl")}
     release = chosen_release(release)
     schema = schema_of(release)
@@ -246,21 +252,30 @@ def pull_command(
                 users = users_by_id(session)
                 with exported_tasks(session, project, progress) as stream:
                     pulled = convert_export(stream, documents, schema, users, source=project)
-    if pulled.tasks and not pulled.sets and pulled.problems:
+    if pulled.tasks and not pulled.sets.added and pulled.problems:
         raise ClaimwireError(
             f"no task could be read ({len(pulled.problems)} problems), first: {pulled.problems[0]}"
         )
-    out.mkdir(parents=True, exist_ok=True)
-    for author, converted in sorted(pulled.sets.items()):
-        path = child(out, f"{safe_name(author, reserved)}.jsonl", what="annotator")
-        check_output(path, inputs=inputs)
-        write_records_atomically(path, [*converted.annotations, *converted.relations])
+    target = Path(os.path.realpath(out))  # through a symbolic link: its folder is replaced
+    with folders_removed_on_error(target.parent), atomic_directory(target, replace=True) as staged:
+
+        def open_set(author: str) -> tuple[Path, contextlib.AbstractContextManager[TextIO]]:
+            path = child(out, f"{safe_name(author, reserved)}.jsonl", what="annotator")
+            return path, _set_file(path, staged / path.name)
+
+        sets = list(pulled.sets.write(open_set, pulled.problems, f"{source}: "))
+    for written in sets:  # once the folder is in place
         console.print(
-            f"{escape(author)}: {len(converted.annotations)} annotations, "
-            f"{len(converted.relations)} relations → {escape(str(path))}"
+            f"{escape(written.author)}: {written.annotations} annotations, "
+            f"{written.relations} relations → {escape(str(written.path))}"
         )
     for problem in pulled.problems:
         err_console.print(f"[yellow]skipped[/] {escape(problem)}", soft_wrap=True)
-    console.print(
-        f"{pulled.tasks} tasks, {len(pulled.sets)} annotators, {len(pulled.problems)} problems"
-    )
+    console.print(f"{pulled.tasks} tasks, {len(sets)} annotators, {len(pulled.problems)} problems")
+
+
+@contextlib.contextmanager
+def _set_file(path: Path, staged: Path) -> Iterator[TextIO]:
+    """A set's file in the staging folder; its errors name ``path``, the user's."""
+    with errors_named(path, staged), staged.open("w", encoding="utf-8") as handle:
+        yield handle

@@ -137,18 +137,18 @@ def from_json_min(
 ) -> tuple[PullResult, list[Loss]]:
     """A JSON-MIN export → one annotation set per annotator, with what JSON-MIN lost."""
     pulled = PullResult()
-    merged: dict[str, Converted] = defaultdict(Converted)
     losses: list[Loss] = []
     for number, task in enumerate(tasks, start=1):
         pulled.tasks += 1
         found = from_task(number, task, documents, schema, source, pulled.problems, losses)
         if found is not None:
             author, converted = found
-            merged[author].annotations += converted.annotations
-            merged[author].relations += converted.relations
+            doc_id = str(task.get("doc_id"))
+            pulled.sets.add(
+                author, doc_id, task.get("id", number), task.get("annotation_id"), converted
+            )
     if pulled.tasks:
         losses.append(no_relations(source))
-    pulled.sets = dict(merged)
     return pulled, losses
 
 

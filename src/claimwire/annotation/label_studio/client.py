@@ -13,7 +13,6 @@ printed.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +23,8 @@ from claimwire.annotation.label_studio.config import (
     TARGETS,
     stance_options,
 )
-from claimwire.annotation.label_studio.convert import Converted, from_results, to_results
+from claimwire.annotation.label_studio.convert import from_results, to_results
+from claimwire.annotation.label_studio.pulled import PulledSets
 from claimwire.annotation.label_studio.transport import Connection, Limits, Session
 from claimwire.annotation.schema import Schema
 from claimwire.annotation.targets import TARGET, targets_of
@@ -282,7 +282,7 @@ def annotator_name(annotation: Mapping[str, Any], users: Mapping[int, str]) -> s
 
 @dataclass
 class PullResult:
-    sets: dict[str, Converted] = field(default_factory=dict)
+    sets: PulledSets = field(default_factory=PulledSets)
     problems: list[str] = field(default_factory=list)
     tasks: int = 0
 
@@ -294,9 +294,9 @@ def convert_export(
     users: Mapping[int, str] | None = None,
     source: str = "export",
 ) -> PullResult:
-    """Full-JSON export → one annotation set per annotator (cancelled annotations skipped)."""
+    """Full-JSON export → one annotation set per annotator (cancelled annotations skipped),
+    spooled (:class:`PulledSets`)."""
     result = PullResult()
-    merged: dict[str, Converted] = defaultdict(Converted)
     for task in tasks:
         result.tasks += 1
         data = task.get("data") or {}
@@ -331,10 +331,8 @@ def convert_export(
             converted = from_results(
                 annotation.get("result") or [], document, schema, author, where, given
             )
-            merged[author].annotations += converted.annotations
-            merged[author].relations += converted.relations
+            result.sets.add(author, document.id, task.get("id"), annotation.get("id"), converted)
             result.problems += converted.problems
-    result.sets = dict(merged)
     return result
 
 
