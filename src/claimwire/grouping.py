@@ -40,8 +40,10 @@ import numpy as np
 from claimwire.errors import ClaimwireError, RecordError
 from claimwire.files import FileStamp, check_stamp, file_stamp
 from claimwire.model import (
+    DOCUMENT_LINE,
     ZSTD_SUFFIX,
     Annotation,
+    LineLimit,
     RecordErrorHandler,
     Relation,
     decode_block,
@@ -331,13 +333,17 @@ class _LinesBuilder:
 
 
 def keyed_lines(
-    path: Path, keys: msgspec.json.Decoder[Any], copy: IO[bytes] | None = None
+    path: Path,
+    keys: msgspec.json.Decoder[Any],
+    copy: IO[bytes] | None = None,
+    limit: LineLimit = DOCUMENT_LINE,
 ) -> Iterator[tuple[int, int, bytes, Any]]:
     """``(line number, first byte, line, what keys decodes of it)`` for each line of ``path``
-    that is not blank; a line ``keys`` refuses is a located error. ``copy``: a file that gets
-    the plain bytes as they are read (a compressed file's decompressed copy)."""
+    that is not blank; a line ``keys`` refuses, or one longer than ``limit`` (a document's:
+    the files read so are documents), is a located error. ``copy``: a file that gets the
+    plain bytes as they are read (a compressed file's decompressed copy)."""
     offset = 0
-    for first, chunk in line_blocks(path):
+    for first, chunk in line_blocks(path, limit=limit):
         if copy is not None:
             copy.write(chunk)
         at = offset

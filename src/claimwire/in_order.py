@@ -29,7 +29,14 @@ import msgspec
 import numpy as np
 
 from claimwire.grouping import Duplicate, Row, repeated_values
-from claimwire.model import Annotation, Columns, Relation, line_blocks, mixed_columns
+from claimwire.model import (
+    DOCUMENT_LINE,
+    Annotation,
+    Columns,
+    Relation,
+    line_blocks,
+    mixed_columns,
+)
 
 _DOC_ID = attrgetter("doc_id")
 _ID = attrgetter("id")
@@ -54,7 +61,7 @@ class Batches:
     def __init__(self, files: Sequence[Path], size: int | None) -> None:
         hashes: list[Any] = []
         for path in files:
-            for _, chunk in line_blocks(path):
+            for _, chunk in line_blocks(path, limit=DOCUMENT_LINE):
                 try:
                     ids = _IDS.decode_lines(chunk)
                 except (msgspec.DecodeError, msgspec.ValidationError):

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import compress, repeat
 from operator import attrgetter, is_, is_not
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO, NamedTuple, TextIO, TypeVar
+from typing import Annotated, Any, NamedTuple, Protocol, TextIO, TypeVar
 
 import msgspec
 
@@ -350,14 +350,59 @@ ZSTD_SUFFIX = ".zst"
 """A record file whose name ends so is zstd-compressed JSONL."""
 
 
-def _open(path: Path) -> BinaryIO:
-    try:
-        if path.name.endswith(ZSTD_SUFFIX):
-            import zstandard
+ZSTD_WINDOW = 1 << 23
+"""The largest window a zstd frame may ask for, in bytes: 8 MiB, what ``zstd -19`` uses (its
+lower levels, and the shards ``corpus build --compress`` writes, use less). Decompressing
+holds the window in memory; libzstd would allow 128 MiB (``--long``, ``--ultra -22``)."""
 
-            handle: BinaryIO = zstandard.open(path, "rb")
-            return handle
-        return path.open("rb")
+
+class _Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+    def seek(self, offset: int, /) -> int: ...
+    def __enter__(self) -> _Readable: ...
+    def __exit__(self, kind: Any, value: Any, trace: Any, /) -> None: ...
+
+
+class _Zstd:
+    """A zstd file's plain bytes, decompressed as they are read, a window of at most
+    :data:`ZSTD_WINDOW` held: a frame asking for more, or a corrupt one, is a
+    :class:`ClaimwireError` naming the file (the reader of its lines adds the line)."""
+
+    def __init__(self, path: Path) -> None:
+        import zstandard
+
+        self.path = path
+        self.refused = zstandard.ZstdError
+        self.reader = zstandard.open(
+            path, "rb", dctx=zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW)
+        )
+
+    def read(self, size: int) -> bytes:
+        try:
+            block: bytes = self.reader.read(size)
+        except self.refused as error:
+            reason = f"not a valid zstd file ({error})"
+            if "too much memory" in str(error):
+                reason = (
+                    f"a zstd frame asks for a window over {ZSTD_WINDOW >> 20} MiB to decompress "
+                    "(written with --long or --ultra): compress it again with zstd -19 or lower"
+                )
+            raise ClaimwireError(reason, file=self.path) from None
+        return block
+
+    def seek(self, offset: int) -> int:
+        return int(self.reader.seek(offset))
+
+    def __enter__(self) -> _Zstd:
+        return self
+
+    def __exit__(self, kind: Any, value: Any, trace: Any, /) -> None:
+        self.reader.close()
+
+
+def _open(path: Path) -> _Readable:
+    try:
+        return _Zstd(path) if path.name.endswith(ZSTD_SUFFIX) else path.open("rb")
     except OSError as error:
         raise ClaimwireError(f"cannot open: {error.strerror}", file=path) from None
 
@@ -371,25 +416,89 @@ class LineSpan(NamedTuple):
     first_line: int
 
 
-def _blocks(path: Path, span: LineSpan | None = None) -> Iterator[bytes]:
+class LineLimit(NamedTuple):
+    """The longest line a file may hold, in bytes (its line break left out), and what one of
+    its lines holds (named in the error)."""
+
+    bytes: int
+    holds: str
+
+
+RECORD_LINE = LineLimit(1 << 20, "record")
+"""A record file's lines (annotations, relations, predictions, an annotator's set): 1 MiB.
+A record quotes at most one span of its document with 32 characters each side; the longest
+line of the bundled releases, the rules' predictions and a synthetic release of 10,000
+documents is 807 bytes. 1 MiB holds a span of 170,000 characters even written as ``\\u``
+escapes (6 bytes each), and a hostile line costs a few MB before it is refused."""
+DOCUMENT_LINE = LineLimit(16 << 20, "document")
+"""A line of documents (a release's ``documents.jsonl``, a raw JSONL input, a doccano import)
+holds a whole text: 16 MiB, 2,000 times the longest of the synthetic release (8 KB) and
+five times *War and Peace*."""
+
+
+def _blocks(
+    path: Path, span: LineSpan | None = None, limit: LineLimit = RECORD_LINE
+) -> Iterator[bytes]:
     """The file's whole lines, about :data:`_CHUNK_BYTES` at a time (a longer line whole);
-    only those of ``span`` (in a plain file) when given."""
+    only those of ``span`` (in a plain file) when given. A line longer than ``limit`` is an
+    error naming its file and line as soon as its first ``limit`` bytes are read: memory
+    holds at most that much of it, decompressed or not."""
     rest: list[bytes] = []
+    held = done = 0  # the bytes of the line begun in ``rest``; those yielded
+    size = min(_CHUNK_BYTES, limit.bytes)  # a line inside one block is within the limit
     with _open(path) as handle:
         left = sys.maxsize
         if span is not None:
             handle.seek(span.start)
             left = span.end - span.start
-        while left > 0 and (block := handle.read(min(left, _CHUNK_BYTES))):
+        while left > 0:
+            try:
+                block = handle.read(min(left, size))
+            except ClaimwireError as error:  # a compressed file's fault: named at its line
+                raise error.located(line=_line_at(path, span, done)) from None
+            if not block:
+                break
             left -= len(block)
             cut = block.rfind(b"\n") + 1
             if not cut:
+                held += len(block)
+                if held > limit.bytes:
+                    raise _too_long(path, span, done, limit)
                 rest.append(block)
                 continue
+            if held + cut > limit.bytes and held + block.find(b"\n") > limit.bytes:
+                raise _too_long(path, span, done, limit)
             yield b"".join((*rest, memoryview(block)[:cut]))  # one copy
+            done += held + cut
             rest = [block[cut:]]
+            held = len(block) - cut
     if tail := b"".join(rest):
         yield tail
+
+
+def _too_long(path: Path, span: LineSpan | None, before: int, limit: LineLimit) -> ClaimwireError:
+    """The error for a line over ``limit`` that starts ``before`` bytes into the file (or
+    ``span``)."""
+    return ClaimwireError(
+        f"a line longer than {limit.bytes:,} bytes, the most a {limit.holds} line may hold "
+        "(docs/security.md): refused before it is read whole",
+        file=path,
+        line=_line_at(path, span, before),
+    )
+
+
+def _line_at(path: Path, span: LineSpan | None, before: int) -> int:
+    """The number of the line that starts ``before`` bytes into the file (or ``span``): its
+    line breaks before it counted again, a block at a time (only when an error names it, so
+    reading costs nothing more on the way)."""
+    breaks = 0
+    with _open(path) as handle:
+        if span is not None:
+            handle.seek(span.start)
+        while before > 0 and (block := handle.read(min(before, _CHUNK_BYTES))):
+            before -= len(block)
+            breaks += block.count(b"\n")
+    return (1 if span is None else span.first_line) + breaks
 
 
 def _lines_in(chunk: bytes) -> int:
@@ -401,12 +510,15 @@ def _lines_in(chunk: bytes) -> int:
     return breaks + (not chunk.endswith(b"\n"))
 
 
-def line_blocks(path: Path, span: LineSpan | None = None) -> Iterator[tuple[int, bytes]]:
+def line_blocks(
+    path: Path, span: LineSpan | None = None, *, limit: LineLimit = RECORD_LINE
+) -> Iterator[tuple[int, bytes]]:
     """``(number of its first line, whole lines)`` for each block of :func:`_blocks`: the
     file (or ``span`` of it), decompressed if a zstd shard, a block of whole lines at a
-    time, never split inside a line; line numbers count from 1 (or the span's first)."""
+    time, never split inside a line, none longer than ``limit``; line numbers count from 1
+    (or the span's first)."""
     first = 1 if span is None else span.first_line
-    for chunk in _blocks(path, span):
+    for chunk in _blocks(path, span, limit):
         yield first, chunk
         first += _lines_in(chunk)
 
@@ -478,9 +590,11 @@ def iter_json_lines(
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line number, object)`` for each non-blank line (of ``span`` only, if given);
     bad JSON is a located error. ``records``: the lines of a record file, which must not
-    start with a byte order mark (a raw input's or a tool's may)."""
+    start with a byte order mark and are records' lines (:data:`RECORD_LINE`); a raw input's
+    or a tool's may start with one, and hold a document each (:data:`DOCUMENT_LINE`)."""
     read = _record_object if records else _json_object
-    for first, chunk in line_blocks(path, span):
+    limit = RECORD_LINE if records else DOCUMENT_LINE
+    for first, chunk in line_blocks(path, span, limit=limit):
         for lineno, line in numbered_lines(first, chunk):
             yield lineno, read(path, lineno, line)
 
@@ -687,7 +801,7 @@ def read_numbered(
     (or handed to ``on_error``, and reading goes on).
     """
     first = 1
-    for chunk in _blocks(path):
+    for chunk in _blocks(path, limit=line_limit(kind)):
         records = _decode_fast(kind, chunk)
         if records is not None:  # proved one record a line: the lines need no count
             yield from enumerate(records, start=first)
@@ -697,10 +811,15 @@ def read_numbered(
             first += _lines_in(chunk)
 
 
+def line_limit(kind: type[Any]) -> LineLimit:
+    """The longest line of a file of ``kind``'s records: a document's, or a record's."""
+    return DOCUMENT_LINE if kind is Document else RECORD_LINE
+
+
 def read_records(path: Path, kind: type[Record]) -> Iterator[Record]:
     """Read one record type from a JSONL file, naming the file, line and field of any error."""
     first = 1
-    for chunk in _blocks(path):
+    for chunk in _blocks(path, limit=line_limit(kind)):
         records = _decode_fast(kind, chunk)
         if records is not None:
             yield from records

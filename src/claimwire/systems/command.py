@@ -14,8 +14,8 @@ document that is not in the batch, or a line that is not a record, is a located 
 
 Its answer is read a line at a time as it comes (:mod:`claimwire.systems.program`): lines
 end at ``\n`` only (U+2028 and its kin stay inside a JSON string), a line is at most
-:data:`~claimwire.systems.program.LINE_LIMIT` bytes (8 MiB), only the last 4 KB of stderr
-are kept, and the program's whole process group is killed on a timeout, a bad line,
+:data:`~claimwire.systems.program.LINE_LIMIT` bytes (1 MiB, a record line's), only the last 4 KB
+of stderr are kept, and the program's whole process group is killed on a timeout, a bad line,
 Ctrl-C or SIGTERM.
 """
 
