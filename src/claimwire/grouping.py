@@ -41,6 +41,7 @@ from claimwire.errors import ClaimwireError, RecordError
 from claimwire.files import FileStamp, check_stamp, file_stamp
 from claimwire.model import (
     DOCUMENT_LINE,
+    REFUSED,
     ZSTD_SUFFIX,
     Annotation,
     LineLimit,
@@ -353,7 +354,7 @@ def keyed_lines(
                 continue
             try:
                 key = keys.decode(line)
-            except (msgspec.DecodeError, msgspec.ValidationError) as error:
+            except REFUSED as error:
                 raise refused_line(path, lineno, line, error) from None
             yield lineno, start, line, key
         offset += len(chunk)
@@ -456,13 +457,13 @@ def _keys_of(path: Path, first: int, chunk: bytes) -> list[_Key]:
     try:
         keys: list[_Key] = _KEYS.decode_lines(chunk)
         return keys
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except REFUSED:
         pass
     keys = []
     for lineno, line in numbered_lines(first, chunk):
         try:
             keys.append(_KEYS.decode(line))
-        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+        except REFUSED as error:
             raise refused_line(path, lineno, line, error) from None
     return keys
 
@@ -613,7 +614,7 @@ class RecordIndex:
         ends = newlines.astype(np.int64)
         try:
             keys: list[_Key] = _KEYS.decode_lines(chunk)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except REFUSED:
             keys = []
         index = np.flatnonzero(ends > starts)
         if len(keys) != len(index):  # blank lines, or a line the key decoder refuses
@@ -621,7 +622,7 @@ class RecordIndex:
             for lineno, line in numbered_lines(first, chunk):
                 try:
                     keys.append(_KEYS.decode(line))
-                except (msgspec.DecodeError, msgspec.ValidationError) as error:
+                except REFUSED as error:
                     raise refused_line(path, lineno, line, error) from None
                 kept.append(lineno - first)
             index = np.asarray(kept, dtype=np.int64)
@@ -880,7 +881,7 @@ class RecordIndex:
         line = self._sources[number].read(start, end).split(b"\n", 1)[0]
         try:
             doc_id = _KEYS.decode(line).doc_id
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except REFUSED:
             doc_id = None
         if not isinstance(doc_id, str):  # it named one when indexed: the file changed since
             lineno, source = int(self._line[run]), self._sources[number]

@@ -31,6 +31,7 @@ import numpy as np
 from claimwire.grouping import Duplicate, Row, repeated_values
 from claimwire.model import (
     DOCUMENT_LINE,
+    REFUSED,
     Annotation,
     Columns,
     Relation,
@@ -64,7 +65,7 @@ class Batches:
             for _, chunk in line_blocks(path, limit=DOCUMENT_LINE):
                 try:
                     ids = _IDS.decode_lines(chunk)
-                except (msgspec.DecodeError, msgspec.ValidationError):
+                except REFUSED:
                     raise NotInOrder from None
                 hashes.append(np.fromiter(map(hash, map(_ID, ids)), np.int64, len(ids)))
         joined = np.concatenate(hashes) if hashes else np.zeros(0, np.int64)

@@ -337,6 +337,10 @@ block's bytes, its re-encoding and its records stay in the processor's cache and
 the allocator already holds (blocks of megabytes are fresh pages from the system each time,
 which cost more than decoding them)."""
 _DECODERS: dict[type, msgspec.json.Decoder[Any]] = {}
+REFUSED = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
+"""What a typed decoder raises on lines it will not read: not JSON, a value of the wrong type,
+or arrays and objects nested past the interpreter's recursion limit (about 1,000 deep). The
+strict reader then names the line (:func:`refused_line`)."""
 
 
 def _decoder(kind: type[Record]) -> msgspec.json.Decoder[Record]:
@@ -552,6 +556,10 @@ def loads_object(line: str | bytes) -> dict[str, Any]:
         raise ClaimwireError(str(error), field=error.key) from None
     except (json.JSONDecodeError, strict_json.NotStandardJSONError) as error:
         raise ClaimwireError(f"not valid JSON: {error}") from None
+    except RecursionError:
+        raise ClaimwireError(
+            "arrays or objects nested too deeply to read (about 1,000 levels; a record needs a few)"
+        ) from None
     if not isinstance(obj, dict):
         raise ClaimwireError(f"expected a JSON object, got {type(obj).__name__}")
     return obj
@@ -646,13 +654,13 @@ def _decode_fast(kind: type[Record], data: bytes) -> list[Record] | None:
             return None
         try:
             records = _decoder(_OMITTING[kind]).decode_lines(data)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except REFUSED:
             return None
         proved = strict_json.quoted_strings(data) == _quoted_omitting(
             kind, records
         ) and _one_per_line(data, len(records))
         records = _as_kind(kind, records) if proved else records
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None
     finally:
         if enabled:
