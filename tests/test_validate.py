@@ -383,3 +383,24 @@ def test_the_parent_check_reads_no_document_back(
         ("0.0.1/annotations.jsonl", 10, "gone-1"),
         ("0.0.1/annotations.jsonl", 20, "gone-2"),
     ]
+
+
+def test_changes_that_are_not_ids_are_problems(seed_release: Path) -> None:
+    """The manifest's lists of removed and renamed annotations hold what a user wrote:
+    what is not an id is a located problem (before: an internal error, "unhashable type")."""
+    editor = Editor(seed_release)
+    _with_parent(editor, "0.0.1", annotation=True)
+    editor.manifest["changes"] = {
+        "annotations": {"removed": [["gone"]], "renamed": [1], "orphaned": "x"}
+    }
+    editor.save_manifest()
+    result = run_cli("corpus", "validate", seed_release)
+    assert result.returncode == 1 and result.stderr.count("\n") <= 1, result.stderr
+    assert [line for line in result.stdout.splitlines() if "L1 manifest-invalid" in line] == [
+        "[MANIFEST.json] L1 manifest-invalid: changes.annotations.removed[0] is ['gone'], "
+        "not an annotation id",
+        "[MANIFEST.json] L1 manifest-invalid: changes.annotations.orphaned is 'x', not a list",
+        "[MANIFEST.json] L1 manifest-invalid: changes.annotations.renamed[0] is 1, "
+        "not an annotation id",
+    ]
+    assert "L5 annotation-unaccounted" in result.stdout  # "gone" is not explained

@@ -36,7 +36,7 @@ from claimwire.corpus.release import (
     record_parts,
 )
 from claimwire.corpus.words import on_word_boundaries
-from claimwire.errors import ClaimwireError, RecordError
+from claimwire.errors import ClaimwireError, RecordError, shown
 from claimwire.files import check_stamp, file_stamp, sha256
 from claimwire.grouping import RecordIndex, Row
 from claimwire.model import Annotation, Document, Relation, Span, iter_json_lines, read_numbered
@@ -52,7 +52,10 @@ WARNINGS = frozenset({"span-not-on-word-boundary"})
 # Every problem code, by level, with what it means (the documentation and tests use this).
 CODES: dict[str, tuple[int, str]] = {
     "missing-file": (1, "a required release file is absent"),
-    "manifest-invalid": (1, "MANIFEST.json is not valid JSON or lacks a required key"),
+    "manifest-invalid": (
+        1,
+        "MANIFEST.json is not valid JSON, lacks a required key, or lists a change not an id",
+    ),
     "version-mismatch": (1, "the manifest's version is not the folder's name or not semver"),
     "checksum-mismatch": (1, "a file's sha256 differs from MANIFEST.json"),
     "manifest-digest-mismatch": (1, "MANIFEST.json's own sha256 does not match its content"),
@@ -575,16 +578,29 @@ class ReleaseValidator:
 
     def _explained(self) -> set[str]:
         """The parent's annotation ids the manifest's changes list as removed, orphaned or
-        renamed (what is not a string in them, none)."""
+        renamed; a list that is not one, or an entry that is not an id, is a problem."""
         changes = self.manifest.get("changes")
         listed = changes.get("annotations") if isinstance(changes, dict) else None
+        explained: set[str] = set()
         if not isinstance(listed, dict):
-            return set()
-        renamed = listed.get("renamed")
-        pairs = renamed if isinstance(renamed, list) else []
-        olds = [pair.get("old") for pair in pairs if isinstance(pair, dict)]
-        found = (listed.get("removed"), listed.get("orphaned"), olds)
-        return {i for ids in found if isinstance(ids, list) for i in ids if isinstance(i, str)}
+            return explained
+        for key in ("removed", "orphaned", "renamed"):
+            where = f"changes.annotations.{key}"
+            values = listed.get(key, [])
+            if not isinstance(values, list):
+                said = f"{where} is {shown(values)}, not a list"
+                self._add("manifest-invalid", said, file=MANIFEST)
+                continue
+            for at, value in enumerate(values):
+                entry = f"{where}[{at}]"
+                if key == "renamed" and isinstance(value, dict):  # {"old": id, "new": id}
+                    value, entry = value.get("old"), f"{entry}.old"
+                if isinstance(value, str):
+                    explained.add(value)
+                else:
+                    said = f"{entry} is {shown(value)}, not an annotation id"
+                    self._add("manifest-invalid", said, file=MANIFEST)
+        return explained
 
 
 ASKED_AT_ONCE = 10_000
