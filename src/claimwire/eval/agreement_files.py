@@ -94,7 +94,7 @@ def _study(
             for rows in reader.leftover():
                 found.add(check_rows(named.path, rows, {}, schema, task).problems)
             found.add(map(duplicate_problem, reader.duplicates))
-            not_empty(reader.count, named.path, False)
+            not_empty(reader.count, named.path, None)
             if found:
                 more = f" (and {found.count - 1} more)" if found.count > 1 else ""
                 raise ClaimwireError(f"the set fails the format checker: {found.first}{more}")

@@ -227,13 +227,13 @@ def _records(
     return list(stream_records(path, allow_empty))
 
 
-def not_empty(count: int, path: Path, allow_empty: bool) -> None:
-    """A set without a single record is an error unless ``allow_empty``."""
+def not_empty(count: int, path: Path, allow_empty: bool | None) -> None:
+    """A set without a single record is an error unless ``allow_empty`` (None: the command
+    has no ``--allow-empty``, so the error does not suggest it)."""
     if not count and not allow_empty:
+        hint = "; pass --allow-empty to score an empty set" if allow_empty is False else ""
         raise ClaimwireError(
-            "no annotation or relation records (the set is empty or blank); "
-            "pass --allow-empty to score an empty set",
-            file=path,
+            f"no annotation or relation records (the set is empty or blank){hint}", file=path
         )
 
 

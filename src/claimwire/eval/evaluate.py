@@ -377,7 +377,7 @@ class Evaluation:
         parts = StackedStatistics(self._expected_units())
         with self._gold_index(in_order) as gold_index:
             if self.gold_path is not None:
-                not_empty(gold_index.count, self.gold_path, False)
+                not_empty(gold_index.count, self.gold_path, None)
             for part in self._parts(setup, gold_index, predictions):
                 self._absorb(report, gold_report, part, parts)
             if self.gold_path is not None:

@@ -590,7 +590,7 @@ def set_batches(
     an annotation set (a file, a folder, or a release's gold) has on them: the set is indexed
     by document in one pass and each batch reads its own lines back, so neither is held."""
     with RecordIndex(prediction_files(path, "annotation set"), check_ids=False) as index:
-        not_empty(index.count, path, allow_empty=False)
+        not_empty(index.count, path, allow_empty=None)
         for batch in batches(documents, size or BATCH_DOCUMENTS):
             records = [record for _, _, record in index.rows([d.id for d in batch])]
             annotations = tuple(r for r in records if isinstance(r, Annotation))
