@@ -130,9 +130,26 @@ def atomic_directory(final: Path, *, replace: bool = False) -> Iterator[Path]:
                         "appeared while this one was being written; nothing was replaced",
                         file=final,
                     ) from None
+        except OSError as error:  # named as the user's path, not the staging folder's
+            shutil.rmtree(staging, ignore_errors=True)
+            raise _in_final(error, staging, final) from error
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+
+
+def _in_final(error: OSError, staging: Path, final: Path) -> OSError:
+    """``error`` naming, for a file it names in ``staging``, that file's path in ``final``;
+    ``final`` itself for an error that names no file (a write's own: a full disk, a
+    file-size limit)."""
+    if error.errno is None or not isinstance(error.filename, str | None):
+        return error
+    if error.filename is None:
+        return OSError(error.errno, error.strerror, str(final))
+    inside = Path(error.filename)
+    if not inside.is_relative_to(staging):
+        return error
+    return OSError(error.errno, error.strerror, str(final / inside.relative_to(staging)))
 
 
 @contextlib.contextmanager

@@ -125,10 +125,19 @@ def file_names(folder: Path, suffix: str) -> Iterator[str]:
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+STEM_MAX = 200
+"""Characters of a file stem (a file name is at most 255 bytes): a longer stem keeps its
+first 189 and a digest of the whole id."""
+
+
 def file_stem(doc_id: str) -> str:
-    """A document id as a file name stem that stays inside the folder it is written to."""
-    stem = _UNSAFE.sub("_", doc_id).lstrip(".")
-    return stem or "_"
+    """A document id as a file name stem that stays inside the folder it is written to, and
+    that the system accepts (at most :data:`STEM_MAX` characters, ASCII)."""
+    stem = _UNSAFE.sub("_", doc_id).lstrip(".") or "_"
+    if len(stem) <= STEM_MAX:
+        return stem
+    digest = hashlib.sha256(doc_id.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{stem[: STEM_MAX - 11]}-{digest}"
 
 
 def _text_digest(text: str) -> bytes:
