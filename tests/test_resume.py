@@ -123,7 +123,24 @@ def test_a_document_not_in_the_split_is_located(
     lines = done_bytes.decode().splitlines()
     _, offset = lines[1].split("\t")
     done.write_text(f"{lines[0]}\nnot-a-document\t{offset}\n", encoding="utf-8")
-    with pytest.raises(ClaimwireError, match=r"document 'not-a-document' is not in the split"):
+    with pytest.raises(ClaimwireError, match=r"document 'not-a-document' is not the split's"):
+        runs(out)
+    assert out.read_bytes() == full
+
+
+@pytest.mark.parametrize("runs", [_run, _run_streamed], ids=["held", "streamed"])
+def test_a_document_out_of_the_splits_order_is_located(
+    finished: tuple[Path, bytes, bytes], runs: Callable[[Path], None]
+) -> None:
+    """A run finishes the split's documents in order. Before: a ``.done`` that skipped one
+    (its line lost or edited out) was taken as it was, the skipped document ran last and the
+    resumed output was no longer the uninterrupted run's, in silence."""
+    out, full, done_bytes = finished
+    done = out.with_name(out.name + DONE_SUFFIX)
+    lines = done_bytes.decode().splitlines()
+    third = lines[2].split("\t")[0]
+    done.write_text(f"{lines[0]}\n{lines[2]}\n", encoding="utf-8")
+    with pytest.raises(ClaimwireError, match=rf"document '{third}' is not the split's document 2"):
         runs(out)
     assert out.read_bytes() == full
 
@@ -138,3 +155,23 @@ def test_a_run_cut_after_some_documents_resumes_whole(
     done.write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
     runs(out)
     assert out.read_bytes() == full and done.read_bytes() == done_bytes
+
+
+@pytest.mark.parametrize("block", [1, 3, 64])
+def test_offsets_are_checked_across_read_blocks(
+    finished: tuple[Path, bytes, bytes], monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """The output is read a block at a time to check each offset: with blocks smaller than
+    a record, every line start is still found and a record's inside still refused."""
+    monkeypatch.setattr("claimwire.systems.base._BlockReader.BLOCK", block)
+    out, full, done_bytes = finished
+    done = out.with_name(out.name + DONE_SUFFIX)
+    lines = done_bytes.decode().splitlines()
+    done.write_text("\n".join(lines[:4]) + "\n", encoding="utf-8")
+    _run(out)
+    assert out.read_bytes() == full and done.read_bytes() == done_bytes
+    doc_id, offset = lines[3].split("\t")
+    inside = int(offset) + 2
+    done.write_text("\n".join([*lines[:3], f"{doc_id}\t{inside}"]) + "\n", encoding="utf-8")
+    with pytest.raises(ClaimwireError, match=rf"offset {inside} is not the start of a line"):
+        _run(out)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 import msgspec
 
@@ -32,6 +32,7 @@ from claimwire.systems.gold import GoldSource, HeldGold, release_gold
 
 ENTRY_POINT_GROUP = "claimwire.systems"
 DONE_SUFFIX = ".done"
+NEWLINE = ord("\n")
 META_SUFFIX = ".meta.json"
 
 
@@ -127,21 +128,25 @@ def split_size(release: Release, split: str) -> int:
 
 @dataclass(frozen=True)
 class SplitDocuments:
-    """The documents of a split of a release, less those ``skip``ped: a part that reads
-    itself where an engine's worker iterates it (one part, so batches are the local ones)."""
+    """The documents of a split of a release, less the first ``skip`` (a previous run
+    finished them): a part that reads itself where an engine's worker iterates it (one part,
+    so batches are the local ones)."""
 
     release: Path
     parts: tuple[str, ...]
     split: str
-    skip: frozenset[str] = frozenset()
+    skip: int = 0
     stamps: tuple[FileStamp, ...] = ()
     """Each part's stamp when the run began (a part replaced since is refused)."""
 
     def __iter__(self) -> Iterator[Document]:
+        return itertools.islice(self._split(), self.skip, None)
+
+    def _split(self) -> Iterator[Document]:
         for part, stamp in itertools.zip_longest(self.parts, self.stamps):
             check_stamp(self.release / part, stamp, file_stamp(self.release / part))
             for document in read_parts(self.release, (part,), Document):
-                if self.split in ("all", document.split) and document.id not in self.skip:
+                if self.split in ("all", document.split):
                     yield document
 
 
@@ -220,23 +225,25 @@ class Annotate:
         return lines
 
 
-def _completed(out: Path, split_ids: Callable[[], Iterable[str]]) -> set[str]:
-    """Documents a previous run finished, after cutting off any half-written document.
+def _completed(out: Path, split_ids: Callable[[], Iterable[str]]) -> int:
+    """How many of the split's first documents a previous run finished, after cutting off
+    any half-written document.
 
-    Only whole lines of the ``.done`` file count: a last line cut short by a kill is dropped
-    (its document runs again). An offset that is not a number, goes backwards, points past
-    the end of ``out`` or inside one of its lines, or a document not among ``split_ids``
-    (read only when some document is finished) means the two files disagree: a located
-    error, never a truncation that would grow ``out`` or cut a record. The ``.done`` file is
-    read a line at a time."""
+    A run finishes the split's documents in order, so its ``.done`` file names them in that
+    order: line ``i`` must name the split's ``i``-th document (``split_ids`` is read along the
+    file, and only when some document is finished), and nothing but a count is kept. Only
+    whole lines count: a last line cut short by a kill is dropped (its document runs again).
+    An offset that is not a number, goes backwards, points past the end of ``out`` or inside
+    one of its lines, or a document out of the split's order means the two files disagree: a
+    located error, never a truncation that would grow ``out`` or cut a record."""
     done_path = out.with_name(out.name + DONE_SUFFIX)
     if not out.exists() or not done_path.exists():
-        return set()
+        return 0
     size = out.stat().st_size
-    finished: dict[str, int] = {}
-    """Each finished document's line in the ``.done`` file."""
-    end = whole = 0
+    finished = end = whole = 0
+    expected: Iterator[str] | None = None
     with done_path.open("rb") as done, out.open("rb") as written:
+        ends = _BlockReader(written)
         for lineno, line in enumerate(done, start=1):
             if not line.endswith(b"\n"):
                 break  # torn by a kill
@@ -249,26 +256,47 @@ def _completed(out: Path, split_ids: Callable[[], Iterable[str]]) -> set[str]:
                 problem = f"offset {position} is past the end of {out.name} ({size} bytes)"
             elif position < end:
                 problem = f"offset {position} is before the previous document's ({end})"
-            elif position and os.pread(written.fileno(), 1, position - 1) != b"\n":
+            elif position and ends.byte(position - 1) != NEWLINE:
                 problem = f"offset {position} is not the start of a line of {out.name}"
             else:
-                finished.setdefault(doc_id.decode("utf-8", "replace"), lineno)
-                end = position
-                continue
+                expected = expected or iter(split_ids())
+                document = doc_id.decode("utf-8", "replace")
+                wanted = next(expected, None)
+                if document == wanted:
+                    finished, end = finished + 1, position
+                    continue
+                problem = (
+                    f"document {shown(document)} is not the split's document {lineno}"
+                    + (f" ({shown(wanted)})" if wanted is not None else " (it has fewer)")
+                    + ": a run finishes the split's documents in order"
+                )
             raise _disagree(problem, done_path, lineno)
-    if finished:
-        unknown = set(finished).difference(split_ids())
-        if unknown:
-            first = min(unknown, key=finished.__getitem__)
-            raise _disagree(
-                f"document {shown(first)} is not in the split run", done_path, finished[first]
-            )
     if whole < done_path.stat().st_size:
         with done_path.open("r+b") as handle:
             handle.truncate(whole)  # the torn line: appending must start a new line
     with out.open("r+b") as handle:
         handle.truncate(end)  # whatever follows the last finished document is partial
-    return set(finished)
+    return finished
+
+
+class _BlockReader:
+    """Single bytes of a file, read a block at a time: the offsets of a ``.done`` file grow,
+    so one read serves the many that fall in the same block (one ``pread`` per byte cost 3×
+    more CPU; a mapping would count the whole file in the process's memory)."""
+
+    BLOCK = 1 << 20
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._fd = handle.fileno()
+        self._start = 0
+        self._block = b""
+
+    def byte(self, position: int) -> int:
+        """The byte at ``position`` (< the file's size), -1 past the end."""
+        if not self._start <= position < self._start + len(self._block):
+            self._start, self._block = position, os.pread(self._fd, self.BLOCK, position)
+        index = position - self._start
+        return self._block[index] if index < len(self._block) else -1
 
 
 def _disagree(problem: str, done_path: Path, lineno: int) -> ClaimwireError:
@@ -360,13 +388,12 @@ def run_system(
     _write_meta(meta_path, meta)
     parts: list[Iterable[Document]]
     if engine.distributed or not context.documents:  # read from the release as batches go
-        skip = frozenset(finished)
         release = context.release
         names = tuple(release.parts(DOCUMENTS))
         stamps = tuple(file_stamp(release.path / name) for name in names)
-        parts = [SplitDocuments(release.path, names, context.split, skip, stamps)]
+        parts = [SplitDocuments(release.path, names, context.split, finished, stamps)]
     else:
-        parts = [[d for d in context.documents if d.id not in finished]]
+        parts = [context.documents[finished:]]
     outputs = engine.map(Annotate(system, context), parts, batch_size)
     with out.open("ab") as handle, out.with_name(out.name + DONE_SUFFIX).open("a") as done:
         notes: dict[str, None] = {}  # from every worker's copy of the system, in order
@@ -383,7 +410,7 @@ def run_system(
             done.flush()
             count += len(batch)
             if progress is not None:
-                progress(len(finished) + count, total)
+                progress(finished + count, total)
     context.close()  # the gold it read from
     meta["notes"] = list(notes)
     _write_meta(meta_path, meta)
