@@ -65,6 +65,8 @@ def user_error(exception: BaseException) -> ClaimwireError | None:
         reason = exception.strerror or str(exception) or type(exception).__name__
         if exception.errno == errno.ENOSPC:
             reason = "no space left on the device; nothing was half-written, free space and rerun"
+        elif exception.errno == errno.EMFILE:
+            reason = too_many_open_files()
         return ClaimwireError(reason, file=where)
     if isinstance(exception, UnicodeError):
         return ClaimwireError(f"a file is not valid UTF-8 ({exception})")
@@ -73,6 +75,21 @@ def user_error(exception: BaseException) -> ClaimwireError | None:
     if isinstance(exception, MemoryError):
         return ClaimwireError("out of memory: an input is far larger than expected")
     return None
+
+
+def too_many_open_files() -> str:
+    """What to do when the process may not open one more file."""
+    try:
+        import resource
+
+        limit = f" (the limit is {resource.getrlimit(resource.RLIMIT_NOFILE)[0]:,})"
+    except ImportError:
+        limit = ""
+    return (
+        f"too many files open at once{limit}: a release is read with one open file a shard;"
+        " raise the limit (`ulimit -Hn` as the system allows) or build the release with"
+        " larger shards (`corpus build --shard-records`)"
+    )
 
 
 def print_json(data: Any) -> None:
