@@ -28,7 +28,7 @@ import tempfile
 import zlib
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
 from pathlib import Path
@@ -142,6 +142,21 @@ class _Source:
     def read(self, start: int, end: int) -> bytes:
         return os.pread(self.fileno(), end - start, start)
 
+    def checked(self, runs: int) -> Callable[[int, int], bytes]:
+        """What reads ``runs`` runs' bytes one at a time and checks the file (:meth:`check`)
+        after the last of them (after each such pass), before anything decodes them: one
+        ``fstat`` for a batch's runs, never a batch's bytes held twice."""
+        reads = 0
+
+        def read(start: int, end: int) -> bytes:
+            nonlocal reads
+            data, reads = self.read(start, end), reads + 1
+            if reads % runs == 0:
+                self.check()
+            return data
+
+        return read
+
     def check(self) -> None:
         """After reads: the file held is the one indexed. Another size is a located error;
         when its modification or change time alone moved (``touch``, a permission, a hard
@@ -244,27 +259,32 @@ class Lines:
     def __hash__(self) -> int:
         return hash(self._key())
 
-    def blocks(self, read: Sequence[bytes] | None = None) -> Iterator[bytes]:
-        """Each run's bytes: ``read`` (already read, one a run), else from ``data``, else
-        from the file."""
-        if read is not None:
-            yield from read
-        elif self.data is not None:
+    def blocks(self, read: Callable[[int, int], bytes] | None = None) -> Iterator[bytes]:
+        """Each run's bytes: from ``data``, through ``read(start, end)``, else from the
+        file."""
+        if self.data is not None:
             at = 0
             for start, end, _, _ in self.runs:
                 yield self.data[at : at + end - start]
                 at += end - start
+        elif read is not None:
+            for start, end, _, _ in self.runs:
+                yield read(start, end)
         else:
             with self.file.open("rb") as handle:
                 check_stamp(self.path, self.stamp, file_stamp(handle.fileno()))
                 for start, end, _, _ in self.runs:
                     yield os.pread(handle.fileno(), end - start, start)
 
-    def numbered(self, read: Sequence[bytes] | None = None) -> Iterator[tuple[int, bytes]]:
+    def numbered(
+        self, read: Callable[[int, int], bytes] | None = None
+    ) -> Iterator[tuple[int, bytes]]:
         """``(line number, line)`` of every line but the dropped ones."""
         return zip(*self.columns(read), strict=True)
 
-    def columns(self, read: Sequence[bytes] | None = None) -> tuple[list[int], list[bytes]]:
+    def columns(
+        self, read: Callable[[int, int], bytes] | None = None
+    ) -> tuple[list[int], list[bytes]]:
         """:meth:`numbered` as two lists: the line numbers and the lines."""
         numbers: list[int] = []
         lines: list[bytes] = []
@@ -281,10 +301,9 @@ class Lines:
 def read_lines(
     lines: Lines,
     on_error: RecordErrorHandler | None = None,
-    read: Sequence[bytes] | None = None,
+    read: Callable[[int, int], bytes] | None = None,
 ) -> list[Row]:
-    """The records of ``lines`` (``read``: their runs' bytes, already read) with their file
-    and line, decoded with located errors: the
+    """The records of ``lines`` with their file and line, decoded with located errors: the
     runs of one kind are decoded as they were read, in one call; else (a relation among
     annotations, a dropped line, a record the typed decoder refuses) line by line."""
     if not len(lines.dropped):
@@ -775,16 +794,12 @@ class RecordIndex:
 
     def _read_runs(self, runs: Any, on_error: RecordErrorHandler | None = None) -> list[Row]:
         """The records of ``runs`` (in run order), decoded with located errors (``on_error``:
-        the index's own handler if None). Every run's bytes are read, then the files are
-        checked (:meth:`_check`, one ``fstat`` each), then the bytes decoded."""
-        read = [
-            (lines, [self._sources[number].read(start, end) for start, end, _, _ in lines.runs])
-            for number, lines in self._lines(runs, portable=False)
-        ]
-        self._check()
+        the index's own handler if None); each file holding some is checked once, after its
+        runs' bytes are read and before they are decoded (:meth:`_Source.checked`)."""
         rows: list[Row] = []
-        for lines, blocks in read:
-            rows += read_lines(lines, on_error or self._on_error, blocks)
+        for number, lines in self._lines(runs, portable=False):
+            read = self._sources[number].checked(len(lines.runs))
+            rows += read_lines(lines, on_error or self._on_error, read)
         return rows
 
     def _lines(self, runs: Any, portable: bool) -> Iterator[tuple[int, Lines]]:
@@ -944,10 +959,12 @@ class RecordIndex:
         self._asked[runs] = True
         return runs
 
-    def _check(self) -> None:
-        """Each file is still the one indexed (:meth:`_Source.check`)."""
-        for source in self._sources:
-            source.check()
+    def _check(self, skip: Sequence[int] = ()) -> None:
+        """Each file (but the ``skip`` numbers, checked already) is still the one indexed
+        (:meth:`_Source.check`)."""
+        for number, source in enumerate(self._sources):
+            if number not in skip:
+                source.check()
 
     def rows(self, doc_ids: Sequence[str]) -> list[Row]:
         """The records naming these documents, in file order."""
@@ -955,7 +972,9 @@ class RecordIndex:
         if runs is None:
             self._check()  # the names that chose nothing were the ones indexed
             return []
-        return self._read_runs(runs)
+        rows = self._read_runs(runs)
+        self._check(skip=np.unique(self._file[runs]).tolist())  # the names read elsewhere
+        return rows
 
     def where(self, doc_ids: Sequence[str]) -> list[Lines]:
         """Where the records naming these documents are, for another process to read them
