@@ -30,6 +30,8 @@ from claimwire.model import Annotation, Relation, loads_object, record_line
 from claimwire.spool import Spool, spilled_sorted
 
 _AUTHOR, _DOCUMENT, _NUMBER, _TASK, _ANNOTATION, _KIND, _ID, _LINE = range(8)
+RUN = 20_000
+"""Rows sorted in memory at a time (each holds a record's line: a few MB)."""
 
 
 @dataclass
@@ -100,7 +102,7 @@ class PulledSets:
 
     def _sets(self, problems: list[str], where: str) -> Iterator[tuple[str, Iterator[list[Any]]]]:
         """Each annotator with the rows of the records kept, sorted by document."""
-        rows = spilled_sorted(self._rows, key=itemgetter(_AUTHOR, _DOCUMENT, _NUMBER))
+        rows = spilled_sorted(self._rows, key=itemgetter(_AUTHOR, _DOCUMENT, _NUMBER), run=RUN)
         for author, of_author in itertools.groupby(rows, key=itemgetter(_AUTHOR)):
             yield (
                 author,
