@@ -1,6 +1,6 @@
-"""``corpus build`` and ``hub export`` ended by SIGTERM (a timeout, a cancelled job) while
-their staging folder is open: exit 143, no traceback, no staging folder and no folder made
-for ``--out`` left — each in a real process."""
+"""``corpus build``, ``hub export`` and ``annotate pull`` ended by SIGTERM (a timeout, a
+cancelled job) while their staging folder is open: exit 143, no traceback, no staging folder
+and no folder made for ``--out`` left — each in a real process."""
 
 from __future__ import annotations
 
@@ -20,6 +20,19 @@ CASES = {
     "hub export": (
         "claimwire.hub.export:write_parquet",
         lambda out: ["hub", "export", REPO / "corpus/releases/1.1.0", "--out", out],
+    ),
+    "annotate pull": (
+        "claimwire.cli.label_studio:_set_file",
+        lambda out: [
+            "annotate",
+            "pull",
+            "--from-file",
+            REPO / "tests/data/formats/label_studio_json_min.json",
+            "--release",
+            REPO / "corpus/releases/1.1.0",
+            "--out",
+            out,
+        ],
     ),
 }
 
