@@ -23,6 +23,7 @@ import msgspec
 from claimwire import strict_json
 from claimwire.errors import ClaimwireError, RecordError
 from claimwire.files import atomic_writer
+from claimwire.record_keys import check_keys
 
 Span = tuple[int, int]
 QUOTE_CONTEXT = 32
@@ -777,21 +778,43 @@ def _objects_quoted(records: list[Any], name: str) -> int:
 
 RecordErrorHandler = Callable[[RecordError, int, dict[str, Any]], None]
 
+_QUOTE_KEYS = {"quote": Quote.__struct_fields__}
+_KEYS: dict[type, tuple[str, tuple[str, ...], Mapping[str, tuple[str, ...]]]] = {
+    Annotation: ("an annotation", Annotation.__struct_fields__, _QUOTE_KEYS),
+    Relation: ("a relation", Relation.__struct_fields__, {}),
+    Document: ("a document", Document.__struct_fields__, {}),
+}
+"""What each kind is called, its keys, and the keys of its objects whose keys are fixed."""
+
+
+def check_record_keys(
+    path: Path | str, lineno: int, obj: Mapping[str, Any], kind: type[Any], closed: bool
+) -> None:
+    """:func:`claimwire.record_keys.check_keys` for ``obj``, a record of ``kind`` read from
+    line ``lineno`` of ``path``: an unknown key is an error if ``closed``, else a warning."""
+    check_keys(path, lineno, obj, *_KEYS[kind], closed)
+
 
 def decode_lines(
     path: Path,
     lines: Iterable[tuple[int, bytes]],
     kind_of: Callable[[dict[str, Any]], type[Any]],
     on_error: RecordErrorHandler | None,
+    *,
+    closed: bool = True,
 ) -> Iterator[tuple[int, Any]]:
     """``(line number, record)`` of each of ``lines``, decoded one at a time as the type
     ``kind_of(its object)`` with the per-field checks: a bad line raises a
     :class:`RecordError` naming file, line and field, or goes to ``on_error`` and is
-    skipped. The slow path: a block of one kind goes through :func:`decode_block`."""
+    skipped. A key the type does not have is such an error when ``closed`` (a release's
+    own records), else a warning once per key and file (:mod:`claimwire.record_keys`). The
+    slow path: a block of one kind goes through :func:`decode_block`."""
     for lineno, line in lines:
         obj = _record_object(path, lineno, line)
         try:
-            yield lineno, kind_of(obj).from_dict(obj)
+            kind = kind_of(obj)
+            check_record_keys(path, lineno, obj, kind, closed)
+            yield lineno, kind.from_dict(obj)
         except RecordError as error:
             if on_error is None:
                 raise error.located(file=path, line=lineno) from None
@@ -876,7 +899,9 @@ def mixed_columns(
             continue
         decoded = _kinds_apart(first, chunk)
         if decoded is None:
-            numbers, records = decode_columns(path, *_line_columns(first, chunk))
+            numbers, records = decode_columns(
+                path, *_line_columns(first, chunk), closed=kind is not None
+            )
             relation = [isinstance(record, Relation) for record in records]
             annotation = [not flag for flag in relation]
             decoded = (
@@ -985,11 +1010,13 @@ def decode_columns(
     lines: list[bytes],
     kind: type[Annotation] | type[Relation] | None = None,
     on_error: RecordErrorHandler | None = None,
+    closed: bool | None = None,
 ) -> tuple[list[int], list[Any]]:
     """:func:`decode_numbered` on two lists, line numbers and lines, into two lists, the
     records and their numbers: each kind's lines decoded in one call, no per-line Python on
     the fast path. Of either kind, a line naming ``head`` or ``tail`` is a relation; without
-    ``on_error`` the annotations come first, then the relations."""
+    ``on_error`` the annotations come first, then the relations. ``closed``: an unknown key
+    is an error (default: when ``kind`` is given, a release's file), else a warning."""
     chosen: type[Any] | None = kind
     if kind is None:
         data = b"\n".join(lines)
@@ -1015,7 +1042,13 @@ def decode_columns(
             decoded += records
             continue
         numbered = zip(group_numbers, group_lines, strict=True)
-        for lineno, record in decode_lines(path, numbered, kind_of or _constant(group), on_error):
+        for lineno, record in decode_lines(
+            path,
+            numbered,
+            kind_of or _constant(group),
+            on_error,
+            closed=kind is not None if closed is None else closed,
+        ):
             decoded_numbers.append(lineno)
             decoded.append(record)
     return decoded_numbers, decoded

@@ -53,9 +53,11 @@ def main() -> None:
         if answer is not None:
             print(answer)
             return
+    from claimwire.cli.common import show_warnings
     from claimwire.cli.root import app
 
     allow_open_files()
+    show_warnings()
     try:
         app()
     except KeyboardInterrupt:

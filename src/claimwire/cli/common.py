@@ -7,6 +7,7 @@ import json
 import os
 import re
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from rich.text import Text
 
 from claimwire.errors import ClaimwireError
 from claimwire.project import SEMVER, Project, current_project
+from claimwire.record_keys import UnknownKeyWarning
 from claimwire.storage import as_given, fetch, fetch_parent, is_uri
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -53,6 +55,26 @@ def report_error(error: ClaimwireError) -> None:
     """One line on stderr: ``error: FILE:LINE: field 'F': what was expected``."""
     message = printable(as_given(str(error))).replace("\n", " ")
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def report_warning(message: str) -> None:
+    """One line on stderr: ``warning: FILE:LINE: field 'F': what was found``."""
+    text = printable(as_given(message)).replace("\n", " ")
+    err_console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)
+
+
+def show_warnings() -> None:
+    """Print claimwire's warnings about the user's data (:class:`UnknownKeyWarning`) as
+    :func:`report_warning` lines; others as Python shows them."""
+    shown = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], *where: Any, **more: Any) -> None:
+        if issubclass(category, UnknownKeyWarning):
+            report_warning(str(message))
+        else:
+            shown(message, category, *where, **more)
+
+    warnings.showwarning = show
 
 
 def user_error(exception: BaseException) -> ClaimwireError | None:

@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from claimwire.errors import ClaimwireError, RecordError, shown
-from claimwire.model import Annotation, Document, Relation, loads_object
+from claimwire.model import Annotation, Document, Relation, check_record_keys, loads_object
 from claimwire.systems.base import DocumentOutput, RunContext
 from claimwire.systems.program import Program
 
@@ -121,7 +121,9 @@ class CommandSystem:
                     continue
                 try:
                     record = loads_object(line.decode("utf-8"))
-                    if "head" in record or "tail" in record:
+                    kind = Relation if "head" in record or "tail" in record else Annotation
+                    check_record_keys(program.where, lineno, record, kind, closed=False)
+                    if kind is Relation:
                         relation = Relation.from_dict(record)
                         doc_id = relation.doc_id
                         relations[doc_id].append(relation)

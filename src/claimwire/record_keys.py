@@ -1,0 +1,81 @@
+"""Keys a record line names that its kind does not have.
+
+The typed decoder skips such a key in silence (``"atributes"`` read as no attributes at
+all); the fast path's proof sends its block to the strict reader, which calls
+:func:`check_keys` on each line. Where the format is closed (a release's own files, read
+one kind at a time) an unknown key is a located :class:`~claimwire.errors.RecordError`;
+elsewhere (predictions, annotators' sets, which other tools write and may give a ``score``)
+it is an :class:`UnknownKeyWarning`, once per key and file, naming the line of its first
+occurrence and the nearest known key.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from difflib import get_close_matches
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from claimwire.errors import SHOWN_CHARS, RecordError
+
+
+class UnknownKeyWarning(UserWarning):
+    """A record line names a key its kind does not have; the key was ignored."""
+
+
+_warned: set[tuple[str, str]] = set()
+"""The (file, key) pairs warned about in this process."""
+
+
+def unknown_keys(
+    obj: Mapping[str, Any], fields: Sequence[str], nested: Mapping[str, Sequence[str]]
+) -> list[tuple[str, Sequence[str]]]:
+    """The unknown keys of ``obj`` (sorted; ``quote.x`` for a key of the object ``nested``
+    names), each with the keys it could have been."""
+    found: list[tuple[str, Sequence[str]]] = []
+    if not obj.keys() <= _known(fields):
+        found += [(key, fields) for key in sorted(obj.keys() - _known(fields))]
+    for name, inner in nested.items():
+        value = obj.get(name)
+        if isinstance(value, dict) and not value.keys() <= _known(inner):
+            known = [f"{name}.{key}" for key in inner]
+            found += [(f"{name}.{key}", known) for key in sorted(value.keys() - _known(inner))]
+    return found
+
+
+@cache
+def _known(fields: Sequence[str]) -> frozenset[str]:
+    return frozenset(fields)
+
+
+def check_keys(
+    path: Path | str,
+    lineno: int,
+    obj: Mapping[str, Any],
+    what: str,
+    fields: Sequence[str],
+    nested: Mapping[str, Sequence[str]],
+    closed: bool,
+) -> None:
+    """Refuse (``closed``: the first) or warn once per file about each unknown key of
+    ``obj``, the object of ``path``'s line ``lineno``, a record of ``what`` (``an
+    annotation``) with ``fields``."""
+    for key, known in unknown_keys(obj, fields, nested):
+        if not closed and (str(path), key) in _warned:
+            continue
+        close = get_close_matches(key, known, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        named = key if len(key) <= SHOWN_CHARS else f"{key[:SHOWN_CHARS]}…"
+        listed = ", ".join(known)
+        if closed:
+            raise RecordError(f"unknown key{hint}: {what} has only {listed}", field=named)
+        _warned.add((str(path), key))
+        warnings.warn(
+            UnknownKeyWarning(
+                f"{path}:{lineno}: field '{named}': unknown key, ignored{hint}; {what} has "
+                f"{listed} (warned once for this key and file)"
+            ),
+            stacklevel=2,
+        )
