@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 
-from claimwire.corpus.release import Sharding, build_release, open_release
+from claimwire.corpus.release import DIGEST, Sharding, build_release, manifest_digest, open_release
 from claimwire.corpus.validate import validate_release
 from claimwire.errors import ClaimwireError
 
@@ -131,3 +132,56 @@ def test_every_problem_of_a_sharded_release_is_at_its_shard_s_own_line(tmp_path:
         ("unknown-annotation", "relations-00000.jsonl", 9),  # its head is the refused record
         ("cross-document-relation", "relations-00000.jsonl", 10),  # its head's is "nope"
     }
+
+
+def _edited(twins: tuple[Path, Path], folder: Path, edit: Any) -> Path:
+    """The sharded twin copied with its annotations' shard list edited by ``edit`` and the
+    manifest's digest made again (what anyone can do by hand)."""
+    import shutil
+
+    copy = folder / "1.0.0"
+    shutil.copytree(twins[1], copy)
+    path = copy / "MANIFEST.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    edit(manifest["shards"]["annotations.jsonl"])
+    manifest[DIGEST] = manifest_digest(manifest)
+    path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (lambda shards: shards.insert(2, shards[1]), "shards list 'annotations-00001.jsonl.zst' 2"),
+        (lambda shards: shards.pop(1), "'annotations-00001.jsonl.zst' is not in the shards of"),
+    ],
+    ids=["listed-twice", "left-out"],
+)
+def test_a_shard_listed_twice_or_left_out_is_refused_not_scored(
+    twins: tuple[Path, Path], tmp_path: Path, edit: Any, problem: str
+) -> None:
+    """Before: the checksums held, so the gold was scored with a shard twice or without one
+    (another F1, exit 0); only ``corpus validate`` saw the counts differ."""
+    copy = _edited(twins, tmp_path, edit)
+    with pytest.raises(ClaimwireError, match="manifest check failed") as refused:
+        open_release(copy)
+    assert problem in str(refused.value) and refused.value.file == str(copy / "MANIFEST.json")
+    scored = run_cli("eval", "score", PREDICTIONS, "--release", copy, "--task", "claims")
+    assert scored.returncode == 1 and problem in scored.stderr
+    assert any(
+        p.code == "manifest-invalid" and problem in p.message for p in validate_release(copy)
+    )
+
+
+def test_a_shard_list_naming_a_file_outside_the_release_is_never_read(
+    twins: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Before: ``corpus validate`` reported the name, then read the file anyway (a file of the
+    sender's choosing outside the release, or /dev/zero until memory ran out)."""
+    outside = tmp_path / "secret.jsonl"
+    outside.write_text('{"secret": "kept out of every message"}\n', encoding="utf-8")
+    copy = _edited(twins, tmp_path / "got", lambda shards: shards.append("../../secret.jsonl"))
+    assert (copy / "../../secret.jsonl").resolve() == outside
+    problems = validate_release(copy)
+    assert [p.code for p in problems if "secret" in p.message] == ["manifest-invalid"]
+    assert not any("secret" in str(p.file) or "kept out" in p.message for p in problems)

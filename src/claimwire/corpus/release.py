@@ -116,10 +116,53 @@ class Release:
 
 
 def record_parts(manifest: dict[str, Any], name: str) -> list[str]:
-    """``[name]``, or the shards the manifest lists for it."""
+    """``[name]``, or the shards the manifest lists for it — only names a shard of ``name``
+    may have (a release folder's ``NAME-NNNNN.jsonl[.zst]``): a list naming anything else (a
+    path out of the release, a device) is a manifest problem (:func:`checksum_problems`), and
+    no reader opens what it names."""
+    listed = _listed_shards(manifest, name)
+    if listed is None:
+        return [name]
+    return [part for part in listed if isinstance(part, str) and is_shard_of(name, part)]
+
+
+def _listed_shards(manifest: dict[str, Any], name: str) -> list[Any] | None:
     shards = manifest.get(SHARDS, {})
     listed = shards.get(name) if isinstance(shards, dict) else None
-    return [str(part) for part in listed] if isinstance(listed, list) and listed else [name]
+    return listed if isinstance(listed, list) and listed else None
+
+
+def is_shard_of(name: str, part: str) -> bool:
+    """Whether ``part`` is a name a shard of record file ``name`` has."""
+    stem = re.escape(name.removesuffix(".jsonl"))
+    return (
+        re.fullmatch(rf"{stem}-[0-9]{{5,}}\.jsonl(?:{re.escape(ZSTD_SUFFIX)})?", part) is not None
+    )
+
+
+def _shard_list_problems(manifest: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """The manifest's shard lists: only shard names of their file, each listed once, and every
+    shard the manifest lists as a file in its file's list (one listed twice or left out would
+    read the gold with a shard twice or without one)."""
+    listed: dict[str, int] = {}
+    for name in DATA_FILES:
+        for part in _listed_shards(manifest, name) or ():
+            if not isinstance(part, str) or not is_shard_of(name, part):
+                shown = str(part)[:80]
+                yield (
+                    MANIFEST,
+                    "manifest-invalid",
+                    f"shards of {name} list {shown!r}: not a shard of it",
+                )
+            else:
+                listed[part] = listed.get(part, 0) + 1
+    for part, times in listed.items():
+        if times > 1:
+            yield MANIFEST, "manifest-invalid", f"shards list {part!r} {times} times"
+    for file in manifest.get("files", {}):
+        owner = next((name for name in DATA_FILES if is_shard_of(name, str(file))), None)
+        if owner is not None and file not in listed:
+            yield MANIFEST, "manifest-invalid", f"{file!r} is not in the shards of {owner}"
 
 
 def read_parts(folder: Path, parts: Sequence[str], kind: type[Record]) -> Iterator[Record]:
@@ -235,7 +278,7 @@ def _present_files(path: Path) -> Iterator[str]:
 def checksum_problems(path: Path, manifest: dict[str, Any]) -> list[tuple[str, str, str]]:
     """``(file, code, problem)`` for a manifest whose digest does not match, every data file
     that is missing or differs from the manifest, and every file the manifest does not list."""
-    problems = []
+    problems = list(_shard_list_problems(manifest))
     recorded = manifest.get(DIGEST)
     if recorded is not None and recorded != manifest_digest(manifest):
         problems.append(
@@ -282,8 +325,9 @@ def open_release(path: Path, verify: bool = True) -> Release:
     """Open a release; with ``verify`` every file's checksum must match the manifest."""
     manifest = read_manifest(path)
     if verify:
-        for name, _, problem in checksum_problems(path, manifest):
-            raise ClaimwireError(f"checksum check failed: {problem}", file=path / name)
+        for name, code, problem in checksum_problems(path, manifest):
+            check = "manifest check" if code == "manifest-invalid" else "checksum check"
+            raise ClaimwireError(f"{check} failed: {problem}", file=path / name)
     return Release(path, manifest)
 
 
