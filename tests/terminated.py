@@ -43,11 +43,13 @@ def terminated(
     paused: Callable[[], None],
     *,
     settings: str = "",
+    code: int = 128 + signal.SIGTERM,
     **env: str,
 ) -> bytes:
     """Run ``claimwire ARGS`` until it enters ``pause_in`` ("module:function" or
     "module:Class.method"), check it there with ``paused``, end it with SIGTERM; its stderr,
-    once it exited 143 without a traceback. ``settings`` ("module:NAME=int;...") are set
+    once it exited ``code`` (143: it turned the signal into a clean exit) without a
+    traceback. ``settings`` ("module:NAME=int;...") are set
     before it runs; ``env`` adds to its environment. The pause's marker is ``tmp_path/paused``.
     """
     marker = tmp_path / "paused"
@@ -67,6 +69,6 @@ def terminated(
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert process.returncode == code, stderr
     assert b"Traceback" not in stderr, stderr
     return stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,9 @@ from claimwire.corpus.release import Release, build_release, open_release
 from claimwire.errors import ClaimwireError
 from claimwire.systems.base import DONE_SUFFIX, RunContext, run_system
 from claimwire.systems.rules import RulesSystem
+
+from .helpers import run_cli
+from .terminated import terminated
 
 
 @pytest.fixture(scope="module")
@@ -175,3 +179,38 @@ def test_offsets_are_checked_across_read_blocks(
     done.write_text("\n".join([*lines[:3], f"{doc_id}\t{inside}"]) + "\n", encoding="utf-8")
     with pytest.raises(ClaimwireError, match=rf"offset {inside} is not the start of a line"):
         _run(out)
+
+
+def test_a_removed_output_starts_afresh_with_its_done_file(
+    finished: tuple[Path, bytes, bytes],
+) -> None:
+    """Before: the run started afresh but appended to the ``.done`` file left beside the
+    removed output (two runs' lines; the next resume was refused)."""
+    out, full, done_bytes = finished
+    out.unlink()
+    _run(out)
+    assert out.read_bytes() == full
+    assert out.with_name(out.name + DONE_SUFFIX).read_bytes() == done_bytes
+
+
+def test_a_second_run_into_the_same_output_is_refused_while_the_first_runs(
+    finished: tuple[Path, bytes, bytes], tmp_path: Path
+) -> None:
+    """Before: both ran, both appended (duplicate records, a ``.done`` the next resume
+    refused) and both exited 0."""
+    out, full, _ = finished
+    release = out.parent / "release"
+    args = ["run", "rules", "--release", release, "--split", "all", "--out", out, "--overwrite"]
+
+    def paused() -> None:  # the first run holds the output, here, before it reads anything
+        second = run_cli(*args)
+        assert second.returncode == 1, second.stderr
+        assert f"{out}: another claimwire process is writing here" in second.stderr
+        assert "Traceback" not in second.stderr
+
+    pause_at = tmp_path / "pause"
+    pause_at.mkdir()
+    # `run` needs no clean exit: whatever ends it, the next run resumes
+    terminated(args, pause_at, "claimwire.systems.base:_completed", paused, code=-signal.SIGTERM)
+    _run(out)  # resumed by the next run, once the first is gone
+    assert out.read_bytes() == full

@@ -51,16 +51,30 @@ def folder_lock(folder: Path) -> Iterator[None]:
     leave behind; the kernel releases it when its holder exits, however it exits). Refused at
     once if another process holds it."""
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder, os.O_RDONLY)
+    with _exclusive(os.open(folder, os.O_RDONLY), folder):
+        yield
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, shown: Path | None = None) -> Iterator[int]:
+    """Hold the exclusive lock of the file ``path`` (made, empty, if absent), as
+    :func:`folder_lock` does a folder's; yields its descriptor, open for reading and writing.
+    A refusal names ``shown`` (default: ``path``)."""
+    with _exclusive(os.open(path, os.O_RDWR | os.O_CREAT, 0o644), shown or path) as fd:
+        yield fd
+
+
+@contextlib.contextmanager
+def _exclusive(fd: int, where: Path) -> Iterator[int]:
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ClaimwireError(
                 "another claimwire process is writing here; try again once it has finished",
-                file=folder,
+                file=where,
             ) from None
-        yield
+        yield fd
     finally:
         os.close(fd)
 

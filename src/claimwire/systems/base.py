@@ -25,7 +25,14 @@ from claimwire.corpus.gold_reader import Gold
 from claimwire.corpus.release import DOCUMENTS, MANIFEST, Release, read_parts
 from claimwire.engine import Engine, LocalEngine, batches
 from claimwire.errors import ClaimwireError, shown
-from claimwire.files import FileStamp, atomic_write_text, check_stamp, file_stamp, sha256
+from claimwire.files import (
+    FileStamp,
+    atomic_write_text,
+    check_stamp,
+    file_lock,
+    file_stamp,
+    sha256,
+)
 from claimwire.grouping import keyed_lines
 from claimwire.model import Annotation, Document, Relation, replaced
 from claimwire.systems.gold import GoldSource, HeldGold, release_gold
@@ -348,17 +355,33 @@ def run_system(
     """
     out.parent.mkdir(parents=True, exist_ok=True)
     done_path = out.with_name(out.name + DONE_SUFFIX)
-    meta_path = out.with_name(out.name + META_SUFFIX)
-    wanted = signature(system, context.release, context.split)
-    if overwrite:
-        for path in (out, done_path, meta_path):
-            path.unlink(missing_ok=True)
-    if out.exists() and not done_path.exists():
+    if out.exists() and not done_path.exists() and not overwrite:
         raise ClaimwireError(
             "exists and was not written by `claimwire run` (no .done file); remove it, "
             "choose another --out or pass --overwrite",
             file=out,
         )
+    # one run an output at a time: a second one (another terminal, a retried job) is refused
+    with file_lock(done_path, shown=out) as done:
+        if overwrite or not out.exists():  # afresh: a .done left by a removed output is void
+            out.unlink(missing_ok=True)
+            os.ftruncate(done, 0)
+        return _run_locked(system, context, out, batch_size, progress, reproducible, engine)
+
+
+def _run_locked(
+    system: System,
+    context: RunContext,
+    out: Path,
+    batch_size: int,
+    progress: Any,
+    reproducible: bool,
+    engine: Engine | None,
+) -> dict[str, Any]:
+    """:func:`run_system` holding the lock of ``out``'s ``.done`` file."""
+    done_path = out.with_name(out.name + DONE_SUFFIX)
+    meta_path = out.with_name(out.name + META_SUFFIX)
+    wanted = signature(system, context.release, context.split)
     if out.exists():
         previous = _previous_signature(meta_path)
         if previous != wanted:
@@ -395,7 +418,7 @@ def run_system(
     else:
         parts = [context.documents[finished:]]
     outputs = engine.map(Annotate(system, context), parts, batch_size)
-    with out.open("ab") as handle, out.with_name(out.name + DONE_SUFFIX).open("a") as done:
+    with out.open("ab") as handle, done_path.open("a") as done:
         notes: dict[str, None] = {}  # from every worker's copy of the system, in order
         count = 0
         for batch in batches(outputs, batch_size):
