@@ -120,7 +120,7 @@ def test_export_refuses_bad_input(tmp_path: Path) -> None:
     out.mkdir()
     (out / "keep.txt").write_text("mine")
     result = run_cli("hub", "export", RELEASE, "--out", out)
-    assert result.returncode == 1 and "not empty; pass --force" in result.stderr
+    assert result.returncode == 1 and "no claimwire export made it" in result.stderr
     assert (out / "keep.txt").read_text() == "mine"
     broken = tmp_path / "releases" / "1.0.0"
     import shutil

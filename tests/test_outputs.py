@@ -95,6 +95,18 @@ WRITERS: dict[str, Callable[[Path], list[str | Path]]] = {
     "benchmark --html": lambda p: [
         "benchmark", "--html", p / RELEASE / "report.html", "--release", p / RELEASE
     ],
+    "benchmark --runs": lambda p: ["benchmark", "--runs", p / RELEASE / "runs"],
+    "benchmark --leaderboard": lambda p: [
+        "benchmark", "--leaderboard", p / RELEASE / "leaderboard.md"
+    ],
+    "annotate resolve --out": lambda p: [
+        "annotate", "resolve", p / "annotation/gold", "--release", p / RELEASE, "--out", p / RELEASE
+    ],
+    "annotate config --out": lambda p: ["annotate", "config", "--out", p / RELEASE],
+    "annotate guidelines --path": lambda p: [
+        "annotate", "guidelines", "--path", p / RELEASE / "guidelines.md"
+    ],
+    "init FOLDER": lambda p: ["init", p / RELEASE / "project"],
 }  # fmt: skip
 
 
@@ -106,6 +118,58 @@ def test_no_command_writes_into_a_release(project: Path, writer: str) -> None:
     assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
     assert "inside the release" in result.stderr, result.stderr
     assert _snapshot(project / "corpus") == before
+
+
+# every parameter that names a path the command only reads; any other is a writer, which needs
+# a case in WRITERS (a new output option fails the test below until it follows the rule)
+READS = {
+    "corpus build --schema", "corpus build --tasks", "annotate resolve GOLD",
+    "annotate resolve --release", "annotate resolve --schema", "annotate guidelines --schema",
+    "annotate agree SETS", "annotate agree --release", "annotate adjudicate SETS",
+    "annotate adjudicate --release", "annotate config --schema", "annotate push RELEASE",
+    "annotate push --predictions", "annotate pull --from-file", "annotate pull --release",
+    "hub publish RELEASE", "convert SOURCE", "convert --release", "benchmark --release",
+    "corpus stats PATH", "corpus validate PATH",
+}  # fmt: skip
+OUTPUT_NAMES = {"out", "html", "path", "conflicts", "leaderboard_path", "runs", "folder"}
+
+
+def _path_parameters() -> set[str]:
+    """``"COMMAND OPTION"`` for every parameter of the real commands that takes a local path
+    (typed ``Path``) or is named like an output (``--out``, ``--html``…)."""
+    import typing
+
+    import typer
+
+    from claimwire.cli.root import app
+
+    root = typer.main.get_command(app)
+    context = root.make_context("claimwire", [], resilient_parsing=True)
+    found: set[str] = set()
+
+    def walk(command: typing.Any, path: str) -> None:
+        if hasattr(command, "list_commands"):
+            for name in command.list_commands(context):
+                sub = command.get_command(context, name)
+                walk(getattr(sub, "real", sub), f"{path} {name}".strip())
+            return
+        hints = typing.get_type_hints(command.callback)
+        for param in command.get_params(context):
+            if "Path" in str(hints.get(param.name)) or param.name in OUTPUT_NAMES:
+                option = param.opts[0] if param.opts[0].startswith("-") else param.name.upper()
+                found.add(f"{path} {option}")
+
+    walk(root, "")
+    return found
+
+
+def test_every_writer_follows_the_output_rule() -> None:
+    """Each path parameter is read-only (READS) or has a case in WRITERS, which runs it
+    into a release and expects the refusal."""
+    parameters = _path_parameters()
+    assert not READS - parameters, sorted(READS - parameters)  # READS is kept current
+    untested = {w for w in parameters - READS if not any(c.startswith(w) for c in WRITERS)}
+    assert not untested, f"writers without a case in WRITERS: {sorted(untested)}"
 
 
 def test_an_output_linked_into_a_release_is_refused(project: Path) -> None:
@@ -191,6 +255,37 @@ def test_an_output_never_replaces_an_input(project: Path, writer: str) -> None:
     assert _snapshot(project) == before
 
 
+IN_INPUT_FOLDERS: dict[str, Callable[[Path], list[str | Path]]] = {
+    "eval score a --html a/annotations.jsonl": lambda p: [
+        "eval", "score", p / "a", "--task", "claims", "--html", p / "a/annotations.jsonl"
+    ],
+    "eval score a --html a/report.html": lambda p: [
+        "eval", "score", p / "a", "--task", "claims", "--html", p / "a/report.html"
+    ],
+    "annotate adjudicate a b --out a --force": lambda p: [
+        "annotate", "adjudicate", p / "a", p / "b", "--out", p / "a", "--force"
+    ],
+    "eval check a --out a/annotations.jsonl --force": lambda p: [
+        "eval", "check", p / "a", "--task", "claims", "--fix-offsets",
+        "--out", p / "a/annotations.jsonl", "--force",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("writer", IN_INPUT_FOLDERS, ids=list(IN_INPUT_FOLDERS))
+def test_an_output_inside_an_input_folder_is_refused(project: Path, writer: str) -> None:
+    """Before: a set given as a folder was not looked into, and the file in it replaced."""
+    for name in ("a", "b"):
+        (project / name).mkdir()
+        shutil.copy(project / RUN, project / name / "annotations.jsonl")
+    before = _snapshot(project)
+    result = run_cli(*IN_INPUT_FOLDERS[writer](project), "--release", project / RELEASE)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert "is inside an input folder" in result.stderr, result.stderr
+    assert "an output never replaces an input" in result.stderr
+    assert _snapshot(project) == before
+
+
 LINKED: dict[str, Callable[[Path, Path], list[str | Path]]] = {
     "eval score --html": lambda p, out: [
         "eval", "score", p / RUN, "--task", "claims", "--html", out
@@ -264,15 +359,71 @@ def test_convert_over_an_existing_file_says_so(project: Path) -> None:
     assert "released versions" not in result.stderr and "--force" in result.stderr
 
 
-@pytest.mark.parametrize("protected", ["deep/er/MANIFEST.json", "sub/claimwire.toml", ".git/HEAD"])
+PROTECTED = [
+    "deep/er/MANIFEST.json", "sub/claimwire.toml", ".git/HEAD", ".hg/requires", ".svn/wc.db",
+    "bare.git/HEAD", "bare.git/objects/", "bare.git/refs/",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("protected", PROTECTED)
 def test_force_never_replaces_a_folder_holding_a_release_project_or_repository(
     tmp_path: Path, protected: str
 ) -> None:
+    """Not even an earlier export (its marker) a repository was put into (before: a bare
+    repository, a Mercurial or Subversion checkout were replaced)."""
     out = tmp_path / "out"
     (out / protected).parent.mkdir(parents=True)
+    (out / ".claimwire-export").write_text("", encoding="utf-8")
+    if protected.startswith("bare.git"):  # the whole of a bare repository
+        for name in ("objects", "refs"):
+            (out / "bare.git" / name).mkdir(exist_ok=True)
+        protected = "bare.git/HEAD"
     (out / protected).write_text("{}", encoding="utf-8")
     args = ["convert", REPO / "corpus/releases/1.1.0", "--to", "brat", "--out", out, "--force"]
     result = run_cli(*args)
     assert result.returncode == 1 and one_error_line(result.stderr)
     assert "--force refused: it holds" in result.stderr
     assert (out / protected).read_text(encoding="utf-8") == "{}"
+
+
+@pytest.mark.parametrize("kind", ["git init --bare", "hg checkout", "a user's folder"])
+def test_force_replaces_only_a_folder_an_export_made(tmp_path: Path, kind: str) -> None:
+    """Before: `convert --to brat --out X --force` replaced any folder without .git."""
+    out = tmp_path / "out"
+    if kind == "git init --bare":
+        subprocess.run(["git", "init", "-q", "--bare", str(out)], check=True)
+    else:
+        (out / ".hg" if kind == "hg checkout" else out).mkdir(parents=True)
+        (out / "notes.txt").write_text("mine\n", encoding="utf-8")
+    before = _snapshot(out)
+    args = ["convert", REPO / RELEASE, "--to", "brat", "--out", out, "--force"]
+    result = run_cli(*args, "--release", REPO / RELEASE)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert "no claimwire export made it" in result.stderr, result.stderr
+    assert _snapshot(out) == before
+    shutil.rmtree(out)
+    assert run_cli(*args, "--release", REPO / RELEASE).returncode == 0  # a new folder
+    assert (out / ".claimwire-export").is_file()
+    (out / "stale.ann").write_text("", encoding="utf-8")
+    again = run_cli(*args, "--release", REPO / RELEASE)  # an earlier export: replaced
+    assert again.returncode == 0, again.stderr
+    assert not (out / "stale.ann").exists() and (out / ".claimwire-export").is_file()
+
+
+@pytest.mark.parametrize("out", ["data", "."])
+def test_force_never_replaces_the_folder_holding_an_input(tmp_path: Path, out: str) -> None:
+    """Before: `convert data/p.jsonl --to brat --out data --force` deleted data/ with the input
+    and everything beside it; `--out .` failed with "Device or resource busy"."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(REPO / RUN, data / "p.jsonl")
+    (data / ".claimwire-export").write_text("", encoding="utf-8")  # even an earlier export
+    (data / "notes.txt").write_text("mine\n", encoding="utf-8")
+    before = _snapshot(data)
+    source = "p.jsonl" if out == "." else data / "p.jsonl"
+    args = ["convert", source, "--to", "brat", "--out", out, "--force"]
+    result = run_cli(*args, "--release", REPO / RELEASE, cwd=data if out == "." else tmp_path)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    held = "the current folder" if out == "." else "the input"
+    assert f"--force refused: it holds {held}" in result.stderr, result.stderr
+    assert _snapshot(data) == before

@@ -1,9 +1,11 @@
 """The rule every command's output path follows, checked before any work is done.
 
 An output is never inside a release (a folder holding ``MANIFEST.json``, or any folder below
-one: releases are immutable), never one of the command's own inputs, and never an existing
-file or folder replaced without ``--force`` where the command has one; ``--force`` never
-replaces a folder holding a release, a project or a repository.
+one: releases are immutable), never one of the command's own inputs nor inside a folder given
+as one, and never an existing file or folder replaced without ``--force`` where the command
+has one. ``--force`` replaces a folder only if an earlier claimwire export made it (it carries
+:data:`EXPORT_MARKER`), and never one holding an input, the working folder, a release, a
+project or a repository.
 """
 
 from __future__ import annotations
@@ -16,14 +18,32 @@ from claimwire.corpus.release import MANIFEST
 from claimwire.errors import ClaimwireError
 from claimwire.storage import is_uri, refuse_remote_out
 
-# what ``--force`` never replaces: a release, a project, a repository
-PROTECTED = (MANIFEST, "claimwire.toml", ".git")
+EXPORT_MARKER = ".claimwire-export"
+"""The file every folder export holds: the only kind of folder ``--force`` replaces."""
+
+# what ``--force`` never replaces: a release, a project, a repository (a work tree or checkout)
+PROTECTED = (MANIFEST, "claimwire.toml", ".git", ".hg", ".svn")
+# a bare git repository: a folder holding all of these
+BARE_REPOSITORY = ("HEAD", "objects", "refs")
 
 
 def release_holding(path: Path) -> Path | None:
     """The release folder that ``path`` (resolved through symbolic links) is, or is inside."""
     resolved = Path(os.path.realpath(path))
     return next((f for f in (resolved, *resolved.parents) if (f / MANIFEST).is_file()), None)
+
+
+def is_within(path: str | Path, folder: str | Path) -> bool:
+    """Whether ``path`` is ``folder`` or below it, both resolved through symbolic links."""
+    inner, outer = Path(os.path.realpath(path)), Path(os.path.realpath(folder))
+    return inner == outer or outer in inner.parents
+
+
+def mark_export(folder: Path, what: str) -> None:
+    """Write :data:`EXPORT_MARKER` into ``folder``, saying what made it."""
+    (folder / EXPORT_MARKER).write_text(
+        f"A claimwire export ({what}); `--force` may replace this folder.\n", encoding="utf-8"
+    )
 
 
 def check_not_in_release(path: Path, option: str = "--out") -> None:
@@ -38,48 +58,86 @@ def check_not_in_release(path: Path, option: str = "--out") -> None:
 
 
 def check_not_an_input(path: Path, inputs: Iterable[str | Path], option: str = "--out") -> None:
-    """Refuse an output that is one of the command's inputs (the same file, by inode)."""
+    """Refuse an output that is one of the command's inputs (the same file, by inode), or is
+    inside (or is) a folder given as one."""
     for given in inputs:
         if is_uri(given):
             continue
         try:
             same = os.path.samefile(path, given)
         except OSError:  # either is absent (or unreadable): not the same file
-            continue
-        if same:
+            same = False
+        if same or (os.path.isdir(given) and is_within(path, given)):
+            where = "also an input" if same else "inside an input folder"
             raise ClaimwireError(
-                f"{option} is also an input ({given}): an output never replaces an input; "
+                f"{option} is {where} ({given}): an output never replaces an input; "
                 "choose another path",
                 file=path,
             )
 
 
-def check_replaceable(path: Path, force: bool | None, option: str = "--out") -> None:
+def check_replaceable(
+    path: Path, force: bool | None, option: str = "--out", inputs: Iterable[str | Path] = ()
+) -> None:
     """Refuse an existing ``path`` unless ``force`` (None: the command replaces its outputs
-    without asking), and a folder ``--force`` would replace that holds a release, a project
-    or a repository."""
+    without asking); a non-empty folder only if it carries :data:`EXPORT_MARKER` and holds
+    neither an input, the working folder, a release, a project nor a repository."""
     if not os.path.lexists(path) or force is None:
         return
-    if os.path.isdir(path) and not any(Path(path).iterdir()):
+    if not os.path.isdir(path):
+        if not force:
+            raise ClaimwireError(f"{option} already exists; pass --force to replace it", file=path)
         return
-    if not force:
-        what = "exists and is not empty" if os.path.isdir(path) else "already exists"
-        raise ClaimwireError(f"{option} {what}; pass --force to replace it", file=path)
-    if os.path.isdir(path):
-        found = _protected_inside(Path(path))
-        if found is not None:
-            raise ClaimwireError(
-                f"--force refused: it holds {found.relative_to(path)}, which is never replaced",
-                file=path,
-            )
+    folder = Path(path)
+    if not any(folder.iterdir()):
+        return
+    marked = (folder / EXPORT_MARKER).is_file()
+    if not force and marked:
+        raise ClaimwireError(
+            f"{option} exists and is not empty; pass --force to replace it", file=path
+        )
+    held = _held_input(folder, inputs) if force else None
+    if held is not None:
+        raise ClaimwireError(
+            f"--force refused: it holds {held}, which is never replaced", file=path
+        )
+    if not marked:
+        raise ClaimwireError(
+            f"{option} exists and is not empty, and no claimwire export made it (it holds no "
+            f"{EXPORT_MARKER}): --force replaces only an earlier export; choose a new or "
+            "empty folder",
+            file=path,
+        )
+    found = _protected_inside(folder)
+    if found is not None:
+        raise ClaimwireError(
+            f"--force refused: it holds {found}, which is never replaced", file=path
+        )
 
 
-def _protected_inside(folder: Path) -> Path | None:
-    """The first entry named in :data:`PROTECTED` below ``folder``, in one walk of it."""
+def _held_input(folder: Path, inputs: Iterable[str | Path]) -> str | None:
+    """What of the command's own (the working folder, an input) lies in ``folder``."""
+    if is_within(os.getcwd(), folder):
+        return "the current folder"
+    return next(
+        (
+            f"the input {given}"
+            for given in inputs
+            if not is_uri(given) and is_within(given, folder)
+        ),
+        None,
+    )
+
+
+def _protected_inside(folder: Path) -> str | None:
+    """The first release, project or repository below ``folder``, in one walk of it."""
     for top, folders, files in os.walk(folder):
         named = next((n for n in (*files, *folders) if n in PROTECTED), None)
         if named is not None:
-            return Path(top) / named
+            return (Path(top) / named).relative_to(folder).as_posix()
+        if set(BARE_REPOSITORY) <= {*files, *folders}:
+            where = Path(top).relative_to(folder).as_posix()
+            return f"a bare git repository ({where}: {', '.join(BARE_REPOSITORY)})"
     return None
 
 
@@ -91,11 +149,13 @@ def check_output(
     option: str = "--out",
 ) -> None:
     """The output rule for ``path`` (None: no output asked): a local path, outside every
-    release, none of ``inputs``, and replaced only with ``force`` when not None."""
+    release, neither one of ``inputs`` nor inside a folder given as one, and replaced only
+    with ``force`` when not None."""
     if path is None:
         return
     refuse_remote_out(path, option)
     path = Path(path)
+    inputs = list(inputs)
     check_not_in_release(path, option)
     check_not_an_input(path, inputs, option)
-    check_replaceable(path, force, option)
+    check_replaceable(path, force, option, inputs)

@@ -84,7 +84,9 @@ def guidelines(
     """Regenerate the guidelines' tables of labels, attributes and fields from the schema."""
     from claimwire.annotation.guidelines import sync_guidelines
     from claimwire.annotation.schema import load_schema
+    from claimwire.outputs import check_output
 
+    check_output(None if check else path, option="--path")
     path = path or project().guidelines
     in_sync = sync_guidelines(path, load_schema(schema), check)
     if in_sync:

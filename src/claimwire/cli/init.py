@@ -16,8 +16,10 @@ def init_command(
 ) -> None:
     """Create a project: claimwire.toml, corpus/raw/, the default schema, guidelines and Label
     Studio configs generated from it, the benchmark tasks, a README and a .gitignore."""
+    from claimwire.outputs import check_output
     from claimwire.scaffold import init_project
 
+    check_output(folder, option="FOLDER")
     files = init_project(folder, lang)
     console.print(f"[green]Created[/] project {escape(str(folder))} ({len(files)} files)")
     console.print(

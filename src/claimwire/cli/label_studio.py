@@ -46,7 +46,9 @@ def label_studio_config(
     """Generate the Label Studio labeling configs (one per layer, and full.xml) from the schema."""
     from claimwire.annotation.label_studio.config import configs, write_configs
     from claimwire.annotation.schema import load_schema
+    from claimwire.outputs import check_output
 
+    check_output(None if check else out)
     out = out or current_project().label_studio
     stale = write_configs(load_schema(schema), out, check)
     if check and stale:

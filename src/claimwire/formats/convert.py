@@ -37,6 +37,7 @@ from claimwire.formats.base import FileStems, Imported, Loss, Losses, by_documen
 from claimwire.formats.regroup import SpooledImport
 from claimwire.grouping import RecordIndex
 from claimwire.model import Annotation, Document, Relation, iter_json_lines, record_line
+from claimwire.outputs import mark_export
 from claimwire.storage import stop_on_sigterm
 
 SHOWN_PROBLEMS = 30
@@ -557,6 +558,7 @@ def export_batches(
         if spec.writes_folder(out):
             with atomic_directory(out, replace=replace) as staging:
                 spec.write(staging, _at_least_one(batches), schema, options or Options(), losses)
+                mark_export(staging, f"convert --to {name}")
             return losses
         target = output_target(out)  # through a symbolic link
         if target.exists() and not replace:

@@ -30,7 +30,7 @@ from claimwire.hub.arrow import arrow_table
 from claimwire.hub.card import hub_split, render_card
 from claimwire.hub.croissant import croissant
 from claimwire.hub.tables import DEFAULT_CONFIG, Table, batched_tables
-from claimwire.outputs import check_output
+from claimwire.outputs import EXPORT_MARKER, check_output, mark_export
 from claimwire.storage import stop_on_sigterm
 
 DATA = "data"
@@ -189,21 +189,12 @@ def card_metadata(
     }
 
 
-EXPORT_MARKER = ".claimwire-export"
-
-
 def _check_replaceable(out: Path, force: bool) -> None:
-    """``out`` may be written: the output rule (:func:`claimwire.outputs.check_output`), and
-    with ``force`` only over a folder an earlier export made (its marker)."""
+    """``out`` may be written: the output rule (:func:`claimwire.outputs.check_output`: with
+    ``force`` only over a folder an earlier export made, its marker)."""
     if out.exists() and not out.is_dir():
         raise ClaimwireError("exists and is not a folder", file=out)
     check_output(out, force=force)
-    if out.exists() and any(out.iterdir()) and not (out / EXPORT_MARKER).is_file():
-        raise ClaimwireError(
-            f"--force replaces only a folder made by `hub export` (it holds {EXPORT_MARKER}); "
-            "this one does not: choose an empty or new --out",
-            file=out,
-        )
 
 
 def export_release(
@@ -242,11 +233,7 @@ def export_release(
             + card,
             encoding="utf-8",
         )
-        (staging / EXPORT_MARKER).write_text(
-            f"A claimwire export of release {release.version}; `hub export --force` may replace "
-            "this folder.\n",
-            encoding="utf-8",
-        )
+        mark_export(staging, f"hub export of release {release.version}")
         document = croissant(release, tables, checksums, __version__, repo_id)
         (staging / "croissant.json").write_text(
             json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"

@@ -16,10 +16,11 @@ from typing import Any
 
 from claimwire.corpus.release import MANIFEST
 from claimwire.errors import ClaimwireError
-from claimwire.hub.export import EXPORT_MARKER, export_release
+from claimwire.hub.export import export_release
 from claimwire.hub.network import bounded, failure, within_deadline
 from claimwire.hub.tables import BUILDERS, DEFAULT_CONFIG
 from claimwire.names import check_repo_id
+from claimwire.outputs import EXPORT_MARKER
 
 _VERSION = re.compile(r"v?(\d+\.\d+\.\d+)")
 
@@ -49,7 +50,8 @@ def load_corpus(
                 ),
             )
     if path.is_dir():
-        if not (path / EXPORT_MARKER).is_file():
+        # a `convert` export carries the marker too, never the Croissant file
+        if not (path / EXPORT_MARKER).is_file() or not (path / "croissant.json").is_file():
             raise ClaimwireError(
                 "neither a release (MANIFEST.json) nor a `hub export` folder", file=path
             )

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
-from claimwire.hub.export import EXPORT_MARKER, ExportedFile, export_release
+from claimwire.hub.export import ExportedFile, export_release
 from claimwire.hub.network import bounded, failure, within_deadline
 from claimwire.names import check_repo_id
+from claimwire.outputs import EXPORT_MARKER
 
 
 @dataclass
