@@ -17,7 +17,7 @@ from claimwire.corpus.release import DIGEST, build_release, manifest_digest
 from claimwire.errors import ClaimwireError
 from claimwire.files import atomic_directory, clean_stale_staging, folder_lock
 
-from .helpers import REPO, SEED_RAW, one_error_line, run_cli
+from .helpers import REPO, SEED_RAW, CliResult, one_error_line, run_cli
 
 RELEASES = REPO / "corpus" / "releases"
 
@@ -348,3 +348,48 @@ def test_a_task_bomb_is_refused_by_eval_check(tmp_path: Path) -> None:
     task.write_text(BOMB.replace("title", "name"), encoding="utf-8")
     result = run_cli("eval", "check", "--task", task, REPO / "eval/runs/rules/predictions.jsonl")
     assert result.returncode != 0 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("number", ["NaN", "-Infinity", "1e400"])
+def test_a_number_json_does_not_have_in_a_manifest_is_located(
+    seed_release: Path, number: str
+) -> None:
+    """Before: every command, validate included, ended in an internal error."""
+    _edit(seed_release, {"counts.documents": "@number"})
+    path = seed_release / "MANIFEST.json"
+    path.write_text(path.read_text().replace('"@number"', number))
+    for command in ("stats", "validate"):
+        result = run_cli("corpus", command, seed_release)
+        assert result.returncode == 1, result.stderr
+        assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+        said = result.stderr + result.stdout
+        assert "MANIFEST.json" in said and f"not valid JSON: {number} is" in said
+
+
+def _scored(release: Path) -> CliResult:
+    predictions = REPO / "eval" / "runs" / "rules" / "predictions.jsonl"
+    task = ("--task", "claims", "--unit", "document")
+    return run_cli("eval", "score", predictions, "--release", release, *task)
+
+
+def test_a_split_count_that_is_not_a_count_is_located(tmp_path: Path) -> None:
+    """Before: ``eval score`` ended in an internal error (``'>=' not supported``)."""
+    copy = tmp_path / "1.1.0"
+    shutil.copytree(RELEASES / "1.1.0", copy)
+    _edit(copy, {"splits": {"test": "1"}}, keep_digest=True)
+    result = _scored(copy)
+    assert result.returncode == 1 and "internal error" not in result.stderr
+    assert "MANIFEST.json: field 'splits.test': expected a count" in result.stderr
+
+
+def test_a_huge_split_count_is_a_hint_not_an_allocation(tmp_path: Path) -> None:
+    """A manifest's split count sizes nothing: before, 10¹⁰ made ``eval score`` allocate for
+    10¹⁰ units at once and fail out of memory."""
+    copy = tmp_path / "1.1.0"
+    shutil.copytree(RELEASES / "1.1.0", copy)
+    expected = _scored(copy)
+    _edit(copy, {"splits": {"test": 10**10}, "counts.documents": 10**10}, keep_digest=True)
+    result = _scored(copy)
+    assert result.returncode == 0, result.stderr
+    table = result.stdout.split("\n")[-12:-2]  # the same scores (the signature names the edit)
+    assert table == expected.stdout.split("\n")[-12:-2]

@@ -34,7 +34,7 @@ from claimwire.corpus.ingest import BuildDocuments, Built, RawFiles, raw_files
 from claimwire.corpus.reanchor import Anchoring, reanchor
 from claimwire.corpus.segment import SentenceSegmenter
 from claimwire.engine import Engine, LocalEngine, batches
-from claimwire.errors import ClaimwireError
+from claimwire.errors import ClaimwireError, shown
 from claimwire.files import atomic_directory, atomic_write_text, sha256, stage_text
 from claimwire.model import (
     ZSTD_SUFFIX,
@@ -247,8 +247,21 @@ def read_manifest(path: Path) -> dict[str, Any]:
         raise ClaimwireError(str(error), file=manifest_path, field=error.key) from None
     except UnicodeDecodeError as error:
         raise ClaimwireError(f"not valid UTF-8: {error.reason}", file=manifest_path) from None
+    except strict_json.NotStandardJSONError as error:
+        raise ClaimwireError(f"not valid JSON: {error}", file=manifest_path) from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
         raise ClaimwireError("expected an object with a 'files' table", file=manifest_path)
+    for table in ("counts", "splits"):  # read as sizes: only counts are taken
+        values = manifest.get(table, {})
+        if not isinstance(values, dict):
+            raise ClaimwireError("expected an object of counts", file=manifest_path, field=table)
+        for key, value in values.items():
+            if type(value) is not int or value < 0:
+                raise ClaimwireError(
+                    f"expected a count (an integer, 0 or more), got {shown(value)}",
+                    file=manifest_path,
+                    field=f"{table}.{key}",
+                )
     return manifest
 
 
