@@ -85,9 +85,15 @@ def test_what_the_index_holds_does_not_grow_with_the_repeats(tmp_path: Path) -> 
     assert many < few + 256_000
 
 
-def test_the_repeats_and_the_rows_are_those_of_a_plain_reading(tmp_path: Path) -> None:
+@pytest.mark.parametrize("piece", [None, 7, 100])
+def test_the_repeats_and_the_rows_are_those_of_a_plain_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int | None
+) -> None:
     """First of each (kind, id) kept, in file order, across files, documents and kinds; a
-    refused record is no repeat (its reading reports it); a compressed file alike."""
+    refused record is no repeat (its reading reports it); a compressed file alike; runs read
+    back in pieces of 7 bytes (every line longer) or 100 (cut inside lines) alike."""
+    if piece is not None:
+        monkeypatch.setattr(grouping, "PIECE", piece, raising=False)
     lines = []
     for i in range(600):
         record: dict[str, Any] = {"id": f"x{i % 37}", "doc_id": f"d{i % 5}"}
@@ -268,3 +274,26 @@ def test_ids_that_share_a_first_hash_are_told_apart() -> None:
         True,
         True,
     ]
+
+
+@pytest.mark.parametrize("reader", ["rows", "read_lines"])
+def test_reading_back_a_document_of_repeats_holds_a_piece_not_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: str
+) -> None:
+    """One document of 3 ids repeated over 200,000 lines (one 17 MB run), read back here
+    (``rows``) or as another process reads it (``read_lines``): its 3 first records come,
+    and what is held meanwhile is a piece of the run (64 KiB here) and 8 bytes a dropped
+    line, not the run and its lines split (before: 37-39 MB)."""
+    monkeypatch.setattr(grouping, "PIECE", 1 << 16, raising=False)
+    path = _repeating(tmp_path / "r.jsonl", 200_000, ids=3)
+    with RecordIndex([path]) as index:
+        where = index.where(["d"]) if reader == "read_lines" else []
+        tracemalloc.start()
+        if reader == "rows":
+            rows = index.rows(["d"])
+        else:
+            rows = [row for lines in where for row in grouping.read_lines(lines)]
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert [(n, record.id) for _, n, record in rows] == [(1, "a0"), (2, "a1"), (3, "a2")]
+    assert peak < 8_000_000, peak

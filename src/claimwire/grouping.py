@@ -27,8 +27,10 @@ import os
 import tempfile
 import zlib
 from array import array
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
 from pathlib import Path
@@ -142,16 +144,15 @@ class _Source:
     def read(self, start: int, end: int) -> bytes:
         return os.pread(self.fileno(), end - start, start)
 
-    def checked(self, runs: int) -> Callable[[int, int], bytes]:
-        """What reads ``runs`` runs' bytes one at a time and checks the file (:meth:`check`)
-        after the last of them (after each such pass), before anything decodes them: one
-        ``fstat`` for a batch's runs, never a batch's bytes held twice."""
-        reads = 0
+    def checked(self, last: int) -> Callable[[int, int], bytes]:
+        """What reads runs' bytes (a run, or a piece of one, at a time) and checks the file
+        (:meth:`check`) each time the bytes up to ``last`` (the end of the last run) are
+        read, before anything decodes them: one ``fstat`` for a batch's runs, never a
+        batch's bytes held twice."""
 
         def read(start: int, end: int) -> bytes:
-            nonlocal reads
-            data, reads = self.read(start, end), reads + 1
-            if reads % runs == 0:
+            data = self.read(start, end)
+            if end == last:
                 self.check()
             return data
 
@@ -221,6 +222,8 @@ relations ask about a few other documents, each once an end)…"""
 RECENT_BYTES = 1 << 24
 """…holding at most this many bytes of their lines (but always the last document read): a
 bound on memory whatever the annotations hold."""
+PIECE = 1 << 20
+"""Bytes of a run :meth:`Lines.columns` reads at a time (its dropped lines never held)."""
 NOTHING_DROPPED = np.zeros(0, np.int64)
 """No line dropped (:attr:`Lines.dropped`)."""
 
@@ -285,17 +288,65 @@ class Lines:
     def columns(
         self, read: Callable[[int, int], bytes] | None = None
     ) -> tuple[list[int], list[bytes]]:
-        """:meth:`numbered` as two lists: the line numbers and the lines."""
+        """:meth:`numbered` as two lists: the line numbers and the lines. The dropped lines
+        go as each piece of a run is split (:meth:`pieces`): never held, however many."""
         numbers: list[int] = []
         lines: list[bytes] = []
-        for (_, _, first, _), block in zip(self.runs, self.blocks(read), strict=True):
-            split = block.split(b"\n")
-            numbers += range(first, first + len(split))
-            lines += split
-        if len(self.dropped):
-            kept = (~np.isin(np.asarray(numbers, dtype=np.int64), self.dropped)).tolist()
-            return list(compress(numbers, kept)), list(compress(lines, kept))
+        for first, piece in self.pieces(read):
+            split = piece.split(b"\n")
+            found = range(first, first + len(split))
+            low, high = np.searchsorted(self.dropped, (found.start, found.stop))
+            if high > low:  # the dropped lines of this piece (a sorted array: found by halves)
+                kept = np.ones(len(split), bool)
+                kept[np.asarray(self.dropped[low:high]) - first] = False
+                numbers += compress(found, kept.tolist())
+                lines += compress(split, kept.tolist())
+            else:
+                numbers += found
+                lines += split
         return numbers, lines
+
+    def pieces(
+        self, read: Callable[[int, int], bytes] | None = None
+    ) -> Iterator[tuple[int, bytes]]:
+        """``(first line number, lines)``: each run's lines about :data:`PIECE` bytes at a
+        time, cut between lines (a longer line whole), read as :meth:`blocks` reads."""
+        with self._fetcher(read) as fetch:
+            for start, end, first, _ in self.runs:
+                carry, at = b"", start
+                while at < end:
+                    stop = min(end, at + PIECE)
+                    piece, at = carry + fetch(at, stop), stop
+                    cut = piece.rfind(b"\n") if at < end else len(piece)
+                    if cut < 0:
+                        carry = piece  # a line longer than a piece: read on
+                        continue
+                    carry = piece[cut + 1 :]
+                    yield first, piece[:cut]
+                    first += piece.count(b"\n", 0, cut) + 1
+
+    @contextmanager
+    def _fetcher(
+        self, read: Callable[[int, int], bytes] | None
+    ) -> Iterator[Callable[[int, int], bytes]]:
+        """What reads the bytes ``start``-``end`` of a run, as :meth:`blocks` reads them."""
+        if self.data is not None:
+            data, starts, bases = self.data, [run[0] for run in self.runs], [0]
+            for start, end, _, _ in self.runs:
+                bases.append(bases[-1] + end - start)
+
+            def sliced(start: int, end: int) -> bytes:
+                run = bisect_right(starts, start) - 1
+                base = bases[run] - starts[run]
+                return data[base + start : base + end]
+
+            yield sliced
+        elif read is not None:
+            yield read
+        else:
+            with self.file.open("rb") as handle:
+                check_stamp(self.path, self.stamp, file_stamp(handle.fileno()))
+                yield lambda start, end: os.pread(handle.fileno(), end - start, start)
 
 
 def read_lines(
@@ -798,7 +849,7 @@ class RecordIndex:
         runs' bytes are read and before they are decoded (:meth:`_Source.checked`)."""
         rows: list[Row] = []
         for number, lines in self._lines(runs, portable=False):
-            read = self._sources[number].checked(len(lines.runs))
+            read = self._sources[number].checked(lines.runs[-1][1])
             rows += read_lines(lines, on_error or self._on_error, read)
         return rows
 
