@@ -89,7 +89,7 @@ def check_replaceable(
             raise ClaimwireError(f"{option} already exists; pass --force to replace it", file=path)
         return
     folder = Path(path)
-    if not any(folder.iterdir()):
+    if _is_empty(folder):
         return
     marked = (folder / EXPORT_MARKER).is_file()
     if not force and marked:
@@ -115,6 +115,13 @@ def check_replaceable(
         )
 
 
+def _is_empty(folder: Path) -> bool:
+    """Whether ``folder`` holds nothing, read one entry at a time (``Path.iterdir`` reads
+    every name first)."""
+    with os.scandir(folder) as entries:
+        return next(entries, None) is None
+
+
 def _held_input(folder: Path, inputs: Iterable[str | Path]) -> str | None:
     """What of the command's own (the working folder, an input) lies in ``folder``."""
     if is_within(os.getcwd(), folder):
@@ -130,13 +137,26 @@ def _held_input(folder: Path, inputs: Iterable[str | Path]) -> str | None:
 
 
 def _protected_inside(folder: Path) -> str | None:
-    """The first release, project or repository below ``folder``, in one walk of it."""
-    for top, folders, files in os.walk(folder):
-        named = next((n for n in (*files, *folders) if n in PROTECTED), None)
-        if named is not None:
-            return (Path(top) / named).relative_to(folder).as_posix()
-        if set(BARE_REPOSITORY) <= {*files, *folders}:
-            where = Path(top).relative_to(folder).as_posix()
+    """The first release, project or repository below ``folder``, in one walk of it that
+    holds the folders still to look into, never a folder's list of names (an unreadable
+    folder is passed over, as :func:`os.walk` does; links are not followed)."""
+    pending = [folder]
+    while pending:
+        top = pending.pop()
+        bare: set[str] = set()
+        try:
+            with os.scandir(top) as entries:
+                for entry in entries:
+                    if entry.name in PROTECTED:
+                        return Path(entry.path).relative_to(folder).as_posix()
+                    if entry.name in BARE_REPOSITORY:
+                        bare.add(entry.name)
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(Path(entry.path))
+        except OSError:
+            continue
+        if len(bare) == len(BARE_REPOSITORY):
+            where = top.relative_to(folder).as_posix()
             return f"a bare git repository ({where}: {', '.join(BARE_REPOSITORY)})"
     return None
 
