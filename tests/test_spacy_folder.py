@@ -60,7 +60,7 @@ def test_a_folder_export_is_a_training_corpus_equal_to_the_single_file(
 
     folder = _export(monkeypatch, release, tmp_path / "train")
     single = _export(monkeypatch, release, tmp_path / "train.spacy")
-    names = [p.name for p in sorted(folder.iterdir())]
+    names = [p.name for p in sorted(folder.glob("*.spacy"))]  # beside the export marker
     files = -(-DOCUMENTS // PER_FILE)
     assert names == [f"docs-{n:05d}.spacy" for n in range(files)]
     assert single.is_file()
@@ -126,7 +126,8 @@ def test_an_error_midway_leaves_no_folder(tmp_path: Path, release: Path) -> None
 def test_an_empty_export_is_one_empty_docbin(tmp_path: Path, release: Path) -> None:
     schema = load_schema()
     export_batches("spacy", tmp_path / "train", iter(()), schema)
-    [file] = (tmp_path / "train").iterdir()
+    [file] = (tmp_path / "train").glob("*.spacy")
+    assert (tmp_path / "train" / ".claimwire-export").is_file()
     from spacy.tokens import DocBin
 
     assert file.name == "docs-00000.spacy" and len(DocBin().from_disk(file)) == 0
@@ -192,7 +193,7 @@ def test_a_folder_of_more_files_than_its_digits_is_read_in_the_docs_order(
     monkeypatch.setattr(spacy_docbin, "FILE_DOCUMENTS", 1)
     monkeypatch.setattr(spacy_docbin, "NAME_DIGITS", 1)
     folder = _export(monkeypatch, release, tmp_path / "train")
-    names = [p.name for p in sorted(folder.iterdir())]
+    names = [p.name for p in sorted(folder.glob("*.spacy"))]  # beside the export marker
     assert names == [f"docs-{n:02d}.spacy" for n in range(DOCUMENTS)]  # widened: 00 … 19
     ids = [d.id for d in open_release(release).documents()]
     read = _spans(e.reference for e in Corpus(str(folder))(spacy.blank("fr")))
@@ -200,7 +201,7 @@ def test_a_folder_of_more_files_than_its_digits_is_read_in_the_docs_order(
     single = _export(monkeypatch, release, tmp_path / "train.spacy")
     expected = _imported(monkeypatch, release, single, tmp_path / "single.jsonl")
     assert _imported(monkeypatch, release, folder, tmp_path / "a.jsonl") == expected
-    for file in folder.iterdir():  # numbers of one digit past 9: docs-10 after docs-9
+    for file in folder.glob("*.spacy"):  # numbers of one digit past 9: docs-10 after docs-9
         file.rename(folder / f"docs-{int(file.stem[5:])}.spacy")
     assert _imported(monkeypatch, release, folder, tmp_path / "b.jsonl") == expected
 
