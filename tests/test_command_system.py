@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from claimwire.corpus.release import open_release
+from claimwire.errors import ClaimwireError
 from claimwire.model import Document
+from claimwire.systems import command
 from claimwire.systems.base import RunContext
 from claimwire.systems.command import CommandSystem
 from claimwire.systems.program import LINE_LIMIT
@@ -271,3 +274,97 @@ def test_sigterm_kills_the_programs_whole_group(tmp_path: Path) -> None:
     run.send_signal(signal.SIGTERM)
     assert run.wait(timeout=30) != 0
     assert _gone(int(pid_file.read_text()))
+
+
+REPEATING = """\
+    import json, subprocess, sys
+    child = subprocess.Popen(["sleep", "40"])
+    open(sys.argv[1], "w").write(str(child.pid))
+    doc_id = json.loads(sys.stdin.readline())["id"]
+    record = json.dumps({"id": "z", "doc_id": doc_id, "layer": "claims", "label": "CLAIM"})
+    while True:
+        print(record)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_program_repeating_itself_is_stopped_at_the_records_bound(tmp_path: Path) -> None:
+    """Before: every record was held until the timeout (600 s by default), growing
+    claimwire by 25-37 MB a second; then a line cut by the kill was called bad JSON."""
+    pid_file = tmp_path / "child.pid"
+    started = time.monotonic()
+    cmd = _program(tmp_path, "repeat.py", REPEATING) + f" {pid_file}"
+    done = _run(tmp_path, cmd, "-o", "timeout=120")
+    assert time.monotonic() - started < 60
+    assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
+    assert " stdout>:2001: over 2,000 records for document " in done.stderr
+    assert "-o max_records=N" in done.stderr
+    assert (tmp_path / "out.jsonl").read_bytes() == b""  # nothing of the batch written
+    assert _gone(int(pid_file.read_text()))
+
+
+def test_max_records_sets_the_bound_and_the_answer_is_bounded_in_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cmd = _program(tmp_path, "repeat.py", REPEATING) + f" {tmp_path / 'child.pid'}"
+    with pytest.raises(ClaimwireError, match="over 3 records for document 'd1'") as bound:
+        CommandSystem(cmd=cmd, max_records="3").annotate([_document("Un texte.")], _context())
+    assert bound.value.line == 4
+    monkeypatch.setattr(command, "ANSWER_BYTES", 2**20)
+    big = """\
+        import json, sys
+        doc_id = json.loads(sys.stdin.readline())["id"]
+        for n in range(8):
+            print(json.dumps({"id": str(n), "doc_id": doc_id, "layer": "claims",
+                "label": "CLAIM", "attributes": {"note": "x" * 300_000}}))
+    """
+    with pytest.raises(ClaimwireError, match="the answer to a batch of 1 documents is over 1 MiB"):
+        CommandSystem(cmd=_program(tmp_path, "big.py", big)).annotate(
+            [_document("Un texte.")], _context()
+        )
+    for given in ("0", "-1", "ten", "1e3"):
+        with pytest.raises(ClaimwireError, match=f"option max_records '{given}'"):
+            CommandSystem(cmd="true", max_records=given)
+
+
+def test_a_line_cut_by_the_timeout_is_reported_as_the_timeout(tmp_path: Path) -> None:
+    """Before: the kill cut the last line, which was parsed first: 'not valid JSON'."""
+    cutting = """\
+        import sys, time
+        sys.stdin.read()
+        sys.stdout.write('{"id": "x:1", "doc_id": "unfinish')
+        sys.stdout.flush()
+        time.sleep(60)
+    """
+    done = _run(tmp_path, _program(tmp_path, "cut.py", cutting), "-o", "timeout=2")
+    assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
+    assert "command timed out after 2 s" in done.stderr and "JSON" not in done.stderr
+
+
+DETACHING = """\
+    import json, subprocess, sys
+    for line in sys.stdin:
+        d = json.loads(line)
+        print(json.dumps({"id": d["id"] + ":c", "doc_id": d["id"], "layer": "claims",
+            "label": "CLAIM", "start": 0, "end": 5}))
+    sys.stdout.flush()
+    holder = subprocess.Popen(["sleep", "40"], start_new_session=True)  # keeps our stdout
+    open(sys.argv[1], "w").write(str(holder.pid))
+"""
+
+
+def test_a_detached_holder_of_the_output_does_not_outlast_the_timeout(tmp_path: Path) -> None:
+    """Before: a helper in another session held stdout, so the run waited for it (40 s here;
+    forever for a daemon) and then said it had timed out."""
+    pid_file = tmp_path / "holder.pid"
+    cmd = _program(tmp_path, "detach.py", DETACHING) + f" {pid_file}"
+    started = time.monotonic()
+    try:
+        done = _run(tmp_path, cmd, "-o", "timeout=3")
+        assert time.monotonic() - started < 25
+    finally:
+        with contextlib.suppress(FileNotFoundError, ValueError, ProcessLookupError):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
+    assert "command timed out after 3 s" in done.stderr
+    assert "it exited, but a process it started still holds its output" in done.stderr

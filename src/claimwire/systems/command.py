@@ -5,7 +5,8 @@ The program reads documents as JSONL on standard input (one ``Document`` record 
 and relation records as JSONL on standard output. Its output goes through the format
 checker before anything is scored. Options: ``cmd`` (the command line, required),
 ``timeout`` (seconds per batch, default 600), ``env`` (comma-separated names of environment
-variables the program may see; ``run --env NAME`` adds one).
+variables the program may see; ``run --env NAME`` adds one), ``max_records`` (records it may
+answer for one document, default :data:`MAX_RECORDS`).
 
 The program runs with a minimal environment (:data:`BASE_ENV`: ``PATH``, ``HOME``, the
 locale, the temporary folder) plus only the variables ``env`` names: a token such as
@@ -17,6 +18,11 @@ end at ``\n`` only (U+2028 and its kin stay inside a JSON string), a line is at 
 :data:`~claimwire.systems.program.LINE_LIMIT` bytes (1 MiB, a record line's), only the last 4 KB
 of stderr are kept, and the program's whole process group is killed on a timeout, a bad line,
 Ctrl-C or SIGTERM.
+
+A batch's records are held until the batch ends, so what a batch may answer is bounded: at
+most ``max_records`` records for any one document and :data:`ANSWER_BYTES` in all. A
+program that loops on one record (an LLM wrapper repeating itself) is stopped at the record
+over the bound, its output line named, its group killed, nothing of the batch written.
 """
 
 from __future__ import annotations
@@ -52,6 +58,16 @@ BASE_ENV = (
     "PATHEXT",
 )
 """What every external program gets, with the ``LC_*`` locale variables."""
+MAX_RECORDS = 2_000
+"""Records the program may answer for one document, by default (``-o max_records=N``): the
+bundled releases' gold holds at most 114 for a document (relations included), the synthetic
+predictions 83. Held, a record costs 0.5-1 KB: 32 documents (a default batch) at the
+bound hold 64,000 records (claimwire peaked at 82 MB, 53 MB of it its own start)."""
+ANSWER_BYTES = 16 << 20
+"""Bytes the program may answer for one batch (its lines that are not blank, each with its
+``\n``): 50,000 records of the synthetic predictions' size (about 1,500 documents' worth),
+held as records in about three times as much. A larger answer is refused: a smaller
+``--batch-size`` asks less of it."""
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 
@@ -84,7 +100,7 @@ class CommandSystem:
     version = "1.0"
     tasks = ("claims", "attribution", "statistics", "stance")
 
-    known_options: tuple[str, ...] = ("cmd", "timeout", "env")
+    known_options: tuple[str, ...] = ("cmd", "timeout", "env", "max_records")
 
     def __init__(self, **options: str) -> None:
         if not options.get("cmd"):
@@ -108,6 +124,12 @@ class CommandSystem:
                 "a number above 0 and at most a week"
             )
         self.env = environment_names(options.get("env", ""))
+        given = options.get("max_records", str(MAX_RECORDS))
+        if not given.isdigit() or not 0 < int(given) <= 10**9:
+            raise ClaimwireError(
+                f"option max_records {shown(given)}: expected a whole number from 1 to 10**9"
+            )
+        self.max_records = int(given)
 
     def annotate(self, documents: Sequence[Document], context: RunContext) -> list[DocumentOutput]:
         payload = "".join(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in documents)
@@ -115,10 +137,19 @@ class CommandSystem:
         annotations: dict[str, list[Annotation]] = defaultdict(list)
         relations: dict[str, list[Relation]] = defaultdict(list)
         environment = program_environment(self.env)
+        answered = 0
         with Program(self.argv, payload.encode("utf-8"), environment, self.timeout) as program:
             for lineno, line in program.lines():
                 if not line.strip():
                     continue
+                answered += len(line) + 1
+                if answered > ANSWER_BYTES:
+                    raise ClaimwireError(
+                        f"the answer to a batch of {len(batch)} documents is over "
+                        f"{ANSWER_BYTES >> 20} MiB, the limit (a smaller --batch-size asks less)",
+                        file=program.where,
+                        line=lineno,
+                    )
                 try:
                     record = loads_object(line.decode("utf-8"))
                     kind = Relation if "head" in record or "tail" in record else Annotation
@@ -151,5 +182,12 @@ class CommandSystem:
                         file=program.where,
                         line=lineno,
                         field="doc_id",
+                    )
+                if len(annotations[doc_id]) + len(relations[doc_id]) > self.max_records:
+                    raise ClaimwireError(
+                        f"over {self.max_records:,} records for document {shown(doc_id)}, the "
+                        "limit (-o max_records=N raises it)",
+                        file=program.where,
+                        line=lineno,
                     )
         return [DocumentOutput(d.id, annotations[d.id], relations[d.id]) for d in documents]
