@@ -313,17 +313,19 @@ class Lines:
         time, cut between lines (a longer line whole), read as :meth:`blocks` reads."""
         with self._fetcher(read) as fetch:
             for start, end, first, _ in self.runs:
-                carry, at = b"", start
+                carry: list[bytes] = []  # the start of a line the next bytes end
+                at = start
                 while at < end:
                     stop = min(end, at + PIECE)
-                    piece, at = carry + fetch(at, stop), stop
-                    cut = piece.rfind(b"\n") if at < end else len(piece)
-                    if cut < 0:
-                        carry = piece  # a line longer than a piece: read on
+                    chunk, at = fetch(at, stop), stop
+                    cut = chunk.rfind(b"\n") if at < end else len(chunk)
+                    if cut < 0:  # inside a line longer than a piece: read on
+                        carry.append(chunk)
                         continue
-                    carry = piece[cut + 1 :]
-                    yield first, piece[:cut]
-                    first += piece.count(b"\n", 0, cut) + 1
+                    piece = b"".join([*carry, chunk[:cut]])
+                    carry = [chunk[cut + 1 :]]
+                    yield first, piece
+                    first += piece.count(b"\n") + 1
 
     @contextmanager
     def _fetcher(
