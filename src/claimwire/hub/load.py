@@ -50,8 +50,7 @@ def load_corpus(
                 ),
             )
     if path.is_dir():
-        # a `convert` export carries the marker too, never the Croissant file
-        if not (path / EXPORT_MARKER).is_file() or not (path / "croissant.json").is_file():
+        if not (path / EXPORT_MARKER).is_file():
             raise ClaimwireError(
                 "neither a release (MANIFEST.json) nor a `hub export` folder", file=path
             )
