@@ -28,10 +28,13 @@ class CliResult:
 
 
 def run_cli(
-    *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
+    *args: str | Path,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float | None = None,
 ) -> CliResult:
     """Run ``python -m claimwire ARGS`` as a user would, in a real process (``env``: more
-    variables it sees)."""
+    variables it sees; ``timeout``: seconds before it is killed, a failed test)."""
     completed = subprocess.run(
         [sys.executable, "-m", "claimwire", *map(str, args)],
         capture_output=True,
@@ -46,6 +49,7 @@ def run_cli(
             **(env or {}),
         },
         check=False,
+        timeout=timeout,
     )
     return CliResult(completed.returncode, completed.stdout, completed.stderr)
 

@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -188,10 +189,29 @@ def output_target(path: Path) -> Path:
     link); an existing target that is not a regular file (a folder, a FIFO, a device) is
     refused, never replaced."""
     target = Path(os.path.realpath(path))
-    if os.path.lexists(target) and not target.is_file():
-        what = "a folder" if target.is_dir() else "not a regular file (a FIFO, a device…)"
+    if os.path.lexists(target) and (what := not_a_file(target)) is not None:
+        what = what if what == "a folder" else f"not a regular file ({what})"
         raise ClaimwireError(f"is {what}; an output is written only as a regular file", file=path)
     return target
+
+
+def not_a_file(path: Path) -> str | None:
+    """What ``path`` is, in words, when it is not a regular file (or a link to one): a
+    folder, a FIFO (reading it waits for a writer), a device (``/dev/zero`` never ends)…;
+    None for a regular file."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "a symbolic link that loops"
+        return "a symbolic link to nothing" if path.is_symlink() else "missing"
+    if stat.S_ISREG(mode):
+        return None
+    kinds = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket"}
+    for test, kind in kinds.items():
+        if test(mode):
+            return kind
+    return "a device"
 
 
 @contextlib.contextmanager

@@ -33,7 +33,7 @@ from claimwire.corpus.normalize import (
 from claimwire.corpus.segment import SentenceSegmenter, segment
 from claimwire.engine import batches
 from claimwire.errors import ClaimwireError
-from claimwire.files import sha256
+from claimwire.files import not_a_file, sha256
 from claimwire.model import Document, LineSpan, iter_json_lines, record_line
 
 TEXT_SUFFIXES = frozenset({".txt", ".text"})
@@ -76,8 +76,14 @@ def raw_files(raw_dir: Path) -> list[Path]:
     for path in raw_dir.rglob("*"):
         if path.is_symlink():
             _check_link(path, root, suffixes | {".yaml", ""})
-        if path.is_file() and path.suffix.lower() in suffixes and not path.name.startswith("."):
-            files.append(path)
+        if path.suffix.lower() not in suffixes or path.name.startswith(".") or path.is_dir():
+            continue
+        what = not_a_file(path)
+        if what is not None:
+            raise ClaimwireError(
+                f"is {what}, not a file: a build reads only regular files (remove it)", file=path
+            )
+        files.append(path)
     return sorted(files)
 
 

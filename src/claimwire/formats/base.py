@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from claimwire.errors import ClaimwireError
+from claimwire.files import not_a_file
 from claimwire.model import Annotation, Document, Quote, Relation
 from claimwire.spool import spilled_sorted
 
@@ -116,10 +117,22 @@ def file_names(folder: Path, suffix: str) -> Iterator[str]:
         names = (
             entry.name.encode("utf-8", "surrogatepass").decode("latin-1")
             for entry in entries
-            if entry.name.endswith(suffix)
+            if entry.name.endswith(suffix) and require_file(folder / entry.name)
         )
         for name in spilled_sorted(names, run=NAMES_HELD):
             yield name.encode("latin-1").decode("utf-8", "surrogatepass")
+
+
+def require_file(path: Path) -> bool:
+    """True for a regular file (or a link to one); anything else a folder someone sent may
+    hold under an input's name (a FIFO would hang the import, a link to ``/dev/zero`` never
+    end) is a located error."""
+    what = not_a_file(path)
+    if what is not None:
+        raise ClaimwireError(
+            f"is {what}, not a file: an import reads only regular files", file=path
+        )
+    return True
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

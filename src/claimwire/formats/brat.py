@@ -18,6 +18,7 @@ document-level items and attributes the schema does not define are reported loss
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from claimwire.formats.base import (
     Loss,
     by_document,
     file_names,
+    require_file,
     span_annotation,
 )
 from claimwire.model import Annotation, Document, Relation
@@ -359,7 +361,7 @@ def read_brat_folder(
             out.problems.append(f"{ann}: {ann.stem!r} is not a document of the release")
             continue
         txt = ann.with_suffix(".txt")
-        if txt.exists():
+        if os.path.lexists(txt) and require_file(txt):
             shown = txt.read_bytes().decode("utf-8", "replace").removeprefix("\ufeff")
             if shown != document.text:
                 out.problems.append(f"{txt}: {_text_mismatch(shown, document)}")
