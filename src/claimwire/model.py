@@ -368,41 +368,100 @@ class _Readable(Protocol):
     def __exit__(self, kind: Any, value: Any, trace: Any, /) -> None: ...
 
 
+ZSTD_RATIO = 1000
+"""How many times its compressed size a zstd file may expand, past its first
+:data:`ZSTD_ALLOWANCE`: JSONL records compress 5–20 times; a zstd bomb (2 GB of blank lines in
+61 KB) 30,000."""
+ZSTD_ALLOWANCE = 1 << 24
+
+
 class _Zstd:
-    """A zstd file's plain bytes, decompressed as they are read, a window of at most
-    :data:`ZSTD_WINDOW` held: a frame asking for more, or a corrupt one, is a
-    :class:`ClaimwireError` naming the file (the reader of its lines adds the line)."""
+    """A zstd file's plain bytes, decompressed as they are read, frame after frame, a window
+    of at most :data:`ZSTD_WINDOW` held. A frame asking for more, a corrupt one, a file that
+    ends inside a frame (truncated: libzstd's readers take it as the end) and one that expands
+    past :data:`ZSTD_RATIO` are a :class:`ClaimwireError` naming the file (the reader of its
+    lines adds the line). Input is fed :data:`PIECE` bytes at a time, so one call makes at most
+    a few MB however dense the frame."""
+
+    PIECE = 1 << 10
 
     def __init__(self, path: Path) -> None:
         import zstandard
 
         self.path = path
         self.refused = zstandard.ZstdError
-        self.reader = zstandard.open(
-            path, "rb", dctx=zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW)
-        )
+        self.decompressor = zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW)
+        self.file = path.open("rb")
+        self.frame = self.decompressor.decompressobj()
+        self.in_frame = False
+        """Whether the current frame has been fed a byte (and must end before the file)."""
+        self.pending = bytearray()
+        self.fed = 0
+        self.position = 0
 
     def read(self, size: int) -> bytes:
-        try:
-            block: bytes = self.reader.read(size)
-        except self.refused as error:
-            reason = f"not a valid zstd file ({error})"
-            if "too much memory" in str(error):
-                reason = (
-                    f"a zstd frame asks for a window over {ZSTD_WINDOW >> 20} MiB to decompress "
-                    "(written with --long or --ultra): compress it again with zstd -19 or lower"
-                )
-            raise ClaimwireError(reason, file=self.path) from None
+        while len(self.pending) < size and self._feed():
+            pass
+        block = bytes(self.pending[:size])
+        del self.pending[:size]
+        self.position += len(block)
+        if self.position > ZSTD_ALLOWANCE + ZSTD_RATIO * self.fed:  # what was read, not made
+            raise ClaimwireError(
+                f"expands more than {ZSTD_RATIO:,} times its compressed size: not a file of "
+                "records (a zstd bomb?)",
+                file=self.path,
+            )
         return block
 
+    def _feed(self) -> bool:
+        """One piece of the file decompressed into :attr:`pending`; False at its end."""
+        piece = self.file.read(self.PIECE)
+        if not piece:
+            if self.in_frame and not self.frame.eof:
+                raise ClaimwireError(
+                    "the zstd stream ends inside a frame: the file is cut short (an interrupted "
+                    "copy or download?)",
+                    file=self.path,
+                )
+            return False
+        self.fed += len(piece)
+        while piece:
+            if self.frame.eof:
+                self.frame, self.in_frame = self.decompressor.decompressobj(), False
+            try:
+                plain = self.frame.decompress(piece)
+            except self.refused as error:
+                raise ClaimwireError(self._reason(error), file=self.path) from None
+            self.in_frame = True
+            self.pending += plain
+            piece = self.frame.unused_data if self.frame.eof else b""
+        return True
+
+    @staticmethod
+    def _reason(error: Exception) -> str:
+        if "too much memory" in str(error):
+            return (
+                f"a zstd frame asks for a window over {ZSTD_WINDOW >> 20} MiB to decompress "
+                "(written with --long or --ultra): compress it again with zstd -19 or lower"
+            )
+        return f"not a valid zstd file ({error})"
+
     def seek(self, offset: int) -> int:
-        return int(self.reader.seek(offset))
+        """Move to plain byte ``offset``: forward by reading, backward from the start."""
+        if offset < self.position:
+            self.file.seek(0)
+            self.frame, self.in_frame = self.decompressor.decompressobj(), False
+            self.pending.clear()
+            self.fed = self.position = 0
+        while self.position < offset and self.read(min(offset - self.position, 1 << 20)):
+            pass
+        return self.position
 
     def __enter__(self) -> _Zstd:
         return self
 
     def __exit__(self, kind: Any, value: Any, trace: Any, /) -> None:
-        self.reader.close()
+        self.file.close()
 
 
 def _open(path: Path) -> _Readable:
