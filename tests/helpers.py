@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from claimwire.corpus.release import build_release
+from claimwire.corpus.release import Sharding, build_release
 from claimwire.model import Annotation, Document, Quote, Relation
 
 REPO = Path(__file__).resolve().parent.parent
@@ -104,9 +104,12 @@ def one_error_line(stderr: str) -> bool:
 CLAIM_SENTENCE = "La société affirme que ses ventes ont progressé de 12 % en 2024."
 
 
-def release_with_test_claims(root: Path, documents: int) -> Path:
+def release_with_test_claims(
+    root: Path, documents: int, *, claimed: str = "test", sharding: Sharding | None = None
+) -> Path:
     """Release 0.1.0 of ``documents`` short releases in the splits their ids give them, with a
-    CLAIM on each test document only (train and dev are left unannotated)."""
+    CLAIM on each test document only (train and dev are left unannotated; ``claimed="all"``:
+    on every document), its files written as ``sharding`` says."""
     raw = root / "raw"
     raw.mkdir()
     for i in range(documents):
@@ -116,7 +119,7 @@ def release_with_test_claims(root: Path, documents: int) -> Path:
     def gold(docs: list[Document]) -> list[Annotation]:
         claims = []
         for doc in docs:
-            if doc.split == "test":
+            if claimed in ("all", doc.split):
                 start, end = doc.text.index("ses ventes"), doc.text.index(" en 2024")
                 quote = Quote.from_text(doc.text, start, end)
                 attributes = {"claim_type": "quantity", "checkworthy": True}
@@ -127,7 +130,7 @@ def release_with_test_claims(root: Path, documents: int) -> Path:
                 )
         return claims
 
-    build_release(raw, root / "releases", "0.1.0", gold=gold)
+    build_release(raw, root / "releases", "0.1.0", gold=gold, sharding=sharding)
     return root / "releases" / "0.1.0"
 
 

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from claimwire.corpus.release import Sharding, build_release
-from claimwire.model import Annotation, Document, Quote
+from claimwire.corpus.release import Sharding
 
-from .helpers import REPO
+from .helpers import REPO, release_with_test_claims
 
 SHARDS = 60
 """Documents, each in a shard of its own: more than the limit the tests set."""
@@ -23,26 +22,9 @@ LIMIT = 40
 
 @pytest.fixture(scope="module")
 def sharded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A claim on each document, each claim in an annotation shard of its own."""
     root = tmp_path_factory.mktemp("shards")
-    raw = root / "raw"
-    raw.mkdir()
-    for i in range(SHARDS):
-        text = f"Communiqué {i}.\n\nSelon l'Insee, le PIB a augmenté de {i},5 % en 2024.\n"
-        (raw / f"doc{i:03}.txt").write_text(text, "utf-8")
-
-    def gold(documents: list[Document]) -> list[Annotation]:
-        claims = []
-        for document in documents:
-            start = document.text.index("le PIB")
-            end = start + len("le PIB")
-            quote = Quote.from_text(document.text, start, end)
-            claims.append(
-                Annotation(f"c-{document.id}", document.id, "claims", "CLAIM", start, end, quote)
-            )
-        return claims
-
-    build_release(raw, root / "releases", "0.1.0", gold=gold, sharding=Sharding(1))
-    return root / "releases" / "0.1.0"
+    return release_with_test_claims(root, SHARDS, claimed="all", sharding=Sharding(1))
 
 
 def _validate(release: Path, soft: int, hard: int) -> subprocess.CompletedProcess[str]:
