@@ -31,10 +31,24 @@ def test_a_zstd_file_cut_short_is_named_not_read_as_a_shorter_one(
     compressed = zstandard.ZstdCompressor().compress(RUN.read_bytes() * 30)
     path = tmp_path / "run.jsonl.zst"
     path.write_bytes(compressed[: int(len(compressed) * kept)])
+    # what libzstd's own reader gives of it, without a word: the lines before the cut
+    readable = zstandard.ZstdDecompressor().stream_reader(path.read_bytes()).read()
     code, stderr = _check(path)
     assert code == 1 and one_error_line(stderr), stderr
-    assert f"{path}:" in stderr  # and the line where the plain bytes stop
-    assert "the zstd stream ends inside a frame: the file is cut short" in stderr
+    cut_at = readable.count(b"\n") + 1  # the line the stream breaks in
+    assert f"{path}:{cut_at}: the zstd stream ends inside a frame: the file is cut short" in stderr
+
+
+def test_a_zstd_file_with_garbage_after_its_frames_names_the_line_it_breaks_at(
+    tmp_path: Path,
+) -> None:
+    lines = RUN.read_bytes()
+    path = tmp_path / "run.jsonl.zst"
+    path.write_bytes(zstandard.ZstdCompressor().compress(lines) + b"not zstd" * 100)
+    code, stderr = _check(path)
+    assert code == 1 and one_error_line(stderr), stderr
+    after_the_frames = lines.count(b"\n") + 1
+    assert f"{path}:{after_the_frames}: not a valid zstd file" in stderr
 
 
 def test_frames_one_after_another_are_read_whole(tmp_path: Path) -> None:

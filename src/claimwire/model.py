@@ -380,10 +380,12 @@ class _Zstd:
     of at most :data:`ZSTD_WINDOW` held. A frame asking for more, a corrupt one, a file that
     ends inside a frame (truncated: libzstd's readers take it as the end) and one that expands
     past :data:`ZSTD_RATIO` are a :class:`ClaimwireError` naming the file (the reader of its
-    lines adds the line). Input is fed :data:`PIECE` bytes at a time, so one call makes at most
-    a few MB however dense the frame."""
+    lines adds the line), raised once the plain bytes before the fault are read, so the line
+    named is where the stream breaks. Input is fed :data:`PIECE` bytes at a time: a zstd block
+    of 128 KB can come from a few bytes, so one step makes at most about 8 MB, however dense
+    the frame."""
 
-    PIECE = 1 << 10
+    PIECE = 1 << 8
 
     def __init__(self, path: Path) -> None:
         import zstandard
@@ -398,10 +400,14 @@ class _Zstd:
         self.pending = bytearray()
         self.fed = 0
         self.position = 0
+        self.failed: ClaimwireError | None = None
+        """The fault met while feeding, raised once the bytes before it are read."""
 
     def read(self, size: int) -> bytes:
         while len(self.pending) < size and self._feed():
             pass
+        if not self.pending and self.failed is not None:
+            raise self.failed
         block = bytes(self.pending[:size])
         del self.pending[:size]
         self.position += len(block)
@@ -415,10 +421,12 @@ class _Zstd:
 
     def _feed(self) -> bool:
         """One piece of the file decompressed into :attr:`pending`; False at its end."""
+        if self.failed is not None:
+            return False
         piece = self.file.read(self.PIECE)
         if not piece:
             if self.in_frame and not self.frame.eof:
-                raise ClaimwireError(
+                self.failed = ClaimwireError(
                     "the zstd stream ends inside a frame: the file is cut short (an interrupted "
                     "copy or download?)",
                     file=self.path,
@@ -431,7 +439,8 @@ class _Zstd:
             try:
                 plain = self.frame.decompress(piece)
             except self.refused as error:
-                raise ClaimwireError(self._reason(error), file=self.path) from None
+                self.failed = ClaimwireError(self._reason(error), file=self.path)
+                return False
             self.in_frame = True
             self.pending += plain
             piece = self.frame.unused_data if self.frame.eof else b""
@@ -453,6 +462,7 @@ class _Zstd:
             self.frame, self.in_frame = self.decompressor.decompressobj(), False
             self.pending.clear()
             self.fed = self.position = 0
+            self.failed = None
         while self.position < offset and self.read(min(offset - self.position, 1 << 20)):
             pass
         return self.position
