@@ -350,7 +350,8 @@ def run_system(
     signature goes to ``out.meta.json`` (without its creation time when ``reproducible``),
     first when the run starts: a file is resumed only by a run of the same signature (system,
     version, options, release, split); another run is refused unless ``overwrite``, which
-    starts afresh. Records a system leaves without an author are labelled with its name.
+    starts afresh. One run writes ``out`` at a time (it holds ``out.done``'s lock; another is
+    refused). Records a system leaves without an author are labelled with its name.
     ``engine`` runs the system's batches (:mod:`claimwire.engine`; the same file either way).
     """
     out.parent.mkdir(parents=True, exist_ok=True)
