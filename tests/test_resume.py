@@ -118,33 +118,22 @@ def test_an_offset_inside_a_record_is_located(
 
 
 @pytest.mark.parametrize("runs", [_run, _run_streamed], ids=["held", "streamed"])
-def test_a_document_not_in_the_split_is_located(
-    finished: tuple[Path, bytes, bytes], runs: Callable[[Path], None]
+@pytest.mark.parametrize("second", ["not in the split", "the split's third"])
+def test_a_document_out_of_the_splits_order_is_located(
+    finished: tuple[Path, bytes, bytes], runs: Callable[[Path], None], second: str
 ) -> None:
-    """Before: a document the split does not have counted as finished in silence."""
+    """A run finishes the split's documents in order: line i of ``.done`` names the split's
+    i-th. Before: a document the split does not have counted as finished in silence, and a
+    ``.done`` that skipped one (its line lost or edited out) was taken as it was: the skipped
+    document ran last and the resumed output was no longer the uninterrupted run's."""
     out, full, done_bytes = finished
     done = out.with_name(out.name + DONE_SUFFIX)
     lines = done_bytes.decode().splitlines()
     _, offset = lines[1].split("\t")
-    done.write_text(f"{lines[0]}\nnot-a-document\t{offset}\n", encoding="utf-8")
-    with pytest.raises(ClaimwireError, match=r"document 'not-a-document' is not the split's"):
-        runs(out)
-    assert out.read_bytes() == full
-
-
-@pytest.mark.parametrize("runs", [_run, _run_streamed], ids=["held", "streamed"])
-def test_a_document_out_of_the_splits_order_is_located(
-    finished: tuple[Path, bytes, bytes], runs: Callable[[Path], None]
-) -> None:
-    """A run finishes the split's documents in order. Before: a ``.done`` that skipped one
-    (its line lost or edited out) was taken as it was, the skipped document ran last and the
-    resumed output was no longer the uninterrupted run's, in silence."""
-    out, full, done_bytes = finished
-    done = out.with_name(out.name + DONE_SUFFIX)
-    lines = done_bytes.decode().splitlines()
-    third = lines[2].split("\t")[0]
-    done.write_text(f"{lines[0]}\n{lines[2]}\n", encoding="utf-8")
-    with pytest.raises(ClaimwireError, match=rf"document '{third}' is not the split's document 2"):
+    line = f"not-a-document\t{offset}" if second == "not in the split" else lines[2]
+    named = line.split("\t")[0]
+    done.write_text(f"{lines[0]}\n{line}\n", encoding="utf-8")
+    with pytest.raises(ClaimwireError, match=rf"document '{named}' is not the split's document 2"):
         runs(out)
     assert out.read_bytes() == full
 
