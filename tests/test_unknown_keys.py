@@ -17,7 +17,7 @@ import pytest
 
 from claimwire.errors import ClaimwireError
 from claimwire.model import Annotation, read_mixed, read_records
-from claimwire.record_keys import UnknownKeyWarning
+from claimwire.record_keys import WARNED_KEYS, UnknownKeyWarning
 
 from .helpers import REPO, run_cli
 
@@ -123,3 +123,23 @@ def test_run_command_warns_of_a_key_its_program_misspells(tmp_path: Path) -> Non
     warned = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert len(warned) == 1, result.stderr
     assert "stdout>:1: field 'atributes': unknown key, ignored (did you mean" in warned[0]
+
+
+def test_a_file_naming_a_new_key_on_every_line_warns_a_bounded_number_of_times(
+    tmp_path: Path,
+) -> None:
+    """Before: one warning a line (every line's key was new)."""
+    lines = RUN.read_text(encoding="utf-8").splitlines()
+    assert len(lines) > WARNED_KEYS + 5
+    path = tmp_path / "keys.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({**json.loads(line), f"k{i}": 1}) + "\n" for i, line in enumerate(lines)
+        ),
+        encoding="utf-8",
+    )
+    with pytest.warns(UnknownKeyWarning) as caught:
+        assert len(list(read_mixed(path))) == len(lines)
+    said = [str(w.message) for w in caught]
+    assert len(said) == WARNED_KEYS + 1
+    assert f"more than {WARNED_KEYS} unknown keys in this file" in said[-1]

@@ -25,8 +25,11 @@ class UnknownKeyWarning(UserWarning):
     """A record line names a key its kind does not have; the key was ignored."""
 
 
-_warned: set[tuple[str, str]] = set()
-"""The (file, key) pairs warned about in this process."""
+_warned: dict[str, set[str]] = {}
+"""The keys warned about in this process, by file."""
+WARNED_KEYS = 20
+"""Unknown keys warned about in one file: a file naming a new key on every line says so
+once, not a line at a time."""
 
 
 def unknown_keys(
@@ -63,7 +66,8 @@ def check_keys(
     ``obj``, the object of ``path``'s line ``lineno``, a record of ``what`` (``an
     annotation``) with ``fields``."""
     for key, known in unknown_keys(obj, fields, nested):
-        if not closed and (str(path), key) in _warned:
+        warned = _warned.setdefault(str(path), set())
+        if not closed and (key in warned or len(warned) > WARNED_KEYS):
             continue
         close = get_close_matches(key, known, n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -71,11 +75,14 @@ def check_keys(
         listed = ", ".join(known)
         if closed:
             raise RecordError(f"unknown key{hint}: {what} has only {listed}", field=named)
-        _warned.add((str(path), key))
-        warnings.warn(
-            UnknownKeyWarning(
-                f"{path}:{lineno}: field '{named}': unknown key, ignored{hint}; {what} has "
-                f"{listed} (warned once for this key and file)"
-            ),
-            stacklevel=2,
+        warned.add(key)
+        message = (
+            f"{path}:{lineno}: field '{named}': unknown key, ignored{hint}; {what} has "
+            f"{listed} (warned once for this key and file)"
         )
+        if len(warned) > WARNED_KEYS:
+            message = (
+                f"{path}:{lineno}: more than {WARNED_KEYS} unknown keys in this file, ignored; "
+                "no more are warned about"
+            )
+        warnings.warn(UnknownKeyWarning(message), stacklevel=2)
