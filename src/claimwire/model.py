@@ -10,20 +10,21 @@ from __future__ import annotations
 import gc
 import inspect
 import json
+import re
 import sys
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import compress, repeat
 from operator import attrgetter, is_, is_not
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple, Protocol, TextIO, TypeVar
+from typing import Annotated, Any, NamedTuple, Protocol, TextIO, TypeVar, cast
 
 import msgspec
 
 from claimwire import strict_json
 from claimwire.errors import ClaimwireError, RecordError
 from claimwire.files import atomic_writer
-from claimwire.record_keys import check_keys
+from claimwire.record_keys import check_keys, warn_unknown
 
 Span = tuple[int, int]
 QUOTE_CONTEXT = 32
@@ -709,11 +710,33 @@ def _proved(data: bytes, records: list[Any]) -> bool:
     ) and _one_per_line(data, len(records))
 
 
-def _decode_fast(kind: type[Record], data: bytes) -> list[Record] | None:
+Extra = tuple[str, int]
+"""A key that records of an open file name and their kind does not have, and the index of
+the first record naming it."""
+
+
+def _decode_fast(
+    kind: type[Record], data: bytes, extras: list[Extra] | None = None
+) -> list[Record] | None:
     """Every record of ``data`` (JSON lines), or None if one of them needs the slow path: a
     value the types refuse, or a key named twice or unknown (the decoder would keep the last
     value, or skip it, in silence). Lines that leave fields out are decoded with the
-    constructor's defaults (:data:`_OMITTING`) and proved clean by their own count."""
+    constructor's defaults (:data:`_OMITTING`) and proved clean by their own count.
+    ``extras``: the file is open (predictions, a set), so a key of its own kind's records do
+    not have is allowed (:func:`_decode_extras`) and listed there."""
+    open_file = extras is not None and kind is not Document
+    if open_file and _extras_seen.get(kind):  # the last block named some: this one likely too
+        records = _decode_extras(kind, data, cast(list[Extra], extras))
+        if records is not None:
+            return records
+    records = _decode_closed(kind, data)
+    if records is None and open_file:
+        return _decode_extras(kind, data, cast(list[Extra], extras))
+    return records
+
+
+def _decode_closed(kind: type[Record], data: bytes) -> list[Record] | None:
+    """:func:`_decode_fast` of a block whose records name only their kind's keys."""
     enabled = gc.isenabled()
     gc.disable()  # the records are new objects with no cycles: collecting them is wasted work
     try:
@@ -736,6 +759,100 @@ def _decode_fast(kind: type[Record], data: bytes) -> list[Record] | None:
         if enabled:
             gc.enable()
     return records if proved and not _needs_checks(kind, records) else None
+
+
+_UNKNOWN_AT = re.compile(r"Object contains unknown field `.*` - at `\$\[(\d+)\]`", re.DOTALL)
+"""msgspec's error for an unknown key of a block's record (not of an object inside it)."""
+_MOST_EXTRAS = 8
+"""The unknown keys a block may name and still be read on the fast path: a model's
+``score``, ``confidence``, ``model``... More go to the strict reader, which warns about them."""
+_NOT_EXTRA: dict[type, frozenset[str]] = {
+    Annotation: frozenset({"head", "tail"}),
+    Relation: frozenset(),
+}
+"""Keys that are never an annotation's extra key: naming one makes a line a relation."""
+_extras_seen: dict[type, tuple[str, ...]] = {}
+"""The extra keys each kind's last block named: the next block (of any open file) is
+decoded with them, and before it is tried without, as a file names the same ones on every
+line."""
+
+
+def _decode_extras(kind: type[Record], data: bytes, extras: list[Extra]) -> list[Record] | None:
+    """The records of ``data``, proved clean as :func:`_decode_closed` proves them but with
+    the top-level keys their kind does not have as more fields (of any JSON value), and
+    ``extras`` told which those are; None if a line leaves a field out, names an unknown key
+    inside an object, or names more than :data:`_MOST_EXTRAS` of them."""
+    keys = _extras_seen.get(kind, ())
+    while True:  # each round adds a key, and there may be only so many
+        try:
+            records = _extras_decoder(kind, keys).decode_lines(data)
+            break
+        except msgspec.ValidationError as error:
+            found = _unknown_keys_at(kind, data, error)
+            if found is None or found <= set(keys) or len(found | set(keys)) > _MOST_EXTRAS:
+                return None
+            keys = tuple(sorted(found | set(keys)))
+        except (msgspec.DecodeError, RecursionError):
+            return None
+    if not _proved(data, records) or _needs_checks(kind, records):
+        return None
+    named = []
+    for i, key in enumerate(keys):
+        present = list(map(is_not, map(attrgetter(f"extra{i}"), records), repeat(msgspec.UNSET)))
+        if True in present:
+            named.append(key)
+            extras.append((key, present.index(True)))
+    _extras_seen[kind] = tuple(named)
+    return _as_kind(kind, records)
+
+
+def _unknown_keys_at(kind: type[Any], data: bytes, error: Exception) -> set[str] | None:
+    """The unknown top-level keys of the line ``error`` (the twin decoder's) says names
+    one, or None: another fault, or a key that makes an annotation a relation."""
+    at = _UNKNOWN_AT.fullmatch(str(error))
+    if at is None:
+        return None
+    index = int(at.group(1))
+    lines = data.split(b"\n", index + 1)
+    if index >= len(lines):
+        return None
+    try:
+        obj = msgspec.json.decode(lines[index])
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    if not isinstance(obj, dict):
+        return None
+    found = obj.keys() - set(kind.__struct_fields__)
+    return None if found & _NOT_EXTRA[kind] else found
+
+
+_TWINS: dict[tuple[type, tuple[str, ...]], msgspec.json.Decoder[Any]] = {}
+"""The decoders of :func:`_extras_decoder` made so far (at most 64 are kept)."""
+
+
+def _extras_decoder(kind: type[Any], keys: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
+    """A decoder into a Struct of ``kind``'s fields, then one of any JSON value for each of
+    ``keys`` (``extra0``..., named so in JSON by ``rename``), left unset when a line does not
+    name it; any other key is refused (its message names the line)."""
+    if (kind, keys) not in _TWINS:
+        if len(_TWINS) >= 64:
+            _TWINS.clear()
+        hints = typing.get_type_hints(kind, include_extras=True)
+        fields: list[tuple[str, Any] | tuple[str, Any, Any]] = [
+            (name, hints[name]) for name in kind.__struct_fields__
+        ]
+        fields += [(f"extra{i}", Any, msgspec.UNSET) for i in range(len(keys))]
+        twin = msgspec.defstruct(
+            f"_Extra{kind.__name__}",
+            fields,
+            rename={f"extra{i}": key for i, key in enumerate(keys)},
+            forbid_unknown_fields=True,
+            frozen=True,
+            gc=False,
+            module=__name__,
+        )
+        _TWINS[kind, keys] = msgspec.json.Decoder(twin)
+    return _TWINS[kind, keys]
 
 
 def _one_per_line(data: bytes, count: int) -> bool:
@@ -966,7 +1083,7 @@ def mixed_columns(
             yield (columns, ([], [])) if kind is Annotation else (([], []), columns)
             first += len(records)
             continue
-        decoded = _kinds_apart(first, chunk)
+        decoded = _kinds_apart(path, first, chunk, open_file=kind is None)
         if decoded is None:
             numbers, records = decode_columns(
                 path, *_line_columns(first, chunk), closed=kind is not None
@@ -1023,31 +1140,57 @@ def _joined(chunk: bytes, starts: list[int], ends: list[int]) -> bytes:
     return b"".join([view[start:end] for start, end in zip(starts, ends, strict=True)])
 
 
-def _kinds_apart(first: int, chunk: bytes) -> tuple[Columns, Columns] | None:
+def _kinds_apart(
+    path: Path, first: int, chunk: bytes, open_file: bool
+) -> tuple[Columns, Columns] | None:
     """A block's annotations and its relations, each kind's lines decoded in one call and
     proved clean, with their line numbers (the block's first is ``first``); None if the
     typed decoder refuses either kind's lines (a blank line among them too: the proof
     requires one record a line). The lines are never listed: the relation lines are found
     by :func:`_relation_lines`, the annotation lines are the runs between them, and a
-    relation's line number is the count of line breaks before it (numpy)."""
+    relation's line number is the count of line breaks before it (numpy). ``open_file``: the
+    file may name keys the records do not have (warned about, :func:`_decode_extras`)."""
     starts, ends = _relation_lines(chunk)
+    note_extras: list[Extra] | None = [] if open_file else None
+    relation_extras: list[Extra] | None = [] if open_file else None
     notes = _decode_fast(
-        Annotation, _joined(chunk, [0, *ends], [*starts, len(chunk)]) if starts else chunk
+        Annotation,
+        _joined(chunk, [0, *ends], [*starts, len(chunk)]) if starts else chunk,
+        note_extras,
     )
-    relations = _decode_fast(Relation, _joined(chunk, starts, ends)) if starts else []
+    relations = (
+        _decode_fast(Relation, _joined(chunk, starts, ends), relation_extras) if starts else []
+    )
     if notes is None or relations is None:
         return None
     numbers = list(range(first, first + len(notes) + len(relations)))
-    if not starts:
-        return (numbers, notes), ([], [])
-    import numpy as np
+    relation_numbers: list[int] = []
+    if starts:
+        import numpy as np
 
-    breaks = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == NEWLINE)
-    lines = np.searchsorted(breaks, starts).tolist()  # each relation's line, from 0
-    relation_numbers = [numbers[line] for line in lines]
-    for line in reversed(lines):
-        del numbers[line]
+        breaks = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == NEWLINE)
+        lines = np.searchsorted(breaks, starts).tolist()  # each relation's line, from 0
+        relation_numbers = [numbers[line] for line in lines]
+        for line in reversed(lines):
+            del numbers[line]
+    _warn_extras(
+        path, [(Annotation, note_extras, numbers), (Relation, relation_extras, relation_numbers)]
+    )
     return (numbers, notes), (relation_numbers, relations)
+
+
+def _warn_extras(path: Path, found: list[tuple[type[Any], list[Extra] | None, list[int]]]) -> None:
+    """Warn about each extra key records of ``path`` named (of each kind, the records
+    numbered so), in the order of the lines first naming them, as the strict reader does
+    (:func:`claimwire.record_keys.warn_unknown`)."""
+    named = sorted(
+        (numbers[index], key, kind)
+        for kind, extras, numbers in found
+        for key, index in extras or ()
+    )
+    for lineno, key, kind in named:
+        what, fields, _ = _KEYS[kind]
+        warn_unknown(path, lineno, key, what, fields)
 
 
 def decode_numbered(
@@ -1105,8 +1248,11 @@ def decode_columns(
             continue
         if joined is None:
             joined = b"\n".join(group_lines)
-        records: list[Any] | None = _decode_fast(group, joined)
+        is_closed = kind is not None if closed is None else closed
+        extras: list[Extra] | None = None if is_closed else []
+        records: list[Any] | None = _decode_fast(group, joined, extras)
         if records is not None and len(records) == len(group_lines):
+            _warn_extras(path, [(group, extras, group_numbers)])
             decoded_numbers += group_numbers
             decoded += records
             continue
@@ -1116,7 +1262,7 @@ def decode_columns(
             numbered,
             kind_of or _constant(group),
             on_error,
-            closed=kind is not None if closed is None else closed,
+            closed=is_closed,
         ):
             decoded_numbers.append(lineno)
             decoded.append(record)

@@ -2,11 +2,12 @@
 
 The typed decoder skips such a key in silence (``"atributes"`` read as no attributes at
 all); the fast path's proof sends its block to the strict reader, which calls
-:func:`check_keys` on each line. Where the format is closed (a release's own files, read
-one kind at a time) an unknown key is a located :class:`~claimwire.errors.RecordError`;
-elsewhere (predictions, annotators' sets, which other tools write and may give a ``score``)
-it is an :class:`UnknownKeyWarning`, once per key and file, naming the line of its first
-occurrence and the nearest known key.
+:func:`check_keys` on each line (in an open file, the fast path decodes the block again with
+the key as one more field and calls :func:`warn_unknown`). Where the format is closed (a
+release's own files, read one kind at a time) an unknown key is a located
+:class:`~claimwire.errors.RecordError`; elsewhere (predictions, annotators' sets, which
+other tools write and may give a ``score``) it is an :class:`UnknownKeyWarning`, once per
+key and file, naming the line of its first occurrence and the nearest known key.
 """
 
 from __future__ import annotations
@@ -66,23 +67,38 @@ def check_keys(
     ``obj``, the object of ``path``'s line ``lineno``, a record of ``what`` (``an
     annotation``) with ``fields``."""
     for key, known in unknown_keys(obj, fields, nested):
-        warned = _warned.setdefault(str(path), set())
-        if not closed and (key in warned or len(warned) > WARNED_KEYS):
-            continue
-        close = get_close_matches(key, known, n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        named = key if len(key) <= SHOWN_CHARS else f"{key[:SHOWN_CHARS]}…"
-        listed = ", ".join(known)
         if closed:
-            raise RecordError(f"unknown key{hint}: {what} has only {listed}", field=named)
-        warned.add(key)
-        message = (
-            f"{path}:{lineno}: field '{named}': unknown key, ignored{hint}; {what} has "
-            f"{listed} (warned once for this key and file)"
-        )
-        if len(warned) > WARNED_KEYS:
-            message = (
-                f"{path}:{lineno}: more than {WARNED_KEYS} unknown keys in this file, ignored; "
-                "no more are warned about"
+            raise RecordError(
+                f"unknown key{_hint(key, known)}: {what} has only {', '.join(known)}",
+                field=_shown(key),
             )
-        warnings.warn(UnknownKeyWarning(message), stacklevel=2)
+        warn_unknown(path, lineno, key, what, known)
+
+
+def warn_unknown(path: Path | str, lineno: int, key: str, what: str, known: Sequence[str]) -> None:
+    """Warn that line ``lineno`` of ``path`` names ``key``, which a record of ``what`` does
+    not have (``known`` are its keys): once per key and file, and no more than
+    :data:`WARNED_KEYS` keys a file."""
+    warned = _warned.setdefault(str(path), set())
+    if key in warned or len(warned) > WARNED_KEYS:
+        return
+    warned.add(key)
+    message = (
+        f"{path}:{lineno}: field '{_shown(key)}': unknown key, ignored{_hint(key, known)}; "
+        f"{what} has {', '.join(known)} (warned once for this key and file)"
+    )
+    if len(warned) > WARNED_KEYS:
+        message = (
+            f"{path}:{lineno}: more than {WARNED_KEYS} unknown keys in this file, ignored; "
+            "no more are warned about"
+        )
+    warnings.warn(UnknownKeyWarning(message), stacklevel=3)
+
+
+def _hint(key: str, known: Sequence[str]) -> str:
+    close = get_close_matches(key, known, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _shown(key: str) -> str:
+    return key if len(key) <= SHOWN_CHARS else f"{key[:SHOWN_CHARS]}…"
