@@ -243,9 +243,9 @@ def test_the_releases_gold_is_decoded_by_its_files_kind_not_split_line_by_kind(
     split: list[int] = []
     apart = model._kinds_apart
 
-    def spied(first: int, chunk: bytes) -> Any:
+    def spied(path: Path, first: int, chunk: bytes, open_file: bool) -> Any:
         split.append(chunk.count(b"\n"))
-        return apart(first, chunk)
+        return apart(path, first, chunk, open_file)
 
     monkeypatch.setattr(model, "_kinds_apart", spied)
     assert _score(release, path) == mixed
