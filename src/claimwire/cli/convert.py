@@ -86,6 +86,9 @@ def convert_command(
             )
         console.print(f"{annotations} annotations, {relations} relations → {escape(str(out))}")
         _report_losses(imported)
+        note = FORMATS[from_format].note
+        if note is not None:
+            err_console.print(f"note: {escape(note)}", soft_wrap=True, highlight=False)
         return
     assert to_format is not None
     exported = _Tally(d for d in opened.documents() if split in ("all", d.split))

@@ -221,7 +221,7 @@ def pull_command(
     from claimwire.corpus.release import RECORD_FILES, open_release
     from claimwire.files import atomic_directory, folders_removed_on_error
     from claimwire.formats.convert import read_json_export
-    from claimwire.formats.label_studio_min import from_json_min, is_json_min
+    from claimwire.formats.label_studio_min import NOTE, from_json_min, is_json_min
     from claimwire.names import child, safe_name
     from claimwire.outputs import check_output
     from claimwire.storage import stop_on_sigterm
@@ -241,6 +241,7 @@ def pull_command(
                 pulled, losses = from_json_min(tasks, documents, schema, source=str(from_file))
                 for loss in losses:
                     err_console.print(f"[yellow]not carried[/] {escape(str(loss))}", soft_wrap=True)
+                err_console.print(f"note: {escape(NOTE)}", soft_wrap=True, highlight=False)
             else:
                 pulled = convert_export(tasks, documents, schema, source=str(from_file))
         else:

@@ -85,6 +85,8 @@ class Format:
     """Whether an export is a folder of files (else one file)."""
     file_suffix: str | None = None
     """When set, an export to a path with this suffix is one file, to any other a folder."""
+    note: str | None = None
+    """What the format never carries, told on every import (nothing of a file is lost)."""
 
     def writes_folder(self, out: Path) -> bool:
         return self.folder if self.file_suffix is None else out.suffix != self.file_suffix
@@ -141,7 +143,6 @@ def _read_json_min(
         yield out
     if not number:
         raise ClaimwireError(NOT_JSON_MIN, file=path)
-    yield Imported(losses=[label_studio_min.no_relations(str(path))])
     if len(annotators) > 1:
         raise ClaimwireError(
             f"{len(annotators)} annotators in one export; `claimwire annotate pull "
@@ -318,7 +319,13 @@ FORMATS: dict[str, Format] = {
     "conll": Format("conll", _read_conll, _write_conll, folder=False),
     "spacy": Format("spacy", _read_spacy, _write_spacy, folder=False, file_suffix=".spacy"),
     "doccano": Format("doccano", _read_doccano, _write_doccano, folder=False),
-    "label-studio-min": Format("label-studio-min", _read_json_min, _write_json_min, folder=False),
+    "label-studio-min": Format(
+        "label-studio-min",
+        _read_json_min,
+        _write_json_min,
+        folder=False,
+        note=label_studio_min.NOTE,
+    ),
 }
 
 

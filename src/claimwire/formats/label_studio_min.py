@@ -10,7 +10,8 @@ which region it belongs to, and relations are not exported at all.
 
 :func:`results_of` rebuilds full-export results, so the full export's converter does the
 rest: a bare value is given to its label's regions in order only when there is one value
-per region; otherwise it is a reported loss, as is every relation.
+per region; otherwise it is a reported loss. That the format has no relations is a
+:data:`NOTE`, not a loss: an export's relations are lost before the file is written.
 """
 
 from __future__ import annotations
@@ -147,14 +148,15 @@ def from_json_min(
             pulled.sets.add(
                 author, doc_id, task.get("id", number), task.get("annotation_id"), converted
             )
-    if pulled.tasks:
-        losses.append(no_relations(source))
     return pulled, losses
 
 
-def no_relations(source: str) -> Loss:
-    """The loss every JSON-MIN export has."""
-    return Loss("relation", source, "JSON-MIN exports carry no relations")
+NOTE = (
+    "JSON-MIN exports carry no relations: those the annotators drew are not in the file "
+    "(the full JSON export keeps them: `claimwire annotate pull --from-file`)"
+)
+"""What every JSON-MIN import is told: a note on the format, not a loss (a file holds no
+relation an import could lose)."""
 
 
 def from_task(
