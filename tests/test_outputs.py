@@ -282,7 +282,7 @@ def test_an_output_inside_an_input_folder_is_refused(project: Path, writer: str)
     result = run_cli(*IN_INPUT_FOLDERS[writer](project), "--release", project / RELEASE)
     assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
     assert "is inside an input folder" in result.stderr, result.stderr
-    assert "an output never replaces an input" in result.stderr
+    assert "never written over or among a command's inputs" in result.stderr
     assert _snapshot(project) == before
 
 
@@ -424,6 +424,54 @@ def test_force_never_replaces_the_folder_holding_an_input(tmp_path: Path, out: s
     args = ["convert", source, "--to", "brat", "--out", out, "--force"]
     result = run_cli(*args, "--release", REPO / RELEASE, cwd=data if out == "." else tmp_path)
     assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
-    held = "the current folder" if out == "." else "the input"
-    assert f"--force refused: it holds {held}" in result.stderr, result.stderr
+    said = "--out is the working folder" if out == "." else "--force refused: it holds the input"
+    assert said in result.stderr, result.stderr
     assert _snapshot(data) == before
+
+
+def _tree(folder: Path) -> list[str]:
+    """Every path below ``folder``, folders too (a leftover empty folder counts)."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+
+
+@pytest.mark.parametrize(
+    ("out", "force", "marked"),
+    [(".", True, False), (".", False, False), ("..", True, True), ("../..", True, False)],
+    ids=["empty . --force", "empty .", "marked .. --force", "../.."],
+)
+def test_an_output_is_never_the_working_folder(
+    tmp_path: Path, out: str, force: bool, marked: bool
+) -> None:
+    """Before: `--out .` in an empty working folder failed with "Device or resource busy"
+    (the kernel does not rename it) and left a `..claimwire-XXXXXXXX.old` folder in it."""
+    work = tmp_path / "a" / "work"
+    work.mkdir(parents=True)
+    if marked:
+        (work.parent / ".claimwire-export").write_text("", encoding="utf-8")
+    before = _tree(tmp_path)
+    args = ["convert", REPO / RUN, "--to", "brat", "--out", out, "--release", REPO / RELEASE]
+    result = run_cli(*args, *(["--force"] if force else []), cwd=work)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    what = "the working folder" if out == "." else "a folder holding the working folder"
+    assert f"--out is {what}" in result.stderr, result.stderr
+    assert _tree(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("raw", "out"),
+    [(None, "corpus/raw"), (None, "corpus/raw/releases"), ("inputs", "inputs/out")],
+    ids=["the raw folder", "inside it", "inside --raw"],
+)
+def test_a_build_never_writes_among_its_raw_inputs(
+    project: Path, raw: str | None, out: str
+) -> None:
+    """Before: `corpus build --out corpus/raw` wrote the release there, and the next build
+    read its documents.jsonl as a raw input."""
+    if raw is not None:
+        shutil.copytree(project / "corpus/raw", project / raw)
+    before = _tree(project)
+    options = ["--raw", raw] if raw is not None else []
+    result = run_cli("corpus", "build", "--version", "9.0.0", "--out", out, *options, cwd=project)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert "never written over or among a command's inputs" in result.stderr, result.stderr
+    assert _tree(project) == before

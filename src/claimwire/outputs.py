@@ -4,8 +4,9 @@ An output is never inside a release (a folder holding ``MANIFEST.json``, or any 
 one: releases are immutable), never one of the command's own inputs nor inside a folder given
 as one, and never an existing file or folder replaced without ``--force`` where the command
 has one. ``--force`` replaces a folder only if an earlier claimwire export made it (it carries
-:data:`EXPORT_MARKER`), and never one holding an input, the working folder, a release, a
-project or a repository.
+:data:`EXPORT_MARKER`), and never one holding an input, a release, a project or a repository.
+An output is never the working folder nor a folder holding it (a folder being worked in is
+never renamed or replaced).
 """
 
 from __future__ import annotations
@@ -57,9 +58,27 @@ def check_not_in_release(path: Path, option: str = "--out") -> None:
         )
 
 
+def check_not_working_folder(path: Path, option: str = "--out") -> None:
+    """Refuse an output that is the working folder or holds it (``--out .``, ``--out ..``):
+    the kernel refuses to rename it, and replacing it would pull the folder from under the
+    user's shell."""
+    if is_within(os.getcwd(), path):
+        what = (
+            "the working folder"
+            if is_within(path, os.getcwd())
+            else "a folder holding the working folder"
+        )
+        raise ClaimwireError(
+            f"{option} is {what}: an output is never the folder a command runs in; "
+            "choose a new folder (e.g. ./out)",
+            file=path,
+        )
+
+
 def check_not_an_input(path: Path, inputs: Iterable[str | Path], option: str = "--out") -> None:
     """Refuse an output that is one of the command's inputs (the same file, by inode), or is
-    inside (or is) a folder given as one."""
+    inside (or is) a folder given as one (a raw input folder: the next build would read the
+    output as input)."""
     for given in inputs:
         if is_uri(given):
             continue
@@ -70,8 +89,8 @@ def check_not_an_input(path: Path, inputs: Iterable[str | Path], option: str = "
         if same or (os.path.isdir(given) and is_within(path, given)):
             where = "also an input" if same else "inside an input folder"
             raise ClaimwireError(
-                f"{option} is {where} ({given}): an output never replaces an input; "
-                "choose another path",
+                f"{option} is {where} ({given}): an output is never written over or among "
+                "a command's inputs; choose another path",
                 file=path,
             )
 
@@ -81,7 +100,7 @@ def check_replaceable(
 ) -> None:
     """Refuse an existing ``path`` unless ``force`` (None: the command replaces its outputs
     without asking); a non-empty folder only if it carries :data:`EXPORT_MARKER` and holds
-    neither an input, the working folder, a release, a project nor a repository."""
+    neither an input, a release, a project nor a repository."""
     if not os.path.lexists(path) or force is None:
         return
     if not os.path.isdir(path):
@@ -123,9 +142,7 @@ def _is_empty(folder: Path) -> bool:
 
 
 def _held_input(folder: Path, inputs: Iterable[str | Path]) -> str | None:
-    """What of the command's own (the working folder, an input) lies in ``folder``."""
-    if is_within(os.getcwd(), folder):
-        return "the current folder"
+    """The first of the command's inputs that lies in ``folder``."""
     return next(
         (
             f"the input {given}"
@@ -169,13 +186,14 @@ def check_output(
     option: str = "--out",
 ) -> None:
     """The output rule for ``path`` (None: no output asked): a local path, outside every
-    release, neither one of ``inputs`` nor inside a folder given as one, and replaced only
-    with ``force`` when not None."""
+    release, neither the working folder nor one holding it, neither one of ``inputs`` nor
+    inside a folder given as one, and replaced only with ``force`` when not None."""
     if path is None:
         return
     refuse_remote_out(path, option)
     path = Path(path)
     inputs = list(inputs)
     check_not_in_release(path, option)
+    check_not_working_folder(path, option)
     check_not_an_input(path, inputs, option)
     check_replaceable(path, force, option, inputs)

@@ -113,8 +113,9 @@ def build(
     The release is staged and validated, then renamed into place: an interrupted or invalid
     build leaves nothing behind. The corpus changelog (OUT/CHANGELOG.md) is regenerated.
     """
-    check_output(out)
-    raw_dir = project().raw if raw is None else local(raw)
+    given = project().raw if raw is None else raw
+    check_output(out, inputs=[given])  # a release among raw inputs is read by the next build
+    raw_dir = local(given)
     out = out or project().releases
     runner = open_engine(engine, ray_address)
     with progress_bar() as progress:
