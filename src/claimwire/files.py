@@ -9,7 +9,6 @@ import fcntl
 import hashlib
 import os
 import re
-import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from claimwire.errors import ClaimwireError
+from claimwire.removal import remove_tree
 
 _CHUNK = 1 << 20
 
@@ -41,8 +41,9 @@ def sha256(data: bytes | str | Path) -> str:
 
 
 # A staging (".NAME.claimwire-XXXXXXXX.tmp") or swapped-out (".old") folder beside its target.
-_LEFTOVER = re.compile(r"\..+\.claimwire-[a-z0-9_]{8}\.(?:tmp|old)")
+_LEFTOVER = re.compile(r"\.(?P<name>.+)\.claimwire-[a-z0-9_]{8}\.(?P<kind>tmp|old)")
 _RENAME_NOREPLACE = 1
+_RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
 
@@ -82,30 +83,86 @@ def _exclusive(fd: int, where: Path) -> Iterator[int]:
 
 def clean_stale_staging(folder: Path) -> list[Path]:
     """Remove the staging folders dead writers left in ``folder``; call it holding
-    :func:`folder_lock`, so that no live writer has one there."""
+    :func:`folder_lock`, so that no live writer has one there. A folder swapped out
+    (``.NAME.claimwire-XXXXXXXX.old/NAME``) whose ``NAME`` is absent is the output of before
+    a writer that died between its two renames: it is put back, never removed. ``folder``
+    is read an entry at a time."""
     removed = []
-    for entry in sorted(folder.iterdir()):
-        if _LEFTOVER.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry)
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            found = _LEFTOVER.fullmatch(entry.name)
+            if found is None or not entry.is_dir(follow_symlinks=False):
+                continue
+            if found["kind"] == "old" and _put_back(Path(entry.path), folder / found["name"]):
+                continue
+            remove_tree(Path(entry.path))
+            removed.append(Path(entry.path))
     return removed
+
+
+def _put_back(old: Path, target: Path) -> bool:
+    """Rename ``old/NAME`` back to ``target`` (NAME) if ``target`` is absent, and remove the
+    emptied ``old``; whether it was put back."""
+    swapped = old / target.name
+    if os.path.lexists(target) or not os.path.lexists(swapped):
+        return False
+    try:
+        rename_no_replace(swapped, target)
+    except OSError:
+        return False
+    os.rmdir(old)
+    return True
+
+
+def _renameat2(source: Path, target: Path, flags: int) -> bool:
+    """``renameat2(source, target, flags)``; False where the system or the file system has
+    no such call (the caller falls back), an OSError if it fails."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:
+        return False
+    args = (_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), flags)
+    if renameat2(*args) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.ENOSYS, errno.EINVAL):  # no support here
+        return False
+    raise OSError(error, os.strerror(error), str(target))
 
 
 def rename_no_replace(source: Path, target: Path) -> None:
     """Rename ``source`` to ``target``, failing with FileExistsError if ``target`` exists, even
     when it appeared a moment ago (``renameat2(RENAME_NOREPLACE)`` where the system has it)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is not None:
-        args = (_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _RENAME_NOREPLACE)
-        if renameat2(*args) == 0:
-            return
-        error = ctypes.get_errno()
-        if error not in (errno.ENOSYS, errno.EINVAL):  # else: no support here, fall back
-            raise OSError(error, os.strerror(error), str(target))
+    if _renameat2(source, target, _RENAME_NOREPLACE):
+        return
     if os.path.lexists(target):
         raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target))
     os.rename(source, target)
+
+
+def exchange(first: Path, second: Path) -> bool:
+    """Swap ``first`` and ``second`` in one step (``renameat2(RENAME_EXCHANGE)``): at no
+    moment is either absent. False where the system or the file system cannot."""
+    return _renameat2(first, second, _RENAME_EXCHANGE)
+
+
+def _swapped_in(staging: Path, final: Path) -> Path:
+    """Make ``staging`` ``final``; the path now holding the folder ``final`` was, to remove.
+    Without :func:`exchange`, two renames: a writer killed between them leaves ``final``
+    absent and the old folder in a ``.old`` folder, which :func:`clean_stale_staging` puts
+    back; once both are done, that folder is renamed ``.tmp`` (a half-removed old folder is
+    never put back)."""
+    if exchange(staging, final):
+        return staging
+    old = Path(
+        tempfile.mkdtemp(prefix=f".{final.name}.claimwire-", suffix=".old", dir=final.parent)
+    )
+    os.rename(final, old / final.name)
+    os.rename(staging, final)
+    try:
+        rename_no_replace(old, old.with_suffix(".tmp"))
+    except OSError:
+        return old
+    return old.with_suffix(".tmp")
 
 
 @contextlib.contextmanager
@@ -113,15 +170,17 @@ def atomic_directory(final: Path, *, replace: bool = False) -> Iterator[Path]:
     """Yield a temporary folder beside ``final``; rename it to ``final`` only on success.
 
     One writer per parent folder at a time (its lock); staging folders that dead writers left
-    there are removed first. Without ``replace``, an existing ``final`` is refused, and so is one
-    that appears while the body runs: an existing folder is never moved aside. With
-    ``replace``, the old folder is swapped out only once the new one is complete. If the body
-    raises, the temporary folder is removed and ``final`` is left exactly as it was.
+    there are removed first (:func:`clean_stale_staging`). Without ``replace``, an existing
+    ``final`` is refused, and so is one that appears while the body runs: an existing folder
+    is never moved aside. With ``replace``, the old folder is swapped out only once the new one
+    is complete, in one step where the system can (:func:`exchange`), then removed an entry at
+    a time (:func:`claimwire.removal.remove_tree`). If the body raises, the temporary folder is
+    removed and ``final`` is left exactly as it was.
     """
-    if final.exists() and not replace:
-        raise ClaimwireError("already exists and is never replaced", file=final)
     with folder_lock(final.parent):
-        clean_stale_staging(final.parent)
+        clean_stale_staging(final.parent)  # may put back a folder a dead writer swapped out
+        if final.exists() and not replace:
+            raise ClaimwireError("already exists and is never replaced", file=final)
         staging = Path(
             tempfile.mkdtemp(prefix=f".{final.name}.claimwire-", suffix=".tmp", dir=final.parent)
         )
@@ -129,14 +188,7 @@ def atomic_directory(final: Path, *, replace: bool = False) -> Iterator[Path]:
         try:
             yield staging
             if replace and final.exists():
-                old = Path(
-                    tempfile.mkdtemp(
-                        prefix=f".{final.name}.claimwire-", suffix=".old", dir=final.parent
-                    )
-                )
-                os.rename(final, old / final.name)
-                os.rename(staging, final)
-                shutil.rmtree(old, ignore_errors=True)
+                remove_tree(_swapped_in(staging, final))
             else:
                 try:
                     rename_no_replace(staging, final)
@@ -146,10 +198,10 @@ def atomic_directory(final: Path, *, replace: bool = False) -> Iterator[Path]:
                         file=final,
                     ) from None
         except OSError as error:  # named as the user's path, not the staging folder's
-            shutil.rmtree(staging, ignore_errors=True)
+            remove_tree(staging)
             raise _in_final(error, staging, final) from error
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            remove_tree(staging)
             raise
 
 
