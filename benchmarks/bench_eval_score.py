@@ -42,7 +42,8 @@ from synthetic_release import VERSION
 
 from claimwire.corpus.release import ANNOTATIONS, DOCUMENTS, RELATIONS, open_release
 from claimwire.files import sha256
-from claimwire.model import Annotation, line_blocks, read_mixed
+from claimwire.lines import line_blocks
+from claimwire.model import Annotation, read_mixed
 
 SCRIPT = str(Path(sys.executable).with_name("claimwire"))
 TARGET = 5.0

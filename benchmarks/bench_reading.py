@@ -31,12 +31,12 @@ from rich.console import Console
 from rich.table import Table
 
 from claimwire.collection import fewer_collections
+from claimwire.lines import line_blocks
 from claimwire.model import (
     Annotation,
     Quote,
     Relation,
     iter_json_lines,
-    line_blocks,
     read_mixed,
     read_records,
     write_records,

@@ -16,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from claimwire import model, spool
+from claimwire import lines as line_reading
+from claimwire import spool
 from claimwire.corpus import release
 from claimwire.corpus.changes import (
     AnnotationChanges,
@@ -66,7 +67,7 @@ def test_a_first_release_adds_its_gold_without_holding_the_ids(
 ) -> None:
     monkeypatch.setattr(spool, "RUN", 1_000)  # sorted a thousand at a time, as 100,000 are
     monkeypatch.setattr(spool, "BLOCK", 1 << 12)  # and read back in blocks smaller than a run
-    monkeypatch.setattr(model, "_CHUNK_BYTES", 1 << 16)  # the files read in small blocks
+    monkeypatch.setattr(line_reading, "_CHUNK_BYTES", 1 << 16)  # the files read in blocks
     small, large = 1_000, 4_000
     growth = _peak(_gold(tmp_path / "large.jsonl", large)) - _peak(
         _gold(tmp_path / "small.jsonl", small)
@@ -147,7 +148,7 @@ def test_a_jsonl_input_is_read_a_block_at_a_time(
 ) -> None:
     """One JSONL file can hold the whole corpus (331 MB for 100,000 documents): it was read
     whole, and decoded whole, to check its bytes and take its digest."""
-    monkeypatch.setattr(model, "_CHUNK_BYTES", 1 << 16)  # its lines parsed 64 KB at a time
+    monkeypatch.setattr(line_reading, "_CHUNK_BYTES", 1 << 16)  # lines parsed 64 KB at a time
     raw = tmp_path / "corpus.jsonl"
     line = json.dumps({"text": "Le PIB a augmenté de 2 %. " * 40}, ensure_ascii=False)
     raw.write_text("\n".join([line] * 4_000) + "\n", encoding="utf-8")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from claimwire import model
+from claimwire import lines as line_reading
 from claimwire.annotation.schema import load_schema
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
@@ -40,7 +40,7 @@ def test_an_export_reads_a_batch_of_documents_before_writing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     folder = release_with_test_claims(tmp_path, DOCUMENTS)
-    monkeypatch.setattr(model, "_CHUNK_BYTES", 512)  # a few documents a block read
+    monkeypatch.setattr(line_reading, "_CHUNK_BYTES", 512)  # a few documents a block read
     monkeypatch.setattr(convert, "BATCH_DOCUMENTS", BATCH)
     whole, _ = watch_gold_reads(monkeypatch)
     read = watch_document_reads(monkeypatch)

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from claimwire import model
 from claimwire.errors import ClaimwireError
+from claimwire.lines import numbered_lines
 from claimwire.model import (
     Annotation,
     Document,
@@ -207,7 +208,7 @@ READERS: dict[str, Callable[[Path], list[Any]]] = {
     "decode_numbered": lambda p: [
         r
         for _, r in sorted(
-            decode_numbered(p, model.numbered_lines(1, p.read_bytes())), key=lambda x: x[0]
+            decode_numbered(p, numbered_lines(1, p.read_bytes())), key=lambda x: x[0]
         )
     ],
 }
@@ -280,8 +281,8 @@ def test_each_reader_refuses_a_repeated_key(tmp_path: Path, line: str, key: str)
         lambda: list(read_records(path, Annotation)),
         lambda: list(read_numbered(path, Annotation)),
         lambda: list(read_mixed(path)),
-        lambda: list(decode_numbered(path, model.numbered_lines(1, path.read_bytes()))),
-        lambda: list(decode_numbered(path, model.numbered_lines(1, path.read_bytes()), Annotation)),
+        lambda: list(decode_numbered(path, numbered_lines(1, path.read_bytes()))),
+        lambda: list(decode_numbered(path, numbered_lines(1, path.read_bytes()), Annotation)),
     ]
     for read in readers:
         with pytest.raises(ClaimwireError) as caught:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from claimwire import lines as line_reading
 from claimwire import model
 from claimwire.errors import ClaimwireError
 from claimwire.model import Annotation, Relation, decode_columns, read_mixed
@@ -92,7 +93,7 @@ def test_extra_keys_are_read_on_the_fast_path_as_the_checks_read_them(
         f"{path}:6: field 'probs'",
         f"{path}:100: field 'model'",
     ]
-    monkeypatch.setattr(model, "_CHUNK_BYTES", 4096)  # many blocks: keys met in later ones
+    monkeypatch.setattr(line_reading, "_CHUNK_BYTES", 4096)  # many blocks: keys met in later ones
     monkeypatch.setattr(model, "decode_lines", lambda *a, **k: pytest.fail("strict path"))
     assert _read(path) == expected
 

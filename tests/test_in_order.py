@@ -151,9 +151,9 @@ def _five_claims_a_document(
 ) -> tuple[list[str], Path, Path]:
     """``count`` document ids, their documents file and a file of five claims on each, in
     their order, read in blocks of about 12 records."""
-    from claimwire import model
+    from claimwire import lines as line_reading
 
-    monkeypatch.setattr(model, "_CHUNK_BYTES", 2048)
+    monkeypatch.setattr(line_reading, "_CHUNK_BYTES", 2048)
     ids = [f"d{i:04}" for i in range(count)]
     documents = tmp_path / "documents.jsonl"
     documents.write_text("".join(json.dumps({"id": i}) + "\n" for i in ids), "utf-8")

@@ -541,7 +541,7 @@ def test_push_sends_a_batch_of_documents_with_its_predictions_and_targets(
     time."""
     import sys
 
-    from claimwire import model
+    from claimwire import lines as line_reading
     from claimwire.annotation.label_studio import client as ls_client
 
     from .helpers import release_with_test_claims, watch_document_reads, watch_gold_reads
@@ -550,7 +550,7 @@ def test_push_sends_a_batch_of_documents_with_its_predictions_and_targets(
     total = sum(1 for _ in open_release(folder).documents())
     run = tmp_path / "run.jsonl"
     run.write_bytes((folder / "annotations.jsonl").read_bytes())  # the gold claims as a run
-    monkeypatch.setattr(model, "_CHUNK_BYTES", 512)  # a few documents a block read
+    monkeypatch.setattr(line_reading, "_CHUNK_BYTES", 512)  # a few documents a block read
     monkeypatch.setattr(ls_client, "BATCH", 8)
     whole, asked = watch_gold_reads(monkeypatch)
     read = watch_document_reads(monkeypatch)

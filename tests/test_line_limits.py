@@ -17,14 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from claimwire.errors import ClaimwireError
+from claimwire.lines import DOCUMENT_LINE, RECORD_LINE, LineLimit, line_blocks
 from claimwire.model import (
-    DOCUMENT_LINE,
-    RECORD_LINE,
     Annotation,
     Document,
-    LineLimit,
     iter_json_lines,
-    line_blocks,
     read_mixed,
     read_records,
     write_records,

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from claimwire import lines as line_reading
 from claimwire import model
 from claimwire.errors import ClaimwireError
 from claimwire.model import (
@@ -115,7 +116,7 @@ def test_blocks_keep_line_numbers_and_lenient_records(
 ) -> None:
     """Across small blocks, with blank lines and records only the slow path accepts (null
     attributes, a null quote prefix), reading gives what ``from_dict`` gives, line for line."""
-    monkeypatch.setattr(model, "_CHUNK_BYTES", 64)
+    monkeypatch.setattr(line_reading, "_CHUNK_BYTES", 64)
     lines = [_annotation_line(i) for i in range(30)]
     lines[7]["attributes"] = None
     lines[12]["quote"] = {"exact": "q", "prefix": None}
@@ -137,7 +138,7 @@ def test_blocks_keep_line_numbers_and_lenient_records(
 def test_mixed_file_reads_both_kinds_with_their_lines(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(model, "_CHUNK_BYTES", 100)
+    monkeypatch.setattr(line_reading, "_CHUNK_BYTES", 100)
     relation = {"id": "r", "doc_id": "d", "type": "t", "head": "a0", "tail": "a1"}
     lines = [_annotation_line(0), relation, _annotation_line(1, label="head"), _annotation_line(2)]
     path = tmp_path / "predictions.jsonl"
@@ -253,15 +254,15 @@ def test_a_mixed_file_is_split_by_kind_without_a_line_by_line_pass(
         if i % 7 == 0:
             records.append(Relation(f"r{i}", "d", "t", f"a{i}", "a0"))
     write_records(path, records)
-    listed = model._line_columns
+    listed = model.line_columns
 
     def refuse(first: int, chunk: bytes) -> object:
         raise AssertionError("lines listed one by one for a valid file")
 
-    monkeypatch.setattr(model, "_line_columns", refuse)
+    monkeypatch.setattr(model, "line_columns", refuse)
     got = sorted(read_mixed(path), key=lambda row: row[0])
     assert [r for _, r in got] == records and [n for n, _ in got] == list(range(1, 344))
-    monkeypatch.setattr(model, "_line_columns", listed)
+    monkeypatch.setattr(model, "line_columns", listed)
     odd = [
         _annotation_line(0, label="head"),
         {**_annotation_line(1), "attributes": {"tail": 1, "head": 2}},
@@ -298,7 +299,7 @@ def test_reading_holds_one_small_block_and_counts_no_lines_it_decoded(
     def counted(chunk: bytes) -> int:
         raise AssertionError("the lines of a proved block were counted")
 
-    monkeypatch.setattr(model, "_lines_in", counted)
+    monkeypatch.setattr(model, "lines_in", counted)
     tracemalloc.start()
     try:
         read = sum(1 for _ in read_records(path, Annotation))
@@ -341,7 +342,7 @@ def test_relation_lines_are_cut_out_wherever_they_fall_in_a_block(
     twice on its line) and an annotation whose label is ``start``. Every record comes with its
     line number, as the line by line reading gives it, each kind in file order, and no
     block is listed line by line."""
-    monkeypatch.setattr(model, "_CHUNK_BYTES", block)
+    monkeypatch.setattr(line_reading, "_CHUNK_BYTES", block)
     records: list[Annotation | Relation] = []
     for i in range(60):
         records.append(Annotation(f"a{i}", "d", "x", "start" if i % 4 else "y", i, i + 2))
@@ -353,7 +354,7 @@ def test_relation_lines_are_cut_out_wherever_they_fall_in_a_block(
     write_records(path, records)
     if not final_break:
         path.write_bytes(path.read_bytes()[:-1])
-    monkeypatch.setattr(model, "_line_columns", None)  # no block goes line by line
+    monkeypatch.setattr(model, "line_columns", None)  # no block goes line by line
     read = list(read_mixed(path))
     assert sorted(read, key=lambda row: row[0]) == list(enumerate(records, start=1))
     for kind in (Annotation, Relation):

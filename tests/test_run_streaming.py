@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from claimwire import model
+from claimwire import lines as line_reading
 from claimwire.corpus import release
 from claimwire.corpus.release import build_release
 from claimwire.model import Document
@@ -52,7 +52,7 @@ def test_run_holds_a_batch_of_documents_not_the_release(
     )
     (raw / "docs.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     build_release(raw, tmp_path / "releases", "0.1.0")
-    monkeypatch.setattr(model, "_CHUNK_BYTES", 512)  # a few documents a block read
+    monkeypatch.setattr(line_reading, "_CHUNK_BYTES", 512)  # a few documents a block read
     system = CountingSystem()
     monkeypatch.setattr(base, "load_system", lambda name, options: system)
     read_records = release.read_records
@@ -85,7 +85,7 @@ def test_benchmark_runs_the_systems_a_batch_of_documents_at_a_time(
     from .helpers import release_with_test_claims
 
     folder = release_with_test_claims(tmp_path, 8 * DOCUMENTS)  # about 90 test documents
-    monkeypatch.setattr(model, "_CHUNK_BYTES", 512)  # a few documents a block read
+    monkeypatch.setattr(line_reading, "_CHUNK_BYTES", 512)  # a few documents a block read
     system = CountingSystem()
     monkeypatch.setattr(benchmark, "load_system", lambda name: system)
     read_records = release.read_records

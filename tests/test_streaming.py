@@ -676,9 +676,9 @@ def test_record_index_holds_its_id_hashes_once(
     and a sorted copy: three times)."""
     import tracemalloc
 
-    from claimwire import model
+    from claimwire import lines as line_reading
 
-    monkeypatch.setattr(model, "_CHUNK_BYTES", 1 << 16)  # small blocks: their objects are few
+    monkeypatch.setattr(line_reading, "_CHUNK_BYTES", 1 << 16)  # small blocks: few objects
     records = 200_000
     path = tmp_path / "p.jsonl"
     with path.open("w", encoding="utf-8") as handle:

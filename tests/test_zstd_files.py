@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from claimwire.model import ZSTD_RATIO
+from claimwire.lines import ZSTD_RATIO
 
 from .helpers import REPO, one_error_line, run_cli
 

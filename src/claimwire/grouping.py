@@ -41,18 +41,14 @@ import numpy as np
 
 from claimwire.errors import ClaimwireError, RecordError
 from claimwire.files import FileStamp, check_stamp, file_stamp
+from claimwire.lines import DOCUMENT_LINE, ZSTD_SUFFIX, LineLimit, line_blocks, numbered_lines
 from claimwire.model import (
-    DOCUMENT_LINE,
     REFUSED,
-    ZSTD_SUFFIX,
     Annotation,
-    LineLimit,
     RecordErrorHandler,
     Relation,
     decode_block,
     decode_columns,
-    line_blocks,
-    numbered_lines,
     refused_line,
 )
 from claimwire.spool import Spooled

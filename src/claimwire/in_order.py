@@ -29,15 +29,8 @@ import msgspec
 import numpy as np
 
 from claimwire.grouping import Duplicate, Row, repeated_values
-from claimwire.model import (
-    DOCUMENT_LINE,
-    REFUSED,
-    Annotation,
-    Columns,
-    Relation,
-    line_blocks,
-    mixed_columns,
-)
+from claimwire.lines import DOCUMENT_LINE, line_blocks
+from claimwire.model import REFUSED, Annotation, Columns, Relation, mixed_columns
 
 _DOC_ID = attrgetter("doc_id")
 _ID = attrgetter("id")

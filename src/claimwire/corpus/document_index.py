@@ -35,7 +35,8 @@ import numpy as np
 from claimwire.errors import ClaimwireError
 from claimwire.files import LocalStamp, check_stamp
 from claimwire.grouping import keyed_lines
-from claimwire.model import ZSTD_SUFFIX, Document, decode_block, decode_lines, numbered_lines
+from claimwire.lines import ZSTD_SUFFIX, numbered_lines
+from claimwire.model import Document, decode_block, decode_lines
 
 
 class _Id(msgspec.Struct):

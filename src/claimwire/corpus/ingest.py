@@ -34,7 +34,8 @@ from claimwire.corpus.segment import SentenceSegmenter, segment
 from claimwire.engine import batches
 from claimwire.errors import ClaimwireError
 from claimwire.files import not_a_file, sha256
-from claimwire.model import Document, LineSpan, iter_json_lines, record_line
+from claimwire.lines import LineSpan
+from claimwire.model import Document, iter_json_lines, record_line
 
 TEXT_SUFFIXES = frozenset({".txt", ".text"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from claimwire.model import NEWLINE, LineSpan
+from claimwire.lines import NEWLINE, LineSpan
 
 _READ_BYTES = 1 << 20
 

@@ -36,8 +36,8 @@ from claimwire.corpus.segment import SentenceSegmenter
 from claimwire.engine import Engine, LocalEngine, batches
 from claimwire.errors import ClaimwireError, shown
 from claimwire.files import atomic_directory, atomic_write_text, sha256, stage_text
+from claimwire.lines import ZSTD_SUFFIX
 from claimwire.model import (
-    ZSTD_SUFFIX,
     Annotation,
     Document,
     Record,

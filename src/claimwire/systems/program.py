@@ -26,13 +26,13 @@ from types import TracebackType
 from typing import IO
 
 from claimwire.errors import ClaimwireError
-from claimwire.model import RECORD_LINE
+from claimwire.lines import RECORD_LINE
 from claimwire.redact import redact
 from claimwire.storage import stop_on_sigterm
 
 LINE_LIMIT = RECORD_LINE.bytes
 """The longest line of output accepted, in bytes (without its ``\\n``): a record line's
-(:data:`~claimwire.model.RECORD_LINE`), as every record file's reader allows."""
+(:data:`~claimwire.lines.RECORD_LINE`), as every record file's reader allows."""
 STDERR_TAIL = 4096
 """How many of the last bytes of standard error are kept."""
 SHOWN = 500
