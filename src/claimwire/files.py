@@ -9,6 +9,7 @@ import fcntl
 import hashlib
 import os
 import re
+import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -305,6 +306,41 @@ def atomic_writer(path: Path) -> Iterator[TextIO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+class HardLinkWarning(UserWarning):
+    """An output written in place had other hard links: it was given a file of its own."""
+
+
+def own_file(path: Path) -> bool:
+    """Give ``path`` (a link's target: :func:`output_target`) a file of its own when it has
+    other hard links (a snapshot made with ``cp -al`` or ``rsync --link-dest``), so that
+    writing it in place (appending, truncating) leaves theirs as it was: copied to a file
+    beside it, synced, and renamed over it. Whether it did (the caller says so:
+    :class:`HardLinkWarning`)."""
+    target = output_target(path)
+    try:
+        info = target.stat()
+    except FileNotFoundError:
+        return False
+    if info.st_nlink < 2:
+        return False
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
+    try:
+        with errors_named(path, temporary), os.fdopen(handle, "wb") as copy:
+            with target.open("rb") as source:
+                shutil.copyfileobj(source, copy, _CHUNK)
+            copy.flush()
+            os.fsync(copy.fileno())
+            os.chmod(temporary, stat.S_IMODE(info.st_mode))
+            os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return True
 
 
 def stage_text(path: Path, text: str) -> Path:

@@ -25,7 +25,6 @@ from rich.text import Text
 
 from claimwire.errors import ClaimwireError
 from claimwire.project import SEMVER, Project, current_project
-from claimwire.record_keys import UnknownKeyWarning
 from claimwire.storage import as_given, fetch, fetch_parent, is_uri
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -64,12 +63,13 @@ def report_warning(message: str) -> None:
 
 
 def show_warnings() -> None:
-    """Print claimwire's warnings about the user's data (:class:`UnknownKeyWarning`) as
-    :func:`report_warning` lines; others as Python shows them."""
+    """Print claimwire's warnings (its own classes: :class:`UnknownKeyWarning`, a written
+    output's :class:`~claimwire.files.HardLinkWarning`) as :func:`report_warning` lines;
+    others as Python shows them."""
     shown = warnings.showwarning
 
     def show(message: Warning | str, category: type[Warning], *where: Any, **more: Any) -> None:
-        if issubclass(category, UnknownKeyWarning):
+        if category.__module__.startswith("claimwire."):
             report_warning(str(message))
         else:
             shown(message, category, *where, **more)

@@ -8,9 +8,11 @@ split into a prediction file, resumably.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,10 +29,12 @@ from claimwire.engine import Engine, LocalEngine, batches
 from claimwire.errors import ClaimwireError, shown
 from claimwire.files import (
     FileStamp,
+    HardLinkWarning,
     atomic_write_text,
     check_stamp,
     file_lock,
     file_stamp,
+    own_file,
     sha256,
 )
 from claimwire.grouping import keyed_lines
@@ -363,11 +367,32 @@ def run_system(
             file=out,
         )
     # one run an output at a time: a second one (another terminal, a retried job) is refused
-    with file_lock(done_path, shown=out) as done:
+    with file_lock(done_path, shown=out) as done, contextlib.ExitStack() as relocked:
+        if _own_files(out, done_path, resumed=out.exists() and not overwrite):
+            done = relocked.enter_context(file_lock(done_path, shown=out))  # the new file's
         if overwrite or not out.exists():  # afresh: a .done left by a removed output is void
             out.unlink(missing_ok=True)
             os.ftruncate(done, 0)
         return _run_locked(system, context, out, batch_size, progress, reproducible, engine)
+
+
+def _own_files(out: Path, done_path: Path, resumed: bool) -> bool:
+    """Give ``out`` (when it is resumed; else it is removed) and its ``.done`` file, which
+    are written in place, files of their own when they have other hard links (a snapshot
+    of the project), and say so once; whether the ``.done`` file was replaced (its lock
+    must be taken again)."""
+    copied = own_file(out) if resumed else False
+    done_copied = own_file(done_path)
+    if copied or done_copied:
+        warnings.warn(
+            HardLinkWarning(
+                f"{out}: had other hard links (a snapshot made with cp -al or rsync "
+                "--link-dest?); it was copied before being written in place, so the other "
+                "links keep their content"
+            ),
+            stacklevel=3,
+        )
+    return done_copied
 
 
 def _run_locked(
