@@ -34,7 +34,7 @@ from claimwire.corpus.segment import SentenceSegmenter, segment
 from claimwire.engine import batches
 from claimwire.errors import ClaimwireError
 from claimwire.files import not_a_file, sha256
-from claimwire.lines import LineSpan
+from claimwire.lines import DOCUMENT_LINE, LineSpan
 from claimwire.model import Document, iter_json_lines, record_line
 
 TEXT_SUFFIXES = frozenset({".txt", ".text"})
@@ -84,8 +84,37 @@ def raw_files(raw_dir: Path) -> list[Path]:
             raise ClaimwireError(
                 f"is {what}, not a file: a build reads only regular files (remove it)", file=path
             )
+        if path.suffix.lower() in TEXT_SUFFIXES:
+            _check_text_size(path)
         files.append(path)
     return sorted(files)
+
+
+def _check_text_size(path: Path) -> None:
+    """A text input is one document: one over the document line's limit is refused before
+    it is read (its text alone would not fit on the release's line)."""
+    size = path.stat().st_size
+    if size > DOCUMENT_LINE.bytes:
+        raise ClaimwireError(
+            f"{size / 2**20:.1f} MiB of text; a document holds at most "
+            f"{DOCUMENT_LINE.bytes >> 20} MiB (docs/security.md): split it into several inputs",
+            file=path,
+        )
+
+
+def _check_line(line: str, path: Path, lineno: int | None) -> None:
+    """A document's release line over the document line's limit is refused at its input."""
+    if len(line) * 4 <= DOCUMENT_LINE.bytes:  # fits, whatever its characters
+        return
+    size = len(line.encode("utf-8")) - 1  # its line break is not counted
+    if size > DOCUMENT_LINE.bytes:
+        raise ClaimwireError(
+            f"the document read here takes {size:,} bytes on the release's line (text, "
+            f"segments, metadata); a {DOCUMENT_LINE.holds} line holds at most "
+            f"{DOCUMENT_LINE.bytes:,} (docs/security.md): split it into several inputs",
+            file=path,
+            line=lineno,
+        )
 
 
 def _check_link(path: Path, root: Path, relevant: frozenset[str]) -> None:
@@ -387,7 +416,9 @@ class BuildDocuments:
             raws = read_raw(item, self.root) if isinstance(item, Path) else (item,)
             for raw in raws:
                 document = build_document(raw, self.segmenter)
-                built.append(Built.of(index, raw.source, document, self.banding))
+                made = Built.of(index, raw.source, document, self.banding)
+                _check_line(made.line, self.root / raw.source_file, raw.source_line)
+                built.append(made)
         return built
 
 

@@ -1,0 +1,53 @@
+"""What ``corpus build`` makes of a user's raw folder: an input too long for one document is
+refused where it is read, naming it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from claimwire.lines import DOCUMENT_LINE
+
+from .helpers import make_project, one_error_line, run_cli
+
+
+def _project(tmp_path: Path) -> Path:
+    root = make_project(tmp_path / "proj")
+    raw = root / "corpus" / "raw"
+    raw.mkdir(parents=True)
+    for i in range(3):
+        (raw / f"r{i}.txt").write_text(
+            f"Release {i}\n\nAcme said sales rose {i}% in 2024.\n", encoding="utf-8"
+        )
+    return root
+
+
+def test_a_text_over_the_document_limit_is_refused_by_name_before_it_is_read(
+    tmp_path: Path,
+) -> None:
+    root = _project(tmp_path)
+    annex = root / "corpus" / "raw" / "r2-annex.txt"
+    with annex.open("wb") as handle:  # sparse: only a refusal by its size is quick
+        handle.write(b"Big Release\n\n")
+        handle.truncate(DOCUMENT_LINE.bytes + 1)
+    result = run_cli("corpus", "build", "--version", "0.1.0", cwd=root)
+    assert result.returncode == 1 and one_error_line(result.stderr)
+    assert "corpus/raw/r2-annex.txt: 16.0 MiB of text; a document holds at most 16 MiB" in (
+        result.stderr
+    )
+    assert "manifest" not in result.stderr.lower()
+    assert not (root / "corpus" / "releases").exists()
+
+
+def test_a_document_whose_release_line_is_too_long_is_refused_at_its_input(
+    tmp_path: Path,
+) -> None:
+    root = _project(tmp_path)
+    # 2.9 MB of text, but a vertical tab is 6 bytes on the release's line ("\u000b")
+    text = "Big Release\n\nAcme said " + "\x0b" * 2_900_000 + ".\n"
+    (root / "corpus" / "raw" / "tabs.txt").write_text(text, encoding="utf-8")
+    result = run_cli("corpus", "build", "--version", "0.1.0", cwd=root)
+    assert result.returncode == 1 and one_error_line(result.stderr)
+    assert "corpus/raw/tabs.txt: the document read here takes 17,400,4" in result.stderr
+    assert f"a document line holds at most {DOCUMENT_LINE.bytes:,}" in result.stderr
+    assert "manifest" not in result.stderr.lower()
+    assert not (root / "corpus" / "releases").exists()
