@@ -86,6 +86,8 @@ def convert_command(
             )
         console.print(f"{annotations} annotations, {relations} relations → {escape(str(out))}")
         _report_losses(imported)
+        for said, count in imported.notes.most_common():
+            err_console.print(f"note: {count} {escape(said)}", soft_wrap=True, highlight=False)
         note = FORMATS[from_format].note
         if note is not None:
             err_console.print(f"note: {escape(note)}", soft_wrap=True, highlight=False)

@@ -36,22 +36,25 @@ class Loss:
 @dataclass(slots=True)
 class Imported:
     """Records read from a format's files, each with the file and line it came from, what
-    the format could not carry, and the problems found reading them. A reader yields one
-    for each unit it reads (a file, a line, a block: one document's records), so an import
-    holds a batch of documents' records, never all of them."""
+    the format could not carry, the problems found reading them, and notes (how the file
+    was read where the user should know it: a count per note). A reader yields one for each
+    unit it reads (a file, a line, a block: one document's records), so an import holds a
+    batch of documents' records, never all of them."""
 
     annotations: list[tuple[Path, int, Annotation]] = field(default_factory=list)
     relations: list[tuple[Path, int, Relation]] = field(default_factory=list)
     losses: list[Loss] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    notes: Counter[str] = field(default_factory=Counter)
 
     def rows(self) -> list[tuple[Path, int, Annotation | Relation]]:
         return [*self.annotations, *self.relations]
 
     def take(self) -> Imported:
         """What was read since the last call, moved into a new value (this one is emptied)."""
-        taken = Imported(self.annotations, self.relations, self.losses, self.problems)
+        taken = Imported(self.annotations, self.relations, self.losses, self.problems, self.notes)
         self.annotations, self.relations, self.losses, self.problems = [], [], [], []
+        self.notes = Counter()
         return taken
 
     def absorb(self, other: Imported) -> None:
@@ -60,6 +63,7 @@ class Imported:
         self.relations += other.relations
         self.losses += other.losses
         self.problems += other.problems
+        self.notes.update(other.notes)
 
 
 def by_document(
@@ -83,17 +87,24 @@ def summarize(losses: Iterable[Loss]) -> dict[str, int]:
 @dataclass(slots=True)
 class Losses:
     """What a conversion lost, kept as a count per kind and the first ``keep`` items (all of
-    them when ``keep`` is None): a big corpus's losses are counted, not held."""
+    them when ``keep`` is None): a big corpus's losses are counted, not held. An import's
+    notes (:attr:`Imported.notes`) are counted beside them."""
 
     keep: int | None = None
     counts: Counter[str] = field(default_factory=Counter)
     first: list[Loss] = field(default_factory=list)
+    notes: Counter[str] = field(default_factory=Counter)
 
     def extend(self, losses: Iterable[Loss]) -> None:
         for loss in losses:
             self.counts[loss.kind] += 1
             if self.keep is None or len(self.first) < self.keep:
                 self.first.append(loss)
+
+    def add(self, unit: Imported) -> None:
+        """An import unit's losses and notes."""
+        self.extend(unit.losses)
+        self.notes.update(unit.notes)
 
     def summary(self) -> dict[str, int]:
         """How many losses of each kind, most frequent first."""

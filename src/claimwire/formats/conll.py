@@ -10,13 +10,16 @@ BIO is flat: it holds one label per token, so only the chosen span labels are wr
 span overlapping an earlier one (by start, longest first) is a reported ``overlap`` loss. A
 span whose ends cut a token is widened to whole tokens (``expanded`` loss). Import reads the
 last column, so a token classifier's ``token gold predicted`` output is read as its
-predictions; its tokens must be the document's tokens (else a located error).
+predictions; its tokens must be the document's tokens (else a located error). Spans are read
+as conlleval and seqeval read them: a blank line (a sentence's end) or ``-DOCSTART-`` ends
+every span, and an ``I-`` that continues no span opens one (IOB1, CoNLL-2003's own scheme; a
+note counts them).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,11 @@ from claimwire.model import Annotation, Document
 
 DOCSTART = "-DOCSTART-"
 SCHEMES = ("IOB2", "BIOES")
+OPENED_BY_I = (
+    "span(s) opened by an I- (or E-) tag where IOB2 has B- (IOB1 tagging, or a sentence "
+    "starting with I-): read as seqeval reads them"
+)
+"""The import's note: how many spans no ``B-``/``S-`` tag opened."""
 Token = tuple[str, int, int]
 
 
@@ -158,6 +166,8 @@ class _Block:
     doc_id: str
     line: int
     rows: list[tuple[int, str, str]]
+    breaks: set[int]
+    """The rows that start a sentence (follow a blank line)."""
 
 
 def _blocks(lines: Iterable[str], path: Path, out: Imported) -> Iterator[_Block]:
@@ -171,9 +181,13 @@ def _blocks(lines: Iterable[str], path: Path, out: Imported) -> Iterator[_Block]
             if block is not None:
                 yield block
             fields = line.split()
-            block = _Block(fields[1] if len(fields) == 2 else "", lineno, [])
+            block = _Block(fields[1] if len(fields) == 2 else "", lineno, [], set())
             continue
-        if not line.strip() or line.startswith("#"):
+        if not line.strip():
+            if block is not None and block.rows:
+                block.breaks.add(len(block.rows))
+            continue
+        if line.startswith("#"):
             continue
         fields = line.split("\t") if "\t" in line else line.split()
         if block is None or len(fields) < 2:
@@ -186,13 +200,14 @@ def _blocks(lines: Iterable[str], path: Path, out: Imported) -> Iterator[_Block]
         yield block
 
 
-def spans_of(tags: Sequence[str]) -> Iterator[tuple[int, int, str]]:
-    """``(first token, last token + 1, label)`` from IOB2/BIOES tags (conlleval's reading: an
-    ``I-`` that does not continue a span of its label starts one)."""
+def spans_of(tags: Sequence[str], breaks: Collection[int] = ()) -> Iterator[tuple[int, int, str]]:
+    """``(first token, last token + 1, label)`` from IOB1/IOB2/BIOES tags, as conlleval and
+    seqeval read them: an ``I-`` that does not continue a span of its label starts one, and
+    a sentence's start (an index in ``breaks``) ends every span."""
     start, label = -1, ""
     for index, tag in enumerate([*tags, "O"]):
         prefix, _, kind = tag.partition("-")
-        continues = prefix in ("I", "E") and kind == label and start >= 0
+        continues = prefix in ("I", "E") and kind == label and start >= 0 and index not in breaks
         if start >= 0 and not continues:
             yield start, index, label
             start, label = -1, ""
@@ -248,7 +263,9 @@ def from_conll(
                 "(the document's tokens, as `claimwire convert --to conll` writes them)"
             )
             continue
-        for number, (first, last, label) in enumerate(spans_of(tags), start=1):
+        for number, (first, last, label) in enumerate(spans_of(tags, block.breaks), start=1):
+            if not tags[first].startswith(("B-", "S-")):
+                out.notes[OPENED_BY_I] += 1
             start, end = tokens[first][1], tokens[last - 1][2]
             layer = schema.labels[label].layer if label in schema.labels else ""
             out.annotations.append(

@@ -371,7 +371,7 @@ def checked_batches(
     with tempfile.TemporaryFile() as hashes:
         for batch in _batched(units, None if whole else BATCH_DOCUMENTS):
             if losses is not None:
-                losses.extend(batch.losses)
+                losses.add(batch)
             rows = batch.rows()
             if not whole:
                 array("q", {hash(("document", row[2].doc_id)) for row in rows}).tofile(hashes)
@@ -430,7 +430,7 @@ def _regrouped(
     read, checked = _Problems(), _Problems()
     with SpooledImport() as spooled:
         for unit in units:
-            losses.extend(unit.losses)
+            losses.add(unit)
             read.add(unit.problems)
             spooled.add(unit)
         task = checking_task(schema)
