@@ -23,9 +23,10 @@ from claimwire.systems.base import RunContext
 from claimwire.systems.command import CommandSystem
 from claimwire.systems.program import LINE_LIMIT
 
-from .helpers import REPO, one_error_line, run_cli
+from .helpers import REPO, one_error_line, release_with_test_claims, run_cli
 
 RELEASE = REPO / "corpus" / "releases" / "1.1.0"
+[DOCUMENT_ID] = [d.id for d in open_release(RELEASE).documents()]
 SECRETS = {
     "LABEL_STUDIO_API_KEY": "ls-secret-0123456789",
     "HF_TOKEN": "hf_secret0123456789abcdef",
@@ -123,7 +124,7 @@ def test_a_bad_answer_is_one_located_line(tmp_path: Path, answer: str, says: str
     done = _run(tmp_path, _answering(tmp_path, answer))
     assert done.returncode == 1, done.stderr
     assert one_error_line(done.stderr) and says in done.stderr, done.stderr
-    assert " stdout>:1: " in done.stderr
+    assert f"'s answer for document '{DOCUMENT_ID}'>:1: " in done.stderr
 
 
 @pytest.mark.parametrize(
@@ -218,7 +219,9 @@ def test_a_line_over_the_limit_is_located_and_the_program_killed(tmp_path: Path)
     done = _run(tmp_path, _program(tmp_path, "long.py", long_line))
     assert time.monotonic() - started < 30
     assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
-    assert f" stdout>:2: a line longer than {LINE_LIMIT} bytes" in done.stderr
+    assert f"'s answer for document '{DOCUMENT_ID}'>:2: a line longer than {LINE_LIMIT} bytes" in (
+        done.stderr
+    )
 
 
 def _gone(pid: int) -> bool:
@@ -297,7 +300,9 @@ def test_a_program_repeating_itself_is_stopped_at_the_records_bound(tmp_path: Pa
     done = _run(tmp_path, cmd, "-o", "timeout=120")
     assert time.monotonic() - started < 60
     assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
-    assert " stdout>:2001: over 2,000 records for document " in done.stderr
+    assert f"'s answer for document '{DOCUMENT_ID}'>:2001: over 2,000 records for document " in (
+        done.stderr
+    )
     assert "-o max_records=N" in done.stderr
     assert (tmp_path / "out.jsonl").read_bytes() == b""  # nothing of the batch written
     assert _gone(int(pid_file.read_text()))
@@ -368,3 +373,57 @@ def test_a_detached_holder_of_the_output_does_not_outlast_the_timeout(tmp_path: 
     assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
     assert "command timed out after 3 s" in done.stderr
     assert "it exited, but a process it started still holds its output" in done.stderr
+
+
+SECOND_BATCH_BAD = """\
+    import json, pathlib, sys
+    calls = pathlib.Path(sys.argv[1])
+    calls.write_text(calls.read_text() + "x" if calls.exists() else "x")
+    ids = [json.loads(line)["id"] for line in sys.stdin]
+    for i, doc in enumerate(ids):
+        record = {"id": doc + ":c", "doc_id": doc, "layer": "claims", "label": "CLAIM",
+                  "start": 0, "end": 1}
+        if calls.read_text() == "xx" and i == 1:
+            record["start"] = "zero"
+        print(json.dumps(record))
+"""
+
+
+def test_a_bad_line_of_the_second_batch_names_the_batch_and_its_document(
+    tmp_path: Path,
+) -> None:
+    """Before: ``<PROGRAM stdout>:2``, the line counted from the start of each batch's
+    answer and nothing naming the batch: line 2 of which of the batches?"""
+    release = release_with_test_claims(tmp_path, 9)
+    ids = [d.id for d in open_release(release).documents()]
+    cmd = _program(tmp_path, "second.py", SECOND_BATCH_BAD) + f" {tmp_path / 'calls'}"
+    out = tmp_path / "out.jsonl"
+    done = run_cli(
+        "run", "command", "-o", f"cmd={cmd}", "--split", "all", "--batch-size", "3",
+        "--release", release, "--out", out,
+    )  # fmt: skip
+    assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
+    batch = f"<{sys.executable}'s answer for documents {ids[3]!r} … {ids[5]!r} (3)>"
+    said = f"{batch}:2: field 'start': bad output line (document {ids[4]!r}): "
+    assert said in done.stderr, done.stderr
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 3  # the first batch's
+
+
+def test_a_failing_batch_is_named_by_its_documents(tmp_path: Path) -> None:
+    """Before: ``command exited with 3`` alone, whichever batch it was."""
+    done = _run(tmp_path, "sh -c 'exit 3'")
+    assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
+    assert f"<sh's answer for document {DOCUMENT_ID!r}>: command exited with 3" in done.stderr
+
+
+def test_a_key_misspelled_in_every_batch_is_warned_of_once_a_run(tmp_path: Path) -> None:
+    """Each batch's answer is located on its own; an unknown key still counts for the run."""
+    release = release_with_test_claims(tmp_path, 9)
+    misspelling = QUOTING.replace('"quote":', '"atributes": {}, "quote":')
+    done = run_cli(
+        "run", "command", "-o", f"cmd={_program(tmp_path, 'misspell.py', misspelling)}",
+        "--split", "all", "--batch-size", "3", "--release", release, "--out", tmp_path / "o.jsonl",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [warned] = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert "(3)>:1: field 'atributes': unknown key" in warned

@@ -122,7 +122,8 @@ def test_run_command_warns_of_a_key_its_program_misspells(tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr
     warned = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert len(warned) == 1, result.stderr
-    assert "stdout>:1: field 'atributes': unknown key, ignored (did you mean" in warned[0]
+    assert "'s answer for document " in warned[0]
+    assert ">:1: field 'atributes': unknown key, ignored (did you mean" in warned[0]
 
 
 def test_a_file_naming_a_new_key_on_every_line_warns_a_bounded_number_of_times(

@@ -717,11 +717,18 @@ _KEYS: dict[type, tuple[str, tuple[str, ...], Mapping[str, tuple[str, ...]]]] = 
 
 
 def check_record_keys(
-    path: Path | str, lineno: int, obj: Mapping[str, Any], kind: type[Any], closed: bool
+    path: Path | str,
+    lineno: int,
+    obj: Mapping[str, Any],
+    kind: type[Any],
+    closed: bool,
+    *,
+    counted_as: str | None = None,
 ) -> None:
     """:func:`claimwire.record_keys.check_keys` for ``obj``, a record of ``kind`` read from
-    line ``lineno`` of ``path``: an unknown key is an error if ``closed``, else a warning."""
-    check_keys(path, lineno, obj, *_KEYS[kind], closed)
+    line ``lineno`` of ``path``: an unknown key is an error if ``closed``, else a warning
+    (once per key of the file ``counted_as``, else ``path``)."""
+    check_keys(path, lineno, obj, *_KEYS[kind], closed, counted_as=counted_as)
 
 
 def decode_lines(

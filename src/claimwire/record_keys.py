@@ -62,24 +62,35 @@ def check_keys(
     fields: Sequence[str],
     nested: Mapping[str, Sequence[str]],
     closed: bool,
+    *,
+    counted_as: str | None = None,
 ) -> None:
     """Refuse (``closed``: the first) or warn once per file about each unknown key of
     ``obj``, the object of ``path``'s line ``lineno``, a record of ``what`` (``an
-    annotation``) with ``fields``."""
+    annotation``) with ``fields``; ``counted_as``: the file its warnings count for, when
+    ``path`` names a part of it (one batch's answer of a program)."""
     for key, known in unknown_keys(obj, fields, nested):
         if closed:
             raise RecordError(
                 f"unknown key{_hint(key, known)}: {what} has only {', '.join(known)}",
                 field=_shown(key),
             )
-        warn_unknown(path, lineno, key, what, known)
+        warn_unknown(path, lineno, key, what, known, counted_as=counted_as)
 
 
-def warn_unknown(path: Path | str, lineno: int, key: str, what: str, known: Sequence[str]) -> None:
+def warn_unknown(
+    path: Path | str,
+    lineno: int,
+    key: str,
+    what: str,
+    known: Sequence[str],
+    *,
+    counted_as: str | None = None,
+) -> None:
     """Warn that line ``lineno`` of ``path`` names ``key``, which a record of ``what`` does
-    not have (``known`` are its keys): once per key and file, and no more than
-    :data:`WARNED_KEYS` keys a file."""
-    warned = _warned.setdefault(str(path), set())
+    not have (``known`` are its keys): once per key and file (``counted_as``, else
+    ``path``), and no more than :data:`WARNED_KEYS` keys a file."""
+    warned = _warned.setdefault(counted_as or str(path), set())
     if key in warned or len(warned) > WARNED_KEYS:
         return
     warned.add(key)

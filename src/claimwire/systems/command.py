@@ -11,7 +11,10 @@ answer for one document, default :data:`MAX_RECORDS`).
 The program runs with a minimal environment (:data:`BASE_ENV`: ``PATH``, ``HOME``, the
 locale, the temporary folder) plus only the variables ``env`` names: a token such as
 ``LABEL_STUDIO_API_KEY`` or ``HF_TOKEN`` never reaches it unless named. A record for a
-document that is not in the batch, or a line that is not a record, is a located error.
+document that is not in the batch, or a line that is not a record, is a located error: the
+line of the batch's answer, the batch named by its first and last documents
+(``<PROGRAM's answer for documents 'd-1' … 'd-32' (32)>:LINE``), and the document the bad
+line names when it names one of the batch.
 
 Its answer is read a line at a time as it comes (:mod:`claimwire.systems.program`): lines
 end at ``\n`` only (U+2028 and its kin stay inside a JSON string), a line is at most
@@ -33,7 +36,7 @@ import os
 import re
 import shlex
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from claimwire.errors import ClaimwireError, RecordError, shown
 from claimwire.model import Annotation, Document, Relation, check_record_keys, loads_object
@@ -137,8 +140,12 @@ class CommandSystem:
         annotations: dict[str, list[Annotation]] = defaultdict(list)
         relations: dict[str, list[Relation]] = defaultdict(list)
         environment = program_environment(self.env)
+        where = answer_place(self.argv[0], documents)
+        answers = f"<{self.argv[0]}'s answers>"  # an unknown key is warned of once a run
         answered = 0
-        with Program(self.argv, payload.encode("utf-8"), environment, self.timeout) as program:
+        with Program(
+            self.argv, payload.encode("utf-8"), environment, self.timeout, where=where
+        ) as program:
             for lineno, line in program.lines():
                 if not line.strip():
                     continue
@@ -147,13 +154,14 @@ class CommandSystem:
                     raise ClaimwireError(
                         f"the answer to a batch of {len(batch)} documents is over "
                         f"{ANSWER_BYTES >> 20} MiB, the limit (a smaller --batch-size asks less)",
-                        file=program.where,
+                        file=where,
                         line=lineno,
                     )
+                record: dict[str, object] = {}
                 try:
                     record = loads_object(line.decode("utf-8"))
                     kind = Relation if "head" in record or "tail" in record else Annotation
-                    check_record_keys(program.where, lineno, record, kind, closed=False)
+                    check_record_keys(where, lineno, record, kind, closed=False, counted_as=answers)
                     if kind is Relation:
                         relation = Relation.from_dict(record)
                         doc_id = relation.doc_id
@@ -164,14 +172,12 @@ class CommandSystem:
                         annotations[doc_id].append(annotation)
                 except UnicodeDecodeError as error:
                     raise ClaimwireError(
-                        f"bad output line: not valid UTF-8: {error.reason}",
-                        file=program.where,
-                        line=lineno,
+                        f"bad output line: not valid UTF-8: {error.reason}", file=where, line=lineno
                     ) from None
                 except (ClaimwireError, RecordError) as error:
                     raise ClaimwireError(
-                        f"bad output line: {error.message}",
-                        file=program.where,
+                        f"bad output line{_about(record, batch)}: {error.message}",
+                        file=where,
                         line=lineno,
                         field=error.field,
                     ) from None
@@ -179,7 +185,7 @@ class CommandSystem:
                     raise ClaimwireError(
                         f"a record for document {shown(doc_id)}, which is not among the "
                         f"{len(batch)} documents the program was given",
-                        file=program.where,
+                        file=where,
                         line=lineno,
                         field="doc_id",
                     )
@@ -187,7 +193,22 @@ class CommandSystem:
                     raise ClaimwireError(
                         f"over {self.max_records:,} records for document {shown(doc_id)}, the "
                         "limit (-o max_records=N raises it)",
-                        file=program.where,
+                        file=where,
                         line=lineno,
                     )
         return [DocumentOutput(d.id, annotations[d.id], relations[d.id]) for d in documents]
+
+
+def answer_place(program: str, documents: Sequence[Document]) -> str:
+    """Where the lines of ``program``'s answer to a batch of ``documents`` are, line 1 its
+    first: the batch named by its first and last documents (each batch's lines count from 1)."""
+    first, last = shown(documents[0].id), shown(documents[-1].id)
+    if len(documents) == 1:
+        return f"<{program}'s answer for document {first}>"
+    return f"<{program}'s answer for documents {first} … {last} ({len(documents)})>"
+
+
+def _about(record: Mapping[str, object], batch: Collection[str]) -> str:
+    """`` (document X)`` when a bad line's object names a document of the batch."""
+    doc_id = record.get("doc_id")
+    return f" (document {shown(doc_id)})" if isinstance(doc_id, str) and doc_id in batch else ""

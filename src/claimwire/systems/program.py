@@ -45,7 +45,8 @@ EXIT_POLL = 0.05
 
 class Program:
     """``argv`` running with ``environment``, fed ``payload``; :meth:`lines` reads its
-    answer. A context manager: leaving it kills what still runs of the program's group."""
+    answer, whose lines and failures are located in ``where`` (default ``<ARGV0 stdout>``).
+    A context manager: leaving it kills what still runs of the program's group."""
 
     def __init__(
         self,
@@ -54,13 +55,14 @@ class Program:
         environment: Mapping[str, str],
         timeout: float,
         line_limit: int = LINE_LIMIT,
+        where: str | None = None,
     ) -> None:
         self.argv = list(argv)
         self.payload = payload
         self.environment = dict(environment)
         self.timeout = timeout
         self.line_limit = line_limit
-        self.where = f"<{self.argv[0]} stdout>"
+        self.where = where or f"<{self.argv[0]} stdout>"
         self._tail = bytearray()
         self._sent = 0
 
@@ -155,7 +157,9 @@ class Program:
         exited = self._exited()
         self._kill()
         held = " (it exited, but a process it started still holds its output)" if exited else ""
-        raise ClaimwireError(f"command timed out after {self.timeout:g} s: {self.argv[0]}{held}")
+        raise ClaimwireError(
+            f"command timed out after {self.timeout:g} s: {self.argv[0]}{held}", file=self.where
+        )
 
     def _feed(self) -> None:
         stdin = _pipe(self._process.stdin)
@@ -206,7 +210,7 @@ class Program:
         if status != 0:
             said = bytes(self._tail).decode("utf-8", "replace")
             shown = redact(said.strip()[-SHOWN:], self.environment.values())
-            raise ClaimwireError(f"command exited with {status}: {shown}")
+            raise ClaimwireError(f"command exited with {status}: {shown}", file=self.where)
 
     def _kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):  # the group is gone already
