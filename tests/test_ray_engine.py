@@ -10,6 +10,7 @@ import random
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from claimwire.errors import ClaimwireError
 from claimwire.eval import evaluate
 from claimwire.eval.evaluate import Evaluation
 from claimwire.model import Document
+from claimwire.record_keys import UnknownKeyWarning
 from claimwire.systems.base import DocumentOutput, RunContext, run_system
 from claimwire.systems.rules import RulesSystem
 
@@ -376,6 +378,28 @@ def test_eval_score_engine_ray_prints_the_local_json(
         assert done.value.code == 0
         printed.append(capsys.readouterr().out)
     assert printed[0] == printed[1] and json.loads(printed[0])["systems"]
+
+
+def test_a_key_the_workers_read_is_warned_about_once_as_the_local_pass_does(
+    scored: dict[str, Path], engine: object, tmp_path: Path
+) -> None:
+    """A ``score`` a model adds, read by the workers: warned about where the user sees it,
+    once, naming the line the local pass names (before: not at all, the warning went to a
+    worker's stderr)."""
+    lines = scored["predictions"].read_text(encoding="utf-8").splitlines()
+    lines[4000:] = [json.dumps({**json.loads(line), "score": 0.5}) for line in lines[4000:]]
+    said = []
+    for chosen in (None, engine):
+        path = tmp_path / str(chosen is None) / "scored.jsonl"  # a file warned about afresh
+        path.parent.mkdir()
+        path.write_text("\n".join(lines) + "\n", "utf-8")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            _outputs(scored["single"], chosen, [path])
+        keys = [w for w in caught if issubclass(w.category, UnknownKeyWarning)]
+        said.append([str(w.message).replace(str(path), "P") for w in keys])
+    assert said[0] == said[1]
+    assert [text.split(": unknown key")[0] for text in said[0]] == ["P:4001: field 'score'"]
 
 
 def _broken(predictions: Path, tmp_path: Path, change: dict[str, Any]) -> tuple[Path, int]:

@@ -23,7 +23,13 @@ from claimwire.errors import SHOWN_CHARS, RecordError
 
 
 class UnknownKeyWarning(UserWarning):
-    """A record line names a key its kind does not have; the key was ignored."""
+    """A record line names a key its kind does not have; the key was ignored. Its ``args``
+    are the message, then what :func:`warn_unknown` was given: a process that reads on
+    another's behalf (an engine's worker) hands the warning back, to be warned about again
+    where the user sees it (:func:`warn_again`), once per key and file of the whole run."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 _warned: dict[str, set[str]] = {}
@@ -103,7 +109,14 @@ def warn_unknown(
             f"{path}:{lineno}: more than {WARNED_KEYS} unknown keys in this file, ignored; "
             "no more are warned about"
         )
-    warnings.warn(UnknownKeyWarning(message), stacklevel=3)
+    warning = UnknownKeyWarning(message, str(path), lineno, key, what, tuple(known))
+    warnings.warn(warning, stacklevel=3)
+
+
+def warn_again(warning: UnknownKeyWarning) -> None:
+    """Warn in this process about what ``warning`` (raised in another) says, as
+    :func:`warn_unknown` does: not again for a key and file already warned about."""
+    warn_unknown(*warning.args[1:])
 
 
 def _hint(key: str, known: Sequence[str]) -> str:

@@ -10,6 +10,7 @@ in batch order.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from claimwire.eval.scoring import SpanTaskScorer, StanceScorer, Statistics
 from claimwire.eval.tasks import Task
 from claimwire.grouping import Lines, RecordIndex, Row, read_lines
 from claimwire.model import Annotation, Document, decode_numbered
+from claimwire.record_keys import UnknownKeyWarning
 
 Lookup = Callable[[str], "str | None"]
 """The document of an annotation id outside the batch (a relation's far end), or None."""
@@ -74,6 +76,9 @@ class BatchResult:
     gold_scored: int = 0
     sections: list[DocumentSection] = field(default_factory=list)
     """The error-analysis page's section of each scored document, in order (when asked)."""
+    warned: list[UnknownKeyWarning] = field(default_factory=list)
+    """What reading the batch on an engine's worker warned about, to be warned about again
+    where the user sees it (:func:`claimwire.record_keys.warn_again`)."""
 
 
 def as_set(name: str, rows: Sequence[Row]) -> AnnotationSet:
@@ -268,7 +273,22 @@ class ScoreBatches:
 
     def __call__(self, batch: list[BatchLines]) -> list[BatchResult]:
         with fewer_collections():  # as the local pass
-            return [self._score(lines) for lines in batch]
+            return [self._score_warned(lines) for lines in batch]
+
+    def _score_warned(self, lines: BatchLines) -> BatchResult:
+        """:meth:`_score`, and what reading the lines warned about (a worker's stderr is
+        not the user's)."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UnknownKeyWarning)
+            result = self._score(lines)
+        for warning in caught:
+            if isinstance(warning.message, UnknownKeyWarning):
+                result.warned.append(warning.message)
+            else:
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
+        return result
 
     def _score(self, lines: BatchLines) -> BatchResult:
         documents = [d for part in lines.documents for d in read_documents(part)]

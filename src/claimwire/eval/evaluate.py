@@ -66,6 +66,7 @@ from claimwire.files import sha256
 from claimwire.grouping import Duplicate, RecordIndex, Row, document_lines
 from claimwire.in_order import Batches, NotInOrder, RowsInOrder
 from claimwire.model import Annotation, Document, Relation
+from claimwire.record_keys import warn_again
 
 
 def _sha8(path: Path) -> str:
@@ -449,6 +450,8 @@ class Evaluation:
         report: CheckReport, gold_report: CheckReport, part: BatchResult, parts: StackedStatistics
     ) -> None:
         """Add a batch's part to the pass's report (batches come in order)."""
+        for warning in part.warned:
+            warn_again(warning)
         if part.gold_report is not None:
             gold_report.absorb(part.gold_report)
         report.absorb(part.report)
