@@ -8,6 +8,7 @@ claims = load_corpus("1.0.0", "claims", repo_id="ORG/NAME")    # the Hub, pinned
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from collections.abc import Callable
@@ -16,13 +17,17 @@ from typing import Any
 
 from claimwire.corpus.release import MANIFEST
 from claimwire.errors import ClaimwireError
-from claimwire.hub.export import export_release
+from claimwire.hub.export import DATA, export_release
 from claimwire.hub.network import bounded, failure, within_deadline
 from claimwire.hub.tables import BUILDERS, DEFAULT_CONFIG
 from claimwire.names import check_repo_id
 from claimwire.outputs import EXPORT_MARKER
 
 _VERSION = re.compile(r"v?(\d+\.\d+\.\d+)")
+_CONFIG_NAME = re.compile(r"- config_name: (?P<name>\S+)")
+CARD = "README.md"
+HEADER_BYTES = 1 << 20
+"""How much of a dataset card is read for its YAML header (an export's is ~25 KB)."""
 
 
 def load_corpus(
@@ -50,10 +55,7 @@ def load_corpus(
                 ),
             )
     if path.is_dir():
-        if not (path / EXPORT_MARKER).is_file():
-            raise ClaimwireError(
-                "neither a release (MANIFEST.json) nor a `hub export` folder", file=path
-            )
+        check_hub_export(path, config)
         return _loaded(str(path), lambda: datasets.load_dataset(str(path), config, cache_dir=cache))
     version = _VERSION.fullmatch(str(source))
     if version is None:
@@ -73,6 +75,59 @@ def load_corpus(
                 repo_id, config, revision=f"v{version.group(1)}", cache_dir=cache
             ),
         )
+
+
+def check_hub_export(path: Path, config: str) -> None:
+    """Refuse a folder that is not what ``hub export`` writes (a ``convert`` export carries
+    the same marker): its marker, a README.md dataset card whose YAML header lists the
+    configs, and the parquet files of ``config`` in ``data/CONFIG/``."""
+    if not (path / EXPORT_MARKER).is_file():
+        raise ClaimwireError(
+            "neither a release (MANIFEST.json) nor a `hub export` folder", file=path
+        )
+    configs = _card_configs(path / CARD)
+    if configs is None:
+        raise ClaimwireError(
+            f"not a `hub export` folder, cannot load it: it holds no {CARD} whose YAML header "
+            f"lists the configs (`configs:`); expected what `claimwire hub export` writes: "
+            f"{CARD}, {DATA}/CONFIG/*.parquet and croissant.json",
+            file=path,
+        )
+    if config not in configs:
+        raise ClaimwireError(
+            f"cannot load config {config!r}: this `hub export` has "
+            f"{', '.join(sorted(configs)) or 'none'} (a config without rows is left out)",
+            file=path,
+        )
+    folder = path / DATA / config
+    if not (folder.is_dir() and _holds_parquet(folder)):
+        raise ClaimwireError(
+            f"cannot load config {config!r}: {DATA}/{config}/ holds no parquet file, which "
+            f"its {CARD} names; export the release again",
+            file=path,
+        )
+
+
+def _holds_parquet(folder: Path) -> bool:
+    with os.scandir(folder) as entries:
+        return any(entry.name.endswith(".parquet") for entry in entries)
+
+
+def _card_configs(card: Path) -> set[str] | None:
+    """The config names in the YAML header of a dataset card (read no further than
+    :data:`HEADER_BYTES`), None when it has no header listing ``configs:``."""
+    try:
+        with card.open("rb") as handle:
+            head = handle.read(HEADER_BYTES)
+    except OSError:
+        return None
+    lines = head.decode("utf-8", "replace").splitlines()
+    if not lines or lines[0] != "---" or "---" not in lines[1:]:
+        return None
+    header = lines[1 : lines.index("---", 1)]
+    if "configs:" not in header:
+        return None
+    return {m["name"] for line in header if (m := _CONFIG_NAME.fullmatch(line))}
 
 
 def _loaded(where: str, load: Callable[[], Any]) -> Any:
