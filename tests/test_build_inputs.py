@@ -1,5 +1,5 @@
-"""What ``corpus build`` makes of a user's raw folder: an input too long for one document is
-refused where it is read, naming it."""
+"""What ``corpus build`` makes of a user's raw folder: the files it does not read are named
+once, on stderr; an input too long for one document is refused where it is read, naming it."""
 
 from __future__ import annotations
 
@@ -51,3 +51,36 @@ def test_a_document_whose_release_line_is_too_long_is_refused_at_its_input(
     assert f"a document line holds at most {DOCUMENT_LINE.bytes:,}" in result.stderr
     assert "manifest" not in result.stderr.lower()
     assert not (root / "corpus" / "releases").exists()
+
+
+def test_the_files_a_build_does_not_read_are_named_once_on_stderr(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    raw = root / "corpus" / "raw"
+    (raw / "r0.txt.meta.yaml").write_text("lang: en\n", encoding="utf-8")  # read
+    (raw / "r1.meta.yaml").write_text("lang: fr\n", encoding="utf-8")  # not a sidecar's name
+    for name in ("all.json", "rest.jsonl.gz", "notes.md", "scan.pdf", "b.docx", "c.csv"):
+        (raw / name).write_bytes(b"{}")
+    (raw / ".hidden.json").write_bytes(b"{}")
+    (raw / ".git").mkdir()
+    (raw / ".git" / "config").write_bytes(b"")
+    result = run_cli("corpus", "build", "--version", "0.1.0", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert "documents 3 (added 3" in result.stdout
+    assert result.stderr.splitlines() == [
+        "warning: left out 7 files it does not read: all.json, b.docx, c.csv, notes.md, "
+        "r1.meta.yaml and 2 more (reads .txt, .text, .html, .htm, .jsonl and <input>.meta.yaml "
+        "sidecars)"
+    ]
+
+
+def test_a_folder_with_nothing_a_build_reads_says_what_it_holds(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "proj")
+    raw = root / "corpus" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "all.json").write_text("[]", encoding="utf-8")
+    result = run_cli("corpus", "build", "--version", "0.1.0", cwd=root)
+    assert result.returncode == 1 and one_error_line(result.stderr)
+    assert (
+        "no raw inputs (.txt, .html, .jsonl) found; left out 1 file it does not read: all.json"
+        in (result.stderr)
+    )

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from benchmarks.synthetic import synthetic_texts
+from claimwire.corpus.ingest import RawInputs
 from claimwire.corpus.release import Sharding, build_release, open_release
 from claimwire.engine import LocalEngine, open_engine
 from claimwire.errors import ClaimwireError
@@ -579,7 +580,7 @@ def test_a_raw_file_a_worker_does_not_find_is_one_line_naming_it(
     raw = _raw(tmp_path, 40)
     listed = release_module.raw_files
 
-    def listed_then_gone(folder: Path) -> list[Path]:
+    def listed_then_gone(folder: Path) -> RawInputs:
         files = listed(folder)
         (raw / name).unlink()
         return files

@@ -293,7 +293,7 @@ def test_a_worker_without_the_copies_makes_them_from_their_uri(
         monkeypatch.setenv(name, value)
     raw = storage.fetch(s3.uri("raw"))
     try:
-        files = [p for p in raw_files(raw) if p.suffix == ".txt"]
+        files = [p for p in raw_files(raw).files if p.suffix == ".txt"]
         batch = [(i, path) for i, path in enumerate(files)]
         stamps = {path: file_stamp(path) for path in raw.rglob("*") if path.is_file()}
         here = BuildDocuments(raw)(batch)
@@ -510,7 +510,7 @@ def test_a_ray_actor_makes_the_copies_before_it_reads_its_range_of_a_jsonl_input
     (feeds / "feed.jsonl").write_text("\n".join(lines) + "\n")
     raw = storage.fetch(s3.upload(feeds, "raw-jsonl"))
     try:
-        part = RawFiles(raw, tuple(enumerate(raw_files(raw))))
+        part = RawFiles(raw, tuple(enumerate(raw_files(raw).files)))
         here = BuildDocuments(raw)(list(part))
         rows = []
         monkeypatch.setattr("ray.data.from_items", lambda items, **_: rows.extend(items))
@@ -544,7 +544,8 @@ def _stage_for_a_node_without_copies(
     for name, value in CREDENTIALS.items():
         monkeypatch.setenv(name, value)
     raw = storage.fetch(s3.uri("raw"))
-    batch = [(i, path) for i, path in enumerate(p for p in raw_files(raw) if p.suffix == ".txt")]
+    texts = (path for path in raw_files(raw).files if path.suffix == ".txt")
+    batch = list(enumerate(texts))
     sent = tmp_path / "stage.pickle"
     sent.write_bytes(pickle.dumps((storage.carried(BuildDocuments(raw)), batch)))
     storage.remove_copies()

@@ -151,6 +151,10 @@ def build(
     )
     for duplicate in report.duplicates:
         console.print(f"  [yellow]duplicate left out[/]: {escape(duplicate.describe())}")
+    if report.unread:
+        err_console.print(
+            f"[yellow]warning:[/] {escape(report.unread)}", highlight=False, soft_wrap=True
+        )
 
 
 @corpus_app.command("validate")

@@ -65,19 +65,51 @@ class RawDocument:
         return self.source_file + (f"#L{self.source_line}" if self.source_line else "")
 
 
-def raw_files(raw_dir: Path) -> list[Path]:
-    """The input files under ``raw_dir`` that ingest reads, in a stable order. A symbolic
-    link that loops or points nowhere, or one to a folder outside ``raw_dir`` (never
-    followed), is a located error: it would otherwise leave inputs out in silence."""
+READ_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+READ_NOTE = "reads .txt, .text, .html, .htm, .jsonl and <input>.meta.yaml sidecars"
+SHOWN_UNREAD = 5
+"""How many of the files a build does not read its note names."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawInputs:
+    """The files of a raw folder: those ingest reads, and those it leaves out, each in a
+    stable order. A hidden file is neither; nor is a file of another kind in a hidden folder
+    (``.git``)."""
+
+    files: list[Path]
+    unread: list[Path]
+
+    def unread_note(self, root: Path) -> str | None:
+        """One line saying what was left out (how many, the first few by name, what is
+        read), or None when nothing was."""
+        if not self.unread:
+            return None
+        names = [path.relative_to(root).as_posix() for path in self.unread[:SHOWN_UNREAD]]
+        more = len(self.unread) - len(names)
+        return (
+            f"left out {len(self.unread)} file{'s' * (len(self.unread) > 1)} it does not "
+            f"read: {', '.join(names)}{f' and {more} more' if more else ''} ({READ_NOTE})"
+        )
+
+
+def raw_files(raw_dir: Path) -> RawInputs:
+    """The input files under ``raw_dir`` that ingest reads, and those it does not (a
+    sidecar of a file it reads is read), each in a stable order. A symbolic link that loops
+    or points nowhere, or one to a folder outside ``raw_dir`` (never followed), is a located
+    error: it would otherwise leave inputs out in silence."""
     if not raw_dir.is_dir():
         raise ClaimwireError("raw input folder not found", file=raw_dir)
-    suffixes = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
     root = raw_dir.resolve()
-    files = []
+    files, others = [], []
     for path in raw_dir.rglob("*"):
         if path.is_symlink():
-            _check_link(path, root, suffixes | {".yaml", ""})
-        if path.suffix.lower() not in suffixes or path.name.startswith(".") or path.is_dir():
+            _check_link(path, root, READ_SUFFIXES | {".yaml", ""})
+        if path.name.startswith(".") or path.is_dir():
+            continue
+        if path.suffix.lower() not in READ_SUFFIXES:
+            if not _in_hidden_folder(path, raw_dir):
+                others.append(path)
             continue
         what = not_a_file(path)
         if what is not None:
@@ -87,7 +119,20 @@ def raw_files(raw_dir: Path) -> list[Path]:
         if path.suffix.lower() in TEXT_SUFFIXES:
             _check_text_size(path)
         files.append(path)
-    return sorted(files)
+    read = set(files)
+    unread = [path for path in others if _sidecar_of(path) not in read]
+    return RawInputs(sorted(files), sorted(unread))
+
+
+def _in_hidden_folder(path: Path, raw_dir: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(raw_dir).parent.parts)
+
+
+def _sidecar_of(path: Path) -> Path | None:
+    """The input ``path`` is the sidecar of, if its name is a sidecar's."""
+    if not path.name.endswith(SIDECAR_SUFFIX):
+        return None
+    return path.with_name(path.name.removesuffix(SIDECAR_SUFFIX))
 
 
 def _check_text_size(path: Path) -> None:

@@ -401,6 +401,8 @@ class BuildReport:
     annotations: AnnotationChanges
     changelog: Path
     duplicates: list[Duplicate] = field(default_factory=list)
+    unread: str | None = None
+    """A note naming the raw folder's files the build does not read, if it has any."""
 
 
 GoldSource = Callable[[Iterator[Document]], Iterable[Annotation | Relation]]
@@ -630,9 +632,14 @@ def build_release(
         if parse_version(parent) >= parse_version(version):
             raise ClaimwireError(f"version {version} must be newer than its parent {parent}")
         parent_release = open_release(releases_dir / parent)
-    files = raw_files(raw_dir)
+    inputs = raw_files(raw_dir)
+    files = inputs.files
+    unread = inputs.unread_note(raw_dir)
     if not files:
-        raise ClaimwireError("no raw inputs (.txt, .html, .jsonl) found", file=raw_dir)
+        raise ClaimwireError(
+            "no raw inputs (.txt, .html, .jsonl) found" + (f"; {unread}" if unread else ""),
+            file=raw_dir,
+        )
     target = releases_dir / version
     check_changelog(releases_dir)
     pending: list[Path] = []
@@ -744,7 +751,7 @@ def build_release(
         changelog = releases_dir / CHANGELOG
         pending.append(stage_text(changelog, changelog_text(releases_dir, (version, staging))))
     os.replace(pending.pop(), changelog)
-    return BuildReport(target, manifest, doc_changes, ann_changes, changelog, duplicates)
+    return BuildReport(target, manifest, doc_changes, ann_changes, changelog, duplicates, unread)
 
 
 def _compare(
