@@ -106,3 +106,28 @@ def test_a_number_too_large_for_a_float_is_refused_on_the_fast_path_too(
         list(read_records(path, Annotation))
     assert str(caught.value).startswith(f"{path}:3: not valid JSON")
     assert "too large for a number" in str(caught.value)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_file_is_named_so(tmp_path: Path, encoding: str) -> None:
+    """Windows PowerShell's ``>`` writes UTF-16: before, ``not valid JSON: ... invalid
+    character (byte 0)``; now the error says what the file is and what to do, with or
+    without a byte order mark, for predictions; for a raw JSONL input, when it has one (a
+    raw text without one is refused as not UTF-8, or, all ASCII, for its NUL bytes)."""
+    from .helpers import REPO, one_error_line, run_cli
+
+    predictions = tmp_path / "p.jsonl"
+    run = (REPO / "eval" / "runs" / "rules" / "predictions.jsonl").read_text(encoding="utf-8")
+    predictions.write_text(run, encoding=encoding)
+    release = REPO / "corpus" / "releases" / "1.1.0"
+    checked = run_cli("eval", "check", predictions, "--task", "attribution", "--release", release)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "releases.jsonl").write_text(json.dumps({"text": "Un communiqué."}) + "\n", encoding)
+    built = run_cli(
+        "corpus", "build", "--raw", raw, "--out", tmp_path / "releases", "--version", "0.1.0"
+    )
+    for result, path in ((checked, predictions), (built, raw / "releases.jsonl")):
+        assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+        assert f"{path}:1: not valid " in result.stderr, result.stderr
+        assert "the file is UTF-16 (what Windows" in result.stderr, result.stderr

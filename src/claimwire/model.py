@@ -359,9 +359,22 @@ def _decoder(kind: type[Record]) -> msgspec.json.Decoder[Record]:
     return _DECODERS[kind]
 
 
+_BOM = b"\xef\xbb\xbf"
+_UTF16_JSON = (b"\xff\xfe", b"\xfe\xff", b"{\x00", b"\x00{")
+"""How a JSON line of a UTF-16 file starts: a byte order mark (the first line), or its first
+character and the zero byte of UTF-16's two (a line split at the byte of a line break)."""
+UTF16 = (
+    "the file is UTF-16 (what Windows PowerShell's > and Out-File, or Notepad's 'Unicode', "
+    "write), not UTF-8; save it as UTF-8"
+)
+"""What an error says of a file read as UTF-8 that is UTF-16."""
+
+
 def loads_object(line: str | bytes) -> dict[str, Any]:
     """One JSON object (a JSONL line): not JSON, not an object or a key named twice in any
     of its objects is a :class:`ClaimwireError` (the caller locates it)."""
+    if isinstance(line, bytes) and line.startswith(_UTF16_JSON):
+        raise ClaimwireError(f"not valid JSON: {UTF16}")
     try:
         obj = strict_json.loads(line)
     except UnicodeDecodeError as error:
@@ -384,9 +397,6 @@ def _json_object(path: Path, lineno: int, line: bytes) -> dict[str, Any]:
         return loads_object(line)
     except ClaimwireError as error:
         raise error.located(file=path, line=lineno) from None
-
-
-_BOM = b"\xef\xbb\xbf"
 
 
 def _record_object(path: Path, lineno: int, line: bytes) -> dict[str, Any]:

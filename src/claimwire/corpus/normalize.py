@@ -12,6 +12,7 @@ import unicodedata
 from pathlib import Path
 
 from claimwire.errors import ClaimwireError
+from claimwire.model import UTF16
 
 _CHECK_BLOCK = 1 << 16
 _LINE_ENDS = re.compile(r"\r\n?")
@@ -24,6 +25,8 @@ def decode_utf8(data: bytes, source: str | Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # a UTF-16 byte order mark
+            raise ClaimwireError(f"not valid UTF-8: {UTF16}", file=source, line=1) from None
         raise ClaimwireError(
             f"not valid UTF-8: byte 0x{data[error.start]:02x} at byte offset {error.start}"
             " (save the file as UTF-8)",
