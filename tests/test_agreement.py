@@ -425,8 +425,7 @@ def test_the_study_keeps_only_the_documents_the_sets_name() -> None:
     text = sum(len(_unannotated(n).text) for n in range(others))  # 340,000 characters
     assert large - small < text / 10, (small, large)  # before: every document, texts and all
     report = study.report().to_dict()
-    assert report["pairwise_f1"] == expected["pairwise_f1"]
-    assert report != expected  # unitizing α is over the longer continuum
+    assert report == expected  # a document no set annotated is not compared, nor in α_u's continuum
     padded = [
         *map(_unannotated, range(middle + 1)),
         *documents,

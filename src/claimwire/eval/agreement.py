@@ -14,7 +14,9 @@
 * stance: κ and α over the (holder, target) pairs;
 * SURVEY: per checklist field, and its other attributes (sampling type, risk flags, name).
 
-Degenerate cases are stated, never NaN: a statistic that cannot be computed carries a reason.
+Sets are compared where they overlap (:mod:`claimwire.eval.coverage`): each pair on the
+documents both annotated, all sets on those every set annotated. Degenerate cases are
+stated, never NaN: a statistic that cannot be computed carries a reason.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -31,6 +33,7 @@ import numpy as np
 from claimwire.annotation.schema import Schema
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import AnnotationSet, stance_key
+from claimwire.eval.coverage import Coverage, annotated
 from claimwire.eval.exact_sums import AlphaSums, CreditSums, KappaSums, Level, Statistic
 from claimwire.eval.matching import COR, SCHEMES, Matcher, SpanSet, pairs_located
 from claimwire.eval.metrics import overlap_prf, span_prf
@@ -57,6 +60,8 @@ class AgreementReport:
     stance: dict[str, Statistic] = field(default_factory=dict)
     disclosure: dict[str, dict[str, Statistic]] = field(default_factory=dict)
     """``{field: {"agreement": share of surveys coded identically, "alpha": α}}``."""
+    documents: dict[str, Any] = field(default_factory=dict)
+    """Documents compared: ``{"annotated": {set: n}, "every": n, "pairs": {"A vs B": n}}``."""
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -73,6 +78,7 @@ class AgreementReport:
             "attributes": {k: dump(v) for k, v in self.attributes.items()},
             "stance": dump(self.stance),
             "disclosure": {k: dump(v) for k, v in self.disclosure.items()},
+            "documents": self.documents,
             "notes": self.notes,
         }
 
@@ -137,6 +143,20 @@ def _first_surveys(annotation_set: AnnotationSet, schema: Schema) -> dict[str, A
     return found
 
 
+@dataclass(frozen=True)
+class _View:
+    """A set's records on some documents of a batch, encoded for every comparison."""
+
+    annotation_set: AnnotationSet
+    spans: SpanSet
+    rows: list[Annotation]
+    labels: set[str]
+    """The span labels it uses."""
+    links: dict[str, Counter[Any]]
+    quotes: dict[Any, Any]
+    stances: dict[tuple[str, str, str], Any]
+
+
 @dataclass
 class _Shares:
     """Items coded by every set, how many of them identically, and their α."""
@@ -185,6 +205,7 @@ class AgreementSums:
         self.length = 0
         """The release's characters so far: the continuum unitizing α is over."""
         self.pairs: list[Pair] = list(itertools.combinations(range(len(names)), 2))
+        self.coverage = Coverage(self.names, self.pairs)
         self.counts: dict[tuple[Pair, int | None, str], Any] = defaultdict(
             functools.partial(np.zeros, 5)
         )
@@ -256,30 +277,64 @@ class AgreementSums:
     # ---- one batch -----------------------------------------------------------------------
 
     def add(self, documents: Sequence[Document], sets: Sequence[AnnotationSet]) -> None:
-        """A batch: the next documents of the release, and each set's records on them."""
+        """A batch: the next documents of the release, and each set's records on them. Each
+        pair is compared on the documents both sets annotated, all sets (α) on those every
+        set annotated (:mod:`claimwire.eval.coverage`)."""
         places = {d.id: place for place, d in enumerate(documents)}
-        offsets, begin = [], self.length
-        for document in documents:
-            offsets.append(self.length)
-            self.length += len(document.text)
         sets = [_on(s, places) for s in sets]
-        self.present.update(a.label for s in sets for a in s.annotations if a.is_span)
-        encoded = [self._spans(s, places) for s in sets]
+        held = [annotated(s) for s in sets]
+        every = set.intersection(*held)
+        self.coverage.add(held, every)
+        whole = [self._view(s, places) for s in sets]
+
+        def on(index: int, documents: set[str]) -> _View:
+            if held[index] <= documents:
+                return whole[index]
+            return self._view(_on(sets[index], documents), places)
+
+        for index, view in enumerate(whole):
+            self.extra_kinds[index].update(dict.fromkeys(view.links))
         for pair in self.pairs:
-            (span_x, rows_x), (span_y, rows_y) = encoded[pair[0]], encoded[pair[1]]
-            if len(span_x) or len(span_y):
+            both = held[pair[0]] & held[pair[1]]
+            x, y = on(pair[0], both), on(pair[1], both)
+            self.present.update(x.labels | y.labels)
+            if len(x.spans) or len(y.spans):
                 with pairs_located(places, self._pair_name(pair)):
-                    self._pair_spans(pair, span_x, span_y, rows_x, rows_y)
-        links = [_links(s, self.schema.relations) for s in sets]
-        quotes = [_quote_types(s) for s in sets]
-        for index, found in enumerate(links):
-            self.extra_kinds[index].update(dict.fromkeys(found))
-        for pair in self.pairs:
-            self._pair_relations(pair, links, quotes)
+                    self._pair_spans(pair, x.spans, y.spans, x.rows, y.rows)
+            self._pair_relations(pair, x, y)
+            self.stance = self.stance or bool(x.stances or y.stances)
+            for key in x.stances.keys() | y.stances.keys():
+                self.kappas[(pair, "stance")].add(x.stances.get(key), y.stances.get(key))
+        common = [on(index, every) for index in range(len(sets))]
+        offsets, begin = [0] * len(documents), self.length
+        for place, document in enumerate(documents):
+            offsets[place] = self.length
+            if document.id in every:
+                self.length += len(document.text)
+        encoded = [(view.spans, view.rows) for view in common]
         self._add_unitizing(encoded, offsets, begin)
         self._add_attribute_alpha(encoded)
-        self._add_stance(sets)
-        self._add_surveys(sets)
+        self._add_stance(common)
+        self._add_surveys([view.annotation_set for view in common])
+
+    def _view(self, annotation_set: AnnotationSet, places: dict[str, int]) -> _View:
+        spans, rows = self._spans(annotation_set, places)
+        holders: defaultdict[str, dict[str, Annotation]] = defaultdict(dict)
+        for a in annotation_set.annotations:  # a holder resolves in its stance's document
+            holders[a.doc_id][a.id] = a
+        return _View(
+            annotation_set,
+            spans,
+            rows,
+            {a.label for a in annotation_set.annotations if a.is_span},
+            _links(annotation_set, self.schema.relations),
+            _quote_types(annotation_set),
+            {
+                stance_key(a, holders[a.doc_id]): a.attributes.get("stance")
+                for a in annotation_set.annotations
+                if a.label == "STANCE"
+            },
+        )
 
     def _spans(
         self, annotation_set: AnnotationSet, places: dict[str, int]
@@ -331,21 +386,17 @@ class AgreementSums:
                     self._coded(a, optional, mode), self._coded(b, optional, mode), times
                 )
 
-    def _pair_relations(
-        self, pair: Pair, links: list[dict[str, Counter[Any]]], quotes: list[dict[Any, Any]]
-    ) -> None:
-        left, right = links[pair[0]], links[pair[1]]
-        for kind in dict.fromkeys([*left, *right]):
-            x, y = left.get(kind, Counter()), right.get(kind, Counter())
+    def _pair_relations(self, pair: Pair, x: _View, y: _View) -> None:
+        for kind in dict.fromkeys([*x.links, *y.links]):
+            left, right = x.links.get(kind, Counter()), y.links.get(kind, Counter())
             sums = self.links[(pair, kind)]
-            sums[0] += sum((x & y).values())
-            sums[1] += sum(x.values()) + sum(y.values())
-        by_end = quotes[pair[0]], quotes[pair[1]]
-        if by_end[0] or by_end[1]:
+            sums[0] += sum((left & right).values())
+            sums[1] += sum(left.values()) + sum(right.values())
+        if x.quotes or y.quotes:
             self.quote_types.add(pair)
             table = self.kappas[(pair, "quote_type")]
-            for key in by_end[0].keys() & by_end[1].keys():
-                table.add(by_end[0][key], by_end[1][key])
+            for key in x.quotes.keys() & y.quotes.keys():
+                table.add(x.quotes[key], y.quotes[key])
 
     def _add_unitizing(
         self, encoded: list[tuple[SpanSet, list[Annotation]]], offsets: list[int], begin: int
@@ -414,26 +465,11 @@ class AgreementSums:
                 ]
                 self._alpha((label, attribute, mode)).add(column, times)
 
-    def _add_stance(self, sets: Sequence[AnnotationSet]) -> None:
-        keyed = []
-        for annotation_set in sets:
-            holders: defaultdict[str, dict[str, Annotation]] = defaultdict(dict)
-            for a in annotation_set.annotations:  # a holder resolves in its stance's document
-                holders[a.doc_id][a.id] = a
-            keyed.append(
-                {
-                    stance_key(a, holders[a.doc_id]): a.attributes.get("stance")
-                    for a in annotation_set.annotations
-                    if a.label == "STANCE"
-                }
-            )
-        keys = set().union(*keyed)
+    def _add_stance(self, views: Sequence[_View]) -> None:
+        keys = set().union(*(view.stances for view in views))
         self.stance = self.stance or bool(keys)
         for key in keys:
-            column = [k.get(key) for k in keyed]
-            self._alpha(("stance",)).add(column)
-            for pair in self.pairs:
-                self.kappas[(pair, "stance")].add(column[pair[0]], column[pair[1]])
+            self._alpha(("stance",)).add([view.stances.get(key) for view in views])
 
     def _add_surveys(self, sets: Sequence[AnnotationSet]) -> None:
         surveys = [_first_surveys(s, self.schema) for s in sets]
@@ -453,9 +489,12 @@ class AgreementSums:
         report = AgreementReport(self.names)
         labels = [label for label in self.candidates if label in self.present]
         indices = [self.candidates.index(label) for label in labels]
-        if not labels:
+        compared = [pair for pair in self.pairs if self.coverage.both[pair]]
+        if not labels and compared:
             report.notes.append("No span annotations in these sets: span agreement is not defined.")
-        for pair in self.pairs:
+        report.notes += self.coverage.notes()
+        report.documents = self.coverage.to_dict()
+        for pair in compared:
             name = self._pair_name(pair)
             report.pairwise_f1[name] = self._f1s(pair, None)
             report.per_label_f1[name] = {
@@ -485,20 +524,24 @@ class AgreementSums:
         for label in labels:
             result = self.unitizing[label].result(max(self.length, 1), label)
             reason = "" if result.alpha is not None else "expected disagreement is 0"
-            report.unitizing[label] = Statistic(result.alpha, reason, self.unit_counts[label])
+            report.unitizing[label] = self._over_every(
+                Statistic(result.alpha, reason, self.unit_counts[label])
+            )
         for label in labels:
             for attribute, level, optional in self._categorical(label):
                 found = report.attributes.setdefault(f"{label}.{attribute}", {})
                 if level == "interval":
-                    found["alpha (interval)"] = self._alpha((label, attribute, level)).result()
+                    found["alpha (interval)"] = self._over_every(
+                        self._alpha((label, attribute, level)).result()
+                    )
                     continue
                 for mode in self._modes_of(optional):
-                    found[f"alpha ({level}{self._suffix(mode)})"] = self._alpha(
-                        (label, attribute, mode)
-                    ).result()
+                    found[f"alpha ({level}{self._suffix(mode)})"] = self._over_every(
+                        self._alpha((label, attribute, mode)).result()
+                    )
         if self.stance:
-            report.stance["alpha (nominal)"] = self._alpha(("stance",)).result()
-            for pair in self.pairs:
+            report.stance["alpha (nominal)"] = self._over_every(self._alpha(("stance",)).result())
+            for pair in compared:
                 report.stance[f"kappa {self._pair_name(pair)}"] = self.kappas[
                     (pair, "stance")
                 ].result()
@@ -510,6 +553,12 @@ class AgreementSums:
                     report.survey[name] = self.survey[name].result()
         return report
 
+    def _over_every(self, statistic: Statistic) -> Statistic:
+        """A statistic over all sets, or why there is none: no document every set annotated."""
+        if self.coverage.every:
+            return statistic
+        return Statistic(None, "no document annotated by every set", 0)
+
     def _pair_name(self, pair: Pair) -> str:
         return f"{self.names[pair[0]]} vs {self.names[pair[1]]}"
 
@@ -519,10 +568,10 @@ class AgreementSums:
         return scores
 
 
-def _on(annotation_set: AnnotationSet, places: dict[str, int]) -> AnnotationSet:
-    """The set's records on the batch's documents (a record naming another is not counted)."""
-    annotations = tuple(a for a in annotation_set.annotations if a.doc_id in places)
-    relations = tuple(r for r in annotation_set.relations if r.doc_id in places)
+def _on(annotation_set: AnnotationSet, documents: Container[str]) -> AnnotationSet:
+    """The set's records on these documents (a record naming another is not counted)."""
+    annotations = tuple(a for a in annotation_set.annotations if a.doc_id in documents)
+    relations = tuple(r for r in annotation_set.relations if r.doc_id in documents)
     if len(annotations) == len(annotation_set.annotations) and len(relations) == len(
         annotation_set.relations
     ):

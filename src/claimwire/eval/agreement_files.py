@@ -101,6 +101,15 @@ def _study(
     finally:
         for reader in readers:
             reader.close()
+    if not any(sums.coverage.both.values()):
+        counts = ", ".join(
+            f"{named.path}: {count}" for named, count in zip(sets, sums.coverage.each, strict=True)
+        )
+        raise ClaimwireError(
+            f"no document annotated by {'both' if len(sets) == 2 else 'any two'} sets "
+            f"(documents annotated: {counts}); agreement compares the documents sets "
+            "annotated in common"
+        )
     return sums.report()
 
 

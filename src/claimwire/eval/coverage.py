@@ -1,0 +1,118 @@
+"""Which documents each annotation set annotated, and what agreement is computed on.
+
+A set annotated a document when it holds a record there (an annotation or a relation).
+Agreement compares sets on the documents they annotated in common, as DKPro Agreement,
+brat-eval and Krippendorff's α_u compare only units every coder coded: each pair on the
+documents both annotated (pairwise F1, κ, relation F1), every set on the documents all of
+them annotated (Krippendorff's α, unitizing α_u, the SURVEY shares). A document only some
+sets annotated is left out, and counted, never scored as the others' "nothing here".
+
+A set cannot say "seen, nothing found": a document its annotator completed without a
+record counts as not annotated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from claimwire.eval.checker import AnnotationSet
+
+__all__ = ["Coverage", "annotated"]
+
+Pair = tuple[int, int]
+
+EMPTY_NOTE = (
+    "A set holds no record for a document its annotator saw and found nothing in: such a "
+    "document counts as not annotated (docs/evaluation.md, agreement)."
+)
+
+
+def annotated(annotation_set: AnnotationSet) -> set[str]:
+    """The documents where the set holds a record."""
+    return {a.doc_id for a in annotation_set.annotations} | {
+        r.doc_id for r in annotation_set.relations
+    }
+
+
+@dataclass
+class Coverage:
+    """Documents counted, a batch at a time: each set's, every set's, and each pair's."""
+
+    names: list[str]
+    pairs: list[Pair]
+    each: list[int] = field(default_factory=list)
+    every: int = 0
+    both: dict[Pair, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.each = [0] * len(self.names)
+        self.both = dict.fromkeys(self.pairs, 0)
+
+    def add(self, held: Sequence[set[str]], every: set[str]) -> None:
+        """One batch: each set's annotated documents, and those every set annotated."""
+        for index, documents in enumerate(held):
+            self.each[index] += len(documents)
+        self.every += len(every)
+        for x, y in self.pairs:
+            self.both[(x, y)] += len(held[x] & held[y])
+
+    def pair_name(self, pair: Pair) -> str:
+        return f"{self.names[pair[0]]} vs {self.names[pair[1]]}"
+
+    def notes(self) -> list[str]:
+        """What was left out, and pairs or sets with nothing in common, in words."""
+        notes: list[str] = []
+        alone = ", ".join(
+            f"{name} {count - self.every}"
+            for name, count in zip(self.names, self.each, strict=True)
+        )
+        if len(self.names) == 2:
+            if not self.every:
+                notes.append(
+                    f"No document annotated by both sets ({alone} documents): "
+                    "agreement is not defined."
+                )
+            elif any(count > self.every for count in self.each):
+                notes.append(
+                    f"Compared on the {self.every} documents both sets annotated; left out "
+                    f"the documents only one set annotated: {alone}."
+                )
+        else:
+            if not self.every:
+                notes.append(
+                    "No document annotated by every set: α over all sets is not defined "
+                    f"(documents each set annotated: {self._counts()})."
+                )
+            elif any(count > self.every for count in self.each):
+                notes.append(
+                    f"α over all sets: compared on the {self.every} documents every set "
+                    f"annotated; left out the documents not every set annotated: {alone}."
+                )
+            for pair, both in self.both.items():
+                x, y = (self.each[i] - both for i in pair)
+                if not both:
+                    notes.append(
+                        f"{self.pair_name(pair)}: no document annotated by both; "
+                        "no pairwise number."
+                    )
+                elif x or y:
+                    notes.append(
+                        f"{self.pair_name(pair)}: compared on the {both} documents both "
+                        f"annotated; left out {self.names[pair[0]]} {x}, "
+                        f"{self.names[pair[1]]} {y} annotated by one of them only."
+                    )
+        if notes:
+            notes.append(EMPTY_NOTE)
+        return notes
+
+    def _counts(self) -> str:
+        return ", ".join(f"{n} {c}" for n, c in zip(self.names, self.each, strict=True))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "annotated": dict(zip(self.names, self.each, strict=True)),
+            "every": self.every,
+            "pairs": {self.pair_name(pair): both for pair, both in self.both.items()},
+        }
