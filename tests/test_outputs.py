@@ -452,7 +452,7 @@ def test_an_output_is_never_the_working_folder(
     args = ["convert", REPO / RUN, "--to", "brat", "--out", out, "--release", REPO / RELEASE]
     result = run_cli(*args, *(["--force"] if force else []), cwd=work)
     assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
-    what = "the working folder" if out == "." else "a folder holding the working folder"
+    what = "the working folder" if out == "." else "above the working folder"
     assert f"--out is {what}" in result.stderr, result.stderr
     assert _tree(tmp_path) == before
 

@@ -111,7 +111,8 @@ def _put_back(old: Path, target: Path) -> bool:
         rename_no_replace(swapped, target)
     except OSError:
         return False
-    os.rmdir(old)
+    with contextlib.suppress(OSError):  # else it is removed by the next writer (target back)
+        os.rmdir(old)
     return True
 
 

@@ -60,17 +60,17 @@ def check_not_in_release(path: Path, option: str = "--out") -> None:
 
 def check_not_working_folder(path: Path, option: str = "--out") -> None:
     """Refuse an output that is the working folder or holds it (``--out .``, ``--out ..``):
-    the kernel refuses to rename it, and replacing it would pull the folder from under the
-    user's shell."""
-    if is_within(os.getcwd(), path):
-        what = (
-            "the working folder"
-            if is_within(path, os.getcwd())
-            else "a folder holding the working folder"
-        )
+    replacing it would pull the folder from under the user's shell (the kernel refuses to
+    rename ``.``: "Device or resource busy")."""
+    try:
+        working = os.getcwd()
+    except FileNotFoundError:  # removed meanwhile: no folder to keep
+        return
+    if is_within(working, path):
+        what = "the working folder" if is_within(path, working) else "above the working folder"
         raise ClaimwireError(
-            f"{option} is {what}: an output is never the folder a command runs in; "
-            "choose a new folder (e.g. ./out)",
+            f"{option} is {what}: an output never replaces the folder a command runs in, "
+            "nor one above it; choose another folder (a new one inside it, or elsewhere)",
             file=path,
         )
 
