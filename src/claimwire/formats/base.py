@@ -17,6 +17,7 @@ from pathlib import Path
 
 from claimwire.errors import ClaimwireError
 from claimwire.files import not_a_file
+from claimwire.formats.texts import TextCheck, release_form
 from claimwire.model import Annotation, Document, Quote, Relation
 from claimwire.spool import spilled_sorted
 
@@ -175,10 +176,13 @@ class DocumentLookup:
     a 16-byte digest of each text: the texts are not held). The stem table holds only the
     stems some id is not equal to: a file named as a document's id, when no other id has
     that stem, is that document's; of two documents with one stem or one text, the later in
-    the release is found."""
+    the release is found. A text saved another way (CRLF, not NFC) finds its document too,
+    whose text the caller then compares (:attr:`texts`, the import's :class:`TextCheck`) and
+    refuses, saying how it differs."""
 
     def __init__(self, documents: Mapping[str, Document]) -> None:
         self.documents = documents
+        self.texts = TextCheck()
         self._stems: dict[str, str] | None = None
         self._texts: dict[bytes, str] | None = None
 
@@ -198,6 +202,9 @@ class DocumentLookup:
         if self._texts is None:
             self._texts = {_text_digest(d.text): d.id for d in self.documents.values()}
         document = self.by_id(self._texts.get(_text_digest(text)))
+        if document is None and (restored := release_form(text)) != text:
+            document = self.by_id(self._texts.get(_text_digest(restored)))
+            return document if document is not None and document.text == restored else None
         return document if document is not None and document.text == text else None
 
 

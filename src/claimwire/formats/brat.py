@@ -363,8 +363,9 @@ def read_brat_folder(
         txt = ann.with_suffix(".txt")
         if os.path.lexists(txt) and require_file(txt):
             shown = txt.read_bytes().decode("utf-8", "replace").removeprefix("\ufeff")
-            if shown != document.text:
-                out.problems.append(f"{txt}: {_text_mismatch(shown, document)}")
+            mismatch = lookup.texts.problem(str(txt), shown, document)
+            if mismatch is not None:
+                out.problems.append(f"{txt}: {mismatch}")
                 continue
         text = ann.read_bytes().decode("utf-8", "replace").removeprefix("\ufeff")
         text = text.removesuffix("\n")
@@ -395,13 +396,3 @@ def write_brat_folder(
         (folder / f"{stem}.ann").write_bytes(ann.encode("utf-8"))
         losses += lost
     return losses
-
-
-def _text_mismatch(shown: str, document: Document) -> str:
-    """Why a ``.txt`` is not its document's text, in the words a user can act on."""
-    if "\r\n" in shown and shown.replace("\r\n", "\n") == document.text:
-        return (
-            f"the text of document {document.id} with Windows line ends (CRLF) where the "
-            "release has LF; restore LF line ends (brat's offsets count the file's characters)"
-        )
-    return f"not the text of document {document.id} in the release"

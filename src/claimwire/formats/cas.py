@@ -190,8 +190,9 @@ def from_cas(
     )
     if document is None:
         return [f"{path}: document {doc_id!r} is not a document of the release"]
-    if cas.sofa_string != document.text:
-        return [f"{path}: the CAS text is not the text of document {document.id} in the release"]
+    mismatch = documents.texts.problem(str(path), cas.sofa_string, document)
+    if mismatch is not None:
+        return [f"{path}: the CAS text is {mismatch}"]
     ids: dict[int, str] = {}
     features = (
         [f.name for f in cas.typesystem.get_type(SPAN).all_features]

@@ -35,6 +35,7 @@ from claimwire.files import (
 from claimwire.formats import brat, cas, conll, doccano, label_studio_min, spacy_docbin
 from claimwire.formats.base import FileStems, Imported, Loss, Losses, by_document
 from claimwire.formats.regroup import SpooledImport
+from claimwire.formats.texts import TextCheck
 from claimwire.grouping import RecordIndex
 from claimwire.model import Annotation, Document, Relation, iter_json_lines, record_line
 from claimwire.outputs import mark_export
@@ -127,6 +128,7 @@ def _read_json_min(
 ) -> Iterator[Imported]:
     """A JSON-MIN export's tasks, one at a time (the file is read a part at a time)."""
     annotators: set[str] = set()
+    texts = TextCheck()
     number = 0
     for number, task in enumerate(export_tasks(path), start=1):
         if not label_studio_min.is_json_min([task]):
@@ -134,7 +136,7 @@ def _read_json_min(
             raise ClaimwireError(NOT_JSON_MIN, file=path)
         out = Imported()
         found = label_studio_min.from_task(
-            number, task, documents, schema, str(path), out.problems, out.losses
+            number, task, documents, schema, str(path), out.problems, out.losses, texts
         )
         if found is not None:
             annotators.add(found[0])

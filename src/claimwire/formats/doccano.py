@@ -140,10 +140,9 @@ def from_doccano(
                 "(and no document has this text)"
             )
             continue
-        if not isinstance(text, str) or text != document.text:
-            problems.append(
-                f"{where}: field 'text': not the text of document {document.id} in the release"
-            )
+        mismatch = lookup.texts.problem(where, text, document)
+        if mismatch is not None or not isinstance(text, str):
+            problems.append(f"{where}: field 'text': {mismatch}")
             continue
         ids: dict[Any, str] = {}
         for number, (entity_id, start, end, label) in enumerate(_entities(line), start=1):

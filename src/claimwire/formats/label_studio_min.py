@@ -25,6 +25,7 @@ from claimwire.annotation.label_studio.config import LABELS, SEP, TEXT
 from claimwire.annotation.label_studio.convert import Converted, Result, from_results, to_results
 from claimwire.annotation.schema import Schema
 from claimwire.formats.base import Loss
+from claimwire.formats.texts import TextCheck
 from claimwire.model import Annotation, Document, Relation
 
 META_KEYS = frozenset(
@@ -139,9 +140,10 @@ def from_json_min(
     """A JSON-MIN export → one annotation set per annotator, with what JSON-MIN lost."""
     pulled = PullResult()
     losses: list[Loss] = []
+    texts = TextCheck()
     for number, task in enumerate(tasks, start=1):
         pulled.tasks += 1
-        found = from_task(number, task, documents, schema, source, pulled.problems, losses)
+        found = from_task(number, task, documents, schema, source, pulled.problems, losses, texts)
         if found is not None:
             author, converted = found
             doc_id = str(task.get("doc_id"))
@@ -167,9 +169,11 @@ def from_task(
     source: str,
     problems: list[str],
     losses: list[Loss],
+    texts: TextCheck,
 ) -> tuple[str, Converted] | None:
     """Task ``number`` of an export → its annotator and records (None when its document is
-    not the release's); its problems and losses appended to ``problems`` and ``losses``."""
+    not the release's); its problems and losses appended to ``problems`` and ``losses``;
+    ``texts``: the export's comparison of texts."""
     where = f"{source}: item {number}"
     document = documents.get(str(task.get("doc_id")))
     if document is None:
@@ -177,10 +181,9 @@ def from_task(
             f"{where}: field 'doc_id': {task.get('doc_id')!r} is not a document of the release"
         )
         return None
-    if task.get(TEXT) not in (None, document.text):
-        problems.append(
-            f"{where}: field 'text': not the text of document {document.id} in the release"
-        )
+    mismatch = None if task.get(TEXT) is None else texts.problem(where, task[TEXT], document)
+    if mismatch is not None:
+        problems.append(f"{where}: field 'text': {mismatch}")
         return None
     author = annotator_name({"completed_by": task.get("annotator")}, {})
     results, lost = results_of(task, schema, where)

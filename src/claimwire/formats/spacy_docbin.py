@@ -265,10 +265,9 @@ def from_docbin(
                 f"{path}:{number}: doc {number} ({doc_id!r}) is not a document of the release"
             )
             continue
-        if doc.text != document.text:
-            problems.append(
-                f"{path}:{number}: doc {number}: not the text of document {document.id}"
-            )
+        mismatch = lookup.texts.problem(f"{path}:{number}", doc.text, document)
+        if mismatch is not None:
+            problems.append(f"{path}:{number}: doc {number}: {mismatch}")
             continue
         seen: set[tuple[str, int, int]] = set()
         spans = [*doc.ents, *(s for group in doc.spans.values() for s in group)]

@@ -30,6 +30,7 @@ from claimwire.annotation.schema import Schema
 from claimwire.annotation.targets import TARGET, targets_of
 from claimwire.engine import batches
 from claimwire.errors import RecordError
+from claimwire.formats.texts import TextCheck
 from claimwire.model import Annotation, Document, Relation
 
 __all__ = ["Connection", "Limits", "Session", "client", "convert_export", "push"]
@@ -297,6 +298,7 @@ def convert_export(
     """Full-JSON export → one annotation set per annotator (cancelled annotations skipped),
     spooled (:class:`PulledSets`)."""
     result = PullResult()
+    texts = TextCheck()
     for task in tasks:
         result.tasks += 1
         data = task.get("data") or {}
@@ -307,11 +309,12 @@ def convert_export(
                 "is not a document of the release; skipped"
             )
             continue
-        if data.get("text") not in (None, document.text):
-            result.problems.append(
-                f"{source}: task {task.get('id')}: its text differs from document "
-                f"{document.id} of the release; skipped"
-            )
+        where = f"{source}: task {task.get('id')}"
+        mismatch = (
+            None if data.get("text") is None else texts.problem(where, data["text"], document)
+        )
+        if mismatch is not None:
+            result.problems.append(f"{where}: its text is {mismatch}; skipped")
             continue
         try:
             given = _given_targets(data, schema)
