@@ -1,6 +1,18 @@
-import pytest
+import tempfile
+import tracemalloc
+from pathlib import Path
 
-from claimwire.corpus.normalize import decode_utf8, normalize_text, split_date_marker
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from claimwire.corpus import normalize
+from claimwire.corpus.normalize import (
+    check_utf8,
+    decode_utf8,
+    normalize_text,
+    split_date_marker,
+)
 from claimwire.errors import ClaimwireError
 
 
@@ -39,3 +51,59 @@ def test_invalid_utf8_names_file_line_and_byte_offset() -> None:
 )
 def test_date_marker(raw: str, marker: str | None, rest: str) -> None:
     assert split_date_marker(raw) == (marker, rest)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "é", "\n", "€", "😀", "日"]), max_size=30),
+    st.integers(min_value=0),
+    st.sampled_from([b"\x80", b"\xff", b"\xc3", b"\xe2\x82", b""]),
+    st.integers(min_value=1, max_value=9),
+)
+def test_a_file_checked_a_block_at_a_time_is_refused_as_decoding_it_whole_refuses_it(
+    characters: list[str], at: int, bad: bytes, block: int
+) -> None:
+    """``check_utf8`` reads a block at a time, characters cut across blocks; its error is
+    the one decoding the whole file gives (same byte, offset and line)."""
+    data = "".join(characters).encode()
+    at %= len(data) + 1
+    data = data[:at] + bad + data[at:]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "raw.txt"
+        path.write_bytes(data)
+        errors = []
+        for check in (lambda: check_utf8(path), lambda: decode_utf8(data, path)):
+            try:
+                check()
+                errors.append("")
+            except ClaimwireError as error:
+                errors.append(str(error))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(normalize, "_CHECK_BLOCK", block)
+            try:
+                check_utf8(path)
+                errors.append("")
+            except ClaimwireError as error:
+                errors.append(str(error))
+    assert errors[0] == errors[1] == errors[2]
+
+
+def test_a_bad_byte_at_the_end_of_a_large_input_is_found_without_holding_it(
+    tmp_path: Path,
+) -> None:
+    """Before: the whole file was read again to name the byte (a 40 MB input, 40 MB)."""
+    path = tmp_path / "big.jsonl"
+    line = ('{"text": "Un communiqué de presse."}\n').encode()
+    with path.open("wb") as out:
+        for _ in range(40):
+            out.write(line * (1_000_000 // len(line)))
+        out.write(b"\xff\n")
+    tracemalloc.start()
+    try:
+        with pytest.raises(ClaimwireError) as caught:
+            check_utf8(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert caught.value.line == 40 * (1_000_000 // len(line)) + 1
+    assert peak < 2_000_000, peak

@@ -25,28 +25,46 @@ def decode_utf8(data: bytes, source: str | Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # a UTF-16 byte order mark
-            raise ClaimwireError(f"not valid UTF-8: {UTF16}", file=source, line=1) from None
-        raise ClaimwireError(
-            f"not valid UTF-8: byte 0x{data[error.start]:02x} at byte offset {error.start}"
-            " (save the file as UTF-8)",
-            file=source,
-            line=line,
-        ) from None
+        raise _not_utf8(data, data[error.start], error.start, line, source) from None
 
 
 def check_utf8(path: Path) -> None:
     """What :func:`decode_utf8` checks, for a file read a block at a time (a JSONL input can
-    hold the whole corpus); invalid bytes are named by :func:`decode_utf8` itself."""
+    hold the whole corpus): invalid bytes are named as it names them, with no more of the
+    file held than a block."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with path.open("rb") as handle:
-            while block := handle.read(_CHECK_BLOCK):
-                decoder.decode(block)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        decode_utf8(path.read_bytes(), path)
-        raise
+    done = lines = 0  # the bytes before the block being decoded, the line breaks in them
+    first = b""
+    with path.open("rb") as handle:
+        while True:
+            block = handle.read(_CHECK_BLOCK)
+            first = first or block
+            held = decoder.getstate()[0]  # the start of a character the last block cut
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError as error:
+                data = held + block
+                line = lines + data.count(b"\n", 0, error.start) + 1
+                offset = done - len(held) + error.start
+                raise _not_utf8(first, data[error.start], offset, line, path) from None
+            if not block:
+                return
+            done += len(block)
+            lines += block.count(b"\n")
+
+
+def _not_utf8(
+    start: bytes, byte: int, offset: int, line: int, source: str | Path
+) -> ClaimwireError:
+    """The error for ``byte`` at ``offset`` (on ``line``) of a file that begins with
+    ``start``: UTF-16 if it begins with that byte order mark."""
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return ClaimwireError(f"not valid UTF-8: {UTF16}", file=source, line=1)
+    return ClaimwireError(
+        f"not valid UTF-8: byte 0x{byte:02x} at byte offset {offset} (save the file as UTF-8)",
+        file=source,
+        line=line,
+    )
 
 
 def normalize_text(text: str) -> str:
