@@ -81,6 +81,23 @@ def test_a_region_whose_text_is_not_the_document_is_reported_not_kept() -> None:
     assert "is not the document's text" in converted.problems[0]
 
 
+def test_a_region_past_the_end_of_the_text_says_so() -> None:
+    """Not 'the document's text there None': where it ends, and how long the text is."""
+    length = len(DOCUMENT.text)
+    region = {"start": length - 3, "end": length + 10, "text": DOCUMENT.text[-3:]}
+    result = {"id": "r9", "from_name": "label", "to_name": "text", "type": "labels"}
+    results = [result | {"value": region | {"labels": ["CLAIM"]}}]
+    converted = from_results(results, DOCUMENT, SCHEMA, "x", where="task 1: ")
+    assert converted.annotations == []
+    assert converted.problems == [
+        f"task 1: region r9 (CLAIM) [{length - 3}, {length + 10}): it ends past the "
+        f"document's {length} characters; skipped"
+    ]
+    backwards = [result | {"value": {"start": 5, "end": 5, "labels": ["CLAIM"]}}]
+    [problem] = from_results(backwards, DOCUMENT, SCHEMA, "x").problems
+    assert problem.endswith("[5, 5): expected 0 <= start < end; skipped")
+
+
 def test_configs_are_generated_and_up_to_date() -> None:
     assert (
         run_cli(

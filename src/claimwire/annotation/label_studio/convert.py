@@ -212,6 +212,16 @@ def _payload(result: Result) -> Any:
     return None
 
 
+def _outside(start: int, end: int, length: int) -> str | None:
+    """What is wrong with a region ``[start, end)`` on a text of ``length`` characters, or
+    None when the text holds it."""
+    if start < 0 or end <= start:
+        return "expected 0 <= start < end"
+    if end > length:
+        return f"it ends past the document's {length} characters"
+    return None
+
+
 def _attribute(
     attribute: Attribute, result: Result, where: str, problems: list[str]
 ) -> tuple[bool, Any]:
@@ -291,11 +301,13 @@ def from_results(
                 f"got labels {shown(labels)}, start {shown(start)}, end {shown(end)}; skipped"
             )
             continue
-        expected = document.text[start:end] if 0 <= start < end <= len(document.text) else None
-        if expected is None or (value.get("text") is not None and value["text"] != expected):
+        outside = _outside(start, end, len(document.text))
+        expected = document.text[start:end]
+        if outside is None and value.get("text") not in (None, expected):
+            outside = f"its text {value['text']!r} is not the document's text there {expected!r}"
+        if outside is not None:
             out.problems.append(
-                f"{where}region {rid} ({label}) [{start}, {end}): its text {value.get('text')!r} "
-                f"is not the document's text there {expected!r}; skipped"
+                f"{where}region {rid} ({label}) [{start}, {end}): {outside}; skipped"
             )
             continue
         attributes: dict[str, Any] = {}
