@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import resource
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,4 +59,22 @@ def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
 def test_a_bad_language_code_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(ClaimwireError, match="language code"):
         init_project(tmp_path / "demo", lang="../x")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_write_that_fails_names_the_file_written_not_the_packaged_one(tmp_path: Path) -> None:
+    """A full disk, here a file-size limit (EFBIG): the error names proj/…, not the package's
+    defaults/schema.yaml it copies from; nothing is left behind."""
+    limit = 4000  # below the schema's size
+    result = subprocess.run(
+        [sys.executable, "-m", "claimwire", "init", "proj", "--lang", "en"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"},
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)),
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: proj/annotation/schema.yaml: File too large"
     assert list(tmp_path.iterdir()) == []

@@ -8,7 +8,6 @@ beside the target and renamed into place, so a failure leaves nothing behind.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from claimwire.annotation.guidelines import BEGIN, END, render_tables
@@ -69,6 +68,21 @@ def _guidelines(name: str) -> str:
     )
 
 
+def _copy(source: Path, target: Path) -> None:
+    """``source`` (a file, or a folder of them) copied to ``target``; an error writing names
+    the file written, not the packaged one read (``shutil``'s copies name the source)."""
+    if source.is_dir():
+        target.mkdir()
+        for entry in sorted(source.iterdir()):
+            _copy(entry, target / entry.name)
+        return
+    data = source.read_bytes()
+    try:
+        target.write_bytes(data)
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, str(target)) from error
+
+
 def init_project(target: Path, lang: str = "fr") -> list[Path]:
     """Create a project in ``target`` (new or empty); returns the files written."""
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
@@ -82,8 +96,8 @@ def init_project(target: Path, lang: str = "fr") -> list[Path]:
         (staging / "corpus" / "raw").mkdir(parents=True)
         (staging / "annotation" / "gold").mkdir(parents=True)
         (staging / "eval").mkdir()
-        shutil.copyfile(default_file("schema.yaml"), staging / "annotation" / "schema.yaml")
-        shutil.copytree(default_file("tasks"), staging / "eval" / "tasks")
+        _copy(default_file("schema.yaml"), staging / "annotation" / "schema.yaml")
+        _copy(default_file("tasks"), staging / "eval" / "tasks")
         schema = load_schema(staging / "annotation" / "schema.yaml")
         guidelines = _guidelines(name).replace(
             f"{BEGIN}\n", f"{BEGIN}\n\n{render_tables(schema)}\n"
