@@ -401,6 +401,27 @@ def test_brat_files_with_windows_line_ends_and_a_bom_read_as_brat_saved_them(
         import_set("brat", out, DOCUMENTS, SCHEMA)
 
 
+def test_brat_txt_an_editor_saved_with_a_final_newline_is_read_with_a_note(
+    tmp_path: Path,
+) -> None:
+    """vim, nano add a final newline the export never writes; the offsets are unchanged by
+    it: the import is the same, with a note; two newlines are still another text."""
+    out = tmp_path / "export.brat"
+    export_set("brat", out, list(DOCUMENTS.values()), GOLD, SCHEMA)
+    saved = canonical(*_records(import_set("brat", out, DOCUMENTS, SCHEMA).annotation_set))
+    txt = out / f"{DOCUMENT.id}.txt"
+    txt.write_bytes(txt.read_bytes() + b"\n")
+    assert canonical(*_records(import_set("brat", out, DOCUMENTS, SCHEMA).annotation_set)) == saved
+    result = run_cli(
+        "convert", out, "--from", "brat", "--release", RELEASE, "--out", tmp_path / "s"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "note: 1 .txt file(s) end in a newline the release's text has not" in result.stderr
+    txt.write_bytes(txt.read_bytes() + b"\n")
+    with pytest.raises(ClaimwireError, match="not the text of document"):
+        import_set("brat", out, DOCUMENTS, SCHEMA)
+
+
 def _records(annotation_set: AnnotationSet) -> tuple[list[Annotation], list[Relation]]:
     return list(annotation_set.annotations), list(annotation_set.relations)
 

@@ -42,6 +42,11 @@ from claimwire.model import Annotation, Document, Relation
 CONF = "annotation.conf"
 NOTES = "AnnotatorNotes"
 ENUMERATED = ("choice", "boolean")
+FINAL_NEWLINE = (
+    ".txt file(s) end in a newline the release's text has not (an editor adds one): "
+    "read as the release's text, offsets unchanged"
+)
+"""The import's note: how many ``.txt`` files were the release's text but for a final newline."""
 
 
 def annotation_conf(schema: Schema) -> str:
@@ -363,6 +368,9 @@ def read_brat_folder(
         txt = ann.with_suffix(".txt")
         if os.path.lexists(txt) and require_file(txt):
             shown = txt.read_bytes().decode("utf-8", "replace").removeprefix("\ufeff")
+            if shown == document.text + "\n":  # an editor's final newline moves no offset
+                out.notes[FINAL_NEWLINE] += 1
+                shown = document.text
             mismatch = lookup.texts.problem(str(txt), shown, document)
             if mismatch is not None:
                 out.problems.append(f"{txt}: {mismatch}")
