@@ -12,11 +12,17 @@ the CUE span). Sentences, tokens (spaCy's French tokenizer) and DocumentMetaData
 Core's types, as INCEpTION's importer expects. XMI offsets are UTF-16 code units; cassis
 converts them to and from Python's code points.
 
+XMI is XML 1.0, which cannot hold the C0 control characters but tab, LF and CR (a form feed
+from a PDF turned into text), nor U+FFFE/U+FFFF or lone surrogates: each is written as a space,
+one character for one, so every offset holds, and reported (``control-character``, a loss per
+document); the import takes such a text for the document's own.
+
 Document-level items are losses; on import, annotations of other layer types are reported.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -42,6 +48,31 @@ METADATA = "de.tudarmstadt.ukp.dkpro.core.api.metadata.type.DocumentMetaData"
 TYPESYSTEM = "TypeSystem.xml"
 STRING, BOOLEAN = "uima.cas.String", "uima.cas.Boolean"
 LABEL = "label"
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""A character XML 1.0 cannot hold."""
+
+
+def xml_text(text: str) -> str:
+    """``text`` with each character XML 1.0 cannot hold as a space (the same length)."""
+    return NOT_XML.sub(" ", text)
+
+
+_NAMES = {"\f": " (form feed)", "\v": " (vertical tab)", "\x00": " (NUL)"}
+
+
+def _not_xml(document: Document) -> Loss | None:
+    """The loss of a document whose text holds characters XML 1.0 cannot hold, or None."""
+    found = NOT_XML.search(document.text)
+    if found is None:
+        return None
+    count = sum(1 for _ in NOT_XML.finditer(document.text))
+    first = f"U+{ord(found.group()):04X}{_NAMES.get(found.group(), '')}"
+    return Loss(
+        "control-character",
+        document.id,
+        f"{count} character(s) XML 1.0 cannot hold written as spaces (offsets kept), the "
+        f"first {first} at offset {found.start()}",
+    )
 
 
 def span_features(schema: Schema) -> dict[str, str]:
@@ -88,7 +119,7 @@ def to_cas(
     from cassis import Cas
 
     cas = Cas(typesystem=ts)
-    cas.sofa_string = document.text
+    cas.sofa_string = xml_text(document.text)
     cas.sofa_mime = "text/plain"
     types = {name: ts.get_type(name) for name in (SENTENCE, TOKEN, METADATA, SPAN, RELATION)}
     cas.add(
@@ -96,15 +127,15 @@ def to_cas(
             begin=0,
             end=len(document.text),
             language=document.lang or "x-unspecified",
-            documentId=document.id,
-            documentTitle=str(document.meta.get("title") or document.id),
+            documentId=xml_text(document.id),
+            documentTitle=xml_text(str(document.meta.get("title") or document.id)),
         )
     )
     for start, end in document.sentences:
         cas.add(types[SENTENCE](begin=start, end=end))
     for sentence in sentence_tokens(document):
         cas.add_all([types[TOKEN](begin=s, end=e) for _, s, e in sentence])
-    losses: list[Loss] = []
+    losses = [loss for loss in [_not_xml(document)] if loss is not None]
     spans: dict[str, Any] = {}
     features = {f.name for f in types[SPAN].all_features}
     for annotation in annotations:
@@ -113,6 +144,9 @@ def to_cas(
             continue
         values = {k: v for k, v in annotation.attributes.items() if v is not None}
         values = {k: v if isinstance(v, bool) else str(v) for k, v in values.items()}
+        changed = [k for k, v in values.items() if isinstance(v, str) and NOT_XML.search(v)]
+        losses += [Loss("control-character", annotation.id, name) for name in changed]
+        values |= {k: xml_text(str(values[k])) for k in changed}
         unknown = [k for k in values if k not in features]
         losses += [Loss("attribute", annotation.id, name) for name in unknown]
         fs = types[SPAN](
@@ -190,9 +224,10 @@ def from_cas(
     )
     if document is None:
         return [f"{path}: document {doc_id!r} is not a document of the release"]
-    mismatch = documents.texts.problem(str(path), cas.sofa_string, document)
-    if mismatch is not None:
-        return [f"{path}: the CAS text is {mismatch}"]
+    if cas.sofa_string != xml_text(document.text):  # the export's spaces are the text's own
+        mismatch = documents.texts.problem(str(path), cas.sofa_string, document)
+        if mismatch is not None:
+            return [f"{path}: the CAS text is {mismatch}"]
     ids: dict[int, str] = {}
     features = (
         [f.name for f in cas.typesystem.get_type(SPAN).all_features]
