@@ -46,7 +46,7 @@ def test_diff_releases_does_not_index_either_sides_documents(
         raise AssertionError("a whole release's documents indexed")
 
     monkeypatch.setattr(release, "compare_documents", refused)
-    monkeypatch.setattr(release, "_index", refused)
+    monkeypatch.setattr(release, "ParentDocuments", refused)
     old = release.open_release(seed_releases / "0.1.0")
     documents, _ = release.diff_releases(old, old)
     assert documents.unchanged == sum(1 for _ in old.documents())

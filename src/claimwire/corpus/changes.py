@@ -12,10 +12,12 @@ from claimwire.spool import Mapped, paired, spilled_sorted
 
 
 class DocumentKey(NamedTuple):
-    """How a document is recognised across releases: its input, id and text hash."""
+    """How a document is recognised across releases: its id and text hash (and its split,
+    which its next version keeps)."""
 
     doc_id: str
     text_sha256: str
+    split: str = ""
 
 
 @dataclass(slots=True)

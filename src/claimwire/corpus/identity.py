@@ -30,7 +30,8 @@ def document_id(text: str, title: str | None = None) -> str:
 
 
 def assign_split(doc_id: str) -> str:
-    """The split a document falls in, from the hash of its id (stable across releases)."""
+    """The split a new document falls in, from the hash of its id (the same text, the same
+    split); its next versions keep it (:mod:`claimwire.corpus.pairing`)."""
     bucket = int(sha256(doc_id)[:8], 16) % 100
     threshold = 0
     for name, share in SPLITS:

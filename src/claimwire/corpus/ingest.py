@@ -7,12 +7,14 @@ what is read from the text.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import errno
 import itertools
 import json
 import os
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,12 +32,13 @@ from claimwire.corpus.normalize import (
     normalize_text,
     split_date_marker,
 )
+from claimwire.corpus.pairing import SOURCE_ID, SOURCE_ID_CHARS
 from claimwire.corpus.segment import SentenceSegmenter, segment
 from claimwire.engine import batches
-from claimwire.errors import ClaimwireError
+from claimwire.errors import ClaimwireError, shown
 from claimwire.files import not_a_file, sha256
 from claimwire.lines import DOCUMENT_LINE, LineSpan
-from claimwire.model import Document, iter_json_lines, record_line
+from claimwire.model import Document, iter_json_lines, record_line, replaced
 
 TEXT_SUFFIXES = frozenset({".txt", ".text"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -58,6 +61,8 @@ class RawDocument:
     title: str | None = None
     date_marker: str | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    source_id: str | None = None
+    """The document's id in the user's data (a JSONL line's ``id``)."""
 
     @property
     def source(self) -> str:
@@ -342,8 +347,31 @@ def _read_jsonl(
             )
         overrides = {k: v for k, v in record.items() if k not in ("text", "id")}
         _check_overrides(overrides, path, lineno)
+        source_id = _source_id(record, path, lineno)
         marker, body = split_date_marker(normalize_text(text))
-        yield RawDocument(body, relative, digest, lineno, None, marker, overrides)
+        yield RawDocument(body, relative, digest, lineno, None, marker, overrides, source_id)
+
+
+def _source_id(record: Mapping[str, Any], path: Path, lineno: int) -> str | None:
+    """A JSONL line's ``id``, if it has one: a string of 1 to :data:`SOURCE_ID_CHARS`
+    characters, not only spaces, without control characters."""
+    if "id" not in record:
+        return None
+    value = record["id"]
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or len(value) > SOURCE_ID_CHARS
+        or any(unicodedata.category(char) == "Cc" for char in value)
+    ):
+        raise ClaimwireError(
+            f"expected your id for the document, a string of 1 to {SOURCE_ID_CHARS} "
+            f"characters without control characters, got {shown(value)}",
+            file=path,
+            line=lineno,
+            field="id",
+        )
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,8 +439,12 @@ class Built:
 
     file_index: int
     source: str
+    source_id: str | None
+    """The document's id in the user's data, if given."""
     doc_id: str
     split: str
+    split_given: bool
+    """Whether the input chose the split (a sidecar's or JSONL line's ``split``)."""
     text_sha256: str
     sizes: tuple[int, int, int]
     """Paragraphs, sentences and characters."""
@@ -424,16 +456,18 @@ class Built:
     def of(
         cls,
         file_index: int,
-        source: str,
+        raw: RawDocument,
         document: Document,
         banding: tuple[int, int] | None = None,
     ) -> Built:
         sizes = (len(document.paragraphs), len(document.sentences), len(document.text))
         return cls(
             file_index,
-            source,
+            raw.source,
+            raw.source_id,
             document.id,
             document.split,
+            bool(raw.overrides.get("split")),
             sha256(document.text),
             sizes,
             record_line(document),
@@ -443,6 +477,11 @@ class Built:
     def document(self) -> Document:
         """The document, read back from its line."""
         return Document.from_dict(json.loads(self.line))
+
+    def in_split(self, split: str) -> Built:
+        """This document in ``split``, its line made again."""
+        line = record_line(replaced(self.document(), split=split))
+        return dataclasses.replace(self, split=split, line=line)
 
 
 @dataclass(frozen=True)
@@ -461,7 +500,7 @@ class BuildDocuments:
             raws = read_raw(item, self.root) if isinstance(item, Path) else (item,)
             for raw in raws:
                 document = build_document(raw, self.segmenter)
-                made = Built.of(index, raw.source, document, self.banding)
+                made = Built.of(index, raw, document, self.banding)
                 _check_line(made.line, self.root / raw.source_file, raw.source_line)
                 built.append(made)
         return built
@@ -487,6 +526,8 @@ def build_document(raw: RawDocument, segmenter: SentenceSegmenter | None = None)
     meta["source_file"] = raw.source_file
     meta["source_line"] = raw.source_line
     meta["source_sha256"] = raw.source_sha256
+    if raw.source_id is not None:
+        meta[SOURCE_ID] = raw.source_id
     doc_id = document_id(raw.text, meta["title"])
     return Document(
         id=doc_id,

@@ -31,6 +31,7 @@ from claimwire.corpus.document_index import DocumentIndex
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD, Duplicate, DuplicateFinder
 from claimwire.corpus.gold_reader import GoldReader
 from claimwire.corpus.ingest import BuildDocuments, Built, RawFiles, raw_files
+from claimwire.corpus.pairing import ParentDocuments, check_unique_ids, pairing_keys
 from claimwire.corpus.reanchor import Anchoring, reanchor
 from claimwire.corpus.segment import SentenceSegmenter
 from claimwire.engine import Engine, LocalEngine, batches
@@ -427,20 +428,6 @@ def build_time() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def _source_key(document: Document) -> str:
-    meta = document.meta
-    line = meta.get("source_line")
-    return str(meta.get("source_file")) + (f"#L{line}" if line else "")
-
-
-def _keys(documents: Iterator[Document]) -> Iterator[tuple[str, DocumentKey]]:
-    return ((_source_key(doc), DocumentKey(doc.id, sha256(doc.text))) for doc in documents)
-
-
-def _index(documents: Iterator[Document]) -> dict[str, DocumentKey]:
-    return dict(_keys(documents))
-
-
 class _Counter:
     def __init__(self) -> None:
         self.documents = self.paragraphs = self.sentences = self.characters = 0
@@ -459,7 +446,7 @@ def _ingest(
     raw_dir: Path,
     files: list[Path],
     out: Path,
-    parent_index: dict[str, DocumentKey],
+    parent: ParentDocuments | None,
     segmenter: SentenceSegmenter | None,
     progress: ProgressCallback | None,
     finder: DuplicateFinder,
@@ -468,12 +455,16 @@ def _ingest(
     sharding: Sharding,
     engine: Engine,
 ) -> tuple[dict[str, DocumentKey], dict[str, Document], _Counter, dict[str, int]]:
-    """Stream raw inputs into ``out``; return the new index (``{}`` without a parent: the
-    documents are all added, their ids spooled in ``added``), changed documents and counts.
-    A document that duplicates one already ingested is left out and added to ``duplicates``."""
+    """Stream raw inputs into ``out``; return the new index by pairing key (``{}`` without a
+    parent: the documents are all added, their ids spooled in ``added``), changed documents
+    and counts. A document paired with a parent document (:mod:`claimwire.corpus.pairing`)
+    keeps its split, unless its input chooses one. A document that duplicates one already
+    ingested is left out and added to ``duplicates``. An id of the user's data that names two
+    documents is a located error."""
     index: dict[str, DocumentKey] = {}
     changed: dict[str, Document] = {}
     counter = _Counter()
+    source_ids = Spool()
 
     def documents() -> Iterator[str]:
         stage = BuildDocuments(raw_dir, segmenter, finder.banding)
@@ -482,14 +473,13 @@ def _ingest(
             if duplicate is not None:
                 duplicates.append(duplicate)
                 continue
-            key = DocumentKey(built.doc_id, built.text_sha256)
-            if not parent_index:
+            if built.source_id is not None:  # only a JSONL line has one
+                file, _, line = built.source.rpartition("#L")
+                source_ids.append([built.source_id, file, int(line)])
+            if parent is None:
                 added.append(built.doc_id)
             else:
-                index[built.source] = key
-            before = parent_index.get(built.source)
-            if before is not None and before.text_sha256 != key.text_sha256:
-                changed[before.doc_id] = built.document()
+                built = _paired(built, parent, index, changed)
             counter.add(built)
             if progress:
                 progress(built.file_index, len(files), counter.documents)
@@ -501,8 +491,27 @@ def _ingest(
     # results until the first part was done, and the driver's serial work (duplicates,
     # writing) then came after the workers' instead of beside it
     raw_parts = [RawFiles(raw_dir, tuple(enumerate(files)))]
-    parts = write_parts(out, DOCUMENTS, documents(), sharding)
+    with contextlib.closing(source_ids):
+        parts = write_parts(out, DOCUMENTS, documents(), sharding)
+        check_unique_ids(source_ids, raw_dir)
     return index, changed, counter, parts
+
+
+def _paired(
+    built: Built,
+    parent: ParentDocuments,
+    index: dict[str, DocumentKey],
+    changed: dict[str, Document],
+) -> Built:
+    """``built`` paired with its parent document, if it has one (in the parent's split, unless
+    its input chose one), entered in ``index``; its text changed, in ``changed`` too."""
+    name, before = parent.pair(built.source_id, built.source)
+    if before is not None and not built.split_given and built.split != before.split:
+        built = built.in_split(before.split)
+    index[name] = DocumentKey(built.doc_id, built.text_sha256, built.split)
+    if before is not None and before.text_sha256 != built.text_sha256:
+        changed[before.doc_id] = built.document()
+    return built
 
 
 def _carry_over(
@@ -644,14 +653,14 @@ def build_release(
     check_changelog(releases_dir)
     pending: list[Path] = []
     with _removed_on_failure(pending), atomic_directory(target) as staging:
-        parent_index = _index(parent_release.documents()) if parent_release else {}
+        parent_documents = ParentDocuments(parent_release.documents()) if parent_release else None
         duplicates: list[Duplicate] = []
         added = Spool()
         index, changed, counter, document_parts = _ingest(
             raw_dir,
             files,
             staging,
-            parent_index,
+            parent_documents,
             segmenter,
             progress,
             DuplicateFinder(near_duplicates),
@@ -663,7 +672,9 @@ def build_release(
         if counter.documents == 0:
             raise ClaimwireError("the raw inputs hold no document", file=raw_dir)
         doc_changes = (
-            compare_documents(parent_index, index) if parent_index else DocumentChanges(added)
+            compare_documents(parent_documents.keys, index)
+            if parent_documents is not None
+            else DocumentChanges(added)
         )
         if gold is not None:
             gold_parts = _write_gold(
@@ -772,7 +783,10 @@ def _compare(
 
 
 def diff_releases(old: Release, new: Release) -> tuple[DocumentChanges, AnnotationChanges]:
-    """Documents (matched by input) and annotations (matched by id) from ``old`` to ``new``."""
-    documents = compare_document_streams(_keys(old.documents()), _keys(new.documents()))
+    """Documents (paired by your id, else by input: :func:`claimwire.corpus.pairing.pairing_key`)
+    and annotations (matched by id) from ``old`` to ``new``."""
+    documents = compare_document_streams(
+        pairing_keys(old.documents()), pairing_keys(new.documents())
+    )
     annotations = _compare(old, new.path, (new.parts(ANNOTATIONS), new.parts(RELATIONS)))
     return documents, annotations
