@@ -6,6 +6,7 @@ import html
 import json
 import pickle
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +254,74 @@ def test_a_text_whose_bands_are_all_full_still_has_its_exact_copy_found() -> Non
     assert finder.admit("target", "a.txt", _print(target, b"T" * 32)) is None
     again = finder.admit("copy", "a.html", _print(target.copy(), b"T" * 32))
     assert again is not None and (again.kept, again.kind) == ("target", "exact")
+
+
+UNSPACED_RELEASES = {
+    "zh": (
+        "阿克米公司公布创纪录增长\n\n北京，2025年3月3日——阿克米公司表示，2024年销售额增长了12%。"
+        "首席执行官简·多伊说：“我们很高兴。”根据对1000名成年人的调查，90%的受访者更喜欢阿克米。"
+        "该公司计划在2025年扩大生产规模，并在东南亚开设三家新工厂，预计将创造两千个就业岗位。"
+        "公司董事会批准了每股0.5元的股息。\n"
+    ),
+    "ja": (
+        "アクメ社、過去最高の成長を発表\n\n東京、2025年3月3日――アクメ社は2024年の売上高が12%増加した"
+        "と発表した。最高経営責任者のジェーン・ドウ氏は「大変うれしく思います」と述べた。成人1000人を"
+        "対象とした調査によると、回答者の90%がアクメを好んでいる。同社は2025年に生産を拡大し、東南"
+        "アジアに三つの新工場を開設する計画で、約2000人の雇用が生まれる見込みだ。\n"
+    ),
+    "th": (
+        "บริษัทแอคมีรายงานการเติบโตเป็นประวัติการณ์\n\nกรุงเทพฯ 3 มีนาคม 2025 บริษัทแอคมีเปิดเผยว่ายอดขาย"
+        "ในปี2024เพิ่มขึ้น12%ประธานเจ้าหน้าที่บริหารกล่าวว่าเรายินดีเป็นอย่างยิ่งจากการสำรวจผู้ใหญ่1000คน"
+        "ร้อยละ90ชื่นชอบแอคมีบริษัทวางแผนขยายการผลิตในปี2025และเปิดโรงงานใหม่สามแห่งในเอเชียตะวันออก"
+        "เฉียงใต้ซึ่งคาดว่าจะสร้างงานสองพันตำแหน่ง\n"
+    ),
+}
+OTHER_ZH_RELEASE = (
+    "星辰科技发布新款智能手表\n\n上海，2025年5月10日——星辰科技今天推出第三代智能手表，续航时间延长至"
+    "十四天。产品经理李华表示，新品支持血氧监测和离线地图。该手表将于六月在全国两百家门店上市，"
+    "售价一千九百九十九元。分析人士认为，可穿戴设备市场竞争日趋激烈。\n"
+)
+
+
+@pytest.mark.parametrize("language", sorted(UNSPACED_RELEASES))
+def test_a_corrected_resend_in_a_script_without_spaces_is_a_near_duplicate(language: str) -> None:
+    """Each character of such a script is a word: one corrected figure changes five
+    shingles, not every shingle of its paragraph (before, the Chinese copy was kept)."""
+    text = UNSPACED_RELEASES[language]
+    finder = DuplicateFinder()
+    assert finder.check("a", "a.txt", text) is None
+    assert finder.check("other", "other.txt", OTHER_ZH_RELEASE) is None
+    duplicate = finder.check("b", "b.txt", text.replace("12%", "13%"))
+    assert duplicate is not None and (duplicate.kind, duplicate.kept) == ("near", "a")
+    assert jaccard(text, text.replace("12%", "13%")) > 0.85
+    assert jaccard(text, OTHER_ZH_RELEASE) < 0.05
+
+
+def test_texts_written_with_spaces_keep_their_words(raw_dir: Path) -> None:
+    """French, English and the synthetic releases: the words (so the digests, shingles and
+    near duplicates) are those of ``\\w+``, as before scripts without spaces were split."""
+    texts = [
+        (raw_dir / "release-fr.txt").read_text(encoding="utf-8"),
+        "Acme Corp said sales rose 12% in 2024 -- naïve café déjà-vu, O'Brien & Co.",
+        "안녕하세요 세계, Привет мир, مرحبا بالعالم",  # Korean, Cyrillic, Arabic: spaced
+        *synthetic_texts(200, random.Random(4)),
+    ]
+    for text in texts:
+        assert words(text) == re.findall(r"\w+", text.casefold())
+
+
+def test_the_build_leaves_out_a_chinese_resend_instead_of_splitting_it(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    text = UNSPACED_RELEASES["zh"]
+    (raw / "zh-a.txt").write_text(text, encoding="utf-8")
+    (raw / "zh-b.txt").write_text(text.replace("12%", "13%"), encoding="utf-8")
+    out = tmp_path / "releases"
+    result = run_cli("corpus", "build", "--version", "0.1.0", "--raw", raw, "--out", out)
+    assert result.returncode == 0, result.stderr
+    [document] = list(open_release(out / "0.1.0").documents())
+    assert document.meta["source_file"] == "zh-a.txt"
+    manifest = json.loads((out / "0.1.0" / "MANIFEST.json").read_text(encoding="utf-8"))
+    assert [(d["source"], d["kind"]) for d in manifest["duplicates"]["left_out"]] == [
+        ("zh-b.txt", "near")
+    ]

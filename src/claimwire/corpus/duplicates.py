@@ -4,6 +4,9 @@ The same press release often arrives twice — as ``.txt`` and ``.html``, or re-
 corrected figure. The first one ingested is kept; a later one is a duplicate of it when its
 *normalized* text (case-folded words, no punctuation or spacing) hashes the same, or when the
 Jaccard similarity of their word 5-gram shingles, estimated by MinHash, reaches the threshold.
+In scripts written without spaces (Chinese, Japanese, Thai, …) each character is a word
+(:func:`words`): their shingles are character 5-grams, so one changed character changes five
+shingles, not a whole paragraph's.
 Memory is about 230 bytes per kept document, its band keys and a few numbers: its id, its
 digest and its MinHash signature go to anonymous temporary files, read back only for the few
 documents a new one may duplicate. The texts are not kept.
@@ -27,11 +30,22 @@ from numpy.typing import NDArray
 DEFAULT_THRESHOLD = 0.7
 SHINGLE = 5
 PERMUTATIONS = 128
-_WORD = re.compile(r"\w+")
+UNSPACED = (
+    "\u0e00-\u0eff"  # Thai, Lao
+    "\u1000-\u109f"  # Myanmar
+    "\u1780-\u17ff"  # Khmer
+    "\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"  # Hiragana, Katakana (and halfwidth)
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"  # Han ideographs
+)
+"""The scripts written without spaces between words (a regex class's ranges)."""
+_WORD = re.compile(f"[{UNSPACED}]|[^\\W{UNSPACED}]+")
 
 
 def words(text: str) -> list[str]:
-    """The text's words, case-folded: what a duplicate must share, whatever its markup."""
+    """The text's words, case-folded: what a duplicate must share, whatever its markup. A
+    character of a script written without spaces (Chinese, Japanese kana, Thai, Lao, Khmer,
+    Myanmar) is a word of its own, so shingles there are character 5-grams; a text in other
+    scripts has the words of ``\\w+``, as before."""
     return _WORD.findall(text.casefold())
 
 
