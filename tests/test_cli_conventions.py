@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +104,16 @@ def test_a_system_error_keeps_what_it_says(raised: OSError, said: str) -> None:
     """An OSError raised with a message only (no errno) was reported as a bare "OSError"."""
     error = user_error(raised)
     assert error is not None and said in str(error)
+
+
+@pytest.mark.parametrize("lineno", [100, 1234])
+def test_line_100_is_not_an_emoji(tmp_path: Path, lineno: int) -> None:
+    """Before: rich read ``:100:`` and ``:1234:`` as emoji codes: an error on line 100 of a
+    file printed ``p.jsonl💯 field 'id'…``."""
+    run = REPO / "eval" / "runs" / "rules" / "predictions.jsonl"
+    lines = run.read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n" * (lineno - 1) + '{"id": 5}\n' + lines[0] + "\n", encoding="utf-8")
+    release = REPO / "corpus" / "releases" / "1.0.0"
+    done = run_cli("eval", "check", path, "--release", release, "--task", "claims")
+    assert done.returncode == 1 and f"{path}:{lineno}: field 'id'" in done.stderr, done.stderr

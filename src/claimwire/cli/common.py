@@ -44,8 +44,8 @@ class _Console(Console):
         return super().render_str(printable(text), **options)
 
 
-console = _Console()
-err_console = _Console(stderr=True)
+console = _Console(emoji=False)  # ":100:" in "p.jsonl:100:" is no emoji code
+err_console = _Console(stderr=True, emoji=False)
 if not console.is_terminal and "COLUMNS" not in os.environ:
     console.width = 120  # logs and pipes get whole tables, not 80-column ones
 
