@@ -79,3 +79,42 @@ def test_a_document_nested_too_deeply_is_named_too(tmp_path: Path) -> None:
     deep = _deep(tmp_path, "documents.jsonl", RELEASE / "documents.jsonl")
     with pytest.raises(ClaimwireError, match=f"^{deep}:2: {SAYS}"):
         list(read_records(deep, Document))
+
+
+def _deep_export(tmp: Path, shape: str) -> Path:
+    """A Label Studio export, JSON-MIN or full, one of whose tasks holds 100,000 nested
+    lists."""
+    deep = "[" * 100_000 + "]" * 100_000
+    tasks = {
+        "min": '[{"doc_id": "d", "text": "t"}, {"doc_id": "d", "label": ' + deep + "}]",
+        "full": '[{"data": {"doc_id": "d"}, "annotations": [{"result": ' + deep + "}]}]",
+    }
+    path = tmp / f"{shape}.json"
+    path.write_text(tasks[shape], encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("shape", ["min", "full"])
+def test_a_label_studio_export_nested_too_deeply_is_named(tmp_path: Path, shape: str) -> None:
+    """Before: ``error: an input is nested too deeply to read``, naming no file."""
+    export = _deep_export(tmp_path, shape)
+    out = tmp_path / "out.jsonl"
+    convert = ["convert", export, "--from", "label-studio-min", "--out", out]
+    pull = ["annotate", "pull", "--from-file", export, "--out", tmp_path / "sets"]
+    for command, where in ((convert, f"{export}: "), (pull, f"{export}: ")):
+        done = run_cli(*command, "--release", RELEASE, cwd=tmp_path)
+        assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
+        assert where in done.stderr and SAYS in done.stderr, done.stderr
+    done = run_cli(*convert, "--release", RELEASE, cwd=tmp_path)
+    task = 2 if shape == "min" else 1
+    assert f"not a Label Studio JSON export: task {task}: {SAYS}" in done.stderr
+
+
+def test_a_yaml_file_nested_too_deeply_is_named_by_file_and_line(tmp_path: Path) -> None:
+    """Before: ``deep.yaml: nested too deeply to read``, past Python's recursion limit."""
+    schema = tmp_path / "deep.yaml"
+    schema.write_text("".join("  " * i + "k:\n" for i in range(5000)) + "  " * 5000 + "k: 1\n")
+    done = run_cli("annotate", "config", "--schema", schema, "--out", tmp_path / "configs")
+    assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
+    assert f"{schema}:101: not valid YAML: nested too deeply to read" in done.stderr
+    assert not (tmp_path / "configs").exists()

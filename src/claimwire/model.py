@@ -383,10 +383,8 @@ def loads_object(line: str | bytes) -> dict[str, Any]:
         raise ClaimwireError(str(error), field=error.key) from None
     except (json.JSONDecodeError, strict_json.NotStandardJSONError) as error:
         raise ClaimwireError(f"not valid JSON: {error}") from None
-    except RecursionError:
-        raise ClaimwireError(
-            "arrays or objects nested too deeply to read (about 1,000 levels; a record needs a few)"
-        ) from None
+    except strict_json.TooDeepError as error:
+        raise ClaimwireError(str(error)) from None
     if not isinstance(obj, dict):
         raise ClaimwireError(f"expected a JSON object, got {type(obj).__name__}")
     return obj

@@ -51,6 +51,16 @@ class NotStandardJSONError(ValueError):
     a surrogate pair (other readers refuse it, and it cannot be written back as UTF-8)."""
 
 
+class TooDeepError(ValueError):
+    """Arrays or objects nested past the interpreter's recursion limit (about 1,000 deep),
+    where Python's reader raises a ``RecursionError`` that names nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "arrays or objects nested too deeply to read (about 1,000 levels; a record needs a few)"
+        )
+
+
 def _no_constant(name: str) -> Any:
     raise NotStandardJSONError(f"{name} is not a JSON number (expected a number, or null)")
 
@@ -81,16 +91,19 @@ class StrictDecoder(json.JSONDecoder):
 
 def loads(text: str | bytes) -> Any:
     """:func:`json.loads` with :class:`StrictDecoder`, also refusing half of a surrogate
-    pair (:class:`NotStandardJSONError`)."""
-    obj = json.loads(text, cls=StrictDecoder)
-    raw = text if isinstance(text, str) else text.decode("utf-8", "replace")
-    if _SURROGATE_ESCAPE.search(raw):  # a pair decodes to one character; half of one cannot
-        try:
-            json.dumps(obj, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise NotStandardJSONError(
-                "a \\u escape names half of a surrogate pair (expected a whole character)"
-            ) from None
+    pair (:class:`NotStandardJSONError`) and nesting too deep (:class:`TooDeepError`)."""
+    try:
+        obj = json.loads(text, cls=StrictDecoder)
+        raw = text if isinstance(text, str) else text.decode("utf-8", "replace")
+        if _SURROGATE_ESCAPE.search(raw):  # a pair decodes to one character; half of one cannot
+            try:
+                json.dumps(obj, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:
+                raise NotStandardJSONError(
+                    "a \\u escape names half of a surrogate pair (expected a whole character)"
+                ) from None
+    except RecursionError:
+        raise TooDeepError from None
     return obj
 
 
@@ -150,6 +163,8 @@ def list_items(handle: TextIO, size: int = CHUNK) -> Iterator[Any]:
                     raise
                 more(grow=True)
                 continue
+            except RecursionError:
+                raise TooDeepError from None
             if done or not _NUMBER_GOES_ON.fullmatch(text, end):
                 break
             more()  # a number may go on in the next characters ("-1." + "5", "2e" + "9")

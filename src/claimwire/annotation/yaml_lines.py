@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -16,18 +16,33 @@ class LinedDict(dict[str, Any]):
     line: int | None = None
 
 
+DEPTH = 100
+"""How deep collections may nest in a YAML file claimwire reads (a schema needs 5): deeper
+is a located error, before PyYAML's recursion reaches the interpreter's limit."""
+
+
 class _LineLoader(yaml.SafeLoader):
-    """Safe loading without aliases: ``*name`` could expand a few bytes into gigabytes."""
+    """Safe loading without aliases (``*name`` could expand a few bytes into gigabytes) and
+    without collections nested deeper than :data:`DEPTH`."""
+
+    depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            raise yaml.composer.ComposerError(
-                None,
-                None,
-                "aliases (*name) are not accepted; write the value out",
-                self.peek_event().start_mark,  # type: ignore[no-untyped-call]
-            )
-        return super().compose_node(parent, index)
+            self._refuse("aliases (*name) are not accepted; write the value out")
+        collection = self.check_event(yaml.MappingStartEvent, yaml.SequenceStartEvent)
+        if collection and self.depth >= DEPTH:
+            self._refuse(f"nested too deeply to read (more than {DEPTH} levels)")
+        self.depth += collection
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= collection
+
+    def _refuse(self, problem: str) -> NoReturn:
+        """The located error of the node about to be composed."""
+        start = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+        raise yaml.composer.ComposerError(None, None, problem, start)
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LinedDict:

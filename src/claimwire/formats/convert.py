@@ -197,7 +197,9 @@ def read_json_export(path: Path) -> list[Any]:
 
 def export_tasks(path: Path) -> Iterator[Any]:
     """The tasks of a Label Studio export file, one at a time, each of the shape
-    :func:`read_json_export` checks; a file that is not such a list is its located error."""
+    :func:`read_json_export` checks; a file that is not such a list is its located error
+    (a task nested too deeply is named by its number: the file is not read again)."""
+    number = 0
     try:
         with path.open(encoding="utf-8-sig") as handle:  # a BOM is dropped
             for number, task in enumerate(strict_json.list_items(handle), start=1):
@@ -208,6 +210,10 @@ def export_tasks(path: Path) -> Iterator[Any]:
                 yield task
             else:
                 return
+    except strict_json.TooDeepError as error:
+        raise ClaimwireError(
+            f"not a Label Studio JSON export: task {number + 1}: {error}", file=path
+        ) from None
     except (OSError, ValueError) as error:
         read_json_export(path)  # reading the file whole names the fault as it always has
         raise ClaimwireError(f"not a Label Studio JSON export: {error}", file=path) from None
