@@ -12,8 +12,10 @@ run with ``nlp.pipe`` on the short source spans) tells persons from organization
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 from claimwire.annotation.checks import release_schema
@@ -353,10 +355,10 @@ class RulesSystem:
         self, document: Document, attributed: list[Any], builder: _Builder
     ) -> None:
         text = document.text
-        covered = [span for span, *_ in attributed]
+        covered = _Covered([span for span, *_ in attributed])
         dateline = find_dateline(text)
         for s_start, s_end in document.sentences:
-            if any(s <= s_start < e or s_start <= s < s_end for s, e in covered):
+            if covered.meets(s_start, s_end):
                 continue
             if text[s_end - 1 : s_end] not in ".!?»":
                 continue  # headings, links, contact lines
@@ -376,14 +378,15 @@ class RulesSystem:
         text = document.text
         survey_stats: list[str] = []
         poll_sentences: list[tuple[int, int]] = []
+        starts = [start for start, _ in document.sentences]
+        contents = _ContentsBySentence(attributed, starts)
         for quantity in find_quantities(text, document.lang or "fr"):
             if quantity.unit in _DURATIONS or (quantity.unit == "count" and quantity.value < 3):
                 continue
-            sentence = next(
-                ((s, e) for s, e in document.sentences if s <= quantity.start < e), None
-            )
-            if sentence is None:
-                continue
+            at = bisect_right(starts, quantity.start) - 1  # the last sentence starting before
+            if at < 0 or quantity.start >= document.sentences[at][1]:
+                continue  # between sentences
+            sentence = document.sentences[at]
             sentence_text = text[sentence[0] : sentence[1]]
             respondents = lx.RESPONDENTS.match(text, quantity.end)
             is_poll = quantity.unit == "percent" and (
@@ -423,12 +426,10 @@ class RulesSystem:
                     if year and year.start() - quantity.end < 12
                     else None,
                 )
-            for content, source_id, cue_id, quote_type in attributed:
-                if content[0] <= quantity.start < content[1]:
-                    builder.relate(
-                        "attributed_to", stat, source_id, cue=cue_id, quote_type=quote_type
-                    )
-                    break
+            holding = contents.holding(at, quantity.start)
+            if holding is not None:
+                _, source_id, cue_id, quote_type = holding
+                builder.relate("attributed_to", stat, source_id, cue=cue_id, quote_type=quote_type)
         if survey_stats:
             survey = self._survey(document, poll_sentences, builder)
             for stat in survey_stats:
@@ -492,3 +493,42 @@ class RulesSystem:
 
 def _decimal(quantity: Quantity) -> str:
     return format(quantity.value.normalize(), "f")
+
+
+class _Covered:
+    """Spans (of attributions), asked whether any meets a sentence: one holding its start, or
+    one starting inside it. Sorted once; each question is two binary searches."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        spans = sorted(spans)
+        self._starts = [start for start, _ in spans]
+        self._reach = list(accumulate((end for _, end in spans), max))
+        """The furthest end of the spans up to each (in start order)."""
+
+    def meets(self, start: int, end: int) -> bool:
+        """Whether a span holds ``start`` or starts in ``[start, end)``."""
+        before = bisect_right(self._starts, start) - 1  # the spans starting at or before it
+        if before >= 0 and self._reach[before] > start:
+            return True
+        after = bisect_left(self._starts, start)
+        return after < len(self._starts) and self._starts[after] < end
+
+
+class _ContentsBySentence:
+    """The attributions (content span first) by the sentence their content lies in: each
+    content is cut from its cue's sentence, so only those of a figure's sentence can hold it.
+    Each question reads one sentence's attributions, in their order."""
+
+    def __init__(self, attributed: list[Any], starts: list[int]) -> None:
+        self._by_sentence: dict[int, list[Any]] = {}
+        for item in attributed:
+            at = bisect_right(starts, item[0][0]) - 1
+            self._by_sentence.setdefault(at, []).append(item)
+
+    def holding(self, sentence: int, point: int) -> Any:
+        """The first attribution of the ``sentence``-th sentence whose content holds
+        ``point``, or None."""
+        for item in self._by_sentence.get(sentence, ()):
+            if item[0][0] <= point < item[0][1]:
+                return item
+        return None
