@@ -271,14 +271,25 @@ def push_chunks(
 
 
 def annotator_name(annotation: Mapping[str, Any], users: Mapping[int, str]) -> str:
-    """Who completed a Label Studio annotation: ``completed_by`` as an object's email (else
-    ``user<id>``), as an id looked up in ``users`` (else ``user<id>``), else ``unknown``."""
+    """Who completed a Label Studio annotation: ``completed_by`` as an object's e-mail (else
+    ``user<id>``), as an id looked up in ``users`` (else ``user<id>``), as a string (what
+    label-studio-converter writes to a JSON-MIN export's ``annotator``: the e-mail, or an id
+    as digits), else ``unknown``. A file name is made of it by :func:`names.safe_name`."""
     who = annotation.get("completed_by")
     if isinstance(who, dict):
-        return str(who.get("email") or f"user{who.get('id')}")
-    if isinstance(who, int):
+        return _user(who.get("id"), who.get("email"))
+    if isinstance(who, str) and who.isascii() and who.isdigit():
+        who = int(who)
+    if isinstance(who, int) and not isinstance(who, bool):
         return users.get(who, f"user{who}")
+    if isinstance(who, str) and who.strip():
+        return who
     return "unknown"
+
+
+def _user(user_id: object, email: object) -> str:
+    """A user's name: their e-mail, else ``user<id>``."""
+    return email if isinstance(email, str) and email.strip() else f"user{user_id}"
 
 
 @dataclass
@@ -355,8 +366,7 @@ def users_by_id(session: Session) -> dict[int, str]:
     users: dict[int, str] = {}
     for page in session.listing("api/users/", {}, "results", page_size=PAGE):
         for user in page:
-            email = user.get("email")
-            users[user["id"]] = email if isinstance(email, str) and email else f"user{user['id']}"
+            users[user["id"]] = _user(user["id"], user.get("email"))
     return users
 
 
