@@ -78,7 +78,7 @@ def check_keys(
     for key, known in unknown_keys(obj, fields, nested):
         if closed:
             raise RecordError(
-                f"unknown key{_hint(key, known)}: {what} has only {', '.join(known)}",
+                f"unknown key{did_you_mean(key, known)}: {what} has only {', '.join(known)}",
                 field=_shown(key),
             )
         warn_unknown(path, lineno, key, what, known, counted_as=counted_as)
@@ -101,7 +101,7 @@ def warn_unknown(
         return
     warned.add(key)
     message = (
-        f"{path}:{lineno}: field '{_shown(key)}': unknown key, ignored{_hint(key, known)}; "
+        f"{path}:{lineno}: field '{_shown(key)}': unknown key, ignored{did_you_mean(key, known)}; "
         f"{what} has {', '.join(known)} (warned once for this key and file)"
     )
     if len(warned) > WARNED_KEYS:
@@ -119,7 +119,8 @@ def warn_again(warning: UnknownKeyWarning) -> None:
     warn_unknown(*warning.args[1:])
 
 
-def _hint(key: str, known: Sequence[str]) -> str:
+def did_you_mean(key: str, known: Sequence[str]) -> str:
+    """`` (did you mean 'x'?)`` naming the known key nearest ``key``, or nothing."""
     close = get_close_matches(key, known, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

@@ -11,9 +11,11 @@ from claimwire.errors import ClaimwireError
 
 
 class LinedDict(dict[str, Any]):
-    """A mapping that knows the line (1-based) where it starts in its YAML file."""
+    """A mapping that knows the line (1-based) where it starts in its YAML file, and the
+    line of each of its keys."""
 
     line: int | None = None
+    key_lines: dict[str, int] = {}  # noqa: RUF012 (each mapping read is given its own)
 
 
 DEPTH = 100
@@ -62,6 +64,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LinedDict
         seen[key] = key_node.start_mark.line + 1
     mapping = LinedDict({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {str(key): line for key, line in seen.items()}
     return mapping
 
 
@@ -83,8 +86,11 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
-def line_of(node: Any) -> int | None:
-    """The line a mapping read by :func:`load_yaml` starts on, if known."""
+def line_of(node: Any, key: str | None = None) -> int | None:
+    """The line a mapping read by :func:`load_yaml` starts on, or that of its ``key``, if
+    known."""
+    if key is not None and key in getattr(node, "key_lines", {}):
+        return int(node.key_lines[key])
     return getattr(node, "line", None)
 
 

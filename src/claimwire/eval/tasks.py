@@ -16,10 +16,13 @@ from claimwire.errors import ClaimwireError
 from claimwire.eval.matching import SCHEMES
 from claimwire.files import sha256
 from claimwire.project import find_project
+from claimwire.record_keys import did_you_mean
 
 OVERLAP = "overlap"
 KINDS = ("spans", "stance")
 RELEASE_TASKS = "tasks"  # a release may carry the task definitions it was scored with
+DEFAULT_SPLIT = "test"
+"""The split a task file without ``split`` scores."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +47,9 @@ class Task:
     forbid_overlap: bool = False
     classes: tuple[str, ...] = ()
     positive: tuple[str, ...] = ()
-    split: str | None = "test"
+    split: str | None = DEFAULT_SPLIT
+    """The split scored unless another is asked for (``all``: every document); None for
+    a task made in code that scores what it is given."""
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -94,23 +99,51 @@ def default_tasks_dir(release: Path | None = None) -> Path:
 def _strings(node: Mapping[str, Any], key: str, path: Path) -> tuple[str, ...]:
     value = node.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ClaimwireError("expected a list of strings", file=path, line=line_of(node), field=key)
+        raise ClaimwireError(
+            "expected a list of strings", file=path, line=line_of(node, key), field=key
+        )
     return tuple(value)
 
 
+TASK_KEYS = (
+    "name",
+    "description",
+    "kind",
+    "labels",
+    "schemes",
+    "primary",
+    "attributes",
+    "relations",
+    "value_tolerance",
+    "disclosure",
+    "forbid_overlap",
+    "classes",
+    "positive",
+    "split",
+)
+"""The keys a task file may hold."""
+
+
 def load_task(path: Path, schema: Schema) -> Task:
-    """Read one task file and check every name in it against the schema."""
+    """Read one task file, strictly (no unknown key, values of their types, at their
+    lines), and check every name in it against the schema."""
     node = load_yaml(path)
     if not isinstance(node, Mapping):
         raise ClaimwireError("expected a mapping", file=path)
 
     def fail(message: str, key: str, where: Any = node) -> ClaimwireError:
-        return ClaimwireError(message, file=path, line=line_of(where), field=key)
+        return ClaimwireError(message, file=path, line=line_of(where, key), field=key)
 
+    for key in node:
+        if key not in TASK_KEYS:
+            hint = did_you_mean(key, TASK_KEYS)
+            raise fail(f"unknown key{hint}; a task has only {', '.join(TASK_KEYS)}", key)
     kind = node.get("kind")
     if kind not in KINDS:
         raise fail(f"expected one of {', '.join(KINDS)}", "kind")
     labels = _strings(node, "labels", path)
+    if not labels:
+        raise fail("expected at least one label of the schema", "labels")
     for label in labels:
         if label not in schema.labels:
             raise fail(f"label {label!r} is not in the schema", "labels")
@@ -149,6 +182,12 @@ def load_task(path: Path, schema: Schema) -> Task:
     tolerance = node.get("value_tolerance", 0.005)
     if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance < 0:
         raise fail(f"expected a number ≥ 0, got {tolerance!r}", "value_tolerance")
+    forbid_overlap = node.get("forbid_overlap", False)
+    if not isinstance(forbid_overlap, bool):
+        raise fail(f"expected true or false, got {forbid_overlap!r}", "forbid_overlap")
+    split = node.get("split", DEFAULT_SPLIT)
+    if not isinstance(split, str) or not split:
+        raise fail(f"expected a split name (or all), got {split!r}", "split")
     return Task(
         name=str(node.get("name", path.stem)),
         description=str(node.get("description", "")),
@@ -160,10 +199,10 @@ def load_task(path: Path, schema: Schema) -> Task:
         relations=tuple(relations),
         value_tolerance=float(tolerance),
         disclosure=str(disclosure) if disclosure else None,
-        forbid_overlap=bool(node.get("forbid_overlap", False)),
+        forbid_overlap=forbid_overlap,
         classes=classes,
         positive=_strings(node, "positive", path),
-        split=node.get("split"),
+        split=split,
         path=path,
     )
 
