@@ -262,8 +262,12 @@ def test_an_export_that_never_completes_ends_at_the_deadline(
         (b"[1, 2]", "something else than tasks"),
         (b'[{"id": 1, "data": {', "not valid JSON"),
         (b"", "not a JSON list of tasks"),
+        (  # ijson's memory grew with the square of the depth: 258 MB, no error
+            b'[{"id": 1, "data": {"doc_id": ' + b"[" * 10_000 + b"]" * 10_000 + b"}}]",
+            "arrays or objects nested too deeply to read",
+        ),
     ],
-    ids=["object", "numbers", "cut", "empty"],
+    ids=["object", "numbers", "cut", "empty", "nested too deeply"],
 )
 def test_a_malformed_export_is_refused(
     hostile: Hostile, tmp_path: Path, body: bytes, reason: str
