@@ -107,3 +107,29 @@ def test_a_bad_byte_at_the_end_of_a_large_input_is_found_without_holding_it(
         tracemalloc.stop()
     assert caught.value.line == 40 * (1_000_000 // len(line)) + 1
     assert peak < 2_000_000, peak
+
+
+@pytest.mark.parametrize("marker", ["2025-13", "2025-00", "2025-06-31", "2025-02-30"])
+def test_a_date_marker_that_is_not_a_date_is_refused_where_it_is(
+    tmp_path: Path, marker: str
+) -> None:
+    """Before: kept as ``meta.date_marker`` as written, where a sidecar's ``published`` of
+    the same value is a located error."""
+    from .helpers import one_error_line, run_cli
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text(f"date {marker}\nPARIS, le 3 juin. Un communiqué.\n", "utf-8")
+    result = run_cli("corpus", "build", "--raw", raw, "--out", tmp_path / "r", "--version", "0.1.0")
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert f"{raw / 'a.txt'}:1: date marker '{marker}' is not a date" in result.stderr
+    (raw / "a.txt").unlink()
+    lines = ['{"text": "Un communiqué."}', f'{{"text": "date {marker} Un autre."}}']
+    (raw / "b.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+    result = run_cli("corpus", "build", "--raw", raw, "--out", tmp_path / "r", "--version", "0.1.0")
+    assert f"{raw / 'b.jsonl'}:2: date marker '{marker}' is not a date" in result.stderr
+
+
+def test_a_date_marker_that_is_a_date_is_kept() -> None:
+    assert split_date_marker("date 2024-02-29 Texte") == ("2024-02-29", "Texte")
+    assert split_date_marker("date 2025-12\nTexte") == ("2025-12", "Texte")

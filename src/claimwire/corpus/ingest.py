@@ -330,7 +330,7 @@ def read_raw(path: Path, root: Path) -> Iterator[RawDocument]:
     if suffix in HTML_SUFFIXES:
         text, title = _html_text(text)
         text = normalize_text(text)
-    marker, text = split_date_marker(text)
+    marker, text = split_date_marker(text, path)
     if not text.strip():
         raise ClaimwireError("no text found in this input", file=path)
     yield RawDocument(text, relative, digest, None, title, marker, _sidecar(path))
@@ -348,7 +348,7 @@ def _read_jsonl(
         overrides = {k: v for k, v in record.items() if k not in ("text", "id")}
         _check_overrides(overrides, path, lineno)
         source_id = _source_id(record, path, lineno)
-        marker, body = split_date_marker(normalize_text(text))
+        marker, body = split_date_marker(normalize_text(text), path, lineno)
         yield RawDocument(body, relative, digest, lineno, None, marker, overrides, source_id)
 
 

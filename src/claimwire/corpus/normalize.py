@@ -7,6 +7,7 @@ would change both meaning and offsets.
 from __future__ import annotations
 
 import codecs
+import datetime
 import re
 import unicodedata
 from pathlib import Path
@@ -72,12 +73,24 @@ def normalize_text(text: str) -> str:
     return unicodedata.normalize("NFC", _LINE_ENDS.sub("\n", text))
 
 
-def split_date_marker(text: str) -> tuple[str | None, str]:
+def split_date_marker(
+    text: str, source: str | Path | None = None, line: int | None = None
+) -> tuple[str | None, str]:
     """Remove a leading ``date YYYY-MM[-DD]`` marker; return ``(marker date, remaining text)``.
 
-    The marker may prefix the first line's text or stand on a line of its own.
+    The marker may prefix the first line's text or stand on a line of its own. A date that
+    is not one (``2025-13``, ``2025-06-31``) is an error naming ``source`` and ``line``.
     """
     match = _DATE_MARKER.match(text)
     if match is None:
         return None, text
-    return match.group(1), text[match.end() :]
+    marker = match.group(1)
+    try:
+        datetime.date.fromisoformat(marker if len(marker) == 10 else f"{marker}-01")
+    except ValueError:
+        raise ClaimwireError(
+            f"date marker {marker!r} is not a date; expected YYYY-MM or YYYY-MM-DD",
+            file=source,
+            line=line or 1,
+        ) from None
+    return marker, text[match.end() :]
