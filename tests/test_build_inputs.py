@@ -1,9 +1,12 @@
 """What ``corpus build`` makes of a user's raw folder: the files it does not read are named
-once, on stderr; an input too long for one document is refused where it is read, naming it."""
+once, on stderr; a sidecar it would not apply is an error; an input too long for one document
+is refused where it is read, naming it."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 from claimwire.lines import DOCUMENT_LINE
 
@@ -57,7 +60,6 @@ def test_the_files_a_build_does_not_read_are_named_once_on_stderr(tmp_path: Path
     root = _project(tmp_path)
     raw = root / "corpus" / "raw"
     (raw / "r0.txt.meta.yaml").write_text("lang: en\n", encoding="utf-8")  # read
-    (raw / "r1.meta.yaml").write_text("lang: fr\n", encoding="utf-8")  # not a sidecar's name
     for name in ("all.json", "rest.jsonl.gz", "notes.md", "scan.pdf", "b.docx", "c.csv"):
         (raw / name).write_bytes(b"{}")
     (raw / ".hidden.json").write_bytes(b"{}")
@@ -67,8 +69,8 @@ def test_the_files_a_build_does_not_read_are_named_once_on_stderr(tmp_path: Path
     assert result.returncode == 0, result.stderr
     assert "documents 3 (added 3" in result.stdout
     assert result.stderr.splitlines() == [
-        "warning: left out 7 files it does not read: all.json, b.docx, c.csv, notes.md, "
-        "r1.meta.yaml and 2 more (reads .txt, .text, .html, .htm, .jsonl and <input>.meta.yaml "
+        "warning: left out 6 files it does not read: all.json, b.docx, c.csv, notes.md, "
+        "rest.jsonl.gz and 1 more (reads .txt, .text, .html, .htm, .jsonl and <input>.meta.yaml "
         "sidecars)"
     ]
 
@@ -84,3 +86,37 @@ def test_a_folder_with_nothing_a_build_reads_says_what_it_holds(tmp_path: Path) 
         "no raw inputs (.txt, .html, .jsonl) found; left out 1 file it does not read: all.json"
         in (result.stderr)
     )
+
+
+@pytest.mark.parametrize(
+    ("sidecar", "says"),
+    [
+        ("r1.meta.yaml", "r1 is not in the folder: the sidecar of r1.txt is r1.txt.meta.yaml"),
+        ("R1.TXT.meta.yaml", "R1.TXT is not in the folder: the sidecar of r1.txt is r1.txt.meta"),
+        ("gone.txt.meta.yaml", "gone.txt is not in the folder (remove the sidecar or"),
+        ("notes.md.meta.yaml", "the build does not read notes.md (reads .txt"),
+        ("feed.jsonl.meta.yaml", "a JSONL input takes these fields on each line"),
+    ],
+)
+def test_a_sidecar_the_build_would_not_apply_is_an_error(
+    tmp_path: Path, sidecar: str, says: str
+) -> None:
+    root = _project(tmp_path)
+    raw = root / "corpus" / "raw"
+    (raw / "notes.md").write_text("Notes\n", encoding="utf-8")
+    (raw / "feed.jsonl").write_text('{"text": "Feed\\n\\nAcme said so."}\n', encoding="utf-8")
+    (raw / sidecar).write_text("lang: fr\npublished: 2025-01-02\n", encoding="utf-8")
+    result = run_cli("corpus", "build", "--version", "0.1.0", cwd=root)
+    assert result.returncode == 1 and one_error_line(result.stderr)
+    assert f"error: corpus/raw/{sidecar}: a sidecar that would not be applied: {says}" in (
+        result.stderr
+    )
+    assert not (root / "corpus" / "releases").exists()
+
+
+def test_a_nul_in_a_raw_text_is_named_with_its_folder(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    (root / "corpus" / "raw" / "pdf.txt").write_bytes(b"Title\n\nAcme \x00 said.\n")
+    result = run_cli("corpus", "build", "--version", "0.1.0", cwd=root)
+    assert result.returncode == 1 and one_error_line(result.stderr)
+    assert "error: corpus/raw/pdf.txt: NUL character at offset 12: not text" in result.stderr

@@ -125,8 +125,35 @@ def raw_files(raw_dir: Path) -> RawInputs:
             _check_text_size(path)
         files.append(path)
     read = set(files)
-    unread = [path for path in others if _sidecar_of(path) not in read]
+    unread = []
+    for path in others:
+        if (target := _sidecar_of(path)) is None:
+            unread.append(path)
+        elif target not in read or target.suffix.lower() in JSONL_SUFFIXES:
+            raise _unread_sidecar(path, target, read)
     return RawInputs(sorted(files), sorted(unread))
+
+
+def _unread_sidecar(sidecar: Path, target: Path, read: set[Path]) -> ClaimwireError:
+    """The error for a sidecar the build would not apply: its input is absent (a likely one
+    named), not read, or a JSONL file (whose lines carry their own fields)."""
+    if target.suffix.lower() in JSONL_SUFFIXES:
+        why = "a JSONL input takes these fields on each line, not from a sidecar"
+    elif target.exists():
+        why = f"the build does not read {target.name} ({READ_NOTE})"
+    else:
+        meant = sorted(
+            path.name
+            for path in read
+            if path.parent == target.parent
+            and target.name.lower() in (path.name.lower(), path.stem.lower())
+        )
+        why = f"{target.name} is not in the folder" + (
+            f": the sidecar of {meant[0]} is {meant[0]}{SIDECAR_SUFFIX}"
+            if meant
+            else f" (remove the sidecar or name it <input>{SIDECAR_SUFFIX})"
+        )
+    return ClaimwireError(f"a sidecar that would not be applied: {why}", file=sidecar)
 
 
 def _in_hidden_folder(path: Path, raw_dir: Path) -> bool:
@@ -499,18 +526,22 @@ class BuildDocuments:
         for index, item in batch:
             raws = read_raw(item, self.root) if isinstance(item, Path) else (item,)
             for raw in raws:
-                document = build_document(raw, self.segmenter)
+                document = build_document(raw, self.segmenter, self.root)
                 made = Built.of(index, raw, document, self.banding)
                 _check_line(made.line, self.root / raw.source_file, raw.source_line)
                 built.append(made)
         return built
 
 
-def build_document(raw: RawDocument, segmenter: SentenceSegmenter | None = None) -> Document:
-    """Segment a raw document, read its metadata, and give it its id and split."""
+def build_document(
+    raw: RawDocument, segmenter: SentenceSegmenter | None = None, root: Path | None = None
+) -> Document:
+    """Segment a raw document, read its metadata, and give it its id and split (an error
+    names its input under ``root``, the raw folder, when given)."""
     if (nul := raw.text.find("\x00")) >= 0:
+        source = raw.source_file if root is None else root / raw.source_file
         raise ClaimwireError(
-            f"NUL character at offset {nul}: not text", file=raw.source_file, line=raw.source_line
+            f"NUL character at offset {nul}: not text", file=source, line=raw.source_line
         )
     paragraphs, sentences = segment(raw.text, segmenter)
     overrides = dict(raw.overrides)
