@@ -1,6 +1,7 @@
 """What ``corpus build`` makes of a user's raw folder: the files it does not read are named
 once, on stderr; a sidecar it would not apply is an error; an input too long for one document
-is refused where it is read, naming it."""
+is refused where it is read, naming it; a ``--gold`` set on a document the build does not have
+is refused at the set's line."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from claimwire.corpus.release import open_release
 from claimwire.lines import DOCUMENT_LINE
+from claimwire.model import Annotation, Quote, write_records
 
 from .helpers import make_project, one_error_line, run_cli
 
@@ -120,3 +123,39 @@ def test_a_nul_in_a_raw_text_is_named_with_its_folder(tmp_path: Path) -> None:
     result = run_cli("corpus", "build", "--version", "0.1.0", cwd=root)
     assert result.returncode == 1 and one_error_line(result.stderr)
     assert "error: corpus/raw/pdf.txt: NUL character at offset 12: not text" in result.stderr
+
+
+def test_a_gold_set_on_a_document_this_build_corrected_is_refused_at_its_line(
+    tmp_path: Path,
+) -> None:
+    assert run_cli("init", "proj", "--lang", "en", cwd=tmp_path).returncode == 0
+    root = tmp_path / "proj"
+    raw = root / "corpus" / "raw"
+    for i in range(3):
+        (raw / f"r{i}.txt").write_text(
+            f"Release {i}\n\nAcme said sales rose {i}% in 2024.\n", encoding="utf-8"
+        )
+    built = run_cli("corpus", "build", "--version", "0.1.0", cwd=root)
+    assert built.returncode == 0, built.stderr
+    documents = list(open_release(root / "corpus" / "releases" / "0.1.0").documents())
+    sets = root / "sets"
+    sets.mkdir()
+    write_records(
+        sets / "gold.jsonl",
+        [
+            Annotation(f"a{i}", doc.id, "claims", "CLAIM", 0, 7, Quote(doc.text[:7]), {}, "gold")
+            for i, doc in enumerate(sorted(documents, key=lambda doc: doc.meta["source_file"]))
+        ],
+    )
+    (raw / "r1.txt").write_text("Release 1\n\nAcme said sales fell 1% in 2024.\n")
+    [old] = [doc.id for doc in documents if doc.meta["source_file"] == "r1.txt"]
+    result = run_cli(
+        "corpus", "build", "--version", "0.2.0", "--parent", "0.1.0", "--gold", "sets/gold.jsonl",
+        cwd=root,
+    )  # fmt: skip
+    assert result.returncode == 1 and one_error_line(result.stderr)
+    assert (
+        f"error: sets/gold.jsonl:2: field 'doc_id': '{old}' is not a document of this build; "
+        "it is one of 0.1.0, which this build changed or removed"
+    ) in result.stderr
+    assert not (root / "corpus" / "releases" / "0.2.0").exists()

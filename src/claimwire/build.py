@@ -20,6 +20,7 @@ from claimwire.corpus.release import (
     ProgressCallback,
     Sharding,
     build_release,
+    open_release,
 )
 from claimwire.engine import Engine
 from claimwire.errors import ClaimwireError
@@ -36,13 +37,19 @@ def is_annotation_set(path: Path) -> bool:
     return path.suffix == ".jsonl" or (path.is_dir() and (path / "annotations.jsonl").exists())
 
 
-def gold_source(gold: Path, schema: Schema) -> GoldSource:
-    """How the build gets its gold from ``gold``: an annotation set as it is, or quote-anchored
-    YAML resolved against the new documents and checked with ``schema``."""
+def gold_source(gold: Path, schema: Schema, parent: Path | None = None) -> GoldSource:
+    """How the build gets its gold from ``gold``: an annotation set as it is (each record on
+    a document of the build, else a located error; ``parent``, the parent release, explains
+    an id it had), or quote-anchored YAML resolved against the new documents and checked
+    with ``schema``."""
     if is_annotation_set(gold):
 
         def taken(documents: Iterator[Document]) -> Iterator[Annotation | Relation]:
-            return (record for _, _, record in stream_records(gold))
+            known = {document.id for document in documents}
+            for path, line, record in stream_records(gold):
+                if record.doc_id not in known:
+                    raise _not_built(record.doc_id, parent).located(file=path, line=line)
+                yield record
 
         return taken
     files = gold_files(gold)
@@ -52,6 +59,17 @@ def gold_source(gold: Path, schema: Schema) -> GoldSource:
         return itertools.chain(annotations, relations)
 
     return resolved
+
+
+def _not_built(doc_id: str, parent: Path | None) -> ClaimwireError:
+    """The error for a gold record on a document the build does not have."""
+    why = "not a document of this build"
+    if parent is not None and any(doc.id == doc_id for doc in open_release(parent).documents()):
+        why += (
+            f"; it is one of {parent.name}, which this build changed or removed (CHANGES.md "
+            "lists which): carry the set onto the new text, or build without the change"
+        )
+    return ClaimwireError(f"{doc_id!r} is {why}", field="doc_id")
 
 
 def task_files(tasks: Path | None, schema: Schema) -> list[Path]:
@@ -102,7 +120,11 @@ def build(
             releases,
             version,
             parent=parent,
-            gold=gold_source(gold, rules) if gold is not None and rules is not None else None,
+            gold=(
+                gold_source(gold, rules, releases / parent if parent else None)
+                if gold is not None and rules is not None
+                else None
+            ),
             schema_file=schema_path if rules else None,
             schema_version=rules.version if rules else None,
             summarize=rules.summarize if rules else None,
