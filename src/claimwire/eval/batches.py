@@ -73,6 +73,11 @@ class BatchResult:
     """Predicted annotations that passed on documents outside the scored split…"""
     outside_documents: int = 0
     """…and on how many documents."""
+    unannotated: int = 0
+    """Predicted annotations that passed on scored documents a gold set (``--gold``) holds
+    no record for: left out of the score, as agreement leaves them out…"""
+    unannotated_documents: int = 0
+    """…and on how many documents."""
     gold_scored: int = 0
     sections: list[DocumentSection] = field(default_factory=list)
     """The error-analysis page's section of each scored document, in order (when asked)."""
@@ -148,6 +153,8 @@ def score_batch(
     result.outside_documents = len(outside)
     if outside:
         result.outside = sum(1 for a in predicted.annotations if a.doc_id in outside)
+    if setup.gold_path is not None:  # a set: compared on the documents it annotated
+        scored = _annotated_only(scored, gold_rows, predicted, result)
     if not scored or report.problems or (gold_report is not None and gold_report.problems):
         return result  # nothing will be scored: the checks only
     kept_labels = (*task.related_labels, *sorted(referable))
@@ -173,6 +180,19 @@ def score_batch(
     if not keep:
         result.statistics.extra.pop("primary_match", None)
     return result
+
+
+def _annotated_only(
+    scored: list[Document], gold_rows: list[Row], predicted: AnnotationSet, result: BatchResult
+) -> list[Document]:
+    """The documents of ``scored`` the gold set holds a record for (of any label: its
+    annotator worked there); the predictions on the others are counted in ``result``."""
+    annotated = {row[2].doc_id for row in gold_rows}
+    left_out = {d.id for d in scored if d.id not in annotated}
+    if left_out:
+        result.unannotated_documents = len(left_out)
+        result.unannotated = sum(1 for a in predicted.annotations if a.doc_id in left_out)
+    return [d for d in scored if d.id in annotated]
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,10 @@ class CheckReport:
     outside: int = 0
     """Annotations that passed on documents outside the scored split, and on how many."""
     outside_documents: int = 0
+    unannotated: int = 0
+    """Annotations that passed on documents a gold set holds no record for (``--gold``), and
+    on how many: not scored (:mod:`claimwire.eval.coverage`)."""
+    unannotated_documents: int = 0
     gold_scored: int = 0
     """Gold annotations of the task's scored labels in the scored split."""
     statistics: Any = None

@@ -34,6 +34,7 @@ from claimwire.eval.checker import (
     release_documents,
     system_name,
 )
+from claimwire.eval.coverage import EMPTY_NOTE
 from claimwire.eval.metrics import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
@@ -458,6 +459,8 @@ class Evaluation:
         report.annotation_set = part.report.annotation_set  # only a whole release's is kept
         report.outside += part.outside
         report.outside_documents += part.outside_documents
+        report.unannotated += part.unannotated
+        report.unannotated_documents += part.unannotated_documents
         if part.statistics is not None and report.ok and gold_report.ok:
             report.gold_scored += part.gold_scored
             parts.add(part.statistics)
@@ -494,6 +497,14 @@ class Evaluation:
             statistics.notes.append(
                 f"{report.outside} predicted annotations on {report.outside_documents} documents "
                 f"outside split {self.split!r} were not scored."
+            )
+        if report.unannotated_documents:
+            left = report.unannotated_documents
+            statistics.notes.append(
+                f"Compared on the {self.documents_count() - left} documents of split "
+                f"{self.split!r} the gold set annotated: the {left} it holds no record for "
+                f"were left out, with the {report.unannotated} predicted annotations on them. "
+                f"{EMPTY_NOTE}"
             )
         scores = scores_from(statistics, self.task, self.resamples, self.seed)
         return SystemResult(
