@@ -95,28 +95,24 @@ def test_doccano_exports_both_shapes_are_read(tmp_path: Path) -> None:
         {"id": 1663, "label": "SOURCE", "start_offset": source.start, "end_offset": source.end},
     ]
     path = tmp_path / "admin.jsonl"
-    path.write_text(
-        doccano_line(
-            entities, [{"id": 273, "from_id": 1662, "to_id": 1663, "type": "attributed_to"}]
-        )
-        + "\n"
-        # the sequence-labelling export without relations: no doc_id, found by its text
-        + json.dumps(
-            {
-                "id": 2,
-                "text": DOCUMENT.text,
-                "label": [[claim.start, claim.end, "CLAIM"]],
-                "Comments": [],
-            }
-        )
-        + "\n",
-        encoding="utf-8",
-    )
+    relation = {"id": 273, "from_id": 1662, "to_id": 1663, "type": "attributed_to"}
+    path.write_text(doccano_line(entities, [relation]) + "\n", encoding="utf-8")
     result = import_set("doccano", path, DOCUMENTS, SCHEMA, author="admin")
     labels = sorted(a.label for a in result.annotation_set.annotations)
-    assert labels == ["CLAIM", "CLAIM", "SOURCE"]
+    assert labels == ["CLAIM", "SOURCE"]
     [relation] = result.annotation_set.relations
     assert relation.type == "attributed_to" and relation.author == "admin"
+    # the sequence-labelling export without relations: no doc_id, found by its text
+    line = {"id": 2, "text": DOCUMENT.text, "label": [[claim.start, claim.end, "CLAIM"]]}
+    path.write_text(json.dumps(line | {"Comments": []}) + "\n", encoding="utf-8")
+    result = import_set("doccano", path, DOCUMENTS, SCHEMA, author="admin")
+    [found] = result.annotation_set.annotations
+    assert (found.label, found.start, found.end, found.doc_id) == (
+        "CLAIM",
+        claim.start,
+        claim.end,
+        DOCUMENT.id,
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,9 @@
-"""``claimwire convert --from`` when a document's records are not together (one document in
-two doccano lines or JSON-MIN tasks far apart, a CoNLL document given twice): the import is
-read again to disk and checked a batch of whole documents at a time, never as one batch of
-every document; what it writes, and the error it gives, are the whole import's."""
+"""``claimwire convert --from`` when a document's records are not together (a reader's units
+that name no document, an id in two batches): the import is read again to disk and checked a
+batch of whole documents at a time, never as one batch of every document; what it writes,
+and the error it gives, are the whole import's. A document a format's reader meets in two
+units (two doccano lines or JSON-MIN tasks far apart, a CoNLL document given twice) is
+refused, naming both places."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from claimwire.formats.convert import FORMATS, export_set, import_set, import_to
 from claimwire.model import Document, replaced, write_records
 
 from .helpers import watch_checks
-from .test_import_streaming import COPIES, SCHEMA, _copies, _error
+from .test_import_streaming import SCHEMA, _copies, _error
 
 Split = Callable[[Path], None]
 
@@ -76,56 +78,26 @@ def _whole(name: str, path: Path, documents: dict[str, Document], out: Path) -> 
 
 @pytest.mark.parametrize("name", SPLITS)
 @pytest.mark.parametrize("batch", [1, 3, 1000])
-def test_a_split_document_is_imported_as_the_whole_import_never_all_at_once(
+def test_a_split_document_is_refused_naming_both_places_never_all_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, batch: int
 ) -> None:
+    """A document a format's reader meets in two units (two lines, tasks, blocks) is one
+    error naming both, as the whole import gives it (was: merged, or its ids blamed)."""
     documents, gold = _copies()
     file, split = SPLITS[name]
     path = tmp_path / file
     export_set(name, path, list(documents.values()), gold, SCHEMA)
     split(path)
     error = _whole(name, path, documents, tmp_path / "whole.jsonl")
-    assert (error is not None) == (name != "doccano")  # a region or block again: its ids
+    unit = {"doccano": "line", "label-studio-min": "item", "conll": "line"}[name]
+    assert error is not None and error.startswith(f"document copie-0: {unit}s 1 and "), error
 
     monkeypatch.setattr(convert, "BATCH_DOCUMENTS", batch)
     checked = watch_checks(monkeypatch, convert, regroup)
     out = tmp_path / "sub" / "out.jsonl"
-    if error is None:
-        import_to(name, path, out, documents, SCHEMA)
-        assert out.read_bytes() == (tmp_path / "whole.jsonl").read_bytes()
-    else:
-        assert "duplicate annotation id" in error
-        assert _error(lambda: import_to(name, path, out, documents, SCHEMA)) == error
-        assert not (tmp_path / "sub").exists()
+    assert _error(lambda: import_to(name, path, out, documents, SCHEMA)) == error
+    assert not (tmp_path / "sub").exists()
     assert max(len(set(call)) for call in checked) <= batch  # never every document at once
-
-
-def _line(document: Document, entities: list[tuple[int, int, str]]) -> dict[str, Any]:
-    items = [
-        {"id": k, "start_offset": start, "end_offset": end, "label": label}
-        for k, (start, end, label) in enumerate(entities, start=1)
-    ]
-    return {"doc_id": document.id, "text": document.text, "entities": items, "relations": []}
-
-
-@pytest.mark.parametrize("batch", [1, 3, 1000])
-def test_the_problems_of_a_split_import_are_the_whole_import_s(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
-) -> None:
-    documents, _ = _copies()
-    first, *others = documents.values()
-    lines = [_line(first, [(0, 10, "CLAIM")])]
-    lines += [_line(d, [(0, 10, "NOPE" if k % 2 else "CLAIM")]) for k, d in enumerate(others)]
-    lines.append(_line(first, [(20, 30, "NOPE"), (40, 50, "CLAIM")]))
-    path = tmp_path / "doccano.jsonl"
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines), "utf-8")
-    whole = _error(lambda: import_set("doccano", path, documents, SCHEMA))
-    assert whole.startswith("4 problem(s); nothing written:"), whole
-    assert f"{path}:{COPIES + 1}:" in whole  # the later line of the split document
-    monkeypatch.setattr(convert, "BATCH_DOCUMENTS", batch)
-    out = tmp_path / "out.jsonl"
-    assert _error(lambda: import_to("doccano", path, out, documents, SCHEMA)) == whole
-    assert not out.exists()
 
 
 @pytest.mark.parametrize("batch", [1, 2, 3])

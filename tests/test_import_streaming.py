@@ -149,17 +149,89 @@ def _line(document: Document, label: str = "CLAIM") -> dict[str, Any]:
     return {"doc_id": document.id, "text": document.text, "entities": [entity], "relations": []}
 
 
-def test_a_document_in_two_batches_is_imported_as_the_whole_import(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _twice_doccano(exported: Path) -> str:
+    lines = exported.read_text("utf-8").splitlines(keepends=True)
+    exported.write_text("".join([*lines, lines[0]]), "utf-8")
+    return f"lines 1 and {len(lines) + 1} of {exported}"
+
+
+def _twice_conll(exported: Path) -> str:
+    text = exported.read_text("utf-8")
+    exported.write_text(text + "-DOCSTART-" + text.split("-DOCSTART-")[1], "utf-8")
+    return f"lines 1 and {text.count(chr(10)) + 1} of {exported}"
+
+
+def _twice_json_min(exported: Path) -> str:
+    tasks = json.loads(exported.read_text("utf-8"))
+    exported.write_text(json.dumps([*tasks, tasks[0]]), "utf-8")
+    return f"items 1 and {len(tasks) + 1} of {exported}"
+
+
+def _twice_inception(exported: Path) -> str:
+    (exported / "zz.xmi").write_bytes((exported / "copie-0.xmi").read_bytes())  # read last
+    return f"files {exported / 'copie-0.xmi'} and {exported / 'zz.xmi'}"
+
+
+def _twice_spacy(exported: Path) -> str:
+    first = min(exported.glob("*.spacy"))
+    (exported / "zz.spacy").write_bytes(first.read_bytes())
+    more = f"({COPIES - 1} more document(s) met twice)"  # the file's other documents
+    return f"doc 1 of {first} and doc 1 of {exported / 'zz.spacy'} {more}"
+
+
+TWICE = {
+    "doccano": _twice_doccano,
+    "conll": _twice_conll,
+    "label-studio-min": _twice_json_min,
+    "inception": _twice_inception,
+    "spacy": _twice_spacy,
+}  # brat: a document is found by its file's stem alone, one file name a document
+
+
+@pytest.mark.parametrize("name", TWICE)
+def test_a_document_met_twice_is_one_error_naming_both_places(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """Two annotators' exports concatenated, a file copied: the document's spans would all be
+    there twice (doccano merged them in silence; CoNLL and INCEpTION blamed the ids the
+    importer made). One line names the document and both places; nothing is written."""
+    documents, gold = _copies()
+    exported = tmp_path / f"export-{name}"
+    export_set(name, exported, list(documents.values()), gold, SCHEMA)
+    where = TWICE[name](exported)
+    expected = f"document copie-0: {where} — one document per set"
+    whole = _error(lambda: import_set(name, exported, documents, SCHEMA))
+    assert whole.startswith(expected) and "\n" not in whole, whole
+    monkeypatch.setattr(convert, "BATCH_DOCUMENTS", 2)
+    out = tmp_path / "out.jsonl"
+    assert _error(lambda: import_to(name, exported, out, documents, SCHEMA)) == whole
+    assert not out.exists()
+
+
+def test_documents_met_twice_are_counted_and_the_first_met_again_is_named(
+    tmp_path: Path,
 ) -> None:
     documents, _ = _copies()
-    first, *others = documents.values()
-    path = _doccano(tmp_path, [_line(first), *map(_line, others), _line(first)])
-    whole = import_set("doccano", path, documents, SCHEMA)
-    write_records(tmp_path / "whole.jsonl", whole.annotation_set.annotations)
-    monkeypatch.setattr(convert, "BATCH_DOCUMENTS", 2)
-    import_to("doccano", path, tmp_path / "out.jsonl", documents, SCHEMA)
-    assert (tmp_path / "out.jsonl").read_bytes() == (tmp_path / "whole.jsonl").read_bytes()
+    first, second, *others = documents.values()
+    lines = [_line(first), _line(second), *map(_line, others), _line(second), _line(first)]
+    path = _doccano(tmp_path, lines)
+    error = _error(lambda: import_to("doccano", path, tmp_path / "o.jsonl", documents, SCHEMA))
+    assert error.startswith(
+        f"document copie-1: lines 2 and {COPIES + 1} of {path} (1 more document(s) met twice)"
+    )
+
+
+def test_a_hash_that_repeats_without_a_document_twice_is_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two ids with one 64-bit hash (made to collide here) are two documents: the places
+    looked for show no document met twice, and the import goes on."""
+    documents, gold = _copies()
+    exported = tmp_path / "export.doccano"
+    export_set("doccano", exported, list(documents.values()), gold, SCHEMA)
+    whole = import_set("doccano", exported, documents, SCHEMA)
+    monkeypatch.setattr(convert, "hash", lambda value: 7, raising=False)
+    assert import_set("doccano", exported, documents, SCHEMA) == whole
 
 
 def _error(call: Any) -> str:
@@ -229,20 +301,6 @@ def test_an_id_in_two_batches_is_refused_as_the_whole_import_refuses_it(
     out = tmp_path / "out.jsonl"
     assert _error(lambda: import_to("doccano", tmp_path, out, documents, SCHEMA)) == whole
     assert not out.exists()
-
-
-def test_a_cas_file_copied_is_refused_as_the_whole_import_refuses_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    documents, gold = _copies()
-    exported = tmp_path / "inception"
-    export_set("inception", exported, list(documents.values()), gold, SCHEMA)
-    (exported / "zz.xmi").write_bytes((exported / "copie-0.xmi").read_bytes())  # read last
-    whole = _error(lambda: import_set("inception", exported, documents, SCHEMA))
-    assert "duplicate annotation id" in whole
-    monkeypatch.setattr(convert, "BATCH_DOCUMENTS", 2)
-    out = tmp_path / "out.jsonl"
-    assert _error(lambda: import_to("inception", exported, out, documents, SCHEMA)) == whole
 
 
 def _full_cut_short(tasks: list[Any]) -> str:
@@ -316,6 +374,19 @@ def test_hashes_that_come_twice_are_found_a_part_at_a_time(at_once: int) -> None
         with tempfile.TemporaryFile() as handle:
             array("q", [*values, *([twice] if twice is not None else [])][::-1]).tofile(handle)
             assert convert._repeats(handle, at_once) is (twice is not None)
+
+
+@pytest.mark.parametrize("at_once", [1, 2, 5, 1 << 20])
+def test_the_first_document_met_again_is_found_a_part_at_a_time(at_once: int) -> None:
+    """Pairs (hash, unit number): how many hashes repeat, and the earliest unit whose hash
+    an earlier one had, whatever bucket it falls in."""
+    hashes = [5, -3, 17, 16, 5, 16, 99, -3, 5]  # 5 met again at 4, 16 at 5, -3 at 7
+    with tempfile.TemporaryFile() as handle:
+        array("q", [v for n, h in enumerate(hashes) for v in (h, n)]).tofile(handle)
+        assert convert._met_again(handle, at_once) == (3, 5, 4)
+    with tempfile.TemporaryFile() as handle:
+        array("q", [v for n, h in enumerate([1, 2, 3]) for v in (h, n)]).tofile(handle)
+        assert convert._met_again(handle, at_once) == (0, 0, -1)
 
 
 def test_files_named_as_their_documents_need_no_table_of_stems(tmp_path: Path) -> None:

@@ -1,51 +1,42 @@
 """``claimwire convert --from`` ended by SIGTERM (a timeout, a cancelled job) while it reads:
-it exits 143 and leaves nothing, neither in ``TMPDIR`` (the regrouped import's spool) nor
-beside ``--out`` (its temporary file, the folder made for it); ``--to`` leaves no staging
-copy."""
+it exits 143 and leaves nothing, neither in ``TMPDIR`` nor beside ``--out`` (its temporary
+file, the folder made for it); ``--to`` leaves no staging copy."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import pytest
-
 from claimwire.corpus.release import open_release
 from claimwire.eval.checker import load_annotation_set
 from claimwire.formats.convert import export_set
 
 from .terminated import terminated
-from .test_import_regroup import _split_doccano
 from .test_import_streaming import BUNDLED, SCHEMA
 
 _PAUSES = {  # where the command pauses
-    "regroup": "claimwire.formats.regroup:SpooledImport.add",  # records spooled, not checked
     "export": "claimwire.formats.doccano:to_doccano",  # the staging copy open, nothing written
     "batch": "claimwire.formats.convert:check_rows",  # the first batch read, not checked
 }
-_A_LINE_A_BATCH = "claimwire.formats.convert:BATCH_DOCUMENTS=1"  # the split document in two
+_A_LINE_A_BATCH = "claimwire.formats.convert:BATCH_DOCUMENTS=1"
 
 
-@pytest.mark.parametrize("split", [True, False], ids=["regrouped", "in-batches"])
-def test_a_terminated_import_leaves_nothing(tmp_path: Path, split: bool) -> None:
+def test_a_terminated_import_leaves_nothing(tmp_path: Path) -> None:
     export = tmp_path / "doccano.jsonl"
     gold = load_annotation_set(BUNDLED)
     export_set("doccano", export, list(open_release(BUNDLED).documents()), gold, SCHEMA)
-    if split:
-        _split_doccano(export)  # the document's records in two lines: read again to disk
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     out = tmp_path / "made" / "out.jsonl"
     args = ["convert", str(export), "--from", "doccano", "--out", str(out)]
 
     def paused() -> None:
-        spool = [name for name in os.listdir(temporary) if name.startswith("claimwire-import-")]
-        assert bool(spool) == split  # what SIGTERM must remove
         assert [path.name for path in out.parent.iterdir()] != []  # the temporary file
 
-    pause_in = _PAUSES["regroup" if split else "batch"]
     args += ["--release", str(BUNDLED)]
-    terminated(args, tmp_path, pause_in, paused, settings=_A_LINE_A_BATCH, TMPDIR=str(temporary))
+    terminated(
+        args, tmp_path, _PAUSES["batch"], paused, settings=_A_LINE_A_BATCH, TMPDIR=str(temporary)
+    )
     assert os.listdir(temporary) == []
     assert not out.parent.exists()
 

@@ -34,6 +34,33 @@ class Loss:
         return f"{self.where}: {self.kind}: {self.detail}"
 
 
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where an import met a document: its file, and the unit of the file it is (``line`` 3,
+    ``doc`` 2, ``item`` 5; no unit for a file that is one document)."""
+
+    file: Path
+    unit: str = ""
+    number: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.number} of {self.file}" if self.unit else str(self.file)
+
+
+def met_twice(doc_id: str, first: Place, second: Place, others: int = 0) -> str:
+    """The one line refusing an import that met ``doc_id`` at ``first`` and ``second`` (and
+    ``others`` more documents twice)."""
+    if first.file == second.file and first.unit == second.unit != "":
+        where = f"{first.unit}s {first.number} and {second.number} of {first.file}"
+    else:
+        where = f"{'files ' if not first.unit and not second.unit else ''}{first} and {second}"
+    more = f" ({others} more document(s) met twice)" if others else ""
+    return (
+        f"document {doc_id}: {where}{more} — one document per set, each of its spans would "
+        "be there twice; import each annotator's file on its own (and a copied file: remove it)"
+    )
+
+
 @dataclass(slots=True)
 class Imported:
     """Records read from a format's files, each with the file and line it came from, what
@@ -47,15 +74,24 @@ class Imported:
     losses: list[Loss] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: Counter[str] = field(default_factory=Counter)
+    met: list[tuple[str, Place]] = field(default_factory=list)
+    """The documents the reader met (found, their text the release's), each with where: one
+    a unit; a document met twice is refused."""
+
+    def meet(self, doc_id: str, place: Place) -> None:
+        """The reader found the document of the unit at ``place``."""
+        self.met.append((doc_id, place))
 
     def rows(self) -> list[tuple[Path, int, Annotation | Relation]]:
         return [*self.annotations, *self.relations]
 
     def take(self) -> Imported:
         """What was read since the last call, moved into a new value (this one is emptied)."""
-        taken = Imported(self.annotations, self.relations, self.losses, self.problems, self.notes)
+        taken = Imported(
+            self.annotations, self.relations, self.losses, self.problems, self.notes, self.met
+        )
         self.annotations, self.relations, self.losses, self.problems = [], [], [], []
-        self.notes = Counter()
+        self.notes, self.met = Counter(), []
         return taken
 
     def absorb(self, other: Imported) -> None:
@@ -65,6 +101,7 @@ class Imported:
         self.losses += other.losses
         self.problems += other.problems
         self.notes.update(other.notes)
+        self.met += other.met
 
 
 def by_document(

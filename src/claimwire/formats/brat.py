@@ -32,6 +32,7 @@ from claimwire.formats.base import (
     FileStems,
     Imported,
     Loss,
+    Place,
     by_document,
     file_names,
     require_file,
@@ -375,6 +376,7 @@ def read_brat_folder(
             if mismatch is not None:
                 out.problems.append(f"{txt}: {mismatch}")
                 continue
+        out.meet(document.id, Place(ann))
         text = ann.read_bytes().decode("utf-8", "replace").removeprefix("\ufeff")
         text = text.removesuffix("\n")
         _Reader(document, schema, ann, author, out, out.problems).read(text)

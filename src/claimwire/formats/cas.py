@@ -33,6 +33,7 @@ from claimwire.formats.base import (
     FileStems,
     Imported,
     Loss,
+    Place,
     by_document,
     file_names,
     span_annotation,
@@ -228,6 +229,7 @@ def from_cas(
         mismatch = documents.texts.problem(str(path), cas.sofa_string, document)
         if mismatch is not None:
             return [f"{path}: the CAS text is {mismatch}"]
+    out.meet(document.id, Place(path))
     ids: dict[int, str] = {}
     features = (
         [f.name for f in cas.typesystem.get_type(SPAN).all_features]

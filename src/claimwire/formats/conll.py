@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from claimwire.annotation.schema import Schema
-from claimwire.formats.base import Imported, Loss, span_annotation
+from claimwire.formats.base import Imported, Loss, Place, span_annotation
 from claimwire.model import Annotation, Document
 
 DOCSTART = "-DOCSTART-"
@@ -263,6 +263,7 @@ def from_conll(
                 "(the document's tokens, as `claimwire convert --to conll` writes them)"
             )
             continue
+        out.meet(document.id, Place(path, "line", block.line))
         for number, (first, last, label) in enumerate(spans_of(tags, block.breaks), start=1):
             if not tags[first].startswith(("B-", "S-")):
                 out.notes[OPENED_BY_I] += 1

@@ -8,6 +8,7 @@ leaves nothing half-written. Both return what the format could not carry.
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import tempfile
@@ -33,7 +34,7 @@ from claimwire.files import (
     output_target,
 )
 from claimwire.formats import brat, cas, conll, doccano, label_studio_min, spacy_docbin
-from claimwire.formats.base import FileStems, Imported, Loss, Losses, by_document
+from claimwire.formats.base import FileStems, Imported, Loss, Losses, Place, by_document, met_twice
 from claimwire.formats.regroup import SpooledImport
 from claimwire.formats.texts import TextCheck
 from claimwire.grouping import RecordIndex
@@ -139,6 +140,7 @@ def _read_json_min(
             number, task, documents, schema, str(path), out.problems, out.losses, texts
         )
         if found is not None:
+            out.meet(str(task.get("doc_id")), Place(path, "item", number))
             annotators.add(found[0])
             out.annotations += [(path, number, a) for a in found[1].annotations]
             out.relations += [(path, number, r) for r in found[1].relations]
@@ -372,12 +374,19 @@ def checked_batches(
     if not path.exists():
         raise ClaimwireError("not found", file=path)
     task = checking_task(schema)
-    units = get_format(name).read(path, documents, schema, author, options or Options())
+
+    def read_units() -> Iterator[Imported]:
+        return get_format(name).read(path, documents, schema, author, options or Options())
+
     read, checked = _Problems(), _Problems()  # the reader's first, then the checks' (as whole)
     # the hashes of each batch's documents and of its records' ids wait on disk: one that
-    # comes twice is a document in two batches, or an id in two
-    with tempfile.TemporaryFile() as hashes:
-        for batch in _batched(units, None if whole else BATCH_DOCUMENTS):
+    # comes twice is a document in two batches, or an id in two; and those of the documents
+    # the reader met, each with its number: one that comes twice is a document met twice
+    numbers = itertools.count()  # of the documents met
+    with tempfile.TemporaryFile() as hashes, tempfile.TemporaryFile() as met:
+        for batch in _batched(read_units(), None if whole else BATCH_DOCUMENTS):
+            pairs = ((hash(doc_id), next(numbers)) for doc_id, _ in batch.met)
+            array("q", itertools.chain.from_iterable(pairs)).tofile(met)
             if losses is not None:
                 losses.add(batch)
             rows = batch.rows()
@@ -391,9 +400,27 @@ def checked_batches(
             if not read.count + checked.count:
                 assert report.annotation_set is not None
                 yield report.annotation_set
+        _refuse_met_twice(met, read_units)
         if not whole and _repeats(hashes):
             raise _Regroup
     _raise_problems(read, checked)
+
+
+def _refuse_met_twice(met: IO[bytes], units: Callable[[], Iterable[Imported]]) -> None:
+    """One error naming the first document the reader met again in a later unit (a line,
+    block, file, task) and both places, when the ``(hash, unit number)`` pairs in ``met`` say
+    there is one: the units up to it are read again to find its places."""
+    count, hashed, again = _met_again(met)
+    if again < 0:
+        return
+    seen: dict[str, Place] = {}
+    documents_met = (found for unit in units() for found in unit.met)
+    for (doc_id, place), _ in zip(documents_met, range(again + 1), strict=False):
+        if hash(doc_id) == hashed:
+            seen.setdefault(doc_id, place)
+    if (first := seen.get(doc_id)) is not None and first is not place:
+        raise ClaimwireError(met_twice(doc_id, first, place, count - 1))
+    # else two documents whose ids have one 64-bit hash: none met twice is named
 
 
 @dataclass(slots=True)
@@ -454,15 +481,39 @@ def _repeats(handle: IO[bytes], at_once: int = 1 << 20) -> bool:
     """Whether a hash (int64) comes twice in ``handle``: the hashes of one of
     :data:`BUCKETS` (by their low bits) are sorted at a time, read ``at_once`` at a time."""
     for bucket in range(BUCKETS):
-        handle.seek(0)
-        chosen = [np.zeros(0, np.int64)]
-        while block := handle.read(8 * at_once):
-            read = np.frombuffer(block, np.int64)
-            chosen.append(read[(read & (BUCKETS - 1)) == bucket])
-        found = np.sort(np.concatenate(chosen))
+        found = np.sort(_bucket(handle, bucket, at_once))
         if np.any(found[1:] == found[:-1]):
             return True
     return False
+
+
+def _bucket(handle: IO[bytes], bucket: int, at_once: int, width: int = 1) -> Any:
+    """The rows of ``width`` int64s in ``handle`` whose first is in ``bucket`` (by its low
+    bits), read ``at_once`` rows at a time."""
+    handle.seek(0)
+    chosen = [np.zeros((0, width), np.int64)]
+    while block := handle.read(8 * width * at_once):
+        read = np.frombuffer(block, np.int64).reshape(-1, width)
+        chosen.append(read[(read[:, 0] & (BUCKETS - 1)) == bucket])
+    found = np.concatenate(chosen)
+    return found[:, 0] if width == 1 else found
+
+
+def _met_again(handle: IO[bytes], at_once: int = 1 << 20) -> tuple[int, int, int]:
+    """Of the ``(hash, unit number)`` int64 pairs in ``handle``: how many hashes come twice
+    or more, and the hash and number of the earliest unit whose hash an earlier unit had
+    (0, 0, -1 when none), a bucket of hashes sorted at a time."""
+    count, first = 0, (0, -1)
+    for bucket in range(BUCKETS):
+        pairs = _bucket(handle, bucket, at_once, width=2)
+        pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+        again = pairs[1:, 0] == pairs[:-1, 0]
+        count += int(np.count_nonzero(again[1:] & ~again[:-1])) + int(again[:1].sum())
+        if again.any():
+            at = pairs[1:][again][np.argmin(pairs[1:, 1][again])]
+            if first[1] < 0 or at[1] < first[1]:
+                first = (int(at[0]), int(at[1]))
+    return count, *first
 
 
 def _batched(units: Iterable[Imported], size: int | None) -> Iterator[Imported]:

@@ -21,6 +21,7 @@ from claimwire.formats.base import (
     DocumentLookup,
     Imported,
     Loss,
+    Place,
     by_document,
     is_integer,
     span_annotation,
@@ -144,6 +145,7 @@ def from_doccano(
         if mismatch is not None or not isinstance(text, str):
             problems.append(f"{where}: field 'text': {mismatch}")
             continue
+        out.meet(document.id, Place(path, "line", lineno))
         ids: dict[Any, str] = {}
         for number, (entity_id, start, end, label) in enumerate(_entities(line), start=1):
             if not (is_integer(start) and is_integer(end) and isinstance(label, str)):

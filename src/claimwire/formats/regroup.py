@@ -1,5 +1,6 @@
-"""An import whose documents' records are not together (one document in two doccano lines
-far apart, a CoNLL document in two blocks, a hostile file) checked without holding it: the
+"""An import whose documents' records are not together (a reader's units that name no
+document, an id in two batches; a document a format's reader meets twice is refused before,
+:func:`claimwire.formats.convert.checked_batches`) checked without holding it: the
 records go to disk as they are read, in the import's order, are indexed by document
 (:class:`RecordIndex`), and are read back and checked a batch of whole documents at a time.
 

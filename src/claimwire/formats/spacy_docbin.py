@@ -20,7 +20,7 @@ from typing import Any
 
 from claimwire.annotation.schema import Schema
 from claimwire.errors import ClaimwireError
-from claimwire.formats.base import DocumentLookup, Imported, Loss, span_annotation
+from claimwire.formats.base import DocumentLookup, Imported, Loss, Place, span_annotation
 from claimwire.formats.conll import flat_spans, french_tokenizer
 from claimwire.model import Annotation, Document, Relation
 
@@ -269,6 +269,7 @@ def from_docbin(
         if mismatch is not None:
             problems.append(f"{path}:{number}: doc {number}: {mismatch}")
             continue
+        out.meet(document.id, Place(path, "doc", number))
         seen: set[tuple[str, int, int]] = set()
         spans = [*doc.ents, *(s for group in doc.spans.values() for s in group)]
         for span in spans:
