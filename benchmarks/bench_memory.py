@@ -16,7 +16,6 @@ reads.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -77,10 +76,6 @@ def commands(folder: Path, scratch: Path) -> dict[str, list[str]]:
         found[f"convert --from {name}"] = [
             *("convert", out, "--from", form, "--out", imported, *on),
         ]
-    split = str(scratch / SPLIT)
-    found["convert --from doccano, documents split"] = [
-        *("convert", split, "--from", "doccano", "--out", str(scratch / "from-split.jsonl"), *on),
-    ]
     sets = (predictions, release)  # the run and the release's gold as two annotators
     found["annotate agree"] = ["annotate", "agree", *sets, *on, "--json"]
     found["annotate adjudicate"] = [
@@ -92,27 +87,6 @@ def commands(folder: Path, scratch: Path) -> dict[str, list[str]]:
         *("--system", "rules"),
     ]
     return found
-
-
-SPLIT = "doccano-split.jsonl"
-
-
-def split_documents(export: Path, out: Path) -> None:
-    """The doccano ``export`` with two documents split: the first line's and the middle
-    line's linked entities and relations moved to a line of their document at the end (the
-    import reads such a file again to disk and checks it a batch of whole documents at a
-    time)."""
-    lines = [json.loads(line) for line in export.read_text("utf-8").splitlines()]
-    moved = []
-    for k in (0, len(lines) // 2):
-        line = lines[k]
-        linked = {r[end] for r in line["relations"] for end in ("from_id", "to_id")}
-        late = [e for e in line["entities"] if e["id"] in linked]
-        moved.append(line | {"entities": late})
-        early = [e for e in line["entities"] if e["id"] not in linked]
-        lines[k] = line | {"entities": early, "relations": []}
-    text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in [*lines, *moved])
-    out.write_text(text, "utf-8")
 
 
 def measure(args: list[str]) -> tuple[int, float, float] | None:
@@ -155,8 +129,6 @@ def main() -> None:
             for name, command in commands(folder, Path(scratch)).items():
                 if wanted and name not in wanted:
                     continue
-                if name.endswith("documents split"):
-                    split_documents(Path(scratch) / FORMATS["doccano"][1], Path(scratch) / SPLIT)
                 run = measure(command)
                 results.setdefault(name, []).append(run)
                 shown = "failed" if run is None else f"{run[0] / MB:,.0f} MB, {run[1]:.1f} s CPU"
