@@ -262,3 +262,24 @@ def test_relations_ending_at_a_survey_are_scorable(tmp_path: Path) -> None:
     assert relations["from_survey"]["strict"]["gold"] == 2.0
     assert relations["evidence_of"]["strict"]["f1"] == 1.0
     assert relations["evidence_of"]["strict"]["tp"] == 5.0
+
+
+def test_a_span_twice_is_a_warning_with_its_count_and_first_place(
+    tmp_path: Path,
+    document,  # type: ignore[no-untyped-def]
+) -> None:
+    """A set imported twice holds each span twice (new ids): not an error, a warning."""
+    twice = [claim(document, "p1"), claim(document, "p2"), claim(document, "p3")]
+    path = write(tmp_path, *twice)
+    result = run_cli("eval", "check", path, "--task", "claims", "--release", RELEASE)
+    assert result.returncode == 0, result.stderr
+    first = twice[0]
+    assert (
+        f"warning 2 span(s) with the label and offsets of another on their document (first: "
+        f"{path}:2: CLAIM [{first['start']}, {first['end']}) repeats 'p1'); as gold, each is a "
+        "certain miss"
+    ) in " ".join(result.stdout.split())
+    once = run_cli(
+        "eval", "check", write(tmp_path, first), "--task", "claims", "--release", RELEASE
+    )
+    assert once.returncode == 0 and "span(s) with the label" not in once.stdout

@@ -127,6 +127,13 @@ def check(
         )
     for label, count in sorted(report.ignored.items()):
         console.print(f"[yellow]ignored[/] {count} {label} annotations (not part of task {task})")
+    if report.repeated_spans:
+        console.print(
+            f"[yellow]warning[/] {report.repeated_spans} span(s) with the label and offsets of "
+            f"another on their document (first: {escape(report.first_repeated)}); as gold, "
+            "each is a certain miss",
+            soft_wrap=True,
+        )
     if report.outside:
         console.print(
             f"[yellow]outside[/] {report.outside} annotations on {report.outside_documents} "

@@ -80,6 +80,11 @@ class CheckReport:
     fixed: dict[str, Annotation] = field(default_factory=dict)
     """Re-anchored annotations by id (``--fix-offsets``)."""
     ignored: dict[str, int] = field(default_factory=dict)
+    repeated_spans: int = 0
+    """Spans with the label and offsets of an earlier one on their document (a set imported
+    twice): a warning, not a problem; as gold, each is a certain miss."""
+    first_repeated: str = ""
+    """Where the first of them is, and what it repeats."""
     annotation_set: AnnotationSet | None = None
     """What passed (:func:`check_rows`); a streamed check keeps only its counts."""
     phases: list[int] = field(default_factory=list)
@@ -128,6 +133,8 @@ class CheckReport:
             self.ignored[label] = self.ignored.get(label, 0) + count
         self.annotations += other.annotations
         self.relations += other.relations
+        self.repeated_spans += other.repeated_spans
+        self.first_repeated = self.first_repeated or other.first_repeated
 
     def duplicates(self, found: Sequence[Duplicate]) -> None:
         """Add a problem for each repeated id (in file order), only the first few read back
@@ -350,6 +357,7 @@ def check_rows(
     if len(kept) != len(annotations):
         ignored.update(compress(labels, map(not_, wanted_flags)))
     report.ignored = dict(ignored)
+    report.repeated_spans, report.first_repeated = _repeated_spans(kept, where)
     kept_ids = set(map(_ID, kept)) if relations else set()
     links = [r for r in relations if r.head in kept_ids and r.tail in kept_ids]
     report.name = name or system_name(path, task)
@@ -359,6 +367,27 @@ def check_rows(
 
 
 _ID, _DOC_ID, _LABEL, _HEAD, _TAIL = map(attrgetter, ("id", "doc_id", "label", "head", "tail"))
+
+
+def _repeated_spans(
+    annotations: list[Annotation], where: Mapping[tuple[str, str], Place]
+) -> tuple[int, str]:
+    """How many spans have the document, label and offsets of an earlier one, and where the
+    first such is (and which it repeats)."""
+    earlier: dict[tuple[str, str, int, int], str] = {}
+    count, first = 0, ""
+    for annotation in annotations:
+        if annotation.start is None or annotation.end is None:
+            continue
+        key = (annotation.doc_id, annotation.label, annotation.start, annotation.end)
+        seen = earlier.setdefault(key, annotation.id)
+        if seen != annotation.id:
+            count += 1
+            first = first or (
+                f"{_at(where[('annotation', annotation.id)])}: {annotation.label} "
+                f"[{annotation.start}, {annotation.end}) repeats {shown(seen)}"
+            )
+    return count, first
 
 
 def _linked_at_home(annotations: list[Annotation], relations: list[Relation]) -> bool:
