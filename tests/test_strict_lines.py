@@ -123,7 +123,8 @@ def test_a_utf16_file_is_named_so(tmp_path: Path, encoding: str) -> None:
     checked = run_cli("eval", "check", predictions, "--task", "attribution", "--release", release)
     raw = tmp_path / "raw"
     raw.mkdir()
-    (raw / "releases.jsonl").write_text(json.dumps({"text": "Un communiqué."}) + "\n", encoding)
+    line = json.dumps({"text": "Un communiqué."}, ensure_ascii=False)  # é: not UTF-8 once encoded
+    (raw / "releases.jsonl").write_text(line + "\n", encoding)
     built = run_cli(
         "corpus", "build", "--raw", raw, "--out", tmp_path / "releases", "--version", "0.1.0"
     )

@@ -24,7 +24,14 @@ def test_a_span_cutting_a_latin_word_is_refused_and_whole_words_pass() -> None:
 
 @pytest.mark.parametrize(
     ("text", "quote"),
-    [(CHINESE, "经济增长"), (THAI, "เศรษฐกิจ"), (JAPANESE, "カタカナ"), (JAPANESE, "ひらがな")],
+    [
+        (CHINESE, "经济增长"),
+        (THAI, "เศรษฐกิจ"),
+        (JAPANESE, "カタカナ"),
+        (JAPANESE, "ひらがな"),
+        ("人々が二〇二五年に", "人々"),
+        ("人々が二〇二五年に", "二〇二五年"),
+    ],
 )
 def test_a_span_in_a_script_without_spaces_is_on_word_boundaries(text: str, quote: str) -> None:
     at = text.index(quote)

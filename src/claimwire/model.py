@@ -10,7 +10,6 @@ from __future__ import annotations
 import gc
 import inspect
 import json
-import re
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import compress, repeat
@@ -475,15 +474,24 @@ def _decode_fast(
     constructor's defaults (:data:`_OMITTING`) and proved clean by their own count.
     ``extras``: the file is open (predictions, a set), so a key of its own kind's records do
     not have is allowed (:func:`_decode_extras`) and listed there."""
-    open_file = extras is not None and kind is not Document
+    open_file = extras is not None and kind is not Document and _extras_allowed(kind)
     if open_file and _extras_seen.get(kind):  # the last block named some: this one likely too
         records = _decode_extras(kind, data, cast(list[Extra], extras))
-        if records is not None:
+        if records is not None or _extras_off.get(kind):  # too many keys: the strict reader
             return records
     records = _decode_closed(kind, data)
-    if records is None and open_file:
+    if records is None and open_file and not _extras_seen.get(kind):
         return _decode_extras(kind, data, cast(list[Extra], extras))
     return records
+
+
+def _extras_allowed(kind: type[Any]) -> bool:
+    """Whether a block of ``kind`` may be decoded with extra keys: not for the next few
+    blocks after one whose lines named too many (keys that vary from line to line)."""
+    left = _extras_off.get(kind, 0)
+    if left:
+        _extras_off[kind] = left - 1
+    return not left
 
 
 def _decode_closed(kind: type[Record], data: bytes) -> list[Record] | None:
@@ -512,8 +520,8 @@ def _decode_closed(kind: type[Record], data: bytes) -> list[Record] | None:
     return records if proved and not _needs_checks(kind, records) else None
 
 
-_UNKNOWN_AT = re.compile(r"Object contains unknown field `.*` - at `\$\[(\d+)\]`", re.DOTALL)
-"""msgspec's error for an unknown key of a block's record (not of an object inside it)."""
+_UNKNOWN_KEY = "Object contains unknown field `"
+"""How msgspec's error for a key the Struct does not have begins."""
 _MOST_EXTRAS = 8
 """The unknown keys a block may name and still be read on the fast path: a model's
 ``score``, ``confidence``, ``model``... More go to the strict reader, which warns about them."""
@@ -522,6 +530,11 @@ _NOT_EXTRA: dict[type, frozenset[str]] = {
     Relation: frozenset(),
 }
 """Keys that are never an annotation's extra key: naming one makes a line a relation."""
+_extras_off: dict[type, int] = {}
+"""For each kind, how many more blocks are read without trying extra keys: after a block
+whose lines named more than :data:`_MOST_EXTRAS`, the next ones likely do too, and each try
+costs two decodings before the strict reader."""
+_SKIPPED_BLOCKS = 16
 _extras_seen: dict[type, tuple[str, ...]] = {}
 """The extra keys each kind's last block named: the next block (of any open file) is
 decoded with them, and before it is tried without, as a file names the same ones on every
@@ -532,19 +545,25 @@ def _decode_extras(kind: type[Record], data: bytes, extras: list[Extra]) -> list
     """The records of ``data``, proved clean as :func:`_decode_closed` proves them but with
     the top-level keys their kind does not have as more fields (of any JSON value), and
     ``extras`` told which those are; None if a line leaves a field out, names an unknown key
-    inside an object, or names more than :data:`_MOST_EXTRAS` of them."""
+    inside an object, or the block names more than :data:`_MOST_EXTRAS` of them. Decoded
+    with the last block's extra keys first; a block naming others is decoded once as plain
+    objects to learn them all, then again."""
     keys = _extras_seen.get(kind, ())
-    while True:  # each round adds a key, and there may be only so many
+    try:
+        records = _extras_decoder(kind, keys).decode_lines(data)
+    except msgspec.ValidationError as error:
+        found = _unknown_keys(kind, data) if str(error).startswith(_UNKNOWN_KEY) else None
+        if found is not None and len(found) > _MOST_EXTRAS:
+            _extras_off[kind], _extras_seen[kind] = _SKIPPED_BLOCKS, ()
+        if found is None or len(found) > _MOST_EXTRAS:
+            return None
+        keys = tuple(sorted(found))
         try:
             records = _extras_decoder(kind, keys).decode_lines(data)
-            break
-        except msgspec.ValidationError as error:
-            found = _unknown_keys_at(kind, data, error)
-            if found is None or found <= set(keys) or len(found | set(keys)) > _MOST_EXTRAS:
-                return None
-            keys = tuple(sorted(found | set(keys)))
-        except (msgspec.DecodeError, RecursionError):
+        except REFUSED:
             return None
+    except (msgspec.DecodeError, RecursionError):
+        return None
     if not _proved(data, records) or _needs_checks(kind, records):
         return None
     named = []
@@ -557,23 +576,20 @@ def _decode_extras(kind: type[Record], data: bytes, extras: list[Extra]) -> list
     return _as_kind(kind, records)
 
 
-def _unknown_keys_at(kind: type[Any], data: bytes, error: Exception) -> set[str] | None:
-    """The unknown top-level keys of the line ``error`` (the twin decoder's) says names
-    one, or None: another fault, or a key that makes an annotation a relation."""
-    at = _UNKNOWN_AT.fullmatch(str(error))
-    if at is None:
-        return None
-    index = int(at.group(1))
-    lines = data.split(b"\n", index + 1)
-    if index >= len(lines):
-        return None
+_OBJECTS: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
+
+
+def _unknown_keys(kind: type[Any], data: bytes) -> set[str] | None:
+    """Every top-level key the lines of ``data`` name that ``kind`` does not have, read by
+    decoding them once as plain objects; None if a line is not an object or names a key that
+    makes an annotation a relation."""
     try:
-        obj = msgspec.json.decode(lines[index])
+        objects = _OBJECTS.decode_lines(data)
     except (msgspec.DecodeError, RecursionError):
         return None
-    if not isinstance(obj, dict):
+    if not all(isinstance(obj, dict) for obj in objects):
         return None
-    found = obj.keys() - set(kind.__struct_fields__)
+    found = set().union(*map(dict.keys, objects)) - set(kind.__struct_fields__)
     return None if found & _NOT_EXTRA[kind] else found
 
 

@@ -58,8 +58,10 @@ def _not_utf8(
     start: bytes, byte: int, offset: int, line: int, source: str | Path
 ) -> ClaimwireError:
     """The error for ``byte`` at ``offset`` (on ``line``) of a file that begins with
-    ``start``: UTF-16 if it begins with that byte order mark."""
-    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+    ``start``: UTF-16 if it begins with that byte order mark, or with a zero byte among its
+    first two (UTF-16 without one: text starts with a character of the first 256, one of
+    whose two bytes is zero)."""
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in start[:2]:
         return ClaimwireError(f"not valid UTF-8: {UTF16}", file=source, line=1)
     return ClaimwireError(
         f"not valid UTF-8: byte 0x{byte:02x} at byte offset {offset} (save the file as UTF-8)",
