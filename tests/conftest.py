@@ -34,3 +34,13 @@ def raw_dir(tmp_path: Path) -> Path:
     raw = tmp_path / "raw"
     shutil.copytree(SEED_RAW, raw)
     return raw
+
+
+@pytest.fixture(autouse=True)
+def _extra_keys_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test reads record files as a new process does: what earlier files taught the
+    fast path about extra keys (``claimwire.model``) is not carried into it."""
+    from claimwire import model
+
+    monkeypatch.setattr(model, "_extras_seen", {})
+    monkeypatch.setattr(model, "_extras_off", {})
