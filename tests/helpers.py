@@ -187,3 +187,19 @@ def watch_document_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(release, "read_records", counted)
     return read
+
+
+def figures_release(root: Path) -> Path:
+    """Release 0.1.0 (under ``root``) of six documents, each with a figure the rules system
+    finds: a run writes a few records a document."""
+    (root / "raw").mkdir()
+    (root / "raw" / "docs.jsonl").write_text(
+        "".join(
+            json.dumps({"text": f"Document {i}. Selon l’Insee, le PIB a augmenté de {i},5 %."})
+            + "\n"
+            for i in range(1, 7)
+        ),
+        encoding="utf-8",
+    )
+    build_release(root / "raw", root / "releases", "0.1.0")
+    return root / "releases" / "0.1.0"

@@ -21,7 +21,7 @@ from claimwire.formats.convert import Options, export_set, import_set
 from claimwire.formats.label_studio_min import from_json_min, to_json_min
 from claimwire.model import Annotation, Relation, replaced, write_records_atomically
 
-from .helpers import DATA, REPO, canonical, one_error_line, run_cli
+from .helpers import DATA, REPO, CliResult, canonical, one_error_line, run_cli
 
 RELEASE = REPO / "corpus" / "releases" / "1.0.0"
 SCHEMA = load_schema(RELEASE / "schema.yaml")
@@ -230,6 +230,13 @@ def test_json_min_round_trip_matches_the_real_export() -> None:
     )
 
 
+def _from_json_min(exported: Path, out: Path) -> CliResult:
+    """``convert`` of a JSON-MIN export back to a set of the release's documents."""
+    return run_cli(
+        "convert", exported, "--from", "label-studio-min", "--release", RELEASE, "--out", out
+    )
+
+
 def test_convert_cli_round_trip_through_json_min(tmp_path: Path) -> None:
     exported = tmp_path / "min.json"
     first = run_cli(
@@ -241,16 +248,7 @@ def test_convert_cli_round_trip_through_json_min(tmp_path: Path) -> None:
         "convert", RELEASE, "--to", "label-studio-min", "--release", RELEASE, "--out", exported
     )
     assert again.returncode == 1 and "--force" in again.stderr
-    back = run_cli(
-        "convert",
-        exported,
-        "--from",
-        "label-studio-min",
-        "--release",
-        RELEASE,
-        "--out",
-        tmp_path / "b.jsonl",
-    )
+    back = _from_json_min(exported, tmp_path / "b.jsonl")
     assert back.returncode == 0, back.stderr
     imported = load_annotation_set(tmp_path / "b.jsonl")
     assert len(imported.annotations) == 72
@@ -270,16 +268,7 @@ def test_a_json_min_import_of_spans_alone_lost_nothing(tmp_path: Path) -> None:
         "convert", spans, "--to", "label-studio-min", "--release", RELEASE, "--out", exported
     )
     assert there.returncode == 0 and "nothing lost" in there.stdout, there.stderr
-    back = run_cli(
-        "convert",
-        exported,
-        "--from",
-        "label-studio-min",
-        "--release",
-        RELEASE,
-        "--out",
-        tmp_path / "b.jsonl",
-    )
+    back = _from_json_min(exported, tmp_path / "b.jsonl")
     assert back.returncode == 0, back.stderr
     assert f"{len(kept)} annotations, 0 relations" in back.stdout
     assert "nothing lost" in back.stdout and "not carried" not in back.stderr

@@ -2,37 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import signal
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from claimwire.corpus.release import Release, build_release, open_release
+from claimwire.corpus.release import Release, open_release
 from claimwire.errors import ClaimwireError
 from claimwire.systems.base import DONE_SUFFIX, RunContext, run_system
 from claimwire.systems.rules import RulesSystem
 
-from .helpers import run_cli
+from .helpers import figures_release, run_cli
 from .terminated import terminated
 
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
     """Six documents, each with a figure the rules system finds."""
-    root = tmp_path_factory.mktemp("resume")
-    (root / "raw").mkdir()
-    (root / "raw" / "docs.jsonl").write_text(
-        "".join(
-            json.dumps({"text": f"Document {i}. Selon l’Insee, le PIB a augmenté de {i},5 %."})
-            + "\n"
-            for i in range(1, 7)
-        ),
-        encoding="utf-8",
-    )
-    build_release(root / "raw", root / "releases", "0.1.0")
-    return open_release(root / "releases" / "0.1.0")
+    return open_release(figures_release(tmp_path_factory.mktemp("resume")))
 
 
 def _run(out: Path) -> None:

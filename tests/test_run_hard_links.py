@@ -4,7 +4,6 @@ Now a linked file is first given a file of its own, and the run says so once."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -12,27 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from claimwire.corpus.release import build_release
-
-from .helpers import run_cli
+from .helpers import figures_release, run_cli
 from .terminated import terminated
 
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Six documents, each with a figure the rules system finds."""
-    root = tmp_path_factory.mktemp("linked")
-    (root / "raw").mkdir()
-    (root / "raw" / "docs.jsonl").write_text(
-        "".join(
-            json.dumps({"text": f"Document {i}. Selon l’Insee, le PIB a augmenté de {i},5 %."})
-            + "\n"
-            for i in range(1, 7)
-        ),
-        encoding="utf-8",
-    )
-    build_release(root / "raw", root / "releases", "0.1.0")
-    return root / "releases" / "0.1.0"
+    return figures_release(tmp_path_factory.mktemp("linked"))
 
 
 def _args(release: Path, out: Path) -> list[str | Path]:
