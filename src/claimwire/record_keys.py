@@ -109,14 +109,15 @@ def warn_unknown(
             f"{path}:{lineno}: more than {WARNED_KEYS} unknown keys in this file, ignored; "
             "no more are warned about"
         )
-    warning = UnknownKeyWarning(message, str(path), lineno, key, what, tuple(known))
+    warning = UnknownKeyWarning(message, str(path), lineno, key, what, tuple(known), counted_as)
     warnings.warn(warning, stacklevel=3)
 
 
 def warn_again(warning: UnknownKeyWarning) -> None:
     """Warn in this process about what ``warning`` (raised in another) says, as
     :func:`warn_unknown` does: not again for a key and file already warned about."""
-    warn_unknown(*warning.args[1:])
+    path, lineno, key, what, known, counted_as = warning.args[1:]
+    warn_unknown(path, lineno, key, what, known, counted_as=counted_as)
 
 
 def did_you_mean(key: str, known: Sequence[str]) -> str:
