@@ -24,6 +24,21 @@ the allocator already holds (blocks of megabytes are fresh pages from the system
 which cost more than decoding them)."""
 
 
+UTF16 = (
+    "the file is UTF-16 (what Windows PowerShell's > and Out-File, or Notepad's 'Unicode', "
+    "write), not UTF-8; save it as UTF-8"
+)
+"""What an error says of a file read as UTF-8 that is UTF-16."""
+
+
+def looks_utf16(start: bytes) -> bool:
+    """Whether ``start``, the first bytes of a file or of a line of it, are UTF-16's: its
+    byte order mark, or a zero byte among the first two (a character of the first 256, as
+    JSON's ``{`` and most text begin, is a zero byte and its own in UTF-16; a line split at
+    a line break's byte starts with the zero)."""
+    return start.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in start[:2]
+
+
 ZSTD_SUFFIX = ".zst"
 """A record file whose name ends so is zstd-compressed JSONL."""
 

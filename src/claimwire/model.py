@@ -26,6 +26,7 @@ from claimwire.lines import (
     DOCUMENT_LINE,
     NEWLINE,
     RECORD_LINE,
+    UTF16,
     ZSTD_SUFFIX,
     LineLimit,
     LineSpan,
@@ -33,6 +34,7 @@ from claimwire.lines import (
     line_blocks,
     line_columns,
     lines_in,
+    looks_utf16,
     numbered_lines,
 )
 from claimwire.record_keys import check_keys, warn_unknown
@@ -359,20 +361,12 @@ def _decoder(kind: type[Record]) -> msgspec.json.Decoder[Record]:
 
 
 _BOM = b"\xef\xbb\xbf"
-_UTF16_JSON = (b"\xff\xfe", b"\xfe\xff", b"{\x00", b"\x00{")
-"""How a JSON line of a UTF-16 file starts: a byte order mark (the first line), or its first
-character and the zero byte of UTF-16's two (a line split at the byte of a line break)."""
-UTF16 = (
-    "the file is UTF-16 (what Windows PowerShell's > and Out-File, or Notepad's 'Unicode', "
-    "write), not UTF-8; save it as UTF-8"
-)
-"""What an error says of a file read as UTF-8 that is UTF-16."""
 
 
 def loads_object(line: str | bytes) -> dict[str, Any]:
     """One JSON object (a JSONL line): not JSON, not an object or a key named twice in any
     of its objects is a :class:`ClaimwireError` (the caller locates it)."""
-    if isinstance(line, bytes) and line.startswith(_UTF16_JSON):
+    if isinstance(line, bytes) and looks_utf16(line):
         raise ClaimwireError(f"not valid JSON: {UTF16}")
     try:
         obj = strict_json.loads(line)
@@ -487,7 +481,7 @@ def _decode_fast(
 
 def _extras_allowed(kind: type[Any]) -> bool:
     """Whether a block of ``kind`` may be decoded with extra keys: not for the next few
-    blocks after one whose lines named too many (keys that vary from line to line)."""
+    tries after a block whose lines named too many (keys that vary from line to line)."""
     left = _extras_off.get(kind, 0)
     if left:
         _extras_off[kind] = left - 1
@@ -531,10 +525,11 @@ _NOT_EXTRA: dict[type, frozenset[str]] = {
 }
 """Keys that are never an annotation's extra key: naming one makes a line a relation."""
 _extras_off: dict[type, int] = {}
-"""For each kind, how many more blocks are read without trying extra keys: after a block
-whose lines named more than :data:`_MOST_EXTRAS`, the next ones likely do too, and each try
-costs two decodings before the strict reader."""
-_SKIPPED_BLOCKS = 16
+"""For each kind, how many more times its lines are decoded without trying extra keys: after
+a block whose lines named more than :data:`_MOST_EXTRAS`, the next ones likely do too, and
+each try costs two decodings before the strict reader. (A block of a mixed file that is not
+decoded whole is decoded again a kind at a time: two of these times.)"""
+_SKIPPED_TRIES = 16
 _extras_seen: dict[type, tuple[str, ...]] = {}
 """The extra keys each kind's last block named: the next block (of any open file) is
 decoded with them, and before it is tried without, as a file names the same ones on every
@@ -554,7 +549,7 @@ def _decode_extras(kind: type[Record], data: bytes, extras: list[Extra]) -> list
     except msgspec.ValidationError as error:
         found = _unknown_keys(kind, data) if str(error).startswith(_UNKNOWN_KEY) else None
         if found is not None and len(found) > _MOST_EXTRAS:
-            _extras_off[kind], _extras_seen[kind] = _SKIPPED_BLOCKS, ()
+            _extras_off[kind], _extras_seen[kind] = _SKIPPED_TRIES, ()
         if found is None or len(found) > _MOST_EXTRAS:
             return None
         keys = tuple(sorted(found))

@@ -13,7 +13,7 @@ import unicodedata
 from pathlib import Path
 
 from claimwire.errors import ClaimwireError
-from claimwire.model import UTF16
+from claimwire.lines import UTF16, looks_utf16
 
 _CHECK_BLOCK = 1 << 16
 _LINE_ENDS = re.compile(r"\r\n?")
@@ -58,10 +58,8 @@ def _not_utf8(
     start: bytes, byte: int, offset: int, line: int, source: str | Path
 ) -> ClaimwireError:
     """The error for ``byte`` at ``offset`` (on ``line``) of a file that begins with
-    ``start``: UTF-16 if it begins with that byte order mark, or with a zero byte among its
-    first two (UTF-16 without one: text starts with a character of the first 256, one of
-    whose two bytes is zero)."""
-    if start.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in start[:2]:
+    ``start``: UTF-16 if it begins as UTF-16 does (:func:`claimwire.lines.looks_utf16`)."""
+    if looks_utf16(start):
         return ClaimwireError(f"not valid UTF-8: {UTF16}", file=source, line=1)
     return ClaimwireError(
         f"not valid UTF-8: byte 0x{byte:02x} at byte offset {offset} (save the file as UTF-8)",
