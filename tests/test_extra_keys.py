@@ -204,3 +204,33 @@ def test_keys_that_vary_from_line_to_line_go_to_the_strict_reader_at_once(
     monkeypatch.setattr(model, "_extras_decoder", counted)
     assert _read(path) == expected
     assert len(calls) <= 2
+
+
+def test_after_a_block_of_too_many_keys_the_next_blocks_skip_the_fast_path_try(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file whose blocks each name more keys than the fast path takes would cost two
+    decodings a block before the strict reader reads it; after one such block, the next
+    :data:`model._SKIPPED_TRIES` tries go to the strict reader at once (a block not
+    decoded whole is tried again by lines of each kind: two tries). What is read is the same."""
+    objs = [obj for obj in _scored_run(8) if "head" not in obj]
+    for i, obj in enumerate(objs):
+        obj.pop("model", None)
+        obj.pop("probs", None)
+        obj.update({f"k{(i + j) % 12}": j for j in range(model._MOST_EXTRAS + 1)})
+    path = tmp_path / "many-keys.jsonl"
+    path.write_text("".join(_line(obj) + "\n" for obj in objs), encoding="utf-8")
+    expected = _strict(path)
+    monkeypatch.setattr(line_reading, "_CHUNK_BYTES", 4096)
+    blocks = sum(1 for _ in line_reading.blocks(path))
+    assert blocks > 2 * (model._SKIPPED_TRIES + 1)
+    made = model._extras_decoder
+    tries: list[tuple[str, ...]] = []
+
+    def counted(kind: type, keys: tuple[str, ...]) -> Any:
+        tries.append(keys)
+        return made(kind, keys)
+
+    monkeypatch.setattr(model, "_extras_decoder", counted)
+    assert _read(path) == expected
+    assert 2 <= len(tries) <= blocks // 4  # a try, then a skip; before, a try every block

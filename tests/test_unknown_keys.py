@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from claimwire import record_keys
 from claimwire.errors import ClaimwireError
 from claimwire.model import Annotation, read_mixed, read_records
-from claimwire.record_keys import WARNED_KEYS, UnknownKeyWarning
+from claimwire.record_keys import WARNED_KEYS, UnknownKeyWarning, warn_again, warn_unknown
 
 from .helpers import REPO, run_cli
 
@@ -144,3 +145,26 @@ def test_a_file_naming_a_new_key_on_every_line_warns_a_bounded_number_of_times(
     said = [str(w.message) for w in caught]
     assert len(said) == WARNED_KEYS + 1
     assert f"more than {WARNED_KEYS} unknown keys in this file" in said[-1]
+
+
+def test_warnings_handed_back_by_workers_count_for_the_file_they_counted_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two workers each read a batch of a program's answers and warn about the same key,
+    counted for the answers, not the batch; handed back to the driver (another process,
+    where nothing was warned yet), the key is warned about once."""
+    handed_back = []
+    for batch in ("batch-1.jsonl", "batch-2.jsonl"):
+        monkeypatch.setattr(record_keys, "_warned", {})  # a worker: a process of its own
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warn_unknown(batch, 3, "scor", "an annotation", ("id", "score"), counted_as="answers")
+        handed_back += [warning.message for warning in caught]
+    assert len(handed_back) == 2
+    monkeypatch.setattr(record_keys, "_warned", {})  # the driver
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for warning in handed_back:
+            assert isinstance(warning, UnknownKeyWarning)
+            warn_again(warning)
+    assert [str(warning.message).split(":")[0] for warning in caught] == ["batch-1.jsonl"]
