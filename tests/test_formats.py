@@ -706,7 +706,7 @@ def test_an_inception_export_with_other_layers_is_read_and_they_are_reported(
         source.end,
     )
     assert annotation.attributes == {"source_kind": "person", "named": True}
-    assert summarize(result.losses) == {"layer": 1}
+    assert summarize(result.losses) == {"layer webanno.custom.Sentiment": 1}
 
 
 def test_brat_writes_a_span_across_lines_as_fragments_and_reads_it_whole(tmp_path: Path) -> None:

@@ -17,13 +17,17 @@ from a PDF turned into text), nor U+FFFE/U+FFFF or lone surrogates: each is writ
 one character for one, so every offset holds, and reported (``control-character``, a loss per
 document); the import takes such a text for the document's own.
 
-Document-level items are losses; on import, annotations of other layer types are reported.
+Document-level items are losses. An import reads a span of any other layer whose feature
+holds a span label of the schema (INCEpTION's built-in Named Entity layer, its ``value``
+CLAIM), and reports every other annotation by its type, but UIMA's own and DKPro's
+segmentation and metadata types.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -230,68 +234,134 @@ def from_cas(
         if mismatch is not None:
             return [f"{path}: the CAS text is {mismatch}"]
     out.meet(document.id, Place(path))
-    ids: dict[int, str] = {}
-    features = (
-        [f.name for f in cas.typesystem.get_type(SPAN).all_features]
-        if cas.typesystem.contains_type(SPAN)
-        else []
-    )
-    attribute_names = [n for n in features if n not in {LABEL, "begin", "end", "sofa"}]
-    for fs in cas.select(SPAN) if features else []:
-        label = str(fs.get(LABEL) or "")
-        attributes: dict[str, Any] = {}
-        for name in attribute_names:  # in the type system's order: the same keys' order each run
-            value = fs.get(name)
-            if value is None:
+    _CasReader(document, schema, path, author, out).read(cas)
+    return []
+
+
+NOT_ANNOTATIONS = (
+    "uima.",
+    "de.tudarmstadt.ukp.dkpro.core.api.segmentation.type.",
+    "de.tudarmstadt.ukp.dkpro.core.api.metadata.type.",
+)
+"""The prefixes of the types an import neither reads nor reports: UIMA's own, DKPro's
+segmentation (sentences, tokens) and metadata."""
+LABEL_FEATURES = ("value", LABEL)
+"""The features read first for a span label on another layer: DKPro's tag (NamedEntity's
+``value``), then ours."""
+
+
+@dataclass(slots=True)
+class _CasReader:
+    """One CAS's records: spans of our layer, spans of any other layer whose feature holds a
+    span label of the schema (INCEpTION's Named Entity layer: ``value``), relations of our
+    relation layer; every other annotation is a loss named by its type."""
+
+    document: Document
+    schema: Schema
+    path: Path
+    author: str
+    out: Imported
+    ids: dict[int, str] = field(default_factory=dict)
+    """Each span read: its XMI id and its record's id."""
+    found: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Each type's features but begin, end and sofa, in the type system's order."""
+
+    def read(self, cas: Any) -> None:
+        for fs in cas.select(SPAN) if cas.typesystem.contains_type(SPAN) else []:
+            self.span(fs, LABEL)
+        for fs in cas.select_all_annotations():
+            name = fs.type.name
+            if fs.xmiID in self.ids or name == RELATION or name.startswith(NOT_ANNOTATIONS):
                 continue
-            attribute = schema.attribute(label, name)
+            if {"Governor", "Dependent"} <= set(self.features(fs.type)):
+                self.lose(fs, "a relation")
+            elif (found := self.label(fs)) is not None:
+                self.span(fs, found)
+            else:
+                tags = [f"{n}={fs.get(n)!r}" for n in LABEL_FEATURES if fs.get(n) is not None]
+                self.lose(fs, f"{', '.join(tags) or 'no feature'}: not a span label of the schema")
+        for fs in cas.select(RELATION) if cas.typesystem.contains_type(RELATION) else []:
+            self.relation(fs)
+
+    def lose(self, fs: Any, detail: str) -> None:
+        """``fs`` not carried: a loss named by its type."""
+        self.out.losses.append(Loss(f"layer {fs.type.name}", f"{self.path}:{fs.xmiID}", detail))
+
+    def features(self, type_: Any) -> tuple[str, ...]:
+        found = self.found.get(type_.name)
+        if found is None:
+            names = (f.name for f in type_.all_features)
+            found = tuple(n for n in names if n not in {"begin", "end", "sofa"})
+            self.found[type_.name] = found
+        return found
+
+    def label(self, fs: Any) -> str | None:
+        """The feature of ``fs`` whose value is a span label of the schema (those of
+        :data:`LABEL_FEATURES` first, then the others in order), or None."""
+        features = self.features(fs.type)
+        first = [name for name in LABEL_FEATURES if name in features]
+        labels = self.schema.labels
+        for name in [*first, *(n for n in features if n not in LABEL_FEATURES)]:
+            value = fs.get(name)
+            if isinstance(value, str) and value in labels and labels[value].is_span:
+                return name
+        return None
+
+    def span(self, fs: Any, label_feature: str) -> None:
+        """The span ``fs``, its label in ``label_feature``: each other feature set on it is an
+        attribute of the label, or a loss."""
+        label = str(fs.get(label_feature) or "")
+        attributes: dict[str, Any] = {}
+        for name in self.features(fs.type):  # the type system's order: the same keys each run
+            value = fs.get(name)
+            if name == label_feature or value is None:
+                continue
+            attribute = self.schema.attribute(label, name)
             if attribute is None:
-                out.losses.append(
-                    Loss("attribute", f"{path}:{fs.xmiID}", f"{label} has no {name!r}")
-                )
+                where = f"{self.path}:{fs.xmiID}"
+                self.out.losses.append(Loss("attribute", where, f"{label} has no {name!r}"))
                 continue
             attributes[name] = value if attribute.type != "boolean" else bool(value)
-        ann_id = f"{document.id}:{author}-{fs.xmiID}"
-        ids[fs.xmiID] = ann_id
-        layer = schema.labels[label].layer if label in schema.labels else ""
+        document = self.document
+        ann_id = f"{document.id}:{self.author}-{fs.xmiID}"
+        self.ids[fs.xmiID] = ann_id
+        layer = self.schema.labels[label].layer if label in self.schema.labels else ""
         annotation = span_annotation(
-            ann_id, document.id, layer, label, document.text, fs.begin, fs.end, author, attributes
+            ann_id,
+            document.id,
+            layer,
+            label,
+            document.text,
+            fs.begin,
+            fs.end,
+            self.author,
+            attributes,
         )
-        out.annotations.append((path, fs.xmiID, annotation))
-    if cas.typesystem.contains_type(RELATION):
-        for fs in cas.select(RELATION):
-            governor, dependent = fs.get("Governor"), fs.get("Dependent")
-            head = ids.get(getattr(governor, "xmiID", -1))
-            tail = ids.get(getattr(dependent, "xmiID", -1))
-            if head is None or tail is None:
-                out.losses.append(Loss("relation", f"{path}:{fs.xmiID}", "an end is missing"))
-                continue
-            attributes = {}
-            if fs.get("quote_type"):
-                attributes["quote_type"] = fs.get("quote_type")
-            cue = fs.get("cue")
-            if cue is not None and cue.xmiID in ids:
-                attributes["cue"] = ids[cue.xmiID]
-            out.relations.append(
-                (
-                    path,
-                    fs.xmiID,
-                    Relation(
-                        f"{document.id}:{author}-rel-{fs.xmiID}",
-                        document.id,
-                        str(fs.get(LABEL)),
-                        head,
-                        tail,
-                        attributes,
-                        author,
-                    ),
-                )
-            )
-    for fs in cas.select_all_annotations():
-        name = fs.type.name
-        if name.startswith("webanno.custom.") and name not in (SPAN, RELATION):
-            out.losses.append(Loss("layer", f"{path}:{fs.xmiID}", name))
-    return []
+        self.out.annotations.append((self.path, fs.xmiID, annotation))
+
+    def relation(self, fs: Any) -> None:
+        """The relation ``fs`` of our relation layer, or a loss when an end is not a span."""
+        head = self.ids.get(getattr(fs.get("Governor"), "xmiID", -1))
+        tail = self.ids.get(getattr(fs.get("Dependent"), "xmiID", -1))
+        if head is None or tail is None:
+            self.out.losses.append(Loss("relation", f"{self.path}:{fs.xmiID}", "an end is missing"))
+            return
+        attributes = {}
+        if fs.get("quote_type"):
+            attributes["quote_type"] = fs.get("quote_type")
+        cue = fs.get("cue")
+        if cue is not None and cue.xmiID in self.ids:
+            attributes["cue"] = self.ids[cue.xmiID]
+        relation = Relation(
+            f"{self.document.id}:{self.author}-rel-{fs.xmiID}",
+            self.document.id,
+            str(fs.get(LABEL)),
+            head,
+            tail,
+            attributes,
+            self.author,
+        )
+        self.out.relations.append((self.path, fs.xmiID, relation))
 
 
 def read_cas_folder(

@@ -560,8 +560,9 @@ def import_to(
     as :func:`import_set`'s set would be written (annotations, then relations), a batch of
     documents at a time: the relations wait in a temporary file, and ``out`` appears only
     when every batch passed (nothing is written on error). Returns how many annotations and
-    relations were written and what was lost (the first ``keep`` held). SIGTERM ends it as
-    an error does: nothing left beside ``out`` nor in ``TMPDIR``."""
+    relations were written and what was lost (the first ``keep`` held). An import that read
+    no record but lost some is refused. SIGTERM ends it as an error does: nothing left beside
+    ``out`` nor in ``TMPDIR``."""
     stop_on_sigterm()
     with folders_removed_on_error(out.parent):  # made for the temporary file
         try:
@@ -580,13 +581,27 @@ def import_to(
                     relations += len(found.relations)
                 links.seek(0)
                 shutil.copyfileobj(links, handle)
+                _refuse_nothing_read(path, spans + relations, losses)
         except _Regroup:
             losses = Losses(keep)
             with atomic_writer(out) as handle:
                 spans, relations = _regrouped(
                     name, path, documents, schema, author, options, losses, handle
                 )
+                _refuse_nothing_read(path, spans + relations, losses)
         return spans, relations, losses
+
+
+def _refuse_nothing_read(path: Path, records: int, losses: Losses) -> None:
+    """One error when an import read no record while its files held annotations it could not
+    carry: an empty set would stand for them."""
+    if records or not losses:
+        return
+    counts = ", ".join(f"{n} {kind}" for kind, n in losses.summary().items())
+    first = f" (the first: {losses.first[0]})" if losses.first else ""
+    raise ClaimwireError(
+        f"no record read, and not carried: {counts}{first}; nothing written", file=path
+    )
 
 
 def export_set(
