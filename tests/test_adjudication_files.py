@@ -390,3 +390,103 @@ def test_a_repeated_annotation_line_is_refused_saying_why(release: Path, tmp_pat
     assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
     assert "bob.jsonl:2: annotation id" in result.stderr
     assert "one record per annotation id" in result.stderr and "ambiguous" not in result.stderr
+
+
+# ---- the overlap design: each document voted on by the sets that annotated it -----------------
+
+
+def _overlap_sets(release: Path, folder: Path, cut: bool) -> tuple[list[Path], list[list[str]]]:
+    """alice and bob on the first half of the documents, then alice alone on a quarter and
+    bob alone on the last (``cut``: the shared documents only); a relation stays in its group
+    of documents. Returns the paths and the three groups."""
+    docs = [d.id for d in open_release(release).documents()]
+    half, three = len(docs) // 2, 3 * len(docs) // 4
+    groups = [docs[:half], docs[half:three], docs[three:]]
+    group_of = {doc: n for n, group in enumerate(groups) for doc in group}
+    folder.mkdir()
+    paths = []
+    for who, (name, own) in enumerate([("alice", 1), ("bob", 2)]):
+        kept = {0} if cut else {0, own}
+        records = [
+            r
+            for r in _annotator(docs, who)
+            if group_of[r["doc_id"]] in kept
+            and all(group_of[r[end].rsplit(":", 1)[0]] == group_of[r["doc_id"]]
+                    for end in ("head", "tail") if end in r)
+        ]  # fmt: skip
+        paths.append(_write(folder / f"{name}.jsonl", records))
+    return paths, groups
+
+
+def _canonical(merged: Any) -> tuple[list[str], list[str], list[str]]:
+    """The merged annotations, relations and conflicts, each merged id as its item's key."""
+    key = {a.id: f"{a.doc_id}/{a.label}/{a.start}/{a.end}" for a in merged.annotations}
+
+    def named(value: Any) -> Any:
+        return [named(v) for v in value] if isinstance(value, list) else key.get(value, value)
+
+    def attributes(record: Any) -> str:
+        return json.dumps({k: named(v) for k, v in record.attributes.items()}, sort_keys=True)
+
+    annotations = [f"{key[a.id]} {attributes(a)}" for a in merged.annotations]
+    relations = [f"{r.type} {key[r.head]} {key[r.tail]} {attributes(r)}" for r in merged.relations]
+    conflicts = [
+        json.dumps([*named(c["key"]), c["reason"], c["versions"]]) for c in merged.conflicts
+    ]
+    return sorted(annotations), sorted(relations), sorted(conflicts)
+
+
+def _on(documents: list[str], found: list[str]) -> list[str]:
+    return [line for line in found if any(doc in line for doc in documents)]
+
+
+@pytest.mark.parametrize("policy", ["majority", "prefer:bob"])
+def test_each_document_is_voted_on_by_the_sets_that_annotated_it(
+    release: Path, tmp_path: Path, policy: str
+) -> None:
+    """On the shared documents the merge is the merge of the sets cut to them; a document one
+    set annotated alone is taken as that set's, counted (before: each of its items was "only a
+    minority of sets has it", or with prefer:bob alice's documents lost)."""
+    references = reference_attributes(schema_of(release))
+    paths, (shared, only_alice, only_bob) = _overlap_sets(release, tmp_path / "overlap", False)
+    cut, _ = _overlap_sets(release, tmp_path / "cut", True)
+    merged = adjudicate(
+        [load_annotation_set(p, p.stem) for p in paths], policy, references=references
+    )
+    alone = adjudicate([load_annotation_set(p, p.stem) for p in cut], policy, references=references)
+    found, expected = _canonical(merged), _canonical(alone)
+    assert expected[0] and expected[1] and expected[2]  # votes that differ on shared documents
+    for kind in range(3):
+        assert _on(shared, found[kind]) == expected[kind]
+    for name, documents, path in (("alice", only_alice, paths[0]), ("bob", only_bob, paths[1])):
+        twice = [load_annotation_set(path, name), load_annotation_set(path, "again")]
+        own = _canonical(adjudicate(twice, references=references))  # unanimous: all kept
+        assert _on(documents, found[0]) == _on(documents, own[0]) != []
+        assert _on(documents, found[1]) == _on(documents, own[1]) != []
+        assert _on(documents, found[2]) == _on(documents, own[2])  # references' only
+        assert not any("minority" in line for line in _on(documents, found[2]))
+        assert merged.alone[name] == len(documents)
+    assert merged.single == sum(
+        1 for a in merged.annotations if a.doc_id in {*only_alice, *only_bob}
+    )
+
+
+def test_the_batched_merge_of_an_overlap_design_is_the_whole_merge(
+    release: Path, tmp_path: Path
+) -> None:
+    paths, (_, only_alice, only_bob) = _overlap_sets(release, tmp_path / "overlap", False)
+    _whole(release, paths, "majority", tmp_path / "whole")
+    for batch in (1, 7):
+        out = tmp_path / f"batched-{batch}"
+        _batched(release, paths, "majority", out, batch)
+        for name in adjudication_names():
+            assert (out / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+    result = run_cli(
+        "annotate", "adjudicate", *paths, "--release", release, "--out", tmp_path / "cli"
+    )
+    assert result.returncode == 0, result.stderr
+    said = " ".join(result.stdout.split())
+    assert (
+        "documents one set annotated alone were taken as that set's: "
+        f"alice {len(only_alice)}, bob {len(only_bob)}"
+    ) in said

@@ -212,6 +212,7 @@ def adjudicate_command(
     """Merge annotator sets into one gold set; undecided items go to a conflicts file."""
     from claimwire.annotation.checks import schema_of
     from claimwire.eval.adjudication_files import adjudicate_files
+    from claimwire.eval.coverage import EMPTY_NOTE
     from claimwire.outputs import check_output
 
     conflicts_path = conflicts or out / "conflicts.jsonl"
@@ -220,11 +221,19 @@ def adjudicate_command(
         check_output(path, inputs=sets, force=force, option=option)
     release = chosen_release(release)
     merged = adjudicate_files(sets, release, schema_of(release), out, conflicts_path, policy)
+    alone = f", {merged.single} of documents one set annotated alone" if merged.single else ""
     console.print(
         f"[green]Merged[/] {merged.annotations} annotations ({merged.accepted} unanimous, "
-        f"{merged.resolved} by {policy}) and {merged.relations} relations into "
+        f"{merged.resolved} by {policy}{alone}) and {merged.relations} relations into "
         f"{escape(str(out))}; {merged.conflicts} conflicts in {escape(str(conflicts_path))}"
     )
+    if merged.alone:
+        counts = ", ".join(f"{name} {count}" for name, count in merged.alone.items())
+        console.print(
+            f"[yellow]note:[/] documents one set annotated alone were taken as that set's: "
+            f"{escape(counts)}. {escape(EMPTY_NOTE)}",
+            soft_wrap=True,
+        )
 
 
 annotate_app.command("config")(label_studio_config)

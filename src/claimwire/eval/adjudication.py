@@ -1,13 +1,16 @@
 """Adjudication: merge annotators' sets into one gold set.
 
 Items are compared by identity — a span by (document, label, start, end), a stance by
-(document, holder, target), a survey by document. An item every set agrees on (same
-attributes) is accepted. Otherwise a named policy decides: ``majority`` (an item needs more
-than half of the sets — exactly half is not enough; an attribute value without such a
-majority is left out and flagged in the conflicts, the item and its relations kept), or
-``prefer:NAME`` (that annotator's
-version wins, absence included). What the policy cannot decide goes to the conflicts list,
-never silently away. Relations are kept when their ends survive and the policy accepts them.
+(document, holder, target), a survey by document. A document's items are voted on by the sets
+that annotated it (:func:`claimwire.eval.coverage.annotators`: those holding a record there),
+as agreement compares sets where they overlap: a document one set annotated alone is taken as
+that set's, and counted. An item every voter agrees on (same attributes) is accepted.
+Otherwise a named policy decides: ``majority`` (an item needs more than half of the voters —
+exactly half is not enough; an attribute value without such a majority is left out and
+flagged in the conflicts, the item and its relations kept), or ``prefer:NAME`` (that
+annotator's version wins, absence included, on the documents NAME annotated; the others are
+voted by majority). What the policy cannot decide goes to the conflicts list, never silently
+away. Relations are kept when their ends survive and the policy accepts them.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 from claimwire.annotation.schema import Schema
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import AnnotationSet
+from claimwire.eval.coverage import annotated, annotators
 from claimwire.model import Annotation, Relation, replaced
 from claimwire.spool import Spool
 
@@ -37,6 +41,18 @@ class Adjudication:
     version."""
     accepted: int = 0
     resolved: int = 0
+    single: int = 0
+    """Items of documents one set annotated alone, taken as that set's."""
+    alone: Counter[str] = field(default_factory=Counter)
+    """Each set's documents no other set annotated."""
+
+    def count_alone(self, names: Sequence[str], held: Sequence[set[str]]) -> None:
+        """Count the documents one of the sets (``held``: each one's documents) annotated
+        alone."""
+        for doc_id in set().union(*held):
+            voters = annotators(doc_id, names, held)
+            if len(voters) == 1:
+                self.alone[voters[0]] += 1
 
 
 def item_key(annotation: Annotation) -> Key:
@@ -78,10 +94,13 @@ def adjudicate(
     preferred = check_policy(policy, names)
     versions = item_versions((s.name, a) for s in sets for a in s.annotations)
     result = Adjudication()
+    held = [annotated(s) for s in sets]
+    result.count_alone(names, held)
     id_of: dict[tuple[str, str], str] = {}
     kept: list[tuple[Annotation, list[Reference]]] = []
     for key, by_set in versions.items():
-        merged = merge_item(key, by_set, names, preferred, result, result.conflicts.append)
+        voters = annotators(key[0], names, held)
+        merged = merge_item(key, by_set, voters, preferred, result, result.conflicts.append)
         if merged is None:
             continue
         new_id = f"{key[0]}:adj-{len(kept) + 1}"
@@ -107,7 +126,8 @@ def adjudicate(
         chosen = voted_relation(
             (kind, head, tail),
             supporters,
-            Voting(preferred, len(sets), author, references),
+            Voting(preferred, author, references),
+            annotators(supporters[0][1].doc_id, names, held),
             len(result.relations) + 1,
             lookup,
             result.conflicts.append,
@@ -144,9 +164,13 @@ def merge_item(
     result: Adjudication,
     conflict: Sink,
 ) -> Annotation | None:
-    """The item as the policy merges it (None: not kept); what it cannot decide goes to
-    ``conflict``; ``result`` counts the unanimous and the resolved."""
-    if preferred is not None:
+    """The item as the policy merges it (None: not kept) among ``names``, the sets that
+    annotated its document; what it cannot decide goes to ``conflict``; ``result`` counts the
+    unanimous, the resolved and those of one set alone."""
+    if len(names) == 1:  # only that set annotated the document
+        result.single += 1
+        return by_set[names[0]]
+    if preferred in names:
         winner = by_set.get(preferred)
         unanimous = len(by_set) == len(names) and len({_frozen(a) for a in by_set.values()}) == 1
         result.accepted += unanimous
@@ -252,11 +276,10 @@ def _conflict(
 
 @dataclass(frozen=True)
 class Voting:
-    """How relations are decided: the preferred set (None: majority), how many sets vote,
-    the merged records' author and the reference attributes."""
+    """How relations are decided: the preferred set (None: majority), the merged records'
+    author and the reference attributes."""
 
     preferred: str | None
-    sets: int
     author: str
     references: frozenset[str]
 
@@ -265,16 +288,18 @@ def voted_relation(
     vote: tuple[str, str, str],
     supporters: Sequence[tuple[str, Relation]],
     voting: Voting,
+    voters: Sequence[str],
     number: int,
     lookup: Lookup,
     conflict: Sink,
 ) -> Relation | None:
     """The merged relation ``adj-rel-NUMBER`` between two merged items, when the policy
-    keeps it; ``supporters`` are the sets' relations between them, in the sets' order."""
+    keeps it among ``voters``, the sets that annotated its document; ``supporters`` are the
+    sets' relations between them, in the sets' order."""
     kind, head, tail = vote
     names = [n for n, _ in supporters]
-    preferred = voting.preferred
-    keep = preferred in names if preferred is not None else len(names) * 2 > voting.sets
+    preferred = voting.preferred if voting.preferred in voters else None
+    keep = preferred in names if preferred is not None else len(names) * 2 > len(voters)
     if not keep:
         if preferred is None:
             conflict(

@@ -48,6 +48,7 @@ from claimwire.eval.adjudication import (
     with_references,
 )
 from claimwire.eval.checker import TOLERATED, NamedSet, named_sets
+from claimwire.eval.coverage import annotated_documents, annotators
 from claimwire.files import atomic_writer, folders_removed_on_error
 from claimwire.grouping import RecordIndex, Row
 from claimwire.in_order import Batches, NotInOrder, RowsInOrder
@@ -65,6 +66,9 @@ _FILE_BITS, _SET_BITS = 40, 48
 """Where the file's and the set's numbers go in a position (line numbers below 2**40)."""
 _ANNOTATION = msgspec.json.Decoder(Annotation)
 _RELATION = msgspec.json.Decoder(Relation)
+Vote = tuple[tuple[str, str, str], list[tuple[str, Relation]], list[str]]
+"""A relation's type and merged ends, the sets' relations so, and the sets that annotated
+its document."""
 
 
 @dataclass
@@ -76,6 +80,10 @@ class Outcome:
     conflicts: int = 0
     accepted: int = 0
     resolved: int = 0
+    single: int = 0
+    """Items of documents one set annotated alone, taken as that set's."""
+    alone: dict[str, int] = field(default_factory=dict)
+    """Each set's documents no other set annotated."""
 
 
 @dataclass
@@ -116,7 +124,7 @@ def adjudicate_files(
     listing its first problems, and nothing is written."""
     sets = named_sets(paths)
     names = [s.name for s in sets]
-    voting = Voting(check_policy(policy, names), len(sets), author, reference_attributes(schema))
+    voting = Voting(check_policy(policy, names), author, reference_attributes(schema))
     stop_on_sigterm()
     try:
         store = _Store(sets, voting)
@@ -223,7 +231,7 @@ class _Store:
             "items (position INTEGER PRIMARY KEY, doc TEXT, record BLOB, refs BLOB, names BLOB,"
             " outside INTEGER)",
             "relations (position INTEGER PRIMARY KEY, setno INTEGER, head TEXT, tail TEXT,"
-            " type TEXT, record BLOB)",
+            " type TEXT, record BLOB, voters BLOB)",
             "ids (setno INTEGER, id TEXT, merged TEXT)",
             "kept (number INTEGER PRIMARY KEY, id TEXT, position INTEGER)",
         ):
@@ -248,13 +256,18 @@ class _Store:
         first: dict[Any, int] = {}
         annotations: list[tuple[str, Annotation]] = []
         relations = []
+        held = [annotated_documents(record for _, _, record in found) for found in rows]
+        self.tally.count_alone(self.names, held)
+        voters: dict[str, list[str]] = {}
+        for doc_id in set().union(*held):
+            voters[doc_id] = annotators(doc_id, self.names, held)
         for setno, (name, found) in enumerate(zip(self.names, rows, strict=True)):
             for path, line, record in found:
                 position = self._position(setno, path, line)
                 if isinstance(record, Relation):
-                    relations.append(
-                        (position, setno, record.head, record.tail, record.type, encode(record))
-                    )
+                    ends = (record.head, record.tail, record.type)
+                    voted = encode(voters[record.doc_id])
+                    relations.append((position, setno, *ends, encode(record), voted))
                     continue
                 annotations.append((name, record))
                 first.setdefault(item_key(record), position)
@@ -264,7 +277,7 @@ class _Store:
             merged = merge_item(
                 key,
                 by_set,
-                self.names,
+                voters[key[0]],
                 self.voting.preferred,
                 self.tally,
                 lambda conflict: conflicts.append((position, encode(conflict))),  # noqa: B023
@@ -284,7 +297,7 @@ class _Store:
                 )
         self.db.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?)", items)
         self.db.executemany("INSERT INTO items (position, record) VALUES (?, ?)", conflicts)
-        self.db.executemany("INSERT INTO relations VALUES (?, ?, ?, ?, ?, ?)", relations)
+        self.db.executemany("INSERT INTO relations VALUES (?, ?, ?, ?, ?, ?, ?)", relations)
 
     def number_items(self, conflict: _Writer) -> None:
         """Number the kept items in the order first named, note which ids they merge, and
@@ -345,13 +358,15 @@ class _Store:
                 refs = [(name, origin, value) for name, origin, value in decode(refs)]
                 yield numbered, refs, bool(outside)
 
-    def votes(self) -> Iterator[tuple[tuple[str, str, str], list[tuple[str, Relation]]]]:
+    def votes(self) -> Iterator[Vote]:
         """The relations between kept items grouped by type and merged ends, in the order
-        each group is first named, each group's in the sets' order."""
+        each group is first named, each group's in the sets' order, with the sets that
+        annotated the document of the group's first."""
         self.db.execute(
             """
             CREATE TABLE votes AS
-                SELECT r.position, r.type, h.merged AS head, t.merged AS tail, r.setno, r.record
+                SELECT r.position, r.type, h.merged AS head, t.merged AS tail, r.setno, r.record,
+                       r.voters
                 FROM relations r
                 CROSS JOIN ids h ON h.setno = r.setno AND h.id = r.head
                 CROSS JOIN ids t ON t.setno = r.setno AND t.id = r.tail
@@ -361,22 +376,25 @@ class _Store:
         rows = self.db.execute(
             """
             SELECT MIN(position) OVER (PARTITION BY type, head, tail) AS first,
-                   type, head, tail, setno, record
+                   type, head, tail, setno, record, voters
             FROM votes ORDER BY first, position
             """
         )
         group: list[tuple[str, Relation]] = []
         vote: tuple[str, str, str] | None = None
-        at = None
+        at: int | None = None
+        voters: list[str] = []
         while chunk := rows.fetchmany(CHECKED):
-            for first, kind, head, tail, setno, record in chunk:
+            for first, kind, head, tail, setno, record, named in chunk:
                 if first != at and vote is not None:
-                    yield vote, group
+                    yield vote, group, voters
                     group = []
+                if first != at:
+                    voters = decode(named)
                 at, vote = first, (kind, head, tail)
                 group.append((self.names[setno], _RELATION.decode(record)))
         if vote is not None:
-            yield vote, group
+            yield vote, group, voters
 
 
 class _Writer:
@@ -399,7 +417,13 @@ def _write(
 ) -> Outcome:
     """Number, rename and check what ``store`` holds, writing the three files; each is
     renamed into place only if the merged set validates."""
-    outcome = Outcome(accepted=store.tally.accepted, resolved=store.tally.resolved)
+    tally = store.tally
+    outcome = Outcome(
+        accepted=tally.accepted,
+        resolved=tally.resolved,
+        single=tally.single,
+        alone={name: tally.alone[name] for name in store.names if tally.alone[name]},
+    )
     with folders_removed_on_error(out, conflicts_path.parent), contextlib.ExitStack() as stack:
         annotations = stack.enter_context(atomic_writer(out / "annotations.jsonl"))
         relations = stack.enter_context(atomic_writer(out / "relations.jsonl"))
@@ -442,9 +466,9 @@ def _write_relations(
     votes = store.votes()
     while chunk := list(itertools.islice(votes, CHECKED)):
         checked = []
-        for vote, supporters in chunk:
+        for vote, supporters, voters in chunk:
             relation = voted_relation(
-                vote, supporters, store.voting, count + 1, store.lookup, conflicts.add
+                vote, supporters, store.voting, voters, count + 1, store.lookup, conflicts.add
             )
             if relation is not None:
                 handle.write(record_line(relation))

@@ -1,4 +1,5 @@
-"""Which documents each annotation set annotated, and what agreement is computed on.
+"""Which documents each annotation set annotated, and what agreement and adjudication
+are computed on.
 
 A set annotated a document when it holds a record there (an annotation or a relation).
 Agreement compares sets on the documents they annotated in common, as DKPro Agreement,
@@ -6,6 +7,8 @@ brat-eval and Krippendorff's α_u compare only units every coder coded: each pai
 documents both annotated (pairwise F1, κ, relation F1), every set on the documents all of
 them annotated (Krippendorff's α, unitizing α_u, the SURVEY shares). A document only some
 sets annotated is left out, and counted, never scored as the others' "nothing here".
+Adjudication votes on a document's items among the sets that annotated it
+(:func:`annotators`).
 
 A set cannot say "seen, nothing found": a document its annotator completed without a
 record counts as not annotated.
@@ -13,13 +16,15 @@ record counts as not annotated.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
 from claimwire.eval.checker import AnnotationSet
+from claimwire.model import Annotation, Relation
 
-__all__ = ["Coverage", "annotated"]
+__all__ = ["Coverage", "annotated", "annotated_documents", "annotators"]
 
 Pair = tuple[int, int]
 
@@ -31,9 +36,23 @@ EMPTY_NOTE = (
 
 def annotated(annotation_set: AnnotationSet) -> set[str]:
     """The documents where the set holds a record."""
-    return {a.doc_id for a in annotation_set.annotations} | {
-        r.doc_id for r in annotation_set.relations
-    }
+    records: Iterable[Annotation | Relation] = itertools.chain(
+        annotation_set.annotations, annotation_set.relations
+    )
+    return annotated_documents(records)
+
+
+def annotated_documents(
+    records: Iterable[Annotation | Relation], completed: Iterable[str] = ()
+) -> set[str]:
+    """The documents a set annotated: where its ``records`` are, and those listed
+    ``completed``."""
+    return {record.doc_id for record in records}.union(completed)
+
+
+def annotators(doc_id: str, names: Sequence[str], held: Sequence[Set[str]]) -> list[str]:
+    """The sets among ``names`` that annotated ``doc_id`` (``held``: each one's documents)."""
+    return [name for name, documents in zip(names, held, strict=True) if doc_id in documents]
 
 
 @dataclass
