@@ -86,13 +86,15 @@ def test_an_import_reading_nothing_of_what_its_files_hold_is_refused(tmp_path: P
     """Named Entity spans of no schema label only: one error naming the folder and what was
     not carried, nothing written (before: "0 annotations", an empty set, exit 0)."""
     folder = tmp_path / "ne"
-    write_folder(folder, DOCUMENT, [(NAMED_ENTITY, 0, 4, "PER"), (NAMED_ENTITY, 5, 9, "LOC")])
+    huge = "PER" * 10_000
+    write_folder(folder, DOCUMENT, [(NAMED_ENTITY, 0, 4, huge), (NAMED_ENTITY, 5, 9, "LOC")])
     out = tmp_path / "ne.jsonl"
     done = run_cli("convert", folder, "--from", "inception", "--out", out, "--release", RELEASE)
     assert done.returncode == 1
     assert one_error_line(done.stderr), done.stderr
     assert f"{folder}: no record read, and not carried: 2 layer {NAMED_ENTITY}" in done.stderr
     assert "nothing written" in done.stderr and not out.exists()
+    assert "(30000 characters)" in done.stderr and len(done.stderr) < 1000  # a value cut
     assert list(tmp_path.iterdir()) == [folder]
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from claimwire.annotation.schema import Schema
+from claimwire.errors import shown
 from claimwire.formats.base import (
     DocumentLookup,
     FileStems,
@@ -278,7 +279,7 @@ class _CasReader:
             elif (found := self.label(fs)) is not None:
                 self.span(fs, found)
             else:
-                tags = [f"{n}={fs.get(n)!r}" for n in LABEL_FEATURES if fs.get(n) is not None]
+                tags = [f"{n}={shown(fs.get(n))}" for n in LABEL_FEATURES if fs.get(n) is not None]
                 self.lose(fs, f"{', '.join(tags) or 'no feature'}: not a span label of the schema")
         for fs in cas.select(RELATION) if cas.typesystem.contains_type(RELATION) else []:
             self.relation(fs)
