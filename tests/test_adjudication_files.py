@@ -490,3 +490,50 @@ def test_the_batched_merge_of_an_overlap_design_is_the_whole_merge(
         "documents one set annotated alone were taken as that set's: "
         f"alice {len(only_alice)}, bob {len(only_bob)}"
     ) in said
+
+
+def test_a_document_two_of_three_sets_annotated_is_voted_on_by_those_two(
+    release: Path, tmp_path: Path
+) -> None:
+    """carol annotated the first half of the documents only: on the second half alice and
+    bob vote as two sets would (an item needs both), on the first all three vote."""
+    references = reference_attributes(schema_of(release))
+    docs = [d.id for d in open_release(release).documents()]
+    first = set(docs[: len(docs) // 2])
+    folder = tmp_path / "sets"
+    folder.mkdir()
+
+    def named(who: int, name: str, documents: set[str]) -> Any:
+        records = [
+            r
+            for r in _annotator(docs, who)
+            if r["doc_id"] in documents
+            and all(  # a relation stays in its half
+                (r[end].rsplit(":", 1)[0] in first) == (r["doc_id"] in first)
+                for end in ("head", "tail")
+                if end in r
+            )
+        ]
+        return load_annotation_set(_write(folder / f"{name}-{len(documents)}.jsonl", records), name)
+
+    everyone = set(docs)
+    merged = _canonical(
+        adjudicate(
+            [named(0, "alice", everyone), named(1, "bob", everyone), named(2, "carol", first)],
+            references=references,
+        )
+    )
+    three = _canonical(
+        adjudicate(
+            [named(0, "alice", first), named(1, "bob", first), named(2, "carol", first)],
+            references=references,
+        )
+    )
+    rest = everyone - first
+    two = _canonical(
+        adjudicate([named(0, "alice", rest), named(1, "bob", rest)], references=references)
+    )
+    assert any("minority" in line for line in two[2])
+    for kind in range(3):
+        assert _on(sorted(first), merged[kind]) == three[kind]
+        assert _on(sorted(rest), merged[kind]) == two[kind]
