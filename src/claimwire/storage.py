@@ -24,7 +24,6 @@ import errno
 import fcntl
 import os
 import re
-import shutil
 import signal
 import tempfile
 import time
@@ -35,6 +34,7 @@ from typing import Any
 
 from claimwire.errors import ClaimwireError
 from claimwire.files import rename_no_replace
+from claimwire.removal import remove_tree
 
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")
 _FOLDED = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:/")  # what ``Path`` makes of a URI
@@ -231,7 +231,7 @@ def _leave(folder: Path) -> None:
         pass  # another worker still reads it
     else:
         made = Path(os.fsdecode(os.pread(handle, 4096, 0)) or folder)
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_tree(folder)
         _remove_empty(folder.parent, made)
     finally:
         os.close(handle)
@@ -260,7 +260,7 @@ def _sweep(folder: Path) -> None:
         except OSError:
             continue  # its process lives
         else:
-            shutil.rmtree(stale.parent, ignore_errors=True)
+            remove_tree(stale.parent)
         finally:
             os.close(handle)
 
@@ -269,7 +269,7 @@ def _remove_at_exit(folder: Path) -> None:
     """Remove ``folder`` when this process exits, also when it is ended by SIGTERM (a
     timeout, a cancelled CI job, ``ray job stop``): unless the program handles SIGTERM
     itself, the signal then ends the process through ``SystemExit``, so exit handlers run."""
-    atexit.register(shutil.rmtree, folder, True)
+    atexit.register(remove_tree, folder)
     stop_on_sigterm()
 
 
@@ -435,7 +435,7 @@ def refuse_remote_out(value: str | Path | None, option: str = "--out") -> None:
 def remove_copies() -> None:
     """Remove every local copy now (also done when the process exits)."""
     if _root:
-        shutil.rmtree(_root.pop(), ignore_errors=True)
+        remove_tree(_root.pop())
         _copies.clear()
         _origins.clear()
 
@@ -520,14 +520,11 @@ def _make(copy: Path, uri: str) -> None:
     elif spool is None and made != copy:
         _remove_at_exit(made)
     staging = copy.with_name(f".{copy.name}.{os.getpid()}.tmp")
-    shutil.rmtree(staging, ignore_errors=True)
+    remove_tree(staging)
     try:
         _fetch_to(uri, staging)
         rename_no_replace(staging, copy)
     except FileExistsError:
         pass  # another worker of this node made it first
     finally:
-        if staging.is_dir():
-            shutil.rmtree(staging, ignore_errors=True)
-        elif staging.exists():
-            staging.unlink()
+        remove_tree(staging)
