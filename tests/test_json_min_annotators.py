@@ -84,7 +84,48 @@ def test_an_unsafe_name_is_a_safe_file_name(tmp_path: Path) -> None:
         ("", "unknown"),
         ("  ", "unknown"),
         (True, "unknown"),
+        ("1" * 19, "user" + "1" * 19),
     ],
 )
 def test_annotator_names(given: Any, name: str) -> None:
     assert annotator_name({"completed_by": given}, {}) == name
+
+
+HOSTILE = {
+    "long": "a" * 10_000 + "@example.org",
+    "lines": "alice@x.org\nbob@x.org: 0 annotations",
+    "right-to-left": "\u202eelif@x.org",
+    "escape": "eve\x1b[2J@x.org\x07",
+    "digits": "1" * 5_000,  # was an internal error: int() of more than 4,300 digits
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_a_hostile_annotator_s_name_is_capped_and_on_one_visible_line(
+    tmp_path: Path, case: str
+) -> None:
+    """The name is each record's author and part of its id, and is printed: it is kept to
+    120 characters, with no line break, escape or direction override (each such character
+    a ``_``, a digest of the whole appended). Before: 10,000 characters in every record (a
+    set 45 times larger), a printed line broken in two, a direction override kept."""
+    path, out = export(tmp_path, HOSTILE[case], "bob@example.org"), tmp_path / "sets"
+    pulled = run_cli("annotate", "pull", "--from-file", path, "--out", out, "--release", RELEASE)
+    assert pulled.returncode == 0, pulled.stderr
+    assert "2 tasks, 2 annotators, 0 problems" in pulled.stdout
+    assert all(line.isprintable() for line in pulled.stdout.splitlines())
+    [hostile] = [p for p in out.glob("*.jsonl") if p.name != "bob@example.org.jsonl"]
+    annotations = load_annotation_set(hostile).annotations
+    [author] = {a.author for a in annotations}
+    assert len(author) <= 120 and author.isprintable() and author != HOSTILE[case]
+    assert all(f"{a.doc_id}:{author}-" in a.id for a in annotations)  # as its ids name it
+    assert len(annotations) == 72 and len(hostile.name.encode()) <= 255
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_a_hostile_author_option_is_one_error_line(tmp_path: Path, case: str) -> None:
+    path, out = export(tmp_path, "alice@example.org"), tmp_path / "one.jsonl"
+    args = ("convert", path, "--from", "label-studio-min", "--out", out, "--release", RELEASE)
+    refused = run_cli(*args, "--author", HOSTILE[case].replace("\x00", ""))
+    assert refused.returncode == 1 and one_error_line(refused.stderr), refused.stderr
+    assert "field '--author': expected a name of 1 to 120 characters" in refused.stderr
+    assert not out.exists()

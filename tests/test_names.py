@@ -13,7 +13,7 @@ from claimwire.annotation.label_studio.convert import to_results
 from claimwire.annotation.schema import load_schema
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
-from claimwire.names import check_repo_id, child, safe_name
+from claimwire.names import AUTHOR_MAX, author_name, check_repo_id, child, safe_name
 
 from .helpers import REPO, run_cli
 
@@ -44,6 +44,38 @@ def test_safe_name_is_one_plain_name(hostile: str, tmp_path: Path) -> None:
 def test_safe_names_are_unique(first: str, second: str) -> None:
     if first != second:
         assert safe_name(first) != safe_name(second)
+
+
+@pytest.mark.parametrize(
+    "plain", ["alice@example.org", "gold", "Zoë Müller", "أحمد@example.org", "a" * AUTHOR_MAX]
+)
+def test_an_author_s_plain_name_is_kept_as_it_is(plain: str) -> None:
+    assert author_name(plain) == plain
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "a" * 10_000 + "@example.org",
+        "alice@x.org\nbob: 0 annotations",
+        "\u202eelif@x.org",  # a right-to-left override: shown reversed
+        "eve\x1b[31m@x.org\x07",  # a terminal escape and a bell
+        "zero\u200bwidth",
+        "line\u2028separator",
+        "tab\tbed",
+        "nul\x00",
+    ],
+)
+def test_an_author_s_name_is_capped_and_on_one_visible_line(hostile: str) -> None:
+    name = author_name(hostile)
+    assert len(name) <= AUTHOR_MAX and name.isprintable() and name != hostile
+    assert author_name(name) == name  # kept as it is the next time it is read
+
+
+@given(st.text(max_size=300), st.text(max_size=300))
+def test_author_names_are_unique(first: str, second: str) -> None:
+    if first != second:
+        assert author_name(first) != author_name(second)
 
 
 def test_plain_emails_keep_their_name_and_stay_distinct() -> None:

@@ -2,7 +2,9 @@
 
 Data never becomes a path: :func:`safe_name` turns any string into one file name (unique per
 input), :func:`child` refuses a name that would leave the folder it is joined to, and
-:func:`check_repo_id` accepts only the Hub's ``ORG/NAME`` grammar.
+:func:`check_repo_id` accepts only the Hub's ``ORG/NAME`` grammar. An author's name (an
+annotator's, ``convert --author``) goes into every record's ``author`` and ``id`` and into
+what is printed: :func:`author_name` caps it and keeps it on one visible line.
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ from claimwire.errors import ClaimwireError
 _KEEP = re.compile(r"[^A-Za-z0-9._@+-]")
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,199}")
 _MAX = 120
+AUTHOR_MAX = _MAX
+"""Characters of an author's name, as of a file name made of it (an e-mail may have 254): a
+longer name keeps its first 109 and a digest of the whole."""
+_UNSEEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+"""Unicode categories an author's name may not hold: control characters (line breaks, tabs,
+terminal escapes), format characters (direction overrides, zero-width), line and paragraph
+separators, lone surrogates."""
 # The Hub's grammar: ORG/NAME, letters, digits, '-', '_', '.', no '--' or '..', ≤ 96 each.
 _REPO_PART = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
 
@@ -33,6 +42,31 @@ def safe_name(text: str, reserved: Collection[str] = ()) -> str:
         return cleaned
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
     return f"{cleaned}-{digest}"
+
+
+def author_name(text: str) -> str:
+    """``text`` as an author's name: itself when it has at most :data:`AUTHOR_MAX` characters
+    and none of the :data:`_UNSEEN` categories; else each of those as ``_``, cut to 109
+    characters, and ``-`` with a digest of the whole appended (distinct names stay distinct)."""
+    seen = "".join("_" if unicodedata.category(c) in _UNSEEN else c for c in text)
+    if seen == text and len(text) <= AUTHOR_MAX:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{seen[: AUTHOR_MAX - len(digest) - 1]}-{digest}"
+
+
+def check_author(text: str, option: str) -> str:
+    """``text``, given as ``option``, if it is a name :func:`author_name` keeps as it is (and
+    not blank); a one-line error saying what is expected otherwise."""
+    if text.strip() and author_name(text) == text:
+        return text
+    shown = repr(text[:40]) + ("…" if len(text) > 40 else "")
+    raise ClaimwireError(
+        f"expected a name of 1 to {AUTHOR_MAX} characters, with no control or format "
+        f"character (line break, tab, escape, direction override), got {shown} "
+        f"({len(text)} characters)",
+        field=option,
+    )
 
 
 def child(folder: Path, name: str, *, what: str = "name") -> Path:

@@ -23,6 +23,7 @@ from claimwire.formats.convert import (
     set_batches,
 )
 from claimwire.model import Document
+from claimwire.names import check_author
 from claimwire.outputs import check_output
 
 SHOWN_LOSSES = 20
@@ -71,6 +72,7 @@ def convert_command(
     Label Studio JSON-MIN; every import is checked, and what a format cannot carry is listed."""
     if (from_format is None) == (to_format is None):
         raise ClaimwireError("give exactly one of --from FORMAT (import) or --to FORMAT (export)")
+    check_author(author, "--author")
     release = chosen_release(release)
     schema = release_schema(release) or load_schema()
     opened = open_release(release)

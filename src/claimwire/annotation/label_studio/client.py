@@ -32,6 +32,7 @@ from claimwire.engine import batches
 from claimwire.errors import RecordError
 from claimwire.formats.texts import TextCheck
 from claimwire.model import Annotation, Document, Relation
+from claimwire.names import author_name
 
 __all__ = ["Connection", "Limits", "Session", "client", "convert_export", "push"]
 
@@ -270,15 +271,24 @@ def push_chunks(
     return PushReport(project_id, created, imported, len(existing), predicted)
 
 
+ID_DIGITS = 19
+"""Digits of a user id given as a string (a 64-bit integer's): a longer string of digits is a
+name, not an id."""
+
+
 def annotator_name(annotation: Mapping[str, Any], users: Mapping[int, str]) -> str:
     """Who completed a Label Studio annotation: ``completed_by`` as an object's e-mail (else
     ``user<id>``), as an id looked up in ``users`` (else ``user<id>``), as a string (what
     label-studio-converter writes to a JSON-MIN export's ``annotator``: the e-mail, or an id
-    as digits), else ``unknown``. A file name is made of it by :func:`names.safe_name`."""
-    who = annotation.get("completed_by")
+    as digits), else ``unknown``; capped and kept on one visible line
+    (:func:`names.author_name`). A file name is made of it by :func:`names.safe_name`."""
+    return author_name(_completed_by(annotation.get("completed_by"), users))
+
+
+def _completed_by(who: object, users: Mapping[int, str]) -> str:
     if isinstance(who, dict):
         return _user(who.get("id"), who.get("email"))
-    if isinstance(who, str) and who.isascii() and who.isdigit():
+    if isinstance(who, str) and who.isascii() and who.isdigit() and len(who) <= ID_DIGITS:
         who = int(who)
     if isinstance(who, int) and not isinstance(who, bool):
         return users.get(who, f"user{who}")
