@@ -284,25 +284,6 @@ def test_a_failed_import_leaves_no_folder_it_made_and_every_one_that_was_there(
     assert (tmp_path / "a").is_dir() and not (tmp_path / "a" / "b").exists()
 
 
-def test_an_id_in_two_batches_is_refused_as_the_whole_import_refuses_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    documents, gold = _copies()
-    annotation = gold.annotations[0]
-    units = [
-        Imported([(tmp_path / f"{doc_id}.x", 1, replaced(annotation, doc_id=doc_id))])
-        for doc_id in documents
-    ]  # one id on every document
-    spec = dataclasses.replace(FORMATS["doccano"], read=lambda *args: iter(units))
-    monkeypatch.setitem(FORMATS, "doccano", spec)
-    whole = _error(lambda: import_set("doccano", tmp_path, documents, SCHEMA))
-    assert whole.startswith(f"{COPIES - 1} problem(s)") and "duplicate annotation id" in whole
-    monkeypatch.setattr(convert, "BATCH_DOCUMENTS", 2)
-    out = tmp_path / "out.jsonl"
-    assert _error(lambda: import_to("doccano", tmp_path, out, documents, SCHEMA)) == whole
-    assert not out.exists()
-
-
 def _full_cut_short(tasks: list[Any]) -> str:
     return json.dumps([{"data": {}, "annotations": []}, *tasks[1:]])[:-40]
 
@@ -365,15 +346,6 @@ def test_a_large_item_is_parsed_a_few_times_not_once_a_part(
     monkeypatch.setattr(strict_json, "_DECODER", counting)
     assert list(strict_json.list_items(io.StringIO(text))) == json.loads(text)
     assert counting.parsed < 4 * len(text), counting.parsed / len(text)  # once a part: ~11×
-
-
-@pytest.mark.parametrize("at_once", [1, 3, 1 << 20])
-def test_hashes_that_come_twice_are_found_a_part_at_a_time(at_once: int) -> None:
-    values = [*range(-40, 40, 3), 2**62 + 5, -(2**62) - 7]
-    for twice in (None, *values):
-        with tempfile.TemporaryFile() as handle:
-            array("q", [*values, *([twice] if twice is not None else [])][::-1]).tofile(handle)
-            assert convert._repeats(handle, at_once) is (twice is not None)
 
 
 @pytest.mark.parametrize("at_once", [1, 2, 5, 1 << 20])

@@ -13,17 +13,17 @@ import json
 import shutil
 import tempfile
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import numpy as np
 
 from claimwire import strict_json
 from claimwire.annotation.schema import Schema
 from claimwire.engine import batches
-from claimwire.errors import ClaimwireError
+from claimwire.errors import ClaimwireError, shown
 from claimwire.eval.checker import AnnotationSet, check_rows, not_empty, prediction_files
 from claimwire.eval.tasks import Task
 from claimwire.files import (
@@ -35,7 +35,6 @@ from claimwire.files import (
 )
 from claimwire.formats import brat, cas, conll, doccano, label_studio_min, spacy_docbin
 from claimwire.formats.base import FileStems, Imported, Loss, Losses, Place, by_document, met_twice
-from claimwire.formats.regroup import SpooledImport
 from claimwire.formats.texts import TextCheck
 from claimwire.grouping import RecordIndex
 from claimwire.model import Annotation, Document, Relation, iter_json_lines, record_line
@@ -50,6 +49,8 @@ NOT_JSON_MIN = (
 BATCH_DOCUMENTS = 256
 BUCKETS = 16
 """An import's document and id hashes are compared a sixteenth at a time."""
+Key = TypeVar("Key", bound=Hashable)
+Where = TypeVar("Where")
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,11 +351,6 @@ def checking_task(schema: Schema) -> Task:
     return Task("import", "every label of the schema", "spans", tuple(schema.labels), split=None)
 
 
-class _Regroup(Exception):
-    """A document's records came in two batches, or two batches' records share an id: the
-    import is read again and checked a batch of whole documents at a time."""
-
-
 def checked_batches(
     name: str,
     path: Path,
@@ -369,58 +365,82 @@ def checked_batches(
     """Read ``path`` in format ``name`` and check it :data:`BATCH_DOCUMENTS` documents at a
     time (all at once when ``whole``): each batch's records, while no problem was found;
     problems raise one error listing them at the end, what was lost goes to ``losses``. A
-    batch is checked as the whole import would be (the records of its documents are all in
-    it); where that fails, :class:`_Regroup` is raised at the end."""
+    batch is checked as the whole import would be: a reader's unit holds the records of the
+    one document it met, a document met twice is refused, and so is an id in two batches
+    (two documents' records whose ids a format's keys made the same)."""
     if not path.exists():
         raise ClaimwireError("not found", file=path)
     task = checking_task(schema)
+    size = None if whole else BATCH_DOCUMENTS
 
     def read_units() -> Iterator[Imported]:
-        return get_format(name).read(path, documents, schema, author, options or Options())
+        for unit in get_format(name).read(path, documents, schema, author, options or Options()):
+            met = {doc_id for doc_id, _ in unit.met}
+            assert all(row[2].doc_id in met for row in unit.rows()), "a unit's own document"
+            yield unit
+
+    def read_ids() -> Iterator[tuple[tuple[bool, str], tuple[Path, int]]]:
+        for batch in _batched(read_units(), size):
+            for file, line, record in batch.rows():
+                yield (isinstance(record, Relation), record.id), (file, line)
 
     read, checked = _Problems(), _Problems()  # the reader's first, then the checks' (as whole)
-    # the hashes of each batch's documents and of its records' ids wait on disk: one that
-    # comes twice is a document in two batches, or an id in two; and those of the documents
-    # the reader met, each with its number: one that comes twice is a document met twice
-    numbers = itertools.count()  # of the documents met
-    with tempfile.TemporaryFile() as hashes, tempfile.TemporaryFile() as met:
-        for batch in _batched(read_units(), None if whole else BATCH_DOCUMENTS):
+    # the hashes of the documents the reader met and of the records' ids wait on disk, each
+    # with its number: one that comes twice is a document met twice, or an id in two batches
+    numbers, rows = itertools.count(), itertools.count()
+    with tempfile.TemporaryFile() as met, tempfile.TemporaryFile() as ids:
+        for batch in _batched(read_units(), size):
             pairs = ((hash(doc_id), next(numbers)) for doc_id, _ in batch.met)
             array("q", itertools.chain.from_iterable(pairs)).tofile(met)
             if losses is not None:
                 losses.add(batch)
-            rows = batch.rows()
-            if not whole:
-                array("q", {hash(("document", row[2].doc_id)) for row in rows}).tofile(hashes)
-                keys = (hash((isinstance(row[2], Relation), row[2].id)) for row in rows)
-                array("q", keys).tofile(hashes)
-            report = check_rows(path, rows, documents, schema, task)
+            found = batch.rows()
+            keys = ((hash((isinstance(r[2], Relation), r[2].id)), next(rows)) for r in found)
+            array("q", itertools.chain.from_iterable(keys)).tofile(ids)
+            report = check_rows(path, found, documents, schema, task)
             read.add(batch.problems)
             checked.add(report.problems)
             if not read.count + checked.count:
                 assert report.annotation_set is not None
                 yield report.annotation_set
-        _refuse_met_twice(met, read_units)
-        if not whole and _repeats(hashes):
-            raise _Regroup
-    _raise_problems(read, checked)
+        twice = _first_again(met, (found for unit in read_units() for found in unit.met))
+        if twice is not None:
+            raise ClaimwireError(met_twice(*twice))
+        _raise_problems(read, checked)  # an id twice in a batch is one of its problems
+        if (again := _first_again(ids, read_ids())) is not None:
+            raise ClaimwireError(_id_twice(*again))
 
 
-def _refuse_met_twice(met: IO[bytes], units: Callable[[], Iterable[Imported]]) -> None:
-    """One error naming the first document the reader met again in a later unit (a line,
-    block, file, task) and both places, when the ``(hash, unit number)`` pairs in ``met`` say
-    there is one: the units up to it are read again to find its places."""
-    count, hashed, again = _met_again(met)
+def _first_again(
+    pairs: IO[bytes], keyed: Iterable[tuple[Key, Where]]
+) -> tuple[Key, Where, Where, int] | None:
+    """The first key of ``keyed`` that an earlier one had, when the ``(hash, number)`` pairs
+    in ``pairs`` (numbered as ``keyed`` gives them) say there is one: the key, where it was
+    first and again, and how many other keys come twice. ``keyed`` is read up to it. None
+    when none comes twice (or two keys only share a 64-bit hash)."""
+    count, hashed, again = _met_again(pairs)
     if again < 0:
-        return
-    seen: dict[str, Place] = {}
-    documents_met = (found for unit in units() for found in unit.met)
-    for (doc_id, place), _ in zip(documents_met, range(again + 1), strict=False):
-        if hash(doc_id) == hashed:
-            seen.setdefault(doc_id, place)
-    if (first := seen.get(doc_id)) is not None and first is not place:
-        raise ClaimwireError(met_twice(doc_id, first, place, count - 1))
-    # else two documents whose ids have one 64-bit hash: none met twice is named
+        return None
+    seen: dict[Key, Where] = {}
+    for (key, where), _ in zip(keyed, range(again + 1), strict=False):
+        if hash(key) == hashed:
+            seen.setdefault(key, where)
+    if (first := seen.get(key)) is not None and first is not where:
+        return key, first, where, count - 1
+    return None
+
+
+def _id_twice(
+    key: tuple[bool, str], first: tuple[Path, int], again: tuple[Path, int], others: int
+) -> str:
+    """The one line refusing an import whose records' id ``key`` (whether a relation's, the
+    id) came in two batches, at ``first`` and ``again`` (file, line)."""
+    relation, record_id = key
+    more = f"; {others} more id(s) given twice" if others else ""
+    return (
+        f"{again[0]}:{again[1]}: field 'id': duplicate {'relation' if relation else 'annotation'} "
+        f"id {shown(record_id)} (first at {first[0]}:{first[1]}{more}); nothing written"
+    )
 
 
 @dataclass(slots=True)
@@ -446,45 +466,6 @@ def _raise_problems(read: _Problems, checked: _Problems) -> None:
             + "\n  ".join(shown)
             + (f"\n  … and {more} more" if more else "")
         )
-
-
-def _regrouped(
-    name: str,
-    path: Path,
-    documents: Mapping[str, Document],
-    schema: Schema,
-    author: str,
-    options: Options | None,
-    losses: Losses,
-    out: IO[str],
-) -> tuple[int, int]:
-    """The import read again to disk and checked a batch of whole documents at a time
-    (:class:`regroup.SpooledImport`); its records written to ``out`` when every check
-    passed. Returns how many annotations and relations were written."""
-    units = get_format(name).read(path, documents, schema, author, options or Options())
-    read, checked = _Problems(), _Problems()
-    with SpooledImport() as spooled:
-        for unit in units:
-            losses.add(unit)
-            read.add(unit.problems)
-            spooled.add(unit)
-        task = checking_task(schema)
-        checked.count, checked.first = spooled.check(
-            path, documents, schema, task, BATCH_DOCUMENTS, SHOWN_PROBLEMS - len(read.first)
-        )
-        _raise_problems(read, checked)
-        spooled.copy_to(out)
-        return spooled.counts[0], spooled.counts[1]
-
-
-def _repeats(handle: IO[bytes], at_once: int = 1 << 20) -> bool:
-    """Whether a hash (int64) comes twice in ``handle``: the hashes of one of
-    :data:`BUCKETS` (by their low bits) are sorted at a time, read ``at_once`` at a time."""
-    for bucket in range(BUCKETS):
-        found = np.sort(_bucket(handle, bucket, at_once))
-        if np.any(found[1:] == found[:-1]):
-            return True
-    return False
 
 
 def _bucket(handle: IO[bytes], bucket: int, at_once: int, width: int = 1) -> Any:
@@ -565,30 +546,20 @@ def import_to(
     ``out`` nor in ``TMPDIR``."""
     stop_on_sigterm()
     with folders_removed_on_error(out.parent):  # made for the temporary file
-        try:
-            losses = Losses(keep)
-            with (
-                atomic_writer(out) as handle,
-                tempfile.TemporaryFile("w+", encoding="utf-8") as links,
-            ):
-                spans = relations = 0
-                for found in checked_batches(
-                    name, path, documents, schema, author, options, losses
-                ):
-                    handle.writelines(map(record_line, found.annotations))
-                    links.writelines(map(record_line, found.relations))
-                    spans += len(found.annotations)
-                    relations += len(found.relations)
-                links.seek(0)
-                shutil.copyfileobj(links, handle)
-                _refuse_nothing_read(path, spans + relations, losses)
-        except _Regroup:
-            losses = Losses(keep)
-            with atomic_writer(out) as handle:
-                spans, relations = _regrouped(
-                    name, path, documents, schema, author, options, losses, handle
-                )
-                _refuse_nothing_read(path, spans + relations, losses)
+        losses = Losses(keep)
+        with (
+            atomic_writer(out) as handle,
+            tempfile.TemporaryFile("w+", encoding="utf-8") as links,
+        ):
+            spans = relations = 0
+            for found in checked_batches(name, path, documents, schema, author, options, losses):
+                handle.writelines(map(record_line, found.annotations))
+                links.writelines(map(record_line, found.relations))
+                spans += len(found.annotations)
+                relations += len(found.relations)
+            links.seek(0)
+            shutil.copyfileobj(links, handle)
+            _refuse_nothing_read(path, spans + relations, losses)
         return spans, relations, losses
 
 
