@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from benchmarks.synthetic import synthetic_texts
-from claimwire.corpus.ingest import RawInputs
+from claimwire.corpus.raw_folder import RawInputs
 from claimwire.corpus.release import Sharding, build_release, open_release
 from claimwire.engine import LocalEngine, open_engine
 from claimwire.errors import ClaimwireError

@@ -286,7 +286,8 @@ def test_a_worker_without_the_copies_makes_them_from_their_uri(
     import pickle
 
     from claimwire import storage
-    from claimwire.corpus.ingest import BuildDocuments, raw_files
+    from claimwire.corpus.ingest import BuildDocuments
+    from claimwire.corpus.raw_folder import raw_files
     from claimwire.files import file_stamp
 
     for name, value in CREDENTIALS.items():
@@ -499,7 +500,8 @@ def test_a_ray_actor_makes_the_copies_before_it_reads_its_range_of_a_jsonl_input
 
     pytest.importorskip("ray")
     from claimwire import storage
-    from claimwire.corpus.ingest import BuildDocuments, RawFiles, raw_files
+    from claimwire.corpus.ingest import BuildDocuments, RawFiles
+    from claimwire.corpus.raw_folder import raw_files
     from claimwire.engine.ray_data import _Apply, _source
 
     for name, value in CREDENTIALS.items():
@@ -539,7 +541,8 @@ def _stage_for_a_node_without_copies(
     import pickle
 
     from claimwire import storage
-    from claimwire.corpus.ingest import BuildDocuments, raw_files
+    from claimwire.corpus.ingest import BuildDocuments
+    from claimwire.corpus.raw_folder import raw_files
 
     for name, value in CREDENTIALS.items():
         monkeypatch.setenv(name, value)

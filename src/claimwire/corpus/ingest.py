@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import errno
 import itertools
 import json
-import os
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,17 +31,14 @@ from claimwire.corpus.normalize import (
     split_date_marker,
 )
 from claimwire.corpus.pairing import SOURCE_ID, SOURCE_ID_CHARS
+from claimwire.corpus.raw_folder import HTML_SUFFIXES, JSONL_SUFFIXES, SIDECAR_SUFFIX
 from claimwire.corpus.segment import SentenceSegmenter, segment
 from claimwire.engine import batches
 from claimwire.errors import ClaimwireError, shown
-from claimwire.files import not_a_file, sha256
+from claimwire.files import sha256
 from claimwire.lines import DOCUMENT_LINE, LineSpan
 from claimwire.model import Document, iter_json_lines, record_line, replaced
 
-TEXT_SUFFIXES = frozenset({".txt", ".text"})
-HTML_SUFFIXES = frozenset({".html", ".htm"})
-JSONL_SUFFIXES = frozenset({".jsonl"})
-SIDECAR_SUFFIX = ".meta.yaml"
 OVERRIDABLE = frozenset(
     {"title", "dateline_city", "published", "wire", "distribution_id", "issuer", "urls"}
 )
@@ -70,115 +65,6 @@ class RawDocument:
         return self.source_file + (f"#L{self.source_line}" if self.source_line else "")
 
 
-READ_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
-READ_NOTE = "reads .txt, .text, .html, .htm, .jsonl and <input>.meta.yaml sidecars"
-SHOWN_UNREAD = 5
-"""How many of the files a build does not read its note names."""
-
-
-@dataclass(frozen=True, slots=True)
-class RawInputs:
-    """The files of a raw folder: those ingest reads, and those it leaves out, each in a
-    stable order. A hidden file is neither; nor is a file of another kind in a hidden folder
-    (``.git``)."""
-
-    files: list[Path]
-    unread: list[Path]
-
-    def unread_note(self, root: Path) -> str | None:
-        """One line saying what was left out (how many, the first few by name, what is
-        read), or None when nothing was."""
-        if not self.unread:
-            return None
-        names = [path.relative_to(root).as_posix() for path in self.unread[:SHOWN_UNREAD]]
-        more = len(self.unread) - len(names)
-        return (
-            f"left out {len(self.unread)} file{'s' * (len(self.unread) > 1)} it does not "
-            f"read: {', '.join(names)}{f' and {more} more' if more else ''} ({READ_NOTE})"
-        )
-
-
-def raw_files(raw_dir: Path) -> RawInputs:
-    """The input files under ``raw_dir`` that ingest reads, and those it does not (a
-    sidecar of a file it reads is read), each in a stable order. A symbolic link that loops
-    or points nowhere, or one to a folder outside ``raw_dir`` (never followed), is a located
-    error: it would otherwise leave inputs out in silence."""
-    if not raw_dir.is_dir():
-        raise ClaimwireError("raw input folder not found", file=raw_dir)
-    root = raw_dir.resolve()
-    files, others = [], []
-    for path in raw_dir.rglob("*"):
-        if path.is_symlink():
-            _check_link(path, root, READ_SUFFIXES | {".yaml", ""})
-        if path.name.startswith(".") or path.is_dir():
-            continue
-        if path.suffix.lower() not in READ_SUFFIXES:
-            if not _in_hidden_folder(path, raw_dir):
-                others.append(path)
-            continue
-        what = not_a_file(path)
-        if what is not None:
-            raise ClaimwireError(
-                f"is {what}, not a file: a build reads only regular files (remove it)", file=path
-            )
-        if path.suffix.lower() in TEXT_SUFFIXES:
-            _check_text_size(path)
-        files.append(path)
-    read = set(files)
-    unread = []
-    for path in others:
-        if (target := _sidecar_of(path)) is None:
-            unread.append(path)
-        elif target not in read or target.suffix.lower() in JSONL_SUFFIXES:
-            raise _unread_sidecar(path, target, read)
-    return RawInputs(sorted(files), sorted(unread))
-
-
-def _unread_sidecar(sidecar: Path, target: Path, read: set[Path]) -> ClaimwireError:
-    """The error for a sidecar the build would not apply: its input is absent (a likely one
-    named), not read, or a JSONL file (whose lines carry their own fields)."""
-    if target.suffix.lower() in JSONL_SUFFIXES:
-        why = "a JSONL input takes these fields on each line, not from a sidecar"
-    elif target.exists():
-        why = f"the build does not read {target.name} ({READ_NOTE})"
-    else:
-        meant = sorted(
-            path.name
-            for path in read
-            if path.parent == target.parent
-            and target.name.lower() in (path.name.lower(), path.stem.lower())
-        )
-        why = f"{target.name} is not in the folder" + (
-            f": the sidecar of {meant[0]} is {meant[0]}{SIDECAR_SUFFIX}"
-            if meant
-            else f" (remove the sidecar or name it <input>{SIDECAR_SUFFIX})"
-        )
-    return ClaimwireError(f"a sidecar that would not be applied: {why}", file=sidecar)
-
-
-def _in_hidden_folder(path: Path, raw_dir: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(raw_dir).parent.parts)
-
-
-def _sidecar_of(path: Path) -> Path | None:
-    """The input ``path`` is the sidecar of, if its name is a sidecar's."""
-    if not path.name.endswith(SIDECAR_SUFFIX):
-        return None
-    return path.with_name(path.name.removesuffix(SIDECAR_SUFFIX))
-
-
-def _check_text_size(path: Path) -> None:
-    """A text input is one document: one over the document line's limit is refused before
-    it is read (its text alone would not fit on the release's line)."""
-    size = path.stat().st_size
-    if size > DOCUMENT_LINE.bytes:
-        raise ClaimwireError(
-            f"{size / 2**20:.1f} MiB of text; a document holds at most "
-            f"{DOCUMENT_LINE.bytes >> 20} MiB (docs/security.md): split it into several inputs",
-            file=path,
-        )
-
-
 def _check_line(line: str, path: Path, lineno: int | None) -> None:
     """A document's release line over the document line's limit is refused at its input."""
     if len(line) * 4 <= DOCUMENT_LINE.bytes:  # fits, whatever its characters
@@ -191,27 +77,6 @@ def _check_line(line: str, path: Path, lineno: int | None) -> None:
             f"{DOCUMENT_LINE.bytes:,} (docs/security.md): split it into several inputs",
             file=path,
             line=lineno,
-        )
-
-
-def _check_link(path: Path, root: Path, relevant: frozenset[str]) -> None:
-    try:
-        target = path.resolve(strict=True)
-    except (OSError, RuntimeError) as error:  # RuntimeError: a loop, before Python 3.13
-        if path.suffix.lower() not in relevant:
-            return  # a link ingest would not read anyway
-        loops = isinstance(error, RuntimeError) or getattr(error, "errno", None) == errno.ELOOP
-        raise ClaimwireError(
-            "a symbolic link that "
-            + ("loops" if loops else f"points to nothing ({os.readlink(path)!r})")
-            + ": remove it or point it at an input",
-            file=path,
-        ) from None
-    if target.is_dir() and target != root and root not in target.parents:
-        raise ClaimwireError(
-            f"a symbolic link to a folder outside the raw folder ({target}): folders are "
-            "not followed; copy the folder or link its files",
-            file=path,
         )
 
 
@@ -408,7 +273,7 @@ class RawFiles:
     the HTML extraction costs). Iterated where the engine's worker is."""
 
     root: Path
-    files: tuple[tuple[int, Path], ...]
+    files: Sequence[tuple[int, Path]]
 
     def __iter__(self) -> Iterator[tuple[int, RawDocument | Path]]:
         for index, path in self.files:

@@ -30,8 +30,9 @@ from claimwire.corpus.diff import compare_files
 from claimwire.corpus.document_index import DocumentIndex
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD, Duplicate, DuplicateFinder
 from claimwire.corpus.gold_reader import GoldReader
-from claimwire.corpus.ingest import BuildDocuments, Built, RawFiles, raw_files
+from claimwire.corpus.ingest import BuildDocuments, Built, RawFiles
 from claimwire.corpus.pairing import ParentDocuments, check_unique_ids, pairing_keys
+from claimwire.corpus.raw_folder import RawInputs, raw_files
 from claimwire.corpus.reanchor import Anchoring, reanchor
 from claimwire.corpus.segment import SentenceSegmenter
 from claimwire.engine import Engine, LocalEngine, batches
@@ -444,7 +445,7 @@ class _Counter:
 
 def _ingest(
     raw_dir: Path,
-    files: list[Path],
+    inputs: RawInputs,
     out: Path,
     parent: ParentDocuments | None,
     segmenter: SentenceSegmenter | None,
@@ -482,15 +483,15 @@ def _ingest(
                 built = _paired(built, parent, index, changed)
             counter.add(built)
             if progress:
-                progress(built.file_index, len(files), counter.documents)
+                progress(built.file_index, len(inputs), counter.documents)
             yield built.line
         if progress:
-            progress(len(files), len(files), counter.documents)
+            progress(len(inputs), len(inputs), counter.documents)
 
     # one part, read in order: with several, Ray Data's ordered output held every later part's
     # results until the first part was done, and the driver's serial work (duplicates,
     # writing) then came after the workers' instead of beside it
-    raw_parts = [RawFiles(raw_dir, tuple(enumerate(files)))]
+    raw_parts = [RawFiles(raw_dir, inputs.numbered())]
     with contextlib.closing(source_ids):
         parts = write_parts(out, DOCUMENTS, documents(), sharding)
         check_unique_ids(source_ids, raw_dir)
@@ -642,9 +643,8 @@ def build_release(
             raise ClaimwireError(f"version {version} must be newer than its parent {parent}")
         parent_release = open_release(releases_dir / parent)
     inputs = raw_files(raw_dir)
-    files = inputs.files
-    unread = inputs.unread_note(raw_dir)
-    if not files:
+    unread = inputs.unread_note()
+    if not inputs:
         raise ClaimwireError(
             "no raw inputs (.txt, .html, .jsonl) found" + (f"; {unread}" if unread else ""),
             file=raw_dir,
@@ -652,13 +652,17 @@ def build_release(
     target = releases_dir / version
     check_changelog(releases_dir)
     pending: list[Path] = []
-    with _removed_on_failure(pending), atomic_directory(target) as staging:
+    with (
+        contextlib.closing(inputs),
+        _removed_on_failure(pending),
+        atomic_directory(target) as staging,
+    ):
         parent_documents = ParentDocuments(parent_release.documents()) if parent_release else None
         duplicates: list[Duplicate] = []
         added = Spool()
         index, changed, counter, document_parts = _ingest(
             raw_dir,
-            files,
+            inputs,
             staging,
             parent_documents,
             segmenter,
