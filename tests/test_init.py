@@ -78,3 +78,57 @@ def test_a_write_that_fails_names_the_file_written_not_the_packaged_one(tmp_path
     assert result.returncode == 1
     assert result.stderr.strip() == "error: proj/annotation/schema.yaml: File too large"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("given", [".", "proj"], ids=["init .", "init of an empty folder"])
+def test_an_empty_folder_is_filled_in_place(tmp_path: Path, given: str) -> None:
+    """Before: `init .` was refused ("FOLDER is the working folder"; earlier "Device or
+    resource busy"), and an empty folder named was replaced by another (a new inode: a shell
+    in it was left in a deleted folder)."""
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    inode = folder.stat().st_ino
+    result = run_cli("init", given, "--lang", "en", cwd=folder if given == "." else tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert folder.stat().st_ino == inode
+    project = read_project(folder / "claimwire.toml")
+    assert (project.name, project.lang) == ("proj", "en")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".gitignore",
+        "README.md",
+        "annotation",
+        "claimwire.toml",
+        "corpus",
+        "eval",
+    ]
+    assert [p.name for p in tmp_path.iterdir()] == ["proj"]
+
+
+def test_init_dot_in_a_folder_that_is_not_empty_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    result = run_cli("init", ".", cwd=tmp_path)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert "is not empty; claimwire init makes a project in a new or empty folder" in (
+        result.stderr
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_a_write_that_fails_in_place_leaves_the_folder_empty(tmp_path: Path) -> None:
+    """A file-size limit while `init .` writes: the error names the file in the folder, not
+    the hidden one it was built in; the folder is empty again."""
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    limit = 4000  # below the schema's size
+    result = subprocess.run(
+        [sys.executable, "-m", "claimwire", "init", ".", "--lang", "en"],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"},
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)),
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: annotation/schema.yaml: File too large"
+    assert list(folder.iterdir()) == []

@@ -16,10 +16,13 @@ def init_command(
 ) -> None:
     """Create a project: claimwire.toml, corpus/raw/, the default schema, guidelines and Label
     Studio configs generated from it, the benchmark tasks, a README and a .gitignore."""
-    from claimwire.outputs import check_output
+    from claimwire.outputs import check_not_in_release, check_output
     from claimwire.scaffold import init_project
 
-    check_output(folder, option="FOLDER")
+    if folder.is_dir() and not folder.is_symlink():  # filled in place, never replaced
+        check_not_in_release(folder, "FOLDER")
+    else:
+        check_output(folder, option="FOLDER")
     files = init_project(folder, lang)
     console.print(f"[green]Created[/] project {escape(str(folder))} ({len(files)} files)")
     console.print(
