@@ -20,6 +20,7 @@ from typing import Any
 
 from claimwire.annotation.yaml_lines import load_yaml
 from claimwire.corpus.duplicates import Fingerprint, fingerprint
+from claimwire.corpus.gunzip import gunzipped
 from claimwire.corpus.identity import SPLIT_NAMES, assign_split, document_id
 from claimwire.corpus.language import identify_language
 from claimwire.corpus.line_ranges import line_ranges
@@ -31,7 +32,13 @@ from claimwire.corpus.normalize import (
     split_date_marker,
 )
 from claimwire.corpus.pairing import SOURCE_ID, SOURCE_ID_CHARS
-from claimwire.corpus.raw_folder import HTML_SUFFIXES, JSONL_SUFFIXES, SIDECAR_SUFFIX
+from claimwire.corpus.raw_folder import (
+    GZIP_JSONL,
+    HTML_SUFFIXES,
+    JSONL_SUFFIXES,
+    SIDECAR_SUFFIX,
+    suffix_of,
+)
 from claimwire.corpus.segment import SentenceSegmenter, segment
 from claimwire.engine import batches
 from claimwire.errors import ClaimwireError, shown
@@ -210,7 +217,12 @@ def _html_text(html: str) -> tuple[str, str | None]:
 def read_raw(path: Path, root: Path) -> Iterator[RawDocument]:
     """Read one raw input file; a JSONL file yields one document per line."""
     relative = path.relative_to(root).as_posix()
-    suffix = path.suffix.lower()
+    suffix = suffix_of(path)
+    if suffix == GZIP_JSONL:  # read as the plain file it holds, its errors naming it
+        with gunzipped(path) as plain:
+            check_utf8(plain)
+            yield from _read_jsonl(plain, relative, sha256(path))
+        return
     if suffix in JSONL_SUFFIXES:  # read a block at a time: it can hold the whole corpus
         check_utf8(path)  # a located error for bad bytes before any JSON is parsed
         yield from _read_jsonl(path, relative, sha256(path))
@@ -277,7 +289,7 @@ class RawFiles:
 
     def __iter__(self) -> Iterator[tuple[int, RawDocument | Path]]:
         for index, path in self.files:
-            if path.suffix.lower() in JSONL_SUFFIXES:
+            if suffix_of(path) in JSONL_SUFFIXES:
                 yield from ((index, raw) for raw in read_raw(path, self.root))
             else:
                 yield index, path
@@ -286,14 +298,14 @@ class RawFiles:
         """This part cut into pieces of at most ``items`` documents that each read their own
         inputs: a JSONL input's ranges of ``items`` lines (found in one pass over it, which
         also hashes it and checks its bytes), runs of ``items`` other files. A JSONL input
-        that pass cannot read or finds not UTF-8 is one piece, which fails where it is read
-        as the whole part would."""
+        that pass cannot read or finds not UTF-8, or a compressed one, is one piece, which
+        is read (and fails) where the engine's worker is, as the whole part would."""
         for jsonl, group in itertools.groupby(self.files, key=_is_jsonl):
             if not jsonl:
                 yield from (RawFiles(self.root, tuple(run)) for run in batches(group, items))
                 continue
             for index, path in group:
-                found = line_ranges(path, items)
+                found = line_ranges(path, items) if suffix_of(path) != GZIP_JSONL else None
                 if found is None:
                     yield RawFiles(self.root, ((index, path),))
                     continue
@@ -302,7 +314,7 @@ class RawFiles:
 
 
 def _is_jsonl(file: tuple[int, Path]) -> bool:
-    return file[1].suffix.lower() in JSONL_SUFFIXES
+    return suffix_of(file[1]) in JSONL_SUFFIXES
 
 
 @dataclass(frozen=True, slots=True)

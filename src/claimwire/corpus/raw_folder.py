@@ -25,10 +25,12 @@ from claimwire.spool import Mapped, Spool, spilled_sorted
 
 TEXT_SUFFIXES = frozenset({".txt", ".text"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
-JSONL_SUFFIXES = frozenset({".jsonl"})
+GZIP_JSONL = ".jsonl.gz"
+"""A JSONL input compressed with gzip (:mod:`claimwire.corpus.gunzip`)."""
+JSONL_SUFFIXES = frozenset({".jsonl", GZIP_JSONL})
 SIDECAR_SUFFIX = ".meta.yaml"
 READ_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
-READ_NOTE = "reads .txt, .text, .html, .htm, .jsonl and <input>.meta.yaml sidecars"
+READ_NOTE = "reads .txt, .text, .html, .htm, .jsonl, .jsonl.gz and <input>.meta.yaml sidecars"
 SHOWN_UNREAD = 5
 """How many of the files a build does not read its note names."""
 SORTED_AT_ONCE = 100_000
@@ -82,6 +84,13 @@ class RawInputs:
     def close(self) -> None:
         """Remove the listing's file."""
         self.listed.close()
+
+
+def suffix_of(path: Path) -> str:
+    """What kind of input ``path`` is by its name: its last suffix, lower-cased, or
+    ``.jsonl.gz``."""
+    name = path.name.lower()
+    return GZIP_JSONL if name.endswith(GZIP_JSONL) else path.suffix.lower()
 
 
 def raw_files(raw_dir: Path) -> RawInputs:
@@ -165,11 +174,11 @@ def _kind(path: Path, entry: os.DirEntry[str], root: Path, hidden: bool) -> str 
         _check_link(path, root, READ_SUFFIXES | {".yaml", ""})
     if entry.name.startswith(".") or path.is_dir():
         return None
-    if path.suffix.lower() not in READ_SUFFIXES:
+    if suffix_of(path) not in READ_SUFFIXES:
         if hidden:
             return None
         if (target := _sidecar_of(path)) is not None and (
-            not _is_read(target) or target.suffix.lower() in JSONL_SUFFIXES
+            not _is_read(target) or suffix_of(target) in JSONL_SUFFIXES
         ):
             raise _unread_sidecar(path, target)
         return None if target is not None else _UNREAD
@@ -178,7 +187,7 @@ def _kind(path: Path, entry: os.DirEntry[str], root: Path, hidden: bool) -> str 
         raise ClaimwireError(
             f"is {what}, not a file: a build reads only regular files (remove it)", file=path
         )
-    if path.suffix.lower() in TEXT_SUFFIXES:
+    if suffix_of(path) in TEXT_SUFFIXES:
         _check_text_size(path)
     return _READ
 
@@ -187,7 +196,7 @@ def _is_read(path: Path) -> bool:
     """Whether the walk lists ``path`` as an input it reads (or stops at it with an error)."""
     return (
         not path.name.startswith(".")
-        and path.suffix.lower() in READ_SUFFIXES
+        and suffix_of(path) in READ_SUFFIXES
         and os.path.lexists(path)
         and not path.is_dir()
     )
@@ -207,7 +216,7 @@ def _check_name(path: Path) -> None:
 def _unread_sidecar(sidecar: Path, target: Path) -> ClaimwireError:
     """The error for a sidecar the build would not apply: its input is absent (a likely one
     named), not read, or a JSONL file (whose lines carry their own fields)."""
-    if target.suffix.lower() in JSONL_SUFFIXES:
+    if suffix_of(target) in JSONL_SUFFIXES:
         why = "a JSONL input takes these fields on each line, not from a sidecar"
     elif target.exists():
         why = f"the build does not read {target.name} ({READ_NOTE})"
@@ -249,7 +258,7 @@ def _check_link(path: Path, root: Path, relevant: frozenset[str]) -> None:
     try:
         target = path.resolve(strict=True)
     except (OSError, RuntimeError) as error:  # RuntimeError: a loop, before Python 3.13
-        if path.suffix.lower() not in relevant:
+        if suffix_of(path) not in relevant:
             return  # a link ingest would not read anyway
         loops = isinstance(error, RuntimeError) or getattr(error, "errno", None) == errno.ELOOP
         raise ClaimwireError(
