@@ -12,6 +12,7 @@ import pytest
 
 from claimwire.corpus import changes, diff, release
 from claimwire.corpus.changes import DocumentKey, compare_document_streams, compare_documents
+from claimwire.corpus.pairing import ParentDocuments, candidate_keys, id_key
 
 
 def _keys(rng: random.Random, count: int, prefix: str) -> list[tuple[str, DocumentKey]]:
@@ -32,8 +33,45 @@ def test_streamed_document_comparison_is_the_dict_comparison(
     monkeypatch.setattr(changes, "SORTED_AT_ONCE", 7)
     rng = random.Random(seed)
     old, new = _keys(rng, rng.randrange(60), "o"), _keys(rng, rng.randrange(60), "n")
-    streamed = compare_document_streams(iter(old), iter(new))
+    streamed = compare_document_streams(iter(old), (((key,), doc) for key, doc in new))
     assert streamed.to_dict() == compare_documents(dict(old), dict(new)).to_dict()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_diff_pairs_documents_as_the_build_does(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Ids on either side or neither, inputs moved: the streamed comparison (sorted on disk
+    a few at a time) gives what the build's look-ups (``ParentDocuments.pair``) give: a new
+    document with an id is paired with the parent's document of its input when that one has
+    none (a parent built before ids were kept)."""
+    monkeypatch.setattr(changes, "SORTED_AT_ONCE", 7)
+    rng = random.Random(seed)
+
+    def drawn(count: int, prefix: str) -> list[tuple[str | None, str, DocumentKey]]:
+        inputs = rng.sample(range(80), count)
+        ids = rng.sample(range(80), count)
+        return [
+            (
+                f"id{i}" if rng.random() < 0.5 else None,
+                f"src-{s}",
+                DocumentKey(f"{prefix}{k}", f"h{rng.randrange(2)}"),
+            )
+            for k, (s, i) in enumerate(zip(inputs, ids, strict=True))
+        ]
+
+    olds, news = drawn(rng.randrange(60), "o"), drawn(rng.randrange(60), "n")
+    parent = ParentDocuments([])
+    parent.keys = {id_key(i) if i else src: key for i, src, key in olds}
+    index = {}
+    for source_id, source, key in news:
+        name, _ = parent.pair(source_id, source)
+        index[name] = key
+    built = compare_documents(parent.keys, index)
+    streamed = compare_document_streams(
+        parent.keys.items(), ((candidate_keys(i, src), key) for i, src, key in news)
+    )
+    assert streamed.to_dict() == built.to_dict()
 
 
 def test_diff_releases_does_not_index_either_sides_documents(

@@ -95,6 +95,10 @@ def test_ids_given_to_a_release_built_without_them_pair_by_input(tmp_path: Path)
     report = build_release(raw, releases, "0.2.0", parent="0.1.0")
     assert (len(report.documents.changed), report.documents.added) == (20, [])
     assert _splits(releases, "0.2.0") == _splits(releases, "0.1.0")
+    # corpus diff pairs them as the build did: each is changed (was: 20 removed, 20 added)
+    listed, _ = diff_releases(open_release(releases / "0.1.0"), open_release(releases / "0.2.0"))
+    assert listed.to_dict() == report.documents.to_dict()
+    assert (len(listed.changed), len(listed.added), listed.removed) == (20, 0, [])
 
 
 @pytest.mark.parametrize(

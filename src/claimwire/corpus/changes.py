@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from claimwire.model import Annotation
-from claimwire.spool import Mapped, paired, spilled_sorted
+from claimwire.spool import Mapped, Spool, paired, spilled_sorted
 
 
 class DocumentKey(NamedTuple):
@@ -164,17 +164,17 @@ def compare_documents(
 SORTED_AT_ONCE = 10_000
 """Documents :func:`compare_document_streams` sorts in memory at a time (the rest on disk)."""
 _Place = list[Any]
-"""``[source, first position, [doc_id, text_sha256]]``: one input of one side."""
+"""``[key, first position, [doc_id, text_sha256], [further keys]]``: one document of one side
+by the key it is looked for by (further keys: those it is looked for by next, if unpaired)."""
 
 
-def _by_source(keys: Iterable[tuple[str, DocumentKey]]) -> Iterator[_Place]:
-    """One :data:`_Place` per input, by input (an input named twice: the first place and the
-    last key, as a ``{source: key}`` dict holds it)."""
-    tagged = ([source, at, list(key)] for at, (source, key) in enumerate(keys))
+def _by_key(places: Iterable[_Place]) -> Iterator[_Place]:
+    """The places by key, one per key (a key given twice: the first place and the last
+    document, as a ``{key: document}`` dict holds it)."""
     group: _Place | None = None
-    for place in spilled_sorted(tagged, key=lambda p: (p[0], p[1]), run=SORTED_AT_ONCE):
+    for place in spilled_sorted(places, key=lambda p: (p[0], p[1]), run=SORTED_AT_ONCE):
         if group is not None and group[0] == place[0]:
-            group[2] = place[2]
+            group[2:] = place[2:]
             continue
         if group is not None:
             yield group
@@ -183,20 +183,45 @@ def _by_source(keys: Iterable[tuple[str, DocumentKey]]) -> Iterator[_Place]:
         yield group
 
 
+def _matched(old: Iterable[_Place], new: Iterable[_Place]) -> Iterator[tuple[_Place, _Place]]:
+    """Each document of either side once: ``(old, new)`` for a pair, a side empty (``[]``)
+    for a document the other side lacks. A new document unpaired by its key is looked for by
+    its next key among the old documents still unpaired, as a dict look-up tries them in
+    turn (:meth:`claimwire.corpus.pairing.ParentDocuments.pair`)."""
+    while True:
+        old_left, new_left = Spool(), Spool()
+        for before, now in paired(_by_key(old), _by_key(new), key=lambda place: place[0]):
+            if before is not None and now is not None:
+                yield before, now
+            elif now is not None and now[3]:
+                new_left.append([now[3][0], now[1], now[2], now[3][1:]])
+            elif now is not None:
+                yield [], now
+            else:
+                old_left.append(before)
+        if not new_left:
+            yield from ((place, []) for place in old_left)
+            return
+        old, new = old_left, new_left
+
+
 def compare_document_streams(
-    old: Iterable[tuple[str, DocumentKey]], new: Iterable[tuple[str, DocumentKey]]
+    old: Iterable[tuple[str, DocumentKey]], new: Iterable[tuple[Sequence[str], DocumentKey]]
 ) -> DocumentChanges:
-    """:func:`compare_documents` of two streams of ``(source, key)``, holding only what
-    changed: both sides sorted by input on disk (:func:`claimwire.spool.spilled_sorted`),
+    """:func:`compare_documents` of two streams, ``(key, document)`` of the old side and
+    ``(keys, document)`` of the new (the keys it is paired by, tried in turn), holding only
+    what changed: both sides sorted by key on disk (:func:`claimwire.spool.spilled_sorted`),
     then walked side by side; each list in its side's order."""
     changes = DocumentChanges()
     added: list[tuple[int, str]] = []
     changed: list[tuple[int, tuple[str, str]]] = []
     removed: list[tuple[int, str]] = []
-    for before, now in paired(_by_source(old), _by_source(new), key=lambda place: place[0]):
-        if now is None:
+    befores = ([key, at, list(doc), []] for at, (key, doc) in enumerate(old))
+    nows = ([keys[0], at, list(doc), list(keys[1:])] for at, (keys, doc) in enumerate(new))
+    for before, now in _matched(befores, nows):
+        if not now:
             removed.append((before[1], before[2][0]))
-        elif before is None:
+        elif not before:
             added.append((now[1], now[2][0]))
         elif before[2][1] != now[2][1]:
             changed.append((now[1], (before[2][0], now[2][0])))

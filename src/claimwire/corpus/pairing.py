@@ -38,11 +38,31 @@ def pairing_key(meta: Mapping[str, Any]) -> str:
     return id_key(source_id) if isinstance(source_id, str) else source_key(meta)
 
 
+def candidate_keys(source_id: str | None, source: str) -> tuple[str, ...]:
+    """The keys a new document is paired with a parent document by, in turn: its user's id,
+    then its input (the parent's document there has no id when the parent was built before
+    ids were kept); its input alone when it has no id. Unpaired, it goes by the first."""
+    return (source,) if source_id is None else (id_key(source_id), source)
+
+
+def _document_key(document: Document) -> DocumentKey:
+    return DocumentKey(document.id, sha256(document.text), document.split)
+
+
 def pairing_keys(documents: Iterable[Document]) -> Iterator[tuple[str, DocumentKey]]:
-    """``(pairing key, key)`` of each document (:func:`pairing_key`)."""
+    """``(pairing key, key)`` of each document (:func:`pairing_key`): a parent's side."""
     for document in documents:
-        key = DocumentKey(document.id, sha256(document.text), document.split)
-        yield pairing_key(document.meta), key
+        yield pairing_key(document.meta), _document_key(document)
+
+
+def new_pairing_keys(
+    documents: Iterable[Document],
+) -> Iterator[tuple[tuple[str, ...], DocumentKey]]:
+    """``(keys, key)`` of each document (:func:`candidate_keys`): a new version's side."""
+    for document in documents:
+        source_id = document.meta.get(SOURCE_ID)
+        given = source_id if isinstance(source_id, str) else None
+        yield candidate_keys(given, source_key(document.meta)), _document_key(document)
 
 
 class ParentDocuments:
@@ -54,13 +74,10 @@ class ParentDocuments:
 
     def pair(self, source_id: str | None, source: str) -> tuple[str, DocumentKey | None]:
         """The key a new document goes by, and the parent document it is a version of, if
-        any: the one with its id; else the one read from its input, if that one has no id
-        (a parent built before ids were kept has none)."""
-        if source_id is not None and (key := id_key(source_id)) in self.keys:
-            return key, self.keys[key]
-        if source in self.keys:
-            return source, self.keys[source]
-        return (source if source_id is None else id_key(source_id)), None
+        any: the first of its :func:`candidate_keys` that a parent document has."""
+        keys = candidate_keys(source_id, source)
+        found = next((key for key in keys if key in self.keys), None)
+        return (keys[0], None) if found is None else (found, self.keys[found])
 
 
 def check_unique_ids(found: Spool, root: Path) -> None:

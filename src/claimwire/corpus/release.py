@@ -31,7 +31,12 @@ from claimwire.corpus.document_index import DocumentIndex
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD, Duplicate, DuplicateFinder
 from claimwire.corpus.gold_reader import GoldReader
 from claimwire.corpus.ingest import BuildDocuments, Built, RawFiles
-from claimwire.corpus.pairing import ParentDocuments, check_unique_ids, pairing_keys
+from claimwire.corpus.pairing import (
+    ParentDocuments,
+    check_unique_ids,
+    new_pairing_keys,
+    pairing_keys,
+)
 from claimwire.corpus.raw_folder import RawInputs, raw_files
 from claimwire.corpus.reanchor import Anchoring, reanchor
 from claimwire.corpus.segment import SentenceSegmenter
@@ -787,10 +792,11 @@ def _compare(
 
 
 def diff_releases(old: Release, new: Release) -> tuple[DocumentChanges, AnnotationChanges]:
-    """Documents (paired by your id, else by input: :func:`claimwire.corpus.pairing.pairing_key`)
-    and annotations (matched by id) from ``old`` to ``new``."""
+    """Documents (paired as a build pairs them: by your id, else by input,
+    :func:`claimwire.corpus.pairing.candidate_keys`) and annotations (matched by id) from
+    ``old`` to ``new``."""
     documents = compare_document_streams(
-        pairing_keys(old.documents()), pairing_keys(new.documents())
+        pairing_keys(old.documents()), new_pairing_keys(new.documents())
     )
     annotations = _compare(old, new.path, (new.parts(ANNOTATIONS), new.parts(RELATIONS)))
     return documents, annotations
