@@ -8,16 +8,20 @@ For each: CPU seconds at n, 2n, 4n and the growth exponent log2(t(2n)/t(n)) (1 =
 - the rules system on one long document whose every sentence holds a cue and a figure (each
   figure's sentence and each sentence's attributions looked up by binary search, were
   scans of the document: an 8 MB digest of 150,000 such sentences ran past 10 minutes);
-- bootstrap totals at 1,000 resamples (Poisson weights in unit batches past the dense limit).
+- bootstrap totals at 1,000 resamples (Poisson weights in unit batches past the dense limit);
+- ``corpus build``'s listing of a raw folder of one ``.txt`` per release (README's first
+  journey): CPU, and its peak of traced memory (the whole listing was held: ~550 bytes a file).
 Run: ``python benchmarks/bench_growth.py``.
 """
 
 from __future__ import annotations
 
 import math
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from measure import MB
@@ -26,6 +30,7 @@ from rich.table import Table
 from synthetic import REPO
 
 from claimwire.corpus.ingest import RawDocument, build_document
+from claimwire.corpus.raw_folder import raw_files
 from claimwire.corpus.release import open_release
 from claimwire.corpus.segment import RuleSegmenter
 from claimwire.eval.matching import SpanSet, overlap_pairs
@@ -94,6 +99,25 @@ def long_digest(sentences: int) -> Callable[[], object]:
     return lambda: system.annotate([document])
 
 
+def raw_listing(files: int) -> Callable[[], object]:
+    """A raw folder of ``files`` one-release texts in 100 folders, listed and read through as
+    ``corpus build`` does (the folder is removed when the listing is dropped)."""
+    folder = tempfile.TemporaryDirectory(prefix="bench-raw-")
+    raw = Path(folder.name)
+    for i in range(files):
+        shelf = raw / f"{i % 100:02d}"
+        shelf.mkdir(exist_ok=True)
+        (shelf / f"r{i:07d}.txt").write_bytes(b"Acme said sales rose 5% in 2024.\n")
+
+    def run() -> int:
+        inputs = raw_files(Path(folder.name))  # the folder lives as long as this function
+        listed = sum(1 for _ in inputs.files)
+        inputs.close()
+        return listed
+
+    return run
+
+
 def main() -> None:
     console = Console()
     table = Table(title="Growth at doubling sizes (CPU seconds)")
@@ -104,6 +128,7 @@ def main() -> None:
         ("sentence splitter inside « … » (sentences)", 20_000, long_quotation),
         ("stance-majority run, batches of 32 (documents)", 4_000, stance_run),
         ("rules run, one document, a cue and a figure a sentence (sentences)", 4_000, long_digest),
+        ("corpus build's raw folder listing (files)", 25_000, raw_listing),
     ]
     for name, n, make in cases:
         times = [cpu(make(n * k)) for k in (1, 2, 4)]
@@ -123,6 +148,17 @@ def main() -> None:
             f"{units:,}", f"{seconds:.2f}", f"{peak / MB:.0f}", f"{units * 8000 / MB:,.0f}"
         )
     console.print(memory)
+    listing = Table(title="corpus build's raw folder listing, one .txt a release, 100 folders")
+    for column in ("files", "CPU s", "peak MB (tracemalloc)"):
+        listing.add_column(column, justify="right")
+    for files in (25_000, 100_000):
+        run = raw_listing(files)
+        tracemalloc.start()
+        seconds = cpu(run)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        listing.add_row(f"{files:,}", f"{seconds:.2f}", f"{peak / MB:.1f}")
+    console.print(listing)
 
 
 if __name__ == "__main__":
