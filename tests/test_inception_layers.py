@@ -108,3 +108,50 @@ def test_a_brat_import_of_events_only_is_refused_as_well(tmp_path: Path) -> None
     done = run_cli("convert", folder, "--from", "brat", "--out", out, "--release", RELEASE)
     assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
     assert "no record read, and not carried: 1 event" in done.stderr and not out.exists()
+
+
+def test_relations_of_another_layer_between_spans_read_are_read(tmp_path: Path) -> None:
+    """A relation layer attached to the Named Entity layer (Governor, Dependent): one whose
+    ``value`` is a relation type of the schema is read with its attributes, one of another
+    value is counted by its type."""
+    from cassis import load_cas_from_xmi, load_typesystem
+
+    claim_end = DOCUMENT.text.index(" article") + len(" article")
+    source = DOCUMENT.text.index("Astana")
+    folder = tmp_path / "ne"
+    write_folder(
+        folder,
+        DOCUMENT,
+        [(NAMED_ENTITY, 0, claim_end, "CLAIM"), (NAMED_ENTITY, source, source + 6, "SOURCE")],
+    )
+    with (folder / "TypeSystem.xml").open("rb") as handle:
+        ts = load_typesystem(handle)
+    link = ts.create_type("webanno.custom.Attribution")
+    for name, range_type in (("Governor", NAMED_ENTITY), ("Dependent", NAMED_ENTITY)):
+        ts.create_feature(link, name, range_type)
+    ts.create_feature(link, "value", "uima.cas.String")
+    ts.create_feature(link, "quote_type", "uima.cas.String")
+    xmi = folder / f"{DOCUMENT.id}.xmi"
+    with xmi.open("rb") as handle:
+        cas = load_cas_from_xmi(handle, typesystem=ts)
+    claim, said = sorted(cas.select(NAMED_ENTITY), key=lambda fs: fs.begin)
+    for value in ("attributed_to", "knows"):
+        ends = {"Governor": claim, "Dependent": said, "begin": said.begin, "end": said.end}
+        cas.add(link(value=value, quote_type="indirect", **ends))
+    cas.to_xmi(xmi)
+    (folder / "TypeSystem.xml").write_text(ts.to_xml(), encoding="utf-8")
+    out = tmp_path / "ne.jsonl"
+    done = run_cli("convert", folder, "--from", "inception", "--out", out, "--release", RELEASE)
+    assert done.returncode == 0, done.stderr
+    assert "2 annotations, 1 relations" in done.stdout
+    assert "1 layer webanno.custom.Attribution" in done.stderr
+    assert "value='knows': not a relation type of the schema" in done.stderr
+    read = load_annotation_set(out)
+    spans = {a.id: a.label for a in read.annotations}
+    [relation] = read.relations
+    assert (relation.type, spans[relation.head], spans[relation.tail]) == (
+        "attributed_to",
+        "CLAIM",
+        "SOURCE",
+    )
+    assert relation.attributes == {"quote_type": "indirect"}

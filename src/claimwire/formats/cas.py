@@ -19,14 +19,15 @@ document); the import takes such a text for the document's own.
 
 Document-level items are losses. An import reads a span of any other layer whose feature
 holds a span label of the schema (INCEpTION's built-in Named Entity layer, its ``value``
-CLAIM), and reports every other annotation by its type, but UIMA's own and DKPro's
-segmentation and metadata types.
+CLAIM), a relation of any other layer whose feature holds a relation type between spans read,
+and reports every other annotation by its type, but UIMA's own and DKPro's segmentation and
+metadata types.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -255,7 +256,8 @@ LABEL_FEATURES = ("value", LABEL)
 class _CasReader:
     """One CAS's records: spans of our layer, spans of any other layer whose feature holds a
     span label of the schema (INCEpTION's Named Entity layer: ``value``), relations of our
-    relation layer; every other annotation is a loss named by its type."""
+    relation layer, and of any other whose feature holds a relation type; every other
+    annotation is a loss named by its type."""
 
     document: Document
     schema: Schema
@@ -270,19 +272,21 @@ class _CasReader:
     def read(self, cas: Any) -> None:
         for fs in cas.select(SPAN) if cas.typesystem.contains_type(SPAN) else []:
             self.span(fs, LABEL)
+        links = []
         for fs in cas.select_all_annotations():
             name = fs.type.name
             if fs.xmiID in self.ids or name == RELATION or name.startswith(NOT_ANNOTATIONS):
                 continue
             if {"Governor", "Dependent"} <= set(self.features(fs.type)):
-                self.lose(fs, "a relation")
-            elif (found := self.label(fs)) is not None:
+                links.append(fs)  # once every span is read
+            elif (found := self.tag(fs, self.is_span_label)) is not None:
                 self.span(fs, found)
             else:
-                tags = [f"{n}={shown(fs.get(n))}" for n in LABEL_FEATURES if fs.get(n) is not None]
-                self.lose(fs, f"{', '.join(tags) or 'no feature'}: not a span label of the schema")
+                self.lose(fs, f"{self.tags(fs)}: not a span label of the schema")
         for fs in cas.select(RELATION) if cas.typesystem.contains_type(RELATION) else []:
             self.relation(fs)
+        for fs in links:
+            self.other_relation(fs)
 
     def lose(self, fs: Any, detail: str) -> None:
         """``fs`` not carried: a loss named by its type."""
@@ -296,17 +300,24 @@ class _CasReader:
             self.found[type_.name] = found
         return found
 
-    def label(self, fs: Any) -> str | None:
-        """The feature of ``fs`` whose value is a span label of the schema (those of
-        :data:`LABEL_FEATURES` first, then the others in order), or None."""
+    def is_span_label(self, value: str) -> bool:
+        return value in self.schema.labels and self.schema.labels[value].is_span
+
+    def tag(self, fs: Any, known: Callable[[str], bool]) -> str | None:
+        """The feature of ``fs`` whose value is ``known`` (those of :data:`LABEL_FEATURES`
+        first, then the others in order), or None."""
         features = self.features(fs.type)
         first = [name for name in LABEL_FEATURES if name in features]
-        labels = self.schema.labels
         for name in [*first, *(n for n in features if n not in LABEL_FEATURES)]:
             value = fs.get(name)
-            if isinstance(value, str) and value in labels and labels[value].is_span:
+            if isinstance(value, str) and known(value):
                 return name
         return None
+
+    def tags(self, fs: Any) -> str:
+        """What ``fs``'s :data:`LABEL_FEATURES` hold, for a loss."""
+        tags = [f"{n}={shown(fs.get(n))}" for n in LABEL_FEATURES if fs.get(n) is not None]
+        return ", ".join(tags) or "no feature"
 
     def span(self, fs: Any, label_feature: str) -> None:
         """The span ``fs``, its label in ``label_feature``: each other feature set on it is an
@@ -353,10 +364,41 @@ class _CasReader:
         cue = fs.get("cue")
         if cue is not None and cue.xmiID in self.ids:
             attributes["cue"] = self.ids[cue.xmiID]
+        self.add_relation(fs, str(fs.get(LABEL)), head, tail, attributes)
+
+    def other_relation(self, fs: Any) -> None:
+        """A relation of another layer whose feature holds a relation type of the schema,
+        between spans read: each other feature set on it is an attribute of the type (a
+        span it points to: that span's id), or a loss; else ``fs`` is a loss."""
+        found = self.tag(fs, lambda value: value in self.schema.relations)
+        head = self.ids.get(getattr(fs.get("Governor"), "xmiID", -1))
+        tail = self.ids.get(getattr(fs.get("Dependent"), "xmiID", -1))
+        if found is None or head is None or tail is None:
+            why = "an end is not a span read" if found else "not a relation type of the schema"
+            self.lose(fs, f"a relation, {self.tags(fs)}: {why}")
+            return
+        kind = fs.get(found)
+        attributes: dict[str, Any] = {}
+        for name in self.features(fs.type):
+            value = fs.get(name)
+            if name in (found, "Governor", "Dependent") or value is None:
+                continue
+            if hasattr(value, "xmiID"):  # a span
+                value = self.ids.get(value.xmiID)
+            if name not in self.schema.relations[kind].attributes or value is None:
+                where = f"{self.path}:{fs.xmiID}"
+                self.out.losses.append(Loss("relation-attribute", where, f"{kind}: {name}"))
+                continue
+            attributes[name] = value
+        self.add_relation(fs, kind, head, tail, attributes)
+
+    def add_relation(
+        self, fs: Any, kind: str, head: str, tail: str, attributes: dict[str, Any]
+    ) -> None:
         relation = Relation(
             f"{self.document.id}:{self.author}-rel-{fs.xmiID}",
             self.document.id,
-            str(fs.get(LABEL)),
+            kind,
             head,
             tail,
             attributes,
