@@ -151,17 +151,18 @@ def _entries(folder: Path, root: Path, hidden: bool) -> Iterator[list[str]]:
     """``[name, kind]`` of each entry of ``folder`` the walk keeps, as the system lists them;
     ``hidden``: ``folder`` is hidden or in a hidden folder."""
     try:
-        with os.scandir(folder) as scan:
-            for entry in scan:
-                kind = _kind(folder / entry.name, entry, root, hidden)
-                if kind is not None:
-                    _check_name(folder / entry.name)
-                    yield [entry.name, kind]
+        scan = os.scandir(folder)
     except OSError as error:
         raise ClaimwireError(
             f"the folder cannot be read: {error.strerror}: its inputs would be left out",
             file=folder,
         ) from None
+    with scan:
+        for entry in scan:
+            kind = _kind(folder / entry.name, entry, root, hidden)
+            if kind is not None:
+                _check_name(folder / entry.name)
+                yield [entry.name, kind]
 
 
 def _kind(path: Path, entry: os.DirEntry[str], root: Path, hidden: bool) -> str | None:
