@@ -86,8 +86,8 @@ def test_a_folder_with_nothing_a_build_reads_says_what_it_holds(tmp_path: Path) 
     result = run_cli("corpus", "build", "--version", "0.1.0", cwd=root)
     assert result.returncode == 1 and one_error_line(result.stderr)
     assert (
-        "no raw inputs (.txt, .html, .jsonl) found; left out 1 file it does not read: all.json"
-        in (result.stderr)
+        "no raw inputs (.txt, .html, .jsonl, .jsonl.gz) found; left out 1 file it does not "
+        "read: all.json" in (result.stderr)
     )
 
 

@@ -651,7 +651,8 @@ def build_release(
     unread = inputs.unread_note()
     if not inputs:
         raise ClaimwireError(
-            "no raw inputs (.txt, .html, .jsonl) found" + (f"; {unread}" if unread else ""),
+            "no raw inputs (.txt, .html, .jsonl, .jsonl.gz) found"
+            + (f"; {unread}" if unread else ""),
             file=raw_dir,
         )
     target = releases_dir / version
