@@ -69,6 +69,21 @@ def test_gold_errors_name_file_and_line(tmp_path: Path, body: str, line: int, me
     ), problems
 
 
+@pytest.mark.parametrize("author", ["x" * 121, "alice\\u202e", "a\\tb", "' '"])
+def test_a_gold_file_s_author_is_a_name_on_one_visible_line(tmp_path: Path, author: str) -> None:
+    """The author is every record's ``author`` and part of its id (before: any string, a
+    10,000-character one or one with a direction override kept in every record)."""
+    path = tmp_path / "gold.yaml"
+    quoted = author if author.startswith("'") else f'"{author}"'
+    body = '  - {id: a, label: CUE, quote: "a ajouté"}\n'
+    path.write_text(f"source: release-fr.txt\nauthor: {quoted}\nannotations:\n{body}", "utf-8")
+    documents = open_release(REPO / "corpus" / "releases" / "0.1.0").documents()
+    with pytest.raises(GoldError) as caught:
+        resolve_gold([path], documents, load_schema())
+    [problem] = [str(p) for p in caught.value.problems]
+    assert problem.startswith(f"{path}:2: author: expected a name of 1 to 120 characters")
+
+
 def test_relations_to_unknown_ids_are_reported(tmp_path: Path) -> None:
     body = '  - {id: a, label: CUE, quote: "a ajouté"}\nrelations:\n  - {type: from_survey, head: a, tail: zz}\n'
     with pytest.raises(GoldError) as caught:

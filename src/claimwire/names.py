@@ -55,18 +55,26 @@ def author_name(text: str) -> str:
     return f"{seen[: AUTHOR_MAX - len(digest) - 1]}-{digest}"
 
 
-def check_author(text: str, option: str) -> str:
-    """``text``, given as ``option``, if it is a name :func:`author_name` keeps as it is (and
-    not blank); a one-line error saying what is expected otherwise."""
+def author_problem(text: str) -> str | None:
+    """What is expected of an author's name the user wrote (an option, a gold file), when
+    ``text`` is blank or not a name :func:`author_name` keeps as it is; None when it is."""
     if text.strip() and author_name(text) == text:
-        return text
+        return None
     shown = repr(text[:40]) + ("…" if len(text) > 40 else "")
-    raise ClaimwireError(
+    return (
         f"expected a name of 1 to {AUTHOR_MAX} characters, with no control or format "
         f"character (line break, tab, escape, direction override), got {shown} "
-        f"({len(text)} characters)",
-        field=option,
+        f"({len(text)} characters)"
     )
+
+
+def check_author(text: str, option: str) -> str:
+    """``text``, given as ``option``, if :func:`author_problem` finds nothing; a one-line
+    error saying what is expected otherwise."""
+    problem = author_problem(text)
+    if problem is not None:
+        raise ClaimwireError(problem, field=option)
+    return text
 
 
 def child(folder: Path, name: str, *, what: str = "name") -> Path:

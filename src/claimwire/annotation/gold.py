@@ -36,6 +36,7 @@ from claimwire.annotation.yaml_lines import line_of, load_yaml
 from claimwire.corpus.words import find_all
 from claimwire.errors import ClaimwireError
 from claimwire.model import Annotation, Document, Quote, Relation, replaced
+from claimwire.names import author_problem
 
 GOLD_SUFFIXES = (".yaml", ".yml")
 
@@ -250,6 +251,9 @@ def resolve_gold(
             continue
         resolver = _Resolver(path, schema, document)
         author = str(root.get("author") or "gold")
+        if (wrong := author_problem(author)) is not None:
+            problems.append(GoldProblem(path, line_of(root, "author"), f"author: {wrong}"))
+            continue
         nodes = root.get("annotations") or []
         if not isinstance(nodes, list) or not isinstance(root.get("relations") or [], list):
             key = "annotations" if not isinstance(nodes, list) else "relations"
