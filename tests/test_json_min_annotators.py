@@ -64,8 +64,9 @@ def test_an_unsafe_name_is_a_safe_file_name(tmp_path: Path) -> None:
     path, out = export(tmp_path, "../../x y", ...), tmp_path / "sets"
     pulled = run_cli("annotate", "pull", "--from-file", path, "--out", out, "--release", RELEASE)
     assert pulled.returncode == 0, pulled.stderr
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(p.name for p in out.glob("*.jsonl"))
     assert len(names) == 2 and "unknown.jsonl" in names
+    assert len(list(out.iterdir())) == 4  # and each set's list of completed documents
     [unsafe] = [name for name in names if name != "unknown.jsonl"]
     authors = {a.author for a in load_annotation_set(out / unsafe).annotations}
     assert unsafe.startswith("x_y-") and authors == {"../../x y"}

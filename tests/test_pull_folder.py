@@ -144,4 +144,4 @@ def test_a_new_pull_replaces_the_earlier_one_whole(tmp_path: Path) -> None:
     out = tmp_path / "sets"
     assert pull(export(tmp_path / "one.json", "a@x.org", "gone@x.org"), out).returncode == 0
     assert pull(export(tmp_path / "two.json", "a@x.org"), out).returncode == 0
-    assert sorted(p.name for p in out.iterdir()) == ["a@x.org.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == ["a@x.org.completed.txt", "a@x.org.jsonl"]

@@ -13,6 +13,7 @@ from claimwire.annotation.schema import load_schema
 from claimwire.cli.common import chosen_release, console, err_console
 from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
+from claimwire.eval.completed import completed_path
 from claimwire.formats.base import Losses
 from claimwire.formats.convert import (
     FORMATS,
@@ -67,6 +68,13 @@ def convert_command(
     ),
     scheme: str = typer.Option("IOB2", help="Tagging scheme of conll exports: IOB2 or BIOES."),
     force: bool = typer.Option(False, "--force", help="Replace --out if it exists."),
+    completed: bool = typer.Option(
+        False,
+        "--completed",
+        help="Imports: also write NAME.completed.txt beside --out NAME.jsonl, every document "
+        "the export holds (those without records too), which agree, adjudicate and eval "
+        "score --gold count as annotated.",
+    ),
 ) -> None:
     """Import from or export to BRAT, INCEpTION (CAS XMI), CoNLL/BIO, spaCy DocBin, doccano or
     Label Studio JSON-MIN; every import is checked, and what a format cannot carry is listed."""
@@ -81,12 +89,26 @@ def convert_command(
         scheme,
     )
     check_output(out, inputs=[source], force=force)
+    if completed:
+        if from_format is None:
+            raise ClaimwireError("--completed lists the documents of an import (--from FORMAT)")
+        check_output(completed_path(out), inputs=[source], force=force)
     if from_format is not None:
         with opened.document_index() as documents:  # read back as the import names them
             annotations, relations, imported = import_to(
-                from_format, source, out, documents, schema, author, options, keep=SHOWN_LOSSES
+                from_format,
+                source,
+                out,
+                documents,
+                schema,
+                author,
+                options,
+                keep=SHOWN_LOSSES,
+                completed=completed,
             )
         console.print(f"{annotations} annotations, {relations} relations → {escape(str(out))}")
+        if completed:
+            console.print(f"completed documents → {escape(str(completed_path(out)))}")
         _report_losses(imported)
         for said, count in imported.notes.most_common():
             err_console.print(f"note: {count} {escape(said)}", soft_wrap=True, highlight=False)

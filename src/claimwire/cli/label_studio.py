@@ -219,6 +219,7 @@ def pull_command(
     from claimwire.annotation.label_studio.export import exported_tasks
     from claimwire.annotation.label_studio.pulled import check_replaceable
     from claimwire.corpus.release import RECORD_FILES, open_release
+    from claimwire.eval.completed import completed_path
     from claimwire.files import atomic_directory, folders_removed_on_error
     from claimwire.formats.convert import read_json_export
     from claimwire.formats.label_studio_min import NOTE, from_json_min, is_json_min
@@ -266,7 +267,11 @@ def pull_command(
             path = child(out, f"{safe_name(author, reserved)}.jsonl", what="annotator")
             return path, _set_file(path, staged / path.name)
 
-        sets = list(pulled.sets.write(open_set, pulled.problems, f"{source}: "))
+        def open_completed(path: Path) -> contextlib.AbstractContextManager[TextIO]:
+            listed = completed_path(path)
+            return _set_file(listed, staged / listed.name)
+
+        sets = list(pulled.sets.write(open_set, pulled.problems, f"{source}: ", open_completed))
     for written in sets:  # once the folder is in place
         console.print(
             f"{escape(written.author)}: {written.annotations} annotations, "

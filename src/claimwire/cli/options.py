@@ -1429,6 +1429,17 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
             powershell="Replace --out if it exists.",
         ),
         Option(
+            param="completed",
+            names=("--completed",),
+            unordered=False,
+            takes_value=False,
+            multiple=False,
+            plain=True,
+            zsh="Imports\\\\: also write NAME.completed.txt beside --out NAME.jsonl, every document the export holds (those without records too), which agree, adjudicate and eval score --gold count as annotated.",
+            fish="Imports: also write NAME.completed.txt beside --out NAME.jsonl, every document the export holds (those without records too), which agree, adjudicate and eval score --gold count as annotated.",
+            powershell="Imports: also write NAME.completed.txt beside --out NAME.jsonl, every document the export holds (those without records too), which agree, adjudicate and eval score --gold count as annotated.",
+        ),
+        Option(
             param="help",
             names=("-h", "--help"),
             unordered=True,

@@ -87,9 +87,10 @@ def _study(
                         elsewhere=elsewhere_of(reader, every),
                     )
                     found.add(part.problems)
-                    checked.append(part.annotation_set)
+                    if part.annotation_set is not None:
+                        checked.append(named.with_completed(part.annotation_set, list(by_id)))
                 if not any(failures):
-                    sums.add(chunk, [s for s in checked if s is not None])
+                    sums.add(chunk, checked)
         for named, reader, found in zip(sets, readers, failures, strict=True):
             for rows in reader.leftover():
                 found.add(check_rows(named.path, rows, {}, schema, task).problems)

@@ -29,6 +29,8 @@ from claimwire.eval.checker import (
     check_rows,
     filter_set,
 )
+from claimwire.eval.completed import Completed
+from claimwire.eval.coverage import annotated_documents
 from claimwire.eval.matches import match_of
 from claimwire.eval.pages import DocumentSection, document_sections
 from claimwire.eval.scoring import SpanTaskScorer, StanceScorer, Statistics
@@ -57,6 +59,8 @@ class BatchSetup:
     fix_offsets: bool = False
     gold_path: Path | None = None
     """Another annotation set as gold, checked like predictions (else the release's)."""
+    gold_completed: Completed | None = None
+    """That set's list of completed documents, if it has one."""
     pages: bool = False
     """Render each scored document's section of the error-analysis page."""
 
@@ -154,7 +158,7 @@ def score_batch(
     if outside:
         result.outside = sum(1 for a in predicted.annotations if a.doc_id in outside)
     if setup.gold_path is not None:  # a set: compared on the documents it annotated
-        scored = _annotated_only(scored, gold_rows, predicted, result)
+        scored = _annotated_only(scored, gold_rows, predicted, result, setup.gold_completed)
     if not scored or report.problems or (gold_report is not None and gold_report.problems):
         return result  # nothing will be scored: the checks only
     kept_labels = (*task.related_labels, *sorted(referable))
@@ -183,11 +187,17 @@ def score_batch(
 
 
 def _annotated_only(
-    scored: list[Document], gold_rows: list[Row], predicted: AnnotationSet, result: BatchResult
+    scored: list[Document],
+    gold_rows: list[Row],
+    predicted: AnnotationSet,
+    result: BatchResult,
+    completed: Completed | None,
 ) -> list[Document]:
-    """The documents of ``scored`` the gold set holds a record for (of any label: its
-    annotator worked there); the predictions on the others are counted in ``result``."""
-    annotated = {row[2].doc_id for row in gold_rows}
+    """The documents of ``scored`` the gold set annotated (:mod:`claimwire.eval.coverage`:
+    it holds a record there, of any label, or its list says they were completed); the
+    predictions on the others are counted in ``result``."""
+    listed = completed.among([d.id for d in scored]) if completed is not None else ()
+    annotated = annotated_documents((row[2] for row in gold_rows), listed)
     left_out = {d.id for d in scored if d.id not in annotated}
     if left_out:
         result.unannotated_documents = len(left_out)

@@ -11,7 +11,7 @@ import contextlib
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import compress
 from operator import attrgetter, eq, not_
 from pathlib import Path
@@ -22,6 +22,7 @@ from claimwire.corpus.document_index import DocumentIndex
 from claimwire.corpus.reanchor import find_quote
 from claimwire.corpus.release import ANNOTATIONS, MANIFEST, RELATIONS, open_release
 from claimwire.errors import ClaimwireError, shown
+from claimwire.eval.completed import Completed, read_completed
 from claimwire.eval.tasks import Task
 from claimwire.grouping import Duplicate, RecordIndex
 from claimwire.model import (
@@ -46,11 +47,14 @@ Row = tuple[Path, int, Annotation | Relation]
 
 @dataclass(frozen=True, slots=True)
 class AnnotationSet:
-    """A system's output, an annotator's work or gold: annotations and relations."""
+    """A system's output, an annotator's work or gold: annotations and relations, and the
+    documents its annotator completed (:mod:`claimwire.eval.completed`), where one was
+    listed: those without records too."""
 
     name: str
     annotations: tuple[Annotation, ...]
     relations: tuple[Relation, ...]
+    completed: frozenset[str] = frozenset()
 
     def to_pandas(self, records: str = "annotations") -> Any:
         """One row per annotation (or, with ``records="relations"``, per relation), their
@@ -178,11 +182,20 @@ def prediction_files(path: Path, what: str = "prediction file") -> list[Path]:
 @dataclass(frozen=True, slots=True)
 class NamedSet:
     """One of the sets a command compares or merges: its name, where it is, its record
-    files (:func:`prediction_files`)."""
+    files (:func:`prediction_files`) and the list of its completed documents, if it has one
+    (:func:`~claimwire.eval.completed.read_completed`)."""
 
     name: str
     path: Path
     files: list[Path]
+    completed: Completed | None = None
+
+    def with_completed(self, annotation_set: AnnotationSet, ids: Sequence[str]) -> AnnotationSet:
+        """``annotation_set`` (this set's records on the documents ``ids``) with those of
+        ``ids`` its list says were completed."""
+        if self.completed is None:
+            return annotation_set
+        return replace(annotation_set, completed=frozenset(self.completed.among(ids)))
 
 
 def set_name(path: Path) -> str:
@@ -195,8 +208,9 @@ def named_sets(paths: Sequence[Path]) -> list[NamedSet]:
     """The sets at ``paths``, each named by :func:`set_name` (what
     ``annotate agree`` and ``annotate adjudicate`` report them as). Every path is checked
     first (the first that is not a set raises :func:`prediction_files`' located error), then
-    two sets with one name are refused, naming both; nothing is read."""
-    sets = [NamedSet(set_name(p), p, prediction_files(p, "set")) for p in paths]
+    two sets with one name are refused, naming both; no record is read (each set's list of
+    completed documents is)."""
+    sets = [NamedSet(set_name(p), p, prediction_files(p, "set"), read_completed(p)) for p in paths]
     first: dict[str, Path] = {}
     for named in sets:
         if named.name in first:

@@ -1,7 +1,9 @@
 """Which documents each annotation set annotated, and what agreement and adjudication
 are computed on.
 
-A set annotated a document when it holds a record there (an annotation or a relation).
+A set annotated a document when it holds a record there (an annotation or a relation), or
+when its list of completed documents names it (:mod:`claimwire.eval.completed`: a document
+its annotator completed and found nothing in).
 Agreement compares sets on the documents they annotated in common, as DKPro Agreement,
 brat-eval and Krippendorff's α_u compare only units every coder coded: each pair on the
 documents both annotated (pairwise F1, κ, relation F1), every set on the documents all of
@@ -10,8 +12,8 @@ sets annotated is left out, and counted, never scored as the others' "nothing he
 Adjudication votes on a document's items among the sets that annotated it
 (:func:`annotators`).
 
-A set cannot say "seen, nothing found": a document its annotator completed without a
-record counts as not annotated.
+A set without such a list cannot say "seen, nothing found": a document its annotator
+completed without a record counts as not annotated.
 """
 
 from __future__ import annotations
@@ -29,17 +31,18 @@ __all__ = ["Coverage", "annotated", "annotated_documents", "annotators"]
 Pair = tuple[int, int]
 
 EMPTY_NOTE = (
-    "A set holds no record for a document its annotator saw and found nothing in: such a "
-    "document counts as not annotated (docs/evaluation.md, agreement)."
+    "A document its annotator completed and found nothing in counts as annotated only if "
+    "the set's list of completed documents names it (NAME.completed.txt beside NAME.jsonl, "
+    "which annotate pull and convert --from write; docs/evaluation.md, agreement)."
 )
 
 
 def annotated(annotation_set: AnnotationSet) -> set[str]:
-    """The documents where the set holds a record."""
+    """The documents where the set holds a record, or which its annotator completed."""
     records: Iterable[Annotation | Relation] = itertools.chain(
         annotation_set.annotations, annotation_set.relations
     )
-    return annotated_documents(records)
+    return annotated_documents(records, annotation_set.completed)
 
 
 def annotated_documents(

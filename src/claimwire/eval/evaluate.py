@@ -34,6 +34,7 @@ from claimwire.eval.checker import (
     release_documents,
     system_name,
 )
+from claimwire.eval.completed import read_completed
 from claimwire.eval.coverage import EMPTY_NOTE
 from claimwire.eval.metrics import (
     DEFAULT_RESAMPLES,
@@ -374,6 +375,7 @@ class Evaluation:
             check,
             fix_offsets,
             self.gold_path,
+            read_completed(self.gold_path) if self.gold_path is not None else None,
             pages=self.page_documents is not None,
         )
         report = CheckReport(path, name=name)
@@ -503,6 +505,7 @@ class Evaluation:
             statistics.notes.append(
                 f"Compared on the {self.documents_count() - left} documents of split "
                 f"{self.split!r} the gold set annotated: the {left} it holds no record for "
+                "(nor lists as completed) "
                 f"were left out, with the {report.unannotated} predicted annotations on them. "
                 f"{EMPTY_NOTE}"
             )

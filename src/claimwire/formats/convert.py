@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from array import array
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -25,6 +25,7 @@ from claimwire.annotation.schema import Schema
 from claimwire.engine import batches
 from claimwire.errors import ClaimwireError, shown
 from claimwire.eval.checker import AnnotationSet, check_rows, not_empty, prediction_files
+from claimwire.eval.completed import write_completed
 from claimwire.eval.tasks import Task
 from claimwire.files import (
     atomic_directory,
@@ -402,7 +403,8 @@ def checked_batches(
             checked.add(report.problems)
             if not read.count + checked.count:
                 assert report.annotation_set is not None
-                yield report.annotation_set
+                documents_met = frozenset(doc_id for doc_id, _ in batch.met)
+                yield replace(report.annotation_set, completed=documents_met)
         twice = _first_again(met, (found for unit in read_units() for found in unit.met))
         if twice is not None:
             raise ClaimwireError(met_twice(*twice))
@@ -536,6 +538,7 @@ def import_to(
     options: Options | None = None,
     *,
     keep: int | None = None,
+    completed: bool = False,
 ) -> tuple[int, int, Losses]:
     """Read ``path`` in format ``name``, check it and write its records to the JSONL ``out``
     as :func:`import_set`'s set would be written (annotations, then relations), a batch of
@@ -543,9 +546,14 @@ def import_to(
     when every batch passed (nothing is written on error). Returns how many annotations and
     relations were written and what was lost (the first ``keep`` held). An import that read
     no record but lost some is refused. SIGTERM ends it as an error does: nothing left beside
-    ``out`` nor in ``TMPDIR``."""
+    ``out`` nor in ``TMPDIR``. ``completed``: also write the list of the documents the import
+    holds, records or none, beside ``out`` (:func:`~claimwire.eval.completed.completed_path`),
+    after it."""
     stop_on_sigterm()
-    with folders_removed_on_error(out.parent):  # made for the temporary file
+    with (
+        folders_removed_on_error(out.parent),  # made for the temporary file
+        tempfile.TemporaryFile("w+", encoding="utf-8") as listed,
+    ):
         losses = Losses(keep)
         with (
             atomic_writer(out) as handle,
@@ -555,11 +563,15 @@ def import_to(
             for found in checked_batches(name, path, documents, schema, author, options, losses):
                 handle.writelines(map(record_line, found.annotations))
                 links.writelines(map(record_line, found.relations))
+                listed.writelines(f"{doc_id}\n" for doc_id in sorted(found.completed))
                 spans += len(found.annotations)
                 relations += len(found.relations)
             links.seek(0)
             shutil.copyfileobj(links, handle)
             _refuse_nothing_read(path, spans + relations, losses)
+        if completed:
+            listed.seek(0)
+            write_completed(out, (line.rstrip("\n") for line in listed))
         return spans, relations, losses
 
 

@@ -15,6 +15,7 @@ the sets pass the format check every reader runs.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -26,6 +27,7 @@ from typing import Any, TextIO
 
 from claimwire.annotation.label_studio.convert import Converted
 from claimwire.errors import ClaimwireError
+from claimwire.eval.completed import COMPLETED
 from claimwire.model import Annotation, Relation, loads_object, record_line
 from claimwire.spool import Spool, spilled_sorted
 
@@ -72,27 +74,34 @@ class PulledSets:
         open_set: Callable[[str], tuple[Path, AbstractContextManager[TextIO]]],
         problems: list[str],
         where: str,
+        open_completed: Callable[[Path], AbstractContextManager[TextIO]] | None = None,
     ) -> Iterator[Written]:
         """Write each annotator's set (annotators in sorted order, their documents sorted)
         to the handle ``open_set(author)`` gives (its path, its handle's context), closed
         before the next one is opened; what is left out is appended to ``problems``, each
-        starting with ``where``."""
-        for author, rows in self._sets(problems, where):
+        starting with ``where``. ``open_completed(path)``: the handle for the list of the
+        set's completed documents (:mod:`claimwire.eval.completed`), every document the
+        annotator submitted an annotation of, records or none."""
+        for author, documents in self._sets(problems, where):
             path, opened = open_set(author)
-            with opened as handle:
+            listed = open_completed(path) if open_completed else contextlib.nullcontext()
+            with opened as handle, listed as completed:
                 counts = {"annotation": 0, "relation": 0}
-                for row in rows:
-                    handle.write(row[_LINE])
-                    counts[row[_KIND]] += 1
+                for doc_id, rows in documents:
+                    if completed is not None:
+                        completed.write(f"{doc_id}\n")
+                    for row in rows:
+                        handle.write(row[_LINE])
+                        counts[row[_KIND]] += 1
             yield Written(author, counts["annotation"], counts["relation"], path)
 
     def collected(self) -> dict[str, Converted]:
         """Every set in memory, by annotator, as :meth:`write` would write them (for a small
         export: tests and benchmarks look at records)."""
         sets: dict[str, Converted] = {}
-        for author, rows in self._sets([], ""):
+        for author, documents in self._sets([], ""):
             found = sets[author] = Converted()
-            for row in rows:
+            for row in itertools.chain.from_iterable(rows for _, rows in documents):
                 record = loads_object(row[_LINE])
                 if row[_KIND] == "relation":
                     found.relations.append(Relation.from_dict(record))
@@ -100,16 +109,21 @@ class PulledSets:
                     found.annotations.append(Annotation.from_dict(record))
         return sets
 
-    def _sets(self, problems: list[str], where: str) -> Iterator[tuple[str, Iterator[list[Any]]]]:
-        """Each annotator with the rows of the records kept, sorted by document."""
+    def _sets(
+        self, problems: list[str], where: str
+    ) -> Iterator[tuple[str, Iterator[tuple[str, Iterator[list[Any]]]]]]:
+        """Each annotator with their documents, sorted, each with the rows of the records
+        kept (none for an annotation without records); each document's rows must be read
+        before the next document is."""
         rows = spilled_sorted(self._rows, key=itemgetter(_AUTHOR, _DOCUMENT, _NUMBER), run=RUN)
         for author, of_author in itertools.groupby(rows, key=itemgetter(_AUTHOR)):
             yield (
                 author,
                 (
-                    row
-                    for _, of_document in itertools.groupby(of_author, key=itemgetter(_DOCUMENT))
-                    for row in _kept(of_document, problems, where)
+                    (doc_id, _kept(of_document, problems, where))
+                    for doc_id, of_document in itertools.groupby(
+                        of_author, key=itemgetter(_DOCUMENT)
+                    )
                 ),
             )
 
@@ -152,7 +166,8 @@ def _twice(first: list[Any], other: list[Any], where: str) -> str:
 def check_replaceable(out: Path, inputs: Iterable[Path]) -> None:
     """Refuse a pull's ``out`` that it may not replace whole (through a symbolic link, its
     target): anything but a folder, a folder holding one of ``inputs``, or one holding
-    anything but the sets an earlier pull wrote (regular ``.jsonl`` files)."""
+    anything but what an earlier pull wrote (regular ``.jsonl`` files, the sets, and
+    ``.completed.txt`` files, their lists of completed documents)."""
     folder = Path(os.path.realpath(out))
     for given in inputs:
         if Path(os.path.realpath(given)).is_relative_to(folder):
@@ -167,7 +182,8 @@ def check_replaceable(out: Path, inputs: Iterable[Path]) -> None:
         raise ClaimwireError("is not a folder; --out names the folder of the sets", file=out)
     with os.scandir(folder) as entries:
         for entry in entries:
-            if not (entry.name.endswith(".jsonl") and entry.is_file(follow_symlinks=False)):
+            written = entry.name.endswith((".jsonl", f".{COMPLETED}"))
+            if not (written and entry.is_file(follow_symlinks=False)):
                 raise ClaimwireError(
                     f"holds {entry.name!r}, which no pull wrote: a pull replaces its --out "
                     "folder whole, so it is a new or empty folder or an earlier pull's",

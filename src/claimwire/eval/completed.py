@@ -1,0 +1,118 @@
+"""The documents an annotator completed, those where they found nothing included.
+
+A set holds records, and a document its annotator completed without marking anything holds
+none: from the records alone, it cannot be told from a document never opened. So beside a
+set, a plain list says which documents its annotator completed: ``NAME.completed.txt``
+beside ``NAME.jsonl`` (``completed.txt`` inside a set's folder), one document id a line.
+``annotate pull`` writes it from Label Studio's submitted annotations (a skipped task is not
+completed), ``convert --from`` from the documents the export holds. Coverage
+(:mod:`claimwire.eval.coverage`) counts a document it lists as annotated, with or without
+records; a set without one counts only the documents it holds records for.
+
+The ids are held as sorted 64-bit digests (8 bytes a document), looked up a batch at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from claimwire.errors import ClaimwireError
+from claimwire.files import atomic_writer
+from claimwire.lines import DOCUMENT_LINE, line_blocks, numbered_lines
+
+__all__ = ["COMPLETED", "Completed", "completed_path", "read_completed", "write_completed"]
+
+COMPLETED = "completed.txt"
+"""The list's name inside a set's folder; beside a set file, ``NAME.`` comes first."""
+LONGEST_ID = 256
+"""The longest document id a line may hold (a release's ids are far shorter)."""
+_SET_SUFFIXES = (".jsonl.zst", ".jsonl", ".json")
+
+
+def completed_path(set_path: Path) -> Path:
+    """Where the list of ``set_path``'s completed documents is: ``NAME.completed.txt``
+    beside a set file ``NAME.jsonl`` (``.jsonl.zst``), ``completed.txt`` in a set folder."""
+    if set_path.is_dir():
+        return set_path / COMPLETED
+    name = set_path.name
+    for suffix in _SET_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name = name.removesuffix(suffix)
+            break
+    return set_path.with_name(f"{name}.{COMPLETED}")
+
+
+def _digest(document_id: str) -> int:
+    return int.from_bytes(
+        hashlib.blake2b(document_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    )
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A set's completed documents: where the list is, and its ids' digests, sorted."""
+
+    path: Path
+    digests: Any
+    """A sorted numpy array of unsigned 64-bit digests, one per id."""
+
+    def __len__(self) -> int:
+        return len(self.digests)
+
+    def among(self, ids: Sequence[str]) -> set[str]:
+        """Those of ``ids`` the list holds."""
+        import numpy as np
+
+        if not ids or not len(self.digests):
+            return set()
+        wanted = np.fromiter(map(_digest, ids), dtype=np.uint64, count=len(ids))
+        at = np.searchsorted(self.digests, wanted).clip(max=len(self.digests) - 1)
+        held = self.digests[at] == wanted
+        return {document for document, found in zip(ids, held.tolist(), strict=True) if found}
+
+
+def read_completed(set_path: Path) -> Completed | None:
+    """The list beside the set at ``set_path``, or None if it has none. A line that is not
+    a document id (one with a blank or a control character inside, or longer than
+    :data:`LONGEST_ID` characters) is an error naming the file and line; blank lines are
+    skipped; an id listed twice counts once."""
+    import numpy as np
+
+    path = completed_path(set_path)
+    if not path.is_file():
+        return None
+    digests: list[int] = []
+    for first, chunk in line_blocks(path, limit=DOCUMENT_LINE):
+        for lineno, line in numbered_lines(first, chunk):
+            digests.append(_digest(_document_id(path, lineno, line)))
+    return Completed(path, np.unique(np.array(digests, dtype=np.uint64)))
+
+
+def _document_id(path: Path, lineno: int, line: bytes) -> str:
+    try:
+        text = line.decode("utf-8").strip()
+    except UnicodeDecodeError as error:
+        raise ClaimwireError(f"not valid UTF-8: {error.reason}", file=path, line=lineno) from None
+    if len(text) > LONGEST_ID or not text.isprintable() or any(c.isspace() for c in text):
+        shown = text if len(text) <= 60 else f"{text[:60]}…"
+        raise ClaimwireError(
+            f"{shown!r} is not a document id: expected one id a line, at most {LONGEST_ID} "
+            "characters, no blank or control character inside",
+            file=path,
+            line=lineno,
+        )
+    return text
+
+
+def write_completed(set_path: Path, ids: Iterable[str]) -> Path:
+    """Write the list of ``set_path``'s completed documents, one id a line, in the order
+    given (atomically); returns its path."""
+    path = completed_path(set_path)
+    with atomic_writer(path) as handle:
+        for document_id in ids:
+            handle.write(f"{document_id}\n")
+    return path

@@ -1,0 +1,183 @@
+"""A document an annotator completed and found nothing in holds no record, so a set alone
+counts it as never annotated: agreement and ``eval score --gold`` left it out, and a system's
+spans there were never counted as spurious. The list of completed documents beside a set
+(``NAME.completed.txt``) says so: ``annotate pull`` writes it from Label Studio's submitted
+annotations, ``convert --from --completed`` from the documents an export holds, and coverage
+counts what it lists as annotated."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claimwire.annotation.label_studio.convert import to_results
+from claimwire.annotation.schema import load_schema
+from claimwire.corpus.release import open_release
+from claimwire.eval.agreement_files import agreement_of_files
+from claimwire.eval.completed import completed_path, read_completed, write_completed
+from claimwire.model import Document
+
+from .helpers import one_error_line, release_with_test_claims, run_cli
+
+
+def _write(path: Path, records: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def _claims(release: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    claims = [a.to_dict() for a in open_release(release).annotations()]
+    return claims, sorted({c["doc_id"] for c in claims})
+
+
+def test_the_list_is_found_beside_a_set_read_back_and_looked_up(tmp_path: Path) -> None:
+    assert completed_path(tmp_path / "alice.jsonl") == tmp_path / "alice.completed.txt"
+    assert completed_path(tmp_path / "alice.jsonl.zst") == tmp_path / "alice.completed.txt"
+    assert completed_path(tmp_path) == tmp_path / "completed.txt"
+    assert read_completed(tmp_path / "alice.jsonl") is None
+    written = write_completed(tmp_path / "alice.jsonl", ["d-2", "d-1", "d-2", "é-3"])
+    assert written.read_text("utf-8") == "d-2\nd-1\nd-2\né-3\n"
+    completed = read_completed(tmp_path / "alice.jsonl")
+    assert completed is not None and len(completed) == 3
+    assert completed.among(["d-1", "d-4", "é-3", "d-2"]) == {"d-1", "é-3", "d-2"}
+    assert completed.among([]) == set()
+
+
+def test_a_line_that_is_not_a_document_id_is_a_located_error(tmp_path: Path) -> None:
+    release = release_with_test_claims(tmp_path, 6, claimed="all")
+    claims, documents = _claims(release)
+    alice = _write(tmp_path / "alice.jsonl", claims)
+    bob = _write(tmp_path / "bob.jsonl", claims)
+    completed_path(alice).write_text(f"{documents[0]}\n\ntwo ids\n", encoding="utf-8")
+    result = run_cli("annotate", "agree", alice, bob, "--release", release)
+    assert result.returncode == 1 and one_error_line(result.stderr)
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"error: {completed_path(alice)}:3: 'two ids' is not a document id")
+
+
+def test_agreement_counts_a_completed_document_without_records(tmp_path: Path) -> None:
+    """Alice completed every document but found nothing in the last one, where Bob marked
+    its claim: compared on all of them, Bob's claim there is one Alice missed (before: the
+    document was left out and the two agreed fully)."""
+    release = release_with_test_claims(tmp_path, 6, claimed="all")
+    claims, documents = _claims(release)
+    empty = documents[-1]
+    alice = _write(tmp_path / "alice.jsonl", [c for c in claims if c["doc_id"] != empty])
+    bob = _write(tmp_path / "bob.jsonl", claims)
+    before = agreement_of_files([alice, bob], release).to_dict()
+    assert before["documents"]["pairs"] == {"alice vs bob": len(documents) - 1}
+    assert before["pairwise_f1"]["alice vs bob"]["strict"] == 1.0
+    write_completed(alice, documents)
+    after = agreement_of_files([alice, bob], release).to_dict()
+    assert after["documents"]["pairs"] == {"alice vs bob": len(documents)}
+    agreed = len(documents) - 1
+    assert after["pairwise_f1"]["alice vs bob"]["strict"] == pytest.approx(
+        2 * agreed / (agreed + len(documents))
+    )
+
+
+def test_a_gold_set_counts_its_completed_documents_without_records(tmp_path: Path) -> None:
+    """``eval score --gold``: a system's claim on a document the gold set's annotator
+    completed without finding one is spurious (before: the document was left out)."""
+    release = release_with_test_claims(tmp_path, 8, claimed="all")
+    claims, documents = _claims(release)
+    half = documents[:4]
+    gold = _write(tmp_path / "alice.jsonl", [c for c in claims if c["doc_id"] in half[:3]])
+    system = _write(tmp_path / "system.jsonl", claims)
+
+    def strict() -> dict[str, Any]:
+        result = run_cli(
+            "eval", "score", system, "--gold", gold, "--release", release, "--task", "claims",
+            "--split", "all", "--format", "json", "--bootstrap", "20",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)["systems"][0]["schemes"]["strict"]  # type: ignore[no-any-return]
+
+    assert (strict()["cor"], strict()["spu"]) == (3, 0)
+    write_completed(gold, half)
+    assert (strict()["cor"], strict()["spu"]) == (3, 1)
+
+
+def _task(document: Document, annotations: list[dict[str, Any]], number: int) -> dict[str, Any]:
+    return {
+        "id": number,
+        "data": {"text": document.text, "doc_id": document.id},
+        "annotations": annotations,
+    }
+
+
+def test_a_pull_lists_what_each_annotator_submitted_empty_or_not(tmp_path: Path) -> None:
+    """Zoe submitted the first document with its claim and the second with nothing; Yan
+    skipped the second: Zoe's list names both, Yan has no set."""
+    release = release_with_test_claims(tmp_path, 4, claimed="all")
+    opened = open_release(release)
+    schema = load_schema()
+    first, second = sorted(opened.documents(), key=lambda d: d.id)[:2]
+    claim = [a for a in opened.annotations() if a.doc_id == first.id]
+    zoe = {"id": 3, "email": "zoe@example.org"}
+    export = [
+        _task(
+            first,
+            [{"id": 1, "completed_by": zoe, "result": to_results(claim, [], schema, first.text)}],
+            1,
+        ),
+        _task(
+            second,
+            [
+                {"id": 2, "completed_by": zoe, "result": []},
+                {"id": 3, "completed_by": {"id": 4}, "was_cancelled": True, "result": []},
+            ],
+            2,
+        ),
+    ]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export), encoding="utf-8")
+    out = tmp_path / "sets"
+    result = run_cli("annotate", "pull", "--from-file", path, "--out", out, "--release", release)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "zoe@example.org.completed.txt",
+        "zoe@example.org.jsonl",
+    ]
+    listed = (out / "zoe@example.org.completed.txt").read_text("utf-8").split()
+    assert listed == sorted([first.id, second.id])
+    again = run_cli("annotate", "pull", "--from-file", path, "--out", out, "--release", release)
+    assert again.returncode == 0, again.stderr  # an earlier pull's lists may be replaced
+
+
+def test_an_import_lists_its_documents_only_when_asked(tmp_path: Path) -> None:
+    """A BRAT export with an empty ``.ann``: ``--completed`` lists that document too; without
+    it, nothing is written beside ``--out``."""
+    release = release_with_test_claims(tmp_path, 4, claimed="all")
+    claims, documents = _claims(release)
+    exported = tmp_path / "brat"
+    made = run_cli(
+        "convert", _write(tmp_path / "gold.jsonl", claims), "--to", "brat", "--out", exported,
+        "--release", release,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    emptied = sorted(exported.glob("*.ann"))[0]
+    emptied.write_text("", encoding="utf-8")
+    plain = run_cli(
+        "convert", exported, "--from", "brat", "--out", tmp_path / "a.jsonl", "--release", release
+    )
+    assert plain.returncode == 0, plain.stderr
+    assert not completed_path(tmp_path / "a.jsonl").exists()
+    listed = run_cli(
+        "convert", exported, "--from", "brat", "--out", tmp_path / "b.jsonl", "--release",
+        release, "--completed",
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    names = completed_path(tmp_path / "b.jsonl").read_text("utf-8").split()
+    assert sorted(names) == documents
+    records = (tmp_path / "b.jsonl").read_text("utf-8").splitlines()
+    assert len(records) == len(documents) - 1
+    refused = run_cli(
+        "convert", tmp_path / "b.jsonl", "--to", "brat", "--out", tmp_path / "c", "--release",
+        release, "--completed",
+    )  # fmt: skip
+    assert refused.returncode == 1 and one_error_line(refused.stderr)
+    assert "--completed lists the documents of an import" in refused.stderr
