@@ -151,7 +151,8 @@ def test_pull_from_file_with_hostile_emails_writes_inside_out(tmp_path: Path) ->
     result = run_cli("annotate", "pull", "--from-file", source, "--out", out, "--release", release)
     assert result.returncode == 0, result.stderr
     written = sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
-    assert len(written) == 4 and all(p.parent == Path("a/b/sets") for p in written), written
+    assert len(written) == 8 and all(p.parent == Path("a/b/sets") for p in written), written
+    assert sum(p.name.endswith(".completed.txt") for p in written) == 4  # each set's list
     assert (out / "alice@a.example.jsonl").exists() and (out / "alice@b.example.jsonl").exists()
 
 
