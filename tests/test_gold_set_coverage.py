@@ -45,4 +45,5 @@ def test_a_gold_set_is_compared_on_the_documents_it_annotated(tmp_path: Path) ->
     for result, predicted in ((scored, left), (cut, 0)):
         note = next(n for n in result["notes"] if n.startswith("Compared on the "))
         assert note.startswith(f"Compared on the {len(half)} documents of split 'all' the gold")
-        assert f"the {left} it holds no record for (nor lists as completed) were left out, " in note
+        said = f"the {left} it holds no record for (nor lists as completed) were left out, with "
+        assert f"{said}the {predicted} predicted annotations on them" in note
