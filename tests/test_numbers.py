@@ -206,3 +206,77 @@ def test_french_qualifiers_and_long_scale(text: str, expected: tuple[str, str, s
 def test_french_variants_read_the_long_scale(lang: str | None) -> None:
     [quantity] = find_quantities("2,3 billions de dollars", lang=lang)
     assert quantity.value == Decimal("2.3e12")
+
+
+UNSPACED_AND_DATES: list[tuple[str, str, list[tuple[str, str, str]]]] = [
+    # a letter of an unspaced script is a boundary on both sides of a figure and of its unit
+    ("zh", "65%的受访者信任该品牌", [("65%", "65", "percent")]),
+    ("zh", "2024年销售额增长了12%。", [("12%", "12", "percent")]),
+    ("zh", "调查1000名受访者", [("1000", "1000", "count")]),
+    ("zh", "第3季度增长了12％", [("12％", "12", "percent")]),  # 第3: an ordinal
+    ("zh", "2025年3月3日，10时", []),  # a date and a time
+    ("ja", "売上高は12%増加した", [("12%", "12", "percent")]),
+    ("ja", "100日間", [("100", "100", "count")]),  # three digits before 日: not a date
+    ("th", "ยอดขายเพิ่มขึ้น12%ในปี", [("12%", "12", "percent")]),
+    ("ko", "매출이 12%의 증가", [("12%", "12", "percent")]),  # "%" needs no space after it
+    ("en", "COVID-19, the G20 and the A380", []),  # a spaced script's word is no boundary
+    # Arabic: its digits, separators, percent sign, months and proclitics
+    (
+        "ar",
+        "بنسبة ١٢٪ و٣٫٥٪ و١٬٢٠٠ شخص",
+        [("١٢٪", "12", "percent"), ("٣٫٥٪", "3.5", "percent"), ("١٬٢٠٠", "1200", "count")],
+    ),
+    ("ar", "3 مارس 2025 ارتفعت المبيعات 12%", [("12%", "12", "percent")]),
+    ("ar", "في 3 آذار و٥ أيلول", []),
+    # English datelines: "Month D, YYYY" is a date like "D Month YYYY"
+    (
+        "en",
+        "NEW YORK, March 3, 2025 (GLOBE NEWSWIRE) -- sales rose 12% in 2024",
+        [("12%", "12", "percent")],
+    ),
+    ("en", "CHICAGO, Jan. 5, 2025 /PRNewswire/ -- 40 companies", [("40", "40", "count")]),
+    ("en", "LONDON, MARCH 3 (Reuters) - Sept 30 and 7 banks", [("7", "7", "count")]),
+    ("en", "Xmar 3 firms", [("3", "3", "count")]),  # a month is a whole word
+    ("fr", "PARIS, 3 mars 2025 -- March 3, 2025 -- 12 %", [("12 %", "12", "percent")]),
+]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    UNSPACED_AND_DATES,
+    ids=[f"{c[0]}-{c[1][:30]}" for c in UNSPACED_AND_DATES],
+)
+def test_unspaced_scripts_arabic_and_datelines(
+    lang: str, text: str, expected: list[tuple[str, str, str]]
+) -> None:
+    """Before: "12%" after a Chinese letter was never read, "65%的" was 65 *count*, and the day
+    of "March 3, 2025" was a quantity in every English wire release."""
+    found = find_quantities(text, lang=lang)
+    assert [(q.text, q.value, q.unit) for q in found] == [
+        (surface, Decimal(value), unit) for surface, value, unit in expected
+    ]
+    assert all(text[q.start : q.end] == q.text for q in found)
+
+
+def test_rules_read_chinese_figures_and_skip_the_english_dateline() -> None:
+    """`run rules`: NUM_STATs of a Chinese and of an English release, through the CLI's reader."""
+    from claimwire.corpus.ingest import RawDocument, build_document
+    from claimwire.systems.rules import RulesSystem
+
+    texts = {
+        "zh": "2024年销售额增长了12%。调查1000名受访者，65%的受访者信任该品牌。",
+        "en": "NEW YORK, March 3, 2025 (GLOBE NEWSWIRE) -- Sales rose 12% in 2024.",
+    }
+    stats = {}
+    for lang, text in texts.items():
+        raw = RawDocument(text, f"{lang}.txt", "0" * 64, overrides={"lang": lang})
+        [output] = RulesSystem().annotate([build_document(raw)], None)
+        stats[lang] = [
+            (text[a.start : a.end], a.attributes["unit"])
+            for a in output.annotations
+            if a.label in ("NUM_STAT", "SURVEY_STAT") and a.start is not None
+        ]
+    assert stats == {
+        "zh": [("12%", "percent"), ("1000", "count"), ("65%", "percent")],
+        "en": [("12%", "percent")],
+    }

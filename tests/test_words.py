@@ -5,9 +5,17 @@ such span)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from claimwire.corpus.words import _UNSPACED, _unspaced, find_all, on_word_boundaries
+from claimwire.corpus.words import (
+    _UNSPACED,
+    UNSPACED_CLASS,
+    _unspaced,
+    find_all,
+    on_word_boundaries,
+)
 
 FRENCH = "Les Parisiens ont voté : 12 % des inscrits."
 CHINESE = "国家统计局表示，今年经济增长了百分之五。"
@@ -50,3 +58,11 @@ def test_the_script_ranges_are_closed_at_both_ends() -> None:
         assert _unspaced(chr(first)) and _unspaced(chr(last))
         assert not _unspaced(chr(first - 1)) or any(a <= first - 1 <= b for a, b in _UNSPACED)
     assert not any(map(_unspaced, "Aé9ßЖ한글"))  # Latin, Cyrillic, Hangul: spaced scripts
+
+
+def test_the_regex_class_holds_the_same_characters() -> None:
+    """``UNSPACED_CLASS`` (what the number reader uses) is the ranges, not a copy of them."""
+    character_class = re.compile(f"[{UNSPACED_CLASS}]")
+    edges = {c + d for first, last in _UNSPACED for c in (first, last) for d in (-1, 0, 1)}
+    for code in sorted(edges) + [ord(c) for c in "Aé9ßЖ한글٣"]:
+        assert bool(character_class.fullmatch(chr(code))) == _unspaced(chr(code)), hex(code)

@@ -13,6 +13,13 @@ numbers (through ``text2num``, on our own word spans so offsets survive), and qu
 ("plus de", "près de", "environ", "ont dépassé les"). Ordinals (1er, 2e, 30ᵉ, 30ème), years,
 dates, times, phone numbers, identifiers and reference numbers (art. 3, p. 12) are not
 quantities. Values are exact :class:`~decimal.Decimal` numbers.
+
+In every language: digits of any script (Arabic-Indic ٣٫٥ and ١٬٢٠٠ too), "٪" and "％";
+a letter of a script written without spaces (Chinese, Japanese kana, Thai; see
+:mod:`claimwire.corpus.words`) is a boundary on both sides of a figure and its unit
+("调查1000名", "65%的"), and so is an Arabic letter before one (the proclitic "و3"). Dates
+are skipped: "3 mars", "3 March", "March 3, 2025", "Jan. 5", "3 مارس", "3 آذار", "3月", "3日";
+so are ordinals "第3". Chinese number words, units and qualifiers are not read.
 """
 
 from __future__ import annotations
@@ -24,16 +31,25 @@ from typing import Any
 
 from text_to_num import text2num
 
+from claimwire.corpus.words import UNSPACED_CLASS
+
 _SPACE = "[ \u00a0\u202f\u2009]"
+_LETTER = rf"[^\W{UNSPACED_CLASS}]"
+"""A letter or digit of a script written with spaces: a letter of Chinese, Japanese or Thai
+next to a figure is a word boundary, as in :mod:`claimwire.corpus.words`."""
+_END = rf"(?!{_LETTER})"
+_ARABIC_LETTERS = "\u0620-\u064a\u066e\u066f\u0671-\u06d3\u06d5\u06ee\u06ef\u06fa-\u06fc\u06ff"
+_START = rf"(?<![^\W{UNSPACED_CLASS}{_ARABIC_LETTERS}])(?<![.,/\-+@#\u066b\u066c])"
+"""Where a figure may start: not inside a word, but after an Arabic letter ("و3", "ب12%":
+"and", "by" are written against the next word) or a letter of an unspaced script."""
 _DIGITS = re.compile(
-    r"(?<![\w.,/\-+@#])"
-    rf"(?P<int>\d{{1,3}}(?:{_SPACE}\d{{3}})+(?!\d)|\d{{1,3}}(?:\.\d{{3}})+(?![\d,])|\d+)"
-    r"(?:[,.](?P<frac>\d+))?"
+    _START + rf"(?P<int>\d{{1,3}}(?:{_SPACE}\d{{3}})+(?!\d)|\d{{1,3}}(?:\.\d{{3}})+(?![\d,])|\d+)"
+    r"(?:[,.\u066b](?P<frac>\d+))?"
 )
 _DIGITS_EN = re.compile(  # English: "1,012" groups thousands, "94.8" is a decimal point
-    r"(?<![\w.,/\-+@#])"
-    rf"(?P<int>\d{{1,3}}(?:,\d{{3}})+(?![\d])|\d{{1,3}}(?:{_SPACE}\d{{3}})+(?!\d)|\d+)"
-    r"(?:\.(?P<frac>\d+))?"
+    _START
+    + rf"(?P<int>\d{{1,3}}(?:[,\u066c]\d{{3}})+(?![\d])|\d{{1,3}}(?:{_SPACE}\d{{3}})+(?!\d)|\d+)"
+    r"(?:[.\u066b](?P<frac>\d+))?"
 )
 _NUMBER_WORDS = (
     "zéro|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|"
@@ -62,7 +78,7 @@ _SCALE_WORDS = {  # French: the long scale
 }
 _SCALE = re.compile(
     rf"{_SPACE}*(?P<scale>millions?|milliards?|billions?|trillions?|mille|Mds?|Mrds?|Md"
-    rf"|M(?={_SPACE}*(?:€|\$|d[’']euros|de{_SPACE}+dollars))|k(?=€|\$))(?![\w])",
+    rf"|M(?={_SPACE}*(?:€|\$|d[’']euros|de{_SPACE}+dollars))|k(?=€|\$)){_END}",
 )
 _SCALE_WORDS_EN = {  # English: the short scale
     "thousand": Decimal(1000),
@@ -79,7 +95,7 @@ _SCALE_WORDS_EN = {  # English: the short scale
 }
 _SCALE_EN = re.compile(  # abbreviations stick to the number: "$5m", "€2.3bn", "1.2 bn"
     rf"(?:{_SPACE}*(?P<scale>thousand|million|billion|trillion)s?"
-    rf"|{_SPACE}?(?P<abbr>bn|tn|mn|mln|m|b|k)(?=\b|{_SPACE}))(?![\w])",
+    rf"|{_SPACE}?(?P<abbr>bn|tn|mn|mln|m|b|k)){_END}",
     re.IGNORECASE,
 )
 _CURRENCIES: tuple[tuple[str, str], ...] = (
@@ -97,7 +113,7 @@ _CURRENCIES: tuple[tuple[str, str], ...] = (
 _CURRENCY_WORD = re.compile(
     rf"{_SPACE}*(?:(?:de{_SPACE}+|d[’']))?(?P<currency>"
     + "|".join(f"(?:{pattern})" for pattern, _ in _CURRENCIES)
-    + r")(?![\w])",
+    + rf"){_END}",
     re.IGNORECASE,
 )
 _CURRENCY_SYMBOL = re.compile(rf"{_SPACE}*(?P<symbol>\$\s?US|US\$|€|\$|£|¥)")
@@ -111,18 +127,20 @@ _SYMBOLS = {
     "£": "GBP",
     "¥": "JPY",
 }
-_PERCENT = re.compile(rf"{_SPACE}*(?:%|pour{_SPACE}?cent|pourcent|percent|per cent)(?![\w])")
+_PERCENT = re.compile(  # also the full-width "％" and the Arabic "٪"
+    rf"{_SPACE}*(?:[%\uff05\u066a]|(?:pour{_SPACE}?cent|pourcent|percent|per cent){_END})"
+)
 _OR_MORE = re.compile(  # "18 ans et plus", "aged 65 and over": an open interval from below
     rf"{_SPACE}*(?:et{_SPACE}+plus|ou{_SPACE}+plus|et{_SPACE}+au-delà|and{_SPACE}+(?:over|above|older)"
-    rf"|or{_SPACE}+(?:more|older|above)|\+)(?![\w])",
+    rf"|or{_SPACE}+(?:more|older|above)|\+){_END}",
     re.IGNORECASE,
 )
 _POINTS = re.compile(
-    rf"{_SPACE}+(?:percentage{_SPACE}+)?points?(?:{_SPACE}+de{_SPACE}+pourcentage)?(?![\w])"
+    rf"{_SPACE}+(?:percentage{_SPACE}+)?points?(?:{_SPACE}+de{_SPACE}+pourcentage)?{_END}"
 )
 _DURATION = re.compile(
     rf"{_SPACE}+(?P<unit>ans|années|année|an|mois|jours|jour|semaines"
-    r"|years?|months?|days?|weeks?)(?![\w])",
+    rf"|years?|months?|days?|weeks?){_END}",
     re.IGNORECASE,
 )
 _DURATION_UNITS = {
@@ -143,17 +161,35 @@ _DURATION_UNITS = {
     "week": "week",
     "weeks": "week",
 }
-_MONTHS = (
-    "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
+_ENGLISH_MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december"
 )
-_DATE_AFTER = re.compile(
-    rf"(?:{_SPACE}+(?:au|et|-){_SPACE}+\d{{1,2}})?{_SPACE}+(?:{_MONTHS})\b", re.IGNORECASE
+_MONTHS = (
+    "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
+    f"{_ENGLISH_MONTHS}|"
+    # Arabic: the Egyptian and Gulf names, then the Levantine ones
+    "يناير|فبراير|مارس|[أإا]بريل|مايو|يوني[وه]|يولي[وه]|[أا]غسطس|سبتمبر|[أا]كتوبر|نوفمبر|ديسمبر|"
+    "كانون|شباط|[آا]ذار|نيسان|[أا]يار|حزيران|تموز|آب|[أا]يلول|تشرين"
 )
-_TIME_AFTER = re.compile(rf"{_SPACE}*h(?:{_SPACE}*\d{{2}})?(?![\w])|:\d{{2}}")
-_ORDINAL_AFTER = re.compile(r"(?:er|re|e|ème|eme|ᵉ|ᵉʳ|ʳᵉ|nd|st|th|rd|°)(?![\w])")
-_REFERENCE_BEFORE = re.compile(
-    r"(?:\b(?:art|p|pp|n°|no|vol|chap|al)\.?|\barticle|\bnuméro|\bID|\bISIN|\bcode|°|#"
+_DATE_AFTER = re.compile(  # "3 mars", "3 March", "3 مارس"; "3月", "3日" (one or two digits)
+    rf"(?:{_SPACE}+(?:au|et|-){_SPACE}+\d{{1,2}})?{_SPACE}+(?:{_MONTHS}){_END}"
+    r"|(?<!\d\d\d)[月日号號时時](?![間间])",
+    re.IGNORECASE,
+)
+_ABBREVIATED_MONTHS = "jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec"
+_DATE_BEFORE = re.compile(  # an English dateline's "March 3, 2025", "Jan. 5", "MARCH 3"
+    rf"(?<!{_LETTER})(?:"
+    + "|".join(
+        form
+        for month in f"{_ENGLISH_MONTHS}|{_ABBREVIATED_MONTHS}".split("|")
+        for form in (month.title(), month.upper())
+    )
+    + rf")\.?{_SPACE}+\Z"
+)
+_TIME_AFTER = re.compile(rf"{_SPACE}*h(?:{_SPACE}*\d{{2}})?{_END}|:\d{{2}}")
+_ORDINAL_AFTER = re.compile(rf"(?:er|re|e|ème|eme|ᵉ|ᵉʳ|ʳᵉ|nd|st|th|rd|°){_END}")
+_REFERENCE_BEFORE = re.compile(  # "第" makes a Chinese or Japanese ordinal: 第3季度
+    r"(?:\b(?:art|p|pp|n°|no|vol|chap|al)\.?|\barticle|\bnuméro|\bID|\bISIN|\bcode|°|#|第"
     rf"|\d{_SPACE}*h)"
     rf"{_SPACE}*\Z",
     re.IGNORECASE,
@@ -293,6 +329,7 @@ def find_quantities(text: str, lang: str | None = "fr") -> list[Quantity]:
         if digits and (
             _ORDINAL_AFTER.match(text, end)
             or _DATE_AFTER.match(text, end)
+            or (end - start <= 2 and _DATE_BEFORE.search(text, max(0, start - 12), start))
             or _TIME_AFTER.match(text, end)
             or _REFERENCE_BEFORE.search(text, max(0, start - 20), start)
         ):

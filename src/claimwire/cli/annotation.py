@@ -19,11 +19,13 @@ if TYPE_CHECKING:
 
 
 def numbers(
-    text: str = typer.Argument(..., help="French (or English) text to read quantities from."),
+    text: str = typer.Argument(..., help="The text to read quantities from."),
     lang: str = typer.Option(
         "fr",
         help="Language: 'fr' (decimal comma, long scale: billion = 1e12); any other is read "
-        "the English way (decimal point, short scale: billion = 1e9).",
+        "the English way (decimal point, short scale: billion = 1e9). In every language: "
+        "Arabic-Indic digits, '٫' '٬' '٪' '％'; a figure may touch a Chinese, Japanese or Thai "
+        "letter; dates ('3 mars', 'March 3, 2025', '3 مارس', '3月3日') are not quantities.",
     ),
 ) -> None:
     """Print one JSON object per quantity: start, end, text, value, unit, qualifier."""

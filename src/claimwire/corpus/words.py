@@ -27,6 +27,8 @@ _UNSPACED = (
 )
 """The code-point ranges of scripts written without spaces between words."""
 _EDGES = [edge for first, last in _UNSPACED for edge in (first, last + 1)]
+UNSPACED_CLASS = "".join(f"\\U{first:08x}-\\U{last:08x}" for first, last in _UNSPACED)
+"""The same ranges as the body of a regular-expression character class (``[...]``)."""
 
 
 def _is_word(character: str) -> bool:
