@@ -183,9 +183,9 @@ def test_a_set_is_never_held_whole(
     sizes: list[int] = []
     merge = adjudication_files._Store.merge
 
-    def spy(self: Any, rows: Any, outside: bool) -> None:
+    def spy(self: Any, rows: Any, outside: bool, *completed: Any) -> None:
         sizes.append(len({record.doc_id for found in rows for _, _, record in found}))
-        merge(self, rows, outside)
+        merge(self, rows, outside, *completed)
 
     def whole(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a set was read whole")
@@ -537,3 +537,35 @@ def test_a_document_two_of_three_sets_annotated_is_voted_on_by_those_two(
     for kind in range(3):
         assert _on(sorted(first), merged[kind]) == three[kind]
         assert _on(sorted(rest), merged[kind]) == two[kind]
+
+
+def test_a_document_a_set_completed_without_records_makes_it_a_voter(
+    release: Path, tmp_path: Path
+) -> None:
+    """bob's list of completed documents names one of alice's own documents (he saw it and
+    found nothing): its items are voted on by both, so each is "1 of 2" and goes to the
+    conflicts instead of being taken as alice's; batched and whole merges agree."""
+    from dataclasses import replace
+
+    from claimwire.eval.completed import write_completed
+
+    paths, (_, only_alice, only_bob) = _overlap_sets(release, tmp_path / "overlap", False)
+    seen = only_alice[0]
+    write_completed(paths[1], [seen])
+    references = reference_attributes(schema_of(release))
+    sets = [load_annotation_set(p, p.stem) for p in paths]
+    sets[1] = replace(sets[1], completed=frozenset({seen}))
+    merged = adjudicate(sets, references=references)
+    assert not any(a.doc_id == seen for a in merged.annotations)
+    minority = [c for c in merged.conflicts if c["key"][0] == seen and "minority" in c["reason"]]
+    assert minority and all(c["versions"]["bob"] is None for c in minority)
+    assert merged.alone == {"alice": len(only_alice) - 1, "bob": len(only_bob)}
+    out = tmp_path / "batched"
+    outcome = adjudicate_files(
+        paths, release, schema_of(release), out, out / "conflicts.jsonl", batch=7
+    )
+    assert outcome.alone == merged.alone
+    assert (outcome.annotations, outcome.conflicts) == (
+        len(merged.annotations),
+        len(list(merged.conflicts)),
+    )

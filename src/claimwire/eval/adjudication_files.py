@@ -171,7 +171,7 @@ def _read(store: _Store, sets: list[NamedSet], release: Path, size: int) -> None
         with contextlib.ExitStack() as stack:
             readers = [stack.enter_context(RowsInOrder(s.files, batches)) for s in sets]
             for ids in _document_batches(release, size):
-                store.merge([reader.rows(ids) for reader in readers], False)
+                store.merge([reader.rows(ids) for reader in readers], False, _completed(sets, ids))
             for reader, annotation_set in zip(readers, sets, strict=True):
                 for _ in reader.leftover():  # raises if a record was not taken
                     pass
@@ -195,13 +195,18 @@ def _read(store: _Store, sets: list[NamedSet], release: Path, size: int) -> None
                     line=first.line,
                 )
         for ids in _document_batches(release, size):
-            store.merge([index.rows(ids) for index in indexes], False)
+            store.merge([index.rows(ids) for index in indexes], False, _completed(sets, ids))
         for index in indexes:  # documents of no release: merged, then refused by the checks
             for ids in index.document_batches(size, fresh=True):
                 store.merge([other.rows(ids) for other in indexes], True)
         for number, index in enumerate(indexes):
             for rows in index.leftover():
                 store.merge([rows if n == number else [] for n in range(len(indexes))], True)
+
+
+def _completed(sets: Sequence[NamedSet], ids: Sequence[str]) -> list[set[str]]:
+    """Those of ``ids`` each set's list of completed documents names (none without one)."""
+    return [s.completed.among(ids) if s.completed is not None else set() for s in sets]
 
 
 def _document_batches(release: Path, size: int) -> Iterator[list[str]]:
@@ -251,12 +256,22 @@ class _Store:
     def _position(self, setno: int, path: Path, line: int) -> int:
         return (setno << _SET_BITS) | (self.files[setno][path] << _FILE_BITS) | line
 
-    def merge(self, rows: Sequence[Sequence[Row]], outside: bool) -> None:
-        """One batch: each set's rows naming its documents (``outside``: no release's)."""
+    def merge(
+        self,
+        rows: Sequence[Sequence[Row]],
+        outside: bool,
+        completed: Sequence[set[str]] | None = None,
+    ) -> None:
+        """One batch: each set's rows naming its documents (``outside``: no release's), and
+        those of the documents each set's list says were completed."""
         first: dict[Any, int] = {}
         annotations: list[tuple[str, Annotation]] = []
         relations = []
-        held = [annotated_documents(record for _, _, record in found) for found in rows]
+        listed = completed or [set()] * len(rows)
+        held = [
+            annotated_documents((record for _, _, record in found), done)
+            for found, done in zip(rows, listed, strict=True)
+        ]
         self.tally.count_alone(self.names, held)
         voters: dict[str, list[str]] = {}
         for doc_id in set().union(*held):
