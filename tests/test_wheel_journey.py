@@ -1,8 +1,8 @@
 """The installed-wheel journey: claimwire as a user gets it from PyPI, on a project of their own.
 
-The sdist is built from this checkout, the wheel from the unpacked sdist (so the sdist must
-carry the packaged data too), and the wheel is installed — not editable — into a fresh
-virtualenv in a temporary folder outside the checkout. That virtualenv sees the already
+The sdist is built from (a copy of) this checkout, the wheel from the unpacked sdist (so the
+sdist must carry the packaged data too), and the wheel is installed — not editable — into a
+fresh virtualenv in a temporary folder outside the checkout. That virtualenv sees the already
 installed dependencies through a path entry (a ``.pth`` line naming the current
 site-packages: ``.pth`` files *there*, such as an editable install's, are not processed), and
 the test first proves that ``claimwire`` is imported from the new virtualenv. Then, with no
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -70,13 +71,25 @@ def _run(*args: str | Path, cwd: Path, env: dict[str, str]) -> subprocess.Comple
     return done
 
 
+def _checkout_copy(to: Path) -> Path:
+    """This checkout's files as a fresh clone has them (what ``.gitignore`` names left out).
+    The sdist is built there: its ``*.egg-info`` is not rewritten beside the ``src`` that the
+    tests running at the same time import claimwire (and its entry points) from."""
+    lines = (REPO / ".gitignore").read_text(encoding="utf-8").splitlines()
+    ignored = [line.strip().rstrip("/") for line in lines if line.strip()[:1] not in ("", "#")]
+    shutil.copytree(REPO, to, symlinks=True, ignore=shutil.ignore_patterns(".git", *ignored))
+    return to
+
+
 def _build(tmp: Path) -> tuple[Path, Path]:
-    """sdist from the checkout, wheel from the unpacked sdist (setuptools' PEP 517 hooks)."""
+    """sdist from (a copy of) the checkout, wheel from the unpacked sdist (setuptools' PEP 517
+    hooks)."""
     dist = tmp / "dist"
     dist.mkdir()
     hook = "import sys; from setuptools import build_meta as b; print(b.build_{}(sys.argv[1]))"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    sdist_name = _run(sys.executable, "-c", hook.format("sdist"), dist, cwd=REPO, env=env)
+    checkout = _checkout_copy(tmp / "checkout")
+    sdist_name = _run(sys.executable, "-c", hook.format("sdist"), dist, cwd=checkout, env=env)
     sdist = dist / sdist_name.stdout.strip().splitlines()[-1]
     with tarfile.open(sdist) as archive:
         if hasattr(tarfile, "data_filter"):  # Python ≥ 3.11.4
