@@ -32,8 +32,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
 
+# The suite on TEST_WORKERS processes (pytest-xdist; 0: in this one), a test file to a worker,
+# so a file's module fixtures (a built release, a Label Studio server, a local Ray) start once.
+TEST_WORKERS ?= 2
 test: lint $(LS_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(STAMP) $(LS_STAMP)
 	$(BIN)/python benchmarks/bench_cli.py
