@@ -59,13 +59,18 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[object]:
-    """One local Ray of 2 CPUs for the module, shut down after it."""
+    """One local Ray of 2 CPUs for the module, shut down after it, its workers no nicer than
+    this process (as ``claimwire --engine ray`` starts them): at Ray's default, 15 steps
+    nicer, beside the suite's other worker or a busy machine they got a sliver of a core."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("RAY_worker_niceness", "0")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the dying system below
     try:
         yield open_engine("ray")
     finally:
         ray.shutdown()
+        mp.undo()
 
 
 @pytest.fixture(scope="module")
