@@ -677,8 +677,11 @@ def test_eval_check_engine_ray_says_and_writes_what_the_local_check_does(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """``eval check --fix-offsets --out`` on workers: the same moves, lines and file."""
-    from claimwire.cli import main
+    from claimwire.cli import common, main
 
+    # lines as long as they come: a wrap falling inside OUT's path (a longer temporary folder,
+    # as a pytest-xdist worker's) would keep the path from being replaced
+    monkeypatch.setattr(common.console, "width", 100_000)
     lines = scored["predictions"].read_text(encoding="utf-8").splitlines()
     for number in range(0, len(lines), 7):
         record = json.loads(lines[number])
@@ -690,7 +693,7 @@ def test_eval_check_engine_ray_says_and_writes_what_the_local_check_does(
     shifted.write_text("\n".join(lines) + "\n", "utf-8")
     said, written = [], []
     for number, name in enumerate(("local", "ray")):
-        out = tmp_path / f"out-{number}.jsonl"  # one length: rich wraps both lines alike
+        out = tmp_path / f"out-{number}.jsonl"
         command = ["eval", "check", str(shifted), "--release", str(scored["sharded"])]
         command += ["--task", "claims", "--fix-offsets", "--out", str(out), "--engine", name]
         monkeypatch.setattr(sys, "argv", ["claimwire", *command])
