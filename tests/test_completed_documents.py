@@ -181,3 +181,34 @@ def test_an_import_lists_its_documents_only_when_asked(tmp_path: Path) -> None:
     )  # fmt: skip
     assert refused.returncode == 1 and one_error_line(refused.stderr)
     assert "--completed lists the documents of an import" in refused.stderr
+
+
+def test_adjudication_votes_a_completed_document_among_its_annotators(tmp_path: Path) -> None:
+    """Bob marked a claim on the last document, which Alice completed finding nothing: with
+    her list, the claim has one vote of two (a conflict, not gold); without it, the document
+    was Bob's alone and his claim was taken. The batched merge (the CLI) and the one in
+    memory (``adjudicate`` on loaded sets) agree."""
+    from claimwire.eval.adjudication import adjudicate
+    from claimwire.eval.checker import load_annotation_set
+
+    release = release_with_test_claims(tmp_path, 6, claimed="all")
+    claims, documents = _claims(release)
+    empty = documents[-1]
+    alice = _write(tmp_path / "alice.jsonl", [c for c in claims if c["doc_id"] != empty])
+    bob = _write(tmp_path / "bob.jsonl", claims)
+
+    def merged() -> set[str]:
+        out = tmp_path / "gold"
+        args = ("annotate", "adjudicate", alice, bob, "--release", release, "--out", out)
+        result = run_cli(*args, "--force") if out.exists() else run_cli(*args)
+        assert result.returncode == 0, result.stderr
+        lines = (out / "annotations.jsonl").read_text("utf-8").splitlines()
+        in_memory = adjudicate([load_annotation_set(p, p.stem) for p in (alice, bob)])
+        assert {a.doc_id for a in in_memory.annotations} == {
+            json.loads(line)["doc_id"] for line in lines
+        }
+        return {json.loads(line)["doc_id"] for line in lines}
+
+    assert merged() == set(documents)
+    write_completed(alice, documents)
+    assert merged() == set(documents) - {empty}

@@ -2,7 +2,8 @@
 
 Items are compared by identity — a span by (document, label, start, end), a stance by
 (document, holder, target), a survey by document. A document's items are voted on by the sets
-that annotated it (:func:`claimwire.eval.coverage.annotators`: those holding a record there),
+that annotated it (:func:`claimwire.eval.coverage.annotators`: those holding a record there or
+listing it as completed, :mod:`claimwire.eval.completed`),
 as agreement compares sets where they overlap: a document one set annotated alone is taken as
 that set's, and counted. An item every voter agrees on (same attributes) is accepted.
 Otherwise a named policy decides: ``majority`` (an item needs more than half of the voters —

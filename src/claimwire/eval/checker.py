@@ -22,7 +22,7 @@ from claimwire.corpus.document_index import DocumentIndex
 from claimwire.corpus.reanchor import find_quote
 from claimwire.corpus.release import ANNOTATIONS, MANIFEST, RELATIONS, open_release
 from claimwire.errors import ClaimwireError, shown
-from claimwire.eval.completed import Completed, read_completed
+from claimwire.eval.completed import Completed, completed_ids, read_completed
 from claimwire.eval.tasks import Task
 from claimwire.grouping import Duplicate, RecordIndex
 from claimwire.model import (
@@ -681,11 +681,12 @@ def write_fixed(source: Path, report: CheckReport, out: Path) -> int:
 def load_annotation_set(
     path: Path, name: str | None = None, allow_empty: bool = False
 ) -> AnnotationSet:
-    """Read an annotation set without a release to check it against (gold of a release)."""
+    """Read an annotation set without a release to check it against (gold of a release),
+    with the documents its list names as completed (:mod:`claimwire.eval.completed`)."""
     rows = _records(path, allow_empty)
     annotations = tuple(r for _, _, r in rows if isinstance(r, Annotation))
     relations = tuple(r for _, _, r in rows if isinstance(r, Relation))
-    return AnnotationSet(name or path.name, annotations, relations)
+    return AnnotationSet(name or path.name, annotations, relations, completed_ids(path))
 
 
 def filter_set(annotation_set: AnnotationSet, labels: tuple[str, ...]) -> AnnotationSet:

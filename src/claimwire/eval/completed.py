@@ -15,7 +15,7 @@ The ids are held as sorted 64-bit digests (8 bytes a document), looked up a batc
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,14 @@ from claimwire.errors import ClaimwireError
 from claimwire.files import atomic_writer
 from claimwire.lines import DOCUMENT_LINE, line_blocks, numbered_lines
 
-__all__ = ["COMPLETED", "Completed", "completed_path", "read_completed", "write_completed"]
+__all__ = [
+    "COMPLETED",
+    "Completed",
+    "completed_ids",
+    "completed_path",
+    "read_completed",
+    "write_completed",
+]
 
 COMPLETED = "completed.txt"
 """The list's name inside a set's folder; beside a set file, ``NAME.`` comes first."""
@@ -85,11 +92,21 @@ def read_completed(set_path: Path) -> Completed | None:
     path = completed_path(set_path)
     if not path.is_file():
         return None
-    digests: list[int] = []
+    digests = np.fromiter(map(_digest, _listed(path)), dtype=np.uint64)
+    return Completed(path, np.unique(digests))
+
+
+def completed_ids(set_path: Path) -> frozenset[str]:
+    """The ids the list beside ``set_path`` names, checked as :func:`read_completed` checks
+    them (none without a list): for a set held in memory whole."""
+    path = completed_path(set_path)
+    return frozenset(_listed(path)) if path.is_file() else frozenset()
+
+
+def _listed(path: Path) -> Iterator[str]:
     for first, chunk in line_blocks(path, limit=DOCUMENT_LINE):
         for lineno, line in numbered_lines(first, chunk):
-            digests.append(_digest(_document_id(path, lineno, line)))
-    return Completed(path, np.unique(np.array(digests, dtype=np.uint64)))
+            yield _document_id(path, lineno, line)
 
 
 def _document_id(path: Path, lineno: int, line: bytes) -> str:
