@@ -258,7 +258,9 @@ def test_build_writes_nothing_outside_its_out_folder(raw_dir: Path, tmp_path: Pa
     assert "## 0.1.0" in (out / "CHANGELOG.md").read_text(encoding="utf-8")
     # a changelog in the releases folder that claimwire did not write is never replaced
     (out / "CHANGELOG.md").write_text("notes of mine\n", encoding="utf-8")
-    refused = run_cli("corpus", "build", "--version", "0.2.0", "--raw", raw_dir, "--out", out)
+    refused = run_cli(
+        "corpus", "build", "--version", "0.2.0", "--parent", "0.1.0", "--raw", raw_dir, "--out", out
+    )
     assert refused.returncode == 1
     assert "CHANGELOG.md: exists and was not written by `claimwire corpus build`" in refused.stderr
     assert (out / "CHANGELOG.md").read_text(encoding="utf-8") == "notes of mine\n"

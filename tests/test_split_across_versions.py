@@ -138,3 +138,32 @@ def test_an_id_that_names_two_documents_is_one_error_naming_both(tmp_path: Path)
         "line 3: an id names one document"
     ) in result.stderr
     assert not (root / "corpus" / "releases").exists()
+
+
+def test_a_new_version_without_parent_is_refused_naming_the_newest_release(
+    tmp_path: Path,
+) -> None:
+    """Before: `corpus build --version 0.3.0` without --parent silently started a new lineage,
+    the newest release's gold dropped and its documents' splits drawn again."""
+    root = make_project(tmp_path / "proj")
+    raw, releases = root / "corpus" / "raw", root / "corpus" / "releases"
+    raw.mkdir()
+    for i in range(3):
+        (raw / f"r{i}.txt").write_text(_release(i), encoding="utf-8")
+    build_release(raw, releases, "0.1.0")
+    build_release(raw, releases, "0.2.0", parent="0.1.0")
+    refused = run_cli("corpus", "build", "--version", "0.3.0", cwd=root)
+    assert refused.returncode == 1 and one_error_line(refused.stderr), refused.stderr
+    assert (
+        "error: 0.2.0 exists: pass --parent 0.2.0 to continue it, or --no-parent to start a "
+        "new lineage (splits are drawn again)"
+    ) in refused.stderr
+    both = run_cli(
+        "corpus", "build", "--version", "0.3.0", "--parent", "0.2.0", "--no-parent", cwd=root
+    )
+    assert "--parent 0.2.0 and --no-parent exclude each other" in both.stderr
+    assert both.returncode == 1 and one_error_line(both.stderr), both.stderr
+    assert not (releases / "0.3.0").exists()
+    started = run_cli("corpus", "build", "--version", "0.3.0", "--no-parent", cwd=root)
+    assert started.returncode == 0, started.stderr
+    assert open_release(releases / "0.3.0").manifest.get("parent") is None

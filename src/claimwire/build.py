@@ -21,6 +21,7 @@ from claimwire.corpus.release import (
     Sharding,
     build_release,
     open_release,
+    release_versions,
 )
 from claimwire.engine import Engine
 from claimwire.errors import ClaimwireError
@@ -92,6 +93,23 @@ def _staged_problems(path: Path) -> list[str]:
     return [str(problem) for problem in validate_release(path, staged=True)]
 
 
+def check_lineage(releases: Path, version: str, parent: str | None, new_lineage: bool) -> None:
+    """Refuse a build that names neither a parent nor a new lineage where ``releases`` already
+    holds releases (other than ``version``): it would silently drop the newest release's gold
+    and draw its documents' splits again."""
+    if parent is not None and new_lineage:
+        raise ClaimwireError(f"--parent {parent} and --no-parent exclude each other: pass one")
+    if parent is not None or new_lineage:
+        return
+    earlier = [found for found in release_versions(releases) if found != version]
+    if earlier:
+        newest = earlier[-1]
+        raise ClaimwireError(
+            f"{newest} exists: pass --parent {newest} to continue it, or --no-parent to start "
+            "a new lineage (splits are drawn again)"
+        )
+
+
 def build(
     raw: Path,
     releases: Path,
@@ -105,11 +123,14 @@ def build(
     sharding: Sharding | None = None,
     engine: Engine | None = None,
     tasks: Path | None = None,
+    new_lineage: bool = False,
 ) -> BuildReport:
     """Build ``releases/version`` from ``raw``, shipping the schema (``schema``, else the
     default one when it exists) and the task definitions (:func:`task_files`), and validating
     the staged release with them. SIGTERM ends it as an error does: no staging folder, nor
-    folder made for ``releases``, is left."""
+    folder made for ``releases``, is left. Where ``releases`` holds releases, ``parent`` or
+    ``new_lineage`` is needed (:func:`check_lineage`)."""
+    check_lineage(releases, version, parent, new_lineage)
     stop_on_sigterm()
     schema_path = schema or default_schema_path()
     rules = load_schema(schema_path) if schema or gold or schema_path.exists() else None

@@ -75,7 +75,17 @@ def build(
     out: Path | None = typer.Option(
         None, help="Folder that holds the releases [default: the project's corpus/releases]."
     ),
-    parent: str | None = typer.Option(None, help="The release this one follows, X.Y.Z."),
+    parent: str | None = typer.Option(
+        None,
+        help="The release this one follows, X.Y.Z (its gold is carried, its splits kept); "
+        "needed once OUT holds a release, unless --no-parent.",
+    ),
+    no_parent: bool = typer.Option(
+        False,
+        "--no-parent",
+        help="Start a new lineage where OUT already holds releases: no gold carried, splits "
+        "drawn again.",
+    ),
     gold: str | None = typer.Option(
         None,
         help="Gold: quote-anchored YAML (annotation/gold) or an annotation set with offsets "
@@ -131,6 +141,7 @@ def build(
             out,
             version,
             parent=parent,
+            new_lineage=no_parent,
             gold=None if gold is None else local(gold),
             schema=schema,
             tasks=tasks,
