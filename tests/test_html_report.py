@@ -191,3 +191,45 @@ def test_marked_text_marks_each_piece_by_its_innermost_span(
     text, drawn = case
     spans = [(min(a, b), max(a, b), o, label, f"i{k}") for k, (a, b, o, label) in enumerate(drawn)]
     assert marked_text(text, spans) == _marked_by_definition(text, spans)
+
+
+ARABIC = "قالت الوزارة إن 90 % من المشاركين يؤيدون الاتفاق. وارتفعت التجارة بنسبة 12 %.\n"
+
+
+def test_a_right_to_left_document_is_laid_out_from_the_right(tmp_path: Path) -> None:
+    """An Arabic document's text blocks carry its language and ``dir=auto``: Chromium lays
+    them out right to left (before, the page's ``lang=en`` made them left to right, the
+    sentence-final stop at the left)."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    line = {"text": ARABIC, "split": "test", "lang": "ar"}
+    (raw / "ar.jsonl").write_text(json.dumps(line, ensure_ascii=False) + "\n", "utf-8")
+    claim = "إن 90 % من المشاركين يؤيدون الاتفاق"
+
+    def gold(documents):  # type: ignore[no-untyped-def]
+        [document] = list(documents)
+        return [span(document.id, document.text, "g0", claim)]
+
+    schema = Path(__file__).resolve().parent.parent / "annotation" / "schema.yaml"
+    build_release(raw, tmp_path / "releases", "1.0.0", gold=gold, schema_file=schema)
+    release = tmp_path / "releases" / "1.0.0"
+    [document] = list(open_release(release).documents())
+    predicted = tmp_path / "preds.jsonl"
+    predicted.write_text(json.dumps(span(document.id, ARABIC, "p0", claim).to_dict()) + "\n")
+    html = tmp_path / "report.html"
+    result = run_cli(
+        "eval", "score", predicted, "--task", "claims", "--release", release, "--html", html
+    )
+    assert result.returncode == 0, result.stderr
+    probe = "".join(  # the page, with a script that writes each text block's direction
+        (
+            html.read_text("utf-8").removesuffix("</body></html>"),
+            "<script>document.title = Array.from(document.querySelectorAll('.text'), ",
+            "e => getComputedStyle(e).direction + ':' + e.lang).join(' ')</script>",
+            "</body></html>",
+        )
+    )
+    (tmp_path / "probe.html").write_text(probe, "utf-8")
+    done = run_chromium(tmp_path / "profile", "--dump-dom", (tmp_path / "probe.html").as_uri())
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "<title>rtl:ar rtl:ar</title>" in done.stdout

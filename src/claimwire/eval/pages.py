@@ -110,17 +110,26 @@ def document_sections(match: SpanMatch, documents: Sequence[Document]) -> list[D
     sections = []
     for document in documents:
         title = document.meta.get("title") or document.id
+        written = _written_as(document)
         html = (
             f'<section class="document" data-doc="{escape(document.id)}">'
-            f"<h3>{escape(str(title))}</h3><div class=pair>"
-            f'<div><h4>Gold</h4><div class="text gold">'
+            f"<h3{written}>{escape(str(title))}</h3><div class=pair>"
+            f'<div><h4>Gold</h4><div class="text gold"{written}>'
             f"{marked_text(document.text, gold.get(document.id, []))}</div></div>"
-            f'<div><h4>{escape(match.system)}</h4><div class="text system">'
+            f'<div><h4>{escape(match.system)}</h4><div class="text system"{written}>'
             f"{marked_text(document.text, predicted.get(document.id, []))}</div></div>"
             "</div></section>"
         )
         sections.append(DocumentSection(errors[document.id], html))
     return sections
+
+
+def _written_as(document: Document) -> str:
+    """The attributes of an element holding the document's words: its language, when
+    known, and ``dir=auto``, so that a right-to-left text (Arabic, Hebrew) is laid out from
+    the right, as its first strong letter says."""
+    lang = f' lang="{escape(document.lang)}"' if document.lang else ""
+    return f'{lang} dir="auto"'
 
 
 class KeptSections:
