@@ -958,3 +958,23 @@ def test_a_relation_to_another_batch_s_rejected_annotation_is_as_the_whole_check
         header, *problems = str(error.value).splitlines()
         assert header.endswith(f"{len(whole)} problems in the predictions; nothing was scored:")
         assert sorted(line.strip() for line in problems) == sorted(whole), size
+
+
+def test_corpus_stats_shows_the_surveys_past_those_listed(release: Path) -> None:
+    """``corpus stats`` lists the summary's first surveys, then one row for the rest: their
+    count, mean scores and flags (before, they were left out without a word)."""
+    from rich.console import Console
+
+    from claimwire.annotation.schema import load_schema
+    from claimwire.cli.corpus import _surveys_table
+
+    summary = load_schema().summarize(_surveys(release, 25), [])  # type: ignore[arg-type]
+    table = _surveys_table(summary)
+    console = Console(width=200, record=True, color_system=None)
+    console.print(table)
+    shown = console.export_text()
+    rest = summary["more_surveys"]
+    assert len(summary["surveys"]) == 20 and rest["count"] == 5
+    core = "—" if rest["mean_core"] is None else f"{rest['mean_core']:.2f}"
+    flagged = f"self_selected {rest['flags']['self_selected']}"
+    assert re.search(rf"… 5 more \(mean\)\s*│\s*{re.escape(core)}\s*│.*{flagged}", shown)

@@ -57,11 +57,25 @@ def _surveys_table(summary: dict[str, Any]) -> Table | None:
         scores = survey["disclosure"]
         table.add_row(
             escape(str(survey.get("name") or survey["id"])),
-            f"{scores['core']:.2f}" if scores["core"] is not None else "—",
-            f"{scores['full']:.2f}" if scores["full"] is not None else "—",
+            _score(scores["core"]),
+            _score(scores["full"]),
             ", ".join(survey.get("flags") or []) or "none",
         )
+    more = summary.get("more_surveys")
+    if more:  # the surveys past those listed: their count, mean scores and flag counts
+        table.add_section()
+        flags = ", ".join(f"{name} {count}" for name, count in sorted(more["flags"].items()))
+        table.add_row(
+            f"… {more['count']:,} more (mean)",
+            _score(more["mean_core"]),
+            _score(more["mean_full"]),
+            escape(flags) or "none",
+        )
     return table
+
+
+def _score(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
 
 
 @corpus_app.command("build")
