@@ -7,7 +7,8 @@ runs (the corpus layer knows neither schemas nor gold; this module plugs them in
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from claimwire.annotation.checks import validate as validate_release
@@ -15,6 +16,8 @@ from claimwire.annotation.gold import gold_files, resolve_gold
 from claimwire.annotation.schema import Schema, default_schema_path, load_schema
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD
 from claimwire.corpus.release import (
+    ANNOTATIONS,
+    RELATIONS,
     BuildReport,
     GoldSource,
     ProgressCallback,
@@ -23,12 +26,13 @@ from claimwire.corpus.release import (
     open_release,
     release_versions,
 )
+from claimwire.corpus.validate import Problem
 from claimwire.engine import Engine
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import stream_records
 from claimwire.eval.tasks import load_task
 from claimwire.files import folders_removed_on_error
-from claimwire.model import Annotation, Document, Relation
+from claimwire.model import Annotation, Document, Relation, read_records
 from claimwire.project import find_project
 from claimwire.storage import stop_on_sigterm
 
@@ -89,8 +93,80 @@ def task_files(tasks: Path | None, schema: Schema) -> list[Path]:
     return files
 
 
-def _staged_problems(path: Path) -> list[str]:
-    return [str(problem) for problem in validate_release(path, staged=True)]
+SHOWN_PROBLEMS = 10
+"""Problems a refused build prints, one a line, before how many more there are."""
+
+
+def parent_places(parent: Path, ids: set[str]) -> dict[str, tuple[Path, int]]:
+    """The file and line of each of ``ids`` (annotation or relation ids) in the release
+    ``parent``: one pass over its record files, holding only what it finds."""
+    release = open_release(parent)
+    places: dict[str, tuple[Path, int]] = {}
+    for name in (ANNOTATIONS, RELATIONS):
+        for part in release.parts(name):
+            found = (
+                (record.id for record in read_records(parent / part, Annotation))
+                if name == ANNOTATIONS
+                else (record.id for record in read_records(parent / part, Relation))
+            )
+            for line, record_id in enumerate(found, 1):
+                if record_id in ids:
+                    places.setdefault(record_id, (parent / part, line))
+    return places
+
+
+def staged_check(target: Path, parent: Path | None) -> Callable[[Path], list[str]]:
+    """The staged release's check: one that does not validate is refused, its first problems
+    shown one a line as ``corpus validate`` prints them, then their count. ``parent``, the
+    release whose gold the build carries: a record's problem names the parent's file and line
+    (the staged file is never written), and one against the schema says what to do."""
+
+    def carried(problem: Problem) -> bool:
+        return parent is not None and (problem.file or "").startswith(
+            (ANNOTATIONS.split(".")[0], RELATIONS.split(".")[0])
+        )
+
+    def check(staged: Path) -> list[str]:
+        first: list[Problem] = []
+        total, misfits = 0, 0
+        for problem in validate_release(staged, staged=True):
+            total += 1
+            misfits += carried(problem) and problem.level == 4
+            if len(first) < SHOWN_PROBLEMS:
+                first.append(problem)
+        if not total:
+            return []
+        if parent is None:
+            shown = [str(problem) for problem in first]
+        else:
+            places = parent_places(parent, {p.ann for p in first if carried(p) and p.ann})
+            unknown = f"carried from {parent.name}'s gold"
+            shown = [
+                str(
+                    replace(problem, file=str(found[0]), line=found[1])
+                    if (found := places.get(problem.ann or "")) is not None
+                    else replace(problem, file=unknown, line=None)
+                )
+                if carried(problem)
+                else str(problem)
+                for problem in first
+            ]
+        if total > len(shown):
+            shown.append(f"… and {total - len(shown):,} more")
+        advice = (
+            "; the parent's gold does not fit the new schema: fix the carried records and "
+            "pass them with --gold"
+            if misfits and parent is not None
+            else ""
+        )
+        raise ClaimwireError(
+            f"the built release does not validate ({total:,} problem{'s' if total > 1 else ''}); "
+            f"nothing was written{advice}",
+            file=target,
+            details=tuple(shown),
+        )
+
+    return check
 
 
 def check_lineage(releases: Path, version: str, parent: str | None, new_lineage: bool) -> None:
@@ -150,7 +226,9 @@ def build(
             schema_version=rules.version if rules else None,
             summarize=rules.summarize if rules else None,
             progress=progress,
-            validate=_staged_problems,
+            validate=staged_check(
+                releases / version, releases / parent if parent and gold is None else None
+            ),
             near_duplicates=near_duplicates,
             sharding=sharding,
             engine=engine,

@@ -15,9 +15,12 @@ class ClaimwireError(Exception):
         file: str | Path | None = None,
         line: int | None = None,
         field: str | None = None,
+        details: tuple[str, ...] = (),
     ) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details
+        """Lines shown before the error, one a line (e.g. the first problems of many)."""
         self.file = str(file) if file is not None else None
         self.line = line
         self.field = field

@@ -51,7 +51,11 @@ if not console.is_terminal and "COLUMNS" not in os.environ:
 
 
 def report_error(error: ClaimwireError) -> None:
-    """One line on stderr: ``error: FILE:LINE: field 'F': what was expected``."""
+    """One line on stderr: ``error: FILE:LINE: field 'F': what was expected``, after the
+    error's details, one a line."""
+    for detail in error.details:
+        text = printable(as_given(detail)).replace("\n", " ")
+        err_console.print(escape(text), highlight=False, soft_wrap=True)
     message = printable(as_given(str(error))).replace("\n", " ")
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
