@@ -100,3 +100,23 @@ def test_benchmark_runs_the_systems_a_batch_of_documents_at_a_time(
     benchmark.benchmark(folder, out / "runs", out / "leaderboard.md", None, systems=("counting",))
     assert system.done > 64, system.done
     assert max(system.alive) <= 32, system.alive  # test documents ahead; before: the split
+
+
+def test_benchmark_scores_the_tasks_with_gold_and_names_the_others(tmp_path: Path) -> None:
+    """Gold for claims only (annotation goes a layer at a time): the benchmark scores claims
+    and lists the tasks without gold (before: it stopped at the first, nothing written)."""
+    from claimwire import benchmark
+
+    from .helpers import release_with_test_claims
+
+    folder = release_with_test_claims(tmp_path, 24)
+    out = tmp_path / "eval"
+    result = benchmark.benchmark(
+        folder, out / "runs", out / "leaderboard.md", None, resamples=20, systems=("rules",)
+    )
+    assert list(result.results) == ["claims"]
+    text = (out / "leaderboard.md").read_text("utf-8")
+    without = text.split("## Tasks without gold", 1)[1]
+    for task in ("attribution", "statistics"):
+        assert f"- `{task}`: not scored: split 'test' has no gold" in without
+    assert "claims" not in without

@@ -18,7 +18,8 @@ from pathlib import Path
 from claimwire import __version__
 from claimwire.annotation.checks import schema_of
 from claimwire.corpus.release import open_release
-from claimwire.eval.evaluate import Evaluation, SystemResult
+from claimwire.errors import ClaimwireError
+from claimwire.eval.evaluate import Evaluation, NoGold, SystemResult
 from claimwire.eval.html import render_page
 from claimwire.eval.metrics import DEFAULT_RESAMPLES, DEFAULT_SEED
 from claimwire.eval.pages import DEFAULT_PAGE_DOCUMENTS
@@ -73,6 +74,7 @@ def benchmark(
     predictions: dict[str, Path] = {}
     run_notes: dict[str, list[str]] = {}
     covered: dict[str, tuple[str, ...]] = {}
+    unscored: list[str] = []
     split = next(iter(schema_tasks.values())).split or "test"
     context = RunContext.for_split(open_release(release), split, hold=False)
     for name in systems:
@@ -101,11 +103,15 @@ def benchmark(
             seed=seed,
             page_documents=DEFAULT_PAGE_DOCUMENTS,
         )
-        scored = [
-            evaluation.score(evaluation.check(path, name=name, allow_empty=True))
-            for name, path in predictions.items()
-            if task_name in covered[name]
-        ]
+        try:
+            scored = [
+                evaluation.score(evaluation.check(path, name=name, allow_empty=True))
+                for name, path in predictions.items()
+                if task_name in covered[name]
+            ]
+        except NoGold as missing:  # gold for some tasks only (annotation goes a layer at a time)
+            unscored.append(f"- `{task_name}`: not scored: {md_text(missing.message)}")
+            continue
         if not scored:
             continue
         scored.sort(key=lambda r: -r.primary)
@@ -129,6 +135,13 @@ def benchmark(
             ]
         )
         sections += ["", *(f"- {md_text(n)}" for n in notes), ""]
+    if not results and unscored:
+        raise ClaimwireError(
+            f"no task has gold in split {split!r} of {release.name}: there is nothing to score",
+            file=release,
+        )
+    if unscored:
+        sections += ["## Tasks without gold", "", *unscored, ""]
     text = "\n".join(sections).rstrip() + "\n"
     text = re.sub(r"\n{3,}", "\n\n", text)
     atomic_write_text(leaderboard_path, text)

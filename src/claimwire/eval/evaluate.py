@@ -183,6 +183,10 @@ class _SetRows:
         return None  # a set in memory is scored as it is, never checked
 
 
+class NoGold(ClaimwireError):
+    """The split holds no gold annotation of the task's labels: nothing to score against."""
+
+
 @dataclass
 class Evaluation:
     """A task on a release's split, ready to check and score prediction files. Documents,
@@ -472,7 +476,7 @@ class Evaluation:
     def _require_gold(self, report: CheckReport) -> None:
         task = self.task
         if not report.gold_scored:
-            raise ClaimwireError(
+            raise NoGold(
                 f"split {self.split!r} has no gold {', '.join(task.labels)} annotations "
                 f"({self.documents_count()} documents): there is nothing to score against",
                 file=self.release,
