@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 
 import pytest
@@ -280,3 +281,13 @@ def test_rules_read_chinese_figures_and_skip_the_english_dateline() -> None:
         "zh": [("12%", "percent"), ("1000", "count"), ("65%", "percent")],
         "en": [("12%", "percent")],
     }
+
+
+def test_many_phone_numbers_are_skipped_in_linear_time() -> None:
+    """Before: every figure was checked against every phone number and URL of the text, so
+    300,000 characters of them took 26 CPU s (quadratic); now well under a second."""
+    text = "+33 1 23 45 67 89 and 12 % " * 11_111
+    started = time.process_time()
+    found = find_quantities(text)
+    assert time.process_time() - started < 8
+    assert len(found) == 11_111 and {q.text for q in found} == {"12 %"}

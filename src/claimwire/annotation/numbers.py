@@ -24,7 +24,9 @@ so are ordinals "第3". Chinese number words, units and qualifiers are not read.
 
 from __future__ import annotations
 
+import heapq
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -308,23 +310,34 @@ def is_french(lang: str | None) -> bool:
     return (lang or "fr").lower().replace("_", "-").split("-")[0] == "fr"
 
 
-def find_quantities(text: str, lang: str | None = "fr") -> list[Quantity]:
-    """Every quantity in ``text``, in order, with exact ``[start, end)`` offsets, read with the
-    conventions of the document's language ``lang`` (see :func:`is_french`)."""
-    french = is_french(lang)
-    excluded = _excluded(text)
-    found: list[Quantity] = []
-    candidates: list[tuple[int, int, Decimal, bool]] = []
+def _digit_candidates(text: str, french: bool) -> Iterator[tuple[int, int, Decimal, bool]]:
     for match in (_DIGITS if french else _DIGITS_EN).finditer(text):
-        candidates.append((match.start(), match.end(), _digit_value(match), True))
-    for match in _SPELLED.finditer(text) if french else ():
+        yield match.start(), match.end(), _digit_value(match), True
+
+
+def _spelled_candidates(text: str) -> Iterator[tuple[int, int, Decimal, bool]]:
+    for match in _SPELLED.finditer(text):
         value = _spelled_value(match.group(0))
         if value is None and _SCALE.match(text, match.end()):
             value = Decimal(1)  # "un milliard": here the article is a number
         if value is not None:
-            candidates.append((match.start(), match.end(), value, False))
-    for start, end, value, digits in sorted(candidates):
-        if any(s <= start < e for s, e in excluded):
+            yield match.start(), match.end(), value, False
+
+
+def find_quantities(text: str, lang: str | None = "fr") -> list[Quantity]:
+    """Every quantity in ``text``, in order, with exact ``[start, end)`` offsets, read with the
+    conventions of the document's language ``lang`` (see :func:`is_french`)."""
+    french = is_french(lang)
+    excluded = sorted(_excluded(text))
+    next_excluded, excluded_until = 0, 0  # candidates come in order: one walk of ``excluded``
+    found: list[Quantity] = []
+    for start, end, value, digits in heapq.merge(
+        _digit_candidates(text, french), _spelled_candidates(text) if french else ()
+    ):
+        while next_excluded < len(excluded) and excluded[next_excluded][0] <= start:
+            excluded_until = max(excluded_until, excluded[next_excluded][1])
+            next_excluded += 1
+        if start < excluded_until:
             continue
         if digits and (
             _ORDINAL_AFTER.match(text, end)
