@@ -424,7 +424,8 @@ def test_repush_lists_once_and_adds_predictions_in_bulk(
         requests_in_log(server, since, rf"POST /api/projects/{first.project_id}/import/predictions")
         == 1
     )
-    assert requests_in_log(server, since, r"GET /api/tasks/\?") == 1
+    # one listing before the import, one after it (copies of a task are looked for)
+    assert requests_in_log(server, since, r"GET /api/tasks/\?") == 2
     assert requests_in_log(server, since, r"GET /api/tasks/\d+") == 0
     # once more: nothing new, no prediction twice
     third = push(connection, title, xml, documents, predicted, "run-1", SCHEMA)
@@ -436,6 +437,45 @@ def test_repush_lists_once_and_adds_predictions_in_bulk(
     for document in documents:
         [region] = [r for r in by_doc[document.id].predictions[0].result if r["type"] == "labels"]
         assert (region["value"]["start"], region["value"]["end"]) == document.sentences[1]
+
+
+def test_push_removes_the_copies_an_interrupted_import_left(
+    server: label_studio_server.Server,
+) -> None:
+    """A push killed while its import was in flight: the server finished that import after
+    the re-run had listed the project, and every document had two tasks. Push now removes
+    each document's later copies nobody worked on, and leaves (and names) one with work."""
+    connection = Connection(server.url, server.token)
+    title = f"copies {uuid.uuid4().hex[:8]}"
+    documents = synthetic_documents(8, uuid.uuid4().hex[:6])
+    xml = configs(SCHEMA)["full.xml"]
+    first = push(connection, title, xml, documents[:6], None, None, SCHEMA)
+    ls = client(connection)
+    # the killed request, finished by the server: the same six tasks imported once more
+    pushed = sorted(ls.tasks.list(project=first.project_id), key=lambda t: t.id)
+    ls.projects.import_tasks(id=first.project_id, request=[{"data": t.data} for t in pushed])
+    tasks = sorted(ls.tasks.list(project=first.project_id), key=lambda t: t.id)
+    assert len(tasks) == 12
+    originals = {t.data["doc_id"]: t.id for t in tasks[:6]}
+    worked = tasks[6]  # a copy someone annotated: kept
+    ls.annotations.create(id=worked.id, result=[], lead_time=1.0)
+
+    again = push(connection, title, xml, documents, None, None, SCHEMA)
+
+    left = sorted(ls.tasks.list(project=first.project_id), key=lambda t: t.id)
+    by_doc: dict[str, list[int]] = {}
+    for task in left:
+        by_doc.setdefault(task.data["doc_id"], []).append(task.id)
+    assert set(by_doc) == {d.id for d in documents}
+    assert {doc: ids[0] for doc, ids in by_doc.items() if doc in originals} == originals
+    assert {doc: len(ids) for doc, ids in by_doc.items() if len(ids) > 1} == {
+        worked.data["doc_id"]: 2
+    }
+    assert (again.imported, again.skipped, again.removed) == (2, 6, 5)
+    assert [(c.doc_id, c.task_id) for c in again.kept] == [(worked.data["doc_id"], worked.id)]
+    # once more: nothing to import, nothing to remove, the worked copy still named
+    third = push(connection, title, xml, documents, None, None, SCHEMA)
+    assert (third.imported, third.removed, len(third.kept)) == (0, 0, 1)
 
 
 def test_predictions_for_tasks_outside_the_pushed_documents_are_left_alone(

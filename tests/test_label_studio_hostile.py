@@ -82,7 +82,7 @@ def route(handler: BaseHTTPRequestHandler) -> tuple[str, dict[str, list[str]]]:
     return parsed.path, parse_qs(parsed.query)
 
 
-PROJECT = {"id": 5, "title": "wires", "label_config": "<View/>"}
+PROJECT = {"id": 5, "title": "wires", "label_config": "<View/>", "task_number": 0}
 
 
 def a_project(handler: BaseHTTPRequestHandler) -> Answer | None:

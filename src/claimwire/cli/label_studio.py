@@ -20,7 +20,13 @@ from claimwire.project import current_project
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from claimwire.annotation.label_studio.client import Chunk, Connection, Limits, Progress
+    from claimwire.annotation.label_studio.client import (
+        Chunk,
+        Connection,
+        Limits,
+        Progress,
+        PushReport,
+    )
     from claimwire.corpus.release import Release
     from claimwire.model import Annotation, Relation
 
@@ -191,6 +197,31 @@ def push_command(
         f"there, {report.predictions} with predictions"
         + (f" ({escape(version)})" if version else "")
     )
+    _report_copies(report)
+
+
+SHOWN = 10
+"""Copies named one by one in push's warning; the rest are counted."""
+
+
+def _report_copies(report: PushReport) -> None:
+    """Say how many copies of tasks push removed, and name the ones it left."""
+    if report.removed:
+        console.print(
+            f"Removed {report.removed:,} copies of tasks (a document imported twice: an earlier "
+            "push's import finished after it was interrupted); each document keeps its first task"
+        )
+    if not report.kept:
+        return
+    err_console.print(
+        f"warning: {len(report.kept):,} documents have a second task that someone worked on; "
+        "left as they are (pull reads every task: remove one of each pair in Label Studio):",
+        markup=False,
+    )
+    for copy in report.kept[:SHOWN]:
+        err_console.print(f"  {copy.doc_id}: task {copy.task_id}", markup=False)
+    if len(report.kept) > SHOWN:
+        err_console.print(f"  and {len(report.kept) - SHOWN:,} more", markup=False)
 
 
 def pull_command(

@@ -13,7 +13,7 @@ printed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,15 @@ from claimwire.annotation.label_studio.config import (
 )
 from claimwire.annotation.label_studio.convert import from_results, to_results
 from claimwire.annotation.label_studio.pulled import PulledSets
+from claimwire.annotation.label_studio.tasks import (
+    PAGE,
+    Copy,
+    Existing,
+    Progress,
+    list_tasks,
+    remove_copies,
+    wait_until_settled,
+)
 from claimwire.annotation.label_studio.transport import Connection, Limits, Session
 from claimwire.annotation.schema import Schema
 from claimwire.annotation.targets import TARGET, targets_of
@@ -34,15 +43,10 @@ from claimwire.formats.texts import TextCheck
 from claimwire.model import Annotation, Document, Relation
 from claimwire.names import author_name
 
-__all__ = ["Connection", "Limits", "Session", "client", "convert_export", "push"]
+__all__ = ["Connection", "Limits", "Progress", "Session", "client", "convert_export", "push"]
 
 BATCH = 1000
 """Tasks (or predictions) per import request."""
-PAGE = 1000
-"""Tasks per page when listing a project."""
-
-Progress = Callable[[str, int, int | None], None]
-"""Called as ``progress(stage, done, total)`` while a long step runs."""
 Predictions = Mapping[str, tuple[list[Annotation], list[Relation]]]
 Chunk = tuple[Sequence[Document], Predictions, Mapping[str, Sequence[Annotation]]]
 """Documents with their predictions and TARGET items, by document: what a push sends at once."""
@@ -62,6 +66,10 @@ class PushReport:
     imported: int
     skipped: int
     predictions: int
+    removed: int = 0
+    """Copies of a document's task deleted (an interrupted push's import finished late)."""
+    kept: list[Copy] = field(default_factory=list)
+    """Copies left because someone worked on them."""
 
 
 def find_project(session: Session, title: str) -> dict[str, Any] | None:
@@ -93,44 +101,12 @@ def _project(session: Session, title: str, label_config: str) -> tuple[dict[str,
     return project, False
 
 
-@dataclass(frozen=True)
-class _Existing:
-    task_id: int
-    versions: frozenset[str]
-
-
 def existing_tasks(
     session: Session, project_id: int, versions: bool, progress: Progress | None = None
-) -> dict[str, _Existing]:
-    """The project's tasks by ``doc_id``, from one paged listing (with the model versions of
-    their predictions when ``versions``)."""
-    params: dict[str, Any] = {"project": project_id, "include": "id,data"}
-    if versions:
-        params.update(fields="all", include="id,data,predictions")
-    found: dict[str, _Existing] = {}
-    listing = session.listing(
-        "api/tasks/",
-        params,
-        "tasks",
-        page_size=PAGE,
-        progress=(lambda done, total: progress("listing tasks", done, total)) if progress else None,
-    )
-    for page in listing:
-        for task in page:
-            data = task.get("data")
-            doc_id = data.get("doc_id") if isinstance(data, dict) else None
-            if not doc_id or str(doc_id) in found:
-                continue
-            predictions = task.get("predictions") or []
-            found[str(doc_id)] = _Existing(
-                task["id"],
-                frozenset(
-                    str(p.get("model_version"))
-                    for p in (predictions if isinstance(predictions, list) else [])
-                    if isinstance(p, dict)
-                ),
-            )
-    return found
+) -> dict[str, Existing]:
+    """The project's tasks by ``doc_id`` (each document's first task), from one paged listing
+    (with the model versions of their predictions when ``versions``)."""
+    return list_tasks(session, project_id, versions, progress).tasks
 
 
 def _task(
@@ -232,7 +208,10 @@ def push_chunks(
     with Session(connection, limits) as session:
         project, created = _project(session, title, label_config)
         project_id = project["id"]
-        existing = existing_tasks(session, project_id, model_version is not None, progress)
+        if not created:
+            wait_until_settled(session, project_id, progress)
+        listing = list_tasks(session, project_id, model_version is not None, progress)
+        existing = listing.tasks
         imported = predicted = 0
         for documents, found, targets in chunks:
             new = [d for d in documents if d.id not in existing]
@@ -268,7 +247,10 @@ def push_chunks(
                 progress,
             )
             predicted += len(pending)
-    return PushReport(project_id, created, imported, len(existing), predicted)
+        copies = list_tasks(session, project_id, False).copies if imported else listing.copies
+        removed = remove_copies(session, project_id, copies, BATCH)
+    kept = [c for c in copies if c.worked]
+    return PushReport(project_id, created, imported, len(existing), predicted, removed, kept)
 
 
 ID_DIGITS = 19

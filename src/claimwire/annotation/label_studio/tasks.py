@@ -1,0 +1,157 @@
+"""A project's tasks on the server: the listing a push works from, and its repairs.
+
+Label Studio finishes a bulk import whose client is gone (a push ended by SIGTERM or SIGKILL
+while its request was in flight), so a push re-run at once may see none of those tasks and
+import the documents again. A push therefore waits until the project's task count is stable
+before it imports (:func:`wait_until_settled`), and afterwards removes the copies a document
+has beyond its first task (:func:`remove_copies`), never one that holds someone's work.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from claimwire.annotation.label_studio.transport import Session
+from claimwire.errors import ClaimwireError
+
+PAGE = 1000
+"""Tasks per page when listing a project."""
+SETTLE = 60.0
+"""Seconds a push waits for an earlier import still running on the server."""
+POLL = 1.0
+"""Seconds between two reads of the project's task count."""
+WORK = ("total_annotations", "cancelled_annotations", "annotations_ids", "drafts")
+"""A task's fields that show a person's work on it."""
+
+Progress = Callable[[str, int, int | None], None]
+"""Called as ``progress(stage, done, total)`` while a long step runs."""
+
+
+@dataclass(frozen=True)
+class Existing:
+    """A document's task: its id, its predictions' model versions, whether someone worked on it."""
+
+    task_id: int
+    versions: frozenset[str]
+    worked: bool
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A task of a document beyond its first (lowest id) one."""
+
+    doc_id: str
+    task_id: int
+    worked: bool
+
+
+@dataclass
+class Listing:
+    """A project's tasks: the first of each document by ``doc_id``, and the other copies."""
+
+    tasks: dict[str, Existing] = field(default_factory=dict)
+    copies: list[Copy] = field(default_factory=list)
+
+
+def _worked(task: dict[str, Any]) -> bool:
+    return any(task.get(name) for name in WORK)
+
+
+def _versions(task: dict[str, Any]) -> frozenset[str]:
+    predictions = task.get("predictions") or []
+    return frozenset(
+        str(p.get("model_version"))
+        for p in (predictions if isinstance(predictions, list) else [])
+        if isinstance(p, dict)
+    )
+
+
+def list_tasks(
+    session: Session, project_id: int, versions: bool, progress: Progress | None = None
+) -> Listing:
+    """The project's tasks from one paged listing: each document's lowest-id task (with its
+    predictions' model versions when ``versions``) and every other copy."""
+    include = "id,data," + ",".join(WORK) + (",predictions" if versions else "")
+    params: dict[str, Any] = {"project": project_id, "fields": "all", "include": include}
+    listing = Listing()
+    pages = session.listing(
+        "api/tasks/",
+        params,
+        "tasks",
+        page_size=PAGE,
+        progress=(lambda done, total: progress("listing tasks", done, total)) if progress else None,
+    )
+    for page in pages:
+        for task in page:
+            data = task.get("data")
+            doc_id = data.get("doc_id") if isinstance(data, dict) else None
+            if not doc_id:
+                continue
+            this = Existing(task["id"], _versions(task), _worked(task))
+            first = listing.tasks.setdefault(str(doc_id), this)
+            if first is not this:
+                later, listing.tasks[str(doc_id)] = (
+                    (this, first) if this.task_id > first.task_id else (first, this)
+                )
+                listing.copies.append(Copy(str(doc_id), later.task_id, later.worked))
+    return listing
+
+
+def task_count(session: Session, project_id: int) -> int:
+    """The project's task count as the server reports it."""
+    path = f"api/projects/{project_id}/"
+    answer = session.json("GET", path)
+    count = answer.get("task_number") if isinstance(answer, dict) else None
+    if not isinstance(count, int) or isinstance(count, bool):
+        raise session.error("GET", session.url(path), "the answer has no task_number")
+    return count
+
+
+def wait_until_settled(
+    session: Session,
+    project_id: int,
+    progress: Progress | None = None,
+    limit: float = SETTLE,
+    poll: float = POLL,
+) -> None:
+    """Return once the project's task count is the same in two reads ``poll`` seconds apart;
+    an error when it is still changing after ``limit`` seconds (an import still running)."""
+    start = time.monotonic()
+    count = task_count(session, project_id)
+    while True:
+        time.sleep(poll)
+        now = task_count(session, project_id)
+        if now == count:
+            return
+        waited = time.monotonic() - start
+        if waited >= limit:
+            raise ClaimwireError(
+                f"project {project_id}: its task count is still changing after {limit:.0f} s "
+                f"({count:,} → {now:,}): an earlier import is still running on the server; "
+                "re-run the push once it has finished"
+            )
+        if progress:
+            progress("waiting for an earlier import to finish", int(waited), int(limit))
+        count = now
+
+
+def remove_copies(session: Session, project_id: int, copies: Iterable[Copy], batch: int) -> int:
+    """Delete the copies nobody worked on, ``batch`` at a time; how many were deleted."""
+    idle = [c.task_id for c in copies if not c.worked]
+    path = "api/dm/actions"
+    for start in range(0, len(idle), batch):
+        chosen = idle[start : start + batch]  # never empty: an empty list means every task
+        params = {"project": project_id, "id": "delete_tasks"}
+        body = {"project": project_id, "selectedItems": {"all": False, "included": chosen}}
+        answer = session.json("POST", path, params=params, body=body)
+        deleted = answer.get("processed_items") if isinstance(answer, dict) else None
+        if deleted != len(chosen):
+            raise session.error(
+                "POST",
+                session.url(path, params),
+                f"asked to delete {len(chosen)} tasks, the server says {deleted!r}",
+            )
+    return len(idle)
