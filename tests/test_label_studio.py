@@ -668,3 +668,95 @@ def test_a_document_annotated_twice_is_pulled_once_and_both_tasks_named(
     )
     checked = run_cli("eval", "check", kept, "--release", RELEASE, "--task", "attribution")
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def snapshots(server: label_studio_server.Server, project_id: int) -> list[dict[str, Any]]:
+    """The project's export snapshots, as the server lists them."""
+    import httpx
+
+    answer = httpx.get(
+        f"{server.url}/api/projects/{project_id}/exports/",
+        headers={"Authorization": f"Token {server.token}"},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    listed: list[dict[str, Any]] = answer.json()
+    return listed
+
+
+def test_a_pull_ended_by_sigterm_while_the_server_builds_its_snapshot_leaves_none(
+    server: label_studio_server.Server, tmp_path: Path
+) -> None:
+    """SIGTERM while the server built the snapshot (the creation request, seconds long for a
+    large project) left it on the server, a full copy of every annotation: the pull now waits
+    for it to be built and deletes it (deleted earlier, the server writes it again)."""
+    import signal
+    import subprocess
+    import sys
+
+    title = f"terminated {uuid.uuid4().hex[:8]}"
+    assert cli(server, "annotate", "push", RELEASE, "--project", title).returncode == 0
+    ls = client(Connection(server.url, server.token))
+    project = next(p for p in ls.projects.list() if p.title == title)
+    filler = [
+        {"text": "x" * 2000, "doc_id": f"filler-{i}", "stance_choices": []} for i in range(600)
+    ]
+    ls.projects.import_tasks(id=project.id, request=filler)  # the export takes seconds
+    command = [sys.executable, "-m", "claimwire", "annotate", "pull", "--project", title]
+    process = subprocess.Popen(
+        [*command, "--out", str(tmp_path / "sets"), "--release", str(RELEASE)],
+        env={**os.environ, "PYTHONPATH": str(REPO / "src"), **env(server)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not any(s["status"] == "in_progress" for s in snapshots(server, project.id)):
+            assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert b"Traceback" not in stderr and b"warning" not in stderr, stderr
+    assert snapshots(server, project.id) == []
+    time.sleep(1)  # nothing written again once the server finished its request
+    assert snapshots(server, project.id) == []
+    assert not (tmp_path / "sets").exists()
+
+
+def test_snapshots_killed_pulls_left_are_removed_by_the_next_pull(
+    server: label_studio_server.Server, tmp_path: Path
+) -> None:
+    """A SIGKILL leaves the snapshot; no pull removed it. Now a pull removes those whose pull's
+    deadline has passed (and those titled as earlier versions did), and says how many; a
+    running pull's snapshot and the user's own are left alone."""
+    import httpx
+
+    title = f"stale {uuid.uuid4().hex[:8]}"
+    assert cli(server, "annotate", "push", RELEASE, "--project", title).returncode == 0
+    ls = client(Connection(server.url, server.token))
+    project = next(p for p in ls.projects.list() if p.title == title)
+    planted = {
+        "claimwire pull 0123abcd, until 2001-01-01T00:00:00Z": False,
+        "claimwire pull": False,
+        "claimwire pull 89abcdef, until 2100-01-01T00:00:00Z": True,  # a pull still running
+        "the team's own export": True,
+    }
+    for name in planted:
+        httpx.post(
+            f"{server.url}/api/projects/{project.id}/exports/",
+            headers={"Authorization": f"Token {server.token}"},
+            json={"title": name},
+            timeout=60,
+        ).raise_for_status()
+    pulled = cli(
+        server, "annotate", "pull", "--project", title, "--out", tmp_path / "sets",
+        "--release", RELEASE,
+    )  # fmt: skip
+    assert pulled.returncode == 0, pulled.stderr
+    assert "removed 2 export snapshots that earlier, interrupted pulls left" in pulled.stderr
+    left = sorted(s["title"] for s in snapshots(server, project.id))
+    assert left == sorted(name for name, kept in planted.items() if kept)

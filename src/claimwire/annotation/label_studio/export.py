@@ -8,14 +8,23 @@ the deadline. A server without snapshots (404 or 405 on that endpoint) is read t
 synchronous export (``GET api/projects/ID/export``) instead, with the same bounds.
 
 The snapshot carries every task and every annotation, cancelled and ground-truth ones
-included, annotators by id: what the synchronous export gives, key for key.
+included, annotators by id: what the synchronous export gives, key for key, so it is removed
+also when the pull ends early (an error, Ctrl-C, SIGTERM), within :data:`CLEANUP` seconds; a
+snapshot still being built is waited for (Label Studio writes one deleted while it builds it
+again once built). Each pull titles its snapshot with a nonce and the time its deadline ends:
+the pull removes the snapshots of earlier pulls whose deadline has passed (those a SIGKILL
+left), never one a running pull may still read.
 """
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import io
+import re
+import secrets
 import time
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,8 +33,16 @@ from claimwire.annotation.label_studio.client import Progress, find_project
 from claimwire.annotation.label_studio.transport import Session
 from claimwire.errors import ClaimwireError
 
+TITLE = "claimwire pull"
+"""How every snapshot a pull makes is titled (then its nonce and deadline)."""
+STAMP = "%Y-%m-%dT%H:%M:%SZ"
+_OURS = re.compile(rf"{TITLE}(?: [0-9a-f]{{8}}, until (\S+))?")
+BUILDING = frozenset({"created", "queued", "in_progress"})
+"""A snapshot's status while the server still writes it."""
+CLEANUP = 10.0
+"""Seconds at most spent removing a snapshot on the way out (a dead server must not hang the
+exit)."""
 SNAPSHOT = {
-    "title": "claimwire pull",
     "task_filter_options": {},
     "annotation_filter_options": {"usual": True, "ground_truth": True, "skipped": True},
     "serialization_options": {
@@ -38,6 +55,10 @@ SNAPSHOT = {
 """What the snapshot holds (Label Studio's own defaults leave out skipped and ground-truth
 annotations)."""
 POLL_FIRST, POLL_CAP = 0.25, 5.0
+
+
+class SnapshotWarning(UserWarning):
+    """What a pull did about export snapshots on the server besides its own (or failed to)."""
 
 
 class _Stream(io.RawIOBase):
@@ -103,24 +124,127 @@ def _tasks(
         raise session.error("GET", url, f"the export is not valid JSON ({error})") from None
 
 
-def _snapshot(session: Session, project_id: int, progress: Progress | None) -> int | None:
-    """A completed snapshot's id, or None when the server has no snapshots."""
+def _title(until: float) -> str:
+    """A new snapshot's title: ours, this pull's own, and when this pull gives up."""
+    return f"{TITLE} {secrets.token_hex(4)}, until {time.strftime(STAMP, time.gmtime(until))}"
+
+
+def _expired(title: object, now: float) -> bool:
+    """Whether a snapshot so titled is a pull's that no pull may still read: its deadline has
+    passed (one titled as earlier versions did, without a deadline: always)."""
+    match = _OURS.fullmatch(title) if isinstance(title, str) else None
+    if match is None:
+        return False
+    if match[1] is None:
+        return True
+    try:
+        return calendar.timegm(time.strptime(match[1], STAMP)) < now
+    except ValueError:
+        return False
+
+
+def _snapshots(
+    session: Session, project_id: int, until: float | None = None
+) -> list[dict[str, Any]]:
+    """The project's export snapshots, each with an id (``until``: a cleanup request,
+    answered by that monotonic time or given up)."""
+    path = f"api/projects/{project_id}/exports/"
+    wait = None if until is None else max(until - time.monotonic(), 0.01)
+    answer = session.json("GET", path, wait=wait, cleanup=until is not None, missing_ok=True)
+    if answer is None:  # a server without snapshots
+        return []
+    if not isinstance(answer, list) or not all(
+        isinstance(s, dict) and type(s.get("id")) is int for s in answer
+    ):
+        raise session.error("GET", session.url(path), "the answer is not a list of snapshots")
+    return answer
+
+
+def _delete(session: Session, project_id: int, snapshot: int, until: float | None = None) -> None:
+    """Remove one snapshot (already gone: done)."""
+    wait = None if until is None else max(until - time.monotonic(), 0.01)
+    path = f"api/projects/{project_id}/exports/{snapshot}"
+    session.json("DELETE", path, wait=wait, cleanup=until is not None, missing_ok=True)
+
+
+def _remove_expired(session: Session, project_id: int) -> None:
+    """Remove the snapshots earlier pulls left (killed before they could), saying how many."""
+    now = time.time()
+    removed = failed = 0
+    for snapshot in _snapshots(session, project_id):
+        if not _expired(snapshot.get("title"), now) or snapshot.get("status") in BUILDING:
+            continue
+        try:
+            _delete(session, project_id, snapshot["id"])
+            removed += 1
+        except ClaimwireError:
+            failed += 1
+    if removed or failed:
+        warnings.warn(
+            SnapshotWarning(
+                f"Label Studio project {project_id}: removed {removed} export snapshot"
+                f"{'s' * (removed != 1)} that earlier, interrupted pulls left on the server"
+                + (f"; {failed} could not be removed" if failed else "")
+            ),
+            stacklevel=1,
+        )
+
+
+def _remove(session: Session, project_id: int, title: str, snapshot: int | None) -> None:
+    """Remove this pull's snapshot (``snapshot``: its id, known once built) within
+    :data:`CLEANUP` seconds, else warn naming it: one the server still builds is waited for
+    (deleted earlier, Label Studio would write it again once built); one never created is
+    not found."""
+    until = time.monotonic() + min(session.limits.timeout, CLEANUP)
+    try:
+        while snapshot is None:
+            mine = [s for s in _snapshots(session, project_id, until) if s.get("title") == title]
+            if not mine:
+                return
+            if mine[0].get("status") not in BUILDING:
+                snapshot = mine[0]["id"]
+            elif time.monotonic() + POLL_FIRST >= until:
+                raise ClaimwireError(f"the server was still building it after {CLEANUP:g} s")
+            else:
+                time.sleep(POLL_FIRST)
+        _delete(session, project_id, snapshot, until)
+    except ClaimwireError as error:
+        named = f"{snapshot} " if snapshot is not None else ""
+        warnings.warn(
+            SnapshotWarning(
+                f"Label Studio project {project_id}: export snapshot {named}({title!r}) may be "
+                f"left on the server ({error}); delete it there, or a pull after its deadline "
+                "removes it"
+            ),
+            stacklevel=1,
+        )
+
+
+def _snapshot(
+    session: Session, project_id: int, title: str, progress: Progress | None
+) -> int | None:
+    """A completed snapshot's id, or None when the server has no snapshots. Removed again if
+    anything (an error, Ctrl-C, SIGTERM) ends this before it is done."""
     path = f"api/projects/{project_id}/exports/"
     url = session.url(path)
     if progress:
         progress("exporting", 0, None)
-    created = session.json(
-        "POST", path, body=SNAPSHOT, wait=session.remaining("POST", url), missing_ok=True
-    )
-    if created is None:
-        return None
-    if not isinstance(created, dict) or not isinstance(created.get("id"), int):
-        raise session.error("POST", url, "the answer is not an export snapshot")
-    snapshot: int = created["id"]
-    status = created.get("status")
-    pause = POLL_FIRST
-    detail = f"api/projects/{project_id}/exports/{snapshot}"
+    snapshot: int | None = None
     try:
+        created = session.json(
+            "POST",
+            path,
+            body={**SNAPSHOT, "title": title},
+            wait=session.remaining("POST", url),
+            missing_ok=True,
+        )
+        if created is None:
+            return None
+        if not isinstance(created, dict) or not isinstance(created.get("id"), int):
+            raise session.error("POST", url, "the answer is not an export snapshot")
+        status = created.get("status")
+        detail = f"api/projects/{project_id}/exports/{created['id']}"
+        pause = POLL_FIRST
         while status != "completed":
             if status == "failed":
                 raise session.error("GET", session.url(detail), "the export failed on the server")
@@ -132,16 +256,11 @@ def _snapshot(session: Session, project_id: int, progress: Progress | None) -> i
                 raise session.error(
                     "GET", session.url(detail), f"unexpected export status {status!r}"
                 )
+        snapshot = created["id"]
     except BaseException:
-        _delete(session, detail)
+        _remove(session, project_id, title, None)
         raise
     return snapshot
-
-
-def _delete(session: Session, path: str) -> None:
-    """Remove a snapshot from the server (best effort: a failure here hides nothing)."""
-    with contextlib.suppress(ClaimwireError):
-        session.json("DELETE", path, wait=min(session.limits.timeout, 10.0), cleanup=True)
 
 
 @contextlib.contextmanager
@@ -154,7 +273,10 @@ def exported_tasks(
     if project is None:
         raise ClaimwireError(f"no Label Studio project named {title!r} at {session.connection.url}")
     project_id = project["id"]
-    snapshot = _snapshot(session, project_id, progress)
+    exports = session.url(f"api/projects/{project_id}/exports/")
+    named = _title(time.time() + session.remaining("POST", exports))
+    _remove_expired(session, project_id)
+    snapshot = _snapshot(session, project_id, named, progress)
     wait: float | None = None  # a snapshot is a file: it answers at once
     if snapshot is None:  # the server builds the whole export before it answers
         path = f"api/projects/{project_id}/export"
@@ -170,4 +292,4 @@ def exported_tasks(
             yield _tasks(session, response, url, progress)
     finally:
         if snapshot is not None:
-            _delete(session, f"api/projects/{project_id}/exports/{snapshot}")
+            _remove(session, project_id, named, snapshot)
