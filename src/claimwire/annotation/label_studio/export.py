@@ -168,10 +168,15 @@ def _delete(session: Session, project_id: int, snapshot: int, until: float | Non
 
 
 def _remove_expired(session: Session, project_id: int) -> None:
-    """Remove the snapshots earlier pulls left (killed before they could), saying how many."""
+    """Remove the snapshots earlier pulls left (killed before they could), saying how many
+    (housekeeping: a listing the server does not give as Label Studio does is left alone)."""
     now = time.time()
     removed = failed = 0
-    for snapshot in _snapshots(session, project_id):
+    try:
+        listed = _snapshots(session, project_id)
+    except ClaimwireError:
+        return
+    for snapshot in listed:
         if not _expired(snapshot.get("title"), now) or snapshot.get("status") in BUILDING:
             continue
         try:
@@ -190,24 +195,42 @@ def _remove_expired(session: Session, project_id: int) -> None:
         )
 
 
-def _remove(session: Session, project_id: int, title: str, snapshot: int | None) -> None:
-    """Remove this pull's snapshot (``snapshot``: its id, known once built) within
-    :data:`CLEANUP` seconds, else warn naming it: one the server still builds is waited for
-    (deleted earlier, Label Studio would write it again once built); one never created is
-    not found."""
+def _state(
+    session: Session, project_id: int, title: str, snapshot: int | None, until: float
+) -> tuple[int, bool] | None:
+    """This pull's snapshot (by id, else by title) and whether it is built; None: not there."""
+    if snapshot is None:
+        mine = [s for s in _snapshots(session, project_id, until) if s.get("title") == title]
+        found = mine[0] if mine else None
+    else:
+        path = f"api/projects/{project_id}/exports/{snapshot}"
+        wait = max(until - time.monotonic(), 0.01)
+        found = session.json("GET", path, wait=wait, cleanup=True, missing_ok=True)
+    if not isinstance(found, dict):
+        return None
+    return found["id"] if snapshot is None else snapshot, found.get("status") not in BUILDING
+
+
+def _remove(
+    session: Session, project_id: int, title: str, snapshot: int | None, built: bool
+) -> None:
+    """Remove this pull's snapshot (``snapshot``: its id once known) within :data:`CLEANUP`
+    seconds, else warn naming it. One the server still builds is waited for (deleted
+    earlier, Label Studio writes it again once built), then deleted all the same."""
     until = time.monotonic() + min(session.limits.timeout, CLEANUP)
     try:
-        while snapshot is None:
-            mine = [s for s in _snapshots(session, project_id, until) if s.get("title") == title]
-            if not mine:
-                return
-            if mine[0].get("status") not in BUILDING:
-                snapshot = mine[0]["id"]
-            elif time.monotonic() + POLL_FIRST >= until:
-                raise ClaimwireError(f"the server was still building it after {CLEANUP:g} s")
-            else:
+        while not built and time.monotonic() + POLL_FIRST < until:
+            state = _state(session, project_id, title, snapshot, until)
+            if state is None:
+                return  # never made, or already gone
+            snapshot, built = state
+            if not built:
                 time.sleep(POLL_FIRST)
+        if snapshot is None:
+            raise ClaimwireError(f"not found within {CLEANUP:g} s")
         _delete(session, project_id, snapshot, until)
+        if not built:
+            raise ClaimwireError("deleted while the server was still building it")
     except ClaimwireError as error:
         named = f"{snapshot} " if snapshot is not None else ""
         warnings.warn(
@@ -243,7 +266,8 @@ def _snapshot(
         if not isinstance(created, dict) or not isinstance(created.get("id"), int):
             raise session.error("POST", url, "the answer is not an export snapshot")
         status = created.get("status")
-        detail = f"api/projects/{project_id}/exports/{created['id']}"
+        snapshot = created["id"]
+        detail = f"api/projects/{project_id}/exports/{snapshot}"
         pause = POLL_FIRST
         while status != "completed":
             if status == "failed":
@@ -256,9 +280,8 @@ def _snapshot(
                 raise session.error(
                     "GET", session.url(detail), f"unexpected export status {status!r}"
                 )
-        snapshot = created["id"]
     except BaseException:
-        _remove(session, project_id, title, None)
+        _remove(session, project_id, title, snapshot, built=False)
         raise
     return snapshot
 
@@ -292,4 +315,4 @@ def exported_tasks(
             yield _tasks(session, response, url, progress)
     finally:
         if snapshot is not None:
-            _remove(session, project_id, named, snapshot)
+            _remove(session, project_id, named, snapshot, built=True)
