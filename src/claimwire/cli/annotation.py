@@ -45,7 +45,9 @@ annotate_app = typer.Typer(
 @annotate_app.command("resolve")
 def resolve(
     gold: Path = typer.Argument(..., help="A gold YAML file or a folder of them."),
-    release: Path = typer.Option(..., help="The release whose documents the gold annotates."),
+    release: Path = typer.Option(
+        ..., help="The release whose documents the gold annotates (folder or X.Y.Z)."
+    ),
     out: Path = typer.Option(..., help="Folder to write annotations.jsonl and relations.jsonl."),
     schema: Path | None = typer.Option(None, help="Schema [default: annotation/schema.yaml]."),
 ) -> None:
@@ -64,7 +66,7 @@ def resolve(
         check_output(out / name, inputs=[gold])
     rules = load_schema(schema)
     annotations, relations = resolve_gold(
-        gold_files(gold), open_release(release).documents(), rules
+        gold_files(gold), open_release(chosen_release(release)).documents(), rules
     )
     out.mkdir(parents=True, exist_ok=True)
     write_records_atomically(out / "annotations.jsonl", annotations)

@@ -90,7 +90,14 @@ def user_error(exception: BaseException) -> ClaimwireError | None:
         where = exception.filename
         reason = exception.strerror or str(exception) or type(exception).__name__
         if exception.errno == errno.ENOSPC:
-            reason = "no space left on the device; nothing was half-written, free space and rerun"
+            from claimwire.spool import temporary_files
+
+            there = (
+                "free space there or set TMPDIR to a folder on a larger disk"
+                if where == str(temporary_files())
+                else "free space and rerun"
+            )
+            reason = f"no space left on the device; nothing was half-written, {there}"
         elif exception.errno == errno.EMFILE:
             reason = too_many_open_files()
         return ClaimwireError(reason, file=where)
@@ -189,6 +196,14 @@ def project() -> Project:
     return current_project()
 
 
+def version_or_path(given: str | Path) -> Path:
+    """``given`` as a path: a version X.Y.Z that is no path names the project's release."""
+    path = Path(given)
+    if not path.exists() and SEMVER.fullmatch(str(given)):
+        return current_project().releases / str(given)
+    return path
+
+
 def chosen_release(given: str | Path | None, *, with_parent: bool = False) -> Path:
     """The release a command works on: the one given (a folder, a URI such as
     ``s3://bucket/releases/1.0.0`` read into a local copy — ``with_parent``: with its parent
@@ -201,9 +216,7 @@ def chosen_release(given: str | Path | None, *, with_parent: bool = False) -> Pa
         if with_parent:
             fetch_parent(str(given), release)
     else:
-        release = Path(given)
-        if not release.exists() and SEMVER.fullmatch(str(release)):
-            release = current_project().releases / str(release)
+        release = version_or_path(given)
     where = as_given(str(release))
     err_console.print(f"release {escape(release.name)} ({escape(where)})", style="dim")
     return release

@@ -10,8 +10,8 @@ from rich.markup import escape
 
 from claimwire.annotation.checks import release_schema
 from claimwire.annotation.schema import load_schema
-from claimwire.cli.common import chosen_release, console, err_console
-from claimwire.corpus.release import open_release
+from claimwire.cli.common import chosen_release, console, err_console, version_or_path
+from claimwire.corpus.release import MANIFEST, open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.completed import completed_path
 from claimwire.formats.base import Losses
@@ -46,7 +46,7 @@ def convert_command(
     source: Path = typer.Argument(
         ...,
         help="What to convert: the tool's file or folder (--from), or an annotation set "
-        "or release (--to).",
+        "or a release (folder or X.Y.Z; --to).",
     ),
     out: Path = typer.Option(..., help="The annotation set (JSONL) or the export to write."),
     from_format: str | None = typer.Option(
@@ -57,7 +57,8 @@ def convert_command(
     ),
     release: Path | None = typer.Option(
         None,
-        help="The release whose documents give the text (folder or X.Y.Z) [default: the newest].",
+        help="The release whose documents give the text (folder or X.Y.Z) [default: a "
+        "release converted --to, else the newest].",
     ),
     author: str = typer.Option("gold", help="The author of imported records."),
     split: str = typer.Option("all", help="Export the documents of this split only."),
@@ -81,6 +82,10 @@ def convert_command(
     if (from_format is None) == (to_format is None):
         raise ClaimwireError("give exactly one of --from FORMAT (import) or --to FORMAT (export)")
     check_author(author, "--author")
+    if to_format is not None:  # a release's gold: its own documents, unless told otherwise
+        source = version_or_path(source)
+        if release is None and (source / MANIFEST).is_file():
+            release = source
     release = chosen_release(release)
     schema = release_schema(release) or load_schema()
     opened = open_release(release)

@@ -260,12 +260,12 @@ def stats(
 
 @corpus_app.command("diff")
 def diff(
-    old: str = typer.Argument(..., help="The older release folder (or URI)."),
-    new: str = typer.Argument(..., help="The newer release folder (or URI)."),
+    old: str = typer.Argument(..., help="The older release: a folder, a URI or X.Y.Z."),
+    new: str = typer.Argument(..., help="The newer release: a folder, a URI or X.Y.Z."),
     as_json: bool = typer.Option(False, "--json", help="Print the changes as JSON."),
 ) -> None:
     """Documents added, removed or changed, and annotations kept, moved, added or removed."""
-    before, after = open_release(local(old)), open_release(local(new))
+    before, after = open_release(chosen_release(old)), open_release(chosen_release(new))
     documents, annotations = diff_releases(before, after)
     if as_json:
         kept = lambda ids: ids  # noqa: E731 (a spooled list is printed as it is read back)

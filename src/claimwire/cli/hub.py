@@ -56,7 +56,7 @@ def export(
 
 @hub_app.command("publish")
 def publish(
-    release: Path = typer.Argument(..., help="A release folder."),
+    release: str = typer.Argument(..., help="A release folder or X.Y.Z."),
     repo_id: str = typer.Option(..., "--repo-id", help="The dataset repository, ORG/NAME."),
     private: bool = typer.Option(False, "--private", help="Create the repository private."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would be uploaded."),
@@ -68,7 +68,11 @@ def publish(
     from claimwire.hub.publish import publish as publish_release
 
     report = publish_release(
-        release, repo_id, private=private, dry_run=dry_run, endpoint=os.environ.get("HF_ENDPOINT")
+        chosen_release(release),
+        repo_id,
+        private=private,
+        dry_run=dry_run,
+        endpoint=os.environ.get("HF_ENDPOINT"),
     )
     title = (
         f"uploaded to {repo_id} as {report.tag}"

@@ -373,9 +373,9 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
             takes_value=True,
             multiple=False,
             plain=True,
-            zsh="The release whose documents the gold annotates.",
-            fish="The release whose documents the gold annotates.",
-            powershell="The release whose documents the gold annotates.",
+            zsh="The release whose documents the gold annotates (folder or X.Y.Z).",
+            fish="The release whose documents the gold annotates (folder or X.Y.Z).",
+            powershell="The release whose documents the gold annotates (folder or X.Y.Z).",
         ),
         Option(
             param="out",
