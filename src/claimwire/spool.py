@@ -41,8 +41,19 @@ decode = msgspec.json.Decoder().decode
 
 
 def temporary_files() -> Path:
-    """Where a spool's file is (``TMPDIR``), as its write errors name it."""
-    return Path(tempfile.gettempdir()) / "(temporary file; TMPDIR sets the folder)"
+    """Where temporary files are, as their write errors name it: ``$TMPDIR (/tmp)`` (a full
+    disk there is not the output's; :func:`claimwire.cli.common.user_error` says so)."""
+    return Path(f"$TMPDIR ({tempfile.gettempdir()})")
+
+
+@contextlib.contextmanager
+def temporary_writes() -> Iterator[None]:
+    """An OSError of the body that names no file is the temporary folder's
+    (:func:`temporary_files`), not the output's."""
+    try:
+        yield
+    except OSError as error:
+        raise named(error, temporary_files()) from error
 
 
 def _lines(handle: IO[bytes]) -> Iterator[bytes]:
@@ -76,12 +87,10 @@ class Spool(Sequence[Any]):
     def append(self, value: Any) -> None:
         if self._count < HELD:
             self.first.append(value)
-        try:
+        with temporary_writes():  # a full disk: no file named, as in a write's own error
             if self._file is None:
                 self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the spool)
             self._file.write(encode(value) + b"\n")
-        except OSError as error:  # a full disk: no file named, as in a write's own error
-            raise named(error, temporary_files()) from error
         self._count += 1
 
     def extend(self, values: Iterable[Any]) -> None:
@@ -97,10 +106,8 @@ class Spool(Sequence[Any]):
             return
         if self._file is None:
             raise ValueError(f"this spool was closed: only its first {HELD} values are left")
-        try:
+        with temporary_writes():
             self._file.flush()
-        except OSError as error:
-            raise named(error, temporary_files()) from error
         for line in itertools.islice(_lines(self._file), self._count):
             yield decode(line)
 

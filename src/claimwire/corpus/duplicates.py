@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from claimwire.spool import temporary_writes
+
 DEFAULT_THRESHOLD = 0.7
 SHINGLE = 5
 PERMUTATIONS = 128
@@ -247,7 +249,8 @@ class _Spilled:
     BUFFER = 1 << 20
 
     def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115 (closed with the finder)
+        with temporary_writes():
+            self._file = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115 (closed with the finder)
         self._ends = array("q", [0])
         self._pending = bytearray()
 
@@ -271,7 +274,8 @@ class _Spilled:
         return b"".join([read(fd, ends[n + 1] - ends[n], ends[n]) for n in numbers])
 
     def _flush(self) -> None:
-        self._file.write(self._pending)
+        with temporary_writes():  # a full TMPDIR is not the release's disk
+            self._file.write(self._pending)
         self._pending.clear()
 
     def close(self) -> None:

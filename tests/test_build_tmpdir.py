@@ -1,0 +1,40 @@
+"""A full temporary folder during ``corpus build`` is named as such: it was reported as the
+release's own disk being full ("corpus/releases/1.0.0: no space left … free space and
+rerun"), so the user freed space on the wrong disk."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .helpers import make_project, run_cli
+
+SYNTHETIC = Path("/tmp/syn/10k/raw/releases.jsonl")
+
+
+def test_a_full_tmpdir_during_a_build_names_the_temporary_folder(tmp_path: Path) -> None:
+    if not SYNTHETIC.exists():
+        pytest.skip("needs the synthetic release's raw input")
+    small = tmp_path / "tmp"
+    small.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", small], check=False)
+    if made.returncode != 0:
+        pytest.skip("needs a tmpfs (root)")
+    try:
+        project = make_project(tmp_path / "p")
+        (project / "corpus" / "raw").mkdir()
+        with SYNTHETIC.open(encoding="utf-8") as raw:
+            lines = [next(raw) for _ in range(1000)]
+        (project / "corpus" / "raw" / "r.jsonl").write_text("".join(lines), encoding="utf-8")
+        built = run_cli(
+            "corpus", "build", "--version", "1.0.0", cwd=project, env={"TMPDIR": str(small)}
+        )
+        assert built.returncode == 1, built.stdout + built.stderr
+        [line] = [x for x in built.stderr.splitlines() if x.startswith("error:")]
+        assert line.startswith(f"error: $TMPDIR ({small}): no space left"), line
+        assert "set TMPDIR to a folder on a larger disk" in line
+        assert not (project / "corpus" / "releases" / "1.0.0").exists()
+    finally:
+        subprocess.run(["umount", small], check=False)
