@@ -8,6 +8,7 @@ print(result.primary, result.signature)
 from __future__ import annotations
 
 import itertools
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,14 @@ from claimwire import __version__
 from claimwire.annotation.checks import schema_of
 from claimwire.annotation.schema import Schema
 from claimwire.collection import fewer_collections
-from claimwire.corpus.release import ANNOTATIONS, DOCUMENTS, MANIFEST, RELATIONS, open_release
+from claimwire.corpus.release import (
+    ANNOTATIONS,
+    DOCUMENTS,
+    MANIFEST,
+    RELATIONS,
+    open_release,
+    parse_version,
+)
 from claimwire.engine import Engine
 from claimwire.errors import ClaimwireError
 from claimwire.eval.batches import BatchLines, BatchResult, BatchSetup, ScoreBatches, score_batch
@@ -126,16 +134,44 @@ class SystemResult:
         return pandas.DataFrame(rows)
 
 
-def raise_problems(report: CheckReport, path: Path, what: str) -> None:
-    """A located error listing the checker's problems (the first 20), if it found any."""
+def raise_problems(report: CheckReport, path: Path, what: str, hint: str = "") -> None:
+    """A located error listing the checker's problems (the first 20), if it found any;
+    ``hint``, what to do, ends it."""
     if report.ok:
         return
     count = report.problem_count
     listed = "\n  ".join(report.problems[:20])
     more = f"\n  … and {count - 20} more" if count > 20 else ""
     raise ClaimwireError(
-        f"{count} problems in the {what}; nothing was scored:\n  {listed}{more}",
+        f"{count} problems in the {what}; nothing was scored:\n  {listed}{more}{hint}",
         file=path,
+    )
+
+
+META_READ = 1 << 20
+"""The most of a run's ``.meta.json`` read to find the release it was made on."""
+
+
+def other_release_hint(run: Path, release: str) -> str:
+    """When ``run``'s ``.meta.json`` says it was made on another release than ``release``:
+    which one, and what to do (its documents may be ones ``release`` changed or removed)."""
+    from claimwire.systems.base import META_SUFFIX  # only on the way to an error
+
+    meta = run.with_name(run.name + META_SUFFIX)
+    try:
+        with meta.open(encoding="utf-8") as file:
+            made_on = json.loads(file.read(META_READ)).get("release")
+    except (OSError, ValueError, AttributeError):
+        return ""  # no signature, or not one claimwire wrote: nothing to add
+    if not isinstance(made_on, str) or made_on == release:
+        return ""
+    try:
+        parse_version(made_on)
+    except ClaimwireError:
+        return ""
+    return (
+        f";\n  the run was made on {made_on} ({meta.name}): score it with --release {made_on} "
+        "or run the system again"
     )
 
 
@@ -336,7 +372,9 @@ class Evaluation:
                 with RecordIndex(files) as predictions:
                     not_empty(predictions.count, path, allow_empty)
                     report = self._run(predictions, path, name, True, fix_offsets)
-        raise_problems(report, path, "predictions")
+        if not report.ok:
+            version = open_release(self.release, verify=False).version
+            raise_problems(report, path, "predictions", other_release_hint(path, version))
         return report
 
     def _run_in_order(
