@@ -140,3 +140,26 @@ def test_without_an_exchange_two_renames_replace_the_folder(
     _files(final / "files", 100)
     _replaced(final)
     assert _left(final) == ["new.txt"] and _left(tmp_path) == ["out"]
+
+
+def test_a_folder_output_that_is_a_symbolic_link_is_written_through(tmp_path: Path) -> None:
+    """``--out latest`` where ``latest`` links to an earlier export: ``--force`` replaces
+    the export it points to and the link stays a link, as a file output through a link is
+    written (before: the link became a folder and the old export stayed); a link to nothing
+    makes its target (before: "appeared while this one was being written")."""
+    earlier = tmp_path / "exports" / "1.0.0"
+    first = run_cli("hub", "export", RELEASE, "--out", earlier)
+    assert first.returncode == 0, first.stderr
+    (earlier / "stale.txt").write_text("old\n", encoding="utf-8")
+    latest = tmp_path / "latest"
+    latest.symlink_to(earlier, target_is_directory=True)
+    result = run_cli("hub", "export", RELEASE, "--out", latest, "--force")
+    assert result.returncode == 0, result.stderr
+    assert latest.is_symlink() and latest.resolve() == earlier
+    assert (earlier / "README.md").exists() and not (earlier / "stale.txt").exists()
+    dangling = tmp_path / "next"
+    dangling.symlink_to(tmp_path / "exports" / "1.1.0", target_is_directory=True)
+    made = run_cli("hub", "export", RELEASE, "--out", dangling, "--force")
+    assert made.returncode == 0, made.stderr
+    assert dangling.is_symlink() and (tmp_path / "exports" / "1.1.0" / "README.md").exists()
+    assert sorted(p.name for p in (tmp_path / "exports").iterdir()) == ["1.0.0", "1.1.0"]

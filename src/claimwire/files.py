@@ -177,12 +177,14 @@ def atomic_directory(final: Path, *, replace: bool = False) -> Iterator[Path]:
     is never moved aside. With ``replace``, the old folder is swapped out only once the new one
     is complete, in one step where the system can (:func:`exchange`), then removed an entry at
     a time (:func:`claimwire.removal.remove_tree`). If the body raises, the temporary folder is
-    removed and ``final`` is left exactly as it was.
+    removed and ``final`` is left exactly as it was. A ``final`` that is a symbolic link is
+    written through, as a file output is: its target is written (or replaced), the link stays.
     """
+    shown, final = final, Path(os.path.realpath(final))
     with folder_lock(final.parent):
         clean_stale_staging(final.parent)  # may put back a folder a dead writer swapped out
         if final.exists() and not replace:
-            raise ClaimwireError("already exists and is never replaced", file=final)
+            raise ClaimwireError("already exists and is never replaced", file=shown)
         staging = Path(
             tempfile.mkdtemp(prefix=f".{final.name}.claimwire-", suffix=".tmp", dir=final.parent)
         )
@@ -197,7 +199,7 @@ def atomic_directory(final: Path, *, replace: bool = False) -> Iterator[Path]:
                 except FileExistsError:
                     raise ClaimwireError(
                         "appeared while this one was being written; nothing was replaced",
-                        file=final,
+                        file=shown,
                     ) from None
         except OSError as error:  # named as the user's path, not the staging folder's
             remove_tree(staging)
