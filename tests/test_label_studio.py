@@ -343,9 +343,10 @@ def test_hostile_annotator_emails_stay_inside_out(
     out = root / "a" / "sets"
     pulled = cli(server, "annotate", "pull", "--project", title, "--out", out, "--release", RELEASE)
     assert pulled.returncode == 0, pulled.stderr
-    written = sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
-    assert all(p.parent == Path("a/sets") for p in written), written
-    assert len(written) == 4
+    every = sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
+    assert all(p.parent == Path("a/sets") for p in every), every
+    written = [p for p in every if p.suffix == ".jsonl"]
+    assert len(written) == 4 and len(every) == 8  # and each set's list of completed documents
     sizes = sorted(len(load_annotation_set(root / p).annotations) for p in written)
     assert sizes == [1, 2, 3, 4]  # four annotators, four sets, nothing merged
 
