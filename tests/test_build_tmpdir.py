@@ -4,6 +4,8 @@ rerun"), so the user freed space on the wrong disk."""
 
 from __future__ import annotations
 
+import json
+import random
 import subprocess
 from pathlib import Path
 
@@ -11,12 +13,20 @@ import pytest
 
 from .helpers import make_project, run_cli
 
-SYNTHETIC = Path("/tmp/syn/10k/raw/releases.jsonl")
+WORDS = "le la les un une selon sondage pour cent millions hausse baisse commerce accord".split()
+
+
+def _releases(count: int) -> str:
+    """``count`` raw JSONL releases of a few hundred words each, every one different."""
+    rng = random.Random(5)
+    lines = []
+    for n in range(count):
+        words = " ".join(rng.choice(WORDS) for _ in range(400))
+        lines.append(json.dumps({"text": f"Communiqué {n}.\n\n{words}.\n"}) + "\n")
+    return "".join(lines)
 
 
 def test_a_full_tmpdir_during_a_build_names_the_temporary_folder(tmp_path: Path) -> None:
-    if not SYNTHETIC.exists():
-        pytest.skip("needs the synthetic release's raw input")
     small = tmp_path / "tmp"
     small.mkdir()
     made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", small], check=False)
@@ -25,9 +35,7 @@ def test_a_full_tmpdir_during_a_build_names_the_temporary_folder(tmp_path: Path)
     try:
         project = make_project(tmp_path / "p")
         (project / "corpus" / "raw").mkdir()
-        with SYNTHETIC.open(encoding="utf-8") as raw:
-            lines = [next(raw) for _ in range(1000)]
-        (project / "corpus" / "raw" / "r.jsonl").write_text("".join(lines), encoding="utf-8")
+        (project / "corpus" / "raw" / "r.jsonl").write_text(_releases(1000), encoding="utf-8")
         built = run_cli(
             "corpus", "build", "--version", "1.0.0", cwd=project, env={"TMPDIR": str(small)}
         )
