@@ -72,6 +72,19 @@ def _read(path: Path) -> tuple[list[tuple[int, Any]], list[str]]:
     return records, [str(w.message).split(": unknown key")[0] for w in caught]
 
 
+def _counted_tries(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
+    """The extra keys of each decoding tried with extra keys, from now on."""
+    made = model._extras_decoder
+    tries: list[tuple[str, ...]] = []
+
+    def counted(kind: type, keys: tuple[str, ...]) -> Any:
+        tries.append(keys)
+        return made(kind, keys)
+
+    monkeypatch.setattr(model, "_extras_decoder", counted)
+    return tries
+
+
 @pytest.fixture
 def no_strict_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail the test if a line goes to the per-field checks."""
@@ -194,14 +207,7 @@ def test_keys_that_vary_from_line_to_line_go_to_the_strict_reader_at_once(
     path = tmp_path / "varying.jsonl"
     path.write_text("".join(_line(obj) + "\n" for obj in objs), encoding="utf-8")
     expected = _strict(path)
-    made = model._extras_decoder
-    calls: list[tuple[str, ...]] = []
-
-    def counted(kind: type, keys: tuple[str, ...]) -> Any:
-        calls.append(keys)
-        return made(kind, keys)
-
-    monkeypatch.setattr(model, "_extras_decoder", counted)
+    calls = _counted_tries(monkeypatch)
     assert _read(path) == expected
     assert len(calls) <= 2
 
@@ -224,13 +230,6 @@ def test_after_a_block_of_too_many_keys_the_next_blocks_skip_the_fast_path_try(
     monkeypatch.setattr(line_reading, "_CHUNK_BYTES", 4096)
     blocks = sum(1 for _ in line_reading.blocks(path))
     assert blocks > 2 * (model._SKIPPED_TRIES + 1)
-    made = model._extras_decoder
-    tries: list[tuple[str, ...]] = []
-
-    def counted(kind: type, keys: tuple[str, ...]) -> Any:
-        tries.append(keys)
-        return made(kind, keys)
-
-    monkeypatch.setattr(model, "_extras_decoder", counted)
+    tries = _counted_tries(monkeypatch)
     assert _read(path) == expected
     assert 2 <= len(tries) <= blocks // 4  # a try, then a skip; before, a try every block
