@@ -234,6 +234,7 @@ def test_an_import_reads_the_documents_it_names(
             labels=None,
             scheme="IOB2",
             force=False,
+            completed=False,
         )
     assert read[0] == 0 and set(asked) == {"cgtn-a-publie-un-article-sur-bf5a7044b3"}
     assert not out.exists()
@@ -253,7 +254,9 @@ def test_a_cas_import_reads_each_document_it_names_once(
     release = release_with_test_claims(tmp_path, 24)
     gold = release / "annotations.jsonl"
     export, imported = tmp_path / "xmi", tmp_path / "imported.jsonl"
-    options: dict[str, Any] = dict(author="gold", split="all", labels=None, scheme="IOB2")
+    options: dict[str, Any] = dict(
+        author="gold", split="all", labels=None, scheme="IOB2", completed=False
+    )
     convert_command(gold, export, None, "inception", release, force=False, **options)
     files = sorted(export.glob("*.xmi"))
     if by == "file name":  # no document id in the files: each is found by its file's stem
