@@ -5,7 +5,7 @@ none: from the records alone, it cannot be told from a document never opened. So
 set, a plain list says which documents its annotator completed: ``NAME.completed.txt``
 beside ``NAME.jsonl`` (``completed.txt`` inside a set's folder), one document id a line.
 ``annotate pull`` writes it from Label Studio's submitted annotations (a skipped task is not
-completed), ``convert --from`` from the documents the export holds. Coverage
+completed), ``convert --from FORMAT --completed`` from the documents the export holds. Coverage
 (:mod:`claimwire.eval.coverage`) counts a document it lists as annotated, with or without
 records; a set without one counts only the documents it holds records for.
 

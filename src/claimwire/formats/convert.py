@@ -563,7 +563,8 @@ def import_to(
             for found in checked_batches(name, path, documents, schema, author, options, losses):
                 handle.writelines(map(record_line, found.annotations))
                 links.writelines(map(record_line, found.relations))
-                listed.writelines(f"{doc_id}\n" for doc_id in sorted(found.completed))
+                if completed:
+                    listed.writelines(f"{doc_id}\n" for doc_id in sorted(found.completed))
                 spans += len(found.annotations)
                 relations += len(found.relations)
             links.seek(0)
