@@ -396,3 +396,15 @@ def test_an_answer_naming_a_key_twice_is_refused(hostile: Hostile, tmp_path: Pat
         result = run(hostile, command, tmp_path)
         line = assert_one_clear_line(result, hostile, tmp_path, "api/")
         assert "key 'results' appears twice" in line, line
+
+
+def test_a_task_listed_without_its_work_counts_as_worked_on() -> None:
+    """A push removes a document's extra task copies only when the listing shows nobody
+    worked on them; a listing that names none of the work fields (another server version)
+    keeps the copy (before: it was deleted as idle)."""
+    from claimwire.annotation.label_studio.tasks import _worked
+
+    idle = {"id": 2, "total_annotations": 0, "cancelled_annotations": 0, "drafts": []}
+    assert not _worked(idle)
+    assert _worked({**idle, "drafts": [{"id": 9}]}) and _worked({**idle, "total_annotations": 1})
+    assert _worked({"id": 2, "data": {"doc_id": "d"}})

@@ -57,6 +57,10 @@ class Listing:
 
 
 def _worked(task: dict[str, Any]) -> bool:
+    """Whether someone worked on ``task``: an annotation (cancelled too) or a draft; also
+    when the server's listing says nothing of either (never delete what cannot be seen)."""
+    if not any(name in task for name in WORK):
+        return True
     return any(task.get(name) for name in WORK)
 
 
