@@ -86,7 +86,7 @@ def _problems(release: Path, path: Path) -> list[str]:
     return str(error.value).splitlines()[1:]
 
 
-def _raise_every(report: Any, path: Path, what: str) -> None:
+def _raise_every(report: Any, path: Path, what: str, hint: str = "") -> None:
     if not report.ok:
         raise ClaimwireError("\n".join([what, *report.problems]))
 

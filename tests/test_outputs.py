@@ -128,7 +128,7 @@ READS = {
     "annotate agree SETS", "annotate agree --release", "annotate adjudicate SETS",
     "annotate adjudicate --release", "annotate config --schema", "annotate push RELEASE",
     "annotate push --predictions", "annotate pull --from-file", "annotate pull --release",
-    "hub publish RELEASE", "convert SOURCE", "convert --release", "benchmark --release",
+    "convert SOURCE", "convert --release", "benchmark --release",
     "corpus stats PATH", "corpus validate PATH",
 }  # fmt: skip
 OUTPUT_NAMES = {"out", "html", "path", "conflicts", "leaderboard_path", "runs", "folder"}

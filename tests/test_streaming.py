@@ -414,7 +414,8 @@ def test_build_with_an_annotation_set_writes_the_same_files(tmp_path: Path) -> N
         built = (tmp_path / "out" / "9.0.0" / name).read_bytes()
         assert built == (GOLD_RELEASE / name).read_bytes()
     (tmp_path / "empty.jsonl").write_text("\n", encoding="utf-8")
-    result = run_cli(*args[:3], "9.1.0", *args[4:], "--gold", tmp_path / "empty.jsonl")
+    gold = ("--gold", tmp_path / "empty.jsonl")
+    result = run_cli(*args[:3], "9.1.0", *args[4:], "--parent", "9.0.0", *gold)
     assert result.returncode != 0
     assert "no annotation or relation records" in result.stderr
     assert "Traceback" not in result.stderr

@@ -203,7 +203,7 @@ def atomic_directory(final: Path, *, replace: bool = False) -> Iterator[Path]:
                     ) from None
         except OSError as error:  # named as the user's path, not the staging folder's
             remove_tree(staging)
-            raise _in_final(error, staging, final) from error
+            raise _in_final(error, staging, shown) from error
         except BaseException:
             remove_tree(staging)
             raise

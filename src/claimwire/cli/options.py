@@ -1470,9 +1470,9 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
             takes_value=True,
             multiple=False,
             plain=True,
-            zsh="Language\\\\: ''fr'' (decimal comma, long scale\\\\: billion = 1e12); any other is read the English way (decimal point, short scale\\\\: billion = 1e9). In every language\\\\: Arabic-Indic digits, ''٫'' ''٬'' ''٪'' ''％''; a figure may touch a Chinese, Japanese or Thai letter; dates (''3 mars'', ''March 3, 2025'', ''3 مارس'', ''3月3日'') are not quantities.",
-            fish="Language: 'fr' (decimal comma, long scale: billion = 1e12); any other is read the English way (decimal point, short scale: billion = 1e9). In every language: Arabic-Indic digits, '٫' '٬' '٪' '％'; a figure may touch a Chinese, Japanese or Thai letter; dates ('3 mars', 'March 3, 2025', '3 مارس', '3月3日') are not quantities.",
-            powershell="Language: 'fr' (decimal comma, long scale: billion = 1e12); any other is read the English way (decimal point, short scale: billion = 1e9). In every language: Arabic-Indic digits, '٫' '٬' '٪' '％'; a figure may touch a Chinese, Japanese or Thai letter; dates ('3 mars', 'March 3, 2025', '3 مارس', '3月3日') are not quantities.",
+            zsh="Language\\\\: ''fr'' (decimal comma, long scale\\\\: billion = 1e12); any other is read the English way (decimal point, short scale\\\\: billion = 1e9). In every language\\\\: Arabic-Indic digits, separators and percent signs, the full-width percent; a figure may touch a Chinese, Japanese or Thai letter; dates (''3 mars'', ''March 3, 2025'', and their Arabic and Chinese forms) are not quantities.",
+            fish="Language: 'fr' (decimal comma, long scale: billion = 1e12); any other is read the English way (decimal point, short scale: billion = 1e9). In every language: Arabic-Indic digits, separators and percent signs, the full-width percent; a figure may touch a Chinese, Japanese or Thai letter; dates ('3 mars', 'March 3, 2025', and their Arabic and Chinese forms) are not quantities.",
+            powershell="Language: 'fr' (decimal comma, long scale: billion = 1e12); any other is read the English way (decimal point, short scale: billion = 1e9). In every language: Arabic-Indic digits, separators and percent signs, the full-width percent; a figure may touch a Chinese, Japanese or Thai letter; dates ('3 mars', 'March 3, 2025', and their Arabic and Chinese forms) are not quantities.",
         ),
         Option(
             param="help",
