@@ -4,15 +4,13 @@ The folder gets ``claimwire.toml``, ``corpus/raw/``, the default schema to edit
 (``annotation/schema.yaml``), guidelines and Label Studio configs generated from it, the
 default benchmark tasks (``eval/tasks/``), a README stub and a ``.gitignore``. A new folder
 is built beside its place and renamed into it; an empty folder (``claimwire init .``) is
-filled where it is, its entries built in a hidden folder inside it, then moved up one by one.
-A failure leaves nothing behind either way.
+filled where it is (:mod:`claimwire.in_place`), its entries built in a hidden folder inside it,
+then moved up one by one. A failure leaves nothing behind either way; what a killed ``init``
+left is removed by the next one.
 """
 
 from __future__ import annotations
 
-import contextlib
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 from claimwire.annotation.guidelines import BEGIN, END, render_tables
@@ -20,9 +18,9 @@ from claimwire.annotation.label_studio.config import write_configs
 from claimwire.annotation.schema import load_schema
 from claimwire.defaults import default_file
 from claimwire.errors import ClaimwireError
-from claimwire.files import atomic_directory, rename_no_replace
+from claimwire.files import atomic_directory, folder_lock
+from claimwire.in_place import clean_dead_staging, filled_in_place
 from claimwire.project import PROJECT_FILE
-from claimwire.removal import remove_tree
 
 GITIGNORE = """\
 # claimwire: local virtualenvs, caches and staging folders
@@ -91,43 +89,30 @@ def _copy(source: Path, target: Path) -> None:
 
 def init_project(target: Path, lang: str = "fr") -> list[Path]:
     """Create a project in ``target`` (new, or an empty folder, filled in place: the working
-    folder too); returns the files written."""
+    folder too); returns the files written. What a killed ``init`` left in the folder is
+    removed first (:func:`claimwire.in_place.clean_dead_staging`)."""
+    if not lang.isalpha() or len(lang) not in (2, 3):
+        raise ClaimwireError(f"expected a language code such as fr or en, got {lang!r}")
+    name = target.resolve().name
+    if not target.is_dir():
+        _check_empty(target)
+        with atomic_directory(target) as staging:
+            _write_project(staging, name, lang)
+    else:
+        with folder_lock(target):  # one init at a time; a staging folder found is a dead one's
+            clean_dead_staging(target)
+            _check_empty(target)
+            with filled_in_place(target) as staging:
+                _write_project(staging, name, lang)
+    return sorted(p for p in target.rglob("*") if p.is_file())
+
+
+def _check_empty(target: Path) -> None:
+    """Refuse a ``target`` that is a file, or a folder that holds anything."""
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ClaimwireError(
             "is not empty; claimwire init makes a project in a new or empty folder", file=target
         )
-    if not lang.isalpha() or len(lang) not in (2, 3):
-        raise ClaimwireError(f"expected a language code such as fr or en, got {lang!r}")
-    staged = filled_in_place(target) if target.is_dir() else atomic_directory(target)
-    with staged as staging:
-        _write_project(staging, target.resolve().name, lang)
-    return sorted(p for p in target.rglob("*") if p.is_file())
-
-
-@contextlib.contextmanager
-def filled_in_place(folder: Path) -> Iterator[Path]:
-    """Yield a hidden folder inside the empty ``folder``; on success move its entries up into
-    ``folder``, one rename each (never over an entry that appeared meanwhile), and remove it.
-    The folder itself is never replaced (it may be the working folder, or a mount point). If
-    the body or a move fails, what was moved and the hidden folder are removed; an error
-    names the path in ``folder``."""
-    staging = Path(tempfile.mkdtemp(prefix=".claimwire-init-", suffix=".tmp", dir=folder))
-    moved: list[Path] = []
-    try:
-        yield staging
-        for entry in sorted(staging.iterdir()):
-            rename_no_replace(entry, folder / entry.name)
-            moved.append(folder / entry.name)
-        staging.rmdir()
-    except BaseException as error:
-        for path in (*moved, staging):
-            remove_tree(path)
-        if isinstance(error, OSError) and isinstance(error.filename, str):
-            inside = Path(error.filename)
-            if inside.is_relative_to(staging):
-                where = folder / inside.relative_to(staging)
-                raise OSError(error.errno, error.strerror, str(where)) from error
-        raise
 
 
 def _write_project(staging: Path, name: str, lang: str) -> None:
