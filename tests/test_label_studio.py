@@ -479,6 +479,49 @@ def test_push_removes_the_copies_an_interrupted_import_left(
     assert (third.imported, third.removed, len(third.kept)) == (0, 0, 1)
 
 
+def test_a_push_waits_while_an_earlier_push_is_still_importing(
+    server: label_studio_server.Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A push started while an earlier one still imports (its batches committing one after
+    another) waits until the project's task count settles, then finds every task: it imports
+    nothing and deletes nothing. Without the wait it listed the project half-filled, imported
+    the other documents again (copies annotators could open) and deleted them afterwards."""
+    import threading
+
+    from claimwire.annotation.label_studio import tasks as ls_tasks
+
+    monkeypatch.setattr(ls_tasks, "POLL", 2.5)  # a loaded machine may pause a batch 2 s
+    connection = Connection(server.url, server.token)
+    title = f"settle {uuid.uuid4().hex[:8]}"
+    documents = synthetic_documents(60, uuid.uuid4().hex[:6])
+    xml = configs(SCHEMA)["full.xml"]
+    first = push(connection, title, xml, documents[:5], None, None, SCHEMA)
+    ls = client(connection)
+    committed: list[int] = []
+
+    def earlier_push() -> None:  # small batches: a commit well within every poll
+        for start in range(5, len(documents), 5):
+            batch = documents[start : start + 5]
+            ls.projects.import_tasks(
+                id=first.project_id,
+                request=[{"text": d.text, "doc_id": d.id, "stance_choices": []} for d in batch],
+            )
+            committed.append(start)
+
+    running = threading.Thread(target=earlier_push)
+    running.start()
+    try:
+        while not committed:  # the earlier push has begun adding tasks
+            time.sleep(0.05)
+        report = push(connection, title, xml, documents, None, None, SCHEMA)
+    finally:
+        running.join()
+    assert len(committed) == 11
+    assert (report.imported, report.skipped, report.removed) == (0, 60, 0)
+    left = [t.data["doc_id"] for t in ls.tasks.list(project=first.project_id)]
+    assert sorted(left) == sorted(d.id for d in documents)
+
+
 def test_predictions_for_tasks_outside_the_pushed_documents_are_left_alone(
     server: label_studio_server.Server,
 ) -> None:

@@ -118,11 +118,14 @@ def wait_until_settled(
     session: Session,
     project_id: int,
     progress: Progress | None = None,
-    limit: float = SETTLE,
-    poll: float = POLL,
+    limit: float | None = None,
+    poll: float | None = None,
 ) -> None:
-    """Return once the project's task count is the same in two reads ``poll`` seconds apart;
-    an error when it is still changing after ``limit`` seconds (an import still running)."""
+    """Return once the project's task count is the same in two reads ``poll`` seconds apart
+    (:data:`POLL`); an error when it is still changing after ``limit`` seconds
+    (:data:`SETTLE`: an import still running)."""
+    limit = SETTLE if limit is None else limit
+    poll = POLL if poll is None else poll
     start = time.monotonic()
     count = task_count(session, project_id)
     while True:
