@@ -212,3 +212,29 @@ def test_adjudication_votes_a_completed_document_among_its_annotators(tmp_path: 
     assert merged() == set(documents)
     write_completed(alice, documents)
     assert merged() == set(documents) - {empty}
+
+
+def test_an_import_whose_list_cannot_be_written_writes_no_set(tmp_path: Path) -> None:
+    """The list is put in place before the set: when it cannot be written (here its path is a
+    folder), neither appears (before: the set was renamed into place first, and stayed
+    without its list)."""
+    from claimwire.errors import ClaimwireError
+    from claimwire.formats.convert import import_to
+
+    release = release_with_test_claims(tmp_path, 4, claimed="all")
+    claims, _ = _claims(release)
+    exported = tmp_path / "brat"
+    made = run_cli(
+        "convert", _write(tmp_path / "gold.jsonl", claims), "--to", "brat", "--out", exported,
+        "--release", release,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    out = tmp_path / "imported.jsonl"
+    completed_path(out).mkdir()
+    opened = open_release(release)
+    with opened.document_index() as documents, pytest.raises(ClaimwireError, match="a folder"):
+        import_to("brat", exported, out, documents, load_schema(), completed=True)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("imported")) == [
+        "imported.completed.txt"
+    ]
+    assert not any(completed_path(out).iterdir())

@@ -25,7 +25,7 @@ from claimwire.annotation.schema import Schema
 from claimwire.engine import batches
 from claimwire.errors import ClaimwireError, shown
 from claimwire.eval.checker import AnnotationSet, check_rows, not_empty, prediction_files
-from claimwire.eval.completed import write_completed
+from claimwire.eval.completed import completed_path, write_completed
 from claimwire.eval.tasks import Task
 from claimwire.files import (
     atomic_directory,
@@ -548,31 +548,41 @@ def import_to(
     no record but lost some is refused. SIGTERM ends it as an error does: nothing left beside
     ``out`` nor in ``TMPDIR``. ``completed``: also write the list of the documents the import
     holds, records or none, beside ``out`` (:func:`~claimwire.eval.completed.completed_path`),
-    after it."""
+    put in place just before ``out``, and removed again if ``out`` then fails: the set never
+    appears without its list."""
     stop_on_sigterm()
+    listing = completed_path(out)
+    placed = False
     with (
         folders_removed_on_error(out.parent),  # made for the temporary file
         tempfile.TemporaryFile("w+", encoding="utf-8") as listed,
     ):
         losses = Losses(keep)
-        with (
-            atomic_writer(out) as handle,
-            tempfile.TemporaryFile("w+", encoding="utf-8") as links,
-        ):
-            spans = relations = 0
-            for found in checked_batches(name, path, documents, schema, author, options, losses):
-                handle.writelines(map(record_line, found.annotations))
-                links.writelines(map(record_line, found.relations))
+        try:
+            with (
+                atomic_writer(out) as handle,
+                tempfile.TemporaryFile("w+", encoding="utf-8") as links,
+            ):
+                spans = relations = 0
+                imported = checked_batches(name, path, documents, schema, author, options, losses)
+                for found in imported:
+                    handle.writelines(map(record_line, found.annotations))
+                    links.writelines(map(record_line, found.relations))
+                    if completed:
+                        listed.writelines(f"{doc_id}\n" for doc_id in sorted(found.completed))
+                    spans += len(found.annotations)
+                    relations += len(found.relations)
+                links.seek(0)
+                shutil.copyfileobj(links, handle)
+                _refuse_nothing_read(path, spans + relations, losses)
                 if completed:
-                    listed.writelines(f"{doc_id}\n" for doc_id in sorted(found.completed))
-                spans += len(found.annotations)
-                relations += len(found.relations)
-            links.seek(0)
-            shutil.copyfileobj(links, handle)
-            _refuse_nothing_read(path, spans + relations, losses)
-        if completed:
-            listed.seek(0)
-            write_completed(out, (line.rstrip("\n") for line in listed))
+                    listed.seek(0)
+                    write_completed(out, (line.rstrip("\n") for line in listed))
+                    placed = True
+        except BaseException:
+            if placed:  # the set was not renamed into place after it
+                listing.unlink(missing_ok=True)
+            raise
         return spans, relations, losses
 
 
