@@ -183,9 +183,9 @@ def test_a_set_is_never_held_whole(
     sizes: list[int] = []
     merge = adjudication_files._Store.merge
 
-    def spy(self: Any, rows: Any, outside: bool, *completed: Any) -> None:
+    def spy(self: Any, rows: Any, outside: bool, *completed: Any) -> set[str]:
         sizes.append(len({record.doc_id for found in rows for _, _, record in found}))
-        merge(self, rows, outside, *completed)
+        return merge(self, rows, outside, *completed)
 
     def whole(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a set was read whole")

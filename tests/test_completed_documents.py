@@ -214,6 +214,83 @@ def test_adjudication_votes_a_completed_document_among_its_annotators(tmp_path: 
     assert merged() == set(documents) - {empty}
 
 
+def _score(system: Path, gold: Path, release: Path) -> dict[str, Any]:
+    result = run_cli(
+        "eval", "score", system, "--gold", gold, "--release", release, "--task", "claims",
+        "--split", "all", "--format", "json", "--bootstrap", "20",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["systems"][0]["schemes"]["strict"]  # type: ignore[no-any-return]
+
+
+def test_an_adjudicated_set_lists_the_documents_its_annotators_completed(
+    tmp_path: Path,
+) -> None:
+    """Alice and Bob both completed the last document and found nothing there: the merged
+    gold lists it, so a system's claim there is spurious when the merge is gold (before: the
+    merge wrote no list, and the document was left out of the score)."""
+    from claimwire.eval.adjudication import adjudicate
+    from claimwire.eval.checker import load_annotation_set
+
+    release = release_with_test_claims(tmp_path, 6, claimed="all")
+    claims, documents = _claims(release)
+    empty = documents[-1]
+    kept = [c for c in claims if c["doc_id"] != empty]
+    alice = _write(tmp_path / "alice.jsonl", kept)
+    bob = _write(tmp_path / "bob.jsonl", kept)
+    for annotator in (alice, bob):
+        write_completed(annotator, documents)
+    out = tmp_path / "gold"
+    result = run_cli("annotate", "adjudicate", alice, bob, "--release", release, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert (out / "completed.txt").read_text("utf-8").split() == [
+        d.id for d in open_release(release).documents()
+    ]
+    in_memory = adjudicate([load_annotation_set(p, p.stem) for p in (alice, bob)])
+    assert in_memory.completed == set(documents)
+    system = _write(tmp_path / "system.jsonl", claims)
+    assert (_score(system, out, release)["cor"], _score(system, out, release)["spu"]) == (
+        len(documents) - 1,
+        1,
+    )
+
+
+@pytest.mark.parametrize("command", ["agree", "adjudicate", "score", "check"])
+def test_a_listed_id_the_release_lacks_is_a_located_error(command: str, tmp_path: Path) -> None:
+    """As a record naming a document the release lacks is refused, so is a listed id (before:
+    ignored, uncounted): the list's file and line, and how many more there are."""
+    release = release_with_test_claims(tmp_path, 6, claimed="all")
+    claims, documents = _claims(release)
+    alice = _write(tmp_path / "alice.jsonl", claims)
+    bob = _write(tmp_path / "bob.jsonl", claims)
+    listed = completed_path(alice)
+    listed.write_text(f"{documents[0]}\nno-such-doc\n{documents[1]}\nnor-this\n", "utf-8")
+    release_args = ("--release", release)
+    task = ("--task", "claims", "--split", "all")
+    args = {
+        "agree": ("annotate", "agree", alice, bob, *release_args),
+        "adjudicate": (
+            "annotate",
+            "adjudicate",
+            bob,
+            alice,
+            *release_args,
+            "--out",
+            tmp_path / "o",
+        ),
+        "score": ("eval", "score", bob, "--gold", alice, *release_args, *task),
+        "check": ("eval", "check", alice, *release_args, *task),
+    }[command]
+    result = run_cli(*args)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(
+        f"error: {listed}:2: 'no-such-doc' is not a document of the release {release} "
+        "(1 more listed ids are not either)"
+    ), line
+    assert not (tmp_path / "o").exists()
+
+
 def test_an_import_whose_list_cannot_be_written_writes_no_set(tmp_path: Path) -> None:
     """The list is put in place before the set: when it cannot be written (here its path is a
     folder), neither appears (before: the set was renamed into place first, and stayed

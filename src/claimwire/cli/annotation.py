@@ -217,11 +217,14 @@ def adjudicate_command(
     """Merge annotator sets into one gold set; undecided items go to a conflicts file."""
     from claimwire.annotation.checks import schema_of
     from claimwire.eval.adjudication_files import adjudicate_files
+    from claimwire.eval.completed import COMPLETED
     from claimwire.eval.coverage import EMPTY_NOTE
     from claimwire.outputs import check_output
 
     conflicts_path = conflicts or out / "conflicts.jsonl"
-    outputs = ((out / "annotations.jsonl", "--out"), (out / "relations.jsonl", "--out"))
+    outputs = [
+        (out / name, "--out") for name in ("annotations.jsonl", "relations.jsonl", COMPLETED)
+    ]
     for path, option in (*outputs, (conflicts_path, "--conflicts")):
         check_output(path, inputs=sets, force=force, option=option)
     release = chosen_release(release)
@@ -230,7 +233,8 @@ def adjudicate_command(
     console.print(
         f"[green]Merged[/] {merged.annotations} annotations ({merged.accepted} unanimous, "
         f"{merged.resolved} by {policy}{alone}) and {merged.relations} relations into "
-        f"{escape(str(out))}; {merged.conflicts} conflicts in {escape(str(conflicts_path))}"
+        f"{escape(str(out))}, {merged.completed} documents annotated listed in {COMPLETED}; "
+        f"{merged.conflicts} conflicts in {escape(str(conflicts_path))}"
     )
     if merged.alone:
         counts = ", ".join(f"{name} {count}" for name, count in merged.alone.items())

@@ -5,7 +5,9 @@ Items are compared by identity — a span by (document, label, start, end), a st
 that annotated it (:func:`claimwire.eval.coverage.annotators`: those holding a record there or
 listing it as completed, :mod:`claimwire.eval.completed`),
 as agreement compares sets where they overlap: a document one set annotated alone is taken as
-that set's, and counted. An item every voter agrees on (same attributes) is accepted.
+that set's, and counted. The merged set annotated every document any set did: its list of
+completed documents names them, records or none. An item every voter agrees on (same
+attributes) is accepted.
 Otherwise a named policy decides: ``majority`` (an item needs more than half of the voters —
 exactly half is not enough; an attribute value without such a majority is left out and
 flagged in the conflicts, the item and its relations kept), or ``prefer:NAME`` (that
@@ -46,6 +48,9 @@ class Adjudication:
     """Items of documents one set annotated alone, taken as that set's."""
     alone: Counter[str] = field(default_factory=Counter)
     """Each set's documents no other set annotated."""
+    completed: set[str] = field(default_factory=set)
+    """The documents any set annotated: the merged set's completed documents (those without
+    a record too); :func:`adjudicate`'s only (the batched merge writes them as it goes)."""
 
     def count_alone(self, names: Sequence[str], held: Sequence[set[str]]) -> None:
         """Count the documents one of the sets (``held``: each one's documents) annotated
@@ -97,6 +102,7 @@ def adjudicate(
     result = Adjudication()
     held = [annotated(s) for s in sets]
     result.count_alone(names, held)
+    result.completed = set().union(*held)
     id_of: dict[tuple[str, str], str] = {}
     kept: list[tuple[Annotation, list[Reference]]] = []
     for key, by_set in versions.items():

@@ -10,8 +10,11 @@ named (set, file, line): the merged items and their conflicts, then, once every 
 read, numbered in that order (``adj-N``) with the ``(set, id) → merged id`` pairs; the
 references are renamed through those pairs (a reference or a relation's end may name an
 item of another batch), the relations voted on grouped by their merged ends in the order
-first named (``adj-rel-N``). The three files are written as they come, each renamed into
-place only when the merged set passed the schema's checks. The database is a file SQLite
+first named (``adj-rel-N``). The merged set lists the documents any set annotated as
+completed (``completed.txt``: :mod:`claimwire.eval.completed`), so that a document every
+annotator completed without a record still counts as annotated when the set is gold. The
+files are written as they come, each renamed into place only when the merged set passed the
+schema's checks, the list before the annotations. The database is a file SQLite
 unlinks as it opens it (under ``SQLITE_TMPDIR`` or ``TMPDIR``), so no way the process ends
 leaves it behind; SIGTERM ends the merge as Ctrl-C does, removing what it began to write.
 Memory holds a batch's records and SQLite's page cache.
@@ -48,6 +51,7 @@ from claimwire.eval.adjudication import (
     with_references,
 )
 from claimwire.eval.checker import TOLERATED, NamedSet, named_sets
+from claimwire.eval.completed import COMPLETED, Met
 from claimwire.eval.coverage import annotated_documents, annotators
 from claimwire.files import atomic_writer, folders_removed_on_error
 from claimwire.grouping import RecordIndex, Row
@@ -84,6 +88,8 @@ class Outcome:
     """Items of documents one set annotated alone, taken as that set's."""
     alone: dict[str, int] = field(default_factory=dict)
     """Each set's documents no other set annotated."""
+    completed: int = 0
+    """Documents the merged set lists as completed: those any set annotated."""
 
 
 @dataclass
@@ -164,21 +170,23 @@ def _not_empty(count: int, path: Path) -> None:
 
 def _read(store: _Store, sets: list[NamedSet], release: Path, size: int) -> None:
     """Every batch merged into ``store``: in the documents' order without an index when
-    the sets are written so, else through each set's index."""
+    the sets are written so, else through each set's index. A set's list of completed
+    documents naming a document the release lacks is an error (:class:`Met`)."""
     opened = open_release(release)  # verified once
     try:
         batches = Batches([release / part for part in opened.parts(DOCUMENTS)], size)
         with contextlib.ExitStack() as stack:
             readers = [stack.enter_context(RowsInOrder(s.files, batches)) for s in sets]
-            for ids in _document_batches(release, size):
-                store.merge([reader.rows(ids) for reader in readers], False, _completed(sets, ids))
+            met = _merge_release(store, sets, readers, release, size)
             for reader, annotation_set in zip(readers, sets, strict=True):
                 for _ in reader.leftover():  # raises if a record was not taken
                     pass
                 _not_empty(reader.count, annotation_set.path)
-        return
     except (NotInOrder, ClaimwireError):
         store.reset()
+    else:
+        _raise_unmet(met, release)
+        return
     with contextlib.ExitStack() as stack:
         indexes = [
             stack.enter_context(RecordIndex(s.files, check_relation_ids=False)) for s in sets
@@ -194,14 +202,38 @@ def _read(store: _Store, sets: list[NamedSet], release: Path, size: int) -> None
                     file=first.path,
                     line=first.line,
                 )
-        for ids in _document_batches(release, size):
-            store.merge([index.rows(ids) for index in indexes], False, _completed(sets, ids))
+        _raise_unmet(_merge_release(store, sets, indexes, release, size), release)
         for index in indexes:  # documents of no release: merged, then refused by the checks
             for ids in index.document_batches(size, fresh=True):
                 store.merge([other.rows(ids) for other in indexes], True)
         for number, index in enumerate(indexes):
             for rows in index.leftover():
                 store.merge([rows if n == number else [] for n in range(len(indexes))], True)
+
+
+def _merge_release(
+    store: _Store,
+    sets: Sequence[NamedSet],
+    readers: Sequence[RowsInOrder | RecordIndex],
+    release: Path,
+    size: int,
+) -> list[Met]:
+    """Merge the release's documents a batch at a time, noting those the sets annotated;
+    which listed ids each set's list met."""
+    met = [Met(s.completed) for s in sets]
+    for ids in _document_batches(release, size):
+        annotated = store.merge(
+            [reader.rows(ids) for reader in readers], False, _completed(sets, ids)
+        )
+        store.note_annotated([doc_id for doc_id in ids if doc_id in annotated])
+        for listed in met:
+            listed.add(ids)
+    return met
+
+
+def _raise_unmet(met: Sequence[Met], release: Path) -> None:
+    for listed in met:
+        listed.raise_unmet(release)
 
 
 def _completed(sets: Sequence[NamedSet], ids: Sequence[str]) -> list[set[str]]:
@@ -239,12 +271,13 @@ class _Store:
             " type TEXT, record BLOB, voters BLOB)",
             "ids (setno INTEGER, id TEXT, merged TEXT)",
             "kept (number INTEGER PRIMARY KEY, id TEXT, position INTEGER)",
+            "annotated (doc TEXT)",
         ):
             self.db.execute(f"CREATE TABLE {table}")
 
     def reset(self) -> None:
         """Forget what was merged (the sets are read again another way)."""
-        for table in ("items", "relations", "ids", "kept"):
+        for table in ("items", "relations", "ids", "kept", "annotated"):
             self.db.execute(f"DROP TABLE {table}")
         self._tables()
         self.tally = Adjudication()
@@ -261,9 +294,10 @@ class _Store:
         rows: Sequence[Sequence[Row]],
         outside: bool,
         completed: Sequence[set[str]] | None = None,
-    ) -> None:
+    ) -> set[str]:
         """One batch: each set's rows naming its documents (``outside``: no release's), and
-        those of the documents each set's list says were completed."""
+        those of the documents each set's list says were completed; the documents any set
+        annotated."""
         first: dict[Any, int] = {}
         annotations: list[tuple[str, Annotation]] = []
         relations = []
@@ -313,6 +347,18 @@ class _Store:
         self.db.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?)", items)
         self.db.executemany("INSERT INTO items (position, record) VALUES (?, ?)", conflicts)
         self.db.executemany("INSERT INTO relations VALUES (?, ?, ?, ?, ?, ?, ?)", relations)
+        return set(voters)
+
+    def note_annotated(self, documents: Sequence[str]) -> None:
+        """Documents of the release some set annotated, in the release's order."""
+        self.db.executemany("INSERT INTO annotated VALUES (?)", ((d,) for d in documents))
+
+    def annotated(self) -> Iterator[str]:
+        """The documents noted, in order."""
+        rows = self.db.execute("SELECT doc FROM annotated ORDER BY rowid")
+        while chunk := rows.fetchmany(CHECKED):
+            for (doc_id,) in chunk:
+                yield doc_id
 
     def number_items(self, conflict: _Writer) -> None:
         """Number the kept items in the order first named, note which ids they merge, and
@@ -443,6 +489,10 @@ def _write(
         annotations = stack.enter_context(atomic_writer(out / "annotations.jsonl"))
         relations = stack.enter_context(atomic_writer(out / "relations.jsonl"))
         conflicts = _Writer(stack.enter_context(atomic_writer(conflicts_path)))
+        listed = stack.enter_context(atomic_writer(out / COMPLETED))  # in place first
+        for doc_id in store.annotated():
+            listed.write(f"{doc_id}\n")
+            outcome.completed += 1
         store.number_items(conflicts)
         outcome.annotations = _write_annotations(store, schema, annotations, conflicts, problems)
         outcome.relations = _write_relations(store, schema, relations, conflicts, problems)

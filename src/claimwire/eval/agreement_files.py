@@ -31,6 +31,7 @@ from claimwire.eval.checker import (
     not_empty,
     release_documents,
 )
+from claimwire.eval.completed import Met
 from claimwire.eval.evaluate import BATCH_DOCUMENTS
 from claimwire.eval.tasks import Task
 from claimwire.grouping import RecordIndex
@@ -70,11 +71,14 @@ def _study(
     task = Task("agreement", "every label of the schema", "spans", tuple(schema.labels))
     sums = AgreementSums([s.name for s in sets], schema, missing=missing)
     failures = [_Failures() for _ in sets]
+    met = [Met(s.completed) for s in sets]
     try:
         documents = open_release(release, verify=False).documents()  # verified by the caller
         with release_documents(release) as every:
             while chunk := list(itertools.islice(documents, batch)):
                 by_id = {d.id: d for d in chunk}
+                for listed in met:
+                    listed.add(list(by_id))
                 checked = []
                 for named, reader, found in zip(sets, readers, failures, strict=True):
                     part = check_rows(
@@ -99,6 +103,8 @@ def _study(
             if found:
                 more = f" (and {found.count - 1} more)" if found.count > 1 else ""
                 raise ClaimwireError(f"the set fails the format checker: {found.first}{more}")
+        for listed in met:
+            listed.raise_unmet(release)
     finally:
         for reader in readers:
             reader.close()

@@ -7,7 +7,8 @@ beside ``NAME.jsonl`` (``completed.txt`` inside a set's folder), one document id
 ``annotate pull`` writes it from Label Studio's submitted annotations (a skipped task is not
 completed), ``convert --from FORMAT --completed`` from the documents the export holds. Coverage
 (:mod:`claimwire.eval.coverage`) counts a document it lists as annotated, with or without
-records; a set without one counts only the documents it holds records for.
+records; a set without one counts only the documents it holds records for. A listed id the
+release lacks is an error, as a record naming one is (:class:`Met`).
 
 The ids are held as sorted 64-bit digests (8 bytes a document), looked up a batch at a time.
 """
@@ -15,18 +16,20 @@ The ids are held as sorted 64-bit digests (8 bytes a document), looked up a batc
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from claimwire.errors import ClaimwireError
+from claimwire.errors import ClaimwireError, shown
 from claimwire.files import atomic_writer
 from claimwire.lines import DOCUMENT_LINE, line_blocks, numbered_lines
 
 __all__ = [
     "COMPLETED",
     "Completed",
+    "Met",
     "completed_ids",
     "completed_path",
     "read_completed",
@@ -59,9 +62,26 @@ def _digest(document_id: str) -> int:
     )
 
 
+def _digests(ids: Sequence[str]) -> Any:
+    import numpy as np
+
+    return np.fromiter(map(_digest, ids), dtype=np.uint64, count=len(ids))
+
+
+def _held(digests: Any, wanted: Any) -> Any:
+    """Which of ``wanted`` the sorted ``digests`` hold (a boolean array)."""
+    import numpy as np
+
+    if not len(digests):
+        return np.zeros(len(wanted), dtype=bool)
+    at = np.searchsorted(digests, wanted).clip(max=len(digests) - 1)
+    return digests[at] == wanted
+
+
 @dataclass(frozen=True)
 class Completed:
-    """A set's completed documents: where the list is, and its ids' digests, sorted."""
+    """A set's completed documents: where the list is (what its errors name), and its ids'
+    digests, sorted."""
 
     path: Path
     digests: Any
@@ -72,14 +92,55 @@ class Completed:
 
     def among(self, ids: Sequence[str]) -> set[str]:
         """Those of ``ids`` the list holds."""
-        import numpy as np
-
         if not ids or not len(self.digests):
             return set()
-        wanted = np.fromiter(map(_digest, ids), dtype=np.uint64, count=len(ids))
-        at = np.searchsorted(self.digests, wanted).clip(max=len(self.digests) - 1)
-        held = self.digests[at] == wanted
-        return {document for document, found in zip(ids, held.tolist(), strict=True) if found}
+        held = _held(self.digests, _digests(ids)).tolist()
+        return {document for document, found in zip(ids, held, strict=True) if found}
+
+
+class Met:
+    """Which ids of a set's list (none without one) a pass over the release's documents met,
+    a batch at a time (:meth:`add`); one never met is not a document of the release, an error
+    as a record naming one is (:meth:`raise_unmet`). One byte a listed id."""
+
+    def __init__(self, completed: Completed | None) -> None:
+        import numpy as np
+
+        self.completed = completed
+        self.met = np.zeros(len(completed) if completed is not None else 0, dtype=bool)
+
+    def add(self, ids: Sequence[str]) -> None:
+        """The release's documents ``ids`` (each document once in the pass)."""
+        import numpy as np
+
+        if self.completed is None or not ids or not len(self.met):
+            return
+        digests = self.completed.digests
+        wanted = _digests(ids)
+        at = np.searchsorted(digests, wanted).clip(max=len(digests) - 1)
+        self.met[at[digests[at] == wanted]] = True
+
+    def raise_unmet(self, release: Path) -> None:
+        """After the pass: the first listed id the release lacks, as a located error (the
+        list's file and line) counting the others."""
+        if self.completed is None or self.met.all():
+            return
+        unmet = self.completed.digests[~self.met]
+        path = self.completed.path
+        lines = _numbered(path)
+        while chunk := list(itertools.islice(lines, 4096)):
+            held = _held(unmet, _digests([document for _, document in chunk]))
+            if held.any():
+                lineno, document = chunk[int(held.argmax())]
+                more = len(unmet) - 1
+                others = f" ({more} more listed ids are not either)" if more else ""
+                raise ClaimwireError(
+                    f"{shown(document)} is not a document of the release {release}{others}: "
+                    "a list of completed documents names documents of the release the set "
+                    "annotates; remove the line, or name that release (--release)",
+                    file=path,
+                    line=lineno,
+                )
 
 
 def read_completed(set_path: Path) -> Completed | None:
@@ -92,7 +153,7 @@ def read_completed(set_path: Path) -> Completed | None:
     path = completed_path(set_path)
     if not path.is_file():
         return None
-    digests = np.fromiter(map(_digest, _listed(path)), dtype=np.uint64)
+    digests = np.fromiter((_digest(document) for _, document in _numbered(path)), np.uint64)
     return Completed(path, np.unique(digests))
 
 
@@ -100,13 +161,16 @@ def completed_ids(set_path: Path) -> frozenset[str]:
     """The ids the list beside ``set_path`` names, checked as :func:`read_completed` checks
     them (none without a list): for a set held in memory whole."""
     path = completed_path(set_path)
-    return frozenset(_listed(path)) if path.is_file() else frozenset()
+    if not path.is_file():
+        return frozenset()
+    return frozenset(document for _, document in _numbered(path))
 
 
-def _listed(path: Path) -> Iterator[str]:
+def _numbered(path: Path) -> Iterator[tuple[int, str]]:
+    """Each listed id with its line number, checked."""
     for first, chunk in line_blocks(path, limit=DOCUMENT_LINE):
         for lineno, line in numbered_lines(first, chunk):
-            yield _document_id(path, lineno, line)
+            yield lineno, _document_id(path, lineno, line)
 
 
 def _document_id(path: Path, lineno: int, line: bytes) -> str:

@@ -42,7 +42,7 @@ from claimwire.eval.checker import (
     release_documents,
     system_name,
 )
-from claimwire.eval.completed import read_completed
+from claimwire.eval.completed import Met, read_completed
 from claimwire.eval.coverage import EMPTY_NOTE
 from claimwire.eval.metrics import (
     DEFAULT_RESAMPLES,
@@ -193,6 +193,13 @@ def alone(batches: Iterator[T]) -> Iterator[tuple[T, bool]]:
         following = next(batches, None)
         yield batch, first and following is None
         batch, first = following, False
+
+
+def _met(ids: list[str], met: Sequence[Met]) -> list[str]:
+    """``ids``, a batch of the release's documents, noted by each of ``met``."""
+    for listed in met:
+        listed.add(ids)
+    return ids
 
 
 class _SetRows:
@@ -425,10 +432,11 @@ class Evaluation:
             report.pages = KeptSections(self.page_documents)
         gold_report = CheckReport(self.gold_path or self.release)
         parts = StackedStatistics(self._expected_units())
+        met = [Met(setup.gold_completed), Met(read_completed(path) if check else None)]
         with self._gold_index(in_order) as gold_index:
             if self.gold_path is not None:
                 not_empty(gold_index.count, self.gold_path, None)
-            for part in self._parts(setup, gold_index, predictions):
+            for part in self._parts(setup, gold_index, predictions, met):
                 self._absorb(report, gold_report, part, parts)
             if self.gold_path is not None:
                 for rows in gold_index.leftover():
@@ -438,6 +446,8 @@ class Evaluation:
                 for _ in gold_index.leftover():  # raises if a gold record was not taken
                     pass
         raise_problems(gold_report, self.gold_path or self.release, "gold")
+        for listed in met:  # a set's list names documents of the release, as its records do
+            listed.raise_unmet(self.release)
         for rows in predictions.leftover():
             if check:
                 report.absorb(check_rows(path, rows, {}, self.schema, self.task, name=name))
@@ -450,9 +460,11 @@ class Evaluation:
         setup: BatchSetup,
         gold_index: RecordIndex | RowsInOrder,
         predictions: RecordIndex | _SetRows | RowsInOrder,
+        met: Sequence[Met],
     ) -> Iterator[BatchResult]:
         """Each batch's part, in order: here, or on the engine's workers, which are sent
-        where the batch's lines are and read them themselves."""
+        where the batch's lines are and read them themselves; ``met`` notes each batch's
+        documents."""
         engine = self.engine
         if (
             engine is not None
@@ -470,7 +482,7 @@ class Evaluation:
                     keep,
                 )
                 for (ids, documents), keep in alone(document_lines(files, self._batch_size))
-                for known in [[i for i in ids if i is not None]]
+                for known in [_met([i for i in ids if i is not None], met)]
             )
             stage = ScoreBatches(setup, gold_index.files, predictions.files, files)
             yield from engine.stream(stage, described)
@@ -479,7 +491,7 @@ class Evaluation:
             gold_elsewhere = elsewhere_of(gold_index, documents)
             elsewhere = elsewhere_of(predictions, documents, setup.fix_offsets)
             for batch, keep in alone(self._batches()):
-                ids = [d.id for d in batch]
+                ids = _met([d.id for d in batch], met)
                 yield score_batch(
                     setup,
                     batch,
