@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,6 +49,37 @@ def test_systems_are_listed_by_systems_and_by_run_list() -> None:
 
 RUN = REPO / "eval" / "runs" / "example" / "claims.jsonl"
 SCORE = ("eval", "score", "--task", "claims", "--bootstrap", "50", "--trials", "50")
+
+
+def _closed_stdout(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """The CLI run with its standard output closed, as ``claimwire ARGS >&-`` runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "claimwire", *map(str, args)],
+        stdout=None,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: os.close(1),
+        env={**os.environ, "PYTHONPATH": str(REPO / "src"), "NO_COLOR": "1"},
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--version"],
+        ["systems"],
+        ["corpus", "stats"],
+        ["eval", "score", "--task", "claims", "--bootstrap", "10", "--format", "json", RUN],
+    ],
+    ids=["version", "table", "stats", "json"],
+)
+def test_a_closed_standard_output_is_an_error_not_output_lost(args: list[str | Path]) -> None:
+    result = _closed_stdout(*args)
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == "error: cannot write the output: standard output is closed"
+    assert "Traceback" not in result.stderr
 
 
 def test_json_has_one_shape_whatever_the_number_of_systems() -> None:

@@ -9,6 +9,8 @@ used.
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
 import sys
 from typing import Any
@@ -35,10 +37,36 @@ OPEN_FILES = 1 << 20
 """The most open files asked for (a shard each: 10¹¹ records at 100,000 a shard)."""
 
 
+class ClosedOutput(io.TextIOBase):
+    """Standard output when the command was started with it closed (``>&-``; Python then
+    sets ``sys.stdout`` to None, and writes to it vanish): writing fails as it does on a
+    file that cannot be written, so the command stops with one line and exit code 1, as
+    ``cat`` does, instead of losing its output with exit code 0."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "cannot write the output: standard output is closed")
+
+
 def main() -> None:
     """Console entry point: user errors (and a full disk, a permission refused…) become one
     clear line and exit code 1; anything else is a bug: one line saying so, exit code 2, and
     the traceback only with CLAIMWIRE_DEBUG=1."""
+    if sys.stdout is None:
+        sys.stdout = ClosedOutput()
+    try:
+        _main()
+    except OSError as error:  # the version or the completion, written to a closed output
+        from claimwire.cli.common import report_error, user_error
+
+        report_error(user_error(error) or ClaimwireError(str(error)))
+        sys.exit(1)
+
+
+def _main() -> None:
+    """:func:`main` once standard output is known to be writable or closed."""
     if sys.argv[1:] in (["--version"], ["-V"]):
         from claimwire import __version__
 
