@@ -21,12 +21,14 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from claimwire import strict_json
 from claimwire.annotation.schema import Attribute, Schema
+from claimwire.errors import shown
 from claimwire.formats.base import (
     DocumentLookup,
     FileStems,
@@ -118,8 +120,8 @@ def to_brat(
         t_ids[annotation.id] = tid
         pieces = _fragments(document.text, annotation.start, annotation.end)
         offsets = ";".join(f"{s} {e}" for s, e in pieces)
-        shown = " ".join(document.text[s:e] for s, e in pieces)
-        lines.append(f"{tid}\t{annotation.label} {offsets}\t{shown}")
+        covered = " ".join(document.text[s:e] for s, e in pieces)
+        lines.append(f"{tid}\t{annotation.label} {offsets}\t{covered}")
         free: dict[str, Any] = {}
         for name, value in annotation.attributes.items():
             if value is None:
@@ -151,61 +153,135 @@ def to_brat(
     return "\n".join(lines) + ("\n" if lines else ""), losses
 
 
+@dataclass(frozen=True, slots=True)
+class _Given:
+    """An attribute's value as a line gave it: an ``A`` line's, or a key of a note's."""
+
+    line: int
+    value: Any
+    in_note: bool
+
+
+EQUIVALENCE = "*"
+"""The id every equivalence line shares (brat's ids are otherwise each given once)."""
+
+
+def _id(key: str) -> str:
+    """An id for a message: as the file gives it, or quoted and cut when it is not a
+    short printable one (a line without a tab is all id)."""
+    return key if key.isprintable() and len(key) <= 20 else shown(key, 40)
+
+
 @dataclass(slots=True)
 class _Reader:
+    """One ``.ann`` file's records. Every id is given once (brat refuses a file that gives
+    one twice), every attribute of an annotation once, and every id a line refers to is an
+    annotation of the file: else a located problem, never a value silently replaced."""
+
     document: Document
     schema: Schema
     path: Path
     author: str
     out: Imported
     problems: list[str]
+    given: dict[str, dict[str, _Given]] = field(default_factory=dict)
+    """Each annotation's attributes: its ``A`` lines and its notes' keys."""
 
     def located(self, lineno: int) -> str:
         return f"{self.path}:{lineno}"
 
-    def read(self, text: str) -> None:
+    def read(self, lines: Iterable[str]) -> None:
         spans: dict[str, list[tuple[int, Annotation]]] = {}
-        attributes: dict[str, dict[str, Any]] = {}
-        notes: dict[str, list[tuple[int, str]]] = {}
+        notes: list[tuple[int, str, str]] = []
         links: list[tuple[int, str, str, str, str]] = []
-        for lineno, line in enumerate(text.split("\n"), start=1):
-            line = line.removesuffix("\r")  # Windows line ends (CRLF) are line ends
+        relations: set[str] = set()
+        first: dict[str, int] = {}
+        lost: set[str] = set()
+        for lineno, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             key, _, rest = line.partition("\t")
+            if key != EQUIVALENCE and (at := first.setdefault(key, lineno)) != lineno:
+                self.problems.append(
+                    f"{self.located(lineno)}: duplicate id {_id(key)} (first at line {at})"
+                )
+                continue
             kind = key[:1]
             if kind == "T":
                 spans[key] = self.span(lineno, key, rest)
             elif kind == "R":
-                fields = rest.split()
-                args = dict(f.split(":", 1) for f in fields[1:] if ":" in f)
-                if not fields or "Arg1" not in args or "Arg2" not in args:
-                    self.problems.append(
-                        f"{self.located(lineno)}: expected 'R<n>\\tTYPE Arg1:T<n> Arg2:T<n>'"
-                    )
-                    continue
-                links.append((lineno, key, fields[0], args["Arg1"], args["Arg2"]))
+                relations.add(key)
+                link = self.link(lineno, key, rest)
+                if link is not None:
+                    links.append(link)
             elif kind == "A" or kind == "M":
                 fields = rest.split()
-                if len(fields) < 2:
+                if len(fields) not in (2, 3):
                     self.problems.append(
                         f"{self.located(lineno)}: expected 'A<n>\\tNAME T<n> [VALUE]'"
                     )
                     continue
                 value = fields[2] if len(fields) > 2 else "true"
-                attributes.setdefault(fields[1], {})[fields[0]] = (lineno, value)
+                self.give(fields[1], fields[0], _Given(lineno, value, in_note=False))
             elif kind == "#":
                 head, _, body = rest.partition("\t")
-                target = head.split()[-1] if head.split() else ""
-                notes.setdefault(target, []).append((lineno, body))
+                notes.append((lineno, head.split()[-1] if head.split() else "", body))
             else:
                 what = {"E": "event", "N": "normalization", "*": "equivalence"}.get(kind, "line")
                 self.out.losses.append(Loss(what, self.located(lineno), line[:80]))
-        self.attach(spans, attributes, notes)
-        self.relations(spans, links, notes)
+                lost.add(key)
+        annotations = spans.keys() | relations
+        for lineno, target, body in notes:
+            self.read_note(lineno, target, body, annotations, lost)
+        self.attach(spans, relations, lost)
+        self.relations(spans, links)
+
+    def link(self, lineno: int, key: str, rest: str) -> tuple[int, str, str, str, str] | None:
+        """``(line, id, type, Arg1, Arg2)`` of a relation line, or None (a problem)."""
+        fields = rest.split()
+        args = dict(f.split(":", 1) for f in fields[1:] if ":" in f)
+        if len(fields) != 3 or args.keys() != {"Arg1", "Arg2"}:
+            self.problems.append(
+                f"{self.located(lineno)}: expected 'R<n>\\tTYPE Arg1:T<n> Arg2:T<n>'"
+            )
+            return None
+        return lineno, key, fields[0], args["Arg1"], args["Arg2"]
+
+    def give(self, target: str, name: str, given: _Given) -> None:
+        """``target``'s attribute ``name`` as a line gives it; given twice, a problem naming
+        both lines."""
+        named = self.given.setdefault(target, {})
+        earlier = named.setdefault(name, given)
+        if earlier is not given:
+            first, again = sorted((earlier, given), key=lambda g: g.line)
+            self.problems.append(
+                f"{self.located(again.line)}: attribute {name!r} of {shown(target)} given twice: "
+                f"{shown(again.value)} here, {shown(first.value)} at line {first.line}"
+            )
+
+    def read_note(
+        self,
+        lineno: int,
+        target: str,
+        body: str,
+        annotations: AbstractSet[str],
+        lost: AbstractSet[str],
+    ) -> None:
+        """A note: its keys are attributes of the span or relation it names; a note of a
+        line not carried, or one not an object, is a loss."""
+        if target in lost:
+            self.out.losses.append(Loss("note", self.located(lineno), body[:80]))
+        elif target not in annotations:
+            self.problems.append(
+                f"{self.located(lineno)}: note of {shown(target)}, which is not a text-bound "
+                "annotation (T) or relation (R) of this file"
+            )
+        else:
+            for name, value in self.note(lineno, body).items():
+                self.give(target, name, _Given(lineno, value, in_note=True))
 
     def span(self, lineno: int, key: str, rest: str) -> list[tuple[int, Annotation]]:
-        head, _, shown = rest.partition("\t")
+        head, _, quoted = rest.partition("\t")
         label, _, offsets = head.partition(" ")
         try:
             pieces = [tuple(int(x) for x in part.split()) for part in offsets.split(";")]
@@ -218,9 +294,9 @@ class _Reader:
             return []
         text = self.document.text
         found = " ".join(text[s:e] for s, e in pieces)
-        if shown and found != shown:
+        if quoted and found != quoted:
             self.problems.append(
-                f"{self.located(lineno)}: field 'text': {shown[:40]!r} but the document has "
+                f"{self.located(lineno)}: field 'text': {quoted[:40]!r} but the document has "
                 f"{found[:40]!r} at {offsets}"
             )
             return []
@@ -264,34 +340,31 @@ class _Reader:
     def attach(
         self,
         spans: Mapping[str, list[tuple[int, Annotation]]],
-        attributes: Mapping[str, Mapping[str, tuple[int, str]]],
-        notes: Mapping[str, list[tuple[int, str]]],
+        relations: AbstractSet[str],
+        lost: AbstractSet[str],
     ) -> None:
-        for key, named in attributes.items():
+        for key, named in self.given.items():
             if key in spans:
                 continue
-            for name, (lineno, _) in named.items():
-                if key.startswith("E"):  # events are reported as not carried
-                    self.out.losses.append(Loss("attribute", self.located(lineno), name))
+            for name, given in named.items():
+                if key in relations and given.in_note:
+                    continue  # a relation's attribute
+                if key in lost:  # events, normalizations are reported as not carried
+                    self.out.losses.append(Loss("attribute", self.located(given.line), name))
                 else:
                     self.problems.append(
-                        f"{self.located(lineno)}: attribute {name!r} of {key!r}, which is not "
-                        "a text-bound annotation (T) of this file"
+                        f"{self.located(given.line)}: attribute {name!r} of {shown(key)}, "
+                        "which is not a text-bound annotation (T) of this file"
                     )
         for key, pieces in spans.items():
             if not pieces:
                 continue
             label = pieces[0][1].label
             values: dict[str, Any] = {}
-            for name, (lineno, raw) in attributes.get(key, {}).items():
-                ok, value = self.typed(label, name, raw, self.located(lineno))
+            for name, given in self.given.get(key, {}).items():
+                ok, value = self.typed(label, name, given.value, self.located(given.line))
                 if ok:
                     values[name] = value
-            for lineno, body in notes.get(key, []):
-                for name, raw in self.note(lineno, body).items():
-                    ok, value = self.typed(label, name, raw, self.located(lineno))
-                    if ok:
-                        values[name] = value
             for lineno, annotation in pieces:
                 record = Annotation(
                     annotation.id,
@@ -307,8 +380,13 @@ class _Reader:
                 self.out.annotations.append((self.path, lineno, record))
 
     def note(self, lineno: int, body: str) -> dict[str, Any]:
+        """A note's attributes (a JSON object); another note is a loss, an object naming a
+        key twice a problem."""
         try:
             payload = strict_json.loads(body)
+        except strict_json.DuplicateKeyError as error:
+            self.problems.append(f"{self.located(lineno)}: note: {error}")
+            return {}
         except ValueError:
             payload = None
         if not isinstance(payload, dict):
@@ -320,7 +398,6 @@ class _Reader:
         self,
         spans: Mapping[str, list[tuple[int, Annotation]]],
         links: list[tuple[int, str, str, str, str]],
-        notes: Mapping[str, list[tuple[int, str]]],
     ) -> None:
         ids = {key: pieces[0][1].id for key, pieces in spans.items() if pieces}
         for lineno, key, kind, head, tail in links:
@@ -330,9 +407,7 @@ class _Reader:
                     "text-bound annotation of the file"
                 )
                 continue
-            values: dict[str, Any] = {}
-            for note_line, body in notes.get(key, []):
-                values |= self.note(note_line, body)
+            values = {name: given.value for name, given in self.given.get(key, {}).items()}
             if "cue" in values:
                 values["cue"] = ids.get(str(values["cue"]), values["cue"])
             self.out.relations.append(
@@ -350,6 +425,15 @@ class _Reader:
                     ),
                 )
             )
+
+
+def _lines(path: Path) -> Iterator[str]:
+    """The lines of an ``.ann`` file, one at a time: UTF-8 (a bad byte replaced), a
+    byte-order mark dropped, a Windows line end (CRLF) a line end."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle):
+            line = raw.decode("utf-8", "replace").removesuffix("\n").removesuffix("\r")
+            yield line.removeprefix("\ufeff") if number == 0 else line
 
 
 def read_brat_folder(
@@ -377,9 +461,7 @@ def read_brat_folder(
                 out.problems.append(f"{txt}: {mismatch}")
                 continue
         out.meet(document.id, Place(ann))
-        text = ann.read_bytes().decode("utf-8", "replace").removeprefix("\ufeff")
-        text = text.removesuffix("\n")
-        _Reader(document, schema, ann, author, out, out.problems).read(text)
+        _Reader(document, schema, ann, author, out, out.problems).read(_lines(ann))
     yield out.take()
 
 
