@@ -31,7 +31,7 @@ from claimwire.eval.checker import (
     not_empty,
     release_documents,
 )
-from claimwire.eval.completed import Met
+from claimwire.eval.completed import Met, NotInRelease
 from claimwire.eval.evaluate import BATCH_DOCUMENTS
 from claimwire.eval.tasks import Task
 from claimwire.grouping import RecordIndex
@@ -55,6 +55,8 @@ def agreement_of_files(
             batches = Batches([release / part for part in opened.parts(DOCUMENTS)], batch)
             readers: list[Reader] = [RowsInOrder(s.files, batches) for s in sets]
             return _study(sets, readers, release, missing, batch)
+        except NotInRelease:
+            raise  # the same in any reading
         except (NotInOrder, ClaimwireError):
             readers = [RecordIndex(s.files) for s in sets]  # checks and words what went wrong
             return _study(sets, readers, release, missing, batch)

@@ -30,6 +30,7 @@ __all__ = [
     "COMPLETED",
     "Completed",
     "Met",
+    "NotInRelease",
     "completed_ids",
     "completed_path",
     "read_completed",
@@ -98,6 +99,10 @@ class Completed:
         return {document for document, found in zip(ids, held, strict=True) if found}
 
 
+class NotInRelease(ClaimwireError):
+    """A listed id the release lacks: the input's error, never a cue to read it another way."""
+
+
 class Met:
     """Which ids of a set's list (none without one) a pass over the release's documents met,
     a batch at a time (:meth:`add`); one never met is not a document of the release, an error
@@ -134,7 +139,7 @@ class Met:
                 lineno, document = chunk[int(held.argmax())]
                 more = len(unmet) - 1
                 others = f" ({more} more listed ids are not either)" if more else ""
-                raise ClaimwireError(
+                raise NotInRelease(
                     f"{shown(document)} is not a document of the release {release}{others}: "
                     "a list of completed documents names documents of the release the set "
                     "annotates; remove the line, or name that release (--release)",

@@ -42,7 +42,7 @@ from claimwire.eval.checker import (
     release_documents,
     system_name,
 )
-from claimwire.eval.completed import Met, read_completed
+from claimwire.eval.completed import Met, NotInRelease, read_completed
 from claimwire.eval.coverage import EMPTY_NOTE
 from claimwire.eval.metrics import (
     DEFAULT_RESAMPLES,
@@ -398,6 +398,8 @@ class Evaluation:
             batches = Batches(documents, self._batch_size)
             with RowsInOrder(files, batches) as predictions:
                 report = self._run(predictions, path, name, True, fix_offsets, batches)
+        except NotInRelease:
+            raise  # the same in any reading
         except (NotInOrder, ClaimwireError):
             return None
         return report if predictions.count else None
