@@ -533,7 +533,49 @@ def test_predictions_for_tasks_outside_the_pushed_documents_are_left_alone(
     xml = configs(SCHEMA)["full.xml"]
     push(connection, title, xml, documents, None, None, SCHEMA)
     report = push(connection, title, xml, documents[:2], one_claim_each(documents), "v", SCHEMA)
-    assert (report.imported, report.skipped, report.predictions) == (0, 4, 2)
+    assert (report.imported, report.skipped, report.predictions) == (0, 2, 2)
+
+
+def test_a_new_release_names_the_tasks_of_documents_it_no_longer_holds(
+    server: label_studio_server.Server, tmp_path: Path
+) -> None:
+    """Pushing a new release onto a project left the tasks of changed and withdrawn documents
+    as they were, said nothing, and counted them as "already there"; pull then listed each
+    one as a problem, those nobody had opened too. Push now names them (with someone's
+    work: pull skips it) and, with --remove-outdated, deletes the ones nobody worked on."""
+    title = f"versions {uuid.uuid4().hex[:8]}"
+    assert cli(server, "annotate", "push", RELEASE, "--project", title).returncode == 0
+    ls = client(Connection(server.url, server.token))
+    project = next(p for p in ls.projects.list() if p.title == title)
+    # two documents of an earlier release: one changed (its text's hash moved), one withdrawn
+    gone = [{"text": f"old text {i}", "doc_id": f"titre-{i}-0000000000", "stance_choices": []}
+            for i in (1, 2)]  # fmt: skip
+    ls.projects.import_tasks(id=project.id, request=gone)
+    by_doc = {t.data["doc_id"]: t.id for t in ls.tasks.list(project=project.id)}
+    worked = by_doc["titre-1-0000000000"]
+    ls.annotations.create(id=worked, result=[], lead_time=1.0)
+    results = to_results(GOLD[:1], [], SCHEMA, DOCUMENT.text)
+    ls.annotations.create(id=by_doc[DOCUMENT.id], result=results)
+
+    pushed = cli(server, "annotate", "push", RELEASE, "--project", title)
+    assert pushed.returncode == 0, pushed.stderr
+    assert "0 tasks imported, 1 already there" in pushed.stdout  # not 3: the release has 1
+    assert "1 tasks nobody worked on are of documents release 1.1.0 does not hold" in (
+        " ".join(pushed.stderr.split())
+    )
+    assert f"titre-1-0000000000: task {worked}" in pushed.stderr
+    out = tmp_path / "sets"
+    pulled = cli(server, "annotate", "pull", "--project", title, "--out", out, "--release", RELEASE)
+    assert pulled.returncode == 0, pulled.stderr
+    assert "3 tasks, 1 annotators, 1 problems" in pulled.stdout  # the idle one is no problem
+    assert f"task {worked}: doc_id 'titre-1-0000000000'" in pulled.stderr
+    assert "1 tasks without annotations" in " ".join(pulled.stderr.split())
+
+    removing = cli(server, "annotate", "push", RELEASE, "--project", title, "--remove-outdated")
+    assert removing.returncode == 0, removing.stderr
+    assert "Removed 1 tasks nobody worked on" in " ".join(removing.stdout.split())
+    left = {t.data["doc_id"]: t.id for t in ls.tasks.list(project=project.id)}
+    assert left == {DOCUMENT.id: by_doc[DOCUMENT.id], "titre-1-0000000000": worked}
 
 
 def test_pull_reads_an_export_snapshot_and_removes_it(

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         Progress,
         PushReport,
     )
+    from claimwire.annotation.label_studio.tasks import Task
     from claimwire.corpus.release import Release
     from claimwire.model import Annotation, Relation
 
@@ -156,6 +157,12 @@ def push_command(
     split: str = typer.Option(
         "all", help="Documents of this split only (train, dev, test or all)."
     ),
+    remove_outdated: bool = typer.Option(
+        False,
+        "--remove-outdated",
+        help="Delete the tasks of documents the release does not hold (changed or withdrawn "
+        "since they were pushed) that nobody worked on; the others are named.",
+    ),
     url: str | None = typer.Option(None, help="Label Studio URL [env LABEL_STUDIO_URL]."),
     api_key: str | None = typer.Option(
         None, help="API token [env LABEL_STUDIO_API_KEY]; never printed."
@@ -165,7 +172,8 @@ def push_command(
     deadline: float = DEADLINE,
 ) -> None:
     """Create or update a Label Studio project and import one task per new document (in
-    batches; predictions of a run go onto the tasks that do not have them yet)."""
+    batches; predictions of a run go onto the tasks that do not have them yet). Tasks of
+    documents the release does not hold are named (pull skips their annotations)."""
     from claimwire.annotation.checks import schema_of
     from claimwire.annotation.label_studio.client import push_chunks
     from claimwire.annotation.label_studio.config import configs
@@ -180,16 +188,19 @@ def push_command(
             f"unknown config {config!r}; expected full or one of {', '.join(schema.layers)}"
         )
     version = _run_version(predictions) if predictions else None
-    with _progress() as progress:
+    opened = open_release(release)
+    with opened.document_index() as held, _progress() as progress:
         report = push_chunks(
             connection,
             project,
             xml,
-            _push_chunks(open_release(release), split, predictions),
+            _push_chunks(opened, split, predictions),
             version,
             schema,
             progress=progress,
             limits=_limits(timeout, retries, deadline),
+            release=held,
+            remove_outdated=remove_outdated,
         )
     console.print(
         f"[green]{'Created' if report.created else 'Updated'}[/] project {escape(project)} "
@@ -198,6 +209,7 @@ def push_command(
         + (f" ({escape(version)})" if version else "")
     )
     _report_copies(report)
+    _report_outdated(report, opened.path.name)
 
 
 SHOWN = 10
@@ -218,10 +230,45 @@ def _report_copies(report: PushReport) -> None:
         "left as they are (pull reads every task: remove one of each pair in Label Studio):",
         markup=False,
     )
-    for copy in report.kept[:SHOWN]:
-        err_console.print(f"  {copy.doc_id}: task {copy.task_id}", markup=False)
-    if len(report.kept) > SHOWN:
-        err_console.print(f"  and {len(report.kept) - SHOWN:,} more", markup=False)
+    _name_tasks(report.kept)
+
+
+def _report_outdated(report: PushReport, version: str) -> None:
+    """Say what push found (and removed) of the tasks of documents ``version`` does not hold,
+    naming those with someone's work."""
+    if not report.outdated:
+        return
+    worked = [t for t in report.outdated if t.worked]
+    idle = len(report.outdated) - len(worked)
+    if report.removed_outdated:
+        console.print(
+            f"Removed {report.removed_outdated:,} tasks nobody worked on of documents release "
+            f"{escape(version)} does not hold (changed or withdrawn since they were pushed)"
+        )
+    elif idle:
+        err_console.print(
+            f"warning: {idle:,} tasks nobody worked on are of documents release {version} does "
+            "not hold (changed or withdrawn since they were pushed): annotators may still open "
+            "them; push with --remove-outdated deletes them",
+            markup=False,
+        )
+    if not worked:
+        return
+    err_console.print(
+        f"warning: {len(worked):,} tasks with someone's work are of documents release {version} "
+        f"does not hold; kept (`annotate pull --release {version}` skips them: pull with the "
+        "release they were pushed from to read them):",
+        markup=False,
+    )
+    _name_tasks(worked)
+
+
+def _name_tasks(tasks: list[Task]) -> None:
+    """Name the first :data:`SHOWN` tasks one a line on stderr, and count the rest."""
+    for task in tasks[:SHOWN]:
+        err_console.print(f"  {task.doc_id}: task {task.task_id}", markup=False)
+    if len(tasks) > SHOWN:
+        err_console.print(f"  and {len(tasks) - SHOWN:,} more", markup=False)
 
 
 def pull_command(
@@ -310,6 +357,13 @@ def pull_command(
         )
     for problem in pulled.problems:
         err_console.print(f"[yellow]skipped[/] {escape(problem)}", soft_wrap=True)
+    if pulled.outdated:
+        err_console.print(
+            f"note: {pulled.outdated:,} tasks without annotations are of documents the release "
+            "does not hold (changed or withdrawn since they were pushed): left out; `annotate "
+            "push --remove-outdated` deletes them",
+            highlight=False,
+        )
     console.print(f"{pulled.tasks} tasks, {len(sets)} annotators, {len(pulled.problems)} problems")
 
 

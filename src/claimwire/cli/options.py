@@ -663,6 +663,17 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
             powershell="Documents of this split only (train, dev, test or all).",
         ),
         Option(
+            param="remove_outdated",
+            names=("--remove-outdated",),
+            unordered=False,
+            takes_value=False,
+            multiple=False,
+            plain=True,
+            zsh="Delete the tasks of documents the release does not hold (changed or withdrawn since they were pushed) that nobody worked on; the others are named.",
+            fish="Delete the tasks of documents the release does not hold (changed or withdrawn since they were pushed) that nobody worked on; the others are named.",
+            powershell="Delete the tasks of documents the release does not hold (changed or withdrawn since they were pushed) that nobody worked on; the others are named.",
+        ),
+        Option(
             param="url",
             names=("--url",),
             unordered=False,

@@ -13,7 +13,7 @@ printed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,11 +27,12 @@ from claimwire.annotation.label_studio.convert import from_results, to_results
 from claimwire.annotation.label_studio.pulled import PulledSets
 from claimwire.annotation.label_studio.tasks import (
     PAGE,
-    Copy,
     Existing,
     Progress,
+    Task,
     list_tasks,
-    remove_copies,
+    outdated,
+    remove_idle,
     wait_until_settled,
 )
 from claimwire.annotation.label_studio.transport import Connection, Limits, Session
@@ -65,11 +66,16 @@ class PushReport:
     created: bool
     imported: int
     skipped: int
+    """Documents pushed that had a task already."""
     predictions: int
     removed: int = 0
     """Copies of a document's task deleted (an interrupted push's import finished late)."""
-    kept: list[Copy] = field(default_factory=list)
+    kept: list[Task] = field(default_factory=list)
     """Copies left because someone worked on them."""
+    outdated: list[Task] = field(default_factory=list)
+    """Tasks of documents the release does not hold (changed or withdrawn since), as found."""
+    removed_outdated: int = 0
+    """Of those, the ones nobody worked on that were deleted (when asked)."""
 
 
 def find_project(session: Session, title: str) -> dict[str, Any] | None:
@@ -200,11 +206,15 @@ def push_chunks(
     schema: Schema,
     progress: Progress | None = None,
     limits: Limits | None = None,
+    release: Container[str] | None = None,
+    remove_outdated: bool = False,
 ) -> PushReport:
     """:func:`push`, the documents coming a chunk at a time with their predictions and TARGET
     items (predictions only with a ``model_version``): each chunk's new tasks, then its
     predictions onto tasks already there, go in bulk requests of :data:`BATCH`, so neither
-    the documents nor the run are held."""
+    the documents nor the run are held. ``release``: the ids of every document of the
+    release (each split); the tasks of other documents are reported as outdated, and those
+    nobody worked on deleted when ``remove_outdated``."""
     with Session(connection, limits) as session:
         project, created = _project(session, title, label_config)
         project_id = project["id"]
@@ -212,9 +222,10 @@ def push_chunks(
             wait_until_settled(session, project_id, progress)
         listing = list_tasks(session, project_id, model_version is not None, progress)
         existing = listing.tasks
-        imported = predicted = 0
+        imported = predicted = skipped = 0
         for documents, found, targets in chunks:
             new = [d for d in documents if d.id not in existing]
+            skipped += len(documents) - len(new)
             _send_batches(
                 session,
                 f"api/projects/{project_id}/import",
@@ -248,9 +259,13 @@ def push_chunks(
             )
             predicted += len(pending)
         copies = list_tasks(session, project_id, False).copies if imported else listing.copies
-        removed = remove_copies(session, project_id, copies, BATCH)
+        removed = remove_idle(session, project_id, copies, BATCH)
+        stale = outdated(existing, release) if release is not None else []
+        dropped = remove_idle(session, project_id, stale, BATCH) if remove_outdated else 0
     kept = [c for c in copies if c.worked]
-    return PushReport(project_id, created, imported, len(existing), predicted, removed, kept)
+    return PushReport(
+        project_id, created, imported, skipped, predicted, removed, kept, stale, dropped
+    )
 
 
 ID_DIGITS = 19
@@ -289,6 +304,8 @@ class PullResult:
     sets: PulledSets = field(default_factory=PulledSets)
     problems: list[str] = field(default_factory=list)
     tasks: int = 0
+    outdated: int = 0
+    """Tasks without annotations of documents the release does not hold (nothing lost)."""
 
 
 def convert_export(
@@ -305,11 +322,17 @@ def convert_export(
     for task in tasks:
         result.tasks += 1
         data = task.get("data") or {}
+        annotations = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
         document = documents.get(str(data.get("doc_id")))
+        if document is None and not annotations:
+            result.outdated += 1
+            continue
         if document is None:
             result.problems.append(
-                f"{source}: task {task.get('id')}: doc_id {data.get('doc_id')!r} "
-                "is not a document of the release; skipped"
+                f"{source}: task {task.get('id')}: doc_id {data.get('doc_id')!r} is not a "
+                f"document of the release (changed or withdrawn since it was pushed?): its "
+                f"{len(annotations)} annotation{'s' * (len(annotations) != 1)} skipped; pull "
+                "with --release naming the release it was pushed from to read them"
             )
             continue
         where = f"{source}: task {task.get('id')}"
@@ -327,9 +350,7 @@ def convert_export(
                 "its stances keep their target ids, without the TARGET items"
             )
             given = []
-        for annotation in task.get("annotations") or []:
-            if annotation.get("was_cancelled"):
-                continue
+        for annotation in annotations:
             author = annotator_name(annotation, users or {})
             where = (
                 f"{source}: task {task.get('id')} annotation {annotation.get('id')} ({author}): "

@@ -4,13 +4,17 @@ Label Studio finishes a bulk import whose client is gone (a push ended by SIGTER
 while its request was in flight), so a push re-run at once may see none of those tasks and
 import the documents again. A push therefore waits until the project's task count is stable
 before it imports (:func:`wait_until_settled`), and afterwards removes the copies a document
-has beyond its first task (:func:`remove_copies`), never one that holds someone's work.
+has beyond its first task (:func:`remove_idle`), never one that holds someone's work.
+
+A task whose document the pushed release does not hold (:func:`outdated`: the document changed
+since, and its new version got a task of its own, or it was withdrawn) is named to the user,
+and removed only when asked and nobody worked on it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,8 +44,8 @@ class Existing:
 
 
 @dataclass(frozen=True)
-class Copy:
-    """A task of a document beyond its first (lowest id) one."""
+class Task:
+    """A task named: its document, its id, whether someone worked on it."""
 
     doc_id: str
     task_id: int
@@ -53,7 +57,8 @@ class Listing:
     """A project's tasks: the first of each document by ``doc_id``, and the other copies."""
 
     tasks: dict[str, Existing] = field(default_factory=dict)
-    copies: list[Copy] = field(default_factory=list)
+    copies: list[Task] = field(default_factory=list)
+    """Each document's tasks beyond its first (lowest id) one."""
 
 
 def _worked(task: dict[str, Any]) -> bool:
@@ -100,7 +105,7 @@ def list_tasks(
                 later, listing.tasks[str(doc_id)] = (
                     (this, first) if this.task_id > first.task_id else (first, this)
                 )
-                listing.copies.append(Copy(str(doc_id), later.task_id, later.worked))
+                listing.copies.append(Task(str(doc_id), later.task_id, later.worked))
     return listing
 
 
@@ -145,9 +150,18 @@ def wait_until_settled(
         count = now
 
 
-def remove_copies(session: Session, project_id: int, copies: Iterable[Copy], batch: int) -> int:
-    """Delete the copies nobody worked on, ``batch`` at a time; how many were deleted."""
-    idle = [c.task_id for c in copies if not c.worked]
+def outdated(tasks: Mapping[str, Existing], release: Container[str]) -> list[Task]:
+    """The tasks of documents ``release`` does not hold (doc id → each document's first task)."""
+    return [
+        Task(doc_id, task.task_id, task.worked)
+        for doc_id, task in tasks.items()
+        if doc_id not in release
+    ]
+
+
+def remove_idle(session: Session, project_id: int, tasks: Iterable[Task], batch: int) -> int:
+    """Delete the tasks nobody worked on, ``batch`` at a time; how many were deleted."""
+    idle = [t.task_id for t in tasks if not t.worked]
     path = "api/dm/actions"
     for start in range(0, len(idle), batch):
         chosen = idle[start : start + batch]  # never empty: an empty list means every task
