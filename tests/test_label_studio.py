@@ -425,8 +425,10 @@ def test_repush_lists_once_and_adds_predictions_in_bulk(
         requests_in_log(server, since, rf"POST /api/projects/{first.project_id}/import/predictions")
         == 1
     )
-    # one listing before the import, one after it (copies of a task are looked for)
+    # one listing before the import, one after it (copies of a task are looked for); only
+    # the first brings the tasks' predictions (fields=all: twice a page's time without them)
     assert requests_in_log(server, since, r"GET /api/tasks/\?") == 2
+    assert requests_in_log(server, since, r"GET /api/tasks/\?.*fields=all") == 1
     assert requests_in_log(server, since, r"GET /api/tasks/\d+") == 0
     # once more: nothing new, no prediction twice
     third = push(connection, title, xml, documents, predicted, "run-1", SCHEMA)

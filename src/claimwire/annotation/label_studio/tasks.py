@@ -82,9 +82,12 @@ def list_tasks(
     session: Session, project_id: int, versions: bool, progress: Progress | None = None
 ) -> Listing:
     """The project's tasks from one paged listing: each document's lowest-id task (with its
-    predictions' model versions when ``versions``) and every other copy."""
-    include = "id,data," + ",".join(WORK) + (",predictions" if versions else "")
-    params: dict[str, Any] = {"project": project_id, "fields": "all", "include": include}
+    predictions' model versions when ``versions``) and every other copy. ``fields=all`` only
+    with the versions: it is what brings predictions, and without them it doubled a page's
+    time for the same answer (1,000 tasks: 8.5–10.6 s against 4.7–5.4 s)."""
+    params: dict[str, Any] = {"project": project_id, "include": "id,data," + ",".join(WORK)}
+    if versions:
+        params.update(fields="all", include=params["include"] + ",predictions")
     listing = Listing()
     pages = session.listing(
         "api/tasks/",
