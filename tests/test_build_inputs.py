@@ -63,7 +63,7 @@ def test_the_files_a_build_does_not_read_are_named_once_on_stderr(tmp_path: Path
     root = _project(tmp_path)
     raw = root / "corpus" / "raw"
     (raw / "r0.txt.meta.yaml").write_text("lang: en\n", encoding="utf-8")  # read
-    for name in ("all.json", "rest.jsonl.zst", "notes.md", "scan.pdf", "b.docx", "c.csv"):
+    for name in ("all.json", "rest.jsonl.xz", "notes.md", "scan.pdf", "b.docx", "c.csv"):
         (raw / name).write_bytes(b"{}")
     (raw / ".hidden.json").write_bytes(b"{}")
     (raw / ".git").mkdir()
@@ -73,8 +73,8 @@ def test_the_files_a_build_does_not_read_are_named_once_on_stderr(tmp_path: Path
     assert "documents 3 (added 3" in result.stdout
     assert result.stderr.splitlines() == [
         "warning: left out 6 files it does not read: all.json, b.docx, c.csv, notes.md, "
-        "rest.jsonl.zst and 1 more (reads .txt, .text, .html, .htm, .jsonl, .jsonl.gz and "
-        "<input>.meta.yaml sidecars)"
+        "rest.jsonl.xz and 1 more (reads .txt, .text, .html, .htm, .jsonl, .jsonl.gz, "
+        ".jsonl.zst and <input>.meta.yaml sidecars)"
     ]
 
 
@@ -86,7 +86,8 @@ def test_a_folder_with_nothing_a_build_reads_says_what_it_holds(tmp_path: Path) 
     result = run_cli("corpus", "build", "--version", "0.1.0", cwd=root)
     assert result.returncode == 1 and one_error_line(result.stderr)
     assert (
-        "no raw inputs (.txt, .html, .jsonl, .jsonl.gz) found; left out 1 file it does not "
+        "no raw inputs (.txt, .html, .jsonl, .jsonl.gz, .jsonl.zst) found; left out 1 file it "
+        "does not "
         "read: all.json" in (result.stderr)
     )
 

@@ -50,7 +50,7 @@ def _readme(name: str, lang: str) -> str:
 A claimwire project (language `{lang}`): press releases, their annotation and benchmarks.
 
 ```sh
-cp my-releases/*.txt corpus/raw/              # raw inputs: .txt, .html, .jsonl
+cp my-releases/*.txt corpus/raw/              # raw inputs: .txt, .html, .jsonl[.gz|.zst]
 claimwire corpus build --version 0.1.0        # an immutable, checksummed release
 claimwire run rules --out runs/rules.jsonl    # a baseline over the newest release
 claimwire eval score runs/rules.jsonl --task claims

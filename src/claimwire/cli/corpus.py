@@ -83,8 +83,8 @@ def build(
     version: str = typer.Option(..., "--version", help="The new release's version, X.Y.Z."),
     raw: str | None = typer.Option(
         None,
-        help="Folder of raw inputs (.txt, .html, .jsonl), or a URI prefix (s3://BUCKET/KEY) "
-        "[default: the project's corpus/raw].",
+        help="Folder of raw inputs (.txt, .html, .jsonl, .jsonl.gz, .jsonl.zst), or a URI prefix "
+        "(s3://BUCKET/KEY) [default: the project's corpus/raw].",
     ),
     out: Path | None = typer.Option(
         None, help="Folder that holds the releases [default: the project's corpus/releases]."

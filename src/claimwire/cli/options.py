@@ -121,9 +121,9 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
             takes_value=True,
             multiple=False,
             plain=True,
-            zsh="Folder of raw inputs (.txt, .html, .jsonl), or a URI prefix (s3\\\\://BUCKET/KEY) .",
-            fish="Folder of raw inputs (.txt, .html, .jsonl), or a URI prefix (s3://BUCKET/KEY) .",
-            powershell="Folder of raw inputs (.txt, .html, .jsonl), or a URI prefix (s3://BUCKET/KEY) .",
+            zsh="Folder of raw inputs (.txt, .html, .jsonl, .jsonl.gz, .jsonl.zst), or a URI prefix (s3\\\\://BUCKET/KEY) .",
+            fish="Folder of raw inputs (.txt, .html, .jsonl, .jsonl.gz, .jsonl.zst), or a URI prefix (s3://BUCKET/KEY) .",
+            powershell="Folder of raw inputs (.txt, .html, .jsonl, .jsonl.gz, .jsonl.zst), or a URI prefix (s3://BUCKET/KEY) .",
         ),
         Option(
             param="out",

@@ -33,6 +33,7 @@ from claimwire.corpus.normalize import (
 )
 from claimwire.corpus.pairing import SOURCE_ID, SOURCE_ID_CHARS
 from claimwire.corpus.raw_folder import (
+    COMPRESSED_JSONL,
     GZIP_JSONL,
     HTML_SUFFIXES,
     JSONL_SUFFIXES,
@@ -223,7 +224,7 @@ def read_raw(path: Path, root: Path) -> Iterator[RawDocument]:
             check_utf8(plain)
             yield from _read_jsonl(plain, relative, sha256(path))
         return
-    if suffix in JSONL_SUFFIXES:  # read a block at a time: it can hold the whole corpus
+    if suffix in JSONL_SUFFIXES:  # read a block at a time (a zstd one decompressed as read)
         check_utf8(path)  # a located error for bad bytes before any JSON is parsed
         yield from _read_jsonl(path, relative, sha256(path))
         return
@@ -305,7 +306,8 @@ class RawFiles:
                 yield from (RawFiles(self.root, tuple(run)) for run in batches(group, items))
                 continue
             for index, path in group:
-                found = line_ranges(path, items) if suffix_of(path) != GZIP_JSONL else None
+                compressed = suffix_of(path) in COMPRESSED_JSONL  # read from its start
+                found = None if compressed else line_ranges(path, items)
                 if found is None:
                     yield RawFiles(self.root, ((index, path),))
                     continue

@@ -13,7 +13,7 @@ import unicodedata
 from pathlib import Path
 
 from claimwire.errors import ClaimwireError
-from claimwire.lines import UTF16, looks_utf16
+from claimwire.lines import UTF16, looks_utf16, open_lines
 
 _CHECK_BLOCK = 1 << 16
 _LINE_ENDS = re.compile(r"\r\n?")
@@ -31,14 +31,17 @@ def decode_utf8(data: bytes, source: str | Path) -> str:
 
 def check_utf8(path: Path) -> None:
     """What :func:`decode_utf8` checks, for a file read a block at a time (a JSONL input can
-    hold the whole corpus): invalid bytes are named as it names them, with no more of the
-    file held than a block."""
+    hold the whole corpus; a zstd one is checked as it is decompressed): invalid bytes are
+    named as it names them, with no more of the file held than a block."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     done = lines = 0  # the bytes before the block being decoded, the line breaks in them
     first = b""
-    with path.open("rb") as handle:
+    with open_lines(path) as handle:
         while True:
-            block = handle.read(_CHECK_BLOCK)
+            try:
+                block = handle.read(_CHECK_BLOCK)
+            except ClaimwireError as error:  # a zstd file's fault, named at its line
+                raise error.located(line=lines + 1) from None
             first = first or block
             held = decoder.getstate()[0]  # the start of a character the last block cut
             try:

@@ -20,17 +20,22 @@ from typing import Any
 
 from claimwire.errors import ClaimwireError
 from claimwire.files import not_a_file
-from claimwire.lines import DOCUMENT_LINE
+from claimwire.lines import DOCUMENT_LINE, ZSTD_SUFFIX
 from claimwire.spool import Mapped, Spool, spilled_sorted
 
 TEXT_SUFFIXES = frozenset({".txt", ".text"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 GZIP_JSONL = ".jsonl.gz"
 """A JSONL input compressed with gzip (:mod:`claimwire.corpus.gunzip`)."""
-JSONL_SUFFIXES = frozenset({".jsonl", GZIP_JSONL})
+ZSTD_JSONL = ".jsonl" + ZSTD_SUFFIX
+"""A JSONL input compressed with zstd, decompressed as it is read (:mod:`claimwire.lines`)."""
+COMPRESSED_JSONL = (GZIP_JSONL, ZSTD_JSONL)
+JSONL_SUFFIXES = frozenset({".jsonl", *COMPRESSED_JSONL})
 SIDECAR_SUFFIX = ".meta.yaml"
 READ_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
-READ_NOTE = "reads .txt, .text, .html, .htm, .jsonl, .jsonl.gz and <input>.meta.yaml sidecars"
+READ_NOTE = (
+    "reads .txt, .text, .html, .htm, .jsonl, .jsonl.gz, .jsonl.zst and <input>.meta.yaml sidecars"
+)
 SHOWN_UNREAD = 5
 """How many of the files a build does not read its note names."""
 SORTED_AT_ONCE = 100_000
@@ -87,10 +92,10 @@ class RawInputs:
 
 
 def suffix_of(path: Path) -> str:
-    """What kind of input ``path`` is by its name: its last suffix, lower-cased, or
-    ``.jsonl.gz``."""
+    """What kind of input ``path`` is by its name: its last suffix, lower-cased, or one of
+    :data:`COMPRESSED_JSONL`."""
     name = path.name.lower()
-    return GZIP_JSONL if name.endswith(GZIP_JSONL) else path.suffix.lower()
+    return next((s for s in COMPRESSED_JSONL if name.endswith(s)), path.suffix.lower())
 
 
 def raw_files(raw_dir: Path) -> RawInputs:
@@ -190,6 +195,12 @@ def _kind(path: Path, entry: os.DirEntry[str], root: Path, hidden: bool) -> str 
         )
     if suffix_of(path) in TEXT_SUFFIXES:
         _check_text_size(path)
+    if suffix_of(path) == ZSTD_JSONL and not path.name.endswith(ZSTD_SUFFIX):
+        raise ClaimwireError(
+            f"a zstd input's name must end in {ZSTD_SUFFIX} in lower case, as every zstd file "
+            "claimwire reads: rename it",
+            file=path,
+        )
     return _READ
 
 

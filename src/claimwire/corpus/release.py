@@ -651,7 +651,7 @@ def build_release(
     unread = inputs.unread_note()
     if not inputs:
         raise ClaimwireError(
-            "no raw inputs (.txt, .html, .jsonl, .jsonl.gz) found"
+            "no raw inputs (.txt, .html, .jsonl, .jsonl.gz, .jsonl.zst) found"
             + (f"; {unread}" if unread else ""),
             file=raw_dir,
         )
