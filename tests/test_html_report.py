@@ -147,6 +147,7 @@ def test_screenshot_is_a_real_picture(report: Path, tmp_path: Path) -> None:
 
 def _marked_by_definition(text: str, spans: list[tuple[int, int, str, str, str]]) -> str:
     """Each piece between span boundaries, marked by the innermost span covering it."""
+    from collections import Counter
     from html import escape
     from itertools import pairwise
 
@@ -157,7 +158,11 @@ def _marked_by_definition(text: str, spans: list[tuple[int, int, str, str, str]]
         chunk = escape(text[start:end])
         if covering:
             inner = min(covering, key=lambda s: s[1] - s[0])
-            title = "; ".join(f"{label} ({outcome})" for _, _, outcome, label, _ in covering)
+            groups = Counter((label, outcome) for _, _, outcome, label, _ in covering)
+            title = "; ".join(
+                f"{label} ({outcome})" + (f" ×{n:,}" if n > 1 else "")
+                for (label, outcome), n in sorted(groups.items())
+            )
             chunk = (
                 f'<mark class="{inner[2]}" data-label="{escape(inner[3])}" '
                 f'data-id="{escape(inner[4])}" title="{escape(title)}">{chunk}</mark>'
@@ -191,6 +196,20 @@ def test_marked_text_marks_each_piece_by_its_innermost_span(
     text, drawn = case
     spans = [(min(a, b), max(a, b), o, label, f"i{k}") for k, (a, b, o, label) in enumerate(drawn)]
     assert marked_text(text, spans) == _marked_by_definition(text, spans)
+
+
+def test_a_piece_under_thousands_of_spans_has_a_tag_of_bounded_size() -> None:
+    """Spans piled on one piece are counted in its title, not listed one by one: 5,000
+    spurious CLAIMs over one word made a 90,000-character title (a 33 MB page and 546 MB for
+    100,000 spans on one document; now 25 KB and 174 MB)."""
+    from claimwire.eval.pages import marked_text
+
+    spans = [(0, 5, "spurious", "CLAIM", f"p{i}") for i in range(5000)]
+    spans.append((0, 9, "matched", "CLAIM", "m"))
+    marked = marked_text("Astana 2025", spans)
+    assert len(marked) < 300, len(marked)
+    assert 'title="CLAIM (matched); CLAIM (spurious) ×5,000"' in marked
+    assert 'data-id="p0"' in marked and 'data-id="m"' in marked
 
 
 ARABIC = "قالت الوزارة إن 90 % من المشاركين يؤيدون الاتفاق. وارتفعت التجارة بنسبة 12 %.\n"

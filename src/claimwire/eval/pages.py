@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -46,7 +46,10 @@ class DocumentSection:
 def marked_text(text: str, spans: Sequence[Marked]) -> str:
     """``text`` with ``(start, end, outcome, label, id)`` spans as <mark> elements; where
     spans nest, each piece takes the outcome of the innermost span covering it (the first
-    given among equals). One sweep over the span boundaries."""
+    given among equals), and its title counts the covering spans by label and outcome. One
+    sweep over the span boundaries: the covering spans are counted as they open and close,
+    and the innermost is the top of a heap, so the time is O(n log n) and each tag's size is
+    bounded by the labels and outcomes, however many spans pile up on one piece."""
     starting: dict[int, list[int]] = defaultdict(list)
     ending: dict[int, list[int]] = defaultdict(list)
     for index, (start, end, *_) in enumerate(spans):
@@ -54,28 +57,44 @@ def marked_text(text: str, spans: Sequence[Marked]) -> str:
             starting[start].append(index)
             ending[end].append(index)
     cuts = sorted({0, len(text), *(s for s, *_ in spans), *(e for _, e, *_ in spans)})
-    covering: set[int] = set()
-    opening: dict[tuple[int, ...], str] = {}  # the <mark> tag of each set of covering spans
+    open_now = [False] * len(spans)
+    counts: Counter[tuple[str, str]] = Counter()  # (label, outcome) of the covering spans
+    innermost: list[tuple[int, int]] = []  # (length, index); closed ones dropped when on top
+    opening: dict[tuple[int, tuple[tuple[tuple[str, str], int], ...]], str] = {}
     pieces = []
     for start, end in itertools.pairwise(cuts):
-        covering.difference_update(ending.get(start, ()))
-        covering.update(starting.get(start, ()))
+        for index in ending.get(start, ()):
+            open_now[index] = False
+            counts[_group(spans[index])] -= 1
+        for index in starting.get(start, ()):
+            open_now[index] = True
+            counts[_group(spans[index])] += 1
+            heapq.heappush(innermost, (spans[index][1] - spans[index][0], index))
+        while innermost and not open_now[innermost[0][1]]:
+            heapq.heappop(innermost)
         chunk = escape(text[start:end])
-        if not covering:
+        if not innermost:
             pieces.append(chunk)
             continue
-        key = tuple(sorted(covering))
+        key = (innermost[0][1], tuple(sorted(item for item in counts.items() if item[1])))
         if key not in opening:
-            opening[key] = _opening_tag([spans[index] for index in key])
+            opening[key] = _opening_tag(spans[key[0]], key[1])
         pieces.append(f"{opening[key]}{chunk}</mark>")
     return "".join(pieces)
 
 
-def _opening_tag(covering: Sequence[Marked]) -> str:
-    """The <mark> tag of a piece these spans cover: the innermost one's outcome, label and
-    id, and every covering span named in its title."""
-    inner = min(covering, key=lambda s: s[1] - s[0])
-    title = "; ".join(f"{label} ({outcome})" for _, _, outcome, label, _ in covering)
+def _group(span: Marked) -> tuple[str, str]:
+    """A span's label and outcome class: what a piece's title counts."""
+    return span[3], span[2]
+
+
+def _opening_tag(inner: Marked, covering: Sequence[tuple[tuple[str, str], int]]) -> str:
+    """The <mark> tag of a piece: its innermost span's outcome, label and id, and a title
+    naming the covering spans' labels and outcomes (``CLAIM (spurious) ×3``: three of them)."""
+    title = "; ".join(
+        f"{label} ({outcome})" + (f" ×{count:,}" if count > 1 else "")
+        for (label, outcome), count in covering
+    )
     return (
         f'<mark class="{inner[2]}" data-label="{escape(inner[3])}" '
         f'data-id="{escape(inner[4])}" title="{escape(title)}">'
