@@ -167,3 +167,32 @@ def test_a_new_version_without_parent_is_refused_naming_the_newest_release(
     started = run_cli("corpus", "build", "--version", "0.3.0", "--no-parent", cwd=root)
     assert started.returncode == 0, started.stderr
     assert open_release(releases / "0.3.0").manifest.get("parent") is None
+
+
+def test_a_new_lineage_older_than_the_newest_release_is_refused(tmp_path: Path) -> None:
+    """Before: `--version 0.1.5 --no-parent` beside 0.2.0 was built without a word, a release
+    no command would default to, listed between 0.2.0 and 0.1.0 in the changelog; the next
+    build without --parent named 0.2.0 as the one to continue. A new lineage starts after the
+    newest release, as a version is newer than its parent; an older line's next release, with
+    its --parent, stays possible."""
+    root = make_project(tmp_path / "proj")
+    raw, releases = root / "corpus" / "raw", root / "corpus" / "releases"
+    raw.mkdir()
+    (raw / "r0.txt").write_text(_release(0), encoding="utf-8")
+    build_release(raw, releases, "0.1.0")
+    build_release(raw, releases, "0.2.0", parent="0.1.0")
+    changelog = (releases / "CHANGELOG.md").read_bytes()
+    older = run_cli("corpus", "build", "--version", "0.1.5", "--no-parent", cwd=root)
+    assert older.returncode == 1 and one_error_line(older.stderr), older.stderr
+    assert (
+        "error: version 0.1.5 is older than 0.2.0, the newest release here: a new lineage "
+        "(--no-parent) must start after it (commands default to the newest release and would "
+        "never use this one); pick a version above 0.2.0, such as 1.0.0"
+    ) in older.stderr
+    assert sorted(p.name for p in releases.iterdir()) == ["0.1.0", "0.2.0", "CHANGELOG.md"]
+    assert (releases / "CHANGELOG.md").read_bytes() == changelog
+    fix = run_cli("corpus", "build", "--version", "0.1.1", "--parent", "0.1.0", cwd=root)
+    assert fix.returncode == 0, fix.stderr
+    newer = run_cli("corpus", "build", "--version", "1.0.0", "--no-parent", cwd=root)
+    assert newer.returncode == 0, newer.stderr
+    assert open_release(releases / "1.0.0").manifest.get("parent") is None

@@ -24,6 +24,7 @@ from claimwire.corpus.release import (
     Sharding,
     build_release,
     open_release,
+    parse_version,
     release_versions,
 )
 from claimwire.corpus.validate import Problem
@@ -172,17 +173,29 @@ def staged_check(target: Path, parent: Path | None) -> Callable[[Path], list[str
 def check_lineage(releases: Path, version: str, parent: str | None, new_lineage: bool) -> None:
     """Refuse a build that names neither a parent nor a new lineage where ``releases`` already
     holds releases (other than ``version``): it would silently drop the newest release's gold
-    and draw its documents' splits again."""
+    and draw its documents' splits again. A new lineage must start after the newest release,
+    as a version must be newer than its parent (:func:`claimwire.corpus.release.build_release`):
+    an older one would never be the release commands default to, and would sit among the
+    lineage before it in the changelog."""
     if parent is not None and new_lineage:
         raise ClaimwireError(f"--parent {parent} and --no-parent exclude each other: pass one")
-    if parent is not None or new_lineage:
+    if parent is not None:
         return
     earlier = [found for found in release_versions(releases) if found != version]
-    if earlier:
-        newest = earlier[-1]
+    if not earlier:
+        return
+    newest = earlier[-1]
+    if not new_lineage:
         raise ClaimwireError(
             f"{newest} exists: pass --parent {newest} to continue it, or --no-parent to start "
             "a new lineage (splits are drawn again)"
+        )
+    if parse_version(version) < parse_version(newest):
+        raise ClaimwireError(
+            f"version {version} is older than {newest}, the newest release here: a new lineage "
+            "(--no-parent) must start after it (commands default to the newest release and "
+            f"would never use this one); pick a version above {newest}, such as "
+            f"{parse_version(newest)[0] + 1}.0.0"
         )
 
 
