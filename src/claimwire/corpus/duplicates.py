@@ -21,6 +21,7 @@ import re
 import tempfile
 import zlib
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,9 +54,22 @@ def words(text: str) -> list[str]:
 
 def shingles(tokens: list[str], size: int = SHINGLE) -> set[bytes]:
     """Word ``size``-grams (the whole text when it is shorter)."""
+    return set(shingle_stream(tokens, size))
+
+
+def shingle_stream(tokens: list[str], size: int = SHINGLE) -> Iterator[bytes]:
+    """:func:`shingles` one at a time, a repeated one again (the MinHash does not care)."""
     if len(tokens) < size:
-        return {" ".join(tokens).encode("utf-8")}
-    return {" ".join(tokens[i : i + size]).encode("utf-8") for i in range(len(tokens) - size + 1)}
+        yield " ".join(tokens).encode("utf-8")
+        return
+    for i in range(len(tokens) - size + 1):
+        yield " ".join(tokens[i : i + size]).encode("utf-8")
+
+
+HASHED_AT_ONCE = 8192
+"""Shingles hashed in one call: the MinHash's temporary matrix (shingles × permutations,
+8 bytes each) stays at 8 MB whatever the document's length (all of a 5 MB document's at once
+took 800 MB)."""
 
 
 _MIX = (np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53))
@@ -130,7 +144,9 @@ def fingerprint(
         permutations=_PERMUTATIONS[permutations],
         scheme="affine32",
     )
-    minhash.update_batch(list(shingles(tokens)))
+    stream = shingle_stream(tokens)
+    while batch := list(itertools.islice(stream, HASHED_AT_ONCE)):
+        minhash.update_batch(batch)  # the minimum of minima: the same values as in one call
     digest = hashlib.sha256(" ".join(tokens).encode("utf-8")).digest()
     if banding is None:
         return Fingerprint(digest, minhash.hashvalues)
