@@ -124,6 +124,23 @@ def test_english_billion_is_short_scale() -> None:
     assert french.value == Decimal("2.3e12")
 
 
+@pytest.mark.parametrize(
+    ("figure", "kind"),
+    [("12,5", float), ("1" * 4000, int), ("9" * 5000, str)],
+    ids=["decimal", "4000-digits", "5000-digits"],
+)
+def test_a_figure_too_long_for_a_json_number_is_written_as_its_decimal_text(
+    figure: str, kind: type
+) -> None:
+    """Over 4,300 digits Python neither writes nor reads an integer's text, and no float
+    holds the value: it is written as its decimal text (it was an internal error)."""
+    result = run_cli("numbers", f"{figure} %")
+    assert result.returncode == 0, result.stderr
+    [row] = [json.loads(line) for line in result.stdout.splitlines()]
+    [found] = find_quantities(f"{figure} %")
+    assert type(row["value"]) is kind and Decimal(row["value"]) == found.value
+
+
 def test_cli_prints_one_json_object_per_quantity() -> None:
     text = "Le commerce a atteint 94,8 milliards de dollars en 2024, soit plus de 12 %."
     result = run_cli("numbers", text)

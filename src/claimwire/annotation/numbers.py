@@ -25,6 +25,7 @@ so are ordinals "第3". Chinese number words, units and qualifiers are not read.
 from __future__ import annotations
 
 import heapq
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -226,6 +227,23 @@ _QUALIFIER = re.compile(
 _ARTICLES = frozenset({"un", "une"})
 
 
+INT_DIGITS = 4300
+"""The most digits Python reads or writes an integer's text with by default (CPython's
+``sys.get_int_max_str_digits()``): a longer whole number is written as its decimal text."""
+
+
+def json_number(value: Decimal) -> int | float | str:
+    """``value`` as JSON carries it: a whole number as an integer, any other as a float; as
+    its decimal text when no number a JSON reader makes would hold it (a whole number of
+    more than :data:`INT_DIGITS` digits, or beyond a float's range)."""
+    if value == value.to_integral():
+        if value.adjusted() < INT_DIGITS:
+            return int(value)
+    elif math.isfinite(number := float(value)):
+        return number
+    return format(value, "f")  # normalize() would round to 28 digits
+
+
 @dataclass(frozen=True, slots=True)
 class Quantity:
     start: int
@@ -236,14 +254,11 @@ class Quantity:
     qualifier: str
 
     def to_dict(self) -> dict[str, Any]:
-        number: int | float = (
-            int(self.value) if self.value == self.value.to_integral() else float(self.value)
-        )
         return {
             "start": self.start,
             "end": self.end,
             "text": self.text,
-            "value": number,
+            "value": json_number(self.value),
             "unit": self.unit,
             "qualifier": self.qualifier,
         }
