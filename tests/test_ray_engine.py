@@ -155,6 +155,59 @@ def test_ray_sends_a_few_batches_a_block_and_calls_the_stage_batch_by_batch(
     assert blocks == [1] * 4  # 8 batches a block (the last 3 and a short one), not 32 blocks
 
 
+class _Cut:
+    """A divisible part of ``size`` numbers that notes, here in the driver, each piece it
+    cuts: the build's raw inputs cut themselves so (a JSONL input into ranges of lines)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.cut: list[int] = []
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self.size))
+
+    def pieces(self, items: int) -> Iterator[range]:
+        for start in range(0, self.size, items):
+            self.cut.append(start)
+            yield range(start, min(self.size, start + items))
+
+
+def test_ray_cuts_a_divisible_part_only_as_pieces_are_taken(engine: object) -> None:
+    """The driver held every piece of the inputs before the first was worked on (its memory
+    grew with the number of raw files); now a window of pieces, 2 a worker, is in flight."""
+    part = _Cut(1000)
+    out = engine.map(_square, [part], batch_size=5)  # type: ignore[attr-defined]
+    assert next(out) == 0
+    assert len(part.cut) <= 2 * 2 + 1  # not 200
+    assert [0, *out] == [x * x for x in range(1000)]
+    assert len(part.cut) == 200
+
+
+class _ExitsOnce:
+    """Squares, in a worker process that exits hard in its second batch, once (a marker
+    file says it happened)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+        self.batches = 0
+
+    def __call__(self, batch: list[int]) -> list[int]:
+        self.batches += 1
+        if self.batches == 2 and not self.marker.exists():
+            self.marker.write_text(str(os.getpid()))
+            os._exit(1)
+        return _square(batch)
+
+
+def test_a_worker_killed_on_a_piece_is_restarted_and_the_piece_redone(
+    engine: object, tmp_path: Path
+) -> None:
+    marker = tmp_path / "died"
+    out = list(engine.map(_ExitsOnce(marker), [_Cut(300)], batch_size=10))  # type: ignore[attr-defined]
+    assert marker.exists() and int(marker.read_text()) != os.getpid()
+    assert out == [x * x for x in range(300)]
+
+
 def test_ray_builds_the_local_release_byte_for_byte(built: tuple[Path, Path]) -> None:
     """The actors read their own pieces of the inputs (a JSONL input in ranges of lines):
     no read task (the fixture refuses one), and the release is still the local one."""

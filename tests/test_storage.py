@@ -19,7 +19,6 @@ import pytest
 from .helpers import REPO, SEED_RAW, CliResult, make_project, one_error_line, run_cli
 
 pytest.importorskip("moto.server")
-import pyarrow as pa
 import pyarrow.fs as pafs
 from moto.server import ThreadedMotoServer
 
@@ -502,7 +501,7 @@ def test_a_ray_actor_makes_the_copies_before_it_reads_its_range_of_a_jsonl_input
     from claimwire import storage
     from claimwire.corpus.ingest import BuildDocuments, RawFiles
     from claimwire.corpus.raw_folder import raw_files
-    from claimwire.engine.ray_data import _Apply, _source
+    from claimwire.engine.ray_data import _Apply, _Batches
 
     for name, value in CREDENTIALS.items():
         monkeypatch.setenv(name, value)
@@ -514,19 +513,18 @@ def test_a_ray_actor_makes_the_copies_before_it_reads_its_range_of_a_jsonl_input
     try:
         part = RawFiles(raw, tuple(enumerate(raw_files(raw).files)))
         here = BuildDocuments(raw)(list(part))
-        rows = []
-        monkeypatch.setattr("ray.data.from_items", lambda items, **_: rows.extend(items))
-        _source([part], 2)  # the rows the driver makes: a range of 2 lines each
+        # the pieces the driver sends, a range of 2 lines each, and the actor, as they travel
+        sent = pickle.dumps([_Batches(piece, 2) for piece in part.pieces(2)])
         actor = pickle.loads(pickle.dumps(_Apply(storage.carried(BuildDocuments(raw)))))
         storage.remove_copies()  # the node the actor lands on has none of them
         assert not raw.exists()
         there = []
-        for row in rows:
-            table = pa.table({"seq": [row["seq"]], "blob": [row["blob"]]})
-            results, error = pickle.loads(actor(table).column("blob")[0].as_py())
+        pieces = pickle.loads(sent)
+        for piece in pieces:
+            results, error = actor.piece(piece)
             assert error is None, error
             there.extend(results)
-        assert len(rows) == 3 and [b.line for b in there] == [b.line for b in here] and here
+        assert len(pieces) == 3 and [b.line for b in there] == [b.line for b in here] and here
     finally:
         storage.remove_copies()
         shutil.rmtree(raw.parent.parent, ignore_errors=True)

@@ -1,19 +1,23 @@
-"""The Ray engine: a stage as Ray Data ``map_batches`` over a pool of actors.
+"""The Ray engine: a stage on a pool of Ray actors, one per CPU.
 
 A part that cuts itself into pieces (:class:`~claimwire.engine.Divisible`: the build's raw
-inputs, a JSONL input in ranges of lines) is cut here, and each piece travels as a block of
-its own that the actor reads itself: no read task, no process between the files and the
-actors. Any other part becomes one read task that iterates it (on a worker: a part that
-reads files reads them there) and cuts it into batches; the batches travel a few at a time
-(about :data:`BLOCK_ITEMS` items) as one pickled row ``(seq, blob)``, a Ray Data block of
-its own.
+inputs, a JSONL input in ranges of lines) is cut here as the work goes, and each piece is
+sent to an actor that reads it itself: a window of ``WINDOW × workers`` pieces is in flight,
+each on the actor with the fewest unfinished ones, and results are taken in the order sent.
+So the driver's memory does not grow with the number of inputs: Ray Data plans its input
+whole (``from_items``, and every read task ``ray.put`` up front and held for the run), which
+held every piece of 10⁵ raw files at once.
+Any other part (a run's documents, read from the release) goes through Ray Data: one read
+task iterates it (on a worker: a part that reads files reads them there) and cuts it into
+batches; the batches travel a few at a time (about :data:`BLOCK_ITEMS` items) as one pickled
+row ``(seq, blob)``, a Ray Data block of its own, to ``map_batches`` over a pool of actors.
 The stage is sent once to each actor, which keeps it (and the model it loads) for every
 batch. Rows come back in input order (``preserve_order``), checked by their sequence
 numbers, so the results are those of the local engine in the same order. A user error
-(:class:`ClaimwireError`) inside a read or a stage travels back as a row and is raised when
-the driver reaches it, as the local engine would raise it; so does a file a worker cannot
-read (:class:`OSError`), as a located error naming the file. An actor that dies is restarted
-and its batch retried by Ray Data (``max_restarts``/``max_task_retries``).
+(:class:`ClaimwireError`) inside a read or a stage travels back with the results before it
+and is raised when the driver reaches it, as the local engine would raise it; so does a file
+a worker cannot read (:class:`OSError`), as a located error naming the file. An actor that
+dies is restarted and its batch or piece retried (``max_restarts``/``max_task_retries``).
 
 Items made by the driver (:meth:`RayEngine.stream`) go another way: Ray Data reads its input
 in worker tasks, and the driver's items (descriptions of batches from its indexes) are not
@@ -62,7 +66,8 @@ block a batch."""
 _SCHEMA = pa.schema([("seq", pa.int64()), ("blob", pa.large_binary())])
 _PART_BITS = 32
 WINDOW = 2
-"""Tasks in flight per worker with :meth:`RayEngine.stream`: one running, one queued."""
+"""Tasks in flight per worker (one running, one queued) with :meth:`RayEngine.stream`, and
+pieces of a divisible part: the driver's memory does not grow with the inputs."""
 
 
 def _dumps(value: Any) -> bytes:
@@ -140,17 +145,7 @@ class _Parts(Datasource):
 
 
 def _source(parts: Sequence[Iterable[Any]], batch_size: int) -> Any:
-    """The blocks the actors take: when every part is :class:`Divisible`, one per piece of
-    ``batch_size`` items, made here (no read task: each actor reads its own piece); else
-    each part's batches, read by one read task per part."""
-    if all(isinstance(part, Divisible) for part in parts):
-        rows = [
-            {"seq": seq, "blob": _dumps((_Batches(piece, batch_size), None))}
-            for seq, piece in enumerate(
-                piece for part in parts for piece in cast("Divisible[Any]", part).pieces(batch_size)
-            )
-        ]
-        return ray.data.from_items(rows, override_num_blocks=max(1, len(rows)))
+    """Each part's batches, read by one read task per part, as Ray Data blocks."""
     return ray.data.read_datasource(
         _Parts(parts, batch_size),
         override_num_blocks=len(parts),
@@ -169,29 +164,43 @@ class _Batches:
         return batches(self.piece, self.size)
 
 
+def _applied(
+    stage: Stage[Any, Any], group: Iterable[list[Any]], error: ClaimwireError | None
+) -> tuple[list[Any], ClaimwireError | None]:
+    """``group``'s batches (a block's, or a piece's, read here) through the stage, in turn,
+    as the local engine calls it, up to the first error, which passes on with the results."""
+    results: list[Any] = []
+    try:
+        if isinstance(stage, Carried) and isinstance(group, _Batches):
+            stage.mirror()  # the piece is read before the stage's first call
+        for batch in group:
+            results.extend(stage(batch))
+    except ClaimwireError as failure:
+        error = failure
+    except OSError as failure:
+        error = _worker_error(failure)
+    return results, error
+
+
 class _Apply:
-    """The actor: holds one stage; maps a block's batches (or a piece's, read here), in
-    turn, to their results (as the local engine calls the stage), up to the first error,
-    which passes on with them."""
+    """The actor: holds one stage (and the model it loads) for every block or piece."""
 
     def __init__(self, stage: Stage[Any, Any]) -> None:
         self.stage = stage
 
     def __call__(self, table: pa.Table) -> pa.Table:
+        """A Ray Data block's batches to a block of their results."""
         (seq,) = table.column("seq").to_pylist()
         (blob,) = table.column("blob").to_pylist()
         group, error = pickle.loads(blob)
-        results: list[Any] = []
-        try:
-            if isinstance(self.stage, Carried) and isinstance(group, _Batches):
-                self.stage.mirror()  # the piece is read before the stage's first call
-            for batch in group:
-                results.extend(self.stage(batch))
-        except ClaimwireError as failure:
-            error = failure
-        except OSError as failure:
-            error = _worker_error(failure)
-        return _block(seq, (results, error))
+        return _block(seq, _applied(self.stage, group, error))
+
+    def piece(self, piece: _Batches) -> tuple[list[Any], ClaimwireError | None]:
+        """A piece's batches, read here, to their results."""
+        return _applied(self.stage, piece, None)
+
+
+_PieceActor = ray.remote(num_cpus=1, max_restarts=3, max_task_retries=3)(_Apply)
 
 
 def _stage_task(stage: Stage[Any, Any], batch: list[Any]) -> tuple[bool, Any]:
@@ -262,6 +271,9 @@ class RayEngine:
     def map(self, stage: Stage[T, R], parts: Sequence[Iterable[T]], batch_size: int) -> Iterator[R]:
         if not parts:
             return
+        if all(isinstance(part, Divisible) for part in parts):
+            yield from self._pieces(stage, cast("Sequence[Divisible[T]]", parts), batch_size)
+            return
         dataset = _source(parts, batch_size).map_batches(
             _Apply,
             fn_constructor_args=(carried(stage),),  # copies of remote inputs travel as URIs
@@ -279,10 +291,31 @@ class RayEngine:
                 if seq <= last:  # preserve_order is what makes the output the local one's
                     raise RuntimeError(f"Ray Data returned block {seq} after block {last}")
                 last = seq
-                results, error = pickle.loads(blob)
-                yield from results
-                if error is not None:
-                    raise error
+                yield from _delivered(*pickle.loads(blob))
+
+    def _pieces(
+        self, stage: Stage[T, R], parts: Sequence[Divisible[T]], batch_size: int
+    ) -> Iterator[R]:
+        """The parts' pieces, each cut here only when a window of ``WINDOW × workers``
+        pieces has room, on the actor with the fewest unfinished ones; results in order."""
+        staged = ray.put(carried(stage))  # sent once; copies of remote inputs travel as URIs
+        actors: list[Any] = [_PieceActor.remote(staged) for _ in range(self.workers)]
+        window: collections.deque[tuple[int, Any]] = collections.deque()
+        try:
+            for part in parts:
+                for piece in part.pieces(batch_size):
+                    if len(window) >= WINDOW * self.workers:
+                        yield from _delivered(*ray.get(window.popleft()[1]))
+                    chosen = _least_busy(len(actors), window)
+                    sent = actors[chosen].piece.remote(_Batches(piece, batch_size))
+                    window.append((chosen, sent))
+            while window:
+                yield from _delivered(*ray.get(window.popleft()[1]))
+        finally:
+            for _, ref in window:  # stopped early (an error): nothing left running
+                ray.cancel(ref)
+            for actor in actors:
+                ray.kill(actor)
 
     def stream(self, stage: Stage[T, R], items: Iterable[T], batch_size: int = 1) -> Iterator[R]:
         staged: Any = ray.put(carried(stage))  # sent once; each task gets a reference
@@ -297,6 +330,27 @@ class RayEngine:
         finally:
             for ref in window:  # stopped early (an error): nothing left running
                 ray.cancel(ref)
+
+
+def _least_busy(actors: int, window: Iterable[tuple[int, Any]]) -> int:
+    """Which of ``actors`` has the fewest unfinished pieces among ``(actor, result)``."""
+    window = list(window)
+    busy = [0] * actors
+    if window:
+        refs = [ref for _, ref in window]
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0, fetch_local=False)
+        done = set(ready)
+        for actor, ref in window:
+            busy[actor] += ref not in done
+    return busy.index(min(busy))
+
+
+def _delivered(results: list[Any], error: ClaimwireError | None) -> Iterator[Any]:
+    """A block's or piece's results, then the error that ended them (as the local engine
+    would raise it there)."""
+    yield from results
+    if error is not None:
+        raise error
 
 
 def _taken(ref: Any) -> list[Any]:
