@@ -315,3 +315,33 @@ def test_an_import_whose_list_cannot_be_written_writes_no_set(tmp_path: Path) ->
         "imported.completed.txt"
     ]
     assert not any(completed_path(out).iterdir())
+
+
+def test_an_import_over_an_earlier_one_leaves_no_list_of_the_other_export(
+    tmp_path: Path,
+) -> None:
+    """An import with ``--completed`` then another into the same ``--out`` without it: the
+    first one's list is removed as the second set is put in place (before: it stayed, and
+    named as completed-empty the documents the second export does not hold)."""
+    release = release_with_test_claims(tmp_path, 4, claimed="all")
+    claims, _ = _claims(release)
+    exported = tmp_path / "brat"
+    made = run_cli(
+        "convert", _write(tmp_path / "gold.jsonl", claims), "--to", "brat", "--out", exported,
+        "--release", release,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    out = tmp_path / "a.jsonl"
+    args = ("convert", exported, "--from", "brat", "--out", out, "--release", release)
+    first = run_cli(*args, "--completed")
+    assert first.returncode == 0, first.stderr
+    assert completed_path(out).exists()
+    for ann in sorted(exported.glob("*.ann"))[2:]:
+        ann.unlink()
+        ann.with_suffix(".txt").unlink()
+    refused = run_cli(*args)
+    assert refused.returncode == 1 and one_error_line(refused.stderr)
+    second = run_cli(*args, "--force")
+    assert second.returncode == 0, second.stderr
+    assert not completed_path(out).exists()
+    assert len(out.read_text("utf-8").splitlines()) == 2

@@ -94,9 +94,9 @@ def convert_command(
         scheme,
     )
     check_output(out, inputs=[source], force=force)
-    if completed:
-        if from_format is None:
-            raise ClaimwireError("--completed lists the documents of an import (--from FORMAT)")
+    if completed and from_format is None:
+        raise ClaimwireError("--completed lists the documents of an import (--from FORMAT)")
+    if from_format is not None:  # written with --completed, else an earlier one's removed
         check_output(completed_path(out), inputs=[source], force=force)
     if from_format is not None:
         with opened.document_index() as documents:  # read back as the import names them

@@ -549,7 +549,8 @@ def import_to(
     ``out`` nor in ``TMPDIR``. ``completed``: also write the list of the documents the import
     holds, records or none, beside ``out`` (:func:`~claimwire.eval.completed.completed_path`),
     put in place just before ``out``, and removed again if ``out`` then fails: the set never
-    appears without its list."""
+    appears without its list. Without ``completed``, a list an earlier import left there is
+    removed just before ``out`` is put in place: it never lists another set's documents."""
     stop_on_sigterm()
     listing = completed_path(out)
     placed = False
@@ -579,6 +580,8 @@ def import_to(
                     listed.seek(0)
                     write_completed(out, (line.rstrip("\n") for line in listed))
                     placed = True
+                else:  # an earlier import's list would name documents of another export
+                    listing.unlink(missing_ok=True)
         except BaseException:
             if placed:  # the set was not renamed into place after it
                 listing.unlink(missing_ok=True)
