@@ -583,6 +583,34 @@ def test_a_new_release_names_the_tasks_of_documents_it_no_longer_holds(
     assert left == {DOCUMENT.id: by_doc[DOCUMENT.id], "titre-1-0000000000": worked}
 
 
+def test_a_pull_after_tasks_were_deleted_says_what_its_folder_no_longer_holds(
+    server: label_studio_server.Server, tmp_path: Path
+) -> None:
+    """A user deleted annotated tasks in Label Studio: the next pull replaced the earlier
+    pull's folder without them and said nothing ("0 tasks, 0 annotators"). It now counts the
+    documents the earlier pull's lists of completed documents named that this one lacks."""
+    title = f"deleted {uuid.uuid4().hex[:8]}"
+    assert cli(server, "annotate", "push", RELEASE, "--project", title).returncode == 0
+    ls = client(Connection(server.url, server.token))
+    project = next(p for p in ls.projects.list() if p.title == title)
+    [task] = list(ls.tasks.list(project=project.id))
+    ls.annotations.create(id=task.id, result=to_results(GOLD[:1], [], SCHEMA, DOCUMENT.text))
+    out = tmp_path / "sets"
+    first = cli(server, "annotate", "pull", "--project", title, "--out", out, "--release", RELEASE)
+    assert first.returncode == 0 and "note:" not in first.stderr, first.stderr
+    [listed] = out.glob("*.completed.txt")
+    assert listed.read_text(encoding="utf-8").split() == [DOCUMENT.id]
+    again = cli(server, "annotate", "pull", "--project", title, "--out", out, "--release", RELEASE)
+    assert again.returncode == 0 and "note:" not in again.stderr, again.stderr  # nothing lost
+
+    ls.tasks.delete(id=task.id)
+    after = cli(server, "annotate", "pull", "--project", title, "--out", out, "--release", RELEASE)
+    assert after.returncode == 0, after.stderr
+    assert "0 tasks, 0 annotators" in after.stdout
+    assert "note: 1 documents the earlier pull in" in " ".join(after.stderr.split())
+    assert list(out.iterdir()) == []
+
+
 def test_pull_reads_an_export_snapshot_and_removes_it(
     server: label_studio_server.Server, tmp_path: Path
 ) -> None:

@@ -350,6 +350,7 @@ def pull_command(
             return _set_file(listed, staged / listed.name)
 
         sets = list(pulled.sets.write(open_set, pulled.problems, f"{source}: ", open_completed))
+        gone = _no_longer_pulled(target, staged)
     for written in sets:  # once the folder is in place
         console.print(
             f"{escape(written.author)}: {written.annotations} annotations, "
@@ -357,6 +358,13 @@ def pull_command(
         )
     for problem in pulled.problems:
         err_console.print(f"[yellow]skipped[/] {escape(problem)}", soft_wrap=True)
+    if gone:
+        err_console.print(
+            f"note: {gone:,} documents the earlier pull in {out} listed as completed are not "
+            "completed in this one (tasks or annotations deleted in Label Studio since?); the "
+            "folder holds this pull's sets only",
+            markup=False,
+        )
     if pulled.outdated:
         err_console.print(
             f"note: {pulled.outdated:,} tasks without annotations are of documents the release "
@@ -365,6 +373,26 @@ def pull_command(
             highlight=False,
         )
     console.print(f"{pulled.tasks} tasks, {len(sets)} annotators, {len(pulled.problems)} problems")
+
+
+def _no_longer_pulled(earlier: Path, staged: Path) -> int:
+    """How many documents the lists of completed documents of an earlier pull in ``earlier``
+    name that the same annotator's list in ``staged`` does not (an unreadable list: none)."""
+    import numpy as np
+
+    from claimwire.eval.completed import COMPLETED, read_completed
+
+    gone = 0
+    for listed in earlier.glob(f"*.{COMPLETED}") if earlier.is_dir() else ():
+        name = listed.name.removesuffix(f".{COMPLETED}") + ".jsonl"
+        try:
+            before, after = read_completed(earlier / name), read_completed(staged / name)
+        except ClaimwireError:
+            continue
+        if before is not None:
+            kept = after.digests if after is not None else np.empty(0, np.uint64)
+            gone += len(np.setdiff1d(before.digests, kept, assume_unique=True))
+    return gone
 
 
 @contextlib.contextmanager
