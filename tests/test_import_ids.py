@@ -3,7 +3,10 @@ naming nothing is a located error (nothing written), never a value silently repl
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,15 +15,17 @@ from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import load_annotation_set
 from claimwire.formats.base import summarize
+from claimwire.formats.cas import RELATION
 from claimwire.formats.convert import export_set, import_set
 
-from .helpers import REPO, run_cli
+from .helpers import DATA, REPO, run_cli
 
 RELEASE = REPO / "corpus" / "releases" / "1.0.0"
 SCHEMA = load_schema(RELEASE / "schema.yaml")
 DOCUMENTS = {d.id: d for d in open_release(RELEASE).documents()}
 DOCUMENT = next(iter(DOCUMENTS.values()))
 GOLD = load_annotation_set(RELEASE)
+JSON_MIN = DATA / "formats" / "label_studio_json_min.json"
 GOLD = load_annotation_set(RELEASE)
 TEXT = DOCUMENT.text
 ASTANA = (TEXT.index("Astana"), TEXT.index("Astana") + len("Astana"))
@@ -168,3 +173,139 @@ def test_brat_equivalences_share_their_id_and_events_keep_their_attributes_as_lo
     result = import_set("brat", brat_folder(tmp_path, lines), DOCUMENTS, SCHEMA)
     assert len(result.annotation_set.annotations) == 3
     assert summarize(result.losses) == {"equivalence": 2, "event": 1, "attribute": 1, "note": 1}
+
+
+# ---- INCEpTION (UIMA CAS XMI) -------------------------------------------------------------
+
+
+def inception_export(tmp_path: Path) -> tuple[Path, str]:
+    """The release's gold exported for INCEpTION: the folder and its XMI's text."""
+    folder = tmp_path / "inception"
+    export_set("inception", folder, list(DOCUMENTS.values()), GOLD, SCHEMA)
+    return folder, next(folder.glob("*.xmi")).read_text(encoding="utf-8")
+
+
+def first_ids(xmi: str, tag: str, count: int) -> list[str]:
+    return re.findall(rf'<{tag} xmi:id="(\d+)"', xmi)[:count]
+
+
+def test_an_xmi_id_given_twice_is_a_located_error_though_cassis_would_drop_one(
+    tmp_path: Path,
+) -> None:
+    """The view's member list made to agree, cassis reads the file and keeps one of the two
+    spans: the import lost a span and said nothing."""
+    folder, xmi = inception_export(tmp_path)
+    first, second = first_ids(xmi, "custom:Claimwire", 2)
+    xmi = xmi.replace(f'xmi:id="{second}"', f'xmi:id="{first}"', 1)
+    xmi = xmi.replace(f" {second} ", " ", 1)  # the view lists each id once
+    path = next(folder.glob("*.xmi"))
+    path.write_text(xmi, encoding="utf-8")
+    expected = rf"{re.escape(str(path))}:2:\d+: duplicate xmi:id '{first}' \(first at line 2, "
+    with pytest.raises(ClaimwireError, match=expected):
+        import_set("inception", folder, DOCUMENTS, SCHEMA)
+
+
+def test_a_cue_that_is_no_span_is_a_reported_loss(tmp_path: Path) -> None:
+    folder, xmi = inception_export(tmp_path)
+    [relation, other] = first_ids(xmi, "custom:ClaimwireRelation", 2)
+    cue = re.search(rf'xmi:id="{relation}"[^>]* cue="(\d+)"', xmi)
+    assert cue is not None
+    xmi = xmi.replace(cue.group(0), cue.group(0).replace(f'cue="{cue[1]}"', f'cue="{other}"'))
+    next(folder.glob("*.xmi")).write_text(xmi, encoding="utf-8")
+    result = import_set("inception", folder, DOCUMENTS, SCHEMA)
+    assert summarize(result.losses) == {"relation-attribute": 1}
+    [loss] = result.losses
+    assert loss.detail == f"cue: xmi:id {other} ({RELATION}) is not a span read"
+
+
+def test_a_reference_to_no_element_is_named_as_such(tmp_path: Path) -> None:
+    folder, xmi = inception_export(tmp_path)
+    xmi = re.sub(r'Governor="\d+"', 'Governor="99999"', xmi, count=1)
+    next(folder.glob("*.xmi")).write_text(xmi, encoding="utf-8")
+    with pytest.raises(ClaimwireError, match="a reference to xmi:id 99999, which no element"):
+        import_set("inception", folder, DOCUMENTS, SCHEMA)
+
+
+# ---- doccano ----------------------------------------------------------------------------------
+
+
+def entity(entity_id: object, label: str, start: int, end: int) -> dict[str, object]:
+    return {"id": entity_id, "label": label, "start_offset": start, "end_offset": end}
+
+
+def relation(relation_id: object, head: object, tail: object) -> dict[str, object]:
+    return {"id": relation_id, "from_id": head, "to_id": tail, "type": "attributed_to"}
+
+
+def doccano_file(tmp_path: Path, entities: list[Any], relations: list[Any]) -> Path:
+    path = tmp_path / "admin.jsonl"
+    line = {"id": 1, "text": TEXT, "doc_id": DOCUMENT.id, "entities": entities}
+    path.write_text(json.dumps(line | {"relations": relations}) + "\n", encoding="utf-8")
+    return path
+
+
+CLAIM_ENTITY = entity(1, "CLAIM", 0, 10)
+SOURCE_ENTITY = entity(2, "SOURCE", *ASTANA)
+
+
+@pytest.mark.parametrize(
+    ("entities", "relations", "expected"),
+    [
+        pytest.param(
+            [CLAIM_ENTITY, SOURCE_ENTITY, entity(2, "SOURCE", 0, 4)],
+            [relation(1, 1, 2)],
+            "field 'entities': item 3: duplicate id 2 (first at item 2)",
+            id="entity id twice",  # the relation went to the later SOURCE
+        ),
+        pytest.param(
+            [CLAIM_ENTITY, SOURCE_ENTITY],
+            [relation(7, 1, 2), relation(7, 2, 1)],
+            "field 'relations': item 2: duplicate id 7 (first at item 1)",
+            id="relation id twice",
+        ),
+        pytest.param(
+            [{k: v for k, v in CLAIM_ENTITY.items() if k != "id"}, SOURCE_ENTITY],
+            [{"id": 1, "to_id": 2, "type": "attributed_to"}],
+            "field 'relations': item 1: from_id/to_id None/2 name no entity of the line",
+            id="no from_id, an entity without id",  # None named the entity without an id
+        ),
+    ],
+)
+def test_doccano_ids_given_twice_or_naming_nothing_are_located_errors(
+    tmp_path: Path, entities: list[Any], relations: list[Any], expected: str
+) -> None:
+    path = doccano_file(tmp_path, entities, relations)
+    with pytest.raises(ClaimwireError, match=re.escape(f"{path}:1: {expected}")):
+        import_set("doccano", path, DOCUMENTS, SCHEMA)
+
+
+def test_a_doccano_id_that_is_a_list_is_an_id_not_a_crash(tmp_path: Path) -> None:
+    path = doccano_file(
+        tmp_path,
+        [entity([1], "CLAIM", 0, 10), entity([2], "SOURCE", *ASTANA)],
+        [relation(1, [1], [2])],
+    )
+    out = tmp_path / "set.jsonl"
+    result = run_cli("convert", path, "--from", "doccano", "--release", RELEASE, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert [r["type"] for r in map(json.loads, out.read_text().splitlines()) if "head" in r] == [
+        "attributed_to"
+    ]
+
+
+# ---- Label Studio JSON-MIN ----------------------------------------------------------------
+
+
+def test_a_second_value_for_one_region_is_a_reported_loss_the_first_kept(tmp_path: Path) -> None:
+    """Values of a per-region control find their region by its offsets: a second one for the
+    same region replaced the first, unsaid."""
+    [task] = json.loads(JSON_MIN.read_text(encoding="utf-8"))
+    first = task["NUM_STAT__value"][0]
+    task["NUM_STAT__value"].append(first | {"number": first["number"] + 1})
+    path = tmp_path / "min.json"
+    path.write_text(json.dumps([task]), encoding="utf-8")
+    result = import_set("label-studio-min", path, DOCUMENTS, SCHEMA)
+    [number] = [a for a in result.annotation_set.annotations if a.start == first["start"]]
+    assert number.attributes["value"] == "5" and first["number"] == 5
+    [again] = [loss for loss in result.losses if loss.kind == "repeated-value"]
+    assert again.detail.startswith(f"NUM_STAT__value at {first['start']}–{first['end']}: ")

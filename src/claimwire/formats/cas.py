@@ -21,7 +21,8 @@ Document-level items are losses. An import reads a span of any other layer whose
 holds a span label of the schema (INCEpTION's built-in Named Entity layer, its ``value``
 CLAIM), a relation of any other layer whose feature holds a relation type between spans read,
 and reports every other annotation by its type, but UIMA's own and DKPro's segmentation and
-metadata types.
+metadata types. An ``xmi:id`` two elements share is a located error, found before cassis reads
+the file (cassis keeps the later element and drops the other unsaid).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.parsers import expat
 
 from claimwire.annotation.schema import Schema
 from claimwire.errors import shown
@@ -55,6 +57,8 @@ METADATA = "de.tudarmstadt.ukp.dkpro.core.api.metadata.type.DocumentMetaData"
 TYPESYSTEM = "TypeSystem.xml"
 STRING, BOOLEAN = "uima.cas.String", "uima.cas.Boolean"
 LABEL = "label"
+XMI_ID = "http://www.omg.org/XMI id"
+"""The ``xmi:id`` attribute, as expat names it (namespace, a space, local name)."""
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 """A character XML 1.0 cannot hold."""
 
@@ -364,6 +368,10 @@ class _CasReader:
         cue = fs.get("cue")
         if cue is not None and cue.xmiID in self.ids:
             attributes["cue"] = self.ids[cue.xmiID]
+        elif cue is not None:
+            where = f"{self.path}:{fs.xmiID}"
+            detail = f"cue: xmi:id {cue.xmiID} ({cue.type.name}) is not a span read"
+            self.out.losses.append(Loss("relation-attribute", where, detail))
         self.add_relation(fs, str(fs.get(LABEL)), head, tail, attributes)
 
     def other_relation(self, fs: Any) -> None:
@@ -407,6 +415,53 @@ class _CasReader:
         self.out.relations.append((self.path, fs.xmiID, relation))
 
 
+class _Repeated(Exception):
+    """An ``xmi:id`` met twice: where (line and column) it was first and again."""
+
+    def __init__(self, xmi_id: str, first: tuple[int, int], again: tuple[int, int]) -> None:
+        super().__init__(xmi_id)
+        self.xmi_id, self.first, self.again = xmi_id, first, again
+
+
+def repeated_id(path: Path) -> str | None:
+    """The located problem of an XMI file that gives two elements one ``xmi:id`` (cassis
+    keeps the later one and drops the other unsaid), or None; a file that is not XML is
+    left to cassis to name. Read by expat a buffer at a time, no tree built (it fetches no
+    external entity and refuses one expanding past its limits)."""
+    parser = expat.ParserCreate(namespace_separator=" ")
+    first: dict[str, tuple[int, int]] = {}
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        xmi_id = attributes.get(XMI_ID)
+        if xmi_id is None:
+            return
+        here = (parser.CurrentLineNumber, parser.CurrentColumnNumber + 1)
+        if xmi_id in first:
+            raise _Repeated(xmi_id, first[xmi_id], here)
+        first[xmi_id] = here
+
+    parser.StartElementHandler = start
+    try:
+        with path.open("rb") as handle:
+            parser.ParseFile(handle)
+    except expat.ExpatError:
+        return None
+    except _Repeated as repeated:
+        (line, column), (first_line, first_column) = repeated.again, repeated.first
+        return (
+            f"{path}:{line}:{column}: duplicate xmi:id {shown(repeated.xmi_id)} (first at "
+            f"line {first_line}, column {first_column}): one element would be dropped"
+        )
+    return None
+
+
+def _fault(error: Exception) -> str:
+    """What cassis's ``error`` says, in words (a reference to no element is a bare id)."""
+    if isinstance(error, KeyError) and error.args and isinstance(error.args[0], int):
+        return f"a reference to xmi:id {error.args[0]}, which no element of the file has"
+    return str(error)
+
+
 def read_cas_folder(
     folder: Path, documents: Mapping[str, Document], schema: Schema, author: str
 ) -> Iterator[Imported]:
@@ -430,11 +485,14 @@ def read_cas_folder(
     for name in file_names(folder, ".xmi"):
         yield out.take()
         xmi = folder / name
+        if (repeated := repeated_id(xmi)) is not None:
+            out.problems.append(repeated)
+            continue
         try:
             with xmi.open("rb") as handle:
                 cas = load_cas_from_xmi(handle, typesystem=ts)
         except Exception as error:  # idem
-            out.problems.append(f"{xmi}: not a CAS XMI for this type system: {error}")
+            out.problems.append(f"{xmi}: not a CAS XMI for this type system: {_fault(error)}")
             continue
         out.problems += from_cas(cas, lookup, schema, xmi, author, out)
     yield out.take()

@@ -12,11 +12,15 @@ doccano carries neither attributes nor document-level items (SURVEY, STANCE): bo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
 from claimwire.annotation.schema import Schema
+from claimwire.errors import shown
 from claimwire.formats.base import (
     DocumentLookup,
     Imported,
@@ -113,6 +117,33 @@ def _entities(line: Mapping[str, Any]) -> Iterator[tuple[Any, Any, Any, Any]]:
                 yield None, None, None, None
 
 
+def _key(value: Any) -> str:
+    """An id as JSON gives it: ``1`` is not ``"1"`` nor ``true``, and a list is an id too."""
+    return json.dumps(value, sort_keys=True)
+
+
+@dataclass(slots=True)
+class _Ids:
+    """The ids of a line's entities (or relations) so far: an item giving an earlier one's id
+    is a problem, never a silent replacement (a relation would go to the later entity)."""
+
+    field: str
+    problems: list[str]
+    items: dict[str, int] = dataclass_field(default_factory=dict)
+
+    def first(self, item_id: Any, number: int) -> bool:
+        """Whether item ``number``'s ``item_id`` (None: no id, none to give twice) is new."""
+        if item_id is None:
+            return True
+        earlier = self.items.setdefault(_key(item_id), number)
+        if earlier != number:
+            self.problems.append(
+                f"{self.field}: item {number}: duplicate id {shown(item_id)} "
+                f"(first at item {earlier})"
+            )
+        return earlier == number
+
+
 def from_doccano(
     lines: Iterable[tuple[int, Mapping[str, Any]]],
     documents: Mapping[str, Document],
@@ -146,7 +177,8 @@ def from_doccano(
             problems.append(f"{where}: field 'text': {mismatch}")
             continue
         out.meet(document.id, Place(path, "line", lineno))
-        ids: dict[Any, str] = {}
+        ids: dict[str, str] = {}
+        entity_ids = _Ids(f"{where}: field 'entities'", problems)
         for number, (entity_id, start, end, label) in enumerate(_entities(line), start=1):
             if not (is_integer(start) and is_integer(end) and isinstance(label, str)):
                 problems.append(
@@ -154,8 +186,11 @@ def from_doccano(
                     "end_offset (integers) and label"
                 )
                 continue
+            if not entity_ids.first(entity_id, number):
+                continue
             ann_id = f"{document.id}:{author}-{lineno}.{number}"
-            ids[entity_id] = ann_id
+            if entity_id is not None:  # an entity without an id is no relation's end
+                ids[_key(entity_id)] = ann_id
             layer = schema.labels[label].layer if label in schema.labels else ""
             out.annotations.append(
                 (
@@ -164,11 +199,14 @@ def from_doccano(
                     span_annotation(ann_id, document.id, layer, label, text, start, end, author),
                 )
             )
+        relation_ids = _Ids(f"{where}: field 'relations'", problems)
         for number, link in enumerate(line.get("relations") or [], start=1):
             if not isinstance(link, Mapping):
                 problems.append(f"{where}: field 'relations': item {number}: expected an object")
                 continue
-            head, tail = ids.get(link.get("from_id")), ids.get(link.get("to_id"))
+            if not relation_ids.first(link.get("id"), number):
+                continue
+            head, tail = ids.get(_key(link.get("from_id"))), ids.get(_key(link.get("to_id")))
             if head is None or tail is None:
                 problems.append(
                     f"{where}: field 'relations': item {number}: from_id/to_id "

@@ -24,6 +24,7 @@ from claimwire.annotation.label_studio.client import PullResult, annotator_name
 from claimwire.annotation.label_studio.config import LABELS, SEP, TEXT
 from claimwire.annotation.label_studio.convert import Converted, Result, from_results, to_results
 from claimwire.annotation.schema import Schema
+from claimwire.errors import shown
 from claimwire.formats.base import Loss
 from claimwire.formats.texts import TextCheck
 from claimwire.model import Annotation, Document, Relation
@@ -93,11 +94,16 @@ def results_of(
             continue
         values = _values(raw)
         if all(isinstance(v, Mapping) and "start" in v for v in values):
+            given: dict[str, Any] = {}  # each region's value of this control
             for value in values:
                 placed = spans.get((owner, value.get("start"), value.get("end")))
                 if placed is None:
                     losses.append(Loss("unplaced-value", where, f"{key} at {value.get('start')}"))
                     continue
+                if placed in given:
+                    losses.append(_again(key, value, given[placed], where))
+                    continue
+                given[placed] = value
                 kind = next((k for k in KINDS if k in value), "choices")
                 results.append(
                     {
@@ -129,6 +135,18 @@ def results_of(
                 )
             )
     return results, losses
+
+
+def _again(key: str, value: Mapping[str, Any], kept: Mapping[str, Any], where: str) -> Loss:
+    """The loss of a second value of control ``key`` for one region (the first is kept)."""
+    shown_value = {k: v for k, v in value.items() if k not in ("start", "end", "text")}
+    shown_kept = {k: v for k, v in kept.items() if k not in ("start", "end", "text")}
+    return Loss(
+        "repeated-value",
+        where,
+        f"{key} at {value.get('start')}–{value.get('end')}: {shown(shown_value)} given again "
+        f"for one region (kept the first, {shown(shown_kept)})",
+    )
 
 
 def from_json_min(
