@@ -345,3 +345,20 @@ def test_an_import_over_an_earlier_one_leaves_no_list_of_the_other_export(
     assert second.returncode == 0, second.stderr
     assert not completed_path(out).exists()
     assert len(out.read_text("utf-8").splitlines()) == 2
+
+
+def test_a_set_re_anchored_by_eval_check_keeps_its_list(tmp_path: Path) -> None:
+    """``eval check --fix-offsets --out``: the set written carries the list of the set read
+    (before: written without it, so its completed-empty documents were lost)."""
+    release = release_with_test_claims(tmp_path, 6, claimed="all")
+    claims, documents = _claims(release)
+    alice = _write(tmp_path / "alice.jsonl", claims[1:])
+    write_completed(alice, documents)
+    out = tmp_path / "fixed.jsonl"
+    result = run_cli(
+        "eval", "check", alice, "--release", release, "--task", "claims", "--split", "all",
+        "--fix-offsets", "--out", out,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert completed_path(out).read_text("utf-8").split() == documents
+    assert len(out.read_text("utf-8").splitlines()) == len(claims) - 1

@@ -107,12 +107,14 @@ def check(
     from claimwire.engine import open_engine
     from claimwire.errors import ClaimwireError
     from claimwire.eval.checker import write_fixed
+    from claimwire.eval.completed import completed_path
     from claimwire.eval.evaluate import Evaluation
     from claimwire.outputs import check_output
 
     if out is not None and not fix_offsets:
         raise ClaimwireError("--out writes the re-anchored set: give --fix-offsets too")
     check_output(out, inputs=[predictions], force=force)
+    check_output(out and completed_path(out), inputs=[predictions], force=force)
     evaluation = Evaluation.open(chosen_release(release), task, split=split)
     say_release_task(evaluation)
     evaluation.engine = open_engine(engine, ray_address)  # once the release is known good

@@ -22,7 +22,7 @@ from claimwire.corpus.document_index import DocumentIndex
 from claimwire.corpus.reanchor import find_quote
 from claimwire.corpus.release import ANNOTATIONS, MANIFEST, RELATIONS, open_release
 from claimwire.errors import ClaimwireError, shown
-from claimwire.eval.completed import Completed, completed_ids, read_completed
+from claimwire.eval.completed import Completed, carry_completed, completed_ids, read_completed
 from claimwire.eval.tasks import Task
 from claimwire.grouping import Duplicate, RecordIndex
 from claimwire.model import (
@@ -670,12 +670,20 @@ def _check_overlaps(
 
 def write_fixed(source: Path, report: CheckReport, out: Path) -> int:
     """Write every record of ``source`` to ``out`` (JSONL, atomically), the re-anchored
-    annotations of ``report`` in place of the originals; return how many were written."""
+    annotations of ``report`` in place of the originals, and ``source``'s list of completed
+    documents beside it, first (:func:`~claimwire.eval.completed.carry_completed`); return
+    how many records were written."""
     records = (
         report.fixed.get(record.id, record) if isinstance(record, Annotation) else record
         for _, _, record in stream_records(source, allow_empty=True)
     )
-    return write_records_atomically(out, records)
+    carried = carry_completed(source, out)
+    try:
+        return write_records_atomically(out, records)
+    except BaseException:
+        if carried is not None:  # never a list without its set
+            carried.unlink(missing_ok=True)
+        raise
 
 
 def load_annotation_set(

@@ -31,6 +31,7 @@ __all__ = [
     "Completed",
     "Met",
     "NotInRelease",
+    "carry_completed",
     "completed_ids",
     "completed_path",
     "read_completed",
@@ -169,6 +170,18 @@ def completed_ids(set_path: Path) -> frozenset[str]:
     if not path.is_file():
         return frozenset()
     return frozenset(document for _, document in _numbered(path))
+
+
+def carry_completed(source: Path, out: Path) -> Path | None:
+    """Write the list beside the set ``source`` (checked as it is read) beside ``out``, a set
+    written from it, atomically: call it before ``out`` is put in place. None when ``source``
+    has no list; then a list already beside ``out`` is removed (it would name another set's
+    documents)."""
+    listed = completed_path(source)
+    if not listed.is_file():
+        completed_path(out).unlink(missing_ok=True)
+        return None
+    return write_completed(out, (document for _, document in _numbered(listed)))
 
 
 def _numbered(path: Path) -> Iterator[tuple[int, str]]:
