@@ -125,8 +125,6 @@ def test_an_import_writes_before_it_has_read_every_document(
     assert done.value.code == 0
     monkeypatch.setattr(convert, "BATCH_DOCUMENTS", BATCH)
     given, ahead = _spy_units(monkeypatch, name)
-    if name == "label-studio-min":  # the file is read a part at a time, never whole
-        monkeypatch.setattr(convert, "read_json_export", lambda path: pytest.fail("read whole"))
     out = tmp_path / "sub" / "imported.jsonl"
     monkeypatch.setattr(sys, "argv", [*argv, str(exported), "--from", name, "--out", str(out)])
     with pytest.raises(SystemExit) as done:
@@ -296,18 +294,35 @@ def _bad_shape_then_junk(tasks: list[Any]) -> str:
     return json.dumps([*tasks[:4], {"annotations": 5}, *tasks[5:]]) + " junk"
 
 
-@pytest.mark.parametrize("spoil", [_full_cut_short, _full_then_bad_shape, _bad_shape_then_junk])
-def test_a_json_min_import_names_the_fault_the_whole_file_read_first_names(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spoil: Any
+@pytest.mark.parametrize(
+    ("spoil", "says"),
+    [
+        (_full_cut_short, "as json.loads"),
+        (_full_then_bad_shape, "export: task 3: 'annotations' must be a list of objects"),
+        (_bad_shape_then_junk, ":1: not a Label Studio JSON export: extra data after the list"),
+    ],
+)
+def test_a_json_min_import_names_the_fault_of_the_file_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spoil: Any, says: str
 ) -> None:
+    """A fault of the file's JSON (its line and column), wherever it is, then a task of the
+    wrong shape (its number), then a full export given as JSON-MIN: as reading the file
+    through names them, a task at a time."""
     documents, gold = _copies()
     path = tmp_path / "min.json"
     export_set("label-studio-min", path, list(documents.values()), gold, SCHEMA)
     path.write_text(spoil(json.loads(path.read_text("utf-8"))), "utf-8")
-    whole = _error(lambda: convert.read_json_export(path))  # parse, shapes, then JSON-MIN
+    read = _error(lambda: convert.check_export(path))
+    if says == "as json.loads":  # the fault where Python's reader of the whole text puts it
+        with pytest.raises(json.JSONDecodeError) as whole:
+            json.loads(path.read_text("utf-8"))
+        fault = whole.value
+        says = f":{fault.lineno}: not a Label Studio JSON export: {fault.msg} "
+        says += f"(column {fault.colno})"
+    assert read.startswith(str(path)) and says in read, read
     monkeypatch.setattr(convert, "BATCH_DOCUMENTS", 2)
     out = tmp_path / "out.jsonl"
-    assert _error(lambda: import_to("label-studio-min", path, out, documents, SCHEMA)) == whole
+    assert _error(lambda: import_to("label-studio-min", path, out, documents, SCHEMA)) == read
     assert not out.exists()
 
 

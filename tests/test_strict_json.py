@@ -67,3 +67,44 @@ def test_a_number_cut_by_the_chunk_is_read_whole(size: int) -> None:
     read on, not ended there (before: "-1" and then "expected ',' or ']'" at a "." the
     next chunk began with, depending on the chunk size)."""
     assert list(strict_json.list_items(io.StringIO(NUMBERS), size)) == json.loads(NUMBERS)
+
+
+NOT_JSON = {
+    "cut short": '[1,\n {"a": [2,\n  3',
+    "a comma missing": '[\n  {"a": 1}\n  {"b": 2}\n]',
+    "two commas": "[1,\n\n   2,,\n 3]",
+    "an unknown word": '[\n {"a": tru}]',
+    "a string cut": '[1, 2,\n "abc',
+}
+
+
+@pytest.mark.parametrize("size", [1, 2, 5, strict_json.CHUNK])
+@pytest.mark.parametrize("text", NOT_JSON.values(), ids=NOT_JSON.keys())
+def test_a_list_that_is_not_json_is_located_as_the_whole_text_locates_it(
+    text: str, size: int
+) -> None:
+    """Before: the position of the part read last ("line 1 column 3"), whatever the line."""
+    with pytest.raises(json.JSONDecodeError) as whole:
+        json.loads(text)
+    with pytest.raises(strict_json.NotJSONError) as listed:
+        list(strict_json.list_items(io.StringIO(text), size))
+    fault = whole.value
+    assert (listed.value.line, listed.value.column) == (fault.lineno, fault.colno)
+    assert listed.value.reason == fault.msg
+
+
+def test_what_is_not_a_list_is_located() -> None:
+    for text, where in (('\n\n  {"a": 1}', (3, 3)), ("[1]\n x", (2, 2)), ("[1\n 2]", (2, 2))):
+        for size in (1, strict_json.CHUNK):
+            with pytest.raises(strict_json.NotJSONError) as listed:
+                list(strict_json.list_items(io.StringIO(text), size))
+            assert (listed.value.line, listed.value.column) == where, text
+
+
+@pytest.mark.parametrize("size", [1, strict_json.CHUNK])
+def test_bytes_not_utf8_are_located_no_later_than_they_are(size: int) -> None:
+    handle = io.TextIOWrapper(io.BytesIO(b'[1,\n 2,\n "\xff"]'), encoding="utf-8")
+    with pytest.raises(strict_json.NotJSONError) as listed:
+        list(strict_json.list_items(handle, size))
+    assert listed.value.reason.startswith("not UTF-8 (invalid start byte)")
+    assert (listed.value.line, listed.value.column) <= (3, 3)

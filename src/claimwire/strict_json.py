@@ -114,21 +114,45 @@ _NUMBER_GOES_ON = re.compile(r"[0-9.eE+-]*")
 CHUNK = 1 << 20
 
 
+class NotJSONError(ValueError):
+    """Text that is not the JSON list :func:`list_items` reads, and where: ``line`` and
+    ``column`` (from 1) of the fault in the whole text."""
+
+    def __init__(self, reason: str, line: int, column: int) -> None:
+        super().__init__(f"{reason} (line {line} column {column})")
+        self.reason, self.line, self.column = reason, line, column
+
+
 def list_items(handle: TextIO, size: int = CHUNK) -> Iterator[Any]:
     """The items of the JSON list ``handle`` holds, read ``size`` characters at a time, each
-    checked as :func:`loads` checks a text: a file of one list is never held whole. Any
-    fault is a ``ValueError`` (its message is not :func:`loads`'s: a caller that names it
-    reads the file with :func:`loads`)."""
+    checked as :func:`loads` checks a text: a file of one list is never held whole. A fault
+    in an item is :func:`loads`'s error; a fault of the list (not JSON, cut short, not
+    UTF-8) a :class:`NotJSONError` naming its line and column in the whole text."""
     text, at, done = "", 0, False
+    line, column = 1, 1  # where text[0] is in the whole text
 
     def more(grow: bool = False) -> None:
         """Read ``size`` characters more, or (``grow``: an item did not end in the text)
         as many as are left unparsed: a large item is parsed again a few times, not once
         per ``size`` characters."""
-        nonlocal text, at, done
-        chunk = handle.read(max(size, len(text) - at) if grow else size)
+        nonlocal text, at, done, line, column
+        try:
+            chunk = handle.read(max(size, len(text) - at) if grow else size)
+        except UnicodeDecodeError as error:
+            raise fault(f"not UTF-8 ({error.reason}) past this point", len(text)) from None
+        line, column = place(at)
         done = not chunk
         text, at = text[at:] + chunk, 0
+
+    def place(index: int) -> tuple[int, int]:
+        """The line and column of ``text[index]`` in the whole text."""
+        breaks = text.count("\n", 0, index)
+        if not breaks:
+            return line, column + index
+        return line + breaks, index - text.rfind("\n", 0, index)
+
+    def fault(reason: str, index: int) -> NotJSONError:
+        return NotJSONError(reason, *place(index))
 
     def skip() -> str:
         """The next character that is not blank ("" at the end)."""
@@ -140,7 +164,7 @@ def list_items(handle: TextIO, size: int = CHUNK) -> Iterator[Any]:
             more()
 
     if skip() != "[":
-        raise ValueError("expected a JSON list")
+        raise fault("expected a JSON list", at)
     at += 1
     first = True
     while True:
@@ -148,19 +172,19 @@ def list_items(handle: TextIO, size: int = CHUNK) -> Iterator[Any]:
         if mark == "]":
             at += 1
             if skip():
-                raise ValueError("extra data after the list")
+                raise fault("extra data after the list", at)
             return
         if not first:
             if mark != ",":
-                raise ValueError("expected ',' or ']'")
+                raise fault("Expecting ',' delimiter", at)  # as Python's reader says
             at += 1
             skip()
         while True:
             try:
                 item, end = _DECODER.raw_decode(text, at)
-            except json.JSONDecodeError:
+            except json.JSONDecodeError as error:
                 if done:
-                    raise
+                    raise fault(error.msg, error.pos) from None
                 more(grow=True)
                 continue
             except RecursionError:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 from rich.markup import escape
@@ -299,8 +300,7 @@ def pull_command(
     from claimwire.corpus.release import RECORD_FILES, open_release
     from claimwire.eval.completed import completed_path
     from claimwire.files import atomic_directory, folders_removed_on_error
-    from claimwire.formats.convert import read_json_export
-    from claimwire.formats.label_studio_min import NOTE, from_json_min, is_json_min
+    from claimwire.formats.label_studio_min import NOTE, from_json_min
     from claimwire.names import child, safe_name
     from claimwire.outputs import check_output
     from claimwire.storage import stop_on_sigterm
@@ -315,8 +315,8 @@ def pull_command(
     schema = schema_of(release)
     with open_release(release).document_index() as documents:  # read back as tasks name them
         if from_file is not None:
-            tasks = read_json_export(from_file)
-            if is_json_min(tasks):
+            tasks, json_min = _export_kind(from_file)
+            if json_min:
                 pulled, losses = from_json_min(tasks, documents, schema, source=str(from_file))
                 for loss in losses:
                     err_console.print(f"[yellow]not carried[/] {escape(str(loss))}", soft_wrap=True)
@@ -393,6 +393,32 @@ def _no_longer_pulled(earlier: Path, staged: Path) -> int:
             kept = after.digests if after is not None else np.empty(0, np.uint64)
             gone += len(np.setdiff1d(before.digests, kept, assume_unique=True))
     return gone
+
+
+def _export_kind(path: Path) -> tuple[Iterator[dict[str, Any]], bool]:
+    """The tasks of an export file, a task at a time (as the server's export is read), and
+    whether it is JSON-MIN, as its first task tells. A full export's task after a JSON-MIN
+    first one is a located error (a file read whole was a full export unless every task was
+    JSON-MIN); after a full first task, every task is read as a full export's."""
+    from claimwire.formats.convert import export_tasks
+    from claimwire.formats.label_studio_min import is_json_min
+
+    tasks = export_tasks(path)
+    first = next(tasks, None)
+    if first is None or not is_json_min([first]):
+        return itertools.chain([] if first is None else [first], tasks), False
+
+    def all_json_min() -> Iterator[dict[str, Any]]:
+        for number, task in enumerate(itertools.chain([first], tasks), start=1):
+            if not is_json_min([task]):
+                raise ClaimwireError(
+                    f"task {number}: a full export's task (with 'data' or 'annotations') in a "
+                    "JSON-MIN export; expected every task of one kind",
+                    file=path,
+                )
+            yield task
+
+    return all_json_min(), True
 
 
 @contextlib.contextmanager

@@ -135,7 +135,7 @@ def _read_json_min(
     number = 0
     for number, task in enumerate(export_tasks(path), start=1):
         if not label_studio_min.is_json_min([task]):
-            read_json_export(path)  # whole, a fault of the file or a task's shape comes first
+            check_export(path)  # a fault of the file or a task's shape comes first
             raise ClaimwireError(NOT_JSON_MIN, file=path)
         out = Imported()
         found = label_studio_min.from_task(
@@ -179,50 +179,44 @@ def _write_json_min(
         handle.write("\n]" if number else "[]")
 
 
-def read_json_export(path: Path) -> list[Any]:
-    """A Label Studio export file (a JSON list), or a located error."""
-    try:
-        data = strict_json.loads(path.read_text(encoding="utf-8-sig"))  # a BOM is dropped
-    except (OSError, ValueError) as error:
-        raise ClaimwireError(f"not a Label Studio JSON export: {error}", file=path) from None
-    if not isinstance(data, list):
-        raise ClaimwireError(
-            f"not a Label Studio JSON export: expected a list of tasks, got {type(data).__name__}",
-            file=path,
-        )
-    for number, task in enumerate(data, start=1):
-        problem = _task_shape(task)
-        if problem:
-            raise ClaimwireError(
-                f"not a Label Studio JSON export: task {number}: {problem}", file=path
-            )
-    return data
-
-
-def export_tasks(path: Path) -> Iterator[Any]:
-    """The tasks of a Label Studio export file, one at a time, each of the shape
-    :func:`read_json_export` checks; a file that is not such a list is its located error
-    (a task nested too deeply is named by its number: the file is not read again)."""
-    number = 0
+def export_tasks(path: Path) -> Iterator[dict[str, Any]]:
+    """The tasks of a Label Studio export file (full or JSON-MIN), one at a time, as the
+    server's export is read (:func:`strict_json.list_items`): memory holds one task, never the
+    file. A file that is not a list of tasks is one located error: a fault of its JSON at its
+    line and column (wherever it is: the rest of the file is read on after a task of the
+    wrong shape, without holding it), else the first task of the wrong shape, by number."""
+    number, problem = 0, None
     try:
         with path.open(encoding="utf-8-sig") as handle:  # a BOM is dropped
             for number, task in enumerate(strict_json.list_items(handle), start=1):
-                problem = _task_shape(task)
-                if problem:
-                    problem = f"task {number}: {problem}"
-                    break
-                yield task
-            else:
-                return
-    except strict_json.TooDeepError as error:
+                problem = problem or _numbered(number, _task_shape(task))
+                if problem is None:
+                    yield task
+    except strict_json.NotJSONError as error:
+        raise ClaimwireError(
+            f"not a Label Studio JSON export: {error.reason} (column {error.column})",
+            file=path,
+            line=error.line,
+        ) from None
+    except OSError as error:
+        raise ClaimwireError(f"not a Label Studio JSON export: {error}", file=path) from None
+    except ValueError as error:  # in a task: a key twice, NaN, nested too deeply
         raise ClaimwireError(
             f"not a Label Studio JSON export: task {number + 1}: {error}", file=path
         ) from None
-    except (OSError, ValueError) as error:
-        read_json_export(path)  # reading the file whole names the fault as it always has
-        raise ClaimwireError(f"not a Label Studio JSON export: {error}", file=path) from None
-    read_json_export(path)  # a fault of the file, or an earlier one's, comes first as always
-    raise ClaimwireError(f"not a Label Studio JSON export: {problem}", file=path)
+    if problem is not None:
+        raise ClaimwireError(f"not a Label Studio JSON export: {problem}", file=path)
+
+
+def check_export(path: Path) -> None:
+    """Read a Label Studio export file through, a task at a time: its fault, if any, is
+    raised (:func:`export_tasks`)."""
+    for _ in export_tasks(path):
+        pass
+
+
+def _numbered(number: int, problem: str | None) -> str | None:
+    return None if problem is None else f"task {number}: {problem}"
 
 
 def _task_shape(task: Any) -> str | None:
