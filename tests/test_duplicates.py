@@ -347,3 +347,22 @@ def test_a_long_documents_fingerprint_is_hashed_in_bounded_batches(
     monkeypatch.setattr(duplicates, "HASHED_AT_ONCE", 10**9)
     whole = fingerprint(text)
     assert np.array_equal(batched.hashvalues, whole.hashvalues) and batched.digest == whole.digest
+
+
+def test_a_build_names_twenty_duplicates_and_counts_the_rest(raw_dir: Path, tmp_path: Path) -> None:
+    """Many duplicates left out: the summary and the changelog name the first 20 and count
+    the others (a build of mostly copies printed 105,343 lines and wrote a 7.7 MB changelog);
+    the manifest lists every one."""
+    seed = (raw_dir / "release-fr.txt").read_text(encoding="utf-8")
+    for index in range(24):
+        (raw_dir / f"zz-copy-{index:02d}.txt").write_text(seed, encoding="utf-8")
+    out = tmp_path / "releases"
+    result = run_cli("corpus", "build", "--version", "0.1.0", "--raw", raw_dir, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("duplicate left out:") == 20
+    assert "… and 4 more duplicates left out" in result.stdout
+    changes = (out / "0.1.0" / "CHANGES.md").read_text(encoding="utf-8")
+    assert "Duplicates left out: 24." in changes and changes.count("zz-copy-") == 20
+    assert "… and 4 more (MANIFEST.json's `duplicates` lists them all)" in changes
+    manifest = json.loads((out / "0.1.0" / "MANIFEST.json").read_text(encoding="utf-8"))
+    assert len(manifest["duplicates"]["left_out"]) == 24

@@ -23,6 +23,7 @@ from claimwire.cli.common import (
 )
 from claimwire.cli.engine import ENGINE, RAY_ADDRESS
 from claimwire.cli.lazy import MARKUP
+from claimwire.corpus.changes import LISTED_AT_MOST
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD
 from claimwire.corpus.release import (
     DEFAULT_SHARD_RECORDS,
@@ -174,8 +175,14 @@ def build(
         f"{counts['annotations']}, relations {counts['relations']}\n"
         f"  changelog: {escape(str(report.changelog))}"
     )
-    for duplicate in report.duplicates:
+    for duplicate in report.duplicates[:LISTED_AT_MOST]:
         console.print(f"  [yellow]duplicate left out[/]: {escape(duplicate.describe())}")
+    if len(report.duplicates) > LISTED_AT_MOST:
+        more = len(report.duplicates) - LISTED_AT_MOST
+        console.print(
+            f"  [yellow]… and {more} more duplicates left out[/] (listed in the release's "
+            "MANIFEST.json, under duplicates)"
+        )
     if report.unread:
         err_console.print(
             f"[yellow]warning:[/] {escape(report.unread)}", highlight=False, soft_wrap=True

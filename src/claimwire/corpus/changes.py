@@ -233,7 +233,12 @@ def compare_document_streams(
     return changes
 
 
-def _listing(ids: Sequence[str], limit: int = 20) -> str:
+LISTED_AT_MOST = 20
+"""Ids, or duplicates, a changelog entry or a build's summary names; more are counted (the
+manifest holds them all)."""
+
+
+def _listing(ids: Sequence[str], limit: int = LISTED_AT_MOST) -> str:
     shown = ", ".join(f"`{i}`" for i in ids[:limit])
     return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
@@ -264,7 +269,10 @@ def changelog_entry(
         lines.append(f"  - changed: {_listing([f'{a} → {b}' for a, b in documents.changed])}")
     if duplicates:
         lines.append(f"- Duplicates left out: {len(duplicates)}.")
-        lines += [f"  - {duplicate}" for duplicate in duplicates]
+        lines += [f"  - {duplicate}" for duplicate in duplicates[:LISTED_AT_MOST]]
+        if len(duplicates) > LISTED_AT_MOST:
+            more = len(duplicates) - LISTED_AT_MOST
+            lines.append(f"  - … and {more} more (MANIFEST.json's `duplicates` lists them all)")
     lines.append(
         f"- Annotations: {len(annotations.added)} added, {annotations.kept} kept, "
         f"{len(annotations.reanchored)} re-anchored, {len(annotations.orphaned)} orphaned, "
