@@ -309,3 +309,28 @@ def test_a_second_value_for_one_region_is_a_reported_loss_the_first_kept(tmp_pat
     assert number.attributes["value"] == "5" and first["number"] == 5
     [again] = [loss for loss in result.losses if loss.kind == "repeated-value"]
     assert again.detail.startswith(f"NUM_STAT__value at {first['start']}–{first['end']}: ")
+
+
+# ---- spaCy DocBin -----------------------------------------------------------------------------
+
+
+def test_a_span_given_twice_in_the_span_groups_is_read_once_with_a_note(tmp_path: Path) -> None:
+    """A span in ``doc.ents`` and a span group is one annotation (what the export writes); one
+    span twice in the span groups was read once unsaid."""
+    import spacy
+    from spacy.tokens import DocBin
+
+    doc = spacy.blank("fr")(TEXT)
+    claim = doc.char_span(0, 10, "CLAIM", alignment_mode="expand")
+    doc.user_data["doc_id"] = DOCUMENT.id
+    doc.spans["sc"] = [claim, claim]
+    doc.ents = [claim]
+    path = tmp_path / "train.spacy"
+    docbin = DocBin(store_user_data=True)
+    docbin.add(doc)
+    path.write_bytes(docbin.to_bytes())
+    out = tmp_path / "set.jsonl"
+    result = run_cli("convert", path, "--from", "spacy", "--release", RELEASE, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 1
+    assert "note: 1 span(s) given again in a doc's span groups" in result.stderr

@@ -7,7 +7,8 @@ train on it); the chosen flat labels also go to ``doc.ents`` (no overlaps: an ov
 later span is an ``overlap`` loss). Spans are made with ``Doc.char_span(...,
 alignment_mode="expand")``: a span cutting a token is widened to whole tokens, an ``expanded``
 loss. Attributes, relations and document-level items are losses. Import reads both the span
-groups and the entities (a span in both is one annotation).
+groups and the entities (a span in both is one annotation; one the span groups give twice is
+read once, and a note counts it).
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ EXPANSION_FLOOR = 16 << 20
 """The decompressed size any DocBin may reach whatever its size on disk (a folder export's
 DocBin of 256 documents: about 17 MB)."""
 _CHUNK = 1 << 20
+SPAN_TWICE = (
+    "span(s) given again in a doc's span groups (one label, one start and end): read once, "
+    "as a span in both a span group and doc.ents is"
+)
+"""The import's note: how many spans a doc's span groups repeat."""
 
 
 def _doc(document: Document) -> Any:
@@ -271,9 +277,14 @@ def from_docbin(
             continue
         out.meet(document.id, Place(path, "doc", number))
         seen: set[tuple[str, int, int]] = set()
-        spans = [*doc.ents, *(s for group in doc.spans.values() for s in group)]
-        for span in spans:
+        grouped: set[tuple[str, int, int]] = set()
+        in_groups = [(True, span) for group in doc.spans.values() for span in group]
+        for is_grouped, span in [*((False, ent) for ent in doc.ents), *in_groups]:
             key = (span.label_, span.start_char, span.end_char)
+            if is_grouped and key in grouped:
+                out.notes[SPAN_TWICE] += 1
+            if is_grouped:
+                grouped.add(key)
             if key in seen:
                 continue
             seen.add(key)
