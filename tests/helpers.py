@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +82,24 @@ def canonical(annotations: list[Annotation], relations: list[Relation]) -> tuple
         for r in relations
     }
     return items, links
+
+
+@contextlib.contextmanager
+def tmpfs(folder: Path, size: str) -> Iterator[Path]:
+    """``folder``, made here, with a tmpfs of ``size`` (``300k``, ``1m``) mounted on it while
+    the block runs: a small disk to fill. Skips the test where mounting is not allowed."""
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", folder],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("needs a tmpfs (root)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", folder], check=False)
 
 
 def make_project(root: Path) -> Path:

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
 from pathlib import Path
 
-import pytest
-
-from .helpers import make_project, run_cli
+from .helpers import make_project, run_cli, tmpfs
 
 WORDS = "le la les un une selon sondage pour cent millions hausse baisse commerce accord".split()
 
@@ -27,12 +24,7 @@ def _releases(count: int) -> str:
 
 
 def test_a_full_tmpdir_during_a_build_names_the_temporary_folder(tmp_path: Path) -> None:
-    small = tmp_path / "tmp"
-    small.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", small], check=False)
-    if made.returncode != 0:
-        pytest.skip("needs a tmpfs (root)")
-    try:
+    with tmpfs(tmp_path / "tmp", "300k") as small:
         project = make_project(tmp_path / "p")
         (project / "corpus" / "raw").mkdir()
         (project / "corpus" / "raw" / "r.jsonl").write_text(_releases(1000), encoding="utf-8")
@@ -44,5 +36,3 @@ def test_a_full_tmpdir_during_a_build_names_the_temporary_folder(tmp_path: Path)
         assert line.startswith(f"error: $TMPDIR ({small}): no space left"), line
         assert "set TMPDIR to a folder on a larger disk" in line
         assert not (project / "corpus" / "releases" / "1.0.0").exists()
-    finally:
-        subprocess.run(["umount", small], check=False)

@@ -13,13 +13,11 @@ import sys
 import uuid
 from pathlib import Path
 
-import pytest
-
 from claimwire.annotation.label_studio.convert import to_results
 from claimwire.annotation.schema import load_schema
 from claimwire.corpus.release import open_release
 
-from .helpers import REPO, run_cli
+from .helpers import REPO, run_cli, tmpfs
 
 RELEASE = REPO / "corpus" / "releases" / "1.1.0"
 SCHEMA = load_schema(RELEASE / "schema.yaml")
@@ -92,12 +90,7 @@ def test_a_pull_past_a_file_size_limit_leaves_the_earlier_folder(tmp_path: Path)
 def test_a_full_disk_names_the_set_and_leaves_the_earlier_folder(tmp_path: Path) -> None:
     """On a small tmpfs (root only) that the new sets do not fit: the error names the user's
     set, not claimwire's staging folder; the earlier pull stays whole."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount], check=False)
-    if made.returncode != 0:
-        pytest.skip("needs a tmpfs (root)")
-    try:
+    with tmpfs(tmp_path / "disk", "1m") as mount:
         out = mount / "sets"
         assert pull(export(tmp_path / "one.json", "a@x.org"), out).returncode == 0
         before = digests(out)
@@ -111,8 +104,6 @@ def test_a_full_disk_names_the_set_and_leaves_the_earlier_folder(tmp_path: Path)
         assert f"error: {out}/" in line and ".jsonl: no space left" in line, line
         assert digests(out) == before
         assert sorted(p.name for p in mount.iterdir()) == ["fill", "sets"]
-    finally:
-        subprocess.run(["umount", mount], check=False)
 
 
 def test_a_folder_holding_what_no_pull_wrote_is_refused(tmp_path: Path) -> None:
