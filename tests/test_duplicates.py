@@ -275,6 +275,11 @@ UNSPACED_RELEASES = {
         "ร้อยละ90ชื่นชอบแอคมีบริษัทวางแผนขยายการผลิตในปี2025และเปิดโรงงานใหม่สามแห่งในเอเชียตะวันออก"
         "เฉียงใต้ซึ่งคาดว่าจะสร้างงานสองพันตำแหน่ง\n"
     ),
+    "ja-marks": (  # 々 and 〇: words of their own, as Han characters are
+        "〇〇株式会社、人々の暮らしを支える新サービス\n\n東京、２〇２５年３月３日――〇〇株式会社は、"
+        "様々な地域の人々に向けた新サービスを発表した。売上高は12%増加した。我々は時々、顧客の声を"
+        "聞き、各々の要望に応えてきたと代表取締役は述べた。調査では回答者の90%が満足と答えた。\n"
+    ),
 }
 OTHER_ZH_RELEASE = (
     "星辰科技发布新款智能手表\n\n上海，2025年5月10日——星辰科技今天推出第三代智能手表，续航时间延长至"
@@ -295,6 +300,29 @@ def test_a_corrected_resend_in_a_script_without_spaces_is_a_near_duplicate(langu
     assert duplicate is not None and (duplicate.kind, duplicate.kept) == ("near", "a")
     assert jaccard(text, text.replace("12%", "13%")) > 0.85
     assert jaccard(text, OTHER_ZH_RELEASE) < 0.05
+
+
+def test_marks_of_scripts_without_spaces_are_words_of_their_own() -> None:
+    """The duplicate finder's words use :mod:`claimwire.corpus.words`' ranges. Before, its own
+    copy left out 々 〆 〇, the Hangzhou numerals, the kana repeat marks and CJK Extension H:
+    "〇〇" was one word, and "２〇２５" (full-width digits) another."""
+    assert words("〇〇株式会社の人々") == list("〇〇株式会社の人々")
+    assert words("２〇２５年〱〻") == ["２", "〇", "２５", "年", "〱", "〻"]
+    assert words("𱍐𱍑") == ["𱍐", "𱍑"]  # CJK Extension H
+
+
+def test_texts_in_cjk_extension_h_are_not_exact_duplicates_of_each_other() -> None:
+    """Before, Extension H (U+31350–U+323AF, not yet letters in Python 3.11's Unicode 14)
+    was no word at all: any two texts written in it were exact duplicates of each other."""
+    rng = random.Random(5)
+    first, second = (
+        "".join(chr(rng.randrange(0x31350, 0x323B0)) for _ in range(300)) for _ in range(2)
+    )
+    finder = DuplicateFinder()
+    assert finder.check("a", "a.txt", first) is None
+    assert finder.check("b", "b.txt", second) is None
+    duplicate = finder.check("c", "c.txt", first[:150] + "二" + first[151:])
+    assert duplicate is not None and (duplicate.kind, duplicate.kept) == ("near", "a")
 
 
 def test_texts_written_with_spaces_keep_their_words(raw_dir: Path) -> None:

@@ -28,27 +28,20 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from claimwire.corpus.words import UNSPACED_CLASS
 from claimwire.spool import temporary_writes
 
 DEFAULT_THRESHOLD = 0.7
 SHINGLE = 5
 PERMUTATIONS = 128
-UNSPACED = (
-    "\u0e00-\u0eff"  # Thai, Lao
-    "\u1000-\u109f"  # Myanmar
-    "\u1780-\u17ff"  # Khmer
-    "\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"  # Hiragana, Katakana (and halfwidth)
-    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"  # Han ideographs
-)
-"""The scripts written without spaces between words (a regex class's ranges)."""
-_WORD = re.compile(f"[{UNSPACED}]|[^\\W{UNSPACED}]+")
+_WORD = re.compile(f"[{UNSPACED_CLASS}]|[^\\W{UNSPACED_CLASS}]+")
 
 
 def words(text: str) -> list[str]:
     """The text's words, case-folded: what a duplicate must share, whatever its markup. A
-    character of a script written without spaces (Chinese, Japanese kana, Thai, Lao, Khmer,
-    Myanmar) is a word of its own, so shingles there are character 5-grams; a text in other
-    scripts has the words of ``\\w+``, as before."""
+    character of a script written without spaces (:mod:`claimwire.corpus.words`: Chinese,
+    Japanese kana and marks such as 々 〇, Thai, Lao, Khmer, Myanmar) is a word of its own, so
+    shingles there are character 5-grams; a text in other scripts has the words of ``\\w+``."""
     return _WORD.findall(text.casefold())
 
 
