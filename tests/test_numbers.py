@@ -308,3 +308,33 @@ def test_many_phone_numbers_are_skipped_in_linear_time() -> None:
     found = find_quantities(text)
     assert time.process_time() - started < 8
     assert len(found) == 11_111 and {q.text for q in found} == {"12 %"}
+
+
+MONTHS: list[tuple[str, str, list[str]]] = [
+    # an English month is capitalised: a lower-case "may", "march", "august" is a word
+    ("en", "Prices 12 may increase", ["12"]),
+    ("en", "the 12 march for climate", ["12"]),
+    ("en", "The 12 august members", ["12"]),
+    ("en", "12 May 2025, 12 MAY, on 3 June", []),
+    ("en", "12 may 2025", []),  # a year after it: a date, however written
+    # a day has one or two digits
+    ("en", "10,000 March in Paris", ["10,000"]),
+    # French months are French: lower case, or capitals in a dateline
+    ("fr", "le 12 mai, le 3 MARS 2025, du 4 au 6 juin", []),
+    ("fr", "12 may augmenter", ["12"]),
+    ("en", "he sold 3 Mars bars", ["3"]),
+    ("en", "3 mars 2025", []),
+    ("de", "am 12 Mai 2025", []),
+    ("zh", "100日間，3月", ["100"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"), MONTHS, ids=[f"{c[0]}-{c[1][:30]}" for c in MONTHS]
+)
+def test_a_month_after_a_figure_is_written_as_a_month(
+    lang: str, text: str, expected: list[str]
+) -> None:
+    """Before: the month check ignored case and language, so "12 may increase" and "3 Mars
+    bars" lost their figure, read as the dates 12 May and 3 March."""
+    assert [q.text for q in find_quantities(text, lang=lang)] == expected

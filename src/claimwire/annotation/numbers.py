@@ -18,8 +18,11 @@ In every language: digits of any script (Arabic-Indic ٣٫٥ and ١٬٢٠٠ too)
 a letter of a script written without spaces (Chinese, Japanese kana, Thai; see
 :mod:`claimwire.corpus.words`) is a boundary on both sides of a figure and its unit
 ("调查1000名", "65%的"), and so is an Arabic letter before one (the proclitic "و3"). Dates
-are skipped: "3 mars", "3 March", "March 3, 2025", "Jan. 5", "3 مارس", "3 آذار", "3月", "3日";
-so are ordinals "第3". Chinese number words, units and qualifiers are not read.
+are skipped: "3 March", "March 3, 2025", "Jan. 5", "3 مارس", "3 آذار", "3月", "3日", and "3 mars"
+in French; so are ordinals "第3". A month follows a day of one or two digits and is written as
+a month: an English one capitalised ("12 May", "12 MAY": "12 may increase" keeps its 12), a
+French one in a French document ("3 Mars bars" in English is 3 bars); in any case and language
+when a year follows ("12 may 2025"). Chinese number words, units and qualifiers are not read.
 """
 
 from __future__ import annotations
@@ -167,26 +170,35 @@ _DURATION_UNITS = {
 _ENGLISH_MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december"
 )
-_MONTHS = (
-    "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
-    f"{_ENGLISH_MONTHS}|"
-    # Arabic: the Egyptian and Gulf names, then the Levantine ones
+_FRENCH_MONTHS = (
+    "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+)
+_ARABIC_MONTHS = (  # the Egyptian and Gulf names, then the Levantine ones
     "يناير|فبراير|مارس|[أإا]بريل|مايو|يوني[وه]|يولي[وه]|[أا]غسطس|سبتمبر|[أا]كتوبر|نوفمبر|ديسمبر|"
     "كانون|شباط|[آا]ذار|نيسان|[أا]يار|حزيران|تموز|آب|[أا]يلول|تشرين"
 )
-_DATE_AFTER = re.compile(  # "3 mars", "3 March", "3 مارس"; "3月", "3日" (one or two digits)
-    rf"(?:{_SPACE}+(?:au|et|-){_SPACE}+\d{{1,2}})?{_SPACE}+(?:{_MONTHS}){_END}"
-    r"|(?<!\d\d\d)[月日号號时時](?![間间])",
-    re.IGNORECASE,
+
+
+def _capitalised(months: str) -> str:
+    """``months`` ("may|june") as English writes them: "May|MAY|June|JUNE"."""
+    return "|".join(form for month in months.split("|") for form in (month.title(), month.upper()))
+
+
+_BEFORE_MONTH = rf"(?:{_SPACE}+(?i:au|et|-){_SPACE}+\d{{1,2}})?{_SPACE}+"
+"""Between a day and its month: spaces, or a range's second day ("3 au 5 mars", "3 - 5 May")."""
+_DATE_AFTER = re.compile(  # after a day of one or two digits
+    # "3 March", "3 MARCH", "3 مارس" in every language; lower-case "3 may" is no date
+    rf"{_BEFORE_MONTH}(?:{_capitalised(_ENGLISH_MONTHS)}|{_ARABIC_MONTHS}){_END}"
+    # any month in any case, then a year: "3 may 2025", "3 Mai 2025"
+    rf"|{_BEFORE_MONTH}(?i:{_ENGLISH_MONTHS}|{_FRENCH_MONTHS}){_SPACE}+\d{{4}}(?!\d)"
+    r"|[月日号號时時](?![間间])"  # "3月", "3日"
 )
+_FRENCH_DATE_AFTER = re.compile(rf"{_BEFORE_MONTH}(?i:{_FRENCH_MONTHS}){_END}")
+"""French writes its months in lower case ("3 mars"), in capitals in a dateline ("3 MARS")."""
 _ABBREVIATED_MONTHS = "jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec"
 _DATE_BEFORE = re.compile(  # an English dateline's "March 3, 2025", "Jan. 5", "MARCH 3"
     rf"(?<!{_LETTER})(?:"
-    + "|".join(
-        form
-        for month in f"{_ENGLISH_MONTHS}|{_ABBREVIATED_MONTHS}".split("|")
-        for form in (month.title(), month.upper())
-    )
+    + _capitalised(f"{_ENGLISH_MONTHS}|{_ABBREVIATED_MONTHS}")
     + rf")\.?{_SPACE}+\Z"
 )
 _TIME_AFTER = re.compile(rf"{_SPACE}*h(?:{_SPACE}*\d{{2}})?{_END}|:\d{{2}}")
@@ -356,8 +368,7 @@ def find_quantities(text: str, lang: str | None = "fr") -> list[Quantity]:
             continue
         if digits and (
             _ORDINAL_AFTER.match(text, end)
-            or _DATE_AFTER.match(text, end)
-            or (end - start <= 2 and _DATE_BEFORE.search(text, max(0, start - 12), start))
+            or (end - start <= 2 and _is_date(text, start, end, french))
             or _TIME_AFTER.match(text, end)
             or _REFERENCE_BEFORE.search(text, max(0, start - 20), start)
         ):
@@ -367,6 +378,16 @@ def find_quantities(text: str, lang: str | None = "fr") -> list[Quantity]:
             continue
         found.append(quantity)
     return found
+
+
+def _is_date(text: str, start: int, end: int, french: bool) -> bool:
+    """Whether the figure ``text[start:end]`` (a day) is part of a date: "3 March", "3 mars"
+    in French, "March 3", "3 may 2025", "3月" — never "12 may increase" or "3 Mars bars"."""
+    return bool(
+        _DATE_AFTER.match(text, end)
+        or (french and _FRENCH_DATE_AFTER.match(text, end))
+        or _DATE_BEFORE.search(text, max(0, start - 12), start)
+    )
 
 
 def _scale(text: str, position: int, french: bool, money: bool) -> tuple[Decimal, int] | None:
