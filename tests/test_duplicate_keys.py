@@ -34,6 +34,7 @@ from claimwire.model import (
     read_records,
     write_records,
 )
+from claimwire.names import author_problem
 
 
 class Pairs(list[tuple[str, Any]]):
@@ -102,7 +103,7 @@ def _annotation() -> st.SearchStrategy[Pairs]:
         st.one_of(st.none(), st.integers(0, 50)),
         quote,
         _attributes(),
-        _text().filter(bool),
+        _text().filter(lambda author: author_problem(author) is None),  # a name: not "\t"
     ).map(
         lambda t: Pairs(
             [

@@ -37,6 +37,7 @@ from claimwire.lines import (
     looks_utf16,
     numbered_lines,
 )
+from claimwire.names import author_problem
 from claimwire.record_keys import check_keys, warn_unknown
 
 Span = tuple[int, int]
@@ -78,7 +79,17 @@ def _spans(record: Mapping[str, Any], name: str) -> tuple[Span, ...]:
 
 Author = Annotated[str, msgspec.Meta(min_length=1)]
 """Who made a record: the typed decoder refuses an empty one, which ``from_dict`` reads as
-``gold``."""
+``gold``. A name :func:`claimwire.names.author_problem` refuses (over 120 characters, a
+control or format character) sends its block to ``from_dict``, which names the line."""
+
+
+def _author(record: Mapping[str, Any]) -> str:
+    """A record's ``author``: ``gold`` when null, absent or empty; an error naming the field
+    when it is not a name ``convert --author`` would take."""
+    author: str = _optional(record, "author", str) or "gold"
+    if (problem := author_problem(author)) is not None:
+        raise RecordError(problem, field="author")
+    return author
 
 
 class _RecordClass(msgspec.StructMeta):
@@ -285,7 +296,7 @@ class Annotation(_Record, frozen=True, gc=False):
             end=end,
             quote=Quote.from_dict(quote) if quote is not None else None,
             attributes=_optional(record, "attributes", dict) or {},
-            author=_optional(record, "author", str) or "gold",
+            author=_author(record),
         )
 
 
@@ -331,7 +342,7 @@ class Relation(_Record, frozen=True, gc=False):
             head=_require(record, "head", str),
             tail=_require(record, "tail", str),
             attributes=_optional(record, "attributes", dict) or {},
-            author=_optional(record, "author", str) or "gold",
+            author=_author(record),
         )
 
 
@@ -423,8 +434,13 @@ def iter_json_lines(
 
 
 def _needs_checks(kind: type[Record], records: list[Any]) -> bool:
-    """True if a record needs what types cannot say: an annotation with only one of start
-    and end. (An empty author, which ``from_dict`` reads as ``gold``, the types refuse.)"""
+    """True if a record needs what types cannot say: an author that is not a name (each
+    distinct one checked once), an annotation with only one of start and end. (An empty
+    author, which ``from_dict`` reads as ``gold``, the types refuse.)"""
+    if kind is Document:
+        return False
+    if any(map(author_problem, set(map(attrgetter("author"), records)))):
+        return True
     if kind is not Annotation:
         return False
     starts = map(is_, map(attrgetter("start"), records), repeat(None))
