@@ -334,6 +334,12 @@ def pull_command(
                 users = users_by_id(session)
                 with exported_tasks(session, project, progress) as stream:
                     pulled = convert_export(stream, documents, schema, users, source=project)
+    if pulled.tasks and pulled.outdated == pulled.tasks:
+        raise ClaimwireError(
+            f"no task is of a document of this release: doc_id {pulled.first_outdated!r} (the "
+            f"first of {pulled.tasks:,} tasks) is not a document of the release; pull with "
+            "--release naming the release the project was pushed from"
+        )
     if pulled.tasks and not pulled.sets.added and pulled.problems:
         raise ClaimwireError(
             f"no task could be read ({len(pulled.problems)} problems), first: {pulled.problems[0]}"

@@ -306,6 +306,8 @@ class PullResult:
     tasks: int = 0
     outdated: int = 0
     """Tasks without annotations of documents the release does not hold (nothing lost)."""
+    first_outdated: str | None = None
+    """The document id the first of them names."""
 
 
 def convert_export(
@@ -326,6 +328,8 @@ def convert_export(
         document = documents.get(str(data.get("doc_id")))
         if document is None and not annotations:
             result.outdated += 1
+            if result.first_outdated is None:
+                result.first_outdated = str(data.get("doc_id"))
             continue
         if document is None:
             result.problems.append(
