@@ -336,8 +336,8 @@ def pull_command(
                     pulled = convert_export(stream, documents, schema, users, source=project)
     if pulled.tasks and pulled.outdated == pulled.tasks:
         raise ClaimwireError(
-            f"no task is of a document of this release: doc_id {pulled.first_outdated!r} (the "
-            f"first of {pulled.tasks:,} tasks) is not a document of the release; pull with "
+            f"no task is of a document of this release: doc_id {pulled.first_outdated!r} is "
+            f"not a document of the release (the first of {pulled.tasks:,} tasks); pull with "
             "--release naming the release the project was pushed from"
         )
     if pulled.tasks and not pulled.sets.added and pulled.problems:
