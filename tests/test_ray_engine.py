@@ -631,8 +631,9 @@ def test_a_raw_file_a_worker_does_not_find_is_one_line_naming_it(
     capsys: pytest.CaptureFixture[str],
     name: str,
 ) -> None:
-    """The driver lists the file, a worker does not find it (a node that does not see the
-    inputs): a text file is read in the stage, a JSONL file by the part's read task."""
+    """The driver lists the file, then it is gone: a text file is read by a worker (a node
+    that does not see the inputs), a JSONL file by the driver, which cuts it into pieces as
+    the workers take them; either way one line names it and nothing is built."""
     from claimwire.corpus import release as release_module
 
     raw = _raw(tmp_path, 40)
@@ -647,7 +648,12 @@ def test_a_raw_file_a_worker_does_not_find_is_one_line_naming_it(
     out = tmp_path / "releases"
     command = ["corpus", "build", "--version", "0.1.0", "--raw", str(raw), "--out", str(out)]
     stderr = _cli_error([*command, "--engine", "ray"], capsys, monkeypatch)
-    assert f"{raw / name}: No such file or directory on Ray worker" in stderr
+    where = (
+        "cannot open: No such file or directory"
+        if name.endswith(".jsonl")
+        else "No such file or directory on Ray worker"
+    )
+    assert f"{raw / name}: {where}" in stderr and len(stderr.strip().splitlines()) == 1
     assert not (out / "0.1.0").exists()
 
 
