@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -788,3 +789,47 @@ def test_ray_started_by_the_engine_runs_its_workers_as_nice_as_the_command() -> 
     )
     driver, worker, setting = done.stdout.split()
     assert worker == driver and setting == "0"  # (under nice 17 or more, only the setting tells)
+
+
+_STOPPED = """
+import sys, time
+from pathlib import Path
+from claimwire.engine import open_engine
+
+STARTED = Path(sys.argv[1])  # sent with the stage: a worker's argv is not this one
+
+
+def stage(batch):
+    STARTED.touch()
+    time.sleep(120)
+    return batch
+
+try:
+    list(open_engine("ray").stream(stage, range(4)))
+except KeyboardInterrupt:
+    sys.exit(130)  # as claimwire's command line
+"""
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_ray_command_stopped_by_a_signal_ends_as_the_local_one(
+    stop: signal.Signals, tmp_path: Path
+) -> None:
+    """SIGTERM while the workers run: the local engine's exit (143), no stack dump. Ray's
+    core worker had put a native handler on SIGTERM in the driver that printed a stack dump
+    twice and aborted (exit 134). Ctrl-C (SIGINT): exit 130, as the command line says."""
+    started = tmp_path / "started"
+    child = subprocess.Popen(
+        [sys.executable, "-c", _STOPPED, str(started)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+    )
+    deadline = time.monotonic() + 120
+    while not started.exists() and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    child.send_signal(stop)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 128 + stop, stderr
+    assert "received at time" not in stderr and "Aborted" not in stderr, stderr

@@ -31,9 +31,11 @@ Only imported by :func:`claimwire.engine.open_engine`, once Ray is known to be i
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import os
 import pickle
+import signal
 import socket
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -247,6 +249,37 @@ def start(address: str | None) -> None:
             f"could not start or join Ray at {address or 'this machine'}: {error}{hint}",
             field="--ray-address",
         ) from None
+    finally:
+        _stop_on_sigterm()
+
+
+_STOPPED_BY: list[int] = []
+"""The signal that is ending this process, once one has (Ray turns the exit it raises into
+``SystemExit(1)`` when it arrives inside :func:`ray.get`)."""
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends the command as under the local engine (exit 143, nothing printed), through
+    ``SystemExit`` so that the clean-up runs (the actors killed, Ray stopped). :func:`ray.init`
+    had replaced the handler twice: with its own in Python, and in Ray's core worker with a
+    native one that printed a stack dump twice and aborted the process (exit 134)."""
+    with contextlib.suppress(ValueError):  # not the main thread: Ray set nothing there
+        signal.signal(signal.SIGTERM, _terminated)
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    _STOPPED_BY.append(signum)
+    raise SystemExit(128 + signum)
+
+
+def _as_stopped(results: Iterator[R]) -> Iterator[R]:
+    """``results``; a signal's exit keeps its code when Ray's wait has made it ``SystemExit(1)``."""
+    try:
+        yield from results
+    except SystemExit:
+        if _STOPPED_BY:
+            raise SystemExit(128 + _STOPPED_BY[0]) from None
+        raise
 
 
 class RayEngine:
@@ -269,6 +302,11 @@ class RayEngine:
         self.workers = workers or max(1, int(cpus))
 
     def map(self, stage: Stage[T, R], parts: Sequence[Iterable[T]], batch_size: int) -> Iterator[R]:
+        return _as_stopped(self._map(stage, parts, batch_size))
+
+    def _map(
+        self, stage: Stage[T, R], parts: Sequence[Iterable[T]], batch_size: int
+    ) -> Iterator[R]:
         if not parts:
             return
         if all(isinstance(part, Divisible) for part in parts):
@@ -318,6 +356,9 @@ class RayEngine:
                 ray.kill(actor)
 
     def stream(self, stage: Stage[T, R], items: Iterable[T], batch_size: int = 1) -> Iterator[R]:
+        return _as_stopped(self._stream(stage, items, batch_size))
+
+    def _stream(self, stage: Stage[T, R], items: Iterable[T], batch_size: int = 1) -> Iterator[R]:
         staged: Any = ray.put(carried(stage))  # sent once; each task gets a reference
         window: collections.deque[Any] = collections.deque()
         try:
