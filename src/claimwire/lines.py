@@ -39,6 +39,37 @@ def looks_utf16(start: bytes) -> bool:
     return start.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in start[:2]
 
 
+def not_utf8(start: bytes, byte: int, offset: int, line: int, source: str | Path) -> ClaimwireError:
+    """The error for ``byte`` at ``offset`` (on ``line``) of a file that begins with
+    ``start``, read as UTF-8: UTF-16 named if it begins as UTF-16 does (:func:`looks_utf16`),
+    else the byte and where it is."""
+    if looks_utf16(start):
+        return ClaimwireError(f"not valid UTF-8: {UTF16}", file=source, line=1)
+    return ClaimwireError(
+        f"not valid UTF-8: byte 0x{byte:02x} at byte offset {offset} (save the file as UTF-8)",
+        file=source,
+        line=line,
+    )
+
+
+def text_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """``(line number, line)`` of a UTF-8 text file (the line-based imports: brat's ``.ann``,
+    CoNLL), numbered from 1, line breaks kept, a byte order mark dropped, one line held at a
+    time. A file that is not UTF-8 is the error :func:`not_utf8` gives, at the line of its
+    first bad byte; one that begins as UTF-16 does, before any line is read."""
+    offset = 0
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and looks_utf16(raw):
+                raise not_utf8(raw, raw[0], 0, 1, path)
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise not_utf8(b"", raw[error.start], offset + error.start, number, path) from None
+            yield number, line.removeprefix("\ufeff") if number == 1 else line
+            offset += len(raw)
+
+
 ZSTD_SUFFIX = ".zst"
 """A record file whose name ends so is zstd-compressed JSONL."""
 

@@ -123,6 +123,11 @@ class NotJSONError(ValueError):
         self.reason, self.line, self.column = reason, line, column
 
 
+class NotUTF8Error(NotJSONError):
+    """A :class:`NotJSONError` for bytes that are not UTF-8, at about where the decoder met
+    them (it reads ahead): the file's reader may find the exact byte again."""
+
+
 def list_items(handle: TextIO, size: int = CHUNK) -> Iterator[Any]:
     """The items of the JSON list ``handle`` holds, read ``size`` characters at a time, each
     checked as :func:`loads` checks a text: a file of one list is never held whole. A fault
@@ -139,7 +144,8 @@ def list_items(handle: TextIO, size: int = CHUNK) -> Iterator[Any]:
         try:
             chunk = handle.read(max(size, len(text) - at) if grow else size)
         except UnicodeDecodeError as error:
-            raise fault(f"not UTF-8 ({error.reason}) past this point", len(text)) from None
+            reason = f"not UTF-8 ({error.reason}) past this point"
+            raise NotUTF8Error(reason, *place(len(text))) from None
         line, column = place(at)
         done = not chunk
         text, at = text[at:] + chunk, 0

@@ -13,7 +13,7 @@ import unicodedata
 from pathlib import Path
 
 from claimwire.errors import ClaimwireError
-from claimwire.lines import UTF16, looks_utf16, open_lines
+from claimwire.lines import not_utf8, open_lines
 
 _CHECK_BLOCK = 1 << 16
 _LINE_ENDS = re.compile(r"\r\n?")
@@ -26,7 +26,7 @@ def decode_utf8(data: bytes, source: str | Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        raise _not_utf8(data, data[error.start], error.start, line, source) from None
+        raise not_utf8(data, data[error.start], error.start, line, source) from None
 
 
 def check_utf8(path: Path) -> None:
@@ -50,25 +50,11 @@ def check_utf8(path: Path) -> None:
                 data = held + block
                 line = lines + data.count(b"\n", 0, error.start) + 1
                 offset = done - len(held) + error.start
-                raise _not_utf8(first, data[error.start], offset, line, path) from None
+                raise not_utf8(first, data[error.start], offset, line, path) from None
             if not block:
                 return
             done += len(block)
             lines += block.count(b"\n")
-
-
-def _not_utf8(
-    start: bytes, byte: int, offset: int, line: int, source: str | Path
-) -> ClaimwireError:
-    """The error for ``byte`` at ``offset`` (on ``line``) of a file that begins with
-    ``start``: UTF-16 if it begins as UTF-16 does (:func:`claimwire.lines.looks_utf16`)."""
-    if looks_utf16(start):
-        return ClaimwireError(f"not valid UTF-8: {UTF16}", file=source, line=1)
-    return ClaimwireError(
-        f"not valid UTF-8: byte 0x{byte:02x} at byte offset {offset} (save the file as UTF-8)",
-        file=source,
-        line=line,
-    )
 
 
 def normalize_text(text: str) -> str:

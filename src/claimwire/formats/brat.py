@@ -28,7 +28,8 @@ from typing import Any
 
 from claimwire import strict_json
 from claimwire.annotation.schema import Attribute, Schema
-from claimwire.errors import shown
+from claimwire.corpus.normalize import decode_utf8
+from claimwire.errors import ClaimwireError, shown
 from claimwire.formats.base import (
     DocumentLookup,
     FileStems,
@@ -40,6 +41,7 @@ from claimwire.formats.base import (
     require_file,
     span_annotation,
 )
+from claimwire.lines import text_lines
 from claimwire.model import Annotation, Document, Relation
 
 CONF = "annotation.conf"
@@ -428,12 +430,10 @@ class _Reader:
 
 
 def _lines(path: Path) -> Iterator[str]:
-    """The lines of an ``.ann`` file, one at a time: UTF-8 (a bad byte replaced), a
-    byte-order mark dropped, a Windows line end (CRLF) a line end."""
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle):
-            line = raw.decode("utf-8", "replace").removesuffix("\n").removesuffix("\r")
-            yield line.removeprefix("\ufeff") if number == 0 else line
+    """The lines of an ``.ann`` file, one at a time (:func:`claimwire.lines.text_lines`:
+    UTF-8, a byte-order mark dropped), a Windows line end (CRLF) a line end."""
+    for _, line in text_lines(path):
+        yield line.removesuffix("\n").removesuffix("\r")
 
 
 def read_brat_folder(
@@ -452,7 +452,11 @@ def read_brat_folder(
             continue
         txt = ann.with_suffix(".txt")
         if os.path.lexists(txt) and require_file(txt):
-            shown = txt.read_bytes().decode("utf-8", "replace").removeprefix("\ufeff")
+            try:
+                shown = decode_utf8(txt.read_bytes(), txt)
+            except ClaimwireError as error:
+                out.problems.append(str(error))
+                continue
             if shown == document.text + "\n":  # an editor's final newline moves no offset
                 out.notes[FINAL_NEWLINE] += 1
                 shown = document.text
@@ -461,7 +465,10 @@ def read_brat_folder(
                 out.problems.append(f"{txt}: {mismatch}")
                 continue
         out.meet(document.id, Place(ann))
-        _Reader(document, schema, ann, author, out, out.problems).read(_lines(ann))
+        try:
+            _Reader(document, schema, ann, author, out, out.problems).read(_lines(ann))
+        except ClaimwireError as error:  # not UTF-8: its records are not read on
+            out.problems.append(str(error))
     yield out.take()
 
 

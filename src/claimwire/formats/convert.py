@@ -22,6 +22,7 @@ import numpy as np
 
 from claimwire import strict_json
 from claimwire.annotation.schema import Schema
+from claimwire.corpus.normalize import check_utf8
 from claimwire.engine import batches
 from claimwire.errors import ClaimwireError, shown
 from claimwire.eval.checker import AnnotationSet, check_rows, not_empty, prediction_files
@@ -38,6 +39,7 @@ from claimwire.formats import brat, cas, conll, doccano, label_studio_min, spacy
 from claimwire.formats.base import FileStems, Imported, Loss, Losses, Place, by_document, met_twice
 from claimwire.formats.texts import TextCheck
 from claimwire.grouping import RecordIndex
+from claimwire.lines import text_lines
 from claimwire.model import Annotation, Document, Relation, iter_json_lines, record_line
 from claimwire.outputs import mark_export
 from claimwire.storage import stop_on_sigterm
@@ -193,6 +195,8 @@ def export_tasks(path: Path) -> Iterator[dict[str, Any]]:
                 if problem is None:
                     yield task
     except strict_json.NotJSONError as error:
+        if isinstance(error, strict_json.NotUTF8Error):
+            check_utf8(path)  # the bad byte found again, at its line (UTF-16 named)
         raise ClaimwireError(
             f"not a Label Studio JSON export: {error.reason} (column {error.column})",
             file=path,
@@ -260,8 +264,8 @@ def _read_conll(
 ) -> Iterator[Imported]:
     if path.is_dir():
         raise ClaimwireError("expected a CoNLL file, got a folder", file=path)
-    with path.open(encoding="utf-8", newline="") as handle:
-        yield from conll.from_conll(handle, documents, schema, path, author)
+    lines = (line for _, line in text_lines(path))  # not UTF-8: located, UTF-16 named
+    yield from conll.from_conll(lines, documents, schema, path, author)
 
 
 def _write_conll(

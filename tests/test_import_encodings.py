@@ -1,0 +1,57 @@
+"""Imports of files a tool or an editor saved in another encoding than UTF-8: one located
+error naming the file and line (UTF-16 by name, with what to do), nothing written — never
+garbage lines dropped, characters replaced or an error naming no file."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from claimwire.annotation.schema import load_schema
+from claimwire.corpus.release import open_release
+from claimwire.eval.checker import load_annotation_set
+from claimwire.formats.convert import export_set
+
+from .helpers import REPO, one_error_line, run_cli
+
+RELEASE = REPO / "corpus" / "releases" / "1.0.0"
+SCHEMA = load_schema(RELEASE / "schema.yaml")
+DOCUMENTS = list(open_release(RELEASE).documents())
+GOLD = load_annotation_set(RELEASE)
+
+UTF16 = "not valid UTF-8: the file is UTF-16"
+"""What the error says of a file saved as UTF-16 (Notepad's 'Unicode')."""
+
+
+def _saved_as(path: Path, encoding: str) -> None:
+    """``path`` saved again in ``encoding`` (a character it lacks replaced)."""
+    text = path.read_text(encoding="utf-8")
+    path.write_bytes(text.encode(encoding, "replace"))
+
+
+@pytest.mark.parametrize(
+    ("name", "member", "encoding", "expected"),
+    [
+        ("brat", ".ann", "utf-16", rf"\.ann:1: {UTF16}"),
+        ("brat", ".ann", "latin-1", r"\.ann:\d+: not valid UTF-8: byte 0x[0-9a-f]{2} at byte"),
+        ("brat", ".txt", "latin-1", r"\.txt:\d+: not valid UTF-8: byte 0x[0-9a-f]{2} at byte"),
+        ("conll", "", "utf-16", rf"\.conll:1: {UTF16}"),
+        ("conll", "", "latin-1", r"\.conll:\d+: not valid UTF-8: byte 0x[0-9a-f]{2} at byte"),
+        ("label-studio-min", "", "utf-16", rf"\.json:1: {UTF16}"),
+        ("label-studio-min", "", "latin-1", r"\.json:\d+: not valid UTF-8: byte 0x"),
+    ],
+)
+def test_an_import_not_in_utf8_is_one_located_error_and_nothing_written(
+    tmp_path: Path, name: str, member: str, encoding: str, expected: str
+) -> None:
+    suffix = {"brat": "", "conll": ".conll", "label-studio-min": ".json"}[name]
+    exported = tmp_path / f"export{suffix}"
+    export_set(name, exported, DOCUMENTS, GOLD, SCHEMA)
+    _saved_as(next(exported.glob(f"*{member}")) if member else exported, encoding)
+    out = tmp_path / "set.jsonl"
+    result = run_cli("convert", exported, "--from", name, "--release", RELEASE, "--out", out)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert re.search(expected, result.stderr), result.stderr
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == [exported.name]
