@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -817,19 +819,40 @@ def test_a_ray_command_stopped_by_a_signal_ends_as_the_local_one(
 ) -> None:
     """SIGTERM while the workers run: the local engine's exit (143), no stack dump. Ray's
     core worker had put a native handler on SIGTERM in the driver that printed a stack dump
-    twice and aborted (exit 134). Ctrl-C (SIGINT): exit 130, as the command line says."""
+    twice and aborted (exit 134). Ctrl-C (SIGINT): exit 130, as the command line says.
+    Either way the local Ray's session folder is gone with it: every command had left a
+    ``ray/session_*`` in the temporary folder, and no Ray process is left."""
     started = tmp_path / "started"
+    temp = Path(tempfile.mkdtemp(prefix="cw", dir="/tmp"))  # short: Ray's sockets are in it
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "CLAIMWIRE_DEBUG")}
     child = subprocess.Popen(
         [sys.executable, "-c", _STOPPED, str(started)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        env={**env, "TMPDIR": str(temp), "PYTHONPATH": str(REPO / "src")},
     )
     deadline = time.monotonic() + 120
     while not started.exists() and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.2)
     child.send_signal(stop)
     _, stderr = child.communicate(timeout=60)
+    left = list(temp.iterdir())
+    shutil.rmtree(temp, ignore_errors=True)
     assert child.returncode == 128 + stop, stderr
     assert "received at time" not in stderr and "Aborted" not in stderr, stderr
+    assert left == []
+    assert _processes_naming(temp) == []
+
+
+def _processes_naming(path: Path) -> list[str]:
+    """The command lines of this machine's processes that name ``path``."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            line = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # ended meanwhile
+        if str(path) in line:
+            found.append(line)
+    return found

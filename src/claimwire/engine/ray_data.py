@@ -30,6 +30,7 @@ Only imported by :func:`claimwire.engine.open_engine`, once Ray is known to be i
 
 from __future__ import annotations
 
+import atexit
 import collections
 import contextlib
 import logging
@@ -37,9 +38,12 @@ import os
 import pickle
 import signal
 import socket
+import sys
+import tempfile
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -50,6 +54,7 @@ from ray.data.datasource import Datasource, ReadTask
 
 from claimwire.engine import Divisible, Stage, batches
 from claimwire.errors import ClaimwireError
+from claimwire.removal import remove_tree
 from claimwire.storage import Carried, carried
 
 T = TypeVar("T")
@@ -239,6 +244,7 @@ def start(address: str | None) -> None:
         # Ray starts its workers 15 steps nicer than the raylet: on a shared machine they got
         # a fraction of the CPU the command itself gets (Ray's own jobs set 0 too)
         os.environ.setdefault(WORKER_NICENESS, "0")
+        options["_temp_dir"] = _private_temp_folder()
     try:
         ray.init(address=address, **options)
     except (ConnectionError, RuntimeError, ValueError, OSError) as error:
@@ -251,6 +257,25 @@ def start(address: str | None) -> None:
         ) from None
     finally:
         _stop_on_sigterm()
+
+
+def _private_temp_folder() -> str:
+    """A folder of this command's own for the local Ray's session (its sockets, logs and
+    spilled objects), removed when the command ends, also by SIGTERM or Ctrl-C: at Ray's
+    default, every command left a ``/tmp/ray/session_*`` of about 300 KB behind. With
+    ``CLAIMWIRE_DEBUG`` set it is kept, and its place printed, for Ray's logs."""
+    folder = tempfile.mkdtemp(prefix="claimwire-ray-", dir=os.environ.get("RAY_TMPDIR"))
+    atexit.register(_stop_local, Path(folder))  # runs before Ray's own (registered earlier)
+    return folder
+
+
+def _stop_local(folder: Path) -> None:
+    """Stop the local Ray, then remove its session folder (or say where it is kept)."""
+    ray.shutdown()
+    if os.environ.get("CLAIMWIRE_DEBUG"):
+        print(f"Ray's logs of this command are kept in {folder}", file=sys.stderr)
+    else:
+        remove_tree(folder)
 
 
 _STOPPED_BY: list[int] = []
