@@ -11,8 +11,11 @@ import pytest
 
 from claimwire.annotation.schema import load_schema
 from claimwire.corpus.release import open_release
+from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import load_annotation_set
-from claimwire.formats.convert import export_set
+from claimwire.formats.cas import METADATA, SPAN, type_system
+from claimwire.formats.convert import export_set, import_set
+from claimwire.model import Document
 
 from .helpers import REPO, one_error_line, run_cli
 
@@ -55,3 +58,37 @@ def test_an_import_not_in_utf8_is_one_located_error_and_nothing_written(
     assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
     assert re.search(expected, result.stderr), result.stderr
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == [exported.name]
+
+
+def test_a_cas_offset_inside_a_surrogate_pair_is_a_located_error_not_a_moved_span(
+    tmp_path: Path, recwarn: pytest.WarningsRecorder
+) -> None:
+    """XMI offsets are UTF-16 units: a ``begin`` between the two units of 𝑥 (U+1D465) is no
+    character's start. cassis warns and keeps the number as a code point (the span moved
+    two characters, "nothing lost", its warning printed); the import names the element."""
+    from cassis import Cas
+
+    text = "Acme said 𝑥 rose 45% in 2024."
+    document = Document("astral", text, "en", "test", ((0, len(text)),), ((0, len(text)),))
+    ts = type_system(SCHEMA)
+    cas = Cas(typesystem=ts)
+    cas.sofa_string = text
+    cas.add(ts.get_type(METADATA)(begin=0, end=len(text), documentId=document.id))
+    start = text.index("𝑥")
+    cas.add(ts.get_type(SPAN)(begin=start, end=len(text) - 1, label="CLAIM"))
+    folder = tmp_path / "cas"
+    folder.mkdir()
+    (folder / "TypeSystem.xml").write_text(ts.to_xml(), encoding="utf-8")
+    xmi = folder / "astral.xmi"
+    cas.to_xmi(xmi)
+    saved = xmi.read_text(encoding="utf-8")
+    assert f'begin="{start}"' in saved  # 𝑥's two units: start and start + 1
+    xmi.write_text(saved.replace(f'begin="{start}"', f'begin="{start + 1}"'), encoding="utf-8")
+    with pytest.raises(ClaimwireError) as raised:
+        import_set("inception", folder, {document.id: document}, SCHEMA)
+    assert re.search(
+        rf"astral\.xmi:\d+:\d+: Claimwire xmi:id '\d+': begin {start + 1} falls inside a "
+        r"character \(a UTF-16 surrogate pair\)",
+        str(raised.value),
+    ), raised.value
+    assert not [w for w in recwarn if "offset" in str(w.message)]  # cassis's, not shown

@@ -28,6 +28,7 @@ the file (cassis keeps the later element and drops the other unsaid).
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -455,6 +456,41 @@ def repeated_id(path: Path) -> str | None:
     return None
 
 
+_UNMAPPED = re.compile(r"Not mapping external offset \[(-?\d+)\]")
+"""cassis's warning for a UTF-16 offset that is no character's boundary (kept unmapped)."""
+
+
+def inside_characters(path: Path, text: str, warned: Iterable[str]) -> list[str]:
+    """The located problems of an XMI file whose elements' ``begin`` or ``end`` falls inside
+    a character of ``text`` (between the two UTF-16 units of an astral one): the offsets
+    cassis ``warned`` it could not map (it keeps them, as code points: a span moved). An
+    offset outside the text is left to the range checks. The file is read again (expat, a
+    buffer at a time) only when there is one, to name the elements and their lines."""
+    units = len(text.encode("utf-16-le")) // 2
+    found = (_UNMAPPED.search(message) for message in warned)
+    inside = {int(m[1]) for m in found if m is not None and 0 <= int(m[1]) <= units}
+    if not inside:
+        return []
+    parser = expat.ParserCreate(namespace_separator=" ")
+    problems: list[str] = []
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        for key in ("begin", "end"):
+            value = attributes.get(key, "")
+            if value.isdigit() and int(value) in inside:
+                problems.append(
+                    f"{path}:{parser.CurrentLineNumber}:{parser.CurrentColumnNumber + 1}: "
+                    f"{name.rpartition(' ')[2]} xmi:id "
+                    f"{shown(attributes.get(XMI_ID))}: {key} {value} falls inside a character "
+                    "(a UTF-16 surrogate pair)"
+                )
+
+    parser.StartElementHandler = start
+    with path.open("rb") as handle:
+        parser.ParseFile(handle)
+    return problems
+
+
 def _fault(error: Exception) -> str:
     """What cassis's ``error`` says, in words (a reference to no element is a bare id)."""
     if isinstance(error, KeyError) and error.args and isinstance(error.args[0], int):
@@ -489,10 +525,15 @@ def read_cas_folder(
             out.problems.append(repeated)
             continue
         try:
-            with xmi.open("rb") as handle:
+            with warnings.catch_warnings(record=True) as warned, xmi.open("rb") as handle:
+                warnings.simplefilter("always")  # cassis's, on offsets it cannot map
                 cas = load_cas_from_xmi(handle, typesystem=ts)
         except Exception as error:  # idem
             out.problems.append(f"{xmi}: not a CAS XMI for this type system: {_fault(error)}")
+            continue
+        messages = (str(warning.message) for warning in warned)
+        if inside := inside_characters(xmi, cas.sofa_string or "", messages):
+            out.problems += inside
             continue
         out.problems += from_cas(cas, lookup, schema, xmi, author, out)
     yield out.take()
