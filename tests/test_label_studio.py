@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 
 from claimwire.annotation.label_studio import server as label_studio_server
-from claimwire.annotation.label_studio.client import Connection, client, push, validate_config
+from claimwire.annotation.label_studio.client import (
+    Connection,
+    Session,
+    client,
+    push,
+    validate_config,
+)
 from claimwire.annotation.label_studio.config import configs
 from claimwire.annotation.label_studio.convert import from_results, region_id, to_results
 from claimwire.annotation.schema import load_schema
@@ -465,6 +471,9 @@ def test_push_removes_the_copies_an_interrupted_import_left(
     originals = {t.data["doc_id"]: t.id for t in tasks[:6]}
     worked = tasks[6]  # a copy someone annotated: kept
     ls.annotations.create(id=worked.id, result=[], lead_time=1.0)
+    drafted = tasks[7]  # a copy holding only a draft (a cheap listing shows none): kept
+    with Session(connection) as session:
+        session.json("POST", f"api/tasks/{drafted.id}/drafts", body={"result": [], "lead_time": 1})
 
     again = push(connection, title, xml, documents, None, None, SCHEMA)
 
@@ -475,9 +484,11 @@ def test_push_removes_the_copies_an_interrupted_import_left(
     assert set(by_doc) == {d.id for d in documents}
     assert {doc: ids[0] for doc, ids in by_doc.items() if doc in originals} == originals
     assert {doc: len(ids) for doc, ids in by_doc.items() if len(ids) > 1} == {
-        worked.data["doc_id"]: 2
+        worked.data["doc_id"]: 2,
+        drafted.data["doc_id"]: 2,
     }
-    assert (again.imported, again.skipped, again.removed) == (2, 6, 5)
+    assert drafted.id in by_doc[drafted.data["doc_id"]]
+    assert (again.imported, again.skipped, again.removed) == (2, 6, 4)
     assert [(c.doc_id, c.task_id) for c in again.kept] == [(worked.data["doc_id"], worked.id)]
     # once more: nothing to import, nothing to remove, the worked copy still named
     third = push(connection, title, xml, documents, None, None, SCHEMA)

@@ -27,8 +27,11 @@ SETTLE = 60.0
 """Seconds a push waits for an earlier import still running on the server."""
 POLL = 1.0
 """Seconds between two reads of the project's task count."""
-WORK = ("total_annotations", "cancelled_annotations", "annotations_ids", "drafts")
-"""A task's fields that show a person's work on it."""
+WORK = ("total_annotations", "cancelled_annotations", "annotations_ids", "drafts", "draft_exists")
+"""A task's fields that show a person's work on it. Label Studio fills ``drafts`` (the
+token's own) and ``draft_exists`` (anyone's) only in a ``fields=all`` listing; otherwise
+``drafts`` is an empty list whatever the task holds: a task a listing calls idle is listed
+again that way before it is deleted (:func:`remove_idle`)."""
 
 Progress = Callable[[str, int, int | None], None]
 """Called as ``progress(stage, done, total)`` while a long step runs."""
@@ -94,11 +97,14 @@ def list_tasks(
     return _listing(session, project_id, ",predictions", progress) if first.predicted else first
 
 
-def _listing(session: Session, project_id: int, more: str, progress: Progress | None) -> Listing:
-    """One paged listing of the project's tasks, ``more`` fields included."""
+def _listing(
+    session: Session, project_id: int, more: str, progress: Progress | None, every: bool = False
+) -> Listing:
+    """One paged listing of the project's tasks, ``more`` fields included (``every``: all
+    their fields, the drafts among them)."""
     params: dict[str, Any] = {"project": project_id, "include": "id,data," + ",".join(WORK) + more}
-    if "predictions" in more.split(","):
-        params["fields"] = "all"  # what brings the predictions themselves
+    if "predictions" in more.split(",") or every:
+        params["fields"] = "all"  # what brings the predictions themselves, and the drafts
     listing = Listing()
     pages = session.listing(
         "api/tasks/",
@@ -176,8 +182,15 @@ def outdated(tasks: Mapping[str, Existing], release: Container[str]) -> list[Tas
 
 
 def remove_idle(session: Session, project_id: int, tasks: Iterable[Task], batch: int) -> int:
-    """Delete the tasks nobody worked on, ``batch`` at a time; how many were deleted."""
+    """Delete the tasks nobody worked on, ``batch`` at a time; how many were deleted. Those a
+    listing called idle are first listed again with their drafts (anyone's): a cheap
+    listing cannot see a draft, and a task holding one is kept."""
     idle = [t.task_id for t in tasks if not t.worked]
+    if idle:
+        seen = _listing(session, project_id, "", None, every=True)
+        worked = {task.task_id for task in seen.tasks.values() if task.worked}
+        worked.update(copy.task_id for copy in seen.copies if copy.worked)
+        idle = [task_id for task_id in idle if task_id not in worked]
     path = "api/dm/actions"
     for start in range(0, len(idle), batch):
         chosen = idle[start : start + batch]  # never empty: an empty list means every task
