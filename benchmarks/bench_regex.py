@@ -56,6 +56,7 @@ ANCHORED = frozenset(
         "numbers._POINTS",
         "numbers._DURATION",
         "numbers._DATE_AFTER",
+        "numbers._FRENCH_DATE_AFTER",
         "numbers._TIME_AFTER",
         "segment._LIST_ITEM",
         "lexicon.TITLE",

@@ -25,8 +25,9 @@ def numbers(
         help="Language: 'fr' (decimal comma, long scale: billion = 1e12); any other is read "
         "the English way (decimal point, short scale: billion = 1e9). In every language: "
         "Arabic-Indic digits, separators and percent signs, the full-width percent; a figure "
-        "may touch a Chinese, Japanese or Thai letter; dates ('3 mars', 'March 3, 2025', and "
-        "their Arabic and Chinese forms) are not quantities.",
+        "may touch a Chinese, Japanese or Thai letter; dates ('3 mars' in French, '3 March', "
+        "'March 3, 2025', a month in any case before a year, and their Arabic and Chinese "
+        "forms) are not quantities.",
     ),
 ) -> None:
     """Print one JSON object per quantity: start, end, text, value, unit, qualifier."""
