@@ -92,3 +92,22 @@ def test_a_cas_offset_inside_a_surrogate_pair_is_a_located_error_not_a_moved_spa
         str(raised.value),
     ), raised.value
     assert not [w for w in recwarn if "offset" in str(w.message)]  # cassis's, not shown
+
+
+@pytest.mark.parametrize("line_end", [b"\r\n", b"\r"], ids=["crlf", "cr"])
+def test_a_conll_file_with_other_line_ends_imports_the_same_spans(
+    tmp_path: Path, line_end: bytes
+) -> None:
+    """Lines end as Python's text files end them: CRLF (Windows) and a lone CR (old Mac)
+    give the spans LF gives (a lone CR made the whole file one line: "'' is not a
+    document of the release")."""
+    exported = tmp_path / "export.conll"
+    export_set("conll", exported, DOCUMENTS, GOLD, SCHEMA)
+    resaved = tmp_path / "resaved.conll"
+    resaved.write_bytes(exported.read_bytes().replace(b"\n", line_end))
+    by_id = {document.id: document for document in DOCUMENTS}
+    plain, other = (
+        import_set("conll", path, by_id, SCHEMA).annotation_set.annotations
+        for path in (exported, resaved)
+    )
+    assert plain and other == plain

@@ -7,6 +7,7 @@ releases' document readers split them into lines.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from itertools import compress
@@ -52,21 +53,31 @@ def not_utf8(start: bytes, byte: int, offset: int, line: int, source: str | Path
     )
 
 
+_LONE_CR = re.compile(r"(?<=\r)(?!\n|\Z)")
+"""Where a line ends at a carriage return alone (an old Mac line end)."""
+
+
 def text_lines(path: Path) -> Iterator[tuple[int, str]]:
     """``(line number, line)`` of a UTF-8 text file (the line-based imports: brat's ``.ann``,
     CoNLL), numbered from 1, line breaks kept, a byte order mark dropped, one line held at a
-    time. A file that is not UTF-8 is the error :func:`not_utf8` gives, at the line of its
-    first bad byte; one that begins as UTF-16 does, before any line is read."""
-    offset = 0
+    time. Lines end as Python's text files end them: at ``\n``, ``\r\n`` or a lone ``\r``.
+    A file that is not UTF-8 is the error :func:`not_utf8` gives, at the line of its first
+    bad byte; one that begins as UTF-16 does, before any line is read."""
+    offset, number = 0, 0
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if number == 1 and looks_utf16(raw):
+        for raw in handle:
+            if not offset and looks_utf16(raw):
                 raise not_utf8(raw, raw[0], 0, 1, path)
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as error:
-                raise not_utf8(b"", raw[error.start], offset + error.start, number, path) from None
-            yield number, line.removeprefix("\ufeff") if number == 1 else line
+                at = number + 1 + raw.count(b"\r", 0, error.start)
+                raise not_utf8(b"", raw[error.start], offset + error.start, at, path) from None
+            if not offset:
+                line = line.removeprefix("\ufeff")
+            for piece in _LONE_CR.split(line) if "\r" in line else (line,):
+                number += 1
+                yield number, piece
             offset += len(raw)
 
 
