@@ -33,6 +33,18 @@ def _claims(release: Path) -> tuple[list[dict[str, Any]], list[str]]:
     return claims, sorted({c["doc_id"] for c in claims})
 
 
+def _brat_export(tmp_path: Path) -> tuple[Path, Path]:
+    """A release of 4 documents with test claims, and its gold exported as BRAT."""
+    release = release_with_test_claims(tmp_path, 4, claimed="all")
+    exported = tmp_path / "brat"
+    made = run_cli(
+        "convert", _write(tmp_path / "gold.jsonl", _claims(release)[0]), "--to", "brat",
+        "--out", exported, "--release", release,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    return release, exported
+
+
 def test_the_list_is_found_beside_a_set_read_back_and_looked_up(tmp_path: Path) -> None:
     assert completed_path(tmp_path / "alice.jsonl") == tmp_path / "alice.completed.txt"
     assert completed_path(tmp_path / "alice.jsonl.zst") == tmp_path / "alice.completed.txt"
@@ -151,14 +163,8 @@ def test_a_pull_lists_what_each_annotator_submitted_empty_or_not(tmp_path: Path)
 def test_an_import_lists_its_documents_only_when_asked(tmp_path: Path) -> None:
     """A BRAT export with an empty ``.ann``: ``--completed`` lists that document too; without
     it, nothing is written beside ``--out``."""
-    release = release_with_test_claims(tmp_path, 4, claimed="all")
-    claims, documents = _claims(release)
-    exported = tmp_path / "brat"
-    made = run_cli(
-        "convert", _write(tmp_path / "gold.jsonl", claims), "--to", "brat", "--out", exported,
-        "--release", release,
-    )  # fmt: skip
-    assert made.returncode == 0, made.stderr
+    release, exported = _brat_export(tmp_path)
+    documents = _claims(release)[1]
     emptied = sorted(exported.glob("*.ann"))[0]
     emptied.write_text("", encoding="utf-8")
     plain = run_cli(
@@ -298,14 +304,7 @@ def test_an_import_whose_list_cannot_be_written_writes_no_set(tmp_path: Path) ->
     from claimwire.errors import ClaimwireError
     from claimwire.formats.convert import import_to
 
-    release = release_with_test_claims(tmp_path, 4, claimed="all")
-    claims, _ = _claims(release)
-    exported = tmp_path / "brat"
-    made = run_cli(
-        "convert", _write(tmp_path / "gold.jsonl", claims), "--to", "brat", "--out", exported,
-        "--release", release,
-    )  # fmt: skip
-    assert made.returncode == 0, made.stderr
+    release, exported = _brat_export(tmp_path)
     out = tmp_path / "imported.jsonl"
     completed_path(out).mkdir()
     opened = open_release(release)
@@ -323,14 +322,7 @@ def test_an_import_over_an_earlier_one_leaves_no_list_of_the_other_export(
     """An import with ``--completed`` then another into the same ``--out`` without it: the
     first one's list is removed as the second set is put in place (before: it stayed, and
     named as completed-empty the documents the second export does not hold)."""
-    release = release_with_test_claims(tmp_path, 4, claimed="all")
-    claims, _ = _claims(release)
-    exported = tmp_path / "brat"
-    made = run_cli(
-        "convert", _write(tmp_path / "gold.jsonl", claims), "--to", "brat", "--out", exported,
-        "--release", release,
-    )  # fmt: skip
-    assert made.returncode == 0, made.stderr
+    release, exported = _brat_export(tmp_path)
     out = tmp_path / "a.jsonl"
     args = ("convert", exported, "--from", "brat", "--out", out, "--release", release)
     first = run_cli(*args, "--completed")

@@ -26,7 +26,6 @@ DOCUMENTS = {d.id: d for d in open_release(RELEASE).documents()}
 DOCUMENT = next(iter(DOCUMENTS.values()))
 GOLD = load_annotation_set(RELEASE)
 JSON_MIN = DATA / "formats" / "label_studio_json_min.json"
-GOLD = load_annotation_set(RELEASE)
 TEXT = DOCUMENT.text
 ASTANA = (TEXT.index("Astana"), TEXT.index("Astana") + len("Astana"))
 
