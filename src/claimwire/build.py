@@ -33,14 +33,17 @@ from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import stream_records
 from claimwire.eval.tasks import load_task
 from claimwire.files import folders_removed_on_error
+from claimwire.lines import plain_name
 from claimwire.model import Annotation, Document, Relation, read_records
 from claimwire.project import find_project
 from claimwire.storage import stop_on_sigterm
 
 
 def is_annotation_set(path: Path) -> bool:
-    """An annotation set with offsets (JSONL, e.g. adjudicated gold), not quote-anchored YAML."""
-    return path.suffix == ".jsonl" or (path.is_dir() and (path / "annotations.jsonl").exists())
+    """An annotation set with offsets (JSONL, e.g. adjudicated gold; ``.jsonl.zst``, in any
+    case), not quote-anchored YAML."""
+    is_jsonl = plain_name(path.name).lower().endswith(".jsonl")
+    return is_jsonl or (path.is_dir() and (path / "annotations.jsonl").exists())
 
 
 def gold_source(gold: Path, schema: Schema, parent: Path | None = None) -> GoldSource:

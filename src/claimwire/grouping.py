@@ -41,7 +41,7 @@ import numpy as np
 
 from claimwire.errors import ClaimwireError, RecordError
 from claimwire.files import FileStamp, check_stamp, file_stamp
-from claimwire.lines import DOCUMENT_LINE, ZSTD_SUFFIX, LineLimit, line_blocks, numbered_lines
+from claimwire.lines import DOCUMENT_LINE, LineLimit, is_zstd, line_blocks, numbered_lines
 from claimwire.model import (
     REFUSED,
     Annotation,
@@ -382,7 +382,7 @@ class _LinesBuilder:
     def __init__(self, path: Path, stamp: FileStamp) -> None:
         self.path = path
         self.runs: list[list[int]] = []
-        self.data: list[bytes] | None = [] if path.name.endswith(ZSTD_SUFFIX) else None
+        self.data: list[bytes] | None = [] if is_zstd(path) else None
         self.stamp = stamp if self.data is None else None
 
     def add(self, start: int, end: int, lineno: int, line: bytes) -> None:
@@ -650,7 +650,7 @@ class RecordIndex:
     def _scan(self, source: _Source, number: int) -> Iterator[tuple[tuple[Any, ...], Any]]:
         path = source.path
         copy: IO[bytes] | None = None
-        if path.name.endswith(ZSTD_SUFFIX):
+        if is_zstd(path):
             copy = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the index)
             source.open(copy, copy=True)
         else:
@@ -864,7 +864,7 @@ class RecordIndex:
                 for r in chosen
             )
             data = None
-            if portable and source.path.name.endswith(ZSTD_SUFFIX):
+            if portable and is_zstd(source.path):
                 data = b"".join(source.read(start, end) for start, end, _, _ in spans)
             dropped = self._dropped_in(number, spans)
             path = source.path

@@ -82,7 +82,19 @@ def text_lines(path: Path) -> Iterator[tuple[int, str]]:
 
 
 ZSTD_SUFFIX = ".zst"
-"""A record file whose name ends so is zstd-compressed JSONL."""
+"""A record file whose name ends so (in any case: ``.ZST`` too) is zstd-compressed JSONL."""
+
+
+def is_zstd(path: Path) -> bool:
+    """Whether ``path`` names a zstd file: its name ends in :data:`ZSTD_SUFFIX`, in any case
+    (``feed.jsonl.ZST`` read as plain text would be garbage)."""
+    return path.name.lower().endswith(ZSTD_SUFFIX)
+
+
+def plain_name(name: str) -> str:
+    """``name`` without its compression suffix (in any case): what the file holds once
+    decompressed (``run.jsonl.ZST`` → ``run.jsonl``)."""
+    return name[: -len(ZSTD_SUFFIX)] if name.lower().endswith(ZSTD_SUFFIX) else name
 
 
 ZSTD_WINDOW = 1 << 23
@@ -206,7 +218,7 @@ class _Zstd:
 
 def open_lines(path: Path) -> _Readable:
     try:
-        return _Zstd(path) if path.name.endswith(ZSTD_SUFFIX) else path.open("rb")
+        return _Zstd(path) if is_zstd(path) else path.open("rb")
     except OSError as error:
         raise ClaimwireError(f"cannot open: {error.strerror}", file=path) from None
 

@@ -27,10 +27,10 @@ from claimwire.lines import (
     NEWLINE,
     RECORD_LINE,
     UTF16,
-    ZSTD_SUFFIX,
     LineLimit,
     LineSpan,
     blocks,
+    is_zstd,
     line_blocks,
     line_columns,
     lines_in,
@@ -1101,7 +1101,7 @@ def record_line(record: Document | Annotation | Relation) -> str:
 def write_records(path: Path, records: Iterable[Writable]) -> int:
     """Write records as JSONL (UTF-8, not ASCII-escaped); return how many were written. A
     string is a record's line made already (:func:`record_line`, by an engine's worker)."""
-    if path.name.endswith(ZSTD_SUFFIX):
+    if is_zstd(path):
         import zstandard
 
         with zstandard.open(path, "wt", encoding="utf-8") as compressed:

@@ -195,12 +195,6 @@ def _kind(path: Path, entry: os.DirEntry[str], root: Path, hidden: bool) -> str 
         )
     if suffix_of(path) in TEXT_SUFFIXES:
         _check_text_size(path)
-    if suffix_of(path) == ZSTD_JSONL and not path.name.endswith(ZSTD_SUFFIX):
-        raise ClaimwireError(
-            f"a zstd input's name must end in {ZSTD_SUFFIX} in lower case, as every zstd file "
-            "claimwire reads: rename it",
-            file=path,
-        )
     return _READ
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from claimwire.errors import ClaimwireError, shown
 from claimwire.files import atomic_writer
-from claimwire.lines import DOCUMENT_LINE, line_blocks, numbered_lines
+from claimwire.lines import DOCUMENT_LINE, line_blocks, numbered_lines, plain_name
 
 __all__ = [
     "COMPLETED",
@@ -33,6 +33,7 @@ __all__ = [
     "NotInRelease",
     "carry_completed",
     "completed_ids",
+    "completed_name",
     "completed_path",
     "read_completed",
     "write_completed",
@@ -42,20 +43,25 @@ COMPLETED = "completed.txt"
 """The list's name inside a set's folder; beside a set file, ``NAME.`` comes first."""
 LONGEST_ID = 256
 """The longest document id a line may hold (a release's ids are far shorter)."""
-_SET_SUFFIXES = (".jsonl.zst", ".jsonl", ".json")
+_SET_SUFFIXES = (".jsonl", ".json")
 
 
 def completed_path(set_path: Path) -> Path:
     """Where the list of ``set_path``'s completed documents is: ``NAME.completed.txt``
-    beside a set file ``NAME.jsonl`` (``.jsonl.zst``), ``completed.txt`` in a set folder."""
+    beside a set file ``NAME.jsonl`` (``.jsonl.zst``, ``.JSONL``: in any case),
+    ``completed.txt`` in a set folder."""
     if set_path.is_dir():
         return set_path / COMPLETED
-    name = set_path.name
+    return set_path.with_name(completed_name(set_path.name))
+
+
+def completed_name(set_name: str) -> str:
+    """The name of the list beside a set file named ``set_name``: ``NAME.completed.txt``."""
+    name = plain_name(set_name)
     for suffix in _SET_SUFFIXES:
-        if name.endswith(suffix) and len(name) > len(suffix):
-            name = name.removesuffix(suffix)
-            break
-    return set_path.with_name(f"{name}.{COMPLETED}")
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            return f"{name[: -len(suffix)]}.{COMPLETED}"
+    return f"{set_name}.{COMPLETED}"
 
 
 def _digest(document_id: str) -> int:
