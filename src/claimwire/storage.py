@@ -273,16 +273,29 @@ def _remove_at_exit(folder: Path) -> None:
     stop_on_sigterm()
 
 
-def stop_on_sigterm() -> None:
-    """From now on SIGTERM ends this process through ``SystemExit``, so its exit handlers
-    (``atexit``, ``finally`` blocks) run and remove what it made. A no-op if the program
-    handles SIGTERM itself, or when called outside the main thread. Idempotent."""
+_STOPPED_BY: list[int] = []
+"""The signal ending this process, once :func:`stop_on_sigterm`'s handler has met one."""
+
+
+def stop_on_sigterm(*, replacing: bool = False) -> None:
+    """From now on SIGTERM ends this process through ``SystemExit(143)``, so its exit
+    handlers (``atexit``, ``finally`` blocks) run and remove what it made. A no-op if the
+    program handles SIGTERM itself (unless ``replacing``: a library's handler is put aside,
+    as :func:`ray.init`'s), or when called outside the main thread. Idempotent."""
     with contextlib.suppress(ValueError):  # not the main thread: its handler stays
-        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        if replacing or signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
             signal.signal(signal.SIGTERM, _terminated)
 
 
+def stopped_by() -> int | None:
+    """The signal that is ending this process through :func:`stop_on_sigterm`, if one is: a
+    library that turns the ``SystemExit`` it raises into another exit (Ray's wait makes it
+    ``SystemExit(1)``) can give it its code back."""
+    return _STOPPED_BY[0] if _STOPPED_BY else None
+
+
 def _terminated(signum: int, _frame: object) -> None:
+    _STOPPED_BY.append(signum)
     raise SystemExit(128 + signum)
 
 

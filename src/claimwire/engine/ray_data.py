@@ -32,11 +32,9 @@ from __future__ import annotations
 
 import atexit
 import collections
-import contextlib
 import logging
 import os
 import pickle
-import signal
 import socket
 import sys
 import tempfile
@@ -55,7 +53,7 @@ from ray.data.datasource import Datasource, ReadTask
 from claimwire.engine import Divisible, Stage, batches
 from claimwire.errors import ClaimwireError
 from claimwire.removal import remove_tree
-from claimwire.storage import Carried, carried
+from claimwire.storage import Carried, carried, stop_on_sigterm, stopped_by
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -256,7 +254,11 @@ def start(address: str | None) -> None:
             field="--ray-address",
         ) from None
     finally:
-        _stop_on_sigterm()
+        # SIGTERM ends the command as under the local engine (exit 143, nothing printed),
+        # through SystemExit so that the clean-up runs (the actors killed, Ray stopped):
+        # ray.init replaced the handler twice, with its own in Python, and in Ray's core
+        # worker with a native one that printed a stack dump twice and aborted (exit 134)
+        stop_on_sigterm(replacing=True)
 
 
 def _private_temp_folder() -> str:
@@ -278,32 +280,14 @@ def _stop_local(folder: Path) -> None:
         remove_tree(folder)
 
 
-_STOPPED_BY: list[int] = []
-"""The signal that is ending this process, once one has (Ray turns the exit it raises into
-``SystemExit(1)`` when it arrives inside :func:`ray.get`)."""
-
-
-def _stop_on_sigterm() -> None:
-    """SIGTERM ends the command as under the local engine (exit 143, nothing printed), through
-    ``SystemExit`` so that the clean-up runs (the actors killed, Ray stopped). :func:`ray.init`
-    had replaced the handler twice: with its own in Python, and in Ray's core worker with a
-    native one that printed a stack dump twice and aborted the process (exit 134)."""
-    with contextlib.suppress(ValueError):  # not the main thread: Ray set nothing there
-        signal.signal(signal.SIGTERM, _terminated)
-
-
-def _terminated(signum: int, _frame: object) -> None:
-    _STOPPED_BY.append(signum)
-    raise SystemExit(128 + signum)
-
-
 def _as_stopped(results: Iterator[R]) -> Iterator[R]:
     """``results``; a signal's exit keeps its code when Ray's wait has made it ``SystemExit(1)``."""
     try:
         yield from results
     except SystemExit:
-        if _STOPPED_BY:
-            raise SystemExit(128 + _STOPPED_BY[0]) from None
+        stopped = stopped_by()
+        if stopped is not None:
+            raise SystemExit(128 + stopped) from None
         raise
 
 
