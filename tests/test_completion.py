@@ -251,3 +251,25 @@ def test_only_the_root_command_offers_to_install_completion(name: str) -> None:
     runner = CliRunner()
     assert "--install-completion" in runner.invoke(app, ["--help"]).output
     assert "--install-completion" not in runner.invoke(app, [name, "--help"]).output
+
+
+@pytest.mark.parametrize("shell", ["zsh", "fish", "powershell"])
+def test_bracketed_notes_are_kept(
+    shell: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Typer took "[env LABEL_STUDIO_URL]" and "[default: …]" for rich markup and dropped
+    them ("Label Studio URL ."): the process's answer, Typer's and the fast one, keeps them."""
+    environ = _environ(shell, "claimwire annotate push --u") | {"COLUMNS": "1000"}
+    answer = subprocess.run(
+        [sys.executable, "-m", "claimwire"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **environ, "PYTHONPATH": str(REPO / "src")},
+    ).stdout
+    assert "Label Studio URL [env LABEL_STUDIO_URL]." in answer
+    monkeypatch.setenv("COLUMNS", "1000")
+    assert _typer_answer(environ, monkeypatch, capsys) == (answer, 0)
+    typer_only = _environ(shell, "claimwire annotate push --nosuch --u")  # Typer answers
+    assert complete_names(typer_only) is None
+    assert _typer_answer(typer_only, monkeypatch, capsys) == (answer, 0)

@@ -247,6 +247,6 @@ def complete_names(environ: Mapping[str, str]) -> str | int | None:
             shell, [(n, getattr(o, field) if field else None) for n, o in options], environ
         )
     items = _candidates(*request)
-    if items is None or any("[" in text or EMOJI.search(text) for _, text in items):
-        return None  # rich markup or emoji codes: Typer's rendering decides what shows
+    if items is None or any(EMOJI.search(text) for _, text in items):
+        return None  # emoji codes: rich's rendering decides what shows
     return _format(shell, [(n, _rendered(shell, h)) for n, h in items], environ)

@@ -61,4 +61,10 @@ def lazy_group(commands: dict[str, tuple[str, str]]) -> type[TyperGroup]:
             for name, (target, text) in commands.items():
                 self.add_command(LazyCommand(name, target, text))
 
+        def _main_shell_completion(self, *args: Any, **kwargs: Any) -> None:
+            from claimwire.cli.shell_classes import register
+
+            register()  # helps shown literally, as --help shows them
+            super()._main_shell_completion(*args, **kwargs)
+
     return Group

@@ -2,9 +2,9 @@
 Typer commands: ``python -m claimwire.cli.option_table`` after changing a command's options
 (it writes only when the table changed; ``--check`` only says whether it is stale, exit 1).
 
-Each help is stored as Typer's completion classes print it for zsh, fish and PowerShell
-(shell escaping, rich markup resolved), rendered without wrapping; ``tests/test_completion.py``
-fails when the stored table is not what this builds.
+Each help is stored as the completion classes print it for zsh, fish and PowerShell (shell
+escaping; bracketed notes kept: :mod:`claimwire.cli.shell_classes`), rendered without
+wrapping; ``tests/test_completion.py`` fails when the stored table is not what this builds.
 """
 
 from __future__ import annotations
@@ -33,19 +33,19 @@ from claimwire.cli.commands import Option
 def build() -> dict[str, tuple[Option, ...]]:
     """``command path ("" for the root, "eval score"…) → its options``, from the live commands."""
     import typer
-    from typer import _completion_classes as classes
     from typer import rich_utils
     from typer._click.shell_completion import CompletionItem
     from typer.core import TyperGroup, TyperOption
 
     from claimwire.cli.root import app
+    from claimwire.cli.shell_classes import CLASSES
 
     root = typer.main.get_command(app)
     context = root.make_context("claimwire", [], resilient_parsing=True)
     shells = {
-        "zsh": (classes.ZshComplete, '"":"', '"'),
-        "fish": (classes.FishComplete, "\t", ""),
-        "powershell": (classes.PowerShellComplete, ":::", ""),
+        "zsh": (CLASSES["zsh"], '"":"', '"'),
+        "fish": (CLASSES["fish"], "\t", ""),
+        "powershell": (CLASSES["powershell"], ":::", ""),
     }
 
     def rendered(shell: str, text: str | None) -> str | None:
