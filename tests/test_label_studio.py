@@ -894,3 +894,43 @@ def test_snapshots_killed_pulls_left_are_removed_by_the_next_pull(
     assert "removed 2 export snapshots that earlier, interrupted pulls left" in pulled.stderr
     left = sorted(s["title"] for s in snapshots(server, project.id))
     assert left == sorted(name for name, kept in planted.items() if kept)
+
+
+def test_a_control_given_twice_in_one_annotation_keeps_the_first_and_says_so(
+    server: label_studio_server.Server, tmp_path: Path
+) -> None:
+    """Label Studio stores whatever results a client sends: two values of one control for
+    one region (or for the document) kept the last one, silently. The first is kept now, and
+    the other is reported, located (JSON-MIN did so since round 14)."""
+    title = f"again {uuid.uuid4().hex[:8]}"
+    assert cli(server, "annotate", "push", RELEASE, "--project", title).returncode == 0
+    ls = client(Connection(server.url, server.token))
+    project = next(p for p in ls.projects.list() if p.title == title)
+    [task] = list(ls.tasks.list(project=project.id))
+    results = to_results(GOLD, GOLD_RELATIONS, SCHEMA, DOCUMENT.text)
+    claim_type = next(r for r in results if r["from_name"] == "CLAIM__claim_type")
+    sampling = next(r for r in results if r["from_name"] == "SURVEY__sampling_type")
+    other = "prediction" if claim_type["value"]["choices"] != ["prediction"] else "quantity"
+    again = [
+        claim_type | {"value": claim_type["value"] | {"choices": [other]}},
+        sampling | {"id": "other", "value": {"choices": ["probability"]}},
+        claim_type,  # the same value again: nothing lost, nothing said
+    ]
+    annotation = ls.annotations.create(id=task.id, result=results + again)
+    out = tmp_path / "pulled"
+    pulled = cli(server, "annotate", "pull", "--project", title, "--out", out, "--release", RELEASE)
+    assert pulled.returncode == 0, pulled.stderr
+    assert "1 tasks, 1 annotators, 2 problems" in pulled.stdout
+    where = f"{title}: task {task.id} annotation {annotation.id} ("
+    problems = [" ".join(line.split()) for line in pulled.stderr.split("skipped")[1:]]
+    assert len(problems) == 2 and all(where in p for p in problems), pulled.stderr
+    assert (
+        f"region {claim_type['id']} control 'CLAIM__claim_type': {other!r} given again "
+        f"(kept the first, {claim_type['value']['choices'][0]!r}); left out"
+    ) in problems[0]
+    assert "control 'SURVEY__sampling_type': 'probability' given again" in problems[1]
+    [kept] = out.glob("*.jsonl")
+    back = load_annotation_set(kept)
+    assert canonical(list(back.annotations), list(back.relations)) == canonical(
+        GOLD, GOLD_RELATIONS
+    )

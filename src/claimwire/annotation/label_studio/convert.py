@@ -246,6 +246,18 @@ def _not_read(result: Result, where: str, why: str) -> str:
     )
 
 
+def _repeated(result: Result, kept: Result, where: str, problems: list[str]) -> None:
+    """A second result of one control for one region (or the document), left out: the first
+    is kept (Label Studio stores whatever a client sends); reported when its value differs."""
+    what, first = (_payload(r) if r.get("type") != "labels" else r["value"].get("labels")
+                   for r in (result, kept))  # fmt: skip
+    if what != first:
+        problems.append(
+            f"{where}control {shown(result.get('from_name'))}: {shown(what)} given again "
+            f"(kept the first, {shown(first)}); left out"
+        )
+
+
 def from_results(
     results: Sequence[Result],
     document: Document,
@@ -271,7 +283,11 @@ def from_results(
         elif result.get("type") == "relation":
             links.append(result)
         elif result.get("from_name") == LABELS:
-            regions[str(result.get("id"))] = result
+            rid = str(result.get("id"))
+            if rid in regions:
+                _repeated(result, regions[rid], f"{where}region {rid} ", out.problems)
+            else:
+                regions[rid] = result
         elif result.get("type") == "labels":
             foreign.add(str(result.get("id")))
             out.problems.append(
@@ -311,10 +327,14 @@ def from_results(
             )
             continue
         attributes: dict[str, Any] = {}
+        given: dict[str, Result] = {}
         for extra in extras.get(rid, []):
             owner, _, name = str(extra.get("from_name")).partition(SEP)
             attribute = schema.attribute(label, name) if owner == label else None
-            if attribute is not None:
+            if attribute is not None and name in given:
+                _repeated(extra, given[name], f"{where}region {rid} ", out.problems)
+            elif attribute is not None:
+                given[name] = extra
                 kept, typed = _attribute(attribute, extra, f"{where}region {rid} ", out.problems)
                 if kept:
                     attributes[name] = typed
@@ -391,6 +411,7 @@ def _document_items(
 ) -> list[Annotation]:
     items: list[Annotation] = []
     grouped: dict[str, dict[str, Any]] = defaultdict(dict)
+    given: dict[str, Result] = {}
     for result in results:
         owner, _, rest = str(result.get("from_name")).partition(SEP)
         name, _, legacy = rest.partition(SEP)
@@ -400,6 +421,11 @@ def _document_items(
                 document, ISSUER, "issuer", result, author, schema, legacy, where, problems
             )
         elif attribute is not None and not schema.labels[owner].is_span:
+            control = f"{owner}{SEP}{name}"
+            if control in given:
+                _repeated(result, given[control], where, problems)
+                continue
+            given[control] = result
             kept, typed = _attribute(attribute, result, where, problems)
             if kept:
                 grouped[owner][name] = typed
