@@ -16,7 +16,18 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import REPO, SEED_RAW, CliResult, make_project, one_error_line, run_cli
+from claimwire.corpus.release import open_release
+from claimwire.eval.completed import completed_path, write_completed
+
+from .helpers import (
+    REPO,
+    SEED_RAW,
+    CliResult,
+    make_project,
+    one_error_line,
+    release_with_test_claims,
+    run_cli,
+)
 
 pytest.importorskip("moto.server")
 import pyarrow.fs as pafs
@@ -174,6 +185,43 @@ def test_build_reads_its_raw_folder_from_s3(s3: Server, tmp_path: Path) -> None:
             {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
         )
     assert releases[0] == releases[1] and "1.0.0/documents.jsonl" in releases[0]
+
+
+def test_a_remote_set_brings_its_list_of_completed_documents(s3: Server, tmp_path: Path) -> None:
+    """A set file in storage with ``NAME.completed.txt`` beside it scores as its local copy
+    does: the list is fetched with it (before: left behind, so a system's claim on a
+    document the annotator completed without finding one was not counted spurious), and a
+    predicted set's list is checked as a local one's is."""
+    release = release_with_test_claims(tmp_path, 8, claimed="all")
+    claims = [a.to_dict() for a in open_release(release).annotations()]
+    documents = sorted({c["doc_id"] for c in claims})
+    local = tmp_path / "gold" / "alice.jsonl"
+    local.parent.mkdir()
+    local.write_text("".join(json.dumps(c) + "\n" for c in claims if c["doc_id"] in documents[:3]))
+    write_completed(local, documents[:4])
+    system = tmp_path / "system.jsonl"
+    system.write_text("".join(json.dumps(c) + "\n" for c in claims))
+    for name in ("alice.jsonl", "alice.completed.txt"):
+        s3.upload(local.parent / name, f"gold/{name}")
+    args = ("--release", release, "--task", "claims", "--split", "all", "--format", "json")
+    scores = [
+        cli("eval", "score", system, "--gold", gold, *args, "--bootstrap", "20", tmp=tmp_path)
+        for gold in (s3.uri("gold/alice.jsonl"), str(local))
+    ]
+    same(*scores)
+    strict = json.loads(scores[0].stdout)["systems"][0]["schemes"]["strict"]
+    assert (strict["cor"], strict["spu"]) == (3, 1)
+    completed_path(local).write_text("not-a-document\n")
+    s3.upload(completed_path(local), "gold/alice.completed.txt")
+    checked = cli(
+        "eval", "check", s3.uri("gold/alice.jsonl"), "--release", release, "--task", "claims",
+        tmp=tmp_path,
+    )  # fmt: skip
+    assert checked.returncode == 1 and one_error_line(checked.stderr), checked.stderr
+    assert f"s3://{BUCKET}/gold/alice.completed.txt:1: 'not-a-document' is not a document" in (
+        checked.stderr
+    )
+    assert list((tmp_path / "tmp").iterdir()) == []
 
 
 def test_a_bad_prediction_line_is_located_at_its_uri(s3: Server, tmp_path: Path) -> None:

@@ -405,10 +405,29 @@ def fetch(uri: str, into: Path | None = None) -> Path:
 
 def sibling(uri: str, name: str) -> str:
     """The URI of ``name`` beside what ``uri`` names (same bucket, folder and query)."""
-    path, _, query = uri.partition("?")
     if not _PLAIN.fullmatch(name):
         raise ClaimwireError(f"{name!r} cannot name a folder beside it", file=shown(uri))
+    return _beside(uri, name)
+
+
+def _beside(uri: str, name: str) -> str:
+    path, _, query = uri.partition("?")
     return f"{path.rstrip('/').rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+
+def key_name(uri: str) -> str:
+    """The last part of the key ``uri`` names, as written in it (``s3://b/runs/a.jsonl`` →
+    ``a.jsonl``)."""
+    return uri.partition("?")[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+def fetch_beside(uri: str, name: str, copy: Path) -> Path | None:
+    """A local copy of the object ``name`` (as written in a URI) beside what ``uri`` names,
+    made beside ``copy``, the local copy of ``uri`` (:func:`fetch`); None if there is none."""
+    try:
+        return fetch(_beside(uri, name), into=copy.parent)
+    except NotFound:
+        return None
 
 
 def fetch_parent(uri: str, copy: Path) -> None:

@@ -15,7 +15,7 @@ from claimwire.errors import ClaimwireError
 from claimwire.eval.pages import DEFAULT_PAGE_DOCUMENTS
 from claimwire.eval.resampling import DEFAULT_RESAMPLES, DEFAULT_SEED, DEFAULT_TRIALS
 from claimwire.eval.units import UNIT_KINDS
-from claimwire.storage import as_given, is_uri, local, shown
+from claimwire.storage import as_given, is_uri, shown
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -107,7 +107,7 @@ def check(
     from claimwire.engine import open_engine
     from claimwire.errors import ClaimwireError
     from claimwire.eval.checker import write_fixed
-    from claimwire.eval.completed import completed_path
+    from claimwire.eval.completed import completed_path, local_set
     from claimwire.eval.evaluate import Evaluation
     from claimwire.outputs import check_output
 
@@ -118,7 +118,7 @@ def check(
     evaluation = Evaluation.open(chosen_release(release), task, split=split)
     say_release_task(evaluation)
     evaluation.engine = open_engine(engine, ray_address)  # once the release is known good
-    given, predictions = predictions, str(local(predictions))
+    given, predictions = predictions, str(local_set(predictions))
     report = evaluation.check(Path(predictions), fix_offsets=fix_offsets, allow_empty=allow_empty)
     for fix in report.fixes:
         console.print(f"[yellow]fixed[/] {escape(as_given(fix))}", soft_wrap=True)
@@ -205,6 +205,7 @@ def score(
     intervals and, for several systems, paired significance against the first."""
     from claimwire.engine import open_engine
     from claimwire.eval.compare import score_systems
+    from claimwire.eval.completed import local_set
     from claimwire.eval.evaluate import Evaluation
     from claimwire.eval.html import write_html_report
     from claimwire.eval.report import leaderboard, markdown, significance_rows
@@ -217,7 +218,7 @@ def score(
     evaluation = Evaluation.open(
         chosen_release(release),
         task,
-        gold=None if gold is None else local(gold),
+        gold=None if gold is None else local_set(gold),
         split=split,
         unit=unit,
         resamples=bootstrap,
@@ -228,7 +229,7 @@ def score(
     say_release_task(evaluation)
     comparison = score_systems(
         evaluation,
-        [local(path) for path in predictions],
+        [local_set(path) for path in predictions],
         names=name,
         trials=trials,
         fix_offsets=fix_offsets,

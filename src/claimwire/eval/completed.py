@@ -25,6 +25,7 @@ from typing import Any
 from claimwire.errors import ClaimwireError, shown
 from claimwire.files import atomic_writer
 from claimwire.lines import DOCUMENT_LINE, line_blocks, numbered_lines, plain_name
+from claimwire.storage import fetch_beside, is_uri, key_name, local
 
 __all__ = [
     "COMPLETED",
@@ -35,6 +36,7 @@ __all__ = [
     "completed_ids",
     "completed_name",
     "completed_path",
+    "local_set",
     "read_completed",
     "write_completed",
 ]
@@ -62,6 +64,17 @@ def completed_name(set_name: str) -> str:
         if name.lower().endswith(suffix) and len(name) > len(suffix):
             return f"{name[: -len(suffix)]}.{COMPLETED}"
     return f"{set_name}.{COMPLETED}"
+
+
+def local_set(value: str | Path) -> Path:
+    """The local path to read the annotation set ``value`` names
+    (:func:`claimwire.storage.local`): for a URI naming a set file, the list of its completed
+    documents beside it in storage, if there is one, is copied beside its local copy (a set
+    folder's list is inside it, copied with it)."""
+    path = local(value)
+    if isinstance(value, str) and is_uri(value) and path.is_file():
+        fetch_beside(value, completed_name(key_name(value)), path)
+    return path
 
 
 def _digest(document_id: str) -> int:
