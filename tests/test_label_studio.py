@@ -934,3 +934,34 @@ def test_a_control_given_twice_in_one_annotation_keeps_the_first_and_says_so(
     assert canonical(list(back.annotations), list(back.relations)) == canonical(
         GOLD, GOLD_RELATIONS
     )
+
+
+def test_push_changes_the_label_config_only_when_it_differs(
+    server: label_studio_server.Server,
+) -> None:
+    """Every push onto a project PATCHed its config (Label Studio stores it without the
+    trailing newline): a needless write that re-validates every annotation. A change the
+    server refuses (annotations use controls the new config lacks) says what it refused."""
+    title = f"config {uuid.uuid4().hex[:8]}"
+    assert cli(server, "annotate", "push", RELEASE, "--project", title).returncode == 0
+    since = server.log.stat().st_size
+    again = cli(server, "annotate", "push", RELEASE, "--project", title)
+    assert again.returncode == 0, again.stderr
+    log_end_once_logged(server, since, r"GET /api/tasks/\?")
+    assert requests_in_log(server, since, r"PATCH /api/projects/") == 0
+    ls = client(Connection(server.url, server.token))
+    project = next(p for p in ls.projects.list() if p.title == title)
+    [task] = list(ls.tasks.list(project=project.id))
+    results = to_results(GOLD, [], SCHEMA, DOCUMENT.text)
+    issuer = [r for r in results if r["from_name"] == "issuer__stance"]  # not in claims.xml
+    ls.annotations.create(id=task.id, result=issuer)
+    refused = cli(server, "annotate", "push", RELEASE, "--project", title, "--config", "claims")
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    [line] = refused.stderr.strip().splitlines()[-1:]
+    assert f"refused to change the label config of project {title!r} (id {project.id})" in line
+    assert (
+        f"(id {project.id}): Created annotations are incompatible with provided labeling schema, "
+        "we found: 1 with from_name=issuer__stance, to_name=text, type=choices — the project "
+        "keeps its config"
+    ) in line
+    assert ls.projects.get(id=project.id).label_config == configs(SCHEMA)["full.xml"].strip()

@@ -35,11 +35,11 @@ from claimwire.annotation.label_studio.tasks import (
     remove_idle,
     wait_until_settled,
 )
-from claimwire.annotation.label_studio.transport import Connection, Limits, Session
+from claimwire.annotation.label_studio.transport import Connection, Limits, Refusal, Session
 from claimwire.annotation.schema import Schema
 from claimwire.annotation.targets import TARGET, targets_of
 from claimwire.engine import batches
-from claimwire.errors import RecordError
+from claimwire.errors import ClaimwireError, RecordError
 from claimwire.formats.texts import TextCheck
 from claimwire.model import Annotation, Document, Relation
 from claimwire.names import author_name
@@ -102,9 +102,38 @@ def _project(session: Session, title: str, label_config: str) -> tuple[dict[str,
         path = "api/projects/"
         created = session.json("POST", path, body={"title": title, "label_config": label_config})
         return _object_with_id(session, created, "POST", path), True
-    if project.get("label_config") != label_config:
-        session.json("PATCH", f"api/projects/{project['id']}/", body={"label_config": label_config})
+    if str(project.get("label_config")).strip() != label_config.strip():  # stored stripped
+        _change_config(session, project, label_config)
     return project, False
+
+
+REFUSALS = 10
+"""Lines of Label Studio's reasons a refused config change quotes at most."""
+
+
+def _change_config(session: Session, project: Mapping[str, Any], label_config: str) -> None:
+    """PATCH the project's label config; a change Label Studio refuses (annotations using
+    controls or labels it would remove) is an error saying what the server said."""
+    try:
+        session.json("PATCH", f"api/projects/{project['id']}/", body={"label_config": label_config})
+    except Refusal as refusal:
+        errors = (
+            refusal.answer.get("validation_errors") if isinstance(refusal.answer, dict) else None
+        )
+        said = errors.get("label_config") if isinstance(errors, dict) else None
+        if refusal.status != 400 or not isinstance(said, list):
+            raise
+        lines = [line.strip() for text in said for line in str(text).splitlines() if line.strip()]
+        shown = lines[:REFUSALS] + (
+            [f"and {len(lines) - REFUSALS} more"] if len(lines) > REFUSALS else []
+        )
+        reasons = "; ".join(shown).replace(":; ", ": ")
+        message = (
+            f"Label Studio refused to change the label config of project {project.get('title')!r} "
+            f"(id {project['id']}): {reasons} — the project keeps its config: push with the "
+            "config it was made with (--config), or change those annotations in Label Studio first"
+        )
+        raise ClaimwireError(session.redact(message)) from None
 
 
 def existing_tasks(

@@ -61,6 +61,23 @@ class Limits:
     """Seconds for everything one command asks of the server."""
 
 
+class Refusal(ClaimwireError):
+    """An error answer the server gave (after any retries): its status and what it said,
+    parsed (None when it is not JSON), for a caller that says more than the status line."""
+
+    def __init__(self, message: str, status: int, answer: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.answer = answer
+
+
+def _answer(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
 def _jwt_payload(token: str) -> dict[str, Any] | None:
     """The claims of a JWT (unverified: only to know its type and expiry), or None."""
     parts = token.split(".")
@@ -266,12 +283,11 @@ class Session:
                     continue
                 busy = status in RETRY_STATUS or (reads and status >= 500)
                 if last or not busy:
-                    raise self.error(
-                        method,
-                        url,
-                        self._http_reason(response, body_bytes)
-                        + (f" after {attempt + 1} attempts" if busy and attempt else ""),
+                    reason = self._http_reason(response, body_bytes) + (
+                        f" after {attempt + 1} attempts" if busy and attempt else ""
                     )
+                    message = self.error(method, url, reason).message
+                    raise Refusal(message, status, _answer(body_bytes))
                 self._pause(method, url, attempt, response.headers.get("retry-after"))
                 attempt += 1
                 continue
