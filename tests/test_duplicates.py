@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import pickle
 import random
 import re
@@ -130,8 +129,7 @@ def test_build_keeps_one_of_txt_html_and_edited_copies_and_reports_the_others(
     release = open_release(out / "0.1.0")
     [document] = list(release.documents())
     assert document.meta["source_file"] == "release-fr-corrected.txt"  # the first in file order
-    manifest = json.loads((out / "0.1.0" / "MANIFEST.json").read_text(encoding="utf-8"))
-    left_out = {d["source"]: d["kind"] for d in manifest["duplicates"]["left_out"]}
+    left_out = {d.source: d.kind for d in release.duplicates()}
     assert left_out == {"release-fr.html": "near", "release-fr.txt": "near", "zz-copy.txt": "near"}
     changes = (out / "0.1.0" / "CHANGES.md").read_text(encoding="utf-8")
     assert "Duplicates left out: 3." in changes and "release-fr.html" in changes
@@ -347,12 +345,10 @@ def test_the_build_leaves_out_a_chinese_resend_instead_of_splitting_it(tmp_path:
     out = tmp_path / "releases"
     result = run_cli("corpus", "build", "--version", "0.1.0", "--raw", raw, "--out", out)
     assert result.returncode == 0, result.stderr
-    [document] = list(open_release(out / "0.1.0").documents())
+    release = open_release(out / "0.1.0")
+    [document] = list(release.documents())
     assert document.meta["source_file"] == "zh-a.txt"
-    manifest = json.loads((out / "0.1.0" / "MANIFEST.json").read_text(encoding="utf-8"))
-    assert [(d["source"], d["kind"]) for d in manifest["duplicates"]["left_out"]] == [
-        ("zh-b.txt", "near")
-    ]
+    assert [(d.source, d.kind) for d in release.duplicates()] == [("zh-b.txt", "near")]
 
 
 def test_a_long_documents_fingerprint_is_hashed_in_bounded_batches(
@@ -380,7 +376,7 @@ def test_a_long_documents_fingerprint_is_hashed_in_bounded_batches(
 def test_a_build_names_twenty_duplicates_and_counts_the_rest(raw_dir: Path, tmp_path: Path) -> None:
     """Many duplicates left out: the summary and the changelog name the first 20 and count
     the others (a build of mostly copies printed 105,343 lines and wrote a 7.7 MB changelog);
-    the manifest lists every one."""
+    the release's duplicates.jsonl lists every one."""
     seed = (raw_dir / "release-fr.txt").read_text(encoding="utf-8")
     for index in range(24):
         (raw_dir / f"zz-copy-{index:02d}.txt").write_text(seed, encoding="utf-8")
@@ -391,6 +387,5 @@ def test_a_build_names_twenty_duplicates_and_counts_the_rest(raw_dir: Path, tmp_
     assert "… and 4 more duplicates left out" in result.stdout
     changes = (out / "0.1.0" / "CHANGES.md").read_text(encoding="utf-8")
     assert "Duplicates left out: 24." in changes and changes.count("zz-copy-") == 20
-    assert "… and 4 more (MANIFEST.json's `duplicates` lists them all)" in changes
-    manifest = json.loads((out / "0.1.0" / "MANIFEST.json").read_text(encoding="utf-8"))
-    assert len(manifest["duplicates"]["left_out"]) == 24
+    assert "… and 4 more (`duplicates.jsonl` lists them all)" in changes
+    assert len(list(open_release(out / "0.1.0").duplicates())) == 24

@@ -219,7 +219,8 @@ def test_ray_builds_the_local_release_byte_for_byte(built: tuple[Path, Path]) ->
     assert files == _files(ray_built)  # MANIFEST.json and the corpus changelog included
     manifest = json.loads(files["0.1.0/MANIFEST.json"])
     assert manifest["counts"]["documents"] == DOCUMENTS
-    assert len(manifest["duplicates"]["left_out"]) == 3  # found the same way, in the same order
+    assert manifest["duplicates"]["exact"] + manifest["duplicates"]["near"] == 3
+    assert files["0.1.0/duplicates.jsonl"].count(b"\n") == 3  # the same way, in the same order
     assert manifest["created"] == "2026-01-01T00:00:00Z"  # SOURCE_DATE_EPOCH
 
 

@@ -23,7 +23,6 @@ from claimwire.cli.common import (
 )
 from claimwire.cli.engine import ENGINE, RAY_ADDRESS
 from claimwire.cli.lazy import MARKUP
-from claimwire.corpus.changes import LISTED_AT_MOST
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD
 from claimwire.corpus.release import (
     DEFAULT_SHARD_RECORDS,
@@ -175,13 +174,13 @@ def build(
         f"{counts['annotations']}, relations {counts['relations']}\n"
         f"  changelog: {escape(str(report.changelog))}"
     )
-    for duplicate in report.duplicates[:LISTED_AT_MOST]:
+    for duplicate in report.duplicates.first:
         console.print(f"  [yellow]duplicate left out[/]: {escape(duplicate.describe())}")
-    if len(report.duplicates) > LISTED_AT_MOST:
-        more = len(report.duplicates) - LISTED_AT_MOST
+    if len(report.duplicates) > len(report.duplicates.first):
+        more = len(report.duplicates) - len(report.duplicates.first)
         console.print(
             f"  [yellow]… and {more} more duplicates left out[/] (listed in the release's "
-            "MANIFEST.json, under duplicates)"
+            "duplicates.jsonl)"
         )
     if report.unread:
         err_console.print(

@@ -235,7 +235,7 @@ def compare_document_streams(
 
 LISTED_AT_MOST = 20
 """Ids, or duplicates, a changelog entry or a build's summary names; more are counted (the
-manifest holds them all)."""
+manifest holds every id, the release's ``duplicates.jsonl`` every duplicate)."""
 
 
 def _listing(ids: Sequence[str], limit: int = LISTED_AT_MOST) -> str:
@@ -251,8 +251,11 @@ def changelog_entry(
     annotations: AnnotationChanges,
     totals: Mapping[str, int],
     duplicates: Sequence[str] = (),
+    left_out: int | None = None,
 ) -> str:
-    """A Markdown changelog entry, generated from the diff with the parent release."""
+    """A Markdown changelog entry, generated from the diff with the parent release:
+    ``duplicates`` names the first duplicates left out, of ``left_out`` (as many as it names,
+    if not given)."""
     lines = [
         f"## {version} ({created[:10]})",
         "",
@@ -267,12 +270,14 @@ def changelog_entry(
             lines.append(f"  - {label}: {_listing(ids)}")
     if documents.changed:
         lines.append(f"  - changed: {_listing([f'{a} → {b}' for a, b in documents.changed])}")
-    if duplicates:
-        lines.append(f"- Duplicates left out: {len(duplicates)}.")
-        lines += [f"  - {duplicate}" for duplicate in duplicates[:LISTED_AT_MOST]]
-        if len(duplicates) > LISTED_AT_MOST:
-            more = len(duplicates) - LISTED_AT_MOST
-            lines.append(f"  - … and {more} more (MANIFEST.json's `duplicates` lists them all)")
+    left_out = len(duplicates) if left_out is None else left_out
+    if left_out:
+        named = duplicates[:LISTED_AT_MOST]
+        lines.append(f"- Duplicates left out: {left_out}.")
+        lines += [f"  - {duplicate}" for duplicate in named]
+        if left_out > len(named):
+            more = left_out - len(named)
+            lines.append(f"  - … and {more} more (`duplicates.jsonl` lists them all)")
     lines.append(
         f"- Annotations: {len(annotations.added)} added, {annotations.kept} kept, "
         f"{len(annotations.reanchored)} re-anchored, {len(annotations.orphaned)} orphaned, "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import itertools
 import json
 import os
@@ -11,7 +10,7 @@ import re
 import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from claimwire.corpus.document_index import DocumentIndex
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD, Duplicate, DuplicateFinder
 from claimwire.corpus.gold_reader import GoldReader
 from claimwire.corpus.ingest import BuildDocuments, Built, RawFiles
+from claimwire.corpus.left_out import DUPLICATES, LeftOut, read_left_out
 from claimwire.corpus.pairing import (
     ParentDocuments,
     check_unique_ids,
@@ -120,6 +120,10 @@ class Release:
 
     def relations(self) -> Iterator[Relation]:
         return read_parts(self.path, self.parts(RELATIONS), Relation)
+
+    def duplicates(self) -> Iterator[Duplicate]:
+        """The duplicates its build left out (:mod:`claimwire.corpus.left_out`), in order."""
+        return read_left_out(self.path, self.manifest)
 
 
 def record_parts(manifest: dict[str, Any], name: str) -> list[str]:
@@ -407,7 +411,8 @@ class BuildReport:
     documents: DocumentChanges
     annotations: AnnotationChanges
     changelog: Path
-    duplicates: list[Duplicate] = field(default_factory=list)
+    duplicates: LeftOut
+    """The duplicates left out: counted, the first few held (the release's file has all)."""
     unread: str | None = None
     """A note naming the raw folder's files the build does not read, if it has any."""
 
@@ -456,7 +461,7 @@ def _ingest(
     segmenter: SentenceSegmenter | None,
     progress: ProgressCallback | None,
     finder: DuplicateFinder,
-    duplicates: list[Duplicate],
+    left_out: LeftOut,
     added: Spool,
     sharding: Sharding,
     engine: Engine,
@@ -465,7 +470,7 @@ def _ingest(
     parent: the documents are all added, their ids spooled in ``added``), changed documents
     and counts. A document paired with a parent document (:mod:`claimwire.corpus.pairing`)
     keeps its split, unless its input chooses one. A document that duplicates one already
-    ingested is left out and added to ``duplicates``. An id of the user's data that names two
+    ingested is left out and added to ``left_out``. An id of the user's data that names two
     documents is a located error."""
     index: dict[str, DocumentKey] = {}
     changed: dict[str, Document] = {}
@@ -477,7 +482,7 @@ def _ingest(
         for built in engine.map(stage, raw_parts, BUILD_BATCH):
             duplicate = finder.admit(built.doc_id, built.source, built.fingerprint)
             if duplicate is not None:
-                duplicates.append(duplicate)
+                left_out.add(duplicate)
                 continue
             if built.source_id is not None:  # only a JSONL line has one
                 file, _, line = built.source.rpartition("#L")
@@ -497,7 +502,7 @@ def _ingest(
     # results until the first part was done, and the driver's serial work (duplicates,
     # writing) then came after the workers' instead of beside it
     raw_parts = [RawFiles(raw_dir, inputs.numbered())]
-    with contextlib.closing(source_ids):
+    with contextlib.closing(source_ids), contextlib.closing(left_out):
         parts = write_parts(out, DOCUMENTS, documents(), sharding)
         check_unique_ids(source_ids, raw_dir)
     return index, changed, counter, parts
@@ -635,10 +640,11 @@ def build_release(
     ``gold_summary`` to the manifest; ``validate`` (folder) → problems runs on the staged
     release, and any problem aborts the build with nothing written. A document whose
     normalized text is that of one already ingested, or whose word-shingle Jaccard similarity
-    with one reaches ``near_duplicates``, is left out and listed in the changelog and the
-    manifest. Record files past ``sharding.records`` records are written as shards
-    (:class:`Sharding`). ``engine`` runs the per-document stages (:class:`BuildDocuments`); the
-    release is the same either way.
+    with one reaches ``near_duplicates``, is left out: listed in the release's
+    ``duplicates.jsonl`` (:mod:`claimwire.corpus.left_out`), counted in the manifest, the
+    first few named in the changelog. Record files past ``sharding.records`` records are
+    written as shards (:class:`Sharding`). ``engine`` runs the per-document stages
+    (:class:`BuildDocuments`); the release is the same either way.
     """
     sharding = sharding or Sharding()
     parse_version(version)
@@ -664,7 +670,7 @@ def build_release(
         atomic_directory(target) as staging,
     ):
         parent_documents = ParentDocuments(parent_release.documents()) if parent_release else None
-        duplicates: list[Duplicate] = []
+        left_out = LeftOut(staging, near_duplicates)
         added = Spool()
         index, changed, counter, document_parts = _ingest(
             raw_dir,
@@ -674,7 +680,7 @@ def build_release(
             segmenter,
             progress,
             DuplicateFinder(near_duplicates),
-            duplicates,
+            left_out,
             added,
             sharding,
             engine or LocalEngine(),
@@ -701,6 +707,8 @@ def build_release(
             gold_parts = _write_gold(staging, carried, sharding)
         parts = {DOCUMENTS: document_parts, ANNOTATIONS: gold_parts[0], RELATIONS: gold_parts[1]}
         records = {part: n for written in parts.values() for part, n in written.items()}
+        if len(left_out):
+            records[DUPLICATES] = len(left_out)
         shards = {name: list(written) for name, written in parts.items() if name not in written}
         release_files = [*records, CHANGES]
         if schema_file is not None:
@@ -724,7 +732,8 @@ def build_release(
                 doc_changes,
                 ann_changes,
                 totals,
-                [d.describe() for d in duplicates],
+                [d.describe() for d in left_out.first],
+                len(left_out),
             ),
             encoding="utf-8",
         )
@@ -746,10 +755,7 @@ def build_release(
             "counts": totals,
             "splits": dict(sorted(counter.splits.items())),
             "changes": manifest_changes(doc_changes, ann_changes),
-            "duplicates": {
-                "near_threshold": near_duplicates,
-                "left_out": [dataclasses.asdict(d) for d in duplicates],
-            },
+            "duplicates": left_out.manifest(),
         }
         if summarize is not None:
             manifest["gold_summary"] = summarize(
@@ -772,7 +778,7 @@ def build_release(
         changelog = releases_dir / CHANGELOG
         pending.append(stage_text(changelog, changelog_text(releases_dir, (version, staging))))
     os.replace(pending.pop(), changelog)
-    return BuildReport(target, manifest, doc_changes, ann_changes, changelog, duplicates, unread)
+    return BuildReport(target, manifest, doc_changes, ann_changes, changelog, left_out, unread)
 
 
 def _compare(

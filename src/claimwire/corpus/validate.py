@@ -25,6 +25,7 @@ from typing import Any
 from claimwire import strict_json
 from claimwire.corpus.id_join import MissingIds
 from claimwire.corpus.identity import HASH_CHARS, SPLIT_NAMES
+from claimwire.corpus.left_out import left_out_problems
 from claimwire.corpus.release import (
     ANNOTATIONS,
     DOCUMENTS,
@@ -265,6 +266,7 @@ class ReleaseValidator:
             counts.update(annotations=0, relations=0)  # unknown when a line is not JSON
             counts.update(self._refused)
         self._check_counts(counts, splits)
+        self._check_left_out()
         if self.max_level >= 5 and index is not None:
             self._check_parent(index)
         if index is not None:
@@ -460,6 +462,14 @@ class ReleaseValidator:
                 f"splits say {stated_splits}, the documents have {dict(sorted(splits.items()))}",
                 file=MANIFEST,
             )
+
+    def _check_left_out(self) -> None:
+        """The duplicates its build left out: the manifest's counts, each line of the
+        release's ``duplicates.jsonl`` (or a legacy manifest's list) and, from level 2, that
+        each kept document is one of the release's."""
+        documents = self.documents if self.max_level >= 2 else None
+        for found in left_out_problems(self.path, self.manifest, documents):
+            self._add(found.code, found.message, file=found.file, line=found.line, doc=found.doc)
 
     def _check_document(self, part: str, lineno: int, doc: Document) -> None:
         where = {"file": part, "line": lineno, "doc": doc.id}
