@@ -74,3 +74,23 @@ def test_no_guideline_example_quotes_a_test_split_document() -> None:
     assert _shared_windows(text) == set()
     quoted = text + "\nExample: « Ce Traité vise à consacrer par la loi le principe »."
     assert _shared_windows(quoted)  # the check catches a quoted sentence
+
+
+def test_schema_text_stays_text_in_the_tables(tmp_path: Path) -> None:
+    """A value holding ``|`` keeps its row's cells; a description's HTML and heading marks
+    show as written (markdown-it-py renders what a reader sees)."""
+    from markdown_it import MarkdownIt
+
+    from claimwire.annotation.schema import load_schema
+
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(
+        SCHEMA.read_text(encoding="utf-8")
+        .replace("values: [FAVOR, AGAINST, NONE]", "values: [FAVOR, P|Q, NONE]")
+        .replace("Full Fact's claim type.", '"<script>alert(1)</script> # Heading"', 1),
+        encoding="utf-8",
+    )
+    html = MarkdownIt("commonmark").enable("table").render(render_tables(load_schema(schema)))
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; # Heading" in html
+    stance_row = next(row for row in html.split("<tr>") if "P|Q" in row)
+    assert stance_row.count("<td>") == 5 and "<code>P|Q</code>" in stance_row

@@ -352,3 +352,29 @@ def test_a_decimal_attribute_must_be_finite(schema) -> None:  # type: ignore[no-
         assert finding.code == "bad-attribute-value" and "not a finite decimal" in finding.message
     for value in ("92.4", "-3", "1e999"):
         assert _codes(schema, figure(value)) == set()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "expected"),
+    [  # each name once became a path, a BRAT type or a Label Studio control it could not undo
+        ("      CLAIM:\n", "      KEY__FIG:\n", "layers.claims.labels.KEY__FIG", "joined by single"),
+        ("      CLAIM:\n", "      MY LABEL:\n", "layers.claims.labels.MY LABEL", "got 'MY LABEL'"),
+        ("  claims:\n", "  a/b:\n", "layers.a/b", "got 'a/b'"),
+        ("  claims:\n", "  full:\n", "layers.full", "(full.xml) has that name"),
+        ("  statistics:\n", "  Claims:\n", "layers.Claims", "layer 'claims' has that name"),
+        ("          claim_type:\n", "          claim_:\n", "CLAIM.attributes.claim_", "got 'claim_'"),
+        ("  attributed_to:\n", "  attributed to:\n", "relations.attributed to", "got 'attri"),
+        ("    conductor:\n", "    conduc__tor:\n", "disclosure.fields.conduc__tor", "got 'con"),
+        ("[FAVOR, AGAINST", "[FAV=OR, AGAINST", ".values", "no '=' and no control character"),
+    ],
+)
+def test_schema_names_are_refused_where_they_cannot_come_back(
+    tmp_path: Path, old: str, new: str, field: str, expected: str
+) -> None:
+    path = _broken(tmp_path, old, new)
+    line = 1 + path.read_text(encoding="utf-8").split(new)[0].count("\n")
+    with pytest.raises(ClaimwireError) as caught:
+        load_schema(path)
+    error = caught.value
+    assert error.file == str(path) and error.line == line and error.field is not None
+    assert error.field.endswith(field) and expected in str(error)

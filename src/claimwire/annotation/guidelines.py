@@ -7,20 +7,18 @@ from pathlib import Path
 from claimwire.annotation.schema import Attribute, Schema
 from claimwire.errors import ClaimwireError
 from claimwire.files import atomic_write_text
+from claimwire.markup import md_code, md_text
 
 BEGIN = "<!-- BEGIN GENERATED TABLES: `claimwire annotate guidelines` writes this part -->"
 END = "<!-- END GENERATED TABLES -->"
 
 
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
-
-
 def _values(attribute: Attribute) -> str:
     if attribute.values:
-        return ", ".join(f"`{v}`" for v in attribute.values)
+        return ", ".join(md_code(v, cell=True) for v in attribute.values)
     if attribute.type == "ref":
-        return "id of a " + " or ".join([*attribute.labels, *(f"`{a}`" for a in attribute.allow)])
+        allowed = [md_code(a, cell=True) for a in attribute.allow]
+        return "id of a " + " or ".join([*attribute.labels, *allowed])
     return {"boolean": "`true`, `false`", "decimal": 'exact decimal, e.g. `"92.4"`'}.get(
         attribute.type, "free text"
     )
@@ -38,7 +36,7 @@ def _attributes_table(title: str, attributes: dict[str, Attribute]) -> list[str]
     for attribute in attributes.values():
         lines.append(
             f"| `{attribute.name}` | {attribute.type} | {'yes' if attribute.required else 'no'} "
-            f"| {_values(attribute)} | {_cell(attribute.description)} |"
+            f"| {_values(attribute)} | {md_text(attribute.description)} |"
         )
     return [*lines, ""]
 
@@ -53,8 +51,8 @@ def render_tables(schema: Schema) -> str:
     ]
     for label in schema.labels.values():
         lines.append(
-            f"| {label.layer} | `{label.name}` | {label.scope} | {_cell(label.description)} "
-            f"| {_cell(label.anchor)} |"
+            f"| {label.layer} | `{label.name}` | {label.scope} | {md_text(label.description)} "
+            f"| {md_text(label.anchor)} |"
         )
     lines += ["", "### Attributes", ""]
     disclosure = set(schema.disclosure_fields)
@@ -64,7 +62,7 @@ def render_tables(schema: Schema) -> str:
         if schema.is_survey(label.name):
             lines += [
                 f"{label.name} also has one attribute per disclosure field (below), each "
-                f"one of {', '.join(f'`{s}`' for s in schema.disclosure_statuses)}.",
+                f"one of {', '.join(md_code(s, cell=True) for s in schema.disclosure_statuses)}.",
                 "",
             ]
     lines += [
@@ -76,7 +74,7 @@ def render_tables(schema: Schema) -> str:
     for relation in schema.relations.values():
         lines.append(
             f"| `{relation.name}` | {', '.join(relation.head)} | {', '.join(relation.tail)} "
-            f"| {_cell(relation.description)} |"
+            f"| {md_text(relation.description)} |"
         )
     lines.append("")
     for relation in schema.relations.values():
@@ -85,7 +83,10 @@ def render_tables(schema: Schema) -> str:
     if schema.stance_targets:  # schemas before 1.1.0; since then, TARGET items per document
         lines += ["### Stance targets", "", "| id | target | description |", "|---|---|---|"]
         for target in schema.stance_targets.values():
-            lines.append(f"| `{target.id}` | {target.name} | {_cell(target.description)} |")
+            lines.append(
+                f"| {md_code(target.id, cell=True)} | {md_text(target.name)} "
+                f"| {md_text(target.description)} |"
+            )
     statuses, weights = schema.disclosure_statuses, schema.disclosure_weights
     core = sum(1 for f in schema.disclosure_fields.values() if f.tier == "core")
     lines += [
@@ -101,7 +102,7 @@ def render_tables(schema: Schema) -> str:
         "|---|---|---|---|",
     ]
     for field in schema.disclosure_fields.values():
-        description, anchor = _cell(field.description), _cell(field.anchor)
+        description, anchor = md_text(field.description), md_text(field.anchor)
         lines.append(f"| `{field.name}` | {field.tier} | {description} | {anchor} |")
     return "\n".join(lines) + "\n"
 

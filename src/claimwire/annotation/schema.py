@@ -7,6 +7,7 @@ stance targets and the survey disclosure checklist; nothing hard-codes a label l
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Container, Hashable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -507,6 +508,19 @@ class Schema:
 
 # ---- loading -----------------------------------------------------------------------------
 
+NAME = re.compile(r"[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*")
+"""A layer's, label's, attribute's or relation type's name: ASCII letters and digits, joined
+by single ``-`` or ``_``. Such names are file names (a layer's Label Studio config), BRAT
+types (no space) and parts of Label Studio control names, which join them with ``__``: a name
+holding ``__``, or starting or ending with ``_``, could not be split back."""
+
+RESERVED_LAYERS = frozenset({"full"})
+"""Layer names taken by the generated configs (``full.xml`` holds every layer)."""
+
+CHOICE_VALUE = re.compile(r"[^=\x00-\x1f\x7f]+")
+"""A choice's value: no ``=`` (Label Studio's stance choices join a target and a value with
+it) and no control character."""
+
 
 def default_schema_path() -> Path:
     """``$CLAIMWIRE_SCHEMA``, else the project's ``annotation/schema.yaml``, else the packaged
@@ -525,14 +539,27 @@ class _Reader:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def fail(self, message: str, node: Any, field: str) -> ClaimwireError:
-        return ClaimwireError(message, file=self.path, line=line_of(node), field=field)
+    def fail(self, message: str, node: Any, field: str, key: str | None = None) -> ClaimwireError:
+        """A located error: ``node``'s line, or that of its ``key``."""
+        return ClaimwireError(message, file=self.path, line=line_of(node, key), field=field)
 
     def mapping(self, node: Any, key: str, where: str) -> Mapping[str, Any]:
         value = node.get(key) if isinstance(node, Mapping) else None
         if not isinstance(value, Mapping):
             raise self.fail("expected a mapping", node, f"{where}.{key}".strip("."))
         return value
+
+    def name(self, parent: Mapping[str, Any], name: Any, where: str) -> str:
+        """``name``, a key of ``parent``, if it is a :data:`NAME`; a located error if not."""
+        if isinstance(name, str) and NAME.fullmatch(name):
+            return name
+        raise self.fail(
+            "expected a name of ASCII letters and digits joined by single - or _ (it names "
+            f"files, BRAT types and Label Studio controls, which join names with __), got {name!r}",
+            parent,
+            where,
+            name if isinstance(name, str) else None,
+        )
 
     def strings(self, node: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
         value = node.get(key, [])
@@ -549,6 +576,7 @@ class _Reader:
         result = {}
         for name, spec in raw.items():
             here = f"{where}.attributes.{name}"
+            self.name(raw, name, here)
             if not isinstance(spec, Mapping):
                 raise self.fail("expected a mapping with a type", node, here)
             kind = spec.get("type")
@@ -568,6 +596,14 @@ class _Reader:
                 values = lists[source]
             if kind == "choice" and not values:
                 raise self.fail("a choice needs values or values_from", spec, here)
+            for value in values:
+                if not CHOICE_VALUE.fullmatch(value):
+                    raise self.fail(
+                        f"expected a value with no '=' and no control character, got {value!r}",
+                        spec,
+                        f"{here}.values",
+                        "values",
+                    )
             labels = self.strings(spec, "labels", here)
             if kind == "ref" and not labels:
                 raise self.fail("a ref needs the labels it may point to", spec, here)
@@ -593,6 +629,7 @@ def _disclosure(
     fields_node = reader.mapping(node, "fields", "disclosure")
     fields = {}
     for name, spec in fields_node.items():
+        reader.name(fields_node, name, f"disclosure.fields.{name}")
         tier = spec.get("tier") if isinstance(spec, Mapping) else None
         if tier not in TIERS:
             raise reader.fail(
@@ -608,6 +645,21 @@ def _disclosure(
     if set(weights) != set(TIERS):
         raise reader.fail("expected weights for core and extended", node, "disclosure.weights")
     return fields, statuses, weights
+
+
+def _layer_name(
+    reader: _Reader, parent: Mapping[str, Any], name: Any, earlier: Iterable[str]
+) -> None:
+    """Check a layer's ``name``: a :data:`NAME`, not reserved, and not one of the ``earlier``
+    layers' but for case (their configs would be one file where case is not told apart)."""
+    where = f"layers.{name}"
+    reader.name(parent, name, where)
+    same = [other for other in earlier if other.casefold() == name.casefold()]
+    if name.casefold() in RESERVED_LAYERS or same:
+        taken = f"layer {same[0]!r}" if same else "the config with every layer (full.xml)"
+        raise reader.fail(
+            f"a layer cannot be named {name!r}: {taken} has that name", parent, where, name
+        )
 
 
 def load_schema(path: Path | None = None) -> Schema:
@@ -631,10 +683,14 @@ def load_schema(path: Path | None = None) -> Schema:
     status_values = tuple(statuses)
     layers: dict[str, str] = {}
     labels: dict[str, Label] = {}
-    for layer_name, layer in reader.mapping(root, "layers", "").items():
+    layers_node = reader.mapping(root, "layers", "")
+    for layer_name, layer in layers_node.items():
+        _layer_name(reader, layers_node, layer_name, layers)
         layers[layer_name] = str(layer.get("description", ""))
-        for label_name, spec in reader.mapping(layer, "labels", f"layers.{layer_name}").items():
+        labels_node = reader.mapping(layer, "labels", f"layers.{layer_name}")
+        for label_name, spec in labels_node.items():
             where = f"layers.{layer_name}.labels.{label_name}"
+            reader.name(labels_node, label_name, where)
             if label_name in labels:
                 raise reader.fail("label defined twice", spec, where)
             scope = spec.get("scope")
@@ -659,8 +715,10 @@ def load_schema(path: Path | None = None) -> Schema:
                 attributes,
             )
     relations: dict[str, RelationType] = {}
-    for name, spec in reader.mapping(root, "relations", "").items():
+    relations_node = reader.mapping(root, "relations", "")
+    for name, spec in relations_node.items():
         where = f"relations.{name}"
+        reader.name(relations_node, name, where)
         head, tail = reader.strings(spec, "head", where), reader.strings(spec, "tail", where)
         for end, names in (("head", head), ("tail", tail)):
             unknown = [n for n in names if n not in labels]

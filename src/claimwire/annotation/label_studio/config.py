@@ -213,14 +213,15 @@ def configs(schema: Schema) -> dict[str, str]:
 def write_configs(schema: Schema, folder: Path, check: bool) -> list[str]:
     """Write the configs (or, with ``check``, list the files that are out of date)."""
     stale = []
-    for name, xml in configs(schema).items():
+    made = configs(schema)
+    for name, xml in made.items():
         path = child(folder, name, what="config")
         if not path.exists() or path.read_text(encoding="utf-8") != xml:
             stale.append(name)
             if not check:
                 atomic_write_text(path, xml)
     extra = (
-        sorted(p.name for p in folder.glob("*.xml") if p.name not in configs(schema))
+        sorted(p.name for p in folder.glob("*.xml") if p.name not in made)
         if folder.exists()
         else []
     )
