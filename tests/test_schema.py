@@ -357,12 +357,22 @@ def test_a_decimal_attribute_must_be_finite(schema) -> None:  # type: ignore[no-
 @pytest.mark.parametrize(
     ("old", "new", "field", "expected"),
     [  # each name once became a path, a BRAT type or a Label Studio control it could not undo
-        ("      CLAIM:\n", "      KEY__FIG:\n", "layers.claims.labels.KEY__FIG", "joined by single"),
+        (
+            "      CLAIM:\n",
+            "      KEY__FIG:\n",
+            "layers.claims.labels.KEY__FIG",
+            "joined by single",
+        ),
         ("      CLAIM:\n", "      MY LABEL:\n", "layers.claims.labels.MY LABEL", "got 'MY LABEL'"),
         ("  claims:\n", "  a/b:\n", "layers.a/b", "got 'a/b'"),
         ("  claims:\n", "  full:\n", "layers.full", "(full.xml) has that name"),
         ("  statistics:\n", "  Claims:\n", "layers.Claims", "layer 'claims' has that name"),
-        ("          claim_type:\n", "          claim_:\n", "CLAIM.attributes.claim_", "got 'claim_'"),
+        (
+            "          claim_type:\n",
+            "          claim_:\n",
+            "CLAIM.attributes.claim_",
+            "got 'claim_'",
+        ),
         ("  attributed_to:\n", "  attributed to:\n", "relations.attributed to", "got 'attri"),
         ("    conductor:\n", "    conduc__tor:\n", "disclosure.fields.conduc__tor", "got 'con"),
         ("[FAVOR, AGAINST", "[FAV=OR, AGAINST", ".values", "no '=' and no control character"),
