@@ -857,3 +857,77 @@ def _processes_naming(path: Path) -> list[str]:
         if str(path) in line:
             found.append(line)
     return found
+
+
+_DYING_SYSTEM = """
+import os
+from pathlib import Path
+
+from claimwire.systems.rules import RulesSystem
+
+
+class Dies(RulesSystem):
+    \"\"\"The rules, in a worker process that notes its pid and exits hard in every batch.\"\"\"
+
+    name = "dies"
+
+    def annotate(self, documents, context):
+        with Path(os.environ["DIED"]).open("a") as died:
+            died.write(f"{os.getpid()}\\n")
+        os._exit(3)
+"""
+
+
+def _registered(folder: Path, name: str, module: str, source: str) -> Path:
+    """``folder`` holding ``module`` (``source``) and a distribution registering its class
+    ``Dies`` as the system ``name``, as an installed plug-in is found (an entry point)."""
+    folder.mkdir()
+    (folder / f"{module}.py").write_text(source, encoding="utf-8")
+    info = folder / f"{module}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[claimwire.systems]\n{name} = {module}:Dies\n")
+    return folder
+
+
+def test_a_worker_that_dies_every_time_is_given_up_in_one_line(tmp_path: Path) -> None:
+    """A system whose actor dies in every batch (a crash in native code, the OOM killer):
+    Ray Data replaced the actor for ever (its default) and the command never ended; now the
+    worker is replaced and its batch run again 3 times, then ``run`` ends with one line
+    naming the system, exit 1, and its output holds nothing half-written (a valid empty
+    run, as an interrupted one leaves: a re-run resumes it)."""
+    build_release(_raw(tmp_path, 6), tmp_path / "releases", "0.1.0")
+    plugins = _registered(tmp_path / "plugins", "dies", "dying_system", _DYING_SYSTEM)
+    died, out = tmp_path / "died", tmp_path / "run" / "dies.jsonl"
+    temp = Path(tempfile.mkdtemp(prefix="cw", dir="/tmp"))  # short: Ray's sockets are in it
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "CLAIMWIRE_DEBUG")}
+    command = ["run", "dies", "--release", tmp_path / "releases" / "0.1.0", "--split", "all"]
+    command += ["--out", out, "--engine", "ray"]
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "claimwire", *map(str, command)],
+            capture_output=True,
+            text=True,
+            env={
+                **env,
+                "TMPDIR": str(temp),
+                "PYTHONPATH": f"{plugins}{os.pathsep}{REPO / 'src'}",
+                "DIED": str(died),
+                "NO_COLOR": "1",
+            },
+            timeout=300,  # before: no end
+            check=False,
+        )
+        left = list(temp.iterdir())
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    assert done.returncode == 1 and one_error_line(done.stderr), done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "error: the Ray worker running system 'dies' kept dying: it was replaced and its work "
+        "run again 3 times, then the command gave up (a crash in native code, os._exit, the "
+        "OOM killer; rerun with CLAIMWIRE_DEBUG=1 to keep Ray's logs)"
+    )
+    pids = died.read_text().split()
+    assert len(set(pids)) >= 4 and str(os.getpid()) not in pids  # 1 + 3 tries, in workers
+    assert out.read_bytes() == b"" and Path(f"{out}.done").read_bytes() == b""
+    assert left == [] and _processes_naming(temp) == []

@@ -68,6 +68,11 @@ class Engine(Protocol):
         ...
 
 
+def described(stage: object) -> str:
+    """How messages name ``stage``: its ``description`` ("system 'rules'"), else its class."""
+    return str(getattr(stage, "description", None) or type(stage).__name__)
+
+
 def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """``items`` in lists of ``size`` (the last one shorter)."""
     iterator = iter(items)

@@ -50,7 +50,7 @@ import ray.data
 from ray.data.block import BlockMetadata
 from ray.data.datasource import Datasource, ReadTask
 
-from claimwire.engine import Divisible, Stage, batches
+from claimwire.engine import Divisible, Stage, batches, described
 from claimwire.errors import ClaimwireError
 from claimwire.removal import remove_tree
 from claimwire.storage import Carried, carried, stop_on_sigterm, stopped_by
@@ -73,6 +73,10 @@ _PART_BITS = 32
 WINDOW = 2
 """Tasks in flight per worker (one running, one queued) with :meth:`RayEngine.stream`, and
 pieces of a divisible part: the driver's memory does not grow with the inputs."""
+RETRIES = 3
+"""How many times an actor (or a task's worker) that dies is replaced and its batch or piece
+run again before the command gives up (Ray Data's own default, for ever, hung the command on a
+stage that kills its worker every time)."""
 
 
 def _dumps(value: Any) -> bytes:
@@ -205,7 +209,7 @@ class _Apply:
         return _applied(self.stage, piece, None)
 
 
-_PieceActor = ray.remote(num_cpus=1, max_restarts=3, max_task_retries=3)(_Apply)
+_PieceActor = ray.remote(num_cpus=1, max_restarts=RETRIES, max_task_retries=RETRIES)(_Apply)
 
 
 def _stage_task(stage: Stage[Any, Any], batch: list[Any]) -> tuple[bool, Any]:
@@ -219,7 +223,7 @@ def _stage_task(stage: Stage[Any, Any], batch: list[Any]) -> tuple[bool, Any]:
         return True, _worker_error(error)
 
 
-_remote_stage = ray.remote(num_cpus=1, max_retries=3)(_stage_task)
+_remote_stage = ray.remote(num_cpus=1, max_retries=RETRIES)(_stage_task)
 
 
 WORKER_NICENESS = "RAY_worker_niceness"
@@ -280,8 +284,17 @@ def _stop_local(folder: Path) -> None:
         remove_tree(folder)
 
 
-def _as_stopped(results: Iterator[R]) -> Iterator[R]:
-    """``results``; a signal's exit keeps its code when Ray's wait has made it ``SystemExit(1)``."""
+_DIED = (
+    ray.exceptions.RayActorError,
+    ray.exceptions.WorkerCrashedError,
+    ray.exceptions.OutOfMemoryError,
+)
+"""What Ray raises once a worker running a stage has died more often than it is replaced."""
+
+
+def _guarded(stage: Stage[Any, Any], results: Iterator[R]) -> Iterator[R]:
+    """``results``; a signal's exit keeps its code when Ray's wait has made it
+    ``SystemExit(1)``, and a worker that kept dying is one line naming the stage."""
     try:
         yield from results
     except SystemExit:
@@ -289,6 +302,14 @@ def _as_stopped(results: Iterator[R]) -> Iterator[R]:
         if stopped is not None:
             raise SystemExit(128 + stopped) from None
         raise
+    except _DIED as error:
+        memory = isinstance(error, ray.exceptions.OutOfMemoryError)
+        raise ClaimwireError(
+            f"the Ray worker running {described(stage)} kept "
+            f"{'being killed for want of memory' if memory else 'dying'}: it was replaced and "
+            f"its work run again {RETRIES} times, then the command gave up (a crash in native "
+            "code, os._exit, the OOM killer; rerun with CLAIMWIRE_DEBUG=1 to keep Ray's logs)"
+        ) from None
 
 
 class RayEngine:
@@ -304,14 +325,17 @@ class RayEngine:
         context.target_max_block_size = BLOCK_BYTES
         context.enable_progress_bars = False
         context.print_on_execution_start = False
-        logging.getLogger("ray.data").setLevel(logging.ERROR)
+        # Ray Data logs the error that ends a dataset, with its traceback, then raises it:
+        # the command says it once, in one line
+        debug = bool(os.environ.get("CLAIMWIRE_DEBUG"))
+        logging.getLogger("ray.data").setLevel(logging.ERROR if debug else logging.CRITICAL)
         # Ray Data's advice about an input it counts as one block (our reads stream many)
         warnings.filterwarnings("ignore", category=UserWarning, module=r"ray\.data\.")
         cpus = ray.cluster_resources().get("CPU", 1)  # type: ignore[no-untyped-call]
         self.workers = workers or max(1, int(cpus))
 
     def map(self, stage: Stage[T, R], parts: Sequence[Iterable[T]], batch_size: int) -> Iterator[R]:
-        return _as_stopped(self._map(stage, parts, batch_size))
+        return _guarded(stage, self._map(stage, parts, batch_size))
 
     def _map(
         self, stage: Stage[T, R], parts: Sequence[Iterable[T]], batch_size: int
@@ -321,15 +345,19 @@ class RayEngine:
         if all(isinstance(part, Divisible) for part in parts):
             yield from self._pieces(stage, cast("Sequence[Divisible[T]]", parts), batch_size)
             return
-        dataset = _source(parts, batch_size).map_batches(
-            _Apply,
-            fn_constructor_args=(carried(stage),),  # copies of remote inputs travel as URIs
-            batch_size=1,  # a block is one row
-            batch_format="pyarrow",
-            zero_copy_batch=True,
-            concurrency=self.workers,
-            num_cpus=1,
-        )
+        with warnings.catch_warnings():  # Ray 2.60 names no parameter for the restarts
+            warnings.filterwarnings("ignore", message="`ray_remote_args` is deprecated")
+            dataset = _source(parts, batch_size).map_batches(
+                _Apply,
+                fn_constructor_args=(carried(stage),),  # copies of remote inputs travel as URIs
+                batch_size=1,  # a block is one row
+                batch_format="pyarrow",
+                zero_copy_batch=True,
+                concurrency=self.workers,
+                num_cpus=1,
+                max_restarts=RETRIES,
+                max_task_retries=RETRIES,
+            )
         last = -1
         for table in dataset.iter_batches(batch_size=None, batch_format="pyarrow"):
             for seq, blob in zip(
@@ -365,7 +393,7 @@ class RayEngine:
                 ray.kill(actor)
 
     def stream(self, stage: Stage[T, R], items: Iterable[T], batch_size: int = 1) -> Iterator[R]:
-        return _as_stopped(self._stream(stage, items, batch_size))
+        return _guarded(stage, self._stream(stage, items, batch_size))
 
     def _stream(self, stage: Stage[T, R], items: Iterable[T], batch_size: int = 1) -> Iterator[R]:
         staged: Any = ray.put(carried(stage))  # sent once; each task gets a reference

@@ -215,6 +215,11 @@ class Annotate:
         self.system = system
         self.context = context
 
+    @property
+    def description(self) -> str:
+        """How messages name this stage: by its system."""
+        return f"system {self.system.name!r}"
+
     def __getstate__(self) -> dict[str, Any]:
         return {"system": self.system, "release": self.context.release, "split": self.context.split}
 
