@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -538,42 +539,53 @@ def test_copies_of_killed_processes_are_swept_at_the_next_start(s3: Server, tmp_
     assert os.listdir(tmp_path / "tmp") == []
 
 
+class _CutThenGone:
+    """A divisible part cut here, in the driver, which has the local copies its pieces read;
+    once cut, the copies are removed: the node Ray's actors land on has none of them."""
+
+    def __init__(self, part: Any) -> None:
+        self.part = part
+        self.cut: list[Any] = []
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.part)
+
+    def pieces(self, items: int) -> Iterator[Any]:
+        from claimwire import storage
+
+        self.cut = list(self.part.pieces(items))
+        storage.remove_copies()
+        return iter(self.cut)
+
+
 def test_a_ray_actor_makes_the_copies_before_it_reads_its_range_of_a_jsonl_input(
     s3: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The Ray build's actor reads its own range of a JSONL input before it first calls the
     stage: on a node without the driver's copies it makes them first, from their URIs."""
-    import pickle
-
-    pytest.importorskip("ray")
+    ray = pytest.importorskip("ray")
     from claimwire import storage
     from claimwire.corpus.ingest import BuildDocuments, RawFiles
     from claimwire.corpus.raw_folder import raw_files
-    from claimwire.engine.ray_data import _Apply, _Batches
+    from claimwire.engine import open_engine
 
     for name, value in CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
+        monkeypatch.setenv(name, value)  # before Ray starts: its workers see them
+    monkeypatch.setenv("RAY_worker_niceness", "0")
     feeds = tmp_path / "feeds"
     feeds.mkdir()
     lines = [json.dumps({"text": f"Le PIB a augmenté de {i} % en 2024."}) for i in range(5)]
     (feeds / "feed.jsonl").write_text("\n".join(lines) + "\n")
     raw = storage.fetch(s3.upload(feeds, "raw-jsonl"))
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
     try:
-        part = RawFiles(raw, tuple(enumerate(raw_files(raw).files)))
+        part = _CutThenGone(RawFiles(raw, tuple(enumerate(raw_files(raw).files))))
         here = BuildDocuments(raw)(list(part))
-        # the pieces the driver sends, a range of 2 lines each, and the actor, as they travel
-        sent = pickle.dumps([_Batches(piece, 2) for piece in part.pieces(2)])
-        actor = pickle.loads(pickle.dumps(_Apply(storage.carried(BuildDocuments(raw)))))
-        storage.remove_copies()  # the node the actor lands on has none of them
-        assert not raw.exists()
-        there = []
-        pieces = pickle.loads(sent)
-        for piece in pieces:
-            results, error = actor.piece(piece)
-            assert error is None, error
-            there.extend(results)
-        assert len(pieces) == 3 and [b.line for b in there] == [b.line for b in here] and here
+        # ranges of 2 lines, sent to an actor with the stage as it travels (its copies' URIs)
+        there = list(open_engine("ray").map(BuildDocuments(raw), [part], 2))
+        assert len(part.cut) == 3 and [b.line for b in there] == [b.line for b in here] and here
     finally:
+        ray.shutdown()
         storage.remove_copies()
         shutil.rmtree(raw.parent.parent, ignore_errors=True)
 
