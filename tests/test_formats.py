@@ -11,8 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from claimwire.annotation.schema import load_schema
-from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import AnnotationSet, load_annotation_set
 from claimwire.formats.base import summarize
@@ -21,14 +19,8 @@ from claimwire.formats.convert import Options, export_set, import_set
 from claimwire.formats.label_studio_min import from_json_min, to_json_min
 from claimwire.model import Annotation, Relation, replaced, write_records_atomically
 
-from .helpers import DATA, REPO, CliResult, canonical, one_error_line, run_cli
-
-RELEASE = REPO / "corpus" / "releases" / "1.0.0"
-SCHEMA = load_schema(RELEASE / "schema.yaml")
-DOCUMENTS = {d.id: d for d in open_release(RELEASE).documents()}
-DOCUMENT = next(iter(DOCUMENTS.values()))
-GOLD = load_annotation_set(RELEASE)
-JSON_MIN = DATA / "formats" / "label_studio_json_min.json"
+from .bundled import DOCUMENT, DOCUMENTS, GOLD, JSON_MIN, RELEASE, SCHEMA, brat_folder
+from .helpers import CliResult, canonical, one_error_line, run_cli
 
 
 def spans_only(annotation_set: AnnotationSet) -> tuple[list[Annotation], list[Relation]]:
@@ -301,15 +293,6 @@ def test_brat_round_trip_keeps_spans_attributes_and_relations(tmp_path: Path) ->
     assert "SURVEY\n" not in conf  # document-level labels are not brat entities
 
 
-def brat_folder(tmp_path: Path, ann: str) -> Path:
-    """A brat collection as brat saves it: DOC.txt (the text, untouched) and DOC.ann."""
-    folder = tmp_path / "collection"
-    folder.mkdir()
-    (folder / f"{DOCUMENT.id}.txt").write_bytes(DOCUMENT.text.encode("utf-8"))
-    (folder / f"{DOCUMENT.id}.ann").write_text(ann, encoding="utf-8")
-    return folder
-
-
 def test_brat_fragments_notes_and_what_is_lost(tmp_path: Path) -> None:
     text = DOCUMENT.text
     paragraph_end = text.index("\n\n")
@@ -335,7 +318,9 @@ def test_brat_fragments_notes_and_what_is_lost(tmp_path: Path) -> None:
             "N1\tReference T3 Wikidata:Q1520\tAstana",
         ]
     )
-    result = import_set("brat", brat_folder(tmp_path, ann + "\n"), DOCUMENTS, SCHEMA, "brat")
+    result = import_set(
+        "brat", brat_folder(tmp_path / "collection", ann + "\n"), DOCUMENTS, SCHEMA, "brat"
+    )
     spans = sorted((a.label, a.start, a.end) for a in result.annotation_set.annotations)
     assert spans == sorted(
         [("CLAIM", first[0], second[1]), ("CLAIM", *first), ("CLAIM", *far), ("SOURCE", *far)]
@@ -356,12 +341,12 @@ def test_brat_fragments_notes_and_what_is_lost(tmp_path: Path) -> None:
 def test_brat_attribute_of_a_missing_span_is_a_located_error(tmp_path: Path) -> None:
     ann = "T1\tSOURCE 0 4\t" + DOCUMENT.text[:4] + "\nA1\tclaim_type T9 quantity\n"
     with pytest.raises(ClaimwireError, match=r"\.ann:2: attribute 'claim_type' of 'T9'"):
-        import_set("brat", brat_folder(tmp_path, ann), DOCUMENTS, SCHEMA)
+        import_set("brat", brat_folder(tmp_path / "collection", ann), DOCUMENTS, SCHEMA)
 
 
 def test_brat_text_that_is_not_the_release_is_refused(tmp_path: Path) -> None:
     ann = "T1\tSOURCE 0 4\tXXXX\n"
-    folder = brat_folder(tmp_path, ann)
+    folder = brat_folder(tmp_path / "collection", ann)
     out = tmp_path / "set.jsonl"
     result = run_cli("convert", folder, "--from", "brat", "--release", RELEASE, "--out", out)
     assert result.returncode == 1 and f"{DOCUMENT.id}.ann:1: field 'text'" in result.stderr

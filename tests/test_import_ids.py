@@ -10,22 +10,14 @@ from typing import Any
 
 import pytest
 
-from claimwire.annotation.schema import load_schema
-from claimwire.corpus.release import open_release
 from claimwire.errors import ClaimwireError
-from claimwire.eval.checker import load_annotation_set
 from claimwire.formats.base import summarize
 from claimwire.formats.cas import RELATION
 from claimwire.formats.convert import export_set, import_set
 
-from .helpers import DATA, REPO, run_cli
+from .bundled import DOCUMENT, DOCUMENTS, GOLD, JSON_MIN, RELEASE, SCHEMA, brat_folder
+from .helpers import run_cli
 
-RELEASE = REPO / "corpus" / "releases" / "1.0.0"
-SCHEMA = load_schema(RELEASE / "schema.yaml")
-DOCUMENTS = {d.id: d for d in open_release(RELEASE).documents()}
-DOCUMENT = next(iter(DOCUMENTS.values()))
-GOLD = load_annotation_set(RELEASE)
-JSON_MIN = DATA / "formats" / "label_studio_json_min.json"
 TEXT = DOCUMENT.text
 ASTANA = (TEXT.index("Astana"), TEXT.index("Astana") + len("Astana"))
 
@@ -39,15 +31,6 @@ def span(key: str, label: str, start: int, end: int) -> str:
 
 CLAIM = span("T1", "CLAIM", 0, 10)
 SOURCE = span("T2", "SOURCE", *ASTANA)
-
-
-def brat_folder(tmp_path: Path, lines: list[str]) -> Path:
-    """A brat collection of the release's document: its ``.txt`` and an ``.ann`` of ``lines``."""
-    folder = tmp_path / "collection"
-    folder.mkdir()
-    (folder / f"{DOCUMENT.id}.txt").write_bytes(TEXT.encode("utf-8"))
-    (folder / f"{DOCUMENT.id}.ann").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return folder
 
 
 def test_a_repeated_span_id_in_an_export_is_a_located_error_and_nothing_is_written(
@@ -71,7 +54,7 @@ def test_two_values_of_one_attribute_are_a_located_error_naming_both_lines(
 ) -> None:
     """r14hostile M2: the last value won and the import said nothing was lost."""
     lines = [CLAIM, "A1\tclaim_type T1 quantity", "A9\tclaim_type T1 prediction"]
-    folder = brat_folder(tmp_path, lines)
+    folder = brat_folder(tmp_path / "collection", lines)
     out = tmp_path / "set.jsonl"
     result = run_cli("convert", folder, "--from", "brat", "--release", RELEASE, "--out", out)
     assert result.returncode == 1 and "Traceback" not in result.stderr
@@ -152,7 +135,7 @@ def test_brat_ids_and_values_given_twice_or_naming_nothing_are_located_errors(
     tmp_path: Path, lines: list[str], expected: str
 ) -> None:
     with pytest.raises(ClaimwireError, match=rf"^1 problem\(s\); nothing written:\n  .*{expected}"):
-        import_set("brat", brat_folder(tmp_path, lines), DOCUMENTS, SCHEMA)
+        import_set("brat", brat_folder(tmp_path / "collection", lines), DOCUMENTS, SCHEMA)
 
 
 def test_brat_equivalences_share_their_id_and_events_keep_their_attributes_as_losses(
@@ -169,7 +152,7 @@ def test_brat_equivalences_share_their_id_and_events_keep_their_attributes_as_lo
         "A1\tclaim_type E1 quantity",
         "#1\tAnnotatorNotes E1\tan event",
     ]
-    result = import_set("brat", brat_folder(tmp_path, lines), DOCUMENTS, SCHEMA)
+    result = import_set("brat", brat_folder(tmp_path / "collection", lines), DOCUMENTS, SCHEMA)
     assert len(result.annotation_set.annotations) == 3
     assert summarize(result.losses) == {"equivalence": 2, "event": 1, "attribute": 1, "note": 1}
 

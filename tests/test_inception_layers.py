@@ -7,17 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from claimwire.annotation.schema import load_schema
-from claimwire.corpus.release import open_release
 from claimwire.eval.checker import load_annotation_set
 from claimwire.formats.cas import METADATA, SENTENCE, TOKEN, type_system
 from claimwire.model import Document
 
-from .helpers import REPO, one_error_line, run_cli
+from .bundled import DOCUMENT, RELEASE, SCHEMA, brat_folder
+from .helpers import one_error_line, run_cli
 
-RELEASE = REPO / "corpus" / "releases" / "1.0.0"
-SCHEMA = load_schema(RELEASE / "schema.yaml")
-DOCUMENT = next(iter(open_release(RELEASE).documents()))
 NAMED_ENTITY = "de.tudarmstadt.ukp.dkpro.core.api.ner.type.NamedEntity"
 POS = "de.tudarmstadt.ukp.dkpro.core.api.lexmorph.type.pos.POS"
 SENTIMENT = "webanno.custom.Sentiment"
@@ -100,10 +96,7 @@ def test_an_import_reading_nothing_of_what_its_files_hold_is_refused(tmp_path: P
 
 def test_a_brat_import_of_events_only_is_refused_as_well(tmp_path: Path) -> None:
     """The rule is every importer's: a BRAT folder whose ``.ann`` holds only an event."""
-    folder = tmp_path / "brat"
-    folder.mkdir()
-    (folder / f"{DOCUMENT.id}.txt").write_text(DOCUMENT.text, encoding="utf-8")
-    (folder / f"{DOCUMENT.id}.ann").write_text("E1\tCLAIM:T1\n", encoding="utf-8")
+    folder = brat_folder(tmp_path / "brat", "E1\tCLAIM:T1\n")
     out = tmp_path / "brat.jsonl"
     done = run_cli("convert", folder, "--from", "brat", "--out", out, "--release", RELEASE)
     assert done.returncode == 1 and one_error_line(done.stderr), done.stderr

@@ -18,8 +18,8 @@ from claimwire.formats import texts
 from claimwire.formats.convert import export_set, import_set
 from claimwire.formats.texts import recoding
 
+from .bundled import DOCUMENT, DOCUMENTS, GOLD, RELEASE, SCHEMA
 from .helpers import one_error_line, run_cli
-from .test_formats import DOCUMENT, DOCUMENTS, GOLD, RELEASE, SCHEMA
 
 NFD = unicodedata.normalize("NFD", DOCUMENT.text)
 FULL = "in another Unicode normalization (NFD); the release's is NFC: normalize it"
