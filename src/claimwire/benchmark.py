@@ -71,17 +71,23 @@ def benchmark(
     progress: Callable[[str], None] | None = None,
 ) -> BenchmarkResult:
     schema_tasks = load_tasks(schema_of(release), default_tasks_dir(release))
+    if not schema_tasks:
+        raise ClaimwireError(
+            "the release defines no task (its tasks/ folder is empty): there is nothing to score",
+            file=release,
+        )
     predictions: dict[str, Path] = {}
     run_notes: dict[str, list[str]] = {}
-    covered: dict[str, tuple[str, ...]] = {}
+    loaded = {name: load_system(name) for name in systems}
+    covered = {name: system.tasks for name, system in loaded.items()}
     unscored: list[str] = []
     split = next(iter(schema_tasks.values())).split or "test"
     context = RunContext.for_split(open_release(release), split, hold=False)
-    for name in systems:
+    for name, system in loaded.items():
+        if not set(system.tasks) & set(schema_tasks):
+            continue  # it predicts none of the release's tasks
         if progress:
             progress(f"running {name}")
-        system = load_system(name)
-        covered[name] = system.tasks
         predictions[name], run_notes[name] = run_into(system, context, runs)
     results: dict[str, list[SystemResult]] = {}
     evaluations: dict[str, Evaluation] = {}
@@ -103,6 +109,13 @@ def benchmark(
             seed=seed,
             page_documents=DEFAULT_PAGE_DOCUMENTS,
         )
+        if not any(task_name in covered[name] for name in predictions):
+            unscored.append(
+                f"- `{task_name}`: not scored: no system here predicts it "
+                f"({', '.join(systems)}); score a system of your own with `claimwire eval "
+                f"score PREDICTIONS --task {task_name}`"
+            )
+            continue
         try:
             scored = [
                 evaluation.score(evaluation.check(path, name=name, allow_empty=True))
@@ -136,12 +149,13 @@ def benchmark(
         )
         sections += ["", *(f"- {md_text(n)}" for n in notes), ""]
     if not results and unscored:
+        reasons = "; ".join(line.removeprefix("- ").replace("`", "'") for line in unscored)
         raise ClaimwireError(
-            f"no task has gold in split {split!r} of {release.name}: there is nothing to score",
+            f"no task of {release.name} can be scored in split {split!r}: {reasons}",
             file=release,
         )
     if unscored:
-        sections += ["## Tasks without gold", "", *unscored, ""]
+        sections += ["## Tasks not scored", "", *unscored, ""]
     text = "\n".join(sections).rstrip() + "\n"
     text = re.sub(r"\n{3,}", "\n\n", text)
     atomic_write_text(leaderboard_path, text)

@@ -363,6 +363,7 @@ def run_system(
     refused). Records a system leaves without an author are labelled with its name.
     ``engine`` runs the system's batches (:mod:`claimwire.engine`; the same file either way).
     """
+    refuse_unknown_labels(system, context.release)
     out.parent.mkdir(parents=True, exist_ok=True)
     done_path = out.with_name(out.name + DONE_SUFFIX)
     if out.exists() and not done_path.exists() and not overwrite:
@@ -379,6 +380,24 @@ def run_system(
             out.unlink(missing_ok=True)
             os.ftruncate(done, 0)
         return _run_locked(system, context, out, batch_size, progress, reproducible, engine)
+
+
+def refuse_unknown_labels(system: System, release: Release) -> None:
+    """Refuse, before anything is written, a system that says what it predicts (``labels``,
+    ``relation_types``; both optional) on a release whose schema lacks some of it."""
+    from claimwire.annotation.checks import schema_of
+
+    schema = schema_of(release.path)
+    missing = [name for name in getattr(system, "labels", ()) if name not in schema.labels]
+    missing += [
+        name for name in getattr(system, "relation_types", ()) if name not in schema.relations
+    ]
+    if missing:
+        raise ClaimwireError(
+            f"system {system.name} predicts {', '.join(missing)}, which the release's schema "
+            f"does not define (its labels: {', '.join(schema.labels) or 'none'})",
+            file=release.path,
+        )
 
 
 def _own_files(out: Path, done_path: Path, resumed: bool) -> bool:

@@ -111,6 +111,17 @@ class RulesSystem:
     name = "rules"
     version = "1.0"
     tasks = ("claims", "attribution", "statistics")
+    labels = (
+        "SOURCE",
+        "CUE",
+        "CONTENT",
+        "CLAIM",
+        "SURVEY_STAT",
+        "NUM_STAT",
+        "SURVEY",
+        "DISCLOSURE",
+    )
+    relation_types = ("attributed_to", "from_survey", "evidence_of")
 
     known_options: tuple[str, ...] = ()
 

@@ -135,6 +135,7 @@ def _output(
 
 class _StanceSystem:
     tasks = ("stance",)
+    labels = (STANCE,)
     version = "1.0"
     name = "stance"
     known_options: tuple[str, ...] = ("min_train", "folds", "seed")
