@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator, Sequence
-from itertools import chain, compress, repeat
-from operator import attrgetter, ne
+from itertools import chain, compress, count, islice, repeat
+from operator import attrgetter, ne, not_
 from pathlib import Path
 from typing import IO, Any
 
@@ -69,12 +69,14 @@ class Batches:
         self._batches = order // size if size else np.zeros(len(order), np.int64)
 
     def of(self, doc_ids: list[Any]) -> Any:
-        """The batch of each document (raises :class:`NotInOrder` for one of no batch)."""
+        """The batch of each document (raises :class:`NotInOrder` for one of no batch). A
+        block names a few documents: the few numpy calls are made on the ufuncs and methods
+        themselves (their Python wrappers cost more than the work)."""
         wanted = np.fromiter(map(hash, doc_ids), np.int64, len(doc_ids))
         if not len(self._hashes):
             raise NotInOrder
-        at = np.searchsorted(self._hashes, wanted).clip(max=len(self._hashes) - 1)
-        if not bool(np.all(self._hashes[at] == wanted)):
+        at = np.minimum(self._hashes.searchsorted(wanted), len(self._hashes) - 1)
+        if not (self._hashes[at] == wanted).all():
             raise NotInOrder
         return self._batches[at]
 
@@ -100,24 +102,23 @@ class _Kind:
             self.at = 0
         docs = list(map(_DOC_ID, records))
         changes = list(compress(docs, map(ne, docs, [None, *docs])))  # each run's document
-        batches = reader.batches.of(changes)
-        if batches[0] < max(self.batch, reader.batch) or bool(np.any(np.diff(batches) < 0)):
+        batches: list[int] = reader.batches.of(changes).tolist()  # a few: Python compares
+        if batches[0] < max(self.batch, reader.batch) or batches != sorted(batches):
             raise NotInOrder
-        self.batch = int(batches[-1])
+        self.batch = batches[-1]
         self.numbers += numbers
         self.records += records
         self.docs += docs
         if reader.ids is not None:
             hashes = np.fromiter(map(hash, map(_ID, records)), np.int64, len(records))
-            hashes.tofile(reader.ids[self.relation])
+            reader.ids[self.relation].write(hashes.tobytes())  # buffered, not tofile
 
     def take(self, wanted: set[str]) -> tuple[list[int], list[Any], bool]:
         """The next records naming a document of ``wanted``, and whether a record naming
         another stopped them (else more may follow in the next block)."""
-        docs, start = self.docs, self.at
-        at, end = start, len(docs)
-        while at < end and docs[at] in wanted:
-            at += 1
+        docs, start, end = self.docs, self.at, len(self.docs)
+        outside = map(not_, map(wanted.__contains__, islice(docs, start, None)))
+        at = next(compress(count(start), outside), end)  # the first record naming another
         self.at = at
         return self.numbers[start:at], self.records[start:at], at < end
 
