@@ -95,34 +95,53 @@ def left_out_problems(
     if not isinstance(listed, Mapping):
         yield Found("manifest-invalid", f"{KEY} is {shown(listed)}, not an object", _MANIFEST)
         return
-    shape = list(_shape_problems(listed, manifest.get("files", {})))
+    files = manifest.get("files", {})
+    shape = list(_shape_problems(listed, files))
     yield from shape
+    if shape:
+        return
     counted: Counter[str | None] = Counter()
     """Entries by kind (``None``: not one of :data:`KINDS`), each counted, right or wrong."""
-    threshold = listed.get("near_threshold")
     try:
-        for where, line, entry in [] if shape else _entries(folder, listed):
-            problem = _entry_problem(entry, threshold)
-            in_file = where == DUPLICATES
-            file, at = (DUPLICATES, line) if in_file else (_MANIFEST, None)
+        for where, line, entry in _entries(folder, listed):
             kind = entry.get("kind") if isinstance(entry, Mapping) else None
             counted[kind if kind in KINDS else None] += 1
-            if problem is not None:
-                field, message = problem
-                field = field if in_file else f"{where}.{field}".rstrip(".")
-                doc = entry.get("doc_id") if isinstance(entry, Mapping) else None
-                doc = doc if isinstance(doc, str) else None
-                yield Found("bad-record", f"field '{field}': {message}", file, at, doc)
-                continue
-            if documents is not None and entry["kept"] not in documents:
-                said = f"kept '{entry['kept']}' is not a document of this release"
-                said = said if in_file else f"{where}: {said}"
-                yield Found("unknown-document", said, file, at, entry["kept"])
+            yield from _entry_problems(where, line, entry, listed, documents)
     except ClaimwireError as error:  # a line that is not JSON: the rest is not read
         yield Found("bad-json", error.message, DUPLICATES, error.line)
         return
     if LEGACY_LIST not in listed:
-        yield from _count_problems(listed, manifest.get("files", {}), counted)
+        yield from _count_problems(listed, files, counted)
+
+
+def _entry_problems(
+    where: str,
+    line: int,
+    entry: Any,
+    listed: Mapping[str, Any],
+    documents: Container[str] | None,
+) -> Iterator[Found]:
+    """One entry's problem, if it has one (:func:`_entry_problem`; then whether the
+    ``documents`` have its kept one), located by :func:`_place`."""
+    problem = _entry_problem(entry, listed.get("near_threshold"))
+    if problem is not None:
+        file, at, field = _place(where, line, problem[0])
+        doc = entry.get("doc_id") if isinstance(entry, Mapping) else None
+        doc = doc if isinstance(doc, str) else None
+        yield Found("bad-record", f"field '{field}': {problem[1]}", file, at, doc)
+    elif documents is not None and entry["kept"] not in documents:
+        file, at, _ = _place(where, line, "kept")
+        said = f"kept '{entry['kept']}' is not a document of this release"
+        said = said if where == DUPLICATES else f"{where}: {said}"
+        yield Found("unknown-document", said, file, at, entry["kept"])
+
+
+def _place(where: str, line: int, field: str) -> tuple[str, int | None, str]:
+    """``(file, line, field)`` of an entry's field: a line of :data:`DUPLICATES`, or in the
+    manifest, a field of the legacy list's item (``duplicates.left_out[4].kind``)."""
+    if where == DUPLICATES:
+        return DUPLICATES, line, field
+    return _MANIFEST, None, f"{where}.{field}".rstrip(".")
 
 
 def _shape_problems(listed: Mapping[str, Any], files: Any) -> Iterator[Found]:
@@ -227,9 +246,6 @@ def read_left_out(folder: Path, manifest: Mapping[str, Any]) -> Iterator[Duplica
     for where, line, entry in _entries(folder, listed):
         problem = _entry_problem(entry, listed.get("near_threshold"))
         if problem is not None:
-            field, message = problem
-            if where == DUPLICATES:
-                raise ClaimwireError(message, file=folder / where, line=line, field=field)
-            field = f"{where}.{field}".rstrip(".")
-            raise ClaimwireError(message, file=folder / _MANIFEST, field=field)
+            file, at, field = _place(where, line, problem[0])
+            raise ClaimwireError(problem[1], file=folder / file, line=at, field=field)
         yield Duplicate(**entry)
