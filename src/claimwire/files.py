@@ -12,7 +12,7 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -294,21 +294,94 @@ def atomic_writer(path: Path) -> Iterator[TextIO]:
 
     If the body raises, the temporary file is removed and ``path`` is left as it was.
     """
+    with _staged(path) as (out, temporary, target):
+        yield out
+        out.close()
+        os.replace(temporary, target)
+
+
+@contextlib.contextmanager
+def _staged(path: Path) -> Iterator[tuple[TextIO, str, Path]]:
+    """A UTF-8 handle on a temporary file beside ``path``'s target (:func:`output_target`),
+    that file and the target; the caller renames it, closed, onto the target before the body
+    ends, or it is removed. Errors name ``path``."""
     target = output_target(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
     )
     try:
-        with errors_named(path, temporary):
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                yield out
-            os.chmod(temporary, 0o666 & ~_umask())
-            os.replace(temporary, target)
+        with errors_named(path, temporary), os.fdopen(handle, "w", encoding="utf-8") as out:
+            os.fchmod(out.fileno(), 0o666 & ~_umask())
+            yield out, temporary, target
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temporary)  # the body did not rename it
+
+
+@contextlib.contextmanager
+def atomic_files(written: Sequence[Path], removed: Sequence[Path] = ()) -> Iterator[list[TextIO]]:
+    """A UTF-8 text handle for each of ``written`` (as :func:`atomic_writer` gives one); once
+    the body returns, ``removed`` are removed and ``written`` put in place, in that order, as
+    one change: if a step fails (a rename refused, SIGTERM), the steps done are undone, so
+    every path is as it was, its earlier file back or absent again. Until the last step, an
+    earlier file stays, a hard link to it aside (renamed aside where links are refused)."""
+    for path in removed:
+        if os.path.lexists(path):
+            output_target(path)  # a folder, a FIFO, a device: refused, never removed
+    with contextlib.ExitStack() as stack:
+        staged = [stack.enter_context(_staged(path)) for path in written]
+        yield [out for out, _, _ in staged]
+        for out, _, _ in staged:
+            out.close()
+        done: list[tuple[Path, Path | None]] = []
+        try:
+            for path in removed:
+                if os.path.lexists(path):
+                    done.append((path, _aside(path, keep=False)))
+            for (_, temporary, target), path in zip(staged, written, strict=True):
+                done.append((target, _aside(target, keep=True)))
+                with errors_named(path, temporary):
+                    os.replace(temporary, target)
+        except BaseException:
+            for target, aside in reversed(done):
+                if aside is not None:
+                    os.replace(aside, target)
+                else:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(target)
+            raise
+        for _, aside in done:
+            if aside is not None:
+                os.unlink(aside)
+
+
+def _aside(path: Path, *, keep: bool) -> Path | None:
+    """The file at ``path`` under a hidden name beside it (None when there is none): a hard
+    link to it when ``keep`` (``path`` stays until it is replaced) and links are allowed,
+    else renamed."""
+    if not os.path.lexists(path):
+        return None
+    for _ in range(100):
+        aside = path.with_name(f".{path.name}.{os.urandom(4).hex()}.old")
+        try:
+            if keep:
+                try:
+                    os.link(path, aside, follow_symlinks=False)
+                    return aside
+                except OSError as error:
+                    if error.errno == errno.EEXIST:
+                        raise
+            rename_no_replace(path, aside)
+            return aside
+        except FileExistsError:
+            continue
+        except OSError as error:  # named as the user's path, not the hidden name
+            raise OSError(error.errno, error.strerror, str(path)) from error
+    raise FileExistsError(errno.EEXIST, "no free name beside it", str(path))
 
 
 class HardLinkWarning(UserWarning):

@@ -26,11 +26,11 @@ from claimwire.corpus.normalize import check_utf8
 from claimwire.engine import batches
 from claimwire.errors import ClaimwireError, shown
 from claimwire.eval.checker import AnnotationSet, check_rows, not_empty, prediction_files
-from claimwire.eval.completed import completed_path, write_completed
+from claimwire.eval.completed import completed_path
 from claimwire.eval.tasks import Task
 from claimwire.files import (
     atomic_directory,
-    atomic_writer,
+    atomic_files,
     errors_named,
     folders_removed_on_error,
     output_target,
@@ -545,46 +545,34 @@ def import_to(
     relations were written and what was lost (the first ``keep`` held). An import that read
     no record but lost some is refused. SIGTERM ends it as an error does: nothing left beside
     ``out`` nor in ``TMPDIR``. ``completed``: also write the list of the documents the import
-    holds, records or none, beside ``out`` (:func:`~claimwire.eval.completed.completed_path`),
-    put in place just before ``out``, and removed again if ``out`` then fails: the set never
-    appears without its list. Without ``completed``, a list an earlier import left there is
-    removed just before ``out`` is put in place: it never lists another set's documents."""
+    holds, records or none, beside ``out`` (:func:`~claimwire.eval.completed.completed_path`);
+    without it, a list an earlier import left there is removed (it would list another set's
+    documents). The set and its list are replaced as one (:func:`~claimwire.files.atomic_files`:
+    the list first, so the set never appears without it): if either cannot be put in place,
+    the earlier set and list are left as they were."""
     stop_on_sigterm()
     listing = completed_path(out)
-    placed = False
+    written, removed = ([listing, out], []) if completed else ([out], [listing])
     with (
-        folders_removed_on_error(out.parent),  # made for the temporary file
-        tempfile.TemporaryFile("w+", encoding="utf-8") as listed,
+        folders_removed_on_error(out.parent),  # made for the temporary files
+        atomic_files(written, removed) as handles,
+        tempfile.TemporaryFile("w+", encoding="utf-8") as links,
     ):
+        handle, listed = handles[-1], handles[0] if completed else None
         losses = Losses(keep)
-        try:
-            with (
-                atomic_writer(out) as handle,
-                tempfile.TemporaryFile("w+", encoding="utf-8") as links,
-            ):
-                spans = relations = 0
-                imported = checked_batches(name, path, documents, schema, author, options, losses)
-                for found in imported:
-                    handle.writelines(map(record_line, found.annotations))
-                    links.writelines(map(record_line, found.relations))
-                    if completed:
-                        listed.writelines(f"{doc_id}\n" for doc_id in sorted(found.completed))
-                    spans += len(found.annotations)
-                    relations += len(found.relations)
-                links.seek(0)
-                shutil.copyfileobj(links, handle)
-                _refuse_nothing_read(path, spans + relations, losses)
-                if completed:
-                    listed.seek(0)
-                    write_completed(out, (line.rstrip("\n") for line in listed))
-                    placed = True
-                else:  # an earlier import's list would name documents of another export
-                    listing.unlink(missing_ok=True)
-        except BaseException:
-            if placed:  # the set was not renamed into place after it
-                listing.unlink(missing_ok=True)
-            raise
-        return spans, relations, losses
+        spans = relations = 0
+        imported = checked_batches(name, path, documents, schema, author, options, losses)
+        for found in imported:
+            handle.writelines(map(record_line, found.annotations))
+            links.writelines(map(record_line, found.relations))
+            if listed is not None:
+                listed.writelines(f"{doc_id}\n" for doc_id in sorted(found.completed))
+            spans += len(found.annotations)
+            relations += len(found.relations)
+        links.seek(0)
+        shutil.copyfileobj(links, handle)
+        _refuse_nothing_read(path, spans + relations, losses)
+    return spans, relations, losses
 
 
 def _refuse_nothing_read(path: Path, records: int, losses: Losses) -> None:
