@@ -18,7 +18,7 @@ from claimwire.corpus.validate import CODES, WARNINGS, validate_release
 from claimwire.errors import ClaimwireError
 from claimwire.files import sha256
 
-from .helpers import release_with_test_claims, run_cli
+from .helpers import REPO, release_with_test_claims, run_cli
 
 
 class Editor:
@@ -138,7 +138,16 @@ def _cut_word(editor: Editor) -> None:
     editor.write("annotations.jsonl", [record])
 
 
+def _linked(editor: Editor) -> None:
+    """The changelog replaced by a link to an identical copy outside the release."""
+    outside = editor.path.parent / "outside-CHANGES.md"
+    shutil.copyfile(editor.path / "CHANGES.md", outside)
+    (editor.path / "CHANGES.md").unlink()
+    (editor.path / "CHANGES.md").symlink_to(outside)
+
+
 BREAKERS: dict[str, Callable[[Editor], None]] = {
+    "linked-file": _linked,
     "missing-file": lambda e: (e.path / "relations.jsonl").unlink(),
     "manifest-invalid": lambda e: (e.path / "MANIFEST.json").write_text("{", encoding="utf-8"),
     "version-mismatch": lambda e: (e.manifest.update(version="0.2.0"), e.save_manifest()),
@@ -404,3 +413,29 @@ def test_changes_that_are_not_ids_are_problems(seed_release: Path) -> None:
         "not an annotation id",
     ]
     assert "L5 annotation-unaccounted" in result.stdout  # "gone" is not explained
+
+
+def test_validate_checks_the_schema_s_checksum_before_reading_it(seed_release: Path) -> None:
+    """An edited schema (here a link to a file outside that does not load) is reported as a
+    level-1 problem in the report, --json too; before, validate read it first and stopped with
+    its content's error, printing nothing on stdout."""
+    editor = Editor(seed_release)  # the release carries its schema, listed
+    shutil.copyfile(REPO / "annotation" / "schema.yaml", seed_release / "schema.yaml")
+    editor.manifest["files"]["schema.yaml"] = {}
+    editor.sync()
+    assert validate_release(seed_release) == []
+    outside = seed_release.parent / "outside.yaml"
+    outside.write_text("name: x\nversion: '1'\nlayers: {a: {labels: {B: {scope: SECRET}}}}\n")
+    (seed_release / "schema.yaml").unlink()
+    (seed_release / "schema.yaml").symlink_to(outside)
+    result = run_cli("corpus", "validate", seed_release, "--json")
+    assert result.returncode == 1 and "SECRET" not in result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert [(p["file"], p["code"]) for p in report["problems"]] == [("schema.yaml", "linked-file")]
+    outside.unlink()
+    (seed_release / "schema.yaml").unlink()
+    (seed_release / "schema.yaml").write_text("name: x\nlayers: {}\n", encoding="utf-8")
+    report = json.loads(run_cli("corpus", "validate", seed_release, "--json").stdout)
+    assert [(p["file"], p["code"]) for p in report["problems"]] == [
+        ("schema.yaml", "checksum-mismatch")
+    ]

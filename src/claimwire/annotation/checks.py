@@ -17,6 +17,7 @@ from claimwire.corpus.release import (
 )
 from claimwire.corpus.validate import MAX_LEVEL, Problem, Problems, SchemaCheck, validate_release
 from claimwire.errors import ClaimwireError
+from claimwire.files import sha256
 from claimwire.model import Annotation, Relation
 
 
@@ -87,13 +88,26 @@ def _task_problems(path: Path, schema: Schema) -> list[Problem]:
     return problems
 
 
+def _verified_schema(path: Path) -> Schema | None:
+    """:func:`release_schema` only when its file is the one the manifest lists (its
+    checksum matches, not a link): an edited schema is reported at level 1, never read."""
+    file = path / SCHEMA
+    try:
+        entry = read_manifest(path)["files"].get(SCHEMA)
+    except ClaimwireError:
+        return None
+    if not isinstance(entry, dict) or file.is_symlink() or not file.is_file():
+        return None
+    return release_schema(path) if sha256(file) == entry.get("sha256") else None
+
+
 def validate(
     path: Path, max_level: int = MAX_LEVEL, warnings: bool = False, *, staged: bool = False
 ) -> Problems:
     """Validate a release at every level, level 4 against the release's own schema; the
     manifest's gold summary is recomputed with that schema, and the task definitions the
     release carries are loaded with it."""
-    schema = release_schema(path) if max_level >= 4 else None
+    schema = _verified_schema(path) if max_level >= 4 else None
     problems = validate_release(
         path, max_level, schema_check(schema) if schema else None, warnings, staged=staged
     )

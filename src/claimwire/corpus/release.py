@@ -323,6 +323,10 @@ def checksum_problems(path: Path, manifest: dict[str, Any]) -> list[tuple[str, s
             )
         elif not isinstance(entry, dict):
             problems.append((name, "missing-file", "not listed in MANIFEST.json"))
+        elif file_path.is_symlink():
+            problems.append(
+                (name, "linked-file", "a symbolic link: a release holds its own files, not links")
+            )
         elif not file_path.is_file():
             problems.append((name, "missing-file", "missing"))
         elif sha256(file_path) != entry.get("sha256"):

@@ -59,6 +59,7 @@ CODES: dict[str, tuple[int, str]] = {
     ),
     "version-mismatch": (1, "the manifest's version is not the folder's name or not semver"),
     "checksum-mismatch": (1, "a file's sha256 differs from MANIFEST.json"),
+    "linked-file": (1, "a listed file is a symbolic link, not a file of the release's own"),
     "manifest-digest-mismatch": (1, "MANIFEST.json's own sha256 does not match its content"),
     "unlisted-file": (1, "a file in the release folder is not listed in MANIFEST.json"),
     "manifest-mismatch": (1, "MANIFEST.json's counts or summary differ from the files"),
