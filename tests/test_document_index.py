@@ -201,6 +201,7 @@ def test_pull_reads_the_documents_its_tasks_name(
         project=None,
         from_file=JSON_MIN,
         release=six_documents,
+        force=False,
         url=None,
         api_key=None,
         timeout=30.0,

@@ -598,12 +598,14 @@ def test_a_new_release_names_the_tasks_of_documents_it_no_longer_holds(
     assert left == {DOCUMENT.id: by_doc[DOCUMENT.id], "titre-1-0000000000": worked}
 
 
-def test_a_pull_after_tasks_were_deleted_says_what_its_folder_no_longer_holds(
+def test_a_pull_after_tasks_were_deleted_refuses_to_replace_the_earlier_one(
     server: label_studio_server.Server, tmp_path: Path
 ) -> None:
     """A user deleted annotated tasks in Label Studio: the next pull replaced the earlier
-    pull's folder without them and said nothing ("0 tasks, 0 annotators"). It now counts the
-    documents the earlier pull's lists of completed documents named that this one lacks."""
+    pull's folder without them ("0 tasks, 0 annotators"), then noted the loss. It now
+    refuses before anything is replaced, counting and naming the documents the earlier
+    pull's lists of completed documents named that this one lacks; --force replaces the
+    folder and says what left it, and never removes what no pull wrote."""
     title = f"deleted {uuid.uuid4().hex[:8]}"
     assert cli(server, "annotate", "push", RELEASE, "--project", title).returncode == 0
     ls = client(Connection(server.url, server.token))
@@ -618,11 +620,31 @@ def test_a_pull_after_tasks_were_deleted_says_what_its_folder_no_longer_holds(
     again = cli(server, "annotate", "pull", "--project", title, "--out", out, "--release", RELEASE)
     assert again.returncode == 0 and "note:" not in again.stderr, again.stderr  # nothing lost
 
+    earlier = {path.name: path.read_bytes() for path in out.iterdir()}
     ls.tasks.delete(id=task.id)
-    after = cli(server, "annotate", "pull", "--project", title, "--out", out, "--release", RELEASE)
-    assert after.returncode == 0, after.stderr
-    assert "0 tasks, 0 annotators" in after.stdout
-    assert "note: 1 documents the earlier pull in" in " ".join(after.stderr.split())
+    pull = ("annotate", "pull", "--project", title, "--out", out, "--release", RELEASE)
+    after = cli(server, *pull)
+    assert after.returncode == 1 and "Traceback" not in after.stderr
+    said = " ".join(after.stderr.split())
+    assert (
+        f"{out}: the earlier pull listed 1 completed documents, this one 0; 1 of the earlier "
+        f"ones are not completed in this one ({listed.name.removesuffix('.completed.txt')}: 1; "
+        f"{listed.name.removesuffix('.completed.txt')}: {DOCUMENT.id}) — annotations or tasks "
+        "deleted in Label Studio since? Nothing was replaced: pull with --force"
+    ) in said
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == earlier
+    (out / "notes.txt").write_text("mine", encoding="utf-8")  # not a pull's: never removed
+    foreign = cli(server, *pull, "--force")
+    assert foreign.returncode == 1 and "holds 'notes.txt', which no pull wrote" in foreign.stderr
+    assert {path.name for path in out.iterdir()} == {*earlier, "notes.txt"}
+    (out / "notes.txt").unlink()
+    forced = cli(server, *pull, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "0 tasks, 0 annotators" in forced.stdout
+    assert (
+        f"warning: replaced the earlier pull in {out} (--force): the earlier pull listed 1 "
+        "completed documents, this one 0; 1 of the earlier ones"
+    ) in " ".join(forced.stderr.split())
     assert list(out.iterdir()) == []
 
 

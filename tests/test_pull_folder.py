@@ -42,14 +42,17 @@ def export(path: Path, *emails: str, halves: int = 0) -> Path:
     return path
 
 
-def pull(exported: Path, out: Path, *, file_size: int | None = None, tmp: Path | None = None):  # type: ignore[no-untyped-def]
-    """``annotate pull --from-file`` in a real process, under a file-size limit if given."""
+def pull(  # type: ignore[no-untyped-def]
+    exported: Path, out: Path, *more: str, file_size: int | None = None, tmp: Path | None = None
+):
+    """``annotate pull --from-file`` (with ``more`` options) in a real process, under a
+    file-size limit if given."""
 
     def limit() -> None:
         if file_size is not None:
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
 
-    args = ["annotate", "pull", "--from-file", exported, "--out", out, "--release", RELEASE]
+    args = ["annotate", "pull", "--from-file", exported, "--out", out, "--release", RELEASE, *more]
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "COLUMNS": "200", "NO_COLOR": "1"}
     if tmp is not None:
         env["TMPDIR"] = str(tmp)
@@ -131,8 +134,12 @@ def test_a_folder_holding_what_no_pull_wrote_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_new_pull_replaces_the_earlier_one_whole(tmp_path: Path) -> None:
-    """An annotator gone from the project leaves no stale set beside the new ones."""
+    """An annotator gone from the project leaves no stale set beside the new ones (their
+    completed documents are lost: only with --force)."""
     out = tmp_path / "sets"
     assert pull(export(tmp_path / "one.json", "a@x.org", "gone@x.org"), out).returncode == 0
-    assert pull(export(tmp_path / "two.json", "a@x.org"), out).returncode == 0
+    refused = pull(export(tmp_path / "two.json", "a@x.org"), out)
+    assert refused.returncode == 1 and "(gone@x.org: 1; gone@x.org: " in refused.stderr
+    assert len(list(out.iterdir())) == 4
+    assert pull(tmp_path / "two.json", out, "--force").returncode == 0
     assert sorted(p.name for p in out.iterdir()) == ["a@x.org.completed.txt", "a@x.org.jsonl"]

@@ -282,6 +282,12 @@ def pull_command(
         None,
         help="The release the tasks come from (folder or X.Y.Z) [default: the newest].",
     ),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Replace an earlier pull in --out even when documents it lists as completed are "
+        "not completed in this one (annotations deleted in Label Studio since); they are named.",
+    ),
     url: str | None = typer.Option(None, help="Label Studio URL [env LABEL_STUDIO_URL]."),
     api_key: str | None = typer.Option(
         None, help="API token [env LABEL_STUDIO_API_KEY]; never printed."
@@ -292,11 +298,12 @@ def pull_command(
 ) -> None:
     """Export a project (full JSON) and convert it to one annotation set per annotator; every
     region whose text does not match the release is reported and left out. The export is a
-    snapshot the server builds, streamed and then deleted."""
+    snapshot the server builds, streamed and then deleted. An earlier pull in --out is
+    replaced, unless this one lacks documents it listed as completed (--force)."""
     from claimwire.annotation.checks import schema_of
     from claimwire.annotation.label_studio.client import Session, convert_export, users_by_id
     from claimwire.annotation.label_studio.export import exported_tasks
-    from claimwire.annotation.label_studio.pulled import check_replaceable
+    from claimwire.annotation.label_studio.pulled import check_replaceable, dropped
     from claimwire.corpus.release import RECORD_FILES, open_release
     from claimwire.eval.completed import completed_path
     from claimwire.files import atomic_directory, folders_removed_on_error
@@ -356,7 +363,14 @@ def pull_command(
             return _set_file(listed, staged / listed.name)
 
         sets = list(pulled.sets.write(open_set, pulled.problems, f"{source}: ", open_completed))
-        gone = _no_longer_pulled(target, staged)
+        lost = dropped(target, staged)
+        if lost.gone and not force:
+            raise ClaimwireError(
+                f"{lost} — annotations or tasks deleted in Label Studio since? Nothing was "
+                "replaced: pull with --force to replace the folder anyway (those documents' "
+                "annotations leave it), or into another --out folder",
+                file=out,
+            )
     for written in sets:  # once the folder is in place
         console.print(
             f"{escape(written.author)}: {written.annotations} annotations, "
@@ -364,12 +378,9 @@ def pull_command(
         )
     for problem in pulled.problems:
         err_console.print(f"[yellow]skipped[/] {escape(problem)}", soft_wrap=True)
-    if gone:
+    if lost.gone:
         err_console.print(
-            f"note: {gone:,} documents the earlier pull in {out} listed as completed are not "
-            "completed in this one (tasks or annotations deleted in Label Studio since?); the "
-            "folder holds this pull's sets only",
-            markup=False,
+            f"warning: replaced the earlier pull in {out} (--force): {lost}", markup=False
         )
     if pulled.outdated:
         err_console.print(
@@ -379,26 +390,6 @@ def pull_command(
             highlight=False,
         )
     console.print(f"{pulled.tasks} tasks, {len(sets)} annotators, {len(pulled.problems)} problems")
-
-
-def _no_longer_pulled(earlier: Path, staged: Path) -> int:
-    """How many documents the lists of completed documents of an earlier pull in ``earlier``
-    name that the same annotator's list in ``staged`` does not (an unreadable list: none)."""
-    import numpy as np
-
-    from claimwire.eval.completed import COMPLETED, read_completed
-
-    gone = 0
-    for listed in earlier.glob(f"*.{COMPLETED}") if earlier.is_dir() else ():
-        name = listed.name.removesuffix(f".{COMPLETED}") + ".jsonl"
-        try:
-            before, after = read_completed(earlier / name), read_completed(staged / name)
-        except ClaimwireError:
-            continue
-        if before is not None:
-            kept = after.digests if after is not None else np.empty(0, np.uint64)
-            gone += len(np.setdiff1d(before.digests, kept, assume_unique=True))
-    return gone
 
 
 def _export_kind(path: Path) -> tuple[Iterator[dict[str, Any]], bool]:

@@ -786,6 +786,17 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
             powershell="The release the tasks come from (folder or X.Y.Z) [default: the newest].",
         ),
         Option(
+            param="force",
+            names=("--force",),
+            unordered=False,
+            takes_value=False,
+            multiple=False,
+            plain=True,
+            zsh="Replace an earlier pull in --out even when documents it lists as completed are not completed in this one (annotations deleted in Label Studio since); they are named.",
+            fish="Replace an earlier pull in --out even when documents it lists as completed are not completed in this one (annotations deleted in Label Studio since); they are named.",
+            powershell="Replace an earlier pull in --out even when documents it lists as completed are not completed in this one (annotations deleted in Label Studio since); they are named.",
+        ),
+        Option(
             param="url",
             names=("--url",),
             unordered=False,

@@ -20,14 +20,15 @@ import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, TextIO
 
 from claimwire.annotation.label_studio.convert import Converted
+from claimwire.engine import batches
 from claimwire.errors import ClaimwireError
-from claimwire.eval.completed import COMPLETED
+from claimwire.eval.completed import COMPLETED, Completed, read_completed
 from claimwire.model import Annotation, Relation, loads_object, record_line
 from claimwire.spool import Spool, spilled_sorted
 
@@ -161,6 +162,85 @@ def _twice(first: list[Any], other: list[Any], where: str) -> str:
         "per annotator; delete one of them in Label Studio (its Data Manager's \"Remove "
         "Duplicated Tasks\" puts a duplicate task's annotations on one task) and pull again"
     )
+
+
+@dataclass
+class Dropped:
+    """What the lists of completed documents of an earlier pull name that a new pull's lists
+    (the same annotator's) do not: annotations deleted in Label Studio since, or their tasks."""
+
+    before: int = 0
+    """Documents the earlier lists name (an annotator's each: summed over annotators)."""
+    now: int = 0
+    """Documents the new lists name, counted the same way."""
+    by_author: dict[str, int] = field(default_factory=dict)
+    """Set (its file name without ``.jsonl``) → documents of it no longer completed."""
+    first: list[str] = field(default_factory=list)
+    """The first of them, as ``set: document``."""
+
+    @property
+    def gone(self) -> int:
+        return sum(self.by_author.values())
+
+    def __str__(self) -> str:
+        authors = ", ".join(f"{author}: {count:,}" for author, count in self.by_author.items())
+        more = f" and {self.gone - len(self.first):,} more" if self.gone > len(self.first) else ""
+        return (
+            f"the earlier pull listed {self.before:,} completed documents, this one "
+            f"{self.now:,}; {self.gone:,} of the earlier ones are not completed in this one "
+            f"({authors}; {', '.join(self.first)}{more})"
+        )
+
+
+SHOWN = 5
+"""Documents no longer completed that :func:`dropped` names."""
+
+
+def dropped(earlier: Path, staged: Path) -> Dropped:
+    """What the lists of completed documents in ``earlier`` (an earlier pull's folder) name
+    that the same set's list in ``staged`` does not; a list that cannot be read counts as
+    none. Lists are compared as sorted digests, and only the first :data:`SHOWN` documents
+    gone are read back as ids: memory stays flat in their length."""
+    import numpy as np
+
+    found = Dropped()
+    for listed in staged.glob(f"*.{COMPLETED}"):
+        with contextlib.suppress(ClaimwireError):
+            found.now += len(read_completed(staged / _set_name(listed)) or ())
+    for listed in sorted(earlier.glob(f"*.{COMPLETED}")) if earlier.is_dir() else ():
+        name = _set_name(listed)
+        try:
+            before, after = read_completed(earlier / name), read_completed(staged / name)
+        except ClaimwireError:
+            continue
+        if before is None:
+            continue
+        found.before += len(before)
+        kept = after.digests if after is not None else np.empty(0, np.uint64)
+        gone = len(np.setdiff1d(before.digests, kept, assume_unique=True))
+        if gone:
+            found.by_author[name.removesuffix(".jsonl")] = gone
+            found.first += _first_gone(listed, after, SHOWN - len(found.first))
+    return found
+
+
+def _set_name(listed: Path) -> str:
+    return listed.name.removesuffix(f".{COMPLETED}") + ".jsonl"
+
+
+def _first_gone(listed: Path, after: Completed | None, wanted: int) -> list[str]:
+    """The first ``wanted`` ids of the list ``listed`` that ``after`` does not hold, as
+    ``set: id`` (read a line at a time: the list was checked by :func:`read_completed`)."""
+    first: list[str] = []
+    author = listed.name.removesuffix(f".{COMPLETED}")
+    with listed.open(encoding="utf-8") as lines:
+        for batch in batches((line.strip() for line in lines), 10_000):
+            ids = [document for document in batch if document]
+            held = after.among(ids) if after is not None else set()
+            first += [f"{author}: {document}" for document in ids if document not in held]
+            if len(first) >= wanted:
+                break
+    return first[:wanted]
 
 
 def check_replaceable(out: Path, inputs: Iterable[Path]) -> None:
