@@ -180,3 +180,19 @@ def test_committed_releases_carry_no_tasks_and_stay_valid() -> None:
         path = REPO / "corpus" / "releases" / version
         assert not (path / "tasks").exists()
         assert checksum_problems(path, read_manifest(path)) == []
+
+
+def test_two_task_files_with_one_name_are_refused(release: Path) -> None:
+    """A copied task file that keeps its ``name:`` (``zz-variant.yaml`` naming ``claims``)
+    shadowed the original in every score, and validate passed; now validate reports it and
+    loading the tasks names both files."""
+    variant = release / "tasks" / "zz-variant.yaml"
+    text = (release / "tasks" / "claims.yaml").read_text(encoding="utf-8")
+    variant.write_text(text.replace("split: test", "split: all"), encoding="utf-8")
+    _relist(release)
+    problems = validate(release)
+    assert [(p.code, p.file) for p in problems] == [("bad-task", "tasks/zz-variant.yaml")]
+    assert "task 'claims' is also defined by tasks/claims.yaml" in problems[0].message
+    with pytest.raises(ClaimwireError, match=r"also defined by claims\.yaml") as caught:
+        Evaluation.open(release, "claims")
+    assert caught.value.file is not None and caught.value.file.endswith("zz-variant.yaml")

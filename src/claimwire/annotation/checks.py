@@ -78,13 +78,19 @@ def _task_problems(path: Path, schema: Schema) -> list[Problem]:
     from claimwire.eval.tasks import load_task
 
     problems = []
-    for name in read_manifest(path)["files"]:
+    named: dict[str, str] = {}
+    for name in sorted(read_manifest(path)["files"]):
         if name.startswith(f"{TASKS}/"):
             try:
-                load_task(path / name, schema)
+                task = load_task(path / name, schema)
             except ClaimwireError as error:
                 message = f"{error.field}: {error.message}" if error.field else error.message
                 problems.append(Problem(4, "bad-task", message, name, error.line))
+                continue
+            if task.name in named:
+                message = f"name: task {task.name!r} is also defined by {named[task.name]}"
+                problems.append(Problem(4, "bad-task", message, name))
+            named.setdefault(task.name, name)
     return problems
 
 

@@ -210,8 +210,19 @@ def load_task(path: Path, schema: Schema) -> Task:
 def load_tasks(schema: Schema, directory: Path | None = None) -> dict[str, Task]:
     """Every task of a folder (default: :func:`default_tasks_dir`), by name."""
     directory = directory or default_tasks_dir()
-    tasks = [load_task(path, schema) for path in sorted(directory.glob("*.yaml"))]
-    return {task.name: task for task in tasks}
+    tasks: dict[str, Task] = {}
+    files: dict[str, Path] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        task = load_task(path, schema)
+        if task.name in tasks:
+            raise ClaimwireError(
+                f"task {task.name!r} is also defined by {files[task.name].name}: two files "
+                "with one name would leave one of them unused; rename one task",
+                file=path,
+                field="name",
+            )
+        tasks[task.name], files[task.name] = task, path
+    return tasks
 
 
 def find_task(name_or_path: str, schema: Schema, release: Path | None = None) -> Task:
