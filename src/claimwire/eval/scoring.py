@@ -10,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from itertools import repeat
-from operator import attrgetter, is_, is_not, methodcaller
+from operator import attrgetter, is_not, methodcaller
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -103,13 +103,8 @@ class SpanEncoder:
         order whatever the order of the file."""
         doc_index, label_index = self.units.doc_index, self.label_index
         kept = list(annotations)
-        docs, starts, ends, labels = (list(map(field, kept)) for field in _SPAN_FIELDS)
-        if not (
-            all(map(label_index.__contains__, labels))
-            and not any(map(is_, starts, repeat(None)))
-            and not any(map(is_, ends, repeat(None)))
-            and all(map(doc_index.__contains__, docs))
-        ):  # some are not spans of these labels and documents: only those that are
+        columns = _span_columns(kept, doc_index, label_index)
+        if columns is None:  # some are not spans of these labels and documents: only those
             kept = [
                 a
                 for a in annotations
@@ -118,15 +113,13 @@ class SpanEncoder:
                 and a.end is not None
                 and a.doc_id in doc_index
             ]
-            docs, starts, ends, labels = (list(map(field, kept)) for field in _SPAN_FIELDS)
-        doc = _column(map(doc_index.__getitem__, docs), len(kept))
-        start = _column(iter(starts), len(kept))
-        end = _column(iter(ends), len(kept))
-        label = _column(map(label_index.__getitem__, labels), len(kept))
+            columns = _span_columns(kept, doc_index, label_index)
+            assert columns is not None
+        doc, start, end, label = columns
         order = content_order(kept, doc, start, end, self.label_rank[label])
         doc, start, end, label = doc[order], start[order], end[order], label[order]
         spans = SpanSet(doc, label, start, end, self.units.of_many(doc, start))
-        return spans, [kept[i] for i in order.tolist()]
+        return spans, list(map(kept.__getitem__, order.tolist()))
 
     @property
     def label_rank(self) -> Ints:
@@ -139,7 +132,26 @@ class SpanEncoder:
 _DOC_ID, _START, _END, _LABEL, _ID, _ATTRIBUTES = map(
     attrgetter, ("doc_id", "start", "end", "label", "id", "attributes")
 )
-_SPAN_FIELDS = (_DOC_ID, _START, _END, _LABEL)
+_SPAN_FIELDS = attrgetter("doc_id", "start", "end", "label")
+
+
+def _span_columns(
+    annotations: list[Annotation], doc_index: Mapping[str, int], label_index: Mapping[str, int]
+) -> tuple[Ints, Ints, Ints, Ints] | None:
+    """The document position, start, end and label code of each annotation, its fields read
+    in one pass over the records; None if one is not a span of these documents and labels."""
+    count = len(annotations)
+    if not count:
+        empty: Ints = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty
+    docs, starts, ends, labels = zip(*map(_SPAN_FIELDS, annotations), strict=True)
+    if None in starts or None in ends:
+        return None
+    doc = _column(map(doc_index.get, docs, repeat(-1)), count)
+    label = _column(map(label_index.get, labels, repeat(-1)), count)
+    if doc.min() < 0 or label.min() < 0:
+        return None
+    return doc, _column(iter(starts), count), _column(iter(ends), count), label
 
 
 def _column(values: Iterator[int], count: int) -> Ints:
