@@ -53,32 +53,60 @@ def not_utf8(start: bytes, byte: int, offset: int, line: int, source: str | Path
     )
 
 
-_LONE_CR = re.compile(r"(?<=\r)(?!\n|\Z)")
-"""Where a line ends at a carriage return alone (an old Mac line end)."""
+class LineLimit(NamedTuple):
+    """The longest line a file may hold, in bytes (its line break left out), and what one of
+    its lines holds (named in the error)."""
+
+    bytes: int
+    holds: str
 
 
-def text_lines(path: Path) -> Iterator[tuple[int, str]]:
+_TEXT_BREAK = re.compile(rb"\r\n?|\n")
+"""A line's end in a text file: ``\\n``, ``\\r\\n`` or a lone ``\\r``."""
+TEXT_LINE = LineLimit(1 << 20, "brat .ann or CoNLL")
+"""A line of the line-based imports (brat's ``.ann``, CoNLL): 1 MiB. It holds one token, or
+one annotation with the text of its span (a span of a million characters is no claim)."""
+
+
+def text_lines(path: Path, limit: LineLimit = TEXT_LINE) -> Iterator[tuple[int, str]]:
     """``(line number, line)`` of a UTF-8 text file (the line-based imports: brat's ``.ann``,
-    CoNLL), numbered from 1, line breaks kept, a byte order mark dropped, one line held at a
-    time. Lines end as Python's text files end them: at ``\n``, ``\r\n`` or a lone ``\r``.
-    A file that is not UTF-8 is the error :func:`not_utf8` gives, at the line of its first
-    bad byte; one that begins as UTF-16 does, before any line is read."""
-    offset, number = 0, 0
+    CoNLL), numbered from 1, line breaks kept, a byte order mark dropped, read
+    :data:`_CHUNK_BYTES` at a time. Lines end as Python's text files end them: at ``\\n``,
+    ``\\r\\n`` or a lone ``\\r``. A line longer than ``limit`` is an error naming the file
+    and line as soon as that many of its bytes are read (memory never holds more of it). A
+    file that is not UTF-8 is the error :func:`not_utf8` gives, at the line of its first bad
+    byte; one that begins as UTF-16 does, before any line is read."""
+    offset, number, rest = 0, 0, b""  # the bytes before ``rest``, the lines read, a line begun
     with path.open("rb") as handle:
-        for raw in handle:
-            if not offset and looks_utf16(raw):
-                raise not_utf8(raw, raw[0], 0, 1, path)
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                at = number + 1 + raw.count(b"\r", 0, error.start)
-                raise not_utf8(b"", raw[error.start], offset + error.start, at, path) from None
-            if not offset:
-                line = line.removeprefix("\ufeff")
-            for piece in _LONE_CR.split(line) if "\r" in line else (line,):
+        while True:
+            block = handle.read(_CHUNK_BYTES)
+            data = rest + block if rest else block
+            if not offset and looks_utf16(data[:2]):
+                raise not_utf8(data, data[0], 0, 1, path)
+            start = 0
+            for found in _TEXT_BREAK.finditer(data):
+                if found.end() == len(data) and block and found.group() == b"\r":
+                    break  # its \n may begin the next block
                 number += 1
-                yield number, piece
-            offset += len(raw)
+                yield number, _decoded(path, data[start : found.end()], offset, number)
+                offset += found.end() - start
+                start = found.end()
+            rest = data[start:]
+            if len(rest) > limit.bytes:
+                raise _line_over(path, number + 1, limit)
+            if not block:
+                if rest:
+                    yield number + 1, _decoded(path, rest, offset, number + 1)
+                return
+
+
+def _decoded(path: Path, raw: bytes, offset: int, number: int) -> str:
+    """The line ``raw``, line ``number`` of ``path`` at byte ``offset``, as text."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise not_utf8(b"", raw[error.start], offset + error.start, number, path) from None
+    return line.removeprefix("\ufeff") if not offset else line
 
 
 ZSTD_SUFFIX = ".zst"
@@ -232,14 +260,6 @@ class LineSpan(NamedTuple):
     first_line: int
 
 
-class LineLimit(NamedTuple):
-    """The longest line a file may hold, in bytes (its line break left out), and what one of
-    its lines holds (named in the error)."""
-
-    bytes: int
-    holds: str
-
-
 RECORD_LINE = LineLimit(1 << 20, "record")
 """A record file's lines (annotations, relations, predictions, an annotator's set): 1 MiB.
 A record quotes at most one span of its document with 32 characters each side; the longest
@@ -295,11 +315,16 @@ def blocks(
 def _too_long(path: Path, span: LineSpan | None, before: int, limit: LineLimit) -> ClaimwireError:
     """The error for a line over ``limit`` that starts ``before`` bytes into the file (or
     ``span``)."""
+    return _line_over(path, _line_at(path, span, before), limit)
+
+
+def _line_over(path: Path, line: int, limit: LineLimit) -> ClaimwireError:
+    """The error for line ``line`` of ``path``, longer than ``limit``."""
     return ClaimwireError(
         f"a line longer than {limit.bytes:,} bytes, the most a {limit.holds} line may hold "
         "(docs/security.md): refused before it is read whole",
         file=path,
-        line=_line_at(path, span, before),
+        line=line,
     )
 
 
