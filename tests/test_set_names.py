@@ -141,3 +141,31 @@ def test_prefer_names_a_set_whatever_unicode_form_was_typed(tmp_path: Path) -> N
     names = [s.name for s in sets]
     assert check_policy(f"prefer:{NFD}", names) == NFC
     assert check_policy(f"prefer:{NFC}", names) == NFC
+
+
+def test_a_set_given_as_a_dot_is_named_after_its_folder(tmp_path: Path) -> None:
+    """``annotate agree . ../bob.jsonl`` run inside ``alice/`` named the set '' (``Path('.')``
+    has no name); a compressed file's name is its stem without ``.jsonl.zst``."""
+    alice = _set(tmp_path / "alice" / "annotations.jsonl").parent
+    bob = _set(tmp_path / "bob.jsonl.zst")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(alice)
+        assert [s.name for s in named_sets([Path("."), Path("../bob.jsonl.zst")])] == [
+            "alice",
+            "bob",
+        ]
+        assert bob.exists()
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_one_set_given_twice_is_refused(command: str, release: Path, tmp_path: Path) -> None:
+    """``. ../alice`` from inside alice/ is one folder by two paths: before, it was scored
+    against itself (F1 1.0, exit 0)."""
+    alice = _set(tmp_path / "alice" / "annotations.jsonl").parent
+    again = alice / ".." / "alice"
+    code, error = _run(command, release, tmp_path, alice, again)
+    assert code == 1
+    assert error == (
+        f"error: one set is given twice: {alice} and {again} are the same folder; "
+        "give each set once"
+    )

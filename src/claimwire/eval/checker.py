@@ -8,6 +8,7 @@ and relation records (``type``, ``head``, ``tail``) mixed in any order. A folder
 from __future__ import annotations
 
 import contextlib
+import os
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -25,6 +26,7 @@ from claimwire.errors import ClaimwireError, shown
 from claimwire.eval.completed import Completed, carry_completed, completed_ids, read_completed
 from claimwire.eval.tasks import Task
 from claimwire.grouping import Duplicate, RecordIndex
+from claimwire.lines import plain_name
 from claimwire.model import (
     Annotation,
     Document,
@@ -199,9 +201,14 @@ class NamedSet:
 
 
 def set_name(path: Path) -> str:
-    """A set's name: its file's stem or its folder's name, in Unicode's composed form (NFC),
-    so that a name typed as "é" and one a file system stored decomposed are one name."""
-    return unicodedata.normalize("NFC", path.stem if path.is_file() else path.name)
+    """A set's name: its file's stem (``bob.jsonl.zst``: ``bob``) or its folder's name (``.``:
+    the current folder's), in Unicode's composed form (NFC), so that a name typed as "é" and
+    one a file system stored decomposed are one name."""
+    if path.is_file():
+        name = Path(plain_name(path.name)).stem
+    else:
+        name = Path(os.path.normpath(path.absolute())).name
+    return unicodedata.normalize("NFC", name)
 
 
 def named_sets(paths: Sequence[Path]) -> list[NamedSet]:
@@ -212,7 +219,15 @@ def named_sets(paths: Sequence[Path]) -> list[NamedSet]:
     completed documents is)."""
     sets = [NamedSet(set_name(p), p, prediction_files(p, "set"), read_completed(p)) for p in paths]
     first: dict[str, Path] = {}
+    given: dict[tuple[int, int], Path] = {}
     for named in sets:
+        found = named.path.stat()
+        earlier = given.setdefault((found.st_dev, found.st_ino), named.path)
+        if earlier is not named.path:
+            raise ClaimwireError(
+                f"one set is given twice: {earlier} and {named.path} are the same "
+                f"{'folder' if named.path.is_dir() else 'file'}; give each set once"
+            )
         if named.name in first:
             raise ClaimwireError(
                 f"two sets are named {named.name!r}: {first[named.name]} and {named.path} "
