@@ -8,6 +8,7 @@ from datasets import ClassLabel, List, Value
 
 from claimwire.annotation.schema import SUMMARY_SURVEYS, Schema, SurveyTally
 from claimwire.corpus.release import Release
+from claimwire.hub.gold import Seen
 from claimwire.hub.tables import DEFAULT_CONFIG, Table
 from claimwire.markup import html_free, md_code, md_text
 
@@ -73,6 +74,11 @@ FIELDS = {
     "tokens": "the sentence's tokens",
     "token_starts": "each token's start offset",
     "token_ends": "each token's end offset",
+    "attributes": "its attributes, typed as the schema says (one field each, below)",
+    "head": "the id of the relation's head annotation",
+    "head_label": "the head annotation's label",
+    "tail": "the id of the relation's tail annotation",
+    "tail_label": "the tail annotation's label",
 }
 
 
@@ -110,9 +116,11 @@ def render_card(
     splits: list[str],
     changes: str,
     repo_id: str | None = None,
+    seen: Seen | None = None,
 ) -> str:
     """The card's prose. ``repo_id`` is named in the loading example (``ORG/NAME`` when the
-    export is not for a repository yet)."""
+    export is not for a repository yet); ``seen``: what the export saw of the release, which
+    the limitations describe (none: as for one issuer and one annotator)."""
     counts = release.manifest.get("counts", {})
     summary = release.manifest.get("gold_summary") or {}
     lines = [
@@ -173,6 +181,10 @@ def render_card(
             f"| {describe_field(name, schema)} |"
             for name, feature in table.features.items()
         ]
+        lines += [
+            f"| {md_code(name, cell=True)} | {md_text(kind)} | {description} |"
+            for name, kind, description in table.documented
+        ]
         lines.append("")
     lines += [
         "## How it was annotated",
@@ -189,33 +201,11 @@ def render_card(
         f"| {md_text(label.description)} |"
         for label in schema.labels.values()
     ]
+    if schema.disclosure_fields:
+        lines += _checklist_lines(schema)
+        lines += _survey_lines(summary.get("surveys", []), summary.get("more_surveys"))
+    lines += ["", "## Limitations", "", *_limitations(int(counts.get("documents", 0)), seen)]
     lines += [
-        "",
-        "## The survey disclosure checklist",
-        "",
-        "Each poll a release reports is a SURVEY whose fields are `present`, `partial`, `absent` "
-        "or `not_applicable`, each backed by an evidence span. Core score = mean over the core "
-        "fields (present 1, partial 0.5); full score weights core ×2, extended ×1 over the "
-        "applicable fields. The French law of 19 July 1977 is cited as a norm for what readers "
-        "need, not as a compliance verdict (it covers electoral polls).",
-        "",
-        "| field | tier | anchored in |",
-        "|---|---|---|",
-    ]
-    lines += [
-        f"| {md_code(f.name, cell=True)} | {md_text(f.tier)} | {md_text(f.anchor)} |"
-        for f in schema.disclosure_fields.values()
-    ]
-    lines += _survey_lines(summary.get("surveys", []), summary.get("more_surveys"))
-    lines += [
-        "",
-        "## Limitations",
-        "",
-        "- The corpus is small and single-issuer so far: scores on it have wide intervals, and "
-        "the evaluation toolkit resamples sentences, not documents, below 30 documents.",
-        "- Press releases are promotional texts; the stance labels describe what the texts "
-        "say, not whether it is true. Claims are marked check-worthy, not checked.",
-        "- One annotator authored the gold; no agreement figure is available for this release.",
         "",
         "## Licence and provenance",
         "",
@@ -239,6 +229,65 @@ def render_card(
         "",
     ]
     return "\n".join(lines)
+
+
+LAW_1977 = (
+    " The French law of 19 July 1977 is cited as a norm for what readers need, not as a "
+    "compliance verdict (it covers electoral polls)."
+)
+
+
+def _checklist_lines(schema: Schema) -> list[str]:
+    """The disclosure checklist's section (the 1977 law explained where an anchor cites it)."""
+    law = any("1977" in f.anchor for f in schema.disclosure_fields.values())
+    lines = [
+        "",
+        "## The survey disclosure checklist",
+        "",
+        "Each poll a release reports is a SURVEY whose fields are `present`, `partial`, `absent` "
+        "or `not_applicable`, each backed by an evidence span. Core score = mean over the core "
+        "fields (present 1, partial 0.5); full score weights core ×2, extended ×1 over the "
+        "applicable fields." + (LAW_1977 if law else ""),
+        "",
+        "| field | tier | anchored in |",
+        "|---|---|---|",
+    ]
+    return lines + [
+        f"| {md_code(f.name, cell=True)} | {md_text(f.tier)} | {md_text(f.anchor)} |"
+        for f in schema.disclosure_fields.values()
+    ]
+
+
+SMALL = 30
+"""Documents below which the card calls a corpus small (the evaluation then resamples
+sentences, not documents)."""
+
+
+def _limitations(documents: int, seen: Seen | None) -> list[str]:
+    """The card's limitations, as the release's size, issuers and gold authors make them."""
+    issuers = len(seen.issuers) if seen else 1
+    authors = len(seen.authors) if seen else 1
+    lines = []
+    if documents < SMALL:
+        lines.append(
+            f"- The corpus is small{' and single-issuer' if issuers == 1 else ''} so far: "
+            "scores on it have wide intervals, and the evaluation toolkit resamples sentences, "
+            f"not documents, below {SMALL} documents."
+        )
+    elif issuers == 1:
+        lines.append("- Every document comes from one issuer: scores may not carry over.")
+    lines.append(
+        "- Press releases are promotional texts; the stance labels describe what the texts "
+        "say, not whether it is true. Claims are marked check-worthy, not checked."
+    )
+    if authors:
+        who = "One annotator" if authors == 1 else "Several annotators"
+        lines.append(
+            f"- {who} authored the gold; no agreement figure is available for this release."
+        )
+    else:
+        lines.append("- The release holds no gold annotation yet.")
+    return lines
 
 
 CARD_SURVEYS = SUMMARY_SURVEYS

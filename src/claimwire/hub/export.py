@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,8 @@ from claimwire.files import atomic_directory, folders_removed_on_error, sha256
 from claimwire.hub.arrow import arrow_table
 from claimwire.hub.card import hub_split, render_card
 from claimwire.hub.croissant import croissant
-from claimwire.hub.tables import DEFAULT_CONFIG, Table, batched_tables
+from claimwire.hub.gold import Seen
+from claimwire.hub.tables import DEFAULT_CONFIG, Table, batched_tables, tokens_description
 from claimwire.outputs import EXPORT_MARKER, check_output, mark_export
 from claimwire.storage import stop_on_sigterm
 
@@ -64,10 +67,12 @@ def size_category(documents: int) -> str:
 @dataclass
 class _Written:
     """What the parquet writers wrote: each config's features and rows per split (as
-    :class:`Table` with counted rows), and the Arrow bytes per (config, split)."""
+    :class:`Table` with counted rows), the Arrow bytes per (config, split), and what they
+    saw of the release."""
 
     tables: list[Table]
     sizes: dict[tuple[str, str], int]
+    seen: Seen
 
 
 def write_parquet(release: Release, schema: Schema, folder: Path) -> _Written:
@@ -82,8 +87,9 @@ def write_parquet(release: Release, schema: Schema, folder: Path) -> _Written:
     counts: dict[str, dict[str, int]] = {}
     sizes: dict[tuple[str, str], int] = {}
     first: list[Table] = []
+    seen = Seen()
     try:
-        for tables in batched_tables(release, schema):
+        for tables in batched_tables(release, schema, seen=seen):
             first = first or tables
             for table in tables:
                 counted = counts.setdefault(table.config, {})
@@ -110,8 +116,17 @@ def write_parquet(release: Release, schema: Schema, folder: Path) -> _Written:
         _close_all(writers, finished=False)
         raise
     _close_all(writers, finished=True)
-    tables = [dataclasses.replace(t, rows={}, written=counts.get(t.config, {})) for t in first]
-    return _Written(tables, sizes)
+    tokens = tokens_description(seen.languages)
+    tables = [
+        dataclasses.replace(
+            t,
+            rows={},
+            written=counts.get(t.config, {}),
+            description=tokens if t.config == "tokens" else t.description,
+        )
+        for t in first
+    ]
+    return _Written(tables, sizes, seen)
 
 
 def _close_all(writers: dict[tuple[str, str], Any], finished: bool) -> None:
@@ -131,34 +146,56 @@ def _close_all(writers: dict[tuple[str, str], Any], finished: bool) -> None:
         raise first
 
 
+SUBJECT_TAGS = {
+    "claims": ("claims", "fact-checking"),
+    "attribution": ("attribution",),
+    "stance": ("stance",),
+    "statistics": ("survey-statistics",),
+}
+"""The card's tags for the fixed configs that have rows."""
+
+
+def language_tag(code: str) -> str | None:
+    """The Hub's tag for a language (``fr``: ``french``): the name of spaCy's class for it,
+    None for a language spaCy does not know (the card's ``language`` still lists it)."""
+    import spacy
+
+    if not re.fullmatch(r"[a-z]{2,3}", code):  # a code, not a module path spaCy would import
+        return None
+    try:
+        return str(spacy.util.get_lang_class(code).__name__).lower()
+    except (ImportError, KeyError, ValueError):
+        return None
+
+
 def card_metadata(
-    release: Release, tables: list[Table], splits: list[str], sizes: dict[tuple[str, str], int]
+    release: Release,
+    tables: list[Table],
+    splits: list[str],
+    sizes: dict[tuple[str, str], int],
+    languages: Collection[str],
 ) -> dict[str, Any]:
-    """The card's YAML: license, languages, size, configs with data_files (non-empty splits
-    only), features, version. ``tables`` are the tables with at least one row."""
-    languages = sorted({str(d.lang) for d in release.documents() if d.lang})
+    """The card's YAML: license, languages (and their tags), size, configs with data_files
+    (non-empty splits only), features, version. ``tables`` are the tables with at least one
+    row; the subject tags name the fixed ones."""
+    listed = sorted(languages)
+    configs = {table.config for table in tables}
+    subjects = [tag for config, tags in SUBJECT_TAGS.items() if config in configs for tag in tags]
+    named = [tag for tag in map(language_tag, listed) if tag]
     return {
         "license": "other",
         "license_name": "wire-press-releases",
         "license_details": "Press releases distributed by newswires for publication; they stay "
         "their issuers' property and are not relicensed. The annotations follow the code's "
         "Apache-2.0 licence.",
-        "language": languages or ["fr"],
+        "language": listed or ["fr"],
         "pretty_name": f"claimwire {release.version}: claims, sources and survey statistics in "
         "wire press releases",
         "task_categories": ["token-classification", "text-classification"],
         "size_categories": [
             size_category(int(release.manifest.get("counts", {}).get("documents", 0)))
         ],
-        "tags": [
-            "claims",
-            "fact-checking",
-            "attribution",
-            "stance",
-            "survey-statistics",
-            "press-releases",
-            "french",
-        ],
+        "tags": [*subjects, "press-releases", *named],
         "version": release.version,
         "configs": [
             {
@@ -214,18 +251,18 @@ def export_release(
     _check_replaceable(out, force)
     release = open_release(release_path)
     schema: Schema = schema_of(release_path)
-    splits = [s for s in SPLIT_NAMES if any(d.split == s for d in release.documents())]
     disable_progress_bars()
     with folders_removed_on_error(out.parent), atomic_directory(out, replace=True) as staging:
         written = write_parquet(release, schema, staging)
+        splits = [s for s in SPLIT_NAMES if s in written.seen.splits]
         # a config without a row in any split is left out: it could not be loaded
         tables = [t for t in written.tables if table_splits(t, splits)]
         sizes = written.sizes
         files = sorted(p for p in staging.rglob("*.parquet"))
         checksums = {p.relative_to(staging).as_posix(): sha256(p) for p in files}
-        metadata = card_metadata(release, tables, splits, sizes)
+        metadata = card_metadata(release, tables, splits, sizes, written.seen.languages)
         changes = (release.path / CHANGES).read_text(encoding="utf-8")
-        card = render_card(release, schema, tables, splits, changes, repo_id)
+        card = render_card(release, schema, tables, splits, changes, repo_id, written.seen)
         (staging / "README.md").write_text(
             "---\n"
             + yaml.safe_dump(metadata, allow_unicode=True, sort_keys=False)

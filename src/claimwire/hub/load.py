@@ -18,6 +18,7 @@ from typing import Any
 from claimwire.corpus.release import MANIFEST
 from claimwire.errors import ClaimwireError
 from claimwire.hub.export import DATA, export_release
+from claimwire.hub.generic import is_generic
 from claimwire.hub.network import bounded, failure, within_deadline
 from claimwire.hub.tables import BUILDERS, DEFAULT_CONFIG
 from claimwire.names import check_repo_id
@@ -40,14 +41,18 @@ def load_corpus(
     """Load one config of the corpus from a release folder, an export folder, or the Hub."""
     import datasets
 
-    if config not in BUILDERS:
-        raise ClaimwireError(f"unknown config {config!r}; expected one of {', '.join(BUILDERS)}")
+    if config not in BUILDERS and not is_generic(config):
+        raise ClaimwireError(
+            f"unknown config {config!r}; expected one of {', '.join(BUILDERS)}, or LAYER_spans "
+            "or TYPE_relations for a layer or relation type of the schema"
+        )
     path = Path(source)
     cache = str(cache_dir) if cache_dir else None
     if path.is_dir() and (path / MANIFEST).exists():
         # exported into a temporary folder, loaded into memory, and the folder removed
         with tempfile.TemporaryDirectory(prefix="claimwire-export-") as export:
             export_release(path, Path(export) / "data", force=True)
+            _check_config(_card_configs(Path(export) / "data" / CARD) or set(), config, path)
             return _loaded(
                 str(path),
                 lambda: datasets.load_dataset(
@@ -93,17 +98,21 @@ def check_hub_export(path: Path, config: str) -> None:
             f"{CARD}, {DATA}/CONFIG/*.parquet and croissant.json",
             file=path,
         )
-    if config not in configs:
-        raise ClaimwireError(
-            f"cannot load config {config!r}: this `hub export` has "
-            f"{', '.join(sorted(configs)) or 'none'} (a config without rows is left out)",
-            file=path,
-        )
+    _check_config(configs, config, path)
     folder = path / DATA / config
     if not (folder.is_dir() and _holds_parquet(folder)):
         raise ClaimwireError(
             f"cannot load config {config!r}: {DATA}/{config}/ holds no parquet file, which "
             f"its {CARD} names; export the release again",
+            file=path,
+        )
+
+
+def _check_config(configs: set[str], config: str, path: Path) -> None:
+    if config not in configs:
+        raise ClaimwireError(
+            f"cannot load config {config!r}: this export has "
+            f"{', '.join(sorted(configs)) or 'none'} (a config without rows is left out)",
             file=path,
         )
 

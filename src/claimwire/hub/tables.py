@@ -1,17 +1,19 @@
 """A release as Hugging Face dataset tables: one config per view, rows and typed features.
 
 Configs: ``documents`` (default), ``sentences``, ``claims``, ``attribution``, ``statistics``
-(with the SURVEY disclosure fields), ``stance`` and ``tokens`` (tokens + IOB2 tags). Every row
-carries its document's split, so every config splits the corpus the same way. Statistics are
-float64 (float32 would turn 0.9 into 0.8999999761581421); labels are strings, with a
-ClassLabel beside where the schema closes the set.
+(with the SURVEY disclosure fields), ``stance`` and ``tokens`` (tokens + IOB2 tags), then one
+per layer or relation type of the schema these do not carry (:mod:`claimwire.hub.generic`,
+``LAYER_spans`` and ``TYPE_relations``). Every row carries its document's split, so every
+config splits the corpus the same way. Statistics are float64 (float32 would turn 0.9 into
+0.8999999761581421); labels are strings, with a ClassLabel beside where the schema closes
+the set.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -23,17 +25,12 @@ from claimwire.annotation.targets import Target, document_targets
 from claimwire.corpus.release import ANNOTATIONS, RELATIONS, Release
 from claimwire.formats.conll import sentence_tokens, tags_of
 from claimwire.grouping import RecordIndex
-from claimwire.model import Annotation, Document, Relation
+from claimwire.hub.generic import carried_labels, generic_configs
+from claimwire.hub.gold import Gold, Seen, by_split, row_features
+from claimwire.model import Annotation, Relation
 
 DEFAULT_CONFIG = "documents"
 SPAN = {"start": Value("int32"), "end": Value("int32")}
-
-
-def _features(**fields: Any) -> Features:
-    """A row of an annotation table: its id, its document and split, then ``fields``."""
-    return Features(
-        {"id": Value("string"), "doc_id": Value("string"), "split": Value("string"), **fields}
-    )
 
 
 @dataclass(frozen=True)
@@ -45,6 +42,9 @@ class Table:
     """Rows by split (of one batch of documents, when exported)."""
     written: dict[str, int] = field(default_factory=dict)
     """Rows per split written away (the rows themselves are then not kept)."""
+    documented: tuple[tuple[str, str, str], ...] = ()
+    """Card rows (name, type, description) for the parts of a struct field, such as
+    ``attributes.kind``."""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -53,50 +53,14 @@ class Table:
         return {split: count for split, count in found.items() if count}
 
 
-class _Gold:
-    """The release's annotations indexed the ways the tables need."""
-
-    def __init__(
-        self,
-        documents: list[Document],
-        annotations: Iterable[Annotation],
-        relations: Iterable[Relation],
-    ) -> None:
-        self.documents = {d.id: d for d in documents}
-        self.annotations = list(annotations)
-        self.relations = list(relations)
-        self.by_id = {a.id: a for a in self.annotations}
-        self.heads: dict[str, list[Relation]] = defaultdict(list)
-        for relation in self.relations:
-            self.heads[relation.head].append(relation)
-
-    def text(self, annotation: Annotation | None) -> str | None:
-        if annotation is None or annotation.start is None:
-            return None
-        return self.documents[annotation.doc_id].text[annotation.start : annotation.end]
-
-    def split(self, annotation: Annotation | Relation) -> str:
-        return self.documents[annotation.doc_id].split
-
-    def row(
-        self, record: Annotation | Relation, fields: dict[str, Any]
-    ) -> tuple[str, dict[str, Any]]:
-        """A table row of ``record``: its split, and its id, document and split, then ``fields``."""
-        split = self.split(record)
-        return split, {"id": record.id, "doc_id": record.doc_id, "split": split, **fields}
-
-    def labelled(self, *labels: str) -> list[Annotation]:
-        return [a for a in self.annotations if a.label in labels]
+def _choices(schema: Schema, label: str, name: str) -> tuple[str, ...]:
+    """The values of a choice attribute; none when the schema has no such attribute (then
+    the label is not carried: its table has no row)."""
+    attribute = schema.attribute(label, name)
+    return attribute.values if attribute is not None and attribute.type == "choice" else ()
 
 
-def _by_split(rows: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for split, row in rows:
-        grouped[split].append(row)
-    return dict(grouped)
-
-
-def _documents(gold: _Gold, schema: Schema) -> Table:
+def _documents(gold: Gold, schema: Schema) -> Table:
     features = Features(
         {
             "id": Value("string"),
@@ -152,12 +116,12 @@ def _documents(gold: _Gold, schema: Schema) -> Table:
         "documents",
         "One row per press release: text, metadata, segmentation.",
         features,
-        _by_split(rows),
+        by_split(rows),
     )
 
 
-def _sentences(gold: _Gold, schema: Schema) -> Table:
-    features = _features(
+def _sentences(gold: Gold, schema: Schema) -> Table:
+    features = row_features(
         index=Value("int32"),
         paragraph=Value("int32"),
         start=Value("int32"),
@@ -189,19 +153,18 @@ def _sentences(gold: _Gold, schema: Schema) -> Table:
         "sentences",
         "One row per sentence, with exact offsets into its document.",
         features,
-        _by_split(rows),
+        by_split(rows),
     )
 
 
-def _claims(gold: _Gold, schema: Schema) -> Table:
-    claim_types = schema.attribute("CLAIM", "claim_type")
-    assert claim_types is not None
-    features = _features(
+def _claims(gold: Gold, schema: Schema) -> Table:
+    claim_types = _choices(schema, "CLAIM", "claim_type")
+    features = row_features(
         start=Value("int32"),
         end=Value("int32"),
         text=Value("string"),
         claim_type=Value("string"),
-        claim_type_label=ClassLabel(names=list(claim_types.values)),
+        claim_type_label=ClassLabel(names=list(claim_types)),
         checkworthy=Value("bool"),
         numeric_category=Value("string"),
         sources=List(
@@ -234,7 +197,7 @@ def _claims(gold: _Gold, schema: Schema) -> Table:
                     "end": claim.end,
                     "text": gold.text(claim),
                     "claim_type": attributes.get("claim_type"),
-                    "claim_type_label": claim_types.values.index(attributes["claim_type"]),
+                    "claim_type_label": claim_types.index(attributes["claim_type"]),
                     "checkworthy": attributes.get("checkworthy"),
                     "numeric_category": attributes.get("numeric_category"),
                     "sources": sources,
@@ -245,11 +208,11 @@ def _claims(gold: _Gold, schema: Schema) -> Table:
         "claims",
         "One row per check-worthy claim, with its type and its sources.",
         features,
-        _by_split(rows),
+        by_split(rows),
     )
 
 
-def _attribution(gold: _Gold, schema: Schema) -> Table:
+def _attribution(gold: Gold, schema: Schema) -> Table:
     def span_fields(prefix: str) -> dict[str, Any]:
         return {
             f"{prefix}_id": Value("string"),
@@ -258,7 +221,7 @@ def _attribution(gold: _Gold, schema: Schema) -> Table:
             f"{prefix}_text": Value("string"),
         }
 
-    features = _features(
+    features = row_features(
         content_label=Value("string"),
         **span_fields("content"),
         **span_fields("source"),
@@ -302,13 +265,13 @@ def _attribution(gold: _Gold, schema: Schema) -> Table:
         "attribution",
         "One row per attribution: content, source, cue (PARC-style).",
         features,
-        _by_split(rows),
+        by_split(rows),
     )
 
 
-def _statistics(gold: _Gold, schema: Schema) -> Table:
+def _statistics(gold: Gold, schema: Schema) -> Table:
     fields = list(schema.disclosure_fields)
-    features = _features(
+    features = row_features(
         label=Value("string"),
         start=Value("int32"),
         end=Value("int32"),
@@ -381,20 +344,19 @@ def _statistics(gold: _Gold, schema: Schema) -> Table:
         "One row per figure (poll figures and other statistics), with "
         "its slots and, for poll figures, the survey's disclosure checklist.",
         features,
-        _by_split(rows),
+        by_split(rows),
     )
 
 
-def _stance(gold: _Gold, schema: Schema) -> Table:
-    values = schema.attribute("STANCE", "stance")
-    assert values is not None
-    features = _features(
+def _stance(gold: Gold, schema: Schema) -> Table:
+    values = _choices(schema, "STANCE", "stance")
+    features = row_features(
         holder=Value("string"),
         holder_text=Value("string"),
         target=Value("string"),
         target_name=Value("string"),
         stance=Value("string"),
-        stance_label=ClassLabel(names=list(values.values)),
+        stance_label=ClassLabel(names=list(values)),
     )
     texts = {doc_id: document.text for doc_id, document in gold.documents.items()}
     targets = document_targets(gold.annotations, schema, texts)
@@ -416,7 +378,7 @@ def _stance(gold: _Gold, schema: Schema) -> Table:
                     "target": target,
                     "target_name": named.name,
                     "stance": item.attributes.get("stance"),
-                    "stance_label": values.values.index(str(item.attributes.get("stance"))),
+                    "stance_label": values.index(str(item.attributes.get("stance"))),
                 },
             )
         )
@@ -424,11 +386,11 @@ def _stance(gold: _Gold, schema: Schema) -> Table:
         "stance",
         "One row per (holder, target) pair: FAVOR, AGAINST or NONE.",
         features,
-        _by_split(rows),
+        by_split(rows),
     )
 
 
-def _tokens(gold: _Gold, schema: Schema) -> Table:
+def _tokens(gold: Gold, schema: Schema) -> Table:
     """Tokens and IOB2 tags per sentence, one tag column per span layer (BIO is flat)."""
     layers = {
         layer: [label for label in schema.labels_of(layer) if schema.labels[label].is_span]
@@ -439,7 +401,7 @@ def _tokens(gold: _Gold, schema: Schema) -> Table:
         layer: ["O", *(f"{p}-{label}" for label in labels for p in ("B", "I"))]
         for layer, labels in layers.items()
     }
-    features = _features(
+    features = row_features(
         index=Value("int32"),
         tokens=List(Value("string")),
         token_starts=List(Value("int32")),
@@ -470,18 +432,27 @@ def _tokens(gold: _Gold, schema: Schema) -> Table:
             for layer, (_, tags) in tagged.items():
                 row[f"{layer}_tags"] = tags[index]
             rows.append((doc.split, row))
-    return Table(
-        "tokens",
-        "One row per sentence: spaCy's French tokens with their offsets, and IOB2 tags per "
-        "span layer (ClassLabel sequences) for training token classifiers. BIO is flat: a span "
+    return Table("tokens", tokens_description(("fr",)), features, by_split(rows))
+
+
+def tokens_description(languages: Collection[str]) -> str:
+    """What the ``tokens`` config is, for a release in ``languages``: every language is cut
+    by spaCy's French rule-based tokenizer (:func:`claimwire.formats.conll.sentence_tokens`)."""
+    tokens = (
+        "spaCy's French tokens"
+        if set(languages) <= {"fr"}
+        else "tokens of spaCy's French rule-based tokenizer (claimwire cuts every language "
+        f"with it; this release: {', '.join(sorted(languages))})"
+    )
+    return (
+        f"One row per sentence: {tokens} with their offsets, and IOB2 tags per span layer "
+        "(ClassLabel sequences) for training token classifiers. BIO is flat: a span "
         "overlapping an earlier one of its layer is left out, a span cutting a token is widened "
-        "to whole tokens.",
-        features,
-        _by_split(rows),
+        "to whole tokens."
     )
 
 
-BUILDERS: dict[str, Callable[[_Gold, Schema], Table]] = {
+BUILDERS: dict[str, Callable[[Gold, Schema], Table]] = {
     "documents": _documents,
     "sentences": _sentences,
     "claims": _claims,
@@ -497,19 +468,35 @@ BATCH_DOCUMENTS = 256
 
 
 def batched_tables(
-    release: Release, schema: Schema, batch: int | None = None
+    release: Release, schema: Schema, batch: int | None = None, seen: Seen | None = None
 ) -> Iterator[list[Table]]:
     """Every config's rows for one batch of documents at a time (``batch``, else
     :data:`BATCH_DOCUMENTS`), in document order; every reference an annotation makes stays
-    inside its document, so a batch's rows are whole."""
+    inside its document, so a batch's rows are whole. The fixed configs come first, then
+    one per layer or relation type they do not carry
+    (:func:`claimwire.hub.generic.generic_configs`). ``seen`` is told every batch."""
+    read, whole = carried_labels(schema)
+    generic = generic_configs(schema, whole)
     files = [release.path / p for name in (ANNOTATIONS, RELATIONS) for p in release.parts(name)]
     documents = release.documents()
     with RecordIndex(files, check_ids=False) as index:
         while chunk := list(itertools.islice(documents, batch or BATCH_DOCUMENTS)):
             records = [record for _, _, record in index.rows([d.id for d in chunk])]
-            gold = _Gold(
+            gold = Gold(
                 chunk,
                 (r for r in records if isinstance(r, Annotation)),
                 (r for r in records if isinstance(r, Relation)),
+                read,
             )
-            yield [build(gold, schema) for build in BUILDERS.values()]
+            if seen is not None:
+                seen.add(gold)
+            yield [build(gold, schema) for build in BUILDERS.values()] + [
+                Table(
+                    config.config,
+                    config.description,
+                    config.features,
+                    by_split(config.rows(gold)),
+                    documented=config.typed.documented(),
+                )
+                for config in generic
+            ]
