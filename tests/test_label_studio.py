@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from claimwire.annotation.label_studio import server as label_studio_server
 from claimwire.annotation.label_studio.client import (
     Connection,
+    Limits,
     Session,
     client,
     push,
@@ -23,6 +25,7 @@ from claimwire.annotation.label_studio.client import (
 )
 from claimwire.annotation.label_studio.config import configs
 from claimwire.annotation.label_studio.convert import from_results, region_id, to_results
+from claimwire.annotation.label_studio.tasks import Task, remove_idle
 from claimwire.annotation.schema import load_schema
 from claimwire.corpus.ingest import RawDocument, build_document
 from claimwire.corpus.release import open_release
@@ -987,3 +990,70 @@ def test_push_changes_the_label_config_only_when_it_differs(
         "keeps its config"
     ) in line
     assert ls.projects.get(id=project.id).label_config == configs(SCHEMA)["full.xml"].strip()
+
+
+@contextlib.contextmanager
+def database_held(
+    server: label_studio_server.Server, until: Callable[[], bool] | None = None
+) -> Iterator[None]:
+    """Hold the server's SQLite write lock (as an import in flight does: its writes wait 5 s,
+    then fail with "database is locked") until ``until()`` is true, else through the block."""
+    import sqlite3
+    import threading
+
+    held, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        database = sqlite3.connect(server.database, isolation_level=None)
+        database.execute("BEGIN IMMEDIATE")
+        held.set()
+        while not done.is_set() and not (until and until()):
+            time.sleep(0.1)
+        database.execute("COMMIT")
+        database.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait()
+    try:
+        yield
+    finally:
+        done.set()
+        holder.join()
+
+
+def test_a_deletion_refused_while_the_database_is_locked_is_tried_again(
+    server: label_studio_server.Server,
+) -> None:
+    """Label Studio on SQLite answers a deletion with HTTP 500 ("database is locked") while
+    an import holds its database: push stopped (or, when the tasks had been unlinked first,
+    said "the server says 0"). It asks again with backoff and checks what is left; once the
+    tries are spent, the error names the tasks not deleted."""
+    connection = Connection(server.url, server.token)
+    documents = synthetic_documents(6, uuid.uuid4().hex[:6])
+    title = f"locked {uuid.uuid4().hex[:8]}"
+    xml = configs(SCHEMA)["full.xml"]
+    project_id = push(connection, title, xml, documents, None, None, SCHEMA).project_id
+    ls = client(connection)
+    tasks = [Task(t.data["doc_id"], t.id, False) for t in ls.tasks.list(project=project_id)]
+    since = server.log.stat().st_size
+
+    def refused_once() -> bool:  # the lock is let go once the server refused a deletion
+        return requests_in_log(server, since, r"POST /api/dm/actions.* 500 ") > 0
+
+    with Session(connection, Limits(retries=2)) as session, database_held(server, refused_once):
+        assert remove_idle(session, project_id, tasks[:3], 1000) == 3
+    assert refused_once()
+    left = sorted(t.id for t in ls.tasks.list(project=project_id))
+    assert left == sorted(t.task_id for t in tasks[3:])
+    with (
+        Session(connection, Limits(retries=0)) as session,
+        database_held(server),
+        pytest.raises(ClaimwireError) as refused,
+    ):
+        remove_idle(session, project_id, tasks[3:], 2)
+    ids = sorted(t.task_id for t in tasks[3:])
+    assert f"(tried 1 times); not deleted: 2 tasks (ids {ids[0]}, {ids[1]}), and 1 more " in (
+        refused.value.message
+    )
+    assert sorted(t.id for t in ls.tasks.list(project=project_id)) == ids

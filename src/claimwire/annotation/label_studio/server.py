@@ -40,6 +40,8 @@ class Server:
     url: str
     token: str
     log: Path
+    database: Path
+    """Its SQLite database (tests hold its lock as a busy server's import does)."""
 
 
 def binary() -> Path | None:
@@ -132,7 +134,7 @@ def label_studio(executable: Path, workdir: Path, timeout: float = 240) -> Itera
         if fresh and not template.exists():  # the migrated, still empty database: keep it
             template.parent.mkdir(parents=True, exist_ok=True)
             shutil.copytree(data, template, ignore=shutil.ignore_patterns("export", "media"))
-        yield Server(url, TOKEN, log)
+        yield Server(url, TOKEN, log, data / "label_studio.sqlite3")
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)

@@ -13,12 +13,13 @@ and removed only when asked and nobody worked on it.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from claimwire.annotation.label_studio.transport import Session
+from claimwire.annotation.label_studio.transport import Refusal, Session
 from claimwire.errors import ClaimwireError
 
 PAGE = 1000
@@ -191,17 +192,65 @@ def remove_idle(session: Session, project_id: int, tasks: Iterable[Task], batch:
         worked = {task.task_id for task in seen.tasks.values() if task.worked}
         worked.update(copy.task_id for copy in seen.copies if copy.worked)
         idle = [task_id for task_id in idle if task_id not in worked]
-    path = "api/dm/actions"
     for start in range(0, len(idle), batch):
         chosen = idle[start : start + batch]  # never empty: an empty list means every task
-        params = {"project": project_id, "id": "delete_tasks"}
-        body = {"project": project_id, "selectedItems": {"all": False, "included": chosen}}
-        answer = session.json("POST", path, params=params, body=body)
-        deleted = answer.get("processed_items") if isinstance(answer, dict) else None
-        if deleted != len(chosen):
-            raise session.error(
-                "POST",
-                session.url(path, params),
-                f"asked to delete {len(chosen)} tasks, the server says {deleted!r}",
+        failure, left = _delete(session, project_id, chosen)
+        if left:
+            untried = len(idle) - start - len(chosen)
+            ids = ", ".join(map(str, left[:SHOWN])) + (" …" if len(left) > SHOWN else "")
+            raise ClaimwireError(
+                f"{failure}; not deleted: {len(left):,} tasks (ids {ids})"
+                + (f", and {untried:,} more not tried" if untried else "")
+                + (f"; {start:,} deleted before them" if start else "")
+                + " — Label Studio on SQLite refuses writes while another request (an import) "
+                "holds its database: re-run the push once it is done"
             )
     return len(idle)
+
+
+SHOWN = 10
+"""Task ids an error about a deletion names."""
+
+
+def _delete(session: Session, project_id: int, chosen: list[int]) -> tuple[str, list[int]]:
+    """Delete the tasks ``chosen``; what failed last and the ids still in the project (none:
+    all deleted). An error answer of the server (SQLite's "database is locked" is an HTTP
+    500, and may come after the tasks were unlinked from the project), an answer lost, or a
+    count short of ``chosen`` is checked by listing those of ``chosen`` still there, which
+    are asked again, with backoff, ``--retries`` times: the action matches only the
+    project's tasks, so asking again deletes nothing twice."""
+    path = "api/dm/actions"
+    params = {"project": project_id, "id": "delete_tasks"}
+    url = session.url(path, params)
+    failure = ""
+    for attempt in range(session.limits.retries + 1):
+        if attempt:
+            session.pause("POST", url, attempt - 1)
+        body = {"project": project_id, "selectedItems": {"all": False, "included": chosen}}
+        try:
+            answer = session.json("POST", path, params=params, body=body)
+        except Refusal as refusal:
+            if refusal.status < 500:
+                raise
+            failure = refusal.message
+        except ClaimwireError as error:  # no answer: it may have been done
+            failure = error.message
+        else:
+            deleted = answer.get("processed_items") if isinstance(answer, dict) else None
+            if deleted == len(chosen):
+                return "", []
+            failure = session.error(
+                "POST", url, f"asked to delete {len(chosen)} tasks, the server says {deleted!r}"
+            ).message
+        chosen = _still_there(session, project_id, chosen)
+        if not chosen:
+            return "", []
+    return f"{failure} (tried {session.limits.retries + 1} times)", chosen
+
+
+def _still_there(session: Session, project_id: int, ids: list[int]) -> list[int]:
+    """Those of ``ids`` that are tasks of the project (one listing of those ids alone)."""
+    chosen = json.dumps({"selectedItems": {"all": False, "included": ids}})
+    params = {"project": project_id, "include": "id", "query": chosen}
+    pages = session.listing("api/tasks/", params, "tasks", page_size=PAGE)
+    return sorted(task["id"] for page in pages for task in page)

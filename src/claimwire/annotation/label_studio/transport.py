@@ -165,7 +165,9 @@ class Session:
         wanted = wait or self.limits.timeout
         return wanted if cleanup else min(wanted, self.remaining(method, url))
 
-    def _pause(self, method: str, url: str, attempt: int, retry_after: str | None) -> None:
+    def pause(self, method: str, url: str, attempt: int, retry_after: str | None = None) -> None:
+        """Wait before try ``attempt + 1`` (capped backoff, or the server's Retry-After; never
+        past the deadline)."""
         delay = min(BACKOFF * 2**attempt, BACKOFF_CAP)
         if retry_after and retry_after.strip().isdigit():
             delay = min(float(retry_after), BACKOFF_CAP * 4)
@@ -288,10 +290,10 @@ class Session:
                     )
                     message = self.error(method, url, reason).message
                     raise Refusal(message, status, _answer(body_bytes))
-                self._pause(method, url, attempt, response.headers.get("retry-after"))
+                self.pause(method, url, attempt, response.headers.get("retry-after"))
                 attempt += 1
                 continue
-            self._pause(method, url, attempt, None)
+            self.pause(method, url, attempt)
             attempt += 1
 
     def _http_reason(self, response: httpx.Response, body: bytes) -> str:
