@@ -11,67 +11,50 @@ from typing import Any
 import pytest
 
 from claimwire.corpus import changes, diff, release
-from claimwire.corpus.changes import DocumentKey, compare_document_streams, compare_documents
-from claimwire.corpus.pairing import ParentDocuments, candidate_keys, id_key
+from claimwire.corpus.changes import DocumentKey, compare_document_streams
+from claimwire.corpus.pairing import ParentDocuments, new_keys
 
 
-def _keys(rng: random.Random, count: int, prefix: str) -> list[tuple[str, DocumentKey]]:
-    """Inputs drawn from a small pool (some named twice), texts from two."""
-    return [
-        (f"src-{rng.randrange(count)}", DocumentKey(f"{prefix}{k}", f"sha{rng.randrange(2)}"))
-        for k in range(count)
-    ]
-
-
-@pytest.mark.parametrize("seed", range(8))
-def test_streamed_document_comparison_is_the_dict_comparison(
-    monkeypatch: pytest.MonkeyPatch, seed: int
-) -> None:
-    """Sorted on disk a few at a time and walked side by side, the comparison gives what two
-    ``{input: key}`` dicts give: the same lists in the same order (an input named twice keeps
-    its first place and its last key)."""
-    monkeypatch.setattr(changes, "SORTED_AT_ONCE", 7)
-    rng = random.Random(seed)
-    old, new = _keys(rng, rng.randrange(60), "o"), _keys(rng, rng.randrange(60), "n")
-    streamed = compare_document_streams(iter(old), (((key,), doc) for key, doc in new))
-    assert streamed.to_dict() == compare_documents(dict(old), dict(new)).to_dict()
-
-
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", range(12))
 def test_the_diff_pairs_documents_as_the_build_does(
     monkeypatch: pytest.MonkeyPatch, seed: int
 ) -> None:
-    """Ids on either side or neither, inputs moved: the streamed comparison (sorted on disk
-    a few at a time) gives what the build's look-ups (``ParentDocuments.pair``) give: a new
-    document with an id is paired with the parent's document of its input when that one has
-    none (a parent built before ids were kept)."""
+    """Texts (so own ids) kept, edited or moved, users' ids on either side or neither,
+    inputs moved, an input two parent documents have: the streamed comparison (sorted on disk
+    a few at a time) gives what the build's look-ups (``ParentDocuments.pair``, in the build's
+    order) give: the same lists in the same order, each document once."""
     monkeypatch.setattr(changes, "SORTED_AT_ONCE", 7)
     rng = random.Random(seed)
+    texts = [f"h{k}" for k in range(rng.randrange(1, 90))]
 
-    def drawn(count: int, prefix: str) -> list[tuple[str | None, str, DocumentKey]]:
-        inputs = rng.sample(range(80), count)
+    def drawn(count: int, inputs: list[int]) -> list[tuple[tuple[str, ...], DocumentKey]]:
         ids = rng.sample(range(80), count)
+        shown = rng.sample(texts, min(count, len(texts)))
         return [
             (
-                f"id{i}" if rng.random() < 0.5 else None,
-                f"src-{s}",
-                DocumentKey(f"{prefix}{k}", f"h{rng.randrange(2)}"),
+                new_keys(text, f"id{i}" if rng.random() < 0.5 else None, f"src-{s}.jsonl#L1"),
+                DocumentKey(text, text, rng.choice(["train", "dev", "test"])),
             )
-            for k, (s, i) in enumerate(zip(inputs, ids, strict=True))
+            for text, s, i in zip(shown, inputs, ids, strict=False)
         ]
 
-    olds, news = drawn(rng.randrange(60), "o"), drawn(rng.randrange(60), "n")
-    parent = ParentDocuments([])
-    parent.keys = {id_key(i) if i else src: key for i, src, key in olds}
-    index = {}
-    for source_id, source, key in news:
-        name, _ = parent.pair(source_id, source)
-        index[name] = key
-    built = compare_documents(parent.keys, index)
-    streamed = compare_document_streams(
-        parent.keys.items(), ((candidate_keys(i, src), key) for i, src, key in news)
-    )
+    count = rng.randrange(60)
+    old = [
+        ((keys[0], keys[-1] if rng.random() < 0.7 else keys[1]), key)
+        for keys, key in drawn(count, [rng.randrange(40) for _ in range(count)])
+    ]  # some by the user's id, some by input (drawn with repeats: one input, two documents)
+    count = rng.randrange(60)
+    new = drawn(count, rng.sample(range(80), count))
+    parent = ParentDocuments(old)
+    for at, (keys, key) in enumerate(new):
+        parent.pair(at, keys, key)
+    built = parent.changes()
+    streamed = compare_document_streams(old, new)
     assert streamed.to_dict() == built.to_dict()
+    seen = [*built.added, *built.removed, *(d for pair in built.changed for d in pair)]
+    assert len(seen) == len(set(seen))  # each document once: no id added and removed
+    assert len(built.added) + len(built.changed) + built.unchanged == len(new)
+    assert len(built.removed) + len(built.changed) + built.unchanged == len(old)
 
 
 def test_diff_releases_does_not_index_either_sides_documents(
@@ -83,7 +66,6 @@ def test_diff_releases_does_not_index_either_sides_documents(
     def refused(*args: Any) -> Any:
         raise AssertionError("a whole release's documents indexed")
 
-    monkeypatch.setattr(release, "compare_documents", refused)
     monkeypatch.setattr(release, "ParentDocuments", refused)
     old = release.open_release(seed_releases / "0.1.0")
     documents, _ = release.diff_releases(old, old)

@@ -143,80 +143,70 @@ def manifest_changes(
     }
 
 
-def compare_documents(
-    old: Mapping[str, DocumentKey], new: Mapping[str, DocumentKey]
-) -> DocumentChanges:
-    """Compare two ``{source: key}`` indexes: same source with another text is *changed*."""
-    changes, added = DocumentChanges(), []
-    for source, key in new.items():
-        before = old.get(source)
-        if before is None:
-            added.append(key.doc_id)
-        elif before.text_sha256 != key.text_sha256:
-            changes.changed.append((before.doc_id, key.doc_id))
-        else:
-            changes.unchanged += 1
-    changes.removed = [key.doc_id for source, key in old.items() if source not in new]
-    changes.added = added
-    return changes
-
-
 SORTED_AT_ONCE = 10_000
 """Documents :func:`compare_document_streams` sorts in memory at a time (the rest on disk)."""
 _Place = list[Any]
-"""``[key, first position, [doc_id, text_sha256], [further keys]]``: one document of one side
-by the key it is looked for by (further keys: those it is looked for by next, if unpaired)."""
+"""``[key, position, [doc_id, text_sha256], [further keys]]``: one document of one side by
+the key it is looked for by (further keys: those it is looked for by next, if unpaired)."""
 
 
-def _by_key(places: Iterable[_Place]) -> Iterator[_Place]:
-    """The places by key, one per key (a key given twice: the first place and the last
-    document, as a ``{key: document}`` dict holds it)."""
-    group: _Place | None = None
+def _by_key(places: Iterable[_Place], others: Spool) -> Iterator[_Place]:
+    """The places by key, the first of each key (by position); the others of a key, which
+    cannot pair by it, go to ``others``."""
+    earlier: _Place | None = None
     for place in spilled_sorted(places, key=lambda p: (p[0], p[1]), run=SORTED_AT_ONCE):
-        if group is not None and group[0] == place[0]:
-            group[2:] = place[2:]
+        if earlier is not None and earlier[0] == place[0]:
+            others.append(place)
             continue
-        if group is not None:
-            yield group
-        group = place
-    if group is not None:
-        yield group
+        earlier = place
+        yield place
+
+
+def _next(place: _Place) -> _Place:
+    """``place`` looked for by its next key, if it has one."""
+    return [place[3][0], place[1], place[2], place[3][1:]] if place[3] else place
 
 
 def _matched(old: Iterable[_Place], new: Iterable[_Place]) -> Iterator[tuple[_Place, _Place]]:
     """Each document of either side once: ``(old, new)`` for a pair, a side empty (``[]``)
-    for a document the other side lacks. A new document unpaired by its key is looked for by
-    its next key among the old documents still unpaired, as a dict look-up tries them in
-    turn (:meth:`claimwire.corpus.pairing.ParentDocuments.pair`)."""
+    for a document the other side lacks. Unpaired by its key, a document is looked for by its
+    next key among those of the other side still unpaired (an old one with no next key keeps
+    its own), round after round, as the build's look-ups give
+    (:class:`claimwire.corpus.pairing.ParentDocuments`)."""
     while True:
         old_left, new_left = Spool(), Spool()
-        for before, now in paired(_by_key(old), _by_key(new), key=lambda place: place[0]):
+        for before, now in paired(
+            _by_key(old, old_left), _by_key(new, new_left), key=lambda place: place[0]
+        ):
             if before is not None and now is not None:
                 yield before, now
-            elif now is not None and now[3]:
-                new_left.append([now[3][0], now[1], now[2], now[3][1:]])
-            elif now is not None:
-                yield [], now
             else:
-                old_left.append(before)
-        if not new_left:
+                (old_left if now is None else new_left).append(before or now)
+        new_next = Spool()
+        for now in new_left:
+            if now[3]:
+                new_next.append(_next(now))
+            else:
+                yield [], now
+        if not new_next:
             yield from ((place, []) for place in old_left)
             return
-        old, new = old_left, new_left
+        old, new = (_next(place) for place in old_left), new_next
 
 
 def compare_document_streams(
-    old: Iterable[tuple[str, DocumentKey]], new: Iterable[tuple[Sequence[str], DocumentKey]]
+    old: Iterable[tuple[Sequence[str], DocumentKey]],
+    new: Iterable[tuple[Sequence[str], DocumentKey]],
 ) -> DocumentChanges:
-    """:func:`compare_documents` of two streams, ``(key, document)`` of the old side and
-    ``(keys, document)`` of the new (the keys it is paired by, tried in turn), holding only
-    what changed: both sides sorted by key on disk (:func:`claimwire.spool.spilled_sorted`),
-    then walked side by side; each list in its side's order."""
+    """What changed from the documents ``old`` to ``new``, each ``(keys, document)`` (the
+    keys it is paired by, tried in turn), holding only what changed: both sides sorted by
+    key on disk (:func:`claimwire.spool.spilled_sorted`), then walked side by side; each
+    list in its side's order."""
     changes = DocumentChanges()
     added: list[tuple[int, str]] = []
     changed: list[tuple[int, tuple[str, str]]] = []
     removed: list[tuple[int, str]] = []
-    befores = ([key, at, list(doc), []] for at, (key, doc) in enumerate(old))
+    befores = ([keys[0], at, list(doc), list(keys[1:])] for at, (keys, doc) in enumerate(old))
     nows = ([keys[0], at, list(doc), list(keys[1:])] for at, (keys, doc) in enumerate(new))
     for before, now in _matched(befores, nows):
         if not now:

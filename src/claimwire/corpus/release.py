@@ -22,7 +22,6 @@ from claimwire.corpus.changes import (
     DocumentKey,
     changelog_entry,
     compare_document_streams,
-    compare_documents,
     manifest_changes,
 )
 from claimwire.corpus.diff import compare_files
@@ -33,7 +32,9 @@ from claimwire.corpus.ingest import BuildDocuments, Built, RawFiles
 from claimwire.corpus.left_out import DUPLICATES, LeftOut, read_left_out
 from claimwire.corpus.pairing import (
     ParentDocuments,
+    check_one_input_per_name,
     check_unique_ids,
+    new_keys,
     new_pairing_keys,
     pairing_keys,
 )
@@ -469,15 +470,15 @@ def _ingest(
     added: Spool,
     sharding: Sharding,
     engine: Engine,
-) -> tuple[dict[str, DocumentKey], dict[str, Document], _Counter, dict[str, int]]:
-    """Stream raw inputs into ``out``; return the new index by pairing key (``{}`` without a
-    parent: the documents are all added, their ids spooled in ``added``), changed documents
-    and counts. A document paired with a parent document (:mod:`claimwire.corpus.pairing`)
-    keeps its split, unless its input chooses one. A document that duplicates one already
-    ingested is left out and added to ``left_out``. An id of the user's data that names two
-    documents is a located error."""
-    index: dict[str, DocumentKey] = {}
-    changed: dict[str, Document] = {}
+) -> tuple[dict[str, Document], _Counter, dict[str, int]]:
+    """Stream raw inputs into ``out``; return the documents paired with a parent document
+    of another text (by their ids: the build's changed documents are among them), and the
+    counts. Without a parent the documents are all added, their ids spooled in ``added``. A
+    document paired with a parent document (:mod:`claimwire.corpus.pairing`) keeps its
+    split, unless its input chooses one. A document that duplicates one already ingested is
+    left out and added to ``left_out``. An id of the user's data that names two documents
+    is a located error."""
+    edited: dict[str, Document] = {}
     counter = _Counter()
     source_ids = Spool()
 
@@ -494,7 +495,7 @@ def _ingest(
             if parent is None:
                 added.append(built.doc_id)
             else:
-                built = _paired(built, parent, index, changed)
+                built = _paired(built, counter.documents, parent, edited)
             counter.add(built)
             if progress:
                 progress(built.file_index, len(inputs), counter.documents)
@@ -509,23 +510,19 @@ def _ingest(
     with contextlib.closing(source_ids), contextlib.closing(left_out):
         parts = write_parts(out, DOCUMENTS, documents(), sharding)
         check_unique_ids(source_ids, raw_dir)
-    return index, changed, counter, parts
+    return edited, counter, parts
 
 
-def _paired(
-    built: Built,
-    parent: ParentDocuments,
-    index: dict[str, DocumentKey],
-    changed: dict[str, Document],
-) -> Built:
-    """``built`` paired with its parent document, if it has one (in the parent's split, unless
-    its input chose one), entered in ``index``; its text changed, in ``changed`` too."""
-    name, before = parent.pair(built.source_id, built.source)
+def _paired(built: Built, at: int, parent: ParentDocuments, edited: dict[str, Document]) -> Built:
+    """``built``, the build's ``at``-th document, paired with its parent document if it has
+    one (in the parent's split, unless its input chose one); its text changed, in ``edited``
+    too."""
+    keys = new_keys(built.doc_id, built.source_id, built.source)
+    before = parent.pair(at, keys, DocumentKey(built.doc_id, built.text_sha256, built.split))
     if before is not None and not built.split_given and built.split != before.split:
         built = built.in_split(before.split)
-    index[name] = DocumentKey(built.doc_id, built.text_sha256, built.split)
     if before is not None and before.text_sha256 != built.text_sha256:
-        changed[before.doc_id] = built.document()
+        edited[built.doc_id] = built.document()
     return built
 
 
@@ -658,6 +655,7 @@ def build_release(
             raise ClaimwireError(f"version {version} must be newer than its parent {parent}")
         parent_release = open_release(releases_dir / parent)
     inputs = raw_files(raw_dir)
+    check_one_input_per_name(inputs)
     unread = inputs.unread_note()
     if not inputs:
         raise ClaimwireError(
@@ -673,10 +671,12 @@ def build_release(
         _removed_on_failure(pending),
         atomic_directory(target) as staging,
     ):
-        parent_documents = ParentDocuments(parent_release.documents()) if parent_release else None
+        parent_documents = (
+            ParentDocuments(pairing_keys(parent_release.documents())) if parent_release else None
+        )
         left_out = LeftOut(staging, near_duplicates)
         added = Spool()
-        index, changed, counter, document_parts = _ingest(
+        edited, counter, document_parts = _ingest(
             raw_dir,
             inputs,
             staging,
@@ -692,10 +692,9 @@ def build_release(
         if counter.documents == 0:
             raise ClaimwireError("the raw inputs hold no document", file=raw_dir)
         doc_changes = (
-            compare_documents(parent_documents.keys, index)
-            if parent_documents is not None
-            else DocumentChanges(added)
+            parent_documents.changes() if parent_documents is not None else DocumentChanges(added)
         )
+        changed = {old: edited[new] for old, new in doc_changes.changed}
         if gold is not None:
             gold_parts = _write_gold(
                 staging, gold(read_parts(staging, list(document_parts), Document)), sharding
@@ -803,9 +802,9 @@ def _compare(
 
 
 def diff_releases(old: Release, new: Release) -> tuple[DocumentChanges, AnnotationChanges]:
-    """Documents (paired as a build pairs them: by your id, else by input,
-    :func:`claimwire.corpus.pairing.candidate_keys`) and annotations (matched by id) from
-    ``old`` to ``new``."""
+    """Documents (paired as a build pairs them: by their own id, then your id, then input,
+    :func:`claimwire.corpus.pairing.new_keys`) and annotations (matched by id) from ``old``
+    to ``new``."""
     documents = compare_document_streams(
         pairing_keys(old.documents()), new_pairing_keys(new.documents())
     )
