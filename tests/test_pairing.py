@@ -17,6 +17,8 @@ from claimwire.corpus.release import build_release, diff_releases, open_release
 from claimwire.errors import ClaimwireError
 from claimwire.model import Annotation, Document, Quote
 
+from .helpers import one_error_line, run_cli
+
 
 def _text(i: int, verb: str = "rose") -> str:
     return (
@@ -144,3 +146,61 @@ def test_two_files_that_are_one_input_are_refused(tmp_path: Path, other: str) ->
         "input (the same JSONL file, compressed or not): keep one of them in the raw folder"
     )
     assert not releases.exists()
+
+
+def _edited_and_renamed(raw: Path, texts: list[str], edited: int) -> None:
+    """``feed.jsonl`` renamed to ``r2.jsonl``, its first ``edited`` lines edited: those no
+    longer pair (neither their text nor their input is the parent's)."""
+    (raw / "feed.jsonl").unlink()
+    now = [_text(i, "fell") if i < edited else text for i, text in enumerate(texts)]
+    (raw / "r2.jsonl").write_bytes(_lines(now))
+
+
+@pytest.mark.parametrize(("edited", "refused"), [(2, False), (3, True), (4, True)])
+def test_a_build_that_drops_most_of_the_parents_gold_is_refused(
+    tmp_path: Path, edited: int, refused: bool
+) -> None:
+    """More than half of the gold lost (here 3 or 4 of 4 claims: their documents no longer
+    pair) is refused, nothing written, the count and the documents named; half is built.
+    Before: built, exit 0, the gold gone."""
+    texts = [_text(i) for i in range(4)]
+    raw, releases = _gold_release(tmp_path, texts)
+    old = [doc.id for doc in open_release(releases / "0.1.0").documents()]
+    _edited_and_renamed(raw, texts, edited)
+    if not refused:
+        report = build_release(raw, releases, "0.2.0", parent="0.1.0")
+        assert (report.annotations.kept, len(report.annotations.removed)) == (2, 2)
+        return
+    with pytest.raises(ClaimwireError) as caught:
+        build_release(raw, releases, "0.2.0", parent="0.1.0")
+    assert str(caught.value) == (
+        f"this build would drop {edited} of 0.1.0's 4 gold annotations: {edited} of its "
+        "documents pair with none of this build (neither their text, your id nor their input, "
+        f"file and line, is there: {', '.join(old[:edited])}); nothing was written. Restore the "
+        "raw inputs that held them, or pass --allow-gold-loss to build without that gold"
+    )
+    assert sorted(p.name for p in releases.iterdir()) == ["0.1.0", "CHANGELOG.md"]
+    report = build_release(raw, releases, "0.2.0", parent="0.1.0", allow_gold_loss=True)
+    assert report.manifest["counts"]["annotations"] == 4 - edited
+
+
+def test_the_cli_refuses_the_loss_in_one_line_and_builds_with_allow_gold_loss(
+    tmp_path: Path,
+) -> None:
+    texts = [_text(i) for i in range(4)]
+    raw, releases = _gold_release(tmp_path, texts)
+    _edited_and_renamed(raw, texts, 4)
+    args = ("corpus", "build", "--version", "0.2.0", "--parent", "0.1.0", "--raw", raw,
+            "--out", releases)  # fmt: skip
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert "would drop 4 of 0.1.0's 4 gold annotations" in result.stderr
+    assert not (releases / "0.2.0").exists()
+    result = run_cli(*args, "--allow-gold-loss", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (
+        json.loads((releases / "0.2.0" / "MANIFEST.json").read_text("utf-8"))["counts"][
+            "annotations"
+        ]
+        == 0
+    )

@@ -216,12 +216,15 @@ def build(
     engine: Engine | None = None,
     tasks: Path | None = None,
     new_lineage: bool = False,
+    allow_gold_loss: bool = False,
 ) -> BuildReport:
     """Build ``releases/version`` from ``raw``, shipping the schema (``schema``, else the
     default one when it exists) and the task definitions (:func:`task_files`), and validating
     the staged release with them. SIGTERM ends it as an error does: no staging folder, nor
     folder made for ``releases``, is left. Where ``releases`` holds releases, ``parent`` or
-    ``new_lineage`` is needed (:func:`check_lineage`)."""
+    ``new_lineage`` is needed (:func:`check_lineage`); ``allow_gold_loss`` builds one that
+    drops most of the parent's gold (refused otherwise: see
+    :func:`claimwire.corpus.release.build_release`)."""
     check_lineage(releases, version, parent, new_lineage)
     stop_on_sigterm()
     schema_path = schema or default_schema_path()
@@ -249,4 +252,5 @@ def build(
             sharding=sharding,
             engine=engine,
             task_files=shipped,
+            allow_gold_loss=allow_gold_loss,
         )

@@ -100,6 +100,12 @@ def build(
         help="Start a new lineage where OUT already holds releases: no gold carried, splits "
         "drawn again.",
     ),
+    allow_gold_loss: bool = typer.Option(
+        False,
+        "--allow-gold-loss",
+        help="Build even if more than half of the parent's gold would be dropped (its "
+        "documents no longer pair with the new ones, or their quotes are gone).",
+    ),
     gold: str | None = typer.Option(
         None,
         help="Gold: quote-anchored YAML (annotation/gold) or an annotation set with offsets "
@@ -156,6 +162,7 @@ def build(
             version,
             parent=parent,
             new_lineage=no_parent,
+            allow_gold_loss=allow_gold_loss,
             gold=None if gold is None else local(gold),
             schema=schema,
             tasks=tasks,

@@ -159,6 +159,17 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
             powershell="Start a new lineage where OUT already holds releases: no gold carried, splits drawn again.",
         ),
         Option(
+            param="allow_gold_loss",
+            names=("--allow-gold-loss",),
+            unordered=False,
+            takes_value=False,
+            multiple=False,
+            plain=True,
+            zsh="Build even if more than half of the parent''s gold would be dropped (its documents no longer pair with the new ones, or their quotes are gone).",
+            fish="Build even if more than half of the parent's gold would be dropped (its documents no longer pair with the new ones, or their quotes are gone).",
+            powershell="Build even if more than half of the parent's gold would be dropped (its documents no longer pair with the new ones, or their quotes are gone).",
+        ),
+        Option(
             param="gold",
             names=("--gold",),
             unordered=False,

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from claimwire.corpus.changes import DocumentChanges, DocumentKey
+from claimwire.corpus.changes import AnnotationChanges, DocumentChanges, DocumentKey
 from claimwire.corpus.raw_folder import RawInputs
 from claimwire.errors import ClaimwireError
 from claimwire.files import sha256
@@ -164,6 +164,38 @@ class ParentDocuments:
         changes.changed = [pair for _, pair in sorted(changed)]
         changes.added = [doc_id for _, doc_id in sorted(self.added)]
         return changes
+
+
+SHOWN_UNPAIRED = 5
+"""Parent documents a refused build names among those no longer paired."""
+
+
+def check_gold_kept(parent: str, documents: DocumentChanges, gold: AnnotationChanges) -> None:
+    """Refuse a build that would drop more than half of ``parent``'s gold annotations (its
+    documents no longer pair, or their quotes are gone from edited texts): a raw file
+    renamed and edited, or left out, would otherwise drop it with exit 0. The error counts
+    what would be lost and names the first documents no longer paired."""
+    orphaned = len(gold.orphaned)
+    lost = len(gold.removed) + orphaned
+    if lost * 2 <= lost + gold.kept + len(gold.reanchored):
+        return
+    unpaired = documents.removed
+    first = ", ".join(unpaired[:SHOWN_UNPAIRED]) + (" …" if len(unpaired) > SHOWN_UNPAIRED else "")
+    why = (
+        [
+            f"{len(unpaired):,} of its documents pair with none of this build (neither their "
+            f"text, your id nor their input, file and line, is there: {first})"
+        ]
+        if unpaired
+        else []
+    )
+    if orphaned:
+        why.append(f"{orphaned:,} annotations' quotes are gone from edited texts")
+    raise ClaimwireError(
+        f"this build would drop {lost:,} of {parent}'s {lost + gold.kept + len(gold.reanchored):,} "
+        f"gold annotations: {' and '.join(why)}; nothing was written. Restore the raw inputs "
+        "that held them, or pass --allow-gold-loss to build without that gold"
+    )
 
 
 def check_one_input_per_name(inputs: RawInputs) -> None:

@@ -32,6 +32,7 @@ from claimwire.corpus.ingest import BuildDocuments, Built, RawFiles
 from claimwire.corpus.left_out import DUPLICATES, LeftOut, read_left_out
 from claimwire.corpus.pairing import (
     ParentDocuments,
+    check_gold_kept,
     check_one_input_per_name,
     check_unique_ids,
     new_keys,
@@ -632,11 +633,14 @@ def build_release(
     sharding: Sharding | None = None,
     engine: Engine | None = None,
     task_files: Sequence[Path] = (),
+    allow_gold_loss: bool = False,
 ) -> BuildReport:
     """Build ``releases_dir/version`` from ``raw_dir``, atomically.
 
     Gold is either resolved afresh by ``gold`` (called with the new documents) or carried
-    over from ``parent`` and re-anchored where a document's text changed. ``schema_file`` is
+    over from ``parent`` and re-anchored where a document's text changed; a carry that would
+    drop more than half of the parent's gold is refused unless ``allow_gold_loss``
+    (:func:`claimwire.corpus.pairing.check_gold_kept`). ``schema_file`` is
     copied into the release, ``task_files`` into its ``tasks/`` folder; ``summarize`` adds a
     ``gold_summary`` to the manifest; ``validate`` (folder) → problems runs on the staged
     release, and any problem aborts the build with nothing written. A document whose
@@ -708,6 +712,8 @@ def build_release(
                 else iter(())
             )
             gold_parts = _write_gold(staging, carried, sharding)
+            if parent is not None and not allow_gold_loss:
+                check_gold_kept(parent, doc_changes, ann_changes)
         parts = {DOCUMENTS: document_parts, ANNOTATIONS: gold_parts[0], RELATIONS: gold_parts[1]}
         records = {part: n for written in parts.values() for part, n in written.items()}
         if len(left_out):
