@@ -45,7 +45,13 @@ from claimwire.corpus.segment import SentenceSegmenter
 from claimwire.engine import Engine, LocalEngine, batches
 from claimwire.errors import ClaimwireError, shown
 from claimwire.files import atomic_directory, atomic_write_text, sha256, stage_text
-from claimwire.lines import ZSTD_SUFFIX
+from claimwire.lines import (
+    DOCUMENT_LINE,
+    RECORD_LINE,
+    ZSTD_SUFFIX,
+    line_blocks,
+    line_columns,
+)
 from claimwire.model import (
     Annotation,
     Document,
@@ -351,13 +357,54 @@ def checksum_problems(path: Path, manifest: dict[str, Any]) -> list[tuple[str, s
     return problems
 
 
+_SPACE = 0x20
+"""A blank line starts with a byte up to this one (a white space or its line break)."""
+
+
+def record_count(path: Path, name: str) -> int:
+    """The records part ``path`` of record file ``name`` holds: its lines that are not blank
+    (as its readers take them), decompressed if a zstd shard, a block of lines at a time:
+    the line breaks counted, unless a line starts with white space (then each line looked
+    at)."""
+    import numpy as np
+
+    limit = DOCUMENT_LINE if name == DOCUMENTS else RECORD_LINE
+    count = 0
+    for first, chunk in line_blocks(path, limit=limit):
+        data = np.frombuffer(chunk, dtype=np.uint8)
+        breaks = np.flatnonzero(data == ord("\n"))
+        starts = data[breaks[breaks < len(data) - 1] + 1]
+        if (data[:1] <= _SPACE).any() or (starts <= _SPACE).any():
+            count += len(line_columns(first, chunk)[0])
+        else:
+            count += len(breaks) + (not chunk.endswith(b"\n"))
+    return count
+
+
+def count_problems(path: Path, manifest: dict[str, Any]) -> Iterator[tuple[str, int, int]]:
+    """``(part, records, manifest's count)`` for each record file part whose records differ
+    from its manifest entry's ``records`` (one without it is not counted)."""
+    for name in RECORD_FILES:
+        for part in record_parts(manifest, name):
+            expected = manifest["files"].get(part, {}).get("records")
+            if type(expected) is int and (found := record_count(path / part, name)) != expected:
+                yield part, found, expected
+
+
 def open_release(path: Path, verify: bool = True) -> Release:
-    """Open a release; with ``verify`` every file's checksum must match the manifest."""
+    """Open a release; with ``verify`` every file's checksum must match the manifest, and
+    every record file part hold the records it says (a re-signed shard emptied would
+    otherwise be read without a word)."""
     manifest = read_manifest(path)
     if verify:
         for name, code, problem in checksum_problems(path, manifest):
             check = "manifest check" if code == "manifest-invalid" else "checksum check"
             raise ClaimwireError(f"{check} failed: {problem}", file=path / name)
+        for part, found, expected in count_problems(path, manifest):
+            raise ClaimwireError(
+                f"record count check failed: {found:,} records, MANIFEST.json says {expected:,}",
+                file=path / part,
+            )
     return Release(path, manifest)
 
 
