@@ -259,21 +259,34 @@ class Lines:
         return hash(self._key())
 
     def blocks(self, read: Callable[[int, int], bytes] | None = None) -> Iterator[bytes]:
-        """Each run's bytes: from ``data``, through ``read(start, end)``, else from the
-        file."""
+        """The runs' bytes, to be joined by line breaks: each run's from ``data``; through
+        ``read(start, end)``, else from the file, those of runs next to each other in the
+        file (one line break apart) in one read, so that a document whose lines came in many
+        blocks is not held twice (its pieces, then their join)."""
         if self.data is not None:
             at = 0
             for start, end, _, _ in self.runs:
                 yield self.data[at : at + end - start]
                 at += end - start
         elif read is not None:
-            for start, end, _, _ in self.runs:
+            for start, end in self._spans():
                 yield read(start, end)
         else:
             with self.file.open("rb") as handle:
                 check_stamp(self.path, self.stamp, file_stamp(handle.fileno()))
-                for start, end, _, _ in self.runs:
+                for start, end in self._spans():
                     yield os.pread(handle.fileno(), end - start, start)
+
+    def _spans(self) -> list[tuple[int, int]]:
+        """The runs' byte ranges in the file, a run that starts right after the line break
+        ending the one before merged with it."""
+        spans: list[tuple[int, int]] = []
+        for start, end, _, _ in self.runs:
+            if spans and spans[-1][1] + 1 == start:
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
+        return spans
 
     def numbered(
         self, read: Callable[[int, int], bytes] | None = None

@@ -462,12 +462,66 @@ def _proved(data: bytes, records: list[Any]) -> bool:
         return strict_json.quoted_strings(data) == _documents_quoted(records) and _one_per_line(
             data, len(records)
         )
+    if len(data) > _PROOF_PIECE:
+        return _proved_by_pieces(data, records)
     encoded = _ENCODER.encode_lines(records)
     if encoded == data:
         return True
     return strict_json.quoted_strings(data) == strict_json.quoted_strings(
         encoded
     ) and _one_per_line(data, len(records))
+
+
+_PROOF_PIECE = 1 << 20
+"""The most bytes of lines :func:`_proved` encodes again at once (and a line more): a
+document's lines read back whole (:func:`claimwire.grouping.read_lines`) are not held a
+second time, encoded."""
+
+
+def _proved_by_pieces(data: bytes, records: list[Any]) -> bool:
+    """:func:`_proved` of a long block, a piece of whole lines at a time: each piece against
+    its lines' records encoded. The quotes of the pieces that differ are counted on both
+    sides (the others count alike): a piece ends after a line break, which no string or
+    escape spans, so the counts add up to the whole block's; one record a line is checked
+    piece by piece too (:func:`_one_per_line`, and the breaks between pieces)."""
+    same, differ, done = True, 0, 0
+    for piece in _pieces(data):
+        lines = piece.count(b"\n") + (not piece.endswith(b"\n"))
+        encoded = _ENCODER.encode_lines(records[done : done + lines])
+        if encoded != piece:
+            same = False
+            differ += strict_json.quoted_strings(piece) - strict_json.quoted_strings(encoded)
+        done += lines
+    if done < len(records):  # more records than lines
+        same = False
+        differ -= strict_json.quoted_strings(_ENCODER.encode_lines(records[done:]))
+    return same or (differ == 0 and done == len(records) and _one_per_piece(data))
+
+
+def _pieces(data: bytes) -> Iterator[bytes]:
+    """``data`` about :data:`_PROOF_PIECE` bytes at a time, each piece ending after a line
+    break (the last one: where ``data`` ends)."""
+    at = 0
+    while at < len(data):
+        cut = data.find(b"\n", at + _PROOF_PIECE)
+        end = len(data) if cut < 0 else cut + 1
+        yield data[at:end]
+        at = end
+
+
+def _one_per_piece(data: bytes) -> bool:
+    """:func:`_one_per_line` of ``data`` for as many values as it has lines, a piece at a
+    time: within each piece, and across each break that ends one (a ``}``, maybe a ``\r``,
+    before it; a ``{`` after it)."""
+    previous = b""
+    for piece in _pieces(data):
+        lines = piece.count(b"\n") + (not piece.endswith(b"\n"))
+        if not _one_per_line(piece, lines):
+            return False
+        if previous and not (previous.endswith((b"}\n", b"}\r\n")) and piece.startswith(b"{")):
+            return False
+        previous = piece
+    return True
 
 
 Extra = tuple[str, int]
