@@ -9,6 +9,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +184,42 @@ def cli(server: label_studio_server.Server, *args: str | Path, token: str | None
             os.environ.pop(key, None)
 
 
+def project_named(ls: Any, title: str) -> Any:
+    """The project called ``title``, as the server lists it."""
+    return next(p for p in ls.projects.list() if p.title == title)
+
+
+def pushed_release(server: label_studio_server.Server, kind: str) -> tuple[str, Any, Any]:
+    """A new project ``KIND <nonce>`` made by ``annotate push RELEASE`` (one task: the
+    release's document): its title, a client of the server, and the project."""
+    title = f"{kind} {uuid.uuid4().hex[:8]}"
+    assert cli(server, "annotate", "push", RELEASE, "--project", title).returncode == 0
+    ls = client(Connection(server.url, server.token))
+    return title, ls, project_named(ls, title)
+
+
+@dataclass(frozen=True)
+class Pushing:
+    """A new project a test pushes synthetic documents to through the API (the full label
+    config), and those documents."""
+
+    connection: Connection
+    title: str
+    documents: list[Document]
+
+    def push(self, documents: list[Document], predicted: Any = None, version: Any = None) -> Any:
+        """``push`` of ``documents`` to the project (with a run's predictions, and its version)."""
+        xml = configs(SCHEMA)["full.xml"]
+        return push(self.connection, self.title, xml, documents, predicted, version, SCHEMA)
+
+
+def to_push(server: label_studio_server.Server, kind: str, count: int) -> Pushing:
+    """``count`` synthetic documents to push to a new project ``KIND <nonce>``."""
+    tag = uuid.uuid4().hex[:6]
+    title = f"{kind} {uuid.uuid4().hex[:8]}"
+    return Pushing(Connection(server.url, server.token), title, synthetic_documents(count, tag))
+
+
 def test_every_config_is_valid_on_the_server(server: label_studio_server.Server) -> None:
     connection = Connection(server.url, server.token)
     ls = client(connection)
@@ -206,7 +243,7 @@ def test_round_trip_with_two_annotators(server: label_studio_server.Server, tmp_
     assert "0 tasks imported, 1 already there" in again.stdout
     connection = Connection(server.url, server.token)
     ls = client(connection)
-    project = next(p for p in ls.projects.list() if p.title == title)
+    project = project_named(ls, title)
     [task] = list(ls.tasks.list(project=project.id, fields="all"))
     signature = json.loads(run.with_name(run.name + ".meta.json").read_text())["signature"]
     assert [p.model_version for p in task.predictions] == [signature]
@@ -327,10 +364,7 @@ def test_hostile_annotator_emails_stay_inside_out(
     server: label_studio_server.Server, tmp_path: Path
 ) -> None:
     """An e-mail is a name, never a path; e-mails with the same local part never merge."""
-    title = f"hostile {uuid.uuid4().hex[:8]}"
-    assert cli(server, "annotate", "push", RELEASE, "--project", title).returncode == 0
-    ls = client(Connection(server.url, server.token))
-    project = next(p for p in ls.projects.list() if p.title == title)
+    title, ls, project = pushed_release(server, "hostile")
     [task] = list(ls.tasks.list(project=project.id, fields="all"))
     suffix = uuid.uuid4().hex[:6]
     # Label Studio 1.23 refuses ../x/annotations@x but accepts a quoted local part and a slash
@@ -418,16 +452,14 @@ def test_repush_lists_once_and_adds_predictions_in_bulk(
 ) -> None:
     """Re-push found each task with a lookup per task and created predictions one request
     per task (164 s for 500 tasks): now one listing and one bulk import per batch."""
-    connection = Connection(server.url, server.token)
-    title = f"bulk {uuid.uuid4().hex[:8]}"
-    documents = synthetic_documents(40, uuid.uuid4().hex[:6])
-    xml = configs(SCHEMA)["full.xml"]
-    first = push(connection, title, xml, documents[:30], None, None, SCHEMA)
+    pushing = to_push(server, "bulk", 40)
+    connection, documents = pushing.connection, pushing.documents
+    first = pushing.push(documents[:30])
     assert (first.created, first.imported, first.skipped, first.predictions) == (True, 30, 0, 0)
     predicted = one_claim_each(documents)
     since = server.log.stat().st_size
     # 10 new tasks with their predictions; 30 tasks already there get theirs in bulk
-    again = push(connection, title, xml, documents, predicted, "run-1", SCHEMA)
+    again = pushing.push(documents, predicted, "run-1")
     assert (again.created, again.imported, again.skipped, again.predictions) == (False, 10, 30, 40)
     assert requests_in_log(server, since, r"POST /api/predictions/") == 0
     assert (
@@ -441,7 +473,7 @@ def test_repush_lists_once_and_adds_predictions_in_bulk(
     assert requests_in_log(server, since, r"GET /api/tasks/\d+") == 0
     # once more: nothing new, no prediction twice (the tasks have predictions: they are read)
     since = server.log.stat().st_size  # the two listings above are logged
-    third = push(connection, title, xml, documents, predicted, "run-1", SCHEMA)
+    third = pushing.push(documents, predicted, "run-1")
     assert (third.imported, third.skipped, third.predictions) == (0, 40, 0)
     log_end_once_logged(server, since, r"GET /api/tasks/\?.*fields=all")
     assert requests_in_log(server, since, r"GET /api/tasks/\?") == 2
@@ -460,11 +492,9 @@ def test_push_removes_the_copies_an_interrupted_import_left(
     """A push killed while its import was in flight: the server finished that import after
     the re-run had listed the project, and every document had two tasks. Push now removes
     each document's later copies nobody worked on, and leaves (and names) one with work."""
-    connection = Connection(server.url, server.token)
-    title = f"copies {uuid.uuid4().hex[:8]}"
-    documents = synthetic_documents(8, uuid.uuid4().hex[:6])
-    xml = configs(SCHEMA)["full.xml"]
-    first = push(connection, title, xml, documents[:6], None, None, SCHEMA)
+    pushing = to_push(server, "copies", 8)
+    connection, documents = pushing.connection, pushing.documents
+    first = pushing.push(documents[:6])
     ls = client(connection)
     # the killed request, finished by the server: the same six tasks imported once more
     pushed = sorted(ls.tasks.list(project=first.project_id), key=lambda t: t.id)
@@ -478,7 +508,7 @@ def test_push_removes_the_copies_an_interrupted_import_left(
     with Session(connection) as session:
         session.json("POST", f"api/tasks/{drafted.id}/drafts", body={"result": [], "lead_time": 1})
 
-    again = push(connection, title, xml, documents, None, None, SCHEMA)
+    again = pushing.push(documents)
 
     left = sorted(ls.tasks.list(project=first.project_id), key=lambda t: t.id)
     by_doc: dict[str, list[int]] = {}
@@ -494,7 +524,7 @@ def test_push_removes_the_copies_an_interrupted_import_left(
     assert (again.imported, again.skipped, again.removed) == (2, 6, 4)
     assert [(c.doc_id, c.task_id) for c in again.kept] == [(worked.data["doc_id"], worked.id)]
     # once more: nothing to import, nothing to remove, the worked copy still named
-    third = push(connection, title, xml, documents, None, None, SCHEMA)
+    third = pushing.push(documents)
     assert (third.imported, third.removed, len(third.kept)) == (0, 0, 1)
 
 
@@ -511,11 +541,9 @@ def test_a_push_waits_while_an_earlier_push_is_still_importing(
     from claimwire.annotation.label_studio import tasks as ls_tasks
 
     monkeypatch.setattr(ls_tasks, "POLL", 6.0)  # a loaded machine paused batches 2-3 s
-    connection = Connection(server.url, server.token)
-    title = f"settle {uuid.uuid4().hex[:8]}"
-    documents = synthetic_documents(60, uuid.uuid4().hex[:6])
-    xml = configs(SCHEMA)["full.xml"]
-    first = push(connection, title, xml, documents[:5], None, None, SCHEMA)
+    pushing = to_push(server, "settle", 60)
+    connection, documents = pushing.connection, pushing.documents
+    first = pushing.push(documents[:5])
     ls = client(connection)
     committed: list[float] = []
 
@@ -533,7 +561,7 @@ def test_a_push_waits_while_an_earlier_push_is_still_importing(
     try:
         while not committed:  # the earlier push has begun adding tasks
             time.sleep(0.05)
-        report = push(connection, title, xml, documents, None, None, SCHEMA)
+        report = pushing.push(documents)
     finally:
         running.join()
     assert len(committed) == 11
@@ -550,12 +578,10 @@ def test_predictions_for_tasks_outside_the_pushed_documents_are_left_alone(
 ) -> None:
     """A run covering tasks of the project that this push does not name (another split)
     stopped the push with an internal error."""
-    connection = Connection(server.url, server.token)
-    title = f"split {uuid.uuid4().hex[:8]}"
-    documents = synthetic_documents(4, uuid.uuid4().hex[:6])
-    xml = configs(SCHEMA)["full.xml"]
-    push(connection, title, xml, documents, None, None, SCHEMA)
-    report = push(connection, title, xml, documents[:2], one_claim_each(documents), "v", SCHEMA)
+    pushing = to_push(server, "split", 4)
+    documents = pushing.documents
+    pushing.push(documents)
+    report = pushing.push(documents[:2], one_claim_each(documents), "v")
     assert (report.imported, report.skipped, report.predictions) == (0, 2, 2)
 
 
@@ -566,10 +592,7 @@ def test_a_new_release_names_the_tasks_of_documents_it_no_longer_holds(
     as they were, said nothing, and counted them as "already there"; pull then listed each
     one as a problem, those nobody had opened too. Push now names them (with someone's
     work: pull skips it) and, with --remove-outdated, deletes the ones nobody worked on."""
-    title = f"versions {uuid.uuid4().hex[:8]}"
-    assert cli(server, "annotate", "push", RELEASE, "--project", title).returncode == 0
-    ls = client(Connection(server.url, server.token))
-    project = next(p for p in ls.projects.list() if p.title == title)
+    title, ls, project = pushed_release(server, "versions")
     # two documents of an earlier release: one changed (its text's hash moved), one withdrawn
     gone = [{"text": f"old text {i}", "doc_id": f"titre-{i}-0000000000", "stance_choices": []}
             for i in (1, 2)]  # fmt: skip
@@ -609,10 +632,7 @@ def test_a_pull_after_tasks_were_deleted_refuses_to_replace_the_earlier_one(
     refuses before anything is replaced, counting and naming the documents the earlier
     pull's lists of completed documents named that this one lacks; --force replaces the
     folder and says what left it, and never removes what no pull wrote."""
-    title = f"deleted {uuid.uuid4().hex[:8]}"
-    assert cli(server, "annotate", "push", RELEASE, "--project", title).returncode == 0
-    ls = client(Connection(server.url, server.token))
-    project = next(p for p in ls.projects.list() if p.title == title)
+    title, ls, project = pushed_release(server, "deleted")
     [task] = list(ls.tasks.list(project=project.id))
     ls.annotations.create(id=task.id, result=to_results(GOLD[:1], [], SCHEMA, DOCUMENT.text))
     out = tmp_path / "sets"
@@ -656,10 +676,7 @@ def test_pull_reads_an_export_snapshot_and_removes_it(
 ) -> None:
     """The synchronous export timed out at 10,000 annotated tasks: pull creates a snapshot,
     waits for it, streams it and deletes it; the sets are what the synchronous export gives."""
-    title = f"snapshot {uuid.uuid4().hex[:8]}"
-    assert cli(server, "annotate", "push", RELEASE, "--project", title).returncode == 0
-    ls = client(Connection(server.url, server.token))
-    project = next(p for p in ls.projects.list() if p.title == title)
+    title, ls, project = pushed_release(server, "snapshot")
     [task] = list(ls.tasks.list(project=project.id, fields="all"))
     annotator = ls.users.create(
         username=f"s{uuid.uuid4().hex[:6]}", email=f"s{uuid.uuid4().hex[:6]}@claimwire.test"
@@ -791,7 +808,7 @@ def test_push_sends_a_batch_of_documents_with_its_predictions_and_targets(
     assert whole == [] and asked and max(asked) <= 8, (whole, asked)
     assert len(ahead) == total and ahead[0] <= 24, ahead  # before: every document, read first
     ls = client(Connection(server.url, server.token))
-    project = next(p for p in ls.projects.list() if p.title == title)
+    project = project_named(ls, title)
     tasks = list(ls.tasks.list(project=project.id, fields="all"))
     claimed = {a.doc_id for a in load_annotation_set(run).annotations}
     assert len(tasks) == total
@@ -804,10 +821,7 @@ def test_a_document_annotated_twice_is_pulled_once_and_both_tasks_named(
     """A task imported twice, annotated in both (regions from the same results keep their
     ids): pull keeps the first annotation, names both tasks, counts the problem, and the set
     passes the format check (it repeated every id and said "0 problems")."""
-    title = f"twice {uuid.uuid4().hex[:8]}"
-    assert cli(server, "annotate", "push", RELEASE, "--project", title).returncode == 0
-    ls = client(Connection(server.url, server.token))
-    project = next(p for p in ls.projects.list() if p.title == title)
+    title, ls, project = pushed_release(server, "twice")
     [pushed] = list(ls.tasks.list(project=project.id, fields="all"))
     ls.projects.import_tasks(id=project.id, request=[{"data": pushed.data}])  # imported twice
     first, second = sorted(t.id for t in ls.tasks.list(project=project.id))
@@ -853,10 +867,7 @@ def test_a_pull_ended_by_sigterm_while_the_server_builds_its_snapshot_leaves_non
     import subprocess
     import sys
 
-    title = f"terminated {uuid.uuid4().hex[:8]}"
-    assert cli(server, "annotate", "push", RELEASE, "--project", title).returncode == 0
-    ls = client(Connection(server.url, server.token))
-    project = next(p for p in ls.projects.list() if p.title == title)
+    title, ls, project = pushed_release(server, "terminated")
     filler = [
         {"text": "x" * 2000, "doc_id": f"filler-{i}", "stance_choices": []} for i in range(600)
     ]
@@ -894,10 +905,7 @@ def test_snapshots_killed_pulls_left_are_removed_by_the_next_pull(
     running pull's snapshot and the user's own are left alone."""
     import httpx
 
-    title = f"stale {uuid.uuid4().hex[:8]}"
-    assert cli(server, "annotate", "push", RELEASE, "--project", title).returncode == 0
-    ls = client(Connection(server.url, server.token))
-    project = next(p for p in ls.projects.list() if p.title == title)
+    title, _, project = pushed_release(server, "stale")
     planted = {
         "claimwire pull 0123abcd, until 2001-01-01T00:00:00Z": False,
         "claimwire pull": False,
@@ -927,10 +935,7 @@ def test_a_control_given_twice_in_one_annotation_keeps_the_first_and_says_so(
     """Label Studio stores whatever results a client sends: two values of one control for
     one region (or for the document) kept the last one, silently. The first is kept now, and
     the other is reported, located (JSON-MIN did so since round 14)."""
-    title = f"again {uuid.uuid4().hex[:8]}"
-    assert cli(server, "annotate", "push", RELEASE, "--project", title).returncode == 0
-    ls = client(Connection(server.url, server.token))
-    project = next(p for p in ls.projects.list() if p.title == title)
+    title, ls, project = pushed_release(server, "again")
     [task] = list(ls.tasks.list(project=project.id))
     results = to_results(GOLD, GOLD_RELATIONS, SCHEMA, DOCUMENT.text)
     claim_type = next(r for r in results if r["from_name"] == "CLAIM__claim_type")
@@ -975,7 +980,7 @@ def test_push_changes_the_label_config_only_when_it_differs(
     log_end_once_logged(server, since, r"GET /api/tasks/\?")
     assert requests_in_log(server, since, r"PATCH /api/projects/") == 0
     ls = client(Connection(server.url, server.token))
-    project = next(p for p in ls.projects.list() if p.title == title)
+    project = project_named(ls, title)
     [task] = list(ls.tasks.list(project=project.id))
     results = to_results(GOLD, [], SCHEMA, DOCUMENT.text)
     issuer = [r for r in results if r["from_name"] == "issuer__stance"]  # not in claims.xml
@@ -1029,11 +1034,9 @@ def test_a_deletion_refused_while_the_database_is_locked_is_tried_again(
     an import holds its database: push stopped (or, when the tasks had been unlinked first,
     said "the server says 0"). It asks again with backoff and checks what is left; once the
     tries are spent, the error names the tasks not deleted."""
-    connection = Connection(server.url, server.token)
-    documents = synthetic_documents(6, uuid.uuid4().hex[:6])
-    title = f"locked {uuid.uuid4().hex[:8]}"
-    xml = configs(SCHEMA)["full.xml"]
-    project_id = push(connection, title, xml, documents, None, None, SCHEMA).project_id
+    pushing = to_push(server, "locked", 6)
+    connection = pushing.connection
+    project_id = pushing.push(pushing.documents).project_id
     ls = client(connection)
     tasks = [Task(t.data["doc_id"], t.id, False) for t in ls.tasks.list(project=project_id)]
     since = server.log.stat().st_size
