@@ -862,10 +862,14 @@ def test_a_pull_ended_by_sigterm_while_the_server_builds_its_snapshot_leaves_non
 ) -> None:
     """SIGTERM while the server built the snapshot (the creation request, seconds long for a
     large project) left it on the server, a full copy of every annotation: the pull now waits
-    for it to be built and deletes it (deleted earlier, the server writes it again)."""
+    for it to be built and deletes it (deleted earlier, the server writes it again).
+    The pull waits :data:`export.CLEANUP` seconds at most and then says the snapshot may be
+    left: a server still building by then (a loaded machine) skips the test, not fails it."""
     import signal
     import subprocess
     import sys
+
+    from claimwire.annotation.label_studio import export
 
     title, ls, project = pushed_release(server, "terminated")
     filler = [
@@ -889,10 +893,13 @@ def test_a_pull_ended_by_sigterm_while_the_server_builds_its_snapshot_leaves_non
     finally:
         if process.poll() is None:
             process.kill()
+    if b"may be left on the server" in stderr:  # the server was still building at the bound
+        said = stderr.decode("utf-8", "replace").strip().splitlines()[-1]
+        pytest.skip(f"the pull's {export.CLEANUP:g} s wait for the snapshot ran out: {said}")
     assert process.returncode == 128 + signal.SIGTERM, stderr
     assert b"Traceback" not in stderr and b"warning" not in stderr, stderr
-    assert snapshots(server, project.id) == []
-    time.sleep(1)  # nothing written again once the server finished its request
+    # deleted only once the server listed it completed, its last write of the snapshot (Label
+    # Studio writes the row again in save_file, before that): nothing comes back afterwards
     assert snapshots(server, project.id) == []
     assert not (tmp_path / "sets").exists()
 
