@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from claimwire.annotation.schema import Attribute, Schema
 from claimwire.errors import ClaimwireError
 from claimwire.hub.gold import Gold, Row, row_features
 from claimwire.markup import md_code, md_text
+from claimwire.model import Annotation
 
 TEXT = frozenset({"choice", "text", "ref", "decimal"})
 """Types a fixed config writes as a string."""
@@ -68,9 +69,32 @@ CARRIED_RELATIONS: Mapping[
 """The relation types the fixed configs are built for: their attributes' types, head labels
 (None: any) and tail labels."""
 
+LEFT_OUT: Mapping[str, tuple[str, ...]] = {
+    "TARGET": ("offsets", "aliases"),
+    "DISCLOSURE": ("offsets",),
+    "CONTENT": ("quote_type",),
+}
+"""What the fixed configs give of no annotation of a bundled label they carry (the stance
+config names a TARGET, the statistics config quotes a DISCLOSURE's text, the attribution
+config gives the relation's quote type): an export reports how many it left out."""
+
+
+class LeftOutWarning(UserWarning):
+    """Parts of the release's annotations that no exported config holds."""
+
+
+def left_out(annotation: Annotation) -> Iterator[tuple[str, str]]:
+    """(label, part) for each part of ``annotation`` that :data:`LEFT_OUT` names and it has."""
+    for part in LEFT_OUT.get(annotation.label, ()):
+        present = annotation.start if part == "offsets" else annotation.attributes.get(part)
+        if present is not None:
+            yield annotation.label, part
+
+
 SPANS = "_spans"
 RELATIONS = "_relations"
-_CONFIG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
+_CONFIG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
+"""A config name: it names a folder of the export (at most 255 bytes)."""
 
 
 def carried_labels(schema: Schema) -> tuple[frozenset[str], frozenset[str]]:
@@ -184,7 +208,7 @@ def _check_name(config: str, what: str, schema: Schema) -> str:
     if not _CONFIG.fullmatch(config):
         raise ClaimwireError(
             f"{what} cannot name a Hub config ({config!r}): expected letters, digits and "
-            ". _ - (at most 96); rename it in the schema",
+            ". _ -, 255 at most; rename it in the schema",
             file=schema.path,
         )
     return config

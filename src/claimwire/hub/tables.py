@@ -25,7 +25,7 @@ from claimwire.annotation.targets import Target, document_targets
 from claimwire.corpus.release import ANNOTATIONS, RELATIONS, Release
 from claimwire.formats.conll import sentence_tokens, tags_of
 from claimwire.grouping import RecordIndex
-from claimwire.hub.generic import carried_labels, generic_configs
+from claimwire.hub.generic import carried_labels, generic_configs, left_out
 from claimwire.hub.gold import Gold, Seen, by_split, row_features
 from claimwire.model import Annotation, Relation
 
@@ -490,6 +490,9 @@ def batched_tables(
             )
             if seen is not None:
                 seen.add(gold)
+                seen.left_out.update(
+                    part for a in gold.annotations if a.label in whole for part in left_out(a)
+                )
             yield [build(gold, schema) for build in BUILDERS.values()] + [
                 Table(
                     config.config,
