@@ -56,6 +56,28 @@ def run_cli(
     return CliResult(completed.returncode, completed.stdout, completed.stderr)
 
 
+def cli_peak(*args: str | Path, cwd: Path | None = None) -> tuple[int, int, str]:
+    """Run ``python -m claimwire ARGS`` under a parent that measures it: its exit code, its
+    peak RSS in KB (``getrusage`` of the child) and its stderr."""
+    measure = (
+        "import resource, subprocess, sys; "
+        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+        "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+        "print(done.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", measure, sys.executable, "-m", "claimwire", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"},
+        check=True,
+    )
+    first, stderr = done.stdout.split("\n", 1)
+    status, peak_kb = map(int, first.split())
+    return status, peak_kb, stderr
+
+
 def canonical(annotations: list[Annotation], relations: list[Relation]) -> tuple[set, set]:  # type: ignore[type-arg]
     """What an annotation set says, independent of its ids."""
     by_id = {a.id: a for a in annotations}

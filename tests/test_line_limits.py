@@ -6,8 +6,6 @@ zstd shard, or one whose frame asks for a huge window, is one located line too."
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from claimwire.model import (
     write_records,
 )
 
-from .helpers import REPO, one_error_line, run_cli
+from .helpers import REPO, cli_peak, one_error_line, run_cli
 
 RELEASE = REPO / "corpus" / "releases" / "1.0.0"
 RUN = REPO / "eval" / "runs" / "rules" / "predictions.jsonl"
@@ -79,23 +77,9 @@ def test_a_huge_line_in_a_zstd_file_is_refused_with_memory_bounded(tmp_path: Pat
     a block at a time (it peaked at 5 times the line)."""
     run = _run_with_huge_second_line(tmp_path, 100 << 20, "run.jsonl.zst")
     assert run.stat().st_size < 100_000
-    measure = (
-        "import resource, subprocess, sys; "
-        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-        "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
-        "print(done.stderr)"
+    status, peak_kb, stderr = cli_peak(
+        "eval", "check", run, "--task", "claims", "--release", RELEASE, cwd=tmp_path
     )
-    cli = [sys.executable, "-m", "claimwire", "eval", "check", str(run), "--task", "claims"]
-    done = subprocess.run(
-        [sys.executable, "-c", measure, *cli, "--release", str(RELEASE)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"},
-        check=True,
-    )
-    status, peak_kb = map(int, done.stdout.split("\n", 1)[0].split())
-    stderr = done.stdout.split("\n", 1)[1]
     assert status == 1, stderr
     assert f"{run.name}:2: {SAYS}" in stderr
     assert peak_kb < 160_000, peak_kb  # about 60 MB: the interpreter and its modules

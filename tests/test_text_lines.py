@@ -5,8 +5,6 @@ located error at a bounded cost (before: the line was held whole, and decoded â€
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ import pytest
 from claimwire.errors import ClaimwireError
 from claimwire.lines import TEXT_LINE, text_lines
 
-from .helpers import REPO, one_error_line, run_cli
+from .helpers import REPO, cli_peak, one_error_line, run_cli
 
 RELEASE = REPO / "corpus" / "releases" / "1.1.0"
 DOCUMENT = "cgtn-a-publie-un-article-sur-bf5a7044b3"
@@ -76,24 +74,10 @@ def test_one_endless_line_is_refused_with_memory_bounded(tmp_path: Path, kind: s
     else:
         source = named = tmp_path / "one.conll"
         source.write_bytes(f"-DOCSTART-\t{DOCUMENT} ".encode() + b"a" * (100 << 20))
-    measure = (
-        "import resource, subprocess, sys; "
-        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-        "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
-        "print(done.stderr)"
-    )
     out = tmp_path / "out.jsonl"
-    cli = [sys.executable, "-m", "claimwire", "convert", str(source), "--from", kind]
-    done = subprocess.run(
-        [sys.executable, "-c", measure, *cli, "--out", str(out), "--release", str(RELEASE)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"},
-        check=True,
+    status, peak_kb, stderr = cli_peak(
+        "convert", source, "--from", kind, "--out", out, "--release", RELEASE, cwd=tmp_path
     )
-    status, peak_kb = map(int, done.stdout.split("\n", 1)[0].split())
-    stderr = done.stdout.split("\n", 1)[1]
     assert status == 1 and one_error_line(stderr), stderr
     assert f"{named}:1: {SAYS}" in stderr
     assert peak_kb < 160_000, peak_kb
