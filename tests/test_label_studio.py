@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import re
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -507,8 +508,22 @@ def test_push_removes_the_copies_an_interrupted_import_left(
     drafted = tasks[7]  # a copy holding only a draft (a cheap listing shows none): kept
     with Session(connection) as session:
         session.json("POST", f"api/tasks/{drafted.id}/drafts", body={"result": [], "lead_time": 1})
+    theirs = tasks[8]  # another annotator's draft (the API lists the token's own only): kept
+    annotator = ls.users.create(username=f"d{uuid.uuid4().hex[:6]}", email="d@claimwire.test")
+    with contextlib.closing(sqlite3.connect(server.database)) as database, database:
+        database.execute(  # as Label Studio saves a draft a user has not submitted
+            "INSERT INTO tasks_annotationdraft (result, created_at, updated_at, task_id, "
+            "user_id, was_postponed, lead_time) VALUES ('[]', datetime('now'), "
+            "datetime('now'), ?, ?, 0, 1.0)",
+            (theirs.id, annotator.id),
+        )
+    since = server.log.stat().st_size
 
     again = pushing.push(documents)
+    # the drafts were seen by asking which of those tasks hold work, not by listing every
+    # task of the project with every field (a page of 1,000 tasks: ~10 s)
+    log_end_once_logged(server, since, r"POST /api/dm/actions")
+    assert requests_in_log(server, since, r"GET /api/tasks/\?.*fields=all") == 0
 
     left = sorted(ls.tasks.list(project=first.project_id), key=lambda t: t.id)
     by_doc: dict[str, list[int]] = {}
@@ -519,9 +534,10 @@ def test_push_removes_the_copies_an_interrupted_import_left(
     assert {doc: len(ids) for doc, ids in by_doc.items() if len(ids) > 1} == {
         worked.data["doc_id"]: 2,
         drafted.data["doc_id"]: 2,
+        theirs.data["doc_id"]: 2,
     }
     assert drafted.id in by_doc[drafted.data["doc_id"]]
-    assert (again.imported, again.skipped, again.removed) == (2, 6, 4)
+    assert (again.imported, again.skipped, again.removed) == (2, 6, 3)
     assert [(c.doc_id, c.task_id) for c in again.kept] == [(worked.data["doc_id"], worked.id)]
     # once more: nothing to import, nothing to remove, the worked copy still named
     third = pushing.push(documents)
@@ -1010,7 +1026,6 @@ def database_held(
 ) -> Iterator[None]:
     """Hold the server's SQLite write lock (as an import in flight does: its writes wait 5 s,
     then fail with "database is locked") until ``until()`` is true, else through the block."""
-    import sqlite3
     import threading
 
     held, done = threading.Event(), threading.Event()

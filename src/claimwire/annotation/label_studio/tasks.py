@@ -31,8 +31,8 @@ POLL = 1.0
 WORK = ("total_annotations", "cancelled_annotations", "annotations_ids", "drafts", "draft_exists")
 """A task's fields that show a person's work on it. Label Studio fills ``drafts`` (the
 token's own) and ``draft_exists`` (anyone's) only in a ``fields=all`` listing; otherwise
-``drafts`` is an empty list whatever the task holds: a task a listing calls idle is listed
-again that way before it is deleted (:func:`remove_idle`)."""
+``drafts`` is an empty list whatever the task holds: a task a listing calls idle is checked
+again before it is deleted (:func:`remove_idle`)."""
 
 Progress = Callable[[str, int, int | None], None]
 """Called as ``progress(stage, done, total)`` while a long step runs."""
@@ -98,14 +98,11 @@ def list_tasks(
     return _listing(session, project_id, ",predictions", progress) if first.predicted else first
 
 
-def _listing(
-    session: Session, project_id: int, more: str, progress: Progress | None, every: bool = False
-) -> Listing:
-    """One paged listing of the project's tasks, ``more`` fields included (``every``: all
-    their fields, the drafts among them)."""
+def _listing(session: Session, project_id: int, more: str, progress: Progress | None) -> Listing:
+    """One paged listing of the project's tasks, ``more`` fields included."""
     params: dict[str, Any] = {"project": project_id, "include": "id,data," + ",".join(WORK) + more}
-    if "predictions" in more.split(",") or every:
-        params["fields"] = "all"  # what brings the predictions themselves, and the drafts
+    if "predictions" in more.split(","):
+        params["fields"] = "all"  # what brings the predictions themselves
     listing = Listing()
     pages = session.listing(
         "api/tasks/",
@@ -183,29 +180,57 @@ def outdated(tasks: Mapping[str, Existing], release: Container[str]) -> list[Tas
 
 
 def remove_idle(session: Session, project_id: int, tasks: Iterable[Task], batch: int) -> int:
-    """Delete the tasks nobody worked on, ``batch`` at a time; how many were deleted. Those a
-    listing called idle are first listed again with their drafts (anyone's): a cheap
-    listing cannot see a draft, and a task holding one is kept."""
+    """Delete the tasks nobody worked on, ``batch`` at a time; how many were deleted. Just
+    before each batch is deleted, the server is asked which of its tasks hold an annotation
+    or anyone's draft (a cheap listing cannot see a draft): those are kept."""
     idle = [t.task_id for t in tasks if not t.worked]
-    if idle:
-        seen = _listing(session, project_id, "", None, every=True)
-        worked = {task.task_id for task in seen.tasks.values() if task.worked}
-        worked.update(copy.task_id for copy in seen.copies if copy.worked)
-        idle = [task_id for task_id in idle if task_id not in worked]
+    deleted = 0
     for start in range(0, len(idle), batch):
-        chosen = idle[start : start + batch]  # never empty: an empty list means every task
+        chosen = _unworked(session, project_id, idle[start : start + batch])
+        if not chosen:  # never an empty list: it means every task
+            continue
         failure, left = _delete(session, project_id, chosen)
         if left:
-            untried = len(idle) - start - len(chosen)
+            untried = max(0, len(idle) - start - batch)
             ids = ", ".join(map(str, left[:SHOWN])) + (" …" if len(left) > SHOWN else "")
             raise ClaimwireError(
                 f"{failure}; not deleted: {len(left):,} tasks (ids {ids})"
                 + (f", and {untried:,} more not tried" if untried else "")
-                + (f"; {start:,} deleted before them" if start else "")
+                + (f"; {deleted:,} deleted before them" if deleted else "")
                 + " — Label Studio on SQLite refuses writes while another request (an import) "
                 "holds its database: re-run the push once it is done"
             )
-    return len(idle)
+        deleted += len(chosen)
+    return deleted
+
+
+CHECKED = 250
+"""Task ids one listing of :func:`_unworked` names (in its URL: a few KB)."""
+WORKED = [
+    {"filter": "filter:tasks:draft_exists", "operator": "equal", "type": "Boolean", "value": True},
+    *(
+        {"filter": f"filter:tasks:{name}", "operator": "greater", "type": "Number", "value": 0}
+        for name in ("total_annotations", "cancelled_annotations")
+    ),
+]
+"""Label Studio's Data Manager filters for a task someone worked on: a draft (anyone's:
+``draft_exists`` is evaluated for a filter, unlike ``drafts``, the token's own) or an
+annotation, cancelled too."""
+
+
+def _unworked(session: Session, project_id: int, ids: list[int]) -> list[int]:
+    """Those of ``ids`` that hold no annotation and no draft now: the server lists, for
+    :data:`CHECKED` of them at a time, the ids among them its work filters match."""
+    worked: set[int] = set()
+    for start in range(0, len(ids), CHECKED):
+        query = {
+            "filters": {"conjunction": "or", "items": WORKED},
+            "selectedItems": {"all": False, "included": ids[start : start + CHECKED]},
+        }
+        params = {"project": project_id, "include": "id", "query": json.dumps(query)}
+        for page in session.listing("api/tasks/", params, "tasks", page_size=PAGE):
+            worked.update(task["id"] for task in page)
+    return [task_id for task_id in ids if task_id not in worked]
 
 
 SHOWN = 10
