@@ -346,3 +346,18 @@ def test_a_set_re_anchored_by_eval_check_keeps_its_list(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert completed_path(out).read_text("utf-8").split() == documents
     assert len(out.read_text("utf-8").splitlines()) == len(claims) - 1
+
+
+def test_a_set_whose_list_name_cannot_exist_has_no_list(tmp_path: Path) -> None:
+    """A set file named with 251 bytes (legal: NAME_MAX is 255) has no list beside it: the
+    list's name would be past NAME_MAX, so it is none (before: 'File name too long', exit 1)."""
+    release = release_with_test_claims(tmp_path, 4, claimed="all")
+    claims = _claims(release)[0]
+    long = _write(tmp_path / f"{'n' * 245}.jsonl", claims)
+    bob = _write(tmp_path / "bob.jsonl", claims)
+    assert read_completed(long) is None
+    result = run_cli("annotate", "agree", long, bob, "--release", release, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["pairwise_f1"][f"{'n' * 245} vs bob"]["strict"] == 1.0
+    checked = run_cli("eval", "check", long, "--task", "claims", "--release", release)
+    assert checked.returncode == 0, checked.stderr

@@ -132,3 +132,22 @@ def test_a_utf16_file_is_named_so(tmp_path: Path, encoding: str) -> None:
         assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
         assert f"{path}:1: not valid " in result.stderr, result.stderr
         assert "the file is UTF-16 (what Windows" in result.stderr, result.stderr
+
+
+def test_a_gzip_set_or_prediction_file_is_named_so(tmp_path: Path) -> None:
+    """``gzip predictions.jsonl``: before, ``not valid UTF-8: invalid start byte``; now the
+    error says gzip is read for raw inputs only and what to do, for every record reader."""
+    import gzip
+
+    from .helpers import REPO, one_error_line, run_cli
+
+    run = (REPO / "eval" / "runs" / "rules" / "predictions.jsonl").read_bytes()
+    packed = tmp_path / "carol.jsonl.gz"
+    packed.write_bytes(gzip.compress(run))
+    release = REPO / "corpus" / "releases" / "1.1.0"
+    for command in ("check", "score"):
+        result = run_cli("eval", command, packed, "--task", "attribution", "--release", release)
+        assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+        assert f"{packed}:1: a gzip file: gzip is read for raw inputs only" in result.stderr
+    with pytest.raises(ClaimwireError, match="compress it with zstd"):
+        list(read_records(packed, Annotation))

@@ -244,11 +244,29 @@ class _Zstd:
         self.file.close()
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+"""How a gzip file begins (never valid UTF-8: 0x8b cannot follow 0x1f)."""
+
+
 def open_lines(path: Path) -> _Readable:
+    """The plain bytes of the file at ``path``, decompressed if it is zstd. A gzip file is
+    refused at line 1: gzip is read for raw inputs only (:mod:`claimwire.corpus.gunzip`)."""
     try:
-        return _Zstd(path) if is_zstd(path) else path.open("rb")
+        if is_zstd(path):
+            return _Zstd(path)
+        handle = path.open("rb")
+        start = handle.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)]
     except OSError as error:
         raise ClaimwireError(f"cannot open: {error.strerror}", file=path) from None
+    if start == GZIP_MAGIC:
+        handle.close()
+        raise ClaimwireError(
+            "a gzip file: gzip is read for raw inputs only; decompress it (gunzip) or "
+            "compress it with zstd (.jsonl.zst)",
+            file=path,
+            line=1,
+        )
+    return handle
 
 
 class LineSpan(NamedTuple):

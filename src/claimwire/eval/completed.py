@@ -15,6 +15,7 @@ The ids are held as sorted 64-bit digests (8 bytes a document), looked up a batc
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
@@ -176,7 +177,7 @@ def read_completed(set_path: Path) -> Completed | None:
     import numpy as np
 
     path = completed_path(set_path)
-    if not path.is_file():
+    if not _listed(path):
         return None
     digests = np.fromiter((_digest(document) for _, document in _numbered(path)), np.uint64)
     return Completed(path, np.unique(digests))
@@ -186,7 +187,7 @@ def completed_ids(set_path: Path) -> frozenset[str]:
     """The ids the list beside ``set_path`` names, checked as :func:`read_completed` checks
     them (none without a list): for a set held in memory whole."""
     path = completed_path(set_path)
-    if not path.is_file():
+    if not _listed(path):
         return frozenset()
     return frozenset(document for _, document in _numbered(path))
 
@@ -197,10 +198,22 @@ def carry_completed(source: Path, out: Path) -> Path | None:
     has no list; then a list already beside ``out`` is removed (it would name another set's
     documents)."""
     listed = completed_path(source)
-    if not listed.is_file():
-        completed_path(out).unlink(missing_ok=True)
+    if not _listed(listed):
+        if _listed(completed_path(out)):
+            completed_path(out).unlink(missing_ok=True)
         return None
     return write_completed(out, (document for _, document in _numbered(listed)))
+
+
+def _listed(path: Path) -> bool:
+    """Whether the list at ``path`` is there: one whose name is past the system's limit
+    (``NAME.completed.txt`` beside a set named with 242–255 bytes) cannot be, so is not."""
+    try:
+        return path.is_file()
+    except OSError as error:
+        if error.errno == errno.ENAMETOOLONG:
+            return False
+        raise
 
 
 def _numbered(path: Path) -> Iterator[tuple[int, str]]:
