@@ -1,9 +1,11 @@
 """A compressed file is known by its name's suffix in any case: ``run.jsonl.ZST`` is zstd as
-``run.jsonl.zst`` is (before: the record readers took it for plain text and refused its first
-line as "not valid UTF-8", and the writers wrote plain text under a ``.ZST`` name)."""
+``run.jsonl.zst`` is, ``run.jsonl.GZ`` gzip (before: the record readers took it for plain text
+and refused its first line as "not valid UTF-8", and the writers wrote plain text under a
+``.ZST`` or ``.gz`` name)."""
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -19,12 +21,11 @@ RELEASE = REPO / "corpus" / "releases" / "1.1.0"
 RUN = REPO / "eval" / "runs" / "rules" / "predictions.jsonl"
 
 
-@pytest.mark.parametrize("name", ["run.jsonl.ZST", "run.JSONL.Zst"])
-def test_a_zstd_prediction_file_in_capitals_scores_as_its_plain_file(
-    tmp_path: Path, name: str
-) -> None:
+@pytest.mark.parametrize("name", ["run.jsonl.ZST", "run.JSONL.Zst", "run.jsonl.gz", "run.jsonl.GZ"])
+def test_a_compressed_prediction_file_scores_as_its_plain_file(tmp_path: Path, name: str) -> None:
     packed = tmp_path / name
-    packed.write_bytes(zstandard.ZstdCompressor().compress(RUN.read_bytes()))
+    compress = gzip.compress if name.lower().endswith(".gz") else zstandard.compress
+    packed.write_bytes(compress(RUN.read_bytes()))
     args = ("--task", "claims", "--release", RELEASE)
     checked = run_cli("eval", "check", packed, *args)
     assert checked.returncode == 0, checked.stderr
@@ -38,13 +39,19 @@ def test_a_zstd_prediction_file_in_capitals_scores_as_its_plain_file(
     assert scored[0].stdout == scored[1].stdout
 
 
-def test_records_written_to_a_name_in_capitals_are_compressed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", [".ZST", ".gz", ".Gz"])
+def test_records_written_to_a_compressed_name_are_compressed(tmp_path: Path, suffix: str) -> None:
     records = [record for _, record in read_mixed(RUN)]
-    plain, packed = tmp_path / "copy.jsonl", tmp_path / "copy.jsonl.ZST"
+    plain, packed = tmp_path / "copy.jsonl", tmp_path / f"copy.jsonl{suffix}"
     assert write_records(plain, records) == write_records(packed, records) == len(records)
-    assert zstandard.ZstdDecompressor().stream_reader(packed.read_bytes()).read() == (
-        plain.read_bytes()
-    )
+    if suffix.lower() == ".gz":
+        assert gzip.decompress(packed.read_bytes()) == plain.read_bytes()
+        again = tmp_path / f"again.jsonl{suffix}"
+        write_records(again, records)
+        assert again.read_bytes() == packed.read_bytes()  # no time inside: the same bytes
+    else:
+        decompressed = zstandard.ZstdDecompressor().stream_reader(packed.read_bytes()).read()
+        assert decompressed == plain.read_bytes()
     assert [record for _, record in read_mixed(packed)] == records
 
 

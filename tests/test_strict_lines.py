@@ -134,20 +134,21 @@ def test_a_utf16_file_is_named_so(tmp_path: Path, encoding: str) -> None:
         assert "the file is UTF-16 (what Windows" in result.stderr, result.stderr
 
 
-def test_a_gzip_set_or_prediction_file_is_named_so(tmp_path: Path) -> None:
-    """``gzip predictions.jsonl``: before, ``not valid UTF-8: invalid start byte``; now the
-    error says gzip is read for raw inputs only and what to do, for every record reader."""
+def test_a_gzip_set_or_prediction_file_not_named_gz_is_named_so(tmp_path: Path) -> None:
+    """``gzip -c predictions.jsonl > carol.jsonl``: before, ``not valid UTF-8: invalid start
+    byte``; now the error says it is gzip and what to do, for every record reader (a name
+    ending in ``.gz`` is read decompressed: tests/test_compressed_names.py)."""
     import gzip
 
     from .helpers import REPO, one_error_line, run_cli
 
     run = (REPO / "eval" / "runs" / "rules" / "predictions.jsonl").read_bytes()
-    packed = tmp_path / "carol.jsonl.gz"
+    packed = tmp_path / "carol.jsonl"
     packed.write_bytes(gzip.compress(run))
     release = REPO / "corpus" / "releases" / "1.1.0"
     for command in ("check", "score"):
         result = run_cli("eval", command, packed, "--task", "attribution", "--release", release)
         assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
-        assert f"{packed}:1: a gzip file: gzip is read for raw inputs only" in result.stderr
-    with pytest.raises(ClaimwireError, match="compress it with zstd"):
+        assert f"{packed}:1: a gzip file whose name does not end in .gz" in result.stderr
+    with pytest.raises(ClaimwireError, match=r"rename it NAME\.gz"):
         list(read_records(packed, Annotation))

@@ -41,7 +41,7 @@ import numpy as np
 
 from claimwire.errors import ClaimwireError, RecordError
 from claimwire.files import FileStamp, check_stamp, file_stamp
-from claimwire.lines import DOCUMENT_LINE, LineLimit, is_zstd, line_blocks, numbered_lines
+from claimwire.lines import DOCUMENT_LINE, LineLimit, is_compressed, line_blocks, numbered_lines
 from claimwire.model import (
     REFUSED,
     Annotation,
@@ -395,7 +395,7 @@ class _LinesBuilder:
     def __init__(self, path: Path, stamp: FileStamp) -> None:
         self.path = path
         self.runs: list[list[int]] = []
-        self.data: list[bytes] | None = [] if is_zstd(path) else None
+        self.data: list[bytes] | None = [] if is_compressed(path) else None
         self.stamp = stamp if self.data is None else None
 
     def add(self, start: int, end: int, lineno: int, line: bytes) -> None:
@@ -663,7 +663,7 @@ class RecordIndex:
     def _scan(self, source: _Source, number: int) -> Iterator[tuple[tuple[Any, ...], Any]]:
         path = source.path
         copy: IO[bytes] | None = None
-        if is_zstd(path):
+        if is_compressed(path):
             copy = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the index)
             source.open(copy, copy=True)
         else:
@@ -877,7 +877,7 @@ class RecordIndex:
                 for r in chosen
             )
             data = None
-            if portable and is_zstd(source.path):
+            if portable and is_compressed(source.path):
                 data = b"".join(source.read(start, end) for start, end, _, _ in spans)
             dropped = self._dropped_in(number, spans)
             path = source.path

@@ -113,16 +113,34 @@ ZSTD_SUFFIX = ".zst"
 """A record file whose name ends so (in any case: ``.ZST`` too) is zstd-compressed JSONL."""
 
 
+GZIP_SUFFIX = ".gz"
+"""A record file or raw input whose name ends so (in any case) is gzip-compressed JSONL."""
+
+
 def is_zstd(path: Path) -> bool:
     """Whether ``path`` names a zstd file: its name ends in :data:`ZSTD_SUFFIX`, in any case
     (``feed.jsonl.ZST`` read as plain text would be garbage)."""
     return path.name.lower().endswith(ZSTD_SUFFIX)
 
 
+def is_gzip(path: Path) -> bool:
+    """Whether ``path`` names a gzip file: its name ends in :data:`GZIP_SUFFIX`, in any case."""
+    return path.name.lower().endswith(GZIP_SUFFIX)
+
+
+def is_compressed(path: Path) -> bool:
+    """Whether ``path`` is read decompressed as it is read (zstd or gzip, by its name): its
+    plain bytes cannot be read at an offset, only from its start."""
+    return is_zstd(path) or is_gzip(path)
+
+
 def plain_name(name: str) -> str:
     """``name`` without its compression suffix (in any case): what the file holds once
     decompressed (``run.jsonl.ZST`` → ``run.jsonl``)."""
-    return name[: -len(ZSTD_SUFFIX)] if name.lower().endswith(ZSTD_SUFFIX) else name
+    for suffix in (ZSTD_SUFFIX, GZIP_SUFFIX):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 ZSTD_WINDOW = 1 << 23
@@ -244,16 +262,79 @@ class _Zstd:
         self.file.close()
 
 
+GZIP_RATIO = 200
+"""How many times its compressed size a gzip file may expand, past its first
+:data:`GZIP_ALLOWANCE` (as :data:`ZSTD_RATIO` bounds a zstd file): JSONL press releases
+compress 3–10 times, deflate at most about 1,030 (a gzip bomb: blank lines)."""
+GZIP_ALLOWANCE = 1 << 24
+
+
+class _Gzip:
+    """A gzip file's plain bytes, decompressed as they are read, member after member (what
+    ``cat a.gz b.gz`` makes): memory holds a read's bytes, never the file. A file that is not
+    gzip, is corrupt, ends inside its stream (cut short) or expands past :data:`GZIP_RATIO`
+    is a :class:`ClaimwireError` naming the file (the reader of its lines adds the line)."""
+
+    def __init__(self, path: Path) -> None:
+        import gzip
+
+        self.path = path
+        self.file = path.open("rb")
+        self.reader = gzip.GzipFile(fileobj=self.file, mode="rb")
+        self.position = 0
+
+    def read(self, size: int) -> bytes:
+        import gzip
+        import zlib
+
+        try:
+            block = self.reader.read(size)
+        except EOFError:
+            raise ClaimwireError(
+                "the gzip stream ends early: the file is cut short (an interrupted copy or "
+                "download?)",
+                file=self.path,
+            ) from None
+        except (gzip.BadGzipFile, zlib.error) as error:
+            raise ClaimwireError(f"not a valid gzip file ({error})", file=self.path) from None
+        self.position += len(block)
+        if self.position > GZIP_ALLOWANCE + GZIP_RATIO * self.file.tell():
+            raise ClaimwireError(
+                f"expands more than {GZIP_RATIO:,} times its compressed size: not a file of "
+                "records or documents (a gzip bomb?)",
+                file=self.path,
+            )
+        return block
+
+    def seek(self, offset: int) -> int:
+        """Move to plain byte ``offset``: forward by reading, backward from the start."""
+        if offset < self.position:
+            self.reader.rewind()
+            self.position = 0
+        while self.position < offset and self.read(min(offset - self.position, 1 << 20)):
+            pass
+        return self.position
+
+    def __enter__(self) -> _Gzip:
+        return self
+
+    def __exit__(self, kind: Any, value: Any, trace: Any, /) -> None:
+        self.reader.close()
+        self.file.close()
+
+
 GZIP_MAGIC = b"\x1f\x8b"
 """How a gzip file begins (never valid UTF-8: 0x8b cannot follow 0x1f)."""
 
 
 def open_lines(path: Path) -> _Readable:
-    """The plain bytes of the file at ``path``, decompressed if it is zstd. A gzip file is
-    refused at line 1: gzip is read for raw inputs only (:mod:`claimwire.corpus.gunzip`)."""
+    """``path``'s plain bytes: a file read as it is, or decompressed as it is read (zstd,
+    gzip: :func:`is_compressed`). A gzip file under another name is refused at line 1."""
     try:
         if is_zstd(path):
             return _Zstd(path)
+        if is_gzip(path):
+            return _Gzip(path)
         handle = path.open("rb")
         start = handle.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)]
     except OSError as error:
@@ -261,8 +342,8 @@ def open_lines(path: Path) -> _Readable:
     if start == GZIP_MAGIC:
         handle.close()
         raise ClaimwireError(
-            "a gzip file: gzip is read for raw inputs only; decompress it (gunzip) or "
-            "compress it with zstd (.jsonl.zst)",
+            "a gzip file whose name does not end in .gz: rename it NAME.gz (it is then read "
+            "decompressed) or decompress it (gunzip)",
             file=path,
             line=1,
         )

@@ -30,6 +30,7 @@ from claimwire.lines import (
     LineLimit,
     LineSpan,
     blocks,
+    is_gzip,
     is_zstd,
     line_blocks,
     line_columns,
@@ -1154,12 +1155,23 @@ def record_line(record: Document | Annotation | Relation) -> str:
 
 def write_records(path: Path, records: Iterable[Writable]) -> int:
     """Write records as JSONL (UTF-8, not ASCII-escaped); return how many were written. A
-    string is a record's line made already (:func:`record_line`, by an engine's worker)."""
+    string is a record's line made already (:func:`record_line`, by an engine's worker). A
+    name ending in ``.zst`` or ``.gz`` (in any case) is written compressed so."""
     if is_zstd(path):
         import zstandard
 
         with zstandard.open(path, "wt", encoding="utf-8") as compressed:
             return _write_records(compressed, records)
+    if is_gzip(path):
+        import gzip
+        import io
+
+        with (
+            path.open("wb") as out,  # no name nor time inside: the same records, the same bytes
+            gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as packed,
+            io.TextIOWrapper(packed, encoding="utf-8") as text,
+        ):
+            return _write_records(text, records)
     with path.open("w", encoding="utf-8") as handle:
         return _write_records(handle, records)
 

@@ -35,7 +35,7 @@ import numpy as np
 from claimwire.errors import ClaimwireError
 from claimwire.files import LocalStamp, check_stamp
 from claimwire.grouping import keyed_lines
-from claimwire.lines import is_zstd, numbered_lines
+from claimwire.lines import is_compressed, numbered_lines
 from claimwire.model import Document, decode_block, decode_lines
 
 
@@ -63,7 +63,7 @@ class DocumentIndex(Mapping[str, Document]):
         hashes, numbers, lines, starts, ends = (array("q") for _ in range(5))
         checksums = array("I")
         for number, path in enumerate(self._paths):
-            copy = tempfile.TemporaryFile() if is_zstd(path) else None  # noqa: SIM115
+            copy = tempfile.TemporaryFile() if is_compressed(path) else None  # noqa: SIM115
             self._handles.append(copy if copy is not None else path.open("rb"))
             self._stamps.append(None if copy is not None else _stamp(self._handles[-1].fileno()))
             for lineno, start, line, key in keyed_lines(path, _IDS, copy):

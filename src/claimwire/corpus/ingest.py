@@ -20,7 +20,6 @@ from typing import Any
 
 from claimwire.annotation.yaml_lines import load_yaml
 from claimwire.corpus.duplicates import Fingerprint, fingerprint
-from claimwire.corpus.gunzip import gunzipped
 from claimwire.corpus.identity import SPLIT_NAMES, assign_split, document_id
 from claimwire.corpus.language import identify_language
 from claimwire.corpus.line_ranges import line_ranges
@@ -34,7 +33,6 @@ from claimwire.corpus.normalize import (
 from claimwire.corpus.pairing import SOURCE_ID, SOURCE_ID_CHARS
 from claimwire.corpus.raw_folder import (
     COMPRESSED_JSONL,
-    GZIP_JSONL,
     HTML_SUFFIXES,
     JSONL_SUFFIXES,
     SIDECAR_SUFFIX,
@@ -219,12 +217,7 @@ def read_raw(path: Path, root: Path) -> Iterator[RawDocument]:
     """Read one raw input file; a JSONL file yields one document per line."""
     relative = path.relative_to(root).as_posix()
     suffix = suffix_of(path)
-    if suffix == GZIP_JSONL:  # read as the plain file it holds, its errors naming it
-        with gunzipped(path) as plain:
-            check_utf8(plain)
-            yield from _read_jsonl(plain, relative, sha256(path))
-        return
-    if suffix in JSONL_SUFFIXES:  # read a block at a time (a zstd one decompressed as read)
+    if suffix in JSONL_SUFFIXES:  # a block at a time (a zstd or gzip one decompressed as read)
         check_utf8(path)  # a located error for bad bytes before any JSON is parsed
         yield from _read_jsonl(path, relative, sha256(path))
         return

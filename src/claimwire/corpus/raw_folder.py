@@ -20,15 +20,15 @@ from typing import Any
 
 from claimwire.errors import ClaimwireError
 from claimwire.files import not_a_file
-from claimwire.lines import DOCUMENT_LINE, ZSTD_SUFFIX
+from claimwire.lines import DOCUMENT_LINE, GZIP_SUFFIX, ZSTD_SUFFIX
 from claimwire.spool import Mapped, Spool, spilled_sorted
 
 TEXT_SUFFIXES = frozenset({".txt", ".text"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
-GZIP_JSONL = ".jsonl.gz"
-"""A JSONL input compressed with gzip (:mod:`claimwire.corpus.gunzip`)."""
+GZIP_JSONL = ".jsonl" + GZIP_SUFFIX
 ZSTD_JSONL = ".jsonl" + ZSTD_SUFFIX
-"""A JSONL input compressed with zstd, decompressed as it is read (:mod:`claimwire.lines`)."""
+"""JSONL inputs compressed with gzip or zstd, decompressed as they are read
+(:func:`claimwire.lines.open_lines`)."""
 COMPRESSED_JSONL = (GZIP_JSONL, ZSTD_JSONL)
 JSONL_SUFFIXES = frozenset({".jsonl", *COMPRESSED_JSONL})
 SIDECAR_SUFFIX = ".meta.yaml"
