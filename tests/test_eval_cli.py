@@ -241,6 +241,23 @@ def test_fix_offsets_out_writes_the_reanchored_set(tmp_path: Path, document) -> 
     assert run_cli("eval", "check", fixed, "--task", "claims", "--release", RELEASE).returncode == 0
     alone = run_cli("eval", "check", path, "--task", "claims", "--release", RELEASE, "--out", fixed)
     assert alone.returncode == 1 and "give --fix-offsets too" in alone.stderr
+    packed = tmp_path / "fixed.jsonl.zst"  # was written plain under that name: unreadable
+    args = ("eval", "check", path, "--task", "claims", "--release", RELEASE, "--fix-offsets")
+    refused = run_cli(*args, "--out", packed)
+    assert refused.returncode == 1 and "--out writes plain JSONL" in refused.stderr
+    assert not packed.exists()
+
+
+def test_a_compressed_prediction_file_is_named_without_its_suffixes(tmp_path: Path) -> None:
+    """``preds-v2.jsonl.zst`` is system ``preds-v2`` (it was ``preds-v2.jsonl``)."""
+    import zstandard
+
+    packed = tmp_path / "preds-v2.jsonl.zst"
+    packed.write_bytes(zstandard.ZstdCompressor().compress(Path(EXAMPLE).read_bytes()))
+    args = ("eval", "score", packed, "--task", "claims", "--release", RELEASE, "--json")
+    result = run_cli(*args, "--bootstrap", "10")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["system"] == "preds-v2"
 
 
 def test_relations_ending_at_a_survey_are_scorable(tmp_path: Path) -> None:

@@ -109,10 +109,16 @@ def check(
     from claimwire.eval.checker import write_fixed
     from claimwire.eval.completed import completed_path, local_set
     from claimwire.eval.evaluate import Evaluation
+    from claimwire.lines import is_compressed
     from claimwire.outputs import check_output
 
     if out is not None and not fix_offsets:
         raise ClaimwireError("--out writes the re-anchored set: give --fix-offsets too")
+    if out is not None and is_compressed(out):
+        raise ClaimwireError(
+            "--out writes plain JSONL: name it without .zst or .gz (compress it afterwards)",
+            file=out,
+        )
     check_output(out, inputs=[predictions], force=force)
     check_output(out and completed_path(out), inputs=[predictions], force=force)
     evaluation = Evaluation.open(chosen_release(release), task, split=split)

@@ -549,11 +549,13 @@ GENERIC_STEMS = frozenset({"predictions", "annotations", "output", "run"})
 
 def system_name(path: Path, task: Task) -> str:
     """``eval/runs/rules/predictions.jsonl`` or ``…/rules/claims.jsonl`` → ``rules``;
-    ``preds-v2.jsonl`` → ``preds-v2``; a release folder → ``gold@1.0.0``."""
+    ``preds-v2.jsonl`` (or ``preds-v2.jsonl.zst``) → ``preds-v2``; a release folder →
+    ``gold@1.0.0``."""
     if path.is_dir():
         return f"gold@{path.name}" if (path / MANIFEST).exists() else path.name
-    generic = path.stem == task.name or path.stem in GENERIC_STEMS
-    return path.parent.name if generic and path.parent.name else path.stem
+    stem = Path(plain_name(path.name)).stem  # run.jsonl.zst → run
+    generic = stem == task.name or stem in GENERIC_STEMS
+    return path.parent.name if generic and path.parent.name else stem
 
 
 def _check_offsets(
