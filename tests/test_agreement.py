@@ -450,3 +450,32 @@ def test_adjudication_keeps_its_conflicts_on_disk() -> None:
     assert len(conflicts) > HELD and len(merged.conflicts.first) == HELD
     assert [c["versions"]["alice"]["id"] for c in minority[-2 * HELD :]] == [e.id for e in extra]
     assert all(c["versions"]["bob"] is None for c in minority)
+
+
+def test_many_sets_are_summarised_and_streamed(tmp_path: Path) -> None:
+    """Past ten pairs, the printed report gives the distribution of pairwise F1 and the worst
+    pairs by name (before: a table per pair, 66 of them for 12 sets); the JSON holds every
+    pair, the same as the report held whole."""
+    from claimwire.eval.agreement_files import agreement_of_files
+
+    alice, bob, _ = two_annotators()
+    paths = []
+    for number in range(12):
+        chosen = bob if number % 4 == 3 else alice
+        path = tmp_path / f"a{number:02}.jsonl"
+        records = [*chosen.annotations, *chosen.relations]
+        path.write_text(
+            "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records),
+            encoding="utf-8",
+        )
+        paths.append(path)
+    printed = run_cli("annotate", "agree", *paths, "--release", RELEASE)
+    assert printed.returncode == 0, printed.stderr
+    assert "pairwise F1 over 66 pairs" in printed.stdout and "median" in printed.stdout
+    assert "worst: a00 vs a03" in printed.stdout and "F1 per label," not in printed.stdout
+    assert "66 pairs: per pair, F1 and κ are in --json" in printed.stdout
+    streamed = run_cli("annotate", "agree", *paths, "--release", RELEASE, "--json")
+    assert streamed.returncode == 0, streamed.stderr
+    held = agreement_of_files(paths, RELEASE).to_dict()
+    assert json.loads(streamed.stdout) == json.loads(json.dumps(held))
+    assert len(held["pairwise_f1"]) == 66

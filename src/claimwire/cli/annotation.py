@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
@@ -125,18 +126,18 @@ def agree(
     per label, relation agreement (attributed_to, cue, from_survey, evidence_of), κ and α on
     attributes and stance, and the survey's checklist, sampling type, risk flags and name.
     The sets are read a batch of documents at a time."""
-    from claimwire.eval.agreement import MISSING_MODES
-    from claimwire.eval.agreement_files import agreement_of_files
+    from claimwire.eval.agreement import MISSING_MODES, json_ready
+    from claimwire.eval.agreement_files import agreement_sums_of_files
 
     if missing not in MISSING_MODES:
         raise ClaimwireError(
             f"--missing must be one of {', '.join(MISSING_MODES)}, got {missing!r}"
         )
-    report = agreement_of_files(sets, chosen_release(release), missing)  # type: ignore[arg-type]
+    sums = agreement_sums_of_files(sets, chosen_release(release), missing)  # type: ignore[arg-type]
     if as_json:
-        print_json(report.to_dict())
+        print_json(json_ready(sums.streamed()))
         return
-    _print_agreement(report)
+    _print_agreement(sums.streamed())
 
 
 def _value(statistic: Statistic) -> str:
@@ -145,25 +146,76 @@ def _value(statistic: Statistic) -> str:
     return f"{statistic.value:.3f} (n={statistic.units})"
 
 
-def _print_agreement(report: AgreementReport) -> None:
+PAIRS_SHOWN = 10
+"""Past this many pairs, the printed report summarises them: the distribution of pairwise
+F1 and the worst pairs, pooled statistics only (``--json`` holds every pair)."""
+WORST = 5
+
+
+def _print_agreement(found: dict[str, Any]) -> None:
     from rich.table import Table
 
-    table = Table(title="pairwise F1 (one set as reference, the other as prediction)")
+    from claimwire.eval.agreement import AgreementReport
+
     schemes = ["strict", "exact", "partial", "type", "overlap"]
-    table.add_column("pair")
-    for scheme in schemes:
-        table.add_column(scheme, justify="right")
-    for pair, scores in report.pairwise_f1.items():
-        table.add_row(escape(pair), *(f"{scores[s]:.3f}" for s in schemes))
-    console.print(table)
-    for pair, labels in report.per_label_f1.items():
-        table = Table(title=f"F1 per label, {pair}")
-        table.add_column("label")
+    pairs = len(found["documents"].get("pairs", {}))
+    if pairs > PAIRS_SHOWN:
+        _print_pair_summary(found["pairwise_f1"], schemes)
+    else:
+        table = Table(title="pairwise F1 (one set as reference, the other as prediction)")
+        table.add_column("pair")
         for scheme in schemes:
             table.add_column(scheme, justify="right")
-        for label, scores in labels.items():
-            table.add_row(label, *(f"{scores[s]:.3f}" for s in schemes))
+        for pair, scores in found["pairwise_f1"].items():
+            table.add_row(escape(pair), *(f"{scores[s]:.3f}" for s in schemes))
         console.print(table)
+        for pair, labels in found["per_label_f1"].items():
+            table = Table(title=f"F1 per label, {pair}")
+            table.add_column("label")
+            for scheme in schemes:
+                table.add_column(scheme, justify="right")
+            for label, scores in labels.items():
+                table.add_row(label, *(f"{scores[s]:.3f}" for s in schemes))
+            console.print(table)
+    report = AgreementReport(found["sets"])
+    report.unitizing, report.survey = found["unitizing_alpha"], found["survey"]
+    report.disclosure, report.notes = found["disclosure"], found["notes"]
+    kept = (lambda name: not name.startswith(("kappa ", "F1 "))) if pairs > PAIRS_SHOWN else None
+    report.stance = _only(found["stance"], kept)
+    report.attributes = {k: _only(v, kept) for k, v in found["attributes"].items()}
+    report.relations = {k: _only(v, kept) for k, v in found["relations"].items()}
+    if pairs > PAIRS_SHOWN:
+        report.notes = [*report.notes, f"{pairs:,} pairs: per pair, F1 and κ are in --json."]
+    _print_pooled(report)
+
+
+def _only(group: Mapping[str, Any], kept: Callable[[str], bool] | None) -> dict[str, Any]:
+    return {k: v for k, v in group.items() if kept is None or kept(k)}
+
+
+def _print_pair_summary(pairwise: Mapping[str, dict[str, float]], schemes: list[str]) -> None:
+    """The distribution of pairwise F1 per scheme, and the pairs of lowest strict F1."""
+    import heapq
+
+    import numpy as np
+    from rich.table import Table
+
+    scores = np.array([[s[scheme] for scheme in schemes] for s in pairwise.values()])
+    worst = heapq.nsmallest(WORST, pairwise.items(), key=lambda item: item[1]["strict"])
+    table = Table(title=f"pairwise F1 over {len(scores):,} pairs")
+    table.add_column("")
+    for scheme in schemes:
+        table.add_column(scheme, justify="right")
+    for name, q in (("min", 0), ("25%", 25), ("median", 50), ("75%", 75), ("max", 100)):
+        table.add_row(name, *(f"{v:.3f}" for v in np.percentile(scores, q, axis=0)))
+    for pair, values in worst:
+        table.add_row(f"worst: {escape(pair)}", *(f"{values[s]:.3f}" for s in schemes))
+    console.print(table)
+
+
+def _print_pooled(report: AgreementReport) -> None:
+    from rich.table import Table
+
     for title, group in (("unitizing α per label", report.unitizing), ("stance", report.stance)):
         if group:
             table = Table(title=title)

@@ -8,7 +8,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +149,7 @@ def json_chunks(value: Any, level: int = 0) -> Iterator[str]:
     """``json.dumps(value, ensure_ascii=False, indent=2)`` in pieces: objects and arrays
     (lists, tuples, and other sequences such as spools) an item at a time."""
     inner = "\n" + "  " * (level + 1)
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # a lazy one's items are made as they are written
         if not value:
             yield "{}"
             return

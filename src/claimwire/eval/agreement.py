@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -40,7 +40,16 @@ from claimwire.eval.metrics import overlap_prf, span_prf
 from claimwire.eval.unitizing import UnitizingSums
 from claimwire.model import Annotation, Document
 
-__all__ = ["MISSING_MODES", "AgreementReport", "AgreementStudy", "AgreementSums", "Statistic"]
+__all__ = [
+    "MISSING_MODES",
+    "PAIR_SECTIONS",
+    "AgreementReport",
+    "AgreementStudy",
+    "AgreementSums",
+    "Lazy",
+    "Statistic",
+    "json_ready",
+]
 
 
 @dataclass
@@ -65,7 +74,7 @@ class AgreementReport:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        def dump(group: dict[str, Statistic]) -> dict[str, Any]:
+        def dump(group: Mapping[str, Statistic]) -> dict[str, Any]:
             return {k: v.to_dict() for k, v in group.items()}
 
         return {
@@ -81,6 +90,55 @@ class AgreementReport:
             "documents": self.documents,
             "notes": self.notes,
         }
+
+
+PAIR_SECTIONS = ("pairwise_f1", "per_label_f1", "relations", "attributes", "stance")
+"""The report's sections that grow with the pairs of sets (a pair's F1, κ)."""
+
+
+class Lazy(Mapping[str, Any]):
+    """A mapping whose items are made each time it is read (by ``entries()``), never held:
+    a report section of every pair, written to JSON as it is computed."""
+
+    def __init__(self, entries: Callable[[], Iterator[tuple[str, Any]]]) -> None:
+        self.entries = entries
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for key, _ in self.entries())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.entries())
+
+    def __bool__(self) -> bool:
+        return next(self.entries(), None) is not None
+
+    def __getitem__(self, key: str) -> Any:
+        for found, value in self.entries():
+            if found == key:
+                return value
+        raise KeyError(key)
+
+    def items(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
+        return self.entries()
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` (what :meth:`AgreementSums.streamed` gives) with each Statistic as its
+    ``to_dict``, still lazy: for :func:`claimwire.cli.common.print_json`."""
+    if isinstance(value, Lazy):
+        return Lazy(lambda: ((key, json_ready(item)) for key, item in value.items()))
+    if isinstance(value, Statistic):
+        return value.to_dict()
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    return value
+
+
+def _held(value: Any) -> Any:
+    """``value`` with every :class:`Lazy` in it made a dict."""
+    if isinstance(value, Lazy):
+        return {key: _held(item) for key, item in value.items()}
+    return value
 
 
 Missing = Literal["skip", "value", "both"]
@@ -486,72 +544,149 @@ class AgreementSums:
     # ---- the report ----------------------------------------------------------------------
 
     def report(self) -> AgreementReport:
+        """The whole report, every pair's sections held (:meth:`streamed` holds none)."""
+        found = self.streamed()
         report = AgreementReport(self.names)
+        for name in PAIR_SECTIONS:
+            setattr(report, name, _held(found[name]))
+        report.unitizing = found["unitizing_alpha"]
+        report.survey, report.disclosure = found["survey"], found["disclosure"]
+        report.documents, report.notes = found["documents"], found["notes"]
+        return report
+
+    def streamed(self) -> dict[str, Any]:
+        """The report as :meth:`AgreementReport.to_dict` gives it, but for its Statistic
+        values (``to_dict`` them), its per-pair sections (:data:`PAIR_SECTIONS`) lazy:
+        mappings computed from the sums as they are read, so memory holds no pair's
+        section past its reading."""
         labels = [label for label in self.candidates if label in self.present]
-        indices = [self.candidates.index(label) for label in labels]
         compared = [pair for pair in self.pairs if self.coverage.both[pair]]
+        notes = []
         if not labels and compared:
-            report.notes.append("No span annotations in these sets: span agreement is not defined.")
-        report.notes += self.coverage.notes()
-        report.documents = self.coverage.to_dict()
-        for pair in compared:
-            name = self._pair_name(pair)
-            report.pairwise_f1[name] = self._f1s(pair, None)
-            report.per_label_f1[name] = {
-                label: self._f1s(pair, index) for label, index in zip(labels, indices, strict=True)
-            }
-            for label in labels:
-                for attribute, level, optional in self._categorical(label):
-                    if level != "nominal":
-                        continue
-                    key = f"{label}.{attribute}"
-                    for mode in self._modes_of(optional):
-                        report.attributes.setdefault(key, {})[
-                            f"kappa {name}{self._suffix(mode)}"
-                        ] = self.kappas[(pair, key, mode)].result()
-            kinds = [*self.schema.relations, "cue", *self.extra_kinds[pair[0]]]
-            for kind in dict.fromkeys([*kinds, *self.extra_kinds[pair[1]]]):
-                both, either = self.links[(pair, kind)]
-                report.relations.setdefault(kind, {})[f"F1 {name}"] = (
-                    Statistic(2 * both / either, units=either)
-                    if either
-                    else Statistic(None, f"neither set has {kind} links", 0)
-                )
-            if pair in self.quote_types:
-                report.relations.setdefault("attributed_to.quote_type", {})[f"kappa {name}"] = (
-                    self.kappas[(pair, "quote_type")].result()
-                )
+            notes.append("No span annotations in these sets: span agreement is not defined.")
+        notes += self.coverage.notes()
+        unitizing = {}
         for label in labels:
             result = self.unitizing[label].result(max(self.length, 1), label)
             reason = "" if result.alpha is not None else "expected disagreement is 0"
-            report.unitizing[label] = self._over_every(
+            unitizing[label] = self._over_every(
                 Statistic(result.alpha, reason, self.unit_counts[label])
             )
-        for label in labels:
-            for attribute, level, optional in self._categorical(label):
-                found = report.attributes.setdefault(f"{label}.{attribute}", {})
-                if level == "interval":
-                    found["alpha (interval)"] = self._over_every(
-                        self._alpha((label, attribute, level)).result()
-                    )
-                    continue
-                for mode in self._modes_of(optional):
-                    found[f"alpha ({level}{self._suffix(mode)})"] = self._over_every(
-                        self._alpha((label, attribute, mode)).result()
-                    )
-        if self.stance:
-            report.stance["alpha (nominal)"] = self._over_every(self._alpha(("stance",)).result())
-            for pair in compared:
-                report.stance[f"kappa {self._pair_name(pair)}"] = self.kappas[
-                    (pair, "stance")
-                ].result()
-        if self.surveys:
-            report.disclosure = {name: s.result() for name, s in self.disclosure.items()}
+        survey = {}
         for label in sorted(self.surveys):
             for name in self.schema.labels[label].attributes:
                 if name in self.survey:
-                    report.survey[name] = self.survey[name].result()
-        return report
+                    survey[name] = self.survey[name].result()
+        disclosure = (
+            {name: s.result() for name, s in self.disclosure.items()} if self.surveys else {}
+        )
+
+        def lazy(entries: Any) -> Lazy:
+            return Lazy(lambda: entries(labels, compared))
+
+        return {
+            "sets": self.names,
+            "pairwise_f1": Lazy(
+                lambda: ((self._pair_name(p), self._f1s(p, None)) for p in compared)
+            ),
+            "per_label_f1": lazy(self._label_f1s),
+            "relations": lazy(self._relation_groups),
+            "survey": survey,
+            "unitizing_alpha": unitizing,
+            "attributes": lazy(self._attribute_groups),
+            "stance": lazy(self._stance_entries),
+            "disclosure": disclosure,
+            "documents": self.coverage.to_dict(),
+            "notes": notes,
+        }
+
+    def _label_f1s(self, labels: list[str], compared: list[Pair]) -> Iterator[tuple[str, Any]]:
+        indices = [self.candidates.index(label) for label in labels]
+        for pair in compared:
+            yield (
+                self._pair_name(pair),
+                {
+                    label: self._f1s(pair, index)
+                    for label, index in zip(labels, indices, strict=True)
+                },
+            )
+
+    def _relation_groups(
+        self, labels: list[str], compared: list[Pair]
+    ) -> Iterator[tuple[str, Any]]:
+        base = [*self.schema.relations, "cue"]
+        kinds = dict.fromkeys([*base, *(kind for found in self.extra_kinds for kind in found)])
+        for kind in kinds:
+
+            def links(kind: str = kind) -> Iterator[tuple[str, Statistic]]:
+                for pair in compared:
+                    if kind in base or any(kind in self.extra_kinds[i] for i in pair):
+                        both, either = self.links[(pair, kind)]
+                        yield (
+                            f"F1 {self._pair_name(pair)}",
+                            (
+                                Statistic(2 * both / either, units=either)
+                                if either
+                                else Statistic(None, f"neither set has {kind} links", 0)
+                            ),
+                        )
+
+            if compared:
+                yield kind, Lazy(links)
+        quoted = [pair for pair in compared if pair in self.quote_types]
+        if quoted:
+            yield (
+                "attributed_to.quote_type",
+                Lazy(
+                    lambda: (
+                        (f"kappa {self._pair_name(p)}", self.kappas[(p, "quote_type")].result())
+                        for p in quoted
+                    )
+                ),
+            )
+
+    def _attribute_groups(
+        self, labels: list[str], compared: list[Pair]
+    ) -> Iterator[tuple[str, Any]]:
+        for label in labels:
+            for attribute, level, optional in self._categorical(label):
+                yield (
+                    f"{label}.{attribute}",
+                    Lazy(
+                        functools.partial(
+                            self._attribute, label, attribute, level, optional, compared
+                        )
+                    ),
+                )
+
+    def _attribute(
+        self, label: str, attribute: str, level: Level, optional: bool, compared: list[Pair]
+    ) -> Iterator[tuple[str, Statistic]]:
+        key = f"{label}.{attribute}"
+        if level == "interval":
+            yield (
+                "alpha (interval)",
+                self._over_every(self._alpha((label, attribute, level)).result()),
+            )
+            return
+        for pair in compared:
+            for mode in self._modes_of(optional):
+                yield (
+                    f"kappa {self._pair_name(pair)}{self._suffix(mode)}",
+                    self.kappas[(pair, key, mode)].result(),
+                )
+        for mode in self._modes_of(optional):
+            yield (
+                f"alpha ({level}{self._suffix(mode)})",
+                self._over_every(self._alpha((label, attribute, mode)).result()),
+            )
+
+    def _stance_entries(self, labels: list[str], compared: list[Pair]) -> Iterator[tuple[str, Any]]:
+        if not self.stance:
+            return
+        yield "alpha (nominal)", self._over_every(self._alpha(("stance",)).result())
+        for pair in compared:
+            yield f"kappa {self._pair_name(pair)}", self.kappas[(pair, "stance")].result()
 
     def _over_every(self, statistic: Statistic) -> Statistic:
         """A statistic over all sets, or why there is none: no document every set annotated."""

@@ -48,6 +48,17 @@ def agreement_of_files(
 ) -> AgreementReport:
     """The agreement report of the sets at ``paths`` on ``release`` (checked), read
     ``batch`` documents at a time."""
+    return agreement_sums_of_files(paths, release, missing, batch).report()
+
+
+def agreement_sums_of_files(
+    paths: Sequence[Path],
+    release: Path,
+    missing: Missing = "both",
+    batch: int = BATCH_DOCUMENTS,
+) -> AgreementSums:
+    """The sums of :func:`agreement_of_files`, to stream the report from
+    (:meth:`AgreementSums.streamed`)."""
     sets = named_sets(paths)
     opened = open_release(release)
     with fewer_collections():  # as eval score: batches of records without cycles
@@ -68,7 +79,7 @@ def _study(
     release: Path,
     missing: Missing,
     batch: int,
-) -> AgreementReport:
+) -> AgreementSums:
     schema = schema_of(release)
     task = Task("agreement", "every label of the schema", "spans", tuple(schema.labels))
     sums = AgreementSums([s.name for s in sets], schema, missing=missing)
@@ -119,7 +130,7 @@ def _study(
             f"(documents annotated: {counts}); agreement compares the documents sets "
             "annotated in common"
         )
-    return sums.report()
+    return sums
 
 
 _LOCATED = re.compile(r"(.*?):(\d+): ")
