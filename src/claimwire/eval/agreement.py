@@ -616,11 +616,15 @@ class AgreementSums:
     ) -> Iterator[tuple[str, Any]]:
         base = [*self.schema.relations, "cue"]
         kinds = dict.fromkeys([*base, *(kind for found in self.extra_kinds for kind in found)])
+
+        def has(pair: Pair, kind: str) -> bool:
+            return kind in base or any(kind in self.extra_kinds[i] for i in pair)
+
         for kind in kinds:
 
             def links(kind: str = kind) -> Iterator[tuple[str, Statistic]]:
                 for pair in compared:
-                    if kind in base or any(kind in self.extra_kinds[i] for i in pair):
+                    if has(pair, kind):
                         both, either = self.links[(pair, kind)]
                         yield (
                             f"F1 {self._pair_name(pair)}",
@@ -631,7 +635,7 @@ class AgreementSums:
                             ),
                         )
 
-            if compared:
+            if any(has(pair, kind) for pair in compared):  # a kind no compared pair has: none
                 yield kind, Lazy(links)
         quoted = [pair for pair in compared if pair in self.quote_types]
         if quoted:
