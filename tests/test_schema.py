@@ -375,7 +375,8 @@ def test_a_decimal_attribute_must_be_finite(schema) -> None:  # type: ignore[no-
         ),
         ("  attributed_to:\n", "  attributed to:\n", "relations.attributed to", "got 'attri"),
         ("    conductor:\n", "    conduc__tor:\n", "disclosure.fields.conduc__tor", "got 'con"),
-        ("[FAVOR, AGAINST", "[FAV=OR, AGAINST", ".values", "no '=' and no control character"),
+        ("[FAVOR, AGAINST", "[FAV=OR, AGAINST", "STANCE.attributes.stance.values", "no '='"),
+        ("  evidence_of:\n", "  Attributed_to:\n", "relations.Attributed_to", "relation 'attri"),
     ],
 )
 def test_schema_names_are_refused_where_they_cannot_come_back(
@@ -388,3 +389,17 @@ def test_schema_names_are_refused_where_they_cannot_come_back(
     error = caught.value
     assert error.file == str(path) and error.line == line and error.field is not None
     assert error.field.endswith(field) and expected in str(error)
+
+
+def test_a_release_s_own_schema_is_read_as_it_was_built(tmp_path: Path) -> None:
+    """The name rules apply to a schema given to build, config, push: a schema a release
+    carries (built before them) is read without them, so the release still reads; a choice
+    value with '=' is refused only in stance values, the one place it is a separator."""
+    path = _broken(
+        tmp_path, "      CLAIM:\n", "      KEY__FIG:\n        scope: span\n      CLAIM:\n"
+    )
+    with pytest.raises(ClaimwireError, match="KEY__FIG"):
+        load_schema(path)
+    assert load_schema(path, strict=False).labels["KEY__FIG"].layer == "claims"
+    path = _broken(tmp_path, "[quantity, correlation", "[quantity, '>=65', correlation")
+    assert load_schema(path).attribute("CLAIM", "claim_type").values[1] == ">=65"

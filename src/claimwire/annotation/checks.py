@@ -42,7 +42,7 @@ def release_schema(path: Path) -> Schema | None:
         listed = SCHEMA in read_manifest(path)["files"]
     except ClaimwireError:
         listed = False
-    return load_schema(path / SCHEMA) if listed else None
+    return load_schema(path / SCHEMA, strict=False) if listed else None
 
 
 def schema_of(path: Path) -> Schema:

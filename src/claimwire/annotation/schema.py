@@ -517,9 +517,12 @@ holding ``__``, or starting or ending with ``_``, could not be split back."""
 RESERVED_LAYERS = frozenset({"full"})
 """Layer names taken by the generated configs (``full.xml`` holds every layer)."""
 
-CHOICE_VALUE = re.compile(r"[^=\x00-\x1f\x7f]+")
-"""A choice's value: no ``=`` (Label Studio's stance choices join a target and a value with
-it) and no control character."""
+CHOICE_VALUE = re.compile(r"[^\x00-\x1f\x7f]+")
+"""A choice's value: no control character."""
+
+STANCE_VALUES = ("STANCE", "stance")
+"""The label and attribute whose values Label Studio's stance choices join to a target id
+with ``=`` (``<target>=<value>``): none of these values may hold ``=``."""
 
 
 def default_schema_path() -> Path:
@@ -536,8 +539,11 @@ def default_schema_path() -> Path:
 class _Reader:
     """Reads the YAML tree and raises errors naming the file, line and field."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, strict: bool) -> None:
         self.path = path
+        self.strict = strict
+        """Names are checked (:meth:`name`): a schema a release carries was checked, if at all,
+        by the rules of the claimwire that built it, and is read as it is."""
 
     def fail(self, message: str, node: Any, field: str, key: str | None = None) -> ClaimwireError:
         """A located error: ``node``'s line, or that of its ``key``."""
@@ -550,9 +556,10 @@ class _Reader:
         return value
 
     def name(self, parent: Mapping[str, Any], name: Any, where: str) -> str:
-        """``name``, a key of ``parent``, if it is a :data:`NAME`; a located error if not."""
-        if isinstance(name, str) and NAME.fullmatch(name):
-            return name
+        """``name``, a key of ``parent``, if it is a :data:`NAME` (or names are not checked);
+        a located error if not."""
+        if not self.strict or (isinstance(name, str) and NAME.fullmatch(name)):
+            return str(name)
         raise self.fail(
             "expected a name of ASCII letters and digits joined by single - or _ (it names "
             f"files, BRAT types and Label Studio controls, which join names with __), got {name!r}",
@@ -596,10 +603,13 @@ class _Reader:
                 values = lists[source]
             if kind == "choice" and not values:
                 raise self.fail("a choice needs values or values_from", spec, here)
-            for value in values:
-                if not CHOICE_VALUE.fullmatch(value):
+            for value in values if self.strict else ():
+                joined = (where.rpartition(".")[2], name) == STANCE_VALUES and "=" in value
+                if joined or not CHOICE_VALUE.fullmatch(value):
                     raise self.fail(
-                        f"expected a value with no '=' and no control character, got {value!r}",
+                        "expected a value with no control character"
+                        + (" and, a stance's, no '=' (stance choices are TARGET=VALUE)" * joined)
+                        + f", got {value!r}",
                         spec,
                         f"{here}.values",
                         "values",
@@ -647,26 +657,33 @@ def _disclosure(
     return fields, statuses, weights
 
 
-def _layer_name(
-    reader: _Reader, parent: Mapping[str, Any], name: Any, earlier: Iterable[str]
+def _unique_name(
+    reader: _Reader,
+    parent: Mapping[str, Any],
+    name: Any,
+    earlier: Iterable[str],
+    what: str,
+    reserved: AbstractSet[str] = frozenset(),
 ) -> None:
-    """Check a layer's ``name``: a :data:`NAME`, not reserved, and not one of the ``earlier``
-    layers' but for case (their configs would be one file where case is not told apart)."""
-    where = f"layers.{name}"
+    """Check the ``name`` of a layer or relation type (``what``): a :data:`NAME`, not
+    ``reserved``, and not one of the ``earlier`` ones' but for case (each names a file or a
+    folder: a config, a Hub config, one where case is not told apart)."""
+    where = f"{what}s.{name}"
     reader.name(parent, name, where)
     same = [other for other in earlier if other.casefold() == name.casefold()]
-    if name.casefold() in RESERVED_LAYERS or same:
-        taken = f"layer {same[0]!r}" if same else "the config with every layer (full.xml)"
+    if reader.strict and (name.casefold() in reserved or same):
+        taken = f"{what} {same[0]!r}" if same else "the config with every layer (full.xml)"
         raise reader.fail(
-            f"a layer cannot be named {name!r}: {taken} has that name", parent, where, name
+            f"a {what} cannot be named {name!r}: {taken} has that name", parent, where, name
         )
 
 
-def load_schema(path: Path | None = None) -> Schema:
-    """Load and check a schema file; a broken schema is a located error."""
+def load_schema(path: Path | None = None, *, strict: bool = True) -> Schema:
+    """Load and check a schema file; a broken schema is a located error. ``strict``: its
+    names are checked too (:meth:`_Reader.name`); a release's own schema is read without."""
     path = path or default_schema_path()
     root = load_yaml(path)
-    reader = _Reader(path)
+    reader = _Reader(path, strict)
     if not isinstance(root, Mapping):
         raise ClaimwireError("expected a mapping at the top level", file=path)
     for key in ("name", "version"):
@@ -685,7 +702,7 @@ def load_schema(path: Path | None = None) -> Schema:
     labels: dict[str, Label] = {}
     layers_node = reader.mapping(root, "layers", "")
     for layer_name, layer in layers_node.items():
-        _layer_name(reader, layers_node, layer_name, layers)
+        _unique_name(reader, layers_node, layer_name, layers, "layer", RESERVED_LAYERS)
         layers[layer_name] = str(layer.get("description", ""))
         labels_node = reader.mapping(layer, "labels", f"layers.{layer_name}")
         for label_name, spec in labels_node.items():
@@ -718,7 +735,7 @@ def load_schema(path: Path | None = None) -> Schema:
     relations_node = reader.mapping(root, "relations", "")
     for name, spec in relations_node.items():
         where = f"relations.{name}"
-        reader.name(relations_node, name, where)
+        _unique_name(reader, relations_node, name, relations, "relation")
         head, tail = reader.strings(spec, "head", where), reader.strings(spec, "tail", where)
         for end, names in (("head", head), ("tail", tail)):
             unknown = [n for n in names if n not in labels]
