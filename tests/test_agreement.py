@@ -171,18 +171,20 @@ def test_degenerate_cases_are_stated() -> None:
     json.dumps(report.to_dict())  # no NaN, no objects
 
 
+def _written(annotation_set: AnnotationSet, path: Path) -> Path:
+    """``annotation_set``'s records written to ``path`` as a set file."""
+    records = [*annotation_set.annotations, *annotation_set.relations]
+    lines = (json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records)
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
 def test_agree_and_adjudicate_commands(tmp_path: Path) -> None:
     alice, bob, _ = two_annotators()
     carol = AnnotationSet("carol", alice.annotations, alice.relations)
     paths = []
     for annotation_set in (alice, bob, carol):
-        path = tmp_path / f"{annotation_set.name}.jsonl"
-        records = [*annotation_set.annotations, *annotation_set.relations]
-        path.write_text(
-            "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records),
-            encoding="utf-8",
-        )
-        paths.append(path)
+        paths.append(_written(annotation_set, tmp_path / f"{annotation_set.name}.jsonl"))
     result = run_cli("annotate", "agree", *paths[:2], "--release", RELEASE)
     assert result.returncode == 0, result.stderr
     assert "alice vs bob" in result.stdout and "unitizing α per label" in result.stdout
@@ -462,13 +464,7 @@ def test_many_sets_are_summarised_and_streamed(tmp_path: Path) -> None:
     paths = []
     for number in range(12):
         chosen = bob if number % 4 == 3 else alice
-        path = tmp_path / f"a{number:02}.jsonl"
-        records = [*chosen.annotations, *chosen.relations]
-        path.write_text(
-            "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records),
-            encoding="utf-8",
-        )
-        paths.append(path)
+        paths.append(_written(chosen, tmp_path / f"a{number:02}.jsonl"))
     printed = run_cli("annotate", "agree", *paths, "--release", RELEASE)
     assert printed.returncode == 0, printed.stderr
     assert "pairwise F1 over 66 pairs" in printed.stdout and "median" in printed.stdout
