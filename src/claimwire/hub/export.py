@@ -235,10 +235,11 @@ def _warn_left_out(seen: Seen) -> None:
             f"the {part} of {count} {label}"
             for (label, part), count in sorted(seen.left_out.items())
         )
+        offsets = any(part == "offsets" for _, part in seen.left_out)
+        where = "; the offsets only as `tokens`' tags" if offsets else ""
         warnings.warn(
             LeftOutWarning(
-                f"not in the exported dataset: {parts} (the fixed configs do not carry them; "
-                "the spans are in `tokens`' tags)"
+                f"not in the exported dataset: {parts} (the fixed configs do not carry them{where})"
             ),
             stacklevel=2,
         )
