@@ -54,6 +54,19 @@ def test_a_line_of_the_limit_is_read_and_one_byte_more_is_not(tmp_path: Path) ->
     assert str(caught.value).startswith(f"{path}:3: {SAYS}")
 
 
+@pytest.mark.parametrize("over", [1, 60_000])
+def test_a_line_over_the_limit_that_ends_in_a_later_block_is_refused(
+    tmp_path: Path, over: int
+) -> None:
+    """Review LOW-1: a line up to a block longer than the limit was read when its end fell
+    in the block after the one that reached the limit (1 MiB + 60,000 bytes as line 1)."""
+    path = tmp_path / "x.ann"
+    path.write_bytes(b"y" * (TEXT_LINE.bytes + over) + b"\nT1\n")
+    with pytest.raises(ClaimwireError) as caught:
+        list(text_lines(path))
+    assert str(caught.value).startswith(f"{path}:1: {SAYS}")
+
+
 def test_a_bad_byte_is_named_at_its_line_and_offset(tmp_path: Path) -> None:
     path = tmp_path / "x.conll"
     path.write_bytes(b"ok\rok\r\nbad \xff\n")

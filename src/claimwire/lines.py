@@ -87,6 +87,8 @@ def text_lines(path: Path, limit: LineLimit = TEXT_LINE) -> Iterator[tuple[int, 
             for found in _TEXT_BREAK.finditer(data):
                 if found.end() == len(data) and block and found.group() == b"\r":
                     break  # its \n may begin the next block
+                if found.start() - start > limit.bytes:  # ended in this block, longer all the same
+                    raise _line_over(path, number + 1, limit)
                 number += 1
                 yield number, _decoded(path, data[start : found.end()], offset, number)
                 offset += found.end() - start
