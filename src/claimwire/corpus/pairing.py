@@ -183,7 +183,8 @@ def check_gold_kept(parent: str, documents: DocumentChanges, gold: AnnotationCha
     first = ", ".join(unpaired[:SHOWN_UNPAIRED]) + (" …" if len(unpaired) > SHOWN_UNPAIRED else "")
     why = (
         [
-            f"{len(unpaired):,} of its documents pair with none of this build (neither their "
+            f"{len(unpaired):,} of its documents "
+            f"{'pairs' if len(unpaired) == 1 else 'pair'} with none of this build (neither their "
             f"text, your id nor their input, file and line, is there: {first})"
         ]
         if unpaired
