@@ -387,11 +387,12 @@ def refuse_unknown_labels(system: System, release: Release) -> None:
     ``relation_types``; both optional) on a release whose schema lacks some of it."""
     from claimwire.annotation.checks import schema_of
 
+    labels, relation_types = getattr(system, "labels", ()), getattr(system, "relation_types", ())
+    if not labels and not relation_types:
+        return
     schema = schema_of(release.path)
-    missing = [name for name in getattr(system, "labels", ()) if name not in schema.labels]
-    missing += [
-        name for name in getattr(system, "relation_types", ()) if name not in schema.relations
-    ]
+    missing = [name for name in labels if name not in schema.labels]
+    missing += [name for name in relation_types if name not in schema.relations]
     if missing:
         raise ClaimwireError(
             f"system {system.name} predicts {', '.join(missing)}, which the release's schema "
