@@ -403,3 +403,27 @@ def test_a_release_s_own_schema_is_read_as_it_was_built(tmp_path: Path) -> None:
     assert load_schema(path, strict=False).labels["KEY__FIG"].layer == "claims"
     path = _broken(tmp_path, "[quantity, correlation", "[quantity, '>=65', correlation")
     assert load_schema(path).attribute("CLAIM", "claim_type").values[1] == ">=65"
+
+
+def test_a_release_built_before_the_name_rules_still_reads(seed_release: Path) -> None:
+    """A release whose shipped schema names a label ``KEY__FIG`` (built before the rules,
+    listed with its checksum) still opens with that schema: every reader gets it through
+    ``release_schema``, which reads it as it was built."""
+    import json
+
+    from claimwire.annotation.checks import release_schema
+    from claimwire.corpus.release import DIGEST, manifest_digest
+    from claimwire.files import sha256
+
+    schema = seed_release / "schema.yaml"
+    text = SCHEMA.read_text(encoding="utf-8")
+    schema.write_text(
+        text.replace("      CLAIM:\n", "      KEY__FIG:\n        scope: span\n      CLAIM:\n", 1),
+        encoding="utf-8",
+    )
+    manifest = json.loads((seed_release / "MANIFEST.json").read_text(encoding="utf-8"))
+    manifest["files"]["schema.yaml"] = {"sha256": sha256(schema), "bytes": schema.stat().st_size}
+    manifest[DIGEST] = manifest_digest(manifest)
+    (seed_release / "MANIFEST.json").write_text(json.dumps(manifest), encoding="utf-8")
+    read = release_schema(seed_release)
+    assert read is not None and read.labels["KEY__FIG"].layer == "claims"
