@@ -880,7 +880,9 @@ def test_a_pull_ended_by_sigterm_while_the_server_builds_its_snapshot_leaves_non
     large project) left it on the server, a full copy of every annotation: the pull now waits
     for it to be built and deletes it (deleted earlier, the server writes it again).
     The pull waits :data:`export.CLEANUP` seconds at most and then says the snapshot may be
-    left: a server still building by then (a loaded machine) skips the test, not fails it."""
+    left: a server still building by then (a loaded machine) skips the test, not fails it.
+    A server that builds it before the test sees it building (a fast machine) gets more tasks
+    to export and another pull: 600, then 2,400, then 9,600."""
     import signal
     import subprocess
     import sys
@@ -888,27 +890,39 @@ def test_a_pull_ended_by_sigterm_while_the_server_builds_its_snapshot_leaves_non
     from claimwire.annotation.label_studio import export
 
     title, ls, project = pushed_release(server, "terminated")
-    filler = [
-        {"text": "x" * 2000, "doc_id": f"filler-{i}", "stance_choices": []} for i in range(600)
-    ]
-    ls.projects.import_tasks(id=project.id, request=filler)  # the export takes seconds
     command = [sys.executable, "-m", "claimwire", "annotate", "pull", "--project", title]
-    process = subprocess.Popen(
-        [*command, "--out", str(tmp_path / "sets"), "--release", str(RELEASE)],
-        env={**os.environ, "PYTHONPATH": str(REPO / "src"), **env(server)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while not any(s["status"] == "in_progress" for s in snapshots(server, project.id)):
-            assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-            time.sleep(0.05)
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    tasks = 0
+    for more in (600, 1800, 7200):  # a faster server builds the snapshot before it is seen
+        filler = [
+            {"text": "x" * 2000, "doc_id": f"filler-{i}", "stance_choices": []}
+            for i in range(tasks, tasks + more)
+        ]
+        ls.projects.import_tasks(id=project.id, request=filler)  # the export takes seconds
+        tasks += more
+        out = tmp_path / f"sets-{tasks}"
+        process = subprocess.Popen(
+            [*command, "--out", str(out), "--release", str(RELEASE)],
+            env={**os.environ, "PYTHONPATH": str(REPO / "src"), **env(server)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while not any(s["status"] in export.BUILDING for s in snapshots(server, project.id)):
+                if process.poll() is not None:
+                    break
+                assert time.monotonic() < deadline, "no snapshot within 120 s"
+            else:
+                process.send_signal(signal.SIGTERM)
+                _, stderr = process.communicate(timeout=60)
+                break
+            _, stderr = process.communicate(timeout=60)
+            assert process.returncode == 0, stderr  # done before it was seen: more tasks
+        finally:
+            if process.poll() is None:
+                process.kill()
+    else:
+        pytest.fail(f"the server built a snapshot of {tasks} tasks before it was seen building")
     said = stderr.decode("utf-8", "replace")
     bound = ("still building it", "not found within", "no answer within")  # the wait ran out
     if "may be left on the server" in said and any(reason in said for reason in bound):
@@ -919,7 +933,7 @@ def test_a_pull_ended_by_sigterm_while_the_server_builds_its_snapshot_leaves_non
     # deleted only once the server listed it completed, its last write of the snapshot (Label
     # Studio writes the row again in save_file, before that): nothing comes back afterwards
     assert snapshots(server, project.id) == []
-    assert not (tmp_path / "sets").exists()
+    assert not out.exists()
 
 
 def test_snapshots_killed_pulls_left_are_removed_by_the_next_pull(
