@@ -49,6 +49,18 @@ def test_two_sets_with_one_name_are_refused_naming_both(
 
 
 @pytest.mark.parametrize("command", COMMANDS)
+def test_a_set_named_with_the_pairs_join_is_refused(
+    command: str, release: Path, tmp_path: Path
+) -> None:
+    """Sets 'a', 'b vs c', 'a vs b' and 'c' made two pairs named 'a vs b vs c': agree's JSON
+    kept one of the two pairs' scores and its table printed two rows of one name."""
+    sets = [_set(tmp_path / f"{name}.jsonl") for name in ("a", "b vs c", "a vs b", "c")]
+    code, error = _run(command, release, tmp_path, *sets)
+    assert code == 1
+    assert error.startswith(f"error: set {sets[1]} is named 'b vs c', which holds ' vs '"), error
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 def test_a_folder_and_a_file_with_one_name_are_refused(
     command: str, release: Path, tmp_path: Path
 ) -> None:

@@ -200,6 +200,10 @@ class NamedSet:
         return replace(annotation_set, completed=frozenset(self.completed.among(ids)))
 
 
+PAIR_JOIN = " vs "
+"""What joins the names of two sets into a pair's name in the reports (``alice vs bob``)."""
+
+
 def set_name(path: Path) -> str:
     """A set's name: its file's stem (``bob.jsonl.zst``: ``bob``) or its folder's name (``.``:
     the current folder's), in Unicode's composed form (NFC), so that a name typed as "é" and
@@ -216,7 +220,8 @@ def named_sets(paths: Sequence[Path]) -> list[NamedSet]:
     ``annotate agree`` and ``annotate adjudicate`` report them as). Every path is checked
     first (the first that is not a set raises :func:`prediction_files`' located error), then
     two sets with one name are refused, naming both; no record is read (each set's list of
-    completed documents is)."""
+    completed documents is). A name holding :data:`PAIR_JOIN` is refused: pairs' names would
+    collide."""
     sets = [NamedSet(set_name(p), p, prediction_files(p, "set"), read_completed(p)) for p in paths]
     first: dict[str, Path] = {}
     given: dict[tuple[int, int], Path] = {}
@@ -227,6 +232,12 @@ def named_sets(paths: Sequence[Path]) -> list[NamedSet]:
             raise ClaimwireError(
                 f"one set is given twice: {earlier} and {named.path} are the same "
                 f"{'folder' if named.path.is_dir() else 'file'}; give each set once"
+            )
+        if PAIR_JOIN in named.name:
+            raise ClaimwireError(
+                f"set {named.path} is named {named.name!r}, which holds {PAIR_JOIN!r}: the "
+                f"reports name a pair of sets {PAIR_JOIN.join(('a', 'b'))!r}, so 'a' with "
+                f"'b{PAIR_JOIN}c' and 'a{PAIR_JOIN}b' with 'c' would be one pair; rename it"
             )
         if named.name in first:
             raise ClaimwireError(

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
-from claimwire.eval.checker import AnnotationSet
+from claimwire.eval.checker import PAIR_JOIN, AnnotationSet
 from claimwire.model import Annotation, Relation
 
 __all__ = ["Coverage", "annotated", "annotated_documents", "annotators"]
@@ -81,7 +81,7 @@ class Coverage:
             self.both[(x, y)] += len(held[x] & held[y])
 
     def pair_name(self, pair: Pair) -> str:
-        return f"{self.names[pair[0]]} vs {self.names[pair[1]]}"
+        return PAIR_JOIN.join((self.names[pair[0]], self.names[pair[1]]))
 
     def notes(self) -> list[str]:
         """What was left out, and pairs or sets with nothing in common, in words."""
