@@ -18,7 +18,17 @@ from .fake_hub import FakeHub
 from .helpers import REPO, release_with_test_claims, run_cli
 
 RELEASE = REPO / "corpus" / "releases" / "1.0.0"
-CONFIGS = ("documents", "sentences", "claims", "attribution", "statistics", "stance", "tokens")
+CONFIGS = (
+    "documents",
+    "sentences",
+    "claims",
+    "attribution",
+    "statistics",
+    "stance",
+    "tokens",
+    "spans",
+    "relations",
+)
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +101,13 @@ def test_datasets_loads_every_config_back_identically(
         for row in rows:
             offsets = zip(row["tokens"], row["token_starts"], row["token_ends"], strict=True)
             assert all(document.text[s:e] == token for token, s, e in offsets)
+    elif config == "spans":  # every annotation (tests/test_hub_lossless.py rebuilds them)
+        assert sorted(rows["id"]) == sorted(a.id for a in annotations)
+        assert all(
+            r["text"] is None or document.text[r["start"] : r["end"]] == r["text"] for r in rows
+        )
+    elif config == "relations":
+        assert sorted(rows["id"]) == sorted(r.id for r in release.relations())
     else:
         assert len(rows) == 12 and set(rows["stance"]) == {"FAVOR", "NONE"}
         assert rows.features["stance_label"].names == ["FAVOR", "AGAINST", "NONE"]

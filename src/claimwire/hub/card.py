@@ -79,6 +79,13 @@ FIELDS = {
     "head_label": "the head annotation's label",
     "tail": "the id of the relation's tail annotation",
     "tail_label": "the tail annotation's label",
+    "layer": "the annotation's layer",
+    "type": "the relation's type",
+    "quote": "the quoted text (`exact`) with up to 32 characters of context on each side "
+    "(`prefix`, `suffix`), for re-anchoring; null when the record has none",
+    "attributes_json": "every attribute as one JSON object, values as the release has them "
+    "(`json.loads` gives them back)",
+    "author": "who made the record (`gold` for the gold annotation)",
 }
 
 
@@ -102,6 +109,27 @@ def describe_field(name: str, schema: Schema) -> str:
     if head == "source" and tail:
         return f"the SOURCE's {md_code(tail, cell=True)} attribute"
     return ""
+
+
+def _rebuilding_lines(tables: list[Table]) -> list[str]:
+    """How the gold is rebuilt from ``spans`` and ``relations``, when the export has them."""
+    if "spans" not in {t.config for t in tables}:
+        return []
+    return [
+        "The task configs are views: each holds what its task needs. `spans` and `relations`"
+        " hold every annotation and relation of the release whole, whatever its label or type"
+        " (id, document, layer and label or type, offsets, quote, every attribute, author),"
+        " so the release's gold records are rebuilt from them exactly:",
+        "",
+        "```python",
+        "import json",
+        "",
+        'spans = load_dataset(REPO, "spans", revision=VERSION)',
+        'for row in spans["test"]:',
+        '    attributes = json.loads(row["attributes_json"])  # as in the release',
+        "```",
+        "",
+    ]
 
 
 def _example_config(tables: list[Table]) -> str:
@@ -170,6 +198,7 @@ def render_card(
         " the same way in every config; `dev` is published as `validation`. A split without"
         " a row in a config (documents not annotated yet) is left out of that config.",
         "",
+        *_rebuilding_lines(tables),
         "## Fields",
         "",
     ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import warnings
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,6 @@ from claimwire.files import atomic_directory, folders_removed_on_error, sha256
 from claimwire.hub.arrow import arrow_table
 from claimwire.hub.card import hub_split, render_card
 from claimwire.hub.croissant import croissant
-from claimwire.hub.generic import LeftOutWarning
 from claimwire.hub.gold import Seen
 from claimwire.hub.tables import DEFAULT_CONFIG, Table, batched_tables, tokens_description
 from claimwire.outputs import EXPORT_MARKER, check_output, mark_export
@@ -228,23 +226,6 @@ def card_metadata(
     }
 
 
-def _warn_left_out(seen: Seen) -> None:
-    """Say what no config holds (:data:`claimwire.hub.generic.LEFT_OUT`), by name."""
-    if seen.left_out:
-        parts = ", ".join(
-            f"the {part} of {count} {label}"
-            for (label, part), count in sorted(seen.left_out.items())
-        )
-        offsets = any(part == "offsets" for _, part in seen.left_out)
-        where = "; the offsets only as `tokens`' tags" if offsets else ""
-        warnings.warn(
-            LeftOutWarning(
-                f"not in the exported dataset: {parts} (the fixed configs do not carry them{where})"
-            ),
-            stacklevel=2,
-        )
-
-
 def _check_replaceable(out: Path, force: bool) -> None:
     """``out`` may be written: the output rule (:func:`claimwire.outputs.check_output`: with
     ``force`` only over a folder an earlier export made, its marker)."""
@@ -273,7 +254,6 @@ def export_release(
     disable_progress_bars()
     with folders_removed_on_error(out.parent), atomic_directory(out, replace=True) as staging:
         written = write_parquet(release, schema, staging)
-        _warn_left_out(written.seen)
         splits = [s for s in SPLIT_NAMES if s in written.seen.splits]
         # a config without a row in any split is left out: it could not be loaded
         tables = [t for t in written.tables if table_splits(t, splits)]

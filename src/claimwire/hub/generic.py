@@ -8,14 +8,15 @@ other relation type a ``<type>_relations`` config: one row per record, with its 
 text (null for a document-level label) or its ends, and every attribute in an ``attributes``
 struct typed as the schema says: a boolean as a boolean; a choice, text, ref or decimal as a
 string (a decimal's exact text); a name two labels of one config type as boolean and as
-something else, as JSON text.
+something else, as JSON text. (The ``spans`` and ``relations`` configs hold every record
+whole besides, whatever its label or type.)
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,6 @@ from claimwire.annotation.schema import Attribute, Schema
 from claimwire.errors import ClaimwireError
 from claimwire.hub.gold import Gold, Row, row_features
 from claimwire.markup import md_code, md_text
-from claimwire.model import Annotation
 
 TEXT = frozenset({"choice", "text", "ref", "decimal"})
 """Types a fixed config writes as a string."""
@@ -68,28 +68,6 @@ CARRIED_RELATIONS: Mapping[
 }
 """The relation types the fixed configs are built for: their attributes' types, head labels
 (None: any) and tail labels."""
-
-LEFT_OUT: Mapping[str, tuple[str, ...]] = {
-    "TARGET": ("offsets", "aliases"),
-    "DISCLOSURE": ("offsets",),
-    "CONTENT": ("quote_type",),
-}
-"""What the fixed configs give of no annotation of a bundled label they carry (the stance
-config names a TARGET, the statistics config quotes a DISCLOSURE's text, the attribution
-config gives the relation's quote type): an export reports how many it left out."""
-
-
-class LeftOutWarning(UserWarning):
-    """Parts of the release's annotations that no exported config holds."""
-
-
-def left_out(annotation: Annotation) -> Iterator[tuple[str, str]]:
-    """(label, part) for each part of ``annotation`` that :data:`LEFT_OUT` names and it has."""
-    for part in LEFT_OUT.get(annotation.label, ()):
-        present = annotation.start if part == "offsets" else annotation.attributes.get(part)
-        if present is not None:
-            yield annotation.label, part
-
 
 SPANS = "_spans"
 RELATIONS = "_relations"

@@ -3,7 +3,7 @@ and what an export saw of them all."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,8 +82,6 @@ class Seen:
     languages: set[str] = field(default_factory=set)
     issuers: set[str] = field(default_factory=set)
     authors: set[str] = field(default_factory=set)
-    left_out: Counter[tuple[str, str]] = field(default_factory=Counter)
-    """Parts of annotations no config holds, by (label, part)."""
 
     def add(self, gold: Gold) -> None:
         for document in gold.documents.values():

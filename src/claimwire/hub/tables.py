@@ -1,19 +1,21 @@
 """A release as Hugging Face dataset tables: one config per view, rows and typed features.
 
 Configs: ``documents`` (default), ``sentences``, ``claims``, ``attribution``, ``statistics``
-(with the SURVEY disclosure fields), ``stance`` and ``tokens`` (tokens + IOB2 tags), then one
-per layer or relation type of the schema these do not carry (:mod:`claimwire.hub.generic`,
-``LAYER_spans`` and ``TYPE_relations``). Every row carries its document's split, so every
-config splits the corpus the same way. Statistics are float64 (float32 would turn 0.9 into
-0.8999999761581421); labels are strings, with a ClassLabel beside where the schema closes
-the set.
+(with the SURVEY disclosure fields), ``stance`` and ``tokens`` (tokens + IOB2 tags), shaped for
+the tasks; ``spans`` and ``relations``, every gold record whole (the gold is rebuilt from them
+exactly); then one per layer or relation type of the schema the task
+configs do not carry (:mod:`claimwire.hub.generic`, ``LAYER_spans`` and ``TYPE_relations``).
+Every row carries its document's split, so every config splits the corpus the same way.
+Statistics are float64 (float32 would turn 0.9 into 0.8999999761581421); labels are strings,
+with a ClassLabel beside where the schema closes the set.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -25,7 +27,7 @@ from claimwire.annotation.targets import Target, document_targets
 from claimwire.corpus.release import ANNOTATIONS, RELATIONS, Release
 from claimwire.formats.conll import sentence_tokens, tags_of
 from claimwire.grouping import RecordIndex
-from claimwire.hub.generic import carried_labels, generic_configs, left_out
+from claimwire.hub.generic import carried_labels, generic_configs
 from claimwire.hub.gold import Gold, Seen, by_split, row_features
 from claimwire.model import Annotation, Relation
 
@@ -435,6 +437,91 @@ def _tokens(gold: Gold, schema: Schema) -> Table:
     return Table("tokens", tokens_description(("fr",)), features, by_split(rows))
 
 
+QUOTE = {"exact": Value("string"), "prefix": Value("string"), "suffix": Value("string")}
+"""A record's quote (W3C TextQuoteSelector): its exact text and the context on each side."""
+
+
+def _attributes_json(attributes: Mapping[str, Any]) -> str:
+    """Every attribute of a record as one JSON object, its values as the release has them
+    (``json.loads`` gives the mapping back)."""
+    return json.dumps(dict(attributes), ensure_ascii=False)
+
+
+def _spans(gold: Gold, schema: Schema) -> Table:
+    """Every annotation, whatever its label and whether or not a task config holds it."""
+    features = row_features(
+        layer=Value("string"),
+        label=Value("string"),
+        start=Value("int32"),
+        end=Value("int32"),
+        text=Value("string"),
+        quote=QUOTE,
+        attributes_json=Value("string"),
+        author=Value("string"),
+    )
+    rows = [
+        gold.row(
+            annotation,
+            {
+                "layer": annotation.layer,
+                "label": annotation.label,
+                "start": annotation.start,
+                "end": annotation.end,
+                "text": gold.text(annotation),
+                "quote": annotation.quote.to_dict() if annotation.quote else None,
+                "attributes_json": _attributes_json(annotation.attributes),
+                "author": annotation.author,
+            },
+        )
+        for annotation in gold.annotations
+    ]
+    return Table(
+        "spans",
+        "One row per annotation of every label, the release's record whole: layer, label, "
+        "offsets and text (none for a document-level one), quote, every attribute as JSON "
+        "text, author. With `relations`, the gold is rebuilt from it exactly.",
+        features,
+        by_split(rows),
+    )
+
+
+def _relations(gold: Gold, schema: Schema) -> Table:
+    """Every relation, whatever its type."""
+    features = row_features(
+        type=Value("string"),
+        head=Value("string"),
+        head_label=Value("string"),
+        tail=Value("string"),
+        tail_label=Value("string"),
+        attributes_json=Value("string"),
+        author=Value("string"),
+    )
+    rows = []
+    for relation in gold.relations:
+        head, tail = gold.by_id.get(relation.head), gold.by_id.get(relation.tail)
+        rows.append(
+            gold.row(
+                relation,
+                {
+                    "type": relation.type,
+                    "head": relation.head,
+                    "head_label": head.label if head else None,
+                    "tail": relation.tail,
+                    "tail_label": tail.label if tail else None,
+                    "attributes_json": _attributes_json(relation.attributes),
+                    "author": relation.author,
+                },
+            )
+        )
+    return Table(
+        "relations",
+        "One row per relation of every type, the release's record whole: type, head and tail "
+        "(ids and labels), every attribute as JSON text, author.",
+        features,
+        by_split(rows),
+    )
+
+
 def tokens_description(languages: Collection[str]) -> str:
     """What the ``tokens`` config is, for a release in ``languages``: every language is cut
     by spaCy's French rule-based tokenizer (:func:`claimwire.formats.conll.sentence_tokens`)."""
@@ -460,6 +547,8 @@ BUILDERS: dict[str, Callable[[Gold, Schema], Table]] = {
     "statistics": _statistics,
     "stance": _stance,
     "tokens": _tokens,
+    "spans": _spans,
+    "relations": _relations,
 }
 
 
@@ -490,9 +579,6 @@ def batched_tables(
             )
             if seen is not None:
                 seen.add(gold)
-                seen.left_out.update(
-                    part for a in gold.annotations if a.label in whole for part in left_out(a)
-                )
             yield [build(gold, schema) for build in BUILDERS.values()] + [
                 Table(
                     config.config,
