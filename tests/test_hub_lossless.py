@@ -103,6 +103,8 @@ def test_the_bundled_release_is_rebuilt_whole_and_nothing_is_said_left_out(
     metadata = yaml.safe_load(card.split("---\n")[1])
     assert {"spans", "relations"} <= {c["config_name"] for c in metadata["configs"]}
     assert "| `attributes_json` | string |" in card and "| `quote` | struct" in card
+    assert 'spans = load_dataset("ORG/NAME", "spans", revision="v1.1.0")' in card
+    assert 'for row in spans["test"]:' in card
     croissant = json.loads((out / "croissant.json").read_text(encoding="utf-8"))
     assert {"spans", "relations"} <= {r["name"] for r in croissant["recordSet"]}
 

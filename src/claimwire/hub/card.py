@@ -111,10 +111,14 @@ def describe_field(name: str, schema: Schema) -> str:
     return ""
 
 
-def _rebuilding_lines(tables: list[Table]) -> list[str]:
+def _rebuilding_lines(
+    tables: list[Table], splits: list[str], repo_id: str | None, version: str
+) -> list[str]:
     """How the gold is rebuilt from ``spans`` and ``relations``, when the export has them."""
-    if "spans" not in {t.config for t in tables}:
+    spans = next((t for t in tables if t.config == "spans"), None)
+    if spans is None:
         return []
+    split = next(s for s in splits if spans.counts.get(s))
     return [
         "The task configs are views: each holds what its task needs. `spans` and `relations`"
         " hold every annotation and relation of the release whole, whatever its label or type"
@@ -124,9 +128,9 @@ def _rebuilding_lines(tables: list[Table]) -> list[str]:
         "```python",
         "import json",
         "",
-        'spans = load_dataset(REPO, "spans", revision=VERSION)',
-        'for row in spans["test"]:',
-        '    attributes = json.loads(row["attributes_json"])  # as in the release',
+        f'spans = load_dataset("{repo_id or "ORG/NAME"}", "spans", revision="v{version}")',
+        f'for row in spans["{hub_split(split)}"]:',
+        '    attributes = json.loads(row["attributes_json"])  # as the release has them',
         "```",
         "",
     ]
@@ -198,7 +202,7 @@ def render_card(
         " the same way in every config; `dev` is published as `validation`. A split without"
         " a row in a config (documents not annotated yet) is left out of that config.",
         "",
-        *_rebuilding_lines(tables),
+        *_rebuilding_lines(tables, splits, repo_id, release.version),
         "## Fields",
         "",
     ]
