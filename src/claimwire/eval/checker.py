@@ -569,6 +569,57 @@ def system_name(path: Path, task: Task) -> str:
     return path.parent.name if generic and path.parent.name else stem
 
 
+def system_names(paths: Sequence[Path], task: Task) -> list[str]:
+    """Each path's :func:`system_name`, made unique: where two paths give one name, each of
+    them is named by the shortest end of its path that no other of them ends with — the whole
+    file name (``sys.jsonl``, ``sys.jsonl.gz`` → those), else the name after its folders
+    (``a/sys.jsonl``, ``b/sys.jsonl`` → ``a/sys``, ``b/sys``) — and never a name another path
+    already has.
+    Names are compared in Unicode's composed form (NFC). One file given twice is told apart by
+    its place (``sys.jsonl#2``)."""
+    names = [system_name(path, task) for path in paths]
+    counts = Counter(_nfc(name) for name in names)
+    taken = {_nfc(name) for name in names}
+    chosen = list(names)
+    clashing = [i for i, name in enumerate(names) if counts[_nfc(name)] > 1]
+    options = {i: _name_options(paths[i], names[i]) for i in clashing}
+    for i in clashing:
+        others = {
+            _nfc(option)
+            for j in clashing
+            if j != i and _nfc(names[j]) == _nfc(names[i])
+            for option in options[j]
+        }
+        free = [o for o in options[i] if _nfc(o) not in others and _nfc(o) not in taken]
+        name = free[0] if free else str(paths[i])
+        if not free or _nfc(name) in taken:
+            base, k = name, 2
+            while _nfc(name) in taken:
+                name, k = f"{base}#{k}", k + 1
+        taken.add(_nfc(name))
+        chosen[i] = name
+    return chosen
+
+
+def _name_options(path: Path, name: str) -> list[str]:
+    """The longer names of ``path`` named ``name``, fewest parts first: the file's name, then
+    ``name`` after its folder and the file's name after its folder, and so on up."""
+    parts = list(Path(os.path.abspath(path)).parts[1:])  # no root: "/" or "C:\\"
+    stem = Path(plain_name(path.name)).stem
+    generic = name != stem and name == path.parent.name  # …/rules/predictions.jsonl: rules
+    folders = parts[:-2] if generic else parts[:-1]
+    options = []
+    for k in range(1, len(parts) + 1):  # k parts of the path: the name first, then the file's
+        if k > 1 and k - 1 <= len(folders):
+            options.append("/".join([*folders[len(folders) - k + 1 :], name]))
+        options.append("/".join(parts[len(parts) - k :]))
+    return list(dict.fromkeys(o for o in options if o != name))
+
+
+def _nfc(name: str) -> str:
+    return unicodedata.normalize("NFC", name)
+
+
 def _check_offsets(
     annotation: Annotation,
     document: Document,

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from claimwire.errors import ClaimwireError
+from claimwire.eval.checker import system_names
 from claimwire.eval.evaluate import Evaluation, SystemResult
 from claimwire.eval.metrics import DEFAULT_TRIALS, Significance
 
@@ -110,18 +113,18 @@ def score_systems(
             f"{len(names)} --name for {len(predictions)} prediction files; give one per file",
             field="--name",
         )
+    given = [unicodedata.normalize("NFC", n) for n in names]
+    twice = next((n for n, count in Counter(given).items() if count > 1), None)
+    if twice is not None:
+        raise ClaimwireError(
+            f"--name {twice!r} is given twice; give each prediction file a name of its own",
+            field="--name",
+        )
+    names = list(names) or system_names(predictions, evaluation.task)
     results: list[SystemResult] = []
     fixes: list[str] = []
-    for i, path in enumerate(predictions):
-        report = evaluation.check(
-            path,
-            fix_offsets=fix_offsets,
-            name=names[i] if names else None,
-            allow_empty=allow_empty,
-        )
-        taken = [r.system for r in results]
-        if report.name in taken:  # two files of one name: keep both apart
-            report.name = f"{report.name}#{taken.count(report.name) + 1}"
+    for path, name in zip(predictions, names, strict=True):
+        report = evaluation.check(path, fix_offsets=fix_offsets, name=name, allow_empty=allow_empty)
         fixes += report.fixes
         results.append(evaluation.score(report))
     tests = [evaluation.compare(r, results[0], trials) for r in results[1:]]
