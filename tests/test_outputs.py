@@ -287,8 +287,8 @@ def test_an_output_inside_an_input_folder_is_refused(project: Path, writer: str)
 
 
 LINKED: dict[str, Callable[[Path, Path], list[str | Path]]] = {
-    "eval score --html": lambda p, out: [
-        "eval", "score", p / RUN, "--task", "claims", "--html", out
+    "eval score --html --force": lambda p, out: [
+        "eval", "score", p / RUN, "--task", "claims", "--html", out, "--force"
     ],
     "eval check --out": lambda p, out: [
         "eval", "check", p / RUN, "--task", "claims", "--fix-offsets", "--out", out, "--force"
@@ -324,7 +324,7 @@ def test_an_output_that_is_not_a_regular_file_is_refused(project: Path, writer: 
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
 
 
-@pytest.mark.parametrize("writer", ["eval score --html", "eval check --out"])
+@pytest.mark.parametrize("writer", ["eval score --html --force", "eval check --out"])
 def test_an_output_that_is_a_folder_is_named_as_given(project: Path, writer: str) -> None:
     (project / "d1").mkdir()
     args = LINKED[writer](project, Path("d1"))

@@ -6,7 +6,10 @@ as one, and never an existing file or folder replaced without ``--force`` where 
 has one. ``--force`` replaces a folder only if an earlier claimwire export made it (it carries
 :data:`EXPORT_MARKER`), and never one holding an input, a release, a project or a repository.
 An output is never the working folder nor a folder holding it (a folder being worked in is
-never renamed or replaced).
+never renamed or replaced). A report a command rewrites on each run (``eval score --html``,
+``benchmark --leaderboard / --html``) replaces an existing file only if it is such a report
+(it begins as claimwire begins them) or with ``--force``; two outputs of one command are never
+one file (:func:`check_rewritable`, :func:`check_distinct`).
 """
 
 from __future__ import annotations
@@ -197,3 +200,43 @@ def check_output(
     check_not_working_folder(path, option)
     check_not_an_input(path, inputs, option)
     check_replaceable(path, force, option, inputs)
+
+
+def check_rewritable(path: Path | None, begins: str, force: bool, option: str, what: str) -> None:
+    """Refuse an existing file ``path`` that does not begin with ``begins`` (claimwire did not
+    write it: a user's file) unless ``force``; a report claimwire wrote is rewritten."""
+    if path is None or force or not os.path.isfile(path):
+        return
+    wanted = begins.encode("utf-8")
+    try:
+        with open(path, "rb") as existing:
+            head = existing.read(len(wanted))
+    except OSError:
+        return  # unreadable: the write itself says why
+    if head != wanted:
+        raise ClaimwireError(
+            f"{option} already exists and is not {what} claimwire wrote; pass --force to "
+            "replace it, or choose another path",
+            file=path,
+        )
+
+
+def check_distinct(outputs: Iterable[tuple[str, Path | None]]) -> None:
+    """Refuse two outputs of one command that are one file (by path, through symbolic links,
+    or by inode): the second would replace the first."""
+    seen: list[tuple[str, Path]] = []
+    for option, path in outputs:
+        if path is None:
+            continue
+        for earlier, other in seen:
+            try:
+                same = os.path.samefile(path, other)
+            except OSError:
+                same = False
+            if same or os.path.realpath(path) == os.path.realpath(other):
+                raise ClaimwireError(
+                    f"{earlier} and {option} are the same file: the second would replace "
+                    "the first; give each its own path",
+                    file=path,
+                )
+        seen.append((option, path))

@@ -203,6 +203,9 @@ def score(
     allow_empty: bool = typer.Option(
         False, "--allow-empty", help="Score a prediction set without records (else an error)."
     ),
+    force: bool = typer.Option(
+        False, "--force", help="Replace an existing --html file that is not a report."
+    ),
     engine: str = ENGINE,
     ray_address: str | None = RAY_ADDRESS,
 ) -> None:
@@ -213,14 +216,15 @@ def score(
     from claimwire.eval.compare import score_systems
     from claimwire.eval.completed import local_set
     from claimwire.eval.evaluate import Evaluation
-    from claimwire.eval.html import write_html_report
+    from claimwire.eval.html import PAGE_BEGINS, write_html_report
     from claimwire.eval.report import leaderboard, markdown, significance_rows
-    from claimwire.outputs import check_output
+    from claimwire.outputs import check_output, check_rewritable
 
     output = "markdown" if as_markdown else output
     if output not in FORMATS:
         raise ClaimwireError(f"expected one of {', '.join(FORMATS)}", field="--format")
     check_output(html, inputs=[*predictions, *([gold] if gold else [])], option="--html")
+    check_rewritable(html, PAGE_BEGINS, force, "--html", "an HTML report")
     evaluation = Evaluation.open(
         chosen_release(release),
         task,

@@ -126,12 +126,18 @@ def benchmark_command(
     system: list[str] = typer.Option(
         [], "--system", help="Systems to run [default: every built-in one]."
     ),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Replace an existing --leaderboard / --html that claimwire did not write.",
+    ),
 ) -> None:
     """Run every built-in system on every task over the bundled release, score them with
     confidence intervals, write the leaderboard and the HTML report, and print the table."""
-    from claimwire.benchmark import BUILT_IN, benchmark
+    from claimwire.benchmark import BUILT_IN, LEADERBOARD_BEGINS, benchmark
     from claimwire.cli.eval import print_leaderboard
-    from claimwire.outputs import check_output
+    from claimwire.eval.html import PAGE_BEGINS
+    from claimwire.outputs import check_distinct, check_output, check_rewritable
 
     for path, option in ((runs, "--runs"), (leaderboard_path, "--leaderboard"), (html, "--html")):
         check_output(path, option=option)
@@ -139,6 +145,9 @@ def benchmark_command(
     runs = runs or project().runs
     leaderboard_path = leaderboard_path or project().eval / "leaderboard.md"
     html = html or project().eval / "report.html"
+    check_distinct([("--leaderboard", leaderboard_path), ("--html", html)])
+    check_rewritable(leaderboard_path, LEADERBOARD_BEGINS, force, "--leaderboard", "a leaderboard")
+    check_rewritable(html, PAGE_BEGINS, force, "--html", "an HTML report")
     with err_console.status("benchmark") as status:
         result = benchmark(
             release,

@@ -115,12 +115,16 @@ def _task_section(evaluation: Evaluation, results: Sequence[SystemResult]) -> st
     return "".join(parts)
 
 
+PAGE_BEGINS = "<!doctype html><html lang=en><head><meta charset=utf-8><title>claimwire — "
+"""How every report page begins: an existing file that does not is a user's, never replaced
+without ``--force``."""
+
+
 def render_page(sections: Sequence[tuple[Evaluation, Sequence[SystemResult]]]) -> str:
     """One self-contained page with a section per task."""
     names = ", ".join(evaluation.task.name for evaluation, _ in sections)
     return (
-        "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        f"<title>claimwire — {escape(names)}</title><style>{STYLE}</style></head><body>"
+        f"{PAGE_BEGINS}{escape(names)}</title><style>{STYLE}</style></head><body>"
         + "".join(_task_section(evaluation, results) for evaluation, results in sections)
         + "</body></html>"
     )
