@@ -44,6 +44,34 @@ def safe_name(text: str, reserved: Collection[str] = ()) -> str:
     return f"{cleaned}-{digest}"
 
 
+def folded(name: str) -> str:
+    """``name`` as a case-insensitive file system compares it (macOS, Windows): ``Alice`` and
+    ``alice``, a composed and a decomposed ``é``, are one file there."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+class FileNames:
+    """One folder's file names made of data (:func:`safe_name`), distinct also where names
+    are compared in any case and Unicode form: the first text (in the caller's order) keeps
+    its plain name, a later one whose name folds to a name already given (``alice@x.org``
+    after ``Alice@x.org``), or to one of ``reserved`` (the caller's own files), gets a
+    digest of its text appended."""
+
+    def __init__(self, reserved: Collection[str] = ()) -> None:
+        self.reserved = set(reserved)
+        self.given = {folded(name) for name in reserved}
+
+    def __call__(self, text: str) -> str:
+        name = safe_name(text, self.reserved)
+        if folded(name) in self.given:
+            name = safe_name(text, {*self.reserved, name})  # its digest appended
+        plain, number = name, 2
+        while folded(name) in self.given:  # two digests alike in every case: never seen
+            name, number = f"{plain}-{number}", number + 1
+        self.given.add(folded(name))
+        return name
+
+
 def author_name(text: str) -> str:
     """``text`` as an author's name: itself when it has at most :data:`AUTHOR_MAX` characters
     and none of the :data:`_UNSEEN` categories; else each of those as ``_``, cut to 109

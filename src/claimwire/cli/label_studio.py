@@ -308,7 +308,7 @@ def pull_command(
     from claimwire.eval.completed import completed_path
     from claimwire.files import atomic_directory, folders_removed_on_error
     from claimwire.formats.label_studio_min import NOTE, from_json_min
-    from claimwire.names import child, safe_name
+    from claimwire.names import FileNames, child
     from claimwire.outputs import check_output
     from claimwire.storage import stop_on_sigterm
 
@@ -352,10 +352,11 @@ def pull_command(
             f"no task could be read ({len(pulled.problems)} problems), first: {pulled.problems[0]}"
         )
     target = Path(os.path.realpath(out))  # through a symbolic link: its folder is replaced
+    file_names = FileNames(reserved)  # distinct in any case and Unicode form
     with folders_removed_on_error(target.parent), atomic_directory(target, replace=True) as staged:
 
         def open_set(author: str) -> tuple[Path, contextlib.AbstractContextManager[TextIO]]:
-            path = child(out, f"{safe_name(author, reserved)}.jsonl", what="annotator")
+            path = child(out, f"{file_names(author)}.jsonl", what="annotator")
             return path, _set_file(path, staged / path.name)
 
         def open_completed(path: Path) -> contextlib.AbstractContextManager[TextIO]:
@@ -420,6 +421,7 @@ def _export_kind(path: Path) -> tuple[Iterator[dict[str, Any]], bool]:
 
 @contextlib.contextmanager
 def _set_file(path: Path, staged: Path) -> Iterator[TextIO]:
-    """A set's file in the staging folder; its errors name ``path``, the user's."""
-    with errors_named(path, staged), staged.open("w", encoding="utf-8") as handle:
+    """A set's file in the staging folder, made new ("x": a name a file system took for
+    another's is an error, never that file replaced); its errors name ``path``, the user's."""
+    with errors_named(path, staged), staged.open("x", encoding="utf-8") as handle:
         yield handle
