@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Container, Hashable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -614,6 +615,19 @@ class _Reader:
                         f"{here}.values",
                         "values",
                     )
+                if value != value.strip():
+                    raise self.fail(
+                        f"expected a value without leading or trailing spaces, got {value!r}",
+                        spec,
+                        f"{here}.values",
+                        "values",
+                    )
+            counts = Counter(value.strip() for value in values if self.strict)
+            twice = next((v for v, n in counts.items() if n > 1), None)
+            if twice is not None:
+                raise self.fail(
+                    f"the value {twice!r} is given twice", spec, f"{here}.values", "values"
+                )
             labels = self.strings(spec, "labels", here)
             if kind == "ref" and not labels:
                 raise self.fail("a ref needs the labels it may point to", spec, here)
