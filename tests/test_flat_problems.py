@@ -84,7 +84,7 @@ def test_eval_check_counts_every_problem_and_names_the_first_twenty(tmp_path: Pa
     said = error.value.message
     assert said.startswith("45101 problems in the predictions; nothing was scored:")
     assert said.endswith("… and 45081 more") and said.count("\n") == 21
-    assert "p.jsonl:45003: field 'end': [1000000, 653) is reversed" in said
+    assert "p.jsonl:45003: field 'start': [1000000, 653) starts outside the document" in said
 
 
 def _release_repeating(root: Path, repeats: int) -> Path:

@@ -494,7 +494,7 @@ def _errors_of_both(release: Path, engine: object, predictions: Path) -> list[st
     ("change", "expected"),
     [
         ({"start": "x"}, "broken.jsonl:{line}: field 'start'"),
-        ({"end": 10**6}, "problems in the predictions; nothing was scored"),
+        ({"end": 10**6}, "in the predictions; nothing was scored"),
         ({"id": None}, "broken.jsonl:{line}: field 'id': duplicate annotation id"),
     ],
 )

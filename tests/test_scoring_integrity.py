@@ -290,6 +290,7 @@ def test_a_huge_value_is_cut_in_messages(tmp_path: Path) -> None:
         (20, 10, "field 'end': [20, 10) is reversed (end before start)"),
         (-5, 10, "field 'start': [-5, 10) starts at a negative offset"),
         (10, 10**6, "field 'end': [10, 1000000) is outside the document of"),
+        (10**29, 10, f"field 'start': [{10**29}, 10) starts outside the document of"),
     ],
 )
 def test_bad_offsets_say_what_is_wrong(tmp_path: Path, start: int, end: int, expected: str) -> None:
@@ -304,7 +305,7 @@ def test_bad_offsets_say_what_is_wrong(tmp_path: Path, start: int, end: int, exp
         "eval", "score", good, "--release", RELEASE, "--task", "claims", "--gold", path
     )
     assert result.returncode == 1
-    assert "problems in the gold" in result.stderr
+    assert "1 problem in the gold; nothing was scored" in result.stderr
     assert expected in result.stderr
 
 

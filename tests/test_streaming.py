@@ -957,7 +957,8 @@ def test_a_relation_to_another_batch_s_rejected_annotation_is_as_the_whole_check
         with pytest.raises(ClaimwireError) as error:
             Evaluation.open(release, "attribution", split="all").check(path)
         header, *problems = str(error.value).splitlines()
-        assert header.endswith(f"{len(whole)} problems in the predictions; nothing was scored:")
+        counted = f"{len(whole)} problem{'s' * (len(whole) != 1)}"
+        assert header.endswith(f"{counted} in the predictions; nothing was scored:")
         assert sorted(line.strip() for line in problems) == sorted(whole), size
 
 

@@ -671,6 +671,8 @@ def _bad_offsets(start: int, end: int, length: int) -> str:
     span = f"[{start}, {end})"
     if start < 0:
         why = f"field 'start': {span} starts at a negative offset"
+    elif start >= length:
+        why = f"field 'start': {span} starts outside the document of {length} characters"
     elif end == start:
         why = f"field 'end': {span} is empty (zero-length)"
     elif end < start:

@@ -143,7 +143,8 @@ def raise_problems(report: CheckReport, path: Path, what: str, hint: str = "") -
     listed = "\n  ".join(report.problems[:20])
     more = f"\n  … and {count - 20} more" if count > 20 else ""
     raise ClaimwireError(
-        f"{count} problems in the {what}; nothing was scored:\n  {listed}{more}{hint}",
+        f"{count} problem{'s' * (count != 1)} in the {what}; nothing was scored:\n  "
+        f"{listed}{more}{hint}",
         file=path,
     )
 
