@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -134,13 +135,28 @@ class SystemResult:
         return pandas.DataFrame(rows)
 
 
+_LOCATED = re.compile(r"(.*?):(\d+): ")
+
+
+def in_file_order(problems: list[str], count: int) -> list[str]:
+    """``problems`` by file and line when every one is held and located (``FILE:LINE: …``):
+    a cause (a record of an unknown document, line 1) before its consequences (a relation
+    to it, line 20), which a batch's checks find first; else as found."""
+    located = [_LOCATED.match(problem) for problem in problems]
+    if count != len(problems) or not all(located):
+        return problems
+    files = list(dict.fromkeys(m.group(1) for m in located if m))
+    keys = [(files.index(m.group(1)), int(m.group(2))) for m in located if m]
+    return [problem for _, problem in sorted(zip(keys, problems, strict=True), key=lambda k: k[0])]
+
+
 def raise_problems(report: CheckReport, path: Path, what: str, hint: str = "") -> None:
     """A located error listing the checker's problems (the first 20), if it found any;
     ``hint``, what to do, ends it."""
     if report.ok:
         return
     count = report.problem_count
-    listed = "\n  ".join(report.problems[:20])
+    listed = "\n  ".join(in_file_order(report.problems, count)[:20])
     more = f"\n  … and {count - 20} more" if count > 20 else ""
     raise ClaimwireError(
         f"{count} problem{'s' * (count != 1)} in the {what}; nothing was scored:\n  "
