@@ -64,6 +64,7 @@ from claimwire.model import (
     write_records,
 )
 from claimwire.names import child
+from claimwire.scratch_database import disk_errors
 from claimwire.spool import Spool
 
 DOCUMENTS = "documents.jsonl"
@@ -718,12 +719,18 @@ def build_release(
     check_changelog(releases_dir)
     pending: list[Path] = []
     with (
+        disk_errors("the build"),
         contextlib.closing(inputs),
         _removed_on_failure(pending),
         atomic_directory(target) as staging,
+        contextlib.ExitStack() as on_exit,
     ):
         parent_documents = (
-            ParentDocuments(pairing_keys(parent_release.documents())) if parent_release else None
+            on_exit.enter_context(
+                contextlib.closing(ParentDocuments(pairing_keys(parent_release.documents())))
+            )
+            if parent_release
+            else None
         )
         left_out = LeftOut(staging, near_duplicates)
         added = Spool()

@@ -25,8 +25,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import os
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,13 +55,12 @@ from claimwire.files import atomic_writer, folders_removed_on_error
 from claimwire.grouping import RecordIndex, Row
 from claimwire.in_order import Batches, NotInOrder, RowsInOrder
 from claimwire.model import Annotation, Relation, record_line
+from claimwire.scratch_database import CACHE_KIB, disk_errors, temporary_database
 from claimwire.spool import decode, encode
 from claimwire.storage import stop_on_sigterm
 
 BATCH_DOCUMENTS = 256
 """Documents merged at a time."""
-CACHE_KIB = 32 * 1024
-"""SQLite's page cache (its sorts spill to temporary files past it)."""
 CHECKED = 1000
 """Merged records checked against the schema at a time."""
 _FILE_BITS, _SET_BITS = 40, 48
@@ -132,31 +129,13 @@ def adjudicate_files(
     names = [s.name for s in sets]
     voting = Voting(check_policy(policy, names), author, reference_attributes(schema))
     stop_on_sigterm()
-    try:
+    with disk_errors("the merge"):
         store = _Store(sets, voting)
         try:
             _read(store, sets, release, batch or BATCH_DOCUMENTS)
             return _write(store, schema, out, conflicts, _Problems(str(release)))
         finally:
             store.close()
-    except sqlite3.OperationalError as error:
-        if not error.sqlite_errorname.startswith(
-            ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN")
-        ):
-            raise
-        raise ClaimwireError(
-            f"could not write the merge's temporary database in {_sqlite_folder()} ({error}): "
-            "free space there or set TMPDIR to a folder on a larger disk; nothing was written"
-        ) from None
-
-
-def _sqlite_folder() -> str:
-    """The folder SQLite puts its temporary databases in (as it picks it on Unix)."""
-    named = [os.environ.get(v, "") for v in ("SQLITE_TMPDIR", "TMPDIR")]
-    for folder in [*named, "/var/tmp", "/usr/tmp", "/tmp", "."]:
-        if folder and os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK):
-            return folder
-    return "."
 
 
 def _not_empty(count: int, path: Path) -> None:
@@ -256,10 +235,7 @@ class _Store:
         self.files = [{f: n for n, f in enumerate(s.files)} for s in sets]
         self.voting = voting
         self.tally = Adjudication()
-        self.db = sqlite3.connect("", isolation_level=None)  # a temporary database
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{CACHE_KIB}"):
-            self.db.execute(f"PRAGMA {pragma}")
-        self.db.execute("BEGIN")
+        self.db = temporary_database(CACHE_KIB)
         self._tables()
 
     def _tables(self) -> None:
