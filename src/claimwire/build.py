@@ -217,8 +217,10 @@ def build(
     tasks: Path | None = None,
     new_lineage: bool = False,
     allow_gold_loss: bool = False,
+    lang: str | None = None,
 ) -> BuildReport:
-    """Build ``releases/version`` from ``raw``, shipping the schema (``schema``, else the
+    """Build ``releases/version`` from ``raw``, ``lang`` the project's language (every
+    document's unless its input names its own), shipping the schema (``schema``, else the
     default one when it exists) and the task definitions (:func:`task_files`), and validating
     the staged release with them. SIGTERM ends it as an error does: no staging folder, nor
     folder made for ``releases``, is left. Where ``releases`` holds releases, ``parent`` or
@@ -253,4 +255,5 @@ def build(
             engine=engine,
             task_files=shipped,
             allow_gold_loss=allow_gold_loss,
+            lang=lang,
         )

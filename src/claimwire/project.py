@@ -19,6 +19,8 @@ PROJECT_FILE = "claimwire.toml"
 FOLDERS = ("corpus", "annotation", "eval")
 KEYS = ("name", "lang", "paths")
 SEMVER = re.compile(r"\d+\.\d+\.\d+")
+LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+"""A BCP 47 tag's usual shape: a 2–3 letter language, then subtags (``pt-BR``, ``zh-Hant``)."""
 
 _chosen: Path | None = None
 
@@ -35,7 +37,9 @@ class Project:
 
     root: Path
     name: str
-    lang: str
+    lang: str | None
+    """The language of the project's documents (``lang``); None when the file names none
+    (each document's is then detected)."""
     corpus: Path
     annotation: Path
     eval: Path
@@ -132,10 +136,13 @@ def read_project(path: Path) -> Project:
     for key in ("name", "lang"):
         if not isinstance(data.get(key, ""), str):
             raise fail("expected a string", key)
+    lang = data.get("lang")
+    if lang is not None and not LANGUAGE_TAG.fullmatch(lang):
+        raise fail(f"expected a language code such as fr, en or pt-BR, got {lang!r}", "lang")
     return Project(
         root,
         str(data.get("name", root.resolve().name)),
-        str(data.get("lang", "fr")),
+        lang,
         folders["corpus"],
         folders["annotation"],
         folders["eval"],

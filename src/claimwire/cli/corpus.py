@@ -34,6 +34,7 @@ from claimwire.corpus.stats import release_stats
 from claimwire.corpus.validate import CODES, MAX_LEVEL, cap_per_code, summarize
 from claimwire.engine import open_engine
 from claimwire.outputs import check_output
+from claimwire.project import find_project
 from claimwire.storage import local
 
 SHOWN_REPEATED = 5
@@ -170,6 +171,7 @@ def build(
             progress=on_progress,
             sharding=Sharding(shard_records, compress),
             engine=runner,
+            lang=project_language(),
         )
     counts = report.manifest["counts"]
     changes = report.documents
@@ -193,6 +195,16 @@ def build(
         err_console.print(
             f"[yellow]warning:[/] {escape(report.unread)}", highlight=False, soft_wrap=True
         )
+    other = report.languages.note() if report.languages is not None else None
+    if other:
+        err_console.print(f"[yellow]note:[/] {escape(other)}", highlight=False, soft_wrap=True)
+
+
+def project_language() -> str | None:
+    """The language the project declares (``claimwire.toml``'s ``lang``), None outside a
+    project or when it names none."""
+    found = find_project()
+    return found.lang if found is not None else None
 
 
 @corpus_app.command("validate")

@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import EllipsisType
 from typing import Any
 
 from claimwire.annotation.yaml_lines import load_yaml
@@ -350,6 +351,9 @@ class Built:
     line: str
     """The document's line in the release (:func:`claimwire.model.record_line`)."""
     fingerprint: Fingerprint
+    detected: str | None = None
+    """The language detected in the text when it is not the project's, which the document
+    was given all the same (:func:`document_language`); None when they agree."""
 
     @classmethod
     def of(
@@ -358,6 +362,7 @@ class Built:
         raw: RawDocument,
         document: Document,
         banding: tuple[int, int] | None = None,
+        detected: str | None = None,
     ) -> Built:
         sizes = (len(document.paragraphs), len(document.sentences), len(document.text))
         return cls(
@@ -371,6 +376,7 @@ class Built:
             sizes,
             record_line(document),
             fingerprint(document.text, banding=banding),
+            detected,
         )
 
     def document(self) -> Document:
@@ -392,24 +398,54 @@ class BuildDocuments:
     segmenter: SentenceSegmenter | None = None
     banding: tuple[int, int] | None = None
     """The duplicate finder's (:attr:`DuplicateFinder.banding`): band keys made here."""
+    lang: str | None = None
+    """The project's language (``claimwire.toml``'s ``lang``): every document's, unless its
+    input names its own (:func:`document_language`)."""
 
     def __call__(self, batch: list[tuple[int, RawDocument | Path]]) -> list[Built]:
         built: list[Built] = []
         for index, item in batch:
             raws = read_raw(item, self.root) if isinstance(item, Path) else (item,)
             for raw in raws:
-                document = build_document(raw, self.segmenter, self.root)
-                made = Built.of(index, raw, document, self.banding)
+                lang, detected = document_language(raw, self.lang)
+                document = build_document(raw, self.segmenter, self.root, lang=lang)
+                made = Built.of(index, raw, document, self.banding, detected)
                 _check_line(made.line, self.root / raw.source_file, raw.source_line)
                 built.append(made)
         return built
 
 
+def document_language(raw: RawDocument, declared: str | None) -> tuple[str | None, str | None]:
+    """A document's language, and the one detected in its text when that differs and was
+    not used. The language its input names (a JSONL line's or a sidecar's ``lang``) wins;
+    else the project's declared language ``declared`` is every document's, whatever is
+    detected (fastText mistakes short texts: "Le CA atteint 3,5 milliards." is detected as
+    English), the disagreement returned to be counted; with no declared language, the
+    detected one (None when not confident)."""
+    if "lang" in raw.overrides:
+        return raw.overrides["lang"], None
+    detected = identify_language(raw.text)
+    if declared is None:
+        return detected, None
+    same = detected is None or _base(detected) == _base(declared)
+    return declared, None if same else detected
+
+
+def _base(tag: str) -> str:
+    return tag.lower().replace("_", "-").split("-")[0]
+
+
 def build_document(
-    raw: RawDocument, segmenter: SentenceSegmenter | None = None, root: Path | None = None
+    raw: RawDocument,
+    segmenter: SentenceSegmenter | None = None,
+    root: Path | None = None,
+    *,
+    lang: str | EllipsisType | None = ...,
 ) -> Document:
     """Segment a raw document, read its metadata, and give it its id and split (an error
-    names its input under ``root``, the raw folder, when given)."""
+    names its input under ``root``, the raw folder, when given). ``lang``: the document's
+    language (:func:`document_language`); not given, its input's ``lang`` or the one
+    detected."""
     if (nul := raw.text.find("\x00")) >= 0:
         source = raw.source_file if root is None else root / raw.source_file
         raise ClaimwireError(
@@ -435,7 +471,7 @@ def build_document(
     return Document(
         id=doc_id,
         text=raw.text,
-        lang=overrides["lang"] if "lang" in overrides else identify_language(raw.text),
+        lang=document_language(raw, None)[0] if lang is ... else lang,
         split=overrides.get("split") or assign_split(doc_id),
         paragraphs=tuple(paragraphs),
         sentences=tuple(sentences),

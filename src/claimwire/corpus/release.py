@@ -10,7 +10,7 @@ import re
 import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -469,6 +469,48 @@ class BuildReport:
     """The duplicates left out: counted, the first few held (the release's file has all)."""
     unread: str | None = None
     """A note naming the raw folder's files the build does not read, if it has any."""
+    languages: OtherLanguages | None = None
+    """The documents given the project's language whose text was detected as another."""
+
+
+LANGUAGES_SHOWN = 5
+"""Documents an :class:`OtherLanguages` names (the others are counted)."""
+
+
+@dataclass(slots=True)
+class OtherLanguages:
+    """The documents a build gave the project's language ``declared`` while their text was
+    detected as another: counted by the language detected, the first few named."""
+
+    declared: str
+    counts: dict[str, int] = field(default_factory=dict)
+    first: list[tuple[str, str, str]] = field(default_factory=list)
+    """``(document id, input, language detected)`` of the first :data:`LANGUAGES_SHOWN`."""
+
+    def add(self, built: Built) -> None:
+        if built.detected is None:
+            return
+        self.counts[built.detected] = self.counts.get(built.detected, 0) + 1
+        if len(self.first) < LANGUAGES_SHOWN:
+            self.first.append((built.doc_id, built.source, built.detected))
+
+    def __len__(self) -> int:
+        return sum(self.counts.values())
+
+    def note(self) -> str | None:
+        """One line saying what was found, or None when every detection agreed."""
+        if not self.counts:
+            return None
+        found = ", ".join(f"{lang} {n:,}" for lang, n in sorted(self.counts.items()))
+        named = "; ".join(f"{doc} ({source}: {lang})" for doc, source, lang in self.first)
+        more = len(self) - len(self.first)
+        return (
+            f"{len(self):,} document{'s' if len(self) > 1 else ''} detected as another language "
+            f"than the project's {self.declared} ({found}) kept {self.declared}: {named}"
+            + (f" and {more:,} more" if more else "")
+            + "; give a document its own language with `lang` on its JSONL line or in its "
+            "sidecar"
+        )
 
 
 GoldSource = Callable[[Iterator[Document]], Iterable[Annotation | Relation]]
@@ -519,6 +561,7 @@ def _ingest(
     added: Spool,
     sharding: Sharding,
     engine: Engine,
+    languages: OtherLanguages | None = None,
 ) -> tuple[dict[str, Document], _Counter, dict[str, int]]:
     """Stream raw inputs into ``out``; return the documents paired with a parent document
     of another text (by their ids: the build's changed documents are among them), and the
@@ -532,7 +575,8 @@ def _ingest(
     source_ids = Spool()
 
     def documents() -> Iterator[str]:
-        stage = BuildDocuments(raw_dir, segmenter, finder.banding)
+        lang = languages.declared if languages is not None else None
+        stage = BuildDocuments(raw_dir, segmenter, finder.banding, lang)
         for built in engine.map(stage, raw_parts, BUILD_BATCH):
             duplicate = finder.admit(built.doc_id, built.source, built.fingerprint)
             if duplicate is not None:
@@ -546,6 +590,8 @@ def _ingest(
             else:
                 built = _paired(built, counter.documents, parent, edited)
             counter.add(built)
+            if languages is not None:
+                languages.add(built)
             if progress:
                 progress(built.file_index, len(inputs), counter.documents)
             yield built.line
@@ -682,8 +728,13 @@ def build_release(
     engine: Engine | None = None,
     task_files: Sequence[Path] = (),
     allow_gold_loss: bool = False,
+    lang: str | None = None,
 ) -> BuildReport:
     """Build ``releases_dir/version`` from ``raw_dir``, atomically.
+
+    ``lang``, the project's language, is every document's unless its input names its own;
+    the documents detected as another are counted (:class:`OtherLanguages`), and the
+    manifest records it (``lang``). Without it, each document's is the one detected.
 
     Gold is either resolved afresh by ``gold`` (called with the new documents) or carried
     over from ``parent`` and re-anchored where a document's text changed; a carry that would
@@ -734,6 +785,7 @@ def build_release(
         )
         left_out = LeftOut(staging, near_duplicates)
         added = Spool()
+        languages = OtherLanguages(lang) if lang is not None else None
         edited, counter, document_parts = _ingest(
             raw_dir,
             inputs,
@@ -746,6 +798,7 @@ def build_release(
             added,
             sharding,
             engine or LocalEngine(),
+            languages,
         )
         if counter.documents == 0:
             raise ClaimwireError("the raw inputs hold no document", file=raw_dir)
@@ -806,6 +859,7 @@ def build_release(
             "created": created,
             "toolkit_version": __version__,
             "schema_version": schema_version,
+            **({"lang": lang} if lang is not None else {}),
             "files": {
                 name: {
                     "sha256": sha256(staging / name),
@@ -816,6 +870,7 @@ def build_release(
             },
             **({SHARDS: shards} if shards else {}),
             "counts": totals,
+            **({"lang_detected": dict(sorted(languages.counts.items()))} if languages else {}),
             "splits": dict(sorted(counter.splits.items())),
             "changes": manifest_changes(doc_changes, ann_changes),
             "duplicates": left_out.manifest(),
@@ -841,7 +896,9 @@ def build_release(
         changelog = releases_dir / CHANGELOG
         pending.append(stage_text(changelog, changelog_text(releases_dir, (version, staging))))
     os.replace(pending.pop(), changelog)
-    return BuildReport(target, manifest, doc_changes, ann_changes, changelog, left_out, unread)
+    return BuildReport(
+        target, manifest, doc_changes, ann_changes, changelog, left_out, unread, languages
+    )
 
 
 def _compare(

@@ -178,7 +178,8 @@ def card_metadata(
     """The card's YAML: license, languages (and their tags), size, configs with data_files
     (non-empty splits only), features, version. ``tables`` are the tables with at least one
     row; the subject tags name the fixed ones."""
-    listed = sorted(languages)
+    declared = release.manifest.get("lang")  # the project's, when the build had one
+    listed = sorted(languages) or ([declared] if isinstance(declared, str) else [])
     configs = {table.config for table in tables}
     subjects = [tag for config, tags in SUBJECT_TAGS.items() if config in configs for tag in tags]
     named = [tag for tag in map(language_tag, listed) if tag]
@@ -188,7 +189,7 @@ def card_metadata(
         "license_details": "Press releases distributed by newswires for publication; they stay "
         "their issuers' property and are not relicensed. The annotations follow the code's "
         "Apache-2.0 licence.",
-        "language": listed or ["fr"],
+        "language": listed or ["fr"],  # a release of documents in no language known
         "pretty_name": f"claimwire {release.version}: claims, sources and survey statistics in "
         "wire press releases",
         "task_categories": ["token-classification", "text-classification"],

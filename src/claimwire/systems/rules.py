@@ -129,6 +129,9 @@ class RulesSystem:
         self.options = dict(options)
         self.schema = load_schema()
         self._nlp: Any = None
+        self.lang: str | None = None
+        """The release's language (its manifest's ``lang``, the project's when it was
+        built), read for a document that has none."""
 
     @property
     def nlp(self) -> Any:
@@ -148,6 +151,8 @@ class RulesSystem:
     ) -> list[DocumentOutput]:
         if context is not None:  # annotate with the schema the release was annotated with
             self.schema = release_schema(context.release.path) or self.schema
+            lang = context.release.manifest.get("lang")
+            self.lang = lang if isinstance(lang, str) else None
         found = [(doc, list(self._attributions(doc))) for doc in documents]
         sources = [(doc, a.source) for doc, attributions in found for a in attributions if a.source]
         texts = [doc.text[s:e] for doc, (s, e) in sources]
@@ -155,6 +160,12 @@ class RulesSystem:
         for (doc, span), parsed in zip(sources, self.nlp.pipe(texts, batch_size=256), strict=True):
             entities[(doc.id, span)] = {ent.label_ for ent in parsed.ents}
         return [self._document(doc, attributions, entities) for doc, attributions in found]
+
+    def _lang(self, document: Document) -> str | None:
+        """The language whose conventions read the document's figures: its own, else the
+        release's; with neither (a release built outside a project that declares one, whose
+        language was not detected), None: French, this system's (numbers.is_french)."""
+        return document.lang or self.lang
 
     # ---- attribution --------------------------------------------------------------------
 
@@ -282,14 +293,14 @@ class RulesSystem:
             content_text = text[item.content[0] : item.content[1]]
             if item.cue[2] in lx.NON_ASSERTIVE or (
                 lx.EVALUATIVE.search(content_text)
-                and not self._checkable(content_text, document.lang)
+                and not self._checkable(content_text, self._lang(document))
             ):
                 head = builder.add("CONTENT", *item.content, quote_type=quote_type)
             else:
                 head = builder.add(
                     "CLAIM",
                     *item.content,
-                    **self._claim_attributes(content_text, True, document.lang),
+                    **self._claim_attributes(content_text, True, self._lang(document)),
                 )
             builder.relate("attributed_to", head, source_id, cue=cue_id, quote_type=quote_type)
             attributed.append((item.content, source_id, cue_id, quote_type))
@@ -300,7 +311,7 @@ class RulesSystem:
     @staticmethod
     def _checkable(content: str, lang: str | None) -> bool:
         return bool(
-            find_quantities(content, lang or "fr")
+            find_quantities(content, lang)
             or lx.COMPARATIVE.search(content)
             or lx.YEAR.search(content)
         )
@@ -340,7 +351,7 @@ class RulesSystem:
         return {"source_kind": kind, "source_role": role, "named": named}
 
     def _claim_attributes(self, content: str, attributed: bool, lang: str | None) -> dict[str, Any]:
-        quantities = [q for q in find_quantities(content, lang or "fr") if q.unit not in _DURATIONS]
+        quantities = [q for q in find_quantities(content, lang) if q.unit not in _DURATIONS]
         comparative = lx.COMPARATIVE.search(content)
         if lx.CAUSAL.search(content):
             claim_type = "correlation_causation"
@@ -378,9 +389,9 @@ class RulesSystem:
             if span is None:
                 continue
             sentence = text[span[0] : span[1]]
-            if self._checkable(sentence, document.lang):
+            if self._checkable(sentence, self._lang(document)):
                 builder.add(
-                    "CLAIM", *span, **self._claim_attributes(sentence, False, document.lang)
+                    "CLAIM", *span, **self._claim_attributes(sentence, False, self._lang(document))
                 )
 
     # ---- statistics ---------------------------------------------------------------------
@@ -391,7 +402,7 @@ class RulesSystem:
         poll_sentences: list[tuple[int, int]] = []
         starts = [start for start, _ in document.sentences]
         contents = _ContentsBySentence(attributed, starts)
-        for quantity in find_quantities(text, document.lang or "fr"):
+        for quantity in find_quantities(text, self._lang(document)):
             if quantity.unit in _DURATIONS or (quantity.unit == "count" and quantity.value < 3):
                 continue
             at = bisect_right(starts, quantity.start) - 1  # the last sentence starting before
