@@ -282,10 +282,13 @@ class RawFiles:
     root: Path
     files: Sequence[tuple[int, Path]]
 
-    def __iter__(self) -> Iterator[tuple[int, RawDocument | Path]]:
+    def __iter__(self) -> Iterator[tuple[int, RawDocument | Path | Unread]]:
         for index, path in self.files:
             if suffix_of(path) in JSONL_SUFFIXES:
-                yield from ((index, raw) for raw in read_raw(path, self.root))
+                try:
+                    yield from ((index, raw) for raw in read_raw(path, self.root))
+                except ClaimwireError as error:  # the next inputs are read all the same
+                    yield index, Unread(error)
             else:
                 yield index, path
 
@@ -325,10 +328,21 @@ class JsonlLines:
     """The whole file's SHA-256, which every document records."""
     span: LineSpan
 
-    def __iter__(self) -> Iterator[tuple[int, RawDocument | Path]]:
+    def __iter__(self) -> Iterator[tuple[int, RawDocument | Path | Unread]]:
         relative = self.path.relative_to(self.root).as_posix()
-        for raw in _read_jsonl(self.path, relative, self.digest, self.span):
-            yield self.index, raw
+        try:
+            for raw in _read_jsonl(self.path, relative, self.digest, self.span):
+                yield self.index, raw
+        except ClaimwireError as error:
+            yield self.index, Unread(error)
+
+
+@dataclass(frozen=True, slots=True)
+class Unread:
+    """A raw input the build cannot read, and why (the error's line): the build reads the
+    others, to name every one at once, then fails (:func:`claimwire.corpus.release`)."""
+
+    error: ClaimwireError
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,16 +416,29 @@ class BuildDocuments:
     """The project's language (``claimwire.toml``'s ``lang``): every document's, unless its
     input names its own (:func:`document_language`)."""
 
-    def __call__(self, batch: list[tuple[int, RawDocument | Path]]) -> list[Built]:
-        built: list[Built] = []
+    def __call__(
+        self, batch: list[tuple[int, RawDocument | Path | Unread]]
+    ) -> list[Built | Unread]:
+        built: list[Built | Unread] = []
         for index, item in batch:
-            raws = read_raw(item, self.root) if isinstance(item, Path) else (item,)
-            for raw in raws:
-                lang, detected = document_language(raw, self.lang)
-                document = build_document(raw, self.segmenter, self.root, lang=lang)
-                made = Built.of(index, raw, document, self.banding, detected)
-                _check_line(made.line, self.root / raw.source_file, raw.source_line)
-                built.append(made)
+            if isinstance(item, Unread):
+                built.append(item)
+                continue
+            try:
+                built.extend(self._built(index, item))
+            except ClaimwireError as error:  # one input; the others are read all the same
+                built.append(Unread(error))
+        return built
+
+    def _built(self, index: int, item: RawDocument | Path) -> list[Built]:
+        built = []
+        raws = read_raw(item, self.root) if isinstance(item, Path) else (item,)
+        for raw in raws:
+            lang, detected = document_language(raw, self.lang)
+            document = build_document(raw, self.segmenter, self.root, lang=lang)
+            made = Built.of(index, raw, document, self.banding, detected)
+            _check_line(made.line, self.root / raw.source_file, raw.source_line)
+            built.append(made)
         return built
 
 

@@ -28,7 +28,7 @@ from claimwire.corpus.diff import compare_files
 from claimwire.corpus.document_index import DocumentIndex
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD, Duplicate, DuplicateFinder
 from claimwire.corpus.gold_reader import GoldReader
-from claimwire.corpus.ingest import BuildDocuments, Built, RawFiles
+from claimwire.corpus.ingest import BuildDocuments, Built, RawFiles, Unread
 from claimwire.corpus.left_out import DUPLICATES, LeftOut, read_left_out
 from claimwire.corpus.pairing import (
     ParentDocuments,
@@ -573,11 +573,21 @@ def _ingest(
     edited: dict[str, Document] = {}
     counter = _Counter()
     source_ids = Spool()
+    unread: list[ClaimwireError] = []
+    unread_count = 0
 
     def documents() -> Iterator[str]:
         lang = languages.declared if languages is not None else None
         stage = BuildDocuments(raw_dir, segmenter, finder.banding, lang)
+        nonlocal unread_count
         for built in engine.map(stage, raw_parts, BUILD_BATCH):
+            if isinstance(built, Unread):  # named at the end, with every other one
+                unread_count += 1
+                if len(unread) < UNREAD_SHOWN:
+                    unread.append(built.error)
+                continue
+            if unread_count:
+                continue  # nothing is written: only the inputs' errors are wanted now
             duplicate = finder.admit(built.doc_id, built.source, built.fingerprint)
             if duplicate is not None:
                 left_out.add(duplicate)
@@ -597,6 +607,16 @@ def _ingest(
             yield built.line
         if progress:
             progress(len(inputs), len(inputs), counter.documents)
+        if unread_count == 1:
+            raise unread[0]  # its own line, as before
+        if unread_count:
+            more = unread_count - len(unread)
+            raise ClaimwireError(
+                f"{unread_count:,} raw input{'s' if unread_count > 1 else ''} cannot be read "
+                f"(each named above); nothing was written",
+                file=raw_dir,
+                details=(*map(str, unread), *([f"… and {more:,} more"] if more else [])),
+            )
 
     # one part, read in order: with several, Ray Data's ordered output held every later part's
     # results until the first part was done, and the driver's serial work (duplicates,
@@ -606,6 +626,10 @@ def _ingest(
         parts = write_parts(out, DOCUMENTS, documents(), sharding)
         check_unique_ids(source_ids, raw_dir)
     return edited, counter, parts
+
+
+UNREAD_SHOWN = 20
+"""Raw inputs a failed build names (the others are counted)."""
 
 
 def _paired(built: Built, at: int, parent: ParentDocuments, edited: dict[str, Document]) -> Built:
