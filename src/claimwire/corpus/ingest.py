@@ -195,6 +195,25 @@ def _restore_spaces(text: str) -> str:
     return text
 
 
+def _check_depth(html: str, path: Path) -> None:
+    """Refuse a page nested deeper than the HTML parser reads: libxml2 stops at 256 levels
+    and the extractor would silently lose every word below (a paragraph under 256 ``<div>``)."""
+    from lxml import etree  # with trafilatura: only HTML needs it
+
+    parser = etree.HTMLParser(encoding="utf-8")
+    etree.fromstring(html.encode("utf-8"), parser)
+    for entry in parser.error_log:
+        if entry.type_name == "ERR_RESOURCE_LIMIT":
+            depth = re.search(r"depth in document: (\d+)", entry.message)
+            limit = f"{depth.group(1)} levels or more" if depth else "past its limit"
+            raise ClaimwireError(
+                f"HTML elements nested deeper than the parser reads ({limit}, at line "
+                f"{entry.line}): the text below would be lost; flatten the page or save its "
+                "text as .txt",
+                file=path,
+            )
+
+
 def _html_text(html: str) -> tuple[str, str | None]:
     import trafilatura  # imported here: it is slow to import and only HTML needs it
 
@@ -227,6 +246,7 @@ def read_raw(path: Path, root: Path) -> Iterator[RawDocument]:
     text = normalize_text(decode_utf8(data, path))
     title = None
     if suffix in HTML_SUFFIXES:
+        _check_depth(text, path)
         text, title = _html_text(text)
         text = normalize_text(text)
     marker, text = split_date_marker(text, path)

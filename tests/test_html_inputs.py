@@ -1,0 +1,44 @@
+"""What ``corpus build`` makes of an HTML page's structure: a page nested deeper than the
+parser reads is refused by name, never read with its deep text silently lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from claimwire.corpus.ingest import read_raw
+
+from .helpers import make_project, one_error_line, run_cli
+
+FIRST = "First paragraph of the page is here with words."
+DEEP = "Deep paragraph with important words here."
+
+
+def _page(depth: int) -> str:
+    return (
+        f"<html><body><p>{FIRST}</p>"
+        + "<div>" * depth
+        + f"<p>{DEEP}</p>"
+        + "</div>" * depth
+        + "</body></html>"
+    )
+
+
+def test_a_deep_but_readable_page_keeps_its_deep_paragraph(tmp_path: Path) -> None:
+    (tmp_path / "d.html").write_text(_page(250), encoding="utf-8")
+    [raw] = read_raw(tmp_path / "d.html", tmp_path)
+    assert raw.text == f"{FIRST}\n\n{DEEP}"
+
+
+def test_a_page_nested_deeper_than_the_parser_reads_is_refused_by_name(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "proj")
+    raw = root / "corpus" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "deep.html").write_text(_page(256), encoding="utf-8")
+    result = run_cli("corpus", "build", "--version", "0.1.0", cwd=root)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert result.stderr.strip() == (
+        "error: corpus/raw/deep.html: HTML elements nested deeper than the parser reads (256 "
+        "levels or more, at line 1): the text below would be lost; flatten the page or save "
+        "its text as .txt"
+    )
+    assert not (root / "corpus" / "releases").exists()
