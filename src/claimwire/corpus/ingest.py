@@ -198,7 +198,7 @@ def _restore_spaces(text: str) -> str:
 def _check_depth(html: str, path: Path) -> None:
     """Refuse a page nested deeper than the HTML parser reads: libxml2 stops at 256 levels
     and the extractor would silently lose every word below (a paragraph under 256 ``<div>``)."""
-    from lxml import etree  # with trafilatura: only HTML needs it
+    from lxml import etree  # type: ignore[import-untyped]  # with trafilatura: HTML only
 
     parser = etree.HTMLParser(encoding="utf-8")
     etree.fromstring(html.encode("utf-8"), parser)
