@@ -42,3 +42,35 @@ def test_a_page_nested_deeper_than_the_parser_reads_is_refused_by_name(tmp_path:
         "its text as .txt"
     )
     assert not (root / "corpus" / "releases").exists()
+
+
+CP1252_TEXT = "Le chiffre d’affaires a progressé de 12 % — « un record »."
+
+
+def _cp1252_page(head: str) -> bytes:
+    page = (
+        f"<html><head>{head}<title>Résultats</title></head><body><p>{CP1252_TEXT}</p></body></html>"
+    )
+    return page.encode("cp1252")
+
+
+def test_a_page_in_the_charset_it_declares_is_read_in_it(tmp_path: Path) -> None:
+    heads = {
+        "meta.html": '<meta charset="windows-1252">',
+        "equiv.html": '<meta http-equiv="Content-Type" content="text/html; charset=Windows-1252">',
+    }
+    for name, head in heads.items():
+        (tmp_path / name).write_bytes(_cp1252_page(head))
+        [raw] = read_raw(tmp_path / name, tmp_path)
+        assert raw.text == CP1252_TEXT, name
+
+
+def test_a_page_not_utf8_declaring_no_charset_is_still_refused(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "proj")
+    raw = root / "corpus" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "bare.html").write_bytes(_cp1252_page(""))
+    result = run_cli("corpus", "build", "--version", "0.1.0", cwd=root)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert "error: corpus/raw/bare.html:1: not valid UTF-8: byte 0xe9" in result.stderr
+    assert not (root / "corpus" / "releases").exists()

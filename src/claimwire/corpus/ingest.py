@@ -7,6 +7,7 @@ what is read from the text.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import datetime
 import itertools
@@ -195,6 +196,47 @@ def _restore_spaces(text: str) -> str:
     return text
 
 
+_DECLARED_CHARSET = re.compile(
+    rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)"""
+    rb"""|<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""",
+    re.IGNORECASE,
+)
+"""A page's declared charset: ``<meta charset>``, ``<meta http-equiv="Content-Type"
+content="text/html; charset=…">`` or an XML declaration's ``encoding``."""
+CHARSET_BYTES = 4096
+"""How far into a page its charset declaration is looked for."""
+
+
+def _decode_html(data: bytes, path: Path) -> str:
+    """A page's text: UTF-8 when it is; else in the charset it declares (``windows-1252``,
+    ``iso-8859-1``…), as a browser reads it; not UTF-8 and declaring none (or UTF-8), the
+    UTF-8 error naming the byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    found = _DECLARED_CHARSET.search(data[:CHARSET_BYTES])
+    name = (found.group(1) or found.group(2)).decode("ascii") if found else None
+    try:
+        codec = codecs.lookup(name).name if name else None
+    except LookupError:
+        raise ClaimwireError(
+            f"not UTF-8, and its declared charset {name!r} is not one Python knows", file=path
+        ) from None
+    if codec is None or codec in ("utf-8", "utf-8-sig"):
+        return decode_utf8(data, path)  # the located UTF-8 error
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ClaimwireError(
+            f"not valid in its declared charset {name}: byte 0x{data[error.start]:02x} at "
+            f"byte offset {error.start}",
+            file=path,
+            line=line,
+        ) from None
+
+
 def _check_depth(html: str, path: Path) -> None:
     """Refuse a page nested deeper than the HTML parser reads: libxml2 stops at 256 levels
     and the extractor would silently lose every word below (a paragraph under 256 ``<div>``)."""
@@ -243,7 +285,9 @@ def read_raw(path: Path, root: Path) -> Iterator[RawDocument]:
         return
     data = path.read_bytes()
     digest = sha256(data)
-    text = normalize_text(decode_utf8(data, path))
+    text = normalize_text(
+        _decode_html(data, path) if suffix in HTML_SUFFIXES else decode_utf8(data, path)
+    )
     title = None
     if suffix in HTML_SUFFIXES:
         _check_depth(text, path)
