@@ -126,7 +126,11 @@ class _Resolver:
                     f"it 'partial_word: true': {quote[:60]!r}",
                 )
             else:
-                self.problem(node, f"quote not found in {self.document.id}: {quote[:60]!r}")
+                self.problem(
+                    node,
+                    f"quote not found in {self.document.id}: {quote[:60]!r}"
+                    + _other_form(text, quote, partial),
+                )
             return None
         if occurrence is None:
             if len(positions) > 1:
@@ -285,3 +289,37 @@ def resolve_gold(
     if problems:
         raise GoldError(problems)
     return annotations, relations
+
+
+_LOOSE = str.maketrans(
+    {
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u00a0": " ",
+        "\u202f": " ",
+        "\u2009": " ",
+    }
+)
+"""Apostrophes, quotation marks and spaces a hand-typed quote writes otherwise than the
+text (’ as ', « » as ", a no-break space as a space); one character for one, so a match in
+the loosened text is at the same offsets in the text."""
+
+
+def _other_form(text: str, quote: str, partial: bool) -> str:
+    """When ``quote`` is in ``text`` with other apostrophes, quotation marks or spaces: a
+    note showing the text's form, to copy; else nothing."""
+    loose = quote.translate(_LOOSE)
+    found = find_all(text.translate(_LOOSE), loose, whole_words=not partial)
+    if not found:
+        return ""
+    start = found[0]
+    form = text[start : start + len(quote)]
+    return (
+        "; the text has it with other apostrophes, quotation marks or spaces "
+        f"(’ for ', « » for \", a no-break space for a space): {form[:60]!r}"
+    )
