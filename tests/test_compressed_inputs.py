@@ -111,8 +111,17 @@ def _raw(folder: Path, data: bytes, name: str) -> Path:
 def _build(raw: Path, out: Path, tmp: Path) -> tuple[int, str]:
     """Build ``raw`` into ``out`` with ``tmp`` as the temporary folder: exit code, stderr."""
     tmp.mkdir(exist_ok=True)
-    result = run_cli(
-        "corpus", "build", "--version", "0.1.0", "--raw", raw, "--out", out, env={"TMPDIR": tmp}
+    result = run_cli(  # outside a project: its English lines keep the language detected
+        "corpus",
+        "build",
+        "--version",
+        "0.1.0",
+        "--raw",
+        raw,
+        "--out",
+        out,
+        cwd=tmp.parent,
+        env={"TMPDIR": tmp},
     )
     assert list(tmp.iterdir()) == []  # a plain copy, if one was made, is removed
     return result.returncode, result.stderr
