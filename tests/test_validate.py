@@ -9,9 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from claimwire import grouping
+from claimwire.corpus.gold_columns import COLUMNS_KEY, ColumnsUnavailable, write_columns
 from claimwire.corpus.identity import HASH_CHARS
 from claimwire.corpus.release import DIGEST, manifest_digest
 from claimwire.corpus.validate import CODES, WARNINGS, validate_release
@@ -36,7 +38,21 @@ class Editor:
         body = [json.dumps(r, ensure_ascii=False) for r in records] + list(lines)
         (self.path / name).write_text("".join(line + "\n" for line in body), encoding="utf-8")
         self.manifest["files"][name]["records"] = len(body)
+        if name in ("annotations.jsonl", "documents.jsonl") and COLUMNS_KEY in self.manifest:
+            self.columns_in_step()
         self.sync()
+
+    def columns_in_step(self) -> None:
+        """The gold's columns written again from the annotations and the documents (dropped,
+        as a release without them, when they cannot be read as columns)."""
+        listed = self.manifest[COLUMNS_KEY]
+        try:
+            write_columns(self.path, ["annotations.jsonl"], ["documents.jsonl"])
+        except (ColumnsUnavailable, ClaimwireError):
+            for name in listed.values():
+                (self.path / name).unlink(missing_ok=True)
+                self.manifest["files"].pop(name, None)
+            del self.manifest[COLUMNS_KEY]
 
     def sync(self) -> None:
         for name, entry in self.manifest["files"].items():
@@ -138,6 +154,19 @@ def _cut_word(editor: Editor) -> None:
     editor.write("annotations.jsonl", [record])
 
 
+def _stale_columns(editor: Editor) -> None:
+    """The columns of a span that ends one character later than its JSONL record, their
+    checksum in the manifest."""
+    editor.write("annotations.jsonl", [editor.span_annotation()])
+    path = editor.path / editor.manifest[COLUMNS_KEY]["annotations.jsonl"]
+    with np.load(path) as data:
+        arrays = {name: data[name] for name in data.files}
+    arrays["end"] = arrays["end"] + 1
+    with path.open("wb") as out:
+        np.savez(out, **arrays)
+    editor.sync()
+
+
 def _linked(editor: Editor) -> None:
     """The changelog replaced by a link to an identical copy outside the release."""
     outside = editor.path.parent / "outside-CHANGES.md"
@@ -170,6 +199,7 @@ BREAKERS: dict[str, Callable[[Editor], None]] = {
         "annotations.jsonl", [e.span_annotation(quote={"exact": "autre chose"})]
     ),
     "unknown-annotation": lambda e: e.write("relations.jsonl", [_relation(e, head="nope")]),
+    "columns-mismatch": _stale_columns,
     "cross-document-relation": lambda e: (
         e.write("annotations.jsonl", [e.span_annotation()]),
         e.write("relations.jsonl", [_relation(e, doc_id="other-doc")]),

@@ -27,6 +27,12 @@ from claimwire.corpus.changes import (
 from claimwire.corpus.diff import compare_files
 from claimwire.corpus.document_index import DocumentIndex
 from claimwire.corpus.duplicates import DEFAULT_THRESHOLD, Duplicate, DuplicateFinder
+from claimwire.corpus.gold_columns import (
+    COLUMNS_KEY,
+    ColumnsUnavailable,
+    columns_name,
+    write_columns,
+)
 from claimwire.corpus.gold_reader import GoldReader
 from claimwire.corpus.ingest import BuildDocuments, Built, RawFiles, Unread
 from claimwire.corpus.left_out import DUPLICATES, LeftOut, read_left_out
@@ -850,7 +856,8 @@ def build_release(
         if len(left_out):
             records[DUPLICATES] = len(left_out)
         shards = {name: list(written) for name, written in parts.items() if name not in written}
-        release_files = [*records, CHANGES]
+        columns = _gold_columns(staging, list(gold_parts[0]), list(document_parts))
+        release_files = [*records, *columns.values(), CHANGES]
         if schema_file is not None:
             shutil.copyfile(schema_file, staging / SCHEMA)
             release_files.append(SCHEMA)
@@ -893,6 +900,7 @@ def build_release(
                 for name in release_files
             },
             **({SHARDS: shards} if shards else {}),
+            **({COLUMNS_KEY: columns} if columns else {}),
             "counts": totals,
             **({"lang_detected": dict(sorted(languages.counts.items()))} if languages else {}),
             "splits": dict(sorted(counter.splits.items())),
@@ -923,6 +931,20 @@ def build_release(
     return BuildReport(
         target, manifest, doc_changes, ann_changes, changelog, left_out, unread, languages
     )
+
+
+def _gold_columns(
+    staging: Path, annotation_parts: list[str], document_parts: list[str]
+) -> dict[str, str]:
+    """The gold annotations written again as columns (:mod:`claimwire.corpus.gold_columns`),
+    ``{part: columns file}``; none when the documents' ids cannot be told apart by their
+    hashes (the release is then read from its JSONL alone)."""
+    try:
+        return write_columns(staging, annotation_parts, document_parts)
+    except ColumnsUnavailable:
+        for part in annotation_parts:
+            (staging / columns_name(part)).unlink(missing_ok=True)
+        return {}
 
 
 def _compare(

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from claimwire import strict_json
+from claimwire.corpus.gold_columns import columns_problems
 from claimwire.corpus.id_join import MissingIds
 from claimwire.corpus.identity import HASH_CHARS, SPLIT_NAMES
 from claimwire.corpus.left_out import left_out_problems
@@ -76,6 +77,7 @@ CODES: dict[str, tuple[int, str]] = {
     "quote-mismatch": (2, "an annotation's quote is not the text at its offsets"),
     "unknown-annotation": (2, "a relation's head or tail is not an annotation"),
     "cross-document-relation": (2, "a relation links annotations of different documents"),
+    "columns-mismatch": (2, "the gold's columns file does not hold its annotation file's records"),
     "span-order": (3, "segments overlap or are out of order"),
     "span-untrimmed": (3, "a segment starts or ends with white space"),
     "uncovered-text": (3, "text outside every segment is not white space"),
@@ -268,6 +270,8 @@ class ReleaseValidator:
             counts.update(self._refused)
         self._check_counts(counts, splits)
         self._check_left_out()
+        if self.max_level >= 2:
+            self._check_columns()
         if self.max_level >= 5 and index is not None:
             self._check_parent(index)
         if index is not None:
@@ -348,6 +352,22 @@ class ReleaseValidator:
         if self.max_level >= 4 and self.schema_check is not None:
             self._check_schema(annotations, relations)
         return Counter(annotations=len(annotations), relations=len(relations))
+
+    def _check_columns(self) -> None:
+        """The gold's columns files (:mod:`claimwire.corpus.gold_columns`) hold what the
+        annotation files hold: each built again from its JSONL and compared array by array
+        (a record the JSONL refuses is a problem said where it is)."""
+        manifest = self.manifest
+        try:
+            for name, problem in columns_problems(
+                self.path,
+                manifest,
+                record_parts(manifest, ANNOTATIONS),
+                record_parts(manifest, DOCUMENTS),
+            ):
+                self._add("columns-mismatch", f"{name}: {problem}", file=name)
+        except ClaimwireError:
+            pass  # a record the reading refuses: already a problem of its own
 
     def _add(self, code: str, message: str, **where: Any) -> None:
         self.problems.append(_problem(code, message, **where))

@@ -19,9 +19,12 @@ from operator import attrgetter, itemgetter, not_
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
 
+import numpy as np
+
 from claimwire.annotation.schema import Schema
 from claimwire.collection import fewer_collections
 from claimwire.corpus.document_index import DocumentIndex
+from claimwire.corpus.gold_columns import GoldBatch
 from claimwire.eval.checker import (
     AnnotationSet,
     CheckReport,
@@ -33,7 +36,7 @@ from claimwire.eval.completed import Completed
 from claimwire.eval.coverage import annotated_documents
 from claimwire.eval.matches import match_of
 from claimwire.eval.pages import DocumentSection, document_sections
-from claimwire.eval.scoring import SpanTaskScorer, StanceScorer, Statistics
+from claimwire.eval.scoring import GoldColumnsSet, SpanTaskScorer, StanceScorer, Statistics
 from claimwire.eval.tasks import Task
 from claimwire.grouping import Lines, RecordIndex, Row, read_lines
 from claimwire.model import Annotation, Document, decode_numbered
@@ -110,14 +113,22 @@ def score_batch(
     keep: bool,
     gold_elsewhere: Lookup | None = None,
     elsewhere: Lookup | None = None,
+    gold_columns: tuple[GoldBatch, int] | None = None,
 ) -> BatchResult:
     """Check and score one batch. ``keep``: the batch is the whole release, so the set that
-    passed and the matched spans are kept (the error-analysis page shows them)."""
+    passed and the matched spans are kept (the error-analysis page shows them).
+    ``gold_columns``: the release's gold of the batch as columns, and the position of the
+    batch's first document in the release (``gold_rows`` is then empty): only for a task
+    :func:`columns_fit`, and a batch whose matches are not kept."""
     task, schema = setup.task, setup.schema
     referable = schema.referenced_labels(task.labels)
     by_id = {d.id: d for d in documents}
     gold_report = None
-    if setup.gold_path is not None:
+    gold_set: AnnotationSet | None
+    if gold_columns is not None:
+        assert not keep and not setup.pages and columns_fit(setup)
+        gold_set = AnnotationSet("gold", (), ())
+    elif setup.gold_path is not None:
         gold_report = check_rows(
             setup.gold_path, gold_rows, by_id, schema, task, elsewhere=gold_elsewhere
         )
@@ -163,6 +174,8 @@ def score_batch(
         return result  # nothing will be scored: the checks only
     kept_labels = (*task.related_labels, *sorted(referable))
     scored_labels = {*task.labels, *([task.disclosure] if task.disclosure else [])}
+    if gold_columns is not None:
+        return _score_columns(setup, documents, scored, predicted, result, *gold_columns)
     gold_set = filter_set(gold_set, kept_labels)
     if not every:
         gold_set = AnnotationSet(
@@ -183,6 +196,46 @@ def score_batch(
             result.sections = document_sections(match_of(setup.name, task.primary, found), scored)
     if not keep:
         result.statistics.extra.pop("primary_match", None)
+    return result
+
+
+def columns_fit(setup: BatchSetup) -> bool:
+    """Whether a batch of this evaluation can read the release's gold as columns: a span
+    task scored against the release's gold, without relations, a disclosure label or labels
+    its attributes refer to (what the columns do not carry)."""
+    task = setup.task
+    return (
+        setup.gold_path is None
+        and task.kind != "stance"
+        and not task.relations
+        and not task.disclosure
+        and not setup.schema.referenced_labels(task.labels)
+    )
+
+
+def _score_columns(
+    setup: BatchSetup,
+    documents: Sequence[Document],
+    scored: list[Document],
+    predicted: AnnotationSet,
+    result: BatchResult,
+    gold: GoldBatch,
+    first: int,
+) -> BatchResult:
+    """The scoring half of :func:`score_batch` with the gold as columns."""
+    task = setup.task
+    scored_labels = {*task.labels}  # no disclosure label: :func:`columns_fit`
+    span_scorer = SpanTaskScorer(task, setup.schema, scored, setup.unit)
+    doc_index = span_scorer.units.doc_index
+    doc_unit = np.fromiter((doc_index.get(d.id, -1) for d in documents), np.int64, len(documents))
+    counted = np.asarray([name in scored_labels for name in gold.labels], dtype=bool)
+    if len(gold):
+        in_scored = doc_unit[gold.doc - first] >= 0
+        result.gold_scored = int(np.count_nonzero(counted[gold.label] & in_scored))
+    result.statistics = span_scorer.statistics(
+        GoldColumnsSet("gold", gold, first, doc_unit), predicted
+    )
+    result.statistics.extra.pop("primary_match", None)
     return result
 
 

@@ -22,6 +22,12 @@ from claimwire import __version__
 from claimwire.annotation.checks import schema_of
 from claimwire.annotation.schema import Schema
 from claimwire.collection import fewer_collections
+from claimwire.corpus.gold_columns import (
+    COLUMNS_KEY,
+    ColumnsUnavailable,
+    GoldColumns,
+    columns_name,
+)
 from claimwire.corpus.release import (
     ANNOTATIONS,
     DOCUMENTS,
@@ -32,7 +38,14 @@ from claimwire.corpus.release import (
 )
 from claimwire.engine import Engine
 from claimwire.errors import ClaimwireError
-from claimwire.eval.batches import BatchLines, BatchResult, BatchSetup, ScoreBatches, score_batch
+from claimwire.eval.batches import (
+    BatchLines,
+    BatchResult,
+    BatchSetup,
+    ScoreBatches,
+    columns_fit,
+    score_batch,
+)
 from claimwire.eval.checker import (
     AnnotationSet,
     CheckReport,
@@ -241,6 +254,29 @@ class _SetRows:
 
     def document_of(self, annotation_id: str) -> str | None:
         return None  # a set in memory is scored as it is, never checked
+
+
+class _NoIndex:
+    """The gold index of a pass that reads the release's gold as columns: no records."""
+
+    def __init__(self) -> None:
+        self.duplicates: list[Duplicate] = []
+        self.count = 0
+
+    def rows(self, doc_ids: Sequence[str]) -> list[Row]:
+        return []
+
+    def leftover(self) -> Iterator[list[Row]]:
+        yield from ()
+
+    def document_of(self, annotation_id: str) -> str | None:
+        return None
+
+    def __enter__(self) -> _NoIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
 
 
 class NoGold(ClaimwireError):
@@ -452,10 +488,11 @@ class Evaluation:
         gold_report = CheckReport(self.gold_path or self.release)
         parts = StackedStatistics(self._expected_units())
         met = [Met(setup.gold_completed), Met(read_completed(path) if check else None)]
-        with self._gold_index(in_order) as gold_index:
+        columns = self._gold_columns(setup)
+        with _NoIndex() if columns is not None else self._gold_index(in_order) as gold_index:
             if self.gold_path is not None:
                 not_empty(gold_index.count, self.gold_path, None)
-            for part in self._parts(setup, gold_index, predictions, met):
+            for part in self._parts(setup, gold_index, predictions, met, columns):
                 self._absorb(report, gold_report, part, parts)
             if self.gold_path is not None:
                 for rows in gold_index.leftover():
@@ -477,15 +514,16 @@ class Evaluation:
     def _parts(
         self,
         setup: BatchSetup,
-        gold_index: RecordIndex | RowsInOrder,
+        gold_index: RecordIndex | RowsInOrder | _NoIndex,
         predictions: RecordIndex | _SetRows | RowsInOrder,
         met: Sequence[Met],
+        columns: GoldColumns | None = None,
     ) -> Iterator[BatchResult]:
         """Each batch's part, in order: here, or on the engine's workers, which are sent
         where the batch's lines are and read them themselves; ``met`` notes each batch's
-        documents."""
+        documents. ``columns``: the release's gold as columns (``gold_index`` holds none)."""
         engine = self.engine
-        if (
+        if columns is None and (
             engine is not None
             and engine.distributed
             and isinstance(predictions, RecordIndex)
@@ -509,6 +547,7 @@ class Evaluation:
         with release_documents(self.release) as documents:
             gold_elsewhere = elsewhere_of(gold_index, documents)
             elsewhere = elsewhere_of(predictions, documents, setup.fix_offsets)
+            first = 0
             for batch, keep in alone(self._batches()):
                 ids = _met([d.id for d in batch], met)
                 yield score_batch(
@@ -519,7 +558,42 @@ class Evaluation:
                     keep=keep,
                     gold_elsewhere=gold_elsewhere,
                     elsewhere=elsewhere,
+                    gold_columns=None
+                    if columns is None
+                    else (columns.batch(first, first + len(batch)), first),
                 )
+                first += len(batch)
+
+    def _gold_columns(self, setup: BatchSetup) -> GoldColumns | None:
+        """The release's gold as columns, when it carries them (:mod:`claimwire.corpus.
+        gold_columns`), this pass scores against it in this process a batch at a time with
+        nothing of the matches kept, and the task reads nothing the columns lack; else None
+        (the gold's JSONL is read)."""
+        if (
+            self.gold_path is not None
+            or self.keep_matches
+            or self.page_documents is not None
+            or (self.engine is not None and self.engine.distributed)
+            or not columns_fit(setup)
+        ):
+            return None
+        opened = open_release(self.release, verify=False)  # verified by open
+        listed = opened.manifest.get(COLUMNS_KEY)
+        files = opened.manifest["files"]
+        parts = opened.parts(ANNOTATIONS)
+        counts = [files.get(part, {}).get("records") for part in opened.parts(DOCUMENTS)]
+        if (
+            not isinstance(listed, dict)
+            or any(listed.get(part) != columns_name(part) for part in parts)
+            or any(listed[part] not in files for part in parts)
+            or any(type(count) is not int for count in counts)
+            or sum(counts) <= BATCH_DOCUMENTS  # one batch: its matches are kept
+        ):
+            return None
+        try:
+            return GoldColumns([self.release / listed[part] for part in parts])
+        except (ColumnsUnavailable, OSError, ValueError, KeyError):
+            return None
 
     @staticmethod
     def _absorb(

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from claimwire.annotation.schema import Schema
+from claimwire.corpus.gold_columns import GoldBatch
 from claimwire.eval.checker import AnnotationSet, stance_key
 from claimwire.eval.matching import (
     COR,
@@ -121,6 +122,25 @@ class SpanEncoder:
         spans = SpanSet(doc, label, start, end, self.units.of_many(doc, start))
         return spans, list(map(kept.__getitem__, order.tolist()))
 
+    def encode_columns(self, gold: GoldColumnsSet) -> tuple[SpanSet, Ints]:
+        """:meth:`encode` of gold held as columns: the same spans in the same order, with
+        the rows of ``gold.batch`` they come from instead of records."""
+        batch = gold.batch
+        codes = np.asarray([self.label_index.get(name, -1) for name in batch.labels], np.int64)
+        label = codes[batch.label] if len(batch) else np.zeros(0, np.int64)
+        doc = gold.doc_unit[batch.doc - gold.first] if len(batch) else np.zeros(0, np.int64)
+        kept = np.flatnonzero((doc >= 0) & (label >= 0) & (batch.start >= 0) & (batch.end >= 0))
+        doc, start, end, label = doc[kept], batch.start[kept], batch.end[kept], label[kept]
+
+        def tie_key(i: int) -> tuple[str, str]:
+            row = [int(kept[i])]
+            return _attributes_text(batch.attributes(row)[0]), batch.ids(row)[0]
+
+        order = _ordered(doc, start, end, self.label_rank[label], tie_key)
+        doc, start, end, label = doc[order], start[order], end[order], label[order]
+        spans = SpanSet(doc, label, start, end, self.units.of_many(doc, start))
+        return spans, kept[order]
+
     @property
     def label_rank(self) -> Ints:
         """Each label code's rank in the labels' alphabetical order."""
@@ -165,6 +185,14 @@ def content_order(
     """The order of ``rows`` by (document's position, :func:`content_key`): one stable
     lexsort of the arrays; rows equal in all of them (rare) are ordered by their content
     key, the attributes serialised only there."""
+    return _ordered(doc, start, end, label_rank, lambda i: content_key(rows[i]))
+
+
+def _ordered(
+    doc: Ints, start: Ints, end: Ints, label_rank: Ints, tie_key: Callable[[int], Any]
+) -> Ints:
+    """:func:`content_order`, rows equal in all the arrays ordered by ``tie_key`` (of a
+    row's index)."""
     order: Ints = np.lexsort([np.arange(len(doc)), label_rank, end, start, doc])
     keys = np.stack([doc, start, end, label_rank])[:, order]
     tied = np.zeros(len(order), dtype=bool)
@@ -177,7 +205,7 @@ def content_order(
         while last < len(order) and tied[last]:
             last += 1
         members = order[first:last].tolist()
-        order[first:last] = sorted(members, key=lambda i: content_key(rows[i]))
+        order[first:last] = sorted(members, key=tie_key)
     return order
 
 
@@ -188,9 +216,38 @@ def content_key(annotation: Annotation) -> tuple[str, int, int, str, str, str]:
         annotation.start if annotation.start is not None else -1,
         annotation.end if annotation.end is not None else -1,
         annotation.label,
-        json.dumps(annotation.attributes, sort_keys=True, ensure_ascii=False, default=str),
+        _attributes_text(annotation.attributes),
         annotation.id,
     )
+
+
+def _gold_values(
+    gold: AnnotationSet | GoldColumnsSet, rows: list[Annotation] | Ints
+) -> Callable[[str], list[Any]]:
+    """Each of the gold spans' value of an attribute (None: none), in the spans' order:
+    ``rows`` are the spans' records, or their rows of the columns."""
+    if isinstance(gold, GoldColumnsSet):
+        batch, at = gold.batch, np.asarray(rows).tolist()
+        return lambda name: list(map(batch.values(name).__getitem__, at))
+    attributes = list(map(_ATTRIBUTES, rows))
+    return lambda name: list(map(methodcaller("get", name), attributes))
+
+
+def _attributes_text(attributes: Mapping[str, Any]) -> str:
+    return json.dumps(attributes, sort_keys=True, ensure_ascii=False, default=str)
+
+
+@dataclass(frozen=True)
+class GoldColumnsSet:
+    """A batch's gold annotations held as columns (:mod:`claimwire.corpus.gold_columns`),
+    scored as :class:`AnnotationSet` gold is: the rows of ``batch`` name documents by their
+    position in the release; ``doc_unit`` gives, for each document of the batch (from
+    position ``first``), its index among the scored documents (-1: not scored)."""
+
+    name: str
+    batch: GoldBatch
+    first: int
+    doc_unit: Ints
 
 
 def _objects(values: Any) -> Any:
@@ -235,15 +292,22 @@ class SpanTaskScorer:
         self.schema = schema
         self.units = Units(documents, unit)
 
-    def statistics(self, gold: AnnotationSet, pred: AnnotationSet) -> Statistics:
+    def statistics(self, gold: AnnotationSet | GoldColumnsSet, pred: AnnotationSet) -> Statistics:
+        """``gold`` as columns only for a task without relations or a disclosure label."""
         with pairs_located(self.units.doc_index, f"{pred.name} against {gold.name}"):
             return self._statistics(gold, pred)
 
-    def _statistics(self, gold: AnnotationSet, pred: AnnotationSet) -> Statistics:
+    def _statistics(self, gold: AnnotationSet | GoldColumnsSet, pred: AnnotationSet) -> Statistics:
         task, units = self.task, self.units.count
         result = Statistics()
         encoder = SpanEncoder(self.units, task.labels)
-        gold_spans, gold_rows = encoder.encode(gold.annotations)
+        gold_spans: SpanSet
+        gold_rows: list[Annotation] | Ints
+        if isinstance(gold, GoldColumnsSet):
+            assert not task.relations and not task.disclosure
+            gold_spans, gold_rows = encoder.encode_columns(gold)
+        else:
+            gold_spans, gold_rows = encoder.encode(gold.annotations)
         pred_spans, pred_rows = encoder.encode(pred.annotations)
         matches = {}
         matcher = Matcher(gold_spans, pred_spans)
@@ -295,7 +359,10 @@ class SpanTaskScorer:
                 )
             )
             partner = _column(map(by_id.get, ids, repeat(-1)), len(pred_rows))
-            self._attributes((gold_rows, gold_spans), (pred_rows, pred_spans), partner, result)
+            gold_values = _gold_values(gold, gold_rows)
+            self._attributes(gold_values, (pred_rows, pred_spans), gold_spans, partner, result)
+        if isinstance(gold, GoldColumnsSet):
+            return result  # no relations, no disclosure (asserted above)
         for relation in task.relations:
             self._relations(relation.type, relation.head, relation.tail, gold, pred, result)
         if task.disclosure:
@@ -304,22 +371,23 @@ class SpanTaskScorer:
 
     def _attributes(
         self,
-        gold: tuple[list[Annotation], SpanSet],
+        gold_values: Callable[[str], list[Any]],
         pred: tuple[list[Annotation], SpanSet],
+        gold_spans: SpanSet,
         partner: Ints,
         result: Statistics,
     ) -> None:
         """Per attribute: gold and predicted values counted per unit with ``bincount``; a
         predicted value is right when its credited gold partner (``partner``, -1: none)
-        has an agreeing value, counted in the partner's unit."""
-        (gold_rows, gold_spans), (pred_rows, pred_spans) = gold, pred
+        has an agreeing value, counted in the partner's unit. ``gold_values(name)``: each
+        gold span's value of attribute ``name`` (None: none), in the spans' order."""
+        pred_rows, pred_spans = pred
         units, tolerance = self.units.count, self.task.value_tolerance
         labels = self.task.labels
-        gold_attributes = list(map(_ATTRIBUTES, gold_rows))
         pred_attributes = list(map(_ATTRIBUTES, pred_rows))
         for name in self.task.attributes:
             value_of = methodcaller("get", name)
-            expected = list(map(value_of, gold_attributes))
+            expected = gold_values(name)
             given = list(map(value_of, pred_attributes))
             has_gold = np.fromiter(map(is_not, expected, repeat(None)), bool, len(expected))
             has_pred = np.fromiter(map(is_not, given, repeat(None)), bool, len(given))
