@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from claimwire.corpus.gold_columns import COLUMNS_KEY, GoldColumns
+from claimwire.corpus.gold_columns import COLUMNS_KEY, GoldColumns, write_columns
 from claimwire.corpus.release import DIGEST, Sharding, build_release, manifest_digest
 from claimwire.corpus.validate import validate_release
 from claimwire.eval import evaluate
@@ -224,3 +225,16 @@ def test_a_columns_list_naming_another_file_is_a_problem(release: Path, tmp_path
     (copy / "MANIFEST.json").write_text(json.dumps(manifest), "utf-8")
     codes = {p.code for p in validate_release(copy)}
     assert codes == {"columns-mismatch"}
+
+
+def test_the_columns_bytes_depend_on_the_gold_alone(release: Path, tmp_path: Path) -> None:
+    """Two builds of one release write the same columns file (its checksum is the
+    manifest's): no member carries the time it was written."""
+    columns = release / "annotations.columns.npz"
+    with zipfile.ZipFile(columns) as archive:
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    copy = tmp_path / "copy"
+    shutil.copytree(release, copy)
+    (copy / columns.name).unlink()
+    write_columns(copy, ["annotations.jsonl"], ["documents.jsonl"])
+    assert (copy / columns.name).read_bytes() == columns.read_bytes()
