@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -34,9 +34,17 @@ from claimwire.annotation.schema import Schema
 from claimwire.errors import ClaimwireError
 from claimwire.eval.checker import AnnotationSet, stance_key
 from claimwire.eval.coverage import Coverage, annotated
-from claimwire.eval.exact_sums import AlphaSums, CreditSums, KappaSums, Level, Statistic
+from claimwire.eval.exact_sums import (
+    AlphaSums,
+    KappaSums,
+    Level,
+    Statistic,
+    credit_parts,
+    credit_stats,
+)
 from claimwire.eval.matching import COR, SCHEMES, Matcher, SpanSet, pairs_located
 from claimwire.eval.metrics import overlap_prf, span_prf
+from claimwire.eval.pair_totals import Lazy, LazyList, PairTotals, pair_ends, pair_number
 from claimwire.eval.unitizing import UnitizingSums
 from claimwire.model import Annotation, Document
 
@@ -96,37 +104,11 @@ PAIR_SECTIONS = ("pairwise_f1", "per_label_f1", "relations", "attributes", "stan
 """The report's sections that grow with the pairs of sets (a pair's F1, κ)."""
 
 
-class Lazy(Mapping[str, Any]):
-    """A mapping whose items are made each time it is read (by ``entries()``), never held:
-    a report section of every pair, written to JSON as it is computed."""
-
-    def __init__(self, entries: Callable[[], Iterator[tuple[str, Any]]]) -> None:
-        self.entries = entries
-
-    def __iter__(self) -> Iterator[str]:
-        return (key for key, _ in self.entries())
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self.entries())
-
-    def __bool__(self) -> bool:
-        return next(self.entries(), None) is not None
-
-    def __getitem__(self, key: str) -> Any:
-        for found, value in self.entries():
-            if found == key:
-                return value
-        raise KeyError(key)
-
-    def items(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
-        return self.entries()
-
-
 def json_ready(value: Any) -> Any:
     """``value`` (what :meth:`AgreementSums.streamed` gives) with each Statistic as its
     ``to_dict``, still lazy: for :func:`claimwire.cli.common.print_json`."""
     if isinstance(value, Lazy):
-        return Lazy(lambda: ((key, json_ready(item)) for key, item in value.items()))
+        return Lazy(lambda: ((key, json_ready(item)) for key, item in value.items()), value.length)
     if isinstance(value, Statistic):
         return value.to_dict()
     if isinstance(value, dict):
@@ -135,9 +117,12 @@ def json_ready(value: Any) -> Any:
 
 
 def _held(value: Any) -> Any:
-    """``value`` with every :class:`Lazy` in it made a dict."""
-    if isinstance(value, Lazy):
+    """``value`` with every :class:`Lazy` in it made a dict (and a :class:`LazyList` a
+    list)."""
+    if isinstance(value, (Lazy, dict)):
         return {key: _held(item) for key, item in value.items()}
+    if isinstance(value, LazyList):
+        return list(value)
     return value
 
 
@@ -152,7 +137,8 @@ def _folded(value: Any) -> Any:
     return " ".join(str(value).casefold().split()) if isinstance(value, str) else value
 
 
-Pair = tuple[int, int]
+Pair = tuple[int, int, int]
+"""A pair of sets: its number (:func:`~claimwire.eval.pair_totals.pair_number`), its two sets."""
 
 
 def _links(annotation_set: AnnotationSet, relation_types: Iterable[str]) -> dict[str, Counter[Any]]:
@@ -262,19 +248,32 @@ class AgreementSums:
         """The span labels the sets use."""
         self.length = 0
         """The release's characters so far: the continuum unitizing α is over."""
-        self.pairs: list[Pair] = list(itertools.combinations(range(len(names)), 2))
-        self.coverage = Coverage(self.names, self.pairs)
-        self.counts: dict[tuple[Pair, int | None, str], Any] = defaultdict(
-            functools.partial(np.zeros, 5)
-        )
-        """COR, INC, PAR, MIS, SPU per pair, label (None: pooled) and scheme."""
-        self.credits: dict[tuple[Pair, int | None], CreditSums] = defaultdict(CreditSums)
-        self.kappas: dict[tuple[Any, ...], KappaSums] = defaultdict(KappaSums)
+        self.coverage = Coverage(self.names)
+        pairs = self.coverage.pairs
+        self.slots = len(self.candidates) + 1
+        """A pair's span totals: pooled (0), then per candidate label (1 + its index)."""
+        self.counts = PairTotals(pairs, _COUNTS)
+        """Per pair and slot: COR, INC, PAR, MIS, SPU per scheme, then the overlap credit's
+        predicted and gold spans."""
+        self.credits = PairTotals(pairs, 1)
+        """Per pair, slot, side (0: precision, 1: recall) and span length: the overlap
+        credit's integer numerator (``what`` = (length × slots + slot) × 2 + side)."""
+        self.kappas = PairTotals(pairs, 1)
+        """Per pair and cell (:attr:`cells`): how many units the pair coded so."""
+        self.cells: dict[tuple[int, str, str], int] = {}
+        """κ cells: ``(table, left value, right value)`` → its number."""
+        self.tables: dict[tuple[str, str], int] = {}
+        """κ tables: ``(what, mode)`` → its number (``("stance", "")``, ``("quote_type",
+        "")``, ``("CLAIM.claim_type", "skip")``)."""
+        self._cell_list: list[tuple[int, str, str]] = []
+        self._cell_tables: np.ndarray[Any, np.dtype[np.int64]] | None = None
         self.alphas: dict[tuple[Any, ...], AlphaSums] = {}
-        self.links: dict[tuple[Pair, str], list[int]] = defaultdict(lambda: [0, 0])
-        """Per pair and relation kind: links in both sets (as multisets), links in either."""
+        self.links = PairTotals(pairs, 2)
+        """Per pair and relation kind (:attr:`kinds`): links in both sets (as multisets),
+        links in either."""
+        self.kinds: dict[str, int] = {}
         self.extra_kinds: list[dict[str, None]] = [{} for _ in names]
-        self.quote_types: set[Pair] = set()
+        self.quote_types = PairTotals(pairs, 1)
         """The pairs where a set has attributed_to links (their quote type's κ is reported)."""
         self._attributes = {
             label: self._categorical(label) if label in schema.labels else []
@@ -342,7 +341,8 @@ class AgreementSums:
         sets = [_on(s, places) for s in sets]
         held = [annotated(s) for s in sets]
         every = set.intersection(*held)
-        self.coverage.add(held, every)
+        numbers, shared = self._meeting(held)
+        self.coverage.add(held, every, list(map(int, numbers)), list(map(int, shared)))
         whole = [self._view(s, places) for s in sets]
 
         def on(index: int, documents: set[str]) -> _View:
@@ -352,17 +352,17 @@ class AgreementSums:
 
         for index, view in enumerate(whole):
             self.extra_kinds[index].update(dict.fromkeys(view.links))
-        for pair in self.pairs:
-            both = held[pair[0]] & held[pair[1]]
-            x, y = on(pair[0], both), on(pair[1], both)
+        for pair in self._pairs_of(numbers):  # a pair that shares no document adds nothing
+            both = held[pair[1]] & held[pair[2]]
+            x, y = on(pair[1], both), on(pair[2], both)
             self.present.update(x.labels | y.labels)
             if len(x.spans) or len(y.spans):
                 with pairs_located(places, self._pair_name(pair)):
-                    self._pair_spans(pair, x.spans, y.spans, x.rows, y.rows)
-            self._pair_relations(pair, x, y)
+                    self._pair_spans(pair[0], x.spans, y.spans, x.rows, y.rows)
+            self._pair_relations(pair[0], x, y)
             self.stance = self.stance or bool(x.stances or y.stances)
             for key in x.stances.keys() | y.stances.keys():
-                self.kappas[(pair, "stance")].add(x.stances.get(key), y.stances.get(key))
+                self._kappa_add(pair[0], ("stance", ""), x.stances.get(key), y.stances.get(key))
         common = [on(index, every) for index in range(len(sets))]
         offsets, begin = [0] * len(documents), self.length
         for place, document in enumerate(documents):
@@ -374,6 +374,70 @@ class AgreementSums:
         self._add_attribute_alpha(encoded)
         self._add_stance(common)
         self._add_surveys([view.annotation_set for view in common])
+
+    def _meeting(
+        self, held: Sequence[set[str]]
+    ) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.int64]]]:
+        """The pairs (by number, ascending) that annotated documents of this batch in common,
+        and how many: documents annotated by the same sets are counted together."""
+        holders: defaultdict[str, list[int]] = defaultdict(list)
+        for index, documents in enumerate(held):
+            for doc_id in documents:
+                holders[doc_id].append(index)
+        groups = Counter(tuple(found) for found in holders.values() if len(found) > 1)
+        numbers, weights = [], []
+        for group, times in groups.items():
+            members = np.array(group, np.int64)
+            x, y = np.triu_indices(len(members), 1)
+            numbers.append(pair_number(self.coverage.starts, members[x], members[y]))
+            weights.append(np.full(len(x), times, np.int64))
+        if not numbers:
+            empty = np.empty(0, np.int64)
+            return empty, empty
+        found, inverse = np.unique(np.concatenate(numbers), return_inverse=True)
+        return found, np.bincount(inverse, np.concatenate(weights)).astype(np.int64)
+
+    def _pairs_of(self, numbers: np.ndarray[Any, np.dtype[np.int64]]) -> Iterator[Pair]:
+        """``(number, x, y)`` of the pairs numbered ``numbers``, a thousand at a time."""
+        for start in range(0, len(numbers), 1024):
+            chunk = numbers[start : start + 1024]
+            x, y = pair_ends(self.coverage.starts, chunk)
+            yield from zip(chunk.tolist(), x.tolist(), y.tolist(), strict=True)
+
+    def _compared(self) -> Iterator[Pair]:
+        """The pairs that annotated a document in common, in order."""
+        return self._pairs_of(self.coverage.shared()[0])
+
+    def _kappa_add(
+        self, pair: int, table: tuple[str, str], left: Any, right: Any, times: int = 1
+    ) -> None:
+        """A unit the pair coded ``left`` and ``right`` (skipped if either is ``None``) in
+        κ table ``table``, as :meth:`KappaSums.add` counts it."""
+        if left is None or right is None:
+            return
+        number = self.tables.setdefault(table, len(self.tables))
+        cell = (number, str(left), str(right))
+        code = self.cells.get(cell)
+        if code is None:
+            code = self.cells[cell] = len(self.cells)
+            self._cell_list.append(cell)
+            self._cell_tables = None
+        self.kappas.add(pair, code, (times,))
+
+    def _kappa(self, pair: int, table: tuple[str, str]) -> Statistic:
+        """κ of the pair's table ``table``."""
+        number = self.tables.get(table)
+        sums = KappaSums()
+        if number is None:
+            return sums.result()
+        if self._cell_tables is None:
+            self._cell_tables = np.array([cell[0] for cell in self._cell_list], np.int64)
+        codes, counts = self.kappas.of(pair)
+        mine = self._cell_tables[codes] == number
+        for code, count in zip(codes[mine].tolist(), counts[mine, 0].tolist(), strict=True):
+            _, left, right = self._cell_list[code]
+            sums.cells[(left, right)] += count
+        return sums.result()
 
     def _view(self, annotation_set: AnnotationSet, places: dict[str, int]) -> _View:
         spans, rows = self._spans(annotation_set, places)
@@ -408,7 +472,7 @@ class AgreementSums:
 
     def _pair_spans(
         self,
-        pair: Pair,
+        pair: int,
         span_x: SpanSet,
         span_y: SpanSet,
         rows_x: list[Annotation],
@@ -416,17 +480,23 @@ class AgreementSums:
     ) -> None:
         matcher = Matcher(span_x, span_y)
         used = np.union1d(span_x.label, span_y.label).tolist()  # the other labels add nothing
-        for scheme in SCHEMES:
-            self.counts[(pair, None, scheme)] += (
-                matcher.match(scheme).counts_by_unit(span_x, span_y, 1).sum(0)
+        totals = {slot: np.zeros(_COUNTS, np.int64) for slot in (0, *(1 + i for i in used))}
+        for number, scheme in enumerate(SCHEMES):
+            at = slice(5 * number, 5 * number + 5)
+            totals[0][at] += (
+                matcher.match(scheme).counts_by_unit(span_x, span_y, 1).sum(0).astype(np.int64)
             )
             for index in used:
                 found = matcher.match(scheme, label=index)
-                self.counts[(pair, index, scheme)] += found.counts_by_unit(span_x, span_y, 1).sum(0)
-        self.credits[(pair, None)].add(span_x, span_y)
+                totals[1 + index][at] += (
+                    found.counts_by_unit(span_x, span_y, 1).sum(0).astype(np.int64)
+                )
+        self._add_credit(pair, 0, span_x, span_y, totals[0])
         for index in used:
             x, y = span_x.subset(span_x.label == index), span_y.subset(span_y.label == index)
-            self.credits[(pair, index)].add(x, y)
+            self._add_credit(pair, 1 + index, x, y, totals[1 + index])
+        for slot, row in totals.items():
+            self.counts.add(pair, slot, row.tolist())
         strict = matcher.match("strict")
         alike: Counter[tuple[Any, ...]] = Counter()
         for p, g in enumerate(strict.pred_match.tolist()):
@@ -440,21 +510,37 @@ class AgreementSums:
                     alike[(label, attribute, optional, *values)] += 1
         for (label, attribute, optional, a, b), times in alike.items():
             for mode in self._modes_of(optional):
-                self.kappas[(pair, f"{label}.{attribute}", mode)].add(
-                    self._coded(a, optional, mode), self._coded(b, optional, mode), times
+                self._kappa_add(
+                    pair,
+                    (f"{label}.{attribute}", mode),
+                    self._coded(a, optional, mode),
+                    self._coded(b, optional, mode),
+                    times,
                 )
 
-    def _pair_relations(self, pair: Pair, x: _View, y: _View) -> None:
+    def _add_credit(
+        self, pair: int, slot: int, gold: SpanSet, pred: SpanSet, totals: np.ndarray[Any, Any]
+    ) -> None:
+        """The overlap credit of ``pred`` against ``gold`` in the pair's ``slot``: its
+        numerators per span length, and (into ``totals``) how many spans each side has."""
+        precision, recall, predicted, golds = credit_parts(gold, pred)
+        for side, found in enumerate((precision, recall)):
+            for length, numerator in found:
+                self.credits.add(pair, (length * self.slots + slot) * 2 + side, (numerator,))
+        totals[-2] += predicted
+        totals[-1] += golds
+
+    def _pair_relations(self, pair: int, x: _View, y: _View) -> None:
         for kind in dict.fromkeys([*x.links, *y.links]):
             left, right = x.links.get(kind, Counter()), y.links.get(kind, Counter())
-            sums = self.links[(pair, kind)]
-            sums[0] += sum((left & right).values())
-            sums[1] += sum(left.values()) + sum(right.values())
+            both = sum((left & right).values())
+            either = sum(left.values()) + sum(right.values())
+            if either:  # none adds nothing
+                self.links.add(pair, self.kinds.setdefault(kind, len(self.kinds)), (both, either))
         if x.quotes or y.quotes:
-            self.quote_types.add(pair)
-            table = self.kappas[(pair, "quote_type")]
+            self.quote_types.add(pair, 0, (1,))
             for key in x.quotes.keys() & y.quotes.keys():
-                table.add(x.quotes[key], y.quotes[key])
+                self._kappa_add(pair, ("quote_type", ""), x.quotes[key], y.quotes[key])
 
     def _add_unitizing(
         self, encoded: list[tuple[SpanSet, list[Annotation]]], offsets: list[int], begin: int
@@ -551,20 +637,23 @@ class AgreementSums:
             setattr(report, name, _held(found[name]))
         report.unitizing = found["unitizing_alpha"]
         report.survey, report.disclosure = found["survey"], found["disclosure"]
-        report.documents, report.notes = found["documents"], found["notes"]
+        report.documents, report.notes = _held(found["documents"]), list(found["notes"])
         return report
 
     def streamed(self) -> dict[str, Any]:
         """The report as :meth:`AgreementReport.to_dict` gives it, but for its Statistic
-        values (``to_dict`` them), its per-pair sections (:data:`PAIR_SECTIONS`) lazy:
-        mappings computed from the sums as they are read, so memory holds no pair's
-        section past its reading."""
+        values (``to_dict`` them), its per-pair sections (:data:`PAIR_SECTIONS`), its pairs'
+        document counts and its notes lazy: made from the sums as they are read, so memory
+        holds no pair's section past its reading."""
+        for totals in (self.counts, self.credits, self.kappas, self.links, self.quote_types):
+            totals.merge()
         labels = [label for label in self.candidates if label in self.present]
-        compared = [pair for pair in self.pairs if self.coverage.both[pair]]
-        notes = []
+        compared = len(self.coverage.shared()[0])
+        first = []
         if not labels and compared:
-            notes.append("No span annotations in these sets: span agreement is not defined.")
-        notes += self.coverage.notes()
+            first.append("No span annotations in these sets: span agreement is not defined.")
+        after = self.coverage.notes()
+        notes = LazyList(lambda: itertools.chain(first, after), len(first) + len(after))
         unitizing = {}
         for label in labels:
             result = self.unitizing[label].result(max(self.length, 1), label)
@@ -582,14 +671,15 @@ class AgreementSums:
         )
 
         def lazy(entries: Any) -> Lazy:
-            return Lazy(lambda: entries(labels, compared))
+            return Lazy(lambda: entries(labels))
 
         return {
             "sets": self.names,
             "pairwise_f1": Lazy(
-                lambda: ((self._pair_name(p), self._f1s(p, None)) for p in compared)
+                lambda: ((self._pair_name(p), self._f1s(p, [0])[0]) for p in self._compared()),
+                compared,
             ),
-            "per_label_f1": lazy(self._label_f1s),
+            "per_label_f1": Lazy(lambda: self._label_f1s(labels), compared),
             "relations": lazy(self._relation_groups),
             "survey": survey,
             "unitizing_alpha": unitizing,
@@ -600,32 +690,27 @@ class AgreementSums:
             "notes": notes,
         }
 
-    def _label_f1s(self, labels: list[str], compared: list[Pair]) -> Iterator[tuple[str, Any]]:
-        indices = [self.candidates.index(label) for label in labels]
-        for pair in compared:
-            yield (
-                self._pair_name(pair),
-                {
-                    label: self._f1s(pair, index)
-                    for label, index in zip(labels, indices, strict=True)
-                },
-            )
+    def _label_f1s(self, labels: list[str]) -> Iterator[tuple[str, Any]]:
+        slots = [1 + self.candidates.index(label) for label in labels]
+        for pair in self._compared():
+            yield (self._pair_name(pair), dict(zip(labels, self._f1s(pair, slots), strict=True)))
 
-    def _relation_groups(
-        self, labels: list[str], compared: list[Pair]
-    ) -> Iterator[tuple[str, Any]]:
+    def _relation_groups(self, labels: list[str]) -> Iterator[tuple[str, Any]]:
         base = [*self.schema.relations, "cue"]
         kinds = dict.fromkeys([*base, *(kind for found in self.extra_kinds for kind in found)])
 
         def has(pair: Pair, kind: str) -> bool:
-            return kind in base or any(kind in self.extra_kinds[i] for i in pair)
+            return kind in base or any(kind in self.extra_kinds[i] for i in pair[1:])
 
         for kind in kinds:
 
             def links(kind: str = kind) -> Iterator[tuple[str, Statistic]]:
-                for pair in compared:
+                code = self.kinds.get(kind, -1)
+                for pair in self._compared():
                     if has(pair, kind):
-                        both, either = self.links[(pair, kind)]
+                        kinds, totals = self.links.of(pair[0])
+                        at = np.flatnonzero(kinds == code)
+                        both, either = totals[at[0]].tolist() if len(at) else (0, 0)
                         yield (
                             f"F1 {self._pair_name(pair)}",
                             (
@@ -635,36 +720,31 @@ class AgreementSums:
                             ),
                         )
 
-            if any(has(pair, kind) for pair in compared):  # a kind no compared pair has: none
+            if any(has(pair, kind) for pair in self._compared()):  # none has it: no group
                 yield kind, Lazy(links)
-        quoted = [pair for pair in compared if pair in self.quote_types]
-        if quoted:
+        if len(self.quote_types.keys):  # only compared pairs have quote types
+            quoted = self.quote_types.pairs()
             yield (
                 "attributed_to.quote_type",
                 Lazy(
                     lambda: (
-                        (f"kappa {self._pair_name(p)}", self.kappas[(p, "quote_type")].result())
-                        for p in quoted
-                    )
+                        (f"kappa {self._pair_name(p)}", self._kappa(p[0], ("quote_type", "")))
+                        for p in self._pairs_of(quoted)
+                    ),
+                    len(quoted),
                 ),
             )
 
-    def _attribute_groups(
-        self, labels: list[str], compared: list[Pair]
-    ) -> Iterator[tuple[str, Any]]:
+    def _attribute_groups(self, labels: list[str]) -> Iterator[tuple[str, Any]]:
         for label in labels:
             for attribute, level, optional in self._categorical(label):
                 yield (
                     f"{label}.{attribute}",
-                    Lazy(
-                        functools.partial(
-                            self._attribute, label, attribute, level, optional, compared
-                        )
-                    ),
+                    Lazy(functools.partial(self._attribute, label, attribute, level, optional)),
                 )
 
     def _attribute(
-        self, label: str, attribute: str, level: Level, optional: bool, compared: list[Pair]
+        self, label: str, attribute: str, level: Level, optional: bool
     ) -> Iterator[tuple[str, Statistic]]:
         key = f"{label}.{attribute}"
         if level == "interval":
@@ -673,11 +753,11 @@ class AgreementSums:
                 self._over_every(self._alpha((label, attribute, level)).result()),
             )
             return
-        for pair in compared:
+        for pair in self._compared():
             for mode in self._modes_of(optional):
                 yield (
                     f"kappa {self._pair_name(pair)}{self._suffix(mode)}",
-                    self.kappas[(pair, key, mode)].result(),
+                    self._kappa(pair[0], (key, mode)),
                 )
         for mode in self._modes_of(optional):
             yield (
@@ -685,12 +765,12 @@ class AgreementSums:
                 self._over_every(self._alpha((label, attribute, mode)).result()),
             )
 
-    def _stance_entries(self, labels: list[str], compared: list[Pair]) -> Iterator[tuple[str, Any]]:
+    def _stance_entries(self, labels: list[str]) -> Iterator[tuple[str, Any]]:
         if not self.stance:
             return
         yield "alpha (nominal)", self._over_every(self._alpha(("stance",)).result())
-        for pair in compared:
-            yield f"kappa {self._pair_name(pair)}", self.kappas[(pair, "stance")].result()
+        for pair in self._compared():
+            yield f"kappa {self._pair_name(pair)}", self._kappa(pair[0], ("stance", ""))
 
     def _over_every(self, statistic: Statistic) -> Statistic:
         """A statistic over all sets, or why there is none: no document every set annotated."""
@@ -699,12 +779,33 @@ class AgreementSums:
         return Statistic(None, "no document annotated by every set", 0)
 
     def _pair_name(self, pair: Pair) -> str:
-        return f"{self.names[pair[0]]} vs {self.names[pair[1]]}"
+        return f"{self.names[pair[1]]} vs {self.names[pair[2]]}"
 
-    def _f1s(self, pair: Pair, label: int | None) -> dict[str, float]:
-        scores = {s: float(span_prf(self.counts[(pair, label, s)])[2]) for s in SCHEMES}
-        scores["overlap"] = float(overlap_prf(self.credits[(pair, label)].stats())[2])
+    def _f1s(self, pair: Pair, slots: Sequence[int]) -> list[dict[str, float]]:
+        """F1 under each scheme, and the overlap F1, of the pair's ``slots`` (0: pooled,
+        1 + i: the i-th candidate label)."""
+        found, totals = self.counts.of(pair[0])
+        rows = dict(zip(found.tolist(), totals, strict=True))
+        whats, numerators = self.credits.of(pair[0])
+        credits: defaultdict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+        for what, numerator in zip(whats.tolist(), numerators[:, 0].tolist(), strict=True):
+            length, rest = divmod(what, 2 * self.slots)
+            credits[divmod(rest, 2)].append((length, numerator))
+        scores = []
+        for slot in slots:
+            row = rows.get(slot, _NO_COUNTS).astype(np.float64)
+            found_scores = {
+                scheme: float(span_prf(row[5 * number : 5 * number + 5])[2])
+                for number, scheme in enumerate(SCHEMES)
+            }
+            stats = credit_stats(credits[(slot, 0)], int(row[-2]), credits[(slot, 1)], int(row[-1]))
+            found_scores["overlap"] = float(overlap_prf(stats)[2])
+            scores.append(found_scores)
         return scores
+
+
+_COUNTS = 5 * len(SCHEMES) + 2
+_NO_COUNTS = np.zeros(_COUNTS, np.int64)
 
 
 def _on(annotation_set: AnnotationSet, documents: Container[str]) -> AnnotationSet:

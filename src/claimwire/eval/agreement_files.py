@@ -121,7 +121,7 @@ def _study(
     finally:
         for reader in readers:
             reader.close()
-    if not any(sums.coverage.both.values()):
+    if not len(sums.coverage.shared()[0]):
         counts = ", ".join(
             f"{named.path}: {count}" for named, count in zip(sets, sums.coverage.each, strict=True)
         )

@@ -19,11 +19,13 @@ completed without a record counts as not annotated.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence, Set
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence, Set
 from typing import Any
 
+import numpy as np
+
 from claimwire.eval.checker import PAIR_JOIN, AnnotationSet
+from claimwire.eval.pair_totals import Lazy, LazyList, PairTotals, pair_ends, pair_starts
 from claimwire.model import Annotation, Relation
 
 __all__ = ["Coverage", "annotated", "annotated_documents", "annotators"]
@@ -58,33 +60,60 @@ def annotators(doc_id: str, names: Sequence[str], held: Sequence[Set[str]]) -> l
     return [name for name, documents in zip(names, held, strict=True) if doc_id in documents]
 
 
-@dataclass
 class Coverage:
-    """Documents counted, a batch at a time: each set's, every set's, and each pair's."""
+    """Documents counted, a batch at a time: each set's, every set's, and each pair's — only
+    pairs that annotated a document in common are held (:class:`PairTotals`), so the pairs of
+    many sets that never meet cost nothing."""
 
-    names: list[str]
-    pairs: list[Pair]
-    each: list[int] = field(default_factory=list)
-    every: int = 0
-    both: dict[Pair, int] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = list(names)
         self.each = [0] * len(self.names)
-        self.both = dict.fromkeys(self.pairs, 0)
+        self.every = 0
+        self.pairs = len(self.names) * (len(self.names) - 1) // 2
+        self.both = PairTotals(self.pairs, 1)
+        """Per pair (numbered in ``itertools.combinations`` order), the documents both
+        sets annotated."""
+        self.starts = pair_starts(len(self.names))
 
-    def add(self, held: Sequence[set[str]], every: set[str]) -> None:
-        """One batch: each set's annotated documents, and those every set annotated."""
+    def add(
+        self,
+        held: Sequence[set[str]],
+        every: set[str],
+        pairs: Sequence[int] = (),
+        shared: Sequence[int] = (),
+    ) -> None:
+        """One batch: each set's annotated documents, those every set annotated, and the
+        pairs (by number) that annotated documents in common, with how many."""
         for index, documents in enumerate(held):
             self.each[index] += len(documents)
         self.every += len(every)
-        for x, y in self.pairs:
-            self.both[(x, y)] += len(held[x] & held[y])
+        for pair, count in zip(pairs, shared, strict=True):
+            self.both.add(pair, 0, (count,))
+
+    def shared(self) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """The pairs (by number, ascending) that annotated a document in common, and how many
+        documents each."""
+        self.both.merge()
+        return self.both.keys // self.both.stride, self.both.values[:, 0]
 
     def pair_name(self, pair: Pair) -> str:
         return PAIR_JOIN.join((self.names[pair[0]], self.names[pair[1]]))
 
-    def notes(self) -> list[str]:
-        """What was left out, and pairs or sets with nothing in common, in words."""
+    def _every_pair(self) -> Iterator[tuple[Pair, int]]:
+        """Every pair, in order, with the documents both annotated."""
+        numbers, counts = self.shared()
+        at, following = 0, int(numbers[0]) if len(numbers) else -1
+        for number, pair in enumerate(itertools.combinations(range(len(self.names)), 2)):
+            if number != following:
+                yield pair, 0
+                continue
+            yield pair, int(counts[at])
+            at += 1
+            following = int(numbers[at]) if at < len(numbers) else -1
+
+    def notes(self) -> Sequence[str]:
+        """What was left out, and pairs or sets with nothing in common, in words (a note per
+        pair, made as they are read)."""
         notes: list[str] = []
         alone = ", ".join(
             f"{name} {count - self.every}"
@@ -101,40 +130,54 @@ class Coverage:
                     f"Compared on the {self.every} documents both sets annotated; left out "
                     f"the documents only one set annotated: {alone}."
                 )
-        else:
-            if not self.every:
-                notes.append(
-                    "No document annotated by every set: α over all sets is not defined "
-                    f"(documents each set annotated: {self._counts()})."
-                )
-            elif any(count > self.every for count in self.each):
-                notes.append(
-                    f"α over all sets: compared on the {self.every} documents every set "
-                    f"annotated; left out the documents not every set annotated: {alone}."
-                )
-            for pair, both in self.both.items():
+            return [*notes, EMPTY_NOTE] if notes else notes
+        if not self.every:
+            notes.append(
+                "No document annotated by every set: α over all sets is not defined "
+                f"(documents each set annotated: {self._counts()})."
+            )
+        elif any(count > self.every for count in self.each):
+            notes.append(
+                f"α over all sets: compared on the {self.every} documents every set "
+                f"annotated; left out the documents not every set annotated: {alone}."
+            )
+        numbers, counts = self.shared()
+        x, y = pair_ends(self.starts, numbers)
+        each = np.array(self.each, np.int64)
+        partial = int(np.count_nonzero((each[x] > counts) | (each[y] > counts)))
+        length = len(notes) + self.pairs - len(numbers) + partial
+        length += 1 if length else 0
+
+        def lines() -> Iterator[str]:
+            yield from notes
+            for pair, both in self._every_pair():
                 x, y = (self.each[i] - both for i in pair)
                 if not both:
-                    notes.append(
+                    yield (
                         f"{self.pair_name(pair)}: no document annotated by both; "
                         "no pairwise number."
                     )
                 elif x or y:
-                    notes.append(
+                    yield (
                         f"{self.pair_name(pair)}: compared on the {both} documents both "
                         f"annotated; left out {self.names[pair[0]]} {x}, "
                         f"{self.names[pair[1]]} {y} annotated by one of them only."
                     )
-        if notes:
-            notes.append(EMPTY_NOTE)
-        return notes
+            if length:
+                yield EMPTY_NOTE
+
+        return LazyList(lines, length)
 
     def _counts(self) -> str:
         return ", ".join(f"{n} {c}" for n, c in zip(self.names, self.each, strict=True))
 
     def to_dict(self) -> dict[str, Any]:
+        """The counts, each pair's made as it is read."""
         return {
             "annotated": dict(zip(self.names, self.each, strict=True)),
             "every": self.every,
-            "pairs": {self.pair_name(pair): both for pair, both in self.both.items()},
+            "pairs": Lazy(
+                lambda: ((self.pair_name(pair), both) for pair, both in self._every_pair()),
+                self.pairs,
+            ),
         }

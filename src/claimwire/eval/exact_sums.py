@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal
@@ -143,22 +143,43 @@ class CreditSums:
     gold: int = 0
 
     def add(self, gold: SpanSet, pred: SpanSet) -> None:
-        gold, pred = merge_same_label(gold), merge_same_label(pred)
-        g, p, length = overlap_pairs(gold, pred, same_label=True)
-        for numerators, spans, at in ((self.precision, pred, p), (self.recall, gold, g)):
-            lengths = (spans.end - spans.start)[at]
-            for denominator, numerator in _grouped(lengths, length):
+        precision, recall, predicted, golds = credit_parts(gold, pred)
+        for numerators, found in ((self.precision, precision), (self.recall, recall)):
+            for denominator, numerator in found:
                 numerators[denominator] += numerator
-        self.predicted += len(pred)
-        self.gold += len(gold)
+        self.predicted += predicted
+        self.gold += golds
 
     def stats(self) -> np.ndarray[Any, np.dtype[np.float64]]:
-        def total(numerators: Counter[int]) -> float:
-            return float(sum((Fraction(n, d) for d, n in numerators.items()), Fraction(0)))
+        return credit_stats(self.precision.items(), self.predicted, self.recall.items(), self.gold)
 
-        return np.array(
-            [total(self.precision), self.predicted, total(self.recall), self.gold], np.float64
-        )
+
+def credit_parts(
+    gold: SpanSet, pred: SpanSet
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]], int, int]:
+    """What two span sets add to :class:`CreditSums`: the integer numerators of the
+    precision credit per predicted span length and of the recall credit per gold span
+    length, and how many predicted and gold spans there are (same-label overlaps merged)."""
+    gold, pred = merge_same_label(gold), merge_same_label(pred)
+    g, p, length = overlap_pairs(gold, pred, same_label=True)
+    precision = _grouped((pred.end - pred.start)[p], length)
+    recall = _grouped((gold.end - gold.start)[g], length)
+    return precision, recall, len(pred), len(gold)
+
+
+def credit_stats(
+    precision: Iterable[tuple[int, int]],
+    predicted: int,
+    recall: Iterable[tuple[int, int]],
+    gold: int,
+) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """``(Σ_s Σ_t |s∩t|/|s|, |S|, Σ_t Σ_s |s∩t|/|t|, |T|)`` from the numerators
+    ``(length, numerator)`` (a length may repeat): each sum exact, rounded once."""
+
+    def total(numerators: Iterable[tuple[int, int]]) -> float:
+        return float(sum((Fraction(n, d) for d, n in numerators), Fraction(0)))
+
+    return np.array([total(precision), predicted, total(recall), gold], np.float64)
 
 
 def _grouped(keys: Any, values: Any) -> list[tuple[int, int]]:
