@@ -172,6 +172,70 @@ def file_names(folder: Path, suffix: str) -> Iterator[str]:
             yield name.encode("latin-1").decode("utf-8", "surrogatepass")
 
 
+def tree_file_names(folder: Path, suffix: str) -> Iterator[str]:
+    """The paths under ``folder`` (``c1/doc.ann``, ``/`` between parts) of the files ending
+    in ``suffix``, its subfolders' too (brat keeps collections in subfolders), in name order:
+    each folder's entries sorted as :func:`file_names` sorts them, a subfolder's files where
+    its name sorts (a stack, not recursion: any depth). Hidden folders (``.git``, an editor's
+    checkpoints: copies) are skipped; a symbolic link to a folder is not followed (its files
+    are read where they are), and one to a folder outside ``folder`` is a located error, as
+    ``corpus build`` refuses one in a raw folder: its files would be left out in silence."""
+    root = folder.resolve()
+    stack = [("", _sorted_tree_entries(folder, root, suffix))]
+    while stack:
+        prefix, entries = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
+        name = str(entry[0]).encode("latin-1").decode("utf-8", "surrogatepass")
+        if entry[1]:
+            stack.append(
+                (f"{prefix}{name}/", _sorted_tree_entries(folder / prefix / name, root, suffix))
+            )
+        else:
+            yield prefix + name
+
+
+def _sorted_tree_entries(folder: Path, root: Path, suffix: str) -> Iterator[list[object]]:
+    """``[name as latin-1 of its UTF-8 bytes, whether a folder]`` of each entry of ``folder``
+    :func:`tree_file_names` keeps, sorted by name :data:`NAMES_HELD` at a time."""
+    return spilled_sorted(_tree_entries(folder, root, suffix), key=_first, run=NAMES_HELD)
+
+
+def _first(entry: list[object]) -> object:
+    return entry[0]
+
+
+def _tree_entries(folder: Path, root: Path, suffix: str) -> Iterator[list[object]]:
+    try:
+        scan = os.scandir(folder)
+    except OSError as error:
+        raise ClaimwireError(
+            f"the folder cannot be read: {error.strerror}: its files would be left out",
+            file=folder,
+        ) from None
+    with scan:
+        for entry in scan:
+            path = folder / entry.name
+            shown = entry.name.encode("utf-8", "surrogatepass").decode("latin-1")
+            if entry.is_dir(follow_symlinks=False):
+                if not entry.name.startswith("."):
+                    yield [shown, True]
+                continue
+            if entry.is_symlink() and path.is_dir():
+                target = path.resolve()
+                if target != root and root not in target.parents:
+                    raise ClaimwireError(
+                        f"a symbolic link to a folder outside the folder read ({target}): "
+                        "folders are not followed; copy the folder or link its files",
+                        file=path,
+                    )
+                continue
+            if entry.name.endswith(suffix) and require_file(path):
+                yield [shown, False]
+
+
 def require_file(path: Path) -> bool:
     """True for a regular file (or a link to one); anything else a folder someone sent may
     hold under an input's name (a FIFO would hang the import, a link to ``/dev/zero`` never

@@ -37,9 +37,10 @@ from claimwire.formats.base import (
     Loss,
     Place,
     by_document,
-    file_names,
+    file_stem,
     require_file,
     span_annotation,
+    tree_file_names,
 )
 from claimwire.lines import text_lines
 from claimwire.model import Annotation, Document, Relation
@@ -436,19 +437,32 @@ def _lines(path: Path) -> Iterator[str]:
         yield line.removesuffix("\n").removesuffix("\r")
 
 
+def _document_of(lookup: DocumentLookup, named: str, stem: str) -> Document | None:
+    """The document a file at ``named`` (its path under the folder, without ``.ann``) is
+    about: the path's (as an id, or as the stem an export gives that id), else its name's."""
+    if named == stem:
+        return lookup.by_stem(stem)
+    return lookup.by_id(named) or lookup.by_stem(file_stem(named)) or lookup.by_stem(stem)
+
+
 def read_brat_folder(
     folder: Path, documents: Mapping[str, Document], schema: Schema, author: str
 ) -> Iterator[Imported]:
-    """Every ``DOC.ann`` of a folder (its ``DOC.txt`` must be the release's text), one file's
-    records at a time."""
+    """Every ``DOC.ann`` of a folder and its subfolders (brat's collections; its ``DOC.txt``
+    must be the release's text), one file's records at a time, in path order
+    (:func:`~claimwire.formats.base.tree_file_names`). A file's path under the folder names
+    its document (``c1/doc.ann``: the document ``c1/doc``, or the one an export named
+    ``c1_doc``), else its name does (``doc``)."""
     lookup = DocumentLookup(documents)
     out = Imported()
-    for name in file_names(folder, ".ann"):
+    for relative in tree_file_names(folder, ".ann"):
         yield out.take()
-        ann = folder / name
-        document = lookup.by_stem(ann.stem)
+        ann = folder / relative
+        document = _document_of(lookup, relative.removesuffix(".ann"), ann.stem)
         if document is None:
-            out.problems.append(f"{ann}: {ann.stem!r} is not a document of the release")
+            named = relative.removesuffix(".ann")
+            nor = f" (nor is {ann.stem!r}, its name)" if named != ann.stem else ""
+            out.problems.append(f"{ann}: {named!r} is not a document of the release{nor}")
             continue
         txt = ann.with_suffix(".txt")
         if os.path.lexists(txt) and require_file(txt):

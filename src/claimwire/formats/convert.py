@@ -93,6 +93,8 @@ class Format:
     """When set, an export to a path with this suffix is one file, to any other a folder."""
     note: str | None = None
     """What the format never carries, told on every import (nothing of a file is lost)."""
+    looked_for: str = "no document"
+    """What an import that met no document looked for, said in its error."""
 
     def writes_folder(self, out: Path) -> bool:
         return self.folder if self.file_suffix is None else out.suffix != self.file_suffix
@@ -324,17 +326,51 @@ def _write_cas(
 
 
 FORMATS: dict[str, Format] = {
-    "brat": Format("brat", _read_brat, _write_brat, folder=True),
-    "inception": Format("inception", _read_cas, _write_cas, folder=True),
-    "conll": Format("conll", _read_conll, _write_conll, folder=False),
-    "spacy": Format("spacy", _read_spacy, _write_spacy, folder=False, file_suffix=".spacy"),
-    "doccano": Format("doccano", _read_doccano, _write_doccano, folder=False),
+    "brat": Format(
+        "brat",
+        _read_brat,
+        _write_brat,
+        folder=True,
+        looked_for="no DOC.ann file in the folder or its subfolders (brat's standoff: "
+        "DOC.txt and DOC.ann)",
+    ),
+    "inception": Format(
+        "inception",
+        _read_cas,
+        _write_cas,
+        folder=True,
+        looked_for="no DOC.xmi file in the folder (INCEpTION's UIMA CAS XMI export)",
+    ),
+    "conll": Format(
+        "conll",
+        _read_conll,
+        _write_conll,
+        folder=False,
+        looked_for=f"no document: expected a '{conll.DOCSTART}<TAB>doc_id' line before each "
+        "document's 'TOKEN<TAB>TAG' lines",
+    ),
+    "spacy": Format(
+        "spacy",
+        _read_spacy,
+        _write_spacy,
+        folder=False,
+        file_suffix=".spacy",
+        looked_for="no doc in the DocBin",
+    ),
+    "doccano": Format(
+        "doccano",
+        _read_doccano,
+        _write_doccano,
+        folder=False,
+        looked_for="no line: expected one JSON object per document",
+    ),
     "label-studio-min": Format(
         "label-studio-min",
         _read_json_min,
         _write_json_min,
         folder=False,
         note=label_studio_min.NOTE,
+        looked_for="no task",
     ),
 }
 
@@ -366,14 +402,18 @@ def checked_batches(
     problems raise one error listing them at the end, what was lost goes to ``losses``. A
     batch is checked as the whole import would be: a reader's unit holds the records of the
     one document it met, a document met twice is refused, and so is an id in two batches
-    (two documents' records whose ids a format's keys made the same)."""
+    (two documents' records whose ids a format's keys made the same). An import that met no
+    document at all (an empty or mistyped folder, an empty file) is an error saying what it
+    looked for: an empty set would stand for files that hold none."""
     if not path.exists():
         raise ClaimwireError("not found", file=path)
     task = checking_task(schema)
+    spec = get_format(name)
+    met_any = False
     size = None if whole else BATCH_DOCUMENTS
 
     def read_units() -> Iterator[Imported]:
-        for unit in get_format(name).read(path, documents, schema, author, options or Options()):
+        for unit in spec.read(path, documents, schema, author, options or Options()):
             met = {doc_id for doc_id, _ in unit.met}
             assert all(row[2].doc_id in met for row in unit.rows()), "a unit's own document"
             yield unit
@@ -389,6 +429,7 @@ def checked_batches(
     numbers, rows = itertools.count(), itertools.count()
     with tempfile.TemporaryFile() as met, tempfile.TemporaryFile() as ids:
         for batch in _batched(read_units(), size):
+            met_any = met_any or bool(batch.met)
             pairs = ((hash(doc_id), next(numbers)) for doc_id, _ in batch.met)
             array("q", itertools.chain.from_iterable(pairs)).tofile(met)
             if losses is not None:
@@ -407,6 +448,8 @@ def checked_batches(
         if twice is not None:
             raise ClaimwireError(met_twice(*twice))
         _raise_problems(read, checked)  # an id twice in a batch is one of its problems
+        if not met_any:
+            raise ClaimwireError(f"{spec.looked_for}; nothing written", file=path)
         if (again := _first_again(ids, read_ids())) is not None:
             raise ClaimwireError(_id_twice(*again))
 
