@@ -5,7 +5,9 @@ doccano exports a sequence-labelling project with relations as
 "relations": [{"id", "from_id", "to_id", "type"}], "Comments": []}`` and one without
 relations as ``{"id", "text", "label": [[start, end, "LABEL"]], "Comments": []}``. Columns it
 was given at import come back as top-level keys: ``doc_id`` names our document (else the
-document is found by its text). Offsets are code points, ends exclusive, as ours.
+document is found by its text). Offsets are code points, ends exclusive, as ours. A line's
+spans come from whichever of ``entities``, ``label`` (``labels``) holds some; doccano never
+writes two, and a line that does is refused (reading one would drop the other's spans).
 
 doccano carries neither attributes nor document-level items (SURVEY, STANCE): both are losses.
 """
@@ -96,9 +98,25 @@ def to_doccano(
     return lines, losses
 
 
+SPAN_KEYS = ("entities", "label", "labels")
+"""The keys a line's spans may come under: doccano's relation export (``entities``), its
+sequence-labelling export (``label``; ``labels`` in older versions and other tools)."""
+
+
+def span_keys(line: Mapping[str, Any]) -> list[str]:
+    """The keys of :data:`SPAN_KEYS` that give ``line`` spans (a non-empty value). doccano
+    writes one: a line giving two (a file merged by hand) is refused, since reading one
+    would drop the other's spans and reading both could give a span twice."""
+    return [key for key in SPAN_KEYS if line.get(key)]
+
+
 def _entities(line: Mapping[str, Any]) -> Iterator[tuple[Any, Any, Any, Any]]:
-    """``(id, start, end, label)`` from either export shape."""
-    if "entities" in line:
+    """``(id, start, end, label)`` from either export shape (the one whose key holds spans,
+    :func:`span_keys`)."""
+    given = span_keys(line)
+    if not given:
+        return
+    if given == ["entities"]:
         for entity in line.get("entities") or []:
             if not isinstance(entity, Mapping):
                 yield None, None, None, None
@@ -110,7 +128,7 @@ def _entities(line: Mapping[str, Any]) -> Iterator[tuple[Any, Any, Any, Any]]:
                 entity.get("label"),
             )
     else:
-        for i, item in enumerate(line.get("label") or line.get("labels") or []):
+        for i, item in enumerate(line[given[0]] if isinstance(line[given[0]], list) else [0]):
             if isinstance(item, list) and len(item) == 3:
                 yield i, item[0], item[1], item[2]
             else:
@@ -175,6 +193,12 @@ def from_doccano(
         mismatch = lookup.texts.problem(where, text, document)
         if mismatch is not None or not isinstance(text, str):
             problems.append(f"{where}: field 'text': {mismatch}")
+            continue
+        if len(given := span_keys(line)) > 1:
+            problems.append(
+                f"{where}: fields {' and '.join(repr(k) for k in given)} both give spans; "
+                "a doccano export gives one (entities with relations, else label): keep one"
+            )
             continue
         out.meet(document.id, Place(path, "line", lineno))
         ids: dict[str, str] = {}
