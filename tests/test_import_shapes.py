@@ -1,5 +1,5 @@
 """Imports read what a line gives in every shape the tool writes, or refuse it: a doccano
-line with spans under two keys."""
+line with spans under two keys, a brat offset in other digits, a brat span given twice."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .bundled import DOCUMENT, RELEASE
+from .bundled import DOCUMENT, RELEASE, brat_folder
 from .helpers import one_error_line, run_cli
 
 TEXT = DOCUMENT.text
@@ -66,3 +66,43 @@ def test_a_doccano_line_giving_spans_under_two_keys_is_refused_naming_both(
     )
     assert f"{path}:1: fields {keys} both give spans" in result.stderr
     assert not out.exists()
+
+
+def brat_import(tmp_path: Path, lines: list[str]) -> tuple[Path, Path, Any]:
+    folder = brat_folder(tmp_path / "collection", lines)
+    out = tmp_path / "set.jsonl"
+    result = run_cli("convert", folder, "--from", "brat", "--release", RELEASE, "--out", out)
+    return folder / f"{DOCUMENT.id}.ann", out, result
+
+
+@pytest.mark.parametrize("offsets", ["２２ 39", "0 1_0", "+0 10", "0 ١٠"])
+def test_brat_offsets_are_ascii_digits(tmp_path: Path, offsets: str) -> None:
+    """stranger r16 #14: `SOURCE ２２ 39` was read as 22 39 (``int`` reads any digits)."""
+    start, end = (int(x) for x in offsets.split())
+    ann, out, result = brat_import(tmp_path, [f"T1\tCLAIM {offsets}\t{TEXT[start:end]}"])
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert f"{ann}:1: expected 'T<n>\\tLABEL START END" in result.stderr
+    assert not out.exists()
+
+
+def test_a_brat_span_given_twice_is_read_once_with_a_note(tmp_path: Path) -> None:
+    """stranger r16 #14: a T line repeating another's label and offsets was imported twice,
+    no note. Read once, as spaCy's span groups; what names the repeat names the span."""
+    source = f"SOURCE {ASTANA[0]} {ASTANA[1]}\t{TEXT[ASTANA[0] : ASTANA[1]]}"
+    lines = [
+        f"T1\tCLAIM 0 10\t{TEXT[:10]}",
+        f"T2\t{source}",
+        f"T3\tCLAIM 0 10\t{TEXT[:10]}",
+        "A1\tclaim_type T3 quantity",
+        "R1\tattributed_to Arg1:T3 Arg2:T2",
+    ]
+    _, out, result = brat_import(tmp_path, lines)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    spans = [r for r in rows if "label" in r]
+    assert sorted((r["label"], r["start"]) for r in spans) == [("CLAIM", 0), ("SOURCE", ASTANA[0])]
+    claim = next(r for r in spans if r["label"] == "CLAIM")
+    assert claim["attributes"] == {"claim_type": "quantity"}
+    [relation] = [r for r in rows if "head" in r]
+    assert relation["head"] == claim["id"]
+    assert "note: 1 T line(s) giving the label and offsets an earlier T line" in result.stderr

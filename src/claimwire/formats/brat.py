@@ -53,6 +53,13 @@ FINAL_NEWLINE = (
     "read as the release's text, offsets unchanged"
 )
 """The import's note: how many ``.txt`` files were the release's text but for a final newline."""
+SPAN_TWICE = (
+    "T line(s) giving the label and offsets an earlier T line of the file gave: read once, "
+    "their attributes, notes and relations the earlier one's"
+)
+"""The import's note: how many text-bound annotations repeated an earlier one of their file."""
+_OFFSET = re.compile(r"[0-9]+", re.ASCII)
+"""An offset as brat writes one: ASCII digits (``int`` would take ``２２``, ``1_0``, ``+5``)."""
 
 
 def annotation_conf(schema: Schema) -> str:
@@ -189,6 +196,9 @@ class _Reader:
     problems: list[str]
     given: dict[str, dict[str, _Given]] = field(default_factory=dict)
     """Each annotation's attributes: its ``A`` lines and its notes' keys."""
+    same: dict[str, str] = field(default_factory=dict)
+    """The id of each T line that repeats an earlier one's label and offsets: the earlier
+    one's id (the span is read once, with a note)."""
 
     def located(self, lineno: int) -> str:
         return f"{self.path}:{lineno}"
@@ -200,6 +210,7 @@ class _Reader:
         relations: set[str] = set()
         first: dict[str, int] = {}
         lost: set[str] = set()
+        keyed: dict[tuple[str, tuple[tuple[int | None, int | None], ...]], str] = {}
         for lineno, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
@@ -211,7 +222,16 @@ class _Reader:
                 continue
             kind = key[:1]
             if kind == "T":
-                spans[key] = self.span(lineno, key, rest)
+                pieces = self.span(lineno, key, rest)
+                if pieces:
+                    label = pieces[0][1].label
+                    where = tuple((a.start, a.end) for _, a in pieces)
+                    earlier = keyed.setdefault((label, where), key)
+                    if earlier != key:
+                        self.same[key] = earlier
+                        self.out.notes[SPAN_TWICE] += 1
+                        continue
+                spans[key] = pieces
             elif kind == "R":
                 relations.add(key)
                 link = self.link(lineno, key, rest)
@@ -233,8 +253,12 @@ class _Reader:
                 what = {"E": "event", "N": "normalization", "*": "equivalence"}.get(kind, "line")
                 self.out.losses.append(Loss(what, self.located(lineno), line[:80]))
                 lost.add(key)
+        for key, earlier in self.same.items():  # its attributes are the earlier span's
+            for name, given in self.given.pop(key, {}).items():
+                self.give(earlier, name, given)
         annotations = spans.keys() | relations
         for lineno, target, body in notes:
+            target = self.same.get(target, target)
             self.read_note(lineno, target, body, annotations, lost)
         self.attach(spans, relations, lost)
         self.relations(spans, links)
@@ -287,9 +311,10 @@ class _Reader:
         head, _, quoted = rest.partition("\t")
         label, _, offsets = head.partition(" ")
         try:
-            pieces = [tuple(int(x) for x in part.split()) for part in offsets.split(";")]
-            if any(len(p) != 2 for p in pieces) or not pieces:
+            parts = [part.split() for part in offsets.split(";")]
+            if any(len(p) != 2 or not all(map(_OFFSET.fullmatch, p)) for p in parts):
                 raise ValueError
+            pieces = [tuple(int(x) for x in part) for part in parts]
         except ValueError:
             self.problems.append(
                 f"{self.located(lineno)}: expected 'T<n>\\tLABEL START END[;START END…]\\ttext'"
@@ -403,6 +428,7 @@ class _Reader:
         links: list[tuple[int, str, str, str, str]],
     ) -> None:
         ids = {key: pieces[0][1].id for key, pieces in spans.items() if pieces}
+        ids |= {key: ids[earlier] for key, earlier in self.same.items()}
         for lineno, key, kind, head, tail in links:
             if head not in ids or tail not in ids:
                 self.problems.append(
