@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .bundled import DOCUMENT, RELEASE, brat_folder
+from .bundled import DOCUMENT, JSON_MIN, RELEASE, brat_folder
 from .helpers import one_error_line, run_cli
 
 TEXT = DOCUMENT.text
@@ -106,3 +106,38 @@ def test_a_brat_span_given_twice_is_read_once_with_a_note(tmp_path: Path) -> Non
     [relation] = [r for r in rows if "head" in r]
     assert relation["head"] == claim["id"]
     assert "note: 1 T line(s) giving the label and offsets an earlier T line" in result.stderr
+
+
+def test_a_json_min_import_refused_does_not_say_skipped(tmp_path: Path) -> None:
+    """stranger r16 #14: "nothing written: … region r1: …; skipped" said both; the import
+    writes nothing, so its problems say no region was skipped."""
+    tasks = json.loads(JSON_MIN.read_text(encoding="utf-8"))
+    tasks[0]["label"][0]["labels"] = ["NOPE"]
+    export = tmp_path / "min.json"
+    export.write_text(json.dumps(tasks), encoding="utf-8")
+    out = tmp_path / "set.jsonl"
+    result = run_cli(
+        "convert", export, "--from", "label-studio-min", "--release", RELEASE, "--out", out
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "nothing written" in result.stderr and "got labels ['NOPE']" in result.stderr
+    assert "skipped" not in result.stderr and not out.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["convert", "--from", "label-studio-min", "--out", "set.jsonl"],
+        ["annotate", "pull", "--out", "sets", "--from-file"],
+    ],
+    ids=["convert", "pull"],
+)
+def test_a_missing_export_file_is_said_not_found(tmp_path: Path, args: list[str]) -> None:
+    """`pull --from-file missing.json` said "not a Label Studio JSON export: [Errno 2] …";
+    it says what convert says."""
+    missing = tmp_path / "missing.json"
+    at = 1 if args[0] == "convert" else len(args)
+    result = run_cli(*args[:at], missing, *args[at:], "--release", RELEASE, cwd=tmp_path)
+    assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
+    assert f"error: {missing}: not found\n" in result.stderr and "Errno" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

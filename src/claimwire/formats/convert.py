@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import shutil
 import tempfile
 from array import array
@@ -33,6 +34,7 @@ from claimwire.files import (
     atomic_files,
     errors_named,
     folders_removed_on_error,
+    not_a_file,
     output_target,
 )
 from claimwire.formats import brat, cas, conll, doccano, label_studio_min, spacy_docbin
@@ -142,9 +144,11 @@ def _read_json_min(
             check_export(path)  # a fault of the file or a task's shape comes first
             raise ClaimwireError(NOT_JSON_MIN, file=path)
         out = Imported()
+        problems: list[str] = []
         found = label_studio_min.from_task(
-            number, task, documents, schema, str(path), out.problems, out.losses, texts
+            number, task, documents, schema, str(path), problems, out.losses, texts
         )
+        out.problems += map(_refused, problems)
         if found is not None:
             out.meet(str(task.get("doc_id")), Place(path, "item", number))
             annotators.add(found[0])
@@ -159,6 +163,16 @@ def _read_json_min(
             "--from-file` writes one annotation set per annotator",
             file=path,
         )
+
+
+_LEFT_OUT = re.compile(r"; (?:relation skipped|skipped|attribute left out)$")
+"""What a Label Studio pull says of a result it leaves out and pulls on without: an import
+that has a problem writes nothing, so its problems do not say so."""
+
+
+def _refused(problem: str) -> str:
+    """A problem of a pulled task as an import's (which writes nothing) says it."""
+    return _LEFT_OUT.sub("", problem)
 
 
 def _write_json_min(
@@ -205,7 +219,14 @@ def export_tasks(path: Path) -> Iterator[dict[str, Any]]:
             line=error.line,
         ) from None
     except OSError as error:
-        raise ClaimwireError(f"not a Label Studio JSON export: {error}", file=path) from None
+        what = not_a_file(path)
+        if what == "missing":
+            raise ClaimwireError("not found", file=path) from None
+        if what is not None:
+            raise ClaimwireError(
+                f"is {what}, not a file: expected a Label Studio JSON export", file=path
+            ) from None
+        raise ClaimwireError(f"cannot be read: {error.strerror}", file=path) from None
     except ValueError as error:  # in a task: a key twice, NaN, nested too deeply
         raise ClaimwireError(
             f"not a Label Studio JSON export: task {number + 1}: {error}", file=path
