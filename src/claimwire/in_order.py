@@ -47,36 +47,53 @@ class _Id(msgspec.Struct):
 _IDS = msgspec.json.Decoder(_Id)
 
 
-class Batches:
-    """The batch of each document of ``files`` (documents, one a line), ``size`` documents a
-    batch (None: one batch), by the hash of its id; :class:`NotInOrder` if two documents
-    share a hash."""
+class DocumentHashes:
+    """Each document of ``files`` (documents, one a line) by the 64-bit hash of its id: its
+    position in the files (16 bytes a document). ``refused`` is raised for a line without a
+    string id, or for two documents whose ids share a hash."""
 
-    def __init__(self, files: Sequence[Path], size: int | None) -> None:
+    def __init__(self, files: Sequence[Path], refused: type[Exception]) -> None:
         hashes: list[Any] = []
         for path in files:
             for _, chunk in line_blocks(path, limit=DOCUMENT_LINE):
                 try:
                     ids = _IDS.decode_lines(chunk)
                 except REFUSED:
-                    raise NotInOrder from None
+                    raise refused from None
                 hashes.append(np.fromiter(map(hash, map(_ID, ids)), np.int64, len(ids)))
         joined = np.concatenate(hashes) if hashes else np.zeros(0, np.int64)
-        order = np.argsort(joined, kind="stable")
-        self._hashes = joined[order]
+        self.positions = np.argsort(joined, kind="stable")
+        """The documents' positions in the files, in the order of their ids' hashes."""
+        self._hashes = joined[self.positions]
+        self.count = len(joined)
         if bool(np.any(self._hashes[1:] == self._hashes[:-1])):
-            raise NotInOrder  # an id twice (or two ids with one hash): the index tells them apart
-        self._batches = order // size if size else np.zeros(len(order), np.int64)
+            raise refused  # an id twice (or two ids with one hash): the index tells them apart
+
+    def found(self, doc_ids: Sequence[Any]) -> tuple[Any, Any]:
+        """Where each of ``doc_ids`` is in :attr:`positions` (its hash's place), and whether
+        it is a document there. A block names a few documents: the few numpy calls are made
+        on the ufuncs and methods themselves (their Python wrappers cost more than the work)."""
+        wanted = np.fromiter(map(hash, doc_ids), np.int64, len(doc_ids))
+        if not self.count:
+            return np.zeros(len(doc_ids), np.int64), np.zeros(len(doc_ids), np.bool_)
+        at = np.minimum(self._hashes.searchsorted(wanted), self.count - 1)
+        return at, self._hashes[at] == wanted
+
+
+class Batches:
+    """The batch of each document of ``files`` (documents, one a line), ``size`` documents a
+    batch (None: one batch), by the hash of its id; :class:`NotInOrder` if two documents
+    share a hash."""
+
+    def __init__(self, files: Sequence[Path], size: int | None) -> None:
+        self._documents = DocumentHashes(files, NotInOrder)
+        positions = self._documents.positions
+        self._batches = positions // size if size else np.zeros(len(positions), np.int64)
 
     def of(self, doc_ids: list[Any]) -> Any:
-        """The batch of each document (raises :class:`NotInOrder` for one of no batch). A
-        block names a few documents: the few numpy calls are made on the ufuncs and methods
-        themselves (their Python wrappers cost more than the work)."""
-        wanted = np.fromiter(map(hash, doc_ids), np.int64, len(doc_ids))
-        if not len(self._hashes):
-            raise NotInOrder
-        at = np.minimum(self._hashes.searchsorted(wanted), len(self._hashes) - 1)
-        if not (self._hashes[at] == wanted).all():
+        """The batch of each document (raises :class:`NotInOrder` for one of no batch)."""
+        at, known = self._documents.found(doc_ids)
+        if not known.all():
             raise NotInOrder
         return self._batches[at]
 

@@ -22,8 +22,9 @@ import msgspec
 import numpy as np
 from numpy.typing import NDArray
 
-from claimwire.lines import DOCUMENT_LINE, ZSTD_SUFFIX, line_blocks
-from claimwire.model import REFUSED, Annotation, read_records
+from claimwire.in_order import DocumentHashes
+from claimwire.lines import ZSTD_SUFFIX
+from claimwire.model import Annotation, read_records
 
 COLUMNS_KEY = "gold_columns"
 """Manifest key: ``{annotation part: its columns file}``."""
@@ -45,41 +46,18 @@ def columns_name(part: str) -> str:
     return part.removesuffix(ZSTD_SUFFIX).removesuffix(".jsonl") + SUFFIX
 
 
-class _Id(msgspec.Struct):
-    id: str
-
-
-_IDS = msgspec.json.Decoder(_Id)
-
-
 class DocumentPositions:
     """Each document's position in the release's documents, by the 64-bit hash of its id
     (16 bytes a document); :class:`ColumnsUnavailable` if two ids share a hash."""
 
     def __init__(self, files: Sequence[Path]) -> None:
-        hashes: list[Ints] = []
-        for path in files:
-            for _, chunk in line_blocks(path, limit=DOCUMENT_LINE):
-                try:
-                    ids = _IDS.decode_lines(chunk)
-                except REFUSED:
-                    raise ColumnsUnavailable from None
-                hashes.append(np.fromiter((hash(d.id) for d in ids), np.int64, len(ids)))
-        joined = np.concatenate(hashes) if hashes else np.zeros(0, np.int64)
-        order = np.argsort(joined, kind="stable")
-        self._hashes = joined[order]
-        self._positions = order.astype(np.int64)
-        self.count = len(joined)
-        if bool(np.any(self._hashes[1:] == self._hashes[:-1])):
-            raise ColumnsUnavailable
+        self._documents = DocumentHashes(files, ColumnsUnavailable)
+        self.count = self._documents.count
 
     def of(self, doc_ids: Sequence[str]) -> Ints:
         """The position of each document (-1: not a document of the release)."""
-        wanted = np.fromiter(map(hash, doc_ids), np.int64, len(doc_ids))
-        if not len(self._hashes):
-            return np.full(len(doc_ids), -1, np.int64)
-        at = np.minimum(self._hashes.searchsorted(wanted), len(self._hashes) - 1)
-        return np.where(self._hashes[at] == wanted, self._positions[at], -1)
+        at, known = self._documents.found(doc_ids)
+        return np.where(known, self._documents.positions[at], -1).astype(np.int64)
 
 
 def _strings(values: Sequence[str]) -> tuple[NDArray[np.uint8], Ints]:
