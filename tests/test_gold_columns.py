@@ -216,6 +216,30 @@ def test_columns_of_shards_are_held_only_while_a_batch_reaches_them(tmp_path: Pa
     assert max(held) < len(parts)  # never every part at once
 
 
+@pytest.mark.parametrize("damage", ["a byte flipped", "truncated"])
+def test_a_damaged_columns_file_is_a_problem_not_a_crash(
+    release: Path, tmp_path: Path, damage: str
+) -> None:
+    """A columns file whose zip is broken (a member's CRC-32 wrong, the file cut short) was
+    an internal error of validate (zipfile.BadZipFile): now its checksum and its columns are
+    each a problem naming it."""
+    copy = tmp_path / "releases" / "0.1.0"
+    shutil.copytree(release, copy)
+    columns = copy / "annotations.columns.npz"
+    data = bytearray(columns.read_bytes())
+    if damage == "truncated":
+        del data[len(data) // 2 :]
+    else:
+        at = data.index(b"end.npy") + 200  # inside the member's stored bytes
+        data[at] ^= 0xFF
+    columns.write_bytes(bytes(data))
+    problems = validate_release(copy)
+    assert {p.code for p in problems} == {"checksum-mismatch", "columns-mismatch"}
+    [unreadable] = [p for p in problems if p.code == "columns-mismatch"]
+    assert unreadable.file == columns.name
+    assert "not a readable columns file" in unreadable.message
+
+
 def test_a_columns_list_naming_another_file_is_a_problem(release: Path, tmp_path: Path) -> None:
     copy = tmp_path / "releases" / "0.1.0"
     shutil.copytree(release, copy)

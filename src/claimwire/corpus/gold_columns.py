@@ -14,6 +14,7 @@ value would widen every one).
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -166,6 +167,10 @@ def write_columns(
     return written
 
 
+UNREADABLE = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
+"""What reading a damaged columns file raises (a truncated zip, a member's bad CRC-32)."""
+
+
 def _load(path: Path) -> dict[str, Any]:
     with np.load(path, allow_pickle=False) as data:
         arrays = {name: data[name] for name in data.files}
@@ -206,7 +211,7 @@ def columns_problems(
         except ColumnsUnavailable:
             yield name, "not columns of this release's annotations"
             continue
-        except (OSError, ValueError) as error:
+        except UNREADABLE as error:
             yield name, f"not a readable columns file: {error}"
             continue
         differing = [

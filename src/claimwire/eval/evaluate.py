@@ -24,6 +24,7 @@ from claimwire.annotation.schema import Schema
 from claimwire.collection import fewer_collections
 from claimwire.corpus.gold_columns import (
     COLUMNS_KEY,
+    UNREADABLE,
     ColumnsUnavailable,
     GoldColumns,
     columns_name,
@@ -592,7 +593,7 @@ class Evaluation:
             return None
         try:
             return GoldColumns([self.release / listed[part] for part in parts])
-        except (ColumnsUnavailable, OSError, ValueError, KeyError):
+        except (ColumnsUnavailable, *UNREADABLE):
             return None
 
     @staticmethod
