@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from claimwire.corpus.ingest import read_raw
+from claimwire.errors import ClaimwireError
 
 from .helpers import make_project, one_error_line, run_cli
 
@@ -74,3 +77,15 @@ def test_a_page_not_utf8_declaring_no_charset_is_still_refused(tmp_path: Path) -
     assert result.returncode == 1 and one_error_line(result.stderr), result.stderr
     assert "error: corpus/raw/bare.html:1: not valid UTF-8: byte 0xe9" in result.stderr
     assert not (root / "corpus" / "releases").exists()
+
+
+@pytest.mark.parametrize("declared", ["hex", "base64", "rot13", "zlib"])
+def test_a_page_declaring_a_codec_of_bytes_is_refused_naming_it(
+    tmp_path: Path, declared: str
+) -> None:
+    """``<meta charset="hex">`` on a page that is not UTF-8 was an internal error (LookupError:
+    'hex' is not a text encoding) naming no input."""
+    (tmp_path / "page.html").write_bytes(_cp1252_page(f'<meta charset="{declared}">'))
+    with pytest.raises(ClaimwireError) as raised:
+        list(read_raw(tmp_path / "page.html", tmp_path))
+    assert f"its declared charset {declared!r} is not a text encoding" in str(raised.value)

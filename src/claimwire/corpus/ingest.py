@@ -218,11 +218,16 @@ def _decode_html(data: bytes, path: Path) -> str:
     found = _DECLARED_CHARSET.search(data[:CHARSET_BYTES])
     name = (found.group(1) or found.group(2)).decode("ascii") if found else None
     try:
-        codec = codecs.lookup(name).name if name else None
+        info = codecs.lookup(name) if name else None
     except LookupError:
         raise ClaimwireError(
             f"not UTF-8, and its declared charset {name!r} is not one Python knows", file=path
         ) from None
+    if info is not None and not getattr(info, "_is_text_encoding", True):
+        raise ClaimwireError(  # hex, base64, rot13, zlib: codecs of bytes, not charsets
+            f"not UTF-8, and its declared charset {name!r} is not a text encoding", file=path
+        )
+    codec = info.name if info else None
     if codec is None or codec in ("utf-8", "utf-8-sig"):
         return decode_utf8(data, path)  # the located UTF-8 error
     try:
