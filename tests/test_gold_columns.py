@@ -14,7 +14,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from claimwire.corpus.gold_columns import COLUMNS_KEY, GoldColumns, write_columns
+from claimwire.corpus.gold_columns import (
+    COLUMNS_KEY,
+    ColumnsUnavailable,
+    GoldColumns,
+    write_columns,
+)
 from claimwire.corpus.release import DIGEST, Sharding, build_release, manifest_digest
 from claimwire.corpus.validate import validate_release
 from claimwire.eval import evaluate
@@ -214,6 +219,18 @@ def test_columns_of_shards_are_held_only_while_a_batch_reaches_them(tmp_path: Pa
         held.append(len(columns._loaded))
     assert rows == sum(manifest["files"][part]["records"] for part in parts)
     assert max(held) < len(parts)  # never every part at once
+
+
+def test_columns_of_shards_out_of_document_order_are_not_read(tmp_path: Path) -> None:
+    """Gold given in no order makes parts that each span the release: every batch reached
+    every part, and all were held at once (memory grew with the gold). Such columns are
+    valid but not read: eval score reads the JSONL, a batch at a time."""
+    release = _build(tmp_path, Sharding(records=15), shuffled=True)
+    manifest = json.loads((release / "MANIFEST.json").read_text("utf-8"))
+    parts = manifest["shards"]["annotations.jsonl"]
+    assert len(parts) > 3 and validate_release(release) == []
+    with pytest.raises(ColumnsUnavailable):
+        GoldColumns([release / manifest[COLUMNS_KEY][part] for part in parts])
 
 
 @pytest.mark.parametrize("damage", ["a byte flipped", "truncated"])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -304,7 +305,9 @@ def _joined(pieces: list[tuple[dict[str, Any], int, int]], name: str) -> Ints:
 class GoldColumns:
     """The gold annotations of a release as columns, a batch of consecutive documents at a
     time (:meth:`batch`). A part's arrays are loaded when a batch first reaches its documents
-    and let go once the batches are past them: memory holds the parts a batch spans."""
+    and let go once the batches are past them: memory holds the parts a batch spans.
+    :class:`ColumnsUnavailable` if the parts are not in document order (gold given in another
+    order): every batch would reach every part, and all would be held at once."""
 
     def __init__(self, files: Sequence[Path]) -> None:
         self._files = list(files)
@@ -315,6 +318,9 @@ class GoldColumns:
                     raise ColumnsUnavailable
                 doc = data["doc"]
                 self._ranges.append((int(doc[0]), int(doc[-1])) if len(doc) else (0, -1))
+        spans = [(low, high) for low, high in self._ranges if high >= low]
+        if any(low < high for (_, high), (low, _) in pairwise(spans)):
+            raise ColumnsUnavailable  # parts not in document order: a batch would hold them all
         self._loaded: dict[int, dict[str, Any]] = {}
         self.labels: list[str] = []
         """Every label's name, by its code in the batches (the same code in every part)."""
