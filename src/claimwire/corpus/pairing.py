@@ -11,6 +11,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -199,7 +200,7 @@ class ParentDocuments:
             else:
                 changes.unchanged += 1
         changes.changed = [pair for _, pair in sorted(changed)]
-        changes.added = Spool(doc_id for _, doc_id in spilled_sorted(self.added, key=_first))
+        changes.added = Spool(doc_id for _, doc_id in spilled_sorted(self.added, key=itemgetter(0)))
         self.close()
         return changes
 
@@ -211,10 +212,6 @@ class ParentDocuments:
 
 _ROWS_AT_ONCE = 1_000
 """Rows of further keys inserted together."""
-
-
-def _first(entry: Sequence[Any]) -> Any:
-    return entry[0]
 
 
 SHOWN_UNPAIRED = 5

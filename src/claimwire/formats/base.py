@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 from claimwire.errors import ClaimwireError
@@ -200,11 +201,7 @@ def tree_file_names(folder: Path, suffix: str) -> Iterator[str]:
 def _sorted_tree_entries(folder: Path, root: Path, suffix: str) -> Iterator[list[object]]:
     """``[name as latin-1 of its UTF-8 bytes, whether a folder]`` of each entry of ``folder``
     :func:`tree_file_names` keeps, sorted by name :data:`NAMES_HELD` at a time."""
-    return spilled_sorted(_tree_entries(folder, root, suffix), key=_first, run=NAMES_HELD)
-
-
-def _first(entry: list[object]) -> object:
-    return entry[0]
+    return spilled_sorted(_tree_entries(folder, root, suffix), key=itemgetter(0), run=NAMES_HELD)
 
 
 def _tree_entries(folder: Path, root: Path, suffix: str) -> Iterator[list[object]]:
